@@ -1,0 +1,112 @@
+// The eval contract, parsed: `SCORE: x` (last one wins), named metrics
+// (`NAME: x`, `METRIC name=value`, `GUARD: x`) and per-case `CASE id x` lines, plus
+// composite formulas like `0.8*precision@12+0.2*mrr`. Pure: text in, data out.
+
+export type EvalOutput = {
+  score: number | null;
+  /** Why there is no usable score (missing, NaN, Infinity), else null. */
+  scoreProblem: string | null;
+  /** Named metrics, keys lower-cased for case-insensitive lookup. */
+  metrics: Record<string, number>;
+  cases: Record<string, number> | null;
+};
+
+const SCORE_LINE = /^\s*SCORE:\s*(\S+)\s*$/;
+const NAMED_LINE = /^\s*([A-Za-z][\w@.\-/]*(?: [\w@.\-/]+)?)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|-inf|Infinity|-Infinity)\s*$/;
+const METRIC_LINE = /^\s*METRIC\s+([^\s=]+)\s*=\s*(\S+)\s*$/;
+const CASE_LINE = /^\s*CASE\s+(\S+)\s+(\S+)\s*$/;
+
+/** Incremental parser so a long eval output never has to be held in memory. */
+export function createEvalOutputParser() {
+  let score: number | null = null;
+  let rawScore: string | null = null;
+  const metrics: Record<string, number> = {};
+  const cases: Record<string, number> = {};
+  let caseCount = 0;
+  return {
+    line(line: string): void {
+      const scoreMatch = SCORE_LINE.exec(line);
+      if (scoreMatch) {
+        rawScore = scoreMatch[1];
+        score = Number(rawScore);
+        return;
+      }
+      const caseMatch = CASE_LINE.exec(line);
+      if (caseMatch) {
+        const value = Number(caseMatch[2]);
+        if (Number.isFinite(value)) {
+          cases[caseMatch[1]] = value;
+          caseCount++;
+        }
+        return;
+      }
+      const metricMatch = METRIC_LINE.exec(line) ?? NAMED_LINE.exec(line);
+      if (metricMatch) {
+        const value = Number(metricMatch[2]);
+        if (Number.isFinite(value)) metrics[metricMatch[1].toLowerCase()] = value;
+      }
+    },
+    finish(): EvalOutput {
+      let scoreProblem: string | null = null;
+      if (rawScore === null) scoreProblem = "the eval printed no SCORE line";
+      else if (!Number.isFinite(score)) scoreProblem = `the eval printed SCORE: ${rawScore}, which is not a finite number`;
+      return {
+        score: scoreProblem ? null : score,
+        scoreProblem,
+        metrics,
+        cases: caseCount > 0 ? cases : null,
+      };
+    },
+  };
+}
+
+export function parseEvalOutput(text: string): EvalOutput {
+  const parser = createEvalOutputParser();
+  for (const line of text.split(/\r?\n/)) parser.line(line);
+  return parser.finish();
+}
+
+/** Look a metric up by name, case-insensitively; `guard` also answers to a GUARD line. */
+export function findMetric(output: EvalOutput, name: string | null | undefined): number | null {
+  if (!name) return null;
+  const key = name.toLowerCase();
+  if (key in output.metrics) return output.metrics[key];
+  if ("guard" in output.metrics) return output.metrics.guard;
+  return null;
+}
+
+export type FormulaTerm = { weight: number; metric: string };
+
+/**
+ * Parse `0.8*precision@12+0.2*mrr` (also `precision@12`, `2*a - b`) into weighted
+ * terms. Returns null for a plain metric name. Throws with a readable message on
+ * anything else; parentheses and division are not supported on purpose.
+ */
+export function parseMetricFormula(text: string): FormulaTerm[] | null {
+  const compact = text.replace(/\s+/g, "");
+  if (/^[A-Za-z][\w@.\-/]*$/.test(compact) && !/[+*]/.test(compact)) return null;
+  const terms: FormulaTerm[] = [];
+  const pattern = /([+-]?)(?:(\d+(?:\.\d+)?|\.\d+)\*)?([A-Za-z][\w@./]*)/y;
+  let position = 0;
+  while (position < compact.length) {
+    pattern.lastIndex = position;
+    const match = pattern.exec(compact);
+    if (!match || (position > 0 && match[1] === "")) {
+      throw new Error(`Cannot read the metric formula "${text}" at "${compact.slice(position)}"; write it as 0.8*precision@12+0.2*mrr`);
+    }
+    const weight = (match[1] === "-" ? -1 : 1) * (match[2] ? Number(match[2]) : 1);
+    terms.push({ weight, metric: match[3] });
+    position = pattern.lastIndex;
+  }
+  return terms;
+}
+
+export function evaluateFormula(terms: FormulaTerm[], metrics: Record<string, number>): number | null {
+  let total = 0;
+  for (const term of terms) {
+    const value = metrics[term.metric.toLowerCase()];
+    if (value === undefined) return null;
+    total += term.weight * value;
+  }
+  return total;
+}

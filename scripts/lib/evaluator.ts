@@ -1,0 +1,160 @@
+// Runs the eval command once: in its own process group (so a timeout or Ctrl-C
+// stops the whole tree), streaming every line to a per-run log a person can
+// `tail -f`, parsing the eval contract as it goes. It does not decide anything.
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { createEvalOutputParser, evaluateFormula, findMetric, type EvalOutput, type FormulaTerm } from "./eval-output.ts";
+
+/** Lines of output kept for the journal and error messages. */
+const TAIL_LINES = 20;
+/** Grace period between SIGTERM and SIGKILL when stopping an eval, in milliseconds. */
+const KILL_GRACE_MS = 2000;
+
+export type EvalRun = {
+  ok: boolean;
+  score: number | null;
+  guard: number | null;
+  metrics: Record<string, number>;
+  cases: Record<string, number> | null;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  /** Why the run counts as a crash, in words, or null. */
+  crashReason: string | null;
+  timedOut: boolean;
+  interrupted: boolean;
+  tail: string;
+  logPath: string | null;
+};
+
+export type EvalOptions = {
+  cwd: string;
+  timeoutS: number;
+  logPath?: string | null;
+  guardMetric?: string | null;
+  formula?: FormulaTerm[] | null;
+  env?: Record<string, string>;
+  onLine?: (line: string) => void;
+};
+
+const running = new Set<ChildProcess>();
+const stoppedByRequest = new WeakSet<ChildProcess>();
+
+/** Stop every eval still running (used by signal handlers); whole process groups. */
+export function stopRunningEvals(signal: NodeJS.Signals = "SIGTERM"): void {
+  for (const child of running) {
+    stoppedByRequest.add(child);
+    killGroup(child, signal);
+    setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS).unref?.();
+  }
+}
+
+export function hasRunningEvals(): boolean {
+  return running.size > 0;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try { child.kill(signal); } catch { /* already gone */ }
+  }
+}
+
+export function runEval(command: string, options: EvalOptions): Promise<EvalRun> {
+  const started = performance.now();
+  const parser = createEvalOutputParser();
+  const tail: string[] = [];
+  let logFd: number | null = null;
+  if (options.logPath) {
+    mkdirSync(dirname(options.logPath), { recursive: true });
+    logFd = openSync(options.logPath, "w");
+    writeSync(logFd, `$ ${command}\n`);
+  }
+  const child = spawn("bash", ["-c", command], {
+    cwd: options.cwd,
+    detached: true, // own process group: killing -pid reaches grandchildren too
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env },
+  });
+  running.add(child);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child, "SIGTERM");
+    setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS).unref?.();
+  }, options.timeoutS * 1000);
+
+  const pending: Record<string, string> = { stdout: "", stderr: "" };
+  const consume = (stream: "stdout" | "stderr", chunk: Buffer) => {
+    if (logFd !== null) writeSync(logFd, chunk);
+    const text = pending[stream] + chunk.toString("utf8");
+    const lines = text.split("\n");
+    pending[stream] = lines.pop() ?? "";
+    for (const line of lines) acceptLine(line);
+  };
+  const acceptLine = (line: string) => {
+    const clean = line.replace(/\r$/, "");
+    if (clean.trim() === "") return;
+    parser.line(clean);
+    tail.push(clean);
+    if (tail.length > TAIL_LINES) tail.shift();
+    options.onLine?.(clean);
+  };
+  child.stdout!.on("data", (chunk: Buffer) => consume("stdout", chunk));
+  child.stderr!.on("data", (chunk: Buffer) => consume("stderr", chunk));
+
+  return new Promise((resolve) => {
+    const finish = (exitCode: number | null, signal: string | null, spawnError?: Error) => {
+      clearTimeout(timer);
+      running.delete(child);
+      for (const stream of ["stdout", "stderr"]) if (pending[stream]) acceptLine(pending[stream]);
+      if (logFd !== null) {
+        writeSync(logFd, `\n[exit ${exitCode ?? signal}]\n`);
+        closeSync(logFd);
+      }
+      const interrupted = stoppedByRequest.has(child);
+      const output = parser.finish();
+      const run = summarize(output, {
+        exitCode, signal, timedOut, interrupted, spawnError,
+        durationMs: performance.now() - started, timeoutS: options.timeoutS,
+        guardMetric: options.guardMetric ?? null, formula: options.formula ?? null,
+      });
+      resolve({ ...run, tail: tail.join("\n"), logPath: options.logPath ?? null });
+    };
+    child.on("error", (error) => finish(null, null, error));
+    child.on("close", (code, signal) => finish(code, signal));
+  });
+}
+
+type Outcome = {
+  exitCode: number | null; signal: string | null; timedOut: boolean; interrupted: boolean; spawnError?: Error;
+  durationMs: number; timeoutS: number; guardMetric: string | null; formula: FormulaTerm[] | null;
+};
+
+function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" | "logPath"> {
+  let score = output.score;
+  if (score === null && outcome.formula) score = evaluateFormula(outcome.formula, output.metrics);
+  let crashReason: string | null = null;
+  if (outcome.spawnError) crashReason = `could not start the eval: ${outcome.spawnError.message}`;
+  else if (outcome.timedOut) crashReason = `timeout after ${outcome.timeoutS} s`;
+  else if (outcome.signal) crashReason = `the eval was stopped by ${outcome.signal}`;
+  else if (outcome.exitCode === 127) crashReason = "the eval command was not found (exit 127)";
+  else if (outcome.exitCode !== 0) crashReason = `the eval exited with code ${outcome.exitCode}`;
+  else if (score === null) crashReason = output.scoreProblem ?? "the eval printed no SCORE line";
+  return {
+    ok: crashReason === null,
+    score: crashReason === null ? score : null,
+    guard: findMetric(output, outcome.guardMetric),
+    metrics: output.metrics,
+    cases: output.cases,
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    durationMs: outcome.durationMs,
+    crashReason,
+    timedOut: outcome.timedOut,
+    interrupted: outcome.interrupted,
+  };
+}

@@ -1,0 +1,45 @@
+// Crash-safe file writes: whole-file replacement via temp file + rename, and
+// single-write line appends. Does not lock; callers that race use lock.ts.
+import { closeSync, fsyncSync, openSync, renameSync, writeSync, mkdirSync, unlinkSync } from "node:fs";
+import { dirname, basename, join } from "node:path";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+/** Replace `path` with `content` so a reader sees the old or the new file, never half. */
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(temporary, "w");
+  try {
+    writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(temporary, path);
+  } catch (error) {
+    try { unlinkSync(temporary); } catch { /* already gone */ }
+    throw error;
+  }
+}
+
+/** Append one line with a single write(2) on an O_APPEND descriptor, then fsync. */
+export function appendLineDurably(path: string, line: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, "a");
+  try {
+    writeSync(fd, Buffer.from(line.endsWith("\n") ? line : `${line}\n`));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function sha256OfFile(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+export function sha256OfText(text: string | Uint8Array): string {
+  return createHash("sha256").update(text).digest("hex");
+}

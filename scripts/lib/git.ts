@@ -1,0 +1,80 @@
+// Git access through one tiny exec helper (zx) and one-line queries. Only
+// non-destructive commands live here: no reset --hard, no clean, no stash drop.
+// Restoring a file writes that one path; nothing else in the work tree is touched.
+import { $ } from "zx";
+import { CliError, EXIT } from "./errors.ts";
+
+export type GitResult = { ok: boolean; stdout: string; stderr: string; exitCode: number | null };
+
+export async function runGit(cwd: string, args: string[], input?: string): Promise<GitResult> {
+  const result = await $({ cwd, quiet: true, nothrow: true, input, env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } })`git ${args}`;
+  return { ok: result.exitCode === 0, stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+}
+
+/** Run git and return trimmed stdout, or throw a CliError quoting git's own message. */
+export async function git(cwd: string, args: string[], input?: string): Promise<string> {
+  const result = await runGit(cwd, args, input);
+  if (!result.ok) {
+    const reason = result.stderr.trim().split("\n").slice(-1)[0] || `exit ${result.exitCode}`;
+    throw new CliError(`git ${args.join(" ")} failed in "${cwd}": ${reason}`, "E_GIT", EXIT.FAILED);
+  }
+  return result.stdout.replace(/\n$/, "");
+}
+
+export async function repositoryRoot(cwd: string): Promise<string | null> {
+  const result = await runGit(cwd, ["rev-parse", "--show-toplevel"]);
+  return result.ok ? result.stdout.trim() : null;
+}
+
+export async function requireRepositoryRoot(cwd: string, nextStep: string): Promise<string> {
+  const root = await repositoryRoot(cwd);
+  if (!root) throw new CliError(`"${cwd}" is not inside a git repository. Run: git init && git add -A && git commit -m "initial", then ${nextStep}`, "E_NOT_GIT");
+  return root;
+}
+
+export async function headCommit(root: string): Promise<string | null> {
+  const result = await runGit(root, ["rev-parse", "--verify", "-q", "HEAD"]);
+  return result.ok ? result.stdout.trim() : null;
+}
+
+export async function currentBranch(root: string): Promise<string | null> {
+  const result = await runGit(root, ["symbolic-ref", "--short", "-q", "HEAD"]);
+  return result.ok ? result.stdout.trim() : null;
+}
+
+export async function isTracked(root: string, path: string): Promise<boolean> {
+  return (await runGit(root, ["ls-files", "--error-unmatch", "--", path])).ok;
+}
+
+/** Paths (relative to root) that differ from HEAD in the index or work tree, plus untracked ones. */
+export async function changedPaths(root: string): Promise<{ tracked: string[]; untracked: string[] }> {
+  const output = await git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
+  const tracked: string[] = [];
+  const untracked: string[] = [];
+  const entries = output.split("\0").filter(Boolean);
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index];
+    const code = entry.slice(0, 2);
+    const path = entry.slice(3);
+    if (code === "??") untracked.push(path);
+    else tracked.push(path);
+    if (code[0] === "R" || code[0] === "C") index++; // the source path follows a rename
+  }
+  return { tracked, untracked };
+}
+
+export async function fileDiffersFromCommit(root: string, commit: string, path: string): Promise<boolean> {
+  const result = await runGit(root, ["diff", "--quiet", commit, "--", path]);
+  return result.exitCode === 1;
+}
+
+/** The file's bytes at a commit, or null when it does not exist there. */
+export async function fileAtCommit(root: string, commit: string, path: string): Promise<Buffer | null> {
+  const result = await $({ cwd: root, quiet: true, nothrow: true })`git show ${`${commit}:${path}`}`;
+  if (result.exitCode !== 0) return null;
+  return Buffer.from(result.buffer());
+}
+
+export async function shortCommit(root: string, commit: string): Promise<string> {
+  return git(root, ["rev-parse", "--short=7", commit]);
+}

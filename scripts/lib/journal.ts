@@ -1,0 +1,177 @@
+// The journal (`autoresearch.jsonl`): the seed's config header and result lines,
+// tolerant reading of hand-written journals, and whole-line appends. It never
+// rewrites a journal except `writeJournalHeader` on a journal with no results.
+import { existsSync, readFileSync } from "node:fs";
+import { appendLineDurably, writeFileAtomic } from "./fs-atomic.ts";
+
+export const STATUSES = ["baseline", "keep", "discard", "crash", "guard_fail"] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Line 0: the seed's fields first, ours after. */
+export type ConfigLine = {
+  type: "config";
+  constrained_file: string;
+  eval_command: string;
+  metric: string;
+  guard_metric: string | null;
+  guard_threshold: number | null;
+  baseline: number | null;
+  min_delta?: number | null;
+  direction?: "max" | "min";
+  guard_op?: string | null;
+  round?: number;
+  name?: string;
+  constrained_files?: string[];
+  iterations?: number;
+  noise?: { sd: number; mean: number; runs: number[]; deterministic: boolean; min_detectable_effect: number | null } | null;
+  hashes?: Record<string, string>;
+  decision?: Record<string, number>;
+  created_at?: string;
+  [extra: string]: unknown;
+};
+
+/** One iteration's outcome (or the baseline). Optional fields are ours. */
+export type ResultLine = {
+  type: "result";
+  iteration: number;
+  commit: string | null;
+  score: number | null;
+  delta: string | null;
+  guard_score: number | null;
+  guard_pass: boolean | null;
+  status: Status;
+  description: string;
+  timestamp: string;
+  reason?: string | null;
+  runs?: number[]; // every candidate eval run's score, in order
+  guard_runs?: (number | null)[];
+  incumbent_runs?: number[]; // incumbent re-runs made while deciding this candidate
+  incumbent_commit?: string | null;
+  metrics?: Record<string, number>;
+  verdict?: Record<string, unknown>;
+  cases?: { fixed: string[]; broken: string[] } | null;
+  duration_s?: number;
+  patch?: string | null;
+  changed_files?: string[];
+  log?: string | null;
+  output_tail?: string | null;
+  [extra: string]: unknown;
+};
+
+export type Journal = {
+  config: ConfigLine | null;
+  results: ResultLine[];
+  warnings: string[];
+};
+
+/** Numbers may arrive as numbers or strings ("0.7050", "+0.012"); anything else is null. */
+export function toNumber(value: unknown): number | null {
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (typeof value === "string" && value.trim() !== "") {
+    const number = Number(value.trim());
+    return Number.isFinite(number) ? number : null;
+  }
+  return null;
+}
+
+function toBoolean(value: unknown): boolean | null {
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "PASS" || value === "pass") return true;
+  if (value === "false" || value === "FAIL" || value === "fail") return false;
+  return null;
+}
+
+/** Format a delta the seed's way: always signed, four decimals. */
+export function formatDelta(delta: number | null): string | null {
+  if (delta === null || !Number.isFinite(delta)) return null;
+  const rounded = Math.abs(delta) < 5e-5 ? 0 : delta;
+  return `${rounded >= 0 ? "+" : "-"}${Math.abs(rounded).toFixed(4)}`;
+}
+
+export function normalizeConfig(raw: Record<string, unknown>): ConfigLine {
+  return {
+    ...raw,
+    type: "config",
+    constrained_file: String(raw.constrained_file ?? ""),
+    eval_command: String(raw.eval_command ?? ""),
+    metric: String(raw.metric ?? "score"),
+    guard_metric: raw.guard_metric == null || raw.guard_metric === "" ? null : String(raw.guard_metric),
+    guard_threshold: toNumber(raw.guard_threshold),
+    baseline: toNumber(raw.baseline),
+    min_delta: toNumber(raw.min_delta),
+    direction: raw.direction === "min" || raw.direction === "minimize" ? "min" : "max",
+  };
+}
+
+export function normalizeResult(raw: Record<string, unknown>, position: number): ResultLine {
+  const status = String(raw.status ?? "").toLowerCase().replace(/-/g, "_");
+  const score = toNumber(raw.score);
+  const deltaNumber = toNumber(raw.delta);
+  return {
+    ...raw,
+    type: "result",
+    iteration: toNumber(raw.iteration) ?? position,
+    commit: raw.commit == null || raw.commit === "" ? null : String(raw.commit),
+    score,
+    delta: typeof raw.delta === "string" && raw.delta.trim() !== "" ? raw.delta.trim() : formatDelta(deltaNumber),
+    guard_score: toNumber(raw.guard_score),
+    guard_pass: toBoolean(raw.guard_pass),
+    status: (STATUSES as readonly string[]).includes(status) ? (status as Status) : "discard",
+    description: String(raw.description ?? ""),
+    timestamp: String(raw.timestamp ?? ""),
+  };
+}
+
+/** Parse journal text; blank lines are skipped, a torn or broken line is skipped with a warning. */
+export function parseJournal(text: string, label = "autoresearch.jsonl"): Journal {
+  const journal: Journal = { config: null, results: [], warnings: [] };
+  const lines = text.split("\n");
+  lines.forEach((line, index) => {
+    if (line.trim() === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      const torn = index >= lines.length - 2 && !text.endsWith("\n");
+      journal.warnings.push(`${label}:${index + 1}: skipped ${torn ? "a torn last line (an interrupted write)" : "a line that is not JSON"}: ${line.slice(0, 60)}`);
+      return;
+    }
+    if (!value || typeof value !== "object" || Array.isArray(value)) {
+      journal.warnings.push(`${label}:${index + 1}: skipped a line that is not a JSON object`);
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    if (record.type === "config") {
+      if (journal.config) journal.warnings.push(`${label}:${index + 1}: a second config line; the later one is used`);
+      journal.config = normalizeConfig(record);
+    } else if (record.type === "result" || (record.type === undefined && "status" in record)) {
+      const result = normalizeResult(record, journal.results.length);
+      if (!(STATUSES as readonly string[]).includes(String(record.status).toLowerCase().replace(/-/g, "_"))) {
+        journal.warnings.push(`${label}:${index + 1}: unknown status "${record.status}", read as discard`);
+      }
+      journal.results.push(result);
+    }
+  });
+  return journal;
+}
+
+export function readJournal(path: string, label = path): Journal {
+  if (!existsSync(path)) return { config: null, results: [], warnings: [] };
+  return parseJournal(readFileSync(path, "utf8"), label);
+}
+
+/** Append one result as a single whole line. */
+export function appendResult(path: string, result: ResultLine): void {
+  appendLineDurably(path, JSON.stringify(result));
+}
+
+/** Write (or replace) the config header of a journal that has no results besides a baseline being rewritten. */
+export function writeJournalHeader(path: string, config: ConfigLine, results: ResultLine[] = []): void {
+  const body = [config, ...results].map((line) => JSON.stringify(line)).join("\n") + "\n";
+  writeFileAtomic(path, body);
+}
+
+/** Iteration results only (the baseline line is not an iteration). */
+export function iterationResults(journal: Journal): ResultLine[] {
+  return journal.results.filter((result) => result.status !== "baseline");
+}

@@ -1,13 +1,18 @@
 // Crash-safe file writes: whole-file replacement via temp file + rename, and
 // single-write line appends. Does not lock; callers that race use lock.ts.
-import { closeSync, fsyncSync, openSync, renameSync, writeSync, mkdirSync, unlinkSync } from "node:fs";
+import { chmodSync, closeSync, fsyncSync, openSync, renameSync, statSync, writeSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
-/** Replace `path` with `content` so a reader sees the old or the new file, never half. */
+/**
+ * Replace `path` with `content` so a reader sees the old or the new file, never half.
+ * The file's permission bits survive (an executable eval stays executable).
+ */
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
+  let mode: number | null = null;
+  try { mode = statSync(path).mode & 0o7777; } catch { /* new file */ }
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(temporary, "w");
   try {
@@ -17,6 +22,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
     closeSync(fd);
   }
   try {
+    if (mode !== null) chmodSync(temporary, mode);
     renameSync(temporary, path);
   } catch (error) {
     try { unlinkSync(temporary); } catch { /* already gone */ }

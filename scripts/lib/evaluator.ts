@@ -63,9 +63,30 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-export function runEval(command: string, options: EvalOptions): Promise<EvalRun> {
+export type ProcessRun = {
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  timedOut: boolean;
+  interrupted: boolean;
+  spawnError: Error | null;
+  tail: string;
+  logPath: string | null;
+};
+
+export type ProcessOptions = {
+  cwd: string;
+  timeoutS: number;
+  logPath?: string | null;
+  env?: Record<string, string>;
+  /** Text for the process's stdin (closed right after); none: stdin is /dev/null. */
+  input?: string;
+  onLine?: (line: string) => void;
+};
+
+/** Run a shell command in its own process group, logging and tailing its output. */
+export function runProcess(command: string, options: ProcessOptions): Promise<ProcessRun> {
   const started = performance.now();
-  const parser = createEvalOutputParser();
   const tail: string[] = [];
   let logFd: number | null = null;
   if (options.logPath) {
@@ -76,10 +97,14 @@ export function runEval(command: string, options: EvalOptions): Promise<EvalRun>
   const child = spawn("bash", ["-c", command], {
     cwd: options.cwd,
     detached: true, // own process group: killing -pid reaches grandchildren too
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env },
   });
   running.add(child);
+  if (options.input !== undefined) {
+    child.stdin!.on("error", () => { /* the command may not read its input */ });
+    child.stdin!.end(options.input);
+  }
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -88,26 +113,27 @@ export function runEval(command: string, options: EvalOptions): Promise<EvalRun>
   }, options.timeoutS * 1000);
 
   const pending: Record<string, string> = { stdout: "", stderr: "" };
-  const consume = (stream: "stdout" | "stderr", chunk: Buffer) => {
-    if (logFd !== null) writeSync(logFd, chunk);
-    const text = pending[stream] + chunk.toString("utf8");
-    const lines = text.split("\n");
-    pending[stream] = lines.pop() ?? "";
-    for (const line of lines) acceptLine(line);
-  };
   const acceptLine = (line: string) => {
     const clean = line.replace(/\r$/, "");
     if (clean.trim() === "") return;
-    parser.line(clean);
     tail.push(clean);
     if (tail.length > TAIL_LINES) tail.shift();
     options.onLine?.(clean);
+  };
+  const consume = (stream: "stdout" | "stderr", chunk: Buffer) => {
+    if (logFd !== null) writeSync(logFd, chunk);
+    const lines = (pending[stream] + chunk.toString("utf8")).split("\n");
+    pending[stream] = lines.pop() ?? "";
+    for (const line of lines) acceptLine(line);
   };
   child.stdout!.on("data", (chunk: Buffer) => consume("stdout", chunk));
   child.stderr!.on("data", (chunk: Buffer) => consume("stderr", chunk));
 
   return new Promise((resolve) => {
-    const finish = (exitCode: number | null, signal: string | null, spawnError?: Error) => {
+    let settled = false;
+    const finish = (exitCode: number | null, signal: string | null, spawnError: Error | null) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       running.delete(child);
       for (const stream of ["stdout", "stderr"]) if (pending[stream]) acceptLine(pending[stream]);
@@ -115,18 +141,35 @@ export function runEval(command: string, options: EvalOptions): Promise<EvalRun>
         writeSync(logFd, `\n[exit ${exitCode ?? signal}]\n`);
         closeSync(logFd);
       }
-      const interrupted = stoppedByRequest.has(child);
-      const output = parser.finish();
-      const run = summarize(output, {
-        exitCode, signal, timedOut, interrupted, spawnError,
-        durationMs: performance.now() - started, timeoutS: options.timeoutS,
-        guardMetric: options.guardMetric ?? null, formula: options.formula ?? null,
+      resolve({
+        exitCode, signal, durationMs: performance.now() - started, timedOut,
+        interrupted: stoppedByRequest.has(child), spawnError, tail: tail.join("\n"), logPath: options.logPath ?? null,
       });
-      resolve({ ...run, tail: tail.join("\n"), logPath: options.logPath ?? null });
     };
     child.on("error", (error) => finish(null, null, error));
-    child.on("close", (code, signal) => finish(code, signal));
+    child.on("close", (code, signal) => finish(code, signal, null));
   });
+}
+
+/** Run the eval once and read the eval contract from its output. */
+export async function runEval(command: string, options: EvalOptions): Promise<EvalRun> {
+  const parser = createEvalOutputParser();
+  const run = await runProcess(command, {
+    ...options,
+    onLine: (line) => {
+      parser.line(line);
+      options.onLine?.(line);
+    },
+  });
+  return {
+    ...summarize(parser.finish(), {
+      exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, interrupted: run.interrupted,
+      spawnError: run.spawnError ?? undefined, durationMs: run.durationMs, timeoutS: options.timeoutS,
+      guardMetric: options.guardMetric ?? null, formula: options.formula ?? null,
+    }),
+    tail: run.tail,
+    logPath: run.logPath,
+  };
 }
 
 type Outcome = {

@@ -1,8 +1,11 @@
 // Git access through one tiny exec helper (zx) and one-line queries. Only
 // non-destructive commands live here: no reset --hard, no clean, no stash drop.
 // Restoring a file writes that one path; nothing else in the work tree is touched.
+import { existsSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
 import { $ } from "zx";
 import { CliError, EXIT } from "./errors.ts";
+import { writeFileAtomic } from "./fs-atomic.ts";
 
 export type GitResult = { ok: boolean; stdout: string; stderr: string; exitCode: number | null };
 
@@ -77,4 +80,29 @@ export async function fileAtCommit(root: string, commit: string, path: string): 
 
 export async function shortCommit(root: string, commit: string): Promise<string> {
   return git(root, ["rev-parse", "--short=7", commit]);
+}
+
+/**
+ * Put one file back to its content at `commit` (deleting it if it did not exist
+ * there). Only that path is written; the index and every other file are untouched.
+ */
+export async function restoreFileFromCommit(root: string, commit: string, path: string): Promise<void> {
+  const content = await fileAtCommit(root, commit, path);
+  const absolute = join(root, path);
+  if (content === null) {
+    if (existsSync(absolute)) unlinkSync(absolute);
+    return;
+  }
+  writeFileAtomic(absolute, content);
+}
+
+/** Switch to `branch`, creating it at HEAD when missing; uncommitted work is carried over, never discarded. */
+export async function switchToBranch(root: string, branch: string): Promise<"created" | "switched" | "already"> {
+  if ((await currentBranch(root)) === branch) return "already";
+  const exists = (await runGit(root, ["rev-parse", "--verify", "-q", `refs/heads/${branch}`])).ok;
+  const result = await runGit(root, exists ? ["switch", branch] : ["switch", "-c", branch]);
+  if (!result.ok) {
+    throw new CliError(`Cannot switch to branch "${branch}": ${result.stderr.trim().split("\n")[0]}. Commit or stash your changes, or pass --no-branch.`, "E_BRANCH", EXIT.FAILED);
+  }
+  return exists ? "switched" : "created";
 }

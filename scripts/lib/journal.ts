@@ -48,7 +48,7 @@ export type ResultLine = {
   incumbent_runs?: number[]; // incumbent re-runs made while deciding this candidate
   incumbent_commit?: string | null;
   metrics?: Record<string, number>;
-  verdict?: Record<string, unknown>;
+  verdict?: Record<string, unknown> | null;
   cases?: { fixed: string[]; broken: string[] } | null;
   duration_s?: number;
   patch?: string | null;

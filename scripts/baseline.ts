@@ -1,0 +1,81 @@
+#!/usr/bin/env bun
+// baseline.ts — prove the harness is sound before any iteration: refuse unfinished
+// test data, measure the eval's noise, check the cache and the revert, probe that
+// the eval reads the constrained file, hash the frozen files, record the baseline.
+import { runCommand, runIfMain, note, printData, printJson, type CommandSpec } from "./lib/cli.ts";
+import { EXIT } from "./lib/errors.ts";
+import { loadExperiment, locateExperiment } from "./lib/experiment.ts";
+import { requireRepositoryRoot } from "./lib/git.ts";
+import { runBaseline, type BaselineReport } from "./lib/baseline.ts";
+import { createStatusLine } from "./lib/status-line.ts";
+import { kitCommand } from "./lib/kit.ts";
+
+export const spec: CommandSpec = {
+  name: "baseline.ts",
+  summary: "measure the unchanged code and prove the harness is sound",
+  usage: "baseline.ts [--runs 3] [--experiment PATH] [--json]",
+  options: {
+    runs: { type: "integer", description: "eval runs on the unchanged code (default: decision.baseline_runs, 3)", valueName: "N" },
+    "expected-gain": { type: "number", description: "the per-iteration gain you hope for, in metric units (warns when noise is larger)", valueName: "X" },
+    "allow-few": { type: "boolean", description: "accept fewer than 15 test cases (with a warning)" },
+    "allow-insensitive": { type: "boolean", description: "accept an eval whose score does not move when the file is broken" },
+    branch: { type: "boolean", description: "create or switch to autoresearch/<name> (--no-branch to stay on the current branch)", default: true },
+    force: { type: "boolean", description: "re-baseline a round that already has results (the old journal is kept as a backup)" },
+    experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: "autoresearch.yaml" },
+    json: { type: "boolean", description: "print one JSON object on stdout" },
+  },
+  examples: ["bun scripts/baseline.ts", "bun scripts/baseline.ts --runs 5 --expected-gain 0.005", "deno run -A scripts/baseline.ts --json | jq .sd"],
+  exitCodes: { 1: "the eval failed, timed out, or does not exercise the constrained file", 75: "another harness process holds the experiment lock", 130: "interrupted (the constrained file was restored)" },
+};
+
+export function main(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async ({ values }) => {
+    const root = await requireRepositoryRoot(process.cwd(), kitCommand("baseline"));
+    const loaded = loadExperiment(locateExperiment(values.experiment as string | undefined, process.cwd(), root));
+    const report = await runBaseline(loaded, {
+      runs: (values.runs as number | undefined) ?? loaded.experiment.decision.baseline_runs,
+      expectedGain: (values["expected-gain"] as number | undefined) ?? null,
+      allowFew: Boolean(values["allow-few"]),
+      allowInsensitive: Boolean(values["allow-insensitive"]),
+      branch: values.branch !== false,
+      force: Boolean(values.force),
+      status: createStatusLine(),
+      notes: note,
+    });
+    if (values.json) printJson(report);
+    else printData(formatReport(report));
+    note(reviewAdvice());
+    return EXIT.OK;
+  });
+}
+
+function formatReport(report: BaselineReport): string {
+  const figure = (value: number | null) => (value === null ? "n/a" : Number(value.toPrecision(4)).toString());
+  const lines = [
+    `baseline ${figure(report.score)} (median of ${report.runs.length}: ${report.runs.join(", ")})`,
+    `noise    sd ${figure(report.sd)}, spread ${figure(report.spread)}, CV ${report.cv === null ? "n/a" : (report.cv * 100).toFixed(2) + "%"}, ${report.deterministic ? "deterministic" : "noisy"}; min detectable effect ${figure(report.min_detectable_effect)}; min_delta ${figure(report.min_delta)}`,
+  ];
+  if (report.guard) lines.push(`guard    ${report.guard.metric} ${figure(report.guard.score)} ${report.guard.op} ${report.guard.threshold}: ${report.guard.pass === null ? "unknown" : report.guard.pass ? "PASS" : "FAIL"}`);
+  lines.push(
+    `cache    ${report.cache.faster ? "later runs faster (cache warm)" : "no speed-up"}`,
+    `revert   ${report.revert.ok ? "ok" : "FAILED"}; probe ${report.probe.sensitive ? "sensitive" : "INSENSITIVE"} (${report.probe.method})`,
+    `estimate ${report.estimate.eval_seconds} s per eval × ${report.estimate.runs_per_iteration} runs × ${report.estimate.iterations} iterations ≈ ${report.estimate.total_minutes.toFixed(1)} min`,
+    `frozen   ${Object.keys(report.hashes).join(", ") || "(none)"}`,
+    `branch   ${report.branch ?? "(detached)"} at ${report.commit}; journal ${report.journal}${report.backup ? ` (old journal kept as ${report.backup})` : ""}`,
+  );
+  if (report.warnings.length) lines.push(`warnings ${report.warnings.length} (see above)`);
+  return lines.join("\n");
+}
+
+/** The seed's last step before launch: a person reviews the harness. */
+function reviewAdvice(): string {
+  return [
+    "",
+    "Stop and review before launching: instructions.md (levers, rules, strategy), the eval script",
+    "(does SCORE measure what you care about?), the test data (bad labels steer the agent wrong)",
+    `and launch_prompt.md. Then start the loop: ${kitCommand("iterate")} --loop --agent "CMD"`,
+    `or hand launch_prompt.md to your agent, which runs ${kitCommand("iterate")} -m "..." after each edit.`,
+  ].join("\n");
+}
+
+runIfMain(import.meta, main);

@@ -1,0 +1,97 @@
+#!/usr/bin/env bun
+// iterate.ts — one iteration per call (the agent edited the file; this measures,
+// decides, commits or reverts, logs and renders), or the whole loop with any agent
+// command (--loop --agent CMD), a fresh agent context every iteration.
+import { runCommand, runIfMain, note, printData, printJson, type CommandSpec } from "./lib/cli.ts";
+import { CliError, EXIT } from "./lib/errors.ts";
+import { loadExperiment, locateExperiment } from "./lib/experiment.ts";
+import { requireRepositoryRoot } from "./lib/git.ts";
+import { kitCommand } from "./lib/kit.ts";
+import { runStep, type StepResult } from "./lib/step.ts";
+import { runLoop } from "./lib/loop.ts";
+import { createStatusLine } from "./lib/status-line.ts";
+
+export const spec: CommandSpec = {
+  name: "iterate.ts",
+  summary: "evaluate the edited file, keep or discard it, log and render",
+  usage: 'iterate.ts -m "what I changed" [--json]   |   iterate.ts --loop --agent "CMD" [--iterations N] [--max-hours H]',
+  details: `Step mode evaluates the work tree's candidate with the keep/discard rule (it re-runs the eval and
+the incumbent as the statistics need), then commits the constrained file(s) or restores them and
+archives the diff under .autoresearch/patches/. Loop mode runs CMD with a short state prompt on stdin
+(also in $AUTORESEARCH_PROMPT_FILE), takes the description from a "DESCRIPTION: ..." output line, and
+steps, until the budget, a plateau, 3 crashes in a row or the time limit ends it.`,
+  options: {
+    message: { type: "string", short: "m", description: "what the agent changed (stored and committed literally)", valueName: "TEXT" },
+    loop: { type: "boolean", description: "run the agent and step repeatedly" },
+    agent: { type: "string", description: "loop mode: the agent command, run with bash -c", valueName: "CMD" },
+    iterations: { type: "integer", description: "loop mode: iterations to run now (default: what is left of the budget)", valueName: "N" },
+    "max-hours": { type: "number", description: "loop mode: stop after this many hours", valueName: "H" },
+    "agent-timeout": { type: "number", description: "loop mode: seconds one agent call may take", valueName: "S", default: 1800 },
+    "no-report": { type: "boolean", description: "loop mode: skip the final report" },
+    "ignore-budget": { type: "boolean", description: "step mode: evaluate even when the iteration budget is spent" },
+    round: { type: "integer", description: "the round (default: the current one; closed rounds refuse)", valueName: "N" },
+    experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: "autoresearch.yaml" },
+    json: { type: "boolean", description: "print one JSON object on stdout (loop: one per iteration, JSON lines)" },
+  },
+  examples: [
+    'bun scripts/iterate.ts -m "raise title weight from 2 to 5"',
+    'bun scripts/iterate.ts --loop --agent "claude -p --dangerously-skip-permissions" --iterations 30',
+    'bun scripts/iterate.ts --loop --agent "bun examples/agents/tune-levers.ts" --iterations 10 --json | jq -c .status',
+  ],
+  exitCodes: {
+    3: "the iteration or time budget is spent",
+    4: "plateau: too many non-keeps in a row (loop)",
+    5: "too many crashes in a row (loop)",
+    75: "another harness process holds the experiment lock",
+    130: "interrupted: the candidate is left in the work tree, nothing recorded",
+  },
+};
+
+export function main(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async ({ values }) => {
+    const root = await requireRepositoryRoot(process.cwd(), kitCommand("iterate"));
+    const loaded = loadExperiment(locateExperiment(values.experiment as string | undefined, process.cwd(), root));
+    const round = values.round as number | undefined;
+    if (values.loop) {
+      if (!values.agent) throw new CliError(`--loop needs --agent "CMD". Example: ${kitCommand("iterate")} --loop --agent "bun examples/agents/tune-levers.ts"`, "E_USAGE");
+      const outcome = await runLoop(loaded, {
+        agent: values.agent as string,
+        iterations: values.iterations as number | undefined,
+        maxHours: values["max-hours"] as number | undefined,
+        agentTimeoutS: values["agent-timeout"] as number,
+        report: !values["no-report"],
+        round,
+        json: Boolean(values.json),
+        notes: note,
+      });
+      return outcome.exitCode;
+    }
+    const description = values.message as string | undefined;
+    if (description === undefined || description.trim() === "") {
+      throw new CliError(`Say what changed: ${kitCommand("iterate")} -m "raise title weight from 2 to 5" (or run the loop: --loop --agent "CMD")`, "E_USAGE");
+    }
+    const result = await runStep(loaded, { description, round, status: createStatusLine(), notes: note, ignoreBudget: Boolean(values["ignore-budget"]) });
+    if (values.json) printJson(stepJson(result));
+    else printData(stepLine(result));
+    return EXIT.OK;
+  });
+}
+
+export function stepJson(result: StepResult): Record<string, unknown> {
+  return { ...result.line, incumbent_mean: result.incumbentMean, verdict_reason: result.verdict?.reason ?? null, dashboard: result.dashboard };
+}
+
+/** One line: status, score, delta, the statistic against its threshold, the reason. */
+export function stepLine(result: StepResult): string {
+  const { line, verdict } = result;
+  const parts = [`#${line.iteration} ${line.status}`];
+  if (line.score !== null) parts.push(`score ${line.score}${line.delta ? ` (${line.delta})` : ""} over ${line.runs?.length ?? 0} run${line.runs?.length === 1 ? "" : "s"}`);
+  if (verdict?.statistic != null && verdict.threshold != null) parts.push(`t ${verdict.statistic.toFixed(2)} vs ${verdict.threshold.toFixed(2)}`);
+  if (line.guard_score !== null) parts.push(`guard ${line.guard_score} ${line.guard_pass ? "PASS" : "FAIL"}`);
+  if (line.commit) parts.push(`commit ${line.commit}`);
+  if (line.patch) parts.push(`patch ${line.patch}`);
+  if (line.reason) parts.push(`— ${line.reason}`);
+  return parts.join(" | ");
+}
+
+runIfMain(import.meta, main);

@@ -1,0 +1,240 @@
+// Loop mode: for each iteration write a compact state prompt, run the agent command
+// with it (a fresh context every time, so nothing is lost to context windows), take
+// its DESCRIPTION line or summarise the diff, and step. Stops on the budget, a
+// plateau, a crash streak or the time limit; then asks for the final report.
+import { writeFileSync, mkdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { CliError, EXIT } from "./errors.ts";
+import { runProcess } from "./evaluator.ts";
+import { type LoadedExperiment, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn } from "./experiment.ts";
+import { writeFileAtomic } from "./fs-atomic.ts";
+import { git } from "./git.ts";
+import { onInterrupt } from "./interrupt.ts";
+import { iterationResults, readJournal, type ResultLine } from "./journal.ts";
+import { kitCommand } from "./kit.ts";
+import { acquireLock } from "./lock.ts";
+import { createStatusLine } from "./status-line.ts";
+import { refreshDashboard, runStep } from "./step.ts";
+import { summarizeJournal, type Summary } from "./summary.ts";
+import { printData, printJson } from "./cli.ts";
+
+/** The state prompt stays small: a fresh agent reads it every iteration (bytes). */
+export const PROMPT_LIMIT_BYTES = 2048;
+const RECENT_RESULTS_SHOWN = 6;
+const DEAD_ENDS_SHOWN = 8;
+
+export type LoopOptions = {
+  agent: string;
+  iterations?: number;
+  maxHours?: number;
+  agentTimeoutS: number;
+  report: boolean;
+  round?: number;
+  json: boolean;
+  notes: (message: string) => void;
+};
+
+export type LoopOutcome = { exitCode: number; reason: string; lines: ResultLine[] };
+
+export async function runLoop(initial: LoadedExperiment, options: LoopOptions): Promise<LoopOutcome> {
+  const stateDir = experimentStateDir(initial);
+  const lock = acquireLock(stateDir, "iterate.ts --loop");
+  const unregister = onInterrupt(() => lock.release());
+  const status = createStatusLine();
+  const started = performance.now();
+  const lines: ResultLine[] = [];
+  try {
+    let stop: { exitCode: number; reason: string } | null = null;
+    while (!stop) {
+      const loaded = loadExperiment(initial.path);
+      const round = findRound(loaded.experiment, options.round);
+      const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
+      const summary = summarizeJournal(journal, { experiment: loaded.experiment, round: round.round });
+      stop = stopReason(loaded, iterationResults(journal), lines.length, options, (performance.now() - started) / 3_600_000);
+      if (stop) break;
+
+      const iteration = Math.max(0, ...journal.results.map((line) => line.iteration)) + 1;
+      const prompt = buildStatePrompt(loaded, round.round, iteration, summary);
+      const promptFile = join(stateDir, "prompts", `round${round.round}-iteration${iteration}.md`);
+      mkdirSync(join(stateDir, "prompts"), { recursive: true });
+      writeFileSync(promptFile, prompt);
+      const budgetLeft = options.iterations ?? loaded.experiment.budget.iterations - iterationResults(journal).length;
+      const progress = (phase: string) => status.update(`iteration ${lines.length + 1}/${budgetLeft} · ${phase} · ${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)} · best ${summary.best.score ?? "n/a"} · last ${lines.slice(-3).map((line) => line.status).join(" ") || "—"}`);
+      progress("agent working");
+
+      let description: string | null = null;
+      const agentRun = await runProcess(options.agent, {
+        cwd: loaded.root,
+        timeoutS: options.agentTimeoutS,
+        logPath: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`),
+        input: prompt,
+        env: agentEnvironment(loaded, promptFile, iteration, "iterate"),
+        onLine: (line) => {
+          const match = /^\s*DESCRIPTION:\s*(.+)$/.exec(line);
+          if (match) description = match[1].trim();
+        },
+      });
+      status.clear();
+      if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+      const agentFailed = agentRun.timedOut
+        ? `the agent timed out after ${options.agentTimeoutS} s`
+        : agentRun.exitCode !== 0 ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}` : null;
+      const diff = await git(loaded.root, ["diff", "-U0", "HEAD", "--", ...round.constrained_files]);
+      const forced = agentFailed
+        ? { status: "crash" as const, reason: `${agentFailed} (log: ${displayPath(agentRun.logPath!)})` }
+        : diff.trim() === "" ? { status: "discard" as const, reason: "the agent changed nothing in the constrained file" } : undefined;
+      progress("evaluating");
+      const result = await runStep(loaded, {
+        description: description ?? describeDiff(diff) ?? "(no description)",
+        round: round.round,
+        status,
+        notes: options.notes,
+        forced,
+        extra: { agent_seconds: Math.round(agentRun.durationMs) / 1000, prompt: relative(loaded.root, promptFile) },
+      });
+      lines.push(result.line);
+      if (options.json) printJson(result.line);
+      else printData(`#${result.line.iteration} ${result.line.status} ${result.line.score ?? "—"} ${result.line.delta ?? ""} ${result.line.description.split("\n")[0]}${result.line.reason && result.line.status !== "keep" ? ` — ${result.line.reason}` : ""}`);
+      if (!status.active) options.notes(`[${lines.length}/${budgetLeft}] ${result.line.status} (${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)})`);
+    }
+    options.notes(`Loop stopped: ${stop.reason}`);
+    if (options.report && lines.length > 0) await writeFinalReport(initial.path, options, stop.reason);
+    return { ...stop, lines };
+  } finally {
+    status.clear();
+    unregister();
+    lock.release();
+  }
+}
+
+function stopReason(loaded: LoadedExperiment, results: ResultLine[], ranNow: number, options: LoopOptions, hours: number): { exitCode: number; reason: string } | null {
+  const budget = loaded.experiment.budget;
+  if (results.length >= budget.iterations) return { exitCode: EXIT.BUDGET_EXHAUSTED, reason: `the budget of ${budget.iterations} iterations is spent` };
+  const maxHours = options.maxHours ?? budget.max_hours;
+  if (maxHours !== null && maxHours !== undefined && hours >= maxHours) return { exitCode: EXIT.BUDGET_EXHAUSTED, reason: `the time budget of ${maxHours} h is spent` };
+  const trailing = (predicate: (line: ResultLine) => boolean) => {
+    let count = 0;
+    for (let index = results.length - 1; index >= 0 && predicate(results[index]); index--) count++;
+    return count;
+  };
+  const crashes = trailing((line) => line.status === "crash");
+  if (crashes >= budget.crash_streak) return { exitCode: EXIT.CRASH_STREAK, reason: `${crashes} crashes in a row; read the last logs in .autoresearch/logs/` };
+  const nonKeeps = trailing((line) => line.status !== "keep");
+  if (nonKeeps >= budget.plateau) return { exitCode: EXIT.PLATEAU, reason: `plateau: ${nonKeeps} iterations without a keep (the seed: an architectural ceiling is likely); consider ${kitCommand("next-round")}` };
+  if (options.iterations !== undefined && ranNow >= options.iterations) return { exitCode: EXIT.OK, reason: `ran the ${options.iterations} iterations asked for` };
+  return null;
+}
+
+function agentEnvironment(loaded: LoadedExperiment, promptFile: string, iteration: number, task: "iterate" | "report"): Record<string, string> {
+  return {
+    AUTORESEARCH_PROMPT_FILE: promptFile,
+    AUTORESEARCH_ITERATION: String(iteration),
+    AUTORESEARCH_EXPERIMENT: loaded.path,
+    AUTORESEARCH_TASK: task,
+  };
+}
+
+function elapsedText(started: number): string {
+  const seconds = Math.round((performance.now() - started) / 1000);
+  return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+}
+
+function etaText(started: number, done: number, total: number): string {
+  if (done === 0 || total <= done) return "";
+  const perIteration = (performance.now() - started) / done;
+  const minutes = (perIteration * (total - done)) / 60_000;
+  return `, ~${minutes < 1 ? "<1" : Math.round(minutes)}m left`;
+}
+
+/** The compact state a fresh agent gets each iteration (≤ 2 KB). */
+export function buildStatePrompt(loaded: LoadedExperiment, round: number, iteration: number, summary: Summary): string {
+  const { experiment } = loaded;
+  const roundRecord = findRound(experiment, round);
+  const files = roundRecord.constrained_files.map((file) => `\`${file}\``).join(", ");
+  const goal = experiment.metric.direction === "max" ? "raise" : "lower";
+  const parts: string[] = [
+    `# Autoresearch iteration ${iteration} (round ${round})`,
+    `Goal: ${goal} ${experiment.metric.formula ?? experiment.metric.name} by editing only ${files}. Rules, levers and strategy: \`${roundRecord.artifacts.instructions}\`.`,
+    `Do not edit other files, do not commit, do not run the eval: the harness measures, decides and commits.`,
+    `Best: ${summary.best.score ?? "n/a"} (baseline ${summary.start ?? "n/a"})${summary.noise.sd !== null ? `, noise sd ${summary.noise.sd}` : ""}${experiment.guard ? `; guard ${experiment.guard.metric} ${experiment.guard.op} ${experiment.guard.threshold}` : ""}.`,
+  ];
+  const recent = summary.rows.slice(-RECENT_RESULTS_SHOWN);
+  if (recent.length) parts.push("Recent:", ...recent.map((row) => `- #${row.iteration} ${row.status} ${row.delta ?? ""} ${row.description.split("\n")[0].slice(0, 80)}`));
+  const deadEnds = summary.deadEnds.slice(0, DEAD_ENDS_SHOWN);
+  if (deadEnds.length) parts.push("Dead ends, do not retry:", ...deadEnds.map((group) => `- ${group.descriptions[0].split("\n")[0].slice(0, 80)}${group.count > 1 ? ` (${group.count}×)` : ""}`));
+  parts.push("Make one focused change, then print one line: DESCRIPTION: <what you changed>");
+  let prompt = parts.join("\n") + "\n";
+  while (Buffer.byteLength(prompt) > PROMPT_LIMIT_BYTES && parts.length > 5) {
+    parts.splice(4, 1); // drop the oldest detail line first
+    prompt = parts.join("\n") + "\n";
+  }
+  return prompt;
+}
+
+/** A one-line description from a zero-context diff: the first changed line, before -> after. */
+export function describeDiff(diff: string): string | null {
+  const removed = diff.split("\n").filter((line) => line.startsWith("-") && !line.startsWith("---"));
+  const added = diff.split("\n").filter((line) => line.startsWith("+") && !line.startsWith("+++"));
+  if (removed.length === 0 && added.length === 0) return null;
+  const clean = (line: string | undefined) => (line ?? "").slice(1).trim().slice(0, 70);
+  const more = Math.max(removed.length, added.length) - 1;
+  const first = removed.length && added.length ? `${clean(removed[0])} -> ${clean(added[0])}` : removed.length ? `removed ${clean(removed[0])}` : `added ${clean(added[0])}`;
+  return `${first}${more > 0 ? ` (+${more} more line${more > 1 ? "s" : ""})` : ""}`;
+}
+
+/** Ask the agent for the seed's final report; draft it from the journal when it cannot. */
+async function writeFinalReport(experimentPath: string, options: LoopOptions, stopReason: string): Promise<void> {
+  const loaded = loadExperiment(experimentPath);
+  const round = findRound(loaded.experiment, options.round);
+  const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
+  const summary = summarizeJournal(journal, { experiment: loaded.experiment, round: round.round });
+  const stateDir = experimentStateDir(loaded);
+  const reportPath = resolveIn(loaded.root, round.artifacts.report);
+  const prompt = [
+    `# Final report, round ${round.round}`,
+    `The loop stopped: ${stopReason}. Read \`${round.artifacts.journal}\` and \`${round.artifacts.dashboard}\`.`,
+    "Write the final report in Markdown on stdout: start and final score, the top 3 changes, what did not work,",
+    "where it plateaued and why, and recommended changes upstream of the constrained file. Do not edit any file.",
+  ].join("\n") + "\n";
+  const promptFile = join(stateDir, "prompts", `round${round.round}-report.md`);
+  writeFileSync(promptFile, prompt);
+  let body = "";
+  const run = await runProcess(options.agent, {
+    cwd: loaded.root, timeoutS: options.agentTimeoutS, input: prompt,
+    logPath: join(stateDir, "logs", `round${round.round}`, "report-agent.log"),
+    env: agentEnvironment(loaded, promptFile, 0, "report"),
+    onLine: (line) => { body += `${line}\n`; },
+  });
+  const fromAgent = run.exitCode === 0 && body.trim().length >= 40;
+  const report = fromAgent ? body : draftReport(summary, stopReason);
+  writeFileAtomic(reportPath, report.endsWith("\n") ? report : `${report}\n`);
+  options.notes(`Final report ${fromAgent ? "from the agent" : "drafted from the journal"}: ${displayPath(reportPath)}`);
+  refreshDashboard(loaded, round);
+}
+
+/** The seed's report sections, filled from the journal alone. */
+export function draftReport(summary: Summary, stopReason: string): string {
+  const lines = [
+    `## Round ${summary.round ?? 1} report (drafted from the journal)`,
+    "",
+    `- Start: ${summary.start ?? "n/a"}; final: ${summary.best.score ?? "n/a"}${summary.improvement.text ? ` (${summary.improvement.text})` : ""}.`,
+    `- Iterations: ${summary.iterations.done}; kept ${summary.counts.keep}, discarded ${summary.counts.discard}, crashed ${summary.counts.crash}, guard failures ${summary.counts.guard_fail}.`,
+    `- Stopped: ${stopReason}.`,
+    "",
+    "### Top changes",
+    ...(summary.topChanges.length ? summary.topChanges.slice(0, 3).map((change) => `- #${change.iteration} ${change.description.split("\n")[0]} (gain ${change.gain ?? "n/a"}${change.commit ? `, ${change.commit}` : ""})`) : ["- none kept"]),
+    "",
+    "### What did not work",
+    ...(summary.deadEnds.length ? summary.deadEnds.slice(0, 8).map((group) => `- ${group.descriptions[0].split("\n")[0]}${group.count > 1 ? ` (${group.count} tries)` : ""}`) : ["- nothing discarded"]),
+    "",
+    "### Plateau",
+    summary.plateau.reached
+      ? `- No keep in the last ${summary.plateau.sinceLastKeep} iterations: the ceiling is likely architectural, not parametric.`
+      : `- ${summary.plateau.sinceLastKeep} iterations since the last keep; no plateau yet.`,
+    "",
+    "### Recommended changes upstream",
+    ...(summary.crashes.length ? [`- ${summary.crashes.length} crash(es); first: ${summary.crashes[0].reason}`] : []),
+    "- The journal alone cannot say; a person (or the agent) should add what lies outside the constrained file.",
+  ];
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,104 @@
+// Scope: what the work tree looked like when the previous step ended, so the next
+// step can tell the agent's edits from the user's own uncommitted work. Dirty files'
+// contents are stored as git blobs (objects only: no ref, index or work-tree change),
+// which lets an out-of-scope edit be undone back to the user's version, not HEAD's.
+import { existsSync, readFileSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { $ } from "zx";
+import { writeFileAtomic } from "./fs-atomic.ts";
+import { STATE_DIR, type Experiment, type Round } from "./experiment.ts";
+import { changedPaths, git, headCommit, restoreFileFromCommit } from "./git.ts";
+
+export type Snapshot = {
+  head: string;
+  /** Tracked paths that differed from HEAD: blob id of their content, or "deleted". */
+  dirty: Record<string, string>;
+  untracked: string[];
+  taken_at: string;
+};
+
+export function snapshotPath(stateDir: string, round: number): string {
+  return join(stateDir, `snapshot-round${round}.json`);
+}
+
+export function readSnapshot(path: string): Snapshot | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Snapshot;
+  } catch {
+    return null;
+  }
+}
+
+/** Blob ids of the given work-tree files, written to the object store when `store`. */
+async function hashFiles(root: string, paths: string[], store: boolean): Promise<Record<string, string>> {
+  const present = paths.filter((path) => existsSync(join(root, path)));
+  const hashes: Record<string, string> = {};
+  for (const path of paths) if (!present.includes(path)) hashes[path] = "deleted";
+  if (present.length === 0) return hashes;
+  const output = await git(root, ["hash-object", ...(store ? ["-w"] : []), "--stdin-paths"], present.join("\n") + "\n");
+  output.split("\n").forEach((id, index) => { hashes[present[index]] = id.trim(); });
+  return hashes;
+}
+
+export async function takeSnapshot(root: string, ignored: (path: string) => boolean): Promise<Snapshot> {
+  const status = await changedPaths(root);
+  const tracked = status.tracked.filter((path) => !ignored(path));
+  return {
+    head: (await headCommit(root))!,
+    dirty: await hashFiles(root, tracked, true),
+    untracked: status.untracked.filter((path) => !ignored(path)),
+    taken_at: new Date().toISOString(),
+  };
+}
+
+export function saveSnapshot(path: string, snapshot: Snapshot): void {
+  writeFileAtomic(path, JSON.stringify(snapshot));
+}
+
+export type ScopeReport = { changed: string[]; newUntracked: string[] };
+
+/** Tracked files (outside `ignored`) whose content differs from the snapshot, and new untracked files. */
+export async function compareWithSnapshot(root: string, snapshot: Snapshot, ignored: (path: string) => boolean): Promise<ScopeReport> {
+  const status = await changedPaths(root);
+  const candidates = [...new Set([...status.tracked, ...Object.keys(snapshot.dirty)])].filter((path) => !ignored(path));
+  const now = await hashFiles(root, candidates, false);
+  const changed: string[] = [];
+  for (const path of candidates) {
+    const before = snapshot.dirty[path] ?? (await blobAtCommit(root, snapshot.head, path));
+    if (now[path] !== before) changed.push(path);
+  }
+  const known = new Set(snapshot.untracked);
+  return { changed, newUntracked: status.untracked.filter((path) => !ignored(path) && !known.has(path)) };
+}
+
+async function blobAtCommit(root: string, commit: string, path: string): Promise<string> {
+  const result = await $({ cwd: root, quiet: true, nothrow: true })`git rev-parse -q --verify ${`${commit}:${path}`}`;
+  return result.exitCode === 0 ? result.stdout.trim() : "deleted";
+}
+
+/** Put out-of-scope edits back the way the snapshot saw them (the user's version if it was dirty). */
+export async function restoreFromSnapshot(root: string, snapshot: Snapshot, paths: string[]): Promise<void> {
+  for (const path of paths) {
+    const blob = snapshot.dirty[path];
+    if (blob === undefined) {
+      await restoreFileFromCommit(root, snapshot.head, path);
+    } else if (blob === "deleted") {
+      if (existsSync(join(root, path))) unlinkSync(join(root, path));
+    } else {
+      const content = await $({ cwd: root, quiet: true })`git cat-file blob ${blob}`;
+      writeFileAtomic(join(root, path), Buffer.from(content.buffer()));
+    }
+  }
+}
+
+/**
+ * Paths the scope check leaves alone: the constrained files (judged separately),
+ * the experiment file, every round's harness artifacts, the chart and .autoresearch/.
+ */
+export function harnessOrConstrained(experiment: Experiment, round: Round, experimentPath: string): (path: string) => boolean {
+  const fixed = new Set<string>([experimentPath, ...round.constrained_files]);
+  for (const each of experiment.rounds) for (const artifact of Object.values(each.artifacts)) fixed.add(artifact);
+  return (path: string) =>
+    fixed.has(path) || path.startsWith(`${STATE_DIR}/`) || /^autoresearch_progress(_\d+)?\.svg$/.test(path);
+}

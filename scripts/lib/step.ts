@@ -1,0 +1,364 @@
+// One iteration: check integrity and scope, evaluate the work tree's candidate with
+// the decision engine (running candidate and incumbent as often as it asks), then
+// commit the constrained files or restore them and archive the diff, append one
+// journal line and re-render the dashboard. The agent only edits the file.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { decideCandidate, type Run, type Verdict } from "./decide.ts";
+import { decisionOptionsFor, replayDecisionState } from "./decision-state.ts";
+import { CliError, EXIT } from "./errors.ts";
+import { parseMetricFormula } from "./eval-output.ts";
+import { runEval, type EvalRun } from "./evaluator.ts";
+import {
+  type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, resolveIn,
+} from "./experiment.ts";
+import { restoreBackup, saveBackup } from "./file-backup.ts";
+import { sha256OfFile } from "./fs-atomic.ts";
+import { fileAtCommit, git, headCommit, runGit, shortCommit } from "./git.ts";
+import { checkIntegrity, frozenPaths } from "./integrity.ts";
+import { onInterrupt } from "./interrupt.ts";
+import { formatDelta, iterationResults, readJournal, type ResultLine, type Status } from "./journal.ts";
+import { kitCommand } from "./kit.ts";
+import { acquireLock } from "./lock.ts";
+import { completePending, readPending, writePending, type PendingStep } from "./pending-step.ts";
+import {
+  compareWithSnapshot, harnessOrConstrained, readSnapshot, saveSnapshot, snapshotPath, takeSnapshot, type Snapshot,
+} from "./snapshot.ts";
+import { mean } from "./stats.ts";
+import type { StatusLine } from "./status-line.ts";
+import { writeDashboard } from "./dashboard-files.ts";
+
+/** Safety cap on eval runs in one step, whatever the engine asks (runs). */
+const MAX_EVALS_PER_STEP = 40;
+
+export type StepOptions = {
+  description: string;
+  round?: number;
+  status: StatusLine;
+  notes: (message: string) => void;
+  /** Extra fields for the journal line (loop mode: agent exit code, duration). */
+  extra?: Record<string, unknown>;
+  /** Record this outcome without running the eval (loop mode: the agent failed or changed nothing). */
+  forced?: { status: "crash" | "discard"; reason: string };
+  /** Evaluate even when the round's iteration budget is spent. */
+  ignoreBudget?: boolean;
+};
+
+export type StepResult = {
+  line: ResultLine;
+  verdict: Verdict | null;
+  incumbentMean: number | null;
+  dashboard: string | null;
+};
+
+export async function runStep(loaded: LoadedExperiment, options: StepOptions): Promise<StepResult> {
+  const { experiment, root } = loaded;
+  const round = findRound(experiment, options.round);
+  if (round.status === "closed") {
+    throw new CliError(`Round ${round.round} is closed; iterate writes only to the current round (${experiment.current_round}). Drop --round, or look at it with: ${kitCommand("dashboard")} --round ${round.round}`, "E_ROUND_CLOSED");
+  }
+  if (!round.baseline) {
+    throw new CliError(`Round ${round.round} has no baseline yet. Run: ${kitCommand("baseline")}`, "E_NO_BASELINE");
+  }
+  const stateDir = experimentStateDir(loaded);
+  const lock = acquireLock(stateDir, "iterate.ts");
+  const unregister = onInterrupt(() => {
+    const restored = restoreBackup(stateDir); // the candidate goes back into the work tree
+    if (restored) options.notes(restored);
+    lock.release();
+  });
+  try {
+    if (lock.recoveredFrom !== null) options.notes(`Recovered a stale lock left by pid ${lock.recoveredFrom} (that process is gone).`);
+    const restored = restoreBackup(stateDir);
+    if (restored) options.notes(restored);
+    const pending = readPending(stateDir);
+    if (pending) {
+      const finished = await completePending(root, stateDir, pending);
+      options.notes(finished
+        ? `Finished iteration ${pending.iteration} (${finished.status}), which an earlier run had decided but not recorded.`
+        : `Dropped the unrecorded decision on iteration ${pending.iteration}: the file changed since; it will be evaluated afresh.`);
+      await refreshDashboardQuietly(loaded, round, options);
+    }
+    const done = iterationResults(readJournal(resolveIn(loaded.root, round.artifacts.journal))).length;
+    if (done >= experiment.budget.iterations && !options.ignoreBudget) {
+      throw new CliError(`The round's budget of ${experiment.budget.iterations} iterations is spent (${done} done). Raise budget.iterations in "${displayPath(loaded.path)}", or start the next round: ${kitCommand("next-round")}`, "E_BUDGET", EXIT.BUDGET_EXHAUSTED);
+    }
+    return await evaluateCandidate(loaded, round, stateDir, options);
+  } finally {
+    unregister();
+    lock.release();
+  }
+}
+
+async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDir: string, options: StepOptions): Promise<StepResult> {
+  const { experiment, root } = loaded;
+  const started = performance.now();
+  const journalPath = resolveIn(root, round.artifacts.journal);
+  const journal = readJournal(journalPath, displayPath(journalPath));
+  for (const warning of journal.warnings) options.notes(`warning: ${warning}`);
+
+  const problems = checkIntegrity(root, round.integrity, frozenPaths(experiment, round));
+  if (problems.length) {
+    const first = problems[0];
+    const what = first.problem === "added" ? "is frozen but was not hashed at baseline" : first.problem === "missing" ? "was deleted" : "changed";
+    throw new CliError(`Frozen file "${first.path}" ${what} since the baseline, so scores would not be comparable (metric gaming guard). Put it back (git checkout -- "${first.path}"), or if the change is intended, re-baseline: ${kitCommand("baseline")} --force`, "E_INTEGRITY", EXIT.FAILED);
+  }
+
+  const replay = replayDecisionState(journal, experiment);
+  const incumbent = await resolveIncumbent(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit);
+  const head = (await headCommit(root))!;
+  if (head !== incumbent) {
+    const ancestor = await runGit(root, ["merge-base", "--is-ancestor", incumbent, head]);
+    if (!ancestor.ok) {
+      throw new CliError(`HEAD (${head.slice(0, 7)}) does not descend from the incumbent ${incumbent.slice(0, 7)}; the experiment's branch was switched or rewritten. Switch back: git switch ${experiment.branch ?? "<experiment branch>"}`, "E_HEAD_MOVED", EXIT.FAILED);
+    }
+  }
+  const agentCommits = head !== incumbent ? (await git(root, ["rev-list", `${incumbent}..${head}`])).split("\n").filter(Boolean) : [];
+
+  const experimentRelative = relative(root, loaded.path);
+  const ignore = harnessOrConstrained(experiment, round, experimentRelative);
+  const snapshotFile = snapshotPath(stateDir, round.round);
+  const snapshot: Snapshot = readSnapshot(snapshotFile) ?? (await takeSnapshot(root, ignore));
+  const scope = await compareWithSnapshot(root, snapshot, ignore);
+  const committedOutOfScope = agentCommits.length
+    ? (await git(root, ["diff", "--name-only", incumbent, head])).split("\n").filter((path) => path && !ignore(path))
+    : [];
+  const outOfScope = [...new Set([...scope.changed, ...committedOutOfScope])];
+  if (scope.newUntracked.length) options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);
+
+  const changedConstrained: string[] = [];
+  for (const file of round.constrained_files) {
+    const differs = await runGit(root, ["diff", "--quiet", incumbent, "--", file]);
+    if (differs.exitCode === 1) changedConstrained.push(file);
+  }
+  if (changedConstrained.length === 0 && outOfScope.length === 0 && !options.forced) {
+    throw new CliError(`Nothing to evaluate: ${round.constrained_files.map((file) => `"${file}"`).join(", ")} ${round.constrained_files.length > 1 ? "are" : "is"} the same as the incumbent ${incumbent.slice(0, 7)}. Edit the file first, then run: ${kitCommand("iterate")} -m "what you changed"`, "E_NOTHING_TO_EVALUATE");
+  }
+
+  const iteration = replay.nextIteration;
+  const patch = await archivePatch(root, stateDir, round.round, iteration, incumbent, [...round.constrained_files, ...outOfScope]);
+  const candidateHashes: Record<string, string> = {};
+  for (const file of round.constrained_files) if (existsSync(join(root, file))) candidateHashes[file] = sha256OfFile(join(root, file));
+
+  let outcome: Outcome;
+  const scopeReason = outOfScope.length
+    ? `changed files outside the constrained file${round.constrained_files.length > 1 ? "s" : ""}: ${outOfScope.join(", ")} (restored)`
+    : null;
+  if (options.forced) {
+    const reason = [options.forced.reason, scopeReason].filter(Boolean).join("; ");
+    outcome = { status: options.forced.status, reason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
+  } else if (scopeReason) {
+    outcome = { status: "discard", reason: scopeReason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
+  } else {
+    outcome = await runDecision(loaded, round, stateDir, iteration, incumbent, replay.state, options);
+  }
+
+  const incumbentMean = mean([...replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
+  const line = buildLine({ experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: await shortCommit(root, incumbent), description: options.description, patch: outcome.status === "keep" ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
+  const pending: PendingStep = {
+    round: round.round,
+    iteration,
+    action: outcome.status === "keep" ? "commit" : "revert",
+    files: round.constrained_files,
+    incumbent,
+    headBefore: head,
+    candidateHashes,
+    message: commitMessage(options.description, incumbentMean, outcome, loaded.experiment.guard?.metric ?? null),
+    restorePaths: outOfScope,
+    snapshot,
+    journal: journalPath,
+    line,
+  };
+  writePending(stateDir, pending);
+  const written = await completePending(root, stateDir, pending);
+  if (!written) throw new CliError(`The constrained file changed while it was being evaluated; nothing was recorded. Run ${kitCommand("iterate")} again.`, "E_RACE", EXIT.FAILED);
+  saveSnapshot(snapshotFile, await takeSnapshot(root, ignore));
+  const dashboard = await refreshDashboardQuietly(loaded, round, options);
+  return { line: written, verdict: outcome.verdict, incumbentMean, dashboard };
+}
+
+type Outcome = {
+  status: Status;
+  reason: string | null;
+  candidate: { run: Run; eval: EvalRun }[];
+  incumbentRuns: Run[];
+  verdict: Verdict | null;
+  crash: EvalRun | null;
+};
+
+async function resolveIncumbent(root: string, shortOrFull: string | null, baselineCommit: string): Promise<string> {
+  for (const reference of [shortOrFull, baselineCommit]) {
+    if (!reference) continue;
+    const result = await runGit(root, ["rev-parse", "-q", "--verify", `${reference}^{commit}`]);
+    if (result.ok) return result.stdout.trim();
+  }
+  throw new CliError(`Cannot find the incumbent commit ${shortOrFull ?? baselineCommit} in this repository. Run iterate from the experiment's repository and branch.`, "E_NO_INCUMBENT", EXIT.FAILED);
+}
+
+/** Ask the engine, run what it asks, until it keeps or discards. */
+async function runDecision(
+  loaded: LoadedExperiment, round: Round, stateDir: string, iteration: number, incumbent: string,
+  state: ReturnType<typeof replayDecisionState>["state"], options: StepOptions,
+): Promise<Outcome> {
+  const { experiment, root } = loaded;
+  const decisionOptions = decisionOptionsFor(experiment);
+  const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
+  const candidate: Outcome["candidate"] = [];
+  const incumbentRuns: Run[] = [];
+  const logDir = join(stateDir, "logs", `round${round.round}`);
+  const evaluate = async (label: string): Promise<EvalRun> => {
+    const index = label === "candidate" ? candidate.length + 1 : incumbentRuns.length + 1;
+    const logPath = join(logDir, `iteration${iteration}-${label}${index}.log`);
+    options.status.update(`iteration ${iteration}: ${label} run ${index} (tail -f ${displayPath(logPath)})`);
+    const run = await runEval(round.eval.command, { cwd: root, timeoutS: round.eval.timeout_s, logPath, guardMetric: experiment.guard?.metric ?? null, formula });
+    options.status.clear();
+    if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+    return run;
+  };
+  const crashed = (run: EvalRun, who: string, verdict: Verdict | null): Outcome => ({
+    status: "crash", reason: `${who}${run.crashReason}`, candidate, incumbentRuns, verdict, crash: run,
+  });
+  for (let evals = 0; evals < MAX_EVALS_PER_STEP; evals++) {
+    const verdict = decideCandidate({ ...state, incumbentRuns: [...state.incumbentRuns, ...incumbentRuns], candidateRuns: candidate.map((entry) => entry.run) }, decisionOptions);
+    if (verdict.action === "keep" || verdict.action === "discard" || verdict.action === "guard_fail") {
+      return { status: verdict.action, reason: verdict.reason, candidate, incumbentRuns, verdict, crash: null };
+    }
+    if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
+      const run = await runIncumbent(root, stateDir, round.constrained_files, incumbent, () => evaluate("incumbent"));
+      if (!run.ok) return crashed(run, "the incumbent's re-run crashed (a flaky eval?): ", verdict);
+      incumbentRuns.push(toRun(run));
+    }
+    if (verdict.action === "run_candidate" || verdict.action === "run_both") {
+      const run = await evaluate("candidate");
+      if (!run.ok) return crashed(run, "", verdict);
+      candidate.push({ run: toRun(run), eval: run });
+    }
+  }
+  return { status: "discard", reason: `no verdict after ${MAX_EVALS_PER_STEP} eval runs`, candidate, incumbentRuns, verdict: null, crash: null };
+}
+
+function toRun(run: EvalRun): Run {
+  return { score: run.score!, guard: run.guard, ...(run.cases ? { cases: run.cases } : {}) };
+}
+
+/** Run the eval on the incumbent's files while the candidate waits in a kill-safe backup. */
+async function runIncumbent(root: string, stateDir: string, files: string[], incumbent: string, evaluate: () => Promise<EvalRun>): Promise<EvalRun> {
+  const saved = files.map((file) => ({ file: join(root, file), content: existsSync(join(root, file)) ? readFileSync(join(root, file)) : Buffer.alloc(0) }));
+  saveBackup(stateDir, saved, "incumbent re-run");
+  try {
+    for (const file of files) {
+      const content = await fileAtCommit(root, incumbent, file);
+      if (content !== null) writeFileSync(join(root, file), content);
+    }
+    return await evaluate();
+  } finally {
+    restoreBackup(stateDir);
+  }
+}
+
+async function archivePatch(root: string, stateDir: string, round: number, iteration: number, incumbent: string, files: string[]): Promise<string> {
+  const directory = join(stateDir, "patches", `round${round}`);
+  mkdirSync(directory, { recursive: true });
+  const path = join(directory, `iteration${iteration}.patch`);
+  const diff = await git(root, ["diff", "--binary", incumbent, "--", ...files]);
+  writeFileSync(path, diff + "\n");
+  return path;
+}
+
+function round4(value: number | null): number | null {
+  return value === null || !Number.isFinite(value) ? null : Math.round(value * 1e4) / 1e4;
+}
+
+function averageMetrics(runs: EvalRun[]): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  const names = new Set(runs.flatMap((run) => Object.keys(run.metrics)));
+  for (const name of names) {
+    const value = mean(runs.map((run) => run.metrics[name]).filter((v): v is number => v !== undefined));
+    if (value !== null) metrics[name] = round4(value)!;
+  }
+  return metrics;
+}
+
+type LineInput = {
+  experiment: LoadedExperiment["experiment"]; round: Round; iteration: number; outcome: Outcome; incumbentMean: number | null;
+  incumbent: string; description: string; patch: string | null; changedFiles: string[]; durationS: number;
+  extra?: Record<string, unknown>; agentCommits: string[];
+};
+
+function buildLine(input: LineInput): ResultLine {
+  const { outcome } = input;
+  const scores = outcome.candidate.map((entry) => entry.run.score);
+  const score = outcome.status === "crash" ? null : round4(mean(scores));
+  const guardValues = outcome.candidate.map((entry) => entry.run.guard ?? null);
+  const guardKnown = guardValues.filter((value): value is number => value !== null);
+  const verdict = outcome.verdict;
+  const hasCases = outcome.candidate.some((entry) => entry.run.cases);
+  return {
+    type: "result",
+    iteration: input.iteration,
+    commit: null,
+    score,
+    delta: score !== null && input.incumbentMean !== null ? formatDelta(score - input.incumbentMean) : null,
+    guard_score: input.experiment.guard && guardKnown.length ? round4(mean(guardKnown)) : null,
+    guard_pass: input.experiment.guard && outcome.status !== "crash" && guardKnown.length ? (verdict?.guardPass ?? null) : null,
+    status: outcome.status,
+    description: input.description,
+    timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    reason: outcome.reason,
+    runs: scores,
+    guard_runs: guardValues,
+    ...(hasCases ? { case_runs: outcome.candidate.map((entry) => entry.run.cases ?? null) } : {}),
+    incumbent_runs: outcome.incumbentRuns.map((run) => run.score),
+    incumbent_guard_runs: outcome.incumbentRuns.map((run) => run.guard ?? null),
+    ...(outcome.incumbentRuns.some((run) => run.cases) ? { incumbent_case_runs: outcome.incumbentRuns.map((run) => run.cases ?? null) } : {}),
+    incumbent_commit: input.incumbent,
+    metrics: averageMetrics(outcome.candidate.map((entry) => entry.eval)),
+    verdict: verdict ? {
+      mode: verdict.mode, statistic: verdict.statistic, threshold: verdict.threshold, df: verdict.df, sigma: verdict.sigma,
+      gain: verdict.estimatedGain, ci: verdict.confidenceInterval, min_detectable_effect: verdict.minDetectableEffect,
+    } : null,
+    cases: verdict && (verdict.casesFixed || verdict.casesBroken) ? { fixed: verdict.casesFixed ?? [], broken: verdict.casesBroken ?? [] } : null,
+    duration_s: Math.round(input.durationS * 1000) / 1000,
+    patch: input.patch,
+    changed_files: input.changedFiles,
+    log: outcome.crash?.logPath ?? null,
+    output_tail: outcome.crash ? outcome.crash.tail.split("\n").slice(-10).join("\n") : null,
+    ...(input.agentCommits.length ? { agent_commits: input.agentCommits.map((commit) => commit.slice(0, 7)) } : {}),
+    ...input.extra,
+  };
+}
+
+/** The seed's message: `autoresearch: <description> | score: 0.6930 -> 0.7050 | mrr: 0.9500`. */
+export function commitMessage(description: string, incumbentMean: number | null, outcome: Outcome, guardMetric: string | null): string {
+  const from = incumbentMean === null ? "?" : incumbentMean.toFixed(4);
+  const candidateMean = mean(outcome.candidate.map((entry) => entry.run.score));
+  const to = candidateMean === null ? "?" : candidateMean.toFixed(4);
+  const parts = [`autoresearch: ${description}`, `score: ${from} -> ${to}`];
+  const metrics = averageMetrics(outcome.candidate.map((entry) => entry.eval));
+  const keyMetrics = guardMetric && guardMetric.toLowerCase() in metrics
+    ? [guardMetric.toLowerCase()]
+    : Object.keys(metrics).filter((name) => name !== "score").slice(0, 2);
+  for (const name of keyMetrics) parts.push(`${name}: ${metrics[name].toFixed(4)}`);
+  return parts.join(" | ");
+}
+
+/** Re-render the round's dashboard and chart; returns the dashboard's path. */
+export function refreshDashboard(loaded: LoadedExperiment, round: Round): string {
+  const rendered = writeDashboard({
+    journalPath: resolveIn(loaded.root, round.artifacts.journal),
+    dashboardPath: resolveIn(loaded.root, round.artifacts.dashboard),
+    reportPath: resolveIn(loaded.root, round.artifacts.report),
+    experiment: loaded.experiment,
+    round: round.round,
+  });
+  return rendered.dashboardPath;
+}
+
+async function refreshDashboardQuietly(loaded: LoadedExperiment, round: Round, options: StepOptions): Promise<string | null> {
+  try {
+    return refreshDashboard(loaded, round);
+  } catch (error) {
+    options.notes(`warning: the dashboard could not be rendered: ${(error as Error).message}`);
+    return null;
+  }
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bun
+// dashboard.ts: render a round's journal for people and programs. Writes
+// autoresearch_dashboard.md and its chart, prints text / md / json / html on stdout,
+// and with --watch re-renders on every journal change until Ctrl-C (exit 130).
+// It never writes the journal; the work happens in scripts/lib/dashboard-*.ts.
+import { note, printData, runCommand, runIfMain, warn, type CommandSpec, type ParsedArgs } from "./lib/cli.ts";
+import { buildDashboard, writeDashboard, type RenderedDashboard } from "./lib/dashboard-files.ts";
+import { FORMATS, defaultFormat, renderForStdout, stdoutWantsColor, type Format } from "./lib/dashboard-output.ts";
+import { resolveDashboardTarget, type DashboardTarget } from "./lib/dashboard-target.ts";
+import { EXIT } from "./lib/errors.ts";
+import { EXPERIMENT_FILE, displayPath } from "./lib/experiment.ts";
+import { waitForInterrupt, watchFiles } from "./lib/watch.ts";
+
+export const SPEC: CommandSpec = {
+  name: "dashboard.ts",
+  summary: "render the journal for people and programs",
+  usage: "dashboard.ts [--round N] [--format text|md|json|html] [--watch] [--last N] [options]",
+  details: `
+Writes the round's autoresearch_dashboard.md (the seed's layout plus chart, noise,
+plateau, top changes, dead ends and crashes) and its chart autoresearch_progress.svg,
+then prints the dashboard on stdout. Text written between <!-- report:start --> and
+<!-- report:end --> in the dashboard, and the round's autoresearch_report.md, survive
+every re-render. Without ${EXPERIMENT_FILE} it works from the journal alone.`,
+  options: {
+    round: { type: "integer", valueName: "N", description: "render round N (default: the experiment's current round)" },
+    format: { type: "string", valueName: "FORMAT", choices: FORMATS, description: "stdout format: text, md, json or html (default: text on a terminal, md otherwise)" },
+    json: { type: "boolean", description: "same as --format json" },
+    last: { type: "integer", valueName: "N", description: "show only the last N iterations on stdout (text shows 30 unless told; 0: all)" },
+    watch: { type: "boolean", description: "re-render whenever the journal changes, until Ctrl-C" },
+    experiment: { type: "string", valueName: "PATH", description: `experiment file (default: ./${EXPERIMENT_FILE}, else at the repository root)` },
+    journal: { type: "string", valueName: "PATH", description: "render this journal; its dashboard and chart go beside it" },
+    output: { type: "string", valueName: "PATH", description: "write the markdown dashboard here (the chart goes beside it)" },
+    write: { type: "boolean", default: true, description: "write the dashboard and chart files; --no-write only prints" },
+  },
+  examples: [
+    "bun scripts/dashboard.ts",
+    "bun scripts/dashboard.ts --round 2 --format md --no-write",
+    "bun scripts/dashboard.ts --json | jq .summary.best",
+    "bun scripts/dashboard.ts --journal autoresearch.jsonl --format html > dashboard.html",
+    "bun scripts/dashboard.ts --watch --last 20",
+  ],
+  exitCodes: { 130: "--watch ended by Ctrl-C or SIGTERM" },
+};
+
+export function main(argv: string[]): Promise<number> {
+  return runCommand(SPEC, argv, run);
+}
+
+async function run(args: ParsedArgs): Promise<number> {
+  const cwd = process.cwd();
+  const values = args.values;
+  const format: Format = values.json ? "json" : (values.format as Format | undefined) ?? defaultFormat();
+  const last = typeof values.last === "number" ? Math.max(0, values.last) : null;
+  const write = values.write !== false;
+  const target = resolveDashboardTarget({
+    cwd,
+    experiment: values.experiment as string | undefined,
+    journal: values.journal as string | undefined,
+    round: values.round as number | undefined,
+    output: values.output as string | undefined,
+  });
+  if (!target.experiment) note(`No ${EXPERIMENT_FILE} found: rendering ${displayPath(target.journalPath, cwd)} from its config line alone.`);
+
+  let previousWarnings = "";
+  const renderOnce = (first: boolean) => {
+    const rendered = render(target, write);
+    const warnings = rendered.journal.warnings.join("\n");
+    if (warnings !== previousWarnings) rendered.journal.warnings.forEach((message) => warn(message));
+    previousWarnings = warnings;
+    if (first) for (const limitation of rendered.summary.limitations) note(`note: ${limitation}`);
+    if (write && first) note(`Wrote ${displayPath(rendered.dashboardPath, cwd)} and ${displayPath(rendered.chartPath, cwd)}`);
+    if (!first && format === "text" && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
+    printData(renderForStdout(rendered, { format, last, color: stdoutWantsColor(format), width: process.stdout.columns, cwd }));
+  };
+  renderOnce(true);
+  if (!values.watch) return EXIT.OK;
+
+  note(`Watching ${displayPath(target.journalPath, cwd)}; Ctrl-C to stop.`);
+  const watched = [target.journalPath, target.reportPath, ...(target.experimentPath ? [target.experimentPath] : [])];
+  const stop = watchFiles(watched, () => {
+    try {
+      renderOnce(false);
+    } catch (error) {
+      warn(`re-render failed, still watching: ${(error as Error).message}`);
+    }
+  });
+  await waitForInterrupt();
+  stop();
+  return EXIT.INTERRUPTED;
+}
+
+function render(target: DashboardTarget, write: boolean): RenderedDashboard {
+  const files = {
+    journalPath: target.journalPath,
+    dashboardPath: target.dashboardPath,
+    chartPath: target.chartPath,
+    reportPath: target.reportPath,
+    experiment: target.experiment,
+    round: target.round,
+  };
+  return write ? writeDashboard(files) : buildDashboard(files);
+}
+
+runIfMain(import.meta, main);

@@ -1,0 +1,132 @@
+// The dashboard's files: where they live beside a journal, and writing them —
+// `autoresearch_dashboard.md` (atomic, carrying over the text between the report
+// markers) and its chart `autoresearch_progress.svg` — in one synchronous call that
+// iterate.ts makes after every iteration. It never writes the journal.
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, extname, join, relative, sep } from "node:path";
+import { renderProgressChart, type ChartInput } from "./chart-svg.ts";
+import { extractPreservedReport, renderMarkdown } from "./dashboard-markdown.ts";
+import { CliError, EXIT } from "./errors.ts";
+import type { Experiment } from "./experiment.ts";
+import { writeFileAtomic } from "./fs-atomic.ts";
+import { parseJournal, type Journal } from "./journal.ts";
+import { formatCompact } from "./number-format.ts";
+import { summarizeJournal, type Summary } from "./summary.ts";
+
+export type DashboardFiles = {
+  journalPath: string;
+  dashboardPath: string;
+  /** Default: beside the dashboard, "dashboard" -> "progress" with .svg (autoresearch_progress_2.svg). */
+  chartPath?: string;
+  /** The round's final report; default: beside the dashboard, "dashboard" -> "report". Null: none. */
+  reportPath?: string | null;
+  experiment?: Experiment | null;
+  round?: number | null;
+  /** An already-parsed journal, to skip reading it again. */
+  journal?: Journal;
+};
+
+export type RenderedDashboard = {
+  summary: Summary;
+  journal: Journal;
+  markdown: string;
+  svg: string;
+  journalPath: string;
+  dashboardPath: string;
+  /** The chart as the dashboard links to it (relative to the dashboard's folder). */
+  chartLink: string;
+  chartPath: string;
+  reportPath: string | null;
+  /** The report artifact's text, when the file exists. */
+  report: string | null;
+  /** Text between the report markers in the previous dashboard. */
+  preservedReport: string | null;
+};
+
+/** Render the dashboard and its chart without writing anything. */
+export function buildDashboard(files: DashboardFiles): RenderedDashboard {
+  const journal = files.journal ?? readJournalOrExplain(files.journalPath);
+  const summary = summarizeJournal(journal, { experiment: files.experiment ?? null, round: files.round ?? null });
+  const chartPath = files.chartPath ?? siblingArtifact(files.dashboardPath, "progress", ".svg");
+  const reportPath = files.reportPath === undefined ? siblingArtifact(files.dashboardPath, "report", ".md") : files.reportPath;
+  const report = reportPath !== null && existsSync(reportPath) ? readFileSync(reportPath, "utf8") : null;
+  const preservedReport = existsSync(files.dashboardPath) ? extractPreservedReport(readFileSync(files.dashboardPath, "utf8")) : null;
+  const svg = renderProgressChart(chartInputFromSummary(summary));
+  const chartLink = relative(dirname(files.dashboardPath), chartPath).split(sep).join("/");
+  const markdown = renderMarkdown(summary, { chartLink, report, preservedReport });
+  return { summary, journal, markdown, svg, journalPath: files.journalPath, dashboardPath: files.dashboardPath, chartLink, chartPath, reportPath, report, preservedReport };
+}
+
+/** Render and write the chart, then the dashboard that links to it; both atomically. */
+export function writeDashboard(files: DashboardFiles): RenderedDashboard {
+  const rendered = buildDashboard(files);
+  writeFileAtomic(rendered.chartPath, rendered.svg);
+  writeFileAtomic(rendered.dashboardPath, rendered.markdown);
+  return rendered;
+}
+
+/** What the chart draws, taken from a summary; the noise band is the baseline ± its MDE (else ± sd). */
+export function chartInputFromSummary(summary: Summary): ChartInput {
+  return {
+    metric: summary.metric.name,
+    direction: summary.metric.direction,
+    points: summary.rows.map((row) => ({
+      iteration: row.iteration,
+      score: row.score,
+      status: row.status,
+      incumbent: row.incumbent,
+      guardScore: row.guardScore,
+    })),
+    baseline: summary.start,
+    noiseBand: noiseBand(summary),
+    guard: summary.guard ? { metric: summary.guard.metric, op: summary.guard.op, threshold: summary.guard.threshold } : null,
+  };
+}
+
+function noiseBand(summary: Summary): ChartInput["noiseBand"] {
+  const noise = summary.noise;
+  const centre = summary.start ?? noise.mean;
+  if (centre === null) return null;
+  const [halfWidth, label] = noise.minDetectableEffect !== null && noise.minDetectableEffect > 0
+    ? [noise.minDetectableEffect, `baseline ± MDE ${formatCompact(noise.minDetectableEffect)}`]
+    : noise.sd !== null && noise.sd > 0
+      ? [noise.sd, `baseline ± sd ${formatCompact(noise.sd)}`]
+      : noise.minDelta !== null && noise.minDelta > 0
+        ? [noise.minDelta, `baseline ± min delta ${formatCompact(noise.minDelta)}`]
+        : [null, ""];
+  if (halfWidth === null) return null;
+  return { low: centre - halfWidth, high: centre + halfWidth, label };
+}
+
+/**
+ * Where a journal's dashboard, chart and report live when no experiment file says:
+ * autoresearch.jsonl -> autoresearch_dashboard.md, autoresearch_progress.svg, autoresearch_report.md;
+ * autoresearch_2.jsonl -> autoresearch_dashboard_2.md, ...; notes.jsonl -> notes_dashboard.md, ...
+ */
+export function artifactsBesideJournal(journalPath: string): { dashboardPath: string; chartPath: string; reportPath: string } {
+  const extension = extname(journalPath);
+  const name = basename(journalPath, extension);
+  const match = name.match(/^(.*?)(_\d+)$/);
+  const [stem, roundSuffix] = match ? [match[1], match[2]] : [name, ""];
+  const directory = dirname(journalPath);
+  return {
+    dashboardPath: join(directory, `${stem}_dashboard${roundSuffix}.md`),
+    chartPath: join(directory, `${stem}_progress${roundSuffix}.svg`),
+    reportPath: join(directory, `${stem}_report${roundSuffix}.md`),
+  };
+}
+
+/** autoresearch_dashboard_2.md -> autoresearch_progress_2.svg; board.md -> board_progress.svg. */
+export function siblingArtifact(dashboardPath: string, role: string, extension: string): string {
+  const name = basename(dashboardPath, extname(dashboardPath));
+  const index = name.lastIndexOf("dashboard");
+  const renamed = index >= 0 ? name.slice(0, index) + role + name.slice(index + "dashboard".length) : `${name}_${role}`;
+  return join(dirname(dashboardPath), renamed + extension);
+}
+
+function readJournalOrExplain(path: string): Journal {
+  if (!existsSync(path)) {
+    throw new CliError(`No journal at "${path}". Run the baseline first (scripts/baseline.ts), or pass --journal PATH.`, "E_NO_JOURNAL", EXIT.USAGE);
+  }
+  return parseJournal(readFileSync(path, "utf8"), basename(path));
+}

@@ -51,7 +51,9 @@ export type BabelResult =
   | { ok: true; levers: Lever[]; functions: FunctionFacts[] }
   | { ok: false; line: number | null; message: string };
 
-const FUNCTION_TYPES = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression", "ClassMethod", "ClassPrivateMethod", "ObjectMethod"]);
+const FUNCTION_TYPES = new Set([
+  "FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression", "ClassMethod", "ClassPrivateMethod", "ObjectMethod",
+]);
 const ORDERING = new Set(["<", "<=", ">", ">="]);
 const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
   "+": (a, b) => a + b,
@@ -61,17 +63,29 @@ const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
   "%": (a, b) => a % b,
   "**": (a, b) => a ** b,
 };
+const WRAPPER_TYPES = new Set(["TSAsExpression", "TSSatisfiesExpression", "TSTypeAssertion", "TSNonNullExpression", "ParenthesizedExpression"]);
 const STRING_WRAPPERS = new Set(["dedent", "stripIndent", "trim", "trimStart", "trimEnd"]);
-const LIST_METHODS = new Set(["sort", "toSorted", "slice", "map", "filter", "flat", "flatMap", "concat", "reverse", "toReversed", "from", "keys", "values", "entries"]);
-const LABEL_METHODS = new Set(["join", "toLowerCase", "toUpperCase", "trim", "toString", "toFixed", "String", "Boolean", "includes", "startsWith", "endsWith", "test"]);
+// Calls whose result tells the return shape: `docs.sort(...).slice(0, k)`, `parts.join(" ")`, `Math.round(x)`.
+const LIST_METHODS = new Set([
+  "sort", "toSorted", "slice", "map", "filter", "flat", "flatMap", "concat", "reverse", "toReversed", "from", "keys", "values", "entries",
+]);
+const LABEL_METHODS = new Set([
+  "join", "toLowerCase", "toUpperCase", "trim", "toString", "toFixed", "String", "Boolean", "includes", "startsWith", "endsWith", "test",
+]);
 const NUMBER_METHODS = new Set(["Number", "parseFloat", "parseInt", "round", "floor", "ceil", "max", "min", "abs", "sqrt", "log", "exp", "indexOf"]);
-const SKIPPED_KEYS = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments", "typeAnnotation", "returnType", "typeParameters", "superTypeParameters"]);
+// Positions, comments and types hold no levers and no calls; skipping them keeps the walk small.
+const SKIPPED_KEYS = new Set([
+  "loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments",
+  "typeAnnotation", "returnType", "typeParameters", "superTypeParameters",
+]);
 
+/** A function being walked; `owner` is the top-level function or method it sits in (for the call graph). */
 type Scope = { name: string | null; owner: string | null; returns: Node[]; assigned: Map<string, Node>; yields: boolean; calls: Set<string> };
 type Context = { source: string; comments: Comment[] };
 
 export function extractWithBabel(source: string, language: "typescript" | "javascript", options: { jsx?: boolean } = {}): BabelResult {
-  const plugins: ("typescript" | "jsx" | "decorators-legacy")[] = language === "typescript" ? ["typescript", "decorators-legacy"] : ["decorators-legacy"];
+  const plugins: ("typescript" | "jsx" | "decorators-legacy")[] = ["decorators-legacy"];
+  if (language === "typescript") plugins.push("typescript");
   if (options.jsx ?? language === "javascript") plugins.push("jsx");
   let file;
   try {
@@ -200,9 +214,11 @@ function walk(program: Node, topLevel: Set<string>, context: Context) {
     } else if (scope !== moduleScope) {
       if (node.type === "ReturnStatement" && node.argument) scope.returns.push(node.argument);
       else if (node.type === "YieldExpression") scope.yields = true;
-      else if (node.type === "VariableDeclarator" && node.id.type === "Identifier" && node.init) rememberAssignment(scope, node.id.name, node.init);
-      else if (node.type === "AssignmentExpression" && node.left.type === "Identifier") rememberAssignment(scope, node.left.name, node.right);
-      else if (node.type === "BinaryExpression" && ORDERING.has(node.operator)) {
+      else if (node.type === "VariableDeclarator" && node.id.type === "Identifier" && node.init) {
+        rememberAssignment(scope, node.id.name, node.init);
+      } else if (node.type === "AssignmentExpression" && node.left.type === "Identifier") {
+        rememberAssignment(scope, node.left.name, node.right);
+      } else if (node.type === "BinaryExpression" && ORDERING.has(node.operator)) {
         const found = comparisonLever(node, scope.name!, context);
         if (found) comparisons.push(found);
       }
@@ -211,7 +227,9 @@ function walk(program: Node, topLevel: Set<string>, context: Context) {
       if (SKIPPED_KEYS.has(childKey) || value === null || typeof value !== "object") continue;
       const hint = childKey === "init" || childKey === "value" || childKey === "right" ? hintFor(node) : null;
       for (const child of Array.isArray(value) ? value : [value]) {
-        if (child && typeof child.type === "string") stack.push({ node: child, scope: childScope, qualifier: childQualifier, nameHint: hint, key: childKey });
+        if (child && typeof child.type === "string") {
+          stack.push({ node: child, scope: childScope, qualifier: childQualifier, nameHint: hint, key: childKey });
+        }
       }
     }
   }
@@ -349,7 +367,8 @@ function stringOf(rawNode: Node, context: Context): string | null {
   const node = unwrap(rawNode);
   if (node.type === "StringLiteral") return node.value;
   if (node.type === "TemplateLiteral") {
-    return node.quasis.map((quasi, index) => (quasi.value.cooked ?? quasi.value.raw) + (index < node.expressions.length ? `\${${text(node.expressions[index] as Node, context)}}` : "")).join("");
+    const placeholders = node.expressions.map((expression) => `\${${text(expression as Node, context)}}`);
+    return node.quasis.map((quasi, index) => (quasi.value.cooked ?? quasi.value.raw) + (placeholders[index] ?? "")).join("");
   }
   if (node.type === "TaggedTemplateExpression") return stringOf(node.quasi, context);
   if (node.type === "BinaryExpression" && node.operator === "+" && node.left.type !== "PrivateName") {
@@ -369,8 +388,8 @@ function stringOf(rawNode: Node, context: Context): string | null {
 function unwrap(node: Node): Node {
   let current = node;
   for (;;) {
-    if (current.type === "TSAsExpression" || current.type === "TSSatisfiesExpression" || current.type === "TSTypeAssertion" || current.type === "TSNonNullExpression" || current.type === "ParenthesizedExpression") {
-      current = current.expression;
+    if (WRAPPER_TYPES.has(current.type)) {
+      current = (current as Node & { expression: Node }).expression;
     } else if (current.type === "CallExpression" && current.arguments.length === 1 && isObjectFreeze(current.callee)) {
       current = current.arguments[0] as Node;
     } else {
@@ -380,7 +399,8 @@ function unwrap(node: Node): Node {
 }
 
 function isObjectFreeze(callee: Node): boolean {
-  return callee.type === "MemberExpression" && callee.object.type === "Identifier" && callee.object.name === "Object" && keyName(callee.property, callee.computed) === "freeze";
+  if (callee.type !== "MemberExpression" || callee.object.type !== "Identifier") return false;
+  return callee.object.name === "Object" && keyName(callee.property, callee.computed) === "freeze";
 }
 
 // ---- functions ---------------------------------------------------------------------------------
@@ -389,9 +409,15 @@ function isObjectFreeze(callee: Node): boolean {
 export function shapeOfTypeText(typeText: string): ReturnsShape {
   let type = typeText.replace(/\s+/g, " ").trim();
   for (let round = 0; round < 3; round++) {
-    type = type.replace(/^Promise<(.*)>$/, "$1").replace(/\s*\|\s*(?:undefined|null)\b/g, "").replace(/^(?:undefined|null)\s*\|\s*/, "").trim();
+    type = type
+      .replace(/^Promise<(.*)>$/, "$1")
+      .replace(/\s*\|\s*(?:undefined|null)\b/g, "")
+      .replace(/^(?:undefined|null)\s*\|\s*/, "")
+      .trim();
   }
-  if (/\[\]$/.test(type) || /^(?:readonly\s+)?(?:Array|ReadonlyArray|Iterable|IterableIterator|Generator|AsyncGenerator|AsyncIterable)</.test(type)) return "ranked_list";
+  if (/\[\]$/.test(type) || /^(?:readonly\s+)?(?:Array|ReadonlyArray|Iterable|IterableIterator|(?:Async)?Generator|AsyncIterable)</.test(type)) {
+    return "ranked_list";
+  }
   if (/^(?:string|boolean|true|false)$/.test(type) || /^(?:(?:"[^"]*"|'[^']*')\s*\|?\s*)+$/.test(type)) return "label";
   if (/^(?:number|bigint)$/.test(type)) return "number";
   return "unknown";
@@ -440,12 +466,13 @@ function shapeOfExpression(rawNode: Node | null | undefined, scope: Scope, conte
     case "BinaryExpression": {
       if (/^(?:[<>]=?|[!=]==?|in|instanceof)$/.test(node.operator)) return "label";
       if (node.operator !== "+") return "number";
-      const sides = [shapeOfExpression(node.left as Node, scope, context, depth + 1), shapeOfExpression(node.right, scope, context, depth + 1)];
+      const sides = [node.left as Node, node.right].map((side) => shapeOfExpression(side, scope, context, depth + 1));
       return sides.includes("label") ? "label" : sides.includes("number") ? "number" : "unknown";
     }
     case "CallExpression": {
       const callee = node.callee;
-      const method = callee.type === "Identifier" ? callee.name : callee.type === "MemberExpression" ? keyName(callee.property, callee.computed) : null;
+      const method =
+        callee.type === "Identifier" ? callee.name : callee.type === "MemberExpression" ? keyName(callee.property, callee.computed) : null;
       if (method === null) return "unknown";
       if (LIST_METHODS.has(method)) return "ranked_list";
       if (LABEL_METHODS.has(method)) return "label";

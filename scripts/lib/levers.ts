@@ -117,7 +117,9 @@ function listNames(functions: FunctionFacts[], shown = 12): string {
 }
 
 function publicView({ name, line, signature, params, returns, returnsShape }: FunctionFacts): EntryFunction {
-  return returns === undefined || returns === null ? { name, line, signature, params, returnsShape } : { name, line, signature, params, returns, returnsShape };
+  const view: EntryFunction = { name, line, signature, params, returnsShape };
+  if (returns !== undefined && returns !== null) view.returns = returns;
+  return view;
 }
 
 // ---- Python ------------------------------------------------------------------------------------
@@ -126,13 +128,18 @@ function publicView({ name, line, signature, params, returns, returnsShape }: Fu
 function extractWithPython(source: string, fileName: string, pythonCommand: string, warnings: string[]): Extracted | null {
   const fallback = "levers were found with the heuristic";
   const script = fileURLToPath(new URL("./levers_python.py", import.meta.url));
+  // -I -S: no site-packages or PYTHON* variables can shadow `ast` or slow the start-up.
   const run = spawnSync(pythonCommand, ["-I", "-S", script], { input: source, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: PYTHON_TIMEOUT_MS });
   if (run.error) {
     const missing = (run.error as NodeJS.ErrnoException).code === "ENOENT";
-    warnings.push(missing ? `${pythonCommand} was not found, so "${fileName}" was read without Python's parser; ${fallback} (install Python 3.8+ for exact levers)` : `Could not run ${pythonCommand} on "${fileName}" (${run.error.message}); ${fallback}`);
+    warnings.push(
+      missing
+        ? `${pythonCommand} was not found, so "${fileName}" was read without Python's parser; ${fallback} (install Python 3.8+ for exact levers)`
+        : `Could not run ${pythonCommand} on "${fileName}" (${run.error.message}); ${fallback}`,
+    );
     return null;
   }
-  let output: { levers?: Lever[]; functions?: (FunctionFacts & { returns?: string | null })[]; syntaxError?: { line: number | null; message: string } };
+  let output: { levers?: Lever[]; functions?: FunctionFacts[]; syntaxError?: { line: number | null; message: string } };
   try {
     if (run.status !== 0) throw new Error(run.stderr.trim().split("\n").pop() || `exit code ${run.status}`);
     output = JSON.parse(run.stdout);
@@ -144,8 +151,7 @@ function extractWithPython(source: string, fileName: string, pythonCommand: stri
     warnings.push(cannotParse(fileName, output.syntaxError.line, output.syntaxError.message));
     return null;
   }
-  const functions = (output.functions ?? []).map((found) => (found.returns === null ? { ...found, returns: undefined } : found));
-  return { levers: output.levers ?? [], functions };
+  return { levers: output.levers ?? [], functions: output.functions ?? [] }; // `returns: null` is dropped by publicView
 }
 
 // ---- the entry function ------------------------------------------------------------------------
@@ -162,7 +168,10 @@ const WRAPPER_NAMES = new Set(["main", "cli"]);
  * the one reaching the most other functions in the file; the later one. Warns when the choice rests
  * on the call graph alone, or when another public function calls the chosen one.
  */
-export function chooseEntryFunction(functions: FunctionFacts[], options: { requested?: string; fileName: string; warnings: string[] }): FunctionFacts | null {
+export function chooseEntryFunction(
+  functions: FunctionFacts[],
+  options: { requested?: string; fileName: string; warnings: string[] },
+): FunctionFacts | null {
   const candidates = functions.filter((found) => found.public && !found.method);
   const { requested, fileName, warnings } = options;
   if (requested) {
@@ -187,7 +196,13 @@ export function chooseEntryFunction(functions: FunctionFacts[], options: { reque
   }
   const byName = new Map(functions.filter((found) => !found.method).map((found) => [found.name, found]));
   const ranked = candidates
-    .map((found) => ({ found, exact: exactNameRank(found.name), word: wordNameRank(found.name), called: callers.has(found.name) ? 1 : 0, reach: reachableCount(found, byName) }))
+    .map((found) => ({
+      found,
+      exact: exactNameRank(found.name),
+      word: wordNameRank(found.name),
+      called: callers.has(found.name) ? 1 : 0,
+      reach: reachableCount(found, byName),
+    }))
     .sort((a, b) => a.exact - b.exact || a.word - b.word || a.called - b.called || b.reach - a.reach || b.found.line - a.found.line);
   const best = ranked[0]!;
   const name = best.found.name;
@@ -195,7 +210,8 @@ export function chooseEntryFunction(functions: FunctionFacts[], options: { reque
     warnings.push(`Guessed "${name}" as the entry function of "${fileName}" from its calls; pass --entry NAME to choose another (${listNames(candidates)})`);
   } else if (best.called) {
     const wrappers = callers.get(name)!;
-    warnings.push(`Chose "${name}" as the entry function of "${fileName}" by its name, but ${listNames(wrappers)} call${wrappers.length === 1 ? "s" : ""} it; pass --entry ${wrappers[0]!.name} if the eval should call that instead`);
+    const callersText = `${listNames(wrappers)} call${wrappers.length === 1 ? "s" : ""} it`;
+    warnings.push(`Chose "${name}" as the entry function of "${fileName}" by its name, but ${callersText}; pass --entry ${wrappers[0]!.name} if the eval should call that instead`);
   }
   return best.found;
 }
@@ -208,7 +224,8 @@ function exactNameRank(name: string): number {
 function wordNameRank(name: string): number {
   const words = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/_+/).filter(Boolean);
   // `ranking`, `searcher` and `scores` carry the word too; `run`/`main` must match whole (runtime, domain).
-  const index = ENTRY_NAMES.findIndex((entryName) => words.some((word) => (entryName.length >= 4 ? word.startsWith(entryName) : word === entryName)));
+  const carries = (word: string, entryName: string) => (entryName.length >= 4 ? word.startsWith(entryName) : word === entryName);
+  const index = ENTRY_NAMES.findIndex((entryName) => words.some((word) => carries(word, entryName)));
   return index === -1 ? Infinity : index;
 }
 
@@ -317,7 +334,8 @@ function literalLever(name: string, literal: string, line: number): Lever | null
 }
 
 function numericLever(name: string, literal: string, line: number): Lever {
-  return { kind: numericKind(name), name, line, value: clip(literal), numeric: Number(literal.replace(/_/g, "").replace(/[fFdDlLuU]$/, "")) };
+  const numeric = Number(literal.replace(/_/g, "").replace(/[fFdDlLuU]$/, "")); // 1_000, 0.3f
+  return { kind: numericKind(name), name, line, value: clip(literal), numeric };
 }
 
 /** The text of a string that opens at `lines[startIndex][openedAt]` and closes with `delimiter`. */
@@ -348,7 +366,8 @@ function comparisonsOnLine(text: string, line: number, functionName: string | nu
   for (const match of text.matchAll(SHELL_COMPARISON)) {
     const numeric = Number(match[3]!);
     if (isBoundary(numeric)) continue;
-    found.push({ kind: "threshold", name: match[1]!, line, value: match[3]!, numeric, detail: clip(`${where}${match[1]} ${SHELL_OPERATORS[match[2]!]} ${match[3]}`) });
+    const detail = clip(`${where}${match[1]} ${SHELL_OPERATORS[match[2]!]} ${match[3]}`);
+    found.push({ kind: "threshold", name: match[1]!, line, value: match[3]!, numeric, detail });
   }
   return found;
 }
@@ -387,7 +406,8 @@ function functionsFrom(definitions: { name: string; index: number; indent: strin
 /** The definition text up to its balanced `)` plus a `-> T` / `: T` return type, on one line. */
 function signatureFrom(lines: string[], startIndex: number): { signature: string; params: string[]; returns?: string } {
   let text = lines[startIndex]!;
-  for (let index = startIndex + 1; index < Math.min(lines.length, startIndex + 20) && !parenthesesClosed(text); index++) text += ` ${lines[index]!.trim()}`;
+  const lastIndex = Math.min(lines.length, startIndex + 20) - 1; // a signature longer than 20 lines is cut
+  for (let index = startIndex + 1; index <= lastIndex && !parenthesesClosed(text); index++) text += ` ${lines[index]!.trim()}`;
   const open = text.indexOf("(");
   const close = open === -1 ? -1 : closingParenthesis(text, open);
   if (close === -1) return { signature: clip(text.replace(/\s*[{:]\s*$/, ""), 200), params: [] };

@@ -1,13 +1,11 @@
-"""Print the levers and functions of Python source read from stdin, as one JSON object.
+"""Print the levers and functions of Python source read from stdin as one JSON object:
+{"levers": [...], "functions": [...]}, or {"syntaxError": {"line": N, "message": "..."}}.
 
-Run by levers.ts (`python3 levers_python.py < file.py`). Standard library only, Python 3.8+,
-one parse and one walk over the tree. It never imports or runs the analysed code, and it does
-not choose the entry function: levers.ts does that for every language alike.
-Output: {"levers": [...], "functions": [...]} or {"syntaxError": {"line": N, "message": "..."}}.
+Run by levers.ts. Standard library only, Python 3.8+, one parse and one walk over the tree. It
+never imports or runs the analysed code, and leaves the choice of entry function to levers.ts.
 """
 import ast
 import json
-import math
 import re
 import sys
 
@@ -16,6 +14,7 @@ THRESHOLD_NAME = re.compile(r"(?i:thresh|cutoff|(?:^|[_-])(?:min|max)(?:[_-]|$))
 PROMPT_NAME = re.compile(r"prompt|template|instruction|system", re.I)
 VALUE_WIDTH = 80  # characters in a rendered value
 PROMPT_PREVIEW = 60  # characters of a prompt shown before the ellipsis
+MAX_NUMBER = 1e300
 
 ARITHMETIC = {
     ast.Add: lambda a, b: a + b,
@@ -66,7 +65,7 @@ def number_of(node, depth=0):
         return None
     if isinstance(node, ast.Constant):
         value = node.value
-        return value if type(value) in (int, float) else None
+        return value if type(value) in (int, float) and abs(value) <= MAX_NUMBER else None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         value = number_of(node.operand, depth + 1)
         if value is None:
@@ -82,8 +81,8 @@ def number_of(node, depth=0):
             value = ARITHMETIC[type(node.op)](left, right)
         except (ZeroDivisionError, OverflowError, ValueError):
             return None
-        if isinstance(value, complex) or (isinstance(value, float) and not math.isfinite(value)):
-            return None
+        if isinstance(value, complex) or not abs(value) <= MAX_NUMBER:
+            return None  # JSON cannot carry inf or nan, and JavaScript numbers stop near 1e308
         return value
     return None
 
@@ -185,23 +184,26 @@ def prompt_preview(text):
 def levers_for_value(name, node, line, source):
     """Levers for `name = node` written at `line`: none, one, or one per entry of a mixed config dict."""
     lever = None
+    number = number_of(node)
+    text = string_of(node, source)
+    entries = dict_entries(node, source)
     if isinstance(node, ast.Constant) and isinstance(node.value, bool):
         lever = {"kind": "flag", "value": str(node.value)}
-    elif number_of(node) is not None:
-        lever = {"kind": numeric_kind(name), "value": clip(source.segment(node)), "numeric": number_of(node)}
+    elif number is not None:
+        lever = {"kind": numeric_kind(name), "value": clip(source.segment(node)), "numeric": number}
     elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         lever = sequence_lever(node, source)
-    elif string_of(node, source) is not None:
-        text = string_of(node, source)
+    elif text is not None:
         if is_prompt(name, text):
             lines = text.count("\n") + 1
-            lever = {"kind": "prompt", "value": prompt_preview(text), "detail": "%d chars, %d line%s" % (len(text), lines, "" if lines == 1 else "s")}
-    else:
-        entries = dict_entries(node, source)
+            detail = "%d chars, %d line%s" % (len(text), lines, "" if lines == 1 else "s")
+            lever = {"kind": "prompt", "value": prompt_preview(text), "detail": detail}
+    elif entries:
         leaves = []
-        if entries and numeric_leaves(entries, source, "", leaves):
-            lever = {"kind": "weights", "value": clip("{" + ", ".join("%s: %s" % leaf for leaf in leaves) + "}"), "keys": [key for key, _ in leaves]}
-        elif entries:
+        if numeric_leaves(entries, source, "", leaves):
+            rendered = "{" + ", ".join("%s: %s" % leaf for leaf in leaves) + "}"
+            lever = {"kind": "weights", "value": clip(rendered), "keys": [key for key, _ in leaves]}
+        else:
             found = []
             for key, value, key_node in entries:
                 found += levers_for_value('%s["%s"]' % (name, key), value, key_node.lineno, source)
@@ -249,7 +251,9 @@ def declared_levers(body, source, prefix, out):
 
 # ---- functions ---------------------------------------------------------------------------------
 
-LIST_ANNOTATION = re.compile(r"^(?:list|List|Sequence|MutableSequence|Iterable|Iterator|Generator|Collection|Deque|deque|(?:np|numpy)\.ndarray|ndarray)\b")
+LIST_ANNOTATION = re.compile(
+    r"^(?:list|List|Sequence|MutableSequence|Iterable|Iterator|Generator|Collection|Deque|deque|(?:np|numpy)\.ndarray|ndarray)\b"
+)
 LABEL_ANNOTATION = re.compile(r"^(?:str|bool|Literal)\b")
 NUMBER_ANNOTATION = re.compile(r"^(?:int|float|Decimal|complex|(?:np|numpy)\.(?:float|int)\w*)$")
 LIST_CALLS = {"sorted", "list", "reversed", "nlargest", "nsmallest", "tolist", "most_common", "argsort"}
@@ -385,7 +389,8 @@ def analyze(text):
         if isinstance(statement, FUNCTION_NODES):
             described.append((statement.name, statement, False))
         elif isinstance(statement, ast.ClassDef):
-            described += [(statement.name + "." + member.name, member, True) for member in statement.body if isinstance(member, FUNCTION_NODES)]
+            methods = [member for member in statement.body if isinstance(member, FUNCTION_NODES)]
+            described += [(statement.name + "." + method.name, method, True) for method in methods]
     top_level = {name for name, _, is_method in described if not is_method}
 
     # One walk over the whole tree. A scope is the innermost enclosing function; its owner is the

@@ -3,7 +3,8 @@
 // eval exercises the constrained file, hash the frozen files, and record the
 // baseline. It never changes the constrained file except inside the guarded probe.
 import { existsSync, readFileSync, copyFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { harnessOrConstrained, saveSnapshot, snapshotPath, takeSnapshot } from "./snapshot.ts";
 import { calibrate, type Calibration as EngineCalibration, type Run } from "./decide.ts";
 import { decisionOptionsFor } from "./decision-state.ts";
 import { CliError, EXIT } from "./errors.ts";
@@ -202,6 +203,9 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     writeJournalHeader(journalPath, config, [baselineLine]);
     saveExperiment(loaded.path, updated);
     fillMinDeltaInInstructions(resolveIn(root, round.artifacts.instructions), calibration);
+    // The scope check of the first iteration compares against the work tree as it is now.
+    const ignore = harnessOrConstrained(updated, updatedRound, relative(root, loaded.path));
+    saveSnapshot(snapshotPath(stateDir, round.round), await takeSnapshot(root, ignore));
 
     return {
       round: round.round,

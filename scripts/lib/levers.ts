@@ -59,8 +59,7 @@ const PYTHON_TIMEOUT_MS = 30_000;
 export function detectLanguage(path: string, source?: string): Language {
   const extension = path.match(/\.([A-Za-z0-9]+)$/)?.[1]?.toLowerCase();
   if (extension && EXTENSIONS[extension]) return EXTENSIONS[extension];
-  const shebang = source?.match(/^#!.*$/m)?.[0] ?? "";
-  if (!source?.startsWith("#!")) return "other";
+  const shebang = source?.startsWith("#!") ? source.split("\n", 1)[0]! : "";
   if (/python/.test(shebang)) return "python";
   if (/\b(?:deno|bun|tsx|ts-node)\b/.test(shebang)) return "typescript";
   if (/\bnode\b/.test(shebang)) return "javascript";
@@ -70,7 +69,7 @@ export function detectLanguage(path: string, source?: string): Language {
 export async function analyzeFile(path: string, options: AnalyzeOptions = {}): Promise<FileAnalysis> {
   let source: string;
   try {
-    source = await readFile(path, "utf8");
+    source = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
   } catch (error) {
     throw new CliError(`Cannot read "${path}": ${(error as Error).message}`, "E_FILE_UNREADABLE", EXIT.USAGE);
   }

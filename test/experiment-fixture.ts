@@ -10,6 +10,7 @@ export type FixtureOptions = {
   noise?: number;
   direction?: "max" | "min";
   guardThreshold?: number;
+  guardOp?: ">=" | "<=" | ">" | "<";
   timeoutS?: number;
   /** Extra Python run by the eval before scoring (e.g. a sleep or a crash). */
   evalPrelude?: string;
@@ -65,7 +66,7 @@ language: python
 project: plain
 entry: { name: score, signature: "def score(x)", line: 6 }
 metric: { name: score, direction: ${options.direction ?? "max"} }
-guard: { metric: mrr, op: ">=", threshold: ${options.guardThreshold ?? 0.1} }
+guard: { metric: mrr, op: "${options.guardOp ?? ">="}", threshold: ${options.guardThreshold ?? 0.1} }
 test_data: cases.json
 frozen: []
 decision: { baseline_runs: ${options.baselineRuns ?? 3} }

@@ -1,6 +1,6 @@
 // Crash-safe file writes: whole-file replacement via temp file + rename, and
 // single-write line appends. Does not lock; callers that race use lock.ts.
-import { chmodSync, closeSync, fsyncSync, openSync, renameSync, statSync, writeSync, mkdirSync, unlinkSync } from "node:fs";
+import { chmodSync, closeSync, fstatSync, fsyncSync, readSync, openSync, renameSync, statSync, writeSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -30,12 +30,23 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   }
 }
 
-/** Append one line with a single write(2) on an O_APPEND descriptor, then fsync. */
+/**
+ * Append one line with a single write(2) on an O_APPEND descriptor, then fsync. A torn
+ * last line (no newline, from a crash mid-write) is closed off first, so the new line
+ * never fuses with it.
+ */
 export function appendLineDurably(path: string, line: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, "a");
+  const fd = openSync(path, "a+");
   try {
-    writeSync(fd, Buffer.from(line.endsWith("\n") ? line : `${line}\n`));
+    const size = fstatSync(fd).size;
+    let prefix = "";
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) prefix = "\n";
+    }
+    writeSync(fd, Buffer.from(`${prefix}${line.endsWith("\n") ? line : `${line}\n`}`));
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -87,6 +87,7 @@ export function plateauSentence(summary: Summary): string {
     : "";
   const plural = sinceLastKeep === 1 ? "iteration" : "iterations";
   if (lastKeepIteration === null) return `no keep in ${sinceLastKeep} ${plural}.${warning}`;
+  if (sinceLastKeep === 0) return `the latest iteration (#${lastKeepIteration}) was a keep.`;
   return `${sinceLastKeep} ${plural} since the last keep (#${lastKeepIteration}).${warning}`;
 }
 

@@ -53,7 +53,9 @@ const STYLE = [
   ".discard{fill:#9e9e9e}",
   ".guard_fail{fill:#ef6c00}",
   ".crash{fill:#fff;stroke:#c62828;stroke-width:1.5}",
-  ".guard-point{fill:#6a1b9a}",
+  ".dense .point{stroke:none}", // a white outline would hide small, crowded markers
+  ".dense .point.crash{stroke:#c62828;stroke-width:1}",
+  ".guard-point{fill:#6a1b9a;fill-opacity:.6}",
   ".guard-point.fail{fill:#ef6c00}",
 ].join("");
 
@@ -70,7 +72,8 @@ export function renderProgressChart(input: ChartInput): string {
   const main: Panel = { top: MAIN_TOP, height: MAIN_HEIGHT, y: yScale(mainValues(input, !guardOwnPanel), MAIN_TOP, MAIN_HEIGHT) };
   const parts: string[] = [];
 
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" font-family="sans-serif">`);
+  const dense = input.points.length > SMALL_MARKERS_FROM_POINTS ? ' class="dense"' : "";
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" font-family="sans-serif"${dense}>`);
   parts.push(`<title>${escapeXml(chartTitle(input))}</title>`);
   parts.push(`<style>${STYLE}</style>`);
   parts.push(`<rect x="0" y="0" width="${CHART_WIDTH}" height="${height}" fill="#fff"/>`);
@@ -80,9 +83,11 @@ export function renderProgressChart(input: ChartInput): string {
   if (input.noiseBand) parts.push(renderBand(main, input.noiseBand, MARGIN_LEFT, plotWidth));
   if (input.baseline !== null) parts.push(horizontalLine(main, input.baseline, "baseline", MARGIN_LEFT, plotWidth));
   if (input.guard && !guardOwnPanel) parts.push(horizontalLine(main, input.guard.threshold, "threshold", MARGIN_LEFT, plotWidth));
-  parts.push(renderBestLine(input.points, x, main));
   if (input.guard && !guardOwnPanel) parts.push(renderGuardPoints(input.points, input.guard, x, main));
-  parts.push(renderPoints(input.points, x, main));
+  // Keeps go on top of the best line, everything else under it, so neither hides the other.
+  parts.push(renderPoints(input.points.filter((point) => point.status !== "keep"), input.points.length, x, main));
+  parts.push(renderBestLine(input.points, x, main));
+  parts.push(renderPoints(input.points.filter((point) => point.status === "keep"), input.points.length, x, main));
   parts.push(`<rect class="frame" x="${MARGIN_LEFT}" y="${main.top}" width="${plotWidth}" height="${main.height}"/>`);
   parts.push(`<text class="axis-title" transform="translate(14 ${main.top + main.height / 2}) rotate(-90)" text-anchor="middle">${escapeXml(input.metric)}</text>`);
 
@@ -232,9 +237,9 @@ function renderBestLine(points: ChartPoint[], x: (iteration: number) => number, 
   return path === "" ? "" : `<path class="best" d="${path}"/>`;
 }
 
-function renderPoints(points: ChartPoint[], x: (iteration: number) => number, panel: Panel): string {
-  const scale = points.length > SMALL_MARKERS_FROM_POINTS ? 0.6 : 1;
-  const withTitles = points.length <= TITLES_UP_TO_POINTS;
+function renderPoints(points: ChartPoint[], totalPoints: number, x: (iteration: number) => number, panel: Panel): string {
+  const scale = totalPoints > SMALL_MARKERS_FROM_POINTS ? 0.6 : 1;
+  const withTitles = totalPoints <= TITLES_UP_TO_POINTS;
   const floor = panel.top + panel.height - 5;
   const markers: string[] = [];
   for (const point of points) {

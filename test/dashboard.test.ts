@@ -11,6 +11,7 @@ import { artifactsBesideJournal, buildDashboard, siblingArtifact, writeDashboard
 import { renderHtml } from "../scripts/lib/dashboard-html.ts";
 import { REPORT_END, REPORT_START, extractPreservedReport } from "../scripts/lib/dashboard-markdown.ts";
 import { renderText, sparkline } from "../scripts/lib/dashboard-text.ts";
+import { defaultFormat, stdoutWantsColor } from "../scripts/lib/dashboard-output.ts";
 import { parseExperiment } from "../scripts/lib/experiment.ts";
 import { parseJournal, type Journal } from "../scripts/lib/journal.ts";
 import { deadEndKey, passesGuard, summarizeJournal } from "../scripts/lib/summary.ts";
@@ -315,6 +316,30 @@ describe("text, html and json renderers", () => {
     expect(lastThree).not.toContain("│ 11 │");
   });
 
+  test("text on a terminal, markdown into a pipe; colour only for text on a terminal without NO_COLOR", () => {
+    expect(defaultFormat({ isTTY: true })).toBe("text");
+    expect(defaultFormat({ isTTY: false })).toBe("md");
+    const names = ["NO_COLOR", "FORCE_COLOR", "TERM"] as const;
+    const saved = names.map((name) => process.env[name]);
+    try {
+      delete process.env.FORCE_COLOR;
+      process.env.TERM = "xterm-256color";
+      process.env.NO_COLOR = "1";
+      expect(stdoutWantsColor("text", { isTTY: true })).toBe(false);
+      delete process.env.NO_COLOR;
+      expect(stdoutWantsColor("text", { isTTY: true })).toBe(true);
+      expect(stdoutWantsColor("text", { isTTY: false })).toBe(false);
+      expect(stdoutWantsColor("md", { isTTY: true })).toBe(false);
+      process.env.FORCE_COLOR = "1";
+      expect(stdoutWantsColor("text", { isTTY: false })).toBe(true);
+    } finally {
+      names.forEach((name, index) => {
+        if (saved[index] === undefined) delete process.env[name];
+        else process.env[name] = saved[index];
+      });
+    }
+  });
+
   test("the sparkline draws crashes as gaps", () => {
     expect(sparkline([1, null, 2, 3])).toBe("▁ ▅█");
     expect(sparkline([null])).toBe("");
@@ -330,6 +355,10 @@ describe("text, html and json renderers", () => {
     expect(html).not.toMatch(/<script|<link|src=|https?:\/\/(?!www\.w3\.org)/);
     expect(html).toContain("&lt;b&gt;not markup&lt;/b&gt;");
     expect(html).toContain("Removed stopword filter | trimmed query");
+    // Inline in a notebook, no rule may reach outside the dashboard or its chart.
+    const rules = [...html.matchAll(/<style>([^<]*)<\/style>/g)].flatMap((match) => match[1].split("}").filter((rule) => rule.trim() !== ""));
+    expect(rules.length).toBeGreaterThan(20);
+    for (const rule of rules) for (const selector of rule.split("{")[0].split(",")) expect(selector.trim()).toMatch(/^\.(ark-dashboard|ark-chart)\b/);
   });
 });
 

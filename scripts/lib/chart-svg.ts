@@ -36,28 +36,34 @@ const SMALL_MARKERS_FROM_POINTS = 300;
 const Y_PADDING = 0.08; // of the value span, above and below
 const SHARED_AXIS_MAX_STRETCH = 2; // the guard shares the score axis if it at most doubles its span
 
-const STYLE = [
-  "text{font-family:sans-serif;fill:#333}",
-  ".title{font-size:14px;font-weight:bold}",
-  ".legend,.tick{font-size:11px}",
-  ".axis-title{font-size:11px;fill:#666}",
-  ".frame{fill:none;stroke:#bbb}",
-  ".grid{stroke:#eee}",
-  ".band{fill:#90caf9;fill-opacity:.35}",
-  ".baseline{stroke:#616161;stroke-dasharray:5 4}",
-  ".best{fill:none;stroke:#1565c0;stroke-width:2}",
-  ".threshold{stroke:#c62828;stroke-dasharray:6 3}",
-  ".fail-zone{fill:#ffcdd2;fill-opacity:.45}",
-  ".point,.swatch{stroke:#fff;stroke-width:.8}", // legend swatches are not data: no class "point"
-  ".keep{fill:#2e7d32}",
-  ".discard{fill:#9e9e9e}",
-  ".guard_fail{fill:#ef6c00}",
-  ".crash{fill:#fff;stroke:#c62828;stroke-width:1.5}",
-  ".dense .point{stroke:none}", // a white outline would hide small, crowded markers
-  ".dense .point.crash{stroke:#c62828;stroke-width:1}",
-  ".guard-point{fill:#6a1b9a;fill-opacity:.6}",
-  ".guard-point.fail{fill:#ef6c00}",
-].join("");
+/** The chart's root class: its style rules are scoped to it, so an inline chart restyles nothing else on a page. */
+export const CHART_CLASS = "ark-chart";
+const STYLE_RULES: [selectors: string, declarations: string][] = [
+  ["text", "font-family:sans-serif;fill:#333"],
+  [".title", "font-size:14px;font-weight:bold"],
+  [".legend,.tick", "font-size:11px"],
+  [".axis-title", "font-size:11px;fill:#666"],
+  [".frame", "fill:none;stroke:#bbb"],
+  [".grid", "stroke:#eee"],
+  [".band", "fill:#90caf9;fill-opacity:.35"],
+  [".baseline", "stroke:#616161;stroke-dasharray:5 4"],
+  [".best", "fill:none;stroke:#1565c0;stroke-width:2"],
+  [".threshold", "stroke:#c62828;stroke-dasharray:6 3"],
+  [".fail-zone", "fill:#ffcdd2;fill-opacity:.45"],
+  [".point,.swatch", "stroke:#fff;stroke-width:.8"], // legend swatches are not data: no class "point"
+  [".keep", "fill:#2e7d32"],
+  [".discard", "fill:#9e9e9e"],
+  [".guard_fail", "fill:#ef6c00"],
+  [".crash", "fill:#fff;stroke:#c62828;stroke-width:1.5"],
+  ["&.dense .point", "stroke:none"], // a white outline would hide small, crowded markers
+  ["&.dense .point.crash", "stroke:#c62828;stroke-width:1"],
+  [".guard-point", "fill:#6a1b9a;fill-opacity:.6"],
+  [".guard-point.fail", "fill:#ef6c00"],
+];
+const STYLE = STYLE_RULES.map(([selectors, declarations]) => {
+  const scoped = selectors.split(",").map((selector) => selector.startsWith("&") ? `.${CHART_CLASS}${selector.slice(1)}` : `.${CHART_CLASS} ${selector}`);
+  return `${scoped.join(",")}{${declarations}}`;
+}).join("");
 
 type Scale = { toPixel: (value: number) => number; min: number; max: number };
 type Panel = { top: number; height: number; y: Scale };
@@ -72,8 +78,8 @@ export function renderProgressChart(input: ChartInput): string {
   const main: Panel = { top: MAIN_TOP, height: MAIN_HEIGHT, y: yScale(mainValues(input, !guardOwnPanel), MAIN_TOP, MAIN_HEIGHT) };
   const parts: string[] = [];
 
-  const dense = input.points.length > SMALL_MARKERS_FROM_POINTS ? ' class="dense"' : "";
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" font-family="sans-serif"${dense}>`);
+  const rootClass = input.points.length > SMALL_MARKERS_FROM_POINTS ? `${CHART_CLASS} dense` : CHART_CLASS;
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" font-family="sans-serif" class="${rootClass}">`);
   parts.push(`<title>${escapeXml(chartTitle(input))}</title>`);
   parts.push(`<style>${STYLE}</style>`);
   parts.push(`<rect x="0" y="0" width="${CHART_WIDTH}" height="${height}" fill="#fff"/>`);

@@ -17,26 +17,38 @@ export type HtmlOptions = {
   last?: number | null;
 };
 
-const PAGE_STYLE = `
-body{font-family:sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#222;line-height:1.45}
-h1{font-size:24px;margin-bottom:8px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
-.figures{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
-.figure{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:120px}
-.figure b{display:block;font-size:20px}
-table{border-collapse:collapse;margin:8px 0;font-size:14px}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.keep td.status{color:#2e7d32;font-weight:bold}tr.crash td.status{color:#c62828}tr.guard_fail td.status{color:#ef6c00}tr.discard td.status{color:#777}
-.chart svg{width:100%;max-width:1000px;height:auto}
-.note{color:#555}.warn{color:#b45309}
-pre{background:#f7f7f7;border:1px solid #e5e5e5;padding:12px;white-space:pre-wrap}
-code{background:#f3f3f3;padding:0 3px}
-`;
+/** Every rule is scoped to the page's wrapper, so IPython.display.HTML restyles nothing else in a notebook. */
+const PAGE_CLASS = "ark-dashboard";
+const PAGE_RULES: [selectors: string, declarations: string][] = [
+  ["&", "font-family:sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#222;line-height:1.45"],
+  ["h1", "font-size:24px;margin-bottom:8px"],
+  ["h2", "font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px"],
+  [".figures", "display:flex;flex-wrap:wrap;gap:12px;margin:12px 0"],
+  [".figure", "border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:120px"],
+  [".figure b", "display:block;font-size:20px"],
+  ["table", "border-collapse:collapse;margin:8px 0;font-size:14px"],
+  ["th,td", "border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top"],
+  ["th", "background:#f5f5f5"],
+  ["td.num", "text-align:right;font-variant-numeric:tabular-nums"],
+  ["tr.keep td.status", "color:#2e7d32;font-weight:bold"],
+  ["tr.crash td.status", "color:#c62828"],
+  ["tr.guard_fail td.status", "color:#ef6c00"],
+  ["tr.discard td.status", "color:#777"],
+  [".chart svg", "width:100%;max-width:1000px;height:auto"],
+  [".note", "color:#555"],
+  [".warn", "color:#b45309"],
+  ["pre", "background:#f7f7f7;border:1px solid #e5e5e5;padding:12px;white-space:pre-wrap"],
+  ["code", "background:#f3f3f3;padding:0 3px"],
+];
+const PAGE_STYLE = PAGE_RULES.map(([selectors, declarations]) => {
+  const scoped = selectors.split(",").map((selector) => selector === "&" ? `.${PAGE_CLASS}` : `.${PAGE_CLASS} ${selector}`);
+  return `${scoped.join(",")}{${declarations}}`;
+}).join("\n");
 
 export function renderHtml(summary: Summary, options: HtmlOptions): string {
   const html: string[] = [];
   html.push("<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">');
-  html.push(`<title>${text(`${DASHBOARD_TITLE}: ${summary.metric.name}`)}</title>`, `<style>${PAGE_STYLE}</style>`, "</head>", "<body>");
+  html.push(`<title>${text(`${DASHBOARD_TITLE}: ${summary.metric.name}`)}</title>`, `<style>${PAGE_STYLE}</style>`, "</head>", "<body>", `<div class="${PAGE_CLASS}">`);
   html.push(`<h1>${text(DASHBOARD_TITLE)}</h1>`);
   const files = summary.constrainedFiles.map((file) => `<code>${text(file)}</code>`).join(", ") || "—";
   html.push(`<p><b>Constrained file${summary.constrainedFiles.length > 1 ? "s" : ""}:</b> ${files}${summary.round === null ? "" : ` · round ${summary.round}`}</p>`);
@@ -95,7 +107,7 @@ export function renderHtml(summary: Summary, options: HtmlOptions): string {
 
   if (options.report && options.report.trim() !== "") html.push("<h2>Final report</h2>", `<pre>${text(options.report.replace(/\s+$/, ""))}</pre>`);
   if (options.preservedReport && options.preservedReport.trim() !== "") html.push("<h2>Notes kept in the dashboard</h2>", `<pre>${text(options.preservedReport.trim())}</pre>`);
-  html.push("</body>", "</html>");
+  html.push("</div>", "</body>", "</html>");
   return html.join("\n") + "\n";
 }
 

@@ -64,12 +64,17 @@ export async function compareWithSnapshot(root: string, snapshot: Snapshot, igno
   const candidates = [...new Set([...status.tracked, ...Object.keys(snapshot.dirty)])].filter((path) => !ignored(path));
   const now = await hashFiles(root, candidates, false);
   const changed: string[] = [];
-  for (const path of candidates) {
-    const before = snapshot.dirty[path] ?? (await blobAtCommit(root, snapshot.head, path));
-    if (now[path] !== before) changed.push(path);
-  }
+  const added: string[] = [];
   const known = new Set(snapshot.untracked);
-  return { changed, newUntracked: status.untracked.filter((path) => !ignored(path) && !known.has(path)) };
+  for (const path of candidates) {
+    if (known.has(path)) continue; // a user's untracked file that got staged: content is not ours to judge
+    const before = snapshot.dirty[path] ?? (await blobAtCommit(root, snapshot.head, path));
+    if (now[path] === before) continue;
+    // A file that did not exist is new, not changed: reported and left alone like untracked ones.
+    if (before === "deleted") added.push(path);
+    else changed.push(path);
+  }
+  return { changed, newUntracked: [...added, ...status.untracked.filter((path) => !ignored(path) && !known.has(path))] };
 }
 
 async function blobAtCommit(root: string, commit: string, path: string): Promise<string> {

@@ -144,6 +144,11 @@ describe("summarizeJournal", () => {
     expect(summary.crashes[0].reason).toBe("no reason recorded");
   });
 
+  test("a dead end without a description still names itself", () => {
+    const journal = parseJournal(JSON.stringify({ type: "result", iteration: 1, score: 0.5, status: "discard" }) + "\n");
+    expect(summarizeJournal(journal).deadEnds).toMatchObject([{ key: "(no description)", descriptions: ["(no description)"] }]);
+  });
+
   test("an empty journal and a header-only journal summarize without errors", () => {
     expect(summarizeJournal(parseJournal("")).iterations.done).toBe(0);
     const headerOnly = summarizeJournal(parseJournal(fixtureText("seed-example.jsonl").split("\n")[0] + "\n"));

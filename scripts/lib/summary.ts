@@ -56,7 +56,7 @@ export type DeadEndGroup = {
   count: number;
   statuses: { discard: number; guard_fail: number };
   iterations: number[];
-  /** Distinct descriptions in journal order: the "do not retry" material. */
+  /** Distinct descriptions in journal order, never empty: the "do not retry" material. */
   descriptions: string[];
   /** Kept changes with the same key: that lever did pay off once, in another direction or size. */
   keptIterations: number[];
@@ -270,9 +270,10 @@ export function deadEndKey(description: string): string {
   if (identifier) return identifier[0].toLowerCase();
   const words = description.toLowerCase().match(/[a-z][a-z0-9@-]*/g) ?? [];
   const significant = words.filter((word) => !STOP_WORDS.has(word) && !ACTION_WORDS.has(word) && !/^\d/.test(word));
-  return significant.slice(0, 2).join(" ") || "(no description)";
+  return significant.slice(0, 2).join(" ") || NO_DESCRIPTION;
 }
 
+const NO_DESCRIPTION = "(no description)";
 const ACTION_WORDS = new Set([
   "add", "added", "adding", "adjust", "adjusted", "apply", "applied", "boosted", "bump", "bumped",
   "cap", "capped", "change", "changed", "decrease", "decreased", "disable", "disabled", "double", "doubled",
@@ -300,7 +301,8 @@ function groupDeadEnds(results: ResultLine[]): DeadEndGroup[] {
     group.count += 1;
     group.statuses[result.status] += 1;
     group.iterations.push(result.iteration);
-    if (result.description !== "" && !group.descriptions.includes(result.description)) group.descriptions.push(result.description);
+    const description = result.description.trim() === "" ? NO_DESCRIPTION : result.description;
+    if (!group.descriptions.includes(description)) group.descriptions.push(description);
   }
   for (const result of results) {
     if (result.status === "keep") groups.get(deadEndKey(result.description))?.keptIterations.push(result.iteration);

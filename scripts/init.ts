@@ -1,0 +1,121 @@
+#!/usr/bin/env bun
+// init.ts FILE: read the constrained file and generate its experiment harness (experiment
+// file, instructions, launch prompt, eval, test data scaffold, journal header). Thin: the
+// work is in lib/init-plan.ts. It measures nothing; baseline.ts does that next.
+import { ask, canPrompt, note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli.ts";
+import { EXIT } from "./lib/errors.ts";
+import { displayPath } from "./lib/experiment.ts";
+import { applyInitPlan, planInit, runBootstrap, type InitResult } from "./lib/init-plan.ts";
+import { kitCommand } from "./lib/kit.ts";
+
+export const spec: CommandSpec = {
+  name: "init.ts",
+  summary: "set up an autoresearch experiment on one file",
+  usage: "init.ts FILE [options]",
+  details: `Reads FILE for real (language, project kind, entry function, levers with values and line numbers)
+and writes autoresearch.yaml, instructions.md, launch_prompt.md, an eval script, a test data
+scaffold and the journal's config header. Nothing is written when any input is bad, and
+existing artifacts are only replaced with --force. Questions are asked only on a terminal.`,
+  positionals: { min: 1, max: 1, names: "FILE (the file the agent may edit)" },
+  options: {
+    metric: { type: "string", valueName: "NAME|FORMULA", description: "metric to optimise: precision@10, mrr, accuracy, latency, or 0.8*precision@12+0.2*mrr" },
+    direction: { type: "string", valueName: "max|min", choices: ["max", "min"], description: "better is higher (max) or lower (min); default from the metric" },
+    guard: { type: "string", valueName: "EXPR", description: 'metric that must not regress, e.g. "mrr>=0.9"' },
+    "eval-cmd": { type: "string", valueName: "CMD", description: "bring your own eval (prints SCORE: x); no eval is generated" },
+    "test-data": { type: "string", valueName: "PATH", description: "existing test data (frozen); no scaffold is generated" },
+    frozen: { type: "string", multiple: true, valueName: "PATH", description: "another file that must not change (repeatable)" },
+    entry: { type: "string", valueName: "FUNC", description: "the function the eval calls (default: guessed; Class.method works)" },
+    iterations: { type: "integer", valueName: "N", description: "iteration budget (default: 30)" },
+    name: { type: "string", description: "experiment name (default: the file's stem)" },
+    "cases-from": { type: "string", valueName: "FILE", description: "JSON/JSONL inputs: fill test data and expected outputs from the current code" },
+    experiment: { type: "string", valueName: "PATH", description: "experiment file to create (default: autoresearch.yaml at the repository root)" },
+    yes: { type: "boolean", short: "y", description: "ask nothing; use flags and defaults" },
+    force: { type: "boolean", description: "replace existing artifacts (backed up under .autoresearch/backups/)" },
+    json: { type: "boolean", description: "print one JSON object instead of the file list" },
+  },
+  examples: [
+    "bun scripts/init.ts src/search/ranker.py --metric precision@12 --guard \"mrr>=0.9\"",
+    "bun scripts/init.ts src/ranker.ts --metric \"0.8*precision@12+0.2*mrr\" --iterations 40",
+    "bun scripts/init.ts app/classify.py --cases-from inputs.jsonl --yes",
+    "bun scripts/init.ts lib/score.rb --eval-cmd \"make eval\" --test-data data/cases.csv --frozen lib/tokenizer.rb",
+  ],
+};
+
+export async function main(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async ({ values, positionals }) => {
+    const plan = await planInit({
+      cwd: process.cwd(),
+      file: positionals[0],
+      metric: values.metric as string | undefined,
+      direction: values.direction as "max" | "min" | undefined,
+      guard: values.guard as string | undefined,
+      evalCmd: values["eval-cmd"] as string | undefined,
+      testData: values["test-data"] as string | undefined,
+      frozen: (values.frozen as string[] | undefined) ?? [],
+      entry: values.entry as string | undefined,
+      iterations: values.iterations as number | undefined,
+      name: values.name as string | undefined,
+      casesFrom: values["cases-from"] as string | undefined,
+      experiment: values.experiment as string | undefined,
+      force: Boolean(values.force),
+    }, canPrompt({ yes: Boolean(values.yes) }) ? ask : null);
+    const result = applyInitPlan(plan);
+    if (plan.bootstrapCommand) {
+      note(`Filling expected outputs from the current code: ${plan.bootstrapCommand}`);
+      result.bootstrap = runBootstrap(plan);
+    }
+    report(result, Boolean(values.json));
+    return result.bootstrap && !result.bootstrap.ok ? EXIT.FAILED : EXIT.OK;
+  });
+}
+
+function report(result: InitResult, json: boolean): void {
+  const { plan } = result;
+  const shown = (path: string) => displayPath(path);
+  const testData = plan.experiment.test_data;
+  const baseline = kitCommand("baseline");
+  if (json) {
+    printJson({
+      ok: !result.bootstrap || result.bootstrap.ok,
+      experiment: shown(plan.experimentPath),
+      written: result.written.map(shown),
+      replaced: plan.replaced.map(shown),
+      backup: result.backupDir ? shown(result.backupDir) : null,
+      git_exclude_added: result.excludeAdded,
+      language: plan.experiment.language,
+      project: plan.project.kind,
+      entry: plan.analysis.entry && plan.experiment.entry ? plan.analysis.entry : null,
+      levers: plan.analysis.levers,
+      metric: plan.experiment.metric,
+      guard: plan.experiment.guard,
+      eval_command: plan.experiment.rounds[0].eval.command,
+      eval_script: plan.experiment.rounds[0].eval.script,
+      test_data: testData,
+      bootstrap: result.bootstrap,
+      warnings: plan.warnings,
+      next: baseline,
+    });
+  } else {
+    const roles = new Map(plan.files.map((file) => [file.path, file.role]));
+    roles.set(plan.experimentPath, "experiment file");
+    roles.set(result.written.find((path) => path.endsWith(".jsonl")) ?? "", "journal header");
+    const width = Math.max(...result.written.map((path) => shown(path).length));
+    printData(result.written.map((path) => `${shown(path).padEnd(width)}  ${roles.get(path) ?? ""}`.trimEnd()).join("\n"));
+  }
+  for (const message of plan.warnings) warn(message);
+  if (result.bootstrap && !result.bootstrap.ok) {
+    note(`Could not fill expected outputs from the current code: ${result.bootstrap.message}\nFix that, then run: ${plan.bootstrapCommand}`);
+    return;
+  }
+  const steps: string[] = [];
+  if (testData && plan.files.some((file) => file.role === "test data")) {
+    steps.push(plan.bootstrapCommand
+      ? `Review the expected outputs in ${testData} (copied from the current code) and correct the wrong ones.`
+      : `Fill in the test data: ${testData} (replace every "TODO:" value; baseline refuses placeholders).`);
+  }
+  steps.push(`Review ${plan.experiment.rounds[0].artifacts.instructions} (levers, frozen files, strategy) and the eval.`);
+  steps.push(`Commit the constrained file if it has uncommitted changes, then run: ${baseline}`);
+  note(["Next:", ...steps.map((step, index) => `  ${index + 1}. ${step}`)].join("\n"));
+}
+
+runIfMain(import.meta, main);

@@ -1,0 +1,259 @@
+// Project kind detection for init: which language the constrained file is in, which
+// toolchain runs it (Python plain / uv / poetry / venv, Django via manage.py; Bun /
+// Deno / Node; anything else), and therefore which eval flavour to generate and how
+// to run it. Pure: file-system facts come in through `ProjectFacts`; it never runs
+// a toolchain and never looks beyond the repository root.
+import { posix } from "node:path";
+
+export type Language = "python" | "typescript" | "javascript" | "other";
+export type ProjectKind = "python" | "uv" | "poetry" | "django" | "bun" | "deno" | "node" | "other";
+export type EvalFlavor = "python" | "django" | "typescript" | "shell";
+export type PythonEnvironment = "plain" | "uv" | "poetry" | "venv";
+export type ScriptRuntime = "bun" | "deno" | "node";
+
+export type DjangoLayout = {
+  /** Folder holding manage.py, relative to the root ("" for the root itself). */
+  manageDir: string;
+  /** The app that receives the management command, relative to the root, e.g. "search". */
+  appDir: string;
+  /** Dotted module of the constrained file as Django imports it, e.g. "search.ranking". */
+  module: string;
+};
+
+export type Project = {
+  kind: ProjectKind;
+  language: Language;
+  evalFlavor: EvalFlavor;
+  /** Python: how a script is started ("python3", "uv run", "poetry run python", ".venv/bin/python"). */
+  python: { environment: PythonEnvironment; command: string } | null;
+  /** Python standalone: the sys.path entry (relative to root) and the module to import. */
+  pythonImport: { path: string; module: string } | null;
+  django: DjangoLayout | null;
+  /** TypeScript/JavaScript: the runtime and the command prefix that runs the eval file. */
+  script: { runtime: ScriptRuntime; command: string; extension: ".ts" | ".mjs" } | null;
+  /** Shell eval: the command that runs the constrained file on one input, or null when unknown. */
+  caseCommand: string | null;
+  /** Facts a person should know (e.g. "Node runs .ts only from 22.6"). */
+  notes: string[];
+};
+
+/** What detection may ask about the repository; paths are relative to the root, "/"-separated. */
+export type ProjectFacts = {
+  /** The constrained file, relative to the root. */
+  file: string;
+  exists: (path: string) => boolean;
+  read: (path: string) => string | null;
+  /** The runtime running init, used when a TypeScript file has no project markers. */
+  currentRuntime: ScriptRuntime;
+  /**
+   * The experiment folder (where autoresearch.yaml lives and evals run), relative to the root;
+   * "" or absent for the root. Paths in the returned Project are relative to it.
+   */
+  experimentDir?: string;
+};
+
+const LANGUAGE_BY_EXTENSION: Record<string, Language> = {
+  ".py": "python",
+  ".ts": "typescript", ".tsx": "typescript", ".mts": "typescript", ".cts": "typescript",
+  ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+};
+
+/** How the generic shell eval runs one input through a file of this kind ({file} is replaced). */
+const CASE_COMMAND_BY_EXTENSION: Record<string, string> = {
+  ".sh": "bash {file}", ".bash": "bash {file}", ".zsh": "zsh {file}",
+  ".rb": "ruby {file}", ".go": "go run {file}", ".pl": "perl {file}", ".php": "php {file}",
+  ".lua": "lua {file}", ".r": "Rscript {file}", ".R": "Rscript {file}", ".jl": "julia {file}",
+  ".exs": "elixir {file}", ".swift": "swift {file}", ".kts": "kotlin {file}",
+};
+
+export function languageOf(file: string): Language {
+  return LANGUAGE_BY_EXTENSION[posix.extname(file).toLowerCase()] ?? "other";
+}
+
+/** Folders from the file's own folder up to the root (""), nearest first. */
+export function ancestorDirs(file: string): string[] {
+  const dirs: string[] = [];
+  let dir = posix.dirname(file);
+  while (dir !== "." && dir !== "/" && dir !== "") {
+    dirs.push(dir);
+    dir = posix.dirname(dir);
+  }
+  dirs.push("");
+  return dirs;
+}
+
+function join(dir: string, name: string): string {
+  return dir === "" ? name : `${dir}/${name}`;
+}
+
+/** The nearest folder (file's folder upwards) holding any of `names`, or null. */
+function findUp(facts: ProjectFacts, names: string[]): { dir: string; name: string } | null {
+  for (const dir of ancestorDirs(facts.file)) {
+    for (const name of names) if (facts.exists(join(dir, name))) return { dir, name };
+  }
+  return null;
+}
+
+/**
+ * Example: { file: "search/ranking.py", exists: (p) => p === "manage.py" || p === "search/apps.py", ... }
+ *   -> { kind: "django", evalFlavor: "django", django: { manageDir: "", appDir: "search", module: "search.ranking" }, ... }
+ */
+export function detectProject(facts: ProjectFacts): Project {
+  const language = languageOf(facts.file);
+  const project = language === "python" ? detectPythonProject(facts)
+    : language === "typescript" || language === "javascript" ? detectScriptProject(facts, language)
+    : detectOtherProject(facts, language);
+  return rebaseProject(project, facts.experimentDir ?? "");
+}
+
+function detectOtherProject(facts: ProjectFacts, language: Language): Project {
+  const template = CASE_COMMAND_BY_EXTENSION[posix.extname(facts.file)] ?? CASE_COMMAND_BY_EXTENSION[posix.extname(facts.file).toLowerCase()];
+  const file = relativeTo(facts.experimentDir ?? "", facts.file);
+  return {
+    kind: "other", language, evalFlavor: "shell", python: null, pythonImport: null, django: null, script: null,
+    caseCommand: template ? template.replace("{file}", shellQuote(file)) : null,
+    notes: template ? [] : [`No known way to run "${facts.file}" on one input; edit run_case() in the generated eval.`],
+  };
+}
+
+/** `path` (relative to the root) as seen from `dir` (also relative to the root). */
+export function relativeTo(dir: string, path: string): string {
+  if (dir === "" || dir === ".") return path === "" ? "." : path;
+  return posix.relative(dir, path === "" ? "." : path) || ".";
+}
+
+/** Re-express a project's root-relative paths relative to the experiment folder. */
+function rebaseProject(project: Project, experimentDir: string): Project {
+  if (experimentDir === "" || experimentDir === ".") return project;
+  const rebase = (path: string) => relativeTo(experimentDir, path);
+  const python = project.python && project.python.command.includes("/")
+    ? { ...project.python, command: rebase(project.python.command) }
+    : project.python;
+  return {
+    ...project,
+    python,
+    pythonImport: project.pythonImport ? { ...project.pythonImport, path: rebase(project.pythonImport.path) } : null,
+    django: project.django ? { ...project.django, manageDir: rebase(project.django.manageDir), appDir: rebase(project.django.appDir) } : null,
+  };
+}
+
+function detectPythonEnvironment(facts: ProjectFacts): { environment: PythonEnvironment; command: string } {
+  const marker = findUp(facts, ["uv.lock", "poetry.lock", "pyproject.toml", ".venv/bin/python", "venv/bin/python"]);
+  if (!marker) return { environment: "plain", command: "python3" };
+  if (marker.name === "uv.lock") return { environment: "uv", command: "uv run" };
+  if (marker.name === "poetry.lock") return { environment: "poetry", command: "poetry run python" };
+  if (marker.name === "pyproject.toml") {
+    const text = facts.read(join(marker.dir, "pyproject.toml")) ?? "";
+    if (/^\[tool\.uv\b/m.test(text)) return { environment: "uv", command: "uv run" };
+    if (/^\[tool\.poetry\b/m.test(text)) return { environment: "poetry", command: "poetry run python" };
+    const venv = ["", marker.dir].flatMap((dir) => [join(dir, ".venv/bin/python"), join(dir, "venv/bin/python")]).find((path) => facts.exists(path));
+    return venv ? { environment: "venv", command: venv } : { environment: "plain", command: "python3" };
+  }
+  return { environment: "venv", command: join(marker.dir, marker.name) };
+}
+
+function detectPythonProject(facts: ProjectFacts): Project {
+  const python = detectPythonEnvironment(facts);
+  const manage = findUp(facts, ["manage.py"]);
+  const base = { language: "python" as const, python, script: null, caseCommand: null, notes: [] as string[] };
+  if (manage) {
+    const django = djangoLayout(facts, manage.dir);
+    const notes = settingsMentionApp(facts, django) ? [] : [`Could not find "${django.appDir.split("/").pop()}" in a settings file's INSTALLED_APPS; Django only finds the eval command in installed apps.`];
+    return { ...base, kind: "django", evalFlavor: "django", pythonImport: null, django, notes };
+  }
+  const kind: ProjectKind = python.environment === "uv" ? "uv" : python.environment === "poetry" ? "poetry" : "python";
+  return { ...base, kind, evalFlavor: "python", pythonImport: pythonImportFor(facts), django: null };
+}
+
+/** Import a file the way Python would: from the folder above its outermost package. */
+export function pythonImportFor(facts: ProjectFacts): { path: string; module: string } {
+  const stem = posix.basename(facts.file, ".py");
+  const parts = [stem];
+  let dir = posix.dirname(facts.file) === "." ? "" : posix.dirname(facts.file);
+  while (dir !== "" && facts.exists(join(dir, "__init__.py"))) {
+    parts.unshift(posix.basename(dir));
+    dir = posix.dirname(dir) === "." ? "" : posix.dirname(dir);
+  }
+  return { path: dir === "" ? "." : dir, module: parts.join(".") };
+}
+
+function djangoLayout(facts: ProjectFacts, manageDir: string): DjangoLayout {
+  const relativeToManage = manageDir === "" ? facts.file : facts.file.slice(manageDir.length + 1);
+  const module = relativeToManage.replace(/\.py$/, "").split("/").join(".");
+  // The app is the nearest folder that looks like one; else the outermost folder under manage.py.
+  const fileDirs = ancestorDirs(facts.file).filter((dir) => dir !== "" && (manageDir === "" || dir.startsWith(`${manageDir}/`)));
+  const app = fileDirs.find((dir) => facts.exists(join(dir, "apps.py")) || facts.exists(join(dir, "models.py")))
+    ?? fileDirs[fileDirs.length - 1]
+    ?? settingsPackage(facts, manageDir)
+    ?? manageDir;
+  return { manageDir, appDir: app, module };
+}
+
+function settingsPackage(facts: ProjectFacts, manageDir: string): string | null {
+  const manage = facts.read(join(manageDir, "manage.py")) ?? "";
+  const match = /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)\.settings/.exec(manage);
+  return match ? join(manageDir, match[1].split(".").join("/")) : null;
+}
+
+function settingsMentionApp(facts: ProjectFacts, django: DjangoLayout): boolean {
+  const manage = facts.read(join(django.manageDir, "manage.py")) ?? "";
+  const match = /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']/.exec(manage);
+  if (!match) return true; // unknown settings: nothing to warn about with confidence
+  const base = join(django.manageDir, match[1].split(".").join("/"));
+  const text = facts.read(`${base}.py`) ?? facts.read(`${base}/__init__.py`) ?? facts.read(`${base}/base.py`);
+  if (text === null) return true;
+  const appModule = (django.manageDir === "" ? django.appDir : django.appDir.slice(django.manageDir.length + 1)).split("/").join(".");
+  return text.includes(`"${appModule}`) || text.includes(`'${appModule}`);
+}
+
+function detectScriptProject(facts: ProjectFacts, language: "typescript" | "javascript"): Project {
+  const marker = findUp(facts, ["deno.json", "deno.jsonc", "deno.lock", "bun.lock", "bun.lockb", "bunfig.toml", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "package.json"]);
+  let runtime: ScriptRuntime = facts.currentRuntime;
+  const notes: string[] = [];
+  if (marker) {
+    if (marker.name.startsWith("deno")) runtime = "deno";
+    else if (marker.name.startsWith("bun")) runtime = "bun";
+    else {
+      const packageJson = facts.read(join(marker.dir, "package.json")) ?? "";
+      runtime = /"packageManager"\s*:\s*"bun@/.test(packageJson) ? "bun" : "node";
+    }
+  }
+  let command = runtime === "deno" ? "deno run -A" : runtime;
+  let extension: ".ts" | ".mjs" = ".ts";
+  if (runtime === "node") {
+    const packageJson = marker ? facts.read(join(marker.dir, "package.json")) ?? "" : "";
+    if (language === "javascript") {
+      extension = ".mjs";
+    } else if (/"tsx"\s*:/.test(packageJson)) {
+      command = "npx tsx";
+    } else {
+      command = "node --experimental-strip-types";
+      notes.push("Node runs TypeScript directly only from version 22.6; on older Node add tsx (npm install -D tsx) and use `npx tsx` in eval.command.");
+    }
+  }
+  return {
+    kind: runtime, language, evalFlavor: "typescript", python: null, pythonImport: null, django: null,
+    script: { runtime, command, extension }, caseCommand: null, notes,
+  };
+}
+
+/** The project in a few words, for instructions: "Django (run through manage.py)", "Bun", ... */
+export function describeProject(project: Project, file: string): string {
+  const language = project.language === "other" ? `${posix.extname(file).slice(1) || "plain"} file` : project.language;
+  const toolchain: Record<ProjectKind, string> = {
+    python: "plain Python project",
+    uv: "Python project managed by uv",
+    poetry: "Python project managed by Poetry",
+    django: "Django project; the eval is a management command",
+    bun: "Bun project",
+    deno: "Deno project",
+    node: "Node project",
+    other: "no known toolchain; the eval runs it as a program",
+  };
+  return `${language}, ${toolchain[project.kind]}`;
+}
+
+/** Quote a path for bash only when it needs it. */
+export function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

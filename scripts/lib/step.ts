@@ -154,7 +154,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   }
 
   const incumbentMean = mean([...replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
-  const line = buildLine({ experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: await shortCommit(root, incumbent), description: options.description, patch: outcome.status === "keep" ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
+  const line = buildLine({ root, experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: await shortCommit(root, incumbent), description: options.description, patch: outcome.status === "keep" ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
   const pending: PendingStep = {
     round: round.round,
     iteration,
@@ -280,6 +280,7 @@ function averageMetrics(runs: EvalRun[]): Record<string, number> {
 }
 
 type LineInput = {
+  root: string;
   experiment: LoadedExperiment["experiment"]; round: Round; iteration: number; outcome: Outcome; incumbentMean: number | null;
   incumbent: string; description: string; patch: string | null; changedFiles: string[]; durationS: number;
   extra?: Record<string, unknown>; agentCommits: string[];
@@ -321,7 +322,7 @@ function buildLine(input: LineInput): ResultLine {
     duration_s: Math.round(input.durationS * 1000) / 1000,
     patch: input.patch,
     changed_files: input.changedFiles,
-    log: outcome.crash?.logPath ?? null,
+    log: outcome.crash?.logPath ? relative(input.root, outcome.crash.logPath) : null,
     output_tail: outcome.crash ? outcome.crash.tail.split("\n").slice(-10).join("\n") : null,
     ...(input.agentCommits.length ? { agent_commits: input.agentCommits.map((commit) => commit.slice(0, 7)) } : {}),
     ...input.extra,

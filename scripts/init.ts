@@ -4,9 +4,9 @@
 // work is in lib/init-plan.ts. It measures nothing; baseline.ts does that next.
 import { ask, canPrompt, note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli.ts";
 import { EXIT } from "./lib/errors.ts";
+import { resolve } from "node:path";
 import { displayPath } from "./lib/experiment.ts";
 import { applyInitPlan, planInit, runBootstrap, type InitResult } from "./lib/init-plan.ts";
-import { kitCommand } from "./lib/kit.ts";
 
 export const spec: CommandSpec = {
   name: "init.ts",
@@ -73,7 +73,8 @@ function report(result: InitResult, json: boolean): void {
   const { plan } = result;
   const shown = (path: string) => displayPath(path);
   const testData = plan.experiment.test_data;
-  const baseline = kitCommand("baseline");
+  const fromRoot = (path: string) => shown(resolve(plan.root, path));
+  const baseline = plan.nextCommand;
   if (json) {
     printJson({
       ok: !result.bootstrap || result.bootstrap.ok,
@@ -104,16 +105,17 @@ function report(result: InitResult, json: boolean): void {
   }
   for (const message of plan.warnings) warn(message);
   if (result.bootstrap && !result.bootstrap.ok) {
-    note(`Could not fill expected outputs from the current code: ${result.bootstrap.message}\nFix that, then run: ${plan.bootstrapCommand}`);
+    const where = plan.root === process.cwd() ? "" : `cd ${shown(plan.root)} && `;
+    note(`Could not fill expected outputs from the current code: ${result.bootstrap.message}\nFix that, then run: ${where}${plan.bootstrapCommand}`);
     return;
   }
   const steps: string[] = [];
   if (testData && plan.files.some((file) => file.role === "test data")) {
     steps.push(plan.bootstrapCommand
-      ? `Review the expected outputs in ${testData} (copied from the current code) and correct the wrong ones.`
-      : `Fill in the test data: ${testData} (replace every "TODO:" value; baseline refuses placeholders).`);
+      ? `Review the expected outputs in ${fromRoot(testData)} (copied from the current code) and correct the wrong ones.`
+      : `Fill in the test data: ${fromRoot(testData)} (replace every "TODO:" value; baseline refuses placeholders).`);
   }
-  steps.push(`Review ${plan.experiment.rounds[0].artifacts.instructions} (levers, frozen files, strategy) and the eval.`);
+  steps.push(`Review ${fromRoot(plan.experiment.rounds[0].artifacts.instructions)} (levers, frozen files, strategy) and the eval.`);
   steps.push(`Commit the constrained file if it has uncommitted changes, then run: ${baseline}`);
   note(["Next:", ...steps.map((step, index) => `  ${index + 1}. ${step}`)].join("\n"));
 }

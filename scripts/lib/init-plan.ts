@@ -79,6 +79,8 @@ export type InitPlan = {
   project: Project;
   evalLocation: EvalLocation | null;
   bootstrapCommand: string | null;
+  /** The next command for the person who ran init, spelled for their working directory. */
+  nextCommand: string;
   warnings: string[];
 };
 
@@ -170,11 +172,13 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
   }
 
   const evalCommand = options.evalCmd ?? evalLocation!.command;
+  // Spelled for the repository root, where an agent usually works.
   const commands = {
-    iterate: withExperimentFlag(kitCommand("iterate", { cwd: root }), experimentPath, root),
-    dashboard: withExperimentFlag(kitCommand("dashboard", { cwd: root }), experimentPath, root),
-    baseline: withExperimentFlag(kitCommand("baseline", { cwd: root }), experimentPath, root),
+    iterate: withExperimentFlag(kitCommand("iterate", { cwd: repoRoot }), experimentPath, repoRoot, repoRoot),
+    dashboard: withExperimentFlag(kitCommand("dashboard", { cwd: repoRoot }), experimentPath, repoRoot, repoRoot),
+    baseline: withExperimentFlag(kitCommand("baseline", { cwd: repoRoot }), experimentPath, repoRoot, repoRoot),
   };
+  const nextCommand = withExperimentFlag(kitCommand("baseline", { cwd }), experimentPath, cwd, repoRoot);
   const frozen: FrozenFile[] = frozenPaths.map((path) => ({ path, reason: "frozen by the experiment's owner (its hash is checked like the eval's)." }));
   const sourceText = readFileSync(file, "utf8");
   const formula = parseMetricFormula(metric) ? metric.replace(/\s+/g, "") : null;
@@ -261,13 +265,14 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
   const existing = [...new Set(owned)].filter((path) => existsSync(path));
   if (existing.length > 0 && !options.force) {
     const names = existing.map((path) => `"${displayPath(path, cwd)}"`).join(", ");
-    throw usage(`Not overwriting existing ${existing.length === 1 ? "artifact" : "artifacts"} ${names}. Pass --force to replace ${existing.length === 1 ? "it" : "them"} (a backup goes to ${STATE_DIR}/backups/), or continue with: ${commands.baseline}`, "E_EXISTS");
+    throw usage(`Not overwriting existing ${existing.length === 1 ? "artifact" : "artifacts"} ${names}. Pass --force to replace ${existing.length === 1 ? "it" : "them"} (a backup goes to ${STATE_DIR}/backups/), or continue with: ${nextCommand}`, "E_EXISTS");
   }
 
   return {
     repoRoot, root, experimentPath, experiment, journalHeader, files, replaced: existing,
     excludePath: await gitExcludePath(repoRoot), analysis, project, evalLocation,
     bootstrapCommand: caseInputs && evalLocation ? `${evalLocation.command} --bootstrap` : null,
+    nextCommand,
     warnings,
   };
 }
@@ -427,8 +432,11 @@ function splitTopLevel(text: string): string[] {
   return parts;
 }
 
-function withExperimentFlag(command: string, experimentPath: string, root: string): string {
-  return basename(experimentPath) === EXPERIMENT_FILE ? command : `${command} --experiment ${relative(root, experimentPath)}`;
+/** Other scripts find ./autoresearch.yaml or <repository root>/autoresearch.yaml by themselves; anything else is named. */
+function withExperimentFlag(command: string, experimentPath: string, cwd: string, repoRoot: string): string {
+  const folder = dirname(experimentPath);
+  const found = basename(experimentPath) === EXPERIMENT_FILE && (folder === realpathOrSelf(cwd) || folder === repoRoot);
+  return found ? command : `${command} --experiment ${shellQuote(toPosix(relative(cwd, experimentPath)))}`;
 }
 
 const TEST_FILE = /(^|\/)(tests?\/.+\.(py|ts|js|mjs|tsx)$|test_[^/]+\.py$|[^/]+_test\.(py|go)$|[^/]+\.(test|spec)\.[cm]?[jt]sx?$)/;

@@ -3,7 +3,7 @@
 // test data, measure the eval's noise, check the cache and the revert, probe that
 // the eval reads the constrained file, hash the frozen files, record the baseline.
 import { runCommand, runIfMain, note, printData, printJson, type CommandSpec } from "./lib/cli.ts";
-import { EXIT } from "./lib/errors.ts";
+import { CliError, EXIT } from "./lib/errors.ts";
 import { loadExperiment, locateExperiment } from "./lib/experiment.ts";
 import { requireRepositoryRoot } from "./lib/git.ts";
 import { runBaseline, type BaselineReport } from "./lib/baseline.ts";
@@ -30,11 +30,15 @@ export const spec: CommandSpec = {
 
 export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values }) => {
+    const runs = values.runs as number | undefined;
+    const expectedGain = values["expected-gain"] as number | undefined;
+    if (runs !== undefined && runs < 1) throw new CliError(`--runs must be at least 1, not ${runs} (3 or more measure the noise). See: baseline.ts --help`, "E_USAGE");
+    if (expectedGain !== undefined && expectedGain <= 0) throw new CliError(`--expected-gain must be above 0 (a gain in metric units), not ${expectedGain}. See: baseline.ts --help`, "E_USAGE");
     const root = await requireRepositoryRoot(process.cwd(), kitCommand("baseline"));
     const loaded = loadExperiment(locateExperiment(values.experiment as string | undefined, process.cwd(), root));
     const report = await runBaseline(loaded, {
-      runs: (values.runs as number | undefined) ?? loaded.experiment.decision.baseline_runs,
-      expectedGain: (values["expected-gain"] as number | undefined) ?? null,
+      runs: runs ?? loaded.experiment.decision.baseline_runs,
+      expectedGain: expectedGain ?? null,
       allowFew: Boolean(values["allow-few"]),
       allowInsensitive: Boolean(values["allow-insensitive"]),
       branch: values.branch !== false,
@@ -53,7 +57,7 @@ function formatReport(report: BaselineReport): string {
   const figure = (value: number | null) => (value === null ? "n/a" : Number(value.toPrecision(4)).toString());
   const lines = [
     `baseline ${figure(report.score)} (median of ${report.runs.length}: ${report.runs.join(", ")})`,
-    `noise    sd ${figure(report.sd)}, spread ${figure(report.spread)}, CV ${report.cv === null ? "n/a" : (report.cv * 100).toFixed(2) + "%"}, ${report.deterministic ? "deterministic" : "noisy"}; min detectable effect ${figure(report.min_detectable_effect)}; min_delta ${figure(report.min_delta)}`,
+    `noise    mean ${figure(report.mean)}, median ${figure(report.median)}, sd ${figure(report.sd)}, spread ${figure(report.spread)}, CV ${report.cv === null ? "n/a" : (report.cv * 100).toFixed(2) + "%"}, ${report.deterministic ? "deterministic" : report.runs.length < 2 ? "noise unknown (one run)" : "noisy"}; min detectable effect ${figure(report.min_detectable_effect)}; min_delta ${figure(report.min_delta)}`,
   ];
   if (report.guard) lines.push(`guard    ${report.guard.metric} ${figure(report.guard.score)} ${report.guard.op} ${report.guard.threshold}: ${report.guard.pass === null ? "unknown" : report.guard.pass ? "PASS" : "FAIL"}`);
   lines.push(

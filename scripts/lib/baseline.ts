@@ -32,8 +32,10 @@ import type { StatusLine } from "./status-line.ts";
 const SLOW_EVAL_S = 60;
 /** Fewer cases than this make a metric too coarse to steer by (the seed: at least 15). */
 export const MIN_TEST_CASES = 15;
-/** Later runs this much faster than the first mean a cache is warming up. */
+/** Later runs this much faster than the first mean a cache is warming up... */
 const CACHE_SPEEDUP_RATIO = 0.7;
+/** ...if they also save this much: a fast eval's start-up jitter (bytecode, disk cache) is not a cache. */
+const CACHE_MIN_SAVING_S = 0.25;
 /** Expected eval runs per iteration (bench/decision.ts figures). */
 const RUNS_PER_ITERATION = { deterministic: 1.1, noisy: 3.0 };
 
@@ -133,7 +135,7 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
       options.status.clear();
       if (!run.ok) {
         throw new CliError(
-          `Baseline run ${index} failed: ${run.crashReason}. Fix the eval, then re-run ${kitCommand("baseline")}. Log: ${displayPath(logPath)}\n--- last lines ---\n${run.tail}`,
+          `Baseline run ${index} of "${round.eval.command}" failed: ${run.crashReason}. Fix the eval, then re-run ${kitCommand("baseline")}. Log: ${displayPath(logPath)}\n--- last lines ---\n${run.tail}`,
           "E_EVAL_FAILED",
           EXIT.FAILED,
         );
@@ -288,7 +290,8 @@ export function defaultExpectedGain(mean: number): number {
 }
 
 function describeNoise(calibration: Calibration, expectedGain: number): string | null {
-  if (calibration.deterministic) return null;
+  // One run measures no noise; calibrate() already says to run at least two.
+  if (calibration.deterministic || calibration.runs.length < 2) return null;
   const mde = calibration.minDetectableEffect ?? Infinity;
   if (calibration.sd < expectedGain && mde <= expectedGain * 2) return null;
   return `NOISY EVAL: run-to-run sd ${calibration.sd.toPrecision(3)} (minimum detectable effect ${Number.isFinite(mde) ? mde.toPrecision(3) : "unknown"}) against an expected gain of ${expectedGain}. ` +
@@ -317,12 +320,13 @@ function checkTestData(experiment: Experiment, root: string, options: BaselineOp
 }
 
 async function checkConstrainedFiles(root: string, round: Round): Promise<void> {
+  const committed = (await headCommit(root)) !== null;
   for (const file of round.constrained_files) {
     const absolute = resolveIn(root, file);
     if (!existsSync(absolute)) {
       throw new CliError(`The constrained file "${file}" does not exist. Restore it (git checkout -- "${file}") or fix constrained_files in the experiment file.`, "E_NO_FILE");
     }
-    if (!(await isTracked(root, file))) {
+    if (!committed || !(await isTracked(root, file))) {
       throw new CliError(`The constrained file "${file}" is not committed, so it cannot be reverted. Commit it first: git add "${file}" && git commit -m "add ${file}"`, "E_UNTRACKED");
     }
     if (await fileDiffersFromCommit(root, "HEAD", file)) {
@@ -334,7 +338,7 @@ async function checkConstrainedFiles(root: string, round: Round): Promise<void> 
 function checkCache(runs: EvalRun[]): BaselineReport["cache"] {
   const first = runs[0].durationMs / 1000;
   const later = runs.length > 1 ? median(runs.slice(1).map((run) => run.durationMs / 1000)) : null;
-  const faster = later !== null && first > 0.05 && later < first * CACHE_SPEEDUP_RATIO;
+  const faster = later !== null && later < first * CACHE_SPEEDUP_RATIO && first - later >= CACHE_MIN_SAVING_S;
   const note = later === null
     ? "Cache check: one run only, nothing to compare."
     : faster
@@ -366,13 +370,19 @@ async function probeSensitivity(
     run = await runEval(round.eval.command, { cwd: root, timeoutS: round.eval.timeout_s, logPath, formula });
     options.status.clear();
   } finally {
-    await restoreFileFromCommit(root, "HEAD", file);
-    const restored = readFileSync(absolute);
-    if (sha256OfText(restored) !== sha256OfText(original)) {
-      restoreBackup(stateDir);
-      throw new CliError(`Restoring "${file}" from git did not give back the same bytes (line endings or a filter?); it was restored from a backup instead. Check .gitattributes before running iterations.`, "E_REVERT", EXIT.FAILED);
+    // A failed or wrong git restore must still leave the original bytes behind.
+    let problem: string | null = null;
+    try {
+      await restoreFileFromCommit(root, "HEAD", file);
+      if (!existsSync(absolute)) problem = "deleted it";
+      else if (sha256OfText(readFileSync(absolute)) !== sha256OfText(original)) problem = "did not give back the same bytes (line endings or a filter?)";
+    } catch (error) {
+      problem = `failed (${(error as Error).message.split("\n")[0]})`;
     }
-    restoreBackup(stateDir); // clears the backup; the file already matches it
+    restoreBackup(stateDir); // puts the original back if needed, and clears the backup
+    if (problem) {
+      throw new CliError(`Restoring "${file}" from git ${problem}; it was restored from a backup instead, but iterate.ts restores discarded changes the same way. Check .gitattributes and where the experiment file sits in the repository before running iterations.`, "E_REVERT", EXIT.FAILED);
+    }
   }
   const tolerance = Math.max(calibration.resolution / 2, calibration.deterministic ? 0 : 3 * calibration.sd);
   const moved = run.ok && run.score !== null && Math.abs(run.score - calibration.mean) > tolerance;
@@ -459,7 +469,7 @@ export function fillMinDeltaInInstructions(path: string, calibration: Calibratio
   const pattern = /(<!-- min-delta:start -->)[\s\S]*?(<!-- min-delta:end -->)/;
   if (!pattern.test(text)) return;
   const body = calibration.deterministic
-    ? `The eval is deterministic (3 identical runs): any change of more than ${calibration.recommendedMinDelta} counts, confirmed by one re-run. iterate.ts applies this; you do not.`
+    ? `The eval is deterministic (${calibration.runs.length} identical runs): any change of more than ${calibration.recommendedMinDelta} counts, confirmed by one re-run. iterate.ts applies this; you do not.`
     : `Run-to-run noise: sd ${calibration.sd.toPrecision(3)}; the smallest change the harness can reliably detect is about ${calibration.minDetectableEffect?.toPrecision(3) ?? "unknown"}; min-delta ${calibration.recommendedMinDelta.toPrecision(3)}. iterate.ts re-runs candidates and the incumbent as the statistics require; you do not.`;
   writeFileAtomic(path, text.replace(pattern, `$1\n${body}\n$2`));
 }

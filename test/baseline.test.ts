@@ -188,6 +188,17 @@ describe("baseline on a sound eval", () => {
     expect(read(root, "ranker.py")).toBe(RANKER);
   });
 
+  test("baseline --experiment reads and updates the named experiment file", () => {
+    const root = pythonExperiment();
+    sh(root, "git", ["mv", "autoresearch.yaml", "search.yaml"]);
+    sh(root, "git", ["commit", "-qm", "rename the experiment file"]);
+    const result = baseline(root, ["--experiment", "search.yaml", "--no-branch"]);
+    expect(result.code).toBe(0);
+    expect(read(root, "search.yaml")).toMatch(/baseline:\n\s+score: 0\.1563\n/);
+    expect(existsSync(join(root, "autoresearch.yaml"))).toBe(false);
+    expect(journal(root)[0].baseline).toBe(FIXTURE_BASELINE);
+  });
+
   test("baseline off a terminal prints no live status line, and on a terminal rewrites one line per run", () => {
     const root = pythonExperiment();
     const piped = baseline(root, ["--no-branch"]);
@@ -343,6 +354,19 @@ describe("baseline's sensitivity probe", () => {
     expect(existsSync(join(root, "autoresearch.jsonl"))).toBe(false);
     expect(read(root, "autoresearch.yaml")).toBe(experimentBefore);
     await waitFor("the probe eval to stop", () => !processRunning(probePid), 5_000);
+  });
+
+  test("baseline interrupted by Ctrl-C mid-probe does not leave behind an eval that ignores SIGTERM", async () => {
+    const root = pythonExperiment({ evalPrelude: `import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n${SLOW_PROBE_PRELUDE}` });
+    const { child, probePid } = await startBaselineUntilProbe(root);
+    child.kill("SIGINT");
+    expect(await exitOf(child)).toBe(130);
+    try {
+      await waitFor("the stubborn probe eval to be killed", () => !processRunning(probePid), 3_000);
+    } finally {
+      if (processRunning(probePid)) process.kill(probePid, "SIGKILL");
+    }
+    expect(read(root, "ranker.py")).toBe(RANKER);
   });
 
   test("baseline never deletes the constrained file of an experiment kept in a subdirectory", () => {

@@ -41,8 +41,17 @@ export type EvalOptions = {
 const running = new Set<ChildProcess>();
 const stoppedByRequest = new WeakSet<ChildProcess>();
 
+let killOnExitInstalled = false;
+
 /** Stop every eval still running (used by signal handlers); whole process groups. */
 export function stopRunningEvals(signal: NodeJS.Signals = "SIGTERM"): void {
+  if (!killOnExitInstalled) {
+    killOnExitInstalled = true;
+    // Signal handlers exit before the grace period ends: an eval that ignores SIGTERM must not outlive us.
+    process.on("exit", () => {
+      for (const child of running) killGroup(child, "SIGKILL");
+    });
+  }
   for (const child of running) {
     stoppedByRequest.add(child);
     killGroup(child, signal);

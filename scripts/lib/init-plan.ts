@@ -15,6 +15,7 @@ import { parseMetricFormula } from "./eval-output.ts";
 import { planEvalLocation, renderEval, type EvalLocation } from "./eval-script.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
 import { git, requireRepositoryRoot, runGit } from "./git.ts";
+import { parseGuardSpec } from "./guard.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "./instructions.ts";
 import { writeJournalHeader, type ConfigLine } from "./journal.ts";
 import { currentRuntime, kitCommand } from "./kit.ts";
@@ -40,7 +41,6 @@ export const EXCLUDE_PATTERNS = [
   `${STATE_DIR}/`,
   `${CACHE_DIR}/`,
 ];
-const GUARD_PATTERN = /^\s*([A-Za-z][\w@.\-/]*)\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$/;
 
 export type InitOptions = {
   cwd: string;
@@ -352,9 +352,9 @@ function readCasesFrom(path: string): string {
 
 /** `mrr>=0.9` -> { metric: "mrr", op: ">=", threshold: 0.9 }; anything else is bad input. */
 export function parseGuard(text: string): Guard {
-  const match = GUARD_PATTERN.exec(text);
-  if (!match) throw usage(`Cannot read --guard "${text}": write it as METRIC OP NUMBER, e.g. --guard "mrr>=0.9" (OP is one of >= <= > <).`, "E_BAD_GUARD");
-  return { metric: match[1], op: match[2] as Guard["op"], threshold: Number(match[3]) };
+  const guard = parseGuardSpec(text);
+  if (!guard) throw usage(`Cannot read --guard "${text}": write it as METRIC OP NUMBER, e.g. --guard "mrr>=0.9" (OP is one of >= <= > <).`, "E_BAD_GUARD");
+  return guard;
 }
 
 function checkMetric(text: string): string {

@@ -31,6 +31,7 @@ const BINARY_SNIFF_BYTES = 8000;
 /** How long --cases-from may spend running the current code to fill expected outputs. */
 const BOOTSTRAP_TIMEOUT_MS = 15 * 60 * 1000;
 const DEFAULT_ITERATIONS = 30;
+const MAX_ANSWER_ATTEMPTS = 3;
 const DEFAULT_EVAL_TIMEOUT_S = 900;
 const EXCLUDE_HEADER = "# autoresearch-kit: harness state and caches, never committed (added by init)";
 /** Journals, dashboards, the progress chart, harness state and the eval cache. */
@@ -100,6 +101,7 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
   const repoRoot = realpathSync(await requireRepositoryRoot(cwd, `${initCommand} FILE`));
   const file = checkConstrainedFile(resolve(cwd, options.file), repoRoot, initCommand);
   const experimentPath = checkInsideRepository(resolve(cwd, options.experiment ?? join(repoRoot, EXPERIMENT_FILE)), repoRoot, "--experiment");
+  if (existsSync(experimentPath) && statSync(experimentPath).isDirectory()) throw usage(`--experiment "${options.experiment}" is a directory; name the file to create, e.g. --experiment ${join(options.experiment ?? ".", EXPERIMENT_FILE)}`);
   const root = dirname(experimentPath);
   const fromRoot = (path: string) => toPosix(relative(root, path));
   const experimentDir = toPosix(relative(repoRoot, root));
@@ -134,15 +136,14 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
   // Questions, only on a terminal: defaults come from what the file returns.
   const flavor = project.evalFlavor;
   let metric = options.metric ?? defaultMetricFor(entry?.returnsShape ?? "unknown", flavor);
-  if (options.metric === undefined && ask) metric = checkMetric(await ask("Metric to optimise (a name, or a formula such as 0.8*precision@10+0.2*mrr)", metric));
+  if (options.metric === undefined && ask) metric = await askUntilValid(ask, "Metric to optimise (a name, or a formula such as 0.8*precision@10+0.2*mrr)", metric, checkMetric);
   let direction = options.direction ?? defaultDirectionFor(metric);
-  if (options.direction === undefined && ask) direction = checkDirection(await ask("Direction: max or min", direction));
+  if (options.direction === undefined && ask) direction = await askUntilValid(ask, "Direction: max or min", direction, checkDirection);
   if (options.guard === undefined && ask) {
-    const answer = await ask("Guard metric that must not regress, e.g. mrr>=0.9 (none for no guard)", "none");
-    guard = answer === "none" || answer === "" ? null : parseGuard(answer);
+    guard = await askUntilValid(ask, "Guard metric that must not regress, e.g. mrr>=0.9 (none for no guard)", "none", (answer) => (answer === "none" || answer === "" ? null : parseGuard(answer)));
   }
   let iterations = options.iterations ?? DEFAULT_ITERATIONS;
-  if (options.iterations === undefined && ask) iterations = checkIterations(await ask("Iteration budget", String(iterations)));
+  if (options.iterations === undefined && ask) iterations = await askUntilValid(ask, "Iteration budget", String(iterations), checkIterations);
   const name = options.name ?? nameFromFile(file);
 
   const artifacts = defaultArtifacts(1);
@@ -275,6 +276,19 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
     nextCommand,
     warnings,
   };
+}
+
+/** Ask again (up to three times) when an answer is invalid; the last invalid answer is bad input. */
+async function askUntilValid<T>(ask: NonNullable<Asker>, question: string, fallback: string, check: (answer: string) => T): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await ask(question, fallback);
+    try {
+      return check(answer);
+    } catch (error) {
+      if (attempt >= MAX_ANSWER_ATTEMPTS || !(error instanceof CliError)) throw error;
+      process.stderr.write(`${error.message}\n`);
+    }
+  }
 }
 
 function usage(message: string, code = "E_BAD_INPUT"): CliError {

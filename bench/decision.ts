@@ -421,7 +421,11 @@ function targetsFor(key: string, rows: Row[]): Target[] {
     const who = index === OURS ? "ours" : "ours + per-case sigma";
     if (key === "A") {
       targets.push(
-        { label: `A ${who}: no-op keep rate <= 4%`, pass: ours.noOpKeepRate <= 0.04, detail: `${(ours.noOpKeepRate * 100).toFixed(2)}%` },
+        {
+          label: `A ${who}: no-op (Δ=0) keep rate <= 4%`,
+          pass: ours.noOpKeepRate <= 0.04,
+          detail: `${(ours.noOpKeepRate * 100).toFixed(2)}% (Δ≤0: ${(ours.nonImprovementKeepRate * 100).toFixed(2)}%)`,
+        },
         { label: `A ${who}: true gain >= naive's`, pass: ours.trueGain >= naive.trueGain, detail: `${ours.trueGain.toFixed(2)}σ vs ${naive.trueGain.toFixed(2)}σ` },
         { label: `A ${who}: evals <= 3x naive's`, pass: ours.evals <= 3 * naive.evals, detail: `${ours.evals.toFixed(1)} vs 3 x ${naive.evals.toFixed(1)} = ${(3 * naive.evals).toFixed(1)}` },
       );
@@ -445,15 +449,15 @@ function targetsFor(key: string, rows: Row[]): Target[] {
   return targets;
 }
 
-function parseArguments(argv: readonly string[]): { sessions: number; seed: number; scenarios: string } {
+const USAGE = "Usage: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDE]";
+
+/** Null for --help. */
+function parseArguments(argv: readonly string[]): { sessions: number; seed: number; scenarios: string } | null {
   const parsed = { sessions: 1000, seed: 7, scenarios: "ZABCDE" };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
-    if (flag === "--help" || flag === "-h") {
-      console.error("Usage: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDE]");
-      process.exit(0);
-    }
+    if (flag === "--help" || flag === "-h") return null;
     if (flag === "--sessions" && Number.isInteger(Number(value)) && Number(value) > 0) parsed.sessions = Number(value);
     else if (flag === "--seed" && Number.isInteger(Number(value))) parsed.seed = Number(value);
     else if (flag === "--scenarios" && value && [...value].every((key) => key in SCENARIOS)) parsed.scenarios = value;
@@ -464,7 +468,19 @@ function parseArguments(argv: readonly string[]): { sessions: number; seed: numb
 }
 
 function main(): void {
-  const { sessions, seed, scenarios } = parseArguments(process.argv.slice(2));
+  let parsed: ReturnType<typeof parseArguments>;
+  try {
+    parsed = parseArguments(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exitCode = 2;
+    return;
+  }
+  if (parsed === null) {
+    console.log(USAGE);
+    return;
+  }
+  const { sessions, seed, scenarios } = parsed;
   const started = performance.now();
   const targets: Target[] = [];
   console.log(`# Keep/discard rules, ${sessions} sessions x ${CANDIDATES_PER_SESSION} candidates, seed ${seed}, alpha ${FALSE_KEEP_RATE}`);

@@ -402,7 +402,7 @@ export function minDetectableEffect(
 // ------------------------------------------------------------------ the decision
 
 function isDeterministicSoFar(state: DecisionState, resolution: number): boolean {
-  const incumbentScores = scoresOf(state.incumbentRuns);
+  const incumbentScores = scoresOf(finiteRuns(state.incumbentRuns));
   const hasEvidence = state.noise.degreesOfFreedom > 0 || incumbentScores.length >= 2;
   return state.noise.deterministic && hasEvidence && spreadOf(incumbentScores) <= resolution / 2;
 }

@@ -3,15 +3,33 @@
 // Pure functions over plain number arrays. They do not validate or filter input:
 // callers pass finite numbers, and get null (never NaN) where a figure is undefined.
 
-import studentTQuantileRaw from "@stdlib/stats-base-dists-t-quantile";
-import fCumulative from "@stdlib/stats-base-dists-f-cdf";
+import { createRequire } from "node:module";
+
+// The @stdlib distributions are loaded on first use: together they cost ~100 ms of
+// start-up (dozens of tiny modules), and a deterministic eval never needs them.
+const requireModule = createRequire(import.meta.url);
+let tQuantileFunction: ((probability: number, degreesOfFreedom: number) => number) | null = null;
+let fCumulativeFunction: ((x: number, d1: number, d2: number) => number) | null = null;
+
+function studentTQuantileRaw(probability: number, degreesOfFreedom: number): number {
+  tQuantileFunction ??= requireModule("@stdlib/stats-base-dists-t-quantile") as typeof tQuantileFunction;
+  return tQuantileFunction!(probability, degreesOfFreedom);
+}
+
+function fCumulative(x: number, numeratorDf: number, denominatorDf: number): number {
+  fCumulativeFunction ??= requireModule("@stdlib/stats-base-dists-f-cdf") as typeof fCumulativeFunction;
+  return fCumulativeFunction!(x, numeratorDf, denominatorDf);
+}
 
 /** Arithmetic mean; null for an empty list. mean([1, 2, 6]) -> 3 */
 export function mean(values: readonly number[]): number | null {
   if (values.length === 0) return null;
+  // Summing offsets from the first value keeps identical scores exactly equal to their mean
+  // (0.7 three times averages to 0.7, not 0.6999999999999998), so ties give t = 0 and sd = 0.
+  const shift = values[0];
   let total = 0;
-  for (const value of values) total += value;
-  return total / values.length;
+  for (const value of values) total += value - shift;
+  return shift + total / values.length;
 }
 
 /** Sum of squared deviations from the mean; 0 for fewer than two values. */

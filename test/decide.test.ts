@@ -1,0 +1,577 @@
+// Unit tests for scripts/lib/decide.ts, the pure keep/discard engine: one table row per
+// situation (input state -> expected verdict), read as sentences. Statistical behaviour over
+// many sessions is measured by bench/decision.ts, not here.
+
+import { describe, expect, test } from "bun:test";
+import {
+  DEFAULT_DECISION_OPTIONS,
+  addGroupToPool,
+  calibrate,
+  decideCandidate,
+  discardCandidate,
+  emptyNoiseHistory,
+  estimateNoise,
+  initialDecisionState,
+  minDetectableEffect,
+  noiseFloor,
+  perLookLevelFor,
+  promoteCandidate,
+  resolveDecisionOptions,
+} from "../scripts/lib/decide.ts";
+import type { DecisionOptions, DecisionState, GuardConfig, NoiseHistory, Run, Verdict } from "../scripts/lib/decide.ts";
+
+const RESOLUTION = 1e-4;
+
+function runs(...scores: number[]): Run[] {
+  return scores.map((score) => ({ score }));
+}
+
+function guarded(guard: number, ...scores: number[]): Run[] {
+  return scores.map((score) => ({ score, guard }));
+}
+
+/** A pool that already measured run-level noise `sigma` with `df` degrees of freedom. */
+function noisyHistory(sigma: number, df: number): NoiseHistory {
+  return { ...emptyNoiseHistory(), sumOfSquares: sigma * sigma * df, degreesOfFreedom: df, deterministic: false, versionsPooled: df };
+}
+
+function state(incumbentRuns: Run[], candidateRuns: Run[], extra: Partial<DecisionState> = {}): DecisionState {
+  return { ...initialDecisionState(incumbentRuns), candidateRuns, ...extra };
+}
+
+/** Drives decideCandidate like the harness does, feeding queued scores when it asks for runs. */
+function play(
+  start: DecisionState,
+  options: Partial<DecisionOptions>,
+  incumbentQueue: number[],
+  candidateQueue: number[],
+): { actions: string[]; verdict: Verdict; state: DecisionState } {
+  let current = start;
+  const actions: string[] = [];
+  const next = (queue: number[], who: string, actions: string[]): number => {
+    if (queue.length === 0) throw new Error(`No ${who} score left to feed after ${actions.join(", ")}`);
+    return queue.shift() as number;
+  };
+  for (;;) {
+    const verdict = decideCandidate(current, options);
+    actions.push(verdict.action);
+    if (!verdict.action.startsWith("run_")) return { actions, verdict, state: current };
+    if (verdict.action !== "run_candidate") {
+      current = { ...current, incumbentRuns: [...current.incumbentRuns, { score: next(incumbentQueue, "incumbent", actions) }] };
+    }
+    if (verdict.action !== "run_incumbent") {
+      current = { ...current, candidateRuns: [...current.candidateRuns, { score: next(candidateQueue, "candidate", actions) }] };
+    }
+  }
+}
+
+/** mulberry32 + Box-Muller, so per-case tests use fixed, reproducible noise. */
+function seededNormal(seed: number): () => number {
+  let value = seed >>> 0;
+  const uniform = () => {
+    value = (value + 0x6d2b79f5) >>> 0;
+    let t = value;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+/** Runs with `caseCount` CASE lines: per-case noise caseSd, plus sharedSd common to all cases of a run. */
+function runsWithCases(count: number, truth: number, caseSd: number, sharedSd: number, normal: () => number, caseCount = 50): Run[] {
+  return Array.from({ length: count }, () => {
+    const shared = sharedSd * normal();
+    const cases: Record<string, number> = {};
+    let total = 0;
+    for (let i = 0; i < caseCount; i++) {
+      const value = truth + shared + caseSd * normal();
+      cases[`case-${i}`] = value;
+      total += value;
+    }
+    return { score: total / caseCount, cases };
+  });
+}
+
+function expectNoNaN(verdict: Verdict): void {
+  const json = JSON.stringify(verdict);
+  expect(json).not.toContain("NaN");
+  for (const value of Object.values(verdict)) {
+    if (typeof value === "number") expect(Number.isFinite(value)).toBe(true);
+  }
+  expect(JSON.parse(json)).toEqual(verdict);
+}
+
+interface Row {
+  sentence: string;
+  state: DecisionState;
+  options?: Partial<DecisionOptions>;
+  expected: Partial<Verdict>;
+}
+
+const CLEAR_NOISE = noisyHistory(0.01, 40);
+const LATENCY_GUARD: GuardConfig = { metric: "latency_ms", op: "<=", threshold: 100 };
+
+const ROWS: Row[] = [
+  // deterministic eval: baseline runs identical to the print resolution
+  {
+    sentence: "a deterministic eval asks for one candidate run first",
+    state: state(runs(0.7, 0.7, 0.7), []),
+    expected: { action: "run_candidate", mode: "deterministic" },
+  },
+  {
+    sentence: "a deterministic eval asks for one confirmation run after a winning run",
+    state: state(runs(0.7, 0.7, 0.7), runs(0.71)),
+    expected: { action: "run_candidate", mode: "deterministic" },
+  },
+  {
+    sentence: "a deterministic eval keeps a candidate that beat the incumbent twice with the same score",
+    state: state(runs(0.7, 0.7, 0.7), runs(0.71, 0.71)),
+    expected: { action: "keep", mode: "deterministic", statistic: null, estimatedGain: 0.01 },
+  },
+  {
+    sentence: "a deterministic eval discards after one run that is worse",
+    state: state(runs(0.7, 0.7, 0.7), runs(0.69)),
+    expected: { action: "discard", mode: "deterministic", candidateRunCount: 1 },
+  },
+  {
+    sentence: "a deterministic eval discards a gain within half the print resolution",
+    state: state(runs(0.7, 0.7, 0.7), runs(0.70004)),
+    expected: { action: "discard", mode: "deterministic" },
+  },
+  {
+    sentence: "a deterministic eval discards a gain below the minimum effect",
+    state: state(runs(0.7, 0.7, 0.7), runs(0.705)),
+    options: { minEffect: 0.01 },
+    expected: { action: "discard", mode: "deterministic", requiredGain: 0.01 },
+  },
+  {
+    sentence: "a deterministic eval that minimizes keeps a lower score",
+    state: state(runs(0.3, 0.3, 0.3), runs(0.29, 0.29)),
+    options: { direction: "min" },
+    expected: { action: "keep", mode: "deterministic", estimatedGain: 0.01, delta: -0.01 },
+  },
+  {
+    sentence: "a deterministic eval that minimizes discards a higher score",
+    state: state(runs(0.3, 0.3, 0.3), runs(0.31)),
+    options: { direction: "min" },
+    expected: { action: "discard", mode: "deterministic", estimatedGain: -0.01 },
+  },
+  {
+    sentence: "a confirmation run that differs switches to sequential tests (and this large gain is kept)",
+    state: state(runs(0.7, 0.7, 0.7), runs(0.71, 0.7102)),
+    expected: { action: "keep", mode: "sequential", df: 3 },
+  },
+  // noisy eval: sequential looks against pooled noise sd 0.01
+  {
+    sentence: "a noisy eval keeps a clear win after one run",
+    state: state(runs(0.7, 0.71, 0.69), runs(0.75), { noise: CLEAR_NOISE }),
+    expected: { action: "keep", mode: "sequential", df: 42, sigmaSource: "runs" },
+  },
+  {
+    sentence: "a noisy eval discards a clear loss after one run",
+    state: state(runs(0.7, 0.71, 0.69), runs(0.68), { noise: CLEAR_NOISE }),
+    expected: { action: "discard", mode: "sequential" },
+  },
+  {
+    sentence: "a noisy eval discards a candidate that merely ties the incumbent (t = 0)",
+    state: state(runs(0.7, 0.71, 0.69), runs(0.7), { noise: CLEAR_NOISE }),
+    expected: { action: "discard", statistic: 0 },
+  },
+  {
+    sentence: "a borderline gain asks for another candidate run and another incumbent run",
+    state: state(runs(0.7, 0.71, 0.69), runs(0.715), { noise: CLEAR_NOISE }),
+    expected: { action: "run_both", mode: "sequential" },
+  },
+  {
+    sentence: "a borderline gain asks only for a candidate run once the incumbent has its 6 runs",
+    state: state(runs(0.7, 0.71, 0.69, 0.7, 0.7, 0.7), runs(0.712), { noise: CLEAR_NOISE }),
+    expected: { action: "run_candidate" },
+  },
+  {
+    sentence: "a borderline gain is discarded when the candidate has had its 5 runs",
+    state: state(runs(0.7, 0.71, 0.69), runs(0.706, 0.706, 0.706, 0.706, 0.706), { noise: CLEAR_NOISE }),
+    expected: { action: "discard", candidateRunCount: 5 },
+  },
+  {
+    sentence: "a noisy gain smaller than the minimum effect is not kept",
+    state: state(runs(0.7, 0.71, 0.69), runs(0.75), { noise: CLEAR_NOISE }),
+    options: { minEffect: 0.04 },
+    expected: { action: "run_both", estimatedGain: 0.05 },
+  },
+  {
+    sentence: "a noisy eval that minimizes keeps a clearly lower score",
+    state: state(runs(0.3, 0.31, 0.29), runs(0.25), { noise: CLEAR_NOISE }),
+    options: { direction: "min" },
+    expected: { action: "keep", estimatedGain: 0.05, delta: -0.05 },
+  },
+  {
+    sentence: "a noisy eval that minimizes discards a clearly higher score",
+    state: state(runs(0.3, 0.31, 0.29), runs(0.35), { noise: CLEAR_NOISE }),
+    options: { direction: "min" },
+    expected: { action: "discard", estimatedGain: -0.05 },
+  },
+  // guard metric
+  {
+    sentence: "a clear win whose guard crosses its threshold is a guard failure",
+    state: state(runs(0.7, 0.71, 0.69), guarded(120, 0.75), { noise: CLEAR_NOISE, guard: LATENCY_GUARD }),
+    expected: { action: "guard_fail", guardMean: 120, guardPass: false },
+  },
+  {
+    sentence: "a clear win within its guard is kept",
+    state: state(runs(0.7, 0.71, 0.69), guarded(80, 0.75), { noise: CLEAR_NOISE, guard: LATENCY_GUARD }),
+    expected: { action: "keep", guardMean: 80, guardPass: true },
+  },
+  {
+    sentence: "a clear loss is a plain discard even when its guard also fails",
+    state: state(runs(0.7, 0.71, 0.69), guarded(120, 0.68), { noise: CLEAR_NOISE, guard: LATENCY_GUARD }),
+    expected: { action: "discard", guardPass: false },
+  },
+  {
+    sentence: "a win without any guard value to check is a guard failure",
+    state: state(runs(0.7, 0.71, 0.69), runs(0.75), { noise: CLEAR_NOISE, guard: LATENCY_GUARD }),
+    expected: { action: "guard_fail", guardMean: null, guardPass: false },
+  },
+  {
+    sentence: "a deterministic win whose guard fails is a guard failure",
+    state: state(runs(0.7, 0.7, 0.7), guarded(101, 0.71, 0.71), { guard: LATENCY_GUARD }),
+    expected: { action: "guard_fail", mode: "deterministic" },
+  },
+  // degenerate noise
+  {
+    sentence: "a zero-variance pool is floored at resolution/sqrt(12) instead of dividing by zero",
+    state: state(runs(0.7, 0.7), runs(0.7001), { noise: { ...noisyHistory(0, 10), deterministic: false } }),
+    expected: { action: "keep", sigma: noiseFloor(RESOLUTION), df: 11 },
+  },
+  {
+    sentence: "one incumbent run and one candidate run cannot be tested: both run again",
+    state: state(runs(0.7), runs(0.8)),
+    options: { freshIncumbentRuns: 1 },
+    expected: { action: "run_both", mode: "sequential", statistic: null, sigma: null, df: null },
+  },
+  {
+    sentence: "a single baseline run is no evidence of determinism: the incumbent runs again first",
+    state: state(runs(0.7), []),
+    expected: { action: "run_incumbent", mode: "sequential" },
+  },
+  {
+    sentence: "a new incumbent without fresh runs is run before any candidate",
+    state: state([], runs(0.75), { noise: CLEAR_NOISE }),
+    expected: { action: "run_incumbent", incumbentRunCount: 0 },
+  },
+];
+
+describe("decideCandidate", () => {
+  for (const row of ROWS) {
+    test(row.sentence, () => {
+      const verdict = decideCandidate(row.state, row.options);
+      for (const [key, value] of Object.entries(row.expected)) {
+        const actual = verdict[key as keyof Verdict];
+        if (typeof value === "number") expect(actual as number).toBeCloseTo(value, 9);
+        else expect(actual).toEqual(value as never);
+      }
+      expect(verdict.reason.length).toBeGreaterThan(10);
+      expectNoNaN(verdict);
+    });
+  }
+
+  test("a kept verdict carries everything the journal needs", () => {
+    const verdict = decideCandidate(state(runs(0.7, 0.71, 0.69), guarded(80, 0.75), { noise: CLEAR_NOISE, guard: LATENCY_GUARD }));
+    expect(verdict).toMatchObject({ action: "keep", mode: "sequential", candidateMean: 0.75, incumbentMean: 0.7, incumbentRunCount: 3 });
+    expect(verdict.statistic as number).toBeGreaterThanOrEqual(verdict.threshold as number);
+    const [low, high] = verdict.confidenceInterval as [number, number];
+    expect(low).toBeGreaterThan(0);
+    expect(high).toBeGreaterThan(0.05);
+    expect(verdict.confidenceLevel).toBeCloseTo(0.96, 12);
+    expect(verdict.minDetectableEffect as number).toBeGreaterThan(0);
+    expect(verdict.reason).toMatch(/^Kept: /);
+  });
+
+  test("the interval's lower end reaches the minimum effect exactly when t reaches the threshold", () => {
+    for (const score of [0.71, 0.72, 0.73, 0.74]) {
+      const verdict = decideCandidate(state(runs(0.7, 0.71, 0.69), runs(score), { noise: CLEAR_NOISE }), { minEffect: 0.005 });
+      const lowerReachesEffect = (verdict.confidenceInterval as [number, number])[0] >= 0.005;
+      expect(lowerReachesEffect).toBe((verdict.statistic as number) >= (verdict.threshold as number));
+    }
+  });
+
+  test("a state that went through JSON gives the same verdict", () => {
+    const original = state(runs(0.7, 0.71, 0.69), runs(0.715, 0.72), { noise: CLEAR_NOISE, guard: LATENCY_GUARD });
+    const restored = JSON.parse(JSON.stringify(original)) as DecisionState;
+    expect(decideCandidate(restored)).toEqual(decideCandidate(original));
+  });
+
+  test("crashed runs with a non-finite score are ignored rather than poisoning the means", () => {
+    const verdict = decideCandidate(state(runs(0.7, 0.71, 0.69, Number.NaN), runs(0.75, Number.POSITIVE_INFINITY), { noise: CLEAR_NOISE }));
+    expect(verdict).toMatchObject({ action: "keep", incumbentRunCount: 3, candidateRunCount: 1 });
+  });
+});
+
+describe("sequential looks and the winner's curse", () => {
+  // The incumbent (true 0.70) was lucky in its two fresh runs (mean 0.72); the candidate is truly 0.72.
+  const luckyIncumbent = () => state(runs(0.725, 0.715), [], { noise: CLEAR_NOISE });
+  const incumbentReruns = [0.7, 0.699, 0.701, 0.7];
+  const candidateRuns = [0.722, 0.719, 0.721, 0.72, 0.718];
+
+  test("a lucky incumbent is re-run while the candidate is undecided, and the fresh runs let a real gain through", () => {
+    const { actions, verdict } = play(luckyIncumbent(), {}, [...incumbentReruns], [...candidateRuns]);
+    expect(actions).toEqual(["run_candidate", "run_both", "run_both", "run_both", "run_both", "keep"]);
+    expect(verdict.incumbentRunCount).toBe(6);
+    expect(verdict.incumbentMean as number).toBeLessThan(0.71);
+  });
+
+  test("the same candidate judged against the lucky runs alone is discarded", () => {
+    const { actions, verdict } = play(luckyIncumbent(), { maxIncumbentRuns: 2 }, [], [...candidateRuns]);
+    expect(actions.filter((action) => action === "run_both")).toEqual([]);
+    expect(verdict.action).toBe("discard");
+  });
+
+  test("after a keep the new incumbent starts without runs, and fresh runs are requested before the next candidate", () => {
+    const kept = state(runs(0.7, 0.71, 0.69), runs(0.75, 0.76), { noise: CLEAR_NOISE });
+    const next = promoteCandidate(kept);
+    expect(next.incumbentRuns).toEqual([]);
+    expect(next.candidateRuns).toEqual([]);
+    expect(next.noise.degreesOfFreedom).toBe(40 + 2 + 1);
+    expect(decideCandidate(next).action).toBe("run_incumbent");
+    const oneFreshRun = { ...next, incumbentRuns: runs(0.74) };
+    expect(decideCandidate(oneFreshRun).action).toBe("run_incumbent");
+    const twoFreshRuns = { ...next, incumbentRuns: runs(0.74, 0.745) };
+    expect(decideCandidate(twoFreshRuns)).toMatchObject({ action: "run_candidate", incumbentRunCount: 2 });
+  });
+
+  test("after a deterministic keep the identical confirmation runs stay as the incumbent's reference", () => {
+    const next = promoteCandidate(state(runs(0.7, 0.7, 0.7), runs(0.71, 0.71)));
+    expect(next.incumbentRuns).toEqual(runs(0.71, 0.71));
+    expect(next.noise).toMatchObject({ degreesOfFreedom: 2, deterministic: true });
+    expect(decideCandidate(next)).toMatchObject({ action: "run_candidate", mode: "deterministic" });
+  });
+
+  test("once a confirmation run differed, the eval stays in sequential mode after the keep", () => {
+    const next = promoteCandidate(state(runs(0.7, 0.7, 0.7), runs(0.71, 0.7102)));
+    expect(next.noise.deterministic).toBe(false);
+    const withIdenticalFreshRuns = { ...next, incumbentRuns: runs(0.71, 0.71) };
+    expect(decideCandidate(withIdenticalFreshRuns)).toMatchObject({ action: "run_candidate", mode: "sequential" });
+  });
+
+  test("a discard pools the candidate's runs and keeps the incumbent's runs", () => {
+    const before = state(runs(0.7, 0.71, 0.69), runs(0.7, 0.705), { noise: CLEAR_NOISE });
+    const after = discardCandidate(before);
+    expect(after.incumbentRuns).toEqual(before.incumbentRuns);
+    expect(after.candidateRuns).toEqual([]);
+    expect(after.noise.degreesOfFreedom).toBe(41);
+    expect(after.noise.sumOfSquares).toBeCloseTo(CLEAR_NOISE.sumOfSquares + 2 * 0.0025 ** 2, 12);
+  });
+});
+
+describe("per-case noise", () => {
+  test("independent per-case noise gives a sharper sigma with many more degrees of freedom", () => {
+    const normal = seededNormal(1);
+    const incumbent = runsWithCases(4, 0.7, 0.1, 0, normal);
+    const candidate = runsWithCases(3, 0.7, 0.1, 0, normal);
+    const noise = estimateNoise(emptyNoiseHistory(), [incumbent, candidate]);
+    expect(noise).toMatchObject({ source: "cases", df: 5 * 50, runDf: 5 });
+    expect(noise.sigma as number).toBeCloseTo(0.1 / Math.sqrt(50), 2);
+    expect(noise.sharedNoisePValue as number).toBeGreaterThanOrEqual(0.1);
+    expect(decideCandidate(state(incumbent, candidate)).sigmaSource).toBe("cases");
+  });
+
+  test("noise shared by all cases of a run fails the F-test and falls back to run-level sigma", () => {
+    const normal = seededNormal(2);
+    const incumbent = runsWithCases(4, 0.7, 0.1, 0.05, normal);
+    const candidate = runsWithCases(3, 0.7, 0.1, 0.05, normal);
+    const noise = estimateNoise(emptyNoiseHistory(), [incumbent, candidate]);
+    expect(noise.source).toBe("runs");
+    expect(noise.df).toBe(5);
+    expect(noise.sharedNoisePValue as number).toBeLessThan(0.1);
+    expect(noise.sigma as number).toBeGreaterThan(noise.caseSigma as number);
+  });
+
+  test("cases that do not average to the score (another scale) are not used for sigma", () => {
+    const normal = seededNormal(3);
+    const rescale = (run: Run): Run => ({ ...run, score: run.score * 100 });
+    const incumbent = runsWithCases(4, 0.7, 0.1, 0, normal).map(rescale);
+    const candidate = runsWithCases(3, 0.7, 0.1, 0, normal).map(rescale);
+    expect(estimateNoise(emptyNoiseHistory(), [incumbent, candidate]).source).toBe("runs");
+  });
+
+  test("a version with other case ids stops per-case pooling for good", () => {
+    const normal = seededNormal(4);
+    let history = addGroupToPool(emptyNoiseHistory(), runsWithCases(3, 0.7, 0.1, 0, normal));
+    expect(history).toMatchObject({ casesConsistent: true, caseCount: 50, caseDegreesOfFreedom: 100 });
+    history = addGroupToPool(history, runsWithCases(2, 0.7, 0.1, 0, normal, 40));
+    expect(history).toMatchObject({ casesConsistent: false, caseDegreesOfFreedom: 0 });
+    history = addGroupToPool(history, runsWithCases(3, 0.7, 0.1, 0, normal));
+    expect(history.casesConsistent).toBe(false);
+  });
+
+  const caseRows: { sentence: string; direction: "max" | "min"; before: Record<string, number>; after: Record<string, number>; fixed: string[]; broken: string[] }[] = [
+    {
+      sentence: "0/1 cases that flip from fail to pass are fixed, from pass to fail broken",
+      direction: "max",
+      before: { a: 0, b: 1, c: 1, d: 0 },
+      after: { a: 1, b: 0, c: 1, d: 0 },
+      fixed: ["a"],
+      broken: ["b"],
+    },
+    {
+      sentence: "0/1 error cases flip the other way when minimizing",
+      direction: "min",
+      before: { a: 1, b: 0, c: 0 },
+      after: { a: 0, b: 1, c: 0 },
+      fixed: ["a"],
+      broken: ["b"],
+    },
+    {
+      sentence: "continuous cases count when they move by more than half the resolution",
+      direction: "max",
+      before: { a: 0.5, b: 0.5, c: 0.5 },
+      after: { a: 0.6, b: 0.40, c: 0.50004 },
+      fixed: ["a"],
+      broken: ["b"],
+    },
+  ];
+  for (const row of caseRows) {
+    test(row.sentence, () => {
+      const average = (cases: Record<string, number>) => Object.values(cases).reduce((a, b) => a + b, 0) / Object.keys(cases).length;
+      const before = { score: average(row.before), cases: row.before };
+      const after = { score: average(row.after), cases: row.after };
+      const verdict = decideCandidate(state([before, before], [after]), { direction: row.direction });
+      expect(verdict.casesFixed).toEqual(row.fixed);
+      expect(verdict.casesBroken).toEqual(row.broken);
+    });
+  }
+
+  test("without case lines there is no fixed/broken report", () => {
+    const verdict = decideCandidate(state(runs(0.7, 0.7, 0.7), runs(0.71)));
+    expect(verdict.casesFixed).toBeNull();
+    expect(verdict.casesBroken).toBeNull();
+  });
+});
+
+describe("noise pool", () => {
+  test("folding a version adds its squared deviations and runs - 1 degrees of freedom", () => {
+    const history = addGroupToPool(addGroupToPool(emptyNoiseHistory(), runs(0.7, 0.72)), runs(0.5, 0.5, 0.5));
+    expect(history.sumOfSquares).toBeCloseTo(0.0002, 12);
+    expect(history).toMatchObject({ degreesOfFreedom: 3, versionsPooled: 2, deterministic: false });
+  });
+
+  test("a one-run version adds no degrees of freedom", () => {
+    expect(addGroupToPool(emptyNoiseHistory(), runs(0.7))).toMatchObject({ degreesOfFreedom: 0, sumOfSquares: 0 });
+  });
+
+  test("identical runs keep the eval deterministic; one differing version ends it for good", () => {
+    let history = addGroupToPool(emptyNoiseHistory(), runs(0.7, 0.7, 0.70004));
+    expect(history.deterministic).toBe(true);
+    history = addGroupToPool(history, runs(0.7, 0.7002));
+    history = addGroupToPool(history, runs(0.6, 0.6));
+    expect(history.deterministic).toBe(false);
+  });
+
+  test("an empty pool has no sigma (null, not NaN)", () => {
+    expect(estimateNoise(emptyNoiseHistory(), [runs(0.7), runs(0.8)])).toMatchObject({ sigma: null, df: 0, source: null });
+  });
+});
+
+describe("options and detectable effects", () => {
+  test("the defaults are those of DECISION.md", () => {
+    expect(DEFAULT_DECISION_OPTIONS).toEqual({
+      direction: "max",
+      falseKeepRate: 0.05,
+      perLookLevel: 0.02,
+      maxCandidateRuns: 5,
+      maxIncumbentRuns: 6,
+      freshIncumbentRuns: 2,
+      baselineRuns: 3,
+      minEffect: 0,
+      resolution: 1e-4,
+    });
+  });
+
+  const levelRows: [string, Partial<DecisionOptions>, number][] = [
+    ["alpha 0.05 gives 0.02 per look", { falseKeepRate: 0.05 }, 0.02],
+    ["alpha 0.10 gives 0.04 per look", { falseKeepRate: 0.1 }, 0.04],
+    ["an explicit per-look level wins over alpha", { falseKeepRate: 0.1, perLookLevel: 0.01 }, 0.01],
+    ["undefined overrides keep the defaults", { falseKeepRate: undefined }, 0.02],
+  ];
+  for (const [sentence, overrides, level] of levelRows) {
+    test(sentence, () => expect(resolveDecisionOptions(overrides).perLookLevel).toBeCloseTo(level, 12));
+  }
+  test("perLookLevelFor scales with alpha", () => expect(perLookLevelFor(0.05)).toBeCloseTo(0.02, 12));
+
+  const invalidRows: [string, Partial<DecisionOptions>, RegExp][] = [
+    ["a per-look level above 0.5 is refused", { perLookLevel: 0.7 }, /perLookLevel "0.7"/],
+    ["zero candidate runs are refused", { maxCandidateRuns: 0 }, /maxCandidateRuns "0"/],
+    ["a negative minimum effect is refused", { minEffect: -1 }, /minEffect "-1"/],
+    ["an unknown direction is refused", { direction: "up" as never }, /direction "up"/],
+  ];
+  for (const [sentence, overrides, message] of invalidRows) {
+    test(sentence, () => expect(() => resolveDecisionOptions(overrides)).toThrow(message));
+  }
+
+  test("the minimum detectable effect is (t at 0.98 + t at 0.80) standard errors plus the minimum effect", () => {
+    const standardError = 0.01 * Math.sqrt(1 / 5 + 1 / 6);
+    expect(minDetectableEffect(0.01, 10, 5, 6) as number).toBeCloseTo((2.359314623736535 + 0.8790578285393696) * standardError, 9);
+    expect(minDetectableEffect(0.01, 10, 5, 6, { minEffect: 0.002 }) as number).toBeCloseTo(0.002 + 3.2383724522759047 * standardError, 9);
+  });
+
+  test("more runs detect smaller effects", () => {
+    expect(minDetectableEffect(0.01, 10, 5, 6) as number).toBeLessThan(minDetectableEffect(0.01, 10, 1, 2) as number);
+  });
+
+  test("without degrees of freedom no effect is detectable (null)", () => {
+    expect(minDetectableEffect(0.01, 0, 5, 6)).toBeNull();
+  });
+});
+
+describe("calibrate", () => {
+  test("identical baseline runs are a deterministic eval that can detect one print step", () => {
+    expect(calibrate(runs(0.7, 0.7, 0.7))).toMatchObject({
+      runs: 3, mean: 0.7, median: 0.7, sd: 0, spread: 0, cv: 0, deterministic: true,
+      wildRuns: [], minDetectableEffect: RESOLUTION / 2, recommendedMinDelta: RESOLUTION, warnings: [],
+    });
+  });
+
+  test("runs within half the print resolution still count as deterministic", () => {
+    expect(calibrate(runs(0.7, 0.70004, 0.7)).deterministic).toBe(true);
+  });
+
+  test("three noisy runs give their mean, sd, cv and the effect 5 + 6 runs can detect", () => {
+    const calibration = calibrate(runs(0.7, 0.71, 0.72));
+    expect(calibration).toMatchObject({ runs: 3, deterministic: false, wildRuns: [] });
+    expect(calibration.mean as number).toBeCloseTo(0.71, 12);
+    expect(calibration.median as number).toBeCloseTo(0.71, 12);
+    expect(calibration.sd as number).toBeCloseTo(0.01, 12);
+    expect(calibration.spread as number).toBeCloseTo(0.02, 12);
+    expect(calibration.cv as number).toBeCloseTo(0.01 / 0.71, 12);
+    const standardError = 0.01 * Math.sqrt(1 / 5 + 1 / 6);
+    expect(calibration.minDetectableEffect as number).toBeCloseTo((4.848732214442601 + 1.0606601717798212) * standardError, 6);
+    // smallest observed gain that can be kept after 5 + 6 runs, rounded up to the resolution
+    expect(calibration.recommendedMinDelta as number).toBeCloseTo(Math.ceil((4.848732214442601 * standardError) / RESOLUTION) * RESOLUTION, 9);
+  });
+
+  test("a run more than 10 robust sd from the median is flagged as wild", () => {
+    const calibration = calibrate(runs(0.7, 0.701, 0.699, 0.7, 0.95));
+    expect(calibration.wildRuns).toEqual([4]);
+    expect(calibration.robustSd as number).toBeCloseTo(1.4826 * 0.001, 9);
+    expect(calibration.warnings.some((warning) => warning.startsWith("Run 5 scored 0.9500"))).toBe(true);
+  });
+
+  test("one odd run among identical runs is wild (robust sd is floored, not zero)", () => {
+    expect(calibrate(runs(0.7, 0.7, 0.7, 0.8)).wildRuns).toEqual([3]);
+  });
+
+  test("a single run cannot measure noise and says so", () => {
+    const calibration = calibrate(runs(0.7));
+    expect(calibration).toMatchObject({ runs: 1, sd: null, deterministic: false, minDetectableEffect: null, recommendedMinDelta: null });
+    expect(calibration.warnings[0]).toMatch(/cannot measure noise/);
+  });
+
+  test("noise larger than the expected gain is warned about", () => {
+    const calibration = calibrate(runs(0.7, 0.71, 0.72), { expectedGain: 0.005 });
+    expect(calibration.warnings.some((warning) => warning.includes("expected gain 0.0050"))).toBe(true);
+  });
+
+  test("a minimized metric is calibrated in its own units", () => {
+    expect(calibrate(runs(0.3, 0.31, 0.29), { direction: "min" })).toMatchObject({ mean: 0.3, median: 0.3 });
+  });
+});

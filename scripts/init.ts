@@ -1,12 +1,12 @@
 #!/usr/bin/env bun
 // init.ts FILE: read the constrained file and generate its experiment harness (experiment
 // file, instructions, launch prompt, eval, test data scaffold, journal header). Thin: the
-// work is in lib/init-plan.ts. It measures nothing; baseline.ts does that next.
+// work is in lib/init-plan.ts (validate, plan) and lib/init-apply.ts (write, describe).
+// It measures nothing; baseline.ts does that next.
 import { ask, canPrompt, note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli.ts";
 import { EXIT } from "./lib/errors.ts";
-import { resolve } from "node:path";
-import { displayPath } from "./lib/experiment.ts";
-import { applyInitPlan, planInit, runBootstrap, type InitResult } from "./lib/init-plan.ts";
+import { applyInitPlan, describeNextSteps, describeWrittenFiles, initResultJson, runBootstrap } from "./lib/init-apply.ts";
+import { planInit } from "./lib/init-plan.ts";
 
 export const spec: CommandSpec = {
   name: "init.ts",
@@ -43,8 +43,9 @@ existing artifacts are only replaced with --force. Questions are asked only on a
 
 export async function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values, positionals }) => {
+    const cwd = process.cwd();
     const plan = await planInit({
-      cwd: process.cwd(),
+      cwd,
       file: positionals[0],
       metric: values.metric as string | undefined,
       direction: values.direction as "max" | "min" | undefined,
@@ -64,60 +65,12 @@ export async function main(argv: string[]): Promise<number> {
       note(`Filling expected outputs from the current code: ${plan.bootstrapCommand}`);
       result.bootstrap = runBootstrap(plan);
     }
-    report(result, Boolean(values.json));
+    if (values.json) printJson(initResultJson(result, cwd));
+    else printData(describeWrittenFiles(result, cwd));
+    for (const message of plan.warnings) warn(message);
+    note(describeNextSteps(result, cwd));
     return result.bootstrap && !result.bootstrap.ok ? EXIT.FAILED : EXIT.OK;
   });
-}
-
-function report(result: InitResult, json: boolean): void {
-  const { plan } = result;
-  const shown = (path: string) => displayPath(path);
-  const testData = plan.experiment.test_data;
-  const fromRoot = (path: string) => shown(resolve(plan.root, path));
-  const baseline = plan.nextCommand;
-  if (json) {
-    printJson({
-      ok: !result.bootstrap || result.bootstrap.ok,
-      experiment: shown(plan.experimentPath),
-      written: result.written.map(shown),
-      replaced: plan.replaced.map(shown),
-      backup: result.backupDir ? shown(result.backupDir) : null,
-      git_exclude_added: result.excludeAdded,
-      language: plan.experiment.language,
-      project: plan.project.kind,
-      entry: plan.analysis.entry && plan.experiment.entry ? plan.analysis.entry : null,
-      levers: plan.analysis.levers,
-      metric: plan.experiment.metric,
-      guard: plan.experiment.guard,
-      eval_command: plan.experiment.rounds[0].eval.command,
-      eval_script: plan.experiment.rounds[0].eval.script,
-      test_data: testData,
-      bootstrap: result.bootstrap,
-      warnings: plan.warnings,
-      next: baseline,
-    });
-  } else {
-    const roles = new Map(plan.files.map((file) => [file.path, file.role]));
-    roles.set(plan.experimentPath, "experiment file");
-    roles.set(result.written.find((path) => path.endsWith(".jsonl")) ?? "", "journal header");
-    const width = Math.max(...result.written.map((path) => shown(path).length));
-    printData(result.written.map((path) => `${shown(path).padEnd(width)}  ${roles.get(path) ?? ""}`.trimEnd()).join("\n"));
-  }
-  for (const message of plan.warnings) warn(message);
-  if (result.bootstrap && !result.bootstrap.ok) {
-    const where = plan.root === process.cwd() ? "" : `cd ${shown(plan.root)} && `;
-    note(`Could not fill expected outputs from the current code: ${result.bootstrap.message}\nFix that, then run: ${where}${plan.bootstrapCommand}`);
-    return;
-  }
-  const steps: string[] = [];
-  if (testData && plan.files.some((file) => file.role === "test data")) {
-    steps.push(plan.bootstrapCommand
-      ? `Review the expected outputs in ${fromRoot(testData)} (copied from the current code) and correct the wrong ones.`
-      : `Fill in the test data: ${fromRoot(testData)} (replace every "TODO:" value; baseline refuses placeholders).`);
-  }
-  steps.push(`Review ${fromRoot(plan.experiment.rounds[0].artifacts.instructions)} (levers, frozen files, strategy) and the eval.`);
-  steps.push(`Commit the constrained file if it has uncommitted changes, then run: ${baseline}`);
-  note(["Next:", ...steps.map((step, index) => `  ${index + 1}. ${step}`)].join("\n"));
 }
 
 runIfMain(import.meta, main);

@@ -1,23 +1,21 @@
-// init's work: validate every input, read the constrained file for real (levers, entry
-// function, project kind), plan every file to write, and only then write them: the
-// experiment file, instructions, launch prompt, eval script, test data scaffold, journal
-// header and the git exclude rules. Any bad input throws before the first write. It does
-// not measure anything (baseline does) and never touches the user's .gitignore.
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, unlinkSync } from "node:fs";
+// init's first half: validate every input, read the constrained file for real (levers,
+// entry function, project kind) and plan every file to write — the experiment file,
+// instructions, launch prompt, eval script, test data scaffold and journal header. Any
+// bad input throws here, before anything is written; init-apply.ts does the writing.
+// It does not measure anything (baseline does).
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { spawnSync } from "node:child_process";
 import { CliError, EXIT } from "./errors.ts";
 import {
-  BudgetSchema, DecisionSchema, EXPERIMENT_FILE, STATE_DIR, defaultArtifacts, displayPath, saveExperiment,
+  BudgetSchema, DecisionSchema, EXPERIMENT_FILE, STATE_DIR, defaultArtifacts, displayPath,
   type Experiment, type Guard,
 } from "./experiment.ts";
 import { parseMetricFormula } from "./eval-output.ts";
 import { planEvalLocation, renderEval, type EvalLocation } from "./eval-script.ts";
-import { writeFileAtomic } from "./fs-atomic.ts";
 import { git, requireRepositoryRoot, runGit } from "./git.ts";
 import { parseGuardSpec } from "./guard.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "./instructions.ts";
-import { writeJournalHeader, type ConfigLine } from "./journal.ts";
+import type { ConfigLine } from "./journal.ts";
 import { currentRuntime, kitCommand } from "./kit.ts";
 import { analyzeFile, type FileAnalysis } from "./levers.ts";
 import { defaultDirectionFor, defaultMetricFor, evalComputes, isTimingMetric, metricComponents, type Direction } from "./metric-catalog.ts";
@@ -28,20 +26,9 @@ import { buildJsonTestData, buildTsvTestData, inspectTestDataFile, parseCaseInpu
 export const CACHE_DIR = ".autoresearch_cache";
 /** Bytes read to decide whether a file is binary (as git does: a NUL byte in the first 8000). */
 const BINARY_SNIFF_BYTES = 8000;
-/** How long --cases-from may spend running the current code to fill expected outputs. */
-const BOOTSTRAP_TIMEOUT_MS = 15 * 60 * 1000;
 const DEFAULT_ITERATIONS = 30;
 const MAX_ANSWER_ATTEMPTS = 3;
 const DEFAULT_EVAL_TIMEOUT_S = 900;
-const EXCLUDE_HEADER = "# autoresearch-kit: harness state and caches, never committed (added by init)";
-/** Journals, dashboards, the progress chart, harness state and the eval cache. */
-export const EXCLUDE_PATTERNS = [
-  "autoresearch*.jsonl",
-  "autoresearch_dashboard*.md",
-  "autoresearch_progress*.svg",
-  `${STATE_DIR}/`,
-  `${CACHE_DIR}/`,
-];
 
 export type InitOptions = {
   cwd: string;
@@ -83,14 +70,6 @@ export type InitPlan = {
   /** The next command for the person who ran init, spelled for their working directory. */
   nextCommand: string;
   warnings: string[];
-};
-
-export type InitResult = {
-  plan: InitPlan;
-  written: string[];
-  excludeAdded: string[];
-  backupDir: string | null;
-  bootstrap: { ok: boolean; message: string } | null;
 };
 
 // ---- validation and planning (no writes) -------------------------------------------------------
@@ -299,7 +278,7 @@ function toPosix(path: string): string {
   return path.split(sep).join("/");
 }
 
-function readOptional(path: string): string | null {
+export function readOptional(path: string): string | null {
   try {
     return readFileSync(path, "utf8");
   } catch {
@@ -465,82 +444,4 @@ async function findExistingTests(repoRoot: string, root: string): Promise<string
 async function gitExcludePath(repoRoot: string): Promise<string> {
   const path = await git(repoRoot, ["rev-parse", "--git-path", "info/exclude"]);
   return resolve(repoRoot, path);
-}
-
-// ---- writing ------------------------------------------------------------------------------------
-
-/** Write everything the plan holds; replaced artifacts are backed up first under .autoresearch/backups/. */
-export function applyInitPlan(plan: InitPlan): InitResult {
-  let backupDir: string | null = null;
-  if (plan.replaced.length > 0) {
-    backupDir = join(plan.root, STATE_DIR, "backups", `init-${new Date().toISOString().replace(/[:.]/g, "-")}`);
-    for (const path of plan.replaced) {
-      const target = join(backupDir, relative(plan.root, path).replace(/\.\.(\/|\\)/g, "_up_$1"));
-      mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(path, target);
-    }
-  }
-  const written: string[] = [];
-  for (const planned of plan.files) {
-    if (planned.onlyIfMissing && existsSync(planned.path)) continue;
-    writeFileAtomic(planned.path, planned.content);
-    if (planned.executable) chmodExecutable(planned.path);
-    written.push(planned.path);
-  }
-  // A dashboard or report from a replaced experiment would describe the wrong run: move it to the backup.
-  const artifacts = plan.experiment.rounds[0].artifacts;
-  for (const stale of [artifacts.dashboard, artifacts.report].map((path) => resolve(plan.root, path))) {
-    if (backupDir && plan.replaced.includes(stale) && existsSync(stale)) renameSync(stale, join(backupDir, `${basename(stale)}.moved`));
-  }
-  writeJournalHeader(resolve(plan.root, artifacts.journal), plan.journalHeader);
-  written.push(resolve(plan.root, artifacts.journal));
-  saveExperimentFresh(plan.experimentPath, plan.experiment, plan.replaced.includes(plan.experimentPath));
-  written.push(plan.experimentPath);
-  const excludeAdded = appendExcludeRules(plan.excludePath);
-  return { plan, written, excludeAdded, backupDir, bootstrap: null };
-}
-
-/** A replaced experiment file starts over: no comments or fields from the old one survive (the backup has it). */
-function saveExperimentFresh(path: string, experiment: Experiment, replacing: boolean): void {
-  if (replacing && existsSync(path)) unlinkSync(path);
-  saveExperiment(path, experiment);
-}
-
-function chmodExecutable(path: string): void {
-  try {
-    const mode = statSync(path).mode;
-    chmodSync(path, mode | ((mode & 0o444) >> 2)); // like `chmod +x`: execute for whoever may read
-  } catch { /* not fatal: the eval command names its interpreter */ }
-}
-
-/** Append the exclude rules git does not have yet; idempotent, and never edits .gitignore. */
-export function appendExcludeRules(excludePath: string): string[] {
-  const current = readOptional(excludePath) ?? "";
-  const present = new Set(current.split("\n").map((line) => line.trim()));
-  const missing = EXCLUDE_PATTERNS.filter((pattern) => !present.has(pattern));
-  if (missing.length === 0) return [];
-  const block = [present.has(EXCLUDE_HEADER) ? null : EXCLUDE_HEADER, ...missing].filter((line): line is string => line !== null);
-  const separator = current === "" || current.endsWith("\n") ? "" : "\n";
-  mkdirSync(dirname(excludePath), { recursive: true });
-  writeFileAtomic(excludePath, `${current}${separator}${block.join("\n")}\n`);
-  return missing;
-}
-
-// ---- bootstrap ----------------------------------------------------------------------------------
-
-/** Run the generated eval's --bootstrap to fill expected outputs from the current code. */
-export function runBootstrap(plan: InitPlan): { ok: boolean; message: string } {
-  if (!plan.bootstrapCommand) return { ok: true, message: "" };
-  // A Bun or Deno eval runs under the runtime running init, which need not be on PATH.
-  const runtime = currentRuntime();
-  const command = plan.bootstrapCommand.startsWith(`${runtime} `) && runtime !== "node"
-    ? `${shellQuote(process.execPath)}${plan.bootstrapCommand.slice(runtime.length)}`
-    : plan.bootstrapCommand;
-  const run = spawnSync("bash", ["-c", command], { cwd: plan.root, encoding: "utf8", timeout: BOOTSTRAP_TIMEOUT_MS });
-  const output = `${run.stderr ?? ""}${run.stdout ?? ""}`.trim();
-  if (run.error || run.status !== 0) {
-    const reason = run.error ? run.error.message : output.split("\n").slice(-3).join(" ") || `exit code ${run.status}`;
-    return { ok: false, message: reason };
-  }
-  return { ok: true, message: output.split("\n").pop() ?? "" };
 }

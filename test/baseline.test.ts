@@ -472,6 +472,7 @@ describe("baseline on bad input changes nothing and says what to do", () => {
     { name: "the eval prints SCORE: inf", options: brokenEval('print("SCORE: inf")\n'), code: 1, message: ["the eval printed SCORE: inf, which is not a finite number"] },
     { name: "the eval exits non-zero after printing a SCORE", options: brokenEval('import sys\nprint("SCORE: 0.5")\nsys.exit(3)\n'), code: 1, message: ["the eval exited with code 3"] },
     { name: "the eval crashes with a traceback", options: { evalPrelude: 'raise RuntimeError("eval-crash-marker")' }, code: 1, message: ["the eval exited with code 1", "RuntimeError: eval-crash-marker", "baseline-round1-run1.log"] },
+    { name: "a frozen path is a directory", options: { files: { "data/a.txt": "x\n", "autoresearch.yaml": experimentYaml().replace("frozen: []", "frozen: [data]") } }, code: 2, message: ['The frozen path "data" is a directory; list the files in it instead'] },
     { name: "the constrained file is missing", setup: (root) => unlinkSync(join(root, "ranker.py")), code: 2, message: ['The constrained file "ranker.py" does not exist', 'git checkout -- "ranker.py"'] },
     { name: "the constrained file has uncommitted changes", setup: (root) => appendFileSync(join(root, "ranker.py"), "BIAS = 0.5\n"), code: 2, message: ['The constrained file "ranker.py" has uncommitted changes'] },
     { name: "--runs is 0", args: ["--runs", "0"], code: 2, message: ["--runs must be at least 1, not 0"] },
@@ -509,6 +510,14 @@ describe("baseline on bad input changes nothing and says what to do", () => {
     rmSync(join(root, ".eval-pid"));
     expect(repoState(root)).toEqual(before);
     expect(read(root, "ranker.py")).toBe(RANKER);
+  });
+
+  test("baseline's failure message keeps a multi-byte character the eval wrote across two output chunks", () => {
+    const split = 'import sys, time\nword = "café\\n".encode()\nsys.stdout.buffer.write(word[:4]); sys.stdout.flush(); time.sleep(0.2)\nsys.stdout.buffer.write(word[4:]); sys.stdout.flush()\nsys.exit(1)\n';
+    const root = pythonExperiment({ files: { "eval.py": split } });
+    const result = baseline(root);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("--- last lines ---\ncafé");
   });
 
   test("baseline exits 2 outside a git repository, saying how to make one", () => {

@@ -2,7 +2,7 @@
 // measure the eval's noise, check caching, prove the revert works, probe that the
 // eval exercises the constrained file, hash the frozen files, and record the
 // baseline. It never changes the constrained file except inside the guarded probe.
-import { existsSync, readFileSync, copyFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, copyFileSync, mkdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { harnessOrConstrained, saveSnapshot, snapshotPath, takeSnapshot } from "./snapshot.ts";
 import { calibrate, type Calibration as EngineCalibration, type Run } from "./decide.ts";
@@ -104,6 +104,8 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
       throw new CliError(`Round ${round.round} is closed; baseline the current round instead: ${kitCommand("baseline")}`, "E_ROUND_CLOSED");
     }
     checkTestData(experiment, root, options, warn);
+    const frozen = frozenPaths(experiment, round);
+    checkFrozenPaths(root, frozen, loaded.path);
     await checkConstrainedFiles(root, round);
     const journalPath = resolveIn(root, round.artifacts.journal);
     const journal = readJournal(journalPath);
@@ -172,7 +174,6 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     if (!probe.sensitive) warn(probe.note);
     const revert = { ok: true, note: `restoring ${round.constrained_files.join(", ")} from git left ${round.constrained_files.length > 1 ? "them" : "it"} byte-identical` };
 
-    const frozen = frozenPaths(experiment, round);
     const hashes = hashFrozenFiles(root, frozen);
     for (const [path, hash] of Object.entries(hashes)) if (hash === "missing") warn(`frozen file "${path}" does not exist; it is recorded as missing.`);
 
@@ -316,6 +317,16 @@ function checkTestData(experiment: Experiment, root: string, options: BaselineOp
     const message = `The test data "${displayPath(path)}" has ${report.cases} cases; at least ${MIN_TEST_CASES} are needed for a metric worth steering by.`;
     if (!options.allowFew) throw new CliError(`${message} Add cases, or pass --allow-few.`, "E_FEW_CASES");
     warn(message);
+  }
+}
+
+/** Integrity hashes are per file; say so before the evals run rather than fail after them. */
+function checkFrozenPaths(root: string, paths: string[], experimentPath: string): void {
+  for (const path of paths) {
+    const absolute = resolveIn(root, path);
+    if (existsSync(absolute) && statSync(absolute).isDirectory()) {
+      throw new CliError(`The frozen path "${path}" is a directory; list the files in it instead (frozen: in "${displayPath(experimentPath)}"), then re-run ${kitCommand("baseline")}`, "E_FROZEN_DIRECTORY");
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { createEvalOutputParser, evaluateFormula, findMetric, type EvalOutput, type FormulaTerm } from "./eval-output.ts";
 
 /** Lines of output kept for the journal and error messages. */
@@ -122,6 +123,8 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
   }, options.timeoutS * 1000);
 
   const pending: Record<string, string> = { stdout: "", stderr: "" };
+  // A multi-byte character can be split across chunks; a decoder per stream keeps it whole.
+  const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
   const acceptLine = (line: string) => {
     const clean = line.replace(/\r$/, "");
     if (clean.trim() === "") return;
@@ -131,7 +134,7 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
   };
   const consume = (stream: "stdout" | "stderr", chunk: Buffer) => {
     if (logFd !== null) writeSync(logFd, chunk);
-    const lines = (pending[stream] + chunk.toString("utf8")).split("\n");
+    const lines = (pending[stream] + decoders[stream].write(chunk)).split("\n");
     pending[stream] = lines.pop() ?? "";
     for (const line of lines) acceptLine(line);
   };

@@ -369,6 +369,21 @@ describe("baseline's sensitivity probe", () => {
     expect(read(root, "ranker.py")).toBe(RANKER);
   });
 
+  test("baseline refuses when restoring the file from git would change its bytes (eol=crlf), and leaves the file as it was", () => {
+    const root = pythonExperiment({ files: { ".gitattributes": "ranker.py text eol=crlf\n" } });
+    unlinkSync(join(root, "ranker.py"));
+    sh(root, "git", ["checkout", "--", "ranker.py"]); // the work tree now has CRLF, the blob LF
+    const original = rankerBytes(root);
+    expect(original.includes("\r\n")).toBe(true);
+    expect(sh(root, "git", ["status", "--porcelain"])).toBe("");
+    const result = baseline(root);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Restoring "ranker.py" from git did not give back the same bytes (line endings or a filter?); it was restored from a backup instead');
+    expect(rankerBytes(root).equals(original)).toBe(true);
+    expectNoPendingBackup(root);
+    expect(existsSync(join(root, "autoresearch.jsonl"))).toBe(false);
+  });
+
   test("baseline never deletes the constrained file of an experiment kept in a subdirectory", () => {
     const root = makeRepo({ "search/ranker.py": RANKER, "search/eval.py": evalScript(), "search/cases.json": casesJson(), "search/autoresearch.yaml": experimentYaml() });
     writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\n__pycache__/\n");

@@ -1,7 +1,8 @@
 // Decision-quality bench: simulates autoresearch sessions with a synthetic eval whose true effects
 // are known, and drives the real scripts/lib/decide.ts against the simple rules it replaces
 // (keep if one run beats the best; min delta = 2 sd of 3 baseline runs, with/without a confirm run).
-// A seeded port of shared/reference/decision_sim.py; it measures decisions, not harness speed.
+// Seeded port of the scenarios of the reference model decision_sim.py (DECISION.md's figures);
+// it measures decision quality, not harness speed. Exit code 1 when a target line fails.
 // Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDE]
 
 import {

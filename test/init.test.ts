@@ -109,6 +109,11 @@ function runtimeBin(): string {
   return bin;
 }
 
+/** PATH without any folder holding a `bun` executable, so only the running runtime can run the eval. */
+function pathWithoutBun(): string {
+  return (process.env.PATH ?? "").split(":").filter((dir) => dir && !existsSync(join(dir, "bun"))).join(":");
+}
+
 function withRuntimes(): Record<string, string> {
   return { PATH: `${runtimeBin()}:${process.env.PATH}` };
 }
@@ -304,6 +309,15 @@ describe("init on other project kinds", () => {
     const output = parseEvalOutput(run.stdout);
     expect(output.score).toBe(1);
     expect(Object.keys(output.cases ?? {})).toHaveLength(20);
+  });
+
+  test("--cases-from on a TypeScript file fills expected outputs under the runtime running init", () => {
+    const root = makeRepo({ "src/classify.ts": CLASSIFY_TS, "bun.lock": "", "inputs.json": JSON.stringify(["site is down", "hello there", "ok"]) });
+    const result = runScript("init", ["src/classify.ts", "--cases-from", "inputs.json", "--json"], { cwd: root, env: { PATH: pathWithoutBun() } });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).bootstrap.ok).toBe(true);
+    const document = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(document.cases.map((item: { expected: string }) => item.expected)).toEqual(["urgent", "normal", "other"]);
   });
 
   test("a shell-evaluated file gets a bash eval, and --cases-from fills its expected column", () => {

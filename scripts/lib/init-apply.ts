@@ -160,7 +160,7 @@ export function describeNextSteps(result: InitResult, cwd: string): string {
   if (testData && plan.files.some((file) => file.role === "test data")) {
     steps.push(plan.bootstrapCommand
       ? `Review the expected outputs in ${fromRoot(testData)} (copied from the current code) and correct the wrong ones.`
-      : `Fill in the test data: ${fromRoot(testData)} (replace every "TODO:" value; baseline refuses placeholders).`);
+      : `Fill in the test data: ${fromRoot(testData)} (replace every "TODO:" value; baseline refuses placeholders)${plan.dataFiles.length ? `; data files that may help: ${plan.dataFiles.join(", ")}` : ""}.`);
   }
   steps.push(`Review ${fromRoot(plan.experiment.rounds[0].artifacts.instructions)} (levers, frozen files, strategy) and the eval.`);
   steps.push(`Commit the constrained file if it has uncommitted changes, then run: ${plan.nextCommand}`);

@@ -69,6 +69,8 @@ export type InitPlan = {
   bootstrapCommand: string | null;
   /** The next command for the person who ran init, spelled for their working directory. */
   nextCommand: string;
+  /** Tracked data files that may help fill the test data scaffold (shown to the person). */
+  dataFiles: string[];
   warnings: string[];
 };
 
@@ -253,6 +255,7 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
     excludePath: await gitExcludePath(repoRoot), analysis, project, evalLocation,
     bootstrapCommand: caseInputs && evalLocation ? `${evalLocation.command} --bootstrap` : null,
     nextCommand,
+    dataFiles: scaffoldTestData && !caseInputs ? await findDataFiles(repoRoot, cwd) : [],
     warnings,
   };
 }
@@ -430,6 +433,16 @@ function withExperimentFlag(command: string, experimentPath: string, cwd: string
   const folder = dirname(experimentPath);
   const found = basename(experimentPath) === EXPERIMENT_FILE && (folder === realpathOrSelf(cwd) || folder === repoRoot);
   return found ? command : `${command} --experiment ${shellQuote(toPosix(relative(cwd, experimentPath)))}`;
+}
+
+/** Tracked data files that may already hold test cases (queries, labels, fixtures). */
+const DATA_FILE = /(^|\/)(data|datasets?|fixtures|eval|evals|tests?|samples?)\/[^/]*\.(json|jsonl|ndjson|csv|tsv)$/i;
+const MAX_DATA_FILES_LISTED = 5;
+
+async function findDataFiles(repoRoot: string, cwd: string): Promise<string[]> {
+  const listed = await runGit(repoRoot, ["ls-files", "-z"]);
+  if (!listed.ok) return [];
+  return listed.stdout.split("\0").filter((path) => DATA_FILE.test(path)).slice(0, MAX_DATA_FILES_LISTED).map((path) => displayPath(join(repoRoot, path), cwd));
 }
 
 const TEST_FILE = /(^|\/)(tests?\/.+\.(py|ts|js|mjs|tsx)$|test_[^/]+\.py$|[^/]+_test\.(py|go)$|[^/]+\.(test|spec)\.[cm]?[jt]sx?$)/;

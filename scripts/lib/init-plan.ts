@@ -85,7 +85,6 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
   if (existsSync(experimentPath) && statSync(experimentPath).isDirectory()) throw usage(`--experiment "${options.experiment}" is a directory; name the file to create, e.g. --experiment ${join(options.experiment ?? ".", EXPERIMENT_FILE)}`);
   const root = dirname(experimentPath);
   const fromRoot = (path: string) => toPosix(relative(root, path));
-  const experimentDir = toPosix(relative(repoRoot, root));
   if (options.casesFrom && options.evalCmd) throw usage("--cases-from fills the generated eval's test data, so it cannot be combined with --eval-cmd; drop one of them.");
   if (options.casesFrom && options.testData) throw usage("--cases-from writes new test data, so it cannot be combined with --test-data; drop one of them.");
   let guard = options.guard !== undefined ? parseGuard(options.guard) : null;
@@ -98,13 +97,7 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
   if (frozenPaths.includes(constrained)) throw usage(`"${constrained}" cannot be both the constrained file and --frozen; drop it from --frozen.`);
   const casesText = options.casesFrom ? readCasesFrom(resolve(cwd, options.casesFrom)) : null;
 
-  const project = detectProject({
-    file: toPosix(relative(repoRoot, file)),
-    exists: (path) => existsSync(join(repoRoot, path)),
-    read: (path) => readOptional(join(repoRoot, path)),
-    currentRuntime: currentRuntime(),
-    experimentDir,
-  });
+  const project = detectProjectOnDisk(repoRoot, file, root);
   const analysis = await analyzeFile(file, { entry: options.entry, fileName: displayPath(file, cwd) });
   const warnings = [...analysis.warnings, ...project.notes];
   if (analysis.levers.length === 0) warnings.push(`No levers (named constants, weights, thresholds, prompts) found in "${constrained}"; the harness is generated anyway, and the agent will work on the logic itself.`);
@@ -271,6 +264,17 @@ async function askUntilValid<T>(ask: NonNullable<Asker>, question: string, fallb
       process.stderr.write(`${error.message}\n`);
     }
   }
+}
+
+/** detectProject with facts read from the repository; `file` and `experimentRoot` are absolute. */
+export function detectProjectOnDisk(repoRoot: string, file: string, experimentRoot: string): Project {
+  return detectProject({
+    file: toPosix(relative(repoRoot, file)),
+    exists: (path) => existsSync(join(repoRoot, path)),
+    read: (path) => readOptional(join(repoRoot, path)),
+    currentRuntime: currentRuntime(),
+    experimentDir: toPosix(relative(repoRoot, experimentRoot)),
+  });
 }
 
 function usage(message: string, code = "E_BAD_INPUT"): CliError {
@@ -448,7 +452,8 @@ async function findDataFiles(repoRoot: string, cwd: string): Promise<string[]> {
 const TEST_FILE = /(^|\/)(tests?\/.+\.(py|ts|js|mjs|tsx)$|test_[^/]+\.py$|[^/]+_test\.(py|go)$|[^/]+\.(test|spec)\.[cm]?[jt]sx?$)/;
 const MAX_TESTS_LISTED = 8;
 
-async function findExistingTests(repoRoot: string, root: string): Promise<string[]> {
+/** Tracked test files (up to a few), relative to the experiment folder, for the instructions' context. */
+export async function findExistingTests(repoRoot: string, root: string): Promise<string[]> {
   const listed = await runGit(repoRoot, ["ls-files", "-z"]);
   if (!listed.ok) return [];
   return listed.stdout.split("\0").filter((path) => TEST_FILE.test(path)).slice(0, MAX_TESTS_LISTED).map((path) => relativeTo(toPosix(relative(repoRoot, root)), path));

@@ -1,7 +1,8 @@
 // Baseline overhead: how long `baseline.ts` takes beyond its eval runs (3 baseline runs + the
 // sensitivity probe = 4 evals), with a trivial shell eval, each repetition on a fresh temporary
 // git repository. Prints the median overhead, the ratio baseline / evals alone, and the start-up
-// share (`--help`: runtime plus imports), for Bun and for Deno. It does not measure slow evals.
+// share (`--help`: runtime plus imports), for Bun and for Deno; the best repetition shows the
+// cost on an idle machine when others share the CPU. It does not measure slow evals.
 //   bun bench/baseline.ts [--repetitions 7]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -52,7 +53,7 @@ rounds:
   return root;
 }
 
-type Figures = { baseline: number; evals: number; overhead: number; startup: number };
+type Figures = { baseline: number; evals: number; overhead: number; bestOverhead: number; startup: number };
 
 function measure(runtime: "bun" | "deno"): Figures {
   const [command, prefix] = runtime === "bun" ? [join(KIT, "node_modules/.bin/bun"), []] : [join(KIT, "node_modules/.bin/deno"), ["run", "-A", "-q"]];
@@ -72,14 +73,14 @@ function measure(runtime: "bun" | "deno"): Figures {
     overheads.push(elapsed - evals);
     startups.push(timed(root, command, [...prefix, script, "--help"]));
   }
-  return { baseline: median(baselines), evals: median(evalSums), overhead: median(overheads), startup: median(startups) };
+  return { baseline: median(baselines), evals: median(evalSums), overhead: median(overheads), bestOverhead: Math.min(...overheads), startup: median(startups) };
 }
 
 console.log(`baseline.ts overhead beyond ${EVALS_PER_BASELINE} evals of \`${EVAL}\`, median of ${REPETITIONS} fresh repositories`);
-console.log("| runtime | baseline (ms) | 4 evals alone (ms) | overhead (ms) | of which start-up (ms) | ratio baseline/evals | target |");
-console.log("|---|---|---|---|---|---|---|");
+console.log("| runtime | baseline (ms) | 4 evals alone (ms) | median overhead (ms) | best overhead (ms) | of which start-up (ms) | ratio baseline/evals | target (median) |");
+console.log("|---|---|---|---|---|---|---|---|");
 for (const runtime of ["bun", "deno"] as const) {
   const figures = measure(runtime);
   const verdict = figures.overhead <= TARGET_OVERHEAD_MS ? `PASS (≤ ${TARGET_OVERHEAD_MS} ms)` : `over (> ${TARGET_OVERHEAD_MS} ms)`;
-  console.log(`| ${runtime} | ${figures.baseline.toFixed(0)} | ${figures.evals.toFixed(1)} | ${figures.overhead.toFixed(0)} | ${figures.startup.toFixed(0)} | ${(figures.baseline / figures.evals).toFixed(1)}× | ${verdict} |`);
+  console.log(`| ${runtime} | ${figures.baseline.toFixed(0)} | ${figures.evals.toFixed(1)} | ${figures.overhead.toFixed(0)} | ${figures.bestOverhead.toFixed(0)} | ${figures.startup.toFixed(0)} | ${(figures.baseline / figures.evals).toFixed(1)}× | ${verdict} |`);
 }

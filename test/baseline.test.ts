@@ -395,7 +395,7 @@ describe("baseline's sensitivity probe", () => {
   });
 
   // git.ts fileAtCommit() reads `HEAD:<path>` from the repository root, not the experiment's folder.
-  test.failing("baseline succeeds for an experiment kept in a subdirectory of the repository", () => {
+  test("baseline succeeds for an experiment kept in a subdirectory of the repository", () => {
     const root = makeRepo({ "search/ranker.py": RANKER, "search/eval.py": evalScript(), "search/cases.json": casesJson(), "search/autoresearch.yaml": experimentYaml() });
     writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\n__pycache__/\n");
     expect(runScript("baseline", ["--no-branch"], { cwd: join(root, "search") }).code).toBe(0);

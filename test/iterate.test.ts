@@ -6,8 +6,8 @@ import { describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, appendFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { pythonExperiment, RANKER, type FixtureOptions } from "./experiment-fixture.ts";
-import { BUN, KIT_ROOT, read, runScript, sh, type Runtime } from "./helpers.ts";
+import { casesJson, evalScript, experimentYaml, pythonExperiment, RANKER, type FixtureOptions } from "./experiment-fixture.ts";
+import { BUN, KIT_ROOT, makeRepo, read, runScript, sh, type Runtime } from "./helpers.ts";
 
 type Line = Record<string, any>;
 
@@ -262,6 +262,25 @@ describe("iterate step mode", () => {
     iterate(root, ["-m", "a no-op under noise"]);
     const second = results(root)[1];
     expect(second.incumbent_runs.length).toBeGreaterThanOrEqual(2); // fresh runs of the new incumbent
+  });
+});
+
+describe("iterate in a subdirectory", () => {
+  test("iterate works on an experiment kept in a subdirectory and guards files elsewhere in the repository", () => {
+    const root = makeRepo({ "search/ranker.py": RANKER, "search/eval.py": evalScript(), "search/cases.json": casesJson(), "search/autoresearch.yaml": experimentYaml(), "README.md": "top level\n" });
+    writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n__pycache__/\n");
+    const experiment = join(root, "search");
+    expect(runScript("baseline", [], { cwd: experiment }).code).toBe(0);
+    setLever(experiment, "WEIGHT", "2.0");
+    expect(iterate(experiment, ["-m", "keep in a subdirectory"]).code).toBe(0);
+    expect(results(experiment)[0].status).toBe("keep");
+    expect(sh(root, "git", ["show", "--name-only", "--format=", "HEAD"]).trim()).toBe("search/ranker.py");
+    setLever(experiment, "WEIGHT", "3.0");
+    appendFileSync(join(root, "README.md"), "edited by the agent\n");
+    iterate(experiment, ["-m", "touches the top level"]);
+    expect(results(experiment)[1].reason).toContain("../README.md");
+    expect(read(root, "README.md")).toBe("top level\n");
+    expect(read(experiment, "ranker.py")).toContain("WEIGHT = 2.0");
   });
 });
 

@@ -4,10 +4,9 @@
 // which lets an out-of-scope edit be undone back to the user's version, not HEAD's.
 import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { $ } from "zx";
 import { writeFileAtomic } from "./fs-atomic.ts";
 import { STATE_DIR, type Experiment, type Round } from "./experiment.ts";
-import { changedPaths, git, headCommit, restoreFileFromCommit } from "./git.ts";
+import { changedPaths, git, headCommit, restoreFileFromCommit, runGit } from "./git.ts";
 
 export type Snapshot = {
   head: string;
@@ -36,7 +35,8 @@ async function hashFiles(root: string, paths: string[], store: boolean): Promise
   const hashes: Record<string, string> = {};
   for (const path of paths) if (!present.includes(path)) hashes[path] = "deleted";
   if (present.length === 0) return hashes;
-  const output = await git(root, ["hash-object", ...(store ? ["-w"] : []), "--stdin-paths"], present.join("\n") + "\n");
+  // Absolute paths: git reads --stdin-paths from the repository root, not from `root`.
+  const output = await git(root, ["hash-object", ...(store ? ["-w"] : []), "--stdin-paths"], present.map((path) => join(root, path)).join("\n") + "\n");
   output.split("\n").forEach((id, index) => { hashes[present[index]] = id.trim(); });
   return hashes;
 }
@@ -78,8 +78,8 @@ export async function compareWithSnapshot(root: string, snapshot: Snapshot, igno
 }
 
 async function blobAtCommit(root: string, commit: string, path: string): Promise<string> {
-  const result = await $({ cwd: root, quiet: true, nothrow: true })`git rev-parse -q --verify ${`${commit}:${path}`}`;
-  return result.exitCode === 0 ? result.stdout.trim() : "deleted";
+  const result = await runGit(root, ["rev-parse", "-q", "--verify", `${commit}:./${path}`]);
+  return result.ok ? result.stdout.trim() : "deleted";
 }
 
 /** Put out-of-scope edits back the way the snapshot saw them (the user's version if it was dirty). */
@@ -91,8 +91,7 @@ export async function restoreFromSnapshot(root: string, snapshot: Snapshot, path
     } else if (blob === "deleted") {
       if (existsSync(join(root, path))) unlinkSync(join(root, path));
     } else {
-      const content = await $({ cwd: root, quiet: true })`git cat-file blob ${blob}`;
-      writeFileAtomic(join(root, path), Buffer.from(content.buffer()));
+      writeFileAtomic(join(root, path), (await runGit(root, ["cat-file", "blob", blob])).bytes);
     }
   }
 }

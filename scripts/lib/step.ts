@@ -14,7 +14,7 @@ import {
 } from "./experiment.ts";
 import { restoreBackup, saveBackup } from "./file-backup.ts";
 import { sha256OfFile } from "./fs-atomic.ts";
-import { fileAtCommit, git, headCommit, runGit, shortCommit } from "./git.ts";
+import { fileAtCommit, git, headCommit, pathsRelativeTo, runGit, shortCommit } from "./git.ts";
 import { checkIntegrity, frozenPaths } from "./integrity.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { formatDelta, iterationResults, readJournal, type ResultLine, type Status } from "./journal.ts";
@@ -121,7 +121,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const snapshot: Snapshot = readSnapshot(snapshotFile) ?? (await takeSnapshot(root, ignore));
   const scope = await compareWithSnapshot(root, snapshot, ignore);
   const committedOutOfScope = agentCommits.length
-    ? (await git(root, ["diff", "--name-only", incumbent, head])).split("\n").filter((path) => path && !ignore(path))
+    ? (await pathsRelativeTo(root, (await git(root, ["diff", "--name-only", incumbent, head])).split("\n").filter(Boolean))).filter((path) => !ignore(path))
     : [];
   const outOfScope = [...new Set([...scope.changed, ...committedOutOfScope])];
   if (scope.newUntracked.length) options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);

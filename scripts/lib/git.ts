@@ -57,13 +57,19 @@ export async function isTracked(root: string, path: string): Promise<boolean> {
   return (await runGit(root, ["ls-files", "--error-unmatch", "--", path])).ok;
 }
 
+const PREFIX_BY_FOLDER = new Map<string, string>(); // a folder's place in its repository never changes
+
 /**
  * Turn repository-root paths (what `git status --porcelain` and `git diff --name-only`
  * print) into paths relative to `cwd`, so an experiment kept in a subdirectory compares
  * like with like: `search/ranker.py` -> `ranker.py`, `README.md` -> `../README.md`.
  */
 export async function pathsRelativeTo(cwd: string, repositoryPaths: string[]): Promise<string[]> {
-  const prefix = (await git(cwd, ["rev-parse", "--show-prefix"])).trim();
+  let prefix = PREFIX_BY_FOLDER.get(cwd);
+  if (prefix === undefined) {
+    prefix = (await git(cwd, ["rev-parse", "--show-prefix"])).trim();
+    PREFIX_BY_FOLDER.set(cwd, prefix);
+  }
   if (prefix === "") return repositoryPaths;
   const up = "../".repeat(prefix.split("/").filter(Boolean).length);
   return repositoryPaths.map((path) => (path.startsWith(prefix) ? path.slice(prefix.length) : `${up}${path}`));

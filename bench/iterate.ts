@@ -1,0 +1,77 @@
+// Step-mode overhead: how long `iterate.ts -m` takes beyond the eval runs it makes,
+// with a trivial eval (a shell `echo`), on a real temporary git repository. Prints the
+// median overhead per step and the ratio step / eval-alone, for Bun and for Deno.
+//   bun bench/iterate.ts [--steps 15]
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const KIT = resolve(import.meta.dir, "..");
+const STEPS = Number(process.argv[process.argv.indexOf("--steps") + 1]) || 15;
+const EVAL = "echo SCORE: $(cat value.txt)";
+
+function run(cwd: string, command: string, args: string[]): number {
+  const started = performance.now();
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", CI: "true" } });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")}: ${result.stderr}`);
+  return performance.now() - started;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function makeExperiment(): string {
+  const root = mkdtempSync(join(tmpdir(), "ark-bench-iterate-"));
+  writeFileSync(join(root, "value.txt"), "0.5000\n");
+  writeFileSync(join(root, "autoresearch.yaml"), `version: 1
+name: bench
+current_round: 1
+language: other
+project: shell
+metric: { name: score, direction: max }
+budget: { iterations: 1000, plateau: 1000 }
+rounds:
+  - round: 1
+    status: open
+    constrained_files: [value.txt]
+    eval: { command: "${EVAL}", timeout_s: 30 }
+    artifacts: { journal: autoresearch.jsonl, dashboard: autoresearch_dashboard.md, instructions: instructions.md, launch_prompt: launch_prompt.md, report: autoresearch_report.md }
+`);
+  for (const args of [["init", "-q", "-b", "main"], ["config", "user.email", "b@b"], ["config", "user.name", "b"], ["add", "-A"], ["commit", "-qm", "init"]]) run(root, "git", args);
+  writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n");
+  return root;
+}
+
+function measure(runtime: "bun" | "deno"): { overhead: number; step: number; evalAlone: number } {
+  const root = makeExperiment();
+  const [command, prefix] = runtime === "bun" ? [join(KIT, "node_modules/.bin/bun"), []] : [join(KIT, "node_modules/.bin/deno"), ["run", "-A", "-q"]];
+  run(root, command, [...prefix, join(KIT, "scripts/baseline.ts"), "--allow-insensitive"]);
+  const evalTimes = Array.from({ length: 20 }, () => run(root, "bash", ["-c", EVAL]));
+  const evalAlone = median(evalTimes);
+  const overheads: number[] = [];
+  const steps: number[] = [];
+  for (let index = 1; index <= STEPS; index++) {
+    // Alternate a better and a worse value: keeps (2 runs) and discards (1 run).
+    const value = index % 2 ? 0.5 + index / 1000 : 0.1;
+    writeFileSync(join(root, "value.txt"), `${value.toFixed(4)}\n`);
+    const elapsed = run(root, command, [...prefix, join(KIT, "scripts/iterate.ts"), "-m", `step ${index}`]);
+    const lines = readFileSync(join(root, "autoresearch.jsonl"), "utf8").trim().split("\n");
+    const last = JSON.parse(lines.at(-1)!);
+    const evals = (last.runs?.length ?? 0) + (last.incumbent_runs?.length ?? 0);
+    steps.push(elapsed);
+    overheads.push(elapsed - evals * evalAlone);
+  }
+  return { overhead: median(overheads), step: median(steps), evalAlone };
+}
+
+console.log(`| runtime | median step (ms) | eval alone (ms) | median overhead (ms) | ratio step/eval | target |`);
+console.log(`|---|---|---|---|---|---|`);
+for (const runtime of ["bun", "deno"] as const) {
+  const figures = measure(runtime);
+  const target = runtime === "bun" ? (figures.overhead <= 150 ? "PASS (≤ 150 ms)" : "FAIL (> 150 ms)") : "—";
+  console.log(`| ${runtime} | ${figures.step.toFixed(0)} | ${figures.evalAlone.toFixed(1)} | ${figures.overhead.toFixed(0)} | ${(figures.step / figures.evalAlone).toFixed(1)}× | ${target} |`);
+}

@@ -8,7 +8,7 @@ import { loadExperiment, locateExperiment } from "./lib/experiment.ts";
 import { requireRepositoryRoot } from "./lib/git.ts";
 import { kitCommand } from "./lib/kit.ts";
 import { runStep, type StepResult } from "./lib/step.ts";
-import { runLoop } from "./lib/loop.ts";
+import { runLoop, writeFinalReport } from "./lib/loop.ts";
 import { createStatusLine } from "./lib/status-line.ts";
 
 export const spec: CommandSpec = {
@@ -28,6 +28,7 @@ steps, until the budget, a plateau, 3 crashes in a row or the time limit ends it
     "max-hours": { type: "number", description: "loop mode: stop after this many hours", valueName: "H" },
     "agent-timeout": { type: "number", description: "loop mode: seconds one agent call may take", valueName: "S", default: 1800 },
     report: { type: "boolean", description: "loop mode: ask for the final report when the loop ends (--no-report skips it)", default: true },
+    "final-report": { type: "boolean", description: "write the round's final report now: from --agent if given, else drafted from the journal" },
     "ignore-budget": { type: "boolean", description: "step mode: evaluate even when the iteration budget is spent" },
     round: { type: "integer", description: "the round (default: the current one; closed rounds refuse)", valueName: "N" },
     experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: "autoresearch.yaml" },
@@ -37,6 +38,7 @@ steps, until the budget, a plateau, 3 crashes in a row or the time limit ends it
     'bun scripts/iterate.ts -m "raise title weight from 2 to 5"',
     'bun scripts/iterate.ts --loop --agent "claude -p --dangerously-skip-permissions" --iterations 30',
     'bun scripts/iterate.ts --loop --agent "bun examples/agents/tune-levers.ts" --iterations 10 --json | jq -c .status',
+    "bun scripts/iterate.ts --final-report",
   ],
   exitCodes: {
     3: "the iteration or time budget is spent",
@@ -52,6 +54,11 @@ export function main(argv: string[]): Promise<number> {
     const root = await requireRepositoryRoot(process.cwd(), kitCommand("iterate"));
     const loaded = loadExperiment(locateExperiment(values.experiment as string | undefined, process.cwd(), root));
     const round = values.round as number | undefined;
+    if (values["final-report"]) {
+      const path = await writeFinalReport(loaded.path, { agent: (values.agent as string | undefined) ?? null, round, notes: note, agentTimeoutS: values["agent-timeout"] as number }, "asked for with --final-report");
+      printData(path);
+      return EXIT.OK;
+    }
     if (values.loop) {
       if (!values.agent) throw new CliError(`--loop needs --agent "CMD". Example: ${kitCommand("iterate")} --loop --agent "bun examples/agents/tune-levers.ts"`, "E_USAGE");
       const outcome = await runLoop(loaded, {

@@ -398,6 +398,23 @@ describe("iterate loop mode", () => {
   });
 });
 
+describe("iterate final report", () => {
+  test("iterate --final-report drafts the seed's report from the journal when there is no agent, and the dashboard keeps it", () => {
+    const root = baselined();
+    setLever(root, "WEIGHT", "2.0");
+    iterate(root, ["-m", "raise weight to 2"]);
+    setLever(root, "BIAS", "-5.0");
+    iterate(root, ["-m", "negative bias"]);
+    const result = iterate(root, ["--final-report"]);
+    expect(result.code).toBe(0);
+    const report = read(root, "autoresearch_report.md");
+    expect(report).toContain("Start: 0.1563; final: 0.2812");
+    expect(report).toContain("#1 raise weight to 2");
+    expect(report).toContain("negative bias");
+    expect(read(root, "autoresearch_dashboard.md")).toContain("Start: 0.1563; final: 0.2812");
+  });
+});
+
 describe("iterate under Deno", () => {
   test("iterate keeps and discards under deno run -A", () => {
     const root = baselined();

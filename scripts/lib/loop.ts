@@ -182,8 +182,15 @@ export function describeDiff(diff: string): string | null {
   return `${first}${more > 0 ? ` (+${more} more line${more > 1 ? "s" : ""})` : ""}`;
 }
 
-/** Ask the agent for the seed's final report; draft it from the journal when it cannot. */
-async function writeFinalReport(experimentPath: string, options: LoopOptions, stopReason: string): Promise<void> {
+/**
+ * Ask the agent for the seed's final report; draft it from the journal when there is
+ * no agent or it cannot. Returns the report's path.
+ */
+export async function writeFinalReport(
+  experimentPath: string,
+  options: Pick<LoopOptions, "round" | "notes" | "agentTimeoutS"> & { agent: string | null },
+  stopReason: string,
+): Promise<string> {
   const loaded = loadExperiment(experimentPath);
   const round = findRound(loaded.experiment, options.round);
   const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
@@ -197,19 +204,24 @@ async function writeFinalReport(experimentPath: string, options: LoopOptions, st
     "where it plateaued and why, and recommended changes upstream of the constrained file. Do not edit any file.",
   ].join("\n") + "\n";
   const promptFile = join(stateDir, "prompts", `round${round.round}-report.md`);
-  writeFileSync(promptFile, prompt);
   let body = "";
-  const run = await runProcess(options.agent, {
-    cwd: loaded.root, timeoutS: options.agentTimeoutS, input: prompt,
-    logPath: join(stateDir, "logs", `round${round.round}`, "report-agent.log"),
-    env: agentEnvironment(loaded, promptFile, 0, "report"),
-    onLine: (line) => { body += `${line}\n`; },
-  });
-  const fromAgent = run.exitCode === 0 && body.trim().length >= 40;
+  let fromAgent = false;
+  if (options.agent) {
+    mkdirSync(join(stateDir, "prompts"), { recursive: true });
+    writeFileSync(promptFile, prompt);
+    const run = await runProcess(options.agent, {
+      cwd: loaded.root, timeoutS: options.agentTimeoutS, input: prompt,
+      logPath: join(stateDir, "logs", `round${round.round}`, "report-agent.log"),
+      env: agentEnvironment(loaded, promptFile, 0, "report"),
+      onLine: (line) => { body += `${line}\n`; },
+    });
+    fromAgent = run.exitCode === 0 && body.trim().length >= 40;
+  }
   const report = fromAgent ? body : draftReport(summary, stopReason);
   writeFileAtomic(reportPath, report.endsWith("\n") ? report : `${report}\n`);
   options.notes(`Final report ${fromAgent ? "from the agent" : "drafted from the journal"}: ${displayPath(reportPath)}`);
   refreshDashboard(loaded, round);
+  return reportPath;
 }
 
 /** The seed's report sections, filled from the journal alone. */

@@ -73,5 +73,6 @@ console.log(`|---|---|---|---|---|---|`);
 for (const runtime of ["bun", "deno"] as const) {
   const figures = measure(runtime);
   const target = runtime === "bun" ? (figures.overhead <= 150 ? "PASS (≤ 150 ms)" : "FAIL (> 150 ms)") : "—";
+  if (runtime === "bun" && figures.overhead > 150) process.exitCode = 1;
   console.log(`| ${runtime} | ${figures.step.toFixed(0)} | ${figures.evalAlone.toFixed(1)} | ${figures.overhead.toFixed(0)} | ${(figures.step / figures.evalAlone).toFixed(1)}× | ${target} |`);
 }

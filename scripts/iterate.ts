@@ -36,7 +36,7 @@ steps, until the budget, a plateau, 3 crashes in a row or the time limit ends it
   },
   examples: [
     'bun scripts/iterate.ts -m "raise title weight from 2 to 5"',
-    'bun scripts/iterate.ts --loop --agent "claude -p --dangerously-skip-permissions" --iterations 30',
+    'bun scripts/iterate.ts --loop --agent "claude -p --permission-mode acceptEdits" --iterations 30',
     'bun scripts/iterate.ts --loop --agent "bun examples/agents/tune-levers.ts" --iterations 10 --json | jq -c .status',
     "bun scripts/iterate.ts --final-report",
   ],

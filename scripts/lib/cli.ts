@@ -105,7 +105,8 @@ export function renderHelp(spec: CommandSpec): string {
   const entries = Object.entries({ ...spec.options, help: HELP_OPTION });
   const labels = entries.map(([name, option]) => {
     const value = option.type === "boolean" ? "" : ` ${option.valueName ?? option.type.toUpperCase()}`;
-    return `${option.short ? `-${option.short}, ` : "    "}--${name}${value}`;
+    const negatable = option.type === "boolean" && option.default === true;
+    return `${option.short ? `-${option.short}, ` : "    "}--${negatable ? "[no-]" : ""}${name}${value}`;
   });
   const width = Math.max(...labels.map((label) => label.length)) + 2;
   entries.forEach(([, option], index) => {

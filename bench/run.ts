@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 
 const BENCH_DIR = resolve(import.meta.dir);
 const BUN = resolve(BENCH_DIR, "../node_modules/.bin/bun");
-const ALL = ["decision", "init", "baseline", "iterate", "dashboard"];
+const ALL = ["decision", "aa-check", "init", "baseline", "iterate", "dashboard"];
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const failed: string[] = [];

@@ -50,12 +50,17 @@ export function stepValue(value: number, direction: "up" | "down", whole: boolea
   return Number(next.toPrecision(3));
 }
 
-/** Moves the journal already rejected: "tune NAME: FROM -> TO" lines that were not kept. */
+/**
+ * Moves the journal already rejected: "tune NAME: FROM -> TO" lines that were not kept, and the
+ * undoing of a kept move (TO -> FROM), which the keep showed to be worse.
+ */
 export function rejectedMoves(results: ResultLine[]): Set<string> {
   const rejected = new Set<string>();
   for (const line of results) {
     const match = /^tune (\S+): (\S+) -> (\S+)/.exec(line.description);
-    if (match && line.status !== "keep") rejected.add(`${match[1]} ${Number(match[2])} ${Number(match[3])}`);
+    if (!match) continue;
+    const [lever, from, to] = [match[1], Number(match[2]), Number(match[3])];
+    rejected.add(line.status === "keep" ? `${lever} ${to} ${from}` : `${lever} ${from} ${to}`);
   }
   return rejected;
 }

@@ -8,7 +8,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "nod
 import { CliError, EXIT } from "./errors.ts";
 import {
   BudgetSchema, DecisionSchema, EXPERIMENT_FILE, STATE_DIR, defaultArtifacts, displayPath,
-  type Experiment, type Guard,
+  type Experiment, type Guard, type Round,
 } from "./experiment.ts";
 import { parseMetricFormula } from "./eval-output.ts";
 import { planEvalLocation, renderEval, type EvalLocation } from "./eval-script.ts";
@@ -217,23 +217,7 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
     files.push({ path: at(testDataPath), role: "test data", content });
   }
 
-  const journalHeader: ConfigLine = {
-    type: "config",
-    constrained_file: constrained,
-    eval_command: evalCommand,
-    metric: metricName,
-    guard_metric: guard?.metric ?? null,
-    guard_threshold: guard?.threshold ?? null,
-    baseline: null,
-    min_delta: null,
-    direction,
-    guard_op: guard?.op ?? null,
-    round: 1,
-    name,
-    constrained_files: [constrained],
-    iterations,
-    created_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-  };
+  const journalHeader = journalHeaderFor(experiment, experiment.rounds[0]);
 
   // Refuse to overwrite anything without --force, naming every artifact that exists.
   const owned = [experimentPath, at(artifacts.journal), at(artifacts.dashboard), at(artifacts.report), ...files.filter((planned) => !planned.onlyIfMissing).map((planned) => planned.path)];
@@ -250,6 +234,28 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
     nextCommand,
     dataFiles: scaffoldTestData && !caseInputs ? await findDataFiles(repoRoot, cwd) : [],
     warnings,
+  };
+}
+
+/** A round's journal config header before its baseline (baseline.ts fills baseline, min_delta and noise). */
+export function journalHeaderFor(experiment: Experiment, round: Round): ConfigLine {
+  const guard = experiment.guard;
+  return {
+    type: "config",
+    constrained_file: round.constrained_files[0],
+    eval_command: round.eval.command,
+    metric: experiment.metric.name,
+    guard_metric: guard?.metric ?? null,
+    guard_threshold: guard?.threshold ?? null,
+    baseline: null,
+    min_delta: null,
+    direction: experiment.metric.direction,
+    guard_op: guard?.op ?? null,
+    round: round.round,
+    name: experiment.name,
+    constrained_files: round.constrained_files,
+    iterations: experiment.budget.iterations,
+    created_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
   };
 }
 
@@ -433,7 +439,7 @@ function splitTopLevel(text: string): string[] {
 }
 
 /** Other scripts find ./autoresearch.yaml or <repository root>/autoresearch.yaml by themselves; anything else is named. */
-function withExperimentFlag(command: string, experimentPath: string, cwd: string, repoRoot: string): string {
+export function withExperimentFlag(command: string, experimentPath: string, cwd: string, repoRoot: string): string {
   const folder = dirname(experimentPath);
   const found = basename(experimentPath) === EXPERIMENT_FILE && (folder === realpathOrSelf(cwd) || folder === repoRoot);
   return found ? command : `${command} --experiment ${shellQuote(toPosix(relative(cwd, experimentPath)))}`;

@@ -77,7 +77,7 @@ export function renderInstructions(context: InstructionsContext): string {
   }, { label: "templates/instructions.md", collapseBlankLines: true });
 }
 
-const CO_OPTIMIZATION_WARNING = `## Co-optimisation warning
+export const CO_OPTIMIZATION_WARNING = `## Co-optimisation warning
 
 An earlier round tuned a component to work with this file's previous behaviour. Improving
 this file alone may now look worse than it is, because the other side was fitted to the old

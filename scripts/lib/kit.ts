@@ -3,12 +3,16 @@
 // `bun tools/autoresearch-kit/scripts/iterate.ts` when vendored into a repo, or an
 // absolute path otherwise — under the runtime that is running now.
 import { fileURLToPath } from "node:url";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 
 export type Verb = "init" | "baseline" | "iterate" | "dashboard" | "next-round";
 
-/** The kit's root folder (the one holding scripts/). */
-export const KIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+// This module is scripts/lib/kit.ts, two folders below the kit's root, or inlined into a
+// Node bundle dist/<verb>.js, one folder below it (build/node.ts).
+const MODULE_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** The kit's root folder (the one holding scripts/ and templates/). */
+export const KIT_ROOT = resolve(MODULE_DIR, basename(MODULE_DIR) === "dist" ? ".." : "../..");
 
 export type RuntimeName = "bun" | "deno" | "node";
 

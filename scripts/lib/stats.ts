@@ -21,6 +21,13 @@ function fCumulative(x: number, numeratorDf: number, denominatorDf: number): num
   return fCumulativeFunction!(x, numeratorDf, denominatorDf);
 }
 
+// Never called. Deno's `require` finds an npm package without a node_modules folder (deno.json
+// uses Deno's own cache) only when the package is in the module graph; these literal imports put
+// both there. Bun and Node ignore it.
+function stdlibModulesForDeno() {
+  return [import("@stdlib/stats-base-dists-t-quantile"), import("@stdlib/stats-base-dists-f-cdf")];
+}
+
 /** Arithmetic mean; null for an empty list. mean([1, 2, 6]) -> 3 */
 export function mean(values: readonly number[]): number | null {
   if (values.length === 0) return null;

@@ -1,0 +1,68 @@
+#!/usr/bin/env bun
+// next-round.ts: turn round N's log into round N+1's artifacts (`_2`, `_3`, ...) and point the
+// experiment file at the new round. Thin: lib/next-round-plan.ts validates and plans (and
+// next-round-journal.ts for journal-only use), lib/next-round-apply.ts writes and describes.
+// It measures nothing: baseline.ts re-measures round N's best as the new round's start.
+import { note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli.ts";
+import { EXIT } from "./lib/errors.ts";
+import { EXPERIMENT_FILE } from "./lib/experiment.ts";
+import { applyNextRoundPlan, describeNextSteps, describeWrittenFiles, nextRoundJson } from "./lib/next-round-apply.ts";
+import { planNextRound } from "./lib/next-round-plan.ts";
+
+export const spec: CommandSpec = {
+  name: "next-round.ts",
+  summary: "start round N+1 from what round N's journal learned",
+  usage: "next-round.ts [--file PATH ...] [--add-file PATH ...] [--focus TEXT] [--force] [--json]",
+  details: `Summarises every earlier round (start vs best, kept changes with gains and commits, dead ends
+marked "do not retry", crashes, plateau, levers never touched, the final report) into
+instructions_N+1.md, and writes launch_prompt_N+1.md, a copy of the eval as the round's own
+(same test data, metric and guard), autoresearch_N+1.jsonl (baseline pending) and its dashboard.
+${EXPERIMENT_FILE} then points every script at round N+1; --round N still reaches old rounds.
+Without ${EXPERIMENT_FILE} it works from the journal alone (./autoresearch.jsonl or --journal).
+Nothing is overwritten without --force, and nothing is written when round N cannot be continued.`,
+  options: {
+    file: { type: "string", multiple: true, valueName: "PATH", description: "switch the constrained file(s) to PATH (repeatable; tracked files only)" },
+    "add-file": { type: "string", multiple: true, valueName: "PATH", description: "co-optimise PATH with round N's files (repeatable)" },
+    focus: { type: "string", valueName: "TEXT", description: "what this round should target, written at the top of the instructions" },
+    force: { type: "boolean", description: "replace round N+1's existing artifacts (backed up under .autoresearch/backups/)" },
+    json: { type: "boolean", description: "print one JSON object (round, files, summary figures, warnings) instead of the file list" },
+    experiment: { type: "string", valueName: "PATH", description: `experiment file (default: ./${EXPERIMENT_FILE}, else at the repository root)` },
+    journal: { type: "string", valueName: "PATH", description: "journal-only use: round N's journal when there is no experiment file (default: ./autoresearch.jsonl)" },
+  },
+  examples: [
+    "bun scripts/next-round.ts",
+    "bun scripts/next-round.ts --focus \"structural changes: the weights have plateaued\"",
+    "bun scripts/next-round.ts --file src/search/tokenizer.py",
+    "bun scripts/next-round.ts --add-file src/search/tokenizer.py --json | jq .summary",
+    "bun scripts/next-round.ts --journal autoresearch.jsonl   # no experiment file: the seed's prose-driven loop",
+  ],
+};
+
+export function main(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async ({ values }) => {
+    const cwd = process.cwd();
+    const plan = await planNextRound({
+      cwd,
+      files: (values.file as string[] | undefined) ?? [],
+      addFiles: (values["add-file"] as string[] | undefined) ?? [],
+      focus: values.focus as string | undefined,
+      force: Boolean(values.force),
+      experiment: values.experiment as string | undefined,
+      journal: values.journal as string | undefined,
+    });
+    let result;
+    try {
+      result = applyNextRoundPlan(plan);
+    } finally {
+      plan.release();
+    }
+    if (values.json) printJson(nextRoundJson(result, cwd));
+    else printData(describeWrittenFiles(result, cwd));
+    if (plan.coOptimization) warn(plan.coOptimization);
+    for (const message of plan.warnings) warn(message);
+    note(describeNextSteps(plan));
+    return EXIT.OK;
+  });
+}
+
+runIfMain(import.meta, main);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import YAML from "yaml";
 import { renameEvalReferences } from "../scripts/lib/next-round-plan.ts";
-import { nextConstrainedFiles } from "../scripts/lib/next-round-evidence.ts";
+import { coOptimizationWarning, leversNeverTouched, nextConstrainedFiles } from "../scripts/lib/next-round-evidence.ts";
 import { changedLines, reportLessons, untouchedLevers } from "../scripts/lib/round-summary.ts";
 import { sha256OfFile } from "../scripts/lib/fs-atomic.ts";
 import { pythonExperiment } from "./experiment-fixture.ts";
@@ -438,6 +438,21 @@ describe("next-round helpers", () => {
     const report = "# Report\n\nStart 0.69, best 0.72.\n\n## Top changes\n- location\n\n## What didn't work\n- title matching\n\n## Recommended next steps\n- tune the tokenizer\n";
     expect(reportLessons(report)).toEqual(["What didn't work:", "- title matching", "Recommended next steps:", "- tune the tokenizer"]);
     expect(reportLessons("## Tuner report\n\nStart 0.2; 2 of 5 moves kept.\n")).toEqual(["Start 0.2; 2 of 5 moves kept."]);
+  });
+
+  test("leversNeverTouched: round N's untouched levers keep their name when a file is added, and a new file's levers all count", () => {
+    const digest = { round: 1, constrainedFiles: ["a.py"], journal: "autoresearch.jsonl", focus: null, summary: {} as any, untouchedLevers: ["TOP_K"], report: null };
+    const lever = (name: string) => ({ kind: "constant" as const, name, line: 1, value: "1" });
+    expect(leversNeverTouched(digest, [lever("TOP_K"), lever("WEIGHT")], ["a.py"], [])).toEqual(["TOP_K"]);
+    expect(leversNeverTouched(digest, [lever("a.py:TOP_K"), lever("a.py:WEIGHT"), lever("b.py:SCALE")], ["a.py", "b.py"], ["b.py"])).toEqual(["a.py:TOP_K", "b.py:SCALE"]);
+    expect(leversNeverTouched(digest, [lever("SCALE")], ["b.py"], ["b.py"])).toEqual(["SCALE"]);
+  });
+
+  test("coOptimizationWarning: none for the same files, the trap for a switch, the remedy for co-optimising", () => {
+    expect(coOptimizationWarning(1, ["a.py"], ["a.py"])).toBeNull();
+    expect(coOptimizationWarning(1, ["a.py"], ["b.py"])).toContain("round 2 switches to \"b.py\"");
+    expect(coOptimizationWarning(1, ["a.py"], ["b.py"])).toContain("accept that sequential optimisation has a lower ceiling");
+    expect(coOptimizationWarning(2, ["a.py"], ["a.py", "b.py"])).toContain("round 3 co-optimises \"a.py\" and \"b.py\", the seed's way out of the trap");
   });
 
   test("nextConstrainedFiles: --file replaces, --add-file adds, no duplicates", () => {

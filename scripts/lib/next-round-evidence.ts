@@ -128,13 +128,30 @@ export function nextConstrainedFiles(previous: string[], switched: string[], add
 export function coOptimizationWarning(previousRound: number, previous: string[], next: string[]): string | null {
   if (previous.length === next.length && previous.every((file) => next.includes(file))) return null;
   const quote = (files: string[]) => files.map((file) => `"${file}"`).join(" and ");
-  const kept = next.filter((file) => previous.includes(file));
-  const how = kept.length > 0
-    ? `round ${previousRound + 1} co-optimises ${quote(next)}`
-    : `round ${previousRound + 1} switches to ${quote(next)}`;
-  return `co-optimisation trap: round ${previousRound} tuned ${quote(previous)} to work with the rest of the code as it was, and ${how}. ` +
-    `If one component was tuned to another's current output, the other cannot improve without re-tuning the first: ` +
-    `co-optimise both (--add-file) or accept that sequential optimisation has a lower ceiling.`;
+  const round = previousRound + 1;
+  const partners = next.filter((file) => !previous.includes(file));
+  if (partners.length < next.length) {
+    return `co-optimisation trap: round ${previousRound} tuned ${quote(previous)} alone; round ${round} co-optimises ${quote(next)}, the seed's way out of the trap ` +
+      `(${quote(partners)} cannot improve while the rest stays fitted to ${partners.length > 1 ? "their" : "its"} current output). A change to one may need re-tuning the other: judge them together.`;
+  }
+  return `co-optimisation trap: round ${previousRound} tuned ${quote(previous)} to work with the rest of the code as it was; round ${round} switches to ${quote(next)}. ` +
+    `If ${quote(previous)} was fitted to ${quote(next)}'s current output, ${next.length > 1 ? "they" : "it"} cannot improve without re-tuning ${quote(previous)}: ` +
+    `co-optimise both (--add-file instead of --file) or accept that sequential optimisation has a lower ceiling.`;
+}
+
+/**
+ * The new round's levers that round N never touched: those its digest lists (matched with or
+ * without the "file:" prefix a multi-file round adds), and every lever of a file new to the round.
+ */
+export function leversNeverTouched(previous: RoundDigest, levers: Lever[], constrainedFiles: string[], newFiles: string[]): string[] {
+  const untouched = new Set(previous.untouchedLevers ?? []);
+  const prefixed = constrainedFiles.length > 1;
+  return levers.map((lever) => lever.name).filter((name) => {
+    const file = prefixed ? constrainedFiles.find((candidate) => name.startsWith(`${candidate}:`)) ?? null : constrainedFiles[0];
+    if (file !== null && newFiles.includes(file)) return true;
+    const bare = prefixed && file !== null ? name.slice(file.length + 1) : name;
+    return untouched.has(name) || (previous.constrainedFiles.length === 1 && previous.constrainedFiles[0] === file && untouched.has(bare));
+  });
 }
 
 function usage(message: string, code: string): CliError {

@@ -10,7 +10,7 @@ import { EXPERIMENT_FILE, STATE_DIR, displayPath, roundArtifactPath } from "./ex
 import { CO_OPTIMIZATION_WARNING } from "./instructions.ts";
 import { iterationResults, readJournal, toNumber, type ConfigLine } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
-import { checkRoundFiles, coOptimizationWarning, digestRound, leversOf, nextConstrainedFiles, type LeverCache } from "./next-round-evidence.ts";
+import { checkRoundFiles, coOptimizationWarning, digestRound, leversNeverTouched, leversOf, nextConstrainedFiles, type LeverCache } from "./next-round-evidence.ts";
 import type { NextRoundFile, NextRoundOptions, NextRoundPlan } from "./next-round-plan.ts";
 import { shellQuote } from "./project.ts";
 import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-summary.ts";
@@ -83,8 +83,7 @@ export async function planFromJournal(repoRoot: string, options: NextRoundOption
   const previousDigest = digests[digests.length - 1];
   const levers = (await leversOf(root, constrainedFiles, cache, warnings)) ?? [];
   const newFiles = constrainedFiles.filter((file) => !previousFiles.includes(file));
-  const untouched = new Set(previousDigest.untouchedLevers ?? []);
-  const neverTouched = levers.map((lever) => lever.name).filter((name) => untouched.has(name) || newFiles.some((file) => constrainedFiles.length === 1 || name.startsWith(`${file}:`)));
+  const neverTouched = leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles);
 
   const names = {
     journal: basename(nextJournal),

@@ -21,10 +21,10 @@ import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { planFromJournal } from "./next-round-journal.ts";
 import {
-  analyseOnce, checkRoundFiles, coOptimizationWarning, digestRound, leversOf, nextConstrainedFiles, type LeverCache,
+  analyseOnce, checkRoundFiles, coOptimizationWarning, digestRound, leversNeverTouched, leversOf, nextConstrainedFiles, type LeverCache,
 } from "./next-round-evidence.ts";
 import { describeProject } from "./project.ts";
-import { renderEarlierRounds, renderTargets, untouchedLevers, type RoundDigest } from "./round-summary.ts";
+import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-summary.ts";
 import { summarizeJournal } from "./summary.ts";
 
 export type NextRoundOptions = {
@@ -168,12 +168,8 @@ async function planFromExperiment(loaded: LoadedExperiment, repoRoot: string, op
   const analysis = await analyseOnce(cache, at(primary), warnings, primary === entryFile ? experiment.entry?.name : undefined);
   const levers = (await leversOf(root, constrainedFiles, cache, warnings)) ?? [];
   const newFiles = constrainedFiles.filter((file) => !previous.constrained_files.includes(file));
-  const neverTouched = [
-    ...untouchedLeverNames(previousDigest, levers, constrainedFiles.length > 1),
-    ...levers.filter((lever) => newFiles.some((file) => constrainedFiles.length > 1 ? lever.name.startsWith(`${file}:`) : file === primary)).map((lever) => lever.name),
-  ];
   const targets = renderTargets({
-    previous: previousDigest, constrainedFiles, newFiles, untouchedLevers: [...new Set(neverTouched)],
+    previous: previousDigest, constrainedFiles, newFiles, untouchedLevers: leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles),
     remeasure: `\`${withExperimentFlag(kitCommand("baseline", { cwd: repoRoot }), loaded.path, repoRoot, repoRoot)}\` re-measures it as round ${round}'s baseline before the first iteration; gains are counted from there.`,
   });
 
@@ -227,18 +223,6 @@ async function planFromExperiment(loaded: LoadedExperiment, repoRoot: string, op
       `Then hand ${displayPath(at(artifacts.launch_prompt), cwd)} to the agent, or run: ${withExperimentFlag(kitCommand("iterate", { cwd }), loaded.path, cwd, repoRoot)} --loop --agent "CMD"`,
     ],
   };
-}
-
-/** Levers of the new round's files that round N's digest lists as never touched (same naming). */
-function untouchedLeverNames(previous: RoundDigest, levers: { name: string }[], prefixed: boolean): string[] {
-  if (previous.untouchedLevers === null) return [];
-  const untouched = new Set(previous.untouchedLevers);
-  const singleFile = previous.constrainedFiles.length === 1 ? previous.constrainedFiles[0] : null;
-  return levers.map((lever) => lever.name).filter((name) => {
-    if (untouched.has(name)) return true;
-    // Round N named levers without a file prefix when it had one file; the new round may prefix them.
-    return prefixed && singleFile !== null && name.startsWith(`${singleFile}:`) && untouched.has(name.slice(singleFile.length + 1));
-  });
 }
 
 /** Round N's artifact paths with the `_N+1` suffix, beside the originals. */

@@ -36,6 +36,10 @@ Nothing is overwritten without --force, and nothing is written when round N cann
     "bun scripts/next-round.ts --add-file src/search/tokenizer.py --json | jq .summary",
     "bun scripts/next-round.ts --journal autoresearch.jsonl   # no experiment file: the seed's prose-driven loop",
   ],
+  exitCodes: {
+    2: "bad usage or bad input: round N has no baseline or no results, a --file is missing, untracked or outside the repository, or round N+1's artifacts exist (without --force); nothing written",
+    75: "another harness process holds the experiment lock",
+  },
 };
 
 export function main(argv: string[]): Promise<number> {

@@ -1,0 +1,62 @@
+// `npm run demo` end to end, as a new user runs it right after npm install: offline, under a
+// minute, every step of the pipeline, and every path it prints exists. The demo keeps its
+// temporary repository for the user; this test removes it afterwards.
+import { afterAll, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BUN, KIT_ROOT } from "./helpers.ts";
+
+const DEMO_LIMIT_MS = 60_000;
+const leftovers: string[] = [];
+
+afterAll(() => {
+  for (const folder of leftovers) rmSync(folder, { recursive: true, force: true });
+});
+
+test("npm run demo runs the whole pipeline in under a minute and prints paths that exist", () => {
+  const started = performance.now();
+  const demo = spawnSync("npm", ["run", "--silent", "demo"], { cwd: KIT_ROOT, encoding: "utf8", timeout: 110_000, input: "" });
+  const elapsed = performance.now() - started;
+  expect(demo.status).toBe(0);
+  expect(elapsed).toBeLessThan(DEMO_LIMIT_MS);
+
+  const repository = /^Demo repository: (.+)$/m.exec(demo.stdout)?.[1];
+  expect(repository).toBeDefined();
+  leftovers.push(repository!);
+  expect(repository!.startsWith(tmpdir())).toBe(true);
+
+  const printedPaths = [...demo.stdout.matchAll(/(\/\S+\.(?:md|svg|jsonl|py))$/gm)].map((match) => match[1]);
+  for (const name of ["autoresearch_dashboard.md", "autoresearch_progress.svg", "autoresearch.jsonl", "autoresearch_report.md",
+    "instructions_2.md", "launch_prompt_2.md", "autoresearch_eval_2.py", "autoresearch_2.jsonl", "autoresearch_dashboard_2.md"]) {
+    expect(printedPaths).toContain(join(repository!, name));
+  }
+  for (const path of printedPaths) expect(existsSync(path)).toBe(true);
+
+  const summary = /^precision@3: (\d\.\d{4}) -> (\d\.\d{4}) .*; (\d+) kept, .* in (\d+) iterations$/m.exec(demo.stdout);
+  expect(summary).not.toBeNull();
+  const [, start, best, kept, iterations] = summary!;
+  expect(Number(best)).toBeGreaterThan(Number(start));
+  expect(Number(kept)).toBeGreaterThanOrEqual(2);
+  expect(Number(iterations)).toBeGreaterThanOrEqual(10);
+  expect(demo.stdout).toMatch(/^Wall time: \d+\.\d s$/m);
+
+  for (const step of ["init", "baseline", "iterate --loop", "dashboard", "next-round"]) expect(demo.stderr).toContain(`== ${step}`);
+  expect(readFileSync(join(repository!, "autoresearch.yaml"), "utf8")).toContain("current_round: 2");
+});
+
+test("the demo names the step that failed, exits 1 and says where the repository was kept", () => {
+  // A PATH with git and bash but no python3: init cannot fill expected results from the Python ranker.
+  const bin = mkdtempSync(join(tmpdir(), "ark-demo-path-"));
+  leftovers.push(bin);
+  for (const tool of ["git", "bash"]) symlinkSync(spawnSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(bin, tool));
+  const demo = spawnSync(BUN, [join(KIT_ROOT, "examples/demo.ts")], { cwd: KIT_ROOT, encoding: "utf8", timeout: 60_000, env: { ...process.env, PATH: bin } });
+  expect(demo.status).toBe(1);
+  expect(demo.stderr).toContain('demo: step "init: read ranker.py');
+  expect(demo.stderr).toContain("python3");
+  const kept = /The repository is kept as it was: (\S+)/.exec(demo.stderr)?.[1];
+  expect(kept && existsSync(join(kept, "ranker.py"))).toBe(true);
+  leftovers.push(kept!);
+  expect(demo.stdout).toBe("");
+});

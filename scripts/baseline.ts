@@ -4,7 +4,7 @@
 // the eval reads the constrained file, hash the frozen files, record the baseline.
 import { runCommand, runIfMain, note, printData, printJson, type CommandSpec } from "./lib/cli.ts";
 import { CliError, EXIT } from "./lib/errors.ts";
-import { loadExperiment, locateExperiment } from "./lib/experiment.ts";
+import { findRound, loadExperiment, locateExperiment, type Round } from "./lib/experiment.ts";
 import { requireRepositoryRoot } from "./lib/git.ts";
 import { runBaseline, type BaselineReport } from "./lib/baseline.ts";
 import { createStatusLine } from "./lib/status-line.ts";
@@ -48,7 +48,7 @@ export function main(argv: string[]): Promise<number> {
     });
     if (values.json) printJson(report);
     else printData(formatReport(report));
-    note(reviewAdvice());
+    note(reviewAdvice(findRound(loaded.experiment, report.round)));
     return EXIT.OK;
   });
 }
@@ -72,13 +72,14 @@ function formatReport(report: BaselineReport): string {
 }
 
 /** The seed's last step before launch: a person reviews the harness. */
-function reviewAdvice(): string {
+function reviewAdvice(round: Round): string {
+  const { instructions, launch_prompt: launchPrompt } = round.artifacts;
   return [
     "",
-    "Stop and review before launching: instructions.md (levers, rules, strategy), the eval script",
+    `Stop and review before launching: ${instructions} (levers, rules, strategy), the eval script${round.eval.script ? ` ${round.eval.script}` : ""}`,
     "(does SCORE measure what you care about?), the test data (bad labels steer the agent wrong)",
-    `and launch_prompt.md. Then start the loop: ${kitCommand("iterate")} --loop --agent "CMD"`,
-    `or hand launch_prompt.md to your agent, which runs ${kitCommand("iterate")} -m "..." after each edit.`,
+    `and ${launchPrompt}. Then start the loop: ${kitCommand("iterate")} --loop --agent "CMD"`,
+    `or hand ${launchPrompt} to your agent, which runs ${kitCommand("iterate")} -m "..." after each edit.`,
   ].join("\n");
 }
 

@@ -98,7 +98,9 @@ describe.each(RUNTIMES)("runtime matrix: %s", (runtime) => {
     expect(init.next).toContain(runtime === "node" ? "dist/baseline.js" : "scripts/baseline.ts");
     expect(init.next.startsWith(runtime === "deno" ? "deno run -A" : runtime)).toBe(true);
 
-    const baseline = JSON.parse(ok(runtime, "baseline", ["--json"], root).stdout);
+    const baselineRun = ok(runtime, "baseline", ["--json"], root);
+    expect(baselineRun.stderr).not.toContain("\r"); // the status line is drawn only on a terminal
+    const baseline = JSON.parse(baselineRun.stdout);
     expect(baseline.score).toBeGreaterThan(17);
     expect(baseline.sd).toBeGreaterThan(0);
     expect(baseline.min_detectable_effect).toBeGreaterThan(0); // from Student-t quantiles (@stdlib)

@@ -1,6 +1,6 @@
 // Spelling correction for the kitchen knowledge base's search box: each word of a query is
 // replaced by the closest word of the articles' vocabulary (words.txt) within MAX_EDITS edits.
-//   correctQuery("how to sharpn a kitchn knfe") -> "how to sharpen a kitchen knife"
+//   correctQuery("homemade chiken stok") -> "homemade chicken stock"
 // Correct but slow: every word is compared with every dictionary word through a full
 // edit-distance table. The switches below make it faster without changing any answer;
 // MAX_EDITS and MIN_WORD_LENGTH change answers. No phonetics, no word frequencies.

@@ -1,6 +1,7 @@
 """Search for the kitchen knowledge base: BM25 over title, body and tags, plus priors.
 
-rank("how to sharpen a kitchen knife") -> ["knife-sharpening-whetstone", "honing-steel-basics", ...]
+rank("how to sharpen a kitchen knife", k=3)  # with the weights below, a digest comes first:
+    -> ["kitchen-digest-2024-01", "knife-sharpening-whetstone", "kitchen-digest-2024-06"]
 
 Scores each document with a per-field BM25 (weighted by FIELD_WEIGHTS), a bonus for
 query word pairs found side by side, and a recency prior. The corpus is corpus.json

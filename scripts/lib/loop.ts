@@ -43,6 +43,12 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
   const status = createStatusLine();
   const started = performance.now();
   const lines: ResultLine[] = [];
+  // The run's length, fixed at the start so progress reads i/N with a steady N.
+  const startJournal = readJournal(resolveIn(initial.root, findRound(initial.experiment, options.round).artifacts.journal));
+  const planned = Math.max(0, Math.min(
+    options.iterations ?? Number.POSITIVE_INFINITY,
+    initial.experiment.budget.iterations - iterationResults(startJournal).length,
+  ));
   try {
     let stop: { exitCode: number; reason: string } | null = null;
     while (!stop) {
@@ -58,7 +64,7 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
       const promptFile = join(stateDir, "prompts", `round${round.round}-iteration${iteration}.md`);
       mkdirSync(join(stateDir, "prompts"), { recursive: true });
       writeFileSync(promptFile, prompt);
-      const budgetLeft = options.iterations ?? loaded.experiment.budget.iterations - iterationResults(journal).length;
+      const budgetLeft = planned;
       const progress = (phase: string) => status.update(`iteration ${lines.length + 1}/${budgetLeft} · ${phase} · ${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)} · best ${summary.best.score ?? "n/a"} · last ${lines.slice(-3).map((line) => line.status).join(" ") || "—"}`);
       progress("agent working");
 

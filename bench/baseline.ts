@@ -4,54 +4,13 @@
 // share (`--help`: runtime plus imports), for Bun and for Deno; the best repetition shows the
 // cost on an idle machine when others share the CPU. It does not measure slow evals.
 //   bun bench/baseline.ts [--repetitions 7]
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { median, SHELL_EVAL as EVAL, shellExperiment, timed } from "./shell-experiment.ts";
 
 const KIT = resolve(import.meta.dir, "..");
 const REPETITIONS = Math.max(5, Number(process.argv[process.argv.indexOf("--repetitions") + 1]) || 7);
-/** Reads the constrained file, so the probe's garbage gives no SCORE (a crash: sensitive). */
-const EVAL = "echo SCORE: $(cat value.txt)";
 const EVALS_PER_BASELINE = 4; // 3 runs + 1 probe
 const TARGET_OVERHEAD_MS = 200;
-
-function timed(cwd: string, command: string, args: string[]): number {
-  const started = performance.now();
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", CI: "true" } });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
-  return performance.now() - started;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function freshExperiment(): string {
-  const root = mkdtempSync(join(tmpdir(), "ark-bench-baseline-"));
-  writeFileSync(join(root, "value.txt"), "0.5000\n");
-  writeFileSync(join(root, "autoresearch.yaml"), `version: 1
-name: bench
-current_round: 1
-language: other
-project: shell
-metric: { name: score, direction: max }
-decision: { baseline_runs: 3 }
-rounds:
-  - round: 1
-    status: open
-    constrained_files: [value.txt]
-    eval: { command: "${EVAL}", timeout_s: 30 }
-    artifacts: { journal: autoresearch.jsonl, dashboard: autoresearch_dashboard.md, instructions: instructions.md, launch_prompt: launch_prompt.md, report: autoresearch_report.md }
-`);
-  for (const args of [["init", "-q", "-b", "main"], ["config", "user.email", "b@b"], ["config", "user.name", "b"], ["config", "commit.gpgsign", "false"], ["add", "-A"], ["commit", "-qm", "init"]]) {
-    timed(root, "git", args);
-  }
-  writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\n");
-  return root;
-}
 
 type Figures = { baseline: number; evals: number; overhead: number; bestOverhead: number; startup: number };
 
@@ -64,7 +23,7 @@ function measure(runtime: "bun" | "deno"): Figures {
   const overheads: number[] = [];
   const startups: number[] = [];
   for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-    const root = freshExperiment();
+    const root = shellExperiment("baseline");
     const elapsed = timed(root, command, [...prefix, script]);
     let evals = 0;
     for (let run = 0; run < EVALS_PER_BASELINE; run++) evals += timed(root, "bash", ["-c", EVAL]);

@@ -2,52 +2,15 @@
 // with a trivial eval (a shell `echo`), on a real temporary git repository. Prints the
 // median overhead per step and the ratio step / eval-alone, for Bun and for Deno.
 //   bun bench/iterate.ts [--steps 15]
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { median, SHELL_EVAL as EVAL, shellExperiment, timed as run } from "./shell-experiment.ts";
 
 const KIT = resolve(import.meta.dir, "..");
 const STEPS = Number(process.argv[process.argv.indexOf("--steps") + 1]) || 15;
-const EVAL = "echo SCORE: $(cat value.txt)";
-
-function run(cwd: string, command: string, args: string[]): number {
-  const started = performance.now();
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", CI: "true" } });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")}: ${result.stderr}`);
-  return performance.now() - started;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function makeExperiment(): string {
-  const root = mkdtempSync(join(tmpdir(), "ark-bench-iterate-"));
-  writeFileSync(join(root, "value.txt"), "0.5000\n");
-  writeFileSync(join(root, "autoresearch.yaml"), `version: 1
-name: bench
-current_round: 1
-language: other
-project: shell
-metric: { name: score, direction: max }
-budget: { iterations: 1000, plateau: 1000 }
-rounds:
-  - round: 1
-    status: open
-    constrained_files: [value.txt]
-    eval: { command: "${EVAL}", timeout_s: 30 }
-    artifacts: { journal: autoresearch.jsonl, dashboard: autoresearch_dashboard.md, instructions: instructions.md, launch_prompt: launch_prompt.md, report: autoresearch_report.md }
-`);
-  for (const args of [["init", "-q", "-b", "main"], ["config", "user.email", "b@b"], ["config", "user.name", "b"], ["add", "-A"], ["commit", "-qm", "init"]]) run(root, "git", args);
-  writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n");
-  return root;
-}
 
 function measure(runtime: "bun" | "deno"): { overhead: number; step: number; evalAlone: number } {
-  const root = makeExperiment();
+  const root = shellExperiment("iterate");
   const [command, prefix] = runtime === "bun" ? [join(KIT, "node_modules/.bin/bun"), []] : [join(KIT, "node_modules/.bin/deno"), ["run", "-A", "-q"]];
   run(root, command, [...prefix, join(KIT, "scripts/baseline.ts"), "--allow-insensitive"]);
   const evalTimes = Array.from({ length: 20 }, () => run(root, "bash", ["-c", EVAL]));

@@ -16,7 +16,7 @@ import {
 import { parseMetricFormula } from "./eval-output.ts";
 import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, restoreFileFromCommit, shortCommit, switchToBranch } from "./git.ts";
 import { frozenPaths, hashFrozenFiles } from "./integrity.ts";
-import { iterationResults, readJournal, writeJournalHeader, formatDelta, type ConfigLine, type ResultLine } from "./journal.ts";
+import { iterationResults, journalHeaderFor, readJournal, writeJournalHeader, formatDelta, type ConfigLine, type ResultLine } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { onInterrupt } from "./interrupt.ts";
@@ -416,23 +416,12 @@ function backupJournal(stateDir: string, journalPath: string): string {
 }
 
 function buildConfigLine(experiment: Experiment, round: Round, previous: ConfigLine | null, calibration: Calibration, hashes: Record<string, string>): ConfigLine {
-  const guard = experiment.guard;
+  const header = journalHeaderFor(experiment, round);
   return {
     ...(previous ?? {}),
-    type: "config",
-    constrained_file: round.constrained_files[0],
-    eval_command: round.eval.command,
-    metric: experiment.metric.formula ?? experiment.metric.name,
-    guard_metric: guard?.metric ?? null,
-    guard_threshold: guard?.threshold ?? null,
+    ...header,
     baseline: calibration.median,
     min_delta: calibration.recommendedMinDelta,
-    direction: experiment.metric.direction,
-    guard_op: guard?.op ?? null,
-    round: round.round,
-    name: experiment.name,
-    constrained_files: round.constrained_files,
-    iterations: experiment.budget.iterations,
     noise: {
       sd: calibration.sd,
       mean: calibration.mean,
@@ -442,7 +431,7 @@ function buildConfigLine(experiment: Experiment, round: Round, previous: ConfigL
     },
     hashes,
     decision: { ...experiment.decision },
-    created_at: previous?.created_at ?? new Date().toISOString(),
+    created_at: previous?.created_at ?? header.created_at,
     baselined_at: new Date().toISOString(),
   };
 }

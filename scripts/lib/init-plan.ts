@@ -15,7 +15,7 @@ import { planEvalLocation, renderEval, type EvalLocation } from "./eval-script.t
 import { git, requireRepositoryRoot, runGit } from "./git.ts";
 import { parseGuardSpec } from "./guard.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "./instructions.ts";
-import type { ConfigLine } from "./journal.ts";
+import { journalHeaderFor, type ConfigLine } from "./journal.ts";
 import { currentRuntime, kitCommand } from "./kit.ts";
 import { analyzeFile, type FileAnalysis } from "./levers.ts";
 import { defaultDirectionFor, defaultMetricFor, evalComputes, isTimingMetric, metricComponents, type Direction } from "./metric-catalog.ts";
@@ -234,28 +234,6 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
     nextCommand,
     dataFiles: scaffoldTestData && !caseInputs ? await findDataFiles(repoRoot, cwd) : [],
     warnings,
-  };
-}
-
-/** A round's journal config header before its baseline (baseline.ts fills baseline, min_delta and noise). */
-export function journalHeaderFor(experiment: Experiment, round: Round): ConfigLine {
-  const guard = experiment.guard;
-  return {
-    type: "config",
-    constrained_file: round.constrained_files[0],
-    eval_command: round.eval.command,
-    metric: experiment.metric.name,
-    guard_metric: guard?.metric ?? null,
-    guard_threshold: guard?.threshold ?? null,
-    baseline: null,
-    min_delta: null,
-    direction: experiment.metric.direction,
-    guard_op: guard?.op ?? null,
-    round: round.round,
-    name: experiment.name,
-    constrained_files: round.constrained_files,
-    iterations: experiment.budget.iterations,
-    created_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
   };
 }
 

@@ -3,6 +3,7 @@
 // rewrites a journal except `writeJournalHeader` on a journal with no results.
 import { existsSync, readFileSync } from "node:fs";
 import { appendLineDurably, writeFileAtomic } from "./fs-atomic.ts";
+import type { Experiment, Round } from "./experiment.ts";
 
 export const STATUSES = ["baseline", "keep", "discard", "crash", "guard_fail"] as const;
 export type Status = (typeof STATUSES)[number];
@@ -174,4 +175,26 @@ export function writeJournalHeader(path: string, config: ConfigLine, results: Re
 /** Iteration results only (the baseline line is not an iteration). */
 export function iterationResults(journal: Journal): ResultLine[] {
   return journal.results.filter((result) => result.status !== "baseline");
+}
+
+/** A round's journal config header before its baseline (baseline.ts fills baseline, min_delta and noise). */
+export function journalHeaderFor(experiment: Experiment, round: Round): ConfigLine {
+  const guard = experiment.guard;
+  return {
+    type: "config",
+    constrained_file: round.constrained_files[0],
+    eval_command: round.eval.command,
+    metric: experiment.metric.formula ?? experiment.metric.name,
+    guard_metric: guard?.metric ?? null,
+    guard_threshold: guard?.threshold ?? null,
+    baseline: null,
+    min_delta: null,
+    direction: experiment.metric.direction,
+    guard_op: guard?.op ?? null,
+    round: round.round,
+    name: experiment.name,
+    constrained_files: round.constrained_files,
+    iterations: experiment.budget.iterations,
+    created_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  };
 }

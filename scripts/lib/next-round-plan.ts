@@ -13,10 +13,10 @@ import {
 } from "./experiment.ts";
 import { restoreBackup } from "./file-backup.ts";
 import { requireRepositoryRoot } from "./git.ts";
-import { CACHE_DIR, detectProjectOnDisk, findExistingTests, journalHeaderFor, withExperimentFlag } from "./init-plan.ts";
+import { CACHE_DIR, detectProjectOnDisk, findExistingTests, withExperimentFlag } from "./init-plan.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "./instructions.ts";
 import { frozenPaths } from "./integrity.ts";
-import { iterationResults, parseJournal, readJournal } from "./journal.ts";
+import { iterationResults, journalHeaderFor, parseJournal, readJournal } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { planFromJournal } from "./next-round-journal.ts";

@@ -14,7 +14,8 @@ import { renderText, sparkline } from "../scripts/lib/dashboard-text.ts";
 import { defaultFormat, stdoutWantsColor } from "../scripts/lib/dashboard-output.ts";
 import { parseExperiment } from "../scripts/lib/experiment.ts";
 import { parseJournal, type Journal } from "../scripts/lib/journal.ts";
-import { deadEndKey, passesGuard, summarizeJournal } from "../scripts/lib/summary.ts";
+import { deadEndKey, summarizeJournal } from "../scripts/lib/summary.ts";
+import { passesGuard } from "../scripts/lib/guard.ts";
 import { BUN, KIT_ROOT, exists, makeRepo, read, runScript, writeFiles } from "./helpers.ts";
 
 const FIXTURES = join(KIT_ROOT, "test/fixtures/journals");

@@ -25,7 +25,7 @@ import { restoreBackup, saveBackup } from "./file-backup.ts";
 import { median } from "./stats.ts";
 import { inspectTestDataFile } from "./test-data.ts";
 import { writeFileAtomic, sha256OfText } from "./fs-atomic.ts";
-import { guardPasses } from "./guard.ts";
+import { passesGuard } from "./guard.ts";
 import type { StatusLine } from "./status-line.ts";
 
 /** The seed: an eval should take under 60 s, ideally under 10 s. */
@@ -159,7 +159,7 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     if (experiment.guard) {
       const guardScore = guardValues.length ? median(guardValues) : null;
       if (guardScore === null) warn(`the eval printed no "${experiment.guard.metric}" line, so the guard cannot be checked. Print "${experiment.guard.metric.toUpperCase()}: <value>" from the eval.`);
-      const pass = guardScore === null ? null : guardPasses(experiment.guard, guardScore);
+      const pass = guardScore === null ? null : passesGuard(guardScore, experiment.guard.op, experiment.guard.threshold);
       if (pass === false) warn(`the baseline already fails the guard (${experiment.guard.metric} ${guardScore} ${experiment.guard.op} ${experiment.guard.threshold} is false); every iteration will be a guard_fail until that changes.`);
       guard = { ...experiment.guard, score: guardScore, pass };
     }

@@ -4,7 +4,7 @@
 // No DOM, canvas, fonts or scripts, so it renders the same in browsers and on GitHub.
 import type { Status } from "./journal.ts";
 import { formatCompact, formatScore } from "./number-format.ts";
-import { passesGuard } from "./summary.ts";
+import { passesGuard } from "./guard.ts";
 
 export type ChartPoint = {
   iteration: number;

@@ -15,6 +15,7 @@ import {
   studentTQuantile,
   sumOfSquaredDeviations,
 } from "./stats.ts";
+import { passesGuard } from "./guard.ts";
 
 export type Direction = "max" | "min";
 export type GuardOperator = ">=" | "<=" | ">" | "<";
@@ -408,15 +409,6 @@ function isDeterministicSoFar(state: DecisionState, resolution: number): boolean
   return state.noise.deterministic && hasEvidence && spreadOf(incumbentScores) <= resolution / 2;
 }
 
-function passesGuard(value: number, guard: GuardConfig): boolean {
-  switch (guard.op) {
-    case ">=": return value >= guard.threshold;
-    case "<=": return value <= guard.threshold;
-    case ">": return value > guard.threshold;
-    case "<": return value < guard.threshold;
-  }
-}
-
 /** Mean of each case over the runs that have it; NaN for a case no run has. */
 function caseMeans(runs: readonly Run[], ids: readonly string[]): { means: number[]; binary: boolean[] } {
   const means: number[] = [];
@@ -513,7 +505,7 @@ function summarize(state: DecisionState, options: DecisionOptions): Summary {
     .map((run) => run.guard)
     .filter((value): value is number => typeof value === "number" && Number.isFinite(value));
   const guardMean = mean(guardValues);
-  const guardPass = state.guard && guardMean !== null ? passesGuard(guardMean, state.guard) : null;
+  const guardPass = state.guard && guardMean !== null ? passesGuard(guardMean, state.guard.op, state.guard.threshold) : null;
   const cases = candidateRuns.length > 0 ? compareCases(incumbentRuns, candidateRuns, options) : null;
   return { options, incumbentRuns, candidateRuns, incumbentMean, candidateMean, gain, guardMean, guardPass, cases };
 }

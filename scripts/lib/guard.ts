@@ -11,15 +11,14 @@ export function parseGuardSpec(text: string): Guard | null {
   return { metric: match[1], op: match[2] as Guard["op"], threshold: Number(match[3]) };
 }
 
-export function guardPasses(guard: Pick<Guard, "op" | "threshold">, value: number): boolean {
-  switch (guard.op) {
-    case ">=": return value >= guard.threshold;
-    case "<=": return value <= guard.threshold;
-    case ">": return value > guard.threshold;
-    case "<": return value < guard.threshold;
-  }
-}
-
-export function describeGuard(guard: Guard): string {
-  return `${guard.metric} ${guard.op} ${guard.threshold}`;
+/**
+ * Whether `value` satisfies the guard, e.g. passesGuard(0.95, ">=", 0.9) -> true. The one
+ * comparison the decision, baseline, summary and chart share; an operator a hand-written
+ * journal spells oddly reads as ">=", the common case.
+ */
+export function passesGuard(value: number, op: string, threshold: number): boolean {
+  if (op === "<=") return value <= threshold;
+  if (op === ">") return value > threshold;
+  if (op === "<") return value < threshold;
+  return value >= threshold;
 }

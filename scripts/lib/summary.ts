@@ -5,6 +5,7 @@
 // the dashboard and next-round.ts both build on it.
 import type { Experiment } from "./experiment.ts";
 import { formatDelta, toNumber, type Journal, type ResultLine, type Status } from "./journal.ts";
+import { passesGuard } from "./guard.ts";
 
 /** The seed: "If the score plateaus for 5+ consecutive iterations, the ceiling is likely architectural." */
 export const PLATEAU_ITERATIONS = 5;
@@ -250,14 +251,6 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
     rows,
     limitations,
   };
-}
-
-/** Whether `value` satisfies the guard, e.g. passesGuard(0.95, ">=", 0.9) -> true. */
-export function passesGuard(value: number, op: string, threshold: number): boolean {
-  if (op === "<=") return value <= threshold;
-  if (op === ">") return value > threshold;
-  if (op === "<") return value < threshold;
-  return value >= threshold;
 }
 
 /**

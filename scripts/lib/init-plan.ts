@@ -17,7 +17,7 @@ import { parseGuardSpec } from "./guard.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "./instructions.ts";
 import { journalHeaderFor, type ConfigLine } from "./journal.ts";
 import { currentRuntime, kitCommand } from "./kit.ts";
-import { analyzeFile, type FileAnalysis } from "./levers.ts";
+import { analyzeFile, splitTopLevel, type FileAnalysis } from "./levers.ts";
 import { defaultDirectionFor, defaultMetricFor, evalComputes, isTimingMetric, metricComponents, type Direction } from "./metric-catalog.ts";
 import { describeProject, detectProject, relativeTo, shellQuote, type Project } from "./project.ts";
 import { buildJsonTestData, buildTsvTestData, inspectTestDataFile, parseCaseInputs, type CaseInput } from "./test-data.ts";
@@ -397,24 +397,6 @@ function matchingParen(text: string, open: number): number {
   return text.length;
 }
 
-function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = "";
-  for (let index = 0; index < text.length; index++) {
-    const char = text[index];
-    if ("([{<".includes(char)) depth++;
-    if (")]}>".includes(char) && text[index - 1] !== "=") depth--;
-    if (char === "," && depth === 0) {
-      parts.push(current.trim());
-      current = "";
-    } else {
-      current += char;
-    }
-  }
-  if (current.trim()) parts.push(current.trim());
-  return parts;
-}
 
 /** Other scripts find ./autoresearch.yaml or <repository root>/autoresearch.yaml by themselves; anything else is named. */
 export function withExperimentFlag(command: string, experimentPath: string, cwd: string, repoRoot: string): string {

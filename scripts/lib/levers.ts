@@ -434,21 +434,22 @@ function closingParenthesis(text: string, open: number): number {
   return -1;
 }
 
-function splitTopLevel(text: string): string[] {
+/** Split a parameter list on its top-level commas: "a: Map<K, V>, b = () => 1" -> ["a: Map<K, V>", "b = () => 1"]. */
+export function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
   for (let index = 0; index < text.length; index++) {
     const character = text[index]!;
     if ("([{<".includes(character)) depth++;
-    else if (")]}>".includes(character)) depth--;
+    else if (")]}>".includes(character) && !(character === ">" && text[index - 1] === "=")) depth--; // `=>` closes nothing
     else if (character === "," && depth === 0) {
-      parts.push(text.slice(start, index));
+      parts.push(text.slice(start, index).trim());
       start = index + 1;
     }
   }
-  parts.push(text.slice(start));
-  return parts.filter((part) => part.trim() !== "");
+  parts.push(text.slice(start).trim());
+  return parts.filter((part) => part !== "");
 }
 
 /** Return-type text from either language family: TypeScript's rules, then Python's. */

@@ -95,6 +95,7 @@ export function stepLine(result: StepResult): string {
   if (line.score !== null) parts.push(`score ${line.score}${line.delta ? ` (${line.delta})` : ""} over ${line.runs?.length ?? 0} run${line.runs?.length === 1 ? "" : "s"}`);
   if (verdict?.statistic != null && verdict.threshold != null) parts.push(`t ${verdict.statistic.toFixed(2)} vs ${verdict.threshold.toFixed(2)}`);
   if (line.guard_score !== null) parts.push(`guard ${line.guard_score} ${line.guard_pass ? "PASS" : "FAIL"}`);
+  if (line.cases && (line.cases.fixed.length || line.cases.broken.length)) parts.push(`fixed ${line.cases.fixed.length} cases, broke ${line.cases.broken.length}`);
   if (line.commit) parts.push(`commit ${line.commit}`);
   if (line.patch) parts.push(`patch ${line.patch}`);
   if (line.reason) parts.push(`— ${line.reason}`);

@@ -66,6 +66,7 @@ describe("iterate step mode", () => {
     const result = iterate(root, ["-m", "bias -5"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toStartWith("#1 discard | score 0.0375 (-0.1188) over 1 run");
+    expect(result.stdout).toContain("fixed 0 cases, broke 5"); // the CASE lines: cases 0-4 scored above 0 before
     expect(read(root, "ranker.py")).toBe(RANKER);
     expect(sh(root, "git", ["rev-parse", "HEAD"])).toBe(head);
     const [line] = results(root);

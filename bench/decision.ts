@@ -5,14 +5,10 @@
 // it measures decision quality, not harness speed. Exit code 1 when a target line fails.
 // Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDE]
 
-import {
-  decideCandidate,
-  discardCandidate,
-  initialDecisionState,
-  orient,
-  promoteCandidate,
-} from "../scripts/lib/decide.ts";
-import type { DecisionOptions, DecisionState, Direction, Run } from "../scripts/lib/decide.ts";
+import { decideCandidate, discardCandidate, initialDecisionState, promoteCandidate } from "../scripts/lib/decide.ts";
+import type { DecisionState } from "../scripts/lib/decide.ts";
+import { orient } from "../scripts/lib/decision-options.ts";
+import type { DecisionOptions, Direction, Run } from "../scripts/lib/decision-options.ts";
 
 const RESOLUTION = 1e-4; // print resolution of SCORE (metric units), as `SCORE: 0.7120`
 const CANDIDATES_PER_SESSION = 30;

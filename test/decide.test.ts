@@ -1,24 +1,15 @@
-// Unit tests for scripts/lib/decide.ts, the pure keep/discard engine: one table row per
-// situation (input state -> expected verdict), read as sentences. Statistical behaviour over
-// many sessions is measured by bench/decision.ts, not here.
+// Unit tests for the pure keep/discard engine (scripts/lib/decide.ts, decision-options.ts, noise.ts,
+// calibrate.ts): one table row per situation (input state -> expected verdict), read as sentences.
+// Statistical behaviour over many sessions is measured by bench/decision.ts, not here.
 
 import { describe, expect, test } from "bun:test";
-import {
-  DEFAULT_DECISION_OPTIONS,
-  addGroupToPool,
-  calibrate,
-  decideCandidate,
-  discardCandidate,
-  emptyNoiseHistory,
-  estimateNoise,
-  initialDecisionState,
-  minDetectableEffect,
-  noiseFloor,
-  perLookLevelFor,
-  promoteCandidate,
-  resolveDecisionOptions,
-} from "../scripts/lib/decide.ts";
-import type { DecisionOptions, DecisionState, GuardConfig, NoiseHistory, Run, Verdict } from "../scripts/lib/decide.ts";
+import { decideCandidate, discardCandidate, initialDecisionState, promoteCandidate } from "../scripts/lib/decide.ts";
+import type { DecisionState, Verdict } from "../scripts/lib/decide.ts";
+import { DEFAULT_DECISION_OPTIONS, perLookLevelFor, resolveDecisionOptions } from "../scripts/lib/decision-options.ts";
+import type { DecisionOptions, GuardConfig, Run } from "../scripts/lib/decision-options.ts";
+import { addGroupToPool, emptyNoiseHistory, estimateNoise, minDetectableEffect, noiseFloor } from "../scripts/lib/noise.ts";
+import type { NoiseHistory } from "../scripts/lib/noise.ts";
+import { calibrate } from "../scripts/lib/calibrate.ts";
 
 const RESOLUTION = 1e-4;
 

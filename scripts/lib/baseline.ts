@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, copyFileSync, mkdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { harnessOrConstrained, saveSnapshot, snapshotPath, takeSnapshot } from "./snapshot.ts";
-import { calibrate, type Calibration as EngineCalibration, type Run } from "./decide.ts";
+import { calibrate, type Calibration as EngineCalibration } from "./calibrate.ts";
+import type { Run } from "./decision-options.ts";
 import { decisionOptionsFor } from "./decision-state.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { runEval, type EvalRun } from "./evaluator.ts";

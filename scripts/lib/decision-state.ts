@@ -1,7 +1,8 @@
 // Bridges the experiment file and the journal to the pure decision engine: the
 // engine's options from the `decision:` block, and its state rebuilt by replaying
 // the round's journal, so a restarted process continues the same decision.
-import { type DecisionOptions, type DecisionState, type Run, discardCandidate, initialDecisionState, promoteCandidate, resolveDecisionOptions } from "./decide.ts";
+import { type DecisionState, discardCandidate, initialDecisionState, promoteCandidate } from "./decide.ts";
+import { type DecisionOptions, type Run, resolveDecisionOptions } from "./decision-options.ts";
 import type { Experiment } from "./experiment.ts";
 import type { Journal, ResultLine } from "./journal.ts";
 

@@ -4,7 +4,8 @@
 // journal line and re-render the dashboard. The agent only edits the file.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { decideCandidate, type Run, type Verdict } from "./decide.ts";
+import { decideCandidate, type Verdict } from "./decide.ts";
+import type { Run } from "./decision-options.ts";
 import { decisionOptionsFor, replayDecisionState } from "./decision-state.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { parseMetricFormula } from "./eval-output.ts";

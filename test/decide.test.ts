@@ -273,7 +273,7 @@ describe("decideCandidate", () => {
     const [low, high] = verdict.confidenceInterval as [number, number];
     expect(low).toBeGreaterThan(0);
     expect(high).toBeGreaterThan(0.05);
-    expect(verdict.confidenceLevel).toBeCloseTo(0.96, 12);
+    expect(verdict.confidenceLevel).toBeCloseTo(0.966, 12); // two-sided at the 0.017 per-look level
     expect(verdict.minDetectableEffect as number).toBeGreaterThan(0);
     expect(verdict.reason).toMatch(/^Kept: /);
   });
@@ -464,11 +464,11 @@ describe("noise pool", () => {
 });
 
 describe("options and detectable effects", () => {
-  test("the defaults are those of DECISION.md", () => {
+  test("the defaults are those of DECISION.md, with the per-look level measured down to 0.017", () => {
     expect(DEFAULT_DECISION_OPTIONS).toEqual({
       direction: "max",
       falseKeepRate: 0.05,
-      perLookLevel: 0.02,
+      perLookLevel: 0.017,
       maxCandidateRuns: 5,
       maxIncumbentRuns: 6,
       freshIncumbentRuns: 2,
@@ -479,15 +479,15 @@ describe("options and detectable effects", () => {
   });
 
   const levelRows: [string, Partial<DecisionOptions>, number][] = [
-    ["alpha 0.05 gives 0.02 per look", { falseKeepRate: 0.05 }, 0.02],
-    ["alpha 0.10 gives 0.04 per look", { falseKeepRate: 0.1 }, 0.04],
+    ["alpha 0.05 gives 0.017 per look", { falseKeepRate: 0.05 }, 0.017],
+    ["alpha 0.10 gives 0.034 per look", { falseKeepRate: 0.1 }, 0.034],
     ["an explicit per-look level wins over alpha", { falseKeepRate: 0.1, perLookLevel: 0.01 }, 0.01],
-    ["undefined overrides keep the defaults", { falseKeepRate: undefined }, 0.02],
+    ["undefined overrides keep the defaults", { falseKeepRate: undefined }, 0.017],
   ];
   for (const [sentence, overrides, level] of levelRows) {
     test(sentence, () => expect(resolveDecisionOptions(overrides).perLookLevel).toBeCloseTo(level, 12));
   }
-  test("perLookLevelFor scales with alpha", () => expect(perLookLevelFor(0.05)).toBeCloseTo(0.02, 12));
+  test("perLookLevelFor scales with alpha", () => expect(perLookLevelFor(0.05)).toBeCloseTo(0.017, 12));
 
   const invalidRows: [string, Partial<DecisionOptions>, RegExp][] = [
     ["a per-look level above 0.5 is refused", { perLookLevel: 0.7 }, /perLookLevel "0.7"/],
@@ -501,8 +501,9 @@ describe("options and detectable effects", () => {
 
   test("the minimum detectable effect is (t at 0.98 + t at 0.80) standard errors plus the minimum effect", () => {
     const standardError = 0.01 * Math.sqrt(1 / 5 + 1 / 6);
-    expect(minDetectableEffect(0.01, 10, 5, 6) as number).toBeCloseTo((2.359314623736535 + 0.8790578285393696) * standardError, 9);
-    expect(minDetectableEffect(0.01, 10, 5, 6, { minEffect: 0.002 }) as number).toBeCloseTo(0.002 + 3.2383724522759047 * standardError, 9);
+    const atTwoPercent = { perLookLevel: 0.02 };
+    expect(minDetectableEffect(0.01, 10, 5, 6, atTwoPercent) as number).toBeCloseTo((2.359314623736535 + 0.8790578285393696) * standardError, 9);
+    expect(minDetectableEffect(0.01, 10, 5, 6, { ...atTwoPercent, minEffect: 0.002 }) as number).toBeCloseTo(0.002 + 3.2383724522759047 * standardError, 9);
   });
 
   test("more runs detect smaller effects", () => {
@@ -527,7 +528,7 @@ describe("calibrate", () => {
   });
 
   test("three noisy runs give their mean, sd, cv and the effect 5 + 6 runs can detect", () => {
-    const calibration = calibrate(runs(0.7, 0.71, 0.72));
+    const calibration = calibrate(runs(0.7, 0.71, 0.72), { perLookLevel: 0.02 });
     expect(calibration).toMatchObject({ runs: 3, deterministic: false, wildRuns: [] });
     expect(calibration.mean as number).toBeCloseTo(0.71, 12);
     expect(calibration.median as number).toBeCloseTo(0.71, 12);

@@ -2,7 +2,7 @@
 // shapes every part shares, orienting a score so higher is better, and how figures are printed.
 // Pure data and validation: it does not pool noise (noise.ts), decide (decide.ts) or read the
 // experiment file (decision-state.ts maps its `decision:` block onto these options).
-// Example: resolveDecisionOptions({ falseKeepRate: 0.1 }).perLookLevel -> 0.04
+// Example: resolveDecisionOptions({ falseKeepRate: 0.1 }).perLookLevel -> 0.034
 
 import { CliError } from "./errors.ts";
 
@@ -39,14 +39,18 @@ export interface GuardConfig {
   threshold: number;
 }
 
-// DECISION.md: alpha 0.05 -> 0.02 per look. Five looks with a stop at t <= 0 keep no-ops at
-// about 3% overall in simulation, so the same share scales the level for other alphas.
-const PER_LOOK_SHARE_OF_ALPHA = 0.4;
+// DECISION.md proposes 0.02 per look for alpha 0.05. Measured with bench/decision.ts over
+// seeds 1-8 (1000 sessions each), 0.02 keeps 3.65-4.21% of no-op candidates in the
+// "noise ~ effect" scenario (2 of 8 seeds over the 4% target): looks right after a keep,
+// when the new incumbent has only its 2 fresh runs, keep more no-ops. 0.017 (0.34 alpha)
+// keeps 3.18-3.56% on every seed with the true gain still above keep-if-beats-best's and
+// evals at 90 of the 93 allowed. The same share scales the level for other alphas.
+const PER_LOOK_SHARE_OF_ALPHA = 0.34;
 
 export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionOptions> = Object.freeze({
   direction: "max",
   falseKeepRate: 0.05,
-  perLookLevel: 0.02,
+  perLookLevel: 0.017,
   maxCandidateRuns: 5,
   maxIncumbentRuns: 6,
   freshIncumbentRuns: 2,
@@ -55,7 +59,7 @@ export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionOptions> = Object.freeze
   resolution: 1e-4,
 });
 
-/** Per-look level for a false-keep rate: perLookLevelFor(0.05) -> 0.02, as in DECISION.md. */
+/** Per-look level for a false-keep rate: perLookLevelFor(0.05) -> 0.017 (see PER_LOOK_SHARE_OF_ALPHA). */
 export function perLookLevelFor(falseKeepRate: number): number {
   return falseKeepRate * PER_LOOK_SHARE_OF_ALPHA;
 }

@@ -137,7 +137,6 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   }
 
   const iteration = replay.nextIteration;
-  const patch = await archivePatch(root, stateDir, round.round, iteration, incumbent, [...round.constrained_files, ...outOfScope]);
   const candidateHashes: Record<string, string> = {};
   for (const file of round.constrained_files) if (existsSync(join(root, file))) candidateHashes[file] = sha256OfFile(join(root, file));
 
@@ -154,8 +153,11 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     outcome = await runDecision(loaded, round, stateDir, iteration, incumbent, replay.state, options);
   }
 
+  // Only a rejected candidate needs its diff archived; it is still in the work tree here
+  // (files are restored by completePending), and a keep's diff is its commit.
+  const patch = outcome.status === "keep" ? null : await archivePatch(root, stateDir, round.round, iteration, incumbent, [...round.constrained_files, ...outOfScope]);
   const incumbentMean = mean([...replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
-  const line = buildLine({ root, experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: await shortCommit(root, incumbent), description: options.description, patch: outcome.status === "keep" ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
+  const line = buildLine({ root, experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: await shortCommit(root, incumbent), description: options.description, patch: patch === null ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
   const pending: PendingStep = {
     round: round.round,
     iteration,

@@ -11,21 +11,25 @@ import { writeFileAtomic } from "./fs-atomic.ts";
 
 export type GitResult = { ok: boolean; stdout: string; stderr: string; exitCode: number | null; bytes: Buffer };
 
-const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
+// GIT_OPTIONAL_LOCKS=0: read-only queries (status) never take index.lock, so a kill
+// during one cannot leave a lock behind that blocks the user's next git command.
+const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
 /** Big enough for a diff or a blob of a large constrained file (bytes). */
 const MAX_GIT_OUTPUT_BYTES = 256 * 1024 * 1024;
 
-export async function runGit(cwd: string, args: string[], input?: string): Promise<GitResult> {
-  const result = spawnSync("git", args, { cwd, input, env: GIT_ENV, maxBuffer: MAX_GIT_OUTPUT_BYTES });
+export async function runGit(cwd: string, args: string[], input?: string, env?: Record<string, string>): Promise<GitResult> {
+  const result = spawnSync("git", args, { cwd, input, env: env ? { ...GIT_ENV, ...env } : GIT_ENV, maxBuffer: MAX_GIT_OUTPUT_BYTES });
   if (result.error) throw new CliError(`Cannot run git: ${result.error.message}. Install git and re-run.`, "E_NO_GIT", EXIT.FAILED);
   const bytes = result.stdout ?? Buffer.alloc(0);
   return { ok: result.status === 0, stdout: bytes.toString("utf8"), stderr: (result.stderr ?? Buffer.alloc(0)).toString("utf8"), exitCode: result.status, bytes };
 }
 
 /** Run git and return trimmed stdout, or throw a CliError quoting git's own message. */
-export async function git(cwd: string, args: string[], input?: string): Promise<string> {
-  const result = await runGit(cwd, args, input);
+export async function git(cwd: string, args: string[], input?: string, env?: Record<string, string>): Promise<string> {
+  const result = await runGit(cwd, args, input, env);
   if (!result.ok) {
+    const lock = /Unable to create '([^']+\.lock)': File exists/.exec(result.stderr);
+    if (lock) throw indexLockError(lock[1]);
     const reason = result.stderr.trim().split("\n").slice(-1)[0] || `exit ${result.exitCode}`;
     throw new CliError(`git ${args.join(" ")} failed in "${cwd}": ${reason}`, "E_GIT", EXIT.FAILED);
   }
@@ -65,14 +69,20 @@ const PREFIX_BY_FOLDER = new Map<string, string>(); // a folder's place in its r
  * like with like: `search/ranker.py` -> `ranker.py`, `README.md` -> `../README.md`.
  */
 export async function pathsRelativeTo(cwd: string, repositoryPaths: string[]): Promise<string[]> {
+  const prefix = await repositoryPrefix(cwd);
+  if (prefix === "") return repositoryPaths;
+  const up = "../".repeat(prefix.split("/").filter(Boolean).length);
+  return repositoryPaths.map((path) => (path.startsWith(prefix) ? path.slice(prefix.length) : `${up}${path}`));
+}
+
+/** Where `cwd` sits in its repository: "" at the top, else "search/" and so on. */
+export async function repositoryPrefix(cwd: string): Promise<string> {
   let prefix = PREFIX_BY_FOLDER.get(cwd);
   if (prefix === undefined) {
     prefix = (await git(cwd, ["rev-parse", "--show-prefix"])).trim();
     PREFIX_BY_FOLDER.set(cwd, prefix);
   }
-  if (prefix === "") return repositoryPaths;
-  const up = "../".repeat(prefix.split("/").filter(Boolean).length);
-  return repositoryPaths.map((path) => (path.startsWith(prefix) ? path.slice(prefix.length) : `${up}${path}`));
+  return prefix;
 }
 
 /** Paths (relative to root) that differ from HEAD in the index or work tree, plus untracked ones. */
@@ -131,4 +141,25 @@ export async function switchToBranch(root: string, branch: string): Promise<"cre
     throw new CliError(`Cannot switch to branch "${branch}": ${result.stderr.trim().split("\n")[0]}. Commit or stash your changes, or pass --no-branch.`, "E_BRANCH", EXIT.FAILED);
   }
   return exists ? "switched" : "created";
+}
+
+/** A path inside the repository's git directory (worktree-aware), absolute. */
+export async function gitPath(root: string, name: string): Promise<string> {
+  const path = await git(root, ["rev-parse", "--path-format=absolute", "--git-path", name]);
+  return path.trim();
+}
+
+export function indexLockError(path: string): CliError {
+  return new CliError(`Git's lock "${path}" exists: another git command is running here, or one was killed. If none is running, remove it (rm -f "${path}") and re-run.`, "E_GIT_LOCKED", EXIT.FAILED);
+}
+
+/** The git operation a person left half-done (merge, rebase, cherry-pick, revert, bisect), or null. */
+export async function operationInProgress(root: string): Promise<string | null> {
+  const markers: [string, string][] = [
+    ["MERGE_HEAD", "a merge"], ["rebase-merge", "a rebase"], ["rebase-apply", "a rebase or git am"],
+    ["CHERRY_PICK_HEAD", "a cherry-pick"], ["REVERT_HEAD", "a revert"], ["BISECT_LOG", "a bisect"],
+  ];
+  for (const [name, what] of markers) if (existsSync(await gitPath(root, name))) return what;
+  const unmerged = await git(root, ["ls-files", "--unmerged"]);
+  return unmerged.trim() ? "a conflict resolution (unmerged files in the index)" : null;
 }

@@ -6,15 +6,20 @@ import { writeFileSync, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CliError, EXIT } from "./errors.ts";
 import { runProcess } from "./evaluator.ts";
-import { type LoadedExperiment, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn } from "./experiment.ts";
+import { type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn } from "./experiment.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
-import { git } from "./git.ts";
+import { fileDiffersFromCommit, git, headCommit } from "./git.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { iterationResults, readJournal, type ResultLine } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { createStatusLine } from "./status-line.ts";
-import { refreshDashboard, runStep } from "./step.ts";
+import { refreshDashboard, requireFrozenFilesIntact, resolveIncumbent, runStep } from "./step.ts";
+import { clearAgentCall, descriptionFromLog, readAgentCall, writeAgentCall } from "./agent-call.ts";
+import { replayDecisionState } from "./decision-state.ts";
+import { requireExperimentBranch } from "./preconditions.ts";
+import { recoverInterruptedWork } from "./recovery.ts";
+import { compareWithSnapshot, harnessOrConstrained, readSnapshot, snapshotPath, takeSnapshot } from "./snapshot.ts";
 import { summarizeJournal, type Summary } from "./summary.ts";
 import { printData, printJson } from "./cli.ts";
 
@@ -54,40 +59,66 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
     while (!stop) {
       const loaded = loadExperiment(initial.path);
       const round = findRound(loaded.experiment, options.round);
+      // Recovery first: a step an earlier run decided is finished before any agent is called.
+      const recovery = await recoverInterruptedWork(loaded, stateDir, options.notes);
+      if (recovery.finished) refreshDashboard(loaded, round);
       const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
       const summary = summarizeJournal(journal, { experiment: loaded.experiment, round: round.round });
+      const iteration = Math.max(0, ...journal.results.map((line) => line.iteration)) + 1;
+      let call = readAgentCall(stateDir);
+      if (call && (call.round !== round.round || call.iteration < iteration)) {
+        clearAgentCall(stateDir); // its iteration is already in the journal
+        call = null;
+      }
       stop = stopReason(loaded, iterationResults(journal), lines.length, options, (performance.now() - started) / 3_600_000);
       if (stop) break;
 
-      const iteration = Math.max(0, ...journal.results.map((line) => line.iteration)) + 1;
-      const prompt = buildStatePrompt(loaded, round.round, iteration, summary);
-      const promptFile = join(stateDir, "prompts", `round${round.round}-iteration${iteration}.md`);
-      mkdirSync(join(stateDir, "prompts"), { recursive: true });
-      writeFileSync(promptFile, prompt);
       const budgetLeft = planned;
       const progress = (phase: string) => status.update(`iteration ${lines.length + 1}/${budgetLeft} · ${phase} · ${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)} · best ${summary.best.score ?? "n/a"} · last ${lines.slice(-3).map((line) => line.status).join(" ") || "—"}`);
-      progress("agent working");
-
       let description: string | null = null;
-      const agentRun = await runProcess(options.agent, {
-        cwd: loaded.root,
-        timeoutS: options.agentTimeoutS,
-        logPath: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`),
-        input: prompt,
-        env: agentEnvironment(loaded, promptFile, iteration, "iterate"),
-        onLine: (line) => {
-          const match = /^\s*DESCRIPTION:\s*(.+)$/.exec(line);
-          if (match) description = match[1].trim();
-        },
-      });
-      status.clear();
-      if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
-      const agentFailed = agentRun.timedOut
-        ? `the agent timed out after ${options.agentTimeoutS} s`
-        : agentRun.exitCode !== 0 ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}` : null;
-      const diff = await git(loaded.root, ["diff", "-U0", "HEAD", "--", ...round.constrained_files]);
+      let agentFailed: string | null = null;
+      let extra: Record<string, unknown> = {};
+      if (call) {
+        options.notes(`Evaluating iteration ${call.iteration}: an earlier run called the agent (${call.started_at}) but stopped before recording the result.`);
+        description = descriptionFromLog(call.log);
+      } else {
+        await requireNothingChangedBetweenSteps(loaded, round, stateDir, options.notes);
+        const prompt = buildStatePrompt(loaded, round.round, iteration, summary);
+        const promptFile = join(stateDir, "prompts", `round${round.round}-iteration${iteration}.md`);
+        mkdirSync(join(stateDir, "prompts"), { recursive: true });
+        writeFileSync(promptFile, prompt);
+        const ignore = harnessOrConstrained(loaded.experiment, round, relative(loaded.root, loaded.path));
+        call = {
+          round: round.round, iteration, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),
+          log: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`), started_at: new Date().toISOString(),
+        };
+        writeAgentCall(stateDir, call);
+        progress("agent working");
+        const agentRun = await runProcess(options.agent, {
+          cwd: loaded.root,
+          timeoutS: options.agentTimeoutS,
+          logPath: call.log,
+          input: prompt,
+          env: agentEnvironment(loaded, promptFile, iteration, "iterate"),
+          onLine: (line) => {
+            const match = /^\s*DESCRIPTION:\s*(.+)$/.exec(line);
+            if (match) description = match[1].trim();
+          },
+        });
+        status.clear();
+        if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+        agentFailed = agentRun.timedOut
+          ? `the agent timed out after ${options.agentTimeoutS} s`
+          : agentRun.exitCode !== 0 ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}` : null;
+        if (agentFailed) agentFailed += ` (log: ${displayPath(call.log)})`;
+        extra = { agent_seconds: Math.round(agentRun.durationMs) / 1000, prompt: relative(loaded.root, promptFile) };
+      }
+      // An agent that switched branches or detached HEAD stops the loop here, before anything is committed.
+      await requireExperimentBranch(loaded.root, loaded.experiment);
+      // Against HEAD before the call: an agent that committed its edit still changed the file.
+      const diff = await git(loaded.root, ["diff", "-U0", call.head, "--", ...round.constrained_files]);
       const forced = agentFailed
-        ? { status: "crash" as const, reason: `${agentFailed} (log: ${displayPath(agentRun.logPath!)})` }
+        ? { status: "crash" as const, reason: agentFailed }
         : diff.trim() === "" ? { status: "discard" as const, reason: "the agent changed nothing in the constrained file" } : undefined;
       progress("evaluating");
       const result = await runStep(loaded, {
@@ -96,8 +127,10 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
         status,
         notes: options.notes,
         forced,
-        extra: { agent_seconds: Math.round(agentRun.durationMs) / 1000, prompt: relative(loaded.root, promptFile) },
+        extra,
+        agentScope: { snapshot: call.snapshot, head: call.head },
       });
+      clearAgentCall(stateDir);
       lines.push(result.line);
       if (options.json) printJson(result.line);
       else printData(`#${result.line.iteration} ${result.line.status} ${result.line.score ?? "—"} ${result.line.delta ?? ""} ${result.line.description.split("\n")[0]}${result.line.reason && result.line.status !== "keep" ? ` — ${result.line.reason}` : ""}`);
@@ -111,6 +144,32 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
     unregister();
     lock.release();
   }
+}
+
+/**
+ * Between two agent calls only the harness and the user touch the work tree. A user's
+ * commit, or edit of the constrained or frozen files, is not the agent's and cannot be
+ * judged or reverted as such: stop and say how to go on. Other edits are left alone.
+ */
+async function requireNothingChangedBetweenSteps(loaded: LoadedExperiment, round: Round, stateDir: string, notes: (message: string) => void): Promise<void> {
+  const { root, experiment } = loaded;
+  requireFrozenFilesIntact(root, experiment, round);
+  const journal = readJournal(resolveIn(root, round.artifacts.journal));
+  const incumbent = await resolveIncumbent(root, replayDecisionState(journal, experiment).incumbentLine?.commit ?? null, round.baseline!.commit);
+  const head = (await headCommit(root))!;
+  if (head !== incumbent) {
+    const subjects = (await git(root, ["log", "--format=%h %s", `${incumbent}..${head}`])).split("\n").filter(Boolean);
+    throw new CliError(`HEAD moved past the incumbent ${incumbent.slice(0, 7)} outside an agent call (${subjects.length ? subjects.slice(0, 2).join("; ") : `now at ${head.slice(0, 7)}`}); the loop does not rewrite commits it did not see the agent make. To build on them, re-baseline: ${kitCommand("baseline")} --force; or move them off this branch, then restart the loop.`, "E_FOREIGN_COMMITS", EXIT.FAILED);
+  }
+  for (const file of round.constrained_files) {
+    if (await fileDiffersFromCommit(root, incumbent, file)) {
+      throw new CliError(`"${file}" differs from the incumbent ${incumbent.slice(0, 7)} before the agent was called, so the change is not the agent's. Evaluate it yourself (${kitCommand("iterate")} -m "what changed"), or put it back (git checkout -- "${file}"), then restart the loop.`, "E_NOT_AGENTS_CHANGE", EXIT.FAILED);
+    }
+  }
+  const previous = readSnapshot(snapshotPath(stateDir, round.round));
+  if (!previous) return;
+  const scope = await compareWithSnapshot(root, previous, harnessOrConstrained(experiment, round, relative(root, loaded.path)));
+  if (scope.changed.length) notes(`note: ${scope.changed.slice(0, 3).join(", ")}${scope.changed.length > 3 ? ", …" : ""} changed since the last iteration, outside an agent call: left alone and kept out of the candidate.`);
 }
 
 function stopReason(loaded: LoadedExperiment, results: ResultLine[], ranNow: number, options: LoopOptions, hours: number): { exitCode: number; reason: string } | null {

@@ -1,34 +1,50 @@
 // Write-ahead record of a decided step: what to do to git and the work tree, and the
 // journal line to append once done. Written before any change and removed after the
 // line is appended, so a step killed at any point is finished by the next run, with
-// journal and git agreeing. Completing is idempotent.
+// journal and git agreeing. Completing is idempotent, and it never touches a file
+// whose content is no longer what the decision saw: a decided keep commits the
+// candidate's stored blob whatever the work tree holds now, and a decided discard
+// leaves a file someone edited since in place (recorded, with a note).
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { CliError, EXIT } from "./errors.ts";
 import { writeFileAtomic, sha256OfFile } from "./fs-atomic.ts";
-import { git, headCommit, restoreFileFromCommit, runGit, shortCommit } from "./git.ts";
+import { git, gitPath, headCommit, pathsRelativeTo, repositoryPrefix, restoreFileFromCommit, runGit, shortCommit } from "./git.ts";
 import { appendResult, readJournal, type ResultLine } from "./journal.ts";
 import { restoreFromSnapshot, type Snapshot } from "./snapshot.ts";
+import { displayPath } from "./experiment.ts";
 
 export type PendingStep = {
   round: number;
   iteration: number;
   action: "commit" | "revert";
-  /** Repository-relative constrained files. */
+  /** Constrained files, relative to the experiment's folder. */
   files: string[];
   incumbent: string;
   headBefore: string;
-  /** sha256 of each constrained file's candidate content (commit only). */
+  /** sha256 of each constrained file's candidate content, as evaluated. */
   candidateHashes: Record<string, string>;
+  /** Git blob id of each constrained file's candidate content ("deleted" when absent). */
+  candidateBlobs?: Record<string, string>;
   message: string;
-  /** Out-of-scope files to put back the way the snapshot saw them. */
+  /** Out-of-scope files to put back the way the snapshot saw them... */
   restorePaths: string[];
+  /** ...when they still hold what was judged out of scope (sha256, or "deleted"). */
+  restoreHashes?: Record<string, string>;
   snapshot: Snapshot | null;
   journal: string;
   line: ResultLine;
 };
 
+/** What completing a step did, for the caller to tell the user. */
+export type Completion = { line: ResultLine; notes: string[] };
+
+const PENDING_FILE = "pending-step.json";
+/** Present while the harness writes git's index, so a leftover index.lock is provably the harness's. */
+const INDEX_WRITE_FILE = "git-index-write.json";
+
 export function pendingPath(stateDir: string): string {
-  return join(stateDir, "pending-step.json");
+  return join(stateDir, PENDING_FILE);
 }
 
 export function writePending(stateDir: string, pending: PendingStep): void {
@@ -38,10 +54,21 @@ export function writePending(stateDir: string, pending: PendingStep): void {
 export function readPending(stateDir: string): PendingStep | null {
   const path = pendingPath(stateDir);
   if (!existsSync(path)) return null;
-  return JSON.parse(readFileSync(path, "utf8")) as PendingStep;
+  let pending: PendingStep;
+  try {
+    pending = JSON.parse(readFileSync(path, "utf8")) as PendingStep;
+  } catch {
+    throw corruptPending(path);
+  }
+  if (!pending || typeof pending !== "object" || !pending.line || !Array.isArray(pending.files) || typeof pending.incumbent !== "string") throw corruptPending(path);
+  return pending;
 }
 
-/** Archive ref that keeps an agent's discarded commits reachable. */
+function corruptPending(path: string): CliError {
+  return new CliError(`The interrupted step record "${displayPath(path)}" is damaged, so the harness cannot tell what the last step decided. Look at git status and git log, then remove it (rm "${displayPath(path)}") and re-run.`, "E_PENDING_CORRUPT", EXIT.FAILED);
+}
+
+/** Archive ref that keeps an agent's replaced commits reachable. */
 export function archiveRef(round: number, iteration: number): string {
   return `refs/autoresearch/archive/round${round}-iteration${iteration}`;
 }
@@ -56,49 +83,142 @@ async function isCommitDone(root: string, pending: PendingStep): Promise<boolean
   return message.trim() === pending.message.trim();
 }
 
+/** Git blob ids of the files' current bytes, written to the object store ("deleted" when absent). */
+export async function storeBlobs(root: string, files: string[]): Promise<Record<string, string>> {
+  const blobs: Record<string, string> = {};
+  for (const file of files) {
+    blobs[file] = existsSync(join(root, file)) ? (await git(root, ["hash-object", "-w", "--", file])).trim() : "deleted";
+  }
+  return blobs;
+}
+
 /**
- * Carry out a pending step and append its journal line; returns the line as written,
- * or null when the step had to be abandoned (the work tree no longer holds the
- * candidate it decided on — nothing is recorded, and nothing is lost).
+ * Commit the candidate's blobs on top of the incumbent without reading the work tree:
+ * a temporary index, write-tree, commit-tree, then one update-ref of HEAD's branch.
+ * The agent's own commits (if any) stay reachable under the archive ref.
  */
-export async function completePending(root: string, stateDir: string, pending: PendingStep): Promise<ResultLine | null> {
+async function commitCandidate(root: string, stateDir: string, pending: PendingStep): Promise<void> {
+  const blobs = pending.candidateBlobs ?? (await storeBlobs(root, pending.files));
+  const prefix = await repositoryPrefix(root);
+  // Index commands take repository paths; --cacheinfo ignores the current folder.
+  const top = (await git(root, ["rev-parse", "--show-toplevel"])).trim();
+  const temporaryIndex = join(stateDir, `commit-index-${process.pid}`);
+  const env = { GIT_INDEX_FILE: temporaryIndex };
+  try {
+    await git(top, ["read-tree", pending.incumbent], undefined, env);
+    for (const file of pending.files) {
+      const path = `${prefix}${file}`;
+      if (blobs[file] === "deleted") await git(top, ["update-index", "--force-remove", "--", path], undefined, env);
+      else await git(top, ["update-index", "--add", "--cacheinfo", `${await fileMode(root, pending.incumbent, file)},${blobs[file]},${path}`], undefined, env);
+    }
+    const tree = (await git(top, ["write-tree"], undefined, env)).trim();
+    const commit = (await git(top, ["-c", "commit.gpgsign=false", "commit-tree", tree, "-p", pending.incumbent, "-F", "-"], pending.message)).trim();
+    const head = (await headCommit(root))!;
+    if (head !== pending.incumbent) await git(root, ["update-ref", archiveRef(pending.round, pending.iteration), head]);
+    await git(root, ["update-ref", "-m", `autoresearch: keep iteration ${pending.iteration}`, "HEAD", commit, head]);
+  } finally {
+    rmSync(temporaryIndex, { force: true });
+  }
+}
+
+async function fileMode(root: string, commit: string, file: string): Promise<string> {
+  const entry = await runGit(root, ["ls-tree", commit, "--", file]);
+  const mode = entry.stdout.trim().split(/\s+/)[0];
+  return entry.ok && /^100\d{3}$/.test(mode) ? mode : "100644";
+}
+
+/**
+ * Make the index's entries for `paths` match HEAD (index only; the work tree is not
+ * read or written), recording that the harness is writing the index meanwhile.
+ */
+async function syncIndexWithHead(root: string, stateDir: string, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  const marker = join(stateDir, INDEX_WRITE_FILE);
+  writeFileAtomic(marker, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+  try {
+    await git(root, ["reset", "-q", "HEAD", "--", ...paths]);
+  } finally {
+    rmSync(marker, { force: true });
+  }
+}
+
+/**
+ * A `.git/index.lock` left behind: removed when the harness was provably writing the
+ * index when it died (its marker is still there, and the caller holds the experiment
+ * lock, so that writer is gone); otherwise named with the command that clears it.
+ */
+export async function clearStaleIndexLock(root: string, stateDir: string): Promise<string | null> {
+  const lock = await gitPath(root, "index.lock");
+  const marker = join(stateDir, INDEX_WRITE_FILE);
+  const ours = existsSync(marker);
+  if (!existsSync(lock)) {
+    if (ours) rmSync(marker, { force: true });
+    return null;
+  }
+  if (!ours) throw new CliError(`Git's lock "${lock}" exists: another git command is running here, or one was killed. If none is running, remove it (rm -f "${lock}") and re-run.`, "E_GIT_LOCKED", EXIT.FAILED);
+  rmSync(lock, { force: true });
+  rmSync(marker, { force: true });
+  return `Removed "${lock}", left by the harness's own git command when it was killed.`;
+}
+
+/**
+ * Carry out a pending step and append its journal line. Safe to call again after a
+ * kill at any point: a line already in the journal, a commit already made, a file
+ * already restored are recognised and not repeated.
+ */
+export async function completePending(root: string, stateDir: string, pending: PendingStep): Promise<Completion> {
   const already = readJournal(pending.journal).results.find((line) => line.status !== "baseline" && line.iteration === pending.iteration);
   if (already) {
     rmSync(pendingPath(stateDir), { force: true });
-    return already;
+    return { line: already, notes: [] };
   }
   const line: ResultLine = { ...pending.line };
+  const notes: string[] = [];
   if (pending.action === "commit") {
-    if (!(await isCommitDone(root, pending))) {
-      const head = (await headCommit(root))!;
-      if (head !== pending.incumbent) {
-        // The agent committed: keep its commits reachable under an archive ref, then
-        // squash them into one harness commit (--soft moves HEAD only).
-        await git(root, ["update-ref", archiveRef(pending.round, pending.iteration), head]);
-        await git(root, ["reset", "--soft", "-q", pending.incumbent]);
-      }
-      for (const file of pending.files) {
-        if (sha256OfFile(join(root, file)) !== pending.candidateHashes[file]) {
-          rmSync(pendingPath(stateDir), { force: true });
-          return null;
-        }
-      }
-      await git(root, ["-c", "commit.gpgsign=false", "commit", "--no-verify", "--only", "-q", "-F", "-", "--", ...pending.files], pending.message);
-    }
+    if (!(await isCommitDone(root, pending))) await commitCandidate(root, stateDir, pending);
     line.commit = await shortCommit(root, "HEAD");
+    // The agent's own commits touched only these files (anything else is out of scope, never a keep).
+    await syncIndexWithHead(root, stateDir, pending.files);
+    const edited = pending.files.filter((file) => currentHash(root, file) !== pending.candidateHashes[file]);
+    if (edited.length) notes.push(`${quoteList(edited)} changed after iteration ${pending.iteration} was evaluated; the evaluated version was committed and the later edit is left in the work tree, uncommitted.`);
   } else {
     const head = (await headCommit(root))!;
     if (head !== pending.incumbent) {
       // The agent committed: keep its commits reachable, then move the branch back.
-      // --mixed resets only the index; the work tree is left exactly as it is.
       await git(root, ["update-ref", archiveRef(pending.round, pending.iteration), head]);
-      await git(root, ["reset", "--mixed", "-q", pending.incumbent]);
+      await git(root, ["update-ref", "-m", `autoresearch: discard iteration ${pending.iteration}`, "HEAD", pending.incumbent, head]);
     }
-    for (const file of pending.files) await restoreFileFromCommit(root, pending.incumbent, file);
-    if (pending.snapshot && pending.restorePaths.length) await restoreFromSnapshot(root, pending.snapshot, pending.restorePaths);
-    await runGit(root, ["update-index", "-q", "--refresh"]);
+    // Only the index entries of the paths the agent committed are reset (again, after a
+    // kill); the work tree is left as it is.
+    if (pending.headBefore !== pending.incumbent) await syncIndexWithHead(root, stateDir, await changedBetween(root, pending.incumbent, pending.headBefore));
+    const kept: string[] = [];
+    for (const file of pending.files) {
+      if (currentHash(root, file) === pending.candidateHashes[file]) await restoreFileFromCommit(root, pending.incumbent, file);
+      else if (!(await matchesCommit(root, pending.incumbent, file))) kept.push(file);
+    }
+    const outside = pending.restorePaths.filter((path) => !pending.restoreHashes || currentHash(root, path) === pending.restoreHashes[path]);
+    kept.push(...pending.restorePaths.filter((path) => !outside.includes(path)));
+    if (pending.snapshot && outside.length) await restoreFromSnapshot(root, pending.snapshot, outside);
+    if (kept.length) notes.push(`${quoteList(kept)} changed after iteration ${pending.iteration} was evaluated, so ${kept.length > 1 ? "they were" : "it was"} left as ${kept.length > 1 ? "they are" : "it is"} (the discarded candidate is in the patch).`);
   }
   appendResult(pending.journal, line);
   rmSync(pendingPath(stateDir), { force: true });
-  return line;
+  return { line, notes };
+}
+
+function currentHash(root: string, file: string): string {
+  return existsSync(join(root, file)) ? sha256OfFile(join(root, file)) : "deleted";
+}
+
+async function matchesCommit(root: string, commit: string, file: string): Promise<boolean> {
+  return (await runGit(root, ["diff", "--quiet", commit, "--", file])).exitCode === 0;
+}
+
+/** Paths (relative to `root`) that differ between two commits. */
+async function changedBetween(root: string, from: string, to: string): Promise<string[]> {
+  return pathsRelativeTo(root, (await git(root, ["diff", "--name-only", from, to])).split("\n").filter(Boolean));
+}
+
+function quoteList(paths: string[]): string {
+  return paths.map((path) => `"${path}"`).join(", ");
 }

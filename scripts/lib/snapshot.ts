@@ -2,11 +2,11 @@
 // step can tell the agent's edits from the user's own uncommitted work. Dirty files'
 // contents are stored as git blobs (objects only: no ref, index or work-tree change),
 // which lets an out-of-scope edit be undone back to the user's version, not HEAD's.
-import { existsSync, readFileSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { join, normalize } from "node:path";
 import { writeFileAtomic } from "./fs-atomic.ts";
 import { STATE_DIR, type Experiment, type Round } from "./experiment.ts";
-import { changedPaths, git, headCommit, restoreFileFromCommit, runGit } from "./git.ts";
+import { changedPaths, git, headCommit, repositoryPrefix, restoreFileFromCommit, runGit } from "./git.ts";
 
 export type Snapshot = {
   head: string;
@@ -105,4 +105,28 @@ export function harnessOrConstrained(experiment: Experiment, round: Round, exper
   for (const each of experiment.rounds) for (const artifact of Object.values(each.artifacts)) fixed.add(artifact);
   return (path: string) =>
     fixed.has(path) || path.startsWith(`${STATE_DIR}/`) || /^autoresearch_progress(_\d+)?\.svg$/.test(path);
+}
+
+/**
+ * The diff from the snapshot's version of `paths` to the work tree (`git apply`-able at
+ * the repository's top), built in a temporary index so git's real index is not touched.
+ */
+export async function diffSinceSnapshot(root: string, snapshot: Snapshot, paths: string[], temporaryIndex: string): Promise<string> {
+  if (paths.length === 0) return "";
+  const env = { GIT_INDEX_FILE: temporaryIndex };
+  const prefix = await repositoryPrefix(root);
+  const top = (await git(root, ["rev-parse", "--show-toplevel"])).trim();
+  try {
+    await git(top, ["read-tree", snapshot.head], undefined, env);
+    for (const path of paths) {
+      const blob = snapshot.dirty[path];
+      if (blob === undefined) continue;
+      const repositoryPath = normalize(`${prefix}${path}`);
+      if (blob === "deleted") await git(top, ["update-index", "--force-remove", "--", repositoryPath], undefined, env);
+      else await git(top, ["update-index", "--add", "--cacheinfo", `100644,${blob},${repositoryPath}`], undefined, env);
+    }
+    return await git(root, ["diff", "--binary", "--", ...paths], undefined, env);
+  } finally {
+    rmSync(temporaryIndex, { force: true });
+  }
 }

@@ -3,7 +3,7 @@
 // commit the constrained files or restore them and archive the diff, append one
 // journal line and re-render the dashboard. The agent only edits the file.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, normalize, relative } from "node:path";
 import { decideCandidate, type Verdict } from "./decide.ts";
 import type { Run } from "./decision-options.ts";
 import { decisionOptionsFor, replayDecisionState } from "./decision-state.ts";
@@ -11,19 +11,22 @@ import { CliError, EXIT } from "./errors.ts";
 import { parseMetricFormula } from "./eval-output.ts";
 import { runEval, type EvalRun } from "./evaluator.ts";
 import {
-  type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, resolveIn,
+  type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn, saveExperiment,
 } from "./experiment.ts";
 import { restoreBackup, saveBackup } from "./file-backup.ts";
 import { sha256OfFile } from "./fs-atomic.ts";
-import { fileAtCommit, git, headCommit, pathsRelativeTo, runGit, shortCommit } from "./git.ts";
-import { checkIntegrity, frozenPaths } from "./integrity.ts";
+import { fileAtCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, runGit, shortCommit } from "./git.ts";
+import {
+  changedMeasurementFields, checkIntegrity, frozenPaths, measurementFields, measurementFingerprint, readMeasurementRecord, withMeasurementFields,
+} from "./integrity.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { formatDelta, iterationResults, readJournal, type ResultLine, type Status } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
-import { completePending, readPending, writePending, type PendingStep } from "./pending-step.ts";
+import { completePending, storeBlobs, writePending, type PendingStep } from "./pending-step.ts";
+import { recoverInterruptedWork } from "./recovery.ts";
 import {
-  compareWithSnapshot, harnessOrConstrained, readSnapshot, saveSnapshot, snapshotPath, takeSnapshot, type Snapshot,
+  compareWithSnapshot, diffSinceSnapshot, harnessOrConstrained, readSnapshot, saveSnapshot, snapshotPath, takeSnapshot, type Snapshot,
 } from "./snapshot.ts";
 import { mean } from "./stats.ts";
 import type { StatusLine } from "./status-line.ts";
@@ -43,6 +46,12 @@ export type StepOptions = {
   forced?: { status: "crash" | "discard"; reason: string };
   /** Evaluate even when the round's iteration budget is spent. */
   ignoreBudget?: boolean;
+  /**
+   * Loop mode: the work tree and HEAD right before the agent's call. Only what changed
+   * since is the agent's (restored when out of scope, its commits rewritten); step mode
+   * judges against the previous step's end and never rewrites commits beyond the file.
+   */
+  agentScope?: { snapshot: Snapshot; head: string };
 };
 
 export type StepResult = {
@@ -53,7 +62,7 @@ export type StepResult = {
 };
 
 export async function runStep(loaded: LoadedExperiment, options: StepOptions): Promise<StepResult> {
-  const { experiment, root } = loaded;
+  const { experiment } = loaded;
   const round = findRound(experiment, options.round);
   if (round.status === "closed") {
     throw new CliError(`Round ${round.round} is closed; iterate writes only to the current round (${experiment.current_round}). Drop --round, or look at it with: ${kitCommand("dashboard")} --round ${round.round}`, "E_ROUND_CLOSED");
@@ -70,16 +79,8 @@ export async function runStep(loaded: LoadedExperiment, options: StepOptions): P
   });
   try {
     if (lock.recoveredFrom !== null) options.notes(`Recovered a stale lock left by pid ${lock.recoveredFrom} (that process is gone).`);
-    const restored = restoreBackup(stateDir);
-    if (restored) options.notes(restored);
-    const pending = readPending(stateDir);
-    if (pending) {
-      const finished = await completePending(root, stateDir, pending);
-      options.notes(finished
-        ? `Finished iteration ${pending.iteration} (${finished.status}), which an earlier run had decided but not recorded.`
-        : `Dropped the unrecorded decision on iteration ${pending.iteration}: the file changed since; it will be evaluated afresh.`);
-      await refreshDashboardQuietly(loaded, round, options);
-    }
+    const recovery = await recoverInterruptedWork(loaded, stateDir, options.notes);
+    if (recovery.finished) await refreshDashboardQuietly(loaded, round, options);
     const done = iterationResults(readJournal(resolveIn(loaded.root, round.artifacts.journal))).length;
     if (done >= experiment.budget.iterations && !options.ignoreBudget) {
       throw new CliError(`The round's budget of ${experiment.budget.iterations} iterations is spent (${done} done). Raise budget.iterations in "${displayPath(loaded.path)}", or start the next round: ${kitCommand("next-round")}`, "E_BUDGET", EXIT.BUDGET_EXHAUSTED);
@@ -98,15 +99,16 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const journal = readJournal(journalPath, displayPath(journalPath));
   for (const warning of journal.warnings) options.notes(`warning: ${warning}`);
 
-  const problems = checkIntegrity(root, round.integrity, frozenPaths(experiment, round));
-  if (problems.length) {
-    const first = problems[0];
-    const what = first.problem === "added" ? "is frozen but was not hashed at baseline" : first.problem === "missing" ? "was deleted" : "changed";
-    throw new CliError(`Frozen file "${first.path}" ${what} since the baseline, so scores would not be comparable (metric gaming guard). Put it back (git checkout -- "${first.path}"), or if the change is intended, re-baseline: ${kitCommand("baseline")} --force`, "E_INTEGRITY", EXIT.FAILED);
-  }
+  requireFrozenFilesIntact(root, experiment, round);
+  const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir);
 
   const replay = replayDecisionState(journal, experiment);
   const incumbent = await resolveIncumbent(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit);
+  for (const file of round.constrained_files) {
+    if ((await fileAtCommit(root, incumbent, file)) === null) {
+      throw new CliError(`The constrained file "${file}" is not in the incumbent commit ${incumbent.slice(0, 7)}, so an edit to it could never be kept. Fix constrained_files in "${displayPath(loaded.path)}", then re-baseline: ${kitCommand("baseline")} --force`, "E_NO_FILE", EXIT.USAGE);
+    }
+  }
   const head = (await headCommit(root))!;
   if (head !== incumbent) {
     const ancestor = await runGit(root, ["merge-base", "--is-ancestor", incumbent, head]);
@@ -118,12 +120,16 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
 
   const experimentRelative = relative(root, loaded.path);
   const ignore = harnessOrConstrained(experiment, round, experimentRelative);
-  const snapshotFile = snapshotPath(stateDir, round.round);
-  const snapshot: Snapshot = readSnapshot(snapshotFile) ?? (await takeSnapshot(root, ignore));
-  const scope = await compareWithSnapshot(root, snapshot, ignore);
   const committedOutOfScope = agentCommits.length
     ? (await pathsRelativeTo(root, (await git(root, ["diff", "--name-only", incumbent, head])).split("\n").filter(Boolean))).filter((path) => !ignore(path))
     : [];
+  if (committedOutOfScope.length && !options.agentScope) {
+    // Step mode cannot tell an agent's commit from a person's: it never rewrites commits that reach beyond the file.
+    throw new CliError(`HEAD moved ${agentCommits.length} commit${agentCommits.length > 1 ? "s" : ""} past the incumbent ${incumbent.slice(0, 7)}, touching files outside the constrained file (${committedOutOfScope.slice(0, 3).join(", ")}${committedOutOfScope.length > 3 ? ", …" : ""}); the harness does not rewrite commits it cannot prove the agent made. To build on them, re-baseline: ${kitCommand("baseline")} --force; otherwise move them off the branch yourself (git switch -c keep-mine, then git switch ${experiment.branch ?? "<experiment branch>"} && git reset --keep ${incumbent.slice(0, 7)})`, "E_FOREIGN_COMMITS", EXIT.FAILED);
+  }
+  const snapshotFile = snapshotPath(stateDir, round.round);
+  const snapshot: Snapshot = options.agentScope?.snapshot ?? readSnapshot(snapshotFile) ?? (await takeSnapshot(root, ignore));
+  const scope = await compareWithSnapshot(root, snapshot, ignore);
   const outOfScope = [...new Set([...scope.changed, ...committedOutOfScope])];
   if (scope.newUntracked.length) options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);
 
@@ -132,32 +138,38 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     const differs = await runGit(root, ["diff", "--quiet", incumbent, "--", file]);
     if (differs.exitCode === 1) changedConstrained.push(file);
   }
-  if (changedConstrained.length === 0 && outOfScope.length === 0 && !options.forced) {
+  if (changedConstrained.length === 0 && outOfScope.length === 0 && measurementChanges.length === 0 && !options.forced) {
     throw new CliError(`Nothing to evaluate: ${round.constrained_files.map((file) => `"${file}"`).join(", ")} ${round.constrained_files.length > 1 ? "are" : "is"} the same as the incumbent ${incumbent.slice(0, 7)}. Edit the file first, then run: ${kitCommand("iterate")} -m "what you changed"`, "E_NOTHING_TO_EVALUATE");
   }
 
   const iteration = replay.nextIteration;
   const candidateHashes: Record<string, string> = {};
-  for (const file of round.constrained_files) if (existsSync(join(root, file))) candidateHashes[file] = sha256OfFile(join(root, file));
+  for (const file of round.constrained_files) candidateHashes[file] = existsSync(join(root, file)) ? sha256OfFile(join(root, file)) : "deleted";
+  const patchFile = patchPath(stateDir, round.round, iteration);
 
   let outcome: Outcome;
-  const scopeReason = outOfScope.length
-    ? `changed files outside the constrained file${round.constrained_files.length > 1 ? "s" : ""}: ${outOfScope.join(", ")} (restored)`
-    : null;
+  const scopeReasons = [
+    outOfScope.length ? `changed files outside the constrained file${round.constrained_files.length > 1 ? "s" : ""}: ${outOfScope.join(", ")} (restored; to re-apply them: ${await reapplyCommand(root, patchFile, outOfScope)})` : null,
+    measurementChanges.length ? `changed the experiment file's measurement fields (${measurementChanges.join(", ")}), which only baseline and next-round may change (restored)` : null,
+  ].filter((reason): reason is string => reason !== null);
+  const scopeReason = scopeReasons.length ? scopeReasons.join("; ") : null;
   if (options.forced) {
     const reason = [options.forced.reason, scopeReason].filter(Boolean).join("; ");
     outcome = { status: options.forced.status, reason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
   } else if (scopeReason) {
     outcome = { status: "discard", reason: scopeReason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
   } else {
+    if (options.agentScope) noteUserChangesTheEvalSees(snapshot, options);
     outcome = await runDecision(loaded, round, stateDir, iteration, incumbent, replay.state, options);
   }
 
   // Only a rejected candidate needs its diff archived; it is still in the work tree here
   // (files are restored by completePending), and a keep's diff is its commit.
-  const patch = outcome.status === "keep" ? null : await archivePatch(root, stateDir, round.round, iteration, incumbent, [...round.constrained_files, ...outOfScope]);
+  const patch = outcome.status === "keep" ? null : await archivePatch(root, stateDir, patchFile, incumbent, round.constrained_files, snapshot, outOfScope);
   const incumbentMean = mean([...replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
-  const line = buildLine({ root, experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: await shortCommit(root, incumbent), description: options.description, patch: patch === null ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
+  const line = buildLine({ root, experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: await shortCommit(root, incumbent), description: options.description, patch: patch === null ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope, ...(measurementChanges.length ? [experimentRelative] : [])], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
+  const restoreHashes: Record<string, string> = {};
+  for (const path of outOfScope) restoreHashes[path] = existsSync(join(root, path)) ? sha256OfFile(join(root, path)) : "deleted";
   const pending: PendingStep = {
     round: round.round,
     iteration,
@@ -166,18 +178,56 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     incumbent,
     headBefore: head,
     candidateHashes,
+    candidateBlobs: outcome.status === "keep" ? await storeBlobs(root, round.constrained_files) : undefined,
     message: commitMessage(options.description, incumbentMean, outcome, loaded.experiment.guard?.metric ?? null),
     restorePaths: outOfScope,
+    restoreHashes,
     snapshot,
     journal: journalPath,
     line,
   };
   writePending(stateDir, pending);
-  const written = await completePending(root, stateDir, pending);
-  if (!written) throw new CliError(`The constrained file changed while it was being evaluated; nothing was recorded. Run ${kitCommand("iterate")} again.`, "E_RACE", EXIT.FAILED);
+  const completion = await completePending(root, stateDir, pending);
+  for (const message of completion.notes) options.notes(message);
   saveSnapshot(snapshotFile, await takeSnapshot(root, ignore));
   const dashboard = await refreshDashboardQuietly(loaded, round, options);
-  return { line: written, verdict: outcome.verdict, incumbentMean, dashboard };
+  return { line: completion.line, verdict: outcome.verdict, incumbentMean, dashboard };
+}
+
+/** The metric-gaming guard: refuse to score while a frozen file differs from its baseline hash. */
+export function requireFrozenFilesIntact(root: string, experiment: LoadedExperiment["experiment"], round: Round): void {
+  const problems = checkIntegrity(root, round.integrity, frozenPaths(experiment, round));
+  if (problems.length === 0) return;
+  const first = problems[0];
+  const what = first.problem === "added" ? "is frozen but was not hashed at baseline" : first.problem === "missing" ? "was deleted" : "changed";
+  throw new CliError(`Frozen file "${first.path}" ${what} since the baseline, so scores would not be comparable (metric gaming guard). Put it back (git checkout -- "${first.path}"), or if the change is intended, re-baseline: ${kitCommand("baseline")} --force`, "E_INTEGRITY", EXIT.FAILED);
+}
+
+/**
+ * The experiment file's measurement fields must be what baseline recorded. A change is
+ * put back from the record (the rest of the file, e.g. a raised budget, is kept) and
+ * returned by field name so the step is discarded as out of scope.
+ */
+function guardMeasurementFields(loaded: LoadedExperiment, round: Round, recorded: unknown, stateDir: string): string[] {
+  if (typeof recorded !== "string") return []; // journals written before the fingerprint existed
+  const onDisk = loadExperiment(loaded.path); // the agent may have edited it since this process read it
+  const current = measurementFields(onDisk.experiment, findRound(onDisk.experiment, round.round));
+  if (measurementFingerprint(current) === recorded) return [];
+  const fields = readMeasurementRecord(stateDir, round.round, recorded);
+  if (!fields) {
+    throw new CliError(`The measurement fields of "${displayPath(loaded.path)}" (eval, metric, guard, decision, test data, frozen or constrained files) changed since the baseline, and the record to restore them from is missing. Re-baseline: ${kitCommand("baseline")} --force`, "E_INTEGRITY", EXIT.FAILED);
+  }
+  const changed = changedMeasurementFields(fields, current);
+  const restoredRound = findRound(onDisk.experiment, round.round);
+  saveExperiment(loaded.path, withMeasurementFields(onDisk.experiment, restoredRound, fields));
+  return changed;
+}
+
+/** In loop mode a person's uncommitted edits outside the file stay in place; the eval sees them. */
+function noteUserChangesTheEvalSees(snapshot: Snapshot, options: StepOptions): void {
+  const dirty = Object.keys(snapshot.dirty);
+  if (dirty.length === 0) return;
+  options.notes(`note: uncommitted changes made outside the agent's call (${dirty.slice(0, 3).join(", ")}${dirty.length > 3 ? ", …" : ""}) are left alone and are not part of the candidate, but the eval runs with them in the work tree.`);
 }
 
 type Outcome = {
@@ -189,7 +239,7 @@ type Outcome = {
   crash: EvalRun | null;
 };
 
-async function resolveIncumbent(root: string, shortOrFull: string | null, baselineCommit: string): Promise<string> {
+export async function resolveIncumbent(root: string, shortOrFull: string | null, baselineCommit: string): Promise<string> {
   for (const reference of [shortOrFull, baselineCommit]) {
     if (!reference) continue;
     const result = await runGit(root, ["rev-parse", "-q", "--verify", `${reference}^{commit}`]);
@@ -259,13 +309,29 @@ async function runIncumbent(root: string, stateDir: string, files: string[], inc
   }
 }
 
-async function archivePatch(root: string, stateDir: string, round: number, iteration: number, incumbent: string, files: string[]): Promise<string> {
-  const directory = join(stateDir, "patches", `round${round}`);
-  mkdirSync(directory, { recursive: true });
-  const path = join(directory, `iteration${iteration}.patch`);
-  const diff = await git(root, ["diff", "--binary", incumbent, "--", ...files]);
-  writeFileSync(path, diff + "\n");
+export function patchPath(stateDir: string, round: number, iteration: number): string {
+  return join(stateDir, "patches", `round${round}`, `iteration${iteration}.patch`);
+}
+
+/**
+ * The rejected candidate as one patch: the constrained files against the incumbent, then
+ * any out-of-scope edits against the version they are restored to (so `git apply
+ * --include=PATH` puts exactly those back).
+ */
+async function archivePatch(root: string, stateDir: string, path: string, incumbent: string, files: string[], snapshot: Snapshot, outOfScope: string[]): Promise<string> {
+  mkdirSync(dirname(path), { recursive: true });
+  const constrained = await git(root, ["diff", "--binary", incumbent, "--", ...files]);
+  const outside = await diffSinceSnapshot(root, snapshot, outOfScope, join(stateDir, `patch-index-${process.pid}`));
+  writeFileSync(path, [constrained, outside].filter(Boolean).join("\n") + "\n");
   return path;
+}
+
+/** The command that re-applies only `paths` from an archived patch (git apply works from the repository's top). */
+async function reapplyCommand(root: string, patchFile: string, paths: string[]): Promise<string> {
+  const prefix = await repositoryPrefix(root);
+  const includes = paths.map((path) => `--include='${normalize(`${prefix}${path}`).replace(/'/g, "'\\''")}'`).join(" ");
+  if (prefix === "") return `git apply ${includes} ${relative(root, patchFile)}`;
+  return `git -C "${(await git(root, ["rev-parse", "--show-toplevel"])).trim()}" apply ${includes} "${patchFile}"`;
 }
 
 function round4(value: number | null): number | null {

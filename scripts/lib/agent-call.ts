@@ -16,6 +16,8 @@ export type AgentCall = {
   head: string;
   /** The work tree right before the call: changes after it are the agent's. */
   snapshot: Snapshot;
+  /** The experiment file's text right before the call, to put back if the agent breaks it. */
+  experiment_text: string;
   /** The agent's log, where a DESCRIPTION line may be found after a kill. */
   log: string;
   started_at: string;

@@ -2,7 +2,7 @@
 // with it (a fresh context every time, so nothing is lost to context windows), take
 // its DESCRIPTION line or summarise the diff, and step. Stops on the budget, a
 // plateau, a crash streak or the time limit; then asks for the final report.
-import { writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CliError, EXIT } from "./errors.ts";
 import { runProcess } from "./evaluator.ts";
@@ -90,6 +90,7 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
         const ignore = harnessOrConstrained(loaded.experiment, round, relative(loaded.root, loaded.path));
         call = {
           round: round.round, iteration, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),
+          experiment_text: readFileSync(loaded.path, "utf8"),
           log: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`), started_at: new Date().toISOString(),
         };
         writeAgentCall(stateDir, call);
@@ -128,7 +129,7 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
         notes: options.notes,
         forced,
         extra,
-        agentScope: { snapshot: call.snapshot, head: call.head },
+        agentScope: { snapshot: call.snapshot, head: call.head, experimentText: call.experiment_text },
       });
       clearAgentCall(stateDir);
       lines.push(result.line);

@@ -14,7 +14,7 @@ import {
   type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn, saveExperiment,
 } from "./experiment.ts";
 import { restoreBackup, saveBackup } from "./file-backup.ts";
-import { sha256OfFile } from "./fs-atomic.ts";
+import { sha256OfFile, writeFileAtomic } from "./fs-atomic.ts";
 import { fileAtCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, runGit, shortCommit } from "./git.ts";
 import {
   changedMeasurementFields, checkIntegrity, frozenPaths, measurementFields, measurementFingerprint, readMeasurementRecord, withMeasurementFields,
@@ -51,7 +51,7 @@ export type StepOptions = {
    * since is the agent's (restored when out of scope, its commits rewritten); step mode
    * judges against the previous step's end and never rewrites commits beyond the file.
    */
-  agentScope?: { snapshot: Snapshot; head: string };
+  agentScope?: { snapshot: Snapshot; head: string; experimentText: string };
 };
 
 export type StepResult = {
@@ -100,7 +100,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   for (const warning of journal.warnings) options.notes(`warning: ${warning}`);
 
   requireFrozenFilesIntact(root, experiment, round);
-  const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir);
+  const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir, options.agentScope?.experimentText ?? null);
 
   const replay = replayDecisionState(journal, experiment);
   const incumbent = await resolveIncumbent(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit);
@@ -208,9 +208,17 @@ export function requireFrozenFilesIntact(root: string, experiment: LoadedExperim
  * put back from the record (the rest of the file, e.g. a raised budget, is kept) and
  * returned by field name so the step is discarded as out of scope.
  */
-function guardMeasurementFields(loaded: LoadedExperiment, round: Round, recorded: unknown, stateDir: string): string[] {
+function guardMeasurementFields(loaded: LoadedExperiment, round: Round, recorded: unknown, stateDir: string, textBeforeAgent: string | null): string[] {
+  let onDisk: LoadedExperiment;
+  try {
+    onDisk = loadExperiment(loaded.path); // the agent may have edited it since this process read it
+  } catch (error) {
+    // An agent that made the file unreadable: everything in it since the call is the agent's.
+    if (textBeforeAgent === null) throw error;
+    writeFileAtomic(loaded.path, textBeforeAgent);
+    return ["the whole file, which no longer parsed"];
+  }
   if (typeof recorded !== "string") return []; // journals written before the fingerprint existed
-  const onDisk = loadExperiment(loaded.path); // the agent may have edited it since this process read it
   const current = measurementFields(onDisk.experiment, findRound(onDisk.experiment, round.round));
   if (measurementFingerprint(current) === recorded) return [];
   const fields = readMeasurementRecord(stateDir, round.round, recorded);

@@ -1,0 +1,384 @@
+// Whose change is it, and can the harness be gamed through its own files: iterate.ts
+// (step and loop) and baseline.ts on real temporary repositories with a real Python
+// eval. Every test states what the user or the agent did and checks that the user's
+// work stays where it was, that nothing unattributable is committed or reverted, and
+// that refusals are one actionable line. Kills are placed by git hooks, not by timing.
+import { describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
+import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pythonExperiment, RANKER, type FixtureOptions } from "./experiment-fixture.ts";
+import { BUN, KIT_ROOT, read, runScript, sh } from "./helpers.ts";
+
+type Line = Record<string, any>;
+
+function results(root: string): Line[] {
+  return readFileSync(join(root, "autoresearch.jsonl"), "utf8").split("\n").filter(Boolean)
+    .map((line) => JSON.parse(line)).filter((line) => line.type === "result" && line.status !== "baseline");
+}
+
+function baselined(options: FixtureOptions = {}): string {
+  const root = pythonExperiment(options);
+  const result = runScript("baseline", [], { cwd: root });
+  if (result.code !== 0) throw new Error(`baseline failed: ${result.stderr}`);
+  return root;
+}
+
+const SET_WEIGHT_2 = `sed -i 's/^WEIGHT = .*/WEIGHT = 2.0/' ranker.py`;
+const SET_BIAS_WORSE = `sed -i 's/^BIAS = .*/BIAS = -5.0/' ranker.py`;
+
+function loop(root: string, agent: string, iterations = 1) {
+  return runScript("iterate", ["--loop", "--agent", agent, "--iterations", String(iterations), "--no-report"], { cwd: root });
+}
+
+function head(root: string): string {
+  return sh(root, "git", ["rev-parse", "HEAD"]).trim();
+}
+
+function filesInCommit(root: string, commit: string): string[] {
+  return sh(root, "git", ["show", "--name-only", "--format=", commit]).split("\n").filter(Boolean);
+}
+
+function harnessCommits(root: string): string[] {
+  return sh(root, "git", ["log", "--format=%H %s"]).split("\n").filter((line) => line.includes(" autoresearch: ")).map((line) => line.split(" ")[0]);
+}
+
+/** One line on stderr, no stack trace. */
+function expectOneLine(stderr: string): void {
+  const lines = stderr.trim().split("\n").filter((line) => !line.startsWith("note:") && !line.startsWith("warning:"));
+  expect(lines).toHaveLength(1);
+  expect(stderr).not.toMatch(/^\s+at /m);
+}
+
+/** A git hook that kills the harness (git's parent) the first time HEAD's branch is updated, and optionally aborts the update. */
+function killHarnessOnFirstRefUpdate(root: string, options: { abort: boolean }): void {
+  const hook = join(root, ".git/hooks/reference-transaction");
+  writeFileSync(join(root, "kill-at-ref-update"), "");
+  writeFileSync(hook, `#!/bin/sh
+[ "$1" = prepared ] || exit 0
+[ -f kill-at-ref-update ] || exit 0
+grep -q refs/heads/ || exit 0
+rm -f kill-at-ref-update
+kill -9 "$(ps -o ppid= -p "$PPID" | tr -d ' ')"
+exit ${options.abort ? 1 : 0}
+`);
+  chmodSync(hook, 0o755);
+}
+
+describe("whose change is it (loop mode)", () => {
+  test("a user's edit made while the loop runs stays in the work tree and out of every commit", () => {
+    // The eval stands in for a person typing while the candidate is measured.
+    const root = baselined({ evalPrelude: "import os\nif os.path.exists('user-types-now'):\n    os.remove('user-types-now')\n    open('notes.txt', 'a').write('typed during the eval\\n')" });
+    const agent = `if grep -q 'WEIGHT = 1.0' ranker.py; then ${SET_WEIGHT_2}; touch user-types-now; echo 'DESCRIPTION: weight 2'; else ${SET_BIAS_WORSE}; echo 'DESCRIPTION: bias worse'; fi`;
+    const result = loop(root, agent, 2);
+    expect(result.code).toBe(0);
+    expect(results(root).map((line) => line.status)).toEqual(["keep", "discard"]);
+    expect(read(root, "notes.txt")).toBe("the user's own file\ntyped during the eval\n");
+    for (const commit of harnessCommits(root)) expect(filesInCommit(root, commit)).toEqual(["ranker.py"]);
+  });
+
+  test("a user's edit made between iterations is left alone and the agent's improvement is still kept", () => {
+    const root = baselined();
+    expect(loop(root, `${SET_BIAS_WORSE}; echo 'DESCRIPTION: worse'`).code).toBe(0);
+    appendFileSync(join(root, "notes.txt"), "my edit between steps\n");
+    const result = loop(root, `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2'`);
+    expect(result.code).toBe(0);
+    expect(results(root).map((line) => line.status)).toEqual(["discard", "keep"]);
+    expect(result.stderr).toContain("notes.txt changed since the last iteration, outside an agent call: left alone");
+    expect(read(root, "notes.txt")).toBe("the user's own file\nmy edit between steps\n");
+    expect(filesInCommit(root, "HEAD")).toEqual(["ranker.py"]);
+  });
+
+  test("the agent's own out-of-scope edit is restored to the user's version, not to HEAD's", () => {
+    const root = baselined();
+    appendFileSync(join(root, "notes.txt"), "the user's uncommitted line\n");
+    const result = loop(root, `${SET_WEIGHT_2}; echo 'the agent wrote here' >> notes.txt; echo 'DESCRIPTION: weight and notes'`);
+    expect(result.code).toBe(0);
+    expect(results(root)[0]).toMatchObject({ status: "discard" });
+    expect(results(root)[0].reason).toContain("notes.txt");
+    expect(read(root, "notes.txt")).toBe("the user's own file\nthe user's uncommitted line\n");
+    expect(read(root, "ranker.py")).toBe(RANKER);
+  });
+
+  test("a user's edit of the constrained file between iterations stops the loop and stays in place", () => {
+    const root = baselined();
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("BIAS = 0.0", "BIAS = 0.5  # mine"));
+    const result = loop(root, `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2'`);
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain(`"ranker.py" differs from the incumbent`);
+    expect(read(root, "ranker.py")).toContain("BIAS = 0.5  # mine");
+    expect(results(root)).toHaveLength(0);
+  });
+
+  test("a user's commit on the experiment branch stops the loop and stays on the branch", () => {
+    const root = baselined();
+    writeFileSync(join(root, "docs.md"), "the user's commit\n");
+    sh(root, "git", ["add", "docs.md"]);
+    sh(root, "git", ["commit", "-qm", "user work"]);
+    const userCommit = head(root);
+    const result = loop(root, `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2'`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("HEAD moved past the incumbent");
+    expect(result.stderr).toContain("user work");
+    expect(head(root)).toBe(userCommit);
+    expect(read(root, "docs.md")).toBe("the user's commit\n");
+    expect(results(root)).toHaveLength(0);
+  });
+
+  test("an agent's commit in loop mode is evaluated and kept, like in step mode", () => {
+    const root = baselined();
+    const result = loop(root, `${SET_WEIGHT_2} && git commit -qam agent && echo 'DESCRIPTION: weight 2, committed'`);
+    expect(result.code).toBe(0);
+    const [line] = results(root);
+    expect(line).toMatchObject({ status: "keep", description: "weight 2, committed" });
+    expect(line.agent_commits).toHaveLength(1);
+    expect(sh(root, "git", ["log", "-1", "--format=%s"])).toStartWith("autoresearch: weight 2, committed | score: 0.1563 -> 0.2812");
+    expect(sh(root, "git", ["for-each-ref", "refs/autoresearch/"])).toContain("round1-iteration1");
+  });
+
+  test("an agent that switches to another branch stops the loop before anything is committed", () => {
+    const root = baselined();
+    const before = head(root);
+    const result = loop(root, `git switch -q -c side && ${SET_WEIGHT_2} && echo 'DESCRIPTION: on a side branch'`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`not the experiment's branch "autoresearch/fixture"`);
+    expect(result.stderr).toContain("git switch autoresearch/fixture");
+    expect(sh(root, "git", ["rev-parse", "side"]).trim()).toBe(before);
+    expect(sh(root, "git", ["rev-parse", "autoresearch/fixture"]).trim()).toBe(before);
+    expect(results(root)).toHaveLength(0);
+    // Back on the branch, the next run evaluates that call's edit instead of calling the agent again.
+    sh(root, "git", ["switch", "-q", "autoresearch/fixture"]);
+    const again = loop(root, "echo 'DESCRIPTION: should not run'; exit 9");
+    expect(again.code).toBe(0);
+    expect(results(root)[0]).toMatchObject({ status: "keep", description: "on a side branch" });
+  });
+});
+
+describe("whose change is it (step mode)", () => {
+  test("step mode restores an out-of-scope edit into the patch and the command it prints re-applies it", () => {
+    const root = baselined();
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    appendFileSync(join(root, "notes.txt"), "edited outside the file\n");
+    const result = runScript("iterate", ["-m", "two files"], { cwd: root });
+    expect(result.code).toBe(0);
+    const [line] = results(root);
+    expect(line.status).toBe("discard");
+    expect(read(root, "notes.txt")).toBe("the user's own file\n");
+    const command = /to re-apply them: ([^)]+)\)/.exec(line.reason)![1];
+    expect(command).toBe(`git apply --include='notes.txt' .autoresearch/patches/round1/iteration1.patch`);
+    sh(root, "bash", ["-c", command]);
+    expect(read(root, "notes.txt")).toBe("the user's own file\nedited outside the file\n");
+    expect(read(root, "ranker.py")).toBe(RANKER);
+  });
+
+  test("step mode refuses commits that touch more than the constrained file and leaves them on the branch", () => {
+    const root = baselined();
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    appendFileSync(join(root, "notes.txt"), "committed with it\n");
+    sh(root, "git", ["commit", "-qam", "a big commit"]);
+    const commit = head(root);
+    const result = runScript("iterate", ["-m", "big"], { cwd: root });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain("touching files outside the constrained file (notes.txt)");
+    expect(result.stderr).toContain("baseline.ts --force");
+    expect(head(root)).toBe(commit);
+    expect(read(root, "notes.txt")).toContain("committed with it");
+    expect(results(root)).toHaveLength(0);
+  });
+});
+
+describe("the experiment file is in the integrity lock", () => {
+  test("an agent that rewrites eval.command to print a perfect score gets a discard and the command back", () => {
+    const root = baselined();
+    const result = loop(root, `${SET_WEIGHT_2}; sed -i 's/command: python3 eval.py/command: "echo SCORE: 0.99"/' autoresearch.yaml; echo 'DESCRIPTION: gaming'`);
+    expect(result.code).toBe(0);
+    const [line] = results(root);
+    expect(line.status).toBe("discard");
+    expect(line.score).toBeNull();
+    expect(line.reason).toContain("measurement fields (eval)");
+    expect(read(root, "autoresearch.yaml")).toContain("command: python3 eval.py");
+    expect(read(root, "autoresearch.yaml")).not.toContain("0.99");
+    expect(harnessCommits(root)).toHaveLength(0);
+  });
+
+  test("an agent that makes the experiment file unreadable gets a discard and the file back", () => {
+    const root = baselined();
+    const before = read(root, "autoresearch.yaml");
+    const result = loop(root, `${SET_WEIGHT_2}; echo 'rounds: [' >> autoresearch.yaml; echo 'DESCRIPTION: broke the yaml'`);
+    expect(result.code).toBe(0);
+    expect(results(root)[0].status).toBe("discard");
+    expect(results(root)[0].reason).toContain("no longer parsed");
+    expect(read(root, "autoresearch.yaml")).toBe(before);
+  });
+
+  test("step mode restores a changed metric direction and keeps a raised budget", () => {
+    const root = baselined();
+    const yaml = read(root, "autoresearch.yaml").replace("direction: max", "direction: min").replace(/iterations: 30/, "iterations: 45");
+    writeFileSync(join(root, "autoresearch.yaml"), yaml);
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("BIAS = 0.0", "BIAS = -5.0"));
+    const result = runScript("iterate", ["-m", "worse, but minimised"], { cwd: root });
+    expect(result.code).toBe(0);
+    expect(results(root)[0].reason).toContain("measurement fields (metric)");
+    expect(read(root, "autoresearch.yaml")).toContain("direction: max");
+    expect(read(root, "autoresearch.yaml")).toContain("iterations: 45");
+  });
+
+  test("a person may raise the budget mid-round without tripping the lock", () => {
+    const root = baselined({ budget: 1 });
+    writeFileSync(join(root, "autoresearch.yaml"), read(root, "autoresearch.yaml").replace("iterations: 1", "iterations: 5"));
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(result.code).toBe(0);
+    expect(results(root)[0].status).toBe("keep");
+  });
+});
+
+describe("preconditions before any side effect", () => {
+  test("iterate refuses on a detached HEAD and changes nothing", () => {
+    const root = baselined();
+    sh(root, "git", ["checkout", "-q", "--detach"]);
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "detached"], { cwd: root });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain("HEAD is detached");
+    expect(result.stderr).toContain("git switch autoresearch/fixture");
+    expect(read(root, "ranker.py")).toContain("WEIGHT = 2.0");
+    expect(results(root)).toHaveLength(0);
+  });
+
+  test("iterate refuses while a merge is in progress and leaves the conflicted file and the merge as they are", () => {
+    const root = baselined();
+    sh(root, "git", ["switch", "-q", "-c", "other", "main"]);
+    writeFileSync(join(root, "notes.txt"), "theirs\n");
+    sh(root, "git", ["commit", "-qam", "theirs"]);
+    sh(root, "git", ["switch", "-q", "autoresearch/fixture"]);
+    writeFileSync(join(root, "notes.txt"), "ours\n");
+    sh(root, "git", ["commit", "-qm", "ours", "notes.txt"]);
+    const conflicted = (() => { try { sh(root, "git", ["merge", "other"]); return false; } catch { return true; } })();
+    expect(conflicted).toBe(true);
+    const markers = read(root, "notes.txt");
+    expect(markers).toContain("<<<<<<<");
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "during a merge"], { cwd: root });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain("A merge is in progress");
+    expect(result.stderr).toContain("git merge --abort");
+    expect(read(root, "notes.txt")).toBe(markers);
+    expect(existsSync(join(root, ".git/MERGE_HEAD"))).toBe(true);
+    expect(read(root, "ranker.py")).toContain("WEIGHT = 2.0");
+  });
+
+  test("baseline refuses a merge in progress before creating the experiment branch", () => {
+    const root = pythonExperiment();
+    sh(root, "git", ["switch", "-q", "-c", "other"]);
+    writeFileSync(join(root, "notes.txt"), "theirs\n");
+    sh(root, "git", ["commit", "-qam", "theirs"]);
+    sh(root, "git", ["switch", "-q", "main"]);
+    writeFileSync(join(root, "notes.txt"), "ours\n");
+    sh(root, "git", ["commit", "-qam", "ours"]);
+    expect(() => sh(root, "git", ["merge", "other"])).toThrow();
+    const result = runScript("baseline", [], { cwd: root });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain("A merge is in progress");
+    expect(sh(root, "git", ["branch", "--list", "autoresearch/*"]).trim()).toBe("");
+    expect(existsSync(join(root, "autoresearch.jsonl"))).toBe(false);
+  });
+
+  test("baseline refuses a constrained file that does not exist before creating any branch", () => {
+    const root = pythonExperiment();
+    writeFileSync(join(root, "autoresearch.yaml"), read(root, "autoresearch.yaml").replace("constrained_files: [ranker.py]", "constrained_files: [rankr.py]"));
+    const result = runScript("baseline", [], { cwd: root });
+    expect(result.code).toBe(2);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain(`"rankr.py" does not exist`);
+    expect(sh(root, "git", ["branch", "--list", "autoresearch/*"]).trim()).toBe("");
+  });
+
+  test("a git index lock left by someone else is named with the command that clears it", () => {
+    const root = baselined();
+    writeFileSync(join(root, ".git/index.lock"), "");
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "locked"], { cwd: root });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain(`rm -f "${join(root, ".git/index.lock")}"`);
+    expect(existsSync(join(root, ".git/index.lock"))).toBe(true);
+  });
+
+  test("a git index lock left by the harness's own killed git is cleared, with a note", () => {
+    const root = baselined();
+    writeFileSync(join(root, ".git/index.lock"), "");
+    writeFileSync(join(root, ".autoresearch/git-index-write.json"), JSON.stringify({ pid: 999999, at: "2026-01-01T00:00:00Z" }));
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "after a kill"], { cwd: root });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("left by the harness's own git command when it was killed");
+    expect(results(root)[0].status).toBe("keep");
+  });
+
+  test("a damaged interrupted-step record is one line naming the file", () => {
+    const root = baselined();
+    writeFileSync(join(root, ".autoresearch/pending-step.json"), "{ not json");
+    const result = runScript("iterate", ["-m", "x"], { cwd: root });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain(".autoresearch/pending-step.json");
+  });
+});
+
+describe("recovery first", () => {
+  test("a restarted loop finishes the keep an earlier run had decided before calling the agent", () => {
+    const root = baselined();
+    killHarnessOnFirstRefUpdate(root, { abort: false });
+    const killed = loop(root, `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2'`);
+    expect(killed.code).not.toBe(0);
+    expect(results(root)).toHaveLength(0);
+    expect(existsSync(join(root, ".autoresearch/pending-step.json"))).toBe(true);
+    const again = loop(root, `${SET_BIAS_WORSE}; echo 'DESCRIPTION: bias worse'`);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("Finished iteration 1 (keep)");
+    expect(results(root).map((line) => [line.iteration, line.status, line.description])).toEqual([[1, "keep", "weight 2"], [2, "discard", "bias worse"]]);
+    expect(harnessCommits(root)).toHaveLength(1);
+    expect(read(root, "ranker.py")).toContain("WEIGHT = 2.0");
+  });
+
+  test("a decided keep is recorded even when the file was edited after the decision, and the later edit is kept uncommitted", () => {
+    const root = baselined();
+    killHarnessOnFirstRefUpdate(root, { abort: true });
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const killed = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(killed.code).not.toBe(0);
+    expect(results(root)).toHaveLength(0);
+    const later = RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0").replace("BIAS = 0.0", "BIAS = 0.25");
+    writeFileSync(join(root, "ranker.py"), later);
+    const again = runScript("iterate", ["-m", "bias quarter"], { cwd: root });
+    expect(again.stderr).toContain("Finished iteration 1 (keep)");
+    expect(again.stderr).toContain("the evaluated version was committed");
+    const [first] = results(root);
+    expect(first).toMatchObject({ iteration: 1, status: "keep" });
+    expect(sh(root, "git", ["show", `${first.commit}:ranker.py`])).toBe(RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+  });
+
+  test("a killed agent call is evaluated by the next run instead of calling the agent again", async () => {
+    const root = baselined();
+    const agent = `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2 before the kill'; sleep 60`;
+    const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "--loop", "--agent", agent, "--iterations", "1", "--no-report"], { cwd: root, detached: true, env: { ...process.env, NO_COLOR: "1" } });
+    const log = join(root, ".autoresearch/logs/round1/iteration1-agent.log");
+    const deadline = Date.now() + 60_000;
+    while (!(existsSync(log) && /^DESCRIPTION:/m.test(read(root, ".autoresearch/logs/round1/iteration1-agent.log")))) {
+      if (Date.now() > deadline) throw new Error("the agent never started");
+      Bun.sleepSync(50);
+    }
+    process.kill(-child.pid!, "SIGKILL");
+    await new Promise((resolve) => child.on("close", resolve));
+    const again = loop(root, "echo 'DESCRIPTION: a second call'; exit 9");
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("Evaluating iteration 1: an earlier run called the agent");
+    expect(results(root).map((line) => [line.status, line.description])).toEqual([["keep", "weight 2 before the kill"]]);
+  });
+});

@@ -4,6 +4,8 @@
 // even a kill -9 mid-edit is undone on the next run. One pending backup at a time.
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { CliError, EXIT } from "./errors.ts";
+import { displayPath } from "./experiment.ts";
 import { sha256OfText, writeFileAtomic } from "./fs-atomic.ts";
 
 type BackupManifest = { purpose: string; started_at: string; files: { file: string; sha256: string; copy: string }[] };
@@ -33,10 +35,10 @@ export function restoreBackup(stateDir: string): string | null {
   const directory = backupDirectory(stateDir);
   const manifestPath = join(directory, "manifest.json");
   if (!existsSync(manifestPath)) return null;
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as BackupManifest;
+  const manifest = readManifest(manifestPath, directory);
   const restored: string[] = [];
   for (const entry of manifest.files) {
-    const saved = readFileSync(entry.copy);
+    const saved = readCopy(entry.copy, manifestPath, directory);
     if (sha256OfText(saved) !== entry.sha256) {
       return `The backup in "${directory}" is damaged; "${entry.file}" was left as it is. Check it with: git diff -- "${entry.file}"`;
     }
@@ -49,4 +51,39 @@ export function restoreBackup(stateDir: string): string | null {
   rmSync(directory, { recursive: true, force: true });
   if (restored.length === 0) return null;
   return `Restored ${restored.map((file) => `"${file}"`).join(", ")} from the backup taken for the ${manifest.purpose} at ${manifest.started_at} (that run was interrupted).`;
+}
+
+/**
+ * The manifest of a pending backup. One that cannot be read is never deleted here: its
+ * copies may hold the only version of a candidate. The person checks, then removes it.
+ */
+function readManifest(manifestPath: string, directory: string): BackupManifest {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? "is not valid JSON" : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    throw damagedBackup(manifestPath, directory, reason);
+  }
+  const files = (manifest as Partial<BackupManifest> | null)?.files;
+  const valid = Array.isArray(files) && files.every((entry) => typeof entry?.file === "string" && typeof entry.sha256 === "string" && typeof entry.copy === "string");
+  if (!valid) throw damagedBackup(manifestPath, directory, "does not list the saved files");
+  return manifest as BackupManifest;
+}
+
+function readCopy(copy: string, manifestPath: string, directory: string): Buffer {
+  try {
+    return readFileSync(copy);
+  } catch (error) {
+    throw damagedBackup(manifestPath, directory, `names a saved copy "${displayPath(copy)}" that cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+function damagedBackup(manifestPath: string, directory: string, reason: string): CliError {
+  const shown = displayPath(directory);
+  return new CliError(
+    `The backup manifest "${displayPath(manifestPath)}" ${reason}, so the files it saved were not put back. Compare the copies in "${shown}" with your files (one may be your candidate), then remove it: rm -r "${shown}"`,
+    "E_BACKUP_DAMAGED",
+    EXIT.FAILED,
+  );
 }

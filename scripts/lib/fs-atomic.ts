@@ -1,6 +1,7 @@
 // Crash-safe file writes: whole-file replacement via temp file + rename, and
-// single-write line appends. Does not lock; callers that race use lock.ts.
-import { chmodSync, closeSync, fstatSync, fsyncSync, readSync, openSync, renameSync, statSync, writeSync, mkdirSync, unlinkSync } from "node:fs";
+// single-write line appends, plus the check that a file can be written before any
+// side effect. Does not lock; callers that race use lock.ts.
+import { accessSync, chmodSync, closeSync, constants, fstatSync, fsyncSync, readSync, openSync, renameSync, statSync, writeSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -50,6 +51,53 @@ export function appendLineDurably(path: string, line: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Why `path` cannot be written (appended to, or replaced with `replace`), in words such as
+ * "it is a directory" or "it is read-only", or null when it can. A file that does not exist
+ * yet needs a writable folder: the nearest existing one on its way. Nothing is created.
+ */
+export function whyNotWritable(path: string, options: { replace?: boolean } = {}): string | null {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return whyFolderNotWritable(dirname(path));
+  }
+  if (stats.isDirectory()) return "it is a directory";
+  if (!stats.isFile()) return "it is not a regular file";
+  // access(W_OK) is always true for root, who writes through any permission bits; a file with
+  // no write bit for anyone was still made read-only on purpose (chmod 444), so that counts too.
+  if (!canAccess(path, constants.W_OK) || (stats.mode & 0o222) === 0) return "it is read-only";
+  return options.replace ? whyFolderNotWritable(dirname(path)) : null;
+}
+
+function whyFolderNotWritable(folder: string): string | null {
+  let existing = folder;
+  for (;;) {
+    try {
+      const stats = statSync(existing);
+      if (!stats.isDirectory()) return `"${existing}" on its path is a file, not a folder`;
+      break;
+    } catch {
+      const parent = dirname(existing);
+      if (parent === existing) return `its folder "${folder}" cannot be created`;
+      existing = parent;
+    }
+  }
+  const mode = statSync(existing).mode;
+  if (!canAccess(existing, constants.W_OK | constants.X_OK) || (mode & 0o222) === 0) return `its folder "${existing}" is read-only`;
+  return null;
+}
+
+function canAccess(path: string, mode: number): boolean {
+  try {
+    accessSync(path, mode);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,8 +1,11 @@
 // The journal (`autoresearch.jsonl`): the seed's config header and result lines,
-// tolerant reading of hand-written journals, and whole-line appends. It never
-// rewrites a journal except `writeJournalHeader` on a journal with no results.
-import { existsSync, readFileSync } from "node:fs";
-import { appendLineDurably, writeFileAtomic } from "./fs-atomic.ts";
+// tolerant reading of hand-written journals, whole-line appends, the check that a
+// journal can be written before anything else happens, and the one function that makes
+// journal text safe to print. It never rewrites a journal except `writeJournalHeader`
+// on a journal with no results.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { CliError, EXIT } from "./errors.ts";
+import { appendLineDurably, whyNotWritable, writeFileAtomic } from "./fs-atomic.ts";
 import type { Experiment, Round } from "./experiment.ts";
 
 export const STATUSES = ["baseline", "keep", "discard", "crash", "guard_fail"] as const;
@@ -134,7 +137,7 @@ export function parseJournal(text: string, label = "autoresearch.jsonl"): Journa
       value = JSON.parse(line);
     } catch {
       const torn = index >= lines.length - 2 && !text.endsWith("\n");
-      journal.warnings.push(`${label}:${index + 1}: skipped ${torn ? "a torn last line (an interrupted write)" : "a line that is not JSON"}: ${line.slice(0, 60)}`);
+      journal.warnings.push(`${label}:${index + 1}: skipped ${torn ? "a torn last line (an interrupted write)" : "a line that is not JSON"}: ${stripControlCharacters(line.slice(0, 60))}`);
       return;
     }
     if (!value || typeof value !== "object" || Array.isArray(value)) {
@@ -148,7 +151,7 @@ export function parseJournal(text: string, label = "autoresearch.jsonl"): Journa
     } else if (record.type === "result" || (record.type === undefined && "status" in record)) {
       const result = normalizeResult(record, journal.results.length);
       if (!(STATUSES as readonly string[]).includes(String(record.status).toLowerCase().replace(/-/g, "_"))) {
-        journal.warnings.push(`${label}:${index + 1}: unknown status "${record.status}", read as discard`);
+        journal.warnings.push(`${label}:${index + 1}: unknown status "${stripControlCharacters(String(record.status))}", read as discard`);
       }
       journal.results.push(result);
     }
@@ -158,7 +161,51 @@ export function parseJournal(text: string, label = "autoresearch.jsonl"): Journa
 
 export function readJournal(path: string, label = path): Journal {
   if (!existsSync(path)) return { config: null, results: [], warnings: [] };
-  return parseJournal(readFileSync(path, "utf8"), label);
+  return parseJournal(readJournalText(path, label), label);
+}
+
+/** A journal's text; a directory or an unreadable file is a one-line CliError (exit 2). */
+export function readJournalText(path: string, label = path): string {
+  if (statSync(path).isDirectory()) {
+    throw new CliError(`The journal "${label}" is a directory, not a file. Move it aside (mv "${label}" "${label}.old") and re-run.`, "E_JOURNAL_NOT_A_FILE", EXIT.USAGE);
+  }
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new CliError(`Cannot read the journal "${label}" (${reason}). Check its permissions (ls -l "${label}") and re-run.`, "E_JOURNAL_UNREADABLE", EXIT.USAGE);
+  }
+}
+
+/**
+ * Refuse, before any side effect, a journal that cannot take the next line: a directory in
+ * its place, a read-only file (chmod 444 counts even for root), or a folder that cannot be
+ * written. `replace`: the caller rewrites the whole journal (temp file + rename), which needs
+ * its folder writable too. `label` is the path as the person knows it.
+ */
+export function assertJournalWritable(path: string, label: string, options: { replace?: boolean } = {}): void {
+  const problem = whyNotWritable(path, options);
+  if (problem === null) return;
+  const fix = problem === "it is a directory"
+    ? `Move it aside (mv "${label}" "${label}.old") and re-run.`
+    : problem === "it is read-only"
+      ? `Make it writable (chmod u+w "${label}") and re-run.`
+      : "Make that folder writable, or point the round's artifacts.journal elsewhere, and re-run.";
+  throw new CliError(`Cannot write the journal "${label}": ${problem}. ${fix}`, "E_JOURNAL_NOT_WRITABLE", EXIT.USAGE);
+}
+
+const ESCAPE_SEQUENCE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-~])/g;
+// C0 controls except tab and newline, DEL, and C1 controls (U+0080-U+009F).
+const CONTROL_CHARACTER = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * Text from a journal (descriptions, reasons, metric names), made safe to print: whole
+ * terminal escape sequences (colours, titles) and every other control character except
+ * newline and tab are removed, so a pasted "\x1b[31m" cannot recolour or rewrite a terminal.
+ * "\x1b[31mfaster\x1b[0m tokenizer" -> "faster tokenizer".
+ */
+export function stripControlCharacters(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, "").replace(CONTROL_CHARACTER, "");
 }
 
 /** Append one result as a single whole line. */

@@ -83,8 +83,23 @@ export type FormulaTerm = { weight: number; metric: string };
  * anything else; parentheses and division are not supported on purpose.
  */
 export function parseMetricFormula(text: string): FormulaTerm[] | null {
+  const read = readMetricFormula(text);
+  if ("problem" in read) throw new Error(`Cannot read the metric formula "${text}": it ${read.problem}`);
+  return read.terms;
+}
+
+/** Why `text` is neither a metric name nor a formula (`has something unexpected at "/mrr"; write it as ...`), else null. */
+export function metricFormulaProblem(text: string): string | null {
+  const read = readMetricFormula(text);
+  return "problem" in read ? read.problem : null;
+}
+
+const FORMULA_EXAMPLE = "write it as 0.8*precision@12+0.2*mrr";
+
+function readMetricFormula(text: string): { terms: FormulaTerm[] | null } | { problem: string } {
   const compact = text.replace(/\s+/g, "");
-  if (/^[A-Za-z][\w@.\-/]*$/.test(compact) && !/[+*]/.test(compact)) return null;
+  if (compact === "") return { problem: `is empty; ${FORMULA_EXAMPLE}` };
+  if (/^[A-Za-z][\w@.\-/]*$/.test(compact) && !/[+*]/.test(compact)) return { terms: null };
   const terms: FormulaTerm[] = [];
   const pattern = /([+-]?)(?:(\d+(?:\.\d+)?|\.\d+)\*)?([A-Za-z][\w@./]*)/y;
   let position = 0;
@@ -92,13 +107,13 @@ export function parseMetricFormula(text: string): FormulaTerm[] | null {
     pattern.lastIndex = position;
     const match = pattern.exec(compact);
     if (!match || (position > 0 && match[1] === "")) {
-      throw new Error(`Cannot read the metric formula "${text}" at "${compact.slice(position)}"; write it as 0.8*precision@12+0.2*mrr`);
+      return { problem: `has something unexpected at "${compact.slice(position)}"; ${FORMULA_EXAMPLE}` };
     }
     const weight = (match[1] === "-" ? -1 : 1) * (match[2] ? Number(match[2]) : 1);
     terms.push({ weight, metric: match[3] });
     position = pattern.lastIndex;
   }
-  return terms;
+  return { terms };
 }
 
 export function evaluateFormula(terms: FormulaTerm[], metrics: Record<string, number>): number | null {

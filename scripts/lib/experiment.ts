@@ -1,12 +1,14 @@
 // The experiment file (`autoresearch.yaml`): its zod schema, loading with errors
 // that name the field and the fix, atomic saving that keeps the user's comments on
 // untouched sections, and per-round artifact paths. It does not run anything.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
 import { CliError, EXIT } from "./errors.ts";
+import { metricFormulaProblem } from "./eval-output.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
+import { stripControlCharacters } from "./journal.ts";
 
 export const EXPERIMENT_FILE = "autoresearch.yaml";
 export const SCHEMA_VERSION = 1;
@@ -84,7 +86,11 @@ export const ExperimentSchema = z.strictObject({
   metric: z.strictObject({
     name: z.string().min(1),
     direction: z.enum(DIRECTIONS, { message: 'must be "max" or "min"' }),
-    formula: z.string().nullable().default(null),
+    // Checked on load, so a bad formula stops every script before it branches, locks or runs the eval.
+    formula: z.string().nullable().default(null).superRefine((formula, context) => {
+      const problem = formula === null ? null : metricFormulaProblem(formula);
+      if (problem) context.addIssue({ code: "custom", message: `"${formula}" ${problem}` });
+    }),
   }),
   guard: GuardSchema.nullable().default(null),
   expected_gain: z.number().positive().nullable().default(null),
@@ -133,20 +139,32 @@ export function locateExperiment(explicit: string | undefined, cwd: string, repo
 
 /** Parse and validate experiment text; `label` names the file in error messages. */
 export function parseExperiment(text: string, label: string): Experiment {
+  if (text.includes("\0")) {
+    throw new CliError(`Cannot use "${label}": it is a binary file, not a YAML experiment file. Pass the autoresearch.yaml that init wrote, or create one: bun scripts/init.ts path/to/file`, "E_EXPERIMENT_YAML");
+  }
   let raw: unknown;
   try {
     raw = YAML.parse(text);
   } catch (error) {
-    const firstLine = String((error as Error).message).split("\n")[0];
+    const firstLine = stripControlCharacters(String((error as Error).message).split("\n")[0]);
     throw new CliError(`Cannot parse "${label}": ${firstLine}. Fix the YAML syntax and re-run.`, "E_EXPERIMENT_YAML");
   }
-  const result = ExperimentSchema.safeParse(raw);
-  if (!result.success) throw new CliError(describeSchemaError(result.error, label), "E_EXPERIMENT_INVALID");
-  const experiment = result.data;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    const found = raw === null || raw === undefined ? "nothing" : Array.isArray(raw) ? "a list" : `a ${typeof raw}`;
+    throw new CliError(`Cannot use "${label}": it holds ${found}, not the experiment's fields (version, name, metric, rounds, ...). Check the path, or create one: bun scripts/init.ts path/to/file`, "E_EXPERIMENT_INVALID");
+  }
+  const experiment = validateExperiment(raw, label);
   if (!experiment.rounds.some((round) => round.round === experiment.current_round)) {
     throw new CliError(`Cannot use "${label}": current_round is ${experiment.current_round} but rounds has no such round. Set current_round to one of ${experiment.rounds.map((r) => r.round).join(", ")}.`, "E_EXPERIMENT_INVALID");
   }
   return experiment;
+}
+
+/** Check a parsed or freshly built experiment against the schema; the first problem names its field. */
+export function validateExperiment(value: unknown, label: string): Experiment {
+  const result = ExperimentSchema.safeParse(value);
+  if (!result.success) throw new CliError(describeSchemaError(result.error, label), "E_EXPERIMENT_INVALID");
+  return result.data;
 }
 
 function describeSchemaError(error: z.ZodError, label: string): string {
@@ -168,7 +186,17 @@ export function loadExperiment(path: string): LoadedExperiment {
   if (!existsSync(path)) {
     throw new CliError(`No experiment file at "${path}". Create one first: bun scripts/init.ts path/to/file`, "E_NO_EXPERIMENT", EXIT.USAGE);
   }
-  const experiment = parseExperiment(readFileSync(path, "utf8"), displayPath(path));
+  const label = displayPath(path);
+  if (statSync(path).isDirectory()) {
+    throw new CliError(`"${label}" is a directory, not an experiment file. Pass the file: --experiment ${join(label, EXPERIMENT_FILE)}`, "E_NOT_A_FILE", EXIT.USAGE);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CliError(`Cannot read the experiment file "${label}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check its permissions (ls -l "${label}") and re-run.`, "E_EXPERIMENT_UNREADABLE", EXIT.USAGE);
+  }
+  const experiment = parseExperiment(text, label);
   return { path, root: dirname(path), experiment };
 }
 

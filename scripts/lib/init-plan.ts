@@ -7,15 +7,16 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, 
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { CliError, EXIT } from "./errors.ts";
 import {
-  BudgetSchema, DecisionSchema, EXPERIMENT_FILE, STATE_DIR, defaultArtifacts, displayPath,
+  BudgetSchema, DecisionSchema, EXPERIMENT_FILE, STATE_DIR, defaultArtifacts, displayPath, validateExperiment,
   type Experiment, type Guard, type Round,
 } from "./experiment.ts";
+import { whyNotWritable } from "./fs-atomic.ts";
 import { parseMetricFormula } from "./eval-output.ts";
 import { planEvalLocation, renderEval, type EvalLocation } from "./eval-script.ts";
 import { git, requireRepositoryRoot, runGit } from "./git.ts";
 import { parseGuardSpec } from "./guard.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "./instructions.ts";
-import { journalHeaderFor, type ConfigLine } from "./journal.ts";
+import { assertJournalWritable, journalHeaderFor, type ConfigLine } from "./journal.ts";
 import { currentRuntime, kitCommand } from "./kit.ts";
 import { analyzeFile, splitTopLevel, type FileAnalysis } from "./levers.ts";
 import { defaultDirectionFor, defaultMetricFor, evalComputes, isTimingMetric, metricComponents, type Direction } from "./metric-catalog.ts";
@@ -79,6 +80,7 @@ export type InitPlan = {
 export async function planInit(options: InitOptions, ask: Asker = null): Promise<InitPlan> {
   const cwd = options.cwd;
   const initCommand = kitCommand("init", { cwd });
+  checkNotEmpty(options);
   const repoRoot = realpathSync(await requireRepositoryRoot(cwd, `${initCommand} FILE`));
   const file = checkConstrainedFile(resolve(cwd, options.file), repoRoot, initCommand);
   const experimentPath = checkInsideRepository(resolve(cwd, options.experiment ?? join(repoRoot, EXPERIMENT_FILE)), repoRoot, "--experiment");
@@ -217,10 +219,17 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
     files.push({ path: at(testDataPath), role: "test data", content });
   }
 
+  validateExperiment(experiment, displayPath(experimentPath, cwd));
   const journalHeader = journalHeaderFor(experiment, experiment.rounds[0]);
 
-  // Refuse to overwrite anything without --force, naming every artifact that exists.
+  // Every file must be writable before the first is written, so a refusal leaves nothing half done.
+  assertJournalWritable(at(artifacts.journal), displayPath(at(artifacts.journal), cwd), { replace: true });
   const owned = [experimentPath, at(artifacts.journal), at(artifacts.dashboard), at(artifacts.report), ...files.filter((planned) => !planned.onlyIfMissing).map((planned) => planned.path)];
+  for (const path of [...owned, ...files.filter((planned) => planned.onlyIfMissing && !existsSync(planned.path)).map((planned) => planned.path)]) {
+    const problem = whyNotWritable(path, { replace: true });
+    if (problem) throw usage(`Cannot write "${displayPath(path, cwd)}": ${problem}. Move it aside, or pass --experiment PATH to set up the experiment in another folder.`, "E_NOT_WRITABLE");
+  }
+  // Refuse to overwrite anything without --force, naming every artifact that exists.
   const existing = [...new Set(owned)].filter((path) => existsSync(path));
   if (existing.length > 0 && !options.force) {
     const names = existing.map((path) => `"${displayPath(path, cwd)}"`).join(", ");
@@ -235,6 +244,25 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
     dataFiles: scaffoldTestData && !caseInputs ? await findDataFiles(repoRoot, cwd) : [],
     warnings,
   };
+}
+
+/** An option given as "" (an unset shell variable, say) is refused rather than read as "not given". */
+function checkNotEmpty(options: InitOptions): void {
+  const given: [string, string | undefined][] = [
+    ["--eval-cmd", options.evalCmd], ["--test-data", options.testData], ["--entry", options.entry], ["--name", options.name],
+    ["--cases-from", options.casesFrom], ["--experiment", options.experiment], ["--guard", options.guard],
+    ...(options.frozen ?? []).map((path): [string, string] => ["--frozen", path]),
+  ];
+  const hints: Record<string, string> = {
+    "--eval-cmd": 'the command that prints "SCORE: <number>", e.g. --eval-cmd "make eval"',
+    "--experiment": `the experiment file to create, e.g. --experiment ${EXPERIMENT_FILE}`,
+    "--guard": 'a guard such as --guard "mrr>=0.9"',
+  };
+  for (const [flag, value] of given) {
+    if (value !== undefined && value.trim() === "") {
+      throw usage(`${flag} must not be empty; pass ${hints[flag] ?? "a value"}, or leave ${flag} out.`, "E_EMPTY_OPTION");
+    }
+  }
 }
 
 /** Ask again (up to three times) when an answer is invalid; the last invalid answer is bad input. */

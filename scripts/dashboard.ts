@@ -22,10 +22,10 @@ then prints the dashboard on stdout. Text written between <!-- report:start --> 
 <!-- report:end --> in the dashboard, and the round's autoresearch_report.md, survive
 every re-render. Without ${EXPERIMENT_FILE} it works from the journal alone.`,
   options: {
-    round: { type: "integer", valueName: "N", description: "render round N (default: the experiment's current round)" },
+    round: { type: "integer", min: 1, valueName: "N", description: "render round N (default: the experiment's current round)" },
     format: { type: "string", valueName: "FORMAT", choices: FORMATS, description: "stdout format: text, md, json or html (default: text on a terminal, md otherwise)" },
     json: { type: "boolean", description: "same as --format json" },
-    last: { type: "integer", valueName: "N", description: "show only the last N iterations on stdout (text shows 30 unless told; 0: all)" },
+    last: { type: "integer", min: 0, valueName: "N", description: "show only the last N iterations on stdout (text shows 30 unless told; 0: all)" },
     watch: { type: "boolean", description: "re-render whenever the journal changes, until Ctrl-C" },
     experiment: { type: "string", valueName: "PATH", description: `experiment file (default: ./${EXPERIMENT_FILE}, else at the repository root)` },
     journal: { type: "string", valueName: "PATH", description: "render this journal; its dashboard and chart go beside it" },
@@ -59,14 +59,13 @@ async function run(args: ParsedArgs): Promise<number> {
     round: values.round as number | undefined,
     output: values.output as string | undefined,
   });
-  if (!target.experiment) note(`No ${EXPERIMENT_FILE} found: rendering ${displayPath(target.journalPath, cwd)} from its config line alone.`);
-
   let previousWarnings = "";
   const renderOnce = (first: boolean) => {
     const rendered = render(target, write);
     const warnings = rendered.journal.warnings.join("\n");
     if (warnings !== previousWarnings) rendered.journal.warnings.forEach((message) => warn(message));
     previousWarnings = warnings;
+    if (first && !target.experiment) note(`No ${EXPERIMENT_FILE} found: rendered ${displayPath(target.journalPath, cwd)} from its config line alone.`);
     if (first) for (const limitation of rendered.summary.limitations) note(`note: ${limitation}`);
     if (write && first) note(`Wrote ${displayPath(rendered.dashboardPath, cwd)} and ${displayPath(rendered.chartPath, cwd)}`);
     if (!first && format === "text" && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");

@@ -2,14 +2,16 @@
 // `autoresearch_dashboard.md` (atomic, carrying over the text between the report
 // markers) and its chart `autoresearch_progress.svg` — in one synchronous call that
 // iterate.ts makes after every iteration. It never writes the journal.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, sep } from "node:path";
 import { renderProgressChart, type ChartInput } from "./chart-svg.ts";
 import { extractPreservedReport, renderMarkdown } from "./dashboard-markdown.ts";
+import { printableSummary } from "./dashboard-prose.ts";
 import { CliError, EXIT } from "./errors.ts";
-import type { Experiment } from "./experiment.ts";
-import { writeFileAtomic } from "./fs-atomic.ts";
-import { parseJournal, type Journal } from "./journal.ts";
+import { displayPath, type Experiment } from "./experiment.ts";
+import { whyNotWritable, writeFileAtomic } from "./fs-atomic.ts";
+import { parseJournal, readJournalText, type Journal } from "./journal.ts";
+import { kitCommand } from "./kit.ts";
 import { formatCompact } from "./number-format.ts";
 import { summarizeJournal, type Summary } from "./summary.ts";
 
@@ -49,24 +51,33 @@ export function buildDashboard(files: DashboardFiles): RenderedDashboard {
   const summary = summarizeJournal(journal, { experiment: files.experiment ?? null, round: files.round ?? null });
   const chartPath = files.chartPath ?? siblingArtifact(files.dashboardPath, "progress", ".svg");
   const reportPath = files.reportPath === undefined ? siblingArtifact(files.dashboardPath, "report", ".md") : files.reportPath;
-  const report = reportPath !== null && existsSync(reportPath) ? readFileSync(reportPath, "utf8") : null;
-  const preservedReport = existsSync(files.dashboardPath) ? extractPreservedReport(readFileSync(files.dashboardPath, "utf8")) : null;
+  const report = reportPath !== null ? readTextIfFile(reportPath) : null;
+  const previous = readTextIfFile(files.dashboardPath);
+  const preservedReport = previous !== null ? extractPreservedReport(previous) : null;
   const svg = renderProgressChart(chartInputFromSummary(summary));
   const chartLink = relative(dirname(files.dashboardPath), chartPath).split(sep).join("/");
   const markdown = renderMarkdown(summary, { chartLink, report, preservedReport });
   return { summary, journal, markdown, svg, journalPath: files.journalPath, dashboardPath: files.dashboardPath, chartLink, chartPath, reportPath, report, preservedReport };
 }
 
-/** Render and write the chart, then the dashboard that links to it; both atomically. */
+/** Render and write the chart, then the dashboard that links to it; both atomically, or neither when one cannot be written. */
 export function writeDashboard(files: DashboardFiles): RenderedDashboard {
   const rendered = buildDashboard(files);
+  for (const path of [rendered.chartPath, rendered.dashboardPath]) {
+    const problem = whyNotWritable(path, { replace: true });
+    if (problem) {
+      const shown = displayPath(path);
+      throw new CliError(`Cannot write "${shown}": ${problem}. Move it aside or pass --output PATH (--no-write only prints), and re-run.`, "E_DASHBOARD_NOT_WRITABLE", EXIT.USAGE);
+    }
+  }
   writeFileAtomic(rendered.chartPath, rendered.svg);
   writeFileAtomic(rendered.dashboardPath, rendered.markdown);
   return rendered;
 }
 
 /** What the chart draws, taken from a summary; the noise band is the baseline ± its MDE (else ± sd). */
-export function chartInputFromSummary(summary: Summary): ChartInput {
+export function chartInputFromSummary(journalSummary: Summary): ChartInput {
+  const summary = printableSummary(journalSummary);
   return {
     metric: summary.metric.name,
     direction: summary.metric.direction,
@@ -124,9 +135,37 @@ export function siblingArtifact(dashboardPath: string, role: string, extension: 
   return join(dirname(dashboardPath), renamed + extension);
 }
 
-function readJournalOrExplain(path: string): Journal {
-  if (!existsSync(path)) {
-    throw new CliError(`No journal at "${path}". Run the baseline first (scripts/baseline.ts), or pass --journal PATH.`, "E_NO_JOURNAL", EXIT.USAGE);
+/** A file's text, or null when there is no file there (a folder in its place is reported when writing). */
+function readTextIfFile(path: string): string | null {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    return null;
   }
-  return parseJournal(readFileSync(path, "utf8"), basename(path));
+  if (!isFile) return null;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    // Re-rendering without it would drop the report kept in it.
+    const shown = displayPath(path);
+    throw new CliError(`Cannot read "${shown}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check its permissions (ls -l "${shown}") and re-run.`, "E_UNREADABLE", EXIT.USAGE);
+  }
+}
+
+/** A journal worth rendering: binary content, or text without one config or result line, is refused. */
+function readJournalOrExplain(path: string): Journal {
+  const shown = displayPath(path);
+  if (!existsSync(path)) {
+    throw new CliError(`No journal at "${shown}". Run the baseline first (${kitCommand("baseline")}), or pass --journal PATH.`, "E_NO_JOURNAL", EXIT.USAGE);
+  }
+  const text = readJournalText(path, shown);
+  const next = `Pass the round's journal (--journal autoresearch.jsonl), or run the baseline to start one: ${kitCommand("baseline")}`;
+  if (text.includes("\0")) throw new CliError(`"${shown}" is a binary file, not a journal of JSON lines. ${next}`, "E_NOT_A_JOURNAL", EXIT.USAGE);
+  const journal = parseJournal(text, basename(path));
+  if (journal.config === null && journal.results.length === 0) {
+    const what = text.trim() === "" ? "is empty" : "has no config or result line";
+    throw new CliError(`"${shown}" ${what}, so it is not an autoresearch journal. ${next}`, "E_NOT_A_JOURNAL", EXIT.USAGE);
+  }
+  return journal;
 }

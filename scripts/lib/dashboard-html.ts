@@ -6,7 +6,7 @@ import { formatScore } from "./number-format.ts";
 import {
   DASHBOARD_TITLE, DEAD_END_GROUPS_SHOWN, TOP_CHANGES_SHOWN, bestNote, deadEndExamples, deadEndTally, deltaCell,
   gainText, guardCell, guardText, iterationList, iterationsText, noiseSentence, plateauSentence, progressSentence,
-  scoreCell, singleLine, visibleRows,
+  printableSummary, scoreCell, singleLine, visibleRows,
 } from "./dashboard-prose.ts";
 import type { Summary } from "./summary.ts";
 
@@ -45,7 +45,8 @@ const PAGE_STYLE = PAGE_RULES.map(([selectors, declarations]) => {
   return `${scoped.join(",")}{${declarations}}`;
 }).join("\n");
 
-export function renderHtml(summary: Summary, options: HtmlOptions): string {
+export function renderHtml(journalSummary: Summary, options: HtmlOptions): string {
+  const summary = printableSummary(journalSummary);
   const html: string[] = [];
   html.push("<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">');
   html.push(`<title>${text(`${DASHBOARD_TITLE}: ${summary.metric.name}`)}</title>`, `<style>${PAGE_STYLE}</style>`, "</head>", "<body>", `<div class="${PAGE_CLASS}">`);

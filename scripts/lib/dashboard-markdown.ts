@@ -7,7 +7,7 @@ import { formatScore } from "./number-format.ts";
 import {
   DASHBOARD_TITLE, DEAD_END_GROUPS_SHOWN, TOP_CHANGES_SHOWN, bestNote, deadEndExamples, deadEndTally, deltaCell,
   gainText, guardCell, guardText, iterationList, iterationsText, noiseSentence, plateauSentence, progressSentence,
-  scoreCell, singleLine, visibleRows,
+  printableSummary, scoreCell, singleLine, visibleRows,
 } from "./dashboard-prose.ts";
 import type { Summary } from "./summary.ts";
 
@@ -25,7 +25,8 @@ export type MarkdownOptions = {
   last?: number | null;
 };
 
-export function renderMarkdown(summary: Summary, options: MarkdownOptions): string {
+export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions): string {
+  const summary = printableSummary(journalSummary);
   const lines: string[] = [`# ${DASHBOARD_TITLE}`, ""];
   const files = summary.constrainedFiles.map((file) => `\`${file}\``);
   lines.push(files.length > 1 ? `**Constrained files:** ${files.join(", ")}` : `**Constrained file:** ${files[0] ?? "—"}`, "");

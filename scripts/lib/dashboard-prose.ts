@@ -1,6 +1,7 @@
 // The sentences every dashboard format shares (markdown, terminal, HTML), as plain
 // text built from a Summary: the header figures, guard, progress, noise, plateau,
 // dead ends and crashes. Pure; no markup, no colour — each renderer adds its own.
+import { stripControlCharacters } from "./journal.ts";
 import { formatCompact, formatPercent, formatScore, formatSigned } from "./number-format.ts";
 import type { DeadEndGroup, IterationRow, Summary } from "./summary.ts";
 
@@ -8,6 +9,24 @@ export const DASHBOARD_TITLE = "Autoresearch Dashboard";
 export const TOP_CHANGES_SHOWN = 10;
 export const DEAD_END_GROUPS_SHOWN = 15;
 const DEAD_END_EXAMPLES_SHOWN = 3;
+
+/**
+ * The summary with every string passed through stripControlCharacters: journal text
+ * (descriptions, reasons, metric names, commits) may hold terminal escapes. Every
+ * renderer for people (markdown, text, HTML, the chart) starts here; JSON stays faithful.
+ */
+export function printableSummary(summary: Summary): Summary {
+  return printable(summary);
+}
+
+function printable<T>(value: T): T {
+  if (typeof value === "string") return stripControlCharacters(value) as T;
+  if (Array.isArray(value)) return value.map(printable) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, printable(item)])) as T;
+  }
+  return value;
+}
 
 /** "14/30", or "14" when the budget is unknown. */
 export function iterationsText(summary: Summary): string {

@@ -8,7 +8,7 @@ import { formatScore } from "./number-format.ts";
 import {
   DASHBOARD_TITLE, DEAD_END_GROUPS_SHOWN, TOP_CHANGES_SHOWN, bestNote, deadEndExamples, deadEndTally, deltaCell,
   gainText, guardCell, guardText, iterationList, iterationsText, noiseSentence, plateauSentence, progressSentence,
-  scoreCell, singleLine, visibleRows,
+  printableSummary, scoreCell, singleLine, visibleRows,
 } from "./dashboard-prose.ts";
 import type { Status } from "./journal.ts";
 import type { Summary } from "./summary.ts";
@@ -29,7 +29,8 @@ const FIXED_COLUMNS_WIDTH = 56; // #, score, delta, guard, status, padding and b
 const NO_ROW_SEPARATORS = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 const MIN_DESCRIPTION_WIDTH = 20;
 
-export function renderText(summary: Summary, options: TextOptions): string {
+export function renderText(journalSummary: Summary, options: TextOptions): string {
+  const summary = printableSummary(journalSummary);
   const paint = new Chalk({ level: options.color ? 1 : 0 });
   const width = options.width ?? DEFAULT_TERMINAL_WIDTH;
   const better = summary.metric.direction === "min" ? "lower is better" : "higher is better";

@@ -15,8 +15,8 @@ export const spec: CommandSpec = {
   summary: "measure the unchanged code and prove the harness is sound",
   usage: "baseline.ts [--runs 3] [--experiment PATH] [--json]",
   options: {
-    runs: { type: "integer", description: "eval runs on the unchanged code (default: decision.baseline_runs, 3)", valueName: "N" },
-    "expected-gain": { type: "number", description: "the per-iteration gain you hope for, in metric units (warns when noise is larger)", valueName: "X" },
+    runs: { type: "integer", min: 1, description: "eval runs on the unchanged code (default: decision.baseline_runs, 3)", valueName: "N" },
+    "expected-gain": { type: "number", exclusiveMin: 0, description: "the per-iteration gain you hope for, in metric units (warns when noise is larger)", valueName: "X" },
     "allow-few": { type: "boolean", description: "accept fewer than 15 test cases (with a warning)" },
     "allow-insensitive": { type: "boolean", description: "accept an eval whose score does not move when the file is broken" },
     branch: { type: "boolean", description: "create or switch to autoresearch/<name> (--no-branch to stay on the current branch)", default: true },

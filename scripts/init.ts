@@ -25,7 +25,7 @@ existing artifacts are only replaced with --force. Questions are asked only on a
     "test-data": { type: "string", valueName: "PATH", description: "existing test data (frozen); no scaffold is generated" },
     frozen: { type: "string", multiple: true, valueName: "PATH", description: "another file that must not change (repeatable)" },
     entry: { type: "string", valueName: "FUNC", description: "the function the eval calls (default: guessed; Class.method works)" },
-    iterations: { type: "integer", valueName: "N", description: "iteration budget (default: 30)" },
+    iterations: { type: "integer", min: 1, valueName: "N", description: "iteration budget (default: 30)" },
     name: { type: "string", description: "experiment name (default: the file's stem)" },
     "cases-from": { type: "string", valueName: "FILE", description: "JSON/JSONL inputs: fill test data and expected outputs from the current code" },
     experiment: { type: "string", valueName: "PATH", description: "experiment file to create (default: autoresearch.yaml at the repository root)" },

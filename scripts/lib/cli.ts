@@ -1,7 +1,8 @@
 // The command-line shell every script shares: declared options (types checked, no
 // surprise number coercion), --help with examples, the colour and prompt policy, a
 // cross-runtime "is this the entry module" check, and the one top-level catch that
-// turns errors into exit codes. It does no experiment work of its own.
+// turns errors into exit codes. Numeric options carry their allowed range, checked
+// here at parse time. It does no experiment work of its own.
 import { parseArgs } from "node:util";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,12 @@ export type OptionSpec = {
   valueName?: string;
   choices?: readonly string[];
   default?: string | boolean | number;
+  /** number/integer options: the smallest value allowed (inclusive), e.g. 1 for a count of runs. */
+  min?: number;
+  /** number/integer options: the value must be strictly above this, e.g. 0 for a timeout. */
+  exclusiveMin?: number;
+  /** number/integer options: the largest value allowed (inclusive). */
+  max?: number;
 };
 
 export type CommandSpec = {
@@ -51,10 +58,9 @@ export function parseCommandLine(spec: CommandSpec, argv: string[]): ParsedArgs 
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     // allowNegative lets `--no-branch` style flags be declared as plain booleans
-    parsed = parseArgs({ args: argv, options: nodeOptions, allowPositionals: true, strict: true, allowNegative: true } as Parameters<typeof parseArgs>[0]) as typeof parsed;
+    parsed = parseArgs({ args: joinNegativeNumbers(declared, argv), options: nodeOptions, allowPositionals: true, strict: true, allowNegative: true } as Parameters<typeof parseArgs>[0]) as typeof parsed;
   } catch (error) {
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, "");
-    throw new CliError(`${message}. See: ${spec.name} --help`, "E_USAGE");
+    throw new CliError(`${describeParseError((error as Error).message, declared)}. See: ${spec.name} --help`, "E_USAGE");
   }
   const values: ParsedArgs["values"] = {};
   for (const [name, option] of Object.entries(declared)) {
@@ -92,10 +98,59 @@ function coerceOption(spec: CommandSpec, name: string, option: OptionSpec, raw: 
       const kind = option.type === "integer" ? "a whole number" : "a number";
       throw new CliError(`--${name} must be ${kind}, not "${text}". See: ${spec.name} --help`, "E_USAGE");
     }
+    const bound = outOfRange(option, number);
+    if (bound) throw new CliError(`--${name} must be ${bound}, not ${text}. See: ${spec.name} --help`, "E_USAGE");
     return number;
   };
   if (Array.isArray(raw)) return raw.map(one) as string[];
   return one(raw as string);
+}
+
+/** The broken bound as words ("at least 1", "above 0"), or null when `value` is in range. */
+function outOfRange(option: OptionSpec, value: number): string | null {
+  if (option.min !== undefined && value < option.min) return `at least ${option.min}`;
+  if (option.exclusiveMin !== undefined && value <= option.exclusiveMin) return `above ${option.exclusiveMin}`;
+  if (option.max !== undefined && value > option.max) return `at most ${option.max}`;
+  return null;
+}
+
+const NEGATIVE_NUMBER = /^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/**
+ * `--min-effect -0.5` -> `--min-effect=-0.5`: node's parseArgs refuses an option value that
+ * starts with a dash ("argument is ambiguous"), but a negative number after a value-taking
+ * option can only be its value. Its range is then checked like any other value.
+ */
+export function joinNegativeNumbers(declared: Record<string, OptionSpec>, argv: string[]): string[] {
+  const byShort = new Map(Object.entries(declared).filter(([, option]) => option.short).map(([name, option]) => [`-${option.short}`, name]));
+  const joined: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const token = argv[index];
+    if (token === "--") {
+      joined.push(...argv.slice(index));
+      break;
+    }
+    const name = token.startsWith("--") ? token.slice(2) : byShort.get(token);
+    const option = name === undefined ? undefined : declared[name];
+    const next = argv[index + 1];
+    if (option && option.type !== "boolean" && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      joined.push(`--${name}=${next}`);
+      index++;
+    } else {
+      joined.push(token);
+    }
+  }
+  return joined;
+}
+
+/** node's parseArgs messages, cut to one line: the ambiguous-value one spans three. */
+function describeParseError(message: string, declared: Record<string, OptionSpec>): string {
+  const ambiguous = /^Option '-(-?)([^']+)' argument is ambiguous/.exec(message);
+  if (ambiguous) {
+    const long = ambiguous[1] ? ambiguous[2] : Object.keys(declared).find((name) => declared[name].short === ambiguous[2]) ?? ambiguous[2];
+    return `--${long} was given a value that starts with a dash; attach it with "=": --${long}=VALUE`;
+  }
+  return message.replace(/\. To specify a positional argument.*$/s, "").split("\n")[0].replace(/\.$/, "");
 }
 
 export function renderHelp(spec: CommandSpec): string {

@@ -1,16 +1,22 @@
 // Runs the eval command once: in its own process group (so a timeout or Ctrl-C
-// stops the whole tree), streaming every line to a per-run log a person can
-// `tail -f`, parsing the eval contract as it goes. It does not decide anything.
+// stops the whole tree), streaming every byte to a per-run log a person can
+// `tail -f`, parsing the eval contract line by line as it goes, and recording the
+// process in the lock holder's registry so a harness that dies leaves no orphan
+// behind (process-registry.ts). It does not decide anything. Memory stays bounded
+// whatever the eval prints: only the first MAX_LINE_CHARS of a line are parsed.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { createEvalOutputParser, evaluateFormula, findMetric, type EvalOutput, type FormulaTerm } from "./eval-output.ts";
+import { forgetProcess, KILL_GRACE_MS, processRegistry, recordProcess, type ProcessKind } from "./process-registry.ts";
 
 /** Lines of output kept for the journal and error messages. */
 const TAIL_LINES = 20;
-/** Grace period between SIGTERM and SIGKILL when stopping an eval, in milliseconds. */
-const KILL_GRACE_MS = 2000;
+/** Longest line kept in the tail, in characters; the log has the rest. */
+const TAIL_LINE_CHARS = 500;
+/** Longest part of one line kept for parsing, in characters (64 KiB of ASCII); the log has the rest. */
+export const MAX_LINE_CHARS = 64 * 1024;
 
 export type EvalRun = {
   ok: boolean;
@@ -37,10 +43,13 @@ export type EvalOptions = {
   formula?: FormulaTerm[] | null;
   env?: Record<string, string>;
   onLine?: (line: string) => void;
+  /** Where the run is recorded while it lasts; default: the lock holder's state dir; null: nowhere. */
+  stateDir?: string | null;
 };
 
 const running = new Set<ChildProcess>();
 const stoppedByRequest = new WeakSet<ChildProcess>();
+const records = new Map<ChildProcess, string>();
 
 let killOnExitInstalled = false;
 
@@ -50,7 +59,11 @@ export function stopRunningEvals(signal: NodeJS.Signals = "SIGTERM"): void {
     killOnExitInstalled = true;
     // Signal handlers exit before the grace period ends: an eval that ignores SIGTERM must not outlive us.
     process.on("exit", () => {
-      for (const child of running) killGroup(child, "SIGKILL");
+      for (const child of running) {
+        killGroup(child, "SIGKILL");
+        const record = records.get(child);
+        if (record) forgetProcess(record);
+      }
     });
   }
   for (const child of running) {
@@ -92,7 +105,81 @@ export type ProcessOptions = {
   /** Text for the process's stdin (closed right after); none: stdin is /dev/null. */
   input?: string;
   onLine?: (line: string) => void;
+  /** Where the process is recorded while it runs; default: the lock holder's state dir; null: nowhere. */
+  stateDir?: string | null;
+  /** What the process is, for the note if a later run has to stop it. */
+  kind?: ProcessKind;
 };
+
+export type LineEnd = { frame: boolean; droppedChars: number };
+
+/**
+ * Split a byte stream into lines in linear time, keeping at most MAX_LINE_CHARS of a
+ * line. `\r` ends a line too (`frame`: a progress bar redrawing itself), `\r\n` ends
+ * one plain line. Example: "a\rb\r\nc" gives a (frame), b, then c on finish().
+ */
+export function createLineSplitter(onLine: (line: string, end: LineEnd) => void) {
+  const decoder = new StringDecoder("utf8"); // keeps a character split across chunks whole
+  let partial = "";
+  let droppedChars = 0;
+  let afterReturn = false; // the last chunk ended in \r: the next may start with its \n
+  const take = (text: string, from: number, to: number) => {
+    const room = MAX_LINE_CHARS - partial.length;
+    if (room > 0) partial += text.slice(from, Math.min(to, from + room));
+    droppedChars += Math.max(0, to - from - Math.max(room, 0));
+  };
+  const emit = (frame: boolean) => {
+    const line = partial;
+    const dropped = droppedChars;
+    partial = "";
+    droppedChars = 0;
+    onLine(line, { frame, droppedChars: dropped });
+  };
+  const split = (text: string) => {
+    if (text === "") return; // half a character: wait for the rest
+    let start = 0;
+    if (afterReturn) {
+      afterReturn = false;
+      if (text.startsWith("\n")) start = 1;
+      emit(start === 0);
+    }
+    const lineBreak = /[\r\n]/g;
+    lineBreak.lastIndex = start;
+    for (let match = lineBreak.exec(text); match; match = lineBreak.exec(text)) {
+      const at = match.index;
+      take(text, start, at);
+      start = at + 1;
+      if (text[at] === "\n") emit(false);
+      else if (at + 1 === text.length) afterReturn = true;
+      else if (text[at + 1] === "\n") {
+        start = at + 2;
+        emit(false);
+      } else emit(true);
+      lineBreak.lastIndex = start;
+    }
+    take(text, start, text.length);
+  };
+  return {
+    write(chunk: Buffer): void {
+      split(decoder.write(chunk));
+    },
+    finish(): void {
+      split(decoder.end());
+      if (afterReturn) {
+        afterReturn = false;
+        emit(false);
+      }
+      if (partial || droppedChars) emit(false);
+    },
+  };
+}
+
+/** A tail line: capped, saying how long the line really was. */
+function tailLine(line: string, droppedChars: number): string {
+  const length = line.length + droppedChars;
+  if (length <= TAIL_LINE_CHARS) return line;
+  return `${line.slice(0, TAIL_LINE_CHARS)} … (cut: the line has ${length} characters; the log has it all)`;
+}
 
 /** Run a shell command in its own process group, logging and tailing its output. */
 export function runProcess(command: string, options: ProcessOptions): Promise<ProcessRun> {
@@ -111,6 +198,10 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
     env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env },
   });
   running.add(child);
+  const registry = options.stateDir === undefined ? processRegistry() : options.stateDir;
+  if (registry !== null && child.pid !== undefined) {
+    records.set(child, recordProcess(registry, { pid: child.pid, kind: options.kind ?? "command", command }));
+  }
   if (options.input !== undefined) {
     child.stdin!.on("error", () => { /* the command may not read its input */ });
     child.stdin!.end(options.input);
@@ -122,21 +213,32 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
     setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS).unref?.();
   }, options.timeoutS * 1000);
 
-  const pending: Record<string, string> = { stdout: "", stderr: "" };
-  // A multi-byte character can be split across chunks; a decoder per stream keeps it whole.
-  const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
-  const acceptLine = (line: string) => {
-    const clean = line.replace(/\r$/, "");
-    if (clean.trim() === "") return;
-    tail.push(clean);
-    if (tail.length > TAIL_LINES) tail.shift();
-    options.onLine?.(clean);
+  // Each stream's last progress frame in the tail, by its push count, so the next line replaces it.
+  const frameAt: Record<string, number | null> = { stdout: null, stderr: null };
+  let pushed = 0;
+  const acceptLine = (stream: "stdout" | "stderr", line: string, end: LineEnd) => {
+    if (line.trim() === "") return;
+    const shown = tailLine(line, end.droppedChars);
+    const frame = frameAt[stream];
+    let sequence: number;
+    if (frame !== null && pushed - frame < tail.length) {
+      tail[tail.length - 1 - (pushed - frame)] = shown;
+      sequence = frame;
+    } else {
+      tail.push(shown);
+      if (tail.length > TAIL_LINES) tail.shift();
+      sequence = ++pushed;
+    }
+    frameAt[stream] = end.frame ? sequence : null;
+    options.onLine?.(line);
+  };
+  const splitters = {
+    stdout: createLineSplitter((line, end) => acceptLine("stdout", line, end)),
+    stderr: createLineSplitter((line, end) => acceptLine("stderr", line, end)),
   };
   const consume = (stream: "stdout" | "stderr", chunk: Buffer) => {
     if (logFd !== null) writeSync(logFd, chunk);
-    const lines = (pending[stream] + decoders[stream].write(chunk)).split("\n");
-    pending[stream] = lines.pop() ?? "";
-    for (const line of lines) acceptLine(line);
+    splitters[stream].write(chunk);
   };
   child.stdout!.on("data", (chunk: Buffer) => consume("stdout", chunk));
   child.stderr!.on("data", (chunk: Buffer) => consume("stderr", chunk));
@@ -148,7 +250,11 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
       settled = true;
       clearTimeout(timer);
       running.delete(child);
-      for (const stream of ["stdout", "stderr"]) if (pending[stream]) acceptLine(pending[stream]);
+      const record = records.get(child);
+      if (record) forgetProcess(record);
+      records.delete(child);
+      splitters.stdout.finish();
+      splitters.stderr.finish();
       if (logFd !== null) {
         writeSync(logFd, `\n[exit ${exitCode ?? signal}]\n`);
         closeSync(logFd);
@@ -168,6 +274,7 @@ export async function runEval(command: string, options: EvalOptions): Promise<Ev
   const parser = createEvalOutputParser();
   const run = await runProcess(command, {
     ...options,
+    kind: "eval",
     onLine: (line) => {
       parser.line(line);
       options.onLine?.(line);

@@ -1,47 +1,86 @@
 // One harness process per experiment at a time: an exclusive lock file holding the
-// owner's pid. A lock whose pid is dead is stale and is taken over with a note.
+// owner's pid, its start time and the boot id. A lock is stale when its pid is dead or
+// now belongs to another process (another start time or boot); a stale lock is taken
+// over with a note. Taking the lock first stops evals a dead harness left running, and
+// points process-registry.ts at the state dir so new evals are recorded there.
 // It does not wait or retry: a busy experiment is reported at once (exit 75).
-import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
+import { note } from "./cli.ts";
 import { CliError, EXIT } from "./errors.ts";
+import {
+  bootId, endLeftoverProcesses, ownProcessStartTime, processRegistry, processRunning, processStartTime, setProcessRegistry,
+} from "./process-registry.ts";
 
-export type LockHandle = { path: string; release: () => void; recoveredFrom: number | null };
+export type LockHandle = {
+  path: string;
+  release: () => void;
+  recoveredFrom: number | null;
+  /** One sentence per process group a dead harness left running, stopped (or left alone) on the way in. */
+  leftovers: string[];
+};
 
-type LockOwner = { pid: number; command: string; started_at: string };
+export type LockOptions = {
+  /** Where the leftover sentences go as well as `leftovers`; default: stderr. */
+  notes?: (message: string) => void;
+};
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** Lock files written before start times were recorded lack `start_time` and `boot_id`. */
+type LockOwner = { pid: number; command: string; started_at: string; start_time?: string | null; boot_id?: string | null };
+
+/** Whether the lock's owner still runs: its pid is alive and, where recorded, it is the same process. */
+function lockOwnerRunning(owner: LockOwner): boolean {
+  if (!processRunning(owner.pid)) return false;
+  const boot = bootId();
+  if (owner.boot_id && boot && owner.boot_id !== boot) return false;
+  const startTime = processStartTime(owner.pid);
+  return !(owner.start_time && startTime && owner.start_time !== startTime);
+}
+
+function ownedByThisProcess(owner: LockOwner): boolean {
+  return owner.pid === process.pid && (!owner.start_time || owner.start_time === ownProcessStartTime());
 }
 
 /** Take the experiment lock in `stateDir`, or throw naming the process that holds it. */
-export function acquireLock(stateDir: string, command: string): LockHandle {
+export function acquireLock(stateDir: string, command: string, options: LockOptions = {}): LockHandle {
+  const createdStateDir = !existsSync(stateDir);
   mkdirSync(stateDir, { recursive: true });
   const path = join(stateDir, "lock");
   let recoveredFrom: number | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx");
-      const owner: LockOwner = { pid: process.pid, command, started_at: new Date().toISOString() };
+      const owner: LockOwner = {
+        pid: process.pid, command, started_at: new Date().toISOString(), start_time: ownProcessStartTime(), boot_id: bootId(),
+      };
       writeSync(fd, JSON.stringify(owner));
       closeSync(fd);
+      setProcessRegistry(stateDir);
       let released = false;
-      return {
+      const handle: LockHandle = {
         path,
         recoveredFrom,
+        leftovers: [],
         release: () => {
           if (released) return;
           released = true;
+          if (processRegistry() === stateDir) setProcessRegistry(null);
           try {
             const current = JSON.parse(readFileSync(path, "utf8")) as LockOwner;
-            if (current.pid === process.pid) unlinkSync(path);
+            if (ownedByThisProcess(current)) unlinkSync(path);
           } catch { /* already gone */ }
+          // A run refused before writing anything leaves no trace; rmdir removes only an empty directory.
+          if (createdStateDir) try { rmdirSync(stateDir); } catch { /* holds other files */ }
         },
       };
+      try {
+        handle.leftovers = endLeftoverProcesses(stateDir);
+      } catch (error) {
+        handle.release();
+        throw error;
+      }
+      for (const message of handle.leftovers) (options.notes ?? note)(message);
+      return handle;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
@@ -49,11 +88,11 @@ export function acquireLock(stateDir: string, command: string): LockHandle {
     try {
       owner = JSON.parse(readFileSync(path, "utf8")) as LockOwner;
     } catch { /* torn or empty lock file: treat as stale */ }
-    if (owner && owner.pid === process.pid) {
+    if (owner && ownedByThisProcess(owner)) {
       // Re-entrant: the loop holds the lock while each of its steps asks for it too.
-      return { path, recoveredFrom: null, release: () => {} };
+      return { path, recoveredFrom: null, leftovers: [], release: () => {} };
     }
-    if (owner && processAlive(owner.pid)) {
+    if (owner && owner.pid !== process.pid && lockOwnerRunning(owner)) {
       throw new CliError(
         `Another "${owner.command}" (pid ${owner.pid}, since ${owner.started_at}) is working on this experiment. Wait for it, or stop it: kill ${owner.pid}`,
         "E_LOCKED",

@@ -321,6 +321,21 @@ describe("preconditions before any side effect", () => {
     expect(results(root)[0].status).toBe("keep");
   });
 
+  test("a read-only journal is refused before anything is evaluated or committed", () => {
+    const root = baselined();
+    chmodSync(join(root, "autoresearch.jsonl"), 0o444);
+    const before = head(root);
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    for (const args of [["-m", "weight 2"], ["--loop", "--agent", "echo DESCRIPTION: x", "--iterations", "1"]]) {
+      const result = runScript("iterate", args, { cwd: root });
+      expect(result.code).toBe(2);
+      expectOneLine(result.stderr);
+      expect(result.stderr).toContain(`Cannot write the journal "autoresearch.jsonl": it is read-only`);
+    }
+    expect(head(root)).toBe(before);
+    expect(read(root, "ranker.py")).toContain("WEIGHT = 2.0");
+  });
+
   test("a damaged interrupted-step record is one line naming the file", () => {
     const root = baselined();
     writeFileSync(join(root, ".autoresearch/pending-step.json"), "{ not json");

@@ -87,3 +87,13 @@ function damagedBackup(manifestPath: string, directory: string, reason: string):
     EXIT.FAILED,
   );
 }
+
+/** restoreBackup for signal handlers: any outcome, a damaged backup included, becomes a note. */
+export function restoreBackupQuietly(stateDir: string, notes: (message: string) => void): void {
+  try {
+    const restored = restoreBackup(stateDir);
+    if (restored) notes(restored);
+  } catch (error) {
+    notes((error as Error).message);
+  }
+}

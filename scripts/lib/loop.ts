@@ -10,7 +10,7 @@ import { type LoadedExperiment, type Round, displayPath, experimentStateDir, fin
 import { writeFileAtomic } from "./fs-atomic.ts";
 import { fileDiffersFromCommit, git, headCommit } from "./git.ts";
 import { onInterrupt } from "./interrupt.ts";
-import { iterationResults, readJournal, type ResultLine } from "./journal.ts";
+import { assertJournalWritable, iterationResults, readJournal, type ResultLine } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { createStatusLine } from "./status-line.ts";
@@ -43,13 +43,16 @@ export type LoopOutcome = { exitCode: number; reason: string; lines: ResultLine[
 
 export async function runLoop(initial: LoadedExperiment, options: LoopOptions): Promise<LoopOutcome> {
   const stateDir = experimentStateDir(initial);
-  const lock = acquireLock(stateDir, "iterate.ts --loop");
+  const startRound = findRound(initial.experiment, options.round);
+  const startJournalPath = resolveIn(initial.root, startRound.artifacts.journal);
+  assertJournalWritable(startJournalPath, displayPath(startJournalPath));
+  const lock = acquireLock(stateDir, "iterate.ts --loop", { notes: options.notes });
   const unregister = onInterrupt(() => lock.release());
   const status = createStatusLine();
   const started = performance.now();
   const lines: ResultLine[] = [];
   // The run's length, fixed at the start so progress reads i/N with a steady N.
-  const startJournal = readJournal(resolveIn(initial.root, findRound(initial.experiment, options.round).artifacts.journal));
+  const startJournal = readJournal(startJournalPath);
   const planned = Math.max(0, Math.min(
     options.iterations ?? Number.POSITIVE_INFINITY,
     initial.experiment.budget.iterations - iterationResults(startJournal).length,
@@ -96,6 +99,7 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
         writeAgentCall(stateDir, call);
         progress("agent working");
         const agentRun = await runProcess(options.agent, {
+          kind: "agent",
           cwd: loaded.root,
           timeoutS: options.agentTimeoutS,
           logPath: call.log,
@@ -276,6 +280,7 @@ export async function writeFinalReport(
     mkdirSync(join(stateDir, "prompts"), { recursive: true });
     writeFileSync(promptFile, prompt);
     const run = await runProcess(options.agent, {
+      kind: "agent",
       cwd: loaded.root, timeoutS: options.agentTimeoutS, input: prompt,
       logPath: join(stateDir, "logs", `round${round.round}`, "report-agent.log"),
       env: agentEnvironment(loaded, promptFile, 0, "report"),

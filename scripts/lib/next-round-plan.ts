@@ -11,7 +11,7 @@ import {
   displayPath, experimentStateDir, findRound, loadExperiment, locateExperiment, resolveIn, roundArtifactPath,
   type Experiment, type LoadedExperiment, type Round,
 } from "./experiment.ts";
-import { restoreBackup } from "./file-backup.ts";
+import { recoverInterruptedWork } from "./recovery.ts";
 import { requireRepositoryRoot } from "./git.ts";
 import { CACHE_DIR, detectProjectOnDisk, findExistingTests, withExperimentFlag } from "./init-plan.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "./instructions.ts";
@@ -77,8 +77,8 @@ export async function planNextRound(options: NextRoundOptions): Promise<NextRoun
     const stateDir = experimentStateDir(loaded);
     const lock = acquireLock(stateDir, "next-round.ts");
     try {
-      const restored = restoreBackup(stateDir); // an interrupted probe may have left a temporary edit
-      if (restored) process.stderr.write(`${restored}\n`);
+      // Round N's journal must be complete before it is summarised: finish a decided step first.
+      await recoverInterruptedWork(loaded, stateDir, (message) => process.stderr.write(`${message}\n`), { requireBranch: false });
       return { ...(await planFromExperiment(loaded, repoRoot, options)), release: lock.release };
     } catch (error) {
       lock.release();

@@ -13,14 +13,14 @@ import { runEval, type EvalRun } from "./evaluator.ts";
 import {
   type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn, saveExperiment,
 } from "./experiment.ts";
-import { restoreBackup, saveBackup } from "./file-backup.ts";
+import { restoreBackup, restoreBackupQuietly, saveBackup } from "./file-backup.ts";
 import { sha256OfFile, writeFileAtomic } from "./fs-atomic.ts";
 import { fileAtCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, runGit, shortCommit } from "./git.ts";
 import {
   changedMeasurementFields, checkIntegrity, frozenPaths, measurementFields, measurementFingerprint, readMeasurementRecord, withMeasurementFields,
 } from "./integrity.ts";
 import { onInterrupt } from "./interrupt.ts";
-import { formatDelta, iterationResults, readJournal, type ResultLine, type Status } from "./journal.ts";
+import { assertJournalWritable, formatDelta, iterationResults, readJournal, type ResultLine, type Status } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { completePending, storeBlobs, writePending, type PendingStep } from "./pending-step.ts";
@@ -71,14 +71,15 @@ export async function runStep(loaded: LoadedExperiment, options: StepOptions): P
     throw new CliError(`Round ${round.round} has no baseline yet. Run: ${kitCommand("baseline")}`, "E_NO_BASELINE");
   }
   const stateDir = experimentStateDir(loaded);
-  const lock = acquireLock(stateDir, "iterate.ts");
+  const journalPath = resolveIn(loaded.root, round.artifacts.journal);
+  assertJournalWritable(journalPath, displayPath(journalPath));
+  const lock = acquireLock(stateDir, "iterate.ts", { notes: options.notes });
   const unregister = onInterrupt(() => {
-    const restored = restoreBackup(stateDir); // the candidate goes back into the work tree
-    if (restored) options.notes(restored);
+    restoreBackupQuietly(stateDir, options.notes); // the candidate goes back into the work tree
     lock.release();
   });
   try {
-    if (lock.recoveredFrom !== null) options.notes(`Recovered a stale lock left by pid ${lock.recoveredFrom} (that process is gone).`);
+    if (lock.recoveredFrom !== null) options.notes(`Recovered a stale lock left by pid ${lock.recoveredFrom} (that process is gone, or its pid now belongs to another process).`);
     const recovery = await recoverInterruptedWork(loaded, stateDir, options.notes);
     if (recovery.finished) await refreshDashboardQuietly(loaded, round, options);
     const done = iterationResults(readJournal(resolveIn(loaded.root, round.artifacts.journal))).length;

@@ -19,7 +19,9 @@ export const spec: CommandSpec = {
 the incumbent as the statistics need), then commits the constrained file(s) or restores them and
 archives the diff under .autoresearch/patches/. Loop mode runs CMD with a short state prompt on stdin
 (also in $AUTORESEARCH_PROMPT_FILE), takes the description from a "DESCRIPTION: ..." output line, and
-steps, until the budget, a plateau, 3 crashes in a row or the time limit ends it.`,
+steps, until the budget, a plateau, 3 crashes in a row or the time limit ends it. Only what changes
+during the agent's call is the agent's: a commit or an edit of the constrained file made outside it
+stops the loop (exit 1), other edits are left alone. A run killed at any point is finished by the next.`,
   options: {
     message: { type: "string", short: "m", description: "what the agent changed (stored and committed literally)", valueName: "TEXT" },
     loop: { type: "boolean", description: "run the agent and step repeatedly" },

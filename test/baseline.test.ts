@@ -92,6 +92,26 @@ if "sensitivity probe" in open("ranker.py").read() and not os.path.exists(".prob
     open(".probe-pid", "w").write(str(os.getpid()))
     time.sleep(60)`;
 
+/**
+ * A timing-like eval: SCORE wanders by run (the fourth run is the probe) whatever the code does,
+ * while ACCURACY and each CASE line say whether score() still answers x for x.
+ */
+const NOISY_SCORE_EXACT_ACCURACY_EVAL = `import json, os, sys
+sys.path.insert(0, os.getcwd())
+run = int(open(".run-counter").read()) + 1 if os.path.exists(".run-counter") else 1
+open(".run-counter", "w").write(str(run))
+import ranker
+cases = json.load(open("cases.json"))["cases"]
+right = 0
+for case in cases:
+    ok = ranker.score(case["input"]["x"]) == case["input"]["x"]
+    right += ok
+    print(f"CASE {case['id']} {int(ok)}")
+print(f"SCORE: {[0.50, 0.60, 0.55, 0.56][min(run, 4) - 1]:.4f}")
+print(f"  ACCURACY: {right / len(cases):.4f}")
+print("  MRR: 0.5000")
+`;
+
 async function waitFor(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
@@ -314,6 +334,22 @@ describe("baseline's sensitivity probe", () => {
     expect(report.warnings.some((warning: string) => warning.includes("does not exercise"))).toBe(true);
     expect(journal(root)[1]).toMatchObject({ status: "baseline", score: FIXTURE_BASELINE });
     expect(read(root, "ranker.py")).toBe(RANKER);
+  });
+
+  test("baseline calls an eval sensitive when the broken file leaves the score within its noise but drops an exact metric, and names it", () => {
+    const root = pythonExperiment({ files: { "eval.py": NOISY_SCORE_EXACT_ACCURACY_EVAL } });
+    const result = baseline(root, ["--json"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.runs).toEqual([0.5, 0.6, 0.55]);
+    expect(report.deterministic).toBe(false);
+    expect(report.probe).toMatchObject({ sensitive: true, crashed: false, score: 0.56 });
+    expect(report.probe.moved[0]).toEqual({ kind: "metric", name: "accuracy", from: 1, to: 0, tolerance: 0.00005, exact: true });
+    expect(report.probe.moved.map((move: Line) => move.name)).not.toContain("score"); // 0.56 is within 3 sd of 0.55
+    expect(report.probe.moved.filter((move: Line) => move.kind === "case")).toHaveLength(16);
+    expect(result.stderr).toContain("with the file broken (replaced score() with one that returns None) accuracy moved from 1 to 0 (16 other signals moved too) — the eval exercises the file.");
+    expect(read(root, "ranker.py")).toBe(RANKER);
+    expectNoPendingBackup(root);
   });
 
   test("baseline restores the file a kill -9 left broken mid-probe on its next run, and says so", async () => {

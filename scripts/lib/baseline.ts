@@ -15,17 +15,17 @@ import {
   displayPath, experimentStateDir, findRound, replaceRound, resolveIn, saveExperiment,
 } from "./experiment.ts";
 import { parseMetricFormula } from "./eval-output.ts";
-import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, restoreFileFromCommit, shortCommit, switchToBranch } from "./git.ts";
+import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, shortCommit, switchToBranch } from "./git.ts";
 import { frozenPaths, hashFrozenFiles } from "./integrity.ts";
 import { iterationResults, journalHeaderFor, readJournal, writeJournalHeader, formatDelta, type ConfigLine, type ResultLine } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { onInterrupt } from "./interrupt.ts";
-import { breakSource } from "./probe.ts";
-import { restoreBackup, saveBackup } from "./file-backup.ts";
+import { probeSensitivity } from "./sensitivity.ts";
+import { restoreBackup } from "./file-backup.ts";
 import { median } from "./stats.ts";
 import { inspectTestDataFile } from "./test-data.ts";
-import { writeFileAtomic, sha256OfText } from "./fs-atomic.ts";
+import { writeFileAtomic } from "./fs-atomic.ts";
 import { passesGuard } from "./guard.ts";
 import type { StatusLine } from "./status-line.ts";
 
@@ -168,7 +168,9 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     const cache = checkCache(evalRuns);
     options.notes(cache.note);
 
-    const probe = await probeSensitivity(loaded, round, calibration, options, formula);
+    const probe = await probeSensitivity(loaded, round, {
+      baselineRuns: evalRuns, resolution: calibration.resolution, formula, status: options.status, notes: options.notes,
+    });
     if (!probe.sensitive && !options.allowInsensitive) {
       throw new CliError(`${probe.note} Fix the eval (clear or key the cache on the code), or pass --allow-insensitive to accept it.`, "E_INSENSITIVE", EXIT.FAILED);
     }
@@ -357,55 +359,6 @@ function checkCache(runs: EvalRun[]): BaselineReport["cache"] {
       ? `Cache check: later runs took ${later.toFixed(2)} s against ${first.toFixed(2)} s for the first: a cache is warm. Good for speed — the probe below checks that edits to the file still reach the score.`
       : `Cache check: no speed-up after the first run (${first.toFixed(2)} s, then ${later.toFixed(2)} s): no cache is in play, or it was already warm.`;
   return { first_s: round3(first), later_median_s: later === null ? null : round3(later), faster, note };
-}
-
-/**
- * Break the file, run the eval once, restore it with the same git restore that
- * iterate uses, and check the bytes. A backup written first makes it kill-safe.
- */
-async function probeSensitivity(
-  loaded: LoadedExperiment, round: Round, calibration: Calibration, options: BaselineOptions,
-  formula: ReturnType<typeof parseMetricFormula>,
-): Promise<BaselineReport["probe"]> {
-  const { experiment, root } = loaded;
-  const stateDir = experimentStateDir(loaded);
-  const file = round.constrained_files[0];
-  const absolute = resolveIn(root, file);
-  const original = readFileSync(absolute);
-  const broken = breakSource(original.toString("utf8"), experiment.language, experiment.entry?.name ?? null);
-  saveBackup(stateDir, [{ file: absolute, content: original }], "sensitivity probe");
-  const logPath = join(stateDir, "logs", `baseline-round${round.round}-probe.log`);
-  let run: EvalRun;
-  try {
-    writeFileAtomic(absolute, broken.text);
-    options.status.update(`sensitivity probe: ${broken.method}…`);
-    run = await runEval(round.eval.command, { cwd: root, timeoutS: round.eval.timeout_s, logPath, formula });
-    options.status.clear();
-  } finally {
-    // A failed or wrong git restore must still leave the original bytes behind.
-    let problem: string | null = null;
-    try {
-      await restoreFileFromCommit(root, "HEAD", file);
-      if (!existsSync(absolute)) problem = "deleted it";
-      else if (sha256OfText(readFileSync(absolute)) !== sha256OfText(original)) problem = "did not give back the same bytes (line endings or a filter?)";
-    } catch (error) {
-      problem = `failed (${(error as Error).message.split("\n")[0]})`;
-    }
-    restoreBackup(stateDir); // puts the original back if needed, and clears the backup
-    if (problem) {
-      throw new CliError(`Restoring "${file}" from git ${problem}; it was restored from a backup instead, but iterate.ts restores discarded changes the same way. Check .gitattributes and where the experiment file sits in the repository before running iterations.`, "E_REVERT", EXIT.FAILED);
-    }
-  }
-  const tolerance = Math.max(calibration.resolution / 2, calibration.deterministic ? 0 : 3 * calibration.sd);
-  const moved = run.ok && run.score !== null && Math.abs(run.score - calibration.mean) > tolerance;
-  const sensitive = !run.ok || moved;
-  const note = !run.ok
-    ? `Sensitivity probe: with the file broken (${broken.method}) the eval crashed (${run.crashReason}) — it does exercise the file.`
-    : moved
-      ? `Sensitivity probe: with the file broken (${broken.method}) the score moved to ${run.score} — the eval exercises the file.`
-      : `Sensitivity probe: with the file broken (${broken.method}) the score stayed at ${run.score}: the eval does not exercise "${file}" (a stale cache, or the eval imports another copy).`;
-  options.notes(note);
-  return { method: broken.method, sensitive, score: run.ok ? run.score : null, crashed: !run.ok, note };
 }
 
 function backupJournal(stateDir: string, journalPath: string): string {

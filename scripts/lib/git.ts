@@ -143,23 +143,30 @@ export async function switchToBranch(root: string, branch: string): Promise<"cre
   return exists ? "switched" : "created";
 }
 
-/** A path inside the repository's git directory (worktree-aware), absolute. */
+/** Paths inside the repository's git directory (worktree-aware), absolute, in one git call. */
+export async function gitPaths(root: string, names: string[]): Promise<string[]> {
+  const output = await git(root, ["rev-parse", "--path-format=absolute", ...names.flatMap((name) => ["--git-path", name])]);
+  return output.split("\n").map((line) => line.trim());
+}
+
 export async function gitPath(root: string, name: string): Promise<string> {
-  const path = await git(root, ["rev-parse", "--path-format=absolute", "--git-path", name]);
-  return path.trim();
+  return (await gitPaths(root, [name]))[0];
 }
 
 export function indexLockError(path: string): CliError {
   return new CliError(`Git's lock "${path}" exists: another git command is running here, or one was killed. If none is running, remove it (rm -f "${path}") and re-run.`, "E_GIT_LOCKED", EXIT.FAILED);
 }
 
+const OPERATION_MARKERS: [string, string][] = [
+  ["MERGE_HEAD", "a merge"], ["rebase-merge", "a rebase"], ["rebase-apply", "a rebase or git am"],
+  ["CHERRY_PICK_HEAD", "a cherry-pick"], ["REVERT_HEAD", "a revert"], ["BISECT_LOG", "a bisect"],
+];
+
 /** The git operation a person left half-done (merge, rebase, cherry-pick, revert, bisect), or null. */
 export async function operationInProgress(root: string): Promise<string | null> {
-  const markers: [string, string][] = [
-    ["MERGE_HEAD", "a merge"], ["rebase-merge", "a rebase"], ["rebase-apply", "a rebase or git am"],
-    ["CHERRY_PICK_HEAD", "a cherry-pick"], ["REVERT_HEAD", "a revert"], ["BISECT_LOG", "a bisect"],
-  ];
-  for (const [name, what] of markers) if (existsSync(await gitPath(root, name))) return what;
+  const paths = await gitPaths(root, OPERATION_MARKERS.map(([name]) => name));
+  const found = OPERATION_MARKERS.find((_marker, index) => existsSync(paths[index]));
+  if (found) return found[1];
   const unmerged = await git(root, ["ls-files", "--unmerged"]);
   return unmerged.trim() ? "a conflict resolution (unmerged files in the index)" : null;
 }

@@ -65,9 +65,7 @@ describe("the search-ranking example", () => {
     sh(root, "python3", ["apply_labels.py", "autoresearch_test_data.json"]);
     commitHarness(root, ["autoresearch.yaml", "autoresearch_eval.py", "autoresearch_test_data.json", "instructions.md", "launch_prompt.md"]);
 
-    const started = performance.now();
-    const evalRun = sh(root, "python3", ["autoresearch_eval.py"]);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    const evalRun = sh(root, "python3", ["autoresearch_eval.py"]); // its speed: bench/examples.ts
     expect(evalRun).toContain("SCORE: 0.724359");
 
     const baseline = runScript("baseline", ["--json"], { cwd: root });
@@ -88,62 +86,124 @@ describe("the search-ranking example", () => {
   });
 });
 
+// Timing is this example's metric, and a loaded machine slows and spreads every run: whether a
+// speed-up is kept depends on load. These tests assert only what load cannot change — answers,
+// the guard, the probe, and a journal, commits and file that agree with each other. The speed
+// figures (one eval run, the size of the kept speed-up, the tuner's best) are printed by
+// bench/examples.ts.
 describe("the latency example", () => {
-  function baselinedLatency(): string {
+  const SWITCHES = ["SKIP_KNOWN_WORDS", "LENGTH_FILTER", "EARLY_EXIT", "TWO_ROW_TABLE"];
+
+  function baselinedLatency(): { root: string; report: Line } {
     const root = exampleRepo("latency");
     const init = runScript("init", ["spelling.ts", "--entry", "correctQuery", "--metric", "latency_ms", "--guard", "accuracy>=1", "--cases-from", "queries.json", "--iterations", "20"], { cwd: root, env: WITH_BUN });
     if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
     commitHarness(root, ["autoresearch.yaml", "autoresearch_eval.ts", "autoresearch_test_data.json", "instructions.md", "launch_prompt.md"]);
-    const baseline = runScript("baseline", ["--expected-gain", "0.2"], { cwd: root, env: WITH_BUN });
+    const baseline = runScript("baseline", ["--expected-gain", "0.2", "--json"], { cwd: root, env: WITH_BUN });
     if (baseline.code !== 0) throw new Error(`baseline failed: ${baseline.stderr}`);
-    return root;
+    return { root, report: JSON.parse(baseline.stdout) };
   }
 
-  test("init generates a Bun eval that times correctQuery and guards its answers with accuracy", () => {
-    const root = baselinedLatency();
+  /** The levers' values in the file: `export const NAME = 3; // ...` lines. */
+  function levers(source: string): Record<string, number> {
+    return Object.fromEntries([...source.matchAll(/^export const ([A-Z_]+) = (-?[\d.]+);/gm)].map((match) => [match[1], Number(match[2])]));
+  }
+
+  /** HEAD's full hash; the journal keeps abbreviations of it. */
+  function head(root: string): string {
+    return sh(root, "git", ["rev-parse", "HEAD"]).trim();
+  }
+
+  function abbreviates(short: string | null, full: string): boolean {
+    return short !== null && short.length >= 7 && full.startsWith(short);
+  }
+
+  test("init generates a Bun eval that times correctQuery, and the probe sees the broken function through accuracy whatever the timing noise", () => {
+    const { root, report } = baselinedLatency();
     const experiment = readFileSync(join(root, "autoresearch.yaml"), "utf8");
     expect(experiment).toContain("command: bun autoresearch_eval.ts");
     expect(experiment).toMatch(/direction: min/);
     const [baselineLine] = journal(root).filter((line) => line.status === "baseline");
+    expect(baselineLine.runs).toHaveLength(3);
     expect(baselineLine.score).toBeGreaterThan(0);
     expect(baselineLine.guard_score).toBe(1);
-    const started = performance.now();
-    sh(root, BUN, ["autoresearch_eval.ts"]);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(report.deterministic).toBe(false);
+    // correctQuery returning undefined is faster, but by how much is for load to say; its answers are all wrong.
+    expect(report.probe).toMatchObject({ sensitive: true, crashed: false });
+    expect(report.probe.moved[0]).toMatchObject({ kind: "metric", name: "accuracy", from: 1, to: 0, exact: true });
+    expect(report.probe.note).toContain("(replaced correctQuery() with one that returns undefined) accuracy moved from 1 to 0");
+    const output = sh(root, BUN, ["autoresearch_eval.ts"]); // its speed: bench/examples.ts
+    expect(output.match(/^CASE \S+ \d+\.\d+$/gm)).toHaveLength(24);
+    expect(output).toContain("GUARD: 1.000000");
   });
 
-  test("a real speed-up is kept, the next candidate meets a freshly re-measured incumbent, and changed answers fail the guard", () => {
-    const root = baselinedLatency();
-    const [baselineLine] = journal(root).filter((line) => line.status === "baseline");
-
-    setLever(root, "spelling.ts", "SKIP_KNOWN_WORDS", "1");
-    expect(runScript("iterate", ["-m", "return known words without searching"], { cwd: root, env: WITH_BUN }).code).toBe(0);
+  test("a speed-up that keeps every answer passes the guard and is judged on timing alone, and changed answers never pass", () => {
+    const { root } = baselinedLatency();
+    const harness = head(root);
+    for (const name of SWITCHES) setLever(root, "spelling.ts", name, "1");
+    expect(runScript("iterate", ["-m", "turn on the four speed switches"], { cwd: root, env: WITH_BUN }).code).toBe(0);
     const [speedUp] = iterations(root);
-    expect(speedUp).toMatchObject({ status: "keep", guard_pass: true });
-    expect(speedUp.score).toBeLessThan(baselineLine.score * 0.8);
+    expect(speedUp).toMatchObject({ iteration: 1, guard_score: 1, guard_pass: true });
+    expect(abbreviates(speedUp.incumbent_commit, harness)).toBe(true);
+    expect(["keep", "discard"]).toContain(speedUp.status);
     expect(speedUp.verdict.mode).toBe("sequential");
+    expect(speedUp.runs.length).toBeGreaterThanOrEqual(1);
+    expect(speedUp.runs.length).toBeLessThanOrEqual(5);
+    const kept = speedUp.status === "keep";
+    if (kept) expect(abbreviates(speedUp.commit, head(root))).toBe(true);
+    else expect(speedUp.commit).toBeNull();
+    expect(levers(readFileSync(join(root, "spelling.ts"), "utf8"))).toMatchObject(Object.fromEntries(SWITCHES.map((name) => [name, kept ? 1 : 0])));
 
     setLever(root, "spelling.ts", "MAX_EDITS", "0");
-    runScript("iterate", ["-m", "correct nothing"], { cwd: root, env: WITH_BUN });
+    expect(runScript("iterate", ["-m", "correct nothing"], { cwd: root, env: WITH_BUN }).code).toBe(0);
     const changedAnswers = iterations(root)[1];
-    // The kept candidate ran once; the sequential test wants fresh runs of the new incumbent first.
-    expect(changedAnswers.incumbent_runs.length).toBeGreaterThanOrEqual(1);
+    // After a keep the next candidate meets the new incumbent, with fresh runs of it; else the baseline's commit.
+    expect(changedAnswers.incumbent_commit).toBe(kept ? speedUp.commit : speedUp.incumbent_commit);
+    if (kept) expect(changedAnswers.incumbent_runs.length).toBeGreaterThanOrEqual(1);
+    expect(changedAnswers.guard_score).toBeLessThan(1);
     expect(changedAnswers.guard_pass).toBe(false);
-    expect(changedAnswers.status).not.toBe("keep");
+    expect(["discard", "guard_fail"]).toContain(changedAnswers.status);
+    expect(changedAnswers.commit).toBeNull();
     expect(readFileSync(join(root, "spelling.ts"), "utf8")).toContain("export const MAX_EDITS = 2;");
+    expect(abbreviates(kept ? speedUp.commit : speedUp.incumbent_commit, head(root))).toBe(true);
   });
 
-  test("ten tuner iterations make the corrector faster without changing an answer", () => {
-    const root = baselinedLatency();
-    const [baselineLine] = journal(root).filter((line) => line.status === "baseline");
+  test("ten tuner iterations never keep a changed answer, and the journal, the commits and the file agree", () => {
+    const { root } = baselinedLatency();
+    const harness = head(root);
+    const before = levers(readFileSync(join(root, "spelling.ts"), "utf8"));
     const loop = runScript("iterate", ["--loop", "--agent", TUNER, "--iterations", "10", "--no-report"], { cwd: root, env: WITH_BUN });
-    expect(loop.code).toBe(0);
+    // 0: the ten iterations asked for ran; 4: they were ten non-keeps in a row, which noise can make.
+    expect([0, 4]).toContain(loop.code!);
     const lines = iterations(root);
-    expect(lines).toHaveLength(10);
+    expect(lines.map((line) => line.iteration)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (const line of lines) {
+      expect(["keep", "discard", "guard_fail"]).toContain(line.status);
+      expect(line.verdict?.mode).toBe("sequential");
+      expect(line.description).toMatch(/^tune [A-Z_]+: -?[\d.]+ -> -?[\d.]+ \((up|down)\)$/);
+    }
     const keeps = lines.filter((line) => line.status === "keep");
-    expect(keeps.length).toBeGreaterThanOrEqual(1);
-    for (const line of keeps) expect(line.guard_score).toBe(1);
-    expect(Math.min(...keeps.map((line) => line.score))).toBeLessThan(baselineLine.score * 0.9);
-    expect(lines.every((line) => line.verdict?.mode === "sequential")).toBe(true);
+    if (loop.code === 4) expect(keeps).toHaveLength(0);
+    for (const line of keeps) expect(line).toMatchObject({ guard_score: 1, guard_pass: true });
+    for (const line of lines) if (line.status !== "keep") expect(line.commit).toBeNull();
+
+    // One commit per keep, in order, on top of the harness commit.
+    const commits = sh(root, "git", ["log", "--format=%H %s", `${harness}..HEAD`]).split("\n").filter(Boolean).reverse();
+    expect(commits).toHaveLength(keeps.length);
+    keeps.forEach((line, index) => {
+      expect(abbreviates(line.commit, commits[index])).toBe(true);
+      expect(commits[index]).toContain(` autoresearch: ${line.description}`);
+    });
+
+    // The file is the committed one, and holds exactly the kept moves.
+    expect(sh(root, "git", ["status", "--porcelain", "--", "spelling.ts"])).toBe("");
+    const expected = { ...before };
+    for (const line of keeps) {
+      const [, name, from, to] = /^tune (\S+): (\S+) -> (\S+)/.exec(line.description)!;
+      expect(expected[name]).toBe(Number(from));
+      expected[name] = Number(to);
+    }
+    expect(levers(readFileSync(join(root, "spelling.ts"), "utf8"))).toEqual(expected);
+    expect(sh(root, BUN, ["autoresearch_eval.ts"])).toContain("GUARD: 1.000000"); // every answer as before
   });
 });

@@ -393,7 +393,7 @@ describe("language detection", () => {
 });
 
 describe("speed and runtimes", () => {
-  test("a 2,000-line Python file is analysed well within init's one-second budget", () => {
+  test("a 2,000-line Python file is analysed whole with python's ast (its speed: bench/levers.ts)", () => {
     const block = (index: number) => [
       `WEIGHT_${index} = ${index / 10}`,
       `PROMPT_${index} = """You are assistant number ${index}.`,
@@ -406,13 +406,10 @@ describe("speed and runtimes", () => {
     ];
     const lines = Array.from({ length: 250 }, (_, index) => block(index + 1)).flat();
     expect(lines.length).toBe(2000);
-    const started = performance.now();
     const found = python(lines);
-    const elapsed = performance.now() - started;
     expect(found.method).toBe("python-ast");
     expect(found.functions.length).toBe(250);
-    // Typically 60-130 ms (most of it python3's start-up); the bound leaves room for a loaded CI machine.
-    expect(elapsed).toBeLessThan(1000);
+    expect(found.functions.at(-1)).toMatchObject({ name: "helper_250", line: 1997 });
   });
 
   test("the module loads and analyses files under Deno", () => {
@@ -423,8 +420,10 @@ describe("speed and runtimes", () => {
       "  console.log(found.method, found.entry?.name, found.levers.length);",
       "}",
     ].join("\n");
-    const run = spawnSync(DENO, ["eval", "--ext=ts", script], { cwd: KIT_ROOT, encoding: "utf8" });
-    expect(run.stderr).toBe("");
+    const run = spawnSync(DENO, ["eval", "--ext=ts", script], { cwd: KIT_ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    // A first run fetches the npm packages into Deno's cache and says so; anything else on stderr is a problem.
+    const fetches = /^Download https:\/\/registry\.npmjs\.org\/\S+$/;
+    expect(run.stderr.split("\n").filter((line) => line !== "" && !fetches.test(line))).toEqual([]);
     expect(run.stdout).toBe("python-ast rank 21\nbabel rank 20\n");
   });
 });

@@ -16,13 +16,15 @@ import {
 } from "./experiment.ts";
 import { parseMetricFormula } from "./eval-output.ts";
 import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, shortCommit, switchToBranch } from "./git.ts";
-import { frozenPaths, hashFrozenFiles } from "./integrity.ts";
-import { iterationResults, journalHeaderFor, readJournal, writeJournalHeader, formatDelta, type ConfigLine, type ResultLine } from "./journal.ts";
+import { frozenPaths, hashFrozenFiles, measurementFields, saveMeasurementRecord } from "./integrity.ts";
+import { requireExperimentBranch } from "./preconditions.ts";
+import { recoverInterruptedWork } from "./recovery.ts";
+import { assertJournalWritable, iterationResults, journalHeaderFor, readJournal, writeJournalHeader, formatDelta, type ConfigLine, type ResultLine } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { probeSensitivity } from "./sensitivity.ts";
-import { restoreBackup } from "./file-backup.ts";
+import { restoreBackupQuietly } from "./file-backup.ts";
 import { median } from "./stats.ts";
 import { inspectTestDataFile } from "./test-data.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
@@ -90,16 +92,17 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     options.notes(`warning: ${message}`);
   };
 
-  const lock = acquireLock(stateDir, "baseline.ts");
+  const journalPath = resolveIn(root, round.artifacts.journal);
+  assertJournalWritable(journalPath, displayPath(journalPath), { replace: true });
+  const lock = acquireLock(stateDir, "baseline.ts", { notes: options.notes });
   const unregister = onInterrupt(() => {
-    const restored = restoreBackup(stateDir);
-    if (restored) options.notes(restored);
+    restoreBackupQuietly(stateDir, options.notes);
     lock.release();
   });
   try {
     if (lock.recoveredFrom !== null) options.notes(`Recovered a stale lock left by pid ${lock.recoveredFrom}.`);
-    const restored = restoreBackup(stateDir);
-    if (restored) options.notes(restored);
+    // A branch switch comes later; until then any branch will do, unless a step is pending.
+    await recoverInterruptedWork(loaded, stateDir, options.notes, { requireBranch: false });
 
     if (round.status === "closed") {
       throw new CliError(`Round ${round.round} is closed; baseline the current round instead: ${kitCommand("baseline")}`, "E_ROUND_CLOSED");
@@ -108,7 +111,6 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     const frozen = frozenPaths(experiment, round);
     checkFrozenPaths(root, frozen, loaded.path);
     await checkConstrainedFiles(root, round);
-    const journalPath = resolveIn(root, round.artifacts.journal);
     const journal = readJournal(journalPath);
     const done = iterationResults(journal).length;
     if (done > 0 && !options.force) {
@@ -116,6 +118,7 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     }
 
     let branch: string | null = await currentBranch(root);
+    if (!options.branch) await requireExperimentBranch(root, experiment);
     if (options.branch) {
       const wanted = experiment.branch ?? `autoresearch/${experiment.name}`;
       const outcome = await switchToBranch(root, wanted);
@@ -204,7 +207,8 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     const updated: Experiment = { ...replaceRound(experiment, updatedRound), branch: options.branch ? branch : experiment.branch };
 
     const backup = done > 0 || journal.results.length > 0 ? backupJournal(stateDir, journalPath) : null;
-    const config = buildConfigLine(updated, updatedRound, journal.config, calibration, hashes);
+    const measurement = saveMeasurementRecord(stateDir, round.round, measurementFields(updated, updatedRound));
+    const config = { ...buildConfigLine(updated, updatedRound, journal.config, calibration, hashes), measurement };
     const baselineLine = buildBaselineLine(evalRuns, calibration, guard, shortHead, options.runs);
     writeJournalHeader(journalPath, config, [baselineLine]);
     saveExperiment(loaded.path, updated);

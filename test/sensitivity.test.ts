@@ -51,15 +51,15 @@ const ROWS: Row[] = [
     moved: [],
   },
   {
-    name: "a noisy score within 3 sd of the baseline mean stays",
+    name: "a noisy score inside its prediction interval stays, even 4 sd away (three runs say little about the spread)",
     baseline: [run(0.70), run(0.72), run(0.74)],
-    probe: run(0.77),
+    probe: run(0.80),
     moved: [],
   },
   {
-    name: "a noisy score beyond 3 sd of the baseline mean moves",
+    name: "a noisy score beyond its prediction interval moves",
     baseline: [run(0.70), run(0.72), run(0.74)],
-    probe: run(0.79),
+    probe: run(0.96),
     moved: ["score score"],
   },
   {
@@ -120,8 +120,8 @@ const ROWS: Row[] = [
   },
   {
     name: "noisy moves are ranked by distance in tolerances",
-    baseline: [run(1.0, { metrics: { tokens: 100 } }), run(1.2, { metrics: { tokens: 110 } })],
-    probe: run(1.9, { metrics: { tokens: 300 } }),
+    baseline: [run(1.0, { metrics: { tokens: 100 } }), run(1.1, { metrics: { tokens: 101 } }), run(1.2, { metrics: { tokens: 102 } })],
+    probe: run(5.0, { metrics: { tokens: 200 } }),
     moved: ["metric tokens", "score score"],
   },
 ];
@@ -135,17 +135,28 @@ describe("compareWithBaseline", () => {
   }
 
   test("a move reports the baseline mean, the probe's value and the tolerance it crossed", () => {
-    const verdict = compareWithBaseline([run(0.70), run(0.72), run(0.74)], run(0.79), { resolution: RESOLUTION });
+    const verdict = compareWithBaseline([run(0.70), run(0.72), run(0.74)], run(0.96), { resolution: RESOLUTION });
     expect(verdict.moved).toHaveLength(1);
     const [move] = verdict.moved;
-    expect(move).toMatchObject({ kind: "score", name: "score", to: 0.79, exact: false });
+    expect(move).toMatchObject({ kind: "score", name: "score", to: 0.96, exact: false });
     expect(move.from).toBeCloseTo(0.72, 12);
-    expect(move.tolerance).toBeCloseTo(0.06, 12); // 3 × sd 0.02
+    expect(move.tolerance).toBeCloseTo(9.9248 * 0.02 * Math.sqrt(4 / 3), 4); // t(0.995, 2 df) × sd × sqrt(1 + 1/3)
   });
 
   test("an exact signal's tolerance is half the resolution", () => {
     const [move] = compareWithBaseline([run(1, { metrics: { accuracy: 1 } })], run(1, { metrics: { accuracy: 0 } }), { resolution: RESOLUTION }).moved;
     expect(move).toEqual({ kind: "metric", name: "accuracy", from: 1, to: 0, tolerance: RESOLUTION / 2, exact: true });
+  });
+
+  test("an unchanged timing eval printing 24 noisy cases is not called sensitive by the one case that wandered furthest", () => {
+    // 23 cases wobble inside their spread; case q7's probe run lands 4 sd out, as one of 24 will now and then.
+    const wobble = [0, 0.1, -0.1, 0.05];
+    const runOf = (runIndex: number) => run(2 + wobble[runIndex], {
+      cases: Object.fromEntries(Array.from({ length: 24 }, (_, index) => [`q${index}`, index === 7 ? [2, 2.01, 2.02, 2.05][runIndex] : 2 + wobble[runIndex]])),
+    });
+    const verdict = compareWithBaseline([runOf(0), runOf(1), runOf(2)], runOf(3), { resolution: RESOLUTION });
+    expect(verdict.compared).toBe(25);
+    expect(verdict.moved).toEqual([]);
   });
 
   test("it counts every signal it compared: the score, each metric and each case", () => {

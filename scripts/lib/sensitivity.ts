@@ -13,11 +13,15 @@ import { restoreBackup, saveBackup } from "./file-backup.ts";
 import { sha256OfText, writeFileAtomic } from "./fs-atomic.ts";
 import { restoreFileFromCommit } from "./git.ts";
 import { breakSource } from "./probe.ts";
-import { mean, sampleStandardDeviation } from "./stats.ts";
+import { mean, sampleStandardDeviation, studentTQuantile } from "./stats.ts";
 import type { StatusLine } from "./status-line.ts";
 
-/** A signal moved when it left the baseline mean by more than this many baseline sds. */
-const NOISE_SDS = 3;
+/**
+ * The chance that an eval the broken file does not reach is still called sensitive because
+ * some noisy signal wandered: shared by all the noisy signals compared (Bonferroni), so an
+ * eval printing 24 noisy timing cases is held to the same rate as one printing a single score.
+ */
+const PROBE_FALSE_ALARM = 0.01;
 /** Significant digits of a value quoted in the probe note. */
 const NOTE_DIGITS = 6;
 
@@ -48,12 +52,12 @@ type Signal = { kind: SignalKind; name: string; read: (run: ProbeRun) => number 
 
 /**
  * Compare the probe run with the baseline runs, signal by signal. A signal's tolerance is
- * max(resolution / 2, 3 × its sd across the baseline runs). A signal every baseline run printed
+ * half the resolution when the baseline runs printed one value, else its noise tolerance
+ * (a prediction interval corrected for the number of noisy signals, see noiseTolerance). A signal every baseline run printed
  * and the probe did not has moved, and so has one only the probe printed; one that only some
  * baseline runs printed is compared on its values alone. Moves come strongest first: exact
  * signals and ones that appeared or vanished, in signal order (score, guard, metrics, cases),
- * then noisy ones by distance in tolerances. It does not correct for the many signals compared:
- * with noisy per-case lines, some case of an unchanged eval may land beyond 3 sd by chance.
+ * then noisy ones by distance in tolerances.
  * Example (resolution 1e-4): baseline runs { score 1.3, accuracy 1 } and { score 1.5, accuracy 1 },
  * probe { score 1.35, accuracy 0 } -> moved: [accuracy from 1 to 0]; the score stayed within noise.
  */
@@ -62,12 +66,15 @@ export function compareWithBaseline(
 ): Sensitivity {
   const moved: { move: SignalMove; certain: boolean; strength: number; position: number }[] = [];
   const signals = signalsOf([...baselineRuns, probe], options.guardMetric ?? null);
-  for (const signal of signals) {
-    const printed = baselineRuns.map(signal.read).filter((value): value is number => value !== null);
+  const printedBy = signals.map((signal) => baselineRuns.map(signal.read).filter((value): value is number => value !== null));
+  const isExact = (printed: number[]) => printed.length === 0 || Math.max(...printed) - Math.min(...printed) <= options.resolution / 2;
+  const noisyCount = Math.max(1, printedBy.filter((printed) => !isExact(printed)).length);
+  signals.forEach((signal, index) => {
+    const printed = printedBy[index];
     const from = mean(printed);
     const to = signal.read(probe);
-    const exact = printed.length === 0 || Math.max(...printed) - Math.min(...printed) <= options.resolution / 2;
-    const tolerance = Math.max(options.resolution / 2, exact ? 0 : NOISE_SDS * (sampleStandardDeviation(printed) ?? 0));
+    const exact = isExact(printed);
+    const tolerance = Math.max(options.resolution / 2, exact ? 0 : noiseTolerance(printed, noisyCount));
     const move = { kind: signal.kind, name: signal.name, from, to, tolerance, exact };
     const position = moved.length;
     if (to === null || from === null) {
@@ -76,10 +83,22 @@ export function compareWithBaseline(
     } else if (Math.abs(to - from) > tolerance) {
       moved.push({ move, certain: exact, strength: Math.abs(to - from) / tolerance, position });
     }
-  }
+  });
   const ranked = moved.sort((a, b) =>
     Number(b.certain) - Number(a.certain) || (a.certain ? 0 : b.strength - a.strength) || a.position - b.position);
   return { compared: signals.length, moved: ranked.map((entry) => entry.move) };
+}
+
+/**
+ * How far one new run of a noisy signal may land from the baseline mean by chance: the
+ * Student-t prediction interval q × sd × sqrt(1 + 1/n) at level PROBE_FALSE_ALARM / noisyCount
+ * (two-sided). With 3 baseline runs and one noisy signal q is 9.9: three runs say little
+ * about the spread, and a probe that mistakes noise for sensitivity would pass a stale cache.
+ */
+function noiseTolerance(printed: number[], noisyCount: number): number {
+  const sd = sampleStandardDeviation(printed) ?? 0;
+  const quantile = studentTQuantile(1 - PROBE_FALSE_ALARM / (2 * noisyCount), printed.length - 1) ?? Number.POSITIVE_INFINITY;
+  return quantile * sd * Math.sqrt(1 + 1 / printed.length);
 }
 
 /**

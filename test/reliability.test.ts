@@ -379,6 +379,27 @@ describe("recovery first", () => {
     expect(sh(root, "git", ["show", `${first.commit}:ranker.py`])).toBe(RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
   });
 
+  test("a step killed mid-decision resumes with the eval runs it had measured", async () => {
+    // Each eval run appends a line to runs.log; the confirming run hangs until no-hang exists.
+    const root = baselined({ evalPrelude: "import os, time\nopen('runs.log', 'a').write('run\\n')\nif os.path.exists('.autoresearch/step-runs.json') and not os.path.exists('no-hang'):\n    time.sleep(60)" });
+    writeFileSync(join(root, "runs.log"), "");
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", "weight 2"], { cwd: root, detached: true, env: { ...process.env, NO_COLOR: "1" } });
+    const deadline = Date.now() + 60_000;
+    while (read(root, "runs.log").split("\n").filter(Boolean).length < 2) {
+      if (Date.now() > deadline) throw new Error("the confirming run never started");
+      Bun.sleepSync(50);
+    }
+    process.kill(-child.pid!, "SIGKILL");
+    await new Promise((resolve) => child.on("close", resolve));
+    writeFileSync(join(root, "no-hang"), "");
+    const again = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("Reusing 1 candidate and 0 incumbent runs of iteration 1");
+    expect(results(root)[0]).toMatchObject({ status: "keep", runs: [0.2812, 0.2812] });
+    expect(read(root, "runs.log").split("\n").filter(Boolean)).toHaveLength(3); // first, the killed one, the resumed confirmation
+  });
+
   test("a killed agent call is evaluated by the next run instead of calling the agent again", async () => {
     const root = baselined();
     const agent = `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2 before the kill'; sleep 60`;

@@ -25,6 +25,7 @@ import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { completePending, storeBlobs, writePending, type PendingStep } from "./pending-step.ts";
 import { recoverInterruptedWork } from "./recovery.ts";
+import { clearMeasuredRuns, saveMeasuredRuns, takeMeasuredRuns, type MeasuredRuns } from "./measured-runs.ts";
 import {
   compareWithSnapshot, diffSinceSnapshot, harnessOrConstrained, readSnapshot, saveSnapshot, snapshotPath, takeSnapshot, type Snapshot,
 } from "./snapshot.ts";
@@ -161,7 +162,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     outcome = { status: "discard", reason: scopeReason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
   } else {
     if (options.agentScope) noteUserChangesTheEvalSees(snapshot, options);
-    outcome = await runDecision(loaded, round, stateDir, iteration, incumbent, replay.state, options);
+    outcome = await runDecision(loaded, round, stateDir, { round: round.round, iteration, incumbent, candidateHashes }, replay.state, options);
   }
 
   // Only a rejected candidate needs its diff archived; it is still in the work tree here
@@ -188,6 +189,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     line,
   };
   writePending(stateDir, pending);
+  clearMeasuredRuns(stateDir); // the decision is written ahead; its runs are in the pending line
   const completion = await completePending(root, stateDir, pending);
   for (const message of completion.notes) options.notes(message);
   saveSnapshot(snapshotFile, await takeSnapshot(root, ignore));
@@ -259,14 +261,20 @@ export async function resolveIncumbent(root: string, shortOrFull: string | null,
 
 /** Ask the engine, run what it asks, until it keeps or discards. */
 async function runDecision(
-  loaded: LoadedExperiment, round: Round, stateDir: string, iteration: number, incumbent: string,
+  loaded: LoadedExperiment, round: Round, stateDir: string, key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">,
   state: ReturnType<typeof replayDecisionState>["state"], options: StepOptions,
 ): Promise<Outcome> {
   const { experiment, root } = loaded;
+  const { iteration, incumbent } = key;
   const decisionOptions = decisionOptionsFor(experiment);
   const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
-  const candidate: Outcome["candidate"] = [];
-  const incumbentRuns: Run[] = [];
+  const earlier = takeMeasuredRuns(stateDir, key);
+  const candidate: Outcome["candidate"] = earlier?.candidate ?? [];
+  const incumbentRuns: Run[] = earlier?.incumbentRuns ?? [];
+  if (earlier && candidate.length + incumbentRuns.length > 0) {
+    options.notes(`Reusing ${candidate.length} candidate and ${incumbentRuns.length} incumbent run${incumbentRuns.length === 1 ? "" : "s"} of iteration ${iteration} measured before an interruption.`);
+  }
+  const remember = () => saveMeasuredRuns(stateDir, { ...key, candidate, incumbentRuns });
   const logDir = join(stateDir, "logs", `round${round.round}`);
   const evaluate = async (label: string): Promise<EvalRun> => {
     const index = label === "candidate" ? candidate.length + 1 : incumbentRuns.length + 1;
@@ -289,11 +297,13 @@ async function runDecision(
       const run = await runIncumbent(root, stateDir, round.constrained_files, incumbent, () => evaluate("incumbent"));
       if (!run.ok) return crashed(run, "the incumbent's re-run crashed (a flaky eval?): ", verdict);
       incumbentRuns.push(toRun(run));
+      remember();
     }
     if (verdict.action === "run_candidate" || verdict.action === "run_both") {
       const run = await evaluate("candidate");
       if (!run.ok) return crashed(run, "", verdict);
       candidate.push({ run: toRun(run), eval: run });
+      remember();
     }
   }
   return { status: "discard", reason: `no verdict after ${MAX_EVALS_PER_STEP} eval runs`, candidate, incumbentRuns, verdict: null, crash: null };

@@ -36,8 +36,21 @@ export async function git(cwd: string, args: string[], input?: string, env?: Rec
   return result.stdout.replace(/\n$/, "");
 }
 
+const TOP_BY_FOLDER = new Map<string, string>();
+
+/** The repository's top folder for a folder inside it (cached: it never changes). */
+export async function repositoryTop(cwd: string): Promise<string> {
+  let top = TOP_BY_FOLDER.get(cwd);
+  if (top === undefined) {
+    top = (await git(cwd, ["rev-parse", "--show-toplevel"])).trim();
+    TOP_BY_FOLDER.set(cwd, top);
+  }
+  return top;
+}
+
 export async function repositoryRoot(cwd: string): Promise<string | null> {
   const result = await runGit(cwd, ["rev-parse", "--show-toplevel"]);
+  if (result.ok) TOP_BY_FOLDER.set(cwd, result.stdout.trim());
   return result.ok ? result.stdout.trim() : null;
 }
 
@@ -143,10 +156,16 @@ export async function switchToBranch(root: string, branch: string): Promise<"cre
   return exists ? "switched" : "created";
 }
 
-/** Paths inside the repository's git directory (worktree-aware), absolute, in one git call. */
+const GIT_PATHS = new Map<string, string>(); // "<root>\0<name>" -> absolute path; fixed for a repository
+
+/** Paths inside the repository's git directory (worktree-aware), absolute, in at most one git call. */
 export async function gitPaths(root: string, names: string[]): Promise<string[]> {
-  const output = await git(root, ["rev-parse", "--path-format=absolute", ...names.flatMap((name) => ["--git-path", name])]);
-  return output.split("\n").map((line) => line.trim());
+  const missing = names.filter((name) => !GIT_PATHS.has(`${root}\0${name}`));
+  if (missing.length) {
+    const output = await git(root, ["rev-parse", "--path-format=absolute", ...missing.flatMap((name) => ["--git-path", name])]);
+    output.split("\n").forEach((line, index) => GIT_PATHS.set(`${root}\0${missing[index]}`, line.trim()));
+  }
+  return names.map((name) => GIT_PATHS.get(`${root}\0${name}`)!);
 }
 
 export async function gitPath(root: string, name: string): Promise<string> {
@@ -164,7 +183,8 @@ const OPERATION_MARKERS: [string, string][] = [
 
 /** The git operation a person left half-done (merge, rebase, cherry-pick, revert, bisect), or null. */
 export async function operationInProgress(root: string): Promise<string | null> {
-  const paths = await gitPaths(root, OPERATION_MARKERS.map(([name]) => name));
+  // index.lock rides along: the caller checks it next, and the answer is cached.
+  const paths = await gitPaths(root, [...OPERATION_MARKERS.map(([name]) => name), "index.lock"]);
   const found = OPERATION_MARKERS.find((_marker, index) => existsSync(paths[index]));
   if (found) return found[1];
   const unmerged = await git(root, ["ls-files", "--unmerged"]);

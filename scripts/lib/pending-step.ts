@@ -5,11 +5,11 @@
 // whose content is no longer what the decision saw: a decided keep commits the
 // candidate's stored blob whatever the work tree holds now, and a decided discard
 // leaves a file someone edited since in place (recorded, with a note).
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CliError, EXIT } from "./errors.ts";
 import { writeFileAtomic, sha256OfFile } from "./fs-atomic.ts";
-import { git, gitPath, headCommit, pathsRelativeTo, repositoryPrefix, restoreFileFromCommit, runGit, shortCommit } from "./git.ts";
+import { git, gitPath, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, restoreFileFromCommit, runGit, shortCommit } from "./git.ts";
 import { appendResult, readJournal, type ResultLine } from "./journal.ts";
 import { restoreFromSnapshot, type Snapshot } from "./snapshot.ts";
 import { displayPath } from "./experiment.ts";
@@ -74,9 +74,8 @@ export function archiveRef(round: number, iteration: number): string {
 }
 
 /** The harness commit exists when HEAD carries its message directly on top of the incumbent. */
-async function isCommitDone(root: string, pending: PendingStep): Promise<boolean> {
-  const head = await headCommit(root);
-  if (!head || head === pending.incumbent) return false;
+async function isCommitDone(root: string, pending: PendingStep, head: string): Promise<boolean> {
+  if (head === pending.incumbent) return false;
   const parent = await runGit(root, ["rev-parse", "-q", "--verify", "HEAD^"]);
   if (!parent.ok || parent.stdout.trim() !== pending.incumbent) return false;
   const message = await git(root, ["log", "-1", "--format=%B", "HEAD"]);
@@ -97,11 +96,11 @@ export async function storeBlobs(root: string, files: string[]): Promise<Record<
  * a temporary index, write-tree, commit-tree, then one update-ref of HEAD's branch.
  * The agent's own commits (if any) stay reachable under the archive ref.
  */
-async function commitCandidate(root: string, stateDir: string, pending: PendingStep): Promise<void> {
+async function commitCandidate(root: string, stateDir: string, pending: PendingStep, head: string): Promise<void> {
   const blobs = pending.candidateBlobs ?? (await storeBlobs(root, pending.files));
   const prefix = await repositoryPrefix(root);
   // Index commands take repository paths; --cacheinfo ignores the current folder.
-  const top = (await git(root, ["rev-parse", "--show-toplevel"])).trim();
+  const top = await repositoryTop(root);
   const temporaryIndex = join(stateDir, `commit-index-${process.pid}`);
   const env = { GIT_INDEX_FILE: temporaryIndex };
   try {
@@ -109,11 +108,10 @@ async function commitCandidate(root: string, stateDir: string, pending: PendingS
     for (const file of pending.files) {
       const path = `${prefix}${file}`;
       if (blobs[file] === "deleted") await git(top, ["update-index", "--force-remove", "--", path], undefined, env);
-      else await git(top, ["update-index", "--add", "--cacheinfo", `${await fileMode(root, pending.incumbent, file)},${blobs[file]},${path}`], undefined, env);
+      else await git(top, ["update-index", "--add", "--cacheinfo", `${fileMode(join(root, file))},${blobs[file]},${path}`], undefined, env);
     }
     const tree = (await git(top, ["write-tree"], undefined, env)).trim();
     const commit = (await git(top, ["-c", "commit.gpgsign=false", "commit-tree", tree, "-p", pending.incumbent, "-F", "-"], pending.message)).trim();
-    const head = (await headCommit(root))!;
     if (head !== pending.incumbent) await git(root, ["update-ref", archiveRef(pending.round, pending.iteration), head]);
     await git(root, ["update-ref", "-m", `autoresearch: keep iteration ${pending.iteration}`, "HEAD", commit, head]);
   } finally {
@@ -121,10 +119,9 @@ async function commitCandidate(root: string, stateDir: string, pending: PendingS
   }
 }
 
-async function fileMode(root: string, commit: string, file: string): Promise<string> {
-  const entry = await runGit(root, ["ls-tree", commit, "--", file]);
-  const mode = entry.stdout.trim().split(/\s+/)[0];
-  return entry.ok && /^100\d{3}$/.test(mode) ? mode : "100644";
+/** The mode git would record for the file: executable or not, as `git add` sees it. */
+function fileMode(absolute: string): string {
+  return existsSync(absolute) && (statSync(absolute).mode & 0o111) !== 0 ? "100755" : "100644";
 }
 
 /**
@@ -175,7 +172,8 @@ export async function completePending(root: string, stateDir: string, pending: P
   const line: ResultLine = { ...pending.line };
   const notes: string[] = [];
   if (pending.action === "commit") {
-    if (!(await isCommitDone(root, pending))) await commitCandidate(root, stateDir, pending);
+    const head = (await headCommit(root))!;
+    if (!(await isCommitDone(root, pending, head))) await commitCandidate(root, stateDir, pending, head);
     line.commit = await shortCommit(root, "HEAD");
     // The agent's own commits touched only these files (anything else is out of scope, never a keep).
     await syncIndexWithHead(root, stateDir, pending.files);

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { join, normalize } from "node:path";
 import { writeFileAtomic } from "./fs-atomic.ts";
 import { STATE_DIR, type Experiment, type Round } from "./experiment.ts";
-import { changedPaths, git, headCommit, repositoryPrefix, restoreFileFromCommit, runGit } from "./git.ts";
+import { changedPaths, git, headCommit, repositoryPrefix, repositoryTop, restoreFileFromCommit, runGit } from "./git.ts";
 
 export type Snapshot = {
   head: string;
@@ -115,7 +115,7 @@ export async function diffSinceSnapshot(root: string, snapshot: Snapshot, paths:
   if (paths.length === 0) return "";
   const env = { GIT_INDEX_FILE: temporaryIndex };
   const prefix = await repositoryPrefix(root);
-  const top = (await git(root, ["rev-parse", "--show-toplevel"])).trim();
+  const top = await repositoryTop(root);
   try {
     await git(top, ["read-tree", snapshot.head], undefined, env);
     for (const path of paths) {

@@ -15,7 +15,7 @@ import {
 } from "./experiment.ts";
 import { restoreBackup, restoreBackupQuietly, saveBackup } from "./file-backup.ts";
 import { sha256OfFile, writeFileAtomic } from "./fs-atomic.ts";
-import { fileAtCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, runGit, shortCommit } from "./git.ts";
+import { fileAtCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, runGit, shortCommit } from "./git.ts";
 import {
   changedMeasurementFields, checkIntegrity, frozenPaths, measurementFields, measurementFingerprint, readMeasurementRecord, withMeasurementFields,
 } from "./integrity.ts";
@@ -212,9 +212,10 @@ export function requireFrozenFilesIntact(root: string, experiment: LoadedExperim
  * returned by field name so the step is discarded as out of scope.
  */
 function guardMeasurementFields(loaded: LoadedExperiment, round: Round, recorded: unknown, stateDir: string, textBeforeAgent: string | null): string[] {
-  let onDisk: LoadedExperiment;
+  let onDisk = loaded;
   try {
-    onDisk = loadExperiment(loaded.path); // the agent may have edited it since this process read it
+    // In loop mode the agent may have edited it since this process read it; step mode just read it.
+    if (textBeforeAgent !== null) onDisk = loadExperiment(loaded.path);
   } catch (error) {
     // An agent that made the file unreadable: everything in it since the call is the agent's.
     if (textBeforeAgent === null) throw error;
@@ -350,7 +351,7 @@ async function reapplyCommand(root: string, patchFile: string, paths: string[]):
   const prefix = await repositoryPrefix(root);
   const includes = paths.map((path) => `--include='${normalize(`${prefix}${path}`).replace(/'/g, "'\\''")}'`).join(" ");
   if (prefix === "") return `git apply ${includes} ${relative(root, patchFile)}`;
-  return `git -C "${(await git(root, ["rev-parse", "--show-toplevel"])).trim()}" apply ${includes} "${patchFile}"`;
+  return `git -C "${await repositoryTop(root)}" apply ${includes} "${patchFile}"`;
 }
 
 function round4(value: number | null): number | null {

@@ -65,7 +65,7 @@ _cache = json.load(open(".embedding-cache.json")) if os.path.exists(".embedding-
 for _case in _cases:
     _key = json.dumps(_case["input"], sort_keys=True)
     if _key not in _cache:
-        time.sleep(0.1)  # stands in for an embedding or model call
+        time.sleep(0.2)  # stands in for an embedding or model call: a sleep, so CPU load cannot shrink the gap
         _cache[_key] = _case["input"]["x"]
 json.dump(_cache, open(".embedding-cache.json", "w"))`;
 
@@ -276,7 +276,7 @@ describe("baseline on a sound eval", () => {
     const report = JSON.parse(result.stdout);
     expect(report.score).toBe(FIXTURE_BASELINE);
     expect(report.cache.faster).toBe(true);
-    expect(report.cache.first_s).toBeGreaterThanOrEqual(1.6);
+    expect(report.cache.first_s).toBeGreaterThanOrEqual(3.2); // 16 uncached calls of 0.2 s
     expect(report.cache.later_median_s).toBeLessThan(report.cache.first_s * 0.7);
     expect(report.cache.note).toContain("a cache is warm");
     expect(report.probe).toMatchObject({ sensitive: true, crashed: true });
@@ -360,7 +360,7 @@ describe("baseline's sensitivity probe", () => {
     child.kill("SIGKILL");
     await exitOf(child);
     process.kill(-probeGroup, "SIGKILL"); // the eval runs in its own process group, which the kill did not reach
-    await waitFor("the probe eval to die", () => !processRunning(probePid), 5_000);
+    await waitFor("the probe eval to die", () => !processRunning(probePid), 30_000);
 
     expect(read(root, "ranker.py")).toContain("autoresearch sensitivity probe");
     expect(existsSync(join(root, ".autoresearch/backup/manifest.json"))).toBe(true);
@@ -390,7 +390,7 @@ describe("baseline's sensitivity probe", () => {
     expect(existsSync(join(root, ".autoresearch/lock"))).toBe(false);
     expect(existsSync(join(root, "autoresearch.jsonl"))).toBe(false);
     expect(read(root, "autoresearch.yaml")).toBe(experimentBefore);
-    await waitFor("the probe eval to stop", () => !processRunning(probePid), 5_000);
+    await waitFor("the probe eval to stop", () => !processRunning(probePid), 30_000);
   });
 
   test("baseline interrupted by Ctrl-C mid-probe does not leave behind an eval that ignores SIGTERM", async () => {
@@ -399,7 +399,7 @@ describe("baseline's sensitivity probe", () => {
     child.kill("SIGINT");
     expect(await exitOf(child)).toBe(130);
     try {
-      await waitFor("the stubborn probe eval to be killed", () => !processRunning(probePid), 3_000);
+      await waitFor("the stubborn probe eval to be killed", () => !processRunning(probePid), 20_000);
     } finally {
       if (processRunning(probePid)) process.kill(probePid, "SIGKILL");
     }
@@ -554,7 +554,7 @@ describe("baseline on bad input changes nothing and says what to do", () => {
     const before = repoState(root);
     const started = Date.now();
     const result = baseline(root);
-    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(Date.now() - started).toBeLessThan(55_000); // stopped long before the eval's own 60 s
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Baseline run 1 of "python3 eval.py" failed: timeout after 2 s');
     expect(result.stderr).toContain("Log: .autoresearch/logs/baseline-round1-run1.log");

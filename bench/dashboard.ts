@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { artifactsBesideJournal, buildDashboard, writeDashboard } from "../scripts/lib/dashboard-files.ts";
+import { seededRandom } from "./seeded-random.ts";
 
 const KIT_ROOT = resolve(import.meta.dirname ?? ".", "..");
 const TARGET_MS = 300; // parse + summary + md + svg for 10,000 iterations, on Bun
@@ -24,17 +25,6 @@ const { values } = parseArgs({
 const iterations = Number(values.iterations);
 const runs = Math.max(5, Number(values.runs));
 
-/** mulberry32: a small seeded PRNG, so every run of the bench renders the same journal. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());

@@ -9,6 +9,7 @@ import { decideCandidate, discardCandidate, initialDecisionState, promoteCandida
 import type { DecisionState } from "../scripts/lib/decide.ts";
 import { orient } from "../scripts/lib/decision-options.ts";
 import type { DecisionOptions, Direction, Run } from "../scripts/lib/decision-options.ts";
+import { seededRandom } from "./seeded-random.ts";
 
 const RESOLUTION = 1e-4; // print resolution of SCORE (metric units), as `SCORE: 0.7120`
 const CANDIDATES_PER_SESSION = 30;
@@ -75,15 +76,8 @@ interface Random {
 
 /** mulberry32 for uniforms, Box-Muller (both outputs used) for standard normals. */
 function createRandom(...keys: number[]): Random {
-  let state = seedFrom(keys);
+  const uniform = seededRandom(seedFrom(keys));
   let spareNormal: number | null = null;
-  function uniform(): number {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
   function normal(): number {
     if (spareNormal !== null) {
       const value = spareNormal;

@@ -6,25 +6,13 @@
 import { parseArgs } from "node:util";
 import { analyzeSource } from "../scripts/lib/levers.ts";
 import { median } from "../scripts/lib/stats.ts";
+import { generatedPythonLines } from "../test/fixtures/generated-python.ts";
 
 const TARGET_MS = 1000; // init's whole budget for a 2,000-line file
 const { values } = parseArgs({ options: { runs: { type: "string", default: "7" } } });
 const runs = Math.max(3, Number(values.runs));
 
-function block(index: number): string[] {
-  return [
-    `WEIGHT_${index} = ${index / 10}`,
-    `PROMPT_${index} = """You are assistant number ${index}.`,
-    'Answer briefly and cite sources."""',
-    `FIELDS_${index} = {"title": ${index}.0, "body": 1.0}`,
-    `def helper_${index}(query: str, docs: list) -> list:`,
-    `    scored = [d for d in docs if d["score"] > 0.${(index % 9) + 1}]`,
-    "    return sorted(scored)[:10]",
-    "",
-  ];
-}
-
-const source = `${Array.from({ length: 250 }, (_, index) => block(index + 1)).flat().join("\n")}\n`;
+const source = `${generatedPythonLines(250).join("\n")}\n`;
 const timings: number[] = [];
 let found = { method: "", functions: 0, levers: 0 };
 for (let run = 0; run < runs; run++) {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { CliError } from "../scripts/lib/errors.ts";
 import { analyzeFile, analyzeSource, detectLanguage, type Lever } from "../scripts/lib/levers.ts";
 import { DENO, KIT_ROOT } from "./helpers.ts";
+import { generatedPythonLines } from "./fixtures/generated-python.ts";
 
 const FIXTURES = join(KIT_ROOT, "test/fixtures/levers");
 const fixture = (name: string) => join(FIXTURES, name);
@@ -394,17 +395,7 @@ describe("language detection", () => {
 
 describe("speed and runtimes", () => {
   test("a 2,000-line Python file is analysed whole with python's ast (its speed: bench/levers.ts)", () => {
-    const block = (index: number) => [
-      `WEIGHT_${index} = ${index / 10}`,
-      `PROMPT_${index} = """You are assistant number ${index}.`,
-      'Answer briefly and cite sources."""',
-      `FIELDS_${index} = {"title": ${index}.0, "body": 1.0}`,
-      `def helper_${index}(query: str, docs: list) -> list:`,
-      `    scored = [d for d in docs if d["score"] > 0.${(index % 9) + 1}]`,
-      "    return sorted(scored)[:10]",
-      "",
-    ];
-    const lines = Array.from({ length: 250 }, (_, index) => block(index + 1)).flat();
+    const lines = generatedPythonLines(250);
     expect(lines.length).toBe(2000);
     const found = python(lines);
     expect(found.method).toBe("python-ast");

@@ -36,21 +36,27 @@ export async function git(cwd: string, args: string[], input?: string, env?: Rec
   return result.stdout.replace(/\n$/, "");
 }
 
-const TOP_BY_FOLDER = new Map<string, string>();
+/** A folder's place in its repository never changes: one git call per folder and question. */
+const FIXED_ANSWERS = new Map<string, string>();
 
-/** The repository's top folder for a folder inside it (cached: it never changes). */
-export async function repositoryTop(cwd: string): Promise<string> {
-  let top = TOP_BY_FOLDER.get(cwd);
-  if (top === undefined) {
-    top = (await git(cwd, ["rev-parse", "--show-toplevel"])).trim();
-    TOP_BY_FOLDER.set(cwd, top);
+async function fixedAnswer(cwd: string, args: string[]): Promise<string> {
+  const key = `${cwd}\0${args.join(" ")}`;
+  let answer = FIXED_ANSWERS.get(key);
+  if (answer === undefined) {
+    answer = (await git(cwd, args)).trim();
+    FIXED_ANSWERS.set(key, answer);
   }
-  return top;
+  return answer;
+}
+
+/** The repository's top folder for a folder inside it. */
+export async function repositoryTop(cwd: string): Promise<string> {
+  return fixedAnswer(cwd, ["rev-parse", "--show-toplevel"]);
 }
 
 export async function repositoryRoot(cwd: string): Promise<string | null> {
   const result = await runGit(cwd, ["rev-parse", "--show-toplevel"]);
-  if (result.ok) TOP_BY_FOLDER.set(cwd, result.stdout.trim());
+  if (result.ok) FIXED_ANSWERS.set(`${cwd}\0rev-parse --show-toplevel`, result.stdout.trim());
   return result.ok ? result.stdout.trim() : null;
 }
 
@@ -74,7 +80,6 @@ export async function isTracked(root: string, path: string): Promise<boolean> {
   return (await runGit(root, ["ls-files", "--error-unmatch", "--", path])).ok;
 }
 
-const PREFIX_BY_FOLDER = new Map<string, string>(); // a folder's place in its repository never changes
 
 /**
  * Turn repository-root paths (what `git status --porcelain` and `git diff --name-only`
@@ -90,12 +95,7 @@ export async function pathsRelativeTo(cwd: string, repositoryPaths: string[]): P
 
 /** Where `cwd` sits in its repository: "" at the top, else "search/" and so on. */
 export async function repositoryPrefix(cwd: string): Promise<string> {
-  let prefix = PREFIX_BY_FOLDER.get(cwd);
-  if (prefix === undefined) {
-    prefix = (await git(cwd, ["rev-parse", "--show-prefix"])).trim();
-    PREFIX_BY_FOLDER.set(cwd, prefix);
-  }
-  return prefix;
+  return fixedAnswer(cwd, ["rev-parse", "--show-prefix"]);
 }
 
 /** Paths (relative to root) that differ from HEAD in the index or work tree, plus untracked ones. */

@@ -5,7 +5,7 @@
 // that refusals are one actionable line. Kills are placed by git hooks, not by timing.
 import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pythonExperiment, RANKER, type FixtureOptions } from "./experiment-fixture.ts";
 import { BUN, KIT_ROOT, read, runScript, sh } from "./helpers.ts";
@@ -334,6 +334,20 @@ describe("preconditions before any side effect", () => {
     }
     expect(head(root)).toBe(before);
     expect(read(root, "ranker.py")).toContain("WEIGHT = 2.0");
+  });
+
+  test("a file where the state folder should be is one line naming it, for every script that writes", () => {
+    const root = baselined();
+    rmSync(join(root, ".autoresearch"), { recursive: true });
+    writeFileSync(join(root, ".autoresearch"), "not a folder");
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    for (const [script, args] of [["iterate", ["-m", "x"]], ["baseline", ["--force"]], ["next-round", []]] as const) {
+      const result = runScript(script, [...args], { cwd: root });
+      expect(result.code).toBe(1);
+      expectOneLine(result.stderr);
+      expect(result.stderr).toContain("a file is in the way of that folder");
+    }
+    expect(read(root, ".autoresearch")).toBe("not a folder");
   });
 
   test("a damaged interrupted-step record is one line naming the file", () => {

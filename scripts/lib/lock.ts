@@ -4,7 +4,7 @@
 // over with a note. Taking the lock first stops evals a dead harness left running, and
 // points process-registry.ts at the state dir so new evals are recorded there.
 // It does not wait or retry: a busy experiment is reported at once (exit 75).
-import { existsSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync, closeSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { note } from "./cli.ts";
 import { CliError, EXIT } from "./errors.ts";
@@ -44,7 +44,14 @@ function ownedByThisProcess(owner: LockOwner): boolean {
 /** Take the experiment lock in `stateDir`, or throw naming the process that holds it. */
 export function acquireLock(stateDir: string, command: string, options: LockOptions = {}): LockHandle {
   const createdStateDir = !existsSync(stateDir);
-  mkdirSync(stateDir, { recursive: true });
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    accessSync(stateDir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const what = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way of that folder" : `it cannot be written (${code})`;
+    throw new CliError(`Cannot use the harness's state folder "${stateDir}": ${what}. Move it aside (mv "${stateDir}" "${stateDir}.old") or make it writable, then re-run.`, "E_STATE_DIR", EXIT.FAILED);
+  }
   const path = join(stateDir, "lock");
   let recoveredFrom: number | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {

@@ -262,6 +262,22 @@ export async function writeFinalReport(
   stopReason: string,
 ): Promise<string> {
   const loaded = loadExperiment(experimentPath);
+  const stateDir = experimentStateDir(loaded);
+  // Re-entrant inside the loop; on its own (--final-report) the report waits for a decided step.
+  const lock = acquireLock(stateDir, "iterate.ts --final-report", { notes: options.notes });
+  try {
+    await recoverInterruptedWork(loaded, stateDir, options.notes, { requireBranch: false });
+    return await draftOrAskReport(loaded, options, stopReason);
+  } finally {
+    lock.release();
+  }
+}
+
+async function draftOrAskReport(
+  loaded: LoadedExperiment,
+  options: Pick<LoopOptions, "round" | "notes" | "agentTimeoutS"> & { agent: string | null },
+  stopReason: string,
+): Promise<string> {
   const round = findRound(loaded.experiment, options.round);
   const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
   const summary = summarizeJournal(journal, { experiment: loaded.experiment, round: round.round });

@@ -137,6 +137,22 @@ describe("whose change is it (loop mode)", () => {
     expect(sh(root, "git", ["for-each-ref", "refs/autoresearch/"])).toContain("round1-iteration1");
   });
 
+  test("an agent's commit that reaches beyond the file is discarded, the branch moved back and the other file put back", () => {
+    const root = baselined();
+    const before = head(root);
+    const result = loop(root, `${SET_WEIGHT_2} && echo 'the agent wrote here' >> notes.txt && git commit -qam agent && echo 'DESCRIPTION: weight and notes, committed'`);
+    expect(result.code).toBe(0);
+    const [line] = results(root);
+    expect(line.status).toBe("discard");
+    expect(line.reason).toContain("notes.txt");
+    expect(head(root)).toBe(before);
+    expect(read(root, "notes.txt")).toBe("the user's own file\n");
+    expect(read(root, "ranker.py")).toBe(RANKER);
+    expect(sh(root, "git", ["status", "--porcelain", "--untracked-files=no"]).trim()).toBe("M autoresearch.yaml");
+    const archived = sh(root, "git", ["for-each-ref", "--format=%(objectname)", "refs/autoresearch/"]).trim();
+    expect(sh(root, "git", ["show", `${archived}:notes.txt`])).toContain("the agent wrote here");
+  });
+
   test("an agent that switches to another branch stops the loop before anything is committed", () => {
     const root = baselined();
     const before = head(root);

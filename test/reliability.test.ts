@@ -337,6 +337,15 @@ describe("preconditions before any side effect", () => {
     expect(results(root)[0].status).toBe("keep");
   });
 
+  test("the loop refuses a round without a baseline before calling the agent", () => {
+    const root = pythonExperiment();
+    const result = loop(root, "touch agent-was-called; echo 'DESCRIPTION: x'");
+    expect(result.code).toBe(2);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain("Round 1 has no baseline yet. Run:");
+    expect(existsSync(join(root, "agent-was-called"))).toBe(false);
+  });
+
   test("a read-only journal is refused before anything is evaluated or committed", () => {
     const root = baselined();
     chmodSync(join(root, "autoresearch.jsonl"), 0o444);

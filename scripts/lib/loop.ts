@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CliError, EXIT } from "./errors.ts";
 import { runProcess } from "./evaluator.ts";
-import { type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn } from "./experiment.ts";
+import { type LoadedExperiment, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn } from "./experiment.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
 import { fileDiffersFromCommit, git, headCommit } from "./git.ts";
 import { onInterrupt } from "./interrupt.ts";
@@ -14,7 +14,7 @@ import { assertJournalWritable, iterationResults, readJournal, type ResultLine }
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { createStatusLine } from "./status-line.ts";
-import { refreshDashboard, requireFrozenFilesIntact, resolveIncumbent, runStep } from "./step.ts";
+import { refreshDashboard, requireFrozenFilesIntact, requireIterableRound, resolveIncumbent, runStep } from "./step.ts";
 import { clearAgentCall, descriptionFromLog, readAgentCall, writeAgentCall } from "./agent-call.ts";
 import { replayDecisionState } from "./decision-state.ts";
 import { requireExperimentBranch } from "./preconditions.ts";
@@ -43,7 +43,7 @@ export type LoopOutcome = { exitCode: number; reason: string; lines: ResultLine[
 
 export async function runLoop(initial: LoadedExperiment, options: LoopOptions): Promise<LoopOutcome> {
   const stateDir = experimentStateDir(initial);
-  const startRound = findRound(initial.experiment, options.round);
+  const startRound = requireIterableRound(initial.experiment, options.round);
   const startJournalPath = resolveIn(initial.root, startRound.artifacts.journal);
   assertJournalWritable(startJournalPath, displayPath(startJournalPath));
   const lock = acquireLock(stateDir, "iterate.ts --loop", { notes: options.notes });
@@ -85,7 +85,7 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
         options.notes(`Evaluating iteration ${call.iteration}: an earlier run called the agent (${call.started_at}) but stopped before recording the result.`);
         description = descriptionFromLog(call.log);
       } else {
-        await requireNothingChangedBetweenSteps(loaded, round, stateDir, options.notes);
+        await requireNothingChangedBetweenSteps(loaded, round.round, stateDir, options.notes);
         const prompt = buildStatePrompt(loaded, round.round, iteration, summary);
         const promptFile = join(stateDir, "prompts", `round${round.round}-iteration${iteration}.md`);
         mkdirSync(join(stateDir, "prompts"), { recursive: true });
@@ -156,11 +156,12 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
  * commit, or edit of the constrained or frozen files, is not the agent's and cannot be
  * judged or reverted as such: stop and say how to go on. Other edits are left alone.
  */
-async function requireNothingChangedBetweenSteps(loaded: LoadedExperiment, round: Round, stateDir: string, notes: (message: string) => void): Promise<void> {
+async function requireNothingChangedBetweenSteps(loaded: LoadedExperiment, roundNumber: number, stateDir: string, notes: (message: string) => void): Promise<void> {
   const { root, experiment } = loaded;
+  const round = requireIterableRound(experiment, roundNumber);
   requireFrozenFilesIntact(root, experiment, round);
   const journal = readJournal(resolveIn(root, round.artifacts.journal));
-  const incumbent = await resolveIncumbent(root, replayDecisionState(journal, experiment).incumbentLine?.commit ?? null, round.baseline!.commit);
+  const incumbent = await resolveIncumbent(root, replayDecisionState(journal, experiment).incumbentLine?.commit ?? null, round.baseline.commit);
   const head = (await headCommit(root))!;
   if (head !== incumbent) {
     const subjects = (await git(root, ["log", "--format=%h %s", `${incumbent}..${head}`])).split("\n").filter(Boolean);

@@ -62,15 +62,21 @@ export type StepResult = {
   dashboard: string | null;
 };
 
-export async function runStep(loaded: LoadedExperiment, options: StepOptions): Promise<StepResult> {
-  const { experiment } = loaded;
-  const round = findRound(experiment, options.round);
+/** The round iterate may write to: open, with a baseline to measure against. */
+export function requireIterableRound(experiment: LoadedExperiment["experiment"], roundNumber?: number): Round & { baseline: NonNullable<Round["baseline"]> } {
+  const round = findRound(experiment, roundNumber);
   if (round.status === "closed") {
     throw new CliError(`Round ${round.round} is closed; iterate writes only to the current round (${experiment.current_round}). Drop --round, or look at it with: ${kitCommand("dashboard")} --round ${round.round}`, "E_ROUND_CLOSED");
   }
   if (!round.baseline) {
     throw new CliError(`Round ${round.round} has no baseline yet. Run: ${kitCommand("baseline")}`, "E_NO_BASELINE");
   }
+  return round as Round & { baseline: NonNullable<Round["baseline"]> };
+}
+
+export async function runStep(loaded: LoadedExperiment, options: StepOptions): Promise<StepResult> {
+  const { experiment } = loaded;
+  const round = requireIterableRound(experiment, options.round);
   const stateDir = experimentStateDir(loaded);
   const journalPath = resolveIn(loaded.root, round.artifacts.journal);
   assertJournalWritable(journalPath, displayPath(journalPath));
@@ -83,7 +89,7 @@ export async function runStep(loaded: LoadedExperiment, options: StepOptions): P
     if (lock.recoveredFrom !== null) options.notes(`Recovered a stale lock left by pid ${lock.recoveredFrom} (that process is gone, or its pid now belongs to another process).`);
     const recovery = await recoverInterruptedWork(loaded, stateDir, options.notes);
     if (recovery.finished) await refreshDashboardQuietly(loaded, round, options);
-    const done = iterationResults(readJournal(resolveIn(loaded.root, round.artifacts.journal))).length;
+    const done = iterationResults(readJournal(journalPath)).length;
     if (done >= experiment.budget.iterations && !options.ignoreBudget) {
       throw new CliError(`The round's budget of ${experiment.budget.iterations} iterations is spent (${done} done). Raise budget.iterations in "${displayPath(loaded.path)}", or start the next round: ${kitCommand("next-round")}`, "E_BUDGET", EXIT.BUDGET_EXHAUSTED);
     }

@@ -137,6 +137,17 @@ describe("whose change is it (loop mode)", () => {
     expect(sh(root, "git", ["for-each-ref", "refs/autoresearch/"])).toContain("round1-iteration1");
   });
 
+  test("an agent's git commit -a that sweeps in the user's uncommitted edit is kept without it, and the edit stays uncommitted", () => {
+    const root = baselined();
+    appendFileSync(join(root, "notes.txt"), "the user's uncommitted line\n");
+    const result = loop(root, `${SET_WEIGHT_2} && git commit -qam agent && echo 'DESCRIPTION: weight 2, commit -a'`);
+    expect(result.code).toBe(0);
+    expect(results(root)[0].status).toBe("keep");
+    expect(filesInCommit(root, "HEAD")).toEqual(["ranker.py"]);
+    expect(read(root, "notes.txt")).toBe("the user's own file\nthe user's uncommitted line\n");
+    expect(sh(root, "git", ["status", "--porcelain", "notes.txt"])).toBe(" M notes.txt\n");
+  });
+
   test("an agent's commit that reaches beyond the file is discarded, the branch moved back and the other file put back", () => {
     const root = baselined();
     const before = head(root);

@@ -175,8 +175,10 @@ export async function completePending(root: string, stateDir: string, pending: P
     const head = (await headCommit(root))!;
     if (!(await isCommitDone(root, pending, head))) await commitCandidate(root, stateDir, pending, head);
     line.commit = await shortCommit(root, "HEAD");
-    // The agent's own commits touched only these files (anything else is out of scope, never a keep).
-    await syncIndexWithHead(root, stateDir, pending.files);
+    // Index entries the agent's commits staged (its file, and any of the user's work swept in by
+    // `commit -a`) go back to HEAD's: the user's work is left uncommitted, as it was.
+    const agentPaths = pending.headBefore !== pending.incumbent ? await changedBetween(root, pending.incumbent, pending.headBefore) : [];
+    await syncIndexWithHead(root, stateDir, [...new Set([...pending.files, ...agentPaths])]);
     const edited = pending.files.filter((file) => currentHash(root, file) !== pending.candidateHashes[file]);
     if (edited.length) notes.push(`${quoteList(edited)} changed after iteration ${pending.iteration} was evaluated; the evaluated version was committed and the later edit is left in the work tree, uncommitted.`);
   } else {

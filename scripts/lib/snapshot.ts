@@ -77,6 +77,16 @@ export async function compareWithSnapshot(root: string, snapshot: Snapshot, igno
   return { changed, newUntracked: [...added, ...status.untracked.filter((path) => !ignored(path) && !known.has(path))] };
 }
 
+/** Those of `paths` whose content at `commit` is not what the snapshot saw in the work tree. */
+export async function differAtCommit(root: string, snapshot: Snapshot, commit: string, paths: string[]): Promise<string[]> {
+  const differing: string[] = [];
+  for (const path of paths) {
+    const before = snapshot.dirty[path] ?? (await blobAtCommit(root, snapshot.head, path));
+    if ((await blobAtCommit(root, commit, path)) !== before) differing.push(path);
+  }
+  return differing;
+}
+
 async function blobAtCommit(root: string, commit: string, path: string): Promise<string> {
   const result = await runGit(root, ["rev-parse", "-q", "--verify", `${commit}:./${path}`]);
   return result.ok ? result.stdout.trim() : "deleted";

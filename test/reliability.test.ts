@@ -216,6 +216,33 @@ describe("whose change is it (step mode)", () => {
   });
 });
 
+describe("edits made while the harness has the file", () => {
+  test("a user's edit of the constrained file during a candidate run ends the step with nothing recorded and the edit in place", () => {
+    // The eval stands in for a person saving the file while the candidate is measured.
+    const root = baselined({ evalPrelude: "import os\nif os.path.exists('edit-now') and 'WEIGHT = 2.0' in open('ranker.py').read():\n    os.remove('edit-now')\n    open('ranker.py', 'a').write('# USER EDIT\\n')" });
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    writeFileSync(join(root, "edit-now"), "");
+    const before = head(root);
+    const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("changed while it was being evaluated");
+    expect(read(root, "ranker.py")).toBe(RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0") + "# USER EDIT\n");
+    expect(head(root)).toBe(before);
+    expect(results(root)).toHaveLength(0);
+  });
+
+  test("a user's edit of the constrained file during the sensitivity probe is left in place and the original kept aside", () => {
+    const root = pythonExperiment({ evalPrelude: "if 'sensitivity probe' in open('ranker.py').read():\n    open('ranker.py', 'a').write('# USER EDIT\\n')" });
+    const result = runScript("baseline", [], { cwd: root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("changed while the sensitivity probe had it broken");
+    expect(read(root, "ranker.py")).toContain("# USER EDIT");
+    const aside = /version the harness had saved is in "([^"]+)"/.exec(result.stderr)![1];
+    expect(readFileSync(join(root, aside), "utf8")).toBe(RANKER);
+    expect(existsSync(join(root, ".autoresearch/backup"))).toBe(false);
+  });
+});
+
 describe("the experiment file is in the integrity lock", () => {
   test("an agent that rewrites eval.command to print a perfect score gets a discard and the command back", () => {
     const root = baselined();

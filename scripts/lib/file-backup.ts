@@ -3,54 +3,83 @@
 // it saves the current bytes here; every script calls restoreBackup() at start, so
 // even a kill -9 mid-edit is undone on the next run. One pending backup at a time.
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { CliError, EXIT } from "./errors.ts";
 import { displayPath } from "./experiment.ts";
 import { sha256OfText, writeFileAtomic } from "./fs-atomic.ts";
 
-type BackupManifest = { purpose: string; started_at: string; files: { file: string; sha256: string; copy: string }[] };
+type BackupEntry = {
+  file: string;
+  sha256: string;
+  copy: string;
+  /** sha256 of the bytes the harness put there for the moment; anything else is someone's edit. */
+  temporary_sha256?: string;
+};
+type BackupManifest = { purpose: string; started_at: string; files: BackupEntry[] };
 
 function backupDirectory(stateDir: string): string {
   return join(stateDir, "backup");
 }
 
-/** Save the given files' current bytes; call before writing the temporary version. */
-export function saveBackup(stateDir: string, files: { file: string; content: Buffer }[], purpose: string): void {
+/**
+ * Save the given files' current bytes; call before writing the temporary version, and
+ * pass that version as `temporary` so a restore can tell it from a person's edit.
+ */
+export function saveBackup(stateDir: string, files: { file: string; content: Buffer; temporary?: string | Buffer }[], purpose: string): void {
   const directory = backupDirectory(stateDir);
   mkdirSync(directory, { recursive: true });
   const manifest: BackupManifest = { purpose, started_at: new Date().toISOString(), files: [] };
-  files.forEach(({ file, content }, index) => {
+  files.forEach(({ file, content, temporary }, index) => {
     const copy = join(directory, `file-${index}`);
     writeFileAtomic(copy, content);
-    manifest.files.push({ file, sha256: sha256OfText(content), copy });
+    manifest.files.push({ file, sha256: sha256OfText(content), copy, ...(temporary === undefined ? {} : { temporary_sha256: sha256OfText(temporary) }) });
   });
   writeFileAtomic(join(directory, "manifest.json"), JSON.stringify(manifest, null, 2));
 }
 
 /**
  * Put every saved file back if a backup is pending; returns a sentence saying what
- * was restored, or null when nothing was pending or nothing had changed.
+ * was restored, or null when nothing was pending or nothing had changed. A file that
+ * holds neither the saved bytes nor the temporary ones was edited meanwhile: it is
+ * left as it is, and the saved bytes are kept in .autoresearch/backups/ (named).
  */
 export function restoreBackup(stateDir: string): string | null {
+  return restoreBackupReport(stateDir).note;
+}
+
+/** restoreBackup, also listing the files someone edited while they were swapped out (left as they are). */
+export function restoreBackupReport(stateDir: string): { note: string | null; editedMeanwhile: string[] } {
   const directory = backupDirectory(stateDir);
   const manifestPath = join(directory, "manifest.json");
-  if (!existsSync(manifestPath)) return null;
+  if (!existsSync(manifestPath)) return { note: null, editedMeanwhile: [] };
   const manifest = readManifest(manifestPath, directory);
   const restored: string[] = [];
+  const kept: string[] = [];
+  const editedMeanwhile: string[] = [];
   for (const entry of manifest.files) {
     const saved = readCopy(entry.copy, manifestPath, directory);
     if (sha256OfText(saved) !== entry.sha256) {
-      return `The backup in "${directory}" is damaged; "${entry.file}" was left as it is. Check it with: git diff -- "${entry.file}"`;
+      return { note: `The backup in "${directory}" is damaged; "${entry.file}" was left as it is. Check it with: git diff -- "${entry.file}"`, editedMeanwhile: [] };
     }
     const current = existsSync(entry.file) ? readFileSync(entry.file) : null;
-    if (current === null || sha256OfText(current) !== entry.sha256) {
-      writeFileAtomic(entry.file, saved);
-      restored.push(entry.file);
+    const currentSha = current === null ? null : sha256OfText(current);
+    if (currentSha === entry.sha256) continue;
+    if (entry.temporary_sha256 && currentSha !== entry.temporary_sha256) {
+      const aside = join(stateDir, "backups", `${basename(entry.file)}.${new Date().toISOString().replace(/[:.]/g, "-")}.saved`);
+      writeFileAtomic(aside, saved);
+      editedMeanwhile.push(entry.file);
+      kept.push(`"${entry.file}" was edited while the harness had swapped it out for the ${manifest.purpose}: the edit is left in place, and the version the harness had saved is in "${displayPath(aside)}"`);
+      continue;
     }
+    writeFileAtomic(entry.file, saved);
+    restored.push(entry.file);
   }
   rmSync(directory, { recursive: true, force: true });
-  if (restored.length === 0) return null;
-  return `Restored ${restored.map((file) => `"${file}"`).join(", ")} from the backup taken for the ${manifest.purpose} at ${manifest.started_at} (that run was interrupted).`;
+  const sentences = [
+    ...(restored.length ? [`Restored ${restored.map((file) => `"${file}"`).join(", ")} from the backup taken for the ${manifest.purpose} at ${manifest.started_at} (that run was interrupted).`] : []),
+    ...kept.map((sentence) => `${sentence}.`),
+  ];
+  return { note: sentences.length ? sentences.join(" ") : null, editedMeanwhile };
 }
 
 /**

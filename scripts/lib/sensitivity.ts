@@ -9,9 +9,10 @@ import type { FormulaTerm } from "./eval-output.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { runEval, type EvalRun } from "./evaluator.ts";
 import { experimentStateDir, resolveIn, type LoadedExperiment, type Round } from "./experiment.ts";
-import { restoreBackup, saveBackup } from "./file-backup.ts";
+import { restoreBackup, restoreBackupReport, saveBackup } from "./file-backup.ts";
 import { sha256OfText, writeFileAtomic } from "./fs-atomic.ts";
 import { restoreFileFromCommit } from "./git.ts";
+import { kitCommand } from "./kit.ts";
 import { breakSource } from "./probe.ts";
 import { mean, sampleStandardDeviation, studentTQuantile } from "./stats.ts";
 import type { StatusLine } from "./status-line.ts";
@@ -154,7 +155,7 @@ export async function probeSensitivity(loaded: LoadedExperiment, round: Round, o
   const original = readFileSync(absolute);
   const broken = breakSource(original.toString("utf8"), experiment.language, experiment.entry?.name ?? null);
   const guardMetric = experiment.guard?.metric ?? null;
-  saveBackup(stateDir, [{ file: absolute, content: original }], "sensitivity probe");
+  saveBackup(stateDir, [{ file: absolute, content: original, temporary: broken.text }], "sensitivity probe");
   const logPath = join(stateDir, "logs", `baseline-round${round.round}-probe.log`);
   let run: EvalRun;
   try {
@@ -163,6 +164,11 @@ export async function probeSensitivity(loaded: LoadedExperiment, round: Round, o
     run = await runEval(round.eval.command, { cwd: root, timeoutS: round.eval.timeout_s, logPath, guardMetric, formula: options.formula });
     options.status.clear();
   } finally {
+    // Someone who edited the file during the probe keeps the edit; the original stays in a backup.
+    if (!existsSync(absolute) || sha256OfText(readFileSync(absolute)) !== sha256OfText(broken.text)) {
+      const restored = restoreBackupReport(stateDir);
+      throw new CliError(`"${file}" changed while the sensitivity probe had it broken, so the probe cannot be judged; nothing was recorded. ${restored.note ?? ""} Re-run ${kitCommand("baseline")} when the file is as you want it.`, "E_RACE", EXIT.FAILED);
+    }
     // A failed or wrong git restore must still leave the original bytes behind.
     let problem: string | null = null;
     try {
@@ -172,7 +178,9 @@ export async function probeSensitivity(loaded: LoadedExperiment, round: Round, o
     } catch (error) {
       problem = `failed (${(error as Error).message.split("\n")[0]})`;
     }
-    restoreBackup(stateDir); // puts the original back if needed, and clears the backup
+    // The wrong bytes are the harness's own write: put the original back, then clear the backup.
+    if (problem) writeFileAtomic(absolute, original);
+    restoreBackup(stateDir);
     if (problem) {
       throw new CliError(`Restoring "${file}" from git ${problem}; it was restored from a backup instead, but iterate.ts restores discarded changes the same way. Check .gitattributes and where the experiment file sits in the repository before running iterations.`, "E_REVERT", EXIT.FAILED);
     }

@@ -13,7 +13,7 @@ import { runEval, type EvalRun } from "./evaluator.ts";
 import {
   type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn, saveExperiment,
 } from "./experiment.ts";
-import { restoreBackup, restoreBackupQuietly, saveBackup } from "./file-backup.ts";
+import { restoreBackupQuietly, restoreBackupReport, saveBackup } from "./file-backup.ts";
 import { sha256OfFile, writeFileAtomic } from "./fs-atomic.ts";
 import { fileAtCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, runGit, shortCommit } from "./git.ts";
 import {
@@ -156,6 +156,8 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const iteration = replay.nextIteration;
   const candidateHashes: Record<string, string> = {};
   for (const file of round.constrained_files) candidateHashes[file] = existsSync(join(root, file)) ? sha256OfFile(join(root, file)) : "deleted";
+  // The bytes a keep will commit, stored before any eval run: whatever the work tree holds later.
+  const candidateBlobs = await storeBlobs(root, round.constrained_files);
   const patchFile = patchPath(stateDir, round.round, iteration);
 
   let outcome: Outcome;
@@ -189,7 +191,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     incumbent,
     headBefore: head,
     candidateHashes,
-    candidateBlobs: outcome.status === "keep" ? await storeBlobs(root, round.constrained_files) : undefined,
+    candidateBlobs,
     message: commitMessage(options.description, incumbentMean, outcome, loaded.experiment.guard?.metric ?? null),
     restorePaths: outOfScope,
     restoreHashes,
@@ -306,12 +308,14 @@ async function runDecision(
     if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
       const run = await runIncumbent(root, stateDir, round.constrained_files, incumbent, () => evaluate("incumbent"));
       if (!run.ok) return crashed(run, "the incumbent's re-run crashed (a flaky eval?): ", verdict);
+      requireCandidateUnchanged(root, key.candidateHashes);
       incumbentRuns.push(toRun(run));
       remember();
     }
     if (verdict.action === "run_candidate" || verdict.action === "run_both") {
       const run = await evaluate("candidate");
       if (!run.ok) return crashed(run, "", verdict);
+      requireCandidateUnchanged(root, key.candidateHashes);
       candidate.push({ run: toRun(run), eval: run });
       remember();
     }
@@ -323,18 +327,36 @@ function toRun(run: EvalRun): Run {
   return { score: run.score!, guard: run.guard, ...(run.cases ? { cases: run.cases } : {}) };
 }
 
-/** Run the eval on the incumbent's files while the candidate waits in a kill-safe backup. */
+/**
+ * Run the eval on the incumbent's files while the candidate waits in a kill-safe backup.
+ * A file someone edits meanwhile is not overwritten when the candidate comes back.
+ */
 async function runIncumbent(root: string, stateDir: string, files: string[], incumbent: string, evaluate: () => Promise<EvalRun>): Promise<EvalRun> {
-  const saved = files.map((file) => ({ file: join(root, file), content: existsSync(join(root, file)) ? readFileSync(join(root, file)) : Buffer.alloc(0) }));
+  const saved: { file: string; content: Buffer; temporary: Buffer }[] = [];
+  for (const file of files) {
+    const absolute = join(root, file);
+    const content = existsSync(absolute) ? readFileSync(absolute) : Buffer.alloc(0);
+    saved.push({ file: absolute, content, temporary: (await fileAtCommit(root, incumbent, file)) ?? content });
+  }
   saveBackup(stateDir, saved, "incumbent re-run");
   try {
-    for (const file of files) {
-      const content = await fileAtCommit(root, incumbent, file);
-      if (content !== null) writeFileSync(join(root, file), content);
-    }
+    for (const entry of saved) writeFileSync(entry.file, entry.temporary);
     return await evaluate();
   } finally {
-    restoreBackup(stateDir);
+    const restored = restoreBackupReport(stateDir);
+    if (restored.editedMeanwhile.length) throw changedDuringEvaluation(restored.note!);
+  }
+}
+
+function changedDuringEvaluation(detail: string): CliError {
+  return new CliError(`The constrained file changed while it was being evaluated, so no verdict holds for it; nothing was recorded. ${detail} Run ${kitCommand("iterate")} again.`, "E_RACE", EXIT.FAILED);
+}
+
+/** Every eval run must have measured the same candidate bytes. */
+function requireCandidateUnchanged(root: string, candidateHashes: Record<string, string>): void {
+  for (const [file, hash] of Object.entries(candidateHashes)) {
+    const now = existsSync(join(root, file)) ? sha256OfFile(join(root, file)) : "deleted";
+    if (now !== hash) throw changedDuringEvaluation(`"${file}" is left as it is now.`);
   }
 }
 

@@ -130,16 +130,18 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const ignore = harnessOrConstrained(experiment, round, experimentRelative);
   const snapshotFile = snapshotPath(stateDir, round.round);
   const snapshot: Snapshot = options.agentScope?.snapshot ?? readSnapshot(snapshotFile) ?? (await takeSnapshot(root, ignore));
-  let committedOutOfScope = agentCommits.length
-    ? (await pathsRelativeTo(root, (await git(root, ["diff", "--name-only", incumbent, head])).split("\n").filter(Boolean))).filter((path) => !ignore(path))
+  const committedPaths = agentCommits.length
+    ? await pathsRelativeTo(root, (await git(root, ["diff", "--name-only", incumbent, head])).split("\n").filter(Boolean))
     : [];
-  // An agent's `git commit -a` sweeps in the user's uncommitted work as it was before the call:
-  // that is not the agent's change (it stays uncommitted in the work tree, out of the keep).
-  if (options.agentScope) committedOutOfScope = await differAtCommit(root, snapshot, head, committedOutOfScope);
-  if (committedOutOfScope.length && !options.agentScope) {
+  const committedBeyondFile = committedPaths.filter((path) => !round.constrained_files.includes(path));
+  if (committedBeyondFile.length && !options.agentScope) {
     // Step mode cannot tell an agent's commit from a person's: it never rewrites commits that reach beyond the file.
-    throw new CliError(`HEAD moved ${agentCommits.length} commit${agentCommits.length > 1 ? "s" : ""} past the incumbent ${incumbent.slice(0, 7)}, touching files outside the constrained file (${committedOutOfScope.slice(0, 3).join(", ")}${committedOutOfScope.length > 3 ? ", …" : ""}); the harness does not rewrite commits it cannot prove the agent made. To build on them, re-baseline: ${kitCommand("baseline")} --force; otherwise move them off the branch yourself (git switch -c keep-mine, then git switch ${experiment.branch ?? "<experiment branch>"} && git reset --keep ${incumbent.slice(0, 7)})`, "E_FOREIGN_COMMITS", EXIT.FAILED);
+    throw new CliError(`HEAD moved ${agentCommits.length} commit${agentCommits.length > 1 ? "s" : ""} past the incumbent ${incumbent.slice(0, 7)}, touching files outside the constrained file (${committedBeyondFile.slice(0, 3).join(", ")}${committedBeyondFile.length > 3 ? ", …" : ""}); the harness does not rewrite commits it cannot prove the agent made. To build on them, re-baseline: ${kitCommand("baseline")} --force; otherwise move them off the branch yourself (git switch -c keep-mine, then git switch ${experiment.branch ?? "<experiment branch>"} && git reset --keep ${incumbent.slice(0, 7)})`, "E_FOREIGN_COMMITS", EXIT.FAILED);
   }
+  // Loop mode: the commits are the agent's. Harness files it swept in are not judged, and
+  // an agent's `git commit -a` of the user's uncommitted work as it was before the call is
+  // not the agent's change either (it stays uncommitted in the work tree, out of the keep).
+  const committedOutOfScope = await differAtCommit(root, snapshot, head, committedBeyondFile.filter((path) => !ignore(path)));
   const scope = await compareWithSnapshot(root, snapshot, ignore);
   const outOfScope = [...new Set([...scope.changed, ...committedOutOfScope])];
   if (scope.newUntracked.length) options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);

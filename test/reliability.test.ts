@@ -164,6 +164,17 @@ describe("whose change is it (loop mode)", () => {
     expect(sh(root, "git", ["show", `${archived}:notes.txt`])).toContain("the agent wrote here");
   });
 
+  test("an agent's git mv of the constrained file is a crash, and the next iteration starts from a clean index", () => {
+    const root = baselined();
+    expect(loop(root, "git mv ranker.py ranker2.py; echo 'DESCRIPTION: renamed'").code).toBe(0);
+    expect(results(root)[0].status).toBe("crash");
+    expect(read(root, "ranker.py")).toBe(RANKER);
+    expect(sh(root, "git", ["status", "--porcelain", "ranker.py"])).toBe("");
+    const again = loop(root, `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2'`);
+    expect(again.code).toBe(0);
+    expect(results(root)[1].status).toBe("keep");
+  });
+
   test("an agent that switches to another branch stops the loop before anything is committed", () => {
     const root = baselined();
     const before = head(root);
@@ -197,6 +208,18 @@ describe("whose change is it (step mode)", () => {
     sh(root, "bash", ["-c", command]);
     expect(read(root, "notes.txt")).toBe("the user's own file\nedited outside the file\n");
     expect(read(root, "ranker.py")).toBe(RANKER);
+  });
+
+  test("a staged rename of another tracked file is out of scope, and the file comes back with its index entry", () => {
+    const root = baselined();
+    sh(root, "git", ["mv", "notes.txt", "notes2.txt"]);
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "weight 2 and a rename"], { cwd: root });
+    expect(result.code).toBe(0);
+    expect(results(root)[0].status).toBe("discard");
+    expect(results(root)[0].reason).toContain("notes.txt");
+    expect(read(root, "notes.txt")).toBe("the user's own file\n");
+    expect(sh(root, "git", ["status", "--porcelain", "notes.txt"])).toBe("");
   });
 
   test("step mode refuses a user's commit of the experiment file and leaves it on the branch", () => {

@@ -110,7 +110,9 @@ export async function changedPaths(root: string): Promise<{ tracked: string[]; u
     const path = entry.slice(3);
     if (code === "??") untracked.push(path);
     else tracked.push(path);
-    if (code[0] === "R" || code[0] === "C") index++; // the source path follows a rename
+    // A rename's source follows it: it changed too (it is gone), a copy's source did not.
+    if (code[0] === "R") tracked.push(entries[++index]);
+    else if (code[0] === "C") index++;
   }
   return { tracked: await pathsRelativeTo(root, tracked), untracked: await pathsRelativeTo(root, untracked) };
 }

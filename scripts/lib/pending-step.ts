@@ -188,9 +188,10 @@ export async function completePending(root: string, stateDir: string, pending: P
       await git(root, ["update-ref", archiveRef(pending.round, pending.iteration), head]);
       await git(root, ["update-ref", "-m", `autoresearch: discard iteration ${pending.iteration}`, "HEAD", pending.incumbent, head]);
     }
-    // Only the index entries of the paths the agent committed are reset (again, after a
-    // kill); the work tree is left as it is.
-    if (pending.headBefore !== pending.incumbent) await syncIndexWithHead(root, stateDir, await changedBetween(root, pending.incumbent, pending.headBefore));
+    // The index entries of the constrained files (an agent's `git mv` or `git add`) and of the
+    // paths the agent committed go back to HEAD's, again after a kill; the work tree is left as it is.
+    const agentPaths = pending.headBefore !== pending.incumbent ? await changedBetween(root, pending.incumbent, pending.headBefore) : [];
+    await syncIndexWithHead(root, stateDir, [...new Set([...pending.files, ...agentPaths])]);
     const kept: string[] = [];
     for (const file of pending.files) {
       if (currentHash(root, file) === pending.candidateHashes[file]) await restoreFileFromCommit(root, pending.incumbent, file);
@@ -198,7 +199,12 @@ export async function completePending(root: string, stateDir: string, pending: P
     }
     const outside = pending.restorePaths.filter((path) => !pending.restoreHashes || currentHash(root, path) === pending.restoreHashes[path]);
     kept.push(...pending.restorePaths.filter((path) => !outside.includes(path)));
-    if (pending.snapshot && outside.length) await restoreFromSnapshot(root, pending.snapshot, outside);
+    if (pending.snapshot && outside.length) {
+      await restoreFromSnapshot(root, pending.snapshot, outside);
+      // Files that were clean before had the index agree with HEAD: undo a staged rename or delete too.
+      const snapshot = pending.snapshot;
+      await syncIndexWithHead(root, stateDir, outside.filter((path) => !(path in snapshot.dirty)));
+    }
     if (kept.length) notes.push(`${quoteList(kept)} changed after iteration ${pending.iteration} was evaluated, so ${kept.length > 1 ? "they were" : "it was"} left as ${kept.length > 1 ? "they are" : "it is"} (the discarded candidate is in the patch).`);
   }
   appendResult(pending.journal, line);

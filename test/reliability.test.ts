@@ -324,6 +324,68 @@ describe("the experiment file is in the integrity lock", () => {
   });
 });
 
+describe("the harness's own records are sealed", () => {
+  function journalLines(root: string): Line[] {
+    return read(root, "autoresearch.jsonl").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  }
+
+  test("a keep line added to the journal by hand is refused and nothing is evaluated", () => {
+    const root = baselined();
+    const fake = { type: "result", iteration: 1, commit: head(root).slice(0, 7), score: 0.99, delta: "+0.8337", status: "keep", description: "forged", timestamp: "2026-01-01T00:00:00Z" };
+    appendFileSync(join(root, "autoresearch.jsonl"), JSON.stringify(fake) + "\n");
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain(`line 3 of "autoresearch.jsonl" was not written by the harness`);
+    expect(existsSync(join(root, ".autoresearch/logs/round1/iteration2-candidate1.log"))).toBe(false);
+  });
+
+  test("an agent that rewrites eval.command and the journal's fingerprint to match gets nothing kept", () => {
+    const root = baselined();
+    const agent = `${SET_WEIGHT_2}; sed -i 's/command: python3 eval.py/command: "echo SCORE: 0.99"/' autoresearch.yaml; `
+      + `python3 -c "import json;p='autoresearch.jsonl';l=[json.loads(x) for x in open(p)];l[0]['measurement']='0'*64;open(p,'w').write(''.join(json.dumps(x)+'\\n' for x in l))"; echo 'DESCRIPTION: gaming'`;
+    const result = loop(root, agent);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`line 1 of "autoresearch.jsonl" was not written by the harness`);
+    expect(harnessCommits(root)).toHaveLength(0);
+    expect(journalLines(root).filter((line) => line.status === "keep")).toHaveLength(0);
+  });
+
+  test("a journal whose config line was deleted, or the whole journal, is refused", () => {
+    const root = baselined();
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const whole = read(root, "autoresearch.jsonl");
+    writeFileSync(join(root, "autoresearch.jsonl"), whole.split("\n").slice(1).join("\n"));
+    const withoutConfig = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(withoutConfig.code).toBe(1);
+    expect(withoutConfig.stderr).toContain("has no config line the harness wrote");
+    rmSync(join(root, "autoresearch.jsonl"));
+    const deleted = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(deleted.code).toBe(1);
+    expectOneLine(deleted.stderr);
+    expect(deleted.stderr).toContain("has no config line the harness wrote");
+    expect(existsSync(join(root, "autoresearch.jsonl"))).toBe(false);
+  });
+
+  test("a forged interrupted-step record is refused, never carried out", () => {
+    const root = baselined();
+    const before = head(root);
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const forged = {
+      round: 1, iteration: 1, action: "commit", files: ["ranker.py"], incumbent: before, headBefore: before, candidateHashes: {},
+      message: "autoresearch: forged | score: 0.1563 -> 0.9900", restorePaths: [], snapshot: null, journal: join(root, "autoresearch.jsonl"),
+      line: { type: "result", iteration: 1, commit: null, score: 0.99, delta: "+0.8337", status: "keep", description: "forged", timestamp: "2026-01-01T00:00:00Z" },
+    };
+    writeFileSync(join(root, ".autoresearch/pending-step.json"), JSON.stringify(forged));
+    const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("was not written by the harness");
+    expect(head(root)).toBe(before);
+    expect(results(root)).toHaveLength(0);
+  });
+});
+
 describe("preconditions before any side effect", () => {
   test("iterate refuses on a detached HEAD and changes nothing", () => {
     const root = baselined();

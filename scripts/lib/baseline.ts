@@ -19,6 +19,7 @@ import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, shortCommi
 import { frozenPaths, hashFrozenFiles, measurementFields, saveMeasurementRecord } from "./integrity.ts";
 import { requireExperimentBranch } from "./preconditions.ts";
 import { recoverInterruptedWork } from "./recovery.ts";
+import { sealed, sealKey } from "./seal.ts";
 import { assertJournalWritable, iterationResults, journalHeaderFor, readJournal, writeJournalHeader, formatDelta, type ConfigLine, type ResultLine } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
@@ -210,7 +211,8 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     const measurement = saveMeasurementRecord(stateDir, round.round, measurementFields(updated, updatedRound));
     const config = { ...buildConfigLine(updated, updatedRound, journal.config, calibration, hashes), measurement };
     const baselineLine = buildBaselineLine(evalRuns, calibration, guard, shortHead, options.runs);
-    writeJournalHeader(journalPath, config, [baselineLine]);
+    const key = await sealKey(root, { create: true });
+    writeJournalHeader(journalPath, sealed(key, config), [sealed(key, baselineLine)]);
     saveExperiment(loaded.path, updated);
     fillMinDeltaInInstructions(resolveIn(root, round.artifacts.instructions), calibration);
     // The scope check of the first iteration compares against the work tree as it is now.

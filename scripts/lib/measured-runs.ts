@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Run } from "./decision-options.ts";
 import type { EvalRun } from "./evaluator.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
+import { hasValidSeal, sealed, type SealKey } from "./seal.ts";
 
 export type MeasuredRuns = {
   round: number;
@@ -22,17 +23,18 @@ function measuredRunsPath(stateDir: string): string {
   return join(stateDir, "step-runs.json");
 }
 
-export function saveMeasuredRuns(stateDir: string, measured: MeasuredRuns): void {
-  writeFileAtomic(measuredRunsPath(stateDir), JSON.stringify(measured));
+export function saveMeasuredRuns(stateDir: string, measured: MeasuredRuns, key: SealKey | null): void {
+  writeFileAtomic(measuredRunsPath(stateDir), JSON.stringify(sealed(key, measured)));
 }
 
 /** The runs measured earlier for exactly this candidate, or null (a mismatch or damage discards them). */
-export function takeMeasuredRuns(stateDir: string, key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">): MeasuredRuns | null {
+export function takeMeasuredRuns(stateDir: string, key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">, sealKey: SealKey | null): MeasuredRuns | null {
   const path = measuredRunsPath(stateDir);
   if (!existsSync(path)) return null;
   try {
     const measured = JSON.parse(readFileSync(path, "utf8")) as MeasuredRuns;
-    const same = measured.round === key.round && measured.iteration === key.iteration && measured.incumbent === key.incumbent
+    // Runs the harness did not measure (no valid seal) are never reused.
+    const same = (!sealKey || hasValidSeal(sealKey, measured)) && measured.round === key.round && measured.iteration === key.iteration && measured.incumbent === key.incumbent
       && JSON.stringify(measured.candidateHashes) === JSON.stringify(key.candidateHashes)
       && Array.isArray(measured.candidate) && Array.isArray(measured.incumbentRuns);
     if (same) return measured;

@@ -13,6 +13,7 @@ import { git, gitPath, headCommit, pathsRelativeTo, repositoryPrefix, repository
 import { appendResult, readJournal, type ResultLine } from "./journal.ts";
 import { restoreFromSnapshot, type Snapshot } from "./snapshot.ts";
 import { displayPath } from "./experiment.ts";
+import { hasValidSeal, sealed, sealKey, tampered, type SealKey } from "./seal.ts";
 
 export type PendingStep = {
   round: number;
@@ -47,11 +48,12 @@ export function pendingPath(stateDir: string): string {
   return join(stateDir, PENDING_FILE);
 }
 
-export function writePending(stateDir: string, pending: PendingStep): void {
-  writeFileAtomic(pendingPath(stateDir), JSON.stringify(pending, null, 2));
+export function writePending(stateDir: string, pending: PendingStep, key: SealKey | null): void {
+  writeFileAtomic(pendingPath(stateDir), JSON.stringify(sealed(key, pending), null, 2));
 }
 
-export function readPending(stateDir: string): PendingStep | null {
+/** The pending step, or null; one the harness did not write (no valid seal) is refused, never acted on. */
+export function readPending(stateDir: string, key: SealKey | null): PendingStep | null {
   const path = pendingPath(stateDir);
   if (!existsSync(path)) return null;
   let pending: PendingStep;
@@ -61,6 +63,7 @@ export function readPending(stateDir: string): PendingStep | null {
     throw corruptPending(path);
   }
   if (!pending || typeof pending !== "object" || !pending.line || !Array.isArray(pending.files) || typeof pending.incumbent !== "string") throw corruptPending(path);
+  if (key && !hasValidSeal(key, pending)) throw tampered(`the interrupted step record "${displayPath(path)}" was not written by the harness`);
   return pending;
 }
 
@@ -207,7 +210,7 @@ export async function completePending(root: string, stateDir: string, pending: P
     }
     if (kept.length) notes.push(`${quoteList(kept)} changed after iteration ${pending.iteration} was evaluated, so ${kept.length > 1 ? "they were" : "it was"} left as ${kept.length > 1 ? "they are" : "it is"} (the discarded candidate is in the patch).`);
   }
-  appendResult(pending.journal, line);
+  appendResult(pending.journal, sealed(await sealKey(root), line));
   rmSync(pendingPath(stateDir), { force: true });
   return { line, notes };
 }

@@ -7,6 +7,7 @@ import { restoreBackup } from "./file-backup.ts";
 import { kitCommand } from "./kit.ts";
 import { clearStaleIndexLock, completePending, readPending } from "./pending-step.ts";
 import { requireExperimentBranch, requireNoGitOperation } from "./preconditions.ts";
+import { sealKey } from "./seal.ts";
 
 export type Recovery = { finished: { iteration: number; status: string } | null };
 
@@ -17,7 +18,7 @@ export async function recoverInterruptedWork(
   const cleared = await clearStaleIndexLock(root, stateDir);
   if (cleared) notes(cleared);
   await requireNoGitOperation(root, kitCommand("iterate"));
-  const pending = readPending(stateDir);
+  const pending = readPending(stateDir, await sealKey(root));
   if (pending || options.requireBranch !== false) await requireExperimentBranch(root, experiment);
   const restored = restoreBackup(stateDir);
   if (restored) notes(restored);

@@ -20,11 +20,12 @@ import {
   changedMeasurementFields, checkIntegrity, frozenPaths, measurementFields, measurementFingerprint, readMeasurementRecord, withMeasurementFields,
 } from "./integrity.ts";
 import { onInterrupt } from "./interrupt.ts";
-import { assertJournalWritable, formatDelta, iterationResults, readJournal, type ResultLine, type Status } from "./journal.ts";
+import { assertJournalWritable, formatDelta, iterationResults, readJournal, readJournalText, type ResultLine, type Status } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { completePending, storeBlobs, writePending, type PendingStep } from "./pending-step.ts";
 import { recoverInterruptedWork } from "./recovery.ts";
+import { requireSealedJournal, sealKey, type SealKey } from "./seal.ts";
 import { clearMeasuredRuns, saveMeasuredRuns, takeMeasuredRuns, type MeasuredRuns } from "./measured-runs.ts";
 import {
   compareWithSnapshot, diffSinceSnapshot, differAtCommit, harnessOrConstrained, readSnapshot, saveSnapshot, snapshotPath, takeSnapshot, type Snapshot,
@@ -106,6 +107,8 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const journalPath = resolveIn(root, round.artifacts.journal);
   const journal = readJournal(journalPath, displayPath(journalPath));
   for (const warning of journal.warnings) options.notes(`warning: ${warning}`);
+  const key = await sealKey(root);
+  if (key) requireSealedJournal(key, existsSync(journalPath) ? readJournalText(journalPath, displayPath(journalPath)) : "", displayPath(journalPath));
 
   requireFrozenFilesIntact(root, experiment, round);
   const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir, options.agentScope?.experimentText ?? null);
@@ -175,7 +178,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     outcome = { status: "discard", reason: scopeReason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
   } else {
     if (options.agentScope) noteUserChangesTheEvalSees(snapshot, options);
-    outcome = await runDecision(loaded, round, stateDir, { round: round.round, iteration, incumbent, candidateHashes }, replay.state, options);
+    outcome = await runDecision(loaded, round, stateDir, { round: round.round, iteration, incumbent, candidateHashes }, replay.state, options, key);
   }
 
   // Only a rejected candidate needs its diff archived; it is still in the work tree here
@@ -201,7 +204,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     journal: journalPath,
     line,
   };
-  writePending(stateDir, pending);
+  writePending(stateDir, pending, key);
   clearMeasuredRuns(stateDir); // the decision is written ahead; its runs are in the pending line
   const completion = await completePending(root, stateDir, pending);
   for (const message of completion.notes) options.notes(message);
@@ -276,19 +279,19 @@ export async function resolveIncumbent(root: string, shortOrFull: string | null,
 /** Ask the engine, run what it asks, until it keeps or discards. */
 async function runDecision(
   loaded: LoadedExperiment, round: Round, stateDir: string, key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">,
-  state: ReturnType<typeof replayDecisionState>["state"], options: StepOptions,
+  state: ReturnType<typeof replayDecisionState>["state"], options: StepOptions, seal: SealKey | null,
 ): Promise<Outcome> {
   const { experiment, root } = loaded;
   const { iteration, incumbent } = key;
   const decisionOptions = decisionOptionsFor(experiment);
   const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
-  const earlier = takeMeasuredRuns(stateDir, key);
+  const earlier = takeMeasuredRuns(stateDir, key, seal);
   const candidate: Outcome["candidate"] = earlier?.candidate ?? [];
   const incumbentRuns: Run[] = earlier?.incumbentRuns ?? [];
   if (earlier && candidate.length + incumbentRuns.length > 0) {
     options.notes(`Reusing ${candidate.length} candidate and ${incumbentRuns.length} incumbent run${incumbentRuns.length === 1 ? "" : "s"} of iteration ${iteration} measured before an interruption.`);
   }
-  const remember = () => saveMeasuredRuns(stateDir, { ...key, candidate, incumbentRuns });
+  const remember = () => saveMeasuredRuns(stateDir, { ...key, candidate, incumbentRuns }, seal);
   const logDir = join(stateDir, "logs", `round${round.round}`);
   const evaluate = async (label: string): Promise<EvalRun> => {
     const index = label === "candidate" ? candidate.length + 1 : incumbentRuns.length + 1;

@@ -175,6 +175,33 @@ describe("whose change is it (loop mode)", () => {
     expect(results(root)[1].status).toBe("keep");
   });
 
+  test("an agent that amends the incumbent commit gets the branch put back and its change judged as usual", () => {
+    const root = baselined();
+    const incumbent = head(root);
+    const result = loop(root, `${SET_WEIGHT_2} && git commit -q --amend -m amended ranker.py && echo 'DESCRIPTION: weight 2, amended'`);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("The agent moved the branch off");
+    expect(results(root)[0].status).toBe("keep");
+    expect(sh(root, "git", ["rev-parse", "HEAD^"]).trim()).toBe(incumbent);
+    expect(filesInCommit(root, "HEAD")).toEqual(["ranker.py"]);
+  });
+
+  test("an agent's git reset --hard loses nothing: the branch, the user's edit and the experiment file come back", () => {
+    const root = baselined();
+    expect(loop(root, `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2'`).code).toBe(0);
+    const keep = head(root);
+    const yaml = read(root, "autoresearch.yaml");
+    appendFileSync(join(root, "notes.txt"), "the user's uncommitted line\n");
+    const result = loop(root, "git reset -q --hard HEAD~1; echo 'DESCRIPTION: reset'");
+    expect(result.code).toBe(0);
+    expect(results(root).map((line) => line.status)).toEqual(["keep", "discard"]);
+    expect(head(root)).toBe(keep);
+    expect(read(root, "notes.txt")).toBe("the user's own file\nthe user's uncommitted line\n");
+    expect(read(root, "autoresearch.yaml")).toBe(yaml);
+    expect(read(root, "ranker.py")).toContain("WEIGHT = 2.0");
+    expect(loop(root, `sed -i 's/^BIAS = .*/BIAS = 0.5/' ranker.py; echo 'DESCRIPTION: bias'`).code).toBe(0);
+  });
+
   test("an agent that switches to another branch stops the loop before anything is committed", () => {
     const root = baselined();
     const before = head(root);

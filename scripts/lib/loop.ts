@@ -8,7 +8,8 @@ import { CliError, EXIT } from "./errors.ts";
 import { runProcess } from "./evaluator.ts";
 import { type LoadedExperiment, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn } from "./experiment.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
-import { fileDiffersFromCommit, git, headCommit } from "./git.ts";
+import { fileDiffersFromCommit, git, headCommit, runGit } from "./git.ts";
+import { archiveRef, putBranchBack } from "./pending-step.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { assertJournalWritable, iterationResults, readJournal, type ResultLine } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
@@ -120,6 +121,12 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
       }
       // An agent that switched branches or detached HEAD stops the loop here, before anything is committed.
       await requireExperimentBranch(loaded.root, loaded.experiment);
+      const agentHead = (await headCommit(loaded.root))!;
+      if (agentHead !== call.head && !(await runGit(loaded.root, ["merge-base", "--is-ancestor", call.head, agentHead])).ok) {
+        const archive = archiveRef(round.round, call.iteration);
+        await putBranchBack(loaded.root, stateDir, { to: call.head, from: agentHead, archive });
+        options.notes(`The agent moved the branch off ${call.head.slice(0, 7)} (an amend, reset or rebase); it was put back, and the agent's commit is kept under ${archive}.`);
+      }
       // Against HEAD before the call: an agent that committed its edit still changed the file.
       const diff = await git(loaded.root, ["diff", "-U0", call.head, "--", ...round.constrained_files]);
       const forced = agentFailed

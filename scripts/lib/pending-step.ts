@@ -215,6 +215,19 @@ export async function completePending(root: string, stateDir: string, pending: P
   return { line, notes };
 }
 
+/**
+ * Loop mode, after an agent call that moved the branch somewhere not built on where it was
+ * (an amend, a reset, a rebase): the move is provably the agent's. The branch goes back,
+ * the agent's commit stays reachable under the archive ref, and the index entries of the
+ * paths that differ go back to HEAD's; the work tree is left for the step to judge.
+ */
+export async function putBranchBack(root: string, stateDir: string, options: { to: string; from: string; archive: string }): Promise<void> {
+  const paths = await changedBetween(root, options.to, options.from);
+  await git(root, ["update-ref", options.archive, options.from]);
+  await git(root, ["update-ref", "-m", "autoresearch: put the branch back where the agent found it", "HEAD", options.to, options.from]);
+  await syncIndexWithHead(root, stateDir, paths);
+}
+
 function currentHash(root: string, file: string): string {
   return existsSync(join(root, file)) ? sha256OfFile(join(root, file)) : "deleted";
 }

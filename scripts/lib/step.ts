@@ -11,7 +11,7 @@ import { CliError, EXIT } from "./errors.ts";
 import { parseMetricFormula } from "./eval-output.ts";
 import { runEval, type EvalRun } from "./evaluator.ts";
 import {
-  type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn, saveExperiment,
+  type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, parseExperiment, resolveIn, saveExperiment,
 } from "./experiment.ts";
 import { restoreBackupQuietly, restoreBackupReport, saveBackup } from "./file-backup.ts";
 import { sha256OfFile, writeFileAtomic } from "./fs-atomic.ts";
@@ -111,7 +111,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   if (key) requireSealedJournal(key, existsSync(journalPath) ? readJournalText(journalPath, displayPath(journalPath)) : "", displayPath(journalPath));
 
   requireFrozenFilesIntact(root, experiment, round);
-  const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir, options.agentScope?.experimentText ?? null);
+  const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir, options.agentScope?.experimentText ?? null, options.notes);
 
   const replay = replayDecisionState(journal, experiment);
   const incumbent = await resolveIncumbent(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit);
@@ -227,17 +227,12 @@ export function requireFrozenFilesIntact(root: string, experiment: LoadedExperim
  * put back from the record (the rest of the file, e.g. a raised budget, is kept) and
  * returned by field name so the step is discarded as out of scope.
  */
-function guardMeasurementFields(loaded: LoadedExperiment, round: Round, recorded: unknown, stateDir: string, textBeforeAgent: string | null): string[] {
-  let onDisk = loaded;
-  try {
-    // In loop mode the agent may have edited it since this process read it; step mode just read it.
-    if (textBeforeAgent !== null) onDisk = loadExperiment(loaded.path);
-  } catch (error) {
-    // An agent that made the file unreadable: everything in it since the call is the agent's.
-    if (textBeforeAgent === null) throw error;
-    writeFileAtomic(loaded.path, textBeforeAgent);
-    return ["the whole file, which no longer parsed"];
+function guardMeasurementFields(loaded: LoadedExperiment, round: Round, recorded: unknown, stateDir: string, textBeforeAgent: string | null, notes: (message: string) => void): string[] {
+  if (textBeforeAgent !== null) {
+    const agentsChanges = putBackAgentsExperimentEdit(loaded, round, textBeforeAgent, notes);
+    if (agentsChanges.length) return agentsChanges;
   }
+  const onDisk = textBeforeAgent === null ? loaded : loadExperiment(loaded.path);
   if (typeof recorded !== "string") return []; // journals written before the fingerprint existed
   const current = measurementFields(onDisk.experiment, findRound(onDisk.experiment, round.round));
   if (measurementFingerprint(current) === recorded) return [];
@@ -248,6 +243,29 @@ function guardMeasurementFields(loaded: LoadedExperiment, round: Round, recorded
   const changed = changedMeasurementFields(fields, current);
   const restoredRound = findRound(onDisk.experiment, round.round);
   saveExperiment(loaded.path, withMeasurementFields(onDisk.experiment, restoredRound, fields));
+  return changed;
+}
+
+/**
+ * Loop mode: anything the agent changed in the experiment file during its call is put back
+ * as it was before the call (a reset or stash that wiped baseline's uncommitted record
+ * included). Returns the measurement fields it had changed (the step is then discarded).
+ */
+function putBackAgentsExperimentEdit(loaded: LoadedExperiment, round: Round, textBeforeAgent: string, notes: (message: string) => void): string[] {
+  const now = existsSync(loaded.path) ? readFileSync(loaded.path, "utf8") : null;
+  if (now === textBeforeAgent) return [];
+  let changed: string[];
+  try {
+    const before = parseExperiment(textBeforeAgent, displayPath(loaded.path));
+    const after = now === null ? null : parseExperiment(now, displayPath(loaded.path));
+    changed = after === null
+      ? ["the whole file, which was deleted"]
+      : changedMeasurementFields(measurementFields(before, findRound(before, round.round)), measurementFields(after, findRound(after, round.round)));
+  } catch {
+    changed = ["the whole file, which no longer parsed"];
+  }
+  writeFileAtomic(loaded.path, textBeforeAgent);
+  if (changed.length === 0) notes(`note: the agent edited "${displayPath(loaded.path)}" during its call; it was put back as it was before.`);
   return changed;
 }
 

@@ -341,6 +341,46 @@ describe("the experiment file is in the integrity lock", () => {
     expect(read(root, "autoresearch.yaml")).toContain("iterations: 45");
   });
 
+  test("in loop mode an agent's edit of the frozen eval is discarded and put back, and the loop goes on", () => {
+    const root = baselined();
+    const result = loop(root, `${SET_WEIGHT_2}; if [ "$AUTORESEARCH_ITERATION" = 1 ]; then echo 'print("SCORE: 0.99")' >> eval.py; fi; echo 'DESCRIPTION: weight 2'`, 2);
+    expect(result.code).toBe(0);
+    expect(results(root).map((line) => line.status)).toEqual(["discard", "keep"]);
+    expect(results(root)[0].reason).toContain("eval.py");
+    expect(read(root, "eval.py")).not.toContain("0.99");
+  });
+
+  test("a typo put into constrained_files is put back and the step discarded, not a dead end", () => {
+    const root = baselined();
+    writeFileSync(join(root, "autoresearch.yaml"), read(root, "autoresearch.yaml").replace("- ranker.py", "- rankr.py"));
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(result.code).toBe(0);
+    expect(results(root)[0].reason).toContain("measurement fields (constrained_files)");
+    expect(read(root, "autoresearch.yaml")).toContain("- ranker.py");
+  });
+
+  test("a file added to frozen: after the baseline is named with the two ways out", () => {
+    const root = baselined();
+    writeFileSync(join(root, "autoresearch.yaml"), read(root, "autoresearch.yaml").replace("frozen: []", "frozen: [notes.txt]"));
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain(`"notes.txt" was added to frozen: after the baseline`);
+    expect(result.stderr).toContain("baseline.ts --force");
+  });
+
+  test("an empty --experiment is refused instead of falling back to the default file", () => {
+    const root = baselined();
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "x", "--experiment", ""], { cwd: root });
+    expect(result.code).toBe(2);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain("--experiment was given an empty path");
+    expect(results(root)).toHaveLength(0);
+  });
+
   test("a person may raise the budget mid-round without tripping the lock", () => {
     const root = baselined({ budget: 1 });
     writeFileSync(join(root, "autoresearch.yaml"), read(root, "autoresearch.yaml").replace("iterations: 1", "iterations: 5"));

@@ -131,6 +131,9 @@ export function defaultArtifacts(round: number): Round["artifacts"] {
 
 /** Find the experiment file: --experiment wins, else ./autoresearch.yaml, else at the repository root. */
 export function locateExperiment(explicit: string | undefined, cwd: string, repoRoot?: string): string {
+  if (explicit !== undefined && explicit.trim() === "") {
+    throw new CliError(`--experiment was given an empty path. Name the experiment file (--experiment autoresearch.yaml), or drop the flag to use ./${EXPERIMENT_FILE}`, "E_USAGE");
+  }
   if (explicit) return resolve(cwd, explicit);
   const here = join(cwd, EXPERIMENT_FILE);
   if (existsSync(here) || !repoRoot) return here;

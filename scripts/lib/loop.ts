@@ -166,7 +166,7 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
 async function requireNothingChangedBetweenSteps(loaded: LoadedExperiment, roundNumber: number, stateDir: string, notes: (message: string) => void): Promise<void> {
   const { root, experiment } = loaded;
   const round = requireIterableRound(experiment, roundNumber);
-  requireFrozenFilesIntact(root, experiment, round);
+  requireFrozenFilesIntact(loaded, round);
   const journal = readJournal(resolveIn(root, round.artifacts.journal));
   const incumbent = await resolveIncumbent(root, replayDecisionState(journal, experiment).incumbentLine?.commit ?? null, round.baseline.commit);
   const head = (await headCommit(root))!;

@@ -110,12 +110,15 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const key = await sealKey(root);
   if (key) requireSealedJournal(key, existsSync(journalPath) ? readJournalText(journalPath, displayPath(journalPath)) : "", displayPath(journalPath));
 
-  requireFrozenFilesIntact(root, experiment, round);
+  // Loop mode: a frozen file the agent changed during its call is out of scope (restored,
+  // discarded) like any other file it should not touch; step mode cannot tell, and refuses.
+  if (!options.agentScope) requireFrozenFilesIntact(loaded, round);
   const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir, options.agentScope?.experimentText ?? null, options.notes);
 
   const replay = replayDecisionState(journal, experiment);
   const incumbent = await resolveIncumbent(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit);
-  for (const file of round.constrained_files) {
+  // With measurement fields put back (the list of constrained files among them) the list in hand is stale; the step is discarded.
+  for (const file of measurementChanges.length ? [] : round.constrained_files) {
     if ((await fileAtCommit(root, incumbent, file)) === null) {
       throw new CliError(`The constrained file "${file}" is not in the incumbent commit ${incumbent.slice(0, 7)}, so an edit to it could never be kept. Fix constrained_files in "${displayPath(loaded.path)}", then re-baseline: ${kitCommand("baseline")} --force`, "E_NO_FILE", EXIT.USAGE);
     }
@@ -147,6 +150,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const committedOutOfScope = await differAtCommit(root, snapshot, head, committedBeyondFile.filter((path) => !ignore(path)));
   const scope = await compareWithSnapshot(root, snapshot, ignore);
   const outOfScope = [...new Set([...scope.changed, ...committedOutOfScope])];
+  if (options.agentScope) requireFrozenFilesIntact(loaded, round, outOfScope);
   if (scope.newUntracked.length) options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);
 
   const changedConstrained: string[] = [];
@@ -214,11 +218,15 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
 }
 
 /** The metric-gaming guard: refuse to score while a frozen file differs from its baseline hash. */
-export function requireFrozenFilesIntact(root: string, experiment: LoadedExperiment["experiment"], round: Round): void {
-  const problems = checkIntegrity(root, round.integrity, frozenPaths(experiment, round));
+export function requireFrozenFilesIntact(loaded: LoadedExperiment, round: Round, beingRestored: string[] = []): void {
+  const { root, experiment } = loaded;
+  const problems = checkIntegrity(root, round.integrity, frozenPaths(experiment, round)).filter((problem) => !beingRestored.includes(problem.path));
   if (problems.length === 0) return;
   const first = problems[0];
-  const what = first.problem === "added" ? "is frozen but was not hashed at baseline" : first.problem === "missing" ? "was deleted" : "changed";
+  if (first.problem === "added") {
+    throw new CliError(`"${first.path}" was added to frozen: after the baseline, so it has no baseline hash to compare with. Take it out of frozen: in "${displayPath(loaded.path)}", or re-baseline to hash it: ${kitCommand("baseline")} --force`, "E_INTEGRITY", EXIT.FAILED);
+  }
+  const what = first.problem === "missing" ? "was deleted" : "changed";
   throw new CliError(`Frozen file "${first.path}" ${what} since the baseline, so scores would not be comparable (metric gaming guard). Put it back (git checkout -- "${first.path}"), or if the change is intended, re-baseline: ${kitCommand("baseline")} --force`, "E_INTEGRITY", EXIT.FAILED);
 }
 

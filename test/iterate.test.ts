@@ -4,7 +4,8 @@
 // an agent would, and checks the journal, git and the work tree afterwards.
 import { describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync, appendFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, appendFileSync, readdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { casesJson, evalScript, experimentYaml, pythonExperiment, RANKER, type FixtureOptions } from "./experiment-fixture.ts";
 import { BUN, KIT_ROOT, makeRepo, read, runScript, sh, type Runtime } from "./helpers.ts";
@@ -387,14 +388,15 @@ describe("iterate loop mode", () => {
 
   test("the loop gives the agent the state prompt on stdin and in AUTORESEARCH_PROMPT_FILE", () => {
     const root = baselined();
-    const agent = `cat > prompt-stdin.txt; cp "$AUTORESEARCH_PROMPT_FILE" prompt-file.txt; echo "$AUTORESEARCH_ITERATION" > iteration.txt; sed -i 's/^WEIGHT = .*/WEIGHT = 2.0/' ranker.py; echo 'DESCRIPTION: weight two'`;
+    const seen = mkdtempSync(join(tmpdir(), "ark-agent-saw-")); // outside the repository: the agent's own files there are moved aside
+    const agent = `cat > ${seen}/prompt-stdin.txt; cp "$AUTORESEARCH_PROMPT_FILE" ${seen}/prompt-file.txt; echo "$AUTORESEARCH_ITERATION" > ${seen}/iteration.txt; sed -i 's/^WEIGHT = .*/WEIGHT = 2.0/' ranker.py; echo 'DESCRIPTION: weight two'`;
     const result = iterate(root, ["--loop", "--agent", agent, "--iterations", "1", "--no-report"]);
     expect(result.code).toBe(0);
-    const prompt = read(root, "prompt-stdin.txt");
-    expect(prompt).toBe(read(root, "prompt-file.txt"));
+    const prompt = read(seen, "prompt-stdin.txt");
+    expect(prompt).toBe(read(seen, "prompt-file.txt"));
     expect(prompt).toContain("ranker.py");
     expect(Buffer.byteLength(prompt)).toBeLessThanOrEqual(2048);
-    expect(read(root, "iteration.txt").trim()).toBe("1");
+    expect(read(seen, "iteration.txt").trim()).toBe("1");
     expect(results(root)[0]).toMatchObject({ status: "keep", description: "weight two" });
   });
 });

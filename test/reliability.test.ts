@@ -68,8 +68,8 @@ exit ${options.abort ? 1 : 0}
 describe("whose change is it (loop mode)", () => {
   test("a user's edit made while the loop runs stays in the work tree and out of every commit", () => {
     // The eval stands in for a person typing while the candidate is measured.
-    const root = baselined({ evalPrelude: "import os\nif os.path.exists('user-types-now'):\n    os.remove('user-types-now')\n    open('notes.txt', 'a').write('typed during the eval\\n')" });
-    const agent = `if grep -q 'WEIGHT = 1.0' ranker.py; then ${SET_WEIGHT_2}; touch user-types-now; echo 'DESCRIPTION: weight 2'; else ${SET_BIAS_WORSE}; echo 'DESCRIPTION: bias worse'; fi`;
+    const root = baselined({ evalPrelude: "import os\nif os.path.exists('.autoresearch/user-types-now'):\n    os.remove('.autoresearch/user-types-now')\n    open('notes.txt', 'a').write('typed during the eval\\n')" });
+    const agent = `if grep -q 'WEIGHT = 1.0' ranker.py; then ${SET_WEIGHT_2}; touch .autoresearch/user-types-now; echo 'DESCRIPTION: weight 2'; else ${SET_BIAS_WORSE}; echo 'DESCRIPTION: bias worse'; fi`;
     const result = loop(root, agent, 2);
     expect(result.code).toBe(0);
     expect(results(root).map((line) => line.status)).toEqual(["keep", "discard"]);
@@ -124,6 +124,18 @@ describe("whose change is it (loop mode)", () => {
     expect(head(root)).toBe(userCommit);
     expect(read(root, "docs.md")).toBe("the user's commit\n");
     expect(results(root)).toHaveLength(0);
+  });
+
+  test("files the agent created are moved aside before the eval, so a keep never rests on them", () => {
+    const root = baselined();
+    const agent = `printf 'def score(x):\\n    return 3 * x + 1\\n' > helper_new.py; printf 'from helper_new import score\\n' >> ranker.py; echo 'DESCRIPTION: import a new helper'`;
+    const result = loop(root, agent);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("files the agent created (helper_new.py) are not part of the candidate");
+    expect(results(root)[0].status).toBe("crash");
+    expect(existsSync(join(root, "helper_new.py"))).toBe(false);
+    expect(read(root, ".autoresearch/agent-files/round1/iteration1/helper_new.py")).toContain("return 3 * x + 1");
+    expect(harnessCommits(root)).toHaveLength(0);
   });
 
   test("an agent's commit in loop mode is evaluated and kept, like in step mode", () => {

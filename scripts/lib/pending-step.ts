@@ -131,7 +131,7 @@ function fileMode(absolute: string): string {
  * Make the index's entries for `paths` match HEAD (index only; the work tree is not
  * read or written), recording that the harness is writing the index meanwhile.
  */
-async function syncIndexWithHead(root: string, stateDir: string, paths: string[]): Promise<void> {
+export async function syncIndexWithHead(root: string, stateDir: string, paths: string[]): Promise<void> {
   if (paths.length === 0) return;
   const marker = join(stateDir, INDEX_WRITE_FILE);
   writeFileAtomic(marker, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));

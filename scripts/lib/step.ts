@@ -2,7 +2,7 @@
 // the decision engine (running candidate and incumbent as often as it asks), then
 // commit the constrained files or restore them and archive the diff, append one
 // journal line and re-render the dashboard. The agent only edits the file.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import { decideCandidate, type Verdict } from "./decide.ts";
 import type { Run } from "./decision-options.ts";
@@ -23,7 +23,7 @@ import { onInterrupt } from "./interrupt.ts";
 import { assertJournalWritable, formatDelta, iterationResults, readJournal, readJournalText, type ResultLine, type Status } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
-import { completePending, storeBlobs, writePending, type PendingStep } from "./pending-step.ts";
+import { completePending, storeBlobs, syncIndexWithHead, writePending, type PendingStep } from "./pending-step.ts";
 import { recoverInterruptedWork } from "./recovery.ts";
 import { requireSealedJournal, sealKey, type SealKey } from "./seal.ts";
 import { clearMeasuredRuns, saveMeasuredRuns, takeMeasuredRuns, type MeasuredRuns } from "./measured-runs.ts";
@@ -151,7 +151,19 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const scope = await compareWithSnapshot(root, snapshot, ignore);
   const outOfScope = [...new Set([...scope.changed, ...committedOutOfScope])];
   if (options.agentScope) requireFrozenFilesIntact(loaded, round, outOfScope);
-  if (scope.newUntracked.length) options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);
+  if (scope.newUntracked.length && options.agentScope) {
+    // Files the agent created are not part of the candidate, and a keep must stand on a checkout
+    // without them: they are moved aside (kept, never deleted) before anything is evaluated.
+    const aside = join(stateDir, "agent-files", `round${round.round}`, `iteration${replay.nextIteration}`);
+    for (const path of scope.newUntracked) {
+      mkdirSync(dirname(join(aside, path)), { recursive: true });
+      renameSync(join(root, path), join(aside, path));
+    }
+    await syncIndexWithHead(root, stateDir, scope.newUntracked);
+    options.notes(`note: files the agent created (${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}) are not part of the candidate; they were moved to ${displayPath(aside)}.`);
+  } else if (scope.newUntracked.length) {
+    options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);
+  }
 
   const changedConstrained: string[] = [];
   for (const file of round.constrained_files) {

@@ -232,6 +232,22 @@ describe("whose change is it (loop mode)", () => {
   });
 });
 
+describe("the final report's agent call", () => {
+  test("whatever the report agent changes is put back; its text is the report", () => {
+    const root = baselined();
+    expect(loop(root, `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2'`).code).toBe(0);
+    const before = { ranker: read(root, "ranker.py"), notes: read(root, "notes.txt"), yaml: read(root, "autoresearch.yaml"), head: head(root) };
+    const agent = `${SET_BIAS_WORSE}; echo scribble >> notes.txt; touch scratch.txt; echo 'budget: {}' >> autoresearch.yaml; `
+      + `printf '# Report\\n\\nWeight 2 was the only change kept; it raised the score from 0.1563 to 0.2812.\\n'`;
+    const result = runScript("iterate", ["--final-report", "--agent", agent], { cwd: root });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("The report agent changed");
+    expect(read(root, "autoresearch_report.md")).toContain("Weight 2 was the only change kept");
+    expect({ ranker: read(root, "ranker.py"), notes: read(root, "notes.txt"), yaml: read(root, "autoresearch.yaml"), head: head(root) }).toEqual(before);
+    expect(existsSync(join(root, "scratch.txt"))).toBe(false);
+  });
+});
+
 describe("whose change is it (step mode)", () => {
   test("step mode restores an out-of-scope edit into the patch and the command it prints re-applies it", () => {
     const root = baselined();

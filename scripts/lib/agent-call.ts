@@ -2,12 +2,14 @@
 // before the call, written before the agent starts and removed once its iteration is
 // in the journal. It is what makes "only what changed during the call is the agent's"
 // survive a kill: the next run evaluates that call's edits instead of calling again.
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { CliError, EXIT } from "./errors.ts";
 import { displayPath } from "./experiment.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
-import type { Snapshot } from "./snapshot.ts";
+import { headCommit, runGit } from "./git.ts";
+import { archiveRef, putBranchBack, storeBlobs } from "./pending-step.ts";
+import { compareWithSnapshot, restoreFromSnapshot, type Snapshot } from "./snapshot.ts";
 
 export type AgentCall = {
   round: number;
@@ -50,4 +52,42 @@ export function descriptionFromLog(log: string): string | null {
   if (!existsSync(log)) return null;
   const matches = [...readFileSync(log, "utf8").matchAll(/^\s*DESCRIPTION:\s*(.+)$/gm)];
   return matches.length ? matches[matches.length - 1][1].trim() : null;
+}
+
+/**
+ * Put back everything an agent call that may not edit anything changed (the final report's
+ * call): the branch, the constrained files, tracked files elsewhere (to the version before the
+ * call, the user's uncommitted one included) and the experiment file; files it created are
+ * moved aside. Returns the paths it put back or moved, for a note.
+ */
+export async function undoAgentCall(
+  root: string, stateDir: string, before: { call: AgentCall; constrained: Record<string, string>; experimentPath: string; ignore: (path: string) => boolean },
+): Promise<string[]> {
+  const touched: string[] = [];
+  const head = (await headCommit(root))!;
+  if (head !== before.call.head) {
+    await putBranchBack(root, stateDir, { to: before.call.head, from: head, archive: archiveRef(before.call.round, before.call.iteration) });
+    touched.push("the branch");
+  }
+  for (const [file, blob] of Object.entries(before.constrained)) {
+    const now = (await storeBlobs(root, [file]))[file];
+    if (now === blob) continue;
+    if (blob === "deleted") rmSync(join(root, file), { force: true });
+    else writeFileAtomic(join(root, file), (await runGit(root, ["cat-file", "blob", blob])).bytes);
+    touched.push(file);
+  }
+  const scope = await compareWithSnapshot(root, before.call.snapshot, before.ignore);
+  await restoreFromSnapshot(root, before.call.snapshot, scope.changed);
+  touched.push(...scope.changed);
+  const aside = join(stateDir, "agent-files", `round${before.call.round}`, "report");
+  for (const path of scope.newUntracked) {
+    mkdirSync(dirname(join(aside, path)), { recursive: true });
+    renameSync(join(root, path), join(aside, path));
+    touched.push(path);
+  }
+  if ((existsSync(before.experimentPath) ? readFileSync(before.experimentPath, "utf8") : null) !== before.call.experiment_text) {
+    writeFileAtomic(before.experimentPath, before.call.experiment_text);
+    touched.push(displayPath(before.experimentPath));
+  }
+  return touched;
 }

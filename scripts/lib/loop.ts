@@ -9,14 +9,14 @@ import { runProcess } from "./evaluator.ts";
 import { type LoadedExperiment, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn } from "./experiment.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
 import { fileDiffersFromCommit, git, headCommit, runGit } from "./git.ts";
-import { archiveRef, putBranchBack } from "./pending-step.ts";
+import { archiveRef, putBranchBack, storeBlobs } from "./pending-step.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { assertJournalWritable, iterationResults, readJournal, type ResultLine } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { createStatusLine } from "./status-line.ts";
 import { refreshDashboard, requireFrozenFilesIntact, requireIterableRound, resolveIncumbent, runStep } from "./step.ts";
-import { clearAgentCall, descriptionFromLog, readAgentCall, writeAgentCall } from "./agent-call.ts";
+import { clearAgentCall, descriptionFromLog, readAgentCall, undoAgentCall, writeAgentCall } from "./agent-call.ts";
 import { replayDecisionState } from "./decision-state.ts";
 import { requireExperimentBranch } from "./preconditions.ts";
 import { recoverInterruptedWork } from "./recovery.ts";
@@ -303,6 +303,17 @@ async function draftOrAskReport(
   if (options.agent) {
     mkdirSync(join(stateDir, "prompts"), { recursive: true });
     writeFileSync(promptFile, prompt);
+    // The report is text on stdout: whatever the call changes in the repository is put back.
+    const ignore = harnessOrConstrained(loaded.experiment, round, relative(loaded.root, loaded.path));
+    const before = {
+      call: {
+        round: round.round, iteration: 0, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),
+        experiment_text: readFileSync(loaded.path, "utf8"), log: "", started_at: new Date().toISOString(),
+      },
+      constrained: await storeBlobs(loaded.root, round.constrained_files),
+      experimentPath: loaded.path,
+      ignore,
+    };
     const run = await runProcess(options.agent, {
       kind: "agent",
       cwd: loaded.root, timeoutS: options.agentTimeoutS, input: prompt,
@@ -311,6 +322,8 @@ async function draftOrAskReport(
       onLine: (line) => { body += `${line}\n`; },
     });
     fromAgent = run.exitCode === 0 && body.trim().length >= 40;
+    const undone = await undoAgentCall(loaded.root, stateDir, before);
+    if (undone.length) options.notes(`The report agent changed ${undone.slice(0, 5).join(", ")}${undone.length > 5 ? ", …" : ""}; put back (the report is text only; files it created are in .autoresearch/agent-files/).`);
   }
   const report = fromAgent ? body : draftReport(summary, stopReason);
   writeFileAtomic(reportPath, report.endsWith("\n") ? report : `${report}\n`);

@@ -17,7 +17,7 @@ const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPT
 /** Big enough for a diff or a blob of a large constrained file (bytes). */
 const MAX_GIT_OUTPUT_BYTES = 256 * 1024 * 1024;
 
-export async function runGit(cwd: string, args: string[], input?: string, env?: Record<string, string>): Promise<GitResult> {
+export async function runGit(cwd: string, args: string[], input?: string | Uint8Array, env?: Record<string, string>): Promise<GitResult> {
   const result = spawnSync("git", args, { cwd, input, env: env ? { ...GIT_ENV, ...env } : GIT_ENV, maxBuffer: MAX_GIT_OUTPUT_BYTES });
   if (result.error) throw new CliError(`Cannot run git: ${result.error.message}. Install git and re-run.`, "E_NO_GIT", EXIT.FAILED);
   const bytes = result.stdout ?? Buffer.alloc(0);
@@ -25,7 +25,7 @@ export async function runGit(cwd: string, args: string[], input?: string, env?: 
 }
 
 /** Run git and return trimmed stdout, or throw a CliError quoting git's own message. */
-export async function git(cwd: string, args: string[], input?: string, env?: Record<string, string>): Promise<string> {
+export async function git(cwd: string, args: string[], input?: string | Uint8Array, env?: Record<string, string>): Promise<string> {
   const result = await runGit(cwd, args, input, env);
   if (!result.ok) {
     const lock = /Unable to create '([^']+\.lock)': File exists/.exec(result.stderr);
@@ -162,7 +162,7 @@ const GIT_PATHS = new Map<string, string>(); // "<root>\0<name>" -> absolute pat
 
 /** Paths inside the repository's git directory (worktree-aware), absolute, in at most one git call. */
 export async function gitPaths(root: string, names: string[]): Promise<string[]> {
-  const missing = names.filter((name) => !GIT_PATHS.has(`${root}\0${name}`));
+  const missing = [...new Set([...names, ...WELL_KNOWN_GIT_PATHS])].filter((name) => !GIT_PATHS.has(`${root}\0${name}`));
   if (missing.length) {
     const output = await git(root, ["rev-parse", "--path-format=absolute", ...missing.flatMap((name) => ["--git-path", name])]);
     output.split("\n").forEach((line, index) => GIT_PATHS.set(`${root}\0${missing[index]}`, line.trim()));
@@ -183,10 +183,12 @@ const OPERATION_MARKERS: [string, string][] = [
   ["CHERRY_PICK_HEAD", "a cherry-pick"], ["REVERT_HEAD", "a revert"], ["BISECT_LOG", "a bisect"],
 ];
 
+/** What a script asks the git directory about, fetched together on the first question. */
+const WELL_KNOWN_GIT_PATHS = [...OPERATION_MARKERS.map(([name]) => name), "index.lock", "autoresearch/seal.key"];
+
 /** The git operation a person left half-done (merge, rebase, cherry-pick, revert, bisect), or null. */
 export async function operationInProgress(root: string): Promise<string | null> {
-  // index.lock rides along: the caller checks it next, and the answer is cached.
-  const paths = await gitPaths(root, [...OPERATION_MARKERS.map(([name]) => name), "index.lock"]);
+  const paths = await gitPaths(root, OPERATION_MARKERS.map(([name]) => name));
   const found = OPERATION_MARKERS.find((_marker, index) => existsSync(paths[index]));
   if (found) return found[1];
   const unmerged = await git(root, ["ls-files", "--unmerged"]);

@@ -94,6 +94,15 @@ export async function storeBlobs(root: string, files: string[]): Promise<Record<
   return blobs;
 }
 
+/** Git blob ids of the given bytes (null: the file is absent, "deleted"), written to the object store. */
+export async function storeBytesAsBlobs(root: string, bytes: Map<string, Buffer | null>): Promise<Record<string, string>> {
+  const blobs: Record<string, string> = {};
+  for (const [file, content] of bytes) {
+    blobs[file] = content === null ? "deleted" : (await git(root, ["hash-object", "-w", "--stdin"], content)).trim();
+  }
+  return blobs;
+}
+
 /**
  * Commit the candidate's blobs on top of the incumbent without reading the work tree:
  * a temporary index, write-tree, commit-tree, then one update-ref of HEAD's branch.

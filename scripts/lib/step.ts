@@ -14,7 +14,7 @@ import {
   type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, parseExperiment, resolveIn, saveExperiment,
 } from "./experiment.ts";
 import { restoreBackupQuietly, restoreBackupReport, saveBackup } from "./file-backup.ts";
-import { sha256OfFile, writeFileAtomic } from "./fs-atomic.ts";
+import { sha256OfFile, sha256OfText, writeFileAtomic } from "./fs-atomic.ts";
 import { fileAtCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, runGit, shortCommit } from "./git.ts";
 import {
   changedMeasurementFields, checkIntegrity, frozenPaths, measurementFields, measurementFingerprint, readMeasurementRecord, withMeasurementFields,
@@ -23,7 +23,7 @@ import { onInterrupt } from "./interrupt.ts";
 import { assertJournalWritable, formatDelta, iterationResults, readJournal, readJournalText, type ResultLine, type Status } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
-import { completePending, storeBlobs, syncIndexWithHead, writePending, type PendingStep } from "./pending-step.ts";
+import { completePending, storeBytesAsBlobs, syncIndexWithHead, writePending, type PendingStep } from "./pending-step.ts";
 import { recoverInterruptedWork } from "./recovery.ts";
 import { requireSealedJournal, sealKey, type SealKey } from "./seal.ts";
 import { clearMeasuredRuns, saveMeasuredRuns, takeMeasuredRuns, type MeasuredRuns } from "./measured-runs.ts";
@@ -175,10 +175,10 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   }
 
   const iteration = replay.nextIteration;
+  // The bytes a keep will commit, read before any eval run: whatever the work tree holds later.
+  const candidateBytes = new Map(round.constrained_files.map((file) => [file, existsSync(join(root, file)) ? readFileSync(join(root, file)) : null]));
   const candidateHashes: Record<string, string> = {};
-  for (const file of round.constrained_files) candidateHashes[file] = existsSync(join(root, file)) ? sha256OfFile(join(root, file)) : "deleted";
-  // The bytes a keep will commit, stored before any eval run: whatever the work tree holds later.
-  const candidateBlobs = await storeBlobs(root, round.constrained_files);
+  for (const [file, bytes] of candidateBytes) candidateHashes[file] = bytes === null ? "deleted" : sha256OfText(bytes);
   const patchFile = patchPath(stateDir, round.round, iteration);
 
   let outcome: Outcome;
@@ -212,7 +212,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     incumbent,
     headBefore: head,
     candidateHashes,
-    candidateBlobs,
+    candidateBlobs: outcome.status === "keep" ? await storeBytesAsBlobs(root, candidateBytes) : undefined,
     message: commitMessage(options.description, incumbentMean, outcome, loaded.experiment.guard?.metric ?? null),
     restorePaths: outOfScope,
     restoreHashes,

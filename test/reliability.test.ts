@@ -669,6 +669,22 @@ describe("recovery first", () => {
     expect(read(root, "runs.log").split("\n").filter(Boolean)).toHaveLength(3); // first, the killed one, the resumed confirmation
   });
 
+  test("an agent call killed before it changed anything is made again, not recorded", async () => {
+    const root = baselined();
+    const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "--loop", "--agent", "sleep 60", "--iterations", "1", "--no-report"], { cwd: root, detached: true, env: { ...process.env, NO_COLOR: "1" } });
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(join(root, ".autoresearch/agent-call.json"))) {
+      if (Date.now() > deadline) throw new Error("the agent was never called");
+      Bun.sleepSync(50);
+    }
+    process.kill(-child.pid!, "SIGKILL");
+    await new Promise((resolve) => child.on("close", resolve));
+    const again = loop(root, `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2'`);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("interrupted before it changed the file; calling the agent again");
+    expect(results(root).map((line) => [line.iteration, line.status, line.description])).toEqual([[1, "keep", "weight 2"]]);
+  });
+
   test("a killed agent call is evaluated by the next run instead of calling the agent again", async () => {
     const root = baselined();
     const agent = `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2 before the kill'; sleep 60`;

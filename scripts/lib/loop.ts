@@ -16,7 +16,7 @@ import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { createStatusLine } from "./status-line.ts";
 import { refreshDashboard, requireFrozenFilesIntact, requireIterableRound, resolveIncumbent, runStep } from "./step.ts";
-import { clearAgentCall, descriptionFromLog, readAgentCall, undoAgentCall, writeAgentCall } from "./agent-call.ts";
+import { clearAgentCall, descriptionFromLog, readAgentCall, undoAgentCall, writeAgentCall, type AgentCall } from "./agent-call.ts";
 import { replayDecisionState } from "./decision-state.ts";
 import { requireExperimentBranch } from "./preconditions.ts";
 import { recoverInterruptedWork } from "./recovery.ts";
@@ -72,6 +72,12 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
       let call = readAgentCall(stateDir);
       if (call && (call.round !== round.round || call.iteration < iteration)) {
         clearAgentCall(stateDir); // its iteration is already in the journal
+        call = null;
+      }
+      if (call && (await changedNothingSince(loaded, round, call))) {
+        // Killed before it changed anything: there is nothing to judge, so the agent is simply called again.
+        options.notes(`The agent call for iteration ${call.iteration} was interrupted before it changed the file; calling the agent again.`);
+        clearAgentCall(stateDir);
         call = null;
       }
       stop = stopReason(loaded, iterationResults(journal), lines.length, options, (performance.now() - started) / 3_600_000);
@@ -156,6 +162,15 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
     unregister();
     lock.release();
   }
+}
+
+/** True when the work tree, the constrained files and HEAD are all as they were before the call. */
+async function changedNothingSince(loaded: LoadedExperiment, round: ReturnType<typeof findRound>, call: AgentCall): Promise<boolean> {
+  const { root } = loaded;
+  if ((await headCommit(root)) !== call.head) return false;
+  if ((await runGit(root, ["diff", "--quiet", call.head, "--", ...round.constrained_files])).exitCode !== 0) return false;
+  const scope = await compareWithSnapshot(root, call.snapshot, harnessOrConstrained(loaded.experiment, round, relative(root, loaded.path)));
+  return scope.changed.length === 0 && scope.newUntracked.length === 0;
 }
 
 /**

@@ -131,7 +131,7 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
       if (agentHead !== call.head && !(await runGit(loaded.root, ["merge-base", "--is-ancestor", call.head, agentHead])).ok) {
         const archive = archiveRef(round.round, call.iteration);
         await putBranchBack(loaded.root, stateDir, { to: call.head, from: agentHead, archive });
-        options.notes(`The agent moved the branch off ${call.head.slice(0, 7)} (an amend, reset or rebase); it was put back, and the agent's commit is kept under ${archive}.`);
+        options.notes(`The agent moved the branch off ${call.head.slice(0, 7)} (an amend, reset or rebase); it was put back, and where the agent left it is kept under ${archive}.`);
       }
       // Against HEAD before the call: an agent that committed its edit still changed the file.
       const diff = await git(loaded.root, ["diff", "-U0", call.head, "--", ...round.constrained_files]);

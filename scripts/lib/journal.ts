@@ -126,23 +126,35 @@ export function normalizeResult(raw: Record<string, unknown>, position: number):
   };
 }
 
-/** Parse journal text; blank lines are skipped, a torn or broken line is skipped with a warning. */
-export function parseJournal(text: string, label = "autoresearch.jsonl"): Journal {
-  const journal: Journal = { config: null, results: [], warnings: [] };
+/** A journal's non-blank lines as written, each parsed (`value` undefined when it is not JSON). */
+export function journalLines(text: string): { lineNumber: number; text: string; value: unknown; torn: boolean }[] {
   const lines = text.split("\n");
+  const parsed: { lineNumber: number; text: string; value: unknown; torn: boolean }[] = [];
   lines.forEach((line, index) => {
     if (line.trim() === "") return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
-      const torn = index >= lines.length - 2 && !text.endsWith("\n");
+      value = undefined;
+    }
+    parsed.push({ lineNumber: index + 1, text: line, value, torn: index >= lines.length - 2 && !text.endsWith("\n") });
+  });
+  return parsed;
+}
+
+/** Parse journal text; blank lines are skipped, a torn or broken line is skipped with a warning. */
+export function parseJournal(text: string, label = "autoresearch.jsonl"): Journal {
+  const journal: Journal = { config: null, results: [], warnings: [] };
+  for (const { lineNumber, text: line, value, torn } of journalLines(text)) {
+    const index = lineNumber - 1;
+    if (value === undefined) {
       journal.warnings.push(`${label}:${index + 1}: skipped ${torn ? "a torn last line (an interrupted write)" : "a line that is not JSON"}: ${stripControlCharacters(line.slice(0, 60))}`);
-      return;
+      continue;
     }
     if (!value || typeof value !== "object" || Array.isArray(value)) {
       journal.warnings.push(`${label}:${index + 1}: skipped a line that is not a JSON object`);
-      return;
+      continue;
     }
     const record = value as Record<string, unknown>;
     if (record.type === "config") {
@@ -155,7 +167,7 @@ export function parseJournal(text: string, label = "autoresearch.jsonl"): Journa
       }
       journal.results.push(result);
     }
-  });
+  }
   return journal;
 }
 

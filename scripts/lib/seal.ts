@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { CliError, EXIT } from "./errors.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
 import { gitPath } from "./git.ts";
+import { journalLines } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 
 const KEY_PATH = "autoresearch/seal.key";
@@ -51,19 +52,12 @@ export function hasValidSeal(key: SealKey, record: unknown): boolean {
  * parsed journal may be normalised); a torn last line is the reader's business.
  */
 export function requireSealedJournal(key: SealKey, text: string, label: string): void {
-  const lines = text.split("\n");
   let sawConfig = false;
-  lines.forEach((raw, index) => {
-    if (raw.trim() === "") return;
-    let record: unknown;
-    try {
-      record = JSON.parse(raw);
-    } catch {
-      return; // a torn line: skipped with a warning by the reader
-    }
-    if ((record as { type?: string }).type === "config") sawConfig = true;
-    if (!hasValidSeal(key, record)) throw tampered(`line ${index + 1} of "${label}" was not written by the harness (edited, added or moved by hand?)`);
-  });
+  for (const { lineNumber, value } of journalLines(text)) {
+    if (value === undefined) continue; // a torn line: skipped with a warning by the reader
+    if ((value as { type?: string } | null)?.type === "config") sawConfig = true;
+    if (!hasValidSeal(key, value)) throw tampered(`line ${lineNumber} of "${label}" was not written by the harness (edited, added or moved by hand?)`);
+  }
   if (!sawConfig) throw tampered(`"${label}" has no config line the harness wrote (deleted or replaced?)`);
 }
 

@@ -165,7 +165,13 @@ export function renderHelp(spec: CommandSpec): string {
   });
   const width = Math.max(...labels.map((label) => label.length)) + 2;
   entries.forEach(([, option], index) => {
-    const extra = option.default !== undefined && option.type !== "boolean" ? ` (default: ${option.default})` : "";
+    const range = [
+      option.min !== undefined ? `at least ${option.min}` : null,
+      option.exclusiveMin !== undefined ? `above ${option.exclusiveMin}` : null,
+      option.max !== undefined ? `at most ${option.max}` : null,
+    ].filter(Boolean).join(", ");
+    const facts = [option.default !== undefined && option.type !== "boolean" ? `default: ${option.default}` : null, range || null].filter(Boolean);
+    const extra = facts.length ? ` (${facts.join("; ")})` : "";
     lines.push(`  ${labels[index].padEnd(width)}${option.description}${extra}`);
   });
   lines.push("", "Examples:", ...spec.examples.map((example) => `  ${example}`));

@@ -567,6 +567,17 @@ describe("preconditions before any side effect", () => {
     expect(results(root)[0].status).toBe("keep");
   });
 
+  test("an experiment file that lost its baseline record to a checkout is named as such, not as a new round", () => {
+    const root = baselined();
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    expect(runScript("iterate", ["-m", "weight 2"], { cwd: root }).code).toBe(0);
+    sh(root, "git", ["checkout", "--", "autoresearch.yaml"]);
+    const result = runScript("iterate", ["-m", "again"], { cwd: root });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain(`has lost round 1's baseline record, though its journal has 1 results`);
+  });
+
   test("the loop refuses a round without a baseline before calling the agent", () => {
     const root = pythonExperiment();
     const result = loop(root, "touch agent-was-called; echo 'DESCRIPTION: x'");

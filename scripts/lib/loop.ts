@@ -44,7 +44,7 @@ export type LoopOutcome = { exitCode: number; reason: string; lines: ResultLine[
 
 export async function runLoop(initial: LoadedExperiment, options: LoopOptions): Promise<LoopOutcome> {
   const stateDir = experimentStateDir(initial);
-  const startRound = requireIterableRound(initial.experiment, options.round);
+  const startRound = requireIterableRound(initial, options.round);
   const startJournalPath = resolveIn(initial.root, startRound.artifacts.journal);
   assertJournalWritable(startJournalPath, displayPath(startJournalPath));
   const lock = acquireLock(stateDir, "iterate.ts --loop", { notes: options.notes });
@@ -180,7 +180,7 @@ async function changedNothingSince(loaded: LoadedExperiment, round: ReturnType<t
  */
 async function requireNothingChangedBetweenSteps(loaded: LoadedExperiment, roundNumber: number, stateDir: string, notes: (message: string) => void): Promise<void> {
   const { root, experiment } = loaded;
-  const round = requireIterableRound(experiment, roundNumber);
+  const round = requireIterableRound(loaded, roundNumber);
   requireFrozenFilesIntact(loaded, round);
   const journal = readJournal(resolveIn(root, round.artifacts.journal));
   const incumbent = await resolveIncumbent(root, replayDecisionState(journal, experiment).incumbentLine?.commit ?? null, round.baseline.commit);

@@ -64,12 +64,18 @@ export type StepResult = {
 };
 
 /** The round iterate may write to: open, with a baseline to measure against. */
-export function requireIterableRound(experiment: LoadedExperiment["experiment"], roundNumber?: number): Round & { baseline: NonNullable<Round["baseline"]> } {
+export function requireIterableRound(loaded: LoadedExperiment, roundNumber?: number): Round & { baseline: NonNullable<Round["baseline"]> } {
+  const { experiment } = loaded;
   const round = findRound(experiment, roundNumber);
   if (round.status === "closed") {
     throw new CliError(`Round ${round.round} is closed; iterate writes only to the current round (${experiment.current_round}). Drop --round, or look at it with: ${kitCommand("dashboard")} --round ${round.round}`, "E_ROUND_CLOSED");
   }
   if (!round.baseline) {
+    // The baseline lives in the experiment file, uncommitted: a checkout, stash or reset of that file loses it.
+    const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
+    if (journal.results.some((line) => line.status === "baseline") && iterationResults(journal).length > 0) {
+      throw new CliError(`"${displayPath(loaded.path)}" has lost round ${round.round}'s baseline record, though its journal has ${iterationResults(journal).length} results (was the file checked out, stashed or reset?). Get the file back (git stash pop, or undo the checkout in your editor), or start the round again: ${kitCommand("baseline")} --force`, "E_BASELINE_LOST", EXIT.FAILED);
+    }
     throw new CliError(`Round ${round.round} has no baseline yet. Run: ${kitCommand("baseline")}`, "E_NO_BASELINE");
   }
   return round as Round & { baseline: NonNullable<Round["baseline"]> };
@@ -77,7 +83,7 @@ export function requireIterableRound(experiment: LoadedExperiment["experiment"],
 
 export async function runStep(loaded: LoadedExperiment, options: StepOptions): Promise<StepResult> {
   const { experiment } = loaded;
-  const round = requireIterableRound(experiment, options.round);
+  const round = requireIterableRound(loaded, options.round);
   const stateDir = experimentStateDir(loaded);
   const journalPath = resolveIn(loaded.root, round.artifacts.journal);
   assertJournalWritable(journalPath, displayPath(journalPath));

@@ -575,7 +575,7 @@ describe("preconditions before any side effect", () => {
     const result = runScript("iterate", ["-m", "again"], { cwd: root });
     expect(result.code).toBe(1);
     expectOneLine(result.stderr);
-    expect(result.stderr).toContain(`has lost round 1's baseline record, though its journal has 1 results`);
+    expect(result.stderr).toContain(`has lost round 1's baseline record, though its journal has 1 result (`);
   });
 
   test("the loop refuses a round without a baseline before calling the agent", () => {

@@ -73,8 +73,9 @@ export function requireIterableRound(loaded: LoadedExperiment, roundNumber?: num
   if (!round.baseline) {
     // The baseline lives in the experiment file, uncommitted: a checkout, stash or reset of that file loses it.
     const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
-    if (journal.results.some((line) => line.status === "baseline") && iterationResults(journal).length > 0) {
-      throw new CliError(`"${displayPath(loaded.path)}" has lost round ${round.round}'s baseline record, though its journal has ${iterationResults(journal).length} results (was the file checked out, stashed or reset?). Get the file back (git stash pop, or undo the checkout in your editor), or start the round again: ${kitCommand("baseline")} --force`, "E_BASELINE_LOST", EXIT.FAILED);
+    const done = iterationResults(journal).length;
+    if (journal.results.some((line) => line.status === "baseline") && done > 0) {
+      throw new CliError(`"${displayPath(loaded.path)}" has lost round ${round.round}'s baseline record, though its journal has ${done} result${done === 1 ? "" : "s"} (was the file checked out, stashed or reset?). Get the file back (git stash pop, or undo the checkout in your editor), or start the round again: ${kitCommand("baseline")} --force`, "E_BASELINE_LOST", EXIT.FAILED);
     }
     throw new CliError(`Round ${round.round} has no baseline yet. Run: ${kitCommand("baseline")}`, "E_NO_BASELINE");
   }

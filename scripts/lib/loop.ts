@@ -15,7 +15,8 @@ import { assertJournalWritable, iterationResults, readJournal, type ResultLine }
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
 import { createStatusLine } from "./status-line.ts";
-import { refreshDashboard, requireFrozenFilesIntact, requireIterableRound, resolveIncumbent, runStep } from "./step.ts";
+import { requireFrozenFilesIntact } from "./measurement-guard.ts";
+import { refreshDashboard, requireIterableRound, resolveIncumbent, runStep } from "./step.ts";
 import { clearAgentCall, descriptionFromLog, readAgentCall, undoAgentCall, writeAgentCall, type AgentCall } from "./agent-call.ts";
 import { replayDecisionState } from "./decision-state.ts";
 import { requireExperimentBranch } from "./preconditions.ts";

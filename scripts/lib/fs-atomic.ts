@@ -4,7 +4,7 @@
 import { accessSync, chmodSync, closeSync, constants, fstatSync, fsyncSync, readSync, openSync, renameSync, statSync, writeSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 
 /**
  * Replace `path` with `content` so a reader sees the old or the new file, never half.
@@ -103,6 +103,11 @@ function canAccess(path: string, mode: number): boolean {
 
 export function sha256OfFile(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/** sha256 of a file's bytes, or "deleted" when there is no such file (how scope records absence). */
+export function sha256OrDeleted(path: string): string {
+  return existsSync(path) ? sha256OfFile(path) : "deleted";
 }
 
 export function sha256OfText(text: string | Uint8Array): string {

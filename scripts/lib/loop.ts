@@ -21,7 +21,7 @@ import { clearAgentCall, descriptionFromLog, readAgentCall, undoAgentCall, write
 import { replayDecisionState } from "./decision-state.ts";
 import { requireExperimentBranch } from "./preconditions.ts";
 import { recoverInterruptedWork } from "./recovery.ts";
-import { compareWithSnapshot, harnessOrConstrained, readSnapshot, snapshotPath, takeSnapshot } from "./snapshot.ts";
+import { compareWithSnapshot, readSnapshot, scopeIgnores, snapshotPath, takeSnapshot } from "./snapshot.ts";
 import { summarizeJournal, type Summary } from "./summary.ts";
 import { printData, printJson } from "./cli.ts";
 
@@ -98,7 +98,7 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
         const promptFile = join(stateDir, "prompts", `round${round.round}-iteration${iteration}.md`);
         mkdirSync(join(stateDir, "prompts"), { recursive: true });
         writeFileSync(promptFile, prompt);
-        const ignore = harnessOrConstrained(loaded.experiment, round, relative(loaded.root, loaded.path));
+        const ignore = scopeIgnores(loaded, round);
         call = {
           round: round.round, iteration, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),
           experiment_text: readFileSync(loaded.path, "utf8"),
@@ -170,7 +170,7 @@ async function changedNothingSince(loaded: LoadedExperiment, round: ReturnType<t
   const { root } = loaded;
   if ((await headCommit(root)) !== call.head) return false;
   if ((await runGit(root, ["diff", "--quiet", call.head, "--", ...round.constrained_files])).exitCode !== 0) return false;
-  const scope = await compareWithSnapshot(root, call.snapshot, harnessOrConstrained(loaded.experiment, round, relative(root, loaded.path)));
+  const scope = await compareWithSnapshot(root, call.snapshot, scopeIgnores(loaded, round));
   return scope.changed.length === 0 && scope.newUntracked.length === 0;
 }
 
@@ -197,7 +197,7 @@ async function requireNothingChangedBetweenSteps(loaded: LoadedExperiment, round
   }
   const previous = readSnapshot(snapshotPath(stateDir, round.round));
   if (!previous) return;
-  const scope = await compareWithSnapshot(root, previous, harnessOrConstrained(experiment, round, relative(root, loaded.path)));
+  const scope = await compareWithSnapshot(root, previous, scopeIgnores(loaded, round));
   if (scope.changed.length) notes(`note: ${scope.changed.slice(0, 3).join(", ")}${scope.changed.length > 3 ? ", …" : ""} changed since the last iteration, outside an agent call: left alone and kept out of the candidate.`);
 }
 
@@ -320,7 +320,7 @@ async function draftOrAskReport(
     mkdirSync(join(stateDir, "prompts"), { recursive: true });
     writeFileSync(promptFile, prompt);
     // The report is text on stdout: whatever the call changes in the repository is put back.
-    const ignore = harnessOrConstrained(loaded.experiment, round, relative(loaded.root, loaded.path));
+    const ignore = scopeIgnores(loaded, round);
     const before = {
       call: {
         round: round.round, iteration: 0, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),

@@ -8,8 +8,8 @@
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CliError, EXIT } from "./errors.ts";
-import { writeFileAtomic, sha256OfFile } from "./fs-atomic.ts";
-import { git, gitPath, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, restoreFileFromCommit, runGit, shortCommit } from "./git.ts";
+import { writeFileAtomic, sha256OrDeleted } from "./fs-atomic.ts";
+import { fileDiffersFromCommit, git, gitPath, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, restoreFileFromCommit, runGit, shortCommit } from "./git.ts";
 import { appendResult, readJournal, type ResultLine } from "./journal.ts";
 import { restoreFromSnapshot, type Snapshot } from "./snapshot.ts";
 import { displayPath } from "./experiment.ts";
@@ -187,11 +187,8 @@ export async function completePending(root: string, stateDir: string, pending: P
     const head = (await headCommit(root))!;
     if (!(await isCommitDone(root, pending, head))) await commitCandidate(root, stateDir, pending, head);
     line.commit = await shortCommit(root, "HEAD");
-    // Index entries the agent's commits staged (its file, and any of the user's work swept in by
-    // `commit -a`) go back to HEAD's: the user's work is left uncommitted, as it was.
-    const agentPaths = pending.headBefore !== pending.incumbent ? await changedBetween(root, pending.incumbent, pending.headBefore) : [];
-    await syncIndexWithHead(root, stateDir, [...new Set([...pending.files, ...agentPaths])]);
-    const edited = pending.files.filter((file) => currentHash(root, file) !== pending.candidateHashes[file]);
+    await syncStepPathsWithHead(root, stateDir, pending);
+    const edited = pending.files.filter((file) => sha256OrDeleted(join(root, file)) !== pending.candidateHashes[file]);
     if (edited.length) notes.push(`${quoteList(edited)} changed after iteration ${pending.iteration} was evaluated; the evaluated version was committed and the later edit is left in the work tree, uncommitted.`);
   } else {
     const head = (await headCommit(root))!;
@@ -200,16 +197,13 @@ export async function completePending(root: string, stateDir: string, pending: P
       await git(root, ["update-ref", archiveRef(pending.round, pending.iteration), head]);
       await git(root, ["update-ref", "-m", `autoresearch: discard iteration ${pending.iteration}`, "HEAD", pending.incumbent, head]);
     }
-    // The index entries of the constrained files (an agent's `git mv` or `git add`) and of the
-    // paths the agent committed go back to HEAD's, again after a kill; the work tree is left as it is.
-    const agentPaths = pending.headBefore !== pending.incumbent ? await changedBetween(root, pending.incumbent, pending.headBefore) : [];
-    await syncIndexWithHead(root, stateDir, [...new Set([...pending.files, ...agentPaths])]);
+    await syncStepPathsWithHead(root, stateDir, pending);
     const kept: string[] = [];
     for (const file of pending.files) {
-      if (currentHash(root, file) === pending.candidateHashes[file]) await restoreFileFromCommit(root, pending.incumbent, file);
-      else if (!(await matchesCommit(root, pending.incumbent, file))) kept.push(file);
+      if (sha256OrDeleted(join(root, file)) === pending.candidateHashes[file]) await restoreFileFromCommit(root, pending.incumbent, file);
+      else if (await fileDiffersFromCommit(root, pending.incumbent, file)) kept.push(file);
     }
-    const outside = pending.restorePaths.filter((path) => !pending.restoreHashes || currentHash(root, path) === pending.restoreHashes[path]);
+    const outside = pending.restorePaths.filter((path) => !pending.restoreHashes || sha256OrDeleted(join(root, path)) === pending.restoreHashes[path]);
     kept.push(...pending.restorePaths.filter((path) => !outside.includes(path)));
     if (pending.snapshot && outside.length) {
       await restoreFromSnapshot(root, pending.snapshot, outside);
@@ -237,12 +231,14 @@ export async function putBranchBack(root: string, stateDir: string, options: { t
   await syncIndexWithHead(root, stateDir, paths);
 }
 
-function currentHash(root: string, file: string): string {
-  return existsSync(join(root, file)) ? sha256OfFile(join(root, file)) : "deleted";
-}
-
-async function matchesCommit(root: string, commit: string, file: string): Promise<boolean> {
-  return (await runGit(root, ["diff", "--quiet", commit, "--", file])).exitCode === 0;
+/**
+ * The index entries a step touches go back to HEAD's, again after a kill: the constrained
+ * files (an agent's `git mv` or `git add`) and every path the agent committed (its file, and
+ * any of the user's work swept in by `commit -a`, which is left uncommitted as it was).
+ */
+async function syncStepPathsWithHead(root: string, stateDir: string, pending: PendingStep): Promise<void> {
+  const agentPaths = pending.headBefore !== pending.incumbent ? await changedBetween(root, pending.incumbent, pending.headBefore) : [];
+  await syncIndexWithHead(root, stateDir, [...new Set([...pending.files, ...agentPaths])]);
 }
 
 /** Paths (relative to `root`) that differ between two commits. */

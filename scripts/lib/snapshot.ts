@@ -3,9 +3,9 @@
 // contents are stored as git blobs (objects only: no ref, index or work-tree change),
 // which lets an out-of-scope edit be undone back to the user's version, not HEAD's.
 import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
-import { join, normalize } from "node:path";
+import { join, normalize, relative } from "node:path";
 import { writeFileAtomic } from "./fs-atomic.ts";
-import { STATE_DIR, type Experiment, type Round } from "./experiment.ts";
+import { STATE_DIR, type Experiment, type LoadedExperiment, type Round } from "./experiment.ts";
 import { changedPaths, git, headCommit, repositoryPrefix, repositoryTop, restoreFileFromCommit, runGit } from "./git.ts";
 
 export type Snapshot = {
@@ -110,6 +110,11 @@ export async function restoreFromSnapshot(root: string, snapshot: Snapshot, path
  * Paths the scope check leaves alone: the constrained files (judged separately),
  * the experiment file, every round's harness artifacts, the chart and .autoresearch/.
  */
+/** harnessOrConstrained for a loaded experiment: its file's path taken relative to its folder. */
+export function scopeIgnores(loaded: LoadedExperiment, round: Round): (path: string) => boolean {
+  return harnessOrConstrained(loaded.experiment, round, relative(loaded.root, loaded.path));
+}
+
 export function harnessOrConstrained(experiment: Experiment, round: Round, experimentPath: string): (path: string) => boolean {
   const fixed = new Set<string>([experimentPath, ...round.constrained_files]);
   for (const each of experiment.rounds) for (const artifact of Object.values(each.artifacts)) fixed.add(artifact);

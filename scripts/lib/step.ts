@@ -14,7 +14,7 @@ import {
   type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, resolveIn,
 } from "./experiment.ts";
 import { restoreBackupQuietly, restoreBackupReport, saveBackup } from "./file-backup.ts";
-import { sha256OfFile, sha256OfText } from "./fs-atomic.ts";
+import { sha256OfText, sha256OrDeleted } from "./fs-atomic.ts";
 import { fileAtCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, runGit, shortCommit } from "./git.ts";
 import { guardMeasurementFields, requireFrozenFilesIntact } from "./measurement-guard.ts";
 import { onInterrupt } from "./interrupt.ts";
@@ -208,7 +208,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const incumbentMean = mean([...replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
   const line = buildLine({ root, experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: await shortCommit(root, incumbent), description: options.description, patch: patch === null ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope, ...(measurementChanges.length ? [experimentRelative] : [])], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
   const restoreHashes: Record<string, string> = {};
-  for (const path of outOfScope) restoreHashes[path] = existsSync(join(root, path)) ? sha256OfFile(join(root, path)) : "deleted";
+  for (const path of outOfScope) restoreHashes[path] = sha256OrDeleted(join(root, path));
   const pending: PendingStep = {
     round: round.round,
     iteration,
@@ -343,8 +343,7 @@ function changedDuringEvaluation(detail: string): CliError {
 /** Every eval run must have measured the same candidate bytes. */
 function requireCandidateUnchanged(root: string, candidateHashes: Record<string, string>): void {
   for (const [file, hash] of Object.entries(candidateHashes)) {
-    const now = existsSync(join(root, file)) ? sha256OfFile(join(root, file)) : "deleted";
-    if (now !== hash) throw changedDuringEvaluation(`"${file}" is left as it is now.`);
+    if (sha256OrDeleted(join(root, file)) !== hash) throw changedDuringEvaluation(`"${file}" is left as it is now.`);
   }
 }
 

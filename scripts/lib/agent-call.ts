@@ -8,7 +8,7 @@ import { CliError, EXIT } from "./errors.ts";
 import { displayPath } from "./experiment.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
 import { headCommit, runGit } from "./git.ts";
-import { archiveRef, putBranchBack, storeBlobs } from "./pending-step.ts";
+import { archiveRef, putBranchBack, storeBlobs, syncIndexWithHead } from "./pending-step.ts";
 import { compareWithSnapshot, restoreFromSnapshot, type Snapshot } from "./snapshot.ts";
 
 export type AgentCall = {
@@ -24,6 +24,23 @@ export type AgentCall = {
   log: string;
   started_at: string;
 };
+
+/** Where files an agent created are moved: `.autoresearch/agent-files/roundN/iterationK` (or `report`). */
+export function agentFilesFolder(stateDir: string, round: number, call: number | "report"): string {
+  return join(stateDir, "agent-files", `round${round}`, call === "report" ? "report" : `iteration${call}`);
+}
+
+/**
+ * Move files an agent created out of the work tree into `folder` (kept, never deleted), and
+ * drop index entries it staged for them, so nothing evaluated or committed rests on them.
+ */
+export async function moveAgentFilesAside(root: string, stateDir: string, folder: string, paths: string[]): Promise<void> {
+  for (const path of paths) {
+    mkdirSync(dirname(join(folder, path)), { recursive: true });
+    renameSync(join(root, path), join(folder, path));
+  }
+  await syncIndexWithHead(root, stateDir, paths);
+}
 
 function agentCallPath(stateDir: string): string {
   return join(stateDir, "agent-call.json");
@@ -79,12 +96,8 @@ export async function undoAgentCall(
   const scope = await compareWithSnapshot(root, before.call.snapshot, before.ignore);
   await restoreFromSnapshot(root, before.call.snapshot, scope.changed);
   touched.push(...scope.changed);
-  const aside = join(stateDir, "agent-files", `round${before.call.round}`, "report");
-  for (const path of scope.newUntracked) {
-    mkdirSync(dirname(join(aside, path)), { recursive: true });
-    renameSync(join(root, path), join(aside, path));
-    touched.push(path);
-  }
+  await moveAgentFilesAside(root, stateDir, agentFilesFolder(stateDir, before.call.round, "report"), scope.newUntracked);
+  touched.push(...scope.newUntracked);
   if ((existsSync(before.experimentPath) ? readFileSync(before.experimentPath, "utf8") : null) !== before.call.experiment_text) {
     writeFileAtomic(before.experimentPath, before.call.experiment_text);
     touched.push(displayPath(before.experimentPath));

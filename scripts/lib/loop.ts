@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CliError, EXIT } from "./errors.ts";
 import { runProcess } from "./evaluator.ts";
-import { type LoadedExperiment, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn } from "./experiment.ts";
+import { type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn } from "./experiment.ts";
 import { writeFileAtomic } from "./fs-atomic.ts";
 import { fileDiffersFromCommit, git, headCommit, runGit } from "./git.ts";
 import { archiveRef, putBranchBack, storeBlobs } from "./pending-step.ts";
@@ -166,7 +166,7 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
 }
 
 /** True when the work tree, the constrained files and HEAD are all as they were before the call. */
-async function changedNothingSince(loaded: LoadedExperiment, round: ReturnType<typeof findRound>, call: AgentCall): Promise<boolean> {
+async function changedNothingSince(loaded: LoadedExperiment, round: Round, call: AgentCall): Promise<boolean> {
   const { root } = loaded;
   if ((await headCommit(root)) !== call.head) return false;
   if ((await runGit(root, ["diff", "--quiet", call.head, "--", ...round.constrained_files])).exitCode !== 0) return false;

@@ -2,7 +2,7 @@
 // the decision engine (running candidate and incumbent as often as it asks), then
 // commit the constrained files or restore them and archive the diff, append one
 // journal line and re-render the dashboard. The agent only edits the file.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import { decideCandidate, type Verdict } from "./decide.ts";
 import type { Run } from "./decision-options.ts";
@@ -15,13 +15,14 @@ import {
 } from "./experiment.ts";
 import { restoreBackupQuietly, restoreBackupReport, saveBackup } from "./file-backup.ts";
 import { sha256OfText, sha256OrDeleted } from "./fs-atomic.ts";
-import { fileAtCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, runGit, shortCommit } from "./git.ts";
+import { fileAtCommit, fileDiffersFromCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, runGit, shortCommit } from "./git.ts";
 import { guardMeasurementFields, requireFrozenFilesIntact } from "./measurement-guard.ts";
 import { onInterrupt } from "./interrupt.ts";
-import { assertJournalWritable, formatDelta, iterationResults, readJournal, readJournalText, type ResultLine, type Status } from "./journal.ts";
+import { assertJournalWritable, formatDelta, iterationResults, parseJournal, readJournal, readJournalText, type ResultLine, type Status } from "./journal.ts";
 import { kitCommand } from "./kit.ts";
 import { acquireLock } from "./lock.ts";
-import { completePending, storeBytesAsBlobs, syncIndexWithHead, writePending, type PendingStep } from "./pending-step.ts";
+import { completePending, storeBytesAsBlobs, writePending, type PendingStep } from "./pending-step.ts";
+import { agentFilesFolder, moveAgentFilesAside } from "./agent-call.ts";
 import { recoverInterruptedWork } from "./recovery.ts";
 import { requireSealedJournal, sealKey, type SealKey } from "./seal.ts";
 import { clearMeasuredRuns, saveMeasuredRuns, takeMeasuredRuns, type MeasuredRuns } from "./measured-runs.ts";
@@ -110,10 +111,11 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const { experiment, root } = loaded;
   const started = performance.now();
   const journalPath = resolveIn(root, round.artifacts.journal);
-  const journal = readJournal(journalPath, displayPath(journalPath));
+  const journalText = existsSync(journalPath) ? readJournalText(journalPath, displayPath(journalPath)) : "";
+  const journal = parseJournal(journalText, displayPath(journalPath));
   for (const warning of journal.warnings) options.notes(`warning: ${warning}`);
   const key = await sealKey(root);
-  if (key) requireSealedJournal(key, existsSync(journalPath) ? readJournalText(journalPath, displayPath(journalPath)) : "", displayPath(journalPath));
+  if (key) requireSealedJournal(key, journalText, displayPath(journalPath));
 
   // Loop mode: a frozen file the agent changed during its call is out of scope (restored,
   // discarded) like any other file it should not touch; step mode cannot tell, and refuses.
@@ -159,22 +161,15 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   if (scope.newUntracked.length && options.agentScope) {
     // Files the agent created are not part of the candidate, and a keep must stand on a checkout
     // without them: they are moved aside (kept, never deleted) before anything is evaluated.
-    const aside = join(stateDir, "agent-files", `round${round.round}`, `iteration${replay.nextIteration}`);
-    for (const path of scope.newUntracked) {
-      mkdirSync(dirname(join(aside, path)), { recursive: true });
-      renameSync(join(root, path), join(aside, path));
-    }
-    await syncIndexWithHead(root, stateDir, scope.newUntracked);
+    const aside = agentFilesFolder(stateDir, round.round, replay.nextIteration);
+    await moveAgentFilesAside(root, stateDir, aside, scope.newUntracked);
     options.notes(`note: files the agent created (${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}) are not part of the candidate; they were moved to ${displayPath(aside)}.`);
   } else if (scope.newUntracked.length) {
     options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);
   }
 
   const changedConstrained: string[] = [];
-  for (const file of round.constrained_files) {
-    const differs = await runGit(root, ["diff", "--quiet", incumbent, "--", file]);
-    if (differs.exitCode === 1) changedConstrained.push(file);
-  }
+  for (const file of round.constrained_files) if (await fileDiffersFromCommit(root, incumbent, file)) changedConstrained.push(file);
   if (changedConstrained.length === 0 && outOfScope.length === 0 && measurementChanges.length === 0 && !options.forced) {
     throw new CliError(`Nothing to evaluate: ${round.constrained_files.map((file) => `"${file}"`).join(", ")} ${round.constrained_files.length > 1 ? "are" : "is"} the same as the incumbent ${incumbent.slice(0, 7)}. Edit the file first, then run: ${kitCommand("iterate")} -m "what you changed"`, "E_NOTHING_TO_EVALUATE");
   }

@@ -8,8 +8,8 @@ import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { artifactsBesideJournal, buildDashboard } from "../scripts/lib/dashboard-files.ts";
-import { renderForStdout } from "../scripts/lib/dashboard-output.ts";
+import { artifactsBesideJournal, buildDashboard } from "../scripts/lib/dashboard/files.ts";
+import { renderForStdout } from "../scripts/lib/dashboard/output.ts";
 
 const KIT_ROOT = resolve(import.meta.dirname ?? ".", "..");
 const BROWSERS = ["chromium", "chromium-browser", "google-chrome"];

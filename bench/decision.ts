@@ -1,14 +1,14 @@
 // Decision-quality bench: simulates autoresearch sessions with a synthetic eval whose true effects
-// are known, and drives the real scripts/lib/decide.ts against the simple rules it replaces
+// are known, and drives the real scripts/lib/decision/decide.ts against the simple rules it replaces
 // (keep if one run beats the best; min delta = 2 sd of 3 baseline runs, with/without a confirm run).
 // Seeded port of the scenarios of the reference model decision_sim.py (DECISION.md's figures);
 // it measures decision quality, not harness speed. Exit code 1 when a target line fails.
 // Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDE]
 
-import { decideCandidate, discardCandidate, initialDecisionState, promoteCandidate } from "../scripts/lib/decide.ts";
-import type { DecisionState } from "../scripts/lib/decide.ts";
-import { orient } from "../scripts/lib/decision-options.ts";
-import type { DecisionOptions, Direction, Run } from "../scripts/lib/decision-options.ts";
+import { decideCandidate, discardCandidate, initialDecisionState, promoteCandidate } from "../scripts/lib/decision/decide.ts";
+import type { DecisionState } from "../scripts/lib/decision/decide.ts";
+import { orient } from "../scripts/lib/decision/options.ts";
+import type { DecisionOptions, Direction, Run } from "../scripts/lib/decision/options.ts";
 import { seededRandom } from "./seeded-random.ts";
 
 const RESOLUTION = 1e-4; // print resolution of SCORE (metric units), as `SCORE: 0.7120`

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { median } from "../scripts/lib/stats.ts";
+import { median } from "../scripts/lib/decision/stats.ts";
 
 const KIT = resolve(import.meta.dir, "..");
 const BUN = join(KIT, "node_modules/.bin/bun");

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { planInit } from "../scripts/lib/init-plan.ts";
+import { planInit } from "../scripts/lib/init/plan.ts";
 
 const KIT_ROOT = resolve(import.meta.dir, "..");
 const TARGET_MS = 1000; // one init on a 2,000-line file, end to end

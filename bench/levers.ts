@@ -4,8 +4,8 @@
 // fast lives here, where a loaded machine cannot fail the suite. python3 start-up is included.
 //   bun bench/levers.ts [--runs 7]
 import { parseArgs } from "node:util";
-import { analyzeSource } from "../scripts/lib/levers.ts";
-import { median } from "../scripts/lib/stats.ts";
+import { analyzeSource } from "../scripts/lib/levers/levers.ts";
+import { median } from "../scripts/lib/decision/stats.ts";
 import { generatedPythonLines } from "../test/fixtures/generated-python.ts";
 
 const TARGET_MS = 1000; // init's whole budget for a 2,000-line file

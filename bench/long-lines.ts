@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { runEval } from "../scripts/lib/evaluator.ts";
+import { runEval } from "../scripts/lib/process/evaluator.ts";
 
 const BUN = resolve(import.meta.dir, "../node_modules/.bin/bun");
 const LINE_CHARS = 80; // characters per line in the "lines" case, newline excluded

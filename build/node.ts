@@ -1,5 +1,5 @@
 // Builds the Node.js entry points: `bun build --target node` of each scripts/<verb>.ts into
-// dist/<verb>.js (Node >= 20 cannot run .ts), with scripts/lib/levers_python.py copied beside
+// dist/<verb>.js (Node >= 20 cannot run .ts), with scripts/lib/levers/levers_python.py copied beside
 // them. Run by `npm run build` and by npm's `prepare` on `npm install`; dist/ is git-ignored.
 // Bun and Deno run the .ts files directly and never need this. The bundles still read
 // templates/ from the kit's root and load the @stdlib packages from node_modules on first use
@@ -15,7 +15,7 @@ const VERBS = ["init", "baseline", "iterate", "dashboard", "next-round"] as cons
 // Left as runtime imports: the @stdlib packages are loaded lazily with createRequire (and named
 // by dynamic imports that never run, for Deno's sake); bundling them would only add dead weight.
 const EXTERNAL = ["@stdlib/*"];
-const RESOURCES = ["scripts/lib/levers_python.py"]; // located next to the bundle via import.meta.url
+const RESOURCES = ["scripts/lib/levers/levers_python.py"]; // located next to the bundle via import.meta.url
 
 export type BuildResult = { outDir: string; files: string[]; milliseconds: number };
 

@@ -2,13 +2,13 @@
 // baseline.ts — prove the harness is sound before any iteration: refuse unfinished
 // test data, measure the eval's noise, check the cache and the revert, probe that
 // the eval reads the constrained file, hash the frozen files, record the baseline.
-import { runCommand, runIfMain, note, printData, printJson, type CommandSpec } from "./lib/cli.ts";
-import { CliError, EXIT } from "./lib/errors.ts";
-import { findRound, loadExperiment, locateExperiment, type Round } from "./lib/experiment.ts";
-import { requireRepositoryRoot } from "./lib/git.ts";
-import { runBaseline, type BaselineReport } from "./lib/baseline.ts";
-import { createStatusLine } from "./lib/status-line.ts";
-import { kitCommand } from "./lib/kit.ts";
+import { runCommand, runIfMain, note, printData, printJson, type CommandSpec } from "./lib/cli/command.ts";
+import { CliError, EXIT } from "./lib/cli/errors.ts";
+import { findRound, loadExperiment, locateExperiment, type Round } from "./lib/experiment/experiment-file.ts";
+import { requireRepositoryRoot } from "./lib/git/git.ts";
+import { runBaseline, type BaselineReport } from "./lib/baseline/baseline.ts";
+import { createStatusLine } from "./lib/cli/status-line.ts";
+import { kitCommand } from "./lib/cli/kit.ts";
 
 export const spec: CommandSpec = {
   name: "baseline.ts",

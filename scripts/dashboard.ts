@@ -3,13 +3,13 @@
 // autoresearch_dashboard.md and its chart, prints text / md / json / html on stdout,
 // and with --watch re-renders on every journal change until Ctrl-C (exit 130).
 // It never writes the journal; the work happens in scripts/lib/dashboard-*.ts.
-import { note, printData, runCommand, runIfMain, warn, type CommandSpec, type ParsedArgs } from "./lib/cli.ts";
-import { buildDashboard, writeDashboard, type RenderedDashboard } from "./lib/dashboard-files.ts";
-import { FORMATS, defaultFormat, renderForStdout, stdoutWantsColor, type Format } from "./lib/dashboard-output.ts";
-import { resolveDashboardTarget, type DashboardTarget } from "./lib/dashboard-target.ts";
-import { EXIT } from "./lib/errors.ts";
-import { EXPERIMENT_FILE, displayPath } from "./lib/experiment.ts";
-import { waitForInterrupt, watchFiles } from "./lib/watch.ts";
+import { note, printData, runCommand, runIfMain, warn, type CommandSpec, type ParsedArgs } from "./lib/cli/command.ts";
+import { buildDashboard, writeDashboard, type RenderedDashboard } from "./lib/dashboard/files.ts";
+import { FORMATS, defaultFormat, renderForStdout, stdoutWantsColor, type Format } from "./lib/dashboard/output.ts";
+import { resolveDashboardTarget, type DashboardTarget } from "./lib/dashboard/target.ts";
+import { EXIT } from "./lib/cli/errors.ts";
+import { EXPERIMENT_FILE, displayPath } from "./lib/experiment/experiment-file.ts";
+import { waitForInterrupt, watchFiles } from "./lib/files/watch.ts";
 
 export const SPEC: CommandSpec = {
   name: "dashboard.ts",

@@ -3,10 +3,10 @@
 // file, instructions, launch prompt, eval, test data scaffold, journal header). Thin: the
 // work is in lib/init-plan.ts (validate, plan) and lib/init-apply.ts (write, describe).
 // It measures nothing; baseline.ts does that next.
-import { ask, canPrompt, note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli.ts";
-import { EXIT } from "./lib/errors.ts";
-import { applyInitPlan, describeNextSteps, describeWrittenFiles, initResultJson, runBootstrap } from "./lib/init-apply.ts";
-import { planInit } from "./lib/init-plan.ts";
+import { ask, canPrompt, note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli/command.ts";
+import { EXIT } from "./lib/cli/errors.ts";
+import { applyInitPlan, describeNextSteps, describeWrittenFiles, initResultJson, runBootstrap } from "./lib/init/apply.ts";
+import { planInit } from "./lib/init/plan.ts";
 
 export const spec: CommandSpec = {
   name: "init.ts",

@@ -2,14 +2,14 @@
 // iterate.ts — one iteration per call (the agent edited the file; this measures,
 // decides, commits or reverts, logs and renders), or the whole loop with any agent
 // command (--loop --agent CMD), a fresh agent context every iteration.
-import { runCommand, runIfMain, note, printData, printJson, type CommandSpec } from "./lib/cli.ts";
-import { CliError, EXIT } from "./lib/errors.ts";
-import { loadExperiment, locateExperiment } from "./lib/experiment.ts";
-import { requireRepositoryRoot } from "./lib/git.ts";
-import { kitCommand } from "./lib/kit.ts";
-import { runStep, type StepResult } from "./lib/step.ts";
-import { runLoop, writeFinalReport } from "./lib/loop.ts";
-import { createStatusLine } from "./lib/status-line.ts";
+import { runCommand, runIfMain, note, printData, printJson, type CommandSpec } from "./lib/cli/command.ts";
+import { CliError, EXIT } from "./lib/cli/errors.ts";
+import { loadExperiment, locateExperiment } from "./lib/experiment/experiment-file.ts";
+import { requireRepositoryRoot } from "./lib/git/git.ts";
+import { kitCommand } from "./lib/cli/kit.ts";
+import { runStep, type StepResult } from "./lib/iterate/step.ts";
+import { runLoop, writeFinalReport } from "./lib/iterate/loop.ts";
+import { createStatusLine } from "./lib/cli/status-line.ts";
 
 export const spec: CommandSpec = {
   name: "iterate.ts",

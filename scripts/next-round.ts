@@ -3,11 +3,11 @@
 // experiment file at the new round. Thin: lib/next-round-plan.ts validates and plans (and
 // next-round-journal.ts for journal-only use), lib/next-round-apply.ts writes and describes.
 // It measures nothing: baseline.ts re-measures round N's best as the new round's start.
-import { note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli.ts";
-import { EXIT } from "./lib/errors.ts";
-import { EXPERIMENT_FILE } from "./lib/experiment.ts";
-import { applyNextRoundPlan, describeNextSteps, describeWrittenFiles, nextRoundJson } from "./lib/next-round-apply.ts";
-import { planNextRound } from "./lib/next-round-plan.ts";
+import { note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli/command.ts";
+import { EXIT } from "./lib/cli/errors.ts";
+import { EXPERIMENT_FILE } from "./lib/experiment/experiment-file.ts";
+import { applyNextRoundPlan, describeNextSteps, describeWrittenFiles, nextRoundJson } from "./lib/next-round/apply.ts";
+import { planNextRound } from "./lib/next-round/plan.ts";
 
 export const spec: CommandSpec = {
   name: "next-round.ts",

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { makeRepo, runScript, sh, type ScriptName, type ScriptResult } from "./helpers.ts";
 import { experimentYaml, pythonExperiment } from "./experiment-fixture.ts";
-import { joinNegativeNumbers, parseCommandLine, type CommandSpec } from "../scripts/lib/cli.ts";
-import { CliError } from "../scripts/lib/errors.ts";
-import { parseExperiment } from "../scripts/lib/experiment.ts";
-import { restoreBackup, saveBackup } from "../scripts/lib/file-backup.ts";
-import { assertJournalWritable, readJournal, stripControlCharacters } from "../scripts/lib/journal.ts";
+import { joinNegativeNumbers, parseCommandLine, type CommandSpec } from "../scripts/lib/cli/command.ts";
+import { CliError } from "../scripts/lib/cli/errors.ts";
+import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
+import { restoreBackup, saveBackup } from "../scripts/lib/files/backup.ts";
+import { assertJournalWritable, readJournal, stripControlCharacters } from "../scripts/lib/experiment/journal.ts";
 
 const RANKER = "WEIGHT = 1.0\n\n\ndef score(x):\n    return WEIGHT * x\n";
 

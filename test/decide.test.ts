@@ -1,15 +1,15 @@
-// Unit tests for the pure keep/discard engine (scripts/lib/decide.ts, decision-options.ts, noise.ts,
+// Unit tests for the pure keep/discard engine (scripts/lib/decision/decide.ts, decision-options.ts, noise.ts,
 // calibrate.ts): one table row per situation (input state -> expected verdict), read as sentences.
 // Statistical behaviour over many sessions is measured by bench/decision.ts, not here.
 
 import { describe, expect, test } from "bun:test";
-import { decideCandidate, discardCandidate, initialDecisionState, promoteCandidate } from "../scripts/lib/decide.ts";
-import type { DecisionState, Verdict } from "../scripts/lib/decide.ts";
-import { DEFAULT_DECISION_OPTIONS, perLookLevelFor, resolveDecisionOptions } from "../scripts/lib/decision-options.ts";
-import type { DecisionOptions, GuardConfig, Run } from "../scripts/lib/decision-options.ts";
-import { addGroupToPool, emptyNoiseHistory, estimateNoise, minDetectableEffect, noiseFloor } from "../scripts/lib/noise.ts";
-import type { NoiseHistory } from "../scripts/lib/noise.ts";
-import { calibrate } from "../scripts/lib/calibrate.ts";
+import { decideCandidate, discardCandidate, initialDecisionState, promoteCandidate } from "../scripts/lib/decision/decide.ts";
+import type { DecisionState, Verdict } from "../scripts/lib/decision/decide.ts";
+import { DEFAULT_DECISION_OPTIONS, perLookLevelFor, resolveDecisionOptions } from "../scripts/lib/decision/options.ts";
+import type { DecisionOptions, GuardConfig, Run } from "../scripts/lib/decision/options.ts";
+import { addGroupToPool, emptyNoiseHistory, estimateNoise, minDetectableEffect, noiseFloor } from "../scripts/lib/decision/noise.ts";
+import type { NoiseHistory } from "../scripts/lib/decision/noise.ts";
+import { calibrate } from "../scripts/lib/decision/calibrate.ts";
 
 const RESOLUTION = 1e-4;
 

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { BUN, DENO, exists, makeRepo, read, runScript, sh, writeFiles } from "./helpers.ts";
-import { parseExperiment } from "../scripts/lib/experiment.ts";
-import { parseJournal } from "../scripts/lib/journal.ts";
-import { parseEvalOutput } from "../scripts/lib/eval-output.ts";
-import { inspectTestDataFile } from "../scripts/lib/test-data.ts";
+import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
+import { parseJournal } from "../scripts/lib/experiment/journal.ts";
+import { parseEvalOutput } from "../scripts/lib/process/eval-output.ts";
+import { inspectTestDataFile } from "../scripts/lib/harness/test-data.ts";
 
 const RANKER_PY = `"""Rank help-centre articles for a search query."""
 TITLE_WEIGHT = 3.0

@@ -1,11 +1,11 @@
 // instructions.ts and render-template.ts: every section of the seed's instructions, the
 // sections next-round adds, and the renderer's refusal of unknown placeholders.
 import { describe, expect, test } from "bun:test";
-import { readFileSummary, renderInstructions, renderLaunchPrompt, type InstructionsContext } from "../scripts/lib/instructions.ts";
-import { renderTemplate } from "../scripts/lib/render-template.ts";
-import { defaultArtifacts } from "../scripts/lib/experiment.ts";
-import { parseGuard, requiredParameters } from "../scripts/lib/init-plan.ts";
-import { defaultDirectionFor, describeScore } from "../scripts/lib/metric-catalog.ts";
+import { readFileSummary, renderInstructions, renderLaunchPrompt, type InstructionsContext } from "../scripts/lib/harness/instructions.ts";
+import { renderTemplate } from "../scripts/lib/text/render-template.ts";
+import { defaultArtifacts } from "../scripts/lib/experiment/experiment-file.ts";
+import { parseGuard, requiredParameters } from "../scripts/lib/init/plan.ts";
+import { defaultDirectionFor, describeScore } from "../scripts/lib/harness/metric-catalog.ts";
 
 function context(overrides: Partial<InstructionsContext> = {}): InstructionsContext {
   return {

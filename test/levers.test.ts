@@ -1,12 +1,12 @@
-// Unit tests for lever and entry-function extraction (scripts/lib/levers.ts): Python through
+// Unit tests for lever and entry-function extraction (scripts/lib/levers/levers.ts): Python through
 // python3's ast, TypeScript/JavaScript through babel, and the regex heuristic, on the sample files
 // in test/fixtures/levers/ and on one-line snippets. One Deno check runs the module under Deno.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CliError } from "../scripts/lib/errors.ts";
-import { analyzeFile, analyzeSource, detectLanguage, type Lever } from "../scripts/lib/levers.ts";
+import { CliError } from "../scripts/lib/cli/errors.ts";
+import { analyzeFile, analyzeSource, detectLanguage, type Lever } from "../scripts/lib/levers/levers.ts";
 import { DENO, KIT_ROOT } from "./helpers.ts";
 import { generatedPythonLines } from "./fixtures/generated-python.ts";
 
@@ -405,7 +405,7 @@ describe("speed and runtimes", () => {
 
   test("the module loads and analyses files under Deno", () => {
     const script = [
-      `import { analyzeFile } from ${JSON.stringify(join(KIT_ROOT, "scripts/lib/levers.ts"))};`,
+      `import { analyzeFile } from ${JSON.stringify(join(KIT_ROOT, "scripts/lib/levers/levers.ts"))};`,
       `for (const name of ["ranker.py", "ranker.ts"]) {`,
       `  const found = await analyzeFile(${JSON.stringify(FIXTURES)} + "/" + name);`,
       "  console.log(found.method, found.entry?.name, found.levers.length);",

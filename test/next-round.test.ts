@@ -7,10 +7,10 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import YAML from "yaml";
-import { renameEvalReferences } from "../scripts/lib/next-round-plan.ts";
-import { coOptimizationWarning, leversNeverTouched, nextConstrainedFiles } from "../scripts/lib/next-round-evidence.ts";
-import { changedLines, reportLessons, untouchedLevers } from "../scripts/lib/round-summary.ts";
-import { sha256OfFile } from "../scripts/lib/fs-atomic.ts";
+import { renameEvalReferences } from "../scripts/lib/next-round/plan.ts";
+import { coOptimizationWarning, leversNeverTouched, nextConstrainedFiles } from "../scripts/lib/next-round/evidence.ts";
+import { changedLines, reportLessons, untouchedLevers } from "../scripts/lib/next-round/round-summary.ts";
+import { sha256OfFile } from "../scripts/lib/files/atomic.ts";
 import { pythonExperiment } from "./experiment-fixture.ts";
 import { BUN, KIT_ROOT, makeRepo, read, runScript, sh, type Runtime } from "./helpers.ts";
 

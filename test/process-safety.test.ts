@@ -7,11 +7,11 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLineSplitter, MAX_LINE_CHARS, runEval, runProcess } from "../scripts/lib/evaluator.ts";
-import { acquireLock } from "../scripts/lib/lock.ts";
+import { createLineSplitter, MAX_LINE_CHARS, runEval, runProcess } from "../scripts/lib/process/evaluator.ts";
+import { acquireLock } from "../scripts/lib/files/lock.ts";
 import {
   bootId, endLeftoverProcesses, leftoverVerdict, parseProcStat, processRunning, processStartTime, type ProcessRecord, type Sighting,
-} from "../scripts/lib/process-registry.ts";
+} from "../scripts/lib/process/registry.ts";
 import { pythonExperiment } from "./experiment-fixture.ts";
 import { BUN, KIT_ROOT, runScript, sh } from "./helpers.ts";
 

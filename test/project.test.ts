@@ -1,8 +1,8 @@
 // project.ts: which toolchain runs the constrained file and where the eval goes, from
 // file-system facts alone (no repository needed).
 import { describe, expect, test } from "bun:test";
-import { detectProject, describeProject, pythonImportFor, type ProjectFacts } from "../scripts/lib/project.ts";
-import { planEvalLocation } from "../scripts/lib/eval-script.ts";
+import { detectProject, describeProject, pythonImportFor, type ProjectFacts } from "../scripts/lib/harness/project.ts";
+import { planEvalLocation } from "../scripts/lib/harness/eval-script.ts";
 
 function facts(file: string, files: Record<string, string>, options: Partial<ProjectFacts> = {}): ProjectFacts {
   return {

@@ -1,9 +1,9 @@
-// Unit tests for the sensitivity probe's judgement (scripts/lib/sensitivity.ts compareWithBaseline
+// Unit tests for the sensitivity probe's judgement (scripts/lib/baseline/sensitivity.ts compareWithBaseline
 // and describeMove): baseline runs and a probe run in, the signals that moved out, one table row
 // per situation. The probe itself (breaking, running, restoring) is tested end to end in
 // test/baseline.test.ts.
 import { describe, expect, test } from "bun:test";
-import { compareWithBaseline, describeMove, type ProbeRun, type SignalMove } from "../scripts/lib/sensitivity.ts";
+import { compareWithBaseline, describeMove, type ProbeRun, type SignalMove } from "../scripts/lib/baseline/sensitivity.ts";
 
 const RESOLUTION = 1e-4;
 

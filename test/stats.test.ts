@@ -1,4 +1,4 @@
-// Unit tests for scripts/lib/stats.ts: each helper on small inputs with known answers,
+// Unit tests for scripts/lib/decision/stats.ts: each helper on small inputs with known answers,
 // and null (never NaN) where a figure is undefined.
 
 import { describe, expect, test } from "bun:test";
@@ -11,7 +11,7 @@ import {
   sampleStandardDeviation,
   studentTQuantile,
   sumOfSquaredDeviations,
-} from "../scripts/lib/stats.ts";
+} from "../scripts/lib/decision/stats.ts";
 
 describe("stats helpers", () => {
   const cases: [string, () => number | null, number | null][] = [

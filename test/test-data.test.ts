@@ -1,7 +1,7 @@
 // test-data.ts: inspection baseline relies on (placeholders, problems, lenient foreign
 // formats), the scaffolds init writes, and reading --cases-from inputs.
 import { describe, expect, test } from "bun:test";
-import { buildJsonTestData, buildTsvTestData, inspectTestData, inspectTestDataFile, parseCaseInputs, TEST_DATA_FORMAT } from "../scripts/lib/test-data.ts";
+import { buildJsonTestData, buildTsvTestData, inspectTestData, inspectTestDataFile, parseCaseInputs, TEST_DATA_FORMAT } from "../scripts/lib/harness/test-data.ts";
 
 const kit = (cases: unknown[]) => JSON.stringify({ format: TEST_DATA_FORMAT, cases });
 

@@ -10,9 +10,9 @@
 // With AUTORESEARCH_TASK=report it prints a short Markdown report instead.
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { analyzeFile, type Lever } from "../../scripts/lib/levers.ts";
-import { findRound, loadExperiment, resolveIn } from "../../scripts/lib/experiment.ts";
-import { iterationResults, readJournal, type ResultLine } from "../../scripts/lib/journal.ts";
+import { analyzeFile, type Lever } from "../../scripts/lib/levers/levers.ts";
+import { findRound, loadExperiment, resolveIn } from "../../scripts/lib/experiment/experiment-file.ts";
+import { iterationResults, readJournal, type ResultLine } from "../../scripts/lib/experiment/journal.ts";
 
 /** Multiplicative steps for real-valued levers, coarse to fine: a finer step is tried once the coarser ones were rejected. */
 const STEP_FACTORS = [1.5, 1.2, 1.1, 1.05];

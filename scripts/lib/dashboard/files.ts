@@ -1,0 +1,171 @@
+// The dashboard's files: where they live beside a journal, and writing them —
+// `autoresearch_dashboard.md` (atomic, carrying over the text between the report
+// markers) and its chart `autoresearch_progress.svg` — in one synchronous call that
+// iterate.ts makes after every iteration. It never writes the journal.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, extname, join, relative, sep } from "node:path";
+import { renderProgressChart, type ChartInput } from "./chart-svg.ts";
+import { extractPreservedReport, renderMarkdown } from "./markdown.ts";
+import { printableSummary } from "./prose.ts";
+import { CliError, EXIT } from "../cli/errors.ts";
+import { displayPath, type Experiment } from "../experiment/experiment-file.ts";
+import { whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
+import { parseJournal, readJournalText, type Journal } from "../experiment/journal.ts";
+import { kitCommand } from "../cli/kit.ts";
+import { formatCompact } from "../text/number-format.ts";
+import { summarizeJournal, type Summary } from "../experiment/summary.ts";
+
+export type DashboardFiles = {
+  journalPath: string;
+  dashboardPath: string;
+  /** Default: beside the dashboard, "dashboard" -> "progress" with .svg (autoresearch_progress_2.svg). */
+  chartPath?: string;
+  /** The round's final report; default: beside the dashboard, "dashboard" -> "report". Null: none. */
+  reportPath?: string | null;
+  experiment?: Experiment | null;
+  round?: number | null;
+  /** An already-parsed journal, to skip reading it again. */
+  journal?: Journal;
+};
+
+export type RenderedDashboard = {
+  summary: Summary;
+  journal: Journal;
+  markdown: string;
+  svg: string;
+  journalPath: string;
+  dashboardPath: string;
+  /** The chart as the dashboard links to it (relative to the dashboard's folder). */
+  chartLink: string;
+  chartPath: string;
+  reportPath: string | null;
+  /** The report artifact's text, when the file exists. */
+  report: string | null;
+  /** Text between the report markers in the previous dashboard. */
+  preservedReport: string | null;
+};
+
+/** Render the dashboard and its chart without writing anything. */
+export function buildDashboard(files: DashboardFiles): RenderedDashboard {
+  const journal = files.journal ?? readJournalOrExplain(files.journalPath);
+  const summary = summarizeJournal(journal, { experiment: files.experiment ?? null, round: files.round ?? null });
+  const chartPath = files.chartPath ?? siblingArtifact(files.dashboardPath, "progress", ".svg");
+  const reportPath = files.reportPath === undefined ? siblingArtifact(files.dashboardPath, "report", ".md") : files.reportPath;
+  const report = reportPath !== null ? readTextIfFile(reportPath) : null;
+  const previous = readTextIfFile(files.dashboardPath);
+  const preservedReport = previous !== null ? extractPreservedReport(previous) : null;
+  const svg = renderProgressChart(chartInputFromSummary(summary));
+  const chartLink = relative(dirname(files.dashboardPath), chartPath).split(sep).join("/");
+  const markdown = renderMarkdown(summary, { chartLink, report, preservedReport });
+  return { summary, journal, markdown, svg, journalPath: files.journalPath, dashboardPath: files.dashboardPath, chartLink, chartPath, reportPath, report, preservedReport };
+}
+
+/** Render and write the chart, then the dashboard that links to it; both atomically, or neither when one cannot be written. */
+export function writeDashboard(files: DashboardFiles): RenderedDashboard {
+  const rendered = buildDashboard(files);
+  for (const path of [rendered.chartPath, rendered.dashboardPath]) {
+    const problem = whyNotWritable(path, { replace: true });
+    if (problem) {
+      const shown = displayPath(path);
+      throw new CliError(`Cannot write "${shown}": ${problem}. Move it aside or pass --output PATH (--no-write only prints), and re-run.`, "E_DASHBOARD_NOT_WRITABLE", EXIT.USAGE);
+    }
+  }
+  writeFileAtomic(rendered.chartPath, rendered.svg);
+  writeFileAtomic(rendered.dashboardPath, rendered.markdown);
+  return rendered;
+}
+
+/** What the chart draws, taken from a summary; the noise band is the baseline ± its MDE (else ± sd). */
+export function chartInputFromSummary(journalSummary: Summary): ChartInput {
+  const summary = printableSummary(journalSummary);
+  return {
+    metric: summary.metric.name,
+    direction: summary.metric.direction,
+    points: summary.rows.map((row) => ({
+      iteration: row.iteration,
+      score: row.score,
+      status: row.status,
+      incumbent: row.incumbent,
+      guardScore: row.guardScore,
+    })),
+    baseline: summary.start,
+    noiseBand: noiseBand(summary),
+    guard: summary.guard ? { metric: summary.guard.metric, op: summary.guard.op, threshold: summary.guard.threshold } : null,
+  };
+}
+
+function noiseBand(summary: Summary): ChartInput["noiseBand"] {
+  const noise = summary.noise;
+  const centre = summary.start ?? noise.mean;
+  if (centre === null) return null;
+  const [halfWidth, label] = noise.minDetectableEffect !== null && noise.minDetectableEffect > 0
+    ? [noise.minDetectableEffect, `baseline ± MDE ${formatCompact(noise.minDetectableEffect)}`]
+    : noise.sd !== null && noise.sd > 0
+      ? [noise.sd, `baseline ± sd ${formatCompact(noise.sd)}`]
+      : noise.minDelta !== null && noise.minDelta > 0
+        ? [noise.minDelta, `baseline ± min delta ${formatCompact(noise.minDelta)}`]
+        : [null, ""];
+  if (halfWidth === null) return null;
+  return { low: centre - halfWidth, high: centre + halfWidth, label };
+}
+
+/**
+ * Where a journal's dashboard, chart and report live when no experiment file says:
+ * autoresearch.jsonl -> autoresearch_dashboard.md, autoresearch_progress.svg, autoresearch_report.md;
+ * autoresearch_2.jsonl -> autoresearch_dashboard_2.md, ...; notes.jsonl -> notes_dashboard.md, ...
+ */
+export function artifactsBesideJournal(journalPath: string): { dashboardPath: string; chartPath: string; reportPath: string } {
+  const extension = extname(journalPath);
+  const name = basename(journalPath, extension);
+  const match = name.match(/^(.*?)(_\d+)$/);
+  const [stem, roundSuffix] = match ? [match[1], match[2]] : [name, ""];
+  const directory = dirname(journalPath);
+  return {
+    dashboardPath: join(directory, `${stem}_dashboard${roundSuffix}.md`),
+    chartPath: join(directory, `${stem}_progress${roundSuffix}.svg`),
+    reportPath: join(directory, `${stem}_report${roundSuffix}.md`),
+  };
+}
+
+/** autoresearch_dashboard_2.md -> autoresearch_progress_2.svg; board.md -> board_progress.svg. */
+export function siblingArtifact(dashboardPath: string, role: string, extension: string): string {
+  const name = basename(dashboardPath, extname(dashboardPath));
+  const index = name.lastIndexOf("dashboard");
+  const renamed = index >= 0 ? name.slice(0, index) + role + name.slice(index + "dashboard".length) : `${name}_${role}`;
+  return join(dirname(dashboardPath), renamed + extension);
+}
+
+/** A file's text, or null when there is no file there (a folder in its place is reported when writing). */
+function readTextIfFile(path: string): string | null {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    return null;
+  }
+  if (!isFile) return null;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    // Re-rendering without it would drop the report kept in it.
+    const shown = displayPath(path);
+    throw new CliError(`Cannot read "${shown}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check its permissions (ls -l "${shown}") and re-run.`, "E_UNREADABLE", EXIT.USAGE);
+  }
+}
+
+/** A journal worth rendering: binary content, or text without one config or result line, is refused. */
+function readJournalOrExplain(path: string): Journal {
+  const shown = displayPath(path);
+  if (!existsSync(path)) {
+    throw new CliError(`No journal at "${shown}". Run the baseline first (${kitCommand("baseline")}), or pass --journal PATH.`, "E_NO_JOURNAL", EXIT.USAGE);
+  }
+  const text = readJournalText(path, shown);
+  const next = `Pass the round's journal (--journal autoresearch.jsonl), or run the baseline to start one: ${kitCommand("baseline")}`;
+  if (text.includes("\0")) throw new CliError(`"${shown}" is a binary file, not a journal of JSON lines. ${next}`, "E_NOT_A_JOURNAL", EXIT.USAGE);
+  const journal = parseJournal(text, basename(path));
+  if (journal.config === null && journal.results.length === 0) {
+    const what = text.trim() === "" ? "is empty" : "has no config or result line";
+    throw new CliError(`"${shown}" ${what}, so it is not an autoresearch journal. ${next}`, "E_NOT_A_JOURNAL", EXIT.USAGE);
+  }
+  return journal;
+}

@@ -1,0 +1,116 @@
+// The dashboard for a terminal: header figures, a sparkline of scores, a cli-table3
+// table of the latest iterations, then progress, noise, plateau, top changes, dead ends
+// and crashes. Colour only when the caller says so: cli-table3 colours its borders
+// even into a pipe unless its style is emptied, so both paths set the style explicitly.
+import Table from "cli-table3";
+import { Chalk, type ChalkInstance } from "chalk";
+import { formatScore } from "../text/number-format.ts";
+import {
+  DASHBOARD_TITLE, DEAD_END_GROUPS_SHOWN, TOP_CHANGES_SHOWN, bestNote, deadEndExamples, deadEndTally, deltaCell,
+  gainText, guardCell, guardText, iterationList, iterationsText, noiseSentence, plateauSentence, progressSentence,
+  printableSummary, scoreCell, singleLine, visibleRows,
+} from "./prose.ts";
+import type { Status } from "../experiment/journal.ts";
+import type { Summary } from "../experiment/summary.ts";
+
+export type TextOptions = {
+  color: boolean;
+  /** Terminal width in columns; the description column takes what is left. */
+  width?: number;
+  last?: number | null;
+  /** Where the final report lives, mentioned (not printed) when it exists. */
+  reportFile?: string | null;
+};
+
+export const DEFAULT_TERMINAL_WIDTH = 100; // columns
+const SPARK_LEVELS = "▁▂▃▄▅▆▇█";
+const SPARK_MAX_POINTS = 60;
+const FIXED_COLUMNS_WIDTH = 56; // #, score, delta, guard, status, padding and borders
+const NO_ROW_SEPARATORS = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
+const MIN_DESCRIPTION_WIDTH = 20;
+
+export function renderText(journalSummary: Summary, options: TextOptions): string {
+  const summary = printableSummary(journalSummary);
+  const paint = new Chalk({ level: options.color ? 1 : 0 });
+  const width = options.width ?? DEFAULT_TERMINAL_WIDTH;
+  const better = summary.metric.direction === "min" ? "lower is better" : "higher is better";
+  const round = summary.round === null ? "" : ` · round ${summary.round}`;
+  const lines: string[] = [
+    `${paint.bold(DASHBOARD_TITLE)}  ${summary.metric.name} (${better})${round}`,
+    `Constrained file${summary.constrainedFiles.length > 1 ? "s" : ""}: ${summary.constrainedFiles.join(", ") || "—"}`,
+    `Baseline ${formatScore(summary.start)} | Current best ${paint.bold(formatScore(summary.best.score))} | Iterations ${iterationsText(summary)}`,
+  ];
+  const guard = guardText(summary);
+  if (guard) lines.push(`Guard: ${guard}`);
+  const spark = sparkline(summary.rows.map((row) => row.score), SPARK_MAX_POINTS);
+  if (spark) lines.push(`Scores ${paint.cyan(spark)}`);
+
+  const rows = visibleRows(summary, options.last);
+  const table = new Table({
+    head: ["#", "Score", "Delta", "Guard", "Status", "Description"],
+    colWidths: [null, null, null, null, null, Math.max(MIN_DESCRIPTION_WIDTH, width - FIXED_COLUMNS_WIDTH)],
+    colAligns: ["right", "right", "right", "right", "left", "left"],
+    wordWrap: false,
+    chars: NO_ROW_SEPARATORS,
+    style: options.color ? { head: ["cyan"], border: ["grey"] } : { head: [], border: [] },
+  });
+  for (const row of rows) {
+    table.push([row.iteration, scoreCell(row), deltaCell(row), guardCell(row), colorStatus(paint, row.status), singleLine(row.description)]);
+  }
+  if (rows.length < summary.rows.length) lines.push(paint.dim(`Last ${rows.length} of ${summary.rows.length} iterations (--last 0 shows all).`));
+  if (summary.rows.length > 0) lines.push(table.toString());
+  const counts = summary.counts;
+  lines.push(`Kept ${paint.green(String(counts.keep))} | Discarded ${counts.discard} | Crashed ${paint.red(String(counts.crash))} | Guard failures ${paint.yellow(String(counts.guard_fail))}`);
+  lines.push("", `Progress: ${progressSentence(summary)}`);
+  const note = bestNote(summary);
+  if (note) lines.push(paint.dim(note));
+  lines.push(`Noise: ${noiseSentence(summary)}`);
+  const plateau = `Plateau: ${plateauSentence(summary)}`;
+  lines.push(summary.plateau.reached ? paint.yellow(plateau) : plateau);
+
+  if (summary.topChanges.length > 0) {
+    lines.push("", paint.bold("Top changes by gain"));
+    summary.topChanges.slice(0, TOP_CHANGES_SHOWN).forEach((change, index) => {
+      const commit = change.commit ? change.commit.slice(0, 7) : "—";
+      lines.push(`  ${index + 1}. #${change.iteration}  ${paint.green(gainText(change.gain))}  ${formatScore(change.score)}  ${commit}  ${singleLine(change.description)}`);
+    });
+  }
+  if (summary.deadEnds.length > 0) {
+    lines.push("", paint.bold("Dead ends (do not retry)"));
+    for (const group of summary.deadEnds.slice(0, DEAD_END_GROUPS_SHOWN)) {
+      const { shown, more } = deadEndExamples(group);
+      const examples = shown.map(singleLine).join("; ") + (more > 0 ? ` (+${more} more)` : "");
+      lines.push(`  - ${group.key}: ${deadEndTally(group)} at ${iterationList(group.iterations)}${examples ? ` — ${examples}` : ""}`);
+    }
+    const hidden = summary.deadEnds.length - DEAD_END_GROUPS_SHOWN;
+    if (hidden > 0) lines.push(`  - … and ${hidden} more`);
+  }
+  if (summary.crashes.length > 0) {
+    lines.push("", paint.bold("Crashes"));
+    for (const crash of summary.crashes) lines.push(`  - #${crash.iteration}: ${paint.red(singleLine(crash.reason))}${crash.description ? ` — ${singleLine(crash.description)}` : ""}`);
+  }
+  if (options.reportFile) lines.push("", `Final report: ${options.reportFile}`);
+  return lines.join("\n") + "\n";
+}
+
+/** Scores as block characters, oldest to newest; crashes are gaps. "" when there is nothing to draw. */
+export function sparkline(scores: (number | null)[], maxPoints = SPARK_MAX_POINTS): string {
+  const recent = scores.slice(Math.max(0, scores.length - maxPoints));
+  const values = recent.filter((score): score is number => score !== null);
+  if (values.length === 0) return "";
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const top = SPARK_LEVELS.length - 1;
+  return recent.map((score) => {
+    if (score === null) return " ";
+    const level = high > low ? Math.round(((score - low) / (high - low)) * top) : Math.floor(top / 2);
+    return SPARK_LEVELS[level];
+  }).join("");
+}
+
+function colorStatus(paint: ChalkInstance, status: Status): string {
+  if (status === "keep") return paint.green(status);
+  if (status === "crash") return paint.red(status);
+  if (status === "guard_fail") return paint.yellow(status);
+  return paint.dim(status);
+}

@@ -1,0 +1,229 @@
+// The eval's within-version noise, pooled over versions into plain sums a restarted process rebuilds
+// from the journal; the sd used for tests (per run or per case, floored at the print resolution), the
+// smallest detectable gain, and the run helpers (finite runs, scores, spread) the engine shares.
+// Pure: it does not read the journal (decision-state.ts), decide (decide.ts) or calibrate (calibrate.ts).
+// Example: estimateNoise(emptyNoiseHistory(), [[{ score: 0.70 }, { score: 0.72 }]]).sigma -> 0.0141...
+
+import { fUpperTail, studentTQuantile, sumOfSquaredDeviations } from "./stats.ts";
+import { type DecisionOptions, type Run, resolveDecisionOptions } from "./options.ts";
+
+/**
+ * Within-version noise pooled over finished versions (the current incumbent and candidate are
+ * added on the fly). Plain numbers so a restarted process rebuilds it by replaying the journal.
+ */
+export interface NoiseHistory {
+  /** Sum over versions of squared deviations of run scores from their version's mean. */
+  sumOfSquares: number;
+  /** Sum over versions of (runs - 1). */
+  degreesOfFreedom: number;
+  /** The same sums per case: sum over versions and cases of squared deviations. */
+  caseSumOfSquares: number;
+  caseDegreesOfFreedom: number;
+  /** Cases per run behind the case sums; null until a version with case lines was pooled. */
+  caseCount: number | null;
+  /** False once a run lacked case lines, had other case ids, or its cases did not average to its score. */
+  casesConsistent: boolean;
+  /** False once any version's runs differed by more than resolution / 2 (then never true again). */
+  deterministic: boolean;
+  versionsPooled: number;
+}
+
+export interface NoiseEstimate {
+  /** Standard deviation of one run's score used for tests (metric units), floored; null without degrees of freedom. */
+  sigma: number | null;
+  df: number;
+  source: "runs" | "cases" | null;
+  runSigma: number | null;
+  runDf: number;
+  /** Per-case pooled sd divided by sqrt(cases): the run sd if cases were independent. */
+  caseSigma: number | null;
+  caseDf: number;
+  /** F-test p-value for "run-level variance exceeds the per-case estimate" (cases share noise). */
+  sharedNoisePValue: number | null;
+  floored: boolean;
+}
+
+// Power used to express the minimum detectable effect (a conventional 80%).
+const DETECTION_POWER = 0.8;
+// decision_sim.py: fall back to run-level noise when this F-test says cases share noise.
+const SHARED_NOISE_P_VALUE = 0.1;
+
+/** A rounded score is uniform within +-resolution/2, so its sd is at least resolution/sqrt(12). */
+export function noiseFloor(resolution: number): number {
+  return resolution / Math.sqrt(12);
+}
+
+export function emptyNoiseHistory(): NoiseHistory {
+  return {
+    sumOfSquares: 0,
+    degreesOfFreedom: 0,
+    caseSumOfSquares: 0,
+    caseDegreesOfFreedom: 0,
+    caseCount: null,
+    casesConsistent: true,
+    deterministic: true,
+    versionsPooled: 0,
+  };
+}
+
+interface CaseGroupStats {
+  usable: boolean;
+  squares: number;
+  df: number;
+  caseCount: number;
+}
+
+export function finiteRuns(runs: readonly Run[]): Run[] {
+  return runs.filter((run) => Number.isFinite(run.score));
+}
+
+export function scoresOf(runs: readonly Run[]): number[] {
+  return runs.map((run) => run.score);
+}
+
+/** max - min of the values; 0 for none. */
+export function spreadOf(values: readonly number[]): number {
+  return values.length === 0 ? 0 : Math.max(...values) - Math.min(...values);
+}
+
+/**
+ * Per-case sums for one version. Usable only when every run has the same case ids and its
+ * cases average to its score (within print resolution): only then is var(score) = var(case)/cases.
+ */
+function caseGroupStats(runs: readonly Run[], resolution: number): CaseGroupStats {
+  const unusable = { usable: false, squares: 0, df: 0, caseCount: 0 };
+  if (runs.length === 0) return { usable: true, squares: 0, df: 0, caseCount: 0 };
+  const first = runs[0].cases;
+  if (!first) return unusable;
+  const ids = Object.keys(first);
+  if (ids.length === 0) return unusable;
+  const tolerance = resolution * 1.001;
+  for (const run of runs) {
+    const cases = run.cases;
+    if (!cases || Object.keys(cases).length !== ids.length) return unusable;
+    let total = 0;
+    for (const id of ids) {
+      const value = cases[id];
+      if (!Number.isFinite(value)) return unusable;
+      total += value;
+    }
+    if (Math.abs(total / ids.length - run.score) > tolerance) return unusable;
+  }
+  let squares = 0;
+  if (runs.length > 1) {
+    for (const id of ids) {
+      let sum = 0;
+      for (const run of runs) sum += (run.cases as Record<string, number>)[id];
+      const centre = sum / runs.length;
+      for (const run of runs) squares += ((run.cases as Record<string, number>)[id] - centre) ** 2;
+    }
+  }
+  return { usable: true, squares, df: (runs.length - 1) * ids.length, caseCount: ids.length };
+}
+
+function sameCaseIds(a: readonly Run[], b: readonly Run[]): boolean {
+  const left = a[0]?.cases;
+  const right = b[0]?.cases;
+  if (!left || !right) return true; // an empty group says nothing against it
+  const leftIds = Object.keys(left);
+  return leftIds.length === Object.keys(right).length && leftIds.every((id) => id in right);
+}
+
+/** Fold a finished version's runs into the pooled history (returns a new history). */
+export function addGroupToPool(
+  history: NoiseHistory,
+  runs: readonly Run[],
+  options: Partial<DecisionOptions> = {},
+): NoiseHistory {
+  return poolGroup(history, runs, resolveDecisionOptions(options).resolution);
+}
+
+/** addGroupToPool with the print resolution already resolved. */
+export function poolGroup(history: NoiseHistory, runs: readonly Run[], resolution: number): NoiseHistory {
+  const group = finiteRuns(runs);
+  if (group.length === 0) return history;
+  const scores = scoresOf(group);
+  const cases = caseGroupStats(group, resolution);
+  const caseCountAgrees = history.caseCount === null || cases.caseCount === history.caseCount;
+  const casesConsistent = history.casesConsistent && cases.usable && caseCountAgrees;
+  return {
+    sumOfSquares: history.sumOfSquares + sumOfSquaredDeviations(scores),
+    degreesOfFreedom: history.degreesOfFreedom + group.length - 1,
+    caseSumOfSquares: casesConsistent ? history.caseSumOfSquares + cases.squares : 0,
+    caseDegreesOfFreedom: casesConsistent ? history.caseDegreesOfFreedom + cases.df : 0,
+    caseCount: casesConsistent ? cases.caseCount : null,
+    casesConsistent,
+    deterministic: history.deterministic && spreadOf(scores) <= resolution / 2,
+    versionsPooled: history.versionsPooled + 1,
+  };
+}
+
+/**
+ * Noise sd for tests: pooled within-version variance over the history plus the current groups,
+ * floored at resolution/sqrt(12). With consistent case lines the per-case estimate / cases is
+ * used unless an F-test (p < 0.10) says the run-level variance is larger (cases share noise).
+ */
+export function estimateNoise(
+  history: NoiseHistory,
+  currentGroups: readonly (readonly Run[])[],
+  options: Partial<DecisionOptions> = {},
+): NoiseEstimate {
+  const { resolution } = resolveDecisionOptions(options);
+  let pooled = history;
+  for (const group of currentGroups) pooled = poolGroup(pooled, group, resolution);
+  const floor = noiseFloor(resolution);
+  const runDf = pooled.degreesOfFreedom;
+  const runSigma = runDf > 0 ? Math.sqrt(pooled.sumOfSquares / runDf) : null;
+  // The incumbent's and candidate's cases must be the same cases to share one per-case variance.
+  const sameCases = currentGroups.every((group) => sameCaseIds(currentGroups[0], group));
+  const caseDf = pooled.casesConsistent && sameCases ? pooled.caseDegreesOfFreedom : 0;
+  const caseSigma = caseDf > 0 && pooled.caseCount
+    ? Math.sqrt(pooled.caseSumOfSquares / caseDf / pooled.caseCount)
+    : null;
+  let sharedNoisePValue: number | null = null;
+  let useCases = false;
+  if (runSigma !== null && caseSigma !== null) {
+    if (caseSigma > 0) {
+      sharedNoisePValue = runDf >= 2 ? fUpperTail((runSigma / caseSigma) ** 2, runDf, caseDf) : null;
+      useCases = sharedNoisePValue === null || sharedNoisePValue >= SHARED_NOISE_P_VALUE;
+    } else {
+      // Cases never moved: any run-level noise must be shared, so the cases cannot sharpen it.
+      useCases = runSigma === 0;
+    }
+  }
+  const rawSigma = useCases ? caseSigma : runSigma;
+  const df = useCases ? caseDf : runDf;
+  if (rawSigma === null) {
+    return { sigma: null, df: 0, source: null, runSigma, runDf, caseSigma, caseDf, sharedNoisePValue, floored: false };
+  }
+  return {
+    sigma: Math.max(rawSigma, floor),
+    df,
+    source: useCases ? "cases" : "runs",
+    runSigma,
+    runDf,
+    caseSigma,
+    caseDf,
+    sharedNoisePValue,
+    floored: rawSigma < floor,
+  };
+}
+
+/**
+ * True gain that a one-sided test at perLookLevel keeps with 80% power, after nCandidate and
+ * nIncumbent runs, plus minEffect (metric units). Null without degrees of freedom.
+ */
+export function minDetectableEffect(
+  sigma: number,
+  df: number,
+  nCandidate: number,
+  nIncumbent: number,
+  options: Partial<DecisionOptions> = {},
+): number | null {
+  const resolved = resolveDecisionOptions(options);
+  const critical = studentTQuantile(1 - resolved.perLookLevel, df);
+  const powerQuantile = studentTQuantile(DETECTION_POWER, df);
+  if (critical === null || powerQuantile === null || !(nCandidate >= 1 && nIncumbent >= 1)) return null;
+  const standardError = Math.max(sigma, noiseFloor(resolved.resolution)) * Math.sqrt(1 / nCandidate + 1 / nIncumbent);
+  return resolved.minEffect + (critical + powerQuantile) * standardError;
+}

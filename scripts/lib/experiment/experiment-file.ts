@@ -1,0 +1,250 @@
+// The experiment file (`autoresearch.yaml`): its zod schema, loading with errors
+// that name the field and the fix, atomic saving that keeps the user's comments on
+// untouched sections, and per-round artifact paths. It does not run anything.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
+import YAML from "yaml";
+import { z } from "zod";
+import { CliError, EXIT } from "../cli/errors.ts";
+import { metricFormulaProblem } from "../process/eval-output.ts";
+import { writeFileAtomic } from "../files/atomic.ts";
+import { stripControlCharacters } from "./journal.ts";
+
+export const EXPERIMENT_FILE = "autoresearch.yaml";
+export const SCHEMA_VERSION = 1;
+/** Harness state that is never committed: logs, patches, locks, backups. */
+export const STATE_DIR = ".autoresearch";
+
+const DIRECTIONS = ["max", "min"] as const;
+const GUARD_OPS = [">=", "<=", ">", "<"] as const;
+
+export const GuardSchema = z.strictObject({
+  metric: z.string().min(1),
+  op: z.enum(GUARD_OPS, { message: `must be one of ${GUARD_OPS.join(" ")}` }),
+  threshold: z.number({ message: "must be a number" }),
+});
+
+export const DecisionSchema = z.strictObject({
+  false_keep_rate: z.number().gt(0, "must be above 0").lt(0.5, "must be below 0.5").default(0.05),
+  max_runs: z.number().int("must be a whole number").min(1, "must be at least 1").max(50, "must be at most 50").default(5),
+  min_effect: z.number().min(0, "must be 0 or more (metric units)").default(0),
+  baseline_runs: z.number().int().min(1).max(100).default(3),
+  fresh_incumbent_runs: z.number().int().min(1).max(20).default(2),
+  max_incumbent_runs: z.number().int().min(1).max(100).default(6),
+  resolution: z.number().positive("must be above 0").default(1e-4),
+});
+
+export const BudgetSchema = z.strictObject({
+  iterations: z.number().int().min(1, "must be at least 1").default(30),
+  max_hours: z.number().positive().nullable().default(null),
+  plateau: z.number().int().min(1).default(10), // non-keeps in a row that end a loop
+  crash_streak: z.number().int().min(1).default(3),
+});
+
+export const BaselineSchema = z.strictObject({
+  score: z.number(), // the median of the runs, as the seed's config header records it
+  mean: z.number(),
+  sd: z.number(),
+  runs: z.array(z.number()),
+  guard_score: z.number().nullable(),
+  deterministic: z.boolean(),
+  min_detectable_effect: z.number().nullable(),
+  min_delta: z.number(),
+  eval_seconds: z.number(),
+  commit: z.string(),
+  measured_at: z.string(),
+});
+
+export const RoundSchema = z.strictObject({
+  round: z.number().int().min(1),
+  status: z.enum(["open", "closed"]),
+  constrained_files: z.array(z.string().min(1)).min(1, "must list at least one file"),
+  eval: z.strictObject({
+    command: z.string().min(1, "must not be empty"),
+    script: z.string().nullable().default(null), // generated eval, frozen; null when the user brought one
+    timeout_s: z.number().positive("must be above 0 seconds").default(900),
+  }),
+  artifacts: z.strictObject({
+    journal: z.string(),
+    dashboard: z.string(),
+    instructions: z.string(),
+    launch_prompt: z.string(),
+    report: z.string(),
+  }),
+  focus: z.string().nullable().default(null),
+  baseline: BaselineSchema.nullable().default(null),
+  integrity: z.record(z.string(), z.string()).default({}), // path -> sha256 of frozen files
+});
+
+export const ExperimentSchema = z.strictObject({
+  version: z.literal(SCHEMA_VERSION, { message: `must be ${SCHEMA_VERSION}` }),
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, "must use letters, digits, '.', '_' or '-' only"),
+  current_round: z.number().int().min(1),
+  language: z.string(),
+  project: z.string(),
+  entry: z.strictObject({ name: z.string(), signature: z.string(), line: z.number().int() }).nullable().default(null),
+  metric: z.strictObject({
+    name: z.string().min(1),
+    direction: z.enum(DIRECTIONS, { message: 'must be "max" or "min"' }),
+    // Checked on load, so a bad formula stops every script before it branches, locks or runs the eval.
+    formula: z.string().nullable().default(null).superRefine((formula, context) => {
+      const problem = formula === null ? null : metricFormulaProblem(formula);
+      if (problem) context.addIssue({ code: "custom", message: `"${formula}" ${problem}` });
+    }),
+  }),
+  guard: GuardSchema.nullable().default(null),
+  expected_gain: z.number().positive().nullable().default(null),
+  test_data: z.string().nullable().default(null),
+  frozen: z.array(z.string()).default([]),
+  branch: z.string().nullable().default(null),
+  decision: DecisionSchema.default(DecisionSchema.parse({})),
+  budget: BudgetSchema.default(BudgetSchema.parse({})),
+  rounds: z.array(RoundSchema).min(1),
+});
+
+export type Experiment = z.infer<typeof ExperimentSchema>;
+export type Round = z.infer<typeof RoundSchema>;
+export type Baseline = z.infer<typeof BaselineSchema>;
+export type Guard = z.infer<typeof GuardSchema>;
+export type DecisionSettings = z.infer<typeof DecisionSchema>;
+
+/** An experiment together with where it lives; every relative path in it is relative to `root`. */
+export type LoadedExperiment = { path: string; root: string; experiment: Experiment };
+
+/** `instructions.md` for round 1, `instructions_2.md` for round 2, and so on. */
+export function roundArtifactPath(path: string, round: number): string {
+  if (round <= 1) return path;
+  const extension = extname(path);
+  const stem = path.slice(0, path.length - extension.length).replace(/_\d+$/, "");
+  return `${stem}_${round}${extension}`;
+}
+
+export function defaultArtifacts(round: number): Round["artifacts"] {
+  return {
+    journal: roundArtifactPath("autoresearch.jsonl", round),
+    dashboard: roundArtifactPath("autoresearch_dashboard.md", round),
+    instructions: roundArtifactPath("instructions.md", round),
+    launch_prompt: roundArtifactPath("launch_prompt.md", round),
+    report: roundArtifactPath("autoresearch_report.md", round),
+  };
+}
+
+/** Find the experiment file: --experiment wins, else ./autoresearch.yaml, else at the repository root. */
+export function locateExperiment(explicit: string | undefined, cwd: string, repoRoot?: string): string {
+  if (explicit !== undefined && explicit.trim() === "") {
+    throw new CliError(`--experiment was given an empty path. Name the experiment file (--experiment autoresearch.yaml), or drop the flag to use ./${EXPERIMENT_FILE}`, "E_USAGE");
+  }
+  if (explicit) return resolve(cwd, explicit);
+  const here = join(cwd, EXPERIMENT_FILE);
+  if (existsSync(here) || !repoRoot) return here;
+  return join(repoRoot, EXPERIMENT_FILE);
+}
+
+/** Parse and validate experiment text; `label` names the file in error messages. */
+export function parseExperiment(text: string, label: string): Experiment {
+  if (text.includes("\0")) {
+    throw new CliError(`Cannot use "${label}": it is a binary file, not a YAML experiment file. Pass the autoresearch.yaml that init wrote, or create one: bun scripts/init.ts path/to/file`, "E_EXPERIMENT_YAML");
+  }
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (error) {
+    const firstLine = stripControlCharacters(String((error as Error).message).split("\n")[0]);
+    throw new CliError(`Cannot parse "${label}": ${firstLine}. Fix the YAML syntax and re-run.`, "E_EXPERIMENT_YAML");
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    const found = raw === null || raw === undefined ? "nothing" : Array.isArray(raw) ? "a list" : `a ${typeof raw}`;
+    throw new CliError(`Cannot use "${label}": it holds ${found}, not the experiment's fields (version, name, metric, rounds, ...). Check the path, or create one: bun scripts/init.ts path/to/file`, "E_EXPERIMENT_INVALID");
+  }
+  const experiment = validateExperiment(raw, label);
+  if (!experiment.rounds.some((round) => round.round === experiment.current_round)) {
+    throw new CliError(`Cannot use "${label}": current_round is ${experiment.current_round} but rounds has no such round. Set current_round to one of ${experiment.rounds.map((r) => r.round).join(", ")}.`, "E_EXPERIMENT_INVALID");
+  }
+  return experiment;
+}
+
+/** Check a parsed or freshly built experiment against the schema; the first problem names its field. */
+export function validateExperiment(value: unknown, label: string): Experiment {
+  const result = ExperimentSchema.safeParse(value);
+  if (!result.success) throw new CliError(describeSchemaError(result.error, label), "E_EXPERIMENT_INVALID");
+  return result.data;
+}
+
+function describeSchemaError(error: z.ZodError, label: string): string {
+  const issue = error.issues[0];
+  const field = issue.path.map(String).join(".") || "(top level)";
+  if (issue.code === "unrecognized_keys") {
+    const keys = (issue as { keys: string[] }).keys;
+    const where = issue.path.length ? issue.path.join(".") + "." : "";
+    return `Cannot use "${label}": unknown field ${keys.map((key) => `"${where}${key}"`).join(", ")}. Remove it or check its spelling (see README "Experiment file").`;
+  }
+  const message = issue.code === "invalid_type" && /received undefined/.test(issue.message)
+    ? "is required"
+    : issue.message.replace(/^Invalid input: /, "");
+  return `Cannot use "${label}": ${field} ${message}. Fix that field and re-run (see README "Experiment file").`;
+}
+
+/** Load the experiment file, or say which command creates it. */
+export function loadExperiment(path: string): LoadedExperiment {
+  if (!existsSync(path)) {
+    throw new CliError(`No experiment file at "${path}". Create one first: bun scripts/init.ts path/to/file`, "E_NO_EXPERIMENT", EXIT.USAGE);
+  }
+  const label = displayPath(path);
+  if (statSync(path).isDirectory()) {
+    throw new CliError(`"${label}" is a directory, not an experiment file. Pass the file: --experiment ${join(label, EXPERIMENT_FILE)}`, "E_NOT_A_FILE", EXIT.USAGE);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CliError(`Cannot read the experiment file "${label}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check its permissions (ls -l "${label}") and re-run.`, "E_EXPERIMENT_UNREADABLE", EXIT.USAGE);
+  }
+  const experiment = parseExperiment(text, label);
+  return { path, root: dirname(path), experiment };
+}
+
+/** Write the experiment atomically; comments survive on sections whose value did not change. */
+export function saveExperiment(path: string, experiment: Experiment): void {
+  const checked = ExperimentSchema.parse(experiment);
+  let document: YAML.Document;
+  if (existsSync(path)) {
+    document = YAML.parseDocument(readFileSync(path, "utf8"));
+    const previous = (document.toJS() ?? {}) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(checked)) {
+      if (JSON.stringify(previous[key]) !== JSON.stringify(value)) document.set(key, value);
+    }
+    for (const key of Object.keys(previous)) if (!(key in checked)) document.delete(key);
+  } else {
+    document = new YAML.Document(checked);
+    document.commentBefore = " autoresearch-kit experiment file: shared by init, baseline, iterate, dashboard and next-round.\n Reference: README.md, section \"Experiment file\".";
+  }
+  writeFileAtomic(path, document.toString({ lineWidth: 0 }));
+}
+
+export function findRound(experiment: Experiment, round?: number): Round {
+  const wanted = round ?? experiment.current_round;
+  const found = experiment.rounds.find((candidate) => candidate.round === wanted);
+  if (!found) {
+    throw new CliError(`Round ${wanted} does not exist; this experiment has rounds ${experiment.rounds.map((r) => r.round).join(", ")}. Pass --round with one of them.`, "E_NO_ROUND");
+  }
+  return found;
+}
+
+export function replaceRound(experiment: Experiment, updated: Round): Experiment {
+  return { ...experiment, rounds: experiment.rounds.map((round) => (round.round === updated.round ? updated : round)) };
+}
+
+export function resolveIn(root: string, path: string): string {
+  return isAbsolute(path) ? path : join(root, path);
+}
+
+/** Paths in messages: relative to the working directory when that is shorter. */
+export function displayPath(path: string, cwd = process.cwd()): string {
+  const relativePath = relative(cwd, path);
+  return relativePath && !relativePath.startsWith("..") && relativePath.length < path.length ? relativePath : path;
+}
+
+export function experimentStateDir(loaded: LoadedExperiment): string {
+  return join(loaded.root, STATE_DIR);
+}
+

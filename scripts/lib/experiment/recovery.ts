@@ -1,0 +1,30 @@
+// Recovery first: before a script evaluates, calls an agent or re-baselines, it finishes
+// what a killed run left half done — a git index lock of its own, a temporarily edited
+// file, a decided step not yet recorded — after checking the repository is in a state
+// the harness may write to. Callers hold the experiment lock.
+import type { LoadedExperiment } from "./experiment-file.ts";
+import { restoreBackup } from "../files/backup.ts";
+import { kitCommand } from "../cli/kit.ts";
+import { clearStaleIndexLock, completePending, readPending } from "../iterate/pending-step.ts";
+import { requireExperimentBranch, requireNoGitOperation } from "../git/preconditions.ts";
+import { sealKey } from "../integrity/seal.ts";
+
+export type Recovery = { finished: { iteration: number; status: string } | null };
+
+export async function recoverInterruptedWork(
+  loaded: LoadedExperiment, stateDir: string, notes: (message: string) => void, options: { requireBranch?: boolean } = {},
+): Promise<Recovery> {
+  const { root, experiment } = loaded;
+  const cleared = await clearStaleIndexLock(root, stateDir);
+  if (cleared) notes(cleared);
+  await requireNoGitOperation(root, kitCommand("iterate"));
+  const pending = readPending(stateDir, await sealKey(root));
+  if (pending || options.requireBranch !== false) await requireExperimentBranch(root, experiment);
+  const restored = restoreBackup(stateDir);
+  if (restored) notes(restored);
+  if (!pending) return { finished: null };
+  const completion = await completePending(root, stateDir, pending);
+  notes(`Finished iteration ${pending.iteration} (${completion.line.status}), which an earlier run had decided but not recorded.`);
+  for (const message of completion.notes) notes(message);
+  return { finished: { iteration: pending.iteration, status: completion.line.status } };
+}

@@ -1,0 +1,113 @@
+// One harness process per experiment at a time: an exclusive lock file holding the
+// owner's pid, its start time and the boot id. A lock is stale when its pid is dead or
+// now belongs to another process (another start time or boot); a stale lock is taken
+// over with a note. Taking the lock first stops evals a dead harness left running, and
+// points process-registry.ts at the state dir so new evals are recorded there.
+// It does not wait or retry: a busy experiment is reported at once (exit 75).
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { note } from "../cli/command.ts";
+import { CliError, EXIT } from "../cli/errors.ts";
+import {
+  bootId, endLeftoverProcesses, ownProcessStartTime, processRegistry, processRunning, processStartTime, setProcessRegistry,
+} from "../process/registry.ts";
+
+export type LockHandle = {
+  path: string;
+  release: () => void;
+  recoveredFrom: number | null;
+  /** One sentence per process group a dead harness left running, stopped (or left alone) on the way in. */
+  leftovers: string[];
+};
+
+export type LockOptions = {
+  /** Where the leftover sentences go as well as `leftovers`; default: stderr. */
+  notes?: (message: string) => void;
+};
+
+/** Lock files written before start times were recorded lack `start_time` and `boot_id`. */
+type LockOwner = { pid: number; command: string; started_at: string; start_time?: string | null; boot_id?: string | null };
+
+/** Whether the lock's owner still runs: its pid is alive and, where recorded, it is the same process. */
+function lockOwnerRunning(owner: LockOwner): boolean {
+  if (!processRunning(owner.pid)) return false;
+  const boot = bootId();
+  if (owner.boot_id && boot && owner.boot_id !== boot) return false;
+  const startTime = processStartTime(owner.pid);
+  return !(owner.start_time && startTime && owner.start_time !== startTime);
+}
+
+function ownedByThisProcess(owner: LockOwner): boolean {
+  return owner.pid === process.pid && (!owner.start_time || owner.start_time === ownProcessStartTime());
+}
+
+/** Take the experiment lock in `stateDir`, or throw naming the process that holds it. */
+export function acquireLock(stateDir: string, command: string, options: LockOptions = {}): LockHandle {
+  const createdStateDir = !existsSync(stateDir);
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    accessSync(stateDir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const what = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way of that folder" : `it cannot be written (${code})`;
+    throw new CliError(`Cannot use the harness's state folder "${stateDir}": ${what}. Move it aside (mv "${stateDir}" "${stateDir}.old") or make it writable, then re-run.`, "E_STATE_DIR", EXIT.FAILED);
+  }
+  const path = join(stateDir, "lock");
+  let recoveredFrom: number | null = null;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      const owner: LockOwner = {
+        pid: process.pid, command, started_at: new Date().toISOString(), start_time: ownProcessStartTime(), boot_id: bootId(),
+      };
+      writeSync(fd, JSON.stringify(owner));
+      closeSync(fd);
+      setProcessRegistry(stateDir);
+      let released = false;
+      const handle: LockHandle = {
+        path,
+        recoveredFrom,
+        leftovers: [],
+        release: () => {
+          if (released) return;
+          released = true;
+          if (processRegistry() === stateDir) setProcessRegistry(null);
+          try {
+            const current = JSON.parse(readFileSync(path, "utf8")) as LockOwner;
+            if (ownedByThisProcess(current)) unlinkSync(path);
+          } catch { /* already gone */ }
+          // A run refused before writing anything leaves no trace; rmdir removes only an empty directory.
+          if (createdStateDir) try { rmdirSync(stateDir); } catch { /* holds other files */ }
+        },
+      };
+      try {
+        handle.leftovers = endLeftoverProcesses(stateDir);
+      } catch (error) {
+        handle.release();
+        throw error;
+      }
+      for (const message of handle.leftovers) (options.notes ?? note)(message);
+      return handle;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    let owner: LockOwner | null = null;
+    try {
+      owner = JSON.parse(readFileSync(path, "utf8")) as LockOwner;
+    } catch { /* torn or empty lock file: treat as stale */ }
+    if (owner && ownedByThisProcess(owner)) {
+      // Re-entrant: the loop holds the lock while each of its steps asks for it too.
+      return { path, recoveredFrom: null, leftovers: [], release: () => {} };
+    }
+    if (owner && owner.pid !== process.pid && lockOwnerRunning(owner)) {
+      throw new CliError(
+        `Another "${owner.command}" (pid ${owner.pid}, since ${owner.started_at}) is working on this experiment. Wait for it, or stop it: kill ${owner.pid}`,
+        "E_LOCKED",
+        EXIT.LOCKED,
+      );
+    }
+    recoveredFrom = owner?.pid ?? -1;
+    try { unlinkSync(path); } catch { /* raced with another recoverer */ }
+  }
+  throw new CliError(`Cannot take the lock "${path}"; remove it if no harness process is running.`, "E_LOCKED", EXIT.LOCKED);
+}

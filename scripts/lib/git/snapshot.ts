@@ -1,0 +1,147 @@
+// Scope: what the work tree looked like when the previous step ended, so the next
+// step can tell the agent's edits from the user's own uncommitted work. Dirty files'
+// contents are stored as git blobs (objects only: no ref, index or work-tree change),
+// which lets an out-of-scope edit be undone back to the user's version, not HEAD's.
+import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { join, normalize, relative } from "node:path";
+import { writeFileAtomic } from "../files/atomic.ts";
+import { STATE_DIR, type Experiment, type LoadedExperiment, type Round } from "../experiment/experiment-file.ts";
+import { changedPaths, git, headCommit, repositoryPrefix, repositoryTop, restoreFileFromCommit, runGit } from "./git.ts";
+
+export type Snapshot = {
+  head: string;
+  /** Tracked paths that differed from HEAD: blob id of their content, or "deleted". */
+  dirty: Record<string, string>;
+  untracked: string[];
+  taken_at: string;
+};
+
+export function snapshotPath(stateDir: string, round: number): string {
+  return join(stateDir, `snapshot-round${round}.json`);
+}
+
+export function readSnapshot(path: string): Snapshot | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Snapshot;
+  } catch {
+    return null;
+  }
+}
+
+/** Blob ids of the given work-tree files, written to the object store when `store`. */
+async function hashFiles(root: string, paths: string[], store: boolean): Promise<Record<string, string>> {
+  const present = paths.filter((path) => existsSync(join(root, path)));
+  const hashes: Record<string, string> = {};
+  for (const path of paths) if (!present.includes(path)) hashes[path] = "deleted";
+  if (present.length === 0) return hashes;
+  // Absolute paths: git reads --stdin-paths from the repository root, not from `root`.
+  const output = await git(root, ["hash-object", ...(store ? ["-w"] : []), "--stdin-paths"], present.map((path) => join(root, path)).join("\n") + "\n");
+  output.split("\n").forEach((id, index) => { hashes[present[index]] = id.trim(); });
+  return hashes;
+}
+
+export async function takeSnapshot(root: string, ignored: (path: string) => boolean): Promise<Snapshot> {
+  const status = await changedPaths(root);
+  const tracked = status.tracked.filter((path) => !ignored(path));
+  return {
+    head: (await headCommit(root))!,
+    dirty: await hashFiles(root, tracked, true),
+    untracked: status.untracked.filter((path) => !ignored(path)),
+    taken_at: new Date().toISOString(),
+  };
+}
+
+export function saveSnapshot(path: string, snapshot: Snapshot): void {
+  writeFileAtomic(path, JSON.stringify(snapshot));
+}
+
+export type ScopeReport = { changed: string[]; newUntracked: string[] };
+
+/** Tracked files (outside `ignored`) whose content differs from the snapshot, and new untracked files. */
+export async function compareWithSnapshot(root: string, snapshot: Snapshot, ignored: (path: string) => boolean): Promise<ScopeReport> {
+  const status = await changedPaths(root);
+  const candidates = [...new Set([...status.tracked, ...Object.keys(snapshot.dirty)])].filter((path) => !ignored(path));
+  const now = await hashFiles(root, candidates, false);
+  const changed: string[] = [];
+  const added: string[] = [];
+  const known = new Set(snapshot.untracked);
+  for (const path of candidates) {
+    if (known.has(path)) continue; // a user's untracked file that got staged: content is not ours to judge
+    const before = snapshot.dirty[path] ?? (await blobAtCommit(root, snapshot.head, path));
+    if (now[path] === before) continue;
+    // A file that did not exist is new, not changed: reported and left alone like untracked ones.
+    if (before === "deleted") added.push(path);
+    else changed.push(path);
+  }
+  return { changed, newUntracked: [...added, ...status.untracked.filter((path) => !ignored(path) && !known.has(path))] };
+}
+
+/** Those of `paths` whose content at `commit` is not what the snapshot saw in the work tree. */
+export async function differAtCommit(root: string, snapshot: Snapshot, commit: string, paths: string[]): Promise<string[]> {
+  const differing: string[] = [];
+  for (const path of paths) {
+    const before = snapshot.dirty[path] ?? (await blobAtCommit(root, snapshot.head, path));
+    if ((await blobAtCommit(root, commit, path)) !== before) differing.push(path);
+  }
+  return differing;
+}
+
+async function blobAtCommit(root: string, commit: string, path: string): Promise<string> {
+  const result = await runGit(root, ["rev-parse", "-q", "--verify", `${commit}:./${path}`]);
+  return result.ok ? result.stdout.trim() : "deleted";
+}
+
+/** Put out-of-scope edits back the way the snapshot saw them (the user's version if it was dirty). */
+export async function restoreFromSnapshot(root: string, snapshot: Snapshot, paths: string[]): Promise<void> {
+  for (const path of paths) {
+    const blob = snapshot.dirty[path];
+    if (blob === undefined) {
+      await restoreFileFromCommit(root, snapshot.head, path);
+    } else if (blob === "deleted") {
+      if (existsSync(join(root, path))) unlinkSync(join(root, path));
+    } else {
+      writeFileAtomic(join(root, path), (await runGit(root, ["cat-file", "blob", blob])).bytes);
+    }
+  }
+}
+
+/**
+ * Paths the scope check leaves alone: the constrained files (judged separately),
+ * the experiment file, every round's harness artifacts, the chart and .autoresearch/.
+ */
+/** harnessOrConstrained for a loaded experiment: its file's path taken relative to its folder. */
+export function scopeIgnores(loaded: LoadedExperiment, round: Round): (path: string) => boolean {
+  return harnessOrConstrained(loaded.experiment, round, relative(loaded.root, loaded.path));
+}
+
+export function harnessOrConstrained(experiment: Experiment, round: Round, experimentPath: string): (path: string) => boolean {
+  const fixed = new Set<string>([experimentPath, ...round.constrained_files]);
+  for (const each of experiment.rounds) for (const artifact of Object.values(each.artifacts)) fixed.add(artifact);
+  return (path: string) =>
+    fixed.has(path) || path.startsWith(`${STATE_DIR}/`) || /^autoresearch_progress(_\d+)?\.svg$/.test(path);
+}
+
+/**
+ * The diff from the snapshot's version of `paths` to the work tree (`git apply`-able at
+ * the repository's top), built in a temporary index so git's real index is not touched.
+ */
+export async function diffSinceSnapshot(root: string, snapshot: Snapshot, paths: string[], temporaryIndex: string): Promise<string> {
+  if (paths.length === 0) return "";
+  const env = { GIT_INDEX_FILE: temporaryIndex };
+  const prefix = await repositoryPrefix(root);
+  const top = await repositoryTop(root);
+  try {
+    await git(top, ["read-tree", snapshot.head], undefined, env);
+    for (const path of paths) {
+      const blob = snapshot.dirty[path];
+      if (blob === undefined) continue;
+      const repositoryPath = normalize(`${prefix}${path}`);
+      if (blob === "deleted") await git(top, ["update-index", "--force-remove", "--", repositoryPath], undefined, env);
+      else await git(top, ["update-index", "--add", "--cacheinfo", `100644,${blob},${repositoryPath}`], undefined, env);
+    }
+    return await git(root, ["diff", "--binary", "--", ...paths], undefined, env);
+  } finally {
+    rmSync(temporaryIndex, { force: true });
+  }
+}

@@ -1,0 +1,168 @@
+// init's second half: write what init-plan.ts planned (backing up replaced artifacts
+// first), append the git exclude rules, run the generated eval's --bootstrap for
+// --cases-from, and describe the result for stdout (a file list, or one JSON object) and
+// for the person (the next steps). It validates nothing: a plan is already valid.
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { STATE_DIR, displayPath, saveExperiment, type Experiment } from "../experiment/experiment-file.ts";
+import { writeFileAtomic } from "../files/atomic.ts";
+import { CACHE_DIR, readOptional, type InitPlan } from "./plan.ts";
+import { writeJournalHeader } from "../experiment/journal.ts";
+import { currentRuntime } from "../cli/kit.ts";
+import { shellQuote } from "../harness/project.ts";
+
+/** How long --cases-from may spend running the current code to fill expected outputs. */
+const BOOTSTRAP_TIMEOUT_MS = 15 * 60 * 1000;
+const EXCLUDE_HEADER = "# autoresearch-kit: harness state and caches, never committed (added by init)";
+/** Journals, dashboards, the progress chart, harness state and the eval cache. */
+export const EXCLUDE_PATTERNS = [
+  "autoresearch*.jsonl",
+  "autoresearch_dashboard*.md",
+  "autoresearch_progress*.svg",
+  `${STATE_DIR}/`,
+  `${CACHE_DIR}/`,
+];
+
+export type InitResult = {
+  plan: InitPlan;
+  written: string[];
+  excludeAdded: string[];
+  backupDir: string | null;
+  bootstrap: { ok: boolean; message: string } | null;
+};
+
+/** Write everything the plan holds; replaced artifacts are backed up first under .autoresearch/backups/. */
+export function applyInitPlan(plan: InitPlan): InitResult {
+  let backupDir: string | null = null;
+  if (plan.replaced.length > 0) {
+    backupDir = join(plan.root, STATE_DIR, "backups", `init-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+    for (const path of plan.replaced) {
+      const target = join(backupDir, relative(plan.root, path).replace(/\.\.(\/|\\)/g, "_up_$1"));
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(path, target);
+    }
+  }
+  const written: string[] = [];
+  for (const planned of plan.files) {
+    if (planned.onlyIfMissing && existsSync(planned.path)) continue;
+    writeFileAtomic(planned.path, planned.content);
+    if (planned.executable) chmodExecutable(planned.path);
+    written.push(planned.path);
+  }
+  // A dashboard or report from a replaced experiment would describe the wrong run: move it to the backup.
+  const artifacts = plan.experiment.rounds[0].artifacts;
+  for (const stale of [artifacts.dashboard, artifacts.report].map((path) => resolve(plan.root, path))) {
+    if (backupDir && plan.replaced.includes(stale) && existsSync(stale)) renameSync(stale, join(backupDir, `${basename(stale)}.moved`));
+  }
+  writeJournalHeader(resolve(plan.root, artifacts.journal), plan.journalHeader);
+  written.push(resolve(plan.root, artifacts.journal));
+  saveExperimentFresh(plan.experimentPath, plan.experiment, plan.replaced.includes(plan.experimentPath));
+  written.push(plan.experimentPath);
+  const excludeAdded = appendExcludeRules(plan.excludePath);
+  return { plan, written, excludeAdded, backupDir, bootstrap: null };
+}
+
+/** A replaced experiment file starts over: no comments or fields from the old one survive (the backup has it). */
+function saveExperimentFresh(path: string, experiment: Experiment, replacing: boolean): void {
+  if (replacing && existsSync(path)) unlinkSync(path);
+  saveExperiment(path, experiment);
+}
+
+function chmodExecutable(path: string): void {
+  try {
+    const mode = statSync(path).mode;
+    chmodSync(path, mode | ((mode & 0o444) >> 2)); // like `chmod +x`: execute for whoever may read
+  } catch { /* not fatal: the eval command names its interpreter */ }
+}
+
+/** Append the exclude rules git does not have yet; idempotent, and never edits .gitignore. */
+export function appendExcludeRules(excludePath: string): string[] {
+  const current = readOptional(excludePath) ?? "";
+  const present = new Set(current.split("\n").map((line) => line.trim()));
+  const missing = EXCLUDE_PATTERNS.filter((pattern) => !present.has(pattern));
+  if (missing.length === 0) return [];
+  const block = [present.has(EXCLUDE_HEADER) ? null : EXCLUDE_HEADER, ...missing].filter((line): line is string => line !== null);
+  const separator = current === "" || current.endsWith("\n") ? "" : "\n";
+  mkdirSync(dirname(excludePath), { recursive: true });
+  writeFileAtomic(excludePath, `${current}${separator}${block.join("\n")}\n`);
+  return missing;
+}
+
+// ---- bootstrap ----------------------------------------------------------------------------------
+
+/** Run the generated eval's --bootstrap to fill expected outputs from the current code. */
+export function runBootstrap(plan: InitPlan): { ok: boolean; message: string } {
+  if (!plan.bootstrapCommand) return { ok: true, message: "" };
+  // A Bun or Deno eval runs under the runtime running init, which need not be on PATH.
+  const runtime = currentRuntime();
+  const command = plan.bootstrapCommand.startsWith(`${runtime} `) && runtime !== "node"
+    ? `${shellQuote(process.execPath)}${plan.bootstrapCommand.slice(runtime.length)}`
+    : plan.bootstrapCommand;
+  const run = spawnSync("bash", ["-c", command], { cwd: plan.root, encoding: "utf8", timeout: BOOTSTRAP_TIMEOUT_MS });
+  const output = `${run.stderr ?? ""}${run.stdout ?? ""}`.trim();
+  if (run.error || run.status !== 0) {
+    const reason = run.error ? run.error.message : output.split("\n").slice(-3).join(" ") || `exit code ${run.status}`;
+    return { ok: false, message: reason };
+  }
+  return { ok: true, message: output.split("\n").pop() ?? "" };
+}
+
+// ---- describing the result ----------------------------------------------------------------------
+
+/** stdout's file list: one written path per line (relative to `cwd` when shorter), with its role. */
+export function describeWrittenFiles(result: InitResult, cwd: string): string {
+  const roles = new Map(result.plan.files.map((file) => [file.path, file.role]));
+  roles.set(result.plan.experimentPath, "experiment file");
+  roles.set(resolve(result.plan.root, result.plan.experiment.rounds[0].artifacts.journal), "journal header");
+  const shown = result.written.map((path) => displayPath(path, cwd));
+  const width = Math.max(...shown.map((path) => path.length));
+  return shown.map((path, index) => `${path.padEnd(width)}  ${roles.get(result.written[index]) ?? ""}`.trimEnd()).join("\n");
+}
+
+/** The --json object: everything a program needs to continue from init. */
+export function initResultJson(result: InitResult, cwd: string): Record<string, unknown> {
+  const { plan } = result;
+  const shown = (path: string) => displayPath(path, cwd);
+  const round = plan.experiment.rounds[0];
+  return {
+    ok: !result.bootstrap || result.bootstrap.ok,
+    experiment: shown(plan.experimentPath),
+    written: result.written.map(shown),
+    replaced: plan.replaced.map(shown),
+    backup: result.backupDir ? shown(result.backupDir) : null,
+    git_exclude_added: result.excludeAdded,
+    language: plan.experiment.language,
+    project: plan.project.kind,
+    entry: plan.experiment.entry ? plan.analysis.entry : null,
+    levers: plan.analysis.levers,
+    metric: plan.experiment.metric,
+    guard: plan.experiment.guard,
+    eval_command: round.eval.command,
+    eval_script: round.eval.script,
+    test_data: plan.experiment.test_data,
+    bootstrap: result.bootstrap,
+    warnings: plan.warnings,
+    next: plan.nextCommand,
+  };
+}
+
+/** What the person does next (stderr), or how to recover when bootstrapping failed. */
+export function describeNextSteps(result: InitResult, cwd: string): string {
+  const { plan } = result;
+  const fromRoot = (path: string) => displayPath(resolve(plan.root, path), cwd);
+  if (result.bootstrap && !result.bootstrap.ok) {
+    const where = plan.root === cwd ? "" : `cd ${shellQuote(displayPath(plan.root, cwd))} && `;
+    return `Could not fill expected outputs from the current code: ${result.bootstrap.message}\nFix that, then run: ${where}${plan.bootstrapCommand}`;
+  }
+  const steps: string[] = [];
+  const testData = plan.experiment.test_data;
+  if (testData && plan.files.some((file) => file.role === "test data")) {
+    steps.push(plan.bootstrapCommand
+      ? `Review the expected outputs in ${fromRoot(testData)} (copied from the current code) and correct the wrong ones.`
+      : `Fill in the test data: ${fromRoot(testData)} (replace every "TODO:" value; baseline refuses placeholders)${plan.dataFiles.length ? `; data files that may help: ${plan.dataFiles.join(", ")}` : ""}.`);
+  }
+  steps.push(`Review ${fromRoot(plan.experiment.rounds[0].artifacts.instructions)} (levers, frozen files, strategy) and the eval.`);
+  steps.push(`Commit the constrained file if it has uncommitted changes, then run: ${plan.nextCommand}`);
+  return ["Next:", ...steps.map((step, index) => `  ${index + 1}. ${step}`)].join("\n");
+}

@@ -1,0 +1,467 @@
+// One iteration: check integrity and scope, evaluate the work tree's candidate with
+// the decision engine (running candidate and incumbent as often as it asks), then
+// commit the constrained files or restore them and archive the diff, append one
+// journal line and re-render the dashboard. The agent only edits the file.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+import { decideCandidate, type Verdict } from "../decision/decide.ts";
+import type { Run } from "../decision/options.ts";
+import { decisionOptionsFor, replayDecisionState } from "../decision/state.ts";
+import { CliError, EXIT } from "../cli/errors.ts";
+import { parseMetricFormula } from "../process/eval-output.ts";
+import { runEval, type EvalRun } from "../process/evaluator.ts";
+import {
+  type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, resolveIn,
+} from "../experiment/experiment-file.ts";
+import { restoreBackupQuietly, restoreBackupReport, saveBackup } from "../files/backup.ts";
+import { sha256OfText, sha256OrDeleted } from "../files/atomic.ts";
+import { fileAtCommit, fileDiffersFromCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, runGit, shortCommit } from "../git/git.ts";
+import { guardMeasurementFields, requireFrozenFilesIntact } from "../integrity/measurement-guard.ts";
+import { onInterrupt } from "../cli/interrupt.ts";
+import { assertJournalWritable, formatDelta, iterationResults, parseJournal, readJournal, readJournalText, type ResultLine, type Status } from "../experiment/journal.ts";
+import { kitCommand } from "../cli/kit.ts";
+import { acquireLock } from "../files/lock.ts";
+import { completePending, storeBytesAsBlobs, writePending, type PendingStep } from "./pending-step.ts";
+import { agentFilesFolder, moveAgentFilesAside } from "./agent-call.ts";
+import { recoverInterruptedWork } from "../experiment/recovery.ts";
+import { requireSealedJournal, sealKey, type SealKey } from "../integrity/seal.ts";
+import { clearMeasuredRuns, saveMeasuredRuns, takeMeasuredRuns, type MeasuredRuns } from "./measured-runs.ts";
+import {
+  compareWithSnapshot, diffSinceSnapshot, differAtCommit, harnessOrConstrained, readSnapshot, saveSnapshot, snapshotPath, takeSnapshot, type Snapshot,
+} from "../git/snapshot.ts";
+import { mean } from "../decision/stats.ts";
+import type { StatusLine } from "../cli/status-line.ts";
+import { writeDashboard } from "../dashboard/files.ts";
+
+/** Safety cap on eval runs in one step, whatever the engine asks (runs). */
+const MAX_EVALS_PER_STEP = 40;
+
+export type StepOptions = {
+  description: string;
+  round?: number;
+  status: StatusLine;
+  notes: (message: string) => void;
+  /** Extra fields for the journal line (loop mode: agent exit code, duration). */
+  extra?: Record<string, unknown>;
+  /** Record this outcome without running the eval (loop mode: the agent failed or changed nothing). */
+  forced?: { status: "crash" | "discard"; reason: string };
+  /** Evaluate even when the round's iteration budget is spent. */
+  ignoreBudget?: boolean;
+  /**
+   * Loop mode: the work tree and HEAD right before the agent's call. Only what changed
+   * since is the agent's (restored when out of scope, its commits rewritten); step mode
+   * judges against the previous step's end and never rewrites commits beyond the file.
+   */
+  agentScope?: { snapshot: Snapshot; head: string; experimentText: string };
+};
+
+export type StepResult = {
+  line: ResultLine;
+  verdict: Verdict | null;
+  incumbentMean: number | null;
+  dashboard: string | null;
+};
+
+/** The round iterate may write to: open, with a baseline to measure against. */
+export function requireIterableRound(loaded: LoadedExperiment, roundNumber?: number): Round & { baseline: NonNullable<Round["baseline"]> } {
+  const { experiment } = loaded;
+  const round = findRound(experiment, roundNumber);
+  if (round.status === "closed") {
+    throw new CliError(`Round ${round.round} is closed; iterate writes only to the current round (${experiment.current_round}). Drop --round, or look at it with: ${kitCommand("dashboard")} --round ${round.round}`, "E_ROUND_CLOSED");
+  }
+  if (!round.baseline) {
+    // The baseline lives in the experiment file, uncommitted: a checkout, stash or reset of that file loses it.
+    const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
+    const done = iterationResults(journal).length;
+    if (journal.results.some((line) => line.status === "baseline") && done > 0) {
+      throw new CliError(`"${displayPath(loaded.path)}" has lost round ${round.round}'s baseline record, though its journal has ${done} result${done === 1 ? "" : "s"} (was the file checked out, stashed or reset?). Get the file back (git stash pop, or undo the checkout in your editor), or start the round again: ${kitCommand("baseline")} --force`, "E_BASELINE_LOST", EXIT.FAILED);
+    }
+    throw new CliError(`Round ${round.round} has no baseline yet. Run: ${kitCommand("baseline")}`, "E_NO_BASELINE");
+  }
+  return round as Round & { baseline: NonNullable<Round["baseline"]> };
+}
+
+export async function runStep(loaded: LoadedExperiment, options: StepOptions): Promise<StepResult> {
+  const { experiment } = loaded;
+  const round = requireIterableRound(loaded, options.round);
+  const stateDir = experimentStateDir(loaded);
+  const journalPath = resolveIn(loaded.root, round.artifacts.journal);
+  assertJournalWritable(journalPath, displayPath(journalPath));
+  const lock = acquireLock(stateDir, "iterate.ts", { notes: options.notes });
+  const unregister = onInterrupt(() => {
+    restoreBackupQuietly(stateDir, options.notes); // the candidate goes back into the work tree
+    lock.release();
+  });
+  try {
+    if (lock.recoveredFrom !== null) options.notes(`Recovered a stale lock left by pid ${lock.recoveredFrom} (that process is gone, or its pid now belongs to another process).`);
+    const recovery = await recoverInterruptedWork(loaded, stateDir, options.notes);
+    if (recovery.finished) await refreshDashboardQuietly(loaded, round, options);
+    const done = iterationResults(readJournal(journalPath)).length;
+    if (done >= experiment.budget.iterations && !options.ignoreBudget) {
+      throw new CliError(`The round's budget of ${experiment.budget.iterations} iterations is spent (${done} done). Raise budget.iterations in "${displayPath(loaded.path)}", or start the next round: ${kitCommand("next-round")}`, "E_BUDGET", EXIT.BUDGET_EXHAUSTED);
+    }
+    return await evaluateCandidate(loaded, round, stateDir, options);
+  } finally {
+    unregister();
+    lock.release();
+  }
+}
+
+async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDir: string, options: StepOptions): Promise<StepResult> {
+  const { experiment, root } = loaded;
+  const started = performance.now();
+  const journalPath = resolveIn(root, round.artifacts.journal);
+  const journalText = existsSync(journalPath) ? readJournalText(journalPath, displayPath(journalPath)) : "";
+  const journal = parseJournal(journalText, displayPath(journalPath));
+  for (const warning of journal.warnings) options.notes(`warning: ${warning}`);
+  const key = await sealKey(root);
+  if (key) requireSealedJournal(key, journalText, displayPath(journalPath));
+
+  // Loop mode: a frozen file the agent changed during its call is out of scope (restored,
+  // discarded) like any other file it should not touch; step mode cannot tell, and refuses.
+  if (!options.agentScope) requireFrozenFilesIntact(loaded, round);
+  const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir, options.agentScope?.experimentText ?? null, options.notes);
+
+  const replay = replayDecisionState(journal, experiment);
+  const incumbent = await resolveIncumbent(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit);
+  // With measurement fields put back (the list of constrained files among them) the list in hand is stale; the step is discarded.
+  for (const file of measurementChanges.length ? [] : round.constrained_files) {
+    if ((await fileAtCommit(root, incumbent, file)) === null) {
+      throw new CliError(`The constrained file "${file}" is not in the incumbent commit ${incumbent.slice(0, 7)}, so an edit to it could never be kept. Fix constrained_files in "${displayPath(loaded.path)}", then re-baseline: ${kitCommand("baseline")} --force`, "E_NO_FILE", EXIT.USAGE);
+    }
+  }
+  const head = (await headCommit(root))!;
+  if (head !== incumbent) {
+    const ancestor = await runGit(root, ["merge-base", "--is-ancestor", incumbent, head]);
+    if (!ancestor.ok) {
+      throw new CliError(`HEAD (${head.slice(0, 7)}) does not descend from the incumbent ${incumbent.slice(0, 7)}; the experiment's branch was switched or rewritten. Switch back: git switch ${experiment.branch ?? "<experiment branch>"}`, "E_HEAD_MOVED", EXIT.FAILED);
+    }
+  }
+  const agentCommits = head !== incumbent ? (await git(root, ["rev-list", `${incumbent}..${head}`])).split("\n").filter(Boolean) : [];
+
+  const experimentRelative = relative(root, loaded.path);
+  const ignore = harnessOrConstrained(experiment, round, experimentRelative);
+  const snapshotFile = snapshotPath(stateDir, round.round);
+  const snapshot: Snapshot = options.agentScope?.snapshot ?? readSnapshot(snapshotFile) ?? (await takeSnapshot(root, ignore));
+  const committedPaths = agentCommits.length
+    ? await pathsRelativeTo(root, (await git(root, ["diff", "--name-only", incumbent, head])).split("\n").filter(Boolean))
+    : [];
+  const committedBeyondFile = committedPaths.filter((path) => !round.constrained_files.includes(path));
+  if (committedBeyondFile.length && !options.agentScope) {
+    // Step mode cannot tell an agent's commit from a person's: it never rewrites commits that reach beyond the file.
+    throw new CliError(`HEAD moved ${agentCommits.length} commit${agentCommits.length > 1 ? "s" : ""} past the incumbent ${incumbent.slice(0, 7)}, touching files outside the constrained file (${committedBeyondFile.slice(0, 3).join(", ")}${committedBeyondFile.length > 3 ? ", …" : ""}); the harness does not rewrite commits it cannot prove the agent made. To build on them, re-baseline: ${kitCommand("baseline")} --force; otherwise move them off the branch yourself (git switch -c keep-mine, then git switch ${experiment.branch ?? "<experiment branch>"} && git reset --keep ${incumbent.slice(0, 7)})`, "E_FOREIGN_COMMITS", EXIT.FAILED);
+  }
+  // Loop mode: the commits are the agent's. Harness files it swept in are not judged, and
+  // an agent's `git commit -a` of the user's uncommitted work as it was before the call is
+  // not the agent's change either (it stays uncommitted in the work tree, out of the keep).
+  const committedOutOfScope = await differAtCommit(root, snapshot, head, committedBeyondFile.filter((path) => !ignore(path)));
+  const scope = await compareWithSnapshot(root, snapshot, ignore);
+  const outOfScope = [...new Set([...scope.changed, ...committedOutOfScope])];
+  if (options.agentScope) requireFrozenFilesIntact(loaded, round, outOfScope);
+  if (scope.newUntracked.length && options.agentScope) {
+    // Files the agent created are not part of the candidate, and a keep must stand on a checkout
+    // without them: they are moved aside (kept, never deleted) before anything is evaluated.
+    const aside = agentFilesFolder(stateDir, round.round, replay.nextIteration);
+    await moveAgentFilesAside(root, stateDir, aside, scope.newUntracked);
+    options.notes(`note: files the agent created (${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}) are not part of the candidate; they were moved to ${displayPath(aside)}.`);
+  } else if (scope.newUntracked.length) {
+    options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);
+  }
+
+  const changedConstrained: string[] = [];
+  for (const file of round.constrained_files) if (await fileDiffersFromCommit(root, incumbent, file)) changedConstrained.push(file);
+  if (changedConstrained.length === 0 && outOfScope.length === 0 && measurementChanges.length === 0 && !options.forced) {
+    throw new CliError(`Nothing to evaluate: ${round.constrained_files.map((file) => `"${file}"`).join(", ")} ${round.constrained_files.length > 1 ? "are" : "is"} the same as the incumbent ${incumbent.slice(0, 7)}. Edit the file first, then run: ${kitCommand("iterate")} -m "what you changed"`, "E_NOTHING_TO_EVALUATE");
+  }
+
+  const iteration = replay.nextIteration;
+  // The bytes a keep will commit, read before any eval run: whatever the work tree holds later.
+  const candidateBytes = new Map(round.constrained_files.map((file) => [file, existsSync(join(root, file)) ? readFileSync(join(root, file)) : null]));
+  const candidateHashes: Record<string, string> = {};
+  for (const [file, bytes] of candidateBytes) candidateHashes[file] = bytes === null ? "deleted" : sha256OfText(bytes);
+  const patchFile = patchPath(stateDir, round.round, iteration);
+
+  let outcome: Outcome;
+  const scopeReasons = [
+    outOfScope.length ? `changed files outside the constrained file${round.constrained_files.length > 1 ? "s" : ""}: ${outOfScope.join(", ")} (restored; to re-apply them: ${await reapplyCommand(root, patchFile, outOfScope)})` : null,
+    measurementChanges.length ? `changed the experiment file's measurement fields (${measurementChanges.join(", ")}), which only baseline and next-round may change (restored)` : null,
+  ].filter((reason): reason is string => reason !== null);
+  const scopeReason = scopeReasons.length ? scopeReasons.join("; ") : null;
+  if (options.forced) {
+    const reason = [options.forced.reason, scopeReason].filter(Boolean).join("; ");
+    outcome = { status: options.forced.status, reason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
+  } else if (scopeReason) {
+    outcome = { status: "discard", reason: scopeReason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
+  } else {
+    if (options.agentScope) noteUserChangesTheEvalSees(snapshot, options);
+    outcome = await runDecision(loaded, round, stateDir, { round: round.round, iteration, incumbent, candidateHashes }, replay.state, options, key);
+  }
+
+  // Only a rejected candidate needs its diff archived; it is still in the work tree here
+  // (files are restored by completePending), and a keep's diff is its commit.
+  const patch = outcome.status === "keep" ? null : await archivePatch(root, stateDir, patchFile, incumbent, round.constrained_files, snapshot, outOfScope);
+  const incumbentMean = mean([...replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
+  const line = buildLine({ root, experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: await shortCommit(root, incumbent), description: options.description, patch: patch === null ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope, ...(measurementChanges.length ? [experimentRelative] : [])], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
+  const restoreHashes: Record<string, string> = {};
+  for (const path of outOfScope) restoreHashes[path] = sha256OrDeleted(join(root, path));
+  const pending: PendingStep = {
+    round: round.round,
+    iteration,
+    action: outcome.status === "keep" ? "commit" : "revert",
+    files: round.constrained_files,
+    incumbent,
+    headBefore: head,
+    candidateHashes,
+    candidateBlobs: outcome.status === "keep" ? await storeBytesAsBlobs(root, candidateBytes) : undefined,
+    message: commitMessage(options.description, incumbentMean, outcome, loaded.experiment.guard?.metric ?? null),
+    restorePaths: outOfScope,
+    restoreHashes,
+    snapshot,
+    journal: journalPath,
+    line,
+  };
+  writePending(stateDir, pending, key);
+  clearMeasuredRuns(stateDir); // the decision is written ahead; its runs are in the pending line
+  const completion = await completePending(root, stateDir, pending);
+  for (const message of completion.notes) options.notes(message);
+  saveSnapshot(snapshotFile, await takeSnapshot(root, ignore));
+  const dashboard = await refreshDashboardQuietly(loaded, round, options);
+  return { line: completion.line, verdict: outcome.verdict, incumbentMean, dashboard };
+}
+
+/** In loop mode a person's uncommitted edits outside the file stay in place; the eval sees them. */
+function noteUserChangesTheEvalSees(snapshot: Snapshot, options: StepOptions): void {
+  const dirty = Object.keys(snapshot.dirty);
+  if (dirty.length === 0) return;
+  options.notes(`note: uncommitted changes made outside the agent's call (${dirty.slice(0, 3).join(", ")}${dirty.length > 3 ? ", …" : ""}) are left alone and are not part of the candidate, but the eval runs with them in the work tree.`);
+}
+
+type Outcome = {
+  status: Status;
+  reason: string | null;
+  candidate: { run: Run; eval: EvalRun }[];
+  incumbentRuns: Run[];
+  verdict: Verdict | null;
+  crash: EvalRun | null;
+};
+
+export async function resolveIncumbent(root: string, shortOrFull: string | null, baselineCommit: string): Promise<string> {
+  for (const reference of [shortOrFull, baselineCommit]) {
+    if (!reference) continue;
+    const result = await runGit(root, ["rev-parse", "-q", "--verify", `${reference}^{commit}`]);
+    if (result.ok) return result.stdout.trim();
+  }
+  throw new CliError(`Cannot find the incumbent commit ${shortOrFull ?? baselineCommit} in this repository. Run iterate from the experiment's repository and branch.`, "E_NO_INCUMBENT", EXIT.FAILED);
+}
+
+/** Ask the engine, run what it asks, until it keeps or discards. */
+async function runDecision(
+  loaded: LoadedExperiment, round: Round, stateDir: string, key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">,
+  state: ReturnType<typeof replayDecisionState>["state"], options: StepOptions, seal: SealKey | null,
+): Promise<Outcome> {
+  const { experiment, root } = loaded;
+  const { iteration, incumbent } = key;
+  const decisionOptions = decisionOptionsFor(experiment);
+  const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
+  const earlier = takeMeasuredRuns(stateDir, key, seal);
+  const candidate: Outcome["candidate"] = earlier?.candidate ?? [];
+  const incumbentRuns: Run[] = earlier?.incumbentRuns ?? [];
+  if (earlier && candidate.length + incumbentRuns.length > 0) {
+    options.notes(`Reusing ${candidate.length} candidate and ${incumbentRuns.length} incumbent run${incumbentRuns.length === 1 ? "" : "s"} of iteration ${iteration} measured before an interruption.`);
+  }
+  const remember = () => saveMeasuredRuns(stateDir, { ...key, candidate, incumbentRuns }, seal);
+  const logDir = join(stateDir, "logs", `round${round.round}`);
+  const evaluate = async (label: string): Promise<EvalRun> => {
+    const index = label === "candidate" ? candidate.length + 1 : incumbentRuns.length + 1;
+    const logPath = join(logDir, `iteration${iteration}-${label}${index}.log`);
+    options.status.update(`iteration ${iteration}: ${label} run ${index} (tail -f ${displayPath(logPath)})`);
+    const run = await runEval(round.eval.command, { cwd: root, timeoutS: round.eval.timeout_s, logPath, guardMetric: experiment.guard?.metric ?? null, formula });
+    options.status.clear();
+    if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+    return run;
+  };
+  const crashed = (run: EvalRun, who: string, verdict: Verdict | null): Outcome => ({
+    status: "crash", reason: `${who}${run.crashReason}`, candidate, incumbentRuns, verdict, crash: run,
+  });
+  for (let evals = 0; evals < MAX_EVALS_PER_STEP; evals++) {
+    const verdict = decideCandidate({ ...state, incumbentRuns: [...state.incumbentRuns, ...incumbentRuns], candidateRuns: candidate.map((entry) => entry.run) }, decisionOptions);
+    if (verdict.action === "keep" || verdict.action === "discard" || verdict.action === "guard_fail") {
+      return { status: verdict.action, reason: verdict.reason, candidate, incumbentRuns, verdict, crash: null };
+    }
+    if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
+      const run = await runIncumbent(root, stateDir, round.constrained_files, incumbent, () => evaluate("incumbent"));
+      if (!run.ok) return crashed(run, "the incumbent's re-run crashed (a flaky eval?): ", verdict);
+      requireCandidateUnchanged(root, key.candidateHashes);
+      incumbentRuns.push(toRun(run));
+      remember();
+    }
+    if (verdict.action === "run_candidate" || verdict.action === "run_both") {
+      const run = await evaluate("candidate");
+      if (!run.ok) return crashed(run, "", verdict);
+      requireCandidateUnchanged(root, key.candidateHashes);
+      candidate.push({ run: toRun(run), eval: run });
+      remember();
+    }
+  }
+  return { status: "discard", reason: `no verdict after ${MAX_EVALS_PER_STEP} eval runs`, candidate, incumbentRuns, verdict: null, crash: null };
+}
+
+function toRun(run: EvalRun): Run {
+  return { score: run.score!, guard: run.guard, ...(run.cases ? { cases: run.cases } : {}) };
+}
+
+/**
+ * Run the eval on the incumbent's files while the candidate waits in a kill-safe backup.
+ * A file someone edits meanwhile is not overwritten when the candidate comes back.
+ */
+async function runIncumbent(root: string, stateDir: string, files: string[], incumbent: string, evaluate: () => Promise<EvalRun>): Promise<EvalRun> {
+  const saved: { file: string; content: Buffer; temporary: Buffer }[] = [];
+  for (const file of files) {
+    const absolute = join(root, file);
+    const content = existsSync(absolute) ? readFileSync(absolute) : Buffer.alloc(0);
+    saved.push({ file: absolute, content, temporary: (await fileAtCommit(root, incumbent, file)) ?? content });
+  }
+  saveBackup(stateDir, saved, "incumbent re-run");
+  try {
+    for (const entry of saved) writeFileSync(entry.file, entry.temporary);
+    return await evaluate();
+  } finally {
+    const restored = restoreBackupReport(stateDir);
+    if (restored.editedMeanwhile.length) throw changedDuringEvaluation(restored.note!);
+  }
+}
+
+function changedDuringEvaluation(detail: string): CliError {
+  return new CliError(`The constrained file changed while it was being evaluated, so no verdict holds for it; nothing was recorded. ${detail} Run ${kitCommand("iterate")} again.`, "E_RACE", EXIT.FAILED);
+}
+
+/** Every eval run must have measured the same candidate bytes. */
+function requireCandidateUnchanged(root: string, candidateHashes: Record<string, string>): void {
+  for (const [file, hash] of Object.entries(candidateHashes)) {
+    if (sha256OrDeleted(join(root, file)) !== hash) throw changedDuringEvaluation(`"${file}" is left as it is now.`);
+  }
+}
+
+export function patchPath(stateDir: string, round: number, iteration: number): string {
+  return join(stateDir, "patches", `round${round}`, `iteration${iteration}.patch`);
+}
+
+/**
+ * The rejected candidate as one patch: the constrained files against the incumbent, then
+ * any out-of-scope edits against the version they are restored to (so `git apply
+ * --include=PATH` puts exactly those back).
+ */
+async function archivePatch(root: string, stateDir: string, path: string, incumbent: string, files: string[], snapshot: Snapshot, outOfScope: string[]): Promise<string> {
+  mkdirSync(dirname(path), { recursive: true });
+  const constrained = await git(root, ["diff", "--binary", incumbent, "--", ...files]);
+  const outside = await diffSinceSnapshot(root, snapshot, outOfScope, join(stateDir, `patch-index-${process.pid}`));
+  writeFileSync(path, [constrained, outside].filter(Boolean).join("\n") + "\n");
+  return path;
+}
+
+/** The command that re-applies only `paths` from an archived patch (git apply works from the repository's top). */
+async function reapplyCommand(root: string, patchFile: string, paths: string[]): Promise<string> {
+  const prefix = await repositoryPrefix(root);
+  const includes = paths.map((path) => `--include='${normalize(`${prefix}${path}`).replace(/'/g, "'\\''")}'`).join(" ");
+  if (prefix === "") return `git apply ${includes} ${relative(root, patchFile)}`;
+  return `git -C "${await repositoryTop(root)}" apply ${includes} "${patchFile}"`;
+}
+
+function round4(value: number | null): number | null {
+  return value === null || !Number.isFinite(value) ? null : Math.round(value * 1e4) / 1e4;
+}
+
+function averageMetrics(runs: EvalRun[]): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  const names = new Set(runs.flatMap((run) => Object.keys(run.metrics)));
+  for (const name of names) {
+    const value = mean(runs.map((run) => run.metrics[name]).filter((v): v is number => v !== undefined));
+    if (value !== null) metrics[name] = round4(value)!;
+  }
+  return metrics;
+}
+
+type LineInput = {
+  root: string;
+  experiment: LoadedExperiment["experiment"]; round: Round; iteration: number; outcome: Outcome; incumbentMean: number | null;
+  incumbent: string; description: string; patch: string | null; changedFiles: string[]; durationS: number;
+  extra?: Record<string, unknown>; agentCommits: string[];
+};
+
+function buildLine(input: LineInput): ResultLine {
+  const { outcome } = input;
+  const scores = outcome.candidate.map((entry) => entry.run.score);
+  const score = outcome.status === "crash" ? null : round4(mean(scores));
+  const guardValues = outcome.candidate.map((entry) => entry.run.guard ?? null);
+  const guardKnown = guardValues.filter((value): value is number => value !== null);
+  const verdict = outcome.verdict;
+  const hasCases = outcome.candidate.some((entry) => entry.run.cases);
+  return {
+    type: "result",
+    iteration: input.iteration,
+    commit: null,
+    score,
+    delta: score !== null && input.incumbentMean !== null ? formatDelta(score - input.incumbentMean) : null,
+    guard_score: input.experiment.guard && guardKnown.length ? round4(mean(guardKnown)) : null,
+    guard_pass: input.experiment.guard && outcome.status !== "crash" && guardKnown.length ? (verdict?.guardPass ?? null) : null,
+    status: outcome.status,
+    description: input.description,
+    timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    reason: outcome.reason,
+    runs: scores,
+    guard_runs: guardValues,
+    ...(hasCases ? { case_runs: outcome.candidate.map((entry) => entry.run.cases ?? null) } : {}),
+    incumbent_runs: outcome.incumbentRuns.map((run) => run.score),
+    incumbent_guard_runs: outcome.incumbentRuns.map((run) => run.guard ?? null),
+    ...(outcome.incumbentRuns.some((run) => run.cases) ? { incumbent_case_runs: outcome.incumbentRuns.map((run) => run.cases ?? null) } : {}),
+    incumbent_commit: input.incumbent,
+    metrics: averageMetrics(outcome.candidate.map((entry) => entry.eval)),
+    verdict: verdict ? {
+      mode: verdict.mode, statistic: verdict.statistic, threshold: verdict.threshold, df: verdict.df, sigma: verdict.sigma,
+      gain: verdict.estimatedGain, ci: verdict.confidenceInterval, min_detectable_effect: verdict.minDetectableEffect,
+    } : null,
+    cases: verdict && (verdict.casesFixed || verdict.casesBroken) ? { fixed: verdict.casesFixed ?? [], broken: verdict.casesBroken ?? [] } : null,
+    duration_s: Math.round(input.durationS * 1000) / 1000,
+    patch: input.patch,
+    changed_files: input.changedFiles,
+    log: outcome.crash?.logPath ? relative(input.root, outcome.crash.logPath) : null,
+    output_tail: outcome.crash ? outcome.crash.tail.split("\n").slice(-10).join("\n") : null,
+    ...(input.agentCommits.length ? { agent_commits: input.agentCommits.map((commit) => commit.slice(0, 7)) } : {}),
+    ...input.extra,
+  };
+}
+
+/** The seed's message: `autoresearch: <description> | score: 0.6930 -> 0.7050 | mrr: 0.9500`. */
+export function commitMessage(description: string, incumbentMean: number | null, outcome: Outcome, guardMetric: string | null): string {
+  const from = incumbentMean === null ? "?" : incumbentMean.toFixed(4);
+  const candidateMean = mean(outcome.candidate.map((entry) => entry.run.score));
+  const to = candidateMean === null ? "?" : candidateMean.toFixed(4);
+  const parts = [`autoresearch: ${description}`, `score: ${from} -> ${to}`];
+  const metrics = averageMetrics(outcome.candidate.map((entry) => entry.eval));
+  const keyMetrics = guardMetric && guardMetric.toLowerCase() in metrics
+    ? [guardMetric.toLowerCase()]
+    : Object.keys(metrics).filter((name) => name !== "score").slice(0, 2);
+  for (const name of keyMetrics) parts.push(`${name}: ${metrics[name].toFixed(4)}`);
+  return parts.join(" | ");
+}
+
+/** Re-render the round's dashboard and chart; returns the dashboard's path. */
+export function refreshDashboard(loaded: LoadedExperiment, round: Round): string {
+  const rendered = writeDashboard({
+    journalPath: resolveIn(loaded.root, round.artifacts.journal),
+    dashboardPath: resolveIn(loaded.root, round.artifacts.dashboard),
+    reportPath: resolveIn(loaded.root, round.artifacts.report),
+    experiment: loaded.experiment,
+    round: round.round,
+  });
+  return rendered.dashboardPath;
+}
+
+async function refreshDashboardQuietly(loaded: LoadedExperiment, round: Round, options: StepOptions): Promise<string | null> {
+  try {
+    return refreshDashboard(loaded, round);
+  } catch (error) {
+    options.notes(`warning: the dashboard could not be rendered: ${(error as Error).message}`);
+    return null;
+  }
+}

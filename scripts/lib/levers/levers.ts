@@ -1,0 +1,464 @@
+// Levers (constants, weights, thresholds, prompts, lists, flags) and the entry function of the
+// file an experiment constrains, for init's instructions. Python is read by Python's own `ast`
+// (one python3 spawn), TypeScript/JavaScript by @babel/parser, anything else by a line-by-line
+// regex heuristic, which is also the fallback when a file does not parse. It only reads: it never
+// imports or runs the analysed code, and never rewrites it.
+import { spawnSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { CliError, EXIT } from "../cli/errors.ts";
+import { clip, extractWithBabel, isBoundary, isPrompt, numericKind, promptLever, shapeOfTypeText } from "./typescript.ts";
+
+export type LeverKind = "constant" | "weights" | "threshold" | "prompt" | "list" | "flag";
+export type Lever = {
+  kind: LeverKind;
+  name: string; // `TOP_K`, `CONFIG["min_score"]`, `Ranker.BOOST`, or for a comparison the compared expression
+  line: number; // 1-based
+  endLine?: number; // when the value spans lines
+  value: string; // short rendering of the current value, at most 80 characters
+  numeric?: number;
+  keys?: string[]; // weights: flattened keys (`tags.exact`)
+  detail?: string; // `in rank(): score > 0.5`, `3 items`, `412 chars, 9 lines`
+};
+export type ReturnsShape = "ranked_list" | "label" | "number" | "unknown";
+export type EntryFunction = {
+  name: string;
+  line: number;
+  signature: string; // shown as FROZEN in instructions.md
+  params: string[]; // names in order; variadic ones keep their `*`, `**` or `...`
+  returns?: string; // the declared return type, as written
+  returnsShape: ReturnsShape;
+};
+export type Language = "python" | "typescript" | "javascript" | "other";
+export type FileAnalysis = {
+  language: Language;
+  levers: Lever[];
+  functions: EntryFunction[]; // public top-level functions, in source order
+  entry: EntryFunction | null;
+  warnings: string[];
+  method: "python-ast" | "babel" | "heuristic";
+};
+export type AnalyzeOptions = {
+  entry?: string; // `--entry NAME`; `Class.method` reaches a method
+  language?: Language;
+  fileName?: string; // for messages (and `.tsx`/`.jsx` for JSX); analyzeFile passes the path
+  pythonCommand?: string; // default "python3"
+};
+/** What an extractor reports about a function beyond what init shows; the entry choice uses it. */
+export type FunctionFacts = EntryFunction & { calls: string[]; public: boolean; method: boolean };
+type Extracted = { levers: Lever[]; functions: FunctionFacts[] };
+
+const EXTENSIONS: Record<string, Language> = {
+  py: "python", pyw: "python", pyi: "python",
+  ts: "typescript", tsx: "typescript", mts: "typescript", cts: "typescript",
+  js: "javascript", jsx: "javascript", mjs: "javascript", cjs: "javascript",
+};
+const PYTHON_TIMEOUT_MS = 30_000;
+
+/** By extension, else by a `#!` line: `ranker.py` -> python, `run` with `#!/usr/bin/env node` -> javascript. */
+export function detectLanguage(path: string, source?: string): Language {
+  const extension = path.match(/\.([A-Za-z0-9]+)$/)?.[1]?.toLowerCase();
+  if (extension && EXTENSIONS[extension]) return EXTENSIONS[extension];
+  const shebang = source?.startsWith("#!") ? source.split("\n", 1)[0]! : "";
+  if (/python/.test(shebang)) return "python";
+  if (/\b(?:deno|bun|tsx|ts-node)\b/.test(shebang)) return "typescript";
+  if (/\bnode\b/.test(shebang)) return "javascript";
+  return "other";
+}
+
+export async function analyzeFile(path: string, options: AnalyzeOptions = {}): Promise<FileAnalysis> {
+  let source: string;
+  try {
+    source = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
+  } catch (error) {
+    throw new CliError(`Cannot read "${path}": ${(error as Error).message}`, "E_FILE_UNREADABLE", EXIT.USAGE);
+  }
+  const language = options.language ?? detectLanguage(path, source);
+  return analyzeSource(source, language, { ...options, fileName: options.fileName ?? path });
+}
+
+/**
+ * Levers, public functions and the entry function of `source`. Synchronous in every language
+ * (Python runs as one blocking python3 call). Throws CliError E_ENTRY_NOT_FOUND when
+ * `options.entry` names no function in the file.
+ */
+export function analyzeSource(source: string, language: Language, options: AnalyzeOptions = {}): FileAnalysis {
+  const fileName = options.fileName ?? `the ${language} source`;
+  const warnings: string[] = [];
+  let extracted: Extracted | null = null;
+  let method: FileAnalysis["method"] = "heuristic";
+  if (language === "python") {
+    extracted = extractWithPython(source, fileName, options.pythonCommand ?? "python3", warnings);
+    if (extracted) method = "python-ast";
+  } else if (language === "typescript" || language === "javascript") {
+    const result = extractWithBabel(source, language, { jsx: /x$/i.test(fileName) || undefined });
+    if (result.ok) {
+      extracted = result;
+      method = "babel";
+    } else {
+      warnings.push(cannotParse(fileName, result.line, result.message));
+    }
+  }
+  extracted ??= extractWithHeuristic(source);
+  const entry = chooseEntryFunction(extracted.functions, { requested: options.entry, fileName, warnings });
+  const functions = extracted.functions.filter((candidate) => candidate.public && !candidate.method).map(publicView);
+  return { language, levers: extracted.levers, functions, entry: entry ? publicView(entry) : null, warnings, method };
+}
+
+function cannotParse(fileName: string, line: number | null, message: string): string {
+  return `Cannot parse "${fileName}"${line ? ` at line ${line}` : ""}: ${message.replace(/\.$/, "")}; levers were found with the heuristic`;
+}
+
+/** `a, b, c` — or the first dozen and a count, so a message stays one readable line. */
+function listNames(functions: FunctionFacts[], shown = 12): string {
+  const names = functions.map((found) => found.name);
+  return names.length <= shown ? names.join(", ") : `${names.slice(0, shown).join(", ")} and ${names.length - shown} more`;
+}
+
+function publicView({ name, line, signature, params, returns, returnsShape }: FunctionFacts): EntryFunction {
+  const view: EntryFunction = { name, line, signature, params, returnsShape };
+  if (returns !== undefined && returns !== null) view.returns = returns;
+  return view;
+}
+
+// ---- Python ------------------------------------------------------------------------------------
+
+/** One python3 run of levers_python.py; null (with a warning) when the heuristic must take over. */
+function extractWithPython(source: string, fileName: string, pythonCommand: string, warnings: string[]): Extracted | null {
+  const fallback = "levers were found with the heuristic";
+  const script = fileURLToPath(new URL("./levers_python.py", import.meta.url));
+  // -I -S: no site-packages or PYTHON* variables can shadow `ast` or slow the start-up.
+  const run = spawnSync(pythonCommand, ["-I", "-S", script], { input: source, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: PYTHON_TIMEOUT_MS });
+  if (run.error) {
+    const missing = (run.error as NodeJS.ErrnoException).code === "ENOENT";
+    warnings.push(
+      missing
+        ? `${pythonCommand} was not found, so "${fileName}" was read without Python's parser; ${fallback} (install Python 3.8+ for exact levers)`
+        : `Could not run ${pythonCommand} on "${fileName}" (${run.error.message}); ${fallback}`,
+    );
+    return null;
+  }
+  let output: { levers?: Lever[]; functions?: FunctionFacts[]; syntaxError?: { line: number | null; message: string } };
+  try {
+    if (run.status !== 0) throw new Error(run.stderr.trim().split("\n").pop() || `exit code ${run.status}`);
+    output = JSON.parse(run.stdout);
+  } catch (error) {
+    warnings.push(`The Python lever extractor failed on "${fileName}" (${(error as Error).message}); ${fallback}`);
+    return null;
+  }
+  if (output.syntaxError) {
+    warnings.push(cannotParse(fileName, output.syntaxError.line, output.syntaxError.message));
+    return null;
+  }
+  return { levers: output.levers ?? [], functions: output.functions ?? [] }; // `returns: null` is dropped by publicView
+}
+
+// ---- the entry function ------------------------------------------------------------------------
+
+/** Names an eval most often calls, best first. `main` is last: it is usually the CLI wrapper. */
+const ENTRY_NAMES = ["rank", "search", "score", "predict", "classify", "run", "process", "handle", "main"];
+const WRAPPER_NAMES = new Set(["main", "cli"]);
+
+/**
+ * The function an eval will call. `requested` (--entry) wins, and may name a private function or
+ * `Class.method`. Otherwise, among public top-level functions, prefer in order: a name in
+ * ENTRY_NAMES (earlier first); a name with such a word in it (`rank_documents`, `hybridSearch`);
+ * one no other public function calls (callers named main/cli do not count: they wrap the entry);
+ * the one reaching the most other functions in the file; the later one. Warns when the choice rests
+ * on the call graph alone, or when another public function calls the chosen one.
+ */
+export function chooseEntryFunction(
+  functions: FunctionFacts[],
+  options: { requested?: string; fileName: string; warnings: string[] },
+): FunctionFacts | null {
+  const candidates = functions.filter((found) => found.public && !found.method);
+  const { requested, fileName, warnings } = options;
+  if (requested) {
+    const match = functions.find((found) => found.name === requested);
+    if (match) return match;
+    throw new CliError(
+      candidates.length > 0
+        ? `Cannot find function "${requested}" in "${fileName}"; it defines ${listNames(candidates)}. Pass one of them with --entry NAME.`
+        : `Cannot find function "${requested}" in "${fileName}", which defines no public top-level function. Check the file, or pass --entry Class.method.`,
+      "E_ENTRY_NOT_FOUND",
+      EXIT.USAGE,
+    );
+  }
+  if (candidates.length === 0) {
+    if (functions.length > 0) warnings.push(`"${fileName}" has no public top-level function; pass --entry NAME to name the one the eval calls`);
+    return null;
+  }
+  const callers = new Map<string, FunctionFacts[]>();
+  for (const caller of candidates) {
+    if (WRAPPER_NAMES.has(caller.name)) continue;
+    for (const callee of caller.calls) if (callee !== caller.name) callers.set(callee, [...(callers.get(callee) ?? []), caller]);
+  }
+  const byName = new Map(functions.filter((found) => !found.method).map((found) => [found.name, found]));
+  const ranked = candidates
+    .map((found) => ({
+      found,
+      exact: exactNameRank(found.name),
+      word: wordNameRank(found.name),
+      called: callers.has(found.name) ? 1 : 0,
+      reach: reachableCount(found, byName),
+    }))
+    .sort((a, b) => a.exact - b.exact || a.word - b.word || a.called - b.called || b.reach - a.reach || b.found.line - a.found.line);
+  const best = ranked[0]!;
+  const name = best.found.name;
+  if (best.exact === Infinity && best.word === Infinity && candidates.length > 1) {
+    warnings.push(`Guessed "${name}" as the entry function of "${fileName}" from its calls; pass --entry NAME to choose another (${listNames(candidates)})`);
+  } else if (best.called) {
+    const wrappers = callers.get(name)!;
+    const callersText = `${listNames(wrappers)} call${wrappers.length === 1 ? "s" : ""} it`;
+    warnings.push(`Chose "${name}" as the entry function of "${fileName}" by its name, but ${callersText}; pass --entry ${wrappers[0]!.name} if the eval should call that instead`);
+  }
+  return best.found;
+}
+
+function exactNameRank(name: string): number {
+  const index = ENTRY_NAMES.indexOf(name.toLowerCase());
+  return index === -1 ? Infinity : index;
+}
+
+function wordNameRank(name: string): number {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/_+/).filter(Boolean);
+  // `ranking`, `searcher` and `scores` carry the word too; `run`/`main` must match whole (runtime, domain).
+  const carries = (word: string, entryName: string) => (entryName.length >= 4 ? word.startsWith(entryName) : word === entryName);
+  const index = ENTRY_NAMES.findIndex((entryName) => words.some((word) => carries(word, entryName)));
+  return index === -1 ? Infinity : index;
+}
+
+function reachableCount(start: FunctionFacts, byName: Map<string, FunctionFacts>): number {
+  const seen = new Set<string>([start.name]);
+  const queue = [...start.calls];
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    queue.push(...(byName.get(name)?.calls ?? []));
+  }
+  return seen.size - 1;
+}
+
+// ---- the regex heuristic (other languages, and files that do not parse) ------------------------
+
+const NUMBER = String.raw`[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][-+]?\d+)?[fFdDlLuU]?`;
+const BOOLEAN = "true|false|True|False|TRUE|FALSE";
+const QUOTED = String.raw`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`;
+const TRAILER = String.raw`\s*[;,]?\s*(?:(?:#|//|--|/\*).*)?$`;
+/** `#define TOP_K 10` */
+const DEFINE = new RegExp(String.raw`^\s*#\s*define\s+([A-Za-z_]\w*)\s+\(?(${NUMBER})\)?` + TRAILER);
+/** `TOP_K = 10`, `const boost = 2.5;`, `static final double BOOST = 2.5;`, `x: float = 0.3`, `N=5`, `k := 3` */
+const ASSIGNMENT = new RegExp(String.raw`^(\s*)((?:(?:-\w+|[A-Za-z_][\w<>\[\],]*)\s+)*)([A-Za-z_$][\w$]*)(?:\s*:\s*[^=]+?)?\s*:?=\s*(${NUMBER}|${BOOLEAN}|${QUOTED})` + TRAILER);
+/** `X = """...`, `const X = \`...`, `X = dedent("""...` */
+const LONG_STRING_START = new RegExp(String.raw`^(\s*)((?:[A-Za-z_][\w<>\[\],]*\s+)*)([A-Za-z_$][\w$]*)(?:\s*:\s*[^=]+?)?\s*=\s*(?:[\w.]+\(\s*)?[rRuUbBfF]{0,2}("""|'''|\x60)`);
+/** `"title": 3.0,` / `boost: 2.5` (dict and object entries, YAML, TOML) */
+const KEY_VALUE = new RegExp(String.raw`^(\s*)["']?([A-Za-z_$][\w$.-]*)["']?\s*:\s*(${NUMBER}|${BOOLEAN})` + TRAILER);
+const DECLARING_WORD = /\b(?:const|let|var|val|final|static|readonly|local|declare|export|constexpr|pub|define)\b/;
+const CONDITION_LINE = /\b(?:if|elif|while|until|unless|when)\b/;
+const COMPARISON = new RegExp(String.raw`([\w.$\]\["')]+)\s*(<=|>=|<|>)\s*(${NUMBER})(?![\w.])`, "g");
+const SHELL_COMPARISON = new RegExp(String.raw`"?\$\{?(\w+)\}?"?\s+-(gt|ge|lt|le)\s+(${NUMBER})\b`, "g");
+const SHELL_OPERATORS: Record<string, string> = { gt: ">", ge: ">=", lt: "<", le: "<=" };
+const FUNCTION_DEFINITIONS = [
+  /^(\s*)(?:export\s+)?(?:default\s+)?(?:pub(?:\([\w:]+\))?\s+)?(?:async\s+)?(?:def|function\*?|func|fn|sub|proc)\s+([A-Za-z_$][\w$]*)\s*[(<]/,
+  /^(\s*)(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*(?::\s*[^=]+)?=>|[A-Za-z_$][\w$]*\s*=>)/,
+  /^(\s*)(?:function\s+([A-Za-z_][\w-]*)\s*(?:\(\))?|([A-Za-z_][\w-]*)\s*\(\))\s*\{/, // shell
+];
+const CALL = /([A-Za-z_$][\w$]*)\s*\(/g;
+
+/**
+ * Levers and functions found line by line. Catches `NAME = number` in most languages, `#define`,
+ * shell `NAME=5`, `key: number` entries, quoted and triple-quoted/backtick prompts, and numbers
+ * compared on `if`/`while` lines. Indented plain assignments count only for UPPER_SNAKE names
+ * (locals are not levers). Misses: weights as a whole (entries show one by one), values built by
+ * calls, Go's `var x float64 = 1`, C functions (no keyword to find them by).
+ */
+export function extractWithHeuristic(source: string): Extracted {
+  const lines = source.split(/\r\n|\r|\n/);
+  const levers: Lever[] = [];
+  const definitions: { name: string; index: number; indent: string }[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const text = lines[index]!;
+    const definition = matchFunction(text);
+    if (definition) {
+      definitions.push({ ...definition, index });
+      continue;
+    }
+    const longString = text.match(LONG_STRING_START);
+    if (longString && acceptsAssignment(longString[1]!, longString[2]!, longString[3]!)) {
+      const delimiter = longString[4]!;
+      const opened = text.indexOf(delimiter, longString.index! + longString[0].length - delimiter.length) + delimiter.length;
+      const { body, endIndex } = readUntil(lines, index, opened, delimiter);
+      if (isPrompt(longString[3]!, body)) levers.push(promptLever(longString[3]!, body, index + 1, endIndex + 1));
+      index = endIndex;
+      continue;
+    }
+    const lever = leverOnLine(text, index + 1);
+    if (lever) levers.push(lever);
+    if (CONDITION_LINE.test(text)) levers.push(...comparisonsOnLine(text, index + 1, currentFunction(definitions, text)));
+  }
+  return { levers, functions: functionsFrom(definitions, lines) };
+}
+
+function matchFunction(text: string): { name: string; indent: string } | null {
+  for (const pattern of FUNCTION_DEFINITIONS) {
+    const match = text.match(pattern);
+    if (match) return { name: (match[2] ?? match[3])!, indent: match[1]! };
+  }
+  return null;
+}
+
+function acceptsAssignment(indent: string, declaringWords: string, name: string): boolean {
+  if (/^(?:if|elif|while|for|return|assert|and|or|not|in|is)$/.test(name)) return false;
+  return indent === "" || DECLARING_WORD.test(declaringWords) || /^[A-Z][A-Z0-9_]*$/.test(name);
+}
+
+function leverOnLine(text: string, line: number): Lever | null {
+  const define = text.match(DEFINE);
+  if (define) return numericLever(define[1]!, define[2]!, line);
+  const assignment = text.match(ASSIGNMENT);
+  if (assignment && acceptsAssignment(assignment[1]!, assignment[2]!, assignment[3]!)) return literalLever(assignment[3]!, assignment[4]!, line);
+  const entry = text.match(KEY_VALUE);
+  if (entry) return literalLever(entry[2]!, entry[3]!, line);
+  return null;
+}
+
+function literalLever(name: string, literal: string, line: number): Lever | null {
+  if (new RegExp(`^(?:${BOOLEAN})$`).test(literal)) return { kind: "flag", name, line, value: literal };
+  if (/^["']/.test(literal)) {
+    const body = literal.slice(1, -1).replace(/\\n/g, "\n").replace(/\\(.)/g, "$1");
+    return isPrompt(name, body) ? promptLever(name, body, line, line) : null;
+  }
+  return numericLever(name, literal, line);
+}
+
+function numericLever(name: string, literal: string, line: number): Lever {
+  const numeric = Number(literal.replace(/_/g, "").replace(/[fFdDlLuU]$/, "")); // 1_000, 0.3f
+  return { kind: numericKind(name), name, line, value: clip(literal), numeric };
+}
+
+/** The text of a string that opens at `lines[startIndex][openedAt]` and closes with `delimiter`. */
+function readUntil(lines: string[], startIndex: number, openedAt: number, delimiter: string): { body: string; endIndex: number } {
+  const parts: string[] = [];
+  let from = openedAt;
+  for (let index = startIndex; index < lines.length; index++) {
+    const text = lines[index]!;
+    const close = text.indexOf(delimiter, from);
+    if (close !== -1) {
+      parts.push(text.slice(from, close));
+      return { body: parts.join("\n"), endIndex: index };
+    }
+    parts.push(text.slice(from));
+    from = 0;
+  }
+  return { body: parts.join("\n"), endIndex: lines.length - 1 };
+}
+
+function comparisonsOnLine(text: string, line: number, functionName: string | null): Lever[] {
+  const found: Lever[] = [];
+  const where = functionName ? `in ${functionName}(): ` : "";
+  for (const match of text.matchAll(COMPARISON)) {
+    const numeric = Number(match[3]!.replace(/_/g, ""));
+    if (isBoundary(numeric) || /^[-+]?[\d.]/.test(match[1]!)) continue;
+    found.push({ kind: "threshold", name: clip(match[1]!, 40), line, value: match[3]!, numeric, detail: clip(`${where}${match[0]}`) });
+  }
+  for (const match of text.matchAll(SHELL_COMPARISON)) {
+    const numeric = Number(match[3]!);
+    if (isBoundary(numeric)) continue;
+    const detail = clip(`${where}${match[1]} ${SHELL_OPERATORS[match[2]!]} ${match[3]}`);
+    found.push({ kind: "threshold", name: match[1]!, line, value: match[3]!, numeric, detail });
+  }
+  return found;
+}
+
+/** The top-level function the scan is inside: the last unindented definition, if this line is indented. */
+function currentFunction(definitions: { name: string; indent: string }[], text: string): string | null {
+  const last = definitions.findLast((definition) => definition.indent === "");
+  return last && /^\s/.test(text) ? last.name : null;
+}
+
+function functionsFrom(definitions: { name: string; index: number; indent: string }[], lines: string[]): FunctionFacts[] {
+  const topLevel = definitions.filter((definition) => definition.indent === "");
+  const names = new Set(topLevel.map((definition) => definition.name));
+  return topLevel.map((definition, position) => {
+    const { signature, params, returns } = signatureFrom(lines, definition.index);
+    const end = position + 1 < topLevel.length ? topLevel[position + 1]!.index : lines.length;
+    const calls = new Set<string>();
+    for (let index = definition.index + 1; index < end; index++) {
+      for (const match of lines[index]!.matchAll(CALL)) if (names.has(match[1]!) && match[1] !== definition.name) calls.add(match[1]!);
+    }
+    const found: FunctionFacts = {
+      name: definition.name,
+      line: definition.index + 1,
+      signature,
+      params,
+      returnsShape: returns ? shapeOfAnyType(returns) : "unknown",
+      calls: [...calls].sort(),
+      public: !definition.name.startsWith("_"),
+      method: false,
+    };
+    if (returns) found.returns = returns;
+    return found;
+  });
+}
+
+/** The definition text up to its balanced `)` plus a `-> T` / `: T` return type, on one line. */
+function signatureFrom(lines: string[], startIndex: number): { signature: string; params: string[]; returns?: string } {
+  let text = lines[startIndex]!;
+  const lastIndex = Math.min(lines.length, startIndex + 20) - 1; // a signature longer than 20 lines is cut
+  for (let index = startIndex + 1; index <= lastIndex && !parenthesesClosed(text); index++) text += ` ${lines[index]!.trim()}`;
+  const open = text.indexOf("(");
+  const close = open === -1 ? -1 : closingParenthesis(text, open);
+  if (close === -1) return { signature: clip(text.replace(/\s*[{:]\s*$/, ""), 200), params: [] };
+  const params = splitTopLevel(text.slice(open + 1, close))
+    .map((param) => param.trim().match(/^(\*{1,2}|\.\.\.)?\s*([A-Za-z_$][\w$]*)/))
+    .filter((match): match is RegExpMatchArray => match !== null)
+    .map((match) => (match[1] ?? "") + match[2]);
+  const rest = text.slice(close + 1).replace(/\s*(?:\{|=>).*$/, "").replace(/\s*:\s*(?:#.*)?$/, "");
+  const returns = rest.match(/^\s*(?:->|:)\s*(.+?)\s*$/)?.[1];
+  const signature = (text.slice(0, close + 1) + rest).replace(/\s+/g, " ").replace(/\(\s+/g, "(").replace(/,?\s+\)/g, ")").trim();
+  return returns ? { signature, params, returns } : { signature, params };
+}
+
+function parenthesesClosed(text: string): boolean {
+  const open = text.indexOf("(");
+  return open === -1 || closingParenthesis(text, open) !== -1;
+}
+
+function closingParenthesis(text: string, open: number): number {
+  let depth = 0;
+  for (let index = open; index < text.length; index++) {
+    if (text[index] === "(") depth++;
+    else if (text[index] === ")" && --depth === 0) return index;
+  }
+  return -1;
+}
+
+/** Split a parameter list on its top-level commas: "a: Map<K, V>, b = () => 1" -> ["a: Map<K, V>", "b = () => 1"]. */
+export function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index]!;
+    if ("([{<".includes(character)) depth++;
+    else if (")]}>".includes(character) && !(character === ">" && text[index - 1] === "=")) depth--; // `=>` closes nothing
+    else if (character === "," && depth === 0) {
+      parts.push(text.slice(start, index).trim());
+      start = index + 1;
+    }
+  }
+  parts.push(text.slice(start).trim());
+  return parts.filter((part) => part !== "");
+}
+
+/** Return-type text from either language family: TypeScript's rules, then Python's. */
+function shapeOfAnyType(typeText: string): ReturnsShape {
+  const shape = shapeOfTypeText(typeText);
+  if (shape !== "unknown") return shape;
+  const type = typeText.replace(/^Optional\[(.*)\]$/, "$1").trim();
+  if (/^(?:list|List|Sequence|Iterable|Iterator|Generator|\[\]|Vec<|\[\]\w)/.test(type)) return "ranked_list";
+  if (/^(?:str|bool|Literal|String|&str)\b/.test(type)) return "label";
+  if (/^(?:int|float|f32|f64|i32|i64|u32|u64|usize|float64|int64)$/.test(type)) return "number";
+  return "unknown";
+}

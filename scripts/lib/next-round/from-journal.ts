@@ -1,0 +1,214 @@
+// next-round from a journal alone, for the seed's prose-driven loop (no experiment file):
+// round N's journal, and earlier rounds' journals beside it, summarised into instructions_N+1.md,
+// a seed-style launch prompt and the new journal's config header. Without an experiment file it
+// copies no eval, records no round and renders no dashboard, and says so. It writes nothing.
+import { existsSync } from "node:fs";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { artifactsBesideJournal } from "../dashboard/files.ts";
+import { CliError } from "../cli/errors.ts";
+import { EXPERIMENT_FILE, STATE_DIR, displayPath, roundArtifactPath } from "../experiment/experiment-file.ts";
+import { CO_OPTIMIZATION_WARNING } from "../harness/instructions.ts";
+import { iterationResults, readJournal, toNumber, type ConfigLine } from "../experiment/journal.ts";
+import { kitCommand } from "../cli/kit.ts";
+import { checkRoundFiles, coOptimizationWarning, digestRound, leversNeverTouched, leversOf, nextConstrainedFiles, type LeverCache } from "./evidence.ts";
+import type { NextRoundFile, NextRoundOptions, NextRoundPlan } from "./plan.ts";
+import { shellQuote } from "../harness/project.ts";
+import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-summary.ts";
+import { summarizeJournal } from "../experiment/summary.ts";
+
+const SEED_JOURNAL = "autoresearch.jsonl";
+/** Fields of round N's header that describe its own baseline measurement, not the next round's. */
+const MEASURED_FIELDS = ["noise", "hashes", "baselined_at"];
+
+export async function planFromJournal(repoRoot: string, options: NextRoundOptions): Promise<NextRoundPlan> {
+  const cwd = options.cwd;
+  const journalPath = resolve(cwd, options.journal ?? SEED_JOURNAL);
+  const shown = displayPath(journalPath, cwd);
+  if (!existsSync(journalPath)) {
+    throw new CliError(options.journal
+      ? `No journal at "${shown}"; check the path given to --journal.`
+      : `No ${EXPERIMENT_FILE} and no journal at "${shown}": pass --journal PATH, or set up an experiment: ${kitCommand("init", { cwd })} path/to/file`, "E_NO_JOURNAL");
+  }
+  const journal = readJournal(journalPath, shown);
+  const config = journal.config;
+  if (!config) {
+    throw new CliError(`"${shown}" has no config line (line 1: {"type": "config", "constrained_file", "eval_command", "metric", "baseline", ...}); add the seed's config header, or set up an experiment: ${kitCommand("init", { cwd })} path/to/file`, "E_NO_CONFIG");
+  }
+  const fromRound = roundOfJournal(journalPath, config);
+  const round = fromRound + 1;
+  const summary = summarizeJournal(journal, { round: fromRound });
+  if (summary.start === null) {
+    throw new CliError(`Round ${fromRound} has no baseline in "${shown}": add "baseline": <score> to its config line (the median of 3 eval runs on the unchanged code), then re-run next-round.`, "E_NO_BASELINE");
+  }
+  if (iterationResults(journal).length === 0) {
+    throw new CliError(`Round ${fromRound} has no results yet in "${shown}": nothing to learn from. Run some iterations first (one result line each), then re-run next-round.`, "E_NO_RESULTS");
+  }
+
+  const root = dirname(journalPath);
+  const warnings = [...journal.warnings];
+  const fileContext = { cwd, repoRoot, root, frozen: [] as string[] };
+  const switched = await checkRoundFiles(options.files ?? [], "--file", fileContext);
+  const added = await checkRoundFiles(options.addFiles ?? [], "--add-file", fileContext);
+  const previousFiles = summary.constrainedFiles;
+  const constrainedFiles = nextConstrainedFiles(previousFiles, switched, added);
+  if (constrainedFiles.length === 0) {
+    throw new CliError(`The config line of "${shown}" names no constrained_file; pass the file round ${round} tunes: --file PATH`, "E_NO_FILE");
+  }
+  const coOptimization = previousFiles.length > 0 ? coOptimizationWarning(fromRound, previousFiles, constrainedFiles) : null;
+
+  const nextJournal = roundArtifactPath(journalPath, round);
+  const beside = artifactsBesideJournal(nextJournal);
+  const instructionsPath = join(root, roundArtifactPath("instructions.md", round));
+  const launchPromptPath = join(root, roundArtifactPath("launch_prompt.md", round));
+  const owned = [instructionsPath, launchPromptPath, nextJournal].filter((path) => existsSync(path));
+  const stale = [beside.dashboardPath, beside.chartPath, beside.reportPath].filter((path) => existsSync(path));
+  if (owned.length + stale.length > 0 && !options.force) {
+    const names = [...owned, ...stale].map((path) => `"${displayPath(path, cwd)}"`);
+    throw new CliError(`Not overwriting round ${round}'s existing ${names.length === 1 ? "artifact" : "artifacts"} ${names.join(", ")}. Pass --force to replace ${names.length === 1 ? "it" : "them"} (backups go to ${STATE_DIR}/backups/), or continue round ${round} with: ${kitCommand("next-round", { cwd })} --journal ${shellQuote(displayPath(nextJournal, cwd))}`, "E_EXISTS");
+  }
+
+  // Every earlier round whose journal sits beside this one, oldest first.
+  const cache: LeverCache = new Map();
+  const digests: RoundDigest[] = [];
+  for (let earlier = 1; earlier <= fromRound; earlier++) {
+    const path = earlier === fromRound ? journalPath : journalOfRound(journalPath, earlier);
+    const earlierJournal = earlier === fromRound ? journal : readJournal(path, displayPath(path, cwd));
+    if (!earlierJournal.config) continue;
+    const earlierSummary = earlier === fromRound ? summary : summarizeJournal(earlierJournal, { round: earlier });
+    digests.push(await digestRound({
+      root, displayFrom: root, round: earlier, constrainedFiles: earlierSummary.constrainedFiles, journalPath: path, journal: earlierJournal,
+      summary: earlierSummary, reportPath: artifactsBesideJournal(path).reportPath, focus: null,
+    }, cache, warnings));
+  }
+  const previousDigest = digests[digests.length - 1];
+  const levers = (await leversOf(root, constrainedFiles, cache, warnings)) ?? [];
+  const newFiles = constrainedFiles.filter((file) => !previousFiles.includes(file));
+  const neverTouched = leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles);
+
+  const names = {
+    journal: basename(nextJournal),
+    dashboard: basename(beside.dashboardPath),
+    report: basename(beside.reportPath),
+    instructions: basename(instructionsPath),
+    previousInstructions: existsSync(join(root, roundArtifactPath("instructions.md", fromRound))) ? roundArtifactPath("instructions.md", fromRound) : null,
+  };
+  const targets = renderTargets({
+    previous: previousDigest, constrainedFiles, newFiles, untouchedLevers: neverTouched,
+    remeasure: `Run the eval 3 times on the unchanged code and write the median as "baseline" in line 1 of \`${names.journal}\`; gains are counted from there.`,
+  });
+  const focus = options.focus?.trim() ? options.focus.trim() : null;
+  const page: JournalOnlyPage = {
+    name: typeof config.name === "string" && config.name !== "" ? config.name : basename(constrainedFiles[0], extname(constrainedFiles[0])),
+    round, fromRound, constrainedFiles, evalCommand: config.eval_command, metric: summary.metric.name, direction: summary.metric.direction,
+    guard: summary.guard ? `${summary.guard.metric} ${summary.guard.op} ${summary.guard.threshold}` : null,
+    minDelta: config.min_delta ?? null, iterations: toNumber(config.iterations), names, focus,
+    earlierRounds: renderEarlierRounds(digests, targets), coOptimization: coOptimization !== null,
+    dashboardCommand: `${kitCommand("dashboard", { cwd: root })} --journal ${shellQuote(basename(nextJournal))}`,
+  };
+
+  const header: ConfigLine = { ...config, round, baseline: null, constrained_file: constrainedFiles[0], created_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"), previous_round: fromRound, previous_best: summary.best.score };
+  if (Array.isArray(config.constrained_files) || constrainedFiles.length > 1) header.constrained_files = constrainedFiles;
+  for (const field of MEASURED_FIELDS) delete header[field];
+  const files: NextRoundFile[] = [
+    { path: instructionsPath, role: "instructions", content: renderJournalOnlyInstructions(page) },
+    { path: launchPromptPath, role: "launch prompt", content: renderJournalOnlyLaunchPrompt(page) },
+    { path: nextJournal, role: "journal header (baseline pending)", content: `${JSON.stringify(header)}\n` },
+  ];
+  const initCommand = `${kitCommand("init", { cwd })} ${shellQuote(constrainedFiles[0])} --eval-cmd ${shellQuote(config.eval_command || "CMD")}`;
+  return {
+    mode: "journal", fromRound, round, stateDir: join(root, STATE_DIR), files,
+    experimentPath: null, experiment: null, replaced: owned, stale,
+    digests, constrainedFiles, coOptimization, warnings,
+    cannotDo: [
+      `no eval script for round ${round}: it runs round ${fromRound}'s eval command unchanged ("${config.eval_command}"), which keeps its test data and metric`,
+      `no experiment file to update and no dashboard rendered, so baseline.ts and iterate.ts cannot run round ${round}; to hand the bookkeeping to the kit, set up an experiment: ${initCommand}`,
+    ],
+    next: [
+      `Review ${displayPath(instructionsPath, cwd)} (the summary of earlier rounds and the targets).`,
+      `Re-measure round ${fromRound}'s best as round ${round}'s starting point: run the eval 3 times on the unchanged code and write the median as "baseline" in line 1 of ${displayPath(nextJournal, cwd)}.`,
+      `Then hand ${displayPath(launchPromptPath, cwd)} to the agent.`,
+    ],
+    release: () => {},
+  };
+}
+
+/** A journal's round: its config's "round", else its name's suffix (autoresearch_3.jsonl -> 3), else 1. */
+function roundOfJournal(path: string, config: ConfigLine): number {
+  const declared = toNumber(config.round);
+  if (declared !== null && Number.isInteger(declared) && declared >= 1) return declared;
+  const suffix = /_(\d+)$/.exec(basename(path, extname(path)));
+  return suffix ? Number(suffix[1]) : 1;
+}
+
+/** The journal of round `round` beside `path`: autoresearch_3.jsonl -> autoresearch.jsonl (1), autoresearch_2.jsonl (2). */
+function journalOfRound(path: string, round: number): string {
+  const extension = extname(path);
+  const stem = path.slice(0, path.length - extension.length).replace(/_\d+$/, "");
+  return round <= 1 ? `${stem}${extension}` : roundArtifactPath(path, round);
+}
+
+type JournalOnlyPage = {
+  name: string;
+  round: number;
+  fromRound: number;
+  constrainedFiles: string[];
+  evalCommand: string;
+  metric: string;
+  direction: "max" | "min";
+  guard: string | null;
+  minDelta: number | null;
+  iterations: number | null;
+  names: { journal: string; dashboard: string; report: string; instructions: string; previousInstructions: string | null };
+  focus: string | null;
+  earlierRounds: string;
+  coOptimization: boolean;
+  /** The kit's dashboard.ts for this round's journal: it renders the seed's dashboard from the journal alone. */
+  dashboardCommand: string;
+};
+
+/** instructions_N+1.md for a prose-driven loop: the agent runs the eval and keeps the journal itself. */
+export function renderJournalOnlyInstructions(page: JournalOnlyPage): string {
+  const files = page.constrainedFiles.map((file) => `\`${file}\``).join(" and ");
+  const better = page.direction === "min" ? "lower is better" : "higher is better";
+  const sections = [
+    `# Autoresearch: ${page.name} — Round ${page.round}`,
+    page.focus ? `## Focus of this round\n\n${page.focus}` : "",
+    `## Summary of earlier rounds\n\n${page.earlierRounds}`,
+    page.coOptimization ? CO_OPTIMIZATION_WARNING : "",
+    [
+      "## This round",
+      "",
+      `- **Constrained file${page.constrainedFiles.length > 1 ? "s" : ""}:** ${files}: the only file${page.constrainedFiles.length > 1 ? "s" : ""} you may edit.`,
+      `- **Eval:** \`${page.evalCommand}\`, unchanged from round ${page.fromRound}: the same test data and metric, so scores compare across rounds. Do not edit the eval or its test data.`,
+      `- **Metric:** ${page.metric} (${better})${page.guard ? `; **guard:** ${page.guard}: a change that crosses it is a guard_fail and is reverted, whatever its score` : ""}.`,
+      `- **Minimum improvement:** ${page.minDelta !== null ? `keep a change only when it beats the best by more than ${page.minDelta}` : "keep a change only when it beats the best by more than the eval's run-to-run noise"}.`,
+      ...(page.iterations !== null ? [`- **Budget:** ${page.iterations} iterations.`] : []),
+      ...(page.names.previousInstructions ? [`- Round ${page.fromRound}'s instructions, \`${page.names.previousInstructions}\`, still hold for the rules, the eval and the strategy; where they name the journal, dashboard or report, use this round's files below.`] : []),
+    ].join("\n"),
+    [
+      "## State tracking",
+      "",
+      `- \`${page.names.journal}\` is this round's memory. Line 1, the config header, is written; its "baseline" stays null until round ${page.fromRound}'s best is re-measured (the median of 3 eval runs on the unchanged code). Append one line per iteration in the seed's format: \`{"type": "result", "iteration", "commit", "score", "delta", "guard_score", "guard_pass", "status", "description", "timestamp"}\`, status one of baseline, keep, discard, crash, guard_fail.`,
+      `- Regenerate \`${page.names.dashboard}\` after every iteration (\`${page.dashboardCommand}\` writes it from the journal).`,
+      `- If you lose context or are resuming: read \`${page.names.journal}\` and \`${page.names.dashboard}\`, continue from the last iteration number, and do not retry a change this journal or the summary above shows was discarded.`,
+      `- When done, write the final report to \`${page.names.report}\`: start and best score, the top 3 changes, what did not work, where it plateaued, and what a next round should target.`,
+    ].join("\n"),
+  ];
+  return `${sections.filter(Boolean).join("\n\n")}\n`;
+}
+
+export function renderJournalOnlyLaunchPrompt(page: JournalOnlyPage): string {
+  const files = page.constrainedFiles.map((file) => `\`${file}\``).join(" and ");
+  const better = page.direction === "min" ? "lower is better" : "higher is better";
+  return [
+    `# Launch prompt: ${page.name}, round ${page.round}`,
+    "",
+    `You are running round ${page.round} of an autoresearch experiment: improve **${page.metric}** (${better}) of ${files} by editing only ${page.constrainedFiles.length > 1 ? "those files" : "that file"}.`,
+    "",
+    `1. Read \`${page.names.instructions}\` now, in full: what earlier rounds kept, the dead ends not to retry, and this round's targets.`,
+    `2. Loop: make one focused change, run \`${page.evalCommand}\`, commit the change if it beats the best by more than the minimum improvement, otherwise revert the file; append the result line to \`${page.names.journal}\` and update \`${page.names.dashboard}\`.`,
+    `3. If you lose context or are resuming: read \`${page.names.journal}\` and \`${page.names.dashboard}\` to recover your state, then continue from the last iteration number.`,
+    `4. Stop when ${page.iterations !== null ? `the ${page.iterations}-iteration budget is spent or ` : ""}the score has plateaued for 5 or more iterations; write the report to \`${page.names.report}\`, then stop.`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,322 @@
+// Runs the eval command once: in its own process group (so a timeout or Ctrl-C
+// stops the whole tree), streaming every byte to a per-run log a person can
+// `tail -f`, parsing the eval contract line by line as it goes, and recording the
+// process in the lock holder's registry so a harness that dies leaves no orphan
+// behind (process-registry.ts). It does not decide anything. Memory stays bounded
+// whatever the eval prints: only the first MAX_LINE_CHARS of a line are parsed.
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import { createEvalOutputParser, evaluateFormula, findMetric, type EvalOutput, type FormulaTerm } from "./eval-output.ts";
+import { forgetProcess, KILL_GRACE_MS, processRegistry, recordProcess, type ProcessKind } from "./registry.ts";
+
+/** Lines of output kept for the journal and error messages. */
+const TAIL_LINES = 20;
+/** Longest line kept in the tail, in characters; the log has the rest. */
+const TAIL_LINE_CHARS = 500;
+/** Longest part of one line kept for parsing, in characters (64 KiB of ASCII); the log has the rest. */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+export type EvalRun = {
+  ok: boolean;
+  score: number | null;
+  guard: number | null;
+  metrics: Record<string, number>;
+  cases: Record<string, number> | null;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  /** Why the run counts as a crash, in words, or null. */
+  crashReason: string | null;
+  timedOut: boolean;
+  interrupted: boolean;
+  tail: string;
+  logPath: string | null;
+};
+
+export type EvalOptions = {
+  cwd: string;
+  timeoutS: number;
+  logPath?: string | null;
+  guardMetric?: string | null;
+  formula?: FormulaTerm[] | null;
+  env?: Record<string, string>;
+  onLine?: (line: string) => void;
+  /** Where the run is recorded while it lasts; default: the lock holder's state dir; null: nowhere. */
+  stateDir?: string | null;
+};
+
+const running = new Set<ChildProcess>();
+const stoppedByRequest = new WeakSet<ChildProcess>();
+const records = new Map<ChildProcess, string>();
+
+let killOnExitInstalled = false;
+
+/** Stop every eval still running (used by signal handlers); whole process groups. */
+export function stopRunningEvals(signal: NodeJS.Signals = "SIGTERM"): void {
+  if (!killOnExitInstalled) {
+    killOnExitInstalled = true;
+    // Signal handlers exit before the grace period ends: an eval that ignores SIGTERM must not outlive us.
+    process.on("exit", () => {
+      for (const child of running) {
+        killGroup(child, "SIGKILL");
+        const record = records.get(child);
+        if (record) forgetProcess(record);
+      }
+    });
+  }
+  for (const child of running) {
+    stoppedByRequest.add(child);
+    killGroup(child, signal);
+    setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS).unref?.();
+  }
+}
+
+export function hasRunningEvals(): boolean {
+  return running.size > 0;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try { child.kill(signal); } catch { /* already gone */ }
+  }
+}
+
+export type ProcessRun = {
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  timedOut: boolean;
+  interrupted: boolean;
+  spawnError: Error | null;
+  tail: string;
+  logPath: string | null;
+};
+
+export type ProcessOptions = {
+  cwd: string;
+  timeoutS: number;
+  logPath?: string | null;
+  env?: Record<string, string>;
+  /** Text for the process's stdin (closed right after); none: stdin is /dev/null. */
+  input?: string;
+  onLine?: (line: string) => void;
+  /** Where the process is recorded while it runs; default: the lock holder's state dir; null: nowhere. */
+  stateDir?: string | null;
+  /** What the process is, for the note if a later run has to stop it. */
+  kind?: ProcessKind;
+};
+
+export type LineEnd = { frame: boolean; droppedChars: number };
+
+/**
+ * Split a byte stream into lines in linear time, keeping at most MAX_LINE_CHARS of a
+ * line. `\r` ends a line too (`frame`: a progress bar redrawing itself), `\r\n` ends
+ * one plain line. Example: "a\rb\r\nc" gives a (frame), b, then c on finish().
+ */
+export function createLineSplitter(onLine: (line: string, end: LineEnd) => void) {
+  const decoder = new StringDecoder("utf8"); // keeps a character split across chunks whole
+  let partial = "";
+  let droppedChars = 0;
+  let afterReturn = false; // the last chunk ended in \r: the next may start with its \n
+  const take = (text: string, from: number, to: number) => {
+    const room = MAX_LINE_CHARS - partial.length;
+    if (room > 0) partial += text.slice(from, Math.min(to, from + room));
+    droppedChars += Math.max(0, to - from - Math.max(room, 0));
+  };
+  const emit = (frame: boolean) => {
+    const line = partial;
+    const dropped = droppedChars;
+    partial = "";
+    droppedChars = 0;
+    onLine(line, { frame, droppedChars: dropped });
+  };
+  const split = (text: string) => {
+    if (text === "") return; // half a character: wait for the rest
+    let start = 0;
+    if (afterReturn) {
+      afterReturn = false;
+      if (text.startsWith("\n")) start = 1;
+      emit(start === 0);
+    }
+    const lineBreak = /[\r\n]/g;
+    lineBreak.lastIndex = start;
+    for (let match = lineBreak.exec(text); match; match = lineBreak.exec(text)) {
+      const at = match.index;
+      take(text, start, at);
+      start = at + 1;
+      if (text[at] === "\n") emit(false);
+      else if (at + 1 === text.length) afterReturn = true;
+      else if (text[at + 1] === "\n") {
+        start = at + 2;
+        emit(false);
+      } else emit(true);
+      lineBreak.lastIndex = start;
+    }
+    take(text, start, text.length);
+  };
+  return {
+    write(chunk: Buffer): void {
+      split(decoder.write(chunk));
+    },
+    finish(): void {
+      split(decoder.end());
+      if (afterReturn) {
+        afterReturn = false;
+        emit(false);
+      }
+      if (partial || droppedChars) emit(false);
+    },
+  };
+}
+
+/** A tail line: capped, saying how long the line really was. */
+function tailLine(line: string, droppedChars: number): string {
+  const length = line.length + droppedChars;
+  if (length <= TAIL_LINE_CHARS) return line;
+  return `${line.slice(0, TAIL_LINE_CHARS)} … (cut: the line has ${length} characters; the log has it all)`;
+}
+
+/** Run a shell command in its own process group, logging and tailing its output. */
+export function runProcess(command: string, options: ProcessOptions): Promise<ProcessRun> {
+  const started = performance.now();
+  const tail: string[] = [];
+  let logFd: number | null = null;
+  if (options.logPath) {
+    mkdirSync(dirname(options.logPath), { recursive: true });
+    logFd = openSync(options.logPath, "w");
+    writeSync(logFd, `$ ${command}\n`);
+  }
+  const child = spawn("bash", ["-c", command], {
+    cwd: options.cwd,
+    detached: true, // own process group: killing -pid reaches grandchildren too
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env },
+  });
+  running.add(child);
+  const registry = options.stateDir === undefined ? processRegistry() : options.stateDir;
+  if (registry !== null && child.pid !== undefined) {
+    records.set(child, recordProcess(registry, { pid: child.pid, kind: options.kind ?? "command", command }));
+  }
+  if (options.input !== undefined) {
+    child.stdin!.on("error", () => { /* the command may not read its input */ });
+    child.stdin!.end(options.input);
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child, "SIGTERM");
+    setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS).unref?.();
+  }, options.timeoutS * 1000);
+
+  // Each stream's last progress frame in the tail, by its push count, so the next line replaces it.
+  const frameAt: Record<string, number | null> = { stdout: null, stderr: null };
+  let pushed = 0;
+  const acceptLine = (stream: "stdout" | "stderr", line: string, end: LineEnd) => {
+    if (line.trim() === "") return;
+    const shown = tailLine(line, end.droppedChars);
+    const frame = frameAt[stream];
+    let sequence: number;
+    if (frame !== null && pushed - frame < tail.length) {
+      tail[tail.length - 1 - (pushed - frame)] = shown;
+      sequence = frame;
+    } else {
+      tail.push(shown);
+      if (tail.length > TAIL_LINES) tail.shift();
+      sequence = ++pushed;
+    }
+    frameAt[stream] = end.frame ? sequence : null;
+    options.onLine?.(line);
+  };
+  const splitters = {
+    stdout: createLineSplitter((line, end) => acceptLine("stdout", line, end)),
+    stderr: createLineSplitter((line, end) => acceptLine("stderr", line, end)),
+  };
+  const consume = (stream: "stdout" | "stderr", chunk: Buffer) => {
+    if (logFd !== null) writeSync(logFd, chunk);
+    splitters[stream].write(chunk);
+  };
+  child.stdout!.on("data", (chunk: Buffer) => consume("stdout", chunk));
+  child.stderr!.on("data", (chunk: Buffer) => consume("stderr", chunk));
+
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (exitCode: number | null, signal: string | null, spawnError: Error | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      running.delete(child);
+      const record = records.get(child);
+      if (record) forgetProcess(record);
+      records.delete(child);
+      splitters.stdout.finish();
+      splitters.stderr.finish();
+      if (logFd !== null) {
+        writeSync(logFd, `\n[exit ${exitCode ?? signal}]\n`);
+        closeSync(logFd);
+      }
+      resolve({
+        exitCode, signal, durationMs: performance.now() - started, timedOut,
+        interrupted: stoppedByRequest.has(child), spawnError, tail: tail.join("\n"), logPath: options.logPath ?? null,
+      });
+    };
+    child.on("error", (error) => finish(null, null, error));
+    child.on("close", (code, signal) => finish(code, signal, null));
+  });
+}
+
+/** Run the eval once and read the eval contract from its output. */
+export async function runEval(command: string, options: EvalOptions): Promise<EvalRun> {
+  const parser = createEvalOutputParser();
+  const run = await runProcess(command, {
+    ...options,
+    kind: "eval",
+    onLine: (line) => {
+      parser.line(line);
+      options.onLine?.(line);
+    },
+  });
+  return {
+    ...summarize(parser.finish(), {
+      exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, interrupted: run.interrupted,
+      spawnError: run.spawnError ?? undefined, durationMs: run.durationMs, timeoutS: options.timeoutS,
+      guardMetric: options.guardMetric ?? null, formula: options.formula ?? null,
+    }),
+    tail: run.tail,
+    logPath: run.logPath,
+  };
+}
+
+type Outcome = {
+  exitCode: number | null; signal: string | null; timedOut: boolean; interrupted: boolean; spawnError?: Error;
+  durationMs: number; timeoutS: number; guardMetric: string | null; formula: FormulaTerm[] | null;
+};
+
+function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" | "logPath"> {
+  let score = output.score;
+  if (score === null && outcome.formula) score = evaluateFormula(outcome.formula, output.metrics);
+  let crashReason: string | null = null;
+  if (outcome.spawnError) crashReason = `could not start the eval: ${outcome.spawnError.message}`;
+  else if (outcome.timedOut) crashReason = `timeout after ${outcome.timeoutS} s`;
+  else if (outcome.signal) crashReason = `the eval was stopped by ${outcome.signal}`;
+  else if (outcome.exitCode === 127) crashReason = "the eval command was not found (exit 127)";
+  else if (outcome.exitCode !== 0) crashReason = `the eval exited with code ${outcome.exitCode}`;
+  else if (score === null) crashReason = output.scoreProblem ?? "the eval printed no SCORE line";
+  return {
+    ok: crashReason === null,
+    score: crashReason === null ? score : null,
+    guard: findMetric(output, outcome.guardMetric),
+    metrics: output.metrics,
+    cases: output.cases,
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    durationMs: outcome.durationMs,
+    crashReason,
+    timedOut: outcome.timedOut,
+    interrupted: outcome.interrupted,
+  };
+}

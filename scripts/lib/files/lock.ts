@@ -3,11 +3,15 @@
 // now belongs to another process (another start time or boot); a stale lock is taken
 // over with a note. Taking the lock first stops evals a dead harness left running, and
 // points process-registry.ts at the state dir so new evals are recorded there.
-// It does not wait or retry: a busy experiment is reported at once (exit 75).
+// withExperimentLock is the one way a command holds it: lock, interrupt handling, and the
+// restore of a kill-safe backup on Ctrl-C. It does not wait or retry: a busy experiment
+// is reported at once (exit 75).
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { note } from "../cli/command.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
+import { onInterrupt } from "../cli/interrupt.ts";
+import { restoreBackupQuietly } from "./backup.ts";
 import {
   bootId, endLeftoverProcesses, ownProcessStartTime, processRegistry, processRunning, processStartTime, setProcessRegistry,
 } from "../process/registry.ts";
@@ -110,4 +114,36 @@ export function acquireLock(stateDir: string, command: string, options: LockOpti
     try { unlinkSync(path); } catch { /* raced with another recoverer */ }
   }
   throw new CliError(`Cannot take the lock "${path}"; remove it if no harness process is running.`, "E_LOCKED", EXIT.LOCKED);
+}
+
+export type ExperimentLockOptions = {
+  stateDir: string;
+  /** Named in the lock file, so a second process says who holds the experiment. */
+  command: string;
+  notes: (message: string) => void;
+};
+
+/**
+ * Run `work` holding the experiment lock. A stale lock taken over is noted; on Ctrl-C or
+ * SIGTERM a file the harness swapped out for a moment (a kill-safe backup) is put back and
+ * the lock released before exit 130; the lock is released however `work` ends. Inside a
+ * process that already holds the lock (a loop's steps) it is re-entrant: the outer holder
+ * releases it.
+ */
+export async function withExperimentLock<T>(options: ExperimentLockOptions, work: (lock: LockHandle) => Promise<T>): Promise<T> {
+  const { stateDir, notes } = options;
+  const lock = acquireLock(stateDir, options.command, { notes });
+  const unregister = onInterrupt(() => {
+    restoreBackupQuietly(stateDir, notes);
+    lock.release();
+  });
+  try {
+    if (lock.recoveredFrom !== null) {
+      notes(`Recovered a stale lock left by pid ${lock.recoveredFrom}. That process is gone, or its pid now belongs to another process.`);
+    }
+    return await work(lock);
+  } finally {
+    unregister();
+    lock.release();
+  }
 }

@@ -8,7 +8,8 @@ import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { artifactsBesideJournal, buildDashboard } from "../scripts/lib/dashboard/files.ts";
+import { buildDashboard } from "../scripts/lib/dashboard/files.ts";
+import { artifactsBesideJournal } from "../scripts/lib/experiment/artifacts.ts";
 import { renderForStdout } from "../scripts/lib/dashboard/output.ts";
 
 const KIT_ROOT = resolve(import.meta.dirname ?? ".", "..");

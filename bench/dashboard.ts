@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { artifactsBesideJournal, buildDashboard, writeDashboard } from "../scripts/lib/dashboard/files.ts";
+import { buildDashboard, writeDashboard } from "../scripts/lib/dashboard/files.ts";
+import { artifactsBesideJournal } from "../scripts/lib/experiment/artifacts.ts";
 import { seededRandom } from "./seeded-random.ts";
 
 const KIT_ROOT = resolve(import.meta.dirname ?? ".", "..");

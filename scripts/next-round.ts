@@ -5,7 +5,7 @@
 // It measures nothing: baseline.ts re-measures round N's best as the new round's start.
 import { note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli/command.ts";
 import { EXIT } from "./lib/cli/errors.ts";
-import { EXPERIMENT_FILE } from "./lib/experiment/experiment-file.ts";
+import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 import { applyNextRoundPlan, describeNextSteps, describeWrittenFiles, nextRoundJson } from "./lib/next-round/apply.ts";
 import { planNextRound } from "./lib/next-round/plan.ts";
 

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type InstructionsContext } from "../scripts/lib/harness/instructions.ts";
 import { renderTemplate } from "../scripts/lib/text/render-template.ts";
-import { defaultArtifacts } from "../scripts/lib/experiment/experiment-file.ts";
+import { defaultArtifacts } from "../scripts/lib/experiment/artifacts.ts";
 import { parseGuard, requiredParameters } from "../scripts/lib/init/plan.ts";
 import { defaultDirectionFor, describeScore } from "../scripts/lib/harness/metric-catalog.ts";
 

@@ -11,7 +11,8 @@
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeFile, type Lever } from "../../scripts/lib/levers/levers.ts";
-import { findRound, loadExperiment, resolveIn } from "../../scripts/lib/experiment/experiment-file.ts";
+import { findRound, loadExperiment } from "../../scripts/lib/experiment/experiment-file.ts";
+import { resolveIn } from "../../scripts/lib/files/paths.ts";
 import { iterationResults, readJournal, type ResultLine } from "../../scripts/lib/experiment/journal.ts";
 
 /** Multiplicative steps for real-valued levers, coarse to fine: a finer step is tried once the coarser ones were rejected. */

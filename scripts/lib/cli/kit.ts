@@ -4,6 +4,9 @@
 // absolute path otherwise — under the runtime that is running now.
 import { fileURLToPath } from "node:url";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
+import { EXPERIMENT_FILE } from "../experiment/artifacts.ts";
+import { realpathOrSelf, toPosix } from "../files/paths.ts";
+import { shellQuote } from "../text/shell-quote.ts";
 
 export type Verb = "init" | "baseline" | "iterate" | "dashboard" | "next-round";
 
@@ -36,4 +39,11 @@ export function kitCommand(verb: Verb, options: { cwd?: string; runtime?: Runtim
   const fromCwd = relative(cwd, script);
   const shown = !fromCwd.startsWith("..") && !isAbsolute(fromCwd) ? fromCwd : script;
   return `${runtimePrefix(runtime)} ${shown}`;
+}
+
+/** Scripts find ./autoresearch.yaml or <repository root>/autoresearch.yaml by themselves; any other experiment file is named. */
+export function withExperimentFlag(command: string, experimentPath: string, cwd: string, repoRoot: string): string {
+  const folder = dirname(experimentPath);
+  const found = basename(experimentPath) === EXPERIMENT_FILE && (folder === realpathOrSelf(cwd) || folder === repoRoot);
+  return found ? command : `${command} --experiment ${shellQuote(toPosix(relative(cwd, experimentPath)))}`;
 }

@@ -3,12 +3,14 @@
 // markers) and its chart `autoresearch_progress.svg` — in one synchronous call that
 // iterate.ts makes after every iteration. It never writes the journal.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, dirname, extname, join, relative, sep } from "node:path";
+import { basename, dirname, join, relative, sep } from "node:path";
 import { renderProgressChart, type ChartInput } from "./chart-svg.ts";
 import { extractPreservedReport, renderMarkdown } from "./markdown.ts";
 import { printableSummary } from "./prose.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { displayPath, type Experiment } from "../experiment/experiment-file.ts";
+import type { Experiment } from "../experiment/experiment-file.ts";
+import { siblingArtifact } from "../experiment/artifacts.ts";
+import { displayPath } from "../files/paths.ts";
 import { whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
 import { parseJournal, readJournalText, type Journal } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
@@ -107,32 +109,6 @@ function noiseBand(summary: Summary): ChartInput["noiseBand"] {
         : [null, ""];
   if (halfWidth === null) return null;
   return { low: centre - halfWidth, high: centre + halfWidth, label };
-}
-
-/**
- * Where a journal's dashboard, chart and report live when no experiment file says:
- * autoresearch.jsonl -> autoresearch_dashboard.md, autoresearch_progress.svg, autoresearch_report.md;
- * autoresearch_2.jsonl -> autoresearch_dashboard_2.md, ...; notes.jsonl -> notes_dashboard.md, ...
- */
-export function artifactsBesideJournal(journalPath: string): { dashboardPath: string; chartPath: string; reportPath: string } {
-  const extension = extname(journalPath);
-  const name = basename(journalPath, extension);
-  const match = name.match(/^(.*?)(_\d+)$/);
-  const [stem, roundSuffix] = match ? [match[1], match[2]] : [name, ""];
-  const directory = dirname(journalPath);
-  return {
-    dashboardPath: join(directory, `${stem}_dashboard${roundSuffix}.md`),
-    chartPath: join(directory, `${stem}_progress${roundSuffix}.svg`),
-    reportPath: join(directory, `${stem}_report${roundSuffix}.md`),
-  };
-}
-
-/** autoresearch_dashboard_2.md -> autoresearch_progress_2.svg; board.md -> board_progress.svg. */
-export function siblingArtifact(dashboardPath: string, role: string, extension: string): string {
-  const name = basename(dashboardPath, extname(dashboardPath));
-  const index = name.lastIndexOf("dashboard");
-  const renamed = index >= 0 ? name.slice(0, index) + role + name.slice(index + "dashboard".length) : `${name}_${role}`;
-  return join(dirname(dashboardPath), renamed + extension);
 }
 
 /** A file's text, or null when there is no file there (a folder in its place is reported when writing). */

@@ -4,11 +4,10 @@
 // It reads the experiment file but renders and writes nothing.
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { artifactsBesideJournal, siblingArtifact } from "./files.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
-import {
-  EXPERIMENT_FILE, displayPath, findRound, loadExperiment, resolveIn, roundArtifactPath, type Experiment,
-} from "../experiment/experiment-file.ts";
+import { findRound, loadExperiment, type Experiment } from "../experiment/experiment-file.ts";
+import { EXPERIMENT_FILE, FIRST_JOURNAL, artifactsBesideJournal, roundArtifactPath, siblingArtifact } from "../experiment/artifacts.ts";
+import { displayPath, resolveIn } from "../files/paths.ts";
 import { kitCommand } from "../cli/kit.ts";
 
 export type DashboardTarget = {
@@ -65,7 +64,7 @@ function targetFromExperiment(experimentPath: string, options: TargetOptions): D
 }
 
 function targetFromJournal(options: TargetOptions): DashboardTarget {
-  const journalPath = resolve(options.cwd, options.journal ?? roundArtifactPath("autoresearch.jsonl", options.round ?? 1));
+  const journalPath = resolve(options.cwd, options.journal ?? roundArtifactPath(FIRST_JOURNAL, options.round ?? 1));
   const beside = artifactsBesideJournal(journalPath);
   const dashboardPath = options.output ? resolve(options.cwd, options.output) : beside.dashboardPath;
   return {

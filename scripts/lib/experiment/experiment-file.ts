@@ -1,19 +1,19 @@
-// The experiment file (`autoresearch.yaml`): its zod schema, loading with errors
-// that name the field and the fix, atomic saving that keeps the user's comments on
-// untouched sections, and per-round artifact paths. It does not run anything.
+// The experiment file (`autoresearch.yaml`): its zod schema (the one home of every
+// default), loading with errors that name the field and the fix, and atomic saving that
+// keeps the user's comments on untouched sections. It does not run anything; file names
+// live in artifacts.ts, path helpers in files/paths.ts.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { metricFormulaProblem } from "../process/eval-output.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
+import { displayPath } from "../files/paths.ts";
+import { EXPERIMENT_FILE, STATE_DIR } from "./artifacts.ts";
 import { stripControlCharacters } from "./journal.ts";
 
-export const EXPERIMENT_FILE = "autoresearch.yaml";
 export const SCHEMA_VERSION = 1;
-/** Harness state that is never committed: logs, patches, locks, backups. */
-export const STATE_DIR = ".autoresearch";
 
 const DIRECTIONS = ["max", "min"] as const;
 const GUARD_OPS = [">=", "<=", ">", "<"] as const;
@@ -110,24 +110,6 @@ export type DecisionSettings = z.infer<typeof DecisionSchema>;
 
 /** An experiment together with where it lives; every relative path in it is relative to `root`. */
 export type LoadedExperiment = { path: string; root: string; experiment: Experiment };
-
-/** `instructions.md` for round 1, `instructions_2.md` for round 2, and so on. */
-export function roundArtifactPath(path: string, round: number): string {
-  if (round <= 1) return path;
-  const extension = extname(path);
-  const stem = path.slice(0, path.length - extension.length).replace(/_\d+$/, "");
-  return `${stem}_${round}${extension}`;
-}
-
-export function defaultArtifacts(round: number): Round["artifacts"] {
-  return {
-    journal: roundArtifactPath("autoresearch.jsonl", round),
-    dashboard: roundArtifactPath("autoresearch_dashboard.md", round),
-    instructions: roundArtifactPath("instructions.md", round),
-    launch_prompt: roundArtifactPath("launch_prompt.md", round),
-    report: roundArtifactPath("autoresearch_report.md", round),
-  };
-}
 
 /** Find the experiment file: --experiment wins, else ./autoresearch.yaml, else at the repository root. */
 export function locateExperiment(explicit: string | undefined, cwd: string, repoRoot?: string): string {
@@ -232,16 +214,6 @@ export function findRound(experiment: Experiment, round?: number): Round {
 
 export function replaceRound(experiment: Experiment, updated: Round): Experiment {
   return { ...experiment, rounds: experiment.rounds.map((round) => (round.round === updated.round ? updated : round)) };
-}
-
-export function resolveIn(root: string, path: string): string {
-  return isAbsolute(path) ? path : join(root, path);
-}
-
-/** Paths in messages: relative to the working directory when that is shorter. */
-export function displayPath(path: string, cwd = process.cwd()): string {
-  const relativePath = relative(cwd, path);
-  return relativePath && !relativePath.startsWith("..") && relativePath.length < path.length ? relativePath : path;
 }
 
 export function experimentStateDir(loaded: LoadedExperiment): string {

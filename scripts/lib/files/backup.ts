@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { displayPath } from "../experiment/experiment-file.ts";
+import { displayPath } from "./paths.ts";
 import { sha256OfText, writeFileAtomic } from "./atomic.ts";
 
 type BackupEntry = {

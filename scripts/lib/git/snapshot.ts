@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { join, normalize, relative } from "node:path";
 import { writeFileAtomic } from "../files/atomic.ts";
-import { STATE_DIR, type Experiment, type LoadedExperiment, type Round } from "../experiment/experiment-file.ts";
+import type { Experiment, LoadedExperiment, Round } from "../experiment/experiment-file.ts";
+import { DEFAULT_CHART_NAME, STATE_DIR } from "../experiment/artifacts.ts";
 import { changedPaths, git, headCommit, repositoryPrefix, repositoryTop, restoreFileFromCommit, runGit } from "./git.ts";
 
 export type Snapshot = {
@@ -119,7 +120,7 @@ export function harnessOrConstrained(experiment: Experiment, round: Round, exper
   const fixed = new Set<string>([experimentPath, ...round.constrained_files]);
   for (const each of experiment.rounds) for (const artifact of Object.values(each.artifacts)) fixed.add(artifact);
   return (path: string) =>
-    fixed.has(path) || path.startsWith(`${STATE_DIR}/`) || /^autoresearch_progress(_\d+)?\.svg$/.test(path);
+    fixed.has(path) || path.startsWith(`${STATE_DIR}/`) || DEFAULT_CHART_NAME.test(path);
 }
 
 /**

@@ -5,9 +5,10 @@
 import { posix } from "node:path";
 import type { EntryFunction } from "../levers/levers.ts";
 import { describeScore, extraMetricsFor, metricComponents, type Direction, type ReturnShape } from "./metric-catalog.ts";
-import { shellQuote, type EvalFlavor, type Project } from "./project.ts";
+import type { EvalFlavor, Project } from "./project.ts";
+import { shellQuote } from "../text/shell-quote.ts";
 import { readTemplate, renderTemplate } from "../text/render-template.ts";
-import { roundArtifactPath } from "../experiment/experiment-file.ts";
+import { roundArtifactPath } from "../experiment/artifacts.ts";
 
 export const DJANGO_COMMAND = "run_autoresearch_eval";
 

@@ -1,9 +1,15 @@
 // Project kind detection for init: which language the constrained file is in, which
 // toolchain runs it (Python plain / uv / poetry / venv, Django via manage.py; Bun /
 // Deno / Node; anything else), and therefore which eval flavour to generate and how
-// to run it. Pure: file-system facts come in through `ProjectFacts`; it never runs
-// a toolchain and never looks beyond the repository root.
-import { posix } from "node:path";
+// to run it. Pure: file-system facts come in through `ProjectFacts`; only the two readers
+// at the end (detectProjectOnDisk, findExistingTests) gather them from disk and git. It
+// never runs a toolchain and never looks beyond the repository root.
+import { existsSync } from "node:fs";
+import { posix, relative, resolve } from "node:path";
+import { currentRuntime } from "../cli/kit.ts";
+import { readOptional, toPosix } from "../files/paths.ts";
+import { runGit } from "../git/git.ts";
+import { shellQuote } from "../text/shell-quote.ts";
 
 export type Language = "python" | "typescript" | "javascript" | "other";
 export type ProjectKind = "python" | "uv" | "poetry" | "django" | "bun" | "deno" | "node" | "other";
@@ -253,7 +259,23 @@ export function describeProject(project: Project, file: string): string {
   return `${language}, ${toolchain[project.kind]}`;
 }
 
-/** Quote a path for bash only when it needs it. */
-export function shellQuote(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+/** detectProject with facts read from the repository; `file` and `experimentRoot` are absolute. */
+export function detectProjectOnDisk(repoRoot: string, file: string, experimentRoot: string): Project {
+  return detectProject({
+    file: toPosix(relative(repoRoot, file)),
+    exists: (path) => existsSync(resolve(repoRoot, path)),
+    read: (path) => readOptional(resolve(repoRoot, path)),
+    currentRuntime: currentRuntime(),
+    experimentDir: toPosix(relative(repoRoot, experimentRoot)),
+  });
+}
+
+const TEST_FILE = /(^|\/)(tests?\/.+\.(py|ts|js|mjs|tsx)$|test_[^/]+\.py$|[^/]+_test\.(py|go)$|[^/]+\.(test|spec)\.[cm]?[jt]sx?$)/;
+const MAX_TESTS_LISTED = 8;
+
+/** Tracked test files (up to a few), relative to the experiment folder, for the instructions' context. */
+export async function findExistingTests(repoRoot: string, root: string): Promise<string[]> {
+  const listed = await runGit(repoRoot, ["ls-files", "-z"]);
+  if (!listed.ok) return [];
+  return listed.stdout.split("\0").filter((path) => TEST_FILE.test(path)).slice(0, MAX_TESTS_LISTED).map((path) => relativeTo(toPosix(relative(repoRoot, root)), path));
 }

@@ -4,12 +4,13 @@
 // bad input throws here, before anything is written; init-apply.ts does the writing.
 // It does not measure anything (baseline does).
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import {
-  BudgetSchema, DecisionSchema, EXPERIMENT_FILE, STATE_DIR, defaultArtifacts, displayPath, validateExperiment,
-  type Experiment, type Guard, type Round,
+  BudgetSchema, DecisionSchema, validateExperiment, type Experiment, type Guard,
 } from "../experiment/experiment-file.ts";
+import { CACHE_DIR, EXPERIMENT_FILE, STATE_DIR, defaultArtifacts } from "../experiment/artifacts.ts";
+import { displayPath, realpathOrSelf, toPosix } from "../files/paths.ts";
 import { whyNotWritable } from "../files/atomic.ts";
 import { parseMetricFormula } from "../process/eval-output.ts";
 import { planEvalLocation, renderEval, type EvalLocation } from "../harness/eval-script.ts";
@@ -17,14 +18,12 @@ import { git, requireRepositoryRoot, runGit } from "../git/git.ts";
 import { parseGuardSpec } from "../experiment/guard.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "../harness/instructions.ts";
 import { assertJournalWritable, journalHeaderFor, type ConfigLine } from "../experiment/journal.ts";
-import { currentRuntime, kitCommand } from "../cli/kit.ts";
+import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
 import { analyzeFile, splitTopLevel, type FileAnalysis } from "../levers/levers.ts";
 import { defaultDirectionFor, defaultMetricFor, evalComputes, isTimingMetric, metricComponents, type Direction } from "../harness/metric-catalog.ts";
-import { describeProject, detectProject, relativeTo, shellQuote, type Project } from "../harness/project.ts";
+import { describeProject, detectProjectOnDisk, findExistingTests, type Project } from "../harness/project.ts";
 import { buildJsonTestData, buildTsvTestData, inspectTestDataFile, parseCaseInputs, type CaseInput } from "../harness/test-data.ts";
 
-/** The eval's cache folder, beside the experiment file; excluded from git. */
-export const CACHE_DIR = ".autoresearch_cache";
 /** Bytes read to decide whether a file is binary (as git does: a NUL byte in the first 8000). */
 const BINARY_SNIFF_BYTES = 8000;
 const DEFAULT_ITERATIONS = 30;
@@ -278,31 +277,8 @@ async function askUntilValid<T>(ask: NonNullable<Asker>, question: string, fallb
   }
 }
 
-/** detectProject with facts read from the repository; `file` and `experimentRoot` are absolute. */
-export function detectProjectOnDisk(repoRoot: string, file: string, experimentRoot: string): Project {
-  return detectProject({
-    file: toPosix(relative(repoRoot, file)),
-    exists: (path) => existsSync(join(repoRoot, path)),
-    read: (path) => readOptional(join(repoRoot, path)),
-    currentRuntime: currentRuntime(),
-    experimentDir: toPosix(relative(repoRoot, experimentRoot)),
-  });
-}
-
 function usage(message: string, code = "E_BAD_INPUT"): CliError {
   return new CliError(message, code, EXIT.USAGE);
-}
-
-function toPosix(path: string): string {
-  return path.split(sep).join("/");
-}
-
-export function readOptional(path: string): string | null {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return null;
-  }
 }
 
 function checkInsideRepository(path: string, repoRoot: string, label: string): string {
@@ -312,19 +288,6 @@ function checkInsideRepository(path: string, repoRoot: string, label: string): s
     throw usage(`${label} "${path}" is outside the git repository at "${repoRoot}"; use a path inside it, or run init from the repository that holds it.`);
   }
   return real;
-}
-
-/** A path's real location; for a file not yet created, its folder's real location. */
-function realpathOrSelf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    try {
-      return join(realpathSync(dirname(path)), basename(path));
-    } catch {
-      return path;
-    }
-  }
 }
 
 function checkConstrainedFile(path: string, repoRoot: string, initCommand: string): string {
@@ -426,13 +389,6 @@ function matchingParen(text: string, open: number): number {
 }
 
 
-/** Other scripts find ./autoresearch.yaml or <repository root>/autoresearch.yaml by themselves; anything else is named. */
-export function withExperimentFlag(command: string, experimentPath: string, cwd: string, repoRoot: string): string {
-  const folder = dirname(experimentPath);
-  const found = basename(experimentPath) === EXPERIMENT_FILE && (folder === realpathOrSelf(cwd) || folder === repoRoot);
-  return found ? command : `${command} --experiment ${shellQuote(toPosix(relative(cwd, experimentPath)))}`;
-}
-
 /** Tracked data files that may already hold test cases (queries, labels, fixtures). */
 const DATA_FILE = /(^|\/)(data|datasets?|fixtures|eval|evals|tests?|samples?)\/[^/]*\.(json|jsonl|ndjson|csv|tsv)$/i;
 const MAX_DATA_FILES_LISTED = 5;
@@ -441,16 +397,6 @@ async function findDataFiles(repoRoot: string, cwd: string): Promise<string[]> {
   const listed = await runGit(repoRoot, ["ls-files", "-z"]);
   if (!listed.ok) return [];
   return listed.stdout.split("\0").filter((path) => DATA_FILE.test(path)).slice(0, MAX_DATA_FILES_LISTED).map((path) => displayPath(join(repoRoot, path), cwd));
-}
-
-const TEST_FILE = /(^|\/)(tests?\/.+\.(py|ts|js|mjs|tsx)$|test_[^/]+\.py$|[^/]+_test\.(py|go)$|[^/]+\.(test|spec)\.[cm]?[jt]sx?$)/;
-const MAX_TESTS_LISTED = 8;
-
-/** Tracked test files (up to a few), relative to the experiment folder, for the instructions' context. */
-export async function findExistingTests(repoRoot: string, root: string): Promise<string[]> {
-  const listed = await runGit(repoRoot, ["ls-files", "-z"]);
-  if (!listed.ok) return [];
-  return listed.stdout.split("\0").filter((path) => TEST_FILE.test(path)).slice(0, MAX_TESTS_LISTED).map((path) => relativeTo(toPosix(relative(repoRoot, root)), path));
 }
 
 async function gitExcludePath(repoRoot: string): Promise<string> {

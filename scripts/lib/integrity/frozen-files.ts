@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Experiment, Round } from "../experiment/experiment-file.ts";
-import { resolveIn } from "../experiment/experiment-file.ts";
+import { resolveIn } from "../files/paths.ts";
 import { sha256OfFile, sha256OfText, writeFileAtomic } from "../files/atomic.ts";
 
 /** Repository-relative paths that must not change during a round, without duplicates. */

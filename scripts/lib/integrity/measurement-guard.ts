@@ -4,7 +4,10 @@
 // experiment file is undone. They read and restore files; deciding is step.ts's job.
 import { existsSync, readFileSync } from "node:fs";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { type LoadedExperiment, type Round, displayPath, findRound, loadExperiment, parseExperiment, saveExperiment } from "../experiment/experiment-file.ts";
+import {
+  type LoadedExperiment, type Round, findRound, loadExperiment, parseExperiment, saveExperiment,
+} from "../experiment/experiment-file.ts";
+import { displayPath } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import {
   changedMeasurementFields, checkIntegrity, frozenPaths, measurementFields, measurementFingerprint, readMeasurementRecord, withMeasurementFields,

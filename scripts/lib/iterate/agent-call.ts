@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { displayPath } from "../experiment/experiment-file.ts";
+import { displayPath } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { headCommit, runGit } from "../git/git.ts";
 import { archiveRef, putBranchBack, storeBlobs, syncIndexWithHead } from "./pending-step.ts";

@@ -12,7 +12,7 @@ import { writeFileAtomic, sha256OrDeleted } from "../files/atomic.ts";
 import { fileDiffersFromCommit, git, gitPath, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, restoreFileFromCommit, runGit, shortCommit } from "../git/git.ts";
 import { appendResult, readJournal, type ResultLine } from "../experiment/journal.ts";
 import { restoreFromSnapshot, type Snapshot } from "../git/snapshot.ts";
-import { displayPath } from "../experiment/experiment-file.ts";
+import { displayPath } from "../files/paths.ts";
 import { hasValidSeal, sealed, sealKey, tampered, type SealKey } from "../integrity/seal.ts";
 
 export type PendingStep = {

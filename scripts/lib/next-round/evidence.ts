@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { displayPath, resolveIn } from "../experiment/experiment-file.ts";
+import { displayPath, resolveIn } from "../files/paths.ts";
 import { isTracked, runGit } from "../git/git.ts";
 import type { Journal } from "../experiment/journal.ts";
 import { analyzeFile, type FileAnalysis, type Lever } from "../levers/levers.ts";

@@ -4,25 +4,24 @@
 // copies no eval, records no round and renders no dashboard, and says so. It writes nothing.
 import { existsSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { artifactsBesideJournal } from "../dashboard/files.ts";
 import { CliError } from "../cli/errors.ts";
-import { EXPERIMENT_FILE, STATE_DIR, displayPath, roundArtifactPath } from "../experiment/experiment-file.ts";
+import { EXPERIMENT_FILE, FIRST_JOURNAL, STATE_DIR, artifactsBesideJournal, roundArtifactPath, roundInName } from "../experiment/artifacts.ts";
+import { displayPath } from "../files/paths.ts";
 import { CO_OPTIMIZATION_WARNING } from "../harness/instructions.ts";
 import { iterationResults, readJournal, toNumber, type ConfigLine } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { checkRoundFiles, coOptimizationWarning, digestRound, leversNeverTouched, leversOf, nextConstrainedFiles, type LeverCache } from "./evidence.ts";
 import type { NextRoundFile, NextRoundOptions, NextRoundPlan } from "./plan.ts";
-import { shellQuote } from "../harness/project.ts";
+import { shellQuote } from "../text/shell-quote.ts";
 import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-summary.ts";
 import { summarizeJournal } from "../experiment/summary.ts";
 
-const SEED_JOURNAL = "autoresearch.jsonl";
 /** Fields of round N's header that describe its own baseline measurement, not the next round's. */
 const MEASURED_FIELDS = ["noise", "hashes", "baselined_at"];
 
 export async function planFromJournal(repoRoot: string, options: NextRoundOptions): Promise<NextRoundPlan> {
   const cwd = options.cwd;
-  const journalPath = resolve(cwd, options.journal ?? SEED_JOURNAL);
+  const journalPath = resolve(cwd, options.journal ?? FIRST_JOURNAL);
   const shown = displayPath(journalPath, cwd);
   if (!existsSync(journalPath)) {
     throw new CliError(options.journal
@@ -71,7 +70,7 @@ export async function planFromJournal(repoRoot: string, options: NextRoundOption
   const cache: LeverCache = new Map();
   const digests: RoundDigest[] = [];
   for (let earlier = 1; earlier <= fromRound; earlier++) {
-    const path = earlier === fromRound ? journalPath : journalOfRound(journalPath, earlier);
+    const path = earlier === fromRound ? journalPath : roundArtifactPath(journalPath, earlier);
     const earlierJournal = earlier === fromRound ? journal : readJournal(path, displayPath(path, cwd));
     if (!earlierJournal.config) continue;
     const earlierSummary = earlier === fromRound ? summary : summarizeJournal(earlierJournal, { round: earlier });
@@ -136,15 +135,7 @@ export async function planFromJournal(repoRoot: string, options: NextRoundOption
 function roundOfJournal(path: string, config: ConfigLine): number {
   const declared = toNumber(config.round);
   if (declared !== null && Number.isInteger(declared) && declared >= 1) return declared;
-  const suffix = /_(\d+)$/.exec(basename(path, extname(path)));
-  return suffix ? Number(suffix[1]) : 1;
-}
-
-/** The journal of round `round` beside `path`: autoresearch_3.jsonl -> autoresearch.jsonl (1), autoresearch_2.jsonl (2). */
-function journalOfRound(path: string, round: number): string {
-  const extension = extname(path);
-  const stem = path.slice(0, path.length - extension.length).replace(/_\d+$/, "");
-  return round <= 1 ? `${stem}${extension}` : roundArtifactPath(path, round);
+  return roundInName(path) ?? 1;
 }
 
 type JournalOnlyPage = {

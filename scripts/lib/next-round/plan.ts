@@ -8,22 +8,22 @@ import { basename, extname } from "node:path";
 import { buildDashboard } from "../dashboard/files.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import {
-  displayPath, experimentStateDir, findRound, loadExperiment, locateExperiment, resolveIn, roundArtifactPath,
-  type Experiment, type LoadedExperiment, type Round,
+  experimentStateDir, findRound, loadExperiment, locateExperiment, type Experiment, type LoadedExperiment, type Round,
 } from "../experiment/experiment-file.ts";
+import { CACHE_DIR, nextArtifacts, roundArtifactPath } from "../experiment/artifacts.ts";
+import { displayPath, resolveIn } from "../files/paths.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { requireRepositoryRoot } from "../git/git.ts";
-import { CACHE_DIR, detectProjectOnDisk, findExistingTests, withExperimentFlag } from "../init/plan.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "../harness/instructions.ts";
 import { frozenPaths } from "../integrity/frozen-files.ts";
 import { iterationResults, journalHeaderFor, parseJournal, readJournal } from "../experiment/journal.ts";
-import { kitCommand } from "../cli/kit.ts";
+import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
 import { acquireLock } from "../files/lock.ts";
 import { planFromJournal } from "./from-journal.ts";
 import {
   analyseOnce, checkRoundFiles, coOptimizationWarning, digestRound, leversNeverTouched, leversOf, nextConstrainedFiles, type LeverCache,
 } from "./evidence.ts";
-import { describeProject } from "../harness/project.ts";
+import { describeProject, detectProjectOnDisk, findExistingTests } from "../harness/project.ts";
 import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-summary.ts";
 import { summarizeJournal } from "../experiment/summary.ts";
 
@@ -222,17 +222,6 @@ async function planFromExperiment(loaded: LoadedExperiment, repoRoot: string, op
       `Re-measure round ${fromRound}'s best as round ${round}'s starting point: ${baselineCommand}`,
       `Then hand ${displayPath(at(artifacts.launch_prompt), cwd)} to the agent, or run: ${withExperimentFlag(kitCommand("iterate", { cwd }), loaded.path, cwd, repoRoot)} --loop --agent "CMD"`,
     ],
-  };
-}
-
-/** Round N's artifact paths with the `_N+1` suffix, beside the originals. */
-export function nextArtifacts(previous: Round["artifacts"], round: number): Round["artifacts"] {
-  return {
-    journal: roundArtifactPath(previous.journal, round),
-    dashboard: roundArtifactPath(previous.dashboard, round),
-    instructions: roundArtifactPath(previous.instructions, round),
-    launch_prompt: roundArtifactPath(previous.launch_prompt, round),
-    report: roundArtifactPath(previous.report, round),
   };
 }
 

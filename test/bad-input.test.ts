@@ -2,11 +2,9 @@
 // value and the next step, with exit code 2 (1 for a damaged backup), no stack trace, and the
 // repository left as it was. Runs the real scripts on throwaway git repositories.
 import { describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
-import { makeRepo, runScript, sh, type ScriptName, type ScriptResult } from "./helpers.ts";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fileHashes, makeRepo, runScript, sh, temporaryFolder, type ScriptName, type ScriptResult } from "./helpers.ts";
 import { experimentYaml, pythonExperiment } from "./experiment-fixture.ts";
 import { joinNegativeNumbers, parseCommandLine, type CommandSpec } from "../scripts/lib/cli/command.ts";
 import { CliError } from "../scripts/lib/cli/errors.ts";
@@ -18,16 +16,7 @@ const RANKER = "WEIGHT = 1.0\n\n\ndef score(x):\n    return WEIGHT * x\n";
 
 /** Every file under `root` (the .git folder included, so a new branch or commit shows) with its hash. */
 function snapshot(root: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (folder: string) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name !== "index") files[relative(root, path)] = createHash("sha256").update(readFileSync(path)).digest("hex");
-    }
-  };
-  walk(root);
-  return files;
+  return fileHashes(root, { git: true, keep: (path) => basename(path) !== "index" });
 }
 
 /** One line on stderr, naming what was asked for, without a stack trace. */
@@ -38,9 +27,6 @@ function expectOneLine(result: ScriptResult, ...mentions: (string | RegExp)[]): 
   for (const mention of mentions) expect(result.stderr).toMatch(mention);
 }
 
-function tempFolder(): string {
-  return mkdtempSync(join(tmpdir(), "ark-bad-input-"));
-}
 
 describe("init validates every input before writing anything", () => {
   test("init refuses an empty --eval-cmd, writes nothing, and the next init needs no --force", () => {
@@ -158,7 +144,7 @@ describe("a journal that cannot be written is refused before any side effect", (
   };
 
   test("assertJournalWritable refuses a directory where the journal should be", () => {
-    const folder = tempFolder();
+    const folder = temporaryFolder("ark-bad-input-");
     mkdirSync(join(folder, "autoresearch.jsonl"));
     const error = refusal(() => assertJournalWritable(join(folder, "autoresearch.jsonl"), "autoresearch.jsonl"));
     expect(error.exitCode).toBe(2);
@@ -166,7 +152,7 @@ describe("a journal that cannot be written is refused before any side effect", (
   });
 
   test("assertJournalWritable refuses a read-only journal (chmod 444), even for root", () => {
-    const folder = tempFolder();
+    const folder = temporaryFolder("ark-bad-input-");
     const path = join(folder, "autoresearch.jsonl");
     writeFileSync(path, '{"type":"config"}\n');
     chmodSync(path, 0o444);
@@ -177,7 +163,7 @@ describe("a journal that cannot be written is refused before any side effect", (
   });
 
   test("assertJournalWritable refuses a journal whose folder is a file, and accepts a new journal in a writable folder", () => {
-    const folder = tempFolder();
+    const folder = temporaryFolder("ark-bad-input-");
     writeFileSync(join(folder, "notes.txt"), "mine\n");
     const error = refusal(() => assertJournalWritable(join(folder, "notes.txt", "autoresearch.jsonl"), "notes.txt/autoresearch.jsonl"));
     expect(error.message).toMatch(/notes\.txt" on its path is a file, not a folder/);
@@ -186,7 +172,7 @@ describe("a journal that cannot be written is refused before any side effect", (
   });
 
   test("readJournal on a directory is a one-line error, not EISDIR", () => {
-    const folder = tempFolder();
+    const folder = temporaryFolder("ark-bad-input-");
     mkdirSync(join(folder, "autoresearch.jsonl"));
     const error = refusal(() => readJournal(join(folder, "autoresearch.jsonl"), "autoresearch.jsonl"));
     expect(error.message).toBe('The journal "autoresearch.jsonl" is a directory, not a file. Move it aside (mv "autoresearch.jsonl" "autoresearch.jsonl.old") and re-run.');
@@ -205,7 +191,7 @@ describe("a journal that cannot be written is refused before any side effect", (
 
 describe("a damaged backup manifest stops the run without deleting the backup", () => {
   test("restoreBackup refuses a manifest that is not JSON, naming it and the fix, and keeps the copies", () => {
-    const stateDir = join(tempFolder(), ".autoresearch");
+    const stateDir = join(temporaryFolder("ark-bad-input-"), ".autoresearch");
     saveBackup(stateDir, [{ file: join(stateDir, "..", "ranker.py"), content: Buffer.from("candidate\n") }], "sensitivity probe");
     writeFileSync(join(stateDir, "backup", "manifest.json"), '{"purpose": "sensitivity pro');
     let error: unknown;
@@ -297,7 +283,7 @@ describe("a negative number after a space is read as the option's value", () => 
 
 describe("dashboard refuses a file that is not a journal", () => {
   test("dashboard --journal on a binary file is refused in one line and writes no dashboard", () => {
-    const folder = tempFolder();
+    const folder = temporaryFolder("ark-bad-input-");
     writeFileSync(join(folder, "junk.jsonl"), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x0a, 0x00, 0xff]));
     const result = runScript("dashboard", ["--journal", "junk.jsonl"], { cwd: folder });
     expect(result.code).toBe(2);
@@ -306,7 +292,7 @@ describe("dashboard refuses a file that is not a journal", () => {
   });
 
   test("dashboard --journal on text without a config or result line is refused in one line", () => {
-    const folder = tempFolder();
+    const folder = temporaryFolder("ark-bad-input-");
     writeFileSync(join(folder, "notes.jsonl"), "just some notes\n{\"unrelated\": true}\n");
     const result = runScript("dashboard", ["--journal", "notes.jsonl", "--format", "text"], { cwd: folder });
     expect(result.code).toBe(2);
@@ -315,7 +301,7 @@ describe("dashboard refuses a file that is not a journal", () => {
   });
 
   test("dashboard refuses a directory where its dashboard file goes, writing neither file", () => {
-    const folder = tempFolder();
+    const folder = temporaryFolder("ark-bad-input-");
     writeFileSync(join(folder, "autoresearch.jsonl"), `${JSON.stringify({ type: "config", constrained_file: "a.py", eval_command: "e", metric: "score", guard_metric: null, guard_threshold: null, baseline: 0.5 })}\n`);
     mkdirSync(join(folder, "autoresearch_dashboard.md"));
     const result = runScript("dashboard", ["--journal", "autoresearch.jsonl"], { cwd: folder });
@@ -336,7 +322,7 @@ describe("control characters from the journal never reach a rendered dashboard",
 
   for (const format of ["md", "text", "html"] as const) {
     test(`dashboard --format ${format} strips escape sequences from descriptions, reasons and metric names, even under NO_COLOR`, () => {
-      const folder = tempFolder();
+      const folder = temporaryFolder("ark-bad-input-");
       writeFileSync(join(folder, "autoresearch.jsonl"), journal);
       const result = runScript("dashboard", ["--format", format], { cwd: folder, env: { NO_COLOR: "1" } });
       expect(result.code).toBe(0);
@@ -350,7 +336,7 @@ describe("control characters from the journal never reach a rendered dashboard",
   }
 
   test("dashboard --json keeps journal text faithful, escaped by JSON", () => {
-    const folder = tempFolder();
+    const folder = temporaryFolder("ark-bad-input-");
     writeFileSync(join(folder, "autoresearch.jsonl"), journal);
     const result = runScript("dashboard", ["--json", "--no-write"], { cwd: folder });
     expect(result.code).toBe(0);

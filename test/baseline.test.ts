@@ -4,14 +4,11 @@
 // Every test checks that the constrained file ends byte-identical; bad input must change nothing.
 import { describe, expect, test } from "bun:test";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { casesJson, evalScript, experimentYaml, pythonExperiment, RANKER, type FixtureOptions } from "./experiment-fixture.ts";
-import { BUN, KIT_ROOT, makeRepo, read, runScript, sh, writeFiles, type Runtime } from "./helpers.ts";
-
-type Line = Record<string, any>;
+import { BUN, journal, KIT_ROOT, makeRepo, read, runScript, sh, sha256, temporaryFolder, waitFor, writeFiles, type Line, type Runtime } from "./helpers.ts";
 
 /** The fixture's score with WEIGHT 1, BIAS 0: five cases partly right out of sixteen. */
 const FIXTURE_BASELINE = 0.1563;
@@ -19,14 +16,6 @@ const FIXTURE_MRR = 0.2563;
 
 function baseline(root: string, args: string[] = [], runtime: Runtime = "bun") {
   return runScript("baseline", args, { cwd: root, runtime });
-}
-
-function journal(root: string): Line[] {
-  return read(root, "autoresearch.jsonl").split("\n").filter(Boolean).map((line) => JSON.parse(line));
-}
-
-function sha256(bytes: Buffer | string): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /** What a user would see of the repository: git status, branch, and the bytes of every file git shows. */
@@ -111,14 +100,6 @@ print(f"SCORE: {[0.50, 0.60, 0.55, 0.56][min(run, 4) - 1]:.4f}")
 print(f"  ACCURACY: {right / len(cases):.4f}")
 print("  MRR: 0.5000")
 `;
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
 
 /** True while the process exists and is not a zombie waiting to be reaped. */
 function processRunning(pid: number): boolean {
@@ -573,7 +554,7 @@ describe("baseline on bad input changes nothing and says what to do", () => {
   });
 
   test("baseline exits 2 outside a git repository, saying how to make one", () => {
-    const directory = mkdtempSync(join(tmpdir(), "ark-test-nogit-"));
+    const directory = temporaryFolder("ark-test-nogit-");
     writeFiles(directory, { "ranker.py": RANKER, "eval.py": evalScript(), "cases.json": casesJson(), "autoresearch.yaml": experimentYaml() });
     const result = baseline(directory);
     expect(result.code).toBe(2);

@@ -2,8 +2,9 @@
 // init.ts: a constrained module with numeric levers, an eval printing the contract
 // (SCORE, MRR, CASE lines), 16 labelled cases and a hand-written autoresearch.yaml.
 // Knobs change the eval's behaviour (noise, timeout, direction, guard threshold).
+// Also the price model the pipeline tests hand to init.ts (a file and its test data, no harness).
 import { writeFileSync } from "node:fs";
-import { makeRepo } from "./helpers.ts";
+import { makeRepo, runScript } from "./helpers.ts";
 
 export type FixtureOptions = {
   /** sd of Gaussian noise added to SCORE per run (0: deterministic). */
@@ -92,4 +93,44 @@ export function pythonExperiment(options: FixtureOptions = {}): string {
   }, { commit: options.commit });
   writeFileSync(`${root}/.git/info/exclude`, ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n__pycache__/\n");
   return root;
+}
+
+/** The experiment with its baseline recorded (baseline.ts run once), ready for iterate. */
+export function baselined(options: FixtureOptions = {}): string {
+  const root = pythonExperiment(options);
+  const result = runScript("baseline", [], { cwd: root });
+  if (result.code !== 0) throw new Error(`baseline failed: ${result.stderr}`);
+  return root;
+}
+
+/** A toy price model for init.ts: the truth is 3 * size + 1; WEIGHT = 1 starts far off. */
+export const PRICE_MODEL_PY = `"""Predict a price from a size: the file the agent tunes."""
+WEIGHT = 1.0
+BIAS = 0.0
+
+
+def predict(size: float) -> float:
+    return WEIGHT * size + BIAS
+`;
+
+/**
+ * The price model with a little noise on every prediction, so the keep rule needs its Student-t
+ * quantiles: the lazily loaded @stdlib packages must load under every runtime.
+ */
+export const NOISY_PRICE_MODEL_PY = `"""Predict a price from a size: the file the agent tunes."""
+import random
+
+WEIGHT = 1.0
+BIAS = 0.0
+
+
+def predict(size: float) -> float:
+    return WEIGHT * size + BIAS + random.gauss(0, 0.02)
+`;
+
+/** 16 filled cases for the price model in the kit's test-data format: case-1 .. case-16 (case-01 when padded). */
+export function priceCasesJson(options: { padIds?: boolean } = {}): string {
+  const id = (number: number) => `case-${options.padIds ? String(number).padStart(2, "0") : number}`;
+  const cases = Array.from({ length: 16 }, (_, index) => ({ id: id(index + 1), input: { size: index + 1 }, expected: 3 * (index + 1) + 1 }));
+  return JSON.stringify({ format: "autoresearch-kit/test-data@1", entry: "def predict(size: float) -> float", shape: "number", cases }, null, 1) + "\n";
 }

@@ -2,12 +2,10 @@
 // the generated evals run for real once test data is filled, and every bad input leaves the
 // repository byte-identical with exit code 2.
 import { describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { BUN, DENO, exists, makeRepo, read, runScript, sh, writeFiles } from "./helpers.ts";
+import { BUN, exists, fileHashes, makeRepo, PATH_WITH_KIT_RUNTIMES, read, runScript, sh, sha256, temporaryFolder, writeFiles } from "./helpers.ts";
 import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
 import { parseJournal } from "../scripts/lib/experiment/journal.ts";
 import { parseEvalOutput } from "../scripts/lib/process/eval-output.ts";
@@ -101,21 +99,9 @@ const QUERIES: [string, string][] = [
   ["money back", "refund"], ["return an item", "refund"], ["delivery late", "shipping"], ["billing address", "billing"],
 ];
 
-/** A bin folder with `bun` and `deno` on it, for evals whose command names the runtime. */
-function runtimeBin(): string {
-  const bin = mkdtempSync(join(tmpdir(), "ark-bin-"));
-  symlinkSync(BUN, join(bin, "bun"));
-  symlinkSync(DENO, join(bin, "deno"));
-  return bin;
-}
-
 /** PATH without any folder holding a `bun` executable, so only the running runtime can run the eval. */
 function pathWithoutBun(): string {
   return (process.env.PATH ?? "").split(":").filter((dir) => dir && !existsSync(join(dir, "bun"))).join(":");
-}
-
-function withRuntimes(): Record<string, string> {
-  return { PATH: `${runtimeBin()}:${process.env.PATH}` };
 }
 
 function fillJsonCases(root: string, path: string, fill: (index: number) => { input: Record<string, unknown>; expected: unknown }): void {
@@ -125,25 +111,15 @@ function fillJsonCases(root: string, path: string, fill: (index: number) => { in
 }
 
 function runEvalCommand(root: string, command: string): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync("bash", ["-c", command], { cwd: root, encoding: "utf8", env: { ...process.env, ...withRuntimes() } });
+  const result = spawnSync("bash", ["-c", command], { cwd: root, encoding: "utf8", env: { ...process.env, PATH: PATH_WITH_KIT_RUNTIMES } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Every file's bytes (including .git/info/exclude) plus git's own view of the work tree. */
 function snapshot(root: string): string {
-  const hashes: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      const relativePath = path.slice(root.length + 1);
-      if (relativePath === ".git") continue;
-      if (statSync(path).isDirectory()) walk(path);
-      else hashes.push(`${relativePath} ${createHash("sha256").update(readFileSync(path)).digest("hex")}`);
-    }
-  };
-  walk(root);
+  const hashes = Object.entries(fileHashes(root)).map(([path, hash]) => `${path} ${hash}`);
   const exclude = join(root, ".git/info/exclude");
-  if (existsSync(exclude)) hashes.push(`exclude ${createHash("sha256").update(readFileSync(exclude)).digest("hex")}`);
+  if (existsSync(exclude)) hashes.push(`exclude ${sha256(readFileSync(exclude))}`);
   const status = existsSync(join(root, ".git")) ? sh(root, "git", ["status", "--porcelain", "--ignored"]) : "";
   return `${hashes.join("\n")}\n--\n${status}`;
 }
@@ -434,17 +410,14 @@ describe("init refuses bad input and writes nothing", () => {
 });
 
 function writeOutside(): string {
-  const dir = mkdtempSync(join(tmpdir(), "ark-outside-"));
+  const dir = temporaryFolder("ark-outside-");
   const path = join(dir, "elsewhere.py");
   writeFileSync(path, "X = 1\n");
   return path;
 }
 
 function plainDirectory(files: Record<string, string | Buffer>): string {
-  const root = mkdtempSync(join(tmpdir(), "ark-nogit-"));
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(root, path, ".."), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
+  const root = temporaryFolder("ark-nogit-");
+  writeFiles(root, files);
   return root;
 }

@@ -11,21 +11,19 @@ import { decisionOptionsFor } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { runEval, type EvalRun } from "../process/evaluator.ts";
 import {
-  type Baseline, type Experiment, type LoadedExperiment, type Round,
-  displayPath, experimentStateDir, findRound, replaceRound, resolveIn, saveExperiment,
+  type Baseline, type Experiment, type LoadedExperiment, type Round, experimentStateDir, findRound, replaceRound, saveExperiment,
 } from "../experiment/experiment-file.ts";
-import { parseMetricFormula } from "../process/eval-output.ts";
+import { displayPath, resolveIn } from "../files/paths.ts";
+import { parseMetricFormula, type FormulaTerm } from "../process/eval-output.ts";
 import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, shortCommit, switchToBranch } from "../git/git.ts";
 import { frozenPaths, hashFrozenFiles, measurementFields, saveMeasurementRecord } from "../integrity/frozen-files.ts";
 import { requireExperimentBranch } from "../git/preconditions.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { sealed, sealKey } from "../integrity/seal.ts";
-import { assertJournalWritable, iterationResults, journalHeaderFor, readJournal, writeJournalHeader, formatDelta, type ConfigLine, type ResultLine } from "../experiment/journal.ts";
+import { assertJournalWritable, iterationResults, journalHeaderFor, readJournal, writeJournalHeader, formatDelta, type ConfigLine, type Journal, type ResultLine } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { acquireLock } from "../files/lock.ts";
-import { onInterrupt } from "../cli/interrupt.ts";
+import { withExperimentLock } from "../files/lock.ts";
 import { probeSensitivity } from "./sensitivity.ts";
-import { restoreBackupQuietly } from "../files/backup.ts";
 import { median } from "../decision/stats.ts";
 import { inspectTestDataFile } from "../harness/test-data.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
@@ -84,173 +82,229 @@ export type BaselineReport = {
 };
 
 export async function runBaseline(loaded: LoadedExperiment, options: BaselineOptions): Promise<BaselineReport> {
-  const { experiment, root } = loaded;
-  const round = findRound(experiment);
+  const round = findRound(loaded.experiment);
   const stateDir = experimentStateDir(loaded);
-  const warnings: string[] = [];
-  const warn = (message: string) => {
-    warnings.push(message);
-    options.notes(`warning: ${message}`);
-  };
-
-  const journalPath = resolveIn(root, round.artifacts.journal);
+  const journalPath = resolveIn(loaded.root, round.artifacts.journal);
   assertJournalWritable(journalPath, displayPath(journalPath), { replace: true });
-  const lock = acquireLock(stateDir, "baseline.ts", { notes: options.notes });
-  const unregister = onInterrupt(() => {
-    restoreBackupQuietly(stateDir, options.notes);
-    lock.release();
-  });
-  try {
-    if (lock.recoveredFrom !== null) options.notes(`Recovered a stale lock left by pid ${lock.recoveredFrom}.`);
+  return withExperimentLock({ stateDir, command: "baseline.ts", notes: options.notes }, async () => {
     // A branch switch comes later; until then any branch will do, unless a step is pending.
     await recoverInterruptedWork(loaded, stateDir, options.notes, { requireBranch: false });
-
-    if (round.status === "closed") {
-      throw new CliError(`Round ${round.round} is closed; baseline the current round instead: ${kitCommand("baseline")}`, "E_ROUND_CLOSED");
-    }
-    checkTestData(experiment, root, options, warn);
-    const frozen = frozenPaths(experiment, round);
-    checkFrozenPaths(root, frozen, loaded.path);
-    await checkConstrainedFiles(root, round);
-    const journal = readJournal(journalPath);
-    const done = iterationResults(journal).length;
-    if (done > 0 && !options.force) {
-      throw new CliError(`Round ${round.round} already has ${done} iteration results in "${displayPath(journalPath)}". Re-baselining restarts the round: ${kitCommand("baseline")} --force (the old journal is kept as a backup)`, "E_HAS_RESULTS");
-    }
-
-    let branch: string | null = await currentBranch(root);
-    if (!options.branch) await requireExperimentBranch(root, experiment);
-    if (options.branch) {
-      const wanted = experiment.branch ?? `autoresearch/${experiment.name}`;
-      const outcome = await switchToBranch(root, wanted);
-      if (outcome !== "already") options.notes(`${outcome === "created" ? "Created and switched to" : "Switched to"} branch "${wanted}" so keeps never land on your main branch.`);
-      branch = wanted;
-    }
-    const commit = (await headCommit(root))!;
-
-    const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
-    const evalRuns: EvalRun[] = [];
-    const logs: string[] = [];
-    for (let index = 1; index <= options.runs; index++) {
-      const logPath = join(stateDir, "logs", `baseline-round${round.round}-run${index}.log`);
-      logs.push(logPath);
-      options.status.update(`baseline run ${index}/${options.runs}… (tail -f ${displayPath(logPath)})`);
-      const run = await runEval(round.eval.command, {
-        cwd: root, timeoutS: round.eval.timeout_s, logPath,
-        guardMetric: experiment.guard?.metric ?? null, formula,
-      });
-      options.status.clear();
-      if (!run.ok) {
-        throw new CliError(
-          `Baseline run ${index} of "${round.eval.command}" failed: ${run.crashReason}. Fix the eval, then re-run ${kitCommand("baseline")}. Log: ${displayPath(logPath)}\n--- last lines ---\n${run.tail}`,
-          "E_EVAL_FAILED",
-          EXIT.FAILED,
-        );
-      }
-      evalRuns.push(run);
-    }
-
-    const scores = evalRuns.map((run) => run.score!);
-    const decisionOptions = decisionOptionsFor(experiment);
-    const calibration = toFigures(calibrate(evalRuns.map(toEngineRun), decisionOptions), decisionOptions.resolution, scores);
-    const expectedGain = options.expectedGain ?? experiment.expected_gain ?? defaultExpectedGain(calibration.mean);
-    const noiseWarning = describeNoise(calibration, expectedGain);
-    if (noiseWarning) warn(`${noiseWarning}`);
-    for (const message of calibration.warnings) warn(message);
-    for (const wild of calibration.wildRuns) warn(`run ${wild + 1}'s log: ${displayPath(logs[wild])}`);
-
-    const guardValues = evalRuns.map((run) => run.guard).filter((value): value is number => value !== null);
-    let guard: BaselineReport["guard"] = null;
-    if (experiment.guard) {
-      const guardScore = guardValues.length ? median(guardValues) : null;
-      if (guardScore === null) warn(`the eval printed no "${experiment.guard.metric}" line, so the guard cannot be checked. Print "${experiment.guard.metric.toUpperCase()}: <value>" from the eval.`);
-      const pass = guardScore === null ? null : passesGuard(guardScore, experiment.guard.op, experiment.guard.threshold);
-      if (pass === false) warn(`the baseline already fails the guard (${experiment.guard.metric} ${guardScore} ${experiment.guard.op} ${experiment.guard.threshold} is false); every iteration will be a guard_fail until that changes.`);
-      guard = { ...experiment.guard, score: guardScore, pass };
-    }
-
-    const cache = checkCache(evalRuns);
-    options.notes(cache.note);
-
-    const probe = await probeSensitivity(loaded, round, {
-      baselineRuns: evalRuns, resolution: calibration.resolution, formula, status: options.status, notes: options.notes,
-    });
-    if (!probe.sensitive && !options.allowInsensitive) {
-      throw new CliError(`${probe.note} Fix the eval (clear or key the cache on the code), or pass --allow-insensitive to accept it.`, "E_INSENSITIVE", EXIT.FAILED);
-    }
-    if (!probe.sensitive) warn(probe.note);
-    const revert = { ok: true, note: `restoring ${round.constrained_files.join(", ")} from git left ${round.constrained_files.length > 1 ? "them" : "it"} byte-identical` };
-
-    const hashes = hashFrozenFiles(root, frozen);
-    for (const [path, hash] of Object.entries(hashes)) if (hash === "missing") warn(`frozen file "${path}" does not exist; it is recorded as missing.`);
-
-    const evalSeconds = median(evalRuns.map((run) => run.durationMs / 1000))!;
-    const runsPerIteration = calibration.deterministic ? RUNS_PER_ITERATION.deterministic : RUNS_PER_ITERATION.noisy;
-    const totalMinutes = (evalSeconds * runsPerIteration * experiment.budget.iterations) / 60;
-    const slowNote = evalSeconds > SLOW_EVAL_S ? `one eval takes ${evalSeconds.toFixed(0)} s; the loop wants under ${SLOW_EVAL_S} s (ideally under 10 s): cache expensive calls or use fewer cases.` : null;
-    if (slowNote) warn(slowNote);
-
-    const shortHead = await shortCommit(root, commit);
-    const baseline: Baseline = {
-      score: calibration.median,
-      mean: calibration.mean,
-      sd: calibration.sd,
-      runs: scores,
-      guard_score: guard?.score ?? null,
-      deterministic: calibration.deterministic,
-      min_detectable_effect: calibration.minDetectableEffect,
-      min_delta: calibration.recommendedMinDelta,
-      eval_seconds: round3(evalSeconds),
-      commit,
-      measured_at: new Date().toISOString(),
+    const warnings: string[] = [];
+    const context: Context = {
+      loaded, round, stateDir, journalPath, options, warnings,
+      warn: (message) => {
+        warnings.push(message);
+        options.notes(`warning: ${message}`);
+      },
     };
-    const updatedRound: Round = { ...round, baseline, integrity: hashes };
-    const updated: Experiment = { ...replaceRound(experiment, updatedRound), branch: options.branch ? branch : experiment.branch };
+    const ready = await preflight(context);
+    const measured = await measure(context);
+    const probed = await probe(context, measured);
+    return await record(context, ready, measured, probed);
+  });
+}
 
-    const backup = done > 0 || journal.results.length > 0 ? backupJournal(stateDir, journalPath) : null;
-    const measurement = saveMeasurementRecord(stateDir, round.round, measurementFields(updated, updatedRound));
-    const config = { ...buildConfigLine(updated, updatedRound, journal.config, calibration, hashes), measurement };
-    const baselineLine = buildBaselineLine(evalRuns, calibration, guard, shortHead, options.runs);
-    const key = await sealKey(root, { create: true });
-    writeJournalHeader(journalPath, sealed(key, config), [sealed(key, baselineLine)]);
-    saveExperiment(loaded.path, updated);
-    fillMinDeltaInInstructions(resolveIn(root, round.artifacts.instructions), calibration);
-    // The scope check of the first iteration compares against the work tree as it is now.
-    const ignore = harnessOrConstrained(updated, updatedRound, relative(root, loaded.path));
-    saveSnapshot(snapshotPath(stateDir, round.round), await takeSnapshot(root, ignore));
+/** What every phase of one baseline run shares. */
+type Context = {
+  loaded: LoadedExperiment;
+  round: Round;
+  stateDir: string;
+  journalPath: string;
+  options: BaselineOptions;
+  warnings: string[];
+  warn: (message: string) => void;
+};
 
-    return {
-      round: round.round,
-      score: calibration.median,
-      mean: calibration.mean,
-      median: calibration.median,
-      sd: calibration.sd,
-      spread: calibration.spread,
-      cv: calibration.cv,
-      deterministic: calibration.deterministic,
-      min_detectable_effect: calibration.minDetectableEffect,
-      min_delta: calibration.recommendedMinDelta,
-      wild_runs: calibration.wildRuns ?? [],
-      runs: scores,
-      guard,
-      expected_gain: expectedGain,
-      noise_warning: noiseWarning,
-      cache,
-      revert,
-      probe,
-      hashes,
-      estimate: { eval_seconds: round3(evalSeconds), runs_per_iteration: runsPerIteration, iterations: experiment.budget.iterations, total_minutes: round3(totalMinutes), note: slowNote },
-      branch,
-      commit: shortHead,
-      journal: displayPath(journalPath),
-      backup: backup ? displayPath(backup) : null,
-      logs: logs.map((log) => displayPath(log)),
-      warnings,
-    };
-  } finally {
-    unregister();
-    lock.release();
+type Preflight = { frozen: string[]; journal: Journal; done: number; branch: string | null; commit: string };
+
+/** Everything that can refuse before an eval runs: the round, the test data, the files, the journal, the branch. */
+async function preflight(context: Context): Promise<Preflight> {
+  const { loaded: { experiment, root, path }, round, journalPath, options } = context;
+  if (round.status === "closed") {
+    throw new CliError(`Round ${round.round} is closed; baseline the current round instead: ${kitCommand("baseline")}`, "E_ROUND_CLOSED");
   }
+  checkTestData(experiment, root, options, context.warn);
+  const frozen = frozenPaths(experiment, round);
+  checkFrozenPaths(root, frozen, path);
+  await checkConstrainedFiles(root, round);
+  const journal = readJournal(journalPath);
+  const done = iterationResults(journal).length;
+  if (done > 0 && !options.force) {
+    throw new CliError(`Round ${round.round} already has ${done} iteration results in "${displayPath(journalPath)}". Re-baselining restarts the round: ${kitCommand("baseline")} --force (the old journal is kept as a backup)`, "E_HAS_RESULTS");
+  }
+
+  let branch: string | null = await currentBranch(root);
+  if (!options.branch) await requireExperimentBranch(root, experiment);
+  if (options.branch) {
+    const wanted = experiment.branch ?? `autoresearch/${experiment.name}`;
+    const outcome = await switchToBranch(root, wanted);
+    if (outcome !== "already") options.notes(`${outcome === "created" ? "Created and switched to" : "Switched to"} branch "${wanted}" so keeps never land on your main branch.`);
+    branch = wanted;
+  }
+  return { frozen, journal, done, branch, commit: (await headCommit(root))! };
+}
+
+type Measured = {
+  evalRuns: EvalRun[];
+  logs: string[];
+  formula: FormulaTerm[] | null;
+  calibration: Calibration;
+  expectedGain: number;
+  noiseWarning: string | null;
+  guard: BaselineReport["guard"];
+  cache: BaselineReport["cache"];
+};
+
+/** Run the eval on the unchanged code and read its noise, guard and cache from the runs. */
+async function measure(context: Context): Promise<Measured> {
+  const { loaded: { experiment }, options, warn } = context;
+  const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
+  const { evalRuns, logs } = await runBaselineEvals(context, formula);
+  const scores = evalRuns.map((run) => run.score!);
+  const decisionOptions = decisionOptionsFor(experiment);
+  const calibration = toFigures(calibrate(evalRuns.map(toEngineRun), decisionOptions), decisionOptions.resolution, scores);
+  const expectedGain = options.expectedGain ?? experiment.expected_gain ?? defaultExpectedGain(calibration.mean);
+  const noiseWarning = describeNoise(calibration, expectedGain);
+  if (noiseWarning) warn(`${noiseWarning}`);
+  for (const message of calibration.warnings) warn(message);
+  for (const wild of calibration.wildRuns) warn(`run ${wild + 1}'s log: ${displayPath(logs[wild])}`);
+  const guard = checkGuard(experiment, evalRuns, warn);
+  const cache = checkCache(evalRuns);
+  options.notes(cache.note);
+  return { evalRuns, logs, formula, calibration, expectedGain, noiseWarning, guard, cache };
+}
+
+/** The baseline's eval runs, each logged; the first failure stops the baseline. */
+async function runBaselineEvals(context: Context, formula: FormulaTerm[] | null): Promise<{ evalRuns: EvalRun[]; logs: string[] }> {
+  const { loaded: { experiment, root }, round, stateDir, options } = context;
+  const evalRuns: EvalRun[] = [];
+  const logs: string[] = [];
+  for (let index = 1; index <= options.runs; index++) {
+    const logPath = join(stateDir, "logs", `baseline-round${round.round}-run${index}.log`);
+    logs.push(logPath);
+    options.status.update(`baseline run ${index}/${options.runs}… (tail -f ${displayPath(logPath)})`);
+    const run = await runEval(round.eval.command, {
+      cwd: root, timeoutS: round.eval.timeout_s, logPath,
+      guardMetric: experiment.guard?.metric ?? null, formula,
+    });
+    options.status.clear();
+    if (!run.ok) {
+      throw new CliError(
+        `Baseline run ${index} of "${round.eval.command}" failed: ${run.crashReason}. Fix the eval, then re-run ${kitCommand("baseline")}. Log: ${displayPath(logPath)}\n--- last lines ---\n${run.tail}`,
+        "E_EVAL_FAILED",
+        EXIT.FAILED,
+      );
+    }
+    evalRuns.push(run);
+  }
+  return { evalRuns, logs };
+}
+
+function checkGuard(experiment: Experiment, evalRuns: EvalRun[], warn: (message: string) => void): BaselineReport["guard"] {
+  if (!experiment.guard) return null;
+  const guardValues = evalRuns.map((run) => run.guard).filter((value): value is number => value !== null);
+  const guardScore = guardValues.length ? median(guardValues) : null;
+  if (guardScore === null) warn(`the eval printed no "${experiment.guard.metric}" line, so the guard cannot be checked. Print "${experiment.guard.metric.toUpperCase()}: <value>" from the eval.`);
+  const pass = guardScore === null ? null : passesGuard(guardScore, experiment.guard.op, experiment.guard.threshold);
+  if (pass === false) warn(`the baseline already fails the guard (${experiment.guard.metric} ${guardScore} ${experiment.guard.op} ${experiment.guard.threshold} is false); every iteration will be a guard_fail until that changes.`);
+  return { ...experiment.guard, score: guardScore, pass };
+}
+
+type Probed = { probe: BaselineReport["probe"]; revert: BaselineReport["revert"] };
+
+/** Break the constrained file for one run (kill-safe) and refuse an eval the break does not reach. */
+async function probe(context: Context, measured: Measured): Promise<Probed> {
+  const { loaded, round, options } = context;
+  const result = await probeSensitivity(loaded, round, {
+    baselineRuns: measured.evalRuns, resolution: measured.calibration.resolution, formula: measured.formula, status: options.status, notes: options.notes,
+  });
+  if (!result.sensitive && !options.allowInsensitive) {
+    throw new CliError(`${result.note} Fix the eval (clear or key the cache on the code), or pass --allow-insensitive to accept it.`, "E_INSENSITIVE", EXIT.FAILED);
+  }
+  if (!result.sensitive) context.warn(result.note);
+  const revert = { ok: true, note: `restoring ${round.constrained_files.join(", ")} from git left ${round.constrained_files.length > 1 ? "them" : "it"} byte-identical` };
+  return { probe: result, revert };
+}
+
+/**
+ * Hash the frozen files and write the baseline: the journal's header and baseline line
+ * (the old journal backed up), the experiment file, the instructions' min-delta, and the
+ * snapshot the first iteration's scope check compares against.
+ */
+async function record(context: Context, ready: Preflight, measured: Measured, probed: Probed): Promise<BaselineReport> {
+  const { loaded, round, stateDir, journalPath, options, warn } = context;
+  const { experiment, root } = loaded;
+  const { calibration, evalRuns, guard } = measured;
+  const hashes = hashFrozenFiles(root, ready.frozen);
+  for (const [path, hash] of Object.entries(hashes)) if (hash === "missing") warn(`frozen file "${path}" does not exist; it is recorded as missing.`);
+  const estimate = estimateRound(evalRuns, calibration, experiment.budget.iterations);
+  if (estimate.note) warn(estimate.note);
+
+  const shortHead = await shortCommit(root, ready.commit);
+  const baseline: Baseline = {
+    score: calibration.median,
+    mean: calibration.mean,
+    sd: calibration.sd,
+    runs: calibration.runs,
+    guard_score: guard?.score ?? null,
+    deterministic: calibration.deterministic,
+    min_detectable_effect: calibration.minDetectableEffect,
+    min_delta: calibration.recommendedMinDelta,
+    eval_seconds: estimate.eval_seconds,
+    commit: ready.commit,
+    measured_at: new Date().toISOString(),
+  };
+  const updatedRound: Round = { ...round, baseline, integrity: hashes };
+  const updated: Experiment = { ...replaceRound(experiment, updatedRound), branch: options.branch ? ready.branch : experiment.branch };
+
+  const backup = ready.done > 0 || ready.journal.results.length > 0 ? backupJournal(stateDir, journalPath) : null;
+  const measurement = saveMeasurementRecord(stateDir, round.round, measurementFields(updated, updatedRound));
+  const config = { ...buildConfigLine(updated, updatedRound, ready.journal.config, calibration, hashes), measurement };
+  const baselineLine = buildBaselineLine(evalRuns, calibration, guard, shortHead, options.runs);
+  const key = await sealKey(root, { create: true });
+  writeJournalHeader(journalPath, sealed(key, config), [sealed(key, baselineLine)]);
+  saveExperiment(loaded.path, updated);
+  fillMinDeltaInInstructions(resolveIn(root, round.artifacts.instructions), calibration);
+  // The scope check of the first iteration compares against the work tree as it is now.
+  const ignore = harnessOrConstrained(updated, updatedRound, relative(root, loaded.path));
+  saveSnapshot(snapshotPath(stateDir, round.round), await takeSnapshot(root, ignore));
+
+  return {
+    round: round.round,
+    score: calibration.median,
+    mean: calibration.mean,
+    median: calibration.median,
+    sd: calibration.sd,
+    spread: calibration.spread,
+    cv: calibration.cv,
+    deterministic: calibration.deterministic,
+    min_detectable_effect: calibration.minDetectableEffect,
+    min_delta: calibration.recommendedMinDelta,
+    wild_runs: calibration.wildRuns ?? [],
+    runs: calibration.runs,
+    guard,
+    expected_gain: measured.expectedGain,
+    noise_warning: measured.noiseWarning,
+    cache: measured.cache,
+    ...probed,
+    hashes,
+    estimate,
+    branch: ready.branch,
+    commit: shortHead,
+    journal: displayPath(journalPath),
+    backup: backup ? displayPath(backup) : null,
+    logs: measured.logs.map((log) => displayPath(log)),
+    warnings: context.warnings,
+  };
+}
+
+/** How long the round's budget will take at this eval's speed, with a note when one eval is too slow. */
+function estimateRound(evalRuns: EvalRun[], calibration: Calibration, iterations: number): BaselineReport["estimate"] {
+  const evalSeconds = median(evalRuns.map((run) => run.durationMs / 1000))!;
+  const runsPerIteration = calibration.deterministic ? RUNS_PER_ITERATION.deterministic : RUNS_PER_ITERATION.noisy;
+  const totalMinutes = (evalSeconds * runsPerIteration * iterations) / 60;
+  const note = evalSeconds > SLOW_EVAL_S ? `one eval takes ${evalSeconds.toFixed(0)} s; the loop wants under ${SLOW_EVAL_S} s (ideally under 10 s): cache expensive calls or use fewer cases.` : null;
+  return { eval_seconds: round3(evalSeconds), runs_per_iteration: runsPerIteration, iterations, total_minutes: round3(totalMinutes), note };
 }
 
 /** Calibration with the figures a finished baseline always has (every run succeeded). */

@@ -3,14 +3,17 @@
 // --cases-from, and describe the result for stdout (a file list, or one JSON object) and
 // for the person (the next steps). It validates nothing: a plan is already valid.
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
-import { STATE_DIR, displayPath, saveExperiment, type Experiment } from "../experiment/experiment-file.ts";
+import { existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { saveExperiment, type Experiment } from "../experiment/experiment-file.ts";
+import { CACHE_DIR, STATE_DIR } from "../experiment/artifacts.ts";
+import { displayPath, readOptional } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
-import { CACHE_DIR, readOptional, type InitPlan } from "./plan.ts";
+import { backUpReplaced, describeWritten, writePlanned } from "../files/planned-writes.ts";
+import type { InitPlan } from "./plan.ts";
 import { writeJournalHeader } from "../experiment/journal.ts";
 import { currentRuntime } from "../cli/kit.ts";
-import { shellQuote } from "../harness/project.ts";
+import { shellQuote } from "../text/shell-quote.ts";
 
 /** How long --cases-from may spend running the current code to fill expected outputs. */
 const BOOTSTRAP_TIMEOUT_MS = 15 * 60 * 1000;
@@ -34,27 +37,11 @@ export type InitResult = {
 
 /** Write everything the plan holds; replaced artifacts are backed up first under .autoresearch/backups/. */
 export function applyInitPlan(plan: InitPlan): InitResult {
-  let backupDir: string | null = null;
-  if (plan.replaced.length > 0) {
-    backupDir = join(plan.root, STATE_DIR, "backups", `init-${new Date().toISOString().replace(/[:.]/g, "-")}`);
-    for (const path of plan.replaced) {
-      const target = join(backupDir, relative(plan.root, path).replace(/\.\.(\/|\\)/g, "_up_$1"));
-      mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(path, target);
-    }
-  }
-  const written: string[] = [];
-  for (const planned of plan.files) {
-    if (planned.onlyIfMissing && existsSync(planned.path)) continue;
-    writeFileAtomic(planned.path, planned.content);
-    if (planned.executable) chmodExecutable(planned.path);
-    written.push(planned.path);
-  }
-  // A dashboard or report from a replaced experiment would describe the wrong run: move it to the backup.
   const artifacts = plan.experiment.rounds[0].artifacts;
-  for (const stale of [artifacts.dashboard, artifacts.report].map((path) => resolve(plan.root, path))) {
-    if (backupDir && plan.replaced.includes(stale) && existsSync(stale)) renameSync(stale, join(backupDir, `${basename(stale)}.moved`));
-  }
+  // A dashboard or report from a replaced experiment would describe the wrong run: it moves into the backup.
+  const stale = [artifacts.dashboard, artifacts.report].map((path) => resolve(plan.root, path)).filter((path) => plan.replaced.includes(path));
+  const backupDir = backUpReplaced({ stateDir: join(plan.root, STATE_DIR), label: "init", home: plan.root, replaced: plan.replaced, stale });
+  const written = writePlanned(plan.files);
   writeJournalHeader(resolve(plan.root, artifacts.journal), plan.journalHeader);
   written.push(resolve(plan.root, artifacts.journal));
   saveExperimentFresh(plan.experimentPath, plan.experiment, plan.replaced.includes(plan.experimentPath));
@@ -67,13 +54,6 @@ export function applyInitPlan(plan: InitPlan): InitResult {
 function saveExperimentFresh(path: string, experiment: Experiment, replacing: boolean): void {
   if (replacing && existsSync(path)) unlinkSync(path);
   saveExperiment(path, experiment);
-}
-
-function chmodExecutable(path: string): void {
-  try {
-    const mode = statSync(path).mode;
-    chmodSync(path, mode | ((mode & 0o444) >> 2)); // like `chmod +x`: execute for whoever may read
-  } catch { /* not fatal: the eval command names its interpreter */ }
 }
 
 /** Append the exclude rules git does not have yet; idempotent, and never edits .gitignore. */
@@ -115,9 +95,7 @@ export function describeWrittenFiles(result: InitResult, cwd: string): string {
   const roles = new Map(result.plan.files.map((file) => [file.path, file.role]));
   roles.set(result.plan.experimentPath, "experiment file");
   roles.set(resolve(result.plan.root, result.plan.experiment.rounds[0].artifacts.journal), "journal header");
-  const shown = result.written.map((path) => displayPath(path, cwd));
-  const width = Math.max(...shown.map((path) => path.length));
-  return shown.map((path, index) => `${path.padEnd(width)}  ${roles.get(result.written[index]) ?? ""}`.trimEnd()).join("\n");
+  return describeWritten(result.written, roles, cwd);
 }
 
 /** The --json object: everything a program needs to continue from init. */

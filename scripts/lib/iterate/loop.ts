@@ -6,15 +6,15 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { runProcess } from "../process/evaluator.ts";
-import { type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, loadExperiment, resolveIn } from "../experiment/experiment-file.ts";
+import { type LoadedExperiment, type Round, experimentStateDir, findRound, loadExperiment } from "../experiment/experiment-file.ts";
+import { displayPath, resolveIn } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { fileDiffersFromCommit, git, headCommit, runGit } from "../git/git.ts";
 import { archiveRef, putBranchBack, storeBlobs } from "./pending-step.ts";
-import { onInterrupt } from "../cli/interrupt.ts";
 import { assertJournalWritable, iterationResults, readJournal, type ResultLine } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { acquireLock } from "../files/lock.ts";
-import { createStatusLine } from "../cli/status-line.ts";
+import { withExperimentLock } from "../files/lock.ts";
+import { createStatusLine, type StatusLine } from "../cli/status-line.ts";
 import { requireFrozenFilesIntact } from "../integrity/measurement-guard.ts";
 import { refreshDashboard, requireIterableRound, resolveIncumbent, runStep } from "./step.ts";
 import { clearAgentCall, descriptionFromLog, readAgentCall, undoAgentCall, writeAgentCall, type AgentCall } from "./agent-call.ts";
@@ -23,7 +23,6 @@ import { requireExperimentBranch } from "../git/preconditions.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { compareWithSnapshot, readSnapshot, scopeIgnores, snapshotPath, takeSnapshot } from "../git/snapshot.ts";
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
-import { printData, printJson } from "../cli/command.ts";
 
 /** The state prompt stays small: a fresh agent reads it every iteration (bytes). */
 export const PROMPT_LIMIT_BYTES = 2048;
@@ -37,7 +36,8 @@ export type LoopOptions = {
   agentTimeoutS: number;
   report: boolean;
   round?: number;
-  json: boolean;
+  /** Each iteration's journal line as it is recorded: the entry prints it (stdout is data). */
+  onResult: (line: ResultLine) => void;
   notes: (message: string) => void;
 };
 
@@ -48,9 +48,19 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
   const startRound = requireIterableRound(initial, options.round);
   const startJournalPath = resolveIn(initial.root, startRound.artifacts.journal);
   assertJournalWritable(startJournalPath, displayPath(startJournalPath));
-  const lock = acquireLock(stateDir, "iterate.ts --loop", { notes: options.notes });
-  const unregister = onInterrupt(() => lock.release());
-  const status = createStatusLine();
+  return withExperimentLock({ stateDir, command: "iterate.ts --loop", notes: options.notes }, async () => {
+    const status = createStatusLine();
+    try {
+      return await loopUntilStopped(initial, stateDir, startJournalPath, status, options);
+    } finally {
+      status.clear();
+    }
+  });
+}
+
+async function loopUntilStopped(
+  initial: LoadedExperiment, stateDir: string, startJournalPath: string, status: StatusLine, options: LoopOptions,
+): Promise<LoopOutcome> {
   const started = performance.now();
   const lines: ResultLine[] = [];
   // The run's length, fixed at the start so progress reads i/N with a steady N.
@@ -59,110 +69,109 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
     options.iterations ?? Number.POSITIVE_INFINITY,
     initial.experiment.budget.iterations - iterationResults(startJournal).length,
   ));
-  try {
-    let stop: { exitCode: number; reason: string } | null = null;
-    while (!stop) {
-      const loaded = loadExperiment(initial.path);
-      const round = findRound(loaded.experiment, options.round);
-      // Recovery first: a step an earlier run decided is finished before any agent is called.
-      const recovery = await recoverInterruptedWork(loaded, stateDir, options.notes);
-      if (recovery.finished) refreshDashboard(loaded, round);
-      const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
-      const summary = summarizeJournal(journal, { experiment: loaded.experiment, round: round.round });
-      const iteration = Math.max(0, ...journal.results.map((line) => line.iteration)) + 1;
-      let call = readAgentCall(stateDir);
-      if (call && (call.round !== round.round || call.iteration < iteration)) {
-        clearAgentCall(stateDir); // its iteration is already in the journal
-        call = null;
-      }
-      if (call && (await changedNothingSince(loaded, round, call))) {
-        // Killed before it changed anything: there is nothing to judge, so the agent is simply called again.
-        options.notes(`The agent call for iteration ${call.iteration} was interrupted before it changed the file; calling the agent again.`);
-        clearAgentCall(stateDir);
-        call = null;
-      }
-      stop = stopReason(loaded, iterationResults(journal), lines.length, options, (performance.now() - started) / 3_600_000);
-      if (stop) break;
-
-      const budgetLeft = planned;
-      const progress = (phase: string) => status.update(`iteration ${lines.length + 1}/${budgetLeft} · ${phase} · ${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)} · best ${summary.best.score ?? "n/a"} · last ${lines.slice(-3).map((line) => line.status).join(" ") || "—"}`);
-      let description: string | null = null;
-      let agentFailed: string | null = null;
-      let extra: Record<string, unknown> = {};
-      if (call) {
-        options.notes(`Evaluating iteration ${call.iteration}: an earlier run called the agent (${call.started_at}) but stopped before recording the result.`);
-        description = descriptionFromLog(call.log);
-      } else {
-        await requireNothingChangedBetweenSteps(loaded, round.round, stateDir, options.notes);
-        const prompt = buildStatePrompt(loaded, round.round, iteration, summary);
-        const promptFile = join(stateDir, "prompts", `round${round.round}-iteration${iteration}.md`);
-        mkdirSync(join(stateDir, "prompts"), { recursive: true });
-        writeFileSync(promptFile, prompt);
-        const ignore = scopeIgnores(loaded, round);
-        call = {
-          round: round.round, iteration, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),
-          experiment_text: readFileSync(loaded.path, "utf8"),
-          log: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`), started_at: new Date().toISOString(),
-        };
-        writeAgentCall(stateDir, call);
-        progress("agent working");
-        const agentRun = await runProcess(options.agent, {
-          kind: "agent",
-          cwd: loaded.root,
-          timeoutS: options.agentTimeoutS,
-          logPath: call.log,
-          input: prompt,
-          env: agentEnvironment(loaded, promptFile, iteration, "iterate"),
-          onLine: (line) => {
-            const match = /^\s*DESCRIPTION:\s*(.+)$/.exec(line);
-            if (match) description = match[1].trim();
-          },
-        });
-        status.clear();
-        if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
-        agentFailed = agentRun.timedOut
-          ? `the agent timed out after ${options.agentTimeoutS} s`
-          : agentRun.exitCode !== 0 ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}` : null;
-        if (agentFailed) agentFailed += ` (log: ${displayPath(call.log)})`;
-        extra = { agent_seconds: Math.round(agentRun.durationMs) / 1000, prompt: relative(loaded.root, promptFile) };
-      }
-      // An agent that switched branches or detached HEAD stops the loop here, before anything is committed.
-      await requireExperimentBranch(loaded.root, loaded.experiment);
-      const agentHead = (await headCommit(loaded.root))!;
-      if (agentHead !== call.head && !(await runGit(loaded.root, ["merge-base", "--is-ancestor", call.head, agentHead])).ok) {
-        const archive = archiveRef(round.round, call.iteration);
-        await putBranchBack(loaded.root, stateDir, { to: call.head, from: agentHead, archive });
-        options.notes(`The agent moved the branch off ${call.head.slice(0, 7)} (an amend, reset or rebase); it was put back, and where the agent left it is kept under ${archive}.`);
-      }
-      // Against HEAD before the call: an agent that committed its edit still changed the file.
-      const diff = await git(loaded.root, ["diff", "-U0", call.head, "--", ...round.constrained_files]);
-      const forced = agentFailed
-        ? { status: "crash" as const, reason: agentFailed }
-        : diff.trim() === "" ? { status: "discard" as const, reason: "the agent changed nothing in the constrained file" } : undefined;
-      progress("evaluating");
-      const result = await runStep(loaded, {
-        description: description ?? describeDiff(diff) ?? "(no description)",
-        round: round.round,
-        status,
-        notes: options.notes,
-        forced,
-        extra,
-        agentScope: { snapshot: call.snapshot, head: call.head, experimentText: call.experiment_text },
-      });
-      clearAgentCall(stateDir);
-      lines.push(result.line);
-      if (options.json) printJson(result.line);
-      else printData(`#${result.line.iteration} ${result.line.status} ${result.line.score ?? "—"} ${result.line.delta ?? ""} ${result.line.description.split("\n")[0]}${result.line.reason && result.line.status !== "keep" ? ` — ${result.line.reason}` : ""}`);
-      if (!status.active) options.notes(`[${lines.length}/${budgetLeft}] ${result.line.status} (${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)})`);
+  let stop: { exitCode: number; reason: string } | null = null;
+  while (!stop) {
+    const loaded = loadExperiment(initial.path);
+    const round = findRound(loaded.experiment, options.round);
+    // Recovery first: a step an earlier run decided is finished before any agent is called.
+    const recovery = await recoverInterruptedWork(loaded, stateDir, options.notes);
+    if (recovery.finished) refreshDashboard(loaded, round);
+    const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
+    const summary = summarizeJournal(journal, { experiment: loaded.experiment, round: round.round });
+    const iteration = Math.max(0, ...journal.results.map((line) => line.iteration)) + 1;
+    let call = readAgentCall(stateDir);
+    if (call && (call.round !== round.round || call.iteration < iteration)) {
+      clearAgentCall(stateDir); // its iteration is already in the journal
+      call = null;
     }
-    options.notes(`Loop stopped: ${stop.reason}`);
-    if (options.report && lines.length > 0) await writeFinalReport(initial.path, options, stop.reason);
-    return { ...stop, lines };
-  } finally {
-    status.clear();
-    unregister();
-    lock.release();
+    if (call && (await changedNothingSince(loaded, round, call))) {
+      // Killed before it changed anything: there is nothing to judge, so the agent is simply called again.
+      options.notes(`The agent call for iteration ${call.iteration} was interrupted before it changed the file; calling the agent again.`);
+      clearAgentCall(stateDir);
+      call = null;
+    }
+    stop = stopReason(loaded, iterationResults(journal), summary.plateau, lines.length, options, (performance.now() - started) / 3_600_000);
+    if (stop) break;
+
+    const budgetLeft = planned;
+    const progress = (phase: string) => status.update(`iteration ${lines.length + 1}/${budgetLeft} · ${phase} · ${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)} · best ${summary.best.score ?? "n/a"} · last ${lines.slice(-3).map((line) => line.status).join(" ") || "—"}`);
+    let description: string | null = null;
+    let agentFailed: string | null = null;
+    let extra: Record<string, unknown> = {};
+    if (call) {
+      options.notes(`Evaluating iteration ${call.iteration}: an earlier run called the agent (${call.started_at}) but stopped before recording the result.`);
+      description = descriptionFromLog(call.log);
+    } else {
+      await requireNothingChangedBetweenSteps(loaded, round.round, stateDir, options.notes);
+      const prompt = buildStatePrompt(loaded, round.round, iteration, summary);
+      const promptFile = join(stateDir, "prompts", `round${round.round}-iteration${iteration}.md`);
+      mkdirSync(join(stateDir, "prompts"), { recursive: true });
+      writeFileSync(promptFile, prompt);
+      const ignore = scopeIgnores(loaded, round);
+      call = {
+        round: round.round, iteration, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),
+        experiment_text: readFileSync(loaded.path, "utf8"),
+        log: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`), started_at: new Date().toISOString(),
+      };
+      writeAgentCall(stateDir, call);
+      progress("agent working");
+      const agentRun = await runProcess(options.agent, {
+        kind: "agent",
+        cwd: loaded.root,
+        timeoutS: options.agentTimeoutS,
+        logPath: call.log,
+        input: prompt,
+        env: agentEnvironment(loaded, promptFile, iteration, "iterate"),
+        onLine: (line) => {
+          const match = /^\s*DESCRIPTION:\s*(.+)$/.exec(line);
+          if (match) description = match[1].trim();
+        },
+      });
+      status.clear();
+      if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+      agentFailed = agentRun.timedOut
+        ? `the agent timed out after ${options.agentTimeoutS} s`
+        : agentRun.exitCode !== 0 ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}` : null;
+      if (agentFailed) agentFailed += ` (log: ${displayPath(call.log)})`;
+      extra = { agent_seconds: Math.round(agentRun.durationMs) / 1000, prompt: relative(loaded.root, promptFile) };
+    }
+    // An agent that switched branches or detached HEAD stops the loop here, before anything is committed.
+    await requireExperimentBranch(loaded.root, loaded.experiment);
+    const agentHead = (await headCommit(loaded.root))!;
+    if (agentHead !== call.head && !(await runGit(loaded.root, ["merge-base", "--is-ancestor", call.head, agentHead])).ok) {
+      const archive = archiveRef(round.round, call.iteration);
+      await putBranchBack(loaded.root, stateDir, { to: call.head, from: agentHead, archive });
+      options.notes(`The agent moved the branch off ${call.head.slice(0, 7)} (an amend, reset or rebase); it was put back, and where the agent left it is kept under ${archive}.`);
+    }
+    // Against HEAD before the call: an agent that committed its edit still changed the file.
+    const diff = await git(loaded.root, ["diff", "-U0", call.head, "--", ...round.constrained_files]);
+    const forced = agentFailed
+      ? { status: "crash" as const, reason: agentFailed }
+      : diff.trim() === "" ? { status: "discard" as const, reason: "the agent changed nothing in the constrained file" } : undefined;
+    progress("evaluating");
+    const result = await runStep(loaded, {
+      description: description ?? describeDiff(diff) ?? "(no description)",
+      round: round.round,
+      status,
+      notes: options.notes,
+      forced,
+      extra,
+      agentScope: { snapshot: call.snapshot, head: call.head, experimentText: call.experiment_text },
+    });
+    clearAgentCall(stateDir);
+    lines.push(result.line);
+    options.onResult(result.line);
+    if (!status.active) options.notes(`[${lines.length}/${budgetLeft}] ${result.line.status} (${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)})`);
   }
+  options.notes(`Loop stopped: ${stop.reason}`);
+  if (options.report && lines.length > 0) await writeFinalReport(initial.path, options, stop.reason);
+  return { ...stop, lines };
+}
+
+/** One loop iteration's line for stdout: number, status, score, delta, description, and why it was not kept. */
+export function loopResultLine(line: ResultLine): string {
+  const reason = line.reason && line.status !== "keep" ? ` — ${line.reason}` : "";
+  return `#${line.iteration} ${line.status} ${line.score ?? "—"} ${line.delta ?? ""} ${line.description.split("\n")[0]}${reason}`;
 }
 
 /** True when the work tree, the constrained files and HEAD are all as they were before the call. */
@@ -201,7 +210,7 @@ async function requireNothingChangedBetweenSteps(loaded: LoadedExperiment, round
   if (scope.changed.length) notes(`note: ${scope.changed.slice(0, 3).join(", ")}${scope.changed.length > 3 ? ", …" : ""} changed since the last iteration, outside an agent call: left alone and kept out of the candidate.`);
 }
 
-function stopReason(loaded: LoadedExperiment, results: ResultLine[], ranNow: number, options: LoopOptions, hours: number): { exitCode: number; reason: string } | null {
+function stopReason(loaded: LoadedExperiment, results: ResultLine[], plateau: Summary["plateau"], ranNow: number, options: LoopOptions, hours: number): { exitCode: number; reason: string } | null {
   const budget = loaded.experiment.budget;
   if (results.length >= budget.iterations) return { exitCode: EXIT.BUDGET_EXHAUSTED, reason: `the budget of ${budget.iterations} iterations is spent` };
   const maxHours = options.maxHours ?? budget.max_hours;
@@ -213,8 +222,8 @@ function stopReason(loaded: LoadedExperiment, results: ResultLine[], ranNow: num
   };
   const crashes = trailing((line) => line.status === "crash");
   if (crashes >= budget.crash_streak) return { exitCode: EXIT.CRASH_STREAK, reason: `${crashes} crashes in a row; read the last logs in .autoresearch/logs/` };
-  const nonKeeps = trailing((line) => line.status !== "keep");
-  if (nonKeeps >= budget.plateau) return { exitCode: EXIT.PLATEAU, reason: `plateau: ${nonKeeps} iterations without a keep (the seed: an architectural ceiling is likely); consider ${kitCommand("next-round")}` };
+  // The summary's plateau: the dashboard and the agent's prompt count the same iterations against budget.plateau.
+  if (plateau.reached) return { exitCode: EXIT.PLATEAU, reason: `plateau: ${plateau.sinceLastKeep} iterations without a keep (budget.plateau: ${plateau.threshold}; the seed: an architectural ceiling is likely); consider ${kitCommand("next-round")}` };
   if (options.iterations !== undefined && ranNow >= options.iterations) return { exitCode: EXIT.OK, reason: `ran the ${options.iterations} iterations asked for` };
   return null;
 }
@@ -251,15 +260,17 @@ export function buildStatePrompt(loaded: LoadedExperiment, round: number, iterat
     `Goal: ${goal} ${experiment.metric.formula ?? experiment.metric.name} by editing only ${files}. Rules, levers and strategy: \`${roundRecord.artifacts.instructions}\`.`,
     `Do not edit other files, do not commit, do not run the eval: the harness measures, decides and commits.`,
     `Best: ${summary.best.score ?? "n/a"} (baseline ${summary.start ?? "n/a"})${summary.noise.sd !== null ? `, noise sd ${summary.noise.sd}` : ""}${experiment.guard ? `; guard ${experiment.guard.metric} ${experiment.guard.op} ${experiment.guard.threshold}` : ""}.`,
+    `Since the last keep: ${summary.plateau.sinceLastKeep} of ${summary.plateau.threshold} iterations; after ${summary.plateau.threshold} without a keep the loop stops (the ceiling is then likely architectural).`,
   ];
+  const fixedLines = parts.length;
   const recent = summary.rows.slice(-RECENT_RESULTS_SHOWN);
   if (recent.length) parts.push("Recent:", ...recent.map((row) => `- #${row.iteration} ${row.status} ${row.delta ?? ""} ${row.description.split("\n")[0].slice(0, 80)}`));
   const deadEnds = summary.deadEnds.slice(0, DEAD_ENDS_SHOWN);
   if (deadEnds.length) parts.push("Dead ends, do not retry:", ...deadEnds.map((group) => `- ${group.descriptions[0].split("\n")[0].slice(0, 80)}${group.count > 1 ? ` (${group.count}×)` : ""}`));
   parts.push("Make one focused change, then print one line: DESCRIPTION: <what you changed>");
   let prompt = parts.join("\n") + "\n";
-  while (Buffer.byteLength(prompt) > PROMPT_LIMIT_BYTES && parts.length > 5) {
-    parts.splice(4, 1); // drop the oldest detail line first
+  while (Buffer.byteLength(prompt) > PROMPT_LIMIT_BYTES && parts.length > fixedLines + 1) {
+    parts.splice(fixedLines, 1); // drop the oldest detail line first
     prompt = parts.join("\n") + "\n";
   }
   return prompt;
@@ -288,13 +299,10 @@ export async function writeFinalReport(
   const loaded = loadExperiment(experimentPath);
   const stateDir = experimentStateDir(loaded);
   // Re-entrant inside the loop; on its own (--final-report) the report waits for a decided step.
-  const lock = acquireLock(stateDir, "iterate.ts --final-report", { notes: options.notes });
-  try {
+  return withExperimentLock({ stateDir, command: "iterate.ts --final-report", notes: options.notes }, async () => {
     await recoverInterruptedWork(loaded, stateDir, options.notes, { requireBranch: false });
     return await draftOrAskReport(loaded, options, stopReason);
-  } finally {
-    lock.release();
-  }
+  });
 }
 
 async function draftOrAskReport(

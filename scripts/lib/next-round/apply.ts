@@ -1,35 +1,39 @@
-// next-round's second half: write what next-round-plan.ts planned (backing up any round N+1
-// artifact --force replaces), then save the experiment file last, so an interrupted run never
-// points the scripts at a half-written round; and describe the result for stdout (a file list
-// or one JSON object) and for the person (warnings, the next steps). It validates nothing.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
-import { basename, dirname, join, relative } from "node:path";
-import { displayPath, saveExperiment } from "../experiment/experiment-file.ts";
-import { writeFileAtomic } from "../files/atomic.ts";
-import type { NextRoundPlan } from "./plan.ts";
+// next-round's second half: take the experiment lock around planning and writing, write what
+// plan.ts planned (backing up any round N+1 artifact --force replaces), then save the
+// experiment file last, so an interrupted run never points the scripts at a half-written round;
+// and describe the result for stdout (a file list or one JSON object) and for the person
+// (warnings, the next steps). It validates nothing and prints nothing.
+import { dirname } from "node:path";
+import { experimentStateDir, saveExperiment } from "../experiment/experiment-file.ts";
+import { displayPath } from "../files/paths.ts";
+import { backUpReplaced, describeWritten, writePlanned } from "../files/planned-writes.ts";
+import { locateRoundN, planNextRound, type NextRoundOptions, type NextRoundPlan } from "./plan.ts";
+import { withExperimentLock } from "../files/lock.ts";
+import { recoverInterruptedWork } from "../experiment/recovery.ts";
 
 export type NextRoundResult = { plan: NextRoundPlan; written: string[]; backupDir: string | null };
 
+/**
+ * Plan and write round N+1. With an experiment file both happen under the experiment lock,
+ * after a step an earlier run decided is finished (round N's journal must be complete before
+ * it is summarised); journal-only use has no harness state to lock.
+ */
+export async function startNextRound(options: NextRoundOptions, notes: (message: string) => void): Promise<NextRoundResult> {
+  const source = await locateRoundN(options);
+  if (source.mode === "journal") return applyNextRoundPlan(await planNextRound(source, options));
+  const stateDir = experimentStateDir(source.loaded);
+  return withExperimentLock({ stateDir, command: "next-round.ts", notes }, async () => {
+    await recoverInterruptedWork(source.loaded, stateDir, notes, { requireBranch: false });
+    return applyNextRoundPlan(await planNextRound(source, options));
+  });
+}
+
 export function applyNextRoundPlan(plan: NextRoundPlan): NextRoundResult {
-  let backupDir: string | null = null;
-  const displaced = [...plan.replaced, ...plan.stale];
-  if (displaced.length > 0) {
-    backupDir = join(plan.stateDir, "backups", `next-round-${plan.round}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
-    const home = dirname(plan.stateDir);
-    for (const path of displaced) {
-      const target = join(backupDir, relative(home, path).replace(/\.\.(\/|\\)/g, "_up_$1"));
-      mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(path, target);
-    }
-    // A report or dashboard left from an earlier attempt at this round would describe the wrong run.
-    for (const path of plan.stale) if (existsSync(path)) renameSync(path, join(backupDir, `${basename(path)}.moved`));
-  }
-  const written: string[] = [];
-  for (const file of plan.files) {
-    writeFileAtomic(file.path, file.content);
-    if (file.mode !== undefined) chmodSync(file.path, file.mode);
-    written.push(file.path);
-  }
+  // A report or dashboard left from an earlier attempt at this round would describe the wrong run: it moves into the backup.
+  const backupDir = backUpReplaced({
+    stateDir: plan.stateDir, label: `next-round-${plan.round}`, home: dirname(plan.stateDir), replaced: plan.replaced, stale: plan.stale,
+  });
+  const written = writePlanned(plan.files);
   if (plan.experimentPath && plan.experiment) {
     saveExperiment(plan.experimentPath, plan.experiment);
     written.push(plan.experimentPath);
@@ -41,9 +45,7 @@ export function applyNextRoundPlan(plan: NextRoundPlan): NextRoundResult {
 export function describeWrittenFiles(result: NextRoundResult, cwd: string): string {
   const roles = new Map(result.plan.files.map((file) => [file.path, file.role]));
   if (result.plan.experimentPath) roles.set(result.plan.experimentPath, `experiment file (current_round ${result.plan.round}, round ${result.plan.fromRound} closed)`);
-  const shown = result.written.map((path) => displayPath(path, cwd));
-  const width = Math.max(...shown.map((path) => path.length));
-  return shown.map((path, index) => `${path.padEnd(width)}  ${roles.get(result.written[index]) ?? ""}`.trimEnd()).join("\n");
+  return describeWritten(result.written, roles, cwd);
 }
 
 /** The --json object: the new round, its files, round N's figures and the warnings. */

@@ -1,8 +1,8 @@
 // next-round's first half: find round N (from the experiment file, or from a journal alone),
 // refuse with the reason when it cannot be continued, and plan every file of round N+1 —
 // instructions, launch prompt, eval copy, journal header, dashboard — plus the updated
-// experiment. Nothing is written here (next-round-apply.ts writes); any refusal leaves the
-// repository as it was. Journal-only planning lives in next-round-journal.ts.
+// experiment. It reads and returns data: no writes, no lock, no output (apply.ts takes the
+// lock and writes). Journal-only planning lives in from-journal.ts.
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { buildDashboard } from "../dashboard/files.ts";
@@ -12,13 +12,12 @@ import {
 } from "../experiment/experiment-file.ts";
 import { CACHE_DIR, nextArtifacts, roundArtifactPath } from "../experiment/artifacts.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
-import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { requireRepositoryRoot } from "../git/git.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "../harness/instructions.ts";
 import { frozenPaths } from "../integrity/frozen-files.ts";
-import { iterationResults, journalHeaderFor, parseJournal, readJournal } from "../experiment/journal.ts";
+import { iterationResults, journalHeaderFor, parseJournal, readJournal, type Journal } from "../experiment/journal.ts";
 import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
-import { acquireLock } from "../files/lock.ts";
+import type { PlannedWrite } from "../files/planned-writes.ts";
 import { planFromJournal } from "./from-journal.ts";
 import {
   analyseOnce, checkRoundFiles, coOptimizationWarning, digestRound, leversNeverTouched, leversOf, nextConstrainedFiles, type LeverCache,
@@ -37,7 +36,7 @@ export type NextRoundOptions = {
   journal?: string;
 };
 
-export type NextRoundFile = { path: string; role: string; content: string; mode?: number };
+export type NextRoundFile = PlannedWrite;
 
 export type NextRoundPlan = {
   mode: "experiment" | "journal";
@@ -61,84 +60,105 @@ export type NextRoundPlan = {
   cannotDo: string[];
   /** The next steps for the person, in order. */
   next: string[];
-  /** Release the experiment lock (a no-op in journal-only use). */
-  release: () => void;
 };
 
-/** Plan round N+1 from the experiment file when there is one, else from the journal alone. */
-export async function planNextRound(options: NextRoundOptions): Promise<NextRoundPlan> {
+/** Where round N is recorded: an experiment file, or (the seed's prose-driven loop) a journal alone. */
+export type RoundNSource =
+  | { mode: "experiment"; repoRoot: string; loaded: LoadedExperiment }
+  | { mode: "journal"; repoRoot: string };
+
+/** Find round N: the experiment file when there is one (or --experiment names it), else the journal alone. */
+export async function locateRoundN(options: NextRoundOptions): Promise<RoundNSource> {
   const repoRoot = realpathSync(await requireRepositoryRoot(options.cwd, kitCommand("next-round", { cwd: options.cwd })));
   const experimentPath = locateExperiment(options.experiment, options.cwd, repoRoot);
-  if (options.experiment !== undefined || existsSync(experimentPath)) {
-    if (options.journal !== undefined) {
-      throw new CliError(`--journal is for journal-only use, but "${displayPath(experimentPath, options.cwd)}" exists and names round N's journal itself; drop --journal.`, "E_USAGE");
-    }
-    const loaded = loadExperiment(experimentPath);
-    const stateDir = experimentStateDir(loaded);
-    const lock = acquireLock(stateDir, "next-round.ts");
-    try {
-      // Round N's journal must be complete before it is summarised: finish a decided step first.
-      await recoverInterruptedWork(loaded, stateDir, (message) => process.stderr.write(`${message}\n`), { requireBranch: false });
-      return { ...(await planFromExperiment(loaded, repoRoot, options)), release: lock.release };
-    } catch (error) {
-      lock.release();
-      throw error;
-    }
+  if (options.experiment === undefined && !existsSync(experimentPath)) return { mode: "journal", repoRoot };
+  if (options.journal !== undefined) {
+    throw new CliError(`--journal is for journal-only use, but "${displayPath(experimentPath, options.cwd)}" exists and names round N's journal itself; drop --journal.`, "E_USAGE");
   }
-  return planFromJournal(repoRoot, options);
+  return { mode: "experiment", repoRoot, loaded: loadExperiment(experimentPath) };
 }
 
-async function planFromExperiment(loaded: LoadedExperiment, repoRoot: string, options: NextRoundOptions): Promise<Omit<NextRoundPlan, "release">> {
-  const { experiment, root } = loaded;
-  const cwd = options.cwd;
-  const previous = findRound(experiment);
-  const fromRound = previous.round;
-  const round = fromRound + 1;
-  const previousJournalPath = resolveIn(root, previous.artifacts.journal);
-  const baselineCommand = withExperimentFlag(kitCommand("baseline", { cwd }), loaded.path, cwd, repoRoot);
-  if (!previous.baseline) {
-    throw new CliError(`Round ${fromRound} has no baseline yet, so it has no start to summarise and no results to learn from. Run: ${baselineCommand}, then iterate.`, "E_NO_BASELINE");
-  }
-  const previousJournal = readJournal(previousJournalPath, displayPath(previousJournalPath, cwd));
-  if (iterationResults(previousJournal).length === 0) {
-    const iterateCommand = withExperimentFlag(kitCommand("iterate", { cwd }), loaded.path, cwd, repoRoot);
-    throw new CliError(`Round ${fromRound} has no results yet in "${displayPath(previousJournalPath, cwd)}" (only its baseline): nothing to learn from. Run some iterations first: ${iterateCommand} -m "what you changed" (or --loop --agent "CMD").`, "E_NO_RESULTS");
-  }
+/**
+ * Plan round N+1 from where round N is recorded. It reads and refuses; it writes nothing and
+ * takes no lock: the caller holds the experiment's lock around this and the apply step.
+ */
+export function planNextRound(source: RoundNSource, options: NextRoundOptions): Promise<NextRoundPlan> {
+  return source.mode === "experiment" ? planFromExperiment(source.loaded, source.repoRoot, options) : planFromJournal(source.repoRoot, options);
+}
 
-  const warnings = [...previousJournal.warnings];
-  const fileContext = { cwd, repoRoot, root, frozen: frozenPaths(experiment, previous) };
+/** Round N as the experiment file records it, and what every planning phase shares. */
+type RoundN = {
+  loaded: LoadedExperiment;
+  repoRoot: string;
+  cwd: string;
+  previous: Round;
+  journal: Journal;
+  warnings: string[];
+};
+
+/** Round N+1's record in the experiment file, its eval copy, and the existing artifacts it replaces. */
+type RoundRecord = { nextRound: Round; updated: Experiment; evalPlan: EvalCopy; replaced: string[]; stale: string[] };
+
+async function planFromExperiment(loaded: LoadedExperiment, repoRoot: string, options: NextRoundOptions): Promise<NextRoundPlan> {
+  const roundN = readRoundN(loaded, repoRoot, options.cwd);
+  const { constrainedFiles, coOptimization } = await chooseConstrainedFiles(roundN, options);
+  const record = planRoundRecord(roundN, constrainedFiles, options);
+  const cache: LeverCache = new Map();
+  const digests = await digestEarlierRounds(roundN, cache);
+  const files = await renderRoundFiles(roundN, record, { digests, cache, coOptimization: coOptimization !== null });
+  const { previous, warnings } = roundN;
+  return {
+    mode: "experiment", fromRound: previous.round, round: record.nextRound.round, stateDir: experimentStateDir(loaded), files,
+    experimentPath: loaded.path, experiment: record.updated, replaced: record.replaced, stale: record.stale,
+    digests, constrainedFiles, coOptimization, warnings, cannotDo: [], next: nextSteps(roundN, record),
+  };
+}
+
+/** Round N with its journal; refused when it has no baseline or no results to learn from. */
+function readRoundN(loaded: LoadedExperiment, repoRoot: string, cwd: string): RoundN {
+  const previous = findRound(loaded.experiment);
+  const journalPath = resolveIn(loaded.root, previous.artifacts.journal);
+  if (!previous.baseline) {
+    const baselineCommand = withExperimentFlag(kitCommand("baseline", { cwd }), loaded.path, cwd, repoRoot);
+    throw new CliError(`Round ${previous.round} has no baseline yet, so it has no start to summarise and no results to learn from. Run: ${baselineCommand}, then iterate.`, "E_NO_BASELINE");
+  }
+  const journal = readJournal(journalPath, displayPath(journalPath, cwd));
+  if (iterationResults(journal).length === 0) {
+    const iterateCommand = withExperimentFlag(kitCommand("iterate", { cwd }), loaded.path, cwd, repoRoot);
+    throw new CliError(`Round ${previous.round} has no results yet in "${displayPath(journalPath, cwd)}" (only its baseline): nothing to learn from. Run some iterations first: ${iterateCommand} -m "what you changed" (or --loop --agent "CMD").`, "E_NO_RESULTS");
+  }
+  return { loaded, repoRoot, cwd, previous, journal, warnings: [...journal.warnings] };
+}
+
+/** Round N's files, switched (--file) or joined (--add-file) by tracked files checked here. */
+async function chooseConstrainedFiles(roundN: RoundN, options: NextRoundOptions): Promise<{ constrainedFiles: string[]; coOptimization: string | null }> {
+  const { loaded, previous, cwd, repoRoot } = roundN;
+  const fileContext = { cwd, repoRoot, root: loaded.root, frozen: frozenPaths(loaded.experiment, previous) };
   const switched = await checkRoundFiles(options.files ?? [], "--file", fileContext);
   const added = await checkRoundFiles(options.addFiles ?? [], "--add-file", fileContext);
   const constrainedFiles = nextConstrainedFiles(previous.constrained_files, switched, added);
-  const coOptimization = coOptimizationWarning(fromRound, previous.constrained_files, constrainedFiles);
+  return { constrainedFiles, coOptimization: coOptimizationWarning(previous.round, previous.constrained_files, constrainedFiles) };
+}
 
+/** Round N+1 in the experiment file (round N closed, later rounds dropped); refuses to overwrite without --force. */
+function planRoundRecord(roundN: RoundN, constrainedFiles: string[], options: NextRoundOptions): RoundRecord {
+  const { loaded: { experiment, root }, previous, cwd } = roundN;
+  const fromRound = previous.round;
+  const round = fromRound + 1;
   const artifacts = nextArtifacts(previous.artifacts, round);
   const evalPlan = planEvalCopy(root, previous, round, cwd);
-  if (evalPlan.warning) warnings.push(evalPlan.warning);
-  const focus = options.focus?.trim() ? options.focus.trim() : null;
+  if (evalPlan.warning) roundN.warnings.push(evalPlan.warning);
   const nextRound: Round = {
     round,
     status: "open",
     constrained_files: constrainedFiles,
     eval: { command: evalPlan.command, script: evalPlan.script, timeout_s: previous.eval.timeout_s },
     artifacts,
-    focus,
+    focus: options.focus?.trim() ? options.focus.trim() : null,
     baseline: null,
     integrity: {},
   };
-
-  // Refuse to overwrite round N+1, naming everything of it that exists.
-  const at = (path: string) => resolveIn(root, path);
-  const owned = [artifacts.instructions, artifacts.launch_prompt, artifacts.journal, artifacts.dashboard, ...(evalPlan.script ? [evalPlan.script] : [])].map(at);
-  const existing = owned.filter((path) => existsSync(path));
-  const staleReport = existsSync(at(artifacts.report)) ? [at(artifacts.report)] : [];
-  const laterRounds = experiment.rounds.filter((candidate) => candidate.round > fromRound);
-  if ((existing.length > 0 || staleReport.length > 0 || laterRounds.length > 0) && !options.force) {
-    const names = [...existing, ...staleReport].map((path) => `"${displayPath(path, cwd)}"`);
-    if (laterRounds.length > 0) names.push(`round ${laterRounds.map((later) => later.round).join(", ")} in "${displayPath(loaded.path, cwd)}"`);
-    throw new CliError(`Not overwriting round ${round}'s existing ${names.length === 1 ? "artifact" : "artifacts"} ${names.join(", ")}. Pass --force to replace ${names.length === 1 ? "it" : "them"} (backups go to .autoresearch/backups/), or look at round ${round} as it is: ${kitCommand("dashboard", { cwd })} --round ${round}`, "E_EXISTS");
-  }
-
+  const { existing, stale, laterRounds } = refuseOverwrite(roundN, nextRound, options.force === true);
   const updated: Experiment = {
     ...experiment,
     current_round: round,
@@ -147,13 +167,35 @@ async function planFromExperiment(loaded: LoadedExperiment, repoRoot: string, op
       nextRound,
     ],
   };
+  // Dropping later rounds' records rewrites the experiment file: back it up with the rest.
+  const replaced = laterRounds.length > 0 ? [...existing, roundN.loaded.path] : existing;
+  return { nextRound, updated, evalPlan, replaced, stale };
+}
 
-  // Every earlier round, oldest first: the seed asks for all of them, not just round N.
-  const cache: LeverCache = new Map();
+/** Round N+1's existing artifacts and later rounds: refused, naming every one, unless --force replaces them. */
+function refuseOverwrite(roundN: RoundN, nextRound: Round, force: boolean): { existing: string[]; stale: string[]; laterRounds: Round[] } {
+  const { loaded, cwd } = roundN;
+  const { artifacts, round } = nextRound;
+  const at = (path: string) => resolveIn(loaded.root, path);
+  const owned = [artifacts.instructions, artifacts.launch_prompt, artifacts.journal, artifacts.dashboard, ...(nextRound.eval.script ? [nextRound.eval.script] : [])].map(at);
+  const existing = owned.filter((path) => existsSync(path));
+  const stale = existsSync(at(artifacts.report)) ? [at(artifacts.report)] : [];
+  const laterRounds = loaded.experiment.rounds.filter((candidate) => candidate.round > roundN.previous.round);
+  if ((existing.length > 0 || stale.length > 0 || laterRounds.length > 0) && !force) {
+    const names = [...existing, ...stale].map((path) => `"${displayPath(path, cwd)}"`);
+    if (laterRounds.length > 0) names.push(`round ${laterRounds.map((later) => later.round).join(", ")} in "${displayPath(loaded.path, cwd)}"`);
+    throw new CliError(`Not overwriting round ${round}'s existing ${names.length === 1 ? "artifact" : "artifacts"} ${names.join(", ")}. Pass --force to replace ${names.length === 1 ? "it" : "them"} (backups go to .autoresearch/backups/), or look at round ${round} as it is: ${kitCommand("dashboard", { cwd })} --round ${round}`, "E_EXISTS");
+  }
+  return { existing, stale, laterRounds };
+}
+
+/** Every earlier round, oldest first: the seed asks for all of them, not just round N. */
+async function digestEarlierRounds(roundN: RoundN, cache: LeverCache): Promise<RoundDigest[]> {
+  const { loaded: { experiment, root }, previous, cwd, warnings } = roundN;
   const digests: RoundDigest[] = [];
-  for (const earlier of [...experiment.rounds].filter((candidate) => candidate.round <= fromRound).sort((a, b) => a.round - b.round)) {
+  for (const earlier of [...experiment.rounds].filter((candidate) => candidate.round <= previous.round).sort((a, b) => a.round - b.round)) {
     const journalPath = resolveIn(root, earlier.artifacts.journal);
-    const journal = earlier === previous ? previousJournal : readJournal(journalPath, displayPath(journalPath, cwd));
+    const journal = earlier === previous ? roundN.journal : readJournal(journalPath, displayPath(journalPath, cwd));
     if (earlier !== previous) warnings.push(...journal.warnings);
     digests.push(await digestRound({
       root, displayFrom: root, round: earlier.round, constrainedFiles: earlier.constrained_files, journalPath, journal,
@@ -161,68 +203,93 @@ async function planFromExperiment(loaded: LoadedExperiment, repoRoot: string, op
       reportPath: resolveIn(root, earlier.artifacts.report), focus: earlier.focus,
     }, cache, warnings));
   }
-  const previousDigest = digests[digests.length - 1];
+  return digests;
+}
 
-  const primary = constrainedFiles[0];
-  const entryFile = experiment.rounds[0].constrained_files[0];
-  const analysis = await analyseOnce(cache, at(primary), warnings, primary === entryFile ? experiment.entry?.name : undefined);
-  const levers = (await leversOf(root, constrainedFiles, cache, warnings)) ?? [];
-  const newFiles = constrainedFiles.filter((file) => !previous.constrained_files.includes(file));
-  const targets = renderTargets({
-    previous: previousDigest, constrainedFiles, newFiles, untouchedLevers: leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles),
-    remeasure: `\`${withExperimentFlag(kitCommand("baseline", { cwd: repoRoot }), loaded.path, repoRoot, repoRoot)}\` re-measures it as round ${round}'s baseline before the first iteration; gains are counted from there.`,
-  });
-
+/** Round N+1's files in write order: the eval copy, instructions, launch prompt, journal header, chart and dashboard. */
+async function renderRoundFiles(
+  roundN: RoundN, record: RoundRecord, evidence: { digests: RoundDigest[]; cache: LeverCache; coOptimization: boolean },
+): Promise<NextRoundFile[]> {
+  const { loaded: { root }, previous } = roundN;
+  const { nextRound, updated, evalPlan } = record;
+  const { artifacts, round } = nextRound;
+  const at = (path: string) => resolveIn(root, path);
   const commands = {
-    iterate: withExperimentFlag(kitCommand("iterate", { cwd: repoRoot }), loaded.path, repoRoot, repoRoot),
-    dashboard: withExperimentFlag(kitCommand("dashboard", { cwd: repoRoot }), loaded.path, repoRoot, repoRoot),
-    baseline: withExperimentFlag(kitCommand("baseline", { cwd: repoRoot }), loaded.path, repoRoot, repoRoot),
+    iterate: withExperimentFlag(kitCommand("iterate", { cwd: roundN.repoRoot }), roundN.loaded.path, roundN.repoRoot, roundN.repoRoot),
+    dashboard: withExperimentFlag(kitCommand("dashboard", { cwd: roundN.repoRoot }), roundN.loaded.path, roundN.repoRoot, roundN.repoRoot),
+    baseline: withExperimentFlag(kitCommand("baseline", { cwd: roundN.repoRoot }), roundN.loaded.path, roundN.repoRoot, roundN.repoRoot),
   };
-  const metric = { name: experiment.metric.name, direction: experiment.metric.direction };
-  const project = detectProjectOnDisk(repoRoot, at(primary), root);
-  const outOfScope: FrozenFile[] = previous.constrained_files.filter((file) => !constrainedFiles.includes(file))
-    .map((file) => ({ path: file, reason: `tuned in round ${fromRound} and out of scope now: a change to it is restored and the iteration discarded.` }));
-  const frozen: FrozenFile[] = [
-    ...experiment.frozen.map((path) => ({ path, reason: "frozen by the experiment's owner (its hash is checked like the eval's)." })),
-    ...outOfScope,
-  ];
-  const entry = primary === entryFile && experiment.entry ? analysis?.entry ?? null : null;
-  const instructions = renderInstructions({
-    name: experiment.name, round, constrainedFiles, projectDescription: describeProject(project, primary),
-    fileSummary: existsSync(at(primary)) ? readFileSummary(readFileSync(at(primary), "utf8"), analysis?.language ?? "other") : null,
-    levers, functions: analysis?.functions ?? [], entry, metric, guard: experiment.guard,
-    evalCommand: evalPlan.command, evalScript: evalPlan.script, testData: experiment.test_data, frozen, cacheDir: CACHE_DIR,
-    iterations: experiment.budget.iterations, artifacts, commands, existingTests: await findExistingTests(repoRoot, root),
-    earlierRounds: renderEarlierRounds(digests, targets), focus, coOptimizationWarning: coOptimization !== null,
-  });
-  const launchPrompt = renderLaunchPrompt({ name: experiment.name, round, constrainedFiles, metric, iterations: experiment.budget.iterations, artifacts, commands });
+  const instructions = await renderRoundInstructions(roundN, record, { ...evidence, commands });
+  const metric = { name: updated.metric.name, direction: updated.metric.direction };
+  const launchPrompt = renderLaunchPrompt({ name: updated.name, round, constrainedFiles: nextRound.constrained_files, metric, iterations: updated.budget.iterations, artifacts, commands });
 
-  const header = journalHeaderFor(updated, nextRound);
-  const journalText = `${JSON.stringify({ ...header, previous_round: fromRound, previous_best: previousDigest.summary.best.score })}\n`;
+  const previousBest = evidence.digests[evidence.digests.length - 1].summary.best.score;
+  const journalText = `${JSON.stringify({ ...journalHeaderFor(updated, nextRound), previous_round: previous.round, previous_best: previousBest })}\n`;
   const dashboard = buildDashboard({
     journalPath: at(artifacts.journal), dashboardPath: at(artifacts.dashboard), reportPath: null,
     experiment: updated, round, journal: parseJournal(journalText, basename(artifacts.journal)),
   });
 
   const files: NextRoundFile[] = [];
-  if (evalPlan.script && evalPlan.content !== null) files.push({ path: at(evalPlan.script), role: `eval script (round ${fromRound}'s, same test data and metric)`, content: evalPlan.content, mode: evalPlan.mode });
+  if (evalPlan.script && evalPlan.content !== null) files.push({ path: at(evalPlan.script), role: `eval script (round ${previous.round}'s, same test data and metric)`, content: evalPlan.content, mode: evalPlan.mode });
   files.push({ path: at(artifacts.instructions), role: "instructions", content: instructions });
   files.push({ path: at(artifacts.launch_prompt), role: "launch prompt", content: launchPrompt });
   files.push({ path: at(artifacts.journal), role: "journal header (baseline pending)", content: journalText });
   files.push({ path: dashboard.chartPath, role: "progress chart", content: dashboard.svg });
   files.push({ path: at(artifacts.dashboard), role: "dashboard (baseline pending)", content: dashboard.markdown });
+  return files;
+}
 
-  return {
-    mode: "experiment", fromRound, round, stateDir: experimentStateDir(loaded), files,
-    // Dropping later rounds' records rewrites the experiment file: back it up with the rest.
-    experimentPath: loaded.path, experiment: updated, replaced: laterRounds.length > 0 ? [...existing, loaded.path] : existing, stale: staleReport,
-    digests, constrainedFiles, coOptimization, warnings, cannotDo: [],
-    next: [
-      `Review ${displayPath(at(artifacts.instructions), cwd)} (the summary of ${fromRound > 1 ? `rounds 1-${fromRound}` : "round 1"}, the targets, the levers)${evalPlan.script ? ` and ${displayPath(at(evalPlan.script), cwd)}` : ""}.`,
-      `Re-measure round ${fromRound}'s best as round ${round}'s starting point: ${baselineCommand}`,
-      `Then hand ${displayPath(at(artifacts.launch_prompt), cwd)} to the agent, or run: ${withExperimentFlag(kitCommand("iterate", { cwd }), loaded.path, cwd, repoRoot)} --loop --agent "CMD"`,
-    ],
-  };
+/** instructions_N+1.md: the file and its levers, what earlier rounds learned, and this round's targets. */
+async function renderRoundInstructions(
+  roundN: RoundN, record: RoundRecord,
+  context: { digests: RoundDigest[]; cache: LeverCache; coOptimization: boolean; commands: { iterate: string; dashboard: string; baseline: string } },
+): Promise<string> {
+  const { loaded, repoRoot, previous, warnings } = roundN;
+  const { experiment, root } = loaded;
+  const { nextRound, evalPlan } = record;
+  const { constrained_files: constrainedFiles, round, artifacts } = nextRound;
+  const at = (path: string) => resolveIn(root, path);
+  const previousDigest = context.digests[context.digests.length - 1];
+  const primary = constrainedFiles[0];
+  const entryFile = experiment.rounds[0].constrained_files[0];
+  const analysis = await analyseOnce(context.cache, at(primary), warnings, primary === entryFile ? experiment.entry?.name : undefined);
+  const levers = (await leversOf(root, constrainedFiles, context.cache, warnings)) ?? [];
+  const newFiles = constrainedFiles.filter((file) => !previous.constrained_files.includes(file));
+  const targets = renderTargets({
+    previous: previousDigest, constrainedFiles, newFiles, untouchedLevers: leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles),
+    remeasure: `\`${withExperimentFlag(kitCommand("baseline", { cwd: repoRoot }), loaded.path, repoRoot, repoRoot)}\` re-measures it as round ${round}'s baseline before the first iteration; gains are counted from there.`,
+  });
+  const project = detectProjectOnDisk(repoRoot, at(primary), root);
+  const outOfScope: FrozenFile[] = previous.constrained_files.filter((file) => !constrainedFiles.includes(file))
+    .map((file) => ({ path: file, reason: `tuned in round ${previous.round} and out of scope now: a change to it is restored and the iteration discarded.` }));
+  const frozen: FrozenFile[] = [
+    ...experiment.frozen.map((path) => ({ path, reason: "frozen by the experiment's owner (its hash is checked like the eval's)." })),
+    ...outOfScope,
+  ];
+  return renderInstructions({
+    name: experiment.name, round, constrainedFiles, projectDescription: describeProject(project, primary),
+    fileSummary: existsSync(at(primary)) ? readFileSummary(readFileSync(at(primary), "utf8"), analysis?.language ?? "other") : null,
+    levers, functions: analysis?.functions ?? [], entry: primary === entryFile && experiment.entry ? analysis?.entry ?? null : null,
+    metric: { name: experiment.metric.name, direction: experiment.metric.direction }, guard: experiment.guard,
+    evalCommand: evalPlan.command, evalScript: evalPlan.script, testData: experiment.test_data, frozen, cacheDir: CACHE_DIR,
+    iterations: experiment.budget.iterations, plateau: experiment.budget.plateau, artifacts, commands: context.commands, existingTests: await findExistingTests(repoRoot, root),
+    earlierRounds: renderEarlierRounds(context.digests, targets), focus: nextRound.focus, coOptimizationWarning: context.coOptimization,
+  });
+}
+
+/** What the person does next: review, re-measure round N's best, launch. */
+function nextSteps(roundN: RoundN, record: RoundRecord): string[] {
+  const { loaded, repoRoot, cwd, previous } = roundN;
+  const { artifacts, round } = record.nextRound;
+  const at = (path: string) => resolveIn(loaded.root, path);
+  const fromRound = previous.round;
+  const evalScript = record.evalPlan.script;
+  return [
+    `Review ${displayPath(at(artifacts.instructions), cwd)} (the summary of ${fromRound > 1 ? `rounds 1-${fromRound}` : "round 1"}, the targets, the levers)${evalScript ? ` and ${displayPath(at(evalScript), cwd)}` : ""}.`,
+    `Re-measure round ${fromRound}'s best as round ${round}'s starting point: ${withExperimentFlag(kitCommand("baseline", { cwd }), loaded.path, cwd, repoRoot)}`,
+    `Then hand ${displayPath(at(artifacts.launch_prompt), cwd)} to the agent, or run: ${withExperimentFlag(kitCommand("iterate", { cwd }), loaded.path, cwd, repoRoot)} --loop --agent "CMD"`,
+  ];
 }
 
 type EvalCopy = { script: string | null; command: string; content: string | null; mode?: number; warning: string | null };

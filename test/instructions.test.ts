@@ -15,7 +15,7 @@ function context(overrides: Partial<InstructionsContext> = {}): InstructionsCont
     levers: [{ kind: "weights", name: "WEIGHTS", line: 2, value: "{title: 2.0, body: 1.0}", keys: ["title", "body"] }, { kind: "prompt", name: "PROMPT", line: 4, endLine: 8, value: "You rank | things", detail: "120 chars, 5 lines" }],
     metric: { name: "0.8*precision@12+0.2*mrr", direction: "max" }, guard: { metric: "mrr", op: ">=", threshold: 0.9 },
     evalCommand: "python3 autoresearch_eval.py", evalScript: "autoresearch_eval.py", testData: "autoresearch_test_data.json",
-    frozen: [{ path: "search/tokenizer.py", reason: "shared with indexing." }], cacheDir: ".autoresearch_cache", iterations: 30,
+    frozen: [{ path: "search/tokenizer.py", reason: "shared with indexing." }], cacheDir: ".autoresearch_cache", iterations: 30, plateau: 10,
     artifacts: defaultArtifacts(1), commands: { iterate: "bun scripts/iterate.ts", dashboard: "bun scripts/dashboard.ts", baseline: "bun scripts/baseline.ts" },
     existingTests: ["tests/test_ranker.py"], earlierRounds: null, focus: null, coOptimizationWarning: false,
     ...overrides,

@@ -55,15 +55,17 @@ export const BaselineSchema = z.strictObject({
   measured_at: z.string(),
 });
 
+export const EvalSchema = z.strictObject({
+  command: z.string().min(1, "must not be empty"),
+  script: z.string().nullable().default(null), // generated eval, frozen; null when the user brought one
+  timeout_s: z.number().positive("must be above 0 seconds").default(900),
+});
+
 export const RoundSchema = z.strictObject({
   round: z.number().int().min(1),
   status: z.enum(["open", "closed"]),
   constrained_files: z.array(z.string().min(1)).min(1, "must list at least one file"),
-  eval: z.strictObject({
-    command: z.string().min(1, "must not be empty"),
-    script: z.string().nullable().default(null), // generated eval, frozen; null when the user brought one
-    timeout_s: z.number().positive("must be above 0 seconds").default(900),
-  }),
+  eval: EvalSchema,
   artifacts: z.strictObject({
     journal: z.string(),
     dashboard: z.string(),

@@ -27,6 +27,7 @@ export type ConfigLine = {
   name?: string;
   constrained_files?: string[];
   iterations?: number;
+  plateau?: number; // budget.plateau, so a journal read without its experiment file keeps it
   noise?: { sd: number; mean: number; runs: number[]; deterministic: boolean; min_detectable_effect: number | null } | null;
   hashes?: Record<string, string>;
   decision?: Record<string, number>;
@@ -254,6 +255,7 @@ export function journalHeaderFor(experiment: Experiment, round: Round): ConfigLi
     name: experiment.name,
     constrained_files: round.constrained_files,
     iterations: experiment.budget.iterations,
+    plateau: experiment.budget.plateau,
     created_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
   };
 }

@@ -3,12 +3,12 @@
 // noise and guard status, plus one row per iteration. Pure: journal data in, data out.
 // It reads no files and formats nothing for display (see dashboard-render.ts for that);
 // the dashboard and next-round.ts both build on it.
-import type { Experiment } from "./experiment-file.ts";
+import { BudgetSchema, type Experiment } from "./experiment-file.ts";
 import { formatDelta, toNumber, type Journal, type ResultLine, type Status } from "./journal.ts";
 import { passesGuard } from "./guard.ts";
 
-/** The seed: "If the score plateaus for 5+ consecutive iterations, the ceiling is likely architectural." */
-export const PLATEAU_ITERATIONS = 5;
+/** budget.plateau when neither the experiment file nor the journal's config line says. */
+const DEFAULT_PLATEAU = BudgetSchema.parse({}).plateau;
 
 export type SummaryContext = {
   /** The experiment file, when there is one: budget, direction, guard op and baseline noise come from it. */
@@ -203,6 +203,8 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
   if (budget === null) limitations.push("no iteration budget (no experiment file, no \"iterations\" in the config line): showing the iteration count alone");
   const lastKeepIndex = lastKept ? results.findLastIndex((result) => result.status === "keep" && lineScore(result) !== null) : -1;
   const sinceLastKeep = results.length - 1 - lastKeepIndex;
+  // The loop stops on the same number, so the dashboard never calls a plateau the loop does not.
+  const plateau = experiment?.budget.plateau ?? positiveInteger(config?.plateau) ?? DEFAULT_PLATEAU;
 
   const guardStatus: GuardStatus | null = guard
     ? { ...guard, current: incumbentGuard, pass: incumbentGuard === null ? null : passesGuard(incumbentGuard, guard.op, guard.threshold) }
@@ -245,7 +247,7 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
       description: result.description,
       reason: crashReason(result),
     })),
-    plateau: { sinceLastKeep, lastKeepIteration: lastKept?.iteration ?? null, threshold: PLATEAU_ITERATIONS, reached: sinceLastKeep >= PLATEAU_ITERATIONS },
+    plateau: { sinceLastKeep, lastKeepIteration: lastKept?.iteration ?? null, threshold: plateau, reached: sinceLastKeep >= plateau },
     noise: resolveNoise(journal, round?.baseline ?? null),
     guard: guardStatus,
     rows,
@@ -400,6 +402,11 @@ function finiteRuns(value: unknown): number[] {
     if (number !== null) runs.push(number);
   }
   return runs;
+}
+
+function positiveInteger(value: unknown): number | null {
+  const number = toInteger(value);
+  return number !== null && number >= 1 ? number : null;
 }
 
 function toInteger(value: unknown): number | null {

@@ -35,6 +35,8 @@ export type InstructionsContext = {
   frozen: FrozenFile[];
   cacheDir: string;
   iterations: number;
+  /** budget.plateau: non-keeps in a row that end a loop; the instructions name the same number. */
+  plateau: number;
   artifacts: Round["artifacts"];
   commands: { iterate: string; dashboard: string; baseline: string };
   /** Test files already in the repository, for context. */
@@ -65,6 +67,7 @@ export function renderInstructions(context: InstructionsContext): string {
     dashboard_command: context.commands.dashboard,
     baseline_command: context.commands.baseline,
     iterations: String(context.iterations),
+    plateau: String(context.plateau),
     system_context: systemContext(context),
     can_modify: canModify(context),
     cannot_modify: cannotModify(context),
@@ -225,7 +228,7 @@ function strategy(context: InstructionsContext): string {
     "",
     "**Iterations 6-20: structural changes inside the file.** Combine or reorder steps, add a signal computed from data the function already has, handle the failure patterns you see with `--verbose`, remove steps that do not pay. Revisit near-misses from the dashboard only with a new idea.",
     "",
-    "**Iterations 21-30: refine and simplify.** Fine-tune around the best values, combine kept changes that did not interact, and delete code that does not earn its place (equal score with simpler code is a keep). If 5 or more iterations in a row failed, the ceiling is probably architectural: note it for the report rather than forcing tiny changes.",
+    `**Iterations 21-30: refine and simplify.** Fine-tune around the best values, combine kept changes that did not interact, and delete code that does not earn its place (equal score with simpler code is a keep). If ${context.plateau} iterations in a row failed, the ceiling is probably architectural: note it for the report rather than forcing tiny changes.`,
   ].join("\n");
 }
 

@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, 
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import {
-  BudgetSchema, DecisionSchema, validateExperiment, type Experiment, type Guard,
+  BudgetSchema, DecisionSchema, EvalSchema, validateExperiment, type Experiment, type Guard,
 } from "../experiment/experiment-file.ts";
 import { CACHE_DIR, EXPERIMENT_FILE, STATE_DIR, defaultArtifacts } from "../experiment/artifacts.ts";
 import { displayPath, realpathOrSelf, toPosix } from "../files/paths.ts";
@@ -26,9 +26,7 @@ import { buildJsonTestData, buildTsvTestData, inspectTestDataFile, parseCaseInpu
 
 /** Bytes read to decide whether a file is binary (as git does: a NUL byte in the first 8000). */
 const BINARY_SNIFF_BYTES = 8000;
-const DEFAULT_ITERATIONS = 30;
 const MAX_ANSWER_ATTEMPTS = 3;
-const DEFAULT_EVAL_TIMEOUT_S = 900;
 
 export type InitOptions = {
   cwd: string;
@@ -117,7 +115,7 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
   if (options.guard === undefined && ask) {
     guard = await askUntilValid(ask, "Guard metric that must not regress, e.g. mrr>=0.9 (none for no guard)", "none", (answer) => (answer === "none" || answer === "" ? null : parseGuard(answer)));
   }
-  let iterations = options.iterations ?? DEFAULT_ITERATIONS;
+  let iterations = options.iterations ?? BudgetSchema.parse({}).iterations;
   if (options.iterations === undefined && ask) iterations = await askUntilValid(ask, "Iteration budget", String(iterations), checkIterations);
   const name = options.name ?? nameFromFile(file);
 
@@ -179,7 +177,7 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
       round: 1,
       status: "open",
       constrained_files: [constrained],
-      eval: { command: evalCommand, script: evalLocation?.path ?? null, timeout_s: DEFAULT_EVAL_TIMEOUT_S },
+      eval: EvalSchema.parse({ command: evalCommand, script: evalLocation?.path ?? null }),
       artifacts,
       focus: null,
       baseline: null,
@@ -195,7 +193,7 @@ export async function planInit(options: InitOptions, ask: Asker = null): Promise
       name, round: 1, constrainedFiles: [constrained], projectDescription: describeProject(project, constrained),
       fileSummary: readFileSummary(sourceText, analysis.language), levers: analysis.levers, functions: analysis.functions, entry,
       metric: { name: metricName, direction }, guard, evalCommand, evalScript: evalLocation?.path ?? null, testData: testDataPath,
-      frozen, cacheDir: CACHE_DIR, iterations, artifacts, commands, existingTests: await findExistingTests(repoRoot, root),
+      frozen, cacheDir: CACHE_DIR, iterations, plateau: experiment.budget.plateau, artifacts, commands, existingTests: await findExistingTests(repoRoot, root),
       earlierRounds: null, focus: null, coOptimizationWarning: false,
     }),
   });

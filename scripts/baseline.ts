@@ -2,53 +2,88 @@
 // baseline.ts — prove the harness is sound before any iteration: refuse unfinished
 // test data, measure the eval's noise, check the cache and the revert, probe that
 // the eval reads the constrained file, hash the frozen files, record the baseline.
-import { runCommand, runIfMain, note, printData, printJson, type CommandSpec } from "./lib/cli/command.ts";
-import { CliError, EXIT } from "./lib/cli/errors.ts";
-import { findRound, loadExperiment, locateExperiment, type Round } from "./lib/experiment/experiment-file.ts";
-import { requireRepositoryRoot } from "./lib/git/git.ts";
-import { runBaseline, type BaselineReport } from "./lib/baseline/baseline.ts";
-import { createStatusLine } from "./lib/cli/status-line.ts";
-import { kitCommand } from "./lib/cli/kit.ts";
+import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
+import { EXIT } from "./lib/cli/errors.ts";
+import type { Round } from "./lib/experiment/experiment-file.ts";
+import type { BaselineReport } from "./lib/baseline/baseline.ts";
 
-export const spec: CommandSpec = {
+export const spec = defineCommand({
   name: "baseline.ts",
   summary: "measure the unchanged code and prove the harness is sound",
   usage: "baseline.ts [--runs 3] [--experiment PATH] [--json]",
   options: {
-    runs: { type: "integer", min: 1, description: "eval runs on the unchanged code (default: decision.baseline_runs, 3)", valueName: "N" },
-    "expected-gain": { type: "number", exclusiveMin: 0, description: "the per-iteration gain you hope for, in metric units (warns when noise is larger)", valueName: "X" },
+    runs: {
+      type: "integer",
+      min: 1,
+      description: "eval runs on the unchanged code (default: decision.baseline_runs, 3)",
+      valueName: "N",
+    },
+    "expected-gain": {
+      type: "number",
+      exclusiveMin: 0,
+      description: "the per-iteration gain you hope for, in metric units (warns when noise is larger)",
+      valueName: "X",
+    },
     "allow-few": { type: "boolean", description: "accept fewer than 15 test cases (with a warning)" },
-    "allow-insensitive": { type: "boolean", description: "accept an eval whose score does not move when the file is broken" },
-    branch: { type: "boolean", description: "create or switch to autoresearch/<name> (--no-branch to stay on the current branch)", default: true },
-    force: { type: "boolean", description: "re-baseline a round that already has results (the old journal is kept as a backup)" },
+    "allow-insensitive": {
+      type: "boolean",
+      description: "accept an eval whose score does not move when the file is broken",
+    },
+    branch: {
+      type: "boolean",
+      description: "create or switch to autoresearch/<name> (--no-branch to stay on the current branch)",
+      default: true,
+    },
+    force: {
+      type: "boolean",
+      description: "re-baseline a round that already has results (the old journal is kept as a backup)",
+    },
     experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: "autoresearch.yaml" },
     json: { type: "boolean", description: "print one JSON object on stdout" },
   },
-  examples: ["bun scripts/baseline.ts", "bun scripts/baseline.ts --runs 5 --expected-gain 0.005", "deno run -A scripts/baseline.ts --json | jq .sd"],
-  exitCodes: { 1: "the eval failed, timed out, or does not exercise the constrained file", 75: "another harness process holds the experiment lock", 130: "interrupted (the constrained file was restored)" },
-};
+  examples: [
+    "bun scripts/baseline.ts",
+    "bun scripts/baseline.ts --runs 5 --expected-gain 0.005",
+    "deno run -A scripts/baseline.ts --json | jq .sd",
+  ],
+  exitCodes: {
+    1: "the eval failed, timed out, or does not exercise the constrained file",
+    75: "another harness process holds the experiment lock",
+    130: "interrupted (the constrained file was restored)",
+  },
+});
 
 export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values }) => {
-    const runs = values.runs as number | undefined;
-    const expectedGain = values["expected-gain"] as number | undefined;
-    if (runs !== undefined && runs < 1) throw new CliError(`--runs must be at least 1, not ${runs} (3 or more measure the noise). See: baseline.ts --help`, "E_USAGE");
-    if (expectedGain !== undefined && expectedGain <= 0) throw new CliError(`--expected-gain must be above 0 (a gain in metric units), not ${expectedGain}. See: baseline.ts --help`, "E_USAGE");
+    // Loaded only after argv parsed: --help and usage errors never pay for the library.
+    const [
+      { findRound, loadExperiment, locateExperiment },
+      { requireRepositoryRoot },
+      { runBaseline },
+      { createStatusLine },
+      { kitCommand },
+    ] = await Promise.all([
+      import("./lib/experiment/experiment-file.ts"),
+      import("./lib/git/git.ts"),
+      import("./lib/baseline/baseline.ts"),
+      import("./lib/cli/status-line.ts"),
+      import("./lib/cli/kit.ts"),
+    ]);
     const root = await requireRepositoryRoot(process.cwd(), kitCommand("baseline"));
-    const loaded = loadExperiment(locateExperiment(values.experiment as string | undefined, process.cwd(), root));
+    const loaded = loadExperiment(locateExperiment(values.experiment, process.cwd(), root));
     const report = await runBaseline(loaded, {
-      runs: runs ?? loaded.experiment.decision.baseline_runs,
-      expectedGain: expectedGain ?? null,
+      runs: values.runs ?? loaded.experiment.decision.baseline_runs,
+      expectedGain: values["expected-gain"] ?? null,
       allowFew: Boolean(values["allow-few"]),
       allowInsensitive: Boolean(values["allow-insensitive"]),
-      branch: values.branch !== false,
+      branch: values.branch,
       force: Boolean(values.force),
       status: createStatusLine(),
       notes: note,
     });
     if (values.json) printJson(report);
     else printData(formatReport(report));
-    note(reviewAdvice(findRound(loaded.experiment, report.round)));
+    note(reviewAdvice(findRound(loaded.experiment, report.round), kitCommand("iterate")));
     return EXIT.OK;
   });
 }
@@ -57,29 +92,47 @@ function formatReport(report: BaselineReport): string {
   const figure = (value: number | null) => (value === null ? "n/a" : Number(value.toPrecision(4)).toString());
   const lines = [
     `baseline ${figure(report.score)} (median of ${report.runs.length}: ${report.runs.join(", ")})`,
-    `noise    mean ${figure(report.mean)}, median ${figure(report.median)}, sd ${figure(report.sd)}, spread ${figure(report.spread)}, CV ${report.cv === null ? "n/a" : (report.cv * 100).toFixed(2) + "%"}, ${report.deterministic ? "deterministic" : report.runs.length < 2 ? "noise unknown (one run)" : "noisy"}; min detectable effect ${figure(report.min_detectable_effect)}; min_delta ${figure(report.min_delta)}`,
+    `noise    mean ${figure(report.mean)}, median ${figure(report.median)}, sd ${figure(report.sd)}, spread ${
+      figure(report.spread)
+    }, CV ${report.cv === null ? "n/a" : (report.cv * 100).toFixed(2) + "%"}, ${
+      report.deterministic ? "deterministic" : report.runs.length < 2 ? "noise unknown (one run)" : "noisy"
+    }; min detectable effect ${figure(report.min_detectable_effect)}; min_delta ${figure(report.min_delta)}`,
   ];
-  if (report.guard) lines.push(`guard    ${report.guard.metric} ${figure(report.guard.score)} ${report.guard.op} ${report.guard.threshold}: ${report.guard.pass === null ? "unknown" : report.guard.pass ? "PASS" : "FAIL"}`);
+  if (report.guard) {
+    lines.push(
+      `guard    ${report.guard.metric} ${figure(report.guard.score)} ${report.guard.op} ${report.guard.threshold}: ${
+        report.guard.pass === null ? "unknown" : report.guard.pass ? "PASS" : "FAIL"
+      }`,
+    );
+  }
   lines.push(
     `cache    ${report.cache.faster ? "later runs faster (cache warm)" : "no speed-up"}`,
-    `revert   ${report.revert.ok ? "ok" : "FAILED"}; probe ${report.probe.sensitive ? "sensitive" : "INSENSITIVE"} (${report.probe.method})`,
-    `estimate ${report.estimate.eval_seconds} s per eval × ${report.estimate.runs_per_iteration} runs × ${report.estimate.iterations} iterations ≈ ${report.estimate.total_minutes.toFixed(1)} min`,
+    `revert   ${report.revert.ok ? "ok" : "FAILED"}; probe ${
+      report.probe.sensitive ? "sensitive" : "INSENSITIVE"
+    } (${report.probe.method})`,
+    `estimate ${report.estimate.eval_seconds} s per eval × ${report.estimate.runs_per_iteration} runs × ${report.estimate.iterations} iterations ≈ ${
+      report.estimate.total_minutes.toFixed(1)
+    } min`,
     `frozen   ${Object.keys(report.hashes).join(", ") || "(none)"}`,
-    `branch   ${report.branch ?? "(detached)"} at ${report.commit}; journal ${report.journal}${report.backup ? ` (old journal kept as ${report.backup})` : ""}`,
+    `branch   ${report.branch ?? "(detached)"} at ${report.commit}; journal ${report.journal}${
+      report.backup ? ` (old journal kept as ${report.backup})` : ""
+    }`,
   );
   if (report.warnings.length) lines.push(`warnings ${report.warnings.length} (see above)`);
   return lines.join("\n");
 }
 
-/** The seed's last step before launch: a person reviews the harness. */
-function reviewAdvice(round: Round): string {
+/** The seed's last step before launch: a person reviews the harness. `iterate` runs iterate.ts here. */
+function reviewAdvice(round: Round, iterate: string): string {
   const { instructions, launch_prompt: launchPrompt } = round.artifacts;
   return [
     "",
-    `Stop and review before launching: ${instructions} (levers, rules, strategy), the eval script${round.eval.script ? ` ${round.eval.script}` : ""}`,
+    `Stop and review before launching: ${instructions} (levers, rules, strategy), the eval script${
+      round.eval.script ? ` ${round.eval.script}` : ""
+    }`,
     "(does SCORE measure what you care about?), the test data (bad labels steer the agent wrong)",
-    `and ${launchPrompt}. Then start the loop: ${kitCommand("iterate")} --loop --agent "CMD"`,
-    `or hand ${launchPrompt} to your agent, which runs ${kitCommand("iterate")} -m "..." after each edit.`,
+    `and ${launchPrompt}. Then start the loop: ${iterate} --loop --agent "CMD"`,
+    `or hand ${launchPrompt} to your agent, which runs ${iterate} -m "..." after each edit.`,
   ].join("\n");
 }
 

@@ -2,16 +2,15 @@
 // dashboard.ts: render a round's journal for people and programs. Writes
 // autoresearch_dashboard.md and its chart, prints text / md / json / html on stdout,
 // and with --watch re-renders on every journal change until Ctrl-C (exit 130).
-// It never writes the journal; the work happens in scripts/lib/dashboard-*.ts.
-import { note, printData, runCommand, runIfMain, warn, type CommandSpec, type ParsedArgs } from "./lib/cli/command.ts";
-import { buildDashboard, writeDashboard, type RenderedDashboard } from "./lib/dashboard/files.ts";
-import { FORMATS, defaultFormat, renderForStdout, stdoutWantsColor, type Format } from "./lib/dashboard/output.ts";
-import { resolveDashboardTarget, type DashboardTarget } from "./lib/dashboard/target.ts";
+// It never writes the journal; the work happens in scripts/lib/dashboard/.
+import { defineCommand, note, type ParsedArgs, printData, runCommand, runIfMain, warn } from "./lib/cli/command.ts";
 import { EXIT } from "./lib/cli/errors.ts";
-import { EXPERIMENT_FILE, displayPath } from "./lib/experiment/experiment-file.ts";
-import { waitForInterrupt, watchFiles } from "./lib/files/watch.ts";
+import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
+import { FORMATS } from "./lib/dashboard/formats.ts";
+import type { RenderedDashboard } from "./lib/dashboard/files.ts";
+import type { DashboardTarget } from "./lib/dashboard/target.ts";
 
-export const SPEC: CommandSpec = {
+export const SPEC = defineCommand({
   name: "dashboard.ts",
   summary: "render the journal for people and programs",
   usage: "dashboard.ts [--round N] [--format text|md|json|html] [--watch] [--last N] [options]",
@@ -22,15 +21,46 @@ then prints the dashboard on stdout. Text written between <!-- report:start --> 
 <!-- report:end --> in the dashboard, and the round's autoresearch_report.md, survive
 every re-render. Without ${EXPERIMENT_FILE} it works from the journal alone.`,
   options: {
-    round: { type: "integer", min: 1, valueName: "N", description: "render round N (default: the experiment's current round)" },
-    format: { type: "string", valueName: "FORMAT", choices: FORMATS, description: "stdout format: text, md, json or html (default: text on a terminal, md otherwise)" },
+    round: {
+      type: "integer",
+      min: 1,
+      valueName: "N",
+      description: "render round N (default: the experiment's current round)",
+    },
+    format: {
+      type: "string",
+      valueName: "FORMAT",
+      choices: FORMATS,
+      description: "stdout format: text, md, json or html (default: text on a terminal, md otherwise)",
+    },
     json: { type: "boolean", description: "same as --format json" },
-    last: { type: "integer", min: 0, valueName: "N", description: "show only the last N iterations on stdout (text shows 30 unless told; 0: all)" },
+    last: {
+      type: "integer",
+      min: 0,
+      valueName: "N",
+      description: "show only the last N iterations on stdout (text shows 30 unless told; 0: all)",
+    },
     watch: { type: "boolean", description: "re-render whenever the journal changes, until Ctrl-C" },
-    experiment: { type: "string", valueName: "PATH", description: `experiment file (default: ./${EXPERIMENT_FILE}, else at the repository root)` },
-    journal: { type: "string", valueName: "PATH", description: "render this journal; its dashboard and chart go beside it" },
-    output: { type: "string", valueName: "PATH", description: "write the markdown dashboard here (the chart goes beside it)" },
-    write: { type: "boolean", default: true, description: "write the dashboard and chart files; --no-write only prints" },
+    experiment: {
+      type: "string",
+      valueName: "PATH",
+      description: `experiment file (default: ./${EXPERIMENT_FILE}, else at the repository root)`,
+    },
+    journal: {
+      type: "string",
+      valueName: "PATH",
+      description: "render this journal; its dashboard and chart go beside it",
+    },
+    output: {
+      type: "string",
+      valueName: "PATH",
+      description: "write the markdown dashboard here (the chart goes beside it)",
+    },
+    write: {
+      type: "boolean",
+      default: true,
+      description: "write the dashboard and chart files; --no-write only prints",
+    },
   },
   examples: [
     "bun scripts/dashboard.ts",
@@ -40,36 +70,57 @@ every re-render. Without ${EXPERIMENT_FILE} it works from the journal alone.`,
     "bun scripts/dashboard.ts --watch --last 20",
   ],
   exitCodes: { 130: "--watch ended by Ctrl-C or SIGTERM" },
-};
+});
 
 export function main(argv: string[]): Promise<number> {
   return runCommand(SPEC, argv, run);
 }
 
-async function run(args: ParsedArgs): Promise<number> {
+async function run(args: ParsedArgs<typeof SPEC.options>): Promise<number> {
+  // Loaded only after argv parsed: --help and usage errors never pay for the renderers.
+  const [
+    { buildDashboard, writeDashboard },
+    { defaultFormat, renderForStdout, stdoutWantsColor },
+    { resolveDashboardTarget },
+    { displayPath },
+    { waitForInterrupt, watchFiles },
+  ] = await Promise.all([
+    import("./lib/dashboard/files.ts"),
+    import("./lib/dashboard/output.ts"),
+    import("./lib/dashboard/target.ts"),
+    import("./lib/files/paths.ts"),
+    import("./lib/files/watch.ts"),
+  ]);
   const cwd = process.cwd();
   const values = args.values;
-  const format: Format = values.json ? "json" : (values.format as Format | undefined) ?? defaultFormat();
+  const format = values.json ? "json" : values.format ?? defaultFormat();
   const last = typeof values.last === "number" ? Math.max(0, values.last) : null;
-  const write = values.write !== false;
+  const write = values.write;
   const target = resolveDashboardTarget({
     cwd,
-    experiment: values.experiment as string | undefined,
-    journal: values.journal as string | undefined,
-    round: values.round as number | undefined,
-    output: values.output as string | undefined,
+    experiment: values.experiment,
+    journal: values.journal,
+    round: values.round,
+    output: values.output,
   });
+  const render = (): RenderedDashboard => (write ? writeDashboard : buildDashboard)(dashboardFiles(target));
   let previousWarnings = "";
   const renderOnce = (first: boolean) => {
-    const rendered = render(target, write);
+    const rendered = render();
     const warnings = rendered.journal.warnings.join("\n");
     if (warnings !== previousWarnings) rendered.journal.warnings.forEach((message) => warn(message));
     previousWarnings = warnings;
-    if (first && !target.experiment) note(`No ${EXPERIMENT_FILE} found: rendered ${displayPath(target.journalPath, cwd)} from its config line alone.`);
-    if (first) for (const limitation of rendered.summary.limitations) note(`note: ${limitation}`);
-    if (write && first) note(`Wrote ${displayPath(rendered.dashboardPath, cwd)} and ${displayPath(rendered.chartPath, cwd)}`);
+    if (first && !target.experiment) {
+      note(`No ${EXPERIMENT_FILE} found: rendered ${displayPath(target.journalPath, cwd)} from its config line alone.`);
+    }
+    if (first) { for (const limitation of rendered.summary.limitations) note(`note: ${limitation}`); }
+    if (write && first) {
+      note(`Wrote ${displayPath(rendered.dashboardPath, cwd)} and ${displayPath(rendered.chartPath, cwd)}`);
+    }
     if (!first && format === "text" && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
-    printData(renderForStdout(rendered, { format, last, color: stdoutWantsColor(format), width: process.stdout.columns, cwd }));
+    printData(
+      renderForStdout(rendered, { format, last, color: stdoutWantsColor(format), width: process.stdout.columns, cwd }),
+    );
   };
   renderOnce(true);
   if (!values.watch) return EXIT.OK;
@@ -88,8 +139,8 @@ async function run(args: ParsedArgs): Promise<number> {
   return EXIT.INTERRUPTED;
 }
 
-function render(target: DashboardTarget, write: boolean): RenderedDashboard {
-  const files = {
+function dashboardFiles(target: DashboardTarget) {
+  return {
     journalPath: target.journalPath,
     dashboardPath: target.dashboardPath,
     chartPath: target.chartPath,
@@ -97,7 +148,6 @@ function render(target: DashboardTarget, write: boolean): RenderedDashboard {
     experiment: target.experiment,
     round: target.round,
   };
-  return write ? writeDashboard(files) : buildDashboard(files);
 }
 
 runIfMain(import.meta, main);

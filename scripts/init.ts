@@ -1,14 +1,22 @@
 #!/usr/bin/env bun
 // init.ts FILE: read the constrained file and generate its experiment harness (experiment
 // file, instructions, launch prompt, eval, test data scaffold, journal header). Thin: the
-// work is in lib/init-plan.ts (validate, plan) and lib/init-apply.ts (write, describe).
+// work is in lib/init/plan.ts (validate, plan) and lib/init/apply.ts (write, describe).
 // It measures nothing; baseline.ts does that next.
-import { ask, canPrompt, note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli/command.ts";
+import {
+  ask,
+  canPrompt,
+  defineCommand,
+  note,
+  printData,
+  printJson,
+  runCommand,
+  runIfMain,
+  warn,
+} from "./lib/cli/command.ts";
 import { EXIT } from "./lib/cli/errors.ts";
-import { applyInitPlan, describeNextSteps, describeWrittenFiles, initResultJson, runBootstrap } from "./lib/init/apply.ts";
-import { planInit } from "./lib/init/plan.ts";
 
-export const spec: CommandSpec = {
+export const spec = defineCommand({
   name: "init.ts",
   summary: "set up an autoresearch experiment on one file",
   usage: "init.ts FILE [options]",
@@ -18,46 +26,86 @@ scaffold and the journal's config header. Nothing is written when any input is b
 existing artifacts are only replaced with --force. Questions are asked only on a terminal.`,
   positionals: { min: 1, max: 1, names: "FILE (the file the agent may edit)" },
   options: {
-    metric: { type: "string", valueName: "NAME|FORMULA", description: "metric to optimise: precision@10, mrr, accuracy, latency, or 0.8*precision@12+0.2*mrr" },
-    direction: { type: "string", valueName: "max|min", choices: ["max", "min"], description: "better is higher (max) or lower (min); default from the metric" },
+    metric: {
+      type: "string",
+      valueName: "NAME|FORMULA",
+      description: "metric to optimise: precision@10, mrr, accuracy, latency, or 0.8*precision@12+0.2*mrr",
+    },
+    direction: {
+      type: "string",
+      valueName: "max|min",
+      choices: ["max", "min"],
+      description: "better is higher (max) or lower (min); default from the metric",
+    },
     guard: { type: "string", valueName: "EXPR", description: 'metric that must not regress, e.g. "mrr>=0.9"' },
-    "eval-cmd": { type: "string", valueName: "CMD", description: "bring your own eval (prints SCORE: x); no eval is generated" },
-    "test-data": { type: "string", valueName: "PATH", description: "existing test data (frozen); no scaffold is generated" },
-    frozen: { type: "string", multiple: true, valueName: "PATH", description: "another file that must not change (repeatable)" },
-    entry: { type: "string", valueName: "FUNC", description: "the function the eval calls (default: guessed; Class.method works)" },
+    "eval-cmd": {
+      type: "string",
+      valueName: "CMD",
+      description: "bring your own eval (prints SCORE: x); no eval is generated",
+    },
+    "test-data": {
+      type: "string",
+      valueName: "PATH",
+      description: "existing test data (frozen); no scaffold is generated",
+    },
+    frozen: {
+      type: "string",
+      multiple: true,
+      valueName: "PATH",
+      description: "another file that must not change (repeatable)",
+    },
+    entry: {
+      type: "string",
+      valueName: "FUNC",
+      description: "the function the eval calls (default: guessed; Class.method works)",
+    },
     iterations: { type: "integer", min: 1, valueName: "N", description: "iteration budget (default: 30)" },
     name: { type: "string", description: "experiment name (default: the file's stem)" },
-    "cases-from": { type: "string", valueName: "FILE", description: "JSON/JSONL inputs: fill test data and expected outputs from the current code" },
-    experiment: { type: "string", valueName: "PATH", description: "experiment file to create (default: autoresearch.yaml at the repository root)" },
+    "cases-from": {
+      type: "string",
+      valueName: "FILE",
+      description: "JSON/JSONL inputs: fill test data and expected outputs from the current code",
+    },
+    experiment: {
+      type: "string",
+      valueName: "PATH",
+      description: "experiment file to create (default: autoresearch.yaml at the repository root)",
+    },
     yes: { type: "boolean", short: "y", description: "ask nothing; use flags and defaults" },
     force: { type: "boolean", description: "replace existing artifacts (backed up under .autoresearch/backups/)" },
     json: { type: "boolean", description: "print one JSON object instead of the file list" },
   },
   examples: [
-    "bun scripts/init.ts src/search/ranker.py --metric precision@12 --guard \"mrr>=0.9\"",
-    "bun scripts/init.ts src/ranker.ts --metric \"0.8*precision@12+0.2*mrr\" --iterations 40",
+    'bun scripts/init.ts src/search/ranker.py --metric precision@12 --guard "mrr>=0.9"',
+    'bun scripts/init.ts src/ranker.ts --metric "0.8*precision@12+0.2*mrr" --iterations 40',
     "bun scripts/init.ts app/classify.py --cases-from inputs.jsonl --yes",
-    "bun scripts/init.ts lib/score.rb --eval-cmd \"make eval\" --test-data data/cases.csv --frozen lib/tokenizer.rb",
+    'bun scripts/init.ts lib/score.rb --eval-cmd "make eval" --test-data data/cases.csv --frozen lib/tokenizer.rb',
   ],
-};
+});
 
 export async function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values, positionals }) => {
+    // Loaded only after argv parsed: --help and usage errors never pay for the library.
+    const [{ applyInitPlan, describeNextSteps, describeWrittenFiles, initResultJson, runBootstrap }, { planInit }] =
+      await Promise.all([
+        import("./lib/init/apply.ts"),
+        import("./lib/init/plan.ts"),
+      ]);
     const cwd = process.cwd();
     const plan = await planInit({
       cwd,
       file: positionals[0],
-      metric: values.metric as string | undefined,
-      direction: values.direction as "max" | "min" | undefined,
-      guard: values.guard as string | undefined,
-      evalCmd: values["eval-cmd"] as string | undefined,
-      testData: values["test-data"] as string | undefined,
-      frozen: (values.frozen as string[] | undefined) ?? [],
-      entry: values.entry as string | undefined,
-      iterations: values.iterations as number | undefined,
-      name: values.name as string | undefined,
-      casesFrom: values["cases-from"] as string | undefined,
-      experiment: values.experiment as string | undefined,
+      metric: values.metric,
+      direction: values.direction,
+      guard: values.guard,
+      evalCmd: values["eval-cmd"],
+      testData: values["test-data"],
+      frozen: values.frozen ?? [],
+      entry: values.entry,
+      iterations: values.iterations,
+      name: values.name,
+      casesFrom: values["cases-from"],
+      experiment: values.experiment,
       force: Boolean(values.force),
     }, canPrompt({ yes: Boolean(values.yes) }) ? ask : null);
     const result = applyInitPlan(plan);

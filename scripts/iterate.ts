@@ -2,19 +2,15 @@
 // iterate.ts — one iteration per call (the agent edited the file; this measures,
 // decides, commits or reverts, logs and renders), or the whole loop with any agent
 // command (--loop --agent CMD), a fresh agent context every iteration.
-import { runCommand, runIfMain, note, printData, printJson, type CommandSpec } from "./lib/cli/command.ts";
+import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
-import { loadExperiment, locateExperiment } from "./lib/experiment/experiment-file.ts";
-import { requireRepositoryRoot } from "./lib/git/git.ts";
-import { kitCommand } from "./lib/cli/kit.ts";
-import { runStep, type StepResult } from "./lib/iterate/step.ts";
-import { runLoop, writeFinalReport } from "./lib/iterate/loop.ts";
-import { createStatusLine } from "./lib/cli/status-line.ts";
+import type { StepResult } from "./lib/iterate/step.ts";
 
-export const spec: CommandSpec = {
+export const spec = defineCommand({
   name: "iterate.ts",
   summary: "evaluate the edited file, keep or discard it, log and render",
-  usage: 'iterate.ts -m "what I changed" [--json]   |   iterate.ts --loop --agent "CMD" [--iterations N] [--max-hours H]',
+  usage:
+    'iterate.ts -m "what I changed" [--json]   |   iterate.ts --loop --agent "CMD" [--iterations N] [--max-hours H]',
   details: `Step mode evaluates the work tree's candidate with the keep/discard rule (it re-runs the eval and
 the incumbent as the statistics need), then commits the constrained file(s) or restores them and
 archives the diff under .autoresearch/patches/. Loop mode runs CMD with a short state prompt on stdin
@@ -23,16 +19,49 @@ steps, until the budget, a plateau, 3 crashes in a row or the time limit ends it
 during the agent's call is the agent's: a commit or an edit of the constrained file made outside it
 stops the loop (exit 1), other edits are left alone. A run killed at any point is finished by the next.`,
   options: {
-    message: { type: "string", short: "m", description: "what the agent changed (stored and committed literally)", valueName: "TEXT" },
+    message: {
+      type: "string",
+      short: "m",
+      description: "what the agent changed (stored and committed literally)",
+      valueName: "TEXT",
+    },
     loop: { type: "boolean", description: "run the agent and step repeatedly" },
     agent: { type: "string", description: "loop mode: the agent command, run with bash -c", valueName: "CMD" },
-    iterations: { type: "integer", min: 1, description: "loop mode: iterations to run now (default: what is left of the budget)", valueName: "N" },
-    "max-hours": { type: "number", exclusiveMin: 0, description: "loop mode: stop after this many hours", valueName: "H" },
-    "agent-timeout": { type: "number", exclusiveMin: 0, description: "loop mode: seconds one agent call may take", valueName: "S", default: 1800 },
-    report: { type: "boolean", description: "loop mode: ask for the final report when the loop ends (--no-report skips it)", default: true },
-    "final-report": { type: "boolean", description: "write the round's final report now: from --agent if given, else drafted from the journal" },
+    iterations: {
+      type: "integer",
+      min: 1,
+      description: "loop mode: iterations to run now (default: what is left of the budget)",
+      valueName: "N",
+    },
+    "max-hours": {
+      type: "number",
+      exclusiveMin: 0,
+      description: "loop mode: stop after this many hours",
+      valueName: "H",
+    },
+    "agent-timeout": {
+      type: "number",
+      exclusiveMin: 0,
+      description: "loop mode: seconds one agent call may take",
+      valueName: "S",
+      default: 1800,
+    },
+    report: {
+      type: "boolean",
+      description: "loop mode: ask for the final report when the loop ends (--no-report skips it)",
+      default: true,
+    },
+    "final-report": {
+      type: "boolean",
+      description: "write the round's final report now: from --agent if given, else drafted from the journal",
+    },
     "ignore-budget": { type: "boolean", description: "step mode: evaluate even when the iteration budget is spent" },
-    round: { type: "integer", min: 1, description: "the round (default: the current one; closed rounds refuse)", valueName: "N" },
+    round: {
+      type: "integer",
+      min: 1,
+      description: "the round (default: the current one; closed rounds refuse)",
+      valueName: "N",
+    },
     experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: "autoresearch.yaml" },
     json: { type: "boolean", description: "print one JSON object on stdout (loop: one per iteration, JSON lines)" },
   },
@@ -49,37 +78,76 @@ stops the loop (exit 1), other edits are left alone. A run killed at any point i
     75: "another harness process holds the experiment lock",
     130: "interrupted: the candidate is left in the work tree, nothing recorded",
   },
-};
+});
 
 export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values }) => {
+    // Loaded only after argv parsed: --help and usage errors never pay for the library.
+    const [
+      { loadExperiment, locateExperiment },
+      { requireRepositoryRoot },
+      { kitCommand },
+      { runStep },
+      { loopResultLine, runLoop, writeFinalReport },
+      { createStatusLine },
+    ] = await Promise.all([
+      import("./lib/experiment/experiment-file.ts"),
+      import("./lib/git/git.ts"),
+      import("./lib/cli/kit.ts"),
+      import("./lib/iterate/step.ts"),
+      import("./lib/iterate/loop.ts"),
+      import("./lib/cli/status-line.ts"),
+    ]);
     const root = await requireRepositoryRoot(process.cwd(), kitCommand("iterate"));
-    const loaded = loadExperiment(locateExperiment(values.experiment as string | undefined, process.cwd(), root));
-    const round = values.round as number | undefined;
+    const loaded = loadExperiment(locateExperiment(values.experiment, process.cwd(), root));
+    const round = values.round;
     if (values["final-report"]) {
-      const path = await writeFinalReport(loaded.path, { agent: (values.agent as string | undefined) ?? null, round, notes: note, agentTimeoutS: values["agent-timeout"] as number }, "asked for with --final-report");
+      const path = await writeFinalReport(loaded.path, {
+        agent: values.agent ?? null,
+        round,
+        notes: note,
+        agentTimeoutS: values["agent-timeout"],
+      }, "asked for with --final-report");
       printData(path);
       return EXIT.OK;
     }
     if (values.loop) {
-      if (!values.agent) throw new CliError(`--loop needs --agent "CMD". Example: ${kitCommand("iterate")} --loop --agent "bun examples/agents/tune-levers.ts"`, "E_USAGE");
+      if (!values.agent) {
+        throw new CliError(
+          `--loop needs --agent "CMD". Example: ${
+            kitCommand("iterate")
+          } --loop --agent "bun examples/agents/tune-levers.ts"`,
+          "E_USAGE",
+        );
+      }
       const outcome = await runLoop(loaded, {
-        agent: values.agent as string,
-        iterations: values.iterations as number | undefined,
-        maxHours: values["max-hours"] as number | undefined,
-        agentTimeoutS: values["agent-timeout"] as number,
-        report: values.report !== false,
+        agent: values.agent,
+        iterations: values.iterations,
+        maxHours: values["max-hours"],
+        agentTimeoutS: values["agent-timeout"],
+        report: values.report,
         round,
-        json: Boolean(values.json),
+        onResult: (line) => (values.json ? printJson(line) : printData(loopResultLine(line))),
         notes: note,
       });
       return outcome.exitCode;
     }
-    const description = values.message as string | undefined;
+    const description = values.message;
     if (description === undefined || description.trim() === "") {
-      throw new CliError(`Say what changed: ${kitCommand("iterate")} -m "raise title weight from 2 to 5" (or run the loop: --loop --agent "CMD")`, "E_USAGE");
+      throw new CliError(
+        `Say what changed: ${
+          kitCommand("iterate")
+        } -m "raise title weight from 2 to 5" (or run the loop: --loop --agent "CMD")`,
+        "E_USAGE",
+      );
     }
-    const result = await runStep(loaded, { description, round, status: createStatusLine(), notes: note, ignoreBudget: Boolean(values["ignore-budget"]) });
+    const result = await runStep(loaded, {
+      description,
+      round,
+      status: createStatusLine(),
+      notes: note,
+      ignoreBudget: Boolean(values["ignore-budget"]),
+    });
     if (values.json) printJson(stepJson(result));
     else printData(stepLine(result));
     return EXIT.OK;
@@ -87,17 +155,32 @@ export function main(argv: string[]): Promise<number> {
 }
 
 export function stepJson(result: StepResult): Record<string, unknown> {
-  return { ...result.line, incumbent_mean: result.incumbentMean, verdict_reason: result.verdict?.reason ?? null, dashboard: result.dashboard };
+  return {
+    ...result.line,
+    incumbent_mean: result.incumbentMean,
+    verdict_reason: result.verdict?.reason ?? null,
+    dashboard: result.dashboard,
+  };
 }
 
 /** One line: status, score, delta, the statistic against its threshold, the reason. */
 export function stepLine(result: StepResult): string {
   const { line, verdict } = result;
   const parts = [`#${line.iteration} ${line.status}`];
-  if (line.score !== null) parts.push(`score ${line.score}${line.delta ? ` (${line.delta})` : ""} over ${line.runs?.length ?? 0} run${line.runs?.length === 1 ? "" : "s"}`);
-  if (verdict?.statistic != null && verdict.threshold != null) parts.push(`t ${verdict.statistic.toFixed(2)} vs ${verdict.threshold.toFixed(2)}`);
+  if (line.score !== null) {
+    parts.push(
+      `score ${line.score}${line.delta ? ` (${line.delta})` : ""} over ${line.runs?.length ?? 0} run${
+        line.runs?.length === 1 ? "" : "s"
+      }`,
+    );
+  }
+  if (verdict?.statistic != null && verdict.threshold != null) {
+    parts.push(`t ${verdict.statistic.toFixed(2)} vs ${verdict.threshold.toFixed(2)}`);
+  }
   if (line.guard_score !== null) parts.push(`guard ${line.guard_score} ${line.guard_pass ? "PASS" : "FAIL"}`);
-  if (line.cases && (line.cases.fixed.length || line.cases.broken.length)) parts.push(`fixed ${line.cases.fixed.length} cases, broke ${line.cases.broken.length}`);
+  if (line.cases && (line.cases.fixed.length || line.cases.broken.length)) {
+    parts.push(`fixed ${line.cases.fixed.length} cases, broke ${line.cases.broken.length}`);
+  }
   if (line.commit) parts.push(`commit ${line.commit}`);
   if (line.patch) parts.push(`patch ${line.patch}`);
   if (line.reason) parts.push(`— ${line.reason}`);

@@ -1,15 +1,13 @@
 #!/usr/bin/env bun
 // next-round.ts: turn round N's log into round N+1's artifacts (`_2`, `_3`, ...) and point the
-// experiment file at the new round. Thin: lib/next-round-plan.ts validates and plans (and
-// next-round-journal.ts for journal-only use), lib/next-round-apply.ts writes and describes.
+// experiment file at the new round. Thin: lib/next-round/plan.ts validates and plans (and
+// from-journal.ts for journal-only use), lib/next-round/apply.ts writes and describes.
 // It measures nothing: baseline.ts re-measures round N's best as the new round's start.
-import { note, printData, printJson, runCommand, runIfMain, warn, type CommandSpec } from "./lib/cli/command.ts";
+import { defineCommand, note, printData, printJson, runCommand, runIfMain, warn } from "./lib/cli/command.ts";
 import { EXIT } from "./lib/cli/errors.ts";
 import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
-import { applyNextRoundPlan, describeNextSteps, describeWrittenFiles, nextRoundJson } from "./lib/next-round/apply.ts";
-import { planNextRound } from "./lib/next-round/plan.ts";
 
-export const spec: CommandSpec = {
+export const spec = defineCommand({
   name: "next-round.ts",
   summary: "start round N+1 from what round N's journal learned",
   usage: "next-round.ts [--file PATH ...] [--add-file PATH ...] [--focus TEXT] [--force] [--json]",
@@ -21,17 +19,46 @@ ${EXPERIMENT_FILE} then points every script at round N+1; --round N still reache
 Without ${EXPERIMENT_FILE} it works from the journal alone (./autoresearch.jsonl or --journal).
 Nothing is overwritten without --force, and nothing is written when round N cannot be continued.`,
   options: {
-    file: { type: "string", multiple: true, valueName: "PATH", description: "switch the constrained file(s) to PATH (repeatable; tracked files only)" },
-    "add-file": { type: "string", multiple: true, valueName: "PATH", description: "co-optimise PATH with round N's files (repeatable)" },
-    focus: { type: "string", valueName: "TEXT", description: "what this round should target, written at the top of the instructions" },
-    force: { type: "boolean", description: "replace round N+1's existing artifacts (backed up under .autoresearch/backups/)" },
-    json: { type: "boolean", description: "print one JSON object (round, files, summary figures, warnings) instead of the file list" },
-    experiment: { type: "string", valueName: "PATH", description: `experiment file (default: ./${EXPERIMENT_FILE}, else at the repository root)` },
-    journal: { type: "string", valueName: "PATH", description: "journal-only use: round N's journal when there is no experiment file (default: ./autoresearch.jsonl)" },
+    file: {
+      type: "string",
+      multiple: true,
+      valueName: "PATH",
+      description: "switch the constrained file(s) to PATH (repeatable; tracked files only)",
+    },
+    "add-file": {
+      type: "string",
+      multiple: true,
+      valueName: "PATH",
+      description: "co-optimise PATH with round N's files (repeatable)",
+    },
+    focus: {
+      type: "string",
+      valueName: "TEXT",
+      description: "what this round should target, written at the top of the instructions",
+    },
+    force: {
+      type: "boolean",
+      description: "replace round N+1's existing artifacts (backed up under .autoresearch/backups/)",
+    },
+    json: {
+      type: "boolean",
+      description: "print one JSON object (round, files, summary figures, warnings) instead of the file list",
+    },
+    experiment: {
+      type: "string",
+      valueName: "PATH",
+      description: `experiment file (default: ./${EXPERIMENT_FILE}, else at the repository root)`,
+    },
+    journal: {
+      type: "string",
+      valueName: "PATH",
+      description:
+        "journal-only use: round N's journal when there is no experiment file (default: ./autoresearch.jsonl)",
+    },
   },
   examples: [
     "bun scripts/next-round.ts",
-    "bun scripts/next-round.ts --focus \"structural changes: the weights have plateaued\"",
+    'bun scripts/next-round.ts --focus "structural changes: the weights have plateaued"',
     "bun scripts/next-round.ts --file src/search/tokenizer.py",
     "bun scripts/next-round.ts --add-file src/search/tokenizer.py --json | jq .summary",
     "bun scripts/next-round.ts --journal autoresearch.jsonl   # no experiment file: the seed's prose-driven loop",
@@ -40,26 +67,25 @@ Nothing is overwritten without --force, and nothing is written when round N cann
     2: "bad usage or bad input: round N has no baseline or no results, a --file is missing, untracked or outside the repository, or round N+1's artifacts exist (without --force); nothing written",
     75: "another harness process holds the experiment lock",
   },
-};
+});
 
 export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values }) => {
+    // Loaded only after argv parsed: --help and usage errors never pay for the library.
+    const { describeNextSteps, describeWrittenFiles, nextRoundJson, startNextRound } = await import(
+      "./lib/next-round/apply.ts"
+    );
     const cwd = process.cwd();
-    const plan = await planNextRound({
+    const result = await startNextRound({
       cwd,
-      files: (values.file as string[] | undefined) ?? [],
-      addFiles: (values["add-file"] as string[] | undefined) ?? [],
-      focus: values.focus as string | undefined,
+      files: values.file ?? [],
+      addFiles: values["add-file"] ?? [],
+      focus: values.focus,
       force: Boolean(values.force),
-      experiment: values.experiment as string | undefined,
-      journal: values.journal as string | undefined,
-    });
-    let result;
-    try {
-      result = applyNextRoundPlan(plan);
-    } finally {
-      plan.release();
-    }
+      experiment: values.experiment,
+      journal: values.journal,
+    }, note);
+    const { plan } = result;
     if (values.json) printJson(nextRoundJson(result, cwd));
     else printData(describeWrittenFiles(result, cwd));
     if (plan.coOptimization) warn(plan.coOptimization);

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { buildDashboard, writeDashboard } from "../scripts/lib/dashboard/files.ts";
 import { artifactsBesideJournal } from "../scripts/lib/experiment/artifacts.ts";
 import { seededRandom } from "./seeded-random.ts";
+import { journalTimestamp } from "../scripts/lib/text/timestamp.ts";
 
 const KIT_ROOT = resolve(import.meta.dirname ?? ".", "..");
 const TARGET_MS = 300; // parse + summary + md + svg for 10,000 iterations, on Bun
@@ -48,7 +49,7 @@ function generateJournal(count: number, seed: number): string {
     const roll = random();
     const lever = LEVERS[Math.floor(random() * LEVERS.length)];
     const commit = Math.floor(random() * 0xfffffff).toString(16).padStart(7, "0");
-    const timestamp = new Date(start + iteration * 95_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const timestamp = journalTimestamp(new Date(start + iteration * 95_000));
     const base = { type: "result", iteration, commit, timestamp, duration_s: Math.round(random() * 900) / 10, changed_files: ["search/ranking.py"] };
     if (roll < 0.07) {
       lines.push(JSON.stringify({ ...base, score: null, delta: null, guard_score: null, guard_pass: null, status: "crash", description: `Rewrote ${lever} handling`, reason: "eval exited with code 1", output_tail: "Traceback (most recent call last):\nValueError: bad input\n" }));

@@ -20,7 +20,7 @@ import { frozenPaths, hashFrozenFiles, measurementFields, saveMeasurementRecord 
 import { requireExperimentBranch } from "../git/preconditions.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { sealed, sealKey } from "../integrity/seal.ts";
-import { assertJournalWritable, iterationResults, journalHeaderFor, readJournal, writeJournalHeader, formatDelta, type ConfigLine, type Journal, type ResultLine } from "../experiment/journal.ts";
+import { assertJournalWritable, iterationResults, journalHeaderFor, readJournal, writeJournalHeader, type ConfigLine, type Journal, type ResultLine } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { withExperimentLock } from "../files/lock.ts";
 import { probeSensitivity } from "./sensitivity.ts";
@@ -29,6 +29,8 @@ import { inspectTestDataFile } from "../harness/test-data.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { passesGuard } from "../experiment/guard.ts";
 import type { StatusLine } from "../cli/status-line.ts";
+import { fileNameTimestamp, journalTimestamp } from "../text/timestamp.ts";
+import { formatDelta } from "../text/number-format.ts";
 
 /** The seed: an eval should take under 60 s, ideally under 10 s. */
 const SLOW_EVAL_S = 60;
@@ -424,7 +426,7 @@ function checkCache(runs: EvalRun[]): BaselineReport["cache"] {
 function backupJournal(stateDir: string, journalPath: string): string {
   const directory = join(stateDir, "backups");
   mkdirSync(directory, { recursive: true });
-  const target = join(directory, `${journalPath.split("/").pop()}.${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  const target = join(directory, `${journalPath.split("/").pop()}.${fileNameTimestamp()}`);
   copyFileSync(journalPath, target);
   return target;
 }
@@ -467,7 +469,7 @@ function buildBaselineLine(runs: EvalRun[], calibration: Calibration, guard: Bas
     guard_pass: guard?.pass ?? null,
     status: "baseline",
     description: `baseline (median of ${count} run${count > 1 ? "s" : ""})`,
-    timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    timestamp: journalTimestamp(),
     runs: calibration.runs,
     guard_runs: runs.map((run) => run.guard),
     metrics,

@@ -2,7 +2,7 @@
 // text built from a Summary: the header figures, guard, progress, noise, plateau,
 // dead ends and crashes. Pure; no markup, no colour — each renderer adds its own.
 import { stripControlCharacters } from "../experiment/journal.ts";
-import { formatCompact, formatPercent, formatScore, formatSigned } from "../text/number-format.ts";
+import { formatCompact, formatDelta, formatPercent, formatScore } from "../text/number-format.ts";
 import type { DeadEndGroup, IterationRow, Summary } from "../experiment/summary.ts";
 
 export const DASHBOARD_TITLE = "Autoresearch Dashboard";
@@ -133,7 +133,7 @@ export function deadEndExamples(group: DeadEndGroup): { shown: string[]; more: n
 }
 
 export function gainText(gain: number | null): string {
-  return formatSigned(gain);
+  return formatDelta(gain) ?? "—";
 }
 
 /** The rows to show: all, or the last `last` of them. */

@@ -7,6 +7,8 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { appendLineDurably, whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
 import type { Experiment, Round } from "./experiment-file.ts";
+import { formatDelta } from "../text/number-format.ts";
+import { journalTimestamp } from "../text/timestamp.ts";
 
 export const STATUSES = ["baseline", "keep", "discard", "crash", "guard_fail"] as const;
 export type Status = (typeof STATUSES)[number];
@@ -84,13 +86,6 @@ function toBoolean(value: unknown): boolean | null {
   if (value === "true" || value === "PASS" || value === "pass") return true;
   if (value === "false" || value === "FAIL" || value === "fail") return false;
   return null;
-}
-
-/** Format a delta the seed's way: always signed, four decimals. */
-export function formatDelta(delta: number | null): string | null {
-  if (delta === null || !Number.isFinite(delta)) return null;
-  const rounded = Math.abs(delta) < 5e-5 ? 0 : delta;
-  return `${rounded >= 0 ? "+" : "-"}${Math.abs(rounded).toFixed(4)}`;
 }
 
 export function normalizeConfig(raw: Record<string, unknown>): ConfigLine {
@@ -256,6 +251,6 @@ export function journalHeaderFor(experiment: Experiment, round: Round): ConfigLi
     constrained_files: round.constrained_files,
     iterations: experiment.budget.iterations,
     plateau: experiment.budget.plateau,
-    created_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    created_at: journalTimestamp(),
   };
 }

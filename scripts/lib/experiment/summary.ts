@@ -4,7 +4,8 @@
 // It reads no files and formats nothing for display (see dashboard-render.ts for that);
 // the dashboard and next-round.ts both build on it.
 import { BudgetSchema, type Experiment } from "./experiment-file.ts";
-import { formatDelta, toNumber, type Journal, type ResultLine, type Status } from "./journal.ts";
+import { toNumber, type Journal, type ResultLine, type Status } from "./journal.ts";
+import { formatDelta } from "../text/number-format.ts";
 import { passesGuard } from "./guard.ts";
 
 /** budget.plateau when neither the experiment file nor the journal's config line says. */

@@ -7,6 +7,7 @@ import { basename, join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { displayPath } from "./paths.ts";
 import { sha256OfText, writeFileAtomic } from "./atomic.ts";
+import { fileNameTimestamp } from "../text/timestamp.ts";
 
 type BackupEntry = {
   file: string;
@@ -65,7 +66,7 @@ export function restoreBackupReport(stateDir: string): { note: string | null; ed
     const currentSha = current === null ? null : sha256OfText(current);
     if (currentSha === entry.sha256) continue;
     if (entry.temporary_sha256 && currentSha !== entry.temporary_sha256) {
-      const aside = join(stateDir, "backups", `${basename(entry.file)}.${new Date().toISOString().replace(/[:.]/g, "-")}.saved`);
+      const aside = join(stateDir, "backups", `${basename(entry.file)}.${fileNameTimestamp()}.saved`);
       writeFileAtomic(aside, saved);
       editedMeanwhile.push(entry.file);
       kept.push(`"${entry.file}" was edited while the harness had swapped it out for the ${manifest.purpose}: the edit is left in place, and the version the harness had saved is in "${displayPath(aside)}"`);

@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, statSync } 
 import { basename, dirname, join, relative } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
 import { displayPath } from "./paths.ts";
+import { fileNameTimestamp } from "../text/timestamp.ts";
 
 export type PlannedWrite = {
   path: string;
@@ -37,7 +38,7 @@ export function backUpReplaced(request: BackupRequest): string | null {
   const stale = request.stale ?? [];
   const displaced = [...new Set([...request.replaced, ...stale])].filter((path) => existsSync(path));
   if (displaced.length === 0) return null;
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const stamp = fileNameTimestamp();
   const backupDir = join(request.stateDir, "backups", `${request.label}-${stamp}`);
   for (const path of displaced) {
     const target = join(backupDir, relative(request.home, path).replace(/\.\.(\/|\\)/g, "_up_$1"));

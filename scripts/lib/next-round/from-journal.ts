@@ -15,6 +15,7 @@ import type { NextRoundFile, NextRoundOptions, NextRoundPlan } from "./plan.ts";
 import { shellQuote } from "../text/shell-quote.ts";
 import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-summary.ts";
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
+import { journalTimestamp } from "../text/timestamp.ts";
 
 /** Fields of round N's header that describe its own baseline measurement, not the next round's. */
 const MEASURED_FIELDS = ["noise", "hashes", "baselined_at"];
@@ -44,7 +45,7 @@ export async function planFromJournal(repoRoot: string, options: NextRoundOption
   const { page, digests } = await describeSeedRound(roundN, paths, { constrainedFiles, newFiles, coOptimization: coOptimization !== null, focus: options.focus });
   const { cwd, root, config, fromRound } = roundN;
   const round = fromRound + 1;
-  const header: ConfigLine = { ...config, round, baseline: null, constrained_file: constrainedFiles[0], created_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"), previous_round: fromRound, previous_best: roundN.summary.best.score };
+  const header: ConfigLine = { ...config, round, baseline: null, constrained_file: constrainedFiles[0], created_at: journalTimestamp(), previous_round: fromRound, previous_best: roundN.summary.best.score };
   if (Array.isArray(config.constrained_files) || constrainedFiles.length > 1) header.constrained_files = constrainedFiles;
   for (const field of MEASURED_FIELDS) delete header[field];
   const files: NextRoundFile[] = [

@@ -3,9 +3,9 @@
 // with their causes, the plateau, levers never touched and the lessons of its final report;
 // then the targets of the new round. Pure: summaries, levers and texts in, markdown out. It
 // reads no files and runs no git; next-round-plan.ts gathers the evidence.
-import { DEAD_END_GROUPS_SHOWN, deadEndExamples, deadEndTally, iterationList, plateauSentence, singleLine } from "../dashboard/prose.ts";
+import { DEAD_END_GROUPS_SHOWN, deadEndExamples, deadEndTally, gainText, iterationList, plateauSentence, singleLine } from "../dashboard/prose.ts";
 import type { Lever } from "../levers/levers.ts";
-import { formatPercent, formatScore, formatSigned } from "../text/number-format.ts";
+import { formatPercent, formatScore } from "../text/number-format.ts";
 import type { Summary } from "../experiment/summary.ts";
 
 /** Lines quoted from a final report's "what did not work" and "next steps" sections. */
@@ -100,7 +100,7 @@ function renderRound(digest: RoundDigest): string {
     lines.push("- **Kept changes** (gain over the best before it, commit):");
     for (const change of summary.kept) {
       const commit = change.commit ? `, \`${change.commit.slice(0, 7)}\`` : "";
-      lines.push(`  - #${change.iteration} ${singleLine(change.description)}: ${formatSigned(change.gain)}${commit}`);
+      lines.push(`  - #${change.iteration} ${singleLine(change.description)}: ${gainText(change.gain)}${commit}`);
     }
   } else {
     lines.push("- **Kept changes:** none; the best is still the baseline.");

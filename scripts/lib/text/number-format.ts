@@ -1,6 +1,6 @@
-// How the dashboard spells numbers: scores with four decimals like the seed
-// ("0.6930"), guard values and thresholds compactly ("0.90", "0.9512"), signed
-// gains and percentages. Display only: nothing here parses or rounds stored data.
+// How the kit spells numbers: scores with four decimals like the seed ("0.6930"),
+// guard values and thresholds compactly ("0.90", "0.9512"), signed deltas (the
+// journal's "delta" field and the dashboard's gains) and percentages. It parses nothing.
 
 /** A score the seed's way: four decimals, "—" when there is none. formatScore(0.693) -> "0.6930" */
 export function formatScore(value: number | null): string {
@@ -14,10 +14,10 @@ export function formatCompact(value: number | null): string {
   return text;
 }
 
-/** A signed difference with four decimals: 0.012 -> "+0.0120". */
-export function formatSigned(value: number | null): string {
-  if (value === null) return "—";
-  const rounded = Math.abs(value) < 5e-5 ? 0 : value;
+/** A signed difference the seed's way, four decimals: 0.012 -> "+0.0120"; null when there is none. */
+export function formatDelta(delta: number | null): string | null {
+  if (delta === null || !Number.isFinite(delta)) return null;
+  const rounded = Math.abs(delta) < 5e-5 ? 0 : delta;
   return `${rounded >= 0 ? "+" : "-"}${Math.abs(rounded).toFixed(4)}`;
 }
 

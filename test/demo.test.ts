@@ -1,19 +1,14 @@
 // `npm run demo` end to end, as a new user runs it right after npm install: offline, under a
 // minute, every step of the pipeline, and every path it prints exists. The demo keeps its
 // temporary repository for the user; this test removes it afterwards.
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUN, KIT_ROOT } from "./helpers.ts";
+import { BUN, KIT_ROOT, removeAfterTest, temporaryFolder } from "./helpers.ts";
 
 const DEMO_LIMIT_MS = 60_000;
-const leftovers: string[] = [];
-
-afterAll(() => {
-  for (const folder of leftovers) rmSync(folder, { recursive: true, force: true });
-});
 
 test("npm run demo runs the whole pipeline in under a minute and prints paths that exist", () => {
   const started = performance.now();
@@ -24,7 +19,7 @@ test("npm run demo runs the whole pipeline in under a minute and prints paths th
 
   const repository = /^Demo repository: (.+)$/m.exec(demo.stdout)?.[1];
   expect(repository).toBeDefined();
-  leftovers.push(repository!);
+  removeAfterTest(repository!);
   expect(repository!.startsWith(tmpdir())).toBe(true);
 
   const printedPaths = [...demo.stdout.matchAll(/(\/\S+\.(?:md|svg|jsonl|py))$/gm)].map((match) => match[1]);
@@ -48,8 +43,7 @@ test("npm run demo runs the whole pipeline in under a minute and prints paths th
 
 test("the demo names the step that failed, exits 1 and says where the repository was kept", () => {
   // A PATH with git and bash but no python3: init cannot fill expected results from the Python ranker.
-  const bin = mkdtempSync(join(tmpdir(), "ark-demo-path-"));
-  leftovers.push(bin);
+  const bin = temporaryFolder("ark-demo-path-");
   for (const tool of ["git", "bash"]) symlinkSync(spawnSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(bin, tool));
   const demo = spawnSync(BUN, [join(KIT_ROOT, "examples/demo.ts")], { cwd: KIT_ROOT, encoding: "utf8", timeout: 60_000, env: { ...process.env, PATH: bin } });
   expect(demo.status).toBe(1);
@@ -57,6 +51,6 @@ test("the demo names the step that failed, exits 1 and says where the repository
   expect(demo.stderr).toContain("python3");
   const kept = /The repository is kept as it was: (\S+)/.exec(demo.stderr)?.[1];
   expect(kept && existsSync(join(kept, "ranker.py"))).toBe(true);
-  leftovers.push(kept!);
+  removeAfterTest(kept!);
   expect(demo.stdout).toBe("");
 });

@@ -3,15 +3,13 @@
 // (Python for search-ranking, Bun for latency) and the offline tuner as the agent. It checks
 // what the examples' READMEs promise, not the scripts' every detail (their own tests do that).
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, KIT_ROOT, makeRepo, runScript, sh } from "./helpers.ts";
-
-type Line = Record<string, any>;
+import { BUN, journal, KIT_ROOT, makeRepo, PATH_WITH_KIT_RUNTIMES, results, runScript, setLever, sh, type Line } from "./helpers.ts";
 
 const TUNER = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
 /** The generated TypeScript eval runs as `bun autoresearch_eval.ts`: put the kit's Bun on PATH. */
-const WITH_BUN = { PATH: `${join(KIT_ROOT, "node_modules/.bin")}:${process.env.PATH}` };
+const WITH_BUN = { PATH: PATH_WITH_KIT_RUNTIMES };
 
 function exampleRepo(name: string): string {
   const folder = join(KIT_ROOT, "examples", name);
@@ -19,25 +17,9 @@ function exampleRepo(name: string): string {
   return makeRepo(files);
 }
 
-function journal(root: string): Line[] {
-  return readFileSync(join(root, "autoresearch.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
-}
-
-function iterations(root: string): Line[] {
-  return journal(root).filter((line) => line.type === "result" && line.status !== "baseline");
-}
-
 function commitHarness(root: string, files: string[]): void {
   sh(root, "git", ["add", ...files]);
   sh(root, "git", ["commit", "-q", "-m", "autoresearch harness"]);
-}
-
-function setLever(root: string, file: string, name: string, value: string): void {
-  const path = join(root, file);
-  const source = readFileSync(path, "utf8");
-  const edited = source.replace(new RegExp(`^(export const )?${name} = [^;\\s]+`, "m"), (_match, prefix = "") => `${prefix}${name} = ${value}`);
-  if (edited === source) throw new Error(`no lever ${name} in ${file}`);
-  writeFileSync(path, edited);
 }
 
 describe("the search-ranking example", () => {
@@ -76,7 +58,7 @@ describe("the search-ranking example", () => {
 
     const loop = runScript("iterate", ["--loop", "--agent", TUNER, "--iterations", "15"], { cwd: root });
     expect([0, 3]).toContain(loop.code!);
-    const lines = iterations(root);
+    const lines = results(root);
     expect(lines).toHaveLength(15);
     const keeps = lines.filter((line) => line.status === "keep");
     expect(keeps.length).toBeGreaterThanOrEqual(2);
@@ -140,9 +122,9 @@ describe("the latency example", () => {
   test("a speed-up that keeps every answer passes the guard and is judged on timing alone, and changed answers never pass", () => {
     const { root } = baselinedLatency();
     const harness = head(root);
-    for (const name of SWITCHES) setLever(root, "spelling.ts", name, "1");
+    for (const name of SWITCHES) setLever(root, name, "1", { file: "spelling.ts" });
     expect(runScript("iterate", ["-m", "turn on the four speed switches"], { cwd: root, env: WITH_BUN }).code).toBe(0);
-    const [speedUp] = iterations(root);
+    const [speedUp] = results(root);
     expect(speedUp).toMatchObject({ iteration: 1, guard_score: 1, guard_pass: true });
     expect(abbreviates(speedUp.incumbent_commit, harness)).toBe(true);
     expect(["keep", "discard"]).toContain(speedUp.status);
@@ -154,9 +136,9 @@ describe("the latency example", () => {
     else expect(speedUp.commit).toBeNull();
     expect(levers(readFileSync(join(root, "spelling.ts"), "utf8"))).toMatchObject(Object.fromEntries(SWITCHES.map((name) => [name, kept ? 1 : 0])));
 
-    setLever(root, "spelling.ts", "MAX_EDITS", "0");
+    setLever(root, "MAX_EDITS", "0", { file: "spelling.ts" });
     expect(runScript("iterate", ["-m", "correct nothing"], { cwd: root, env: WITH_BUN }).code).toBe(0);
-    const changedAnswers = iterations(root)[1];
+    const changedAnswers = results(root)[1];
     // After a keep the next candidate meets the new incumbent, with fresh runs of it; else the baseline's commit.
     expect(changedAnswers.incumbent_commit).toBe(kept ? speedUp.commit : speedUp.incumbent_commit);
     if (kept) expect(changedAnswers.incumbent_runs.length).toBeGreaterThanOrEqual(1);
@@ -175,7 +157,7 @@ describe("the latency example", () => {
     const loop = runScript("iterate", ["--loop", "--agent", TUNER, "--iterations", "10", "--no-report"], { cwd: root, env: WITH_BUN });
     // 0: the ten iterations asked for ran; 4: they were ten non-keeps in a row, which noise can make.
     expect([0, 4]).toContain(loop.code!);
-    const lines = iterations(root);
+    const lines = results(root);
     expect(lines.map((line) => line.iteration)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     for (const line of lines) {
       expect(["keep", "discard", "guard_fail"]).toContain(line.status);

@@ -6,9 +6,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { KIT_ROOT, makeRepo, sh } from "./helpers.ts";
-
-type Line = Record<string, any>;
+import { KIT_ROOT, makeRepo, PATH_WITH_KIT_RUNTIMES, results, sh } from "./helpers.ts";
 
 const HARNESS_FILES = ["autoresearch.yaml", "autoresearch_eval.py", "autoresearch_test_data.json", "instructions.md", "launch_prompt.md"];
 const INIT_ARGS = '--entry rank --metric precision@3 --guard "mrr>=0.7" --cases-from labelled_queries.json --iterations 8 --yes';
@@ -27,14 +25,9 @@ function make(root: string, target: string, variables: Record<string, string> = 
     encoding: "utf8",
     timeout: 110_000,
     input: "",
-    env: { ...process.env, PATH: `${join(KIT_ROOT, "node_modules/.bin")}:${process.env.PATH}`, NO_COLOR: "1", CI: "true", ...env },
+    env: { ...process.env, PATH: PATH_WITH_KIT_RUNTIMES, NO_COLOR: "1", CI: "true", ...env },
   });
   return { code: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
-}
-
-function results(root: string): Line[] {
-  return readFileSync(join(root, "autoresearch.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line))
-    .filter((line) => line.type === "result" && line.status !== "baseline");
 }
 
 function initialised(): string {

@@ -2,17 +2,18 @@
 // built by the real baseline and iterate scripts (step mode and the offline agent's loop),
 // then next-round run as a subprocess under Bun and Deno. Also the journal-only path on a
 // journal written by hand in the seed's format, and the pure helpers behind the summary.
-import { describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { appendFileSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import YAML from "yaml";
 import { renameEvalReferences } from "../scripts/lib/next-round/plan.ts";
 import { coOptimizationWarning, leversNeverTouched, nextConstrainedFiles } from "../scripts/lib/next-round/evidence.ts";
 import { changedLines, reportLessons, untouchedLevers } from "../scripts/lib/next-round/round-summary.ts";
-import { sha256OfFile } from "../scripts/lib/files/atomic.ts";
 import { pythonExperiment } from "./experiment-fixture.ts";
-import { BUN, KIT_ROOT, makeRepo, read, runScript, sh, type Runtime } from "./helpers.ts";
+import {
+  BUN, fileHashes, KIT_ROOT, makeRepo, read, removeFolder, runScript, setLever, sh, shareAcrossTests, temporaryFolder, type Runtime,
+} from "./helpers.ts";
 
 /** The fixture's ranker with a lever no iteration touches (a list the tuner never moves). */
 const RANKER_WITH_STOP_WORDS = `# A toy scoring module: the constrained file.
@@ -39,11 +40,6 @@ function run(root: string, script: "baseline" | "iterate" | "next-round" | "dash
 function ok(result: ReturnType<typeof run>, label: string) {
   if (result.code !== 0) throw new Error(`${label} exited ${result.code}: ${result.stderr}${result.stdout}`);
   return result;
-}
-
-function setLever(root: string, name: string, value: string): void {
-  const path = join(root, "ranker.py");
-  writeFileSync(path, readFileSync(path, "utf8").replace(new RegExp(`^${name} = .*$`, "m"), `${name} = ${value}`));
 }
 
 function experiment(root: string): any {
@@ -74,33 +70,27 @@ function roundOne(runtime: Runtime = "bun"): string {
 
 /** A copy of a repository (git included), so one expensive round 1 serves several tests. */
 function copyOf(root: string): string {
-  const copy = mkdtempSync(join(tmpdir(), "ark-copy-"));
-  sh(tmpdir(), "cp", ["-a", `${root}/.`, copy]);
+  const copy = temporaryFolder("ark-copy-");
+  sh(root, "cp", ["-a", `${root}/.`, copy]);
   return copy;
 }
 
 /** sha256 of every file in the folder except git's, keyed by path: the "untouched byte for byte" check. */
 function hashTree(root: string, keep: (path: string) => boolean): Record<string, string> {
-  const hashes: Record<string, string> = {};
-  const walk = (folder: string, prefix: string) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = `${prefix}${entry.name}`;
-      if (entry.name === ".git") continue;
-      if (entry.isDirectory()) walk(join(folder, entry.name), `${path}/`);
-      else if (keep(path)) hashes[path] = sha256OfFile(join(folder, entry.name));
-    }
-  };
-  walk(root, "");
-  return hashes;
+  return fileHashes(root, { keep });
 }
 
 const ROUND_TWO_FILES = ["instructions_2.md", "launch_prompt_2.md", "eval_2.py", "autoresearch_2.jsonl", "autoresearch_dashboard_2.md", "autoresearch_progress_2.svg"];
 
 let sharedRoundOne: string | null = null;
 function roundOneCopy(): string {
-  sharedRoundOne ??= roundOne();
+  sharedRoundOne ??= shareAcrossTests(roundOne());
   return copyOf(sharedRoundOne);
 }
+
+afterAll(() => {
+  if (sharedRoundOne) removeFolder(sharedRoundOne);
+});
 
 describe("next-round on an experiment", () => {
   test("round 1 -> 2 -> 3: new artifacts beside the old, earlier rounds untouched, every script on the new round", () => {
@@ -243,7 +233,7 @@ describe("next-round on an experiment", () => {
     const missing = run(root, "next-round", ["--file", "nope.py"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--file "nope.py" does not exist');
-    const outsideDir = mkdtempSync(join(tmpdir(), "ark-outside-"));
+    const outsideDir = temporaryFolder("ark-outside-");
     writeFileSync(join(outsideDir, "other.py"), "X = 1\n");
     const outside = run(root, "next-round", ["--add-file", join(outsideDir, "other.py")]);
     expect(outside.code).toBe(2);

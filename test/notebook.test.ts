@@ -3,12 +3,12 @@
 // tests skip with a message, unless AUTORESEARCH_REQUIRE_JUPYTER=1 (CI) makes that a failure.
 // CI is unset for the kernel, so only Jupyter's JPY_PARENT_PID keeps the scripts from prompting
 // on the pseudo-terminal that `!` commands get: a prompt would hang the cell until the timeout.
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { KIT_ROOT } from "./helpers.ts";
+import { KIT_ROOT, removeAfterTest, temporaryFolder } from "./helpers.ts";
 
 type Output = { output_type: string; text?: string | string[]; data?: Record<string, string | string[]>; ename?: string; evalue?: string };
 type Cell = { cell_type: string; source: string | string[]; execution_count?: number | null; outputs?: Output[] };
@@ -17,11 +17,6 @@ const NOTEBOOK = join(KIT_ROOT, "examples", "notebook.ipynb");
 const CELL_TIMEOUT_S = 300;
 const hasJupyter = spawnSync("jupyter", ["nbconvert", "--version"], { encoding: "utf8" }).status === 0;
 const required = process.env.AUTORESEARCH_REQUIRE_JUPYTER === "1";
-const leftovers: string[] = [];
-
-afterAll(() => {
-  for (const folder of leftovers) rmSync(folder, { recursive: true, force: true });
-});
 
 function text(value: string | string[] | undefined): string {
   return (Array.isArray(value) ? value.join("") : value ?? "").replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
@@ -29,8 +24,7 @@ function text(value: string | string[] | undefined): string {
 
 /** Run the notebook into a temporary folder; returns nbconvert's result and the executed cells. */
 function executeNotebook(env: Record<string, string | undefined> = {}) {
-  const outputDir = mkdtempSync(join(tmpdir(), "ark-notebook-"));
-  leftovers.push(outputDir);
+  const outputDir = temporaryFolder("ark-notebook-");
   const { CI: _ci, ...withoutCi } = process.env;
   const result = spawnSync("jupyter", [
     "nbconvert", "--to", "notebook", "--execute", `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_S}`,
@@ -76,7 +70,7 @@ describe.skipIf(!hasJupyter && !required)("examples/notebook.ipynb", () => {
     const setup = streamText(codeCell(run.cells, "import json"));
     const repository = /^repository: (.+)$/m.exec(setup)?.[1]?.trim();
     expect(repository).toStartWith(join(tmpdir(), "autoresearch-notebook-"));
-    leftovers.push(repository!);
+    removeAfterTest(repository!);
 
     expect(streamText(codeCell(run.cells, "!{BUN} {KIT}/scripts/init.ts"))).toContain("autoresearch_test_data.json  test data");
     expect(streamText(codeCell(run.cells, "!python3 apply_labels.py"))).toContain("26 cases; first: 'how to sharpen a kitchen knife'");
@@ -98,7 +92,7 @@ describe.skipIf(!hasJupyter && !required)("examples/notebook.ipynb", () => {
     expect(summary).toMatch(/\| start → best \| 0\.7244 → 0\.(7[89]|8)\d+ \(\+0\.\d{4}\) \|/);
     expect(summary).toContain("**Kept changes**");
     const htmlPage = /^html page: +(.+)$/m.exec(streamText(run.cells.at(-1)!))?.[1]?.trim();
-    if (htmlPage) leftovers.push(dirname(htmlPage));
+    if (htmlPage) removeAfterTest(dirname(htmlPage));
   }, 600_000);
 
   test("a cell that fails stops the notebook and fails nbconvert", () => {

@@ -4,8 +4,7 @@
 // and real scripts where the behaviour crosses processes; table tests for the pure parts.
 import { describe, expect, onTestFinished, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLineSplitter, MAX_LINE_CHARS, runEval, runProcess } from "../scripts/lib/process/evaluator.ts";
 import { acquireLock } from "../scripts/lib/files/lock.ts";
@@ -13,34 +12,7 @@ import {
   bootId, endLeftoverProcesses, leftoverVerdict, parseProcStat, processRunning, processStartTime, type ProcessRecord, type Sighting,
 } from "../scripts/lib/process/registry.ts";
 import { pythonExperiment } from "./experiment-fixture.ts";
-import { BUN, KIT_ROOT, runScript, sh } from "./helpers.ts";
-
-function temporaryDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "ark-safety-"));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function experiment(options: Parameters<typeof pythonExperiment>[0] = {}): string {
-  const root = pythonExperiment(options);
-  onTestFinished(() => rmSync(root, { recursive: true, force: true }));
-  return root;
-}
-
-/** Poll until `condition` holds; a generous deadline only guards against a hang. */
-function waitFor(condition: () => boolean, what: string): void {
-  const deadline = Date.now() + 60_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    Bun.sleepSync(20);
-  }
-}
-
-/** Edit the constrained file the way an agent would: a better lever value. */
-function raiseWeight(root: string): void {
-  const path = join(root, "ranker.py");
-  writeFileSync(path, readFileSync(path, "utf8").replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
-}
+import { BUN, KIT_ROOT, runScript, setLever, sh, temporaryFolder, waitForSync } from "./helpers.ts";
 
 function sleeper(): number {
   const child = spawn("sleep", ["300"], { stdio: "ignore" });
@@ -50,10 +22,10 @@ function sleeper(): number {
 
 describe("leftover evals", () => {
   test("an eval left running by a harness killed with kill -9 is stopped by the next run, which says so", async () => {
-    const outside = temporaryDir();
+    const outside = temporaryFolder("ark-safety-");
     const marker = join(outside, "hang-once");
     const pidFile = join(outside, "eval.pid");
-    const root = experiment({
+    const root = pythonExperiment({
       evalPrelude: [
         `if os.path.exists(${JSON.stringify(marker)}):`,
         `    os.remove(${JSON.stringify(marker)})`,
@@ -64,11 +36,11 @@ describe("leftover evals", () => {
       ].join("\n"),
     });
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
-    raiseWeight(root);
+    setLever(root, "WEIGHT", "2.0");
     writeFileSync(marker, "");
 
     const harness = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", "hangs"], { cwd: root, detached: true, stdio: "ignore" });
-    waitFor(() => existsSync(pidFile), "the eval to start");
+    waitForSync("the eval to start", () => existsSync(pidFile), 60_000);
     const evalPid = Number(readFileSync(pidFile, "utf8"));
     onTestFinished(() => { try { process.kill(evalPid, "SIGKILL"); } catch { /* stopped */ } });
     process.kill(-harness.pid!, "SIGKILL");
@@ -83,7 +55,7 @@ describe("leftover evals", () => {
   });
 
   test("a recorded pid that now belongs to another process is dropped without a signal", () => {
-    const stateDir = temporaryDir();
+    const stateDir = temporaryFolder("ark-safety-");
     const pid = sleeper();
     const record: ProcessRecord = {
       pid, pgid: pid, kind: "eval", command: "sleep 300", start_time: "1", boot_id: bootId(),
@@ -97,7 +69,7 @@ describe("leftover evals", () => {
   });
 
   test("the same record with the process's real start time gets its group stopped", () => {
-    const stateDir = temporaryDir();
+    const stateDir = temporaryFolder("ark-safety-");
     const child = spawn("sleep", ["300"], { stdio: "ignore", detached: true }); // its own group, like an eval
     onTestFinished(() => { child.kill("SIGKILL"); });
     const pid = child.pid!;
@@ -145,9 +117,9 @@ describe("leftover evals", () => {
 
 describe("the experiment lock", () => {
   test("a lock held by a pid that now belongs to an unrelated process is recovered", () => {
-    const root = experiment();
+    const root = pythonExperiment();
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
-    raiseWeight(root);
+    setLever(root, "WEIGHT", "2.0");
     const pid = sleeper();
     const lock = join(root, ".autoresearch/lock");
     writeFileSync(lock, JSON.stringify({ pid, command: "iterate.ts", started_at: "then", start_time: "1", boot_id: bootId() }));
@@ -158,9 +130,9 @@ describe("the experiment lock", () => {
   });
 
   test("a lock whose pid still runs with the recorded start time refuses with exit 75", () => {
-    const root = experiment();
+    const root = pythonExperiment();
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
-    raiseWeight(root);
+    setLever(root, "WEIGHT", "2.0");
     const pid = sleeper();
     writeFileSync(join(root, ".autoresearch/lock"), JSON.stringify({
       pid, command: "iterate.ts", started_at: "then", start_time: processStartTime(pid), boot_id: bootId(),
@@ -171,14 +143,14 @@ describe("the experiment lock", () => {
   });
 
   test("a lock file written before start times were recorded still refuses while its pid runs", () => {
-    const stateDir = temporaryDir();
+    const stateDir = temporaryFolder("ark-safety-");
     const pid = sleeper();
     writeFileSync(join(stateDir, "lock"), JSON.stringify({ pid, command: "iterate.ts", started_at: "then" }));
     expect(() => acquireLock(stateDir, "test")).toThrow(`pid ${pid}`);
   });
 
   test("a refused run leaves no empty .autoresearch directory", () => {
-    const root = experiment();
+    const root = pythonExperiment();
     writeFileSync(join(root, "ranker.py"), "WEIGHT = 3.0\n"); // uncommitted: baseline refuses after taking the lock
     const result = runScript("baseline", [], { cwd: root });
     expect(result.code).toBe(2);
@@ -187,7 +159,7 @@ describe("the experiment lock", () => {
   });
 
   test("releasing the lock keeps a state directory that holds anything besides the lock", () => {
-    const stateDir = join(temporaryDir(), ".autoresearch");
+    const stateDir = join(temporaryFolder("ark-safety-"), ".autoresearch");
     const lock = acquireLock(stateDir, "test");
     writeFileSync(join(stateDir, "notes.txt"), "kept\n");
     lock.release();
@@ -197,7 +169,7 @@ describe("the experiment lock", () => {
 
 describe("eval output", () => {
   test("a 40 MB eval output line without a newline is read with bounded memory and the SCORE after it still counts", async () => {
-    const dir = temporaryDir();
+    const dir = temporaryFolder("ark-safety-");
     const logPath = join(dir, "run.log");
     const longest: number[] = [];
     const run = await runEval(
@@ -215,7 +187,7 @@ describe("eval output", () => {
   test("progress bar frames ending in a carriage return leave only the last frame in the tail", async () => {
     const run = await runEval(
       `printf 'working\\n  0%%\\r 50%%\\r100%%\\nSCORE: 0.5\\r\\ndone\\n'`,
-      { cwd: temporaryDir(), timeoutS: 60, stateDir: null },
+      { cwd: temporaryFolder("ark-safety-"), timeoutS: 60, stateDir: null },
     );
     expect(run.score).toBe(0.5);
     expect(run.tail).toBe("working\n100%\nSCORE: 0.5\ndone");
@@ -237,7 +209,7 @@ describe("eval output", () => {
   });
 
   test("a process started while the lock is held is recorded until it ends", async () => {
-    const stateDir = join(temporaryDir(), ".autoresearch");
+    const stateDir = join(temporaryFolder("ark-safety-"), ".autoresearch");
     const lock = acquireLock(stateDir, "test");
     const recorded: string[] = [];
     // The record is written just after the spawn, so the process waits to see it.

@@ -3,14 +3,14 @@
 // markers) and its chart `autoresearch_progress.svg` — in one synchronous call that
 // iterate.ts makes after every iteration. It never writes the journal.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, dirname, join, relative, sep } from "node:path";
+import { basename, dirname, relative } from "node:path";
 import { renderProgressChart, type ChartInput } from "./chart-svg.ts";
 import { extractPreservedReport, renderMarkdown } from "./markdown.ts";
 import { printableSummary } from "./prose.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import type { Experiment } from "../experiment/experiment-file.ts";
 import { siblingArtifact } from "../experiment/artifacts.ts";
-import { displayPath } from "../files/paths.ts";
+import { displayPath, toPosix } from "../files/paths.ts";
 import { whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
 import { parseJournal, readJournalText, type Journal } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
@@ -57,7 +57,7 @@ export function buildDashboard(files: DashboardFiles): RenderedDashboard {
   const previous = readTextIfFile(files.dashboardPath);
   const preservedReport = previous !== null ? extractPreservedReport(previous) : null;
   const svg = renderProgressChart(chartInputFromSummary(summary));
-  const chartLink = relative(dirname(files.dashboardPath), chartPath).split(sep).join("/");
+  const chartLink = toPosix(relative(dirname(files.dashboardPath), chartPath));
   const markdown = renderMarkdown(summary, { chartLink, report, preservedReport });
   return { summary, journal, markdown, svg, journalPath: files.journalPath, dashboardPath: files.dashboardPath, chartLink, chartPath, reportPath, report, preservedReport };
 }

@@ -108,7 +108,6 @@ export type Experiment = z.infer<typeof ExperimentSchema>;
 export type Round = z.infer<typeof RoundSchema>;
 export type Baseline = z.infer<typeof BaselineSchema>;
 export type Guard = z.infer<typeof GuardSchema>;
-export type DecisionSettings = z.infer<typeof DecisionSchema>;
 
 /** An experiment together with where it lives; every relative path in it is relative to `root`. */
 export type LoadedExperiment = { path: string; root: string; experiment: Experiment };

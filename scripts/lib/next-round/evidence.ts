@@ -3,9 +3,9 @@
 // levers of its files, its final report; and the checks on --file / --add-file paths.
 // It writes nothing; round-summary.ts turns what it gathers into markdown.
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { displayPath, resolveIn } from "../files/paths.ts";
+import { displayPath, resolveIn, toPosix } from "../files/paths.ts";
 import { isTracked, runGit } from "../git/git.ts";
 import type { Journal } from "../experiment/journal.ts";
 import { analyzeFile, type FileAnalysis, type Lever } from "../levers/levers.ts";
@@ -109,7 +109,7 @@ export async function checkRoundFiles(paths: string[], flag: "--file" | "--add-f
     if (!(await isTracked(context.repoRoot, fromRepo))) {
       throw usage(`${flag} "${given}" is not tracked by git, so a discarded change could not be restored; commit it first (git add ${displayPath(real, context.cwd)} && git commit -m "Add ${fromRepo}"), then re-run next-round.`, "E_UNTRACKED");
     }
-    const fromRoot = relative(context.root, real).split(sep).join("/");
+    const fromRoot = toPosix(relative(context.root, real));
     if (context.frozen.includes(fromRoot)) {
       throw usage(`${flag} "${given}" is frozen (the eval, its test data or a frozen file) and cannot be a constrained file; pick the code the eval measures.`, "E_FROZEN_FILE");
     }
@@ -156,9 +156,4 @@ export function leversNeverTouched(previous: RoundDigest, levers: Lever[], const
 
 function usage(message: string, code: string): CliError {
   return new CliError(message, code, EXIT.USAGE);
-}
-
-/** A path shown relative to `root` with forward slashes, as the experiment file stores paths. */
-export function relativePosix(root: string, path: string): string {
-  return relative(root, path).split(sep).join("/");
 }

@@ -73,10 +73,6 @@ export function stopRunningEvals(signal: NodeJS.Signals = "SIGTERM"): void {
   }
 }
 
-export function hasRunningEvals(): boolean {
-  return running.size > 0;
-}
-
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {

@@ -1,10 +1,11 @@
-// Git access through one tiny exec helper and one-line queries. Only
-// non-destructive commands live here: no reset --hard, no clean, no stash drop.
-// Restoring a file writes that one path; nothing else in the work tree is touched.
-// git is executed directly (no shell): a step makes ~18 calls, and zx's $ cost 3.1-3.8 ms
-// a call against 1.4-1.5 ms here, plus 60-100 ms to import; arguments need no quoting.
+// Git access through one tiny exec helper and named one-line queries and commands. Only
+// non-destructive commands live here: no reset --hard, no clean, no stash drop. Restoring
+// a file writes that one path; nothing else in the work tree is touched. Every function is
+// synchronous (spawnSync): a step's git calls are sequential, and one spawn costs ~1.6 ms.
+// git is executed directly (no shell): zx's $ cost 3.1-3.8 ms a call against 1.4-1.5 ms
+// here, plus 60-100 ms to import; arguments need no quoting.
 import { spawnSync } from "node:child_process";
-import { existsSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
@@ -17,16 +18,16 @@ const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPT
 /** Big enough for a diff or a blob of a large constrained file (bytes). */
 const MAX_GIT_OUTPUT_BYTES = 256 * 1024 * 1024;
 
-export async function runGit(cwd: string, args: string[], input?: string | Uint8Array, env?: Record<string, string>): Promise<GitResult> {
+export function runGit(cwd: string, args: string[], input?: string | Uint8Array, env?: Record<string, string>): GitResult {
   const result = spawnSync("git", args, { cwd, input, env: env ? { ...GIT_ENV, ...env } : GIT_ENV, maxBuffer: MAX_GIT_OUTPUT_BYTES });
   if (result.error) throw new CliError(`Cannot run git: ${result.error.message}. Install git and re-run.`, "E_NO_GIT", EXIT.FAILED);
   const bytes = result.stdout ?? Buffer.alloc(0);
   return { ok: result.status === 0, stdout: bytes.toString("utf8"), stderr: (result.stderr ?? Buffer.alloc(0)).toString("utf8"), exitCode: result.status, bytes };
 }
 
-/** Run git and return trimmed stdout, or throw a CliError quoting git's own message. */
-export async function git(cwd: string, args: string[], input?: string | Uint8Array, env?: Record<string, string>): Promise<string> {
-  const result = await runGit(cwd, args, input, env);
+/** Run git and return stdout without its last newline, or throw a CliError quoting git's own message. */
+export function git(cwd: string, args: string[], input?: string | Uint8Array, env?: Record<string, string>): string {
+  const result = runGit(cwd, args, input, env);
   if (!result.ok) {
     const lock = /Unable to create '([^']+\.lock)': File exists/.exec(result.stderr);
     if (lock) throw indexLockError(lock[1]);
@@ -38,107 +39,259 @@ export async function git(cwd: string, args: string[], input?: string | Uint8Arr
 
 /** A folder's place in its repository never changes: one git call per folder and question. */
 const FIXED_ANSWERS = new Map<string, string>();
+const TOP_QUESTION = ["rev-parse", "--show-toplevel"];
+const PREFIX_QUESTION = ["rev-parse", "--show-prefix"];
 
-async function fixedAnswer(cwd: string, args: string[]): Promise<string> {
+function fixedAnswer(cwd: string, args: string[]): string {
   const key = `${cwd}\0${args.join(" ")}`;
   let answer = FIXED_ANSWERS.get(key);
   if (answer === undefined) {
-    answer = (await git(cwd, args)).trim();
+    answer = git(cwd, args).trim();
     FIXED_ANSWERS.set(key, answer);
   }
   return answer;
 }
 
 /** The repository's top folder for a folder inside it. */
-export async function repositoryTop(cwd: string): Promise<string> {
-  return fixedAnswer(cwd, ["rev-parse", "--show-toplevel"]);
+export function repositoryTop(cwd: string): string {
+  return fixedAnswer(cwd, TOP_QUESTION);
 }
 
-export async function repositoryRoot(cwd: string): Promise<string | null> {
-  const result = await runGit(cwd, ["rev-parse", "--show-toplevel"]);
-  if (result.ok) FIXED_ANSWERS.set(`${cwd}\0rev-parse --show-toplevel`, result.stdout.trim());
-  return result.ok ? result.stdout.trim() : null;
+/**
+ * The repository's top folder, or null outside a repository. The same call answers what a
+ * script asks next (the folder's prefix, the git directory's paths), so those cost nothing.
+ */
+export function repositoryRoot(cwd: string): string | null {
+  const known = FIXED_ANSWERS.get(`${cwd}\0${TOP_QUESTION.join(" ")}`);
+  if (known !== undefined) return known;
+  const names = WELL_KNOWN_GIT_PATHS.filter((name) => !GIT_PATHS.has(`${cwd}\0${name}`));
+  const result = runGit(cwd, [...TOP_QUESTION, "--show-prefix", "--path-format=absolute", ...names.flatMap((name) => ["--git-path", name])]);
+  if (!result.ok) return null;
+  const [top, prefix, ...paths] = result.stdout.split("\n");
+  FIXED_ANSWERS.set(`${cwd}\0${TOP_QUESTION.join(" ")}`, top.trim());
+  FIXED_ANSWERS.set(`${cwd}\0${PREFIX_QUESTION.join(" ")}`, prefix.trim());
+  names.forEach((name, index) => GIT_PATHS.set(`${cwd}\0${name}`, paths[index].trim()));
+  return top.trim();
 }
 
-export async function requireRepositoryRoot(cwd: string, nextStep: string): Promise<string> {
-  const root = await repositoryRoot(cwd);
+export function requireRepositoryRoot(cwd: string, nextStep: string): string {
+  const root = repositoryRoot(cwd);
   if (!root) throw new CliError(`"${cwd}" is not inside a git repository. Run: git init && git add -A && git commit -m "initial", then ${nextStep}`, "E_NOT_GIT");
   return root;
 }
 
-export async function headCommit(root: string): Promise<string | null> {
-  const result = await runGit(root, ["rev-parse", "--verify", "-q", "HEAD"]);
+export function headCommit(root: string): string | null {
+  const result = runGit(root, ["rev-parse", "--verify", "-q", "HEAD"]);
   return result.ok ? result.stdout.trim() : null;
 }
 
-export async function currentBranch(root: string): Promise<string | null> {
-  const result = await runGit(root, ["symbolic-ref", "--short", "-q", "HEAD"]);
+/** The checked-out branch, or null on a detached HEAD. */
+export function currentBranch(root: string): string | null {
+  // The usual HEAD file names its branch: read it instead of starting git. Anything else
+  // (a detached HEAD, reftable's placeholder, an unreadable file) is left to git to answer.
+  try {
+    const symbolic = /^ref: refs\/heads\/(.+)\n?$/.exec(readFileSync(gitPath(root, "HEAD"), "utf8"));
+    if (symbolic && symbolic[1] !== ".invalid") return symbolic[1];
+  } catch { /* asked of git below */ }
+  const result = runGit(root, ["symbolic-ref", "--short", "-q", "HEAD"]);
   return result.ok ? result.stdout.trim() : null;
 }
 
-export async function isTracked(root: string, path: string): Promise<boolean> {
-  return (await runGit(root, ["ls-files", "--error-unmatch", "--", path])).ok;
+export function isTracked(root: string, path: string): boolean {
+  return runGit(root, ["ls-files", "--error-unmatch", "--", path]).ok;
 }
 
+/** The full id of `reference` as a commit, or null when it names no commit here. */
+export function resolveCommit(root: string, reference: string): string | null {
+  const result = runGit(root, ["rev-parse", "-q", "--verify", `${reference}^{commit}`]);
+  return result.ok ? result.stdout.trim() : null;
+}
+
+/** The full and the short id of `reference` as a commit in one call, or null when it names none. */
+export function resolveCommitWithShort(root: string, reference: string): { commit: string; short: string } | null {
+  const result = runGit(root, ["rev-parse", `${reference}^{commit}`, "--short=7", `${reference}^{commit}`]);
+  if (!result.ok) return null;
+  const [commit, short] = result.stdout.trim().split("\n");
+  return { commit, short };
+}
+
+export function isAncestor(root: string, ancestor: string, descendant: string): boolean {
+  return runGit(root, ["merge-base", "--is-ancestor", ancestor, descendant]).ok;
+}
+
+/** Commits reachable from `to` but not from `from`, newest first. */
+export function commitsBetween(root: string, from: string, to: string): string[] {
+  return git(root, ["rev-list", `${from}..${to}`]).split("\n").filter(Boolean);
+}
+
+/** Paths (relative to `root`) that differ between two commits. */
+export function pathsChangedBetween(root: string, from: string, to: string): string[] {
+  return pathsRelativeTo(root, git(root, ["diff", "--name-only", from, to]).split("\n").filter(Boolean));
+}
+
+/** The commit's full message. */
+export function commitMessageOf(root: string, commit: string): string {
+  return git(root, ["log", "-1", "--format=%B", commit]);
+}
 
 /**
  * Turn repository-root paths (what `git status --porcelain` and `git diff --name-only`
  * print) into paths relative to `cwd`, so an experiment kept in a subdirectory compares
  * like with like: `search/ranker.py` -> `ranker.py`, `README.md` -> `../README.md`.
  */
-export async function pathsRelativeTo(cwd: string, repositoryPaths: string[]): Promise<string[]> {
-  const prefix = await repositoryPrefix(cwd);
+export function pathsRelativeTo(cwd: string, repositoryPaths: string[]): string[] {
+  const prefix = repositoryPrefix(cwd);
   if (prefix === "") return repositoryPaths;
   const up = "../".repeat(prefix.split("/").filter(Boolean).length);
   return repositoryPaths.map((path) => (path.startsWith(prefix) ? path.slice(prefix.length) : `${up}${path}`));
 }
 
 /** Where `cwd` sits in its repository: "" at the top, else "search/" and so on. */
-export async function repositoryPrefix(cwd: string): Promise<string> {
-  return fixedAnswer(cwd, ["rev-parse", "--show-prefix"]);
+export function repositoryPrefix(cwd: string): string {
+  return fixedAnswer(cwd, PREFIX_QUESTION);
 }
 
-/** Paths (relative to root) that differ from HEAD in the index or work tree, plus untracked ones. */
-export async function changedPaths(root: string): Promise<{ tracked: string[]; untracked: string[] }> {
-  const output = await git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
+/** HEAD, the branch, and the paths (relative to root) that differ from HEAD in the index or work tree, plus untracked ones. */
+export type RepositoryStatus = { head: string | null; branch: string | null; tracked: string[]; untracked: string[] };
+
+/** One `git status` answers what a step asks of the work tree and of HEAD. */
+export function repositoryStatus(root: string): RepositoryStatus {
+  const output = git(root, ["status", "--porcelain=v2", "--branch", "--no-ahead-behind", "-z", "--untracked-files=all"]);
+  let head: string | null = null;
+  let branch: string | null = null;
   const tracked: string[] = [];
   const untracked: string[] = [];
   const entries = output.split("\0").filter(Boolean);
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index];
-    const code = entry.slice(0, 2);
-    const path = entry.slice(3);
-    if (code === "??") untracked.push(path);
-    else tracked.push(path);
-    // A rename's source follows it: it changed too (it is gone), a copy's source did not.
-    if (code[0] === "R") tracked.push(entries[++index]);
-    else if (code[0] === "C") index++;
+    if (entry.startsWith("# branch.oid ")) head = /^[0-9a-f]+$/.test(entry.slice(13)) ? entry.slice(13) : null;
+    else if (entry.startsWith("# branch.head ")) branch = entry.slice(14) === "(detached)" ? null : entry.slice(14);
+    else if (entry.startsWith("? ")) untracked.push(entry.slice(2));
+    else if (entry.startsWith("1 ")) tracked.push(fieldsAfter(entry, 8));
+    else if (entry.startsWith("u ")) tracked.push(fieldsAfter(entry, 10));
+    else if (entry.startsWith("2 ")) {
+      tracked.push(fieldsAfter(entry, 9));
+      // A rename's source follows it: it changed too (it is gone), a copy's source did not.
+      const source = entries[++index];
+      if (entry.split(" ")[8].startsWith("R")) tracked.push(source);
+    }
   }
-  return { tracked: await pathsRelativeTo(root, tracked), untracked: await pathsRelativeTo(root, untracked) };
+  return { head, branch, tracked: pathsRelativeTo(root, tracked), untracked: pathsRelativeTo(root, untracked) };
 }
 
-export async function fileDiffersFromCommit(root: string, commit: string, path: string): Promise<boolean> {
-  const result = await runGit(root, ["diff", "--quiet", commit, "--", path]);
-  return result.exitCode === 1;
+/** The path in a status v2 entry: everything after its first `count` space-separated fields. */
+function fieldsAfter(entry: string, count: number): string {
+  let at = 0;
+  for (let field = 0; field < count; field++) at = entry.indexOf(" ", at) + 1;
+  return entry.slice(at);
 }
+
+/** Paths (relative to root) that differ from HEAD in the index or work tree, plus untracked ones. */
+export function changedPaths(root: string): { tracked: string[]; untracked: string[] } {
+  const { tracked, untracked } = repositoryStatus(root);
+  return { tracked, untracked };
+}
+
+export function fileDiffersFromCommit(root: string, commit: string, path: string): boolean {
+  return runGit(root, ["diff", "--quiet", commit, "--", path]).exitCode === 1;
+}
+
+/** `git diff --binary` of `paths` from `commit` (or, without one, from the index) to the work tree. */
+export function binaryDiff(root: string, commit: string | null, paths: string[], env?: Record<string, string>): string {
+  return git(root, ["diff", "--binary", ...(commit ? [commit] : []), "--", ...paths], undefined, env);
+}
+
+/** A commit's files never change: bytes read at a full commit id are kept for the process. */
+const FILES_AT_COMMIT = new Map<string, Buffer | null>();
 
 /** The file's bytes at a commit, or null when it does not exist there. */
-export async function fileAtCommit(root: string, commit: string, path: string): Promise<Buffer | null> {
+export function fileAtCommit(root: string, commit: string, path: string): Buffer | null {
+  const key = `${root}\0${commit}\0${path}`;
+  if (FILES_AT_COMMIT.has(key)) return FILES_AT_COMMIT.get(key)!;
   // `./` makes the path relative to `root`, which may be a subdirectory of the repository.
-  const result = await runGit(root, ["show", `${commit}:./${path}`]);
-  return result.ok ? result.bytes : null;
+  const result = runGit(root, ["show", `${commit}:./${path}`]);
+  const bytes = result.ok ? result.bytes : null;
+  if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit) && (result.ok || /does not exist in|exists on disk, but not in/.test(result.stderr))) FILES_AT_COMMIT.set(key, bytes);
+  return bytes;
 }
 
-export async function shortCommit(root: string, commit: string): Promise<string> {
+/** The blob id of the file at a commit, or "deleted" when it does not exist there. */
+export function blobAtCommit(root: string, commit: string, path: string): string {
+  const result = runGit(root, ["rev-parse", "-q", "--verify", `${commit}:./${path}`]);
+  return result.ok ? result.stdout.trim() : "deleted";
+}
+
+/** A blob's bytes. */
+export function readBlob(root: string, blob: string): Buffer {
+  return runGit(root, ["cat-file", "blob", blob]).bytes;
+}
+
+/** Write bytes to the object store; returns their blob id. Nothing else changes. */
+export function storeBlob(root: string, content: string | Uint8Array): string {
+  return git(root, ["hash-object", "-w", "--stdin"], content).trim();
+}
+
+/** Write work-tree files (relative to root) to the object store; returns their blob ids in order. */
+export function storeFileBlobs(root: string, paths: string[]): string[] {
+  if (paths.length === 0) return [];
+  // Absolute paths: git reads --stdin-paths from the repository root, not from `root`.
+  return git(root, ["hash-object", "-w", "--stdin-paths"], paths.map((path) => join(root, path)).join("\n") + "\n").split("\n").map((id) => id.trim());
+}
+
+/** Blob ids of work-tree files without writing them; returns them in order. */
+export function hashFileBlobs(root: string, paths: string[]): string[] {
+  if (paths.length === 0) return [];
+  return git(root, ["hash-object", "--stdin-paths"], paths.map((path) => join(root, path)).join("\n") + "\n").split("\n").map((id) => id.trim());
+}
+
+export function shortCommit(root: string, commit: string): string {
   return git(root, ["rev-parse", "--short=7", commit]);
+}
+
+/** Point `ref` at `to`, only if it still points at `from` (when given). */
+export function updateRef(root: string, ref: string, to: string, options: { from?: string; message?: string } = {}): void {
+  git(root, ["update-ref", ...(options.message ? ["-m", options.message] : []), ref, to, ...(options.from ? [options.from] : [])]);
+}
+
+/** Make the index's entries for `paths` match HEAD; the work tree is not read or written. */
+export function resetIndexToHead(root: string, paths: string[]): void {
+  git(root, ["reset", "-q", "HEAD", "--", ...paths]);
+}
+
+export type TreeEdit = { path: string; blob: string | "deleted"; mode: string };
+
+/**
+ * Fill the temporary index file `indexFile` with `commit`'s tree and `edits` applied
+ * (repository paths): git's own index and the work tree are not touched.
+ */
+export function indexWithEdits(root: string, commit: string, edits: TreeEdit[], indexFile: string): void {
+  const env = { GIT_INDEX_FILE: indexFile };
+  // Index commands take repository paths; --index-info ignores the current folder.
+  const top = repositoryTop(root);
+  git(top, ["read-tree", commit], undefined, env);
+  const removed = edits.filter((edit) => edit.blob === "deleted").map((edit) => edit.path);
+  if (removed.length) git(top, ["update-index", "--force-remove", "--", ...removed], undefined, env);
+  const added = edits.filter((edit) => edit.blob !== "deleted");
+  if (added.length) git(top, ["update-index", "-z", "--index-info"], added.map((edit) => `${edit.mode} ${edit.blob}\t${edit.path}\0`).join(""), env);
+}
+
+/** `commit`'s tree with `edits` applied, written through the temporary index `indexFile`; returns the tree id. */
+export function treeWithEdits(root: string, commit: string, edits: TreeEdit[], indexFile: string): string {
+  indexWithEdits(root, commit, edits, indexFile);
+  return git(repositoryTop(root), ["write-tree"], undefined, { GIT_INDEX_FILE: indexFile }).trim();
+}
+
+/** A new commit of `tree` on `parent` (no ref moves); returns its id. */
+export function commitTree(root: string, tree: string, parent: string, message: string): string {
+  return git(root, ["-c", "commit.gpgsign=false", "commit-tree", tree, "-p", parent, "-F", "-"], message).trim();
 }
 
 /**
  * Put one file back to its content at `commit` (deleting it if it did not exist
  * there). Only that path is written; the index and every other file are untouched.
  */
-export async function restoreFileFromCommit(root: string, commit: string, path: string): Promise<void> {
-  const content = await fileAtCommit(root, commit, path);
+export function restoreFileFromCommit(root: string, commit: string, path: string): void {
+  const content = fileAtCommit(root, commit, path);
   const absolute = join(root, path);
   if (content === null) {
     if (existsSync(absolute)) unlinkSync(absolute);
@@ -148,10 +301,10 @@ export async function restoreFileFromCommit(root: string, commit: string, path: 
 }
 
 /** Switch to `branch`, creating it at HEAD when missing; uncommitted work is carried over, never discarded. */
-export async function switchToBranch(root: string, branch: string): Promise<"created" | "switched" | "already"> {
-  if ((await currentBranch(root)) === branch) return "already";
-  const exists = (await runGit(root, ["rev-parse", "--verify", "-q", `refs/heads/${branch}`])).ok;
-  const result = await runGit(root, exists ? ["switch", branch] : ["switch", "-c", branch]);
+export function switchToBranch(root: string, branch: string): "created" | "switched" | "already" {
+  if (currentBranch(root) === branch) return "already";
+  const exists = runGit(root, ["rev-parse", "--verify", "-q", `refs/heads/${branch}`]).ok;
+  const result = runGit(root, exists ? ["switch", branch] : ["switch", "-c", branch]);
   if (!result.ok) {
     throw new CliError(`Cannot switch to branch "${branch}": ${result.stderr.trim().split("\n")[0]}. Commit or stash your changes, or pass --no-branch.`, "E_BRANCH", EXIT.FAILED);
   }
@@ -161,17 +314,17 @@ export async function switchToBranch(root: string, branch: string): Promise<"cre
 const GIT_PATHS = new Map<string, string>(); // "<root>\0<name>" -> absolute path; fixed for a repository
 
 /** Paths inside the repository's git directory (worktree-aware), absolute, in at most one git call. */
-export async function gitPaths(root: string, names: string[]): Promise<string[]> {
+export function gitPaths(root: string, names: string[]): string[] {
   const missing = [...new Set([...names, ...WELL_KNOWN_GIT_PATHS])].filter((name) => !GIT_PATHS.has(`${root}\0${name}`));
   if (missing.length) {
-    const output = await git(root, ["rev-parse", "--path-format=absolute", ...missing.flatMap((name) => ["--git-path", name])]);
+    const output = git(root, ["rev-parse", "--path-format=absolute", ...missing.flatMap((name) => ["--git-path", name])]);
     output.split("\n").forEach((line, index) => GIT_PATHS.set(`${root}\0${missing[index]}`, line.trim()));
   }
   return names.map((name) => GIT_PATHS.get(`${root}\0${name}`)!);
 }
 
-export async function gitPath(root: string, name: string): Promise<string> {
-  return (await gitPaths(root, [name]))[0];
+export function gitPath(root: string, name: string): string {
+  return gitPaths(root, [name])[0];
 }
 
 export function indexLockError(path: string): CliError {
@@ -184,13 +337,13 @@ const OPERATION_MARKERS: [string, string][] = [
 ];
 
 /** What a script asks the git directory about, fetched together on the first question. */
-const WELL_KNOWN_GIT_PATHS = [...OPERATION_MARKERS.map(([name]) => name), "index.lock", "autoresearch/seal.key"];
+const WELL_KNOWN_GIT_PATHS = [...OPERATION_MARKERS.map(([name]) => name), "index.lock", "HEAD", "autoresearch/seal.key"];
 
 /** The git operation a person left half-done (merge, rebase, cherry-pick, revert, bisect), or null. */
-export async function operationInProgress(root: string): Promise<string | null> {
-  const paths = await gitPaths(root, OPERATION_MARKERS.map(([name]) => name));
+export function operationInProgress(root: string): string | null {
+  const paths = gitPaths(root, OPERATION_MARKERS.map(([name]) => name));
   const found = OPERATION_MARKERS.find((_marker, index) => existsSync(paths[index]));
   if (found) return found[1];
-  const unmerged = await git(root, ["ls-files", "--unmerged"]);
+  const unmerged = git(root, ["ls-files", "--unmerged"]);
   return unmerged.trim() ? "a conflict resolution (unmerged files in the index)" : null;
 }

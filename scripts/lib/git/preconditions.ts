@@ -17,13 +17,13 @@ const ABORT_COMMAND: Record<string, string> = {
 };
 
 /** Refuse while a merge, rebase, cherry-pick, revert or bisect is half done, or git's index is locked. */
-export async function requireNoGitOperation(root: string, nextCommand: string): Promise<void> {
-  const operation = await operationInProgress(root);
+export function requireNoGitOperation(root: string, nextCommand: string): void {
+  const operation = operationInProgress(root);
   if (operation) {
     const abort = ABORT_COMMAND[operation] ?? "git status";
     throw new CliError(`${capitalise(operation)} is in progress in this repository; the harness will not touch the work tree or commit until it is finished. Finish it (resolve, then git commit) or abort it (${abort}), then run ${nextCommand}`, "E_GIT_BUSY", EXIT.FAILED);
   }
-  const lock = await gitPath(root, "index.lock");
+  const lock = gitPath(root, "index.lock");
   if (existsSync(lock)) throw indexLockError(lock);
 }
 
@@ -31,11 +31,11 @@ export async function requireNoGitOperation(root: string, nextCommand: string): 
  * Keeps land only on the experiment's branch: refuse on a detached HEAD or on another
  * branch (an agent's `git switch -c side`). Without a recorded branch, any branch will do.
  */
-export async function requireExperimentBranch(root: string, experiment: Experiment): Promise<void> {
-  const branch = await currentBranch(root);
+export function requireExperimentBranch(root: string, experiment: Experiment): void {
+  const branch = currentBranch(root);
   const wanted = experiment.branch;
   if (branch === null) {
-    const head = (await headCommit(root))?.slice(0, 7) ?? "no commit";
+    const head = headCommit(root)?.slice(0, 7) ?? "no commit";
     throw new CliError(`HEAD is detached (at ${head}), so a keep would be committed off any branch. Switch back: git switch ${wanted ?? "<your branch>"}`, "E_DETACHED", EXIT.FAILED);
   }
   if (wanted && branch !== wanted) {

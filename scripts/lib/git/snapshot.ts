@@ -7,7 +7,10 @@ import { join, normalize, relative } from "node:path";
 import { writeFileAtomic } from "../files/atomic.ts";
 import type { Experiment, LoadedExperiment, Round } from "../experiment/experiment-file.ts";
 import { DEFAULT_CHART_NAME, STATE_DIR } from "../experiment/artifacts.ts";
-import { changedPaths, git, headCommit, repositoryPrefix, repositoryTop, restoreFileFromCommit, runGit } from "./git.ts";
+import {
+  binaryDiff, blobAtCommit, hashFileBlobs, indexWithEdits, readBlob, repositoryPrefix, repositoryStatus, restoreFileFromCommit, storeFileBlobs,
+  type RepositoryStatus,
+} from "./git.ts";
 
 export type Snapshot = {
   head: string;
@@ -31,23 +34,21 @@ export function readSnapshot(path: string): Snapshot | null {
 }
 
 /** Blob ids of the given work-tree files, written to the object store when `store`. */
-async function hashFiles(root: string, paths: string[], store: boolean): Promise<Record<string, string>> {
+function hashFiles(root: string, paths: string[], store: boolean): Record<string, string> {
   const present = paths.filter((path) => existsSync(join(root, path)));
   const hashes: Record<string, string> = {};
   for (const path of paths) if (!present.includes(path)) hashes[path] = "deleted";
-  if (present.length === 0) return hashes;
-  // Absolute paths: git reads --stdin-paths from the repository root, not from `root`.
-  const output = await git(root, ["hash-object", ...(store ? ["-w"] : []), "--stdin-paths"], present.map((path) => join(root, path)).join("\n") + "\n");
-  output.split("\n").forEach((id, index) => { hashes[present[index]] = id.trim(); });
+  const ids = store ? storeFileBlobs(root, present) : hashFileBlobs(root, present);
+  present.forEach((path, index) => { hashes[path] = ids[index]; });
   return hashes;
 }
 
-export async function takeSnapshot(root: string, ignored: (path: string) => boolean): Promise<Snapshot> {
-  const status = await changedPaths(root);
+/** The work tree as it is now; `status`, when the caller has just read it, saves asking git again. */
+export function takeSnapshot(root: string, ignored: (path: string) => boolean, status: RepositoryStatus = repositoryStatus(root)): Snapshot {
   const tracked = status.tracked.filter((path) => !ignored(path));
   return {
-    head: (await headCommit(root))!,
-    dirty: await hashFiles(root, tracked, true),
+    head: status.head!,
+    dirty: hashFiles(root, tracked, true),
     untracked: status.untracked.filter((path) => !ignored(path)),
     taken_at: new Date().toISOString(),
   };
@@ -60,16 +61,15 @@ export function saveSnapshot(path: string, snapshot: Snapshot): void {
 export type ScopeReport = { changed: string[]; newUntracked: string[] };
 
 /** Tracked files (outside `ignored`) whose content differs from the snapshot, and new untracked files. */
-export async function compareWithSnapshot(root: string, snapshot: Snapshot, ignored: (path: string) => boolean): Promise<ScopeReport> {
-  const status = await changedPaths(root);
+export function compareWithSnapshot(root: string, snapshot: Snapshot, ignored: (path: string) => boolean, status: RepositoryStatus = repositoryStatus(root)): ScopeReport {
   const candidates = [...new Set([...status.tracked, ...Object.keys(snapshot.dirty)])].filter((path) => !ignored(path));
-  const now = await hashFiles(root, candidates, false);
+  const now = hashFiles(root, candidates, false);
   const changed: string[] = [];
   const added: string[] = [];
   const known = new Set(snapshot.untracked);
   for (const path of candidates) {
     if (known.has(path)) continue; // a user's untracked file that got staged: content is not ours to judge
-    const before = snapshot.dirty[path] ?? (await blobAtCommit(root, snapshot.head, path));
+    const before = snapshot.dirty[path] ?? blobAtCommit(root, snapshot.head, path);
     if (now[path] === before) continue;
     // A file that did not exist is new, not changed: reported and left alone like untracked ones.
     if (before === "deleted") added.push(path);
@@ -79,30 +79,25 @@ export async function compareWithSnapshot(root: string, snapshot: Snapshot, igno
 }
 
 /** Those of `paths` whose content at `commit` is not what the snapshot saw in the work tree. */
-export async function differAtCommit(root: string, snapshot: Snapshot, commit: string, paths: string[]): Promise<string[]> {
+export function differAtCommit(root: string, snapshot: Snapshot, commit: string, paths: string[]): string[] {
   const differing: string[] = [];
   for (const path of paths) {
-    const before = snapshot.dirty[path] ?? (await blobAtCommit(root, snapshot.head, path));
-    if ((await blobAtCommit(root, commit, path)) !== before) differing.push(path);
+    const before = snapshot.dirty[path] ?? blobAtCommit(root, snapshot.head, path);
+    if (blobAtCommit(root, commit, path) !== before) differing.push(path);
   }
   return differing;
 }
 
-async function blobAtCommit(root: string, commit: string, path: string): Promise<string> {
-  const result = await runGit(root, ["rev-parse", "-q", "--verify", `${commit}:./${path}`]);
-  return result.ok ? result.stdout.trim() : "deleted";
-}
-
 /** Put out-of-scope edits back the way the snapshot saw them (the user's version if it was dirty). */
-export async function restoreFromSnapshot(root: string, snapshot: Snapshot, paths: string[]): Promise<void> {
+export function restoreFromSnapshot(root: string, snapshot: Snapshot, paths: string[]): void {
   for (const path of paths) {
     const blob = snapshot.dirty[path];
     if (blob === undefined) {
-      await restoreFileFromCommit(root, snapshot.head, path);
+      restoreFileFromCommit(root, snapshot.head, path);
     } else if (blob === "deleted") {
       if (existsSync(join(root, path))) unlinkSync(join(root, path));
     } else {
-      writeFileAtomic(join(root, path), (await runGit(root, ["cat-file", "blob", blob])).bytes);
+      writeFileAtomic(join(root, path), readBlob(root, blob));
     }
   }
 }
@@ -127,21 +122,14 @@ export function harnessOrConstrained(experiment: Experiment, round: Round, exper
  * The diff from the snapshot's version of `paths` to the work tree (`git apply`-able at
  * the repository's top), built in a temporary index so git's real index is not touched.
  */
-export async function diffSinceSnapshot(root: string, snapshot: Snapshot, paths: string[], temporaryIndex: string): Promise<string> {
+export function diffSinceSnapshot(root: string, snapshot: Snapshot, paths: string[], temporaryIndex: string): string {
   if (paths.length === 0) return "";
-  const env = { GIT_INDEX_FILE: temporaryIndex };
-  const prefix = await repositoryPrefix(root);
-  const top = await repositoryTop(root);
+  const prefix = repositoryPrefix(root);
+  const edits = paths.filter((path) => snapshot.dirty[path] !== undefined)
+    .map((path) => ({ path: normalize(`${prefix}${path}`), blob: snapshot.dirty[path], mode: "100644" }));
   try {
-    await git(top, ["read-tree", snapshot.head], undefined, env);
-    for (const path of paths) {
-      const blob = snapshot.dirty[path];
-      if (blob === undefined) continue;
-      const repositoryPath = normalize(`${prefix}${path}`);
-      if (blob === "deleted") await git(top, ["update-index", "--force-remove", "--", repositoryPath], undefined, env);
-      else await git(top, ["update-index", "--add", "--cacheinfo", `100644,${blob},${repositoryPath}`], undefined, env);
-    }
-    return await git(root, ["diff", "--binary", "--", ...paths], undefined, env);
+    indexWithEdits(root, snapshot.head, edits, temporaryIndex);
+    return binaryDiff(root, null, paths, { GIT_INDEX_FILE: temporaryIndex });
   } finally {
     rmSync(temporaryIndex, { force: true });
   }

@@ -20,8 +20,8 @@ const KEY_BYTES = 32;
 export type SealKey = Buffer;
 
 /** The repository's seal key, made when `create` and missing; null when there is none. */
-export async function sealKey(root: string, options: { create?: boolean } = {}): Promise<SealKey | null> {
-  const path = await gitPath(root, KEY_PATH);
+export function sealKey(root: string, options: { create?: boolean } = {}): SealKey | null {
+  const path = gitPath(root, KEY_PATH);
   if (existsSync(path)) return readFileSync(path);
   if (!options.create) return null;
   const key = randomBytes(KEY_BYTES);

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { displayPath } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
-import { headCommit, runGit } from "../git/git.ts";
+import { headCommit, readBlob } from "../git/git.ts";
 import { archiveRef, putBranchBack, storeBlobs, syncIndexWithHead } from "./pending-step.ts";
 import { compareWithSnapshot, restoreFromSnapshot, type Snapshot } from "../git/snapshot.ts";
 
@@ -34,12 +34,12 @@ export function agentFilesFolder(stateDir: string, round: number, call: number |
  * Move files an agent created out of the work tree into `folder` (kept, never deleted), and
  * drop index entries it staged for them, so nothing evaluated or committed rests on them.
  */
-export async function moveAgentFilesAside(root: string, stateDir: string, folder: string, paths: string[]): Promise<void> {
+export function moveAgentFilesAside(root: string, stateDir: string, folder: string, paths: string[]): void {
   for (const path of paths) {
     mkdirSync(dirname(join(folder, path)), { recursive: true });
     renameSync(join(root, path), join(folder, path));
   }
-  await syncIndexWithHead(root, stateDir, paths);
+  syncIndexWithHead(root, stateDir, paths);
 }
 
 function agentCallPath(stateDir: string): string {
@@ -77,26 +77,26 @@ export function descriptionFromLog(log: string): string | null {
  * call, the user's uncommitted one included) and the experiment file; files it created are
  * moved aside. Returns the paths it put back or moved, for a note.
  */
-export async function undoAgentCall(
+export function undoAgentCall(
   root: string, stateDir: string, before: { call: AgentCall; constrained: Record<string, string>; experimentPath: string; ignore: (path: string) => boolean },
-): Promise<string[]> {
+): string[] {
   const touched: string[] = [];
-  const head = (await headCommit(root))!;
+  const head = headCommit(root)!;
   if (head !== before.call.head) {
-    await putBranchBack(root, stateDir, { to: before.call.head, from: head, archive: archiveRef(before.call.round, before.call.iteration) });
+    putBranchBack(root, stateDir, { to: before.call.head, from: head, archive: archiveRef(before.call.round, before.call.iteration) });
     touched.push("the branch");
   }
   for (const [file, blob] of Object.entries(before.constrained)) {
-    const now = (await storeBlobs(root, [file]))[file];
+    const now = storeBlobs(root, [file])[file];
     if (now === blob) continue;
     if (blob === "deleted") rmSync(join(root, file), { force: true });
-    else writeFileAtomic(join(root, file), (await runGit(root, ["cat-file", "blob", blob])).bytes);
+    else writeFileAtomic(join(root, file), readBlob(root, blob));
     touched.push(file);
   }
-  const scope = await compareWithSnapshot(root, before.call.snapshot, before.ignore);
-  await restoreFromSnapshot(root, before.call.snapshot, scope.changed);
+  const scope = compareWithSnapshot(root, before.call.snapshot, before.ignore);
+  restoreFromSnapshot(root, before.call.snapshot, scope.changed);
   touched.push(...scope.changed);
-  await moveAgentFilesAside(root, stateDir, agentFilesFolder(stateDir, before.call.round, "report"), scope.newUntracked);
+  moveAgentFilesAside(root, stateDir, agentFilesFolder(stateDir, before.call.round, "report"), scope.newUntracked);
   touched.push(...scope.newUntracked);
   if ((existsSync(before.experimentPath) ? readFileSync(before.experimentPath, "utf8") : null) !== before.call.experiment_text) {
     writeFileAtomic(before.experimentPath, before.call.experiment_text);

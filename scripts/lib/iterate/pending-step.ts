@@ -9,7 +9,10 @@ import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { writeFileAtomic, sha256OrDeleted } from "../files/atomic.ts";
-import { fileDiffersFromCommit, git, gitPath, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, restoreFileFromCommit, runGit, shortCommit } from "../git/git.ts";
+import {
+  commitMessageOf, commitTree, fileDiffersFromCommit, gitPath, headCommit, pathsChangedBetween, repositoryPrefix, resetIndexToHead, resolveCommit,
+  restoreFileFromCommit, shortCommit, storeBlob, storeFileBlobs, treeWithEdits, updateRef,
+} from "../git/git.ts";
 import { appendResult, readJournal, type ResultLine } from "../experiment/journal.ts";
 import { restoreFromSnapshot, type Snapshot } from "../git/snapshot.ts";
 import { displayPath } from "../files/paths.ts";
@@ -77,29 +80,23 @@ export function archiveRef(round: number, iteration: number): string {
 }
 
 /** The harness commit exists when HEAD carries its message directly on top of the incumbent. */
-async function isCommitDone(root: string, pending: PendingStep, head: string): Promise<boolean> {
+function isCommitDone(root: string, pending: PendingStep, head: string): boolean {
   if (head === pending.incumbent) return false;
-  const parent = await runGit(root, ["rev-parse", "-q", "--verify", "HEAD^"]);
-  if (!parent.ok || parent.stdout.trim() !== pending.incumbent) return false;
-  const message = await git(root, ["log", "-1", "--format=%B", "HEAD"]);
-  return message.trim() === pending.message.trim();
+  if (resolveCommit(root, "HEAD^") !== pending.incumbent) return false;
+  return commitMessageOf(root, "HEAD").trim() === pending.message.trim();
 }
 
 /** Git blob ids of the files' current bytes, written to the object store ("deleted" when absent). */
-export async function storeBlobs(root: string, files: string[]): Promise<Record<string, string>> {
-  const blobs: Record<string, string> = {};
-  for (const file of files) {
-    blobs[file] = existsSync(join(root, file)) ? (await git(root, ["hash-object", "-w", "--", file])).trim() : "deleted";
-  }
-  return blobs;
+export function storeBlobs(root: string, files: string[]): Record<string, string> {
+  const present = files.filter((file) => existsSync(join(root, file)));
+  const ids = storeFileBlobs(root, present);
+  return Object.fromEntries(files.map((file) => [file, present.includes(file) ? ids[present.indexOf(file)] : "deleted"]));
 }
 
 /** Git blob ids of the given bytes (null: the file is absent, "deleted"), written to the object store. */
-export async function storeBytesAsBlobs(root: string, bytes: Map<string, Buffer | null>): Promise<Record<string, string>> {
+export function storeBytesAsBlobs(root: string, bytes: Map<string, Buffer | null>): Record<string, string> {
   const blobs: Record<string, string> = {};
-  for (const [file, content] of bytes) {
-    blobs[file] = content === null ? "deleted" : (await git(root, ["hash-object", "-w", "--stdin"], content)).trim();
-  }
+  for (const [file, content] of bytes) blobs[file] = content === null ? "deleted" : storeBlob(root, content);
   return blobs;
 }
 
@@ -108,24 +105,16 @@ export async function storeBytesAsBlobs(root: string, bytes: Map<string, Buffer 
  * a temporary index, write-tree, commit-tree, then one update-ref of HEAD's branch.
  * The agent's own commits (if any) stay reachable under the archive ref.
  */
-async function commitCandidate(root: string, stateDir: string, pending: PendingStep, head: string): Promise<void> {
-  const blobs = pending.candidateBlobs ?? (await storeBlobs(root, pending.files));
-  const prefix = await repositoryPrefix(root);
-  // Index commands take repository paths; --cacheinfo ignores the current folder.
-  const top = await repositoryTop(root);
+function commitCandidate(root: string, stateDir: string, pending: PendingStep, head: string): void {
+  const blobs = pending.candidateBlobs ?? storeBlobs(root, pending.files);
+  const prefix = repositoryPrefix(root);
   const temporaryIndex = join(stateDir, `commit-index-${process.pid}`);
-  const env = { GIT_INDEX_FILE: temporaryIndex };
   try {
-    await git(top, ["read-tree", pending.incumbent], undefined, env);
-    for (const file of pending.files) {
-      const path = `${prefix}${file}`;
-      if (blobs[file] === "deleted") await git(top, ["update-index", "--force-remove", "--", path], undefined, env);
-      else await git(top, ["update-index", "--add", "--cacheinfo", `${fileMode(join(root, file))},${blobs[file]},${path}`], undefined, env);
-    }
-    const tree = (await git(top, ["write-tree"], undefined, env)).trim();
-    const commit = (await git(top, ["-c", "commit.gpgsign=false", "commit-tree", tree, "-p", pending.incumbent, "-F", "-"], pending.message)).trim();
-    if (head !== pending.incumbent) await git(root, ["update-ref", archiveRef(pending.round, pending.iteration), head]);
-    await git(root, ["update-ref", "-m", `autoresearch: keep iteration ${pending.iteration}`, "HEAD", commit, head]);
+    const edits = pending.files.map((file) => ({ path: `${prefix}${file}`, blob: blobs[file], mode: fileMode(join(root, file)) }));
+    const tree = treeWithEdits(root, pending.incumbent, edits, temporaryIndex);
+    const commit = commitTree(root, tree, pending.incumbent, pending.message);
+    if (head !== pending.incumbent) updateRef(root, archiveRef(pending.round, pending.iteration), head);
+    updateRef(root, "HEAD", commit, { from: head, message: `autoresearch: keep iteration ${pending.iteration}` });
   } finally {
     rmSync(temporaryIndex, { force: true });
   }
@@ -140,12 +129,12 @@ function fileMode(absolute: string): string {
  * Make the index's entries for `paths` match HEAD (index only; the work tree is not
  * read or written), recording that the harness is writing the index meanwhile.
  */
-export async function syncIndexWithHead(root: string, stateDir: string, paths: string[]): Promise<void> {
+export function syncIndexWithHead(root: string, stateDir: string, paths: string[]): void {
   if (paths.length === 0) return;
   const marker = join(stateDir, INDEX_WRITE_FILE);
   writeFileAtomic(marker, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
   try {
-    await git(root, ["reset", "-q", "HEAD", "--", ...paths]);
+    resetIndexToHead(root, paths);
   } finally {
     rmSync(marker, { force: true });
   }
@@ -156,8 +145,8 @@ export async function syncIndexWithHead(root: string, stateDir: string, paths: s
  * index when it died (its marker is still there, and the caller holds the experiment
  * lock, so that writer is gone); any other is left for preconditions.ts to report.
  */
-export async function clearStaleIndexLock(root: string, stateDir: string): Promise<string | null> {
-  const lock = await gitPath(root, "index.lock");
+export function clearStaleIndexLock(root: string, stateDir: string): string | null {
+  const lock = gitPath(root, "index.lock");
   const marker = join(stateDir, INDEX_WRITE_FILE);
   const ours = existsSync(marker);
   if (!existsSync(lock)) {
@@ -175,7 +164,7 @@ export async function clearStaleIndexLock(root: string, stateDir: string): Promi
  * kill at any point: a line already in the journal, a commit already made, a file
  * already restored are recognised and not repeated.
  */
-export async function completePending(root: string, stateDir: string, pending: PendingStep): Promise<Completion> {
+export function completePending(root: string, stateDir: string, pending: PendingStep): Completion {
   const already = readJournal(pending.journal).results.find((line) => line.status !== "baseline" && line.iteration === pending.iteration);
   if (already) {
     rmSync(pendingPath(stateDir), { force: true });
@@ -184,36 +173,36 @@ export async function completePending(root: string, stateDir: string, pending: P
   const line: ResultLine = { ...pending.line };
   const notes: string[] = [];
   if (pending.action === "commit") {
-    const head = (await headCommit(root))!;
-    if (!(await isCommitDone(root, pending, head))) await commitCandidate(root, stateDir, pending, head);
-    line.commit = await shortCommit(root, "HEAD");
-    await syncStepPathsWithHead(root, stateDir, pending);
+    const head = headCommit(root)!;
+    if (!isCommitDone(root, pending, head)) commitCandidate(root, stateDir, pending, head);
+    line.commit = shortCommit(root, "HEAD");
+    syncStepPathsWithHead(root, stateDir, pending);
     const edited = pending.files.filter((file) => sha256OrDeleted(join(root, file)) !== pending.candidateHashes[file]);
     if (edited.length) notes.push(`${quoteList(edited)} changed after iteration ${pending.iteration} was evaluated; the evaluated version was committed and the later edit is left in the work tree, uncommitted.`);
   } else {
-    const head = (await headCommit(root))!;
+    const head = headCommit(root)!;
     if (head !== pending.incumbent) {
       // The agent committed: keep its commits reachable, then move the branch back.
-      await git(root, ["update-ref", archiveRef(pending.round, pending.iteration), head]);
-      await git(root, ["update-ref", "-m", `autoresearch: discard iteration ${pending.iteration}`, "HEAD", pending.incumbent, head]);
+      updateRef(root, archiveRef(pending.round, pending.iteration), head);
+      updateRef(root, "HEAD", pending.incumbent, { from: head, message: `autoresearch: discard iteration ${pending.iteration}` });
     }
-    await syncStepPathsWithHead(root, stateDir, pending);
+    syncStepPathsWithHead(root, stateDir, pending);
     const kept: string[] = [];
     for (const file of pending.files) {
-      if (sha256OrDeleted(join(root, file)) === pending.candidateHashes[file]) await restoreFileFromCommit(root, pending.incumbent, file);
-      else if (await fileDiffersFromCommit(root, pending.incumbent, file)) kept.push(file);
+      if (sha256OrDeleted(join(root, file)) === pending.candidateHashes[file]) restoreFileFromCommit(root, pending.incumbent, file);
+      else if (fileDiffersFromCommit(root, pending.incumbent, file)) kept.push(file);
     }
     const outside = pending.restorePaths.filter((path) => !pending.restoreHashes || sha256OrDeleted(join(root, path)) === pending.restoreHashes[path]);
     kept.push(...pending.restorePaths.filter((path) => !outside.includes(path)));
     if (pending.snapshot && outside.length) {
-      await restoreFromSnapshot(root, pending.snapshot, outside);
+      restoreFromSnapshot(root, pending.snapshot, outside);
       // Files that were clean before had the index agree with HEAD: undo a staged rename or delete too.
       const snapshot = pending.snapshot;
-      await syncIndexWithHead(root, stateDir, outside.filter((path) => !(path in snapshot.dirty)));
+      syncIndexWithHead(root, stateDir, outside.filter((path) => !(path in snapshot.dirty)));
     }
     if (kept.length) notes.push(`${quoteList(kept)} changed after iteration ${pending.iteration} was evaluated, so ${kept.length > 1 ? "they were" : "it was"} left as ${kept.length > 1 ? "they are" : "it is"} (the discarded candidate is in the patch).`);
   }
-  appendResult(pending.journal, sealed(await sealKey(root), line));
+  appendResult(pending.journal, sealed(sealKey(root), line));
   rmSync(pendingPath(stateDir), { force: true });
   return { line, notes };
 }
@@ -224,11 +213,11 @@ export async function completePending(root: string, stateDir: string, pending: P
  * the agent's commit stays reachable under the archive ref, and the index entries of the
  * paths that differ go back to HEAD's; the work tree is left for the step to judge.
  */
-export async function putBranchBack(root: string, stateDir: string, options: { to: string; from: string; archive: string }): Promise<void> {
-  const paths = await changedBetween(root, options.to, options.from);
-  await git(root, ["update-ref", options.archive, options.from]);
-  await git(root, ["update-ref", "-m", "autoresearch: put the branch back where the agent found it", "HEAD", options.to, options.from]);
-  await syncIndexWithHead(root, stateDir, paths);
+export function putBranchBack(root: string, stateDir: string, options: { to: string; from: string; archive: string }): void {
+  const paths = pathsChangedBetween(root, options.to, options.from);
+  updateRef(root, options.archive, options.from);
+  updateRef(root, "HEAD", options.to, { from: options.from, message: "autoresearch: put the branch back where the agent found it" });
+  syncIndexWithHead(root, stateDir, paths);
 }
 
 /**
@@ -236,14 +225,9 @@ export async function putBranchBack(root: string, stateDir: string, options: { t
  * files (an agent's `git mv` or `git add`) and every path the agent committed (its file, and
  * any of the user's work swept in by `commit -a`, which is left uncommitted as it was).
  */
-async function syncStepPathsWithHead(root: string, stateDir: string, pending: PendingStep): Promise<void> {
-  const agentPaths = pending.headBefore !== pending.incumbent ? await changedBetween(root, pending.incumbent, pending.headBefore) : [];
-  await syncIndexWithHead(root, stateDir, [...new Set([...pending.files, ...agentPaths])]);
-}
-
-/** Paths (relative to `root`) that differ between two commits. */
-async function changedBetween(root: string, from: string, to: string): Promise<string[]> {
-  return pathsRelativeTo(root, (await git(root, ["diff", "--name-only", from, to])).split("\n").filter(Boolean));
+function syncStepPathsWithHead(root: string, stateDir: string, pending: PendingStep): void {
+  const agentPaths = pending.headBefore !== pending.incumbent ? pathsChangedBetween(root, pending.incumbent, pending.headBefore) : [];
+  syncIndexWithHead(root, stateDir, [...new Set([...pending.files, ...agentPaths])]);
 }
 
 function quoteList(paths: string[]): string {

@@ -10,17 +10,18 @@ import { decisionOptionsFor, replayDecisionState } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { parseMetricFormula } from "../process/eval-output.ts";
 import { runEval, type EvalRun } from "../process/evaluator.ts";
-import {
-  type LoadedExperiment, type Round, displayPath, experimentStateDir, findRound, resolveIn,
-} from "../experiment/experiment-file.ts";
-import { restoreBackupQuietly, restoreBackupReport, saveBackup } from "../files/backup.ts";
+import { type LoadedExperiment, type Round, experimentStateDir, findRound } from "../experiment/experiment-file.ts";
+import { displayPath, resolveIn } from "../files/paths.ts";
+import { restoreBackupReport, saveBackup } from "../files/backup.ts";
 import { sha256OfText, sha256OrDeleted } from "../files/atomic.ts";
-import { fileAtCommit, fileDiffersFromCommit, git, headCommit, pathsRelativeTo, repositoryPrefix, repositoryTop, runGit, shortCommit } from "../git/git.ts";
+import {
+  binaryDiff, commitsBetween, fileAtCommit, fileDiffersFromCommit, isAncestor, pathsChangedBetween, repositoryPrefix, repositoryStatus, repositoryTop,
+  resolveCommitWithShort,
+} from "../git/git.ts";
 import { guardMeasurementFields, requireFrozenFilesIntact } from "../integrity/measurement-guard.ts";
-import { onInterrupt } from "../cli/interrupt.ts";
-import { assertJournalWritable, formatDelta, iterationResults, parseJournal, readJournal, readJournalText, type ResultLine, type Status } from "../experiment/journal.ts";
+import { assertJournalWritable, iterationResults, parseJournal, readJournal, readJournalText, type ResultLine, type Status } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { acquireLock } from "../files/lock.ts";
+import { withExperimentLock } from "../files/lock.ts";
 import { completePending, storeBytesAsBlobs, writePending, type PendingStep } from "./pending-step.ts";
 import { agentFilesFolder, moveAgentFilesAside } from "./agent-call.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
@@ -32,6 +33,8 @@ import {
 import { mean } from "../decision/stats.ts";
 import type { StatusLine } from "../cli/status-line.ts";
 import { writeDashboard } from "../dashboard/files.ts";
+import { journalTimestamp } from "../text/timestamp.ts";
+import { formatDelta } from "../text/number-format.ts";
 
 /** Safety cap on eval runs in one step, whatever the engine asks (runs). */
 const MAX_EVALS_PER_STEP = 40;
@@ -87,24 +90,16 @@ export async function runStep(loaded: LoadedExperiment, options: StepOptions): P
   const stateDir = experimentStateDir(loaded);
   const journalPath = resolveIn(loaded.root, round.artifacts.journal);
   assertJournalWritable(journalPath, displayPath(journalPath));
-  const lock = acquireLock(stateDir, "iterate.ts", { notes: options.notes });
-  const unregister = onInterrupt(() => {
-    restoreBackupQuietly(stateDir, options.notes); // the candidate goes back into the work tree
-    lock.release();
-  });
-  try {
-    if (lock.recoveredFrom !== null) options.notes(`Recovered a stale lock left by pid ${lock.recoveredFrom} (that process is gone, or its pid now belongs to another process).`);
+  // On Ctrl-C the lock's backup restore puts the candidate back into the work tree.
+  return withExperimentLock({ stateDir, command: "iterate.ts", notes: options.notes }, async () => {
     const recovery = await recoverInterruptedWork(loaded, stateDir, options.notes);
-    if (recovery.finished) await refreshDashboardQuietly(loaded, round, options);
+    if (recovery.finished) refreshDashboardQuietly(loaded, round, options);
     const done = iterationResults(readJournal(journalPath)).length;
     if (done >= experiment.budget.iterations && !options.ignoreBudget) {
       throw new CliError(`The round's budget of ${experiment.budget.iterations} iterations is spent (${done} done). Raise budget.iterations in "${displayPath(loaded.path)}", or start the next round: ${kitCommand("next-round")}`, "E_BUDGET", EXIT.BUDGET_EXHAUSTED);
     }
     return await evaluateCandidate(loaded, round, stateDir, options);
-  } finally {
-    unregister();
-    lock.release();
-  }
+  });
 }
 
 async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDir: string, options: StepOptions): Promise<StepResult> {
@@ -114,7 +109,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const journalText = existsSync(journalPath) ? readJournalText(journalPath, displayPath(journalPath)) : "";
   const journal = parseJournal(journalText, displayPath(journalPath));
   for (const warning of journal.warnings) options.notes(`warning: ${warning}`);
-  const key = await sealKey(root);
+  const key = sealKey(root);
   if (key) requireSealedJournal(key, journalText, displayPath(journalPath));
 
   // Loop mode: a frozen file the agent changed during its call is out of scope (restored,
@@ -123,29 +118,28 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir, options.agentScope?.experimentText ?? null, options.notes);
 
   const replay = replayDecisionState(journal, experiment);
-  const incumbent = await resolveIncumbent(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit);
+  const { commit: incumbent, short: incumbentShort } = resolveIncumbentWithShort(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit);
   // With measurement fields put back (the list of constrained files among them) the list in hand is stale; the step is discarded.
   for (const file of measurementChanges.length ? [] : round.constrained_files) {
-    if ((await fileAtCommit(root, incumbent, file)) === null) {
+    if (fileAtCommit(root, incumbent, file) === null) {
       throw new CliError(`The constrained file "${file}" is not in the incumbent commit ${incumbent.slice(0, 7)}, so an edit to it could never be kept. Fix constrained_files in "${displayPath(loaded.path)}", then re-baseline: ${kitCommand("baseline")} --force`, "E_NO_FILE", EXIT.USAGE);
     }
   }
-  const head = (await headCommit(root))!;
+  // One status answers HEAD here and the scope check below: nothing in between changes the work tree.
+  const status = repositoryStatus(root);
+  const head = status.head!;
   if (head !== incumbent) {
-    const ancestor = await runGit(root, ["merge-base", "--is-ancestor", incumbent, head]);
-    if (!ancestor.ok) {
+    if (!isAncestor(root, incumbent, head)) {
       throw new CliError(`HEAD (${head.slice(0, 7)}) does not descend from the incumbent ${incumbent.slice(0, 7)}; the experiment's branch was switched or rewritten. Switch back: git switch ${experiment.branch ?? "<experiment branch>"}`, "E_HEAD_MOVED", EXIT.FAILED);
     }
   }
-  const agentCommits = head !== incumbent ? (await git(root, ["rev-list", `${incumbent}..${head}`])).split("\n").filter(Boolean) : [];
+  const agentCommits = head !== incumbent ? commitsBetween(root, incumbent, head) : [];
 
   const experimentRelative = relative(root, loaded.path);
   const ignore = harnessOrConstrained(experiment, round, experimentRelative);
   const snapshotFile = snapshotPath(stateDir, round.round);
-  const snapshot: Snapshot = options.agentScope?.snapshot ?? readSnapshot(snapshotFile) ?? (await takeSnapshot(root, ignore));
-  const committedPaths = agentCommits.length
-    ? await pathsRelativeTo(root, (await git(root, ["diff", "--name-only", incumbent, head])).split("\n").filter(Boolean))
-    : [];
+  const snapshot: Snapshot = options.agentScope?.snapshot ?? readSnapshot(snapshotFile) ?? takeSnapshot(root, ignore, status);
+  const committedPaths = agentCommits.length ? pathsChangedBetween(root, incumbent, head) : [];
   const committedBeyondFile = committedPaths.filter((path) => !round.constrained_files.includes(path));
   if (committedBeyondFile.length && !options.agentScope) {
     // Step mode cannot tell an agent's commit from a person's: it never rewrites commits that reach beyond the file.
@@ -154,22 +148,22 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   // Loop mode: the commits are the agent's. Harness files it swept in are not judged, and
   // an agent's `git commit -a` of the user's uncommitted work as it was before the call is
   // not the agent's change either (it stays uncommitted in the work tree, out of the keep).
-  const committedOutOfScope = await differAtCommit(root, snapshot, head, committedBeyondFile.filter((path) => !ignore(path)));
-  const scope = await compareWithSnapshot(root, snapshot, ignore);
+  const committedOutOfScope = differAtCommit(root, snapshot, head, committedBeyondFile.filter((path) => !ignore(path)));
+  const scope = compareWithSnapshot(root, snapshot, ignore, status);
   const outOfScope = [...new Set([...scope.changed, ...committedOutOfScope])];
   if (options.agentScope) requireFrozenFilesIntact(loaded, round, outOfScope);
   if (scope.newUntracked.length && options.agentScope) {
     // Files the agent created are not part of the candidate, and a keep must stand on a checkout
     // without them: they are moved aside (kept, never deleted) before anything is evaluated.
     const aside = agentFilesFolder(stateDir, round.round, replay.nextIteration);
-    await moveAgentFilesAside(root, stateDir, aside, scope.newUntracked);
+    moveAgentFilesAside(root, stateDir, aside, scope.newUntracked);
     options.notes(`note: files the agent created (${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}) are not part of the candidate; they were moved to ${displayPath(aside)}.`);
   } else if (scope.newUntracked.length) {
     options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);
   }
 
   const changedConstrained: string[] = [];
-  for (const file of round.constrained_files) if (await fileDiffersFromCommit(root, incumbent, file)) changedConstrained.push(file);
+  for (const file of round.constrained_files) if (fileDiffersFromCommit(root, incumbent, file)) changedConstrained.push(file);
   if (changedConstrained.length === 0 && outOfScope.length === 0 && measurementChanges.length === 0 && !options.forced) {
     throw new CliError(`Nothing to evaluate: ${round.constrained_files.map((file) => `"${file}"`).join(", ")} ${round.constrained_files.length > 1 ? "are" : "is"} the same as the incumbent ${incumbent.slice(0, 7)}. Edit the file first, then run: ${kitCommand("iterate")} -m "what you changed"`, "E_NOTHING_TO_EVALUATE");
   }
@@ -183,7 +177,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
 
   let outcome: Outcome;
   const scopeReasons = [
-    outOfScope.length ? `changed files outside the constrained file${round.constrained_files.length > 1 ? "s" : ""}: ${outOfScope.join(", ")} (restored; to re-apply them: ${await reapplyCommand(root, patchFile, outOfScope)})` : null,
+    outOfScope.length ? `changed files outside the constrained file${round.constrained_files.length > 1 ? "s" : ""}: ${outOfScope.join(", ")} (restored; to re-apply them: ${reapplyCommand(root, patchFile, outOfScope)})` : null,
     measurementChanges.length ? `changed the experiment file's measurement fields (${measurementChanges.join(", ")}), which only baseline and next-round may change (restored)` : null,
   ].filter((reason): reason is string => reason !== null);
   const scopeReason = scopeReasons.length ? scopeReasons.join("; ") : null;
@@ -199,9 +193,9 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
 
   // Only a rejected candidate needs its diff archived; it is still in the work tree here
   // (files are restored by completePending), and a keep's diff is its commit.
-  const patch = outcome.status === "keep" ? null : await archivePatch(root, stateDir, patchFile, incumbent, round.constrained_files, snapshot, outOfScope);
+  const patch = outcome.status === "keep" ? null : archivePatch(root, stateDir, patchFile, incumbent, round.constrained_files, snapshot, outOfScope);
   const incumbentMean = mean([...replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
-  const line = buildLine({ root, experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: await shortCommit(root, incumbent), description: options.description, patch: patch === null ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope, ...(measurementChanges.length ? [experimentRelative] : [])], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
+  const line = buildLine({ root, experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: incumbentShort, description: options.description, patch: patch === null ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope, ...(measurementChanges.length ? [experimentRelative] : [])], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
   const restoreHashes: Record<string, string> = {};
   for (const path of outOfScope) restoreHashes[path] = sha256OrDeleted(join(root, path));
   const pending: PendingStep = {
@@ -212,7 +206,7 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     incumbent,
     headBefore: head,
     candidateHashes,
-    candidateBlobs: outcome.status === "keep" ? await storeBytesAsBlobs(root, candidateBytes) : undefined,
+    candidateBlobs: outcome.status === "keep" ? storeBytesAsBlobs(root, candidateBytes) : undefined,
     message: commitMessage(options.description, incumbentMean, outcome, loaded.experiment.guard?.metric ?? null),
     restorePaths: outOfScope,
     restoreHashes,
@@ -222,10 +216,10 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   };
   writePending(stateDir, pending, key);
   clearMeasuredRuns(stateDir); // the decision is written ahead; its runs are in the pending line
-  const completion = await completePending(root, stateDir, pending);
+  const completion = completePending(root, stateDir, pending);
   for (const message of completion.notes) options.notes(message);
-  saveSnapshot(snapshotFile, await takeSnapshot(root, ignore));
-  const dashboard = await refreshDashboardQuietly(loaded, round, options);
+  saveSnapshot(snapshotFile, takeSnapshot(root, ignore));
+  const dashboard = refreshDashboardQuietly(loaded, round, options);
   return { line: completion.line, verdict: outcome.verdict, incumbentMean, dashboard };
 }
 
@@ -245,11 +239,16 @@ type Outcome = {
   crash: EvalRun | null;
 };
 
-export async function resolveIncumbent(root: string, shortOrFull: string | null, baselineCommit: string): Promise<string> {
+export function resolveIncumbent(root: string, shortOrFull: string | null, baselineCommit: string): string {
+  return resolveIncumbentWithShort(root, shortOrFull, baselineCommit).commit;
+}
+
+/** The incumbent's full and short id, in one git call when the journal's commit resolves. */
+function resolveIncumbentWithShort(root: string, shortOrFull: string | null, baselineCommit: string): { commit: string; short: string } {
   for (const reference of [shortOrFull, baselineCommit]) {
     if (!reference) continue;
-    const result = await runGit(root, ["rev-parse", "-q", "--verify", `${reference}^{commit}`]);
-    if (result.ok) return result.stdout.trim();
+    const resolved = resolveCommitWithShort(root, reference);
+    if (resolved) return resolved;
   }
   throw new CliError(`Cannot find the incumbent commit ${shortOrFull ?? baselineCommit} in this repository. Run iterate from the experiment's repository and branch.`, "E_NO_INCUMBENT", EXIT.FAILED);
 }
@@ -319,7 +318,7 @@ async function runIncumbent(root: string, stateDir: string, files: string[], inc
   for (const file of files) {
     const absolute = join(root, file);
     const content = existsSync(absolute) ? readFileSync(absolute) : Buffer.alloc(0);
-    saved.push({ file: absolute, content, temporary: (await fileAtCommit(root, incumbent, file)) ?? content });
+    saved.push({ file: absolute, content, temporary: fileAtCommit(root, incumbent, file) ?? content });
   }
   saveBackup(stateDir, saved, "incumbent re-run");
   try {
@@ -351,20 +350,20 @@ export function patchPath(stateDir: string, round: number, iteration: number): s
  * any out-of-scope edits against the version they are restored to (so `git apply
  * --include=PATH` puts exactly those back).
  */
-async function archivePatch(root: string, stateDir: string, path: string, incumbent: string, files: string[], snapshot: Snapshot, outOfScope: string[]): Promise<string> {
+function archivePatch(root: string, stateDir: string, path: string, incumbent: string, files: string[], snapshot: Snapshot, outOfScope: string[]): string {
   mkdirSync(dirname(path), { recursive: true });
-  const constrained = await git(root, ["diff", "--binary", incumbent, "--", ...files]);
-  const outside = await diffSinceSnapshot(root, snapshot, outOfScope, join(stateDir, `patch-index-${process.pid}`));
+  const constrained = binaryDiff(root, incumbent, files);
+  const outside = diffSinceSnapshot(root, snapshot, outOfScope, join(stateDir, `patch-index-${process.pid}`));
   writeFileSync(path, [constrained, outside].filter(Boolean).join("\n") + "\n");
   return path;
 }
 
 /** The command that re-applies only `paths` from an archived patch (git apply works from the repository's top). */
-async function reapplyCommand(root: string, patchFile: string, paths: string[]): Promise<string> {
-  const prefix = await repositoryPrefix(root);
+function reapplyCommand(root: string, patchFile: string, paths: string[]): string {
+  const prefix = repositoryPrefix(root);
   const includes = paths.map((path) => `--include='${normalize(`${prefix}${path}`).replace(/'/g, "'\\''")}'`).join(" ");
   if (prefix === "") return `git apply ${includes} ${relative(root, patchFile)}`;
-  return `git -C "${await repositoryTop(root)}" apply ${includes} "${patchFile}"`;
+  return `git -C "${repositoryTop(root)}" apply ${includes} "${patchFile}"`;
 }
 
 function round4(value: number | null): number | null {
@@ -406,7 +405,7 @@ function buildLine(input: LineInput): ResultLine {
     guard_pass: input.experiment.guard && outcome.status !== "crash" && guardKnown.length ? (verdict?.guardPass ?? null) : null,
     status: outcome.status,
     description: input.description,
-    timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    timestamp: journalTimestamp(),
     reason: outcome.reason,
     runs: scores,
     guard_runs: guardValues,
@@ -457,7 +456,7 @@ export function refreshDashboard(loaded: LoadedExperiment, round: Round): string
   return rendered.dashboardPath;
 }
 
-async function refreshDashboardQuietly(loaded: LoadedExperiment, round: Round, options: StepOptions): Promise<string | null> {
+function refreshDashboardQuietly(loaded: LoadedExperiment, round: Round, options: StepOptions): string | null {
   try {
     return refreshDashboard(loaded, round);
   } catch (error) {

@@ -4,33 +4,12 @@
 // an agent would, and checks the journal, git and the work tree afterwards.
 import { describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync, appendFileSync, readdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync, appendFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { casesJson, evalScript, experimentYaml, pythonExperiment, RANKER, type FixtureOptions } from "./experiment-fixture.ts";
-import { BUN, KIT_ROOT, makeRepo, read, runScript, sh, type Runtime } from "./helpers.ts";
-
-type Line = Record<string, any>;
-
-function journal(root: string): Line[] {
-  return readFileSync(join(root, "autoresearch.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
-}
-
-function results(root: string): Line[] {
-  return journal(root).filter((line) => line.type === "result" && line.status !== "baseline");
-}
-
-function baselined(options: FixtureOptions = {}): string {
-  const root = pythonExperiment(options);
-  const result = runScript("baseline", [], { cwd: root });
-  if (result.code !== 0) throw new Error(`baseline failed: ${result.stderr}`);
-  return root;
-}
-
-function setLever(root: string, name: "WEIGHT" | "BIAS", value: string): void {
-  const path = join(root, "ranker.py");
-  writeFileSync(path, readFileSync(path, "utf8").replace(new RegExp(`^${name} = .*$`, "m"), `${name} = ${value}`));
-}
+import { baselined, casesJson, evalScript, experimentYaml, pythonExperiment, RANKER } from "./experiment-fixture.ts";
+import {
+  BUN, journal, KIT_ROOT, makeRepo, read, results, runScript, setLever, sh, temporaryFolder, waitForSync, type Runtime,
+} from "./helpers.ts";
 
 function iterate(root: string, args: string[], runtime: Runtime = "bun") {
   return runScript("iterate", args, { cwd: root, runtime });
@@ -291,14 +270,6 @@ describe("iterate interruptions", () => {
     return baselined({ evalPrelude: "import time\nif 'SLOW' in open('ranker.py').read(): time.sleep(30)" });
   }
 
-  function waitFor(predicate: () => boolean, timeoutMs = 20_000): void {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error("timed out waiting");
-      Bun.sleepSync(50);
-    }
-  }
-
   function candidateLogExists(root: string): boolean {
     const directory = join(root, ".autoresearch/logs/round1");
     return existsSync(directory) && readdirSync(directory).some((name) => name.includes("candidate"));
@@ -312,7 +283,7 @@ describe("iterate interruptions", () => {
     const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", "interrupted"], { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
     let stderr = "";
     child.stderr.on("data", (chunk) => { stderr += chunk; });
-    waitFor(() => candidateLogExists(root));
+    waitForSync("the candidate's eval to start", () => candidateLogExists(root), 20_000);
     Bun.sleepSync(300);
     child.kill("SIGINT");
     const code = await new Promise((resolve) => child.on("close", resolve));
@@ -388,7 +359,7 @@ describe("iterate loop mode", () => {
 
   test("the loop gives the agent the state prompt on stdin and in AUTORESEARCH_PROMPT_FILE", () => {
     const root = baselined();
-    const seen = mkdtempSync(join(tmpdir(), "ark-agent-saw-")); // outside the repository: the agent's own files there are moved aside
+    const seen = temporaryFolder("ark-agent-saw-"); // outside the repository: the agent's own files there are moved aside
     const agent = `cat > ${seen}/prompt-stdin.txt; cp "$AUTORESEARCH_PROMPT_FILE" ${seen}/prompt-file.txt; echo "$AUTORESEARCH_ITERATION" > ${seen}/iteration.txt; sed -i 's/^WEIGHT = .*/WEIGHT = 2.0/' ranker.py; echo 'DESCRIPTION: weight two'`;
     const result = iterate(root, ["--loop", "--agent", agent, "--iterations", "1", "--no-report"]);
     expect(result.code).toBe(0);

@@ -7,22 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pythonExperiment, RANKER, type FixtureOptions } from "./experiment-fixture.ts";
-import { BUN, KIT_ROOT, read, runScript, sh } from "./helpers.ts";
-
-type Line = Record<string, any>;
-
-function results(root: string): Line[] {
-  return readFileSync(join(root, "autoresearch.jsonl"), "utf8").split("\n").filter(Boolean)
-    .map((line) => JSON.parse(line)).filter((line) => line.type === "result" && line.status !== "baseline");
-}
-
-function baselined(options: FixtureOptions = {}): string {
-  const root = pythonExperiment(options);
-  const result = runScript("baseline", [], { cwd: root });
-  if (result.code !== 0) throw new Error(`baseline failed: ${result.stderr}`);
-  return root;
-}
+import { baselined, pythonExperiment, RANKER } from "./experiment-fixture.ts";
+import { BUN, journal, KIT_ROOT, read, results, runScript, sh } from "./helpers.ts";
 
 const SET_WEIGHT_2 = `sed -i 's/^WEIGHT = .*/WEIGHT = 2.0/' ranker.py`;
 const SET_BIAS_WORSE = `sed -i 's/^BIAS = .*/BIAS = -5.0/' ranker.py`;
@@ -420,10 +406,6 @@ describe("the experiment file is in the integrity lock", () => {
 });
 
 describe("the harness's own records are sealed", () => {
-  function journalLines(root: string): Line[] {
-    return read(root, "autoresearch.jsonl").split("\n").filter(Boolean).map((line) => JSON.parse(line));
-  }
-
   test("a keep line added to the journal by hand is refused and nothing is evaluated", () => {
     const root = baselined();
     const fake = { type: "result", iteration: 1, commit: head(root).slice(0, 7), score: 0.99, delta: "+0.8337", status: "keep", description: "forged", timestamp: "2026-01-01T00:00:00Z" };
@@ -444,7 +426,7 @@ describe("the harness's own records are sealed", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`line 1 of "autoresearch.jsonl" was not written by the harness`);
     expect(harnessCommits(root)).toHaveLength(0);
-    expect(journalLines(root).filter((line) => line.status === "keep")).toHaveLength(0);
+    expect(journal(root).filter((line) => line.status === "keep")).toHaveLength(0);
   });
 
   test("a journal whose config line was deleted, or the whole journal, is refused", () => {

@@ -8,7 +8,8 @@ import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { KIT_ROOT, makeRepo, read } from "./helpers.ts";
+import { KIT_ROOT, makeRepo, PATH_WITH_KIT_RUNTIMES, read } from "./helpers.ts";
+import { PRICE_MODEL_PY, priceCasesJson } from "./experiment-fixture.ts";
 
 const SOURCES = ["README.md", "docs-drafts/runtimes.md"];
 
@@ -23,27 +24,13 @@ export function documentedBlock(marker: string): { text: string; source: string 
   throw new Error(`No \`\`\`sh block between <!-- ${marker}:start --> and <!-- ${marker}:end --> in ${SOURCES.join(" or ")}`);
 }
 
-const PREDICT_PY = `"""Predict a price from a size: the file the agent tunes."""
-WEIGHT = 1.0
-BIAS = 0.0
-
-
-def predict(size: float) -> float:
-    return WEIGHT * size + BIAS
-`;
-
-function casesJson(): string {
-  const cases = Array.from({ length: 16 }, (_, index) => ({ id: `case-${index + 1}`, input: { size: index + 1 }, expected: 3 * (index + 1) + 1 }));
-  return JSON.stringify({ format: "autoresearch-kit/test-data@1", entry: "def predict(size: float) -> float", shape: "number", cases }, null, 1) + "\n";
-}
-
 function bash(script: string, cwd: string) {
   const result = spawnSync("bash", ["-c", script], {
     cwd,
     encoding: "utf8",
     input: "",
     timeout: 110_000,
-    env: { ...process.env, KIT: KIT_ROOT, PATH: `${join(KIT_ROOT, "node_modules/.bin")}:${process.env.PATH}`, NO_COLOR: "1", CI: "true" },
+    env: { ...process.env, KIT: KIT_ROOT, PATH: PATH_WITH_KIT_RUNTIMES, NO_COLOR: "1", CI: "true" },
   });
   return { code: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
 }
@@ -62,7 +49,7 @@ describe("the README's shell pipeline", () => {
 
   test("init --yes && baseline && iterate --loop --iterations N && dashboard --format json | jq runs verbatim and prints the summary", () => {
     const { text } = documentedBlock("pipeline");
-    const root = makeRepo({ "src/predict.py": PREDICT_PY, "data/cases.json": casesJson() });
+    const root = makeRepo({ "src/predict.py": PRICE_MODEL_PY, "data/cases.json": priceCasesJson() });
     const result = bash(text, root);
     if (result.code !== 0) throw new Error(`the pipeline exited ${result.code}:\n${result.stderr}`);
     expect(lastJson(result.stdout)).toEqual({ start: 18, best: expect.any(Number), kept: expect.any(Number), done: 6 });
@@ -74,7 +61,7 @@ describe("the README's shell pipeline", () => {
   });
 
   test("the until-done block treats the spent budget (exit 3) as the end of the round and still renders", () => {
-    const root = makeRepo({ "src/predict.py": PREDICT_PY, "data/cases.json": casesJson() });
+    const root = makeRepo({ "src/predict.py": PRICE_MODEL_PY, "data/cases.json": priceCasesJson() });
     expect(bash(documentedBlock("pipeline").text, root).code).toBe(0);
     const result = bash(documentedBlock("pipeline-until-done").text, root);
     if (result.code !== 0) throw new Error(`the until-done block exited ${result.code}:\n${result.stderr}`);

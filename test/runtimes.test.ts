@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, DENO, KIT_ROOT, makeRepo, read, writeFiles, type ScriptName } from "./helpers.ts";
+import { BUN, DENO, journal, KIT_ROOT, makeRepo, read, writeFiles, type ScriptName } from "./helpers.ts";
+import { NOISY_PRICE_MODEL_PY, priceCasesJson } from "./experiment-fixture.ts";
 import { buildNodeBundles, DIST_DIR } from "../build/node.ts";
 
 type Runtime = "bun" | "deno" | "node";
@@ -19,23 +20,6 @@ const RUNTIMES: Runtime[] = ["bun", "deno", "node"];
 const HAS_NEXT_ROUND = existsSync(join(KIT_ROOT, "scripts/next-round.ts"));
 const VERBS: ScriptName[] = ["init", "baseline", "iterate", "dashboard", ...(HAS_NEXT_ROUND ? ["next-round" as const] : [])];
 const timings: string[] = [];
-
-/** A toy price model: the truth is 3 * size + 1; WEIGHT = 1 starts far off. */
-const PREDICT_PY = `"""Predict a price from a size: the file the agent tunes."""
-import random
-
-WEIGHT = 1.0
-BIAS = 0.0
-
-
-def predict(size: float) -> float:
-    return WEIGHT * size + BIAS + random.gauss(0, 0.02)
-`;
-
-function casesJson(): string {
-  const cases = Array.from({ length: 16 }, (_, index) => ({ id: `case-${String(index + 1).padStart(2, "0")}`, input: { size: index + 1 }, expected: 3 * (index + 1) + 1 }));
-  return JSON.stringify({ format: "autoresearch-kit/test-data@1", entry: "def predict(size: float) -> float", shape: "number", cases }, null, 1) + "\n";
-}
 
 /** The command line a user types: `bun scripts/x.ts`, `deno run -A scripts/x.ts`, `node dist/x.js`. */
 function commandFor(runtime: Runtime, verb: ScriptName): [string, string[]] {
@@ -88,7 +72,7 @@ describe.each(RUNTIMES)("runtime matrix: %s", (runtime) => {
   });
 
   test(`init, baseline, a keep, a discard, dashboard JSON${HAS_NEXT_ROUND ? " and next-round" : ""} under ${runtime}`, () => {
-    const root = makeRepo({ "predict.py": PREDICT_PY, "cases.json": casesJson() });
+    const root = makeRepo({ "predict.py": NOISY_PRICE_MODEL_PY, "cases.json": priceCasesJson({ padIds: true }) });
 
     const init = JSON.parse(ok(runtime, "init", ["predict.py", "--test-data", "cases.json", "--metric", "mae", "--iterations", "10", "--yes", "--json"], root).stdout);
     expect(init.ok).toBe(true);
@@ -105,17 +89,16 @@ describe.each(RUNTIMES)("runtime matrix: %s", (runtime) => {
     expect(baseline.sd).toBeGreaterThan(0);
     expect(baseline.min_detectable_effect).toBeGreaterThan(0); // from Student-t quantiles (@stdlib)
 
-    writeFiles(root, { "predict.py": PREDICT_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0") });
+    writeFiles(root, { "predict.py": NOISY_PRICE_MODEL_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0") });
     const keep = JSON.parse(ok(runtime, "iterate", ["-m", "raise WEIGHT to 3", "--json"], root).stdout);
     expect(keep.status).toBe("keep");
 
     // A description that looks like a number stays the literal text (no minimist-style coercion).
-    writeFiles(root, { "predict.py": PREDICT_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0").replace("BIAS = 0.0", "BIAS = 5.0") });
+    writeFiles(root, { "predict.py": NOISY_PRICE_MODEL_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0").replace("BIAS = 0.0", "BIAS = 5.0") });
     const discard = JSON.parse(ok(runtime, "iterate", ["-m", "0070", "--json"], root).stdout);
     expect(discard.status).toBe("discard");
     expect(read(root, "predict.py")).toContain("BIAS = 0.0"); // restored to the incumbent
-    const journal = read(root, "autoresearch.jsonl").trim().split("\n").map((line) => JSON.parse(line));
-    expect(journal.at(-1).description).toBe("0070");
+    expect(journal(root).at(-1)!.description).toBe("0070");
 
     const dashboardRun = ok(runtime, "dashboard", ["--format", "json"], root);
     expect(dashboardRun.stdout).not.toContain("\x1b["); // no colour off a terminal

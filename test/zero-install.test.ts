@@ -7,10 +7,11 @@
 // few MB; later runs are offline). Set AUTORESEARCH_OFFLINE=1 to skip the network-bound tests.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { BUN, DENO, KIT_ROOT, makeRepo, read, sh, writeFiles } from "./helpers.ts";
+import { BUN, DENO, KIT_ROOT, makeRepo, read, sh, temporaryFolder, writeFiles } from "./helpers.ts";
+import { NOISY_PRICE_MODEL_PY, priceCasesJson } from "./experiment-fixture.ts";
 
 type Runtime = "bun" | "deno";
 
@@ -20,24 +21,6 @@ const VENDOR_DIR = "tools/autoresearch-kit";
 const OFFLINE = process.env.AUTORESEARCH_OFFLINE === "1";
 const PACKAGE = JSON.parse(readFileSync(join(KIT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
 const DENO_CONFIG = JSON.parse(readFileSync(join(KIT_ROOT, "deno.json"), "utf8")) as { imports: Record<string, string>; nodeModulesDir?: string; lock?: boolean };
-
-// A little noise, so the keep rule needs its Student-t quantiles: stats.ts's lazily required
-// @stdlib packages must load from the runtime's cache too.
-const PREDICT_PY = `"""Predict a price from a size: the file the agent tunes."""
-import random
-
-WEIGHT = 1.0
-BIAS = 0.0
-
-
-def predict(size: float) -> float:
-    return WEIGHT * size + BIAS + random.gauss(0, 0.02)
-`;
-
-function casesJson(): string {
-  const cases = Array.from({ length: 16 }, (_, index) => ({ id: `case-${index + 1}`, input: { size: index + 1 }, expected: 3 * (index + 1) + 1 }));
-  return JSON.stringify({ format: "autoresearch-kit/test-data@1", entry: "def predict(size: float) -> float", shape: "number", cases }, null, 1) + "\n";
-}
 
 /** The first node_modules folder at or above `path`, if any: Bun would then not auto-install. */
 function nodeModulesAbove(path: string): string | null {
@@ -49,7 +32,7 @@ function nodeModulesAbove(path: string): string | null {
 
 /** A fresh git repository with the kit copied into tools/autoresearch-kit/ and committed. */
 function vendoredRepo(): string {
-  const root = makeRepo({ "predict.py": PREDICT_PY, "cases.json": casesJson() }, { commit: false });
+  const root = makeRepo({ "predict.py": NOISY_PRICE_MODEL_PY, "cases.json": priceCasesJson() }, { commit: false });
   for (const item of VENDORED_FILES) cpSync(join(KIT_ROOT, item), join(root, VENDOR_DIR, item), { recursive: true });
   sh(root, "git", ["add", "-A"]);
   sh(root, "git", ["commit", "-q", "-m", "vendor autoresearch-kit"]);
@@ -109,7 +92,7 @@ describe("deno.json, the import map for Deno without node_modules", () => {
 
 describe.skipIf(OFFLINE)("zero-install: a vendored copy with no node_modules (needs the npm registry on a cold cache)", () => {
   beforeAll(() => {
-    const above = nodeModulesAbove(mkdtempSync(join(tmpdir(), "ark-zero-probe-")));
+    const above = nodeModulesAbove(tmpdir());
     if (above) throw new Error(`${above} exists above the temporary folder, so Bun would not auto-install; remove it or set TMPDIR elsewhere`);
   });
 
@@ -124,7 +107,7 @@ describe.skipIf(OFFLINE)("zero-install: a vendored copy with no node_modules (ne
     expect(baseline.score).toBeGreaterThan(17);
     expect(baseline.min_detectable_effect).toBeGreaterThan(0);
 
-    writeFiles(root, { "predict.py": PREDICT_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0") });
+    writeFiles(root, { "predict.py": NOISY_PRICE_MODEL_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0") });
     expect(JSON.parse(runVendored(runtime, root, "iterate", ["-m", "raise WEIGHT to 3", "--json"])).status).toBe("keep");
 
     const dashboard = JSON.parse(runVendored(runtime, root, "dashboard", ["--format", "json"]));
@@ -136,7 +119,7 @@ describe.skipIf(OFFLINE)("zero-install: a vendored copy with no node_modules (ne
   });
 
   test("the copy loads every package within the range package.json pins, under Bun and Deno", () => {
-    const root = mkdtempSync(join(tmpdir(), "ark-zero-versions-"));
+    const root = temporaryFolder("ark-zero-versions-");
     for (const item of VENDORED_FILES) cpSync(join(KIT_ROOT, item), join(root, item), { recursive: true });
     const names = Object.keys(DENO_CONFIG.imports);
     // Literal imports, so Deno's module graph holds every package (its require needs that too).

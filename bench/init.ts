@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { inspectInit } from "../scripts/lib/init/inspect.ts";
 import { planInit } from "../scripts/lib/init/plan.ts";
 
 const KIT_ROOT = resolve(import.meta.dir, "..");
@@ -86,7 +87,7 @@ for (let run = 0; run < runs; run++) {
 const planTimings: number[] = [];
 for (let run = 0; run < runs; run++) {
   const started = performance.now();
-  await planInit({ cwd: root, file: "ranker.py", metric: "precision@10", force: true });
+  planInit(await inspectInit({ cwd: root, file: "ranker.py", metric: "precision@10", force: true }));
   planTimings.push(performance.now() - started);
 }
 

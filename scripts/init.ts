@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // init.ts FILE: read the constrained file and generate its experiment harness (experiment
-// file, instructions, launch prompt, eval, test data scaffold, journal header). Thin: the
-// work is in lib/init/plan.ts (validate, plan) and lib/init/apply.ts (write, describe).
+// file, instructions, launch prompt, eval, test data scaffold, journal header). Thin: the work
+// is in lib/init/: inspect.ts (validate, read), questions.ts (terminal only), plan.ts, apply.ts.
 // It measures nothing; baseline.ts does that next.
 import {
   ask,
@@ -86,13 +86,14 @@ existing artifacts are only replaced with --force. Questions are asked only on a
 export async function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values, positionals }) => {
     // Loaded only after argv parsed: --help and usage errors never pay for the library.
-    const [{ applyInitPlan, describeNextSteps, describeWrittenFiles, initResultJson, runBootstrap }, { planInit }] =
+    const [{ applyInitPlan, describeNextSteps, describeWrittenFiles, initResultJson, runBootstrap }, { inspectInit }, { planInit }] =
       await Promise.all([
         import("./lib/init/apply.ts"),
+        import("./lib/init/inspect.ts"),
         import("./lib/init/plan.ts"),
       ]);
     const cwd = process.cwd();
-    const plan = await planInit({
+    const inspection = await inspectInit({
       cwd,
       file: positionals[0],
       metric: values.metric,
@@ -107,7 +108,12 @@ export async function main(argv: string[]): Promise<number> {
       casesFrom: values["cases-from"],
       experiment: values.experiment,
       force: Boolean(values.force),
-    }, canPrompt({ yes: Boolean(values.yes) }) ? ask : null);
+    });
+    // Questions only on a terminal; their answers are data for the plan.
+    const answers = canPrompt({ yes: Boolean(values.yes) })
+      ? await (await import("./lib/init/questions.ts")).askInitAnswers(inspection, ask, note)
+      : {};
+    const plan = planInit(inspection, answers);
     const result = applyInitPlan(plan);
     if (plan.bootstrapCommand) {
       note(`Filling expected outputs from the current code: ${plan.bootstrapCommand}`);

@@ -270,9 +270,17 @@ async function record(context: Context, ready: Preflight, measured: Measured, pr
   // The scope check of the first iteration compares against the work tree as it is now.
   const ignore = harnessOrConstrained(updated, updatedRound, relative(root, loaded.path));
   saveSnapshot(snapshotPath(stateDir, round.round), await takeSnapshot(root, ignore));
+  return toReport(context, { ready, measured, probed }, { hashes, estimate, shortHead, backup });
+}
 
+/** The report baseline.ts prints (or --json): every figure measured, with paths shown for the person. */
+function toReport(
+  context: Context, phases: { ready: Preflight; measured: Measured; probed: Probed },
+  recorded: { hashes: Record<string, string>; estimate: BaselineReport["estimate"]; shortHead: string; backup: string | null },
+): BaselineReport {
+  const { calibration, guard } = phases.measured;
   return {
-    round: round.round,
+    round: context.round.round,
     score: calibration.median,
     mean: calibration.mean,
     median: calibration.median,
@@ -285,17 +293,17 @@ async function record(context: Context, ready: Preflight, measured: Measured, pr
     wild_runs: calibration.wildRuns ?? [],
     runs: calibration.runs,
     guard,
-    expected_gain: measured.expectedGain,
-    noise_warning: measured.noiseWarning,
-    cache: measured.cache,
-    ...probed,
-    hashes,
-    estimate,
-    branch: ready.branch,
-    commit: shortHead,
-    journal: displayPath(journalPath),
-    backup: backup ? displayPath(backup) : null,
-    logs: measured.logs.map((log) => displayPath(log)),
+    expected_gain: phases.measured.expectedGain,
+    noise_warning: phases.measured.noiseWarning,
+    cache: phases.measured.cache,
+    ...phases.probed,
+    hashes: recorded.hashes,
+    estimate: recorded.estimate,
+    branch: phases.ready.branch,
+    commit: recorded.shortHead,
+    journal: displayPath(context.journalPath),
+    backup: recorded.backup ? displayPath(recorded.backup) : null,
+    logs: phases.measured.logs.map((log) => displayPath(log)),
     warnings: context.warnings,
   };
 }

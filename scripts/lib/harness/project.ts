@@ -277,5 +277,10 @@ const MAX_TESTS_LISTED = 8;
 export async function findExistingTests(repoRoot: string, root: string): Promise<string[]> {
   const listed = await runGit(repoRoot, ["ls-files", "-z"]);
   if (!listed.ok) return [];
-  return listed.stdout.split("\0").filter((path) => TEST_FILE.test(path)).slice(0, MAX_TESTS_LISTED).map((path) => relativeTo(toPosix(relative(repoRoot, root)), path));
+  return testFilesAmong(listed.stdout.split("\0"), repoRoot, root);
+}
+
+/** findExistingTests for a list of tracked files already in hand (posix, from the repository root). */
+export function testFilesAmong(tracked: string[], repoRoot: string, root: string): string[] {
+  return tracked.filter((path) => TEST_FILE.test(path)).slice(0, MAX_TESTS_LISTED).map((path) => relativeTo(toPosix(relative(repoRoot, root)), path));
 }

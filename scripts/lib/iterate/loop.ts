@@ -79,70 +79,24 @@ async function loopUntilStopped(
     const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
     const summary = summarizeJournal(journal, { experiment: loaded.experiment, round: round.round });
     const iteration = Math.max(0, ...journal.results.map((line) => line.iteration)) + 1;
-    let call = readAgentCall(stateDir);
-    if (call && (call.round !== round.round || call.iteration < iteration)) {
-      clearAgentCall(stateDir); // its iteration is already in the journal
-      call = null;
-    }
-    if (call && (await changedNothingSince(loaded, round, call))) {
-      // Killed before it changed anything: there is nothing to judge, so the agent is simply called again.
-      options.notes(`The agent call for iteration ${call.iteration} was interrupted before it changed the file; calling the agent again.`);
-      clearAgentCall(stateDir);
-      call = null;
-    }
+    const unfinished = await unfinishedAgentCall(loaded, round, stateDir, iteration, options.notes);
     stop = stopReason(loaded, iterationResults(journal), summary.plateau, lines.length, options, (performance.now() - started) / 3_600_000);
     if (stop) break;
 
     const budgetLeft = planned;
     const progress = (phase: string) => status.update(`iteration ${lines.length + 1}/${budgetLeft} · ${phase} · ${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)} · best ${summary.best.score ?? "n/a"} · last ${lines.slice(-3).map((line) => line.status).join(" ") || "—"}`);
-    let description: string | null = null;
-    let agentFailed: string | null = null;
-    let extra: Record<string, unknown> = {};
-    if (call) {
-      options.notes(`Evaluating iteration ${call.iteration}: an earlier run called the agent (${call.started_at}) but stopped before recording the result.`);
-      description = descriptionFromLog(call.log);
+    let agent: AgentOutcome;
+    if (unfinished) {
+      options.notes(`Evaluating iteration ${unfinished.iteration}: an earlier run called the agent (${unfinished.started_at}) but stopped before recording the result.`);
+      agent = { call: unfinished, description: descriptionFromLog(unfinished.log), failed: null, extra: {} };
     } else {
       await requireNothingChangedBetweenSteps(loaded, round.round, stateDir, options.notes);
-      const prompt = buildStatePrompt(loaded, round.round, iteration, summary);
-      const promptFile = join(stateDir, "prompts", `round${round.round}-iteration${iteration}.md`);
-      mkdirSync(join(stateDir, "prompts"), { recursive: true });
-      writeFileSync(promptFile, prompt);
-      const ignore = scopeIgnores(loaded, round);
-      call = {
-        round: round.round, iteration, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),
-        experiment_text: readFileSync(loaded.path, "utf8"),
-        log: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`), started_at: new Date().toISOString(),
-      };
-      writeAgentCall(stateDir, call);
       progress("agent working");
-      const agentRun = await runProcess(options.agent, {
-        kind: "agent",
-        cwd: loaded.root,
-        timeoutS: options.agentTimeoutS,
-        logPath: call.log,
-        input: prompt,
-        env: agentEnvironment(loaded, promptFile, iteration, "iterate"),
-        onLine: (line) => {
-          const match = /^\s*DESCRIPTION:\s*(.+)$/.exec(line);
-          if (match) description = match[1].trim();
-        },
-      });
+      agent = await callAgent(loaded, round, { stateDir, iteration, summary, options });
       status.clear();
-      if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
-      agentFailed = agentRun.timedOut
-        ? `the agent timed out after ${options.agentTimeoutS} s`
-        : agentRun.exitCode !== 0 ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}` : null;
-      if (agentFailed) agentFailed += ` (log: ${displayPath(call.log)})`;
-      extra = { agent_seconds: Math.round(agentRun.durationMs) / 1000, prompt: relative(loaded.root, promptFile) };
     }
-    // An agent that switched branches or detached HEAD stops the loop here, before anything is committed.
-    await requireExperimentBranch(loaded.root, loaded.experiment);
-    const agentHead = (await headCommit(loaded.root))!;
-    if (agentHead !== call.head && !(await runGit(loaded.root, ["merge-base", "--is-ancestor", call.head, agentHead])).ok) {
-      const archive = archiveRef(round.round, call.iteration);
-      await putBranchBack(loaded.root, stateDir, { to: call.head, from: agentHead, archive });
-      options.notes(`The agent moved the branch off ${call.head.slice(0, 7)} (an amend, reset or rebase); it was put back, and where the agent left it is kept under ${archive}.`);
-    }
+    const { call, description, failed: agentFailed, extra } = agent;
+    await keepBranchOnTrack(loaded, round, stateDir, call, options.notes);
     // Against HEAD before the call: an agent that committed its edit still changed the file.
     const diff = await git(loaded.root, ["diff", "-U0", call.head, "--", ...round.constrained_files]);
     const forced = agentFailed
@@ -172,6 +126,83 @@ async function loopUntilStopped(
 export function loopResultLine(line: ResultLine): string {
   const reason = line.reason && line.status !== "keep" ? ` — ${line.reason}` : "";
   return `#${line.iteration} ${line.status} ${line.score ?? "—"} ${line.delta ?? ""} ${line.description.split("\n")[0]}${reason}`;
+}
+
+/**
+ * The agent call an earlier run started and did not record, if it is this iteration's and
+ * changed something; one already in the journal, or killed before it changed anything
+ * (nothing to judge: the agent is simply called again), is cleared.
+ */
+async function unfinishedAgentCall(
+  loaded: LoadedExperiment, round: Round, stateDir: string, iteration: number, notes: (message: string) => void,
+): Promise<AgentCall | null> {
+  const call = readAgentCall(stateDir);
+  if (!call) return null;
+  if (call.round !== round.round || call.iteration < iteration) {
+    clearAgentCall(stateDir); // its iteration is already in the journal
+    return null;
+  }
+  if (await changedNothingSince(loaded, round, call)) {
+    notes(`The agent call for iteration ${call.iteration} was interrupted before it changed the file; calling the agent again.`);
+    clearAgentCall(stateDir);
+    return null;
+  }
+  return call;
+}
+
+/** What one agent call left to evaluate: its record, its DESCRIPTION line, why it failed (if it did), extra journal fields. */
+type AgentOutcome = { call: AgentCall; description: string | null; failed: string | null; extra: Record<string, unknown> };
+
+/** Write the state prompt, record the call (so a kill is finished by the next run), and run the agent with it. */
+async function callAgent(
+  loaded: LoadedExperiment, round: Round, context: { stateDir: string; iteration: number; summary: Summary; options: LoopOptions },
+): Promise<AgentOutcome> {
+  const { stateDir, iteration, options } = context;
+  const prompt = buildStatePrompt(loaded, round.round, iteration, context.summary);
+  const promptFile = join(stateDir, "prompts", `round${round.round}-iteration${iteration}.md`);
+  mkdirSync(join(stateDir, "prompts"), { recursive: true });
+  writeFileSync(promptFile, prompt);
+  const ignore = scopeIgnores(loaded, round);
+  const call: AgentCall = {
+    round: round.round, iteration, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),
+    experiment_text: readFileSync(loaded.path, "utf8"),
+    log: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`), started_at: new Date().toISOString(),
+  };
+  writeAgentCall(stateDir, call);
+  let description: string | null = null;
+  const agentRun = await runProcess(options.agent, {
+    kind: "agent",
+    cwd: loaded.root,
+    timeoutS: options.agentTimeoutS,
+    logPath: call.log,
+    input: prompt,
+    env: agentEnvironment(loaded, promptFile, iteration, "iterate"),
+    onLine: (line) => {
+      const match = /^\s*DESCRIPTION:\s*(.+)$/.exec(line);
+      if (match) description = match[1].trim();
+    },
+  });
+  if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+  const failed = agentRun.timedOut
+    ? `the agent timed out after ${options.agentTimeoutS} s`
+    : agentRun.exitCode !== 0 ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}` : null;
+  return {
+    call, description, failed: failed ? `${failed} (log: ${displayPath(call.log)})` : null,
+    extra: { agent_seconds: Math.round(agentRun.durationMs) / 1000, prompt: relative(loaded.root, promptFile) },
+  };
+}
+
+/**
+ * An agent that switched branches or detached HEAD stops the loop here, before anything is
+ * committed; one that moved the branch off its start (amend, reset, rebase) has it put back.
+ */
+async function keepBranchOnTrack(loaded: LoadedExperiment, round: Round, stateDir: string, call: AgentCall, notes: (message: string) => void): Promise<void> {
+  await requireExperimentBranch(loaded.root, loaded.experiment);
+  const agentHead = (await headCommit(loaded.root))!;
+  if (agentHead === call.head || (await runGit(loaded.root, ["merge-base", "--is-ancestor", call.head, agentHead])).ok) return;
+  const archive = archiveRef(round.round, call.iteration);
+  await putBranchBack(loaded.root, stateDir, { to: call.head, from: agentHead, archive });
+  notes(`The agent moved the branch off ${call.head.slice(0, 7)} (an amend, reset or rebase); it was put back, and where the agent left it is kept under ${archive}.`);
 }
 
 /** True when the work tree, the constrained files and HEAD are all as they were before the call. */

@@ -3,11 +3,11 @@
 // temporary git repositories under Bun and Deno. UPDATE_GOLDENS=1 rewrites the goldens.
 import { describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { niceTicks, renderProgressChart, guardHasOwnScale, type ChartInput } from "../scripts/lib/dashboard/chart-svg.ts";
-import { artifactsBesideJournal, buildDashboard, siblingArtifact, writeDashboard, chartInputFromSummary } from "../scripts/lib/dashboard/files.ts";
+import { buildDashboard, writeDashboard, chartInputFromSummary } from "../scripts/lib/dashboard/files.ts";
+import { artifactsBesideJournal, siblingArtifact } from "../scripts/lib/experiment/artifacts.ts";
 import { renderHtml } from "../scripts/lib/dashboard/html.ts";
 import { REPORT_END, REPORT_START, extractPreservedReport } from "../scripts/lib/dashboard/markdown.ts";
 import { renderText, sparkline } from "../scripts/lib/dashboard/text.ts";
@@ -16,7 +16,7 @@ import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
 import { parseJournal, type Journal } from "../scripts/lib/experiment/journal.ts";
 import { deadEndKey, summarizeJournal } from "../scripts/lib/experiment/summary.ts";
 import { passesGuard } from "../scripts/lib/experiment/guard.ts";
-import { BUN, KIT_ROOT, exists, makeRepo, read, runScript, writeFiles } from "./helpers.ts";
+import { BUN, KIT_ROOT, exists, makeRepo, read, runScript, temporaryFolder, waitFor, writeFiles } from "./helpers.ts";
 
 const FIXTURES = join(KIT_ROOT, "test/fixtures/journals");
 const GOLDENS = join(KIT_ROOT, "test/fixtures/dashboard");
@@ -32,7 +32,7 @@ function fixture(name: string): Journal {
 
 /** Copy a fixture journal into a fresh folder as `as`, so rendering writes nothing into the kit. */
 function journalInTempFolder(name: string, as = "autoresearch.jsonl"): { folder: string; journalPath: string } {
-  const folder = mkdtempSync(join(tmpdir(), "ark-dashboard-"));
+  const folder = temporaryFolder("ark-dashboard-");
   const journalPath = join(folder, as);
   copyFileSync(join(FIXTURES, name), journalPath);
   return { folder, journalPath };
@@ -287,7 +287,7 @@ describe("progress chart", () => {
 
   test("an empty journal still renders a valid chart", () => {
     const svg = renderProgressChart({ metric: "score", direction: "max", points: [], baseline: null, noiseBand: null, guard: null });
-    const path = join(mkdtempSync(join(tmpdir(), "ark-chart-")), "empty.svg");
+    const path = join(temporaryFolder("ark-chart-"), "empty.svg");
     writeFileSync(path, svg);
     expect(xmlProblem(path)).toBeNull();
     expect(svg).toContain("No iterations yet");
@@ -527,20 +527,12 @@ describe("dashboard.ts on a real repository", () => {
       child.stdout.on("data", (chunk) => (stdout += chunk));
       child.stderr.on("data", (chunk) => (stderr += chunk));
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-      await waitFor(() => stderr.includes("Watching"), 20_000);
+      await waitFor("the watch to start", () => stderr.includes("Watching"), 20_000);
       appendFileSync(join(repo, "autoresearch_2.jsonl"), JSON.stringify({ type: "result", iteration: 15, commit: "9999999", score: 0.73, delta: "+0.0125", status: "keep", description: "Watched change", timestamp: "2025-03-15T03:10:00Z" }) + "\n");
-      await waitFor(() => read(repo, "autoresearch_dashboard_2.md").includes("Watched change") && stdout.includes("Watched change"), 10_000);
+      await waitFor("the re-rendered dashboard", () => read(repo, "autoresearch_dashboard_2.md").includes("Watched change") && stdout.includes("Watched change"), 10_000);
       child.kill("SIGINT");
       expect(await exited).toBe(130);
       expect(stdout.split("# Autoresearch Dashboard").length - 1).toBe(2);
     });
   }
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for the condition");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

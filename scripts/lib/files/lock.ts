@@ -8,7 +8,6 @@
 // is reported at once (exit 75).
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { note } from "../cli/command.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { onInterrupt } from "../cli/interrupt.ts";
 import { restoreBackupQuietly } from "./backup.ts";
@@ -25,7 +24,7 @@ export type LockHandle = {
 };
 
 export type LockOptions = {
-  /** Where the leftover sentences go as well as `leftovers`; default: stderr. */
+  /** Where the leftover sentences go as well as `leftovers`; default: only `leftovers`. */
   notes?: (message: string) => void;
 };
 
@@ -90,7 +89,7 @@ export function acquireLock(stateDir: string, command: string, options: LockOpti
         handle.release();
         throw error;
       }
-      for (const message of handle.leftovers) (options.notes ?? note)(message);
+      for (const message of handle.leftovers) options.notes?.(message);
       return handle;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;

@@ -107,12 +107,19 @@ export function resolveCommit(root: string, reference: string): string | null {
   return result.ok ? result.stdout.trim() : null;
 }
 
-/** The full and the short id of `reference` as a commit in one call, or null when it names none. */
-export function resolveCommitWithShort(root: string, reference: string): { commit: string; short: string } | null {
-  const result = runGit(root, ["rev-parse", `${reference}^{commit}`, "--short=7", `${reference}^{commit}`]);
+export type ResolvedCommit = { commit: string; short: string; blobs: Record<string, string> };
+
+/**
+ * The full and the short id of `reference` as a commit, and the blob ids of `paths`
+ * (relative to root) in it, in one call; null when it names no commit or lacks one of the paths.
+ */
+export function resolveCommitWithShort(root: string, reference: string, paths: string[] = []): ResolvedCommit | null {
+  const commit = `${reference}^{commit}`;
+  // --short verifies a single revision, so it comes last.
+  const result = runGit(root, ["rev-parse", commit, ...paths.map((path) => `${commit}:./${path}`), "--short=7", commit]);
   if (!result.ok) return null;
-  const [commit, short] = result.stdout.trim().split("\n");
-  return { commit, short };
+  const lines = result.stdout.trim().split("\n");
+  return { commit: lines[0], short: lines[paths.length + 1], blobs: Object.fromEntries(paths.map((path, index) => [path, lines[index + 1]])) };
 }
 
 export function isAncestor(root: string, ancestor: string, descendant: string): boolean {

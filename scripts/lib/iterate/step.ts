@@ -16,7 +16,7 @@ import { restoreBackupReport, saveBackup } from "../files/backup.ts";
 import { sha256OfText, sha256OrDeleted } from "../files/atomic.ts";
 import {
   binaryDiff, commitsBetween, fileAtCommit, fileDiffersFromCommit, isAncestor, pathsChangedBetween, repositoryPrefix, repositoryStatus, repositoryTop,
-  resolveCommitWithShort,
+  resolveCommitWithShort, type ResolvedCommit,
 } from "../git/git.ts";
 import { guardMeasurementFields, requireFrozenFilesIntact } from "../integrity/measurement-guard.ts";
 import { assertJournalWritable, iterationResults, parseJournal, readJournal, readJournalText, type ResultLine, type Status } from "../experiment/journal.ts";
@@ -118,10 +118,12 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir, options.agentScope?.experimentText ?? null, options.notes);
 
   const replay = replayDecisionState(journal, experiment);
-  const { commit: incumbent, short: incumbentShort } = resolveIncumbentWithShort(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit);
   // With measurement fields put back (the list of constrained files among them) the list in hand is stale; the step is discarded.
-  for (const file of measurementChanges.length ? [] : round.constrained_files) {
-    if (fileAtCommit(root, incumbent, file) === null) {
+  const mustExist = measurementChanges.length ? [] : round.constrained_files;
+  const resolved = resolveIncumbentWithShort(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit, mustExist);
+  const { commit: incumbent, short: incumbentShort } = resolved;
+  for (const file of mustExist) {
+    if (resolved.blobs[file] === undefined && fileAtCommit(root, incumbent, file) === null) {
       throw new CliError(`The constrained file "${file}" is not in the incumbent commit ${incumbent.slice(0, 7)}, so an edit to it could never be kept. Fix constrained_files in "${displayPath(loaded.path)}", then re-baseline: ${kitCommand("baseline")} --force`, "E_NO_FILE", EXIT.USAGE);
     }
   }
@@ -243,11 +245,14 @@ export function resolveIncumbent(root: string, shortOrFull: string | null, basel
   return resolveIncumbentWithShort(root, shortOrFull, baselineCommit).commit;
 }
 
-/** The incumbent's full and short id, in one git call when the journal's commit resolves. */
-function resolveIncumbentWithShort(root: string, shortOrFull: string | null, baselineCommit: string): { commit: string; short: string } {
+/**
+ * The incumbent's full and short id, in one git call when the journal's commit resolves and
+ * holds every one of `files`; a file it lacks is left for the caller to find and name.
+ */
+function resolveIncumbentWithShort(root: string, shortOrFull: string | null, baselineCommit: string, files: string[] = []): ResolvedCommit {
   for (const reference of [shortOrFull, baselineCommit]) {
     if (!reference) continue;
-    const resolved = resolveCommitWithShort(root, reference);
+    const resolved = resolveCommitWithShort(root, reference, files) ?? (files.length ? resolveCommitWithShort(root, reference) : null);
     if (resolved) return resolved;
   }
   throw new CliError(`Cannot find the incumbent commit ${shortOrFull ?? baselineCommit} in this repository. Run iterate from the experiment's repository and branch.`, "E_NO_INCUMBENT", EXIT.FAILED);

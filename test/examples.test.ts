@@ -3,23 +3,18 @@
 // (Python for search-ranking, Bun for latency) and the offline tuner as the agent. It checks
 // what the examples' READMEs promise, not the scripts' every detail (their own tests do that).
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, journal, KIT_ROOT, makeRepo, PATH_WITH_KIT_RUNTIMES, results, runScript, setLever, sh, type Line } from "./helpers.ts";
+import {
+  BUN, commitHarness, exampleFiles, head, journal, KIT_ROOT, makeRepo, PATH_WITH_KIT_RUNTIMES, results, runScript, setLever, sh, type Line,
+} from "./helpers.ts";
 
 const TUNER = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
 /** The generated TypeScript eval runs as `bun autoresearch_eval.ts`: put the kit's Bun on PATH. */
 const WITH_BUN = { PATH: PATH_WITH_KIT_RUNTIMES };
 
 function exampleRepo(name: string): string {
-  const folder = join(KIT_ROOT, "examples", name);
-  const files = Object.fromEntries(readdirSync(folder).map((file) => [file, readFileSync(join(folder, file), "utf8")]));
-  return makeRepo(files);
-}
-
-function commitHarness(root: string, files: string[]): void {
-  sh(root, "git", ["add", ...files]);
-  sh(root, "git", ["commit", "-q", "-m", "autoresearch harness"]);
+  return makeRepo(exampleFiles(name));
 }
 
 describe("the search-ranking example", () => {
@@ -89,11 +84,6 @@ describe("the latency example", () => {
   /** The levers' values in the file: `export const NAME = 3; // ...` lines. */
   function levers(source: string): Record<string, number> {
     return Object.fromEntries([...source.matchAll(/^export const ([A-Z_]+) = (-?[\d.]+);/gm)].map((match) => [match[1], Number(match[2])]));
-  }
-
-  /** HEAD's full hash; the journal keeps abbreviations of it. */
-  function head(root: string): string {
-    return sh(root, "git", ["rev-parse", "HEAD"]).trim();
   }
 
   function abbreviates(short: string | null, full: string): boolean {

@@ -65,6 +65,23 @@ export function makeRepo(files: Record<string, string>, options: { commit?: bool
   return root;
 }
 
+/** Every file of an example in examples/<name>/, by name, to hand to makeRepo. */
+export function exampleFiles(name: string): Record<string, string> {
+  const folder = join(KIT_ROOT, "examples", name);
+  return Object.fromEntries(readdirSync(folder).map((file) => [file, readFileSync(join(folder, file), "utf8")]));
+}
+
+/** Commit the harness files init wrote, as a user does before the baseline. */
+export function commitHarness(root: string, files: string[]): void {
+  sh(root, "git", ["add", ...files]);
+  sh(root, "git", ["commit", "-q", "-m", "autoresearch harness"]);
+}
+
+/** HEAD's full hash; the journal keeps abbreviations of it. */
+export function head(root: string): string {
+  return sh(root, "git", ["rev-parse", "HEAD"]).trim();
+}
+
 export function writeFiles(root: string, files: Record<string, string | Buffer>): void {
   for (const [path, content] of Object.entries(files)) {
     const full = join(root, path);

@@ -6,16 +6,14 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { KIT_ROOT, makeRepo, PATH_WITH_KIT_RUNTIMES, results, sh } from "./helpers.ts";
+import { commitHarness, exampleFiles, KIT_ROOT, makeRepo, PATH_WITH_KIT_RUNTIMES, results, sh } from "./helpers.ts";
 
 const HARNESS_FILES = ["autoresearch.yaml", "autoresearch_eval.py", "autoresearch_test_data.json", "instructions.md", "launch_prompt.md"];
 const INIT_ARGS = '--entry rank --metric precision@3 --guard "mrr>=0.7" --cases-from labelled_queries.json --iterations 8 --yes';
 const hasMake = spawnSync("make", ["--version"]).status === 0;
 
 function rankingRepoWithMakefile(): string {
-  const folder = join(KIT_ROOT, "examples", "search-ranking");
-  const files = Object.fromEntries(readdirSync(folder).map((file) => [file, readFileSync(join(folder, file), "utf8")]));
-  return makeRepo({ ...files, Makefile: readFileSync(join(KIT_ROOT, "examples", "Makefile"), "utf8") });
+  return makeRepo({ ...exampleFiles("search-ranking"), Makefile: readFileSync(join(KIT_ROOT, "examples", "Makefile"), "utf8") });
 }
 
 function make(root: string, target: string, variables: Record<string, string> = {}, env: Record<string, string> = {}) {
@@ -35,8 +33,7 @@ function initialised(): string {
   const init = make(root, "autoresearch-init", { FILE: "ranker.py", INIT_ARGS });
   if (init.code !== 0) throw new Error(`make autoresearch-init failed: ${init.stderr}`);
   sh(root, "python3", ["apply_labels.py", "autoresearch_test_data.json"]);
-  sh(root, "git", ["add", ...HARNESS_FILES]);
-  sh(root, "git", ["commit", "-q", "-m", "autoresearch harness"]);
+  commitHarness(root, HARNESS_FILES);
   return root;
 }
 

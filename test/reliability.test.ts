@@ -8,17 +8,13 @@ import { spawn } from "node:child_process";
 import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baselined, pythonExperiment, RANKER } from "./experiment-fixture.ts";
-import { BUN, journal, KIT_ROOT, read, results, runScript, sh } from "./helpers.ts";
+import { BUN, head, journal, KIT_ROOT, read, results, runScript, sh } from "./helpers.ts";
 
 const SET_WEIGHT_2 = `sed -i 's/^WEIGHT = .*/WEIGHT = 2.0/' ranker.py`;
 const SET_BIAS_WORSE = `sed -i 's/^BIAS = .*/BIAS = -5.0/' ranker.py`;
 
 function loop(root: string, agent: string, iterations = 1) {
   return runScript("iterate", ["--loop", "--agent", agent, "--iterations", String(iterations), "--no-report"], { cwd: root });
-}
-
-function head(root: string): string {
-  return sh(root, "git", ["rev-parse", "HEAD"]).trim();
 }
 
 function filesInCommit(root: string, commit: string): string[] {

@@ -86,12 +86,15 @@ existing artifacts are only replaced with --force. Questions are asked only on a
 export async function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values, positionals }) => {
     // Loaded only after argv parsed: --help and usage errors never pay for the library.
-    const [{ applyInitPlan, describeNextSteps, describeWrittenFiles, initResultJson, runBootstrap }, { inspectInit }, { planInit }] =
-      await Promise.all([
-        import("./lib/init/apply.ts"),
-        import("./lib/init/inspect.ts"),
-        import("./lib/init/plan.ts"),
-      ]);
+    const [
+      { applyInitPlan, describeNextSteps, describeWrittenFiles, initResultJson, runBootstrap },
+      { inspectInit },
+      { planInit },
+    ] = await Promise.all([
+      import("./lib/init/apply.ts"),
+      import("./lib/init/inspect.ts"),
+      import("./lib/init/plan.ts"),
+    ]);
     const cwd = process.cwd();
     const inspection = await inspectInit({
       cwd,

@@ -26,7 +26,8 @@ afterAll(() => {
     return;
   }
   rmSync(RUN_TMPDIR, { recursive: true, force: true });
-  if (left.length > 0) {
-    throw new Error(`${left.length} temporary file(s) outlived their test: ${left.sort().join(", ")}. Make folders with temporaryFolder() from test/helpers.ts, or pass what a script made elsewhere to removeAfterTest().`);
-  }
+  if (left.length === 0) return;
+  const names = left.sort().join(", ");
+  const fix = "make folders with temporaryFolder() from test/helpers.ts; pass what a script made to removeAfterTest()";
+  throw new Error(`${left.length} temporary file(s) outlived their test: ${names}. To fix: ${fix}.`);
 });

@@ -264,7 +264,7 @@ describe("error codes: declared once, thrown, documented, and shown with --json"
 
   test("the README lists every code with its exit code and meaning", () => {
     const readme = readFileSync(join(KIT_ROOT, "README.md"), "utf8");
-    expect(readme).toContain("| error code | exit | meaning |\n|---|---|---|\n");
+    expect({ table: readme.includes("| error code | exit | meaning |\n|---|---|---|\n") }).toEqual({ table: true });
     expect(errorCodeRows().filter((row) => !readme.includes(`${row}\n`))).toEqual([]);
   });
 

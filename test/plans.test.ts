@@ -15,7 +15,7 @@ import { backUpReplaced, describeWritten, writePlanned } from "../scripts/lib/fi
 import { withExperimentLock } from "../scripts/lib/files/lock.ts";
 import { loopResultLine } from "../scripts/lib/iterate/loop.ts";
 import { bootId, processStartTime } from "../scripts/lib/process/registry.ts";
-import { PRICE_MODEL_PY, baselined } from "./experiment-fixture.ts";
+import { baselined, PRICE_MODEL_PY } from "./experiment-fixture.ts";
 import { fileHashes, makeRepo, runScript, setLever, temporaryFolder, waitForSync } from "./helpers.ts";
 
 const PRICE_CASES = JSON.stringify({ cases: [{ id: "a", input: { size: 1 }, expected: 4 }] });
@@ -30,9 +30,16 @@ function lockHolder(root: string): number {
   const pid = child.pid!;
   onTestFinished(() => void child.kill());
   waitForSync("the sleeper to start", () => processStartTime(pid) !== null);
-  writeFileSync(join(root, ".autoresearch/lock"), JSON.stringify({
-    pid, command: "iterate.ts", started_at: "now", start_time: processStartTime(pid), boot_id: bootId(),
-  }));
+  writeFileSync(
+    join(root, ".autoresearch/lock"),
+    JSON.stringify({
+      pid,
+      command: "iterate.ts",
+      started_at: "now",
+      start_time: processStartTime(pid),
+      boot_id: bootId(),
+    }),
+  );
   return pid;
 }
 
@@ -71,17 +78,31 @@ describe("init's plan is data", () => {
     }, (message) => notes.push(message));
     expect(asked.some((question) => question.startsWith("Metric"))).toBe(false); // --metric was given
     expect(answers).toEqual({ direction: "min", guard: { metric: "mae", op: "<=", threshold: 9 }, iterations: 12 });
-    expect(notes).toEqual([`Direction must be "max" or "min", not "sideways".`, `The iteration budget must be a whole number of at least 1, not "0".`]);
+    expect(notes).toEqual([
+      `Direction must be "max" or "min", not "sideways".`,
+      `The iteration budget must be a whole number of at least 1, not "0".`,
+    ]);
   });
 
   test("the experiment planned from answers is the one planned from the same flags", async () => {
     const root = priceRepo();
     const fromAnswers = planInit(await inspectInit({ cwd: root, file: "model.py", entry: "predict" }), {
-      metric: "mae", direction: "min", guard: { metric: "mae", op: "<=", threshold: 9 }, iterations: 12,
+      metric: "mae",
+      direction: "min",
+      guard: { metric: "mae", op: "<=", threshold: 9 },
+      iterations: 12,
     });
-    const fromFlags = planInit(await inspectInit({
-      cwd: root, file: "model.py", entry: "predict", metric: "mae", direction: "min", guard: "mae<=9", iterations: 12,
-    }));
+    const fromFlags = planInit(
+      await inspectInit({
+        cwd: root,
+        file: "model.py",
+        entry: "predict",
+        metric: "mae",
+        direction: "min",
+        guard: "mae<=9",
+        iterations: 12,
+      }),
+    );
     expect(fromAnswers.experiment).toEqual(fromFlags.experiment);
     expect(fromAnswers.files).toEqual(fromFlags.files);
   });
@@ -111,7 +132,13 @@ describe("planned writes", () => {
     const stateDir = join(home, ".autoresearch");
     writeFileSync(join(home, "old.md"), "old\n");
     writeFileSync(join(home, "report.md"), "stale report\n");
-    const backup = backUpReplaced({ stateDir, label: "test", home, replaced: [join(home, "old.md")], stale: [join(home, "report.md")] });
+    const backup = backUpReplaced({
+      stateDir,
+      label: "test",
+      home,
+      replaced: [join(home, "old.md")],
+      stale: [join(home, "report.md")],
+    });
     expect(backup).not.toBeNull();
     expect(readdirSync(backup!).sort()).toEqual(["old.md", "report.md", "report.md.moved"]);
     expect(existsSync(join(home, "report.md"))).toBe(false);
@@ -147,16 +174,21 @@ describe("withExperimentLock", () => {
   test("the lock is released when the work throws, and a stale lock taken over is noted once", async () => {
     const stateDir = join(temporaryFolder(), ".autoresearch");
     const notes: string[] = [];
-    await expect(withExperimentLock({ stateDir, command: "test", notes: (message) => notes.push(message) }, async () => {
-      throw new Error("work failed");
-    })).rejects.toThrow("work failed");
+    await expect(
+      withExperimentLock({ stateDir, command: "test", notes: (message) => notes.push(message) }, async () => {
+        throw new Error("work failed");
+      }),
+    ).rejects.toThrow("work failed");
     expect(existsSync(join(stateDir, "lock"))).toBe(false);
 
     const dead = spawn("true");
     await new Promise((resolve) => dead.on("exit", resolve));
     mkdirSync(stateDir, { recursive: true });
     writeFileSync(join(stateDir, "lock"), JSON.stringify({ pid: dead.pid, command: "iterate.ts", started_at: "then" }));
-    const result = await withExperimentLock({ stateDir, command: "test", notes: (message) => notes.push(message) }, async (lock) => lock.recoveredFrom);
+    const result = await withExperimentLock(
+      { stateDir, command: "test", notes: (message) => notes.push(message) },
+      async (lock) => lock.recoveredFrom,
+    );
     expect(result).toBe(dead.pid!);
     expect(notes.filter((message) => message.startsWith("Recovered a stale lock"))).toEqual([
       `Recovered a stale lock left by pid ${dead.pid}. That process is gone, or its pid now belongs to another process.`,
@@ -176,9 +208,30 @@ describe("withExperimentLock", () => {
 
 describe("the loop's stdout line", () => {
   test.each([
-    ["a keep, first line of its description", { iteration: 3, status: "keep", score: 0.7, delta: "+0.0100", description: "raise weight\nmore", reason: "better" }, "#3 keep 0.7 +0.0100 raise weight"],
-    ["a discard with its reason", { iteration: 4, status: "discard", score: 0.6, delta: "-0.1000", description: "lower weight", reason: "worse" }, "#4 discard 0.6 -0.1000 lower weight — worse"],
-    ["a crash without a score", { iteration: 5, status: "crash", score: null, delta: null, description: "broke it", reason: "exit 1" }, "#5 crash — broke it — exit 1"],
+    ["a keep, first line of its description", {
+      iteration: 3,
+      status: "keep",
+      score: 0.7,
+      delta: "+0.0100",
+      description: "raise weight\nmore",
+      reason: "better",
+    }, "#3 keep 0.7 +0.0100 raise weight"],
+    ["a discard with its reason", {
+      iteration: 4,
+      status: "discard",
+      score: 0.6,
+      delta: "-0.1000",
+      description: "lower weight",
+      reason: "worse",
+    }, "#4 discard 0.6 -0.1000 lower weight — worse"],
+    ["a crash without a score", {
+      iteration: 5,
+      status: "crash",
+      score: null,
+      delta: null,
+      description: "broke it",
+      reason: "exit 1",
+    }, "#5 crash — broke it — exit 1"],
   ])("the loop's line for %s is one line for the entry to print", (_, line, expected) => {
     expect(loopResultLine(line as never).replace(/\s+/g, " ")).toBe(expected);
   });

@@ -2,25 +2,48 @@
 // measure the eval's noise, check caching, prove the revert works, probe that the
 // eval exercises the constrained file, hash the frozen files, and record the
 // baseline. It never changes the constrained file except inside the guarded probe.
-import { existsSync, readFileSync, copyFileSync, mkdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { harnessOrConstrained, saveSnapshot, snapshotPath, takeSnapshot } from "../git/snapshot.ts";
 import { calibrate, type Calibration as EngineCalibration } from "../decision/calibrate.ts";
 import type { Run } from "../decision/options.ts";
 import { decisionOptionsFor } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { runEval, type EvalRun } from "../process/evaluator.ts";
+import { type EvalRun, runEval } from "../process/evaluator.ts";
 import {
-  type Baseline, type Experiment, type LoadedExperiment, type Round, experimentStateDir, findRound, replaceRound, saveExperiment,
+  type Baseline,
+  type Experiment,
+  experimentStateDir,
+  findRound,
+  type LoadedExperiment,
+  replaceRound,
+  type Round,
+  saveExperiment,
 } from "../experiment/experiment-file.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
-import { parseMetricFormula, type FormulaTerm } from "../process/eval-output.ts";
-import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, shortCommit, switchToBranch } from "../git/git.ts";
+import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
+import {
+  currentBranch,
+  fileDiffersFromCommit,
+  headCommit,
+  isTracked,
+  shortCommit,
+  switchToBranch,
+} from "../git/git.ts";
 import { frozenPaths, hashFrozenFiles, measurementFields, saveMeasurementRecord } from "../integrity/frozen-files.ts";
 import { requireExperimentBranch } from "../git/preconditions.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { sealed, sealKey } from "../integrity/seal.ts";
-import { assertJournalWritable, iterationResults, journalHeaderFor, readJournal, writeJournalHeader, type ConfigLine, type Journal, type ResultLine } from "../experiment/journal.ts";
+import {
+  assertJournalWritable,
+  type ConfigLine,
+  iterationResults,
+  type Journal,
+  journalHeaderFor,
+  readJournal,
+  type ResultLine,
+  writeJournalHeader,
+} from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { withExperimentLock } from "../files/lock.ts";
 import { probeSensitivity } from "./sensitivity.ts";
@@ -74,7 +97,13 @@ export type BaselineReport = {
   revert: { ok: boolean; note: string };
   probe: { method: string; sensitive: boolean; score: number | null; crashed: boolean; note: string };
   hashes: Record<string, string>;
-  estimate: { eval_seconds: number; runs_per_iteration: number; iterations: number; total_minutes: number; note: string | null };
+  estimate: {
+    eval_seconds: number;
+    runs_per_iteration: number;
+    iterations: number;
+    total_minutes: number;
+    note: string | null;
+  };
   branch: string | null;
   commit: string;
   journal: string;
@@ -93,7 +122,12 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     await recoverInterruptedWork(loaded, stateDir, options.notes, { requireBranch: false });
     const warnings: string[] = [];
     const context: Context = {
-      loaded, round, stateDir, journalPath, options, warnings,
+      loaded,
+      round,
+      stateDir,
+      journalPath,
+      options,
+      warnings,
       warn: (message) => {
         warnings.push(message);
         options.notes(`warning: ${message}`);
@@ -123,7 +157,10 @@ type Preflight = { frozen: string[]; journal: Journal; done: number; branch: str
 async function preflight(context: Context): Promise<Preflight> {
   const { loaded: { experiment, root, path }, round, journalPath, options } = context;
   if (round.status === "closed") {
-    throw new CliError(`Round ${round.round} is closed; baseline the current round instead: ${kitCommand("baseline")}`, "E_ROUND_CLOSED");
+    throw new CliError(
+      `Round ${round.round} is closed; baseline the current round instead: ${kitCommand("baseline")}`,
+      "E_ROUND_CLOSED",
+    );
   }
   checkTestData(experiment, root, options, context.warn);
   const frozen = frozenPaths(experiment, round);
@@ -132,7 +169,12 @@ async function preflight(context: Context): Promise<Preflight> {
   const journal = readJournal(journalPath);
   const done = iterationResults(journal).length;
   if (done > 0 && !options.force) {
-    throw new CliError(`Round ${round.round} already has ${done} iteration results in "${displayPath(journalPath)}". Re-baselining restarts the round: ${kitCommand("baseline")} --force (the old journal is kept as a backup)`, "E_HAS_RESULTS");
+    throw new CliError(
+      `Round ${round.round} already has ${done} iteration results in "${
+        displayPath(journalPath)
+      }". Re-baselining restarts the round: ${kitCommand("baseline")} --force (the old journal is kept as a backup)`,
+      "E_HAS_RESULTS",
+    );
   }
 
   let branch: string | null = await currentBranch(root);
@@ -140,7 +182,13 @@ async function preflight(context: Context): Promise<Preflight> {
   if (options.branch) {
     const wanted = experiment.branch ?? `autoresearch/${experiment.name}`;
     const outcome = await switchToBranch(root, wanted);
-    if (outcome !== "already") options.notes(`${outcome === "created" ? "Created and switched to" : "Switched to"} branch "${wanted}" so keeps never land on your main branch.`);
+    if (outcome !== "already") {
+      options.notes(
+        `${
+          outcome === "created" ? "Created and switched to" : "Switched to"
+        } branch "${wanted}" so keeps never land on your main branch.`,
+      );
+    }
     branch = wanted;
   }
   return { frozen, journal, done, branch, commit: (await headCommit(root))! };
@@ -164,7 +212,11 @@ async function measure(context: Context): Promise<Measured> {
   const { evalRuns, logs } = await runBaselineEvals(context, formula);
   const scores = evalRuns.map((run) => run.score!);
   const decisionOptions = decisionOptionsFor(experiment);
-  const calibration = toFigures(calibrate(evalRuns.map(toEngineRun), decisionOptions), decisionOptions.resolution, scores);
+  const calibration = toFigures(
+    calibrate(evalRuns.map(toEngineRun), decisionOptions),
+    decisionOptions.resolution,
+    scores,
+  );
   const expectedGain = options.expectedGain ?? experiment.expected_gain ?? defaultExpectedGain(calibration.mean);
   const noiseWarning = describeNoise(calibration, expectedGain);
   if (noiseWarning) warn(`${noiseWarning}`);
@@ -177,7 +229,10 @@ async function measure(context: Context): Promise<Measured> {
 }
 
 /** The baseline's eval runs, each logged; the first failure stops the baseline. */
-async function runBaselineEvals(context: Context, formula: FormulaTerm[] | null): Promise<{ evalRuns: EvalRun[]; logs: string[] }> {
+async function runBaselineEvals(
+  context: Context,
+  formula: FormulaTerm[] | null,
+): Promise<{ evalRuns: EvalRun[]; logs: string[] }> {
   const { loaded: { experiment, root }, round, stateDir, options } = context;
   const evalRuns: EvalRun[] = [];
   const logs: string[] = [];
@@ -186,13 +241,18 @@ async function runBaselineEvals(context: Context, formula: FormulaTerm[] | null)
     logs.push(logPath);
     options.status.update(`baseline run ${index}/${options.runs}… (tail -f ${displayPath(logPath)})`);
     const run = await runEval(round.eval.command, {
-      cwd: root, timeoutS: round.eval.timeout_s, logPath,
-      guardMetric: experiment.guard?.metric ?? null, formula,
+      cwd: root,
+      timeoutS: round.eval.timeout_s,
+      logPath,
+      guardMetric: experiment.guard?.metric ?? null,
+      formula,
     });
     options.status.clear();
     if (!run.ok) {
       throw new CliError(
-        `Baseline run ${index} of "${round.eval.command}" failed: ${run.crashReason}. Fix the eval, then re-run ${kitCommand("baseline")}. Log: ${displayPath(logPath)}\n--- last lines ---\n${run.tail}`,
+        `Baseline run ${index} of "${round.eval.command}" failed: ${run.crashReason}. Fix the eval, then re-run ${
+          kitCommand("baseline")
+        }. Log: ${displayPath(logPath)}\n--- last lines ---\n${run.tail}`,
         "E_EVAL_FAILED",
         EXIT.FAILED,
       );
@@ -202,13 +262,25 @@ async function runBaselineEvals(context: Context, formula: FormulaTerm[] | null)
   return { evalRuns, logs };
 }
 
-function checkGuard(experiment: Experiment, evalRuns: EvalRun[], warn: (message: string) => void): BaselineReport["guard"] {
+function checkGuard(
+  experiment: Experiment,
+  evalRuns: EvalRun[],
+  warn: (message: string) => void,
+): BaselineReport["guard"] {
   if (!experiment.guard) return null;
   const guardValues = evalRuns.map((run) => run.guard).filter((value): value is number => value !== null);
   const guardScore = guardValues.length ? median(guardValues) : null;
-  if (guardScore === null) warn(`the eval printed no "${experiment.guard.metric}" line, so the guard cannot be checked. Print "${experiment.guard.metric.toUpperCase()}: <value>" from the eval.`);
+  if (guardScore === null) {
+    warn(
+      `the eval printed no "${experiment.guard.metric}" line, so the guard cannot be checked. Print "${experiment.guard.metric.toUpperCase()}: <value>" from the eval.`,
+    );
+  }
   const pass = guardScore === null ? null : passesGuard(guardScore, experiment.guard.op, experiment.guard.threshold);
-  if (pass === false) warn(`the baseline already fails the guard (${experiment.guard.metric} ${guardScore} ${experiment.guard.op} ${experiment.guard.threshold} is false); every iteration will be a guard_fail until that changes.`);
+  if (pass === false) {
+    warn(
+      `the baseline already fails the guard (${experiment.guard.metric} ${guardScore} ${experiment.guard.op} ${experiment.guard.threshold} is false); every iteration will be a guard_fail until that changes.`,
+    );
+  }
   return { ...experiment.guard, score: guardScore, pass };
 }
 
@@ -218,13 +290,26 @@ type Probed = { probe: BaselineReport["probe"]; revert: BaselineReport["revert"]
 async function probe(context: Context, measured: Measured): Promise<Probed> {
   const { loaded, round, options } = context;
   const result = await probeSensitivity(loaded, round, {
-    baselineRuns: measured.evalRuns, resolution: measured.calibration.resolution, formula: measured.formula, status: options.status, notes: options.notes,
+    baselineRuns: measured.evalRuns,
+    resolution: measured.calibration.resolution,
+    formula: measured.formula,
+    status: options.status,
+    notes: options.notes,
   });
   if (!result.sensitive && !options.allowInsensitive) {
-    throw new CliError(`${result.note} Fix the eval (clear or key the cache on the code), or pass --allow-insensitive to accept it.`, "E_INSENSITIVE", EXIT.FAILED);
+    throw new CliError(
+      `${result.note} Fix the eval (clear or key the cache on the code), or pass --allow-insensitive to accept it.`,
+      "E_INSENSITIVE",
+      EXIT.FAILED,
+    );
   }
   if (!result.sensitive) context.warn(result.note);
-  const revert = { ok: true, note: `restoring ${round.constrained_files.join(", ")} from git left ${round.constrained_files.length > 1 ? "them" : "it"} byte-identical` };
+  const revert = {
+    ok: true,
+    note: `restoring ${round.constrained_files.join(", ")} from git left ${
+      round.constrained_files.length > 1 ? "them" : "it"
+    } byte-identical`,
+  };
   return { probe: result, revert };
 }
 
@@ -238,7 +323,9 @@ async function record(context: Context, ready: Preflight, measured: Measured, pr
   const { experiment, root } = loaded;
   const { calibration, evalRuns, guard } = measured;
   const hashes = hashFrozenFiles(root, ready.frozen);
-  for (const [path, hash] of Object.entries(hashes)) if (hash === "missing") warn(`frozen file "${path}" does not exist; it is recorded as missing.`);
+  for (const [path, hash] of Object.entries(hashes)) {
+    if (hash === "missing") warn(`frozen file "${path}" does not exist; it is recorded as missing.`);
+  }
   const estimate = estimateRound(evalRuns, calibration, experiment.budget.iterations);
   if (estimate.note) warn(estimate.note);
 
@@ -257,7 +344,10 @@ async function record(context: Context, ready: Preflight, measured: Measured, pr
     measured_at: new Date().toISOString(),
   };
   const updatedRound: Round = { ...round, baseline, integrity: hashes };
-  const updated: Experiment = { ...replaceRound(experiment, updatedRound), branch: options.branch ? ready.branch : experiment.branch };
+  const updated: Experiment = {
+    ...replaceRound(experiment, updatedRound),
+    branch: options.branch ? ready.branch : experiment.branch,
+  };
 
   const backup = ready.done > 0 || ready.journal.results.length > 0 ? backupJournal(stateDir, journalPath) : null;
   const measurement = saveMeasurementRecord(stateDir, round.round, measurementFields(updated, updatedRound));
@@ -275,8 +365,14 @@ async function record(context: Context, ready: Preflight, measured: Measured, pr
 
 /** The report baseline.ts prints (or --json): every figure measured, with paths shown for the person. */
 function toReport(
-  context: Context, phases: { ready: Preflight; measured: Measured; probed: Probed },
-  recorded: { hashes: Record<string, string>; estimate: BaselineReport["estimate"]; shortHead: string; backup: string | null },
+  context: Context,
+  phases: { ready: Preflight; measured: Measured; probed: Probed },
+  recorded: {
+    hashes: Record<string, string>;
+    estimate: BaselineReport["estimate"];
+    shortHead: string;
+    backup: string | null;
+  },
 ): BaselineReport {
   const { calibration, guard } = phases.measured;
   return {
@@ -313,8 +409,18 @@ function estimateRound(evalRuns: EvalRun[], calibration: Calibration, iterations
   const evalSeconds = median(evalRuns.map((run) => run.durationMs / 1000))!;
   const runsPerIteration = calibration.deterministic ? RUNS_PER_ITERATION.deterministic : RUNS_PER_ITERATION.noisy;
   const totalMinutes = (evalSeconds * runsPerIteration * iterations) / 60;
-  const note = evalSeconds > SLOW_EVAL_S ? `one eval takes ${evalSeconds.toFixed(0)} s; the loop wants under ${SLOW_EVAL_S} s (ideally under 10 s): cache expensive calls or use fewer cases.` : null;
-  return { eval_seconds: round3(evalSeconds), runs_per_iteration: runsPerIteration, iterations, total_minutes: round3(totalMinutes), note };
+  const note = evalSeconds > SLOW_EVAL_S
+    ? `one eval takes ${
+      evalSeconds.toFixed(0)
+    } s; the loop wants under ${SLOW_EVAL_S} s (ideally under 10 s): cache expensive calls or use fewer cases.`
+    : null;
+  return {
+    eval_seconds: round3(evalSeconds),
+    runs_per_iteration: runsPerIteration,
+    iterations,
+    total_minutes: round3(totalMinutes),
+    note,
+  };
 }
 
 /** Calibration with the figures a finished baseline always has (every run succeeded). */
@@ -368,15 +474,25 @@ function describeNoise(calibration: Calibration, expectedGain: number): string |
   if (calibration.deterministic || calibration.runs.length < 2) return null;
   const mde = calibration.minDetectableEffect ?? Infinity;
   if (calibration.sd < expectedGain && mde <= expectedGain * 2) return null;
-  return `NOISY EVAL: run-to-run sd ${calibration.sd.toPrecision(3)} (minimum detectable effect ${Number.isFinite(mde) ? mde.toPrecision(3) : "unknown"}) against an expected gain of ${expectedGain}. ` +
+  return `NOISY EVAL: run-to-run sd ${calibration.sd.toPrecision(3)} (minimum detectable effect ${
+    Number.isFinite(mde) ? mde.toPrecision(3) : "unknown"
+  }) against an expected gain of ${expectedGain}. ` +
     "Real improvements will be hard to tell from noise: set temperature 0 for model calls, fix random seeds, cache expensive calls keyed on their input, or average more cases.";
 }
 
-function checkTestData(experiment: Experiment, root: string, options: BaselineOptions, warn: (message: string) => void): void {
+function checkTestData(
+  experiment: Experiment,
+  root: string,
+  options: BaselineOptions,
+  warn: (message: string) => void,
+): void {
   if (!experiment.test_data) return;
   const path = resolveIn(root, experiment.test_data);
   if (!existsSync(path)) {
-    throw new CliError(`The test data "${displayPath(path)}" does not exist. Create it, or fix test_data in the experiment file.`, "E_NO_TEST_DATA");
+    throw new CliError(
+      `The test data "${displayPath(path)}" does not exist. Create it, or fix test_data in the experiment file.`,
+      "E_NO_TEST_DATA",
+    );
   }
   const report = inspectTestDataFile(path);
   if (report.problems.length > 0) {
@@ -384,10 +500,19 @@ function checkTestData(experiment: Experiment, root: string, options: BaselineOp
   }
   if (report.placeholders.length > 0) {
     const first = report.placeholders[0];
-    throw new CliError(`The test data "${displayPath(path)}" still has ${report.placeholders.length} placeholder${report.placeholders.length > 1 ? "s" : ""} (first: case "${first.caseId}", field "${first.field}"). Fill in real inputs and expected outputs, then re-run ${kitCommand("baseline")}`, "E_PLACEHOLDERS");
+    throw new CliError(
+      `The test data "${displayPath(path)}" still has ${report.placeholders.length} placeholder${
+        report.placeholders.length > 1 ? "s" : ""
+      } (first: case "${first.caseId}", field "${first.field}"). Fill in real inputs and expected outputs, then re-run ${
+        kitCommand("baseline")
+      }`,
+      "E_PLACEHOLDERS",
+    );
   }
   if (report.cases < MIN_TEST_CASES) {
-    const message = `The test data "${displayPath(path)}" has ${report.cases} cases; at least ${MIN_TEST_CASES} are needed for a metric worth steering by.`;
+    const message = `The test data "${
+      displayPath(path)
+    }" has ${report.cases} cases; at least ${MIN_TEST_CASES} are needed for a metric worth steering by.`;
     if (!options.allowFew) throw new CliError(`${message} Add cases, or pass --allow-few.`, "E_FEW_CASES");
     warn(message);
   }
@@ -398,7 +523,12 @@ function checkFrozenPaths(root: string, paths: string[], experimentPath: string)
   for (const path of paths) {
     const absolute = resolveIn(root, path);
     if (existsSync(absolute) && statSync(absolute).isDirectory()) {
-      throw new CliError(`The frozen path "${path}" is a directory; list the files in it instead (frozen: in "${displayPath(experimentPath)}"), then re-run ${kitCommand("baseline")}`, "E_FROZEN_DIRECTORY");
+      throw new CliError(
+        `The frozen path "${path}" is a directory; list the files in it instead (frozen: in "${
+          displayPath(experimentPath)
+        }"), then re-run ${kitCommand("baseline")}`,
+        "E_FROZEN_DIRECTORY",
+      );
     }
   }
 }
@@ -408,13 +538,22 @@ async function checkConstrainedFiles(root: string, round: Round): Promise<void> 
   for (const file of round.constrained_files) {
     const absolute = resolveIn(root, file);
     if (!existsSync(absolute)) {
-      throw new CliError(`The constrained file "${file}" does not exist. Restore it (git checkout -- "${file}") or fix constrained_files in the experiment file.`, "E_NO_FILE");
+      throw new CliError(
+        `The constrained file "${file}" does not exist. Restore it (git checkout -- "${file}") or fix constrained_files in the experiment file.`,
+        "E_NO_FILE",
+      );
     }
     if (!committed || !(await isTracked(root, file))) {
-      throw new CliError(`The constrained file "${file}" is not committed, so it cannot be reverted. Commit it first: git add "${file}" && git commit -m "add ${file}"`, "E_UNTRACKED");
+      throw new CliError(
+        `The constrained file "${file}" is not committed, so it cannot be reverted. Commit it first: git add "${file}" && git commit -m "add ${file}"`,
+        "E_UNTRACKED",
+      );
     }
     if (await fileDiffersFromCommit(root, "HEAD", file)) {
-      throw new CliError(`The constrained file "${file}" has uncommitted changes; the baseline must measure a commit. Commit them (git commit -am "...") or set them aside (git stash), then re-run.`, "E_MODIFIED");
+      throw new CliError(
+        `The constrained file "${file}" has uncommitted changes; the baseline must measure a commit. Commit them (git commit -am "...") or set them aside (git stash), then re-run.`,
+        "E_MODIFIED",
+      );
     }
   }
 }
@@ -426,8 +565,12 @@ function checkCache(runs: EvalRun[]): BaselineReport["cache"] {
   const note = later === null
     ? "Cache check: one run only, nothing to compare."
     : faster
-      ? `Cache check: later runs took ${later.toFixed(2)} s against ${first.toFixed(2)} s for the first: a cache is warm. Good for speed — the probe below checks that edits to the file still reach the score.`
-      : `Cache check: no speed-up after the first run (${first.toFixed(2)} s, then ${later.toFixed(2)} s): no cache is in play, or it was already warm.`;
+    ? `Cache check: later runs took ${later.toFixed(2)} s against ${
+      first.toFixed(2)
+    } s for the first: a cache is warm. Good for speed — the probe below checks that edits to the file still reach the score.`
+    : `Cache check: no speed-up after the first run (${first.toFixed(2)} s, then ${
+      later.toFixed(2)
+    } s): no cache is in play, or it was already warm.`;
   return { first_s: round3(first), later_median_s: later === null ? null : round3(later), faster, note };
 }
 
@@ -439,7 +582,13 @@ function backupJournal(stateDir: string, journalPath: string): string {
   return target;
 }
 
-function buildConfigLine(experiment: Experiment, round: Round, previous: ConfigLine | null, calibration: Calibration, hashes: Record<string, string>): ConfigLine {
+function buildConfigLine(
+  experiment: Experiment,
+  round: Round,
+  previous: ConfigLine | null,
+  calibration: Calibration,
+  hashes: Record<string, string>,
+): ConfigLine {
   const header = journalHeaderFor(experiment, round);
   return {
     ...(previous ?? {}),
@@ -460,7 +609,13 @@ function buildConfigLine(experiment: Experiment, round: Round, previous: ConfigL
   };
 }
 
-function buildBaselineLine(runs: EvalRun[], calibration: Calibration, guard: BaselineReport["guard"], commit: string, count: number): ResultLine {
+function buildBaselineLine(
+  runs: EvalRun[],
+  calibration: Calibration,
+  guard: BaselineReport["guard"],
+  commit: string,
+  count: number,
+): ResultLine {
   const metricNames = new Set(runs.flatMap((run) => Object.keys(run.metrics)));
   const metrics: Record<string, number> = {};
   for (const name of metricNames) {
@@ -494,6 +649,12 @@ export function fillMinDeltaInInstructions(path: string, calibration: Calibratio
   if (!pattern.test(text)) return;
   const body = calibration.deterministic
     ? `The eval is deterministic (${calibration.runs.length} identical runs): any change of more than ${calibration.recommendedMinDelta} counts, confirmed by one re-run. iterate.ts applies this; you do not.`
-    : `Run-to-run noise: sd ${calibration.sd.toPrecision(3)}; the smallest change the harness can reliably detect is about ${calibration.minDetectableEffect?.toPrecision(3) ?? "unknown"}; min-delta ${calibration.recommendedMinDelta.toPrecision(3)}. iterate.ts re-runs candidates and the incumbent as the statistics require; you do not.`;
+    : `Run-to-run noise: sd ${
+      calibration.sd.toPrecision(3)
+    }; the smallest change the harness can reliably detect is about ${
+      calibration.minDetectableEffect?.toPrecision(3) ?? "unknown"
+    }; min-delta ${
+      calibration.recommendedMinDelta.toPrecision(3)
+    }. iterate.ts re-runs candidates and the incumbent as the statistics require; you do not.`;
   writeFileAtomic(path, text.replace(pattern, `$1\n${body}\n$2`));
 }

@@ -16,20 +16,31 @@ export function breakSource(source: string, language: string, entryName: string 
   if (language === "python") {
     if (entryName && new RegExp(`^(async\\s+)?def\\s+${entryName}\\s*\\(`, "m").test(source)) {
       return {
-        text: `${source}${ending}\n# ${PROBE_MARK}: the entry function returns garbage\ndef ${entryName}(*args, **kwargs):\n    return None\n`,
+        text:
+          `${source}${ending}\n# ${PROBE_MARK}: the entry function returns garbage\ndef ${entryName}(*args, **kwargs):\n    return None\n`,
         method: `replaced ${entryName}() with one that returns None`,
       };
     }
-    return { text: `${source}${ending}\nraise RuntimeError("${PROBE_MARK}")\n`, method: "made the module raise on import" };
+    return {
+      text: `${source}${ending}\nraise RuntimeError("${PROBE_MARK}")\n`,
+      method: "made the module raise on import",
+    };
   }
   if (language === "typescript" || language === "javascript") {
-    if (entryName && new RegExp(`^\\s*(export\\s+)?(async\\s+)?function\\s*\\*?\\s*${entryName}\\s*[(<]`, "m").test(source)) {
+    if (
+      entryName &&
+      new RegExp(`^\\s*(export\\s+)?(async\\s+)?function\\s*\\*?\\s*${entryName}\\s*[(<]`, "m").test(source)
+    ) {
       return {
-        text: `${source}${ending}\n// ${PROBE_MARK}: the entry function returns garbage\n// @ts-ignore\n${entryName} = function () { return undefined; };\n`,
+        text:
+          `${source}${ending}\n// ${PROBE_MARK}: the entry function returns garbage\n// @ts-ignore\n${entryName} = function () { return undefined; };\n`,
         method: `replaced ${entryName}() with one that returns undefined`,
       };
     }
     return { text: `${source}${ending}\nthrow new Error("${PROBE_MARK}");\n`, method: "made the module throw on load" };
   }
-  return { text: `${PROBE_MARK}: this file is deliberately broken for one eval run\n`, method: "replaced the file's content with garbage" };
+  return {
+    text: `${PROBE_MARK}: this file is deliberately broken for one eval run\n`,
+    method: "replaced the file's content with garbage",
+  };
 }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FormulaTerm } from "../process/eval-output.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { runEval, type EvalRun } from "../process/evaluator.ts";
+import { type EvalRun, runEval } from "../process/evaluator.ts";
 import { experimentStateDir, type LoadedExperiment, type Round } from "../experiment/experiment-file.ts";
 import { resolveIn } from "../files/paths.ts";
 import { restoreBackup, restoreBackupReport, saveBackup } from "../files/backup.ts";
@@ -37,7 +37,14 @@ export type SignalKind = "score" | "metric" | "guard" | "case";
  * `to` is the probe's value (null: the probe stopped printing it). `exact`: the baseline runs
  * that printed it printed one value, so any change beyond half the resolution counts.
  */
-export type SignalMove = { kind: SignalKind; name: string; from: number | null; to: number | null; tolerance: number; exact: boolean };
+export type SignalMove = {
+  kind: SignalKind;
+  name: string;
+  from: number | null;
+  to: number | null;
+  tolerance: number;
+  exact: boolean;
+};
 
 export type Sensitivity = { compared: number; moved: SignalMove[] };
 
@@ -64,12 +71,17 @@ type Signal = { kind: SignalKind; name: string; read: (run: ProbeRun) => number 
  * probe { score 1.35, accuracy 0 } -> moved: [accuracy from 1 to 0]; the score stayed within noise.
  */
 export function compareWithBaseline(
-  baselineRuns: readonly ProbeRun[], probe: ProbeRun, options: { resolution: number; guardMetric?: string | null },
+  baselineRuns: readonly ProbeRun[],
+  probe: ProbeRun,
+  options: { resolution: number; guardMetric?: string | null },
 ): Sensitivity {
   const moved: { move: SignalMove; certain: boolean; strength: number; position: number }[] = [];
   const signals = signalsOf([...baselineRuns, probe], options.guardMetric ?? null);
-  const printedBy = signals.map((signal) => baselineRuns.map(signal.read).filter((value): value is number => value !== null));
-  const isExact = (printed: number[]) => printed.length === 0 || Math.max(...printed) - Math.min(...printed) <= options.resolution / 2;
+  const printedBy = signals.map((signal) =>
+    baselineRuns.map(signal.read).filter((value): value is number => value !== null)
+  );
+  const isExact = (printed: number[]) =>
+    printed.length === 0 || Math.max(...printed) - Math.min(...printed) <= options.resolution / 2;
   const noisyCount = Math.max(1, printedBy.filter((printed) => !isExact(printed)).length);
   signals.forEach((signal, index) => {
     const printed = printedBy[index];
@@ -87,7 +99,8 @@ export function compareWithBaseline(
     }
   });
   const ranked = moved.sort((a, b) =>
-    Number(b.certain) - Number(a.certain) || (a.certain ? 0 : b.strength - a.strength) || a.position - b.position);
+    Number(b.certain) - Number(a.certain) || (a.certain ? 0 : b.strength - a.strength) || a.position - b.position
+  );
   return { compared: signals.length, moved: ranked.map((entry) => entry.move) };
 }
 
@@ -99,7 +112,8 @@ export function compareWithBaseline(
  */
 function noiseTolerance(printed: number[], noisyCount: number): number {
   const sd = sampleStandardDeviation(printed) ?? 0;
-  const quantile = studentTQuantile(1 - PROBE_FALSE_ALARM / (2 * noisyCount), printed.length - 1) ?? Number.POSITIVE_INFINITY;
+  const quantile = studentTQuantile(1 - PROBE_FALSE_ALARM / (2 * noisyCount), printed.length - 1) ??
+    Number.POSITIVE_INFINITY;
   return quantile * sd * Math.sqrt(1 + 1 / printed.length);
 }
 
@@ -148,7 +162,11 @@ export type ProbeOptions = {
  * Break the file, run the eval once, restore it with the same git restore that
  * iterate uses, and check the bytes. A backup written first makes it kill-safe.
  */
-export async function probeSensitivity(loaded: LoadedExperiment, round: Round, options: ProbeOptions): Promise<SensitivityProbe> {
+export async function probeSensitivity(
+  loaded: LoadedExperiment,
+  round: Round,
+  options: ProbeOptions,
+): Promise<SensitivityProbe> {
   const { experiment, root } = loaded;
   const stateDir = experimentStateDir(loaded);
   const file = round.constrained_files[0];
@@ -162,20 +180,34 @@ export async function probeSensitivity(loaded: LoadedExperiment, round: Round, o
   try {
     writeFileAtomic(absolute, broken.text);
     options.status.update(`sensitivity probe: ${broken.method}…`);
-    run = await runEval(round.eval.command, { cwd: root, timeoutS: round.eval.timeout_s, logPath, guardMetric, formula: options.formula });
+    run = await runEval(round.eval.command, {
+      cwd: root,
+      timeoutS: round.eval.timeout_s,
+      logPath,
+      guardMetric,
+      formula: options.formula,
+    });
     options.status.clear();
   } finally {
     // Someone who edited the file during the probe keeps the edit; the original stays in a backup.
     if (!existsSync(absolute) || sha256OfText(readFileSync(absolute)) !== sha256OfText(broken.text)) {
       const restored = restoreBackupReport(stateDir);
-      throw new CliError(`"${file}" changed while the sensitivity probe had it broken, so the probe cannot be judged; nothing was recorded. ${restored.note ?? ""} Re-run ${kitCommand("baseline")} when the file is as you want it.`, "E_RACE", EXIT.FAILED);
+      throw new CliError(
+        `"${file}" changed while the sensitivity probe had it broken, so the probe cannot be judged; nothing was recorded. ${
+          restored.note ?? ""
+        } Re-run ${kitCommand("baseline")} when the file is as you want it.`,
+        "E_RACE",
+        EXIT.FAILED,
+      );
     }
     // A failed or wrong git restore must still leave the original bytes behind.
     let problem: string | null = null;
     try {
       await restoreFileFromCommit(root, "HEAD", file);
       if (!existsSync(absolute)) problem = "deleted it";
-      else if (sha256OfText(readFileSync(absolute)) !== sha256OfText(original)) problem = "did not give back the same bytes (line endings or a filter?)";
+      else if (sha256OfText(readFileSync(absolute)) !== sha256OfText(original)) {
+        problem = "did not give back the same bytes (line endings or a filter?)";
+      }
     } catch (error) {
       problem = `failed (${(error as Error).message.split("\n")[0]})`;
     }
@@ -183,18 +215,24 @@ export async function probeSensitivity(loaded: LoadedExperiment, round: Round, o
     if (problem) writeFileAtomic(absolute, original);
     restoreBackup(stateDir);
     if (problem) {
-      throw new CliError(`Restoring "${file}" from git ${problem}; it was restored from a backup instead, but iterate.ts restores discarded changes the same way. Check .gitattributes and where the experiment file sits in the repository before running iterations.`, "E_REVERT", EXIT.FAILED);
+      throw new CliError(
+        `Restoring "${file}" from git ${problem}; it was restored from a backup instead, but iterate.ts restores discarded changes the same way. Check .gitattributes and where the experiment file sits in the repository before running iterations.`,
+        "E_REVERT",
+        EXIT.FAILED,
+      );
     }
   }
-  const moved = run.ok ? compareWithBaseline(options.baselineRuns, run, { resolution: options.resolution, guardMetric }).moved : [];
+  const moved = run.ok
+    ? compareWithBaseline(options.baselineRuns, run, { resolution: options.resolution, guardMetric }).moved
+    : [];
   const sensitive = !run.ok || moved.length > 0;
   const prefix = `Sensitivity probe: with the file broken (${broken.method})`;
   const others = moved.length > 1 ? ` (${moved.length - 1} other signal${moved.length > 2 ? "s" : ""} moved too)` : "";
   const note = !run.ok
     ? `${prefix} the eval crashed (${run.crashReason}) — it does exercise the file.`
     : sensitive
-      ? `${prefix} ${describeMove(moved[0])}${others} — the eval exercises the file.`
-      : `${prefix} the score stayed at ${run.score}: the eval does not exercise "${file}" (a stale cache, or the eval imports another copy).`;
+    ? `${prefix} ${describeMove(moved[0])}${others} — the eval exercises the file.`
+    : `${prefix} the score stayed at ${run.score}: the eval does not exercise "${file}" (a stale cache, or the eval imports another copy).`;
   options.notes(note);
   return { method: broken.method, sensitive, score: run.ok ? run.score : null, crashed: !run.ok, note, moved };
 }

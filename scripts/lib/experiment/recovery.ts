@@ -12,7 +12,10 @@ import { sealKey } from "../integrity/seal.ts";
 export type Recovery = { finished: { iteration: number; status: string } | null };
 
 export async function recoverInterruptedWork(
-  loaded: LoadedExperiment, stateDir: string, notes: (message: string) => void, options: { requireBranch?: boolean } = {},
+  loaded: LoadedExperiment,
+  stateDir: string,
+  notes: (message: string) => void,
+  options: { requireBranch?: boolean } = {},
 ): Promise<Recovery> {
   const { root, experiment } = loaded;
   const cleared = await clearStaleIndexLock(root, stateDir);
@@ -24,7 +27,9 @@ export async function recoverInterruptedWork(
   if (restored) notes(restored);
   if (!pending) return { finished: null };
   const completion = await completePending(root, stateDir, pending);
-  notes(`Finished iteration ${pending.iteration} (${completion.line.status}), which an earlier run had decided but not recorded.`);
+  notes(
+    `Finished iteration ${pending.iteration} (${completion.line.status}), which an earlier run had decided but not recorded.`,
+  );
   for (const message of completion.notes) notes(message);
   return { finished: { iteration: pending.iteration, status: completion.line.status } };
 }

@@ -6,13 +6,30 @@
 // withExperimentLock is the one way a command holds it: lock, interrupt handling, and the
 // restore of a kill-safe backup on Ctrl-C. It does not wait or retry: a busy experiment
 // is reported at once (exit 75).
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { onInterrupt } from "../cli/interrupt.ts";
 import { restoreBackupQuietly } from "./backup.ts";
 import {
-  bootId, endLeftoverProcesses, ownProcessStartTime, processRegistry, processRunning, processStartTime, setProcessRegistry,
+  bootId,
+  endLeftoverProcesses,
+  ownProcessStartTime,
+  processRegistry,
+  processRunning,
+  processStartTime,
+  setProcessRegistry,
 } from "../process/registry.ts";
 
 export type LockHandle = {
@@ -29,7 +46,13 @@ export type LockOptions = {
 };
 
 /** Lock files written before start times were recorded lack `start_time` and `boot_id`. */
-type LockOwner = { pid: number; command: string; started_at: string; start_time?: string | null; boot_id?: string | null };
+type LockOwner = {
+  pid: number;
+  command: string;
+  started_at: string;
+  start_time?: string | null;
+  boot_id?: string | null;
+};
 
 /** Whether the lock's owner still runs: its pid is alive and, where recorded, it is the same process. */
 function lockOwnerRunning(owner: LockOwner): boolean {
@@ -52,8 +75,14 @@ export function acquireLock(stateDir: string, command: string, options: LockOpti
     accessSync(stateDir, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const what = code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way of that folder" : `it cannot be written (${code})`;
-    throw new CliError(`Cannot use the harness's state folder "${stateDir}": ${what}. Move it aside (mv "${stateDir}" "${stateDir}.old") or make it writable, then re-run.`, "E_STATE_DIR", EXIT.FAILED);
+    const what = code === "EEXIST" || code === "ENOTDIR"
+      ? "a file is in the way of that folder"
+      : `it cannot be written (${code})`;
+    throw new CliError(
+      `Cannot use the harness's state folder "${stateDir}": ${what}. Move it aside (mv "${stateDir}" "${stateDir}.old") or make it writable, then re-run.`,
+      "E_STATE_DIR",
+      EXIT.FAILED,
+    );
   }
   const path = join(stateDir, "lock");
   let recoveredFrom: number | null = null;
@@ -61,7 +90,11 @@ export function acquireLock(stateDir: string, command: string, options: LockOpti
     try {
       const fd = openSync(path, "wx");
       const owner: LockOwner = {
-        pid: process.pid, command, started_at: new Date().toISOString(), start_time: ownProcessStartTime(), boot_id: bootId(),
+        pid: process.pid,
+        command,
+        started_at: new Date().toISOString(),
+        start_time: ownProcessStartTime(),
+        boot_id: bootId(),
       };
       writeSync(fd, JSON.stringify(owner));
       closeSync(fd);
@@ -80,7 +113,11 @@ export function acquireLock(stateDir: string, command: string, options: LockOpti
             if (ownedByThisProcess(current)) unlinkSync(path);
           } catch { /* already gone */ }
           // A run refused before writing anything leaves no trace; rmdir removes only an empty directory.
-          if (createdStateDir) try { rmdirSync(stateDir); } catch { /* holds other files */ }
+          if (createdStateDir) {
+            try {
+              rmdirSync(stateDir);
+            } catch { /* holds other files */ }
+          }
         },
       };
       try {
@@ -110,9 +147,15 @@ export function acquireLock(stateDir: string, command: string, options: LockOpti
       );
     }
     recoveredFrom = owner?.pid ?? -1;
-    try { unlinkSync(path); } catch { /* raced with another recoverer */ }
+    try {
+      unlinkSync(path);
+    } catch { /* raced with another recoverer */ }
   }
-  throw new CliError(`Cannot take the lock "${path}"; remove it if no harness process is running.`, "E_LOCKED", EXIT.LOCKED);
+  throw new CliError(
+    `Cannot take the lock "${path}"; remove it if no harness process is running.`,
+    "E_LOCKED",
+    EXIT.LOCKED,
+  );
 }
 
 export type ExperimentLockOptions = {
@@ -129,7 +172,10 @@ export type ExperimentLockOptions = {
  * process that already holds the lock (a loop's steps) it is re-entrant: the outer holder
  * releases it.
  */
-export async function withExperimentLock<T>(options: ExperimentLockOptions, work: (lock: LockHandle) => Promise<T>): Promise<T> {
+export async function withExperimentLock<T>(
+  options: ExperimentLockOptions,
+  work: (lock: LockHandle) => Promise<T>,
+): Promise<T> {
   const { stateDir, notes } = options;
   const lock = acquireLock(stateDir, options.command, { notes });
   const unregister = onInterrupt(() => {
@@ -138,7 +184,9 @@ export async function withExperimentLock<T>(options: ExperimentLockOptions, work
   });
   try {
     if (lock.recoveredFrom !== null) {
-      notes(`Recovered a stale lock left by pid ${lock.recoveredFrom}. That process is gone, or its pid now belongs to another process.`);
+      notes(
+        `Recovered a stale lock left by pid ${lock.recoveredFrom}. That process is gone, or its pid now belongs to another process.`,
+      );
     }
     return await work(lock);
   } finally {

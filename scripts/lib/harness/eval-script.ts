@@ -4,7 +4,13 @@
 // Pure apart from reading templates; it writes nothing and runs nothing.
 import { posix } from "node:path";
 import type { EntryFunction } from "../levers/levers.ts";
-import { describeScore, extraMetricsFor, metricComponents, type Direction, type ReturnShape } from "./metric-catalog.ts";
+import {
+  describeScore,
+  type Direction,
+  extraMetricsFor,
+  metricComponents,
+  type ReturnShape,
+} from "./metric-catalog.ts";
 import type { EvalFlavor, Project } from "./project.ts";
 import { shellQuote } from "../text/shell-quote.ts";
 import { readTemplate, renderTemplate } from "../text/render-template.ts";
@@ -34,7 +40,9 @@ export function planEvalLocation(project: Project, round: number): EvalLocation 
     const commandsDir = `${appDir === "" ? "" : `${appDir}/`}management/commands`;
     const python = project.python?.command ?? "python3";
     const fromManageDir = python.includes("/") && manageDir !== "" ? posix.relative(manageDir, python) : python;
-    const manageCall = project.python?.environment === "uv" ? `uv run manage.py ${name.replace(/\.py$/, "")}` : `${fromManageDir} manage.py ${name.replace(/\.py$/, "")}`;
+    const manageCall = project.python?.environment === "uv"
+      ? `uv run manage.py ${name.replace(/\.py$/, "")}`
+      : `${fromManageDir} manage.py ${name.replace(/\.py$/, "")}`;
     const command = manageDir === "" ? manageCall : `cd ${shellQuote(manageDir)} && ${manageCall}`;
     return {
       flavor: "django",
@@ -81,7 +89,10 @@ export function renderEval(context: EvalRenderContext): string {
   const rootFromEval = posix.relative(posix.dirname(location.path), ".") || ".";
   const common = {
     constrained_file: context.constrainedFile,
-    metric_description: describeScore(context.metric, context.direction, context.entry?.name ?? null).replace(/\n/g, `\n${commentIndent(location.flavor)}`),
+    metric_description: describeScore(context.metric, context.direction, context.entry?.name ?? null).replace(
+      /\n/g,
+      `\n${commentIndent(location.flavor)}`,
+    ),
     direction_text: context.direction === "max" ? "higher is better" : "lower is better",
     run_command: location.runCommand,
   };
@@ -122,7 +133,9 @@ export function renderEval(context: EvalRenderContext): string {
       extra_metrics: JSON.stringify(extras),
     }, { label: "templates/eval_typescript.ts" });
   }
-  const scoreTerms = (terms ?? [{ weight: 1, metric: names[0] }]).map((term) => `${term.weight}:${term.metric}`).join(" ");
+  const scoreTerms = (terms ?? [{ weight: 1, metric: names[0] }]).map((term) => `${term.weight}:${term.metric}`).join(
+    " ",
+  );
   const runCaseBody = project.caseCommand
     ? `  (cd "$ROOT" && ${project.caseCommand} "$1")`
     : `  echo "Edit run_case() in $0: say how to run ${context.constrainedFile} on one input" >&2\n  return 1`;
@@ -147,6 +160,10 @@ export function pythonLiteral(value: unknown): string {
   if (value === true) return "True";
   if (value === false) return "False";
   if (Array.isArray(value)) return `[${value.map(pythonLiteral).join(", ")}]`;
-  if (typeof value === "object") return `{${Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${pythonLiteral(item)}`).join(", ")}}`;
+  if (typeof value === "object") {
+    return `{${
+      Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${pythonLiteral(item)}`).join(", ")
+    }}`;
+  }
   return JSON.stringify(value);
 }

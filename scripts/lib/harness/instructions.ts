@@ -56,9 +56,13 @@ export function renderInstructions(context: InstructionsContext): string {
     name: context.name,
     round: String(context.round),
     focus_section: context.focus ? `## Focus of this round\n\n${context.focus.trim()}` : "",
-    earlier_rounds_section: context.earlierRounds ? `## Summary of earlier rounds\n\n${context.earlierRounds.trim()}` : "",
+    earlier_rounds_section: context.earlierRounds
+      ? `## Summary of earlier rounds\n\n${context.earlierRounds.trim()}`
+      : "",
     co_optimization_section: context.coOptimizationWarning ? CO_OPTIMIZATION_WARNING : "",
-    goal: `${direction[0].toUpperCase()}${direction.slice(1)} **${context.metric.name}** of ${files}, as measured by the eval below, within ${context.iterations} iterations.`,
+    goal: `${direction[0].toUpperCase()}${
+      direction.slice(1)
+    } **${context.metric.name}** of ${files}, as measured by the eval below, within ${context.iterations} iterations.`,
     files_inline: files,
     dashboard: context.artifacts.dashboard,
     journal: context.artifacts.journal,
@@ -76,7 +80,9 @@ export function renderInstructions(context: InstructionsContext): string {
     caching_section: cachingSection(context),
     pipeline: pipeline(context),
     strategy: strategy(context),
-    entry_rule: context.entry ? "- change the entry function's name, parameters or return type;\n" : "- change how the program is invoked (its arguments, input and output format);\n",
+    entry_rule: context.entry
+      ? "- change the entry function's name, parameters or return type;\n"
+      : "- change how the program is invoked (its arguments, input and output format);\n",
   }, { label: "templates/instructions.md", collapseBlankLines: true });
 }
 
@@ -91,7 +97,9 @@ function systemContext(context: InstructionsContext): string {
   const parts: string[] = [];
   const file = context.constrainedFiles[0];
   parts.push(`- Constrained file: \`${file}\` (${context.projectDescription}).`);
-  if (context.fileSummary) parts.push(`- What it says about itself: ${context.fileSummary.replace(/\s+/g, " ").trim()}`);
+  if (context.fileSummary) {
+    parts.push(`- What it says about itself: ${context.fileSummary.replace(/\s+/g, " ").trim()}`);
+  }
   if (context.entry) {
     const shape = {
       ranked_list: "a ranked list (best first)",
@@ -99,27 +107,50 @@ function systemContext(context: InstructionsContext): string {
       number: "a number",
       unknown: "a value the eval compares with the expected output",
     }[context.entry.returnsShape];
-    parts.push(`- Entry function (line ${context.entry.line}), called once per test case by the eval; it returns ${shape}:\n\n  \`\`\`\n  ${context.entry.signature}\n  \`\`\``);
+    parts.push(
+      `- Entry function (line ${context.entry.line}), called once per test case by the eval; it returns ${shape}:\n\n  \`\`\`\n  ${context.entry.signature}\n  \`\`\``,
+    );
   } else {
     parts.push("- No entry function was identified; the eval runs the file as a program.");
   }
   const others = context.functions.filter((found) => found.name !== context.entry?.name);
   if (others.length > 0) {
-    const listed = others.slice(0, MAX_FUNCTIONS_LISTED).map((found) => `\`${found.name}\` (line ${found.line})`).join(", ");
-    parts.push(`- Other functions in the file: ${listed}${others.length > MAX_FUNCTIONS_LISTED ? `, and ${others.length - MAX_FUNCTIONS_LISTED} more` : ""}.`);
+    const listed = others.slice(0, MAX_FUNCTIONS_LISTED).map((found) => `\`${found.name}\` (line ${found.line})`).join(
+      ", ",
+    );
+    parts.push(
+      `- Other functions in the file: ${listed}${
+        others.length > MAX_FUNCTIONS_LISTED ? `, and ${others.length - MAX_FUNCTIONS_LISTED} more` : ""
+      }.`,
+    );
   }
   if (context.existingTests.length > 0) {
-    parts.push(`- Existing tests (context only, not the metric): ${context.existingTests.map((path) => `\`${path}\``).join(", ")}.`);
+    parts.push(
+      `- Existing tests (context only, not the metric): ${
+        context.existingTests.map((path) => `\`${path}\``).join(", ")
+      }.`,
+    );
   }
-  parts.push(`- The metric: ${describeScore(context.metric.name, context.metric.direction, context.entry?.name ?? null).replace(/\n/g, "\n  ")}`);
+  parts.push(
+    `- The metric: ${
+      describeScore(context.metric.name, context.metric.direction, context.entry?.name ?? null).replace(/\n/g, "\n  ")
+    }`,
+  );
   return parts.join("\n");
 }
 
 function canModify(context: InstructionsContext): string {
   const files = context.constrainedFiles.map((file) => `\`${file}\``).join(" and ");
-  const lines = [`Only ${files}: its constants, weights, thresholds, prompts, control flow and helper functions${context.entry ? ", as long as the entry function keeps its signature" : ""}.`];
+  const lines = [
+    `Only ${files}: its constants, weights, thresholds, prompts, control flow and helper functions${
+      context.entry ? ", as long as the entry function keeps its signature" : ""
+    }.`,
+  ];
   if (context.levers.length === 0) {
-    lines.push("", "No obvious levers (named constants, weights, thresholds or prompts) were found in the file: the gains will come from the logic itself. Consider first pulling magic numbers out into named constants (an iteration of its own, which should not change the score).");
+    lines.push(
+      "",
+      "No obvious levers (named constants, weights, thresholds or prompts) were found in the file: the gains will come from the logic itself. Consider first pulling magic numbers out into named constants (an iteration of its own, which should not change the score).",
+    );
     return lines.join("\n");
   }
   lines.push("", "Levers found in the file, with their current values (line numbers as of this round's start):", "");
@@ -129,7 +160,9 @@ function canModify(context: InstructionsContext): string {
     const line = lever.endLine && lever.endLine > lever.line ? `${lever.line}-${lever.endLine}` : String(lever.line);
     lines.push(`| \`${tableCell(lever.name)}\` | ${lever.kind} | \`${tableCell(value)}\` | ${line} |`);
   }
-  if (context.levers.length > MAX_LEVERS_LISTED) lines.push("", `…and ${context.levers.length - MAX_LEVERS_LISTED} more in the file.`);
+  if (context.levers.length > MAX_LEVERS_LISTED) {
+    lines.push("", `…and ${context.levers.length - MAX_LEVERS_LISTED} more in the file.`);
+  }
   return lines.join("\n");
 }
 
@@ -140,20 +173,36 @@ function tableCell(text: string): string {
 function cannotModify(context: InstructionsContext): string {
   const items: string[] = [];
   if (context.evalScript) {
-    items.push(`- \`${context.evalScript}\`, the eval: it defines the metric. Its hash is recorded at baseline and iterate refuses to score when it changes (changing the ruler is not an improvement).`);
+    items.push(
+      `- \`${context.evalScript}\`, the eval: it defines the metric. Its hash is recorded at baseline and iterate refuses to score when it changes (changing the ruler is not an improvement).`,
+    );
   } else {
-    items.push(`- The eval (\`${context.evalCommand}\`) and every file it reads: it defines the metric and was brought by the experiment's owner.`);
+    items.push(
+      `- The eval (\`${context.evalCommand}\`) and every file it reads: it defines the metric and was brought by the experiment's owner.`,
+    );
   }
   if (context.testData) {
-    items.push(`- \`${context.testData}\`, the test data: the cases and their expected outputs are the ground truth. Its hash is checked like the eval's.`);
+    items.push(
+      `- \`${context.testData}\`, the test data: the cases and their expected outputs are the ground truth. Its hash is checked like the eval's.`,
+    );
   }
-  items.push(`- \`${context.cacheDir}/\`, the eval's cache of expensive calls: do not delete or edit it (evals would become slow, costly and noisy).`);
+  items.push(
+    `- \`${context.cacheDir}/\`, the eval's cache of expensive calls: do not delete or edit it (evals would become slow, costly and noisy).`,
+  );
   for (const frozen of context.frozen) items.push(`- \`${frozen.path}\`: ${frozen.reason}`);
-  items.push(`- The harness files: \`autoresearch.yaml\`, \`${context.artifacts.journal}\`, \`${context.artifacts.dashboard}\` and \`.autoresearch/\`; only the harness writes them.`);
-  items.push("- Any other file in the repository: a change outside the constrained file is restored and the iteration discarded.");
-  items.push("- Dependencies: no new packages, imports of packages the project does not already use, network or model/API calls, or subprocesses. The eval must stay fast, offline where it was offline, and deterministic.");
+  items.push(
+    `- The harness files: \`autoresearch.yaml\`, \`${context.artifacts.journal}\`, \`${context.artifacts.dashboard}\` and \`.autoresearch/\`; only the harness writes them.`,
+  );
+  items.push(
+    "- Any other file in the repository: a change outside the constrained file is restored and the iteration discarded.",
+  );
+  items.push(
+    "- Dependencies: no new packages, imports of packages the project does not already use, network or model/API calls, or subprocesses. The eval must stay fast, offline where it was offline, and deterministic.",
+  );
   if (context.entry) {
-    items.push(`- The entry function's signature (name, parameters, return type): \`${context.entry.signature}\`. The eval calls it this way; the rest of the program may too.`);
+    items.push(
+      `- The entry function's signature (name, parameters, return type): \`${context.entry.signature}\`. The eval calls it this way; the rest of the program may too.`,
+    );
   }
   return items.join("\n");
 }
@@ -188,7 +237,10 @@ function evalSection(context: InstructionsContext): string {
     "A non-zero exit, a missing SCORE, NaN or a timeout counts as a **crash**: the change is reverted. An exception in any test case crashes the run, so keep the code working for every input.",
   ];
   if (context.evalScript) {
-    lines.push("", `To understand a result, you may run \`${context.evalCommand} --verbose\`: it prints each case's metrics, expected and actual output on stderr. Running the eval yourself never records anything; only iterate does.`);
+    lines.push(
+      "",
+      `To understand a result, you may run \`${context.evalCommand} --verbose\`: it prints each case's metrics, expected and actual output on stderr. Running the eval yourself never records anything; only iterate does.`,
+    );
   }
   if (context.testData) lines.push("", `Test data: \`${context.testData}\` (frozen).`);
   return lines.join("\n");
@@ -209,19 +261,37 @@ function pipeline(context: InstructionsContext): string {
   const steps: string[] = [];
   if (context.testData) steps.push(`Test cases from \`${context.testData}\` — FROZEN`);
   if (context.entry) {
-    const helpers = context.functions.filter((found) => found.name !== context.entry!.name).map((found) => `\`${found.name}\``);
-    steps.push(`\`${context.entry.name}(…)\` in \`${file}\` — TUNABLE body, FROZEN signature${helpers.length ? `; with the file's other functions (${helpers.slice(0, 8).join(", ")}${helpers.length > 8 ? ", …" : ""}) — TUNABLE` : ""}`);
+    const helpers = context.functions.filter((found) => found.name !== context.entry!.name).map((found) =>
+      `\`${found.name}\``
+    );
+    steps.push(
+      `\`${context.entry.name}(…)\` in \`${file}\` — TUNABLE body, FROZEN signature${
+        helpers.length
+          ? `; with the file's other functions (${helpers.slice(0, 8).join(", ")}${
+            helpers.length > 8 ? ", …" : ""
+          }) — TUNABLE`
+          : ""
+      }`,
+    );
   } else {
     steps.push(`\`${file}\` — TUNABLE`);
   }
-  steps.push(`Expensive calls made by the code (models, network), answered from \`${context.cacheDir}/\` when the eval caches them — FROZEN`);
-  steps.push(`${context.evalScript ? `\`${context.evalScript}\`` : `The eval \`${context.evalCommand}\``} compares outputs with the expected ones and prints SCORE — FROZEN`);
+  steps.push(
+    `Expensive calls made by the code (models, network), answered from \`${context.cacheDir}/\` when the eval caches them — FROZEN`,
+  );
+  steps.push(
+    `${
+      context.evalScript ? `\`${context.evalScript}\`` : `The eval \`${context.evalCommand}\``
+    } compares outputs with the expected ones and prints SCORE — FROZEN`,
+  );
   steps.push("iterate decides keep or discard under noise, commits or restores, logs — HARNESS");
   return steps.map((step, index) => `${index + 1}. ${step}`).join("\n");
 }
 
 function strategy(context: InstructionsContext): string {
-  const ranked = [...context.levers].sort((a, b) => leverPriority(a) - leverPriority(b)).slice(0, 5).map((lever) => `\`${lever.name}\``);
+  const ranked = [...context.levers].sort((a, b) => leverPriority(a) - leverPriority(b)).slice(0, 5).map((lever) =>
+    `\`${lever.name}\``
+  );
   const startWith = ranked.length ? ` Start with ${ranked.join(", ")}.` : "";
   return [
     `**Iterations 1-5: tune the obvious levers.** One lever per iteration, in meaningful steps (halve or double a weight; move a threshold by a clear amount), so each result is readable.${startWith}`,

@@ -2,7 +2,7 @@
 // flavour, what each means in words (for instructions and eval headers), the default metric
 // for an entry function's return shape, and the natural direction. Pure data and lookups;
 // the computation itself lives in the eval templates and must stay in step with this file.
-import { parseMetricFormula, type FormulaTerm } from "../process/eval-output.ts";
+import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
 
 export type Direction = "max" | "min";
 export type ReturnShape = "ranked_list" | "label" | "number" | "unknown";
@@ -43,11 +43,19 @@ export function defaultDirectionFor(metric: string): Direction {
 }
 
 /** Metrics printed beside SCORE for context (and as guard candidates), besides the SCORE terms. */
-export function extraMetricsFor(shape: ReturnShape, metricNames: string[], flavor: "python" | "django" | "typescript" | "shell"): string[] {
+export function extraMetricsFor(
+  shape: ReturnShape,
+  metricNames: string[],
+  flavor: "python" | "django" | "typescript" | "shell",
+): string[] {
   const extras = flavor === "shell"
     ? ["accuracy"]
-    : shape === "ranked_list" ? ["mrr", `hit_rate@${rankingCutOff(metricNames) ?? 10}`] : ["accuracy"];
-  if (metricNames.some(isTimingMetric) && shape === "ranked_list" && flavor !== "shell") extras.unshift(`precision@${rankingCutOff(metricNames) ?? 10}`);
+    : shape === "ranked_list"
+    ? ["mrr", `hit_rate@${rankingCutOff(metricNames) ?? 10}`]
+    : ["accuracy"];
+  if (metricNames.some(isTimingMetric) && shape === "ranked_list" && flavor !== "shell") {
+    extras.unshift(`precision@${rankingCutOff(metricNames) ?? 10}`);
+  }
   return extras.filter((name) => !metricNames.includes(name));
 }
 
@@ -68,7 +76,9 @@ export function describeMetric(name: string, entryName: string | null): string {
     const top = k ? `the top ${k} results` : "the returned results";
     switch (ranking[1].toLowerCase()) {
       case "precision":
-        return `${name}: the share of ${top} of ${call} that are relevant (listed in the case's "expected"), divided by min(${k ?? "k"}, number of relevant ids) so a perfect ranking scores 1.0; averaged over cases`;
+        return `${name}: the share of ${top} of ${call} that are relevant (listed in the case's "expected"), divided by min(${
+          k ?? "k"
+        }, number of relevant ids) so a perfect ranking scores 1.0; averaged over cases`;
       case "recall":
         return `${name}: the share of a case's relevant ids found in ${top}; averaged over cases`;
       case "mrr":
@@ -78,9 +88,15 @@ export function describeMetric(name: string, entryName: string | null): string {
     }
   }
   if (MATCHING.test(name)) return `${name}: the share of cases whose output from ${call} equals the expected output`;
-  if (ERROR.test(name)) return `${name}: the absolute difference between ${call}'s number and the expected number; averaged over cases`;
-  if (TIMING_MS.test(name)) return `${name}: milliseconds per call of ${call} (median of repeated calls per case), averaged over cases`;
-  if (TIMING_S.test(name)) return `${name}: seconds per call of ${call} (median of repeated calls per case), averaged over cases`;
+  if (ERROR.test(name)) {
+    return `${name}: the absolute difference between ${call}'s number and the expected number; averaged over cases`;
+  }
+  if (TIMING_MS.test(name)) {
+    return `${name}: milliseconds per call of ${call} (median of repeated calls per case), averaged over cases`;
+  }
+  if (TIMING_S.test(name)) {
+    return `${name}: seconds per call of ${call} (median of repeated calls per case), averaged over cases`;
+  }
   return `${name}: as computed by the eval`;
 }
 
@@ -89,7 +105,11 @@ export function describeScore(metric: string, direction: Direction, entryName: s
   const { terms, names } = metricComponents(metric);
   const better = direction === "max" ? "higher is better" : "lower is better";
   if (!terms) return `${describeMetric(names[0], entryName)} (${better}).`;
-  const formula = terms.map((term, index) => `${index === 0 ? (term.weight < 0 ? "-" : "") : term.weight < 0 ? " - " : " + "}${Math.abs(term.weight) === 1 ? "" : `${Math.abs(term.weight)} × `}${term.metric}`).join("");
+  const formula = terms.map((term, index) =>
+    `${index === 0 ? (term.weight < 0 ? "-" : "") : term.weight < 0 ? " - " : " + "}${
+      Math.abs(term.weight) === 1 ? "" : `${Math.abs(term.weight)} × `
+    }${term.metric}`
+  ).join("");
   const parts = [...new Set(names)].map((name) => `  - ${describeMetric(name, entryName)}`);
   return `SCORE = ${formula} (${better}), where\n${parts.join("\n")}`;
 }

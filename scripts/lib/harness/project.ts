@@ -60,16 +60,32 @@ export type ProjectFacts = {
 
 const LANGUAGE_BY_EXTENSION: Record<string, Language> = {
   ".py": "python",
-  ".ts": "typescript", ".tsx": "typescript", ".mts": "typescript", ".cts": "typescript",
-  ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+  ".ts": "typescript",
+  ".tsx": "typescript",
+  ".mts": "typescript",
+  ".cts": "typescript",
+  ".js": "javascript",
+  ".jsx": "javascript",
+  ".mjs": "javascript",
+  ".cjs": "javascript",
 };
 
 /** How the generic shell eval runs one input through a file of this kind ({file} is replaced). */
 const CASE_COMMAND_BY_EXTENSION: Record<string, string> = {
-  ".sh": "bash {file}", ".bash": "bash {file}", ".zsh": "zsh {file}",
-  ".rb": "ruby {file}", ".go": "go run {file}", ".pl": "perl {file}", ".php": "php {file}",
-  ".lua": "lua {file}", ".r": "Rscript {file}", ".R": "Rscript {file}", ".jl": "julia {file}",
-  ".exs": "elixir {file}", ".swift": "swift {file}", ".kts": "kotlin {file}",
+  ".sh": "bash {file}",
+  ".bash": "bash {file}",
+  ".zsh": "zsh {file}",
+  ".rb": "ruby {file}",
+  ".go": "go run {file}",
+  ".pl": "perl {file}",
+  ".php": "php {file}",
+  ".lua": "lua {file}",
+  ".r": "Rscript {file}",
+  ".R": "Rscript {file}",
+  ".jl": "julia {file}",
+  ".exs": "elixir {file}",
+  ".swift": "swift {file}",
+  ".kts": "kotlin {file}",
 };
 
 export function languageOf(file: string): Language {
@@ -106,17 +122,26 @@ function findUp(facts: ProjectFacts, names: string[]): { dir: string; name: stri
  */
 export function detectProject(facts: ProjectFacts): Project {
   const language = languageOf(facts.file);
-  const project = language === "python" ? detectPythonProject(facts)
-    : language === "typescript" || language === "javascript" ? detectScriptProject(facts, language)
+  const project = language === "python"
+    ? detectPythonProject(facts)
+    : language === "typescript" || language === "javascript"
+    ? detectScriptProject(facts, language)
     : detectOtherProject(facts, language);
   return rebaseProject(project, facts.experimentDir ?? "");
 }
 
 function detectOtherProject(facts: ProjectFacts, language: Language): Project {
-  const template = CASE_COMMAND_BY_EXTENSION[posix.extname(facts.file)] ?? CASE_COMMAND_BY_EXTENSION[posix.extname(facts.file).toLowerCase()];
+  const template = CASE_COMMAND_BY_EXTENSION[posix.extname(facts.file)] ??
+    CASE_COMMAND_BY_EXTENSION[posix.extname(facts.file).toLowerCase()];
   const file = relativeTo(facts.experimentDir ?? "", facts.file);
   return {
-    kind: "other", language, evalFlavor: "shell", python: null, pythonImport: null, django: null, script: null,
+    kind: "other",
+    language,
+    evalFlavor: "shell",
+    python: null,
+    pythonImport: null,
+    django: null,
+    script: null,
     caseCommand: template ? template.replace("{file}", shellQuote(file)) : null,
     notes: template ? [] : [`No known way to run "${facts.file}" on one input; edit run_case() in the generated eval.`],
   };
@@ -139,7 +164,9 @@ function rebaseProject(project: Project, experimentDir: string): Project {
     ...project,
     python,
     pythonImport: project.pythonImport ? { ...project.pythonImport, path: rebase(project.pythonImport.path) } : null,
-    django: project.django ? { ...project.django, manageDir: rebase(project.django.manageDir), appDir: rebase(project.django.appDir) } : null,
+    django: project.django
+      ? { ...project.django, manageDir: rebase(project.django.manageDir), appDir: rebase(project.django.appDir) }
+      : null,
   };
 }
 
@@ -152,7 +179,9 @@ function detectPythonEnvironment(facts: ProjectFacts): { environment: PythonEnvi
     const text = facts.read(join(marker.dir, "pyproject.toml")) ?? "";
     if (/^\[tool\.uv\b/m.test(text)) return { environment: "uv", command: "uv run" };
     if (/^\[tool\.poetry\b/m.test(text)) return { environment: "poetry", command: "poetry run python" };
-    const venv = ["", marker.dir].flatMap((dir) => [join(dir, ".venv/bin/python"), join(dir, "venv/bin/python")]).find((path) => facts.exists(path));
+    const venv = ["", marker.dir].flatMap((dir) => [join(dir, ".venv/bin/python"), join(dir, "venv/bin/python")]).find((
+      path,
+    ) => facts.exists(path));
     return venv ? { environment: "venv", command: venv } : { environment: "plain", command: "python3" };
   }
   return { environment: "venv", command: join(marker.dir, marker.name) };
@@ -164,7 +193,11 @@ function detectPythonProject(facts: ProjectFacts): Project {
   const base = { language: "python" as const, python, script: null, caseCommand: null, notes: [] as string[] };
   if (manage) {
     const django = djangoLayout(facts, manage.dir);
-    const notes = settingsMentionApp(facts, django) ? [] : [`Could not find "${django.appDir.split("/").pop()}" in a settings file's INSTALLED_APPS; Django only finds the eval command in installed apps.`];
+    const notes = settingsMentionApp(facts, django) ? [] : [
+      `Could not find "${
+        django.appDir.split("/").pop()
+      }" in a settings file's INSTALLED_APPS; Django only finds the eval command in installed apps.`,
+    ];
     return { ...base, kind: "django", evalFlavor: "django", pythonImport: null, django, notes };
   }
   const kind: ProjectKind = python.environment === "uv" ? "uv" : python.environment === "poetry" ? "poetry" : "python";
@@ -187,11 +220,13 @@ function djangoLayout(facts: ProjectFacts, manageDir: string): DjangoLayout {
   const relativeToManage = manageDir === "" ? facts.file : facts.file.slice(manageDir.length + 1);
   const module = relativeToManage.replace(/\.py$/, "").split("/").join(".");
   // The app is the nearest folder that looks like one; else the outermost folder under manage.py.
-  const fileDirs = ancestorDirs(facts.file).filter((dir) => dir !== "" && (manageDir === "" || dir.startsWith(`${manageDir}/`)));
-  const app = fileDirs.find((dir) => facts.exists(join(dir, "apps.py")) || facts.exists(join(dir, "models.py")))
-    ?? fileDirs[fileDirs.length - 1]
-    ?? settingsPackage(facts, manageDir)
-    ?? manageDir;
+  const fileDirs = ancestorDirs(facts.file).filter((dir) =>
+    dir !== "" && (manageDir === "" || dir.startsWith(`${manageDir}/`))
+  );
+  const app = fileDirs.find((dir) => facts.exists(join(dir, "apps.py")) || facts.exists(join(dir, "models.py"))) ??
+    fileDirs[fileDirs.length - 1] ??
+    settingsPackage(facts, manageDir) ??
+    manageDir;
   return { manageDir, appDir: app, module };
 }
 
@@ -208,12 +243,25 @@ function settingsMentionApp(facts: ProjectFacts, django: DjangoLayout): boolean 
   const base = join(django.manageDir, match[1].split(".").join("/"));
   const text = facts.read(`${base}.py`) ?? facts.read(`${base}/__init__.py`) ?? facts.read(`${base}/base.py`);
   if (text === null) return true;
-  const appModule = (django.manageDir === "" ? django.appDir : django.appDir.slice(django.manageDir.length + 1)).split("/").join(".");
+  const appModule = (django.manageDir === "" ? django.appDir : django.appDir.slice(django.manageDir.length + 1)).split(
+    "/",
+  ).join(".");
   return text.includes(`"${appModule}`) || text.includes(`'${appModule}`);
 }
 
 function detectScriptProject(facts: ProjectFacts, language: "typescript" | "javascript"): Project {
-  const marker = findUp(facts, ["deno.json", "deno.jsonc", "deno.lock", "bun.lock", "bun.lockb", "bunfig.toml", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "package.json"]);
+  const marker = findUp(facts, [
+    "deno.json",
+    "deno.jsonc",
+    "deno.lock",
+    "bun.lock",
+    "bun.lockb",
+    "bunfig.toml",
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "package.json",
+  ]);
   let runtime: ScriptRuntime = facts.currentRuntime;
   const notes: string[] = [];
   if (marker) {
@@ -234,12 +282,21 @@ function detectScriptProject(facts: ProjectFacts, language: "typescript" | "java
       command = "npx tsx";
     } else {
       command = "node --experimental-strip-types";
-      notes.push("Node runs TypeScript directly only from version 22.6; on older Node add tsx (npm install -D tsx) and use `npx tsx` in eval.command.");
+      notes.push(
+        "Node runs TypeScript directly only from version 22.6; on older Node add tsx (npm install -D tsx) and use `npx tsx` in eval.command.",
+      );
     }
   }
   return {
-    kind: runtime, language, evalFlavor: "typescript", python: null, pythonImport: null, django: null,
-    script: { runtime, command, extension }, caseCommand: null, notes,
+    kind: runtime,
+    language,
+    evalFlavor: "typescript",
+    python: null,
+    pythonImport: null,
+    django: null,
+    script: { runtime, command, extension },
+    caseCommand: null,
+    notes,
   };
 }
 
@@ -270,7 +327,8 @@ export function detectProjectOnDisk(repoRoot: string, file: string, experimentRo
   });
 }
 
-const TEST_FILE = /(^|\/)(tests?\/.+\.(py|ts|js|mjs|tsx)$|test_[^/]+\.py$|[^/]+_test\.(py|go)$|[^/]+\.(test|spec)\.[cm]?[jt]sx?$)/;
+const TEST_FILE =
+  /(^|\/)(tests?\/.+\.(py|ts|js|mjs|tsx)$|test_[^/]+\.py$|[^/]+_test\.(py|go)$|[^/]+\.(test|spec)\.[cm]?[jt]sx?$)/;
 const MAX_TESTS_LISTED = 8;
 
 /** Tracked test files (up to a few), relative to the experiment folder, for the instructions' context. */
@@ -282,5 +340,7 @@ export async function findExistingTests(repoRoot: string, root: string): Promise
 
 /** findExistingTests for a list of tracked files already in hand (posix, from the repository root). */
 export function testFilesAmong(tracked: string[], repoRoot: string, root: string): string[] {
-  return tracked.filter((path) => TEST_FILE.test(path)).slice(0, MAX_TESTS_LISTED).map((path) => relativeTo(toPosix(relative(repoRoot, root)), path));
+  return tracked.filter((path) => TEST_FILE.test(path)).slice(0, MAX_TESTS_LISTED).map((path) =>
+    relativeTo(toPosix(relative(repoRoot, root)), path)
+  );
 }

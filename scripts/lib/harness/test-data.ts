@@ -45,7 +45,10 @@ export function inspectTestData(text: string, path: string): TestDataReport {
   if (extension === ".tsv" || extension === ".csv") return inspectTable(text, extension === ".tsv" ? "\t" : ",");
   if (extension === ".json" || /^\s*[[{]/.test(text)) return inspectJson(text);
   const lines = text.split("\n").filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"));
-  const placeholders = lines.flatMap((line, index) => (line.includes(PLACEHOLDER_PREFIX) ? [{ caseId: String(index + 1), field: "line" }] : []));
+  const placeholders = lines.flatMap((
+    line,
+    index,
+  ) => (line.includes(PLACEHOLDER_PREFIX) ? [{ caseId: String(index + 1), field: "line" }] : []));
   return { format: "text", cases: lines.length, placeholders, problems: [], warnings: [] };
 }
 
@@ -77,7 +80,13 @@ function inspectJson(text: string): TestDataReport {
   if (cases === null) {
     if (isKit) return { ...emptyReport('it has no "cases" array'), format: "kit-json" };
     const placeholders = findPlaceholders(value, "").map((field) => ({ caseId: "(file)", field }));
-    return { format: "json", cases: isRecord(value) ? Object.keys(value).length : 1, placeholders, problems: [], warnings: [] };
+    return {
+      format: "json",
+      cases: isRecord(value) ? Object.keys(value).length : 1,
+      placeholders,
+      problems: [],
+      warnings: [],
+    };
   }
   return inspectCases(cases, isKit ? "kit-json" : "json");
 }
@@ -114,7 +123,9 @@ function inspectCases(cases: unknown[], format: "kit-json" | "json" | "jsonl"): 
     const fallbackId = String(index + 1);
     if (!isRecord(item)) {
       if (strict) problems.push(`case ${index + 1} is not an object with id, input and expected`);
-      for (const field of findPlaceholders(item, "")) placeholders.push({ caseId: fallbackId, field: field || "value" });
+      for (const field of findPlaceholders(item, "")) {
+        placeholders.push({ caseId: fallbackId, field: field || "value" });
+      }
       return;
     }
     const id = typeof item.id === "string" || typeof item.id === "number" ? String(item.id) : null;
@@ -122,7 +133,9 @@ function inspectCases(cases: unknown[], format: "kit-json" | "json" | "jsonl"): 
       if (id === null) problems.push(`case ${index + 1} has no "id"`);
       else if (seen.has(id)) problems.push(`case id "${id}" appears more than once`);
       if (!isRecord(item.input)) problems.push(`case "${id ?? index + 1}" has no "input" object`);
-      if (!("expected" in item)) problems.push(`case "${id ?? index + 1}" has no "expected" field (use null when nothing is checked)`);
+      if (!("expected" in item)) {
+        problems.push(`case "${id ?? index + 1}" has no "expected" field (use null when nothing is checked)`);
+      }
     }
     if (id !== null) seen.add(id);
     if (item.source === "bootstrap") bootstrapped++;
@@ -130,14 +143,22 @@ function inspectCases(cases: unknown[], format: "kit-json" | "json" | "jsonl"): 
     for (const field of findPlaceholders(searched, "")) placeholders.push({ caseId: id ?? fallbackId, field });
   });
   const warnings = bootstrapped > 0
-    ? [`${bootstrapped} case${bootstrapped === 1 ? "" : "s"} have expected outputs copied from the current code ("source": "bootstrap"); check them, correct the wrong ones, then delete the "source" field`]
+    ? [
+      `${bootstrapped} case${
+        bootstrapped === 1 ? "" : "s"
+      } have expected outputs copied from the current code ("source": "bootstrap"); check them, correct the wrong ones, then delete the "source" field`,
+    ]
     : [];
   return { format, cases: cases.length, placeholders, problems, warnings };
 }
 
 function inspectTable(text: string, separator: string): TestDataReport {
-  const rows = text.split("\n").map((line) => line.replace(/\r$/, "")).filter((line) => line.trim() !== "" && !line.startsWith("#"));
-  if (rows.length === 0) return { format: "table", cases: 0, placeholders: [], problems: ["it has no header and no cases"], warnings: [] };
+  const rows = text.split("\n").map((line) => line.replace(/\r$/, "")).filter((line) =>
+    line.trim() !== "" && !line.startsWith("#")
+  );
+  if (rows.length === 0) {
+    return { format: "table", cases: 0, placeholders: [], problems: ["it has no header and no cases"], warnings: [] };
+  }
   const header = rows[0].split(separator).map((cell) => cell.trim());
   const isKit = separator === "\t" && TSV_COLUMNS.every((column, index) => header[index] === column);
   const problems: string[] = [];
@@ -147,12 +168,18 @@ function inspectTable(text: string, separator: string): TestDataReport {
     const cells = row.split(separator);
     const id = cells[0]?.trim() || String(index + 1);
     if (isKit) {
-      if (cells.length < TSV_COLUMNS.length) problems.push(`case "${id}" has ${cells.length} column${cells.length === 1 ? "" : "s"}; expected id<TAB>input<TAB>expected`);
+      if (cells.length < TSV_COLUMNS.length) {
+        problems.push(
+          `case "${id}" has ${cells.length} column${cells.length === 1 ? "" : "s"}; expected id<TAB>input<TAB>expected`,
+        );
+      }
       if (seen.has(id)) problems.push(`case id "${id}" appears more than once`);
       seen.add(id);
     }
     cells.forEach((cell, column) => {
-      if (cell.trim().startsWith(PLACEHOLDER_PREFIX)) placeholders.push({ caseId: id, field: header[column] ?? `column ${column + 1}` });
+      if (cell.trim().startsWith(PLACEHOLDER_PREFIX)) {
+        placeholders.push({ caseId: id, field: header[column] ?? `column ${column + 1}` });
+      }
     });
   });
   return { format: isKit ? "kit-tsv" : "table", cases: rows.length - 1, placeholders, problems, warnings: [] };
@@ -162,7 +189,9 @@ function inspectTable(text: string, separator: string): TestDataReport {
 function findPlaceholders(value: unknown, path: string): string[] {
   if (typeof value === "string") return value.trimStart().startsWith(PLACEHOLDER_PREFIX) ? [path] : [];
   if (Array.isArray(value)) return value.flatMap((item, index) => findPlaceholders(item, `${path}[${index}]`));
-  if (isRecord(value)) return Object.entries(value).flatMap(([key, item]) => findPlaceholders(item, path ? `${path}.${key}` : key));
+  if (isRecord(value)) {
+    return Object.entries(value).flatMap(([key, item]) => findPlaceholders(item, path ? `${path}.${key}` : key));
+  }
   return [];
 }
 
@@ -213,7 +242,7 @@ export function expectedMeaning(shape: CaseShape): string {
     case "ranked_list":
       return "a list of the ids of results that should rank near the top (relevant results); the eval compares them with item ids in the returned list";
     case "number":
-      return "the correct number; a case passes within its optional \"tolerance\" (default 1e-6 relative)";
+      return 'the correct number; a case passes within its optional "tolerance" (default 1e-6 relative)';
     case "latency":
       return "optional for a latency experiment: null means outputs are not checked; fill it (or use --cases-from) to also report accuracy, a good guard metric";
     default:
@@ -223,7 +252,12 @@ export function expectedMeaning(shape: CaseShape): string {
 
 function placeholderExpected(shape: CaseShape): unknown {
   if (shape === "latency") return null;
-  if (shape === "ranked_list") return [`${PLACEHOLDER_PREFIX} id of a result that must rank near the top`, `${PLACEHOLDER_PREFIX} another relevant id, or delete this line`];
+  if (shape === "ranked_list") {
+    return [
+      `${PLACEHOLDER_PREFIX} id of a result that must rank near the top`,
+      `${PLACEHOLDER_PREFIX} another relevant id, or delete this line`,
+    ];
+  }
   if (shape === "number") return `${PLACEHOLDER_PREFIX} the correct number`;
   return `${PLACEHOLDER_PREFIX} the correct output`;
 }
@@ -246,10 +280,13 @@ export function buildJsonTestData(options: ScaffoldOptions): string {
   });
   const document = {
     format: TEST_DATA_FORMAT,
-    about: `Test data for the autoresearch eval. Replace every "${PLACEHOLDER_PREFIX} ..." value (baseline refuses placeholders), keep at least 15 cases (20-30 is better) covering the variety of real inputs, and review labels carefully: bad labels steer the whole experiment wrong. Frozen once the baseline is taken.`,
+    about:
+      `Test data for the autoresearch eval. Replace every "${PLACEHOLDER_PREFIX} ..." value (baseline refuses placeholders), keep at least 15 cases (20-30 is better) covering the variety of real inputs, and review labels carefully: bad labels steer the whole experiment wrong. Frozen once the baseline is taken.`,
     entry: options.signature,
     shape: options.shape,
-    input_means: `arguments of the entry function by parameter name${options.parameters.length ? ` (${options.parameters.join(", ")})` : ""}; parameters with defaults may be added`,
+    input_means: `arguments of the entry function by parameter name${
+      options.parameters.length ? ` (${options.parameters.join(", ")})` : ""
+    }; parameters with defaults may be added`,
     expected_means: expectedMeaning(options.shape),
     cases,
   };
@@ -262,13 +299,17 @@ export function buildTsvTestData(options: { inputs?: CaseInput[] | null; count?:
   const count = inputs ? inputs.length : options.count ?? SCAFFOLD_CASES;
   const lines = [
     `# ${TEST_DATA_FORMAT} (tab-separated): id<TAB>input<TAB>expected. Lines starting with # are comments.`,
-    `# input is passed to the program as one argument; expected is compared with its trimmed stdout${options.latency ? " (leave it empty to skip the check)" : ""}.`,
+    `# input is passed to the program as one argument; expected is compared with its trimmed stdout${
+      options.latency ? " (leave it empty to skip the check)" : ""
+    }.`,
     `# Replace every "${PLACEHOLDER_PREFIX} ..." value; baseline refuses placeholders. No tabs or newlines inside a value.`,
     TSV_COLUMNS.join("\t"),
   ];
   for (let index = 0; index < count; index++) {
     const provided = inputs?.[index];
-    const input = provided ? tsvCell(inputAsText(provided.input)) : `${PLACEHOLDER_PREFIX} ${CASE_NOTES[index % CASE_NOTES.length]}`;
+    const input = provided
+      ? tsvCell(inputAsText(provided.input))
+      : `${PLACEHOLDER_PREFIX} ${CASE_NOTES[index % CASE_NOTES.length]}`;
     const expected = options.latency ? "" : `${PLACEHOLDER_PREFIX} the expected output`;
     lines.push([provided?.id ?? caseId(index), input, expected].join("\t"));
   }
@@ -334,9 +375,17 @@ function toCaseInput(item: unknown, index: number, path: string, parameters: str
     return { id: id == null ? null : String(id), input: rest };
   }
   if (Array.isArray(item) && parameters.length > 1) {
-    if (item.length !== parameters.length) throw new Error(`input ${index + 1} of "${path}" has ${item.length} values but the entry function takes ${parameters.length} (${parameters.join(", ")})`);
+    if (item.length !== parameters.length) {
+      throw new Error(
+        `input ${index + 1} of "${path}" has ${item.length} values but the entry function takes ${parameters.length} (${
+          parameters.join(", ")
+        })`,
+      );
+    }
     return { id: null, input: Object.fromEntries(parameters.map((name, position) => [name, item[position]])) };
   }
   if (parameters.length <= 1) return { id: null, input: { [parameters[0] ?? "input"]: item } };
-  throw new Error(`input ${index + 1} of "${path}" must be an object with ${parameters.map((name) => `"${name}"`).join(", ")}`);
+  throw new Error(
+    `input ${index + 1} of "${path}" must be an object with ${parameters.map((name) => `"${name}"`).join(", ")}`,
+  );
 }

@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { saveExperiment, type Experiment } from "../experiment/experiment-file.ts";
+import { type Experiment, saveExperiment } from "../experiment/experiment-file.ts";
 import { CACHE_DIR, STATE_DIR } from "../experiment/artifacts.ts";
 import { displayPath, readOptional } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
@@ -39,8 +39,16 @@ export type InitResult = {
 export function applyInitPlan(plan: InitPlan): InitResult {
   const artifacts = plan.experiment.rounds[0].artifacts;
   // A dashboard or report from a replaced experiment would describe the wrong run: it moves into the backup.
-  const stale = [artifacts.dashboard, artifacts.report].map((path) => resolve(plan.root, path)).filter((path) => plan.replaced.includes(path));
-  const backupDir = backUpReplaced({ stateDir: join(plan.root, STATE_DIR), label: "init", home: plan.root, replaced: plan.replaced, stale });
+  const stale = [artifacts.dashboard, artifacts.report].map((path) => resolve(plan.root, path)).filter((path) =>
+    plan.replaced.includes(path)
+  );
+  const backupDir = backUpReplaced({
+    stateDir: join(plan.root, STATE_DIR),
+    label: "init",
+    home: plan.root,
+    replaced: plan.replaced,
+    stale,
+  });
   const written = writePlanned(plan.files);
   writeJournalHeader(resolve(plan.root, artifacts.journal), plan.journalHeader);
   written.push(resolve(plan.root, artifacts.journal));
@@ -62,7 +70,9 @@ export function appendExcludeRules(excludePath: string): string[] {
   const present = new Set(current.split("\n").map((line) => line.trim()));
   const missing = EXCLUDE_PATTERNS.filter((pattern) => !present.has(pattern));
   if (missing.length === 0) return [];
-  const block = [present.has(EXCLUDE_HEADER) ? null : EXCLUDE_HEADER, ...missing].filter((line): line is string => line !== null);
+  const block = [present.has(EXCLUDE_HEADER) ? null : EXCLUDE_HEADER, ...missing].filter((line): line is string =>
+    line !== null
+  );
   const separator = current === "" || current.endsWith("\n") ? "" : "\n";
   mkdirSync(dirname(excludePath), { recursive: true });
   writeFileAtomic(excludePath, `${current}${separator}${block.join("\n")}\n`);
@@ -136,11 +146,21 @@ export function describeNextSteps(result: InitResult, cwd: string): string {
   const steps: string[] = [];
   const testData = plan.experiment.test_data;
   if (testData && plan.files.some((file) => file.role === "test data")) {
-    steps.push(plan.bootstrapCommand
-      ? `Review the expected outputs in ${fromRoot(testData)} (copied from the current code) and correct the wrong ones.`
-      : `Fill in the test data: ${fromRoot(testData)} (replace every "TODO:" value; baseline refuses placeholders)${plan.dataFiles.length ? `; data files that may help: ${plan.dataFiles.join(", ")}` : ""}.`);
+    steps.push(
+      plan.bootstrapCommand
+        ? `Review the expected outputs in ${
+          fromRoot(testData)
+        } (copied from the current code) and correct the wrong ones.`
+        : `Fill in the test data: ${fromRoot(testData)} (replace every "TODO:" value; baseline refuses placeholders)${
+          plan.dataFiles.length ? `; data files that may help: ${plan.dataFiles.join(", ")}` : ""
+        }.`,
+    );
   }
-  steps.push(`Review ${fromRoot(plan.experiment.rounds[0].artifacts.instructions)} (levers, frozen files, strategy) and the eval.`);
+  steps.push(
+    `Review ${
+      fromRoot(plan.experiment.rounds[0].artifacts.instructions)
+    } (levers, frozen files, strategy) and the eval.`,
+  );
   steps.push(`Commit the constrained file if it has uncommitted changes, then run: ${plan.nextCommand}`);
   return ["Next:", ...steps.map((step, index) => `  ${index + 1}. ${step}`)].join("\n");
 }

@@ -10,8 +10,16 @@ import { git, requireRepositoryRoot, runGit } from "../git/git.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { analyzeFile } from "../levers/levers.ts";
 import { detectProjectOnDisk, testFilesAmong } from "../harness/project.ts";
-import { inspectTestDataFile, parseCaseInputs, type CaseInput } from "../harness/test-data.ts";
-import { checkMetric, checkName, parseGuard, requiredParameters, usage, type InitInspection, type InitOptions } from "./plan.ts";
+import { type CaseInput, inspectTestDataFile, parseCaseInputs } from "../harness/test-data.ts";
+import {
+  checkMetric,
+  checkName,
+  type InitInspection,
+  type InitOptions,
+  parseGuard,
+  requiredParameters,
+  usage,
+} from "./plan.ts";
 
 /** Bytes read to decide whether a file is binary (as git does: a NUL byte in the first 8000). */
 const BINARY_SNIFF_BYTES = 8000;
@@ -19,9 +27,11 @@ const BINARY_SNIFF_BYTES = 8000;
 const DATA_FILE = /(^|\/)(data|datasets?|fixtures|eval|evals|tests?|samples?)\/[^/]*\.(json|jsonl|ndjson|csv|tsv)$/i;
 const MAX_DATA_FILES_LISTED = 5;
 
-type CheckedInputs = Pick<InitInspection, "file" | "constrained" | "experimentPath" | "root" | "testData" | "frozenPaths" | "guard"> & {
-  casesText: string | null;
-};
+type CheckedInputs =
+  & Pick<InitInspection, "file" | "constrained" | "experimentPath" | "root" | "testData" | "frozenPaths" | "guard">
+  & {
+    casesText: string | null;
+  };
 
 /** Everything init learns before it asks or plans: checked flags, the file's analysis, the repository's facts. */
 export async function inspectInit(options: InitOptions): Promise<InitInspection> {
@@ -33,34 +43,62 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
   const project = detectProjectOnDisk(repoRoot, file, root);
   const analysis = await analyzeFile(file, { entry: options.entry, fileName: displayPath(file, cwd) });
   const warnings = [...analysis.warnings, ...project.notes];
-  if (analysis.levers.length === 0) warnings.push(`No levers (named constants, weights, thresholds, prompts) found in "${constrained}"; the harness is generated anyway, and the agent will work on the logic itself.`);
+  if (analysis.levers.length === 0) {
+    warnings.push(
+      `No levers (named constants, weights, thresholds, prompts) found in "${constrained}"; the harness is generated anyway, and the agent will work on the logic itself.`,
+    );
+  }
   const entry = project.evalFlavor === "shell" ? null : analysis.entry;
   const bringsOwnEval = Boolean(options.evalCmd);
   if (!bringsOwnEval && project.evalFlavor !== "shell" && !entry) {
-    warnings.push(`No entry function found in "${constrained}"; pass --entry NAME, or edit ENTRY in the generated eval before running baseline.`);
+    warnings.push(
+      `No entry function found in "${constrained}"; pass --entry NAME, or edit ENTRY in the generated eval before running baseline.`,
+    );
   }
   const parameters = project.evalFlavor === "shell" ? ["input"] : requiredParameters(entry);
   let caseInputs: CaseInput[] | null = null;
   if (inputs.casesText !== null) {
-    if (project.evalFlavor !== "shell" && !entry) throw usage(`--cases-from needs the entry function the inputs are for; pass --entry NAME (functions in "${constrained}": ${analysis.functions.map((found) => found.name).join(", ") || "none"}).`);
+    if (project.evalFlavor !== "shell" && !entry) {
+      throw usage(
+        `--cases-from needs the entry function the inputs are for; pass --entry NAME (functions in "${constrained}": ${
+          analysis.functions.map((found) => found.name).join(", ") || "none"
+        }).`,
+      );
+    }
     try {
       caseInputs = parseCaseInputs(inputs.casesText, displayPath(resolve(cwd, options.casesFrom!), cwd), parameters);
     } catch (error) {
-      throw usage(`Cannot use --cases-from: ${(error as Error).message}. Pass a JSON array of inputs or a JSON Lines file.`);
+      throw usage(
+        `Cannot use --cases-from: ${(error as Error).message}. Pass a JSON array of inputs or a JSON Lines file.`,
+      );
     }
   }
   if (inputs.testData && !bringsOwnEval) {
     const report = inspectTestDataFile(join(root, inputs.testData));
-    if (report.format !== "kit-json" && report.format !== "kit-tsv") warnings.push(`"${inputs.testData}" is not in the kit's test data format; the generated eval expects {"cases": [{"id", "input", "expected"}]} (see README "Test data") — adapt the file or the eval.`);
+    if (report.format !== "kit-json" && report.format !== "kit-tsv") {
+      warnings.push(
+        `"${inputs.testData}" is not in the kit's test data format; the generated eval expects {"cases": [{"id", "input", "expected"}]} (see README "Test data") — adapt the file or the eval.`,
+      );
+    }
   }
   const tracked = await trackedFiles(repoRoot);
   return {
-    options, cwd, repoRoot, ...inputs, project, analysis, entry, parameters, caseInputs,
+    options,
+    cwd,
+    repoRoot,
+    ...inputs,
+    project,
+    analysis,
+    entry,
+    parameters,
+    caseInputs,
     sourceText: readFileSync(file, "utf8"),
     existingTests: testFilesAmong(tracked, repoRoot, root),
     // Shown beside a scaffold the person fills in by hand.
     dataFiles: !bringsOwnEval && !inputs.testData && !caseInputs
-      ? tracked.filter((path) => DATA_FILE.test(path)).slice(0, MAX_DATA_FILES_LISTED).map((path) => displayPath(join(repoRoot, path), cwd))
+      ? tracked.filter((path) => DATA_FILE.test(path)).slice(0, MAX_DATA_FILES_LISTED).map((path) =>
+        displayPath(join(repoRoot, path), cwd)
+      )
       : [],
     excludePath: resolve(repoRoot, await git(repoRoot, ["rev-parse", "--git-path", "info/exclude"])),
     warnings,
@@ -72,20 +110,44 @@ function checkInputs(options: InitOptions, repoRoot: string): CheckedInputs {
   const cwd = options.cwd;
   const initCommand = kitCommand("init", { cwd });
   const file = checkConstrainedFile(resolve(cwd, options.file), repoRoot, initCommand);
-  const experimentPath = checkInsideRepository(resolve(cwd, options.experiment ?? join(repoRoot, EXPERIMENT_FILE)), repoRoot, "--experiment");
-  if (existsSync(experimentPath) && statSync(experimentPath).isDirectory()) throw usage(`--experiment "${options.experiment}" is a directory; name the file to create, e.g. --experiment ${join(options.experiment ?? ".", EXPERIMENT_FILE)}`);
+  const experimentPath = checkInsideRepository(
+    resolve(cwd, options.experiment ?? join(repoRoot, EXPERIMENT_FILE)),
+    repoRoot,
+    "--experiment",
+  );
+  if (existsSync(experimentPath) && statSync(experimentPath).isDirectory()) {
+    throw usage(
+      `--experiment "${options.experiment}" is a directory; name the file to create, e.g. --experiment ${
+        join(options.experiment ?? ".", EXPERIMENT_FILE)
+      }`,
+    );
+  }
   const root = dirname(experimentPath);
   const fromRoot = (path: string) => toPosix(relative(root, path));
-  if (options.casesFrom && options.evalCmd) throw usage("--cases-from fills the generated eval's test data, so it cannot be combined with --eval-cmd; drop one of them.");
-  if (options.casesFrom && options.testData) throw usage("--cases-from writes new test data, so it cannot be combined with --test-data; drop one of them.");
+  if (options.casesFrom && options.evalCmd) {
+    throw usage(
+      "--cases-from fills the generated eval's test data, so it cannot be combined with --eval-cmd; drop one of them.",
+    );
+  }
+  if (options.casesFrom && options.testData) {
+    throw usage("--cases-from writes new test data, so it cannot be combined with --test-data; drop one of them.");
+  }
   const guard = options.guard !== undefined ? parseGuard(options.guard) : null;
   if (options.metric !== undefined) checkMetric(options.metric);
   if (options.name !== undefined) checkName(options.name);
-  if (options.iterations !== undefined && options.iterations < 1) throw usage(`--iterations must be at least 1, not "${options.iterations}".`);
-  const testData = options.testData ? fromRoot(checkUserFile(resolve(cwd, options.testData), repoRoot, "--test-data")) : null;
-  const frozenPaths = (options.frozen ?? []).map((path) => fromRoot(checkUserFile(resolve(cwd, path), repoRoot, "--frozen")));
+  if (options.iterations !== undefined && options.iterations < 1) {
+    throw usage(`--iterations must be at least 1, not "${options.iterations}".`);
+  }
+  const testData = options.testData
+    ? fromRoot(checkUserFile(resolve(cwd, options.testData), repoRoot, "--test-data"))
+    : null;
+  const frozenPaths = (options.frozen ?? []).map((path) =>
+    fromRoot(checkUserFile(resolve(cwd, path), repoRoot, "--frozen"))
+  );
   const constrained = fromRoot(file);
-  if (frozenPaths.includes(constrained)) throw usage(`"${constrained}" cannot be both the constrained file and --frozen; drop it from --frozen.`);
+  if (frozenPaths.includes(constrained)) {
+    throw usage(`"${constrained}" cannot be both the constrained file and --frozen; drop it from --frozen.`);
+  }
   const casesText = options.casesFrom ? readCasesFrom(resolve(cwd, options.casesFrom)) : null;
   return { file, constrained, experimentPath, root, testData, frozenPaths, guard, casesText };
 }
@@ -93,8 +155,13 @@ function checkInputs(options: InitOptions, repoRoot: string): CheckedInputs {
 /** An option given as "" (an unset shell variable, say) is refused rather than read as "not given". */
 function checkNotEmpty(options: InitOptions): void {
   const given: [string, string | undefined][] = [
-    ["--eval-cmd", options.evalCmd], ["--test-data", options.testData], ["--entry", options.entry], ["--name", options.name],
-    ["--cases-from", options.casesFrom], ["--experiment", options.experiment], ["--guard", options.guard],
+    ["--eval-cmd", options.evalCmd],
+    ["--test-data", options.testData],
+    ["--entry", options.entry],
+    ["--name", options.name],
+    ["--cases-from", options.casesFrom],
+    ["--experiment", options.experiment],
+    ["--guard", options.guard],
     ...(options.frozen ?? []).map((path): [string, string] => ["--frozen", path]),
   ];
   const hints: Record<string, string> = {
@@ -104,7 +171,10 @@ function checkNotEmpty(options: InitOptions): void {
   };
   for (const [flag, value] of given) {
     if (value !== undefined && value.trim() === "") {
-      throw usage(`${flag} must not be empty; pass ${hints[flag] ?? "a value"}, or leave ${flag} out.`, "E_EMPTY_OPTION");
+      throw usage(
+        `${flag} must not be empty; pass ${hints[flag] ?? "a value"}, or leave ${flag} out.`,
+        "E_EMPTY_OPTION",
+      );
     }
   }
 }
@@ -113,16 +183,33 @@ function checkInsideRepository(path: string, repoRoot: string, label: string): s
   const real = realpathOrSelf(path);
   const fromRoot = relative(repoRoot, real);
   if (fromRoot.startsWith("..") || isAbsolute(fromRoot)) {
-    throw usage(`${label} "${path}" is outside the git repository at "${repoRoot}"; use a path inside it, or run init from the repository that holds it.`);
+    throw usage(
+      `${label} "${path}" is outside the git repository at "${repoRoot}"; use a path inside it, or run init from the repository that holds it.`,
+    );
   }
   return real;
 }
 
 function checkConstrainedFile(path: string, repoRoot: string, initCommand: string): string {
-  if (!existsSync(path)) throw usage(`No such file "${path}". Pass the file the agent should optimise, e.g. ${initCommand} src/ranker.py`, "E_NO_FILE");
-  if (statSync(path).isDirectory()) throw usage(`"${path}" is a directory; pass one file inside it, e.g. ${initCommand} ${join(path, "ranker.py")}`, "E_NOT_A_FILE");
+  if (!existsSync(path)) {
+    throw usage(
+      `No such file "${path}". Pass the file the agent should optimise, e.g. ${initCommand} src/ranker.py`,
+      "E_NO_FILE",
+    );
+  }
+  if (statSync(path).isDirectory()) {
+    throw usage(
+      `"${path}" is a directory; pass one file inside it, e.g. ${initCommand} ${join(path, "ranker.py")}`,
+      "E_NOT_A_FILE",
+    );
+  }
   const real = checkInsideRepository(path, repoRoot, "The constrained file");
-  if (looksBinary(real)) throw usage(`"${path}" looks like a binary file; the constrained file must be source text the agent can edit.`, "E_BINARY");
+  if (looksBinary(real)) {
+    throw usage(
+      `"${path}" looks like a binary file; the constrained file must be source text the agent can edit.`,
+      "E_BINARY",
+    );
+  }
   return real;
 }
 
@@ -149,7 +236,10 @@ function readCasesFrom(path: string): string {
     return readFileSync(path, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "it does not exist" : (error as Error).message;
-    throw usage(`Cannot read --cases-from "${path}": ${reason}. Pass a readable JSON or JSON Lines file of inputs.`, "E_CASES_FROM");
+    throw usage(
+      `Cannot read --cases-from "${path}": ${reason}. Pass a readable JSON or JSON Lines file of inputs.`,
+      "E_CASES_FROM",
+    );
   }
 }
 

@@ -6,19 +6,33 @@
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { BudgetSchema, DecisionSchema, EvalSchema, validateExperiment, type Experiment, type Guard } from "../experiment/experiment-file.ts";
-import { CACHE_DIR, STATE_DIR, defaultArtifacts } from "../experiment/artifacts.ts";
+import {
+  BudgetSchema,
+  DecisionSchema,
+  EvalSchema,
+  type Experiment,
+  type Guard,
+  validateExperiment,
+} from "../experiment/experiment-file.ts";
+import { CACHE_DIR, defaultArtifacts, STATE_DIR } from "../experiment/artifacts.ts";
 import { displayPath } from "../files/paths.ts";
 import { whyNotWritable } from "../files/atomic.ts";
 import type { PlannedWrite } from "../files/planned-writes.ts";
 import { parseMetricFormula } from "../process/eval-output.ts";
-import { planEvalLocation, renderEval, type EvalLocation } from "../harness/eval-script.ts";
+import { type EvalLocation, planEvalLocation, renderEval } from "../harness/eval-script.ts";
 import { parseGuardSpec } from "../experiment/guard.ts";
 import { readFileSummary, renderInstructions, renderLaunchPrompt } from "../harness/instructions.ts";
-import { assertJournalWritable, journalHeaderFor, type ConfigLine } from "../experiment/journal.ts";
+import { assertJournalWritable, type ConfigLine, journalHeaderFor } from "../experiment/journal.ts";
 import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
-import { splitTopLevel, type FileAnalysis } from "../levers/levers.ts";
-import { defaultDirectionFor, defaultMetricFor, evalComputes, isTimingMetric, metricComponents, type Direction } from "../harness/metric-catalog.ts";
+import { type FileAnalysis, splitTopLevel } from "../levers/levers.ts";
+import {
+  defaultDirectionFor,
+  defaultMetricFor,
+  type Direction,
+  evalComputes,
+  isTimingMetric,
+  metricComponents,
+} from "../harness/metric-catalog.ts";
 import { describeProject, type Project } from "../harness/project.ts";
 import { buildJsonTestData, buildTsvTestData, type CaseInput } from "../harness/test-data.ts";
 
@@ -101,10 +115,23 @@ export type InitPlan = {
 };
 
 /** The metric, direction, guard, budget and name the experiment gets: flag, else answer, else default. */
-type Settings = { metricName: string; formula: string | null; direction: Direction; guard: Guard | null; iterations: number; name: string };
+type Settings = {
+  metricName: string;
+  formula: string | null;
+  direction: Direction;
+  guard: Guard | null;
+  iterations: number;
+  name: string;
+};
 
 /** Where round 1's files go: the default artifact names, the generated eval (none with --eval-cmd), the test data. */
-type Layout = { artifacts: Experiment["rounds"][number]["artifacts"]; evalLocation: EvalLocation | null; evalCommand: string; testDataPath: string | null; scaffoldTestData: boolean };
+type Layout = {
+  artifacts: Experiment["rounds"][number]["artifacts"];
+  evalLocation: EvalLocation | null;
+  evalCommand: string;
+  testDataPath: string | null;
+  scaffoldTestData: boolean;
+};
 
 /** The metric init proposes when --metric is not given: from what the entry function returns. */
 export function defaultMetric(inspection: InitInspection): string {
@@ -124,10 +151,21 @@ export function planInit(inspection: InitInspection, answers: InitAnswers = {}):
   const replaced = refuseUnwritable(inspection, files, layout.artifacts, nextCommand);
   const { caseInputs } = inspection;
   return {
-    repoRoot, root, experimentPath, experiment, journalHeader: journalHeaderFor(experiment, experiment.rounds[0]), files, replaced,
-    excludePath: inspection.excludePath, analysis: inspection.analysis, project: inspection.project, evalLocation: layout.evalLocation,
+    repoRoot,
+    root,
+    experimentPath,
+    experiment,
+    journalHeader: journalHeaderFor(experiment, experiment.rounds[0]),
+    files,
+    replaced,
+    excludePath: inspection.excludePath,
+    analysis: inspection.analysis,
+    project: inspection.project,
+    evalLocation: layout.evalLocation,
     bootstrapCommand: caseInputs && layout.evalLocation ? `${layout.evalLocation.command} --bootstrap` : null,
-    nextCommand, dataFiles: inspection.dataFiles, warnings,
+    nextCommand,
+    dataFiles: inspection.dataFiles,
+    warnings,
   };
 }
 
@@ -152,8 +190,11 @@ function layOut(inspection: InitInspection): Layout {
   const scaffoldTestData = !bringsOwnEval && !testData;
   const scaffoldName = project.evalFlavor === "shell" ? "autoresearch_test_data.tsv" : "autoresearch_test_data.json";
   return {
-    artifacts: defaultArtifacts(1), evalLocation, evalCommand: options.evalCmd ?? evalLocation!.command,
-    testDataPath: testData ?? (scaffoldTestData ? scaffoldName : null), scaffoldTestData,
+    artifacts: defaultArtifacts(1),
+    evalLocation,
+    evalCommand: options.evalCmd ?? evalLocation!.command,
+    testDataPath: testData ?? (scaffoldTestData ? scaffoldName : null),
+    scaffoldTestData,
   };
 }
 
@@ -163,7 +204,9 @@ function metricWarnings(inspection: InitInspection, settings: Settings, layout: 
   if (!evalLocation) return [];
   const names = [...metricComponents(settings.metricName).names, ...(settings.guard ? [settings.guard.metric] : [])];
   return names.filter((name) => !evalComputes(name, inspection.project.evalFlavor))
-    .map((name) => `The generated eval has no rule for "${name}"; add one (metric_for_case / metricForCase / metric_kind) in "${evalLocation.path}" before running baseline.`);
+    .map((name) =>
+      `The generated eval has no rule for "${name}"; add one (metric_for_case / metricForCase / metric_kind) in "${evalLocation.path}" before running baseline.`
+    );
 }
 
 function buildExperiment(inspection: InitInspection, settings: Settings, layout: Layout): Experiment {
@@ -197,7 +240,12 @@ function buildExperiment(inspection: InitInspection, settings: Settings, layout:
 }
 
 /** Round 1's files in write order: instructions, launch prompt, the eval and its package markers, the test data scaffold. */
-function renderInitFiles(inspection: InitInspection, settings: Settings, layout: Layout, plateau: number): PlannedFile[] {
+function renderInitFiles(
+  inspection: InitInspection,
+  settings: Settings,
+  layout: Layout,
+  plateau: number,
+): PlannedFile[] {
   const { root, repoRoot, experimentPath, constrained, project, analysis, entry } = inspection;
   const { artifacts, evalLocation, testDataPath } = layout;
   const { metricName, direction, guard, iterations, name } = settings;
@@ -210,27 +258,72 @@ function renderInitFiles(inspection: InitInspection, settings: Settings, layout:
   };
   const metric = { name: metricName, direction };
   const files: PlannedFile[] = [{
-    path: at(artifacts.instructions), role: "instructions",
+    path: at(artifacts.instructions),
+    role: "instructions",
     content: renderInstructions({
-      name, round: 1, constrainedFiles: [constrained], projectDescription: describeProject(project, constrained),
-      fileSummary: readFileSummary(inspection.sourceText, analysis.language), levers: analysis.levers, functions: analysis.functions, entry,
-      metric, guard, evalCommand: layout.evalCommand, evalScript: evalLocation?.path ?? null, testData: testDataPath,
-      frozen: inspection.frozenPaths.map((path) => ({ path, reason: "frozen by the experiment's owner (its hash is checked like the eval's)." })),
-      cacheDir: CACHE_DIR, iterations, plateau, artifacts, commands, existingTests: inspection.existingTests,
-      earlierRounds: null, focus: null, coOptimizationWarning: false,
+      name,
+      round: 1,
+      constrainedFiles: [constrained],
+      projectDescription: describeProject(project, constrained),
+      fileSummary: readFileSummary(inspection.sourceText, analysis.language),
+      levers: analysis.levers,
+      functions: analysis.functions,
+      entry,
+      metric,
+      guard,
+      evalCommand: layout.evalCommand,
+      evalScript: evalLocation?.path ?? null,
+      testData: testDataPath,
+      frozen: inspection.frozenPaths.map((path) => ({
+        path,
+        reason: "frozen by the experiment's owner (its hash is checked like the eval's).",
+      })),
+      cacheDir: CACHE_DIR,
+      iterations,
+      plateau,
+      artifacts,
+      commands,
+      existingTests: inspection.existingTests,
+      earlierRounds: null,
+      focus: null,
+      coOptimizationWarning: false,
     }),
   }, {
-    path: at(artifacts.launch_prompt), role: "launch prompt",
-    content: renderLaunchPrompt({ name, round: 1, constrainedFiles: [constrained], metric, iterations, artifacts, commands }),
+    path: at(artifacts.launch_prompt),
+    role: "launch prompt",
+    content: renderLaunchPrompt({
+      name,
+      round: 1,
+      constrainedFiles: [constrained],
+      metric,
+      iterations,
+      artifacts,
+      commands,
+    }),
   }];
   if (evalLocation) {
     files.push({
-      path: at(evalLocation.path), role: "eval script", executable: true,
-      content: renderEval({ location: evalLocation, project, constrainedFile: constrained, testData: testDataPath!, entry, metric: metricName, direction, guardMetric: guard?.metric ?? null }),
+      path: at(evalLocation.path),
+      role: "eval script",
+      executable: true,
+      content: renderEval({
+        location: evalLocation,
+        project,
+        constrainedFile: constrained,
+        testData: testDataPath!,
+        entry,
+        metric: metricName,
+        direction,
+        guardMetric: guard?.metric ?? null,
+      }),
     });
-    for (const support of evalLocation.supportFiles) files.push({ path: at(support), role: "package marker", content: "", onlyIfMissing: true });
+    for (const support of evalLocation.supportFiles) {
+      files.push({ path: at(support), role: "package marker", content: "", onlyIfMissing: true });
+    }
   }
-  if (layout.scaffoldTestData && testDataPath) files.push({ path: at(testDataPath), role: "test data", content: testDataScaffold(inspection, metricName) });
+  if (layout.scaffoldTestData && testDataPath) {
+    files.push({ path: at(testDataPath), role: "test data", content: testDataScaffold(inspection, metricName) });
+  }
   return files;
 }
 
@@ -239,26 +332,59 @@ function testDataScaffold(inspection: InitInspection, metricName: string): strin
   const latency = metricComponents(metricName).names.every(isTimingMetric);
   return inspection.project.evalFlavor === "shell"
     ? buildTsvTestData({ inputs: caseInputs, latency })
-    : buildJsonTestData({ signature: entry?.signature ?? null, parameters: inspection.parameters, shape: latency ? "latency" : entry?.returnsShape ?? "unknown", inputs: caseInputs });
+    : buildJsonTestData({
+      signature: entry?.signature ?? null,
+      parameters: inspection.parameters,
+      shape: latency ? "latency" : entry?.returnsShape ?? "unknown",
+      inputs: caseInputs,
+    });
 }
 
 /**
  * Every file must be writable before the first is written, so a refusal leaves nothing half done;
  * and nothing is overwritten without --force, naming every artifact that exists. Returns those.
  */
-function refuseUnwritable(inspection: InitInspection, files: PlannedFile[], artifacts: Layout["artifacts"], nextCommand: string): string[] {
+function refuseUnwritable(
+  inspection: InitInspection,
+  files: PlannedFile[],
+  artifacts: Layout["artifacts"],
+  nextCommand: string,
+): string[] {
   const { cwd, root, experimentPath } = inspection;
   const at = (path: string) => resolve(root, path);
   assertJournalWritable(at(artifacts.journal), displayPath(at(artifacts.journal), cwd), { replace: true });
-  const owned = [experimentPath, at(artifacts.journal), at(artifacts.dashboard), at(artifacts.report), ...files.filter((planned) => !planned.onlyIfMissing).map((planned) => planned.path)];
-  for (const path of [...owned, ...files.filter((planned) => planned.onlyIfMissing && !existsSync(planned.path)).map((planned) => planned.path)]) {
+  const owned = [
+    experimentPath,
+    at(artifacts.journal),
+    at(artifacts.dashboard),
+    at(artifacts.report),
+    ...files.filter((planned) => !planned.onlyIfMissing).map((planned) => planned.path),
+  ];
+  for (
+    const path of [
+      ...owned,
+      ...files.filter((planned) => planned.onlyIfMissing && !existsSync(planned.path)).map((planned) => planned.path),
+    ]
+  ) {
     const problem = whyNotWritable(path, { replace: true });
-    if (problem) throw usage(`Cannot write "${displayPath(path, cwd)}": ${problem}. Move it aside, or pass --experiment PATH to set up the experiment in another folder.`, "E_NOT_WRITABLE");
+    if (problem) {
+      throw usage(
+        `Cannot write "${
+          displayPath(path, cwd)
+        }": ${problem}. Move it aside, or pass --experiment PATH to set up the experiment in another folder.`,
+        "E_NOT_WRITABLE",
+      );
+    }
   }
   const existing = [...new Set(owned)].filter((path) => existsSync(path));
   if (existing.length > 0 && !inspection.options.force) {
     const names = existing.map((path) => `"${displayPath(path, cwd)}"`).join(", ");
-    throw usage(`Not overwriting existing ${existing.length === 1 ? "artifact" : "artifacts"} ${names}. Pass --force to replace ${existing.length === 1 ? "it" : "them"} (a backup goes to ${STATE_DIR}/backups/), or continue with: ${nextCommand}`, "E_EXISTS");
+    throw usage(
+      `Not overwriting existing ${existing.length === 1 ? "artifact" : "artifacts"} ${names}. Pass --force to replace ${
+        existing.length === 1 ? "it" : "them"
+      } (a backup goes to ${STATE_DIR}/backups/), or continue with: ${nextCommand}`,
+      "E_EXISTS",
+    );
   }
   return existing;
 }
@@ -270,12 +396,22 @@ export function usage(message: string, code = "E_BAD_INPUT"): CliError {
 /** `mrr>=0.9` -> { metric: "mrr", op: ">=", threshold: 0.9 }; anything else is bad input. */
 export function parseGuard(text: string): Guard {
   const guard = parseGuardSpec(text);
-  if (!guard) throw usage(`Cannot read --guard "${text}": write it as METRIC OP NUMBER, e.g. --guard "mrr>=0.9" (OP is one of >= <= > <).`, "E_BAD_GUARD");
+  if (!guard) {
+    throw usage(
+      `Cannot read --guard "${text}": write it as METRIC OP NUMBER, e.g. --guard "mrr>=0.9" (OP is one of >= <= > <).`,
+      "E_BAD_GUARD",
+    );
+  }
   return guard;
 }
 
 export function checkMetric(text: string): string {
-  if (text.trim() === "") throw usage('--metric must not be empty; pass a name such as "precision@10" or a formula such as "0.8*precision@10+0.2*mrr".', "E_BAD_METRIC");
+  if (text.trim() === "") {
+    throw usage(
+      '--metric must not be empty; pass a name such as "precision@10" or a formula such as "0.8*precision@10+0.2*mrr".',
+      "E_BAD_METRIC",
+    );
+  }
   try {
     parseMetricFormula(text);
   } catch (error) {
@@ -291,12 +427,16 @@ export function checkDirection(text: string): Direction {
 
 export function checkIterations(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw usage(`The iteration budget must be a whole number of at least 1, not "${text}".`, "E_USAGE");
+  if (!Number.isInteger(value) || value < 1) {
+    throw usage(`The iteration budget must be a whole number of at least 1, not "${text}".`, "E_USAGE");
+  }
   return value;
 }
 
 export function checkName(name: string): void {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw usage(`--name "${name}" must use letters, digits, ".", "_" or "-" only.`, "E_BAD_NAME");
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) {
+    throw usage(`--name "${name}" must use letters, digits, ".", "_" or "-" only.`, "E_BAD_NAME");
+  }
 }
 
 /** `src/search/ranker.py` -> `ranker`, made safe for the experiment name. */
@@ -313,7 +453,10 @@ export function requiredParameters(entry: FileAnalysis["entry"]): string[] {
   if (open === -1) return named;
   const parts = splitTopLevel(entry.signature.slice(open + 1, matchingParen(entry.signature, open)));
   const required = named.filter((name) => {
-    const part = parts.find((candidate) => candidate.replace(/^[*.\s]+/, "").startsWith(name) && /^[\s*.]*[A-Za-z_$][\w$]*/.exec(candidate)?.[0].replace(/^[\s*.]+/, "") === name);
+    const part = parts.find((candidate) =>
+      candidate.replace(/^[*.\s]+/, "").startsWith(name) &&
+      /^[\s*.]*[A-Za-z_$][\w$]*/.exec(candidate)?.[0].replace(/^[\s*.]+/, "") === name
+    );
     if (!part) return true;
     return !/^[^=]*\?\s*:/.test(part) && !/(^|[^=<>!])=(?!=|>)/.test(part.replace(/=>/g, ""));
   });

@@ -6,7 +6,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { runProcess } from "../process/evaluator.ts";
-import { type LoadedExperiment, type Round, experimentStateDir, findRound, loadExperiment } from "../experiment/experiment-file.ts";
+import {
+  experimentStateDir,
+  findRound,
+  type LoadedExperiment,
+  loadExperiment,
+  type Round,
+} from "../experiment/experiment-file.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { fileDiffersFromCommit, git, headCommit, runGit } from "../git/git.ts";
@@ -17,7 +23,14 @@ import { withExperimentLock } from "../files/lock.ts";
 import { createStatusLine, type StatusLine } from "../cli/status-line.ts";
 import { requireFrozenFilesIntact } from "../integrity/measurement-guard.ts";
 import { refreshDashboard, requireIterableRound, resolveIncumbent, runStep } from "./step.ts";
-import { clearAgentCall, descriptionFromLog, readAgentCall, undoAgentCall, writeAgentCall, type AgentCall } from "./agent-call.ts";
+import {
+  type AgentCall,
+  clearAgentCall,
+  descriptionFromLog,
+  readAgentCall,
+  undoAgentCall,
+  writeAgentCall,
+} from "./agent-call.ts";
 import { replayDecisionState } from "../decision/state.ts";
 import { requireExperimentBranch } from "../git/preconditions.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
@@ -59,16 +72,23 @@ export async function runLoop(initial: LoadedExperiment, options: LoopOptions): 
 }
 
 async function loopUntilStopped(
-  initial: LoadedExperiment, stateDir: string, startJournalPath: string, status: StatusLine, options: LoopOptions,
+  initial: LoadedExperiment,
+  stateDir: string,
+  startJournalPath: string,
+  status: StatusLine,
+  options: LoopOptions,
 ): Promise<LoopOutcome> {
   const started = performance.now();
   const lines: ResultLine[] = [];
   // The run's length, fixed at the start so progress reads i/N with a steady N.
   const startJournal = readJournal(startJournalPath);
-  const planned = Math.max(0, Math.min(
-    options.iterations ?? Number.POSITIVE_INFINITY,
-    initial.experiment.budget.iterations - iterationResults(startJournal).length,
-  ));
+  const planned = Math.max(
+    0,
+    Math.min(
+      options.iterations ?? Number.POSITIVE_INFINITY,
+      initial.experiment.budget.iterations - iterationResults(startJournal).length,
+    ),
+  );
   let stop: { exitCode: number; reason: string } | null = null;
   while (!stop) {
     const loaded = loadExperiment(initial.path);
@@ -80,14 +100,28 @@ async function loopUntilStopped(
     const summary = summarizeJournal(journal, { experiment: loaded.experiment, round: round.round });
     const iteration = Math.max(0, ...journal.results.map((line) => line.iteration)) + 1;
     const unfinished = await unfinishedAgentCall(loaded, round, stateDir, iteration, options.notes);
-    stop = stopReason(loaded, iterationResults(journal), summary.plateau, lines.length, options, (performance.now() - started) / 3_600_000);
+    stop = stopReason(
+      loaded,
+      iterationResults(journal),
+      summary.plateau,
+      lines.length,
+      options,
+      (performance.now() - started) / 3_600_000,
+    );
     if (stop) break;
 
     const budgetLeft = planned;
-    const progress = (phase: string) => status.update(`iteration ${lines.length + 1}/${budgetLeft} · ${phase} · ${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)} · best ${summary.best.score ?? "n/a"} · last ${lines.slice(-3).map((line) => line.status).join(" ") || "—"}`);
+    const progress = (phase: string) =>
+      status.update(
+        `iteration ${lines.length + 1}/${budgetLeft} · ${phase} · ${elapsedText(started)} elapsed${
+          etaText(started, lines.length, budgetLeft)
+        } · best ${summary.best.score ?? "n/a"} · last ${lines.slice(-3).map((line) => line.status).join(" ") || "—"}`,
+      );
     let agent: AgentOutcome;
     if (unfinished) {
-      options.notes(`Evaluating iteration ${unfinished.iteration}: an earlier run called the agent (${unfinished.started_at}) but stopped before recording the result.`);
+      options.notes(
+        `Evaluating iteration ${unfinished.iteration}: an earlier run called the agent (${unfinished.started_at}) but stopped before recording the result.`,
+      );
       agent = { call: unfinished, description: descriptionFromLog(unfinished.log), failed: null, extra: {} };
     } else {
       await requireNothingChangedBetweenSteps(loaded, round.round, stateDir, options.notes);
@@ -101,7 +135,9 @@ async function loopUntilStopped(
     const diff = await git(loaded.root, ["diff", "-U0", call.head, "--", ...round.constrained_files]);
     const forced = agentFailed
       ? { status: "crash" as const, reason: agentFailed }
-      : diff.trim() === "" ? { status: "discard" as const, reason: "the agent changed nothing in the constrained file" } : undefined;
+      : diff.trim() === ""
+      ? { status: "discard" as const, reason: "the agent changed nothing in the constrained file" }
+      : undefined;
     progress("evaluating");
     const result = await runStep(loaded, {
       description: description ?? describeDiff(diff) ?? "(no description)",
@@ -115,7 +151,13 @@ async function loopUntilStopped(
     clearAgentCall(stateDir);
     lines.push(result.line);
     options.onResult(result.line);
-    if (!status.active) options.notes(`[${lines.length}/${budgetLeft}] ${result.line.status} (${elapsedText(started)} elapsed${etaText(started, lines.length, budgetLeft)})`);
+    if (!status.active) {
+      options.notes(
+        `[${lines.length}/${budgetLeft}] ${result.line.status} (${elapsedText(started)} elapsed${
+          etaText(started, lines.length, budgetLeft)
+        })`,
+      );
+    }
   }
   options.notes(`Loop stopped: ${stop.reason}`);
   if (options.report && lines.length > 0) await writeFinalReport(initial.path, options, stop.reason);
@@ -125,7 +167,9 @@ async function loopUntilStopped(
 /** One loop iteration's line for stdout: number, status, score, delta, description, and why it was not kept. */
 export function loopResultLine(line: ResultLine): string {
   const reason = line.reason && line.status !== "keep" ? ` — ${line.reason}` : "";
-  return `#${line.iteration} ${line.status} ${line.score ?? "—"} ${line.delta ?? ""} ${line.description.split("\n")[0]}${reason}`;
+  return `#${line.iteration} ${line.status} ${line.score ?? "—"} ${line.delta ?? ""} ${
+    line.description.split("\n")[0]
+  }${reason}`;
 }
 
 /**
@@ -134,7 +178,11 @@ export function loopResultLine(line: ResultLine): string {
  * (nothing to judge: the agent is simply called again), is cleared.
  */
 async function unfinishedAgentCall(
-  loaded: LoadedExperiment, round: Round, stateDir: string, iteration: number, notes: (message: string) => void,
+  loaded: LoadedExperiment,
+  round: Round,
+  stateDir: string,
+  iteration: number,
+  notes: (message: string) => void,
 ): Promise<AgentCall | null> {
   const call = readAgentCall(stateDir);
   if (!call) return null;
@@ -143,7 +191,9 @@ async function unfinishedAgentCall(
     return null;
   }
   if (await changedNothingSince(loaded, round, call)) {
-    notes(`The agent call for iteration ${call.iteration} was interrupted before it changed the file; calling the agent again.`);
+    notes(
+      `The agent call for iteration ${call.iteration} was interrupted before it changed the file; calling the agent again.`,
+    );
     clearAgentCall(stateDir);
     return null;
   }
@@ -151,11 +201,18 @@ async function unfinishedAgentCall(
 }
 
 /** What one agent call left to evaluate: its record, its DESCRIPTION line, why it failed (if it did), extra journal fields. */
-type AgentOutcome = { call: AgentCall; description: string | null; failed: string | null; extra: Record<string, unknown> };
+type AgentOutcome = {
+  call: AgentCall;
+  description: string | null;
+  failed: string | null;
+  extra: Record<string, unknown>;
+};
 
 /** Write the state prompt, record the call (so a kill is finished by the next run), and run the agent with it. */
 async function callAgent(
-  loaded: LoadedExperiment, round: Round, context: { stateDir: string; iteration: number; summary: Summary; options: LoopOptions },
+  loaded: LoadedExperiment,
+  round: Round,
+  context: { stateDir: string; iteration: number; summary: Summary; options: LoopOptions },
 ): Promise<AgentOutcome> {
   const { stateDir, iteration, options } = context;
   const prompt = buildStatePrompt(loaded, round.round, iteration, context.summary);
@@ -164,9 +221,13 @@ async function callAgent(
   writeFileSync(promptFile, prompt);
   const ignore = scopeIgnores(loaded, round);
   const call: AgentCall = {
-    round: round.round, iteration, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),
+    round: round.round,
+    iteration,
+    head: (await headCommit(loaded.root))!,
+    snapshot: await takeSnapshot(loaded.root, ignore),
     experiment_text: readFileSync(loaded.path, "utf8"),
-    log: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`), started_at: new Date().toISOString(),
+    log: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`),
+    started_at: new Date().toISOString(),
   };
   writeAgentCall(stateDir, call);
   let description: string | null = null;
@@ -185,9 +246,13 @@ async function callAgent(
   if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
   const failed = agentRun.timedOut
     ? `the agent timed out after ${options.agentTimeoutS} s`
-    : agentRun.exitCode !== 0 ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}` : null;
+    : agentRun.exitCode !== 0
+    ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}`
+    : null;
   return {
-    call, description, failed: failed ? `${failed} (log: ${displayPath(call.log)})` : null,
+    call,
+    description,
+    failed: failed ? `${failed} (log: ${displayPath(call.log)})` : null,
     extra: { agent_seconds: Math.round(agentRun.durationMs) / 1000, prompt: relative(loaded.root, promptFile) },
   };
 }
@@ -196,20 +261,34 @@ async function callAgent(
  * An agent that switched branches or detached HEAD stops the loop here, before anything is
  * committed; one that moved the branch off its start (amend, reset, rebase) has it put back.
  */
-async function keepBranchOnTrack(loaded: LoadedExperiment, round: Round, stateDir: string, call: AgentCall, notes: (message: string) => void): Promise<void> {
+async function keepBranchOnTrack(
+  loaded: LoadedExperiment,
+  round: Round,
+  stateDir: string,
+  call: AgentCall,
+  notes: (message: string) => void,
+): Promise<void> {
   await requireExperimentBranch(loaded.root, loaded.experiment);
   const agentHead = (await headCommit(loaded.root))!;
-  if (agentHead === call.head || (await runGit(loaded.root, ["merge-base", "--is-ancestor", call.head, agentHead])).ok) return;
+  if (
+    agentHead === call.head || (await runGit(loaded.root, ["merge-base", "--is-ancestor", call.head, agentHead])).ok
+  ) return;
   const archive = archiveRef(round.round, call.iteration);
   await putBranchBack(loaded.root, stateDir, { to: call.head, from: agentHead, archive });
-  notes(`The agent moved the branch off ${call.head.slice(0, 7)} (an amend, reset or rebase); it was put back, and where the agent left it is kept under ${archive}.`);
+  notes(
+    `The agent moved the branch off ${
+      call.head.slice(0, 7)
+    } (an amend, reset or rebase); it was put back, and where the agent left it is kept under ${archive}.`,
+  );
 }
 
 /** True when the work tree, the constrained files and HEAD are all as they were before the call. */
 async function changedNothingSince(loaded: LoadedExperiment, round: Round, call: AgentCall): Promise<boolean> {
   const { root } = loaded;
   if ((await headCommit(root)) !== call.head) return false;
-  if ((await runGit(root, ["diff", "--quiet", call.head, "--", ...round.constrained_files])).exitCode !== 0) return false;
+  if ((await runGit(root, ["diff", "--quiet", call.head, "--", ...round.constrained_files])).exitCode !== 0) {
+    return false;
+  }
   const scope = await compareWithSnapshot(root, call.snapshot, scopeIgnores(loaded, round));
   return scope.changed.length === 0 && scope.newUntracked.length === 0;
 }
@@ -219,47 +298,109 @@ async function changedNothingSince(loaded: LoadedExperiment, round: Round, call:
  * commit, or edit of the constrained or frozen files, is not the agent's and cannot be
  * judged or reverted as such: stop and say how to go on. Other edits are left alone.
  */
-async function requireNothingChangedBetweenSteps(loaded: LoadedExperiment, roundNumber: number, stateDir: string, notes: (message: string) => void): Promise<void> {
+async function requireNothingChangedBetweenSteps(
+  loaded: LoadedExperiment,
+  roundNumber: number,
+  stateDir: string,
+  notes: (message: string) => void,
+): Promise<void> {
   const { root, experiment } = loaded;
   const round = requireIterableRound(loaded, roundNumber);
   requireFrozenFilesIntact(loaded, round);
   const journal = readJournal(resolveIn(root, round.artifacts.journal));
-  const incumbent = await resolveIncumbent(root, replayDecisionState(journal, experiment).incumbentLine?.commit ?? null, round.baseline.commit);
+  const incumbent = await resolveIncumbent(
+    root,
+    replayDecisionState(journal, experiment).incumbentLine?.commit ?? null,
+    round.baseline.commit,
+  );
   const head = (await headCommit(root))!;
   if (head !== incumbent) {
     const subjects = (await git(root, ["log", "--format=%h %s", `${incumbent}..${head}`])).split("\n").filter(Boolean);
-    throw new CliError(`HEAD moved past the incumbent ${incumbent.slice(0, 7)} outside an agent call (${subjects.length ? subjects.slice(0, 2).join("; ") : `now at ${head.slice(0, 7)}`}); the loop does not rewrite commits it did not see the agent make. To build on them, re-baseline: ${kitCommand("baseline")} --force; or move them off this branch, then restart the loop.`, "E_FOREIGN_COMMITS", EXIT.FAILED);
+    throw new CliError(
+      `HEAD moved past the incumbent ${incumbent.slice(0, 7)} outside an agent call (${
+        subjects.length ? subjects.slice(0, 2).join("; ") : `now at ${head.slice(0, 7)}`
+      }); the loop does not rewrite commits it did not see the agent make. To build on them, re-baseline: ${
+        kitCommand("baseline")
+      } --force; or move them off this branch, then restart the loop.`,
+      "E_FOREIGN_COMMITS",
+      EXIT.FAILED,
+    );
   }
   for (const file of round.constrained_files) {
     if (await fileDiffersFromCommit(root, incumbent, file)) {
-      throw new CliError(`"${file}" differs from the incumbent ${incumbent.slice(0, 7)} before the agent was called, so the change is not the agent's. Evaluate it yourself (${kitCommand("iterate")} -m "what changed"), or put it back (git checkout -- "${file}"), then restart the loop.`, "E_NOT_AGENTS_CHANGE", EXIT.FAILED);
+      throw new CliError(
+        `"${file}" differs from the incumbent ${
+          incumbent.slice(0, 7)
+        } before the agent was called, so the change is not the agent's. Evaluate it yourself (${
+          kitCommand("iterate")
+        } -m "what changed"), or put it back (git checkout -- "${file}"), then restart the loop.`,
+        "E_NOT_AGENTS_CHANGE",
+        EXIT.FAILED,
+      );
     }
   }
   const previous = readSnapshot(snapshotPath(stateDir, round.round));
   if (!previous) return;
   const scope = await compareWithSnapshot(root, previous, scopeIgnores(loaded, round));
-  if (scope.changed.length) notes(`note: ${scope.changed.slice(0, 3).join(", ")}${scope.changed.length > 3 ? ", …" : ""} changed since the last iteration, outside an agent call: left alone and kept out of the candidate.`);
+  if (scope.changed.length) {
+    notes(
+      `note: ${scope.changed.slice(0, 3).join(", ")}${
+        scope.changed.length > 3 ? ", …" : ""
+      } changed since the last iteration, outside an agent call: left alone and kept out of the candidate.`,
+    );
+  }
 }
 
-function stopReason(loaded: LoadedExperiment, results: ResultLine[], plateau: Summary["plateau"], ranNow: number, options: LoopOptions, hours: number): { exitCode: number; reason: string } | null {
+function stopReason(
+  loaded: LoadedExperiment,
+  results: ResultLine[],
+  plateau: Summary["plateau"],
+  ranNow: number,
+  options: LoopOptions,
+  hours: number,
+): { exitCode: number; reason: string } | null {
   const budget = loaded.experiment.budget;
-  if (results.length >= budget.iterations) return { exitCode: EXIT.BUDGET_EXHAUSTED, reason: `the budget of ${budget.iterations} iterations is spent` };
+  if (results.length >= budget.iterations) {
+    return { exitCode: EXIT.BUDGET_EXHAUSTED, reason: `the budget of ${budget.iterations} iterations is spent` };
+  }
   const maxHours = options.maxHours ?? budget.max_hours;
-  if (maxHours !== null && maxHours !== undefined && hours >= maxHours) return { exitCode: EXIT.BUDGET_EXHAUSTED, reason: `the time budget of ${maxHours} h is spent` };
+  if (maxHours !== null && maxHours !== undefined && hours >= maxHours) {
+    return { exitCode: EXIT.BUDGET_EXHAUSTED, reason: `the time budget of ${maxHours} h is spent` };
+  }
   const trailing = (predicate: (line: ResultLine) => boolean) => {
     let count = 0;
     for (let index = results.length - 1; index >= 0 && predicate(results[index]); index--) count++;
     return count;
   };
   const crashes = trailing((line) => line.status === "crash");
-  if (crashes >= budget.crash_streak) return { exitCode: EXIT.CRASH_STREAK, reason: `${crashes} crashes in a row; read the last logs in .autoresearch/logs/` };
+  if (crashes >= budget.crash_streak) {
+    return {
+      exitCode: EXIT.CRASH_STREAK,
+      reason: `${crashes} crashes in a row; read the last logs in .autoresearch/logs/`,
+    };
+  }
   // The summary's plateau: the dashboard and the agent's prompt count the same iterations against budget.plateau.
-  if (plateau.reached) return { exitCode: EXIT.PLATEAU, reason: `plateau: ${plateau.sinceLastKeep} iterations without a keep (budget.plateau: ${plateau.threshold}; the seed: an architectural ceiling is likely); consider ${kitCommand("next-round")}` };
-  if (options.iterations !== undefined && ranNow >= options.iterations) return { exitCode: EXIT.OK, reason: `ran the ${options.iterations} iterations asked for` };
+  if (plateau.reached) {
+    return {
+      exitCode: EXIT.PLATEAU,
+      reason:
+        `plateau: ${plateau.sinceLastKeep} iterations without a keep (budget.plateau: ${plateau.threshold}; the seed: an architectural ceiling is likely); consider ${
+          kitCommand("next-round")
+        }`,
+    };
+  }
+  if (options.iterations !== undefined && ranNow >= options.iterations) {
+    return { exitCode: EXIT.OK, reason: `ran the ${options.iterations} iterations asked for` };
+  }
   return null;
 }
 
-function agentEnvironment(loaded: LoadedExperiment, promptFile: string, iteration: number, task: "iterate" | "report"): Record<string, string> {
+function agentEnvironment(
+  loaded: LoadedExperiment,
+  promptFile: string,
+  iteration: number,
+  task: "iterate" | "report",
+): Record<string, string> {
   return {
     AUTORESEARCH_PROMPT_FILE: promptFile,
     AUTORESEARCH_ITERATION: String(iteration),
@@ -288,16 +429,36 @@ export function buildStatePrompt(loaded: LoadedExperiment, round: number, iterat
   const goal = experiment.metric.direction === "max" ? "raise" : "lower";
   const parts: string[] = [
     `# Autoresearch iteration ${iteration} (round ${round})`,
-    `Goal: ${goal} ${experiment.metric.formula ?? experiment.metric.name} by editing only ${files}. Rules, levers and strategy: \`${roundRecord.artifacts.instructions}\`.`,
+    `Goal: ${goal} ${
+      experiment.metric.formula ?? experiment.metric.name
+    } by editing only ${files}. Rules, levers and strategy: \`${roundRecord.artifacts.instructions}\`.`,
     `Do not edit other files, do not commit, do not run the eval: the harness measures, decides and commits.`,
-    `Best: ${summary.best.score ?? "n/a"} (baseline ${summary.start ?? "n/a"})${summary.noise.sd !== null ? `, noise sd ${summary.noise.sd}` : ""}${experiment.guard ? `; guard ${experiment.guard.metric} ${experiment.guard.op} ${experiment.guard.threshold}` : ""}.`,
+    `Best: ${summary.best.score ?? "n/a"} (baseline ${summary.start ?? "n/a"})${
+      summary.noise.sd !== null ? `, noise sd ${summary.noise.sd}` : ""
+    }${
+      experiment.guard ? `; guard ${experiment.guard.metric} ${experiment.guard.op} ${experiment.guard.threshold}` : ""
+    }.`,
     `Since the last keep: ${summary.plateau.sinceLastKeep} of ${summary.plateau.threshold} iterations; after ${summary.plateau.threshold} without a keep the loop stops (the ceiling is then likely architectural).`,
   ];
   const fixedLines = parts.length;
   const recent = summary.rows.slice(-RECENT_RESULTS_SHOWN);
-  if (recent.length) parts.push("Recent:", ...recent.map((row) => `- #${row.iteration} ${row.status} ${row.delta ?? ""} ${row.description.split("\n")[0].slice(0, 80)}`));
+  if (recent.length) {
+    parts.push(
+      "Recent:",
+      ...recent.map((row) =>
+        `- #${row.iteration} ${row.status} ${row.delta ?? ""} ${row.description.split("\n")[0].slice(0, 80)}`
+      ),
+    );
+  }
   const deadEnds = summary.deadEnds.slice(0, DEAD_ENDS_SHOWN);
-  if (deadEnds.length) parts.push("Dead ends, do not retry:", ...deadEnds.map((group) => `- ${group.descriptions[0].split("\n")[0].slice(0, 80)}${group.count > 1 ? ` (${group.count}×)` : ""}`));
+  if (deadEnds.length) {
+    parts.push(
+      "Dead ends, do not retry:",
+      ...deadEnds.map((group) =>
+        `- ${group.descriptions[0].split("\n")[0].slice(0, 80)}${group.count > 1 ? ` (${group.count}×)` : ""}`
+      ),
+    );
+  }
   parts.push("Make one focused change, then print one line: DESCRIPTION: <what you changed>");
   let prompt = parts.join("\n") + "\n";
   while (Buffer.byteLength(prompt) > PROMPT_LIMIT_BYTES && parts.length > fixedLines + 1) {
@@ -314,7 +475,11 @@ export function describeDiff(diff: string): string | null {
   if (removed.length === 0 && added.length === 0) return null;
   const clean = (line: string | undefined) => (line ?? "").slice(1).trim().slice(0, 70);
   const more = Math.max(removed.length, added.length) - 1;
-  const first = removed.length && added.length ? `${clean(removed[0])} -> ${clean(added[0])}` : removed.length ? `removed ${clean(removed[0])}` : `added ${clean(added[0])}`;
+  const first = removed.length && added.length
+    ? `${clean(removed[0])} -> ${clean(added[0])}`
+    : removed.length
+    ? `removed ${clean(removed[0])}`
+    : `added ${clean(added[0])}`;
   return `${first}${more > 0 ? ` (+${more} more line${more > 1 ? "s" : ""})` : ""}`;
 }
 
@@ -362,8 +527,13 @@ async function draftOrAskReport(
     const ignore = scopeIgnores(loaded, round);
     const before = {
       call: {
-        round: round.round, iteration: 0, head: (await headCommit(loaded.root))!, snapshot: await takeSnapshot(loaded.root, ignore),
-        experiment_text: readFileSync(loaded.path, "utf8"), log: "", started_at: new Date().toISOString(),
+        round: round.round,
+        iteration: 0,
+        head: (await headCommit(loaded.root))!,
+        snapshot: await takeSnapshot(loaded.root, ignore),
+        experiment_text: readFileSync(loaded.path, "utf8"),
+        log: "",
+        started_at: new Date().toISOString(),
       },
       constrained: await storeBlobs(loaded.root, round.constrained_files),
       experimentPath: loaded.path,
@@ -371,18 +541,30 @@ async function draftOrAskReport(
     };
     const run = await runProcess(options.agent, {
       kind: "agent",
-      cwd: loaded.root, timeoutS: options.agentTimeoutS, input: prompt,
+      cwd: loaded.root,
+      timeoutS: options.agentTimeoutS,
+      input: prompt,
       logPath: join(stateDir, "logs", `round${round.round}`, "report-agent.log"),
       env: agentEnvironment(loaded, promptFile, 0, "report"),
-      onLine: (line) => { body += `${line}\n`; },
+      onLine: (line) => {
+        body += `${line}\n`;
+      },
     });
     fromAgent = run.exitCode === 0 && body.trim().length >= 40;
     const undone = await undoAgentCall(loaded.root, stateDir, before);
-    if (undone.length) options.notes(`The report agent changed ${undone.slice(0, 5).join(", ")}${undone.length > 5 ? ", …" : ""}; put back (the report is text only; files it created are in .autoresearch/agent-files/).`);
+    if (undone.length) {
+      options.notes(
+        `The report agent changed ${undone.slice(0, 5).join(", ")}${
+          undone.length > 5 ? ", …" : ""
+        }; put back (the report is text only; files it created are in .autoresearch/agent-files/).`,
+      );
+    }
   }
   const report = fromAgent ? body : draftReport(summary, stopReason);
   writeFileAtomic(reportPath, report.endsWith("\n") ? report : `${report}\n`);
-  options.notes(`Final report ${fromAgent ? "from the agent" : "drafted from the journal"}: ${displayPath(reportPath)}`);
+  options.notes(
+    `Final report ${fromAgent ? "from the agent" : "drafted from the journal"}: ${displayPath(reportPath)}`,
+  );
   refreshDashboard(loaded, round);
   return reportPath;
 }
@@ -392,15 +574,27 @@ export function draftReport(summary: Summary, stopReason: string): string {
   const lines = [
     `## Round ${summary.round ?? 1} report (drafted from the journal)`,
     "",
-    `- Start: ${summary.start ?? "n/a"}; final: ${summary.best.score ?? "n/a"}${summary.improvement.text ? ` (${summary.improvement.text})` : ""}.`,
+    `- Start: ${summary.start ?? "n/a"}; final: ${summary.best.score ?? "n/a"}${
+      summary.improvement.text ? ` (${summary.improvement.text})` : ""
+    }.`,
     `- Iterations: ${summary.iterations.done}; kept ${summary.counts.keep}, discarded ${summary.counts.discard}, crashed ${summary.counts.crash}, guard failures ${summary.counts.guard_fail}.`,
     `- Stopped: ${stopReason}.`,
     "",
     "### Top changes",
-    ...(summary.topChanges.length ? summary.topChanges.slice(0, 3).map((change) => `- #${change.iteration} ${change.description.split("\n")[0]} (gain ${change.gain ?? "n/a"}${change.commit ? `, ${change.commit}` : ""})`) : ["- none kept"]),
+    ...(summary.topChanges.length
+      ? summary.topChanges.slice(0, 3).map((change) =>
+        `- #${change.iteration} ${change.description.split("\n")[0]} (gain ${change.gain ?? "n/a"}${
+          change.commit ? `, ${change.commit}` : ""
+        })`
+      )
+      : ["- none kept"]),
     "",
     "### What did not work",
-    ...(summary.deadEnds.length ? summary.deadEnds.slice(0, 8).map((group) => `- ${group.descriptions[0].split("\n")[0]}${group.count > 1 ? ` (${group.count} tries)` : ""}`) : ["- nothing discarded"]),
+    ...(summary.deadEnds.length
+      ? summary.deadEnds.slice(0, 8).map((group) =>
+        `- ${group.descriptions[0].split("\n")[0]}${group.count > 1 ? ` (${group.count} tries)` : ""}`
+      )
+      : ["- nothing discarded"]),
     "",
     "### Plateau",
     summary.plateau.reached

@@ -7,7 +7,15 @@ import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { clip, extractWithBabel, isBoundary, isPrompt, numericKind, promptLever, shapeOfTypeText } from "./typescript.ts";
+import {
+  clip,
+  extractWithBabel,
+  isBoundary,
+  isPrompt,
+  numericKind,
+  promptLever,
+  shapeOfTypeText,
+} from "./typescript.ts";
 
 export type LeverKind = "constant" | "weights" | "threshold" | "prompt" | "list" | "flag";
 export type Lever = {
@@ -49,9 +57,17 @@ export type FunctionFacts = EntryFunction & { calls: string[]; public: boolean; 
 type Extracted = { levers: Lever[]; functions: FunctionFacts[] };
 
 const EXTENSIONS: Record<string, Language> = {
-  py: "python", pyw: "python", pyi: "python",
-  ts: "typescript", tsx: "typescript", mts: "typescript", cts: "typescript",
-  js: "javascript", jsx: "javascript", mjs: "javascript", cjs: "javascript",
+  py: "python",
+  pyw: "python",
+  pyi: "python",
+  ts: "typescript",
+  tsx: "typescript",
+  mts: "typescript",
+  cts: "typescript",
+  js: "javascript",
+  jsx: "javascript",
+  mjs: "javascript",
+  cjs: "javascript",
 };
 const PYTHON_TIMEOUT_MS = 30_000;
 
@@ -106,13 +122,17 @@ export function analyzeSource(source: string, language: Language, options: Analy
 }
 
 function cannotParse(fileName: string, line: number | null, message: string): string {
-  return `Cannot parse "${fileName}"${line ? ` at line ${line}` : ""}: ${message.replace(/\.$/, "")}; levers were found with the heuristic`;
+  return `Cannot parse "${fileName}"${line ? ` at line ${line}` : ""}: ${
+    message.replace(/\.$/, "")
+  }; levers were found with the heuristic`;
 }
 
 /** `a, b, c` — or the first dozen and a count, so a message stays one readable line. */
 function listNames(functions: FunctionFacts[], shown = 12): string {
   const names = functions.map((found) => found.name);
-  return names.length <= shown ? names.join(", ") : `${names.slice(0, shown).join(", ")} and ${names.length - shown} more`;
+  return names.length <= shown
+    ? names.join(", ")
+    : `${names.slice(0, shown).join(", ")} and ${names.length - shown} more`;
 }
 
 function publicView({ name, line, signature, params, returns, returnsShape }: FunctionFacts): EntryFunction {
@@ -124,11 +144,21 @@ function publicView({ name, line, signature, params, returns, returnsShape }: Fu
 // ---- Python ------------------------------------------------------------------------------------
 
 /** One python3 run of levers_python.py; null (with a warning) when the heuristic must take over. */
-function extractWithPython(source: string, fileName: string, pythonCommand: string, warnings: string[]): Extracted | null {
+function extractWithPython(
+  source: string,
+  fileName: string,
+  pythonCommand: string,
+  warnings: string[],
+): Extracted | null {
   const fallback = "levers were found with the heuristic";
   const script = fileURLToPath(new URL("./levers_python.py", import.meta.url));
   // -I -S: no site-packages or PYTHON* variables can shadow `ast` or slow the start-up.
-  const run = spawnSync(pythonCommand, ["-I", "-S", script], { input: source, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: PYTHON_TIMEOUT_MS });
+  const run = spawnSync(pythonCommand, ["-I", "-S", script], {
+    input: source,
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: PYTHON_TIMEOUT_MS,
+  });
   if (run.error) {
     const missing = (run.error as NodeJS.ErrnoException).code === "ENOENT";
     warnings.push(
@@ -178,20 +208,26 @@ export function chooseEntryFunction(
     if (match) return match;
     throw new CliError(
       candidates.length > 0
-        ? `Cannot find function "${requested}" in "${fileName}"; it defines ${listNames(candidates)}. Pass one of them with --entry NAME.`
+        ? `Cannot find function "${requested}" in "${fileName}"; it defines ${
+          listNames(candidates)
+        }. Pass one of them with --entry NAME.`
         : `Cannot find function "${requested}" in "${fileName}", which defines no public top-level function. Check the file, or pass --entry Class.method.`,
       "E_ENTRY_NOT_FOUND",
       EXIT.USAGE,
     );
   }
   if (candidates.length === 0) {
-    if (functions.length > 0) warnings.push(`"${fileName}" has no public top-level function; pass --entry NAME to name the one the eval calls`);
+    if (functions.length > 0) {
+      warnings.push(`"${fileName}" has no public top-level function; pass --entry NAME to name the one the eval calls`);
+    }
     return null;
   }
   const callers = new Map<string, FunctionFacts[]>();
   for (const caller of candidates) {
     if (WRAPPER_NAMES.has(caller.name)) continue;
-    for (const callee of caller.calls) if (callee !== caller.name) callers.set(callee, [...(callers.get(callee) ?? []), caller]);
+    for (const callee of caller.calls) {
+      if (callee !== caller.name) callers.set(callee, [...(callers.get(callee) ?? []), caller]);
+    }
   }
   const byName = new Map(functions.filter((found) => !found.method).map((found) => [found.name, found]));
   const ranked = candidates
@@ -202,15 +238,25 @@ export function chooseEntryFunction(
       called: callers.has(found.name) ? 1 : 0,
       reach: reachableCount(found, byName),
     }))
-    .sort((a, b) => a.exact - b.exact || a.word - b.word || a.called - b.called || b.reach - a.reach || b.found.line - a.found.line);
+    .sort((a, b) =>
+      a.exact - b.exact || a.word - b.word || a.called - b.called || b.reach - a.reach || b.found.line - a.found.line
+    );
   const best = ranked[0]!;
   const name = best.found.name;
   if (best.exact === Infinity && best.word === Infinity && candidates.length > 1) {
-    warnings.push(`Guessed "${name}" as the entry function of "${fileName}" from its calls; pass --entry NAME to choose another (${listNames(candidates)})`);
+    warnings.push(
+      `Guessed "${name}" as the entry function of "${fileName}" from its calls; pass --entry NAME to choose another (${
+        listNames(candidates)
+      })`,
+    );
   } else if (best.called) {
     const wrappers = callers.get(name)!;
     const callersText = `${listNames(wrappers)} call${wrappers.length === 1 ? "s" : ""} it`;
-    warnings.push(`Chose "${name}" as the entry function of "${fileName}" by its name, but ${callersText}; pass --entry ${wrappers[0]!.name} if the eval should call that instead`);
+    warnings.push(
+      `Chose "${name}" as the entry function of "${fileName}" by its name, but ${callersText}; pass --entry ${
+        wrappers[0]!.name
+      } if the eval should call that instead`,
+    );
   }
   return best.found;
 }
@@ -223,7 +269,10 @@ function exactNameRank(name: string): number {
 function wordNameRank(name: string): number {
   const words = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/_+/).filter(Boolean);
   // `ranking`, `searcher` and `scores` carry the word too; `run`/`main` must match whole (runtime, domain).
-  const carries = (word: string, entryName: string) => (entryName.length >= 4 ? word.startsWith(entryName) : word === entryName);
+  const carries = (
+    word: string,
+    entryName: string,
+  ) => (entryName.length >= 4 ? word.startsWith(entryName) : word === entryName);
   const index = ENTRY_NAMES.findIndex((entryName) => words.some((word) => carries(word, entryName)));
   return index === -1 ? Infinity : index;
 }
@@ -249,9 +298,16 @@ const TRAILER = String.raw`\s*[;,]?\s*(?:(?:#|//|--|/\*).*)?$`;
 /** `#define TOP_K 10` */
 const DEFINE = new RegExp(String.raw`^\s*#\s*define\s+([A-Za-z_]\w*)\s+\(?(${NUMBER})\)?` + TRAILER);
 /** `TOP_K = 10`, `const boost = 2.5;`, `static final double BOOST = 2.5;`, `x: float = 0.3`, `N=5`, `k := 3` */
-const ASSIGNMENT = new RegExp(String.raw`^(\s*)((?:(?:-\w+|[A-Za-z_][\w<>\[\],]*)\s+)*)([A-Za-z_$][\w$]*)(?:\s*:\s*[^=]+?)?\s*:?=\s*(${NUMBER}|${BOOLEAN}|${QUOTED})` + TRAILER);
+const ASSIGNMENT = new RegExp(
+  String
+    .raw`^(\s*)((?:(?:-\w+|[A-Za-z_][\w<>\[\],]*)\s+)*)([A-Za-z_$][\w$]*)(?:\s*:\s*[^=]+?)?\s*:?=\s*(${NUMBER}|${BOOLEAN}|${QUOTED})` +
+    TRAILER,
+);
 /** `X = """...`, `const X = \`...`, `X = dedent("""...` */
-const LONG_STRING_START = new RegExp(String.raw`^(\s*)((?:[A-Za-z_][\w<>\[\],]*\s+)*)([A-Za-z_$][\w$]*)(?:\s*:\s*[^=]+?)?\s*=\s*(?:[\w.]+\(\s*)?[rRuUbBfF]{0,2}("""|'''|\x60)`);
+const LONG_STRING_START = new RegExp(
+  String
+    .raw`^(\s*)((?:[A-Za-z_][\w<>\[\],]*\s+)*)([A-Za-z_$][\w$]*)(?:\s*:\s*[^=]+?)?\s*=\s*(?:[\w.]+\(\s*)?[rRuUbBfF]{0,2}("""|'''|\x60)`,
+);
 /** `"title": 3.0,` / `boost: 2.5` (dict and object entries, YAML, TOML) */
 const KEY_VALUE = new RegExp(String.raw`^(\s*)["']?([A-Za-z_$][\w$.-]*)["']?\s*:\s*(${NUMBER}|${BOOLEAN})` + TRAILER);
 const DECLARING_WORD = /\b(?:const|let|var|val|final|static|readonly|local|declare|export|constexpr|pub|define)\b/;
@@ -287,7 +343,8 @@ export function extractWithHeuristic(source: string): Extracted {
     const longString = text.match(LONG_STRING_START);
     if (longString && acceptsAssignment(longString[1]!, longString[2]!, longString[3]!)) {
       const delimiter = longString[4]!;
-      const opened = text.indexOf(delimiter, longString.index! + longString[0].length - delimiter.length) + delimiter.length;
+      const opened = text.indexOf(delimiter, longString.index! + longString[0].length - delimiter.length) +
+        delimiter.length;
       const { body, endIndex } = readUntil(lines, index, opened, delimiter);
       if (isPrompt(longString[3]!, body)) levers.push(promptLever(longString[3]!, body, index + 1, endIndex + 1));
       index = endIndex;
@@ -295,7 +352,9 @@ export function extractWithHeuristic(source: string): Extracted {
     }
     const lever = leverOnLine(text, index + 1);
     if (lever) levers.push(lever);
-    if (CONDITION_LINE.test(text)) levers.push(...comparisonsOnLine(text, index + 1, currentFunction(definitions, text)));
+    if (CONDITION_LINE.test(text)) {
+      levers.push(...comparisonsOnLine(text, index + 1, currentFunction(definitions, text)));
+    }
   }
   return { levers, functions: functionsFrom(definitions, lines) };
 }
@@ -317,7 +376,9 @@ function leverOnLine(text: string, line: number): Lever | null {
   const define = text.match(DEFINE);
   if (define) return numericLever(define[1]!, define[2]!, line);
   const assignment = text.match(ASSIGNMENT);
-  if (assignment && acceptsAssignment(assignment[1]!, assignment[2]!, assignment[3]!)) return literalLever(assignment[3]!, assignment[4]!, line);
+  if (assignment && acceptsAssignment(assignment[1]!, assignment[2]!, assignment[3]!)) {
+    return literalLever(assignment[3]!, assignment[4]!, line);
+  }
   const entry = text.match(KEY_VALUE);
   if (entry) return literalLever(entry[2]!, entry[3]!, line);
   return null;
@@ -338,7 +399,12 @@ function numericLever(name: string, literal: string, line: number): Lever {
 }
 
 /** The text of a string that opens at `lines[startIndex][openedAt]` and closes with `delimiter`. */
-function readUntil(lines: string[], startIndex: number, openedAt: number, delimiter: string): { body: string; endIndex: number } {
+function readUntil(
+  lines: string[],
+  startIndex: number,
+  openedAt: number,
+  delimiter: string,
+): { body: string; endIndex: number } {
   const parts: string[] = [];
   let from = openedAt;
   for (let index = startIndex; index < lines.length; index++) {
@@ -360,7 +426,14 @@ function comparisonsOnLine(text: string, line: number, functionName: string | nu
   for (const match of text.matchAll(COMPARISON)) {
     const numeric = Number(match[3]!.replace(/_/g, ""));
     if (isBoundary(numeric) || /^[-+]?[\d.]/.test(match[1]!)) continue;
-    found.push({ kind: "threshold", name: clip(match[1]!, 40), line, value: match[3]!, numeric, detail: clip(`${where}${match[0]}`) });
+    found.push({
+      kind: "threshold",
+      name: clip(match[1]!, 40),
+      line,
+      value: match[3]!,
+      numeric,
+      detail: clip(`${where}${match[0]}`),
+    });
   }
   for (const match of text.matchAll(SHELL_COMPARISON)) {
     const numeric = Number(match[3]!);
@@ -377,7 +450,10 @@ function currentFunction(definitions: { name: string; indent: string }[], text: 
   return last && /^\s/.test(text) ? last.name : null;
 }
 
-function functionsFrom(definitions: { name: string; index: number; indent: string }[], lines: string[]): FunctionFacts[] {
+function functionsFrom(
+  definitions: { name: string; index: number; indent: string }[],
+  lines: string[],
+): FunctionFacts[] {
   const topLevel = definitions.filter((definition) => definition.indent === "");
   const names = new Set(topLevel.map((definition) => definition.name));
   return topLevel.map((definition, position) => {
@@ -385,7 +461,9 @@ function functionsFrom(definitions: { name: string; index: number; indent: strin
     const end = position + 1 < topLevel.length ? topLevel[position + 1]!.index : lines.length;
     const calls = new Set<string>();
     for (let index = definition.index + 1; index < end; index++) {
-      for (const match of lines[index]!.matchAll(CALL)) if (names.has(match[1]!) && match[1] !== definition.name) calls.add(match[1]!);
+      for (const match of lines[index]!.matchAll(CALL)) {
+        if (names.has(match[1]!) && match[1] !== definition.name) calls.add(match[1]!);
+      }
     }
     const found: FunctionFacts = {
       name: definition.name,
@@ -406,7 +484,9 @@ function functionsFrom(definitions: { name: string; index: number; indent: strin
 function signatureFrom(lines: string[], startIndex: number): { signature: string; params: string[]; returns?: string } {
   let text = lines[startIndex]!;
   const lastIndex = Math.min(lines.length, startIndex + 20) - 1; // a signature longer than 20 lines is cut
-  for (let index = startIndex + 1; index <= lastIndex && !parenthesesClosed(text); index++) text += ` ${lines[index]!.trim()}`;
+  for (let index = startIndex + 1; index <= lastIndex && !parenthesesClosed(text); index++) {
+    text += ` ${lines[index]!.trim()}`;
+  }
   const open = text.indexOf("(");
   const close = open === -1 ? -1 : closingParenthesis(text, open);
   if (close === -1) return { signature: clip(text.replace(/\s*[{:]\s*$/, ""), 200), params: [] };
@@ -416,7 +496,10 @@ function signatureFrom(lines: string[], startIndex: number): { signature: string
     .map((match) => (match[1] ?? "") + match[2]);
   const rest = text.slice(close + 1).replace(/\s*(?:\{|=>).*$/, "").replace(/\s*:\s*(?:#.*)?$/, "");
   const returns = rest.match(/^\s*(?:->|:)\s*(.+?)\s*$/)?.[1];
-  const signature = (text.slice(0, close + 1) + rest).replace(/\s+/g, " ").replace(/\(\s+/g, "(").replace(/,?\s+\)/g, ")").trim();
+  const signature = (text.slice(0, close + 1) + rest).replace(/\s+/g, " ").replace(/\(\s+/g, "(").replace(
+    /,?\s+\)/g,
+    ")",
+  ).trim();
   return returns ? { signature, params, returns } : { signature, params };
 }
 

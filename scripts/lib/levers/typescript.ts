@@ -35,7 +35,13 @@ export function promptLever(name: string, text: string, line: number, endLine: n
   const collapsed = text.split(/\s+/).filter(Boolean).join(" ");
   const value = collapsed.length <= PROMPT_PREVIEW ? collapsed : `${collapsed.slice(0, PROMPT_PREVIEW).trimEnd()}…`;
   const lines = text.split("\n").length;
-  const lever: Lever = { kind: "prompt", name, line, value, detail: `${text.length} chars, ${lines} line${lines === 1 ? "" : "s"}` };
+  const lever: Lever = {
+    kind: "prompt",
+    name,
+    line,
+    value,
+    detail: `${text.length} chars, ${lines} line${lines === 1 ? "" : "s"}`,
+  };
   if (endLine > line) lever.endLine = endLine;
   return lever;
 }
@@ -52,7 +58,12 @@ export type BabelResult =
   | { ok: false; line: number | null; message: string };
 
 const FUNCTION_TYPES = new Set([
-  "FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression", "ClassMethod", "ClassPrivateMethod", "ObjectMethod",
+  "FunctionDeclaration",
+  "FunctionExpression",
+  "ArrowFunctionExpression",
+  "ClassMethod",
+  "ClassPrivateMethod",
+  "ObjectMethod",
 ]);
 const ORDERING = new Set(["<", "<=", ">", ">="]);
 const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
@@ -63,27 +74,92 @@ const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
   "%": (a, b) => a % b,
   "**": (a, b) => a ** b,
 };
-const WRAPPER_TYPES = new Set(["TSAsExpression", "TSSatisfiesExpression", "TSTypeAssertion", "TSNonNullExpression", "ParenthesizedExpression"]);
+const WRAPPER_TYPES = new Set([
+  "TSAsExpression",
+  "TSSatisfiesExpression",
+  "TSTypeAssertion",
+  "TSNonNullExpression",
+  "ParenthesizedExpression",
+]);
 const STRING_WRAPPERS = new Set(["dedent", "stripIndent", "trim", "trimStart", "trimEnd"]);
 // Calls whose result tells the return shape: `docs.sort(...).slice(0, k)`, `parts.join(" ")`, `Math.round(x)`.
 const LIST_METHODS = new Set([
-  "sort", "toSorted", "slice", "map", "filter", "flat", "flatMap", "concat", "reverse", "toReversed", "from", "keys", "values", "entries",
+  "sort",
+  "toSorted",
+  "slice",
+  "map",
+  "filter",
+  "flat",
+  "flatMap",
+  "concat",
+  "reverse",
+  "toReversed",
+  "from",
+  "keys",
+  "values",
+  "entries",
 ]);
 const LABEL_METHODS = new Set([
-  "join", "toLowerCase", "toUpperCase", "trim", "toString", "toFixed", "String", "Boolean", "includes", "startsWith", "endsWith", "test",
+  "join",
+  "toLowerCase",
+  "toUpperCase",
+  "trim",
+  "toString",
+  "toFixed",
+  "String",
+  "Boolean",
+  "includes",
+  "startsWith",
+  "endsWith",
+  "test",
 ]);
-const NUMBER_METHODS = new Set(["Number", "parseFloat", "parseInt", "round", "floor", "ceil", "max", "min", "abs", "sqrt", "log", "exp", "indexOf"]);
+const NUMBER_METHODS = new Set([
+  "Number",
+  "parseFloat",
+  "parseInt",
+  "round",
+  "floor",
+  "ceil",
+  "max",
+  "min",
+  "abs",
+  "sqrt",
+  "log",
+  "exp",
+  "indexOf",
+]);
 // Positions, comments and types hold no levers and no calls; skipping them keeps the walk small.
 const SKIPPED_KEYS = new Set([
-  "loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments",
-  "typeAnnotation", "returnType", "typeParameters", "superTypeParameters",
+  "loc",
+  "start",
+  "end",
+  "range",
+  "extra",
+  "leadingComments",
+  "trailingComments",
+  "innerComments",
+  "typeAnnotation",
+  "returnType",
+  "typeParameters",
+  "superTypeParameters",
 ]);
 
 /** A function being walked; `owner` is the top-level function or method it sits in (for the call graph). */
-type Scope = { name: string | null; owner: string | null; returns: Node[]; assigned: Map<string, Node>; yields: boolean; calls: Set<string> };
+type Scope = {
+  name: string | null;
+  owner: string | null;
+  returns: Node[];
+  assigned: Map<string, Node>;
+  yields: boolean;
+  calls: Set<string>;
+};
 type Context = { source: string; comments: Comment[] };
 
-export function extractWithBabel(source: string, language: "typescript" | "javascript", options: { jsx?: boolean } = {}): BabelResult {
+export function extractWithBabel(
+  source: string,
+  language: "typescript" | "javascript",
+  options: { jsx?: boolean } = {},
+): BabelResult {
   const plugins: ("typescript" | "jsx" | "decorators-legacy")[] = ["decorators-legacy"];
   if (language === "typescript") plugins.push("typescript");
   if (options.jsx ?? language === "javascript") plugins.push("jsx");
@@ -92,7 +168,11 @@ export function extractWithBabel(source: string, language: "typescript" | "javas
     file = parse(source, { sourceType: "unambiguous", plugins, allowReturnOutsideFunction: true });
   } catch (error) {
     const located = error as { message?: string; loc?: { line: number } };
-    return { ok: false, line: located.loc?.line ?? null, message: String(located.message ?? error).replace(/ \(\d+:\d+\)$/, "") };
+    return {
+      ok: false,
+      line: located.loc?.line ?? null,
+      message: String(located.message ?? error).replace(/ \(\d+:\d+\)$/, ""),
+    };
   }
   const context: Context = { source, comments: file.comments ?? [] };
   const program = file.program;
@@ -105,7 +185,9 @@ export function extractWithBabel(source: string, language: "typescript" | "javas
     const exported = statement.type === "ExportNamedDeclaration" || statement.type === "ExportDefaultDeclaration";
     if (exported) hasExports = true;
     if (statement.type === "ExportNamedDeclaration" && !statement.source) {
-      for (const specifier of statement.specifiers) if (specifier.type === "ExportSpecifier") exportedNames.add(specifier.local.name);
+      for (const specifier of statement.specifiers) {
+        if (specifier.type === "ExportSpecifier") exportedNames.add(specifier.local.name);
+      }
     }
     const declaration = exported ? statement.declaration : statement;
     if (!declaration) continue;
@@ -115,22 +197,42 @@ export function extractWithBabel(source: string, language: "typescript" | "javas
         if (declarator.id.type !== "Identifier" || !declarator.init) continue;
         const init = unwrap(declarator.init);
         if (FUNCTION_TYPES.has(init.type)) {
-          described.push({ name: declarator.id.name, node: init, signatureStart: statement.start ?? 0, exported, method: false });
+          described.push({
+            name: declarator.id.name,
+            node: init,
+            signatureStart: statement.start ?? 0,
+            exported,
+            method: false,
+          });
         } else {
           levers.push(...leversForValue(declarator.id.name, init, line(declarator), context));
         }
       }
     } else if (declaration.type === "FunctionDeclaration" && declaration.id) {
-      described.push({ name: declaration.id.name, node: declaration, signatureStart: statement.start ?? 0, exported, method: false });
+      described.push({
+        name: declaration.id.name,
+        node: declaration,
+        signatureStart: statement.start ?? 0,
+        exported,
+        method: false,
+      });
     } else if (declaration.type === "ClassDeclaration" && declaration.id && !declaration.declare) {
       const className = declaration.id.name;
       for (const member of declaration.body.body) {
-        const memberName = member.type === "ClassProperty" || member.type === "ClassMethod" ? keyName(member.key, member.computed) : null;
+        const memberName = member.type === "ClassProperty" || member.type === "ClassMethod"
+          ? keyName(member.key, member.computed)
+          : null;
         if (memberName === null) continue;
         if (member.type === "ClassProperty" && member.value) {
           levers.push(...leversForValue(`${className}.${memberName}`, unwrap(member.value), line(member), context));
         } else if (member.type === "ClassMethod" && member.kind === "method") {
-          described.push({ name: `${className}.${memberName}`, node: member, signatureStart: member.start ?? 0, exported, method: true });
+          described.push({
+            name: `${className}.${memberName}`,
+            node: member,
+            signatureStart: member.start ?? 0,
+            exported,
+            method: true,
+          });
         }
       }
     } else if (declaration.type === "ExpressionStatement") {
@@ -147,7 +249,9 @@ export function extractWithBabel(source: string, language: "typescript" | "javas
   const functions = described.map(({ name, node, signatureStart, exported, method }): FunctionFacts => {
     const scope = scopes.get(node)!;
     const fn = node as Node & { params: Node[]; returnType?: Node | null; body: Node };
-    const returnsNode = fn.returnType && "typeAnnotation" in fn.returnType ? (fn.returnType.typeAnnotation as Node) : null;
+    const returnsNode = fn.returnType && "typeAnnotation" in fn.returnType
+      ? (fn.returnType.typeAnnotation as Node)
+      : null;
     const returns = returnsNode ? text(returnsNode, context) : undefined;
     const shape = shapeOfTypeText(returns ?? "");
     const simpleName = name.split(".").pop()!;
@@ -170,7 +274,8 @@ export function extractWithBabel(source: string, language: "typescript" | "javas
 function collectCommonJsExports(expression: Node, into: Set<string>): void {
   if (expression.type !== "AssignmentExpression" || expression.left.type !== "MemberExpression") return;
   const left = expression.left;
-  const isModuleExports = left.object.type === "Identifier" && left.object.name === "module" && keyName(left.property, left.computed) === "exports";
+  const isModuleExports = left.object.type === "Identifier" && left.object.name === "module" &&
+    keyName(left.property, left.computed) === "exports";
   const isExportsMember = left.object.type === "Identifier" && left.object.name === "exports";
   if (isModuleExports && expression.right.type === "ObjectExpression") {
     for (const property of expression.right.properties) {
@@ -185,7 +290,14 @@ function collectCommonJsExports(expression: Node, into: Set<string>): void {
 
 /** One iterative walk: scopes of every function, the call graph, and thresholds in comparisons. */
 function walk(program: Node, topLevel: Set<string>, context: Context) {
-  const moduleScope: Scope = { name: null, owner: null, returns: [], assigned: new Map(), yields: false, calls: new Set() };
+  const moduleScope: Scope = {
+    name: null,
+    owner: null,
+    returns: [],
+    assigned: new Map(),
+    yields: false,
+    calls: new Set(),
+  };
   const scopes = new Map<Node, Scope>();
   const owners = new Map<string, Scope>();
   const comparisons: { column: number; lever: Lever }[] = [];
@@ -198,18 +310,31 @@ function walk(program: Node, topLevel: Set<string>, context: Context) {
     let childQualifier = qualifier;
     if (FUNCTION_TYPES.has(node.type)) {
       const own = "id" in node && node.id && node.id.type === "Identifier" ? node.id.name : null;
-      const memberKey = "key" in node && node.key ? keyName(node.key as Node, Boolean((node as { computed?: boolean }).computed)) : null;
+      const memberKey = "key" in node && node.key
+        ? keyName(node.key as Node, Boolean((node as { computed?: boolean }).computed))
+        : null;
       const ownName = own ?? memberKey ?? nameHint;
       // A callback (`docs.map((doc) => ...)`) reports as the function it sits in.
       const name = ownName ? qualifier + ownName : (scope.name ?? "<anonymous>");
-      childScope = { name, owner: scope.owner ?? name, returns: [], assigned: new Map(), yields: false, calls: new Set() };
+      childScope = {
+        name,
+        owner: scope.owner ?? name,
+        returns: [],
+        assigned: new Map(),
+        yields: false,
+        calls: new Set(),
+      };
       scopes.set(node, childScope);
       if (scope === moduleScope) owners.set(name, childScope);
       childQualifier = `${name}.`;
-      if (node.type === "ArrowFunctionExpression" && node.body.type !== "BlockStatement") childScope.returns.push(node.body);
+      if (node.type === "ArrowFunctionExpression" && node.body.type !== "BlockStatement") {
+        childScope.returns.push(node.body);
+      }
     } else if (node.type === "ClassDeclaration" || node.type === "ClassExpression") {
       childQualifier = qualifier + (node.id?.name ?? nameHint ?? "<class>") + ".";
-    } else if (node.type === "Identifier" && topLevel.has(node.name) && !["property", "key", "id", "label"].includes(key)) {
+    } else if (
+      node.type === "Identifier" && topLevel.has(node.name) && !["property", "key", "id", "label"].includes(key)
+    ) {
       (owners.get(scope.owner ?? "") ?? moduleScope).calls.add(node.name);
     } else if (scope !== moduleScope) {
       if (node.type === "ReturnStatement" && node.argument) scope.returns.push(node.argument);
@@ -246,12 +371,18 @@ function rememberAssignment(scope: Scope, name: string, value: Node): void {
 /** The name a function expression gets from where it is assigned: `const rank = () => ...`. */
 function hintFor(parent: Node): string | null {
   if (parent.type === "VariableDeclarator" && parent.id.type === "Identifier") return parent.id.name;
-  if ((parent.type === "ObjectProperty" || parent.type === "ClassProperty") && !parent.computed) return keyName(parent.key, false);
+  if ((parent.type === "ObjectProperty" || parent.type === "ClassProperty") && !parent.computed) {
+    return keyName(parent.key, false);
+  }
   if (parent.type === "AssignmentExpression" && parent.left.type === "Identifier") return parent.left.name;
   return null;
 }
 
-function comparisonLever(node: Node & { type: "BinaryExpression" }, functionName: string, context: Context): { column: number; lever: Lever } | null {
+function comparisonLever(
+  node: Node & { type: "BinaryExpression" },
+  functionName: string,
+  context: Context,
+): { column: number; lever: Lever } | null {
   for (const [literal, other] of [[node.right, node.left], [node.left, node.right]] as const) {
     const value = numberOf(literal as Node);
     if (value === null || numberOf(other as Node) !== null) continue;
@@ -280,7 +411,9 @@ function leversForValue(name: string, node: Node, atLine: number, context: Conte
   const withEnd = (lever: Lever): Lever[] => [endLine > atLine ? { ...lever, endLine } : lever];
   if (node.type === "BooleanLiteral") return withEnd({ kind: "flag", name, line: atLine, value: String(node.value) });
   const numeric = numberOf(node);
-  if (numeric !== null) return withEnd({ kind: numericKind(name), name, line: atLine, value: clip(text(node, context)), numeric });
+  if (numeric !== null) {
+    return withEnd({ kind: numericKind(name), name, line: atLine, value: clip(text(node, context)), numeric });
+  }
   const stringValue = stringOf(node, context);
   if (stringValue !== null) return isPrompt(name, stringValue) ? [promptLever(name, stringValue, atLine, endLine)] : [];
   if (node.type === "ArrayExpression") {
@@ -300,7 +433,12 @@ function leversForValue(name: string, node: Node, atLine: number, context: Conte
   });
 }
 
-function arrayLever(name: string, node: Node & { type: "ArrayExpression" }, atLine: number, context: Context): Lever | null {
+function arrayLever(
+  name: string,
+  node: Node & { type: "ArrayExpression" },
+  atLine: number,
+  context: Context,
+): Lever | null {
   const items = node.elements;
   if (items.length === 0 || items.some((item) => !item || item.type === "SpreadElement")) return null;
   let rendered: string[];
@@ -328,7 +466,13 @@ function objectEntries(node: Node): [string, Node, Node][] | null {
 }
 
 /** Flatten { title: 3, tags: { exact: 2 } } into [["title", "3"], ["tags.exact", "2"]]. */
-function numericLeaves(entries: [string, Node, Node][], prefix: string, out: [string, string][], context: Context, depth: number): boolean {
+function numericLeaves(
+  entries: [string, Node, Node][],
+  prefix: string,
+  out: [string, string][],
+  context: Context,
+  depth: number,
+): boolean {
   for (const [key, rawValue] of entries) {
     const value = unwrap(rawValue);
     const nested = depth < 3 ? objectEntries(value) : null;
@@ -368,7 +512,8 @@ function stringOf(rawNode: Node, context: Context): string | null {
   if (node.type === "StringLiteral") return node.value;
   if (node.type === "TemplateLiteral") {
     const placeholders = node.expressions.map((expression) => `\${${text(expression as Node, context)}}`);
-    return node.quasis.map((quasi, index) => (quasi.value.cooked ?? quasi.value.raw) + (placeholders[index] ?? "")).join("");
+    return node.quasis.map((quasi, index) => (quasi.value.cooked ?? quasi.value.raw) + (placeholders[index] ?? ""))
+      .join("");
   }
   if (node.type === "TaggedTemplateExpression") return stringOf(node.quasi, context);
   if (node.type === "BinaryExpression" && node.operator === "+" && node.left.type !== "PrivateName") {
@@ -378,8 +523,12 @@ function stringOf(rawNode: Node, context: Context): string | null {
   }
   if (node.type === "CallExpression") {
     const callee = node.callee;
-    if (callee.type === "Identifier" && STRING_WRAPPERS.has(callee.name) && node.arguments[0]) return stringOf(node.arguments[0] as Node, context);
-    if (callee.type === "MemberExpression" && STRING_WRAPPERS.has(keyName(callee.property, callee.computed) ?? "")) return stringOf(callee.object, context);
+    if (callee.type === "Identifier" && STRING_WRAPPERS.has(callee.name) && node.arguments[0]) {
+      return stringOf(node.arguments[0] as Node, context);
+    }
+    if (callee.type === "MemberExpression" && STRING_WRAPPERS.has(keyName(callee.property, callee.computed) ?? "")) {
+      return stringOf(callee.object, context);
+    }
   }
   return null;
 }
@@ -415,7 +564,10 @@ export function shapeOfTypeText(typeText: string): ReturnsShape {
       .replace(/^(?:undefined|null)\s*\|\s*/, "")
       .trim();
   }
-  if (/\[\]$/.test(type) || /^(?:readonly\s+)?(?:Array|ReadonlyArray|Iterable|IterableIterator|(?:Async)?Generator|AsyncIterable)</.test(type)) {
+  if (
+    /\[\]$/.test(type) ||
+    /^(?:readonly\s+)?(?:Array|ReadonlyArray|Iterable|IterableIterator|(?:Async)?Generator|AsyncIterable)</.test(type)
+  ) {
     return "ranked_list";
   }
   if (/^(?:string|boolean|true|false)$/.test(type) || /^(?:(?:"[^"]*"|'[^']*')\s*\|?\s*)+$/.test(type)) return "label";
@@ -437,7 +589,12 @@ function shapeOfReturns(scope: Scope, context: Context): ReturnsShape {
   return best;
 }
 
-function shapeOfExpression(rawNode: Node | null | undefined, scope: Scope, context: Context, depth: number): ReturnsShape {
+function shapeOfExpression(
+  rawNode: Node | null | undefined,
+  scope: Scope,
+  context: Context,
+  depth: number,
+): ReturnsShape {
   if (!rawNode || depth > 4) return "unknown";
   const node = rawNode.type === "AwaitExpression" ? rawNode.argument : rawNode;
   if (node.type === "TSAsExpression" || node.type === "TSSatisfiesExpression") {
@@ -471,8 +628,11 @@ function shapeOfExpression(rawNode: Node | null | undefined, scope: Scope, conte
     }
     case "CallExpression": {
       const callee = node.callee;
-      const method =
-        callee.type === "Identifier" ? callee.name : callee.type === "MemberExpression" ? keyName(callee.property, callee.computed) : null;
+      const method = callee.type === "Identifier"
+        ? callee.name
+        : callee.type === "MemberExpression"
+        ? keyName(callee.property, callee.computed)
+        : null;
       if (method === null) return "unknown";
       if (LIST_METHODS.has(method)) return "ranked_list";
       if (LABEL_METHODS.has(method)) return "label";

@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { experimentStateDir, saveExperiment } from "../experiment/experiment-file.ts";
 import { displayPath } from "../files/paths.ts";
 import { backUpReplaced, describeWritten, writePlanned } from "../files/planned-writes.ts";
-import { locateRoundN, planNextRound, type NextRoundOptions, type NextRoundPlan } from "./plan.ts";
+import { locateRoundN, type NextRoundOptions, type NextRoundPlan, planNextRound } from "./plan.ts";
 import { withExperimentLock } from "../files/lock.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 
@@ -18,7 +18,10 @@ export type NextRoundResult = { plan: NextRoundPlan; written: string[]; backupDi
  * after a step an earlier run decided is finished (round N's journal must be complete before
  * it is summarised); journal-only use has no harness state to lock.
  */
-export async function startNextRound(options: NextRoundOptions, notes: (message: string) => void): Promise<NextRoundResult> {
+export async function startNextRound(
+  options: NextRoundOptions,
+  notes: (message: string) => void,
+): Promise<NextRoundResult> {
   const source = await locateRoundN(options);
   if (source.mode === "journal") return applyNextRoundPlan(await planNextRound(source, options));
   const stateDir = experimentStateDir(source.loaded);
@@ -31,7 +34,11 @@ export async function startNextRound(options: NextRoundOptions, notes: (message:
 export function applyNextRoundPlan(plan: NextRoundPlan): NextRoundResult {
   // A report or dashboard left from an earlier attempt at this round would describe the wrong run: it moves into the backup.
   const backupDir = backUpReplaced({
-    stateDir: plan.stateDir, label: `next-round-${plan.round}`, home: dirname(plan.stateDir), replaced: plan.replaced, stale: plan.stale,
+    stateDir: plan.stateDir,
+    label: `next-round-${plan.round}`,
+    home: dirname(plan.stateDir),
+    replaced: plan.replaced,
+    stale: plan.stale,
   });
   const written = writePlanned(plan.files);
   if (plan.experimentPath && plan.experiment) {
@@ -44,7 +51,12 @@ export function applyNextRoundPlan(plan: NextRoundPlan): NextRoundResult {
 /** stdout's file list: one written path per line (relative to `cwd` when shorter), with its role. */
 export function describeWrittenFiles(result: NextRoundResult, cwd: string): string {
   const roles = new Map(result.plan.files.map((file) => [file.path, file.role]));
-  if (result.plan.experimentPath) roles.set(result.plan.experimentPath, `experiment file (current_round ${result.plan.round}, round ${result.plan.fromRound} closed)`);
+  if (result.plan.experimentPath) {
+    roles.set(
+      result.plan.experimentPath,
+      `experiment file (current_round ${result.plan.round}, round ${result.plan.fromRound} closed)`,
+    );
+  }
   return describeWritten(result.written, roles, cwd);
 }
 
@@ -81,7 +93,11 @@ export function nextRoundJson(result: NextRoundResult, cwd: string): Record<stri
       report: previous.report?.path ?? null,
     },
     rounds_summarised: plan.digests.map((digest) => digest.round),
-    warnings: [...(plan.coOptimization ? [plan.coOptimization] : []), ...plan.warnings, ...plan.cannotDo.map((what) => `without an experiment file: ${what}`)],
+    warnings: [
+      ...(plan.coOptimization ? [plan.coOptimization] : []),
+      ...plan.warnings,
+      ...plan.cannotDo.map((what) => `without an experiment file: ${what}`),
+    ],
     next: plan.next,
   };
 }

@@ -9,14 +9,19 @@ import { displayPath, resolveIn, toPosix } from "../files/paths.ts";
 import { isTracked, runGit } from "../git/git.ts";
 import type { Journal } from "../experiment/journal.ts";
 import { analyzeFile, type FileAnalysis, type Lever } from "../levers/levers.ts";
-import { changedLines, reportLessons, untouchedLevers, type RoundDigest } from "./round-summary.ts";
+import { changedLines, reportLessons, type RoundDigest, untouchedLevers } from "./round-summary.ts";
 import type { Summary } from "../experiment/summary.ts";
 
 /** Analyses of constrained files, shared by every round that names the same file. */
 export type LeverCache = Map<string, Promise<FileAnalysis | null>>;
 
 /** Analyse a file once (null when it does not exist); parser warnings go to `warnings`. */
-export function analyseOnce(cache: LeverCache, path: string, warnings: string[], entry?: string): Promise<FileAnalysis | null> {
+export function analyseOnce(
+  cache: LeverCache,
+  path: string,
+  warnings: string[],
+  entry?: string,
+): Promise<FileAnalysis | null> {
   const key = `${path}\0${entry ?? ""}`;
   let analysis = cache.get(key);
   if (!analysis) {
@@ -32,12 +37,19 @@ export function analyseOnce(cache: LeverCache, path: string, warnings: string[],
 }
 
 /** Levers of several files; with more than one file each name says which file it is in. */
-export async function leversOf(root: string, files: string[], cache: LeverCache, warnings: string[]): Promise<Lever[] | null> {
+export async function leversOf(
+  root: string,
+  files: string[],
+  cache: LeverCache,
+  warnings: string[],
+): Promise<Lever[] | null> {
   const levers: Lever[] = [];
   for (const file of files) {
     const analysis = await analyseOnce(cache, resolveIn(root, file), warnings);
     if (!analysis) return null;
-    for (const lever of analysis.levers) levers.push(files.length > 1 ? { ...lever, name: `${file}:${lever.name}` } : lever);
+    for (const lever of analysis.levers) {
+      levers.push(files.length > 1 ? { ...lever, name: `${file}:${lever.name}` } : lever);
+    }
   }
   return levers;
 }
@@ -55,7 +67,16 @@ export async function roundEvidence(root: string, journal: Journal, files: strin
       if (existsSync(patch)) parts.push(changedLines(readFileSync(patch, "utf8")));
     }
     if (result.status === "keep" && result.commit) {
-      const shown = await runGit(root, ["show", "--format=", "--no-color", "--no-ext-diff", "-U0", result.commit, "--", ...files]);
+      const shown = await runGit(root, [
+        "show",
+        "--format=",
+        "--no-color",
+        "--no-ext-diff",
+        "-U0",
+        result.commit,
+        "--",
+        ...files,
+      ]);
       if (shown.ok) parts.push(changedLines(shown.stdout));
     }
   }
@@ -87,7 +108,9 @@ export async function digestRound(input: DigestInput, cache: LeverCache, warning
     focus: input.focus,
     summary: input.summary,
     untouchedLevers: levers ? untouchedLevers(levers, evidence).map((lever) => lever.name) : null,
-    report: report !== null && report.trim() !== "" ? { path: displayPath(input.reportPath!, input.displayFrom), lessons: reportLessons(report) } : null,
+    report: report !== null && report.trim() !== ""
+      ? { path: displayPath(input.reportPath!, input.displayFrom), lessons: reportLessons(report) }
+      : null,
   };
 }
 
@@ -95,23 +118,45 @@ export async function digestRound(input: DigestInput, cache: LeverCache, warning
  * --file / --add-file paths (relative to `cwd`) as paths relative to the experiment folder,
  * each an existing, tracked file inside the repository and not a frozen one.
  */
-export async function checkRoundFiles(paths: string[], flag: "--file" | "--add-file", context: { cwd: string; repoRoot: string; root: string; frozen: string[] }): Promise<string[]> {
+export async function checkRoundFiles(
+  paths: string[],
+  flag: "--file" | "--add-file",
+  context: { cwd: string; repoRoot: string; root: string; frozen: string[] },
+): Promise<string[]> {
   const checked: string[] = [];
   for (const given of paths) {
     const absolute = resolve(context.cwd, given);
-    if (!existsSync(absolute)) throw usage(`${flag} "${given}" does not exist; pass a file tracked in the repository, e.g. ${flag} src/tokenizer.py`, "E_NO_FILE");
-    if (statSync(absolute).isDirectory()) throw usage(`${flag} "${given}" is a directory; pass one file inside it.`, "E_NOT_A_FILE");
+    if (!existsSync(absolute)) {
+      throw usage(
+        `${flag} "${given}" does not exist; pass a file tracked in the repository, e.g. ${flag} src/tokenizer.py`,
+        "E_NO_FILE",
+      );
+    }
+    if (statSync(absolute).isDirectory()) {
+      throw usage(`${flag} "${given}" is a directory; pass one file inside it.`, "E_NOT_A_FILE");
+    }
     const real = realpathSync(absolute);
     const fromRepo = relative(context.repoRoot, real);
     if (fromRepo.startsWith("..") || isAbsolute(fromRepo)) {
-      throw usage(`${flag} "${given}" is outside the git repository at "${context.repoRoot}"; the constrained files must live in the repository the experiment runs in.`, "E_OUTSIDE_REPO");
+      throw usage(
+        `${flag} "${given}" is outside the git repository at "${context.repoRoot}"; the constrained files must live in the repository the experiment runs in.`,
+        "E_OUTSIDE_REPO",
+      );
     }
     if (!(await isTracked(context.repoRoot, fromRepo))) {
-      throw usage(`${flag} "${given}" is not tracked by git, so a discarded change could not be restored; commit it first (git add ${displayPath(real, context.cwd)} && git commit -m "Add ${fromRepo}"), then re-run next-round.`, "E_UNTRACKED");
+      throw usage(
+        `${flag} "${given}" is not tracked by git, so a discarded change could not be restored; commit it first (git add ${
+          displayPath(real, context.cwd)
+        } && git commit -m "Add ${fromRepo}"), then re-run next-round.`,
+        "E_UNTRACKED",
+      );
     }
     const fromRoot = toPosix(relative(context.root, real));
     if (context.frozen.includes(fromRoot)) {
-      throw usage(`${flag} "${given}" is frozen (the eval, its test data or a frozen file) and cannot be a constrained file; pick the code the eval measures.`, "E_FROZEN_FILE");
+      throw usage(
+        `${flag} "${given}" is frozen (the eval, its test data or a frozen file) and cannot be a constrained file; pick the code the eval measures.`,
+        "E_FROZEN_FILE",
+      );
     }
     if (!checked.includes(fromRoot)) checked.push(fromRoot);
   }
@@ -131,11 +176,19 @@ export function coOptimizationWarning(previousRound: number, previous: string[],
   const round = previousRound + 1;
   const partners = next.filter((file) => !previous.includes(file));
   if (partners.length < next.length) {
-    return `co-optimisation trap: round ${previousRound} tuned ${quote(previous)} alone; round ${round} co-optimises ${quote(next)}, the seed's way out of the trap ` +
-      `(${quote(partners)} cannot improve while the rest stays fitted to ${partners.length > 1 ? "their" : "its"} current output). A change to one may need re-tuning the other: judge them together.`;
+    return `co-optimisation trap: round ${previousRound} tuned ${quote(previous)} alone; round ${round} co-optimises ${
+      quote(next)
+    }, the seed's way out of the trap ` +
+      `(${quote(partners)} cannot improve while the rest stays fitted to ${
+        partners.length > 1 ? "their" : "its"
+      } current output). A change to one may need re-tuning the other: judge them together.`;
   }
-  return `co-optimisation trap: round ${previousRound} tuned ${quote(previous)} to work with the rest of the code as it was; round ${round} switches to ${quote(next)}. ` +
-    `If ${quote(previous)} was fitted to ${quote(next)}'s current output, ${next.length > 1 ? "they" : "it"} cannot improve without re-tuning ${quote(previous)}: ` +
+  return `co-optimisation trap: round ${previousRound} tuned ${
+    quote(previous)
+  } to work with the rest of the code as it was; round ${round} switches to ${quote(next)}. ` +
+    `If ${quote(previous)} was fitted to ${quote(next)}'s current output, ${
+      next.length > 1 ? "they" : "it"
+    } cannot improve without re-tuning ${quote(previous)}: ` +
     `co-optimise both (--add-file instead of --file) or accept that sequential optimisation has a lower ceiling.`;
 }
 
@@ -143,14 +196,22 @@ export function coOptimizationWarning(previousRound: number, previous: string[],
  * The new round's levers that round N never touched: those its digest lists (matched with or
  * without the "file:" prefix a multi-file round adds), and every lever of a file new to the round.
  */
-export function leversNeverTouched(previous: RoundDigest, levers: Lever[], constrainedFiles: string[], newFiles: string[]): string[] {
+export function leversNeverTouched(
+  previous: RoundDigest,
+  levers: Lever[],
+  constrainedFiles: string[],
+  newFiles: string[],
+): string[] {
   const untouched = new Set(previous.untouchedLevers ?? []);
   const prefixed = constrainedFiles.length > 1;
   return levers.map((lever) => lever.name).filter((name) => {
-    const file = prefixed ? constrainedFiles.find((candidate) => name.startsWith(`${candidate}:`)) ?? null : constrainedFiles[0];
+    const file = prefixed
+      ? constrainedFiles.find((candidate) => name.startsWith(`${candidate}:`)) ?? null
+      : constrainedFiles[0];
     if (file !== null && newFiles.includes(file)) return true;
     const bare = prefixed && file !== null ? name.slice(file.length + 1) : name;
-    return untouched.has(name) || (previous.constrainedFiles.length === 1 && previous.constrainedFiles[0] === file && untouched.has(bare));
+    return untouched.has(name) ||
+      (previous.constrainedFiles.length === 1 && previous.constrainedFiles[0] === file && untouched.has(bare));
   });
 }
 

@@ -8,19 +8,32 @@ import { basename, extname } from "node:path";
 import { buildDashboard } from "../dashboard/files.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import {
-  experimentStateDir, findRound, loadExperiment, locateExperiment, type Experiment, type LoadedExperiment, type Round,
+  type Experiment,
+  experimentStateDir,
+  findRound,
+  type LoadedExperiment,
+  loadExperiment,
+  locateExperiment,
+  type Round,
 } from "../experiment/experiment-file.ts";
 import { CACHE_DIR, nextArtifacts, roundArtifactPath } from "../experiment/artifacts.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { requireRepositoryRoot } from "../git/git.ts";
-import { readFileSummary, renderInstructions, renderLaunchPrompt, type FrozenFile } from "../harness/instructions.ts";
+import { type FrozenFile, readFileSummary, renderInstructions, renderLaunchPrompt } from "../harness/instructions.ts";
 import { frozenPaths } from "../integrity/frozen-files.ts";
-import { iterationResults, journalHeaderFor, parseJournal, readJournal, type Journal } from "../experiment/journal.ts";
+import { iterationResults, type Journal, journalHeaderFor, parseJournal, readJournal } from "../experiment/journal.ts";
 import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
 import type { PlannedWrite } from "../files/planned-writes.ts";
 import { planFromJournal } from "./from-journal.ts";
 import {
-  analyseOnce, checkRoundFiles, coOptimizationWarning, digestRound, leversNeverTouched, leversOf, nextConstrainedFiles, type LeverCache,
+  analyseOnce,
+  checkRoundFiles,
+  coOptimizationWarning,
+  digestRound,
+  type LeverCache,
+  leversNeverTouched,
+  leversOf,
+  nextConstrainedFiles,
 } from "./evidence.ts";
 import { describeProject, detectProjectOnDisk, findExistingTests } from "../harness/project.ts";
 import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-summary.ts";
@@ -69,11 +82,18 @@ export type RoundNSource =
 
 /** Find round N: the experiment file when there is one (or --experiment names it), else the journal alone. */
 export async function locateRoundN(options: NextRoundOptions): Promise<RoundNSource> {
-  const repoRoot = realpathSync(await requireRepositoryRoot(options.cwd, kitCommand("next-round", { cwd: options.cwd })));
+  const repoRoot = realpathSync(
+    await requireRepositoryRoot(options.cwd, kitCommand("next-round", { cwd: options.cwd })),
+  );
   const experimentPath = locateExperiment(options.experiment, options.cwd, repoRoot);
   if (options.experiment === undefined && !existsSync(experimentPath)) return { mode: "journal", repoRoot };
   if (options.journal !== undefined) {
-    throw new CliError(`--journal is for journal-only use, but "${displayPath(experimentPath, options.cwd)}" exists and names round N's journal itself; drop --journal.`, "E_USAGE");
+    throw new CliError(
+      `--journal is for journal-only use, but "${
+        displayPath(experimentPath, options.cwd)
+      }" exists and names round N's journal itself; drop --journal.`,
+      "E_USAGE",
+    );
   }
   return { mode: "experiment", repoRoot, loaded: loadExperiment(experimentPath) };
 }
@@ -83,7 +103,9 @@ export async function locateRoundN(options: NextRoundOptions): Promise<RoundNSou
  * takes no lock: the caller holds the experiment's lock around this and the apply step.
  */
 export function planNextRound(source: RoundNSource, options: NextRoundOptions): Promise<NextRoundPlan> {
-  return source.mode === "experiment" ? planFromExperiment(source.loaded, source.repoRoot, options) : planFromJournal(source.repoRoot, options);
+  return source.mode === "experiment"
+    ? planFromExperiment(source.loaded, source.repoRoot, options)
+    : planFromJournal(source.repoRoot, options);
 }
 
 /** Round N as the experiment file records it, and what every planning phase shares. */
@@ -99,7 +121,11 @@ type RoundN = {
 /** Round N+1's record in the experiment file, its eval copy, and the existing artifacts it replaces. */
 type RoundRecord = { nextRound: Round; updated: Experiment; evalPlan: EvalCopy; replaced: string[]; stale: string[] };
 
-async function planFromExperiment(loaded: LoadedExperiment, repoRoot: string, options: NextRoundOptions): Promise<NextRoundPlan> {
+async function planFromExperiment(
+  loaded: LoadedExperiment,
+  repoRoot: string,
+  options: NextRoundOptions,
+): Promise<NextRoundPlan> {
   const roundN = readRoundN(loaded, repoRoot, options.cwd);
   const { constrainedFiles, coOptimization } = await chooseConstrainedFiles(roundN, options);
   const record = planRoundRecord(roundN, constrainedFiles, options);
@@ -108,9 +134,21 @@ async function planFromExperiment(loaded: LoadedExperiment, repoRoot: string, op
   const files = await renderRoundFiles(roundN, record, { digests, cache, coOptimization: coOptimization !== null });
   const { previous, warnings } = roundN;
   return {
-    mode: "experiment", fromRound: previous.round, round: record.nextRound.round, stateDir: experimentStateDir(loaded), files,
-    experimentPath: loaded.path, experiment: record.updated, replaced: record.replaced, stale: record.stale,
-    digests, constrainedFiles, coOptimization, warnings, cannotDo: [], next: nextSteps(roundN, record),
+    mode: "experiment",
+    fromRound: previous.round,
+    round: record.nextRound.round,
+    stateDir: experimentStateDir(loaded),
+    files,
+    experimentPath: loaded.path,
+    experiment: record.updated,
+    replaced: record.replaced,
+    stale: record.stale,
+    digests,
+    constrainedFiles,
+    coOptimization,
+    warnings,
+    cannotDo: [],
+    next: nextSteps(roundN, record),
   };
 }
 
@@ -120,24 +158,38 @@ function readRoundN(loaded: LoadedExperiment, repoRoot: string, cwd: string): Ro
   const journalPath = resolveIn(loaded.root, previous.artifacts.journal);
   if (!previous.baseline) {
     const baselineCommand = withExperimentFlag(kitCommand("baseline", { cwd }), loaded.path, cwd, repoRoot);
-    throw new CliError(`Round ${previous.round} has no baseline yet, so it has no start to summarise and no results to learn from. Run: ${baselineCommand}, then iterate.`, "E_NO_BASELINE");
+    throw new CliError(
+      `Round ${previous.round} has no baseline yet, so it has no start to summarise and no results to learn from. Run: ${baselineCommand}, then iterate.`,
+      "E_NO_BASELINE",
+    );
   }
   const journal = readJournal(journalPath, displayPath(journalPath, cwd));
   if (iterationResults(journal).length === 0) {
     const iterateCommand = withExperimentFlag(kitCommand("iterate", { cwd }), loaded.path, cwd, repoRoot);
-    throw new CliError(`Round ${previous.round} has no results yet in "${displayPath(journalPath, cwd)}" (only its baseline): nothing to learn from. Run some iterations first: ${iterateCommand} -m "what you changed" (or --loop --agent "CMD").`, "E_NO_RESULTS");
+    throw new CliError(
+      `Round ${previous.round} has no results yet in "${
+        displayPath(journalPath, cwd)
+      }" (only its baseline): nothing to learn from. Run some iterations first: ${iterateCommand} -m "what you changed" (or --loop --agent "CMD").`,
+      "E_NO_RESULTS",
+    );
   }
   return { loaded, repoRoot, cwd, previous, journal, warnings: [...journal.warnings] };
 }
 
 /** Round N's files, switched (--file) or joined (--add-file) by tracked files checked here. */
-async function chooseConstrainedFiles(roundN: RoundN, options: NextRoundOptions): Promise<{ constrainedFiles: string[]; coOptimization: string | null }> {
+async function chooseConstrainedFiles(
+  roundN: RoundN,
+  options: NextRoundOptions,
+): Promise<{ constrainedFiles: string[]; coOptimization: string | null }> {
   const { loaded, previous, cwd, repoRoot } = roundN;
   const fileContext = { cwd, repoRoot, root: loaded.root, frozen: frozenPaths(loaded.experiment, previous) };
   const switched = await checkRoundFiles(options.files ?? [], "--file", fileContext);
   const added = await checkRoundFiles(options.addFiles ?? [], "--add-file", fileContext);
   const constrainedFiles = nextConstrainedFiles(previous.constrained_files, switched, added);
-  return { constrainedFiles, coOptimization: coOptimizationWarning(previous.round, previous.constrained_files, constrainedFiles) };
+  return {
+    constrainedFiles,
+    coOptimization: coOptimizationWarning(previous.round, previous.constrained_files, constrainedFiles),
+  };
 }
 
 /** Round N+1 in the experiment file (round N closed, later rounds dropped); refuses to overwrite without --force. */
@@ -163,7 +215,9 @@ function planRoundRecord(roundN: RoundN, constrainedFiles: string[], options: Ne
     ...experiment,
     current_round: round,
     rounds: [
-      ...experiment.rounds.filter((candidate) => candidate.round <= fromRound).map((candidate) => (candidate.round === fromRound ? { ...candidate, status: "closed" as const } : candidate)),
+      ...experiment.rounds.filter((candidate) => candidate.round <= fromRound).map((
+        candidate,
+      ) => (candidate.round === fromRound ? { ...candidate, status: "closed" as const } : candidate)),
       nextRound,
     ],
   };
@@ -173,18 +227,39 @@ function planRoundRecord(roundN: RoundN, constrainedFiles: string[], options: Ne
 }
 
 /** Round N+1's existing artifacts and later rounds: refused, naming every one, unless --force replaces them. */
-function refuseOverwrite(roundN: RoundN, nextRound: Round, force: boolean): { existing: string[]; stale: string[]; laterRounds: Round[] } {
+function refuseOverwrite(
+  roundN: RoundN,
+  nextRound: Round,
+  force: boolean,
+): { existing: string[]; stale: string[]; laterRounds: Round[] } {
   const { loaded, cwd } = roundN;
   const { artifacts, round } = nextRound;
   const at = (path: string) => resolveIn(loaded.root, path);
-  const owned = [artifacts.instructions, artifacts.launch_prompt, artifacts.journal, artifacts.dashboard, ...(nextRound.eval.script ? [nextRound.eval.script] : [])].map(at);
+  const owned = [
+    artifacts.instructions,
+    artifacts.launch_prompt,
+    artifacts.journal,
+    artifacts.dashboard,
+    ...(nextRound.eval.script ? [nextRound.eval.script] : []),
+  ].map(at);
   const existing = owned.filter((path) => existsSync(path));
   const stale = existsSync(at(artifacts.report)) ? [at(artifacts.report)] : [];
   const laterRounds = loaded.experiment.rounds.filter((candidate) => candidate.round > roundN.previous.round);
   if ((existing.length > 0 || stale.length > 0 || laterRounds.length > 0) && !force) {
     const names = [...existing, ...stale].map((path) => `"${displayPath(path, cwd)}"`);
-    if (laterRounds.length > 0) names.push(`round ${laterRounds.map((later) => later.round).join(", ")} in "${displayPath(loaded.path, cwd)}"`);
-    throw new CliError(`Not overwriting round ${round}'s existing ${names.length === 1 ? "artifact" : "artifacts"} ${names.join(", ")}. Pass --force to replace ${names.length === 1 ? "it" : "them"} (backups go to .autoresearch/backups/), or look at round ${round} as it is: ${kitCommand("dashboard", { cwd })} --round ${round}`, "E_EXISTS");
+    if (laterRounds.length > 0) {
+      names.push(`round ${laterRounds.map((later) => later.round).join(", ")} in "${displayPath(loaded.path, cwd)}"`);
+    }
+    throw new CliError(
+      `Not overwriting round ${round}'s existing ${names.length === 1 ? "artifact" : "artifacts"} ${
+        names.join(", ")
+      }. Pass --force to replace ${
+        names.length === 1 ? "it" : "them"
+      } (backups go to .autoresearch/backups/), or look at round ${round} as it is: ${
+        kitCommand("dashboard", { cwd })
+      } --round ${round}`,
+      "E_EXISTS",
+    );
   }
   return { existing, stale, laterRounds };
 }
@@ -193,45 +268,103 @@ function refuseOverwrite(roundN: RoundN, nextRound: Round, force: boolean): { ex
 async function digestEarlierRounds(roundN: RoundN, cache: LeverCache): Promise<RoundDigest[]> {
   const { loaded: { experiment, root }, previous, cwd, warnings } = roundN;
   const digests: RoundDigest[] = [];
-  for (const earlier of [...experiment.rounds].filter((candidate) => candidate.round <= previous.round).sort((a, b) => a.round - b.round)) {
+  for (
+    const earlier of [...experiment.rounds].filter((candidate) => candidate.round <= previous.round).sort((a, b) =>
+      a.round - b.round
+    )
+  ) {
     const journalPath = resolveIn(root, earlier.artifacts.journal);
     const journal = earlier === previous ? roundN.journal : readJournal(journalPath, displayPath(journalPath, cwd));
     if (earlier !== previous) warnings.push(...journal.warnings);
-    digests.push(await digestRound({
-      root, displayFrom: root, round: earlier.round, constrainedFiles: earlier.constrained_files, journalPath, journal,
-      summary: summarizeJournal(journal, { experiment, round: earlier.round }),
-      reportPath: resolveIn(root, earlier.artifacts.report), focus: earlier.focus,
-    }, cache, warnings));
+    digests.push(
+      await digestRound(
+        {
+          root,
+          displayFrom: root,
+          round: earlier.round,
+          constrainedFiles: earlier.constrained_files,
+          journalPath,
+          journal,
+          summary: summarizeJournal(journal, { experiment, round: earlier.round }),
+          reportPath: resolveIn(root, earlier.artifacts.report),
+          focus: earlier.focus,
+        },
+        cache,
+        warnings,
+      ),
+    );
   }
   return digests;
 }
 
 /** Round N+1's files in write order: the eval copy, instructions, launch prompt, journal header, chart and dashboard. */
 async function renderRoundFiles(
-  roundN: RoundN, record: RoundRecord, evidence: { digests: RoundDigest[]; cache: LeverCache; coOptimization: boolean },
+  roundN: RoundN,
+  record: RoundRecord,
+  evidence: { digests: RoundDigest[]; cache: LeverCache; coOptimization: boolean },
 ): Promise<NextRoundFile[]> {
   const { loaded: { root }, previous } = roundN;
   const { nextRound, updated, evalPlan } = record;
   const { artifacts, round } = nextRound;
   const at = (path: string) => resolveIn(root, path);
   const commands = {
-    iterate: withExperimentFlag(kitCommand("iterate", { cwd: roundN.repoRoot }), roundN.loaded.path, roundN.repoRoot, roundN.repoRoot),
-    dashboard: withExperimentFlag(kitCommand("dashboard", { cwd: roundN.repoRoot }), roundN.loaded.path, roundN.repoRoot, roundN.repoRoot),
-    baseline: withExperimentFlag(kitCommand("baseline", { cwd: roundN.repoRoot }), roundN.loaded.path, roundN.repoRoot, roundN.repoRoot),
+    iterate: withExperimentFlag(
+      kitCommand("iterate", { cwd: roundN.repoRoot }),
+      roundN.loaded.path,
+      roundN.repoRoot,
+      roundN.repoRoot,
+    ),
+    dashboard: withExperimentFlag(
+      kitCommand("dashboard", { cwd: roundN.repoRoot }),
+      roundN.loaded.path,
+      roundN.repoRoot,
+      roundN.repoRoot,
+    ),
+    baseline: withExperimentFlag(
+      kitCommand("baseline", { cwd: roundN.repoRoot }),
+      roundN.loaded.path,
+      roundN.repoRoot,
+      roundN.repoRoot,
+    ),
   };
   const instructions = await renderRoundInstructions(roundN, record, { ...evidence, commands });
   const metric = { name: updated.metric.name, direction: updated.metric.direction };
-  const launchPrompt = renderLaunchPrompt({ name: updated.name, round, constrainedFiles: nextRound.constrained_files, metric, iterations: updated.budget.iterations, artifacts, commands });
+  const launchPrompt = renderLaunchPrompt({
+    name: updated.name,
+    round,
+    constrainedFiles: nextRound.constrained_files,
+    metric,
+    iterations: updated.budget.iterations,
+    artifacts,
+    commands,
+  });
 
   const previousBest = evidence.digests[evidence.digests.length - 1].summary.best.score;
-  const journalText = `${JSON.stringify({ ...journalHeaderFor(updated, nextRound), previous_round: previous.round, previous_best: previousBest })}\n`;
+  const journalText = `${
+    JSON.stringify({
+      ...journalHeaderFor(updated, nextRound),
+      previous_round: previous.round,
+      previous_best: previousBest,
+    })
+  }\n`;
   const dashboard = buildDashboard({
-    journalPath: at(artifacts.journal), dashboardPath: at(artifacts.dashboard), reportPath: null,
-    experiment: updated, round, journal: parseJournal(journalText, basename(artifacts.journal)),
+    journalPath: at(artifacts.journal),
+    dashboardPath: at(artifacts.dashboard),
+    reportPath: null,
+    experiment: updated,
+    round,
+    journal: parseJournal(journalText, basename(artifacts.journal)),
   });
 
   const files: NextRoundFile[] = [];
-  if (evalPlan.script && evalPlan.content !== null) files.push({ path: at(evalPlan.script), role: `eval script (round ${previous.round}'s, same test data and metric)`, content: evalPlan.content, mode: evalPlan.mode });
+  if (evalPlan.script && evalPlan.content !== null) {
+    files.push({
+      path: at(evalPlan.script),
+      role: `eval script (round ${previous.round}'s, same test data and metric)`,
+      content: evalPlan.content,
+      mode: evalPlan.mode,
+    });
+  }
   files.push({ path: at(artifacts.instructions), role: "instructions", content: instructions });
   files.push({ path: at(artifacts.launch_prompt), role: "launch prompt", content: launchPrompt });
   files.push({ path: at(artifacts.journal), role: "journal header (baseline pending)", content: journalText });
@@ -242,8 +375,14 @@ async function renderRoundFiles(
 
 /** instructions_N+1.md: the file and its levers, what earlier rounds learned, and this round's targets. */
 async function renderRoundInstructions(
-  roundN: RoundN, record: RoundRecord,
-  context: { digests: RoundDigest[]; cache: LeverCache; coOptimization: boolean; commands: { iterate: string; dashboard: string; baseline: string } },
+  roundN: RoundN,
+  record: RoundRecord,
+  context: {
+    digests: RoundDigest[];
+    cache: LeverCache;
+    coOptimization: boolean;
+    commands: { iterate: string; dashboard: string; baseline: string };
+  },
 ): Promise<string> {
   const { loaded, repoRoot, previous, warnings } = roundN;
   const { experiment, root } = loaded;
@@ -253,28 +392,63 @@ async function renderRoundInstructions(
   const previousDigest = context.digests[context.digests.length - 1];
   const primary = constrainedFiles[0];
   const entryFile = experiment.rounds[0].constrained_files[0];
-  const analysis = await analyseOnce(context.cache, at(primary), warnings, primary === entryFile ? experiment.entry?.name : undefined);
+  const analysis = await analyseOnce(
+    context.cache,
+    at(primary),
+    warnings,
+    primary === entryFile ? experiment.entry?.name : undefined,
+  );
   const levers = (await leversOf(root, constrainedFiles, context.cache, warnings)) ?? [];
   const newFiles = constrainedFiles.filter((file) => !previous.constrained_files.includes(file));
   const targets = renderTargets({
-    previous: previousDigest, constrainedFiles, newFiles, untouchedLevers: leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles),
-    remeasure: `\`${withExperimentFlag(kitCommand("baseline", { cwd: repoRoot }), loaded.path, repoRoot, repoRoot)}\` re-measures it as round ${round}'s baseline before the first iteration; gains are counted from there.`,
+    previous: previousDigest,
+    constrainedFiles,
+    newFiles,
+    untouchedLevers: leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles),
+    remeasure: `\`${
+      withExperimentFlag(kitCommand("baseline", { cwd: repoRoot }), loaded.path, repoRoot, repoRoot)
+    }\` re-measures it as round ${round}'s baseline before the first iteration; gains are counted from there.`,
   });
   const project = detectProjectOnDisk(repoRoot, at(primary), root);
   const outOfScope: FrozenFile[] = previous.constrained_files.filter((file) => !constrainedFiles.includes(file))
-    .map((file) => ({ path: file, reason: `tuned in round ${previous.round} and out of scope now: a change to it is restored and the iteration discarded.` }));
+    .map((file) => ({
+      path: file,
+      reason:
+        `tuned in round ${previous.round} and out of scope now: a change to it is restored and the iteration discarded.`,
+    }));
   const frozen: FrozenFile[] = [
-    ...experiment.frozen.map((path) => ({ path, reason: "frozen by the experiment's owner (its hash is checked like the eval's)." })),
+    ...experiment.frozen.map((path) => ({
+      path,
+      reason: "frozen by the experiment's owner (its hash is checked like the eval's).",
+    })),
     ...outOfScope,
   ];
   return renderInstructions({
-    name: experiment.name, round, constrainedFiles, projectDescription: describeProject(project, primary),
-    fileSummary: existsSync(at(primary)) ? readFileSummary(readFileSync(at(primary), "utf8"), analysis?.language ?? "other") : null,
-    levers, functions: analysis?.functions ?? [], entry: primary === entryFile && experiment.entry ? analysis?.entry ?? null : null,
-    metric: { name: experiment.metric.name, direction: experiment.metric.direction }, guard: experiment.guard,
-    evalCommand: evalPlan.command, evalScript: evalPlan.script, testData: experiment.test_data, frozen, cacheDir: CACHE_DIR,
-    iterations: experiment.budget.iterations, plateau: experiment.budget.plateau, artifacts, commands: context.commands, existingTests: await findExistingTests(repoRoot, root),
-    earlierRounds: renderEarlierRounds(context.digests, targets), focus: nextRound.focus, coOptimizationWarning: context.coOptimization,
+    name: experiment.name,
+    round,
+    constrainedFiles,
+    projectDescription: describeProject(project, primary),
+    fileSummary: existsSync(at(primary))
+      ? readFileSummary(readFileSync(at(primary), "utf8"), analysis?.language ?? "other")
+      : null,
+    levers,
+    functions: analysis?.functions ?? [],
+    entry: primary === entryFile && experiment.entry ? analysis?.entry ?? null : null,
+    metric: { name: experiment.metric.name, direction: experiment.metric.direction },
+    guard: experiment.guard,
+    evalCommand: evalPlan.command,
+    evalScript: evalPlan.script,
+    testData: experiment.test_data,
+    frozen,
+    cacheDir: CACHE_DIR,
+    iterations: experiment.budget.iterations,
+    plateau: experiment.budget.plateau,
+    artifacts,
+    commands: context.commands,
+    existingTests: await findExistingTests(repoRoot, root),
+    earlierRounds: renderEarlierRounds(context.digests, targets),
+    focus: nextRound.focus,
+    coOptimizationWarning: context.coOptimization,
   });
 }
 
@@ -286,13 +460,25 @@ function nextSteps(roundN: RoundN, record: RoundRecord): string[] {
   const fromRound = previous.round;
   const evalScript = record.evalPlan.script;
   return [
-    `Review ${displayPath(at(artifacts.instructions), cwd)} (the summary of ${fromRound > 1 ? `rounds 1-${fromRound}` : "round 1"}, the targets, the levers)${evalScript ? ` and ${displayPath(at(evalScript), cwd)}` : ""}.`,
-    `Re-measure round ${fromRound}'s best as round ${round}'s starting point: ${withExperimentFlag(kitCommand("baseline", { cwd }), loaded.path, cwd, repoRoot)}`,
-    `Then hand ${displayPath(at(artifacts.launch_prompt), cwd)} to the agent, or run: ${withExperimentFlag(kitCommand("iterate", { cwd }), loaded.path, cwd, repoRoot)} --loop --agent "CMD"`,
+    `Review ${displayPath(at(artifacts.instructions), cwd)} (the summary of ${
+      fromRound > 1 ? `rounds 1-${fromRound}` : "round 1"
+    }, the targets, the levers)${evalScript ? ` and ${displayPath(at(evalScript), cwd)}` : ""}.`,
+    `Re-measure round ${fromRound}'s best as round ${round}'s starting point: ${
+      withExperimentFlag(kitCommand("baseline", { cwd }), loaded.path, cwd, repoRoot)
+    }`,
+    `Then hand ${displayPath(at(artifacts.launch_prompt), cwd)} to the agent, or run: ${
+      withExperimentFlag(kitCommand("iterate", { cwd }), loaded.path, cwd, repoRoot)
+    } --loop --agent "CMD"`,
   ];
 }
 
-type EvalCopy = { script: string | null; command: string; content: string | null; mode?: number; warning: string | null };
+type EvalCopy = {
+  script: string | null;
+  command: string;
+  content: string | null;
+  mode?: number;
+  warning: string | null;
+};
 
 /**
  * Round N+1's eval is a copy of round N's under the `_N+1` name, never a re-rendered one: the
@@ -305,7 +491,13 @@ function planEvalCopy(root: string, previous: Round, round: number, cwd: string)
   if (!script) return { script: null, command: previous.eval.command, content: null, warning: null };
   const source = resolveIn(root, script);
   if (!existsSync(source)) {
-    throw new CliError(`Round ${previous.round}'s eval script "${displayPath(source, cwd)}" is missing, so round ${round} has no eval to copy; restore it (git checkout -- ${script}) and re-run next-round.`, "E_NO_EVAL", EXIT.USAGE);
+    throw new CliError(
+      `Round ${previous.round}'s eval script "${
+        displayPath(source, cwd)
+      }" is missing, so round ${round} has no eval to copy; restore it (git checkout -- ${script}) and re-run next-round.`,
+      "E_NO_EVAL",
+      EXIT.USAGE,
+    );
   }
   const nextScript = roundArtifactPath(script, round);
   const command = renameEvalReferences(previous.eval.command, script, nextScript, { commandLine: true });
@@ -322,9 +514,17 @@ function planEvalCopy(root: string, previous: Round, round: number, cwd: string)
  * or file name holding "." or "/", a stem holding "autoresearch" (`make eval` stays as it is).
  * renameEvalReferences("python3 eval.py", "eval.py", "eval_2.py", {commandLine: true}) -> "python3 eval_2.py"
  */
-export function renameEvalReferences(text: string, oldPath: string, newPath: string, options: { commandLine: boolean }): string {
+export function renameEvalReferences(
+  text: string,
+  oldPath: string,
+  newPath: string,
+  options: { commandLine: boolean },
+): string {
   const stem = (path: string) => basename(path, extname(path));
-  const pairs: [string, string][] = [[oldPath, newPath], [basename(oldPath), basename(newPath)], [stem(oldPath), stem(newPath)]];
+  const pairs: [string, string][] = [[oldPath, newPath], [basename(oldPath), basename(newPath)], [
+    stem(oldPath),
+    stem(newPath),
+  ]];
   let renamed = text;
   for (const [index, [from, to]] of pairs.entries()) {
     const distinctive = index < 2 ? /[./]/.test(from) : /autoresearch/i.test(from);

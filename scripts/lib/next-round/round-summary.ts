@@ -3,14 +3,23 @@
 // with their causes, the plateau, levers never touched and the lessons of its final report;
 // then the targets of the new round. Pure: summaries, levers and texts in, markdown out. It
 // reads no files and runs no git; next-round-plan.ts gathers the evidence.
-import { DEAD_END_GROUPS_SHOWN, deadEndExamples, deadEndTally, gainText, iterationList, plateauSentence, singleLine } from "../dashboard/prose.ts";
+import {
+  DEAD_END_GROUPS_SHOWN,
+  deadEndExamples,
+  deadEndTally,
+  gainText,
+  iterationList,
+  plateauSentence,
+  singleLine,
+} from "../dashboard/prose.ts";
 import type { Lever } from "../levers/levers.ts";
 import { formatPercent, formatScore } from "../text/number-format.ts";
 import type { Summary } from "../experiment/summary.ts";
 
 /** Lines quoted from a final report's "what did not work" and "next steps" sections. */
 const REPORT_LINES_QUOTED = 12;
-const REPORT_LESSON_HEADING = /did\s*n[o']?t\s+work|dead\s+ends?|failed|next\s+(round|steps?)|recommend|upstream|plateau/i;
+const REPORT_LESSON_HEADING =
+  /did\s*n[o']?t\s+work|dead\s+ends?|failed|next\s+(round|steps?)|recommend|upstream|plateau/i;
 
 /** One finished round, as the next round's instructions describe it. */
 export type RoundDigest = {
@@ -56,7 +65,9 @@ function spelledAsWords(name: string): string {
 
 /** The added and removed lines of a unified diff, without the context lines around them. */
 export function changedLines(diff: string): string {
-  return diff.split("\n").filter((line) => /^[+-]/.test(line) && !/^(\+\+\+|---)( |$)/.test(line)).map((line) => line.slice(1)).join("\n");
+  return diff.split("\n").filter((line) => /^[+-]/.test(line) && !/^(\+\+\+|---)( |$)/.test(line)).map((line) =>
+    line.slice(1)
+  ).join("\n");
 }
 
 /**
@@ -77,7 +88,9 @@ export function reportLessons(report: string): string[] {
     }
     if (inLesson && line.trim() !== "") lessons.push(line.trim());
   }
-  const chosen = lessons.length > 0 ? lessons : lines.map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
+  const chosen = lessons.length > 0
+    ? lessons
+    : lines.map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
   return chosen.slice(0, REPORT_LINES_QUOTED);
 }
 
@@ -95,7 +108,9 @@ function renderRound(digest: RoundDigest): string {
   lines.push(`- **Start → best:** ${startToBest(summary)}`);
   const { keep, discard, crash, guard_fail } = summary.counts;
   const budget = summary.iterations.budget === null ? "" : ` of ${summary.iterations.budget}`;
-  lines.push(`- **Iterations:** ${summary.iterations.done}${budget}: ${keep} kept, ${discard} discarded, ${crash} crashed, ${guard_fail} guard failures.`);
+  lines.push(
+    `- **Iterations:** ${summary.iterations.done}${budget}: ${keep} kept, ${discard} discarded, ${crash} crashed, ${guard_fail} guard failures.`,
+  );
   if (summary.kept.length > 0) {
     lines.push("- **Kept changes** (gain over the best before it, commit):");
     for (const change of summary.kept) {
@@ -110,8 +125,16 @@ function renderRound(digest: RoundDigest): string {
     for (const group of summary.deadEnds.slice(0, DEAD_END_GROUPS_SHOWN)) {
       const { shown, more } = deadEndExamples(group);
       const quoted = shown.map((text) => `"${singleLine(text)}"`).join("; ");
-      const paidOff = group.keptIterations.length > 0 ? ` The same lever paid off in ${iterationList(group.keptIterations)}: retry it only with a clearly different value.` : "";
-      lines.push(`  - \`${group.key}\` — ${deadEndTally(group)}, ${iterationList(group.iterations)}: ${quoted}${more > 0 ? `, and ${more} more` : ""}.${paidOff}`);
+      const paidOff = group.keptIterations.length > 0
+        ? ` The same lever paid off in ${
+          iterationList(group.keptIterations)
+        }: retry it only with a clearly different value.`
+        : "";
+      lines.push(
+        `  - \`${group.key}\` — ${deadEndTally(group)}, ${iterationList(group.iterations)}: ${quoted}${
+          more > 0 ? `, and ${more} more` : ""
+        }.${paidOff}`,
+      );
     }
     const hidden = summary.deadEnds.length - DEAD_END_GROUPS_SHOWN;
     if (hidden > 0) lines.push(`  - …and ${hidden} more groups in the journal.`);
@@ -120,11 +143,19 @@ function renderRound(digest: RoundDigest): string {
   }
   if (summary.crashes.length > 0) {
     lines.push("- **Crashes** (the change was reverted):");
-    for (const crash of summary.crashes) lines.push(`  - #${crash.iteration} "${singleLine(crash.description)}": ${singleLine(crash.reason)}`);
+    for (const crash of summary.crashes) {
+      lines.push(`  - #${crash.iteration} "${singleLine(crash.description)}": ${singleLine(crash.reason)}`);
+    }
   }
   lines.push(`- **Plateau:** ${plateauSentence(summary)}`);
   if (digest.untouchedLevers !== null) {
-    lines.push(`- **Levers never touched:** ${digest.untouchedLevers.length > 0 ? digest.untouchedLevers.map((name) => `\`${name}\``).join(", ") : "none; every named lever was tried"}.`);
+    lines.push(
+      `- **Levers never touched:** ${
+        digest.untouchedLevers.length > 0
+          ? digest.untouchedLevers.map((name) => `\`${name}\``).join(", ")
+          : "none; every named lever was tried"
+      }.`,
+    );
   }
   if (digest.report) {
     lines.push(`- **Final report** (\`${digest.report.path}\`, read it in full):`);
@@ -134,10 +165,14 @@ function renderRound(digest: RoundDigest): string {
 }
 
 function startToBest(summary: Summary): string {
-  if (summary.best.iteration === null) return `${formatScore(summary.start)}; nothing was kept, so the best is the baseline.`;
+  if (summary.best.iteration === null) {
+    return `${formatScore(summary.start)}; nothing was kept, so the best is the baseline.`;
+  }
   const commit = summary.best.commit ? `, commit \`${summary.best.commit.slice(0, 7)}\`` : "";
   const direction = summary.metric.direction === "min" ? "lower is better" : "higher is better";
-  return `${formatScore(summary.start)} → ${formatScore(summary.best.score)} (${summary.improvement.text ?? "—"}, ${formatPercent(summary.improvement.relative)}; ${summary.metric.name}, ${direction}), reached at #${summary.best.iteration}${commit}.`;
+  return `${formatScore(summary.start)} → ${formatScore(summary.best.score)} (${summary.improvement.text ?? "—"}, ${
+    formatPercent(summary.improvement.relative)
+  }; ${summary.metric.name}, ${direction}), reached at #${summary.best.iteration}${commit}.`;
 }
 
 export type TargetsInput = {
@@ -161,26 +196,54 @@ export function renderTargets(input: TargetsInput): string {
   const targets: string[] = [];
   const best = summary.best.iteration === null
     ? `round ${round}'s baseline (${formatScore(summary.start)}): nothing was kept`
-    : `round ${round}'s best (${formatScore(summary.best.score)}, #${summary.best.iteration}${summary.best.commit ? `, \`${summary.best.commit.slice(0, 7)}\`` : ""})`;
+    : `round ${round}'s best (${formatScore(summary.best.score)}, #${summary.best.iteration}${
+      summary.best.commit ? `, \`${summary.best.commit.slice(0, 7)}\`` : ""
+    })`;
   targets.push(`Start from ${best}. ${input.remeasure}`);
   if (newFiles.length > 0) {
-    targets.push(`New in this round: ${newFiles.map((file) => `\`${file}\``).join(" and ")}. The eval is unchanged, so it reaches ${newFiles.length > 1 ? "them" : "it"} only through the code it already runs: check with \`--verbose\` that a change moves the score.`);
+    targets.push(
+      `New in this round: ${
+        newFiles.map((file) => `\`${file}\``).join(" and ")
+      }. The eval is unchanged, so it reaches ${
+        newFiles.length > 1 ? "them" : "it"
+      } only through the code it already runs: check with \`--verbose\` that a change moves the score.`,
+    );
   }
   if (summary.plateau.reached) {
-    targets.push(`Round ${round} plateaued (no keep in its last ${summary.plateau.sinceLastKeep} iterations): the ceiling looks architectural, so aim for structural changes (new signals, different logic), not finer tuning of the same levers.`);
+    targets.push(
+      `Round ${round} plateaued (no keep in its last ${summary.plateau.sinceLastKeep} iterations): the ceiling looks architectural, so aim for structural changes (new signals, different logic), not finer tuning of the same levers.`,
+    );
   } else if (summary.topChanges.length > 0) {
-    targets.push(`Round ${round} was still improving at its end; its largest gain came from "${singleLine(summary.topChanges[0].description)}": build on that before anything else.`);
+    targets.push(
+      `Round ${round} was still improving at its end; its largest gain came from "${
+        singleLine(summary.topChanges[0].description)
+      }": build on that before anything else.`,
+    );
   }
   if (input.untouchedLevers.length > 0) {
-    targets.push(`Try the levers round ${round} never touched: ${input.untouchedLevers.map((name) => `\`${name}\``).join(", ")}.`);
+    targets.push(
+      `Try the levers round ${round} never touched: ${input.untouchedLevers.map((name) => `\`${name}\``).join(", ")}.`,
+    );
   }
   if (summary.deadEnds.length > 0) {
-    targets.push(`Skip the ${summary.deadEnds.length} dead end${summary.deadEnds.length > 1 ? "s" : ""} above (do not retry) unless you say in the description what is different this time.`);
+    targets.push(
+      `Skip the ${summary.deadEnds.length} dead end${
+        summary.deadEnds.length > 1 ? "s" : ""
+      } above (do not retry) unless you say in the description what is different this time.`,
+    );
   }
   if (summary.crashes.length > 0) {
-    targets.push(`Round ${round} crashed ${summary.crashes.length} time${summary.crashes.length > 1 ? "s" : ""} (first cause: ${singleLine(summary.crashes[0].reason)}): keep the code working for every input.`);
+    targets.push(
+      `Round ${round} crashed ${summary.crashes.length} time${summary.crashes.length > 1 ? "s" : ""} (first cause: ${
+        singleLine(summary.crashes[0].reason)
+      }): keep the code working for every input.`,
+    );
   }
-  if (previous.report && previous.report.lessons.length > 0) targets.push(`Act on the lessons of round ${round}'s final report quoted above.`);
-  targets.push("The eval, the test data, the metric and the guard are the same as in earlier rounds, so scores compare across rounds (different test data would make them incomparable).");
+  if (previous.report && previous.report.lessons.length > 0) {
+    targets.push(`Act on the lessons of round ${round}'s final report quoted above.`);
+  }
+  targets.push(
+    "The eval, the test data, the metric and the guard are the same as in earlier rounds, so scores compare across rounds (different test data would make them incomparable).",
+  );
   return targets.map((target, index) => `${index + 1}. ${target}`).join("\n");
 }

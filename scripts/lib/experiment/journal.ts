@@ -1,9 +1,10 @@
-// The journal (`autoresearch.jsonl`): the seed's config header and result lines,
-// tolerant reading of hand-written journals, whole-line appends, the check that a
+// The journal (`autoresearch.jsonl`): the zod schemas of its config header and result
+// lines (tolerant of the seed's hand-written lines), whole-line appends, the check that a
 // journal can be written before anything else happens, and the one function that makes
 // journal text safe to print. It never rewrites a journal except `writeJournalHeader`
 // on a journal with no results.
 import { existsSync, readFileSync, statSync } from "node:fs";
+import * as z from "zod/mini";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { appendLineDurably, whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
 import type { Experiment, Round } from "./experiment-file.ts";
@@ -13,66 +14,8 @@ import { journalTimestamp } from "../text/timestamp.ts";
 export const STATUSES = ["baseline", "keep", "discard", "crash", "guard_fail"] as const;
 export type Status = (typeof STATUSES)[number];
 
-/** Line 0: the seed's fields first, ours after. */
-export type ConfigLine = {
-  type: "config";
-  constrained_file: string;
-  eval_command: string;
-  metric: string;
-  guard_metric: string | null;
-  guard_threshold: number | null;
-  baseline: number | null;
-  min_delta?: number | null;
-  direction?: "max" | "min";
-  guard_op?: string | null;
-  round?: number;
-  name?: string;
-  constrained_files?: string[];
-  iterations?: number;
-  plateau?: number; // budget.plateau, so a journal read without its experiment file keeps it
-  noise?: { sd: number; mean: number; runs: number[]; deterministic: boolean; min_detectable_effect: number | null } | null;
-  hashes?: Record<string, string>;
-  decision?: Record<string, number>;
-  created_at?: string;
-  [extra: string]: unknown;
-};
-
-/** One iteration's outcome (or the baseline). Optional fields are ours. */
-export type ResultLine = {
-  type: "result";
-  iteration: number;
-  commit: string | null;
-  score: number | null;
-  delta: string | null;
-  guard_score: number | null;
-  guard_pass: boolean | null;
-  status: Status;
-  description: string;
-  timestamp: string;
-  reason?: string | null;
-  runs?: number[]; // every candidate eval run's score, in order
-  guard_runs?: (number | null)[];
-  incumbent_runs?: number[]; // incumbent re-runs made while deciding this candidate
-  incumbent_commit?: string | null;
-  metrics?: Record<string, number>;
-  verdict?: Record<string, unknown> | null;
-  cases?: { fixed: string[]; broken: string[] } | null;
-  duration_s?: number;
-  patch?: string | null;
-  changed_files?: string[];
-  log?: string | null;
-  output_tail?: string | null;
-  [extra: string]: unknown;
-};
-
-export type Journal = {
-  config: ConfigLine | null;
-  results: ResultLine[];
-  warnings: string[];
-};
-
 /** Numbers may arrive as numbers or strings ("0.7050", "+0.012"); anything else is null. */
-export function toNumber(value: unknown): number | null {
+function toNumber(value: unknown): number | null {
   if (typeof value === "number") return Number.isFinite(value) ? value : null;
   if (typeof value === "string" && value.trim() !== "") {
     const number = Number(value.trim());
@@ -88,39 +31,111 @@ function toBoolean(value: unknown): boolean | null {
   return null;
 }
 
-export function normalizeConfig(raw: Record<string, unknown>): ConfigLine {
-  return {
-    ...raw,
-    type: "config",
-    constrained_file: String(raw.constrained_file ?? ""),
-    eval_command: String(raw.eval_command ?? ""),
-    metric: String(raw.metric ?? "score"),
-    guard_metric: raw.guard_metric == null || raw.guard_metric === "" ? null : String(raw.guard_metric),
-    guard_threshold: toNumber(raw.guard_threshold),
-    baseline: toNumber(raw.baseline),
-    min_delta: toNumber(raw.min_delta),
-    direction: raw.direction === "min" || raw.direction === "minimize" ? "min" : "max",
-  };
+/** "Guard-Fail" -> "guard_fail"; null for a status the kit does not know. */
+function toStatus(value: unknown): Status | null {
+  const status = String(value ?? "").toLowerCase().replace(/-/g, "_");
+  return (STATUSES as readonly string[]).includes(status) ? (status as Status) : null;
 }
 
-export function normalizeResult(raw: Record<string, unknown>, position: number): ResultLine {
-  const status = String(raw.status ?? "").toLowerCase().replace(/-/g, "_");
-  const score = toNumber(raw.score);
-  const deltaNumber = toNumber(raw.delta);
-  return {
-    ...raw,
-    type: "result",
-    iteration: toNumber(raw.iteration) ?? position,
-    commit: raw.commit == null || raw.commit === "" ? null : String(raw.commit),
-    score,
-    delta: typeof raw.delta === "string" && raw.delta.trim() !== "" ? raw.delta.trim() : formatDelta(deltaNumber),
-    guard_score: toNumber(raw.guard_score),
-    guard_pass: toBoolean(raw.guard_pass),
-    status: (STATUSES as readonly string[]).includes(status) ? (status as Status) : "discard",
-    description: String(raw.description ?? ""),
-    timestamp: String(raw.timestamp ?? ""),
-  };
+// Field readers, tolerant the way the seed's hand-written lines need: strings for numbers,
+// nulls, missing fields. A seed field always has a value (a missing key takes the default);
+// an optional field of ours that is missing or malformed is left out rather than failing the
+// line. zod/mini: the same checks as zod's classic API, built in a fraction of the time.
+function read<T>(convert: (value: unknown) => T) {
+  return z.pipe(z.unknown(), z.transform(convert));
 }
+const looseNumber = z._default(read(toNumber), null);
+const looseText = (fallback: string) => z._default(read((value) => (value == null ? fallback : String(value))), fallback);
+const textOrNull = z._default(read((value) => (value == null || value === "" ? null : String(value))), null);
+const wholeNumber = read((value) => {
+  const number = toNumber(value);
+  return number !== null && Number.isInteger(number) && number >= 1 ? number : undefined;
+});
+const scoreList = z.array(read(toNumber)); // index-aligned with the guard and case lists
+const caseScores = z.catch(z.nullable(z.record(z.string(), z.number())), null);
+function ours<T extends z.ZodMiniType>(schema: T) {
+  return z.catch(z.optional(schema), undefined);
+}
+
+const NoiseSchema = z.object({
+  sd: looseNumber,
+  mean: looseNumber,
+  runs: z.catch(scoreList, []),
+  deterministic: z.catch(z.nullable(z.boolean()), null),
+  min_detectable_effect: looseNumber,
+});
+
+/** Line 1, the config header: the seed's fields first, ours after. */
+const ConfigLineSchema = z.object({
+  type: z.literal("config"),
+  constrained_file: looseText(""),
+  eval_command: looseText(""),
+  metric: looseText("score"),
+  guard_metric: textOrNull,
+  guard_threshold: looseNumber,
+  baseline: looseNumber,
+  min_delta: looseNumber,
+  direction: z._default(read((value): "max" | "min" => (value === "min" || value === "minimize" ? "min" : "max")), "max"),
+  guard_op: ours(z.nullable(z.string())),
+  formula: ours(z.nullable(z.string())),
+  round: z.optional(wholeNumber),
+  name: ours(z.string()),
+  constrained_files: ours(z.array(z.string())),
+  iterations: z.optional(wholeNumber),
+  plateau: z.optional(wholeNumber), // budget.plateau, so a journal read alone keeps it
+  noise: ours(z.nullable(NoiseSchema)),
+  hashes: ours(z.record(z.string(), z.string())),
+  decision: ours(z.record(z.string(), z.number())),
+  measurement: ours(z.string()), // fingerprint of the measurement fields baseline recorded
+  created_at: ours(z.string()),
+  baselined_at: ours(z.string()),
+  previous_round: ours(z.number()), // next-round from a journal alone: the round this one follows
+  previous_best: ours(z.nullable(z.number())),
+});
+
+/** One iteration's outcome (or the baseline). Optional fields are ours. */
+const ResultLineSchema = z.object({
+  type: z.catch(z.literal("result"), "result"), // the seed's lines may leave it out
+  iteration: looseNumber, // null: numbered by position
+  commit: textOrNull,
+  score: looseNumber,
+  delta: z._default(read((value) => (typeof value === "string" && value.trim() !== "" ? value.trim() : formatDelta(toNumber(value)))), null),
+  guard_score: looseNumber,
+  guard_pass: z._default(read(toBoolean), null),
+  status: z._default(read((value) => toStatus(value) ?? "discard"), "discard"),
+  description: looseText(""),
+  timestamp: looseText(""),
+  reason: ours(z.nullable(z.string())),
+  runs: ours(scoreList), // every candidate eval run's score, in order
+  guard_runs: ours(scoreList),
+  case_runs: ours(z.array(caseScores)),
+  incumbent_runs: ours(scoreList), // incumbent re-runs made while deciding this candidate
+  incumbent_guard_runs: ours(scoreList),
+  incumbent_case_runs: ours(z.array(caseScores)),
+  incumbent_commit: ours(z.nullable(z.string())),
+  metrics: ours(z.record(z.string(), z.number())),
+  verdict: ours(z.nullable(z.record(z.string(), z.unknown()))),
+  cases: ours(z.nullable(z.object({ fixed: z.array(z.string()), broken: z.array(z.string()) }))),
+  duration_s: ours(z.number()),
+  patch: ours(z.nullable(z.string())),
+  changed_files: ours(z.array(z.string())),
+  log: ours(z.nullable(z.string())),
+  output_tail: ours(z.nullable(z.string())),
+});
+
+// Fields no schema names (a seed's "notes", an agent's timing) ride along unchecked, so a
+// rewritten header or a copied line keeps them; the types name only what the kit reads.
+const ConfigLineReader = z.looseObject(ConfigLineSchema.def.shape);
+const ResultLineReader = z.looseObject(ResultLineSchema.def.shape);
+
+export type ConfigLine = z.output<typeof ConfigLineSchema>;
+export type ResultLine = Omit<z.output<typeof ResultLineSchema>, "iteration"> & { iteration: number };
+
+export type Journal = {
+  config: ConfigLine | null;
+  results: ResultLine[];
+  warnings: string[];
+};
 
 /** A journal's non-blank lines as written, each parsed (`value` undefined when it is not JSON). */
 export function journalLines(text: string): { lineNumber: number; text: string; value: unknown; torn: boolean }[] {
@@ -155,13 +170,13 @@ export function parseJournal(text: string, label = "autoresearch.jsonl"): Journa
     const record = value as Record<string, unknown>;
     if (record.type === "config") {
       if (journal.config) journal.warnings.push(`${label}:${index + 1}: a second config line; the later one is used`);
-      journal.config = normalizeConfig(record);
+      journal.config = ConfigLineReader.parse(record);
     } else if (record.type === "result" || (record.type === undefined && "status" in record)) {
-      const result = normalizeResult(record, journal.results.length);
-      if (!(STATUSES as readonly string[]).includes(String(record.status).toLowerCase().replace(/-/g, "_"))) {
+      const result = ResultLineReader.parse(record);
+      if (toStatus(record.status) === null) {
         journal.warnings.push(`${label}:${index + 1}: unknown status "${stripControlCharacters(String(record.status))}", read as discard`);
       }
-      journal.results.push(result);
+      journal.results.push({ ...result, iteration: result.iteration ?? journal.results.length });
     }
   }
   return journal;

@@ -1,10 +1,10 @@
 // What a round's journal says, as one plain object: start vs current best, iterations
 // against the budget, kept changes ranked by gain, dead ends grouped, crashes, plateau,
 // noise and guard status, plus one row per iteration. Pure: journal data in, data out.
-// It reads no files and formats nothing for display (see dashboard-render.ts for that);
-// the dashboard and next-round.ts both build on it.
-import { BudgetSchema, type Experiment } from "./experiment-file.ts";
-import { toNumber, type Journal, type ResultLine, type Status } from "./journal.ts";
+// It reads no files and formats nothing for display (scripts/lib/dashboard/ does); the
+// dashboard, the loop's prompt and next-round build on it.
+import { BudgetSchema, type Baseline, type Experiment, type Round } from "./experiment-file.ts";
+import { iterationResults, type ConfigLine, type Journal, type ResultLine, type Status } from "./journal.ts";
 import { formatDelta } from "../text/number-format.ts";
 import { passesGuard } from "./guard.ts";
 
@@ -120,123 +120,27 @@ export type Summary = {
 
 /** Summarize one round's journal; `context.experiment` fills in what the journal lacks. */
 export function summarizeJournal(journal: Journal, context: SummaryContext = {}): Summary {
-  const config = journal.config;
-  const experiment = context.experiment ?? null;
-  const limitations: string[] = [];
-  const roundNumber = context.round ?? toInteger(config?.round) ?? experiment?.current_round ?? null;
-  const round = experiment?.rounds.find((candidate) => candidate.round === roundNumber) ?? null;
-  const direction = experiment?.metric.direction ?? config?.direction ?? "max";
-  const orient = direction === "min" ? -1 : 1;
-
-  const baselineLine = journal.results.find((result) => result.status === "baseline") ?? null;
-  const start = config?.baseline ?? (baselineLine ? lineScore(baselineLine) : null) ?? round?.baseline?.score ?? null;
-  if (start === null) limitations.push("no baseline score in the journal: run baseline.ts, or add \"baseline\" to the config line");
-
-  const guard = resolveGuard(journal, experiment);
-  const startGuard = baselineLine?.guard_score ?? round?.baseline?.guard_score ?? null;
-
-  const results = journal.results.filter((result) => result.status !== "baseline");
-  const rows: IterationRow[] = [];
-  const kept: KeptChange[] = [];
-  const keptFreshRuns: number[][] = [];
-  let incumbentCommit: string | null = baselineLine?.commit ?? null;
-  let incumbentSelected: number | null = start;
-  let incumbentGuard: number | null = startGuard;
-  let freshRuns: number[] | null = null; // runs of the current kept incumbent made after it was kept
-
-  for (const result of results) {
-    if (freshRuns && Array.isArray(result.incumbent_runs)) {
-      const commit = result.incumbent_commit ?? null;
-      if (commit === null || incumbentCommit === null || sameCommit(commit, incumbentCommit)) {
-        for (const run of result.incumbent_runs) if (typeof run === "number" && Number.isFinite(run)) freshRuns.push(run);
-      }
-    }
-    const incumbentBefore = incumbentValue(incumbentSelected, freshRuns);
-    const score = lineScore(result);
-    const guardScore = lineGuardScore(result);
-    if (result.status === "keep" && score !== null) {
-      kept.push({
-        iteration: result.iteration,
-        commit: result.commit,
-        description: result.description,
-        score,
-        selectedScore: score,
-        previous: incumbentValue(incumbentSelected, freshRuns),
-        gain: null,
-        guardScore,
-      });
-      incumbentCommit = result.commit;
-      incumbentSelected = score;
-      incumbentGuard = guardScore ?? incumbentGuard;
-      freshRuns = [];
-      keptFreshRuns.push(freshRuns);
-    }
-    rows.push({
-      iteration: result.iteration,
-      commit: result.commit,
-      status: result.status,
-      score,
-      runs: runCount(result),
-      delta: result.delta ?? (score !== null && incumbentBefore !== null ? formatDelta(score - incumbentBefore) : null),
-      guardScore,
-      guardPass: result.guard_pass ?? (guard && guardScore !== null ? passesGuard(guardScore, guard.op, guard.threshold) : null),
-      description: result.description,
-      reason: typeof result.reason === "string" && result.reason !== "" ? result.reason : null,
-      timestamp: result.timestamp,
-      incumbent: incumbentValue(incumbentSelected, freshRuns),
-    });
-  }
-
-  // Re-measured scores are known only once the whole journal is read; gains use them.
-  kept.forEach((change, index) => {
-    change.score = incumbentValue(change.selectedScore, keptFreshRuns[index]);
-    change.previous = index === 0 ? start : kept[index - 1].score;
-    change.gain = change.score !== null && change.previous !== null ? orient * (change.score - change.previous) : null;
-  });
-
-  const lastKept = kept.length > 0 ? kept[kept.length - 1] : null;
-  const lastKeptLine = lastKept ? results.find((result) => result.iteration === lastKept.iteration && result.status === "keep") : undefined;
-  const bestScore = lastKept ? lastKept.score : start;
-  const absolute = bestScore !== null && start !== null ? bestScore - start : null;
-  const lastFresh = keptFreshRuns.length > 0 ? keptFreshRuns[keptFreshRuns.length - 1] : [];
-
-  const budget = experiment?.budget.iterations ?? toInteger(config?.iterations) ?? null;
-  if (budget === null) limitations.push("no iteration budget (no experiment file, no \"iterations\" in the config line): showing the iteration count alone");
-  const lastKeepIndex = lastKept ? results.findLastIndex((result) => result.status === "keep" && lineScore(result) !== null) : -1;
-  const sinceLastKeep = results.length - 1 - lastKeepIndex;
-  // The loop stops on the same number, so the dashboard never calls a plateau the loop does not.
-  const plateau = experiment?.budget.plateau ?? positiveInteger(config?.plateau) ?? DEFAULT_PLATEAU;
-
-  const guardStatus: GuardStatus | null = guard
-    ? { ...guard, current: incumbentGuard, pass: incumbentGuard === null ? null : passesGuard(incumbentGuard, guard.op, guard.threshold) }
-    : null;
-
+  const sources = resolveSources(journal, context);
+  const results = iterationResults(journal);
+  const replay = replayIterations(results, sources);
+  const kept = settleGains(replay.kept, replay.keptFreshRuns, sources);
+  const best = bestOf(results, kept, replay.keptFreshRuns, sources);
+  const absolute = best.score !== null && sources.start !== null ? best.score - sources.start : null;
   return {
-    metric: {
-      name: experiment?.metric.name ?? config?.metric ?? "score",
-      direction,
-      formula: experiment?.metric.formula ?? (typeof config?.formula === "string" ? config.formula : null),
-    },
-    constrainedFiles: round?.constrained_files ?? constrainedFilesFromConfig(config),
-    round: roundNumber,
-    start,
-    best: {
-      score: bestScore,
-      iteration: lastKept?.iteration ?? null,
-      commit: lastKept?.commit ?? incumbentCommitOrNull(baselineLine),
-      description: lastKept?.description ?? null,
-      runs: lastKept ? (lastFresh.length > 0 ? lastFresh.length : lastKeptLine ? runCount(lastKeptLine) : 1) : 0,
-      remeasured: lastFresh.length > 0,
-    },
+    metric: sources.metric,
+    constrainedFiles: sources.constrainedFiles,
+    round: sources.roundNumber,
+    start: sources.start,
+    best,
     improvement: {
       absolute,
-      relative: absolute !== null && start !== null && start !== 0 ? absolute / Math.abs(start) : null,
+      relative: absolute !== null && sources.start !== null && sources.start !== 0 ? absolute / Math.abs(sources.start) : null,
       text: formatDelta(absolute),
     },
     iterations: {
       done: results.length,
-      budget,
-      remaining: budget === null ? null : Math.max(0, budget - results.length),
+      budget: sources.budget,
+      remaining: sources.budget === null ? null : Math.max(0, sources.budget - results.length),
       lastTimestamp: results.length > 0 ? results[results.length - 1].timestamp || null : null,
     },
     counts: countStatuses(results),
@@ -248,12 +152,157 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
       description: result.description,
       reason: crashReason(result),
     })),
-    plateau: { sinceLastKeep, lastKeepIteration: lastKept?.iteration ?? null, threshold: plateau, reached: sinceLastKeep >= plateau },
-    noise: resolveNoise(journal, round?.baseline ?? null),
-    guard: guardStatus,
-    rows,
+    plateau: plateauOf(results, kept, sources.plateau),
+    noise: resolveNoise(journal.config, sources.round?.baseline ?? null),
+    guard: sources.guard
+      ? { ...sources.guard, current: replay.incumbentGuard, pass: replay.incumbentGuard === null ? null : passesGuard(replay.incumbentGuard, sources.guard.op, sources.guard.threshold) }
+      : null,
+    rows: replay.rows,
+    limitations: sources.limitations,
+  };
+}
+
+/** What the summary is measured against, from the experiment file first, else the journal's config line. */
+type Sources = {
+  roundNumber: number | null;
+  round: Round | null;
+  metric: Summary["metric"];
+  constrainedFiles: string[];
+  baselineLine: ResultLine | null;
+  start: number | null;
+  startGuard: number | null;
+  guard: { metric: string; op: string; threshold: number } | null;
+  budget: number | null;
+  plateau: number;
+  limitations: string[];
+};
+
+function resolveSources(journal: Journal, context: SummaryContext): Sources {
+  const config = journal.config;
+  const experiment = context.experiment ?? null;
+  const limitations: string[] = [];
+  const roundNumber = context.round ?? config?.round ?? experiment?.current_round ?? null;
+  const round = experiment?.rounds.find((candidate) => candidate.round === roundNumber) ?? null;
+  const baselineLine = journal.results.find((result) => result.status === "baseline") ?? null;
+  const start = config?.baseline ?? (baselineLine ? lineScore(baselineLine) : null) ?? round?.baseline?.score ?? null;
+  if (start === null) limitations.push("no baseline score in the journal: run baseline.ts, or add \"baseline\" to the config line");
+  const budget = experiment?.budget.iterations ?? config?.iterations ?? null;
+  if (budget === null) limitations.push("no iteration budget (no experiment file, no \"iterations\" in the config line): showing the iteration count alone");
+  return {
+    roundNumber,
+    round,
+    metric: {
+      name: experiment?.metric.name ?? config?.metric ?? "score",
+      direction: experiment?.metric.direction ?? config?.direction ?? "max",
+      formula: experiment?.metric.formula ?? config?.formula ?? null,
+    },
+    constrainedFiles: round?.constrained_files ?? constrainedFilesFromConfig(config),
+    baselineLine,
+    start,
+    startGuard: baselineLine?.guard_score ?? round?.baseline?.guard_score ?? null,
+    guard: resolveGuard(config, experiment),
+    budget,
+    // The loop stops on the same number, so the dashboard never calls a plateau the loop does not.
+    plateau: experiment?.budget.plateau ?? config?.plateau ?? DEFAULT_PLATEAU,
     limitations,
   };
+}
+
+type Replay = {
+  rows: IterationRow[];
+  /** Kept changes in order, scored on the runs that selected them (settleGains re-scores them). */
+  kept: KeptChange[];
+  /** Per kept change: runs of it made after it was kept (the next candidates' incumbent re-runs). */
+  keptFreshRuns: number[][];
+  /** The guard score of the incumbent after the last line. */
+  incumbentGuard: number | null;
+};
+
+/** Walk the iterations in order, following the incumbent: one row per line, the keeps, their fresh runs. */
+function replayIterations(results: ResultLine[], sources: Sources): Replay {
+  const { guard } = sources;
+  const replay: Replay = { rows: [], kept: [], keptFreshRuns: [], incumbentGuard: sources.startGuard };
+  let incumbentCommit: string | null = sources.baselineLine?.commit ?? null;
+  let incumbentSelected: number | null = sources.start;
+  let freshRuns: number[] | null = null; // runs of the current kept incumbent made after it was kept
+
+  for (const result of results) {
+    if (freshRuns && result.incumbent_runs) {
+      const commit = result.incumbent_commit ?? null;
+      if (commit === null || incumbentCommit === null || sameCommit(commit, incumbentCommit)) freshRuns.push(...finiteRuns(result.incumbent_runs));
+    }
+    const incumbentBefore = incumbentValue(incumbentSelected, freshRuns);
+    const score = lineScore(result);
+    const guardScore = lineGuardScore(result);
+    if (result.status === "keep" && score !== null) {
+      replay.kept.push({
+        iteration: result.iteration,
+        commit: result.commit,
+        description: result.description,
+        score,
+        selectedScore: score,
+        previous: incumbentBefore,
+        gain: null,
+        guardScore,
+      });
+      incumbentCommit = result.commit;
+      incumbentSelected = score;
+      replay.incumbentGuard = guardScore ?? replay.incumbentGuard;
+      freshRuns = [];
+      replay.keptFreshRuns.push(freshRuns);
+    }
+    replay.rows.push({
+      iteration: result.iteration,
+      commit: result.commit,
+      status: result.status,
+      score,
+      runs: runCount(result),
+      delta: result.delta ?? (score !== null && incumbentBefore !== null ? formatDelta(score - incumbentBefore) : null),
+      guardScore,
+      guardPass: result.guard_pass ?? (guard && guardScore !== null ? passesGuard(guardScore, guard.op, guard.threshold) : null),
+      description: result.description,
+      reason: result.reason || null,
+      timestamp: result.timestamp,
+      incumbent: incumbentValue(incumbentSelected, freshRuns),
+    });
+  }
+  return replay;
+}
+
+/** Re-measured scores are known only once the whole journal is read; each gain is over the previous keep's. */
+function settleGains(kept: KeptChange[], keptFreshRuns: number[][], sources: Sources): KeptChange[] {
+  const orient = sources.metric.direction === "min" ? -1 : 1;
+  kept.forEach((change, index) => {
+    change.score = incumbentValue(change.selectedScore, keptFreshRuns[index]);
+    change.previous = index === 0 ? sources.start : kept[index - 1].score;
+    change.gain = change.score !== null && change.previous !== null ? orient * (change.score - change.previous) : null;
+  });
+  return kept;
+}
+
+/** The incumbent: the last keep (re-measured when fresh runs exist), or the baseline. */
+function bestOf(results: ResultLine[], kept: KeptChange[], keptFreshRuns: number[][], sources: Sources): Summary["best"] {
+  const lastKept = kept.at(-1);
+  if (!lastKept) {
+    return { score: sources.start, iteration: null, commit: sources.baselineLine?.commit ?? null, description: null, runs: 0, remeasured: false };
+  }
+  const fresh = keptFreshRuns.at(-1) ?? [];
+  const line = results.find((result) => result.iteration === lastKept.iteration && result.status === "keep");
+  return {
+    score: lastKept.score,
+    iteration: lastKept.iteration,
+    commit: lastKept.commit ?? sources.baselineLine?.commit ?? null,
+    description: lastKept.description,
+    runs: fresh.length > 0 ? fresh.length : line ? runCount(line) : 1,
+    remeasured: fresh.length > 0,
+  };
+}
+
+function plateauOf(results: ResultLine[], kept: KeptChange[], threshold: number): Summary["plateau"] {
+  const lastKept = kept.at(-1);
+  const lastKeepIndex = lastKept ? results.findLastIndex((result) => result.status === "keep" && lineScore(result) !== null) : -1;
+  const sinceLastKeep = results.length - 1 - lastKeepIndex;
+  return { sinceLastKeep, lastKeepIteration: lastKept?.iteration ?? null, threshold, reached: sinceLastKeep >= threshold };
 }
 
 /**
@@ -313,34 +362,29 @@ function countStatuses(results: ResultLine[]): Summary["counts"] {
 }
 
 function crashReason(result: ResultLine): string {
-  if (typeof result.reason === "string" && result.reason.trim() !== "") return result.reason.trim();
-  if (typeof result.output_tail === "string") {
-    const lines = result.output_tail.split("\n").map((line) => line.trim()).filter(Boolean);
-    if (lines.length > 0) return lines[lines.length - 1];
-  }
-  return "no reason recorded";
+  const reason = result.reason?.trim();
+  if (reason) return reason;
+  const lines = (result.output_tail ?? "").split("\n").map((line) => line.trim()).filter(Boolean);
+  return lines.length > 0 ? lines[lines.length - 1] : "no reason recorded";
 }
 
-function resolveGuard(journal: Journal, experiment: Experiment | null): { metric: string; op: string; threshold: number } | null {
+function resolveGuard(config: ConfigLine | null, experiment: Experiment | null): Sources["guard"] {
   if (experiment?.guard) return { ...experiment.guard };
-  const config = journal.config;
   if (!config?.guard_metric || config.guard_threshold === null) return null;
-  const op = typeof config.guard_op === "string" && [">=", "<=", ">", "<"].includes(config.guard_op) ? config.guard_op : ">=";
+  const op = config.guard_op && [">=", "<=", ">", "<"].includes(config.guard_op) ? config.guard_op : ">=";
   return { metric: config.guard_metric, op, threshold: config.guard_threshold };
 }
 
-function resolveNoise(journal: Journal, baseline: NonNullable<Experiment["rounds"][number]["baseline"]> | null): NoiseFigures {
-  const config = journal.config;
+function resolveNoise(config: ConfigLine | null, baseline: Baseline | null): NoiseFigures {
   const minDelta = config?.min_delta ?? baseline?.min_delta ?? null;
-  const noise = config?.noise && typeof config.noise === "object" ? (config.noise as Record<string, unknown>) : null;
+  const noise = config?.noise;
   if (noise) {
-    const runs = Array.isArray(noise.runs) ? noise.runs.length : 0;
     return {
-      sd: toNumber(noise.sd),
-      mean: toNumber(noise.mean),
-      runs,
-      minDetectableEffect: toNumber(noise.min_detectable_effect),
-      deterministic: typeof noise.deterministic === "boolean" ? noise.deterministic : null,
+      sd: noise.sd,
+      mean: noise.mean,
+      runs: noise.runs.length,
+      minDetectableEffect: noise.min_detectable_effect,
+      deterministic: noise.deterministic,
       minDelta,
       source: "journal",
     };
@@ -381,38 +425,19 @@ function incumbentValue(selected: number | null, freshRuns: number[] | null): nu
   return freshRuns && freshRuns.length > 0 ? average(freshRuns) : selected;
 }
 
-function incumbentCommitOrNull(line: ResultLine | null): string | null {
-  return line?.commit ?? null;
-}
-
 /** Short and full hashes of one commit compare equal ("abc1234" vs "abc1234ef..."). */
 function sameCommit(a: string, b: string): boolean {
   return a.startsWith(b) || b.startsWith(a);
 }
 
-function constrainedFilesFromConfig(config: Journal["config"]): string[] {
-  if (Array.isArray(config?.constrained_files) && config.constrained_files.length > 0) return config.constrained_files.map(String);
+function constrainedFilesFromConfig(config: ConfigLine | null): string[] {
+  if (config?.constrained_files?.length) return config.constrained_files;
   return config?.constrained_file ? [config.constrained_file] : [];
 }
 
-function finiteRuns(value: unknown): number[] {
-  if (!Array.isArray(value)) return [];
-  const runs: number[] = [];
-  for (const item of value) {
-    const number = toNumber(item);
-    if (number !== null) runs.push(number);
-  }
-  return runs;
-}
-
-function positiveInteger(value: unknown): number | null {
-  const number = toInteger(value);
-  return number !== null && number >= 1 ? number : null;
-}
-
-function toInteger(value: unknown): number | null {
-  const number = toNumber(value);
-  return number !== null && Number.isInteger(number) ? number : null;
+/** A line's runs with the ones it could not score (null) left out. */
+function finiteRuns(runs: (number | null)[] | undefined): number[] {
+  return (runs ?? []).filter((run): run is number => run !== null);
 }
 
 function average(values: number[]): number {

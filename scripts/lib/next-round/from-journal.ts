@@ -8,7 +8,7 @@ import { CliError } from "../cli/errors.ts";
 import { EXPERIMENT_FILE, FIRST_JOURNAL, STATE_DIR, artifactsBesideJournal, roundArtifactPath, roundInName } from "../experiment/artifacts.ts";
 import { displayPath } from "../files/paths.ts";
 import { CO_OPTIMIZATION_WARNING } from "../harness/instructions.ts";
-import { iterationResults, readJournal, toNumber, type ConfigLine, type Journal } from "../experiment/journal.ts";
+import { iterationResults, readJournal, type ConfigLine, type Journal } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { checkRoundFiles, coOptimizationWarning, digestRound, leversNeverTouched, leversOf, nextConstrainedFiles, type LeverCache } from "./evidence.ts";
 import type { NextRoundFile, NextRoundOptions, NextRoundPlan } from "./plan.ts";
@@ -18,7 +18,7 @@ import { summarizeJournal, type Summary } from "../experiment/summary.ts";
 import { journalTimestamp } from "../text/timestamp.ts";
 
 /** Fields of round N's header that describe its own baseline measurement, not the next round's. */
-const MEASURED_FIELDS = ["noise", "hashes", "baselined_at"];
+const MEASURED_FIELDS = ["noise", "hashes", "baselined_at"] as const;
 
 /** Round N as a journal alone records it, and what every planning phase shares. */
 type SeedRound = {
@@ -162,10 +162,10 @@ async function describeSeedRound(
     remeasure: `Run the eval 3 times on the unchanged code and write the median as "baseline" in line 1 of \`${names.journal}\`; gains are counted from there.`,
   });
   const page: JournalOnlyPage = {
-    name: typeof config.name === "string" && config.name !== "" ? config.name : basename(constrainedFiles[0], extname(constrainedFiles[0])),
+    name: config.name || basename(constrainedFiles[0], extname(constrainedFiles[0])),
     round: fromRound + 1, fromRound, constrainedFiles, evalCommand: config.eval_command, metric: summary.metric.name, direction: summary.metric.direction,
     guard: summary.guard ? `${summary.guard.metric} ${summary.guard.op} ${summary.guard.threshold}` : null,
-    minDelta: config.min_delta ?? null, iterations: toNumber(config.iterations), plateau: summary.plateau.threshold, names, focus: choice.focus?.trim() ? choice.focus.trim() : null,
+    minDelta: config.min_delta ?? null, iterations: config.iterations ?? null, plateau: summary.plateau.threshold, names, focus: choice.focus?.trim() ? choice.focus.trim() : null,
     earlierRounds: renderEarlierRounds(digests, targets), coOptimization: choice.coOptimization,
     dashboardCommand: `${kitCommand("dashboard", { cwd: root })} --journal ${shellQuote(basename(paths.nextJournal))}`,
   };
@@ -174,9 +174,7 @@ async function describeSeedRound(
 
 /** A journal's round: its config's "round", else its name's suffix (autoresearch_3.jsonl -> 3), else 1. */
 function roundOfJournal(path: string, config: ConfigLine): number {
-  const declared = toNumber(config.round);
-  if (declared !== null && Number.isInteger(declared) && declared >= 1) return declared;
-  return roundInName(path) ?? 1;
+  return config.round ?? roundInName(path) ?? 1;
 }
 
 type JournalOnlyPage = {

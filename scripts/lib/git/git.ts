@@ -208,8 +208,9 @@ export function binaryDiff(root: string, commit: string | null, paths: string[],
   return git(root, ["diff", "--binary", ...(commit ? [commit] : []), "--", ...paths], undefined, env);
 }
 
-/** A commit's files never change: bytes read at a full commit id are kept for the process. */
+/** A commit's files never change: bytes read at a full commit id are kept, the latest few only (a loop runs for hours). */
 const FILES_AT_COMMIT = new Map<string, Buffer | null>();
+const FILES_AT_COMMIT_KEPT = 8; // entries
 
 /** The file's bytes at a commit, or null when it does not exist there. */
 export function fileAtCommit(root: string, commit: string, path: string): Buffer | null {
@@ -218,7 +219,10 @@ export function fileAtCommit(root: string, commit: string, path: string): Buffer
   // `./` makes the path relative to `root`, which may be a subdirectory of the repository.
   const result = runGit(root, ["show", `${commit}:./${path}`]);
   const bytes = result.ok ? result.bytes : null;
-  if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit) && (result.ok || /does not exist in|exists on disk, but not in/.test(result.stderr))) FILES_AT_COMMIT.set(key, bytes);
+  if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit) && (result.ok || /does not exist in|exists on disk, but not in/.test(result.stderr))) {
+    FILES_AT_COMMIT.set(key, bytes);
+    if (FILES_AT_COMMIT.size > FILES_AT_COMMIT_KEPT) FILES_AT_COMMIT.delete(FILES_AT_COMMIT.keys().next().value!);
+  }
   return bytes;
 }
 

@@ -3,6 +3,7 @@
 // test data, measure the eval's noise, check the cache and the revert, probe that
 // the eval reads the constrained file, hash the frozen files, record the baseline.
 import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
+import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 import { EXIT } from "./lib/cli/errors.ts";
 import type { Round } from "./lib/experiment/experiment-file.ts";
 import type { BaselineReport } from "./lib/baseline/baseline.ts";
@@ -38,7 +39,7 @@ export const spec = defineCommand({
       type: "boolean",
       description: "re-baseline a round that already has results (the old journal is kept as a backup)",
     },
-    experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: "autoresearch.yaml" },
+    experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: EXPERIMENT_FILE },
     json: { type: "boolean", description: "print one JSON object on stdout" },
   },
   examples: [

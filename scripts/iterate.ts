@@ -3,6 +3,7 @@
 // decides, commits or reverts, logs and renders), or the whole loop with any agent
 // command (--loop --agent CMD), a fresh agent context every iteration.
 import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
+import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
 import type { StepResult } from "./lib/iterate/step.ts";
 
@@ -62,7 +63,7 @@ stops the loop (exit 1), other edits are left alone. A run killed at any point i
       description: "the round (default: the current one; closed rounds refuse)",
       valueName: "N",
     },
-    experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: "autoresearch.yaml" },
+    experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: EXPERIMENT_FILE },
     json: { type: "boolean", description: "print one JSON object on stdout (loop: one per iteration, JSON lines)" },
   },
   examples: [

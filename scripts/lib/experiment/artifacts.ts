@@ -33,6 +33,11 @@ export function roundInName(path: string): number | null {
   return suffix ? Number(suffix[1]) : null;
 }
 
+/** A generated eval's path for `round`: evalScriptPath(".py", 2) -> "autoresearch_eval_2.py". */
+export function evalScriptPath(extension: string, round: number): string {
+  return roundArtifactPath(`autoresearch_eval${extension}`, round);
+}
+
 /** A new experiment's artifact names for `round`. */
 export function defaultArtifacts(round: number): Round["artifacts"] {
   return nextArtifacts({

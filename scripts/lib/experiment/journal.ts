@@ -8,6 +8,7 @@ import * as z from "zod/mini";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { appendLineDurably, whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
 import type { Experiment, Round } from "./experiment-file.ts";
+import { FIRST_JOURNAL } from "./artifacts.ts";
 import { formatDelta } from "../text/number-format.ts";
 import { journalTimestamp } from "../text/timestamp.ts";
 
@@ -155,7 +156,7 @@ export function journalLines(text: string): { lineNumber: number; text: string; 
 }
 
 /** Parse journal text; blank lines are skipped, a torn or broken line is skipped with a warning. */
-export function parseJournal(text: string, label = "autoresearch.jsonl"): Journal {
+export function parseJournal(text: string, label = FIRST_JOURNAL): Journal {
   const journal: Journal = { config: null, results: [], warnings: [] };
   for (const { lineNumber, text: line, value, torn } of journalLines(text)) {
     const index = lineNumber - 1;

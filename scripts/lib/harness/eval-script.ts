@@ -14,7 +14,7 @@ import {
 import type { EvalFlavor, Project } from "./project.ts";
 import { shellQuote } from "../text/shell-quote.ts";
 import { readTemplate, renderTemplate } from "../text/render-template.ts";
-import { roundArtifactPath } from "../experiment/artifacts.ts";
+import { evalScriptPath, roundArtifactPath } from "../experiment/artifacts.ts";
 
 export const DJANGO_COMMAND = "run_autoresearch_eval";
 
@@ -53,17 +53,17 @@ export function planEvalLocation(project: Project, round: number): EvalLocation 
     };
   }
   if (project.evalFlavor === "python") {
-    const path = roundArtifactPath("autoresearch_eval.py", round);
+    const path = evalScriptPath(".py", round);
     const python = project.python?.command ?? "python3";
     const command = project.python?.environment === "uv" ? `uv run ${path}` : `${python} ${path}`;
     return { flavor: "python", path, command, runCommand: command, supportFiles: [] };
   }
   if (project.evalFlavor === "typescript" && project.script) {
-    const path = roundArtifactPath(`autoresearch_eval${project.script.extension}`, round);
+    const path = evalScriptPath(project.script.extension, round);
     const command = `${project.script.command} ${path}`;
     return { flavor: "typescript", path, command, runCommand: command, supportFiles: [] };
   }
-  const path = roundArtifactPath("autoresearch_eval.sh", round);
+  const path = evalScriptPath(".sh", round);
   return { flavor: "shell", path, command: `bash ${path}`, runCommand: `bash ${path}`, supportFiles: [] };
 }
 

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
-import { EXPERIMENT_FILE, FIRST_JOURNAL, STATE_DIR, artifactsBesideJournal, roundArtifactPath, roundInName } from "../experiment/artifacts.ts";
+import { EXPERIMENT_FILE, FIRST_JOURNAL, STATE_DIR, artifactsBesideJournal, defaultArtifacts, roundArtifactPath, roundInName } from "../experiment/artifacts.ts";
 import { displayPath } from "../files/paths.ts";
 import { CO_OPTIMIZATION_WARNING } from "../harness/instructions.ts";
 import { iterationResults, readJournal, type ConfigLine, type Journal } from "../experiment/journal.ts";
@@ -119,8 +119,8 @@ function seedPaths(roundN: SeedRound, force: boolean): SeedPaths {
   const round = roundN.fromRound + 1;
   const nextJournal = roundArtifactPath(roundN.journalPath, round);
   const beside = artifactsBesideJournal(nextJournal);
-  const instructions = join(root, roundArtifactPath("instructions.md", round));
-  const launchPrompt = join(root, roundArtifactPath("launch_prompt.md", round));
+  const instructions = join(root, defaultArtifacts(round).instructions);
+  const launchPrompt = join(root, defaultArtifacts(round).launch_prompt);
   const replaced = [instructions, launchPrompt, nextJournal].filter((path) => existsSync(path));
   const stale = [beside.dashboardPath, beside.chartPath, beside.reportPath].filter((path) => existsSync(path));
   if (replaced.length + stale.length > 0 && !force) {
@@ -155,7 +155,7 @@ async function describeSeedRound(
     dashboard: basename(paths.dashboard),
     report: basename(paths.report),
     instructions: basename(paths.instructions),
-    previousInstructions: existsSync(join(root, roundArtifactPath("instructions.md", fromRound))) ? roundArtifactPath("instructions.md", fromRound) : null,
+    previousInstructions: existsSync(join(root, defaultArtifacts(fromRound).instructions)) ? defaultArtifacts(fromRound).instructions : null,
   };
   const targets = renderTargets({
     previous: previousDigest, constrainedFiles, newFiles, untouchedLevers: leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles),

@@ -1,9 +1,9 @@
 // Git access through one tiny exec helper and named one-line queries and commands. Only
 // non-destructive commands live here: no reset --hard, no clean, no stash drop. Restoring
 // a file writes that one path; nothing else in the work tree is touched. Every function is
-// synchronous (spawnSync): a step's git calls are sequential, and one spawn costs ~1.6 ms.
-// git is executed directly (no shell): zx's $ cost 3.1-3.8 ms a call against 1.4-1.5 ms
-// here, plus 60-100 ms to import; arguments need no quoting.
+// synchronous (spawnSync): a step's git calls are sequential. git is executed directly (no
+// shell, arguments need no quoting): `git rev-parse HEAD` took 2.1 ms a call here against
+// 5.2 ms through zx's $, which also costs 26-68 ms to import (bench figures in the README).
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";

@@ -2,7 +2,7 @@
 // stops the whole tree), streaming every byte to a per-run log a person can
 // `tail -f`, parsing the eval contract line by line as it goes, and recording the
 // process in the lock holder's registry so a harness that dies leaves no orphan
-// behind (process-registry.ts). It does not decide anything. Memory stays bounded
+// behind (registry.ts). It does not decide anything. Memory stays bounded
 // whatever the eval prints: only the first MAX_LINE_CHARS of a line are parsed. Not zx's
 // $: it keeps all output in memory and costs 26-68 ms to import (measured, see the README).
 import { spawn, type ChildProcess } from "node:child_process";

@@ -77,6 +77,12 @@ export function commitHarness(root: string, files: string[]): void {
   sh(root, "git", ["commit", "-q", "-m", "autoresearch harness"]);
 }
 
+/** The commits the harness made (subject "autoresearch: ..."), newest first: full hashes, or git's abbreviations. */
+export function harnessCommits(root: string, options: { abbreviated?: boolean } = {}): string[] {
+  const log = sh(root, "git", ["log", `--format=${options.abbreviated ? "%h" : "%H"} %s`]);
+  return log.split("\n").filter((line) => line.includes(" autoresearch: ")).map((line) => line.split(" ")[0]);
+}
+
 /** HEAD's full hash; the journal keeps abbreviations of it. */
 export function head(root: string): string {
   return sh(root, "git", ["rev-parse", "HEAD"]).trim();

@@ -8,15 +8,11 @@ import { existsSync, readFileSync, writeFileSync, appendFileSync, readdirSync } 
 import { join } from "node:path";
 import { baselined, casesJson, evalScript, experimentYaml, pythonExperiment, RANKER } from "./experiment-fixture.ts";
 import {
-  BUN, journal, KIT_ROOT, makeRepo, read, results, runScript, setLever, sh, temporaryFolder, waitForSync, type Runtime,
+  BUN, harnessCommits, journal, KIT_ROOT, makeRepo, read, results, runScript, setLever, sh, temporaryFolder, waitForSync, type Runtime,
 } from "./helpers.ts";
 
 function iterate(root: string, args: string[], runtime: Runtime = "bun") {
   return runScript("iterate", args, { cwd: root, runtime });
-}
-
-function harnessCommits(root: string): string[] {
-  return sh(root, "git", ["log", "--format=%h %s"]).split("\n").filter((line) => line.includes(" autoresearch: "));
 }
 
 describe("iterate step mode", () => {
@@ -331,9 +327,9 @@ describe("iterate loop mode", () => {
     for (const line of lines) expect(line.description).toMatch(/^tune (WEIGHT|BIAS): /);
     const keeps = lines.filter((line) => line.status === "keep");
     expect(keeps.length).toBeGreaterThan(0);
-    const commits = harnessCommits(root);
+    const commits = harnessCommits(root, { abbreviated: true });
     expect(commits.length).toBe(keeps.length);
-    expect(commits.map((line) => line.split(" ")[0]).reverse()).toEqual(keeps.map((line) => line.commit));
+    expect(commits.reverse()).toEqual(keeps.map((line) => line.commit));
     expect(read(root, "autoresearch_dashboard.md")).toContain(`**Kept:** ${keeps.length}`);
     expect(read(root, "autoresearch_report.md")).toContain("Tuner report");
     expect(result.stderr).toContain("Loop stopped: ran the 10 iterations asked for");

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baselined, pythonExperiment, RANKER } from "./experiment-fixture.ts";
-import { BUN, head, journal, KIT_ROOT, read, results, runScript, sh } from "./helpers.ts";
+import { BUN, harnessCommits, head, journal, KIT_ROOT, read, results, runScript, sh } from "./helpers.ts";
 
 const SET_WEIGHT_2 = `sed -i 's/^WEIGHT = .*/WEIGHT = 2.0/' ranker.py`;
 const SET_BIAS_WORSE = `sed -i 's/^BIAS = .*/BIAS = -5.0/' ranker.py`;
@@ -19,10 +19,6 @@ function loop(root: string, agent: string, iterations = 1) {
 
 function filesInCommit(root: string, commit: string): string[] {
   return sh(root, "git", ["show", "--name-only", "--format=", commit]).split("\n").filter(Boolean);
-}
-
-function harnessCommits(root: string): string[] {
-  return sh(root, "git", ["log", "--format=%H %s"]).split("\n").filter((line) => line.includes(" autoresearch: ")).map((line) => line.split(" ")[0]);
 }
 
 /** One line on stderr, no stack trace. */

@@ -1,15 +1,14 @@
 // What dashboard.ts prints on stdout for each --format (text, md, json, html), and
 // when colour and the terminal layout apply. The JSON object is the summary plus its
 // rows, for jq and notebooks. Pure apart from reading the stdout stream's properties.
-import { displayPath } from "../experiment/experiment-file.ts";
+import { displayPath } from "../files/paths.ts";
 import type { RenderedDashboard } from "./files.ts";
 import { renderHtml } from "./html.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { visibleRows } from "./prose.ts";
 import { renderText } from "./text.ts";
+import type { Format } from "./formats.ts";
 
-export const FORMATS = ["text", "md", "json", "html"] as const;
-export type Format = (typeof FORMATS)[number];
 export const DASHBOARD_JSON_VERSION = 1;
 /** A terminal shows the latest rows; the dashboard file and other formats show all. */
 export const TEXT_DEFAULT_LAST = 30;

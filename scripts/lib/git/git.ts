@@ -193,12 +193,6 @@ function fieldsAfter(entry: string, count: number): string {
   return entry.slice(at);
 }
 
-/** Paths (relative to root) that differ from HEAD in the index or work tree, plus untracked ones. */
-export function changedPaths(root: string): { tracked: string[]; untracked: string[] } {
-  const { tracked, untracked } = repositoryStatus(root);
-  return { tracked, untracked };
-}
-
 export function fileDiffersFromCommit(root: string, commit: string, path: string): boolean {
   return runGit(root, ["diff", "--quiet", commit, "--", path]).exitCode === 1;
 }

@@ -16,7 +16,10 @@ function idleAgent(promptCopies: string): string {
   return `cp "$AUTORESEARCH_PROMPT_FILE" ${promptCopies}/prompt-$AUTORESEARCH_ITERATION.md; echo 'DESCRIPTION: nothing useful'`;
 }
 
-function plateauOf(cwd: string, args: string[] = []): { sinceLastKeep: number; lastKeepIteration: number | null; threshold: number; reached: boolean } {
+function plateauOf(
+  cwd: string,
+  args: string[] = [],
+): { sinceLastKeep: number; lastKeepIteration: number | null; threshold: number; reached: boolean } {
   const result = runScript("dashboard", ["--format", "json", "--no-write", ...args], { cwd });
   if (result.code !== 0) throw new Error(`dashboard exited ${result.code}: ${result.stderr}`);
   return JSON.parse(result.stdout).summary.plateau;
@@ -29,10 +32,14 @@ describe("budget.plateau", () => {
     expect(journal(root)[0].plateau).toBe(7); // the baseline's config line carries it for journal-only readers
 
     // Six non-keeps: one short of 7, so nobody calls it a plateau yet (the seed's 5 would have).
-    const first = runScript("iterate", ["--loop", "--agent", idleAgent(prompts), "--iterations", "6", "--no-report"], { cwd: root });
+    const first = runScript("iterate", ["--loop", "--agent", idleAgent(prompts), "--iterations", "6", "--no-report"], {
+      cwd: root,
+    });
     expect(first.code).toBe(0);
     expect(results(root).map((line) => line.status)).toEqual(Array(6).fill("discard"));
-    expect(read(prompts, "prompt-6.md")).toContain("Since the last keep: 5 of 7 iterations; after 7 without a keep the loop stops");
+    expect(read(prompts, "prompt-6.md")).toContain(
+      "Since the last keep: 5 of 7 iterations; after 7 without a keep the loop stops",
+    );
     expect(plateauOf(root)).toEqual({ sinceLastKeep: 6, lastKeepIteration: null, threshold: 7, reached: false });
     expect(read(root, "autoresearch_dashboard.md")).toContain("**Plateau:** no keep in 6 iterations.\n");
     expect(read(root, "autoresearch_dashboard.md")).not.toContain("architectural");
@@ -44,7 +51,9 @@ describe("budget.plateau", () => {
     expect(results(root)).toHaveLength(7);
     expect(read(prompts, "prompt-7.md")).toContain("Since the last keep: 6 of 7 iterations");
     expect(plateauOf(root)).toMatchObject({ sinceLastKeep: 7, threshold: 7, reached: true });
-    expect(read(root, "autoresearch_dashboard.md")).toContain("no keep in 7 iterations. 7+ iterations without a keep suggests the ceiling is architectural");
+    expect(read(root, "autoresearch_dashboard.md")).toContain(
+      "no keep in 7 iterations. 7+ iterations without a keep suggests the ceiling is architectural",
+    );
 
     // next-round tells round 2's agent the same number, in its rules and in round 1's summary.
     const next = runScript("next-round", [], { cwd: root });
@@ -59,25 +68,50 @@ describe("budget.plateau", () => {
 
   test("a journal read without its experiment file takes the plateau from its config line", () => {
     const root = baselined({ plateau: 3 });
-    const first = runScript("iterate", ["--loop", "--agent", idleAgent(temporaryFolder("ark-prompts-")), "--no-report"], { cwd: root });
+    const first = runScript(
+      "iterate",
+      ["--loop", "--agent", idleAgent(temporaryFolder("ark-prompts-")), "--no-report"],
+      { cwd: root },
+    );
     expect(first.code).toBe(4);
     const alone = makeRepo({ "ranker.py": read(root, "ranker.py") });
     copyFileSync(join(root, "autoresearch.jsonl"), join(alone, "autoresearch.jsonl"));
     expect(readdirSync(alone)).not.toContain("autoresearch.yaml");
-    expect(plateauOf(alone, ["--journal", "autoresearch.jsonl"])).toMatchObject({ sinceLastKeep: 3, threshold: 3, reached: true });
+    expect(plateauOf(alone, ["--journal", "autoresearch.jsonl"])).toMatchObject({
+      sinceLastKeep: 3,
+      threshold: 3,
+      reached: true,
+    });
 
     const next = runScript("next-round", ["--journal", "autoresearch.jsonl"], { cwd: alone });
     expect(next.code).toBe(0);
-    expect(read(alone, "launch_prompt_2.md")).toContain("the score has plateaued (3 iterations in a row without a keep)");
+    expect(read(alone, "launch_prompt_2.md")).toContain(
+      "the score has plateaued (3 iterations in a row without a keep)",
+    );
     expect(journal(alone, "autoresearch_2.jsonl")[0].plateau).toBe(3); // round 2's header keeps it
   });
 
   test("a hand-written journal with no plateau anywhere uses the schema's default", () => {
     const text = [
-      JSON.stringify({ type: "config", constrained_file: "rank.py", eval_command: "python eval.py", metric: "score", baseline: 0.5 }),
-      ...Array.from({ length: 6 }, (_, index) => JSON.stringify({ iteration: index + 1, score: 0.4, status: "discard", description: `try ${index + 1}` })),
+      JSON.stringify({
+        type: "config",
+        constrained_file: "rank.py",
+        eval_command: "python eval.py",
+        metric: "score",
+        baseline: 0.5,
+      }),
+      ...Array.from(
+        { length: 6 },
+        (_, index) =>
+          JSON.stringify({ iteration: index + 1, score: 0.4, status: "discard", description: `try ${index + 1}` }),
+      ),
     ].join("\n") + "\n";
     const summary = summarizeJournal(parseJournal(text));
-    expect(summary.plateau).toEqual({ sinceLastKeep: 6, lastKeepIteration: null, threshold: BudgetSchema.parse({}).plateau, reached: false });
+    expect(summary.plateau).toEqual({
+      sinceLastKeep: 6,
+      lastKeepIteration: null,
+      threshold: BudgetSchema.parse({}).plateau,
+      reached: false,
+    });
   });
 });

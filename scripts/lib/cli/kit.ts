@@ -35,7 +35,9 @@ function runtimePrefix(runtime: RuntimeName): string {
 export function kitCommand(verb: Verb, options: { cwd?: string; runtime?: RuntimeName } = {}): string {
   const cwd = options.cwd ?? process.cwd();
   const runtime = options.runtime ?? currentRuntime();
-  const script = runtime === "node" ? resolve(KIT_ROOT, "dist", `${verb}.js`) : resolve(KIT_ROOT, "scripts", `${verb}.ts`);
+  const script = runtime === "node"
+    ? resolve(KIT_ROOT, "dist", `${verb}.js`)
+    : resolve(KIT_ROOT, "scripts", `${verb}.ts`);
   const fromCwd = relative(cwd, script);
   const shown = !fromCwd.startsWith("..") && !isAbsolute(fromCwd) ? fromCwd : script;
   return `${runtimePrefix(runtime)} ${shown}`;

@@ -61,7 +61,9 @@ const STYLE_RULES: [selectors: string, declarations: string][] = [
   [".guard-point.fail", "fill:#ef6c00"],
 ];
 const STYLE = STYLE_RULES.map(([selectors, declarations]) => {
-  const scoped = selectors.split(",").map((selector) => selector.startsWith("&") ? `.${CHART_CLASS}${selector.slice(1)}` : `.${CHART_CLASS} ${selector}`);
+  const scoped = selectors.split(",").map((selector) =>
+    selector.startsWith("&") ? `.${CHART_CLASS}${selector.slice(1)}` : `.${CHART_CLASS} ${selector}`
+  );
   return `${scoped.join(",")}{${declarations}}`;
 }).join("");
 
@@ -75,11 +77,17 @@ export function renderProgressChart(input: ChartInput): string {
   const guardBottom = MAIN_TOP + MAIN_HEIGHT + GUARD_GAP + GUARD_HEIGHT;
   const height = (guardOwnPanel ? guardBottom : MAIN_TOP + MAIN_HEIGHT) + X_AXIS_SPACE;
   const x = xScale(input.points, MARGIN_LEFT, plotWidth);
-  const main: Panel = { top: MAIN_TOP, height: MAIN_HEIGHT, y: yScale(mainValues(input, !guardOwnPanel), MAIN_TOP, MAIN_HEIGHT) };
+  const main: Panel = {
+    top: MAIN_TOP,
+    height: MAIN_HEIGHT,
+    y: yScale(mainValues(input, !guardOwnPanel), MAIN_TOP, MAIN_HEIGHT),
+  };
   const parts: string[] = [];
 
   const rootClass = input.points.length > SMALL_MARKERS_FROM_POINTS ? `${CHART_CLASS} dense` : CHART_CLASS;
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" font-family="sans-serif" class="${rootClass}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" font-family="sans-serif" class="${rootClass}">`,
+  );
   parts.push(`<title>${escapeXml(chartTitle(input))}</title>`);
   parts.push(`<style>${STYLE}</style>`);
   parts.push(`<rect x="0" y="0" width="${CHART_WIDTH}" height="${height}" fill="#fff"/>`);
@@ -88,14 +96,20 @@ export function renderProgressChart(input: ChartInput): string {
   parts.push(renderGrid(main, MARGIN_LEFT, plotWidth));
   if (input.noiseBand) parts.push(renderBand(main, input.noiseBand, MARGIN_LEFT, plotWidth));
   if (input.baseline !== null) parts.push(horizontalLine(main, input.baseline, "baseline", MARGIN_LEFT, plotWidth));
-  if (input.guard && !guardOwnPanel) parts.push(horizontalLine(main, input.guard.threshold, "threshold", MARGIN_LEFT, plotWidth));
+  if (input.guard && !guardOwnPanel) {
+    parts.push(horizontalLine(main, input.guard.threshold, "threshold", MARGIN_LEFT, plotWidth));
+  }
   if (input.guard && !guardOwnPanel) parts.push(renderGuardPoints(input.points, input.guard, x, main));
   // Keeps go on top of the best line, everything else under it, so neither hides the other.
   parts.push(renderPoints(input.points.filter((point) => point.status !== "keep"), input.points.length, x, main));
   parts.push(renderBestLine(input.points, x, main));
   parts.push(renderPoints(input.points.filter((point) => point.status === "keep"), input.points.length, x, main));
   parts.push(`<rect class="frame" x="${MARGIN_LEFT}" y="${main.top}" width="${plotWidth}" height="${main.height}"/>`);
-  parts.push(`<text class="axis-title" transform="translate(14 ${main.top + main.height / 2}) rotate(-90)" text-anchor="middle">${escapeXml(input.metric)}</text>`);
+  parts.push(
+    `<text class="axis-title" transform="translate(14 ${
+      main.top + main.height / 2
+    }) rotate(-90)" text-anchor="middle">${escapeXml(input.metric)}</text>`,
+  );
 
   let lowestBottom = main.top + main.height;
   if (input.guard && guardOwnPanel) {
@@ -106,12 +120,20 @@ export function renderProgressChart(input: ChartInput): string {
     parts.push(horizontalLine(guardPanel, input.guard.threshold, "threshold", MARGIN_LEFT, plotWidth));
     parts.push(renderGuardPoints(input.points, input.guard, x, guardPanel));
     parts.push(`<rect class="frame" x="${MARGIN_LEFT}" y="${top}" width="${plotWidth}" height="${GUARD_HEIGHT}"/>`);
-    parts.push(`<text class="axis-title" x="${MARGIN_LEFT + 6}" y="${top - 6}">${escapeXml(`guard: ${input.guard.metric} ${input.guard.op} ${formatCompact(input.guard.threshold)}`)}</text>`);
+    parts.push(
+      `<text class="axis-title" x="${MARGIN_LEFT + 6}" y="${top - 6}">${
+        escapeXml(`guard: ${input.guard.metric} ${input.guard.op} ${formatCompact(input.guard.threshold)}`)
+      }</text>`,
+    );
     lowestBottom = top + GUARD_HEIGHT;
   }
   parts.push(renderXAxis(input.points, x, lowestBottom));
   if (input.points.length === 0) {
-    parts.push(`<text class="legend" x="${MARGIN_LEFT + plotWidth / 2}" y="${main.top + main.height / 2}" text-anchor="middle">No iterations yet</text>`);
+    parts.push(
+      `<text class="legend" x="${MARGIN_LEFT + plotWidth / 2}" y="${
+        main.top + main.height / 2
+      }" text-anchor="middle">No iterations yet</text>`,
+    );
   }
   parts.push("</svg>");
   return parts.join("\n") + "\n";
@@ -211,7 +233,9 @@ function renderGrid(panel: Panel, left: number, width: number): string {
 function renderBand(panel: Panel, band: NonNullable<ChartInput["noiseBand"]>, left: number, width: number): string {
   const top = round(panel.y.toPixel(Math.max(band.low, band.high)));
   const bottom = round(panel.y.toPixel(Math.min(band.low, band.high)));
-  return `<rect class="band" x="${left}" y="${top}" width="${width}" height="${round(Math.max(0.5, bottom - top))}"><title>${escapeXml(band.label)}</title></rect>`;
+  return `<rect class="band" x="${left}" y="${top}" width="${width}" height="${
+    round(Math.max(0.5, bottom - top))
+  }"><title>${escapeXml(band.label)}</title></rect>`;
 }
 
 function renderFailZone(panel: Panel, guard: NonNullable<ChartInput["guard"]>, left: number, width: number): string {
@@ -243,7 +267,12 @@ function renderBestLine(points: ChartPoint[], x: (iteration: number) => number, 
   return path === "" ? "" : `<path class="best" d="${path}"/>`;
 }
 
-function renderPoints(points: ChartPoint[], totalPoints: number, x: (iteration: number) => number, panel: Panel): string {
+function renderPoints(
+  points: ChartPoint[],
+  totalPoints: number,
+  x: (iteration: number) => number,
+  panel: Panel,
+): string {
   const scale = totalPoints > SMALL_MARKERS_FROM_POINTS ? 0.6 : 1;
   const withTitles = totalPoints <= TITLES_UP_TO_POINTS;
   const floor = panel.top + panel.height - 5;
@@ -252,21 +281,36 @@ function renderPoints(points: ChartPoint[], totalPoints: number, x: (iteration: 
     const cx = round(x(point.iteration));
     const cy = round(point.score === null ? floor : panel.y.toPixel(point.score));
     const radius = round((point.status === "keep" ? 4.5 : 3.5) * scale);
-    const title = withTitles ? `<title>#${point.iteration} ${point.status}${point.score === null ? "" : ` ${formatScore(point.score)}`}</title>` : "";
-    markers.push(title === ""
-      ? `<circle class="point ${point.status}" cx="${cx}" cy="${cy}" r="${radius}"/>`
-      : `<circle class="point ${point.status}" cx="${cx}" cy="${cy}" r="${radius}">${title}</circle>`);
+    const title = withTitles
+      ? `<title>#${point.iteration} ${point.status}${
+        point.score === null ? "" : ` ${formatScore(point.score)}`
+      }</title>`
+      : "";
+    markers.push(
+      title === ""
+        ? `<circle class="point ${point.status}" cx="${cx}" cy="${cy}" r="${radius}"/>`
+        : `<circle class="point ${point.status}" cx="${cx}" cy="${cy}" r="${radius}">${title}</circle>`,
+    );
   }
   return markers.join("\n");
 }
 
-function renderGuardPoints(points: ChartPoint[], guard: NonNullable<ChartInput["guard"]>, x: (iteration: number) => number, panel: Panel): string {
+function renderGuardPoints(
+  points: ChartPoint[],
+  guard: NonNullable<ChartInput["guard"]>,
+  x: (iteration: number) => number,
+  panel: Panel,
+): string {
   const radius = points.length > SMALL_MARKERS_FROM_POINTS ? 1.5 : 2.5;
   const markers: string[] = [];
   for (const point of points) {
     if (point.guardScore === null) continue;
     const fails = !passesGuard(point.guardScore, guard.op, guard.threshold);
-    markers.push(`<circle class="guard-point${fails ? " fail" : ""}" cx="${round(x(point.iteration))}" cy="${round(panel.y.toPixel(point.guardScore))}" r="${radius}"/>`);
+    markers.push(
+      `<circle class="guard-point${fails ? " fail" : ""}" cx="${round(x(point.iteration))}" cy="${
+        round(panel.y.toPixel(point.guardScore))
+      }" r="${radius}"/>`,
+    );
   }
   return markers.join("\n");
 }
@@ -277,8 +321,14 @@ function renderXAxis(points: ChartPoint[], x: (iteration: number) => number, bot
   const last = points[points.length - 1].iteration;
   const ticks = niceTicks(Math.min(first, last), Math.max(first, last), 8).filter((tick) => Number.isInteger(tick));
   if (ticks.length === 0) ticks.push(first);
-  const labels = ticks.map((tick) => `<text class="tick" x="${round(x(tick))}" y="${bottom + 15}" text-anchor="middle">${tick}</text>`);
-  labels.push(`<text class="axis-title" x="${MARGIN_LEFT + (CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / 2}" y="${bottom + 34}" text-anchor="middle">iteration</text>`);
+  const labels = ticks.map((tick) =>
+    `<text class="tick" x="${round(x(tick))}" y="${bottom + 15}" text-anchor="middle">${tick}</text>`
+  );
+  labels.push(
+    `<text class="axis-title" x="${MARGIN_LEFT + (CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / 2}" y="${
+      bottom + 34
+    }" text-anchor="middle">iteration</text>`,
+  );
   return labels.join("\n");
 }
 
@@ -291,13 +341,26 @@ function renderLegend(input: ChartInput, guardOwnPanel: boolean): string {
     { swatch: `<circle class="swatch crash" cx="5" cy="-4" r="3.5"/>`, label: "crash" },
     { swatch: `<line class="best" x1="0" y1="-4" x2="14" y2="-4"/>`, label: "current best" },
   ];
-  if (input.baseline !== null) items.push({ swatch: `<line class="baseline" x1="0" y1="-4" x2="14" y2="-4"/>`, label: "baseline" });
-  if (input.noiseBand) items.push({ swatch: `<rect class="band" x="0" y="-9" width="14" height="10"/>`, label: input.noiseBand.label });
-  if (input.guard && !guardOwnPanel) items.push({ swatch: `<line class="threshold" x1="0" y1="-4" x2="14" y2="-4"/>`, label: `${input.guard.metric} ${input.guard.op} ${formatCompact(input.guard.threshold)}` });
+  if (input.baseline !== null) {
+    items.push({ swatch: `<line class="baseline" x1="0" y1="-4" x2="14" y2="-4"/>`, label: "baseline" });
+  }
+  if (input.noiseBand) {
+    items.push({ swatch: `<rect class="band" x="0" y="-9" width="14" height="10"/>`, label: input.noiseBand.label });
+  }
+  if (input.guard && !guardOwnPanel) {
+    items.push({
+      swatch: `<line class="threshold" x1="0" y1="-4" x2="14" y2="-4"/>`,
+      label: `${input.guard.metric} ${input.guard.op} ${formatCompact(input.guard.threshold)}`,
+    });
+  }
   let offset = MARGIN_LEFT;
   const rendered: string[] = [];
   for (const item of items) {
-    rendered.push(`<g transform="translate(${offset} 44)">${item.swatch}<text class="legend" x="18" y="0">${escapeXml(item.label)}</text></g>`);
+    rendered.push(
+      `<g transform="translate(${offset} 44)">${item.swatch}<text class="legend" x="18" y="0">${
+        escapeXml(item.label)
+      }</text></g>`,
+    );
     offset += 26 + item.label.length * 6.2;
   }
   return rendered.join("\n");

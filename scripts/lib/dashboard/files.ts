@@ -4,7 +4,7 @@
 // iterate.ts makes after every iteration. It never writes the journal.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, relative } from "node:path";
-import { renderProgressChart, type ChartInput } from "./chart-svg.ts";
+import { type ChartInput, renderProgressChart } from "./chart-svg.ts";
 import { extractPreservedReport, renderMarkdown } from "./markdown.ts";
 import { printableSummary } from "./prose.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
@@ -12,7 +12,7 @@ import type { Experiment } from "../experiment/experiment-file.ts";
 import { siblingArtifact } from "../experiment/artifacts.ts";
 import { displayPath, toPosix } from "../files/paths.ts";
 import { whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
-import { parseJournal, readJournalText, type Journal } from "../experiment/journal.ts";
+import { type Journal, parseJournal, readJournalText } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { formatCompact } from "../text/number-format.ts";
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
@@ -52,14 +52,28 @@ export function buildDashboard(files: DashboardFiles): RenderedDashboard {
   const journal = files.journal ?? readJournalOrExplain(files.journalPath);
   const summary = summarizeJournal(journal, { experiment: files.experiment ?? null, round: files.round ?? null });
   const chartPath = files.chartPath ?? siblingArtifact(files.dashboardPath, "progress", ".svg");
-  const reportPath = files.reportPath === undefined ? siblingArtifact(files.dashboardPath, "report", ".md") : files.reportPath;
+  const reportPath = files.reportPath === undefined
+    ? siblingArtifact(files.dashboardPath, "report", ".md")
+    : files.reportPath;
   const report = reportPath !== null ? readTextIfFile(reportPath) : null;
   const previous = readTextIfFile(files.dashboardPath);
   const preservedReport = previous !== null ? extractPreservedReport(previous) : null;
   const svg = renderProgressChart(chartInputFromSummary(summary));
   const chartLink = toPosix(relative(dirname(files.dashboardPath), chartPath));
   const markdown = renderMarkdown(summary, { chartLink, report, preservedReport });
-  return { summary, journal, markdown, svg, journalPath: files.journalPath, dashboardPath: files.dashboardPath, chartLink, chartPath, reportPath, report, preservedReport };
+  return {
+    summary,
+    journal,
+    markdown,
+    svg,
+    journalPath: files.journalPath,
+    dashboardPath: files.dashboardPath,
+    chartLink,
+    chartPath,
+    reportPath,
+    report,
+    preservedReport,
+  };
 }
 
 /** Render and write the chart, then the dashboard that links to it; both atomically, or neither when one cannot be written. */
@@ -69,7 +83,11 @@ export function writeDashboard(files: DashboardFiles): RenderedDashboard {
     const problem = whyNotWritable(path, { replace: true });
     if (problem) {
       const shown = displayPath(path);
-      throw new CliError(`Cannot write "${shown}": ${problem}. Move it aside or pass --output PATH (--no-write only prints), and re-run.`, "E_DASHBOARD_NOT_WRITABLE", EXIT.USAGE);
+      throw new CliError(
+        `Cannot write "${shown}": ${problem}. Move it aside or pass --output PATH (--no-write only prints), and re-run.`,
+        "E_DASHBOARD_NOT_WRITABLE",
+        EXIT.USAGE,
+      );
     }
   }
   writeFileAtomic(rendered.chartPath, rendered.svg);
@@ -92,7 +110,9 @@ export function chartInputFromSummary(journalSummary: Summary): ChartInput {
     })),
     baseline: summary.start,
     noiseBand: noiseBand(summary),
-    guard: summary.guard ? { metric: summary.guard.metric, op: summary.guard.op, threshold: summary.guard.threshold } : null,
+    guard: summary.guard
+      ? { metric: summary.guard.metric, op: summary.guard.op, threshold: summary.guard.threshold }
+      : null,
   };
 }
 
@@ -103,10 +123,10 @@ function noiseBand(summary: Summary): ChartInput["noiseBand"] {
   const [halfWidth, label] = noise.minDetectableEffect !== null && noise.minDetectableEffect > 0
     ? [noise.minDetectableEffect, `baseline ± MDE ${formatCompact(noise.minDetectableEffect)}`]
     : noise.sd !== null && noise.sd > 0
-      ? [noise.sd, `baseline ± sd ${formatCompact(noise.sd)}`]
-      : noise.minDelta !== null && noise.minDelta > 0
-        ? [noise.minDelta, `baseline ± min delta ${formatCompact(noise.minDelta)}`]
-        : [null, ""];
+    ? [noise.sd, `baseline ± sd ${formatCompact(noise.sd)}`]
+    : noise.minDelta !== null && noise.minDelta > 0
+    ? [noise.minDelta, `baseline ± min delta ${formatCompact(noise.minDelta)}`]
+    : [null, ""];
   if (halfWidth === null) return null;
   return { low: centre - halfWidth, high: centre + halfWidth, label };
 }
@@ -125,7 +145,13 @@ function readTextIfFile(path: string): string | null {
   } catch (error) {
     // Re-rendering without it would drop the report kept in it.
     const shown = displayPath(path);
-    throw new CliError(`Cannot read "${shown}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check its permissions (ls -l "${shown}") and re-run.`, "E_UNREADABLE", EXIT.USAGE);
+    throw new CliError(
+      `Cannot read "${shown}" (${
+        (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      }). Check its permissions (ls -l "${shown}") and re-run.`,
+      "E_UNREADABLE",
+      EXIT.USAGE,
+    );
   }
 }
 
@@ -133,15 +159,31 @@ function readTextIfFile(path: string): string | null {
 function readJournalOrExplain(path: string): Journal {
   const shown = displayPath(path);
   if (!existsSync(path)) {
-    throw new CliError(`No journal at "${shown}". Run the baseline first (${kitCommand("baseline")}), or pass --journal PATH.`, "E_NO_JOURNAL", EXIT.USAGE);
+    throw new CliError(
+      `No journal at "${shown}". Run the baseline first (${kitCommand("baseline")}), or pass --journal PATH.`,
+      "E_NO_JOURNAL",
+      EXIT.USAGE,
+    );
   }
   const text = readJournalText(path, shown);
-  const next = `Pass the round's journal (--journal autoresearch.jsonl), or run the baseline to start one: ${kitCommand("baseline")}`;
-  if (text.includes("\0")) throw new CliError(`"${shown}" is a binary file, not a journal of JSON lines. ${next}`, "E_NOT_A_JOURNAL", EXIT.USAGE);
+  const next = `Pass the round's journal (--journal autoresearch.jsonl), or run the baseline to start one: ${
+    kitCommand("baseline")
+  }`;
+  if (text.includes("\0")) {
+    throw new CliError(
+      `"${shown}" is a binary file, not a journal of JSON lines. ${next}`,
+      "E_NOT_A_JOURNAL",
+      EXIT.USAGE,
+    );
+  }
   const journal = parseJournal(text, basename(path));
   if (journal.config === null && journal.results.length === 0) {
     const what = text.trim() === "" ? "is empty" : "has no config or result line";
-    throw new CliError(`"${shown}" ${what}, so it is not an autoresearch journal. ${next}`, "E_NOT_A_JOURNAL", EXIT.USAGE);
+    throw new CliError(
+      `"${shown}" ${what}, so it is not an autoresearch journal. ${next}`,
+      "E_NOT_A_JOURNAL",
+      EXIT.USAGE,
+    );
   }
   return journal;
 }

@@ -4,9 +4,25 @@
 import { escapeXml } from "./chart-svg.ts";
 import { formatScore } from "../text/number-format.ts";
 import {
-  DASHBOARD_TITLE, DEAD_END_GROUPS_SHOWN, TOP_CHANGES_SHOWN, bestNote, deadEndExamples, deadEndTally, deltaCell,
-  gainText, guardCell, guardText, iterationList, iterationsText, noiseSentence, plateauSentence, progressSentence,
-  printableSummary, scoreCell, singleLine, visibleRows,
+  bestNote,
+  DASHBOARD_TITLE,
+  DEAD_END_GROUPS_SHOWN,
+  deadEndExamples,
+  deadEndTally,
+  deltaCell,
+  gainText,
+  guardCell,
+  guardText,
+  iterationList,
+  iterationsText,
+  noiseSentence,
+  plateauSentence,
+  printableSummary,
+  progressSentence,
+  scoreCell,
+  singleLine,
+  TOP_CHANGES_SHOWN,
+  visibleRows,
 } from "./prose.ts";
 import type { Summary } from "../experiment/summary.ts";
 
@@ -41,7 +57,9 @@ const PAGE_RULES: [selectors: string, declarations: string][] = [
   ["code", "background:#f3f3f3;padding:0 3px"],
 ];
 const PAGE_STYLE = PAGE_RULES.map(([selectors, declarations]) => {
-  const scoped = selectors.split(",").map((selector) => selector === "&" ? `.${PAGE_CLASS}` : `.${PAGE_CLASS} ${selector}`);
+  const scoped = selectors.split(",").map((selector) =>
+    selector === "&" ? `.${PAGE_CLASS}` : `.${PAGE_CLASS} ${selector}`
+  );
   return `${scoped.join(",")}{${declarations}}`;
 }).join("\n");
 
@@ -49,10 +67,20 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
   const summary = printableSummary(journalSummary);
   const html: string[] = [];
   html.push("<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">');
-  html.push(`<title>${text(`${DASHBOARD_TITLE}: ${summary.metric.name}`)}</title>`, `<style>${PAGE_STYLE}</style>`, "</head>", "<body>", `<div class="${PAGE_CLASS}">`);
+  html.push(
+    `<title>${text(`${DASHBOARD_TITLE}: ${summary.metric.name}`)}</title>`,
+    `<style>${PAGE_STYLE}</style>`,
+    "</head>",
+    "<body>",
+    `<div class="${PAGE_CLASS}">`,
+  );
   html.push(`<h1>${text(DASHBOARD_TITLE)}</h1>`);
   const files = summary.constrainedFiles.map((file) => `<code>${text(file)}</code>`).join(", ") || "—";
-  html.push(`<p><b>Constrained file${summary.constrainedFiles.length > 1 ? "s" : ""}:</b> ${files}${summary.round === null ? "" : ` · round ${summary.round}`}</p>`);
+  html.push(
+    `<p><b>Constrained file${summary.constrainedFiles.length > 1 ? "s" : ""}:</b> ${files}${
+      summary.round === null ? "" : ` · round ${summary.round}`
+    }</p>`,
+  );
   html.push('<div class="figures">');
   html.push(figure("Baseline", formatScore(summary.start)));
   html.push(figure("Current best", formatScore(summary.best.score)));
@@ -68,14 +96,24 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
   const note = bestNote(summary);
   if (note) html.push(`<p class="note"><i>${text(note)}</i></p>`);
   html.push(`<p><b>Noise:</b> ${text(noiseSentence(summary))}</p>`);
-  html.push(`<p class="${summary.plateau.reached ? "warn" : ""}"><b>Plateau:</b> ${text(plateauSentence(summary))}</p>`);
+  html.push(
+    `<p class="${summary.plateau.reached ? "warn" : ""}"><b>Plateau:</b> ${text(plateauSentence(summary))}</p>`,
+  );
 
   html.push("<h2>Top changes by gain</h2>");
   if (summary.topChanges.length === 0) html.push('<p class="note">No kept changes yet.</p>');
   else {
-    html.push("<table><thead><tr><th>Rank</th><th>#</th><th>Gain</th><th>Score</th><th>Commit</th><th>Description</th></tr></thead><tbody>");
+    html.push(
+      "<table><thead><tr><th>Rank</th><th>#</th><th>Gain</th><th>Score</th><th>Commit</th><th>Description</th></tr></thead><tbody>",
+    );
     summary.topChanges.slice(0, TOP_CHANGES_SHOWN).forEach((change, index) => {
-      html.push(`<tr><td class="num">${index + 1}</td><td class="num">${change.iteration}</td><td class="num">${text(gainText(change.gain))}</td><td class="num">${formatScore(change.score)}</td><td><code>${text(change.commit?.slice(0, 7) ?? "—")}</code></td><td>${text(singleLine(change.description))}</td></tr>`);
+      html.push(
+        `<tr><td class="num">${index + 1}</td><td class="num">${change.iteration}</td><td class="num">${
+          text(gainText(change.gain))
+        }</td><td class="num">${formatScore(change.score)}</td><td><code>${
+          text(change.commit?.slice(0, 7) ?? "—")
+        }</code></td><td>${text(singleLine(change.description))}</td></tr>`,
+      );
     });
     html.push("</tbody></table>");
   }
@@ -86,28 +124,53 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
     html.push("<ul>");
     for (const group of summary.deadEnds.slice(0, DEAD_END_GROUPS_SHOWN)) {
       const { shown, more } = deadEndExamples(group);
-      const examples = shown.map((description) => `“${text(singleLine(description))}”`).join("; ") + (more > 0 ? ` (+${more} more)` : "");
-      html.push(`<li><b>${text(group.key)}</b>: ${text(deadEndTally(group))} at ${text(iterationList(group.iterations))}${examples ? ` — ${examples}` : ""}</li>`);
+      const examples = shown.map((description) => `“${text(singleLine(description))}”`).join("; ") +
+        (more > 0 ? ` (+${more} more)` : "");
+      html.push(
+        `<li><b>${text(group.key)}</b>: ${text(deadEndTally(group))} at ${text(iterationList(group.iterations))}${
+          examples ? ` — ${examples}` : ""
+        }</li>`,
+      );
     }
     html.push("</ul>");
   }
   if (summary.crashes.length > 0) {
     html.push("<h2>Crashes</h2>", "<ul>");
-    for (const crash of summary.crashes) html.push(`<li><b>#${crash.iteration}</b>: ${text(singleLine(crash.reason))}${crash.description ? ` — ${text(singleLine(crash.description))}` : ""}</li>`);
+    for (const crash of summary.crashes) {
+      html.push(
+        `<li><b>#${crash.iteration}</b>: ${text(singleLine(crash.reason))}${
+          crash.description ? ` — ${text(singleLine(crash.description))}` : ""
+        }</li>`,
+      );
+    }
     html.push("</ul>");
   }
 
   const rows = visibleRows(summary, options.last);
   html.push("<h2>Iterations</h2>");
-  if (rows.length < summary.rows.length) html.push(`<p class="note">Showing the last ${rows.length} of ${summary.rows.length} iterations.</p>`);
-  html.push("<table><thead><tr><th>#</th><th>Score</th><th>Delta</th><th>Guard</th><th>Status</th><th>Description</th></tr></thead><tbody>");
+  if (rows.length < summary.rows.length) {
+    html.push(`<p class="note">Showing the last ${rows.length} of ${summary.rows.length} iterations.</p>`);
+  }
+  html.push(
+    "<table><thead><tr><th>#</th><th>Score</th><th>Delta</th><th>Guard</th><th>Status</th><th>Description</th></tr></thead><tbody>",
+  );
   for (const row of rows) {
-    html.push(`<tr class="${row.status}"><td class="num">${row.iteration}</td><td class="num">${scoreCell(row)}</td><td class="num">${text(deltaCell(row))}</td><td class="num">${text(guardCell(row))}</td><td class="status">${row.status}</td><td>${text(singleLine(row.description))}</td></tr>`);
+    html.push(
+      `<tr class="${row.status}"><td class="num">${row.iteration}</td><td class="num">${
+        scoreCell(row)
+      }</td><td class="num">${text(deltaCell(row))}</td><td class="num">${
+        text(guardCell(row))
+      }</td><td class="status">${row.status}</td><td>${text(singleLine(row.description))}</td></tr>`,
+    );
   }
   html.push("</tbody></table>");
 
-  if (options.report && options.report.trim() !== "") html.push("<h2>Final report</h2>", `<pre>${text(options.report.replace(/\s+$/, ""))}</pre>`);
-  if (options.preservedReport && options.preservedReport.trim() !== "") html.push("<h2>Notes kept in the dashboard</h2>", `<pre>${text(options.preservedReport.trim())}</pre>`);
+  if (options.report && options.report.trim() !== "") {
+    html.push("<h2>Final report</h2>", `<pre>${text(options.report.replace(/\s+$/, ""))}</pre>`);
+  }
+  if (options.preservedReport && options.preservedReport.trim() !== "") {
+    html.push("<h2>Notes kept in the dashboard</h2>", `<pre>${text(options.preservedReport.trim())}</pre>`);
+  }
   html.push("</div>", "</body>", "</html>");
   return html.join("\n") + "\n";
 }

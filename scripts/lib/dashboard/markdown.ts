@@ -5,9 +5,25 @@
 // Text between the report markers is carried over verbatim by the caller.
 import { formatScore } from "../text/number-format.ts";
 import {
-  DASHBOARD_TITLE, DEAD_END_GROUPS_SHOWN, TOP_CHANGES_SHOWN, bestNote, deadEndExamples, deadEndTally, deltaCell,
-  gainText, guardCell, guardText, iterationList, iterationsText, noiseSentence, plateauSentence, progressSentence,
-  printableSummary, scoreCell, singleLine, visibleRows,
+  bestNote,
+  DASHBOARD_TITLE,
+  DEAD_END_GROUPS_SHOWN,
+  deadEndExamples,
+  deadEndTally,
+  deltaCell,
+  gainText,
+  guardCell,
+  guardText,
+  iterationList,
+  iterationsText,
+  noiseSentence,
+  plateauSentence,
+  printableSummary,
+  progressSentence,
+  scoreCell,
+  singleLine,
+  TOP_CHANGES_SHOWN,
+  visibleRows,
 } from "./prose.ts";
 import type { Summary } from "../experiment/summary.ts";
 
@@ -29,20 +45,40 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
   const summary = printableSummary(journalSummary);
   const lines: string[] = [`# ${DASHBOARD_TITLE}`, ""];
   const files = summary.constrainedFiles.map((file) => `\`${file}\``);
-  lines.push(files.length > 1 ? `**Constrained files:** ${files.join(", ")}` : `**Constrained file:** ${files[0] ?? "—"}`, "");
-  lines.push(`**Baseline:** ${formatScore(summary.start)} | **Current best:** ${formatScore(summary.best.score)} | **Iterations:** ${iterationsText(summary)}`, "");
+  lines.push(
+    files.length > 1 ? `**Constrained files:** ${files.join(", ")}` : `**Constrained file:** ${files[0] ?? "—"}`,
+    "",
+  );
+  lines.push(
+    `**Baseline:** ${formatScore(summary.start)} | **Current best:** ${
+      formatScore(summary.best.score)
+    } | **Iterations:** ${iterationsText(summary)}`,
+    "",
+  );
   const guard = guardText(summary);
   if (guard) lines.push(`**Guard:** ${guard}`, "");
 
   const rows = visibleRows(summary, options.last);
-  if (rows.length < summary.rows.length) lines.push(`_Showing the last ${rows.length} of ${summary.rows.length} iterations._`, "");
-  lines.push("| # | Score | Delta | Guard | Status | Description |", "|---|-------|-------|-------|--------|-------------|");
+  if (rows.length < summary.rows.length) {
+    lines.push(`_Showing the last ${rows.length} of ${summary.rows.length} iterations._`, "");
+  }
+  lines.push(
+    "| # | Score | Delta | Guard | Status | Description |",
+    "|---|-------|-------|-------|--------|-------------|",
+  );
   for (const row of rows) {
-    lines.push(`| ${row.iteration} | ${scoreCell(row)} | ${deltaCell(row)} | ${guardCell(row)} | ${row.status} | ${tableCell(row.description)} |`);
+    lines.push(
+      `| ${row.iteration} | ${scoreCell(row)} | ${deltaCell(row)} | ${guardCell(row)} | ${row.status} | ${
+        tableCell(row.description)
+      } |`,
+    );
   }
   lines.push("");
   const counts = summary.counts;
-  lines.push(`**Kept:** ${counts.keep} | **Discarded:** ${counts.discard} | **Crashed:** ${counts.crash} | **Guard failures:** ${counts.guard_fail}`, "");
+  lines.push(
+    `**Kept:** ${counts.keep} | **Discarded:** ${counts.discard} | **Crashed:** ${counts.crash} | **Guard failures:** ${counts.guard_fail}`,
+    "",
+  );
 
   lines.push("## Progress", "");
   if (options.chartLink) lines.push(`![${summary.metric.name} per iteration](${encodeLink(options.chartLink)})`, "");
@@ -57,10 +93,17 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
   if (summary.topChanges.length === 0) {
     lines.push("_No kept changes yet._", "");
   } else {
-    lines.push("| Rank | # | Gain | Score | Commit | Description |", "|------|---|------|-------|--------|-------------|");
+    lines.push(
+      "| Rank | # | Gain | Score | Commit | Description |",
+      "|------|---|------|-------|--------|-------------|",
+    );
     summary.topChanges.slice(0, TOP_CHANGES_SHOWN).forEach((change, index) => {
       const commit = change.commit ? `\`${change.commit.slice(0, 7)}\`` : "—";
-      lines.push(`| ${index + 1} | ${change.iteration} | ${gainText(change.gain)} | ${formatScore(change.score)} | ${commit} | ${tableCell(change.description)} |`);
+      lines.push(
+        `| ${index + 1} | ${change.iteration} | ${gainText(change.gain)} | ${formatScore(change.score)} | ${commit} | ${
+          tableCell(change.description)
+        } |`,
+      );
     });
     lines.push("");
   }
@@ -72,7 +115,11 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
     for (const group of summary.deadEnds.slice(0, DEAD_END_GROUPS_SHOWN)) {
       const { shown, more } = deadEndExamples(group);
       const examples = shown.map((text) => `"${inline(text)}"`).join("; ") + (more > 0 ? ` (+${more} more)` : "");
-      lines.push(`- **${inline(group.key)}**: ${deadEndTally(group)} at ${iterationList(group.iterations)}${examples ? ` — ${examples}` : ""}`);
+      lines.push(
+        `- **${inline(group.key)}**: ${deadEndTally(group)} at ${iterationList(group.iterations)}${
+          examples ? ` — ${examples}` : ""
+        }`,
+      );
     }
     const hidden = summary.deadEnds.length - DEAD_END_GROUPS_SHOWN;
     if (hidden > 0) lines.push(`- … and ${hidden} more group${hidden === 1 ? "" : "s"} (see the table above)`);
@@ -82,7 +129,11 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
   if (summary.crashes.length > 0) {
     lines.push("## Crashes", "");
     for (const crash of summary.crashes) {
-      lines.push(`- **#${crash.iteration}**: ${inline(crash.reason)}${crash.description ? ` — ${inline(crash.description)}` : ""}`);
+      lines.push(
+        `- **#${crash.iteration}**: ${inline(crash.reason)}${
+          crash.description ? ` — ${inline(crash.description)}` : ""
+        }`,
+      );
     }
     lines.push("");
   }

@@ -33,11 +33,21 @@ export function renderForStdout(rendered: RenderedDashboard, options: OutputOpti
   const { summary } = rendered;
   if (options.format === "json") return JSON.stringify(dashboardJson(rendered, options), null, 2) + "\n";
   if (options.format === "html") {
-    return renderHtml(summary, { svg: rendered.svg, report: rendered.report, preservedReport: rendered.preservedReport, last: options.last });
+    return renderHtml(summary, {
+      svg: rendered.svg,
+      report: rendered.report,
+      preservedReport: rendered.preservedReport,
+      last: options.last,
+    });
   }
   if (options.format === "md") {
     if (options.last === null) return rendered.markdown;
-    return renderMarkdown(summary, { chartLink: rendered.chartLink, report: rendered.report, preservedReport: rendered.preservedReport, last: options.last });
+    return renderMarkdown(summary, {
+      chartLink: rendered.chartLink,
+      report: rendered.report,
+      preservedReport: rendered.preservedReport,
+      last: options.last,
+    });
   }
   return renderText(summary, {
     color: options.color,

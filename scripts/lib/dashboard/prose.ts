@@ -65,7 +65,9 @@ export function progressSentence(summary: Summary): string {
   }
   const { text, relative } = summary.improvement;
   const changes = summary.kept.length === 1 ? "1 kept change" : `${summary.kept.length} kept changes`;
-  return `${formatScore(summary.start)} → ${formatScore(summary.best.score)} (${text ?? "—"}, ${formatPercent(relative)}) in ${changes}; ${metric}.`;
+  return `${formatScore(summary.start)} → ${formatScore(summary.best.score)} (${text ?? "—"}, ${
+    formatPercent(relative)
+  }) in ${changes}; ${metric}.`;
 }
 
 /** Why "Current best" may differ from the highest score in the table; null when it cannot. */
@@ -74,7 +76,9 @@ export function bestNote(summary: Summary): string | null {
   if (best.iteration === null) return null;
   const where = `#${best.iteration}${best.commit ? `, ${best.commit.slice(0, 7)}` : ""}`;
   if (best.remeasured) {
-    return `The current best is the incumbent (${where}) re-measured: the mean of ${best.runs} fresh run${best.runs === 1 ? "" : "s"}, not the max of noisy draws.`;
+    return `The current best is the incumbent (${where}) re-measured: the mean of ${best.runs} fresh run${
+      best.runs === 1 ? "" : "s"
+    }, not the max of noisy draws.`;
   }
   if (best.runs > 1) return `The current best is the incumbent (${where}): the mean of its ${best.runs} runs.`;
   return null;
@@ -91,7 +95,9 @@ export function noiseSentence(summary: Summary): string {
   }
   const parts = [
     noise.sd === null ? "sd unknown" : `sd ${formatScore(noise.sd)} over ${runs}`,
-    noise.minDetectableEffect === null ? "minimum detectable effect unknown" : `minimum detectable effect ${formatScore(noise.minDetectableEffect)}`,
+    noise.minDetectableEffect === null
+      ? "minimum detectable effect unknown"
+      : `minimum detectable effect ${formatScore(noise.minDetectableEffect)}`,
     noise.deterministic === false ? "not deterministic" : "determinism unknown",
   ];
   return parts.join("; ") + minDelta;

@@ -5,8 +5,14 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { findRound, loadExperiment, type Experiment } from "../experiment/experiment-file.ts";
-import { EXPERIMENT_FILE, FIRST_JOURNAL, artifactsBesideJournal, roundArtifactPath, siblingArtifact } from "../experiment/artifacts.ts";
+import { type Experiment, findRound, loadExperiment } from "../experiment/experiment-file.ts";
+import {
+  artifactsBesideJournal,
+  EXPERIMENT_FILE,
+  FIRST_JOURNAL,
+  roundArtifactPath,
+  siblingArtifact,
+} from "../experiment/artifacts.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { kitCommand } from "../cli/kit.ts";
 
@@ -37,7 +43,9 @@ export function resolveDashboardTarget(options: TargetOptions): DashboardTarget 
     const next = experimentPath
       ? `Run the baseline first: ${kitCommand("baseline", { cwd: options.cwd })}`
       : `Pass --journal PATH, or set up an experiment: ${kitCommand("init", { cwd: options.cwd })} path/to/file`;
-    const context = experimentPath ? ` (round ${target.round} of ${displayPath(experimentPath, options.cwd)})` : ` and no ${EXPERIMENT_FILE} was found`;
+    const context = experimentPath
+      ? ` (round ${target.round} of ${displayPath(experimentPath, options.cwd)})`
+      : ` and no ${EXPERIMENT_FILE} was found`;
     throw new CliError(`No journal at "${where}"${context}. ${next}`, "E_NO_JOURNAL", EXIT.USAGE);
   }
   return target;
@@ -47,11 +55,15 @@ function targetFromExperiment(experimentPath: string, options: TargetOptions): D
   const loaded = loadExperiment(experimentPath);
   const round = findRound(loaded.experiment, options.round);
   // An explicit --journal is rendered beside itself; otherwise the round's artifacts say where.
-  const journalPath = options.journal ? resolve(options.cwd, options.journal) : resolveIn(loaded.root, round.artifacts.journal);
+  const journalPath = options.journal
+    ? resolve(options.cwd, options.journal)
+    : resolveIn(loaded.root, round.artifacts.journal);
   const beside = artifactsBesideJournal(journalPath);
   const dashboardPath = options.output
     ? resolve(options.cwd, options.output)
-    : options.journal ? beside.dashboardPath : resolveIn(loaded.root, round.artifacts.dashboard);
+    : options.journal
+    ? beside.dashboardPath
+    : resolveIn(loaded.root, round.artifacts.dashboard);
   return {
     experiment: loaded.experiment,
     experimentPath,
@@ -83,7 +95,11 @@ function findExperimentFile(options: TargetOptions): string | null {
   if (options.experiment) {
     const path = resolve(options.cwd, options.experiment);
     if (!existsSync(path)) {
-      throw new CliError(`No experiment file at "${options.experiment}". Check the path, or leave out --experiment to render the journal alone.`, "E_NO_EXPERIMENT", EXIT.USAGE);
+      throw new CliError(
+        `No experiment file at "${options.experiment}". Check the path, or leave out --experiment to render the journal alone.`,
+        "E_NO_EXPERIMENT",
+        EXIT.USAGE,
+      );
     }
     return path;
   }

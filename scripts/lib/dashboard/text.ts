@@ -6,9 +6,25 @@ import Table from "cli-table3";
 import { Chalk, type ChalkInstance } from "chalk";
 import { formatScore } from "../text/number-format.ts";
 import {
-  DASHBOARD_TITLE, DEAD_END_GROUPS_SHOWN, TOP_CHANGES_SHOWN, bestNote, deadEndExamples, deadEndTally, deltaCell,
-  gainText, guardCell, guardText, iterationList, iterationsText, noiseSentence, plateauSentence, progressSentence,
-  printableSummary, scoreCell, singleLine, visibleRows,
+  bestNote,
+  DASHBOARD_TITLE,
+  DEAD_END_GROUPS_SHOWN,
+  deadEndExamples,
+  deadEndTally,
+  deltaCell,
+  gainText,
+  guardCell,
+  guardText,
+  iterationList,
+  iterationsText,
+  noiseSentence,
+  plateauSentence,
+  printableSummary,
+  progressSentence,
+  scoreCell,
+  singleLine,
+  TOP_CHANGES_SHOWN,
+  visibleRows,
 } from "./prose.ts";
 import type { Status } from "../experiment/journal.ts";
 import type { Summary } from "../experiment/summary.ts";
@@ -38,7 +54,9 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
   const lines: string[] = [
     `${paint.bold(DASHBOARD_TITLE)}  ${summary.metric.name} (${better})${round}`,
     `Constrained file${summary.constrainedFiles.length > 1 ? "s" : ""}: ${summary.constrainedFiles.join(", ") || "—"}`,
-    `Baseline ${formatScore(summary.start)} | Current best ${paint.bold(formatScore(summary.best.score))} | Iterations ${iterationsText(summary)}`,
+    `Baseline ${formatScore(summary.start)} | Current best ${
+      paint.bold(formatScore(summary.best.score))
+    } | Iterations ${iterationsText(summary)}`,
   ];
   const guard = guardText(summary);
   if (guard) lines.push(`Guard: ${guard}`);
@@ -55,12 +73,25 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
     style: options.color ? { head: ["cyan"], border: ["grey"] } : { head: [], border: [] },
   });
   for (const row of rows) {
-    table.push([row.iteration, scoreCell(row), deltaCell(row), guardCell(row), colorStatus(paint, row.status), singleLine(row.description)]);
+    table.push([
+      row.iteration,
+      scoreCell(row),
+      deltaCell(row),
+      guardCell(row),
+      colorStatus(paint, row.status),
+      singleLine(row.description),
+    ]);
   }
-  if (rows.length < summary.rows.length) lines.push(paint.dim(`Last ${rows.length} of ${summary.rows.length} iterations (--last 0 shows all).`));
+  if (rows.length < summary.rows.length) {
+    lines.push(paint.dim(`Last ${rows.length} of ${summary.rows.length} iterations (--last 0 shows all).`));
+  }
   if (summary.rows.length > 0) lines.push(table.toString());
   const counts = summary.counts;
-  lines.push(`Kept ${paint.green(String(counts.keep))} | Discarded ${counts.discard} | Crashed ${paint.red(String(counts.crash))} | Guard failures ${paint.yellow(String(counts.guard_fail))}`);
+  lines.push(
+    `Kept ${paint.green(String(counts.keep))} | Discarded ${counts.discard} | Crashed ${
+      paint.red(String(counts.crash))
+    } | Guard failures ${paint.yellow(String(counts.guard_fail))}`,
+  );
   lines.push("", `Progress: ${progressSentence(summary)}`);
   const note = bestNote(summary);
   if (note) lines.push(paint.dim(note));
@@ -72,7 +103,11 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
     lines.push("", paint.bold("Top changes by gain"));
     summary.topChanges.slice(0, TOP_CHANGES_SHOWN).forEach((change, index) => {
       const commit = change.commit ? change.commit.slice(0, 7) : "—";
-      lines.push(`  ${index + 1}. #${change.iteration}  ${paint.green(gainText(change.gain))}  ${formatScore(change.score)}  ${commit}  ${singleLine(change.description)}`);
+      lines.push(
+        `  ${index + 1}. #${change.iteration}  ${paint.green(gainText(change.gain))}  ${
+          formatScore(change.score)
+        }  ${commit}  ${singleLine(change.description)}`,
+      );
     });
   }
   if (summary.deadEnds.length > 0) {
@@ -80,14 +115,24 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
     for (const group of summary.deadEnds.slice(0, DEAD_END_GROUPS_SHOWN)) {
       const { shown, more } = deadEndExamples(group);
       const examples = shown.map(singleLine).join("; ") + (more > 0 ? ` (+${more} more)` : "");
-      lines.push(`  - ${group.key}: ${deadEndTally(group)} at ${iterationList(group.iterations)}${examples ? ` — ${examples}` : ""}`);
+      lines.push(
+        `  - ${group.key}: ${deadEndTally(group)} at ${iterationList(group.iterations)}${
+          examples ? ` — ${examples}` : ""
+        }`,
+      );
     }
     const hidden = summary.deadEnds.length - DEAD_END_GROUPS_SHOWN;
     if (hidden > 0) lines.push(`  - … and ${hidden} more`);
   }
   if (summary.crashes.length > 0) {
     lines.push("", paint.bold("Crashes"));
-    for (const crash of summary.crashes) lines.push(`  - #${crash.iteration}: ${paint.red(singleLine(crash.reason))}${crash.description ? ` — ${singleLine(crash.description)}` : ""}`);
+    for (const crash of summary.crashes) {
+      lines.push(
+        `  - #${crash.iteration}: ${paint.red(singleLine(crash.reason))}${
+          crash.description ? ` — ${singleLine(crash.description)}` : ""
+        }`,
+      );
+    }
   }
   if (options.reportFile) lines.push("", `Final report: ${options.reportFile}`);
   return lines.join("\n") + "\n";

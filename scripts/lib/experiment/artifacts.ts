@@ -65,7 +65,9 @@ export function nextArtifacts(previous: Round["artifacts"], round: number): Roun
  * autoresearch.jsonl -> autoresearch_dashboard.md, autoresearch_progress.svg, autoresearch_report.md;
  * autoresearch_2.jsonl -> autoresearch_dashboard_2.md, ...; notes.jsonl -> notes_dashboard.md, ...
  */
-export function artifactsBesideJournal(journalPath: string): { dashboardPath: string; chartPath: string; reportPath: string } {
+export function artifactsBesideJournal(
+  journalPath: string,
+): { dashboardPath: string; chartPath: string; reportPath: string } {
   const extension = extname(journalPath);
   const name = basename(journalPath, extension);
   const match = name.match(/^(.*?)(_\d+)$/);

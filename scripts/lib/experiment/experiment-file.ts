@@ -26,7 +26,9 @@ export const GuardSchema = z.strictObject({
 
 export const DecisionSchema = z.strictObject({
   false_keep_rate: z.number().gt(0, "must be above 0").lt(0.5, "must be below 0.5").default(0.05),
-  max_runs: z.number().int("must be a whole number").min(1, "must be at least 1").max(50, "must be at most 50").default(5),
+  max_runs: z.number().int("must be a whole number").min(1, "must be at least 1").max(50, "must be at most 50").default(
+    5,
+  ),
   min_effect: z.number().min(0, "must be 0 or more (metric units)").default(0),
   baseline_runs: z.number().int().min(1).max(100).default(3),
   fresh_incumbent_runs: z.number().int().min(1).max(20).default(2),
@@ -115,7 +117,10 @@ export type LoadedExperiment = { path: string; root: string; experiment: Experim
 /** Find the experiment file: --experiment wins, else ./autoresearch.yaml, else at the repository root. */
 export function locateExperiment(explicit: string | undefined, cwd: string, repoRoot?: string): string {
   if (explicit !== undefined && explicit.trim() === "") {
-    throw new CliError(`--experiment was given an empty path. Name the experiment file (--experiment autoresearch.yaml), or drop the flag to use ./${EXPERIMENT_FILE}`, "E_USAGE");
+    throw new CliError(
+      `--experiment was given an empty path. Name the experiment file (--experiment autoresearch.yaml), or drop the flag to use ./${EXPERIMENT_FILE}`,
+      "E_USAGE",
+    );
   }
   if (explicit) return resolve(cwd, explicit);
   const here = join(cwd, EXPERIMENT_FILE);
@@ -126,7 +131,10 @@ export function locateExperiment(explicit: string | undefined, cwd: string, repo
 /** Parse and validate experiment text; `label` names the file in error messages. */
 export function parseExperiment(text: string, label: string): Experiment {
   if (text.includes("\0")) {
-    throw new CliError(`Cannot use "${label}": it is a binary file, not a YAML experiment file. Pass the autoresearch.yaml that init wrote, or create one: bun scripts/init.ts path/to/file`, "E_EXPERIMENT_YAML");
+    throw new CliError(
+      `Cannot use "${label}": it is a binary file, not a YAML experiment file. Pass the autoresearch.yaml that init wrote, or create one: bun scripts/init.ts path/to/file`,
+      "E_EXPERIMENT_YAML",
+    );
   }
   let raw: unknown;
   try {
@@ -137,11 +145,19 @@ export function parseExperiment(text: string, label: string): Experiment {
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     const found = raw === null || raw === undefined ? "nothing" : Array.isArray(raw) ? "a list" : `a ${typeof raw}`;
-    throw new CliError(`Cannot use "${label}": it holds ${found}, not the experiment's fields (version, name, metric, rounds, ...). Check the path, or create one: bun scripts/init.ts path/to/file`, "E_EXPERIMENT_INVALID");
+    throw new CliError(
+      `Cannot use "${label}": it holds ${found}, not the experiment's fields (version, name, metric, rounds, ...). Check the path, or create one: bun scripts/init.ts path/to/file`,
+      "E_EXPERIMENT_INVALID",
+    );
   }
   const experiment = validateExperiment(raw, label);
   if (!experiment.rounds.some((round) => round.round === experiment.current_round)) {
-    throw new CliError(`Cannot use "${label}": current_round is ${experiment.current_round} but rounds has no such round. Set current_round to one of ${experiment.rounds.map((r) => r.round).join(", ")}.`, "E_EXPERIMENT_INVALID");
+    throw new CliError(
+      `Cannot use "${label}": current_round is ${experiment.current_round} but rounds has no such round. Set current_round to one of ${
+        experiment.rounds.map((r) => r.round).join(", ")
+      }.`,
+      "E_EXPERIMENT_INVALID",
+    );
   }
   return experiment;
 }
@@ -159,7 +175,9 @@ function describeSchemaError(error: z.ZodError, label: string): string {
   if (issue.code === "unrecognized_keys") {
     const keys = (issue as { keys: string[] }).keys;
     const where = issue.path.length ? issue.path.join(".") + "." : "";
-    return `Cannot use "${label}": unknown field ${keys.map((key) => `"${where}${key}"`).join(", ")}. Remove it or check its spelling (see README "Experiment file").`;
+    return `Cannot use "${label}": unknown field ${
+      keys.map((key) => `"${where}${key}"`).join(", ")
+    }. Remove it or check its spelling (see README "Experiment file").`;
   }
   const message = issue.code === "invalid_type" && /received undefined/.test(issue.message)
     ? "is required"
@@ -170,17 +188,31 @@ function describeSchemaError(error: z.ZodError, label: string): string {
 /** Load the experiment file, or say which command creates it. */
 export function loadExperiment(path: string): LoadedExperiment {
   if (!existsSync(path)) {
-    throw new CliError(`No experiment file at "${path}". Create one first: bun scripts/init.ts path/to/file`, "E_NO_EXPERIMENT", EXIT.USAGE);
+    throw new CliError(
+      `No experiment file at "${path}". Create one first: bun scripts/init.ts path/to/file`,
+      "E_NO_EXPERIMENT",
+      EXIT.USAGE,
+    );
   }
   const label = displayPath(path);
   if (statSync(path).isDirectory()) {
-    throw new CliError(`"${label}" is a directory, not an experiment file. Pass the file: --experiment ${join(label, EXPERIMENT_FILE)}`, "E_NOT_A_FILE", EXIT.USAGE);
+    throw new CliError(
+      `"${label}" is a directory, not an experiment file. Pass the file: --experiment ${join(label, EXPERIMENT_FILE)}`,
+      "E_NOT_A_FILE",
+      EXIT.USAGE,
+    );
   }
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new CliError(`Cannot read the experiment file "${label}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check its permissions (ls -l "${label}") and re-run.`, "E_EXPERIMENT_UNREADABLE", EXIT.USAGE);
+    throw new CliError(
+      `Cannot read the experiment file "${label}": ${
+        (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      }. Check its permissions (ls -l "${label}") and re-run.`,
+      "E_EXPERIMENT_UNREADABLE",
+      EXIT.USAGE,
+    );
   }
   const experiment = parseExperiment(text, label);
   return { path, root: dirname(path), experiment };
@@ -199,7 +231,8 @@ export function saveExperiment(path: string, experiment: Experiment): void {
     for (const key of Object.keys(previous)) if (!(key in checked)) document.delete(key);
   } else {
     document = new YAML.Document(checked);
-    document.commentBefore = " autoresearch-kit experiment file: shared by init, baseline, iterate, dashboard and next-round.\n Reference: README.md, section \"Experiment file\".";
+    document.commentBefore =
+      ' autoresearch-kit experiment file: shared by init, baseline, iterate, dashboard and next-round.\n Reference: README.md, section "Experiment file".';
   }
   writeFileAtomic(path, document.toString({ lineWidth: 0 }));
 }
@@ -208,7 +241,12 @@ export function findRound(experiment: Experiment, round?: number): Round {
   const wanted = round ?? experiment.current_round;
   const found = experiment.rounds.find((candidate) => candidate.round === wanted);
   if (!found) {
-    throw new CliError(`Round ${wanted} does not exist; this experiment has rounds ${experiment.rounds.map((r) => r.round).join(", ")}. Pass --round with one of them.`, "E_NO_ROUND");
+    throw new CliError(
+      `Round ${wanted} does not exist; this experiment has rounds ${
+        experiment.rounds.map((r) => r.round).join(", ")
+      }. Pass --round with one of them.`,
+      "E_NO_ROUND",
+    );
   }
   return found;
 }
@@ -220,4 +258,3 @@ export function replaceRound(experiment: Experiment, updated: Round): Experiment
 export function experimentStateDir(loaded: LoadedExperiment): string {
   return join(loaded.root, STATE_DIR);
 }
-

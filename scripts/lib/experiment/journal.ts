@@ -46,7 +46,8 @@ function read<T>(convert: (value: unknown) => T) {
   return z.pipe(z.unknown(), z.transform(convert));
 }
 const looseNumber = z._default(read(toNumber), null);
-const looseText = (fallback: string) => z._default(read((value) => (value == null ? fallback : String(value))), fallback);
+const looseText = (fallback: string) =>
+  z._default(read((value) => (value == null ? fallback : String(value))), fallback);
 const textOrNull = z._default(read((value) => (value == null || value === "" ? null : String(value))), null);
 const wholeNumber = read((value) => {
   const number = toNumber(value);
@@ -76,7 +77,10 @@ const ConfigLineSchema = z.object({
   guard_threshold: looseNumber,
   baseline: looseNumber,
   min_delta: looseNumber,
-  direction: z._default(read((value): "max" | "min" => (value === "min" || value === "minimize" ? "min" : "max")), "max"),
+  direction: z._default(
+    read((value): "max" | "min" => (value === "min" || value === "minimize" ? "min" : "max")),
+    "max",
+  ),
   guard_op: ours(z.nullable(z.string())),
   formula: ours(z.nullable(z.string())),
   round: z.optional(wholeNumber),
@@ -100,7 +104,10 @@ const ResultLineSchema = z.object({
   iteration: looseNumber, // null: numbered by position
   commit: textOrNull,
   score: looseNumber,
-  delta: z._default(read((value) => (typeof value === "string" && value.trim() !== "" ? value.trim() : formatDelta(toNumber(value)))), null),
+  delta: z._default(
+    read((value) => (typeof value === "string" && value.trim() !== "" ? value.trim() : formatDelta(toNumber(value)))),
+    null,
+  ),
   guard_score: looseNumber,
   guard_pass: z._default(read(toBoolean), null),
   status: z._default(read((value) => toStatus(value) ?? "discard"), "discard"),
@@ -161,7 +168,11 @@ export function parseJournal(text: string, label = FIRST_JOURNAL): Journal {
   for (const { lineNumber, text: line, value, torn } of journalLines(text)) {
     const index = lineNumber - 1;
     if (value === undefined) {
-      journal.warnings.push(`${label}:${index + 1}: skipped ${torn ? "a torn last line (an interrupted write)" : "a line that is not JSON"}: ${stripControlCharacters(line.slice(0, 60))}`);
+      journal.warnings.push(
+        `${label}:${index + 1}: skipped ${
+          torn ? "a torn last line (an interrupted write)" : "a line that is not JSON"
+        }: ${stripControlCharacters(line.slice(0, 60))}`,
+      );
       continue;
     }
     if (!value || typeof value !== "object" || Array.isArray(value)) {
@@ -175,7 +186,9 @@ export function parseJournal(text: string, label = FIRST_JOURNAL): Journal {
     } else if (record.type === "result" || (record.type === undefined && "status" in record)) {
       const result = ResultLineReader.parse(record);
       if (toStatus(record.status) === null) {
-        journal.warnings.push(`${label}:${index + 1}: unknown status "${stripControlCharacters(String(record.status))}", read as discard`);
+        journal.warnings.push(
+          `${label}:${index + 1}: unknown status "${stripControlCharacters(String(record.status))}", read as discard`,
+        );
       }
       journal.results.push({ ...result, iteration: result.iteration ?? journal.results.length });
     }
@@ -191,13 +204,21 @@ export function readJournal(path: string, label = path): Journal {
 /** A journal's text; a directory or an unreadable file is a one-line CliError (exit 2). */
 export function readJournalText(path: string, label = path): string {
   if (statSync(path).isDirectory()) {
-    throw new CliError(`The journal "${label}" is a directory, not a file. Move it aside (mv "${label}" "${label}.old") and re-run.`, "E_JOURNAL_NOT_A_FILE", EXIT.USAGE);
+    throw new CliError(
+      `The journal "${label}" is a directory, not a file. Move it aside (mv "${label}" "${label}.old") and re-run.`,
+      "E_JOURNAL_NOT_A_FILE",
+      EXIT.USAGE,
+    );
   }
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new CliError(`Cannot read the journal "${label}" (${reason}). Check its permissions (ls -l "${label}") and re-run.`, "E_JOURNAL_UNREADABLE", EXIT.USAGE);
+    throw new CliError(
+      `Cannot read the journal "${label}" (${reason}). Check its permissions (ls -l "${label}") and re-run.`,
+      "E_JOURNAL_UNREADABLE",
+      EXIT.USAGE,
+    );
   }
 }
 
@@ -213,8 +234,8 @@ export function assertJournalWritable(path: string, label: string, options: { re
   const fix = problem === "it is a directory"
     ? `Move it aside (mv "${label}" "${label}.old") and re-run.`
     : problem === "it is read-only"
-      ? `Make it writable (chmod u+w "${label}") and re-run.`
-      : "Make that folder writable, or point the round's artifacts.journal elsewhere, and re-run.";
+    ? `Make it writable (chmod u+w "${label}") and re-run.`
+    : "Make that folder writable, or point the round's artifacts.journal elsewhere, and re-run.";
   throw new CliError(`Cannot write the journal "${label}": ${problem}. ${fix}`, "E_JOURNAL_NOT_WRITABLE", EXIT.USAGE);
 }
 

@@ -3,8 +3,8 @@
 // noise and guard status, plus one row per iteration. Pure: journal data in, data out.
 // It reads no files and formats nothing for display (scripts/lib/dashboard/ does); the
 // dashboard, the loop's prompt and next-round build on it.
-import { BudgetSchema, type Baseline, type Experiment, type Round } from "./experiment-file.ts";
-import { iterationResults, type ConfigLine, type Journal, type ResultLine, type Status } from "./journal.ts";
+import { type Baseline, BudgetSchema, type Experiment, type Round } from "./experiment-file.ts";
+import { type ConfigLine, iterationResults, type Journal, type ResultLine, type Status } from "./journal.ts";
 import { formatDelta } from "../text/number-format.ts";
 import { passesGuard } from "./guard.ts";
 
@@ -134,7 +134,9 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
     best,
     improvement: {
       absolute,
-      relative: absolute !== null && sources.start !== null && sources.start !== 0 ? absolute / Math.abs(sources.start) : null,
+      relative: absolute !== null && sources.start !== null && sources.start !== 0
+        ? absolute / Math.abs(sources.start)
+        : null,
       text: formatDelta(absolute),
     },
     iterations: {
@@ -155,7 +157,13 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
     plateau: plateauOf(results, kept, sources.plateau),
     noise: resolveNoise(journal.config, sources.round?.baseline ?? null),
     guard: sources.guard
-      ? { ...sources.guard, current: replay.incumbentGuard, pass: replay.incumbentGuard === null ? null : passesGuard(replay.incumbentGuard, sources.guard.op, sources.guard.threshold) }
+      ? {
+        ...sources.guard,
+        current: replay.incumbentGuard,
+        pass: replay.incumbentGuard === null
+          ? null
+          : passesGuard(replay.incumbentGuard, sources.guard.op, sources.guard.threshold),
+      }
       : null,
     rows: replay.rows,
     limitations: sources.limitations,
@@ -185,9 +193,15 @@ function resolveSources(journal: Journal, context: SummaryContext): Sources {
   const round = experiment?.rounds.find((candidate) => candidate.round === roundNumber) ?? null;
   const baselineLine = journal.results.find((result) => result.status === "baseline") ?? null;
   const start = config?.baseline ?? (baselineLine ? lineScore(baselineLine) : null) ?? round?.baseline?.score ?? null;
-  if (start === null) limitations.push("no baseline score in the journal: run baseline.ts, or add \"baseline\" to the config line");
+  if (start === null) {
+    limitations.push('no baseline score in the journal: run baseline.ts, or add "baseline" to the config line');
+  }
   const budget = experiment?.budget.iterations ?? config?.iterations ?? null;
-  if (budget === null) limitations.push("no iteration budget (no experiment file, no \"iterations\" in the config line): showing the iteration count alone");
+  if (budget === null) {
+    limitations.push(
+      'no iteration budget (no experiment file, no "iterations" in the config line): showing the iteration count alone',
+    );
+  }
   return {
     roundNumber,
     round,
@@ -229,7 +243,9 @@ function replayIterations(results: ResultLine[], sources: Sources): Replay {
   for (const result of results) {
     if (freshRuns && result.incumbent_runs) {
       const commit = result.incumbent_commit ?? null;
-      if (commit === null || incumbentCommit === null || sameCommit(commit, incumbentCommit)) freshRuns.push(...finiteRuns(result.incumbent_runs));
+      if (commit === null || incumbentCommit === null || sameCommit(commit, incumbentCommit)) {
+        freshRuns.push(...finiteRuns(result.incumbent_runs));
+      }
     }
     const incumbentBefore = incumbentValue(incumbentSelected, freshRuns);
     const score = lineScore(result);
@@ -259,7 +275,8 @@ function replayIterations(results: ResultLine[], sources: Sources): Replay {
       runs: runCount(result),
       delta: result.delta ?? (score !== null && incumbentBefore !== null ? formatDelta(score - incumbentBefore) : null),
       guardScore,
-      guardPass: result.guard_pass ?? (guard && guardScore !== null ? passesGuard(guardScore, guard.op, guard.threshold) : null),
+      guardPass: result.guard_pass ??
+        (guard && guardScore !== null ? passesGuard(guardScore, guard.op, guard.threshold) : null),
       description: result.description,
       reason: result.reason || null,
       timestamp: result.timestamp,
@@ -281,10 +298,22 @@ function settleGains(kept: KeptChange[], keptFreshRuns: number[][], sources: Sou
 }
 
 /** The incumbent: the last keep (re-measured when fresh runs exist), or the baseline. */
-function bestOf(results: ResultLine[], kept: KeptChange[], keptFreshRuns: number[][], sources: Sources): Summary["best"] {
+function bestOf(
+  results: ResultLine[],
+  kept: KeptChange[],
+  keptFreshRuns: number[][],
+  sources: Sources,
+): Summary["best"] {
   const lastKept = kept.at(-1);
   if (!lastKept) {
-    return { score: sources.start, iteration: null, commit: sources.baselineLine?.commit ?? null, description: null, runs: 0, remeasured: false };
+    return {
+      score: sources.start,
+      iteration: null,
+      commit: sources.baselineLine?.commit ?? null,
+      description: null,
+      runs: 0,
+      remeasured: false,
+    };
   }
   const fresh = keptFreshRuns.at(-1) ?? [];
   const line = results.find((result) => result.iteration === lastKept.iteration && result.status === "keep");
@@ -300,9 +329,16 @@ function bestOf(results: ResultLine[], kept: KeptChange[], keptFreshRuns: number
 
 function plateauOf(results: ResultLine[], kept: KeptChange[], threshold: number): Summary["plateau"] {
   const lastKept = kept.at(-1);
-  const lastKeepIndex = lastKept ? results.findLastIndex((result) => result.status === "keep" && lineScore(result) !== null) : -1;
+  const lastKeepIndex = lastKept
+    ? results.findLastIndex((result) => result.status === "keep" && lineScore(result) !== null)
+    : -1;
   const sinceLastKeep = results.length - 1 - lastKeepIndex;
-  return { sinceLastKeep, lastKeepIteration: lastKept?.iteration ?? null, threshold, reached: sinceLastKeep >= threshold };
+  return {
+    sinceLastKeep,
+    lastKeepIteration: lastKept?.iteration ?? null,
+    threshold,
+    reached: sinceLastKeep >= threshold,
+  };
 }
 
 /**
@@ -320,17 +356,113 @@ export function deadEndKey(description: string): string {
 
 const NO_DESCRIPTION = "(no description)";
 const ACTION_WORDS = new Set([
-  "add", "added", "adding", "adjust", "adjusted", "apply", "applied", "boosted", "bump", "bumped",
-  "cap", "capped", "change", "changed", "decrease", "decreased", "disable", "disabled", "double", "doubled",
-  "drop", "dropped", "enable", "enabled", "halve", "halved", "implement", "implemented", "increase", "increased",
-  "introduce", "introduced", "lower", "lowered", "make", "made", "modify", "modified", "move", "moved",
-  "normalize", "normalized", "raise", "raised", "reduce", "reduced", "refactor", "refactored", "remove", "removed",
-  "replace", "replaced", "revert", "reverted", "rewrite", "rewrote", "set", "swap", "swapped", "switch", "switched",
-  "try", "tried", "tune", "tuned", "tweak", "tweaked", "update", "updated", "use", "used", "more", "less", "new",
+  "add",
+  "added",
+  "adding",
+  "adjust",
+  "adjusted",
+  "apply",
+  "applied",
+  "boosted",
+  "bump",
+  "bumped",
+  "cap",
+  "capped",
+  "change",
+  "changed",
+  "decrease",
+  "decreased",
+  "disable",
+  "disabled",
+  "double",
+  "doubled",
+  "drop",
+  "dropped",
+  "enable",
+  "enabled",
+  "halve",
+  "halved",
+  "implement",
+  "implemented",
+  "increase",
+  "increased",
+  "introduce",
+  "introduced",
+  "lower",
+  "lowered",
+  "make",
+  "made",
+  "modify",
+  "modified",
+  "move",
+  "moved",
+  "normalize",
+  "normalized",
+  "raise",
+  "raised",
+  "reduce",
+  "reduced",
+  "refactor",
+  "refactored",
+  "remove",
+  "removed",
+  "replace",
+  "replaced",
+  "revert",
+  "reverted",
+  "rewrite",
+  "rewrote",
+  "set",
+  "swap",
+  "swapped",
+  "switch",
+  "switched",
+  "try",
+  "tried",
+  "tune",
+  "tuned",
+  "tweak",
+  "tweaked",
+  "update",
+  "updated",
+  "use",
+  "used",
+  "more",
+  "less",
+  "new",
 ]);
 const STOP_WORDS = new Set([
-  "a", "an", "the", "to", "from", "of", "for", "in", "on", "by", "with", "and", "or", "as", "at", "into", "is",
-  "be", "it", "its", "this", "that", "than", "via", "instead", "up", "down", "all", "x", "some", "slightly",
+  "a",
+  "an",
+  "the",
+  "to",
+  "from",
+  "of",
+  "for",
+  "in",
+  "on",
+  "by",
+  "with",
+  "and",
+  "or",
+  "as",
+  "at",
+  "into",
+  "is",
+  "be",
+  "it",
+  "its",
+  "this",
+  "that",
+  "than",
+  "via",
+  "instead",
+  "up",
+  "down",
+  "all",
+  "x",
+  "some",
+  "slightly",
 ]);
 
 function groupDeadEnds(results: ResultLine[]): DeadEndGroup[] {
@@ -340,7 +472,14 @@ function groupDeadEnds(results: ResultLine[]): DeadEndGroup[] {
     const key = deadEndKey(result.description);
     let group = groups.get(key);
     if (!group) {
-      group = { key, count: 0, statuses: { discard: 0, guard_fail: 0 }, iterations: [], descriptions: [], keptIterations: [] };
+      group = {
+        key,
+        count: 0,
+        statuses: { discard: 0, guard_fail: 0 },
+        iterations: [],
+        descriptions: [],
+        keptIterations: [],
+      };
       groups.set(key, group);
     }
     group.count += 1;

@@ -1,8 +1,22 @@
 // Crash-safe file writes: whole-file replacement via temp file + rename, and
 // single-write line appends, plus the check that a file can be written before any
 // side effect. Does not lock; callers that race use lock.ts.
-import { accessSync, chmodSync, closeSync, constants, fstatSync, fsyncSync, readSync, openSync, renameSync, statSync, writeSync, mkdirSync, unlinkSync } from "node:fs";
-import { dirname, basename, join } from "node:path";
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 
@@ -13,7 +27,9 @@ import { existsSync, readFileSync } from "node:fs";
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   let mode: number | null = null;
-  try { mode = statSync(path).mode & 0o7777; } catch { /* new file */ }
+  try {
+    mode = statSync(path).mode & 0o7777;
+  } catch { /* new file */ }
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(temporary, "w");
   try {
@@ -26,7 +42,9 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
     if (mode !== null) chmodSync(temporary, mode);
     renameSync(temporary, path);
   } catch (error) {
-    try { unlinkSync(temporary); } catch { /* already gone */ }
+    try {
+      unlinkSync(temporary);
+    } catch { /* already gone */ }
     throw error;
   }
 }
@@ -88,7 +106,9 @@ function whyFolderNotWritable(folder: string): string | null {
     }
   }
   const mode = statSync(existing).mode;
-  if (!canAccess(existing, constants.W_OK | constants.X_OK) || (mode & 0o222) === 0) return `its folder "${existing}" is read-only`;
+  if (!canAccess(existing, constants.W_OK | constants.X_OK) || (mode & 0o222) === 0) {
+    return `its folder "${existing}" is read-only`;
+  }
   return null;
 }
 

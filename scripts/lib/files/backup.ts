@@ -26,14 +26,23 @@ function backupDirectory(stateDir: string): string {
  * Save the given files' current bytes; call before writing the temporary version, and
  * pass that version as `temporary` so a restore can tell it from a person's edit.
  */
-export function saveBackup(stateDir: string, files: { file: string; content: Buffer; temporary?: string | Buffer }[], purpose: string): void {
+export function saveBackup(
+  stateDir: string,
+  files: { file: string; content: Buffer; temporary?: string | Buffer }[],
+  purpose: string,
+): void {
   const directory = backupDirectory(stateDir);
   mkdirSync(directory, { recursive: true });
   const manifest: BackupManifest = { purpose, started_at: new Date().toISOString(), files: [] };
   files.forEach(({ file, content, temporary }, index) => {
     const copy = join(directory, `file-${index}`);
     writeFileAtomic(copy, content);
-    manifest.files.push({ file, sha256: sha256OfText(content), copy, ...(temporary === undefined ? {} : { temporary_sha256: sha256OfText(temporary) }) });
+    manifest.files.push({
+      file,
+      sha256: sha256OfText(content),
+      copy,
+      ...(temporary === undefined ? {} : { temporary_sha256: sha256OfText(temporary) }),
+    });
   });
   writeFileAtomic(join(directory, "manifest.json"), JSON.stringify(manifest, null, 2));
 }
@@ -60,7 +69,11 @@ export function restoreBackupReport(stateDir: string): { note: string | null; ed
   for (const entry of manifest.files) {
     const saved = readCopy(entry.copy, manifestPath, directory);
     if (sha256OfText(saved) !== entry.sha256) {
-      return { note: `The backup in "${directory}" is damaged; "${entry.file}" was left as it is. Check it with: git diff -- "${entry.file}"`, editedMeanwhile: [] };
+      return {
+        note:
+          `The backup in "${directory}" is damaged; "${entry.file}" was left as it is. Check it with: git diff -- "${entry.file}"`,
+        editedMeanwhile: [],
+      };
     }
     const current = existsSync(entry.file) ? readFileSync(entry.file) : null;
     const currentSha = current === null ? null : sha256OfText(current);
@@ -69,7 +82,11 @@ export function restoreBackupReport(stateDir: string): { note: string | null; ed
       const aside = join(stateDir, "backups", `${basename(entry.file)}.${fileNameTimestamp()}.saved`);
       writeFileAtomic(aside, saved);
       editedMeanwhile.push(entry.file);
-      kept.push(`"${entry.file}" was edited while the harness had swapped it out for the ${manifest.purpose}: the edit is left in place, and the version the harness had saved is in "${displayPath(aside)}"`);
+      kept.push(
+        `"${entry.file}" was edited while the harness had swapped it out for the ${manifest.purpose}: the edit is left in place, and the version the harness had saved is in "${
+          displayPath(aside)
+        }"`,
+      );
       continue;
     }
     writeFileAtomic(entry.file, saved);
@@ -77,7 +94,13 @@ export function restoreBackupReport(stateDir: string): { note: string | null; ed
   }
   rmSync(directory, { recursive: true, force: true });
   const sentences = [
-    ...(restored.length ? [`Restored ${restored.map((file) => `"${file}"`).join(", ")} from the backup taken for the ${manifest.purpose} at ${manifest.started_at} (that run was interrupted).`] : []),
+    ...(restored.length
+      ? [
+        `Restored ${
+          restored.map((file) => `"${file}"`).join(", ")
+        } from the backup taken for the ${manifest.purpose} at ${manifest.started_at} (that run was interrupted).`,
+      ]
+      : []),
     ...kept.map((sentence) => `${sentence}.`),
   ];
   return { note: sentences.length ? sentences.join(" ") : null, editedMeanwhile };
@@ -92,11 +115,16 @@ function readManifest(manifestPath: string, directory: string): BackupManifest {
   try {
     manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
   } catch (error) {
-    const reason = error instanceof SyntaxError ? "is not valid JSON" : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    const reason = error instanceof SyntaxError
+      ? "is not valid JSON"
+      : `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
     throw damagedBackup(manifestPath, directory, reason);
   }
   const files = (manifest as Partial<BackupManifest> | null)?.files;
-  const valid = Array.isArray(files) && files.every((entry) => typeof entry?.file === "string" && typeof entry.sha256 === "string" && typeof entry.copy === "string");
+  const valid = Array.isArray(files) &&
+    files.every((entry) =>
+      typeof entry?.file === "string" && typeof entry.sha256 === "string" && typeof entry.copy === "string"
+    );
   if (!valid) throw damagedBackup(manifestPath, directory, "does not list the saved files");
   return manifest as BackupManifest;
 }
@@ -105,14 +133,22 @@ function readCopy(copy: string, manifestPath: string, directory: string): Buffer
   try {
     return readFileSync(copy);
   } catch (error) {
-    throw damagedBackup(manifestPath, directory, `names a saved copy "${displayPath(copy)}" that cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw damagedBackup(
+      manifestPath,
+      directory,
+      `names a saved copy "${displayPath(copy)}" that cannot be read (${
+        (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      })`,
+    );
   }
 }
 
 function damagedBackup(manifestPath: string, directory: string, reason: string): CliError {
   const shown = displayPath(directory);
   return new CliError(
-    `The backup manifest "${displayPath(manifestPath)}" ${reason}, so the files it saved were not put back. Compare the copies in "${shown}" with your files (one may be your candidate), then remove it: rm -r "${shown}"`,
+    `The backup manifest "${
+      displayPath(manifestPath)
+    }" ${reason}, so the files it saved were not put back. Compare the copies in "${shown}" with your files (one may be your candidate), then remove it: rm -r "${shown}"`,
     "E_BACKUP_DAMAGED",
     EXIT.FAILED,
   );

@@ -2,7 +2,7 @@
 // a slow poll of size and mtime because fs.watch misses events on some file systems
 // (network mounts, some containers) and is absent on others. Works under Bun, Deno and
 // Node. It does not read the files; callers re-read them.
-import { existsSync, statSync, watch, type FSWatcher } from "node:fs";
+import { existsSync, type FSWatcher, statSync, watch } from "node:fs";
 import { basename, dirname } from "node:path";
 
 export const WATCH_DEBOUNCE_MS = 150; // an iteration writes journal, dashboard and chart in quick succession

@@ -27,7 +27,11 @@ export function renderTemplate(
     }
     return values[name];
   });
-  if (missing.size > 0) throw new Error(`The ${label} uses ${[...missing].map((name) => `"{{${name}}}"`).join(", ")} but no value was given`);
+  if (missing.size > 0) {
+    throw new Error(
+      `The ${label} uses ${[...missing].map((name) => `"{{${name}}}"`).join(", ")} but no value was given`,
+    );
+  }
   return options.collapseBlankLines ? rendered.replace(/\n{3,}/g, "\n\n") : rendered;
 }
 

@@ -69,21 +69,7 @@ function ownedByThisProcess(owner: LockOwner): boolean {
 
 /** Take the experiment lock in `stateDir`, or throw naming the process that holds it. */
 export function acquireLock(stateDir: string, command: string, options: LockOptions = {}): LockHandle {
-  const createdStateDir = !existsSync(stateDir);
-  try {
-    mkdirSync(stateDir, { recursive: true });
-    accessSync(stateDir, constants.W_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const what = code === "EEXIST" || code === "ENOTDIR"
-      ? "a file is in the way of that folder"
-      : `it cannot be written (${code})`;
-    throw new CliError(
-      `Cannot use the harness's state folder "${stateDir}": ${what}. Move it aside (mv "${stateDir}" "${stateDir}.old") or make it writable, then re-run.`,
-      "E_STATE_DIR",
-      EXIT.FAILED,
-    );
-  }
+  const createdStateDir = prepareStateDir(stateDir);
   const path = join(stateDir, "lock");
   let recoveredFrom: number | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -98,36 +84,7 @@ export function acquireLock(stateDir: string, command: string, options: LockOpti
       };
       writeSync(fd, JSON.stringify(owner));
       closeSync(fd);
-      setProcessRegistry(stateDir);
-      let released = false;
-      const handle: LockHandle = {
-        path,
-        recoveredFrom,
-        leftovers: [],
-        release: () => {
-          if (released) return;
-          released = true;
-          if (processRegistry() === stateDir) setProcessRegistry(null);
-          try {
-            const current = JSON.parse(readFileSync(path, "utf8")) as LockOwner;
-            if (ownedByThisProcess(current)) unlinkSync(path);
-          } catch { /* already gone */ }
-          // A run refused before writing anything leaves no trace; rmdir removes only an empty directory.
-          if (createdStateDir) {
-            try {
-              rmdirSync(stateDir);
-            } catch { /* holds other files */ }
-          }
-        },
-      };
-      try {
-        handle.leftovers = endLeftoverProcesses(stateDir);
-      } catch (error) {
-        handle.release();
-        throw error;
-      }
-      for (const message of handle.leftovers) options.notes?.(message);
-      return handle;
+      return holdLock(stateDir, { path, createdStateDir, recoveredFrom }, options);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
@@ -156,6 +113,68 @@ export function acquireLock(stateDir: string, command: string, options: LockOpti
     "E_LOCKED",
     EXIT.LOCKED,
   );
+}
+
+/** Create the state folder if needed and check it can be written; returns whether it was created. */
+function prepareStateDir(stateDir: string): boolean {
+  const created = !existsSync(stateDir);
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    accessSync(stateDir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const what = code === "EEXIST" || code === "ENOTDIR"
+      ? "a file is in the way of that folder"
+      : `it cannot be written (${code})`;
+    throw new CliError(
+      `Cannot use the harness's state folder "${stateDir}": ${what}. Move it aside (mv "${stateDir}" "${stateDir}.old") or make it writable, then re-run.`,
+      "E_STATE_DIR",
+      EXIT.FAILED,
+    );
+  }
+  return created;
+}
+
+/**
+ * The handle of a lock file just written: new evals are recorded in `stateDir`, and evals a
+ * dead harness left running are stopped before anything else happens.
+ */
+function holdLock(
+  stateDir: string,
+  taken: { path: string; createdStateDir: boolean; recoveredFrom: number | null },
+  options: LockOptions,
+): LockHandle {
+  const { path, createdStateDir, recoveredFrom } = taken;
+  setProcessRegistry(stateDir);
+  let released = false;
+  const handle: LockHandle = {
+    path,
+    recoveredFrom,
+    leftovers: [],
+    release: () => {
+      if (released) return;
+      released = true;
+      if (processRegistry() === stateDir) setProcessRegistry(null);
+      try {
+        const current = JSON.parse(readFileSync(path, "utf8")) as LockOwner;
+        if (ownedByThisProcess(current)) unlinkSync(path);
+      } catch { /* already gone */ }
+      // A run refused before writing anything leaves no trace; rmdir removes only an empty directory.
+      if (createdStateDir) {
+        try {
+          rmdirSync(stateDir);
+        } catch { /* holds other files */ }
+      }
+    },
+  };
+  try {
+    handle.leftovers = endLeftoverProcesses(stateDir);
+  } catch (error) {
+    handle.release();
+    throw error;
+  }
+  for (const message of handle.leftovers) options.notes?.(message);
+  return handle;
 }
 
 export type ExperimentLockOptions = {

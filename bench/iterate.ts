@@ -14,7 +14,12 @@ const STEPS = Number(process.argv[process.argv.indexOf("--steps") + 1]) || 15;
  * One step on a baselined shell experiment: odd `index` writes a better value (a keep,
  * 2 eval runs), even a worse one (a discard, 1 run). Returns its wall time and eval runs.
  */
-export function timeStep(root: string, command: string, prefix: string[], index: number): { elapsed: number; evals: number } {
+export function timeStep(
+  root: string,
+  command: string,
+  prefix: string[],
+  index: number,
+): { elapsed: number; evals: number } {
   const value = index % 2 ? 0.5 + index / 1000 : 0.1;
   writeFileSync(join(root, "value.txt"), `${value.toFixed(4)}\n`);
   const elapsed = run(root, command, [...prefix, join(KIT, "scripts/iterate.ts"), "-m", `step ${index}`]);
@@ -25,7 +30,9 @@ export function timeStep(root: string, command: string, prefix: string[], index:
 
 function measure(runtime: "bun" | "deno"): { overhead: number; step: number; evalAlone: number } {
   const root = shellExperiment("iterate");
-  const [command, prefix] = runtime === "bun" ? [join(KIT, "node_modules/.bin/bun"), []] : [join(KIT, "node_modules/.bin/deno"), ["run", "-A", "-q"]];
+  const [command, prefix] = runtime === "bun"
+    ? [join(KIT, "node_modules/.bin/bun"), []]
+    : [join(KIT, "node_modules/.bin/deno"), ["run", "-A", "-q"]];
   run(root, command, [...prefix, join(KIT, "scripts/baseline.ts"), "--allow-insensitive"]);
   const evalTimes = Array.from({ length: 20 }, () => run(root, "bash", ["-c", EVAL]));
   const evalAlone = median(evalTimes);
@@ -47,6 +54,10 @@ if (import.meta.main) {
     const figures = measure(runtime);
     const target = runtime === "bun" ? (figures.overhead <= 150 ? "PASS (≤ 150 ms)" : "FAIL (> 150 ms)") : "—";
     if (runtime === "bun" && figures.overhead > 150) process.exitCode = 1;
-    console.log(`| ${runtime} | ${figures.step.toFixed(0)} | ${figures.evalAlone.toFixed(1)} | ${figures.overhead.toFixed(0)} | ${(figures.step / figures.evalAlone).toFixed(1)}× | ${target} |`);
+    console.log(
+      `| ${runtime} | ${figures.step.toFixed(0)} | ${figures.evalAlone.toFixed(1)} | ${figures.overhead.toFixed(0)} | ${
+        (figures.step / figures.evalAlone).toFixed(1)
+      }× | ${target} |`,
+    );
   }
 }

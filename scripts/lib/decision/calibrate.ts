@@ -11,7 +11,7 @@ import {
   sampleStandardDeviation,
   studentTQuantile,
 } from "./stats.ts";
-import { type DecisionOptions, type Run, finiteOrNull, formatter, resolveDecisionOptions } from "./options.ts";
+import { type DecisionOptions, finiteOrNull, formatter, resolveDecisionOptions, type Run } from "./options.ts";
 import { minDetectableEffect, noiseFloor, spreadOf } from "./noise.ts";
 
 export interface Calibration {
@@ -80,22 +80,36 @@ export function calibrate(
 
   const warnings: string[] = [];
   if (n < 2) {
-    warnings.push(`${n} baseline run${n === 1 ? "" : "s"} cannot measure noise: run the baseline at least 2 times (${resolved.baselineRuns} recommended).`);
+    warnings.push(
+      `${n} baseline run${
+        n === 1 ? "" : "s"
+      } cannot measure noise: run the baseline at least 2 times (${resolved.baselineRuns} recommended).`,
+    );
   }
   for (const index of wildRuns) {
-    warnings.push(`Run ${index + 1} scored ${format.score(runs[index].score)}, more than ${WILD_RUN_ROBUST_SDS} robust sd from the median ${
-      format.score(middle as number)
-    }: check the eval for crashes, caching or a cold start.`);
+    warnings.push(
+      `Run ${index + 1} scored ${
+        format.score(runs[index].score)
+      }, more than ${WILD_RUN_ROBUST_SDS} robust sd from the median ${
+        format.score(middle as number)
+      }: check the eval for crashes, caching or a cold start.`,
+    );
   }
   const cv = sd !== null && centre !== null && centre !== 0 ? sd / Math.abs(centre) : null;
   if (expectedGain !== undefined && detectable !== null && detectable > expectedGain) {
-    warnings.push(`The noise (sd ${format.score(sd ?? 0)}) hides gains below ${format.score(detectable)}, more than the expected gain ${
-      format.score(expectedGain)
-    }: reduce the eval's noise (more cases, fixed seeds) or expect few keeps.`);
+    warnings.push(
+      `The noise (sd ${format.score(sd ?? 0)}) hides gains below ${
+        format.score(detectable)
+      }, more than the expected gain ${
+        format.score(expectedGain)
+      }: reduce the eval's noise (more cases, fixed seeds) or expect few keeps.`,
+    );
   } else if (cv !== null && cv > HIGH_NOISE_CV) {
-    warnings.push(`Runs of the same code vary by ${(cv * 100).toFixed(1)}% of the score (sd ${format.score(sd as number)}): only gains above ${
-      format.score(detectable ?? 0)
-    } can be told from noise.`);
+    warnings.push(
+      `Runs of the same code vary by ${(cv * 100).toFixed(1)}% of the score (sd ${
+        format.score(sd as number)
+      }): only gains above ${format.score(detectable ?? 0)} can be told from noise.`,
+    );
   }
   return {
     runs: n,

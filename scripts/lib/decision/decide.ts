@@ -1,27 +1,29 @@
 // Keep/discard decision engine (docs DECISION.md): is this candidate really better than the incumbent?
 // Pure: takes plain JSON data (runs, pooled noise, options) and returns a verdict: keep, discard, guard_fail
 // or which version to run again, and why. It never runs evals, reads the journal, touches git or the clock
-// (the caller records runs and rebuilds state after a crash), nor estimates noise (noise.ts) or baseline figures (calibrate.ts).
-// Example: decideCandidate(initialDecisionState(baselineRuns), { direction: "min" }) -> { action: "run_candidate", ... }
+// (the caller records runs and rebuilds state after a crash), nor estimates noise (noise.ts) or
+// baseline figures (calibrate.ts).
+// Example: decideCandidate(initialDecisionState(baselineRuns), { direction: "min" })
+//   -> { action: "run_candidate", ... }
 
 import { mean, studentTQuantile } from "./stats.ts";
 import { passesGuard } from "../experiment/guard.ts";
 import {
   type DecisionOptions,
-  type GuardConfig,
-  type Run,
   finiteOrNull,
   formatter,
+  type GuardConfig,
   orient,
   resolveDecisionOptions,
+  type Run,
 } from "./options.ts";
 import {
-  type NoiseHistory,
   addGroupToPool,
   emptyNoiseHistory,
   estimateNoise,
   finiteRuns,
   minDetectableEffect,
+  type NoiseHistory,
   poolGroup,
   scoresOf,
   spreadOf,
@@ -162,7 +164,9 @@ function summarize(state: DecisionState, options: DecisionOptions): Summary {
     .map((run) => run.guard)
     .filter((value): value is number => typeof value === "number" && Number.isFinite(value));
   const guardMean = mean(guardValues);
-  const guardPass = state.guard && guardMean !== null ? passesGuard(guardMean, state.guard.op, state.guard.threshold) : null;
+  const guardPass = state.guard && guardMean !== null
+    ? passesGuard(guardMean, state.guard.op, state.guard.threshold)
+    : null;
   const cases = candidateRuns.length > 0 ? compareCases(incumbentRuns, candidateRuns, options) : null;
   return { options, incumbentRuns, candidateRuns, incumbentMean, candidateMean, gain, guardMean, guardPass, cases };
 }
@@ -226,10 +230,18 @@ function decideDeterministic(state: DecisionState, summary: Summary): Verdict {
   const requiredGain = Math.max(options.minEffect, options.resolution / 2);
   const common = { mode: "deterministic" as const, requiredGain, minDetectableEffect: requiredGain, df: null };
   if (incumbentMean === null) {
-    return buildVerdict(summary, { ...common, action: "run_incumbent", reason: "The incumbent has no runs yet: run it once." });
+    return buildVerdict(summary, {
+      ...common,
+      action: "run_incumbent",
+      reason: "The incumbent has no runs yet: run it once.",
+    });
   }
   if (candidateRuns.length === 0 || gain === null) {
-    return buildVerdict(summary, { ...common, action: "run_candidate", reason: "Run the candidate once (the eval is deterministic)." });
+    return buildVerdict(summary, {
+      ...common,
+      action: "run_candidate",
+      reason: "Run the candidate once (the eval is deterministic).",
+    });
   }
   const firstGain = orient(candidateRuns[0].score - incumbentMean, options.direction);
   const exact = { ...common, confidenceInterval: [firstGain, firstGain] as [number, number], confidenceLevel: 1 };
@@ -239,7 +251,9 @@ function decideDeterministic(state: DecisionState, summary: Summary): Verdict {
       action: "discard",
       reason: `Discarded: the candidate scored ${format.score(candidateRuns[0].score)} against ${
         format.score(incumbentMean)
-      } (${format.signed(candidateRuns[0].score - incumbentMean)}), not better by more than ${format.score(requiredGain)}.`,
+      } (${format.signed(candidateRuns[0].score - incumbentMean)}), not better by more than ${
+        format.score(requiredGain)
+      }.`,
     });
   }
   if (candidateRuns.length === 1) {
@@ -273,9 +287,9 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
     return buildVerdict(summary, {
       mode,
       action: "run_incumbent",
-      reason: `${switchNote}The incumbent has ${nIncumbent} fresh run${nIncumbent === 1 ? "" : "s"}; it needs ${
-        options.freshIncumbentRuns
-      } before candidates can be compared with it.`,
+      reason: `${switchNote}The incumbent has ${nIncumbent} fresh run${
+        nIncumbent === 1 ? "" : "s"
+      }; it needs ${options.freshIncumbentRuns} before candidates can be compared with it.`,
     });
   }
   if (nCandidate === 0 || gain === null || incumbentMean === null || candidateMean === null) {
@@ -283,21 +297,29 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   }
 
   const noise = estimateNoise(state.noise, [incumbentRuns, candidateRuns], options);
-  const finalIncumbentRuns = Math.max(nIncumbent, Math.min(options.maxIncumbentRuns, nIncumbent + options.maxCandidateRuns - nCandidate));
+  const finalIncumbentRuns = Math.max(
+    nIncumbent,
+    Math.min(options.maxIncumbentRuns, nIncumbent + options.maxCandidateRuns - nCandidate),
+  );
   if (noise.sigma === null) {
     const action = runMore();
     if (action === "run_incumbent" && !incumbentMayRunAgain) {
       return buildVerdict(summary, {
         mode,
         action: "discard",
-        reason: `${switchNote}Discarded: no version has two runs, so the noise cannot be measured and no gain can be shown.`,
+        reason:
+          `${switchNote}Discarded: no version has two runs, so the noise cannot be measured and no gain can be shown.`,
       });
     }
     return buildVerdict(summary, {
       mode,
       action,
       reason: `${switchNote}No version has two runs yet, so the noise is unknown: ${
-        action === "run_both" ? "run the candidate and the incumbent again" : action === "run_candidate" ? "run the candidate again" : "run the incumbent again"
+        action === "run_both"
+          ? "run the candidate and the incumbent again"
+          : action === "run_candidate"
+          ? "run the candidate again"
+          : "run the incumbent again"
       }.`,
     });
   }
@@ -322,7 +344,9 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   };
   const means = `the candidate's mean ${format.score(candidateMean)} over ${nCandidate} run${
     nCandidate === 1 ? "" : "s"
-  } against the incumbent's ${format.score(incumbentMean)} over ${nIncumbent} (${format.signed(candidateMean - incumbentMean)})`;
+  } against the incumbent's ${format.score(incumbentMean)} over ${nIncumbent} (${
+    format.signed(candidateMean - incumbentMean)
+  })`;
   const test = `t = ${format.t(statistic)}, needs ${format.t(threshold)} with ${df} df`;
   const effectNote = options.minEffect > 0 ? ` beyond the minimum effect ${format.score(options.minEffect)}` : "";
 
@@ -343,7 +367,8 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
     return buildVerdict(summary, {
       ...fields,
       action: "discard",
-      reason: `${switchNote}Discarded after ${nCandidate} runs: ${means} is not a significant gain${effectNote} (${test}).`,
+      reason:
+        `${switchNote}Discarded after ${nCandidate} runs: ${means} is not a significant gain${effectNote} (${test}).`,
     });
   }
   const action = runMore();
@@ -369,7 +394,9 @@ export function decideCandidate(state: DecisionState, options: Partial<DecisionO
     const candidateScores = scoresOf(summary.candidateRuns);
     if (spreadOf(candidateScores) <= resolved.resolution / 2) return decideDeterministic(state, summary);
     const format = formatter(resolved);
-    const switchNote = `The candidate's runs differ (${candidateScores.map(format.score).join(", ")}), so the eval is not deterministic: switching to sequential tests. `;
+    const switchNote = `The candidate's runs differ (${
+      candidateScores.map(format.score).join(", ")
+    }), so the eval is not deterministic: switching to sequential tests. `;
     return decideSequential(state, summary, switchNote);
   }
   return decideSequential(state, summary, "");
@@ -390,7 +417,12 @@ export function promoteCandidate(state: DecisionState, options: Partial<Decision
   if (deterministic) {
     return { ...state, incumbentRuns: candidateRuns, candidateRuns: [], noise: withIncumbent };
   }
-  return { ...state, incumbentRuns: [], candidateRuns: [], noise: poolGroup(withIncumbent, candidateRuns, resolved.resolution) };
+  return {
+    ...state,
+    incumbentRuns: [],
+    candidateRuns: [],
+    noise: poolGroup(withIncumbent, candidateRuns, resolved.resolution),
+  };
 }
 
 /** After a discard or guard_fail: the candidate's runs join the noise pool; the incumbent keeps its runs. */

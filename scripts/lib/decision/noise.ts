@@ -5,7 +5,7 @@
 // Example: estimateNoise(emptyNoiseHistory(), [[{ score: 0.70 }, { score: 0.72 }]]).sigma -> 0.0141...
 
 import { fUpperTail, studentTQuantile, sumOfSquaredDeviations } from "./stats.ts";
-import { type DecisionOptions, type Run, resolveDecisionOptions } from "./options.ts";
+import { type DecisionOptions, resolveDecisionOptions, type Run } from "./options.ts";
 
 /**
  * Within-version noise pooled over finished versions (the current incumbent and candidate are

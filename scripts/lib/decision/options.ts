@@ -75,23 +75,38 @@ export function resolveDecisionOptions(overrides: Partial<DecisionOptions> = {})
     options.perLookLevel = perLookLevelFor(overrides.falseKeepRate);
   }
   if (options.direction !== "max" && options.direction !== "min") {
-    throw new CliError(`Cannot use decision option direction "${options.direction}": it must be "max" or "min"`, "E_DECISION_OPTION");
+    throw new CliError(
+      `Cannot use decision option direction "${options.direction}": it must be "max" or "min"`,
+      "E_DECISION_OPTION",
+    );
   }
   for (const name of ["falseKeepRate", "perLookLevel"] as const) {
     if (!(options[name] > 0 && options[name] < 0.5)) {
-      throw new CliError(`Cannot use decision option ${name} "${options[name]}": it must be between 0 and 0.5`, "E_DECISION_OPTION");
+      throw new CliError(
+        `Cannot use decision option ${name} "${options[name]}": it must be between 0 and 0.5`,
+        "E_DECISION_OPTION",
+      );
     }
   }
   for (const name of ["maxCandidateRuns", "maxIncumbentRuns", "freshIncumbentRuns", "baselineRuns"] as const) {
     if (!(Number.isInteger(options[name]) && options[name] >= 1)) {
-      throw new CliError(`Cannot use decision option ${name} "${options[name]}": it must be a whole number >= 1`, "E_DECISION_OPTION");
+      throw new CliError(
+        `Cannot use decision option ${name} "${options[name]}": it must be a whole number >= 1`,
+        "E_DECISION_OPTION",
+      );
     }
   }
   if (!(options.minEffect >= 0)) {
-    throw new CliError(`Cannot use decision option minEffect "${options.minEffect}": it must be >= 0 (metric units)`, "E_DECISION_OPTION");
+    throw new CliError(
+      `Cannot use decision option minEffect "${options.minEffect}": it must be >= 0 (metric units)`,
+      "E_DECISION_OPTION",
+    );
   }
   if (!(options.resolution > 0)) {
-    throw new CliError(`Cannot use decision option resolution "${options.resolution}": it must be > 0`, "E_DECISION_OPTION");
+    throw new CliError(
+      `Cannot use decision option resolution "${options.resolution}": it must be > 0`,
+      "E_DECISION_OPTION",
+    );
   }
   return options;
 }

@@ -2,7 +2,7 @@
 // engine's options from the `decision:` block, and its state rebuilt by replaying
 // the round's journal, so a restarted process continues the same decision.
 import { type DecisionState, discardCandidate, initialDecisionState, promoteCandidate } from "./decide.ts";
-import { type DecisionOptions, type Run, resolveDecisionOptions } from "./options.ts";
+import { type DecisionOptions, resolveDecisionOptions, type Run } from "./options.ts";
 import type { Experiment } from "../experiment/experiment-file.ts";
 import type { Journal, ResultLine } from "../experiment/journal.ts";
 
@@ -55,7 +55,9 @@ export function replayDecisionState(journal: Journal, experiment: Experiment): R
   const options = decisionOptionsFor(experiment);
   const guard = experiment.guard;
   const baselineLine = journal.results.find((line) => line.status === "baseline") ?? null;
-  const baselineRuns = baselineLine ? runsFromLine(baselineLine.runs, baselineLine.guard_runs, baselineLine.case_runs) : [];
+  const baselineRuns = baselineLine
+    ? runsFromLine(baselineLine.runs, baselineLine.guard_runs, baselineLine.case_runs)
+    : [];
   let state = initialDecisionState(baselineRuns, guard);
   let incumbentLine = baselineLine;
   let lastIteration = 0;
@@ -63,7 +65,11 @@ export function replayDecisionState(journal: Journal, experiment: Experiment): R
     if (line.status === "baseline") continue;
     lastIteration = Math.max(lastIteration, line.iteration);
     const incumbentRuns = runsFromLine(line.incumbent_runs, line.incumbent_guard_runs, line.incumbent_case_runs);
-    state = { ...state, incumbentRuns: [...state.incumbentRuns, ...incumbentRuns], candidateRuns: runsFromLine(line.runs, line.guard_runs, line.case_runs) };
+    state = {
+      ...state,
+      incumbentRuns: [...state.incumbentRuns, ...incumbentRuns],
+      candidateRuns: runsFromLine(line.runs, line.guard_runs, line.case_runs),
+    };
     if (line.status === "keep") {
       state = promoteCandidate(state, options);
       incumbentLine = line;

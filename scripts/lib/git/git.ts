@@ -18,11 +18,29 @@ const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPT
 /** Big enough for a diff or a blob of a large constrained file (bytes). */
 const MAX_GIT_OUTPUT_BYTES = 256 * 1024 * 1024;
 
-export function runGit(cwd: string, args: string[], input?: string | Uint8Array, env?: Record<string, string>): GitResult {
-  const result = spawnSync("git", args, { cwd, input, env: env ? { ...GIT_ENV, ...env } : GIT_ENV, maxBuffer: MAX_GIT_OUTPUT_BYTES });
-  if (result.error) throw new CliError(`Cannot run git: ${result.error.message}. Install git and re-run.`, "E_NO_GIT", EXIT.FAILED);
+export function runGit(
+  cwd: string,
+  args: string[],
+  input?: string | Uint8Array,
+  env?: Record<string, string>,
+): GitResult {
+  const result = spawnSync("git", args, {
+    cwd,
+    input,
+    env: env ? { ...GIT_ENV, ...env } : GIT_ENV,
+    maxBuffer: MAX_GIT_OUTPUT_BYTES,
+  });
+  if (result.error) {
+    throw new CliError(`Cannot run git: ${result.error.message}. Install git and re-run.`, "E_NO_GIT", EXIT.FAILED);
+  }
   const bytes = result.stdout ?? Buffer.alloc(0);
-  return { ok: result.status === 0, stdout: bytes.toString("utf8"), stderr: (result.stderr ?? Buffer.alloc(0)).toString("utf8"), exitCode: result.status, bytes };
+  return {
+    ok: result.status === 0,
+    stdout: bytes.toString("utf8"),
+    stderr: (result.stderr ?? Buffer.alloc(0)).toString("utf8"),
+    exitCode: result.status,
+    bytes,
+  };
 }
 
 /** Run git and return stdout without its last newline, or throw a CliError quoting git's own message. */
@@ -65,7 +83,12 @@ export function repositoryRoot(cwd: string): string | null {
   const known = FIXED_ANSWERS.get(`${cwd}\0${TOP_QUESTION.join(" ")}`);
   if (known !== undefined) return known;
   const names = WELL_KNOWN_GIT_PATHS.filter((name) => !GIT_PATHS.has(`${cwd}\0${name}`));
-  const result = runGit(cwd, [...TOP_QUESTION, "--show-prefix", "--path-format=absolute", ...names.flatMap((name) => ["--git-path", name])]);
+  const result = runGit(cwd, [
+    ...TOP_QUESTION,
+    "--show-prefix",
+    "--path-format=absolute",
+    ...names.flatMap((name) => ["--git-path", name]),
+  ]);
   if (!result.ok) return null;
   const [top, prefix, ...paths] = result.stdout.split("\n");
   FIXED_ANSWERS.set(`${cwd}\0${TOP_QUESTION.join(" ")}`, top.trim());
@@ -76,7 +99,12 @@ export function repositoryRoot(cwd: string): string | null {
 
 export function requireRepositoryRoot(cwd: string, nextStep: string): string {
   const root = repositoryRoot(cwd);
-  if (!root) throw new CliError(`"${cwd}" is not inside a git repository. Run: git init && git add -A && git commit -m "initial", then ${nextStep}`, "E_NOT_GIT");
+  if (!root) {
+    throw new CliError(
+      `"${cwd}" is not inside a git repository. Run: git init && git add -A && git commit -m "initial", then ${nextStep}`,
+      "E_NOT_GIT",
+    );
+  }
   return root;
 }
 
@@ -116,10 +144,20 @@ export type ResolvedCommit = { commit: string; short: string; blobs: Record<stri
 export function resolveCommitWithShort(root: string, reference: string, paths: string[] = []): ResolvedCommit | null {
   const commit = `${reference}^{commit}`;
   // --short verifies a single revision, so it comes last.
-  const result = runGit(root, ["rev-parse", commit, ...paths.map((path) => `${commit}:./${path}`), "--short=7", commit]);
+  const result = runGit(root, [
+    "rev-parse",
+    commit,
+    ...paths.map((path) => `${commit}:./${path}`),
+    "--short=7",
+    commit,
+  ]);
   if (!result.ok) return null;
   const lines = result.stdout.trim().split("\n");
-  return { commit: lines[0], short: lines[paths.length + 1], blobs: Object.fromEntries(paths.map((path, index) => [path, lines[index + 1]])) };
+  return {
+    commit: lines[0],
+    short: lines[paths.length + 1],
+    blobs: Object.fromEntries(paths.map((path, index) => [path, lines[index + 1]])),
+  };
 }
 
 export function isAncestor(root: string, ancestor: string, descendant: string): boolean {
@@ -158,12 +196,19 @@ export function repositoryPrefix(cwd: string): string {
   return fixedAnswer(cwd, PREFIX_QUESTION);
 }
 
-/** HEAD, the branch, and the paths (relative to root) that differ from HEAD in the index or work tree, plus untracked ones. */
+/** HEAD, the branch, and the paths (relative to root) that differ from HEAD in index or work tree, or are untracked. */
 export type RepositoryStatus = { head: string | null; branch: string | null; tracked: string[]; untracked: string[] };
 
 /** One `git status` answers what a step asks of the work tree and of HEAD. */
 export function repositoryStatus(root: string): RepositoryStatus {
-  const output = git(root, ["status", "--porcelain=v2", "--branch", "--no-ahead-behind", "-z", "--untracked-files=all"]);
+  const output = git(root, [
+    "status",
+    "--porcelain=v2",
+    "--branch",
+    "--no-ahead-behind",
+    "-z",
+    "--untracked-files=all",
+  ]);
   let head: string | null = null;
   let branch: string | null = null;
   const tracked: string[] = [];
@@ -202,7 +247,7 @@ export function binaryDiff(root: string, commit: string | null, paths: string[],
   return git(root, ["diff", "--binary", ...(commit ? [commit] : []), "--", ...paths], undefined, env);
 }
 
-/** A commit's files never change: bytes read at a full commit id are kept, the latest few only (a loop runs for hours). */
+/** A commit's files never change: bytes read at a full commit id are kept, the latest few (a loop runs for hours). */
 const FILES_AT_COMMIT = new Map<string, Buffer | null>();
 const FILES_AT_COMMIT_KEPT = 8; // entries
 
@@ -213,7 +258,10 @@ export function fileAtCommit(root: string, commit: string, path: string): Buffer
   // `./` makes the path relative to `root`, which may be a subdirectory of the repository.
   const result = runGit(root, ["show", `${commit}:./${path}`]);
   const bytes = result.ok ? result.bytes : null;
-  if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit) && (result.ok || /does not exist in|exists on disk, but not in/.test(result.stderr))) {
+  if (
+    /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit) &&
+    (result.ok || /does not exist in|exists on disk, but not in/.test(result.stderr))
+  ) {
     FILES_AT_COMMIT.set(key, bytes);
     if (FILES_AT_COMMIT.size > FILES_AT_COMMIT_KEPT) FILES_AT_COMMIT.delete(FILES_AT_COMMIT.keys().next().value!);
   }
@@ -240,13 +288,16 @@ export function storeBlob(root: string, content: string | Uint8Array): string {
 export function storeFileBlobs(root: string, paths: string[]): string[] {
   if (paths.length === 0) return [];
   // Absolute paths: git reads --stdin-paths from the repository root, not from `root`.
-  return git(root, ["hash-object", "-w", "--stdin-paths"], paths.map((path) => join(root, path)).join("\n") + "\n").split("\n").map((id) => id.trim());
+  return git(root, ["hash-object", "-w", "--stdin-paths"], paths.map((path) => join(root, path)).join("\n") + "\n")
+    .split("\n").map((id) => id.trim());
 }
 
 /** Blob ids of work-tree files without writing them; returns them in order. */
 export function hashFileBlobs(root: string, paths: string[]): string[] {
   if (paths.length === 0) return [];
-  return git(root, ["hash-object", "--stdin-paths"], paths.map((path) => join(root, path)).join("\n") + "\n").split("\n").map((id) => id.trim());
+  return git(root, ["hash-object", "--stdin-paths"], paths.map((path) => join(root, path)).join("\n") + "\n").split(
+    "\n",
+  ).map((id) => id.trim());
 }
 
 export function shortCommit(root: string, commit: string): string {
@@ -254,8 +305,19 @@ export function shortCommit(root: string, commit: string): string {
 }
 
 /** Point `ref` at `to`, only if it still points at `from` (when given). */
-export function updateRef(root: string, ref: string, to: string, options: { from?: string; message?: string } = {}): void {
-  git(root, ["update-ref", ...(options.message ? ["-m", options.message] : []), ref, to, ...(options.from ? [options.from] : [])]);
+export function updateRef(
+  root: string,
+  ref: string,
+  to: string,
+  options: { from?: string; message?: string } = {},
+): void {
+  git(root, [
+    "update-ref",
+    ...(options.message ? ["-m", options.message] : []),
+    ref,
+    to,
+    ...(options.from ? [options.from] : []),
+  ]);
 }
 
 /** Make the index's entries for `paths` match HEAD; the work tree is not read or written. */
@@ -277,7 +339,14 @@ export function indexWithEdits(root: string, commit: string, edits: TreeEdit[], 
   const removed = edits.filter((edit) => edit.blob === "deleted").map((edit) => edit.path);
   if (removed.length) git(top, ["update-index", "--force-remove", "--", ...removed], undefined, env);
   const added = edits.filter((edit) => edit.blob !== "deleted");
-  if (added.length) git(top, ["update-index", "-z", "--index-info"], added.map((edit) => `${edit.mode} ${edit.blob}\t${edit.path}\0`).join(""), env);
+  if (added.length) {
+    git(
+      top,
+      ["update-index", "-z", "--index-info"],
+      added.map((edit) => `${edit.mode} ${edit.blob}\t${edit.path}\0`).join(""),
+      env,
+    );
+  }
 }
 
 /** `commit`'s tree with `edits` applied, written through the temporary index `indexFile`; returns the tree id. */
@@ -311,7 +380,13 @@ export function switchToBranch(root: string, branch: string): "created" | "switc
   const exists = runGit(root, ["rev-parse", "--verify", "-q", `refs/heads/${branch}`]).ok;
   const result = runGit(root, exists ? ["switch", branch] : ["switch", "-c", branch]);
   if (!result.ok) {
-    throw new CliError(`Cannot switch to branch "${branch}": ${result.stderr.trim().split("\n")[0]}. Commit or stash your changes, or pass --no-branch.`, "E_BRANCH", EXIT.FAILED);
+    throw new CliError(
+      `Cannot switch to branch "${branch}": ${
+        result.stderr.trim().split("\n")[0]
+      }. Commit or stash your changes, or pass --no-branch.`,
+      "E_BRANCH",
+      EXIT.FAILED,
+    );
   }
   return exists ? "switched" : "created";
 }
@@ -320,9 +395,15 @@ const GIT_PATHS = new Map<string, string>(); // "<root>\0<name>" -> absolute pat
 
 /** Paths inside the repository's git directory (worktree-aware), absolute, in at most one git call. */
 export function gitPaths(root: string, names: string[]): string[] {
-  const missing = [...new Set([...names, ...WELL_KNOWN_GIT_PATHS])].filter((name) => !GIT_PATHS.has(`${root}\0${name}`));
+  const missing = [...new Set([...names, ...WELL_KNOWN_GIT_PATHS])].filter((name) =>
+    !GIT_PATHS.has(`${root}\0${name}`)
+  );
   if (missing.length) {
-    const output = git(root, ["rev-parse", "--path-format=absolute", ...missing.flatMap((name) => ["--git-path", name])]);
+    const output = git(root, [
+      "rev-parse",
+      "--path-format=absolute",
+      ...missing.flatMap((name) => ["--git-path", name]),
+    ]);
     output.split("\n").forEach((line, index) => GIT_PATHS.set(`${root}\0${missing[index]}`, line.trim()));
   }
   return names.map((name) => GIT_PATHS.get(`${root}\0${name}`)!);
@@ -333,16 +414,29 @@ export function gitPath(root: string, name: string): string {
 }
 
 export function indexLockError(path: string): CliError {
-  return new CliError(`Git's lock "${path}" exists: another git command is running here, or one was killed. If none is running, remove it (rm -f "${path}") and re-run.`, "E_GIT_LOCKED", EXIT.FAILED);
+  return new CliError(
+    `Git's lock "${path}" exists: another git command is running here, or one was killed. If none is running, remove it (rm -f "${path}") and re-run.`,
+    "E_GIT_LOCKED",
+    EXIT.FAILED,
+  );
 }
 
 const OPERATION_MARKERS: [string, string][] = [
-  ["MERGE_HEAD", "a merge"], ["rebase-merge", "a rebase"], ["rebase-apply", "a rebase or git am"],
-  ["CHERRY_PICK_HEAD", "a cherry-pick"], ["REVERT_HEAD", "a revert"], ["BISECT_LOG", "a bisect"],
+  ["MERGE_HEAD", "a merge"],
+  ["rebase-merge", "a rebase"],
+  ["rebase-apply", "a rebase or git am"],
+  ["CHERRY_PICK_HEAD", "a cherry-pick"],
+  ["REVERT_HEAD", "a revert"],
+  ["BISECT_LOG", "a bisect"],
 ];
 
 /** What a script asks the git directory about, fetched together on the first question. */
-const WELL_KNOWN_GIT_PATHS = [...OPERATION_MARKERS.map(([name]) => name), "index.lock", "HEAD", "autoresearch/seal.key"];
+const WELL_KNOWN_GIT_PATHS = [
+  ...OPERATION_MARKERS.map(([name]) => name),
+  "index.lock",
+  "HEAD",
+  "autoresearch/seal.key",
+];
 
 /** The git operation a person left half-done (merge, rebase, cherry-pick, revert, bisect), or null. */
 export function operationInProgress(root: string): string | null {

@@ -21,7 +21,13 @@ export function requireNoGitOperation(root: string, nextCommand: string): void {
   const operation = operationInProgress(root);
   if (operation) {
     const abort = ABORT_COMMAND[operation] ?? "git status";
-    throw new CliError(`${capitalise(operation)} is in progress in this repository; the harness will not touch the work tree or commit until it is finished. Finish it (resolve, then git commit) or abort it (${abort}), then run ${nextCommand}`, "E_GIT_BUSY", EXIT.FAILED);
+    throw new CliError(
+      `${
+        capitalise(operation)
+      } is in progress in this repository; the harness will not touch the work tree or commit until it is finished. Finish it (resolve, then git commit) or abort it (${abort}), then run ${nextCommand}`,
+      "E_GIT_BUSY",
+      EXIT.FAILED,
+    );
   }
   const lock = gitPath(root, "index.lock");
   if (existsSync(lock)) throw indexLockError(lock);
@@ -36,10 +42,20 @@ export function requireExperimentBranch(root: string, experiment: Experiment): v
   const wanted = experiment.branch;
   if (branch === null) {
     const head = headCommit(root)?.slice(0, 7) ?? "no commit";
-    throw new CliError(`HEAD is detached (at ${head}), so a keep would be committed off any branch. Switch back: git switch ${wanted ?? "<your branch>"}`, "E_DETACHED", EXIT.FAILED);
+    throw new CliError(
+      `HEAD is detached (at ${head}), so a keep would be committed off any branch. Switch back: git switch ${
+        wanted ?? "<your branch>"
+      }`,
+      "E_DETACHED",
+      EXIT.FAILED,
+    );
   }
   if (wanted && branch !== wanted) {
-    throw new CliError(`The work tree is on branch "${branch}", not the experiment's branch "${wanted}", so a keep would land in the wrong place. Switch back: git switch ${wanted}`, "E_WRONG_BRANCH", EXIT.FAILED);
+    throw new CliError(
+      `The work tree is on branch "${branch}", not the experiment's branch "${wanted}", so a keep would land in the wrong place. Switch back: git switch ${wanted}`,
+      "E_WRONG_BRANCH",
+      EXIT.FAILED,
+    );
   }
 }
 

@@ -8,8 +8,16 @@ import { writeFileAtomic } from "../files/atomic.ts";
 import type { Experiment, LoadedExperiment, Round } from "../experiment/experiment-file.ts";
 import { DEFAULT_CHART_NAME, STATE_DIR } from "../experiment/artifacts.ts";
 import {
-  binaryDiff, blobAtCommit, hashFileBlobs, indexWithEdits, readBlob, repositoryPrefix, repositoryStatus, restoreFileFromCommit, storeFileBlobs,
+  binaryDiff,
+  blobAtCommit,
+  hashFileBlobs,
+  indexWithEdits,
+  readBlob,
+  repositoryPrefix,
   type RepositoryStatus,
+  repositoryStatus,
+  restoreFileFromCommit,
+  storeFileBlobs,
 } from "./git.ts";
 
 export type Snapshot = {
@@ -39,12 +47,18 @@ function hashFiles(root: string, paths: string[], store: boolean): Record<string
   const hashes: Record<string, string> = {};
   for (const path of paths) if (!present.includes(path)) hashes[path] = "deleted";
   const ids = store ? storeFileBlobs(root, present) : hashFileBlobs(root, present);
-  present.forEach((path, index) => { hashes[path] = ids[index]; });
+  present.forEach((path, index) => {
+    hashes[path] = ids[index];
+  });
   return hashes;
 }
 
 /** The work tree as it is now; `status`, when the caller has just read it, saves asking git again. */
-export function takeSnapshot(root: string, ignored: (path: string) => boolean, status: RepositoryStatus = repositoryStatus(root)): Snapshot {
+export function takeSnapshot(
+  root: string,
+  ignored: (path: string) => boolean,
+  status: RepositoryStatus = repositoryStatus(root),
+): Snapshot {
   const tracked = status.tracked.filter((path) => !ignored(path));
   return {
     head: status.head!,
@@ -61,7 +75,12 @@ export function saveSnapshot(path: string, snapshot: Snapshot): void {
 export type ScopeReport = { changed: string[]; newUntracked: string[] };
 
 /** Tracked files (outside `ignored`) whose content differs from the snapshot, and new untracked files. */
-export function compareWithSnapshot(root: string, snapshot: Snapshot, ignored: (path: string) => boolean, status: RepositoryStatus = repositoryStatus(root)): ScopeReport {
+export function compareWithSnapshot(
+  root: string,
+  snapshot: Snapshot,
+  ignored: (path: string) => boolean,
+  status: RepositoryStatus = repositoryStatus(root),
+): ScopeReport {
   const candidates = [...new Set([...status.tracked, ...Object.keys(snapshot.dirty)])].filter((path) => !ignored(path));
   const now = hashFiles(root, candidates, false);
   const changed: string[] = [];
@@ -75,7 +94,10 @@ export function compareWithSnapshot(root: string, snapshot: Snapshot, ignored: (
     if (before === "deleted") added.push(path);
     else changed.push(path);
   }
-  return { changed, newUntracked: [...added, ...status.untracked.filter((path) => !ignored(path) && !known.has(path))] };
+  return {
+    changed,
+    newUntracked: [...added, ...status.untracked.filter((path) => !ignored(path) && !known.has(path))],
+  };
 }
 
 /** Those of `paths` whose content at `commit` is not what the snapshot saw in the work tree. */
@@ -111,11 +133,14 @@ export function scopeIgnores(loaded: LoadedExperiment, round: Round): (path: str
   return harnessOrConstrained(loaded.experiment, round, relative(loaded.root, loaded.path));
 }
 
-export function harnessOrConstrained(experiment: Experiment, round: Round, experimentPath: string): (path: string) => boolean {
+export function harnessOrConstrained(
+  experiment: Experiment,
+  round: Round,
+  experimentPath: string,
+): (path: string) => boolean {
   const fixed = new Set<string>([experimentPath, ...round.constrained_files]);
   for (const each of experiment.rounds) for (const artifact of Object.values(each.artifacts)) fixed.add(artifact);
-  return (path: string) =>
-    fixed.has(path) || path.startsWith(`${STATE_DIR}/`) || DEFAULT_CHART_NAME.test(path);
+  return (path: string) => fixed.has(path) || path.startsWith(`${STATE_DIR}/`) || DEFAULT_CHART_NAME.test(path);
 }
 
 /**

@@ -11,7 +11,9 @@ import { sha256OfFile, sha256OfText, writeFileAtomic } from "../files/atomic.ts"
 
 /** Repository-relative paths that must not change during a round, without duplicates. */
 export function frozenPaths(experiment: Experiment, round: Round): string[] {
-  const paths = [round.eval.script, experiment.test_data, ...experiment.frozen].filter((path): path is string => Boolean(path));
+  const paths = [round.eval.script, experiment.test_data, ...experiment.frozen].filter((path): path is string =>
+    Boolean(path)
+  );
   return [...new Set(paths)].filter((path) => !round.constrained_files.includes(path));
 }
 
@@ -27,7 +29,11 @@ export function hashFrozenFiles(root: string, paths: string[]): Record<string, s
 export type IntegrityProblem = { path: string; problem: "changed" | "missing" | "added" };
 
 /** Compare the recorded hashes with the files now; an empty list means untouched. */
-export function checkIntegrity(root: string, recorded: Record<string, string>, expectedPaths: string[]): IntegrityProblem[] {
+export function checkIntegrity(
+  root: string,
+  recorded: Record<string, string>,
+  expectedPaths: string[],
+): IntegrityProblem[] {
   const problems: IntegrityProblem[] = [];
   const current = hashFrozenFiles(root, Object.keys(recorded));
   for (const [path, hash] of Object.entries(recorded)) {
@@ -94,9 +100,15 @@ export function withMeasurementFields(experiment: Experiment, round: Round, fiel
 }
 
 function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner) => (inner && typeof inner === "object" && !Array.isArray(inner)
-    ? Object.fromEntries(Object.keys(inner).sort().map((key) => [key, (inner as Record<string, unknown>)[key]]))
-    : inner));
+  return JSON.stringify(
+    value,
+    (
+      _key,
+      inner,
+    ) => (inner && typeof inner === "object" && !Array.isArray(inner)
+      ? Object.fromEntries(Object.keys(inner).sort().map((key) => [key, (inner as Record<string, unknown>)[key]]))
+      : inner),
+  );
 }
 
 /** The measurement fields as baseline recorded them (the fingerprint alone cannot restore them). */

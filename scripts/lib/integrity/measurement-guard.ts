@@ -5,26 +5,51 @@
 import { existsSync, readFileSync } from "node:fs";
 import { CliError, EXIT } from "../cli/errors.ts";
 import {
-  type LoadedExperiment, type Round, findRound, loadExperiment, parseExperiment, saveExperiment,
+  findRound,
+  type LoadedExperiment,
+  loadExperiment,
+  parseExperiment,
+  type Round,
+  saveExperiment,
 } from "../experiment/experiment-file.ts";
 import { displayPath } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import {
-  changedMeasurementFields, checkIntegrity, frozenPaths, measurementFields, measurementFingerprint, readMeasurementRecord, withMeasurementFields,
+  changedMeasurementFields,
+  checkIntegrity,
+  frozenPaths,
+  measurementFields,
+  measurementFingerprint,
+  readMeasurementRecord,
+  withMeasurementFields,
 } from "./frozen-files.ts";
 import { kitCommand } from "../cli/kit.ts";
 
 /** The metric-gaming guard: refuse to score while a frozen file differs from its baseline hash. */
 export function requireFrozenFilesIntact(loaded: LoadedExperiment, round: Round, beingRestored: string[] = []): void {
   const { root, experiment } = loaded;
-  const problems = checkIntegrity(root, round.integrity, frozenPaths(experiment, round)).filter((problem) => !beingRestored.includes(problem.path));
+  const problems = checkIntegrity(root, round.integrity, frozenPaths(experiment, round)).filter((problem) =>
+    !beingRestored.includes(problem.path)
+  );
   if (problems.length === 0) return;
   const first = problems[0];
   if (first.problem === "added") {
-    throw new CliError(`"${first.path}" was added to frozen: after the baseline, so it has no baseline hash to compare with. Take it out of frozen: in "${displayPath(loaded.path)}", or re-baseline to hash it: ${kitCommand("baseline")} --force`, "E_INTEGRITY", EXIT.FAILED);
+    throw new CliError(
+      `"${first.path}" was added to frozen: after the baseline, so it has no baseline hash to compare with. Take it out of frozen: in "${
+        displayPath(loaded.path)
+      }", or re-baseline to hash it: ${kitCommand("baseline")} --force`,
+      "E_INTEGRITY",
+      EXIT.FAILED,
+    );
   }
   const what = first.problem === "missing" ? "was deleted" : "changed";
-  throw new CliError(`Frozen file "${first.path}" ${what} since the baseline, so scores would not be comparable (metric gaming guard). Put it back (git checkout -- "${first.path}"), or if the change is intended, re-baseline: ${kitCommand("baseline")} --force`, "E_INTEGRITY", EXIT.FAILED);
+  throw new CliError(
+    `Frozen file "${first.path}" ${what} since the baseline, so scores would not be comparable (metric gaming guard). Put it back (git checkout -- "${first.path}"), or if the change is intended, re-baseline: ${
+      kitCommand("baseline")
+    } --force`,
+    "E_INTEGRITY",
+    EXIT.FAILED,
+  );
 }
 
 /**
@@ -32,7 +57,14 @@ export function requireFrozenFilesIntact(loaded: LoadedExperiment, round: Round,
  * put back from the record (the rest of the file, e.g. a raised budget, is kept) and
  * returned by field name so the step is discarded as out of scope.
  */
-export function guardMeasurementFields(loaded: LoadedExperiment, round: Round, recorded: unknown, stateDir: string, textBeforeAgent: string | null, notes: (message: string) => void): string[] {
+export function guardMeasurementFields(
+  loaded: LoadedExperiment,
+  round: Round,
+  recorded: unknown,
+  stateDir: string,
+  textBeforeAgent: string | null,
+  notes: (message: string) => void,
+): string[] {
   if (textBeforeAgent !== null) {
     const agentsChanges = putBackAgentsExperimentEdit(loaded, round, textBeforeAgent, notes);
     if (agentsChanges.length) return agentsChanges;
@@ -43,7 +75,15 @@ export function guardMeasurementFields(loaded: LoadedExperiment, round: Round, r
   if (measurementFingerprint(current) === recorded) return [];
   const fields = readMeasurementRecord(stateDir, round.round, recorded);
   if (!fields) {
-    throw new CliError(`The measurement fields of "${displayPath(loaded.path)}" (eval, metric, guard, decision, test data, frozen or constrained files) changed since the baseline, and the record to restore them from is missing. Re-baseline: ${kitCommand("baseline")} --force`, "E_INTEGRITY", EXIT.FAILED);
+    throw new CliError(
+      `The measurement fields of "${
+        displayPath(loaded.path)
+      }" (eval, metric, guard, decision, test data, frozen or constrained files) changed since the baseline, and the record to restore them from is missing. Re-baseline: ${
+        kitCommand("baseline")
+      } --force`,
+      "E_INTEGRITY",
+      EXIT.FAILED,
+    );
   }
   const changed = changedMeasurementFields(fields, current);
   const restoredRound = findRound(onDisk.experiment, round.round);
@@ -56,20 +96,28 @@ export function guardMeasurementFields(loaded: LoadedExperiment, round: Round, r
  * as it was before the call (a reset or stash that wiped baseline's uncommitted record
  * included). Returns the measurement fields it had changed (the step is then discarded).
  */
-function putBackAgentsExperimentEdit(loaded: LoadedExperiment, round: Round, textBeforeAgent: string, notes: (message: string) => void): string[] {
+function putBackAgentsExperimentEdit(
+  loaded: LoadedExperiment,
+  round: Round,
+  textBeforeAgent: string,
+  notes: (message: string) => void,
+): string[] {
   const now = existsSync(loaded.path) ? readFileSync(loaded.path, "utf8") : null;
   if (now === textBeforeAgent) return [];
   let changed: string[];
   try {
     const before = parseExperiment(textBeforeAgent, displayPath(loaded.path));
     const after = now === null ? null : parseExperiment(now, displayPath(loaded.path));
-    changed = after === null
-      ? ["the whole file, which was deleted"]
-      : changedMeasurementFields(measurementFields(before, findRound(before, round.round)), measurementFields(after, findRound(after, round.round)));
+    changed = after === null ? ["the whole file, which was deleted"] : changedMeasurementFields(
+      measurementFields(before, findRound(before, round.round)),
+      measurementFields(after, findRound(after, round.round)),
+    );
   } catch {
     changed = ["the whole file, which no longer parsed"];
   }
   writeFileAtomic(loaded.path, textBeforeAgent);
-  if (changed.length === 0) notes(`note: the agent edited "${displayPath(loaded.path)}" during its call; it was put back as it was before.`);
+  if (changed.length === 0) {
+    notes(`note: the agent edited "${displayPath(loaded.path)}" during its call; it was put back as it was before.`);
+  }
   return changed;
 }

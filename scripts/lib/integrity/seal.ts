@@ -56,11 +56,21 @@ export function requireSealedJournal(key: SealKey, text: string, label: string):
   for (const { lineNumber, value } of journalLines(text)) {
     if (value === undefined) continue; // a torn line: skipped with a warning by the reader
     if ((value as { type?: string } | null)?.type === "config") sawConfig = true;
-    if (!hasValidSeal(key, value)) throw tampered(`line ${lineNumber} of "${label}" was not written by the harness (edited, added or moved by hand?)`);
+    if (!hasValidSeal(key, value)) {
+      throw tampered(
+        `line ${lineNumber} of "${label}" was not written by the harness (edited, added or moved by hand?)`,
+      );
+    }
   }
   if (!sawConfig) throw tampered(`"${label}" has no config line the harness wrote (deleted or replaced?)`);
 }
 
 export function tampered(what: string): CliError {
-  return new CliError(`The harness's records cannot be trusted: ${what}. Put the file back as the harness wrote it (see .autoresearch/backups/ and git), or start the round again: ${kitCommand("baseline")} --force`, "E_TAMPERED", EXIT.FAILED);
+  return new CliError(
+    `The harness's records cannot be trusted: ${what}. Put the file back as the harness wrote it (see .autoresearch/backups/ and git), or start the round again: ${
+      kitCommand("baseline")
+    } --force`,
+    "E_TAMPERED",
+    EXIT.FAILED,
+  );
 }

@@ -55,9 +55,18 @@ export function readAgentCall(stateDir: string): AgentCall | null {
   if (!existsSync(path)) return null;
   try {
     const call = JSON.parse(readFileSync(path, "utf8")) as AgentCall;
-    if (typeof call.head === "string" && typeof call.iteration === "number" && call.snapshot && typeof call.snapshot.head === "string") return call;
+    if (
+      typeof call.head === "string" && typeof call.iteration === "number" && call.snapshot &&
+      typeof call.snapshot.head === "string"
+    ) return call;
   } catch { /* reported below */ }
-  throw new CliError(`The record of an interrupted agent call "${displayPath(path)}" is damaged. Check the work tree (git status, git diff), then remove it (rm "${displayPath(path)}") and re-run.`, "E_AGENT_CALL_CORRUPT", EXIT.FAILED);
+  throw new CliError(
+    `The record of an interrupted agent call "${
+      displayPath(path)
+    }" is damaged. Check the work tree (git status, git diff), then remove it (rm "${displayPath(path)}") and re-run.`,
+    "E_AGENT_CALL_CORRUPT",
+    EXIT.FAILED,
+  );
 }
 
 export function clearAgentCall(stateDir: string): void {
@@ -78,12 +87,23 @@ export function descriptionFromLog(log: string): string | null {
  * moved aside. Returns the paths it put back or moved, for a note.
  */
 export function undoAgentCall(
-  root: string, stateDir: string, before: { call: AgentCall; constrained: Record<string, string>; experimentPath: string; ignore: (path: string) => boolean },
+  root: string,
+  stateDir: string,
+  before: {
+    call: AgentCall;
+    constrained: Record<string, string>;
+    experimentPath: string;
+    ignore: (path: string) => boolean;
+  },
 ): string[] {
   const touched: string[] = [];
   const head = headCommit(root)!;
   if (head !== before.call.head) {
-    putBranchBack(root, stateDir, { to: before.call.head, from: head, archive: archiveRef(before.call.round, before.call.iteration) });
+    putBranchBack(root, stateDir, {
+      to: before.call.head,
+      from: head,
+      archive: archiveRef(before.call.round, before.call.iteration),
+    });
     touched.push("the branch");
   }
   for (const [file, blob] of Object.entries(before.constrained)) {
@@ -98,7 +118,10 @@ export function undoAgentCall(
   touched.push(...scope.changed);
   moveAgentFilesAside(root, stateDir, agentFilesFolder(stateDir, before.call.round, "report"), scope.newUntracked);
   touched.push(...scope.newUntracked);
-  if ((existsSync(before.experimentPath) ? readFileSync(before.experimentPath, "utf8") : null) !== before.call.experiment_text) {
+  if (
+    (existsSync(before.experimentPath) ? readFileSync(before.experimentPath, "utf8") : null) !==
+      before.call.experiment_text
+  ) {
     writeFileAtomic(before.experimentPath, before.call.experiment_text);
     touched.push(displayPath(before.experimentPath));
   }

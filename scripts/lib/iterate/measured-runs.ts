@@ -28,15 +28,20 @@ export function saveMeasuredRuns(stateDir: string, measured: MeasuredRuns, key: 
 }
 
 /** The runs measured earlier for exactly this candidate, or null (a mismatch or damage discards them). */
-export function takeMeasuredRuns(stateDir: string, key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">, sealKey: SealKey | null): MeasuredRuns | null {
+export function takeMeasuredRuns(
+  stateDir: string,
+  key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">,
+  sealKey: SealKey | null,
+): MeasuredRuns | null {
   const path = measuredRunsPath(stateDir);
   if (!existsSync(path)) return null;
   try {
     const measured = JSON.parse(readFileSync(path, "utf8")) as MeasuredRuns;
     // Runs the harness did not measure (no valid seal) are never reused.
-    const same = (!sealKey || hasValidSeal(sealKey, measured)) && measured.round === key.round && measured.iteration === key.iteration && measured.incumbent === key.incumbent
-      && JSON.stringify(measured.candidateHashes) === JSON.stringify(key.candidateHashes)
-      && Array.isArray(measured.candidate) && Array.isArray(measured.incumbentRuns);
+    const same = (!sealKey || hasValidSeal(sealKey, measured)) && measured.round === key.round &&
+      measured.iteration === key.iteration && measured.incumbent === key.incumbent &&
+      JSON.stringify(measured.candidateHashes) === JSON.stringify(key.candidateHashes) &&
+      Array.isArray(measured.candidate) && Array.isArray(measured.incumbentRuns);
     if (same) return measured;
   } catch { /* a torn or foreign file is only a lost cache */ }
   clearMeasuredRuns(stateDir);

@@ -8,15 +8,28 @@
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { writeFileAtomic, sha256OrDeleted } from "../files/atomic.ts";
+import { sha256OrDeleted, writeFileAtomic } from "../files/atomic.ts";
 import {
-  commitMessageOf, commitTree, fileDiffersFromCommit, gitPath, headCommit, pathsChangedBetween, repositoryPrefix, resetIndexToHead, resolveCommit,
-  restoreFileFromCommit, shortCommit, storeBlob, storeFileBlobs, treeWithEdits, updateRef,
+  commitMessageOf,
+  commitTree,
+  fileDiffersFromCommit,
+  gitPath,
+  headCommit,
+  pathsChangedBetween,
+  repositoryPrefix,
+  resetIndexToHead,
+  resolveCommit,
+  restoreFileFromCommit,
+  shortCommit,
+  storeBlob,
+  storeFileBlobs,
+  treeWithEdits,
+  updateRef,
 } from "../git/git.ts";
 import { appendResult, readJournal, type ResultLine } from "../experiment/journal.ts";
 import { restoreFromSnapshot, type Snapshot } from "../git/snapshot.ts";
 import { displayPath } from "../files/paths.ts";
-import { hasValidSeal, sealed, sealKey, tampered, type SealKey } from "../integrity/seal.ts";
+import { hasValidSeal, sealed, type SealKey, sealKey, tampered } from "../integrity/seal.ts";
 
 export type PendingStep = {
   round: number;
@@ -65,13 +78,26 @@ export function readPending(stateDir: string, key: SealKey | null): PendingStep 
   } catch {
     throw corruptPending(path);
   }
-  if (!pending || typeof pending !== "object" || !pending.line || !Array.isArray(pending.files) || typeof pending.incumbent !== "string") throw corruptPending(path);
-  if (key && !hasValidSeal(key, pending)) throw tampered(`the interrupted step record "${displayPath(path)}" was not written by the harness`);
+  if (
+    !pending || typeof pending !== "object" || !pending.line || !Array.isArray(pending.files) ||
+    typeof pending.incumbent !== "string"
+  ) throw corruptPending(path);
+  if (key && !hasValidSeal(key, pending)) {
+    throw tampered(`the interrupted step record "${displayPath(path)}" was not written by the harness`);
+  }
   return pending;
 }
 
 function corruptPending(path: string): CliError {
-  return new CliError(`The interrupted step record "${displayPath(path)}" is damaged, so the harness cannot tell what the last step decided. Look at git status and git log, then remove it (rm "${displayPath(path)}") and re-run.`, "E_PENDING_CORRUPT", EXIT.FAILED);
+  return new CliError(
+    `The interrupted step record "${
+      displayPath(path)
+    }" is damaged, so the harness cannot tell what the last step decided. Look at git status and git log, then remove it (rm "${
+      displayPath(path)
+    }") and re-run.`,
+    "E_PENDING_CORRUPT",
+    EXIT.FAILED,
+  );
 }
 
 /** Archive ref that keeps an agent's replaced commits reachable. */
@@ -90,7 +116,9 @@ function isCommitDone(root: string, pending: PendingStep, head: string): boolean
 export function storeBlobs(root: string, files: string[]): Record<string, string> {
   const present = files.filter((file) => existsSync(join(root, file)));
   const ids = storeFileBlobs(root, present);
-  return Object.fromEntries(files.map((file) => [file, present.includes(file) ? ids[present.indexOf(file)] : "deleted"]));
+  return Object.fromEntries(
+    files.map((file) => [file, present.includes(file) ? ids[present.indexOf(file)] : "deleted"]),
+  );
 }
 
 /** Git blob ids of the given bytes (null: the file is absent, "deleted"), written to the object store. */
@@ -110,7 +138,11 @@ function commitCandidate(root: string, stateDir: string, pending: PendingStep, h
   const prefix = repositoryPrefix(root);
   const temporaryIndex = join(stateDir, `commit-index-${process.pid}`);
   try {
-    const edits = pending.files.map((file) => ({ path: `${prefix}${file}`, blob: blobs[file], mode: fileMode(join(root, file)) }));
+    const edits = pending.files.map((file) => ({
+      path: `${prefix}${file}`,
+      blob: blobs[file],
+      mode: fileMode(join(root, file)),
+    }));
     const tree = treeWithEdits(root, pending.incumbent, edits, temporaryIndex);
     const commit = commitTree(root, tree, pending.incumbent, pending.message);
     if (head !== pending.incumbent) updateRef(root, archiveRef(pending.round, pending.iteration), head);
@@ -165,7 +197,9 @@ export function clearStaleIndexLock(root: string, stateDir: string): string | nu
  * already restored are recognised and not repeated.
  */
 export function completePending(root: string, stateDir: string, pending: PendingStep): Completion {
-  const already = readJournal(pending.journal).results.find((line) => line.status !== "baseline" && line.iteration === pending.iteration);
+  const already = readJournal(pending.journal).results.find((line) =>
+    line.status !== "baseline" && line.iteration === pending.iteration
+  );
   if (already) {
     rmSync(pendingPath(stateDir), { force: true });
     return { line: already, notes: [] };
@@ -178,21 +212,33 @@ export function completePending(root: string, stateDir: string, pending: Pending
     line.commit = shortCommit(root, "HEAD");
     syncStepPathsWithHead(root, stateDir, pending);
     const edited = pending.files.filter((file) => sha256OrDeleted(join(root, file)) !== pending.candidateHashes[file]);
-    if (edited.length) notes.push(`${quoteList(edited)} changed after iteration ${pending.iteration} was evaluated; the evaluated version was committed and the later edit is left in the work tree, uncommitted.`);
+    if (edited.length) {
+      notes.push(
+        `${
+          quoteList(edited)
+        } changed after iteration ${pending.iteration} was evaluated; the evaluated version was committed and the later edit is left in the work tree, uncommitted.`,
+      );
+    }
   } else {
     const head = headCommit(root)!;
     if (head !== pending.incumbent) {
       // The agent committed: keep its commits reachable, then move the branch back.
       updateRef(root, archiveRef(pending.round, pending.iteration), head);
-      updateRef(root, "HEAD", pending.incumbent, { from: head, message: `autoresearch: discard iteration ${pending.iteration}` });
+      updateRef(root, "HEAD", pending.incumbent, {
+        from: head,
+        message: `autoresearch: discard iteration ${pending.iteration}`,
+      });
     }
     syncStepPathsWithHead(root, stateDir, pending);
     const kept: string[] = [];
     for (const file of pending.files) {
-      if (sha256OrDeleted(join(root, file)) === pending.candidateHashes[file]) restoreFileFromCommit(root, pending.incumbent, file);
-      else if (fileDiffersFromCommit(root, pending.incumbent, file)) kept.push(file);
+      if (sha256OrDeleted(join(root, file)) === pending.candidateHashes[file]) {
+        restoreFileFromCommit(root, pending.incumbent, file);
+      } else if (fileDiffersFromCommit(root, pending.incumbent, file)) kept.push(file);
     }
-    const outside = pending.restorePaths.filter((path) => !pending.restoreHashes || sha256OrDeleted(join(root, path)) === pending.restoreHashes[path]);
+    const outside = pending.restorePaths.filter((path) =>
+      !pending.restoreHashes || sha256OrDeleted(join(root, path)) === pending.restoreHashes[path]
+    );
     kept.push(...pending.restorePaths.filter((path) => !outside.includes(path)));
     if (pending.snapshot && outside.length) {
       restoreFromSnapshot(root, pending.snapshot, outside);
@@ -200,7 +246,13 @@ export function completePending(root: string, stateDir: string, pending: Pending
       const snapshot = pending.snapshot;
       syncIndexWithHead(root, stateDir, outside.filter((path) => !(path in snapshot.dirty)));
     }
-    if (kept.length) notes.push(`${quoteList(kept)} changed after iteration ${pending.iteration} was evaluated, so ${kept.length > 1 ? "they were" : "it was"} left as ${kept.length > 1 ? "they are" : "it is"} (the discarded candidate is in the patch).`);
+    if (kept.length) {
+      notes.push(
+        `${quoteList(kept)} changed after iteration ${pending.iteration} was evaluated, so ${
+          kept.length > 1 ? "they were" : "it was"
+        } left as ${kept.length > 1 ? "they are" : "it is"} (the discarded candidate is in the patch).`,
+      );
+    }
   }
   appendResult(pending.journal, sealed(sealKey(root), line));
   rmSync(pendingPath(stateDir), { force: true });
@@ -213,10 +265,17 @@ export function completePending(root: string, stateDir: string, pending: Pending
  * the agent's commit stays reachable under the archive ref, and the index entries of the
  * paths that differ go back to HEAD's; the work tree is left for the step to judge.
  */
-export function putBranchBack(root: string, stateDir: string, options: { to: string; from: string; archive: string }): void {
+export function putBranchBack(
+  root: string,
+  stateDir: string,
+  options: { to: string; from: string; archive: string },
+): void {
   const paths = pathsChangedBetween(root, options.to, options.from);
   updateRef(root, options.archive, options.from);
-  updateRef(root, "HEAD", options.to, { from: options.from, message: "autoresearch: put the branch back where the agent found it" });
+  updateRef(root, "HEAD", options.to, {
+    from: options.from,
+    message: "autoresearch: put the branch back where the agent found it",
+  });
   syncIndexWithHead(root, stateDir, paths);
 }
 
@@ -226,7 +285,9 @@ export function putBranchBack(root: string, stateDir: string, options: { to: str
  * any of the user's work swept in by `commit -a`, which is left uncommitted as it was).
  */
 function syncStepPathsWithHead(root: string, stateDir: string, pending: PendingStep): void {
-  const agentPaths = pending.headBefore !== pending.incumbent ? pathsChangedBetween(root, pending.incumbent, pending.headBefore) : [];
+  const agentPaths = pending.headBefore !== pending.incumbent
+    ? pathsChangedBetween(root, pending.incumbent, pending.headBefore)
+    : [];
   syncIndexWithHead(root, stateDir, [...new Set([...pending.files, ...agentPaths])]);
 }
 

@@ -9,26 +9,51 @@ import type { Run } from "../decision/options.ts";
 import { decisionOptionsFor, replayDecisionState } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { parseMetricFormula } from "../process/eval-output.ts";
-import { runEval, type EvalRun } from "../process/evaluator.ts";
-import { type LoadedExperiment, type Round, experimentStateDir, findRound } from "../experiment/experiment-file.ts";
+import { type EvalRun, runEval } from "../process/evaluator.ts";
+import { experimentStateDir, findRound, type LoadedExperiment, type Round } from "../experiment/experiment-file.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { restoreBackupReport, saveBackup } from "../files/backup.ts";
 import { sha256OfText, sha256OrDeleted } from "../files/atomic.ts";
 import {
-  binaryDiff, commitsBetween, fileAtCommit, fileDiffersFromCommit, isAncestor, pathsChangedBetween, repositoryPrefix, repositoryStatus, repositoryTop,
-  resolveCommitWithShort, type ResolvedCommit,
+  binaryDiff,
+  commitsBetween,
+  fileAtCommit,
+  fileDiffersFromCommit,
+  isAncestor,
+  pathsChangedBetween,
+  repositoryPrefix,
+  repositoryStatus,
+  repositoryTop,
+  resolveCommitWithShort,
+  type ResolvedCommit,
 } from "../git/git.ts";
 import { guardMeasurementFields, requireFrozenFilesIntact } from "../integrity/measurement-guard.ts";
-import { assertJournalWritable, iterationResults, parseJournal, readJournal, readJournalText, type ResultLine, type Status } from "../experiment/journal.ts";
+import {
+  assertJournalWritable,
+  iterationResults,
+  parseJournal,
+  readJournal,
+  readJournalText,
+  type ResultLine,
+  type Status,
+} from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { withExperimentLock } from "../files/lock.ts";
-import { completePending, storeBytesAsBlobs, writePending, type PendingStep } from "./pending-step.ts";
+import { completePending, type PendingStep, storeBytesAsBlobs, writePending } from "./pending-step.ts";
 import { agentFilesFolder, moveAgentFilesAside } from "./agent-call.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
-import { requireSealedJournal, sealKey, type SealKey } from "../integrity/seal.ts";
-import { clearMeasuredRuns, saveMeasuredRuns, takeMeasuredRuns, type MeasuredRuns } from "./measured-runs.ts";
+import { requireSealedJournal, type SealKey, sealKey } from "../integrity/seal.ts";
+import { clearMeasuredRuns, type MeasuredRuns, saveMeasuredRuns, takeMeasuredRuns } from "./measured-runs.ts";
 import {
-  compareWithSnapshot, diffSinceSnapshot, differAtCommit, harnessOrConstrained, readSnapshot, saveSnapshot, snapshotPath, takeSnapshot, type Snapshot,
+  compareWithSnapshot,
+  differAtCommit,
+  diffSinceSnapshot,
+  harnessOrConstrained,
+  readSnapshot,
+  saveSnapshot,
+  type Snapshot,
+  snapshotPath,
+  takeSnapshot,
 } from "../git/snapshot.ts";
 import { mean } from "../decision/stats.ts";
 import type { StatusLine } from "../cli/status-line.ts";
@@ -66,18 +91,36 @@ export type StepResult = {
 };
 
 /** The round iterate may write to: open, with a baseline to measure against. */
-export function requireIterableRound(loaded: LoadedExperiment, roundNumber?: number): Round & { baseline: NonNullable<Round["baseline"]> } {
+export function requireIterableRound(
+  loaded: LoadedExperiment,
+  roundNumber?: number,
+): Round & { baseline: NonNullable<Round["baseline"]> } {
   const { experiment } = loaded;
   const round = findRound(experiment, roundNumber);
   if (round.status === "closed") {
-    throw new CliError(`Round ${round.round} is closed; iterate writes only to the current round (${experiment.current_round}). Drop --round, or look at it with: ${kitCommand("dashboard")} --round ${round.round}`, "E_ROUND_CLOSED");
+    throw new CliError(
+      `Round ${round.round} is closed; iterate writes only to the current round (${experiment.current_round}). Drop --round, or look at it with: ${
+        kitCommand("dashboard")
+      } --round ${round.round}`,
+      "E_ROUND_CLOSED",
+    );
   }
   if (!round.baseline) {
     // The baseline lives in the experiment file, uncommitted: a checkout, stash or reset of that file loses it.
     const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
     const done = iterationResults(journal).length;
     if (journal.results.some((line) => line.status === "baseline") && done > 0) {
-      throw new CliError(`"${displayPath(loaded.path)}" has lost round ${round.round}'s baseline record, though its journal has ${done} result${done === 1 ? "" : "s"} (was the file checked out, stashed or reset?). Get the file back (git stash pop, or undo the checkout in your editor), or start the round again: ${kitCommand("baseline")} --force`, "E_BASELINE_LOST", EXIT.FAILED);
+      throw new CliError(
+        `"${
+          displayPath(loaded.path)
+        }" has lost round ${round.round}'s baseline record, though its journal has ${done} result${
+          done === 1 ? "" : "s"
+        } (was the file checked out, stashed or reset?). Get the file back (git stash pop, or undo the checkout in your editor), or start the round again: ${
+          kitCommand("baseline")
+        } --force`,
+        "E_BASELINE_LOST",
+        EXIT.FAILED,
+      );
     }
     throw new CliError(`Round ${round.round} has no baseline yet. Run: ${kitCommand("baseline")}`, "E_NO_BASELINE");
   }
@@ -96,13 +139,24 @@ export async function runStep(loaded: LoadedExperiment, options: StepOptions): P
     if (recovery.finished) refreshDashboardQuietly(loaded, round, options);
     const done = iterationResults(readJournal(journalPath)).length;
     if (done >= experiment.budget.iterations && !options.ignoreBudget) {
-      throw new CliError(`The round's budget of ${experiment.budget.iterations} iterations is spent (${done} done). Raise budget.iterations in "${displayPath(loaded.path)}", or start the next round: ${kitCommand("next-round")}`, "E_BUDGET", EXIT.BUDGET_EXHAUSTED);
+      throw new CliError(
+        `The round's budget of ${experiment.budget.iterations} iterations is spent (${done} done). Raise budget.iterations in "${
+          displayPath(loaded.path)
+        }", or start the next round: ${kitCommand("next-round")}`,
+        "E_BUDGET",
+        EXIT.BUDGET_EXHAUSTED,
+      );
     }
     return await evaluateCandidate(loaded, round, stateDir, options);
   });
 }
 
-async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDir: string, options: StepOptions): Promise<StepResult> {
+async function evaluateCandidate(
+  loaded: LoadedExperiment,
+  round: Round,
+  stateDir: string,
+  options: StepOptions,
+): Promise<StepResult> {
   const { experiment, root } = loaded;
   const started = performance.now();
   const journalPath = resolveIn(root, round.artifacts.journal);
@@ -115,16 +169,37 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   // Loop mode: a frozen file the agent changed during its call is out of scope (restored,
   // discarded) like any other file it should not touch; step mode cannot tell, and refuses.
   if (!options.agentScope) requireFrozenFilesIntact(loaded, round);
-  const measurementChanges = guardMeasurementFields(loaded, round, journal.config?.measurement, stateDir, options.agentScope?.experimentText ?? null, options.notes);
+  const measurementChanges = guardMeasurementFields(
+    loaded,
+    round,
+    journal.config?.measurement,
+    stateDir,
+    options.agentScope?.experimentText ?? null,
+    options.notes,
+  );
 
   const replay = replayDecisionState(journal, experiment);
-  // With measurement fields put back (the list of constrained files among them) the list in hand is stale; the step is discarded.
+  // With measurement fields put back (the list of constrained files among them) the list in hand is stale;
+  // the step is discarded.
   const mustExist = measurementChanges.length ? [] : round.constrained_files;
-  const resolved = resolveIncumbentWithShort(root, replay.incumbentLine?.commit ?? null, round.baseline!.commit, mustExist);
+  const resolved = resolveIncumbentWithShort(
+    root,
+    replay.incumbentLine?.commit ?? null,
+    round.baseline!.commit,
+    mustExist,
+  );
   const { commit: incumbent, short: incumbentShort } = resolved;
   for (const file of mustExist) {
     if (resolved.blobs[file] === undefined && fileAtCommit(root, incumbent, file) === null) {
-      throw new CliError(`The constrained file "${file}" is not in the incumbent commit ${incumbent.slice(0, 7)}, so an edit to it could never be kept. Fix constrained_files in "${displayPath(loaded.path)}", then re-baseline: ${kitCommand("baseline")} --force`, "E_NO_FILE", EXIT.USAGE);
+      throw new CliError(
+        `The constrained file "${file}" is not in the incumbent commit ${
+          incumbent.slice(0, 7)
+        }, so an edit to it could never be kept. Fix constrained_files in "${
+          displayPath(loaded.path)
+        }", then re-baseline: ${kitCommand("baseline")} --force`,
+        "E_NO_FILE",
+        EXIT.USAGE,
+      );
     }
   }
   // One status answers HEAD here and the scope check below: nothing in between changes the work tree.
@@ -132,7 +207,15 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const head = status.head!;
   if (head !== incumbent) {
     if (!isAncestor(root, incumbent, head)) {
-      throw new CliError(`HEAD (${head.slice(0, 7)}) does not descend from the incumbent ${incumbent.slice(0, 7)}; the experiment's branch was switched or rewritten. Switch back: git switch ${experiment.branch ?? "<experiment branch>"}`, "E_HEAD_MOVED", EXIT.FAILED);
+      throw new CliError(
+        `HEAD (${head.slice(0, 7)}) does not descend from the incumbent ${
+          incumbent.slice(0, 7)
+        }; the experiment's branch was switched or rewritten. Switch back: git switch ${
+          experiment.branch ?? "<experiment branch>"
+        }`,
+        "E_HEAD_MOVED",
+        EXIT.FAILED,
+      );
     }
   }
   const agentCommits = head !== incumbent ? commitsBetween(root, incumbent, head) : [];
@@ -140,12 +223,25 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
   const experimentRelative = relative(root, loaded.path);
   const ignore = harnessOrConstrained(experiment, round, experimentRelative);
   const snapshotFile = snapshotPath(stateDir, round.round);
-  const snapshot: Snapshot = options.agentScope?.snapshot ?? readSnapshot(snapshotFile) ?? takeSnapshot(root, ignore, status);
+  const snapshot: Snapshot = options.agentScope?.snapshot ?? readSnapshot(snapshotFile) ??
+    takeSnapshot(root, ignore, status);
   const committedPaths = agentCommits.length ? pathsChangedBetween(root, incumbent, head) : [];
   const committedBeyondFile = committedPaths.filter((path) => !round.constrained_files.includes(path));
   if (committedBeyondFile.length && !options.agentScope) {
     // Step mode cannot tell an agent's commit from a person's: it never rewrites commits that reach beyond the file.
-    throw new CliError(`HEAD moved ${agentCommits.length} commit${agentCommits.length > 1 ? "s" : ""} past the incumbent ${incumbent.slice(0, 7)}, touching files outside the constrained file (${committedBeyondFile.slice(0, 3).join(", ")}${committedBeyondFile.length > 3 ? ", …" : ""}); the harness does not rewrite commits it cannot prove the agent made. To build on them, re-baseline: ${kitCommand("baseline")} --force; otherwise move them off the branch yourself (git switch -c keep-mine, then git switch ${experiment.branch ?? "<experiment branch>"} && git reset --keep ${incumbent.slice(0, 7)})`, "E_FOREIGN_COMMITS", EXIT.FAILED);
+    throw new CliError(
+      `HEAD moved ${agentCommits.length} commit${agentCommits.length > 1 ? "s" : ""} past the incumbent ${
+        incumbent.slice(0, 7)
+      }, touching files outside the constrained file (${committedBeyondFile.slice(0, 3).join(", ")}${
+        committedBeyondFile.length > 3 ? ", …" : ""
+      }); the harness does not rewrite commits it cannot prove the agent made. To build on them, re-baseline: ${
+        kitCommand("baseline")
+      } --force; otherwise move them off the branch yourself (git switch -c keep-mine, then git switch ${
+        experiment.branch ?? "<experiment branch>"
+      } && git reset --keep ${incumbent.slice(0, 7)})`,
+      "E_FOREIGN_COMMITS",
+      EXIT.FAILED,
+    );
   }
   // Loop mode: the commits are the agent's. Harness files it swept in are not judged, and
   // an agent's `git commit -a` of the user's uncommitted work as it was before the call is
@@ -159,28 +255,57 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     // without them: they are moved aside (kept, never deleted) before anything is evaluated.
     const aside = agentFilesFolder(stateDir, round.round, replay.nextIteration);
     moveAgentFilesAside(root, stateDir, aside, scope.newUntracked);
-    options.notes(`note: files the agent created (${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}) are not part of the candidate; they were moved to ${displayPath(aside)}.`);
+    options.notes(
+      `note: files the agent created (${scope.newUntracked.slice(0, 5).join(", ")}${
+        scope.newUntracked.length > 5 ? ", …" : ""
+      }) are not part of the candidate; they were moved to ${displayPath(aside)}.`,
+    );
   } else if (scope.newUntracked.length) {
-    options.notes(`note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${scope.newUntracked.length > 5 ? ", …" : ""}`);
+    options.notes(
+      `note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${
+        scope.newUntracked.length > 5 ? ", …" : ""
+      }`,
+    );
   }
 
   const changedConstrained: string[] = [];
-  for (const file of round.constrained_files) if (fileDiffersFromCommit(root, incumbent, file)) changedConstrained.push(file);
-  if (changedConstrained.length === 0 && outOfScope.length === 0 && measurementChanges.length === 0 && !options.forced) {
-    throw new CliError(`Nothing to evaluate: ${round.constrained_files.map((file) => `"${file}"`).join(", ")} ${round.constrained_files.length > 1 ? "are" : "is"} the same as the incumbent ${incumbent.slice(0, 7)}. Edit the file first, then run: ${kitCommand("iterate")} -m "what you changed"`, "E_NOTHING_TO_EVALUATE");
+  for (const file of round.constrained_files) {
+    if (fileDiffersFromCommit(root, incumbent, file)) changedConstrained.push(file);
+  }
+  if (
+    changedConstrained.length === 0 && outOfScope.length === 0 && measurementChanges.length === 0 && !options.forced
+  ) {
+    throw new CliError(
+      `Nothing to evaluate: ${round.constrained_files.map((file) => `"${file}"`).join(", ")} ${
+        round.constrained_files.length > 1 ? "are" : "is"
+      } the same as the incumbent ${incumbent.slice(0, 7)}. Edit the file first, then run: ${
+        kitCommand("iterate")
+      } -m "what you changed"`,
+      "E_NOTHING_TO_EVALUATE",
+    );
   }
 
   const iteration = replay.nextIteration;
   // The bytes a keep will commit, read before any eval run: whatever the work tree holds later.
-  const candidateBytes = new Map(round.constrained_files.map((file) => [file, existsSync(join(root, file)) ? readFileSync(join(root, file)) : null]));
+  const candidateBytes = new Map(
+    round.constrained_files.map((file) => [file, existsSync(join(root, file)) ? readFileSync(join(root, file)) : null]),
+  );
   const candidateHashes: Record<string, string> = {};
   for (const [file, bytes] of candidateBytes) candidateHashes[file] = bytes === null ? "deleted" : sha256OfText(bytes);
   const patchFile = patchPath(stateDir, round.round, iteration);
 
   let outcome: Outcome;
   const scopeReasons = [
-    outOfScope.length ? `changed files outside the constrained file${round.constrained_files.length > 1 ? "s" : ""}: ${outOfScope.join(", ")} (restored; to re-apply them: ${reapplyCommand(root, patchFile, outOfScope)})` : null,
-    measurementChanges.length ? `changed the experiment file's measurement fields (${measurementChanges.join(", ")}), which only baseline and next-round may change (restored)` : null,
+    outOfScope.length
+      ? `changed files outside the constrained file${round.constrained_files.length > 1 ? "s" : ""}: ${
+        outOfScope.join(", ")
+      } (restored; to re-apply them: ${reapplyCommand(root, patchFile, outOfScope)})`
+      : null,
+    measurementChanges.length
+      ? `changed the experiment file's measurement fields (${
+        measurementChanges.join(", ")
+      }), which only baseline and next-round may change (restored)`
+      : null,
   ].filter((reason): reason is string => reason !== null);
   const scopeReason = scopeReasons.length ? scopeReasons.join("; ") : null;
   if (options.forced) {
@@ -190,14 +315,38 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
     outcome = { status: "discard", reason: scopeReason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
   } else {
     if (options.agentScope) noteUserChangesTheEvalSees(snapshot, options);
-    outcome = await runDecision(loaded, round, stateDir, { round: round.round, iteration, incumbent, candidateHashes }, replay.state, options, key);
+    outcome = await runDecision(
+      loaded,
+      round,
+      stateDir,
+      { round: round.round, iteration, incumbent, candidateHashes },
+      replay.state,
+      options,
+      key,
+    );
   }
 
   // Only a rejected candidate needs its diff archived; it is still in the work tree here
   // (files are restored by completePending), and a keep's diff is its commit.
-  const patch = outcome.status === "keep" ? null : archivePatch(root, stateDir, patchFile, incumbent, round.constrained_files, snapshot, outOfScope);
+  const patch = outcome.status === "keep"
+    ? null
+    : archivePatch(root, stateDir, patchFile, incumbent, round.constrained_files, snapshot, outOfScope);
   const incumbentMean = mean([...replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
-  const line = buildLine({ root, experiment: loaded.experiment, round, iteration, outcome, incumbentMean, incumbent: incumbentShort, description: options.description, patch: patch === null ? null : relative(root, patch), changedFiles: [...changedConstrained, ...outOfScope, ...(measurementChanges.length ? [experimentRelative] : [])], durationS: (performance.now() - started) / 1000, extra: options.extra, agentCommits });
+  const line = buildLine({
+    root,
+    experiment: loaded.experiment,
+    round,
+    iteration,
+    outcome,
+    incumbentMean,
+    incumbent: incumbentShort,
+    description: options.description,
+    patch: patch === null ? null : relative(root, patch),
+    changedFiles: [...changedConstrained, ...outOfScope, ...(measurementChanges.length ? [experimentRelative] : [])],
+    durationS: (performance.now() - started) / 1000,
+    extra: options.extra,
+    agentCommits,
+  });
   const restoreHashes: Record<string, string> = {};
   for (const path of outOfScope) restoreHashes[path] = sha256OrDeleted(join(root, path));
   const pending: PendingStep = {
@@ -229,7 +378,11 @@ async function evaluateCandidate(loaded: LoadedExperiment, round: Round, stateDi
 function noteUserChangesTheEvalSees(snapshot: Snapshot, options: StepOptions): void {
   const dirty = Object.keys(snapshot.dirty);
   if (dirty.length === 0) return;
-  options.notes(`note: uncommitted changes made outside the agent's call (${dirty.slice(0, 3).join(", ")}${dirty.length > 3 ? ", …" : ""}) are left alone and are not part of the candidate, but the eval runs with them in the work tree.`);
+  options.notes(
+    `note: uncommitted changes made outside the agent's call (${dirty.slice(0, 3).join(", ")}${
+      dirty.length > 3 ? ", …" : ""
+    }) are left alone and are not part of the candidate, but the eval runs with them in the work tree.`,
+  );
 }
 
 type Outcome = {
@@ -249,19 +402,36 @@ export function resolveIncumbent(root: string, shortOrFull: string | null, basel
  * The incumbent's full and short id, in one git call when the journal's commit resolves and
  * holds every one of `files`; a file it lacks is left for the caller to find and name.
  */
-function resolveIncumbentWithShort(root: string, shortOrFull: string | null, baselineCommit: string, files: string[] = []): ResolvedCommit {
+function resolveIncumbentWithShort(
+  root: string,
+  shortOrFull: string | null,
+  baselineCommit: string,
+  files: string[] = [],
+): ResolvedCommit {
   for (const reference of [shortOrFull, baselineCommit]) {
     if (!reference) continue;
-    const resolved = resolveCommitWithShort(root, reference, files) ?? (files.length ? resolveCommitWithShort(root, reference) : null);
+    const resolved = resolveCommitWithShort(root, reference, files) ??
+      (files.length ? resolveCommitWithShort(root, reference) : null);
     if (resolved) return resolved;
   }
-  throw new CliError(`Cannot find the incumbent commit ${shortOrFull ?? baselineCommit} in this repository. Run iterate from the experiment's repository and branch.`, "E_NO_INCUMBENT", EXIT.FAILED);
+  throw new CliError(
+    `Cannot find the incumbent commit ${
+      shortOrFull ?? baselineCommit
+    } in this repository. Run iterate from the experiment's repository and branch.`,
+    "E_NO_INCUMBENT",
+    EXIT.FAILED,
+  );
 }
 
 /** Ask the engine, run what it asks, until it keeps or discards. */
 async function runDecision(
-  loaded: LoadedExperiment, round: Round, stateDir: string, key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">,
-  state: ReturnType<typeof replayDecisionState>["state"], options: StepOptions, seal: SealKey | null,
+  loaded: LoadedExperiment,
+  round: Round,
+  stateDir: string,
+  key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">,
+  state: ReturnType<typeof replayDecisionState>["state"],
+  options: StepOptions,
+  seal: SealKey | null,
 ): Promise<Outcome> {
   const { experiment, root } = loaded;
   const { iteration, incumbent } = key;
@@ -271,7 +441,11 @@ async function runDecision(
   const candidate: Outcome["candidate"] = earlier?.candidate ?? [];
   const incumbentRuns: Run[] = earlier?.incumbentRuns ?? [];
   if (earlier && candidate.length + incumbentRuns.length > 0) {
-    options.notes(`Reusing ${candidate.length} candidate and ${incumbentRuns.length} incumbent run${incumbentRuns.length === 1 ? "" : "s"} of iteration ${iteration} measured before an interruption.`);
+    options.notes(
+      `Reusing ${candidate.length} candidate and ${incumbentRuns.length} incumbent run${
+        incumbentRuns.length === 1 ? "" : "s"
+      } of iteration ${iteration} measured before an interruption.`,
+    );
   }
   const remember = () => saveMeasuredRuns(stateDir, { ...key, candidate, incumbentRuns }, seal);
   const logDir = join(stateDir, "logs", `round${round.round}`);
@@ -279,16 +453,31 @@ async function runDecision(
     const index = label === "candidate" ? candidate.length + 1 : incumbentRuns.length + 1;
     const logPath = join(logDir, `iteration${iteration}-${label}${index}.log`);
     options.status.update(`iteration ${iteration}: ${label} run ${index} (tail -f ${displayPath(logPath)})`);
-    const run = await runEval(round.eval.command, { cwd: root, timeoutS: round.eval.timeout_s, logPath, guardMetric: experiment.guard?.metric ?? null, formula });
+    const run = await runEval(round.eval.command, {
+      cwd: root,
+      timeoutS: round.eval.timeout_s,
+      logPath,
+      guardMetric: experiment.guard?.metric ?? null,
+      formula,
+    });
     options.status.clear();
     if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
     return run;
   };
   const crashed = (run: EvalRun, who: string, verdict: Verdict | null): Outcome => ({
-    status: "crash", reason: `${who}${run.crashReason}`, candidate, incumbentRuns, verdict, crash: run,
+    status: "crash",
+    reason: `${who}${run.crashReason}`,
+    candidate,
+    incumbentRuns,
+    verdict,
+    crash: run,
   });
   for (let evals = 0; evals < MAX_EVALS_PER_STEP; evals++) {
-    const verdict = decideCandidate({ ...state, incumbentRuns: [...state.incumbentRuns, ...incumbentRuns], candidateRuns: candidate.map((entry) => entry.run) }, decisionOptions);
+    const verdict = decideCandidate({
+      ...state,
+      incumbentRuns: [...state.incumbentRuns, ...incumbentRuns],
+      candidateRuns: candidate.map((entry) => entry.run),
+    }, decisionOptions);
     if (verdict.action === "keep" || verdict.action === "discard" || verdict.action === "guard_fail") {
       return { status: verdict.action, reason: verdict.reason, candidate, incumbentRuns, verdict, crash: null };
     }
@@ -307,7 +496,14 @@ async function runDecision(
       remember();
     }
   }
-  return { status: "discard", reason: `no verdict after ${MAX_EVALS_PER_STEP} eval runs`, candidate, incumbentRuns, verdict: null, crash: null };
+  return {
+    status: "discard",
+    reason: `no verdict after ${MAX_EVALS_PER_STEP} eval runs`,
+    candidate,
+    incumbentRuns,
+    verdict: null,
+    crash: null,
+  };
 }
 
 function toRun(run: EvalRun): Run {
@@ -318,7 +514,13 @@ function toRun(run: EvalRun): Run {
  * Run the eval on the incumbent's files while the candidate waits in a kill-safe backup.
  * A file someone edits meanwhile is not overwritten when the candidate comes back.
  */
-async function runIncumbent(root: string, stateDir: string, files: string[], incumbent: string, evaluate: () => Promise<EvalRun>): Promise<EvalRun> {
+async function runIncumbent(
+  root: string,
+  stateDir: string,
+  files: string[],
+  incumbent: string,
+  evaluate: () => Promise<EvalRun>,
+): Promise<EvalRun> {
   const saved: { file: string; content: Buffer; temporary: Buffer }[] = [];
   for (const file of files) {
     const absolute = join(root, file);
@@ -336,7 +538,13 @@ async function runIncumbent(root: string, stateDir: string, files: string[], inc
 }
 
 function changedDuringEvaluation(detail: string): CliError {
-  return new CliError(`The constrained file changed while it was being evaluated, so no verdict holds for it; nothing was recorded. ${detail} Run ${kitCommand("iterate")} again.`, "E_RACE", EXIT.FAILED);
+  return new CliError(
+    `The constrained file changed while it was being evaluated, so no verdict holds for it; nothing was recorded. ${detail} Run ${
+      kitCommand("iterate")
+    } again.`,
+    "E_RACE",
+    EXIT.FAILED,
+  );
 }
 
 /** Every eval run must have measured the same candidate bytes. */
@@ -355,7 +563,15 @@ export function patchPath(stateDir: string, round: number, iteration: number): s
  * any out-of-scope edits against the version they are restored to (so `git apply
  * --include=PATH` puts exactly those back).
  */
-function archivePatch(root: string, stateDir: string, path: string, incumbent: string, files: string[], snapshot: Snapshot, outOfScope: string[]): string {
+function archivePatch(
+  root: string,
+  stateDir: string,
+  path: string,
+  incumbent: string,
+  files: string[],
+  snapshot: Snapshot,
+  outOfScope: string[],
+): string {
   mkdirSync(dirname(path), { recursive: true });
   const constrained = binaryDiff(root, incumbent, files);
   const outside = diffSinceSnapshot(root, snapshot, outOfScope, join(stateDir, `patch-index-${process.pid}`));
@@ -387,9 +603,18 @@ function averageMetrics(runs: EvalRun[]): Record<string, number> {
 
 type LineInput = {
   root: string;
-  experiment: LoadedExperiment["experiment"]; round: Round; iteration: number; outcome: Outcome; incumbentMean: number | null;
-  incumbent: string; description: string; patch: string | null; changedFiles: string[]; durationS: number;
-  extra?: Record<string, unknown>; agentCommits: string[];
+  experiment: LoadedExperiment["experiment"];
+  round: Round;
+  iteration: number;
+  outcome: Outcome;
+  incumbentMean: number | null;
+  incumbent: string;
+  description: string;
+  patch: string | null;
+  changedFiles: string[];
+  durationS: number;
+  extra?: Record<string, unknown>;
+  agentCommits: string[];
 };
 
 function buildLine(input: LineInput): ResultLine {
@@ -407,7 +632,9 @@ function buildLine(input: LineInput): ResultLine {
     score,
     delta: score !== null && input.incumbentMean !== null ? formatDelta(score - input.incumbentMean) : null,
     guard_score: input.experiment.guard && guardKnown.length ? round4(mean(guardKnown)) : null,
-    guard_pass: input.experiment.guard && outcome.status !== "crash" && guardKnown.length ? (verdict?.guardPass ?? null) : null,
+    guard_pass: input.experiment.guard && outcome.status !== "crash" && guardKnown.length
+      ? (verdict?.guardPass ?? null)
+      : null,
     status: outcome.status,
     description: input.description,
     timestamp: journalTimestamp(),
@@ -417,14 +644,26 @@ function buildLine(input: LineInput): ResultLine {
     ...(hasCases ? { case_runs: outcome.candidate.map((entry) => entry.run.cases ?? null) } : {}),
     incumbent_runs: outcome.incumbentRuns.map((run) => run.score),
     incumbent_guard_runs: outcome.incumbentRuns.map((run) => run.guard ?? null),
-    ...(outcome.incumbentRuns.some((run) => run.cases) ? { incumbent_case_runs: outcome.incumbentRuns.map((run) => run.cases ?? null) } : {}),
+    ...(outcome.incumbentRuns.some((run) => run.cases)
+      ? { incumbent_case_runs: outcome.incumbentRuns.map((run) => run.cases ?? null) }
+      : {}),
     incumbent_commit: input.incumbent,
     metrics: averageMetrics(outcome.candidate.map((entry) => entry.eval)),
-    verdict: verdict ? {
-      mode: verdict.mode, statistic: verdict.statistic, threshold: verdict.threshold, df: verdict.df, sigma: verdict.sigma,
-      gain: verdict.estimatedGain, ci: verdict.confidenceInterval, min_detectable_effect: verdict.minDetectableEffect,
-    } : null,
-    cases: verdict && (verdict.casesFixed || verdict.casesBroken) ? { fixed: verdict.casesFixed ?? [], broken: verdict.casesBroken ?? [] } : null,
+    verdict: verdict
+      ? {
+        mode: verdict.mode,
+        statistic: verdict.statistic,
+        threshold: verdict.threshold,
+        df: verdict.df,
+        sigma: verdict.sigma,
+        gain: verdict.estimatedGain,
+        ci: verdict.confidenceInterval,
+        min_detectable_effect: verdict.minDetectableEffect,
+      }
+      : null,
+    cases: verdict && (verdict.casesFixed || verdict.casesBroken)
+      ? { fixed: verdict.casesFixed ?? [], broken: verdict.casesBroken ?? [] }
+      : null,
     duration_s: Math.round(input.durationS * 1000) / 1000,
     patch: input.patch,
     changed_files: input.changedFiles,
@@ -436,7 +675,12 @@ function buildLine(input: LineInput): ResultLine {
 }
 
 /** The seed's message: `autoresearch: <description> | score: 0.6930 -> 0.7050 | mrr: 0.9500`. */
-export function commitMessage(description: string, incumbentMean: number | null, outcome: Outcome, guardMetric: string | null): string {
+export function commitMessage(
+  description: string,
+  incumbentMean: number | null,
+  outcome: Outcome,
+  guardMetric: string | null,
+): string {
   const from = incumbentMean === null ? "?" : incumbentMean.toFixed(4);
   const candidateMean = mean(outcome.candidate.map((entry) => entry.run.score));
   const to = candidateMean === null ? "?" : candidateMean.toFixed(4);

@@ -12,7 +12,8 @@ export type EvalOutput = {
 };
 
 const SCORE_LINE = /^\s*SCORE:\s*(\S+)\s*$/;
-const NAMED_LINE = /^\s*([A-Za-z][\w@.\-/]*(?: [\w@.\-/]+)?)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|-inf|Infinity|-Infinity)\s*$/;
+const NAMED_LINE =
+  /^\s*([A-Za-z][\w@.\-/]*(?: [\w@.\-/]+)?)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|-inf|Infinity|-Infinity)\s*$/;
 const METRIC_LINE = /^\s*METRIC\s+([^\s=]+)\s*=\s*(\S+)\s*$/;
 const CASE_LINE = /^\s*CASE\s+(\S+)\s+(\S+)\s*$/;
 
@@ -49,7 +50,9 @@ export function createEvalOutputParser() {
     finish(): EvalOutput {
       let scoreProblem: string | null = null;
       if (rawScore === null) scoreProblem = "the eval printed no SCORE line";
-      else if (!Number.isFinite(score)) scoreProblem = `the eval printed SCORE: ${rawScore}, which is not a finite number`;
+      else if (!Number.isFinite(score)) {
+        scoreProblem = `the eval printed SCORE: ${rawScore}, which is not a finite number`;
+      }
       return {
         score: scoreProblem ? null : score,
         scoreProblem,
@@ -88,7 +91,7 @@ export function parseMetricFormula(text: string): FormulaTerm[] | null {
   return read.terms;
 }
 
-/** Why `text` is neither a metric name nor a formula (`has something unexpected at "/mrr"; write it as ...`), else null. */
+/** Why `text` is neither a metric name nor a formula (`has something unexpected at "/mrr"; write it as ...`). */
 export function metricFormulaProblem(text: string): string | null {
   const read = readMetricFormula(text);
   return "problem" in read ? read.problem : null;

@@ -5,12 +5,18 @@
 // behind (registry.ts). It does not decide anything. Memory stays bounded
 // whatever the eval prints: only the first MAX_LINE_CHARS of a line are parsed. Not zx's
 // $: it keeps all output in memory and costs 26-68 ms to import (measured, see the README).
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { createEvalOutputParser, evaluateFormula, findMetric, type EvalOutput, type FormulaTerm } from "./eval-output.ts";
-import { forgetProcess, KILL_GRACE_MS, processRegistry, recordProcess, type ProcessKind } from "./registry.ts";
+import {
+  createEvalOutputParser,
+  type EvalOutput,
+  evaluateFormula,
+  findMetric,
+  type FormulaTerm,
+} from "./eval-output.ts";
+import { forgetProcess, KILL_GRACE_MS, type ProcessKind, processRegistry, recordProcess } from "./registry.ts";
 
 /** Lines of output kept for the journal and error messages. */
 const TAIL_LINES = 20;
@@ -79,7 +85,9 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
     process.kill(-child.pid, signal);
   } catch {
-    try { child.kill(signal); } catch { /* already gone */ }
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
   }
 }
 
@@ -200,7 +208,7 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
     records.set(child, recordProcess(registry, { pid: child.pid, kind: options.kind ?? "command", command }));
   }
   if (options.input !== undefined) {
-    child.stdin!.on("error", () => { /* the command may not read its input */ });
+    child.stdin!.on("error", () => {/* the command may not read its input */});
     child.stdin!.end(options.input);
   }
   let timedOut = false;
@@ -257,8 +265,14 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
         closeSync(logFd);
       }
       resolve({
-        exitCode, signal, durationMs: performance.now() - started, timedOut,
-        interrupted: stoppedByRequest.has(child), spawnError, tail: tail.join("\n"), logPath: options.logPath ?? null,
+        exitCode,
+        signal,
+        durationMs: performance.now() - started,
+        timedOut,
+        interrupted: stoppedByRequest.has(child),
+        spawnError,
+        tail: tail.join("\n"),
+        logPath: options.logPath ?? null,
       });
     };
     child.on("error", (error) => finish(null, null, error));
@@ -279,9 +293,15 @@ export async function runEval(command: string, options: EvalOptions): Promise<Ev
   });
   return {
     ...summarize(parser.finish(), {
-      exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, interrupted: run.interrupted,
-      spawnError: run.spawnError ?? undefined, durationMs: run.durationMs, timeoutS: options.timeoutS,
-      guardMetric: options.guardMetric ?? null, formula: options.formula ?? null,
+      exitCode: run.exitCode,
+      signal: run.signal,
+      timedOut: run.timedOut,
+      interrupted: run.interrupted,
+      spawnError: run.spawnError ?? undefined,
+      durationMs: run.durationMs,
+      timeoutS: options.timeoutS,
+      guardMetric: options.guardMetric ?? null,
+      formula: options.formula ?? null,
     }),
     tail: run.tail,
     logPath: run.logPath,
@@ -289,8 +309,15 @@ export async function runEval(command: string, options: EvalOptions): Promise<Ev
 }
 
 type Outcome = {
-  exitCode: number | null; signal: string | null; timedOut: boolean; interrupted: boolean; spawnError?: Error;
-  durationMs: number; timeoutS: number; guardMetric: string | null; formula: FormulaTerm[] | null;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  interrupted: boolean;
+  spawnError?: Error;
+  durationMs: number;
+  timeoutS: number;
+  guardMetric: string | null;
+  formula: FormulaTerm[] | null;
 };
 
 function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" | "logPath"> {

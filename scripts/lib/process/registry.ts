@@ -139,8 +139,12 @@ export function recordProcess(stateDir: string, started: { pid: number; kind: Pr
 
 /** Drop a record; the registry directory goes too once it is empty. */
 export function forgetProcess(path: string): void {
-  try { unlinkSync(path); } catch { /* already gone */ }
-  try { rmdirSync(join(path, "..")); } catch { /* other records remain, or gone */ }
+  try {
+    unlinkSync(path);
+  } catch { /* already gone */ }
+  try {
+    rmdirSync(join(path, ".."));
+  } catch { /* other records remain, or gone */ }
 }
 
 export type Sighting = {
@@ -157,8 +161,8 @@ export type Sighting = {
  */
 export function leftoverVerdict(record: ProcessRecord, seen: Sighting): "keep" | "forget" | "stop" | "unverified" {
   if (record.boot_id !== null && seen.bootId !== null && record.boot_id !== seen.bootId) return "forget";
-  const sameHarness = record.harness_start_time === null || seen.harness.startTime === null
-    || record.harness_start_time === seen.harness.startTime;
+  const sameHarness = record.harness_start_time === null || seen.harness.startTime === null ||
+    record.harness_start_time === seen.harness.startTime;
   if (seen.harness.running && sameHarness) return "keep";
   if (!seen.groupRunning) return "forget";
   if (record.start_time !== null) {
@@ -193,7 +197,9 @@ function sleepSync(milliseconds: number): void {
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try { process.kill(-pgid, signal); } catch { /* exited meanwhile */ }
+  try {
+    process.kill(-pgid, signal);
+  } catch { /* exited meanwhile */ }
 }
 
 function describe(record: ProcessRecord): string {
@@ -230,10 +236,14 @@ export function endLeftoverProcesses(stateDir: string): string[] {
     if (verdict === "stop") {
       signalGroup(record.pgid, "SIGTERM");
       stopping.push(record);
-      notes.push(`Stopped ${describe(record)} left running by a harness that died (pid ${record.pid}, \`${record.command}\`).`);
+      notes.push(
+        `Stopped ${describe(record)} left running by a harness that died (pid ${record.pid}, \`${record.command}\`).`,
+      );
     } else if (verdict === "unverified") {
-      notes.push(`A process group left by a harness that died may still run (\`${record.command}\`); it could not be `
-        + `verified, so it was left alone. Stop it yourself if it is yours: kill -TERM -${record.pgid}`);
+      notes.push(
+        `A process group left by a harness that died may still run (\`${record.command}\`); it could not be ` +
+          `verified, so it was left alone. Stop it yourself if it is yours: kill -TERM -${record.pgid}`,
+      );
     }
   }
   const deadline = performance.now() + KILL_GRACE_MS;

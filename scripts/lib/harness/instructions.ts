@@ -6,6 +6,7 @@ import type { Guard, Round } from "../experiment/experiment-file.ts";
 import type { EntryFunction, Lever } from "../levers/levers.ts";
 import { describeScore, type Direction } from "./metric-catalog.ts";
 import { readTemplate, renderTemplate } from "../text/render-template.ts";
+import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
 
 /** Levers listed in full; the rest are counted, so a huge file keeps readable instructions. */
 const MAX_LEVERS_LISTED = 40;
@@ -48,6 +49,16 @@ export type InstructionsContext = {
   /** Round N+1 tunes a file whose partner was tuned in an earlier round. */
   coOptimizationWarning: boolean;
 };
+
+/** Why a file the owner froze (--frozen, frozen:) is listed as not to be edited. */
+export const FROZEN_BY_OWNER = "frozen by the experiment's owner (its hash is checked like the eval's).";
+
+/** The commands the instructions and launch prompt name, spelled for the repository root, where an agent usually works. */
+export function agentCommands(experimentPath: string, repoRoot: string): InstructionsContext["commands"] {
+  const spelled = (verb: "iterate" | "dashboard" | "baseline") =>
+    withExperimentFlag(kitCommand(verb, { cwd: repoRoot }), experimentPath, repoRoot, repoRoot);
+  return { iterate: spelled("iterate"), dashboard: spelled("dashboard"), baseline: spelled("baseline") };
+}
 
 export function renderInstructions(context: InstructionsContext): string {
   const files = context.constrainedFiles.map((file) => `\`${file}\``).join(" and ");

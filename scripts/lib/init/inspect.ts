@@ -8,8 +8,8 @@ import { EXPERIMENT_FILE } from "../experiment/artifacts.ts";
 import { displayPath, realpathOrSelf, toPosix } from "../files/paths.ts";
 import { git, requireRepositoryRoot, runGit } from "../git/git.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { analyzeFile } from "../levers/levers.ts";
-import { detectProjectOnDisk, testFilesAmong } from "../harness/project.ts";
+import { analyzeFile, type FileAnalysis } from "../levers/levers.ts";
+import { detectProjectOnDisk, type Project, testFilesAmong } from "../harness/project.ts";
 import { type CaseInput, inspectTestDataFile, parseCaseInputs } from "../harness/test-data.ts";
 import {
   checkMetric,
@@ -38,50 +38,22 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
   const cwd = options.cwd;
   checkNotEmpty(options);
   const repoRoot = realpathSync(await requireRepositoryRoot(cwd, `${kitCommand("init", { cwd })} FILE`));
-  const inputs = checkInputs(options, repoRoot);
-  const { file, constrained, root } = inputs;
+  const { casesText, ...inputs } = checkInputs(options, repoRoot);
+  const { file, root } = inputs;
   const project = detectProjectOnDisk(repoRoot, file, root);
   const analysis = await analyzeFile(file, { entry: options.entry, fileName: displayPath(file, cwd) });
-  const warnings = [...analysis.warnings, ...project.notes];
-  if (analysis.levers.length === 0) {
-    warnings.push(
-      `No levers (named constants, weights, thresholds, prompts) found in "${constrained}"; the harness is generated anyway, and the agent will work on the logic itself.`,
-    );
-  }
   const entry = project.evalFlavor === "shell" ? null : analysis.entry;
-  const bringsOwnEval = Boolean(options.evalCmd);
-  if (!bringsOwnEval && project.evalFlavor !== "shell" && !entry) {
-    warnings.push(
-      `No entry function found in "${constrained}"; pass --entry NAME, or edit ENTRY in the generated eval before running baseline.`,
-    );
-  }
+  const warnings = [
+    ...analysis.warnings,
+    ...project.notes,
+    ...setupWarnings(options, inputs, { project, analysis, entry }),
+  ];
   const parameters = project.evalFlavor === "shell" ? ["input"] : requiredParameters(entry);
-  let caseInputs: CaseInput[] | null = null;
-  if (inputs.casesText !== null) {
-    if (project.evalFlavor !== "shell" && !entry) {
-      throw usage(
-        `--cases-from needs the entry function the inputs are for; pass --entry NAME (functions in "${constrained}": ${
-          analysis.functions.map((found) => found.name).join(", ") || "none"
-        }).`,
-      );
-    }
-    try {
-      caseInputs = parseCaseInputs(inputs.casesText, displayPath(resolve(cwd, options.casesFrom!), cwd), parameters);
-    } catch (error) {
-      throw usage(
-        `Cannot use --cases-from: ${(error as Error).message}. Pass a JSON array of inputs or a JSON Lines file.`,
-      );
-    }
-  }
-  if (inputs.testData && !bringsOwnEval) {
-    const report = inspectTestDataFile(join(root, inputs.testData));
-    if (report.format !== "kit-json" && report.format !== "kit-tsv") {
-      warnings.push(
-        `"${inputs.testData}" is not in the kit's test data format; the generated eval expects {"cases": [{"id", "input", "expected"}]} (see README "Test data") — adapt the file or the eval.`,
-      );
-    }
-  }
+  const caseInputs = casesText === null
+    ? null
+    : readCaseInputs(casesText, options, { project, analysis, entry, parameters, constrained: inputs.constrained });
   const tracked = await trackedFiles(repoRoot);
+  const scaffoldFilledByHand = !options.evalCmd && !inputs.testData && !caseInputs;
   return {
     options,
     cwd,
@@ -94,8 +66,7 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
     caseInputs,
     sourceText: readFileSync(file, "utf8"),
     existingTests: testFilesAmong(tracked, repoRoot, root),
-    // Shown beside a scaffold the person fills in by hand.
-    dataFiles: !bringsOwnEval && !inputs.testData && !caseInputs
+    dataFiles: scaffoldFilledByHand
       ? tracked.filter((path) => DATA_FILE.test(path)).slice(0, MAX_DATA_FILES_LISTED).map((path) =>
         displayPath(join(repoRoot, path), cwd)
       )
@@ -103,6 +74,59 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
     excludePath: resolve(repoRoot, await git(repoRoot, ["rev-parse", "--git-path", "info/exclude"])),
     warnings,
   };
+}
+
+type FileFacts = { project: Project; analysis: FileAnalysis; entry: FileAnalysis["entry"] };
+
+/** What init can set up but the person should know: no levers, no entry function, test data in another format. */
+function setupWarnings(options: InitOptions, inputs: Omit<CheckedInputs, "casesText">, facts: FileFacts): string[] {
+  const { constrained, root, testData } = inputs;
+  const warnings: string[] = [];
+  if (facts.analysis.levers.length === 0) {
+    warnings.push(
+      `No levers (named constants, weights, thresholds, prompts) found in "${constrained}"; the harness is generated anyway, and the agent will work on the logic itself.`,
+    );
+  }
+  const bringsOwnEval = Boolean(options.evalCmd);
+  if (!bringsOwnEval && facts.project.evalFlavor !== "shell" && !facts.entry) {
+    warnings.push(
+      `No entry function found in "${constrained}"; pass --entry NAME, or edit ENTRY in the generated eval before running baseline.`,
+    );
+  }
+  if (testData && !bringsOwnEval) {
+    const report = inspectTestDataFile(join(root, testData));
+    if (report.format !== "kit-json" && report.format !== "kit-tsv") {
+      warnings.push(
+        `"${testData}" is not in the kit's test data format; the generated eval expects {"cases": [{"id", "input", "expected"}]} (see README "Test data") — adapt the file or the eval.`,
+      );
+    }
+  }
+  return warnings;
+}
+
+/** --cases-from's inputs, one per test case, for the entry function's parameters. */
+function readCaseInputs(
+  casesText: string,
+  options: InitOptions,
+  facts: FileFacts & { parameters: string[]; constrained: string },
+): CaseInput[] {
+  if (facts.project.evalFlavor !== "shell" && !facts.entry) {
+    const functions = facts.analysis.functions.map((found) => found.name).join(", ") || "none";
+    throw usage(
+      `--cases-from needs the entry function the inputs are for; pass --entry NAME (functions in "${facts.constrained}": ${functions}).`,
+    );
+  }
+  try {
+    return parseCaseInputs(
+      casesText,
+      displayPath(resolve(options.cwd, options.casesFrom!), options.cwd),
+      facts.parameters,
+    );
+  } catch (error) {
+    throw usage(
+      `Cannot use --cases-from: ${(error as Error).message}. Pass a JSON array of inputs or a JSON Lines file.`,
+    );
+  }
 }
 
 /** Every flag checked, in the order a person reads them; paths come back relative to the experiment folder. */

@@ -21,7 +21,13 @@ import type { PlannedWrite } from "../files/planned-writes.ts";
 import { parseMetricFormula } from "../process/eval-output.ts";
 import { type EvalLocation, planEvalLocation, renderEval } from "../harness/eval-script.ts";
 import { parseGuardSpec } from "../experiment/guard.ts";
-import { readFileSummary, renderInstructions, renderLaunchPrompt } from "../harness/instructions.ts";
+import {
+  agentCommands,
+  FROZEN_BY_OWNER,
+  readFileSummary,
+  renderInstructions,
+  renderLaunchPrompt,
+} from "../harness/instructions.ts";
 import { assertJournalWritable, type ConfigLine, journalHeaderFor } from "../experiment/journal.ts";
 import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
 import { type FileAnalysis, splitTopLevel } from "../levers/levers.ts";
@@ -246,48 +252,16 @@ function renderInitFiles(
   layout: Layout,
   plateau: number,
 ): PlannedFile[] {
-  const { root, repoRoot, experimentPath, constrained, project, analysis, entry } = inspection;
+  const { root, constrained, project, entry } = inspection;
   const { artifacts, evalLocation, testDataPath } = layout;
   const { metricName, direction, guard, iterations, name } = settings;
   const at = (path: string) => resolve(root, path);
-  // Spelled for the repository root, where an agent usually works.
-  const commands = {
-    iterate: withExperimentFlag(kitCommand("iterate", { cwd: repoRoot }), experimentPath, repoRoot, repoRoot),
-    dashboard: withExperimentFlag(kitCommand("dashboard", { cwd: repoRoot }), experimentPath, repoRoot, repoRoot),
-    baseline: withExperimentFlag(kitCommand("baseline", { cwd: repoRoot }), experimentPath, repoRoot, repoRoot),
-  };
+  const commands = agentCommands(inspection.experimentPath, inspection.repoRoot);
   const metric = { name: metricName, direction };
   const files: PlannedFile[] = [{
     path: at(artifacts.instructions),
     role: "instructions",
-    content: renderInstructions({
-      name,
-      round: 1,
-      constrainedFiles: [constrained],
-      projectDescription: describeProject(project, constrained),
-      fileSummary: readFileSummary(inspection.sourceText, analysis.language),
-      levers: analysis.levers,
-      functions: analysis.functions,
-      entry,
-      metric,
-      guard,
-      evalCommand: layout.evalCommand,
-      evalScript: evalLocation?.path ?? null,
-      testData: testDataPath,
-      frozen: inspection.frozenPaths.map((path) => ({
-        path,
-        reason: "frozen by the experiment's owner (its hash is checked like the eval's).",
-      })),
-      cacheDir: CACHE_DIR,
-      iterations,
-      plateau,
-      artifacts,
-      commands,
-      existingTests: inspection.existingTests,
-      earlierRounds: null,
-      focus: null,
-      coOptimizationWarning: false,
-    }),
+    content: instructionsFor(inspection, settings, layout, { plateau, commands }),
   }, {
     path: at(artifacts.launch_prompt),
     role: "launch prompt",
@@ -325,6 +299,41 @@ function renderInitFiles(
     files.push({ path: at(testDataPath), role: "test data", content: testDataScaffold(inspection, metricName) });
   }
   return files;
+}
+
+/** instructions.md for round 1: the file, its levers and functions, the metric, what is frozen, the strategy. */
+function instructionsFor(
+  inspection: InitInspection,
+  settings: Settings,
+  layout: Layout,
+  extra: { plateau: number; commands: ReturnType<typeof agentCommands> },
+): string {
+  const { constrained, project, analysis } = inspection;
+  return renderInstructions({
+    name: settings.name,
+    round: 1,
+    constrainedFiles: [constrained],
+    projectDescription: describeProject(project, constrained),
+    fileSummary: readFileSummary(inspection.sourceText, analysis.language),
+    levers: analysis.levers,
+    functions: analysis.functions,
+    entry: inspection.entry,
+    metric: { name: settings.metricName, direction: settings.direction },
+    guard: settings.guard,
+    evalCommand: layout.evalCommand,
+    evalScript: layout.evalLocation?.path ?? null,
+    testData: layout.testDataPath,
+    frozen: inspection.frozenPaths.map((path) => ({ path, reason: FROZEN_BY_OWNER })),
+    cacheDir: CACHE_DIR,
+    iterations: settings.iterations,
+    plateau: extra.plateau,
+    artifacts: layout.artifacts,
+    commands: extra.commands,
+    existingTests: inspection.existingTests,
+    earlierRounds: null,
+    focus: null,
+    coOptimizationWarning: false,
+  });
 }
 
 function testDataScaffold(inspection: InitInspection, metricName: string): string {

@@ -19,7 +19,14 @@ import {
 import { CACHE_DIR, nextArtifacts, roundArtifactPath } from "../experiment/artifacts.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { requireRepositoryRoot } from "../git/git.ts";
-import { type FrozenFile, readFileSummary, renderInstructions, renderLaunchPrompt } from "../harness/instructions.ts";
+import {
+  agentCommands,
+  FROZEN_BY_OWNER,
+  type FrozenFile,
+  readFileSummary,
+  renderInstructions,
+  renderLaunchPrompt,
+} from "../harness/instructions.ts";
 import { frozenPaths } from "../integrity/frozen-files.ts";
 import { iterationResults, type Journal, journalHeaderFor, parseJournal, readJournal } from "../experiment/journal.ts";
 import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
@@ -307,26 +314,7 @@ async function renderRoundFiles(
   const { nextRound, updated, evalPlan } = record;
   const { artifacts, round } = nextRound;
   const at = (path: string) => resolveIn(root, path);
-  const commands = {
-    iterate: withExperimentFlag(
-      kitCommand("iterate", { cwd: roundN.repoRoot }),
-      roundN.loaded.path,
-      roundN.repoRoot,
-      roundN.repoRoot,
-    ),
-    dashboard: withExperimentFlag(
-      kitCommand("dashboard", { cwd: roundN.repoRoot }),
-      roundN.loaded.path,
-      roundN.repoRoot,
-      roundN.repoRoot,
-    ),
-    baseline: withExperimentFlag(
-      kitCommand("baseline", { cwd: roundN.repoRoot }),
-      roundN.loaded.path,
-      roundN.repoRoot,
-      roundN.repoRoot,
-    ),
-  };
+  const commands = agentCommands(roundN.loaded.path, roundN.repoRoot);
   const instructions = await renderRoundInstructions(roundN, record, { ...evidence, commands });
   const metric = { name: updated.metric.name, direction: updated.metric.direction };
   const launchPrompt = renderLaunchPrompt({
@@ -381,7 +369,7 @@ async function renderRoundInstructions(
     digests: RoundDigest[];
     cache: LeverCache;
     coOptimization: boolean;
-    commands: { iterate: string; dashboard: string; baseline: string };
+    commands: ReturnType<typeof agentCommands>;
   },
 ): Promise<string> {
   const { loaded, repoRoot, previous, warnings } = roundN;
@@ -405,24 +393,10 @@ async function renderRoundInstructions(
     constrainedFiles,
     newFiles,
     untouchedLevers: leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles),
-    remeasure: `\`${
-      withExperimentFlag(kitCommand("baseline", { cwd: repoRoot }), loaded.path, repoRoot, repoRoot)
-    }\` re-measures it as round ${round}'s baseline before the first iteration; gains are counted from there.`,
+    remeasure:
+      `\`${context.commands.baseline}\` re-measures it as round ${round}'s baseline before the first iteration; gains are counted from there.`,
   });
   const project = detectProjectOnDisk(repoRoot, at(primary), root);
-  const outOfScope: FrozenFile[] = previous.constrained_files.filter((file) => !constrainedFiles.includes(file))
-    .map((file) => ({
-      path: file,
-      reason:
-        `tuned in round ${previous.round} and out of scope now: a change to it is restored and the iteration discarded.`,
-    }));
-  const frozen: FrozenFile[] = [
-    ...experiment.frozen.map((path) => ({
-      path,
-      reason: "frozen by the experiment's owner (its hash is checked like the eval's).",
-    })),
-    ...outOfScope,
-  ];
   return renderInstructions({
     name: experiment.name,
     round,
@@ -439,7 +413,7 @@ async function renderRoundInstructions(
     evalCommand: evalPlan.command,
     evalScript: evalPlan.script,
     testData: experiment.test_data,
-    frozen,
+    frozen: frozenInRound(experiment, previous, constrainedFiles),
     cacheDir: CACHE_DIR,
     iterations: experiment.budget.iterations,
     plateau: experiment.budget.plateau,
@@ -450,6 +424,16 @@ async function renderRoundInstructions(
     focus: nextRound.focus,
     coOptimizationWarning: context.coOptimization,
   });
+}
+
+/** The owner's frozen files, and round N's files this round no longer tunes: a change to them is restored. */
+function frozenInRound(experiment: Experiment, previous: Round, constrainedFiles: string[]): FrozenFile[] {
+  const outOfScope = previous.constrained_files.filter((file) => !constrainedFiles.includes(file)).map((file) => ({
+    path: file,
+    reason:
+      `tuned in round ${previous.round} and out of scope now: a change to it is restored and the iteration discarded.`,
+  }));
+  return [...experiment.frozen.map((path) => ({ path, reason: FROZEN_BY_OWNER })), ...outOfScope];
 }
 
 /** What the person does next: review, re-measure round N's best, launch. */

@@ -1,10 +1,12 @@
 // The decision engine's vocabulary: its options with their defaults and checks, the run and guard
 // shapes every part shares, orienting a score so higher is better, and how figures are printed.
 // Pure data and validation: it does not pool noise (noise.ts), decide (decide.ts) or read the
-// experiment file (decision-state.ts maps its `decision:` block onto these options).
+// experiment file (state.ts maps its `decision:` block onto these options); its defaults are
+// the experiment schema's.
 // Example: resolveDecisionOptions({ falseKeepRate: 0.1 }).perLookLevel -> 0.034
 
 import { CliError } from "../cli/errors.ts";
+import { DecisionSchema } from "../experiment/experiment-file.ts";
 
 export type Direction = "max" | "min";
 export type GuardOperator = ">=" | "<=" | ">" | "<";
@@ -47,16 +49,19 @@ export interface GuardConfig {
 // evals at 90 of the 93 allowed. The same share scales the level for other alphas.
 const PER_LOOK_SHARE_OF_ALPHA = 0.34;
 
+// The experiment schema's `decision:` defaults (their one home), in the engine's names.
+const SCHEMA_DEFAULTS = DecisionSchema.parse({});
+
 export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionOptions> = Object.freeze({
   direction: "max",
-  falseKeepRate: 0.05,
+  falseKeepRate: SCHEMA_DEFAULTS.false_keep_rate,
   perLookLevel: 0.017,
-  maxCandidateRuns: 5,
-  maxIncumbentRuns: 6,
-  freshIncumbentRuns: 2,
-  baselineRuns: 3,
-  minEffect: 0,
-  resolution: 1e-4,
+  maxCandidateRuns: SCHEMA_DEFAULTS.max_runs,
+  maxIncumbentRuns: SCHEMA_DEFAULTS.max_incumbent_runs,
+  freshIncumbentRuns: SCHEMA_DEFAULTS.fresh_incumbent_runs,
+  baselineRuns: SCHEMA_DEFAULTS.baseline_runs,
+  minEffect: SCHEMA_DEFAULTS.min_effect,
+  resolution: SCHEMA_DEFAULTS.resolution,
 });
 
 /** Per-look level for a false-keep rate: perLookLevelFor(0.05) -> 0.017 (see PER_LOOK_SHARE_OF_ALPHA). */

@@ -16,7 +16,7 @@ import { stripControlCharacters } from "./journal.ts";
 export const SCHEMA_VERSION = 1;
 
 const DIRECTIONS = ["max", "min"] as const;
-const GUARD_OPS = [">=", "<=", ">", "<"] as const;
+export const GUARD_OPS = [">=", "<=", ">", "<"] as const;
 
 export const GuardSchema = z.strictObject({
   metric: z.string().min(1),

@@ -3,7 +3,7 @@
 // noise and guard status, plus one row per iteration. Pure: journal data in, data out.
 // It reads no files and formats nothing for display (scripts/lib/dashboard/ does); the
 // dashboard, the loop's prompt and next-round build on it.
-import { type Baseline, BudgetSchema, type Experiment, type Round } from "./experiment-file.ts";
+import { type Baseline, BudgetSchema, type Experiment, GUARD_OPS, type Round } from "./experiment-file.ts";
 import { type ConfigLine, iterationResults, type Journal, type ResultLine, type Status } from "./journal.ts";
 import { formatDelta } from "../text/number-format.ts";
 import { passesGuard } from "./guard.ts";
@@ -510,7 +510,7 @@ function crashReason(result: ResultLine): string {
 function resolveGuard(config: ConfigLine | null, experiment: Experiment | null): Sources["guard"] {
   if (experiment?.guard) return { ...experiment.guard };
   if (!config?.guard_metric || config.guard_threshold === null) return null;
-  const op = config.guard_op && [">=", "<=", ">", "<"].includes(config.guard_op) ? config.guard_op : ">=";
+  const op = config.guard_op && (GUARD_OPS as readonly string[]).includes(config.guard_op) ? config.guard_op : ">=";
   return { metric: config.guard_metric, op, threshold: config.guard_threshold };
 }
 

@@ -22,7 +22,7 @@ import { kitCommand } from "../cli/kit.ts";
 import { withExperimentLock } from "../files/lock.ts";
 import { createStatusLine, type StatusLine } from "../cli/status-line.ts";
 import { requireFrozenFilesIntact } from "../integrity/measurement-guard.ts";
-import { refreshDashboard, requireIterableRound, resolveIncumbent, runStep } from "./step.ts";
+import { refreshDashboard, requireIterableRound, resolveIncumbent, runStep, type StepResult } from "./step.ts";
 import {
   type AgentCall,
   clearAgentCall,
@@ -81,13 +81,10 @@ async function loopUntilStopped(
   const started = performance.now();
   const lines: ResultLine[] = [];
   // The run's length, fixed at the start so progress reads i/N with a steady N.
-  const startJournal = readJournal(startJournalPath);
+  const iterationsDone = iterationResults(readJournal(startJournalPath)).length;
   const planned = Math.max(
     0,
-    Math.min(
-      options.iterations ?? Number.POSITIVE_INFINITY,
-      initial.experiment.budget.iterations - iterationResults(startJournal).length,
-    ),
+    Math.min(options.iterations ?? Infinity, initial.experiment.budget.iterations - iterationsDone),
   );
   let stop: { exitCode: number; reason: string } | null = null;
   while (!stop) {
@@ -129,25 +126,9 @@ async function loopUntilStopped(
       agent = await callAgent(loaded, round, { stateDir, iteration, summary, options });
       status.clear();
     }
-    const { call, description, failed: agentFailed, extra } = agent;
-    await keepBranchOnTrack(loaded, round, stateDir, call, options.notes);
-    // Against HEAD before the call: an agent that committed its edit still changed the file.
-    const diff = await git(loaded.root, ["diff", "-U0", call.head, "--", ...round.constrained_files]);
-    const forced = agentFailed
-      ? { status: "crash" as const, reason: agentFailed }
-      : diff.trim() === ""
-      ? { status: "discard" as const, reason: "the agent changed nothing in the constrained file" }
-      : undefined;
+    await keepBranchOnTrack(loaded, round, stateDir, agent.call, options.notes);
     progress("evaluating");
-    const result = await runStep(loaded, {
-      description: description ?? describeDiff(diff) ?? "(no description)",
-      round: round.round,
-      status,
-      notes: options.notes,
-      forced,
-      extra,
-      agentScope: { snapshot: call.snapshot, head: call.head, experimentText: call.experiment_text },
-    });
+    const result = await stepAgentChange(loaded, round, agent, { status, notes: options.notes });
     clearAgentCall(stateDir);
     lines.push(result.line);
     options.onResult(result.line);
@@ -255,6 +236,32 @@ async function callAgent(
     failed: failed ? `${failed} (log: ${displayPath(call.log)})` : null,
     extra: { agent_seconds: Math.round(agentRun.durationMs) / 1000, prompt: relative(loaded.root, promptFile) },
   };
+}
+
+/** Evaluate what the agent changed with one step; a failed call is a crash, an unchanged file a discard. */
+async function stepAgentChange(
+  loaded: LoadedExperiment,
+  round: Round,
+  agent: AgentOutcome,
+  context: { status: StatusLine; notes: (message: string) => void },
+): Promise<StepResult> {
+  const { call } = agent;
+  // Against HEAD before the call: an agent that committed its edit still changed the file.
+  const diff = await git(loaded.root, ["diff", "-U0", call.head, "--", ...round.constrained_files]);
+  const forced = agent.failed
+    ? { status: "crash" as const, reason: agent.failed }
+    : diff.trim() === ""
+    ? { status: "discard" as const, reason: "the agent changed nothing in the constrained file" }
+    : undefined;
+  return await runStep(loaded, {
+    description: agent.description ?? describeDiff(diff) ?? "(no description)",
+    round: round.round,
+    status: context.status,
+    notes: context.notes,
+    forced,
+    extra: agent.extra,
+    agentScope: { snapshot: call.snapshot, head: call.head, experimentText: call.experiment_text },
+  });
 }
 
 /**

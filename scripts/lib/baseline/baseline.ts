@@ -1,7 +1,8 @@
 // The seed's "validate before launch" phase as code: refuse unfinished test data,
 // measure the eval's noise, check caching, prove the revert works, probe that the
 // eval exercises the constrained file, hash the frozen files, and record the
-// baseline. It never changes the constrained file except inside the guarded probe.
+// baseline, in four phases under the experiment lock: preflight, measure, probe, record.
+// It never changes the constrained file except inside the guarded probe.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { harnessOrConstrained, saveSnapshot, snapshotPath, takeSnapshot } from "../git/snapshot.ts";

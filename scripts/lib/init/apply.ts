@@ -1,5 +1,5 @@
-// init's second half: write what init-plan.ts planned (backing up replaced artifacts
-// first), append the git exclude rules, run the generated eval's --bootstrap for
+// init's second half: write what plan.ts planned through planned-writes.ts (replaced
+// artifacts backed up first), append the git exclude rules, run the generated eval's --bootstrap for
 // --cases-from, and describe the result for stdout (a file list, or one JSON object) and
 // for the person (the next steps). It validates nothing: a plan is already valid.
 import { spawnSync } from "node:child_process";

@@ -1,7 +1,8 @@
 // Loop mode: for each iteration write a compact state prompt, run the agent command
 // with it (a fresh context every time, so nothing is lost to context windows), take
 // its DESCRIPTION line or summarise the diff, and step. Stops on the budget, a
-// plateau, a crash streak or the time limit; then asks for the final report.
+// plateau, a crash streak or the time limit; then asks for the final report. It prints
+// nothing: each result goes to the entry's onResult, progress to its notes.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";

@@ -7,7 +7,8 @@ import { dirname } from "node:path";
 import { experimentStateDir, saveExperiment } from "../experiment/experiment-file.ts";
 import { displayPath } from "../files/paths.ts";
 import { backUpReplaced, describeWritten, writePlanned } from "../files/planned-writes.ts";
-import { locateRoundN, type NextRoundOptions, type NextRoundPlan, planNextRound } from "./plan.ts";
+import { locateRoundN, type NextRoundOptions, type NextRoundPlan, planFromExperiment } from "./plan.ts";
+import { planFromJournal } from "./from-journal.ts";
 import { withExperimentLock } from "../files/lock.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 
@@ -23,11 +24,11 @@ export async function startNextRound(
   notes: (message: string) => void,
 ): Promise<NextRoundResult> {
   const source = await locateRoundN(options);
-  if (source.mode === "journal") return applyNextRoundPlan(await planNextRound(source, options));
+  if (source.mode === "journal") return applyNextRoundPlan(await planFromJournal(source.repoRoot, options));
   const stateDir = experimentStateDir(source.loaded);
   return withExperimentLock({ stateDir, command: "next-round.ts", notes }, async () => {
     await recoverInterruptedWork(source.loaded, stateDir, notes, { requireBranch: false });
-    return applyNextRoundPlan(await planNextRound(source, options));
+    return applyNextRoundPlan(await planFromExperiment(source.loaded, source.repoRoot, options));
   });
 }
 

@@ -31,7 +31,6 @@ import { frozenPaths } from "../integrity/frozen-files.ts";
 import { iterationResults, type Journal, journalHeaderFor, parseJournal, readJournal } from "../experiment/journal.ts";
 import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
 import type { PlannedWrite } from "../files/planned-writes.ts";
-import { planFromJournal } from "./from-journal.ts";
 import {
   analyseOnce,
   checkRoundFiles,
@@ -105,16 +104,6 @@ export async function locateRoundN(options: NextRoundOptions): Promise<RoundNSou
   return { mode: "experiment", repoRoot, loaded: loadExperiment(experimentPath) };
 }
 
-/**
- * Plan round N+1 from where round N is recorded. It reads and refuses; it writes nothing and
- * takes no lock: the caller holds the experiment's lock around this and the apply step.
- */
-export function planNextRound(source: RoundNSource, options: NextRoundOptions): Promise<NextRoundPlan> {
-  return source.mode === "experiment"
-    ? planFromExperiment(source.loaded, source.repoRoot, options)
-    : planFromJournal(source.repoRoot, options);
-}
-
 /** Round N as the experiment file records it, and what every planning phase shares. */
 type RoundN = {
   loaded: LoadedExperiment;
@@ -128,7 +117,11 @@ type RoundN = {
 /** Round N+1's record in the experiment file, its eval copy, and the existing artifacts it replaces. */
 type RoundRecord = { nextRound: Round; updated: Experiment; evalPlan: EvalCopy; replaced: string[]; stale: string[] };
 
-async function planFromExperiment(
+/**
+ * Plan round N+1 from the experiment file. It reads and refuses; it writes nothing and takes
+ * no lock: the caller holds the experiment's lock around this and the apply step.
+ */
+export async function planFromExperiment(
   loaded: LoadedExperiment,
   repoRoot: string,
   options: NextRoundOptions,

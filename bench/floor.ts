@@ -66,6 +66,10 @@ function countGitProcesses(root: string, value: number, label: string): number {
 
 const floorRoot = floorRepository();
 const stepRoot = shellExperiment("floor");
+process.on("exit", () => { // also when a step fails and throws
+  rmSync(floorRoot, { recursive: true, force: true });
+  rmSync(stepRoot, { recursive: true, force: true });
+});
 timed(stepRoot, BUN, [join(KIT, "scripts/baseline.ts"), "--allow-insensitive"]);
 for (const verb of VERBS) timed(KIT, BUN, [join(KIT, `scripts/${verb}.ts`), "--help"]); // warm the module cache
 
@@ -97,8 +101,6 @@ const bunStart = median(bunStarts);
 const floor = median(floors);
 const gitPerKeep = countGitProcesses(stepRoot, 2 + REPETITIONS, "counted keep");
 const gitPerDiscard = countGitProcesses(stepRoot, 0.1, "counted discard");
-rmSync(floorRoot, { recursive: true, force: true });
-rmSync(stepRoot, { recursive: true, force: true });
 
 const verdict = (ratio: number, target: number) => {
   if (ratio > target) process.exitCode = 1;

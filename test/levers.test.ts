@@ -6,7 +6,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CliError } from "../scripts/lib/cli/errors.ts";
-import { analyzeFile, analyzeSource, detectLanguage, type Lever } from "../scripts/lib/levers/levers.ts";
+import { analyzeFile, analyzeSource, detectLanguage } from "../scripts/lib/levers/levers.ts";
+import type { Lever } from "../scripts/lib/levers/lever.ts";
 import { DENO, KIT_ROOT } from "./helpers.ts";
 import { generatedPythonLines } from "./fixtures/generated-python.ts";
 

@@ -10,7 +10,8 @@
 // With AUTORESEARCH_TASK=report it prints a short Markdown report instead.
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { analyzeFile, type Lever } from "../../scripts/lib/levers/levers.ts";
+import { analyzeFile } from "../../scripts/lib/levers/levers.ts";
+import type { Lever } from "../../scripts/lib/levers/lever.ts";
 import { findRound, loadExperiment } from "../../scripts/lib/experiment/experiment-file.ts";
 import { resolveIn } from "../../scripts/lib/files/paths.ts";
 import { iterationResults, readJournal, type ResultLine } from "../../scripts/lib/experiment/journal.ts";

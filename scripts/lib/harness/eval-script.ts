@@ -3,7 +3,7 @@
 // project's runtime, a generic shell eval), and its text rendered from templates/.
 // Pure apart from reading templates; it writes nothing and runs nothing.
 import { posix } from "node:path";
-import type { EntryFunction } from "../levers/levers.ts";
+import type { EntryFunction } from "../levers/lever.ts";
 import {
   describeScore,
   type Direction,

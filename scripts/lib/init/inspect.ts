@@ -8,7 +8,8 @@ import { EXPERIMENT_FILE } from "../experiment/artifacts.ts";
 import { displayPath, realpathOrSelf, toPosix } from "../files/paths.ts";
 import { git, requireRepositoryRoot, runGit } from "../git/git.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { analyzeFile, type FileAnalysis } from "../levers/levers.ts";
+import { analyzeFile } from "../levers/levers.ts";
+import type { FileAnalysis } from "../levers/lever.ts";
 import { detectProjectOnDisk, type Project, testFilesAmong } from "../harness/project.ts";
 import { type CaseInput, inspectTestDataFile, parseCaseInputs } from "../harness/test-data.ts";
 import {

@@ -30,7 +30,8 @@ import {
 } from "../harness/instructions.ts";
 import { assertJournalWritable, type ConfigLine, journalHeaderFor } from "../experiment/journal.ts";
 import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
-import { type FileAnalysis, splitTopLevel } from "../levers/levers.ts";
+import { splitTopLevel } from "../levers/levers.ts";
+import type { FileAnalysis } from "../levers/lever.ts";
 import {
   defaultDirectionFor,
   defaultMetricFor,

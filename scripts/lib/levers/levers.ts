@@ -16,44 +16,14 @@ import {
   promptLever,
   shapeOfTypeText,
 } from "./typescript.ts";
+import type { EntryFunction, FileAnalysis, FunctionFacts, Language, Lever, ReturnsShape } from "./lever.ts";
 
-export type LeverKind = "constant" | "weights" | "threshold" | "prompt" | "list" | "flag";
-export type Lever = {
-  kind: LeverKind;
-  name: string; // `TOP_K`, `CONFIG["min_score"]`, `Ranker.BOOST`, or for a comparison the compared expression
-  line: number; // 1-based
-  endLine?: number; // when the value spans lines
-  value: string; // short rendering of the current value, at most 80 characters
-  numeric?: number;
-  keys?: string[]; // weights: flattened keys (`tags.exact`)
-  detail?: string; // `in rank(): score > 0.5`, `3 items`, `412 chars, 9 lines`
-};
-export type ReturnsShape = "ranked_list" | "label" | "number" | "unknown";
-export type EntryFunction = {
-  name: string;
-  line: number;
-  signature: string; // shown as FROZEN in instructions.md
-  params: string[]; // names in order; variadic ones keep their `*`, `**` or `...`
-  returns?: string; // the declared return type, as written
-  returnsShape: ReturnsShape;
-};
-export type Language = "python" | "typescript" | "javascript" | "other";
-export type FileAnalysis = {
-  language: Language;
-  levers: Lever[];
-  functions: EntryFunction[]; // public top-level functions, in source order
-  entry: EntryFunction | null;
-  warnings: string[];
-  method: "python-ast" | "babel" | "heuristic";
-};
 export type AnalyzeOptions = {
   entry?: string; // `--entry NAME`; `Class.method` reaches a method
   language?: Language;
   fileName?: string; // for messages (and `.tsx`/`.jsx` for JSX); analyzeFile passes the path
   pythonCommand?: string; // default "python3"
 };
-/** What an extractor reports about a function beyond what init shows; the entry choice uses it. */
-export type FunctionFacts = EntryFunction & { calls: string[]; public: boolean; method: boolean };
 type Extracted = { levers: Lever[]; functions: FunctionFacts[] };
 
 const EXTENSIONS: Record<string, Language> = {

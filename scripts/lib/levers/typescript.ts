@@ -4,7 +4,7 @@
 // code and does not choose the entry function: levers.ts does that for every language alike.
 import { parse } from "@babel/parser";
 import type { Comment, Node } from "@babel/types";
-import type { FunctionFacts, Lever, ReturnsShape } from "./levers.ts";
+import type { FunctionFacts, Lever, ReturnsShape } from "./lever.ts";
 
 // ---- rules shared with the heuristic (and mirrored in levers_python.py) ------------------------
 

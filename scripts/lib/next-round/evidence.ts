@@ -8,7 +8,8 @@ import { CliError, EXIT } from "../cli/errors.ts";
 import { displayPath, resolveIn, toPosix } from "../files/paths.ts";
 import { isTracked, runGit } from "../git/git.ts";
 import type { Journal } from "../experiment/journal.ts";
-import { analyzeFile, type FileAnalysis, type Lever } from "../levers/levers.ts";
+import { analyzeFile } from "../levers/levers.ts";
+import type { FileAnalysis, Lever } from "../levers/lever.ts";
 import { changedLines, reportLessons, type RoundDigest, untouchedLevers } from "./round-summary.ts";
 import type { Summary } from "../experiment/summary.ts";
 

@@ -12,7 +12,7 @@ import {
   plateauSentence,
   singleLine,
 } from "../dashboard/prose.ts";
-import type { Lever } from "../levers/levers.ts";
+import type { Lever } from "../levers/lever.ts";
 import { formatPercent, formatScore } from "../text/number-format.ts";
 import type { Summary } from "../experiment/summary.ts";
 

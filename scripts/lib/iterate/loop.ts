@@ -517,8 +517,30 @@ async function draftOrAskReport(
   const round = findRound(loaded.experiment, options.round);
   const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
   const summary = summarizeJournal(journal, { experiment: loaded.experiment, round: round.round });
-  const stateDir = experimentStateDir(loaded);
   const reportPath = resolveIn(loaded.root, round.artifacts.report);
+  const fromAgent = options.agent
+    ? await askAgentForReport(loaded, round, { ...options, agent: options.agent }, stopReason)
+    : null;
+  const report = fromAgent ?? draftReport(summary, stopReason);
+  writeFileAtomic(reportPath, report.endsWith("\n") ? report : `${report}\n`);
+  options.notes(
+    `Final report ${fromAgent ? "from the agent" : "drafted from the journal"}: ${displayPath(reportPath)}`,
+  );
+  refreshDashboard(loaded, round);
+  return reportPath;
+}
+
+/**
+ * The agent's report, read from its stdout; null when it failed or wrote next to nothing. The
+ * report is text only: whatever the call changes in the repository is put back.
+ */
+async function askAgentForReport(
+  loaded: LoadedExperiment,
+  round: Round,
+  options: Pick<LoopOptions, "notes" | "agentTimeoutS"> & { agent: string },
+  stopReason: string,
+): Promise<string | null> {
+  const stateDir = experimentStateDir(loaded);
   const prompt = [
     `# Final report, round ${round.round}`,
     `The loop stopped: ${stopReason}. Read \`${round.artifacts.journal}\` and \`${round.artifacts.dashboard}\`.`,
@@ -526,55 +548,44 @@ async function draftOrAskReport(
     "where it plateaued and why, and recommended changes upstream of the constrained file. Do not edit any file.",
   ].join("\n") + "\n";
   const promptFile = join(stateDir, "prompts", `round${round.round}-report.md`);
+  mkdirSync(join(stateDir, "prompts"), { recursive: true });
+  writeFileSync(promptFile, prompt);
+  const ignore = scopeIgnores(loaded, round);
+  const before = {
+    call: {
+      round: round.round,
+      iteration: 0,
+      head: (await headCommit(loaded.root))!,
+      snapshot: await takeSnapshot(loaded.root, ignore),
+      experiment_text: readFileSync(loaded.path, "utf8"),
+      log: "",
+      started_at: new Date().toISOString(),
+    },
+    constrained: await storeBlobs(loaded.root, round.constrained_files),
+    experimentPath: loaded.path,
+    ignore,
+  };
   let body = "";
-  let fromAgent = false;
-  if (options.agent) {
-    mkdirSync(join(stateDir, "prompts"), { recursive: true });
-    writeFileSync(promptFile, prompt);
-    // The report is text on stdout: whatever the call changes in the repository is put back.
-    const ignore = scopeIgnores(loaded, round);
-    const before = {
-      call: {
-        round: round.round,
-        iteration: 0,
-        head: (await headCommit(loaded.root))!,
-        snapshot: await takeSnapshot(loaded.root, ignore),
-        experiment_text: readFileSync(loaded.path, "utf8"),
-        log: "",
-        started_at: new Date().toISOString(),
-      },
-      constrained: await storeBlobs(loaded.root, round.constrained_files),
-      experimentPath: loaded.path,
-      ignore,
-    };
-    const run = await runProcess(options.agent, {
-      kind: "agent",
-      cwd: loaded.root,
-      timeoutS: options.agentTimeoutS,
-      input: prompt,
-      logPath: join(stateDir, "logs", `round${round.round}`, "report-agent.log"),
-      env: agentEnvironment(loaded, promptFile, 0, "report"),
-      onLine: (line) => {
-        body += `${line}\n`;
-      },
-    });
-    fromAgent = run.exitCode === 0 && body.trim().length >= 40;
-    const undone = await undoAgentCall(loaded.root, stateDir, before);
-    if (undone.length) {
-      options.notes(
-        `The report agent changed ${undone.slice(0, 5).join(", ")}${
-          undone.length > 5 ? ", …" : ""
-        }; put back (the report is text only; files it created are in .autoresearch/agent-files/).`,
-      );
-    }
+  const run = await runProcess(options.agent, {
+    kind: "agent",
+    cwd: loaded.root,
+    timeoutS: options.agentTimeoutS,
+    input: prompt,
+    logPath: join(stateDir, "logs", `round${round.round}`, "report-agent.log"),
+    env: agentEnvironment(loaded, promptFile, 0, "report"),
+    onLine: (line) => {
+      body += `${line}\n`;
+    },
+  });
+  const undone = await undoAgentCall(loaded.root, stateDir, before);
+  if (undone.length) {
+    options.notes(
+      `The report agent changed ${undone.slice(0, 5).join(", ")}${
+        undone.length > 5 ? ", …" : ""
+      }; put back (the report is text only; files it created are in .autoresearch/agent-files/).`,
+    );
   }
-  const report = fromAgent ? body : draftReport(summary, stopReason);
-  writeFileAtomic(reportPath, report.endsWith("\n") ? report : `${report}\n`);
-  options.notes(
-    `Final report ${fromAgent ? "from the agent" : "drafted from the journal"}: ${displayPath(reportPath)}`,
-  );
-  refreshDashboard(loaded, round);
-  return reportPath;
+  return run.exitCode === 0 && body.trim().length >= 40 ? body : null;
 }
 
 /** The seed's report sections, filled from the journal alone. */

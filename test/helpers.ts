@@ -34,7 +34,7 @@ export function temporaryFolder(prefix = "ark-test-"): string {
 /** Remove `path` when the current test finishes: for what a script the test ran made elsewhere. */
 export function removeAfterTest(path: string): string {
   onTestFinished(() => {
-    if (!sharedFolders.has(path) && !KEEP_TEST_FOLDERS) removeFolder(path);
+    if (!sharedFolders.has(path)) removeFolder(path);
   });
   return path;
 }

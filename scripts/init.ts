@@ -14,6 +14,7 @@ import {
   runIfMain,
   warn,
 } from "./lib/cli/command.ts";
+import { DEFAULTS } from "./lib/experiment/defaults.ts";
 import { EXIT } from "./lib/cli/errors.ts";
 
 export const spec = defineCommand({
@@ -59,7 +60,12 @@ existing artifacts are only replaced with --force. Questions are asked only on a
       valueName: "FUNC",
       description: "the function the eval calls (default: guessed; Class.method works)",
     },
-    iterations: { type: "integer", min: 1, valueName: "N", description: "iteration budget (default: 30)" },
+    iterations: {
+      type: "integer",
+      min: 1,
+      valueName: "N",
+      description: `iteration budget (default: ${DEFAULTS.budget.iterations})`,
+    },
     name: { type: "string", description: "experiment name (default: the file's stem)" },
     "cases-from": {
       type: "string",

@@ -9,7 +9,7 @@ import { baselined } from "./experiment-fixture.ts";
 import { journal, makeRepo, read, results, runScript, temporaryFolder } from "./helpers.ts";
 import { parseJournal } from "../scripts/lib/experiment/journal.ts";
 import { summarizeJournal } from "../scripts/lib/experiment/summary.ts";
-import { BudgetSchema } from "../scripts/lib/experiment/experiment-file.ts";
+import { DEFAULTS } from "../scripts/lib/experiment/defaults.ts";
 
 /** An agent that changes nothing (each call is a discard) and keeps a copy of every prompt it got. */
 function idleAgent(promptCopies: string): string {
@@ -110,7 +110,7 @@ describe("budget.plateau", () => {
     expect(summary.plateau).toEqual({
       sinceLastKeep: 6,
       lastKeepIteration: null,
-      threshold: BudgetSchema.parse({}).plateau,
+      threshold: DEFAULTS.budget.plateau,
       reached: false,
     });
   });

@@ -2,11 +2,11 @@
 // shapes every part shares, orienting a score so higher is better, and how figures are printed.
 // Pure data and validation: it does not pool noise (noise.ts), decide (decide.ts) or read the
 // experiment file (state.ts maps its `decision:` block onto these options); its defaults are
-// the experiment schema's.
+// the experiment file's (experiment/defaults.ts).
 // Example: resolveDecisionOptions({ falseKeepRate: 0.1 }).perLookLevel -> 0.034
 
 import { CliError } from "../cli/errors.ts";
-import { DecisionSchema } from "../experiment/experiment-file.ts";
+import { DEFAULTS } from "../experiment/defaults.ts";
 
 export type Direction = "max" | "min";
 export type GuardOperator = ">=" | "<=" | ">" | "<";
@@ -49,8 +49,8 @@ export interface GuardConfig {
 // evals at 90 of the 93 allowed. The same share scales the level for other alphas.
 const PER_LOOK_SHARE_OF_ALPHA = 0.34;
 
-// The experiment schema's `decision:` defaults (their one home), in the engine's names.
-const SCHEMA_DEFAULTS = DecisionSchema.parse({});
+// The experiment file's `decision:` defaults (their one home), in the engine's names.
+const SCHEMA_DEFAULTS = DEFAULTS.decision;
 
 export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionOptions> = Object.freeze({
   direction: "max",

@@ -1,115 +1,147 @@
-// The experiment file (`autoresearch.yaml`): its zod schema (the one home of every
-// default), loading with errors that name the field and the fix, and atomic saving that
-// keeps the user's comments on untouched sections. It does not run anything; file names
-// live in artifacts.ts, path helpers in files/paths.ts.
+// The experiment file (`autoresearch.yaml`): its zod schema (defaults from defaults.ts),
+// loading with errors that name the field and the fix, and atomic saving that keeps the
+// user's comments on untouched sections. yaml and zod load on first use: a load that the
+// parsed-experiment cache answers (experiment-cache.ts) never needs them. It does not run
+// anything; file names live in artifacts.ts, path helpers in files/paths.ts.
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import YAML from "yaml";
-import { z } from "zod";
+import type * as Yaml from "yaml";
+import type { z } from "zod";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { metricFormulaProblem } from "../process/eval-output.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { displayPath } from "../files/paths.ts";
 import { EXPERIMENT_FILE, STATE_DIR } from "./artifacts.ts";
 import { stripControlCharacters } from "./journal.ts";
+import { DEFAULTS, DIRECTIONS, GUARD_OPS, SCHEMA_VERSION } from "./defaults.ts";
+import { cachedExperiment, rememberExperiment } from "./experiment-cache.ts";
 
-export const SCHEMA_VERSION = 1;
+export { GUARD_OPS, SCHEMA_VERSION };
 
-const DIRECTIONS = ["max", "min"] as const;
-export const GUARD_OPS = [">=", "<=", ">", "<"] as const;
+// yaml and zod cost ~65 ms of start-up together; they load on the first parse, validation or
+// save. createRequire keeps loading synchronous (every caller of loadExperiment is).
+const requireModule = createRequire(import.meta.url);
+let yamlModule: typeof Yaml | null = null;
+let schemas: Schemas | null = null;
 
-export const GuardSchema = z.strictObject({
-  metric: z.string().min(1),
-  op: z.enum(GUARD_OPS, { message: `must be one of ${GUARD_OPS.join(" ")}` }),
-  threshold: z.number({ message: "must be a number" }),
-});
+function yaml(): typeof Yaml {
+  yamlModule ??= requireModule("yaml") as typeof Yaml;
+  return yamlModule;
+}
 
-export const DecisionSchema = z.strictObject({
-  false_keep_rate: z.number().gt(0, "must be above 0").lt(0.5, "must be below 0.5").default(0.05),
-  max_runs: z.number().int("must be a whole number").min(1, "must be at least 1").max(50, "must be at most 50").default(
-    5,
-  ),
-  min_effect: z.number().min(0, "must be 0 or more (metric units)").default(0),
-  baseline_runs: z.number().int().min(1).max(100).default(3),
-  fresh_incumbent_runs: z.number().int().min(1).max(20).default(2),
-  max_incumbent_runs: z.number().int().min(1).max(100).default(6),
-  resolution: z.number().positive("must be above 0").default(1e-4),
-});
+/** The experiment file's zod schemas, built on first use. */
+export function experimentSchemas(): Schemas {
+  schemas ??= buildSchemas((requireModule("zod") as { z: typeof z }).z);
+  return schemas;
+}
 
-export const BudgetSchema = z.strictObject({
-  iterations: z.number().int().min(1, "must be at least 1").default(30),
-  max_hours: z.number().positive().nullable().default(null),
-  plateau: z.number().int().min(1).default(10), // non-keeps in a row that end a loop
-  crash_streak: z.number().int().min(1).default(3),
-});
+// Never called. Deno's `require` finds an npm package without a node_modules folder (deno.json
+// uses Deno's own cache) only when the package is in the module graph; these literal imports put
+// both there. Bun and Node ignore it.
+function schemaModulesForDeno() {
+  return [import("yaml"), import("zod")];
+}
 
-export const BaselineSchema = z.strictObject({
-  score: z.number(), // the median of the runs, as the seed's config header records it
-  mean: z.number(),
-  sd: z.number(),
-  runs: z.array(z.number()),
-  guard_score: z.number().nullable(),
-  deterministic: z.boolean(),
-  min_detectable_effect: z.number().nullable(),
-  min_delta: z.number(),
-  eval_seconds: z.number(),
-  commit: z.string(),
-  measured_at: z.string(),
-});
+type Schemas = ReturnType<typeof buildSchemas>;
 
-export const EvalSchema = z.strictObject({
-  command: z.string().min(1, "must not be empty"),
-  script: z.string().nullable().default(null), // generated eval, frozen; null when the user brought one
-  timeout_s: z.number().positive("must be above 0 seconds").default(900),
-});
+function buildSchemas(z: typeof import("zod").z) {
+  const { decision, budget } = DEFAULTS;
+  const GuardSchema = z.strictObject({
+    metric: z.string().min(1),
+    op: z.enum(GUARD_OPS, { message: `must be one of ${GUARD_OPS.join(" ")}` }),
+    threshold: z.number({ message: "must be a number" }),
+  });
 
-export const RoundSchema = z.strictObject({
-  round: z.number().int().min(1),
-  status: z.enum(["open", "closed"]),
-  constrained_files: z.array(z.string().min(1)).min(1, "must list at least one file"),
-  eval: EvalSchema,
-  artifacts: z.strictObject({
-    journal: z.string(),
-    dashboard: z.string(),
-    instructions: z.string(),
-    launch_prompt: z.string(),
-    report: z.string(),
-  }),
-  focus: z.string().nullable().default(null),
-  baseline: BaselineSchema.nullable().default(null),
-  integrity: z.record(z.string(), z.string()).default({}), // path -> sha256 of frozen files
-});
+  const DecisionSchema = z.strictObject({
+    false_keep_rate: z.number().gt(0, "must be above 0").lt(0.5, "must be below 0.5").default(decision.false_keep_rate),
+    max_runs: z.number().int("must be a whole number").min(1, "must be at least 1").max(50, "must be at most 50")
+      .default(
+        decision.max_runs,
+      ),
+    min_effect: z.number().min(0, "must be 0 or more (metric units)").default(decision.min_effect),
+    baseline_runs: z.number().int().min(1).max(100).default(decision.baseline_runs),
+    fresh_incumbent_runs: z.number().int().min(1).max(20).default(decision.fresh_incumbent_runs),
+    max_incumbent_runs: z.number().int().min(1).max(100).default(decision.max_incumbent_runs),
+    resolution: z.number().positive("must be above 0").default(decision.resolution),
+  });
 
-export const ExperimentSchema = z.strictObject({
-  version: z.literal(SCHEMA_VERSION, { message: `must be ${SCHEMA_VERSION}` }),
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, "must use letters, digits, '.', '_' or '-' only"),
-  current_round: z.number().int().min(1),
-  language: z.string(),
-  project: z.string(),
-  entry: z.strictObject({ name: z.string(), signature: z.string(), line: z.number().int() }).nullable().default(null),
-  metric: z.strictObject({
-    name: z.string().min(1),
-    direction: z.enum(DIRECTIONS, { message: 'must be "max" or "min"' }),
-    // Checked on load, so a bad formula stops every script before it branches, locks or runs the eval.
-    formula: z.string().nullable().default(null).superRefine((formula, context) => {
-      const problem = formula === null ? null : metricFormulaProblem(formula);
-      if (problem) context.addIssue({ code: "custom", message: `"${formula}" ${problem}` });
+  const BudgetSchema = z.strictObject({
+    iterations: z.number().int().min(1, "must be at least 1").default(budget.iterations),
+    max_hours: z.number().positive().nullable().default(budget.max_hours),
+    plateau: z.number().int().min(1).default(budget.plateau), // non-keeps in a row that end a loop
+    crash_streak: z.number().int().min(1).default(budget.crash_streak),
+  });
+
+  const BaselineSchema = z.strictObject({
+    score: z.number(), // the median of the runs, as the seed's config header records it
+    mean: z.number(),
+    sd: z.number(),
+    runs: z.array(z.number()),
+    guard_score: z.number().nullable(),
+    deterministic: z.boolean(),
+    min_detectable_effect: z.number().nullable(),
+    min_delta: z.number(),
+    eval_seconds: z.number(),
+    commit: z.string(),
+    measured_at: z.string(),
+  });
+
+  const EvalSchema = z.strictObject({
+    command: z.string().min(1, "must not be empty"),
+    script: z.string().nullable().default(null), // generated eval, frozen; null when the user brought one
+    timeout_s: z.number().positive("must be above 0 seconds").default(DEFAULTS.eval.timeout_s),
+  });
+
+  const RoundSchema = z.strictObject({
+    round: z.number().int().min(1),
+    status: z.enum(["open", "closed"]),
+    constrained_files: z.array(z.string().min(1)).min(1, "must list at least one file"),
+    eval: EvalSchema,
+    artifacts: z.strictObject({
+      journal: z.string(),
+      dashboard: z.string(),
+      instructions: z.string(),
+      launch_prompt: z.string(),
+      report: z.string(),
     }),
-  }),
-  guard: GuardSchema.nullable().default(null),
-  expected_gain: z.number().positive().nullable().default(null),
-  test_data: z.string().nullable().default(null),
-  frozen: z.array(z.string()).default([]),
-  branch: z.string().nullable().default(null),
-  decision: DecisionSchema.default(DecisionSchema.parse({})),
-  budget: BudgetSchema.default(BudgetSchema.parse({})),
-  rounds: z.array(RoundSchema).min(1),
-});
+    focus: z.string().nullable().default(null),
+    baseline: BaselineSchema.nullable().default(null),
+    integrity: z.record(z.string(), z.string()).default({}), // path -> sha256 of frozen files
+  });
 
-export type Experiment = z.infer<typeof ExperimentSchema>;
-export type Round = z.infer<typeof RoundSchema>;
-export type Baseline = z.infer<typeof BaselineSchema>;
-export type Guard = z.infer<typeof GuardSchema>;
+  const ExperimentSchema = z.strictObject({
+    version: z.literal(SCHEMA_VERSION, { message: `must be ${SCHEMA_VERSION}` }),
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, "must use letters, digits, '.', '_' or '-' only"),
+    current_round: z.number().int().min(1),
+    language: z.string(),
+    project: z.string(),
+    entry: z.strictObject({ name: z.string(), signature: z.string(), line: z.number().int() }).nullable().default(null),
+    metric: z.strictObject({
+      name: z.string().min(1),
+      direction: z.enum(DIRECTIONS, { message: 'must be "max" or "min"' }),
+      // Checked on load, so a bad formula stops every script before it branches, locks or runs the eval.
+      formula: z.string().nullable().default(null).superRefine((formula, context) => {
+        const problem = formula === null ? null : metricFormulaProblem(formula);
+        if (problem) context.addIssue({ code: "custom", message: `"${formula}" ${problem}` });
+      }),
+    }),
+    guard: GuardSchema.nullable().default(null),
+    expected_gain: z.number().positive().nullable().default(null),
+    test_data: z.string().nullable().default(null),
+    frozen: z.array(z.string()).default([]),
+    branch: z.string().nullable().default(null),
+    decision: DecisionSchema.default(() => ({ ...decision })),
+    budget: BudgetSchema.default(() => ({ ...budget })),
+    rounds: z.array(RoundSchema).min(1),
+  });
+  return { GuardSchema, DecisionSchema, BudgetSchema, BaselineSchema, EvalSchema, RoundSchema, ExperimentSchema };
+}
+
+export type Experiment = z.infer<Schemas["ExperimentSchema"]>;
+export type Round = z.infer<Schemas["RoundSchema"]>;
+export type Baseline = z.infer<Schemas["BaselineSchema"]>;
+export type Guard = z.infer<Schemas["GuardSchema"]>;
 
 /** An experiment together with where it lives; every relative path in it is relative to `root`. */
 export type LoadedExperiment = { path: string; root: string; experiment: Experiment };
@@ -128,8 +160,20 @@ export function locateExperiment(explicit: string | undefined, cwd: string, repo
   return join(repoRoot, EXPERIMENT_FILE);
 }
 
-/** Parse and validate experiment text; `label` names the file in error messages. */
-export function parseExperiment(text: string, label: string): Experiment {
+/**
+ * Parse and validate experiment text; `label` names the file in error messages. With
+ * `cacheIn` (a folder in the experiment's repository) a text parsed before is answered from
+ * the parsed-experiment cache, and a newly valid one is remembered there.
+ */
+export function parseExperiment(text: string, label: string, options: { cacheIn?: string } = {}): Experiment {
+  const cached = options.cacheIn === undefined ? null : cachedExperiment(options.cacheIn, text);
+  if (cached) return cached;
+  const experiment = parseExperimentText(text, label);
+  if (options.cacheIn !== undefined) rememberExperiment(options.cacheIn, text, experiment);
+  return experiment;
+}
+
+function parseExperimentText(text: string, label: string): Experiment {
   if (text.includes("\0")) {
     throw new CliError(
       `Cannot use "${label}": it is a binary file, not a YAML experiment file. Pass the autoresearch.yaml that init wrote, or create one: bun scripts/init.ts path/to/file`,
@@ -138,7 +182,7 @@ export function parseExperiment(text: string, label: string): Experiment {
   }
   let raw: unknown;
   try {
-    raw = YAML.parse(text);
+    raw = yaml().parse(text);
   } catch (error) {
     const firstLine = stripControlCharacters(String((error as Error).message).split("\n")[0]);
     throw new CliError(`Cannot parse "${label}": ${firstLine}. Fix the YAML syntax and re-run.`, "E_EXPERIMENT_YAML");
@@ -164,7 +208,7 @@ export function parseExperiment(text: string, label: string): Experiment {
 
 /** Check a parsed or freshly built experiment against the schema; the first problem names its field. */
 export function validateExperiment(value: unknown, label: string): Experiment {
-  const result = ExperimentSchema.safeParse(value);
+  const result = experimentSchemas().ExperimentSchema.safeParse(value);
   if (!result.success) throw new CliError(describeSchemaError(result.error, label), "E_EXPERIMENT_INVALID");
   return result.data;
 }
@@ -214,14 +258,15 @@ export function loadExperiment(path: string): LoadedExperiment {
       EXIT.USAGE,
     );
   }
-  const experiment = parseExperiment(text, label);
-  return { path, root: dirname(path), experiment };
+  const root = dirname(path);
+  return { path, root, experiment: parseExperiment(text, label, { cacheIn: root }) };
 }
 
 /** Write the experiment atomically; comments survive on sections whose value did not change. */
 export function saveExperiment(path: string, experiment: Experiment): void {
-  const checked = ExperimentSchema.parse(experiment);
-  let document: YAML.Document;
+  const checked = experimentSchemas().ExperimentSchema.parse(experiment);
+  const YAML = yaml();
+  let document: Yaml.Document;
   if (existsSync(path)) {
     document = YAML.parseDocument(readFileSync(path, "utf8"));
     const previous = (document.toJS() ?? {}) as Record<string, unknown>;

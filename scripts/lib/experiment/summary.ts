@@ -3,13 +3,14 @@
 // noise and guard status, plus one row per iteration. Pure: journal data in, data out.
 // It reads no files and formats nothing for display (scripts/lib/dashboard/ does); the
 // dashboard, the loop's prompt and next-round build on it.
-import { type Baseline, BudgetSchema, type Experiment, GUARD_OPS, type Round } from "./experiment-file.ts";
+import type { Baseline, Experiment, Round } from "./experiment-file.ts";
+import { DEFAULTS, GUARD_OPS } from "./defaults.ts";
 import { type ConfigLine, iterationResults, type Journal, type ResultLine, type Status } from "./journal.ts";
 import { formatDelta } from "../text/number-format.ts";
 import { passesGuard } from "./guard.ts";
 
 /** budget.plateau when neither the experiment file nor the journal's config line says. */
-const DEFAULT_PLATEAU = BudgetSchema.parse({}).plateau;
+const DEFAULT_PLATEAU = DEFAULTS.budget.plateau;
 
 export type SummaryContext = {
   /** The experiment file, when there is one: budget, direction, guard op and baseline noise come from it. */

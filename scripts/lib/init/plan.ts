@@ -6,14 +6,8 @@
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import {
-  BudgetSchema,
-  DecisionSchema,
-  EvalSchema,
-  type Experiment,
-  type Guard,
-  validateExperiment,
-} from "../experiment/experiment-file.ts";
+import { type Experiment, type Guard, validateExperiment } from "../experiment/experiment-file.ts";
+import { DEFAULTS } from "../experiment/defaults.ts";
 import { CACHE_DIR, defaultArtifacts, STATE_DIR } from "../experiment/artifacts.ts";
 import { displayPath } from "../files/paths.ts";
 import { whyNotWritable } from "../files/atomic.ts";
@@ -185,7 +179,7 @@ function settle(inspection: InitInspection, answers: InitAnswers): Settings {
     formula,
     direction: options.direction ?? answers.direction ?? defaultDirectionFor(metric),
     guard: answers.guard !== undefined ? answers.guard : inspection.guard,
-    iterations: options.iterations ?? answers.iterations ?? BudgetSchema.parse({}).iterations,
+    iterations: options.iterations ?? answers.iterations ?? DEFAULTS.budget.iterations,
     name: options.name ?? nameFromFile(inspection.file),
   };
 }
@@ -231,13 +225,13 @@ function buildExperiment(inspection: InitInspection, settings: Settings, layout:
     test_data: layout.testDataPath,
     frozen: inspection.frozenPaths,
     branch: null,
-    decision: DecisionSchema.parse({}),
-    budget: BudgetSchema.parse({ iterations: settings.iterations }),
+    decision: { ...DEFAULTS.decision },
+    budget: { ...DEFAULTS.budget, iterations: settings.iterations },
     rounds: [{
       round: 1,
       status: "open",
       constrained_files: [inspection.constrained],
-      eval: EvalSchema.parse({ command: layout.evalCommand, script: layout.evalLocation?.path ?? null }),
+      eval: { command: layout.evalCommand, script: layout.evalLocation?.path ?? null, ...DEFAULTS.eval },
       artifacts: layout.artifacts,
       focus: null,
       baseline: null,

@@ -4,7 +4,7 @@
 // are data for planInit; nothing here plans, writes or runs git.
 import { CliError } from "../cli/errors.ts";
 import { defaultDirectionFor } from "../harness/metric-catalog.ts";
-import { BudgetSchema } from "../experiment/experiment-file.ts";
+import { DEFAULTS } from "../experiment/defaults.ts";
 import {
   type Asker,
   checkDirection,
@@ -51,7 +51,7 @@ export async function askInitAnswers(
     );
   }
   if (options.iterations === undefined) {
-    answers.iterations = await until("Iteration budget", String(BudgetSchema.parse({}).iterations), checkIterations);
+    answers.iterations = await until("Iteration budget", String(DEFAULTS.budget.iterations), checkIterations);
   }
   return answers;
 }

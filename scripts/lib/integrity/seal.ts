@@ -14,7 +14,8 @@ import { gitPath } from "../git/git.ts";
 import { journalLines } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
 
-const KEY_PATH = "autoresearch/seal.key";
+/** The key's path in the git directory; the harness's other private files sit beside it. */
+export const KEY_PATH = "autoresearch/seal.key";
 const KEY_BYTES = 32;
 
 export type SealKey = Buffer;

@@ -1,0 +1,32 @@
+// The experiment file's defaults and fixed vocabulary as plain data: the one home of those
+// numbers. The zod schema (experiment-file.ts) fills missing fields from here; the decision
+// engine, init's questions and help texts read them here without loading zod. It validates
+// nothing and reads no file.
+
+/** The experiment file's format version (its `version:` field). */
+export const SCHEMA_VERSION = 1;
+
+export const DIRECTIONS = ["max", "min"] as const;
+export const GUARD_OPS = [">=", "<=", ">", "<"] as const;
+
+/** Every default of the experiment file, in the schema's field order. */
+export const DEFAULTS = Object.freeze({
+  decision: Object.freeze({
+    false_keep_rate: 0.05,
+    max_runs: 5,
+    min_effect: 0, // metric units
+    baseline_runs: 3,
+    fresh_incumbent_runs: 2,
+    max_incumbent_runs: 6,
+    resolution: 1e-4, // metric units
+  }),
+  budget: Object.freeze({
+    iterations: 30,
+    max_hours: null as number | null,
+    plateau: 10, // non-keeps in a row that end a loop
+    crash_streak: 3,
+  }),
+  eval: Object.freeze({
+    timeout_s: 900, // seconds
+  }),
+});

@@ -106,8 +106,8 @@ function putBackAgentsExperimentEdit(
   if (now === textBeforeAgent) return [];
   let changed: string[];
   try {
-    const before = parseExperiment(textBeforeAgent, displayPath(loaded.path));
-    const after = now === null ? null : parseExperiment(now, displayPath(loaded.path));
+    const before = parseExperiment(textBeforeAgent, displayPath(loaded.path), { cacheIn: loaded.root });
+    const after = now === null ? null : parseExperiment(now, displayPath(loaded.path), { cacheIn: loaded.root });
     changed = after === null ? ["the whole file, which was deleted"] : changedMeasurementFields(
       measurementFields(before, findRound(before, round.round)),
       measurementFields(after, findRound(after, round.round)),

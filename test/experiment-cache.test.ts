@@ -1,0 +1,115 @@
+// The parsed-experiment cache, on the real scripts and real repositories: a step whose
+// experiment file is unchanged is answered from the cache without loading yaml or zod's
+// schema API; an edited file is parsed again (a bad edit refused with the usual message);
+// a cache edited by hand is ignored and rewritten. Which packages a step loaded is read
+// from Bun's module registry by a preload that writes it to a file when the step exits.
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { baselined } from "./experiment-fixture.ts";
+import { BUN, KIT_ROOT, read, results, type ScriptResult, setLever, sh, sha256, temporaryFolder } from "./helpers.ts";
+
+const CACHE = ".git/autoresearch/experiment-cache.json";
+
+type Loaded = { yaml: number; zodSchemaApi: number };
+
+/** Run `iterate.ts -m` under a preload that reports how many yaml and zod-classic modules it loaded. */
+function stepReportingLoads(root: string, description: string): ScriptResult & { loaded: Loaded } {
+  const folder = temporaryFolder("ark-test-probe-");
+  const report = join(folder, "loaded.json");
+  const probe = join(folder, "probe.ts");
+  writeFileSync(
+    probe,
+    `process.on("exit", () => {
+  const paths = Object.keys(require.cache);
+  const count = (pattern: RegExp) => paths.filter((path) => pattern.test(path)).length;
+  require("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify({
+    yaml: count(/node_modules\\/yaml\\//),
+    zodSchemaApi: count(/node_modules\\/zod\\/(v4\\/classic\\/|index\\.c?js$)/),
+  }));
+});
+`,
+  );
+  const result = spawnSync(BUN, ["--preload", probe, join(KIT_ROOT, "scripts/iterate.ts"), "-m", description], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1", CI: "true" },
+  });
+  return {
+    code: result.status,
+    stdout: result.stdout ?? "",
+    stderr: result.stderr ?? "",
+    loaded: JSON.parse(readFileSync(report, "utf8")) as Loaded,
+  };
+}
+
+function cacheFile(
+  root: string,
+): { parser: string; entries: { text_sha256: string; experiment: any }[]; seal: string } {
+  return JSON.parse(read(root, CACHE));
+}
+
+describe("the parsed-experiment cache", () => {
+  test("a step on an unchanged experiment file is answered from the cache and loads neither yaml nor zod's schema API", () => {
+    const root = baselined();
+    setLever(root, "WEIGHT", "2.0");
+    const first = stepReportingLoads(root, "weight 2");
+    expect(first.code).toBe(0);
+    expect(first.loaded.yaml).toBeGreaterThan(0); // the first load parses, so the probe sees what it should
+    expect(first.loaded.zodSchemaApi).toBeGreaterThan(0);
+    const entry = cacheFile(root).entries[0];
+    expect(entry.text_sha256).toBe(sha256(read(root, "autoresearch.yaml")));
+    expect(entry.experiment.budget).toEqual({ iterations: 30, max_hours: null, plateau: 10, crash_streak: 3 });
+    expect(sh(root, "git", ["status", "--porcelain", "--ignored"])).not.toContain("cache"); // not in the work tree
+
+    setLever(root, "WEIGHT", "3.0");
+    const second = stepReportingLoads(root, "weight 3");
+    expect(second.code).toBe(0);
+    expect(second.loaded).toEqual({ yaml: 0, zodSchemaApi: 0 });
+    expect(results(root).map((line) => line.description)).toEqual(["weight 2", "weight 3"]);
+  });
+
+  test("an edited experiment file is parsed again, and a bad edit is refused with the message it always had", () => {
+    const root = baselined({ budget: 30 });
+    setLever(root, "WEIGHT", "2.0");
+    expect(stepReportingLoads(root, "weight 2").code).toBe(0);
+
+    const valid = read(root, "autoresearch.yaml");
+    writeFileSync(join(root, "autoresearch.yaml"), valid.replace("iterations: 30", "iterations: 0"));
+    setLever(root, "WEIGHT", "3.0");
+    const refusedWithCache = stepReportingLoads(root, "weight 3");
+    rmSync(join(root, CACHE));
+    const refusedWithout = stepReportingLoads(root, "weight 3");
+    expect(refusedWithCache.code).toBe(2);
+    expect(refusedWithCache.stderr).toContain('Cannot use "autoresearch.yaml": budget.iterations must be at least 1');
+    expect(refusedWithCache.stderr).toBe(refusedWithout.stderr);
+
+    // A valid edit takes effect at once: a budget of 1 is spent by the step already made.
+    writeFileSync(join(root, "autoresearch.yaml"), valid.replace("iterations: 30", "iterations: 1"));
+    const spent = stepReportingLoads(root, "weight 3");
+    expect(spent.code).toBe(3);
+    expect(spent.loaded.yaml).toBeGreaterThan(0);
+    expect(cacheFile(root).entries[0].experiment.budget.iterations).toBe(1);
+  });
+
+  test("a cache edited by hand is ignored (parsed again) and rewritten", () => {
+    const root = baselined();
+    setLever(root, "WEIGHT", "2.0");
+    expect(stepReportingLoads(root, "weight 2").code).toBe(0);
+
+    // Were this entry trusted, a budget of 1 iteration would already be spent (exit 3).
+    const forged = cacheFile(root);
+    forged.entries[0].experiment.budget.iterations = 1;
+    writeFileSync(join(root, CACHE), JSON.stringify(forged));
+    setLever(root, "WEIGHT", "3.0");
+    const step = stepReportingLoads(root, "weight 3");
+    expect(step.code).toBe(0);
+    expect(step.loaded.yaml).toBeGreaterThan(0);
+    const rewritten = cacheFile(root);
+    expect(rewritten.entries[0].experiment.budget.iterations).toBe(30);
+
+    setLever(root, "WEIGHT", "4.0");
+    expect(stepReportingLoads(root, "weight 4").loaded).toEqual({ yaml: 0, zodSchemaApi: 0 });
+  });
+});

@@ -70,7 +70,7 @@ export function main(argv: string[]): Promise<number> {
       import("./lib/cli/status-line.ts"),
       import("./lib/cli/kit.ts"),
     ]);
-    const root = await requireRepositoryRoot(process.cwd(), kitCommand("baseline"));
+    const root = requireRepositoryRoot(process.cwd(), kitCommand("baseline"));
     const loaded = loadExperiment(locateExperiment(values.experiment, process.cwd(), root));
     const report = await runBaseline(loaded, {
       runs: values.runs ?? loaded.experiment.decision.baseline_runs,

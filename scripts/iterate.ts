@@ -99,7 +99,7 @@ export function main(argv: string[]): Promise<number> {
       import("./lib/iterate/loop.ts"),
       import("./lib/cli/status-line.ts"),
     ]);
-    const root = await requireRepositoryRoot(process.cwd(), kitCommand("iterate"));
+    const root = requireRepositoryRoot(process.cwd(), kitCommand("iterate"));
     const loaded = loadExperiment(locateExperiment(values.experiment, process.cwd(), root));
     const round = values.round;
     if (values["final-report"]) {

@@ -178,11 +178,11 @@ async function preflight(context: Context): Promise<Preflight> {
     );
   }
 
-  let branch: string | null = await currentBranch(root);
+  let branch: string | null = currentBranch(root);
   if (!options.branch) await requireExperimentBranch(root, experiment);
   if (options.branch) {
     const wanted = experiment.branch ?? `autoresearch/${experiment.name}`;
-    const outcome = await switchToBranch(root, wanted);
+    const outcome = switchToBranch(root, wanted);
     if (outcome !== "already") {
       options.notes(
         `${
@@ -192,7 +192,7 @@ async function preflight(context: Context): Promise<Preflight> {
     }
     branch = wanted;
   }
-  return { frozen, journal, done, branch, commit: (await headCommit(root))! };
+  return { frozen, journal, done, branch, commit: headCommit(root)! };
 }
 
 type Measured = {
@@ -535,7 +535,7 @@ function checkFrozenPaths(root: string, paths: string[], experimentPath: string)
 }
 
 async function checkConstrainedFiles(root: string, round: Round): Promise<void> {
-  const committed = (await headCommit(root)) !== null;
+  const committed = headCommit(root) !== null;
   for (const file of round.constrained_files) {
     const absolute = resolveIn(root, file);
     if (!existsSync(absolute)) {
@@ -544,7 +544,7 @@ async function checkConstrainedFiles(root: string, round: Round): Promise<void> 
         "E_NO_FILE",
       );
     }
-    if (!committed || !(await isTracked(root, file))) {
+    if (!committed || !isTracked(root, file)) {
       throw new CliError(
         `The constrained file "${file}" is not committed, so it cannot be reverted. Commit it first: git add "${file}" && git commit -m "add ${file}"`,
         "E_UNTRACKED",

@@ -174,6 +174,11 @@ export function pathsChangedBetween(root: string, from: string, to: string): str
   return pathsRelativeTo(root, git(root, ["diff", "--name-only", from, to]).split("\n").filter(Boolean));
 }
 
+/** "abc1234 subject" of each commit reachable from `to` but not from `from`, newest first. */
+export function commitSubjectsBetween(root: string, from: string, to: string): string[] {
+  return git(root, ["log", "--format=%h %s", `${from}..${to}`]).split("\n").filter(Boolean);
+}
+
 /** The commit's full message. */
 export function commitMessageOf(root: string, commit: string): string {
   return git(root, ["log", "-1", "--format=%B", commit]);
@@ -240,6 +245,28 @@ function fieldsAfter(entry: string, count: number): string {
 
 export function fileDiffersFromCommit(root: string, commit: string, path: string): boolean {
   return runGit(root, ["diff", "--quiet", commit, "--", path]).exitCode === 1;
+}
+
+/** False only when git proves the paths equal `commit` in the work tree (an error counts as a difference). */
+export function pathsDifferFromCommit(root: string, commit: string, paths: string[]): boolean {
+  return runGit(root, ["diff", "--quiet", commit, "--", ...paths]).exitCode !== 0;
+}
+
+/** The repository's tracked files (posix, from its top), or none when git cannot list them. */
+export function trackedFiles(root: string): string[] {
+  const listed = runGit(root, ["ls-files", "-z"]);
+  return listed.ok ? listed.stdout.split("\0").filter(Boolean) : [];
+}
+
+/** The work tree's changes to `paths` since `commit`, as a zero-context patch ("" when none). */
+export function workTreePatch(root: string, commit: string, paths: string[]): string {
+  return git(root, ["diff", "-U0", commit, "--", ...paths]);
+}
+
+/** What a commit changed in `paths`, as a zero-context patch; null when the commit is not here. */
+export function commitPatch(root: string, commit: string, paths: string[]): string | null {
+  const shown = runGit(root, ["show", "--format=", "--no-color", "--no-ext-diff", "-U0", commit, "--", ...paths]);
+  return shown.ok ? shown.stdout : null;
 }
 
 /** `git diff --binary` of `paths` from `commit` (or, without one, from the index) to the work tree. */

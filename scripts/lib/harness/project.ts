@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { posix, relative, resolve } from "node:path";
 import { currentRuntime } from "../cli/kit.ts";
 import { readOptional, toPosix } from "../files/paths.ts";
-import { runGit } from "../git/git.ts";
+import { trackedFiles } from "../git/git.ts";
 import { shellQuote } from "../text/shell-quote.ts";
 
 export type Language = "python" | "typescript" | "javascript" | "other";
@@ -333,9 +333,7 @@ const MAX_TESTS_LISTED = 8;
 
 /** Tracked test files (up to a few), relative to the experiment folder, for the instructions' context. */
 export async function findExistingTests(repoRoot: string, root: string): Promise<string[]> {
-  const listed = await runGit(repoRoot, ["ls-files", "-z"]);
-  if (!listed.ok) return [];
-  return testFilesAmong(listed.stdout.split("\0"), repoRoot, root);
+  return testFilesAmong(trackedFiles(repoRoot), repoRoot, root);
 }
 
 /** findExistingTests for a list of tracked files already in hand (posix, from the repository root). */

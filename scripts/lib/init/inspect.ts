@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, 
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { EXPERIMENT_FILE } from "../experiment/artifacts.ts";
 import { displayPath, realpathOrSelf, toPosix } from "../files/paths.ts";
-import { git, requireRepositoryRoot, runGit } from "../git/git.ts";
+import { gitPath, requireRepositoryRoot, trackedFiles } from "../git/git.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { analyzeFile } from "../levers/levers.ts";
 import type { FileAnalysis } from "../levers/lever.ts";
@@ -38,7 +38,7 @@ type CheckedInputs =
 export async function inspectInit(options: InitOptions): Promise<InitInspection> {
   const cwd = options.cwd;
   checkNotEmpty(options);
-  const repoRoot = realpathSync(await requireRepositoryRoot(cwd, `${kitCommand("init", { cwd })} FILE`));
+  const repoRoot = realpathSync(requireRepositoryRoot(cwd, `${kitCommand("init", { cwd })} FILE`));
   const { casesText, ...inputs } = checkInputs(options, repoRoot);
   const { file, root } = inputs;
   const project = detectProjectOnDisk(repoRoot, file, root);
@@ -53,7 +53,7 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
   const caseInputs = casesText === null
     ? null
     : readCaseInputs(casesText, options, { project, analysis, entry, parameters, constrained: inputs.constrained });
-  const tracked = await trackedFiles(repoRoot);
+  const tracked = trackedFiles(repoRoot);
   const scaffoldFilledByHand = !options.evalCmd && !inputs.testData && !caseInputs;
   return {
     options,
@@ -72,7 +72,7 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
         displayPath(join(repoRoot, path), cwd)
       )
       : [],
-    excludePath: resolve(repoRoot, await git(repoRoot, ["rev-parse", "--git-path", "info/exclude"])),
+    excludePath: gitPath(repoRoot, "info/exclude"),
     warnings,
   };
 }
@@ -266,10 +266,4 @@ function readCasesFrom(path: string): string {
       "E_CASES_FROM",
     );
   }
-}
-
-/** The repository's tracked files (posix, from its root); none when git cannot list them. */
-async function trackedFiles(repoRoot: string): Promise<string[]> {
-  const listed = await runGit(repoRoot, ["ls-files", "-z"]);
-  return listed.ok ? listed.stdout.split("\0").filter(Boolean) : [];
 }

@@ -16,7 +16,14 @@ import {
 } from "../experiment/experiment-file.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
-import { fileDiffersFromCommit, git, headCommit, runGit } from "../git/git.ts";
+import {
+  commitSubjectsBetween,
+  fileDiffersFromCommit,
+  headCommit,
+  isAncestor,
+  pathsDifferFromCommit,
+  workTreePatch,
+} from "../git/git.ts";
 import { archiveRef, putBranchBack, storeBlobs } from "./pending-step.ts";
 import { assertJournalWritable, iterationResults, readJournal, type ResultLine } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
@@ -205,7 +212,7 @@ async function callAgent(
   const call: AgentCall = {
     round: round.round,
     iteration,
-    head: (await headCommit(loaded.root))!,
+    head: headCommit(loaded.root)!,
     snapshot: await takeSnapshot(loaded.root, ignore),
     experiment_text: readFileSync(loaded.path, "utf8"),
     log: join(stateDir, "logs", `round${round.round}`, `iteration${iteration}-agent.log`),
@@ -248,7 +255,7 @@ async function stepAgentChange(
 ): Promise<StepResult> {
   const { call } = agent;
   // Against HEAD before the call: an agent that committed its edit still changed the file.
-  const diff = await git(loaded.root, ["diff", "-U0", call.head, "--", ...round.constrained_files]);
+  const diff = workTreePatch(loaded.root, call.head, round.constrained_files);
   const forced = agent.failed
     ? { status: "crash" as const, reason: agent.failed }
     : diff.trim() === ""
@@ -277,10 +284,8 @@ async function keepBranchOnTrack(
   notes: (message: string) => void,
 ): Promise<void> {
   await requireExperimentBranch(loaded.root, loaded.experiment);
-  const agentHead = (await headCommit(loaded.root))!;
-  if (
-    agentHead === call.head || (await runGit(loaded.root, ["merge-base", "--is-ancestor", call.head, agentHead])).ok
-  ) return;
+  const agentHead = headCommit(loaded.root)!;
+  if (agentHead === call.head || isAncestor(loaded.root, call.head, agentHead)) return;
   const archive = archiveRef(round.round, call.iteration);
   await putBranchBack(loaded.root, stateDir, { to: call.head, from: agentHead, archive });
   notes(
@@ -293,10 +298,8 @@ async function keepBranchOnTrack(
 /** True when the work tree, the constrained files and HEAD are all as they were before the call. */
 async function changedNothingSince(loaded: LoadedExperiment, round: Round, call: AgentCall): Promise<boolean> {
   const { root } = loaded;
-  if ((await headCommit(root)) !== call.head) return false;
-  if ((await runGit(root, ["diff", "--quiet", call.head, "--", ...round.constrained_files])).exitCode !== 0) {
-    return false;
-  }
+  if (headCommit(root) !== call.head) return false;
+  if (pathsDifferFromCommit(root, call.head, round.constrained_files)) return false;
   const scope = await compareWithSnapshot(root, call.snapshot, scopeIgnores(loaded, round));
   return scope.changed.length === 0 && scope.newUntracked.length === 0;
 }
@@ -321,9 +324,9 @@ async function requireNothingChangedBetweenSteps(
     replayDecisionState(journal, experiment).incumbentLine?.commit ?? null,
     round.baseline.commit,
   );
-  const head = (await headCommit(root))!;
+  const head = headCommit(root)!;
   if (head !== incumbent) {
-    const subjects = (await git(root, ["log", "--format=%h %s", `${incumbent}..${head}`])).split("\n").filter(Boolean);
+    const subjects = commitSubjectsBetween(root, incumbent, head);
     throw new CliError(
       `HEAD moved past the incumbent ${incumbent.slice(0, 7)} outside an agent call (${
         subjects.length ? subjects.slice(0, 2).join("; ") : `now at ${head.slice(0, 7)}`
@@ -555,7 +558,7 @@ async function askAgentForReport(
     call: {
       round: round.round,
       iteration: 0,
-      head: (await headCommit(loaded.root))!,
+      head: headCommit(loaded.root)!,
       snapshot: await takeSnapshot(loaded.root, ignore),
       experiment_text: readFileSync(loaded.path, "utf8"),
       log: "",

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { displayPath, resolveIn, toPosix } from "../files/paths.ts";
-import { isTracked, runGit } from "../git/git.ts";
+import { commitPatch, isTracked } from "../git/git.ts";
 import type { Journal } from "../experiment/journal.ts";
 import { analyzeFile } from "../levers/levers.ts";
 import type { FileAnalysis, Lever } from "../levers/lever.ts";
@@ -68,17 +68,8 @@ export async function roundEvidence(root: string, journal: Journal, files: strin
       if (existsSync(patch)) parts.push(changedLines(readFileSync(patch, "utf8")));
     }
     if (result.status === "keep" && result.commit) {
-      const shown = await runGit(root, [
-        "show",
-        "--format=",
-        "--no-color",
-        "--no-ext-diff",
-        "-U0",
-        result.commit,
-        "--",
-        ...files,
-      ]);
-      if (shown.ok) parts.push(changedLines(shown.stdout));
+      const shown = commitPatch(root, result.commit, files);
+      if (shown !== null) parts.push(changedLines(shown));
     }
   }
   return parts.join("\n");
@@ -144,7 +135,7 @@ export async function checkRoundFiles(
         "E_OUTSIDE_REPO",
       );
     }
-    if (!(await isTracked(context.repoRoot, fromRepo))) {
+    if (!isTracked(context.repoRoot, fromRepo)) {
       throw usage(
         `${flag} "${given}" is not tracked by git, so a discarded change could not be restored; commit it first (git add ${
           displayPath(real, context.cwd)

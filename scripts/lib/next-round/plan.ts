@@ -89,7 +89,7 @@ export type RoundNSource =
 /** Find round N: the experiment file when there is one (or --experiment names it), else the journal alone. */
 export async function locateRoundN(options: NextRoundOptions): Promise<RoundNSource> {
   const repoRoot = realpathSync(
-    await requireRepositoryRoot(options.cwd, kitCommand("next-round", { cwd: options.cwd })),
+    requireRepositoryRoot(options.cwd, kitCommand("next-round", { cwd: options.cwd })),
   );
   const experimentPath = locateExperiment(options.experiment, options.cwd, repoRoot);
   if (options.experiment === undefined && !existsSync(experimentPath)) return { mode: "journal", repoRoot };

@@ -1,8 +1,10 @@
 // The parsed-experiment cache, on the real scripts and real repositories: a step whose
-// experiment file is unchanged is answered from the cache without loading yaml or zod's
-// schema API; an edited file is parsed again (a bad edit refused with the usual message);
-// a cache edited by hand is ignored and rewritten. Which packages a step loaded is read
-// from Bun's module registry by a preload that writes it to a file when the step exits.
+// experiment file is unchanged is answered from the cache and loads neither yaml nor zod
+// (the journal's lines as the harness wrote them need no converting); an edited file is
+// parsed again (a bad edit refused with the usual message); a cache edited by hand is
+// ignored and rewritten; a hand-written journal line still goes through zod. Which packages
+// a process loaded is read from Bun's module registry by a preload that writes it to a file
+// when the process exits.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,10 +14,10 @@ import { BUN, KIT_ROOT, read, results, type ScriptResult, setLever, sh, sha256, 
 
 const CACHE = ".git/autoresearch/experiment-cache.json";
 
-type Loaded = { yaml: number; zodSchemaApi: number };
+type Loaded = { yaml: number; zod: number; zodSchemaApi: number };
 
-/** Run `iterate.ts -m` under a preload that reports how many yaml and zod-classic modules it loaded. */
-function stepReportingLoads(root: string, description: string): ScriptResult & { loaded: Loaded } {
+/** Run a Bun script under a preload that reports how many yaml, zod and zod-classic modules it loaded. */
+function runReportingLoads(cwd: string, args: string[]): ScriptResult & { loaded: Loaded } {
   const folder = temporaryFolder("ark-test-probe-");
   const report = join(folder, "loaded.json");
   const probe = join(folder, "probe.ts");
@@ -26,13 +28,14 @@ function stepReportingLoads(root: string, description: string): ScriptResult & {
   const count = (pattern: RegExp) => paths.filter((path) => pattern.test(path)).length;
   require("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify({
     yaml: count(/node_modules\\/yaml\\//),
+    zod: count(/node_modules\\/zod\\//),
     zodSchemaApi: count(/node_modules\\/zod\\/(v4\\/classic\\/|index\\.c?js$)/),
   }));
 });
 `,
   );
-  const result = spawnSync(BUN, ["--preload", probe, join(KIT_ROOT, "scripts/iterate.ts"), "-m", description], {
-    cwd: root,
+  const result = spawnSync(BUN, ["--preload", probe, ...args], {
+    cwd,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1", CI: "true" },
   });
@@ -44,14 +47,19 @@ function stepReportingLoads(root: string, description: string): ScriptResult & {
   };
 }
 
+/** `iterate.ts -m description` in `root`, reporting what it loaded. */
+function stepReportingLoads(root: string, description: string): ScriptResult & { loaded: Loaded } {
+  return runReportingLoads(root, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", description]);
+}
+
 function cacheFile(
   root: string,
-): { parser: string; entries: { text_sha256: string; experiment: any }[]; seal: string } {
+): { entries: { parser: string; text_sha256: string; experiment: any }[]; seal: string } {
   return JSON.parse(read(root, CACHE));
 }
 
 describe("the parsed-experiment cache", () => {
-  test("a step on an unchanged experiment file is answered from the cache and loads neither yaml nor zod's schema API", () => {
+  test("a step on an unchanged experiment file is answered from the cache and loads neither yaml nor zod", () => {
     const root = baselined();
     setLever(root, "WEIGHT", "2.0");
     const first = stepReportingLoads(root, "weight 2");
@@ -66,7 +74,7 @@ describe("the parsed-experiment cache", () => {
     setLever(root, "WEIGHT", "3.0");
     const second = stepReportingLoads(root, "weight 3");
     expect(second.code).toBe(0);
-    expect(second.loaded).toEqual({ yaml: 0, zodSchemaApi: 0 });
+    expect(second.loaded).toEqual({ yaml: 0, zod: 0, zodSchemaApi: 0 });
     expect(results(root).map((line) => line.description)).toEqual(["weight 2", "weight 3"]);
   });
 
@@ -110,6 +118,31 @@ describe("the parsed-experiment cache", () => {
     expect(rewritten.entries[0].experiment.budget.iterations).toBe(30);
 
     setLever(root, "WEIGHT", "4.0");
-    expect(stepReportingLoads(root, "weight 4").loaded).toEqual({ yaml: 0, zodSchemaApi: 0 });
+    expect(stepReportingLoads(root, "weight 4").loaded).toEqual({ yaml: 0, zod: 0, zodSchemaApi: 0 });
+  });
+
+  test("a journal line the harness wrote is read without zod; a hand-written seed line still goes through it", () => {
+    const root = baselined();
+    setLever(root, "WEIGHT", "2.0");
+    expect(stepReportingLoads(root, "weight 2").code).toBe(0);
+    const folder = temporaryFolder("ark-test-journal-read-");
+    const reader = join(folder, "read.ts");
+    writeFileSync(
+      reader,
+      `import { readJournal } from ${JSON.stringify(join(KIT_ROOT, "scripts/lib/experiment/journal.ts"))};
+const journal = readJournal(process.argv[2]);
+console.log(JSON.stringify({ results: journal.results.length, config: journal.config?.metric ?? null }));
+`,
+    );
+    const harnessWritten = runReportingLoads(folder, [reader, join(root, "autoresearch.jsonl")]);
+    expect(JSON.parse(harnessWritten.stdout)).toEqual({ results: 2, config: "score" });
+    expect(harnessWritten.loaded.zod).toBe(0);
+    const handWritten = runReportingLoads(folder, [
+      reader,
+      join(KIT_ROOT, "test/fixtures/journals/hand-written.jsonl"),
+    ]);
+    expect(JSON.parse(handWritten.stdout).config).toBe("ndcg@10");
+    expect(handWritten.loaded.zod).toBeGreaterThan(0);
+    expect(handWritten.loaded.zodSchemaApi).toBe(0); // zod/mini, not the classic API
   });
 });

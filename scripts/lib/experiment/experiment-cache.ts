@@ -15,15 +15,16 @@ import type { Experiment } from "./experiment-file.ts";
 import { SCHEMA_VERSION } from "./defaults.ts";
 
 const CACHE_FILE = "experiment-cache.json";
-// Enough for the texts one step reads (the file before and after an agent's call) and a few
-// experiment files in one repository; older entries are dropped.
+// Enough for the texts one step reads (the file before and after an agent's call), a few
+// experiment files in one repository and the runtimes that parse them (a Node bundle is other
+// parsing code than the .ts files Bun and Deno run); older entries are dropped.
 const MAX_ENTRIES = 8;
 // The modules whose code decides what a text parses to. A bundle (dist/*.js) has none of them
 // beside it; it hashes itself, which holds all of them.
 const PARSING_MODULES = ["./experiment-file.ts", "./defaults.ts", "../process/eval-output.ts", "./experiment-cache.ts"];
 
-type CacheEntry = { text_sha256: string; experiment: Experiment };
-type CacheFile = { parser: string; entries: CacheEntry[]; seal?: string };
+type CacheEntry = { parser: string; text_sha256: string; experiment: Experiment };
+type CacheFile = { entries: CacheEntry[]; seal?: string };
 
 let parserId: string | null = null;
 
@@ -59,8 +60,7 @@ function cacheLocation(folder: string): { path: string; key: SealKey } | null {
 function readCache(path: string, key: SealKey): CacheEntry[] {
   try {
     const file = JSON.parse(readFileSync(path, "utf8")) as CacheFile;
-    if (!hasValidSeal(key, file) || file.parser !== parsingCodeId() || !Array.isArray(file.entries)) return [];
-    return file.entries;
+    return hasValidSeal(key, file) && Array.isArray(file.entries) ? file.entries : [];
   } catch {
     return [];
   }
@@ -71,19 +71,22 @@ export function cachedExperiment(folder: string, text: string): Experiment | nul
   const location = cacheLocation(folder);
   if (!location) return null;
   const sha = textSha256(text);
-  return readCache(location.path, location.key).find((entry) => entry.text_sha256 === sha)?.experiment ?? null;
+  const parser = parsingCodeId();
+  const entry = readCache(location.path, location.key).find((candidate) =>
+    candidate.text_sha256 === sha && candidate.parser === parser
+  );
+  return entry?.experiment ?? null;
 }
 
 /** Remember what `text` parsed to. Best effort: a cache that cannot be written is only slower. */
 export function rememberExperiment(folder: string, text: string, experiment: Experiment): void {
   const location = cacheLocation(folder);
   if (!location) return;
-  const sha = textSha256(text);
-  const others = readCache(location.path, location.key).filter((entry) => entry.text_sha256 !== sha);
-  const file: CacheFile = {
-    parser: parsingCodeId(),
-    entries: [{ text_sha256: sha, experiment }, ...others].slice(0, MAX_ENTRIES),
-  };
+  const entry: CacheEntry = { parser: parsingCodeId(), text_sha256: textSha256(text), experiment };
+  const others = readCache(location.path, location.key).filter((other) =>
+    other.text_sha256 !== entry.text_sha256 || other.parser !== entry.parser
+  );
+  const file: CacheFile = { entries: [entry, ...others].slice(0, MAX_ENTRIES) };
   try {
     writeFileAtomic(location.path, JSON.stringify(sealed(location.key, file)));
   } catch { /* a read-only git directory: every load parses */ }

@@ -1,10 +1,11 @@
 // The journal (`autoresearch.jsonl`): the zod schemas of its config header and result
-// lines (tolerant of the seed's hand-written lines), whole-line appends, the check that a
-// journal can be written before anything else happens, and the one function that makes
-// journal text safe to print. It never rewrites a journal except `writeJournalHeader`
-// on a journal with no results.
+// lines (tolerant of the seed's hand-written lines; zod loads only for a line that needs
+// converting), whole-line appends, the check that a journal can be written before anything
+// else happens, and the one function that makes journal text safe to print. It never
+// rewrites a journal except `writeJournalHeader` on a journal with no results.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import * as z from "zod/mini";
+import { createRequire } from "node:module";
+import type * as ZodMini from "zod/mini";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { appendLineDurably, whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
 import type { Experiment, Round } from "./experiment-file.ts";
@@ -38,38 +39,125 @@ function toStatus(value: unknown): Status | null {
   return (STATUSES as readonly string[]).includes(status) ? (status as Status) : null;
 }
 
-// Field readers, tolerant the way the seed's hand-written lines need: strings for numbers,
-// nulls, missing fields. A seed field always has a value (a missing key takes the default);
-// an optional field of ours that is missing or malformed is left out rather than failing the
-// line. zod/mini: the same checks as zod's classic API, built in a fraction of the time.
-function read<T>(convert: (value: unknown) => T) {
+// How each field of a line is read: its zod reader (tolerant the way the seed's hand-written
+// lines need: strings for numbers, nulls, missing fields) and, beside it, the shape it reads
+// to. A seed field always has a value (a missing key takes the default); an optional field of
+// ours that is missing or malformed is left out rather than failing the line. A line whose
+// every field already has the shape it reads to (every line the harness writes) reads as
+// itself, so it is taken as it is, fields in the schema's order like zod's output; zod is
+// loaded for the first line that needs converting (it costs ~25 ms of a step's start-up).
+// zod/mini: the same checks as zod's classic API, built in a fraction of the time.
+type Zod = typeof ZodMini;
+type Field<S extends ZodMini.ZodMiniType = ZodMini.ZodMiniType> = {
+  /** The zod reader, built on first use. */
+  schema: (z: Zod) => S;
+  /** `value` as `schema` reads it, when reading changes nothing but an object's key order; else MISS. */
+  asRead: (value: unknown) => unknown;
+  /** A line may leave the field out and read the same. */
+  optional: boolean;
+};
+type Fields = Record<string, Field>;
+const MISS = Symbol("needs zod");
+
+function field<S extends ZodMini.ZodMiniType>(
+  schema: (z: Zod) => S,
+  isRead: (value: unknown) => boolean,
+  options: { optional?: boolean } = {},
+): Field<S> {
+  return { schema, asRead: (value) => (isRead(value) ? value : MISS), optional: options.optional ?? false };
+}
+
+function read<T>(z: Zod, convert: (value: unknown) => T) {
   return z.pipe(z.unknown(), z.transform(convert));
 }
-const looseNumber = z._default(read(toNumber), null);
+const isNumber = (value: unknown) => typeof value === "number" && Number.isFinite(value);
+const isNumberOrNull = (value: unknown) => value === null || isNumber(value);
+const isString = (value: unknown) => typeof value === "string";
+const isStringOrNull = (value: unknown) => value === null || isString(value);
+const isBooleanOrNull = (value: unknown) => value === null || typeof value === "boolean";
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const isArrayOf = (isItem: (value: unknown) => boolean) => (value: unknown) =>
+  Array.isArray(value) && value.every(isItem);
+const isRecordOf = (isItem: (value: unknown) => boolean) => (value: unknown) =>
+  isPlainObject(value) && Object.values(value).every(isItem);
+const isCaseScores = (value: unknown) => value === null || isRecordOf(isNumber)(value);
+const isScoreList = isArrayOf(isNumberOrNull);
+
+const looseNumber = field((z) => z._default(read(z, toNumber), null), isNumberOrNull);
 const looseText = (fallback: string) =>
-  z._default(read((value) => (value == null ? fallback : String(value))), fallback);
-const textOrNull = z._default(read((value) => (value == null || value === "" ? null : String(value))), null);
-const wholeNumber = read((value) => {
-  const number = toNumber(value);
-  return number !== null && Number.isInteger(number) && number >= 1 ? number : undefined;
-});
-const scoreList = z.array(read(toNumber)); // index-aligned with the guard and case lists
-const caseScores = z.catch(z.nullable(z.record(z.string(), z.number())), null);
-function ours<T extends z.ZodMiniType>(schema: T) {
-  return z.catch(z.optional(schema), undefined);
+  field((z) => z._default(read(z, (value) => (value == null ? fallback : String(value))), fallback), isString);
+const textOrNull = field(
+  (z) => z._default(read(z, (value) => (value == null || value === "" ? null : String(value))), null),
+  (value) => value === null || (isString(value) && value !== ""),
+);
+const optionalWholeNumber = field(
+  (z) =>
+    z.optional(read(z, (value) => {
+      const number = toNumber(value);
+      return number !== null && Number.isInteger(number) && number >= 1 ? number : undefined;
+    })),
+  (value) => Number.isInteger(value) && (value as number) >= 1,
+  { optional: true },
+);
+const scoreList = (z: Zod) => z.array(read(z, toNumber)); // index-aligned with the guard and case lists
+const caseScores = (z: Zod) => z.catch(z.nullable(z.record(z.string(), z.number())), null);
+
+/** A field only the harness writes: left out when missing or malformed. */
+function ours<S extends ZodMini.ZodMiniType>(schema: (z: Zod) => S, isRead: (value: unknown) => boolean) {
+  return field((z) => z.catch(z.optional(schema(z)), undefined), isRead, { optional: true });
 }
 
-const NoiseSchema = z.object({
+/** `record` as an object schema of `fields` reads it (unknown keys dropped, or kept when `loose`), or MISS. */
+function readAsItIs(
+  fields: Fields,
+  record: Record<string, unknown>,
+  loose: boolean,
+): Record<string, unknown> | typeof MISS {
+  const out: Record<string, unknown> = {};
+  for (const [name, declared] of Object.entries(fields)) {
+    if (!Object.hasOwn(record, name)) {
+      if (declared.optional) continue;
+      return MISS;
+    }
+    const value = declared.asRead(record[name]);
+    if (value === MISS) return MISS;
+    out[name] = value;
+  }
+  if (loose) { for (const name of Object.keys(record)) if (!Object.hasOwn(fields, name)) out[name] = record[name]; }
+  return out;
+}
+
+type ObjectSchema<F extends Fields> = ZodMini.ZodMiniObject<{ [K in keyof F]: ReturnType<F[K]["schema"]> }>;
+function objectSchema<F extends Fields>(z: Zod, fields: F, options: { loose?: boolean } = {}): ObjectSchema<F> {
+  const shape = Object.fromEntries(Object.entries(fields).map(([name, declared]) => [name, declared.schema(z)]));
+  return (options.loose ? z.looseObject(shape) : z.object(shape)) as unknown as ObjectSchema<F>;
+}
+
+/** A nullable object field of ours, read with `fields` (unknown keys dropped). */
+function oursObject<F extends Fields>(fields: F) {
+  const schema = (z: Zod) => z.catch(z.optional(z.nullable(objectSchema(z, fields))), undefined);
+  const asRead = (value: unknown) =>
+    value === null ? null : isPlainObject(value) ? readAsItIs(fields, value, false) : MISS;
+  return { schema, asRead, optional: true };
+}
+
+const NOISE_FIELDS = {
   sd: looseNumber,
   mean: looseNumber,
-  runs: z.catch(scoreList, []),
-  deterministic: z.catch(z.nullable(z.boolean()), null),
+  runs: field((z) => z.catch(scoreList(z), []), isScoreList),
+  deterministic: field((z) => z.catch(z.nullable(z.boolean()), null), isBooleanOrNull),
   min_detectable_effect: looseNumber,
-});
+};
+
+const CASES_FIELDS = {
+  fixed: field((z) => z.array(z.string()), isArrayOf(isString)),
+  broken: field((z) => z.array(z.string()), isArrayOf(isString)),
+};
 
 /** Line 1, the config header: the seed's fields first, ours after. */
-const ConfigLineSchema = z.object({
-  type: z.literal("config"),
+const CONFIG_FIELDS = {
+  type: field((z) => z.literal("config"), (value) => value === "config"),
   constrained_file: looseText(""),
   eval_command: looseText(""),
   metric: looseText("score"),
@@ -77,67 +165,109 @@ const ConfigLineSchema = z.object({
   guard_threshold: looseNumber,
   baseline: looseNumber,
   min_delta: looseNumber,
-  direction: z._default(
-    read((value): "max" | "min" => (value === "min" || value === "minimize" ? "min" : "max")),
-    "max",
+  direction: field(
+    (z) =>
+      z._default(read(z, (value): "max" | "min" => (value === "min" || value === "minimize" ? "min" : "max")), "max"),
+    (value) => value === "max" || value === "min",
   ),
-  guard_op: ours(z.nullable(z.string())),
-  formula: ours(z.nullable(z.string())),
-  round: z.optional(wholeNumber),
-  name: ours(z.string()),
-  constrained_files: ours(z.array(z.string())),
-  iterations: z.optional(wholeNumber),
-  plateau: z.optional(wholeNumber), // budget.plateau, so a journal read alone keeps it
-  noise: ours(z.nullable(NoiseSchema)),
-  hashes: ours(z.record(z.string(), z.string())),
-  decision: ours(z.record(z.string(), z.number())),
-  measurement: ours(z.string()), // fingerprint of the measurement fields baseline recorded
-  created_at: ours(z.string()),
-  baselined_at: ours(z.string()),
-  previous_round: ours(z.number()), // next-round from a journal alone: the round this one follows
-  previous_best: ours(z.nullable(z.number())),
-});
+  guard_op: ours((z) => z.nullable(z.string()), isStringOrNull),
+  formula: ours((z) => z.nullable(z.string()), isStringOrNull),
+  round: optionalWholeNumber,
+  name: ours((z) => z.string(), isString),
+  constrained_files: ours((z) => z.array(z.string()), isArrayOf(isString)),
+  iterations: optionalWholeNumber,
+  plateau: optionalWholeNumber, // budget.plateau, so a journal read alone keeps it
+  noise: oursObject(NOISE_FIELDS),
+  hashes: ours((z) => z.record(z.string(), z.string()), isRecordOf(isString)),
+  decision: ours((z) => z.record(z.string(), z.number()), isRecordOf(isNumber)),
+  measurement: ours((z) => z.string(), isString), // fingerprint of the measurement fields baseline recorded
+  created_at: ours((z) => z.string(), isString),
+  baselined_at: ours((z) => z.string(), isString),
+  previous_round: ours((z) => z.number(), isNumber), // next-round from a journal alone: the round this one follows
+  previous_best: ours((z) => z.nullable(z.number()), isNumberOrNull),
+};
 
 /** One iteration's outcome (or the baseline). Optional fields are ours. */
-const ResultLineSchema = z.object({
-  type: z.catch(z.literal("result"), "result"), // the seed's lines may leave it out
+const RESULT_FIELDS = {
+  type: field((z) => z.catch(z.literal("result"), "result"), (value) => value === "result"), // the seed's lines may leave it out
   iteration: looseNumber, // null: numbered by position
   commit: textOrNull,
   score: looseNumber,
-  delta: z._default(
-    read((value) => (typeof value === "string" && value.trim() !== "" ? value.trim() : formatDelta(toNumber(value)))),
-    null,
+  delta: field(
+    (z) =>
+      z._default(
+        read(z, (value) =>
+          typeof value === "string" && value.trim() !== "" ? value.trim() : formatDelta(toNumber(value))),
+        null,
+      ),
+    (value) => value === null || (isString(value) && value !== "" && value === value.trim()),
   ),
   guard_score: looseNumber,
-  guard_pass: z._default(read(toBoolean), null),
-  status: z._default(read((value) => toStatus(value) ?? "discard"), "discard"),
+  guard_pass: field((z) => z._default(read(z, toBoolean), null), isBooleanOrNull),
+  status: field(
+    (z) => z._default(read(z, (value) => toStatus(value) ?? "discard"), "discard"),
+    (value) => (STATUSES as readonly unknown[]).includes(value),
+  ),
   description: looseText(""),
   timestamp: looseText(""),
-  reason: ours(z.nullable(z.string())),
-  runs: ours(scoreList), // every candidate eval run's score, in order
-  guard_runs: ours(scoreList),
-  case_runs: ours(z.array(caseScores)),
-  incumbent_runs: ours(scoreList), // incumbent re-runs made while deciding this candidate
-  incumbent_guard_runs: ours(scoreList),
-  incumbent_case_runs: ours(z.array(caseScores)),
-  incumbent_commit: ours(z.nullable(z.string())),
-  metrics: ours(z.record(z.string(), z.number())),
-  verdict: ours(z.nullable(z.record(z.string(), z.unknown()))),
-  cases: ours(z.nullable(z.object({ fixed: z.array(z.string()), broken: z.array(z.string()) }))),
-  duration_s: ours(z.number()),
-  patch: ours(z.nullable(z.string())),
-  changed_files: ours(z.array(z.string())),
-  log: ours(z.nullable(z.string())),
-  output_tail: ours(z.nullable(z.string())),
-});
+  reason: ours((z) => z.nullable(z.string()), isStringOrNull),
+  runs: ours(scoreList, isScoreList), // every candidate eval run's score, in order
+  guard_runs: ours(scoreList, isScoreList),
+  case_runs: ours((z) => z.array(caseScores(z)), isArrayOf(isCaseScores)),
+  incumbent_runs: ours(scoreList, isScoreList), // incumbent re-runs made while deciding this candidate
+  incumbent_guard_runs: ours(scoreList, isScoreList),
+  incumbent_case_runs: ours((z) => z.array(caseScores(z)), isArrayOf(isCaseScores)),
+  incumbent_commit: ours((z) => z.nullable(z.string()), isStringOrNull),
+  metrics: ours((z) => z.record(z.string(), z.number()), isRecordOf(isNumber)),
+  verdict: ours(
+    (z) => z.nullable(z.record(z.string(), z.unknown())),
+    (value) => value === null || isPlainObject(value),
+  ),
+  cases: oursObject(CASES_FIELDS),
+  duration_s: ours((z) => z.number(), isNumber),
+  patch: ours((z) => z.nullable(z.string()), isStringOrNull),
+  changed_files: ours((z) => z.array(z.string()), isArrayOf(isString)),
+  log: ours((z) => z.nullable(z.string()), isStringOrNull),
+  output_tail: ours((z) => z.nullable(z.string()), isStringOrNull),
+};
+
+export type ConfigLine = ZodMini.output<ObjectSchema<typeof CONFIG_FIELDS>>;
+export type ResultLine = Omit<ZodMini.output<ObjectSchema<typeof RESULT_FIELDS>>, "iteration"> & { iteration: number };
 
 // Fields no schema names (a seed's "notes", an agent's timing) ride along unchecked, so a
 // rewritten header or a copied line keeps them; the types name only what the kit reads.
-const ConfigLineReader = z.looseObject(ConfigLineSchema.def.shape);
-const ResultLineReader = z.looseObject(ResultLineSchema.def.shape);
+const requireModule = createRequire(import.meta.url);
+let lineReaders: { config: ObjectSchema<typeof CONFIG_FIELDS>; result: ObjectSchema<typeof RESULT_FIELDS> } | null =
+  null;
 
-export type ConfigLine = z.output<typeof ConfigLineSchema>;
-export type ResultLine = Omit<z.output<typeof ResultLineSchema>, "iteration"> & { iteration: number };
+/** The zod readers of the two line kinds, built on first use. */
+function zodLineReaders() {
+  if (!lineReaders) {
+    const z = requireModule("zod/mini") as Zod;
+    lineReaders = {
+      config: objectSchema(z, CONFIG_FIELDS, { loose: true }),
+      result: objectSchema(z, RESULT_FIELDS, { loose: true }),
+    };
+  }
+  return lineReaders;
+}
+
+// Never called. Deno's `require` finds an npm package without a node_modules folder (deno.json
+// uses Deno's own cache) only when the package is in the module graph; this literal import puts
+// it there. Bun and Node ignore it.
+function zodModuleForDeno() {
+  return import("zod/mini");
+}
+
+function readConfigLine(record: Record<string, unknown>): ConfigLine {
+  const asItIs = readAsItIs(CONFIG_FIELDS, record, true);
+  return (asItIs === MISS ? zodLineReaders().config.parse(record) : asItIs) as ConfigLine;
+}
+
+function readResultLine(record: Record<string, unknown>): Omit<ResultLine, "iteration"> & { iteration: number | null } {
+  const asItIs = readAsItIs(RESULT_FIELDS, record, true);
+  return (asItIs === MISS ? zodLineReaders().result.parse(record) : asItIs) as ResultLine;
+}
 
 export type Journal = {
   config: ConfigLine | null;
@@ -182,9 +312,9 @@ export function parseJournal(text: string, label = FIRST_JOURNAL): Journal {
     const record = value as Record<string, unknown>;
     if (record.type === "config") {
       if (journal.config) journal.warnings.push(`${label}:${index + 1}: a second config line; the later one is used`);
-      journal.config = ConfigLineReader.parse(record);
+      journal.config = readConfigLine(record);
     } else if (record.type === "result" || (record.type === undefined && "status" in record)) {
-      const result = ResultLineReader.parse(record);
+      const result = readResultLine(record);
       if (toStatus(record.status) === null) {
         journal.warnings.push(
           `${label}:${index + 1}: unknown status "${stripControlCharacters(String(record.status))}", read as discard`,

@@ -60,22 +60,28 @@ function cacheFile(
 
 describe("the parsed-experiment cache", () => {
   test("a step on an unchanged experiment file is answered from the cache and loads neither yaml nor zod", () => {
-    const root = baselined();
-    setLever(root, "WEIGHT", "2.0");
-    const first = stepReportingLoads(root, "weight 2");
-    expect(first.code).toBe(0);
-    expect(first.loaded.yaml).toBeGreaterThan(0); // the first load parses, so the probe sees what it should
-    expect(first.loaded.zodSchemaApi).toBeGreaterThan(0);
+    const root = baselined(); // baseline saved the experiment file, and cached what that text parses to
     const entry = cacheFile(root).entries[0];
     expect(entry.text_sha256).toBe(sha256(read(root, "autoresearch.yaml")));
     expect(entry.experiment.budget).toEqual({ iterations: 30, max_hours: null, plateau: 10, crash_streak: 3 });
     expect(sh(root, "git", ["status", "--porcelain", "--ignored"])).not.toContain("cache"); // not in the work tree
+    setLever(root, "WEIGHT", "2.0");
+    const first = stepReportingLoads(root, "weight 2");
+    expect(first.code).toBe(0);
+    expect(first.loaded).toEqual({ yaml: 0, zod: 0, zodSchemaApi: 0 });
 
+    // Without the cache the step parses, and the probe sees it; the step after is a hit again.
+    rmSync(join(root, CACHE));
     setLever(root, "WEIGHT", "3.0");
-    const second = stepReportingLoads(root, "weight 3");
-    expect(second.code).toBe(0);
-    expect(second.loaded).toEqual({ yaml: 0, zod: 0, zodSchemaApi: 0 });
-    expect(results(root).map((line) => line.description)).toEqual(["weight 2", "weight 3"]);
+    const parsed = stepReportingLoads(root, "weight 3");
+    expect(parsed.code).toBe(0);
+    expect(parsed.loaded.yaml).toBeGreaterThan(0);
+    expect(parsed.loaded.zodSchemaApi).toBeGreaterThan(0);
+    setLever(root, "WEIGHT", "4.0");
+    const again = stepReportingLoads(root, "weight 4");
+    expect(again.code).toBe(0);
+    expect(again.loaded).toEqual({ yaml: 0, zod: 0, zodSchemaApi: 0 });
+    expect(results(root).map((line) => line.description)).toEqual(["weight 2", "weight 3", "weight 4"]);
   });
 
   test("an edited experiment file is parsed again, and a bad edit is refused with the message it always had", () => {

@@ -279,7 +279,23 @@ export function saveExperiment(path: string, experiment: Experiment): void {
     document.commentBefore =
       ' autoresearch-kit experiment file: shared by init, baseline, iterate, dashboard and next-round.\n Reference: README.md, section "Experiment file".';
   }
-  writeFileAtomic(path, document.toString({ lineWidth: 0 }));
+  const text = document.toString({ lineWidth: 0 });
+  writeFileAtomic(path, text);
+  rememberSavedText(path, text);
+}
+
+/**
+ * The text just written goes into the parsed-experiment cache, parsed as any load would parse
+ * it (yaml and zod are loaded by now), so the step after a baseline or a restore is a hit too.
+ */
+function rememberSavedText(path: string, text: string): void {
+  let experiment: Experiment;
+  try {
+    experiment = parseExperimentText(text, displayPath(path));
+  } catch {
+    return; // the next load reports what is wrong with it
+  }
+  rememberExperiment(dirname(path), text, experiment);
 }
 
 export function findRound(experiment: Experiment, round?: number): Round {

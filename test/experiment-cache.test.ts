@@ -1,10 +1,8 @@
-// The parsed-experiment cache, on the real scripts and real repositories: a step whose
-// experiment file is unchanged is answered from the cache and loads neither yaml nor zod
-// (the journal's lines as the harness wrote them need no converting); an edited file is
-// parsed again (a bad edit refused with the usual message); a cache edited by hand is
-// ignored and rewritten; a hand-written journal line still goes through zod. Which packages
-// a process loaded is read from Bun's module registry by a preload that writes it to a file
-// when the process exits.
+// The parsed-experiment cache on the real scripts and repositories: an unchanged experiment file
+// is answered from it and a step loads neither yaml nor zod; an edit is parsed again (a bad one
+// refused as before); a hand-edited cache is ignored; a hand-written journal line still goes
+// through zod. What a process loaded is read from Bun's module registry by a preload that
+// writes it to a file when the process exits.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";

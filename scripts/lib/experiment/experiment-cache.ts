@@ -1,17 +1,14 @@
-// The parsed-experiment cache: the validated experiment of the last few experiment-file texts,
-// keyed by the sha256 of the exact text and by the code that parses it, kept as JSON beside the
-// seal key in the repository's git directory and sealed with it. A hit spares a step the yaml
-// and zod imports and the parse (~130 ms). An entry that is missing, unsealed, sealed under
-// another key or made by other parsing code is a miss: the file is parsed as if there were no
-// cache. It never decides anything a parse would not; without a seal key (before baseline,
-// outside a repository) there is no cache.
+// The parsed-experiment cache: what the last few experiment-file texts parsed to, keyed by the
+// text's sha256 and the parsing code's, as JSON beside the seal key in the git directory, sealed
+// with it. A hit spares a step the yaml and zod imports and the parse. A missing, unsealed or
+// foreign entry is a miss: the text is parsed as if there were no cache. No seal key (before
+// baseline, outside a repository): no cache. It parses nothing itself (experiment-file.ts does).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { gitPath } from "../git/git.ts";
 import { hasValidSeal, KEY_PATH, sealed, type SealKey, sealKey } from "../integrity/seal.ts";
-import type { Experiment } from "./experiment-file.ts";
 import { SCHEMA_VERSION } from "./defaults.ts";
 
 const CACHE_FILE = "experiment-cache.json";
@@ -23,7 +20,8 @@ const MAX_ENTRIES = 8;
 // beside it; it hashes itself, which holds all of them.
 const PARSING_MODULES = ["./experiment-file.ts", "./defaults.ts", "../process/eval-output.ts", "./experiment-cache.ts"];
 
-type CacheEntry = { parser: string; text_sha256: string; experiment: Experiment };
+// `experiment`: what experiment-file.ts's parse returned for the text, as JSON.
+type CacheEntry = { parser: string; text_sha256: string; experiment: unknown };
 type CacheFile = { entries: CacheEntry[]; seal?: string };
 
 let parserId: string | null = null;
@@ -66,8 +64,8 @@ function readCache(path: string, key: SealKey): CacheEntry[] {
   }
 }
 
-/** The validated experiment `text` parsed to before, or null (a miss). `folder` is in its repository. */
-export function cachedExperiment(folder: string, text: string): Experiment | null {
+/** What `text` parsed to before, or null (a miss). `folder` is in the experiment's repository. */
+export function cachedExperiment(folder: string, text: string): unknown {
   const location = cacheLocation(folder);
   if (!location) return null;
   const sha = textSha256(text);
@@ -79,7 +77,7 @@ export function cachedExperiment(folder: string, text: string): Experiment | nul
 }
 
 /** Remember what `text` parsed to. Best effort: a cache that cannot be written is only slower. */
-export function rememberExperiment(folder: string, text: string, experiment: Experiment): void {
+export function rememberExperiment(folder: string, text: string, experiment: unknown): void {
   const location = cacheLocation(folder);
   if (!location) return;
   const entry: CacheEntry = { parser: parsingCodeId(), text_sha256: textSha256(text), experiment };

@@ -166,7 +166,8 @@ export function locateExperiment(explicit: string | undefined, cwd: string, repo
  * the parsed-experiment cache, and a newly valid one is remembered there.
  */
 export function parseExperiment(text: string, label: string, options: { cacheIn?: string } = {}): Experiment {
-  const cached = options.cacheIn === undefined ? null : cachedExperiment(options.cacheIn, text);
+  // The cache holds only what this parse returned for the same text, under a seal it checks.
+  const cached = options.cacheIn === undefined ? null : cachedExperiment(options.cacheIn, text) as Experiment | null;
   if (cached) return cached;
   const experiment = parseExperimentText(text, label);
   if (options.cacheIn !== undefined) rememberExperiment(options.cacheIn, text, experiment);

@@ -5,6 +5,7 @@
 // baseline, outside a repository): no cache. It parses nothing itself (experiment-file.ts does).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { gitPath } from "../git/git.ts";
@@ -17,8 +18,10 @@ const CACHE_FILE = "experiment-cache.json";
 // parsing code than the .ts files Bun and Deno run); older entries are dropped.
 const MAX_ENTRIES = 8;
 // The modules whose code decides what a text parses to. A bundle (dist/*.js) has none of them
-// beside it; it hashes itself, which holds all of them.
+// beside it; it hashes itself, which holds all of them. The packages count by their version.
 const PARSING_MODULES = ["./experiment-file.ts", "./defaults.ts", "../process/eval-output.ts", "./experiment-cache.ts"];
+const PARSING_PACKAGES = ["yaml", "zod"];
+const requireModule = createRequire(import.meta.url);
 
 // `experiment`: what experiment-file.ts's parse returned for the text, as JSON.
 type CacheEntry = { parser: string; text_sha256: string; experiment: unknown };
@@ -26,7 +29,7 @@ type CacheFile = { entries: CacheEntry[]; seal?: string };
 
 let parserId: string | null = null;
 
-/** A hash of the parsing code: a changed schema, default or formula check makes every entry a miss. */
+/** A hash of the parsing code: a changed schema, default, formula check or package version makes every entry a miss. */
 function parsingCodeId(): string {
   if (parserId) return parserId;
   let sources: Buffer[];
@@ -37,6 +40,16 @@ function parsingCodeId(): string {
   }
   const hash = createHash("sha256").update(`schema ${SCHEMA_VERSION}\n`);
   for (const source of sources) hash.update(source).update("\0");
+  for (const name of PARSING_PACKAGES) {
+    let version: string;
+    try {
+      // Read, not required: the package's code stays unloaded.
+      version = JSON.parse(readFileSync(requireModule.resolve(`${name}/package.json`), "utf8")).version;
+    } catch {
+      version = "unknown";
+    }
+    hash.update(`${name} ${version}\n`);
+  }
   parserId = hash.digest("hex");
   return parserId;
 }

@@ -2,8 +2,9 @@
 // dist/<verb>.js (Node >= 20 cannot run .ts), with scripts/lib/levers/levers_python.py copied beside
 // them. Run by `npm run build` and by npm's `prepare` on `npm install`; dist/ is git-ignored.
 // Bun and Deno run the .ts files directly and never need this. The bundles still read
-// templates/ from the kit's root and load the @stdlib packages from node_modules on first use
-// (stats.ts requires them lazily), so dist/ works inside an installed kit, not on its own.
+// templates/ from the kit's root and load yaml, zod and the @stdlib packages from node_modules
+// on first use (required lazily, so a step that needs none of them loads none), so dist/ works
+// inside an installed kit, not on its own.
 //   bun build/node.ts [--out-dir DIR] [--quiet]
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";

@@ -5,7 +5,7 @@
 import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
 import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 import { EXIT } from "./lib/cli/errors.ts";
-import type { Round } from "./lib/experiment/experiment-file.ts";
+import type { Round } from "./lib/experiment/schema.ts";
 import type { BaselineReport } from "./lib/baseline/baseline.ts";
 
 export const spec = defineCommand({

@@ -6,7 +6,8 @@
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
+import { PARSING_MODULES } from "../scripts/lib/experiment/experiment-cache.ts";
 import { baselined } from "./experiment-fixture.ts";
 import { BUN, KIT_ROOT, read, results, type ScriptResult, setLever, sh, sha256, temporaryFolder } from "./helpers.ts";
 
@@ -148,5 +149,21 @@ console.log(JSON.stringify({ results: journal.results.length, config: journal.co
     expect(JSON.parse(handWritten.stdout).config).toBe("ndcg@10");
     expect(handWritten.loaded.zod).toBeGreaterThan(0);
     expect(handWritten.loaded.zodSchemaApi).toBe(0); // zod/mini, not the classic API
+  });
+});
+
+describe("the cache's key", () => {
+  test("covers every kit module the experiment schema is built from", () => {
+    const schemaModule = join(KIT_ROOT, "scripts/lib/experiment/schema.ts");
+    const imported = [...readFileSync(schemaModule, "utf8").matchAll(/from "(\.{1,2}\/[^"]+)"/g)].map((match) =>
+      relative(
+        dirname(join(KIT_ROOT, "scripts/lib/experiment/experiment-cache.ts")),
+        resolve(dirname(schemaModule), match[1]),
+      )
+        .replace(/^(?!\.)/, "./")
+    );
+    for (const module of ["./schema.ts", "./experiment-file.ts", ...imported]) {
+      expect(PARSING_MODULES).toContain(module);
+    }
   });
 });

@@ -12,15 +12,13 @@ import { decisionOptionsFor } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
 import {
-  type Baseline,
-  type Experiment,
   experimentStateDir,
   findRound,
   type LoadedExperiment,
   replaceRound,
-  type Round,
   saveExperiment,
 } from "../experiment/experiment-file.ts";
+import type { Baseline, Experiment, Round } from "../experiment/schema.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
 import {

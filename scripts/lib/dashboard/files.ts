@@ -8,7 +8,7 @@ import { type ChartInput, renderProgressChart } from "./chart-svg.ts";
 import { extractPreservedReport, renderMarkdown } from "./markdown.ts";
 import { printableSummary } from "./prose.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
-import type { Experiment } from "../experiment/experiment-file.ts";
+import type { Experiment } from "../experiment/schema.ts";
 import { siblingArtifact } from "../experiment/artifacts.ts";
 import { displayPath, toPosix } from "../files/paths.ts";
 import { whyNotWritable, writeFileAtomic } from "../files/atomic.ts";

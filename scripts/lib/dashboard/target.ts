@@ -5,7 +5,8 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { type Experiment, findRound, loadExperiment } from "../experiment/experiment-file.ts";
+import { findRound, loadExperiment } from "../experiment/experiment-file.ts";
+import type { Experiment } from "../experiment/schema.ts";
 import {
   artifactsBesideJournal,
   EXPERIMENT_FILE,

@@ -3,7 +3,7 @@
 // the round's journal, so a restarted process continues the same decision.
 import { type DecisionState, discardCandidate, initialDecisionState, promoteCandidate } from "./decide.ts";
 import { type DecisionOptions, resolveDecisionOptions, type Run } from "./options.ts";
-import type { Experiment } from "../experiment/experiment-file.ts";
+import type { Experiment } from "../experiment/schema.ts";
 import type { Journal, ResultLine } from "../experiment/journal.ts";
 
 export function decisionOptionsFor(experiment: Experiment): DecisionOptions {

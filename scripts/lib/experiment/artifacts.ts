@@ -3,7 +3,7 @@
 // autoresearch_dashboard_2.md, autoresearch_progress_2.svg, eval_2.py, ...). Pure name
 // arithmetic: it reads, writes and checks no file.
 import { basename, dirname, extname, join } from "node:path";
-import type { Round } from "./experiment-file.ts";
+import type { Round } from "./schema.ts";
 
 export const EXPERIMENT_FILE = "autoresearch.yaml";
 /** Harness state that is never committed: logs, patches, locks, backups. */

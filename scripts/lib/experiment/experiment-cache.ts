@@ -19,7 +19,13 @@ const CACHE_FILE = "experiment-cache.json";
 const MAX_ENTRIES = 8;
 // The modules whose code decides what a text parses to. A bundle (dist/*.js) has none of them
 // beside it; it hashes itself, which holds all of them. The packages count by their version.
-const PARSING_MODULES = ["./experiment-file.ts", "./defaults.ts", "../process/eval-output.ts", "./experiment-cache.ts"];
+export const PARSING_MODULES = [
+  "./experiment-file.ts",
+  "./schema.ts",
+  "./defaults.ts",
+  "../process/eval-output.ts",
+  "./experiment-cache.ts",
+];
 const PARSING_PACKAGES = ["yaml", "zod"];
 const requireModule = createRequire(import.meta.url);
 

@@ -1,6 +1,6 @@
 // The guard metric spec: `mrr>=0.9` parsed into { metric, op, threshold }, and
 // the one comparison every script uses. Pure.
-import type { Guard } from "./experiment-file.ts";
+import type { Guard } from "./schema.ts";
 
 const GUARD_PATTERN = /^\s*([A-Za-z][\w@.\-/]*)\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$/;
 

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import type * as ZodMini from "zod/mini";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { appendLineDurably, whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
-import type { Experiment, Round } from "./experiment-file.ts";
+import type { Experiment, Round } from "./schema.ts";
 import { FIRST_JOURNAL } from "./artifacts.ts";
 import { formatDelta } from "../text/number-format.ts";
 import { journalTimestamp } from "../text/timestamp.ts";

@@ -3,7 +3,7 @@
 // noise and guard status, plus one row per iteration. Pure: journal data in, data out.
 // It reads no files and formats nothing for display (scripts/lib/dashboard/ does); the
 // dashboard, the loop's prompt and next-round build on it.
-import type { Baseline, Experiment, Round } from "./experiment-file.ts";
+import type { Baseline, Experiment, Round } from "./schema.ts";
 import { DEFAULTS, GUARD_OPS } from "./defaults.ts";
 import { type ConfigLine, iterationResults, type Journal, type ResultLine, type Status } from "./journal.ts";
 import { formatDelta } from "../text/number-format.ts";

@@ -4,7 +4,7 @@
 // checks only read; recovering an interrupted step is recovery.ts's job.
 import { existsSync } from "node:fs";
 import { CliError, EXIT } from "../cli/errors.ts";
-import type { Experiment } from "../experiment/experiment-file.ts";
+import type { Experiment } from "../experiment/schema.ts";
 import { currentBranch, gitPath, headCommit, indexLockError, operationInProgress } from "./git.ts";
 
 const ABORT_COMMAND: Record<string, string> = {

@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { join, normalize, relative } from "node:path";
 import { writeFileAtomic } from "../files/atomic.ts";
-import type { Experiment, LoadedExperiment, Round } from "../experiment/experiment-file.ts";
+import type { LoadedExperiment } from "../experiment/experiment-file.ts";
+import type { Experiment, Round } from "../experiment/schema.ts";
 import { DEFAULT_CHART_NAME, STATE_DIR } from "../experiment/artifacts.ts";
 import {
   binaryDiff,

@@ -2,7 +2,7 @@
 // data: the levers and entry function found in the constrained file, the metric, guard,
 // eval and frozen files, and for later rounds a summary of earlier rounds, a focus and the
 // co-optimisation warning. Pure apart from reading templates; it writes nothing.
-import type { Guard, Round } from "../experiment/experiment-file.ts";
+import type { Guard, Round } from "../experiment/schema.ts";
 import type { EntryFunction, Lever } from "../levers/lever.ts";
 import { describeScore, type Direction } from "./metric-catalog.ts";
 import { readTemplate, renderTemplate } from "../text/render-template.ts";

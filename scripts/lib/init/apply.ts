@@ -5,7 +5,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { type Experiment, saveExperiment } from "../experiment/experiment-file.ts";
+import { saveExperiment } from "../experiment/experiment-file.ts";
+import type { Experiment } from "../experiment/schema.ts";
 import { CACHE_DIR, STATE_DIR } from "../experiment/artifacts.ts";
 import { displayPath, readOptional } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";

@@ -6,7 +6,8 @@
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { type Experiment, type Guard, validateExperiment } from "../experiment/experiment-file.ts";
+import { validateExperiment } from "../experiment/experiment-file.ts";
+import type { Experiment, Guard } from "../experiment/schema.ts";
 import { DEFAULTS } from "../experiment/defaults.ts";
 import { CACHE_DIR, defaultArtifacts, STATE_DIR } from "../experiment/artifacts.ts";
 import { displayPath } from "../files/paths.ts";

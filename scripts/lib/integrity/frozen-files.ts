@@ -5,7 +5,7 @@
 // It reports mismatches; refusing to score or restoring is the caller's decision.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Experiment, Round } from "../experiment/experiment-file.ts";
+import type { Experiment, Round } from "../experiment/schema.ts";
 import { resolveIn } from "../files/paths.ts";
 import { sha256OfFile, sha256OfText, writeFileAtomic } from "../files/atomic.ts";
 

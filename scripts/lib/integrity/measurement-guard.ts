@@ -9,9 +9,9 @@ import {
   type LoadedExperiment,
   loadExperiment,
   parseExperiment,
-  type Round,
   saveExperiment,
 } from "../experiment/experiment-file.ts";
+import type { Round } from "../experiment/schema.ts";
 import { displayPath } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import {

@@ -7,13 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { runProcess } from "../process/evaluator.ts";
-import {
-  experimentStateDir,
-  findRound,
-  type LoadedExperiment,
-  loadExperiment,
-  type Round,
-} from "../experiment/experiment-file.ts";
+import { experimentStateDir, findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
+import type { Round } from "../experiment/schema.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import {

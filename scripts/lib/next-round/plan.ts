@@ -8,14 +8,13 @@ import { basename, extname } from "node:path";
 import { buildDashboard } from "../dashboard/files.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import {
-  type Experiment,
   experimentStateDir,
   findRound,
   type LoadedExperiment,
   loadExperiment,
   locateExperiment,
-  type Round,
 } from "../experiment/experiment-file.ts";
+import type { Experiment, Round } from "../experiment/schema.ts";
 import { CACHE_DIR, nextArtifacts, roundArtifactPath } from "../experiment/artifacts.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { requireRepositoryRoot } from "../git/git.ts";

@@ -1,0 +1,124 @@
+// The experiment file's zod schemas, built on first use, and the types they define (Experiment,
+// Round, Baseline, Guard). Defaults come from defaults.ts. zod (~43 ms of start-up) loads only
+// when a schema is first asked for: a load the parsed-experiment cache answers never needs it.
+// It reads and writes no file; experiment-file.ts does.
+import { createRequire } from "node:module";
+import type { z } from "zod";
+import { metricFormulaProblem } from "../process/eval-output.ts";
+import { DEFAULTS, DIRECTIONS, GUARD_OPS, SCHEMA_VERSION } from "./defaults.ts";
+
+const requireModule = createRequire(import.meta.url);
+let schemas: Schemas | null = null;
+
+/** The experiment file's zod schemas, built on first use. */
+export function experimentSchemas(): Schemas {
+  schemas ??= buildSchemas((requireModule("zod") as { z: typeof z }).z);
+  return schemas;
+}
+
+// Never called. Deno's `require` finds an npm package without a node_modules folder (deno.json
+// uses Deno's own cache) only when the package is in the module graph; this literal import puts
+// it there. Bun and Node ignore it.
+function zodModuleForDeno() {
+  return import("zod");
+}
+
+type Schemas = ReturnType<typeof buildSchemas>;
+
+function buildSchemas(z: typeof import("zod").z) {
+  const { decision, budget } = DEFAULTS;
+  const GuardSchema = z.strictObject({
+    metric: z.string().min(1),
+    op: z.enum(GUARD_OPS, { message: `must be one of ${GUARD_OPS.join(" ")}` }),
+    threshold: z.number({ message: "must be a number" }),
+  });
+
+  const DecisionSchema = z.strictObject({
+    false_keep_rate: z.number().gt(0, "must be above 0").lt(0.5, "must be below 0.5").default(decision.false_keep_rate),
+    max_runs: z.number().int("must be a whole number").min(1, "must be at least 1").max(50, "must be at most 50")
+      .default(
+        decision.max_runs,
+      ),
+    min_effect: z.number().min(0, "must be 0 or more (metric units)").default(decision.min_effect),
+    baseline_runs: z.number().int().min(1).max(100).default(decision.baseline_runs),
+    fresh_incumbent_runs: z.number().int().min(1).max(20).default(decision.fresh_incumbent_runs),
+    max_incumbent_runs: z.number().int().min(1).max(100).default(decision.max_incumbent_runs),
+    resolution: z.number().positive("must be above 0").default(decision.resolution),
+  });
+
+  const BudgetSchema = z.strictObject({
+    iterations: z.number().int().min(1, "must be at least 1").default(budget.iterations),
+    max_hours: z.number().positive().nullable().default(budget.max_hours),
+    plateau: z.number().int().min(1).default(budget.plateau), // non-keeps in a row that end a loop
+    crash_streak: z.number().int().min(1).default(budget.crash_streak),
+  });
+
+  const BaselineSchema = z.strictObject({
+    score: z.number(), // the median of the runs, as the seed's config header records it
+    mean: z.number(),
+    sd: z.number(),
+    runs: z.array(z.number()),
+    guard_score: z.number().nullable(),
+    deterministic: z.boolean(),
+    min_detectable_effect: z.number().nullable(),
+    min_delta: z.number(),
+    eval_seconds: z.number(),
+    commit: z.string(),
+    measured_at: z.string(),
+  });
+
+  const EvalSchema = z.strictObject({
+    command: z.string().min(1, "must not be empty"),
+    script: z.string().nullable().default(null), // generated eval, frozen; null when the user brought one
+    timeout_s: z.number().positive("must be above 0 seconds").default(DEFAULTS.eval.timeout_s),
+  });
+
+  const RoundSchema = z.strictObject({
+    round: z.number().int().min(1),
+    status: z.enum(["open", "closed"]),
+    constrained_files: z.array(z.string().min(1)).min(1, "must list at least one file"),
+    eval: EvalSchema,
+    artifacts: z.strictObject({
+      journal: z.string(),
+      dashboard: z.string(),
+      instructions: z.string(),
+      launch_prompt: z.string(),
+      report: z.string(),
+    }),
+    focus: z.string().nullable().default(null),
+    baseline: BaselineSchema.nullable().default(null),
+    integrity: z.record(z.string(), z.string()).default({}), // path -> sha256 of frozen files
+  });
+
+  const ExperimentSchema = z.strictObject({
+    version: z.literal(SCHEMA_VERSION, { message: `must be ${SCHEMA_VERSION}` }),
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, "must use letters, digits, '.', '_' or '-' only"),
+    current_round: z.number().int().min(1),
+    language: z.string(),
+    project: z.string(),
+    entry: z.strictObject({ name: z.string(), signature: z.string(), line: z.number().int() }).nullable().default(null),
+    metric: z.strictObject({
+      name: z.string().min(1),
+      direction: z.enum(DIRECTIONS, { message: 'must be "max" or "min"' }),
+      // Checked on load, so a bad formula stops every script before it branches, locks or runs the eval.
+      formula: z.string().nullable().default(null).superRefine((formula, context) => {
+        const problem = formula === null ? null : metricFormulaProblem(formula);
+        if (problem) context.addIssue({ code: "custom", message: `"${formula}" ${problem}` });
+      }),
+    }),
+    guard: GuardSchema.nullable().default(null),
+    expected_gain: z.number().positive().nullable().default(null),
+    test_data: z.string().nullable().default(null),
+    frozen: z.array(z.string()).default([]),
+    branch: z.string().nullable().default(null),
+    decision: DecisionSchema.default(() => ({ ...decision })),
+    budget: BudgetSchema.default(() => ({ ...budget })),
+    rounds: z.array(RoundSchema).min(1),
+  });
+  return { GuardSchema, DecisionSchema, BudgetSchema, BaselineSchema, EvalSchema, RoundSchema, ExperimentSchema };
+}
+
+export type Experiment = z.infer<Schemas["ExperimentSchema"]>;
+export type Round = z.infer<Schemas["RoundSchema"]>;
+export type Baseline = z.infer<Schemas["BaselineSchema"]>;
+export type Guard = z.infer<Schemas["GuardSchema"]>;

@@ -8,7 +8,9 @@ import { parseArgs } from "node:util";
 import { pythonExperiment } from "../test/experiment-fixture.ts";
 import { runScript } from "../test/helpers.ts";
 
-const { values } = parseArgs({ options: { candidates: { type: "string", default: "100" }, noise: { type: "string", default: "0.01" } } });
+const { values } = parseArgs({
+  options: { candidates: { type: "string", default: "100" }, noise: { type: "string", default: "0.01" } },
+});
 const CANDIDATES = Number(values.candidates);
 const ALPHA = 0.05;
 
@@ -28,8 +30,16 @@ const evals = results.reduce((total, line) => total + (line.runs?.length ?? 0) +
 const rate = keeps / results.length;
 console.log(`| no-op candidates | keeps | keep rate | alpha | eval runs per candidate | seconds |`);
 console.log(`|---|---|---|---|---|---|`);
-console.log(`| ${results.length} | ${keeps} | ${(rate * 100).toFixed(1)}% | ${ALPHA * 100}% | ${(evals / results.length).toFixed(2)} | ${((performance.now() - started) / 1000).toFixed(0)} |`);
+console.log(
+  `| ${results.length} | ${keeps} | ${(rate * 100).toFixed(1)}% | ${ALPHA * 100}% | ${
+    (evals / results.length).toFixed(2)
+  } | ${((performance.now() - started) / 1000).toFixed(0)} |`,
+);
 // With few candidates the rate is itself noisy: flag only a clear excess (binomial, ~2.5 sd).
 const limit = ALPHA + 2.5 * Math.sqrt((ALPHA * (1 - ALPHA)) / results.length);
-console.log(rate <= limit ? `PASS keep rate ${(rate * 100).toFixed(1)}% <= ${(limit * 100).toFixed(1)}% (alpha + 2.5 binomial sd)` : `FAIL keep rate ${(rate * 100).toFixed(1)}% > ${(limit * 100).toFixed(1)}%`);
+console.log(
+  rate <= limit
+    ? `PASS keep rate ${(rate * 100).toFixed(1)}% <= ${(limit * 100).toFixed(1)}% (alpha + 2.5 binomial sd)`
+    : `FAIL keep rate ${(rate * 100).toFixed(1)}% > ${(limit * 100).toFixed(1)}%`,
+);
 if (rate > limit) process.exitCode = 1;

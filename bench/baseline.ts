@@ -15,7 +15,9 @@ const TARGET_OVERHEAD_MS = 200;
 type Figures = { baseline: number; evals: number; overhead: number; bestOverhead: number; startup: number };
 
 function measure(runtime: "bun" | "deno"): Figures {
-  const [command, prefix] = runtime === "bun" ? [join(KIT, "node_modules/.bin/bun"), []] : [join(KIT, "node_modules/.bin/deno"), ["run", "-A", "-q"]];
+  const [command, prefix] = runtime === "bun"
+    ? [join(KIT, "node_modules/.bin/bun"), []]
+    : [join(KIT, "node_modules/.bin/deno"), ["run", "-A", "-q"]];
   const script = join(KIT, "scripts/baseline.ts");
   timed(KIT, command, [...prefix, script, "--help"]); // warm the runtime's module cache once
   const baselines: number[] = [];
@@ -32,14 +34,30 @@ function measure(runtime: "bun" | "deno"): Figures {
     overheads.push(elapsed - evals);
     startups.push(timed(root, command, [...prefix, script, "--help"]));
   }
-  return { baseline: median(baselines), evals: median(evalSums), overhead: median(overheads), bestOverhead: Math.min(...overheads), startup: median(startups) };
+  return {
+    baseline: median(baselines),
+    evals: median(evalSums),
+    overhead: median(overheads),
+    bestOverhead: Math.min(...overheads),
+    startup: median(startups),
+  };
 }
 
-console.log(`baseline.ts overhead beyond ${EVALS_PER_BASELINE} evals of \`${EVAL}\`, median of ${REPETITIONS} fresh repositories`);
-console.log("| runtime | baseline (ms) | 4 evals alone (ms) | median overhead (ms) | best overhead (ms) | of which start-up (ms) | ratio baseline/evals | target (median) |");
+console.log(
+  `baseline.ts overhead beyond ${EVALS_PER_BASELINE} evals of \`${EVAL}\`, median of ${REPETITIONS} fresh repositories`,
+);
+console.log(
+  "| runtime | baseline (ms) | 4 evals alone (ms) | median overhead (ms) | best overhead (ms) | of which start-up (ms) | ratio baseline/evals | target (median) |",
+);
 console.log("|---|---|---|---|---|---|---|---|");
 for (const runtime of ["bun", "deno"] as const) {
   const figures = measure(runtime);
-  const verdict = figures.overhead <= TARGET_OVERHEAD_MS ? `PASS (≤ ${TARGET_OVERHEAD_MS} ms)` : `over (> ${TARGET_OVERHEAD_MS} ms)`;
-  console.log(`| ${runtime} | ${figures.baseline.toFixed(0)} | ${figures.evals.toFixed(1)} | ${figures.overhead.toFixed(0)} | ${figures.bestOverhead.toFixed(0)} | ${figures.startup.toFixed(0)} | ${(figures.baseline / figures.evals).toFixed(1)}× | ${verdict} |`);
+  const verdict = figures.overhead <= TARGET_OVERHEAD_MS
+    ? `PASS (≤ ${TARGET_OVERHEAD_MS} ms)`
+    : `over (> ${TARGET_OVERHEAD_MS} ms)`;
+  console.log(
+    `| ${runtime} | ${figures.baseline.toFixed(0)} | ${figures.evals.toFixed(1)} | ${figures.overhead.toFixed(0)} | ${
+      figures.bestOverhead.toFixed(0)
+    } | ${figures.startup.toFixed(0)} | ${(figures.baseline / figures.evals).toFixed(1)}× | ${verdict} |`,
+  );
 }

@@ -25,26 +25,41 @@ const { values } = parseArgs({
 
 const browser = BROWSERS.find((name) => spawnSync(name, ["--version"], { stdio: "ignore" }).status === 0);
 if (!browser) {
-  console.error(`No Chromium found (tried ${BROWSERS.join(", ")}); skipping the screenshot. On Debian: apt-get install -y chromium`);
+  console.error(
+    `No Chromium found (tried ${BROWSERS.join(", ")}); skipping the screenshot. On Debian: apt-get install -y chromium`,
+  );
   process.exitCode = 0;
 } else {
   const folder = mkdtempSync(join(tmpdir(), "ark-screenshot-"));
   const journalPath = join(folder, "autoresearch.jsonl");
   copyFileSync(resolve(values.journal as string), journalPath);
   const paths = artifactsBesideJournal(journalPath);
-  writeFileSync(paths.reportPath, "# Round 1 report\n\nThree changes kept (+0.0245). Six iterations without a keep: the ceiling is the ranking formula, not its weights.\n");
+  writeFileSync(
+    paths.reportPath,
+    "# Round 1 report\n\nThree changes kept (+0.0245). Six iterations without a keep: the ceiling is the ranking formula, not its weights.\n",
+  );
   const rendered = buildDashboard({ journalPath, dashboardPath: paths.dashboardPath });
   const htmlPath = join(folder, "dashboard.html");
   writeFileSync(htmlPath, renderForStdout(rendered, { format: "html", last: null, color: false, cwd: folder }));
   const out = resolve((values.out as string | undefined) ?? join(folder, "dashboard.png"));
   const result = spawnSync(browser, [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     `--user-data-dir=${mkdtempSync(join(tmpdir(), "ark-chromium-"))}`,
-    `--screenshot=${out}`, `--window-size=${WINDOW}`, htmlPath,
+    `--screenshot=${out}`,
+    `--window-size=${WINDOW}`,
+    htmlPath,
   ], { encoding: "utf8", timeout: 60_000 });
   if (result.status !== 0 || !existsSync(out)) {
-    console.error(`${browser} failed (exit ${result.status}): ${(result.stderr ?? "").trim().split("\n").slice(-1)[0]}`);
+    console.error(
+      `${browser} failed (exit ${result.status}): ${(result.stderr ?? "").trim().split("\n").slice(-1)[0]}`,
+    );
     process.exitCode = 1;
   } else {
     console.error(`Rendered ${htmlPath}`);

@@ -5,7 +5,12 @@
 // it measures decision quality, not harness speed. Exit code 1 when a target line fails.
 // Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDE]
 
-import { decideCandidate, discardCandidate, initialDecisionState, promoteCandidate } from "../scripts/lib/decision/decide.ts";
+import {
+  decideCandidate,
+  discardCandidate,
+  initialDecisionState,
+  promoteCandidate,
+} from "../scripts/lib/decision/decide.ts";
 import type { DecisionState } from "../scripts/lib/decision/decide.ts";
 import { orient } from "../scripts/lib/decision/options.ts";
 import type { DecisionOptions, Direction, Run } from "../scripts/lib/decision/options.ts";
@@ -43,10 +48,21 @@ const BASE_SCENARIO: Omit<Scenario, "key" | "title"> = {
 };
 
 const SCENARIOS: Record<string, Scenario> = {
-  Z: { ...BASE_SCENARIO, key: "Z", title: "Z: null calibration, every change has Δ=0", goodShare: 0, neutralShareOfBad: 1 },
+  Z: {
+    ...BASE_SCENARIO,
+    key: "Z",
+    title: "Z: null calibration, every change has Δ=0",
+    goodShare: 0,
+    neutralShareOfBad: 1,
+  },
   A: { ...BASE_SCENARIO, key: "A", title: "A: noise ≈ effect, independent per-case noise, good U(0.5,3)σ" },
   B: { ...BASE_SCENARIO, key: "B", title: "B: small effects, good U(0.25,1.25)σ", good: [0.25, 1.25] },
-  C: { ...BASE_SCENARIO, key: "C", title: "C: correlated noise (60% of run variance shared by all cases), good U(0.5,3)σ", sharedFraction: 0.6 },
+  C: {
+    ...BASE_SCENARIO,
+    key: "C",
+    title: "C: correlated noise (60% of run variance shared by all cases), good U(0.5,3)σ",
+    sharedFraction: 0.6,
+  },
   D: { ...BASE_SCENARIO, key: "D", title: "D: deterministic eval (σ=0), effects in units of 0.01", sigma: 0 },
   E: { ...BASE_SCENARIO, key: "E", title: "E: as A but the metric is minimized (prints 1-score)", minimize: true },
 };
@@ -331,8 +347,17 @@ interface Row {
 
 function simulate(scenario: Scenario, sessions: number, seed: number): Row[] {
   const totals: Totals[] = RULES.map(() => ({
-    noOpKept: 0, noOps: 0, nonImprovementsKept: 0, nonImprovements: 0, improvementsKept: 0,
-    improvements: 0, keeps: 0, gain: 0, oracleGain: 0, evals: 0, inflation: 0,
+    noOpKept: 0,
+    noOps: 0,
+    nonImprovementsKept: 0,
+    nonImprovements: 0,
+    improvementsKept: 0,
+    improvements: 0,
+    keeps: 0,
+    gain: 0,
+    oracleGain: 0,
+    evals: 0,
+    inflation: 0,
   }));
   const unit = unitOf(scenario);
   for (let session = 0; session < sessions; session++) {
@@ -390,9 +415,9 @@ function formatTable(scenario: Scenario, rows: Row[]): string {
     lines.push(
       `| ${row.name} | ${(row.noOpKeepRate * 100).toFixed(1)}% | ${(row.nonImprovementKeepRate * 100).toFixed(1)}% | ${
         row.power === null ? "—" : `${(row.power * 100).toFixed(0)}%`
-      } | ${row.trueGain.toFixed(2)} | ${row.keeps.toFixed(1)} | ${row.evals.toFixed(1)} | ${row.evalsPerCandidate.toFixed(2)} | ${
-        row.inflation >= 0 ? "+" : ""
-      }${row.inflation.toFixed(2)} |`,
+      } | ${row.trueGain.toFixed(2)} | ${row.keeps.toFixed(1)} | ${row.evals.toFixed(1)} | ${
+        row.evalsPerCandidate.toFixed(2)
+      } | ${row.inflation >= 0 ? "+" : ""}${row.inflation.toFixed(2)} |`,
     );
   }
   return lines.join("\n");
@@ -417,8 +442,16 @@ function targetsFor(key: string, rows: Row[]): Target[] {
           pass: ours.noOpKeepRate <= 0.04,
           detail: `${(ours.noOpKeepRate * 100).toFixed(2)}% (Δ≤0: ${(ours.nonImprovementKeepRate * 100).toFixed(2)}%)`,
         },
-        { label: `A ${who}: true gain >= naive's`, pass: ours.trueGain >= naive.trueGain, detail: `${ours.trueGain.toFixed(2)}σ vs ${naive.trueGain.toFixed(2)}σ` },
-        { label: `A ${who}: evals <= 3x naive's`, pass: ours.evals <= 3 * naive.evals, detail: `${ours.evals.toFixed(1)} vs 3 x ${naive.evals.toFixed(1)} = ${(3 * naive.evals).toFixed(1)}` },
+        {
+          label: `A ${who}: true gain >= naive's`,
+          pass: ours.trueGain >= naive.trueGain,
+          detail: `${ours.trueGain.toFixed(2)}σ vs ${naive.trueGain.toFixed(2)}σ`,
+        },
+        {
+          label: `A ${who}: evals <= 3x naive's`,
+          pass: ours.evals <= 3 * naive.evals,
+          detail: `${ours.evals.toFixed(1)} vs 3 x ${naive.evals.toFixed(1)} = ${(3 * naive.evals).toFixed(1)}`,
+        },
       );
     }
     if (key === "Z") {
@@ -433,7 +466,9 @@ function targetsFor(key: string, rows: Row[]): Target[] {
       targets.push({
         label: `D ${who}: evals per candidate <= 1.1 + 1 per keep`,
         pass: ours.evalsPerCandidate <= allowed,
-        detail: `${ours.evalsPerCandidate.toFixed(3)} <= 1.1 + ${ours.keeps.toFixed(2)}/${CANDIDATES_PER_SESSION} = ${allowed.toFixed(3)} (baseline runs not counted)`,
+        detail: `${ours.evalsPerCandidate.toFixed(3)} <= 1.1 + ${ours.keeps.toFixed(2)}/${CANDIDATES_PER_SESSION} = ${
+          allowed.toFixed(3)
+        } (baseline runs not counted)`,
       });
     }
   }
@@ -452,7 +487,11 @@ function parseArguments(argv: readonly string[]): { sessions: number; seed: numb
     if (flag === "--sessions" && Number.isInteger(Number(value)) && Number(value) > 0) parsed.sessions = Number(value);
     else if (flag === "--seed" && Number.isInteger(Number(value))) parsed.seed = Number(value);
     else if (flag === "--scenarios" && value && [...value].every((key) => key in SCENARIOS)) parsed.scenarios = value;
-    else throw new Error(`Cannot parse argument "${flag}${value === undefined ? "" : " " + value}": expected --sessions N, --seed N or --scenarios from ZABCDE`);
+    else {throw new Error(
+        `Cannot parse argument "${flag}${
+          value === undefined ? "" : " " + value
+        }": expected --sessions N, --seed N or --scenarios from ZABCDE`,
+      );}
     i++;
   }
   return parsed;
@@ -474,7 +513,9 @@ function main(): void {
   const { sessions, seed, scenarios } = parsed;
   const started = performance.now();
   const targets: Target[] = [];
-  console.log(`# Keep/discard rules, ${sessions} sessions x ${CANDIDATES_PER_SESSION} candidates, seed ${seed}, alpha ${FALSE_KEEP_RATE}`);
+  console.log(
+    `# Keep/discard rules, ${sessions} sessions x ${CANDIDATES_PER_SESSION} candidates, seed ${seed}, alpha ${FALSE_KEEP_RATE}`,
+  );
   for (const key of scenarios) {
     const scenario = SCENARIOS[key];
     const rows = simulate(scenario, sessions, seed);

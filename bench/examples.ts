@@ -12,7 +12,12 @@ import { median } from "../scripts/lib/decision/stats.ts";
 
 const KIT = resolve(import.meta.dir, "..");
 const BUN = join(KIT, "node_modules/.bin/bun");
-const ENV = { ...process.env, NO_COLOR: "1", CI: "true", PATH: `${join(KIT, "node_modules/.bin")}:${process.env.PATH}` };
+const ENV = {
+  ...process.env,
+  NO_COLOR: "1",
+  CI: "true",
+  PATH: `${join(KIT, "node_modules/.bin")}:${process.env.PATH}`,
+};
 const EVAL_RUNS = 5;
 const TARGETS = {
   pythonEvalMs: 1000, // one search-ranking eval run
@@ -20,15 +25,31 @@ const TARGETS = {
   speedUpRatio: 0.8, // the four switches' kept score against the baseline's
   tunerRatio: 0.9, // the tuner's best kept score against the baseline's, within ten iterations
 };
-const HARNESS = ["autoresearch.yaml", "autoresearch_eval.ts", "autoresearch_eval.py", "autoresearch_test_data.json", "instructions.md", "launch_prompt.md"];
+const HARNESS = [
+  "autoresearch.yaml",
+  "autoresearch_eval.ts",
+  "autoresearch_eval.py",
+  "autoresearch_test_data.json",
+  "instructions.md",
+  "launch_prompt.md",
+];
 
 type Line = Record<string, any>;
 const misses: string[] = [];
 
-function run(cwd: string, command: string, args: string[]): { code: number | null; stdout: string; stderr: string; ms: number } {
+function run(
+  cwd: string,
+  command: string,
+  args: string[],
+): { code: number | null; stdout: string; stderr: string; ms: number } {
   const started = performance.now();
   const result = spawnSync(command, args, { cwd, encoding: "utf8", env: ENV, input: "" });
-  return { code: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "", ms: performance.now() - started };
+  return {
+    code: result.status,
+    stdout: result.stdout ?? "",
+    stderr: result.stderr ?? "",
+    ms: performance.now() - started,
+  };
 }
 
 function must(cwd: string, command: string, args: string[]): string {
@@ -46,7 +67,16 @@ function exampleRepo(name: string): string {
   const root = mkdtempSync(join(tmpdir(), `ark-bench-${name}-`));
   const folder = join(KIT, "examples", name);
   for (const file of readdirSync(folder)) writeFileSync(join(root, file), readFileSync(join(folder, file)));
-  for (const args of [["init", "-q", "-b", "main"], ["config", "user.email", "bench@example.com"], ["config", "user.name", "bench"], ["config", "commit.gpgsign", "false"], ["add", "-A"], ["commit", "-q", "-m", "example"]]) {
+  for (
+    const args of [
+      ["init", "-q", "-b", "main"],
+      ["config", "user.email", "bench@example.com"],
+      ["config", "user.name", "bench"],
+      ["config", "commit.gpgsign", "false"],
+      ["add", "-A"],
+      ["commit", "-q", "-m", "example"],
+    ]
+  ) {
     must(root, "git", args);
   }
   return root;
@@ -59,7 +89,9 @@ function commitHarness(root: string): void {
 }
 
 function journal(root: string): Line[] {
-  return readFileSync(join(root, "autoresearch.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  return readFileSync(join(root, "autoresearch.jsonl"), "utf8").split("\n").filter(Boolean).map((line) =>
+    JSON.parse(line)
+  );
 }
 
 function iterations(root: string): Line[] {
@@ -83,7 +115,19 @@ function evalMs(root: string, command: string, args: string[]): number {
 
 function baselinedLatency(): { root: string; score: number } {
   const root = exampleRepo("latency");
-  const init = kit(root, "init", ["spelling.ts", "--entry", "correctQuery", "--metric", "latency_ms", "--guard", "accuracy>=1", "--cases-from", "queries.json", "--iterations", "20"]);
+  const init = kit(root, "init", [
+    "spelling.ts",
+    "--entry",
+    "correctQuery",
+    "--metric",
+    "latency_ms",
+    "--guard",
+    "accuracy>=1",
+    "--cases-from",
+    "queries.json",
+    "--iterations",
+    "20",
+  ]);
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
   commitHarness(root);
   const baseline = kit(root, "baseline", ["--expected-gain", "0.2", "--json"]);
@@ -93,11 +137,26 @@ function baselinedLatency(): { root: string; score: number } {
 
 console.log(`one eval run (median of ${EVAL_RUNS}):`);
 const ranking = exampleRepo("search-ranking");
-const rankingInit = kit(ranking, "init", ["ranker.py", "--entry", "rank", "--metric", "precision@3", "--guard", "mrr>=0.7", "--cases-from", "labelled_queries.json"]);
+const rankingInit = kit(ranking, "init", [
+  "ranker.py",
+  "--entry",
+  "rank",
+  "--metric",
+  "precision@3",
+  "--guard",
+  "mrr>=0.7",
+  "--cases-from",
+  "labelled_queries.json",
+]);
 if (rankingInit.code !== 0) throw new Error(`init failed: ${rankingInit.stderr}`);
 must(ranking, "python3", ["apply_labels.py", "autoresearch_test_data.json"]);
 const pythonMs = evalMs(ranking, "python3", ["autoresearch_eval.py"]);
-report("search-ranking (python3)", `${pythonMs.toFixed(0)} ms`, pythonMs <= TARGETS.pythonEvalMs, `<= ${TARGETS.pythonEvalMs} ms`);
+report(
+  "search-ranking (python3)",
+  `${pythonMs.toFixed(0)} ms`,
+  pythonMs <= TARGETS.pythonEvalMs,
+  `<= ${TARGETS.pythonEvalMs} ms`,
+);
 
 const speedUp = baselinedLatency();
 const bunMs = evalMs(speedUp.root, BUN, ["autoresearch_eval.ts"]);
@@ -105,22 +164,43 @@ report("latency (bun)", `${bunMs.toFixed(0)} ms`, bunMs <= TARGETS.bunEvalMs, `<
 
 console.log("\nlatency example, the four speed switches as one candidate:");
 let source = readFileSync(join(speedUp.root, "spelling.ts"), "utf8");
-for (const name of ["SKIP_KNOWN_WORDS", "LENGTH_FILTER", "EARLY_EXIT", "TWO_ROW_TABLE"]) source = source.replace(new RegExp(`^export const ${name} = 0;`, "m"), `export const ${name} = 1;`);
+for (const name of ["SKIP_KNOWN_WORDS", "LENGTH_FILTER", "EARLY_EXIT", "TWO_ROW_TABLE"]) {
+  source = source.replace(new RegExp(`^export const ${name} = 0;`, "m"), `export const ${name} = 1;`);
+}
 writeFileSync(join(speedUp.root, "spelling.ts"), source);
 kit(speedUp.root, "iterate", ["-m", "turn on the four speed switches"]);
 const [candidate] = iterations(speedUp.root);
 const candidateRuns = `${candidate.runs.length} run${candidate.runs.length > 1 ? "s" : ""}`;
-console.log(`  baseline ${speedUp.score} ms per query; candidate ${candidate.score} ms over ${candidateRuns}: ${candidate.status}`);
+console.log(
+  `  baseline ${speedUp.score} ms per query; candidate ${candidate.score} ms over ${candidateRuns}: ${candidate.status}`,
+);
 const speedUpRatio = candidate.score / speedUp.score;
-report("kept, score / baseline", `${candidate.status === "keep" ? "" : "not kept, "}${speedUpRatio.toFixed(2)}`, candidate.status === "keep" && speedUpRatio < TARGETS.speedUpRatio, `kept, < ${TARGETS.speedUpRatio}`);
+report(
+  "kept, score / baseline",
+  `${candidate.status === "keep" ? "" : "not kept, "}${speedUpRatio.toFixed(2)}`,
+  candidate.status === "keep" && speedUpRatio < TARGETS.speedUpRatio,
+  `kept, < ${TARGETS.speedUpRatio}`,
+);
 
 console.log("\nlatency example, ten tuner iterations:");
 const tuned = baselinedLatency();
-const loop = kit(tuned.root, "iterate", ["--loop", "--agent", `${BUN} ${join(KIT, "examples/agents/tune-levers.ts")}`, "--iterations", "10", "--no-report"]);
+const loop = kit(tuned.root, "iterate", [
+  "--loop",
+  "--agent",
+  `${BUN} ${join(KIT, "examples/agents/tune-levers.ts")}`,
+  "--iterations",
+  "10",
+  "--no-report",
+]);
 const keeps = iterations(tuned.root).filter((line) => line.status === "keep");
 const best = keeps.length ? Math.min(...keeps.map((line) => line.score)) : tuned.score;
 console.log(`  exit ${loop.code}; ${keeps.length} kept: ${keeps.map((line) => line.description).join("; ") || "none"}`);
-report("best kept score / baseline", (best / tuned.score).toFixed(2), best / tuned.score < TARGETS.tunerRatio, `< ${TARGETS.tunerRatio}`);
+report(
+  "best kept score / baseline",
+  (best / tuned.score).toFixed(2),
+  best / tuned.score < TARGETS.tunerRatio,
+  `< ${TARGETS.tunerRatio}`,
+);
 
 if (misses.length) {
   console.log(`\nmissed: ${misses.join(", ")}`);

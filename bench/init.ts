@@ -32,8 +32,12 @@ function generatePython(lines: number): string {
     block++;
     out.push(`TITLE_WEIGHT_${block} = ${(block % 7) + 0.5}`);
     out.push(`MIN_SCORE_${block} = 0.${block % 9 + 1}`);
-    out.push(`FIELD_WEIGHTS_${block} = {"title": ${block % 5 + 1}.0, "body": 1.0, "tags": {"exact": 2.0, "partial": 0.5}}`);
-    out.push(`SYSTEM_PROMPT_${block} = "You rank help-centre articles for a customer question, best match first, block ${block}."`);
+    out.push(
+      `FIELD_WEIGHTS_${block} = {"title": ${block % 5 + 1}.0, "body": 1.0, "tags": {"exact": 2.0, "partial": 0.5}}`,
+    );
+    out.push(
+      `SYSTEM_PROMPT_${block} = "You rank help-centre articles for a customer question, best match first, block ${block}."`,
+    );
     out.push("");
     out.push(`def score_${block}(query: str, document: dict) -> float:`);
     out.push(`    words = query.lower().split()`);
@@ -45,7 +49,7 @@ function generatePython(lines: number): string {
     out.push("");
   }
   out.push("def rank(query: str, documents: list[dict], limit: int = 10) -> list[str]:");
-  out.push("    scored = [(document[\"id\"], score_1(query, document)) for document in documents]");
+  out.push('    scored = [(document["id"], score_1(query, document)) for document in documents]');
   out.push("    scored.sort(key=lambda pair: -pair[1])");
   out.push("    return [identifier for identifier, score in scored[:limit] if score > 0]");
   return `${out.join("\n")}\n`;
@@ -67,7 +71,18 @@ const source = generatePython(targetLines);
 writeFileSync(join(root, "ranker.py"), source);
 git(root, ["init", "-q", "-b", "main"]);
 git(root, ["-c", "user.email=bench@example.com", "-c", "user.name=bench", "add", "-A"]);
-git(root, ["-c", "user.email=bench@example.com", "-c", "user.name=bench", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "bench"]);
+git(root, [
+  "-c",
+  "user.email=bench@example.com",
+  "-c",
+  "user.name=bench",
+  "-c",
+  "commit.gpgsign=false",
+  "commit",
+  "-q",
+  "-m",
+  "bench",
+]);
 
 const runtime = values.deno ? join(KIT_ROOT, "node_modules/.bin/deno") : join(KIT_ROOT, "node_modules/.bin/bun");
 const prefix = values.deno ? ["run", "-A", "-q"] : [];
@@ -76,8 +91,19 @@ const timings: number[] = [];
 let levers = 0;
 for (let run = 0; run < runs; run++) {
   const started = performance.now();
-  const result = spawnSync(runtime, [...prefix, script, "ranker.py", "--metric", "precision@10", "--force", "--yes", "--json"], {
-    cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", CI: "true" },
+  const result = spawnSync(runtime, [
+    ...prefix,
+    script,
+    "ranker.py",
+    "--metric",
+    "precision@10",
+    "--force",
+    "--yes",
+    "--json",
+  ], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1", CI: "true" },
   });
   timings.push(performance.now() - started);
   if (result.status !== 0) throw new Error(`init failed: ${result.stderr}`);
@@ -93,7 +119,17 @@ for (let run = 0; run < runs; run++) {
 
 const lineCount = source.split("\n").length - 1;
 const end = median(timings);
-console.log(`init.ts on a ${lineCount}-line Python file (${levers} levers), ${runs} runs under ${values.deno ? "Deno" : "Bun"}:`);
+console.log(
+  `init.ts on a ${lineCount}-line Python file (${levers} levers), ${runs} runs under ${values.deno ? "Deno" : "Bun"}:`,
+);
 console.log(`  runs (ms):   ${timings.map((value) => value.toFixed(0)).join(", ")}`);
-console.log(`  median:      ${end.toFixed(0)} ms end to end (target <= ${TARGET_MS} ms) ${end <= TARGET_MS ? "OK" : "OVER TARGET"}`);
-console.log(`  in-process:  ${median(planTimings).toFixed(0)} ms median to validate, analyse and render (no runtime start-up, no writes)`);
+console.log(
+  `  median:      ${end.toFixed(0)} ms end to end (target <= ${TARGET_MS} ms) ${
+    end <= TARGET_MS ? "OK" : "OVER TARGET"
+  }`,
+);
+console.log(
+  `  in-process:  ${
+    median(planTimings).toFixed(0)
+  } ms median to validate, analyse and render (no runtime start-up, no writes)`,
+);

@@ -46,7 +46,9 @@ function main(): number {
   const iteration = Number(process.env.AUTORESEARCH_ITERATION ?? 0);
   // A retried iteration (its first try was killed) makes another choice, as a new agent context would.
   const log = join(root, "..", "agent.jsonl");
-  const tries = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter((line) => line.startsWith(`{"iteration":${iteration},`)).length : 0;
+  const tries = existsSync(log)
+    ? readFileSync(log, "utf8").split("\n").filter((line) => line.startsWith(`{"iteration":${iteration},`)).length
+    : 0;
   const choice = hash(iteration * 1000 + tries);
   const lever: Lever = choice % 2 ? "WEIGHT" : "BIAS";
   const path = join(root, "ranker.py");
@@ -65,7 +67,9 @@ function main(): number {
   writeFileSync(path, edited);
   const description = `nudge ${lever}: ${from.toFixed(2)} -> ${(from + direction * step).toFixed(2)}`;
   const commits = (choice >>> 11) % COMMIT_EVERY === 0;
-  if (commits) spawnSync("git", ["-c", "commit.gpgsign=false", "commit", "-qam", `agent: ${description}`], { cwd: root });
+  if (commits) {
+    spawnSync("git", ["-c", "commit.gpgsign=false", "commit", "-qam", `agent: ${description}`], { cwd: root });
+  }
   appendFileSync(log, JSON.stringify({ iteration, lever, description, committed: commits }) + "\n");
   console.log(`DESCRIPTION: ${description}`);
   return 0;

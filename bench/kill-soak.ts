@@ -6,7 +6,16 @@
 // soak folder's restarts/, which stays on FAIL or with --keep.
 //   bun bench/kill-soak.ts [--iterations 50] [--seed S] [--keep]
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { seededRandom } from "./seeded-random.ts";
@@ -40,13 +49,19 @@ const STDERR_MARKERS = {
 } as const;
 
 type Marker = keyof typeof STDERR_MARKERS;
-type Restart = { index: number; killed: boolean; code: number | null; signal: string | null; ms: number; stderr: string };
+type Restart = {
+  index: number;
+  killed: boolean;
+  code: number | null;
+  signal: string | null;
+  ms: number;
+  stderr: string;
+};
 
 function flag(name: string): string | undefined {
   const index = process.argv.indexOf(name);
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
-
 
 const RANKER = `# A toy scoring module: the constrained file.
 WEIGHT = 1.00
@@ -117,7 +132,11 @@ function git(root: string, args: string[]): { ok: boolean; stdout: string } {
 }
 
 function mustRun(root: string, command: string, args: string[]): void {
-  const result = spawnSync(command, args, { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", CI: "true" } });
+  const result = spawnSync(command, args, {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1", CI: "true" },
+  });
   if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
 }
 
@@ -129,15 +148,30 @@ function buildExperiment(): { soak: string; root: string; pidDir: string; baseli
   mkdirSync(root);
   mkdirSync(pidDir);
   mkdirSync(join(soak, "restarts"));
-  const cases = Array.from({ length: 16 }, (_, index) => ({ id: `c${index}`, input: { x: index }, expected: 3 * index + 1 }));
+  const cases = Array.from(
+    { length: 16 },
+    (_, index) => ({ id: `c${index}`, input: { x: index }, expected: 3 * index + 1 }),
+  );
   writeFileSync(join(root, "ranker.py"), RANKER);
   writeFileSync(join(root, "eval.py"), evalScript(pidDir));
   writeFileSync(join(root, "cases.json"), JSON.stringify({ cases }, null, 1));
   writeFileSync(join(root, "autoresearch.yaml"), experimentYaml());
-  for (const args of [["init", "-q", "-b", "main"], ["config", "user.email", "soak@example.com"], ["config", "user.name", "Soak"], ["config", "commit.gpgsign", "false"], ["add", "-A"], ["commit", "-qm", "initial"]]) {
+  for (
+    const args of [
+      ["init", "-q", "-b", "main"],
+      ["config", "user.email", "soak@example.com"],
+      ["config", "user.name", "Soak"],
+      ["config", "commit.gpgsign", "false"],
+      ["add", "-A"],
+      ["commit", "-qm", "initial"],
+    ]
+  ) {
     mustRun(root, "git", args);
   }
-  writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n__pycache__/\n");
+  writeFileSync(
+    join(root, ".git/info/exclude"),
+    ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n__pycache__/\n",
+  );
   mustRun(root, BUN, [join(KIT, "scripts/baseline.ts")]);
   return { soak, root, pidDir, baselineCommit: git(root, ["rev-parse", "HEAD"]).stdout.trim() };
 }
@@ -162,7 +196,9 @@ function readResults(root: string): { results: Record<string, any>[]; unparsed: 
 /** Pids recorded in the pid directory whose process is alive and still the same program. */
 function livePids(pidDir: string, kind: "eval" | "agent"): number[] {
   const program = kind === "eval" ? "eval.py" : "kill-soak-agent";
-  return readdirSync(pidDir).filter((name) => name.startsWith(`${kind}-`)).map((name) => Number(name.slice(kind.length + 1))).filter((pid) => {
+  return readdirSync(pidDir).filter((name) => name.startsWith(`${kind}-`)).map((name) =>
+    Number(name.slice(kind.length + 1))
+  ).filter((pid) => {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       return !/^\d+ \(.*\) Z/.test(stat) && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(program);
@@ -174,28 +210,43 @@ function livePids(pidDir: string, kind: "eval" | "agent"): number[] {
 
 let current: number | null = null;
 process.on("SIGINT", () => {
-  if (current !== null) try { process.kill(-current, "SIGKILL"); } catch { /* gone */ }
+  if (current !== null) {
+    try {
+      process.kill(-current, "SIGKILL");
+    } catch { /* gone */ }
+  }
   process.exit(130);
 });
 
 /** Start one restart in its own process group; kill the whole group after `killAfterMs` unless it ends first. */
 function restart(root: string, args: string[], killAfterMs: number | null, index: number): Promise<Restart> {
   const started = performance.now();
-  const child = spawn(BUN, [join(KIT, "scripts/iterate.ts"), ...args], { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", CI: "true" } });
+  const child = spawn(BUN, [join(KIT, "scripts/iterate.ts"), ...args], {
+    cwd: root,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NO_COLOR: "1", CI: "true" },
+  });
   current = child.pid!;
   let stderr = "";
   child.stdout.resume();
-  child.stderr.on("data", (chunk) => { stderr += chunk; });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
   let killed = false;
   const timer = killAfterMs === null ? null : setTimeout(() => {
     killed = true;
-    try { process.kill(-child.pid!, "SIGKILL"); } catch { /* ended meanwhile */ }
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch { /* ended meanwhile */ }
   }, killAfterMs);
-  return new Promise((done) => child.on("close", (code, signal) => {
-    if (timer) clearTimeout(timer);
-    current = null;
-    done({ index, killed: killed && signal === "SIGKILL", code, signal, ms: performance.now() - started, stderr });
-  }));
+  return new Promise((done) =>
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      current = null;
+      done({ index, killed: killed && signal === "SIGKILL", code, signal, ms: performance.now() - started, stderr });
+    })
+  );
 }
 
 /**
@@ -239,10 +290,24 @@ async function main(): Promise<number> {
   let stalledRestarts = 0;
   let aborted: string | null = null;
   while (recorded < TARGET) {
-    if (performance.now() - started > SOAK_LIMIT_MS) { aborted = `soak limit of ${SOAK_LIMIT_MS / 60_000} min reached`; break; }
-    const asked = Math.min(TARGET - recorded, RUN_ITERATIONS[0] + Math.floor(random() * (RUN_ITERATIONS[1] - RUN_ITERATIONS[0] + 1)));
-    const killAfter = Math.min(KILL_AFTER_LIMIT_MS, (KILL_AFTER_MS[0] + random() * (KILL_AFTER_MS[1] - KILL_AFTER_MS[0])) * STALL_BACKOFF ** stalled);
-    const run = await restart(root, ["--loop", "--agent", `${BUN} ${AGENT}`, "--iterations", String(asked), "--no-report"], killAfter, restarts.length + 1);
+    if (performance.now() - started > SOAK_LIMIT_MS) {
+      aborted = `soak limit of ${SOAK_LIMIT_MS / 60_000} min reached`;
+      break;
+    }
+    const asked = Math.min(
+      TARGET - recorded,
+      RUN_ITERATIONS[0] + Math.floor(random() * (RUN_ITERATIONS[1] - RUN_ITERATIONS[0] + 1)),
+    );
+    const killAfter = Math.min(
+      KILL_AFTER_LIMIT_MS,
+      (KILL_AFTER_MS[0] + random() * (KILL_AFTER_MS[1] - KILL_AFTER_MS[0])) * STALL_BACKOFF ** stalled,
+    );
+    const run = await restart(
+      root,
+      ["--loop", "--agent", `${BUN} ${AGENT}`, "--iterations", String(asked), "--no-report"],
+      killAfter,
+      restarts.length + 1,
+    );
     restarts.push(run);
     writeFileSync(join(soak, "restarts", `${run.index}.stderr`), run.stderr);
     if (run.killed) {
@@ -252,10 +317,18 @@ async function main(): Promise<number> {
       for (const pid of evals) seenOrphans.add(pid);
       orphans.agentsAtKill += livePids(pidDir, "agent").length;
       const state = join(root, ".autoresearch");
-      const left = existsSync(join(state, "pending-step.json")) ? "pending" : existsSync(join(state, "backup/manifest.json")) ? "backup"
-        : !git(root, ["diff", "--quiet", "HEAD", "--", "ranker.py"]).ok ? "candidate" : "clean";
+      const left = existsSync(join(state, "pending-step.json"))
+        ? "pending"
+        : existsSync(join(state, "backup/manifest.json"))
+        ? "backup"
+        : !git(root, ["diff", "--quiet", "HEAD", "--", "ranker.py"]).ok
+        ? "candidate"
+        : "clean";
       leftByKill[left]++;
-      appendFileSync(join(soak, "restarts", "kills.jsonl"), JSON.stringify({ restart: run.index, after_ms: Math.round(run.ms), left, orphan_evals: evals }) + "\n");
+      appendFileSync(
+        join(soak, "restarts", "kills.jsonl"),
+        JSON.stringify({ restart: run.index, after_ms: Math.round(run.ms), left, orphan_evals: evals }) + "\n",
+      );
       if (existsSync(join(root, ".git/index.lock"))) leftByKill.indexLock++;
       failedInARow = 0;
     } else {
@@ -274,8 +347,15 @@ async function main(): Promise<number> {
       stalledRestarts++;
       longestStall = Math.max(longestStall, stalled);
     } else stalled = 0;
-    console.error(`restart ${run.index}: ${run.killed ? `killed after ${(run.ms / 1000).toFixed(1)} s` : `exit ${run.code ?? run.signal}`}, ${recorded}/${TARGET} recorded`);
-    if (failedInARow >= FAILED_RESTARTS_LIMIT) { aborted = `${FAILED_RESTARTS_LIMIT} failed restarts in a row`; break; }
+    console.error(
+      `restart ${run.index}: ${
+        run.killed ? `killed after ${(run.ms / 1000).toFixed(1)} s` : `exit ${run.code ?? run.signal}`
+      }, ${recorded}/${TARGET} recorded`,
+    );
+    if (failedInARow >= FAILED_RESTARTS_LIMIT) {
+      aborted = `${FAILED_RESTARTS_LIMIT} failed restarts in a row`;
+      break;
+    }
   }
   const soakMs = performance.now() - started;
 
@@ -284,51 +364,122 @@ async function main(): Promise<number> {
   const orphanEvalsAtEnd = livePids(pidDir, "eval");
   const orphanAgentsAtEnd = livePids(pidDir, "agent");
   // These processes are ours (started for this soak): stop them now that they are counted.
-  for (const pid of [...orphanEvalsAtEnd, ...orphanAgentsAtEnd]) try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+  for (const pid of [...orphanEvalsAtEnd, ...orphanAgentsAtEnd]) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
 
   const { results, unparsed } = readResults(root);
   const iterations = results.map((line) => line.iteration as number);
   const duplicated = [...count(iterations)].filter(([, times]) => times > 1).map(([iteration]) => iteration);
-  const missing = Array.from({ length: Math.max(0, ...iterations) }, (_, index) => index + 1).filter((iteration) => !iterations.includes(iteration));
+  const missing = Array.from({ length: Math.max(0, ...iterations) }, (_, index) => index + 1).filter((iteration) =>
+    !iterations.includes(iteration)
+  );
   const keeps = results.filter((line) => line.status === "keep");
-  const chain = git(root, ["log", "--first-parent", "--reverse", "--format=%H %s", `${baselineCommit}..HEAD`]).stdout.split("\n").filter(Boolean).map((line) => ({ hash: line.slice(0, 40), subject: line.slice(41) }));
+  const chain = git(root, ["log", "--first-parent", "--reverse", "--format=%H %s", `${baselineCommit}..HEAD`]).stdout
+    .split("\n").filter(Boolean).map((line) => ({ hash: line.slice(0, 40), subject: line.slice(41) }));
   const harnessCommits = chain.filter((commit) => commit.subject.startsWith("autoresearch: "));
   const strayCommits = chain.filter((commit) => !commit.subject.startsWith("autoresearch: "));
-  const keepsOffBranch = keeps.filter((line) => !line.commit || !git(root, ["merge-base", "--is-ancestor", line.commit, "HEAD"]).ok);
-  const keepCommitTimes = count(keeps.map((line) => chain.filter((commit) => line.commit && commit.hash.startsWith(line.commit)).length));
+  const keepsOffBranch = keeps.filter((line) =>
+    !line.commit || !git(root, ["merge-base", "--is-ancestor", line.commit, "HEAD"]).ok
+  );
+  const keepCommitTimes = count(
+    keeps.map((line) => chain.filter((commit) => line.commit && commit.hash.startsWith(line.commit)).length),
+  );
   const keepsNotOnce = keeps.length - (keepCommitTimes.get(1) ?? 0);
-  const chainMatches = harnessCommits.length === keeps.length && harnessCommits.every((commit, index) => keeps[index].commit && commit.hash.startsWith(keeps[index].commit));
-  const unrecordedCommits = harnessCommits.filter((commit) => !keeps.some((line) => line.commit && commit.hash.startsWith(line.commit)));
-  const strayCandidate = !git(root, ["diff", "--quiet", "HEAD", "--", "ranker.py"]).ok || !git(root, ["diff", "--cached", "--quiet", "--", "ranker.py"]).ok;
+  const chainMatches = harnessCommits.length === keeps.length &&
+    harnessCommits.every((commit, index) => keeps[index].commit && commit.hash.startsWith(keeps[index].commit));
+  const unrecordedCommits = harnessCommits.filter((commit) =>
+    !keeps.some((line) => line.commit && commit.hash.startsWith(line.commit))
+  );
+  const strayCandidate = !git(root, ["diff", "--quiet", "HEAD", "--", "ranker.py"]).ok ||
+    !git(root, ["diff", "--cached", "--quiet", "--", "ranker.py"]).ok;
   const pendingLeft = existsSync(join(root, ".autoresearch/pending-step.json"));
   const backupLeft = existsSync(join(root, ".autoresearch/backup/manifest.json"));
-  const agentCalls = existsSync(join(soak, "agent.jsonl")) ? readFileSync(join(soak, "agent.jsonl"), "utf8").split("\n").filter((line) => line.endsWith("}")).map((line) => JSON.parse(line)) : [];
+  const agentCalls = existsSync(join(soak, "agent.jsonl"))
+    ? readFileSync(join(soak, "agent.jsonl"), "utf8").split("\n").filter((line) => line.endsWith("}")).map((line) =>
+      JSON.parse(line)
+    )
+    : [];
   const notTheAgentsEdit = results.filter((line) => evaluatedAgentEdit(root, line) === false);
   const misreadAgentCommits = results.filter((line) => String(line.reason ?? "").includes("changed nothing")).length;
-  const markers = Object.fromEntries(Object.entries(STDERR_MARKERS).map(([name, text]) => [name, restarts.filter((run) => run.stderr.includes(text)).length])) as Record<Marker, number>;
-  const examples = (Object.keys(STDERR_MARKERS) as Marker[]).filter((name) => markers[name] > 0 && !["restored", "finished", "leftoverEval", "resumed", "editedAfterDecision"].includes(name))
-    .map((name) => restarts.flatMap((run) => run.stderr.split("\n")).find((line) => line.includes(STDERR_MARKERS[name]))!.trim());
-  const finalSaid = final.stderr.split("\n").find((line) => line.trim() && !/^\s+at /.test(line))?.trim().slice(0, 90) ?? "";
-  const codes = [...count(restarts.map((run) => (run.killed ? "SIGKILL (ours)" : String(run.code ?? run.signal))))].map(([code, times]) => `${code}: ${times}`).join(", ");
+  const markers = Object.fromEntries(
+    Object.entries(STDERR_MARKERS).map(([name, text]) => [
+      name,
+      restarts.filter((run) => run.stderr.includes(text)).length,
+    ]),
+  ) as Record<Marker, number>;
+  const examples = (Object.keys(STDERR_MARKERS) as Marker[]).filter((name) =>
+    markers[name] > 0 && !["restored", "finished", "leftoverEval", "resumed", "editedAfterDecision"].includes(name)
+  )
+    .map((name) =>
+      restarts.flatMap((run) => run.stderr.split("\n")).find((line) => line.includes(STDERR_MARKERS[name]))!.trim()
+    );
+  const finalSaid =
+    final.stderr.split("\n").find((line) => line.trim() && !/^\s+at /.test(line))?.trim().slice(0, 90) ?? "";
+  const codes = [...count(restarts.map((run) => (run.killed ? "SIGKILL (ours)" : String(run.code ?? run.signal))))].map(
+    ([code, times]) => `${code}: ${times}`,
+  ).join(", ");
 
   const checks: [string, string, boolean][] = [
     ["journal lines parse", `${unparsed} unparsed`, unparsed === 0],
-    ["iterations 1..N, no gaps", `N = ${iterations.length}, ${missing.length} lost${missing.length ? ` (${missing.slice(0, 8).join(", ")})` : ""}`, missing.length === 0],
-    ["no duplicated iteration", `${duplicated.length} duplicated${duplicated.length ? ` (${duplicated.slice(0, 8).join(", ")})` : ""}`, duplicated.length === 0],
-    ["every keep's commit on the branch", `${keeps.length} keeps, ${keepsOffBranch.length} off the branch`, keepsOffBranch.length === 0],
+    [
+      "iterations 1..N, no gaps",
+      `N = ${iterations.length}, ${missing.length} lost${missing.length ? ` (${missing.slice(0, 8).join(", ")})` : ""}`,
+      missing.length === 0,
+    ],
+    [
+      "no duplicated iteration",
+      `${duplicated.length} duplicated${duplicated.length ? ` (${duplicated.slice(0, 8).join(", ")})` : ""}`,
+      duplicated.length === 0,
+    ],
+    [
+      "every keep's commit on the branch",
+      `${keeps.length} keeps, ${keepsOffBranch.length} off the branch`,
+      keepsOffBranch.length === 0,
+    ],
     ["each keep commit once in git log", `${keepsNotOnce} not exactly once`, keepsNotOnce === 0],
-    ["HEAD's chain = the keeps in order", `${harnessCommits.length} harness commits, ${unrecordedCommits.length} unrecorded, ${strayCommits.length} other commits`, chainMatches && strayCommits.length === 0],
+    [
+      "HEAD's chain = the keeps in order",
+      `${harnessCommits.length} harness commits, ${unrecordedCommits.length} unrecorded, ${strayCommits.length} other commits`,
+      chainMatches && strayCommits.length === 0,
+    ],
     ["no decision dropped on restart", `${markers.dropped} "${STDERR_MARKERS.dropped}"`, markers.dropped === 0],
-    ["work tree = HEAD, nothing pending", `${strayCandidate ? "stray candidate" : "clean"}${pendingLeft ? ", pending-step left" : ""}${backupLeft ? ", backup left" : ""}`, !strayCandidate && !pendingLeft && !backupLeft],
-    ["each line judged its agent's edit", `${notTheAgentsEdit.length} judged other content${notTheAgentsEdit.length ? ` (#${notTheAgentsEdit.slice(0, 8).map((line) => line.iteration).join(", #")})` : ""}`, notTheAgentsEdit.length === 0],
+    [
+      "work tree = HEAD, nothing pending",
+      `${strayCandidate ? "stray candidate" : "clean"}${pendingLeft ? ", pending-step left" : ""}${
+        backupLeft ? ", backup left" : ""
+      }`,
+      !strayCandidate && !pendingLeft && !backupLeft,
+    ],
+    [
+      "each line judged its agent's edit",
+      `${notTheAgentsEdit.length} judged other content${
+        notTheAgentsEdit.length ? ` (#${notTheAgentsEdit.slice(0, 8).map((line) => line.iteration).join(", #")})` : ""
+      }`,
+      notTheAgentsEdit.length === 0,
+    ],
     ["agent commits evaluated", `${misreadAgentCommits} read as "changed nothing"`, misreadAgentCommits === 0],
     ["no orphan eval survives a finished restart", `${survivors.size} survived`, survivors.size === 0],
     ["no orphan eval after the final restart", `${orphanEvalsAtEnd.length} alive`, orphanEvalsAtEnd.length === 0],
-    ["every restart continues", `${failures.length} failed${aborted ? `; aborted: ${aborted}` : ""}`, failures.length === 0 && !aborted],
-    ["final clean restart (step mode)", `exit ${final.code ?? final.signal}${finalSaid ? `: ${finalSaid}` : ""}`, finalOk],
+    [
+      "every restart continues",
+      `${failures.length} failed${aborted ? `; aborted: ${aborted}` : ""}`,
+      failures.length === 0 && !aborted,
+    ],
+    [
+      "final clean restart (step mode)",
+      `exit ${final.code ?? final.signal}${finalSaid ? `: ${finalSaid}` : ""}`,
+      finalOk,
+    ],
   ];
 
-  console.log(`kill -9 soak of \`iterate.ts --loop\`: seed ${SEED}, ${restarts.length} restarts, ${restarts.filter((run) => run.killed).length} killed\n`);
+  console.log(
+    `kill -9 soak of \`iterate.ts --loop\`: seed ${SEED}, ${restarts.length} restarts, ${
+      restarts.filter((run) => run.killed).length
+    } killed\n`,
+  );
   console.log("| check | observed | result |\n|---|---|---|");
   for (const [name, observed, ok] of checks) console.log(`| ${name} | ${observed} | ${ok ? "PASS" : "FAIL"} |`);
   console.log("\n| figure | value |\n|---|---|");
@@ -336,25 +487,52 @@ async function main(): Promise<number> {
     ["wall time (soak, then final restart)", `${(soakMs / 1000).toFixed(1)} s + ${(final.ms / 1000).toFixed(1)} s`],
     ["iterations per minute (soak)", (recorded / (soakMs / 60_000)).toFixed(1)],
     ["restart exit codes", codes],
-    ["kills leaving: pending step / incumbent backup / candidate in tree / clean", `${leftByKill.pending} / ${leftByKill.backup} / ${leftByKill.candidate} / ${leftByKill.clean}`],
-    ["kills leaving .git/index.lock; restarts failing on it", `${leftByKill.indexLock}; ${failures.filter((run) => run.stderr.includes(STDERR_MARKERS.indexLock)).length}`],
+    [
+      "kills leaving: pending step / incumbent backup / candidate in tree / clean",
+      `${leftByKill.pending} / ${leftByKill.backup} / ${leftByKill.candidate} / ${leftByKill.clean}`,
+    ],
+    [
+      "kills leaving .git/index.lock; restarts failing on it",
+      `${leftByKill.indexLock}; ${failures.filter((run) => run.stderr.includes(STDERR_MARKERS.indexLock)).length}`,
+    ],
     ["orphan evals right after a kill (kills with any)", `${orphans.evalsAtKill} (${orphans.killsWithOrphanEvals})`],
     ["orphan agents right after a kill", String(orphans.agentsAtKill)],
     ["orphan agents after the final restart", String(orphanAgentsAtEnd.length)],
     ["killed restarts that recorded nothing (longest run in a row)", `${stalledRestarts} (${longestStall})`],
-    ["soak restarts printing: Dropped… / Nothing to evaluate / Finished… / Restored… / stale lock / race", `${markers.dropped} / ${markers.nothing} / ${markers.finished} / ${markers.restored} / ${markers.staleLock} / ${markers.race}`],
-    ["soak restarts printing: leftover eval stopped / candidate resumed / edited after the decision", `${markers.leftoverEval} / ${markers.resumed} / ${markers.editedAfterDecision}`],
-    ["keep / discard / crash / guard_fail", ["keep", "discard", "crash", "guard_fail"].map((status) => results.filter((line) => line.status === status).length).join(" / ")],
-    ["agent calls (of which committed)", `${agentCalls.length} (${agentCalls.filter((call) => call.committed).length})`],
+    [
+      "soak restarts printing: Dropped… / Nothing to evaluate / Finished… / Restored… / stale lock / race",
+      `${markers.dropped} / ${markers.nothing} / ${markers.finished} / ${markers.restored} / ${markers.staleLock} / ${markers.race}`,
+    ],
+    [
+      "soak restarts printing: leftover eval stopped / candidate resumed / edited after the decision",
+      `${markers.leftoverEval} / ${markers.resumed} / ${markers.editedAfterDecision}`,
+    ],
+    [
+      "keep / discard / crash / guard_fail",
+      ["keep", "discard", "crash", "guard_fail"].map((status) =>
+        results.filter((line) => line.status === status).length
+      ).join(" / "),
+    ],
+    [
+      "agent calls (of which committed)",
+      `${agentCalls.length} (${agentCalls.filter((call) => call.committed).length})`,
+    ],
   ];
   for (const [name, value] of figures) console.log(`| ${name} | ${value} |`);
   if (failures.length || !finalOk) {
     console.log("\nRestarts that failed (stderr, last lines):");
     for (const run of [...failures, ...(finalOk ? [] : [final])].slice(0, 6)) {
-      console.log(`- restart ${run.index}, exit ${run.code ?? run.signal}:\n${run.stderr.trim().split("\n").filter((line) => !/^\s+at /.test(line)).slice(-3).map((line) => `    ${line}`).join("\n")}`);
+      console.log(
+        `- restart ${run.index}, exit ${run.code ?? run.signal}:\n${
+          run.stderr.trim().split("\n").filter((line) => !/^\s+at /.test(line)).slice(-3).map((line) => `    ${line}`)
+            .join("\n")
+        }`,
+      );
     }
   }
-  if (examples.length) console.log(`\nExample stderr lines:\n${examples.map((line) => `- ${line.slice(0, 240)}`).join("\n")}`);
+  if (examples.length) {
+    console.log(`\nExample stderr lines:\n${examples.map((line) => `- ${line.slice(0, 240)}`).join("\n")}`);
+  }
   const failed = checks.filter(([, , ok]) => !ok).map(([name]) => name);
   console.log(`\nsoak folder (repo/, restarts/, agent.jsonl): ${KEEP || failed.length ? soak : "(removed)"}`);
   if (!KEEP && !failed.length) rmSync(soak, { recursive: true, force: true });
@@ -362,7 +540,9 @@ async function main(): Promise<number> {
   return failed.length ? 1 : 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (error) => {
+main().then((code) => {
+  process.exitCode = code;
+}, (error) => {
   console.error(`kill-soak: ${(error as Error).message}`);
   process.exitCode = 1;
 });

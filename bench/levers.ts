@@ -22,7 +22,11 @@ for (let run = 0; run < runs; run++) {
   found = { method: analysis.method, functions: analysis.functions.length, levers: analysis.levers.length };
 }
 const middle = median(timings) as number;
-console.log(`analyzeSource on a 2,000-line Python file (${found.method}: ${found.functions} functions, ${found.levers} levers), ${runs} runs:`);
+console.log(
+  `analyzeSource on a 2,000-line Python file (${found.method}: ${found.functions} functions, ${found.levers} levers), ${runs} runs:`,
+);
 console.log(`  runs (ms):  ${timings.map((value) => value.toFixed(0)).join(", ")}`);
-console.log(`  median:     ${middle.toFixed(0)} ms (target <= ${TARGET_MS} ms) ${middle <= TARGET_MS ? "OK" : "OVER TARGET"}`);
+console.log(
+  `  median:     ${middle.toFixed(0)} ms (target <= ${TARGET_MS} ms) ${middle <= TARGET_MS ? "OK" : "OVER TARGET"}`,
+);
 if (found.method !== "python-ast" || middle > TARGET_MS) process.exitCode = 1;

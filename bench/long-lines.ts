@@ -20,7 +20,9 @@ function evalCommand(name: Case, megabytes: number): string {
   const bytes = megabytes * 1_000_000;
   const body = name === "one line"
     ? `sys.stdout.write("x" * ${bytes})`
-    : `line = "x" * ${LINE_CHARS} + "\\n"\nfor _ in range(${Math.floor(bytes / (LINE_CHARS + 1))}): sys.stdout.write(line)`;
+    : `line = "x" * ${LINE_CHARS} + "\\n"\nfor _ in range(${
+      Math.floor(bytes / (LINE_CHARS + 1))
+    }): sys.stdout.write(line)`;
   return `python3 -c '${`import sys\n${body}\nsys.stdout.write("\\nSCORE: 0.5\\n")`}'`;
 }
 
@@ -28,7 +30,12 @@ async function measureOne(name: Case, megabytes: number): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), "ark-long-lines-"));
   try {
     const started = performance.now();
-    const run = await runEval(evalCommand(name, megabytes), { cwd: dir, timeoutS: 600, logPath: join(dir, "run.log"), stateDir: null });
+    const run = await runEval(evalCommand(name, megabytes), {
+      cwd: dir,
+      timeoutS: 600,
+      logPath: join(dir, "run.log"),
+      stateDir: null,
+    });
     const milliseconds = performance.now() - started;
     return { milliseconds, peakRssMb: process.resourceUsage().maxRSS / 1024, score: run.score };
   } finally {
@@ -56,7 +63,12 @@ if (argv.includes("--case")) {
   }
   const timeRatio = figures["one line"].milliseconds / figures.lines.milliseconds;
   const rssRatio = figures["one line"].peakRssMb / figures.lines.peakRssMb;
-  const pass = timeRatio <= TARGET_RATIO && rssRatio <= TARGET_RATIO && CASES.every((name) => figures[name].score === 0.5);
-  console.log(`\none line / lines: time ${timeRatio.toFixed(2)}×, peak RSS ${rssRatio.toFixed(2)}× — ${pass ? "PASS" : "FAIL"} (target: both ≤ ${TARGET_RATIO}×, SCORE read in both)`);
+  const pass = timeRatio <= TARGET_RATIO && rssRatio <= TARGET_RATIO &&
+    CASES.every((name) => figures[name].score === 0.5);
+  console.log(
+    `\none line / lines: time ${timeRatio.toFixed(2)}×, peak RSS ${rssRatio.toFixed(2)}× — ${
+      pass ? "PASS" : "FAIL"
+    } (target: both ≤ ${TARGET_RATIO}×, SCORE read in both)`,
+  );
   if (!pass) process.exitCode = 1;
 }

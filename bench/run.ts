@@ -8,7 +8,19 @@ import { join, resolve } from "node:path";
 
 const BENCH_DIR = resolve(import.meta.dir);
 const BUN = resolve(BENCH_DIR, "../node_modules/.bin/bun");
-const ALL = ["decision", "aa-check", "init", "levers", "baseline", "iterate", "floor", "dashboard", "examples", "long-lines", "kill-soak"];
+const ALL = [
+  "decision",
+  "aa-check",
+  "init",
+  "levers",
+  "baseline",
+  "iterate",
+  "floor",
+  "dashboard",
+  "examples",
+  "long-lines",
+  "kill-soak",
+];
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const failed: string[] = [];

@@ -12,7 +12,11 @@ export const SHELL_EVAL = "echo SCORE: $(cat value.txt)";
 /** Run a command to completion; milliseconds, or throw with its stderr. */
 export function timed(cwd: string, command: string, args: string[]): number {
   const started = performance.now();
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", CI: "true" } });
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1", CI: "true" },
+  });
   if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
   return performance.now() - started;
 }
@@ -27,7 +31,9 @@ export function median(values: number[]): number {
 export function shellExperiment(label: string, budget = 1000): string {
   const root = mkdtempSync(join(tmpdir(), `ark-bench-${label}-`));
   writeFileSync(join(root, "value.txt"), "0.5000\n");
-  writeFileSync(join(root, "autoresearch.yaml"), `version: 1
+  writeFileSync(
+    join(root, "autoresearch.yaml"),
+    `version: 1
 name: bench
 current_round: 1
 language: other
@@ -41,10 +47,23 @@ rounds:
     constrained_files: [value.txt]
     eval: { command: "${SHELL_EVAL}", timeout_s: 30 }
     artifacts: { journal: autoresearch.jsonl, dashboard: autoresearch_dashboard.md, instructions: instructions.md, launch_prompt: launch_prompt.md, report: autoresearch_report.md }
-`);
-  for (const args of [["init", "-q", "-b", "main"], ["config", "user.email", "b@b"], ["config", "user.name", "b"], ["config", "commit.gpgsign", "false"], ["add", "-A"], ["commit", "-qm", "init"]]) {
+`,
+  );
+  for (
+    const args of [
+      ["init", "-q", "-b", "main"],
+      ["config", "user.email", "b@b"],
+      ["config", "user.name", "b"],
+      ["config", "commit.gpgsign", "false"],
+      ["add", "-A"],
+      ["commit", "-qm", "init"],
+    ]
+  ) {
     timed(root, "git", args);
   }
-  writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n");
+  writeFileSync(
+    join(root, ".git/info/exclude"),
+    ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n",
+  );
   return root;
 }

@@ -6,7 +6,17 @@
 // on first use (required lazily, so a step that needs none of them loads none), so dist/ works
 // inside an installed kit, not on its own.
 //   bun build/node.ts [--out-dir DIR] [--quiet]
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -62,7 +72,13 @@ if (import.meta.main) {
   const { values } = parseArgs({ options: { "out-dir": { type: "string" }, quiet: { type: "boolean" } } });
   try {
     const result = await buildNodeBundles({ outDir: values["out-dir"] });
-    if (!values.quiet) process.stderr.write(`Built ${result.files.join(", ")} in ${result.outDir} (${result.milliseconds} ms); run e.g. node dist/init.js --help\n`);
+    if (!values.quiet) {
+      process.stderr.write(
+        `Built ${
+          result.files.join(", ")
+        } in ${result.outDir} (${result.milliseconds} ms); run e.g. node dist/init.js --help\n`,
+      );
+    }
   } catch (error) {
     process.stderr.write(`build/node.ts: ${(error as Error).message}\n`);
     process.exitCode = 1;

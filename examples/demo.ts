@@ -14,7 +14,13 @@ const EXAMPLE_DIR = join(KIT_ROOT, "examples", "search-ranking");
 const BUN = process.execPath; // the runtime running this demo runs every script too
 const ITERATIONS = 15;
 const LOOP_ENDINGS = new Set([0, 3, 4]); // done, budget spent, plateau: all normal ends of a loop
-const HARNESS_FILES = ["autoresearch.yaml", "autoresearch_eval.py", "autoresearch_test_data.json", "instructions.md", "launch_prompt.md"];
+const HARNESS_FILES = [
+  "autoresearch.yaml",
+  "autoresearch_eval.py",
+  "autoresearch_test_data.json",
+  "instructions.md",
+  "launch_prompt.md",
+];
 
 type DashboardJson = {
   summary: {
@@ -33,7 +39,11 @@ function kitScript(verb: string): string {
 }
 
 /** Run one named step (its stderr streams live); any failing command fails the step by name. */
-async function runStep(name: string, command: () => Promise<ProcessOutput>, allowedExitCodes = new Set([0])): Promise<ProcessOutput> {
+async function runStep(
+  name: string,
+  command: () => Promise<ProcessOutput>,
+  allowedExitCodes = new Set([0]),
+): Promise<ProcessOutput> {
   console.error(`\n== ${name}`);
   try {
     return await command();
@@ -41,7 +51,9 @@ async function runStep(name: string, command: () => Promise<ProcessOutput>, allo
     if (!(error instanceof ProcessOutput)) throw new Error(`step "${name}" failed: ${(error as Error).message}`);
     if (allowedExitCodes.has(error.exitCode ?? -1)) return error;
     const stdout = error.stdout.trim();
-    throw new Error(`step "${name}" failed with exit code ${error.exitCode}${stdout ? `; its stdout:\n${stdout}` : ""}`);
+    throw new Error(
+      `step "${name}" failed with exit code ${error.exitCode}${stdout ? `; its stdout:\n${stdout}` : ""}`,
+    );
   }
 }
 
@@ -62,24 +74,44 @@ async function runPipeline(repository: string): Promise<{ dashboard: DashboardJs
     await run`git add ${readdirSync(repository).filter((name) => name !== ".git")}`;
     return run`git commit -q -m ${"search ranking for the kitchen knowledge base"}`;
   });
-  await runStep("init: read ranker.py, generate the harness, fill expected results from the current code", () =>
-    run`${BUN} ${kitScript("init")} ranker.py --entry rank --metric precision@3 --guard ${"mrr>=0.7"} --cases-from labelled_queries.json --yes`);
-  await runStep("review the test data: replace the bootstrapped results with the hand-written labels", () =>
-    show`python3 apply_labels.py autoresearch_test_data.json`);
+  await runStep(
+    "init: read ranker.py, generate the harness, fill expected results from the current code",
+    () =>
+      run`${BUN} ${
+        kitScript("init")
+      } ranker.py --entry rank --metric precision@3 --guard ${"mrr>=0.7"} --cases-from labelled_queries.json --yes`,
+  );
+  await runStep(
+    "review the test data: replace the bootstrapped results with the hand-written labels",
+    () => show`python3 apply_labels.py autoresearch_test_data.json`,
+  );
   await runStep("commit the harness", async () => {
     await run`git add ${HARNESS_FILES}`;
     return run`git commit -q -m ${"autoresearch harness for ranker.py"}`;
   });
-  await runStep("baseline: check the harness, measure the noise, record the start", () => show`${BUN} ${kitScript("baseline")}`);
-  await runStep(`iterate --loop: ${ITERATIONS} iterations with the offline tuner`, () =>
-    show`${BUN} ${kitScript("iterate")} --loop --agent ${agent} --iterations ${ITERATIONS}`, LOOP_ENDINGS);
+  await runStep(
+    "baseline: check the harness, measure the noise, record the start",
+    () => show`${BUN} ${kitScript("baseline")}`,
+  );
+  await runStep(
+    `iterate --loop: ${ITERATIONS} iterations with the offline tuner`,
+    () => show`${BUN} ${kitScript("iterate")} --loop --agent ${agent} --iterations ${ITERATIONS}`,
+    LOOP_ENDINGS,
+  );
   const dashboard = await runStep("dashboard: render the journal", () => run`${BUN} ${kitScript("dashboard")} --json`);
-  const nextRound = await runStep("next-round: turn round 1's log into round 2's files", () =>
-    run`${BUN} ${kitScript("next-round")} --focus ${"structural changes: the numeric levers have plateaued"} --json`);
+  const nextRound = await runStep(
+    "next-round: turn round 1's log into round 2's files",
+    () =>
+      run`${BUN} ${kitScript("next-round")} --focus ${"structural changes: the numeric levers have plateaued"} --json`,
+  );
   return { dashboard: JSON.parse(dashboard.stdout), nextRound: JSON.parse(nextRound.stdout) };
 }
 
-function printSummary(repository: string, { dashboard, nextRound }: { dashboard: DashboardJson; nextRound: NextRoundJson }, seconds: number): void {
+function printSummary(
+  repository: string,
+  { dashboard, nextRound }: { dashboard: DashboardJson; nextRound: NextRoundJson },
+  seconds: number,
+): void {
   const { summary, files } = dashboard;
   const at = (path: string) => join(repository, path);
   const roundFiles = nextRound.files.filter((path) => path !== "autoresearch.yaml").map(at);
@@ -92,11 +124,15 @@ function printSummary(repository: string, { dashboard, nextRound }: { dashboard:
     `  report        ${at(files.report)}`,
     `  round ${nextRound.round} files ${roundFiles.join(`\n${" ".repeat(16)}`)}`,
     "",
-    `${summary.metric.name}: ${summary.start.toFixed(4)} -> ${summary.best.score.toFixed(4)} (best at iteration ${summary.best.iteration}); ` +
-      `${summary.counts.keep} kept, ${summary.counts.discard} discarded, ${summary.counts.guard_fail} guard failures, ` +
-      `${summary.counts.crash} crashes in ${summary.iterations.done} iterations`,
+    `${summary.metric.name}: ${summary.start.toFixed(4)} -> ${
+      summary.best.score.toFixed(4)
+    } (best at iteration ${summary.best.iteration}); ` +
+    `${summary.counts.keep} kept, ${summary.counts.discard} discarded, ${summary.counts.guard_fail} guard failures, ` +
+    `${summary.counts.crash} crashes in ${summary.iterations.done} iterations`,
     `Wall time: ${seconds.toFixed(1)} s`,
-    `Next: cd ${repository}, read the dashboard and git log; round ${nextRound.round} starts with: bun ${kitScript("baseline")}`,
+    `Next: cd ${repository}, read the dashboard and git log; round ${nextRound.round} starts with: bun ${
+      kitScript("baseline")
+    }`,
   ];
   console.log(lines.join("\n"));
 }

@@ -4,9 +4,9 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { fileHashes, makeRepo, runScript, sh, temporaryFolder, type ScriptName, type ScriptResult } from "./helpers.ts";
+import { fileHashes, makeRepo, runScript, type ScriptName, type ScriptResult, sh, temporaryFolder } from "./helpers.ts";
 import { experimentYaml, pythonExperiment } from "./experiment-fixture.ts";
-import { joinNegativeNumbers, parseCommandLine, type CommandSpec } from "../scripts/lib/cli/command.ts";
+import { type CommandSpec, joinNegativeNumbers, parseCommandLine } from "../scripts/lib/cli/command.ts";
 import { CliError } from "../scripts/lib/cli/errors.ts";
 import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
 import { restoreBackup, saveBackup } from "../scripts/lib/files/backup.ts";
@@ -27,7 +27,6 @@ function expectOneLine(result: ScriptResult, ...mentions: (string | RegExp)[]): 
   for (const mention of mentions) expect(result.stderr).toMatch(mention);
 }
 
-
 describe("init validates every input before writing anything", () => {
   test("init refuses an empty --eval-cmd, writes nothing, and the next init needs no --force", () => {
     const root = makeRepo({ "ranker.py": RANKER });
@@ -36,7 +35,11 @@ describe("init validates every input before writing anything", () => {
     expect(result.code).toBe(2);
     expectOneLine(result, /--eval-cmd must not be empty/, /--eval-cmd "make eval"/);
     expect(snapshot(root)).toEqual(before);
-    const again = runScript("init", ["ranker.py", "--eval-cmd", "python3 eval.py", "--test-data", "ranker.py", "--yes"], { cwd: root });
+    const again = runScript(
+      "init",
+      ["ranker.py", "--eval-cmd", "python3 eval.py", "--test-data", "ranker.py", "--yes"],
+      { cwd: root },
+    );
     expect(again.stderr).not.toContain("Not overwriting");
     expect(again.code).toBe(0);
   });
@@ -81,7 +84,12 @@ describe("init validates every input before writing anything", () => {
 });
 
 describe("--experiment must name an experiment file", () => {
-  const scripts: [ScriptName, string[]][] = [["iterate", ["-m", "x"]], ["baseline", []], ["dashboard", ["--no-write"]], ["next-round", []]];
+  const scripts: [ScriptName, string[]][] = [
+    ["iterate", ["-m", "x"]],
+    ["baseline", []],
+    ["dashboard", ["--no-write"]],
+    ["next-round", []],
+  ];
   for (const [script, args] of scripts) {
     test(`${script} refuses --experiment naming a directory in one line`, () => {
       const root = pythonExperiment();
@@ -89,7 +97,11 @@ describe("--experiment must name an experiment file", () => {
       const before = snapshot(root);
       const result = runScript(script, ["--experiment", "configs", ...args], { cwd: root });
       expect(result.code).toBe(2);
-      expectOneLine(result, '"configs" is a directory, not an experiment file', "--experiment configs/autoresearch.yaml");
+      expectOneLine(
+        result,
+        '"configs" is a directory, not an experiment file',
+        "--experiment configs/autoresearch.yaml",
+      );
       expect(snapshot(root)).toEqual(before);
     });
   }
@@ -98,7 +110,9 @@ describe("--experiment must name an experiment file", () => {
     test(`${script} refuses a binary --experiment file in one line`, () => {
       const root = pythonExperiment({ files: { "blob.yaml": "\x7fELF\x00\x01\x02binary" } });
       const before = snapshot(root);
-      const result = runScript(script, ["--experiment", "blob.yaml", ...(script === "iterate" ? ["-m", "x"] : [])], { cwd: root });
+      const result = runScript(script, ["--experiment", "blob.yaml", ...(script === "iterate" ? ["-m", "x"] : [])], {
+        cwd: root,
+      });
       expect(result.code).toBe(2);
       expectOneLine(result, '"blob.yaml": it is a binary file, not a YAML experiment file', "init.ts");
       expect(snapshot(root)).toEqual(before);
@@ -114,21 +128,31 @@ describe("--experiment must name an experiment file", () => {
 });
 
 describe("a bad metric formula is refused when the experiment file is loaded", () => {
-  const withFormula = (formula: string) => experimentYaml().replace("metric: { name: score, direction: max }", `metric: { name: combined, direction: max, formula: "${formula}" }`);
+  const withFormula = (formula: string) =>
+    experimentYaml().replace(
+      "metric: { name: score, direction: max }",
+      `metric: { name: combined, direction: max, formula: "${formula}" }`,
+    );
 
   test("baseline refuses a bad metric.formula before creating or switching a branch", () => {
     const root = pythonExperiment({ files: { "autoresearch.yaml": withFormula("0.8*mrr+/score") } });
     const before = snapshot(root);
     const result = runScript("baseline", [], { cwd: root });
     expect(result.code).toBe(2);
-    expectOneLine(result, 'Cannot use "autoresearch.yaml": metric.formula "0.8*mrr+/score" has something unexpected at "+/score"', "0.8*precision@12+0.2*mrr");
+    expectOneLine(
+      result,
+      'Cannot use "autoresearch.yaml": metric.formula "0.8*mrr+/score" has something unexpected at "+/score"',
+      "0.8*precision@12+0.2*mrr",
+    );
     expect(sh(root, "git", ["branch", "--list"]).trim()).toBe("* main");
     expect(snapshot(root)).toEqual(before);
   });
 
   test("parseExperiment names metric.formula for an empty formula and accepts a good one", () => {
     expect(() => parseExperiment(withFormula(""), "autoresearch.yaml")).toThrow(/metric\.formula "" is empty/);
-    expect(parseExperiment(withFormula("0.8*score+0.2*mrr"), "autoresearch.yaml").metric.formula).toBe("0.8*score+0.2*mrr");
+    expect(parseExperiment(withFormula("0.8*score+0.2*mrr"), "autoresearch.yaml").metric.formula).toBe(
+      "0.8*score+0.2*mrr",
+    );
   });
 });
 
@@ -148,7 +172,9 @@ describe("a journal that cannot be written is refused before any side effect", (
     mkdirSync(join(folder, "autoresearch.jsonl"));
     const error = refusal(() => assertJournalWritable(join(folder, "autoresearch.jsonl"), "autoresearch.jsonl"));
     expect(error.exitCode).toBe(2);
-    expect(error.message).toBe('Cannot write the journal "autoresearch.jsonl": it is a directory. Move it aside (mv "autoresearch.jsonl" "autoresearch.jsonl.old") and re-run.');
+    expect(error.message).toBe(
+      'Cannot write the journal "autoresearch.jsonl": it is a directory. Move it aside (mv "autoresearch.jsonl" "autoresearch.jsonl.old") and re-run.',
+    );
   });
 
   test("assertJournalWritable refuses a read-only journal (chmod 444), even for root", () => {
@@ -158,16 +184,22 @@ describe("a journal that cannot be written is refused before any side effect", (
     chmodSync(path, 0o444);
     const error = refusal(() => assertJournalWritable(path, "autoresearch.jsonl"));
     expect(error.exitCode).toBe(2);
-    expect(error.message).toContain('"autoresearch.jsonl": it is read-only. Make it writable (chmod u+w "autoresearch.jsonl")');
+    expect(error.message).toContain(
+      '"autoresearch.jsonl": it is read-only. Make it writable (chmod u+w "autoresearch.jsonl")',
+    );
     expect(readFileSync(path, "utf8")).toBe('{"type":"config"}\n');
   });
 
   test("assertJournalWritable refuses a journal whose folder is a file, and accepts a new journal in a writable folder", () => {
     const folder = temporaryFolder("ark-bad-input-");
     writeFileSync(join(folder, "notes.txt"), "mine\n");
-    const error = refusal(() => assertJournalWritable(join(folder, "notes.txt", "autoresearch.jsonl"), "notes.txt/autoresearch.jsonl"));
+    const error = refusal(() =>
+      assertJournalWritable(join(folder, "notes.txt", "autoresearch.jsonl"), "notes.txt/autoresearch.jsonl")
+    );
     expect(error.message).toMatch(/notes\.txt" on its path is a file, not a folder/);
-    expect(() => assertJournalWritable(join(folder, "round", "autoresearch.jsonl"), "round/autoresearch.jsonl", { replace: true })).not.toThrow();
+    expect(() =>
+      assertJournalWritable(join(folder, "round", "autoresearch.jsonl"), "round/autoresearch.jsonl", { replace: true })
+    ).not.toThrow();
     expect(existsSync(join(folder, "round"))).toBe(false);
   });
 
@@ -175,7 +207,9 @@ describe("a journal that cannot be written is refused before any side effect", (
     const folder = temporaryFolder("ark-bad-input-");
     mkdirSync(join(folder, "autoresearch.jsonl"));
     const error = refusal(() => readJournal(join(folder, "autoresearch.jsonl"), "autoresearch.jsonl"));
-    expect(error.message).toBe('The journal "autoresearch.jsonl" is a directory, not a file. Move it aside (mv "autoresearch.jsonl" "autoresearch.jsonl.old") and re-run.');
+    expect(error.message).toBe(
+      'The journal "autoresearch.jsonl" is a directory, not a file. Move it aside (mv "autoresearch.jsonl" "autoresearch.jsonl.old") and re-run.',
+    );
   });
 
   test("dashboard refuses a directory where the journal should be, writing nothing", () => {
@@ -192,7 +226,11 @@ describe("a journal that cannot be written is refused before any side effect", (
 describe("a damaged backup manifest stops the run without deleting the backup", () => {
   test("restoreBackup refuses a manifest that is not JSON, naming it and the fix, and keeps the copies", () => {
     const stateDir = join(temporaryFolder("ark-bad-input-"), ".autoresearch");
-    saveBackup(stateDir, [{ file: join(stateDir, "..", "ranker.py"), content: Buffer.from("candidate\n") }], "sensitivity probe");
+    saveBackup(
+      stateDir,
+      [{ file: join(stateDir, "..", "ranker.py"), content: Buffer.from("candidate\n") }],
+      "sensitivity probe",
+    );
     writeFileSync(join(stateDir, "backup", "manifest.json"), '{"purpose": "sensitivity pro');
     let error: unknown;
     try {
@@ -215,7 +253,9 @@ describe("a damaged backup manifest stops the run without deleting the backup", 
     const result = runScript("baseline", [], { cwd: root });
     expect(result.code).toBe(1);
     expectOneLine(result, '".autoresearch/backup/manifest.json" is not valid JSON', 'rm -r ".autoresearch/backup"');
-    expect(readFileSync(join(root, ".autoresearch", "backup", "file-0"), "utf8")).toBe("WEIGHT = 3.0  # the candidate\n");
+    expect(readFileSync(join(root, ".autoresearch", "backup", "file-0"), "utf8")).toBe(
+      "WEIGHT = 3.0  # the candidate\n",
+    );
     expect(readFileSync(join(root, ".autoresearch", "backup", "manifest.json"), "utf8")).toBe("not json at all");
     expect(sh(root, "git", ["branch", "--list"]).trim()).toBe("* main");
   });
@@ -263,14 +303,25 @@ describe("a negative number after a space is read as the option's value", () => 
 
   test("a number option without bounds takes --shift -0.5 and -s -2e3 as values", () => {
     const spec: CommandSpec = {
-      name: "demo.ts", summary: "", usage: "demo.ts", examples: [],
-      options: { shift: { type: "number", short: "s", description: "" }, label: { type: "string", description: "" }, quiet: { type: "boolean", description: "" } },
+      name: "demo.ts",
+      summary: "",
+      usage: "demo.ts",
+      examples: [],
+      options: {
+        shift: { type: "number", short: "s", description: "" },
+        label: { type: "string", description: "" },
+        quiet: { type: "boolean", description: "" },
+      },
     };
     expect(parseCommandLine(spec, ["--shift", "-0.5"]).values.shift).toBe(-0.5);
     expect(parseCommandLine(spec, ["-s", "-2e3"]).values.shift).toBe(-2000);
     expect(parseCommandLine(spec, ["--label", "-3"]).values.label).toBe("-3");
     expect(joinNegativeNumbers({ quiet: spec.options.quiet }, ["--quiet", "-3"])).toEqual(["--quiet", "-3"]);
-    expect(joinNegativeNumbers({ shift: spec.options.shift }, ["--", "--shift", "-3"])).toEqual(["--", "--shift", "-3"]);
+    expect(joinNegativeNumbers({ shift: spec.options.shift }, ["--", "--shift", "-3"])).toEqual([
+      "--",
+      "--shift",
+      "-3",
+    ]);
   });
 
   test("a value starting with a dash that is not a number gets one line saying to attach it with =", () => {
@@ -293,7 +344,7 @@ describe("dashboard refuses a file that is not a journal", () => {
 
   test("dashboard --journal on text without a config or result line is refused in one line", () => {
     const folder = temporaryFolder("ark-bad-input-");
-    writeFileSync(join(folder, "notes.jsonl"), "just some notes\n{\"unrelated\": true}\n");
+    writeFileSync(join(folder, "notes.jsonl"), 'just some notes\n{"unrelated": true}\n');
     const result = runScript("dashboard", ["--journal", "notes.jsonl", "--format", "text"], { cwd: folder });
     expect(result.code).toBe(2);
     expectOneLine(result, '"notes.jsonl" has no config or result line, so it is not an autoresearch journal');
@@ -302,7 +353,20 @@ describe("dashboard refuses a file that is not a journal", () => {
 
   test("dashboard refuses a directory where its dashboard file goes, writing neither file", () => {
     const folder = temporaryFolder("ark-bad-input-");
-    writeFileSync(join(folder, "autoresearch.jsonl"), `${JSON.stringify({ type: "config", constrained_file: "a.py", eval_command: "e", metric: "score", guard_metric: null, guard_threshold: null, baseline: 0.5 })}\n`);
+    writeFileSync(
+      join(folder, "autoresearch.jsonl"),
+      `${
+        JSON.stringify({
+          type: "config",
+          constrained_file: "a.py",
+          eval_command: "e",
+          metric: "score",
+          guard_metric: null,
+          guard_threshold: null,
+          baseline: 0.5,
+        })
+      }\n`,
+    );
     mkdirSync(join(folder, "autoresearch_dashboard.md"));
     const result = runScript("dashboard", ["--journal", "autoresearch.jsonl"], { cwd: folder });
     expect(result.code).toBe(2);
@@ -314,9 +378,41 @@ describe("dashboard refuses a file that is not a journal", () => {
 describe("control characters from the journal never reach a rendered dashboard", () => {
   const ESC = "\x1b";
   const journal = [
-    { type: "config", constrained_file: "ranker.py", eval_command: "python3 eval.py", metric: `score${ESC}[2J`, guard_metric: null, guard_threshold: null, baseline: 0.5, iterations: 10 },
-    { type: "result", iteration: 1, commit: "abc1234", score: 0.6, delta: "+0.1000", guard_score: null, guard_pass: null, status: "keep", description: `${ESC}[31mraise${ESC}[0m WEIGHT\x07 to 2\x9b`, timestamp: "2024-01-01T00:00:00Z" },
-    { type: "result", iteration: 2, commit: null, score: null, delta: null, guard_score: null, guard_pass: null, status: "crash", description: "lower BIAS", reason: `boom ${ESC}]0;title${ESC}\\ here\r`, timestamp: "2024-01-01T00:01:00Z" },
+    {
+      type: "config",
+      constrained_file: "ranker.py",
+      eval_command: "python3 eval.py",
+      metric: `score${ESC}[2J`,
+      guard_metric: null,
+      guard_threshold: null,
+      baseline: 0.5,
+      iterations: 10,
+    },
+    {
+      type: "result",
+      iteration: 1,
+      commit: "abc1234",
+      score: 0.6,
+      delta: "+0.1000",
+      guard_score: null,
+      guard_pass: null,
+      status: "keep",
+      description: `${ESC}[31mraise${ESC}[0m WEIGHT\x07 to 2\x9b`,
+      timestamp: "2024-01-01T00:00:00Z",
+    },
+    {
+      type: "result",
+      iteration: 2,
+      commit: null,
+      score: null,
+      delta: null,
+      guard_score: null,
+      guard_pass: null,
+      status: "crash",
+      description: "lower BIAS",
+      reason: `boom ${ESC}]0;title${ESC}\\ here\r`,
+      timestamp: "2024-01-01T00:01:00Z",
+    },
   ].map((line) => JSON.stringify(line)).join("\n") + "\n";
   const controls = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
@@ -346,6 +442,8 @@ describe("control characters from the journal never reach a rendered dashboard",
   });
 
   test("stripControlCharacters keeps newlines, tabs and non-ASCII text", () => {
-    expect(stripControlCharacters(`${ESC}[1;32mgreen${ESC}[0m\tnext\nline é 中 😀\x00\x7f`)).toBe("green\tnext\nline é 中 😀");
+    expect(stripControlCharacters(`${ESC}[1;32mgreen${ESC}[0m\tnext\nline é 中 😀\x00\x7f`)).toBe(
+      "green\tnext\nline é 中 😀",
+    );
   });
 });

@@ -3,12 +3,33 @@
 // Bun (and Deno), including kill -9 and Ctrl-C in the middle of the sensitivity probe.
 // Every test checks that the constrained file ends byte-identical; bad input must change nothing.
 import { describe, expect, test } from "bun:test";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { casesJson, evalScript, experimentYaml, pythonExperiment, RANKER, type FixtureOptions } from "./experiment-fixture.ts";
-import { BUN, journal, KIT_ROOT, makeRepo, read, runScript, sh, sha256, temporaryFolder, waitFor, writeFiles, type Line, type Runtime } from "./helpers.ts";
+import {
+  casesJson,
+  evalScript,
+  experimentYaml,
+  type FixtureOptions,
+  pythonExperiment,
+  RANKER,
+} from "./experiment-fixture.ts";
+import {
+  BUN,
+  journal,
+  KIT_ROOT,
+  type Line,
+  makeRepo,
+  read,
+  runScript,
+  type Runtime,
+  sh,
+  sha256,
+  temporaryFolder,
+  waitFor,
+  writeFiles,
+} from "./helpers.ts";
 
 /** The fixture's score with WEIGHT 1, BIAS 0: five cases partly right out of sixteen. */
 const FIXTURE_BASELINE = 0.1563;
@@ -21,7 +42,9 @@ function baseline(root: string, args: string[] = [], runtime: Runtime = "bun") {
 /** What a user would see of the repository: git status, branch, and the bytes of every file git shows. */
 function repoState(root: string) {
   const files = sh(root, "git", ["ls-files", "-co", "--exclude-standard"]).split("\n").filter(Boolean);
-  const hashes = Object.fromEntries(files.map((file) => [file, existsSync(join(root, file)) ? sha256(readFileSync(join(root, file))) : "deleted"]));
+  const hashes = Object.fromEntries(
+    files.map((file) => [file, existsSync(join(root, file)) ? sha256(readFileSync(join(root, file))) : "deleted"]),
+  );
   return { status: sh(root, "git", ["status", "--porcelain"]), hashes };
 }
 
@@ -39,7 +62,10 @@ function expectNoPendingBackup(root: string): void {
 
 /** The experiment file with one field rewritten, committed so the work tree is clean. */
 function withExperiment(options: FixtureOptions, edit: (yaml: string) => string): string {
-  return pythonExperiment({ ...options, files: { ...options.files, "autoresearch.yaml": edit(experimentYaml(options)) } });
+  return pythonExperiment({
+    ...options,
+    files: { ...options.files, "autoresearch.yaml": edit(experimentYaml(options)) },
+  });
 }
 
 /** Seeds Python's random with the run number, so a noisy eval gives the same three scores every time. */
@@ -108,10 +134,17 @@ function processRunning(pid: number): boolean {
 }
 
 /** Start baseline.ts in the background and wait until its probe eval is running with the file broken. */
-async function startBaselineUntilProbe(root: string): Promise<{ child: ChildProcess; stderr: () => string; probePid: number }> {
-  const child = spawn(BUN, [join(KIT_ROOT, "scripts/baseline.ts")], { cwd: root, env: { ...process.env, NO_COLOR: "1", CI: "true" } });
+async function startBaselineUntilProbe(
+  root: string,
+): Promise<{ child: ChildProcess; stderr: () => string; probePid: number }> {
+  const child = spawn(BUN, [join(KIT_ROOT, "scripts/baseline.ts")], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: "1", CI: "true" },
+  });
   let stderr = "";
-  child.stderr!.on("data", (chunk) => { stderr += chunk; });
+  child.stderr!.on("data", (chunk) => {
+    stderr += chunk;
+  });
   child.stdout!.resume();
   await waitFor("the probe's backup manifest", () => existsSync(join(root, ".autoresearch/backup/manifest.json")));
   await waitFor("the probe eval's pid", () => existsSync(join(root, ".probe-pid")) && read(root, ".probe-pid") !== "");
@@ -130,7 +163,9 @@ describe("baseline on a sound eval", () => {
     expect(result.code).toBe(0);
 
     expect(result.stdout).toContain("baseline 0.1563 (median of 3: 0.1563, 0.1563, 0.1563)");
-    expect(result.stdout).toContain("noise    mean 0.1563, median 0.1563, sd 0, spread 0, CV 0.00%, deterministic; min detectable effect 0.00005; min_delta 0.0001");
+    expect(result.stdout).toContain(
+      "noise    mean 0.1563, median 0.1563, sd 0, spread 0, CV 0.00%, deterministic; min detectable effect 0.00005; min_delta 0.0001",
+    );
     expect(result.stdout).toContain("guard    mrr 0.2563 >= 0.1: PASS");
     expect(result.stdout).toContain("probe sensitive (replaced score() with one that returns None)");
     expect(result.stderr).toContain("Stop and review before launching");
@@ -140,15 +175,35 @@ describe("baseline on a sound eval", () => {
     expect(rest).toHaveLength(0);
     const hashes = { "eval.py": sha256(read(root, "eval.py")), "cases.json": sha256(read(root, "cases.json")) };
     expect(config).toMatchObject({
-      type: "config", constrained_file: "ranker.py", eval_command: "python3 eval.py", metric: "score",
-      guard_metric: "mrr", guard_threshold: 0.1, baseline: FIXTURE_BASELINE, min_delta: 0.0001, direction: "max",
-      noise: { sd: 0, mean: FIXTURE_BASELINE, runs: [FIXTURE_BASELINE, FIXTURE_BASELINE, FIXTURE_BASELINE], deterministic: true, min_detectable_effect: 0.00005 },
+      type: "config",
+      constrained_file: "ranker.py",
+      eval_command: "python3 eval.py",
+      metric: "score",
+      guard_metric: "mrr",
+      guard_threshold: 0.1,
+      baseline: FIXTURE_BASELINE,
+      min_delta: 0.0001,
+      direction: "max",
+      noise: {
+        sd: 0,
+        mean: FIXTURE_BASELINE,
+        runs: [FIXTURE_BASELINE, FIXTURE_BASELINE, FIXTURE_BASELINE],
+        deterministic: true,
+        min_detectable_effect: 0.00005,
+      },
       hashes,
     });
     expect(baselineLine).toMatchObject({
-      type: "result", iteration: 0, status: "baseline", score: FIXTURE_BASELINE, delta: "+0.0000",
-      guard_score: FIXTURE_MRR, guard_pass: true, runs: [FIXTURE_BASELINE, FIXTURE_BASELINE, FIXTURE_BASELINE],
-      guard_runs: [FIXTURE_MRR, FIXTURE_MRR, FIXTURE_MRR], commit: sh(root, "git", ["rev-parse", "--short=7", "HEAD"]).trim(),
+      type: "result",
+      iteration: 0,
+      status: "baseline",
+      score: FIXTURE_BASELINE,
+      delta: "+0.0000",
+      guard_score: FIXTURE_MRR,
+      guard_pass: true,
+      runs: [FIXTURE_BASELINE, FIXTURE_BASELINE, FIXTURE_BASELINE],
+      guard_runs: [FIXTURE_MRR, FIXTURE_MRR, FIXTURE_MRR],
+      commit: sh(root, "git", ["rev-parse", "--short=7", "HEAD"]).trim(),
     });
     expect(baselineLine.case_runs[0]).toMatchObject({ c0: 0.9, c1: 0.7, c4: 0.1, c5: 0 });
 
@@ -162,7 +217,9 @@ describe("baseline on a sound eval", () => {
     expect(rankerBytes(root).equals(original)).toBe(true);
     expectNoPendingBackup(root);
     expect(existsSync(join(root, ".autoresearch/lock"))).toBe(false);
-    for (const run of [1, 2, 3]) expect(read(root, `.autoresearch/logs/baseline-round1-run${run}.log`)).toContain("SCORE: 0.1563");
+    for (const run of [1, 2, 3]) {
+      expect(read(root, `.autoresearch/logs/baseline-round1-run${run}.log`)).toContain("SCORE: 0.1563");
+    }
     expect(read(root, ".autoresearch/logs/baseline-round1-probe.log")).toContain("TypeError");
   });
 
@@ -172,15 +229,32 @@ describe("baseline on a sound eval", () => {
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({
-      round: 1, score: FIXTURE_BASELINE, mean: FIXTURE_BASELINE, median: FIXTURE_BASELINE, sd: 0, spread: 0, cv: 0,
-      deterministic: true, min_detectable_effect: 0.00005, min_delta: 0.0001, runs: [FIXTURE_BASELINE, FIXTURE_BASELINE, FIXTURE_BASELINE],
+      round: 1,
+      score: FIXTURE_BASELINE,
+      mean: FIXTURE_BASELINE,
+      median: FIXTURE_BASELINE,
+      sd: 0,
+      spread: 0,
+      cv: 0,
+      deterministic: true,
+      min_detectable_effect: 0.00005,
+      min_delta: 0.0001,
+      runs: [FIXTURE_BASELINE, FIXTURE_BASELINE, FIXTURE_BASELINE],
       guard: { metric: "mrr", op: ">=", threshold: 0.1, score: FIXTURE_MRR, pass: true },
-      expected_gain: 0.001, noise_warning: null,
+      expected_gain: 0.001,
+      noise_warning: null,
       revert: { ok: true },
       probe: { sensitive: true, crashed: true, score: null, method: "replaced score() with one that returns None" },
-      branch: "main", journal: "autoresearch.jsonl", backup: null, warnings: [],
+      branch: "main",
+      journal: "autoresearch.jsonl",
+      backup: null,
+      warnings: [],
     });
-    expect(report.hashes).toEqual({ "eval.py": sha256(read(root, "eval.py")), "cases.json": sha256(read(root, "cases.json")), "notes.txt": sha256(read(root, "notes.txt")) });
+    expect(report.hashes).toEqual({
+      "eval.py": sha256(read(root, "eval.py")),
+      "cases.json": sha256(read(root, "cases.json")),
+      "notes.txt": sha256(read(root, "notes.txt")),
+    });
     expect(report.cache.first_s).toBeGreaterThan(0); // faster or not depends on machine load: see the cache test
     expect(report.estimate).toMatchObject({ runs_per_iteration: 1.1, iterations: 30, note: null });
     expect(report.estimate.total_minutes).toBeCloseTo((report.estimate.eval_seconds * 1.1 * 30) / 60, 2);
@@ -211,7 +285,12 @@ describe("baseline on a sound eval", () => {
     const script = spawnSync("which", ["script"]).status === 0;
     if (!script) return; // util-linux `script` gives the run a pseudo-terminal
     const command = `${BUN} ${join(KIT_ROOT, "scripts/baseline.ts")} --no-branch --force`;
-    const terminal = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: root, encoding: "utf8", input: "", env: { ...process.env, NO_COLOR: "1", TERM: "xterm" } });
+    const terminal = spawnSync("script", ["-qec", command, "/dev/null"], {
+      cwd: root,
+      encoding: "utf8",
+      input: "",
+      env: { ...process.env, NO_COLOR: "1", TERM: "xterm" },
+    });
     expect(terminal.status).toBe(0);
     expect(terminal.stdout).toContain("\r\x1b[Kbaseline run 1/3");
     expect(terminal.stdout).toContain("tail -f .autoresearch/logs/baseline-round1-run3.lo");
@@ -232,12 +311,18 @@ describe("baseline on a sound eval", () => {
     expect(report.deterministic).toBe(false);
     expect(report.min_detectable_effect).toBeCloseTo(0.0863, 4);
     expect(report.min_delta).toBe(0.0719);
-    expect(report.noise_warning).toStartWith("NOISY EVAL: run-to-run sd 0.0225 (minimum detectable effect 0.0863) against an expected gain of 0.001.");
+    expect(report.noise_warning).toStartWith(
+      "NOISY EVAL: run-to-run sd 0.0225 (minimum detectable effect 0.0863) against an expected gain of 0.001.",
+    );
     expect(result.stderr).toContain("warning: NOISY EVAL");
     expect(report.estimate.runs_per_iteration).toBe(3);
 
     const [config, baselineLine] = journal(root);
-    expect(config).toMatchObject({ baseline: 0.182, min_delta: 0.0719, noise: { deterministic: false, runs: [0.182, 0.203, 0.1581] } });
+    expect(config).toMatchObject({
+      baseline: 0.182,
+      min_delta: 0.0719,
+      noise: { deterministic: false, runs: [0.182, 0.203, 0.1581] },
+    });
     expect(config.noise.sd).toBeCloseTo(0.0224656, 6);
     expect(baselineLine.runs).toEqual([0.182, 0.203, 0.1581]);
     expect(read(root, "ranker.py")).toBe(RANKER);
@@ -268,16 +353,26 @@ describe("baseline on a sound eval", () => {
     const root = pythonExperiment({ guardThreshold: 0.9 });
     const result = baseline(root, ["--json"]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).guard).toEqual({ metric: "mrr", op: ">=", threshold: 0.9, score: FIXTURE_MRR, pass: false });
+    expect(JSON.parse(result.stdout).guard).toEqual({
+      metric: "mrr",
+      op: ">=",
+      threshold: 0.9,
+      score: FIXTURE_MRR,
+      pass: false,
+    });
     expect(result.stderr).toContain("the baseline already fails the guard (mrr 0.2563 >= 0.9 is false)");
   });
 
   test("baseline --runs 5 runs the eval five times and says so in the instructions' min-delta block", () => {
-    const root = pythonExperiment({ files: { "instructions.md": "# Rules\n<!-- min-delta:start -->\n(filled by baseline)\n<!-- min-delta:end -->\n" } });
+    const root = pythonExperiment({
+      files: { "instructions.md": "# Rules\n<!-- min-delta:start -->\n(filled by baseline)\n<!-- min-delta:end -->\n" },
+    });
     const result = baseline(root, ["--json", "--runs", "5"]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).runs).toEqual([0.1563, 0.1563, 0.1563, 0.1563, 0.1563]);
-    expect(read(root, "instructions.md")).toContain("The eval is deterministic (5 identical runs): any change of more than 0.0001 counts");
+    expect(read(root, "instructions.md")).toContain(
+      "The eval is deterministic (5 identical runs): any change of more than 0.0001 counts",
+    );
   });
 
   test("baseline under Deno records the same deterministic baseline", () => {
@@ -285,8 +380,18 @@ describe("baseline on a sound eval", () => {
     const result = baseline(root, ["--json"], "deno");
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report).toMatchObject({ score: FIXTURE_BASELINE, sd: 0, deterministic: true, branch: "autoresearch/fixture", probe: { sensitive: true } });
-    expect(journal(root)[1]).toMatchObject({ status: "baseline", score: FIXTURE_BASELINE, runs: [FIXTURE_BASELINE, FIXTURE_BASELINE, FIXTURE_BASELINE] });
+    expect(report).toMatchObject({
+      score: FIXTURE_BASELINE,
+      sd: 0,
+      deterministic: true,
+      branch: "autoresearch/fixture",
+      probe: { sensitive: true },
+    });
+    expect(journal(root)[1]).toMatchObject({
+      status: "baseline",
+      score: FIXTURE_BASELINE,
+      runs: [FIXTURE_BASELINE, FIXTURE_BASELINE, FIXTURE_BASELINE],
+    });
     expect(result.stderr).toContain("deno run -A");
     expect(read(root, "ranker.py")).toBe(RANKER);
   });
@@ -298,7 +403,7 @@ describe("baseline's sensitivity probe", () => {
     const experimentBefore = read(root, "autoresearch.yaml");
     const result = baseline(root);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("the score stayed at 0.1563: the eval does not exercise \"ranker.py\"");
+    expect(result.stderr).toContain('the score stayed at 0.1563: the eval does not exercise "ranker.py"');
     expect(result.stderr).toContain("--allow-insensitive");
     expect(read(root, "ranker.py")).toBe(RANKER);
     expect(read(root, "autoresearch.yaml")).toBe(experimentBefore);
@@ -325,10 +430,19 @@ describe("baseline's sensitivity probe", () => {
     expect(report.runs).toEqual([0.5, 0.6, 0.55]);
     expect(report.deterministic).toBe(false);
     expect(report.probe).toMatchObject({ sensitive: true, crashed: false, score: 0.56 });
-    expect(report.probe.moved[0]).toEqual({ kind: "metric", name: "accuracy", from: 1, to: 0, tolerance: 0.00005, exact: true });
+    expect(report.probe.moved[0]).toEqual({
+      kind: "metric",
+      name: "accuracy",
+      from: 1,
+      to: 0,
+      tolerance: 0.00005,
+      exact: true,
+    });
     expect(report.probe.moved.map((move: Line) => move.name)).not.toContain("score"); // 0.56 is within 3 sd of 0.55
     expect(report.probe.moved.filter((move: Line) => move.kind === "case")).toHaveLength(16);
-    expect(result.stderr).toContain("with the file broken (replaced score() with one that returns None) accuracy moved from 1 to 0 (16 other signals moved too) — the eval exercises the file.");
+    expect(result.stderr).toContain(
+      "with the file broken (replaced score() with one that returns None) accuracy moved from 1 to 0 (16 other signals moved too) — the eval exercises the file.",
+    );
     expect(read(root, "ranker.py")).toBe(RANKER);
     expectNoPendingBackup(root);
   });
@@ -337,7 +451,9 @@ describe("baseline's sensitivity probe", () => {
     const root = pythonExperiment({ evalPrelude: SLOW_PROBE_PRELUDE });
     const original = rankerBytes(root);
     const { child, probePid } = await startBaselineUntilProbe(root);
-    const probeGroup = Number(spawnSync("ps", ["-o", "pgid=", "-p", String(probePid)], { encoding: "utf8" }).stdout.trim());
+    const probeGroup = Number(
+      spawnSync("ps", ["-o", "pgid=", "-p", String(probePid)], { encoding: "utf8" }).stdout.trim(),
+    );
     child.kill("SIGKILL");
     await exitOf(child);
     process.kill(-probeGroup, "SIGKILL"); // the eval runs in its own process group, which the kill did not reach
@@ -350,7 +466,9 @@ describe("baseline's sensitivity probe", () => {
     const again = baseline(root);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`Recovered a stale lock left by pid ${child.pid}.`);
-    expect(again.stderr).toMatch(/Restored ".*ranker\.py" from the backup taken for the sensitivity probe at .* \(that run was interrupted\)\./);
+    expect(again.stderr).toMatch(
+      /Restored ".*ranker\.py" from the backup taken for the sensitivity probe at .* \(that run was interrupted\)\./,
+    );
     expect(rankerBytes(root).equals(original)).toBe(true);
     expectNoPendingBackup(root);
     expect(journal(root)[1]).toMatchObject({ status: "baseline", score: FIXTURE_BASELINE });
@@ -375,7 +493,9 @@ describe("baseline's sensitivity probe", () => {
   });
 
   test("baseline interrupted by Ctrl-C mid-probe does not leave behind an eval that ignores SIGTERM", async () => {
-    const root = pythonExperiment({ evalPrelude: `import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n${SLOW_PROBE_PRELUDE}` });
+    const root = pythonExperiment({
+      evalPrelude: `import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n${SLOW_PROBE_PRELUDE}`,
+    });
     const { child, probePid } = await startBaselineUntilProbe(root);
     child.kill("SIGINT");
     expect(await exitOf(child)).toBe(130);
@@ -396,24 +516,40 @@ describe("baseline's sensitivity probe", () => {
     expect(sh(root, "git", ["status", "--porcelain"])).toBe("");
     const result = baseline(root);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('Restoring "ranker.py" from git did not give back the same bytes (line endings or a filter?); it was restored from a backup instead');
+    expect(result.stderr).toContain(
+      'Restoring "ranker.py" from git did not give back the same bytes (line endings or a filter?); it was restored from a backup instead',
+    );
     expect(rankerBytes(root).equals(original)).toBe(true);
     expectNoPendingBackup(root);
     expect(existsSync(join(root, "autoresearch.jsonl"))).toBe(false);
   });
 
   test("baseline never deletes the constrained file of an experiment kept in a subdirectory", () => {
-    const root = makeRepo({ "search/ranker.py": RANKER, "search/eval.py": evalScript(), "search/cases.json": casesJson(), "search/autoresearch.yaml": experimentYaml() });
+    const root = makeRepo({
+      "search/ranker.py": RANKER,
+      "search/eval.py": evalScript(),
+      "search/cases.json": casesJson(),
+      "search/autoresearch.yaml": experimentYaml(),
+    });
     writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\n__pycache__/\n");
     const result = runScript("baseline", ["--no-branch"], { cwd: join(root, "search") });
     expect(read(root, "search/ranker.py")).toBe(RANKER);
     expect(existsSync(join(root, "search/.autoresearch/backup"))).toBe(false);
-    if (result.code !== 0) expect(result.stderr).toContain('Restoring "ranker.py" from git deleted it; it was restored from a backup instead');
+    if (result.code !== 0) {
+      expect(result.stderr).toContain(
+        'Restoring "ranker.py" from git deleted it; it was restored from a backup instead',
+      );
+    }
   });
 
   // git.ts fileAtCommit() reads `HEAD:<path>` from the repository root, not the experiment's folder.
   test("baseline succeeds for an experiment kept in a subdirectory of the repository", () => {
-    const root = makeRepo({ "search/ranker.py": RANKER, "search/eval.py": evalScript(), "search/cases.json": casesJson(), "search/autoresearch.yaml": experimentYaml() });
+    const root = makeRepo({
+      "search/ranker.py": RANKER,
+      "search/eval.py": evalScript(),
+      "search/cases.json": casesJson(),
+      "search/autoresearch.yaml": experimentYaml(),
+    });
     writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\n__pycache__/\n");
     expect(runScript("baseline", ["--no-branch"], { cwd: join(root, "search") }).code).toBe(0);
   });
@@ -423,7 +559,18 @@ describe("baseline re-runs", () => {
   test("baseline refuses to re-baseline a round that has results, and --force keeps the old journal as a backup", () => {
     const root = pythonExperiment();
     expect(baseline(root).code).toBe(0);
-    const result = { type: "result", iteration: 1, commit: "abc1234", score: 0.2, delta: "+0.0437", guard_score: 0.3, guard_pass: true, status: "keep", description: "tried a thing", timestamp: "2026-01-01T00:00:00Z" };
+    const result = {
+      type: "result",
+      iteration: 1,
+      commit: "abc1234",
+      score: 0.2,
+      delta: "+0.0437",
+      guard_score: 0.3,
+      guard_pass: true,
+      status: "keep",
+      description: "tried a thing",
+      timestamp: "2026-01-01T00:00:00Z",
+    };
     appendFileSync(join(root, "autoresearch.jsonl"), JSON.stringify(result) + "\n");
     const oldJournal = read(root, "autoresearch.jsonl");
 
@@ -446,7 +593,13 @@ describe("baseline re-runs", () => {
     const root = pythonExperiment();
     const sleeper = spawn("sleep", ["30"]);
     try {
-      writeFiles(root, { ".autoresearch/lock": JSON.stringify({ pid: sleeper.pid, command: "iterate.ts", started_at: "2026-01-01T00:00:00Z" }) });
+      writeFiles(root, {
+        ".autoresearch/lock": JSON.stringify({
+          pid: sleeper.pid,
+          command: "iterate.ts",
+          started_at: "2026-01-01T00:00:00Z",
+        }),
+      });
       const result = baseline(root);
       expect(result.code).toBe(75);
       expect(result.stderr).toContain(`Another "iterate.ts" (pid ${sleeper.pid}`);
@@ -465,7 +618,9 @@ describe("baseline refuses unfinished test data", () => {
     const before = repoState(root);
     const result = baseline(root);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('The test data "cases.json" still has 1 placeholder (first: case "c3", field "expected")');
+    expect(result.stderr).toContain(
+      'The test data "cases.json" still has 1 placeholder (first: case "c3", field "expected")',
+    );
     expect(repoState(root)).toEqual(before);
     expect(currentBranch(root)).toBe("main");
   });
@@ -492,24 +647,113 @@ describe("baseline refuses unfinished test data", () => {
 });
 
 describe("baseline on bad input changes nothing and says what to do", () => {
-  type BadInput = { name: string; options?: FixtureOptions; setup?: (root: string) => void; args?: string[]; code: number; message: string[] };
+  type BadInput = {
+    name: string;
+    options?: FixtureOptions;
+    setup?: (root: string) => void;
+    args?: string[];
+    code: number;
+    message: string[];
+  };
   const brokenEval = (body: string): FixtureOptions => ({ files: { "eval.py": body } });
   const cases: BadInput[] = [
-    { name: "there is no experiment file (run init.ts first)", setup: (root) => { unlinkSync(join(root, "autoresearch.yaml")); sh(root, "git", ["commit", "-qam", "no experiment"]); }, code: 2, message: ["No experiment file at", "autoresearch.yaml", "init.ts"] },
-    { name: "--experiment names a file that does not exist", args: ["--experiment", "elsewhere.yaml"], code: 2, message: ["elsewhere.yaml", "init.ts"] },
-    { name: "the experiment file is not valid YAML", options: { files: { "autoresearch.yaml": "version: 1\nname: [unclosed\n" } }, code: 2, message: ['Cannot parse "autoresearch.yaml"', "Fix the YAML syntax"] },
-    { name: "the experiment file has an invalid field", options: { files: { "autoresearch.yaml": experimentYaml().replace("direction: max", "direction: up") } }, code: 2, message: ['Cannot use "autoresearch.yaml": metric.direction must be "max" or "min"'] },
-    { name: "the eval command is not found", options: { files: { "autoresearch.yaml": experimentYaml().replace("command: python3 eval.py", "command: no-such-eval-command") } }, code: 1, message: ['Baseline run 1 of "no-such-eval-command" failed: the eval command was not found (exit 127)', "Log: .autoresearch/logs/baseline-round1-run1.log"] },
-    { name: "the eval prints no SCORE", options: brokenEval('print("MRR: 0.5")\n'), code: 1, message: ["the eval printed no SCORE line", "--- last lines ---", "MRR: 0.5"] },
-    { name: "the eval prints SCORE: nan", options: brokenEval('print("SCORE: nan")\n'), code: 1, message: ["the eval printed SCORE: nan, which is not a finite number"] },
-    { name: "the eval prints SCORE: inf", options: brokenEval('print("SCORE: inf")\n'), code: 1, message: ["the eval printed SCORE: inf, which is not a finite number"] },
-    { name: "the eval exits non-zero after printing a SCORE", options: brokenEval('import sys\nprint("SCORE: 0.5")\nsys.exit(3)\n'), code: 1, message: ["the eval exited with code 3"] },
-    { name: "the eval crashes with a traceback", options: { evalPrelude: 'raise RuntimeError("eval-crash-marker")' }, code: 1, message: ["the eval exited with code 1", "RuntimeError: eval-crash-marker", "baseline-round1-run1.log"] },
-    { name: "a frozen path is a directory", options: { files: { "data/a.txt": "x\n", "autoresearch.yaml": experimentYaml().replace("frozen: []", "frozen: [data]") } }, code: 2, message: ['The frozen path "data" is a directory; list the files in it instead'] },
-    { name: "the constrained file is missing", setup: (root) => unlinkSync(join(root, "ranker.py")), code: 2, message: ['The constrained file "ranker.py" does not exist', 'git checkout -- "ranker.py"'] },
-    { name: "the constrained file has uncommitted changes", setup: (root) => appendFileSync(join(root, "ranker.py"), "BIAS = 0.5\n"), code: 2, message: ['The constrained file "ranker.py" has uncommitted changes'] },
+    {
+      name: "there is no experiment file (run init.ts first)",
+      setup: (root) => {
+        unlinkSync(join(root, "autoresearch.yaml"));
+        sh(root, "git", ["commit", "-qam", "no experiment"]);
+      },
+      code: 2,
+      message: ["No experiment file at", "autoresearch.yaml", "init.ts"],
+    },
+    {
+      name: "--experiment names a file that does not exist",
+      args: ["--experiment", "elsewhere.yaml"],
+      code: 2,
+      message: ["elsewhere.yaml", "init.ts"],
+    },
+    {
+      name: "the experiment file is not valid YAML",
+      options: { files: { "autoresearch.yaml": "version: 1\nname: [unclosed\n" } },
+      code: 2,
+      message: ['Cannot parse "autoresearch.yaml"', "Fix the YAML syntax"],
+    },
+    {
+      name: "the experiment file has an invalid field",
+      options: { files: { "autoresearch.yaml": experimentYaml().replace("direction: max", "direction: up") } },
+      code: 2,
+      message: ['Cannot use "autoresearch.yaml": metric.direction must be "max" or "min"'],
+    },
+    {
+      name: "the eval command is not found",
+      options: {
+        files: {
+          "autoresearch.yaml": experimentYaml().replace("command: python3 eval.py", "command: no-such-eval-command"),
+        },
+      },
+      code: 1,
+      message: [
+        'Baseline run 1 of "no-such-eval-command" failed: the eval command was not found (exit 127)',
+        "Log: .autoresearch/logs/baseline-round1-run1.log",
+      ],
+    },
+    {
+      name: "the eval prints no SCORE",
+      options: brokenEval('print("MRR: 0.5")\n'),
+      code: 1,
+      message: ["the eval printed no SCORE line", "--- last lines ---", "MRR: 0.5"],
+    },
+    {
+      name: "the eval prints SCORE: nan",
+      options: brokenEval('print("SCORE: nan")\n'),
+      code: 1,
+      message: ["the eval printed SCORE: nan, which is not a finite number"],
+    },
+    {
+      name: "the eval prints SCORE: inf",
+      options: brokenEval('print("SCORE: inf")\n'),
+      code: 1,
+      message: ["the eval printed SCORE: inf, which is not a finite number"],
+    },
+    {
+      name: "the eval exits non-zero after printing a SCORE",
+      options: brokenEval('import sys\nprint("SCORE: 0.5")\nsys.exit(3)\n'),
+      code: 1,
+      message: ["the eval exited with code 3"],
+    },
+    {
+      name: "the eval crashes with a traceback",
+      options: { evalPrelude: 'raise RuntimeError("eval-crash-marker")' },
+      code: 1,
+      message: ["the eval exited with code 1", "RuntimeError: eval-crash-marker", "baseline-round1-run1.log"],
+    },
+    {
+      name: "a frozen path is a directory",
+      options: {
+        files: { "data/a.txt": "x\n", "autoresearch.yaml": experimentYaml().replace("frozen: []", "frozen: [data]") },
+      },
+      code: 2,
+      message: ['The frozen path "data" is a directory; list the files in it instead'],
+    },
+    {
+      name: "the constrained file is missing",
+      setup: (root) => unlinkSync(join(root, "ranker.py")),
+      code: 2,
+      message: ['The constrained file "ranker.py" does not exist', 'git checkout -- "ranker.py"'],
+    },
+    {
+      name: "the constrained file has uncommitted changes",
+      setup: (root) => appendFileSync(join(root, "ranker.py"), "BIAS = 0.5\n"),
+      code: 2,
+      message: ['The constrained file "ranker.py" has uncommitted changes'],
+    },
     { name: "--runs is 0", args: ["--runs", "0"], code: 2, message: ["--runs must be at least 1, not 0"] },
-    { name: "--expected-gain is not above 0", args: ["--expected-gain=-0.1"], code: 2, message: ["--expected-gain must be above 0"] },
+    {
+      name: "--expected-gain is not above 0",
+      args: ["--expected-gain=-0.1"],
+      code: 2,
+      message: ["--expected-gain must be above 0"],
+    },
   ];
 
   for (const bad of cases) {
@@ -531,7 +775,10 @@ describe("baseline on bad input changes nothing and says what to do", () => {
   }
 
   test("baseline stops a hanging eval at its timeout, kills its process tree and names the log", () => {
-    const root = pythonExperiment({ timeoutS: 2, evalPrelude: 'import time\nopen(".eval-pid", "w").write(str(os.getpid()))\ntime.sleep(60)' });
+    const root = pythonExperiment({
+      timeoutS: 2,
+      evalPrelude: 'import time\nopen(".eval-pid", "w").write(str(os.getpid()))\ntime.sleep(60)',
+    });
     const before = repoState(root);
     const started = Date.now();
     const result = baseline(root);
@@ -546,7 +793,8 @@ describe("baseline on bad input changes nothing and says what to do", () => {
   });
 
   test("baseline's failure message keeps a multi-byte character the eval wrote across two output chunks", () => {
-    const split = 'import sys, time\nword = "café\\n".encode()\nsys.stdout.buffer.write(word[:4]); sys.stdout.flush(); time.sleep(0.2)\nsys.stdout.buffer.write(word[4:]); sys.stdout.flush()\nsys.exit(1)\n';
+    const split =
+      'import sys, time\nword = "café\\n".encode()\nsys.stdout.buffer.write(word[:4]); sys.stdout.flush(); time.sleep(0.2)\nsys.stdout.buffer.write(word[4:]); sys.stdout.flush()\nsys.exit(1)\n';
     const root = pythonExperiment({ files: { "eval.py": split } });
     const result = baseline(root);
     expect(result.code).toBe(1);
@@ -555,7 +803,12 @@ describe("baseline on bad input changes nothing and says what to do", () => {
 
   test("baseline exits 2 outside a git repository, saying how to make one", () => {
     const directory = temporaryFolder("ark-test-nogit-");
-    writeFiles(directory, { "ranker.py": RANKER, "eval.py": evalScript(), "cases.json": casesJson(), "autoresearch.yaml": experimentYaml() });
+    writeFiles(directory, {
+      "ranker.py": RANKER,
+      "eval.py": evalScript(),
+      "cases.json": casesJson(),
+      "autoresearch.yaml": experimentYaml(),
+    });
     const result = baseline(directory);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("is not inside a git repository. Run: git init");
@@ -563,7 +816,12 @@ describe("baseline on bad input changes nothing and says what to do", () => {
   });
 
   test("baseline exits 2 when the constrained file was never committed", () => {
-    const root = makeRepo({ "ranker.py": RANKER, "eval.py": evalScript(), "cases.json": casesJson(), "autoresearch.yaml": experimentYaml() }, { commit: false });
+    const root = makeRepo({
+      "ranker.py": RANKER,
+      "eval.py": evalScript(),
+      "cases.json": casesJson(),
+      "autoresearch.yaml": experimentYaml(),
+    }, { commit: false });
     sh(root, "git", ["add", "ranker.py"]);
     const before = repoState(root);
     const result = baseline(root);

@@ -5,18 +5,23 @@ import { describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { niceTicks, renderProgressChart, guardHasOwnScale, type ChartInput } from "../scripts/lib/dashboard/chart-svg.ts";
-import { buildDashboard, writeDashboard, chartInputFromSummary } from "../scripts/lib/dashboard/files.ts";
+import {
+  type ChartInput,
+  guardHasOwnScale,
+  niceTicks,
+  renderProgressChart,
+} from "../scripts/lib/dashboard/chart-svg.ts";
+import { buildDashboard, chartInputFromSummary, writeDashboard } from "../scripts/lib/dashboard/files.ts";
 import { artifactsBesideJournal, siblingArtifact } from "../scripts/lib/experiment/artifacts.ts";
 import { renderHtml } from "../scripts/lib/dashboard/html.ts";
-import { REPORT_END, REPORT_START, extractPreservedReport } from "../scripts/lib/dashboard/markdown.ts";
+import { extractPreservedReport, REPORT_END, REPORT_START } from "../scripts/lib/dashboard/markdown.ts";
 import { renderText, sparkline } from "../scripts/lib/dashboard/text.ts";
 import { defaultFormat, stdoutWantsColor } from "../scripts/lib/dashboard/output.ts";
 import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
-import { parseJournal, type Journal } from "../scripts/lib/experiment/journal.ts";
+import { type Journal, parseJournal } from "../scripts/lib/experiment/journal.ts";
 import { deadEndKey, summarizeJournal } from "../scripts/lib/experiment/summary.ts";
 import { passesGuard } from "../scripts/lib/experiment/guard.ts";
-import { BUN, KIT_ROOT, exists, makeRepo, read, runScript, temporaryFolder, waitFor, writeFiles } from "./helpers.ts";
+import { BUN, exists, KIT_ROOT, makeRepo, read, runScript, temporaryFolder, waitFor, writeFiles } from "./helpers.ts";
 
 const FIXTURES = join(KIT_ROOT, "test/fixtures/journals");
 const GOLDENS = join(KIT_ROOT, "test/fixtures/dashboard");
@@ -46,7 +51,9 @@ function expectGolden(actual: string, goldenName: string): void {
 }
 
 function xmlProblem(path: string): string | null {
-  const result = spawnSync("python3", ["-c", "import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])", path], { encoding: "utf8" });
+  const result = spawnSync("python3", ["-c", "import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])", path], {
+    encoding: "utf8",
+  });
   return result.status === 0 ? null : result.stderr;
 }
 
@@ -82,7 +89,10 @@ describe("summarizeJournal", () => {
   test("kept changes are ranked by gain over the incumbent they replaced, with commits", () => {
     const summary = summarizeJournal(fixture("round1.jsonl"));
     expect(summary.kept.map((change) => change.iteration)).toEqual([1, 5, 8]);
-    expect(summary.topChanges.map((change) => [change.iteration, change.commit])).toEqual([[5, "e5f6071"], [1, "a1b2c3d"], [8, "1829304"]]);
+    expect(summary.topChanges.map((change) => [change.iteration, change.commit])).toEqual([[5, "e5f6071"], [
+      1,
+      "a1b2c3d",
+    ], [8, "1829304"]]);
     expect(summary.topChanges[0].gain).toBeCloseTo(0.011, 10);
     expect(summary.topChanges[0].selectedScore).toBeCloseTo(0.715, 10);
   });
@@ -109,18 +119,39 @@ describe("summarizeJournal", () => {
 
   test("noise figures come from the config line, else the experiment's baseline", () => {
     expect(summarizeJournal(fixture("round1.jsonl")).noise).toEqual({
-      sd: 0.004, mean: 0.6928, runs: 3, minDetectableEffect: 0.011, deterministic: false, minDelta: 0.002, source: "journal",
+      sd: 0.004,
+      mean: 0.6928,
+      runs: 3,
+      minDetectableEffect: 0.011,
+      deterministic: false,
+      minDelta: 0.002,
+      source: "journal",
     });
     const experiment = parseExperiment(experimentYaml(), "autoresearch.yaml");
     const summary = summarizeJournal(fixture("seed-example.jsonl"), { experiment, round: 1 });
-    expect(summary.noise).toMatchObject({ sd: 0.003, runs: 3, minDetectableEffect: 0.009, deterministic: false, source: "experiment" });
+    expect(summary.noise).toMatchObject({
+      sd: 0.003,
+      runs: 3,
+      minDetectableEffect: 0.009,
+      deterministic: false,
+      source: "experiment",
+    });
     expect(summary.iterations.budget).toBe(30);
     expect(summary.limitations).toEqual([]);
   });
 
   test("a minimized metric counts a lower score as a gain", () => {
     const lines = [
-      { type: "config", constrained_file: "a.py", eval_command: "x", metric: "latency_ms", direction: "min", guard_metric: null, guard_threshold: null, baseline: 120 },
+      {
+        type: "config",
+        constrained_file: "a.py",
+        eval_command: "x",
+        metric: "latency_ms",
+        direction: "min",
+        guard_metric: null,
+        guard_threshold: null,
+        baseline: 120,
+      },
       { type: "result", iteration: 1, commit: "c1", score: 110, status: "keep", description: "Cached the parser" },
       { type: "result", iteration: 2, commit: "c2", score: 100, status: "keep", description: "Batched queries" },
     ];
@@ -140,20 +171,33 @@ describe("summarizeJournal", () => {
     expect(summary.guard).toMatchObject({ metric: "recall", threshold: 0.8, current: 0.84, pass: true });
     expect(summary.counts).toEqual({ keep: 2, discard: 1, crash: 1, guard_fail: 1 });
     expect(summary.rows.map((row) => [row.iteration, row.delta, row.guardPass])).toEqual([
-      [1, "+0.0180", true], [2, "-0.0090", null], [3, null, null], [4, "+0.005", false], [5, "+0.0100", true],
+      [1, "+0.0180", true],
+      [2, "-0.0090", null],
+      [3, null, null],
+      [4, "+0.005", false],
+      [5, "+0.0100", true],
     ]);
     expect(summary.crashes[0].reason).toBe("no reason recorded");
   });
 
   test("a dead end without a description still names itself", () => {
-    const journal = parseJournal(JSON.stringify({ type: "result", iteration: 1, score: 0.5, status: "discard" }) + "\n");
-    expect(summarizeJournal(journal).deadEnds).toMatchObject([{ key: "(no description)", descriptions: ["(no description)"] }]);
+    const journal = parseJournal(
+      JSON.stringify({ type: "result", iteration: 1, score: 0.5, status: "discard" }) + "\n",
+    );
+    expect(summarizeJournal(journal).deadEnds).toMatchObject([{
+      key: "(no description)",
+      descriptions: ["(no description)"],
+    }]);
   });
 
   test("an empty journal and a header-only journal summarize without errors", () => {
     expect(summarizeJournal(parseJournal("")).iterations.done).toBe(0);
     const headerOnly = summarizeJournal(parseJournal(fixtureText("seed-example.jsonl").split("\n")[0] + "\n"));
-    expect(headerOnly).toMatchObject({ start: 0.693, best: { score: 0.693, iteration: null }, plateau: { sinceLastKeep: 0, reached: false } });
+    expect(headerOnly).toMatchObject({
+      start: 0.693,
+      best: { score: 0.693, iteration: null },
+      plateau: { sinceLastKeep: 0, reached: false },
+    });
   });
 
   test.each([
@@ -169,7 +213,8 @@ describe("summarizeJournal", () => {
 
   test.each([[0.95, ">=", 0.9, true], [0.9, ">", 0.9, false], [0.2, "<=", 0.3, true], [0.3, "<", 0.3, false]])(
     "passesGuard(%p %p %p) is %p",
-    (value, op, threshold, expected) => expect(passesGuard(value as number, op as string, threshold as number)).toBe(expected as boolean),
+    (value, op, threshold, expected) =>
+      expect(passesGuard(value as number, op as string, threshold as number)).toBe(expected as boolean),
   );
 });
 
@@ -186,7 +231,8 @@ describe("markdown dashboard", () => {
 
   test("the seed's layout comes first, in the seed's order", () => {
     const { journalPath } = journalInTempFolder("seed-example.jsonl");
-    const markdown = buildDashboard({ journalPath, dashboardPath: artifactsBesideJournal(journalPath).dashboardPath }).markdown;
+    const markdown =
+      buildDashboard({ journalPath, dashboardPath: artifactsBesideJournal(journalPath).dashboardPath }).markdown;
     const expectedOrder = [
       "# Autoresearch Dashboard",
       "**Constrained file:** `path/to/file.py`",
@@ -216,10 +262,24 @@ describe("markdown dashboard", () => {
     const paths = artifactsBesideJournal(journalPath);
     writeDashboard({ journalPath, dashboardPath: paths.dashboardPath });
     const written = readFileSync(paths.dashboardPath, "utf8");
-    const agentText = "\n## Agent's notes\n\nThe ceiling looks architectural: | pipes | and `code` stay.\n\n  indented line\n";
-    writeFileSync(paths.dashboardPath, written.replace(`${REPORT_START}\n${REPORT_END}`, `${REPORT_START}${agentText}${REPORT_END}`));
+    const agentText =
+      "\n## Agent's notes\n\nThe ceiling looks architectural: | pipes | and `code` stay.\n\n  indented line\n";
+    writeFileSync(
+      paths.dashboardPath,
+      written.replace(`${REPORT_START}\n${REPORT_END}`, `${REPORT_START}${agentText}${REPORT_END}`),
+    );
     writeFileSync(join(folder, "autoresearch_report.md"), "# Round 1 report\n\nThree keeps; stop tuning weights.\n");
-    appendFileSync(journalPath, JSON.stringify({ type: "result", iteration: 15, commit: "8596071", score: 0.714, status: "discard", description: "Tried BM25 k1=1.2" }) + "\n");
+    appendFileSync(
+      journalPath,
+      JSON.stringify({
+        type: "result",
+        iteration: 15,
+        commit: "8596071",
+        score: 0.714,
+        status: "discard",
+        description: "Tried BM25 k1=1.2",
+      }) + "\n",
+    );
 
     for (let render = 0; render < 2; render++) writeDashboard({ journalPath, dashboardPath: paths.dashboardPath });
     const rerendered = readFileSync(paths.dashboardPath, "utf8");
@@ -276,7 +336,10 @@ describe("progress chart", () => {
     const sameScale: ChartInput = {
       ...input,
       guard: { metric: "precision@5", op: ">=", threshold: 0.7 },
-      points: input.points.map((point) => ({ ...point, guardScore: point.score === null ? null : point.score - 0.005 })),
+      points: input.points.map((point) => ({
+        ...point,
+        guardScore: point.score === null ? null : point.score - 0.005,
+      })),
     };
     expect(guardHasOwnScale(sameScale)).toBe(false);
     const svg = renderProgressChart(sameScale);
@@ -286,7 +349,14 @@ describe("progress chart", () => {
   });
 
   test("an empty journal still renders a valid chart", () => {
-    const svg = renderProgressChart({ metric: "score", direction: "max", points: [], baseline: null, noiseBand: null, guard: null });
+    const svg = renderProgressChart({
+      metric: "score",
+      direction: "max",
+      points: [],
+      baseline: null,
+      noiseBand: null,
+      guard: null,
+    });
     const path = join(temporaryFolder("ark-chart-"), "empty.svg");
     writeFileSync(path, svg);
     expect(xmlProblem(path)).toBeNull();
@@ -295,7 +365,14 @@ describe("progress chart", () => {
   });
 
   test("metric names with markup characters are escaped", () => {
-    const svg = renderProgressChart({ metric: "p<5 & \"q\"", direction: "min", points: [], baseline: 1, noiseBand: null, guard: null });
+    const svg = renderProgressChart({
+      metric: 'p<5 & "q"',
+      direction: "min",
+      points: [],
+      baseline: 1,
+      noiseBand: null,
+      guard: null,
+    });
     expect(svg).toContain("p&lt;5 &amp; &quot;q&quot; per iteration (lower is better)");
   });
 
@@ -362,16 +439,26 @@ describe("text, html and json renderers", () => {
     expect(html).toContain("&lt;b&gt;not markup&lt;/b&gt;");
     expect(html).toContain("Removed stopword filter | trimmed query");
     // Inline in a notebook, no rule may reach outside the dashboard or its chart.
-    const rules = [...html.matchAll(/<style>([^<]*)<\/style>/g)].flatMap((match) => match[1].split("}").filter((rule) => rule.trim() !== ""));
+    const rules = [...html.matchAll(/<style>([^<]*)<\/style>/g)].flatMap((match) =>
+      match[1].split("}").filter((rule) => rule.trim() !== "")
+    );
     expect(rules.length).toBeGreaterThan(20);
-    for (const rule of rules) for (const selector of rule.split("{")[0].split(",")) expect(selector.trim()).toMatch(/^\.(ark-dashboard|ark-chart)\b/);
+    for (const rule of rules) {
+      for (const selector of rule.split("{")[0].split(",")) {
+        expect(selector.trim()).toMatch(/^\.(ark-dashboard|ark-chart)\b/);
+      }
+    }
   });
 });
 
 /** Two rounds; round 2 is current. Baselines give the dashboard its noise figures. */
 function experimentYaml(): string {
-  const baseline = (score: number) => `{ score: ${score}, mean: ${score}, sd: 0.003, runs: [${score - 0.003}, ${score}, ${score + 0.003}], guard_score: 0.95, deterministic: false, min_detectable_effect: 0.009, min_delta: 0.005, eval_seconds: 2.5, commit: abc1234, measured_at: "2025-03-15T02:00:00Z" }`;
-  const round = (number: number, suffix: string, score: number) => `  - round: ${number}
+  const baseline = (score: number) =>
+    `{ score: ${score}, mean: ${score}, sd: 0.003, runs: [${score - 0.003}, ${score}, ${
+      score + 0.003
+    }], guard_score: 0.95, deterministic: false, min_detectable_effect: 0.009, min_delta: 0.005, eval_seconds: 2.5, commit: abc1234, measured_at: "2025-03-15T02:00:00Z" }`;
+  const round = (number: number, suffix: string, score: number) =>
+    `  - round: ${number}
     status: ${number === 1 ? "closed" : "open"}
     constrained_files: [path/to/file.py]
     eval: { command: python3 eval.py, script: eval.py, timeout_s: 60 }
@@ -417,8 +504,12 @@ describe("dashboard.ts on a real repository", () => {
     const repo = experimentRepo();
     const result = runScript("dashboard", ["--round", "1", "--format", "md"], { cwd: repo });
     expect(result.code).toBe(0);
-    expect(read(repo, "autoresearch_dashboard.md")).toContain("**Baseline:** 0.6930 | **Current best:** 0.7050 | **Iterations:** 2/30");
-    expect(result.stdout).toContain("**Noise:** sd 0.0030 over 3 baseline runs; minimum detectable effect 0.0090; not deterministic; min delta 0.005");
+    expect(read(repo, "autoresearch_dashboard.md")).toContain(
+      "**Baseline:** 0.6930 | **Current best:** 0.7050 | **Iterations:** 2/30",
+    );
+    expect(result.stdout).toContain(
+      "**Noise:** sd 0.0030 over 3 baseline runs; minimum detectable effect 0.0090; not deterministic; min delta 0.005",
+    );
     expect(exists(repo, "autoresearch_progress.svg")).toBe(true);
   });
 
@@ -440,7 +531,12 @@ describe("dashboard.ts on a real repository", () => {
     expect(data.summary.best).toMatchObject({ iteration: 8, commit: "1829304", remeasured: true });
     expect(data.summary.iterations).toMatchObject({ done: 14, budget: 30 });
     expect(data.rows.map((row: { iteration: number }) => row.iteration)).toEqual([10, 11, 12, 13, 14]);
-    expect(data.files).toEqual({ journal: "autoresearch_2.jsonl", dashboard: "autoresearch_dashboard_2.md", chart: "autoresearch_progress_2.svg", report: null });
+    expect(data.files).toEqual({
+      journal: "autoresearch_2.jsonl",
+      dashboard: "autoresearch_dashboard_2.md",
+      chart: "autoresearch_progress_2.svg",
+      report: null,
+    });
     expect(result.stdout).not.toMatch(ANSI);
   });
 
@@ -469,11 +565,20 @@ describe("dashboard.ts on a real repository", () => {
 
   test("--journal and --output choose the files; --no-write writes nothing", () => {
     const repo = makeRepo({ "logs/mine.jsonl": fixtureText("hand-written.jsonl") });
-    const quiet = runScript("dashboard", ["--journal", "logs/mine.jsonl", "--no-write", "--format", "md"], { cwd: repo });
+    const quiet = runScript("dashboard", ["--journal", "logs/mine.jsonl", "--no-write", "--format", "md"], {
+      cwd: repo,
+    });
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).toContain("torn last line");
     expect(exists(repo, "logs/mine_dashboard.md")).toBe(false);
-    const written = runScript("dashboard", ["--journal", "logs/mine.jsonl", "--output", "out/board.md", "--format", "json"], { cwd: repo });
+    const written = runScript("dashboard", [
+      "--journal",
+      "logs/mine.jsonl",
+      "--output",
+      "out/board.md",
+      "--format",
+      "json",
+    ], { cwd: repo });
     expect(written.code).toBe(0);
     expect(exists(repo, "out/board.md")).toBe(true);
     expect(exists(repo, "out/board_progress.svg")).toBe(true);
@@ -520,16 +625,37 @@ describe("dashboard.ts on a real repository", () => {
     test(`--watch re-renders when the journal grows and exits 130 on Ctrl-C (${runtime})`, async () => {
       const repo = experimentRepo();
       const script = join(KIT_ROOT, "scripts/dashboard.ts");
-      const [command, prefix] = runtime === "bun" ? [BUN, []] : [join(KIT_ROOT, "node_modules/.bin/deno"), ["run", "-A", "-q"]];
-      const child = spawn(command, [...prefix, script, "--watch", "--format", "md"], { cwd: repo, env: { ...process.env, NO_COLOR: "1" } });
+      const [command, prefix] = runtime === "bun"
+        ? [BUN, []]
+        : [join(KIT_ROOT, "node_modules/.bin/deno"), ["run", "-A", "-q"]];
+      const child = spawn(command, [...prefix, script, "--watch", "--format", "md"], {
+        cwd: repo,
+        env: { ...process.env, NO_COLOR: "1" },
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk) => (stdout += chunk));
       child.stderr.on("data", (chunk) => (stderr += chunk));
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       await waitFor("the watch to start", () => stderr.includes("Watching"), 20_000);
-      appendFileSync(join(repo, "autoresearch_2.jsonl"), JSON.stringify({ type: "result", iteration: 15, commit: "9999999", score: 0.73, delta: "+0.0125", status: "keep", description: "Watched change", timestamp: "2025-03-15T03:10:00Z" }) + "\n");
-      await waitFor("the re-rendered dashboard", () => read(repo, "autoresearch_dashboard_2.md").includes("Watched change") && stdout.includes("Watched change"), 10_000);
+      appendFileSync(
+        join(repo, "autoresearch_2.jsonl"),
+        JSON.stringify({
+          type: "result",
+          iteration: 15,
+          commit: "9999999",
+          score: 0.73,
+          delta: "+0.0125",
+          status: "keep",
+          description: "Watched change",
+          timestamp: "2025-03-15T03:10:00Z",
+        }) + "\n",
+      );
+      await waitFor(
+        "the re-rendered dashboard",
+        () => read(repo, "autoresearch_dashboard_2.md").includes("Watched change") && stdout.includes("Watched change"),
+        10_000,
+      );
       child.kill("SIGINT");
       expect(await exited).toBe(130);
       expect(stdout.split("# Autoresearch Dashboard").length - 1).toBe(2);

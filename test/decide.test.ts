@@ -3,11 +3,22 @@
 // Statistical behaviour over many sessions is measured by bench/decision.ts, not here.
 
 import { describe, expect, test } from "bun:test";
-import { decideCandidate, discardCandidate, initialDecisionState, promoteCandidate } from "../scripts/lib/decision/decide.ts";
+import {
+  decideCandidate,
+  discardCandidate,
+  initialDecisionState,
+  promoteCandidate,
+} from "../scripts/lib/decision/decide.ts";
 import type { DecisionState, Verdict } from "../scripts/lib/decision/decide.ts";
 import { DEFAULT_DECISION_OPTIONS, perLookLevelFor, resolveDecisionOptions } from "../scripts/lib/decision/options.ts";
 import type { DecisionOptions, GuardConfig, Run } from "../scripts/lib/decision/options.ts";
-import { addGroupToPool, emptyNoiseHistory, estimateNoise, minDetectableEffect, noiseFloor } from "../scripts/lib/decision/noise.ts";
+import {
+  addGroupToPool,
+  emptyNoiseHistory,
+  estimateNoise,
+  minDetectableEffect,
+  noiseFloor,
+} from "../scripts/lib/decision/noise.ts";
 import type { NoiseHistory } from "../scripts/lib/decision/noise.ts";
 import { calibrate } from "../scripts/lib/decision/calibrate.ts";
 
@@ -23,7 +34,13 @@ function guarded(guard: number, ...scores: number[]): Run[] {
 
 /** A pool that already measured run-level noise `sigma` with `df` degrees of freedom. */
 function noisyHistory(sigma: number, df: number): NoiseHistory {
-  return { ...emptyNoiseHistory(), sumOfSquares: sigma * sigma * df, degreesOfFreedom: df, deterministic: false, versionsPooled: df };
+  return {
+    ...emptyNoiseHistory(),
+    sumOfSquares: sigma * sigma * df,
+    degreesOfFreedom: df,
+    deterministic: false,
+    versionsPooled: df,
+  };
 }
 
 function state(incumbentRuns: Run[], candidateRuns: Run[], extra: Partial<DecisionState> = {}): DecisionState {
@@ -48,10 +65,16 @@ function play(
     actions.push(verdict.action);
     if (!verdict.action.startsWith("run_")) return { actions, verdict, state: current };
     if (verdict.action !== "run_candidate") {
-      current = { ...current, incumbentRuns: [...current.incumbentRuns, { score: next(incumbentQueue, "incumbent", actions) }] };
+      current = {
+        ...current,
+        incumbentRuns: [...current.incumbentRuns, { score: next(incumbentQueue, "incumbent", actions) }],
+      };
     }
     if (verdict.action !== "run_incumbent") {
-      current = { ...current, candidateRuns: [...current.candidateRuns, { score: next(candidateQueue, "candidate", actions) }] };
+      current = {
+        ...current,
+        candidateRuns: [...current.candidateRuns, { score: next(candidateQueue, "candidate", actions) }],
+      };
     }
   }
 }
@@ -70,7 +93,14 @@ function seededNormal(seed: number): () => number {
 }
 
 /** Runs with `caseCount` CASE lines: per-case noise caseSd, plus sharedSd common to all cases of a run. */
-function runsWithCases(count: number, truth: number, caseSd: number, sharedSd: number, normal: () => number, caseCount = 50): Run[] {
+function runsWithCases(
+  count: number,
+  truth: number,
+  caseSd: number,
+  sharedSd: number,
+  normal: () => number,
+  caseCount = 50,
+): Run[] {
   return Array.from({ length: count }, () => {
     const shared = sharedSd * normal();
     const cases: Record<string, number> = {};
@@ -267,8 +297,16 @@ describe("decideCandidate", () => {
   }
 
   test("a kept verdict carries everything the journal needs", () => {
-    const verdict = decideCandidate(state(runs(0.7, 0.71, 0.69), guarded(80, 0.75), { noise: CLEAR_NOISE, guard: LATENCY_GUARD }));
-    expect(verdict).toMatchObject({ action: "keep", mode: "sequential", candidateMean: 0.75, incumbentMean: 0.7, incumbentRunCount: 3 });
+    const verdict = decideCandidate(
+      state(runs(0.7, 0.71, 0.69), guarded(80, 0.75), { noise: CLEAR_NOISE, guard: LATENCY_GUARD }),
+    );
+    expect(verdict).toMatchObject({
+      action: "keep",
+      mode: "sequential",
+      candidateMean: 0.75,
+      incumbentMean: 0.7,
+      incumbentRunCount: 3,
+    });
     expect(verdict.statistic as number).toBeGreaterThanOrEqual(verdict.threshold as number);
     const [low, high] = verdict.confidenceInterval as [number, number];
     expect(low).toBeGreaterThan(0);
@@ -280,7 +318,9 @@ describe("decideCandidate", () => {
 
   test("the interval's lower end reaches the minimum effect exactly when t reaches the threshold", () => {
     for (const score of [0.71, 0.72, 0.73, 0.74]) {
-      const verdict = decideCandidate(state(runs(0.7, 0.71, 0.69), runs(score), { noise: CLEAR_NOISE }), { minEffect: 0.005 });
+      const verdict = decideCandidate(state(runs(0.7, 0.71, 0.69), runs(score), { noise: CLEAR_NOISE }), {
+        minEffect: 0.005,
+      });
       const lowerReachesEffect = (verdict.confidenceInterval as [number, number])[0] >= 0.005;
       expect(lowerReachesEffect).toBe((verdict.statistic as number) >= (verdict.threshold as number));
     }
@@ -293,7 +333,9 @@ describe("decideCandidate", () => {
   });
 
   test("crashed runs with a non-finite score are ignored rather than poisoning the means", () => {
-    const verdict = decideCandidate(state(runs(0.7, 0.71, 0.69, Number.NaN), runs(0.75, Number.POSITIVE_INFINITY), { noise: CLEAR_NOISE }));
+    const verdict = decideCandidate(
+      state(runs(0.7, 0.71, 0.69, Number.NaN), runs(0.75, Number.POSITIVE_INFINITY), { noise: CLEAR_NOISE }),
+    );
     expect(verdict).toMatchObject({ action: "keep", incumbentRunCount: 3, candidateRunCount: 1 });
   });
 });
@@ -395,7 +437,14 @@ describe("per-case noise", () => {
     expect(history.casesConsistent).toBe(false);
   });
 
-  const caseRows: { sentence: string; direction: "max" | "min"; before: Record<string, number>; after: Record<string, number>; fixed: string[]; broken: string[] }[] = [
+  const caseRows: {
+    sentence: string;
+    direction: "max" | "min";
+    before: Record<string, number>;
+    after: Record<string, number>;
+    fixed: string[];
+    broken: string[];
+  }[] = [
     {
       sentence: "0/1 cases that flip from fail to pass are fixed, from pass to fail broken",
       direction: "max",
@@ -423,7 +472,8 @@ describe("per-case noise", () => {
   ];
   for (const row of caseRows) {
     test(row.sentence, () => {
-      const average = (cases: Record<string, number>) => Object.values(cases).reduce((a, b) => a + b, 0) / Object.keys(cases).length;
+      const average = (cases: Record<string, number>) =>
+        Object.values(cases).reduce((a, b) => a + b, 0) / Object.keys(cases).length;
       const before = { score: average(row.before), cases: row.before };
       const after = { score: average(row.after), cases: row.after };
       const verdict = decideCandidate(state([before, before], [after]), { direction: row.direction });
@@ -459,7 +509,11 @@ describe("noise pool", () => {
   });
 
   test("an empty pool has no sigma (null, not NaN)", () => {
-    expect(estimateNoise(emptyNoiseHistory(), [runs(0.7), runs(0.8)])).toMatchObject({ sigma: null, df: 0, source: null });
+    expect(estimateNoise(emptyNoiseHistory(), [runs(0.7), runs(0.8)])).toMatchObject({
+      sigma: null,
+      df: 0,
+      source: null,
+    });
   });
 });
 
@@ -502,8 +556,14 @@ describe("options and detectable effects", () => {
   test("the minimum detectable effect is (t at 0.98 + t at 0.80) standard errors plus the minimum effect", () => {
     const standardError = 0.01 * Math.sqrt(1 / 5 + 1 / 6);
     const atTwoPercent = { perLookLevel: 0.02 };
-    expect(minDetectableEffect(0.01, 10, 5, 6, atTwoPercent) as number).toBeCloseTo((2.359314623736535 + 0.8790578285393696) * standardError, 9);
-    expect(minDetectableEffect(0.01, 10, 5, 6, { ...atTwoPercent, minEffect: 0.002 }) as number).toBeCloseTo(0.002 + 3.2383724522759047 * standardError, 9);
+    expect(minDetectableEffect(0.01, 10, 5, 6, atTwoPercent) as number).toBeCloseTo(
+      (2.359314623736535 + 0.8790578285393696) * standardError,
+      9,
+    );
+    expect(minDetectableEffect(0.01, 10, 5, 6, { ...atTwoPercent, minEffect: 0.002 }) as number).toBeCloseTo(
+      0.002 + 3.2383724522759047 * standardError,
+      9,
+    );
   });
 
   test("more runs detect smaller effects", () => {
@@ -518,8 +578,17 @@ describe("options and detectable effects", () => {
 describe("calibrate", () => {
   test("identical baseline runs are a deterministic eval that can detect one print step", () => {
     expect(calibrate(runs(0.7, 0.7, 0.7))).toMatchObject({
-      runs: 3, mean: 0.7, median: 0.7, sd: 0, spread: 0, cv: 0, deterministic: true,
-      wildRuns: [], minDetectableEffect: RESOLUTION / 2, recommendedMinDelta: RESOLUTION, warnings: [],
+      runs: 3,
+      mean: 0.7,
+      median: 0.7,
+      sd: 0,
+      spread: 0,
+      cv: 0,
+      deterministic: true,
+      wildRuns: [],
+      minDetectableEffect: RESOLUTION / 2,
+      recommendedMinDelta: RESOLUTION,
+      warnings: [],
     });
   });
 
@@ -536,9 +605,15 @@ describe("calibrate", () => {
     expect(calibration.spread as number).toBeCloseTo(0.02, 12);
     expect(calibration.cv as number).toBeCloseTo(0.01 / 0.71, 12);
     const standardError = 0.01 * Math.sqrt(1 / 5 + 1 / 6);
-    expect(calibration.minDetectableEffect as number).toBeCloseTo((4.848732214442601 + 1.0606601717798212) * standardError, 6);
+    expect(calibration.minDetectableEffect as number).toBeCloseTo(
+      (4.848732214442601 + 1.0606601717798212) * standardError,
+      6,
+    );
     // smallest observed gain that can be kept after 5 + 6 runs, rounded up to the resolution
-    expect(calibration.recommendedMinDelta as number).toBeCloseTo(Math.ceil((4.848732214442601 * standardError) / RESOLUTION) * RESOLUTION, 9);
+    expect(calibration.recommendedMinDelta as number).toBeCloseTo(
+      Math.ceil((4.848732214442601 * standardError) / RESOLUTION) * RESOLUTION,
+      9,
+    );
   });
 
   test("a run more than 10 robust sd from the median is flagged as wild", () => {
@@ -554,7 +629,13 @@ describe("calibrate", () => {
 
   test("a single run cannot measure noise and says so", () => {
     const calibration = calibrate(runs(0.7));
-    expect(calibration).toMatchObject({ runs: 1, sd: null, deterministic: false, minDetectableEffect: null, recommendedMinDelta: null });
+    expect(calibration).toMatchObject({
+      runs: 1,
+      sd: null,
+      deterministic: false,
+      minDetectableEffect: null,
+      recommendedMinDelta: null,
+    });
     expect(calibration.warnings[0]).toMatch(/cannot measure noise/);
   });
 

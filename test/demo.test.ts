@@ -12,7 +12,12 @@ const DEMO_LIMIT_MS = 60_000;
 
 test("npm run demo runs the whole pipeline in under a minute and prints paths that exist", () => {
   const started = performance.now();
-  const demo = spawnSync("npm", ["run", "--silent", "demo"], { cwd: KIT_ROOT, encoding: "utf8", timeout: 110_000, input: "" });
+  const demo = spawnSync("npm", ["run", "--silent", "demo"], {
+    cwd: KIT_ROOT,
+    encoding: "utf8",
+    timeout: 110_000,
+    input: "",
+  });
   const elapsed = performance.now() - started;
   expect(demo.status).toBe(0);
   expect(elapsed).toBeLessThan(DEMO_LIMIT_MS);
@@ -23,8 +28,19 @@ test("npm run demo runs the whole pipeline in under a minute and prints paths th
   expect(repository!.startsWith(tmpdir())).toBe(true);
 
   const printedPaths = [...demo.stdout.matchAll(/(\/\S+\.(?:md|svg|jsonl|py))$/gm)].map((match) => match[1]);
-  for (const name of ["autoresearch_dashboard.md", "autoresearch_progress.svg", "autoresearch.jsonl", "autoresearch_report.md",
-    "instructions_2.md", "launch_prompt_2.md", "autoresearch_eval_2.py", "autoresearch_2.jsonl", "autoresearch_dashboard_2.md"]) {
+  for (
+    const name of [
+      "autoresearch_dashboard.md",
+      "autoresearch_progress.svg",
+      "autoresearch.jsonl",
+      "autoresearch_report.md",
+      "instructions_2.md",
+      "launch_prompt_2.md",
+      "autoresearch_eval_2.py",
+      "autoresearch_2.jsonl",
+      "autoresearch_dashboard_2.md",
+    ]
+  ) {
     expect(printedPaths).toContain(join(repository!, name));
   }
   for (const path of printedPaths) expect(existsSync(path)).toBe(true);
@@ -37,15 +53,24 @@ test("npm run demo runs the whole pipeline in under a minute and prints paths th
   expect(Number(iterations)).toBeGreaterThanOrEqual(10);
   expect(demo.stdout).toMatch(/^Wall time: \d+\.\d s$/m);
 
-  for (const step of ["init", "baseline", "iterate --loop", "dashboard", "next-round"]) expect(demo.stderr).toContain(`== ${step}`);
+  for (const step of ["init", "baseline", "iterate --loop", "dashboard", "next-round"]) {
+    expect(demo.stderr).toContain(`== ${step}`);
+  }
   expect(readFileSync(join(repository!, "autoresearch.yaml"), "utf8")).toContain("current_round: 2");
 });
 
 test("the demo names the step that failed, exits 1 and says where the repository was kept", () => {
   // A PATH with git and bash but no python3: init cannot fill expected results from the Python ranker.
   const bin = temporaryFolder("ark-demo-path-");
-  for (const tool of ["git", "bash"]) symlinkSync(spawnSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(bin, tool));
-  const demo = spawnSync(BUN, [join(KIT_ROOT, "examples/demo.ts")], { cwd: KIT_ROOT, encoding: "utf8", timeout: 60_000, env: { ...process.env, PATH: bin } });
+  for (const tool of ["git", "bash"]) {
+    symlinkSync(spawnSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(bin, tool));
+  }
+  const demo = spawnSync(BUN, [join(KIT_ROOT, "examples/demo.ts")], {
+    cwd: KIT_ROOT,
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { ...process.env, PATH: bin },
+  });
   expect(demo.status).toBe(1);
   expect(demo.stderr).toContain('demo: step "init: read ranker.py');
   expect(demo.stderr).toContain("python3");

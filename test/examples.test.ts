@@ -6,7 +6,19 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BUN, commitHarness, exampleFiles, head, journal, KIT_ROOT, makeRepo, PATH_WITH_KIT_RUNTIMES, results, runScript, setLever, sh, type Line,
+  BUN,
+  commitHarness,
+  exampleFiles,
+  head,
+  journal,
+  KIT_ROOT,
+  type Line,
+  makeRepo,
+  PATH_WITH_KIT_RUNTIMES,
+  results,
+  runScript,
+  setLever,
+  sh,
 } from "./helpers.ts";
 
 const TUNER = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
@@ -20,27 +32,68 @@ function exampleRepo(name: string): string {
 describe("the search-ranking example", () => {
   test("init --cases-from bootstraps expected results from the current ranker, which the labels then replace", () => {
     const root = exampleRepo("search-ranking");
-    const init = runScript("init", ["ranker.py", "--entry", "rank", "--metric", "precision@3", "--guard", "mrr>=0.7", "--cases-from", "labelled_queries.json", "--json"], { cwd: root });
+    const init = runScript("init", [
+      "ranker.py",
+      "--entry",
+      "rank",
+      "--metric",
+      "precision@3",
+      "--guard",
+      "mrr>=0.7",
+      "--cases-from",
+      "labelled_queries.json",
+      "--json",
+    ], { cwd: root });
     expect(init.code).toBe(0);
-    expect(JSON.parse(init.stdout)).toMatchObject({ ok: true, language: "python", metric: { name: "precision@3", direction: "max" } });
+    expect(JSON.parse(init.stdout)).toMatchObject({
+      ok: true,
+      language: "python",
+      metric: { name: "precision@3", direction: "max" },
+    });
     const bootstrapped = JSON.parse(readFileSync(join(root, "autoresearch_test_data.json"), "utf8")).cases;
     expect(bootstrapped).toHaveLength(26);
     expect(bootstrapped[0]).toMatchObject({ id: "knife-sharpen", source: "bootstrap" });
     expect(bootstrapped[0].expected[0]).toStartWith("kitchen-digest-"); // today's ranker puts a digest first
 
-    const labelling = Bun.spawnSync(["python3", "apply_labels.py", "autoresearch_test_data.json"], { cwd: root, stderr: "pipe" });
+    const labelling = Bun.spawnSync(["python3", "apply_labels.py", "autoresearch_test_data.json"], {
+      cwd: root,
+      stderr: "pipe",
+    });
     expect(labelling.exitCode).toBe(0);
     expect(labelling.stderr.toString()).toContain("Labelled 26 cases");
     const labelled = JSON.parse(readFileSync(join(root, "autoresearch_test_data.json"), "utf8")).cases;
-    expect(labelled[0]).toMatchObject({ id: "knife-sharpen", expected: ["knife-sharpening-whetstone", "honing-steel-basics"] });
+    expect(labelled[0]).toMatchObject({
+      id: "knife-sharpen",
+      expected: ["knife-sharpening-whetstone", "honing-steel-basics"],
+    });
     expect(labelled.some((item: Line) => "source" in item)).toBe(false);
   });
 
   test("the offline tuner raises precision@3 above the baseline within 15 iterations, with the MRR guard passing", () => {
     const root = exampleRepo("search-ranking");
-    expect(runScript("init", ["ranker.py", "--entry", "rank", "--metric", "precision@3", "--guard", "mrr>=0.7", "--cases-from", "labelled_queries.json", "--iterations", "15"], { cwd: root }).code).toBe(0);
+    expect(
+      runScript("init", [
+        "ranker.py",
+        "--entry",
+        "rank",
+        "--metric",
+        "precision@3",
+        "--guard",
+        "mrr>=0.7",
+        "--cases-from",
+        "labelled_queries.json",
+        "--iterations",
+        "15",
+      ], { cwd: root }).code,
+    ).toBe(0);
     sh(root, "python3", ["apply_labels.py", "autoresearch_test_data.json"]);
-    commitHarness(root, ["autoresearch.yaml", "autoresearch_eval.py", "autoresearch_test_data.json", "instructions.md", "launch_prompt.md"]);
+    commitHarness(root, [
+      "autoresearch.yaml",
+      "autoresearch_eval.py",
+      "autoresearch_test_data.json",
+      "instructions.md",
+      "launch_prompt.md",
+    ]);
 
     const evalRun = sh(root, "python3", ["autoresearch_eval.py"]); // its speed: bench/examples.ts
     expect(evalRun).toContain("SCORE: 0.724359");
@@ -73,9 +126,27 @@ describe("the latency example", () => {
 
   function baselinedLatency(): { root: string; report: Line } {
     const root = exampleRepo("latency");
-    const init = runScript("init", ["spelling.ts", "--entry", "correctQuery", "--metric", "latency_ms", "--guard", "accuracy>=1", "--cases-from", "queries.json", "--iterations", "20"], { cwd: root, env: WITH_BUN });
+    const init = runScript("init", [
+      "spelling.ts",
+      "--entry",
+      "correctQuery",
+      "--metric",
+      "latency_ms",
+      "--guard",
+      "accuracy>=1",
+      "--cases-from",
+      "queries.json",
+      "--iterations",
+      "20",
+    ], { cwd: root, env: WITH_BUN });
     if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
-    commitHarness(root, ["autoresearch.yaml", "autoresearch_eval.ts", "autoresearch_test_data.json", "instructions.md", "launch_prompt.md"]);
+    commitHarness(root, [
+      "autoresearch.yaml",
+      "autoresearch_eval.ts",
+      "autoresearch_test_data.json",
+      "instructions.md",
+      "launch_prompt.md",
+    ]);
     const baseline = runScript("baseline", ["--expected-gain", "0.2", "--json"], { cwd: root, env: WITH_BUN });
     if (baseline.code !== 0) throw new Error(`baseline failed: ${baseline.stderr}`);
     return { root, report: JSON.parse(baseline.stdout) };
@@ -83,7 +154,9 @@ describe("the latency example", () => {
 
   /** The levers' values in the file: `export const NAME = 3; // ...` lines. */
   function levers(source: string): Record<string, number> {
-    return Object.fromEntries([...source.matchAll(/^export const ([A-Z_]+) = (-?[\d.]+);/gm)].map((match) => [match[1], Number(match[2])]));
+    return Object.fromEntries(
+      [...source.matchAll(/^export const ([A-Z_]+) = (-?[\d.]+);/gm)].map((match) => [match[1], Number(match[2])]),
+    );
   }
 
   function abbreviates(short: string | null, full: string): boolean {
@@ -103,7 +176,9 @@ describe("the latency example", () => {
     // correctQuery returning undefined is faster, but by how much is for load to say; its answers are all wrong.
     expect(report.probe).toMatchObject({ sensitive: true, crashed: false });
     expect(report.probe.moved[0]).toMatchObject({ kind: "metric", name: "accuracy", from: 1, to: 0, exact: true });
-    expect(report.probe.note).toContain("(replaced correctQuery() with one that returns undefined) accuracy moved from 1 to 0");
+    expect(report.probe.note).toContain(
+      "(replaced correctQuery() with one that returns undefined) accuracy moved from 1 to 0",
+    );
     const output = sh(root, BUN, ["autoresearch_eval.ts"]); // its speed: bench/examples.ts
     expect(output.match(/^CASE \S+ \d+\.\d+$/gm)).toHaveLength(24);
     expect(output).toContain("GUARD: 1.000000");
@@ -124,7 +199,9 @@ describe("the latency example", () => {
     const kept = speedUp.status === "keep";
     if (kept) expect(abbreviates(speedUp.commit, head(root))).toBe(true);
     else expect(speedUp.commit).toBeNull();
-    expect(levers(readFileSync(join(root, "spelling.ts"), "utf8"))).toMatchObject(Object.fromEntries(SWITCHES.map((name) => [name, kept ? 1 : 0])));
+    expect(levers(readFileSync(join(root, "spelling.ts"), "utf8"))).toMatchObject(
+      Object.fromEntries(SWITCHES.map((name) => [name, kept ? 1 : 0])),
+    );
 
     setLever(root, "MAX_EDITS", "0", { file: "spelling.ts" });
     expect(runScript("iterate", ["-m", "correct nothing"], { cwd: root, env: WITH_BUN }).code).toBe(0);
@@ -144,7 +221,10 @@ describe("the latency example", () => {
     const { root } = baselinedLatency();
     const harness = head(root);
     const before = levers(readFileSync(join(root, "spelling.ts"), "utf8"));
-    const loop = runScript("iterate", ["--loop", "--agent", TUNER, "--iterations", "10", "--no-report"], { cwd: root, env: WITH_BUN });
+    const loop = runScript("iterate", ["--loop", "--agent", TUNER, "--iterations", "10", "--no-report"], {
+      cwd: root,
+      env: WITH_BUN,
+    });
     // 0: the ten iterations asked for ran; 4: they were ten non-keeps in a row, which noise can make.
     expect([0, 4]).toContain(loop.code!);
     const lines = results(root);
@@ -160,7 +240,8 @@ describe("the latency example", () => {
     for (const line of lines) if (line.status !== "keep") expect(line.commit).toBeNull();
 
     // One commit per keep, in order, on top of the harness commit.
-    const commits = sh(root, "git", ["log", "--format=%H %s", `${harness}..HEAD`]).split("\n").filter(Boolean).reverse();
+    const commits = sh(root, "git", ["log", "--format=%H %s", `${harness}..HEAD`]).split("\n").filter(Boolean)
+      .reverse();
     expect(commits).toHaveLength(keeps.length);
     keeps.forEach((line, index) => {
       expect(abbreviates(line.commit, commits[index])).toBe(true);

@@ -55,7 +55,10 @@ print(f"  MRR: {min(1.0, quality + 0.1):.4f}")
 }
 
 export function casesJson(count = 16): string {
-  const cases = Array.from({ length: count }, (_, index) => ({ id: `c${index}`, input: { x: index }, expected: 3 * index + 1 }));
+  const cases = Array.from(
+    { length: count },
+    (_, index) => ({ id: `c${index}`, input: { x: index }, expected: 3 * index + 1 }),
+  );
   return JSON.stringify({ cases }, null, 1);
 }
 
@@ -91,7 +94,10 @@ export function pythonExperiment(options: FixtureOptions = {}): string {
     "notes.txt": "the user's own file\n",
     ...options.files,
   }, { commit: options.commit });
-  writeFileSync(`${root}/.git/info/exclude`, ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n__pycache__/\n");
+  writeFileSync(
+    `${root}/.git/info/exclude`,
+    ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n__pycache__/\n",
+  );
   return root;
 }
 
@@ -131,6 +137,13 @@ def predict(size: float) -> float:
 /** 16 filled cases for the price model in the kit's test-data format: case-1 .. case-16 (case-01 when padded). */
 export function priceCasesJson(options: { padIds?: boolean } = {}): string {
   const id = (number: number) => `case-${options.padIds ? String(number).padStart(2, "0") : number}`;
-  const cases = Array.from({ length: 16 }, (_, index) => ({ id: id(index + 1), input: { size: index + 1 }, expected: 3 * (index + 1) + 1 }));
-  return JSON.stringify({ format: "autoresearch-kit/test-data@1", entry: "def predict(size: float) -> float", shape: "number", cases }, null, 1) + "\n";
+  const cases = Array.from(
+    { length: 16 },
+    (_, index) => ({ id: id(index + 1), input: { size: index + 1 }, expected: 3 * (index + 1) + 1 }),
+  );
+  return JSON.stringify(
+    { format: "autoresearch-kit/test-data@1", entry: "def predict(size: float) -> float", shape: "number", cases },
+    null,
+    1,
+  ) + "\n";
 }

@@ -4,7 +4,16 @@
 // none survive the run). Nothing here touches the kit's own repository.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { onTestFinished } from "bun:test";
@@ -112,7 +121,10 @@ export function sha256(bytes: Buffer | string): string {
  * sha256 of every file under `root` whose relative path `keep` accepts, keyed by that path and
  * in name order. The .git folder is left out unless `git` is true.
  */
-export function fileHashes(root: string, options: { git?: boolean; keep?: (path: string) => boolean } = {}): Record<string, string> {
+export function fileHashes(
+  root: string,
+  options: { git?: boolean; keep?: (path: string) => boolean } = {},
+): Record<string, string> {
   const hashes: Record<string, string> = {};
   const walk = (folder: string, prefix: string) => {
     for (const name of readdirSync(folder).sort()) {

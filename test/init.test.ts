@@ -5,7 +5,19 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { BUN, exists, fileHashes, makeRepo, PATH_WITH_KIT_RUNTIMES, read, runScript, sh, sha256, temporaryFolder, writeFiles } from "./helpers.ts";
+import {
+  BUN,
+  exists,
+  fileHashes,
+  makeRepo,
+  PATH_WITH_KIT_RUNTIMES,
+  read,
+  runScript,
+  sh,
+  sha256,
+  temporaryFolder,
+  writeFiles,
+} from "./helpers.ts";
 import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
 import { parseJournal } from "../scripts/lib/experiment/journal.ts";
 import { parseEvalOutput } from "../scripts/lib/process/eval-output.ts";
@@ -94,9 +106,16 @@ if __name__ == "__main__":
 
 /** Ten queries with their relevant article, repeated to the seed's minimum of 15+ cases. */
 const QUERIES: [string, string][] = [
-  ["reset password", "reset-password"], ["forgot login", "reset-password"], ["invoice copy", "billing"],
-  ["card payment failed", "billing"], ["where is my parcel", "shipping"], ["tracking number", "shipping"],
-  ["money back", "refund"], ["return an item", "refund"], ["delivery late", "shipping"], ["billing address", "billing"],
+  ["reset password", "reset-password"],
+  ["forgot login", "reset-password"],
+  ["invoice copy", "billing"],
+  ["card payment failed", "billing"],
+  ["where is my parcel", "shipping"],
+  ["tracking number", "shipping"],
+  ["money back", "refund"],
+  ["return an item", "refund"],
+  ["delivery late", "shipping"],
+  ["billing address", "billing"],
 ];
 
 /** PATH without any folder holding a `bun` executable, so only the running runtime can run the eval. */
@@ -104,14 +123,22 @@ function pathWithoutBun(): string {
   return (process.env.PATH ?? "").split(":").filter((dir) => dir && !existsSync(join(dir, "bun"))).join(":");
 }
 
-function fillJsonCases(root: string, path: string, fill: (index: number) => { input: Record<string, unknown>; expected: unknown }): void {
+function fillJsonCases(
+  root: string,
+  path: string,
+  fill: (index: number) => { input: Record<string, unknown>; expected: unknown },
+): void {
   const document = JSON.parse(read(root, path));
   document.cases = document.cases.map((item: Record<string, unknown>, index: number) => ({ ...item, ...fill(index) }));
   writeFileSync(join(root, path), JSON.stringify(document, null, 2));
 }
 
 function runEvalCommand(root: string, command: string): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync("bash", ["-c", command], { cwd: root, encoding: "utf8", env: { ...process.env, PATH: PATH_WITH_KIT_RUNTIMES } });
+  const result = spawnSync("bash", ["-c", command], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, PATH: PATH_WITH_KIT_RUNTIMES },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -127,9 +154,26 @@ function snapshot(root: string): string {
 describe("init on a Python file", () => {
   test("writes the experiment, instructions with levers, eval, scaffold, launch prompt, journal header and exclude rules", () => {
     const root = makeRepo({ "search/ranker.py": RANKER_PY, ".gitignore": "node_modules/\n" });
-    const result = runScript("init", ["search/ranker.py", "--metric", "precision@3", "--guard", "mrr>=0.5", "--iterations", "25"], { cwd: root });
+    const result = runScript("init", [
+      "search/ranker.py",
+      "--metric",
+      "precision@3",
+      "--guard",
+      "mrr>=0.5",
+      "--iterations",
+      "25",
+    ], { cwd: root });
     expect(result.code).toBe(0);
-    for (const path of ["autoresearch.yaml", "instructions.md", "launch_prompt.md", "autoresearch_eval.py", "autoresearch_test_data.json", "autoresearch.jsonl"]) {
+    for (
+      const path of [
+        "autoresearch.yaml",
+        "instructions.md",
+        "launch_prompt.md",
+        "autoresearch_eval.py",
+        "autoresearch_test_data.json",
+        "autoresearch.jsonl",
+      ]
+    ) {
       expect(result.stdout).toContain(path);
       expect(exists(root, path)).toBe(true);
     }
@@ -142,7 +186,11 @@ describe("init on a Python file", () => {
     expect(experiment.branch).toBeNull();
     expect(experiment.budget.iterations).toBe(25);
     expect(experiment.entry?.name).toBe("rank");
-    expect(experiment.rounds[0].eval).toEqual({ command: "python3 autoresearch_eval.py", script: "autoresearch_eval.py", timeout_s: 900 });
+    expect(experiment.rounds[0].eval).toEqual({
+      command: "python3 autoresearch_eval.py",
+      script: "autoresearch_eval.py",
+      timeout_s: 900,
+    });
     expect(experiment.rounds[0].constrained_files).toEqual(["search/ranker.py"]);
 
     const instructions = read(root, "instructions.md");
@@ -151,18 +199,54 @@ describe("init on a Python file", () => {
     expect(instructions).toContain("| `MIN_SCORE` | threshold | `0.1` | 4 |");
     expect(instructions).toContain("def rank(query: str, limit: int = 3) -> list[str]");
     expect(instructions).toMatch(/<!-- min-delta:start -->\n.+\n<!-- min-delta:end -->/);
-    for (const heading of ["## Goal", "## System context", "### What you CAN modify", "### What you CANNOT modify", "## Guard metric", "## Commit discipline", "## Iteration budget", "## State tracking and resuming", "## The eval", "## Caching", "## The pipeline", "## Strategy", "### Do not", "## When you are done"]) {
+    for (
+      const heading of [
+        "## Goal",
+        "## System context",
+        "### What you CAN modify",
+        "### What you CANNOT modify",
+        "## Guard metric",
+        "## Commit discipline",
+        "## Iteration budget",
+        "## State tracking and resuming",
+        "## The eval",
+        "## Caching",
+        "## The pipeline",
+        "## Strategy",
+        "### Do not",
+        "## When you are done",
+      ]
+    ) {
       expect(instructions).toContain(heading);
     }
     expect(instructions).toContain("autoresearch_report.md");
     expect(read(root, "launch_prompt.md")).toContain("iterate.ts -m");
 
     const journal = parseJournal(read(root, "autoresearch.jsonl"));
-    expect(journal.config).toMatchObject({ constrained_file: "search/ranker.py", eval_command: "python3 autoresearch_eval.py", metric: "precision@3", guard_metric: "mrr", guard_threshold: 0.5, baseline: null, min_delta: null, direction: "max", round: 1, iterations: 25 });
+    expect(journal.config).toMatchObject({
+      constrained_file: "search/ranker.py",
+      eval_command: "python3 autoresearch_eval.py",
+      metric: "precision@3",
+      guard_metric: "mrr",
+      guard_threshold: 0.5,
+      baseline: null,
+      min_delta: null,
+      direction: "max",
+      round: 1,
+      iterations: 25,
+    });
     expect(journal.results).toEqual([]);
 
     const exclude = read(root, ".git/info/exclude");
-    for (const pattern of ["autoresearch*.jsonl", "autoresearch_dashboard*.md", "autoresearch_progress*.svg", ".autoresearch/", ".autoresearch_cache/"]) expect(exclude).toContain(pattern);
+    for (
+      const pattern of [
+        "autoresearch*.jsonl",
+        "autoresearch_dashboard*.md",
+        "autoresearch_progress*.svg",
+        ".autoresearch/",
+        ".autoresearch_cache/",
+      ]
+    ) expect(exclude).toContain(pattern);
     expect(read(root, ".gitignore")).toBe("node_modules/\n");
     expect(sh(root, "git", ["status", "--porcelain"])).not.toContain("autoresearch.jsonl");
 
@@ -174,11 +258,20 @@ describe("init on a Python file", () => {
 
   test("the generated eval runs with python3 once the test data is filled, printing SCORE, metrics and cases", () => {
     const root = makeRepo({ "search/ranker.py": RANKER_PY });
-    expect(runScript("init", ["search/ranker.py", "--metric", "precision@3", "--guard", "mrr>=0.5"], { cwd: root }).code).toBe(0);
+    expect(
+      runScript("init", ["search/ranker.py", "--metric", "precision@3", "--guard", "mrr>=0.5"], { cwd: root }).code,
+    ).toBe(0);
     const refused = spawnSync("python3", ["autoresearch_eval.py"], { cwd: root, encoding: "utf8" });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain("placeholders");
-    fillJsonCases(root, "autoresearch_test_data.json", (index) => ({ input: { query: QUERIES[index % QUERIES.length][0] }, expected: [QUERIES[index % QUERIES.length][1]] }));
+    fillJsonCases(
+      root,
+      "autoresearch_test_data.json",
+      (index) => ({
+        input: { query: QUERIES[index % QUERIES.length][0] },
+        expected: [QUERIES[index % QUERIES.length][1]],
+      }),
+    );
     expect(inspectTestDataFile(join(root, "autoresearch_test_data.json")).placeholders).toEqual([]);
     const run = spawnSync("python3", ["autoresearch_eval.py"], { cwd: root, encoding: "utf8" });
     expect(run.status).toBe(0);
@@ -194,13 +287,23 @@ describe("init on a Python file", () => {
   });
 
   test("--cases-from fills inputs and expected outputs from the current code for review", () => {
-    const root = makeRepo({ "search/ranker.py": RANKER_PY, "inputs.jsonl": QUERIES.map(([query], index) => JSON.stringify({ id: `q${index}`, query })).join("\n") + "\n" });
-    const result = runScript("init", ["search/ranker.py", "--cases-from", "inputs.jsonl", "--metric", "mrr"], { cwd: root });
+    const root = makeRepo({
+      "search/ranker.py": RANKER_PY,
+      "inputs.jsonl": QUERIES.map(([query], index) => JSON.stringify({ id: `q${index}`, query })).join("\n") + "\n",
+    });
+    const result = runScript("init", ["search/ranker.py", "--cases-from", "inputs.jsonl", "--metric", "mrr"], {
+      cwd: root,
+    });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("Review the expected outputs");
     const document = JSON.parse(read(root, "autoresearch_test_data.json"));
     expect(document.cases).toHaveLength(10);
-    expect(document.cases[0]).toMatchObject({ id: "q0", input: { query: "reset password" }, expected: ["reset-password", "billing", "shipping"].slice(0, document.cases[0].expected.length), source: "bootstrap" });
+    expect(document.cases[0]).toMatchObject({
+      id: "q0",
+      input: { query: "reset password" },
+      expected: ["reset-password", "billing", "shipping"].slice(0, document.cases[0].expected.length),
+      source: "bootstrap",
+    });
     const report = inspectTestDataFile(join(root, "autoresearch_test_data.json"));
     expect(report.placeholders).toEqual([]);
     expect(report.warnings[0]).toContain("bootstrap");
@@ -213,8 +316,17 @@ describe("init on a Python file", () => {
     expect(runScript("init", ["search/ranker.py", "--metric", "0.8*precision@3+0.2*mrr"], { cwd: root }).code).toBe(0);
     const experiment = parseExperiment(read(root, "autoresearch.yaml"), "autoresearch.yaml");
     expect(experiment.metric.formula).toBe("0.8*precision@3+0.2*mrr");
-    fillJsonCases(root, "autoresearch_test_data.json", (index) => ({ input: { query: QUERIES[index % QUERIES.length][0] }, expected: [QUERIES[index % QUERIES.length][1], "refund"] }));
-    const output = parseEvalOutput(spawnSync("python3", ["autoresearch_eval.py"], { cwd: root, encoding: "utf8" }).stdout);
+    fillJsonCases(
+      root,
+      "autoresearch_test_data.json",
+      (index) => ({
+        input: { query: QUERIES[index % QUERIES.length][0] },
+        expected: [QUERIES[index % QUERIES.length][1], "refund"],
+      }),
+    );
+    const output = parseEvalOutput(
+      spawnSync("python3", ["autoresearch_eval.py"], { cwd: root, encoding: "utf8" }).stdout,
+    );
     expect(output.score!).toBeCloseTo(0.8 * output.metrics["precision@3"] + 0.2 * output.metrics["mrr"], 5);
   });
 
@@ -225,8 +337,14 @@ describe("init on a Python file", () => {
     expect(experiment.metric.direction).toBe("min");
     const document = JSON.parse(read(root, "autoresearch_test_data.json"));
     expect(document.cases[0].expected).toBeNull();
-    fillJsonCases(root, "autoresearch_test_data.json", (index) => ({ input: { query: QUERIES[index % QUERIES.length][0] }, expected: null }));
-    const output = parseEvalOutput(spawnSync("python3", ["autoresearch_eval.py"], { cwd: root, encoding: "utf8" }).stdout);
+    fillJsonCases(
+      root,
+      "autoresearch_test_data.json",
+      (index) => ({ input: { query: QUERIES[index % QUERIES.length][0] }, expected: null }),
+    );
+    const output = parseEvalOutput(
+      spawnSync("python3", ["autoresearch_eval.py"], { cwd: root, encoding: "utf8" }).stdout,
+    );
     expect(output.score!).toBeGreaterThan(0);
     expect(output.metrics["latency_ms"]).toBe(output.score!);
   });
@@ -256,7 +374,14 @@ describe("init on other project kinds", () => {
     expect(experiment.rounds[0].eval.command).toBe("python3 manage.py run_autoresearch_eval");
     expect(experiment.rounds[0].eval.script).toBe(command);
     expect(read(root, command)).toContain("class Command(BaseCommand)");
-    fillJsonCases(root, "autoresearch_test_data.json", (index) => ({ input: { query: QUERIES[index % QUERIES.length][0] }, expected: [QUERIES[index % QUERIES.length][1]] }));
+    fillJsonCases(
+      root,
+      "autoresearch_test_data.json",
+      (index) => ({
+        input: { query: QUERIES[index % QUERIES.length][0] },
+        expected: [QUERIES[index % QUERIES.length][1]],
+      }),
+    );
     const run = runEvalCommand(root, experiment.rounds[0].eval.command);
     expect(run.stderr).toBe("");
     expect(parseEvalOutput(run.stdout).score!).toBeGreaterThan(0);
@@ -279,7 +404,11 @@ describe("init on other project kinds", () => {
     expect(read(root, "instructions.md")).toContain("| `URGENT_WORDS` | list |");
     const labels = ["urgent", "normal", "other"];
     const texts = ["site is down", "hello there", "ok"];
-    fillJsonCases(root, "autoresearch_test_data.json", (index) => ({ input: { text: texts[index % 3] }, expected: labels[index % 3] }));
+    fillJsonCases(
+      root,
+      "autoresearch_test_data.json",
+      (index) => ({ input: { text: texts[index % 3] }, expected: labels[index % 3] }),
+    );
     const run = spawnSync(BUN, ["autoresearch_eval.ts"], { cwd: root, encoding: "utf8" });
     expect(run.status).toBe(0);
     const output = parseEvalOutput(run.stdout);
@@ -288,8 +417,15 @@ describe("init on other project kinds", () => {
   });
 
   test("--cases-from on a TypeScript file fills expected outputs under the runtime running init", () => {
-    const root = makeRepo({ "src/classify.ts": CLASSIFY_TS, "bun.lock": "", "inputs.json": JSON.stringify(["site is down", "hello there", "ok"]) });
-    const result = runScript("init", ["src/classify.ts", "--cases-from", "inputs.json", "--json"], { cwd: root, env: { PATH: pathWithoutBun() } });
+    const root = makeRepo({
+      "src/classify.ts": CLASSIFY_TS,
+      "bun.lock": "",
+      "inputs.json": JSON.stringify(["site is down", "hello there", "ok"]),
+    });
+    const result = runScript("init", ["src/classify.ts", "--cases-from", "inputs.json", "--json"], {
+      cwd: root,
+      env: { PATH: pathWithoutBun() },
+    });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).bootstrap.ok).toBe(true);
     const document = JSON.parse(read(root, "autoresearch_test_data.json"));
@@ -297,7 +433,26 @@ describe("init on other project kinds", () => {
   });
 
   test("a shell-evaluated file gets a bash eval, and --cases-from fills its expected column", () => {
-    const root = makeRepo({ "bin/classify.sh": CLASSIFY_SH, "inputs.json": JSON.stringify(["site down", "hello", "all down", "fine", "a", "b", "c", "d", "e", "f", "g", "h", "i", "down", "j"]) });
+    const root = makeRepo({
+      "bin/classify.sh": CLASSIFY_SH,
+      "inputs.json": JSON.stringify([
+        "site down",
+        "hello",
+        "all down",
+        "fine",
+        "a",
+        "b",
+        "c",
+        "d",
+        "e",
+        "f",
+        "g",
+        "h",
+        "i",
+        "down",
+        "j",
+      ]),
+    });
     const result = runScript("init", ["bin/classify.sh", "--cases-from", "inputs.json"], { cwd: root });
     expect(result.code).toBe(0);
     const experiment = parseExperiment(read(root, "autoresearch.yaml"), "autoresearch.yaml");
@@ -311,8 +466,23 @@ describe("init on other project kinds", () => {
   });
 
   test("bring your own eval: no eval or scaffold is generated, and the user's files are frozen", () => {
-    const root = makeRepo({ "lib/score.rb": "BOOST = 2\n", "data/cases.csv": "query,expected\na,b\n", "lib/tokenizer.rb": "x = 1\n", "Makefile": "eval:\n\t@echo SCORE: 1\n" });
-    const result = runScript("init", ["lib/score.rb", "--eval-cmd", "make eval", "--test-data", "data/cases.csv", "--frozen", "lib/tokenizer.rb", "--metric", "f1"], { cwd: root });
+    const root = makeRepo({
+      "lib/score.rb": "BOOST = 2\n",
+      "data/cases.csv": "query,expected\na,b\n",
+      "lib/tokenizer.rb": "x = 1\n",
+      "Makefile": "eval:\n\t@echo SCORE: 1\n",
+    });
+    const result = runScript("init", [
+      "lib/score.rb",
+      "--eval-cmd",
+      "make eval",
+      "--test-data",
+      "data/cases.csv",
+      "--frozen",
+      "lib/tokenizer.rb",
+      "--metric",
+      "f1",
+    ], { cwd: root });
     expect(result.code).toBe(0);
     expect(exists(root, "autoresearch_eval.sh")).toBe(false);
     expect(exists(root, "autoresearch_test_data.tsv")).toBe(false);
@@ -342,19 +512,65 @@ describe("init on other project kinds", () => {
 });
 
 describe("init refuses bad input and writes nothing", () => {
-  const cases: { name: string; files?: Record<string, string | Buffer>; setup?: (root: string) => void; args: (root: string) => string[]; message: RegExp; git?: boolean }[] = [
+  const cases: {
+    name: string;
+    files?: Record<string, string | Buffer>;
+    setup?: (root: string) => void;
+    args: (root: string) => string[];
+    message: RegExp;
+    git?: boolean;
+  }[] = [
     { name: "a missing file", args: () => ["search/nope.py"], message: /No such file ".*nope\.py"/ },
     { name: "a directory", args: () => ["search"], message: /"[^"]*search" is a directory/ },
-    { name: "a binary file", files: { "blob.bin": Buffer.from([0x7f, 0x45, 0x00, 0x01, 0x00]) }, args: () => ["blob.bin"], message: /looks like a binary file/ },
+    {
+      name: "a binary file",
+      files: { "blob.bin": Buffer.from([0x7f, 0x45, 0x00, 0x01, 0x00]) },
+      args: () => ["blob.bin"],
+      message: /looks like a binary file/,
+    },
     { name: "a file outside the repository", args: () => [writeOutside()], message: /outside the git repository/ },
-    { name: "a directory that is not a git repository", git: false, args: () => ["search/ranker.py"], message: /not inside a git repository/ },
-    { name: "an unknown --direction", args: () => ["search/ranker.py", "--direction", "up"], message: /--direction must be one of max, min, not "up"/ },
-    { name: "a malformed --guard", args: () => ["search/ranker.py", "--guard", "mrr=0.9"], message: /Cannot read --guard "mrr=0.9"/ },
-    { name: "a malformed --metric formula", args: () => ["search/ranker.py", "--metric", "0.8*precision@3++mrr"], message: /Cannot read the metric formula/ },
-    { name: "an unreadable --cases-from", args: () => ["search/ranker.py", "--cases-from", "missing.jsonl"], message: /Cannot read --cases-from ".*missing\.jsonl": it does not exist/ },
-    { name: "a --cases-from that is not JSON", files: { "inputs.json": "query one\n" }, args: () => ["search/ranker.py", "--cases-from", "inputs.json"], message: /Cannot use --cases-from: .*not valid JSON/ },
-    { name: "an unknown --entry", args: () => ["search/ranker.py", "--entry", "nope"], message: /Cannot find function "nope".*rank/ },
-    { name: "a missing --frozen file", args: () => ["search/ranker.py", "--frozen", "nope.txt"], message: /--frozen ".*nope\.txt" does not exist/ },
+    {
+      name: "a directory that is not a git repository",
+      git: false,
+      args: () => ["search/ranker.py"],
+      message: /not inside a git repository/,
+    },
+    {
+      name: "an unknown --direction",
+      args: () => ["search/ranker.py", "--direction", "up"],
+      message: /--direction must be one of max, min, not "up"/,
+    },
+    {
+      name: "a malformed --guard",
+      args: () => ["search/ranker.py", "--guard", "mrr=0.9"],
+      message: /Cannot read --guard "mrr=0.9"/,
+    },
+    {
+      name: "a malformed --metric formula",
+      args: () => ["search/ranker.py", "--metric", "0.8*precision@3++mrr"],
+      message: /Cannot read the metric formula/,
+    },
+    {
+      name: "an unreadable --cases-from",
+      args: () => ["search/ranker.py", "--cases-from", "missing.jsonl"],
+      message: /Cannot read --cases-from ".*missing\.jsonl": it does not exist/,
+    },
+    {
+      name: "a --cases-from that is not JSON",
+      files: { "inputs.json": "query one\n" },
+      args: () => ["search/ranker.py", "--cases-from", "inputs.json"],
+      message: /Cannot use --cases-from: .*not valid JSON/,
+    },
+    {
+      name: "an unknown --entry",
+      args: () => ["search/ranker.py", "--entry", "nope"],
+      message: /Cannot find function "nope".*rank/,
+    },
+    {
+      name: "a missing --frozen file",
+      args: () => ["search/ranker.py", "--frozen", "nope.txt"],
+      message: /--frozen ".*nope\.txt" does not exist/,
+    },
     {
       name: "existing artifacts without --force",
       setup: (root) => writeFiles(root, { "instructions.md": "mine\n", "autoresearch.yaml": "mine: true\n" }),
@@ -366,7 +582,9 @@ describe("init refuses bad input and writes nothing", () => {
   for (const item of cases) {
     test(`init refuses ${item.name} with exit code 2`, () => {
       const files = { "search/ranker.py": RANKER_PY, ...(item.files ?? {}) };
-      const root = item.git === false ? plainDirectory(files) : makeRepo(Object.fromEntries(Object.entries(files).map(([path, content]) => [path, content as string])));
+      const root = item.git === false
+        ? plainDirectory(files)
+        : makeRepo(Object.fromEntries(Object.entries(files).map(([path, content]) => [path, content as string])));
       item.setup?.(root);
       const before = snapshot(root);
       const result = runScript("init", item.args(root), { cwd: root });
@@ -385,7 +603,16 @@ describe("init refuses bad input and writes nothing", () => {
     const before = snapshot(root);
     const again = runScript("init", ["search/ranker.py", "--metric", "mrr"], { cwd: root });
     expect(again.code).toBe(2);
-    for (const path of ["autoresearch.yaml", "autoresearch.jsonl", "instructions.md", "launch_prompt.md", "autoresearch_eval.py", "autoresearch_test_data.json"]) expect(again.stderr).toContain(`"${path}"`);
+    for (
+      const path of [
+        "autoresearch.yaml",
+        "autoresearch.jsonl",
+        "instructions.md",
+        "launch_prompt.md",
+        "autoresearch_eval.py",
+        "autoresearch_test_data.json",
+      ]
+    ) expect(again.stderr).toContain(`"${path}"`);
     expect(snapshot(root)).toBe(before);
 
     const forced = runScript("init", ["search/ranker.py", "--metric", "mrr", "--force"], { cwd: root });
@@ -394,7 +621,9 @@ describe("init refuses bad input and writes nothing", () => {
     expect(read(root, "autoresearch_test_data.json")).toContain("TODO:");
     const backups = readdirSync(join(root, ".autoresearch/backups"));
     expect(backups).toHaveLength(1);
-    expect(readFileSync(join(root, ".autoresearch/backups", backups[0], "autoresearch_test_data.json"), "utf8")).toBe('{"cases": []}\n');
+    expect(readFileSync(join(root, ".autoresearch/backups", backups[0], "autoresearch_test_data.json"), "utf8")).toBe(
+      '{"cases": []}\n',
+    );
     const exclude = read(root, ".git/info/exclude");
     expect(exclude.split("\n").filter((line) => line === "autoresearch*.jsonl")).toHaveLength(1);
   });

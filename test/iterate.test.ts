@@ -4,11 +4,23 @@
 // an agent would, and checks the journal, git and the work tree afterwards.
 import { describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync, appendFileSync, readdirSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baselined, casesJson, evalScript, experimentYaml, pythonExperiment, RANKER } from "./experiment-fixture.ts";
 import {
-  BUN, harnessCommits, journal, KIT_ROOT, makeRepo, read, results, runScript, setLever, sh, temporaryFolder, waitForSync, type Runtime,
+  BUN,
+  harnessCommits,
+  journal,
+  KIT_ROOT,
+  makeRepo,
+  read,
+  results,
+  runScript,
+  type Runtime,
+  setLever,
+  sh,
+  temporaryFolder,
+  waitForSync,
 } from "./helpers.ts";
 
 function iterate(root: string, args: string[], runtime: Runtime = "bun") {
@@ -26,13 +38,22 @@ describe("iterate step mode", () => {
     expect(output.score).toBe(0.2812);
     expect(output.delta).toBe("+0.1249");
     const [line] = results(root);
-    expect(line).toMatchObject({ iteration: 1, status: "keep", score: 0.2812, guard_score: 0.3812, guard_pass: true, description: "raise weight to 2" });
+    expect(line).toMatchObject({
+      iteration: 1,
+      status: "keep",
+      score: 0.2812,
+      guard_score: 0.3812,
+      guard_pass: true,
+      description: "raise weight to 2",
+    });
     expect(line.runs).toEqual([0.2812, 0.2812]); // deterministic: one run and one confirmation
     const message = sh(root, "git", ["log", "-1", "--format=%s"]).trim();
     expect(message).toBe("autoresearch: raise weight to 2 | score: 0.1563 -> 0.2812 | mrr: 0.3812");
     expect(sh(root, "git", ["show", "--name-only", "--format=", "HEAD"]).trim()).toBe("ranker.py");
     expect(line.commit).toBe(sh(root, "git", ["rev-parse", "--short=7", "HEAD"]).trim());
-    expect(read(root, "autoresearch_dashboard.md")).toContain("| 1 | 0.2812 | +0.1249 | 0.3812 PASS | keep | raise weight to 2 |");
+    expect(read(root, "autoresearch_dashboard.md")).toContain(
+      "| 1 | 0.2812 | +0.1249 | 0.3812 PASS | keep | raise weight to 2 |",
+    );
   });
 
   test("iterate discards a worse change, restores the file and archives the diff as a patch", () => {
@@ -72,7 +93,10 @@ describe("iterate step mode", () => {
   });
 
   test("iterate turns an eval past its timeout into a crash with reason 'timeout after N s'", () => {
-    const root = baselined({ timeoutS: 2, evalPrelude: "import time\nif 'SLOW' in open('ranker.py').read(): time.sleep(90)" });
+    const root = baselined({
+      timeoutS: 2,
+      evalPrelude: "import time\nif 'SLOW' in open('ranker.py').read(): time.sleep(90)",
+    });
     appendFileSync(join(root, "ranker.py"), "# SLOW\n");
     const started = Date.now();
     iterate(root, ["-m", "slow"]);
@@ -153,7 +177,9 @@ describe("iterate step mode", () => {
     const agentCommit = sh(root, "git", ["rev-parse", "HEAD"]).trim();
     iterate(root, ["-m", "agent commit"]);
     expect(results(root)[0].status).toBe("keep");
-    expect(sh(root, "git", ["log", "-1", "--format=%s"])).toStartWith("autoresearch: agent commit | score: 0.1563 -> 0.2812");
+    expect(sh(root, "git", ["log", "-1", "--format=%s"])).toStartWith(
+      "autoresearch: agent commit | score: 0.1563 -> 0.2812",
+    );
     expect(sh(root, "git", ["log", "--format=%s"])).not.toContain("agent did this");
     expect(sh(root, "git", ["for-each-ref", "--format=%(objectname)", "refs/autoresearch/"]).trim()).toBe(agentCommit);
   });
@@ -177,7 +203,9 @@ describe("iterate step mode", () => {
     const description = `it's "quoted" $(touch pwned1) \`touch pwned2\` ; touch pwned3\nsecond line`;
     iterate(root, ["-m", description]);
     expect(results(root)[0].description).toBe(description);
-    expect(sh(root, "git", ["log", "-1", "--format=%B"])).toContain(`$(touch pwned1) \`touch pwned2\` ; touch pwned3\nsecond line`);
+    expect(sh(root, "git", ["log", "-1", "--format=%B"])).toContain(
+      `$(touch pwned1) \`touch pwned2\` ; touch pwned3\nsecond line`,
+    );
     for (const name of ["pwned1", "pwned2", "pwned3"]) expect(existsSync(join(root, name))).toBe(false);
   });
 
@@ -185,12 +213,18 @@ describe("iterate step mode", () => {
     const root = baselined();
     setLever(root, "WEIGHT", "2.0");
     const sleeper = spawn("sleep", ["30"]);
-    writeFileSync(join(root, ".autoresearch/lock"), JSON.stringify({ pid: sleeper.pid, command: "iterate.ts", started_at: "then" }));
+    writeFileSync(
+      join(root, ".autoresearch/lock"),
+      JSON.stringify({ pid: sleeper.pid, command: "iterate.ts", started_at: "then" }),
+    );
     const busy = iterate(root, ["-m", "locked out"]);
     sleeper.kill();
     expect(busy.code).toBe(75);
     expect(busy.stderr).toContain(`pid ${sleeper.pid}`);
-    writeFileSync(join(root, ".autoresearch/lock"), JSON.stringify({ pid: 999_999, command: "iterate.ts", started_at: "then" }));
+    writeFileSync(
+      join(root, ".autoresearch/lock"),
+      JSON.stringify({ pid: 999_999, command: "iterate.ts", started_at: "then" }),
+    );
     const recovered = iterate(root, ["-m", "after a crash"]);
     expect(recovered.code).toBe(0);
     expect(recovered.stderr).toContain("stale lock");
@@ -244,8 +278,17 @@ describe("iterate step mode", () => {
 
 describe("iterate in a subdirectory", () => {
   test("iterate works on an experiment kept in a subdirectory and guards files elsewhere in the repository", () => {
-    const root = makeRepo({ "search/ranker.py": RANKER, "search/eval.py": evalScript(), "search/cases.json": casesJson(), "search/autoresearch.yaml": experimentYaml(), "README.md": "top level\n" });
-    writeFileSync(join(root, ".git/info/exclude"), ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n__pycache__/\n");
+    const root = makeRepo({
+      "search/ranker.py": RANKER,
+      "search/eval.py": evalScript(),
+      "search/cases.json": casesJson(),
+      "search/autoresearch.yaml": experimentYaml(),
+      "README.md": "top level\n",
+    });
+    writeFileSync(
+      join(root, ".git/info/exclude"),
+      ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n__pycache__/\n",
+    );
     const experiment = join(root, "search");
     expect(runScript("baseline", [], { cwd: experiment }).code).toBe(0);
     setLever(experiment, "WEIGHT", "2.0");
@@ -276,9 +319,14 @@ describe("iterate interruptions", () => {
     setLever(root, "WEIGHT", "2.0");
     appendFileSync(join(root, "ranker.py"), "# SLOW\n");
     const candidate = read(root, "ranker.py");
-    const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", "interrupted"], { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", "interrupted"], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     let stderr = "";
-    child.stderr.on("data", (chunk) => { stderr += chunk; });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
     waitForSync("the candidate's eval to start", () => candidateLogExists(root), 20_000);
     Bun.sleepSync(300);
     child.kill("SIGINT");
@@ -295,9 +343,14 @@ describe("iterate interruptions", () => {
     const root = baselined({ budget: 60 });
     for (const delayMs of [30, 120, 250, 400, 600, 900]) {
       setLever(root, "BIAS", `${delayMs / 1000}`);
-      const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", `kill at ${delayMs}`], { cwd: root, detached: true });
+      const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", `kill at ${delayMs}`], {
+        cwd: root,
+        detached: true,
+      });
       Bun.sleepSync(delayMs);
-      try { process.kill(-child.pid!, "SIGKILL"); } catch { /* finished already */ }
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch { /* finished already */ }
       await new Promise((resolve) => child.on("close", resolve));
       Bun.sleepSync(50);
       // Resume: finish the step if it was decided, else evaluate it afresh (or nothing is left).
@@ -356,7 +409,8 @@ describe("iterate loop mode", () => {
   test("the loop gives the agent the state prompt on stdin and in AUTORESEARCH_PROMPT_FILE", () => {
     const root = baselined();
     const seen = temporaryFolder("ark-agent-saw-"); // outside the repository: the agent's own files there are moved aside
-    const agent = `cat > ${seen}/prompt-stdin.txt; cp "$AUTORESEARCH_PROMPT_FILE" ${seen}/prompt-file.txt; echo "$AUTORESEARCH_ITERATION" > ${seen}/iteration.txt; sed -i 's/^WEIGHT = .*/WEIGHT = 2.0/' ranker.py; echo 'DESCRIPTION: weight two'`;
+    const agent =
+      `cat > ${seen}/prompt-stdin.txt; cp "$AUTORESEARCH_PROMPT_FILE" ${seen}/prompt-file.txt; echo "$AUTORESEARCH_ITERATION" > ${seen}/iteration.txt; sed -i 's/^WEIGHT = .*/WEIGHT = 2.0/' ranker.py; echo 'DESCRIPTION: weight two'`;
     const result = iterate(root, ["--loop", "--agent", agent, "--iterations", "1", "--no-report"]);
     expect(result.code).toBe(0);
     const prompt = read(seen, "prompt-stdin.txt");

@@ -48,14 +48,20 @@ describe("python", async () => {
     ["MAX_TOKENS", "threshold", 9, "2 ** 10", { numeric: 1024 }],
     ["MIN_SCORE", "threshold", 10, "0.15"],
     ["USE_STEMMING", "flag", 11, "True"],
-    ["FIELD_WEIGHTS", "weights", 13, "{title: 3.0, body: 1.0, tags.exact: 2, tags.partial: 0.5}", { endLine: 17, keys: ["title", "body", "tags.exact", "tags.partial"] }],
+    ["FIELD_WEIGHTS", "weights", 13, "{title: 3.0, body: 1.0, tags.exact: 2, tags.partial: 0.5}", {
+      endLine: 17,
+      keys: ["title", "body", "tags.exact", "tags.partial"],
+    }],
     ['CONFIG["top_k"]', "constant", 18, "5"],
     ['CONFIG["min_similarity"]', "threshold", 18, "0.42"],
     ['CONFIG["rerank"]', "flag", 18, "False"],
     ["STOPWORDS", "list", 19, '["a", "an", "the"]', { detail: "3 items" }],
     ["BANDS", "list", 20, "(0.1, 0.5, 0.9)"],
     ["SYSTEM_PROMPT", "prompt", 22, "You are a careful search assistant."],
-    ["RERANK_TEMPLATE", "prompt", 23, "Rank these documents for the query {query}. Return the ids,…", { endLine: 26, detail: "81 chars, 4 lines" }],
+    ["RERANK_TEMPLATE", "prompt", 23, "Rank these documents for the query {query}. Return the ids,…", {
+      endLine: 26,
+      detail: "81 chars, 4 lines",
+    }],
     ["ALPHA", "constant", 27, "0.7"],
     ["BETA", "constant", 27, "0.3"],
     ["Settings.cutoff", "threshold", 31, "0.8"],
@@ -93,7 +99,11 @@ describe("python", async () => {
 
   test("an explicit entry wins over the heuristic", async () => {
     const explicit = await analyzeFile(fixture("ranker.py"), { entry: "score" });
-    expect(explicit.entry).toMatchObject({ name: "score", returnsShape: "number", signature: "def score(query: str, doc: dict) -> float" });
+    expect(explicit.entry).toMatchObject({
+      name: "score",
+      returnsShape: "number",
+      signature: "def score(query: str, doc: dict) -> float",
+    });
   });
 
   test("an explicit entry may name a private function", async () => {
@@ -105,20 +115,30 @@ describe("python", async () => {
     await expect(attempt).rejects.toBeInstanceOf(CliError);
     await expect(attempt).rejects.toMatchObject({
       code: "E_ENTRY_NOT_FOUND",
-      message: `Cannot find function "search" in "${fixture("ranker.py")}"; it defines score, rank. Pass one of them with --entry NAME.`,
+      message: `Cannot find function "search" in "${
+        fixture("ranker.py")
+      }"; it defines score, rank. Pass one of them with --entry NAME.`,
     });
   });
 
   test("an explicit entry may name a method as Class.method, without self in its params", () => {
-    const found = python(["class Ranker:", "    def rank(self, query: str) -> list:", "        return []"], { entry: "Ranker.rank" });
-    expect(found.entry).toMatchObject({ name: "Ranker.rank", params: ["query"], signature: "def rank(self, query: str) -> list" });
+    const found = python(["class Ranker:", "    def rank(self, query: str) -> list:", "        return []"], {
+      entry: "Ranker.rank",
+    });
+    expect(found.entry).toMatchObject({
+      name: "Ranker.rank",
+      params: ["query"],
+      signature: "def rank(self, query: str) -> list",
+    });
     expect(found.functions).toEqual([]);
   });
 
   test("a file with a syntax error falls back to the heuristic with a warning naming the line", async () => {
     const broken = await analyzeFile(fixture("broken.py"));
     expect(broken.method).toBe("heuristic");
-    expect(broken.warnings).toEqual([`Cannot parse "${fixture("broken.py")}" at line 13: '[' was never closed; levers were found with the heuristic`]);
+    expect(broken.warnings).toEqual([
+      `Cannot parse "${fixture("broken.py")}" at line 13: '[' was never closed; levers were found with the heuristic`,
+    ]);
     expectLevers(broken.levers, [
       ["TOP_K", "constant", 2, "10"],
       ["BOOST", "constant", 3, "2.5"],
@@ -126,29 +146,69 @@ describe("python", async () => {
       ["SYSTEM_PROMPT", "prompt", 8, "You are a careful search assistant. Answer with document ids…", { endLine: 9 }],
       ["scored[0]", "threshold", 14, "0.5", { detail: "in rank(): scored[0] > 0.5" }],
     ]);
-    expect(broken.entry).toMatchObject({ name: "rank", signature: "def rank(query, docs, k=TOP_K)", params: ["query", "docs", "k"] });
+    expect(broken.entry).toMatchObject({
+      name: "rank",
+      signature: "def rank(query, docs, k=TOP_K)",
+      params: ["query", "docs", "k"],
+    });
   });
 
   test("a missing python3 falls back to the heuristic with a warning", () => {
-    const found = python(["TOP_K = 10", "def rank(q):", "    return []"], { pythonCommand: "python3-that-does-not-exist" });
+    const found = python(["TOP_K = 10", "def rank(q):", "    return []"], {
+      pythonCommand: "python3-that-does-not-exist",
+    });
     expect(found.method).toBe("heuristic");
     expect(found.levers).toMatchObject([{ name: "TOP_K", line: 1, value: "10" }]);
-    expect(found.warnings[0]).toStartWith('python3-that-does-not-exist was not found, so "snippet.py" was read without Python\'s parser');
+    expect(found.warnings[0]).toStartWith(
+      'python3-that-does-not-exist was not found, so "snippet.py" was read without Python\'s parser',
+    );
   });
 
   const snippets: [string, string[], Partial<Lever>[]][] = [
     ["a chained assignment gives both names", ["LOW = HIGH = 0.5"], [{ name: "LOW" }, { name: "HIGH" }]],
-    ["dict(...) of numbers is weights", ["W = dict(a=1, b=2.5)"], [{ kind: "weights", value: "{a: 1, b: 2.5}", keys: ["a", "b"] }]],
-    ["an f-string prompt keeps its placeholders", ['PROMPT = f"Summarise {doc} for {user.name}"'], [{ kind: "prompt", value: "Summarise {doc} for {user.name}" }]],
-    ["a long prose string is a prompt without a prompt-like name", ['INTRO = "Read the query and return the five most relevant products"'], [{ kind: "prompt" }]],
-    ["a dataclass field default is a lever", ["@dataclass", "class Params:", "    top_k: int = 10"], [{ name: "Params.top_k", line: 3 }]],
+    ["dict(...) of numbers is weights", ["W = dict(a=1, b=2.5)"], [{
+      kind: "weights",
+      value: "{a: 1, b: 2.5}",
+      keys: ["a", "b"],
+    }]],
+    ["an f-string prompt keeps its placeholders", ['PROMPT = f"Summarise {doc} for {user.name}"'], [{
+      kind: "prompt",
+      value: "Summarise {doc} for {user.name}",
+    }]],
+    ["a long prose string is a prompt without a prompt-like name", [
+      'INTRO = "Read the query and return the five most relevant products"',
+    ], [{ kind: "prompt" }]],
+    ["a dataclass field default is a lever", ["@dataclass", "class Params:", "    top_k: int = 10"], [{
+      name: "Params.top_k",
+      line: 3,
+    }]],
     ["Enum members are not levers", ["class Color(Enum):", "    RED = 1"], []],
     ["assignments under if/try are not levers", ["try:", "    LIMIT = 5", "except Exception:", "    LIMIT = 3"], []],
-    ["a comparison with a negative literal is a threshold", ["def keep(x):", "    return x > -0.25"], [{ kind: "threshold", name: "x", value: "-0.25", numeric: -0.25, line: 2 }]],
-    ["a literal on the left of a comparison is a threshold too", ["def keep(x):", "    return 0.9 < x.score"], [{ name: "x.score", value: "0.9" }]],
-    ["a comparison in a lambda belongs to the enclosing function", ["def keep(xs):", "    return filter(lambda x: x > 0.5, xs)"], [{ detail: "in keep(): x > 0.5" }]],
-    ["non-ASCII keys before a value keep its columns right", ['WEIGHTS = {"café": 1.5, "thé": 2.0}'], [{ value: "{café: 1.5, thé: 2.0}", keys: ["café", "thé"] }]],
-    ["a value on a continuation line keeps the name's line", ["BOOST = (", "    2.5", ")"], [{ name: "BOOST", line: 1, endLine: 2, value: "2.5" }]],
+    ["a comparison with a negative literal is a threshold", ["def keep(x):", "    return x > -0.25"], [{
+      kind: "threshold",
+      name: "x",
+      value: "-0.25",
+      numeric: -0.25,
+      line: 2,
+    }]],
+    ["a literal on the left of a comparison is a threshold too", ["def keep(x):", "    return 0.9 < x.score"], [{
+      name: "x.score",
+      value: "0.9",
+    }]],
+    ["a comparison in a lambda belongs to the enclosing function", [
+      "def keep(xs):",
+      "    return filter(lambda x: x > 0.5, xs)",
+    ], [{ detail: "in keep(): x > 0.5" }]],
+    ["non-ASCII keys before a value keep its columns right", ['WEIGHTS = {"café": 1.5, "thé": 2.0}'], [{
+      value: "{café: 1.5, thé: 2.0}",
+      keys: ["café", "thé"],
+    }]],
+    ["a value on a continuation line keeps the name's line", ["BOOST = (", "    2.5", ")"], [{
+      name: "BOOST",
+      line: 1,
+      endLine: 2,
+      value: "2.5",
+    }]],
   ];
   for (const [sentence, lines, expected] of snippets) {
     test(sentence, () => {
@@ -178,19 +238,59 @@ describe("python", async () => {
 
   test("signatures keep positional-only, keyword-only, variadic and async parts", () => {
     const found = python(["async def run(a, /, b: int = 2, *args, c=3, **kwargs) -> None:", "    pass"]);
-    expect(found.entry).toMatchObject({ signature: "async def run(a, /, b: int = 2, *args, c=3, **kwargs) -> None", params: ["a", "b", "*args", "c", "**kwargs"] });
+    expect(found.entry).toMatchObject({
+      signature: "async def run(a, /, b: int = 2, *args, c=3, **kwargs) -> None",
+      params: ["a", "b", "*args", "c", "**kwargs"],
+    });
   });
 });
 
 describe("choosing the entry function", () => {
   const cases: [string, string[], string | null][] = [
-    ["a function named rank wins over other names", ["def load(p):", "    pass", "def rank(q):", "    return load(q)"], "rank"],
-    ["an earlier name in the list wins (rank before score)", ["def score(d):", "    return 1", "def rank(q):", "    return [score(q)]"], "rank"],
-    ["a name containing an entry word wins (rank_documents)", ["def load(p):", "    pass", "def rank_documents(q):", "    return []"], "rank_documents"],
-    ["camelCase names are split into words (hybridSearch)", ["def load(p):", "    pass", "def hybridSearch(q):", "    return load(q)"], "hybridSearch"],
-    ["main loses to rank even though main calls it", ["def rank(q):", "    return []", "def main():", "    rank('x')"], "rank"],
-    ["without names, the function no one calls that reaches the most wins", ["def a(q):", "    return b(q)", "def b(q):", "    return c(q)", "def c(q):", "    return q", "def d(q):", "    return q"], "a"],
-    ["a single public function is the entry", ["def _helper(q):", "    pass", "def answer(q):", "    return _helper(q)"], "answer"],
+    [
+      "a function named rank wins over other names",
+      ["def load(p):", "    pass", "def rank(q):", "    return load(q)"],
+      "rank",
+    ],
+    ["an earlier name in the list wins (rank before score)", [
+      "def score(d):",
+      "    return 1",
+      "def rank(q):",
+      "    return [score(q)]",
+    ], "rank"],
+    ["a name containing an entry word wins (rank_documents)", [
+      "def load(p):",
+      "    pass",
+      "def rank_documents(q):",
+      "    return []",
+    ], "rank_documents"],
+    ["camelCase names are split into words (hybridSearch)", [
+      "def load(p):",
+      "    pass",
+      "def hybridSearch(q):",
+      "    return load(q)",
+    ], "hybridSearch"],
+    [
+      "main loses to rank even though main calls it",
+      ["def rank(q):", "    return []", "def main():", "    rank('x')"],
+      "rank",
+    ],
+    ["without names, the function no one calls that reaches the most wins", [
+      "def a(q):",
+      "    return b(q)",
+      "def b(q):",
+      "    return c(q)",
+      "def c(q):",
+      "    return q",
+      "def d(q):",
+      "    return q",
+    ], "a"],
+    ["a single public function is the entry", [
+      "def _helper(q):",
+      "    pass",
+      "def answer(q):",
+      "    return _helper(q)",
+    ], "answer"],
     ["a file of private functions has no entry", ["def _helper(q):", "    pass"], null],
   ];
   for (const [sentence, lines, expected] of cases) {
@@ -201,17 +301,23 @@ describe("choosing the entry function", () => {
 
   test("a guess from the call graph alone comes with a warning", () => {
     const found = python(["def a(q):", "    return b(q)", "def b(q):", "    return q"]);
-    expect(found.warnings).toEqual(['Guessed "a" as the entry function of "snippet.py" from its calls; pass --entry NAME to choose another (a, b)']);
+    expect(found.warnings).toEqual([
+      'Guessed "a" as the entry function of "snippet.py" from its calls; pass --entry NAME to choose another (a, b)',
+    ]);
   });
 
   test("a named entry that another public function calls comes with a warning naming the caller", () => {
     const found = python(["def score(d):", "    return 1.0", "def find_products(q):", "    return [score(q)]"]);
     expect(found.entry?.name).toBe("score");
-    expect(found.warnings).toEqual(['Chose "score" as the entry function of "snippet.py" by its name, but find_products calls it; pass --entry find_products if the eval should call that instead']);
+    expect(found.warnings).toEqual([
+      'Chose "score" as the entry function of "snippet.py" by its name, but find_products calls it; pass --entry find_products if the eval should call that instead',
+    ]);
   });
 
   test("asking for a function in a file without public functions says so", () => {
-    expect(() => python(["X = 1"], { entry: "rank" })).toThrow('Cannot find function "rank" in "snippet.py", which defines no public top-level function.');
+    expect(() => python(["X = 1"], { entry: "rank" })).toThrow(
+      'Cannot find function "rank" in "snippet.py", which defines no public top-level function.',
+    );
   });
 });
 
@@ -230,7 +336,10 @@ describe("typescript", async () => {
     ["RATIO", "constant", 7, "1 / 3"],
     ["minScore", "threshold", 8, "0.15"],
     ["USE_STEMMING", "flag", 9, "false"],
-    ["FIELD_WEIGHTS", "weights", 10, "{title: 3.0, body: 1, tags.exact: 2, tags.partial: 0.5}", { endLine: 14, keys: ["title", "body", "tags.exact", "tags.partial"] }],
+    ["FIELD_WEIGHTS", "weights", 10, "{title: 3.0, body: 1, tags.exact: 2, tags.partial: 0.5}", {
+      endLine: 14,
+      keys: ["title", "body", "tags.exact", "tags.partial"],
+    }],
     ["CONFIG.topK", "constant", 15, "5"],
     ['CONFIG["min-similarity"]', "threshold", 15, "0.42"],
     ["CONFIG.rerank", "flag", 15, "true"],
@@ -242,7 +351,9 @@ describe("typescript", async () => {
     ["Settings.RETRIES", "constant", 26, "3"], // static readonly
     ["hits", "threshold", 40, "3", { detail: "in score(): hits > 3" }],
     ["pair.value", "threshold", 50, "0.25", { detail: "in rank(): pair.value >= 0.25" }],
-    ['score(query, { id: "", body: query })', "threshold", 55, "2.5", { detail: 'in label(): score(query, { id: "", body: query }) > 2.5' }],
+    ['score(query, { id: "", body: query })', "threshold", 55, "2.5", {
+      detail: 'in label(): score(query, { id: "", body: query }) > 2.5',
+    }],
   ];
   test("ranker.ts yields each lever with its kind, exact line and current value", () => {
     expectLevers(analysis.levers, rows);
@@ -261,7 +372,13 @@ describe("typescript", async () => {
   });
 
   test("an exported arrow function is listed with its signature up to the arrow", () => {
-    expect(analysis.functions.find((found) => found.name === "label")).toEqual({ name: "label", line: 55, signature: "export const label = (query: string)", params: ["query"], returnsShape: "label" });
+    expect(analysis.functions.find((found) => found.name === "label")).toEqual({
+      name: "label",
+      line: 55,
+      signature: "export const label = (query: string)",
+      params: ["query"],
+      returnsShape: "label",
+    });
   });
 
   test("only exported functions are public when the file exports anything", () => {
@@ -276,16 +393,34 @@ describe("typescript", async () => {
   test("a syntax error falls back to the heuristic with a warning naming the line", () => {
     const found = typescript(["export const TOP_K = 10;", "export function rank(q: string {", "  return [];", "}"]);
     expect(found.method).toBe("heuristic");
-    expect(found.warnings).toEqual(['Cannot parse "snippet.ts" at line 2: Unexpected token, expected ","; levers were found with the heuristic']);
+    expect(found.warnings).toEqual([
+      'Cannot parse "snippet.ts" at line 2: Unexpected token, expected ","; levers were found with the heuristic',
+    ]);
     expect(found.levers).toMatchObject([{ name: "TOP_K", line: 1, value: "10" }]);
   });
 
   const snippets: [string, string[], Partial<Lever>[]][] = [
-    ["Object.freeze and satisfies are looked through", ["const W = Object.freeze({ a: 1, b: 2 } satisfies Record<string, number>);"], [{ kind: "weights", keys: ["a", "b"] }]],
-    ["a comparison in a callback belongs to the enclosing function", ["export function keep(xs: number[]) {", "  return xs.filter((x) => x > 0.5);", "}"], [{ detail: "in keep(): x > 0.5", line: 2 }]],
-    ["comparisons with 0 and 1 are not thresholds", ["function f(xs: number[]) {", "  if (xs.length > 0 && xs.length <= 1) return xs;", "}"], []],
-    ["declare const and destructuring are not levers", ["declare const X: number;", "const { a, b } = { a: 1, b: 2 };"], []],
-    ["a string-keyed numeric object nested one level flattens its keys", ['const W = { "a b": { c: 1 } };'], [{ keys: ["a b.c"] }]],
+    ["Object.freeze and satisfies are looked through", [
+      "const W = Object.freeze({ a: 1, b: 2 } satisfies Record<string, number>);",
+    ], [{ kind: "weights", keys: ["a", "b"] }]],
+    ["a comparison in a callback belongs to the enclosing function", [
+      "export function keep(xs: number[]) {",
+      "  return xs.filter((x) => x > 0.5);",
+      "}",
+    ], [{ detail: "in keep(): x > 0.5", line: 2 }]],
+    ["comparisons with 0 and 1 are not thresholds", [
+      "function f(xs: number[]) {",
+      "  if (xs.length > 0 && xs.length <= 1) return xs;",
+      "}",
+    ], []],
+    [
+      "declare const and destructuring are not levers",
+      ["declare const X: number;", "const { a, b } = { a: 1, b: 2 };"],
+      [],
+    ],
+    ["a string-keyed numeric object nested one level flattens its keys", ['const W = { "a b": { c: 1 } };'], [{
+      keys: ["a b.c"],
+    }]],
   ];
   for (const [sentence, lines, expected] of snippets) {
     test(sentence, () => {
@@ -295,7 +430,11 @@ describe("typescript", async () => {
 
   const shapes: [string, string, string][] = [
     ["a string[] type", "function rank(q: string): string[] { return g(q); }", "ranked_list"],
-    ["a Promise<Array<Doc>> type", "async function rank(q: string): Promise<Array<Doc>> { return g(q); }", "ranked_list"],
+    [
+      "a Promise<Array<Doc>> type",
+      "async function rank(q: string): Promise<Array<Doc>> { return g(q); }",
+      "ranked_list",
+    ],
     ["a .slice() of a sorted array", "function rank(q: Doc[]) { return q.sort(cmp).slice(0, 5); }", "ranked_list"],
     ["a union of string literals", 'function classify(q: string): "spam" | "ham" { return g(q); }', "label"],
     ["a ternary of strings", 'function classify(q: string) { return q ? "spam" : "ham"; }', "label"],
@@ -320,15 +459,27 @@ describe("javascript", async () => {
       ["CONFIDENCE_THRESHOLD", "threshold", 5, "0.6"],
       ["KEYWORDS", "list", 6, '["refund", "invoice", "crash", "error"]'],
       ["debug", "flag", 7, "false"],
-      ["INSTRUCTIONS", "prompt", 8, "Classify the ticket into exactly one of: bug, billing, other…", { endLine: 9, detail: "89 chars, 2 lines" }],
+      ["INSTRUCTIONS", "prompt", 8, "Classify the ticket into exactly one of: bug, billing, other…", {
+        endLine: 9,
+        detail: "89 chars, 2 lines",
+      }],
       ["hits", "threshold", 18, "2", { detail: "in classify(): hits <= 2" }],
     ]);
   });
 
   test("module.exports decides which functions are public, and classify is the entry", () => {
     expect(analysis.functions.map((found) => found.name)).toEqual(["classify", "explain"]);
-    expect(analysis.entry).toMatchObject({ name: "classify", signature: "function classify(text)", params: ["text"], returnsShape: "label" });
-    expect(analysis.warnings).toEqual([`Chose "classify" as the entry function of "${fixture("classifier.js")}" by its name, but explain calls it; pass --entry explain if the eval should call that instead`]);
+    expect(analysis.entry).toMatchObject({
+      name: "classify",
+      signature: "function classify(text)",
+      params: ["text"],
+      returnsShape: "label",
+    });
+    expect(analysis.warnings).toEqual([
+      `Chose "classify" as the entry function of "${
+        fixture("classifier.js")
+      }" by its name, but explain calls it; pass --entry explain if the eval should call that instead`,
+    ]);
   });
 });
 
@@ -360,7 +511,11 @@ describe("other languages", async () => {
   const lines: [string, string, Partial<Lever> | null][] = [
     ["C #define", "#define TOP_K 10", { name: "TOP_K", value: "10", numeric: 10 }],
     ["a C typed constant", "static const double BOOST = 2.5;", { name: "BOOST", value: "2.5" }],
-    ["a Java static final field", "    private static final float MIN_SCORE = 0.3f;", { name: "MIN_SCORE", kind: "threshold", numeric: 0.3 }],
+    ["a Java static final field", "    private static final float MIN_SCORE = 0.3f;", {
+      name: "MIN_SCORE",
+      kind: "threshold",
+      numeric: 0.3,
+    }],
     ["a Rust const", "pub const DECAY: f64 = -0.5;", { name: "DECAY", numeric: -0.5 }],
     ["a Go short declaration", "k := 3", { name: "k", value: "3" }],
     ["a YAML entry", "learning_rate: 0.001  # per step", { name: "learning_rate", value: "0.001" }],
@@ -412,7 +567,11 @@ describe("speed and runtimes", () => {
       "  console.log(found.method, found.entry?.name, found.levers.length);",
       "}",
     ].join("\n");
-    const run = spawnSync(DENO, ["eval", "--ext=ts", script], { cwd: KIT_ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    const run = spawnSync(DENO, ["eval", "--ext=ts", script], {
+      cwd: KIT_ROOT,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     // A first run fetches the npm packages into Deno's cache and says so; anything else on stderr is a problem.
     const fetches = /^Download https:\/\/registry\.npmjs\.org\/\S+$/;
     expect(run.stderr.split("\n").filter((line) => line !== "" && !fetches.test(line))).toEqual([]);

@@ -8,12 +8,22 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commitHarness, exampleFiles, KIT_ROOT, makeRepo, PATH_WITH_KIT_RUNTIMES, results, sh } from "./helpers.ts";
 
-const HARNESS_FILES = ["autoresearch.yaml", "autoresearch_eval.py", "autoresearch_test_data.json", "instructions.md", "launch_prompt.md"];
-const INIT_ARGS = '--entry rank --metric precision@3 --guard "mrr>=0.7" --cases-from labelled_queries.json --iterations 8 --yes';
+const HARNESS_FILES = [
+  "autoresearch.yaml",
+  "autoresearch_eval.py",
+  "autoresearch_test_data.json",
+  "instructions.md",
+  "launch_prompt.md",
+];
+const INIT_ARGS =
+  '--entry rank --metric precision@3 --guard "mrr>=0.7" --cases-from labelled_queries.json --iterations 8 --yes';
 const hasMake = spawnSync("make", ["--version"]).status === 0;
 
 function rankingRepoWithMakefile(): string {
-  return makeRepo({ ...exampleFiles("search-ranking"), Makefile: readFileSync(join(KIT_ROOT, "examples", "Makefile"), "utf8") });
+  return makeRepo({
+    ...exampleFiles("search-ranking"),
+    Makefile: readFileSync(join(KIT_ROOT, "examples", "Makefile"), "utf8"),
+  });
 }
 
 function make(root: string, target: string, variables: Record<string, string> = {}, env: Record<string, string> = {}) {
@@ -46,10 +56,16 @@ describe.skipIf(!hasMake)("examples/Makefile", () => {
     const root = initialised();
     expect(make(root, "autoresearch-baseline").code).toBe(0);
 
-    writeFileSync(join(root, "ranker.py"), readFileSync(join(root, "ranker.py"), "utf8").replace("RECENCY_WEIGHT = 4.0", "RECENCY_WEIGHT = 2.0"));
+    writeFileSync(
+      join(root, "ranker.py"),
+      readFileSync(join(root, "ranker.py"), "utf8").replace("RECENCY_WEIGHT = 4.0", "RECENCY_WEIGHT = 2.0"),
+    );
     const step = make(root, "autoresearch-iterate", {}, { MSG: 'halve the "recency" weight `id` $(whoami)' });
     expect(step.code).toBe(0);
-    expect(results(root)[0]).toMatchObject({ status: "keep", description: 'halve the "recency" weight `id` $(whoami)' });
+    expect(results(root)[0]).toMatchObject({
+      status: "keep",
+      description: 'halve the "recency" weight `id` $(whoami)',
+    });
 
     expect(make(root, "autoresearch-loop", { ITERATIONS: "2" }).code).toBe(0);
     expect(results(root)).toHaveLength(3);
@@ -75,7 +91,10 @@ describe.skipIf(!hasMake)("examples/Makefile", () => {
   test("RUNTIME=deno runs the scripts, and the default offline agent, with deno run -A", () => {
     const root = initialised();
     expect(make(root, "autoresearch-baseline", { RUNTIME: "deno" }).code).toBe(0);
-    writeFileSync(join(root, "ranker.py"), readFileSync(join(root, "ranker.py"), "utf8").replace("BM25_K1 = 0.8", "BM25_K1 = 0.4"));
+    writeFileSync(
+      join(root, "ranker.py"),
+      readFileSync(join(root, "ranker.py"), "utf8").replace("BM25_K1 = 0.8", "BM25_K1 = 0.4"),
+    );
     const step = make(root, "autoresearch-iterate", { RUNTIME: "deno", MSG: "lower k1" });
     expect(step.code).toBe(0);
     expect(step.stdout).toContain("deno run -A");

@@ -12,7 +12,18 @@ import { coOptimizationWarning, leversNeverTouched, nextConstrainedFiles } from 
 import { changedLines, reportLessons, untouchedLevers } from "../scripts/lib/next-round/round-summary.ts";
 import { pythonExperiment } from "./experiment-fixture.ts";
 import {
-  BUN, fileHashes, KIT_ROOT, makeRepo, read, removeFolder, runScript, setLever, sh, shareAcrossTests, temporaryFolder, type Runtime,
+  BUN,
+  fileHashes,
+  KIT_ROOT,
+  makeRepo,
+  read,
+  removeFolder,
+  runScript,
+  type Runtime,
+  setLever,
+  sh,
+  shareAcrossTests,
+  temporaryFolder,
 } from "./helpers.ts";
 
 /** The fixture's ranker with a lever no iteration touches (a list the tuner never moves). */
@@ -33,7 +44,12 @@ def features(x):
     return [x * SCALE]
 `;
 
-function run(root: string, script: "baseline" | "iterate" | "next-round" | "dashboard", args: string[] = [], runtime: Runtime = "bun") {
+function run(
+  root: string,
+  script: "baseline" | "iterate" | "next-round" | "dashboard",
+  args: string[] = [],
+  runtime: Runtime = "bun",
+) {
   return runScript(script, args, { cwd: root, runtime });
 }
 
@@ -80,7 +96,14 @@ function hashTree(root: string, keep: (path: string) => boolean): Record<string,
   return fileHashes(root, { keep });
 }
 
-const ROUND_TWO_FILES = ["instructions_2.md", "launch_prompt_2.md", "eval_2.py", "autoresearch_2.jsonl", "autoresearch_dashboard_2.md", "autoresearch_progress_2.svg"];
+const ROUND_TWO_FILES = [
+  "instructions_2.md",
+  "launch_prompt_2.md",
+  "eval_2.py",
+  "autoresearch_2.jsonl",
+  "autoresearch_dashboard_2.md",
+  "autoresearch_progress_2.svg",
+];
 
 let sharedRoundOne: string | null = null;
 function roundOneCopy(): string {
@@ -95,9 +118,21 @@ afterAll(() => {
 describe("next-round on an experiment", () => {
   test("round 1 -> 2 -> 3: new artifacts beside the old, earlier rounds untouched, every script on the new round", () => {
     const root = roundOneCopy();
-    const roundOneArtifacts = (path: string) => !/_\d+\.|^\.autoresearch\/(lock|backups)/.test(path) && path !== "autoresearch.yaml";
+    const roundOneArtifacts = (path: string) =>
+      !/_\d+\.|^\.autoresearch\/(lock|backups)/.test(path) && path !== "autoresearch.yaml";
     const before = hashTree(root, roundOneArtifacts);
-    expect(Object.keys(before)).toEqual(expect.arrayContaining(["autoresearch.jsonl", "autoresearch_dashboard.md", "autoresearch_progress.svg", "instructions.md", "launch_prompt.md", "eval.py", "cases.json", ".autoresearch/patches/round1/iteration2.patch"]));
+    expect(Object.keys(before)).toEqual(
+      expect.arrayContaining([
+        "autoresearch.jsonl",
+        "autoresearch_dashboard.md",
+        "autoresearch_progress.svg",
+        "instructions.md",
+        "launch_prompt.md",
+        "eval.py",
+        "cases.json",
+        ".autoresearch/patches/round1/iteration2.patch",
+      ]),
+    );
 
     const second = ok(run(root, "next-round", ["--focus", "try the stop words"]), "next-round 1 -> 2");
     for (const file of ROUND_TWO_FILES) {
@@ -132,16 +167,35 @@ describe("next-round on an experiment", () => {
     expect(read(root, "eval_2.py")).toBe(read(root, "eval.py"));
     const [header, ...rest] = read(root, "autoresearch_2.jsonl").trim().split("\n");
     expect(rest).toEqual([]);
-    expect(JSON.parse(header)).toMatchObject({ type: "config", round: 2, baseline: null, eval_command: "python3 eval_2.py", constrained_file: "ranker.py", metric: "score", guard_metric: "mrr", previous_round: 1, previous_best: 0.2812 });
+    expect(JSON.parse(header)).toMatchObject({
+      type: "config",
+      round: 2,
+      baseline: null,
+      eval_command: "python3 eval_2.py",
+      constrained_file: "ranker.py",
+      metric: "score",
+      guard_metric: "mrr",
+      previous_round: 1,
+      previous_best: 0.2812,
+    });
     expect(read(root, "autoresearch_dashboard_2.md")).toContain("**Iterations:** 0/30");
 
     let file = experiment(root);
     expect(file.current_round).toBe(2);
     expect(file.rounds.map((round: any) => [round.round, round.status])).toEqual([[1, "closed"], [2, "open"]]);
     expect(file.rounds[1]).toMatchObject({
-      constrained_files: ["ranker.py"], focus: "try the stop words", baseline: null, integrity: {},
+      constrained_files: ["ranker.py"],
+      focus: "try the stop words",
+      baseline: null,
+      integrity: {},
       eval: { command: "python3 eval_2.py", script: "eval_2.py", timeout_s: 60 },
-      artifacts: { journal: "autoresearch_2.jsonl", dashboard: "autoresearch_dashboard_2.md", instructions: "instructions_2.md", launch_prompt: "launch_prompt_2.md", report: "autoresearch_report_2.md" },
+      artifacts: {
+        journal: "autoresearch_2.jsonl",
+        dashboard: "autoresearch_dashboard_2.md",
+        instructions: "instructions_2.md",
+        launch_prompt: "launch_prompt_2.md",
+        report: "autoresearch_report_2.md",
+      },
     });
 
     // Round 2: baseline re-measures round 1's best, then the offline agent runs 5 iterations and reports.
@@ -150,15 +204,35 @@ describe("next-round on an experiment", () => {
     const agent = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
     ok(run(root, "iterate", ["--loop", "--agent", agent, "--iterations", "5"]), "loop round 2");
     expect(read(root, "autoresearch_report_2.md")).toContain("Tuner report, round 2");
-    const roundTwoResults = read(root, "autoresearch_2.jsonl").trim().split("\n").map((line) => JSON.parse(line)).filter((line) => line.type === "result" && line.status !== "baseline");
+    const roundTwoResults = read(root, "autoresearch_2.jsonl").trim().split("\n").map((line) => JSON.parse(line))
+      .filter((line) => line.type === "result" && line.status !== "baseline");
     expect(roundTwoResults).toHaveLength(5);
 
-    const beforeThird = hashTree(root, (path) => !/_3\.|^\.autoresearch\/(lock|backups)/.test(path) && path !== "autoresearch.yaml");
+    const beforeThird = hashTree(
+      root,
+      (path) => !/_3\.|^\.autoresearch\/(lock|backups)/.test(path) && path !== "autoresearch.yaml",
+    );
     const third = ok(run(root, "next-round", ["--json"]), "next-round 2 -> 3");
     const output = JSON.parse(third.stdout);
-    expect(output).toMatchObject({ round: 3, previous_round: 2, mode: "experiment", rounds_summarised: [1, 2], summary: { start: 0.2812, iterations: 5 } });
-    expect(output.files).toEqual(expect.arrayContaining(["instructions_3.md", "launch_prompt_3.md", "eval_3.py", "autoresearch_3.jsonl", "autoresearch_dashboard_3.md", "autoresearch.yaml"]));
-    expect(hashTree(root, (path) => !/_3\.|^\.autoresearch\/(lock|backups)/.test(path) && path !== "autoresearch.yaml")).toEqual(beforeThird);
+    expect(output).toMatchObject({
+      round: 3,
+      previous_round: 2,
+      mode: "experiment",
+      rounds_summarised: [1, 2],
+      summary: { start: 0.2812, iterations: 5 },
+    });
+    expect(output.files).toEqual(
+      expect.arrayContaining([
+        "instructions_3.md",
+        "launch_prompt_3.md",
+        "eval_3.py",
+        "autoresearch_3.jsonl",
+        "autoresearch_dashboard_3.md",
+        "autoresearch.yaml",
+      ]),
+    );
+    expect(hashTree(root, (path) => !/_3\.|^\.autoresearch\/(lock|backups)/.test(path) && path !== "autoresearch.yaml"))
+      .toEqual(beforeThird);
     const instructionsThree = read(root, "instructions_3.md");
     expect(instructionsThree).toContain("### Round 1: `ranker.py` (journal `autoresearch.jsonl`)");
     expect(instructionsThree).toContain("### Round 2: `ranker.py` (journal `autoresearch_2.jsonl`)");
@@ -169,7 +243,10 @@ describe("next-round on an experiment", () => {
 
     file = experiment(root);
     expect(file.current_round).toBe(3);
-    expect(file.rounds.map((round: any) => [round.round, round.status])).toEqual([[1, "closed"], [2, "closed"], [3, "open"]]);
+    expect(file.rounds.map((round: any) => [round.round, round.status])).toEqual([[1, "closed"], [2, "closed"], [
+      3,
+      "open",
+    ]]);
     expect(file.rounds[2].eval).toMatchObject({ command: "python3 eval_3.py", script: "eval_3.py" });
 
     // Old rounds stay reachable for reading, never for writing.
@@ -185,8 +262,8 @@ describe("next-round on an experiment", () => {
   test("--file switches the constrained file: the co-optimisation warning on stderr and in the instructions", () => {
     const root = roundOneCopy();
     const result = ok(run(root, "next-round", ["--file", "features.py"]), "next-round --file");
-    expect(result.stderr).toContain("co-optimisation trap: round 1 tuned \"ranker.py\"");
-    expect(result.stderr).toContain("round 2 switches to \"features.py\"");
+    expect(result.stderr).toContain('co-optimisation trap: round 1 tuned "ranker.py"');
+    expect(result.stderr).toContain('round 2 switches to "features.py"');
     const instructions = read(root, "instructions_2.md");
     expect(instructions).toContain("## Co-optimisation warning");
     expect(instructions).toContain("Maximise **score** of `features.py`");
@@ -194,13 +271,16 @@ describe("next-round on an experiment", () => {
     expect(instructions).toContain("`ranker.py`: tuned in round 1 and out of scope now");
     expect(instructions).toContain("New in this round: `features.py`");
     expect(experiment(root).rounds[1].constrained_files).toEqual(["features.py"]);
-    expect(JSON.parse(read(root, "autoresearch_2.jsonl").trim())).toMatchObject({ constrained_file: "features.py", constrained_files: ["features.py"] });
+    expect(JSON.parse(read(root, "autoresearch_2.jsonl").trim())).toMatchObject({
+      constrained_file: "features.py",
+      constrained_files: ["features.py"],
+    });
   });
 
   test("--add-file co-optimises round 1's file with another one", () => {
     const root = roundOneCopy();
     const result = ok(run(root, "next-round", ["--add-file", "features.py", "--json"]), "next-round --add-file");
-    expect(result.stderr).toContain("round 2 co-optimises \"ranker.py\" and \"features.py\"");
+    expect(result.stderr).toContain('round 2 co-optimises "ranker.py" and "features.py"');
     expect(JSON.parse(result.stdout).warnings[0]).toContain("co-optimisation trap");
     const instructions = read(root, "instructions_2.md");
     expect(instructions).toContain("## Co-optimisation warning");
@@ -252,11 +332,13 @@ describe("next-round on an experiment", () => {
   test("existing round 2 artifacts are named and kept without --force, replaced (with a backup) with it", () => {
     const root = roundOneCopy();
     writeFileSync(join(root, "instructions_2.md"), "my own notes for round 2\n");
-    writeFileSync(join(root, "autoresearch_2.jsonl"), "{\"type\":\"config\"}\n");
+    writeFileSync(join(root, "autoresearch_2.jsonl"), '{"type":"config"}\n');
     const yaml = read(root, "autoresearch.yaml");
     const refused = run(root, "next-round");
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain("Not overwriting round 2's existing artifacts \"instructions_2.md\", \"autoresearch_2.jsonl\"");
+    expect(refused.stderr).toContain(
+      'Not overwriting round 2\'s existing artifacts "instructions_2.md", "autoresearch_2.jsonl"',
+    );
     expect(refused.stderr).toContain("--force");
     expect(read(root, "instructions_2.md")).toBe("my own notes for round 2\n");
     expect(existsSync(join(root, "launch_prompt_2.md"))).toBe(false);
@@ -279,15 +361,41 @@ describe("next-round on an experiment", () => {
     for (const file of ROUND_TWO_FILES) expect(existsSync(join(root, file))).toBe(true);
     expect(result.stderr).toContain("deno run -A");
     expect(read(root, "instructions_2.md")).toContain("**Levers never touched:** `STOP_WORDS`.");
-    expect(experiment(root)).toMatchObject({ current_round: 2, rounds: [{ status: "closed" }, { round: 2, status: "open", focus: "deno round" }] });
+    expect(experiment(root)).toMatchObject({
+      current_round: 2,
+      rounds: [{ status: "closed" }, { round: 2, status: "open", focus: "deno round" }],
+    });
     ok(run(root, "baseline", [], "deno"), "baseline round 2 under deno");
   });
 
   test("after init, round 2's eval is the generated one under its _2 name, and baseline runs it", () => {
-    const ranker = `"""Rank articles for a query."""\nBOOST = 2.0\nARTICLES = {"reset": "password login reset", "billing": "invoice payment card", "shipping": "parcel delivery"}\n\n\ndef rank(query: str) -> list[str]:\n    words = query.split()\n    scored = [(name, sum(BOOST for word in words if word in text)) for name, text in ARTICLES.items()]\n    return [name for name, score in sorted(scored, key=lambda pair: -pair[1])]\n`;
-    const queries = ["password", "login", "reset", "invoice", "payment", "card", "parcel", "delivery", "password reset", "card payment", "parcel delivery", "login password", "invoice card", "delivery parcel", "reset login"];
-    const root = makeRepo({ "ranker.py": ranker, "inputs.jsonl": queries.map((query, index) => JSON.stringify({ id: `q${index}`, query })).join("\n") + "\n" });
-    ok(runScript("init", ["ranker.py", "--cases-from", "inputs.jsonl", "--metric", "mrr", "--yes"], { cwd: root }), "init");
+    const ranker =
+      `"""Rank articles for a query."""\nBOOST = 2.0\nARTICLES = {"reset": "password login reset", "billing": "invoice payment card", "shipping": "parcel delivery"}\n\n\ndef rank(query: str) -> list[str]:\n    words = query.split()\n    scored = [(name, sum(BOOST for word in words if word in text)) for name, text in ARTICLES.items()]\n    return [name for name, score in sorted(scored, key=lambda pair: -pair[1])]\n`;
+    const queries = [
+      "password",
+      "login",
+      "reset",
+      "invoice",
+      "payment",
+      "card",
+      "parcel",
+      "delivery",
+      "password reset",
+      "card payment",
+      "parcel delivery",
+      "login password",
+      "invoice card",
+      "delivery parcel",
+      "reset login",
+    ];
+    const root = makeRepo({
+      "ranker.py": ranker,
+      "inputs.jsonl": queries.map((query, index) => JSON.stringify({ id: `q${index}`, query })).join("\n") + "\n",
+    });
+    ok(
+      runScript("init", ["ranker.py", "--cases-from", "inputs.jsonl", "--metric", "mrr", "--yes"], { cwd: root }),
+      "init",
+    );
     sh(root, "git", ["add", "-A"]);
     sh(root, "git", ["commit", "-q", "-m", "harness"]);
     ok(run(root, "baseline"), "baseline");
@@ -297,8 +405,13 @@ describe("next-round on an experiment", () => {
     const evalTwo = read(root, "autoresearch_eval_2.py");
     expect(evalTwo).toContain("python3 autoresearch_eval_2.py --verbose");
     expect(evalTwo).not.toContain("autoresearch_eval.py");
-    expect(evalTwo.replaceAll("autoresearch_eval_2.py", "autoresearch_eval.py")).toBe(read(root, "autoresearch_eval.py"));
-    expect(experiment(root).rounds[1].eval).toMatchObject({ command: "python3 autoresearch_eval_2.py", script: "autoresearch_eval_2.py" });
+    expect(evalTwo.replaceAll("autoresearch_eval_2.py", "autoresearch_eval.py")).toBe(
+      read(root, "autoresearch_eval.py"),
+    );
+    expect(experiment(root).rounds[1].eval).toMatchObject({
+      command: "python3 autoresearch_eval_2.py",
+      script: "autoresearch_eval_2.py",
+    });
     expect(read(root, "instructions_2.md")).toContain("`autoresearch_test_data.json`, the test data");
     const baseline = ok(run(root, "baseline", ["--json"]), "baseline round 2");
     expect(JSON.parse(baseline.stdout)).toMatchObject({ round: 2, score: 1 });
@@ -306,7 +419,9 @@ describe("next-round on an experiment", () => {
 
   test("--help lists every option with an example", () => {
     const result = ok(runScript("next-round", ["--help"], { cwd: tmpdir() }), "--help");
-    for (const option of ["--file", "--add-file", "--focus", "--force", "--json", "--experiment", "--journal"]) expect(result.stdout).toContain(option);
+    for (const option of ["--file", "--add-file", "--focus", "--force", "--json", "--experiment", "--journal"]) {
+      expect(result.stdout).toContain(option);
+    }
     expect(result.stdout).toContain("Examples:");
     expect(result.stdout).toContain("bun scripts/next-round.ts --file src/search/tokenizer.py");
   });
@@ -336,10 +451,18 @@ def rank(query, docs):
 
 describe("next-round from a journal alone", () => {
   test("a hand-written seed journal becomes instructions_2.md with its summary, a launch prompt and a round 2 header", () => {
-    const root = makeRepo({ "path/to/file.py": SEED_FILE, "run_eval.py": "print('SCORE: 0.7')\n", "instructions.md": "# Round 1 by hand\n" });
+    const root = makeRepo({
+      "path/to/file.py": SEED_FILE,
+      "run_eval.py": "print('SCORE: 0.7')\n",
+      "instructions.md": "# Round 1 by hand\n",
+    });
     writeFileSync(join(root, "autoresearch.jsonl"), SEED_JOURNAL);
     const result = ok(run(root, "next-round", ["--focus", "fix the title signal"]), "journal-only next-round");
-    expect(result.stdout.trim().split("\n").map((line) => line.split(/\s+/)[0])).toEqual(["instructions_2.md", "launch_prompt_2.md", "autoresearch_2.jsonl"]);
+    expect(result.stdout.trim().split("\n").map((line) => line.split(/\s+/)[0])).toEqual([
+      "instructions_2.md",
+      "launch_prompt_2.md",
+      "autoresearch_2.jsonl",
+    ]);
     expect(result.stderr).toContain("No experiment file, so next-round worked from the journal alone and could not:");
     expect(result.stderr).toContain("no eval script for round 2");
     expect(result.stderr).toContain("init.ts path/to/file.py --eval-cmd 'python3 run_eval.py'");
@@ -349,13 +472,17 @@ describe("next-round from a journal alone", () => {
     expect(instructions).toStartWith("# Autoresearch: file — Round 2\n");
     expect(instructions).toContain("## Focus of this round\n\nfix the title signal");
     expect(instructions).toContain("### Round 1: `path/to/file.py` (journal `autoresearch.jsonl`)");
-    expect(instructions).toContain("**Start → best:** 0.6930 → 0.7200 (+0.0270, +3.9%; precision@12, higher is better), reached at #3, commit `aa11bb2`.");
+    expect(instructions).toContain(
+      "**Start → best:** 0.6930 → 0.7200 (+0.0270, +3.9%; precision@12, higher is better), reached at #3, commit `aa11bb2`.",
+    );
     expect(instructions).toContain("**Iterations:** 6: 2 kept, 2 discarded, 1 crashed, 1 guard failures.");
     expect(instructions).toContain("  - #1 Increased location base weight from 2x to 5x: +0.0120, `abc1234`");
     expect(instructions).toContain("  - #3 Raised recency decay from 0.1 to 0.3: +0.0150, `aa11bb2`");
     expect(instructions).toContain("**Dead ends — do not retry**");
-    expect(instructions).toContain('`title matching` — 2 tries (2 discard), #2, #4: "Added title matching as a ranking signal"; "Added title matching with a smaller weight".');
-    expect(instructions).toContain("1 try (1 guard fail), #6: \"Dropped the MRR tie-breaker\"");
+    expect(instructions).toContain(
+      '`title matching` — 2 tries (2 discard), #2, #4: "Added title matching as a ranking signal"; "Added title matching with a smaller weight".',
+    );
+    expect(instructions).toContain('1 try (1 guard fail), #6: "Dropped the MRR tie-breaker"');
     expect(instructions).toContain('#5 "Stemmed the query terms": ModuleNotFoundError: No module named nltk');
     expect(instructions).toContain("**Levers never touched:** `TITLE_WEIGHT`, `MAX_RESULTS`.");
     expect(instructions).toContain("Start from round 1's best (0.7200, #3, `aa11bb2`). Run the eval 3 times");
@@ -370,12 +497,32 @@ describe("next-round from a journal alone", () => {
     expect(prompt).toContain("read `autoresearch_2.jsonl` and `autoresearch_dashboard_2.md` to recover your state");
 
     const header = JSON.parse(read(root, "autoresearch_2.jsonl").trim());
-    expect(header).toMatchObject({ type: "config", constrained_file: "path/to/file.py", eval_command: "python3 run_eval.py", metric: "precision@12", guard_metric: "mrr", guard_threshold: 0.9, baseline: null, round: 2, previous_round: 1, previous_best: 0.72 });
+    expect(header).toMatchObject({
+      type: "config",
+      constrained_file: "path/to/file.py",
+      eval_command: "python3 run_eval.py",
+      metric: "precision@12",
+      guard_metric: "mrr",
+      guard_threshold: 0.9,
+      baseline: null,
+      round: 2,
+      previous_round: 1,
+      previous_best: 0.72,
+    });
 
     // Round 2's journal then leads to round 3, with both rounds summarised.
-    appendFileSync(join(root, "autoresearch_2.jsonl"), '{"type": "result", "iteration": 1, "commit": "1111111", "score": 0.7300, "delta": "+0.0100", "guard_score": 0.93, "guard_pass": true, "status": "keep", "description": "Raised MAX_RESULTS to 20", "timestamp": "2025-03-16T01:00:00Z"}\n');
+    appendFileSync(
+      join(root, "autoresearch_2.jsonl"),
+      '{"type": "result", "iteration": 1, "commit": "1111111", "score": 0.7300, "delta": "+0.0100", "guard_score": 0.93, "guard_pass": true, "status": "keep", "description": "Raised MAX_RESULTS to 20", "timestamp": "2025-03-16T01:00:00Z"}\n',
+    );
     const header2 = JSON.parse(read(root, "autoresearch_2.jsonl").split("\n")[0]);
-    writeFileSync(join(root, "autoresearch_2.jsonl"), read(root, "autoresearch_2.jsonl").replace(JSON.stringify(header2), JSON.stringify({ ...header2, baseline: 0.72 })));
+    writeFileSync(
+      join(root, "autoresearch_2.jsonl"),
+      read(root, "autoresearch_2.jsonl").replace(
+        JSON.stringify(header2),
+        JSON.stringify({ ...header2, baseline: 0.72 }),
+      ),
+    );
     ok(run(root, "next-round", ["--journal", "autoresearch_2.jsonl"]), "journal-only round 3");
     const three = read(root, "instructions_3.md");
     expect(three).toContain("### Round 1:");
@@ -388,7 +535,7 @@ describe("next-round from a journal alone", () => {
     const root = makeRepo({ "a.py": "X = 1\n" });
     const none = run(root, "next-round");
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain("No autoresearch.yaml and no journal at \"autoresearch.jsonl\"");
+    expect(none.stderr).toContain('No autoresearch.yaml and no journal at "autoresearch.jsonl"');
     writeFileSync(join(root, "autoresearch.jsonl"), SEED_JOURNAL.split("\n")[0] + "\n");
     const empty = run(root, "next-round");
     expect(empty.code).toBe(2);
@@ -400,10 +547,28 @@ describe("next-round from a journal alone", () => {
 describe("next-round helpers", () => {
   test.each([
     ["python3 eval.py", "eval.py", "eval_2.py", true, "python3 eval_2.py"],
-    ["uv run autoresearch_eval_2.py", "autoresearch_eval_2.py", "autoresearch_eval_3.py", true, "uv run autoresearch_eval_3.py"],
-    ["cd web && python3 manage.py run_autoresearch_eval", "app/management/commands/run_autoresearch_eval.py", "app/management/commands/run_autoresearch_eval_2.py", true, "cd web && python3 manage.py run_autoresearch_eval_2"],
+    [
+      "uv run autoresearch_eval_2.py",
+      "autoresearch_eval_2.py",
+      "autoresearch_eval_3.py",
+      true,
+      "uv run autoresearch_eval_3.py",
+    ],
+    [
+      "cd web && python3 manage.py run_autoresearch_eval",
+      "app/management/commands/run_autoresearch_eval.py",
+      "app/management/commands/run_autoresearch_eval_2.py",
+      true,
+      "cd web && python3 manage.py run_autoresearch_eval_2",
+    ],
     ["make eval", "eval.py", "eval_2.py", true, "make eval"],
-    ['"""Eval.\nUsage: python3 eval.py --verbose"""\nprint("eval done")', "eval.py", "eval_2.py", false, '"""Eval.\nUsage: python3 eval_2.py --verbose"""\nprint("eval done")'],
+    [
+      '"""Eval.\nUsage: python3 eval.py --verbose"""\nprint("eval done")',
+      "eval.py",
+      "eval_2.py",
+      false,
+      '"""Eval.\nUsage: python3 eval_2.py --verbose"""\nprint("eval done")',
+    ],
   ])("renameEvalReferences(%p) renames only the eval's own name", (text, from, to, commandLine, expected) => {
     expect(renameEvalReferences(text, from, to, { commandLine })).toBe(expected);
   });
@@ -421,28 +586,54 @@ describe("next-round helpers", () => {
   });
 
   test("changedLines keeps added and removed lines only", () => {
-    expect(changedLines("--- a/x.py\n+++ b/x.py\n@@ -1,3 +1,3 @@\n A = 1\n-B = 2\n+B = 3\n C = 4")).toBe("B = 2\nB = 3");
+    expect(changedLines("--- a/x.py\n+++ b/x.py\n@@ -1,3 +1,3 @@\n A = 1\n-B = 2\n+B = 3\n C = 4")).toBe(
+      "B = 2\nB = 3",
+    );
   });
 
   test("reportLessons quotes the sections on what did not work and what comes next", () => {
-    const report = "# Report\n\nStart 0.69, best 0.72.\n\n## Top changes\n- location\n\n## What didn't work\n- title matching\n\n## Recommended next steps\n- tune the tokenizer\n";
-    expect(reportLessons(report)).toEqual(["What didn't work:", "- title matching", "Recommended next steps:", "- tune the tokenizer"]);
-    expect(reportLessons("## Tuner report\n\nStart 0.2; 2 of 5 moves kept.\n")).toEqual(["Start 0.2; 2 of 5 moves kept."]);
+    const report =
+      "# Report\n\nStart 0.69, best 0.72.\n\n## Top changes\n- location\n\n## What didn't work\n- title matching\n\n## Recommended next steps\n- tune the tokenizer\n";
+    expect(reportLessons(report)).toEqual([
+      "What didn't work:",
+      "- title matching",
+      "Recommended next steps:",
+      "- tune the tokenizer",
+    ]);
+    expect(reportLessons("## Tuner report\n\nStart 0.2; 2 of 5 moves kept.\n")).toEqual([
+      "Start 0.2; 2 of 5 moves kept.",
+    ]);
   });
 
   test("leversNeverTouched: round N's untouched levers keep their name when a file is added, and a new file's levers all count", () => {
-    const digest = { round: 1, constrainedFiles: ["a.py"], journal: "autoresearch.jsonl", focus: null, summary: {} as any, untouchedLevers: ["TOP_K"], report: null };
+    const digest = {
+      round: 1,
+      constrainedFiles: ["a.py"],
+      journal: "autoresearch.jsonl",
+      focus: null,
+      summary: {} as any,
+      untouchedLevers: ["TOP_K"],
+      report: null,
+    };
     const lever = (name: string) => ({ kind: "constant" as const, name, line: 1, value: "1" });
     expect(leversNeverTouched(digest, [lever("TOP_K"), lever("WEIGHT")], ["a.py"], [])).toEqual(["TOP_K"]);
-    expect(leversNeverTouched(digest, [lever("a.py:TOP_K"), lever("a.py:WEIGHT"), lever("b.py:SCALE")], ["a.py", "b.py"], ["b.py"])).toEqual(["a.py:TOP_K", "b.py:SCALE"]);
+    expect(
+      leversNeverTouched(digest, [lever("a.py:TOP_K"), lever("a.py:WEIGHT"), lever("b.py:SCALE")], ["a.py", "b.py"], [
+        "b.py",
+      ]),
+    ).toEqual(["a.py:TOP_K", "b.py:SCALE"]);
     expect(leversNeverTouched(digest, [lever("SCALE")], ["b.py"], ["b.py"])).toEqual(["SCALE"]);
   });
 
   test("coOptimizationWarning: none for the same files, the trap for a switch, the remedy for co-optimising", () => {
     expect(coOptimizationWarning(1, ["a.py"], ["a.py"])).toBeNull();
-    expect(coOptimizationWarning(1, ["a.py"], ["b.py"])).toContain("round 2 switches to \"b.py\"");
-    expect(coOptimizationWarning(1, ["a.py"], ["b.py"])).toContain("accept that sequential optimisation has a lower ceiling");
-    expect(coOptimizationWarning(2, ["a.py"], ["a.py", "b.py"])).toContain("round 3 co-optimises \"a.py\" and \"b.py\", the seed's way out of the trap");
+    expect(coOptimizationWarning(1, ["a.py"], ["b.py"])).toContain('round 2 switches to "b.py"');
+    expect(coOptimizationWarning(1, ["a.py"], ["b.py"])).toContain(
+      "accept that sequential optimisation has a lower ceiling",
+    );
+    expect(coOptimizationWarning(2, ["a.py"], ["a.py", "b.py"])).toContain(
+      'round 3 co-optimises "a.py" and "b.py", the seed\'s way out of the trap',
+    );
   });
 
   test("nextConstrainedFiles: --file replaces, --add-file adds, no duplicates", () => {

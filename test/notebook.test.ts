@@ -10,7 +10,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { KIT_ROOT, removeAfterTest, temporaryFolder } from "./helpers.ts";
 
-type Output = { output_type: string; text?: string | string[]; data?: Record<string, string | string[]>; ename?: string; evalue?: string };
+type Output = {
+  output_type: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+  ename?: string;
+  evalue?: string;
+};
 type Cell = { cell_type: string; source: string | string[]; execution_count?: number | null; outputs?: Output[] };
 
 const NOTEBOOK = join(KIT_ROOT, "examples", "notebook.ipynb");
@@ -27,9 +33,22 @@ function executeNotebook(env: Record<string, string | undefined> = {}) {
   const outputDir = temporaryFolder("ark-notebook-");
   const { CI: _ci, ...withoutCi } = process.env;
   const result = spawnSync("jupyter", [
-    "nbconvert", "--to", "notebook", "--execute", `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_S}`,
-    "--output-dir", outputDir, "--output", "executed", NOTEBOOK,
-  ], { cwd: KIT_ROOT, encoding: "utf8", timeout: 600_000, env: { ...withoutCi, PYDEVD_DISABLE_FILE_VALIDATION: "1", ...env } });
+    "nbconvert",
+    "--to",
+    "notebook",
+    "--execute",
+    `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_S}`,
+    "--output-dir",
+    outputDir,
+    "--output",
+    "executed",
+    NOTEBOOK,
+  ], {
+    cwd: KIT_ROOT,
+    encoding: "utf8",
+    timeout: 600_000,
+    env: { ...withoutCi, PYDEVD_DISABLE_FILE_VALIDATION: "1", ...env },
+  });
   let cells: Cell[] = [];
   try {
     cells = JSON.parse(readFileSync(join(outputDir, "executed.ipynb"), "utf8")).cells;
@@ -46,11 +65,14 @@ function codeCell(cells: Cell[], sourceStart: string): Cell {
 }
 
 function streamText(cell: Cell): string {
-  return (cell.outputs ?? []).filter((output) => output.output_type === "stream").map((output) => text(output.text)).join("");
+  return (cell.outputs ?? []).filter((output) => output.output_type === "stream").map((output) => text(output.text))
+    .join("");
 }
 
 function displayed(cell: Cell, mime: string): string {
-  return (cell.outputs ?? []).filter((output) => output.data?.[mime] !== undefined).map((output) => text(output.data![mime])).join("");
+  return (cell.outputs ?? []).filter((output) => output.data?.[mime] !== undefined).map((output) =>
+    text(output.data![mime])
+  ).join("");
 }
 
 describe.skipIf(!hasJupyter && !required)("examples/notebook.ipynb", () => {
@@ -72,8 +94,12 @@ describe.skipIf(!hasJupyter && !required)("examples/notebook.ipynb", () => {
     expect(repository).toStartWith(join(tmpdir(), "autoresearch-notebook-"));
     removeAfterTest(repository!);
 
-    expect(streamText(codeCell(run.cells, "!{BUN} {KIT}/scripts/init.ts"))).toContain("autoresearch_test_data.json  test data");
-    expect(streamText(codeCell(run.cells, "!python3 apply_labels.py"))).toContain("26 cases; first: 'how to sharpen a kitchen knife'");
+    expect(streamText(codeCell(run.cells, "!{BUN} {KIT}/scripts/init.ts"))).toContain(
+      "autoresearch_test_data.json  test data",
+    );
+    expect(streamText(codeCell(run.cells, "!python3 apply_labels.py"))).toContain(
+      "26 cases; first: 'how to sharpen a kitchen knife'",
+    );
     expect(streamText(codeCell(run.cells, "!{BUN} {KIT}/scripts/baseline.ts"))).toContain("baseline 0.7244");
     const loop = streamText(codeCell(run.cells, "!{BUN} {KIT}/scripts/iterate.ts --loop"));
     expect(loop).toContain("#12 ");

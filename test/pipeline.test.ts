@@ -18,10 +18,13 @@ export function documentedBlock(marker: string): { text: string; source: string 
   for (const source of SOURCES) {
     const path = join(KIT_ROOT, source);
     if (!existsSync(path)) continue;
-    const match = new RegExp(`<!-- ${marker}:start -->\\s*\`\`\`sh\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${marker}:end -->`).exec(readFileSync(path, "utf8"));
+    const match = new RegExp(`<!-- ${marker}:start -->\\s*\`\`\`sh\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${marker}:end -->`)
+      .exec(readFileSync(path, "utf8"));
     if (match) return { text: match[1], source };
   }
-  throw new Error(`No \`\`\`sh block between <!-- ${marker}:start --> and <!-- ${marker}:end --> in ${SOURCES.join(" or ")}`);
+  throw new Error(
+    `No \`\`\`sh block between <!-- ${marker}:start --> and <!-- ${marker}:end --> in ${SOURCES.join(" or ")}`,
+  );
 }
 
 function bash(script: string, cwd: string) {
@@ -68,7 +71,9 @@ describe("the README's shell pipeline", () => {
     expect(result.stderr).toMatch(/budget/i);
     const best = lastJson(result.stdout) as { score: number };
     expect(best.score).toBeLessThan(18);
-    const results = read(root, "autoresearch.jsonl").trim().split("\n").map((line) => JSON.parse(line)).filter((line) => line.type === "result");
+    const results = read(root, "autoresearch.jsonl").trim().split("\n").map((line) => JSON.parse(line)).filter((line) =>
+      line.type === "result"
+    );
     expect(results.at(-1).iteration).toBe(10); // the budget init set, all spent
   });
 });

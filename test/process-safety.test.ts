@@ -9,14 +9,23 @@ import { join } from "node:path";
 import { createLineSplitter, MAX_LINE_CHARS, runEval, runProcess } from "../scripts/lib/process/evaluator.ts";
 import { acquireLock } from "../scripts/lib/files/lock.ts";
 import {
-  bootId, endLeftoverProcesses, leftoverVerdict, parseProcStat, processRunning, processStartTime, type ProcessRecord, type Sighting,
+  bootId,
+  endLeftoverProcesses,
+  leftoverVerdict,
+  parseProcStat,
+  type ProcessRecord,
+  processRunning,
+  processStartTime,
+  type Sighting,
 } from "../scripts/lib/process/registry.ts";
 import { pythonExperiment } from "./experiment-fixture.ts";
 import { BUN, KIT_ROOT, runScript, setLever, sh, temporaryFolder, waitForSync } from "./helpers.ts";
 
 function sleeper(): number {
   const child = spawn("sleep", ["300"], { stdio: "ignore" });
-  onTestFinished(() => { child.kill("SIGKILL"); });
+  onTestFinished(() => {
+    child.kill("SIGKILL");
+  });
   return child.pid!;
 }
 
@@ -39,16 +48,26 @@ describe("leftover evals", () => {
     setLever(root, "WEIGHT", "2.0");
     writeFileSync(marker, "");
 
-    const harness = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", "hangs"], { cwd: root, detached: true, stdio: "ignore" });
+    const harness = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", "hangs"], {
+      cwd: root,
+      detached: true,
+      stdio: "ignore",
+    });
     waitForSync("the eval to start", () => existsSync(pidFile), 60_000);
     const evalPid = Number(readFileSync(pidFile, "utf8"));
-    onTestFinished(() => { try { process.kill(evalPid, "SIGKILL"); } catch { /* stopped */ } });
+    onTestFinished(() => {
+      try {
+        process.kill(evalPid, "SIGKILL");
+      } catch { /* stopped */ }
+    });
     process.kill(-harness.pid!, "SIGKILL");
     await new Promise((resolve) => harness.on("close", resolve));
     expect(processRunning(evalPid)).toBe(true); // its own process group outlived the harness's
 
     const next = runScript("iterate", ["-m", "after the crash"], { cwd: root });
-    expect(next.stderr).toContain(`Stopped an eval left running by a harness that died (pid ${evalPid}, \`python3 eval.py\`).`);
+    expect(next.stderr).toContain(
+      `Stopped an eval left running by a harness that died (pid ${evalPid}, \`python3 eval.py\`).`,
+    );
     expect(processRunning(evalPid)).toBe(false);
     expect(next.code).toBe(0);
     expect(existsSync(join(root, ".autoresearch/processes"))).toBe(false); // finished runs leave no record
@@ -58,8 +77,15 @@ describe("leftover evals", () => {
     const stateDir = temporaryFolder("ark-safety-");
     const pid = sleeper();
     const record: ProcessRecord = {
-      pid, pgid: pid, kind: "eval", command: "sleep 300", start_time: "1", boot_id: bootId(),
-      harness_pid: 999_999, harness_start_time: "1", started_at: "then",
+      pid,
+      pgid: pid,
+      kind: "eval",
+      command: "sleep 300",
+      start_time: "1",
+      boot_id: bootId(),
+      harness_pid: 999_999,
+      harness_start_time: "1",
+      started_at: "then",
     };
     mkdirSync(join(stateDir, "processes"));
     writeFileSync(join(stateDir, "processes", `${pid}.json`), JSON.stringify(record));
@@ -71,21 +97,39 @@ describe("leftover evals", () => {
   test("the same record with the process's real start time gets its group stopped", () => {
     const stateDir = temporaryFolder("ark-safety-");
     const child = spawn("sleep", ["300"], { stdio: "ignore", detached: true }); // its own group, like an eval
-    onTestFinished(() => { child.kill("SIGKILL"); });
+    onTestFinished(() => {
+      child.kill("SIGKILL");
+    });
     const pid = child.pid!;
     const record: ProcessRecord = {
-      pid, pgid: pid, kind: "agent", command: "sleep 300", start_time: processStartTime(pid), boot_id: bootId(),
-      harness_pid: 999_999, harness_start_time: "1", started_at: "then",
+      pid,
+      pgid: pid,
+      kind: "agent",
+      command: "sleep 300",
+      start_time: processStartTime(pid),
+      boot_id: bootId(),
+      harness_pid: 999_999,
+      harness_start_time: "1",
+      started_at: "then",
     };
     mkdirSync(join(stateDir, "processes"));
     writeFileSync(join(stateDir, "processes", `${pid}.json`), JSON.stringify(record));
-    expect(endLeftoverProcesses(stateDir)).toEqual([`Stopped an agent left running by a harness that died (pid ${pid}, \`sleep 300\`).`]);
+    expect(endLeftoverProcesses(stateDir)).toEqual([
+      `Stopped an agent left running by a harness that died (pid ${pid}, \`sleep 300\`).`,
+    ]);
     expect(processRunning(pid)).toBe(false);
   });
 
   const record: ProcessRecord = {
-    pid: 100, pgid: 100, kind: "eval", command: "python3 eval.py", start_time: "500", boot_id: "boot-a",
-    harness_pid: 90, harness_start_time: "400", started_at: "then",
+    pid: 100,
+    pgid: 100,
+    kind: "eval",
+    command: "python3 eval.py",
+    start_time: "500",
+    boot_id: "boot-a",
+    harness_pid: 90,
+    harness_start_time: "400",
+    started_at: "then",
   };
   const seen = (overrides: Partial<Sighting>): Sighting => ({
     bootId: "boot-a",
@@ -94,18 +138,50 @@ describe("leftover evals", () => {
     groupRunning: true,
     ...overrides,
   });
-  test.each([
-    ["its harness still runs", record, seen({ harness: { running: true, startTime: "400" } }), "keep"],
-    ["its harness pid was reused", record, seen({ harness: { running: true, startTime: "999" } }), "stop"],
-    ["its harness died", record, seen({}), "stop"],
-    ["its pid now belongs to another process", record, seen({ leader: { running: true, startTime: "777", command: null } }), "forget"],
-    ["it already ended", record, seen({ leader: { running: false, startTime: null, command: null }, groupRunning: false }), "forget"],
-    ["its leader ended but its group runs on", record, seen({ leader: { running: false, startTime: null, command: null } }), "stop"],
-    ["it is from an earlier boot", record, seen({ bootId: "boot-b" }), "forget"],
-    ["no start time, same command", { ...record, start_time: null }, seen({ leader: { running: true, startTime: null, command: "bash -c python3 eval.py" } }), "stop"],
-    ["no start time, other command", { ...record, start_time: null }, seen({ leader: { running: true, startTime: null, command: "vim" } }), "forget"],
-    ["no start time, leader gone, group runs", { ...record, start_time: null }, seen({ leader: { running: false, startTime: null, command: null } }), "unverified"],
-  ] as const)("a leftover record is judged by what still runs: %s", (_, given, sighting, verdict) => {
+  test.each(
+    [
+      ["its harness still runs", record, seen({ harness: { running: true, startTime: "400" } }), "keep"],
+      ["its harness pid was reused", record, seen({ harness: { running: true, startTime: "999" } }), "stop"],
+      ["its harness died", record, seen({}), "stop"],
+      [
+        "its pid now belongs to another process",
+        record,
+        seen({ leader: { running: true, startTime: "777", command: null } }),
+        "forget",
+      ],
+      [
+        "it already ended",
+        record,
+        seen({ leader: { running: false, startTime: null, command: null }, groupRunning: false }),
+        "forget",
+      ],
+      [
+        "its leader ended but its group runs on",
+        record,
+        seen({ leader: { running: false, startTime: null, command: null } }),
+        "stop",
+      ],
+      ["it is from an earlier boot", record, seen({ bootId: "boot-b" }), "forget"],
+      [
+        "no start time, same command",
+        { ...record, start_time: null },
+        seen({ leader: { running: true, startTime: null, command: "bash -c python3 eval.py" } }),
+        "stop",
+      ],
+      [
+        "no start time, other command",
+        { ...record, start_time: null },
+        seen({ leader: { running: true, startTime: null, command: "vim" } }),
+        "forget",
+      ],
+      [
+        "no start time, leader gone, group runs",
+        { ...record, start_time: null },
+        seen({ leader: { running: false, startTime: null, command: null } }),
+        "unverified",
+      ],
+    ] as const,
+  )("a leftover record is judged by what still runs: %s", (_, given, sighting, verdict) => {
     expect(leftoverVerdict(given, sighting)).toBe(verdict);
   });
 
@@ -122,7 +198,10 @@ describe("the experiment lock", () => {
     setLever(root, "WEIGHT", "2.0");
     const pid = sleeper();
     const lock = join(root, ".autoresearch/lock");
-    writeFileSync(lock, JSON.stringify({ pid, command: "iterate.ts", started_at: "then", start_time: "1", boot_id: bootId() }));
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid, command: "iterate.ts", started_at: "then", start_time: "1", boot_id: bootId() }),
+    );
     const result = runScript("iterate", ["-m", "after pid reuse"], { cwd: root });
     expect(result.stderr).toContain("stale lock");
     expect(result.code).toBe(0);
@@ -134,9 +213,16 @@ describe("the experiment lock", () => {
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
     setLever(root, "WEIGHT", "2.0");
     const pid = sleeper();
-    writeFileSync(join(root, ".autoresearch/lock"), JSON.stringify({
-      pid, command: "iterate.ts", started_at: "then", start_time: processStartTime(pid), boot_id: bootId(),
-    }));
+    writeFileSync(
+      join(root, ".autoresearch/lock"),
+      JSON.stringify({
+        pid,
+        command: "iterate.ts",
+        started_at: "then",
+        start_time: processStartTime(pid),
+        boot_id: bootId(),
+      }),
+    );
     const result = runScript("iterate", ["-m", "locked out"], { cwd: root });
     expect(result.code).toBe(75);
     expect(result.stderr).toContain(`pid ${pid}`);
@@ -193,14 +279,16 @@ describe("eval output", () => {
     expect(run.tail).toBe("working\n100%\nSCORE: 0.5\ndone");
   });
 
-  test.each([
-    ["plain lines", ["a\nb\n"], ["a", "b"]],
-    ["a line across chunks", ["ab", "c\nd"], ["abc", "d"]],
-    ["carriage returns as frames", ["a\rb\rc\n"], ["a~", "b~", "c"]],
-    ["CRLF as one break", ["a\r\nb\r\n"], ["a", "b"]],
-    ["CRLF split across chunks", ["a\r", "\nb"], ["a", "b"]],
-    ["a character split across chunks", [Buffer.from("é\n").subarray(0, 1), Buffer.from("é\n").subarray(1)], ["é"]],
-  ] as const)("output is split into lines: %s", (_, chunks, expected) => {
+  test.each(
+    [
+      ["plain lines", ["a\nb\n"], ["a", "b"]],
+      ["a line across chunks", ["ab", "c\nd"], ["abc", "d"]],
+      ["carriage returns as frames", ["a\rb\rc\n"], ["a~", "b~", "c"]],
+      ["CRLF as one break", ["a\r\nb\r\n"], ["a", "b"]],
+      ["CRLF split across chunks", ["a\r", "\nb"], ["a", "b"]],
+      ["a character split across chunks", [Buffer.from("é\n").subarray(0, 1), Buffer.from("é\n").subarray(1)], ["é"]],
+    ] as const,
+  )("output is split into lines: %s", (_, chunks, expected) => {
     const lines: string[] = [];
     const splitter = createLineSplitter((line, end) => lines.push(end.frame ? `${line}~` : line));
     for (const chunk of chunks) splitter.write(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk));

@@ -1,7 +1,7 @@
 // project.ts: which toolchain runs the constrained file and where the eval goes, from
 // file-system facts alone (no repository needed).
 import { describe, expect, test } from "bun:test";
-import { detectProject, describeProject, pythonImportFor, type ProjectFacts } from "../scripts/lib/harness/project.ts";
+import { describeProject, detectProject, type ProjectFacts, pythonImportFor } from "../scripts/lib/harness/project.ts";
 import { planEvalLocation } from "../scripts/lib/harness/eval-script.ts";
 
 function facts(file: string, files: Record<string, string>, options: Partial<ProjectFacts> = {}): ProjectFacts {
@@ -19,16 +19,52 @@ describe("detectProject", () => {
     // description, file, files, expected kind, expected eval command
     ["plain Python", "ranker.py", {}, "python", "python3 autoresearch_eval.py"],
     ["Python with uv.lock", "src/ranker.py", { "uv.lock": "" }, "uv", "uv run autoresearch_eval.py"],
-    ["Python with [tool.uv]", "ranker.py", { "pyproject.toml": "[tool.uv]\ndev = []\n" }, "uv", "uv run autoresearch_eval.py"],
+    [
+      "Python with [tool.uv]",
+      "ranker.py",
+      { "pyproject.toml": "[tool.uv]\ndev = []\n" },
+      "uv",
+      "uv run autoresearch_eval.py",
+    ],
     ["Python with poetry.lock", "ranker.py", { "poetry.lock": "" }, "poetry", "poetry run python autoresearch_eval.py"],
     ["Python with a .venv", "ranker.py", { ".venv/bin/python": "" }, "python", ".venv/bin/python autoresearch_eval.py"],
-    ["Django", "search/ranking.py", { "manage.py": "", "search/apps.py": "" }, "django", "python3 manage.py run_autoresearch_eval"],
-    ["Django in a subfolder with uv", "backend/search/ranking.py", { "backend/manage.py": "", "backend/search/models.py": "", "uv.lock": "" }, "django", "cd backend && uv run manage.py run_autoresearch_eval"],
-    ["TypeScript with bun.lock", "src/rank.ts", { "bun.lock": "", "package.json": "{}" }, "bun", "bun autoresearch_eval.ts"],
+    [
+      "Django",
+      "search/ranking.py",
+      { "manage.py": "", "search/apps.py": "" },
+      "django",
+      "python3 manage.py run_autoresearch_eval",
+    ],
+    [
+      "Django in a subfolder with uv",
+      "backend/search/ranking.py",
+      { "backend/manage.py": "", "backend/search/models.py": "", "uv.lock": "" },
+      "django",
+      "cd backend && uv run manage.py run_autoresearch_eval",
+    ],
+    [
+      "TypeScript with bun.lock",
+      "src/rank.ts",
+      { "bun.lock": "", "package.json": "{}" },
+      "bun",
+      "bun autoresearch_eval.ts",
+    ],
     ["TypeScript with deno.json", "rank.ts", { "deno.json": "{}" }, "deno", "deno run -A autoresearch_eval.ts"],
-    ["TypeScript with npm and tsx", "rank.ts", { "package-lock.json": "{}", "package.json": '{"devDependencies": {"tsx": "^4"}}' }, "node", "npx tsx autoresearch_eval.ts"],
+    [
+      "TypeScript with npm and tsx",
+      "rank.ts",
+      { "package-lock.json": "{}", "package.json": '{"devDependencies": {"tsx": "^4"}}' },
+      "node",
+      "npx tsx autoresearch_eval.ts",
+    ],
     ["JavaScript with npm", "rank.js", { "package.json": "{}" }, "node", "node autoresearch_eval.mjs"],
-    ["packageManager bun", "rank.ts", { "package.json": '{"packageManager": "bun@1.2.0"}' }, "bun", "bun autoresearch_eval.ts"],
+    [
+      "packageManager bun",
+      "rank.ts",
+      { "package.json": '{"packageManager": "bun@1.2.0"}' },
+      "bun",
+      "bun autoresearch_eval.ts",
+    ],
     ["TypeScript without markers follows the running runtime", "rank.ts", {}, "bun", "bun autoresearch_eval.ts"],
     ["Ruby", "lib/score.rb", {}, "other", "bash autoresearch_eval.sh"],
   ];
@@ -50,7 +86,11 @@ describe("detectProject", () => {
   });
 
   test("a Django app missing from INSTALLED_APPS is flagged", () => {
-    const files = { "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.settings")', "site/settings.py": 'INSTALLED_APPS = ["other"]', "search/apps.py": "" };
+    const files = {
+      "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.settings")',
+      "site/settings.py": 'INSTALLED_APPS = ["other"]',
+      "search/apps.py": "",
+    };
     expect(detectProject(facts("search/ranking.py", files)).notes[0]).toContain("INSTALLED_APPS");
   });
 
@@ -62,15 +102,22 @@ describe("detectProject", () => {
   });
 
   test("describeProject names the language and toolchain", () => {
-    expect(describeProject(detectProject(facts("a.rb", {})), "a.rb")).toBe("rb file, no known toolchain; the eval runs it as a program");
-    expect(describeProject(detectProject(facts("a.py", { "uv.lock": "" })), "a.py")).toBe("python, Python project managed by uv");
+    expect(describeProject(detectProject(facts("a.rb", {})), "a.rb")).toBe(
+      "rb file, no known toolchain; the eval runs it as a program",
+    );
+    expect(describeProject(detectProject(facts("a.py", { "uv.lock": "" })), "a.py")).toBe(
+      "python, Python project managed by uv",
+    );
   });
 });
 
 describe("pythonImportFor", () => {
   test("imports from above the outermost package", () => {
     const files = { "src/search/__init__.py": "", "src/search/core/__init__.py": "" };
-    expect(pythonImportFor(facts("src/search/core/ranker.py", files))).toEqual({ path: "src", module: "search.core.ranker" });
+    expect(pythonImportFor(facts("src/search/core/ranker.py", files))).toEqual({
+      path: "src",
+      module: "search.core.ranker",
+    });
     expect(pythonImportFor(facts("tools/ranker.py", {}))).toEqual({ path: "tools", module: "ranker" });
     expect(pythonImportFor(facts("ranker.py", {}))).toEqual({ path: ".", module: "ranker" });
   });

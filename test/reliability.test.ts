@@ -14,7 +14,9 @@ const SET_WEIGHT_2 = `sed -i 's/^WEIGHT = .*/WEIGHT = 2.0/' ranker.py`;
 const SET_BIAS_WORSE = `sed -i 's/^BIAS = .*/BIAS = -5.0/' ranker.py`;
 
 function loop(root: string, agent: string, iterations = 1) {
-  return runScript("iterate", ["--loop", "--agent", agent, "--iterations", String(iterations), "--no-report"], { cwd: root });
+  return runScript("iterate", ["--loop", "--agent", agent, "--iterations", String(iterations), "--no-report"], {
+    cwd: root,
+  });
 }
 
 function filesInCommit(root: string, commit: string): string[] {
@@ -32,22 +34,29 @@ function expectOneLine(stderr: string): void {
 function killHarnessOnFirstRefUpdate(root: string, options: { abort: boolean }): void {
   const hook = join(root, ".git/hooks/reference-transaction");
   writeFileSync(join(root, "kill-at-ref-update"), "");
-  writeFileSync(hook, `#!/bin/sh
+  writeFileSync(
+    hook,
+    `#!/bin/sh
 [ "$1" = prepared ] || exit 0
 [ -f kill-at-ref-update ] || exit 0
 grep -q refs/heads/ || exit 0
 rm -f kill-at-ref-update
 kill -9 "$(ps -o ppid= -p "$PPID" | tr -d ' ')"
 exit ${options.abort ? 1 : 0}
-`);
+`,
+  );
   chmodSync(hook, 0o755);
 }
 
 describe("whose change is it (loop mode)", () => {
   test("a user's edit made while the loop runs stays in the work tree and out of every commit", () => {
     // The eval stands in for a person typing while the candidate is measured.
-    const root = baselined({ evalPrelude: "import os\nif os.path.exists('.autoresearch/user-types-now'):\n    os.remove('.autoresearch/user-types-now')\n    open('notes.txt', 'a').write('typed during the eval\\n')" });
-    const agent = `if grep -q 'WEIGHT = 1.0' ranker.py; then ${SET_WEIGHT_2}; touch .autoresearch/user-types-now; echo 'DESCRIPTION: weight 2'; else ${SET_BIAS_WORSE}; echo 'DESCRIPTION: bias worse'; fi`;
+    const root = baselined({
+      evalPrelude:
+        "import os\nif os.path.exists('.autoresearch/user-types-now'):\n    os.remove('.autoresearch/user-types-now')\n    open('notes.txt', 'a').write('typed during the eval\\n')",
+    });
+    const agent =
+      `if grep -q 'WEIGHT = 1.0' ranker.py; then ${SET_WEIGHT_2}; touch .autoresearch/user-types-now; echo 'DESCRIPTION: weight 2'; else ${SET_BIAS_WORSE}; echo 'DESCRIPTION: bias worse'; fi`;
     const result = loop(root, agent, 2);
     expect(result.code).toBe(0);
     expect(results(root).map((line) => line.status)).toEqual(["keep", "discard"]);
@@ -70,7 +79,10 @@ describe("whose change is it (loop mode)", () => {
   test("the agent's own out-of-scope edit is restored to the user's version, not to HEAD's", () => {
     const root = baselined();
     appendFileSync(join(root, "notes.txt"), "the user's uncommitted line\n");
-    const result = loop(root, `${SET_WEIGHT_2}; echo 'the agent wrote here' >> notes.txt; echo 'DESCRIPTION: weight and notes'`);
+    const result = loop(
+      root,
+      `${SET_WEIGHT_2}; echo 'the agent wrote here' >> notes.txt; echo 'DESCRIPTION: weight and notes'`,
+    );
     expect(result.code).toBe(0);
     expect(results(root)[0]).toMatchObject({ status: "discard" });
     expect(results(root)[0].reason).toContain("notes.txt");
@@ -106,7 +118,8 @@ describe("whose change is it (loop mode)", () => {
 
   test("files the agent created are moved aside before the eval, so a keep never rests on them", () => {
     const root = baselined();
-    const agent = `printf 'def score(x):\\n    return 3 * x + 1\\n' > helper_new.py; printf 'from helper_new import score\\n' >> ranker.py; echo 'DESCRIPTION: import a new helper'`;
+    const agent =
+      `printf 'def score(x):\\n    return 3 * x + 1\\n' > helper_new.py; printf 'from helper_new import score\\n' >> ranker.py; echo 'DESCRIPTION: import a new helper'`;
     const result = loop(root, agent);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("files the agent created (helper_new.py) are not part of the candidate");
@@ -123,7 +136,9 @@ describe("whose change is it (loop mode)", () => {
     const [line] = results(root);
     expect(line).toMatchObject({ status: "keep", description: "weight 2, committed" });
     expect(line.agent_commits).toHaveLength(1);
-    expect(sh(root, "git", ["log", "-1", "--format=%s"])).toStartWith("autoresearch: weight 2, committed | score: 0.1563 -> 0.2812");
+    expect(sh(root, "git", ["log", "-1", "--format=%s"])).toStartWith(
+      "autoresearch: weight 2, committed | score: 0.1563 -> 0.2812",
+    );
     expect(sh(root, "git", ["for-each-ref", "refs/autoresearch/"])).toContain("round1-iteration1");
   });
 
@@ -141,7 +156,10 @@ describe("whose change is it (loop mode)", () => {
   test("an agent's commit that reaches beyond the file is discarded, the branch moved back and the other file put back", () => {
     const root = baselined();
     const before = head(root);
-    const result = loop(root, `${SET_WEIGHT_2} && echo 'the agent wrote here' >> notes.txt && git commit -qam agent && echo 'DESCRIPTION: weight and notes, committed'`);
+    const result = loop(
+      root,
+      `${SET_WEIGHT_2} && echo 'the agent wrote here' >> notes.txt && git commit -qam agent && echo 'DESCRIPTION: weight and notes, committed'`,
+    );
     expect(result.code).toBe(0);
     const [line] = results(root);
     expect(line.status).toBe("discard");
@@ -168,7 +186,10 @@ describe("whose change is it (loop mode)", () => {
   test("an agent that amends the incumbent commit gets the branch put back and its change judged as usual", () => {
     const root = baselined();
     const incumbent = head(root);
-    const result = loop(root, `${SET_WEIGHT_2} && git commit -q --amend -m amended ranker.py && echo 'DESCRIPTION: weight 2, amended'`);
+    const result = loop(
+      root,
+      `${SET_WEIGHT_2} && git commit -q --amend -m amended ranker.py && echo 'DESCRIPTION: weight 2, amended'`,
+    );
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("The agent moved the branch off");
     expect(results(root)[0].status).toBe("keep");
@@ -214,14 +235,25 @@ describe("the final report's agent call", () => {
   test("whatever the report agent changes is put back; its text is the report", () => {
     const root = baselined();
     expect(loop(root, `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2'`).code).toBe(0);
-    const before = { ranker: read(root, "ranker.py"), notes: read(root, "notes.txt"), yaml: read(root, "autoresearch.yaml"), head: head(root) };
-    const agent = `${SET_BIAS_WORSE}; echo scribble >> notes.txt; touch scratch.txt; echo 'budget: {}' >> autoresearch.yaml; `
-      + `printf '# Report\\n\\nWeight 2 was the only change kept; it raised the score from 0.1563 to 0.2812.\\n'`;
+    const before = {
+      ranker: read(root, "ranker.py"),
+      notes: read(root, "notes.txt"),
+      yaml: read(root, "autoresearch.yaml"),
+      head: head(root),
+    };
+    const agent =
+      `${SET_BIAS_WORSE}; echo scribble >> notes.txt; touch scratch.txt; echo 'budget: {}' >> autoresearch.yaml; ` +
+      `printf '# Report\\n\\nWeight 2 was the only change kept; it raised the score from 0.1563 to 0.2812.\\n'`;
     const result = runScript("iterate", ["--final-report", "--agent", agent], { cwd: root });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("The report agent changed");
     expect(read(root, "autoresearch_report.md")).toContain("Weight 2 was the only change kept");
-    expect({ ranker: read(root, "ranker.py"), notes: read(root, "notes.txt"), yaml: read(root, "autoresearch.yaml"), head: head(root) }).toEqual(before);
+    expect({
+      ranker: read(root, "ranker.py"),
+      notes: read(root, "notes.txt"),
+      yaml: read(root, "autoresearch.yaml"),
+      head: head(root),
+    }).toEqual(before);
     expect(existsSync(join(root, "scratch.txt"))).toBe(false);
   });
 });
@@ -287,7 +319,10 @@ describe("whose change is it (step mode)", () => {
 describe("edits made while the harness has the file", () => {
   test("a user's edit of the constrained file during a candidate run ends the step with nothing recorded and the edit in place", () => {
     // The eval stands in for a person saving the file while the candidate is measured.
-    const root = baselined({ evalPrelude: "import os\nif os.path.exists('edit-now') and 'WEIGHT = 2.0' in open('ranker.py').read():\n    os.remove('edit-now')\n    open('ranker.py', 'a').write('# USER EDIT\\n')" });
+    const root = baselined({
+      evalPrelude:
+        "import os\nif os.path.exists('edit-now') and 'WEIGHT = 2.0' in open('ranker.py').read():\n    os.remove('edit-now')\n    open('ranker.py', 'a').write('# USER EDIT\\n')",
+    });
     writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
     writeFileSync(join(root, "edit-now"), "");
     const before = head(root);
@@ -300,7 +335,10 @@ describe("edits made while the harness has the file", () => {
   });
 
   test("a user's edit of the constrained file during the sensitivity probe is left in place and the original kept aside", () => {
-    const root = pythonExperiment({ evalPrelude: "if 'sensitivity probe' in open('ranker.py').read():\n    open('ranker.py', 'a').write('# USER EDIT\\n')" });
+    const root = pythonExperiment({
+      evalPrelude:
+        "if 'sensitivity probe' in open('ranker.py').read():\n    open('ranker.py', 'a').write('# USER EDIT\\n')",
+    });
     const result = runScript("baseline", [], { cwd: root });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("changed while the sensitivity probe had it broken");
@@ -314,7 +352,10 @@ describe("edits made while the harness has the file", () => {
 describe("the experiment file is in the integrity lock", () => {
   test("an agent that rewrites eval.command to print a perfect score gets a discard and the command back", () => {
     const root = baselined();
-    const result = loop(root, `${SET_WEIGHT_2}; sed -i 's/command: python3 eval.py/command: "echo SCORE: 0.99"/' autoresearch.yaml; echo 'DESCRIPTION: gaming'`);
+    const result = loop(
+      root,
+      `${SET_WEIGHT_2}; sed -i 's/command: python3 eval.py/command: "echo SCORE: 0.99"/' autoresearch.yaml; echo 'DESCRIPTION: gaming'`,
+    );
     expect(result.code).toBe(0);
     const [line] = results(root);
     expect(line.status).toBe("discard");
@@ -328,7 +369,10 @@ describe("the experiment file is in the integrity lock", () => {
   test("an agent that makes the experiment file unreadable gets a discard and the file back", () => {
     const root = baselined();
     const before = read(root, "autoresearch.yaml");
-    const result = loop(root, `${SET_WEIGHT_2}; echo 'rounds: [' >> autoresearch.yaml; echo 'DESCRIPTION: broke the yaml'`);
+    const result = loop(
+      root,
+      `${SET_WEIGHT_2}; echo 'rounds: [' >> autoresearch.yaml; echo 'DESCRIPTION: broke the yaml'`,
+    );
     expect(result.code).toBe(0);
     expect(results(root)[0].status).toBe("discard");
     expect(results(root)[0].reason).toContain("no longer parsed");
@@ -337,7 +381,10 @@ describe("the experiment file is in the integrity lock", () => {
 
   test("step mode restores a changed metric direction and keeps a raised budget", () => {
     const root = baselined();
-    const yaml = read(root, "autoresearch.yaml").replace("direction: max", "direction: min").replace(/iterations: 30/, "iterations: 45");
+    const yaml = read(root, "autoresearch.yaml").replace("direction: max", "direction: min").replace(
+      /iterations: 30/,
+      "iterations: 45",
+    );
     writeFileSync(join(root, "autoresearch.yaml"), yaml);
     writeFileSync(join(root, "ranker.py"), RANKER.replace("BIAS = 0.0", "BIAS = -5.0"));
     const result = runScript("iterate", ["-m", "worse, but minimised"], { cwd: root });
@@ -349,7 +396,11 @@ describe("the experiment file is in the integrity lock", () => {
 
   test("in loop mode an agent's edit of the frozen eval is discarded and put back, and the loop goes on", () => {
     const root = baselined();
-    const result = loop(root, `${SET_WEIGHT_2}; if [ "$AUTORESEARCH_ITERATION" = 1 ]; then echo 'print("SCORE: 0.99")' >> eval.py; fi; echo 'DESCRIPTION: weight 2'`, 2);
+    const result = loop(
+      root,
+      `${SET_WEIGHT_2}; if [ "$AUTORESEARCH_ITERATION" = 1 ]; then echo 'print("SCORE: 0.99")' >> eval.py; fi; echo 'DESCRIPTION: weight 2'`,
+      2,
+    );
     expect(result.code).toBe(0);
     expect(results(root).map((line) => line.status)).toEqual(["discard", "keep"]);
     expect(results(root)[0].reason).toContain("eval.py");
@@ -358,7 +409,10 @@ describe("the experiment file is in the integrity lock", () => {
 
   test("a typo put into constrained_files is put back and the step discarded, not a dead end", () => {
     const root = baselined();
-    writeFileSync(join(root, "autoresearch.yaml"), read(root, "autoresearch.yaml").replace("- ranker.py", "- rankr.py"));
+    writeFileSync(
+      join(root, "autoresearch.yaml"),
+      read(root, "autoresearch.yaml").replace("- ranker.py", "- rankr.py"),
+    );
     writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
     const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
     expect(result.code).toBe(0);
@@ -368,7 +422,10 @@ describe("the experiment file is in the integrity lock", () => {
 
   test("a file added to frozen: after the baseline is named with the two ways out", () => {
     const root = baselined();
-    writeFileSync(join(root, "autoresearch.yaml"), read(root, "autoresearch.yaml").replace("frozen: []", "frozen: [notes.txt]"));
+    writeFileSync(
+      join(root, "autoresearch.yaml"),
+      read(root, "autoresearch.yaml").replace("frozen: []", "frozen: [notes.txt]"),
+    );
     writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
     const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
     expect(result.code).toBe(1);
@@ -389,7 +446,10 @@ describe("the experiment file is in the integrity lock", () => {
 
   test("a person may raise the budget mid-round without tripping the lock", () => {
     const root = baselined({ budget: 1 });
-    writeFileSync(join(root, "autoresearch.yaml"), read(root, "autoresearch.yaml").replace("iterations: 1", "iterations: 5"));
+    writeFileSync(
+      join(root, "autoresearch.yaml"),
+      read(root, "autoresearch.yaml").replace("iterations: 1", "iterations: 5"),
+    );
     writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
     const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
     expect(result.code).toBe(0);
@@ -400,7 +460,16 @@ describe("the experiment file is in the integrity lock", () => {
 describe("the harness's own records are sealed", () => {
   test("a keep line added to the journal by hand is refused and nothing is evaluated", () => {
     const root = baselined();
-    const fake = { type: "result", iteration: 1, commit: head(root).slice(0, 7), score: 0.99, delta: "+0.8337", status: "keep", description: "forged", timestamp: "2026-01-01T00:00:00Z" };
+    const fake = {
+      type: "result",
+      iteration: 1,
+      commit: head(root).slice(0, 7),
+      score: 0.99,
+      delta: "+0.8337",
+      status: "keep",
+      description: "forged",
+      timestamp: "2026-01-01T00:00:00Z",
+    };
     appendFileSync(join(root, "autoresearch.jsonl"), JSON.stringify(fake) + "\n");
     writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
     const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
@@ -412,8 +481,9 @@ describe("the harness's own records are sealed", () => {
 
   test("an agent that rewrites eval.command and the journal's fingerprint to match gets nothing kept", () => {
     const root = baselined();
-    const agent = `${SET_WEIGHT_2}; sed -i 's/command: python3 eval.py/command: "echo SCORE: 0.99"/' autoresearch.yaml; `
-      + `python3 -c "import json;p='autoresearch.jsonl';l=[json.loads(x) for x in open(p)];l[0]['measurement']='0'*64;open(p,'w').write(''.join(json.dumps(x)+'\\n' for x in l))"; echo 'DESCRIPTION: gaming'`;
+    const agent =
+      `${SET_WEIGHT_2}; sed -i 's/command: python3 eval.py/command: "echo SCORE: 0.99"/' autoresearch.yaml; ` +
+      `python3 -c "import json;p='autoresearch.jsonl';l=[json.loads(x) for x in open(p)];l[0]['measurement']='0'*64;open(p,'w').write(''.join(json.dumps(x)+'\\n' for x in l))"; echo 'DESCRIPTION: gaming'`;
     const result = loop(root, agent);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`line 1 of "autoresearch.jsonl" was not written by the harness`);
@@ -442,9 +512,27 @@ describe("the harness's own records are sealed", () => {
     const before = head(root);
     writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
     const forged = {
-      round: 1, iteration: 1, action: "commit", files: ["ranker.py"], incumbent: before, headBefore: before, candidateHashes: {},
-      message: "autoresearch: forged | score: 0.1563 -> 0.9900", restorePaths: [], snapshot: null, journal: join(root, "autoresearch.jsonl"),
-      line: { type: "result", iteration: 1, commit: null, score: 0.99, delta: "+0.8337", status: "keep", description: "forged", timestamp: "2026-01-01T00:00:00Z" },
+      round: 1,
+      iteration: 1,
+      action: "commit",
+      files: ["ranker.py"],
+      incumbent: before,
+      headBefore: before,
+      candidateHashes: {},
+      message: "autoresearch: forged | score: 0.1563 -> 0.9900",
+      restorePaths: [],
+      snapshot: null,
+      journal: join(root, "autoresearch.jsonl"),
+      line: {
+        type: "result",
+        iteration: 1,
+        commit: null,
+        score: 0.99,
+        delta: "+0.8337",
+        status: "keep",
+        description: "forged",
+        timestamp: "2026-01-01T00:00:00Z",
+      },
     };
     writeFileSync(join(root, ".autoresearch/pending-step.json"), JSON.stringify(forged));
     const result = runScript("iterate", ["-m", "weight 2"], { cwd: root });
@@ -477,7 +565,14 @@ describe("preconditions before any side effect", () => {
     sh(root, "git", ["switch", "-q", "autoresearch/fixture"]);
     writeFileSync(join(root, "notes.txt"), "ours\n");
     sh(root, "git", ["commit", "-qm", "ours", "notes.txt"]);
-    const conflicted = (() => { try { sh(root, "git", ["merge", "other"]); return false; } catch { return true; } })();
+    const conflicted = (() => {
+      try {
+        sh(root, "git", ["merge", "other"]);
+        return false;
+      } catch {
+        return true;
+      }
+    })();
     expect(conflicted).toBe(true);
     const markers = read(root, "notes.txt");
     expect(markers).toContain("<<<<<<<");
@@ -511,7 +606,10 @@ describe("preconditions before any side effect", () => {
 
   test("baseline refuses a constrained file that does not exist before creating any branch", () => {
     const root = pythonExperiment();
-    writeFileSync(join(root, "autoresearch.yaml"), read(root, "autoresearch.yaml").replace("constrained_files: [ranker.py]", "constrained_files: [rankr.py]"));
+    writeFileSync(
+      join(root, "autoresearch.yaml"),
+      read(root, "autoresearch.yaml").replace("constrained_files: [ranker.py]", "constrained_files: [rankr.py]"),
+    );
     const result = runScript("baseline", [], { cwd: root });
     expect(result.code).toBe(2);
     expectOneLine(result.stderr);
@@ -533,7 +631,10 @@ describe("preconditions before any side effect", () => {
   test("a git index lock left by the harness's own killed git is cleared, with a note", () => {
     const root = baselined();
     writeFileSync(join(root, ".git/index.lock"), "");
-    writeFileSync(join(root, ".autoresearch/git-index-write.json"), JSON.stringify({ pid: 999999, at: "2026-01-01T00:00:00Z" }));
+    writeFileSync(
+      join(root, ".autoresearch/git-index-write.json"),
+      JSON.stringify({ pid: 999999, at: "2026-01-01T00:00:00Z" }),
+    );
     writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
     const result = runScript("iterate", ["-m", "after a kill"], { cwd: root });
     expect(result.code).toBe(0);
@@ -611,7 +712,11 @@ describe("recovery first", () => {
     const again = loop(root, `${SET_BIAS_WORSE}; echo 'DESCRIPTION: bias worse'`);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("Finished iteration 1 (keep)");
-    expect(results(root).map((line) => [line.iteration, line.status, line.description])).toEqual([[1, "keep", "weight 2"], [2, "discard", "bias worse"]]);
+    expect(results(root).map((line) => [line.iteration, line.status, line.description])).toEqual([[
+      1,
+      "keep",
+      "weight 2",
+    ], [2, "discard", "bias worse"]]);
     expect(harnessCommits(root)).toHaveLength(1);
     expect(read(root, "ranker.py")).toContain("WEIGHT = 2.0");
   });
@@ -635,10 +740,17 @@ describe("recovery first", () => {
 
   test("a step killed mid-decision resumes with the eval runs it had measured", async () => {
     // Each eval run appends a line to runs.log; the confirming run hangs until no-hang exists.
-    const root = baselined({ evalPrelude: "import os, time\nopen('runs.log', 'a').write('run\\n')\nif os.path.exists('.autoresearch/step-runs.json') and not os.path.exists('no-hang'):\n    time.sleep(60)" });
+    const root = baselined({
+      evalPrelude:
+        "import os, time\nopen('runs.log', 'a').write('run\\n')\nif os.path.exists('.autoresearch/step-runs.json') and not os.path.exists('no-hang'):\n    time.sleep(60)",
+    });
     writeFileSync(join(root, "runs.log"), "");
     writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
-    const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", "weight 2"], { cwd: root, detached: true, env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "-m", "weight 2"], {
+      cwd: root,
+      detached: true,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     const deadline = Date.now() + 60_000;
     while (read(root, "runs.log").split("\n").filter(Boolean).length < 2) {
       if (Date.now() > deadline) throw new Error("the confirming run never started");
@@ -656,7 +768,15 @@ describe("recovery first", () => {
 
   test("an agent call killed before it changed anything is made again, not recorded", async () => {
     const root = baselined();
-    const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "--loop", "--agent", "sleep 60", "--iterations", "1", "--no-report"], { cwd: root, detached: true, env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(BUN, [
+      join(KIT_ROOT, "scripts/iterate.ts"),
+      "--loop",
+      "--agent",
+      "sleep 60",
+      "--iterations",
+      "1",
+      "--no-report",
+    ], { cwd: root, detached: true, env: { ...process.env, NO_COLOR: "1" } });
     const deadline = Date.now() + 60_000;
     while (!existsSync(join(root, ".autoresearch/agent-call.json"))) {
       if (Date.now() > deadline) throw new Error("the agent was never called");
@@ -667,13 +787,25 @@ describe("recovery first", () => {
     const again = loop(root, `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2'`);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("interrupted before it changed the file; calling the agent again");
-    expect(results(root).map((line) => [line.iteration, line.status, line.description])).toEqual([[1, "keep", "weight 2"]]);
+    expect(results(root).map((line) => [line.iteration, line.status, line.description])).toEqual([[
+      1,
+      "keep",
+      "weight 2",
+    ]]);
   });
 
   test("a killed agent call is evaluated by the next run instead of calling the agent again", async () => {
     const root = baselined();
     const agent = `${SET_WEIGHT_2}; echo 'DESCRIPTION: weight 2 before the kill'; sleep 60`;
-    const child = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), "--loop", "--agent", agent, "--iterations", "1", "--no-report"], { cwd: root, detached: true, env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(BUN, [
+      join(KIT_ROOT, "scripts/iterate.ts"),
+      "--loop",
+      "--agent",
+      agent,
+      "--iterations",
+      "1",
+      "--no-report",
+    ], { cwd: root, detached: true, env: { ...process.env, NO_COLOR: "1" } });
     const log = join(root, ".autoresearch/logs/round1/iteration1-agent.log");
     const deadline = Date.now() + 60_000;
     while (!(existsSync(log) && /^DESCRIPTION:/m.test(read(root, ".autoresearch/logs/round1/iteration1-agent.log")))) {
@@ -685,6 +817,9 @@ describe("recovery first", () => {
     const again = loop(root, "echo 'DESCRIPTION: a second call'; exit 9");
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("Evaluating iteration 1: an earlier run called the agent");
-    expect(results(root).map((line) => [line.status, line.description])).toEqual([["keep", "weight 2 before the kill"]]);
+    expect(results(root).map((line) => [line.status, line.description])).toEqual([[
+      "keep",
+      "weight 2 before the kill",
+    ]]);
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, DENO, journal, KIT_ROOT, makeRepo, read, writeFiles, type ScriptName } from "./helpers.ts";
+import { BUN, DENO, journal, KIT_ROOT, makeRepo, read, type ScriptName, writeFiles } from "./helpers.ts";
 import { NOISY_PRICE_MODEL_PY, priceCasesJson } from "./experiment-fixture.ts";
 import { buildNodeBundles, DIST_DIR } from "../build/node.ts";
 
@@ -18,7 +18,13 @@ type Run = { code: number | null; stdout: string; stderr: string; milliseconds: 
 
 const RUNTIMES: Runtime[] = ["bun", "deno", "node"];
 const HAS_NEXT_ROUND = existsSync(join(KIT_ROOT, "scripts/next-round.ts"));
-const VERBS: ScriptName[] = ["init", "baseline", "iterate", "dashboard", ...(HAS_NEXT_ROUND ? ["next-round" as const] : [])];
+const VERBS: ScriptName[] = [
+  "init",
+  "baseline",
+  "iterate",
+  "dashboard",
+  ...(HAS_NEXT_ROUND ? ["next-round" as const] : []),
+];
 const timings: string[] = [];
 
 /** The command line a user types: `bun scripts/x.ts`, `deno run -A scripts/x.ts`, `node dist/x.js`. */
@@ -45,8 +51,14 @@ function run(runtime: Runtime, verb: ScriptName, args: string[], cwd: string): R
 /** Run, expect exit 0 (showing stderr when not), and note the time for the summary. */
 function ok(runtime: Runtime, verb: ScriptName, args: string[], cwd: string): Run {
   const result = run(runtime, verb, args, cwd);
-  if (result.code !== 0) throw new Error(`${runtime} ${verb} ${args.join(" ")} exited ${result.code}:\n${result.stderr}${result.stdout}`);
-  timings.push(`${runtime.padEnd(5)} ${`${verb} ${args.join(" ")}`.slice(0, 48).padEnd(48)} ${String(result.milliseconds).padStart(6)} ms`);
+  if (result.code !== 0) {
+    throw new Error(`${runtime} ${verb} ${args.join(" ")} exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  }
+  timings.push(
+    `${runtime.padEnd(5)} ${`${verb} ${args.join(" ")}`.slice(0, 48).padEnd(48)} ${
+      String(result.milliseconds).padStart(6)
+    } ms`,
+  );
   return result;
 }
 
@@ -74,7 +86,19 @@ describe.each(RUNTIMES)("runtime matrix: %s", (runtime) => {
   test(`init, baseline, a keep, a discard, dashboard JSON${HAS_NEXT_ROUND ? " and next-round" : ""} under ${runtime}`, () => {
     const root = makeRepo({ "predict.py": NOISY_PRICE_MODEL_PY, "cases.json": priceCasesJson({ padIds: true }) });
 
-    const init = JSON.parse(ok(runtime, "init", ["predict.py", "--test-data", "cases.json", "--metric", "mae", "--iterations", "10", "--yes", "--json"], root).stdout);
+    const init = JSON.parse(
+      ok(runtime, "init", [
+        "predict.py",
+        "--test-data",
+        "cases.json",
+        "--metric",
+        "mae",
+        "--iterations",
+        "10",
+        "--yes",
+        "--json",
+      ], root).stdout,
+    );
     expect(init.ok).toBe(true);
     expect(init.levers.map((lever: { name: string }) => lever.name)).toEqual(["WEIGHT", "BIAS"]);
     expect(init.warnings).toEqual([]); // the Python lever extractor ran (a bundle must ship levers_python.py)
@@ -94,7 +118,9 @@ describe.each(RUNTIMES)("runtime matrix: %s", (runtime) => {
     expect(keep.status).toBe("keep");
 
     // A description that looks like a number stays the literal text (no minimist-style coercion).
-    writeFiles(root, { "predict.py": NOISY_PRICE_MODEL_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0").replace("BIAS = 0.0", "BIAS = 5.0") });
+    writeFiles(root, {
+      "predict.py": NOISY_PRICE_MODEL_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0").replace("BIAS = 0.0", "BIAS = 5.0"),
+    });
     const discard = JSON.parse(ok(runtime, "iterate", ["-m", "0070", "--json"], root).stdout);
     expect(discard.status).toBe("discard");
     expect(read(root, "predict.py")).toContain("BIAS = 0.0"); // restored to the incumbent

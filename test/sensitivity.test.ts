@@ -3,7 +3,12 @@
 // per situation. The probe itself (breaking, running, restoring) is tested end to end in
 // test/baseline.test.ts.
 import { describe, expect, test } from "bun:test";
-import { compareWithBaseline, describeMove, type ProbeRun, type SignalMove } from "../scripts/lib/baseline/sensitivity.ts";
+import {
+  compareWithBaseline,
+  describeMove,
+  type ProbeRun,
+  type SignalMove,
+} from "../scripts/lib/baseline/sensitivity.ts";
 
 const RESOLUTION = 1e-4;
 
@@ -120,7 +125,11 @@ const ROWS: Row[] = [
   },
   {
     name: "noisy moves are ranked by distance in tolerances",
-    baseline: [run(1.0, { metrics: { tokens: 100 } }), run(1.1, { metrics: { tokens: 101 } }), run(1.2, { metrics: { tokens: 102 } })],
+    baseline: [
+      run(1.0, { metrics: { tokens: 100 } }),
+      run(1.1, { metrics: { tokens: 101 } }),
+      run(1.2, { metrics: { tokens: 102 } }),
+    ],
     probe: run(5.0, { metrics: { tokens: 200 } }),
     moved: ["metric tokens", "score score"],
   },
@@ -129,7 +138,10 @@ const ROWS: Row[] = [
 describe("compareWithBaseline", () => {
   for (const row of ROWS) {
     test(row.name, () => {
-      const verdict = compareWithBaseline(row.baseline, row.probe, { resolution: RESOLUTION, guardMetric: row.guardMetric });
+      const verdict = compareWithBaseline(row.baseline, row.probe, {
+        resolution: RESOLUTION,
+        guardMetric: row.guardMetric,
+      });
       expect(verdict.moved.map((move) => `${move.kind} ${move.name}`)).toEqual(row.moved);
     });
   }
@@ -144,34 +156,65 @@ describe("compareWithBaseline", () => {
   });
 
   test("an exact signal's tolerance is half the resolution", () => {
-    const [move] = compareWithBaseline([run(1, { metrics: { accuracy: 1 } })], run(1, { metrics: { accuracy: 0 } }), { resolution: RESOLUTION }).moved;
+    const [move] = compareWithBaseline([run(1, { metrics: { accuracy: 1 } })], run(1, { metrics: { accuracy: 0 } }), {
+      resolution: RESOLUTION,
+    }).moved;
     expect(move).toEqual({ kind: "metric", name: "accuracy", from: 1, to: 0, tolerance: RESOLUTION / 2, exact: true });
   });
 
   test("an unchanged timing eval printing 24 noisy cases is not called sensitive by the one case that wandered furthest", () => {
     // 23 cases wobble inside their spread; case q7's probe run lands 4 sd out, as one of 24 will now and then.
     const wobble = [0, 0.1, -0.1, 0.05];
-    const runOf = (runIndex: number) => run(2 + wobble[runIndex], {
-      cases: Object.fromEntries(Array.from({ length: 24 }, (_, index) => [`q${index}`, index === 7 ? [2, 2.01, 2.02, 2.05][runIndex] : 2 + wobble[runIndex]])),
-    });
+    const runOf = (runIndex: number) =>
+      run(2 + wobble[runIndex], {
+        cases: Object.fromEntries(
+          Array.from(
+            { length: 24 },
+            (_, index) => [`q${index}`, index === 7 ? [2, 2.01, 2.02, 2.05][runIndex] : 2 + wobble[runIndex]],
+          ),
+        ),
+      });
     const verdict = compareWithBaseline([runOf(0), runOf(1), runOf(2)], runOf(3), { resolution: RESOLUTION });
     expect(verdict.compared).toBe(25);
     expect(verdict.moved).toEqual([]);
   });
 
   test("it counts every signal it compared: the score, each metric and each case", () => {
-    const verdict = compareWithBaseline(LOADED_BASELINE, timing(1.2, 0, 1.3), { resolution: RESOLUTION, guardMetric: "accuracy" });
+    const verdict = compareWithBaseline(LOADED_BASELINE, timing(1.2, 0, 1.3), {
+      resolution: RESOLUTION,
+      guardMetric: "accuracy",
+    });
     expect(verdict.compared).toBe(6); // score, accuracy (the guard), latency_ms, cases, guard, case kimchi
   });
 });
 
 describe("describeMove", () => {
-  const move = (more: Partial<SignalMove>): SignalMove => ({ kind: "metric", name: "accuracy", from: 1, to: 0, tolerance: 0.00005, exact: true, ...more });
+  const move = (more: Partial<SignalMove>): SignalMove => ({
+    kind: "metric",
+    name: "accuracy",
+    from: 1,
+    to: 0,
+    tolerance: 0.00005,
+    exact: true,
+    ...more,
+  });
   const CASES: [string, SignalMove, string][] = [
     ["a metric names itself", move({}), "accuracy moved from 1 to 0"],
-    ["the score is the score", move({ kind: "score", name: "score", from: 0.1563, to: 0.0312 }), "the score moved from 0.1563 to 0.0312"],
-    ["a case is quoted", move({ kind: "case", name: "kimchi", from: 1.456098, to: 0.0021 }), 'case "kimchi" moved from 1.4561 to 0.0021'],
-    ["a mean is shown to six significant digits", move({ kind: "score", name: "score", from: 2 / 3, to: 0.5 }), "the score moved from 0.666667 to 0.5"],
+    [
+      "the score is the score",
+      move({ kind: "score", name: "score", from: 0.1563, to: 0.0312 }),
+      "the score moved from 0.1563 to 0.0312",
+    ],
+    [
+      "a case is quoted",
+      move({ kind: "case", name: "kimchi", from: 1.456098, to: 0.0021 }),
+      'case "kimchi" moved from 1.4561 to 0.0021',
+    ],
+    [
+      "a mean is shown to six significant digits",
+      move({ kind: "score", name: "score", from: 2 / 3, to: 0.5 }),
+      "the score moved from 0.666667 to 0.5",
+    ],
     ["a guard names its metric", move({ kind: "guard", name: "mrr", from: 0.9, to: 0.2 }), "mrr moved from 0.9 to 0.2"],
     ["a vanished signal says what it was", move({ to: null }), "accuracy was no longer printed (it was 1)"],
     ["a new signal says what it is", move({ name: "errors", from: null, to: 16 }), "errors appeared (16)"],

@@ -25,7 +25,11 @@ describe("stats helpers", () => {
     ["sample sd of 0.70, 0.71, 0.72 is 0.01", () => sampleStandardDeviation([0.7, 0.71, 0.72]), 0.01],
     ["sample sd of one value is null", () => sampleStandardDeviation([0.7]), null],
     ["median absolute deviation of 1, 2, 3, 4, 100 is 1", () => medianAbsoluteDeviation([1, 2, 3, 4, 100]), 1],
-    ["pooled variance weighs groups by their degrees of freedom", () => pooledVariance([[1, 3], [2, 4, 6], [9]]), (2 + 8) / 3],
+    [
+      "pooled variance weighs groups by their degrees of freedom",
+      () => pooledVariance([[1, 3], [2, 4, 6], [9]]),
+      (2 + 8) / 3,
+    ],
     ["pooled variance without a group of two is null", () => pooledVariance([[1], [2]]), null],
     ["the t quantile at 0.98 with 10 df is 2.3593", () => studentTQuantile(0.98, 10), 2.359314623736535],
     ["the t quantile at 0.98 with 2 df is 4.8487", () => studentTQuantile(0.98, 2), 4.848732214442601],

@@ -1,21 +1,46 @@
 // test-data.ts: inspection baseline relies on (placeholders, problems, lenient foreign
 // formats), the scaffolds init writes, and reading --cases-from inputs.
 import { describe, expect, test } from "bun:test";
-import { buildJsonTestData, buildTsvTestData, inspectTestData, inspectTestDataFile, parseCaseInputs, TEST_DATA_FORMAT } from "../scripts/lib/harness/test-data.ts";
+import {
+  buildJsonTestData,
+  buildTsvTestData,
+  inspectTestData,
+  inspectTestDataFile,
+  parseCaseInputs,
+  TEST_DATA_FORMAT,
+} from "../scripts/lib/harness/test-data.ts";
 
 const kit = (cases: unknown[]) => JSON.stringify({ format: TEST_DATA_FORMAT, cases });
 
 describe("inspectTestData", () => {
   test("finds placeholders by case and field in the kit's JSON", () => {
-    const report = inspectTestData(kit([{ id: "a", input: { query: "TODO: a query" }, expected: ["x", "TODO: id"] }, { id: "b", input: { query: "q" }, expected: "y" }]), "t.json");
-    expect(report).toEqual({ format: "kit-json", cases: 2, placeholders: [{ caseId: "a", field: "input.query" }, { caseId: "a", field: "expected[1]" }], problems: [], warnings: [] });
+    const report = inspectTestData(
+      kit([{ id: "a", input: { query: "TODO: a query" }, expected: ["x", "TODO: id"] }, {
+        id: "b",
+        input: { query: "q" },
+        expected: "y",
+      }]),
+      "t.json",
+    );
+    expect(report).toEqual({
+      format: "kit-json",
+      cases: 2,
+      placeholders: [{ caseId: "a", field: "input.query" }, { caseId: "a", field: "expected[1]" }],
+      problems: [],
+      warnings: [],
+    });
   });
 
   const problems: [string, string, string, RegExp][] = [
     ["text that is not JSON", "{nope", "t.json", /not valid JSON/],
     ["a kit file without cases", JSON.stringify({ format: TEST_DATA_FORMAT }), "t.json", /no "cases" array/],
     ["a case without an id", kit([{ input: {}, expected: 1 }]), "t.json", /case 1 has no "id"/],
-    ["duplicate ids", kit([{ id: "a", input: {}, expected: 1 }, { id: "a", input: {}, expected: 2 }]), "t.json", /"a" appears more than once/],
+    [
+      "duplicate ids",
+      kit([{ id: "a", input: {}, expected: 1 }, { id: "a", input: {}, expected: 2 }]),
+      "t.json",
+      /"a" appears more than once/,
+    ],
     ["a case without input", kit([{ id: "a", expected: 1 }]), "t.json", /"a" has no "input" object/],
     ["a case without expected", kit([{ id: "a", input: {} }]), "t.json", /"a" has no "expected" field/],
     ["a broken JSON Lines line", '{"q": 1}\n{oops\n', "t.jsonl", /line 2 is not valid JSON/],
@@ -28,9 +53,14 @@ describe("inspectTestData", () => {
   }
 
   test("is lenient with foreign formats: counts cases and finds placeholders only", () => {
-    expect(inspectTestData(JSON.stringify([{ query: "a", relevant: [1] }, { query: "TODO: b" }]), "queries.json")).toMatchObject({ format: "json", cases: 2, problems: [], placeholders: [{ caseId: "2", field: "query" }] });
+    expect(inspectTestData(JSON.stringify([{ query: "a", relevant: [1] }, { query: "TODO: b" }]), "queries.json"))
+      .toMatchObject({ format: "json", cases: 2, problems: [], placeholders: [{ caseId: "2", field: "query" }] });
     expect(inspectTestData(JSON.stringify({ queries: [{ q: 1 }, { q: 2 }, { q: 3 }] }), "q.json").cases).toBe(3);
-    expect(inspectTestData("query,expected\na,b\nc,TODO: d\n", "cases.csv")).toMatchObject({ format: "table", cases: 2, placeholders: [{ caseId: "c", field: "expected" }] });
+    expect(inspectTestData("query,expected\na,b\nc,TODO: d\n", "cases.csv")).toMatchObject({
+      format: "table",
+      cases: 2,
+      placeholders: [{ caseId: "c", field: "expected" }],
+    });
     expect(inspectTestData("one\ntwo\n# comment\n", "cases.txt")).toMatchObject({ format: "text", cases: 2 });
   });
 
@@ -50,13 +80,21 @@ describe("scaffolds", () => {
     const text = buildJsonTestData({ signature: "def rank(query, k=10)", parameters: ["query"], shape: "ranked_list" });
     const report = inspectTestData(text, "autoresearch_test_data.json");
     expect(report).toMatchObject({ format: "kit-json", cases: 20, problems: [] });
-    expect(report.placeholders.filter((placeholder) => placeholder.caseId === "case-01").map((placeholder) => placeholder.field)).toEqual(["input.query", "expected[0]", "expected[1]"]);
+    expect(
+      report.placeholders.filter((placeholder) => placeholder.caseId === "case-01").map((placeholder) =>
+        placeholder.field
+      ),
+    ).toEqual(["input.query", "expected[0]", "expected[1]"]);
   });
 
   test("a latency scaffold leaves expected null (not checked)", () => {
     const document = JSON.parse(buildJsonTestData({ signature: null, parameters: ["text"], shape: "latency" }));
     expect(document.cases[0].expected).toBeNull();
-    expect(inspectTestData(JSON.stringify(document), "t.json").placeholders.every((placeholder) => placeholder.field === "input.text")).toBe(true);
+    expect(
+      inspectTestData(JSON.stringify(document), "t.json").placeholders.every((placeholder) =>
+        placeholder.field === "input.text"
+      ),
+    ).toBe(true);
   });
 
   test("the TSV scaffold is recognised as the kit's and refused while placeholders remain", () => {
@@ -73,12 +111,24 @@ describe("scaffolds", () => {
 
 describe("parseCaseInputs", () => {
   const table: [string, string, string, string[], unknown][] = [
-    ["objects by parameter name", '[{"query": "a", "k": 3}]', "in.json", ["query", "k"], [{ id: null, input: { query: "a", k: 3 } }]],
+    ["objects by parameter name", '[{"query": "a", "k": 3}]', "in.json", ["query", "k"], [{
+      id: null,
+      input: { query: "a", k: 3 },
+    }]],
     ["ids kept", '[{"id": 7, "query": "a"}]', "in.json", ["query"], [{ id: "7", input: { query: "a" } }]],
-    ["{id, input} objects", '[{"id": "c", "input": {"query": "a"}}]', "in.json", ["query"], [{ id: "c", input: { query: "a" } }]],
-    ["bare values for one parameter", '["a", "b"]', "in.json", ["text"], [{ id: null, input: { text: "a" } }, { id: null, input: { text: "b" } }]],
-    ["positional arrays", "[[\"a\", 2]]", "in.json", ["query", "k"], [{ id: null, input: { query: "a", k: 2 } }]],
-    ["JSON Lines", '{"query": "a"}\n{"query": "b"}\n', "in.jsonl", ["query"], [{ id: null, input: { query: "a" } }, { id: null, input: { query: "b" } }]],
+    ["{id, input} objects", '[{"id": "c", "input": {"query": "a"}}]', "in.json", ["query"], [{
+      id: "c",
+      input: { query: "a" },
+    }]],
+    ["bare values for one parameter", '["a", "b"]', "in.json", ["text"], [{ id: null, input: { text: "a" } }, {
+      id: null,
+      input: { text: "b" },
+    }]],
+    ["positional arrays", '[["a", 2]]', "in.json", ["query", "k"], [{ id: null, input: { query: "a", k: 2 } }]],
+    ["JSON Lines", '{"query": "a"}\n{"query": "b"}\n', "in.jsonl", ["query"], [{ id: null, input: { query: "a" } }, {
+      id: null,
+      input: { query: "b" },
+    }]],
     ["a cases wrapper", '{"cases": [{"query": "a"}]}', "in.json", ["query"], [{ id: null, input: { query: "a" } }]],
   ];
   for (const [description, text, path, parameters, expected] of table) {
@@ -88,8 +138,12 @@ describe("parseCaseInputs", () => {
   }
 
   test("rejects text that is neither JSON nor JSON Lines, and empty input", () => {
-    expect(() => parseCaseInputs("just words\nmore words\n", "in.txt", ["q"])).toThrow(/line 1 of "in.txt" is not valid JSON/);
+    expect(() => parseCaseInputs("just words\nmore words\n", "in.txt", ["q"])).toThrow(
+      /line 1 of "in.txt" is not valid JSON/,
+    );
     expect(() => parseCaseInputs("[]", "in.json", ["q"])).toThrow(/holds no inputs/);
-    expect(() => parseCaseInputs('[[1, 2, 3]]', "in.json", ["a", "b"])).toThrow(/has 3 values but the entry function takes 2/);
+    expect(() => parseCaseInputs("[[1, 2, 3]]", "in.json", ["a", "b"])).toThrow(
+      /has 3 values but the entry function takes 2/,
+    );
   });
 });

@@ -19,12 +19,18 @@ type Runtime = "bun" | "deno";
 export const VENDORED_FILES = ["scripts", "templates", "package.json", "deno.json"];
 const VENDOR_DIR = "tools/autoresearch-kit";
 const OFFLINE = process.env.AUTORESEARCH_OFFLINE === "1";
-const PACKAGE = JSON.parse(readFileSync(join(KIT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-const DENO_CONFIG = JSON.parse(readFileSync(join(KIT_ROOT, "deno.json"), "utf8")) as { imports: Record<string, string>; nodeModulesDir?: string; lock?: boolean };
+const PACKAGE = JSON.parse(readFileSync(join(KIT_ROOT, "package.json"), "utf8")) as {
+  dependencies: Record<string, string>;
+};
+const DENO_CONFIG = JSON.parse(readFileSync(join(KIT_ROOT, "deno.json"), "utf8")) as {
+  imports: Record<string, string>;
+  nodeModulesDir?: string;
+  lock?: boolean;
+};
 
 /** The first node_modules folder at or above `path`, if any: Bun would then not auto-install. */
 function nodeModulesAbove(path: string): string | null {
-  for (let folder = path; ; folder = dirname(folder)) {
+  for (let folder = path;; folder = dirname(folder)) {
     if (existsSync(join(folder, "node_modules"))) return join(folder, "node_modules");
     if (dirname(folder) === folder) return null;
   }
@@ -49,7 +55,11 @@ function runVendored(runtime: Runtime, root: string, verb: string, args: string[
     timeout: 110_000,
     env: { ...process.env, NO_COLOR: "1", CI: "true" },
   });
-  if (result.status !== 0) throw new Error(`${runtime} ${script} ${args.join(" ")} exited ${result.status}:\n${result.stderr}${result.stdout}`);
+  if (result.status !== 0) {
+    throw new Error(
+      `${runtime} ${script} ${args.join(" ")} exited ${result.status}:\n${result.stderr}${result.stdout}`,
+    );
+  }
   return result.stdout;
 }
 
@@ -62,7 +72,11 @@ function importedPackages(): Set<string> {
       if (entry.isDirectory()) visit(path);
       else if (entry.name.endsWith(".ts")) {
         const text = readFileSync(path, "utf8");
-        for (const match of text.matchAll(/^import (?!type )[^;]*?from "([^".][^"]*)"|\b(?:import|requireModule)\("([^".][^"]*)"\)/gm)) {
+        for (
+          const match of text.matchAll(
+            /^import (?!type )[^;]*?from "([^".][^"]*)"|\b(?:import|requireModule)\("([^".][^"]*)"\)/gm,
+          )
+        ) {
           const specifier = match[1] ?? match[2];
           if (specifier.startsWith("node:")) continue;
           names.add(specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]);
@@ -90,57 +104,88 @@ describe("deno.json, the import map for Deno without node_modules", () => {
   });
 });
 
-describe.skipIf(OFFLINE)("zero-install: a vendored copy with no node_modules (needs the npm registry on a cold cache)", () => {
-  beforeAll(() => {
-    const above = nodeModulesAbove(tmpdir());
-    if (above) throw new Error(`${above} exists above the temporary folder, so Bun would not auto-install; remove it or set TMPDIR elsewhere`);
-  });
-
-  test.each(["deno", "bun"] as const)("%s runs init, baseline, a keep and dashboard JSON from tools/autoresearch-kit/ with no install", (runtime) => {
-    const root = vendoredRepo();
-    const init = JSON.parse(runVendored(runtime, root, "init", ["predict.py", "--test-data", "cases.json", "--metric", "mae", "--iterations", "5", "--yes", "--json"]));
-    expect(init.warnings).toEqual([]);
-    expect(init.next).toBe(runtime === "bun" ? `bun ${VENDOR_DIR}/scripts/baseline.ts` : `deno run -A ${VENDOR_DIR}/scripts/baseline.ts`);
-    expect(read(root, "instructions.md")).toContain("WEIGHT"); // templates/ found beside scripts/
-
-    const baseline = JSON.parse(runVendored(runtime, root, "baseline", ["--json"]));
-    expect(baseline.score).toBeGreaterThan(17);
-    expect(baseline.min_detectable_effect).toBeGreaterThan(0);
-
-    writeFiles(root, { "predict.py": NOISY_PRICE_MODEL_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0") });
-    expect(JSON.parse(runVendored(runtime, root, "iterate", ["-m", "raise WEIGHT to 3", "--json"])).status).toBe("keep");
-
-    const dashboard = JSON.parse(runVendored(runtime, root, "dashboard", ["--format", "json"]));
-    expect(dashboard.summary.counts).toMatchObject({ keep: 1 });
-
-    // Nothing was installed into the repository, and the vendored kit is untouched (no deno.lock).
-    expect(nodeModulesAbove(join(root, VENDOR_DIR, "scripts/lib"))).toBeNull();
-    expect(sh(root, "git", ["status", "--porcelain", "--", VENDOR_DIR])).toBe("");
-  });
-
-  test("the copy loads every package within the range package.json pins, under Bun and Deno", () => {
-    const root = temporaryFolder("ark-zero-versions-");
-    for (const item of VENDORED_FILES) cpSync(join(KIT_ROOT, item), join(root, item), { recursive: true });
-    const names = Object.keys(DENO_CONFIG.imports);
-    // Literal imports, so Deno's module graph holds every package (its require needs that too).
-    const probe = [
-      `import { createRequire } from "node:module";`,
-      `const require = createRequire(import.meta.url);`,
-      ...names.map((name) => `await import(${JSON.stringify(name)});`),
-      `for (const name of ${JSON.stringify(names)}) console.log(name + " " + require.resolve(name));`,
-    ].join("\n");
-    writeFileSync(join(root, "scripts/lib/probe-versions.ts"), probe);
-    for (const runtime of ["bun", "deno"] as const) {
-      const [command, prefix] = runtime === "bun" ? [BUN, []] : [DENO, ["run", "-A", "-q"]];
-      const result = spawnSync(command, [...prefix, "scripts/lib/probe-versions.ts"], { cwd: root, encoding: "utf8", timeout: 110_000 });
-      expect(result.stderr).toBe("");
-      for (const line of result.stdout.trim().split("\n")) {
-        const [name, path] = line.split(" ");
-        // …/chalk@5.6.2@@@1/… in Bun's cache, …/chalk/5.6.2/… in Deno's.
-        const version = /^[@/](\d+\.\d+\.\d+)/.exec(path.slice(path.lastIndexOf(name) + name.length))?.[1];
-        expect({ runtime, name, version: version && Bun.semver.satisfies(version, PACKAGE.dependencies[name]) }).toEqual({ runtime, name, version: true });
+describe.skipIf(OFFLINE)(
+  "zero-install: a vendored copy with no node_modules (needs the npm registry on a cold cache)",
+  () => {
+    beforeAll(() => {
+      const above = nodeModulesAbove(tmpdir());
+      if (above) {
+        throw new Error(
+          `${above} exists above the temporary folder, so Bun would not auto-install; remove it or set TMPDIR elsewhere`,
+        );
       }
-    }
-    expect(existsSync(join(root, "node_modules"))).toBe(false);
-  });
-});
+    });
+
+    test.each(["deno", "bun"] as const)(
+      "%s runs init, baseline, a keep and dashboard JSON from tools/autoresearch-kit/ with no install",
+      (runtime) => {
+        const root = vendoredRepo();
+        const init = JSON.parse(
+          runVendored(runtime, root, "init", [
+            "predict.py",
+            "--test-data",
+            "cases.json",
+            "--metric",
+            "mae",
+            "--iterations",
+            "5",
+            "--yes",
+            "--json",
+          ]),
+        );
+        expect(init.warnings).toEqual([]);
+        expect(init.next).toBe(
+          runtime === "bun" ? `bun ${VENDOR_DIR}/scripts/baseline.ts` : `deno run -A ${VENDOR_DIR}/scripts/baseline.ts`,
+        );
+        expect(read(root, "instructions.md")).toContain("WEIGHT"); // templates/ found beside scripts/
+
+        const baseline = JSON.parse(runVendored(runtime, root, "baseline", ["--json"]));
+        expect(baseline.score).toBeGreaterThan(17);
+        expect(baseline.min_detectable_effect).toBeGreaterThan(0);
+
+        writeFiles(root, { "predict.py": NOISY_PRICE_MODEL_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0") });
+        expect(JSON.parse(runVendored(runtime, root, "iterate", ["-m", "raise WEIGHT to 3", "--json"])).status).toBe(
+          "keep",
+        );
+
+        const dashboard = JSON.parse(runVendored(runtime, root, "dashboard", ["--format", "json"]));
+        expect(dashboard.summary.counts).toMatchObject({ keep: 1 });
+
+        // Nothing was installed into the repository, and the vendored kit is untouched (no deno.lock).
+        expect(nodeModulesAbove(join(root, VENDOR_DIR, "scripts/lib"))).toBeNull();
+        expect(sh(root, "git", ["status", "--porcelain", "--", VENDOR_DIR])).toBe("");
+      },
+    );
+
+    test("the copy loads every package within the range package.json pins, under Bun and Deno", () => {
+      const root = temporaryFolder("ark-zero-versions-");
+      for (const item of VENDORED_FILES) cpSync(join(KIT_ROOT, item), join(root, item), { recursive: true });
+      const names = Object.keys(DENO_CONFIG.imports);
+      // Literal imports, so Deno's module graph holds every package (its require needs that too).
+      const probe = [
+        `import { createRequire } from "node:module";`,
+        `const require = createRequire(import.meta.url);`,
+        ...names.map((name) => `await import(${JSON.stringify(name)});`),
+        `for (const name of ${JSON.stringify(names)}) console.log(name + " " + require.resolve(name));`,
+      ].join("\n");
+      writeFileSync(join(root, "scripts/lib/probe-versions.ts"), probe);
+      for (const runtime of ["bun", "deno"] as const) {
+        const [command, prefix] = runtime === "bun" ? [BUN, []] : [DENO, ["run", "-A", "-q"]];
+        const result = spawnSync(command, [...prefix, "scripts/lib/probe-versions.ts"], {
+          cwd: root,
+          encoding: "utf8",
+          timeout: 110_000,
+        });
+        expect(result.stderr).toBe("");
+        for (const line of result.stdout.trim().split("\n")) {
+          const [name, path] = line.split(" ");
+          // …/chalk@5.6.2@@@1/… in Bun's cache, …/chalk/5.6.2/… in Deno's.
+          const version = /^[@/](\d+\.\d+\.\d+)/.exec(path.slice(path.lastIndexOf(name) + name.length))?.[1];
+          expect({ runtime, name, version: version && Bun.semver.satisfies(version, PACKAGE.dependencies[name]) })
+            .toEqual({ runtime, name, version: true });
+        }
+      }
+      expect(existsSync(join(root, "node_modules"))).toBe(false);
+    });
+  },
+);

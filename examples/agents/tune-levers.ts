@@ -8,7 +8,7 @@
 //   bun scripts/iterate.ts --loop --agent "bun examples/agents/tune-levers.ts"
 //
 // With AUTORESEARCH_TASK=report it prints a short Markdown report instead.
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeFile } from "../../scripts/lib/levers/levers.ts";
 import type { Lever } from "../../scripts/lib/levers/lever.ts";
@@ -27,14 +27,24 @@ export function numericTargets(levers: Lever[], source: string): Target[] {
   const lines = source.split("\n");
   const targets: Target[] = [];
   for (const lever of levers) {
-    if ((lever.kind === "constant" || lever.kind === "threshold") && lever.numeric !== undefined && /^[A-Za-z_][\w.]*$/.test(lever.name)) {
+    if (
+      (lever.kind === "constant" || lever.kind === "threshold") && lever.numeric !== undefined &&
+      /^[A-Za-z_][\w.]*$/.test(lever.name)
+    ) {
       targets.push({ name: lever.name, line: lever.line, value: lever.numeric, whole: !/[.eE]/.test(lever.value) });
     } else if (lever.kind === "weights" && lever.keys) {
       for (let index = lever.line - 1; index < (lever.endLine ?? lever.line); index++) {
         for (const key of lever.keys) {
-          const match = new RegExp(`["']?${key.split(".").pop()}["']?\\s*:\\s*(-?\\d+(?:\\.\\d+)?)`).exec(lines[index] ?? "");
+          const match = new RegExp(`["']?${key.split(".").pop()}["']?\\s*:\\s*(-?\\d+(?:\\.\\d+)?)`).exec(
+            lines[index] ?? "",
+          );
           if (match && !targets.some((target) => target.name === `${lever.name}.${key}`)) {
-            targets.push({ name: `${lever.name}.${key}`, line: index + 1, value: Number(match[1]), whole: !match[1].includes(".") });
+            targets.push({
+              name: `${lever.name}.${key}`,
+              line: index + 1,
+              value: Number(match[1]),
+              whole: !match[1].includes("."),
+            });
           }
         }
       }
@@ -119,18 +129,31 @@ async function main(): Promise<number> {
   if (!existsSync(file)) throw new Error(`no constrained file at ${file}`);
   const source = readFileSync(file, "utf8");
   const analysis = await analyzeFile(file);
-  const move = chooseMove(numericTargets(analysis.levers, source), rejectedMoves(results), Number(process.env.AUTORESEARCH_ITERATION ?? results.length + 1));
+  const move = chooseMove(
+    numericTargets(analysis.levers, source),
+    rejectedMoves(results),
+    Number(process.env.AUTORESEARCH_ITERATION ?? results.length + 1),
+  );
   if (!move) {
     console.log("DESCRIPTION: no untried numeric move left");
     return 0;
   }
-  writeFileSync(file, applyMove(source, move, numericTargets(analysis.levers, source).find((target) => target.name === move.lever)!.whole));
+  writeFileSync(
+    file,
+    applyMove(
+      source,
+      move,
+      numericTargets(analysis.levers, source).find((target) => target.name === move.lever)!.whole,
+    ),
+  );
   console.log(`DESCRIPTION: tune ${move.lever}: ${move.from} -> ${move.to} (${move.direction})`);
   return 0;
 }
 
 if ((import.meta as ImportMeta & { main?: boolean }).main) {
-  main().then((code) => { process.exitCode = code; }, (error) => {
+  main().then((code) => {
+    process.exitCode = code;
+  }, (error) => {
     console.error(`tune-levers: ${(error as Error).message}`);
     process.exitCode = 1;
   });

@@ -5,12 +5,28 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
-import { EXPERIMENT_FILE, FIRST_JOURNAL, STATE_DIR, artifactsBesideJournal, defaultArtifacts, roundArtifactPath, roundInName } from "../experiment/artifacts.ts";
+import {
+  artifactsBesideJournal,
+  defaultArtifacts,
+  EXPERIMENT_FILE,
+  FIRST_JOURNAL,
+  roundArtifactPath,
+  roundInName,
+  STATE_DIR,
+} from "../experiment/artifacts.ts";
 import { displayPath } from "../files/paths.ts";
 import { CO_OPTIMIZATION_WARNING } from "../harness/instructions.ts";
-import { iterationResults, readJournal, type ConfigLine, type Journal } from "../experiment/journal.ts";
+import { type ConfigLine, iterationResults, type Journal, readJournal } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { checkRoundFiles, coOptimizationWarning, digestRound, leversNeverTouched, leversOf, nextConstrainedFiles, type LeverCache } from "./evidence.ts";
+import {
+  checkRoundFiles,
+  coOptimizationWarning,
+  digestRound,
+  type LeverCache,
+  leversNeverTouched,
+  leversOf,
+  nextConstrainedFiles,
+} from "./evidence.ts";
 import type { NextRoundFile, NextRoundOptions, NextRoundPlan } from "./plan.ts";
 import { shellQuote } from "../text/shell-quote.ts";
 import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-summary.ts";
@@ -36,35 +52,72 @@ type SeedRound = {
 };
 
 /** Round N+1's files beside the journal, and the existing ones --force replaces. */
-type SeedPaths = { nextJournal: string; instructions: string; launchPrompt: string; dashboard: string; report: string; replaced: string[]; stale: string[] };
+type SeedPaths = {
+  nextJournal: string;
+  instructions: string;
+  launchPrompt: string;
+  dashboard: string;
+  report: string;
+  replaced: string[];
+  stale: string[];
+};
 
 export async function planFromJournal(repoRoot: string, options: NextRoundOptions): Promise<NextRoundPlan> {
   const roundN = readSeedRound(repoRoot, options);
   const { constrainedFiles, coOptimization, newFiles } = await chooseSeedFiles(roundN, options);
   const paths = seedPaths(roundN, options.force === true);
-  const { page, digests } = await describeSeedRound(roundN, paths, { constrainedFiles, newFiles, coOptimization: coOptimization !== null, focus: options.focus });
+  const { page, digests } = await describeSeedRound(roundN, paths, {
+    constrainedFiles,
+    newFiles,
+    coOptimization: coOptimization !== null,
+    focus: options.focus,
+  });
   const { cwd, root, config, fromRound } = roundN;
   const round = fromRound + 1;
-  const header: ConfigLine = { ...config, round, baseline: null, constrained_file: constrainedFiles[0], created_at: journalTimestamp(), previous_round: fromRound, previous_best: roundN.summary.best.score };
-  if (Array.isArray(config.constrained_files) || constrainedFiles.length > 1) header.constrained_files = constrainedFiles;
+  const header: ConfigLine = {
+    ...config,
+    round,
+    baseline: null,
+    constrained_file: constrainedFiles[0],
+    created_at: journalTimestamp(),
+    previous_round: fromRound,
+    previous_best: roundN.summary.best.score,
+  };
+  if (Array.isArray(config.constrained_files) || constrainedFiles.length > 1) {
+    header.constrained_files = constrainedFiles;
+  }
   for (const field of MEASURED_FIELDS) delete header[field];
   const files: NextRoundFile[] = [
     { path: paths.instructions, role: "instructions", content: renderJournalOnlyInstructions(page) },
     { path: paths.launchPrompt, role: "launch prompt", content: renderJournalOnlyLaunchPrompt(page) },
     { path: paths.nextJournal, role: "journal header (baseline pending)", content: `${JSON.stringify(header)}\n` },
   ];
-  const initCommand = `${kitCommand("init", { cwd })} ${shellQuote(constrainedFiles[0])} --eval-cmd ${shellQuote(config.eval_command || "CMD")}`;
+  const initCommand = `${kitCommand("init", { cwd })} ${shellQuote(constrainedFiles[0])} --eval-cmd ${
+    shellQuote(config.eval_command || "CMD")
+  }`;
   return {
-    mode: "journal", fromRound, round, stateDir: join(root, STATE_DIR), files,
-    experimentPath: null, experiment: null, replaced: paths.replaced, stale: paths.stale,
-    digests, constrainedFiles, coOptimization, warnings: roundN.warnings,
+    mode: "journal",
+    fromRound,
+    round,
+    stateDir: join(root, STATE_DIR),
+    files,
+    experimentPath: null,
+    experiment: null,
+    replaced: paths.replaced,
+    stale: paths.stale,
+    digests,
+    constrainedFiles,
+    coOptimization,
+    warnings: roundN.warnings,
     cannotDo: [
       `no eval script for round ${round}: it runs round ${fromRound}'s eval command unchanged ("${config.eval_command}"), which keeps its test data and metric`,
       `no experiment file to update and no dashboard rendered, so baseline.ts and iterate.ts cannot run round ${round}; to hand the bookkeeping to the kit, set up an experiment: ${initCommand}`,
     ],
     next: [
       `Review ${displayPath(paths.instructions, cwd)} (the summary of earlier rounds and the targets).`,
-      `Re-measure round ${fromRound}'s best as round ${round}'s starting point: run the eval 3 times on the unchanged code and write the median as "baseline" in line 1 of ${displayPath(paths.nextJournal, cwd)}.`,
+      `Re-measure round ${fromRound}'s best as round ${round}'s starting point: run the eval 3 times on the unchanged code and write the median as "baseline" in line 1 of ${
+        displayPath(paths.nextJournal, cwd)
+      }.`,
       `Then hand ${displayPath(paths.launchPrompt, cwd)} to the agent.`,
     ],
   };
@@ -76,29 +129,57 @@ function readSeedRound(repoRoot: string, options: NextRoundOptions): SeedRound {
   const journalPath = resolve(cwd, options.journal ?? FIRST_JOURNAL);
   const shown = displayPath(journalPath, cwd);
   if (!existsSync(journalPath)) {
-    throw new CliError(options.journal
-      ? `No journal at "${shown}"; check the path given to --journal.`
-      : `No ${EXPERIMENT_FILE} and no journal at "${shown}": pass --journal PATH, or set up an experiment: ${kitCommand("init", { cwd })} path/to/file`, "E_NO_JOURNAL");
+    throw new CliError(
+      options.journal
+        ? `No journal at "${shown}"; check the path given to --journal.`
+        : `No ${EXPERIMENT_FILE} and no journal at "${shown}": pass --journal PATH, or set up an experiment: ${
+          kitCommand("init", { cwd })
+        } path/to/file`,
+      "E_NO_JOURNAL",
+    );
   }
   const journal = readJournal(journalPath, shown);
   const config = journal.config;
   if (!config) {
-    throw new CliError(`"${shown}" has no config line (line 1: {"type": "config", "constrained_file", "eval_command", "metric", "baseline", ...}); add the seed's config header, or set up an experiment: ${kitCommand("init", { cwd })} path/to/file`, "E_NO_CONFIG");
+    throw new CliError(
+      `"${shown}" has no config line (line 1: {"type": "config", "constrained_file", "eval_command", "metric", "baseline", ...}); add the seed's config header, or set up an experiment: ${
+        kitCommand("init", { cwd })
+      } path/to/file`,
+      "E_NO_CONFIG",
+    );
   }
   const fromRound = roundOfJournal(journalPath, config);
   const summary = summarizeJournal(journal, { round: fromRound });
   if (summary.start === null) {
-    throw new CliError(`Round ${fromRound} has no baseline in "${shown}": add "baseline": <score> to its config line (the median of 3 eval runs on the unchanged code), then re-run next-round.`, "E_NO_BASELINE");
+    throw new CliError(
+      `Round ${fromRound} has no baseline in "${shown}": add "baseline": <score> to its config line (the median of 3 eval runs on the unchanged code), then re-run next-round.`,
+      "E_NO_BASELINE",
+    );
   }
   if (iterationResults(journal).length === 0) {
-    throw new CliError(`Round ${fromRound} has no results yet in "${shown}": nothing to learn from. Run some iterations first (one result line each), then re-run next-round.`, "E_NO_RESULTS");
+    throw new CliError(
+      `Round ${fromRound} has no results yet in "${shown}": nothing to learn from. Run some iterations first (one result line each), then re-run next-round.`,
+      "E_NO_RESULTS",
+    );
   }
-  return { cwd, repoRoot, root: dirname(journalPath), journalPath, shown, journal, config, summary, fromRound, warnings: [...journal.warnings] };
+  return {
+    cwd,
+    repoRoot,
+    root: dirname(journalPath),
+    journalPath,
+    shown,
+    journal,
+    config,
+    summary,
+    fromRound,
+    warnings: [...journal.warnings],
+  };
 }
 
 /** The journal's constrained files, switched (--file) or joined (--add-file); refused when none is known. */
 async function chooseSeedFiles(
-  roundN: SeedRound, options: NextRoundOptions,
+  roundN: SeedRound,
+  options: NextRoundOptions,
 ): Promise<{ constrainedFiles: string[]; coOptimization: string | null; newFiles: string[] }> {
   const { cwd, repoRoot, root, fromRound } = roundN;
   const fileContext = { cwd, repoRoot, root, frozen: [] as string[] };
@@ -107,10 +188,21 @@ async function chooseSeedFiles(
   const previousFiles = roundN.summary.constrainedFiles;
   const constrainedFiles = nextConstrainedFiles(previousFiles, switched, added);
   if (constrainedFiles.length === 0) {
-    throw new CliError(`The config line of "${roundN.shown}" names no constrained_file; pass the file round ${fromRound + 1} tunes: --file PATH`, "E_NO_FILE");
+    throw new CliError(
+      `The config line of "${roundN.shown}" names no constrained_file; pass the file round ${
+        fromRound + 1
+      } tunes: --file PATH`,
+      "E_NO_FILE",
+    );
   }
-  const coOptimization = previousFiles.length > 0 ? coOptimizationWarning(fromRound, previousFiles, constrainedFiles) : null;
-  return { constrainedFiles, coOptimization, newFiles: constrainedFiles.filter((file) => !previousFiles.includes(file)) };
+  const coOptimization = previousFiles.length > 0
+    ? coOptimizationWarning(fromRound, previousFiles, constrainedFiles)
+    : null;
+  return {
+    constrainedFiles,
+    coOptimization,
+    newFiles: constrainedFiles.filter((file) => !previousFiles.includes(file)),
+  };
 }
 
 /** Round N+1's paths beside the journal; existing ones are refused, naming each, unless --force replaces them. */
@@ -125,14 +217,33 @@ function seedPaths(roundN: SeedRound, force: boolean): SeedPaths {
   const stale = [beside.dashboardPath, beside.chartPath, beside.reportPath].filter((path) => existsSync(path));
   if (replaced.length + stale.length > 0 && !force) {
     const names = [...replaced, ...stale].map((path) => `"${displayPath(path, cwd)}"`);
-    throw new CliError(`Not overwriting round ${round}'s existing ${names.length === 1 ? "artifact" : "artifacts"} ${names.join(", ")}. Pass --force to replace ${names.length === 1 ? "it" : "them"} (backups go to ${STATE_DIR}/backups/), or continue round ${round} with: ${kitCommand("next-round", { cwd })} --journal ${shellQuote(displayPath(nextJournal, cwd))}`, "E_EXISTS");
+    throw new CliError(
+      `Not overwriting round ${round}'s existing ${names.length === 1 ? "artifact" : "artifacts"} ${
+        names.join(", ")
+      }. Pass --force to replace ${
+        names.length === 1 ? "it" : "them"
+      } (backups go to ${STATE_DIR}/backups/), or continue round ${round} with: ${
+        kitCommand("next-round", { cwd })
+      } --journal ${shellQuote(displayPath(nextJournal, cwd))}`,
+      "E_EXISTS",
+    );
   }
-  return { nextJournal, instructions, launchPrompt, dashboard: beside.dashboardPath, report: beside.reportPath, replaced, stale };
+  return {
+    nextJournal,
+    instructions,
+    launchPrompt,
+    dashboard: beside.dashboardPath,
+    report: beside.reportPath,
+    replaced,
+    stale,
+  };
 }
 
 /** Every earlier round whose journal sits beside this one, oldest first, digested into the page the instructions are rendered from. */
 async function describeSeedRound(
-  roundN: SeedRound, paths: SeedPaths, choice: { constrainedFiles: string[]; newFiles: string[]; coOptimization: boolean; focus?: string },
+  roundN: SeedRound,
+  paths: SeedPaths,
+  choice: { constrainedFiles: string[]; newFiles: string[]; coOptimization: boolean; focus?: string },
 ): Promise<{ page: JournalOnlyPage; digests: RoundDigest[] }> {
   const { cwd, root, journalPath, config, summary, fromRound, warnings } = roundN;
   const { constrainedFiles, newFiles } = choice;
@@ -143,10 +254,23 @@ async function describeSeedRound(
     const earlierJournal = earlier === fromRound ? roundN.journal : readJournal(path, displayPath(path, cwd));
     if (!earlierJournal.config) continue;
     const earlierSummary = earlier === fromRound ? summary : summarizeJournal(earlierJournal, { round: earlier });
-    digests.push(await digestRound({
-      root, displayFrom: root, round: earlier, constrainedFiles: earlierSummary.constrainedFiles, journalPath: path, journal: earlierJournal,
-      summary: earlierSummary, reportPath: artifactsBesideJournal(path).reportPath, focus: null,
-    }, cache, warnings));
+    digests.push(
+      await digestRound(
+        {
+          root,
+          displayFrom: root,
+          round: earlier,
+          constrainedFiles: earlierSummary.constrainedFiles,
+          journalPath: path,
+          journal: earlierJournal,
+          summary: earlierSummary,
+          reportPath: artifactsBesideJournal(path).reportPath,
+          focus: null,
+        },
+        cache,
+        warnings,
+      ),
+    );
   }
   const previousDigest = digests[digests.length - 1];
   const levers = (await leversOf(root, constrainedFiles, cache, warnings)) ?? [];
@@ -155,18 +279,34 @@ async function describeSeedRound(
     dashboard: basename(paths.dashboard),
     report: basename(paths.report),
     instructions: basename(paths.instructions),
-    previousInstructions: existsSync(join(root, defaultArtifacts(fromRound).instructions)) ? defaultArtifacts(fromRound).instructions : null,
+    previousInstructions: existsSync(join(root, defaultArtifacts(fromRound).instructions))
+      ? defaultArtifacts(fromRound).instructions
+      : null,
   };
   const targets = renderTargets({
-    previous: previousDigest, constrainedFiles, newFiles, untouchedLevers: leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles),
-    remeasure: `Run the eval 3 times on the unchanged code and write the median as "baseline" in line 1 of \`${names.journal}\`; gains are counted from there.`,
+    previous: previousDigest,
+    constrainedFiles,
+    newFiles,
+    untouchedLevers: leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles),
+    remeasure:
+      `Run the eval 3 times on the unchanged code and write the median as "baseline" in line 1 of \`${names.journal}\`; gains are counted from there.`,
   });
   const page: JournalOnlyPage = {
     name: config.name || basename(constrainedFiles[0], extname(constrainedFiles[0])),
-    round: fromRound + 1, fromRound, constrainedFiles, evalCommand: config.eval_command, metric: summary.metric.name, direction: summary.metric.direction,
+    round: fromRound + 1,
+    fromRound,
+    constrainedFiles,
+    evalCommand: config.eval_command,
+    metric: summary.metric.name,
+    direction: summary.metric.direction,
     guard: summary.guard ? `${summary.guard.metric} ${summary.guard.op} ${summary.guard.threshold}` : null,
-    minDelta: config.min_delta ?? null, iterations: config.iterations ?? null, plateau: summary.plateau.threshold, names, focus: choice.focus?.trim() ? choice.focus.trim() : null,
-    earlierRounds: renderEarlierRounds(digests, targets), coOptimization: choice.coOptimization,
+    minDelta: config.min_delta ?? null,
+    iterations: config.iterations ?? null,
+    plateau: summary.plateau.threshold,
+    names,
+    focus: choice.focus?.trim() ? choice.focus.trim() : null,
+    earlierRounds: renderEarlierRounds(digests, targets),
+    coOptimization: choice.coOptimization,
     dashboardCommand: `${kitCommand("dashboard", { cwd: root })} --journal ${shellQuote(basename(paths.nextJournal))}`,
   };
   return { page, digests };
@@ -190,7 +330,13 @@ type JournalOnlyPage = {
   iterations: number | null;
   /** Non-keeps in a row that mean a plateau: the journal's "plateau", else the schema's budget.plateau. */
   plateau: number;
-  names: { journal: string; dashboard: string; report: string; instructions: string; previousInstructions: string | null };
+  names: {
+    journal: string;
+    dashboard: string;
+    report: string;
+    instructions: string;
+    previousInstructions: string | null;
+  };
   focus: string | null;
   earlierRounds: string;
   coOptimization: boolean;
@@ -210,12 +356,26 @@ export function renderJournalOnlyInstructions(page: JournalOnlyPage): string {
     [
       "## This round",
       "",
-      `- **Constrained file${page.constrainedFiles.length > 1 ? "s" : ""}:** ${files}: the only file${page.constrainedFiles.length > 1 ? "s" : ""} you may edit.`,
+      `- **Constrained file${page.constrainedFiles.length > 1 ? "s" : ""}:** ${files}: the only file${
+        page.constrainedFiles.length > 1 ? "s" : ""
+      } you may edit.`,
       `- **Eval:** \`${page.evalCommand}\`, unchanged from round ${page.fromRound}: the same test data and metric, so scores compare across rounds. Do not edit the eval or its test data.`,
-      `- **Metric:** ${page.metric} (${better})${page.guard ? `; **guard:** ${page.guard}: a change that crosses it is a guard_fail and is reverted, whatever its score` : ""}.`,
-      `- **Minimum improvement:** ${page.minDelta !== null ? `keep a change only when it beats the best by more than ${page.minDelta}` : "keep a change only when it beats the best by more than the eval's run-to-run noise"}.`,
+      `- **Metric:** ${page.metric} (${better})${
+        page.guard
+          ? `; **guard:** ${page.guard}: a change that crosses it is a guard_fail and is reverted, whatever its score`
+          : ""
+      }.`,
+      `- **Minimum improvement:** ${
+        page.minDelta !== null
+          ? `keep a change only when it beats the best by more than ${page.minDelta}`
+          : "keep a change only when it beats the best by more than the eval's run-to-run noise"
+      }.`,
       ...(page.iterations !== null ? [`- **Budget:** ${page.iterations} iterations.`] : []),
-      ...(page.names.previousInstructions ? [`- Round ${page.fromRound}'s instructions, \`${page.names.previousInstructions}\`, still hold for the rules, the eval and the strategy; where they name the journal, dashboard or report, use this round's files below.`] : []),
+      ...(page.names.previousInstructions
+        ? [
+          `- Round ${page.fromRound}'s instructions, \`${page.names.previousInstructions}\`, still hold for the rules, the eval and the strategy; where they name the journal, dashboard or report, use this round's files below.`,
+        ]
+        : []),
     ].join("\n"),
     [
       "## State tracking",
@@ -235,12 +395,16 @@ export function renderJournalOnlyLaunchPrompt(page: JournalOnlyPage): string {
   return [
     `# Launch prompt: ${page.name}, round ${page.round}`,
     "",
-    `You are running round ${page.round} of an autoresearch experiment: improve **${page.metric}** (${better}) of ${files} by editing only ${page.constrainedFiles.length > 1 ? "those files" : "that file"}.`,
+    `You are running round ${page.round} of an autoresearch experiment: improve **${page.metric}** (${better}) of ${files} by editing only ${
+      page.constrainedFiles.length > 1 ? "those files" : "that file"
+    }.`,
     "",
     `1. Read \`${page.names.instructions}\` now, in full: what earlier rounds kept, the dead ends not to retry, and this round's targets.`,
     `2. Loop: make one focused change, run \`${page.evalCommand}\`, commit the change if it beats the best by more than the minimum improvement, otherwise revert the file; append the result line to \`${page.names.journal}\` and update \`${page.names.dashboard}\`.`,
     `3. If you lose context or are resuming: read \`${page.names.journal}\` and \`${page.names.dashboard}\` to recover your state, then continue from the last iteration number.`,
-    `4. Stop when ${page.iterations !== null ? `the ${page.iterations}-iteration budget is spent or ` : ""}the score has plateaued (${page.plateau} iterations in a row without a keep); write the report to \`${page.names.report}\`, then stop.`,
+    `4. Stop when ${
+      page.iterations !== null ? `the ${page.iterations}-iteration budget is spent or ` : ""
+    }the score has plateaued (${page.plateau} iterations in a row without a keep); write the report to \`${page.names.report}\`, then stop.`,
     "",
   ].join("\n");
 }

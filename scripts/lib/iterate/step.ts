@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import { decideCandidate, type Verdict } from "../decision/decide.ts";
 import type { Run } from "../decision/options.ts";
-import { decisionOptionsFor, replayDecisionState } from "../decision/state.ts";
+import { decisionOptionsFor, replayDecisionState, type ReplayedState } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { parseMetricFormula } from "../process/eval-output.ts";
+import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
 import { experimentStateDir, findRound, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import type { Round } from "../experiment/schema.ts";
@@ -23,6 +23,7 @@ import {
   isAncestor,
   pathsChangedBetween,
   repositoryPrefix,
+  type RepositoryStatus,
   repositoryStatus,
   repositoryTop,
   resolveCommitWithShort,
@@ -148,24 +149,92 @@ export async function runStep(loaded: LoadedExperiment, options: StepOptions): P
         EXIT.BUDGET_EXHAUSTED,
       );
     }
-    return await evaluateCandidate(loaded, round, stateDir, options);
+    return await evaluateCandidate({ loaded, round, stateDir, options });
   });
 }
 
-async function evaluateCandidate(
-  loaded: LoadedExperiment,
-  round: Round,
-  stateDir: string,
-  options: StepOptions,
-): Promise<StepResult> {
-  const { experiment, root } = loaded;
+/** What every phase of a step reads: the experiment, the round it writes to, its state folder, the caller's options. */
+type StepContext = {
+  loaded: LoadedExperiment;
+  round: ReturnType<typeof requireIterableRound>;
+  stateDir: string;
+  options: StepOptions;
+};
+
+/** The journal as the step found it, once its seal and the measurement fields are checked. */
+type JournalState = {
+  journalPath: string;
+  seal: SealKey | null;
+  /** Measurement fields found changed and put back; any makes the step a discard. */
+  measurementChanges: string[];
+  replay: ReplayedState;
+};
+
+/** HEAD, and the commits between the incumbent and it (in loop mode, the agent's). */
+type HeadState = { head: string; agentCommits: string[] };
+
+/** What the step judges the work tree against, and what changed outside the constrained files. */
+type ScopeState = {
+  ignore: (path: string) => boolean;
+  snapshotFile: string;
+  snapshot: Snapshot;
+  experimentRelative: string;
+  /** Edits outside the constrained files, uncommitted or committed: restored, and the step discarded. */
+  outOfScope: string[];
+};
+
+/** The candidate as read before any eval run. */
+type Candidate = {
+  iteration: number;
+  /** The constrained files that differ from the incumbent. */
+  changedFiles: string[];
+  /** What a keep commits, whatever the work tree holds later. */
+  bytes: Map<string, Buffer | null>;
+  hashes: Record<string, string>;
+  patchFile: string;
+};
+
+/** Everything the phases found, for the journal line and the pending step. */
+type EvaluatedStep = HeadState & {
+  /** performance.now() when the step began (ms). */
+  started: number;
+  journal: JournalState;
+  incumbent: ResolvedCommit;
+  scope: ScopeState;
+  candidate: Candidate;
+  outcome: Outcome;
+};
+
+/**
+ * The step's phases, in order; every refusal comes before anything is recorded. The record
+ * phase writes the outcome ahead as a pending step before it commits or restores anything:
+ * a kill before that write leaves the measured runs to reuse, a kill after it a step that
+ * recovery finishes.
+ */
+async function evaluateCandidate(context: StepContext): Promise<StepResult> {
   const started = performance.now();
-  const journalPath = resolveIn(root, round.artifacts.journal);
+  const journal = readJournalAndGuard(context);
+  const incumbent = resolveIncumbentHoldingFiles(context, journal);
+  // One status answers HEAD here and the scope check below: nothing in between changes the work tree.
+  const status = repositoryStatus(context.loaded.root);
+  const head = requireHeadOnIncumbent(context, incumbent.commit, status);
+  const iteration = journal.replay.nextIteration;
+  const scope = checkScope(context, { incumbent: incumbent.commit, status, iteration, ...head });
+  const changedFiles = requireSomethingToEvaluate(context, { incumbent: incumbent.commit, scope, journal });
+  const candidate = readCandidate(context, iteration, changedFiles);
+  const outcome = await decideOutcome(context, { journal, incumbent: incumbent.commit, scope, candidate });
+  return recordStep(context, { started, journal, incumbent, ...head, scope, candidate, outcome });
+}
+
+/** Read the journal (checking its seal), refuse edited frozen files in step mode, put back changed measurement fields. */
+function readJournalAndGuard(context: StepContext): JournalState {
+  const { loaded, round, stateDir, options } = context;
+  const journalPath = resolveIn(loaded.root, round.artifacts.journal);
   const journalText = existsSync(journalPath) ? readJournalText(journalPath, displayPath(journalPath)) : "";
   const journal = parseJournal(journalText, displayPath(journalPath));
   for (const warning of journal.warnings) options.notes(`warning: ${warning}`);
-  const key = sealKey(root);
-  if (key) requireSealedJournal(key, journalText, displayPath(journalPath));
+  const seal = sealKey(loaded.root);
+  if (seal) requireSealedJournal(seal, journalText, displayPath(journalPath));
 
   // Loop mode: a frozen file the agent changed during its call is out of scope (restored,
   // discarded) like any other file it should not touch; step mode cannot tell, and refuses.
@@ -178,23 +247,26 @@ async function evaluateCandidate(
     options.agentScope?.experimentText ?? null,
     options.notes,
   );
+  return { journalPath, seal, measurementChanges, replay: replayDecisionState(journal, loaded.experiment) };
+}
 
-  const replay = replayDecisionState(journal, experiment);
+/** The incumbent commit; a constrained file it lacks could never be kept, so the step refuses. */
+function resolveIncumbentHoldingFiles(context: StepContext, journal: JournalState): ResolvedCommit {
+  const { loaded, round } = context;
   // With measurement fields put back (the list of constrained files among them) the list in hand is stale;
   // the step is discarded.
-  const mustExist = measurementChanges.length ? [] : round.constrained_files;
+  const mustExist = journal.measurementChanges.length ? [] : round.constrained_files;
   const resolved = resolveIncumbentWithShort(
-    root,
-    replay.incumbentLine?.commit ?? null,
-    round.baseline!.commit,
+    loaded.root,
+    journal.replay.incumbentLine?.commit ?? null,
+    round.baseline.commit,
     mustExist,
   );
-  const { commit: incumbent, short: incumbentShort } = resolved;
   for (const file of mustExist) {
-    if (resolved.blobs[file] === undefined && fileAtCommit(root, incumbent, file) === null) {
+    if (resolved.blobs[file] === undefined && fileAtCommit(loaded.root, resolved.commit, file) === null) {
       throw new CliError(
         `The constrained file "${file}" is not in the incumbent commit ${
-          incumbent.slice(0, 7)
+          resolved.commit.slice(0, 7)
         }, so an edit to it could never be kept. Fix constrained_files in "${
           displayPath(loaded.path)
         }", then re-baseline: ${kitCommand("baseline")} --force`,
@@ -203,24 +275,40 @@ async function evaluateCandidate(
       );
     }
   }
-  // One status answers HEAD here and the scope check below: nothing in between changes the work tree.
-  const status = repositoryStatus(root);
+  return resolved;
+}
+
+/** HEAD must descend from the incumbent; the commits in between are the agent's in loop mode. */
+function requireHeadOnIncumbent(context: StepContext, incumbent: string, status: RepositoryStatus): HeadState {
+  const { root, experiment } = context.loaded;
   const head = status.head!;
-  if (head !== incumbent) {
-    if (!isAncestor(root, incumbent, head)) {
-      throw new CliError(
-        `HEAD (${head.slice(0, 7)}) does not descend from the incumbent ${
-          incumbent.slice(0, 7)
-        }; the experiment's branch was switched or rewritten. Switch back: git switch ${
-          experiment.branch ?? "<experiment branch>"
-        }`,
-        "E_HEAD_MOVED",
-        EXIT.FAILED,
-      );
-    }
+  if (head !== incumbent && !isAncestor(root, incumbent, head)) {
+    throw new CliError(
+      `HEAD (${head.slice(0, 7)}) does not descend from the incumbent ${
+        incumbent.slice(0, 7)
+      }; the experiment's branch was switched or rewritten. Switch back: git switch ${
+        experiment.branch ?? "<experiment branch>"
+      }`,
+      "E_HEAD_MOVED",
+      EXIT.FAILED,
+    );
   }
   const agentCommits = head !== incumbent ? commitsBetween(root, incumbent, head) : [];
+  return { head, agentCommits };
+}
 
+/**
+ * Compare the work tree and the commits on the incumbent with the snapshot the step judges
+ * against: step mode refuses commits beyond the constrained files; other edits outside them
+ * are out of scope, and new untracked files are moved aside (loop mode) or noted.
+ */
+function checkScope(
+  context: StepContext,
+  input: HeadState & { incumbent: string; status: RepositoryStatus; iteration: number },
+): ScopeState {
+  const { loaded, round, stateDir, options } = context;
+  const { root, experiment } = loaded;
+  const { incumbent, head, agentCommits, status } = input;
   const experimentRelative = relative(root, loaded.path);
   const ignore = harnessOrConstrained(experiment, round, experimentRelative);
   const snapshotFile = snapshotPath(stateDir, round.round);
@@ -251,56 +339,114 @@ async function evaluateCandidate(
   const scope = compareWithSnapshot(root, snapshot, ignore, status);
   const outOfScope = [...new Set([...scope.changed, ...committedOutOfScope])];
   if (options.agentScope) requireFrozenFilesIntact(loaded, round, outOfScope);
-  if (scope.newUntracked.length && options.agentScope) {
+  setAsideNewUntracked(context, scope.newUntracked, input.iteration);
+  return { ignore, snapshotFile, snapshot, experimentRelative, outOfScope };
+}
+
+/** New untracked files are never part of the candidate: moved aside in loop mode, noted in step mode. */
+function setAsideNewUntracked(context: StepContext, newUntracked: string[], iteration: number): void {
+  const { loaded, round, stateDir, options } = context;
+  if (newUntracked.length === 0) return;
+  if (options.agentScope) {
     // Files the agent created are not part of the candidate, and a keep must stand on a checkout
     // without them: they are moved aside (kept, never deleted) before anything is evaluated.
-    const aside = agentFilesFolder(stateDir, round.round, replay.nextIteration);
-    moveAgentFilesAside(root, stateDir, aside, scope.newUntracked);
+    const aside = agentFilesFolder(stateDir, round.round, iteration);
+    moveAgentFilesAside(loaded.root, stateDir, aside, newUntracked);
     options.notes(
-      `note: files the agent created (${scope.newUntracked.slice(0, 5).join(", ")}${
-        scope.newUntracked.length > 5 ? ", …" : ""
+      `note: files the agent created (${newUntracked.slice(0, 5).join(", ")}${
+        newUntracked.length > 5 ? ", …" : ""
       }) are not part of the candidate; they were moved to ${displayPath(aside)}.`,
     );
-  } else if (scope.newUntracked.length) {
+  } else {
     options.notes(
-      `note: new untracked files (left alone, not part of the candidate): ${scope.newUntracked.slice(0, 5).join(", ")}${
-        scope.newUntracked.length > 5 ? ", …" : ""
+      `note: new untracked files (left alone, not part of the candidate): ${newUntracked.slice(0, 5).join(", ")}${
+        newUntracked.length > 5 ? ", …" : ""
       }`,
     );
   }
+}
 
+/**
+ * The constrained files that differ from the incumbent. With none of them, nothing out of
+ * scope and no measurement field changed, there is nothing to evaluate unless the outcome is forced.
+ */
+function requireSomethingToEvaluate(
+  context: StepContext,
+  input: { incumbent: string; scope: ScopeState; journal: JournalState },
+): string[] {
+  const { loaded, round, options } = context;
   const changedConstrained: string[] = [];
   for (const file of round.constrained_files) {
-    if (fileDiffersFromCommit(root, incumbent, file)) changedConstrained.push(file);
+    if (fileDiffersFromCommit(loaded.root, input.incumbent, file)) changedConstrained.push(file);
   }
-  if (
-    changedConstrained.length === 0 && outOfScope.length === 0 && measurementChanges.length === 0 && !options.forced
-  ) {
+  const nothingChanged = changedConstrained.length === 0 && input.scope.outOfScope.length === 0 &&
+    input.journal.measurementChanges.length === 0;
+  if (nothingChanged && !options.forced) {
     throw new CliError(
       `Nothing to evaluate: ${round.constrained_files.map((file) => `"${file}"`).join(", ")} ${
         round.constrained_files.length > 1 ? "are" : "is"
-      } the same as the incumbent ${incumbent.slice(0, 7)}. Edit the file first, then run: ${
+      } the same as the incumbent ${input.incumbent.slice(0, 7)}. Edit the file first, then run: ${
         kitCommand("iterate")
       } -m "what you changed"`,
       "E_NOTHING_TO_EVALUATE",
     );
   }
+  return changedConstrained;
+}
 
-  const iteration = replay.nextIteration;
-  // The bytes a keep will commit, read before any eval run: whatever the work tree holds later.
-  const candidateBytes = new Map(
+/** The bytes a keep will commit, read before any eval run: whatever the work tree holds later. */
+function readCandidate(context: StepContext, iteration: number, changedFiles: string[]): Candidate {
+  const { loaded, round, stateDir } = context;
+  const { root } = loaded;
+  const bytes = new Map(
     round.constrained_files.map((file) => [file, existsSync(join(root, file)) ? readFileSync(join(root, file)) : null]),
   );
-  const candidateHashes: Record<string, string> = {};
-  for (const [file, bytes] of candidateBytes) candidateHashes[file] = bytes === null ? "deleted" : sha256OfText(bytes);
-  const patchFile = patchPath(stateDir, round.round, iteration);
+  const hashes: Record<string, string> = {};
+  for (const [file, content] of bytes) hashes[file] = content === null ? "deleted" : sha256OfText(content);
+  return { iteration, changedFiles, bytes, hashes, patchFile: patchPath(stateDir, round.round, iteration) };
+}
 
-  let outcome: Outcome;
-  const scopeReasons = [
+/** A forced outcome or an out-of-scope discard needs no eval run; anything else goes to the decision engine. */
+async function decideOutcome(
+  context: StepContext,
+  input: { journal: JournalState; incumbent: string; scope: ScopeState; candidate: Candidate },
+): Promise<Outcome> {
+  const { round, options } = context;
+  const { journal, scope, candidate } = input;
+  const scopeReason = scopeDiscardReason(context, {
+    outOfScope: scope.outOfScope,
+    measurementChanges: journal.measurementChanges,
+    patchFile: candidate.patchFile,
+  });
+  if (options.forced) {
+    const reason = [options.forced.reason, scopeReason].filter(Boolean).join("; ");
+    return { status: options.forced.status, reason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
+  }
+  if (scopeReason) {
+    return { status: "discard", reason: scopeReason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
+  }
+  if (options.agentScope) noteUserChangesTheEvalSees(scope.snapshot, options);
+  const key = {
+    round: round.round,
+    iteration: candidate.iteration,
+    incumbent: input.incumbent,
+    candidateHashes: candidate.hashes,
+  };
+  return await runDecision(context, { key, state: journal.replay.state, seal: journal.seal });
+}
+
+/** Why the step is discarded unmeasured (edits outside the constrained files or to measurement fields), or null. */
+function scopeDiscardReason(
+  context: StepContext,
+  input: { outOfScope: string[]; measurementChanges: string[]; patchFile: string },
+): string | null {
+  const { loaded, round } = context;
+  const { outOfScope, measurementChanges } = input;
+  const reasons = [
     outOfScope.length
       ? `changed files outside the constrained file${round.constrained_files.length > 1 ? "s" : ""}: ${
         outOfScope.join(", ")
-      } (restored; to re-apply them: ${reapplyCommand(root, patchFile, outOfScope)})`
+      } (restored; to re-apply them: ${reapplyCommand(loaded.root, input.patchFile, outOfScope)})`
       : null,
     measurementChanges.length
       ? `changed the experiment file's measurement fields (${
@@ -308,71 +454,97 @@ async function evaluateCandidate(
       }), which only baseline and next-round may change (restored)`
       : null,
   ].filter((reason): reason is string => reason !== null);
-  const scopeReason = scopeReasons.length ? scopeReasons.join("; ") : null;
-  if (options.forced) {
-    const reason = [options.forced.reason, scopeReason].filter(Boolean).join("; ");
-    outcome = { status: options.forced.status, reason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
-  } else if (scopeReason) {
-    outcome = { status: "discard", reason: scopeReason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
-  } else {
-    if (options.agentScope) noteUserChangesTheEvalSees(snapshot, options);
-    outcome = await runDecision(
-      loaded,
-      round,
-      stateDir,
-      { round: round.round, iteration, incumbent, candidateHashes },
-      replay.state,
-      options,
-      key,
-    );
-  }
+  return reasons.length ? reasons.join("; ") : null;
+}
 
+/**
+ * Record the outcome: write the pending step ahead (it carries the journal line and the
+ * measured runs, which are cleared only then), complete it (commit or restore, append the
+ * line), then save the snapshot the next step judges against and re-render the dashboard.
+ */
+function recordStep(context: StepContext, step: EvaluatedStep): StepResult {
+  const { loaded, round, stateDir, options } = context;
+  const { line, incumbentMean } = journalLineFor(context, step);
+  const pending = pendingStepFor(context, step, { line, incumbentMean });
+  writePending(stateDir, pending, step.journal.seal);
+  clearMeasuredRuns(stateDir); // the decision is written ahead; its runs are in the pending line
+  const completion = completePending(loaded.root, stateDir, pending);
+  for (const message of completion.notes) options.notes(message);
+  saveSnapshot(step.scope.snapshotFile, takeSnapshot(loaded.root, step.scope.ignore));
+  const dashboard = refreshDashboardQuietly(loaded, round, options);
+  return { line: completion.line, verdict: step.outcome.verdict, incumbentMean, dashboard };
+}
+
+/** Archive a rejected candidate's patch, then build the step's journal line. */
+function journalLineFor(context: StepContext, step: EvaluatedStep): { line: ResultLine; incumbentMean: number | null } {
+  const { loaded, round, stateDir, options } = context;
+  const { root } = loaded;
+  const { journal, scope, candidate, outcome } = step;
   // Only a rejected candidate needs its diff archived; it is still in the work tree here
   // (files are restored by completePending), and a keep's diff is its commit.
-  const patch = outcome.status === "keep"
-    ? null
-    : archivePatch(root, stateDir, patchFile, incumbent, round.constrained_files, snapshot, outOfScope);
-  const incumbentMean = mean([...replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
+  const patch = outcome.status === "keep" ? null : archivePatch(
+    root,
+    stateDir,
+    candidate.patchFile,
+    step.incumbent.commit,
+    round.constrained_files,
+    scope.snapshot,
+    scope.outOfScope,
+  );
+  const incumbentMean = mean([...journal.replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
   const line = buildLine({
     root,
     experiment: loaded.experiment,
     round,
-    iteration,
+    iteration: candidate.iteration,
     outcome,
     incumbentMean,
-    incumbent: incumbentShort,
+    incumbent: step.incumbent.short,
     description: options.description,
     patch: patch === null ? null : relative(root, patch),
-    changedFiles: [...changedConstrained, ...outOfScope, ...(measurementChanges.length ? [experimentRelative] : [])],
-    durationS: (performance.now() - started) / 1000,
+    changedFiles: [
+      ...candidate.changedFiles,
+      ...scope.outOfScope,
+      ...(journal.measurementChanges.length ? [scope.experimentRelative] : []),
+    ],
+    durationS: (performance.now() - step.started) / 1000,
     extra: options.extra,
-    agentCommits,
+    agentCommits: step.agentCommits,
   });
+  return { line, incumbentMean };
+}
+
+/** The write-ahead record of how to complete the step: commit the candidate's bytes, or restore the files. */
+function pendingStepFor(
+  context: StepContext,
+  step: EvaluatedStep,
+  recorded: { line: ResultLine; incumbentMean: number | null },
+): PendingStep {
+  const { loaded, round, options } = context;
+  const { scope, candidate, outcome } = step;
   const restoreHashes: Record<string, string> = {};
-  for (const path of outOfScope) restoreHashes[path] = sha256OrDeleted(join(root, path));
-  const pending: PendingStep = {
+  for (const path of scope.outOfScope) restoreHashes[path] = sha256OrDeleted(join(loaded.root, path));
+  return {
     round: round.round,
-    iteration,
+    iteration: candidate.iteration,
     action: outcome.status === "keep" ? "commit" : "revert",
     files: round.constrained_files,
-    incumbent,
-    headBefore: head,
-    candidateHashes,
-    candidateBlobs: outcome.status === "keep" ? storeBytesAsBlobs(root, candidateBytes) : undefined,
-    message: commitMessage(options.description, incumbentMean, outcome, loaded.experiment.guard?.metric ?? null),
-    restorePaths: outOfScope,
+    incumbent: step.incumbent.commit,
+    headBefore: step.head,
+    candidateHashes: candidate.hashes,
+    candidateBlobs: outcome.status === "keep" ? storeBytesAsBlobs(loaded.root, candidate.bytes) : undefined,
+    message: commitMessage(
+      options.description,
+      recorded.incumbentMean,
+      outcome,
+      loaded.experiment.guard?.metric ?? null,
+    ),
+    restorePaths: scope.outOfScope,
     restoreHashes,
-    snapshot,
-    journal: journalPath,
-    line,
+    snapshot: scope.snapshot,
+    journal: step.journal.journalPath,
+    line: recorded.line,
   };
-  writePending(stateDir, pending, key);
-  clearMeasuredRuns(stateDir); // the decision is written ahead; its runs are in the pending line
-  const completion = completePending(root, stateDir, pending);
-  for (const message of completion.notes) options.notes(message);
-  saveSnapshot(snapshotFile, takeSnapshot(root, ignore));
-  const dashboard = refreshDashboardQuietly(loaded, round, options);
-  return { line: completion.line, verdict: outcome.verdict, incumbentMean, dashboard };
 }
 
 /** In loop mode a person's uncommitted edits outside the file stay in place; the eval sees them. */
@@ -424,87 +596,124 @@ function resolveIncumbentWithShort(
   );
 }
 
+/** The runs measured for this candidate so far; the decision loop appends to them as they land. */
+type MeasuredSoFar = Pick<MeasuredRuns, "candidate" | "incumbentRuns">;
+
+/** What the engine decides on: the candidate's identity (which earlier runs must match), the replayed state, the seal. */
+type DecisionInput = {
+  key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">;
+  state: ReplayedState["state"];
+  seal: SealKey | null;
+};
+
+type Evaluate = (label: "candidate" | "incumbent") => Promise<EvalRun>;
+
 /** Ask the engine, run what it asks, until it keeps or discards. */
-async function runDecision(
-  loaded: LoadedExperiment,
-  round: Round,
-  stateDir: string,
-  key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">,
-  state: ReturnType<typeof replayDecisionState>["state"],
-  options: StepOptions,
-  seal: SealKey | null,
-): Promise<Outcome> {
-  const { experiment, root } = loaded;
-  const { iteration, incumbent } = key;
+async function runDecision(context: StepContext, input: DecisionInput): Promise<Outcome> {
+  const { experiment } = context.loaded;
   const decisionOptions = decisionOptionsFor(experiment);
   const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
-  const earlier = takeMeasuredRuns(stateDir, key, seal);
+  const measured = resumeMeasuredRuns(context, input);
+  const evaluate = evaluatorFor(context, input.key.iteration, formula, measured);
+  for (let evals = 0; evals < MAX_EVALS_PER_STEP; evals++) {
+    const verdict = decideCandidate({
+      ...input.state,
+      incumbentRuns: [...input.state.incumbentRuns, ...measured.incumbentRuns],
+      candidateRuns: measured.candidate.map((entry) => entry.run),
+    }, decisionOptions);
+    if (verdict.action === "keep" || verdict.action === "discard" || verdict.action === "guard_fail") {
+      return { status: verdict.action, reason: verdict.reason, ...measured, verdict, crash: null };
+    }
+    const crash = await runWhatTheEngineAsks(context, { ...input, verdict, measured, evaluate });
+    if (crash) return crash;
+  }
+  return {
+    status: "discard",
+    reason: `no verdict after ${MAX_EVALS_PER_STEP} eval runs`,
+    ...measured,
+    verdict: null,
+    crash: null,
+  };
+}
+
+/** Runs measured for exactly this candidate before an interruption are reused; otherwise none. */
+function resumeMeasuredRuns(context: StepContext, input: DecisionInput): MeasuredSoFar {
+  const earlier = takeMeasuredRuns(context.stateDir, input.key, input.seal);
   const candidate: Outcome["candidate"] = earlier?.candidate ?? [];
   const incumbentRuns: Run[] = earlier?.incumbentRuns ?? [];
   if (earlier && candidate.length + incumbentRuns.length > 0) {
-    options.notes(
+    context.options.notes(
       `Reusing ${candidate.length} candidate and ${incumbentRuns.length} incumbent run${
         incumbentRuns.length === 1 ? "" : "s"
-      } of iteration ${iteration} measured before an interruption.`,
+      } of iteration ${input.key.iteration} measured before an interruption.`,
     );
   }
-  const remember = () => saveMeasuredRuns(stateDir, { ...key, candidate, incumbentRuns }, seal);
+  return { candidate, incumbentRuns };
+}
+
+/** One eval run of the work tree as it is, logged and shown on the status line; Ctrl-C ends the step. */
+function evaluatorFor(
+  context: StepContext,
+  iteration: number,
+  formula: FormulaTerm[] | null,
+  measured: MeasuredSoFar,
+): Evaluate {
+  const { loaded, round, stateDir, options } = context;
   const logDir = join(stateDir, "logs", `round${round.round}`);
-  const evaluate = async (label: string): Promise<EvalRun> => {
-    const index = label === "candidate" ? candidate.length + 1 : incumbentRuns.length + 1;
+  return async (label) => {
+    const index = label === "candidate" ? measured.candidate.length + 1 : measured.incumbentRuns.length + 1;
     const logPath = join(logDir, `iteration${iteration}-${label}${index}.log`);
     options.status.update(`iteration ${iteration}: ${label} run ${index} (tail -f ${displayPath(logPath)})`);
     const run = await runEval(round.eval.command, {
-      cwd: root,
+      cwd: loaded.root,
       timeoutS: round.eval.timeout_s,
       logPath,
-      guardMetric: experiment.guard?.metric ?? null,
+      guardMetric: loaded.experiment.guard?.metric ?? null,
       formula,
     });
     options.status.clear();
     if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
     return run;
   };
-  const crashed = (run: EvalRun, who: string, verdict: Verdict | null): Outcome => ({
-    status: "crash",
-    reason: `${who}${run.crashReason}`,
-    candidate,
-    incumbentRuns,
-    verdict,
-    crash: run,
-  });
-  for (let evals = 0; evals < MAX_EVALS_PER_STEP; evals++) {
-    const verdict = decideCandidate({
-      ...state,
-      incumbentRuns: [...state.incumbentRuns, ...incumbentRuns],
-      candidateRuns: candidate.map((entry) => entry.run),
-    }, decisionOptions);
-    if (verdict.action === "keep" || verdict.action === "discard" || verdict.action === "guard_fail") {
-      return { status: verdict.action, reason: verdict.reason, candidate, incumbentRuns, verdict, crash: null };
-    }
-    if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
-      const run = await runIncumbent(root, stateDir, round.constrained_files, incumbent, () => evaluate("incumbent"));
-      if (!run.ok) return crashed(run, "the incumbent's re-run crashed (a flaky eval?): ", verdict);
-      requireCandidateUnchanged(root, key.candidateHashes);
-      incumbentRuns.push(toRun(run));
-      remember();
-    }
-    if (verdict.action === "run_candidate" || verdict.action === "run_both") {
-      const run = await evaluate("candidate");
-      if (!run.ok) return crashed(run, "", verdict);
-      requireCandidateUnchanged(root, key.candidateHashes);
-      candidate.push({ run: toRun(run), eval: run });
-      remember();
-    }
+}
+
+/**
+ * Run the incumbent, the candidate or both, as the verdict asks. Each run must have measured
+ * the candidate's bytes and is saved as it lands; a crash ends the step (returned), else null.
+ */
+async function runWhatTheEngineAsks(
+  context: StepContext,
+  input: DecisionInput & { verdict: Verdict; measured: MeasuredSoFar; evaluate: Evaluate },
+): Promise<Outcome | null> {
+  const { loaded, round, stateDir } = context;
+  const { key, seal, verdict, measured, evaluate } = input;
+  const remember = () => saveMeasuredRuns(stateDir, { ...key, ...measured }, seal);
+  if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
+    const run = await runIncumbent(
+      loaded.root,
+      stateDir,
+      round.constrained_files,
+      key.incumbent,
+      () => evaluate("incumbent"),
+    );
+    if (!run.ok) return crashedOutcome(run, "the incumbent's re-run crashed (a flaky eval?): ", verdict, measured);
+    requireCandidateUnchanged(loaded.root, key.candidateHashes);
+    measured.incumbentRuns.push(toRun(run));
+    remember();
   }
-  return {
-    status: "discard",
-    reason: `no verdict after ${MAX_EVALS_PER_STEP} eval runs`,
-    candidate,
-    incumbentRuns,
-    verdict: null,
-    crash: null,
-  };
+  if (verdict.action === "run_candidate" || verdict.action === "run_both") {
+    const run = await evaluate("candidate");
+    if (!run.ok) return crashedOutcome(run, "", verdict, measured);
+    requireCandidateUnchanged(loaded.root, key.candidateHashes);
+    measured.candidate.push({ run: toRun(run), eval: run });
+    remember();
+  }
+  return null;
+}
+
+/** A crashed eval run ends the step as a crash, keeping the runs measured before it. */
+function crashedOutcome(run: EvalRun, who: string, verdict: Verdict | null, measured: MeasuredSoFar): Outcome {
+  return { status: "crash", reason: `${who}${run.crashReason}`, ...measured, verdict, crash: run };
 }
 
 function toRun(run: EvalRun): Run {

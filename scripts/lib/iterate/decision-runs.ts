@@ -1,0 +1,189 @@
+// Running the incumbent and the candidate as the decision engine asks, until it keeps or
+// discards: runs measured before an interruption are resumed, each new run is saved as it
+// lands, and the incumbent runs from its own files while the candidate waits in a backup.
+// It returns the outcome; writing it to the journal and git is the record phase's job.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { decideCandidate, type Verdict } from "../decision/decide.ts";
+import type { Run } from "../decision/options.ts";
+import { decisionOptionsFor, type ReplayedState } from "../decision/state.ts";
+import { CliError, EXIT } from "../cli/errors.ts";
+import { kitCommand } from "../cli/kit.ts";
+import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
+import { type EvalRun, runEval } from "../process/evaluator.ts";
+import { displayPath } from "../files/paths.ts";
+import { restoreBackupReport, saveBackup } from "../files/backup.ts";
+import { sha256OrDeleted } from "../files/atomic.ts";
+import { fileAtCommit } from "../git/git.ts";
+import type { SealKey } from "../integrity/seal.ts";
+import { type MeasuredRuns, saveMeasuredRuns, takeMeasuredRuns } from "./measured-runs.ts";
+import type { Outcome, StepContext } from "./step-context.ts";
+
+/** Safety cap on eval runs in one step, whatever the engine asks (runs). */
+const MAX_EVALS_PER_STEP = 40;
+type MeasuredSoFar = Pick<MeasuredRuns, "candidate" | "incumbentRuns">;
+
+/** What the engine decides on: the candidate's identity (which earlier runs must match), the replayed state, the seal. */
+type DecisionInput = {
+  key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">;
+  state: ReplayedState["state"];
+  seal: SealKey | null;
+};
+
+type Evaluate = (label: "candidate" | "incumbent") => Promise<EvalRun>;
+
+/** Ask the engine, run what it asks, until it keeps or discards. */
+export async function runDecision(context: StepContext, input: DecisionInput): Promise<Outcome> {
+  const { experiment } = context.loaded;
+  const decisionOptions = decisionOptionsFor(experiment);
+  const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
+  const measured = resumeMeasuredRuns(context, input);
+  const evaluate = evaluatorFor(context, input.key.iteration, formula, measured);
+  for (let evals = 0; evals < MAX_EVALS_PER_STEP; evals++) {
+    const verdict = decideCandidate({
+      ...input.state,
+      incumbentRuns: [...input.state.incumbentRuns, ...measured.incumbentRuns],
+      candidateRuns: measured.candidate.map((entry) => entry.run),
+    }, decisionOptions);
+    if (verdict.action === "keep" || verdict.action === "discard" || verdict.action === "guard_fail") {
+      return { status: verdict.action, reason: verdict.reason, ...measured, verdict, crash: null };
+    }
+    const crash = await runWhatTheEngineAsks(context, { ...input, verdict, measured, evaluate });
+    if (crash) return crash;
+  }
+  return {
+    status: "discard",
+    reason: `no verdict after ${MAX_EVALS_PER_STEP} eval runs`,
+    ...measured,
+    verdict: null,
+    crash: null,
+  };
+}
+
+/** Runs measured for exactly this candidate before an interruption are reused; otherwise none. */
+function resumeMeasuredRuns(context: StepContext, input: DecisionInput): MeasuredSoFar {
+  const earlier = takeMeasuredRuns(context.stateDir, input.key, input.seal);
+  const candidate: Outcome["candidate"] = earlier?.candidate ?? [];
+  const incumbentRuns: Run[] = earlier?.incumbentRuns ?? [];
+  if (earlier && candidate.length + incumbentRuns.length > 0) {
+    context.options.notes(
+      `Reusing ${candidate.length} candidate and ${incumbentRuns.length} incumbent run${
+        incumbentRuns.length === 1 ? "" : "s"
+      } of iteration ${input.key.iteration} measured before an interruption.`,
+    );
+  }
+  return { candidate, incumbentRuns };
+}
+
+/** One eval run of the work tree as it is, logged and shown on the status line; Ctrl-C ends the step. */
+function evaluatorFor(
+  context: StepContext,
+  iteration: number,
+  formula: FormulaTerm[] | null,
+  measured: MeasuredSoFar,
+): Evaluate {
+  const { loaded, round, stateDir, options } = context;
+  const logDir = join(stateDir, "logs", `round${round.round}`);
+  return async (label) => {
+    const index = label === "candidate" ? measured.candidate.length + 1 : measured.incumbentRuns.length + 1;
+    const logPath = join(logDir, `iteration${iteration}-${label}${index}.log`);
+    options.status.update(`iteration ${iteration}: ${label} run ${index} (tail -f ${displayPath(logPath)})`);
+    const run = await runEval(round.eval.command, {
+      cwd: loaded.root,
+      timeoutS: round.eval.timeout_s,
+      logPath,
+      guardMetric: loaded.experiment.guard?.metric ?? null,
+      formula,
+    });
+    options.status.clear();
+    if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+    return run;
+  };
+}
+
+/**
+ * Run the incumbent, the candidate or both, as the verdict asks. Each run must have measured
+ * the candidate's bytes and is saved as it lands; a crash ends the step (returned), else null.
+ */
+async function runWhatTheEngineAsks(
+  context: StepContext,
+  input: DecisionInput & { verdict: Verdict; measured: MeasuredSoFar; evaluate: Evaluate },
+): Promise<Outcome | null> {
+  const { loaded, round, stateDir } = context;
+  const { key, seal, verdict, measured, evaluate } = input;
+  const remember = () => saveMeasuredRuns(stateDir, { ...key, ...measured }, seal);
+  if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
+    const run = await runIncumbent(
+      loaded.root,
+      stateDir,
+      round.constrained_files,
+      key.incumbent,
+      () => evaluate("incumbent"),
+    );
+    if (!run.ok) return crashedOutcome(run, "the incumbent's re-run crashed (a flaky eval?): ", verdict, measured);
+    requireCandidateUnchanged(loaded.root, key.candidateHashes);
+    measured.incumbentRuns.push(toRun(run));
+    remember();
+  }
+  if (verdict.action === "run_candidate" || verdict.action === "run_both") {
+    const run = await evaluate("candidate");
+    if (!run.ok) return crashedOutcome(run, "", verdict, measured);
+    requireCandidateUnchanged(loaded.root, key.candidateHashes);
+    measured.candidate.push({ run: toRun(run), eval: run });
+    remember();
+  }
+  return null;
+}
+
+/** A crashed eval run ends the step as a crash, keeping the runs measured before it. */
+function crashedOutcome(run: EvalRun, who: string, verdict: Verdict | null, measured: MeasuredSoFar): Outcome {
+  return { status: "crash", reason: `${who}${run.crashReason}`, ...measured, verdict, crash: run };
+}
+
+function toRun(run: EvalRun): Run {
+  return { score: run.score!, guard: run.guard, ...(run.cases ? { cases: run.cases } : {}) };
+}
+
+/**
+ * Run the eval on the incumbent's files while the candidate waits in a kill-safe backup.
+ * A file someone edits meanwhile is not overwritten when the candidate comes back.
+ */
+async function runIncumbent(
+  root: string,
+  stateDir: string,
+  files: string[],
+  incumbent: string,
+  evaluate: () => Promise<EvalRun>,
+): Promise<EvalRun> {
+  const saved: { file: string; content: Buffer; temporary: Buffer }[] = [];
+  for (const file of files) {
+    const absolute = join(root, file);
+    const content = existsSync(absolute) ? readFileSync(absolute) : Buffer.alloc(0);
+    saved.push({ file: absolute, content, temporary: fileAtCommit(root, incumbent, file) ?? content });
+  }
+  saveBackup(stateDir, saved, "incumbent re-run");
+  try {
+    for (const entry of saved) writeFileSync(entry.file, entry.temporary);
+    return await evaluate();
+  } finally {
+    const restored = restoreBackupReport(stateDir);
+    if (restored.editedMeanwhile.length) throw changedDuringEvaluation(restored.note!);
+  }
+}
+
+function changedDuringEvaluation(detail: string): CliError {
+  return new CliError(
+    `The constrained file changed while it was being evaluated, so no verdict holds for it; nothing was recorded. ${detail} Run ${
+      kitCommand("iterate")
+    } again.`,
+    "E_RACE",
+    EXIT.FAILED,
+  );
+}
+
+/** Every eval run must have measured the same candidate bytes. */
+function requireCandidateUnchanged(root: string, candidateHashes: Record<string, string>): void {
+  for (const [file, hash] of Object.entries(candidateHashes)) {
+    if (sha256OrDeleted(join(root, file)) !== hash) throw changedDuringEvaluation(`"${file}" is left as it is now.`);
+  }
+}

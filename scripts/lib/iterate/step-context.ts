@@ -1,0 +1,104 @@
+// What the step's phases hand each other: the caller's options and the step's result, the
+// context every phase reads, and the small typed object each phase returns (journal state,
+// HEAD, scope, candidate, outcome). Types only: no phase lives here, and nothing runs.
+import type { Verdict } from "../decision/decide.ts";
+import type { Run } from "../decision/options.ts";
+import type { ReplayedState } from "../decision/state.ts";
+import type { EvalRun } from "../process/evaluator.ts";
+import type { LoadedExperiment } from "../experiment/experiment-file.ts";
+import type { Round } from "../experiment/schema.ts";
+import type { ResolvedCommit } from "../git/git.ts";
+import type { ResultLine, Status } from "../experiment/journal.ts";
+import type { SealKey } from "../integrity/seal.ts";
+import type { Snapshot } from "../git/snapshot.ts";
+import type { StatusLine } from "../cli/status-line.ts";
+
+export type StepOptions = {
+  description: string;
+  round?: number;
+  status: StatusLine;
+  notes: (message: string) => void;
+  /** Extra fields for the journal line (loop mode: agent exit code, duration). */
+  extra?: Record<string, unknown>;
+  /** Record this outcome without running the eval (loop mode: the agent failed or changed nothing). */
+  forced?: { status: "crash" | "discard"; reason: string };
+  /** Evaluate even when the round's iteration budget is spent. */
+  ignoreBudget?: boolean;
+  /**
+   * Loop mode: the work tree and HEAD right before the agent's call. Only what changed
+   * since is the agent's (restored when out of scope, its commits rewritten); step mode
+   * judges against the previous step's end and never rewrites commits beyond the file.
+   */
+  agentScope?: { snapshot: Snapshot; head: string; experimentText: string };
+};
+
+export type StepResult = {
+  line: ResultLine;
+  verdict: Verdict | null;
+  incumbentMean: number | null;
+  dashboard: string | null;
+};
+
+/** A round iterate may write to: open, with a baseline to measure against. */
+export type IterableRound = Round & { baseline: NonNullable<Round["baseline"]> };
+
+/** What every phase of a step reads: the experiment, the round it writes to, its state folder, the caller's options. */
+export type StepContext = {
+  loaded: LoadedExperiment;
+  round: IterableRound;
+  stateDir: string;
+  options: StepOptions;
+};
+
+/** The journal as the step found it, once its seal and the measurement fields are checked. */
+export type JournalState = {
+  journalPath: string;
+  seal: SealKey | null;
+  /** Measurement fields found changed and put back; any makes the step a discard. */
+  measurementChanges: string[];
+  replay: ReplayedState;
+};
+
+/** HEAD, and the commits between the incumbent and it (in loop mode, the agent's). */
+export type HeadState = { head: string; agentCommits: string[] };
+
+/** What the step judges the work tree against, and what changed outside the constrained files. */
+export type ScopeState = {
+  ignore: (path: string) => boolean;
+  snapshotFile: string;
+  snapshot: Snapshot;
+  experimentRelative: string;
+  /** Edits outside the constrained files, uncommitted or committed: restored, and the step discarded. */
+  outOfScope: string[];
+};
+
+/** The candidate as read before any eval run. */
+export type Candidate = {
+  iteration: number;
+  /** The constrained files that differ from the incumbent. */
+  changedFiles: string[];
+  /** What a keep commits, whatever the work tree holds later. */
+  bytes: Map<string, Buffer | null>;
+  hashes: Record<string, string>;
+  patchFile: string;
+};
+
+/** Everything the phases found, for the journal line and the pending step. */
+export type EvaluatedStep = HeadState & {
+  /** performance.now() when the step began (ms). */
+  started: number;
+  journal: JournalState;
+  incumbent: ResolvedCommit;
+  scope: ScopeState;
+  candidate: Candidate;
+  outcome: Outcome;
+};
+
+export type Outcome = {
+  status: Status;
+  reason: string | null;
+  candidate: { run: Run; eval: EvalRun }[];
+  incumbentRuns: Run[];
+  verdict: Verdict | null;
+  crash: EvalRun | null;
+};

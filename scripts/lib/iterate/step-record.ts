@@ -1,0 +1,240 @@
+// Recording a decided step: the rejected candidate's patch archived, its journal line and
+// commit message built, the pending step written ahead and completed (commit or restore,
+// append the line), then the snapshot saved and the dashboard re-rendered. It decides
+// nothing; how a pending step is completed after a kill is pending-step.ts's.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import type { EvalRun } from "../process/evaluator.ts";
+import type { Round } from "../experiment/schema.ts";
+import type { LoadedExperiment } from "../experiment/experiment-file.ts";
+import { sha256OrDeleted } from "../files/atomic.ts";
+import { binaryDiff } from "../git/git.ts";
+import type { ResultLine } from "../experiment/journal.ts";
+import { completePending, type PendingStep, storeBytesAsBlobs, writePending } from "./pending-step.ts";
+import { clearMeasuredRuns } from "./measured-runs.ts";
+import { diffSinceSnapshot, saveSnapshot, type Snapshot, takeSnapshot } from "../git/snapshot.ts";
+import { mean } from "../decision/stats.ts";
+import { journalTimestamp } from "../text/timestamp.ts";
+import { formatDelta } from "../text/number-format.ts";
+import { refreshDashboardQuietly } from "./dashboard-refresh.ts";
+import type { EvaluatedStep, Outcome, StepContext, StepResult } from "./step-context.ts";
+
+/**
+ * Record the outcome: write the pending step ahead (it carries the journal line and the
+ * measured runs, which are cleared only then), complete it (commit or restore, append the
+ * line), then save the snapshot the next step judges against and re-render the dashboard.
+ */
+export function recordStep(context: StepContext, step: EvaluatedStep): StepResult {
+  const { loaded, round, stateDir, options } = context;
+  const { line, incumbentMean } = journalLineFor(context, step);
+  const pending = pendingStepFor(context, step, { line, incumbentMean });
+  writePending(stateDir, pending, step.journal.seal);
+  clearMeasuredRuns(stateDir); // the decision is written ahead; its runs are in the pending line
+  const completion = completePending(loaded.root, stateDir, pending);
+  for (const message of completion.notes) options.notes(message);
+  saveSnapshot(step.scope.snapshotFile, takeSnapshot(loaded.root, step.scope.ignore));
+  const dashboard = refreshDashboardQuietly(loaded, round, options);
+  return { line: completion.line, verdict: step.outcome.verdict, incumbentMean, dashboard };
+}
+
+/** Archive a rejected candidate's patch, then build the step's journal line. */
+function journalLineFor(context: StepContext, step: EvaluatedStep): { line: ResultLine; incumbentMean: number | null } {
+  const { loaded, round, stateDir, options } = context;
+  const { root } = loaded;
+  const { journal, scope, candidate, outcome } = step;
+  // Only a rejected candidate needs its diff archived; it is still in the work tree here
+  // (files are restored by completePending), and a keep's diff is its commit.
+  const patch = outcome.status === "keep" ? null : archivePatch(
+    root,
+    stateDir,
+    candidate.patchFile,
+    step.incumbent.commit,
+    round.constrained_files,
+    scope.snapshot,
+    scope.outOfScope,
+  );
+  const incumbentMean = mean([...journal.replay.state.incumbentRuns, ...outcome.incumbentRuns].map((run) => run.score));
+  const line = buildLine({
+    root,
+    experiment: loaded.experiment,
+    round,
+    iteration: candidate.iteration,
+    outcome,
+    incumbentMean,
+    incumbent: step.incumbent.short,
+    description: options.description,
+    patch: patch === null ? null : relative(root, patch),
+    changedFiles: [
+      ...candidate.changedFiles,
+      ...scope.outOfScope,
+      ...(journal.measurementChanges.length ? [scope.experimentRelative] : []),
+    ],
+    durationS: (performance.now() - step.started) / 1000,
+    extra: options.extra,
+    agentCommits: step.agentCommits,
+  });
+  return { line, incumbentMean };
+}
+
+/** The write-ahead record of how to complete the step: commit the candidate's bytes, or restore the files. */
+function pendingStepFor(
+  context: StepContext,
+  step: EvaluatedStep,
+  recorded: { line: ResultLine; incumbentMean: number | null },
+): PendingStep {
+  const { loaded, round, options } = context;
+  const { scope, candidate, outcome } = step;
+  const restoreHashes: Record<string, string> = {};
+  for (const path of scope.outOfScope) restoreHashes[path] = sha256OrDeleted(join(loaded.root, path));
+  return {
+    round: round.round,
+    iteration: candidate.iteration,
+    action: outcome.status === "keep" ? "commit" : "revert",
+    files: round.constrained_files,
+    incumbent: step.incumbent.commit,
+    headBefore: step.head,
+    candidateHashes: candidate.hashes,
+    candidateBlobs: outcome.status === "keep" ? storeBytesAsBlobs(loaded.root, candidate.bytes) : undefined,
+    message: commitMessage(
+      options.description,
+      recorded.incumbentMean,
+      outcome,
+      loaded.experiment.guard?.metric ?? null,
+    ),
+    restorePaths: scope.outOfScope,
+    restoreHashes,
+    snapshot: scope.snapshot,
+    journal: step.journal.journalPath,
+    line: recorded.line,
+  };
+}
+export function patchPath(stateDir: string, round: number, iteration: number): string {
+  return join(stateDir, "patches", `round${round}`, `iteration${iteration}.patch`);
+}
+
+/**
+ * The rejected candidate as one patch: the constrained files against the incumbent, then
+ * any out-of-scope edits against the version they are restored to (so `git apply
+ * --include=PATH` puts exactly those back).
+ */
+function archivePatch(
+  root: string,
+  stateDir: string,
+  path: string,
+  incumbent: string,
+  files: string[],
+  snapshot: Snapshot,
+  outOfScope: string[],
+): string {
+  mkdirSync(dirname(path), { recursive: true });
+  const constrained = binaryDiff(root, incumbent, files);
+  const outside = diffSinceSnapshot(root, snapshot, outOfScope, join(stateDir, `patch-index-${process.pid}`));
+  writeFileSync(path, [constrained, outside].filter(Boolean).join("\n") + "\n");
+  return path;
+}
+
+function round4(value: number | null): number | null {
+  return value === null || !Number.isFinite(value) ? null : Math.round(value * 1e4) / 1e4;
+}
+
+function averageMetrics(runs: EvalRun[]): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  const names = new Set(runs.flatMap((run) => Object.keys(run.metrics)));
+  for (const name of names) {
+    const value = mean(runs.map((run) => run.metrics[name]).filter((v): v is number => v !== undefined));
+    if (value !== null) metrics[name] = round4(value)!;
+  }
+  return metrics;
+}
+
+type LineInput = {
+  root: string;
+  experiment: LoadedExperiment["experiment"];
+  round: Round;
+  iteration: number;
+  outcome: Outcome;
+  incumbentMean: number | null;
+  incumbent: string;
+  description: string;
+  patch: string | null;
+  changedFiles: string[];
+  durationS: number;
+  extra?: Record<string, unknown>;
+  agentCommits: string[];
+};
+
+function buildLine(input: LineInput): ResultLine {
+  const { outcome } = input;
+  const scores = outcome.candidate.map((entry) => entry.run.score);
+  const score = outcome.status === "crash" ? null : round4(mean(scores));
+  const guardValues = outcome.candidate.map((entry) => entry.run.guard ?? null);
+  const guardKnown = guardValues.filter((value): value is number => value !== null);
+  const verdict = outcome.verdict;
+  const hasCases = outcome.candidate.some((entry) => entry.run.cases);
+  return {
+    type: "result",
+    iteration: input.iteration,
+    commit: null,
+    score,
+    delta: score !== null && input.incumbentMean !== null ? formatDelta(score - input.incumbentMean) : null,
+    guard_score: input.experiment.guard && guardKnown.length ? round4(mean(guardKnown)) : null,
+    guard_pass: input.experiment.guard && outcome.status !== "crash" && guardKnown.length
+      ? (verdict?.guardPass ?? null)
+      : null,
+    status: outcome.status,
+    description: input.description,
+    timestamp: journalTimestamp(),
+    reason: outcome.reason,
+    runs: scores,
+    guard_runs: guardValues,
+    ...(hasCases ? { case_runs: outcome.candidate.map((entry) => entry.run.cases ?? null) } : {}),
+    incumbent_runs: outcome.incumbentRuns.map((run) => run.score),
+    incumbent_guard_runs: outcome.incumbentRuns.map((run) => run.guard ?? null),
+    ...(outcome.incumbentRuns.some((run) => run.cases)
+      ? { incumbent_case_runs: outcome.incumbentRuns.map((run) => run.cases ?? null) }
+      : {}),
+    incumbent_commit: input.incumbent,
+    metrics: averageMetrics(outcome.candidate.map((entry) => entry.eval)),
+    verdict: verdict
+      ? {
+        mode: verdict.mode,
+        statistic: verdict.statistic,
+        threshold: verdict.threshold,
+        df: verdict.df,
+        sigma: verdict.sigma,
+        gain: verdict.estimatedGain,
+        ci: verdict.confidenceInterval,
+        min_detectable_effect: verdict.minDetectableEffect,
+      }
+      : null,
+    cases: verdict && (verdict.casesFixed || verdict.casesBroken)
+      ? { fixed: verdict.casesFixed ?? [], broken: verdict.casesBroken ?? [] }
+      : null,
+    duration_s: Math.round(input.durationS * 1000) / 1000,
+    patch: input.patch,
+    changed_files: input.changedFiles,
+    log: outcome.crash?.logPath ? relative(input.root, outcome.crash.logPath) : null,
+    output_tail: outcome.crash ? outcome.crash.tail.split("\n").slice(-10).join("\n") : null,
+    ...(input.agentCommits.length ? { agent_commits: input.agentCommits.map((commit) => commit.slice(0, 7)) } : {}),
+    ...input.extra,
+  };
+}
+
+/** The seed's message: `autoresearch: <description> | score: 0.6930 -> 0.7050 | mrr: 0.9500`. */
+function commitMessage(
+  description: string,
+  incumbentMean: number | null,
+  outcome: Outcome,
+  guardMetric: string | null,
+): string {
+  const from = incumbentMean === null ? "?" : incumbentMean.toFixed(4);
+  const candidateMean = mean(outcome.candidate.map((entry) => entry.run.score));
+  const to = candidateMean === null ? "?" : candidateMean.toFixed(4);
+  const parts = [`autoresearch: ${description}`, `score: ${from} -> ${to}`];
+  const metrics = averageMetrics(outcome.candidate.map((entry) => entry.eval));
+  const keyMetrics = guardMetric && guardMetric.toLowerCase() in metrics
+    ? [guardMetric.toLowerCase()]
+    : Object.keys(metrics).filter((name) => name !== "score").slice(0, 2);
+  for (const name of keyMetrics) parts.push(`${name}: ${metrics[name].toFixed(4)}`);
+  return parts.join(" | ");
+}

@@ -6,7 +6,7 @@ import { defineCommand, note, printData, printJson, runCommand, runIfMain } from
 import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 import { EXIT } from "./lib/cli/errors.ts";
 import type { Round } from "./lib/experiment/schema.ts";
-import type { BaselineReport } from "./lib/baseline/baseline.ts";
+import type { BaselineReport } from "./lib/baseline/report.ts";
 
 export const spec = defineCommand({
   name: "baseline.ts",

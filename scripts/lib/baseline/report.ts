@@ -1,0 +1,140 @@
+// What a baseline run carries and returns: the options it runs with, the context every phase
+// reads, what each phase hands the next (Preflight, Measured, Probed, the Calibration figures),
+// and the report assembled from them. Types and one pure function; nothing here runs an eval
+// or writes a file (the phases are preflight.ts, measure.ts, baseline.ts and record.ts).
+import type { StatusLine } from "../cli/status-line.ts";
+import type { LoadedExperiment } from "../experiment/experiment-file.ts";
+import type { Journal } from "../experiment/journal.ts";
+import type { Round } from "../experiment/schema.ts";
+import { displayPath } from "../files/paths.ts";
+import type { FormulaTerm } from "../process/eval-output.ts";
+import type { EvalRun } from "../process/evaluator.ts";
+
+export type BaselineOptions = {
+  runs: number;
+  expectedGain: number | null;
+  allowFew: boolean;
+  allowInsensitive: boolean;
+  branch: boolean;
+  force: boolean;
+  status: StatusLine;
+  notes: (message: string) => void;
+};
+
+export type BaselineReport = {
+  round: number;
+  score: number;
+  mean: number;
+  median: number;
+  sd: number;
+  spread: number;
+  cv: number | null;
+  deterministic: boolean;
+  min_detectable_effect: number | null;
+  min_delta: number;
+  wild_runs: number[];
+  runs: number[];
+  guard: { metric: string; op: string; threshold: number; score: number | null; pass: boolean | null } | null;
+  expected_gain: number;
+  noise_warning: string | null;
+  cache: { first_s: number; later_median_s: number | null; faster: boolean; note: string };
+  revert: { ok: boolean; note: string };
+  probe: { method: string; sensitive: boolean; score: number | null; crashed: boolean; note: string };
+  hashes: Record<string, string>;
+  estimate: {
+    eval_seconds: number;
+    runs_per_iteration: number;
+    iterations: number;
+    total_minutes: number;
+    note: string | null;
+  };
+  branch: string | null;
+  commit: string;
+  journal: string;
+  backup: string | null;
+  logs: string[];
+  warnings: string[];
+};
+
+/** What every phase of one baseline run shares. */
+export type Context = {
+  loaded: LoadedExperiment;
+  round: Round;
+  stateDir: string;
+  journalPath: string;
+  options: BaselineOptions;
+  warnings: string[];
+  warn: (message: string) => void;
+};
+
+export type Preflight = { frozen: string[]; journal: Journal; done: number; branch: string | null; commit: string };
+
+export type Measured = {
+  evalRuns: EvalRun[];
+  logs: string[];
+  formula: FormulaTerm[] | null;
+  calibration: Calibration;
+  expectedGain: number;
+  noiseWarning: string | null;
+  guard: BaselineReport["guard"];
+  cache: BaselineReport["cache"];
+};
+
+export type Probed = { probe: BaselineReport["probe"]; revert: BaselineReport["revert"] };
+
+/** Calibration with the figures a finished baseline always has (every run succeeded). */
+export type Calibration = {
+  runs: number[];
+  mean: number;
+  median: number;
+  sd: number;
+  spread: number;
+  cv: number | null;
+  deterministic: boolean;
+  wildRuns: number[];
+  minDetectableEffect: number | null;
+  recommendedMinDelta: number;
+  resolution: number;
+  warnings: string[];
+};
+
+/** The report baseline.ts prints (or --json): every figure measured, with paths shown for the person. */
+export function toReport(
+  context: Context,
+  phases: { ready: Preflight; measured: Measured; probed: Probed },
+  recorded: {
+    hashes: Record<string, string>;
+    estimate: BaselineReport["estimate"];
+    shortHead: string;
+    backup: string | null;
+  },
+): BaselineReport {
+  const { calibration, guard } = phases.measured;
+  return {
+    round: context.round.round,
+    score: calibration.median,
+    mean: calibration.mean,
+    median: calibration.median,
+    sd: calibration.sd,
+    spread: calibration.spread,
+    cv: calibration.cv,
+    deterministic: calibration.deterministic,
+    min_detectable_effect: calibration.minDetectableEffect,
+    min_delta: calibration.recommendedMinDelta,
+    wild_runs: calibration.wildRuns ?? [],
+    runs: calibration.runs,
+    guard,
+    expected_gain: phases.measured.expectedGain,
+    noise_warning: phases.measured.noiseWarning,
+    cache: phases.measured.cache,
+    ...phases.probed,
+    hashes: recorded.hashes,
+    estimate: recorded.estimate,
+    branch: phases.ready.branch,
+    commit: recorded.shortHead,
+    journal: displayPath(context.journalPath),
+    backup: recorded.backup ? displayPath(recorded.backup) : null,
+    logs: phases.measured.logs.map((log) => displayPath(log)),
+    warnings: context.warnings,
+  };
+}

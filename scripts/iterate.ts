@@ -89,7 +89,8 @@ export function main(argv: string[]): Promise<number> {
       { requireRepositoryRoot },
       { kitCommand },
       { runStep },
-      { loopResultLine, runLoop, writeFinalReport },
+      { loopResultLine, runLoop },
+      { writeFinalReport },
       { createStatusLine },
     ] = await Promise.all([
       import("./lib/experiment/experiment-file.ts"),
@@ -97,6 +98,7 @@ export function main(argv: string[]): Promise<number> {
       import("./lib/cli/kit.ts"),
       import("./lib/iterate/step.ts"),
       import("./lib/iterate/loop.ts"),
+      import("./lib/iterate/final-report.ts"),
       import("./lib/cli/status-line.ts"),
     ]);
     const root = requireRepositoryRoot(process.cwd(), kitCommand("iterate"));

@@ -5,7 +5,7 @@
 import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
 import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
-import type { StepResult } from "./lib/iterate/step.ts";
+import type { StepResult } from "./lib/iterate/step-context.ts";
 
 export const spec = defineCommand({
   name: "iterate.ts",

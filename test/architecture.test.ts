@@ -1,7 +1,8 @@
 // The house rules that a reviewer would otherwise have to remember, checked on the source: the
 // library lives in capability folders, modules import each other without cycles (type imports
 // included), entry scripts take typed option values without casts, the library never prints,
-// only git/git.ts spawns git, and every file opens with a header saying what it is for.
+// only git/git.ts spawns git, every file opens with a header saying what it is for, and the
+// README's file map names every module.
 // It reads files only; what the code does is tested elsewhere.
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -89,6 +90,18 @@ describe("the layout", () => {
   test("scripts/lib holds capability folders only, no loose modules", () => {
     const loose = readdirSync(LIB_DIR).filter((name) => !statSync(join(LIB_DIR, name)).isDirectory());
     expect(loose).toEqual([]);
+  });
+
+  test("the README's file map names every library module in its folder's row", () => {
+    const readme = readFileSync(join(KIT_ROOT, "README.md"), "utf8");
+    const fileMap = readme.slice(readme.indexOf("## File map"), readme.indexOf("## Dependencies"));
+    const unnamed = readdirSync(LIB_DIR).flatMap((folder) => {
+      const row = fileMap.split("\n").find((line) => line.startsWith(`| \`scripts/lib/${folder}/\` |`)) ?? "";
+      return readdirSync(join(LIB_DIR, folder)).filter((name) => !row.includes(`\`${name}\``)).map((name) =>
+        `${folder}/${name}`
+      );
+    });
+    expect(unnamed).toEqual([]);
   });
 
   test("every module opens with a header of at least two comment lines", () => {

@@ -58,7 +58,7 @@ export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values }) => {
     // Loaded only after argv parsed: --help and usage errors never pay for the library.
     const [
-      { findRound, loadExperiment, locateExperiment },
+      { findRound, loadExperiment, locateExperiment, preloadExperimentParsers },
       { requireRepositoryRoot },
       { runBaseline },
       { createStatusLine },
@@ -70,6 +70,7 @@ export function main(argv: string[]): Promise<number> {
       import("./lib/cli/status-line.ts"),
       import("./lib/cli/kit.ts"),
     ]);
+    await preloadExperimentParsers(); // baseline validates and saves the experiment file either way
     const root = requireRepositoryRoot(process.cwd(), kitCommand("baseline"));
     const loaded = loadExperiment(locateExperiment(values.experiment, process.cwd(), root));
     const report = await runBaseline(loaded, {

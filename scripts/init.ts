@@ -96,11 +96,14 @@ export async function main(argv: string[]): Promise<number> {
       { applyInitPlan, describeNextSteps, describeWrittenFiles, initResultJson, runBootstrap },
       { inspectInit },
       { planInit },
+      { preloadExperimentParsers },
     ] = await Promise.all([
       import("./lib/init/apply.ts"),
       import("./lib/init/inspect.ts"),
       import("./lib/init/plan.ts"),
+      import("./lib/experiment/experiment-file.ts"),
     ]);
+    await preloadExperimentParsers(); // init validates and writes an experiment file either way
     const cwd = process.cwd();
     const inspection = await inspectInit({
       cwd,

@@ -72,9 +72,9 @@ Nothing is overwritten without --force, and nothing is written when round N cann
 export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values }) => {
     // Loaded only after argv parsed: --help and usage errors never pay for the library.
-    const { describeNextSteps, describeWrittenFiles, nextRoundJson, startNextRound } = await import(
-      "./lib/next-round/apply.ts"
-    );
+    const [{ describeNextSteps, describeWrittenFiles, nextRoundJson, startNextRound }, { preloadExperimentParsers }] =
+      await Promise.all([import("./lib/next-round/apply.ts"), import("./lib/experiment/experiment-file.ts")]);
+    await preloadExperimentParsers(); // next-round saves the experiment file (journal-only use has none; rare)
     const cwd = process.cwd();
     const result = await startNextRound({
       cwd,

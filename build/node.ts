@@ -2,8 +2,8 @@
 // dist/<verb>.js (Node >= 20 cannot run .ts), with scripts/lib/levers/levers_python.py copied beside
 // them. Run by `npm run build` and by npm's `prepare` on `npm install`; dist/ is git-ignored.
 // Bun and Deno run the .ts files directly and never need this. The bundles still read
-// templates/ from the kit's root and load yaml, zod and the @stdlib packages from node_modules
-// on first use (required lazily, so a step that needs none of them loads none), so dist/ works
+// templates/ from the kit's root and load yaml, zod, @babel/parser and the @stdlib packages
+// from node_modules on first use (required lazily, so a step that needs none of them loads none), so dist/ works
 // inside an installed kit, not on its own.
 //   bun build/node.ts [--out-dir DIR] [--quiet]
 import {

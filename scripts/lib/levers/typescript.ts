@@ -2,9 +2,26 @@
 // one walk. Also home of the naming rules that the regex heuristic in levers.ts shares (the
 // Python extractor, levers_python.py, keeps a copy of them). It never evaluates the analysed
 // code and does not choose the entry function: levers.ts does that for every language alike.
-import { parse } from "@babel/parser";
+import { createRequire } from "node:module";
+import type * as BabelParser from "@babel/parser";
 import type { Comment, Node } from "@babel/types";
 import type { FunctionFacts, Lever, ReturnsShape } from "./lever.ts";
+
+// @babel/parser (~19 ms to load) is loaded on the first TypeScript/JavaScript file: init and
+// next-round on a Python file, and every step, never need it.
+const requireModule = createRequire(import.meta.url);
+let babelParser: typeof BabelParser | null = null;
+function babel(): typeof BabelParser {
+  babelParser ??= requireModule("@babel/parser") as typeof BabelParser;
+  return babelParser;
+}
+
+// Never called. Deno's `require` finds an npm package without a node_modules folder (deno.json
+// uses Deno's own cache) only when the package is in the module graph; this literal import puts
+// it there. Bun and Node ignore it.
+function babelModuleForDeno() {
+  return import("@babel/parser");
+}
 
 // ---- rules shared with the heuristic (and mirrored in levers_python.py) ------------------------
 
@@ -165,7 +182,7 @@ export function extractWithBabel(
   if (options.jsx ?? language === "javascript") plugins.push("jsx");
   let file;
   try {
-    file = parse(source, { sourceType: "unambiguous", plugins, allowReturnOutsideFunction: true });
+    file = babel().parse(source, { sourceType: "unambiguous", plugins, allowReturnOutsideFunction: true });
   } catch (error) {
     const located = error as { message?: string; loc?: { line: number } };
     return {

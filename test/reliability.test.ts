@@ -30,8 +30,12 @@ function expectOneLine(stderr: string): void {
   expect(stderr).not.toMatch(/^\s+at /m);
 }
 
-/** A git hook that kills the harness (git's parent) the first time HEAD's branch is updated, and optionally aborts the update. */
-function killHarnessOnFirstRefUpdate(root: string, options: { abort: boolean }): void {
+/**
+ * A git hook that kills the harness (git's parent) the first time HEAD's branch is updated, and
+ * optionally aborts the update, or kills git too (`killGit`), which leaves git's ref locks behind
+ * as a `kill -9` of the whole process group can.
+ */
+function killHarnessOnFirstRefUpdate(root: string, options: { abort: boolean; killGit?: boolean }): void {
   const hook = join(root, ".git/hooks/reference-transaction");
   writeFileSync(join(root, "kill-at-ref-update"), "");
   writeFileSync(
@@ -42,6 +46,7 @@ function killHarnessOnFirstRefUpdate(root: string, options: { abort: boolean }):
 grep -q refs/heads/ || exit 0
 rm -f kill-at-ref-update
 kill -9 "$(ps -o ppid= -p "$PPID" | tr -d ' ')"
+${options.killGit ? 'kill -9 "$PPID"' : ""}
 exit ${options.abort ? 1 : 0}
 `,
   );
@@ -719,6 +724,37 @@ describe("recovery first", () => {
     ], [2, "discard", "bias worse"]]);
     expect(harnessCommits(root)).toHaveLength(1);
     expect(read(root, "ranker.py")).toContain("WEIGHT = 2.0");
+  });
+
+  test("ref locks left by the harness's own git, killed mid-commit, are removed on restart and the keep completes", () => {
+    const root = baselined();
+    killHarnessOnFirstRefUpdate(root, { abort: false, killGit: true });
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const killed = runScript("iterate", ["-m", "weight 2"], { cwd: root });
+    expect(killed.code).not.toBe(0);
+    const branch = sh(root, "git", ["symbolic-ref", "--short", "HEAD"]).trim();
+    const locks = [join(root, ".git/HEAD.lock"), join(root, ".git/refs/heads", `${branch}.lock`)];
+    expect(locks.some((lock) => existsSync(lock))).toBe(true);
+    expect(results(root)).toHaveLength(0);
+    const again = runScript("iterate", ["-m", "next"], { cwd: root });
+    expect(again.stderr).toContain("left by the harness's own git command when it was killed");
+    expect(again.stderr).toContain("Finished iteration 1 (keep)");
+    for (const lock of locks) expect(existsSync(lock)).toBe(false);
+    expect(results(root).map((line) => [line.iteration, line.status])).toEqual([[1, "keep"]]);
+    expect(harnessCommits(root)).toHaveLength(1);
+  });
+
+  test("a ref lock someone else holds is left in place and named", () => {
+    const root = baselined();
+    const branch = sh(root, "git", ["symbolic-ref", "--short", "HEAD"]).trim();
+    const lock = join(root, ".git/refs/heads", `${branch}.lock`);
+    writeFileSync(lock, "");
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
+    const result = runScript("iterate", ["-m", "locked ref"], { cwd: root });
+    expect(result.code).toBe(1);
+    expectOneLine(result.stderr);
+    expect(result.stderr).toContain(`rm -f "${lock}"`);
+    expect(existsSync(lock)).toBe(true);
   });
 
   test("a decided keep is recorded even when the file was edited after the decision, and the later edit is kept uncommitted", () => {

@@ -1,11 +1,11 @@
 // Recovery first: before a script evaluates, calls an agent or re-baselines, it finishes
-// what a killed run left half done — a git index lock of its own, a temporarily edited
+// what a killed run left half done — git locks of its own (index, HEAD, a ref), a temporarily edited
 // file, a decided step not yet recorded — after checking the repository is in a state
 // the harness may write to. Callers hold the experiment lock.
 import type { LoadedExperiment } from "./experiment-file.ts";
 import { restoreBackup } from "../files/backup.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { clearStaleIndexLock, completePending, readPending } from "../iterate/pending-step.ts";
+import { clearStaleGitLocks, completePending, readPending } from "../iterate/pending-step.ts";
 import { requireExperimentBranch, requireNoGitOperation } from "../git/preconditions.ts";
 import { sealKey } from "../integrity/seal.ts";
 
@@ -18,7 +18,7 @@ export async function recoverInterruptedWork(
   options: { requireBranch?: boolean } = {},
 ): Promise<Recovery> {
   const { root, experiment } = loaded;
-  const cleared = await clearStaleIndexLock(root, stateDir);
+  const cleared = clearStaleGitLocks(root, stateDir);
   if (cleared) notes(cleared);
   await requireNoGitOperation(root, kitCommand("iterate"));
   const pending = readPending(stateDir, await sealKey(root));

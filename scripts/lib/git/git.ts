@@ -462,8 +462,21 @@ const WELL_KNOWN_GIT_PATHS = [
   ...OPERATION_MARKERS.map(([name]) => name),
   "index.lock",
   "HEAD",
+  "HEAD.lock",
+  "refs",
   "autoresearch/seal.key",
 ];
+
+/**
+ * The lock files git takes to move `ref` (absolute): HEAD also locks the branch it names, a
+ * ref under refs/ its own `.lock` in the common git directory (worktree-aware).
+ */
+export function refLockPaths(root: string, ref: string): string[] {
+  const refs = gitPath(root, "refs");
+  if (ref.startsWith("refs/")) return [join(refs, `${ref.slice("refs/".length)}.lock`)];
+  const branch = ref === "HEAD" ? currentBranch(root) : null;
+  return [gitPath(root, `${ref}.lock`), ...(branch ? [join(refs, "heads", `${branch}.lock`)] : [])];
+}
 
 /** The git operation a person left half-done (merge, rebase, cherry-pick, revert, bisect), or null. */
 export function operationInProgress(root: string): string | null {

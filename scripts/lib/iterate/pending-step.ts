@@ -16,6 +16,7 @@ import {
   gitPath,
   headCommit,
   pathsChangedBetween,
+  refLockPaths,
   repositoryPrefix,
   resetIndexToHead,
   resolveCommit,
@@ -57,8 +58,13 @@ export type PendingStep = {
 export type Completion = { line: ResultLine; notes: string[] };
 
 const PENDING_FILE = "pending-step.json";
-/** Present while the harness writes git's index, so a leftover index.lock is provably the harness's. */
-const INDEX_WRITE_FILE = "git-index-write.json";
+/**
+ * Present while the harness runs a git command that takes git's locks (the index, HEAD, a
+ * branch or archive ref), naming those lock files, so a lock left by a kill is provably the
+ * harness's. The older marker named the index lock only; a leftover one is still honoured.
+ */
+const GIT_WRITE_FILE = "git-write.json";
+const OLD_INDEX_WRITE_FILE = "git-index-write.json";
 
 export function pendingPath(stateDir: string): string {
   return join(stateDir, PENDING_FILE);
@@ -145,8 +151,11 @@ function commitCandidate(root: string, stateDir: string, pending: PendingStep, h
     }));
     const tree = treeWithEdits(root, pending.incumbent, edits, temporaryIndex);
     const commit = commitTree(root, tree, pending.incumbent, pending.message);
-    if (head !== pending.incumbent) updateRef(root, archiveRef(pending.round, pending.iteration), head);
-    updateRef(root, "HEAD", commit, { from: head, message: `autoresearch: keep iteration ${pending.iteration}` });
+    if (head !== pending.incumbent) moveRef(root, stateDir, archiveRef(pending.round, pending.iteration), head);
+    moveRef(root, stateDir, "HEAD", commit, {
+      from: head,
+      message: `autoresearch: keep iteration ${pending.iteration}`,
+    });
   } finally {
     rmSync(temporaryIndex, { force: true });
   }
@@ -163,32 +172,57 @@ function fileMode(absolute: string): string {
  */
 export function syncIndexWithHead(root: string, stateDir: string, paths: string[]): void {
   if (paths.length === 0) return;
-  const marker = join(stateDir, INDEX_WRITE_FILE);
-  writeFileAtomic(marker, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+  withGitWriteMarker(stateDir, [gitPath(root, "index.lock")], () => resetIndexToHead(root, paths));
+}
+
+/** updateRef, with the marker that lets a restart remove the locks a kill left. */
+function moveRef(
+  root: string,
+  stateDir: string,
+  ref: string,
+  to: string,
+  options: { from?: string; message?: string } = {},
+): void {
+  withGitWriteMarker(stateDir, refLockPaths(root, ref), () => updateRef(root, ref, to, options));
+}
+
+function withGitWriteMarker<T>(stateDir: string, locks: string[], write: () => T): T {
+  const marker = join(stateDir, GIT_WRITE_FILE);
+  writeFileAtomic(marker, JSON.stringify({ pid: process.pid, at: new Date().toISOString(), locks }));
   try {
-    resetIndexToHead(root, paths);
+    return write();
   } finally {
     rmSync(marker, { force: true });
   }
 }
 
 /**
- * A `.git/index.lock` left behind: removed when the harness was provably writing the
- * index when it died (its marker is still there, and the caller holds the experiment
- * lock, so that writer is gone); any other is left for preconditions.ts to report.
+ * Git lock files (index.lock, HEAD.lock, a ref's lock) left behind: removed when the harness
+ * was provably running the git command that took them when it died (its marker is still
+ * there, naming them, and the caller holds the experiment lock, so that command is gone);
+ * any other lock is left for preconditions.ts or git's own message to report.
  */
-export function clearStaleIndexLock(root: string, stateDir: string): string | null {
-  const lock = gitPath(root, "index.lock");
-  const marker = join(stateDir, INDEX_WRITE_FILE);
-  const ours = existsSync(marker);
-  if (!existsSync(lock)) {
-    if (ours) rmSync(marker, { force: true });
-    return null;
+export function clearStaleGitLocks(root: string, stateDir: string): string | null {
+  const marker = join(stateDir, GIT_WRITE_FILE);
+  const oldMarker = join(stateDir, OLD_INDEX_WRITE_FILE);
+  const named = new Set<string>();
+  if (existsSync(marker)) {
+    try {
+      const locks = (JSON.parse(readFileSync(marker, "utf8")) as { locks?: unknown }).locks;
+      if (Array.isArray(locks)) { for (const lock of locks) if (typeof lock === "string") named.add(lock); }
+    } catch {
+      // A marker that cannot be read names nothing: every lock stays for a person to judge.
+    }
   }
-  if (!ours) return null; // not provably ours: preconditions name it with the command that clears it
-  rmSync(lock, { force: true });
+  if (existsSync(oldMarker)) named.add(gitPath(root, "index.lock"));
+  const removed = [...named].filter((lock) => existsSync(lock));
+  for (const lock of removed) rmSync(lock, { force: true });
   rmSync(marker, { force: true });
-  return `Removed "${lock}", left by the harness's own git command when it was killed.`;
+  rmSync(oldMarker, { force: true });
+  if (removed.length === 0) return null;
+  return `Removed ${
+    removed.map((lock) => `"${lock}"`).join(", ")
+  }, left by the harness's own git command when it was killed.`;
 }
 
 /**
@@ -223,8 +257,8 @@ export function completePending(root: string, stateDir: string, pending: Pending
     const head = headCommit(root)!;
     if (head !== pending.incumbent) {
       // The agent committed: keep its commits reachable, then move the branch back.
-      updateRef(root, archiveRef(pending.round, pending.iteration), head);
-      updateRef(root, "HEAD", pending.incumbent, {
+      moveRef(root, stateDir, archiveRef(pending.round, pending.iteration), head);
+      moveRef(root, stateDir, "HEAD", pending.incumbent, {
         from: head,
         message: `autoresearch: discard iteration ${pending.iteration}`,
       });
@@ -271,8 +305,8 @@ export function putBranchBack(
   options: { to: string; from: string; archive: string },
 ): void {
   const paths = pathsChangedBetween(root, options.to, options.from);
-  updateRef(root, options.archive, options.from);
-  updateRef(root, "HEAD", options.to, {
+  moveRef(root, stateDir, options.archive, options.from);
+  moveRef(root, stateDir, "HEAD", options.to, {
     from: options.from,
     message: "autoresearch: put the branch back where the agent found it",
   });

@@ -104,7 +104,10 @@ export const ERROR_CODES = {
   E_NO_GIT: { exit: EXIT.FAILED, meaning: "git cannot be run" },
   E_NOT_GIT: { exit: EXIT.USAGE, meaning: "the folder is not inside a git repository" },
   E_GIT: { exit: EXIT.FAILED, meaning: "a git command failed" },
-  E_GIT_LOCKED: { exit: EXIT.FAILED, meaning: "git's index lock exists" },
+  E_GIT_LOCKED: {
+    exit: EXIT.FAILED,
+    meaning: "a git lock file (the index's, HEAD's, a ref's) exists and is not the harness's own",
+  },
   E_GIT_BUSY: { exit: EXIT.FAILED, meaning: "a merge, rebase, cherry-pick or bisect is in progress" },
   E_BRANCH: { exit: EXIT.FAILED, meaning: "baseline: cannot create or switch to autoresearch/<name>" },
   E_DETACHED: { exit: EXIT.FAILED, meaning: "HEAD is detached, so a keep would be committed off any branch" },

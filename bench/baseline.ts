@@ -4,6 +4,7 @@
 // share (`--help`: runtime plus imports), for Bun and for Deno; the best repetition shows the
 // cost on an idle machine when others share the CPU. It does not measure slow evals.
 //   bun bench/baseline.ts [--repetitions 7]
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { median, SHELL_EVAL as EVAL, shellExperiment, timed } from "./shell-experiment.ts";
 
@@ -26,13 +27,17 @@ function measure(runtime: "bun" | "deno"): Figures {
   const startups: number[] = [];
   for (let repetition = 0; repetition < REPETITIONS; repetition++) {
     const root = shellExperiment("baseline");
-    const elapsed = timed(root, command, [...prefix, script]);
-    let evals = 0;
-    for (let run = 0; run < EVALS_PER_BASELINE; run++) evals += timed(root, "bash", ["-c", EVAL]);
-    baselines.push(elapsed);
-    evalSums.push(evals);
-    overheads.push(elapsed - evals);
-    startups.push(timed(root, command, [...prefix, script, "--help"]));
+    try {
+      const elapsed = timed(root, command, [...prefix, script]);
+      let evals = 0;
+      for (let run = 0; run < EVALS_PER_BASELINE; run++) evals += timed(root, "bash", ["-c", EVAL]);
+      baselines.push(elapsed);
+      evalSums.push(evals);
+      overheads.push(elapsed - evals);
+      startups.push(timed(root, command, [...prefix, script, "--help"]));
+    } finally {
+      rmSync(root, { recursive: true, force: true }); // each repetition's repository is its own
+    }
   }
   return {
     baseline: median(baselines),

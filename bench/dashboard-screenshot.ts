@@ -4,7 +4,7 @@
 // downloads a browser, and skips with a message when none is installed.
 // Run: bun bench/dashboard-screenshot.ts [--out dashboard.png] [--journal PATH]
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -42,6 +42,9 @@ if (!browser) {
   const htmlPath = join(folder, "dashboard.html");
   writeFileSync(htmlPath, renderForStdout(rendered, { format: "html", last: null, color: false, cwd: folder }));
   const out = resolve((values.out as string | undefined) ?? join(folder, "dashboard.png"));
+  // Chromium's throwaway profile goes; the folder with the page and the PNG stays, to look at.
+  const browserProfile = mkdtempSync(join(tmpdir(), "ark-chromium-"));
+  process.on("exit", () => rmSync(browserProfile, { recursive: true, force: true }));
   const result = spawnSync(browser, [
     "--headless",
     "--no-sandbox",
@@ -51,7 +54,7 @@ if (!browser) {
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    `--user-data-dir=${mkdtempSync(join(tmpdir(), "ark-chromium-"))}`,
+    `--user-data-dir=${browserProfile}`,
     `--screenshot=${out}`,
     `--window-size=${WINDOW}`,
     htmlPath,

@@ -5,7 +5,7 @@
 // target; a miss exits 1. On a loaded machine a miss says more about the machine than the kit.
 //   bun bench/examples.ts
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { median } from "../scripts/lib/decision/stats.ts";
@@ -65,6 +65,7 @@ function kit(cwd: string, verb: string, args: string[]) {
 /** A committed git repository holding a copy of examples/<name>. */
 function exampleRepo(name: string): string {
   const root = mkdtempSync(join(tmpdir(), `ark-bench-${name}-`));
+  process.on("exit", () => rmSync(root, { recursive: true, force: true })); // also when a check fails
   const folder = join(KIT, "examples", name);
   for (const file of readdirSync(folder)) writeFileSync(join(root, file), readFileSync(join(folder, file)));
   for (

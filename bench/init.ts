@@ -4,7 +4,7 @@
 // step in-process, to separate runtime start-up from init's own work.
 //   bun bench/init.ts [--runs 7] [--lines 2000] [--deno]
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -67,6 +67,7 @@ function git(cwd: string, args: string[]): void {
 }
 
 const root = mkdtempSync(join(tmpdir(), "ark-bench-init-"));
+process.on("exit", () => rmSync(root, { recursive: true, force: true })); // also when a run fails
 const source = generatePython(targetLines);
 writeFileSync(join(root, "ranker.py"), source);
 git(root, ["init", "-q", "-b", "main"]);

@@ -40,11 +40,19 @@ export function temporaryFolder(prefix = "ark-test-"): string {
   return removeAfterTest(mkdtempSync(join(tmpdir(), prefix)));
 }
 
-/** Remove `path` when the current test finishes: for what a script the test ran made elsewhere. */
+/**
+ * Remove `path` when the current test finishes: for what a script the test ran made elsewhere.
+ * Outside the test runner (a bench built on these fixtures) it goes when the process exits.
+ */
 export function removeAfterTest(path: string): string {
-  onTestFinished(() => {
+  const remove = () => {
     if (!sharedFolders.has(path)) removeFolder(path);
-  });
+  };
+  try {
+    onTestFinished(remove);
+  } catch {
+    process.on("exit", remove);
+  }
   return path;
 }
 

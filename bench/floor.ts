@@ -10,7 +10,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { median, SHELL_EVAL, shellExperiment, timed } from "./shell-experiment.ts";
+import { commitEverything, median, SHELL_EVAL, shellExperiment, timed } from "./shell-experiment.ts";
 import { timeStep } from "./iterate.ts";
 
 const KIT = resolve(import.meta.dir, "..");
@@ -24,18 +24,7 @@ const STEP_TARGET = 2; // × the floor
 function floorRepository(): string {
   const root = mkdtempSync(join(tmpdir(), "ark-bench-floor-"));
   writeFileSync(join(root, "value.txt"), "0\n");
-  for (
-    const args of [
-      ["init", "-q", "-b", "main"],
-      ["config", "user.email", "b@b"],
-      ["config", "user.name", "b"],
-      ["config", "commit.gpgsign", "false"],
-      ["add", "-A"],
-      ["commit", "-qm", "init"],
-    ]
-  ) {
-    timed(root, "git", args);
-  }
+  commitEverything(root);
   return root;
 }
 

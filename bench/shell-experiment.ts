@@ -27,6 +27,22 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** Make `root` a git repository holding its files in one commit (no signing, a bench identity). */
+export function commitEverything(root: string): void {
+  for (
+    const args of [
+      ["init", "-q", "-b", "main"],
+      ["config", "user.email", "b@b"],
+      ["config", "user.name", "b"],
+      ["config", "commit.gpgsign", "false"],
+      ["add", "-A"],
+      ["commit", "-qm", "init"],
+    ]
+  ) {
+    timed(root, "git", args);
+  }
+}
+
 /** A committed repository with value.txt as the constrained file and the shell eval. */
 export function shellExperiment(label: string, budget = 1000): string {
   const root = mkdtempSync(join(tmpdir(), `ark-bench-${label}-`));
@@ -49,18 +65,7 @@ rounds:
     artifacts: { journal: autoresearch.jsonl, dashboard: autoresearch_dashboard.md, instructions: instructions.md, launch_prompt: launch_prompt.md, report: autoresearch_report.md }
 `,
   );
-  for (
-    const args of [
-      ["init", "-q", "-b", "main"],
-      ["config", "user.email", "b@b"],
-      ["config", "user.name", "b"],
-      ["config", "commit.gpgsign", "false"],
-      ["add", "-A"],
-      ["commit", "-qm", "init"],
-    ]
-  ) {
-    timed(root, "git", args);
-  }
+  commitEverything(root);
   writeFileSync(
     join(root, ".git/info/exclude"),
     ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n",

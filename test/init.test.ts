@@ -416,6 +416,43 @@ describe("init on other project kinds", () => {
     expect(Object.keys(output.cases ?? {})).toHaveLength(20);
   });
 
+  test("a Node project asking for Node 22, on a machine with Node 20 and Bun, gets an eval command that runs", () => {
+    const root = makeRepo({
+      "src/classify.ts": CLASSIFY_TS,
+      "package.json": JSON.stringify({ name: "tickets", engines: { node: ">=22" } }) + "\n",
+      "package-lock.json": "{}\n",
+      ".nvmrc": "22\n",
+    });
+    const nodeHere = spawnSync("node", ["--experimental-strip-types", "--version"], { encoding: "utf8" });
+    const result = runScript("init", ["src/classify.ts", "--json"], {
+      cwd: root,
+      env: { PATH: PATH_WITH_KIT_RUNTIMES },
+    });
+    expect(result.code).toBe(0);
+    const command = parseExperiment(read(root, "autoresearch.yaml"), "autoresearch.yaml").rounds[0].eval.command;
+    if (nodeHere.status === 0) {
+      expect(command).toBe("node --experimental-strip-types autoresearch_eval.ts");
+    } else {
+      // Node here is older than 22.6: the eval runs under Bun, and init says why.
+      expect(command).toBe("bun autoresearch_eval.ts");
+      expect(result.stderr).toContain(
+        "cannot run TypeScript (that needs Node 22.6 or tsx), so the eval runs under Bun",
+      );
+    }
+    const labels = ["urgent", "normal", "other"];
+    const texts = ["site is down", "hello there", "ok"];
+    fillJsonCases(
+      root,
+      "autoresearch_test_data.json",
+      (index) => ({ input: { text: texts[index % 3] }, expected: labels[index % 3] }),
+    );
+    sh(root, "git", ["add", "-A"]);
+    sh(root, "git", ["commit", "-qm", "harness"]);
+    const baseline = runScript("baseline", ["--json"], { cwd: root, env: { PATH: PATH_WITH_KIT_RUNTIMES } });
+    expect(baseline.code).toBe(0);
+    expect(JSON.parse(baseline.stdout).score).toBe(1);
+  });
+
   test("--cases-from on a TypeScript file fills expected outputs under the runtime running init", () => {
     const root = makeRepo({
       "src/classify.ts": CLASSIFY_TS,

@@ -1,7 +1,13 @@
 // project.ts: which toolchain runs the constrained file and where the eval goes, from
 // file-system facts alone (no repository needed).
 import { describe, expect, test } from "bun:test";
-import { describeProject, detectProject, type ProjectFacts, pythonImportFor } from "../scripts/lib/harness/project.ts";
+import {
+  describeProject,
+  detectProject,
+  type ProjectFacts,
+  pythonImportFor,
+  type TypescriptRunners,
+} from "../scripts/lib/harness/project.ts";
 import { planEvalLocation } from "../scripts/lib/harness/eval-script.ts";
 
 function facts(file: string, files: Record<string, string>, options: Partial<ProjectFacts> = {}): ProjectFacts {
@@ -109,6 +115,54 @@ describe("detectProject", () => {
       "python, Python project managed by uv",
     );
   });
+});
+
+describe("TypeScript in a Node project without tsx runs where it can", () => {
+  const nodeProject = { "package-lock.json": "{}", "package.json": "{}" };
+  const runners = (nodeStripsTypes: boolean, others: TypescriptRunners["others"]) => () => ({
+    nodeStripsTypes,
+    nodeVersion: nodeStripsTypes ? "v22.12.0" : "v20.20.2",
+    others,
+  });
+  const table: [string, Partial<ProjectFacts>, string, string | null][] = [
+    // description, facts, expected eval command, a note that must be given (or none)
+    [
+      "Node 22.6+ strips types itself",
+      { typescriptRunners: runners(true, []) },
+      "node --experimental-strip-types autoresearch_eval.ts",
+      null,
+    ],
+    [
+      "Node 20 with Bun on PATH: Bun",
+      { typescriptRunners: runners(false, [{ runtime: "bun", command: "bun" }]) },
+      "bun autoresearch_eval.ts",
+      "Node v20.20.2 here cannot run TypeScript (that needs Node 22.6 or tsx), so the eval runs under Bun",
+    ],
+    [
+      "Node 20 under Deno with Bun and Deno on PATH: the runtime running init",
+      {
+        currentRuntime: "deno",
+        typescriptRunners: runners(false, [{ runtime: "bun", command: "bun" }, { runtime: "deno", command: "deno" }]),
+      },
+      "deno run -A autoresearch_eval.ts",
+      "so the eval runs under Deno",
+    ],
+    [
+      "Node 20 alone: tsx, which the user has to add",
+      { currentRuntime: "node", typescriptRunners: runners(false, []) },
+      "npx tsx autoresearch_eval.ts",
+      "add tsx before baseline (npm install -D tsx)",
+    ],
+    ["nothing asked: Node, as the project says", {}, "node --experimental-strip-types autoresearch_eval.ts", null],
+  ];
+  for (const [description, options, command, note] of table) {
+    test(`${description} -> ${command}`, () => {
+      const project = detectProject(facts("src/rank.ts", nodeProject, options));
+      expect(planEvalLocation(project, 1).command).toBe(command);
+      if (note) expect(project.notes.join("\n")).toContain(note);
+      else expect(project.notes).toEqual([]);
+    });
+  }
 });
 
 describe("pythonImportFor", () => {

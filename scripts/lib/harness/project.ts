@@ -1,11 +1,13 @@
 // Project kind detection for init: which language the constrained file is in, which
 // toolchain runs it (Python plain / uv / poetry / venv, Django via manage.py; Bun /
 // Deno / Node; anything else), and therefore which eval flavour to generate and how
-// to run it. Pure: file-system facts come in through `ProjectFacts`; only the two readers
-// at the end (detectProjectOnDisk, findExistingTests) gather them from disk and git. It
-// never runs a toolchain and never looks beyond the repository root.
+// to run it. Pure: file-system facts come in through `ProjectFacts`; only the readers at
+// the end (detectProjectOnDisk, findExistingTests) gather them from disk, git and, for a
+// Node project's TypeScript, one `node --version` start and PATH. It never runs the
+// project's own code and never looks beyond the repository root.
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { posix, relative, resolve } from "node:path";
+import { delimiter, join as joinPath, posix, relative, resolve } from "node:path";
 import { currentRuntime } from "../cli/kit.ts";
 import { readOptional, toPosix } from "../files/paths.ts";
 import { trackedFiles } from "../git/git.ts";
@@ -43,6 +45,13 @@ export type Project = {
   notes: string[];
 };
 
+export type TypescriptRunners = {
+  nodeStripsTypes: boolean;
+  nodeVersion: string | null;
+  /** Bun and Deno as the eval command would name them: "bun" when on PATH, else the running one's path. */
+  others: { runtime: "bun" | "deno"; command: string }[];
+};
+
 /** What detection may ask about the repository; paths are relative to the root, "/"-separated. */
 export type ProjectFacts = {
   /** The constrained file, relative to the root. */
@@ -51,6 +60,12 @@ export type ProjectFacts = {
   read: (path: string) => string | null;
   /** The runtime running init, used when a TypeScript file has no project markers. */
   currentRuntime: ScriptRuntime;
+  /**
+   * What can run TypeScript on this machine, asked only for a Node project without tsx: whether
+   * `node --experimental-strip-types` works (Node >= 22.6), Node's version, and which of Bun and
+   * Deno are on PATH. Absent: Node is assumed able, as the project asks for it.
+   */
+  typescriptRunners?: () => TypescriptRunners;
   /**
    * The experiment folder (where autoresearch.yaml lives and evals run), relative to the root;
    * "" or absent for the root. Paths in the returned Project are relative to it.
@@ -249,6 +264,32 @@ function settingsMentionApp(facts: ProjectFacts, django: DjangoLayout): boolean 
   return text.includes(`"${appModule}`) || text.includes(`'${appModule}`);
 }
 
+/**
+ * A command that runs TypeScript here for a Node project without tsx: Node itself when it strips
+ * types (>= 22.6), else Bun or Deno when present (the runtime running init first), else tsx,
+ * which the user has to add. The notes say which and why.
+ */
+function typescriptUnderNode(
+  facts: ProjectFacts,
+  notes: string[],
+): { runtime: ScriptRuntime; command: string } {
+  const runners = facts.typescriptRunners?.();
+  if (!runners || runners.nodeStripsTypes) return { runtime: "node", command: "node --experimental-strip-types" };
+  const node = runners.nodeVersion ? `Node ${runners.nodeVersion}` : "Node";
+  const other = runners.others.find((each) => each.runtime === facts.currentRuntime) ?? runners.others[0];
+  if (other) {
+    const name = other.runtime === "bun" ? "Bun" : "Deno";
+    notes.push(
+      `${node} here cannot run TypeScript (that needs Node 22.6 or tsx), so the eval runs under ${name}, which is installed here. To run it under Node instead: npm install -D tsx, then set eval.command to \`npx tsx ...\`.`,
+    );
+    return { runtime: other.runtime, command: other.runtime === "deno" ? `${other.command} run -A` : other.command };
+  }
+  notes.push(
+    `${node} here cannot run TypeScript (that needs Node 22.6) and neither Bun nor Deno is installed: add tsx before baseline (npm install -D tsx); the eval command is \`npx tsx ...\`.`,
+  );
+  return { runtime: "node", command: "npx tsx" };
+}
+
 function detectScriptProject(facts: ProjectFacts, language: "typescript" | "javascript"): Project {
   const marker = findUp(facts, [
     "deno.json",
@@ -281,10 +322,7 @@ function detectScriptProject(facts: ProjectFacts, language: "typescript" | "java
     } else if (/"tsx"\s*:/.test(packageJson)) {
       command = "npx tsx";
     } else {
-      command = "node --experimental-strip-types";
-      notes.push(
-        "Node runs TypeScript directly only from version 22.6; on older Node add tsx (npm install -D tsx) and use `npx tsx` in eval.command.",
-      );
+      ({ runtime, command } = typescriptUnderNode(facts, notes));
     }
   }
   return {
@@ -323,8 +361,28 @@ export function detectProjectOnDisk(repoRoot: string, file: string, experimentRo
     exists: (path) => existsSync(resolve(repoRoot, path)),
     read: (path) => readOptional(resolve(repoRoot, path)),
     currentRuntime: currentRuntime(),
+    typescriptRunners: () => typescriptRunnersHere(),
     experimentDir: toPosix(relative(repoRoot, experimentRoot)),
   });
+}
+
+/** Asks this machine what runs TypeScript: one `node` start, and PATH looked through for Bun and Deno. */
+function typescriptRunnersHere(): TypescriptRunners {
+  const probe = spawnSync("node", ["--experimental-strip-types", "--version"], { encoding: "utf8", timeout: 10_000 });
+  const plain = probe.status === 0 ? null : spawnSync("node", ["--version"], { encoding: "utf8", timeout: 10_000 });
+  const version = (probe.status === 0 ? probe.stdout : plain?.status === 0 ? plain.stdout : "").trim() || null;
+  const others: TypescriptRunners["others"] = [];
+  for (const runtime of ["bun", "deno"] as const) {
+    if (onPath(runtime)) others.push({ runtime, command: runtime });
+    else if (currentRuntime() === runtime) others.push({ runtime, command: shellQuote(process.execPath) });
+  }
+  return { nodeStripsTypes: probe.status === 0, nodeVersion: version, others };
+}
+
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((folder) =>
+    folder !== "" && existsSync(joinPath(folder, name))
+  );
 }
 
 const TEST_FILE =

@@ -453,6 +453,19 @@ describe("init on other project kinds", () => {
     expect(JSON.parse(baseline.stdout).score).toBe(1);
   });
 
+  test("with an eval of the user's own, init says nothing about what would run a generated one", () => {
+    const root = makeRepo({ "src/classify.ts": CLASSIFY_TS, "package.json": "{}\n", "package-lock.json": "{}\n" });
+    const result = runScript("init", ["src/classify.ts", "--eval-cmd", "deno run -A eval.ts", "--metric", "accuracy"], {
+      cwd: root,
+      env: { PATH: PATH_WITH_KIT_RUNTIMES },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain("TypeScript");
+    expect(parseExperiment(read(root, "autoresearch.yaml"), "autoresearch.yaml").rounds[0].eval.command).toBe(
+      "deno run -A eval.ts",
+    );
+  });
+
   test("--cases-from on a TypeScript file fills expected outputs under the runtime running init", () => {
     const root = makeRepo({
       "src/classify.ts": CLASSIFY_TS,

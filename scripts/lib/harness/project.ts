@@ -355,13 +355,19 @@ export function describeProject(project: Project, file: string): string {
 }
 
 /** detectProject with facts read from the repository; `file` and `experimentRoot` are absolute. */
-export function detectProjectOnDisk(repoRoot: string, file: string, experimentRoot: string): Project {
+export function detectProjectOnDisk(
+  repoRoot: string,
+  file: string,
+  experimentRoot: string,
+  options: { askMachine?: boolean } = {},
+): Project {
   return detectProject({
     file: toPosix(relative(repoRoot, file)),
     exists: (path) => existsSync(resolve(repoRoot, path)),
     read: (path) => readOptional(resolve(repoRoot, path)),
     currentRuntime: currentRuntime(),
-    typescriptRunners: () => typescriptRunnersHere(),
+    // With an eval of the user's own (--eval-cmd), what would run a generated one does not matter.
+    ...(options.askMachine === false ? {} : { typescriptRunners: () => typescriptRunnersHere() }),
     experimentDir: toPosix(relative(repoRoot, experimentRoot)),
   });
 }

@@ -41,12 +41,12 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
   const repoRoot = realpathSync(requireRepositoryRoot(cwd, `${kitCommand("init", { cwd })} FILE`));
   const { casesText, ...inputs } = checkInputs(options, repoRoot);
   const { file, root } = inputs;
-  const project = detectProjectOnDisk(repoRoot, file, root);
+  const project = detectProjectOnDisk(repoRoot, file, root, { askMachine: !options.evalCmd });
   const analysis = await analyzeFile(file, { entry: options.entry, fileName: displayPath(file, cwd) });
   const entry = project.evalFlavor === "shell" ? null : analysis.entry;
   const warnings = [
     ...analysis.warnings,
-    ...project.notes,
+    ...(options.evalCmd ? [] : project.notes), // how a generated eval would run: none is generated
     ...setupWarnings(options, inputs, { project, analysis, entry }),
   ];
   const parameters = project.evalFlavor === "shell" ? ["input"] : requiredParameters(entry);

@@ -6,6 +6,7 @@ import {
   detectProject,
   type ProjectFacts,
   pythonImportFor,
+  testFilesAmong,
   type TypescriptRunners,
 } from "../scripts/lib/harness/project.ts";
 import { planEvalLocation } from "../scripts/lib/harness/eval-script.ts";
@@ -161,6 +162,31 @@ describe("TypeScript in a Node project without tsx runs where it can", () => {
       expect(planEvalLocation(project, 1).command).toBe(command);
       if (note) expect(project.notes.join("\n")).toContain(note);
       else expect(project.notes).toEqual([]);
+    });
+  }
+});
+
+describe("testFilesAmong: the project's own tests, for the instructions' context", () => {
+  const table: [string, boolean][] = [
+    ["tests/test_ranker.py", true],
+    ["test_ranker.py", true],
+    ["pkg/ranker_test.py", true],
+    ["src/search.test.ts", true],
+    ["src/search.spec.mjs", true],
+    ["tests/unit/search.ts", true],
+    ["tests/fixtures/sample.py", false],
+    ["test/fixtures/config.ts", false],
+    ["src/__fixtures__/data.test.ts", false],
+    ["tests/__snapshots__/search.test.ts.snap", false],
+    ["tests/data/corpus.py", false],
+    ["data/tests/test_loader.py", true],
+    ["tests/conftest.py", false],
+    ["src/ranker.py", false],
+    ["README.md", false],
+  ];
+  for (const [path, listed] of table) {
+    test(`${path} ${listed ? "is" : "is not"} listed`, () => {
+      expect(testFilesAmong([path], "/repo", "/repo")).toEqual(listed ? [path] : []);
     });
   }
 });

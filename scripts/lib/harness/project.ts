@@ -393,6 +393,9 @@ function onPath(name: string): boolean {
 
 const TEST_FILE =
   /(^|\/)(tests?\/.+\.(py|ts|js|mjs|tsx)$|test_[^/]+\.py$|[^/]+_test\.(py|go)$|[^/]+\.(test|spec)\.[cm]?[jt]sx?$)/;
+// Data a test reads (fixtures, snapshots, test data folders, conftest helpers) is not a test to run.
+const NOT_A_TEST =
+  /(^|\/)(fixtures?|__fixtures__|__snapshots__|__mocks__)\/|(^|\/)tests?\/(.+\/)?(data|testdata|test_data|snapshots)\/|(^|\/)conftest\.py$/;
 const MAX_TESTS_LISTED = 8;
 
 /** Tracked test files (up to a few), relative to the experiment folder, for the instructions' context. */
@@ -402,7 +405,7 @@ export async function findExistingTests(repoRoot: string, root: string): Promise
 
 /** findExistingTests for a list of tracked files already in hand (posix, from the repository root). */
 export function testFilesAmong(tracked: string[], repoRoot: string, root: string): string[] {
-  return tracked.filter((path) => TEST_FILE.test(path)).slice(0, MAX_TESTS_LISTED).map((path) =>
-    relativeTo(toPosix(relative(repoRoot, root)), path)
-  );
+  return tracked.filter((path) => TEST_FILE.test(path) && !NOT_A_TEST.test(path)).slice(0, MAX_TESTS_LISTED).map((
+    path,
+  ) => relativeTo(toPosix(relative(repoRoot, root)), path));
 }

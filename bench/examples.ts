@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { median } from "../scripts/lib/decision/stats.ts";
+import { commitEverything } from "./shell-experiment.ts";
 
 const KIT = resolve(import.meta.dir, "..");
 const BUN = join(KIT, "node_modules/.bin/bun");
@@ -68,18 +69,7 @@ function exampleRepo(name: string): string {
   process.on("exit", () => rmSync(root, { recursive: true, force: true })); // also when a check fails
   const folder = join(KIT, "examples", name);
   for (const file of readdirSync(folder)) writeFileSync(join(root, file), readFileSync(join(folder, file)));
-  for (
-    const args of [
-      ["init", "-q", "-b", "main"],
-      ["config", "user.email", "bench@example.com"],
-      ["config", "user.name", "bench"],
-      ["config", "commit.gpgsign", "false"],
-      ["add", "-A"],
-      ["commit", "-q", "-m", "example"],
-    ]
-  ) {
-    must(root, "git", args);
-  }
+  commitEverything(root);
   return root;
 }
 

@@ -19,6 +19,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { seededRandom } from "./seeded-random.ts";
+import { commitEverything } from "./shell-experiment.ts";
 
 const KIT = resolve(import.meta.dir, "..");
 const BUN = join(KIT, "node_modules/.bin/bun");
@@ -156,18 +157,7 @@ function buildExperiment(): { soak: string; root: string; pidDir: string; baseli
   writeFileSync(join(root, "eval.py"), evalScript(pidDir));
   writeFileSync(join(root, "cases.json"), JSON.stringify({ cases }, null, 1));
   writeFileSync(join(root, "autoresearch.yaml"), experimentYaml());
-  for (
-    const args of [
-      ["init", "-q", "-b", "main"],
-      ["config", "user.email", "soak@example.com"],
-      ["config", "user.name", "Soak"],
-      ["config", "commit.gpgsign", "false"],
-      ["add", "-A"],
-      ["commit", "-qm", "initial"],
-    ]
-  ) {
-    mustRun(root, "git", args);
-  }
+  commitEverything(root);
   writeFileSync(
     join(root, ".git/info/exclude"),
     ".autoresearch/\nautoresearch*.jsonl\nautoresearch_dashboard*.md\nautoresearch_progress*.svg\n__pycache__/\n",

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import {
   describeProject,
   detectProject,
+  nodeStripsTypes,
   type ProjectFacts,
   pythonImportFor,
   testFilesAmong,
@@ -163,6 +164,21 @@ describe("TypeScript in a Node project without tsx runs where it can", () => {
       if (note) expect(project.notes.join("\n")).toContain(note);
       else expect(project.notes).toEqual([]);
     });
+  }
+});
+
+describe("nodeStripsTypes", () => {
+  const table: [string | null, boolean][] = [
+    ["v20.20.2", false],
+    ["v22.5.1", false],
+    ["v22.6.0", true],
+    ["v23.0.0", true],
+    ["v24.1.0", true],
+    [null, false],
+    ["not a version", false],
+  ];
+  for (const [version, strips] of table) {
+    test(`${version} -> ${strips}`, () => expect(nodeStripsTypes(version)).toBe(strips));
   }
 });
 

@@ -372,17 +372,24 @@ export function detectProjectOnDisk(
   });
 }
 
-/** Asks this machine what runs TypeScript: one `node` start, and PATH looked through for Bun and Deno. */
+/** Asks this machine what runs TypeScript: one `node --version`, and PATH looked through for Bun and Deno. */
 function typescriptRunnersHere(): TypescriptRunners {
-  const probe = spawnSync("node", ["--experimental-strip-types", "--version"], { encoding: "utf8", timeout: 10_000 });
-  const plain = probe.status === 0 ? null : spawnSync("node", ["--version"], { encoding: "utf8", timeout: 10_000 });
-  const version = (probe.status === 0 ? probe.stdout : plain?.status === 0 ? plain.stdout : "").trim() || null;
+  const probe = spawnSync("node", ["--version"], { encoding: "utf8", timeout: 10_000 });
+  const version = probe.status === 0 ? probe.stdout.trim() || null : null;
   const others: TypescriptRunners["others"] = [];
   for (const runtime of ["bun", "deno"] as const) {
     if (onPath(runtime)) others.push({ runtime, command: runtime });
     else if (currentRuntime() === runtime) others.push({ runtime, command: shellQuote(process.execPath) });
   }
-  return { nodeStripsTypes: probe.status === 0, nodeVersion: version, others };
+  return { nodeStripsTypes: nodeStripsTypes(version), nodeVersion: version, others };
+}
+
+/** `--experimental-strip-types` exists from Node 22.6: nodeStripsTypes("v22.6.0") -> true, ("v20.20.2") -> false. */
+export function nodeStripsTypes(version: string | null): boolean {
+  const match = /^v?(\d+)\.(\d+)/.exec(version ?? "");
+  if (!match) return false;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return major > 22 || (major === 22 && minor >= 6);
 }
 
 function onPath(name: string): boolean {

@@ -67,6 +67,16 @@ existing artifacts are only replaced with --force. Questions are asked only on a
       description: `iteration budget (default: ${DEFAULTS.budget.iterations})`,
     },
     name: { type: "string", description: "experiment name (default: the file's stem)" },
+    "output-field": {
+      type: "string",
+      valueName: "FIELD",
+      description: "the entry returns a record: score this field of it (e.g. hits, items.0.id)",
+    },
+    agent: {
+      type: "string",
+      valueName: "CMD",
+      description: "have your coding agent write the eval (a brief on stdin), then check it runs",
+    },
     "cases-from": {
       type: "string",
       valueName: "FILE",
@@ -118,6 +128,8 @@ export async function main(argv: string[]): Promise<number> {
       iterations: values.iterations,
       name: values.name,
       casesFrom: values["cases-from"],
+      outputField: values["output-field"],
+      agent: values.agent,
       experiment: values.experiment,
       force: Boolean(values.force),
     });

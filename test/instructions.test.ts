@@ -33,7 +33,15 @@ function context(overrides: Partial<InstructionsContext> = {}): InstructionsCont
       params: ["query", "k"],
       returnsShape: "ranked_list",
     }, { name: "boost", line: 3, signature: "def boost(x)", params: ["x"], returnsShape: "number" }],
-    levers: [{ kind: "weights", name: "WEIGHTS", line: 2, value: "{title: 2.0, body: 1.0}", keys: ["title", "body"] }, {
+    levers: [{
+      scope: "module",
+      kind: "weights",
+      name: "WEIGHTS",
+      line: 2,
+      value: "{title: 2.0, body: 1.0}",
+      keys: ["title", "body"],
+    }, {
+      scope: "module",
       kind: "prompt",
       name: "PROMPT",
       line: 4,

@@ -575,11 +575,11 @@ describe("next-round helpers", () => {
 
   test("untouchedLevers: a lever counts as touched by its name or its name spelled as words", () => {
     const levers = [
-      { kind: "constant", name: "LOCATION_BASE_WEIGHT", line: 1, value: "5" },
-      { kind: "weights", name: "CONFIG", line: 2, value: "{}" },
-      { kind: "constant", name: "Ranker.boostFactor", line: 3, value: "2" },
-      { kind: "threshold", name: "x", line: 4, value: "3", detail: "in rank(): x > 3" },
-      { kind: "constant", name: "TOP_K", line: 5, value: "10" },
+      { scope: "module", kind: "constant", name: "LOCATION_BASE_WEIGHT", line: 1, value: "5" },
+      { scope: "module", kind: "weights", name: "CONFIG", line: 2, value: "{}" },
+      { scope: "module", kind: "constant", name: "Ranker.boostFactor", line: 3, value: "2" },
+      { scope: "module", kind: "threshold", name: "x", line: 4, value: "3", detail: "in rank(): x > 3" },
+      { scope: "module", kind: "constant", name: "TOP_K", line: 5, value: "10" },
     ] as const;
     const evidence = "Increased location base weight from 2x to 5x\n-    boostFactor = 2\n+    boostFactor = 3";
     expect(untouchedLevers([...levers], evidence).map((lever) => lever.name)).toEqual(["CONFIG", "TOP_K"]);
@@ -615,7 +615,7 @@ describe("next-round helpers", () => {
       untouchedLevers: ["TOP_K"],
       report: null,
     };
-    const lever = (name: string) => ({ kind: "constant" as const, name, line: 1, value: "1" });
+    const lever = (name: string) => ({ kind: "constant" as const, name, line: 1, value: "1", scope: "module" });
     expect(leversNeverTouched(digest, [lever("TOP_K"), lever("WEIGHT")], ["a.py"], [])).toEqual(["TOP_K"]);
     expect(
       leversNeverTouched(digest, [lever("a.py:TOP_K"), lever("a.py:WEIGHT"), lever("b.py:SCALE")], ["a.py", "b.py"], [

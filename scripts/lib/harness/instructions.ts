@@ -114,8 +114,10 @@ function systemContext(context: InstructionsContext): string {
   if (context.entry) {
     const shape = {
       ranked_list: "a ranked list (best first)",
+      scores: "a score per item (the eval ranks the items by it, highest first)",
       label: "a label or text",
       number: "a number",
+      object: "a record (the eval reads one field of it)",
       unknown: "a value the eval compares with the expected output",
     }[context.entry.returnsShape];
     parts.push(
@@ -315,7 +317,20 @@ function strategy(context: InstructionsContext): string {
 
 /** Weights and thresholds first (they usually move a score most), prompts next, flags last. */
 function leverPriority(lever: Lever): number {
-  return { weights: 0, threshold: 1, constant: 2, prompt: 3, list: 4, flag: 5 }[lever.kind] ?? 6;
+  const priority: Record<Lever["kind"], number> = {
+    weights: 0,
+    weight: 0,
+    threshold: 1,
+    rate: 1,
+    count: 2,
+    size: 2,
+    constant: 2,
+    choice: 3,
+    prompt: 3,
+    list: 4,
+    flag: 5,
+  };
+  return priority[lever.kind];
 }
 
 export type LaunchPromptContext = {

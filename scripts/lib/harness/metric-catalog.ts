@@ -5,7 +5,8 @@
 import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
 
 export type Direction = "max" | "min";
-export type ReturnShape = "ranked_list" | "label" | "number" | "unknown";
+export type { ReturnsShape as ReturnShape } from "../levers/lever.ts";
+import type { ReturnsShape as ReturnShape } from "../levers/lever.ts";
 
 const RANKING = /^(precision|recall|hit_rate|hitrate|hit|mrr)(?:@(\d+))?$/i;
 const MATCHING = /^(accuracy|pass_rate|exact_match|pass)$/i;

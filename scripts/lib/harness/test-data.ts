@@ -4,6 +4,7 @@
 // filling expected outputs from the current code is the generated eval's `--bootstrap`.
 import { readFileSync, statSync } from "node:fs";
 import { extname } from "node:path";
+import type { ReturnShape } from "./metric-catalog.ts";
 
 /** Marks the files this module writes; other formats are inspected leniently. */
 export const TEST_DATA_FORMAT = "autoresearch-kit/test-data@1";
@@ -14,7 +15,7 @@ export const SCAFFOLD_CASES = 20;
 /** Header of the shell eval's tab-separated test data. */
 export const TSV_COLUMNS = ["id", "input", "expected"] as const;
 
-export type CaseShape = "ranked_list" | "label" | "number" | "unknown" | "latency";
+export type CaseShape = ReturnShape | "latency";
 
 export type Placeholder = { caseId: string; field: string };
 export type TestDataReport = {

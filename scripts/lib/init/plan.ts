@@ -49,6 +49,10 @@ export type InitOptions = {
   iterations?: number;
   name?: string;
   casesFrom?: string;
+  /** --output-field: the entry returns a record, and the eval scores this field of it. */
+  outputField?: string;
+  /** --agent: the coding agent that writes the eval when init cannot generate one. */
+  agent?: string;
   testData?: string;
   frozen?: string[];
   experiment?: string;

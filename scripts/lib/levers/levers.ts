@@ -7,16 +7,17 @@ import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { CliError, EXIT } from "../cli/errors.ts";
-import {
-  clip,
-  extractWithBabel,
-  isBoundary,
-  isPrompt,
-  numericKind,
-  promptLever,
-  shapeOfTypeText,
-} from "./typescript.ts";
-import type { EntryFunction, FileAnalysis, FunctionFacts, Language, Lever, ReturnsShape } from "./lever.ts";
+import { clip, extractWithBabel, isBoundary, isPrompt, promptLever, shapeOfTypeText } from "./typescript.ts";
+import { classifyLevers } from "./kinds.ts";
+import type {
+  EntryFunction,
+  Extracted,
+  FileAnalysis,
+  FunctionFacts,
+  Language,
+  RawLever,
+  ReturnsShape,
+} from "./lever.ts";
 
 export type AnalyzeOptions = {
   entry?: string; // `--entry NAME`; `Class.method` reaches a method
@@ -24,7 +25,6 @@ export type AnalyzeOptions = {
   fileName?: string; // for messages (and `.tsx`/`.jsx` for JSX); analyzeFile passes the path
   pythonCommand?: string; // default "python3"
 };
-type Extracted = { levers: Lever[]; functions: FunctionFacts[] };
 
 const EXTENSIONS: Record<string, Language> = {
   py: "python",
@@ -88,7 +88,16 @@ export function analyzeSource(source: string, language: Language, options: Analy
   extracted ??= extractWithHeuristic(source);
   const entry = chooseEntryFunction(extracted.functions, { requested: options.entry, fileName, warnings });
   const functions = extracted.functions.filter((candidate) => candidate.public && !candidate.method).map(publicView);
-  return { language, levers: extracted.levers, functions, entry: entry ? publicView(entry) : null, warnings, method };
+  return {
+    language,
+    levers: classifyLevers(extracted.levers),
+    functions,
+    classes: extracted.classes,
+    imports: extracted.imports,
+    entry: entry ? publicView(entry) : null,
+    warnings,
+    method,
+  };
 }
 
 function cannotParse(fileName: string, line: number | null, message: string): string {
@@ -105,9 +114,14 @@ function listNames(functions: FunctionFacts[], shown = 12): string {
     : `${names.slice(0, shown).join(", ")} and ${names.length - shown} more`;
 }
 
-function publicView({ name, line, signature, params, returns, returnsShape }: FunctionFacts): EntryFunction {
+function publicView(
+  { name, line, signature, params, required, returns, returnsShape, owner, file }: FunctionFacts,
+): EntryFunction {
   const view: EntryFunction = { name, line, signature, params, returnsShape };
+  if (required) view.required = required;
   if (returns !== undefined && returns !== null) view.returns = returns;
+  if (owner) view.owner = owner;
+  if (file) view.file = file;
   return view;
 }
 
@@ -138,7 +152,7 @@ function extractWithPython(
     );
     return null;
   }
-  let output: { levers?: Lever[]; functions?: FunctionFacts[]; syntaxError?: { line: number | null; message: string } };
+  let output: Partial<Extracted> & { syntaxError?: { line: number | null; message: string } };
   try {
     if (run.status !== 0) throw new Error(run.stderr.trim().split("\n").pop() || `exit code ${run.status}`);
     output = JSON.parse(run.stdout);
@@ -150,7 +164,13 @@ function extractWithPython(
     warnings.push(cannotParse(fileName, output.syntaxError.line, output.syntaxError.message));
     return null;
   }
-  return { levers: output.levers ?? [], functions: output.functions ?? [] }; // `returns: null` is dropped by publicView
+  // `returns: null` is dropped by publicView
+  return {
+    levers: output.levers ?? [],
+    functions: output.functions ?? [],
+    classes: output.classes ?? [],
+    imports: output.imports ?? [],
+  };
 }
 
 // ---- the entry function ------------------------------------------------------------------------
@@ -301,7 +321,7 @@ const CALL = /([A-Za-z_$][\w$]*)\s*\(/g;
  */
 export function extractWithHeuristic(source: string): Extracted {
   const lines = source.split(/\r\n|\r|\n/);
-  const levers: Lever[] = [];
+  const levers: RawLever[] = [];
   const definitions: { name: string; index: number; indent: string }[] = [];
   for (let index = 0; index < lines.length; index++) {
     const text = lines[index]!;
@@ -316,17 +336,19 @@ export function extractWithHeuristic(source: string): Extracted {
       const opened = text.indexOf(delimiter, longString.index! + longString[0].length - delimiter.length) +
         delimiter.length;
       const { body, endIndex } = readUntil(lines, index, opened, delimiter);
-      if (isPrompt(longString[3]!, body)) levers.push(promptLever(longString[3]!, body, index + 1, endIndex + 1));
+      if (isPrompt(longString[3]!, body)) {
+        levers.push(promptLever(longString[3]!, body, index + 1, endIndex + 1, scopeAt(definitions, text)));
+      }
       index = endIndex;
       continue;
     }
-    const lever = leverOnLine(text, index + 1);
+    const lever = leverOnLine(text, index + 1, scopeAt(definitions, text));
     if (lever) levers.push(lever);
     if (CONDITION_LINE.test(text)) {
       levers.push(...comparisonsOnLine(text, index + 1, currentFunction(definitions, text)));
     }
   }
-  return { levers, functions: functionsFrom(definitions, lines) };
+  return { levers, functions: functionsFrom(definitions, lines), classes: [], imports: [] };
 }
 
 function matchFunction(text: string): { name: string; indent: string } | null {
@@ -342,30 +364,37 @@ function acceptsAssignment(indent: string, declaringWords: string, name: string)
   return indent === "" || DECLARING_WORD.test(declaringWords) || /^[A-Z][A-Z0-9_]*$/.test(name);
 }
 
-function leverOnLine(text: string, line: number): Lever | null {
+/** The function a line sits in (an indented line after an unindented definition), else the module. */
+function scopeAt(definitions: { name: string; indent: string }[], text: string): string {
+  return currentFunction(definitions, text) ?? "module";
+}
+
+function leverOnLine(text: string, line: number, scope: string): RawLever | null {
   const define = text.match(DEFINE);
-  if (define) return numericLever(define[1]!, define[2]!, line);
+  if (define) return numericLever(define[1]!, define[2]!, line, scope);
   const assignment = text.match(ASSIGNMENT);
   if (assignment && acceptsAssignment(assignment[1]!, assignment[2]!, assignment[3]!)) {
-    return literalLever(assignment[3]!, assignment[4]!, line);
+    return literalLever(assignment[3]!, assignment[4]!, line, scope);
   }
   const entry = text.match(KEY_VALUE);
-  if (entry) return literalLever(entry[2]!, entry[3]!, line);
+  if (entry) return literalLever(entry[2]!, entry[3]!, line, scope);
   return null;
 }
 
-function literalLever(name: string, literal: string, line: number): Lever | null {
-  if (new RegExp(`^(?:${BOOLEAN})$`).test(literal)) return { kind: "flag", name, line, value: literal };
+function literalLever(name: string, literal: string, line: number, scope: string): RawLever | null {
+  if (new RegExp(`^(?:${BOOLEAN})$`).test(literal)) return { kind: "flag", name, line, value: literal, scope };
   if (/^["']/.test(literal)) {
     const body = literal.slice(1, -1).replace(/\\n/g, "\n").replace(/\\(.)/g, "$1");
-    return isPrompt(name, body) ? promptLever(name, body, line, line) : null;
+    return isPrompt(name, body)
+      ? promptLever(name, body, line, line, scope)
+      : { kind: "string", name, line, value: clip(literal), scope };
   }
-  return numericLever(name, literal, line);
+  return numericLever(name, literal, line, scope);
 }
 
-function numericLever(name: string, literal: string, line: number): Lever {
+function numericLever(name: string, literal: string, line: number, scope: string): RawLever {
   const numeric = Number(literal.replace(/_/g, "").replace(/[fFdDlLuU]$/, "")); // 1_000, 0.3f
-  return { kind: numericKind(name), name, line, value: clip(literal), numeric };
+  return { kind: "number", name, line, value: clip(literal), numeric, scope };
 }
 
 /** The text of a string that opens at `lines[startIndex][openedAt]` and closes with `delimiter`. */
@@ -390,8 +419,9 @@ function readUntil(
   return { body: parts.join("\n"), endIndex: lines.length - 1 };
 }
 
-function comparisonsOnLine(text: string, line: number, functionName: string | null): Lever[] {
-  const found: Lever[] = [];
+function comparisonsOnLine(text: string, line: number, functionName: string | null): RawLever[] {
+  const found: RawLever[] = [];
+  const scope = functionName ?? "module";
   const where = functionName ? `in ${functionName}(): ` : "";
   for (const match of text.matchAll(COMPARISON)) {
     const numeric = Number(match[3]!.replace(/_/g, ""));
@@ -403,13 +433,14 @@ function comparisonsOnLine(text: string, line: number, functionName: string | nu
       value: match[3]!,
       numeric,
       detail: clip(`${where}${match[0]}`),
+      scope,
     });
   }
   for (const match of text.matchAll(SHELL_COMPARISON)) {
     const numeric = Number(match[3]!);
     if (isBoundary(numeric)) continue;
     const detail = clip(`${where}${match[1]} ${SHELL_OPERATORS[match[2]!]} ${match[3]}`);
-    found.push({ kind: "threshold", name: match[1]!, line, value: match[3]!, numeric, detail });
+    found.push({ kind: "threshold", name: match[1]!, line, value: match[3]!, numeric, detail, scope });
   }
   return found;
 }

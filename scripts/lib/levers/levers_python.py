@@ -181,7 +181,7 @@ def prompt_preview(text):
     return collapsed if len(collapsed) <= PROMPT_PREVIEW else collapsed[:PROMPT_PREVIEW].rstrip() + "\u2026"
 
 
-def levers_for_value(name, node, line, source):
+def levers_for_value(name, node, line, source, scope):
     """Levers for `name = node` written at `line`: none, one, or one per entry of a mixed config dict."""
     lever = None
     number = number_of(node)
@@ -190,7 +190,7 @@ def levers_for_value(name, node, line, source):
     if isinstance(node, ast.Constant) and isinstance(node.value, bool):
         lever = {"kind": "flag", "value": str(node.value)}
     elif number is not None:
-        lever = {"kind": numeric_kind(name), "value": clip(source.segment(node)), "numeric": number}
+        lever = {"kind": "number", "value": clip(source.segment(node)), "numeric": number}
     elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         lever = sequence_lever(node, source)
     elif text is not None:
@@ -198,6 +198,8 @@ def levers_for_value(name, node, line, source):
             lines = text.count("\n") + 1
             detail = "%d chars, %d line%s" % (len(text), lines, "" if lines == 1 else "s")
             lever = {"kind": "prompt", "value": prompt_preview(text), "detail": detail}
+        else:
+            lever = {"kind": "string", "value": clip(source.segment(node))}
     elif entries:
         leaves = []
         if numeric_leaves(entries, source, "", leaves):
@@ -206,11 +208,11 @@ def levers_for_value(name, node, line, source):
         else:
             found = []
             for key, value, key_node in entries:
-                found += levers_for_value('%s["%s"]' % (name, key), value, key_node.lineno, source)
+                found += levers_for_value('%s["%s"]' % (name, key), value, key_node.lineno, source, scope)
             return found
     if lever is None:
         return []
-    lever = dict([("kind", lever.pop("kind")), ("name", name), ("line", line)] + sorted(lever.items()))
+    lever = dict([("kind", lever.pop("kind")), ("name", name), ("line", line), ("scope", scope)] + sorted(lever.items()))
     if node.end_lineno > line:
         lever["endLine"] = node.end_lineno
     return [lever]
@@ -237,16 +239,16 @@ def is_dunder(name):
     return name.startswith("__") and name.endswith("__")
 
 
-def declared_levers(body, source, prefix, out):
+def declared_levers(body, source, prefix, out, scope="module"):
     """Levers assigned directly in a module or class body (not inside if/try/functions)."""
     for statement in body:
         for name, value in assignment_pairs(statement):
             if not is_dunder(name):
-                out += levers_for_value(prefix + name, value, statement.lineno, source)
+                out += levers_for_value(prefix + name, value, statement.lineno, source, scope)
         if isinstance(statement, ast.ClassDef):
             bases = [source.segment(base) for base in statement.bases]
             if not any(base.endswith(("Enum", "Flag")) for base in bases):
-                declared_levers(statement.body, source, prefix + statement.name + ".", out)
+                declared_levers(statement.body, source, prefix + statement.name + ".", out, prefix + statement.name)
 
 
 # ---- functions ---------------------------------------------------------------------------------
@@ -474,6 +476,7 @@ def comparison_levers(node, function_name, source):
                 "value": clip(source.segment(literal)),
                 "numeric": value,
                 "detail": clip("in %s(): %s" % (function_name, comparison)),
+                "scope": function_name,
             }))
             break
     return found

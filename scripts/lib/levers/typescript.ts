@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import type * as BabelParser from "@babel/parser";
 import type { Comment, Node } from "@babel/types";
-import type { FunctionFacts, Lever, ReturnsShape } from "./lever.ts";
+import type { ClassFacts, FunctionFacts, ImportFacts, RawLever, ReturnsShape } from "./lever.ts";
 
 // @babel/parser (~19 ms to load) is loaded on the first TypeScript/JavaScript file: init and
 // next-round on a Python file, and every step, never need it.
@@ -25,17 +25,9 @@ function babelModuleForDeno() {
 
 // ---- rules shared with the heuristic (and mirrored in levers_python.py) ------------------------
 
-const THRESHOLD_WORD = /thresh|cutoff|(?:^|[_-])(?:min|max)(?:[_-]|$)/i;
-const THRESHOLD_CAMEL = /^(?:min|max)[A-Z]|[a-z](?:Min|Max)(?:[A-Z]|$)/;
 const PROMPT_NAME = /prompt|template|instruction|system/i;
 export const VALUE_WIDTH = 80; // characters in a rendered value
 const PROMPT_PREVIEW = 60; // characters of a prompt shown before the ellipsis
-
-/** `MIN_SCORE`, `scoreThreshold`, `CONFIG.maxHits` name thresholds; other numbers are constants. */
-export function numericKind(name: string): "threshold" | "constant" {
-  const last = name.match(/\["([^"]*)"\]$/)?.[1] ?? name.split(".").pop() ?? name;
-  return THRESHOLD_WORD.test(last) || THRESHOLD_CAMEL.test(last) ? "threshold" : "constant";
-}
 
 /** A prompt is named like one (and not tiny), or is long prose: a long path or URL is not. */
 export function isPrompt(name: string, text: string): boolean {
@@ -48,15 +40,16 @@ export function clip(text: string, width: number = VALUE_WIDTH): string {
   return collapsed.length <= width ? collapsed : `${collapsed.slice(0, width - 1)}…`;
 }
 
-export function promptLever(name: string, text: string, line: number, endLine: number): Lever {
+export function promptLever(name: string, text: string, line: number, endLine: number, scope: string): RawLever {
   const collapsed = text.split(/\s+/).filter(Boolean).join(" ");
   const value = collapsed.length <= PROMPT_PREVIEW ? collapsed : `${collapsed.slice(0, PROMPT_PREVIEW).trimEnd()}…`;
   const lines = text.split("\n").length;
-  const lever: Lever = {
+  const lever: RawLever = {
     kind: "prompt",
     name,
     line,
     value,
+    scope,
     detail: `${text.length} chars, ${lines} line${lines === 1 ? "" : "s"}`,
   };
   if (endLine > line) lever.endLine = endLine;
@@ -71,7 +64,7 @@ export function isBoundary(value: number): boolean {
 // ---- parsing -----------------------------------------------------------------------------------
 
 export type BabelResult =
-  | { ok: true; levers: Lever[]; functions: FunctionFacts[] }
+  | { ok: true; levers: RawLever[]; functions: FunctionFacts[]; classes: ClassFacts[]; imports: ImportFacts[] }
   | { ok: false; line: number | null; message: string };
 
 const FUNCTION_TYPES = new Set([
@@ -193,7 +186,7 @@ export function extractWithBabel(
   }
   const context: Context = { source, comments: file.comments ?? [] };
   const program = file.program;
-  const levers: Lever[] = [];
+  const levers: RawLever[] = [];
   const described: { name: string; node: Node; signatureStart: number; exported: boolean; method: boolean }[] = [];
   let hasExports = false;
   const exportedNames = new Set<string>(); // `export { rank }`, `module.exports = { rank }`
@@ -222,7 +215,7 @@ export function extractWithBabel(
             method: false,
           });
         } else {
-          levers.push(...leversForValue(declarator.id.name, init, line(declarator), context));
+          levers.push(...leversForValue(declarator.id.name, init, line(declarator), context, "module"));
         }
       }
     } else if (declaration.type === "FunctionDeclaration" && declaration.id) {
@@ -241,7 +234,9 @@ export function extractWithBabel(
           : null;
         if (memberName === null) continue;
         if (member.type === "ClassProperty" && member.value) {
-          levers.push(...leversForValue(`${className}.${memberName}`, unwrap(member.value), line(member), context));
+          levers.push(
+            ...leversForValue(`${className}.${memberName}`, unwrap(member.value), line(member), context, className),
+          );
         } else if (member.type === "ClassMethod" && member.kind === "method") {
           described.push({
             name: `${className}.${memberName}`,
@@ -284,7 +279,7 @@ export function extractWithBabel(
       method,
     };
   });
-  return { ok: true, levers, functions };
+  return { ok: true, levers, functions, classes: [], imports: [] };
 }
 
 /** Names a CommonJS file exports: `module.exports = { rank }`, `exports.rank = rank`. */
@@ -317,7 +312,7 @@ function walk(program: Node, topLevel: Set<string>, context: Context) {
   };
   const scopes = new Map<Node, Scope>();
   const owners = new Map<string, Scope>();
-  const comparisons: { column: number; lever: Lever }[] = [];
+  const comparisons: { column: number; lever: RawLever }[] = [];
   const stack: { node: Node; scope: Scope; qualifier: string; nameHint: string | null; key: string }[] = [
     { node: program, scope: moduleScope, qualifier: "", nameHint: null, key: "" },
   ];
@@ -399,7 +394,7 @@ function comparisonLever(
   node: Node & { type: "BinaryExpression" },
   functionName: string,
   context: Context,
-): { column: number; lever: Lever } | null {
+): { column: number; lever: RawLever } | null {
   for (const [literal, other] of [[node.right, node.left], [node.left, node.right]] as const) {
     const value = numberOf(literal as Node);
     if (value === null || numberOf(other as Node) !== null) continue;
@@ -414,6 +409,7 @@ function comparisonLever(
         value: clip(text(literal, context)),
         numeric: value,
         detail: clip(`in ${functionName}(): ${comparison}`),
+        scope: functionName,
       },
     };
   }
@@ -423,18 +419,23 @@ function comparisonLever(
 // ---- values ------------------------------------------------------------------------------------
 
 /** Levers for `name = node` at `atLine`: none, one, or one per entry of a mixed config object. */
-function leversForValue(name: string, node: Node, atLine: number, context: Context): Lever[] {
+function leversForValue(name: string, node: Node, atLine: number, context: Context, scope: string): RawLever[] {
   const endLine = node.loc?.end.line ?? atLine;
-  const withEnd = (lever: Lever): Lever[] => [endLine > atLine ? { ...lever, endLine } : lever];
-  if (node.type === "BooleanLiteral") return withEnd({ kind: "flag", name, line: atLine, value: String(node.value) });
+  const withEnd = (lever: RawLever): RawLever[] => [endLine > atLine ? { ...lever, endLine } : lever];
+  if (node.type === "BooleanLiteral") {
+    return withEnd({ kind: "flag", name, line: atLine, value: String(node.value), scope });
+  }
   const numeric = numberOf(node);
   if (numeric !== null) {
-    return withEnd({ kind: numericKind(name), name, line: atLine, value: clip(text(node, context)), numeric });
+    return withEnd({ kind: "number", name, line: atLine, value: clip(text(node, context)), numeric, scope });
   }
   const stringValue = stringOf(node, context);
-  if (stringValue !== null) return isPrompt(name, stringValue) ? [promptLever(name, stringValue, atLine, endLine)] : [];
+  if (stringValue !== null) {
+    if (isPrompt(name, stringValue)) return [promptLever(name, stringValue, atLine, endLine, scope)];
+    return withEnd({ kind: "string", name, line: atLine, value: clip(text(node, context)), scope });
+  }
   if (node.type === "ArrayExpression") {
-    const lever = arrayLever(name, node, atLine, context);
+    const lever = arrayLever(name, node, atLine, context, scope);
     return lever ? withEnd(lever) : [];
   }
   const entries = objectEntries(node);
@@ -442,11 +443,11 @@ function leversForValue(name: string, node: Node, atLine: number, context: Conte
   const leaves: [string, string][] = [];
   if (numericLeaves(entries, "", leaves, context, 0)) {
     const value = clip(`{${leaves.map(([key, leaf]) => `${key}: ${leaf}`).join(", ")}}`);
-    return withEnd({ kind: "weights", name, line: atLine, value, keys: leaves.map(([key]) => key) });
+    return withEnd({ kind: "weights", name, line: atLine, value, keys: leaves.map(([key]) => key), scope });
   }
   return entries.flatMap(([key, value, keyNode]) => {
     const entryName = /^[A-Za-z_$][\w$]*$/.test(key) ? `${name}.${key}` : `${name}["${key}"]`;
-    return leversForValue(entryName, unwrap(value), line(keyNode), context);
+    return leversForValue(entryName, unwrap(value), line(keyNode), context, scope);
   });
 }
 
@@ -455,7 +456,8 @@ function arrayLever(
   node: Node & { type: "ArrayExpression" },
   atLine: number,
   context: Context,
-): Lever | null {
+  scope: string,
+): RawLever | null {
   const items = node.elements;
   if (items.length === 0 || items.some((item) => !item || item.type === "SpreadElement")) return null;
   let rendered: string[];
@@ -466,7 +468,8 @@ function arrayLever(
     if (strings.some((item) => item === null)) return null;
     rendered = strings.map((item) => JSON.stringify(item));
   }
-  return { kind: "list", name, line: atLine, value: clip(`[${rendered.join(", ")}]`), detail: `${items.length} items` };
+  const detail = `${items.length} item${items.length === 1 ? "" : "s"}`;
+  return { kind: "list", name, line: atLine, value: clip(`[${rendered.join(", ")}]`), detail, scope };
 }
 
 /** [key, value, key node] of an object literal with fixed keys, else null. */

@@ -117,6 +117,8 @@ export type FunctionFacts = EntryFunction & {
   public: boolean;
   method: boolean;
   binding?: "instance" | "static" | "class"; // methods only
+  /** False when no `return <value>` or `yield` is reachable (a script's `main()`): nothing for an eval to score. */
+  returnsValue?: boolean;
 };
 /** One extractor's output for one file. */
 export type Extracted = {

@@ -21,6 +21,8 @@ import {
   sh,
 } from "./helpers.ts";
 
+import { applyMove, editableKey } from "../examples/agents/tune-levers.ts";
+
 const TUNER = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
 /** The generated TypeScript eval runs as `bun autoresearch_eval.ts`: put the kit's Bun on PATH. */
 const WITH_BUN = { PATH: PATH_WITH_KIT_RUNTIMES };
@@ -258,5 +260,45 @@ describe("the latency example", () => {
     }
     expect(levers(readFileSync(join(root, "spelling.ts"), "utf8"))).toEqual(expected);
     expect(sh(root, BUN, ["autoresearch_eval.ts"])).toContain("GUARD: 1.000000"); // every answer as before
+  });
+});
+
+describe("the offline tuner edits levers where the code writes them", () => {
+  const move = (lever: string, line: number, from: number, to: number) => ({
+    lever,
+    line,
+    from,
+    to,
+    direction: to > from ? "up" as const : "down" as const,
+  });
+  test.each([
+    [
+      "a keyword default in a signature, not the end of a longer name",
+      "class A:\n    def __init__(self, corpus, sub=3, b=0.75, k1=1.5):\n        pass\n",
+      move("A.__init__.b", 2, 0.75, 0.5),
+      "    def __init__(self, corpus, sub=3, b=0.5, k1=1.5):",
+    ],
+    ["an annotated constant", "X: float = 1.5\n", move("X", 1, 1.5, 2.25), "X: float = 2.25"],
+    [
+      "a dict entry named by its key",
+      'CONFIG = {\n    "min_score": 0.3,\n}\n',
+      move('CONFIG["min_score"]', 2, 0.3, 0.2),
+      '    "min_score": 0.2,',
+    ],
+    [
+      "a destructured option default",
+      "export function search(q, { limit = 10 } = {}) {}\n",
+      move("search.limit", 1, 10, 12),
+      "export function search(q, { limit = 12 } = {}) {}",
+    ],
+  ])("%s", (_, source, chosen, expectedLine) => {
+    const whole = Number.isInteger(chosen.from) && !String(chosen.from).includes(".");
+    const edited = applyMove(source, chosen, whole);
+    expect(edited.split("\n")[chosen.line - 1]).toBe(expectedLine);
+  });
+
+  test("a comparison's expression is not an editable name", () => {
+    expect(editableKey("score * weight")).toBeNull();
+    expect(editableKey("Okapi.__init__.k1")).toBe("k1");
   });
 });

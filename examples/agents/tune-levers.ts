@@ -12,6 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeFile } from "../../scripts/lib/levers/levers.ts";
 import type { Lever } from "../../scripts/lib/levers/lever.ts";
+import { NUMERIC_KINDS } from "../../scripts/lib/levers/kinds.ts";
 import { findRound, loadExperiment } from "../../scripts/lib/experiment/experiment-file.ts";
 import { resolveIn } from "../../scripts/lib/files/paths.ts";
 import { iterationResults, readJournal, type ResultLine } from "../../scripts/lib/experiment/journal.ts";
@@ -27,10 +28,7 @@ export function numericTargets(levers: Lever[], source: string): Target[] {
   const lines = source.split("\n");
   const targets: Target[] = [];
   for (const lever of levers) {
-    if (
-      (lever.kind === "constant" || lever.kind === "threshold") && lever.numeric !== undefined &&
-      /^[A-Za-z_][\w.]*$/.test(lever.name)
-    ) {
+    if (NUMERIC_KINDS.has(lever.kind) && lever.numeric !== undefined && editableKey(lever.name) !== null) {
       targets.push({ name: lever.name, line: lever.line, value: lever.numeric, whole: !/[.eE]/.test(lever.value) });
     } else if (lever.kind === "weights" && lever.keys) {
       for (let index = lever.line - 1; index < (lever.endLine ?? lever.line); index++) {
@@ -51,6 +49,15 @@ export function numericTargets(levers: Lever[], source: string): Target[] {
     }
   }
   return targets;
+}
+
+/**
+ * The key written before the value on the lever's line: `TOP_K`, `k1` of `Okapi.__init__.k1`
+ * (a keyword default), `min_score` of `CONFIG["min_score"]`; null for a comparison's expression.
+ */
+export function editableKey(name: string): string | null {
+  const key = name.match(/\["([^"]*)"\]$/)?.[1] ?? name.split(".").pop() ?? "";
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? key : null;
 }
 
 /** The value one step away; whole numbers move by whole steps, zero moves by ±0.5 × factor. */
@@ -96,9 +103,14 @@ export function chooseMove(targets: Target[], rejected: Set<string>, seed: numbe
 /** Replace the number on the lever's line (the last literal after `=` or the key). */
 export function applyMove(source: string, move: Move, whole: boolean): string {
   const lines = source.split("\n");
-  const key = move.lever.split(".").pop()!;
+  const key = editableKey(move.lever) ?? move.lever.split(".").pop()!;
   const line = lines[move.line - 1];
-  const pattern = new RegExp(`((?:${key}["']?\\s*[:=]\\s*))(-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?)`);
+  // The key as a whole word: `b=0.75` in a signature must not match the end of `sub=`.
+  const pattern = new RegExp(
+    `((?<![\\w$])${
+      key.replace(/\$/g, "\\$")
+    }["']?\\s*(?::\\s*[\\w.\\[\\]]+\\s*)?[:=]\\s*)(-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?)`,
+  );
   if (!pattern.test(line)) throw new Error(`cannot find ${move.lever} on line ${move.line}`);
   lines[move.line - 1] = line.replace(pattern, (_, prefix) => `${prefix}${formatNumber(move.to, whole)}`);
   return lines.join("\n");

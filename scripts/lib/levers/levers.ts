@@ -1,14 +1,17 @@
 // Levers (constants, weights, thresholds, prompts, lists, flags) and the entry function of the
 // file an experiment constrains, for init's instructions. Python is read by Python's own `ast`
 // (one python3 spawn), TypeScript/JavaScript by @babel/parser, anything else by a line-by-line
-// regex heuristic, which is also the fallback when a file does not parse. It only reads: it never
-// imports or runs the analysed code, and never rewrites it.
+// regex heuristic, which is also the fallback when a file does not parse. Which function is the
+// entry is entries.ts's choice. It only reads: it never imports or runs the analysed code, and
+// never rewrites it.
 import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { clip, extractWithBabel, isBoundary, isPrompt, promptLever, shapeOfTypeText } from "./typescript.ts";
 import { classifyLevers } from "./kinds.ts";
+import { chooseEntry, type EntryProject, type FileFacts } from "./entries.ts";
 import type {
   EntryFunction,
   Extracted,
@@ -20,10 +23,18 @@ import type {
 } from "./lever.ts";
 
 export type AnalyzeOptions = {
-  entry?: string; // `--entry NAME`; `Class.method` reaches a method
+  entry?: string; // `--entry NAME`; `Class.method` (or `Class#method`) reaches a method, inherited ones too
   language?: Language;
   fileName?: string; // for messages (and `.tsx`/`.jsx` for JSX); analyzeFile passes the path
   pythonCommand?: string; // default "python3"
+  /**
+   * The repository the file is in: with it, analyzeFile follows a class's bases into the project
+   * files it imports them from. `root` is the experiment folder paths are shown relative to.
+   */
+  repoRoot?: string;
+  root?: string;
+  /** The analysed file's path (analyzeFile passes it), for following imports. */
+  path?: string;
 };
 
 const EXTENSIONS: Record<string, Language> = {
@@ -60,7 +71,13 @@ export async function analyzeFile(path: string, options: AnalyzeOptions = {}): P
     throw new CliError(`Cannot read "${path}": ${(error as Error).message}`, "E_FILE_UNREADABLE", EXIT.USAGE);
   }
   const language = options.language ?? detectLanguage(path, source);
-  return analyzeSource(source, language, { ...options, fileName: options.fileName ?? path });
+  return analyzeSource(source, language, { ...options, fileName: options.fileName ?? path, path: resolve(path) });
+}
+
+/** One file's language and raw facts, warnings dropped: how entries.ts reads the files a class's bases come from. */
+export function extractFileFacts(path: string, source: string): FileFacts {
+  const language = detectLanguage(path, source);
+  return { language, extracted: extractSource(source, language, path, "python3", []).extracted };
 }
 
 /**
@@ -71,22 +88,11 @@ export async function analyzeFile(path: string, options: AnalyzeOptions = {}): P
 export function analyzeSource(source: string, language: Language, options: AnalyzeOptions = {}): FileAnalysis {
   const fileName = options.fileName ?? `the ${language} source`;
   const warnings: string[] = [];
-  let extracted: Extracted | null = null;
-  let method: FileAnalysis["method"] = "heuristic";
-  if (language === "python") {
-    extracted = extractWithPython(source, fileName, options.pythonCommand ?? "python3", warnings);
-    if (extracted) method = "python-ast";
-  } else if (language === "typescript" || language === "javascript") {
-    const result = extractWithBabel(source, language, { jsx: /x$/i.test(fileName) || undefined });
-    if (result.ok) {
-      extracted = result;
-      method = "babel";
-    } else {
-      warnings.push(cannotParse(fileName, result.line, result.message));
-    }
-  }
-  extracted ??= extractWithHeuristic(source);
-  const entry = chooseEntryFunction(extracted.functions, { requested: options.entry, fileName, warnings });
+  const { extracted, method } = extractSource(source, language, fileName, options.pythonCommand ?? "python3", warnings);
+  const project: EntryProject | undefined = options.repoRoot && options.path
+    ? { path: options.path, repoRoot: options.repoRoot, root: options.root, extract: extractFileFacts }
+    : undefined;
+  const entry = chooseEntry(extracted, language, { requested: options.entry, fileName, warnings, source, project });
   const functions = extracted.functions.filter((candidate) => candidate.public && !candidate.method).map(publicView);
   return {
     language,
@@ -100,18 +106,29 @@ export function analyzeSource(source: string, language: Language, options: Analy
   };
 }
 
+/** The extractor for the language, falling back to the heuristic (with a warning) when it cannot read the file. */
+function extractSource(
+  source: string,
+  language: Language,
+  fileName: string,
+  pythonCommand: string,
+  warnings: string[],
+): { extracted: Extracted; method: FileAnalysis["method"] } {
+  if (language === "python") {
+    const extracted = extractWithPython(source, fileName, pythonCommand, warnings);
+    if (extracted) return { extracted, method: "python-ast" };
+  } else if (language === "typescript" || language === "javascript") {
+    const result = extractWithBabel(source, language, { jsx: /x$/i.test(fileName) || undefined });
+    if (result.ok) return { extracted: result, method: "babel" };
+    warnings.push(cannotParse(fileName, result.line, result.message));
+  }
+  return { extracted: extractWithHeuristic(source), method: "heuristic" };
+}
+
 function cannotParse(fileName: string, line: number | null, message: string): string {
   return `Cannot parse "${fileName}"${line ? ` at line ${line}` : ""}: ${
     message.replace(/\.$/, "")
   }; levers were found with the heuristic`;
-}
-
-/** `a, b, c` — or the first dozen and a count, so a message stays one readable line. */
-function listNames(functions: FunctionFacts[], shown = 12): string {
-  const names = functions.map((found) => found.name);
-  return names.length <= shown
-    ? names.join(", ")
-    : `${names.slice(0, shown).join(", ")} and ${names.length - shown} more`;
 }
 
 function publicView(
@@ -171,112 +188,6 @@ function extractWithPython(
     classes: output.classes ?? [],
     imports: output.imports ?? [],
   };
-}
-
-// ---- the entry function ------------------------------------------------------------------------
-
-/** Names an eval most often calls, best first. `main` is last: it is usually the CLI wrapper. */
-const ENTRY_NAMES = ["rank", "search", "score", "predict", "classify", "run", "process", "handle", "main"];
-const WRAPPER_NAMES = new Set(["main", "cli"]);
-
-/**
- * The function an eval will call. `requested` (--entry) wins, and may name a private function or
- * `Class.method`. Otherwise, among public top-level functions, prefer in order: a name in
- * ENTRY_NAMES (earlier first); a name with such a word in it (`rank_documents`, `hybridSearch`);
- * one no other public function calls (callers named main/cli do not count: they wrap the entry);
- * the one reaching the most other functions in the file; the later one. Warns when the choice rests
- * on the call graph alone, or when another public function calls the chosen one.
- */
-export function chooseEntryFunction(
-  functions: FunctionFacts[],
-  options: { requested?: string; fileName: string; warnings: string[] },
-): FunctionFacts | null {
-  const candidates = functions.filter((found) => found.public && !found.method);
-  const { requested, fileName, warnings } = options;
-  if (requested) {
-    const match = functions.find((found) => found.name === requested);
-    if (match) return match;
-    throw new CliError(
-      candidates.length > 0
-        ? `Cannot find function "${requested}" in "${fileName}"; it defines ${
-          listNames(candidates)
-        }. Pass one of them with --entry NAME.`
-        : `Cannot find function "${requested}" in "${fileName}", which defines no public top-level function. Check the file, or pass --entry Class.method.`,
-      "E_ENTRY_NOT_FOUND",
-      EXIT.USAGE,
-    );
-  }
-  if (candidates.length === 0) {
-    if (functions.length > 0) {
-      warnings.push(`"${fileName}" has no public top-level function; pass --entry NAME to name the one the eval calls`);
-    }
-    return null;
-  }
-  const callers = new Map<string, FunctionFacts[]>();
-  for (const caller of candidates) {
-    if (WRAPPER_NAMES.has(caller.name)) continue;
-    for (const callee of caller.calls) {
-      if (callee !== caller.name) callers.set(callee, [...(callers.get(callee) ?? []), caller]);
-    }
-  }
-  const byName = new Map(functions.filter((found) => !found.method).map((found) => [found.name, found]));
-  const ranked = candidates
-    .map((found) => ({
-      found,
-      exact: exactNameRank(found.name),
-      word: wordNameRank(found.name),
-      called: callers.has(found.name) ? 1 : 0,
-      reach: reachableCount(found, byName),
-    }))
-    .sort((a, b) =>
-      a.exact - b.exact || a.word - b.word || a.called - b.called || b.reach - a.reach || b.found.line - a.found.line
-    );
-  const best = ranked[0]!;
-  const name = best.found.name;
-  if (best.exact === Infinity && best.word === Infinity && candidates.length > 1) {
-    warnings.push(
-      `Guessed "${name}" as the entry function of "${fileName}" from its calls; pass --entry NAME to choose another (${
-        listNames(candidates)
-      })`,
-    );
-  } else if (best.called) {
-    const wrappers = callers.get(name)!;
-    const callersText = `${listNames(wrappers)} call${wrappers.length === 1 ? "s" : ""} it`;
-    warnings.push(
-      `Chose "${name}" as the entry function of "${fileName}" by its name, but ${callersText}; pass --entry ${
-        wrappers[0]!.name
-      } if the eval should call that instead`,
-    );
-  }
-  return best.found;
-}
-
-function exactNameRank(name: string): number {
-  const index = ENTRY_NAMES.indexOf(name.toLowerCase());
-  return index === -1 ? Infinity : index;
-}
-
-function wordNameRank(name: string): number {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/_+/).filter(Boolean);
-  // `ranking`, `searcher` and `scores` carry the word too; `run`/`main` must match whole (runtime, domain).
-  const carries = (
-    word: string,
-    entryName: string,
-  ) => (entryName.length >= 4 ? word.startsWith(entryName) : word === entryName);
-  const index = ENTRY_NAMES.findIndex((entryName) => words.some((word) => carries(word, entryName)));
-  return index === -1 ? Infinity : index;
-}
-
-function reachableCount(start: FunctionFacts, byName: Map<string, FunctionFacts>): number {
-  const seen = new Set<string>([start.name]);
-  const queue = [...start.calls];
-  while (queue.length > 0) {
-    const name = queue.pop()!;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    queue.push(...(byName.get(name)?.calls ?? []));
-  }
-  return seen.size - 1;
 }
 
 // ---- the regex heuristic (other languages, and files that do not parse) ------------------------

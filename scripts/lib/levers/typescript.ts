@@ -138,6 +138,7 @@ const NUMBER_METHODS = new Set([
   "exp",
   "indexOf",
 ]);
+const SCORE_ARRAYS = new Set(["Float32Array", "Float64Array"]);
 // Positions, comments and types hold no levers and no calls; skipping them keeps the walk small.
 const SKIPPED_KEYS = new Set([
   "loc",
@@ -154,16 +155,49 @@ const SKIPPED_KEYS = new Set([
   "superTypeParameters",
 ]);
 
-/** A function being walked; `owner` is the top-level function or method it sits in (for the call graph). */
+type FunctionNode = Node & { params: Node[]; returnType?: Node | null; body: Node };
+type Binding = "instance" | "static";
+
+/**
+ * A function being walked; `owner` is the top-level function or method it sits in (for the call
+ * graph). `leverName` is set on a top-level function's or a method's own scope only: its defaults
+ * are levers (`search.limit`), a nested helper's are not.
+ */
 type Scope = {
   name: string | null;
   owner: string | null;
   returns: Node[];
   assigned: Map<string, Node>;
+  declared: Map<string, string>; // `const out: number[] = []`: the type says more than the value
   yields: boolean;
   calls: Set<string>;
+  leverName: string | null;
+  optionNames: Set<string>; // parameters whose fields fall back to defaults: `options.limit ?? 20`
 };
-type Context = { source: string; comments: Comment[] };
+/** An object literal spread into another (`{ ...FuzzyOptions }`): its levers stay its own, and say so. */
+type Spread = { source: string; into: string };
+type Context = { source: string; comments: Comment[]; spreads: Spread[]; objectTypes: Set<string> };
+
+/** A top-level function or a method of a top-level class, as the module pass finds it. */
+type Described = {
+  name: string;
+  node: FunctionNode;
+  signatureStart: number;
+  exported: boolean;
+  method: boolean;
+  binding?: Binding;
+  hidden: boolean; // `private`/`protected` methods
+};
+type ModuleFacts = {
+  levers: RawLever[];
+  described: Described[];
+  /** Functions whose parameter defaults are levers, by their qualified name (constructors too). */
+  leverScopes: Map<Node, string>;
+  classes: { facts: ClassFacts; exported: boolean }[];
+  imports: ImportFacts[];
+  exportedNames: Set<string>; // `export { rank }`, `module.exports = { rank }`
+  hasExports: boolean;
+};
 
 export function extractWithBabel(
   source: string,
@@ -184,135 +218,335 @@ export function extractWithBabel(
       message: String(located.message ?? error).replace(/ \(\d+:\d+\)$/, ""),
     };
   }
-  const context: Context = { source, comments: file.comments ?? [] };
-  const program = file.program;
-  const levers: RawLever[] = [];
-  const described: { name: string; node: Node; signatureStart: number; exported: boolean; method: boolean }[] = [];
-  let hasExports = false;
-  const exportedNames = new Set<string>(); // `export { rank }`, `module.exports = { rank }`
-
-  for (const statement of program.body) {
-    const exported = statement.type === "ExportNamedDeclaration" || statement.type === "ExportDefaultDeclaration";
-    if (exported) hasExports = true;
-    if (statement.type === "ExportNamedDeclaration" && !statement.source) {
-      for (const specifier of statement.specifiers) {
-        if (specifier.type === "ExportSpecifier") exportedNames.add(specifier.local.name);
-      }
-    }
-    const declaration = exported ? statement.declaration : statement;
-    if (!declaration) continue;
-    if (declaration.type === "Identifier") exportedNames.add(declaration.name); // export default rank
-    if (declaration.type === "VariableDeclaration" && !declaration.declare) {
-      for (const declarator of declaration.declarations) {
-        if (declarator.id.type !== "Identifier" || !declarator.init) continue;
-        const init = unwrap(declarator.init);
-        if (FUNCTION_TYPES.has(init.type)) {
-          described.push({
-            name: declarator.id.name,
-            node: init,
-            signatureStart: statement.start ?? 0,
-            exported,
-            method: false,
-          });
-        } else {
-          levers.push(...leversForValue(declarator.id.name, init, line(declarator), context, "module"));
-        }
-      }
-    } else if (declaration.type === "FunctionDeclaration" && declaration.id) {
-      described.push({
-        name: declaration.id.name,
-        node: declaration,
-        signatureStart: statement.start ?? 0,
-        exported,
-        method: false,
-      });
-    } else if (declaration.type === "ClassDeclaration" && declaration.id && !declaration.declare) {
-      const className = declaration.id.name;
-      for (const member of declaration.body.body) {
-        const memberName = member.type === "ClassProperty" || member.type === "ClassMethod"
-          ? keyName(member.key, member.computed)
-          : null;
-        if (memberName === null) continue;
-        if (member.type === "ClassProperty" && member.value) {
-          levers.push(
-            ...leversForValue(`${className}.${memberName}`, unwrap(member.value), line(member), context, className),
-          );
-        } else if (member.type === "ClassMethod" && member.kind === "method") {
-          described.push({
-            name: `${className}.${memberName}`,
-            node: member,
-            signatureStart: member.start ?? 0,
-            exported,
-            method: true,
-          });
-        }
-      }
-    } else if (declaration.type === "ExpressionStatement") {
-      collectCommonJsExports(declaration.expression, exportedNames);
-    }
-  }
-  if (exportedNames.size > 0) hasExports = true;
-
-  const topLevel = new Set(described.filter((entry) => !entry.method).map((entry) => entry.name));
-  const { scopes, owners, comparisons } = walk(program, topLevel, context);
+  const context: Context = { source, comments: file.comments ?? [], spreads: [], objectTypes: new Set() };
+  const module = readModule(file.program.body, context);
+  const topLevel = new Set(module.described.filter((entry) => !entry.method).map((entry) => entry.name));
+  const { scopes, owners, defaults, comparisons } = walk(file.program, topLevel, module.leverScopes, context);
+  const levers = [...module.levers, ...defaults];
+  markSpreads(levers, context.spreads);
   levers.push(...comparisons);
   levers.sort((a, b) => a.line - b.line); // stable: declarations keep their source order
 
-  const functions = described.map(({ name, node, signatureStart, exported, method }): FunctionFacts => {
-    const scope = scopes.get(node)!;
-    const fn = node as Node & { params: Node[]; returnType?: Node | null; body: Node };
+  const visible = (name: string, exported: boolean) =>
+    !name.startsWith("_") && (!module.hasExports || exported || module.exportedNames.has(name));
+  const functions = module.described.map((entry): FunctionFacts => {
+    const scope = scopes.get(entry.node)!;
+    const fn = entry.node;
     const returnsNode = fn.returnType && "typeAnnotation" in fn.returnType
       ? (fn.returnType.typeAnnotation as Node)
       : null;
     const returns = returnsNode ? text(returnsNode, context) : undefined;
-    const shape = shapeOfTypeText(returns ?? "");
-    const simpleName = name.split(".").pop()!;
+    const shape = shapeOfTypeText(returns ?? "", context.objectTypes);
+    const [first, ...rest] = entry.name.split(".");
+    const simpleName = rest.at(-1) ?? first!;
     return {
-      name,
-      line: line(node),
-      signature: signatureOf(signatureStart, signatureEnd(fn, context), context),
-      params: fn.params.map((param) => parameterName(param, context)),
+      name: entry.name,
+      line: line(fn),
+      signature: signatureOf(entry.signatureStart, signatureEnd(fn, context), context),
+      params: parametersOf(fn, context),
+      required: requiredOf(fn, context),
       ...(returns === undefined ? {} : { returns }),
-      returnsShape: shape !== "unknown" ? shape : shapeOfReturns(scope, context),
-      calls: [...(owners.get(name) ?? scope).calls].filter((callee) => callee !== name).sort(),
-      public: !simpleName.startsWith("_") && (!hasExports || exported || exportedNames.has(name)),
-      method,
+      returnsShape: shape !== "unknown" ? shape : shapeOfReturns(scope, { context, scopes }),
+      calls: [...(owners.get(entry.name) ?? scope).calls].filter((callee) => callee !== entry.name).sort(),
+      public: !simpleName.startsWith("_") && !entry.hidden && visible(first!, entry.exported),
+      method: entry.method,
+      ...(entry.binding ? { binding: entry.binding } : {}),
     };
   });
-  return { ok: true, levers, functions, classes: [], imports: [] };
+  const classes = module.classes.map(({ facts, exported }) => ({ ...facts, public: visible(facts.name, exported) }));
+  return { ok: true, levers, functions, classes, imports: module.imports };
 }
 
-/** Names a CommonJS file exports: `module.exports = { rank }`, `exports.rank = rank`. */
-function collectCommonJsExports(expression: Node, into: Set<string>): void {
-  if (expression.type !== "AssignmentExpression" || expression.left.type !== "MemberExpression") return;
-  const left = expression.left;
-  const isModuleExports = left.object.type === "Identifier" && left.object.name === "module" &&
-    keyName(left.property, left.computed) === "exports";
-  const isExportsMember = left.object.type === "Identifier" && left.object.name === "exports";
-  if (isModuleExports && expression.right.type === "ObjectExpression") {
-    for (const property of expression.right.properties) {
-      if (property.type === "ObjectProperty" && property.value.type === "Identifier") into.add(property.value.name);
+/** The pass over top-level statements: declarations' levers, functions, classes and imports. */
+function readModule(body: Node[], context: Context): ModuleFacts {
+  const module: ModuleFacts = {
+    levers: [],
+    described: [],
+    leverScopes: new Map(),
+    classes: [],
+    imports: [],
+    exportedNames: new Set(),
+    hasExports: false,
+  };
+  const classNames = new Set<string>();
+  for (const statement of body) {
+    if (statement.type === "ImportDeclaration") {
+      readImport(statement, module.imports);
+      continue;
     }
-  } else if (isModuleExports && expression.right.type === "Identifier") {
-    into.add(expression.right.name);
-  } else if (isExportsMember && expression.right.type === "Identifier") {
-    into.add(expression.right.name);
+    const exported = statement.type === "ExportNamedDeclaration" || statement.type === "ExportDefaultDeclaration";
+    if (exported) module.hasExports = true;
+    if (statement.type === "ExportNamedDeclaration" && !statement.source) {
+      for (const specifier of statement.specifiers) {
+        if (specifier.type === "ExportSpecifier") module.exportedNames.add(specifier.local.name);
+      }
+    }
+    const declaration: Node | null | undefined = exported ? statement.declaration : statement;
+    if (!declaration) continue;
+    if (statement.type === "ExportDefaultDeclaration" && !isDeclaration(declaration)) {
+      // export default rank | export default { ... } | export default defineConfig({ ... })
+      if (declaration.type === "Identifier") module.exportedNames.add(declaration.name);
+      const config = configObject(declaration);
+      if (config) module.levers.push(...leversForValue("default", config, line(statement), context, "module"));
+      continue;
+    }
+    if (declaration.type === "VariableDeclaration" && !declaration.declare) {
+      for (const declarator of declaration.declarations) {
+        if (!declarator.init) continue;
+        const required = requiredModule(declarator.init);
+        if (required) {
+          importsFromRequire(declarator.id, required, line(statement), module.imports);
+          continue;
+        }
+        if (declarator.id.type !== "Identifier") continue;
+        const name = declarator.id.name;
+        const init = unwrap(declarator.init);
+        if (FUNCTION_TYPES.has(init.type)) {
+          describe(module, { name, node: init as FunctionNode, signatureStart: statement.start ?? 0, exported });
+        } else {
+          module.levers.push(...leversForValue(name, init, line(declarator), context, "module"));
+        }
+      }
+    } else if (declaration.type === "FunctionDeclaration" && declaration.id) {
+      describe(module, {
+        name: declaration.id.name,
+        node: declaration,
+        signatureStart: statement.start ?? 0,
+        exported,
+      });
+    } else if (declaration.type === "ClassDeclaration" && declaration.id && !declaration.declare) {
+      classNames.add(declaration.id.name);
+      module.classes.push({ facts: readClass(declaration, module, exported, context), exported });
+    } else if (declaration.type === "TSInterfaceDeclaration") {
+      context.objectTypes.add(declaration.id.name);
+    } else if (declaration.type === "TSTypeAliasDeclaration") {
+      if (shapeOfTypeText(text(declaration.typeAnnotation, context), context.objectTypes) === "object") {
+        context.objectTypes.add(declaration.id.name);
+      }
+    } else if (declaration.type === "TSImportEqualsDeclaration") {
+      const reference = declaration.moduleReference;
+      if (reference.type === "TSExternalModuleReference") {
+        module.imports.push({
+          local: declaration.id.name,
+          module: reference.expression.value,
+          imported: null,
+          line: line(statement),
+        });
+      }
+    } else if (declaration.type === "ExpressionStatement") {
+      collectCommonJsExports(declaration.expression, module.exportedNames);
+      module.levers.push(...assignedLevers(declaration.expression, classNames, context));
+    }
+  }
+  if (module.exportedNames.size > 0) module.hasExports = true;
+  return module;
+}
+
+function describe(
+  module: ModuleFacts,
+  found: { name: string; node: FunctionNode; signatureStart: number; exported: boolean },
+): void {
+  module.described.push({ ...found, method: false, hidden: false });
+  module.leverScopes.set(found.node, found.name);
+}
+
+function isDeclaration(node: Node): boolean {
+  return node.type === "FunctionDeclaration" || node.type === "ClassDeclaration" ||
+    node.type === "TSDeclareFunction" || node.type === "TSInterfaceDeclaration";
+}
+
+/** The object a config module exports: `{ ... }`, or the one object passed to `defineConfig({ ... })`. */
+function configObject(expression: Node): Node | null {
+  const node = unwrap(expression);
+  if (node.type === "ObjectExpression") return node;
+  if (node.type === "CallExpression" && node.callee.type === "Identifier" && node.arguments.length === 1) {
+    const argument = unwrap(node.arguments[0] as Node);
+    if (argument.type === "ObjectExpression") return argument;
+  }
+  return null;
+}
+
+/** A top-level class: its facts, and the levers of its fields and of its methods' defaults. */
+function readClass(
+  declaration: Node & { type: "ClassDeclaration" },
+  module: ModuleFacts,
+  exported: boolean,
+  context: Context,
+): ClassFacts {
+  const className = declaration.id!.name;
+  const methods: ClassFacts["methods"] = [];
+  let constructorFacts: ClassFacts["constructor"] = null;
+  let abstract = Boolean(declaration.abstract);
+  for (const member of declaration.body.body) {
+    if ("abstract" in member && member.abstract) abstract = true;
+    if (member.type === "ClassProperty") {
+      const memberName = keyName(member.key, member.computed);
+      if (memberName !== null && member.value) {
+        module.levers.push(
+          ...leversForValue(`${className}.${memberName}`, unwrap(member.value), line(member), context, className),
+        );
+      }
+    } else if (member.type === "ClassMethod") {
+      const memberName = keyName(member.key, member.computed);
+      if (member.kind === "constructor") {
+        module.leverScopes.set(member, `${className}.constructor`);
+        constructorFacts = {
+          signature: signatureOf(member.start ?? 0, signatureEnd(member, context), context),
+          params: parametersOf(member, context),
+          required: requiredOf(member, context),
+        };
+      } else if (member.kind === "method" && memberName !== null) {
+        const binding: Binding = member.static ? "static" : "instance";
+        const name = `${className}.${memberName}`;
+        methods.push({ name: memberName, binding });
+        module.described.push({
+          name,
+          node: member,
+          signatureStart: member.start ?? 0,
+          exported,
+          method: true,
+          binding,
+          hidden: member.accessibility === "private" || member.accessibility === "protected",
+        });
+        module.leverScopes.set(member, name);
+      }
+    }
+  }
+  const superClass = declaration.superClass;
+  const bases = superClass
+    ? [context.source.slice(superClass.start ?? 0, (declaration.superTypeParameters ?? superClass).end ?? 0)]
+    : [];
+  return {
+    name: className,
+    line: line(declaration),
+    bases,
+    public: false, // decided once the whole file says whether it exports anything
+    abstract,
+    methods,
+    constructor: constructorFacts,
+  };
+}
+
+// ---- imports and CommonJS ----------------------------------------------------------------------
+
+function readImport(statement: Node & { type: "ImportDeclaration" }, into: ImportFacts[]): void {
+  if (statement.importKind === "type" || statement.importKind === "typeof") return; // no value to call
+  for (const specifier of statement.specifiers) {
+    if (specifier.type === "ImportSpecifier" && specifier.importKind === "type") continue;
+    const imported = specifier.type === "ImportDefaultSpecifier"
+      ? "default"
+      : specifier.type === "ImportNamespaceSpecifier"
+      ? null
+      : specifier.imported.type === "Identifier"
+      ? specifier.imported.name
+      : specifier.imported.value;
+    into.push({ local: specifier.local.name, module: statement.source.value, imported, line: line(statement) });
   }
 }
 
-/** One iterative walk: scopes of every function, the call graph, and thresholds in comparisons. */
-function walk(program: Node, topLevel: Set<string>, context: Context) {
-  const moduleScope: Scope = {
-    name: null,
-    owner: null,
+/** `require("./y")` -> { module: "./y", member: null }; `require("./y").x` -> member "x". */
+function requiredModule(rawNode: Node): { module: string; member: string | null } | null {
+  const node = unwrap(rawNode);
+  const call = node.type === "MemberExpression" ? node.object : node;
+  if (
+    call.type !== "CallExpression" || call.callee.type !== "Identifier" || call.callee.name !== "require" ||
+    call.arguments.length !== 1 || call.arguments[0]!.type !== "StringLiteral"
+  ) {
+    return null;
+  }
+  const member = node.type === "MemberExpression" ? keyName(node.property, node.computed) : null;
+  if (node.type === "MemberExpression" && member === null) return null;
+  return { module: call.arguments[0]!.value, member };
+}
+
+function importsFromRequire(
+  target: Node,
+  required: { module: string; member: string | null },
+  atLine: number,
+  into: ImportFacts[],
+): void {
+  if (target.type === "Identifier") {
+    into.push({ local: target.name, module: required.module, imported: required.member, line: atLine });
+  } else if (target.type === "ObjectPattern" && required.member === null) {
+    for (const property of target.properties) {
+      if (property.type !== "ObjectProperty") continue;
+      const imported = keyName(property.key, property.computed);
+      const local = property.value.type === "AssignmentPattern" ? property.value.left : property.value;
+      if (imported !== null && local.type === "Identifier") {
+        into.push({ local: local.name, module: required.module, imported, line: atLine });
+      }
+    }
+  }
+}
+
+/** `module.exports`, `exports.limit`, `Searcher.DEFAULTS`: a member chain of plain names, else null. */
+function memberPath(node: Node): string | null {
+  if (node.type === "Identifier") return node.name;
+  if (node.type !== "MemberExpression") return null;
+  const object = memberPath(node.object);
+  const key = keyName(node.property, node.computed);
+  return object === null || key === null ? null : memberName(object, key);
+}
+
+/** Names a CommonJS file exports: `module.exports = { rank }`, `exports.rank = rank`, `module.exports.rank = rank`. */
+function collectCommonJsExports(expression: Node, into: Set<string>): void {
+  if (expression.type !== "AssignmentExpression") return;
+  const target = memberPath(expression.left);
+  if (target === null || !isCommonJsTarget(target)) return;
+  const value = expression.right;
+  if (target === "module.exports" && value.type === "ObjectExpression") {
+    for (const property of value.properties) {
+      if (property.type === "ObjectProperty" && property.value.type === "Identifier") into.add(property.value.name);
+    }
+  } else if (value.type === "Identifier") {
+    into.add(value.name);
+  }
+}
+
+function isCommonJsTarget(path: string): boolean {
+  return path === "module.exports" || path.startsWith("module.exports.") || path.startsWith("exports.");
+}
+
+/**
+ * Levers assigned at the top level: `module.exports = { threshold: 0.6 }` ->
+ * `module.exports.threshold`, `exports.limit = 10`, and `Searcher.DEFAULTS = { ... }` for a class
+ * of the file (scoped to it).
+ */
+function assignedLevers(expression: Node, classNames: Set<string>, context: Context): RawLever[] {
+  if (expression.type !== "AssignmentExpression" || expression.operator !== "=") return [];
+  const target = memberPath(expression.left);
+  if (target === null) return [];
+  const owner = target.split(/[.[]/)[0]!;
+  const scope = isCommonJsTarget(target) ? "module" : classNames.has(owner) && target !== owner ? owner : null;
+  if (scope === null) return [];
+  return leversForValue(target, unwrap(expression.right), line(expression), context, scope);
+}
+
+// ---- the walk ----------------------------------------------------------------------------------
+
+type Found = { column: number; lever: RawLever };
+
+/**
+ * One iterative walk: scopes of every function, the call graph, thresholds in comparisons, and
+ * the defaults of top-level functions and methods (parameters, destructuring, `options.x ?? 0.6`).
+ */
+function walk(program: Node, topLevel: Set<string>, leverScopes: Map<Node, string>, context: Context) {
+  const newScope = (name: string | null, owner: string | null, leverName: string | null): Scope => ({
+    name,
+    owner,
     returns: [],
     assigned: new Map(),
+    declared: new Map(),
     yields: false,
     calls: new Set(),
-  };
+    leverName,
+    optionNames: new Set(),
+  });
+  const moduleScope = newScope(null, null, null);
   const scopes = new Map<Node, Scope>();
   const owners = new Map<string, Scope>();
-  const comparisons: { column: number; lever: RawLever }[] = [];
+  const comparisons: Found[] = [];
+  const defaults: Found[] = [];
   const stack: { node: Node; scope: Scope; qualifier: string; nameHint: string | null; key: string }[] = [
     { node: program, scope: moduleScope, qualifier: "", nameHint: null, key: "" },
   ];
@@ -326,21 +560,22 @@ function walk(program: Node, topLevel: Set<string>, context: Context) {
         ? keyName(node.key as Node, Boolean((node as { computed?: boolean }).computed))
         : null;
       const ownName = own ?? memberKey ?? nameHint;
+      const leverName = leverScopes.get(node) ?? null;
       // A callback (`docs.map((doc) => ...)`) reports as the function it sits in.
-      const name = ownName ? qualifier + ownName : (scope.name ?? "<anonymous>");
-      childScope = {
-        name,
-        owner: scope.owner ?? name,
-        returns: [],
-        assigned: new Map(),
-        yields: false,
-        calls: new Set(),
-      };
+      const name = leverName ?? (ownName ? qualifier + ownName : (scope.name ?? "<anonymous>"));
+      childScope = newScope(name, scope.owner ?? name, leverName);
       scopes.set(node, childScope);
       if (scope === moduleScope) owners.set(name, childScope);
       childQualifier = `${name}.`;
-      if (node.type === "ArrowFunctionExpression" && node.body.type !== "BlockStatement") {
-        childScope.returns.push(node.body);
+      const fn = node as FunctionNode;
+      if (fn.type === "ArrowFunctionExpression" && fn.body.type !== "BlockStatement") {
+        childScope.returns.push(fn.body);
+      }
+      if (leverName !== null) {
+        for (const param of fn.params) {
+          const levers = parameterLevers(param, leverName, childScope.optionNames, context);
+          defaults.push(...levers.map((lever) => ({ column: param.loc?.start.column ?? 0, lever })));
+        }
       }
     } else if (node.type === "ClassDeclaration" || node.type === "ClassExpression") {
       childQualifier = qualifier + (node.id?.name ?? nameHint ?? "<class>") + ".";
@@ -349,16 +584,7 @@ function walk(program: Node, topLevel: Set<string>, context: Context) {
     ) {
       (owners.get(scope.owner ?? "") ?? moduleScope).calls.add(node.name);
     } else if (scope !== moduleScope) {
-      if (node.type === "ReturnStatement" && node.argument) scope.returns.push(node.argument);
-      else if (node.type === "YieldExpression") scope.yields = true;
-      else if (node.type === "VariableDeclarator" && node.id.type === "Identifier" && node.init) {
-        rememberAssignment(scope, node.id.name, node.init);
-      } else if (node.type === "AssignmentExpression" && node.left.type === "Identifier") {
-        rememberAssignment(scope, node.left.name, node.right);
-      } else if (node.type === "BinaryExpression" && ORDERING.has(node.operator)) {
-        const found = comparisonLever(node, scope.name!, context);
-        if (found) comparisons.push(found);
-      }
+      visitInFunction(node, scope, context, comparisons, defaults);
     }
     for (const [childKey, value] of Object.entries(node)) {
       if (SKIPPED_KEYS.has(childKey) || value === null || typeof value !== "object") continue;
@@ -370,8 +596,100 @@ function walk(program: Node, topLevel: Set<string>, context: Context) {
       }
     }
   }
-  comparisons.sort((a, b) => a.lever.line - b.lever.line || a.column - b.column);
-  return { scopes, owners, comparisons: comparisons.map((found) => found.lever) };
+  const inOrder = (found: Found[]) =>
+    found.sort((a, b) => a.lever.line - b.lever.line || a.column - b.column).map((entry) => entry.lever);
+  return { scopes, owners, comparisons: inOrder(comparisons), defaults: inOrder(defaults) };
+}
+
+/** What a node inside a function tells: returns, assignments, comparisons, and defaults of options. */
+function visitInFunction(node: Node, scope: Scope, context: Context, comparisons: Found[], defaults: Found[]): void {
+  const column = node.loc?.start.column ?? 0;
+  if (node.type === "ReturnStatement" && node.argument) scope.returns.push(node.argument);
+  else if (node.type === "YieldExpression") scope.yields = true;
+  else if (node.type === "VariableDeclarator" && node.id.type === "Identifier" && node.init) {
+    rememberAssignment(scope, node.id.name, node.init);
+    const annotation = node.id.typeAnnotation;
+    if (annotation && annotation.type === "TSTypeAnnotation") {
+      scope.declared.set(node.id.name, text(annotation.typeAnnotation, context));
+    }
+  } else if (node.type === "VariableDeclarator" && node.id.type === "ObjectPattern" && scope.leverName !== null) {
+    // const { threshold = 0.6 } = options;
+    const levers = patternLevers(node.id, scope.leverName, scope.leverName, context);
+    defaults.push(...levers.map((lever) => ({ column, lever })));
+  } else if (node.type === "AssignmentExpression" && node.left.type === "Identifier") {
+    rememberAssignment(scope, node.left.name, node.right);
+  } else if (node.type === "BinaryExpression" && ORDERING.has(node.operator)) {
+    const found = comparisonLever(node, scope.name!, context);
+    if (found) comparisons.push(found);
+  } else if (node.type === "LogicalExpression" && (node.operator === "??" || node.operator === "||")) {
+    // this.limit = options.limit ?? 20
+    const option = optionRead(node.left, scope);
+    if (option !== null && scope.leverName !== null) {
+      const name = memberName(scope.leverName, option);
+      const levers = leversForValue(name, unwrap(node.right), line(node.right), context, scope.leverName);
+      defaults.push(...levers.map((lever) => ({ column, lever })));
+    }
+  }
+}
+
+/** `options.limit` or `options?.limit` of a parameter of the function: the option's name, else null. */
+function optionRead(node: Node, scope: Scope): string | null {
+  if (node.type !== "MemberExpression" && node.type !== "OptionalMemberExpression") return null;
+  if (node.object.type !== "Identifier" || !scope.optionNames.has(node.object.name)) return null;
+  return keyName(node.property, node.computed);
+}
+
+/**
+ * Levers in one parameter of `functionName`: `limit = 10` -> `search.limit`,
+ * `{ threshold = 0.6 } = {}` -> `search.threshold`, `private readonly k = 10` -> `Searcher.constructor.k`.
+ * Plain parameter names go to `optionNames`: their fields' fallbacks are defaults too.
+ */
+function parameterLevers(param: Node, functionName: string, optionNames: Set<string>, context: Context): RawLever[] {
+  const target = param.type === "TSParameterProperty" ? param.parameter : param;
+  if (target.type === "Identifier") {
+    optionNames.add(target.name);
+    return [];
+  }
+  if (target.type === "ObjectPattern") return patternLevers(target, functionName, functionName, context);
+  if (target.type !== "AssignmentPattern") return [];
+  const { left, right } = target;
+  if (left.type === "Identifier") {
+    optionNames.add(left.name);
+    return leversForValue(memberName(functionName, left.name), unwrap(right), line(target), context, functionName);
+  }
+  if (left.type !== "ObjectPattern") return [];
+  const levers = patternLevers(left, functionName, functionName, context);
+  // function f({ threshold } = { threshold: 0.5 }): the default object holds the values
+  const given = unwrap(right);
+  if (given.type === "ObjectExpression") {
+    for (const property of given.properties) {
+      const key = property.type === "ObjectProperty" ? keyName(property.key, property.computed) : null;
+      if (property.type !== "ObjectProperty" || key === null) continue;
+      const name = memberName(functionName, key);
+      levers.push(...leversForValue(name, unwrap(property.value as Node), line(property.key), context, functionName));
+    }
+  }
+  return levers;
+}
+
+/** Defaults in a destructuring pattern, named by the keys a caller passes: `{ fuzzy: { distance = 100 } }`. */
+function patternLevers(pattern: Node, prefix: string, scope: string, context: Context): RawLever[] {
+  if (pattern.type !== "ObjectPattern") return [];
+  const levers: RawLever[] = [];
+  for (const property of pattern.properties) {
+    if (property.type !== "ObjectProperty") continue;
+    const key = keyName(property.key, property.computed);
+    if (key === null) continue;
+    const name = memberName(prefix, key);
+    const value = property.value;
+    if (value.type === "AssignmentPattern") {
+      if (value.left.type === "ObjectPattern") levers.push(...patternLevers(value.left, name, scope, context));
+      else levers.push(...leversForValue(name, unwrap(value.right), line(property), context, scope));
+    } else if (value.type === "ObjectPattern") {
+      levers.push(...patternLevers(value, name, scope, context));
+    }
+  }
+  return levers;
 }
 
 /** The walk is not in source order; the last assignment in the text wins. */
@@ -394,7 +712,7 @@ function comparisonLever(
   node: Node & { type: "BinaryExpression" },
   functionName: string,
   context: Context,
-): { column: number; lever: RawLever } | null {
+): Found | null {
   for (const [literal, other] of [[node.right, node.left], [node.left, node.right]] as const) {
     const value = numberOf(literal as Node);
     if (value === null || numberOf(other as Node) !== null) continue;
@@ -418,7 +736,12 @@ function comparisonLever(
 
 // ---- values ------------------------------------------------------------------------------------
 
-/** Levers for `name = node` at `atLine`: none, one, or one per entry of a mixed config object. */
+/**
+ * Levers for `name = node` at `atLine`: none, one, or one per entry of an object. The rule for
+ * objects (shared with Python's dicts): a flat table of numbers is one `weights` lever; any other
+ * object is split per key, each entry classified by the same rule (`CONFIG.fuzzy.distance`).
+ * Spread entries stay levers of the object they come from (recorded in `context.spreads`).
+ */
 function leversForValue(name: string, node: Node, atLine: number, context: Context, scope: string): RawLever[] {
   const endLine = node.loc?.end.line ?? atLine;
   const withEnd = (lever: RawLever): RawLever[] => [endLine > atLine ? { ...lever, endLine } : lever];
@@ -438,17 +761,17 @@ function leversForValue(name: string, node: Node, atLine: number, context: Conte
     const lever = arrayLever(name, node, atLine, context, scope);
     return lever ? withEnd(lever) : [];
   }
-  const entries = objectEntries(node);
-  if (!entries || entries.length === 0) return [];
-  const leaves: [string, string][] = [];
-  if (numericLeaves(entries, "", leaves, context, 0)) {
-    const value = clip(`{${leaves.map(([key, leaf]) => `${key}: ${leaf}`).join(", ")}}`);
-    return withEnd({ kind: "weights", name, line: atLine, value, keys: leaves.map(([key]) => key), scope });
+  if (node.type !== "ObjectExpression") return [];
+  const { entries, spreads, complete } = objectParts(node, context);
+  for (const source of spreads) context.spreads.push({ source, into: name });
+  if (entries.length === 0) return [];
+  if (complete && entries.every(([, value]) => numberOf(value) !== null)) {
+    const value = clip(`{${entries.map(([key, entry]) => `${key}: ${text(unwrap(entry), context)}`).join(", ")}}`);
+    return withEnd({ kind: "weights", name, line: atLine, value, keys: entries.map(([key]) => key), scope });
   }
-  return entries.flatMap(([key, value, keyNode]) => {
-    const entryName = /^[A-Za-z_$][\w$]*$/.test(key) ? `${name}.${key}` : `${name}["${key}"]`;
-    return leversForValue(entryName, unwrap(value), line(keyNode), context, scope);
-  });
+  return entries.flatMap(([key, value, keyNode]) =>
+    leversForValue(memberName(name, key), unwrap(value), line(keyNode), context, scope)
+  );
 }
 
 function arrayLever(
@@ -460,51 +783,52 @@ function arrayLever(
 ): RawLever | null {
   const items = node.elements;
   if (items.length === 0 || items.some((item) => !item || item.type === "SpreadElement")) return null;
-  let rendered: string[];
-  if (items.every((item) => numberOf(item as Node) !== null)) {
-    rendered = items.map((item) => text(item as Node, context));
-  } else {
-    const strings = items.map((item) => stringOf(item as Node, context));
-    if (strings.some((item) => item === null)) return null;
-    rendered = strings.map((item) => JSON.stringify(item));
-  }
+  const literal = (item: Node) => numberOf(item) !== null || stringOf(item, context) !== null;
+  if (!items.every((item) => literal(item as Node))) return null;
+  const rendered = items.map((item) => text(item as Node, context));
   const detail = `${items.length} item${items.length === 1 ? "" : "s"}`;
   return { kind: "list", name, line: atLine, value: clip(`[${rendered.join(", ")}]`), detail, scope };
 }
 
-/** [key, value, key node] of an object literal with fixed keys, else null. */
-function objectEntries(node: Node): [string, Node, Node][] | null {
-  if (node.type !== "ObjectExpression") return null;
-  const entries: [string, Node, Node][] = [];
-  for (const property of node.properties) {
-    if (property.type !== "ObjectProperty") return null; // spreads and methods: not a table of values
-    const key = keyName(property.key, property.computed);
-    if (key === null) return null;
-    entries.push([key, property.value as Node, property.key]);
-  }
-  return entries;
-}
-
-/** Flatten { title: 3, tags: { exact: 2 } } into [["title", "3"], ["tags.exact", "2"]]. */
-function numericLeaves(
-  entries: [string, Node, Node][],
-  prefix: string,
-  out: [string, string][],
+/** An object literal's fixed-key entries [key, value, key node], the spreads in it, and whether that is all. */
+function objectParts(
+  node: Node & { type: "ObjectExpression" },
   context: Context,
-  depth: number,
-): boolean {
-  for (const [key, rawValue] of entries) {
-    const value = unwrap(rawValue);
-    const nested = depth < 3 ? objectEntries(value) : null;
-    if (nested && nested.length > 0) {
-      if (!numericLeaves(nested, `${prefix}${key}.`, out, context, depth + 1)) return false;
-    } else if (numberOf(value) !== null) {
-      out.push([prefix + key, text(value, context)]);
-    } else {
-      return false;
+): { entries: [string, Node, Node][]; spreads: string[]; complete: boolean } {
+  const entries: [string, Node, Node][] = [];
+  const spreads: string[] = [];
+  let complete = true;
+  for (const property of node.properties) {
+    const key = property.type === "ObjectProperty" ? keyName(property.key, property.computed) : null;
+    if (property.type === "ObjectProperty" && key !== null) {
+      entries.push([key, property.value as Node, property.key]);
+      continue;
+    }
+    complete = false; // a spread, a method or a computed key: not a table of values
+    if (property.type === "SpreadElement") {
+      const source = memberPath(unwrap(property.argument));
+      if (source !== null) spreads.push(source);
     }
   }
-  return true;
+  return { entries, spreads, complete };
+}
+
+/** Levers of an object spread into another say where they go: `spread into Config`. */
+function markSpreads(levers: RawLever[], spreads: Spread[]): void {
+  for (const { source, into } of spreads) {
+    for (const lever of levers) {
+      const inside = lever.name === source || lever.name.startsWith(`${source}.`) ||
+        lever.name.startsWith(`${source}[`);
+      if (!inside || lever.name === into) continue;
+      const note = `spread into ${into}`;
+      lever.detail = lever.detail ? `${lever.detail}; ${note}` : note;
+    }
+  }
+}
+
+/** `CONFIG` + `topK` -> `CONFIG.topK`; `CONFIG` + `min-similarity` -> `CONFIG["min-similarity"]`. */
+function memberName(prefix: string, key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${prefix}.${key}` : `${prefix}["${key}"]`;
 }
 
 /** The value of a numeric literal or small constant expression (-0.5, 1 / 3, 2 ** 10), else null. */
@@ -574,8 +898,11 @@ function isObjectFreeze(callee: Node): boolean {
 
 // ---- functions ---------------------------------------------------------------------------------
 
-/** The shape a TS return type promises: `Promise<string[]>` is a ranked list, `"a" | "b"` a label. */
-export function shapeOfTypeText(typeText: string): ReturnsShape {
+/**
+ * The shape a TS return type promises: `Promise<string[]>` is a ranked list, `number[]` scores,
+ * `"a" | "b"` a label, `Record<...>`, `{ ... }` or an object type of the file (`objectTypes`) an object.
+ */
+export function shapeOfTypeText(typeText: string, objectTypes: ReadonlySet<string> = new Set()): ReturnsShape {
   let type = typeText.replace(/\s+/g, " ").trim();
   for (let round = 0; round < 3; round++) {
     type = type
@@ -585,6 +912,12 @@ export function shapeOfTypeText(typeText: string): ReturnsShape {
       .trim();
   }
   if (
+    /^(?:readonly )?(?:number|bigint)\[\]$/.test(type) || /^(?:Readonly)?Array<\s*number\s*>$/.test(type) ||
+    SCORE_ARRAYS.has(type)
+  ) {
+    return "scores";
+  }
+  if (
     /\[\]$/.test(type) ||
     /^(?:readonly\s+)?(?:Array|ReadonlyArray|Iterable|IterableIterator|(?:Async)?Generator|AsyncIterable)</.test(type)
   ) {
@@ -592,13 +925,18 @@ export function shapeOfTypeText(typeText: string): ReturnsShape {
   }
   if (/^(?:string|boolean|true|false)$/.test(type) || /^(?:(?:"[^"]*"|'[^']*')\s*\|?\s*)+$/.test(type)) return "label";
   if (/^(?:number|bigint)$/.test(type)) return "number";
+  const named = type.replace(/^(?:Readonly|Partial|Required)<(.*)>$/, "$1").replace(/<.*>$/, "");
+  if (/^Record</.test(type) || /^\{.*\}$/.test(type) || objectTypes.has(named)) return "object";
   return "unknown";
 }
 
-function shapeOfReturns(scope: Scope, context: Context): ReturnsShape {
+/** What shapes need beyond a function's own scope: the file's object types, and callbacks' scopes. */
+type ShapeEnv = { context: Context; scopes: Map<Node, Scope> };
+
+function shapeOfReturns(scope: Scope, env: ShapeEnv, depth = 0): ReturnsShape {
   const counts = new Map<ReturnsShape, number>();
   for (const value of scope.returns) {
-    const shape = shapeOfExpression(value, scope, context, 0);
+    const shape = shapeOfExpression(value, scope, env, depth);
     if (shape !== "unknown") counts.set(shape, (counts.get(shape) ?? 0) + 1);
   }
   let best: ReturnsShape = scope.yields ? "ranked_list" : "unknown";
@@ -612,18 +950,21 @@ function shapeOfReturns(scope: Scope, context: Context): ReturnsShape {
 function shapeOfExpression(
   rawNode: Node | null | undefined,
   scope: Scope,
-  context: Context,
+  env: ShapeEnv,
   depth: number,
 ): ReturnsShape {
   if (!rawNode || depth > 4) return "unknown";
+  const { context } = env;
   const node = rawNode.type === "AwaitExpression" ? rawNode.argument : rawNode;
   if (node.type === "TSAsExpression" || node.type === "TSSatisfiesExpression") {
-    const declared = shapeOfTypeText(text(node.typeAnnotation, context));
-    return declared !== "unknown" ? declared : shapeOfExpression(node.expression, scope, context, depth + 1);
+    const declared = shapeOfTypeText(text(node.typeAnnotation, context), context.objectTypes);
+    return declared !== "unknown" ? declared : shapeOfExpression(node.expression, scope, env, depth + 1);
   }
   switch (node.type) {
     case "ArrayExpression":
       return "ranked_list";
+    case "ObjectExpression":
+      return "object";
     case "StringLiteral":
     case "TemplateLiteral":
     case "BooleanLiteral":
@@ -633,19 +974,24 @@ function shapeOfExpression(
     case "UnaryExpression":
       return node.operator === "!" ? "label" : node.operator === "-" || node.operator === "+" ? "number" : "unknown";
     case "ConditionalExpression": {
-      const shape = shapeOfExpression(node.consequent, scope, context, depth + 1);
-      return shape !== "unknown" ? shape : shapeOfExpression(node.alternate, scope, context, depth + 1);
+      const shape = shapeOfExpression(node.consequent, scope, env, depth + 1);
+      return shape !== "unknown" ? shape : shapeOfExpression(node.alternate, scope, env, depth + 1);
     }
-    case "Identifier":
-      return shapeOfExpression(scope.assigned.get(node.name), scope, context, depth + 1);
+    case "Identifier": {
+      const declared = shapeOfTypeText(scope.declared.get(node.name) ?? "", context.objectTypes);
+      if (declared !== "unknown") return declared;
+      return shapeOfExpression(scope.assigned.get(node.name), scope, env, depth + 1);
+    }
     case "MemberExpression":
       return keyName(node.property, node.computed) === "length" ? "number" : "unknown";
     case "BinaryExpression": {
       if (/^(?:[<>]=?|[!=]==?|in|instanceof)$/.test(node.operator)) return "label";
       if (node.operator !== "+") return "number";
-      const sides = [node.left as Node, node.right].map((side) => shapeOfExpression(side, scope, context, depth + 1));
+      const sides = [node.left as Node, node.right].map((side) => shapeOfExpression(side, scope, env, depth + 1));
       return sides.includes("label") ? "label" : sides.includes("number") ? "number" : "unknown";
     }
+    case "NewExpression":
+      return node.callee.type === "Identifier" && SCORE_ARRAYS.has(node.callee.name) ? "scores" : "unknown";
     case "CallExpression": {
       const callee = node.callee;
       const method = callee.type === "Identifier"
@@ -654,6 +1000,7 @@ function shapeOfExpression(
         ? keyName(callee.property, callee.computed)
         : null;
       if (method === null) return "unknown";
+      if (method === "map" && mapsToNumbers(node.arguments[0] as Node | undefined, env, depth)) return "scores";
       if (LIST_METHODS.has(method)) return "ranked_list";
       if (LABEL_METHODS.has(method)) return "label";
       if (NUMBER_METHODS.has(method)) return "number";
@@ -664,7 +1011,35 @@ function shapeOfExpression(
   }
 }
 
-/** Parameter names as an eval would pass them; a rest parameter keeps its `...`. */
+/** `.map((doc) => doc.score * 2)`: a callback whose every return is a number makes one score per item. */
+function mapsToNumbers(callback: Node | undefined, env: ShapeEnv, depth: number): boolean {
+  const scope = callback ? env.scopes.get(callback) : undefined;
+  return scope !== undefined && scope.returns.length > 0 && shapeOfReturns(scope, env, depth + 1) === "number" &&
+    scope.returns.every((value) => shapeOfExpression(value, scope, env, depth + 1) === "number");
+}
+
+/** Parameter names as an eval would pass them (a rest parameter keeps its `...`); TS's `this` is no parameter. */
+function parametersOf(fn: FunctionNode, context: Context): string[] {
+  return fn.params.filter((param) => !isThisParameter(param)).map((param) => parameterName(param, context));
+}
+
+/** Parameters a caller must pass: no default, not optional (`q?: string`), not a rest parameter. */
+function requiredOf(fn: FunctionNode, context: Context): string[] {
+  const required: string[] = [];
+  for (const param of fn.params) {
+    const target = param.type === "TSParameterProperty" ? param.parameter : param;
+    if (isThisParameter(target) || target.type === "AssignmentPattern" || target.type === "RestElement") continue;
+    if ("optional" in target && target.optional) continue;
+    required.push(parameterName(target, context));
+  }
+  return required;
+}
+
+function isThisParameter(param: Node): boolean {
+  return param.type === "Identifier" && param.name === "this";
+}
+
+/** A parameter's name as an eval would pass it; a rest parameter keeps its `...`. */
 function parameterName(param: Node, context: Context): string {
   const target = param.type === "TSParameterProperty" ? param.parameter : param;
   if (target.type === "Identifier") return target.name;
@@ -675,7 +1050,7 @@ function parameterName(param: Node, context: Context): string {
 }
 
 /** Where the signature ends: the body's `{`, or an arrow function's `=>` (its body may start with `(`). */
-function signatureEnd(fn: Node & { params: Node[]; returnType?: Node | null; body: Node }, context: Context): number {
+function signatureEnd(fn: FunctionNode, context: Context): number {
   const bodyStart = fn.body.start ?? 0;
   if (fn.type !== "ArrowFunctionExpression") return bodyStart;
   const after = fn.returnType?.end ?? fn.params.at(-1)?.end ?? fn.start ?? 0;

@@ -1,14 +1,16 @@
 TEST_DATA = ROOT / {{test_data}}
 CACHE_DIR = ROOT / ".autoresearch_cache"  # input-keyed cache of expensive calls; never committed
-MODULE = {{module}}  # the constrained file, as Python imports it
-ENTRY = {{entry}}  # the function the eval calls; its signature is frozen
-SHAPE = {{shape}}  # what the entry returns: ranked_list, label, number or unknown
+MODULE = {{module}}  # the module holding the entry, as Python imports it
+ENTRY = {{entry}}  # the function (or Class.method) the eval calls; its signature is frozen
+OWNER = {{owner}}  # for a method: its class, how it is bound, and the constructor parameters "setup" fills
+SHAPE = {{shape}}  # what the entry returns: ranked_list, scores, label, number, object or unknown
+ADAPTER = {{adapter}}  # how the output becomes what metrics compare (see adapt())
 PRIMARY_METRIC = {{metric}}
 FORMULA = {{formula}}  # [(weight, metric), ...] for a composite SCORE, else None
 GUARD_METRIC = {{guard_metric}}
 EXTRA_METRICS = {{extra_metrics}}  # printed for context; not part of SCORE
 LATENCY_REPEATS = 5  # calls per case when timing; the median is kept
-BOOTSTRAP_TOP = 3  # results copied as "expected" per case by --bootstrap (ranked lists)
+BOOTSTRAP_TOP = 3  # results copied as "expected" per case by --bootstrap (rankings)
 PLACEHOLDER = "TODO:"
 TIMING_METRICS = ("latency", "latency_ms", "time_ms", "duration_ms", "latency_s", "time_s", "duration_s", "seconds")
 
@@ -65,16 +67,72 @@ def intercept_expensive_calls(stack):
         stack.enter_context(mock.patch(target, new=cached(namespace, original)))
 
 
-# ---- Calling the constrained file ------------------------------------------------------------
+# ---- Calling the entry ---------------------------------------------------------------------
 
-def load_entry():
-    module = importlib.import_module(MODULE)
-    owner_name, _, function_name = ENTRY.rpartition(".")
-    if owner_name:
-        owner = getattr(module, owner_name)
-        target = owner() if inspect.isclass(owner) else owner  # add constructor arguments here if needed
-        return getattr(target, function_name)
-    return getattr(module, function_name)
+class Entry:
+    """The entry function, or the method of an instance built once per distinct "setup"."""
+
+    def __init__(self):
+        module = importlib.import_module(MODULE)
+        owner_path, _, self.method_name = ENTRY.rpartition(".")
+        self.owner = None
+        self.function = None
+        if owner_path:
+            self.owner = module
+            for part in owner_path.split("."):
+                self.owner = getattr(self.owner, part)
+        else:
+            self.function = getattr(module, self.method_name)
+        self.instances = {}  # canonical JSON of a setup -> the instance built from it
+
+    def binding(self):
+        if self.function is not None:
+            return None
+        if OWNER:
+            return OWNER["binding"]
+        if not inspect.isclass(self.owner):
+            return "static"  # a module-level object: call its method as it is
+        found = inspect.getattr_static(self.owner, self.method_name, None)
+        return "static" if isinstance(found, staticmethod) else "class" if isinstance(found, classmethod) else "instance"
+
+    def missing_setup(self, setup):
+        """Required constructor parameters this setup lacks (none unless the entry needs an instance)."""
+        if self.binding() != "instance" or not OWNER:
+            return []
+        return [name for name in OWNER.get("required", []) if name not in setup]
+
+    def for_setup(self, setup):
+        if self.function is not None:
+            return self.function
+        if self.binding() != "instance":
+            return getattr(self.owner, self.method_name)
+        key = json.dumps(setup, sort_keys=True, default=repr)
+        if key not in self.instances:
+            self.instances[key] = self.owner(**constructor_arguments(self.owner, setup))
+        return getattr(self.instances[key], self.method_name)
+
+
+def constructor_arguments(owner, setup):
+    """setup as keyword arguments; "ids" names the items of a score list, so it is kept only when the constructor takes it."""
+    arguments = dict(setup)
+    if "ids" in arguments and not accepts_keyword(owner, "ids"):
+        del arguments["ids"]
+    return arguments
+
+
+def accepts_keyword(function, name):
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return True
+    return name in parameters or any(parameter.kind == parameter.VAR_KEYWORD for parameter in parameters.values())
+
+
+def case_setup(document, case):
+    """The document's shared "setup", with the keys a case's own "setup" overrides."""
+    shared = document.get("setup") if isinstance(document, dict) else None
+    own = case.get("setup")
+    return {**(shared if isinstance(shared, dict) else {}), **(own if isinstance(own, dict) else {})}
 
 
 def call_entry(entry, arguments):
@@ -86,18 +144,103 @@ def call_entry(entry, arguments):
     return result
 
 
+# ---- Reading the output --------------------------------------------------------------------
+
+ID_KEYS = ("id", "pk", "slug", "key", "name", "title")
+POSITION_KEYS = ("refIndex", "index")
+
+
 def item_id(item):
     """The id of one returned item, compared with the ids in "expected" (as text)."""
     if isinstance(item, dict):
-        for key in ("id", "pk", "slug", "key", "name", "title"):
+        for key in ID_KEYS:
             if key in item:
                 return str(item[key])
-    for key in ("id", "pk", "slug", "key", "name", "title"):
-        if hasattr(item, key) and not callable(getattr(item, key)):
-            return str(getattr(item, key))
+        nested = item.get("item")
+        if isinstance(nested, str) or (isinstance(nested, dict) and any(key in nested for key in ID_KEYS)):
+            return item_id(nested)  # {"item": {...}, "refIndex": 3, "score": 0.1}
+        for key in POSITION_KEYS:
+            if key in item:
+                return str(item[key])
+    elif not isinstance(item, (str, bytes, int, float, bool, tuple, list)):
+        for key in ID_KEYS:
+            if hasattr(item, key) and not callable(getattr(item, key)):
+                return str(getattr(item, key))
     if isinstance(item, (tuple, list)) and item:
         return str(item[0])  # (id, score) pairs
     return str(item)
+
+
+def read_field(value, path):
+    """The field at a dot path ("hits", "items.0.id", "result.label") of a record, list or object."""
+    for part in path.split("."):
+        if isinstance(value, dict):
+            if part not in value:
+                raise KeyError('the output has no field "%s" (of "%s"); its fields: %s' % (part, path, ", ".join(map(str, value))))
+            value = value[part]
+        elif isinstance(value, (list, tuple)) and part.lstrip("-").isdigit():
+            index = int(part)
+            value = value[index] if -len(value) <= index < len(value) else None  # an empty result has no first item
+        elif value is not None and hasattr(value, part):
+            value = getattr(value, part)
+        else:
+            raise KeyError('the output has no field "%s" (of "%s"): it is %s' % (part, path, type(value).__name__))
+    return value
+
+
+def is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def looks_like_scores(value):
+    """A record of numbers, or numbers with a fraction: one score per item rather than ids."""
+    if isinstance(value, dict):
+        return bool(value) and all(is_number(item) for item in value.values())
+    if isinstance(value, (str, bytes)) or value is None or not hasattr(value, "__iter__"):
+        return False
+    items = list(value)
+    return bool(items) and all(is_number(item) for item in items) and any(float(item) != int(item) for item in items if math.isfinite(item))
+
+
+def ranking_from_scores(value, names):
+    """Item ids sorted by score, highest first; ties keep list order and NaN comes last."""
+    if isinstance(value, dict):
+        pairs = [(str(key), score) for key, score in value.items()]
+    else:
+        scores = [] if value is None else list(value)
+        if isinstance(names, list):
+            if len(names) != len(scores):
+                raise ValueError('setup "ids" names %d items but the entry returned %d scores' % (len(names), len(scores)))
+            pairs = [(str(name), score) for name, score in zip(names, scores)]
+        else:
+            pairs = [(str(position), score) for position, score in enumerate(scores)]
+
+    def order(pair):
+        score = float(pair[1])
+        return -score if score == score else math.inf
+
+    return [name for name, _ in sorted(pairs, key=order)]
+
+
+def ranked_ids(value):
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes, dict)) or is_number(value) or not hasattr(value, "__iter__"):
+        return [item_id(value)]  # one answer: a one-item ranking
+    return [item_id(item) for item in list(value)]
+
+
+def adapt(output, setup):
+    """What the metrics compare: the output field (when ADAPTER names one), read as ADAPTER says."""
+    value = read_field(output, ADAPTER["field"]) if ADAPTER.get("field") else output
+    read = ADAPTER["read"]
+    if read == "auto":
+        read = "scores" if looks_like_scores(value) else "ids"
+    if read == "scores":
+        return ranking_from_scores(value, setup.get("ids"))
+    if read == "ids":
+        return ranked_ids(value)
+    return value
 
 
 def normalise(value):
@@ -105,6 +248,10 @@ def normalise(value):
 
 
 # ---- Metrics ---------------------------------------------------------------------------------
+
+class NoMetricRule(Exception):
+    """A metric the experiment asks for but no rule computes: a setup problem, not a crash of the code."""
+
 
 def cut_off(name, default=10):
     """k from "precision@12"; `default` when the name has no @k."""
@@ -120,13 +267,13 @@ def metric_for_case(name, output, expected, seconds):
     if expected is None:
         return None
     if key in ("accuracy", "pass_rate", "exact_match", "pass"):
-        if SHAPE == "number" and isinstance(expected, (int, float)) and isinstance(output, (int, float)):
+        if is_number(output) and is_number(expected):
             return 1.0 if math.isclose(output, expected, rel_tol=1e-6, abs_tol=1e-9) else 0.0
         return 1.0 if normalise(output) == normalise(expected) else 0.0
     if key in ("abs_error", "mean_abs_error", "mae"):
         return abs(float(output) - float(expected))
     if key.split("@")[0] in ("precision", "recall", "hit_rate", "hitrate", "hit", "mrr"):
-        ranked = [item_id(item) for item in list(output or [])]
+        ranked = ranked_ids(output)
         relevant = {str(item) for item in (expected if isinstance(expected, list) else [expected])}
         k = cut_off(key, default=len(ranked) or 1)
         hits = sum(1 for item in ranked[:k] if item in relevant)
@@ -142,7 +289,7 @@ def metric_for_case(name, output, expected, seconds):
             if item in relevant:
                 return 1.0 / position
         return 0.0
-    raise LookupError('No rule computes the metric "%s"; add one to metric_for_case() in %s' % (name, Path(__file__).name))
+    raise NoMetricRule('No rule computes the metric "%s"; add one to metric_for_case() in %s' % (name, Path(__file__).name))
 
 
 def score_terms():
@@ -181,6 +328,26 @@ def load_test_data():
     return document, cases
 
 
+def unfinished_test_data(document, cases):
+    """Where the test data still has a placeholder ("setup" or a case id), else None."""
+    if isinstance(document, dict) and has_placeholder(document.get("setup")):
+        return '"setup"'
+    for case in cases:
+        if has_placeholder(case.get("setup")) or has_placeholder(case.get("input")) or has_placeholder(case.get("expected")):
+            return "case %s" % case.get("id")
+    return None
+
+
+def setup_problem(entry, document, cases):
+    """A message when a case's setup lacks a required constructor parameter, else None."""
+    for case in cases:
+        missing = entry.missing_setup(case_setup(document, case))
+        if missing:
+            return '%s(...) needs %s: add %s to "setup" in %s (once for all cases, or in a case to override it); first case without it: %s.' % (
+                OWNER["class"], ", ".join('"%s"' % name for name in missing), " and ".join('"%s"' % name for name in missing), TEST_DATA.name, case.get("id"))
+    return None
+
+
 # ---- The run ---------------------------------------------------------------------------------
 
 def time_call(entry, arguments, repeats):
@@ -194,20 +361,27 @@ def time_call(entry, arguments, repeats):
 
 def evaluate(verbose=False):
     document, cases = load_test_data()
-    unfinished = [case.get("id") for case in cases if has_placeholder(case.get("input")) or has_placeholder(case.get("expected"))]
+    unfinished = unfinished_test_data(document, cases)
     if unfinished:
-        print("The test data %s still has placeholders (first: case %s); fill it in first." % (TEST_DATA.name, unfinished[0]), file=sys.stderr)
+        print("The test data %s still has placeholders (first: %s); fill it in first." % (TEST_DATA.name, unfinished), file=sys.stderr)
         return 2
     names = needed_metrics()
     timing = any(name.lower() in TIMING_METRICS for name in names)
-    entry = load_entry()
+    entry = Entry()
+    problem = setup_problem(entry, document, cases)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     per_case = []  # (case id, {metric: value})
     for case in cases:
         case_id = str(case.get("id", len(per_case) + 1))
         try:
-            output, seconds = time_call(entry, case.get("input") or {}, LATENCY_REPEATS if timing else 1)
-            values = {name: metric_for_case(name, output, case.get("expected"), seconds) for name in names}
-        except LookupError as error:
+            setup = case_setup(document, case)
+            function = entry.for_setup(setup)  # built before timing: construction is not the call
+            output, seconds = time_call(function, case.get("input") or {}, LATENCY_REPEATS if timing else 1)
+            answer = adapt(output, setup)
+            values = {name: metric_for_case(name, answer, case.get("expected"), seconds) for name in names}
+        except NoMetricRule as error:
             print(error, file=sys.stderr)
             return 1
         except Exception as error:  # the code under test failed: this run is a crash
@@ -216,7 +390,7 @@ def evaluate(verbose=False):
             return 1
         per_case.append((case_id, values))
         if verbose:
-            shown = json.dumps(normalise(output))[:300]
+            shown = json.dumps(normalise(answer))[:300]
             print("[%s] %s expected=%s got=%s" % (case_id, " ".join("%s=%s" % (n, "-" if v is None else "%.4f" % v) for n, v in values.items()), json.dumps(case.get("expected"))[:200], shown), file=sys.stderr)
 
     totals = {name: mean(values[name] for _, values in per_case) for name in names}
@@ -242,18 +416,23 @@ def evaluate(verbose=False):
 def bootstrap():
     """Fill each placeholder (or null) "expected" with what the current code returns, for review."""
     document, cases = load_test_data()
-    entry = load_entry()
+    if isinstance(document, dict) and has_placeholder(document.get("setup")):
+        print('Fill "setup" in %s first: the entry cannot be called without it.' % TEST_DATA.name, file=sys.stderr)
+        return 2
+    entry = Entry()
     filled = 0
     for case in cases:
-        if has_placeholder(case.get("input")):
+        if has_placeholder(case.get("input")) or has_placeholder(case.get("setup")):
             continue
         if case.get("expected") is not None and not has_placeholder(case.get("expected")):
             continue
-        output = call_entry(entry, case.get("input") or {})
-        if SHAPE == "ranked_list":
-            case["expected"] = [item_id(item) for item in list(output or [])[:BOOTSTRAP_TOP]]
-        else:
-            case["expected"] = normalise(output)
+        setup = case_setup(document, case)
+        problem = setup_problem(entry, document, [case])
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
+        answer = adapt(call_entry(entry.for_setup(setup), case.get("input") or {}), setup)
+        case["expected"] = list(answer)[:BOOTSTRAP_TOP] if ADAPTER["read"] != "value" else normalise(answer)
         case["source"] = "bootstrap"
         filled += 1
     temporary = TEST_DATA.with_name(TEST_DATA.name + ".tmp")

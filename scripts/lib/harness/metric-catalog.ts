@@ -1,7 +1,9 @@
 // The metrics the generated evals know how to compute, by name: which exist for which eval
 // flavour, what each means in words (for instructions and eval headers), the default metric
-// for an entry function's return shape, and the natural direction. Pure data and lookups;
-// the computation itself lives in the eval templates and must stay in step with this file.
+// for an entry function's return shape, the natural direction, and the output adapter (how
+// the eval turns what the entry returns into what the metrics compare) with the warnings for a
+// metric that does not fit the shape. Pure data and lookups; the computation itself lives in
+// the eval templates and must stay in step with this file.
 import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
 
 export type Direction = "max" | "min";
@@ -32,10 +34,18 @@ export function metricComponents(metric: string): { terms: FormulaTerm[] | null;
   return { terms, names: terms ? terms.map((term) => term.metric) : [metric.trim()] };
 }
 
+/** precision@10 for what ranks items (ids best first, or one score per item); accuracy otherwise (a record warns). */
 export function defaultMetricFor(shape: ReturnShape, flavor: "python" | "django" | "typescript" | "shell"): string {
   if (flavor === "shell") return "accuracy";
-  return shape === "ranked_list" ? "precision@10" : "accuracy";
+  return RANKED_SHAPES.includes(shape) ? "precision@10" : "accuracy";
 }
+
+export function isRankingMetric(name: string): boolean {
+  return RANKING.test(name.trim());
+}
+
+/** Shapes whose output is a ranking of items: ids best first, or a score per item the eval sorts. */
+const RANKED_SHAPES: ReturnShape[] = ["ranked_list", "scores"];
 
 /** min for latency, error, loss, cost and size; max otherwise. A formula follows its first term. */
 export function defaultDirectionFor(metric: string): Direction {
@@ -49,12 +59,13 @@ export function extraMetricsFor(
   metricNames: string[],
   flavor: "python" | "django" | "typescript" | "shell",
 ): string[] {
+  const ranked = RANKED_SHAPES.includes(shape) || metricNames.some(isRankingMetric);
   const extras = flavor === "shell"
     ? ["accuracy"]
-    : shape === "ranked_list"
+    : ranked
     ? ["mrr", `hit_rate@${rankingCutOff(metricNames) ?? 10}`]
     : ["accuracy"];
-  if (metricNames.some(isTimingMetric) && shape === "ranked_list" && flavor !== "shell") {
+  if (metricNames.some(isTimingMetric) && ranked && flavor !== "shell") {
     extras.unshift(`precision@${rankingCutOff(metricNames) ?? 10}`);
   }
   return extras.filter((name) => !metricNames.includes(name));
@@ -113,4 +124,104 @@ export function describeScore(metric: string, direction: Direction, entryName: s
   ).join("");
   const parts = [...new Set(names)].map((name) => `  - ${describeMetric(name, entryName)}`);
   return `SCORE = ${formula} (${better}), where\n${parts.join("\n")}`;
+}
+
+// ---- output adapters ----------------------------------------------------------------------------
+
+/**
+ * How the eval reads the entry's output (after `field`, when set) before computing metrics:
+ *   ids    — a ranked list: each item's id (see ITEM_ID_RULE); a single value is a one-item ranking
+ *   scores — one number per item in the items' order (or a record of id -> score): item positions
+ *            ("0", "1", ... or the test data's setup "ids") sorted by score, highest first
+ *   auto   — a ranking whose form shows only at run time: numbers with a fraction (or a record of
+ *            numbers) are scores, anything else item ids
+ *   value  — the value itself, compared as it is (labels, numbers, records)
+ */
+export type OutputRead = "ids" | "scores" | "auto" | "value";
+/** `field` is a dot path (`hits`, `items.0.id`, `result.label`) read from the returned record first. */
+export type OutputAdapter = { field: string | null; read: OutputRead };
+export type AdapterChoice = { adapter: OutputAdapter; description: string };
+
+/** What identifies a returned item; the eval templates follow this rule, in this order. */
+export const ITEM_ID_RULE =
+  'its "id", "pk", "slug", "key", "name" or "title"; else a nested "item"\'s id (or the item itself when text); else "refIndex" or "index"; a pair\'s first element; else the item as text';
+
+/** For a ranking metric, how each shape's output becomes ranked ids; any other metric compares the value. */
+const RANKING_READ: Record<ReturnShape, OutputRead> = {
+  ranked_list: "ids",
+  scores: "scores",
+  label: "ids", // a single answer counts as a one-item ranking (warned)
+  number: "ids",
+  object: "auto", // what a field holds is known only at run time
+  unknown: "auto",
+};
+
+/**
+ * The adapter the eval uses for this shape and metric (a name or a formula), with one sentence
+ * saying what it does. Example: chooseAdapter("scores", "mrr", null) -> { adapter: { field: null,
+ * read: "scores" }, description: "The eval ranks item positions by score, ..." }.
+ */
+export function chooseAdapter(
+  shape: ReturnShape,
+  metric: string,
+  outputField: string | null | undefined,
+): AdapterChoice {
+  const field = outputField?.trim() ? outputField.trim() : null;
+  const ranking = metricComponents(metric).names.some(isRankingMetric);
+  // With a field, what the field holds decides: its shape is not known before the eval runs.
+  const read: OutputRead = ranking ? (field ? "auto" : RANKING_READ[shape]) : "value";
+  const adapter = { field, read };
+  return { adapter, description: describeAdapter(adapter) };
+}
+
+export function describeAdapter(adapter: OutputAdapter): string {
+  const what = adapter.field ? `field "${adapter.field}" of the returned record` : "the returned value";
+  switch (adapter.read) {
+    case "ids":
+      return `The eval reads ${what} as a ranked list of item ids (an item's id is ${ITEM_ID_RULE}).`;
+    case "scores":
+      return `The eval ranks item positions by ${what} (one score per item), highest first (ties keep list order); an item's id is its position "0", "1", ..., or its name in the test data's setup "ids" list when there is one.`;
+    case "auto":
+      return `The eval reads ${what} as a ranking: numbers with a fraction (or a record of numbers) as one score per item, sorted highest first, anything else as a ranked list of item ids.`;
+    default:
+      return `The eval compares ${what} as it is with each case's "expected".`;
+  }
+}
+
+/** Warnings for a metric that does not fit what the entry returns; empty when it fits. */
+export function shapeWarnings(
+  shape: ReturnShape,
+  metric: string,
+  outputField: string | null | undefined,
+  entryName: string | null,
+): string[] {
+  const names = metricComponents(metric).names;
+  const entry = entryName ? `"${entryName}"` : "The entry function";
+  const field = outputField?.trim() ? outputField.trim() : null;
+  const warnings: string[] = [];
+  if (shape === "object" && !field) {
+    warnings.push(
+      `${entry} returns a record; pass --output-field FIELD (e.g. hits, items.0.id, result.label) to score the field that holds the answer. Without it the whole record is compared for equality.`,
+    );
+  }
+  if (field) return warnings; // what the field holds is not known here
+  const ranking = names.find(isRankingMetric);
+  if (ranking && (shape === "label" || shape === "number")) {
+    warnings.push(
+      `${entry} returns a ${shape}, but ${ranking} scores a ranked list: each case's one answer counts as a one-item ranking. Use accuracy${
+        shape === "number" ? " or abs_error" : ""
+      }, or an entry that returns ranked results.`,
+    );
+  }
+  const matching = names.find((name) => MATCHING.test(name));
+  if (matching && shape === "scores") {
+    warnings.push(
+      `${entry} returns one score per item, and ${matching} compares the whole score array for equality; a ranking metric (mrr, precision@10) ranks the items by score instead.`,
+    );
+  }
+  const error = names.find((name) => ERROR.test(name));
+  if (error && (RANKED_SHAPES.includes(shape) || shape === "label")) {
+    warnings.push(`${error} compares numbers, but ${entry} returns ${shape === "label" ? "a label" : "a list"}.`);
+  }
+  return warnings;
 }

@@ -4,7 +4,8 @@
 // filling expected outputs from the current code is the generated eval's `--bootstrap`.
 import { readFileSync, statSync } from "node:fs";
 import { extname } from "node:path";
-import type { ReturnShape } from "./metric-catalog.ts";
+import type { EntryOwner } from "../levers/lever.ts";
+import type { OutputAdapter, ReturnShape } from "./metric-catalog.ts";
 
 /** Marks the files this module writes; other formats are inspected leniently. */
 export const TEST_DATA_FORMAT = "autoresearch-kit/test-data@1";
@@ -78,6 +79,7 @@ function inspectJson(text: string): TestDataReport {
   }
   const isKit = isRecord(value) && value.format === TEST_DATA_FORMAT;
   const cases = Array.isArray(value) ? value : isRecord(value) ? findCaseArray(value) : null;
+  const setup = isRecord(value) && cases !== null ? inspectSetup(value.setup, isKit) : null;
   if (cases === null) {
     if (isKit) return { ...emptyReport('it has no "cases" array'), format: "kit-json" };
     const placeholders = findPlaceholders(value, "").map((field) => ({ caseId: "(file)", field }));
@@ -89,7 +91,21 @@ function inspectJson(text: string): TestDataReport {
       warnings: [],
     };
   }
-  return inspectCases(cases, isKit ? "kit-json" : "json");
+  const report = inspectCases(cases, isKit ? "kit-json" : "json");
+  if (!setup) return report;
+  return {
+    ...report,
+    placeholders: [...setup.placeholders, ...report.placeholders],
+    problems: [...setup.problems, ...report.problems],
+  };
+}
+
+/** The document's shared "setup" (constructor arguments): an object, and no placeholder left in it. */
+function inspectSetup(setup: unknown, strict: boolean): Pick<TestDataReport, "placeholders" | "problems"> {
+  if (setup === undefined) return { placeholders: [], problems: [] };
+  const problems = strict && !isRecord(setup) ? ['"setup" must be an object of constructor arguments'] : [];
+  const placeholders = findPlaceholders(setup, "setup").map((field) => ({ caseId: "(setup)", field }));
+  return { placeholders, problems };
 }
 
 function inspectJsonLines(text: string): TestDataReport {
@@ -137,10 +153,13 @@ function inspectCases(cases: unknown[], format: "kit-json" | "json" | "jsonl"): 
       if (!("expected" in item)) {
         problems.push(`case "${id ?? index + 1}" has no "expected" field (use null when nothing is checked)`);
       }
+      if ("setup" in item && !isRecord(item.setup)) {
+        problems.push(`case "${id ?? index + 1}" has a "setup" that is not an object`);
+      }
     }
     if (id !== null) seen.add(id);
     if (item.source === "bootstrap") bootstrapped++;
-    const searched = strict ? { input: item.input, expected: item.expected } : item;
+    const searched = strict ? { setup: item.setup, input: item.input, expected: item.expected } : item;
     for (const field of findPlaceholders(searched, "")) placeholders.push({ caseId: id ?? fallbackId, field });
   });
   const warnings = bootstrapped > 0
@@ -235,25 +254,53 @@ export type ScaffoldOptions = {
   /** Real inputs from --cases-from; otherwise SCAFFOLD_CASES placeholder cases. */
   inputs?: CaseInput[] | null;
   count?: number;
+  /** A method's class: an instance entry with required constructor parameters gets a "setup" to fill. */
+  owner?: EntryOwner | null;
+  /** How the eval reads the output (metric-catalog.ts chooseAdapter); absent: as the shape says. */
+  adapter?: OutputAdapter | null;
+  /** How the eval passes setup: Python as keyword arguments, TypeScript/JavaScript by position. */
+  language?: "python" | "typescript";
 };
 
-/** What "expected" means for each shape, written into the file for the person filling it. */
-export function expectedMeaning(shape: CaseShape): string {
+const RANKED_IDS_MEANING =
+  "a list of the ids of results that should rank near the top (relevant results); the eval compares them with item ids in the returned list";
+const POSITIONS_MEANING =
+  'a list of the items that should rank near the top, named by their position in the entry\'s score list ("0" for the first item, "1", ...), or by their id when "setup" has an "ids" list naming the items in order; the eval ranks items by score, highest first';
+
+/** What "expected" means for each shape (and adapter, when the metric reads the output another way), for the person filling it. */
+export function expectedMeaning(shape: CaseShape, adapter: OutputAdapter | null = null): string {
+  const field = adapter?.field ? ` (the eval reads field "${adapter.field}" of the returned record)` : "";
+  if (shape !== "latency" && adapter && adapter.read !== "value") {
+    if (adapter.read === "scores") return POSITIONS_MEANING;
+    if (adapter.read === "auto") {
+      return `${RANKED_IDS_MEANING}${field}; when it holds one score per item, name items by position ("0", "1", ...) or by setup "ids"`;
+    }
+    return `${RANKED_IDS_MEANING}${field}`;
+  }
   switch (shape) {
     case "ranked_list":
-      return "a list of the ids of results that should rank near the top (relevant results); the eval compares them with item ids in the returned list";
+      return RANKED_IDS_MEANING;
+    case "scores":
+      return "the correct list of scores, compared for equality (a ranking metric such as mrr ranks items by score instead)";
     case "number":
       return 'the correct number; a case passes within its optional "tolerance" (default 1e-6 relative)';
     case "latency":
       return "optional for a latency experiment: null means outputs are not checked; fill it (or use --cases-from) to also report accuracy, a good guard metric";
     default:
-      return "the correct output, compared for equality after JSON normalisation";
+      return `the correct output${field}, compared for equality after JSON normalisation`;
   }
 }
 
-function placeholderExpected(shape: CaseShape): unknown {
+function placeholderExpected(shape: CaseShape, adapter: OutputAdapter | null): unknown {
   if (shape === "latency") return null;
-  if (shape === "ranked_list") {
+  const read = adapter?.read ?? (shape === "ranked_list" ? "ids" : shape === "scores" ? "scores" : "value");
+  if (read === "scores") {
+    return [
+      `${PLACEHOLDER_PREFIX} position ("0", "1", ...) or setup id of an item that must rank near the top`,
+      `${PLACEHOLDER_PREFIX} another relevant item, or delete this line`,
+    ];
+  }
+  if (read !== "value") {
     return [
       `${PLACEHOLDER_PREFIX} id of a result that must rank near the top`,
       `${PLACEHOLDER_PREFIX} another relevant id, or delete this line`,
@@ -261,6 +308,22 @@ function placeholderExpected(shape: CaseShape): unknown {
   }
   if (shape === "number") return `${PLACEHOLDER_PREFIX} the correct number`;
   return `${PLACEHOLDER_PREFIX} the correct output`;
+}
+
+/** The constructor arguments an instance entry needs, as placeholders; null when it needs none. */
+export function setupPlaceholders(owner: EntryOwner | null | undefined): Record<string, string> | null {
+  if (!owner || owner.binding !== "instance" || owner.constructorRequired.length === 0) return null;
+  const named = owner.constructorRequired.filter((name) => !/^(\*|\.\.\.)/.test(name));
+  if (named.length === 0) return null;
+  return Object.fromEntries(named.map((name) => [name, `${PLACEHOLDER_PREFIX} ${name} for ${owner.className}(...)`]));
+}
+
+/** One sentence for "about": how "setup" reaches the constructor. */
+function setupSentence(owner: EntryOwner, language: "python" | "typescript"): string {
+  const call = language === "python"
+    ? `${owner.className}(**setup), as keyword arguments`
+    : `new ${owner.className}(${owner.constructorParams.join(", ")}), by position from setup's keys`;
+  return ` "setup" is passed to ${call}, once for every case that shares it; a case's own "setup" overrides its keys.`;
 }
 
 function caseId(index: number): string {
@@ -277,18 +340,23 @@ export function buildJsonTestData(options: ScaffoldOptions): string {
     const input = provided
       ? provided.input
       : Object.fromEntries(options.parameters.map((name) => [name, `${PLACEHOLDER_PREFIX} ${name} for ${note}`]));
-    return { id: provided?.id ?? caseId(index), note, input, expected: placeholderExpected(options.shape) };
+    const expected = placeholderExpected(options.shape, options.adapter ?? null);
+    return { id: provided?.id ?? caseId(index), note, input, expected };
   });
+  const setup = setupPlaceholders(options.owner);
   const document = {
     format: TEST_DATA_FORMAT,
     about:
-      `Test data for the autoresearch eval. Replace every "${PLACEHOLDER_PREFIX} ..." value (baseline refuses placeholders), keep at least 15 cases (20-30 is better) covering the variety of real inputs, and review labels carefully: bad labels steer the whole experiment wrong. Frozen once the baseline is taken.`,
+      `Test data for the autoresearch eval. Replace every "${PLACEHOLDER_PREFIX} ..." value (baseline refuses placeholders), keep at least 15 cases (20-30 is better) covering the variety of real inputs, and review labels carefully: bad labels steer the whole experiment wrong. Frozen once the baseline is taken.${
+        setup && options.owner ? setupSentence(options.owner, options.language ?? "python") : ""
+      }`,
     entry: options.signature,
     shape: options.shape,
+    ...(setup ? { setup } : {}),
     input_means: `arguments of the entry function by parameter name${
       options.parameters.length ? ` (${options.parameters.join(", ")})` : ""
     }; parameters with defaults may be added`,
-    expected_means: expectedMeaning(options.shape),
+    expected_means: expectedMeaning(options.shape, options.adapter ?? null),
     cases,
   };
   return `${JSON.stringify(document, null, 2)}\n`;

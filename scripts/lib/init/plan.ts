@@ -28,15 +28,18 @@ import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
 import { splitTopLevel } from "../levers/levers.ts";
 import type { FileAnalysis } from "../levers/lever.ts";
 import {
+  chooseAdapter,
   defaultDirectionFor,
   defaultMetricFor,
   type Direction,
   evalComputes,
   isTimingMetric,
   metricComponents,
+  type ReturnShape,
+  shapeWarnings,
 } from "../harness/metric-catalog.ts";
 import { describeProject, type Project } from "../harness/project.ts";
-import { buildJsonTestData, buildTsvTestData, type CaseInput } from "../harness/test-data.ts";
+import { buildJsonTestData, buildTsvTestData, type CaseInput, setupPlaceholders } from "../harness/test-data.ts";
 
 export type InitOptions = {
   cwd: string;
@@ -117,6 +120,8 @@ export type InitPlan = {
   nextCommand: string;
   /** Tracked data files that may help fill the test data scaffold (shown to the person). */
   dataFiles: string[];
+  /** What init inferred and chose that the person should know: the entry's shape, the output adapter, the setup. */
+  notes: string[];
   warnings: string[];
 };
 
@@ -150,6 +155,7 @@ export function planInit(inspection: InitInspection, answers: InitAnswers = {}):
   const settings = settle(inspection, answers);
   const layout = layOut(inspection);
   const warnings = [...inspection.warnings, ...metricWarnings(inspection, settings, layout)];
+  const notes = entryNotes(inspection, settings, layout);
   const experiment = buildExperiment(inspection, settings, layout);
   const nextCommand = withExperimentFlag(kitCommand("baseline", { cwd }), experimentPath, cwd, repoRoot);
   const files = renderInitFiles(inspection, settings, layout, experiment.budget.plateau);
@@ -168,9 +174,13 @@ export function planInit(inspection: InitInspection, answers: InitAnswers = {}):
     analysis: inspection.analysis,
     project: inspection.project,
     evalLocation: layout.evalLocation,
-    bootstrapCommand: caseInputs && layout.evalLocation ? `${layout.evalLocation.command} --bootstrap` : null,
+    // With a setup still to fill, the entry cannot run yet: entryNotes says to bootstrap after filling it.
+    bootstrapCommand: caseInputs && layout.evalLocation && !needsSetup(inspection)
+      ? `${layout.evalLocation.command} --bootstrap`
+      : null,
     nextCommand,
     dataFiles: inspection.dataFiles,
+    notes,
     warnings,
   };
 }
@@ -204,15 +214,68 @@ function layOut(inspection: InitInspection): Layout {
   };
 }
 
-/** Metric checks that need the flavour: warnings, since the user may extend the generated eval. */
+/** Metric checks that need the flavour, and a metric that does not fit the entry's shape: warnings, since the user may extend the generated eval. */
 function metricWarnings(inspection: InitInspection, settings: Settings, layout: Layout): string[] {
   const { evalLocation } = layout;
   if (!evalLocation) return [];
   const names = [...metricComponents(settings.metricName).names, ...(settings.guard ? [settings.guard.metric] : [])];
-  return names.filter((name) => !evalComputes(name, inspection.project.evalFlavor))
+  const missingRules = names.filter((name) => !evalComputes(name, inspection.project.evalFlavor))
     .map((name) =>
       `The generated eval has no rule for "${name}"; add one (metric_for_case / metricForCase / metric_kind) in "${evalLocation.path}" before running baseline.`
     );
+  const { entry } = inspection;
+  if (!entry || evalLocation.flavor === "shell") return missingRules;
+  return [
+    ...missingRules,
+    ...shapeWarnings(entry.returnsShape, settings.metricName, inspection.options.outputField, entry.name),
+  ];
+}
+
+const SHAPE_WORDS: Record<ReturnShape, string> = {
+  ranked_list: "a ranked list (ids or items, best first)",
+  scores: "one score per item, in the items' order",
+  label: "a label",
+  number: "a number",
+  object: "a record",
+  unknown: "a value whose shape init could not tell",
+};
+
+/** What init inferred about the entry and chose for the eval, for the person to check. */
+function entryNotes(inspection: InitInspection, settings: Settings, layout: Layout): string[] {
+  const { entry } = inspection;
+  if (!entry || !layout.evalLocation || layout.evalLocation.flavor === "shell") return [];
+  const { description } = chooseAdapter(entry.returnsShape, settings.metricName, inspection.options.outputField);
+  const declared = entry.returns ? ` (declared: ${entry.returns})` : "";
+  const notes = [
+    `"${entry.name}" returns ${SHAPE_WORDS[entry.returnsShape]}${declared}. ${description}`,
+  ];
+  if (entry.file && entry.file !== inspection.constrained) {
+    notes.push(
+      `The eval imports "${entry.file}" for "${entry.name}"; the constrained file "${inspection.constrained}" is what that code reads.`,
+    );
+  }
+  const owner = entry.owner;
+  if (owner?.binding === "instance") {
+    const testData = layout.testDataPath ? `"${layout.testDataPath}"` : "the test data";
+    const required = setupPlaceholders(owner);
+    notes.push(
+      required
+        ? `"${owner.className}" is built from "setup" in ${testData} (${
+          Object.keys(required).join(", ")
+        }), once per distinct setup; fill it before baseline${
+          inspection.caseInputs && layout.evalLocation ? `, then run: ${layout.evalLocation.command} --bootstrap` : ""
+        }.`
+        : `"${owner.className}" is built once per distinct "setup" in ${testData} (none needed: its constructor has no required parameters).`,
+    );
+  }
+  return notes;
+}
+
+/** An instance entry whose constructor needs arguments the scaffold leaves as placeholders. */
+function needsSetup(inspection: InitInspection): boolean {
+  return Boolean(
+    inspection.testData === null && !inspection.options.evalCmd && setupPlaceholders(inspection.entry?.owner),
+  );
 }
 
 function buildExperiment(inspection: InitInspection, settings: Settings, layout: Layout): Experiment {
@@ -289,6 +352,8 @@ function renderInitFiles(
         metric: metricName,
         direction,
         guardMetric: guard?.metric ?? null,
+        outputField: inspection.options.outputField ?? null,
+        fileExists: (path) => existsSync(resolve(root, path)),
       }),
     });
     for (const support of evalLocation.supportFiles) {
@@ -339,13 +404,17 @@ function instructionsFor(
 function testDataScaffold(inspection: InitInspection, metricName: string): string {
   const { entry, caseInputs } = inspection;
   const latency = metricComponents(metricName).names.every(isTimingMetric);
+  const shape = entry?.returnsShape ?? "unknown";
   return inspection.project.evalFlavor === "shell"
     ? buildTsvTestData({ inputs: caseInputs, latency })
     : buildJsonTestData({
       signature: entry?.signature ?? null,
       parameters: inspection.parameters,
-      shape: latency ? "latency" : entry?.returnsShape ?? "unknown",
+      shape: latency ? "latency" : shape,
       inputs: caseInputs,
+      owner: entry?.owner ?? null,
+      adapter: chooseAdapter(shape, metricName, inspection.options.outputField).adapter,
+      language: inspection.project.evalFlavor === "typescript" ? "typescript" : "python",
     });
 }
 

@@ -636,6 +636,7 @@ function visitInFunction(node: Node, scope: Scope, context: Context, comparisons
 function optionRead(node: Node, scope: Scope): string | null {
   if (node.type !== "MemberExpression" && node.type !== "OptionalMemberExpression") return null;
   if (node.object.type !== "Identifier" || !scope.optionNames.has(node.object.name)) return null;
+  if (node.property.type === "NumericLiteral") return null; // `scores[0] ?? 0`: an item, not an option
   return keyName(node.property, node.computed);
 }
 

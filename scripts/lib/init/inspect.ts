@@ -1,15 +1,26 @@
 // init's read phase: validate every flag, read the constrained file for real (levers, entry
-// function, project kind), parse --cases-from, and ask git once for what init needs (the
-// repository root, its tracked files, the exclude file). Bad input throws here, before any
-// question is asked or anything written. It asks nothing, plans no file and writes nothing.
+// function, project kind), find an entry in another file when --entry names one (the file is
+// then frozen), parse --cases-from, and ask git once for what init needs (the repository root,
+// its tracked files, the exclude file). Bad input throws here, before any question is asked or
+// anything written, and so does a file no generated eval could call (with the ready commands).
+// It asks nothing, plans no file and writes nothing.
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { EXPERIMENT_FILE } from "../experiment/artifacts.ts";
 import { displayPath, realpathOrSelf, toPosix } from "../files/paths.ts";
 import { gitPath, requireRepositoryRoot, trackedFiles } from "../git/git.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { analyzeFile } from "../levers/levers.ts";
-import type { FileAnalysis } from "../levers/lever.ts";
+import { analyzeFile, detectLanguage, extractFileFacts } from "../levers/levers.ts";
+import {
+  declaresClass,
+  type EntryCandidate,
+  entryCandidates,
+  type EntryRequest,
+  filesDefiningClass,
+  parseEntryRequest,
+} from "../levers/entries.ts";
+import type { FileAnalysis, Language } from "../levers/lever.ts";
+import { shellQuote } from "../text/shell-quote.ts";
 import { detectProjectOnDisk, type Project, testFilesAmong } from "../harness/project.ts";
 import { type CaseInput, inspectTestDataFile, parseCaseInputs } from "../harness/test-data.ts";
 import {
@@ -42,18 +53,28 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
   const { casesText, ...inputs } = checkInputs(options, repoRoot);
   const { file, root } = inputs;
   const project = detectProjectOnDisk(repoRoot, file, root, { askMachine: !options.evalCmd });
-  const analysis = await analyzeFile(file, { entry: options.entry, fileName: displayPath(file, cwd) });
+  const sourceText = readFileSync(file, "utf8");
+  const tracked = trackedFiles(repoRoot);
+  const located = { ...inputs, repoRoot, sourceText, tracked };
+  const { analysis, entryFile } = await readEntry(options, located);
   const entry = project.evalFlavor === "shell" ? null : analysis.entry;
+  if (!entry && !options.evalCmd && !options.agent && project.evalFlavor !== "shell") {
+    throw usage(noEntryMessage(options, located), "E_NO_ENTRY");
+  }
+  if (entryFile && !inputs.frozenPaths.includes(entryFile)) inputs.frozenPaths.push(entryFile);
   const warnings = [
     ...analysis.warnings,
     ...(options.evalCmd ? [] : project.notes), // how a generated eval would run: none is generated
     ...setupWarnings(options, inputs, { project, analysis, entry }),
   ];
-  const parameters = project.evalFlavor === "shell" ? ["input"] : requiredParameters(entry);
+  const parameters = project.evalFlavor === "shell"
+    ? ["input"]
+    : entry?.required?.length
+    ? entry.required
+    : requiredParameters(entry);
   const caseInputs = casesText === null
     ? null
     : readCaseInputs(casesText, options, { project, analysis, entry, parameters, constrained: inputs.constrained });
-  const tracked = trackedFiles(repoRoot);
   const scaffoldFilledByHand = !options.evalCmd && !inputs.testData && !caseInputs;
   return {
     options,
@@ -65,7 +86,7 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
     entry,
     parameters,
     caseInputs,
-    sourceText: readFileSync(file, "utf8"),
+    sourceText,
     existingTests: testFilesAmong(tracked, repoRoot, root),
     dataFiles: scaffoldFilledByHand
       ? tracked.filter((path) => DATA_FILE.test(path)).slice(0, MAX_DATA_FILES_LISTED).map((path) =>
@@ -79,7 +100,7 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
 
 type FileFacts = { project: Project; analysis: FileAnalysis; entry: FileAnalysis["entry"] };
 
-/** What init can set up but the person should know: no levers, no entry function, test data in another format. */
+/** What init can set up but the person should know: no levers, test data in another format. */
 function setupWarnings(options: InitOptions, inputs: Omit<CheckedInputs, "casesText">, facts: FileFacts): string[] {
   const { constrained, root, testData } = inputs;
   const warnings: string[] = [];
@@ -89,11 +110,6 @@ function setupWarnings(options: InitOptions, inputs: Omit<CheckedInputs, "casesT
     );
   }
   const bringsOwnEval = Boolean(options.evalCmd);
-  if (!bringsOwnEval && facts.project.evalFlavor !== "shell" && !facts.entry) {
-    warnings.push(
-      `No entry function found in "${constrained}"; pass --entry NAME, or edit ENTRY in the generated eval before running baseline.`,
-    );
-  }
   if (testData && !bringsOwnEval) {
     const report = inspectTestDataFile(join(root, testData));
     if (report.format !== "kit-json" && report.format !== "kit-tsv") {
@@ -103,6 +119,152 @@ function setupWarnings(options: InitOptions, inputs: Omit<CheckedInputs, "casesT
     }
   }
   return warnings;
+}
+
+// ---- the entry ----------------------------------------------------------------------------------
+
+/** What reading the entry needs: the checked inputs and the repository's facts. */
+type EntryInputs = Pick<CheckedInputs, "file" | "root" | "constrained"> & {
+  repoRoot: string;
+  sourceText: string;
+  tracked: string[];
+};
+
+/**
+ * The constrained file's analysis with the entry the eval calls: chosen in the file, or the one
+ * --entry names (`Class.method`, inherited ones too), possibly in another file (`path:NAME`, or
+ * `Class#method` found among the project's files). `entryFile` is that other file, relative to
+ * the experiment folder (it is frozen), else null; the analysis's entry then carries it as `file`.
+ */
+async function readEntry(
+  options: InitOptions,
+  inputs: EntryInputs,
+): Promise<{ analysis: FileAnalysis; entryFile: string | null }> {
+  const { cwd } = options;
+  const { file, root, repoRoot } = inputs;
+  const request = options.entry ? parseEntryRequest(options.entry) : null;
+  const named = request && (request.className ? `${request.className}.${request.member}` : request.member);
+  const shared = { repoRoot, root, fileName: displayPath(file, cwd) };
+  const entryPath = request ? locateEntryFile(request, options, inputs) : null;
+  if (!entryPath) {
+    return { analysis: await analyzeFile(file, { ...shared, entry: named ?? undefined }), entryFile: null };
+  }
+  const analysis = await analyzeFile(file, { ...shared, skipEntry: true });
+  const inEntryFile = await analyzeFile(entryPath, {
+    repoRoot,
+    root,
+    fileName: displayPath(entryPath, cwd),
+    entry: named!,
+  });
+  const entryFile = toPosix(relative(root, entryPath));
+  return {
+    analysis: {
+      ...analysis,
+      entry: inEntryFile.entry && { ...inEntryFile.entry, file: entryFile },
+      warnings: [...analysis.warnings, ...inEntryFile.warnings],
+    },
+    entryFile,
+  };
+}
+
+/**
+ * The file --entry points into when it is not the constrained one: `path:NAME` (checked: it
+ * exists, is a file, is inside the repository), or for `Class#method` the one tracked file of the
+ * constrained file's language family that declares the class. Null for the constrained file.
+ */
+function locateEntryFile(request: EntryRequest, options: InitOptions, inputs: EntryInputs): string | null {
+  const { cwd } = options;
+  const { file, repoRoot } = inputs;
+  if (request.file) {
+    const path = resolve(cwd, request.file);
+    const refuse = (problem: string, code: string) =>
+      usage(`--entry "${request.text}": ${problem}; ${entryHint(options, inputs)}`, code);
+    if (!existsSync(path)) throw refuse(`"${request.file}" does not exist`, "E_NO_FILE");
+    if (statSync(path).isDirectory()) throw refuse(`"${request.file}" is a directory, not a module`, "E_NOT_A_FILE");
+    const real = realpathOrSelf(path);
+    const fromRoot = relative(repoRoot, real);
+    if (fromRoot.startsWith("..") || isAbsolute(fromRoot)) {
+      throw refuse(`"${request.file}" is outside the git repository at "${repoRoot}"`, "E_BAD_INPUT");
+    }
+    return real === file ? null : real;
+  }
+  if (!request.text.includes("#") || !request.className) return null;
+  if (declaresClass(inputs.sourceText, request.className)) return null;
+  const language = detectLanguage(file, inputs.sourceText);
+  const found = filesDefiningClass(repoRoot, request.className, language, inputs.tracked);
+  const initCommand = `${kitCommand("init", { cwd })} ${shellQuote(displayPath(file, cwd))}`;
+  const spelled = (path: string) =>
+    `${toPosix(displayPath(join(repoRoot, path), cwd))}:${request.className}#${request.member}`;
+  if (found.length > 1) {
+    throw usage(
+      `--entry "${request.text}": class ${request.className} is declared in ${found.length} files (${
+        found.join(", ")
+      }); name the file, e.g. ${initCommand} --entry ${shellQuote(spelled(found[0]!))}`,
+      "E_ENTRY_AMBIGUOUS",
+    );
+  }
+  if (found.length === 0) {
+    throw usage(
+      `--entry "${request.text}": no tracked ${
+        describeFamily(language)
+      } file of the repository declares class ${request.className}; ${entryHint(options, inputs)}`,
+      "E_ENTRY_NOT_FOUND",
+    );
+  }
+  return join(repoRoot, found[0]!);
+}
+
+function describeFamily(language: Language): string {
+  if (language === "python") return "Python";
+  if (language === "typescript" || language === "javascript") return "TypeScript/JavaScript";
+  return "Python or TypeScript/JavaScript";
+}
+
+/** The entries the project offers for the constrained file (files that import it), best first. */
+function candidatesFor(options: InitOptions, inputs: EntryInputs): EntryCandidate[] {
+  return entryCandidates(inputs.repoRoot, relative(inputs.repoRoot, inputs.file), {
+    extract: extractFileFacts,
+    cwd: options.cwd,
+    tracked: inputs.tracked,
+    limit: 3,
+  });
+}
+
+/** The next command after a bad `--entry path:NAME`: a ready entry when the project has one, else the form. */
+function entryHint(options: InitOptions, inputs: EntryInputs): string {
+  const initCommand = `${kitCommand("init", { cwd: options.cwd })} ${
+    shellQuote(displayPath(inputs.file, options.cwd))
+  }`;
+  const [best] = candidatesFor(options, inputs);
+  return best
+    ? `pass a file of this repository, e.g. ${initCommand} --entry ${shellQuote(best.entry)}`
+    : `pass a file of this repository, e.g. ${initCommand} --entry path/to/module:NAME`;
+}
+
+/**
+ * The refusal when no generated eval could call anything: the ready commands, in the order a
+ * person would try them — an entry the project offers (a file that imports this one), bringing
+ * an eval, or having a coding agent write one.
+ */
+function noEntryMessage(options: InitOptions, inputs: EntryInputs): string {
+  const initCommand = `${kitCommand("init", { cwd: options.cwd })} ${
+    shellQuote(displayPath(inputs.file, options.cwd))
+  }`;
+  const candidates = candidatesFor(options, inputs);
+  const own = `${initCommand} --eval-cmd "CMD that prints SCORE: x" --test-data PATH`;
+  const agent = `${initCommand} --agent CMD`;
+  if (candidates.length === 0) {
+    return `No entry function in "${inputs.constrained}" for a generated eval to call, and no file of the project imports it. Bring your own eval: ${own}; or have your coding agent write the eval: ${agent}.`;
+  }
+  const [best, ...others] = candidates;
+  const alternatives = others.length > 0
+    ? ` (or --entry ${others.map((candidate) => shellQuote(candidate.entry)).join(", --entry ")})`
+    : "";
+  return `No entry function in "${inputs.constrained}" for a generated eval to call; ${best!.file} ${
+    best!.reason === "imports" ? "imports" : "reads"
+  } it. Call its entry: ${initCommand} --entry ${
+    shellQuote(best!.entry)
+  }${alternatives}; or bring your own eval: ${own}; or have your coding agent write the eval: ${agent}.`;
 }
 
 /** --cases-from's inputs, one per test case, for the entry function's parameters. */

@@ -485,7 +485,15 @@ export function chooseEntry(
 }
 
 function topLevelCandidates(functions: FunctionFacts[]): FunctionFacts[] {
-  return functions.filter((found) => found.public && !found.method && found.returnsValue !== false);
+  return functions.filter((found) => found.public && !found.method && returnsSomething(found));
+}
+
+/** Declared return types that say a function returns nothing an eval could score. */
+const NOTHING_RETURNED = /^(?:void|Promise<void>|undefined|never|None|NoReturn|Never)$/;
+
+/** False for a function that returns nothing (a script's `main()` that prints, `-> None`, `: void`). */
+function returnsSomething(found: FunctionFacts): boolean {
+  return found.returnsValue !== false && !NOTHING_RETURNED.test(found.returns?.trim() ?? "");
 }
 
 function requestedEntry(
@@ -624,7 +632,7 @@ function rankedMethods(module: Module, reader: ProjectReader | null, project?: E
     const chain = chainOf(start, reader);
     for (const method of methodsOffered(chain)) {
       const name = simpleName(method.facts.name);
-      if (name.startsWith("_") || method.facts.returnsValue === false) continue;
+      if (name.startsWith("_") || !returnsSomething(method.facts)) continue;
       ranked.push({
         entry: methodEntry(start, chain, method, project),
         exact: exactNameRank(name),
@@ -714,6 +722,11 @@ function sourceFiles(repoRoot: string, language: Language, tracked?: string[]): 
     .slice(0, MAX_FILES_READ);
 }
 
+/** Whether source text declares class `className` (Python or TypeScript/JavaScript `class X`). */
+export function declaresClass(text: string, className: string): boolean {
+  return text.includes(className) && new RegExp(`(^|[\\s;])class\\s+${escapeRegExp(className)}\\b`, "m").test(text);
+}
+
 /**
  * The files that define class `className`, repository-relative, for `--entry Class#method`
  * without a path: a tracked file of the family whose text declares the class (Python `class X`,
@@ -725,12 +738,10 @@ export function filesDefiningClass(
   language: Language,
   tracked?: string[],
 ): string[] {
-  const escaped = className.replace(/[$]/g, "\\$");
-  const declaration = new RegExp(`(^|[\\s;])class\\s+${escaped}\\b`, "m");
   return sourceFiles(repoRoot, language, tracked).filter((path) => {
     if (TEST_FILE.test(path)) return false;
     const text = readSmallFile(join(repoRoot, path));
-    return text !== null && text.includes(className) && declaration.test(text);
+    return text !== null && declaresClass(text, className);
   });
 }
 

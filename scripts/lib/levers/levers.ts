@@ -35,6 +35,8 @@ export type AnalyzeOptions = {
   root?: string;
   /** The analysed file's path (analyzeFile passes it), for following imports. */
   path?: string;
+  /** No entry is chosen (nor warned about): the eval calls an entry in another file. */
+  skipEntry?: boolean;
 };
 
 const EXTENSIONS: Record<string, Language> = {
@@ -92,7 +94,9 @@ export function analyzeSource(source: string, language: Language, options: Analy
   const project: EntryProject | undefined = options.repoRoot && options.path
     ? { path: options.path, repoRoot: options.repoRoot, root: options.root, extract: extractFileFacts }
     : undefined;
-  const entry = chooseEntry(extracted, language, { requested: options.entry, fileName, warnings, source, project });
+  const entry = options.skipEntry
+    ? null
+    : chooseEntry(extracted, language, { requested: options.entry, fileName, warnings, source, project });
   const functions = extracted.functions.filter((candidate) => candidate.public && !candidate.method).map(publicView);
   return {
     language,

@@ -1,0 +1,670 @@
+// Output adapters and entry shapes of the generated evals: chooseAdapter and shapeWarnings as
+// tables, then real runs of the Python and TypeScript evals against the libraries in
+// test/fixtures/adapters/ (a method of an instance built from the test data's "setup", a static
+// method, an entry in another file reading the constrained config, a record read through
+// --output-field), checking the SCORE each prints; and init itself on a Class.method entry.
+import { describe, expect, test } from "bun:test";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { BUN, makeRepo, PATH_WITH_KIT_RUNTIMES, read, runScript, temporaryFolder } from "./helpers.ts";
+import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
+import {
+  chooseAdapter,
+  defaultMetricFor,
+  type OutputRead,
+  type ReturnShape,
+  shapeWarnings,
+} from "../scripts/lib/harness/metric-catalog.ts";
+import { type EvalLocation, planEvalLocation, renderEval } from "../scripts/lib/harness/eval-script.ts";
+import type { Project } from "../scripts/lib/harness/project.ts";
+import type { EntryFunction } from "../scripts/lib/levers/lever.ts";
+import { buildJsonTestData, inspectTestData, TEST_DATA_FORMAT } from "../scripts/lib/harness/test-data.ts";
+import { parseEvalOutput } from "../scripts/lib/process/eval-output.ts";
+
+const FIXTURES = join(import.meta.dir, "fixtures/adapters");
+
+// ---- chooseAdapter and shapeWarnings ---------------------------------------------------------------
+
+describe("chooseAdapter", () => {
+  const table: [ReturnShape, string, string | null, OutputRead, string | null][] = [
+    ["ranked_list", "precision@10", null, "ids", null],
+    ["ranked_list", "accuracy", null, "value", null],
+    ["scores", "mrr", null, "scores", null],
+    ["scores", "0.8*precision@5+0.2*mrr", null, "scores", null],
+    ["scores", "accuracy", null, "value", null],
+    ["label", "accuracy", null, "value", null],
+    ["label", "mrr", null, "ids", null],
+    ["number", "abs_error", null, "value", null],
+    ["object", "mrr", "hits", "auto", "hits"],
+    ["object", "accuracy", "result.label", "value", "result.label"],
+    ["object", "accuracy", null, "value", null],
+    ["unknown", "hit_rate@3", null, "auto", null],
+    ["ranked_list", "latency", null, "value", null],
+    ["ranked_list", "mrr", "  ", "ids", null],
+  ];
+  for (const [shape, metric, field, read, expectedField] of table) {
+    test(`${shape} with ${metric}${field ? ` and --output-field "${field}"` : ""} reads ${read}`, () => {
+      const choice = chooseAdapter(shape, metric, field);
+      expect(choice.adapter).toEqual({ field: expectedField, read });
+      expect(choice.description).toMatch(/^The eval [^\n]+\.$/);
+      if (expectedField) expect(choice.description).toContain(`field "${expectedField}"`);
+    });
+  }
+
+  test("the descriptions say what each adapter does", () => {
+    expect(chooseAdapter("scores", "mrr", null).description).toContain('position "0", "1"');
+    expect(chooseAdapter("scores", "mrr", null).description).toContain('setup "ids"');
+    expect(chooseAdapter("ranked_list", "mrr", null).description).toContain('"refIndex"');
+    expect(chooseAdapter("label", "accuracy", null).description).toContain("as it is");
+  });
+});
+
+describe("shapeWarnings", () => {
+  const table: [string, ReturnShape, string, string | null, string | null][] = [
+    ["a ranking metric over a label", "label", "mrr", null, "scores a ranked list"],
+    ["a ranking metric over a number", "number", "precision@5", null, "or abs_error"],
+    ["accuracy over a score array", "scores", "accuracy", null, "compares the whole score array"],
+    ["a composite with accuracy over scores", "scores", "0.5*mrr+0.5*exact_match", null, "exact_match compares"],
+    ["a record without --output-field", "object", "accuracy", null, "pass --output-field FIELD"],
+    ["abs_error over a ranked list", "ranked_list", "abs_error", null, "abs_error compares numbers"],
+    ["a ranking metric over ranked ids", "ranked_list", "mrr", null, null],
+    ["a ranking metric over scores", "scores", "precision@10", null, null],
+    ["accuracy over a label", "label", "accuracy", null, null],
+    ["a record with --output-field", "object", "mrr", "hits", null],
+    ["a label read through a field", "label", "mrr", "hits", null],
+  ];
+  for (const [description, shape, metric, field, expected] of table) {
+    test(`${expected ? "warns about" : "is quiet for"} ${description}`, () => {
+      const warnings = shapeWarnings(shape, metric, field, "Index.search");
+      if (expected === null) expect(warnings).toEqual([]);
+      else {
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain(expected);
+        expect(warnings[0]).toContain('"Index.search"');
+      }
+    });
+  }
+
+  test("the default metric ranks scores like a ranked list, and compares a record", () => {
+    expect(defaultMetricFor("scores", "python")).toBe(defaultMetricFor("ranked_list", "python"));
+    expect(defaultMetricFor("scores", "typescript")).toBe("precision@10");
+    expect(defaultMetricFor("object", "python")).toBe("accuracy");
+    expect(shapeWarnings("object", defaultMetricFor("object", "python"), null, null)[0]).toContain("--output-field");
+  });
+});
+
+// ---- the test data scaffold ------------------------------------------------------------------------
+
+const TERM_INDEX_OWNER = {
+  className: "TermIndex",
+  binding: "instance" as const,
+  constructorParams: ["corpus", "k1", "damping"],
+  constructorRequired: ["corpus"],
+  constructorSignature: "def __init__(self, corpus, k1=K1, damping=LENGTH_DAMPING)",
+};
+
+describe("the scaffold for an instance entry", () => {
+  test('asks for "setup" with a placeholder per required constructor parameter, which baseline refuses', () => {
+    const text = buildJsonTestData({
+      signature: "def get_scores(self, query)",
+      parameters: ["query"],
+      shape: "scores",
+      owner: TERM_INDEX_OWNER,
+      adapter: chooseAdapter("scores", "mrr", null).adapter,
+      language: "python",
+    });
+    const document = JSON.parse(text);
+    expect(document.setup).toEqual({ corpus: "TODO: corpus for TermIndex(...)" });
+    expect(document.about).toContain('"setup" is passed to TermIndex(**setup)');
+    expect(document.about).toContain('a case\'s own "setup" overrides its keys');
+    expect(document.expected_means).toContain('position in the entry\'s score list ("0" for the first item');
+    expect(document.expected_means).toContain('"ids" list');
+    expect(document.cases[0].expected[0]).toContain("position");
+    const report = inspectTestData(text, "autoresearch_test_data.json");
+    expect(report.problems).toEqual([]);
+    expect(report.placeholders[0]).toEqual({ caseId: "(setup)", field: "setup.corpus" });
+
+    // Filled cases with a placeholder left only in setup are still refused.
+    document.cases = [{ id: "a", input: { query: "x" }, expected: ["0"] }];
+    expect(inspectTestData(JSON.stringify(document), "t.json").placeholders).toEqual([
+      { caseId: "(setup)", field: "setup.corpus" },
+    ]);
+    document.setup = { corpus: ["x"] };
+    document.cases[0].setup = { corpus: "TODO: a corpus of its own" };
+    expect(inspectTestData(JSON.stringify(document), "t.json").placeholders).toEqual([
+      { caseId: "a", field: "setup.corpus" },
+    ]);
+    document.setup = ["not", "an", "object"];
+    expect(inspectTestData(JSON.stringify(document), "t.json").problems[0]).toContain('"setup" must be an object');
+  });
+
+  test("TypeScript passes setup to the constructor by position; no setup without required parameters", () => {
+    const owner = {
+      ...TERM_INDEX_OWNER,
+      constructorParams: ["documents", "options"],
+      constructorRequired: ["documents"],
+    };
+    const document = JSON.parse(
+      buildJsonTestData({ signature: null, parameters: ["query"], shape: "scores", owner, language: "typescript" }),
+    );
+    expect(document.about).toContain("new TermIndex(documents, options), by position");
+    const optional = { ...owner, constructorRequired: [] };
+    expect(JSON.parse(buildJsonTestData({ signature: null, parameters: ["q"], shape: "scores", owner: optional })))
+      .not.toHaveProperty("setup");
+  });
+});
+
+// ---- real runs ---------------------------------------------------------------------------------------
+
+const PYTHON_PROJECT: Project = {
+  kind: "python",
+  language: "python",
+  evalFlavor: "python",
+  python: { environment: "plain", command: "python3" },
+  pythonImport: { path: ".", module: "term_index" },
+  django: null,
+  script: null,
+  caseCommand: null,
+  notes: [],
+};
+
+const TYPESCRIPT_PROJECT: Project = {
+  kind: "bun",
+  language: "typescript",
+  evalFlavor: "typescript",
+  python: null,
+  pythonImport: null,
+  django: null,
+  script: { runtime: "bun", command: BUN, extension: ".ts" },
+  caseCommand: null,
+  notes: [],
+};
+
+type Harness = {
+  fixture: "python" | "typescript";
+  project: Project;
+  constrained: string;
+  entry: EntryFunction;
+  metric: string;
+  outputField?: string;
+  testData: Record<string, unknown>;
+};
+
+/** The fixture library in a fresh folder, with the rendered eval and its test data; returns the folder and eval. */
+function setUpEval(harness: Harness): { root: string; location: EvalLocation } {
+  const root = temporaryFolder("ark-adapters-");
+  cpSync(join(FIXTURES, harness.fixture), root, { recursive: true });
+  const location = planEvalLocation(harness.project, 1);
+  const eval_ = renderEval({
+    location,
+    project: harness.project,
+    constrainedFile: harness.constrained,
+    testData: "autoresearch_test_data.json",
+    entry: harness.entry,
+    metric: harness.metric,
+    direction: "max",
+    guardMetric: null,
+    outputField: harness.outputField ?? null,
+    fileExists: (path) => {
+      try {
+        readFileSync(join(root, path));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  writeFileSync(join(root, location.path), eval_);
+  writeTestData(root, harness.testData);
+  return { root, location };
+}
+
+function writeTestData(root: string, document: Record<string, unknown>): void {
+  writeFileSync(
+    join(root, "autoresearch_test_data.json"),
+    JSON.stringify({ format: TEST_DATA_FORMAT, ...document }, null, 2),
+  );
+}
+
+function runEval(root: string, location: EvalLocation, args: string[] = [], env: Record<string, string> = {}) {
+  const run = spawnSync("bash", ["-c", [location.command, ...args].join(" ")], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, PATH: PATH_WITH_KIT_RUNTIMES, ...env },
+    timeout: 60_000,
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function scoreOf(run: { code: number | null; stdout: string; stderr: string }): number | null {
+  if (run.code !== 0) throw new Error(`the eval exited ${run.code}: ${run.stderr}`);
+  return parseEvalOutput(run.stdout).score;
+}
+
+const CORPUS = ["reset your password", "password rules for new accounts", "billing and invoices"];
+/** By hand: "password" ranks 0,1,2; "billing" 2,0,1; "rules password" 1,0,2 -> reciprocal ranks 1, 1, 1/2. */
+const SCORE_CASES = [
+  { id: "password", input: { query: "password" }, expected: ["0"] },
+  { id: "billing", input: { query: "billing" }, expected: ["2"] },
+  { id: "two-words", input: { query: "rules password" }, expected: ["0"] },
+];
+
+const PYTHON_SCORES_ENTRY: EntryFunction = {
+  name: "TermIndex.get_scores",
+  line: 20,
+  signature: "def get_scores(self, query)",
+  params: ["query"],
+  required: ["query"],
+  returnsShape: "scores",
+  owner: TERM_INDEX_OWNER,
+};
+
+describe("the Python eval", () => {
+  test("builds the instance from setup, ranks item positions by score and prints mrr", () => {
+    const { root, location } = setUpEval({
+      fixture: "python",
+      project: PYTHON_PROJECT,
+      constrained: "term_index.py",
+      entry: PYTHON_SCORES_ENTRY,
+      metric: "mrr",
+      testData: { setup: { corpus: CORPUS }, cases: SCORE_CASES },
+    });
+    const eval_ = read(root, location.path);
+    expect(eval_).toContain('TermIndex is built once per distinct "setup"');
+    expect(eval_).toContain("Output (scores): The eval ranks item positions");
+    const run = runEval(root, location);
+    expect(scoreOf(run)).toBeCloseTo(2.5 / 3, 6);
+    expect(run.stdout).toContain("CASE two-words 0.500000");
+  });
+
+  test("names items by setup ids, lets a case override setup, and builds one instance per distinct setup", () => {
+    const { root, location } = setUpEval({
+      fixture: "python",
+      project: PYTHON_PROJECT,
+      constrained: "term_index.py",
+      entry: PYTHON_SCORES_ENTRY,
+      metric: "mrr",
+      testData: {
+        setup: { corpus: CORPUS, ids: ["reset", "rules", "billing"] },
+        cases: [
+          { id: "password", input: { query: "password" }, expected: ["reset"] },
+          { id: "billing", input: { query: "billing" }, expected: ["billing"] },
+          { id: "two-words", input: { query: "rules password" }, expected: ["reset"] },
+          {
+            id: "own-corpus",
+            setup: { corpus: ["apples", "reset password now"], ids: ["fruit", "reset-now"] },
+            input: { query: "password" },
+            expected: ["reset-now"],
+          },
+        ],
+      },
+    });
+    const log = join(root, "builds.log");
+    const run = runEval(root, location, [], { TERM_INDEX_BUILD_LOG: log });
+    expect(scoreOf(run)).toBeCloseTo(3.5 / 4, 6);
+    expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["3", "2"]);
+  });
+
+  test("refuses a setup placeholder or a missing required constructor argument, naming it", () => {
+    const { root, location } = setUpEval({
+      fixture: "python",
+      project: PYTHON_PROJECT,
+      constrained: "term_index.py",
+      entry: PYTHON_SCORES_ENTRY,
+      metric: "mrr",
+      testData: { setup: { corpus: "TODO: the documents" }, cases: SCORE_CASES },
+    });
+    const placeholder = runEval(root, location);
+    expect(placeholder.code).toBe(2);
+    expect(placeholder.stderr).toContain('placeholders (first: "setup")');
+    writeTestData(root, { cases: SCORE_CASES });
+    const missing = runEval(root, location);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('TermIndex(...) needs "corpus"');
+  });
+
+  test("--bootstrap fills expected with the top item positions by score", () => {
+    const cases = SCORE_CASES.map(({ id, input }) => ({ id, input, expected: "TODO: fill" }));
+    const { root, location } = setUpEval({
+      fixture: "python",
+      project: PYTHON_PROJECT,
+      constrained: "term_index.py",
+      entry: PYTHON_SCORES_ENTRY,
+      metric: "precision@3",
+      testData: { setup: { corpus: CORPUS }, cases },
+    });
+    const run = runEval(root, location, ["--bootstrap"]);
+    expect(run.code).toBe(0);
+    const filled = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(filled.cases.map((item: { expected: string[] }) => item.expected)).toEqual([
+      ["0", "1", "2"],
+      ["2", "0", "1"],
+      ["1", "0", "2"],
+    ]);
+    expect(filled.cases[0].source).toBe("bootstrap");
+  });
+
+  test("calls a static method on the class, with no instance", () => {
+    const { root, location } = setUpEval({
+      fixture: "python",
+      project: PYTHON_PROJECT,
+      constrained: "term_index.py",
+      entry: {
+        name: "Labels.of",
+        line: 30,
+        signature: "def of(text)",
+        params: ["text"],
+        returnsShape: "label",
+        owner: { ...TERM_INDEX_OWNER, className: "Labels", binding: "static", constructorRequired: [] },
+      },
+      metric: "accuracy",
+      testData: {
+        cases: [
+          { id: "q", input: { text: "where is my parcel?" }, expected: "question" },
+          { id: "s", input: { text: "my parcel arrived" }, expected: "statement" },
+          { id: "wrong", input: { text: "is it late?" }, expected: "statement" },
+        ],
+      },
+    });
+    expect(read(root, location.path)).toContain("is called on the class Labels, without an instance");
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(2 / 3, 6);
+  });
+
+  test("reads a record's field with --output-field result.label", () => {
+    const { root, location } = setUpEval({
+      fixture: "python",
+      project: PYTHON_PROJECT,
+      constrained: "term_index.py",
+      entry: { name: "classify", line: 36, signature: "def classify(text)", params: ["text"], returnsShape: "object" },
+      metric: "accuracy",
+      outputField: "result.label",
+      testData: {
+        cases: [
+          { id: "q", input: { text: "why?" }, expected: "question" },
+          { id: "s", input: { text: "fine" }, expected: "statement" },
+        ],
+      },
+    });
+    expect(scoreOf(runEval(root, location))).toBe(1);
+  });
+
+  test("imports an entry in another file, which reads the constrained config, and ranks the record's hits", () => {
+    const project = { ...PYTHON_PROJECT, pythonImport: { path: ".", module: "lookup.settings" } };
+    const { root, location } = setUpEval({
+      fixture: "python",
+      project,
+      constrained: "lookup/settings.py",
+      entry: {
+        name: "search",
+        line: 11,
+        signature: "def search(query)",
+        params: ["query"],
+        returnsShape: "object",
+        file: "lookup/engine.py",
+      },
+      metric: "mrr",
+      outputField: "hits",
+      // By hand: "payment" -> billing, refund (1/2); "forgot password" -> reset (1); "refund payment" -> refund (1).
+      testData: {
+        cases: [
+          { id: "payment", input: { query: "payment" }, expected: ["refund"] },
+          { id: "forgot", input: { query: "forgot password" }, expected: ["reset"] },
+          { id: "refund", input: { query: "refund payment" }, expected: ["refund"] },
+        ],
+      },
+    });
+    const eval_ = read(root, location.path);
+    expect(eval_).toContain('MODULE = "lookup.engine"');
+    expect(eval_).toContain(
+      "Calls search in lookup/engine.py, which it imports; the constrained file lookup/settings.py",
+    );
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(2.5 / 3, 6);
+    // The constrained file reaches the score: without the title boost "refund payment" ties and billing comes first.
+    const settings = join(root, "lookup/settings.py");
+    writeFileSync(settings, readFileSync(settings, "utf8").replace("TITLE_BOOST = 2.0", "TITLE_BOOST = 0.0"));
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(2 / 3, 6);
+  });
+
+  test("a missing output field is a crash of the code under test, named in the message", () => {
+    const { root, location } = setUpEval({
+      fixture: "python",
+      project: PYTHON_PROJECT,
+      constrained: "term_index.py",
+      entry: { name: "classify", line: 36, signature: "def classify(text)", params: ["text"], returnsShape: "object" },
+      metric: "accuracy",
+      outputField: "result.verdict",
+      testData: { cases: [{ id: "q", input: { text: "why?" }, expected: "question" }] },
+    });
+    const run = runEval(root, location);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('the output has no field "verdict"');
+  });
+});
+
+const TS_SCORES_ENTRY: EntryFunction = {
+  name: "TermIndex.scores",
+  line: 14,
+  signature: "scores(query: string): number[]",
+  params: ["query"],
+  required: ["query"],
+  returnsShape: "scores",
+  owner: {
+    className: "TermIndex",
+    binding: "instance",
+    constructorParams: ["documents", "options"],
+    constructorRequired: ["documents"],
+    constructorSignature: "constructor(documents: string[], options: { k1?: number } = {})",
+  },
+};
+
+describe("the TypeScript eval under Bun", () => {
+  test("builds the instance from setup by constructor order and ranks positions by score", () => {
+    const { root, location } = setUpEval({
+      fixture: "typescript",
+      project: TYPESCRIPT_PROJECT,
+      constrained: "term-index.ts",
+      entry: TS_SCORES_ENTRY,
+      metric: "mrr",
+      testData: { setup: { documents: CORPUS }, cases: SCORE_CASES },
+    });
+    expect(read(root, location.path)).toContain("as new TermIndex(setup.documents, setup.options)");
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(2.5 / 3, 6);
+    // A case's own setup overrides the shared one: option k1 scales every score and keeps the order.
+    writeTestData(root, {
+      setup: { documents: CORPUS },
+      cases: [...SCORE_CASES, {
+        id: "own",
+        setup: { documents: ["apples", "reset password now"], options: { k1: 3 } },
+        input: { query: "password" },
+        expected: ["1"],
+      }],
+    });
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(3.5 / 4, 6);
+  });
+
+  test("--bootstrap fills top positions, and a setup placeholder is refused", () => {
+    const cases = SCORE_CASES.map(({ id, input }) => ({ id, input, expected: null }));
+    const { root, location } = setUpEval({
+      fixture: "typescript",
+      project: TYPESCRIPT_PROJECT,
+      constrained: "term-index.ts",
+      entry: TS_SCORES_ENTRY,
+      metric: "precision@2",
+      testData: { setup: { documents: "TODO: documents" }, cases },
+    });
+    const refused = runEval(root, location, ["--bootstrap"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('Fill "setup"');
+    writeTestData(root, { setup: { documents: CORPUS }, cases });
+    expect(runEval(root, location, ["--bootstrap"]).code).toBe(0);
+    const filled = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(filled.cases.map((item: { expected: string[] }) => item.expected)).toEqual([
+      ["0", "1", "2"],
+      ["2", "0", "1"],
+      ["1", "0", "2"],
+    ]);
+  });
+
+  test("calls a static method on the class", () => {
+    const { root, location } = setUpEval({
+      fixture: "typescript",
+      project: TYPESCRIPT_PROJECT,
+      constrained: "term-index.ts",
+      entry: {
+        name: "Labels.of",
+        line: 25,
+        signature: "static of(text: string): string",
+        params: ["text"],
+        returnsShape: "label",
+        owner: { ...TS_SCORES_ENTRY.owner!, className: "Labels", binding: "static", constructorRequired: [] },
+      },
+      metric: "accuracy",
+      testData: {
+        cases: [
+          { id: "q", input: { text: "late?" }, expected: "question" },
+          { id: "wrong", input: { text: "late" }, expected: "question" },
+        ],
+      },
+    });
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(0.5, 6);
+  });
+
+  test("imports an entry in another file and ranks its record's hits by nested item id", () => {
+    const { root, location } = setUpEval({
+      fixture: "typescript",
+      project: TYPESCRIPT_PROJECT,
+      constrained: "config.ts",
+      entry: {
+        name: "find",
+        line: 10,
+        signature: "find(query: string)",
+        params: ["query"],
+        returnsShape: "object",
+        file: "finder.ts",
+      },
+      metric: "mrr",
+      outputField: "hits",
+      testData: {
+        cases: [
+          { id: "payment", input: { query: "payment" }, expected: ["refund"] },
+          { id: "forgot", input: { query: "forgot password" }, expected: ["reset"] },
+          { id: "refund", input: { query: "refund payment" }, expected: ["refund"] },
+        ],
+      },
+    });
+    expect(read(root, location.path)).toContain('const MODULE_PATH = join(ROOT, "finder.ts")');
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(2.5 / 3, 6);
+    const config = join(root, "config.ts");
+    writeFileSync(config, readFileSync(config, "utf8").replace("TITLE_BOOST = 2", "TITLE_BOOST = 0"));
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(2 / 3, 6);
+  });
+});
+
+// ---- through init ----------------------------------------------------------------------------------
+
+/** A fixture folder's files, for makeRepo. */
+function fixtureFiles(fixture: "python" | "typescript", extra: Record<string, string> = {}): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of readdirSync(join(FIXTURES, dir), { withFileTypes: true })) {
+      const path = `${prefix}${entry.name}`;
+      if (entry.isDirectory()) walk(join(dir, entry.name), `${path}/`);
+      else files[path] = readFileSync(join(FIXTURES, dir, entry.name), "utf8");
+    }
+  };
+  walk(fixture, "");
+  return { ...files, ...extra };
+}
+
+/** The scaffold with its placeholders replaced: setup and cases as given, the rest as init wrote it. */
+function fillScaffold(root: string, fill: { setup?: Record<string, unknown>; cases: unknown[] }): void {
+  const document = JSON.parse(read(root, "autoresearch_test_data.json"));
+  writeFileSync(
+    join(root, "autoresearch_test_data.json"),
+    JSON.stringify({ ...document, ...fill }, null, 2),
+  );
+}
+
+describe("init on a Class.method entry", () => {
+  test("Python: says the shape and adapter, scaffolds setup, and the eval scores once it is filled", () => {
+    const root = makeRepo(fixtureFiles("python"));
+    const result = runScript("init", ["term_index.py", "--entry", "TermIndex.get_scores", "--metric", "mrr", "--yes"], {
+      cwd: root,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('"TermIndex.get_scores" returns one score per item');
+    expect(result.stderr).toContain("The eval ranks item positions by the returned value");
+    expect(result.stderr).toContain('"TermIndex" is built from "setup" in "autoresearch_test_data.json" (corpus)');
+    const scaffold = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(scaffold.setup).toEqual({ corpus: "TODO: corpus for TermIndex(...)" });
+    expect(scaffold.expected_means).toContain("position");
+    const refused = spawnSync("bash", ["-c", "python3 autoresearch_eval.py"], { cwd: root, encoding: "utf8" });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('"setup"');
+    fillScaffold(root, { setup: { corpus: CORPUS }, cases: SCORE_CASES });
+    const run = spawnSync("bash", ["-c", "python3 autoresearch_eval.py"], { cwd: root, encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(parseEvalOutput(run.stdout).score).toBeCloseTo(2.5 / 3, 6);
+  });
+
+  test("Python: a record without --output-field is warned about; a scores entry defaults to a ranking metric", () => {
+    const root = makeRepo(fixtureFiles("python"));
+    const record = runScript("init", ["term_index.py", "--entry", "classify", "--yes", "--json"], { cwd: root });
+    expect(record.code).toBe(0);
+    const json = JSON.parse(record.stdout);
+    expect(json.metric.name).toBe("accuracy");
+    expect(json.warnings.join("\n")).toContain("pass --output-field FIELD");
+    const scores = runScript("init", ["term_index.py", "--entry", "TermIndex.get_scores", "--yes", "--force"], {
+      cwd: root,
+    });
+    expect(scores.code).toBe(0);
+    expect(parseExperiment(read(root, "autoresearch.yaml"), "autoresearch.yaml").metric.name).toBe("precision@10");
+  });
+
+  test("TypeScript under Bun: setup fills the constructor by position and the eval ranks the scores", () => {
+    const root = makeRepo(fixtureFiles("typescript", { "package.json": "{}\n", "bun.lock": "" }));
+    const result = runScript("init", ["term-index.ts", "--entry", "TermIndex.scores", "--metric", "mrr", "--yes"], {
+      cwd: root,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('"TermIndex.scores" returns one score per item');
+    const scaffold = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(Object.keys(scaffold.setup)).toEqual(["documents"]);
+    expect(scaffold.about).toContain("new TermIndex(documents, options)");
+    fillScaffold(root, { setup: { documents: CORPUS }, cases: SCORE_CASES });
+    const run = spawnSync(BUN, ["autoresearch_eval.ts"], { cwd: root, encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(parseEvalOutput(run.stdout).score).toBeCloseTo(2.5 / 3, 6);
+  });
+
+  test("an entry in another file with --output-field hits: the eval imports that file and reads the field", () => {
+    const root = makeRepo(fixtureFiles("python"));
+    const result = runScript(
+      "init",
+      [
+        "lookup/settings.py",
+        "--entry",
+        "lookup/engine.py:search",
+        "--output-field",
+        "hits",
+        "--metric",
+        "mrr",
+        "--yes",
+      ],
+      { cwd: root },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('The eval imports "lookup/engine.py" for "search"');
+    expect(read(root, "autoresearch_eval.py")).toContain('MODULE = "lookup.engine"');
+    fillScaffold(root, {
+      cases: [
+        { id: "payment", input: { query: "payment" }, expected: ["refund"] },
+        { id: "forgot", input: { query: "forgot password" }, expected: ["reset"] },
+      ],
+    });
+    const run = spawnSync("bash", ["-c", "python3 autoresearch_eval.py"], { cwd: root, encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(parseEvalOutput(run.stdout).score).toBeCloseTo(0.75, 6);
+  });
+});

@@ -34,6 +34,7 @@ ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 OPERATOR_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 STRING_WRAPPERS = {"dedent", "cleandoc", "strip", "lstrip", "rstrip", "format"}
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+DECLARATIONS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)
 
 
 class Source:
@@ -625,6 +626,8 @@ def analyze(text):
             # Imports anywhere outside functions (under `try:` too); the rest only matters inside functions.
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 imports += [(node.lineno, node.col_offset, facts) for facts in import_facts(node)]
+            elif isinstance(node, DECLARATIONS):
+                continue  # a constant's value holds no function, import or return: no need to walk it
         elif isinstance(node, ast.Return):
             scope["returns"].append(node.value)
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):

@@ -4,7 +4,7 @@
 // co-optimisation warning. Pure apart from reading templates; it writes nothing.
 import type { Guard, Round } from "../experiment/schema.ts";
 import type { EntryFunction, Lever } from "../levers/lever.ts";
-import { describeScore, type Direction } from "./metric-catalog.ts";
+import { describeScore, type Direction, metricComponents } from "./metric-catalog.ts";
 import { readTemplate, renderTemplate } from "../text/render-template.ts";
 import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
 
@@ -91,10 +91,21 @@ export function renderInstructions(context: InstructionsContext): string {
     caching_section: cachingSection(context),
     pipeline: pipeline(context),
     strategy: strategy(context),
-    entry_rule: context.entry
-      ? "- change the entry function's name, parameters or return type;\n"
-      : "- change how the program is invoked (its arguments, input and output format);\n",
+    entry_rule: entryRule(context),
   }, { label: "templates/instructions.md", collapseBlankLines: true });
+}
+
+/** The "Do not" line about the file's interface: what the eval or the rest of the program relies on. */
+function entryRule(context: InstructionsContext): string {
+  const { entry } = context;
+  if (entry?.file) {
+    return `- change the names or the format of what \`${entry.file}\` reads from the file (it must still load it);\n`;
+  }
+  if (entry) return "- change the entry function's name, parameters or return type;\n";
+  if (generatedEvalRunsFile(context)) {
+    return "- change how the program is invoked (its arguments, input and output format);\n";
+  }
+  return "- change how the file is used: its format, the names other code reads from it, or how it is invoked;\n";
 }
 
 export const CO_OPTIMIZATION_WARNING = `## Co-optimisation warning
@@ -107,25 +118,16 @@ report: sequential optimisation has a lower ceiling than tuning both together.`;
 function systemContext(context: InstructionsContext): string {
   const parts: string[] = [];
   const file = context.constrainedFiles[0];
-  parts.push(`- Constrained file: \`${file}\` (${context.projectDescription}).`);
+  // describeProject says how a generated eval would run the file ("; the eval is a management
+  // command"); an owner's eval is not that, so the clause goes.
+  const project = ownEval(context)
+    ? context.projectDescription.replace(/; the eval .*$/, "")
+    : context.projectDescription;
+  parts.push(`- Constrained file: \`${file}\` (${project}).`);
   if (context.fileSummary) {
     parts.push(`- What it says about itself: ${context.fileSummary.replace(/\s+/g, " ").trim()}`);
   }
-  if (context.entry) {
-    const shape = {
-      ranked_list: "a ranked list (best first)",
-      scores: "a score per item (the eval ranks the items by it, highest first)",
-      label: "a label or text",
-      number: "a number",
-      object: "a record (the eval reads one field of it)",
-      unknown: "a value the eval compares with the expected output",
-    }[context.entry.returnsShape];
-    parts.push(
-      `- Entry function (line ${context.entry.line}), called once per test case by the eval; it returns ${shape}:\n\n  \`\`\`\n  ${context.entry.signature}\n  \`\`\``,
-    );
-  } else {
-    parts.push("- No entry function was identified; the eval runs the file as a program.");
-  }
+  parts.push(entryBullet(context));
   const others = context.functions.filter((found) => found.name !== context.entry?.name);
   if (others.length > 0) {
     const listed = others.slice(0, MAX_FUNCTIONS_LISTED).map((found) => `\`${found.name}\` (line ${found.line})`).join(
@@ -144,20 +146,89 @@ function systemContext(context: InstructionsContext): string {
       }.`,
     );
   }
-  parts.push(
-    `- The metric: ${
-      describeScore(context.metric.name, context.metric.direction, context.entry?.name ?? null).replace(/\n/g, "\n  ")
-    }`,
-  );
+  parts.push(`- The metric: ${scoreInWords(context).replace(/\n/g, "\n  ")}`);
   return parts.join("\n");
+}
+
+/** What the entry returns, in words, for the generated eval's reading of it. */
+const RETURNS_IN_WORDS: Record<EntryFunction["returnsShape"], string> = {
+  ranked_list: "a ranked list (best first)",
+  scores: "a score per item (the eval ranks the items by it, highest first)",
+  label: "a label or text",
+  number: "a number",
+  object: "a record (the eval reads one field of it)",
+  unknown: "a value the eval compares with the expected output",
+};
+
+/** The eval was brought by the owner (--eval-cmd, or written by their agent at init): init knows only its command. */
+function ownEval(context: InstructionsContext): boolean {
+  return context.evalScript === null;
+}
+
+/** The generated shell eval runs the file itself on each input (it is the only generated eval without an entry). */
+function generatedEvalRunsFile(context: InstructionsContext): boolean {
+  return context.evalScript !== null && context.entry === null && context.evalScript.endsWith(".sh");
+}
+
+/** How the eval reaches the code, said only as far as init knows it: an owner's eval is named by its command. */
+function entryBullet(context: InstructionsContext): string {
+  const { entry, evalScript, evalCommand } = context;
+  const file = context.constrainedFiles[0];
+  if (!entry) {
+    if (!evalScript) {
+      return `- No entry function was identified; the eval is the command \`${evalCommand}\`, which uses \`${file}\` the way its owner wrote it (a config it reads, a program it runs).`;
+    }
+    if (generatedEvalRunsFile(context)) {
+      return `- No entry function: the eval (\`${evalScript}\`) runs \`${file}\` as a program once per test case, with the case's input, and compares what it prints with the expected output.`;
+    }
+    return `- No entry function was identified: the generated eval (\`${evalScript}\`) calls the function its ENTRY line names, which the owner sets before the baseline.`;
+  }
+  const signature = `\n\n  \`\`\`\n  ${entry.signature}\n  \`\`\``;
+  if (!evalScript) {
+    return `- Main function found in the file (line ${entry.line}); the eval \`${evalCommand}\` is the owner's, and how it uses this function is up to that eval:${signature}`;
+  }
+  const returns = `it returns ${RETURNS_IN_WORDS[entry.returnsShape]}`;
+  if (entry.file) {
+    return `- Entry function \`${entry.name}\` in \`${entry.file}\` (line ${entry.line}), FROZEN: \`${file}\` is a config that file reads. The eval calls the entry once per test case, so a change reaches the score only through what the entry reads from \`${file}\`; ${returns}:${signature}`;
+  }
+  if (entry.owner) {
+    const { className, binding, constructorParams, definedIn, definedInFile } = entry.owner;
+    const method = entry.name.split(".").pop() ?? entry.name;
+    const inherited = definedIn
+      ? ` (inherited from \`${definedIn}\`${definedInFile ? ` in \`${definedInFile}\`` : ""})`
+      : "";
+    if (binding === "instance") {
+      const parameters = constructorParams.length
+        ? `its constructor parameters: ${constructorParams.map((name) => `\`${name}\``).join(", ")}`
+        : "its constructor takes no parameters";
+      return `- Entry method \`${entry.name}\`${inherited} (line ${entry.line}): the eval builds one \`${className}\` instance from the test data's \`setup\` (${parameters}), then calls \`${method}\` on it once per test case; ${returns}:${signature}`;
+    }
+    return `- Entry method \`${entry.name}\`${inherited} (line ${entry.line}), a ${binding} method the eval calls on \`${className}\` itself once per test case; ${returns}:${signature}`;
+  }
+  return `- Entry function (line ${entry.line}), called once per test case by the eval; ${returns}:${signature}`;
+}
+
+/** SCORE in words: the generated eval's rule, or for an owner's eval only what its command computes. */
+function scoreInWords(context: InstructionsContext): string {
+  const { name, direction } = context.metric;
+  if (!ownEval(context)) return describeScore(name, direction, context.entry?.name ?? null);
+  const better = direction === "max" ? "higher is better" : "lower is better";
+  const { terms } = metricComponents(name);
+  if (!terms) {
+    return `**${name}** as \`${context.evalCommand}\` computes it (${better}); that eval's code is its definition.`;
+  }
+  return `${name} (${better}), from the named metrics \`${context.evalCommand}\` prints (its SCORE line, when it prints one, wins); that eval's code defines each metric.`;
 }
 
 function canModify(context: InstructionsContext): string {
   const files = context.constrainedFiles.map((file) => `\`${file}\``).join(" and ");
+  const entryInFile = context.entry !== null && !context.entry.file;
   const lines = [
-    `Only ${files}: its constants, weights, thresholds, prompts, control flow and helper functions${
-      context.entry ? ", as long as the entry function keeps its signature" : ""
-    }.`,
+    context.entry?.file
+      ? `Only ${files}: the values \`${context.entry.file}\` reads from it (keep their names and the file's format, so it still loads).`
+      : `Only ${files}: its constants, weights, thresholds, prompts, control flow and helper functions${
+        entryInFile ? ", as long as the entry function keeps its signature" : ""
+      }.`,
   ];
   if (context.levers.length === 0) {
     lines.push(
@@ -166,22 +237,54 @@ function canModify(context: InstructionsContext): string {
     );
     return lines.join("\n");
   }
-  lines.push("", "Levers found in the file, with their current values (line numbers as of this round's start):", "");
-  lines.push("| Lever | Kind | Current value | Line |", "|---|---|---|---|");
-  for (const lever of context.levers.slice(0, MAX_LEVERS_LISTED)) {
+  lines.push(
+    "",
+    "Levers found in the file, with their current values (line numbers as of this round's start):",
+    "",
+    renderLeverTable(context.levers),
+  );
+  return lines.join("\n");
+}
+
+/**
+ * Where a lever lives, when its name does not already say it: a comparison's function, a field's
+ * class. `BM25Okapi.__init__.k1` names its scope, and top-level names need none. Null otherwise.
+ */
+export function helpfulScope(lever: Lever): string | null {
+  const { scope, name } = lever;
+  if (!scope || scope === "module" || name === scope || name.startsWith(`${scope}.`)) return null;
+  if (lever.detail?.includes(scope)) return null; // `in rank(): score > 0.5` already says where
+  return scope;
+}
+
+/**
+ * The levers as a Markdown table (at most MAX_LEVERS_LISTED rows, the rest counted): name, kind,
+ * value as the code writes it, line; a "Where" column only when some lever's name hides its scope.
+ */
+export function renderLeverTable(levers: Lever[]): string {
+  const listed = levers.slice(0, MAX_LEVERS_LISTED);
+  const withWhere = listed.some((lever) => helpfulScope(lever) !== null);
+  const lines = withWhere
+    ? ["| Lever | Kind | Current value | Where | Line |", "|---|---|---|---|---|"]
+    : ["| Lever | Kind | Current value | Line |", "|---|---|---|---|"];
+  for (const lever of listed) {
     const value = lever.detail ? `${lever.value} (${lever.detail})` : lever.value;
     const line = lever.endLine && lever.endLine > lever.line ? `${lever.line}-${lever.endLine}` : String(lever.line);
-    lines.push(`| \`${tableCell(lever.name)}\` | ${lever.kind} | \`${tableCell(value)}\` | ${line} |`);
+    const scope = helpfulScope(lever);
+    const where = withWhere ? ` ${scope ? `\`${tableCell(scope)}\`` : ""} |` : "";
+    lines.push(`| \`${tableCell(lever.name)}\` | ${lever.kind} | \`${tableCell(value)}\` |${where} ${line} |`);
   }
-  if (context.levers.length > MAX_LEVERS_LISTED) {
-    lines.push("", `…and ${context.levers.length - MAX_LEVERS_LISTED} more in the file.`);
-  }
+  if (levers.length > MAX_LEVERS_LISTED) lines.push("", `…and ${levers.length - MAX_LEVERS_LISTED} more in the file.`);
   return lines.join("\n");
 }
 
 function tableCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/`/g, "'").replace(/\s+/g, " ");
 }
+
+/** Randomness added to the code hides real gains; the harness handles an eval that is noisy by design. */
+const NOISE_RULE =
+  "add no randomness of your own: when the eval's score varies between runs by design (a model call, sampling), the harness repeats runs and decides with statistics, and noise you add only hides real gains";
 
 function cannotModify(context: InstructionsContext): string {
   const items: string[] = [];
@@ -191,7 +294,7 @@ function cannotModify(context: InstructionsContext): string {
     );
   } else {
     items.push(
-      `- The eval (\`${context.evalCommand}\`) and every file it reads: it defines the metric and was brought by the experiment's owner.`,
+      `- The eval (\`${context.evalCommand}\`) and every file it reads: it defines the metric and was brought by the experiment's owner; it is frozen like the test data.`,
     );
   }
   if (context.testData) {
@@ -199,9 +302,19 @@ function cannotModify(context: InstructionsContext): string {
       `- \`${context.testData}\`, the test data: the cases and their expected outputs are the ground truth. Its hash is checked like the eval's.`,
     );
   }
-  items.push(
-    `- \`${context.cacheDir}/\`, the eval's cache of expensive calls: do not delete or edit it (evals would become slow, costly and noisy).`,
-  );
+  if (!ownEval(context)) {
+    items.push(
+      `- \`${context.cacheDir}/\`, the eval's cache of expensive calls: do not delete or edit it (evals would become slow, costly and noisy).`,
+    );
+  }
+  const entryFile = context.entry?.file;
+  if (entryFile && !context.frozen.some((frozen) => frozen.path === entryFile)) {
+    items.push(
+      `- \`${entryFile}\`: it holds the entry the eval calls, which reads ${
+        context.constrainedFiles.map((file) => `\`${file}\``).join(" and ")
+      }; a change to it is restored and the iteration discarded.`,
+    );
+  }
   for (const frozen of context.frozen) items.push(`- \`${frozen.path}\`: ${frozen.reason}`);
   items.push(
     `- The harness files: \`autoresearch.yaml\`, \`${context.artifacts.journal}\`, \`${context.artifacts.dashboard}\` and \`.autoresearch/\`; only the harness writes them.`,
@@ -210,11 +323,15 @@ function cannotModify(context: InstructionsContext): string {
     "- Any other file in the repository: a change outside the constrained file is restored and the iteration discarded.",
   );
   items.push(
-    "- Dependencies: no new packages, imports of packages the project does not already use, network or model/API calls, or subprocesses. The eval must stay fast, offline where it was offline, and deterministic.",
+    `- Dependencies: no new packages, imports of packages the project does not already use, network or model/API calls, or subprocesses. Keep the code about as fast as it is, offline where it was offline, and ${NOISE_RULE}.`,
   );
-  if (context.entry) {
+  if (context.entry && !context.entry.file) {
     items.push(
-      `- The entry function's signature (name, parameters, return type): \`${context.entry.signature}\`. The eval calls it this way; the rest of the program may too.`,
+      `- The entry function's signature (name, parameters, return type): \`${context.entry.signature}\`. ${
+        ownEval(context)
+          ? "The rest of the program calls it this way"
+          : "The eval calls it this way; the rest of the program may too"
+      }.`,
     );
   }
   return items.join("\n");
@@ -233,6 +350,7 @@ function guardSection(context: InstructionsContext): string {
 }
 
 function evalSection(context: InstructionsContext): string {
+  if (ownEval(context)) return ownEvalSection(context);
   const lines = [
     `Command (run by iterate from the experiment folder): \`${context.evalCommand}\``,
     "",
@@ -245,22 +363,46 @@ function evalSection(context: InstructionsContext): string {
     "GUARD: <number>        the guard metric, when there is one",
     "```",
     "",
-    `**SCORE** — ${describeScore(context.metric.name, context.metric.direction, context.entry?.name ?? null)}`,
+    `**SCORE** — ${scoreInWords(context)}`,
     "",
     "A non-zero exit, a missing SCORE, NaN or a timeout counts as a **crash**: the change is reverted. An exception in any test case crashes the run, so keep the code working for every input.",
+    "",
+    `To understand a result, you may run \`${context.evalCommand} --verbose\`: it prints each case's metrics, expected and actual output on stderr. Running the eval yourself never records anything; only iterate does.`,
   ];
-  if (context.evalScript) {
-    lines.push(
-      "",
-      `To understand a result, you may run \`${context.evalCommand} --verbose\`: it prints each case's metrics, expected and actual output on stderr. Running the eval yourself never records anything; only iterate does.`,
-    );
-  }
   if (context.testData) lines.push("", `Test data: \`${context.testData}\` (frozen).`);
   return lines.join("\n");
 }
 
+/** An owner's eval, described as it is: its command, what iterate reads from its output, and that it is frozen. */
+function ownEvalSection(context: InstructionsContext): string {
+  const lines = [
+    `Command (run by iterate from the experiment folder): \`${context.evalCommand}\`. It is the experiment owner's eval, frozen: iterate runs it as it is and reads only what it prints.`,
+    "",
+    "What iterate reads from its output:",
+    "",
+    "```",
+    "SCORE: <number>        the primary metric, on its own line; the last one wins",
+    "CASE <id> <number>     per-case results, when the eval prints them",
+    "  <name>: <number>     named metrics in an indented results block (guard, components)",
+    "GUARD: <number>        the guard metric, when there is one",
+    "```",
+    "",
+    `**SCORE** — ${scoreInWords(context)}`,
+    "",
+    "A non-zero exit, a missing SCORE, NaN or a timeout counts as a **crash**: the change is reverted. Keep the code working for every input the eval gives it.",
+    "",
+    "When its score varies between runs (a model call, sampling), the harness runs it again and decides keep or discard with statistics; you never average runs yourself. Running the eval yourself never records anything; only iterate does.",
+  ];
+  if (context.testData) lines.push("", `Test data: \`${context.testData}\` (frozen).`);
+  return lines.join("\n");
+}
+
+/** The generated eval's cache, explained; an owner's eval has its own ways, which init does not know. */
 function cachingSection(context: InstructionsContext): string {
+  if (ownEval(context)) return "";
   return [
+    "## Caching",
+    "",
     `The eval may cache expensive calls (embeddings, model or HTTP calls) in \`${context.cacheDir}/\`, keyed on the call's input, so an eval stays fast and repeatable. The cache is never keyed on the code under test, so your change reaches the score.`,
     "",
     "- Do not delete, edit or bypass the cache, and do not add caching of your own to the constrained file (a cache that masks changes makes every iteration look like a no-op).",
@@ -272,13 +414,14 @@ function cachingSection(context: InstructionsContext): string {
 function pipeline(context: InstructionsContext): string {
   const file = context.constrainedFiles[0];
   const steps: string[] = [];
+  const { entry } = context;
   if (context.testData) steps.push(`Test cases from \`${context.testData}\` — FROZEN`);
-  if (context.entry) {
-    const helpers = context.functions.filter((found) => found.name !== context.entry!.name).map((found) =>
-      `\`${found.name}\``
-    );
+  if (entry?.file) {
+    steps.push(`\`${entry.name}(…)\` in \`${entry.file}\` — FROZEN; it reads \`${file}\` — TUNABLE`);
+  } else if (entry) {
+    const helpers = context.functions.filter((found) => found.name !== entry.name).map((found) => `\`${found.name}\``);
     steps.push(
-      `\`${context.entry.name}(…)\` in \`${file}\` — TUNABLE body, FROZEN signature${
+      `\`${entry.name}(…)\` in \`${file}\` — TUNABLE body, FROZEN signature${
         helpers.length
           ? `; with the file's other functions (${helpers.slice(0, 8).join(", ")}${
             helpers.length > 8 ? ", …" : ""
@@ -289,27 +432,60 @@ function pipeline(context: InstructionsContext): string {
   } else {
     steps.push(`\`${file}\` — TUNABLE`);
   }
-  steps.push(
-    `Expensive calls made by the code (models, network), answered from \`${context.cacheDir}/\` when the eval caches them — FROZEN`,
-  );
-  steps.push(
-    `${
-      context.evalScript ? `\`${context.evalScript}\`` : `The eval \`${context.evalCommand}\``
-    } compares outputs with the expected ones and prints SCORE — FROZEN`,
-  );
+  if (ownEval(context)) {
+    steps.push(`The eval \`${context.evalCommand}\` runs and prints SCORE — FROZEN`);
+  } else {
+    steps.push(
+      `Expensive calls made by the code (models, network), answered from \`${context.cacheDir}/\` when the eval caches them — FROZEN`,
+    );
+    steps.push(`\`${context.evalScript}\` compares outputs with the expected ones and prints SCORE — FROZEN`);
+  }
   steps.push("iterate decides keep or discard under noise, commits or restores, logs — HARNESS");
   return steps.map((step, index) => `${index + 1}. ${step}`).join("\n");
 }
+
+/** How to move a lever of each kind in one readable step. */
+const STEP_BY_KIND: Record<Lever["kind"], string> = {
+  weights: "a table of weights: halve or double one entry at a time, or shift weight from one key to another",
+  weight: "a weight: halve or double it",
+  threshold: "a threshold: move it by a clear amount (a quarter of its value, or to where the failing cases sit)",
+  rate: "a rate: halve or double it (rates act on a log scale), keeping probabilities within 0-1",
+  count: "a count: step it up or down (±1-2 when small, ×2 or ÷2 when large)",
+  size: "a size: halve or double it, or step to the next common size",
+  constant: "another number: move it by a clear step (±25%) and watch the direction of the change",
+  choice: "a choice: try the other options the code or its library accepts, one per iteration",
+  flag: "a flag: flip it",
+  prompt: "a prompt: change one instruction or example at a time",
+  list: "a list: add, remove or reorder one element",
+};
+const KIND_ORDER: Lever["kind"][] = [
+  "weights",
+  "weight",
+  "threshold",
+  "rate",
+  "count",
+  "size",
+  "constant",
+  "choice",
+  "prompt",
+  "list",
+  "flag",
+];
 
 function strategy(context: InstructionsContext): string {
   const ranked = [...context.levers].sort((a, b) => leverPriority(a) - leverPriority(b)).slice(0, 5).map((lever) =>
     `\`${lever.name}\``
   );
   const startWith = ranked.length ? ` Start with ${ranked.join(", ")}.` : "";
+  const kinds = new Set(context.levers.map((lever) => lever.kind));
+  const steps = KIND_ORDER.filter((kind) => kinds.has(kind)).map((kind) => `- ${STEP_BY_KIND[kind]}.`);
   return [
-    `**Iterations 1-5: tune the obvious levers.** One lever per iteration, in meaningful steps (halve or double a weight; move a threshold by a clear amount), so each result is readable.${startWith}`,
+    `**Iterations 1-5: tune the obvious levers.** One lever per iteration, in meaningful steps, so each result is readable.${startWith}${
+      steps.length ? " By kind:" : ""
+    }`,
+    ...(steps.length ? ["", ...steps] : []),
     "",
-    "**Iterations 6-20: structural changes inside the file.** Combine or reorder steps, add a signal computed from data the function already has, handle the failure patterns you see with `--verbose`, remove steps that do not pay. Revisit near-misses from the dashboard only with a new idea.",
+    "**Iterations 6-20: structural changes inside the file.** Combine or reorder steps, add a signal computed from data the function already has, handle the failure patterns you see in the per-case results, remove steps that do not pay. Revisit near-misses from the dashboard only with a new idea.",
     "",
     `**Iterations 21-30: refine and simplify.** Fine-tune around the best values, combine kept changes that did not interact, and delete code that does not earn its place (equal score with simpler code is a keep). If ${context.plateau} iterations in a row failed, the ceiling is probably architectural: note it for the report rather than forcing tiny changes.`,
   ].join("\n");

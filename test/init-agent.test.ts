@@ -1,0 +1,252 @@
+// init --agent end to end: a scripted agent (test/fixtures/agents/write-eval.ts) writes the eval
+// and test data for a config file init cannot call into; init checks the eval, reports its score
+// and sets up the experiment with it, and baseline measures it. An agent that writes a broken
+// eval, none at all, fails or hangs gets one line and exit 1, and init writes nothing of its own.
+import { describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUN, exists, KIT_ROOT, makeRepo, read, runScript, sh, waitFor } from "./helpers.ts";
+import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
+
+const SEARCH_PY = `"""Search help-centre articles; the weights live in search_config.json."""
+import json, os
+
+ARTICLES = {
+    "reset-password": "reset your password account login sign expired",
+    "billing": "invoice billing payment card address declined",
+    "shipping": "shipping delivery parcel tracking late damaged",
+    "refund": "refund return money back status",
+}
+
+
+def _config():
+    if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "search_config.py")):
+        import search_config
+        return {"title_weight": search_config.TITLE_WEIGHT, "body_weight": search_config.BODY_WEIGHT,
+                "min_score": search_config.MIN_SCORE}
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "search_config.json")) as handle:
+        return json.load(handle)
+
+
+def rank(query):
+    config = _config()
+    words = query.lower().split()
+    scored = []
+    for name, text in ARTICLES.items():
+        body = sum(word in text.split() for word in words)
+        title = sum(word in name for word in words)
+        score = config["body_weight"] * body + config["title_weight"] * title
+        if score >= config["min_score"]:
+            scored.append((score, name))
+    return [name for score, name in sorted(scored, key=lambda pair: (-pair[0], pair[1]))]
+`;
+
+const CONFIG_JSON = `{"title_weight": 2.0, "body_weight": 1.0, "min_score": 1.5}\n`;
+/** The same weights as a Python module of constants: levers, and nothing to call. */
+const CONFIG_PY = `"""Ranking weights for search.py."""
+TITLE_WEIGHT = 2.0
+BODY_WEIGHT = 1.0
+MIN_SCORE = 1.5
+`;
+
+const AGENT = join(KIT_ROOT, "test/fixtures/agents/write-eval.ts");
+const agent = (mode: string) => `${BUN} ${AGENT} ${mode}`;
+
+/** What init writes on success; none of it may exist after a failure. */
+const INIT_ARTIFACTS = [
+  "autoresearch.yaml",
+  "instructions.md",
+  "launch_prompt.md",
+  "autoresearch.jsonl",
+  "autoresearch_dashboard.md",
+];
+
+/** search.py reads its weights from search_config.json, or from search_config.py when that is there. */
+function searchRepo(config: "json" | "py" = "json"): string {
+  return makeRepo(
+    config === "json"
+      ? { "search.py": SEARCH_PY, "search_config.json": CONFIG_JSON }
+      : { "search.py": SEARCH_PY, "search_config.py": CONFIG_PY },
+  );
+}
+
+/** The untracked paths git sees, folders collapsed: what a failed init leaves for the person to inspect. */
+function untracked(root: string): string[] {
+  return sh(root, "git", ["status", "--porcelain", "--untracked-files=normal"]).split("\n").filter(Boolean).sort();
+}
+
+/** stderr's lines that start with the script's name: the error, without the progress notes before it. */
+function errorLines(stderr: string): string[] {
+  return stderr.split("\n").filter((line) => line.startsWith("init.ts: "));
+}
+
+describe("init --agent", () => {
+  test("an agent's working eval is checked, scored and becomes the experiment's eval; baseline measures it", () => {
+    const root = searchRepo("py");
+    const excludeBefore = read(root, ".git/info/exclude");
+    const result = runScript("init", ["search_config.py", "--agent", agent("works"), "--metric", "hit_rate@1"], {
+      cwd: root,
+    });
+    expect(result.code).toBe(0);
+    const scoreLine =
+      /The agent's eval works: SCORE ([\d.]+) from `python3 autoresearch_eval.py`, 16 CASE lines, [\d.]+ s; test data autoresearch_test_data.json has 16 cases\./
+        .exec(result.stderr);
+    expect(scoreLine).not.toBeNull();
+    const score = Number(scoreLine![1]);
+    expect(score).toBeGreaterThan(0);
+    expect(score).toBeLessThan(1);
+
+    const experiment = parseExperiment(read(root, "autoresearch.yaml"), "autoresearch.yaml");
+    expect(experiment.rounds[0].eval).toMatchObject({ command: "python3 autoresearch_eval.py", script: null });
+    expect(experiment.test_data).toBe("autoresearch_test_data.json");
+    expect(experiment.frozen).toEqual(["autoresearch_eval.py"]);
+    expect(experiment.rounds[0].constrained_files).toEqual(["search_config.py"]);
+    expect(read(root, ".git/info/exclude")).not.toBe(excludeBefore);
+
+    // The brief the agent read: the contract, the command init runs, where to write, and who reads the config.
+    const brief = read(root, ".autoresearch/prompts/init-eval.md");
+    for (
+      const part of [
+        "python3 autoresearch_eval.py",
+        "`autoresearch_eval.py`",
+        "`autoresearch_test_data.json`, a JSON file with at least 15 cases",
+        "SCORE: <number>",
+        "CASE <id> <number>",
+        "Exit non-zero when anything fails",
+        "SCORE is **hit_rate@1** (higher is better)",
+        "| `TITLE_WEIGHT` | weight | `2.0` | 2 |",
+        "- `def rank(query)` in `search.py`",
+      ]
+    ) expect(brief).toContain(part);
+    expect(read(root, ".autoresearch/logs/init-agent.log")).toContain("writing works");
+
+    // The instructions describe the eval as it is: the owner's command, frozen; nothing about a generated one.
+    const instructions = read(root, "instructions.md");
+    expect(instructions).toContain("`python3 autoresearch_eval.py`");
+    expect(instructions).toContain("`autoresearch_eval.py`: frozen by the experiment's owner");
+    for (
+      const wrong of ["called once per test case", "runs the file as a program", "## Caching", "equals the expected"]
+    ) expect(instructions).not.toContain(wrong);
+
+    sh(root, "git", ["add", "-A"]);
+    sh(root, "git", ["commit", "-qm", "harness written by the agent"]);
+    const baseline = runScript("baseline", ["--json"], { cwd: root });
+    expect(baseline.code).toBe(0);
+    expect(JSON.parse(baseline.stdout).score).toBe(score);
+  });
+
+  const failures: { mode: string; message: RegExp; next: RegExp }[] = [
+    {
+      mode: "exits-1",
+      message:
+        /^init\.ts: The eval `python3 autoresearch_eval\.py` failed its check: the eval exited with code 1 \("KeyError: 'title_weight' is not in the config"\); log: \.autoresearch\/logs\/init-eval\.log\. /,
+      next:
+        /Next: fix autoresearch_eval\.py, then run: .*init\.ts search_config\.json --eval-cmd 'python3 autoresearch_eval\.py' --test-data autoresearch_test_data\.json$/,
+    },
+    {
+      mode: "no-score",
+      message:
+        /^init\.ts: The eval `python3 autoresearch_eval\.py` failed its check: the eval printed no SCORE line \("evaluated 16 cases"\); log: \.autoresearch\/logs\/init-eval\.log\. /,
+      next: /--eval-cmd 'python3 autoresearch_eval\.py' --test-data autoresearch_test_data\.json$/,
+    },
+    {
+      mode: "nothing",
+      message:
+        /^init\.ts: The agent wrote no eval at autoresearch_eval\.py; log: \.autoresearch\/logs\/init-agent\.log\. /,
+      next: /Next: .*init\.ts search_config\.json --agent '.*write-eval\.ts nothing'$/,
+    },
+  ];
+  for (const { mode, message, next } of failures) {
+    test(`an agent whose eval fails (${mode}) gets one line and exit 1, and init writes nothing of its own`, () => {
+      const root = searchRepo();
+      const excludeBefore = read(root, ".git/info/exclude");
+      const result = runScript("init", ["search_config.json", "--agent", agent(mode), "--yes"], { cwd: root });
+      expect(result.code).toBe(1);
+      const errors = errorLines(result.stderr);
+      expect(errors.length).toBe(1);
+      expect(errors[0]).toMatch(message);
+      expect(errors[0]).toMatch(next);
+      expect(result.stdout).toBe("");
+      for (const artifact of INIT_ARTIFACTS) expect(exists(root, artifact)).toBe(false);
+      expect(read(root, ".git/info/exclude")).toBe(excludeBefore);
+      // The agent's files stay for the person to inspect; init's only leftovers are its brief and logs.
+      const agentFiles = mode === "nothing" ? [] : ["?? autoresearch_eval.py", "?? autoresearch_test_data.json"];
+      expect(untracked(root)).toEqual(["?? .autoresearch/", ...agentFiles]);
+    });
+  }
+
+  test("--json carries the failure's code", () => {
+    const root = searchRepo();
+    const result = runScript("init", ["search_config.json", "--agent", agent("no-score"), "--json"], { cwd: root });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).error).toMatchObject({ code: "E_AGENT_EVAL", exit_code: 1 });
+  });
+
+  test("an agent command that fails or hangs is named with its exit code or the timeout", () => {
+    const root = searchRepo();
+    const failed = runScript("init", ["search_config.json", "--agent", "echo 'no credits left' >&2; exit 7"], {
+      cwd: root,
+    });
+    expect(failed.code).toBe(1);
+    expect(errorLines(failed.stderr)).toEqual([
+      expect.stringMatching(
+        /^init\.ts: The agent command exited with code 7 \("no credits left"\); log: \.autoresearch\/logs\/init-agent\.log\. Next: /,
+      ),
+    ]);
+    const started = performance.now();
+    const hung = runScript("init", ["search_config.json", "--agent", "sleep 30", "--agent-timeout", "1", "--json"], {
+      cwd: root,
+    });
+    expect(hung.code).toBe(1);
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(JSON.parse(hung.stdout).error).toMatchObject({ code: "E_AGENT_FAILED" });
+    expect(hung.stderr).toContain("The agent command did not finish within 1 s");
+    expect(hung.stderr).toContain("--agent-timeout 2");
+    for (const artifact of INIT_ARTIFACTS) expect(exists(root, artifact)).toBe(false);
+  });
+
+  test("a refusal comes before the agent runs: existing artifacts, --eval-cmd, an empty --agent", () => {
+    const root = makeRepo({ "search.py": SEARCH_PY, "search_config.json": CONFIG_JSON, "autoresearch.yaml": "x\n" });
+    const existing = runScript("init", ["search_config.json", "--agent", agent("works")], { cwd: root });
+    expect(existing.code).toBe(2);
+    expect(existing.stderr).toContain("Not overwriting existing artifact");
+    expect(exists(root, ".autoresearch")).toBe(false);
+    expect(exists(root, "autoresearch_eval.py")).toBe(false);
+
+    const both = runScript("init", ["search_config.json", "--agent", agent("works"), "--eval-cmd", "make eval"], {
+      cwd: root,
+    });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("cannot be combined with --eval-cmd");
+    const empty = runScript("init", ["search_config.json", "--agent", " ", "--json"], { cwd: root });
+    expect(empty.code).toBe(2);
+    expect(JSON.parse(empty.stdout).error.code).toBe("E_EMPTY_OPTION");
+    expect(exists(root, "autoresearch_eval.py")).toBe(false);
+  });
+
+  test("Ctrl-C while the agent works stops the agent's whole process group and writes no experiment", async () => {
+    const root = searchRepo();
+    const child = spawn(
+      BUN,
+      [join(KIT_ROOT, "scripts/init.ts"), "search_config.json", "--agent", "echo $$ > agent.pid; sleep 60 & wait"],
+      { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", CI: "true" } },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await waitFor("the agent to start", () => existsSync(join(root, "agent.pid")) && read(root, "agent.pid") !== "");
+    const agentPid = Number(readFileSync(join(root, "agent.pid"), "utf8").trim());
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    await waitFor("the agent to stop", () => !processAlive(agentPid), 10_000);
+    for (const artifact of INIT_ARTIFACTS) expect(exists(root, artifact)).toBe(false);
+  });
+});
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

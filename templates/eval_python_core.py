@@ -10,7 +10,7 @@ FORMULA = {{formula}}  # [(weight, metric), ...] for a composite SCORE, else Non
 GUARD_METRIC = {{guard_metric}}
 EXTRA_METRICS = {{extra_metrics}}  # printed for context; not part of SCORE
 LATENCY_REPEATS = 5  # calls per case when timing; the median is kept
-BOOTSTRAP_TOP = 3  # results copied as "expected" per case by --bootstrap (rankings)
+BOOTSTRAP_TOP = 3  # results copied as "expected" per case by --bootstrap (rankings; scored above the lowest score)
 PLACEHOLDER = "TODO:"
 TIMING_METRICS = ("latency", "latency_ms", "time_ms", "duration_ms", "latency_s", "time_s", "duration_s", "seconds")
 
@@ -202,8 +202,8 @@ def looks_like_scores(value):
     return bool(items) and all(is_number(item) for item in items) and any(float(item) != int(item) for item in items if math.isfinite(item))
 
 
-def ranking_from_scores(value, names):
-    """Item ids sorted by score, highest first; ties keep list order and NaN comes last."""
+def scored_items(value, names):
+    """(item id, score) pairs sorted by score, highest first; ties keep list order and NaN comes last."""
     if isinstance(value, dict):
         pairs = [(str(key), score) for key, score in value.items()]
     else:
@@ -214,12 +214,12 @@ def ranking_from_scores(value, names):
             pairs = [(str(name), score) for name, score in zip(names, scores)]
         else:
             pairs = [(str(position), score) for position, score in enumerate(scores)]
+    pairs = [(name, float(score) if float(score) == float(score) else -math.inf) for name, score in pairs]
+    return sorted(pairs, key=lambda pair: -pair[1])
 
-    def order(pair):
-        score = float(pair[1])
-        return -score if score == score else math.inf
 
-    return [name for name, _ in sorted(pairs, key=order)]
+def ranking_from_scores(value, names):
+    return [name for name, _ in scored_items(value, names)]
 
 
 def ranked_ids(value):
@@ -230,17 +230,40 @@ def ranked_ids(value):
     return [item_id(item) for item in list(value)]
 
 
+def field_value(output):
+    return read_field(output, ADAPTER["field"]) if ADAPTER.get("field") else output
+
+
+def read_kind(value):
+    """ADAPTER's read, with "auto" settled by what the value looks like."""
+    if ADAPTER["read"] == "auto":
+        return "scores" if looks_like_scores(value) else "ids"
+    return ADAPTER["read"]
+
+
 def adapt(output, setup):
     """What the metrics compare: the output field (when ADAPTER names one), read as ADAPTER says."""
-    value = read_field(output, ADAPTER["field"]) if ADAPTER.get("field") else output
-    read = ADAPTER["read"]
-    if read == "auto":
-        read = "scores" if looks_like_scores(value) else "ids"
+    value = field_value(output)
+    read = read_kind(value)
     if read == "scores":
         return ranking_from_scores(value, setup.get("ids"))
     if read == "ids":
         return ranked_ids(value)
     return value
+
+
+def bootstrap_expected(output, setup):
+    """What --bootstrap proposes as "expected": the top results, only items scored above the lowest score."""
+    value = field_value(output)
+    read = read_kind(value)
+    if read == "scores":
+        pairs = scored_items(value, setup.get("ids"))
+        floor = min((score for _, score in pairs), default=0.0)
+        above = [name for name, score in pairs if score > floor]
+        return (above or [name for name, _ in pairs])[:BOOTSTRAP_TOP]
+    if read == "ids":
+        return ranked_ids(value)[:BOOTSTRAP_TOP]
+    return normalise(value)
 
 
 def normalise(value):
@@ -431,8 +454,7 @@ def bootstrap():
         if problem:
             print(problem, file=sys.stderr)
             return 2
-        answer = adapt(call_entry(entry.for_setup(setup), case.get("input") or {}), setup)
-        case["expected"] = list(answer)[:BOOTSTRAP_TOP] if ADAPTER["read"] != "value" else normalise(answer)
+        case["expected"] = bootstrap_expected(call_entry(entry.for_setup(setup), case.get("input") or {}), setup)
         case["source"] = "bootstrap"
         filled += 1
     temporary = TEST_DATA.with_name(TEST_DATA.name + ".tmp")

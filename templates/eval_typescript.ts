@@ -38,7 +38,7 @@ const FORMULA = {{formula}}; // [[weight, metric], ...] for a composite SCORE, e
 const GUARD_METRIC = {{guard_metric}};
 const EXTRA_METRICS = {{extra_metrics}}; // printed for context; not part of SCORE
 const LATENCY_REPEATS = 5; // calls per case when timing; the median is kept
-const BOOTSTRAP_TOP = 3; // results copied as "expected" per case by --bootstrap (rankings)
+const BOOTSTRAP_TOP = 3; // results copied as "expected" per case by --bootstrap (rankings; scored above the lowest score)
 const PLACEHOLDER = "TODO:";
 const TIMING_METRICS = ["latency", "latency_ms", "time_ms", "duration_ms", "latency_s", "time_s", "duration_s", "seconds"];
 
@@ -167,8 +167,8 @@ function looksLikeScores(value) {
   return items.length > 0 && items.every(isNumber) && items.some((item) => Number.isFinite(item) && !Number.isInteger(item));
 }
 
-/** Item ids sorted by score, highest first; ties keep list order and NaN comes last. */
-function rankingFromScores(value, names) {
+/** [item id, score] pairs sorted by score, highest first; ties keep list order and NaN comes last. */
+function scoredItems(value, names) {
   let pairs;
   if (isRecord(value)) {
     pairs = Object.entries(value);
@@ -177,12 +177,15 @@ function rankingFromScores(value, names) {
     if (Array.isArray(names) && names.length !== scores.length) {
       throw new Error(`setup "ids" names ${names.length} items but the entry returned ${scores.length} scores`);
     }
-    pairs = scores.map((score, position) => [String(Array.isArray(names) ? names[position] : position), score]);
+    pairs = scores.map((score, position) => [Array.isArray(names) ? names[position] : position, score]);
   }
-  const order = (score) => (Number.isNaN(Number(score)) ? -Infinity : Number(score));
-  return pairs.map((pair, position) => [...pair, position])
-    .sort((a, b) => order(b[1]) - order(a[1]) || a[2] - b[2])
-    .map(([name]) => String(name));
+  return pairs.map(([name, score], position) => ({ name: String(name), score: Number.isNaN(Number(score)) ? -Infinity : Number(score), position }))
+    .sort((a, b) => b.score - a.score || a.position - b.position)
+    .map(({ name, score }) => [name, score]);
+}
+
+function rankingFromScores(value, names) {
+  return scoredItems(value, names).map(([name]) => name);
 }
 
 function rankedIds(value) {
@@ -191,13 +194,36 @@ function rankedIds(value) {
   return [itemId(value)]; // one answer: a one-item ranking
 }
 
+function fieldValue(output) {
+  return ADAPTER.field ? readField(output, ADAPTER.field) : output;
+}
+
+/** ADAPTER's read, with "auto" settled by what the value looks like. */
+function readKind(value) {
+  return ADAPTER.read === "auto" ? (looksLikeScores(value) ? "scores" : "ids") : ADAPTER.read;
+}
+
 /** What the metrics compare: the output field (when ADAPTER names one), read as ADAPTER says. */
 function adapt(output, setup) {
-  const value = ADAPTER.field ? readField(output, ADAPTER.field) : output;
-  const read = ADAPTER.read === "auto" ? (looksLikeScores(value) ? "scores" : "ids") : ADAPTER.read;
+  const value = fieldValue(output);
+  const read = readKind(value);
   if (read === "scores") return rankingFromScores(value, setup.ids);
   if (read === "ids") return rankedIds(value);
   return value;
+}
+
+/** What --bootstrap proposes as "expected": the top results, only items scored above the lowest score. */
+function bootstrapExpected(output, setup) {
+  const value = fieldValue(output);
+  const read = readKind(value);
+  if (read === "scores") {
+    const pairs = scoredItems(value, setup.ids);
+    const floor = Math.min(...pairs.map(([, score]) => score));
+    const above = pairs.filter(([, score]) => score > floor).map(([name]) => name);
+    return (above.length > 0 ? above : pairs.map(([name]) => name)).slice(0, BOOTSTRAP_TOP);
+  }
+  if (read === "ids") return rankedIds(value).slice(0, BOOTSTRAP_TOP);
+  return JSON.parse(normalise(value));
 }
 
 function normalise(value) {
@@ -391,8 +417,7 @@ async function bootstrap() {
       return 2;
     }
     const setup = caseSetup(document, item);
-    const answer = adapt(await callEntry(entry.forSetup(setup), item.input), setup);
-    item.expected = ADAPTER.read === "value" ? JSON.parse(normalise(answer)) : answer.slice(0, BOOTSTRAP_TOP);
+    item.expected = bootstrapExpected(await callEntry(entry.forSetup(setup), item.input), setup);
     item.source = "bootstrap";
     filled++;
   }

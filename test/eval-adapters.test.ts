@@ -16,7 +16,12 @@ import {
   type ReturnShape,
   shapeWarnings,
 } from "../scripts/lib/harness/metric-catalog.ts";
-import { type EvalLocation, planEvalLocation, renderEval } from "../scripts/lib/harness/eval-script.ts";
+import {
+  type EvalLocation,
+  planEvalLocation,
+  pythonImportForEntry,
+  renderEval,
+} from "../scripts/lib/harness/eval-script.ts";
 import type { Project } from "../scripts/lib/harness/project.ts";
 import type { EntryFunction } from "../scripts/lib/levers/lever.ts";
 import { buildJsonTestData, inspectTestData, TEST_DATA_FORMAT } from "../scripts/lib/harness/test-data.ts";
@@ -92,6 +97,47 @@ describe("shapeWarnings", () => {
     expect(defaultMetricFor("object", "python")).toBe("accuracy");
     expect(shapeWarnings("object", defaultMetricFor("object", "python"), null, null)[0]).toContain("--output-field");
   });
+});
+
+describe("pythonImportForEntry", () => {
+  const project = (path: string, module: string): Project => ({
+    kind: "python",
+    language: "python",
+    evalFlavor: "python",
+    python: null,
+    pythonImport: { path, module },
+    django: null,
+    script: null,
+    caseCommand: null,
+    notes: [],
+  });
+  const table: [string, Project, string | null, string[], { paths: string[]; module: string }][] = [
+    ["the constrained file itself", project("src", "search.config"), null, [], {
+      paths: ["src"],
+      module: "search.config",
+    }],
+    ["a file in the same package", project(".", "lookup.settings"), "lookup/engine.py", ["lookup/__init__.py"], {
+      paths: ["."],
+      module: "lookup.engine",
+    }],
+    ["a package under src/", project(".", "config"), "src/search/engine.py", ["src/search/__init__.py"], {
+      paths: ["src", "."],
+      module: "search.engine",
+    }],
+    ["a script folder without packages", project(".", "config"), "tools/run.py", [], {
+      paths: ["tools", "."],
+      module: "run",
+    }],
+    ["a package's __init__.py", project(".", "config"), "engine/__init__.py", ["engine/__init__.py"], {
+      paths: ["."],
+      module: "engine",
+    }],
+  ];
+  for (const [description, given, file, packages, expected] of table) {
+    test(`imports ${description}`, () => {
+      expect(pythonImportForEntry(given, file, (path) => packages.includes(path))).toEqual(expected);
+    });
+  }
 });
 
 // ---- the test data scaffold ------------------------------------------------------------------------
@@ -619,6 +665,9 @@ describe("init on a Class.method entry", () => {
     const refused = spawnSync("bash", ["-c", "python3 autoresearch_eval.py"], { cwd: root, encoding: "utf8" });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('"setup"');
+    const baseline = runScript("baseline", [], { cwd: root });
+    expect(baseline.code).not.toBe(0);
+    expect(baseline.stderr).toContain('case "(setup)", field "setup.corpus"');
     fillScaffold(root, { setup: { corpus: CORPUS }, cases: SCORE_CASES });
     const run = spawnSync("bash", ["-c", "python3 autoresearch_eval.py"], { cwd: root, encoding: "utf8" });
     expect(run.status).toBe(0);

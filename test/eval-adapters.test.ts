@@ -29,6 +29,18 @@ import { parseEvalOutput } from "../scripts/lib/process/eval-output.ts";
 
 const FIXTURES = join(import.meta.dir, "fixtures/adapters");
 
+const PYTHON_PROJECT_BASE: Project = {
+  kind: "python",
+  language: "python",
+  evalFlavor: "python",
+  python: { environment: "plain", command: "python3" },
+  pythonImport: { path: ".", module: "term_index" },
+  django: null,
+  script: null,
+  caseCommand: null,
+  notes: [],
+};
+
 // ---- chooseAdapter and shapeWarnings ---------------------------------------------------------------
 
 describe("chooseAdapter", () => {
@@ -140,6 +152,38 @@ describe("pythonImportForEntry", () => {
   }
 });
 
+describe("a Django eval for an entry in another file", () => {
+  test("imports the entry's module as manage.py's folder sees it", () => {
+    const project: Project = {
+      ...PYTHON_PROJECT_BASE,
+      kind: "django",
+      evalFlavor: "django",
+      pythonImport: null,
+      django: { manageDir: "site", appDir: "site/search", module: "search.tuning" },
+    };
+    const text = renderEval({
+      location: planEvalLocation(project, 1),
+      project,
+      constrainedFile: "site/search/tuning.py",
+      testData: "autoresearch_test_data.json",
+      entry: {
+        name: "Finder.run",
+        line: 3,
+        signature: "def run(self, query)",
+        params: ["query"],
+        returnsShape: "ranked_list",
+        file: "site/search/finder.py",
+        owner: { ...TERM_INDEX_OWNER, className: "Finder", constructorParams: [], constructorRequired: [] },
+      },
+      metric: "mrr",
+      direction: "max",
+      guardMetric: null,
+    });
+    expect(text).toContain('MODULE = "search.finder"');
+    expect(text).toContain("Calls Finder.run in site/search/finder.py, which it imports; the constrained file");
+  });
+});
+
 // ---- the test data scaffold ------------------------------------------------------------------------
 
 const TERM_INDEX_OWNER = {
@@ -203,17 +247,7 @@ describe("the scaffold for an instance entry", () => {
 
 // ---- real runs ---------------------------------------------------------------------------------------
 
-const PYTHON_PROJECT: Project = {
-  kind: "python",
-  language: "python",
-  evalFlavor: "python",
-  python: { environment: "plain", command: "python3" },
-  pythonImport: { path: ".", module: "term_index" },
-  django: null,
-  script: null,
-  caseCommand: null,
-  notes: [],
-};
+const PYTHON_PROJECT = PYTHON_PROJECT_BASE;
 
 const TYPESCRIPT_PROJECT: Project = {
   kind: "bun",

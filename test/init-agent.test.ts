@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, exists, KIT_ROOT, makeRepo, read, runScript, sh, waitFor } from "./helpers.ts";
 import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
+import { type AgentBriefFacts, renderAgentBrief } from "../scripts/lib/init/agent-eval.ts";
 
 const SEARCH_PY = `"""Search help-centre articles; the weights live in search_config.json."""
 import json, os
@@ -239,6 +240,139 @@ describe("init --agent", () => {
     expect(await exited).toBe(130);
     await waitFor("the agent to stop", () => !processAlive(agentPid), 10_000);
     for (const artifact of INIT_ARTIFACTS) expect(exists(root, artifact)).toBe(false);
+  });
+
+  test("kill -9 of init leaves its agent recorded; the next init --agent stops it, and no experiment is half-written", async () => {
+    const root = searchRepo();
+    const child = spawn(
+      BUN,
+      [join(KIT_ROOT, "scripts/init.ts"), "search_config.json", "--agent", "echo $$ > agent.pid; sleep 60 & wait"],
+      { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", CI: "true" } },
+    );
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    await waitFor("the agent to start", () => existsSync(join(root, "agent.pid")) && read(root, "agent.pid") !== "");
+    const agentPid = Number(readFileSync(join(root, "agent.pid"), "utf8").trim());
+    child.kill("SIGKILL");
+    await exited;
+    expect(processAlive(agentPid)).toBe(true);
+    expect(exists(root, `.autoresearch/processes/${agentPid}.json`)).toBe(true);
+    for (const artifact of INIT_ARTIFACTS) expect(exists(root, artifact)).toBe(false);
+
+    const again = runScript("init", ["search_config.json", "--agent", agent("nothing")], { cwd: root });
+    expect(again.stderr).toContain(`Stopped an agent left running by a harness that died (pid ${agentPid}`);
+    expect(again.code).toBe(1);
+    await waitFor("the leftover agent to stop", () => !processAlive(agentPid), 10_000);
+    for (const artifact of INIT_ARTIFACTS) expect(exists(root, artifact)).toBe(false);
+  });
+});
+
+/** The facts of a brief for a file with nothing to call and no project around it; tests override what they vary. */
+function briefFacts(overrides: Partial<AgentBriefFacts> = {}): AgentBriefFacts {
+  return {
+    name: "weights",
+    constrained: "weights.yaml",
+    folder: "/repo",
+    projectDescription: "yaml file, no known toolchain",
+    fileSummary: null,
+    levers: [],
+    entry: null,
+    functions: [],
+    classes: [],
+    candidates: [],
+    metric: { name: "accuracy", direction: "max" },
+    guard: null,
+    target: {
+      evalFile: "autoresearch_eval.py",
+      evalCommand: "python3 autoresearch_eval.py",
+      testData: "autoresearch_test_data.json",
+      testDataGiven: false,
+    },
+    existing: { evalFile: false, testData: false },
+    evalTimeoutS: 900,
+    ...overrides,
+  };
+}
+
+describe("the brief", () => {
+  test("a file with nothing to call: the agent is told to find how the project uses it", () => {
+    const brief = renderAgentBrief(briefFacts());
+    expect(brief).toContain("Init found nothing in `weights.yaml` for an eval to call");
+    expect(brief).toContain("Init found nothing that calls into `weights.yaml`. Find how the project uses it");
+    expect(brief).toContain("   python3 autoresearch_eval.py\n");
+    expect(brief).toContain("init's check stops it after 900 s");
+    expect(brief).toContain(
+      "SCORE is **accuracy** (higher is better): accuracy: the share of cases whose output from the code under test equals the expected output.",
+    );
+    expect(brief).not.toContain("earlier attempt");
+    expect(brief).not.toContain("GUARD: <value>");
+  });
+
+  test("a class: build the instance once from setup, call the method per case", () => {
+    const brief = renderAgentBrief(briefFacts({
+      constrained: "scoring/okapi.py",
+      entry: {
+        name: "BM25Okapi.get_scores",
+        line: 30,
+        signature: "def get_scores(self, query)",
+        params: ["query"],
+        returnsShape: "scores",
+        owner: {
+          className: "BM25Okapi",
+          binding: "instance",
+          constructorParams: ["corpus", "k1"],
+          constructorRequired: ["corpus"],
+          constructorSignature: "def __init__(self, corpus, k1=1.5)",
+        },
+      },
+      classes: [{
+        name: "BM25Okapi",
+        line: 10,
+        bases: ["BM25"],
+        public: true,
+        abstract: false,
+        methods: [{ name: "get_scores", binding: "instance" }, { name: "_idf", binding: "instance" }],
+        constructor: {
+          signature: "def __init__(self, corpus, k1=1.5)",
+          params: ["corpus", "k1"],
+          required: ["corpus"],
+        },
+      }],
+    }));
+    expect(brief).toContain("The experiment's owner asked for an eval written by you");
+    expect(brief).toContain("Init's choice of entry (line 30):\n\n```\ndef get_scores(self, query)\n```");
+    expect(brief).toContain(
+      "It is a method: build one `BM25Okapi` from the test data's `setup` object (`def __init__(self, corpus, k1=1.5)`), once, then call the method once per case.",
+    );
+    expect(brief).toContain(
+      "- `BM25Okapi` (line 10), constructor `def __init__(self, corpus, k1=1.5)`; methods `get_scores`",
+    );
+    expect(brief).not.toContain("`_idf`");
+  });
+
+  test("a formula, a guard, the owner's test data and an earlier attempt's eval are all spelled out", () => {
+    const brief = renderAgentBrief(briefFacts({
+      metric: { name: "0.8*precision@10+0.2*mrr", direction: "max" },
+      guard: { metric: "mrr", op: ">=", threshold: 0.5 },
+      target: {
+        evalFile: "autoresearch_eval.ts",
+        evalCommand: "bun autoresearch_eval.ts",
+        testData: "data/cases.json",
+        testDataGiven: true,
+      },
+      existing: { evalFile: true, testData: true },
+    }));
+    expect(brief).toContain("SCORE is the formula `0.8*precision@10+0.2*mrr` (higher is better)");
+    expect(brief).toContain("- precision@10: the share of the top 10 results");
+    expect(brief).toContain("- mrr: mean reciprocal rank");
+    expect(brief).toContain("Print it as `GUARD: <value>` and as `  mrr: <value>`");
+    expect(brief).toContain("the owner gave `data/cases.json`. Read it and use it as it is; do not edit it.");
+    expect(brief).toContain("The owner's test data is `data/cases.json` (frozen)");
+    expect(brief).not.toContain("at least 15 cases (20-30 is better)");
+    expect(brief).toContain(
+      "`autoresearch_eval.ts` (a file is already there from an earlier attempt: fix it or replace it)",
+    );
+    const custom = renderAgentBrief(briefFacts({ metric: { name: "ndcg@5", direction: "max" } }));
+    expect(custom).toContain("ndcg@5: not one of the kit's metrics; compute what the name says");
   });
 });
 

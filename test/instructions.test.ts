@@ -8,6 +8,7 @@ import {
   renderLaunchPrompt,
 } from "../scripts/lib/harness/instructions.ts";
 import { renderTemplate } from "../scripts/lib/text/render-template.ts";
+import type { Lever } from "../scripts/lib/levers/lever.ts";
 import { defaultArtifacts } from "../scripts/lib/experiment/artifacts.ts";
 import { parseGuard, requiredParameters } from "../scripts/lib/init/plan.ts";
 import { defaultDirectionFor, describeScore } from "../scripts/lib/harness/metric-catalog.ts";
@@ -112,6 +113,147 @@ describe("renderInstructions", () => {
     const text = renderInstructions(context({ evalScript: null, evalCommand: "make eval", testData: null }));
     expect(text).toContain("The eval (`make eval`) and every file it reads");
     expect(text).not.toContain("--verbose`: it prints");
+  });
+
+  test("an eval of the owner's is described as it is: its command, what it prints, frozen; nothing of a generated one", () => {
+    const text = renderInstructions(
+      context({ evalScript: null, evalCommand: "make eval", metric: { name: "accuracy", direction: "max" } }),
+    );
+    expect(text).toContain(
+      "Command (run by iterate from the experiment folder): `make eval`. It is the experiment owner's eval, frozen",
+    );
+    expect(text).toContain("**SCORE** — **accuracy** as `make eval` computes it (higher is better)");
+    expect(text).toContain("the harness runs it again and decides keep or discard with statistics");
+    expect(text).toContain("the eval `make eval` is the owner's, and how it uses this function is up to that eval");
+    expect(text).toContain("3. The eval `make eval` runs and prints SCORE — FROZEN");
+    // What init cannot know about an eval it did not write, and used to claim anyway.
+    for (
+      const wrong of [
+        "called once per test case",
+        "equals the expected output",
+        "## Caching",
+        ".autoresearch_cache",
+        "An exception in any test case crashes the run",
+        "and deterministic.",
+        "--verbose",
+        "runs the file as a program",
+      ]
+    ) expect(text).not.toContain(wrong);
+  });
+
+  test("with no entry, an owner's eval is named by its command; only the generated shell eval runs the file", () => {
+    const own = renderInstructions(
+      context({ entry: null, functions: [], evalScript: null, evalCommand: "python3 autoresearch_eval.py" }),
+    );
+    expect(own).toContain(
+      "- No entry function was identified; the eval is the command `python3 autoresearch_eval.py`, which uses `search/ranker.py` the way its owner wrote it",
+    );
+    expect(own).toContain("- change how the file is used: its format, the names other code reads from it");
+    expect(own).not.toContain("as a program");
+    const shell = renderInstructions(
+      context({
+        entry: null,
+        functions: [],
+        evalScript: "autoresearch_eval.sh",
+        evalCommand: "bash autoresearch_eval.sh",
+      }),
+    );
+    expect(shell).toContain(
+      "the eval (`autoresearch_eval.sh`) runs `search/ranker.py` as a program once per test case",
+    );
+    expect(shell).toContain("- change how the program is invoked");
+  });
+
+  test("an owner's eval drops the generated eval's clause from the project description", () => {
+    const description = "python, Django project; the eval is a management command";
+    expect(renderInstructions(context({ projectDescription: description, evalScript: null, evalCommand: "make eval" })))
+      .toContain("- Constrained file: `search/ranker.py` (python, Django project).");
+    expect(renderInstructions(context({ projectDescription: description }))).toContain(description);
+  });
+
+  test("a generated eval for a method builds the instance once from setup and calls the method per case", () => {
+    const method = {
+      name: "BM25Okapi.get_scores",
+      line: 30,
+      signature: "def get_scores(self, query)",
+      params: ["query"],
+      returnsShape: "scores" as const,
+      owner: {
+        className: "BM25Okapi",
+        binding: "instance" as const,
+        constructorParams: ["corpus", "k1", "b"],
+        constructorRequired: ["corpus"],
+        constructorSignature: "def __init__(self, corpus, k1=1.5, b=0.75)",
+        definedIn: "BM25",
+        definedInFile: "rank_bm25/base.py",
+      },
+    };
+    const text = renderInstructions(context({ entry: method }));
+    expect(text).toContain(
+      "- Entry method `BM25Okapi.get_scores` (inherited from `BM25` in `rank_bm25/base.py`) (line 30): the eval builds one `BM25Okapi` instance from the test data's `setup` (its constructor parameters: `corpus`, `k1`, `b`), then calls `get_scores` on it once per test case; it returns a score per item",
+    );
+    const staticText = renderInstructions(
+      context({ entry: { ...method, owner: { ...method.owner, binding: "static" } } }),
+    );
+    expect(staticText).toContain("a static method the eval calls on `BM25Okapi` itself once per test case");
+    expect(staticText).not.toContain("`setup`");
+  });
+
+  test("an entry in another file: the constrained file is a config it reads, and that file is frozen", () => {
+    const entry = {
+      name: "search",
+      line: 12,
+      signature: "export function search(query: string): string[]",
+      params: ["query"],
+      returnsShape: "ranked_list" as const,
+      file: "src/search.ts",
+    };
+    const text = renderInstructions(
+      context({ constrainedFiles: ["src/config.ts"], entry, evalScript: "autoresearch_eval.ts", frozen: [] }),
+    );
+    expect(text).toContain(
+      "- Entry function `search` in `src/search.ts` (line 12), FROZEN: `src/config.ts` is a config that file reads.",
+    );
+    expect(text).toContain("- `src/search.ts`: it holds the entry the eval calls, which reads `src/config.ts`");
+    expect(text).toContain("Only `src/config.ts`: the values `src/search.ts` reads from it");
+    expect(text).toContain("`search(…)` in `src/search.ts` — FROZEN; it reads `src/config.ts` — TUNABLE");
+    expect(text).not.toContain("as long as the entry function keeps its signature");
+    expect(text).not.toContain("The entry function's signature (name, parameters, return type)");
+  });
+
+  test("the lever table shows the new kinds, and the scope only where the name does not say it", () => {
+    const levers: Lever[] = [
+      { scope: "BM25Okapi.__init__", kind: "constant", name: "BM25Okapi.__init__.k1", line: 5, value: "1.5" },
+      { scope: "module", kind: "count", name: "MAX_ITER", line: 2, value: "200" },
+      { scope: "module", kind: "size", name: "HIDDEN_LAYERS", line: 3, value: "(16,)", detail: "tuple, 1 item" },
+      { scope: "module", kind: "choice", name: "ACTIVATION", line: 4, value: '"relu"' },
+      { scope: "module", kind: "rate", name: "LEARNING_RATE", line: 6, value: "0.001" },
+      { scope: "rank", kind: "threshold", name: "score", line: 9, value: "0.5" },
+      { scope: "Config", kind: "weight", name: "boost", line: 11, value: "2.0" },
+    ];
+    const text = renderInstructions(context({ levers }));
+    expect(text).toContain("| Lever | Kind | Current value | Where | Line |");
+    expect(text).toContain("| `BM25Okapi.__init__.k1` | constant | `1.5` |  | 5 |");
+    expect(text).toContain("| `MAX_ITER` | count | `200` |  | 2 |");
+    expect(text).toContain("| `HIDDEN_LAYERS` | size | `(16,) (tuple, 1 item)` |  | 3 |");
+    expect(text).toContain('| `ACTIVATION` | choice | `"relu"` |  | 4 |');
+    expect(text).toContain("| `score` | threshold | `0.5` | `rank` | 9 |");
+    expect(text).toContain("| `boost` | weight | `2.0` | `Config` | 11 |");
+    // Without a scope worth showing, the table keeps four columns.
+    expect(renderInstructions(context({ levers: levers.slice(0, 2) }))).toContain(
+      "| Lever | Kind | Current value | Line |",
+    );
+    for (
+      const step of [
+        "- a weight: halve or double it.",
+        "- a threshold: move it by a clear amount",
+        "- a rate: halve or double it",
+        "- a count: step it up or down",
+        "- a size: halve or double it",
+        "- a choice: try the other options",
+      ]
+    ) expect(text).toContain(step);
+    expect(text).not.toContain("- a flag:");
   });
 
   test("the launch prompt is short and points at the instructions, iterate and recovery", () => {

@@ -14,7 +14,7 @@ import {
   runIfMain,
   warn,
 } from "./lib/cli/command.ts";
-import { DEFAULTS } from "./lib/experiment/defaults.ts";
+import { AGENT_TIMEOUT_S, DEFAULTS } from "./lib/experiment/defaults.ts";
 import { EXIT } from "./lib/cli/errors.ts";
 
 export const spec = defineCommand({
@@ -77,6 +77,12 @@ existing artifacts are only replaced with --force. Questions are asked only on a
       valueName: "CMD",
       description: "have your coding agent write the eval (a brief on stdin), then check it runs",
     },
+    "agent-timeout": {
+      type: "number",
+      exclusiveMin: 0,
+      valueName: "S",
+      description: `seconds --agent may take to write the eval (default: ${AGENT_TIMEOUT_S})`,
+    },
     "cases-from": {
       type: "string",
       valueName: "FILE",
@@ -115,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     ]);
     await preloadExperimentParsers(); // init validates and writes an experiment file either way
     const cwd = process.cwd();
-    const inspection = await inspectInit({
+    let inspection = await inspectInit({
       cwd,
       file: positionals[0],
       metric: values.metric,
@@ -137,6 +143,15 @@ export async function main(argv: string[]): Promise<number> {
     const answers = canPrompt({ yes: Boolean(values.yes) })
       ? await (await import("./lib/init/questions.ts")).askInitAnswers(inspection, ask, note)
       : {};
+    if (values.agent !== undefined) {
+      // The agent writes the eval; once it passes its check, init goes on as if given --eval-cmd and --test-data.
+      const { describeAgentEvalCheck, writeEvalWithAgent } = await import("./lib/init/agent-eval.ts");
+      const timeoutS = values["agent-timeout"] ?? AGENT_TIMEOUT_S;
+      const written = await writeEvalWithAgent(inspection, answers, { agent: values.agent, timeoutS, note });
+      note(describeAgentEvalCheck(written));
+      for (const message of written.check.warnings) warn(message);
+      inspection = await inspectInit({ ...inspection.options, ...written.options });
+    }
     const plan = planInit(inspection, answers);
     const result = applyInitPlan(plan);
     if (plan.bootstrapCommand) {
@@ -145,6 +160,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (values.json) printJson(initResultJson(result, cwd));
     else printData(describeWrittenFiles(result, cwd));
+    for (const message of plan.notes) note(message);
     for (const message of plan.warnings) warn(message);
     note(describeNextSteps(result, cwd));
     return result.bootstrap && !result.bootstrap.ok ? EXIT.FAILED : EXIT.OK;

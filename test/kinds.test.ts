@@ -45,8 +45,12 @@ describe("numbers", () => {
     ["OkapiScorer.__init__.b", "0.75", "constant"],
     ["SEED", "42", "constant"],
     ["ALPHA", "1e-4", "constant"],
+    ["MIN_RATIO", "2.5", "threshold"], // a bound on a rate
+    ['FIELD_WEIGHTS["title"]', "3.0", "weight"], // an entry of a table named for weights
+    ["boosts.title", "2", "weight"],
+    ['DATABASES["default"]["PORT"]', "5432", null], // identifies the machine: not a lever
   ])("%s = %s is a %s", (name, value, kind) => {
-    expect(leverKind(number(name, value))).toBe(kind);
+    expect<string | null>(leverKind(number(name, value))).toBe(kind);
   });
 });
 
@@ -62,6 +66,8 @@ describe("strings", () => {
     ["ADMIN_EMAIL", '"ops@example.com"', false],
     ["GREETING", '"hello there friend"', false],
     ["EMPTY", '""', false],
+    ["input", '"$1"', false], // a shell expansion
+    ["home", '"${HOME}"', false],
     ["LONG", `"${"x".repeat(41)}"`, false],
   ])("%s = %s is a choice: %s", (name, value, expected) => {
     expect(isChoice(name, value)).toBe(expected);

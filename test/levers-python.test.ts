@@ -302,7 +302,6 @@ describe("a Django-style settings module (settings.py)", async () => {
       ],
       ['DATABASES["default"]["ENGINE"]', "choice", '"django.db.backends.postgresql"', 19, "module"],
       ['DATABASES["default"]["NAME"]', "choice", '"catalogue"', 20, "module"],
-      ['DATABASES["default"]["PORT"]', "constant", "5432", 22, "module"],
       ['DATABASES["default"]["CONN_MAX_AGE"]', "threshold", "60", 23, "module"],
       ['CACHES["default"]["TIMEOUT"]', "constant", "300", 30, "module"],
       ['CACHES["default"]["OPTIONS"]', "weights", "{MAX_ENTRIES: 1000}", 31, "module"],

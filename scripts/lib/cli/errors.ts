@@ -35,6 +35,11 @@ export const ERROR_CODES = {
   E_BAD_NAME: { exit: EXIT.USAGE, meaning: "init: --name has characters other than letters, digits, . _ -" },
   E_CASES_FROM: { exit: EXIT.USAGE, meaning: "init: --cases-from cannot be read as JSON or JSON lines" },
   E_ENTRY_NOT_FOUND: { exit: EXIT.USAGE, meaning: "init: the --entry function is not in the file" },
+  E_ENTRY_AMBIGUOUS: { exit: EXIT.USAGE, meaning: "init: the class of --entry Class#method is in several files" },
+  E_NO_ENTRY: {
+    exit: EXIT.USAGE,
+    meaning: "init: no entry for a generated eval to call; pass --entry, --eval-cmd or --agent",
+  },
   E_FILE_UNREADABLE: { exit: EXIT.USAGE, meaning: "init: the constrained file cannot be read" },
   E_BINARY: { exit: EXIT.USAGE, meaning: "init: the constrained file looks binary" },
   E_NOT_WRITABLE: { exit: EXIT.USAGE, meaning: "init: a file to write is in a folder that cannot be written" },
@@ -77,6 +82,14 @@ export const ERROR_CODES = {
   E_FEW_CASES: { exit: EXIT.USAGE, meaning: "baseline: fewer than 15 test cases; --allow-few accepts them" },
   E_MODIFIED: { exit: EXIT.USAGE, meaning: "baseline: the constrained file has uncommitted changes" },
   E_EVAL_FAILED: { exit: EXIT.FAILED, meaning: "baseline: an eval run failed or timed out" },
+  E_AGENT_FAILED: {
+    exit: EXIT.FAILED,
+    meaning: "init --agent: the agent command failed or timed out; nothing of init's was written",
+  },
+  E_AGENT_EVAL: {
+    exit: EXIT.FAILED,
+    meaning: "init --agent: the agent's eval or test data is missing, or the eval fails or prints no finite SCORE",
+  },
   E_INSENSITIVE: { exit: EXIT.FAILED, meaning: "baseline: the score does not move when the file is broken" },
   E_REVERT: { exit: EXIT.FAILED, meaning: "baseline: git does not restore the constrained file byte for byte" },
   // iterate

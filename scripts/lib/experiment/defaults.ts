@@ -30,3 +30,6 @@ export const DEFAULTS = Object.freeze({
     timeout_s: 900, // seconds
   }),
 });
+
+/** Seconds one call of the owner's coding agent may take: init --agent writing the eval (iterate has --agent-timeout). */
+export const AGENT_TIMEOUT_S = 1800;

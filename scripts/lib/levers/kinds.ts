@@ -134,6 +134,10 @@ const WEIGHT_WORDS = new Set([
   "gain",
   "bias",
 ]);
+/** `MIN_RATIO`, `max_rate`: a bound on a rate is a threshold. */
+const BOUND_WORDS = new Set(["min", "max", "minimum", "maximum"]);
+/** Numbers named like these identify the machine (a port, a process), never something to tune. */
+const NOT_A_NUMBER_LEVER_WORDS = new Set(["port", "pid", "uid", "gid", "version"]);
 /** Strings named like these are settings of the machine or secrets, never options to try. */
 const NOT_A_CHOICE_WORDS = new Set([
   "key",
@@ -182,23 +186,31 @@ function writtenWhole(lever: RawLever): boolean {
   return lever.numeric !== undefined && Number.isInteger(lever.numeric) && !/[.eE]/.test(lever.value);
 }
 
-function numberKind(lever: RawLever): LeverKind {
+function numberKind(lever: RawLever): LeverKind | null {
   const words = nameWords(lever.name);
   const has = (set: Set<string>) => words.some((word) => set.has(word));
   const whole = writtenWhole(lever);
-  if (has(RATE_WORDS)) return "rate";
+  if (has(NOT_A_NUMBER_LEVER_WORDS)) return null;
+  if (has(RATE_WORDS)) return has(BOUND_WORDS) ? "threshold" : "rate"; // MIN_RATIO bounds a ratio
   if (has(WEIGHT_WORDS)) return "weight";
   if (whole && has(SIZE_WORDS)) return "size";
   if (whole && has(COUNT_WORDS)) return "count";
   if (has(THRESHOLD_WORDS)) return "threshold";
-  return "constant";
+  // An entry of a table named for weights is a weight: `FIELD_WEIGHTS["title"]`, `boosts.title`.
+  const owners = allNameWords(lever.name);
+  return owners.some((word) => WEIGHT_WORDS.has(word)) ? "weight" : "constant";
+}
+
+/** The words of every segment of a name: `FIELD_WEIGHTS["tags"]["exact"]` -> [field, weights, tags, exact]. */
+function allNameWords(name: string): string[] {
+  return name.split(/[.[\]"']+/).filter(Boolean).flatMap((segment) => nameWords(segment));
 }
 
 /** A short option name (`"relu"`, `"cosine"`, `"gpt-4o-mini"`), not a path, URL, address, secret or prose. */
 export function isChoice(name: string, value: string): boolean {
   const text = value.replace(/^["'`]|["'`]$/g, "");
   if (text.trim() === "" || text.length > CHOICE_MAX_LENGTH) return false;
-  if (/[\s/\\@]|:\/\//.test(text)) return false;
+  if (/[\s/\\@$]|:\/\//.test(text)) return false; // `$1`, `${HOME}`: an expansion, not an option
   return !nameWords(name).some((word) => NOT_A_CHOICE_WORDS.has(word));
 }
 

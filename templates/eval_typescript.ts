@@ -29,7 +29,7 @@ const TEST_DATA = join(ROOT, {{test_data}});
 const CACHE_DIR = join(ROOT, ".autoresearch_cache"); // input-keyed cache of expensive calls; never committed
 const MODULE_PATH = join(ROOT, {{module_path}}); // the file holding the entry
 const ENTRY = {{entry}}; // the function (or Class.method) the eval calls; its signature is frozen
-const OWNER = {{owner}}; // for a method: its class, how it is bound, and the constructor parameters "setup" fills
+const OWNER = {{owner}}; // for a method: its class, how it is bound, the constructor parameters "setup" fills (a name, or { keys } of an object pattern) and the keys it needs
 const PARAMETERS = {{parameters}}; // passed in this order from each case's "input"
 const SHAPE = {{shape}}; // what the entry returns: ranked_list, scores, label, number, object or unknown
 const ADAPTER = {{adapter}}; // how the output becomes what metrics compare (see adapt())
@@ -103,12 +103,18 @@ async function loadEntry() {
     missingSetup: (setup) => (OWNER?.required ?? []).filter((name) => !(name in setup)),
     forSetup: (setup) => {
       const key = normalise(setup);
-      if (!instances.has(key)) instances.set(key, new Owner(...(OWNER?.params ?? []).map((name) => setup[name])));
+      if (!instances.has(key)) instances.set(key, new Owner(...(OWNER?.params ?? []).map((param) => constructorArgument(param, setup))));
       const instance = instances.get(key);
       if (typeof instance[methodName] !== "function") throw new Error(`${ownerPath} instances have no method "${methodName}"`);
       return instance[methodName].bind(instance);
     },
   };
+}
+
+/** A constructor argument from setup: a named parameter's key, or for an object pattern ({ keys }) the keys it names. */
+function constructorArgument(param, setup) {
+  if (typeof param === "string") return setup[param];
+  return Object.fromEntries(param.keys.filter((key) => key in setup).map((key) => [key, setup[key]]));
 }
 
 /** The document's shared "setup", with the keys a case's own "setup" overrides. */

@@ -24,7 +24,12 @@ import {
 } from "../scripts/lib/harness/eval-script.ts";
 import type { Project } from "../scripts/lib/harness/project.ts";
 import type { EntryFunction } from "../scripts/lib/levers/lever.ts";
-import { buildJsonTestData, inspectTestData, TEST_DATA_FORMAT } from "../scripts/lib/harness/test-data.ts";
+import {
+  buildJsonTestData,
+  inspectTestData,
+  objectPatternKeys,
+  TEST_DATA_FORMAT,
+} from "../scripts/lib/harness/test-data.ts";
 import { parseEvalOutput } from "../scripts/lib/process/eval-output.ts";
 
 const FIXTURES = join(import.meta.dir, "fixtures/adapters");
@@ -228,6 +233,22 @@ describe("the scaffold for an instance entry", () => {
     document.setup = ["not", "an", "object"];
     expect(inspectTestData(JSON.stringify(document), "t.json").problems[0]).toContain('"setup" must be an object');
   });
+
+  const patterns: [string, { keys: string[]; required: string[] } | null][] = [
+    ["corpus", null],
+    ["{ corpus, k1 = 1.2 }", { keys: ["corpus", "k1"], required: ["corpus"] }],
+    ["{ fields: f = {}, limit, ...rest }", { keys: ["fields", "limit"], required: ["limit"] }],
+    ['{ "min-score": minScore = 0.5, weights = { title: 2, body: 1 } }', {
+      keys: ["min-score", "weights"],
+      required: [],
+    }],
+    ["{ compare = (a, b) => a - b, items }", { keys: ["compare", "items"], required: ["items"] }],
+  ];
+  for (const [param, expected] of patterns) {
+    test(`setup fills the constructor parameter ${param} from ${expected ? "the keys it names" : "its own key"}`, () => {
+      expect(objectPatternKeys(param)).toEqual(expected);
+    });
+  }
 
   test("TypeScript passes setup to the constructor by position; no setup without required parameters", () => {
     const owner = {
@@ -733,6 +754,21 @@ describe("init on a Class.method entry", () => {
     expect(Object.keys(scaffold.setup)).toEqual(["documents"]);
     expect(scaffold.about).toContain("new TermIndex(documents, options)");
     fillScaffold(root, { setup: { documents: CORPUS }, cases: SCORE_CASES });
+    const run = spawnSync(BUN, ["autoresearch_eval.ts"], { cwd: root, encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(parseEvalOutput(run.stdout).score).toBeCloseTo(2.5 / 3, 6);
+  });
+
+  test("TypeScript: a constructor taking one options object gets the setup keys it names", () => {
+    const root = makeRepo(fixtureFiles("typescript", { "package.json": "{}\n", "bun.lock": "" }));
+    const result = runScript("init", ["term-index.ts", "--entry", "OptionsIndex.scores", "--metric", "mrr", "--yes"], {
+      cwd: root,
+    });
+    expect(result.code).toBe(0);
+    const scaffold = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(scaffold.setup).toEqual({ documents: "TODO: documents for OptionsIndex(...)" });
+    expect(scaffold.about).toContain("new OptionsIndex({ documents, k1 })");
+    fillScaffold(root, { setup: { documents: CORPUS, k1: 2 }, cases: SCORE_CASES });
     const run = spawnSync(BUN, ["autoresearch_eval.ts"], { cwd: root, encoding: "utf8" });
     expect(run.stderr).toBe("");
     expect(parseEvalOutput(run.stdout).score).toBeCloseTo(2.5 / 3, 6);

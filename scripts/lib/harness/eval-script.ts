@@ -19,6 +19,7 @@ import type { EvalFlavor, Project } from "./project.ts";
 import { shellQuote } from "../text/shell-quote.ts";
 import { readTemplate, renderTemplate } from "../text/render-template.ts";
 import { evalScriptPath, roundArtifactPath } from "../experiment/artifacts.ts";
+import { constructorCall, constructorSetup } from "./test-data.ts";
 
 export const DJANGO_COMMAND = "run_autoresearch_eval";
 
@@ -158,7 +159,7 @@ export function renderEval(context: EvalRenderContext): string {
             class: owner.className,
             binding: owner.binding,
             params: owner.constructorParams,
-            required: owner.constructorRequired,
+            required: constructorSetup(owner).required,
           }
           : null,
       ),
@@ -187,14 +188,7 @@ export function renderEval(context: EvalRenderContext): string {
       module_path: JSON.stringify(entryFile ?? context.constrainedFile),
       entry: JSON.stringify(context.entry?.name ?? "TODO_entry_function"),
       owner: JSON.stringify(
-        owner
-          ? {
-            className: owner.className,
-            binding: owner.binding,
-            params: named(owner.constructorParams),
-            required: named(owner.constructorRequired),
-          }
-          : null,
+        owner ? { className: owner.className, binding: owner.binding, ...constructorSetup(owner) } : null,
       ),
       parameters: JSON.stringify(parameters),
       shape: JSON.stringify(shape),
@@ -245,11 +239,7 @@ export function describeEvalEntry(context: EvalRenderContext, adapter: AdapterCh
     const inherited = owner.definedIn
       ? ` (${method} is inherited from ${owner.definedIn}${owner.definedInFile ? ` in ${owner.definedInFile}` : ""})`
       : "";
-    const build = python
-      ? `${owner.className}(**setup)`
-      : `new ${owner.className}(${
-        owner.constructorParams.map((name) => `setup.${name.replace(/^\.\.\./, "")}`).join(", ")
-      })`;
+    const build = python ? `${owner.className}(**setup)` : constructorCall(owner, "setup.");
     lines.push(
       ...wrap(
         owner.binding === "instance"

@@ -310,19 +310,82 @@ function placeholderExpected(shape: CaseShape, adapter: OutputAdapter | null): u
   return `${PLACEHOLDER_PREFIX} the correct output`;
 }
 
+/**
+ * How "setup" fills one constructor parameter: a name takes `setup[name]`; an object pattern
+ * (`{ corpus, k1 = 1.2 }`, TypeScript/JavaScript) takes an object of the setup keys it names.
+ */
+export type SetupParameter = string | { keys: string[] };
+
+/** A constructor's parameters as setup fills them, and the setup keys it requires (variadic ones dropped). */
+export function constructorSetup(owner: EntryOwner): { params: SetupParameter[]; required: string[] } {
+  const params: SetupParameter[] = [];
+  for (const param of owner.constructorParams) {
+    if (/^(\*|\.\.\.)/.test(param)) continue;
+    const pattern = objectPatternKeys(param);
+    params.push(pattern ? { keys: pattern.keys } : param);
+  }
+  const required = owner.constructorRequired.flatMap((param) => {
+    if (/^(\*|\.\.\.)/.test(param)) return [];
+    return objectPatternKeys(param)?.required ?? [param];
+  });
+  return { params, required };
+}
+
+/** `{ corpus, k1 = 1.2, fields: f }` -> keys ["corpus", "k1", "fields"], required ["corpus"]; null for a plain name. */
+export function objectPatternKeys(param: string): { keys: string[]; required: string[] } | null {
+  const text = param.trim();
+  if (!text.startsWith("{") || !text.endsWith("}")) return null;
+  const keys: string[] = [];
+  const required: string[] = [];
+  for (const part of splitAtTopLevelCommas(text.slice(1, -1))) {
+    const key = /^\s*([A-Za-z_$][\w$]*|"[^"]*"|'[^']*')/.exec(part)?.[1]?.replace(/^["']|["']$/g, "");
+    if (!key || part.trim().startsWith("...")) continue;
+    keys.push(key);
+    if (!/(^|[^=!<>])=(?![=>])/.test(part.replace(/=>/g, ""))) required.push(key);
+  }
+  return { keys, required };
+}
+
+function splitAtTopLevelCommas(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if ("([{".includes(char)) depth++;
+    else if (")]}".includes(char)) depth--;
+    else if (char === "," && depth === 0) {
+      parts.push(text.slice(start, index));
+      start = index + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts.filter((part) => part.trim() !== "");
+}
+
 /** The constructor arguments an instance entry needs, as placeholders; null when it needs none. */
 export function setupPlaceholders(owner: EntryOwner | null | undefined): Record<string, string> | null {
-  if (!owner || owner.binding !== "instance" || owner.constructorRequired.length === 0) return null;
-  const named = owner.constructorRequired.filter((name) => !/^(\*|\.\.\.)/.test(name));
-  if (named.length === 0) return null;
-  return Object.fromEntries(named.map((name) => [name, `${PLACEHOLDER_PREFIX} ${name} for ${owner.className}(...)`]));
+  if (!owner || owner.binding !== "instance") return null;
+  const { required } = constructorSetup(owner);
+  if (required.length === 0) return null;
+  return Object.fromEntries(
+    required.map((name) => [name, `${PLACEHOLDER_PREFIX} ${name} for ${owner.className}(...)`]),
+  );
+}
+
+/** The constructor call as a person reads it: `new Search({ corpus, k1 }, extra)`. */
+export function constructorCall(owner: EntryOwner, prefix = ""): string {
+  const shown = constructorSetup(owner).params.map((param) =>
+    typeof param === "string" ? `${prefix}${param}` : `{ ${param.keys.map((key) => `${prefix}${key}`).join(", ")} }`
+  );
+  return `new ${owner.className}(${shown.join(", ")})`;
 }
 
 /** One sentence for "about": how "setup" reaches the constructor. */
 function setupSentence(owner: EntryOwner, language: "python" | "typescript"): string {
   const call = language === "python"
     ? `${owner.className}(**setup), as keyword arguments`
-    : `new ${owner.className}(${owner.constructorParams.join(", ")}), by position from setup's keys`;
+    : `${constructorCall(owner)}, by position from setup's keys`;
   return ` "setup" is passed to ${call}, once for every case that shares it; a case's own "setup" overrides its keys.`;
 }
 

@@ -156,6 +156,9 @@ const SKIPPED_KEYS = new Set([
 ]);
 
 type FunctionNode = Node & { params: Node[]; returnType?: Node | null; body: Node };
+function isFunction(node: Node): node is FunctionNode {
+  return FUNCTION_TYPES.has(node.type);
+}
 type Binding = "instance" | "static";
 
 /**
@@ -301,14 +304,14 @@ function readModule(body: Node[], context: Context): ModuleFacts {
         if (declarator.id.type !== "Identifier") continue;
         const name = declarator.id.name;
         const init = unwrap(declarator.init);
-        if (FUNCTION_TYPES.has(init.type)) {
-          describe(module, { name, node: init as FunctionNode, signatureStart: statement.start ?? 0, exported });
+        if (isFunction(init)) {
+          addFunction(module, { name, node: init, signatureStart: statement.start ?? 0, exported });
         } else {
           module.levers.push(...leversForValue(name, init, line(declarator), context, "module"));
         }
       }
     } else if (declaration.type === "FunctionDeclaration" && declaration.id) {
-      describe(module, {
+      addFunction(module, {
         name: declaration.id.name,
         node: declaration,
         signatureStart: statement.start ?? 0,
@@ -342,7 +345,7 @@ function readModule(body: Node[], context: Context): ModuleFacts {
   return module;
 }
 
-function describe(
+function addFunction(
   module: ModuleFacts,
   found: { name: string; node: FunctionNode; signatureStart: number; exported: boolean },
 ): void {
@@ -554,7 +557,7 @@ function walk(program: Node, topLevel: Set<string>, leverScopes: Map<Node, strin
     const { node, scope, qualifier, nameHint, key } = stack.pop()!;
     let childScope = scope;
     let childQualifier = qualifier;
-    if (FUNCTION_TYPES.has(node.type)) {
+    if (isFunction(node)) {
       const own = "id" in node && node.id && node.id.type === "Identifier" ? node.id.name : null;
       const memberKey = "key" in node && node.key
         ? keyName(node.key as Node, Boolean((node as { computed?: boolean }).computed))
@@ -567,12 +570,11 @@ function walk(program: Node, topLevel: Set<string>, leverScopes: Map<Node, strin
       scopes.set(node, childScope);
       if (scope === moduleScope) owners.set(name, childScope);
       childQualifier = `${name}.`;
-      const fn = node as FunctionNode;
-      if (fn.type === "ArrowFunctionExpression" && fn.body.type !== "BlockStatement") {
-        childScope.returns.push(fn.body);
+      if (node.type === "ArrowFunctionExpression" && node.body.type !== "BlockStatement") {
+        childScope.returns.push(node.body);
       }
       if (leverName !== null) {
-        for (const param of fn.params) {
+        for (const param of node.params) {
           const levers = parameterLevers(param, leverName, childScope.optionNames, context);
           defaults.push(...levers.map((lever) => ({ column: param.loc?.start.column ?? 0, lever })));
         }

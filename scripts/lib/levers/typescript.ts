@@ -1,7 +1,10 @@
-// Levers and functions of TypeScript/JavaScript source, read with @babel/parser in one parse and
-// one walk. Also home of the naming rules that the regex heuristic in levers.ts shares (the
-// Python extractor, levers_python.py, keeps a copy of them). It never evaluates the analysed
-// code and does not choose the entry function: levers.ts does that for every language alike.
+// Levers, functions, classes and imports of TypeScript/JavaScript source, read with @babel/parser
+// in one parse, one pass over the top-level statements and one walk. Levers are named as the code
+// holds them (`Config.fuzzy.distance`, `search.limit`, `Ranker.constructor.minScore`,
+// `module.exports.threshold`, `default.topK`) with the scope that owns them. Also home of the
+// naming rules that the regex heuristic in levers.ts shares (levers_python.py keeps a copy). It
+// never evaluates the analysed code, does not name lever kinds (kinds.ts does) and does not
+// choose the entry (levers.ts and entries.ts do, for every language alike).
 import { createRequire } from "node:module";
 import type * as BabelParser from "@babel/parser";
 import type { Comment, Node } from "@babel/types";

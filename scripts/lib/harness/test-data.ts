@@ -373,10 +373,10 @@ export function setupPlaceholders(owner: EntryOwner | null | undefined): Record<
   );
 }
 
-/** The constructor call as a person reads it: `new Search({ corpus, k1 }, extra)`. */
+/** The constructor call as a person reads it: `new Search({ corpus, k1 }, setup.extra)` with prefix "setup.". */
 export function constructorCall(owner: EntryOwner, prefix = ""): string {
   const shown = constructorSetup(owner).params.map((param) =>
-    typeof param === "string" ? `${prefix}${param}` : `{ ${param.keys.map((key) => `${prefix}${key}`).join(", ")} }`
+    typeof param === "string" ? `${prefix}${param}` : `{ ${param.keys.join(", ")} }`
   );
   return `new ${owner.className}(${shown.join(", ")})`;
 }

@@ -774,6 +774,29 @@ describe("init on a Class.method entry", () => {
     expect(parseEvalOutput(run.stdout).score).toBeCloseTo(2.5 / 3, 6);
   });
 
+  test("TypeScript: an entry in another file returning a record, read through --output-field hits", () => {
+    const root = makeRepo(fixtureFiles("typescript", { "package.json": "{}\n", "bun.lock": "" }));
+    const result = runScript(
+      "init",
+      ["config.ts", "--entry", "finder.ts:find", "--output-field", "hits", "--metric", "mrr", "--yes"],
+      { cwd: root },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('"find" returns a record');
+    expect(result.stderr).toContain('The eval imports "finder.ts" for "find"');
+    expect(result.stderr).not.toContain("--output-field FIELD");
+    expect(read(root, "autoresearch_eval.ts")).toContain('const MODULE_PATH = join(ROOT, "finder.ts")');
+    fillScaffold(root, {
+      cases: [
+        { id: "payment", input: { query: "payment" }, expected: ["refund"] },
+        { id: "forgot", input: { query: "forgot password" }, expected: ["reset"] },
+      ],
+    });
+    const run = spawnSync(BUN, ["autoresearch_eval.ts"], { cwd: root, encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(parseEvalOutput(run.stdout).score).toBeCloseTo(0.75, 6);
+  });
+
   test("an entry in another file with --output-field hits: the eval imports that file and reads the field", () => {
     const root = makeRepo(fixtureFiles("python"));
     const result = runScript(

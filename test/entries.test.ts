@@ -103,6 +103,13 @@ describe("--entry Class.method reaches what the class offers", () => {
       },
     ],
     [
+      "a method inherited through the package (from . import base; base.Scorer)",
+      "pylib",
+      "scoring/dice.py",
+      "DiceScorer.get_scores",
+      { name: "DiceScorer.get_scores", owner: expect.objectContaining({ definedInFile: "scoring/base.py" }) as never },
+    ],
+    [
       "a static method is called on the class",
       "pylib",
       "scoring/tokens.py",
@@ -150,6 +157,16 @@ describe("--entry Class.method reaches what the class offers", () => {
           definedIn: "BaseIndex",
           definedInFile: "src/base.ts",
         },
+      },
+    ],
+    [
+      "a TypeScript method inherited through a namespace import (indexes.BaseIndex)",
+      "tslib",
+      "src/trigram.ts",
+      "Trigram.search",
+      {
+        name: "Trigram.search",
+        owner: expect.objectContaining({ definedIn: "BaseIndex", definedInFile: "src/base.ts" }) as never,
       },
     ],
     [

@@ -304,7 +304,7 @@ describe("a Django-style settings module (settings.py)", async () => {
       ['DATABASES["default"]["NAME"]', "choice", '"catalogue"', 20, "module"],
       ['DATABASES["default"]["CONN_MAX_AGE"]', "threshold", "60", 23, "module"],
       ['CACHES["default"]["TIMEOUT"]', "constant", "300", 30, "module"],
-      ['CACHES["default"]["OPTIONS"]', "weights", "{MAX_ENTRIES: 1000}", 31, "module"],
+      ['CACHES["default"]["OPTIONS"]["MAX_ENTRIES"]', "count", "1000", 31, "module"],
       ["PAGINATE_BY", "constant", "24", 35, "module"],
       ["LANGUAGE_CODE", "choice", '"en-us"', 36, "module"],
       ["USE_TZ", "flag", "True", 37, "module"],
@@ -341,7 +341,7 @@ describe("pydantic, attrs, NamedTuple and TypedDict declarations (service_settin
       ["RerankSettings.temperature", "rate", "0.7", 37, "RerankSettings"],
       ["RerankSettings.enabled", "flag", "False", 38, "RerankSettings"],
       ["ChunkSettings.chunk_size", "size", "512", 44, "ChunkSettings"], // attrs.field(default=512)
-      ["ChunkSettings.overlap", "constant", "64", 45, "ChunkSettings"],
+      ["ChunkSettings.overlap", "size", "64", 45, "ChunkSettings"],
       ["Hit.score", "constant", "0.0", 50, "Hit"], // NamedTuple defaults
       ["Hit.source", "choice", '"bm25"', 51, "Hit"],
       ["Retriever.retrieve.limit", "count", "10", 61, "Retriever.retrieve"], // keyword-only

@@ -259,7 +259,7 @@ describe("a config object checked with satisfies", async () => {
       ["SEARCH.cutoff", "threshold", "0.4", 19, "module"],
       ["SEARCH.mode", "choice", '"bm25"', 20, "module"],
       ["SEARCH.fuzzy.enabled", "flag", "true", 21, "module"],
-      ["SEARCH.fuzzy.maxEdits", "threshold", "1", 21, "module"],
+      ["SEARCH.fuzzy.maxEdits", "count", "1", 21, "module"],
       ["SEARCH.synonyms", "list", '["laptop", "notebook"]', 22, "module"],
     ]);
   });
@@ -298,7 +298,7 @@ describe("config modules: export default defineConfig({...}) and export default 
   test("defineConfig's object is read as the default export; a path is no lever", () => {
     expect(rowsOf(defined)).toEqual([
       ["default.index.chunkSize", "size", "512", 6, "module"],
-      ["default.index.overlap", "constant", "64", 6, "module"],
+      ["default.index.overlap", "size", "64", 6, "module"],
       ["default.index.language", "choice", '"en"', 6, "module"],
       ["default.query.topK", "count", "8", 8, "module"],
       ["default.query.minScore", "threshold", "0.25", 9, "module"],
@@ -383,7 +383,7 @@ describe("the rules, one snippet each", () => {
       ]),
       [
         ["CONFIG.bm25", "weights", "{k1: 1.2, b: 0.75}", 2, "module"],
-        ["CONFIG.fuzzy.rules.maxEdits", "threshold", "2", 3, "module"],
+        ["CONFIG.fuzzy.rules.maxEdits", "count", "2", 3, "module"],
         ["CONFIG.fuzzy.rules.mode", "choice", '"prefix"', 3, "module"],
         ['CONFIG["top-k"]', "count", "10", 4, "module"],
       ],
@@ -452,7 +452,7 @@ describe("the rules, one snippet each", () => {
         ["Searcher.constructor.k", "count", "10", 5, "Searcher.constructor"],
         ["Searcher.constructor.threshold", "threshold", "0.6", 6, "Searcher.constructor"],
         ["Searcher.constructor.limit", "count", "20", 7, "Searcher.constructor"],
-        ["Searcher.DEFAULTS", "weights", "{window: 5}", 10, "Searcher"],
+        ["Searcher.DEFAULTS.window", "size", "5", 10, "Searcher"],
       ],
     ],
     [

@@ -131,6 +131,7 @@ export function initResultJson(result: InitResult, cwd: string): Record<string, 
     eval_script: round.eval.script,
     test_data: plan.experiment.test_data,
     bootstrap: result.bootstrap,
+    notes: plan.notes,
     warnings: plan.warnings,
     next: plan.nextCommand,
   };

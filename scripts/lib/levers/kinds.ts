@@ -44,6 +44,7 @@ const SIZE_WORDS = new Set([
   "vocab",
   "embedding",
   "context",
+  "overlap",
 ]);
 const COUNT_WORDS = new Set([
   "iter",
@@ -95,6 +96,8 @@ const COUNT_WORDS = new Set([
   "clusters",
   "heads",
   "features",
+  "edits",
+  "entries",
 ]);
 const THRESHOLD_WORDS = new Set([
   "thresh",

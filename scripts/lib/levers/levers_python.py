@@ -18,7 +18,8 @@ import sys
 # Keep these three rules in step with typescript.ts.
 PROMPT_NAME = re.compile(r"prompt|template|instruction|system", re.I)
 VALUE_WIDTH = 80  # characters in a rendered value
-PROMPT_PREVIEW = 60  # characters of a prompt shown before the ellipsis
+PROMPT_PREVIEW = 60
+MIN_TABLE_ENTRIES = 2  # a dict of numbers with fewer entries is a setting, not a table of weights (typescript.ts too)  # characters of a prompt shown before the ellipsis
 MAX_NUMBER = 1e300
 
 ARITHMETIC = {
@@ -198,7 +199,8 @@ def prompt_preview(text):
 def levers_for_value(name, node, line, source, scope, depth=0):
     """Levers for `name = node` written at `line`: none, one, or one per entry of a config dict.
 
-    The one rule for dicts: a dict whose values are all numbers is a table of weights, one lever;
+    The one rule for dicts: a dict of two or more entries whose values are all numbers is a table
+    of weights, one lever (a one-entry dict is a setting, not a table);
     any other dict is split per key, and each entry follows the same rule (a nested all-number
     table becomes its own weights lever, named by its path).
     """
@@ -217,7 +219,7 @@ def levers_for_value(name, node, line, source, scope, depth=0):
                 lever = string_lever(name, node, text, source)
             elif depth < MAX_DICT_DEPTH:
                 entries = dict_entries(node, source)
-                if entries and all(number_of(value) is not None for _, value, _ in entries):
+                if entries and len(entries) >= MIN_TABLE_ENTRIES and all(number_of(value) is not None for _, value, _ in entries):
                     rendered = "{" + ", ".join("%s: %s" % (key, source.segment(value)) for key, value, _ in entries) + "}"
                     lever = {"kind": "weights", "value": clip(rendered), "keys": [key for key, _, _ in entries]}
                 elif entries:

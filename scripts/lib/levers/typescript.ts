@@ -30,7 +30,9 @@ function babelModuleForDeno() {
 
 const PROMPT_NAME = /prompt|template|instruction|system/i;
 export const VALUE_WIDTH = 80; // characters in a rendered value
-const PROMPT_PREVIEW = 60; // characters of a prompt shown before the ellipsis
+const PROMPT_PREVIEW = 60;
+/** An object of numbers with fewer entries is a setting, not a table of weights (levers_python.py too). */
+const MIN_TABLE_ENTRIES = 2; // characters of a prompt shown before the ellipsis
 
 /** A prompt is named like one (and not tiny), or is long prose: a long path or URL is not. */
 export function isPrompt(name: string, text: string): boolean {
@@ -771,7 +773,7 @@ function leversForValue(name: string, node: Node, atLine: number, context: Conte
   const { entries, spreads, complete } = objectParts(node, context);
   for (const source of spreads) context.spreads.push({ source, into: name });
   if (entries.length === 0) return [];
-  if (complete && entries.every(([, value]) => numberOf(value) !== null)) {
+  if (complete && entries.length >= MIN_TABLE_ENTRIES && entries.every(([, value]) => numberOf(value) !== null)) {
     const value = clip(`{${entries.map(([key, entry]) => `${key}: ${text(unwrap(entry), context)}`).join(", ")}}`);
     return withEnd({ kind: "weights", name, line: atLine, value, keys: entries.map(([key]) => key), scope });
   }

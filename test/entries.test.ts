@@ -219,6 +219,16 @@ describe("--entry Class.method reaches what the class offers", () => {
       .toThrow(/OkapiScorer has _document_score; the methods of "Scorer" are not known/);
   });
 
+  test("a method of an abstract class comes with a warning naming the concrete classes that extend it", async () => {
+    const found = await entryOf("pylib", "scoring/base.py", "Scorer.get_scores");
+    expect(found.entry?.name).toBe("Scorer.get_scores");
+    expect(found.warnings).toEqual([
+      'Scorer is abstract, so the eval cannot build one from the test data\'s "setup"; pass --entry with a concrete class that extends it',
+    ]);
+    const inFile = await entryOf("tslib", "src/base.ts", "BaseIndex.search");
+    expect(inFile.warnings).toHaveLength(1);
+  });
+
   test("bases that name each other end the walk instead of looping", async () => {
     await expect(entryOf("pylib", "scoring/cycle.py", "Left.nothing")).rejects.toMatchObject({
       message: expect.stringContaining("Left has left, right (from Right)"),

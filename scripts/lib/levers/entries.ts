@@ -398,34 +398,20 @@ function methodsOffered(chain: Chain): OfferedMethod[] {
   return [...offered.values()];
 }
 
-/** A class's own methods as FunctionFacts, in source order; a listed method without facts gets a minimal one. */
+/** A class's own methods as the extractor describes them, in source order. */
 function methodFactsOf({ module, facts }: Located): FunctionFacts[] {
   const prefix = `${facts.name}.`;
-  const own = module.functions.filter((found) =>
+  return module.functions.filter((found) =>
     found.method && found.name.startsWith(prefix) && !found.name.slice(prefix.length).includes(".")
   );
-  const named = new Set(own.map((found) => simpleName(found.name)));
-  for (const listed of facts.methods) {
-    if (named.has(listed.name)) continue;
-    own.push({
-      name: prefix + listed.name,
-      line: facts.line,
-      signature: `${listed.name}(...)`,
-      params: [],
-      returnsShape: "unknown",
-      calls: [],
-      public: !listed.name.startsWith("_"),
-      method: true,
-      binding: listed.binding,
-    });
-  }
-  return own;
 }
 
 /** The constructor the class is built with: its own, else the nearest base's. */
 function constructorOf(chain: Chain): ClassFacts["constructor"] {
   for (const { module, facts } of chain.classes) {
-    if (facts.constructor) return facts.constructor;
+    // `constructor` is also every object's inherited property: only the extractor's own key counts.
+    const own = Object.hasOwn(facts, "constructor") ? facts.constructor : null;
+    if (own) return own;
     const written = module.functions.find((found) =>
       found.method && (found.name === `${facts.name}.__init__` || found.name === `${facts.name}.constructor`)
     );
@@ -540,7 +526,13 @@ function requestedEntry(
   const chain = chainOf(start, reader);
   const offered = methodsOffered(chain);
   const method = offered.find((found) => simpleName(found.facts.name) === request.member);
-  if (method) return methodEntry(start, chain, method, options.project);
+  if (method) {
+    const entry = methodEntry(start, chain, method, options.project);
+    if (facts.abstract && entry.owner?.binding === "instance") {
+      options.warnings.push(abstractWarning(module, facts, request));
+    }
+    return entry;
+  }
   const names = offered.map((found) =>
     found.definedBy === start
       ? simpleName(found.facts.name)
@@ -556,6 +548,21 @@ function requestedEntry(
       names.length > 0 ? `${request.className} has ${listNames(names)}` : `${request.className} has no method`
     }${outside}. Pass one of them with --entry ${request.className}.NAME.`,
   );
+}
+
+/** An abstract class cannot be built from `setup`: name the concrete classes of the file that extend it. */
+function abstractWarning(module: Module, facts: ClassFacts, request: EntryRequest): string {
+  const concrete = module.classes.filter((found) =>
+    !found.abstract && found.bases.some((base) => baseName(base)?.split(".").pop() === facts.name)
+  );
+  const instead = concrete.length > 0
+    ? `pass --entry ${concrete[0]!.name}.${request.member}${
+      concrete.length > 1
+        ? ` (or ${listNames(concrete.slice(1).map((found) => `${found.name}.${request.member}`))})`
+        : ""
+    }`
+    : "pass --entry with a concrete class that extends it";
+  return `${facts.name} is abstract, so the eval cannot build one from the test data's "setup"; ${instead}`;
 }
 
 function notFound(message: string): CliError {

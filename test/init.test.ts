@@ -194,7 +194,7 @@ describe("init on a Python file", () => {
     expect(experiment.rounds[0].constrained_files).toEqual(["search/ranker.py"]);
 
     const instructions = read(root, "instructions.md");
-    expect(instructions).toContain("| `TITLE_WEIGHT` | constant | `3.0` | 2 |");
+    expect(instructions).toContain("| `TITLE_WEIGHT` | weight | `3.0` | 2 |");
     expect(instructions).toContain("| `WEIGHTS` | weights | `{title: 2.0, body: 1.0}` | 3 |");
     expect(instructions).toContain("| `MIN_SCORE` | threshold | `0.1` | 4 |");
     expect(instructions).toContain("def rank(query: str, limit: int = 3) -> list[str]");

@@ -27,6 +27,8 @@ describe("numbers", () => {
     ["BATCH_SIZE", "32", "size"],
     ["hidden_dim", "128", "size"],
     ["max_length", "512", "size"],
+    ["MIN_LENGTH", "3", "threshold"], // the shortest accepted: a bound, not a size
+    ["BIAS", "0.0", "constant"], // an offset, not a weight
     ["CHUNK_SIZE", "800", "size"],
     ["LEARNING_RATE", "0.001", "rate"],
     ["lr", "3e-4", "rate"],

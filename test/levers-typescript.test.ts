@@ -52,7 +52,7 @@ describe("a fuzzy-search library: option objects spread into a frozen Config, an
       ["BasicOptions.isCaseSensitive", "flag", "false", 8, "module"],
       ["BasicOptions.includeScore", "flag", "true", 10, "module"],
       ["BasicOptions.shouldSort", "flag", "true", 14, "module"],
-      ["MatchOptions.minMatchCharLength", "size", "1", 19, "module"],
+      ["MatchOptions.minMatchCharLength", "threshold", "1", 19, "module"],
       ["MatchOptions.findAllMatches", "flag", "false", 21, "module"],
       ["FuzzyOptions.location", "constant", "0", 26, "module"],
       ["FuzzyOptions.threshold", "threshold", "0.6", 28, "module"],
@@ -208,7 +208,7 @@ describe("exported functions with defaulted options", async () => {
     expect(rowsOf(analysis)).toEqual([
       ["suggest.maxDistance", "threshold", "2", 18, "suggest"],
       ["suggest.limit", "count", "5", 18, "suggest"],
-      ["autocorrect.minLength", "size", "4", 33, "autocorrect"],
+      ["autocorrect.minLength", "threshold", "4", 33, "autocorrect"],
       ["autocorrect.keepCase", "flag", "true", 33, "autocorrect"],
     ]);
   });

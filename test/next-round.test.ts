@@ -267,7 +267,7 @@ describe("next-round on an experiment", () => {
     const instructions = read(root, "instructions_2.md");
     expect(instructions).toContain("## Co-optimisation warning");
     expect(instructions).toContain("Maximise **score** of `features.py`");
-    expect(instructions).toContain("| `SCALE` | constant | `3.0` | 2 |");
+    expect(instructions).toContain("| `SCALE` | weight | `3.0` | 2 |");
     expect(instructions).toContain("`ranker.py`: tuned in round 1 and out of scope now");
     expect(instructions).toContain("New in this round: `features.py`");
     expect(experiment(root).rounds[1].constrained_files).toEqual(["features.py"]);
@@ -285,7 +285,7 @@ describe("next-round on an experiment", () => {
     const instructions = read(root, "instructions_2.md");
     expect(instructions).toContain("## Co-optimisation warning");
     expect(instructions).toContain("`ranker.py` and `features.py`");
-    expect(instructions).toContain("| `features.py:SCALE` | constant |");
+    expect(instructions).toContain("| `features.py:SCALE` | weight |");
     expect(experiment(root).rounds[1].constrained_files).toEqual(["ranker.py", "features.py"]);
   });
 

@@ -135,7 +135,6 @@ const WEIGHT_WORDS = new Set([
   "multiplier",
   "importance",
   "gain",
-  "bias",
 ]);
 /** `MIN_RATIO`, `max_rate`: a bound on a rate is a threshold. */
 const BOUND_WORDS = new Set(["min", "max", "minimum", "maximum"]);
@@ -196,7 +195,8 @@ function numberKind(lever: RawLever): LeverKind | null {
   if (has(NOT_A_NUMBER_LEVER_WORDS)) return null;
   if (has(RATE_WORDS)) return has(BOUND_WORDS) ? "threshold" : "rate"; // MIN_RATIO bounds a ratio
   if (has(WEIGHT_WORDS)) return "weight";
-  if (whole && has(SIZE_WORDS)) return "size";
+  // MIN_LENGTH is the shortest text accepted, a threshold; MAX_LENGTH caps a size.
+  if (whole && has(SIZE_WORDS)) return words.includes("min") || words.includes("minimum") ? "threshold" : "size";
   if (whole && has(COUNT_WORDS)) return "count";
   if (has(THRESHOLD_WORDS)) return "threshold";
   // An entry of a table named for weights is a weight: `FIELD_WEIGHTS["title"]`, `boosts.title`.

@@ -490,6 +490,22 @@ describe("init with entries as libraries are shaped", () => {
     expect(json.stdout + json.stderr).toContain("E_NO_ENTRY");
   });
 
+  test("a JSON config read by Python code: the shell eval's warning names the reader, and --entry gives a Python eval", () => {
+    const root = makeRepo(projectFiles("config-json"));
+    const shell = init(root, ["weights.json"]);
+    expect(shell.json.eval_command).toBe("bash autoresearch_eval.sh");
+    expect(shell.json.warnings).toContainEqual(
+      expect.stringMatching(
+        /^search\.py reads "weights\.json"; to have the eval call its entry instead of running the file: .*init\.ts weights\.json --entry search\.py:rank --force$/,
+      ),
+    );
+    const python = init(root, ["weights.json", "--entry", "search.py:rank", "--force"]);
+    expect(python.json.entry).toMatchObject({ name: "rank", file: "search.py", required: ["query", "documents"] });
+    expect(python.json.eval_command).toBe("python3 autoresearch_eval.py");
+    expect(read(root, "autoresearch_eval.py")).toContain('MODULE = "search"');
+    expect(parseExperiment(read(root, "autoresearch.yaml"), "autoresearch.yaml").frozen).toEqual(["search.py"]);
+  });
+
   test("with --eval-cmd, a file without an entry is fine", () => {
     const root = makeRepo(projectFiles("config-ts"));
     const result = init(root, ["src/core/config.ts", "--eval-cmd", "node eval.js"]);

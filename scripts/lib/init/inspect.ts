@@ -52,13 +52,18 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
   const repoRoot = realpathSync(requireRepositoryRoot(cwd, `${kitCommand("init", { cwd })} FILE`));
   const { casesText, ...inputs } = checkInputs(options, repoRoot);
   const { file, root } = inputs;
-  const project = detectProjectOnDisk(repoRoot, file, root, { askMachine: !options.evalCmd });
   const sourceText = readFileSync(file, "utf8");
   const tracked = trackedFiles(repoRoot);
   const located = { ...inputs, repoRoot, sourceText, tracked };
   const { analysis, entryFile } = await readEntry(options, located);
+  // The eval is written in the entry's language: a JSON config read by Python code gets a Python eval.
+  const evalTarget = entryFile && family(detectLanguage(join(root, entryFile))) !== family(analysis.language)
+    ? join(root, entryFile)
+    : file;
+  const project = detectProjectOnDisk(repoRoot, evalTarget, root, { askMachine: !options.evalCmd });
   const entry = project.evalFlavor === "shell" ? null : analysis.entry;
-  if (!entry && !options.evalCmd && !options.agent && project.evalFlavor !== "shell") {
+  const generatesEval = !options.evalCmd && !options.agent;
+  if (!entry && generatesEval && project.evalFlavor !== "shell") {
     throw usage(noEntryMessage(options, located), "E_NO_ENTRY");
   }
   if (entryFile && !inputs.frozenPaths.includes(entryFile)) inputs.frozenPaths.push(entryFile);
@@ -66,6 +71,9 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
     ...analysis.warnings,
     ...(options.evalCmd ? [] : project.notes), // how a generated eval would run: none is generated
     ...setupWarnings(options, inputs, { project, analysis, entry }),
+    ...(generatesEval && project.evalFlavor === "shell" && !project.caseCommand
+      ? readersWarning(options, located)
+      : []),
   ];
   const parameters = project.evalFlavor === "shell"
     ? ["input"]
@@ -239,6 +247,27 @@ function entryHint(options: InitOptions, inputs: EntryInputs): string {
   return best
     ? `pass a file of this repository, e.g. ${initCommand} --entry ${shellQuote(best.entry)}`
     : `pass a file of this repository, e.g. ${initCommand} --entry path/to/module:NAME`;
+}
+
+function family(language: Language): "python" | "script" | "other" {
+  if (language === "python") return "python";
+  return language === "typescript" || language === "javascript" ? "script" : "other";
+}
+
+/** A file no shell eval knows how to run (a JSON or YAML config): the code that reads it may be the entry. */
+function readersWarning(options: InitOptions, inputs: EntryInputs): string[] {
+  const [best] = candidatesFor(options, inputs);
+  if (!best) return [];
+  const initCommand = `${kitCommand("init", { cwd: options.cwd })} ${
+    shellQuote(displayPath(inputs.file, options.cwd))
+  }`;
+  return [
+    `${best.file} ${
+      best.reason === "imports" ? "imports" : "reads"
+    } "${inputs.constrained}"; to have the eval call its entry instead of running the file: ${initCommand} --entry ${
+      shellQuote(best.entry)
+    } --force`,
+  ];
 }
 
 /**

@@ -462,6 +462,16 @@ describe("init with entries as libraries are shaped", () => {
     expect(data.cases.map((item: { input: unknown }) => item.input)).toEqual([{ query: "alpha" }, { query: "beta" }]);
   });
 
+  test("--entry module.path:Class.method, as a Python entry point is spelled, names the module's file", () => {
+    const root = makeRepo({ ...projectFiles("pylib"), "settings.py": "TOP_N = 5\n" });
+    const result = init(root, ["settings.py", "--entry", "scoring.okapi:OkapiScorer.get_scores"]);
+    expect(result.json?.entry ?? result.stderr).toMatchObject({
+      name: "OkapiScorer.get_scores",
+      file: "scoring/okapi.py",
+      owner: { definedInFile: "scoring/base.py" },
+    });
+  });
+
   test("an inherited method from an imported base is the entry of a Python subclass, with its owner", () => {
     const root = makeRepo(projectFiles("pylib"));
     const result = init(root, ["scoring/okapi.py", "--entry", "OkapiScorer.get_scores"]);

@@ -18,6 +18,7 @@ import {
   type EntryRequest,
   filesDefiningClass,
   parseEntryRequest,
+  resolveModule,
 } from "../levers/entries.ts";
 import type { FileAnalysis, Language } from "../levers/lever.ts";
 import { shellQuote } from "../text/shell-quote.ts";
@@ -184,7 +185,9 @@ function locateEntryFile(request: EntryRequest, options: InitOptions, inputs: En
   const { cwd } = options;
   const { file, repoRoot } = inputs;
   if (request.file) {
-    const path = resolve(cwd, request.file);
+    const path = existsSync(resolve(cwd, request.file))
+      ? resolve(cwd, request.file)
+      : pythonModuleFile(request.file, cwd, repoRoot) ?? resolve(cwd, request.file);
     const refuse = (problem: string, code: string) =>
       usage(`--entry "${request.text}": ${problem}; ${entryHint(options, inputs)}`, code);
     if (!existsSync(path)) throw refuse(`"${request.file}" does not exist`, "E_NO_FILE");
@@ -247,6 +250,12 @@ function entryHint(options: InitOptions, inputs: EntryInputs): string {
   return best
     ? `pass a file of this repository, e.g. ${initCommand} --entry ${shellQuote(best.entry)}`
     : `pass a file of this repository, e.g. ${initCommand} --entry path/to/module:NAME`;
+}
+
+/** `search.engine` in `--entry search.engine:rank` (a Python entry point's spelling): the module's file, if any. */
+function pythonModuleFile(name: string, cwd: string, repoRoot: string): string | null {
+  if (!/^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/.test(name)) return null;
+  return resolveModule(join(cwd, "__entry__.py"), name, "python", repoRoot)[0] ?? null;
 }
 
 function family(language: Language): "python" | "script" | "other" {

@@ -472,6 +472,15 @@ describe("init with entries as libraries are shaped", () => {
     });
   });
 
+  test("--cases-from fills the parameters of an entry in another file", () => {
+    const inputs = '[{"query": "cat", "documents": [{"title": "cat", "body": ""}]}]\n';
+    const root = makeRepo({ ...projectFiles("config-py"), "inputs.json": inputs });
+    const result = init(root, ["weights.py", "--entry", "search.py:rank_documents", "--cases-from", "inputs.json"]);
+    expect(result.json?.entry ?? result.stderr).toMatchObject({ name: "rank_documents", file: "search.py" });
+    const data = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(data.cases[0].input).toEqual({ query: "cat", documents: [{ title: "cat", body: "" }] });
+  });
+
   test("an inherited method from an imported base is the entry of a Python subclass, with its owner", () => {
     const root = makeRepo(projectFiles("pylib"));
     const result = init(root, ["scoring/okapi.py", "--entry", "OkapiScorer.get_scores"]);

@@ -239,7 +239,7 @@ describe("python", async () => {
   }
 
   test("signatures keep positional-only, keyword-only, variadic and async parts", () => {
-    const found = python(["async def run(a, /, b: int = 2, *args, c=3, **kwargs) -> list:", "    pass"]);
+    const found = python(["async def run(a, /, b: int = 2, *args, c=3, **kwargs) -> list:", "    return []"]);
     expect(found.entry).toMatchObject({
       signature: "async def run(a, /, b: int = 2, *args, c=3, **kwargs) -> list",
       params: ["a", "b", "*args", "c", "**kwargs"],

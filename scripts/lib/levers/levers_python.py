@@ -438,6 +438,13 @@ def shape_of_expression(node, assigned, depth=0):
     return "unknown"
 
 
+def returns_value(scope):
+    """Whether the function hands anything back: a `return <value>` (not `return None`) or a `yield`."""
+    if scope["yields"]:
+        return True
+    return any(value is not None and not (isinstance(value, ast.Constant) and value.value is None) for value in scope["returns"])
+
+
 def returns_shape(function, scope, source, record_types):
     if function.returns is not None:
         shape = shape_of_annotation(source.segment(function.returns), record_types)
@@ -658,6 +665,7 @@ def analyze(text):
             "required": required,
             "returns": returns,
             "returnsShape": returns_shape(node, scope, source, record_types),
+            "returnsValue": returns_value(scope),
             "calls": sorted(owners.get(name, scope)["calls"] - {name}),
             "public": not node.name.startswith("_"),
             "method": binding is not None,

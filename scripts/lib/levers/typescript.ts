@@ -255,6 +255,8 @@ export function extractWithBabel(
       required: requiredOf(fn, context),
       ...(returns === undefined ? {} : { returns }),
       returnsShape: shape !== "unknown" ? shape : shapeOfReturns(scope, { context, scopes }),
+      // `return value` or `yield` anywhere in its own body: a function that only logs gives an eval nothing.
+      returnsValue: scope.returns.length > 0 || scope.yields,
       calls: [...(owners.get(entry.name) ?? scope).calls].filter((callee) => callee !== entry.name).sort(),
       public: !simpleName.startsWith("_") && !entry.hidden && visible(first!, entry.exported),
       method: entry.method,

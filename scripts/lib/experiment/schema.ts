@@ -102,7 +102,12 @@ function buildSchemas(z: typeof import("zod").z) {
     current_round: z.number().int().min(1),
     language: z.string(),
     project: z.string(),
-    entry: z.strictObject({ name: z.string(), signature: z.string(), line: z.number().int() }).nullable().default(null),
+    entry: z.strictObject({
+      name: z.string(),
+      signature: z.string(),
+      line: z.number().int(),
+      file: z.string().optional(), // when the entry is in another file than the constrained one
+    }).nullable().default(null),
     metric: z.strictObject({
       name: z.string().min(1),
       direction: z.enum(DIRECTIONS, { message: 'must be "max" or "min"' }),

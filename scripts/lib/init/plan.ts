@@ -286,7 +286,9 @@ function buildExperiment(inspection: InitInspection, settings: Settings, layout:
     current_round: 1,
     language: analysis.language === "other" ? project.language : analysis.language,
     project: project.kind,
-    entry: entry ? { name: entry.name, signature: entry.signature, line: entry.line } : null,
+    entry: entry
+      ? { name: entry.name, signature: entry.signature, line: entry.line, ...(entry.file ? { file: entry.file } : {}) }
+      : null,
     metric: { name: settings.metricName, direction: settings.direction, formula: settings.formula },
     guard: settings.guard,
     expected_gain: null,

@@ -22,12 +22,13 @@ export function analyseOnce(
   path: string,
   warnings: string[],
   entry?: string,
+  where: { repoRoot?: string; root?: string; skipEntry?: boolean } = {},
 ): Promise<FileAnalysis | null> {
-  const key = `${path}\0${entry ?? ""}`;
+  const key = `${path}\0${entry ?? ""}\0${where.skipEntry ? "skip" : ""}`;
   let analysis = cache.get(key);
   if (!analysis) {
     analysis = existsSync(path)
-      ? analyzeFile(path, { entry }).then((found) => {
+      ? analyzeFile(path, { entry, ...where }).then((found) => {
         for (const message of found.warnings) if (!warnings.includes(message)) warnings.push(message);
         return found;
       }, () => null) // an unreadable file or an unknown entry: the summary goes without its levers

@@ -372,12 +372,24 @@ async function renderRoundInstructions(
   const previousDigest = context.digests[context.digests.length - 1];
   const primary = constrainedFiles[0];
   const entryFile = experiment.rounds[0].constrained_files[0];
+  // An entry in another file (the constrained file is a config it reads) is read from that file.
+  const entryElsewhere = experiment.entry?.file;
+  const where = { repoRoot, root };
   const analysis = await analyseOnce(
     context.cache,
     at(primary),
     warnings,
-    primary === entryFile ? experiment.entry?.name : undefined,
+    primary === entryFile && !entryElsewhere ? experiment.entry?.name : undefined,
+    { ...where, skipEntry: Boolean(entryElsewhere) },
   );
+  const elsewhere = entryElsewhere
+    ? (await analyseOnce(context.cache, at(entryElsewhere), warnings, experiment.entry!.name, where))?.entry
+    : null;
+  const entry = elsewhere
+    ? { ...elsewhere, file: entryElsewhere }
+    : primary === entryFile && experiment.entry
+    ? analysis?.entry ?? null
+    : null;
   const levers = (await leversOf(root, constrainedFiles, context.cache, warnings)) ?? [];
   const newFiles = constrainedFiles.filter((file) => !previous.constrained_files.includes(file));
   const targets = renderTargets({
@@ -399,7 +411,7 @@ async function renderRoundInstructions(
       : null,
     levers,
     functions: analysis?.functions ?? [],
-    entry: primary === entryFile && experiment.entry ? analysis?.entry ?? null : null,
+    entry,
     metric: { name: experiment.metric.name, direction: experiment.metric.direction },
     guard: experiment.guard,
     evalCommand: evalPlan.command,

@@ -57,8 +57,8 @@ existing artifacts are only replaced with --force. Questions are asked only on a
     },
     entry: {
       type: "string",
-      valueName: "FUNC",
-      description: "the function the eval calls (default: guessed; Class.method works)",
+      valueName: "ENTRY",
+      description: "what the eval calls: NAME, Class.method, Class#method, path/to/module.ts:NAME (default: guessed)",
     },
     iterations: {
       type: "integer",

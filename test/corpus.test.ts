@@ -720,6 +720,35 @@ describe("classify.cjs (CommonJS: settings are module.exports, classify reads th
   });
 });
 
+describe("search-config.ts (settings checked with satisfies, and a summary function)", () => {
+  test("init takes summarize, a record, and asks for --output-field; with it the field is compared", () => {
+    const root = makeRepo({ ...corpus("ts", ["search-config.ts"]), ...BUN_PROJECT });
+    const plain = init(root, ["search-config.ts"]);
+    expect(plain.code).toBe(0);
+    expect(plain.json.entry).toMatchObject({ name: "summarize", returnsShape: "object", required: [] });
+    expect(plain.json.warnings.join("\n")).toContain('"summarize" returns a record; pass --output-field FIELD');
+    const result = init(root, ["search-config.ts", "--output-field", "fields", "--metric", "accuracy", "--force"]);
+    expect(result.code).toBe(0);
+    expect(result.json.warnings.join("\n")).not.toContain("--output-field FIELD");
+    // summarize counts the keys of a config's weights: the right count for every case, 16 of 16.
+    const config = (weights: Record<string, number>) => ({
+      weights,
+      cutoff: 0.4,
+      mode: "bm25",
+      fuzzy: { enabled: true, maxEdits: 1 },
+      synonyms: [],
+    });
+    const fields = ["title", "body", "tags", "author", "summary", "headings", "anchors", "url"];
+    const cases = Array.from({ length: 16 }, (_, index) => {
+      const count = (index % fields.length) + 1;
+      const weights = Object.fromEntries(fields.slice(0, count).map((field, at) => [field, count - at]));
+      return [{ config: config(weights) }, count] as [Record<string, unknown>, number];
+    });
+    fillTestData(root, { cases: equalityCases(cases) });
+    expect(baselineScore(root)).toBe(1);
+  });
+});
+
 describe("llm.config.ts (an answer step's settings as a default export)", () => {
   test("is refused; --agent's retrieval eval reads retrieval.topK and is scored", () => {
     const root = makeRepo({ ...corpus("ts", ["llm.config.ts"]), ...BUN_PROJECT });

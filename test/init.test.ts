@@ -359,6 +359,21 @@ describe("init on a Python file", () => {
   });
 });
 
+test("the data files init points to for the scaffold are data, not tool settings beside them", () => {
+  const root = makeRepo({
+    "ranker.py": RANKER_PY,
+    "test/tsconfig.json": "{}\n",
+    "test/package.json": "{}\n",
+    "test/.eslintrc.json": "{}\n",
+    "test/jest.config.json": "{}\n",
+    "test/fixtures/books.json": "[]\n",
+    "data/queries.csv": "query\n",
+  });
+  const result = runScript("init", ["ranker.py"], { cwd: root });
+  expect(result.code).toBe(0);
+  expect(result.stderr).toContain("data files that may help: data/queries.csv, test/fixtures/books.json");
+});
+
 describe("init on other project kinds", () => {
   test("a Django project gets a management command that runs through manage.py", () => {
     const root = makeRepo({ ...FAKE_DJANGO, "search/ranking.py": RANKER_PY });

@@ -38,6 +38,8 @@ import {
 const BINARY_SNIFF_BYTES = 8000;
 /** Tracked data files that may already hold test cases (queries, labels, fixtures). */
 const DATA_FILE = /(^|\/)(data|datasets?|fixtures|eval|evals|tests?|samples?)\/[^/]*\.(json|jsonl|ndjson|csv|tsv)$/i;
+/** Tool settings that live beside tests and data (`tsconfig.json`, `package.json`, `.eslintrc.json`): never test cases. */
+const SETTINGS_FILE = /(^|\/)(?:\.[^/]*|tsconfig[^/]*|jsconfig[^/]*|package(?:-lock)?|composer|[^/]*\.config)\.json$/i;
 const MAX_DATA_FILES_LISTED = 5;
 
 type CheckedInputs =
@@ -98,8 +100,8 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
     sourceText,
     existingTests: testFilesAmong(tracked, repoRoot, root),
     dataFiles: scaffoldFilledByHand
-      ? tracked.filter((path) => DATA_FILE.test(path)).slice(0, MAX_DATA_FILES_LISTED).map((path) =>
-        displayPath(join(repoRoot, path), cwd)
+      ? tracked.filter((path) => DATA_FILE.test(path) && !SETTINGS_FILE.test(path)).slice(0, MAX_DATA_FILES_LISTED).map(
+        (path) => displayPath(join(repoRoot, path), cwd),
       )
       : [],
     excludePath: gitPath(repoRoot, "info/exclude"),

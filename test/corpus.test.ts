@@ -297,11 +297,9 @@ describe("train_mlp.py (a training script; main() trains and prints)", () => {
     // An accuracy over 16 points, deterministic (fixed seeds): what the eval printed is what baseline records.
     expect(score).toBeGreaterThanOrEqual(0);
     expect(score).toBeLessThanOrEqual(1);
-    // The experiment keeps main as its entry although the agent's eval calls train(), so
-    // baseline's sensitivity probe, which breaks main() alone, sees no change and would refuse
-    // the eval: --allow-insensitive accepts it.
-    expect(parseExperiment(read(root, "autoresearch.yaml"), "autoresearch.yaml").entry?.name).toBe("main");
-    expect(baselineScore(root, ["--allow-insensitive"])).toBe(score);
+    // The agent's eval calls train(), not the guessed main(): baseline's sensitivity probe breaks the
+    // whole module for an eval it did not generate, so the eval is seen to exercise the file.
+    expect(baselineScore(root)).toBe(score);
   });
 });
 
@@ -712,11 +710,9 @@ describe("classify.cjs (CommonJS: settings are module.exports, classify reads th
         [{ text: "login page is down for everyone in our office" }, "outage"],
       ]),
     });
-    // baseline's sensitivity probe reassigns classify after the file's last line, but
-    // `module.exports.classify = classify` has already taken the function: the eval still calls the
-    // real one, the score does not move, and the probe would refuse the eval. --allow-insensitive
-    // accepts it.
-    expect(baselineScore(root, ["--allow-insensitive"])).toBeCloseTo(14 / 17, 6);
+    // baseline's sensitivity probe replaces classify after `module.exports.classify = classify`
+    // has taken the function, so it points the export at the broken one too, and the score moves.
+    expect(baselineScore(root)).toBeCloseTo(14 / 17, 6);
   });
 });
 

@@ -11,6 +11,15 @@ export type BrokenSource = { text: string; method: string };
  * is replaced by one that returns garbage (the eval still imports the module, so a
  * stale cache shows up as an unchanged score); otherwise the module fails to load.
  */
+/**
+ * A CommonJS module exported the entry before the probe's reassignment ran
+ * (`module.exports = { classify }`): point the export at the broken function too.
+ */
+function commonJsReexport(source: string, entryName: string): string {
+  if (!/\b(?:module\.exports|exports\.[A-Za-z_$])/.test(source)) return "";
+  return `// @ts-ignore\nif (typeof module !== "undefined" && module.exports && typeof module.exports === "object" && "${entryName}" in module.exports) module.exports.${entryName} = ${entryName};\n`;
+}
+
 export function breakSource(source: string, language: string, entryName: string | null): BrokenSource {
   const ending = source.endsWith("\n") ? "" : "\n";
   if (language === "python") {
@@ -33,7 +42,9 @@ export function breakSource(source: string, language: string, entryName: string 
     ) {
       return {
         text:
-          `${source}${ending}\n// ${PROBE_MARK}: the entry function returns garbage\n// @ts-ignore\n${entryName} = function () { return undefined; };\n`,
+          `${source}${ending}\n// ${PROBE_MARK}: the entry function returns garbage\n// @ts-ignore\n${entryName} = function () { return undefined; };\n${
+            commonJsReexport(source, entryName)
+          }`,
         method: `replaced ${entryName}() with one that returns undefined`,
       };
     }

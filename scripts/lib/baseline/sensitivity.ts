@@ -173,7 +173,10 @@ export async function probeSensitivity(
   const file = round.constrained_files[0];
   const absolute = resolveIn(root, file);
   const original = readFileSync(absolute);
-  const broken = breakSource(original.toString("utf8"), experiment.language, experiment.entry?.name ?? null);
+  // Only the generated eval is known to call the entry; an eval of the owner's (or one an agent
+  // wrote) may reach the file another way, so the whole module is broken instead.
+  const entryCalled = round.eval.script !== null && !experiment.entry?.file ? experiment.entry?.name ?? null : null;
+  const broken = breakSource(original.toString("utf8"), experiment.language, entryCalled);
   const guardMetric = experiment.guard?.metric ?? null;
   saveBackup(stateDir, [{ file: absolute, content: original, temporary: broken.text }], "sensitivity probe");
   const logPath = join(stateDir, "logs", `baseline-round${round.round}-probe.log`);

@@ -230,12 +230,12 @@ describe("classify_intent.py (an LLM router with offline keyword rules)", () => 
 });
 
 describe("retrieval_config.py (a dataclass of settings and a fusion function)", () => {
-  test("init guesses load_config and names fuse; with --entry fuse the ranked ids are scored by mrr", () => {
+  test("init takes fuse, which returns a ranking, over load_config, which returns settings; mrr scores it", () => {
     const root = makeRepo(corpus("python", ["retrieval_config.py"]));
     const guessed = init(root, ["retrieval_config.py"]);
     expect(guessed.code).toBe(0);
-    expect(guessed.json.entry).toMatchObject({ name: "load_config", returnsShape: "unknown" });
-    expect(guessed.json.warnings.join("\n")).toContain("pass --entry NAME to choose another (fuse, load_config)");
+    expect(guessed.json.entry).toMatchObject({ name: "fuse", returnsShape: "ranked_list" });
+    expect(guessed.json.warnings.join("\n")).toContain("pass --entry NAME to choose another (load_config)");
     const result = init(root, ["retrieval_config.py", "--entry", "fuse", "--metric", "mrr", "--force"]);
     expect(result.code).toBe(0);
     expect(result.json.entry).toMatchObject({
@@ -615,7 +615,7 @@ describe("suggest.ts (spelling suggestions and an autocorrector)", () => {
       returnsShape: "label",
       required: ["text", "dictionary"],
     });
-    expect(result.json.warnings.join("\n")).toContain("(editDistance, suggest, autocorrect)");
+    expect(result.json.warnings.join("\n")).toContain("choose another (editDistance, suggest)");
     expect(result.json.metric.name).toBe("accuracy");
     const dictionary = [
       "address",

@@ -305,8 +305,22 @@ describe("choosing the entry function", () => {
   test("a guess from the call graph alone comes with a warning", () => {
     const found = python(["def a(q):", "    return b(q)", "def b(q):", "    return q"]);
     expect(found.warnings).toEqual([
-      'Guessed "a" as the entry function of "snippet.py" from its calls; pass --entry NAME to choose another (a, b)',
+      'Guessed "a" as the entry function of "snippet.py" from what it returns and its calls; pass --entry NAME to choose another (b)',
     ]);
+  });
+
+  test("an entry chosen by a name word that others carry too says which others fit", () => {
+    const found = python(["def packed_scores(q):", "    return 1.0", "def score_documents(q):", "    return 2.0"]);
+    expect(found.entry?.name).toBe("score_documents");
+    expect(found.warnings).toEqual([
+      'Chose "score_documents" as the entry function of "snippet.py" by its name; packed_scores fits as well: pass --entry NAME to choose another',
+    ]);
+  });
+
+  test("a script's main() as the entry comes with the way out when it only prints its result", () => {
+    const found = python(["def main(argv=None):", "    accuracy = 0.5", "    print(accuracy)", "    return 0"]);
+    expect(found.entry?.name).toBe("main");
+    expect(found.warnings.join("\n")).toContain("(--agent CMD) or bring your own (--eval-cmd CMD)");
   });
 
   test("a named entry that another public function calls comes with a warning naming the caller", () => {

@@ -574,6 +574,13 @@ function classMethodNames(module: Module, reader: ProjectReader | null): string[
   return rankedMethods(module, reader).map((candidate) => candidate.entry.name);
 }
 
+const SCORABLE_SHAPES: ReadonlySet<FunctionFacts["returnsShape"]> = new Set([
+  "ranked_list",
+  "scores",
+  "label",
+  "number",
+]);
+
 function chooseAmongFunctions(
   functions: FunctionFacts[],
   candidates: FunctionFacts[],
@@ -593,19 +600,35 @@ function chooseAmongFunctions(
       found,
       exact: exactNameRank(found.name),
       word: wordNameRank(found.name),
+      // A ranking, scores, a label or a number is what an eval can score; a record or an unknown value less so.
+      scorable: SCORABLE_SHAPES.has(found.returnsShape) ? 0 : 1,
       called: callers.has(found.name) ? 1 : 0,
       reach: reachableCount(found, byName),
     }))
     .sort((a, b) =>
-      a.exact - b.exact || a.word - b.word || a.called - b.called || b.reach - a.reach || b.found.line - a.found.line
+      a.exact - b.exact || a.word - b.word || a.scorable - b.scorable || a.called - b.called || b.reach - a.reach ||
+      b.found.line - a.found.line
     );
   const best = ranked[0]!;
   const name = best.found.name;
+  const others = candidates.filter((found) => found !== best.found).map((found) => found.name);
+  const sameWord = ranked.slice(1).filter((other) => other.exact === Infinity && other.word === best.word);
   if (best.exact === Infinity && best.word === Infinity && candidates.length > 1) {
     warnings.push(
-      `Guessed "${name}" as the entry function of "${fileName}" from its calls; pass --entry NAME to choose another (${
-        listNames(candidates.map((found) => found.name))
+      `Guessed "${name}" as the entry function of "${fileName}" from what it returns and its calls; pass --entry NAME to choose another (${
+        listNames(others)
       })`,
+    );
+  } else if (best.exact === Infinity && sameWord.length > 0) {
+    warnings.push(
+      `Chose "${name}" as the entry function of "${fileName}" by its name; ${
+        listNames(sameWord.map((other) => other.found.name))
+      } fit${sameWord.length === 1 ? "s" : ""} as well: pass --entry NAME to choose another`,
+    );
+  } else if (WRAPPER_NAMES.has(name) && best.found.returnsValue !== undefined) {
+    // Only where the parser read what it returns: the line heuristic (shell, Ruby...) cannot tell.
+    warnings.push(
+      `Chose "${name}" as the entry function of "${fileName}": the eval calls it once per test case and scores what it returns; if it is the script's command line and prints its result, have your agent write the eval (--agent CMD) or bring your own (--eval-cmd CMD)`,
     );
   } else if (best.called) {
     const wrappers = callers.get(name)!;

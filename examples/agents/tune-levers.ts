@@ -141,11 +141,14 @@ async function main(): Promise<number> {
   if (!existsSync(file)) throw new Error(`no constrained file at ${file}`);
   const source = readFileSync(file, "utf8");
   const analysis = await analyzeFile(file);
-  const move = chooseMove(
-    numericTargets(analysis.levers, source),
-    rejectedMoves(results),
-    Number(process.env.AUTORESEARCH_ITERATION ?? results.length + 1),
+  const seed = Number(process.env.AUTORESEARCH_ITERATION ?? results.length + 1);
+  const rejected = rejectedMoves(results);
+  // The entry's own parameter defaults come last: the eval may pass those arguments itself.
+  const entry = loaded.experiment.entry?.name;
+  const [first, last] = [false, true].map((entryDefaults) =>
+    numericTargets(analysis.levers.filter((lever) => (lever.scope === entry) === entryDefaults), source)
   );
+  const move = chooseMove(first!, rejected, seed) ?? chooseMove(last!, rejected, seed);
   if (!move) {
     console.log("DESCRIPTION: no untried numeric move left");
     return 0;

@@ -306,7 +306,9 @@ describe("train_mlp.py (a training script; main() trains and prints)", () => {
 describe("settings.py (Django-style settings with a SEARCH block)", () => {
   test("is refused with --eval-cmd and --agent; --agent's catalogue search eval is scored", () => {
     const root = makeRepo(corpus("python", ["settings.py"]));
-    expectRefusedWithNextCommands(root, "settings.py", ["no file of the project imports it"]);
+    expectRefusedWithNextCommands(root, "settings.py", [
+      "no file of the project that imports it offers a function or method to call",
+    ]);
     const result = init(root, ["settings.py", "--agent", agent("catalogue-search"), "--metric", "hit_rate@1"]);
     // The catalogue eval ranks six products by SEARCH["BOOSTS"]; 15 of its 16 queries find their
     // product first (see the agent's cases for the one miss).
@@ -318,7 +320,9 @@ describe("settings.py (Django-style settings with a SEARCH block)", () => {
 describe("service_settings.py (pydantic and attrs models, parse-only)", () => {
   test("is refused with the commands that would work, nothing written", () => {
     const root = makeRepo(corpus("python", ["service_settings.py"]));
-    expectRefusedWithNextCommands(root, "service_settings.py", ["no file of the project imports it"]);
+    expectRefusedWithNextCommands(root, "service_settings.py", [
+      "no file of the project that imports it offers a function or method to call",
+    ]);
   });
 });
 
@@ -748,7 +752,9 @@ describe("search-config.ts (settings checked with satisfies, and a summary funct
 describe("llm.config.ts (an answer step's settings as a default export)", () => {
   test("is refused; --agent's retrieval eval reads retrieval.topK and is scored", () => {
     const root = makeRepo({ ...corpus("ts", ["llm.config.ts"]), ...BUN_PROJECT });
-    expectRefusedWithNextCommands(root, "llm.config.ts", ["no file of the project imports it"]);
+    expectRefusedWithNextCommands(root, "llm.config.ts", [
+      "no file of the project that imports it offers a function or method to call",
+    ]);
     const result = init(root, ["llm.config.ts", "--agent", agent("llm-retrieval"), "--metric", "hit_rate@6"]);
     const score = agentScore(result, "bun autoresearch_eval.ts", 16);
     expect(score).toBeGreaterThan(0);
@@ -760,6 +766,8 @@ describe("llm.config.ts (an answer step's settings as a default export)", () => 
 describe("search.config.mjs (a tool's defineConfig module)", () => {
   test("is refused with the commands that would work, nothing written", () => {
     const root = makeRepo({ ...corpus("ts", ["search.config.mjs"]), ...BUN_PROJECT });
-    expectRefusedWithNextCommands(root, "search.config.mjs", ["no file of the project imports it"]);
+    expectRefusedWithNextCommands(root, "search.config.mjs", [
+      "no file of the project that imports it offers a function or method to call",
+    ]);
   });
 });

@@ -294,7 +294,7 @@ function noEntryMessage(options: InitOptions, inputs: EntryInputs): string {
   const own = `${initCommand} --eval-cmd "CMD that prints SCORE: x" --test-data PATH`;
   const agent = `${initCommand} --agent CMD`;
   if (candidates.length === 0) {
-    return `No entry function in "${inputs.constrained}" for a generated eval to call, and no file of the project imports it. Bring your own eval: ${own}; or have your coding agent write the eval: ${agent}.`;
+    return `No entry function in "${inputs.constrained}" for a generated eval to call, and no file of the project that imports it offers a function or method to call. Bring your own eval: ${own}; or have your coding agent write the eval: ${agent}.`;
   }
   const [best, ...others] = candidates;
   const alternatives = others.length > 0

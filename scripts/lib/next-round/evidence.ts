@@ -47,7 +47,11 @@ export async function leversOf(
 ): Promise<Lever[] | null> {
   const levers: Lever[] = [];
   for (const file of files) {
-    const analysis = await analyseOnce(cache, resolveIn(root, file), warnings);
+    const path = resolveIn(root, file);
+    // Levers do not depend on the entry: any analysis of the file already made will do.
+    const made = [...cache.entries()].find(([key]) => key.startsWith(`${path}\0`))?.[1];
+    // (One that failed on its entry is tried again without it.)
+    const analysis = (made ? await made : null) ?? await analyseOnce(cache, path, warnings);
     if (!analysis) return null;
     for (const lever of analysis.levers) {
       levers.push(files.length > 1 ? { ...lever, name: `${file}:${lever.name}` } : lever);

@@ -83,6 +83,15 @@ const isRecordOf = (isItem: (value: unknown) => boolean) => (value: unknown) =>
   isPlainObject(value) && Object.values(value).every(isItem);
 const isCaseScores = (value: unknown) => value === null || isRecordOf(isNumber)(value);
 const isScoreList = isArrayOf(isNumberOrNull);
+/** How a lever moved in one iteration: a number `up` or `down`, any other value `changed`. */
+export const LEVER_MOVES = ["up", "down", "changed", "added", "removed"] as const;
+const isLeverChange = (value: unknown) =>
+  isPlainObject(value) && isString(value.name) && isStringOrNull(value.from) && isStringOrNull(value.to) &&
+  (LEVER_MOVES as readonly unknown[]).includes(value.direction) && (value.file === undefined || isString(value.file));
+const isAttribution = (value: unknown) =>
+  value === null ||
+  (isPlainObject(value) && isArrayOf(isLeverChange)(value.levers) && isArrayOf(isString)(value.functions) &&
+    typeof value.other === "boolean");
 
 const looseNumber = field((z) => z._default(read(z, toNumber), null), isNumberOrNull);
 const looseText = (fallback: string) =>
@@ -237,6 +246,27 @@ const RESULT_FIELDS = {
   changed_files: ours((z) => z.array(z.string()), isArrayOf(isString)),
   log: ours((z) => z.nullable(z.string()), isStringOrNull),
   output_tail: ours((z) => z.nullable(z.string()), isStringOrNull),
+  // What the candidate's diff changed, read from the code (never from the description): the
+  // levers with old -> new values, the functions whose bodies changed, and whether other lines
+  // changed. null when it could not be worked out; absent on lines written before it existed.
+  attribution: ours(
+    (z) =>
+      z.nullable(z.object({
+        levers: z.array(z.object({
+          name: z.string(),
+          from: z.nullable(z.string()),
+          to: z.nullable(z.string()),
+          direction: z.enum(LEVER_MOVES),
+          file: z.optional(z.string()),
+        })),
+        functions: z.array(z.string()),
+        other: z.boolean(),
+      })),
+    isAttribution,
+  ),
+  // A fingerprint of the candidate's normalised diff against its incumbent: the same change
+  // submitted again is recognised without measuring it.
+  change_hash: ours((z) => z.nullable(z.string()), isStringOrNull),
 };
 
 export type ConfigLine = ZodMini.output<ObjectSchema<typeof CONFIG_FIELDS>>;

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeFile, analyzeSource } from "../scripts/lib/levers/levers.ts";
 import type { FileAnalysis, FunctionFacts, Lever } from "../scripts/lib/levers/lever.ts";
-import { extractWithBabel } from "../scripts/lib/levers/typescript.ts";
+import { extractWithBabel, shapeOfTypeText, splitTopLevel } from "../scripts/lib/levers/typescript.ts";
 import Fuzzy from "./fixtures/corpus/ts/fuzzy/src/search.ts";
 import { DENO, KIT_ROOT } from "./helpers.ts";
 
@@ -651,5 +651,94 @@ describe("functions and classes", () => {
       { local: "legacy", module: "./legacy", imported: null, line: 8 },
     ]);
     expect(found.levers).toEqual([]);
+  });
+});
+
+describe("functions exported where they are written", () => {
+  /** [name, signature, public] of each function, and the entry the file offers. */
+  function exported(lines: string[], language: "typescript" | "javascript" = "javascript") {
+    const analysis = analyzeSource(lines.join("\n") + "\n", language, { fileName: `snippet.${language}` });
+    return {
+      functions: analysis.functions.map((found) => [found.name, found.signature]),
+      entry: analysis.entry?.name ?? null,
+    };
+  }
+
+  test("an anonymous default export is the function `default`, its defaults levers of `default`", () => {
+    expect(exported(["export default (query, docs) => docs.filter((doc) => doc.includes(query));"])).toEqual({
+      functions: [["default", "export default (query, docs)"]],
+      entry: "default",
+    });
+    const declared = ts(["export default function (query: string, limit = 5): string[] {", "  return [query];", "}"]);
+    expect(declared.entry?.name).toBe("default");
+    expect(declared.entry?.returnsShape).toBe("ranked_list");
+    expect(rowsOf(declared)).toEqual([["default.limit", "count", "5", 1, "default"]]);
+  });
+
+  test("a named default export keeps its own name", () => {
+    expect(exported(["export default function rank(query) { return [query]; }"]).entry).toBe("rank");
+  });
+
+  test("module.exports = function: by the function's own name, else `default`", () => {
+    expect(exported(["module.exports = function rank(query) { return [query]; };"])).toEqual({
+      functions: [["rank", "module.exports = function rank(query)"]],
+      entry: "rank",
+    });
+    expect(exported(["module.exports = (query) => [query];"]).entry).toBe("default");
+  });
+
+  test("module.exports = { ... } and exports.NAME = ...: functions by their export key, values stay levers", () => {
+    const object = exported([
+      "module.exports = {",
+      "  LIMIT: 10,",
+      "  rank: (query, docs) => docs.slice(0, 10),",
+      "  score(query) { return 1; },",
+      "};",
+    ]);
+    expect(object.functions).toEqual([["rank", "rank: (query, docs)"], ["score", "score(query)"]]);
+    expect(object.entry).toBe("rank");
+    const assigned = analyzeSource("exports.LIMIT = 3;\nexports.search = (query, docs) => docs;\n", "javascript", {
+      fileName: "snippet.js",
+    });
+    expect(assigned.functions.map((found) => found.name)).toEqual(["search"]);
+    expect(assigned.entry?.name).toBe("search");
+    expect(rowsOf(assigned)).toEqual([["exports.LIMIT", "count", "3", 1, "module"]]);
+  });
+});
+
+describe("union return types", () => {
+  test("a union has a shape only when every member agrees (undefined and null aside)", () => {
+    const shapes = [
+      "number | number[]",
+      "string | string[]",
+      "number | string[]",
+      "Promise<string[] | null>",
+      'Promise<"relevant" | "not">',
+      "| 'a'\n  | 'b'",
+      "string[] | undefined",
+      "(string | number)[]",
+      "Map<string, number | string>",
+    ].map((type) => [type, shapeOfTypeText(type)]);
+    expect(shapes).toEqual([
+      ["number | number[]", "unknown"],
+      ["string | string[]", "unknown"],
+      ["number | string[]", "unknown"],
+      ["Promise<string[] | null>", "ranked_list"],
+      ['Promise<"relevant" | "not">', "label"],
+      ["| 'a'\n  | 'b'", "label"],
+      ["string[] | undefined", "ranked_list"],
+      ["(string | number)[]", "ranked_list"],
+      ["Map<string, number | string>", "unknown"],
+    ]);
+  });
+
+  test("a literal string with a bar or a comma in it is one member", () => {
+    expect(shapeOfTypeText('"a|b" | "c,d"')).toBe("label");
+    expect(splitTopLevel('sep = ",", pattern = "a|b", k = 2')).toEqual(['sep = ","', 'pattern = "a|b"', "k = 2"]);
+  });
+
+  test("a function declared to return number | number[] is not taken for a ranking", () => {
+    const found = ts(["export function rank(query: string): number | number[] {", "  return 0;", "}"]);
+    expect(found.entry?.returnsShape).toBe("number"); // read from what it returns, not the union's last member
   });
 });

@@ -9,7 +9,18 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { clip, extractWithBabel, isBoundary, isPrompt, promptLever, shapeOfTypeText } from "./typescript.ts";
+import {
+  clip,
+  extractWithBabel,
+  isBoundary,
+  isPrompt,
+  promptLever,
+  shapeOfTypeText,
+  splitTopLevel,
+} from "./typescript.ts";
+
+/** Kept here for the callers that split signatures (init's plan); it lives with the TypeScript reader. */
+export { splitTopLevel };
 import { classifyLevers } from "./kinds.ts";
 import { chooseEntry, type EntryProject, type FileFacts } from "./entries.ts";
 import type {
@@ -431,24 +442,6 @@ function closingParenthesis(text: string, open: number): number {
     else if (text[index] === ")" && --depth === 0) return index;
   }
   return -1;
-}
-
-/** Split a parameter list on its top-level commas: "a: Map<K, V>, b = () => 1" -> ["a: Map<K, V>", "b = () => 1"]. */
-export function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let index = 0; index < text.length; index++) {
-    const character = text[index]!;
-    if ("([{<".includes(character)) depth++;
-    else if (")]}>".includes(character) && !(character === ">" && text[index - 1] === "=")) depth--; // `=>` closes nothing
-    else if (character === "," && depth === 0) {
-      parts.push(text.slice(start, index).trim());
-      start = index + 1;
-    }
-  }
-  parts.push(text.slice(start).trim());
-  return parts.filter((part) => part !== "");
 }
 
 /** Return-type text from either language family: TypeScript's rules, then Python's. */

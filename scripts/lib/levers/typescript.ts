@@ -296,6 +296,12 @@ function readModule(body: Node[], context: Context): ModuleFacts {
     if (statement.type === "ExportDefaultDeclaration" && !isDeclaration(declaration)) {
       // export default rank | export default { ... } | export default defineConfig({ ... })
       if (declaration.type === "Identifier") module.exportedNames.add(declaration.name);
+      const value = unwrap(declaration);
+      if (isFunction(value)) {
+        // export default (query, docs) => ...: the eval finds it as the module's `default`
+        addFunction(module, { name: "default", node: value, signatureStart: statement.start ?? 0, exported: true });
+        continue;
+      }
       const config = configObject(declaration);
       if (config) module.levers.push(...leversForValue("default", config, line(statement), context, "module"));
       continue;
@@ -317,9 +323,11 @@ function readModule(body: Node[], context: Context): ModuleFacts {
           module.levers.push(...leversForValue(name, init, line(declarator), context, "module"));
         }
       }
-    } else if (declaration.type === "FunctionDeclaration" && declaration.id) {
+    } else if (
+      declaration.type === "FunctionDeclaration" && (declaration.id || statement.type === "ExportDefaultDeclaration")
+    ) {
       addFunction(module, {
-        name: declaration.id.name,
+        name: declaration.id?.name ?? "default", // `export default function (query) {...}`
         node: declaration,
         signatureStart: statement.start ?? 0,
         exported,
@@ -345,6 +353,7 @@ function readModule(body: Node[], context: Context): ModuleFacts {
       }
     } else if (declaration.type === "ExpressionStatement") {
       collectCommonJsExports(declaration.expression, module.exportedNames);
+      for (const found of commonJsFunctions(declaration.expression)) addFunction(module, { ...found, exported: true });
       module.levers.push(...assignedLevers(declaration.expression, classNames, context));
     }
   }
@@ -511,6 +520,40 @@ function collectCommonJsExports(expression: Node, into: Set<string>): void {
   } else if (value.type === "Identifier") {
     into.add(value.name);
   }
+}
+
+/**
+ * Functions a CommonJS file exports where it assigns them, by the key the eval looks them up by:
+ * `exports.rank = (...) => ...` and `module.exports.rank = ...` -> `rank`; `module.exports = {
+ * rank: (...) => ..., score(...) {...} }` -> `rank`, `score`; `module.exports = function rank(...)`
+ * -> `rank` (the eval matches the exported function's own name), anonymous -> `default`.
+ */
+function commonJsFunctions(expression: Node): { name: string; node: FunctionNode; signatureStart: number }[] {
+  if (expression.type !== "AssignmentExpression" || expression.operator !== "=") return [];
+  const target = memberPath(expression.left);
+  if (target === null || !isCommonJsTarget(target)) return [];
+  const value = unwrap(expression.right);
+  const start = expression.start ?? 0;
+  if (target === "module.exports") {
+    if (isFunction(value)) {
+      const own = "id" in value && value.id && value.id.type === "Identifier" ? value.id.name : null;
+      return [{ name: own ?? "default", node: value, signatureStart: start }];
+    }
+    if (value.type !== "ObjectExpression") return [];
+    const found: { name: string; node: FunctionNode; signatureStart: number }[] = [];
+    for (const property of value.properties) {
+      if (property.type === "SpreadElement") continue;
+      const key = keyName(property.key, property.computed);
+      const node = property.type === "ObjectMethod" ? property : unwrap(property.value as Node);
+      if (key !== null && isFunction(node)) found.push({ name: key, node, signatureStart: property.start ?? 0 });
+    }
+    return found;
+  }
+  const key = target.split(".").at(-1)!;
+  const direct = target === `exports.${key}` || target === `module.exports.${key}`;
+  return direct && /^[A-Za-z_$][\w$]*$/.test(key) && isFunction(value)
+    ? [{ name: key, node: value, signatureStart: start }]
+    : [];
 }
 
 function isCommonJsTarget(path: string): boolean {
@@ -911,16 +954,21 @@ function isObjectFreeze(callee: Node): boolean {
 /**
  * The shape a TS return type promises: `Promise<string[]>` is a ranked list, `number[]` scores,
  * `"a" | "b"` a label, `Record<...>`, `{ ... }` or an object type of the file (`objectTypes`) an object.
+ * A union has a shape only when every member (`undefined`, `null` and `void` aside) has the same
+ * one: `number | number[]` could be either, so it is unknown.
  */
 export function shapeOfTypeText(typeText: string, objectTypes: ReadonlySet<string> = new Set()): ReturnsShape {
-  let type = typeText.replace(/\s+/g, " ").trim();
-  for (let round = 0; round < 3; round++) {
-    type = type
-      .replace(/^Promise<(.*)>$/, "$1")
-      .replace(/\s*\|\s*(?:undefined|null)\b/g, "")
-      .replace(/^(?:undefined|null)\s*\|\s*/, "")
-      .trim();
+  const members = splitTopLevel(typeText.replace(/\s+/g, " ").trim(), "|")
+    .filter((member) => !/^(?:undefined|null|void)$/.test(member));
+  if (members.length === 0) return "unknown";
+  if (members.length > 1) {
+    const shapes = new Set(members.map((member) => shapeOfTypeText(member, objectTypes)));
+    return shapes.size === 1 ? [...shapes][0]! : "unknown";
   }
+  const type = members[0]!.replace(/^\((.*)\)$/, "$1").trim();
+  const awaited = type.match(/^(?:Promise|PromiseLike)<(.*)>$/);
+  if (awaited) return shapeOfTypeText(awaited[1]!, objectTypes);
+  if (type !== members[0]) return shapeOfTypeText(type, objectTypes);
   if (
     /^(?:readonly )?(?:number|bigint)\[\]$/.test(type) || /^(?:Readonly)?Array<\s*number\s*>$/.test(type) ||
     SCORE_ARRAYS.has(type)
@@ -933,11 +981,38 @@ export function shapeOfTypeText(typeText: string, objectTypes: ReadonlySet<strin
   ) {
     return "ranked_list";
   }
-  if (/^(?:string|boolean|true|false)$/.test(type) || /^(?:(?:"[^"]*"|'[^']*')\s*\|?\s*)+$/.test(type)) return "label";
+  if (/^(?:string|boolean|true|false)$/.test(type) || /^(?:"[^"]*"|'[^']*')$/.test(type)) return "label";
   if (/^(?:number|bigint)$/.test(type)) return "number";
   const named = type.replace(/^(?:Readonly|Partial|Required)<(.*)>$/, "$1").replace(/<.*>$/, "");
   if (/^Record</.test(type) || /^\{.*\}$/.test(type) || objectTypes.has(named)) return "object";
   return "unknown";
+}
+
+/**
+ * Split on the top-level `separator` (a comma by default), outside brackets and quotes:
+ * "a: Map<K, V>, b = () => 1" -> ["a: Map<K, V>", "b = () => 1"]; with "|",
+ * `string[] | Map<K, A | B>` -> ["string[]", "Map<K, A | B>"]. Empty parts are dropped.
+ */
+export function splitTopLevel(text: string, separator = ","): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  let quote: string | null = null;
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index]!;
+    if (quote !== null) {
+      if (character === "\\") index++;
+      else if (character === quote) quote = null;
+    } else if (character === '"' || character === "'" || character === "`") quote = character;
+    else if ("([{<".includes(character)) depth++;
+    else if (")]}>".includes(character) && !(character === ">" && text[index - 1] === "=")) depth--; // `=>` closes nothing
+    else if (character === separator && depth === 0) {
+      parts.push(text.slice(start, index).trim());
+      start = index + 1;
+    }
+  }
+  parts.push(text.slice(start).trim());
+  return parts.filter((part) => part !== "");
 }
 
 /** What shapes need beyond a function's own scope: the file's object types, and callbacks' scopes. */

@@ -3,12 +3,12 @@
 // in test/fixtures/levers/ and on one-line snippets. One Deno check runs the module under Deno.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CliError } from "../scripts/lib/cli/errors.ts";
 import { analyzeFile, analyzeSource, detectLanguage } from "../scripts/lib/levers/levers.ts";
-import type { Lever } from "../scripts/lib/levers/lever.ts";
-import { DENO, KIT_ROOT } from "./helpers.ts";
+import { languageOfExtension, type Lever } from "../scripts/lib/levers/lever.ts";
+import { DENO, KIT_ROOT, temporaryFolder } from "./helpers.ts";
 import { generatedPythonLines } from "./fixtures/generated-python.ts";
 
 const FIXTURES = join(KIT_ROOT, "test/fixtures/levers");
@@ -567,6 +567,34 @@ describe("language detection", () => {
       expect(detectLanguage(path, source)).toBe(language as never);
     });
   }
+});
+
+describe("one table of extensions", () => {
+  test("detectLanguage and the entry search (languageOfExtension) read the same table", () => {
+    const extensions = ["py", "pyw", "pyi", "ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs", "PY", "sh", "rb"];
+    expect(extensions.map((extension) => [extension, languageOfExtension(`x.${extension}`)])).toEqual(
+      extensions.map((
+        extension,
+      ) => [extension, detectLanguage(`x.${extension}`) === "other" ? null : detectLanguage(`x.${extension}`)]),
+    );
+    expect(languageOfExtension("Makefile")).toBeNull();
+  });
+});
+
+describe("the Python command", () => {
+  test("the files a class's bases come from are read with the caller's pythonCommand, not python3", async () => {
+    const repo = temporaryFolder();
+    const log = join(repo, "python-runs.log");
+    const wrapper = join(repo, "logged-python");
+    writeFileSync(wrapper, `#!/bin/sh\necho run >> "${log}"\nexec python3 "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    writeFileSync(join(repo, "base.py"), "class Base:\n    def search(self, query):\n        return [query]\n");
+    writeFileSync(join(repo, "ranker.py"), "from base import Base\n\nclass Ranker(Base):\n    BOOST = 2.0\n");
+    const analysis = await analyzeFile(join(repo, "ranker.py"), { repoRoot: repo, pythonCommand: wrapper });
+    expect(analysis.entry?.name).toBe("Ranker.search");
+    expect(analysis.entry?.owner?.definedIn).toBe("Base");
+    expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["run", "run"]); // ranker.py, then base.py
+  });
 });
 
 describe("speed and runtimes", () => {

@@ -10,7 +10,15 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import { CliError, EXIT } from "../cli/errors.ts";
 import { toPosix } from "../files/paths.ts";
 import { trackedFiles } from "../git/git.ts";
-import type { ClassFacts, EntryOwner, Extracted, FunctionFacts, ImportFacts, Language } from "./lever.ts";
+import {
+  type ClassFacts,
+  type EntryOwner,
+  type Extracted,
+  type FunctionFacts,
+  type ImportFacts,
+  type Language,
+  languageOfExtension,
+} from "./lever.ts";
 
 /** What an extractor says about one file: its language and its raw facts (levers.ts's extractFileFacts). */
 export type FileFacts = { language: Language; extracted: Extracted };
@@ -737,11 +745,7 @@ function familyExtensions(language: Language): string[] {
 }
 
 function languageOfPath(path: string): Language {
-  const extension = extname(path).toLowerCase();
-  if (PYTHON_EXTENSIONS.includes(extension)) return "python";
-  if ([".ts", ".tsx", ".mts", ".cts"].includes(extension)) return "typescript";
-  if (SCRIPT_EXTENSIONS.includes(extension)) return "javascript";
-  return "other";
+  return languageOfExtension(path) ?? "other";
 }
 
 /** Tracked source files of the family, repository-relative, without tests, vendored or built files. */

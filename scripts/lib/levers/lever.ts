@@ -1,6 +1,7 @@
 // What lever extraction produces, for every language alike: a lever (a tunable value with its
 // kind, current value, line and the scope that owns it), a function and its signature, a class
-// (bases, constructor, methods), an import, and a file's analysis. Types only: the extractors
+// (bases, constructor, methods), an import, and a file's analysis; and the one table of file
+// extensions to languages (levers.ts and entries.ts both read it). Types otherwise: the extractors
 // (levers_python.py, typescript.ts, the heuristic in levers.ts) fill in raw levers, kinds.ts
 // names their kind from name and value, and entries.ts resolves the entry an eval calls.
 
@@ -101,6 +102,29 @@ export type ClassFacts = {
 export type ImportFacts = { local: string; module: string; imported: string | null; line: number };
 
 export type Language = "python" | "typescript" | "javascript" | "other";
+
+/** The language of a file by its extension (lower case, without the dot). */
+const LANGUAGE_OF_EXTENSION: Readonly<Record<string, Language>> = {
+  py: "python",
+  pyw: "python",
+  pyi: "python",
+  ts: "typescript",
+  tsx: "typescript",
+  mts: "typescript",
+  cts: "typescript",
+  js: "javascript",
+  jsx: "javascript",
+  mjs: "javascript",
+  cjs: "javascript",
+};
+
+/** `ranker.py` -> python, `search.mts` -> typescript; null for an extension of no known language (or none). */
+export function languageOfExtension(path: string): Language | null {
+  const extension = path.match(/\.([A-Za-z0-9]+)$/)?.[1]?.toLowerCase();
+  return extension !== undefined && Object.hasOwn(LANGUAGE_OF_EXTENSION, extension)
+    ? LANGUAGE_OF_EXTENSION[extension]!
+    : null;
+}
 export type FileAnalysis = {
   language: Language;
   levers: Lever[];

@@ -23,14 +23,15 @@ import {
 export { splitTopLevel };
 import { classifyLevers } from "./kinds.ts";
 import { chooseEntry, type EntryProject, type FileFacts } from "./entries.ts";
-import type {
-  EntryFunction,
-  Extracted,
-  FileAnalysis,
-  FunctionFacts,
-  Language,
-  RawLever,
-  ReturnsShape,
+import {
+  type EntryFunction,
+  type Extracted,
+  type FileAnalysis,
+  type FunctionFacts,
+  type Language,
+  languageOfExtension,
+  type RawLever,
+  type ReturnsShape,
 } from "./lever.ts";
 
 export type AnalyzeOptions = {
@@ -50,25 +51,12 @@ export type AnalyzeOptions = {
   skipEntry?: boolean;
 };
 
-const EXTENSIONS: Record<string, Language> = {
-  py: "python",
-  pyw: "python",
-  pyi: "python",
-  ts: "typescript",
-  tsx: "typescript",
-  mts: "typescript",
-  cts: "typescript",
-  js: "javascript",
-  jsx: "javascript",
-  mjs: "javascript",
-  cjs: "javascript",
-};
 const PYTHON_TIMEOUT_MS = 30_000;
 
 /** By extension, else by a `#!` line: `ranker.py` -> python, `run` with `#!/usr/bin/env node` -> javascript. */
 export function detectLanguage(path: string, source?: string): Language {
-  const extension = path.match(/\.([A-Za-z0-9]+)$/)?.[1]?.toLowerCase();
-  if (extension && EXTENSIONS[extension]) return EXTENSIONS[extension];
+  const byExtension = languageOfExtension(path);
+  if (byExtension) return byExtension;
   const shebang = source?.startsWith("#!") ? source.split("\n", 1)[0]! : "";
   if (/python/.test(shebang)) return "python";
   if (/\b(?:deno|bun|tsx|ts-node)\b/.test(shebang)) return "typescript";
@@ -87,10 +75,13 @@ export async function analyzeFile(path: string, options: AnalyzeOptions = {}): P
   return analyzeSource(source, language, { ...options, fileName: options.fileName ?? path, path: resolve(path) });
 }
 
-/** One file's language and raw facts, warnings dropped: how entries.ts reads the files a class's bases come from. */
-export function extractFileFacts(path: string, source: string): FileFacts {
+/**
+ * One file's language and raw facts, warnings dropped: how entries.ts reads the files a class's
+ * bases come from. `pythonCommand` runs the Python parser (default "python3").
+ */
+export function extractFileFacts(path: string, source: string, pythonCommand = "python3"): FileFacts {
   const language = detectLanguage(path, source);
-  return { language, extracted: extractSource(source, language, path, "python3", []).extracted };
+  return { language, extracted: extractSource(source, language, path, pythonCommand, []).extracted };
 }
 
 /**
@@ -101,9 +92,12 @@ export function extractFileFacts(path: string, source: string): FileFacts {
 export function analyzeSource(source: string, language: Language, options: AnalyzeOptions = {}): FileAnalysis {
   const fileName = options.fileName ?? `the ${language} source`;
   const warnings: string[] = [];
-  const { extracted, method } = extractSource(source, language, fileName, options.pythonCommand ?? "python3", warnings);
+  const pythonCommand = options.pythonCommand ?? "python3";
+  const { extracted, method } = extractSource(source, language, fileName, pythonCommand, warnings);
+  // The files a class's bases come from are read with the same Python as the file itself.
+  const extract = (path: string, text: string) => extractFileFacts(path, text, pythonCommand);
   const project: EntryProject | undefined = options.repoRoot && options.path
-    ? { path: options.path, repoRoot: options.repoRoot, root: options.root, extract: extractFileFacts }
+    ? { path: options.path, repoRoot: options.repoRoot, root: options.root, extract }
     : undefined;
   const entry = options.skipEntry
     ? null

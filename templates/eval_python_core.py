@@ -136,12 +136,19 @@ def case_setup(document, case):
 
 
 def call_entry(entry, arguments):
+    """The entry's result, with a coroutine awaited and a generator's items collected (an async one's awaited)."""
     result = entry(**arguments)
     if inspect.isawaitable(result):
         result = asyncio.run(result)
+    if inspect.isasyncgen(result):
+        result = asyncio.run(collect_async(result))
     if inspect.isgenerator(result):
         result = list(result)
     return result
+
+
+async def collect_async(generator):
+    return [item async for item in generator]
 
 
 # ---- Reading the output --------------------------------------------------------------------

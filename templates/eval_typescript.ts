@@ -30,7 +30,7 @@ const CACHE_DIR = join(ROOT, ".autoresearch_cache"); // input-keyed cache of exp
 const MODULE_PATH = join(ROOT, {{module_path}}); // the file holding the entry
 const ENTRY = {{entry}}; // the function (or Class.method) the eval calls; its signature is frozen
 const OWNER = {{owner}}; // for a method: its class, how it is bound, the constructor parameters "setup" fills (a name, or { keys } of an object pattern) and the keys it needs
-const PARAMETERS = {{parameters}}; // passed in this order from each case's "input"
+const PARAMETERS = {{parameters}}; // passed in this order from each case's "input": a name's key, or for an object pattern ({ keys }) an object of the input keys it names
 const SHAPE = {{shape}}; // what the entry returns: ranked_list, scores, label, number, object or unknown
 const ADAPTER = {{adapter}}; // how the output becomes what metrics compare (see adapt())
 const PRIMARY_METRIC = {{metric}};
@@ -103,7 +103,7 @@ async function loadEntry() {
     missingSetup: (setup) => (OWNER?.required ?? []).filter((name) => !(name in setup)),
     forSetup: (setup) => {
       const key = normalise(setup);
-      if (!instances.has(key)) instances.set(key, new Owner(...(OWNER?.params ?? []).map((param) => constructorArgument(param, setup))));
+      if (!instances.has(key)) instances.set(key, new Owner(...(OWNER?.params ?? []).map((param) => argumentFrom(param, setup))));
       const instance = instances.get(key);
       if (typeof instance[methodName] !== "function") throw new Error(`${ownerPath} instances have no method "${methodName}"`);
       return instance[methodName].bind(instance);
@@ -111,10 +111,10 @@ async function loadEntry() {
   };
 }
 
-/** A constructor argument from setup: a named parameter's key, or for an object pattern ({ keys }) the keys it names. */
-function constructorArgument(param, setup) {
-  if (typeof param === "string") return setup[param];
-  return Object.fromEntries(param.keys.filter((key) => key in setup).map((key) => [key, setup[key]]));
+/** An argument from a record (setup, or a case's input): a named parameter's key, or for an object pattern ({ keys }) the keys it names. */
+function argumentFrom(param, record) {
+  if (typeof param === "string") return record[param];
+  return Object.fromEntries(param.keys.filter((key) => key in record).map((key) => [key, record[key]]));
 }
 
 /** The document's shared "setup", with the keys a case's own "setup" overrides. */
@@ -123,8 +123,14 @@ function caseSetup(document, item) {
   return { ...record(Array.isArray(document) ? null : document.setup), ...record(item.setup) };
 }
 
+/** The entry's result, with a generator's items collected (an async generator's awaited one by one). */
 async function callEntry(entry, input) {
-  let result = await entry(...PARAMETERS.map((name) => (input ?? {})[name]));
+  let result = await entry(...PARAMETERS.map((param) => argumentFrom(param, input ?? {})));
+  if (result && typeof result[Symbol.asyncIterator] === "function") {
+    const items = [];
+    for await (const item of result) items.push(item);
+    return items;
+  }
   if (result && typeof result !== "string" && !Array.isArray(result) && !ArrayBuffer.isView(result) && typeof result[Symbol.iterator] === "function") result = Array.from(result);
   return result;
 }

@@ -2,7 +2,8 @@
 // tables, then real runs of the Python and TypeScript evals against the libraries in
 // test/fixtures/adapters/ (a method of an instance built from the test data's "setup", a static
 // method, an entry in another file reading the constrained config, a record read through
-// --output-field), checking the SCORE each prints; and init itself on a Class.method entry.
+// --output-field, an async generator, a destructured options parameter), checking the SCORE each
+// prints; and init itself on a Class.method entry and on an options-object entry.
 import { describe, expect, test } from "bun:test";
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -243,6 +244,7 @@ describe("the scaffold for an instance entry", () => {
       required: [],
     }],
     ["{ compare = (a, b) => a - b, items }", { keys: ["compare", "items"], required: ["items"] }],
+    ["{ cache = new Map<string, number>(), limit }", { keys: ["cache", "limit"], required: ["limit"] }],
   ];
   for (const [param, expected] of patterns) {
     test(`setup fills the constructor parameter ${param} from ${expected ? "the keys it names" : "its own key"}`, () => {
@@ -290,12 +292,15 @@ type Harness = {
   metric: string;
   outputField?: string;
   testData: Record<string, unknown>;
+  /** Files written beside the fixture library (path -> text), e.g. an entry module of the test's own. */
+  files?: Record<string, string>;
 };
 
 /** The fixture library in a fresh folder, with the rendered eval and its test data; returns the folder and eval. */
 function setUpEval(harness: Harness): { root: string; location: EvalLocation } {
   const root = temporaryFolder("ark-adapters-");
   cpSync(join(FIXTURES, harness.fixture), root, { recursive: true });
+  for (const [path, text] of Object.entries(harness.files ?? {})) writeFileSync(join(root, path), text);
   const location = planEvalLocation(harness.project, 1);
   const eval_ = renderEval({
     location,
@@ -541,7 +546,80 @@ describe("the Python eval", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('the output has no field "verdict"');
   });
+
+  test("collects an async generator entry's items: --bootstrap proposes them and the eval ranks them", () => {
+    const { root, location } = setUpEval({
+      fixture: "python",
+      project: PYTHON_PROJECT,
+      constrained: "term_index.py",
+      entry: {
+        name: "search",
+        line: 8,
+        signature: "async def search(query)",
+        params: ["query"],
+        returnsShape: "ranked_list",
+        file: "streaming.py",
+      },
+      metric: "mrr",
+      files: { "streaming.py": PYTHON_ASYNC_GENERATOR },
+      testData: { cases: STREAM_CASES.map(({ id, input }) => ({ id, input, expected: null })) },
+    });
+    expect(runEval(root, location, ["--bootstrap"]).code).toBe(0);
+    const filled = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(filled.cases.map((item: { expected: string[] }) => item.expected)).toEqual([["reset", "rules"], [
+      "billing",
+    ]]);
+    writeTestData(root, { cases: STREAM_CASES });
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(0.75, 6);
+  });
 });
+
+/** Yields matching ids one by one, awaiting between them, as an async client pages results. */
+const PYTHON_ASYNC_GENERATOR = `import asyncio
+
+DOCUMENTS = {"reset": "reset your password", "rules": "password rules", "billing": "billing and invoices"}
+
+
+async def search(query):
+    words = query.lower().split()
+    for doc_id, text in DOCUMENTS.items():
+        await asyncio.sleep(0)
+        if any(word in text.split() for word in words):
+            yield doc_id
+`;
+const TYPESCRIPT_ASYNC_GENERATOR = `const DOCUMENTS: [string, string][] = [
+  ["reset", "reset your password"],
+  ["rules", "password rules"],
+  ["billing", "billing and invoices"],
+];
+
+export async function* search(query: string): AsyncGenerator<string> {
+  const words = query.toLowerCase().split(/\\s+/);
+  for (const [id, text] of DOCUMENTS) {
+    await Promise.resolve();
+    if (words.some((word) => text.split(" ").includes(word))) yield id;
+  }
+}
+`;
+/** "password" yields reset, rules (rules is relevant: 1/2); "billing" yields billing (1). */
+const STREAM_CASES = [
+  { id: "password", input: { query: "password" }, expected: ["rules"] },
+  { id: "billing", input: { query: "billing" }, expected: ["billing"] },
+];
+
+/** Takes its query and limit in one destructured options object, and the documents after it. */
+const TYPESCRIPT_OPTIONS_SEARCH = `export const LIMIT = 2;
+
+export function search({ query, limit = LIMIT }: { query: string; limit?: number }, docs: string[]): string[] {
+  const words = query.toLowerCase().split(/\\s+/);
+  return docs
+    .map((doc, index) => ({ id: String(index), hits: words.filter((word) => doc.split(" ").includes(word)).length }))
+    .filter((scored) => scored.hits > 0)
+    .sort((a, b) => b.hits - a.hits)
+    .slice(0, limit)
+    .map((scored) => scored.id);
+}
+`;
 
 const TS_SCORES_ENTRY: EntryFunction = {
   name: "TermIndex.scores",
@@ -677,6 +755,62 @@ describe("the TypeScript eval under Bun", () => {
     writeFileSync(config, readFileSync(config, "utf8").replace("TITLE_BOOST = 2", "TITLE_BOOST = 0"));
     expect(scoreOf(runEval(root, location))).toBeCloseTo(2 / 3, 6);
   });
+
+  test("collects an async generator entry's items: --bootstrap proposes them and the eval ranks them", () => {
+    const { root, location } = setUpEval({
+      fixture: "typescript",
+      project: TYPESCRIPT_PROJECT,
+      constrained: "term-index.ts",
+      entry: {
+        name: "search",
+        line: 7,
+        signature: "export async function* search(query: string): AsyncGenerator<string>",
+        params: ["query"],
+        returnsShape: "ranked_list",
+        file: "streaming.ts",
+      },
+      metric: "mrr",
+      files: { "streaming.ts": TYPESCRIPT_ASYNC_GENERATOR },
+      testData: { cases: STREAM_CASES.map(({ id, input }) => ({ id, input, expected: null })) },
+    });
+    const bootstrap = runEval(root, location, ["--bootstrap"]);
+    expect(bootstrap.code).toBe(0);
+    const filled = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(filled.cases.map((item: { expected: string[] }) => item.expected)).toEqual([["reset", "rules"], [
+      "billing",
+    ]]);
+    writeTestData(root, { cases: STREAM_CASES });
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(0.75, 6);
+  });
+
+  test("passes a destructured options parameter an object of the case input's keys it names", () => {
+    const docs = ["reset your password", "password rules", "billing and invoices"];
+    const { root, location } = setUpEval({
+      fixture: "typescript",
+      project: TYPESCRIPT_PROJECT,
+      constrained: "options-search.ts",
+      entry: {
+        name: "search",
+        line: 3,
+        signature:
+          "export function search({ query, limit = LIMIT }: { query: string; limit?: number }, docs: string[])",
+        params: ["{ query, limit = LIMIT }", "docs"],
+        required: ["{ query, limit = LIMIT }", "docs"],
+        returnsShape: "ranked_list",
+      },
+      metric: "recall",
+      files: { "options-search.ts": TYPESCRIPT_OPTIONS_SEARCH },
+      testData: {
+        cases: [
+          // limit defaults to LIMIT (2) here, and is 1 from the input in the second case: recall 1 and 1/2.
+          { id: "default-limit", input: { query: "password", docs }, expected: ["0", "1"] },
+          { id: "own-limit", input: { query: "password", limit: 1, docs }, expected: ["0", "1"] },
+        ],
+      },
+    });
+    expect(scoreOf(runEval(root, location))).toBeCloseTo(0.75, 6);
+    expect(read(root, location.path)).toContain('const PARAMETERS = [{"keys":["query","limit"]},"docs"];');
+  });
 });
 
 // ---- through init ----------------------------------------------------------------------------------
@@ -795,6 +929,36 @@ describe("init on a Class.method entry", () => {
     const run = spawnSync(BUN, ["autoresearch_eval.ts"], { cwd: root, encoding: "utf8" });
     expect(run.stderr).toBe("");
     expect(parseEvalOutput(run.stdout).score).toBeCloseTo(0.75, 6);
+  });
+
+  test("TypeScript: an entry's destructured options object is filled from the case input's keys, with --cases-from too", () => {
+    const docs = ["reset your password", "password rules", "billing and invoices"];
+    const root = makeRepo({
+      "options-search.ts": TYPESCRIPT_OPTIONS_SEARCH,
+      "package.json": "{}\n",
+      "bun.lock": "",
+      "inputs.json": JSON.stringify([{ query: "password", docs }, { id: "one", query: "billing", limit: 1, docs }]),
+    });
+    const scaffolded = runScript("init", ["options-search.ts", "--entry", "search", "--metric", "mrr", "--yes"], {
+      cwd: root,
+    });
+    expect(scaffolded.code).toBe(0);
+    const scaffold = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(Object.keys(scaffold.cases[0].input)).toEqual(["query", "docs"]);
+    const result = runScript(
+      "init",
+      ["options-search.ts", "--entry", "search", "--cases-from", "inputs.json", "--metric", "mrr", "--yes", "--force"],
+      { cwd: root },
+    );
+    expect(result.code).toBe(0);
+    const document = JSON.parse(read(root, "autoresearch_test_data.json"));
+    expect(document.cases.map((item: { input: object; expected: string[] }) => [item.input, item.expected])).toEqual([
+      [{ query: "password", docs }, ["0", "1"]],
+      [{ query: "billing", limit: 1, docs }, ["2"]],
+    ]);
+    const run = spawnSync(BUN, ["autoresearch_eval.ts"], { cwd: root, encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(parseEvalOutput(run.stdout).score).toBe(1);
   });
 
   test("an entry in another file with --output-field hits: the eval imports that file and reads the field", () => {

@@ -87,6 +87,30 @@ describe("scaffolds", () => {
     ).toEqual(["input.query", "expected[0]", "expected[1]"]);
   });
 
+  test("a destructured options parameter asks for its keys, the defaulted ones only in input_means", () => {
+    const document = JSON.parse(buildJsonTestData({
+      signature: "export function search({ query, limit = LIMIT }, docs)",
+      parameters: ["{ query, limit = LIMIT }", "docs"],
+      shape: "ranked_list",
+      language: "typescript",
+    }));
+    expect(Object.keys(document.cases[0].input)).toEqual(["query", "docs"]);
+    expect(document.input_means).toContain("(query, docs)");
+    expect(document.input_means).toContain("object parameter { query, limit = LIMIT }");
+    const allDefaulted = JSON.parse(buildJsonTestData({
+      signature: 'export function search({ query = "", limit = 5 })',
+      parameters: ['{ query = "", limit = 5 }'],
+      shape: "ranked_list",
+    }));
+    expect(Object.keys(allDefaulted.cases[0].input)).toEqual(["query"]);
+    // Python names never read as patterns.
+    const python = JSON.parse(buildJsonTestData({ signature: null, parameters: ["query", "k"], shape: "ranked_list" }));
+    expect(Object.keys(python.cases[0].input)).toEqual(["query", "k"]);
+    expect(python.input_means).toBe(
+      "arguments of the entry function by parameter name (query, k); parameters with defaults may be added",
+    );
+  });
+
   test("a latency scaffold leaves expected null (not checked)", () => {
     const document = JSON.parse(buildJsonTestData({ signature: null, parameters: ["text"], shape: "latency" }));
     expect(document.cases[0].expected).toBeNull();
@@ -130,6 +154,30 @@ describe("parseCaseInputs", () => {
       input: { query: "b" },
     }]],
     ["a cases wrapper", '{"cases": [{"query": "a"}]}', "in.json", ["query"], [{ id: null, input: { query: "a" } }]],
+    [
+      "objects by the keys of an options parameter",
+      '[{"query": "a", "limit": 2}]',
+      "in.json",
+      ["{ query, limit = 5 }"],
+      [{
+        id: null,
+        input: { query: "a", limit: 2 },
+      }],
+    ],
+    ["bare values for an options parameter's one required key", '["a"]', "in.json", ["{ query, limit = 5 }"], [{
+      id: null,
+      input: { query: "a" },
+    }]],
+    [
+      "positional arrays with an options object spread into its keys",
+      '[[{"query": "a", "limit": 2}, ["d"]]]',
+      "in.json",
+      [
+        "{ query, limit = 5 }",
+        "docs",
+      ],
+      [{ id: null, input: { query: "a", limit: 2, docs: ["d"] } }],
+    ],
   ];
   for (const [description, text, path, parameters, expected] of table) {
     test(`reads ${description}`, () => {
@@ -145,5 +193,9 @@ describe("parseCaseInputs", () => {
     expect(() => parseCaseInputs("[[1, 2, 3]]", "in.json", ["a", "b"])).toThrow(
       /has 3 values but the entry function takes 2/,
     );
+    expect(() => parseCaseInputs('[["a", []]]', "in.json", ["{ query }", "docs"])).toThrow(
+      /input 1 of "in.json" gives the object parameter \{ query \} a value that is not an object/,
+    );
+    expect(() => parseCaseInputs('["a"]', "in.json", ["{ query, docs }"])).toThrow(/an object with "query", "docs"/);
   });
 });

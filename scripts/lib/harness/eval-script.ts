@@ -19,7 +19,7 @@ import type { EvalFlavor, Project } from "./project.ts";
 import { shellQuote } from "../text/shell-quote.ts";
 import { readTemplate, renderTemplate } from "../text/render-template.ts";
 import { evalScriptPath, roundArtifactPath } from "../experiment/artifacts.ts";
-import { constructorCall, constructorSetup } from "./test-data.ts";
+import { constructorCall, constructorSetup, parameterSources } from "./test-data.ts";
 
 export const DJANGO_COMMAND = "run_autoresearch_eval";
 
@@ -179,8 +179,8 @@ export function renderEval(context: EvalRenderContext): string {
     }, { label: `templates/${template}` });
   }
   if (location.flavor === "typescript") {
-    const named = (list: string[]) => list.filter((name) => !/^(\*|\.\.\.)/.test(name));
-    const parameters = named(context.entry?.params ?? []);
+    // A destructured options parameter ({ query, limit = 10 }) gets an object of the case input's keys it names.
+    const parameters = parameterSources(context.entry?.params ?? [], []).params;
     return renderTemplate(readTemplate("eval_typescript.ts"), {
       ...common,
       root_from_eval: JSON.stringify(rootFromEval),

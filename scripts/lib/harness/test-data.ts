@@ -6,6 +6,7 @@ import { readFileSync, statSync } from "node:fs";
 import { extname } from "node:path";
 import type { EntryOwner } from "../levers/lever.ts";
 import type { OutputAdapter, ReturnShape } from "./metric-catalog.ts";
+import { splitTopLevel } from "../levers/levers.ts";
 
 /** Marks the files this module writes; other formats are inspected leniently. */
 export const TEST_DATA_FORMAT = "autoresearch-kit/test-data@1";
@@ -248,7 +249,7 @@ const CASE_NOTES = [
 export type ScaffoldOptions = {
   /** The entry function as written, e.g. "def rank(query: str, k: int = 10) -> list[str]". */
   signature: string | null;
-  /** Parameters to fill per case (those without defaults), in order. */
+  /** Parameters to fill per case (those without defaults), in order; an object pattern's keys are filled each on its own. */
   parameters: string[];
   shape: CaseShape;
   /** Real inputs from --cases-from; otherwise SCAFFOLD_CASES placeholder cases. */
@@ -311,24 +312,48 @@ function placeholderExpected(shape: CaseShape, adapter: OutputAdapter | null): u
 }
 
 /**
- * How "setup" fills one constructor parameter: a name takes `setup[name]`; an object pattern
- * (`{ corpus, k1 = 1.2 }`, TypeScript/JavaScript) takes an object of the setup keys it names.
+ * How a record of named values fills one parameter ("setup" a constructor's, a case's "input" the
+ * entry's): a name takes `record[name]`; an object pattern (`{ corpus, k1 = 1.2 }`,
+ * TypeScript/JavaScript) takes an object of the record's keys it names.
  */
-export type SetupParameter = string | { keys: string[] };
+export type ParameterSource = string | { keys: string[] };
 
-/** A constructor's parameters as setup fills them, and the setup keys it requires (variadic ones dropped). */
-export function constructorSetup(owner: EntryOwner): { params: SetupParameter[]; required: string[] } {
-  const params: SetupParameter[] = [];
-  for (const param of owner.constructorParams) {
-    if (/^(\*|\.\.\.)/.test(param)) continue;
+/** Parameters as a record fills them, and the record keys the required ones need (variadic ones dropped). */
+export function parameterSources(
+  params: string[],
+  required: string[],
+): { params: ParameterSource[]; required: string[] } {
+  const sources = params.filter((param) => !isVariadic(param)).map((param) => {
     const pattern = objectPatternKeys(param);
-    params.push(pattern ? { keys: pattern.keys } : param);
-  }
-  const required = owner.constructorRequired.flatMap((param) => {
-    if (/^(\*|\.\.\.)/.test(param)) return [];
-    return objectPatternKeys(param)?.required ?? [param];
+    return pattern ? { keys: pattern.keys } : param;
   });
-  return { params, required };
+  return { params: sources, required: inputKeys(required) };
+}
+
+/** A constructor's parameters as "setup" fills them, and the setup keys it requires. */
+export function constructorSetup(owner: EntryOwner): { params: ParameterSource[]; required: string[] } {
+  return parameterSources(owner.constructorParams, owner.constructorRequired);
+}
+
+/** The record keys that fill these parameters: a name itself, an object pattern its keys without a default. */
+export function inputKeys(parameters: string[]): string[] {
+  return parameters.flatMap((param) => isVariadic(param) ? [] : objectPatternKeys(param)?.required ?? [param]);
+}
+
+/**
+ * The input keys a test case fills for the entry's required parameters; when an options object
+ * defaults every key (`{ query = "" }`), its first key, as an entry without required parameters
+ * is asked for its first one.
+ */
+function caseInputKeys(parameters: string[]): string[] {
+  const keys = inputKeys(parameters);
+  if (keys.length > 0) return keys;
+  const first = parameters.map(objectPatternKeys).find((pattern) => pattern !== null && pattern.keys.length > 0);
+  return first ? first.keys.slice(0, 1) : [];
+}
+
+function isVariadic(param: string): boolean {
+  return /^(\*|\.\.\.)/.test(param);
 }
 
 /** `{ corpus, k1 = 1.2, fields: f }` -> keys ["corpus", "k1", "fields"], required ["corpus"]; null for a plain name. */
@@ -337,30 +362,13 @@ export function objectPatternKeys(param: string): { keys: string[]; required: st
   if (!text.startsWith("{") || !text.endsWith("}")) return null;
   const keys: string[] = [];
   const required: string[] = [];
-  for (const part of splitAtTopLevelCommas(text.slice(1, -1))) {
+  for (const part of splitTopLevel(text.slice(1, -1))) {
     const key = /^\s*([A-Za-z_$][\w$]*|"[^"]*"|'[^']*')/.exec(part)?.[1]?.replace(/^["']|["']$/g, "");
     if (!key || part.trim().startsWith("...")) continue;
     keys.push(key);
     if (!/(^|[^=!<>])=(?![=>])/.test(part.replace(/=>/g, ""))) required.push(key);
   }
   return { keys, required };
-}
-
-function splitAtTopLevelCommas(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let index = 0; index < text.length; index++) {
-    const char = text[index];
-    if ("([{".includes(char)) depth++;
-    else if (")]}".includes(char)) depth--;
-    else if (char === "," && depth === 0) {
-      parts.push(text.slice(start, index));
-      start = index + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts.filter((part) => part.trim() !== "");
 }
 
 /** The constructor arguments an instance entry needs, as placeholders; null when it needs none. */
@@ -400,9 +408,9 @@ export function buildJsonTestData(options: ScaffoldOptions): string {
   const cases = Array.from({ length: count }, (_unused, index) => {
     const provided = inputs?.[index];
     const note = provided ? "input provided with --cases-from" : CASE_NOTES[index % CASE_NOTES.length];
-    const input = provided
-      ? provided.input
-      : Object.fromEntries(options.parameters.map((name) => [name, `${PLACEHOLDER_PREFIX} ${name} for ${note}`]));
+    const input = provided ? provided.input : Object.fromEntries(
+      caseInputKeys(options.parameters).map((name) => [name, `${PLACEHOLDER_PREFIX} ${name} for ${note}`]),
+    );
     const expected = placeholderExpected(options.shape, options.adapter ?? null);
     return { id: provided?.id ?? caseId(index), note, input, expected };
   });
@@ -416,13 +424,24 @@ export function buildJsonTestData(options: ScaffoldOptions): string {
     entry: options.signature,
     shape: options.shape,
     ...(setup ? { setup } : {}),
-    input_means: `arguments of the entry function by parameter name${
-      options.parameters.length ? ` (${options.parameters.join(", ")})` : ""
-    }; parameters with defaults may be added`,
+    input_means: inputMeaning(options.parameters),
     expected_means: expectedMeaning(options.shape, options.adapter ?? null),
     cases,
   };
   return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** What "input" holds: arguments by name, and an object parameter's keys each on its own. */
+function inputMeaning(parameters: string[]): string {
+  const keys = caseInputKeys(parameters);
+  const patterns = parameters.filter((param) => objectPatternKeys(param) !== null);
+  const names = keys.length ? ` (${keys.join(", ")})` : "";
+  if (patterns.length === 0) {
+    return `arguments of the entry function by parameter name${names}; parameters with defaults may be added`;
+  }
+  return `arguments of the entry function by parameter name${names}, the keys of its object parameter ${
+    patterns.join(" and ")
+  } each on its own (the eval passes them to it as one object); parameters and keys with defaults may be added`;
 }
 
 /** The tab-separated test data for the shell eval: one input string and one expected output per line. */
@@ -495,14 +514,16 @@ function parseItems(text: string, path: string): unknown[] {
   throw new Error(`"${path}" must hold a JSON array of inputs, {"cases": [...]}, or one JSON value per line`);
 }
 
+/** One --cases-from item as an input keyed like the scaffold's: parameter names, and an object parameter's keys. */
 function toCaseInput(item: unknown, index: number, path: string, parameters: string[]): CaseInput {
+  const keys = caseInputKeys(parameters);
   if (isRecord(item) && isRecord(item.input)) {
     return { id: item.id == null ? null : String(item.id), input: item.input };
   }
-  if (isRecord(item) && "input" in item && parameters.length <= 1) {
-    return { id: item.id == null ? null : String(item.id), input: { [parameters[0] ?? "input"]: item.input } };
+  if (isRecord(item) && "input" in item && keys.length <= 1) {
+    return { id: item.id == null ? null : String(item.id), input: { [keys[0] ?? "input"]: item.input } };
   }
-  if (isRecord(item) && (parameters.length === 0 || parameters.some((name) => name in item))) {
+  if (isRecord(item) && (keys.length === 0 || keys.some((name) => name in item))) {
     const { id, ...rest } = item;
     return { id: id == null ? null : String(id), input: rest };
   }
@@ -514,10 +535,24 @@ function toCaseInput(item: unknown, index: number, path: string, parameters: str
         })`,
       );
     }
-    return { id: null, input: Object.fromEntries(parameters.map((name, position) => [name, item[position]])) };
+    return {
+      id: null,
+      input: Object.assign(
+        {},
+        ...parameters.map((name, position) => positional(name, item[position], `input ${index + 1} of "${path}"`)),
+      ),
+    };
   }
-  if (parameters.length <= 1) return { id: null, input: { [parameters[0] ?? "input"]: item } };
+  if (keys.length <= 1) return { id: null, input: { [keys[0] ?? "input"]: item } };
   throw new Error(
-    `input ${index + 1} of "${path}" must be an object with ${parameters.map((name) => `"${name}"`).join(", ")}`,
+    `input ${index + 1} of "${path}" must be an object with ${keys.map((name) => `"${name}"`).join(", ")}`,
   );
+}
+
+/** One value of a positional array: a parameter's own key, or for an object parameter the object's keys it names. */
+function positional(param: string, value: unknown, where: string): Record<string, unknown> {
+  const pattern = objectPatternKeys(param);
+  if (!pattern) return { [param]: value };
+  if (!isRecord(value)) throw new Error(`${where} gives the object parameter ${param} a value that is not an object`);
+  return Object.fromEntries(pattern.keys.filter((key) => key in value).map((key) => [key, value[key]]));
 }

@@ -6,15 +6,14 @@ import { formatScore } from "../text/number-format.ts";
 import {
   bestNote,
   DASHBOARD_TITLE,
-  DEAD_END_GROUPS_SHOWN,
-  deadEndExamples,
-  deadEndTally,
+  dashboardLessons,
   deltaCell,
+  descriptionCell,
   gainText,
   guardCell,
   guardText,
-  iterationList,
   iterationsText,
+  NO_DEAD_ENDS,
   noiseSentence,
   plateauSentence,
   printableSummary,
@@ -118,21 +117,10 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
     html.push("</tbody></table>");
   }
 
-  html.push("<h2>Dead ends (do not retry)</h2>");
-  if (summary.deadEnds.length === 0) html.push('<p class="note">None yet.</p>');
-  else {
-    html.push("<ul>");
-    for (const group of summary.deadEnds.slice(0, DEAD_END_GROUPS_SHOWN)) {
-      const { shown, more } = deadEndExamples(group);
-      const examples = shown.map((description) => `“${text(singleLine(description))}”`).join("; ") +
-        (more > 0 ? ` (+${more} more)` : "");
-      html.push(
-        `<li><b>${text(group.key)}</b>: ${text(deadEndTally(group))} at ${text(iterationList(group.iterations))}${
-          examples ? ` — ${examples}` : ""
-        }</li>`,
-      );
-    }
-    html.push("</ul>");
+  for (const section of dashboardLessons(summary)) {
+    html.push(`<h2>${text(section.title)}</h2>`);
+    if (section.lines.length === 0) html.push(`<p class="note">${text(NO_DEAD_ENDS)}</p>`);
+    else html.push("<ul>", ...section.lines.map((line) => `<li>${withCode(singleLine(line))}</li>`), "</ul>");
   }
   if (summary.crashes.length > 0) {
     html.push("<h2>Crashes</h2>", "<ul>");
@@ -160,7 +148,7 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
         scoreCell(row)
       }</td><td class="num">${text(deltaCell(row))}</td><td class="num">${
         text(guardCell(row))
-      }</td><td class="status">${row.status}</td><td>${text(singleLine(row.description))}</td></tr>`,
+      }</td><td class="status">${row.status}</td><td>${text(descriptionCell(row))}</td></tr>`,
     );
   }
   html.push("</tbody></table>");
@@ -177,6 +165,11 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
 
 function figure(label: string, value: string): string {
   return `<div class="figure">${text(label)}<b>${text(value)}</b></div>`;
+}
+
+/** A lesson line with its `names` as <code>, everything else escaped. */
+function withCode(line: string): string {
+  return line.split("`").map((part, index) => (index % 2 === 1 ? `<code>${text(part)}</code>` : text(part))).join("");
 }
 
 function text(value: string): string {

@@ -1,21 +1,22 @@
 // The markdown dashboard: the seed's layout first (title, constrained file, baseline |
 // current best | iterations, guard, results table, status counts), then the chart,
-// progress, noise, plateau, top changes, dead ends, crashes and the final report.
+// progress, noise, plateau, top changes, the lessons (kept directions, dead ends, inconclusive
+// tries, per-lever history, unscored lines), crashes and the final report.
 // Pure and deterministic (no clock): the same journal always renders the same text.
 // Text between the report markers is carried over verbatim by the caller.
 import { formatScore } from "../text/number-format.ts";
 import {
   bestNote,
   DASHBOARD_TITLE,
-  DEAD_END_GROUPS_SHOWN,
-  deadEndExamples,
-  deadEndTally,
+  dashboardLessons,
   deltaCell,
+  descriptionCell,
+  discardCount,
   gainText,
   guardCell,
   guardText,
-  iterationList,
   iterationsText,
+  NO_DEAD_ENDS,
   noiseSentence,
   plateauSentence,
   printableSummary,
@@ -69,14 +70,16 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
   for (const row of rows) {
     lines.push(
       `| ${row.iteration} | ${scoreCell(row)} | ${deltaCell(row)} | ${guardCell(row)} | ${row.status} | ${
-        tableCell(row.description)
+        tableCell(descriptionCell(row))
       } |`,
     );
   }
   lines.push("");
   const counts = summary.counts;
   lines.push(
-    `**Kept:** ${counts.keep} | **Discarded:** ${counts.discard} | **Crashed:** ${counts.crash} | **Guard failures:** ${counts.guard_fail}`,
+    `**Kept:** ${counts.keep} | **Discarded:** ${
+      discardCount(summary)
+    } | **Crashed:** ${counts.crash} | **Guard failures:** ${counts.guard_fail}`,
     "",
   );
 
@@ -108,21 +111,10 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
     lines.push("");
   }
 
-  lines.push("## Dead ends (do not retry)", "");
-  if (summary.deadEnds.length === 0) {
-    lines.push("_None yet._", "");
-  } else {
-    for (const group of summary.deadEnds.slice(0, DEAD_END_GROUPS_SHOWN)) {
-      const { shown, more } = deadEndExamples(group);
-      const examples = shown.map((text) => `"${inline(text)}"`).join("; ") + (more > 0 ? ` (+${more} more)` : "");
-      lines.push(
-        `- **${inline(group.key)}**: ${deadEndTally(group)} at ${iterationList(group.iterations)}${
-          examples ? ` — ${examples}` : ""
-        }`,
-      );
-    }
-    const hidden = summary.deadEnds.length - DEAD_END_GROUPS_SHOWN;
-    if (hidden > 0) lines.push(`- … and ${hidden} more group${hidden === 1 ? "" : "s"} (see the table above)`);
+  for (const section of dashboardLessons(summary)) {
+    lines.push(`## ${section.title}`, "");
+    if (section.lines.length === 0) lines.push(`_${NO_DEAD_ENDS}_`);
+    for (const line of section.lines) lines.push(`- ${inline(line)}`);
     lines.push("");
   }
 

@@ -1,14 +1,13 @@
 // The sentences every dashboard format shares (markdown, terminal, HTML), as plain
 // text built from a Summary: the header figures, guard, progress, noise, plateau,
-// dead ends and crashes. Pure; no markup, no colour — each renderer adds its own.
+// the lessons (kept directions, dead ends, inconclusive and unscored tries) and crashes. Pure; no markup, no colour — each renderer adds its own.
 import { stripControlCharacters } from "../experiment/journal.ts";
 import { formatCompact, formatDelta, formatPercent, formatScore } from "../text/number-format.ts";
-import type { DeadEndGroup, IterationRow, Summary } from "../experiment/summary.ts";
+import type { IterationRow, Summary } from "../experiment/summary.ts";
+import { type LessonSection, lessonSections, SECTION_TITLES } from "../experiment/lessons.ts";
 
 export const DASHBOARD_TITLE = "Autoresearch Dashboard";
 export const TOP_CHANGES_SHOWN = 10;
-export const DEAD_END_GROUPS_SHOWN = 15;
-const DEAD_END_EXAMPLES_SHOWN = 3;
 
 /**
  * The summary with every string passed through stripControlCharacters: journal text
@@ -116,26 +115,37 @@ export function plateauSentence(summary: Summary): string {
   return `${sinceLastKeep} ${plural} since the last keep (#${lastKeepIteration}).${warning}`;
 }
 
-/** "3 tries (2 discard, 1 guard fail, related keep #1)" */
-export function deadEndTally(group: DeadEndGroup): string {
-  const parts: string[] = [];
-  if (group.statuses.discard > 0) parts.push(`${group.statuses.discard} discard`);
-  if (group.statuses.guard_fail > 0) parts.push(`${group.statuses.guard_fail} guard fail`);
-  if (group.keptIterations.length > 0) parts.push(`related keep ${iterationList(group.keptIterations)}`);
-  return `${group.count} ${group.count === 1 ? "try" : "tries"} (${parts.join(", ")})`;
-}
-
 /** The iterations of a group, e.g. "#2, #5, #8". */
 export function iterationList(iterations: number[]): string {
   return iterations.map((iteration) => `#${iteration}`).join(", ");
 }
 
-/** Up to three distinct descriptions, then how many more. */
-export function deadEndExamples(group: DeadEndGroup): { shown: string[]; more: number } {
-  return {
-    shown: group.descriptions.slice(0, DEAD_END_EXAMPLES_SHOWN),
-    more: Math.max(0, group.descriptions.length - DEAD_END_EXAMPLES_SHOWN),
-  };
+/**
+ * The lessons as every format shows them: the same sections and lines (lessons.ts writes them),
+ * with the dead-end section always there (empty: none yet), so a reader sees it was checked.
+ */
+export function dashboardLessons(summary: Summary): LessonSection[] {
+  const sections = lessonSections(summary.lessons);
+  if (sections.some((section) => section.key === "deadEnds")) return sections;
+  const empty: LessonSection = { key: "deadEnds", title: SECTION_TITLES.deadEnds, lines: [] };
+  const after = sections.findIndex((section) => section.key !== "kept");
+  return after < 0 ? [...sections, empty] : [...sections.slice(0, after), empty, ...sections.slice(after)];
+}
+
+/** What an empty dead-end section says. */
+export const NO_DEAD_ENDS = "None yet: no lever direction or function lost twice, conclusively, without a keep.";
+
+/** The table's description: an unscored line says why first, so it is not read as a measured loss. */
+export function descriptionCell(row: IterationRow): string {
+  const description = singleLine(row.description);
+  if (row.unscored === null) return description;
+  return `not scored: ${row.unscored}${description ? ` — ${description}` : ""}`;
+}
+
+/** "7" or "7 (2 not scored)": discards that had no eval run are not losses. */
+export function discardCount(summary: Summary): string {
+  const unscored = summary.lessons.unscored.length;
+  return unscored > 0 ? `${summary.counts.discard} (${unscored} not scored)` : String(summary.counts.discard);
 }
 
 export function gainText(gain: number | null): string {

@@ -1,6 +1,6 @@
 // The dashboard for a terminal: header figures, a sparkline of scores, a cli-table3
-// table of the latest iterations, then progress, noise, plateau, top changes, dead ends
-// and crashes. Colour only when the caller says so: cli-table3 colours its borders
+// table of the latest iterations, then progress, noise, plateau, top changes, the lessons
+// (kept directions, dead ends, inconclusive tries, per-lever history, unscored lines) and crashes. Colour only when the caller says so: cli-table3 colours its borders
 // even into a pipe unless its style is emptied, so both paths set the style explicitly.
 import Table from "cli-table3";
 import { Chalk, type ChalkInstance } from "chalk";
@@ -8,14 +8,13 @@ import { formatScore } from "../text/number-format.ts";
 import {
   bestNote,
   DASHBOARD_TITLE,
-  DEAD_END_GROUPS_SHOWN,
-  deadEndExamples,
-  deadEndTally,
+  dashboardLessons,
   deltaCell,
+  descriptionCell,
+  discardCount,
   gainText,
   guardCell,
   guardText,
-  iterationList,
   iterationsText,
   noiseSentence,
   plateauSentence,
@@ -28,6 +27,7 @@ import {
 } from "./prose.ts";
 import type { Status } from "../experiment/journal.ts";
 import type { Summary } from "../experiment/summary.ts";
+import { withoutBackticks } from "../experiment/lessons.ts";
 
 export type TextOptions = {
   color: boolean;
@@ -79,7 +79,7 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
       deltaCell(row),
       guardCell(row),
       colorStatus(paint, row.status),
-      singleLine(row.description),
+      descriptionCell(row),
     ]);
   }
   if (rows.length < summary.rows.length) {
@@ -88,7 +88,7 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
   if (summary.rows.length > 0) lines.push(table.toString());
   const counts = summary.counts;
   lines.push(
-    `Kept ${paint.green(String(counts.keep))} | Discarded ${counts.discard} | Crashed ${
+    `Kept ${paint.green(String(counts.keep))} | Discarded ${discardCount(summary)} | Crashed ${
       paint.red(String(counts.crash))
     } | Guard failures ${paint.yellow(String(counts.guard_fail))}`,
   );
@@ -110,19 +110,10 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
       );
     });
   }
-  if (summary.deadEnds.length > 0) {
-    lines.push("", paint.bold("Dead ends (do not retry)"));
-    for (const group of summary.deadEnds.slice(0, DEAD_END_GROUPS_SHOWN)) {
-      const { shown, more } = deadEndExamples(group);
-      const examples = shown.map(singleLine).join("; ") + (more > 0 ? ` (+${more} more)` : "");
-      lines.push(
-        `  - ${group.key}: ${deadEndTally(group)} at ${iterationList(group.iterations)}${
-          examples ? ` — ${examples}` : ""
-        }`,
-      );
-    }
-    const hidden = summary.deadEnds.length - DEAD_END_GROUPS_SHOWN;
-    if (hidden > 0) lines.push(`  - … and ${hidden} more`);
+  for (const section of dashboardLessons(summary)) {
+    if (section.lines.length === 0) continue; // the terminal view stays short: an empty section is left out
+    lines.push("", paint.bold(section.title));
+    for (const line of section.lines) lines.push(`  - ${singleLine(withoutBackticks(line))}`);
   }
   if (summary.crashes.length > 0) {
     lines.push("", paint.bold("Crashes"));

@@ -1,5 +1,6 @@
 // What a round's journal says, as one plain object: start vs current best, iterations
-// against the budget, kept changes ranked by gain, dead ends grouped, crashes, plateau,
+// against the budget, kept changes ranked by gain, the lessons of the recorded diffs
+// (lessons.ts: kept directions, dead ends, inconclusive tries, unscored lines), crashes, plateau,
 // noise and guard status, plus one row per iteration. Pure: journal data in, data out.
 // It reads no files and formats nothing for display (scripts/lib/dashboard/ does); the
 // dashboard, the loop's prompt and next-round build on it.
@@ -8,6 +9,7 @@ import { DEFAULTS, GUARD_OPS } from "./defaults.ts";
 import { type ConfigLine, iterationResults, type Journal, type ResultLine, type Status } from "./journal.ts";
 import { formatDelta } from "../text/number-format.ts";
 import { passesGuard } from "./guard.ts";
+import { buildLessons, type Finding, type Lessons, triedChangeLine, unscoredReason } from "./lessons.ts";
 
 /** budget.plateau when neither the experiment file nor the journal's config line says. */
 const DEFAULT_PLATEAU = DEFAULTS.budget.plateau;
@@ -33,6 +35,10 @@ export type IterationRow = {
   guardPass: boolean | null;
   description: string;
   reason: string | null;
+  /** Why the line has no eval run behind it (a restored scope violation, a repeat); null when it was scored or crashed. */
+  unscored: string | null;
+  /** The change as the lessons name it, from the recorded diff: "#7 `TITLE_WEIGHT` 3 → 2 discarded (-0.0040)". */
+  change: string;
   timestamp: string;
   /** The incumbent after this iteration: the running best, re-measured when fresh runs exist. */
   incumbent: number | null;
@@ -51,18 +57,6 @@ export type KeptChange = {
   /** Improvement over `previous` in the metric's direction: positive is better. */
   gain: number | null;
   guardScore: number | null;
-};
-
-export type DeadEndGroup = {
-  /** The lever name or first significant words shared by the group's descriptions. */
-  key: string;
-  count: number;
-  statuses: { discard: number; guard_fail: number };
-  iterations: number[];
-  /** Distinct descriptions in journal order, never empty: the "do not retry" material. */
-  descriptions: string[];
-  /** Kept changes with the same key: that lever did pay off once, in another direction or size. */
-  keptIterations: number[];
 };
 
 export type CrashNote = { iteration: number; description: string; reason: string };
@@ -109,7 +103,10 @@ export type Summary = {
   kept: KeptChange[];
   /** Kept changes, largest gain first. */
   topChanges: KeptChange[];
-  deadEnds: DeadEndGroup[];
+  /** What the iterations teach, from their recorded diffs (lessons.ts): kept directions, dead ends, inconclusive tries. */
+  lessons: Lessons;
+  /** The real dead ends (a lever direction or function that lost twice or more, conclusively, never kept). */
+  deadEnds: Finding[];
   crashes: CrashNote[];
   plateau: { sinceLastKeep: number; lastKeepIteration: number | null; threshold: number; reached: boolean };
   noise: NoiseFigures;
@@ -126,6 +123,12 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
   const replay = replayIterations(results, sources);
   const kept = settleGains(replay.kept, replay.keptFreshRuns, sources);
   const best = bestOf(results, kept, replay.keptFreshRuns, sources);
+  const noise = resolveNoise(journal.config, sources.round?.baseline ?? null);
+  const lessons = buildLessons({
+    results,
+    minEffect: context.experiment?.decision.min_effect ?? journal.config?.decision?.min_effect ?? null,
+    baselineMinDetectableEffect: noise.minDetectableEffect,
+  });
   const absolute = best.score !== null && sources.start !== null ? best.score - sources.start : null;
   return {
     metric: sources.metric,
@@ -149,14 +152,15 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
     counts: countStatuses(results),
     kept,
     topChanges: [...kept].sort((a, b) => (b.gain ?? -Infinity) - (a.gain ?? -Infinity) || a.iteration - b.iteration),
-    deadEnds: groupDeadEnds(results),
+    lessons,
+    deadEnds: lessons.deadEnds,
     crashes: results.filter((result) => result.status === "crash").map((result) => ({
       iteration: result.iteration,
       description: result.description,
       reason: crashReason(result),
     })),
     plateau: plateauOf(results, kept, sources.plateau),
-    noise: resolveNoise(journal.config, sources.round?.baseline ?? null),
+    noise,
     guard: sources.guard
       ? {
         ...sources.guard,
@@ -280,6 +284,8 @@ function replayIterations(results: ResultLine[], sources: Sources): Replay {
         (guard && guardScore !== null ? passesGuard(guardScore, guard.op, guard.threshold) : null),
       description: result.description,
       reason: result.reason || null,
+      unscored: unscoredReason(result),
+      change: triedChangeLine(result),
       timestamp: result.timestamp,
       incumbent: incumbentValue(incumbentSelected, freshRuns),
     });
@@ -340,159 +346,6 @@ function plateauOf(results: ResultLine[], kept: KeptChange[], threshold: number)
     threshold,
     reached: sinceLastKeep >= threshold,
   };
-}
-
-/**
- * The grouping key for a dead end: a lever-like identifier in the description
- * (LOCATION_WEIGHT, boostFactor, title_weight), else its first two significant words
- * after the verb. "Increased location base weight from 2x to 5x" -> "location base".
- */
-export function deadEndKey(description: string): string {
-  const identifier = description.match(/\b(?:[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+|[a-z]+[A-Z][A-Za-z0-9]*)\b/);
-  if (identifier) return identifier[0].toLowerCase();
-  const words = description.toLowerCase().match(/[a-z][a-z0-9@-]*/g) ?? [];
-  const significant = words.filter((word) => !STOP_WORDS.has(word) && !ACTION_WORDS.has(word) && !/^\d/.test(word));
-  return significant.slice(0, 2).join(" ") || NO_DESCRIPTION;
-}
-
-const NO_DESCRIPTION = "(no description)";
-const ACTION_WORDS = new Set([
-  "add",
-  "added",
-  "adding",
-  "adjust",
-  "adjusted",
-  "apply",
-  "applied",
-  "boosted",
-  "bump",
-  "bumped",
-  "cap",
-  "capped",
-  "change",
-  "changed",
-  "decrease",
-  "decreased",
-  "disable",
-  "disabled",
-  "double",
-  "doubled",
-  "drop",
-  "dropped",
-  "enable",
-  "enabled",
-  "halve",
-  "halved",
-  "implement",
-  "implemented",
-  "increase",
-  "increased",
-  "introduce",
-  "introduced",
-  "lower",
-  "lowered",
-  "make",
-  "made",
-  "modify",
-  "modified",
-  "move",
-  "moved",
-  "normalize",
-  "normalized",
-  "raise",
-  "raised",
-  "reduce",
-  "reduced",
-  "refactor",
-  "refactored",
-  "remove",
-  "removed",
-  "replace",
-  "replaced",
-  "revert",
-  "reverted",
-  "rewrite",
-  "rewrote",
-  "set",
-  "swap",
-  "swapped",
-  "switch",
-  "switched",
-  "try",
-  "tried",
-  "tune",
-  "tuned",
-  "tweak",
-  "tweaked",
-  "update",
-  "updated",
-  "use",
-  "used",
-  "more",
-  "less",
-  "new",
-]);
-const STOP_WORDS = new Set([
-  "a",
-  "an",
-  "the",
-  "to",
-  "from",
-  "of",
-  "for",
-  "in",
-  "on",
-  "by",
-  "with",
-  "and",
-  "or",
-  "as",
-  "at",
-  "into",
-  "is",
-  "be",
-  "it",
-  "its",
-  "this",
-  "that",
-  "than",
-  "via",
-  "instead",
-  "up",
-  "down",
-  "all",
-  "x",
-  "some",
-  "slightly",
-]);
-
-function groupDeadEnds(results: ResultLine[]): DeadEndGroup[] {
-  const groups = new Map<string, DeadEndGroup>();
-  for (const result of results) {
-    if (result.status !== "discard" && result.status !== "guard_fail") continue;
-    const key = deadEndKey(result.description);
-    let group = groups.get(key);
-    if (!group) {
-      group = {
-        key,
-        count: 0,
-        statuses: { discard: 0, guard_fail: 0 },
-        iterations: [],
-        descriptions: [],
-        keptIterations: [],
-      };
-      groups.set(key, group);
-    }
-    group.count += 1;
-    group.statuses[result.status] += 1;
-    group.iterations.push(result.iteration);
-    const description = result.description.trim() === "" ? NO_DESCRIPTION : result.description;
-    if (!group.descriptions.includes(description)) group.descriptions.push(description);
-  }
-  for (const result of results) {
-    if (result.status === "keep") groups.get(deadEndKey(result.description))?.keptIterations.push(result.iteration);
-  }
-  return [...groups.values()].sort((a, b) => b.count - a.count || a.iterations[0] - b.iterations[0]);
 }
 
 function countStatuses(results: ResultLine[]): Summary["counts"] {

@@ -19,6 +19,7 @@ import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { scopeIgnores, takeSnapshot } from "../git/snapshot.ts";
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
 import { agentEnvironment } from "./agent-command.ts";
+import { dashboardLessons, singleLine } from "../dashboard/prose.ts";
 
 /** Who writes the report (null: drafted from the journal), for which round, with the loop's agent time limit. */
 type ReportOptions = {
@@ -125,6 +126,14 @@ async function askAgentForReport(
   return run.exitCode === 0 && body.trim().length >= 40 ? body : null;
 }
 
+/** The dashboard's lesson sections, as markdown lists under bold titles. */
+function lessonLines(summary: Summary): string[] {
+  return dashboardLessons(summary).flatMap((section) => [
+    `**${section.title}:**`,
+    ...(section.lines.length > 0 ? section.lines.map((line) => `- ${singleLine(line)}`) : ["- none"]),
+  ]);
+}
+
 /** The seed's report sections, filled from the journal alone. */
 function draftReport(summary: Summary, stopReason: string): string {
   const lines = [
@@ -145,12 +154,8 @@ function draftReport(summary: Summary, stopReason: string): string {
       )
       : ["- none kept"]),
     "",
-    "### What did not work",
-    ...(summary.deadEnds.length
-      ? summary.deadEnds.slice(0, 8).map((group) =>
-        `- ${group.descriptions[0].split("\n")[0]}${group.count > 1 ? ` (${group.count} tries)` : ""}`
-      )
-      : ["- nothing discarded"]),
+    "### What did not work, and what did (from the recorded diffs)",
+    ...lessonLines(summary),
     "",
     "### Plateau",
     summary.plateau.reached

@@ -1,13 +1,16 @@
 // The state prompt a fresh agent reads each iteration in loop mode: goal, rules, best and
-// baseline, plateau count, recent results and dead ends, within 2 KB (oldest details dropped
-// first). Pure: writing it to a file and running the agent are agent-command.ts's job.
+// baseline, plateau count, the lessons of the recorded diffs (dead ends, inconclusive tries,
+// kept directions, the same lines the dashboard shows) and the recently tried changes, within
+// 2 KB (the oldest recent change dropped first, the dead ends last). Pure: writing it to a file and running the agent are agent-command.ts's job.
 import { findRound, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import type { Summary } from "../experiment/summary.ts";
+import { SECTION_TITLES } from "../experiment/lessons.ts";
 
 /** The state prompt stays small: a fresh agent reads it every iteration (bytes). */
 const PROMPT_LIMIT_BYTES = 2048;
-const RECENT_RESULTS_SHOWN = 6;
-const DEAD_ENDS_SHOWN = 8;
+const RECENT_RESULTS_SHOWN = 8;
+
+type PromptSection = { title: string; lines: string[] };
 
 /** The compact state a fresh agent gets each iteration (≤ 2 KB). */
 export function buildStatePrompt(loaded: LoadedExperiment, round: number, iteration: number, summary: Summary): string {
@@ -28,30 +31,43 @@ export function buildStatePrompt(loaded: LoadedExperiment, round: number, iterat
     }.`,
     `Since the last keep: ${summary.plateau.sinceLastKeep} of ${summary.plateau.threshold} iterations; after ${summary.plateau.threshold} without a keep the loop stops (the ceiling is then likely architectural).`,
   ];
-  const fixedLines = parts.length;
-  const recent = summary.rows.slice(-RECENT_RESULTS_SHOWN);
-  if (recent.length) {
-    parts.push(
-      "Recent:",
-      ...recent.map((row) =>
-        `- #${row.iteration} ${row.status} ${row.delta ?? ""} ${row.description.split("\n")[0].slice(0, 80)}`
-      ),
-    );
-  }
-  const deadEnds = summary.deadEnds.slice(0, DEAD_ENDS_SHOWN);
-  if (deadEnds.length) {
-    parts.push(
-      "Dead ends, do not retry:",
-      ...deadEnds.map((group) =>
-        `- ${group.descriptions[0].split("\n")[0].slice(0, 80)}${group.count > 1 ? ` (${group.count}×)` : ""}`
-      ),
-    );
-  }
-  parts.push("Make one focused change, then print one line: DESCRIPTION: <what you changed>");
-  let prompt = parts.join("\n") + "\n";
-  while (Buffer.byteLength(prompt) > PROMPT_LIMIT_BYTES && parts.length > fixedLines + 1) {
-    parts.splice(fixedLines, 1); // drop the oldest detail line first
-    prompt = parts.join("\n") + "\n";
+  // The lessons agents must not lose are dropped last: dead ends, then inconclusive tries, then
+  // kept directions; the recently tried changes go first (oldest first) when space runs out.
+  const deadEnds = section(`${SECTION_TITLES.deadEnds}:`, summary.lessons.deadEnds.map((finding) => finding.text));
+  const inconclusive = section(
+    `${SECTION_TITLES.inconclusive}:`,
+    summary.lessons.inconclusive.map((finding) => finding.text),
+  );
+  const kept = section(`${SECTION_TITLES.kept}:`, summary.lessons.kept.map((finding) => finding.text));
+  const recent = section(
+    "Recently tried (do not resubmit the same change):",
+    summary.rows.slice(-RECENT_RESULTS_SHOWN).map((row) => row.change),
+  );
+  const closing = "Make one focused change, then print one line: DESCRIPTION: <what you changed>";
+  const render = () =>
+    [...parts, ...[deadEnds, inconclusive, kept, recent].flatMap(sectionLines), closing].join("\n") + "\n";
+  let prompt = render();
+  const dropOrder: [PromptSection, "oldest" | "last"][] = [
+    [recent, "oldest"],
+    [kept, "last"],
+    [inconclusive, "last"],
+    [deadEnds, "last"],
+  ];
+  for (const [shrinking, end] of dropOrder) {
+    while (Buffer.byteLength(prompt) > PROMPT_LIMIT_BYTES && shrinking.lines.length > 0) {
+      if (end === "oldest") shrinking.lines.shift();
+      else shrinking.lines.pop();
+      prompt = render();
+    }
   }
   return prompt;
+}
+
+function section(title: string, lines: string[]): PromptSection {
+  return { title, lines };
+}
+
+/** A section's title and its lines as a list; nothing when it has no lines. */
+function sectionLines(shown: PromptSection): string[] {
+  return shown.lines.length === 0 ? [] : [shown.title, ...shown.lines.map((line) => `- ${line}`)];
 }

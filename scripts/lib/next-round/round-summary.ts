@@ -1,17 +1,10 @@
 // Earlier rounds as the "Summary of earlier rounds" of round N+1's instructions: per round,
-// start vs best, kept changes with gains and commits, dead ends marked "do not retry", crashes
-// with their causes, the plateau, levers never touched and the lessons of its final report;
+// start vs best, kept changes with gains and commits, the lessons of the recorded diffs (kept
+// directions, dead ends marked "do not retry", inconclusive tries worth more runs, per-lever
+// history, unscored lines; the dashboard's lines), crashes with their causes, the plateau, levers never touched and the lessons of its final report;
 // then the targets of the new round. Pure: summaries, levers and texts in, markdown out. It
 // reads no files and runs no git; next-round-plan.ts gathers the evidence.
-import {
-  DEAD_END_GROUPS_SHOWN,
-  deadEndExamples,
-  deadEndTally,
-  gainText,
-  iterationList,
-  plateauSentence,
-  singleLine,
-} from "../dashboard/prose.ts";
+import { dashboardLessons, gainText, plateauSentence, singleLine } from "../dashboard/prose.ts";
 import type { Lever } from "../levers/lever.ts";
 import { formatPercent, formatScore } from "../text/number-format.ts";
 import type { Summary } from "../experiment/summary.ts";
@@ -120,26 +113,13 @@ function renderRound(digest: RoundDigest): string {
   } else {
     lines.push("- **Kept changes:** none; the best is still the baseline.");
   }
-  if (summary.deadEnds.length > 0) {
-    lines.push("- **Dead ends — do not retry** (grouped by lever or idea):");
-    for (const group of summary.deadEnds.slice(0, DEAD_END_GROUPS_SHOWN)) {
-      const { shown, more } = deadEndExamples(group);
-      const quoted = shown.map((text) => `"${singleLine(text)}"`).join("; ");
-      const paidOff = group.keptIterations.length > 0
-        ? ` The same lever paid off in ${
-          iterationList(group.keptIterations)
-        }: retry it only with a clearly different value.`
-        : "";
-      lines.push(
-        `  - \`${group.key}\` — ${deadEndTally(group)}, ${iterationList(group.iterations)}: ${quoted}${
-          more > 0 ? `, and ${more} more` : ""
-        }.${paidOff}`,
-      );
+  for (const section of dashboardLessons(summary)) {
+    if (section.lines.length === 0) {
+      lines.push(`- **${section.title}:** none recorded.`);
+      continue;
     }
-    const hidden = summary.deadEnds.length - DEAD_END_GROUPS_SHOWN;
-    if (hidden > 0) lines.push(`  - …and ${hidden} more groups in the journal.`);
-  } else {
-    lines.push("- **Dead ends:** none recorded.");
+    lines.push(`- **${section.title}:**`);
+    for (const line of section.lines) lines.push(`  - ${singleLine(line)}`);
   }
   if (summary.crashes.length > 0) {
     lines.push("- **Crashes** (the change was reverted):");
@@ -229,7 +209,17 @@ export function renderTargets(input: TargetsInput): string {
     targets.push(
       `Skip the ${summary.deadEnds.length} dead end${
         summary.deadEnds.length > 1 ? "s" : ""
-      } above (do not retry) unless you say in the description what is different this time.`,
+      } above (do not retry) unless you say in the description what is different this time. A kept direction of the same lever is not a dead end.`,
+    );
+  }
+  const inconclusive = summary.lessons.inconclusive.length;
+  if (inconclusive > 0) {
+    targets.push(
+      `${inconclusive} discarded change${inconclusive > 1 ? "s are" : " is"} inconclusive (listed above): ${
+        inconclusive > 1 ? "their intervals still hold" : "its interval still holds"
+      } a gain of the minimum effect, so ${
+        inconclusive > 1 ? "they are" : "it is"
+      } worth a retry with more runs (decision.max_runs) before being ruled out.`,
     );
   }
   if (summary.crashes.length > 0) {

@@ -19,7 +19,7 @@ import { renderText, sparkline } from "../scripts/lib/dashboard/text.ts";
 import { defaultFormat, stdoutWantsColor } from "../scripts/lib/dashboard/output.ts";
 import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
 import { type Journal, parseJournal } from "../scripts/lib/experiment/journal.ts";
-import { deadEndKey, summarizeJournal } from "../scripts/lib/experiment/summary.ts";
+import { summarizeJournal } from "../scripts/lib/experiment/summary.ts";
 import { passesGuard } from "../scripts/lib/experiment/guard.ts";
 import { BUN, exists, KIT_ROOT, makeRepo, read, runScript, temporaryFolder, waitFor, writeFiles } from "./helpers.ts";
 
@@ -97,13 +97,24 @@ describe("summarizeJournal", () => {
     expect(summary.topChanges[0].selectedScore).toBeCloseTo(0.715, 10);
   });
 
-  test("dead ends are grouped by lever name or first words, crashes keep their reasons", () => {
+  test("a journal with no recorded diffs has no dead ends (never grouped by description words); crashes keep their reasons", () => {
     const summary = summarizeJournal(fixture("round1.jsonl"));
-    const byKey = Object.fromEntries(summary.deadEnds.map((group) => [group.key, group]));
-    expect(byKey["title matching"].iterations).toEqual([2, 11]);
-    expect(byKey["location base"]).toMatchObject({ count: 2, keptIterations: [1] });
-    expect(byKey["recency_decay"]).toMatchObject({ count: 1, keptIterations: [5] });
-    expect(byKey["stopword filter"].statuses).toEqual({ discard: 0, guard_fail: 1 });
+    expect(summary.deadEnds).toEqual([]);
+    expect(summary.lessons.levers).toEqual([]);
+    expect(summary.lessons.unknown.map((attempt) => attempt.iteration)).toEqual([
+      1,
+      2,
+      3,
+      5,
+      6,
+      7,
+      8,
+      9,
+      11,
+      12,
+      13,
+      14,
+    ]);
     expect(summary.crashes).toEqual([
       { iteration: 4, description: "Switched tokenizer to bigrams", reason: "eval timed out after 900 s" },
       { iteration: 10, description: "Cached embeddings in a module-level dict", reason: "KeyError: 'query_id'" },
@@ -180,14 +191,13 @@ describe("summarizeJournal", () => {
     expect(summary.crashes[0].reason).toBe("no reason recorded");
   });
 
-  test("a dead end without a description still names itself", () => {
+  test("a discard without a description or a recorded diff is in the unknown group", () => {
     const journal = parseJournal(
       JSON.stringify({ type: "result", iteration: 1, score: 0.5, status: "discard" }) + "\n",
     );
-    expect(summarizeJournal(journal).deadEnds).toMatchObject([{
-      key: "(no description)",
-      descriptions: ["(no description)"],
-    }]);
+    const summary = summarizeJournal(journal);
+    expect(summary.deadEnds).toEqual([]);
+    expect(summary.lessons.unknown).toMatchObject([{ iteration: 1, status: "discard", description: "" }]);
   });
 
   test("an empty journal and a header-only journal summarize without errors", () => {
@@ -198,17 +208,6 @@ describe("summarizeJournal", () => {
       best: { score: 0.693, iteration: null },
       plateau: { sinceLastKeep: 0, reached: false },
     });
-  });
-
-  test.each([
-    ["Increased location base weight from 2x to 5x", "location base"],
-    ["Decreased location base weight to 3x", "location base"],
-    ["Tuned RECENCY_DECAY from 0.5 to 0.8", "recency_decay"],
-    ["set boostFactor = 2", "boostfactor"],
-    ["Added title matching as a ranking signal", "title matching"],
-    ["", "(no description)"],
-  ])("deadEndKey(%p) is %p", (description, key) => {
-    expect(deadEndKey(description)).toBe(key);
   });
 
   test.each([[0.95, ">=", 0.9, true], [0.9, ">", 0.9, false], [0.2, "<=", 0.3, true], [0.3, "<", 0.3, false]])(

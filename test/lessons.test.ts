@@ -5,7 +5,13 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildLessons, type Lessons, lessonSections, UNKNOWN_LABEL } from "../scripts/lib/experiment/lessons.ts";
+import {
+  buildLessons,
+  type Lessons,
+  lessonSections,
+  UNKNOWN_LABEL,
+  type Verdict,
+} from "../scripts/lib/experiment/lessons.ts";
 import { type Journal, parseJournal } from "../scripts/lib/experiment/journal.ts";
 import { summarizeJournal } from "../scripts/lib/experiment/summary.ts";
 import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
@@ -332,7 +338,7 @@ describe("lessons per lever and direction", () => {
       expect(summary.lessons.unknown.length).toBeGreaterThan(0);
       const markdown = renderMarkdown(summary, { chartLink: null });
       expect(markdown).toContain(`- ${UNKNOWN_LABEL}: `);
-      expect(markdown).toContain("## Dead ends (do not retry)\n\n_None yet");
+      expect(markdown).toContain("## Dead ends (do not retry)\n\n_None can be named: no iteration recorded its diff");
     }
   });
 });

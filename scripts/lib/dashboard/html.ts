@@ -13,7 +13,7 @@ import {
   guardCell,
   guardText,
   iterationsText,
-  NO_DEAD_ENDS,
+  noDeadEndsNote,
   noiseSentence,
   plateauSentence,
   printableSummary,
@@ -119,7 +119,7 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
 
   for (const section of dashboardLessons(summary)) {
     html.push(`<h2>${text(section.title)}</h2>`);
-    if (section.lines.length === 0) html.push(`<p class="note">${text(NO_DEAD_ENDS)}</p>`);
+    if (section.lines.length === 0) html.push(`<p class="note">${text(noDeadEndsNote(summary))}</p>`);
     else html.push("<ul>", ...section.lines.map((line) => `<li>${withCode(singleLine(line))}</li>`), "</ul>");
   }
   if (summary.crashes.length > 0) {

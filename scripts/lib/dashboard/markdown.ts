@@ -16,7 +16,7 @@ import {
   guardCell,
   guardText,
   iterationsText,
-  NO_DEAD_ENDS,
+  noDeadEndsNote,
   noiseSentence,
   plateauSentence,
   printableSummary,
@@ -113,7 +113,7 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
 
   for (const section of dashboardLessons(summary)) {
     lines.push(`## ${section.title}`, "");
-    if (section.lines.length === 0) lines.push(`_${NO_DEAD_ENDS}_`);
+    if (section.lines.length === 0) lines.push(`_${noDeadEndsNote(summary)}_`);
     for (const line of section.lines) lines.push(`- ${inline(line)}`);
     lines.push("");
   }

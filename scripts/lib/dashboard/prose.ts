@@ -132,8 +132,14 @@ export function dashboardLessons(summary: Summary): LessonSection[] {
   return after < 0 ? [...sections, empty] : [...sections.slice(0, after), empty, ...sections.slice(after)];
 }
 
-/** What an empty dead-end section says. */
-export const NO_DEAD_ENDS = "None yet: no lever direction or function lost twice, conclusively, without a keep.";
+/** What an empty dead-end section says: none yet, or none can be named when no iteration recorded its diff. */
+export function noDeadEndsNote(summary: Summary): string {
+  const { levers, functions, otherLines, unknown } = summary.lessons;
+  if (levers.length === 0 && functions.length === 0 && otherLines.length === 0 && unknown.length > 0) {
+    return "None can be named: no iteration recorded its diff, so no lever or function is marked (see the unknown group).";
+  }
+  return "None yet: no lever direction or function lost twice, conclusively, without a keep.";
+}
 
 /** The table's description: an unscored line says why first, so it is not read as a measured loss. */
 export function descriptionCell(row: IterationRow): string {

@@ -378,7 +378,7 @@ function tryText(attempt: Try & { direction?: LeverMove }): string {
     ? `, gain interval ${signed(attempt.interval[0])} … ${signed(attempt.interval[1])}`
     : "";
   const alongside = attempt.alongside.length > 0 ? ` with ${attempt.alongside.join(", ")}` : "";
-  const description = attempt.description === null
+  const description = attempt.description === null || attempt.description.trim() === ""
     ? ""
     : ` "${clip(plain(oneLine(attempt.description)), DESCRIPTION_CHARACTERS_SHOWN)}"`;
   return `${move}${STATUS_WORDS[attempt.status]}${inconclusive} (${

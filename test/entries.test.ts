@@ -587,3 +587,175 @@ describe("init with entries as libraries are shaped", () => {
     expect(parseExperiment(read(root, "autoresearch.yaml"), "autoresearch.yaml").frozen).toEqual([]);
   });
 });
+
+describe("functions and class methods ranked together", () => {
+  function choose(source: string, fileName = "ranker.py") {
+    const language = fileName.endsWith(".py") ? "python" : "typescript";
+    const { extracted } = extractFileFacts(fileName, source);
+    const warnings: string[] = [];
+    const entry = chooseEntry(extracted, language, { fileName, warnings, source });
+    return { entry: entry?.name ?? null, warnings };
+  }
+
+  test("an exact search method beats a top-level helper, and the helper is named", () => {
+    const found = choose(
+      [
+        "def tokenize(text) -> list[str]:",
+        "    return text.lower().split()",
+        "",
+        "class BM25:",
+        "    def __init__(self, corpus, k1=1.5):",
+        "        self.corpus = corpus",
+        "",
+        "    def search(self, query):",
+        "        return sorted(self.corpus, key=lambda doc: -len(set(tokenize(doc)) & set(tokenize(query))))",
+        "",
+      ].join("\n"),
+      "bm25.py",
+    );
+    expect(found).toEqual({
+      entry: "BM25.search",
+      warnings: [
+        `Chose the method BM25.search as the entry of "bm25.py" by its name on an instance built from the test data's "setup", over the top-level function tokenize: pass --entry tokenize if the eval should call that instead`,
+      ],
+    });
+  });
+
+  test("a name-word method beats a function with no entry word; a function named as well as the method wins", () => {
+    const word = choose(
+      "def load(path):\n    return open(path).read()\n\nclass Index:\n    def rank_all(self, q):\n        return [q]\n",
+    );
+    expect(word.entry).toBe("Index.rank_all");
+    expect(word.warnings[0]).toContain("over the top-level function load");
+    const tie = choose("def rank(q):\n    return [q]\n\nclass Ranker:\n    def search(self, q):\n        return [q]\n");
+    expect(tie).toEqual({
+      entry: "rank",
+      warnings: [
+        `Chose the function "rank" as the entry of "ranker.py" over the class method Ranker.search: pass --entry Ranker.search if the eval should call that instead`,
+      ],
+    });
+  });
+
+  test("a decorator is passed over for a class's method, and the warning says why", () => {
+    const found = choose(
+      [
+        "import functools",
+        "",
+        "def cached(fn):",
+        "    @functools.wraps(fn)",
+        "    def wrapper(*args):",
+        "        return fn(*args)",
+        "    return wrapper",
+        "",
+        "class Ranker:",
+        "    @cached",
+        "    def rank(self, q):",
+        "        return [q]",
+        "",
+      ].join("\n"),
+    );
+    expect(found.entry).toBe("Ranker.rank");
+    expect(found.warnings).toEqual([
+      `"ranker.py"'s top-level function cached looks like a decorator, so the eval calls the method Ranker.rank on an instance built from the test data's "setup". Pass --entry Class.method to choose another.`,
+    ]);
+  });
+
+  test("decorators by parameter type, by return type and by returning an inner function; a helper inside is no decorator", () => {
+    const python = [
+      "from typing import Callable",
+      "",
+      "def timed(target: Callable[..., list]) -> list:",
+      "    return target",
+      "",
+      "def retry(times=3):",
+      "    def wrap(fn):",
+      "        return fn",
+      "    return wrap",
+      "",
+      "def memo(size) -> Callable[[str], list]:",
+      "    return lambda q: [q]",
+      "",
+      "def ranked(docs):",
+      "    def key(doc):",
+      "        return len(doc)",
+      "    return sorted(docs, key=key)",
+      "",
+    ].join("\n");
+    expect(choose(python)).toEqual({ entry: "ranked", warnings: [] });
+    const typescript = [
+      "export function memoize<T>(compute: (query: string) => T) {",
+      "  const seen = new Map<string, T>();",
+      "  return (query: string) => seen.get(query) ?? compute(query);",
+      "}",
+      "export function withLogging(label: string) {",
+      "  function wrapped(query: string) { return [label, query]; }",
+      "  return wrapped;",
+      "}",
+      "export class Finder {",
+      "  find(query: string): string[] { return [query]; }",
+      "}",
+      "",
+    ].join("\n");
+    const found = choose(typescript, "finder.ts");
+    expect(found.entry).toBe("Finder.find");
+    expect(found.warnings[0]).toContain("top-level functions memoize, withLogging look like decorators");
+  });
+
+  test("a file whose only function looks like a decorator still offers it, with a warning", () => {
+    const found = choose("def cached(fn):\n    def wrapper(*args):\n        return fn(*args)\n    return wrapper\n");
+    expect(found.entry).toBe("cached");
+    expect(found.warnings[0]).toMatch(/^"cached" in "ranker\.py" looks like a decorator/);
+  });
+});
+
+describe("importers written from . import NAME and from pkg import NAME", () => {
+  test("both find the constrained module, and their functions are offered", () => {
+    const repoRoot = temporaryFolder();
+    const files: Record<string, string> = {
+      "pkg/__init__.py": "",
+      "pkg/weights.py": "TITLE = 2.0\nBODY = 1.0\n",
+      "pkg/search.py":
+        "from . import weights\n\ndef rank_documents(query, docs):\n    return sorted(docs, key=lambda d: weights.TITLE)\n",
+      "app.py": "from pkg import weights as w\n\ndef score(query, doc):\n    return w.BODY\n",
+      "other.py": "from pkg import search\n\ndef classify(text):\n    return 'weights'\n",
+    };
+    writeFiles(repoRoot, files);
+    const found = entryCandidates(repoRoot, "pkg/weights.py", {
+      extract: extractFileFacts,
+      tracked: Object.keys(files),
+    });
+    expect(found.map((candidate) => candidate.entry)).toEqual(["app.py:score", "pkg/search.py:rank_documents"]);
+  });
+});
+
+describe("--entry naming a class nested in a class of the file", () => {
+  test("the refusal says nested classes' methods are not reachable and names the top-level classes' methods", () => {
+    const source = [
+      "class Ranker:",
+      "    class Config:",
+      "        def search(self, q):",
+      "            return [q]",
+      "",
+      "    def rank(self, q):",
+      "        return [q]",
+      "",
+    ].join("\n");
+    const { extracted } = extractFileFacts("ranker.py", source);
+    let message = "";
+    try {
+      chooseEntry(extracted, "python", {
+        requested: "Ranker.Config.search",
+        fileName: "ranker.py",
+        warnings: [],
+        source,
+      });
+    } catch (error) {
+      expect(error).toBeInstanceOf(CliError);
+      message = (error as CliError).message;
+    }
+    expect(message).toBe(
+      `Cannot find "Ranker.Config.search" in "ranker.py": "Ranker.Config" is inside the class Ranker of this file, and the methods of classes nested in a class are not reachable as an entry; the file's classes offer Ranker.rank. Pass one of them with --entry Class.method.`,
+    );
+    expect(message).not.toContain("path/to/module");
+  });
+});

@@ -341,8 +341,16 @@ describe("choosing the entry function", () => {
 describe("typescript", async () => {
   const analysis = await analyzeFile(fixture("ranker.ts"));
 
-  test("a parsable TypeScript file is read with babel", () => {
-    expect(analysis).toMatchObject({ language: "typescript", method: "babel", warnings: [] });
+  test("a parsable TypeScript file is read with babel; the class method the function was chosen over is named", () => {
+    expect(analysis).toMatchObject({
+      language: "typescript",
+      method: "babel",
+      warnings: [
+        expect.stringMatching(
+          /^Chose the function "rank" as the entry of ".*ranker\.ts" over the class method Settings\.rank: pass --entry Settings\.rank if the eval should call that instead$/,
+        ),
+      ],
+    });
   });
 
   const rows: LeverRow[] = [

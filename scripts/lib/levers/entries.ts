@@ -87,13 +87,15 @@ type Module = {
   functions: FunctionFacts[];
   classes: ClassFacts[];
   imports: ImportFacts[];
+  /** Its text, when known: tells a decorator (a function that returns a nested function) from an entry. */
+  source?: string;
 };
 
 function moduleOf(path: string | null, language: Language, extracted: Extracted, source?: string): Module {
   const imports = extracted.imports.length > 0 || source === undefined
     ? extracted.imports
     : scanImports(source, language);
-  return { path, language, functions: extracted.functions, classes: classesOf(extracted), imports };
+  return { path, language, functions: extracted.functions, classes: classesOf(extracted), imports, source };
 }
 
 /** The extractor's classes, plus one per `Class.method` prefix it named no class for (an older extractor). */
@@ -458,11 +460,13 @@ function methodEntry(
 /**
  * The function an eval will call in one file, from an extractor's facts. `requested` (--entry)
  * wins, and may name a private function or `Class.method` (own, inherited, static). Otherwise
- * among public top-level functions that return a value, prefer in order: a name in ENTRY_NAMES
- * (earlier first); a name with such a word in it (`rank_documents`, `hybridSearch`); one no other
- * public function calls (callers named main/cli do not count: they wrap the entry); the one
- * reaching the most other functions in the file; the later one. A file of classes only offers
- * the public methods of its public, concrete classes (leaves first), ranked by the same names.
+ * the public top-level functions that return a value (decorators aside) and the public methods
+ * of the file's public, concrete classes (leaves first) are ranked together by name: a name in
+ * ENTRY_NAMES (earlier first), then a name with such a word in it (`rank_documents`,
+ * `hybridSearch`); a method must name better than the best function to win, and whichever loses
+ * is named in a warning. Among functions, then: one no other public function calls (callers named
+ * main/cli do not count: they wrap the entry); the one reaching the most other functions in the
+ * file; the later one. A file whose only functions look like decorators still offers them.
  * Throws CliError E_ENTRY_NOT_FOUND when `requested` names nothing the file offers.
  */
 export function chooseEntry(
@@ -473,13 +477,113 @@ export function chooseEntry(
   const module = moduleOf(options.project?.path ?? null, language, extracted, options.source);
   const reader = options.project ? new ProjectReader(options.project) : null;
   if (options.requested) return requestedEntry(module, parseEntryRequest(options.requested), reader, options);
-  const functions = topLevelCandidates(module.functions);
-  if (functions.length > 0) return chooseAmongFunctions(module.functions, functions, options);
-  return chooseAmongMethods(module, reader, options);
+  const decorators = topLevelCandidates(module.functions).filter((found) => looksLikeDecorator(found, module.source));
+  const functions = topLevelCandidates(module.functions, module.source);
+  const methods = rankedMethods(module, reader, options.project);
+  if (functions.length === 0 && methods.length === 0) {
+    if (decorators.length === 0) return null;
+    const chosen = chooseAmongFunctions(module.functions, decorators, options);
+    options.warnings.push(
+      `"${chosen.name}" in "${options.fileName}" looks like a decorator (it takes a function or returns one), but the file offers nothing else: the eval calls it once per test case with the test data's inputs. Pass --entry NAME, or --entry path/to/module:NAME for an entry in another file`,
+    );
+    return chosen;
+  }
+  if (methods.length === 0) return chooseAmongFunctions(module.functions, functions, options);
+  if (functions.length === 0) return chooseAmongMethods(methods, decorators, options);
+  return chooseFunctionOrMethod(module.functions, functions, methods, options, module.source);
 }
 
-function topLevelCandidates(functions: FunctionFacts[]): FunctionFacts[] {
-  return functions.filter((found) => found.public && !found.method && returnsSomething(found));
+/** Public top-level functions that return a value; given the file's text, decorators are left out. */
+function topLevelCandidates(functions: FunctionFacts[], source?: string): FunctionFacts[] {
+  return functions.filter((found) =>
+    found.public && !found.method && returnsSomething(found) &&
+    (source === undefined || !looksLikeDecorator(found, source))
+  );
+}
+
+/** Parameter names that hold the function a decorator wraps. */
+const WRAPPED_PARAMETER = /^(?:fn|func|function|callback|cb|wrapped|decorated|method|handler)$/i;
+/** A type that is a function: `Callable[..., T]`, `Function`, `(q: string) => string[]`. */
+const FUNCTION_TYPE = /^(?:typing\.|t\.)?(?:Callable|Function|FunctionType|Decorator)\b|=>/;
+
+/**
+ * A decorator (or a decorator factory) is no entry: an eval calling it gets a function back, not
+ * an answer. It takes one parameter that is a function (by its name or its type), is declared to
+ * return a function, or returns a function it defines inside (read from the file's text).
+ */
+function looksLikeDecorator(found: FunctionFacts, source: string | undefined): boolean {
+  const [only, ...others] = found.params;
+  if (only !== undefined && others.length === 0 && !/^[*.]/.test(only)) {
+    if (WRAPPED_PARAMETER.test(only)) return true;
+    const annotation = found.signature.match(new RegExp(`[(,]\\s*${escapeRegExp(only)}\\s*\\??\\s*:\\s*([^,=]+)`));
+    if (annotation && FUNCTION_TYPE.test(annotation[1]!.trim())) return true;
+  }
+  // Python's extractor writes `returns: null` for a function without an annotation.
+  const returns = found.returns ?? "";
+  if (returns !== "" && FUNCTION_TYPE.test(returns.replace(/^Promise<|^Awaitable\[/, "").trim())) return true;
+  return source !== undefined && returnsInnerFunction(found, source);
+}
+
+/** Lines of a body read, at most. */
+const MAX_BODY_LINES = 400;
+
+/** A function's body as text: the lines after its first that are indented deeper (up to its closing `}`). */
+function bodyText(found: FunctionFacts, source: string): string {
+  const lines = source.split("\n");
+  const first = lines[found.line - 1];
+  if (first === undefined) return "";
+  const indent = first.match(/^\s*/)![0].length;
+  const body: string[] = [];
+  for (const text of lines.slice(found.line, found.line + MAX_BODY_LINES)) {
+    if (text.trim() !== "" && text.match(/^\s*/)![0].length <= indent) break;
+    body.push(text);
+  }
+  return body.join("\n");
+}
+
+/**
+ * Whether `start` or a function it reaches names `className` in its body: a script's `main()`
+ * that builds and trains a `Network` is the entry, not `Network.predict` on an untrained instance.
+ */
+function usesClass(start: FunctionFacts, className: string, all: FunctionFacts[], source: string): boolean {
+  const byName = new Map(all.filter((found) => !found.method).map((found) => [found.name, found]));
+  const mention = new RegExp(`\\b${escapeRegExp(className)}\\b`);
+  const seen = new Set<string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const found = queue.pop()!;
+    if (seen.has(found.name)) continue;
+    seen.add(found.name);
+    if (mention.test(bodyText(found, source))) return true;
+    for (const callee of found.calls) {
+      const next = byName.get(callee);
+      if (next) queue.push(next);
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether the function's body (the lines indented deeper than its first line) returns a function
+ * it defines there: Python `def wrapper(...)` ... `return wrapper` or `return lambda`; TS/JS
+ * `return function`, `return (...) =>`, or an inner `function inner` / `const inner = ...` returned by name.
+ */
+function returnsInnerFunction(found: FunctionFacts, source: string): boolean {
+  const text = bodyText(found, source);
+  if (
+    /\breturn\s+(?:lambda\b|(?:async\s+)?function\b|(?:async\s+)?\([^()]*\)\s*(?::[^=;]*)?=>|[A-Za-z_$][\w$]*\s*=>)/
+      .test(text)
+  ) {
+    return true;
+  }
+  const inner = [
+    ...text.matchAll(/^\s+(?:async\s+)?def\s+([A-Za-z_]\w*)/gm),
+    ...text.matchAll(/^\s+(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)/gm),
+    ...text.matchAll(
+      /^\s+(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]*)?=\s*(?:async\s+)?(?:function\b|\([^()]*\)\s*(?::[^=]*)?=>|[A-Za-z_$][\w$]*\s*=>)/gm,
+    ),
+  ].map((match) => match[1]!);
+  return inner.some((name) => new RegExp(`\\breturn\\s+${escapeRegExp(name)}\\s*(?:;|$)`, "m").test(text));
 }
 
 /** Declared return types that say a function returns nothing an eval could score. */
@@ -524,6 +628,19 @@ function requestedEntry(
     const direct = module.functions.find((found) => found.name === wanted);
     if (direct) return direct;
     const classes = module.classes.map((found) => found.name);
+    const [outer] = request.className.split(".");
+    const outerClass = request.className.includes(".") ? module.classes.find((found) => found.name === outer) : null;
+    if (outerClass) {
+      // `Ranker.Config.search`: the first name is a class of this file, so no other file is meant.
+      const reachable = rankedMethods(module, reader).map((candidate) => candidate.entry.name);
+      throw notFound(
+        `Cannot find "${wanted}" in "${fileName}": "${request.className}" is inside the class ${outer} of this file, and the methods of classes nested in a class are not reachable as an entry; ${
+          reachable.length > 0
+            ? `the file's classes offer ${listNames(reachable)}. Pass one of them with --entry Class.method`
+            : "pass --entry with a method of a top-level class, or a top-level function"
+        }.`,
+      );
+    }
     throw notFound(
       `Cannot find class "${request.className}" in "${fileName}"; ${
         classes.length > 0 ? `it defines ${listNames(classes)}` : "it defines no class"
@@ -684,20 +801,71 @@ function rankedMethods(module: Module, reader: ProjectReader | null, project?: E
 }
 
 function chooseAmongMethods(
-  module: Module,
-  reader: ProjectReader | null,
+  ranked: RankedMethod[],
+  decorators: FunctionFacts[],
   options: EntryChoiceOptions,
-): FunctionFacts | null {
-  const ranked = rankedMethods(module, reader, options.project);
-  if (ranked.length === 0) return null;
+): FunctionFacts {
   const best = ranked[0]!.entry;
   const others = ranked.slice(1).map((candidate) => candidate.entry.name);
+  const why = decorators.length > 0
+    ? `"${options.fileName}"'s top-level function${decorators.length === 1 ? "" : "s"} ${
+      listNames(decorators.map((found) => found.name))
+    } look${decorators.length === 1 ? "s" : ""} like ${decorators.length === 1 ? "a decorator" : "decorators"}`
+    : `"${options.fileName}" has no public top-level function`;
   options.warnings.push(
-    `"${options.fileName}" has no public top-level function, so the eval calls the method ${best.name}${
-      best.owner?.binding === "instance" ? ` on an instance built from the test data's "setup"` : ""
-    }${others.length > 0 ? `; the others are ${listNames(others)}` : ""}. Pass --entry Class.method to choose another.`,
+    `${why}, so the eval calls the method ${best.name}${onInstance(best)}${
+      others.length > 0 ? `; the others are ${listNames(others)}` : ""
+    }. Pass --entry Class.method to choose another.`,
   );
   return best;
+}
+
+function onInstance(entry: FunctionFacts): string {
+  return entry.owner?.binding === "instance" ? ` on an instance built from the test data's "setup"` : "";
+}
+
+/**
+ * A file with both: the best function and the best method, compared by the entry-name rules
+ * (exact name, then a name word); the method must name strictly better to win, and its class
+ * must not be one the function builds or uses (then the class is a piece of what the function
+ * does). The choice always names the other, since a helper function and a class's method are
+ * easy to mistake for each other.
+ */
+function chooseFunctionOrMethod(
+  all: FunctionFacts[],
+  functions: FunctionFacts[],
+  methods: RankedMethod[],
+  options: EntryChoiceOptions,
+  source: string | undefined,
+): FunctionFacts {
+  const functionWarnings: string[] = [];
+  const bestFunction = chooseAmongFunctions(all, functions, { ...options, warnings: functionWarnings });
+  const bestMethod = methods[0]!;
+  const exact = exactNameRank(bestFunction.name);
+  const word = wordNameRank(bestFunction.name);
+  const methodNamesBetter = bestMethod.exact < exact || (bestMethod.exact === exact && bestMethod.word < word);
+  const className = bestMethod.entry.owner?.className;
+  const functionUsesClass = source !== undefined && className !== undefined &&
+    usesClass(bestFunction, className, all, source);
+  if (methodNamesBetter && !functionUsesClass) {
+    const passedOver = listNames(functions.map((found) => found.name));
+    options.warnings.push(
+      `Chose the method ${bestMethod.entry.name} as the entry of "${options.fileName}" by its name${
+        onInstance(bestMethod.entry)
+      }, over the top-level function${
+        functions.length === 1 ? "" : "s"
+      } ${passedOver}: pass --entry ${bestFunction.name} if the eval should call that instead`,
+    );
+    return bestMethod.entry;
+  }
+  options.warnings.push(...functionWarnings);
+  const methodNames = listNames(methods.map((candidate) => candidate.entry.name));
+  options.warnings.push(
+    `Chose the function "${bestFunction.name}" as the entry of "${options.fileName}" over the class method${
+      methods.length === 1 ? "" : "s"
+    } ${methodNames}: pass --entry ${bestMethod.entry.name} if the eval should call that instead`,
+  );
+  return bestFunction;
 }
 
 /** `a, b, c` — or the first dozen and a count, so a message stays one readable line. */
@@ -822,7 +990,13 @@ export function entryCandidates(
     if (text === null || !text.includes(stem)) continue;
     const fileLanguage = languageOfPath(path);
     const imports = scanImports(text, fileLanguage);
-    if (imports.some((found) => resolveModule(absolute, found.module, fileLanguage, repoRoot).includes(target))) {
+    if (
+      imports.some((found) =>
+        importedModules(found, fileLanguage).some((module) =>
+          resolveModule(absolute, module, fileLanguage, repoRoot).includes(target)
+        )
+      )
+    ) {
       importers.push({ path, reason: "imports" });
     } else if (language === "other" && new RegExp(`["'\`][^"'\`\\n]*\\b${escapeRegExp(fileName)}["'\`]`).test(text)) {
       importers.push({ path, reason: "mentions" });
@@ -838,7 +1012,7 @@ export function entryCandidates(
     const module = reader.load(absolute);
     if (!module) continue;
     const spelled = toPosix(relative(cwd, absolute));
-    const functions = topLevelCandidates(module.functions).map((found, index): RankedMethod => ({
+    const functions = topLevelCandidates(module.functions, module.source).map((found, index): RankedMethod => ({
       entry: found,
       exact: exactNameRank(found.name),
       word: wordNameRank(found.name),
@@ -867,6 +1041,15 @@ export function entryCandidates(
     .sort((a, b) => a.exact - b.exact || a.word - b.word || a.leaf - b.leaf)
     .slice(0, options.limit ?? 12)
     .map((item) => item.candidate);
+}
+
+/**
+ * The modules an import may bind: its `from` part, and for Python `from . import weights` or
+ * `from pkg import weights` also the module that name is (`.weights`, `pkg.weights`).
+ */
+function importedModules(found: ImportFacts, language: Language): string[] {
+  if (language !== "python" || found.imported === null || found.imported === "*") return [found.module];
+  return [found.module, joinPython(found.module, [found.imported])];
 }
 
 function escapeRegExp(text: string): string {

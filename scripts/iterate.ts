@@ -166,28 +166,53 @@ export function stepJson(result: StepResult): Record<string, unknown> {
   };
 }
 
-/** One line: status, score, delta, the statistic against its threshold, the reason. */
+/**
+ * One line: status, score, delta, the statistic against its threshold, the cases it fixed and
+ * broke by id, and why: a crash's error and log, an unscored discard's reason for not scoring.
+ */
 export function stepLine(result: StepResult): string {
   const { line, verdict } = result;
   const parts = [`#${line.iteration} ${line.status}`];
-  if (line.score !== null) {
+  const scored = line.score !== null;
+  if (scored) {
     parts.push(
       `score ${line.score}${line.delta ? ` (${line.delta})` : ""} over ${line.runs?.length ?? 0} run${
         line.runs?.length === 1 ? "" : "s"
       }`,
     );
+  } else if (line.status === "crash") {
+    // The reason carries the eval's last error line (evaluator.ts), so the person sees why here.
+    parts.push(line.reason ? `crashed: ${line.reason}` : "crashed");
+    if (line.log) parts.push(`log ${line.log}`);
+  } else {
+    parts.push(`not scored: ${line.reason ?? "no eval ran"}`);
   }
   if (verdict?.statistic != null && verdict.threshold != null) {
     parts.push(`t ${verdict.statistic.toFixed(2)} vs ${verdict.threshold.toFixed(2)}`);
   }
   if (line.guard_score !== null) parts.push(`guard ${line.guard_score} ${line.guard_pass ? "PASS" : "FAIL"}`);
-  if (line.cases && (line.cases.fixed.length || line.cases.broken.length)) {
-    parts.push(`fixed ${line.cases.fixed.length} cases, broke ${line.cases.broken.length}`);
-  }
+  const cases = caseChanges(line.cases ?? null);
+  if (cases) parts.push(cases);
   if (line.commit) parts.push(`commit ${line.commit}`);
   if (line.patch) parts.push(`patch ${line.patch}`);
-  if (line.reason) parts.push(`— ${line.reason}`);
+  if (scored && line.reason) parts.push(`— ${line.reason}`);
   return parts.join(" | ");
+}
+
+/** How many case ids a step line names before it says how many more. */
+const CASE_IDS_SHOWN = 3;
+
+/** "fixed case-03, case-07, case-09 (+2 more); broke case-11", or null when no case moved. */
+function caseChanges(cases: { fixed: string[]; broken: string[] } | null): string | null {
+  if (!cases) return null;
+  const named = (ids: string[]) => {
+    const shown = ids.slice(0, CASE_IDS_SHOWN).join(", ");
+    return ids.length > CASE_IDS_SHOWN ? `${shown} (+${ids.length - CASE_IDS_SHOWN} more)` : shown;
+  };
+  const parts: string[] = [];
+  if (cases.fixed.length) parts.push(`fixed ${named(cases.fixed)}`);
+  if (cases.broken.length) parts.push(`broke ${named(cases.broken)}`);
+  return parts.length ? parts.join("; ") : null;
 }
 
 runIfMain(import.meta, main);

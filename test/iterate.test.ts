@@ -22,6 +22,7 @@ import {
   temporaryFolder,
   waitForSync,
 } from "./helpers.ts";
+import { lastErrorLine } from "../scripts/lib/process/evaluator.ts";
 
 function iterate(root: string, args: string[], runtime: Runtime = "bun") {
   return runScript("iterate", args, { cwd: root, runtime });
@@ -63,7 +64,8 @@ describe("iterate step mode", () => {
     const result = iterate(root, ["-m", "bias -5"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toStartWith("#1 discard | score 0.0375 (-0.1188) over 1 run");
-    expect(result.stdout).toContain("fixed 0 cases, broke 5"); // the CASE lines: cases 0-4 scored above 0 before
+    expect(result.stdout).toContain("| broke c0, c1, c2 (+2 more) |"); // the CASE lines: cases 0-4 scored above 0 before
+    expect(result.stdout).not.toContain("fixed");
     expect(read(root, "ranker.py")).toBe(RANKER);
     expect(sh(root, "git", ["rev-parse", "HEAD"])).toBe(head);
     const [line] = results(root);
@@ -77,7 +79,12 @@ describe("iterate step mode", () => {
     const result = iterate(root, ["-m", "break it"]);
     expect(result.code).toBe(0);
     const [line] = results(root);
-    expect(line).toMatchObject({ status: "crash", score: null, reason: "the eval exited with code 1" });
+    expect(line).toMatchObject({
+      status: "crash",
+      score: null,
+      reason: 'the eval exited with code 1 ("broken on purpose")',
+    });
+    expect(result.stdout).toContain(`#1 crash | crashed: ${line.reason} | log ${line.log} |`);
     expect(line.output_tail).toContain("broken on purpose");
     expect(existsSync(join(root, line.log))).toBe(true);
     expect(read(root, "ranker.py")).toBe(RANKER);
@@ -448,5 +455,127 @@ describe("iterate under Deno", () => {
     expect(iterate(root, ["-m", "deno discard"], "deno").code).toBe(0);
     expect(results(root).map((line) => line.status)).toEqual(["keep", "discard"]);
     expect(read(root, "ranker.py")).toContain("WEIGHT = 2.0");
+  });
+});
+
+describe("iterate says why", () => {
+  test("a Python syntax error's step line, journal reason and dashboard name the error and the offending line", () => {
+    const root = baselined();
+    writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = = 2.0"));
+    const result = iterate(root, ["-m", "a typo"]);
+    expect(result.code).toBe(0);
+    const [line] = results(root);
+    expect(line.status).toBe("crash");
+    expect(line.reason).toBe(
+      'the eval exited with code 1 ("SyntaxError: invalid syntax (ranker.py line 2: WEIGHT = = 2.0)")',
+    );
+    expect(result.stdout).toContain("SyntaxError: invalid syntax");
+    expect(result.stdout).toContain("WEIGHT = = 2.0");
+    expect(result.stdout).toContain(`| log ${line.log}`);
+    expect(existsSync(join(root, line.log))).toBe(true);
+    expect(read(root, "autoresearch_dashboard.md")).toContain("SyntaxError: invalid syntax");
+  });
+
+  test("a TypeScript eval's crash names its Error message and where it was thrown", () => {
+    const rankerTs = `// A toy scoring module: the constrained file.
+export const WEIGHT = 1.0;
+export const BIAS = 0.0;
+
+export function score(x: number): number {
+  if (WEIGHT < 0) throw new Error(\`WEIGHT must not be negative, got \${WEIGHT}\`);
+  return WEIGHT * x + BIAS;
+}
+`;
+    const evalTs = `import { readFileSync } from "node:fs";
+import { score } from "./ranker.ts";
+const { cases } = JSON.parse(readFileSync("cases.json", "utf8"));
+let total = 0;
+for (const item of cases) {
+  const value = Math.max(0, 1 - Math.abs(score(item.input.x) - item.expected) / 10);
+  total += value;
+  console.log(\`CASE \${item.id} \${value.toFixed(4)}\`);
+}
+console.log(\`SCORE: \${(total / cases.length).toFixed(4)}\`);
+console.log(\`  MRR: \${Math.min(1, total / cases.length + 0.1).toFixed(4)}\`);
+`;
+    const root = pythonExperiment({
+      files: {
+        "ranker.ts": rankerTs,
+        "eval.ts": evalTs,
+        "autoresearch.yaml": experimentYaml().replace("language: python", "language: typescript")
+          .replace('signature: "def score(x)"', 'signature: "function score(x: number): number"')
+          .replace("[ranker.py]", "[ranker.ts]")
+          .replace("command: python3 eval.py, script: eval.py", `command: ${BUN} eval.ts, script: eval.ts`),
+      },
+    });
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    setLever(root, "WEIGHT", "-1.0", { file: "ranker.ts" });
+    const result = iterate(root, ["-m", "negative weight"]);
+    expect(result.code).toBe(0);
+    const [line] = results(root);
+    expect(line.status).toBe("crash");
+    expect(line.reason).toContain("WEIGHT must not be negative, got -1");
+    expect(line.reason).toContain("ranker.ts line 6");
+    expect(result.stdout).toContain("WEIGHT must not be negative, got -1");
+    expect(result.stdout).toContain(`| log ${line.log}`);
+  });
+
+  test("the step line names the first cases a change fixed and broke", () => {
+    const root = baselined();
+    setLever(root, "WEIGHT", "4.0");
+    setLever(root, "BIAS", "-11.0");
+    const result = iterate(root, ["-m", "steeper, shifted down"]);
+    expect(result.code).toBe(0);
+    expect(results(root)[0].cases).toEqual({
+      fixed: ["c4", "c5", "c6", "c7", "c8", "c9", "c10", "c11", "c12", "c13", "c14", "c15"],
+      broken: ["c0", "c1", "c2", "c3"],
+    });
+    expect(result.stdout).toContain("| fixed c4, c5, c6 (+9 more); broke c0, c1, c2 (+1 more) |");
+  });
+
+  test("an unscored discard says it was not scored and why", () => {
+    const root = baselined();
+    setLever(root, "WEIGHT", "2.0");
+    appendFileSync(join(root, "notes.txt"), "the agent wrote here\n");
+    const result = iterate(root, ["-m", "out of scope"]);
+    expect(result.code).toBe(0);
+    const [line] = results(root);
+    expect(line.score).toBeNull();
+    expect(result.stdout).toStartWith(`#1 discard | not scored: ${line.reason}`);
+    expect(result.stdout).not.toContain("— "); // the reason is said once
+  });
+});
+
+describe("the last meaningful error line of an eval's output", () => {
+  test.each([
+    [
+      "a Python traceback: the final exception, its innermost frame and source",
+      'Traceback (most recent call last):\n  File "/repo/eval.py", line 9, in <module>\n    rank(q)\n  File "/repo/search.py", line 4, in rank\n    return table[q]\n           ~~~~~^^^\nKeyError: \'title\'',
+      "KeyError: 'title' (search.py line 4: return table[q])",
+    ],
+    [
+      "a chained Python exception: the last one wins",
+      'Traceback (most recent call last):\n  File "/repo/a.py", line 2, in <module>\nValueError: bad\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  File "/repo/a.py", line 4, in <module>\n    raise RuntimeError("worse")\nRuntimeError: worse',
+      'RuntimeError: worse (a.py line 4: raise RuntimeError("worse"))',
+    ],
+    [
+      "Node: the Error line and its first frame",
+      "/repo/rank.js:3\n  throw new TypeError('no query');\n  ^\n\nTypeError: no query\n    at rank (/repo/rank.js:3:9)\n    at main (/repo/eval.js:8:3)\n\nNode.js v20.11.0",
+      "TypeError: no query (rank.js line 3)",
+    ],
+    [
+      "Bun: the error line, its frame and Bun's source line",
+      '4 | export function rank(q: string) {\n5 |   throw new Error("index not built");\n                ^\nerror: index not built\n      at rank (/repo/rank.ts:5:9)\n\nBun v1.2.0 (Linux x64)',
+      'error: index not built (rank.ts line 5: throw new Error("index not built");)',
+    ],
+    [
+      "Deno: the uncaught prefix dropped, colours stripped",
+      "\x1b[1m\x1b[31merror\x1b[0m: Uncaught (in promise) Error: index not built\n    at rank (file:///repo/rank.ts:5:9)",
+      "Error: index not built (rank.ts line 5)",
+    ],
+    ["no error-looking line: the last plain line", "CASE a 1.0000\nbroken on purpose\n----", "broken on purpose"],
+    ["only contract lines", "CASE a 1.0000\nSCORE: 0.5\n  MRR: 0.6", null],
+  ])("%s", (_name, tail, expected) => {
+    expect(lastErrorLine(tail, "/repo")).toBe(expected);
   });
 });

@@ -36,6 +36,8 @@ export type EvalRun = {
   durationMs: number;
   /** Why the run counts as a crash, in words, or null. */
   crashReason: string | null;
+  /** A failed run's last meaningful error line (quoted in `crashReason`), or null. */
+  errorLine: string | null;
   timedOut: boolean;
   interrupted: boolean;
   tail: string;
@@ -302,6 +304,8 @@ export async function runEval(command: string, options: EvalOptions): Promise<Ev
       timeoutS: options.timeoutS,
       guardMetric: options.guardMetric ?? null,
       formula: options.formula ?? null,
+      tail: run.tail,
+      cwd: options.cwd,
     }),
     tail: run.tail,
     logPath: run.logPath,
@@ -318,18 +322,24 @@ type Outcome = {
   timeoutS: number;
   guardMetric: string | null;
   formula: FormulaTerm[] | null;
+  tail: string;
+  cwd: string;
 };
 
 function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" | "logPath"> {
   let score = output.score;
   if (score === null && outcome.formula) score = evaluateFormula(outcome.formula, output.metrics);
   let crashReason: string | null = null;
+  let errorLine: string | null = null;
   if (outcome.spawnError) crashReason = `could not start the eval: ${outcome.spawnError.message}`;
   else if (outcome.timedOut) crashReason = `timeout after ${outcome.timeoutS} s`;
   else if (outcome.signal) crashReason = `the eval was stopped by ${outcome.signal}`;
   else if (outcome.exitCode === 127) crashReason = "the eval command was not found (exit 127)";
-  else if (outcome.exitCode !== 0) crashReason = `the eval exited with code ${outcome.exitCode}`;
-  else if (score === null) crashReason = output.scoreProblem ?? "the eval printed no SCORE line";
+  else if (outcome.exitCode !== 0) {
+    // The exit code alone says nothing a person can act on; the error the eval printed does.
+    errorLine = lastErrorLine(outcome.tail, outcome.cwd);
+    crashReason = `the eval exited with code ${outcome.exitCode}${errorLine === null ? "" : ` ("${errorLine}")`}`;
+  } else if (score === null) crashReason = output.scoreProblem ?? "the eval printed no SCORE line";
   return {
     ok: crashReason === null,
     score: crashReason === null ? score : null,
@@ -340,7 +350,89 @@ function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" |
     signal: outcome.signal,
     durationMs: outcome.durationMs,
     crashReason,
+    errorLine,
     timedOut: outcome.timedOut,
     interrupted: outcome.interrupted,
   };
+}
+
+// What the last meaningful error line is, read from a run's output tail. Python prints
+// `  File "x.py", line 3` frames, the source line, caret markers, then `KeyError: 'k'`; Node
+// prints `TypeError [CODE]: message` then `    at f (/x.js:2:7)` frames; Bun prints `2 | source`,
+// a caret, `error: message`, frames, and a `Bun v1.x` banner; Deno prints
+// `error: Uncaught (in promise) Error: message`.
+const TERMINAL_ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
+const PYTHON_FRAME = /^File "([^"]+)", line (\d+)/;
+const JS_FRAME = /^at (?:.*? \()?((?:file:\/\/)?[^\s()]+?):(\d+)(?::\d+)?\)?$/;
+const BUN_SOURCE = /^(\d+) \| (.*)$/;
+const ERROR_LINE =
+  /^(?:error: |Uncaught (?:\(in promise\) )?)*(?:(?:[A-Za-z_$][\w$.]*)?(?:Error|Exception|Exit|Interrupt)(?: \[[\w-]+\])?(?::|$)|error:)/;
+const NOT_A_MESSAGE = [
+  /^Traceback \(most recent call last\):$/,
+  /^(?:During handling of the above exception|The above exception was the direct cause)/,
+  /^[\s\-=_*~^.#|+<>]*$/, // separators and caret markers
+  /^(?:Bun|Node\.js) v\d/, // runtime banners
+  /^(?:SCORE|GUARD):|^CASE\s|^[\w@.\-/ ]+:\s*[-+\d.eE]+$/, // the eval contract's own lines
+  PYTHON_FRAME,
+  JS_FRAME,
+  BUN_SOURCE,
+];
+const ERROR_LINE_CHARS = 240;
+
+/**
+ * The last meaningful error line of an eval's output, with where it happened when a frame
+ * says so: a Python `XxxError: message` or a JS `Error: ...` line (the last one wins: a chained
+ * exception ends with its cause's consequence), else the last line that is not a traceback
+ * frame, separator or contract line. Paths are shown relative to `cwd`.
+ * `  File "/r/ranker.py", line 3` / `    W = = 1` / `SyntaxError: invalid syntax` ->
+ * "SyntaxError: invalid syntax (ranker.py line 3: W = = 1)". Null when nothing is left.
+ */
+export function lastErrorLine(tail: string, cwd: string | null = null): string | null {
+  const lines = tail.split("\n").map((line) => line.replace(TERMINAL_ESCAPE, "").trim());
+  const meaningful = (line: string) => !NOT_A_MESSAGE.some((pattern) => pattern.test(line));
+  let at = lines.findLastIndex((line) => ERROR_LINE.test(line));
+  if (at === -1) at = lines.findLastIndex(meaningful);
+  if (at === -1) return null;
+  const message = lines[at].replace(/^(?:error: )?Uncaught (?:\(in promise\) )?/, "");
+  const where = pythonLocation(lines, at, cwd) ?? javascriptLocation(lines, at, cwd);
+  const text = where === null ? message : `${message} (${where})`;
+  return text.length > ERROR_LINE_CHARS ? `${text.slice(0, ERROR_LINE_CHARS - 1)}…` : text;
+}
+
+/** The innermost Python frame above the error line, with its source line when the traceback shows it. */
+function pythonLocation(lines: string[], errorAt: number, cwd: string | null): string | null {
+  for (let index = errorAt - 1; index >= 0; index--) {
+    const frame = PYTHON_FRAME.exec(lines[index]);
+    if (!frame) continue;
+    const source = lines[index + 1] ?? "";
+    const shown = index + 1 < errorAt && /\w/.test(source) && !PYTHON_FRAME.test(source) ? `: ${source}` : "";
+    return `${shownPath(frame[1], cwd)} line ${frame[2]}${shown}`;
+  }
+  return null;
+}
+
+/** The first JS stack frame under the error line, with Bun's `N | source` line above it when it is that line. */
+function javascriptLocation(lines: string[], errorAt: number, cwd: string | null): string | null {
+  for (let index = errorAt + 1; index < lines.length; index++) {
+    const frame = JS_FRAME.exec(lines[index]);
+    if (!frame) continue;
+    let shown = "";
+    for (let above = errorAt - 1; above >= 0 && shown === ""; above--) {
+      const source = BUN_SOURCE.exec(lines[above]);
+      if (!source) continue;
+      if (source[1] === frame[2] && /\w/.test(source[2])) shown = `: ${source[2].trim()}`;
+      break; // only the source line nearest the error can be the one that failed
+    }
+    return `${shownPath(frame[1], cwd)} line ${frame[2]}${shown}`;
+  }
+  return null;
+}
+
+function shownPath(path: string, cwd: string | null): string {
+  const plain = path.replace(/^file:\/\//, "");
+  if (cwd !== null) {
+    const prefix = cwd.endsWith("/") ? cwd : `${cwd}/`;
+    if (plain.startsWith(prefix)) return plain.slice(prefix.length);
+  }
+  return plain;
 }

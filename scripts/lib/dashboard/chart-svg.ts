@@ -50,7 +50,7 @@ const LEGEND_TOP = 44;
 const LEGEND_ROW = 16;
 const MAIN_TOP = 56; // with one legend row; each further row pushes the panels down by LEGEND_ROW
 const MAIN_HEIGHT = 240;
-const STRIP_HEIGHT = 24; // the row of unscored iterations under the main panel
+const STRIP_HEIGHT = 26; // the row of unscored iterations under the main panel
 const GUARD_GAP = 30;
 const GUARD_HEIGHT = 84;
 const X_AXIS_SPACE = 44; // tick labels and the axis title under the lowest panel
@@ -472,11 +472,13 @@ function pointTitle(point: ChartPoint, clipped: boolean): string {
 
 /** Iterations with no score, in a strip under the axis: never drawn as if they had scored its minimum. */
 function renderUnscoredStrip(points: ChartPoint[], layout: Layout, top: number, width: number): string {
-  const y = round(top + STRIP_HEIGHT / 2 + 2);
+  // Clear of the arrowheads that mark points off the bottom of the axis (up to 7 px below it).
+  const stripTop = top + 9;
+  const y = round(stripTop + (STRIP_HEIGHT - 9) / 2);
   const withTitles = layout.total <= TITLES_UP_TO_POINTS;
   const radius = round(3.5 * (layout.total > SMALL_MARKERS_FROM_POINTS ? 0.6 : 1));
   const parts = [
-    `<rect class="strip" x="${MARGIN_LEFT}" y="${top + 6}" width="${width}" height="${STRIP_HEIGHT - 4}"/>`,
+    `<rect class="strip" x="${MARGIN_LEFT}" y="${stripTop}" width="${width}" height="${STRIP_HEIGHT - 9}"/>`,
     `<text class="tick" x="${MARGIN_LEFT - 6}" y="${round(y + 4)}" text-anchor="end">no score</text>`,
   ];
   for (const point of points) {

@@ -636,6 +636,32 @@ describe("functions and class methods ranked together", () => {
     });
   });
 
+  test("a function that builds the class (itself or through what it calls) stays the entry over the class's method", () => {
+    const found = choose(
+      [
+        "class Model:",
+        "    def __init__(self, width):",
+        "        self.width = width",
+        "",
+        "    def predict(self, features) -> int:",
+        "        return int(sum(features) > self.width)",
+        "",
+        "def fit(rows):",
+        "    return Model(len(rows))",
+        "",
+        "def main(argv=None):",
+        "    model = fit([[1], [2]])",
+        "    return model.predict([1, 2])",
+        "",
+      ].join("\n"),
+      "train.py",
+    );
+    expect(found.entry).toBe("main");
+    expect(found.warnings.at(-1)).toBe(
+      `Chose the function "main" as the entry of "train.py" over the class method Model.predict: pass --entry Model.predict if the eval should call that instead`,
+    );
+  });
+
   test("a decorator is passed over for a class's method, and the warning says why", () => {
     const found = choose(
       [

@@ -4,11 +4,19 @@
 // eval, none at all, fails or hangs gets one line and exit 1, and init writes nothing of its own.
 import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, exists, KIT_ROOT, makeRepo, read, runScript, sh, waitFor } from "./helpers.ts";
+import { BUN, exists, KIT_ROOT, makeRepo, read, runScript, sh, waitFor, writeFiles } from "./helpers.ts";
 import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
-import { type AgentBriefFacts, renderAgentBrief } from "../scripts/lib/init/agent-eval.ts";
+import {
+  type AgentBriefFacts,
+  type AgentEvalResult,
+  inspectionWithAgentEval,
+  planAgentEvalTarget,
+  renderAgentBrief,
+} from "../scripts/lib/init/agent-eval.ts";
+import { inspectInit } from "../scripts/lib/init/inspect.ts";
+import type { InitOptions } from "../scripts/lib/init/plan.ts";
 
 const SEARCH_PY = `"""Search help-centre articles; the weights live in search_config.json."""
 import json, os
@@ -143,13 +151,14 @@ describe("init --agent", () => {
       message:
         /^init\.ts: The eval `python3 autoresearch_eval\.py` failed its check: the eval exited with code 1 \("KeyError: 'title_weight' is not in the config"\); log: \.autoresearch\/logs\/init-eval\.log\. /,
       next:
-        /Next: fix autoresearch_eval\.py, then run: .*init\.ts search_config\.json --eval-cmd 'python3 autoresearch_eval\.py' --test-data autoresearch_test_data\.json$/,
+        /Next: fix autoresearch_eval\.py, then run: .*init\.ts search_config\.json --eval-cmd 'python3 autoresearch_eval\.py' --test-data autoresearch_test_data\.json --frozen autoresearch_eval\.py$/,
     },
     {
       mode: "no-score",
       message:
         /^init\.ts: The eval `python3 autoresearch_eval\.py` failed its check: the eval printed no SCORE line \("evaluated 16 cases"\); log: \.autoresearch\/logs\/init-eval\.log\. /,
-      next: /--eval-cmd 'python3 autoresearch_eval\.py' --test-data autoresearch_test_data\.json$/,
+      next:
+        /--eval-cmd 'python3 autoresearch_eval\.py' --test-data autoresearch_test_data\.json --frozen autoresearch_eval\.py$/,
     },
     {
       mode: "nothing",
@@ -177,6 +186,80 @@ describe("init --agent", () => {
     });
   }
 
+  test("the by-hand command after a failed check freezes the eval, as the success path does", () => {
+    const root = searchRepo();
+    const failed = runScript("init", ["search_config.json", "--agent", agent("exits-1"), "--yes"], { cwd: root });
+    expect(failed.code).toBe(1);
+    const byHand = /then run: .*?init\.ts (.*)$/.exec(errorLines(failed.stderr)[0]!);
+    expect(byHand).not.toBeNull();
+    writeFiles(root, { "autoresearch_eval.py": HIT_AT_1_EVAL });
+    const fixed = runScript("init", [...shellWords(byHand![1]!), "--yes"], { cwd: root });
+    expect(fixed.code).toBe(0);
+    const experiment = parseExperiment(read(root, "autoresearch.yaml"), "autoresearch.yaml");
+    expect(experiment.frozen).toEqual(["autoresearch_eval.py"]);
+    expect(experiment.rounds[0].eval.command).toBe("python3 autoresearch_eval.py");
+  });
+
+  test("an existing eval and test data are refused without --force, and backed up with it before the agent runs", () => {
+    const root = searchRepo("py");
+    const first = runScript("init", ["search_config.py", "--agent", agent("works"), "--yes"], { cwd: root });
+    expect(first.code).toBe(0);
+    // The owner corrects the test data and the eval by hand.
+    const handFilled = read(root, "autoresearch_test_data.json").replace('"reset your password"', '"hand-checked"')
+      .replace('"expected": "billing"', '"expected": "billing-hand-checked"');
+    const handEval = `${read(root, "autoresearch_eval.py")}# reviewed by the owner\n`;
+    writeFiles(root, { "autoresearch_test_data.json": handFilled, "autoresearch_eval.py": handEval });
+
+    const refused = runScript("init", ["search_config.py", "--agent", agent("works"), "--yes", "--json"], {
+      cwd: root,
+    });
+    expect(refused.code).toBe(2);
+    const error = JSON.parse(refused.stdout).error;
+    expect(error.code).toBe("E_EXISTS");
+    for (const name of ['"autoresearch.yaml"', '"autoresearch_eval.py"', '"autoresearch_test_data.json"']) {
+      expect(error.message).toContain(name);
+    }
+    expect(read(root, "autoresearch.yaml")).not.toBe("");
+    expect(read(root, "autoresearch_test_data.json")).toBe(handFilled);
+    expect(read(root, "autoresearch_eval.py")).toBe(handEval);
+
+    const forced = runScript("init", ["search_config.py", "--agent", agent("works"), "--yes", "--force", "--json"], {
+      cwd: root,
+    });
+    expect(forced.code).toBe(0);
+    const result = JSON.parse(forced.stdout);
+    expect(result.replaced).toEqual(expect.arrayContaining(["autoresearch_eval.py", "autoresearch_test_data.json"]));
+    expect(forced.stderr).toMatch(
+      /Backed up autoresearch_eval\.py, autoresearch_test_data\.json to \.autoresearch\/backups\/init-/,
+    );
+    // The agent rewrote both; the owner's versions are in a backup folder.
+    expect(read(root, "autoresearch_test_data.json")).not.toBe(handFilled);
+    const backups = readdirSync(join(root, ".autoresearch/backups")).map((folder) =>
+      join(".autoresearch/backups", folder)
+    );
+    const saved = (name: string) =>
+      backups.filter((folder) => exists(root, join(folder, name))).map((folder) => read(root, join(folder, name)));
+    expect(saved("autoresearch_test_data.json")).toContain(handFilled);
+    expect(saved("autoresearch_eval.py")).toContain(handEval);
+  });
+
+  test("an agent that wrote files and then failed: trying again names --force, which backs them up", () => {
+    const root = searchRepo();
+    const failing = `${agent("no-score")}; exit 7`;
+    const failed = runScript("init", ["search_config.json", "--agent", failing, "--yes"], { cwd: root });
+    expect(failed.code).toBe(1);
+    expect(errorLines(failed.stderr)[0]).toMatch(/Next: .*init\.ts search_config\.json --force --agent '.*; exit 7'$/);
+    const withoutForce = runScript("init", ["search_config.json", "--agent", agent("works"), "--yes"], { cwd: root });
+    expect(withoutForce.code).toBe(2);
+    expect(withoutForce.stderr).toContain('"autoresearch_eval.py", "autoresearch_test_data.json"');
+    const nothing = runScript("init", ["search_config.json", "--agent", agent("nothing"), "--yes", "--force"], {
+      cwd: root,
+    });
+    // The attempt's files are still there (the agent wrote nothing new), and a copy is in the backup.
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/Backed up autoresearch_eval\.py, autoresearch_test_data\.json to /);
+  });
+
   test("--json carries the failure's code", () => {
     const root = searchRepo();
     const result = runScript("init", ["search_config.json", "--agent", agent("no-score"), "--json"], { cwd: root });
@@ -186,13 +269,17 @@ describe("init --agent", () => {
 
   test("an agent command that fails or hangs is named with its exit code or the timeout", () => {
     const root = searchRepo();
-    const failed = runScript("init", ["search_config.json", "--agent", "echo 'no credits left' >&2; exit 7"], {
-      cwd: root,
-    });
+    const failed = runScript("init", [
+      "search_config.json",
+      "--agent",
+      "echo 'no credits left' >&2; exit 7",
+      "--agent-timeout",
+      "60",
+    ], { cwd: root });
     expect(failed.code).toBe(1);
     expect(errorLines(failed.stderr)).toEqual([
       expect.stringMatching(
-        /^init\.ts: The agent command exited with code 7 \("no credits left"\); log: \.autoresearch\/logs\/init-agent\.log\. Next: /,
+        /^init\.ts: The agent command exited with code 7 \("no credits left"\); log: \.autoresearch\/logs\/init-agent\.log\. Next: .*init\.ts search_config\.json --agent-timeout 60 --agent 'echo .*exit 7'$/,
       ),
     ]);
     const started = performance.now();
@@ -204,6 +291,7 @@ describe("init --agent", () => {
     expect(JSON.parse(hung.stdout).error).toMatchObject({ code: "E_AGENT_FAILED" });
     expect(hung.stderr).toContain("The agent command did not finish within 1 s");
     expect(hung.stderr).toContain("--agent-timeout 2");
+    expect(hung.stderr).not.toContain("--agent-timeout 1 ");
     for (const artifact of INIT_ARTIFACTS) expect(exists(root, artifact)).toBe(false);
   });
 
@@ -264,6 +352,55 @@ describe("init --agent", () => {
     await waitFor("the leftover agent to stop", () => !processAlive(agentPid), 10_000);
     for (const artifact of INIT_ARTIFACTS) expect(exists(root, artifact)).toBe(false);
   });
+});
+
+describe("what init --agent reads once", () => {
+  test("the eval's language follows the tracked files inspectInit listed, without asking git again", async () => {
+    const root = makeRepo({ "weights.yaml": "boost: 2\n", "a.py": "A = 1\n", "b.py": "B = 1\n" });
+    const options: InitOptions = { cwd: root, file: "weights.yaml", agent: "cat", frozen: [] };
+    const inspection = await inspectInit(options);
+    expect(inspection.tracked).toEqual(["a.py", "b.py", "weights.yaml"]);
+    expect(planAgentEvalTarget(inspection).evalFile).toBe("autoresearch_eval.py");
+    const scriptProject = { ...inspection, tracked: ["weights.yaml", "a.ts", "b.ts", "c.ts"] };
+    expect(planAgentEvalTarget(scriptProject).evalFile).toBe("autoresearch_eval.ts");
+  });
+
+  for (const given of [false, true]) {
+    test(
+      `the inspection after the agent equals a full re-inspection with the agent's eval (${
+        given ? "owner's test data" : "agent's test data"
+      })`,
+      async () => {
+        const root = searchRepo();
+        if (given) writeFiles(root, { "data/cases.json": '{"cases": []}\n' });
+        const options: InitOptions = {
+          cwd: root,
+          file: "search_config.json",
+          agent: "cat",
+          frozen: ["search.py"],
+          ...(given ? { testData: "data/cases.json" } : {}),
+        };
+        const inspection = await inspectInit(options);
+        const target = planAgentEvalTarget(inspection);
+        writeFiles(root, { [target.evalFile]: "print('SCORE: 1')\n", [target.testData]: '{"cases": []}\n' });
+        const written: AgentEvalResult = {
+          check: { score: 1, caseLines: 0, seconds: 0.1, testCases: 0, warnings: [] },
+          target,
+          options: {
+            evalCmd: target.evalCommand,
+            testData: join(root, target.testData),
+            frozen: [...options.frozen!, join(root, target.evalFile)],
+            agent: undefined,
+          },
+          replaced: [],
+          backupDir: null,
+        };
+        const derived = inspectionWithAgentEval(inspection, written);
+        const full = await inspectInit({ ...inspection.options, ...written.options });
+        expect(derived).toEqual(full);
+      },
+    );
+  }
 });
 
 /** The facts of a brief for a file with nothing to call and no project around it; tests override what they vary. */
@@ -383,4 +520,21 @@ function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A working hit@1 eval of search.rank() over autoresearch_test_data.json, as a person would write it by hand. */
+const HIT_AT_1_EVAL = `import json, os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import search
+
+cases = json.load(open("autoresearch_test_data.json"))["cases"]
+hits = [1.0 if search.rank(case["input"]["query"])[:1] == [case["expected"]] else 0.0 for case in cases]
+for case, hit in zip(cases, hits):
+    print("CASE %s %s" % (case["id"], hit))
+print("SCORE: %.4f" % (sum(hits) / len(hits)))
+`;
+
+/** The words of a printed command line: plain words and '…' quoted ones. */
+function shellWords(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2]!);
 }

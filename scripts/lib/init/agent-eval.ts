@@ -4,17 +4,19 @@
 // the brief the agent reads (the eval contract, the file and its levers, where to call it, the
 // test data, the metric), runs the agent with the brief on stdin, and checks mechanically that the
 // eval exists, runs and prints a finite SCORE. It writes none of init's artifacts: init.ts plans
-// the experiment again as if given --eval-cmd and --test-data. It deletes nothing the agent wrote.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+// the experiment again as if given --eval-cmd and --test-data. It deletes nothing the agent wrote,
+// and overwrites no eval or test data already there: without --force it refuses them, with it
+// they are backed up before the agent runs.
+import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { onInterrupt } from "../cli/interrupt.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { CACHE_DIR, STATE_DIR } from "../experiment/artifacts.ts";
-import { DEFAULTS } from "../experiment/defaults.ts";
+import { AGENT_TIMEOUT_S, DEFAULTS } from "../experiment/defaults.ts";
 import type { Guard } from "../experiment/schema.ts";
 import { displayPath, toPosix } from "../files/paths.ts";
-import { trackedFiles } from "../git/git.ts";
+import { backUpReplaced } from "../files/planned-writes.ts";
 import { planEvalLocation } from "../harness/eval-script.ts";
 import { readFileSummary, renderLeverTable } from "../harness/instructions.ts";
 import { describeMetric, type Direction, metricComponents } from "../harness/metric-catalog.ts";
@@ -27,7 +29,7 @@ import { type EvalRun, runEval, runProcess } from "../process/evaluator.ts";
 import { parseMetricFormula } from "../process/eval-output.ts";
 import { endLeftoverProcesses } from "../process/registry.ts";
 import { shellQuote } from "../text/shell-quote.ts";
-import { type InitAnswers, type InitInspection, type InitOptions, planInit, usage } from "./plan.ts";
+import { type InitAnswers, type InitInspection, type InitOptions, type InitPlan, planInit, usage } from "./plan.ts";
 
 const EVAL_STEM = "autoresearch_eval";
 const TEST_DATA_FILE = "autoresearch_test_data.json";
@@ -104,6 +106,9 @@ export type AgentEvalResult = {
   check: AgentEvalCheck;
   target: AgentEvalTarget;
   options: Pick<InitOptions, "evalCmd" | "testData" | "frozen" | "agent">;
+  /** The eval and test data that were there before the agent ran (--force), absolute: copied to `backupDir` first. */
+  replaced: string[];
+  backupDir: string | null;
 };
 
 // ---- where the eval goes -----------------------------------------------------------------------
@@ -140,7 +145,7 @@ function evalRunner(inspection: InitInspection): { path: string; command: string
   let project: Project = inspection.project;
   if (project.evalFlavor === "shell") {
     // A file with no language of its own: the eval is written in the language of the project around it.
-    const language = projectLanguage(repoRoot, root);
+    const language = projectLanguage(repoRoot, root, inspection.tracked);
     if (language !== "other") {
       const extension = language === "python" ? ".py" : ".ts";
       project = detectProjectOnDisk(repoRoot, join(root, `${EVAL_STEM}${extension}`), root);
@@ -152,13 +157,12 @@ function evalRunner(inspection: InitInspection): { path: string; command: string
 }
 
 /** Python or TypeScript/JavaScript, from the markers at the experiment folder and the repository root, else the tracked files. */
-function projectLanguage(repoRoot: string, root: string): "python" | "script" | "other" {
+function projectLanguage(repoRoot: string, root: string, tracked: string[]): "python" | "script" | "other" {
   const has = (names: string[]) =>
     names.some((name) => existsSync(join(root, name)) || existsSync(join(repoRoot, name)));
   const python = has(PYTHON_MARKERS);
   const script = has(SCRIPT_MARKERS);
   if (python !== script) return python ? "python" : "script";
-  const tracked = trackedFiles(repoRoot);
   const pythonFiles = tracked.filter((path) => /\.py$/.test(path)).length;
   const scriptFiles = tracked.filter((path) => /\.[cm]?[jt]sx?$/.test(path)).length;
   if (pythonFiles === scriptFiles) return "other";
@@ -178,6 +182,7 @@ export function gatherBriefFacts(
   const candidates = ownFunctions ? [] : entryCandidates(repoRoot, toPosix(relative(repoRoot, inspection.file)), {
     extract: extractFileFacts,
     cwd: root,
+    tracked: inspection.tracked,
     limit: MAX_CANDIDATES,
   });
   return {
@@ -419,13 +424,15 @@ function testDataSection(facts: AgentBriefFacts): string[] {
 /**
  * Run the agent with the brief, check the eval it wrote, and return the options init continues
  * with. Before the agent runs, init's own plan is checked (every file writable, nothing
- * overwritten without --force), so a refusal never costs an agent run. Throws a CliError with one
- * line (what failed, the log, the next command); init has written nothing of its own by then.
+ * overwritten without --force, the eval and test data the agent would write included), so a
+ * refusal never costs an agent run; with --force, the eval and test data already there are backed
+ * up first. Throws a CliError with one line (what failed, the log, the next command); init has
+ * written nothing of its own by then. `timeoutS` is --agent-timeout, when given.
  */
 export async function writeEvalWithAgent(
   inspection: InitInspection,
   answers: InitAnswers,
-  options: { agent: string; timeoutS: number; note: (message: string) => void },
+  options: { agent: string; timeoutS?: number; note: (message: string) => void },
 ): Promise<AgentEvalResult> {
   if (options.agent.trim() === "") {
     throw usage(
@@ -442,8 +449,16 @@ export async function writeEvalWithAgent(
     );
   }
   const target = planAgentEvalTarget(inspection);
-  // The plan init will write with this eval: refusals (existing artifacts, unwritable folders) come now.
-  const planned = planInit({ ...inspection, options: { ...inspection.options, evalCmd: target.evalCommand } }, answers);
+  const timeoutS = options.timeoutS ?? AGENT_TIMEOUT_S;
+  const commandsFor = (force: boolean) => nextCommands(inspection, target, { force, timeoutS: options.timeoutS });
+  // The plan init will write with this eval: refusals (unwritable folders, existing artifacts) come now.
+  // It is planned as if forced, so that one refusal names init's artifacts and the agent's files together.
+  const planned = planInit({
+    ...inspection,
+    options: { ...inspection.options, evalCmd: target.evalCommand, force: true },
+  }, answers);
+  const agentFiles = agentWrites(target).filter((path) => existsSync(path));
+  if (!inspection.options.force) refuseExisting(inspection, [...planned.replaced, ...agentFiles], planned, commandsFor);
   const brief = renderAgentBrief(gatherBriefFacts(inspection, {
     name: planned.experiment.name,
     metric: { name: planned.experiment.metric.name, direction: planned.experiment.metric.direction },
@@ -456,15 +471,25 @@ export async function writeEvalWithAgent(
   const unregister = onInterrupt(() => {});
   try {
     for (const message of endLeftoverProcesses(target.stateDir)) options.note(message);
+    // Only now, with a leftover agent stopped: its writes are in the copy, and nothing writes after it.
+    const replaced = agentWrites(target).filter((path) => existsSync(path));
+    const backupDir = backUpReplaced({ stateDir: target.stateDir, label: "init", home: target.root, replaced });
+    if (backupDir) {
+      options.note(
+        `Backed up ${replaced.map(shown).join(", ")} to ${
+          shown(backupDir)
+        }/ before the agent runs (it may replace them)`,
+      );
+    }
     options.note(
       `Asking the agent to write ${target.evalFile}: ${options.agent} (brief: ${shown(target.briefPath)}; log: ${
         shown(target.agentLog)
-      }; at most ${options.timeoutS} s)`,
+      }; at most ${timeoutS} s)`,
     );
     const agentRun = await runProcess(options.agent, {
       kind: "agent",
       cwd: target.root,
-      timeoutS: options.timeoutS,
+      timeoutS,
       logPath: target.agentLog,
       input: brief,
       stateDir: target.stateDir,
@@ -478,16 +503,18 @@ export async function writeEvalWithAgent(
       },
     });
     if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
-    const next = nextCommands(inspection, target);
+    // What the agent left is the person's to inspect: trying again must back it up, so it names --force.
+    const leftFiles = agentWrites(target).some((path) => existsSync(path));
+    const next = commandsFor(Boolean(inspection.options.force) || leftFiles);
     if (agentRun.timedOut || agentRun.spawnError || agentRun.exitCode !== 0) {
       const what = agentRun.timedOut
-        ? `did not finish within ${options.timeoutS} s`
+        ? `did not finish within ${timeoutS} s`
         : agentRun.spawnError
         ? `could not start (${agentRun.spawnError.message})`
         : `exited with code ${agentRun.exitCode ?? agentRun.signal}${quoted(lastLine(agentRun.tail))}`;
       throw new CliError(
         `The agent command ${what}; log: ${shown(target.agentLog)}. Next: ${
-          agentRun.timedOut ? `${next.again} --agent-timeout ${options.timeoutS * 2}` : next.again
+          agentRun.timedOut ? next.againWithTimeout(timeoutS * 2) : next.again
         }`,
         "E_AGENT_FAILED",
         EXIT.FAILED,
@@ -509,6 +536,8 @@ export async function writeEvalWithAgent(
         frozen: [...(inspection.options.frozen ?? []), resolve(target.root, target.evalFile)],
         agent: undefined,
       },
+      replaced,
+      backupDir,
     };
   } finally {
     unregister();
@@ -519,7 +548,7 @@ export async function writeEvalWithAgent(
 async function checkAgentEval(
   inspection: InitInspection,
   target: AgentEvalTarget,
-  next: { again: string; byHand: string },
+  next: NextCommands,
   reading: { formula: string | null; guard: string | null },
 ): Promise<AgentEvalCheck> {
   const shown = (path: string) => displayPath(path, inspection.cwd);
@@ -530,6 +559,11 @@ async function checkAgentEval(
   if (!existsSync(evalPath)) throw fail(`The agent wrote no eval at ${shown(evalPath)}`, target.agentLog, next.again);
   if (!existsSync(testDataPath)) {
     throw fail(`The agent wrote no test data at ${shown(testDataPath)}`, target.agentLog, next.again);
+  }
+  // What init would check of --frozen and --test-data: a file, inside the repository (not a link out of it).
+  for (const [what, path] of [["eval", evalPath], ["test data", testDataPath]]) {
+    const problem = notAFileInRepository(path, inspection.repoRoot);
+    if (problem) throw fail(`The agent's ${what} ${shown(path)} ${problem}`, target.agentLog, next.again);
   }
   const report = inspectTestDataFile(testDataPath);
   if (report.problems.length > 0) {
@@ -583,10 +617,10 @@ async function checkAgentEval(
   };
 }
 
-/** Why a check run failed, in words, with the last line it printed that is not a result line. */
+/** Why a check run failed, in words, with the last line it printed that is not a result line (once: the reason may quote it already). */
 function failure(run: EvalRun): string {
   const reason = run.crashReason ?? "it printed no finite SCORE";
-  return `${reason}${quoted(lastLine(run.tail))}`;
+  return /\(".*"\)$/s.test(reason) ? reason : `${reason}${quoted(lastLine(run.tail))}`;
 }
 
 /** The last line of output that says something: not a SCORE, CASE or metric line. */
@@ -603,8 +637,22 @@ function quoted(line: string | null): string {
   return ` ("${short}")`;
 }
 
-/** The commands that continue after a failure: the agent again, or the eval as it stands (fixed by hand). */
-function nextCommands(inspection: InitInspection, target: AgentEvalTarget): { again: string; byHand: string } {
+type NextCommands = {
+  /** The agent again, as it was asked. */
+  again: string;
+  againWithTimeout: (seconds: number) => string;
+  /** Fix the eval by hand, then set up the experiment with it as it stands. */
+  byHand: string;
+  /** The experiment with the eval and test data as they stand. */
+  useAsTheyAre: string;
+};
+
+/** The commands that continue after a failure: the agent again, or the eval as it stands (fixed by hand, frozen as the agent's would be). */
+function nextCommands(
+  inspection: InitInspection,
+  target: AgentEvalTarget,
+  settings: { force: boolean; timeoutS: number | undefined },
+): NextCommands {
   const { options, cwd } = inspection;
   const file = shellQuote(displayPath(inspection.file, cwd));
   const flags: string[] = [];
@@ -620,14 +668,74 @@ function nextCommands(inspection: InitInspection, target: AgentEvalTarget): { ag
   add("--output-field", options.outputField);
   add("--experiment", options.experiment);
   for (const frozen of options.frozen ?? []) add("--frozen", frozen);
-  if (options.force) flags.push("--force");
   const init = [kitCommand("init", { cwd }), file, ...flags].join(" ");
+  const force = (on: boolean) => on ? " --force" : "";
   const testData = shellQuote(displayPath(resolve(target.root, target.testData), cwd));
+  const evalFile = displayPath(resolve(target.root, target.evalFile), cwd);
+  const agent = (seconds: number | undefined) =>
+    `${init}${force(settings.force)}${options.testData ? ` --test-data ${testData}` : ""}${
+      seconds === undefined ? "" : ` --agent-timeout ${seconds}`
+    } --agent ${shellQuote(options.agent ?? "CMD")}`;
+  const asTheyAre = `${init}${force(Boolean(options.force))} --eval-cmd ${
+    shellQuote(target.evalCommand)
+  } --test-data ${testData} --frozen ${shellQuote(evalFile)}`;
   return {
-    again: `${init}${options.testData ? ` --test-data ${testData}` : ""} --agent ${shellQuote(options.agent ?? "CMD")}`,
-    byHand: `fix ${displayPath(resolve(target.root, target.evalFile), cwd)}, then run: ${init} --eval-cmd ${
-      shellQuote(target.evalCommand)
-    } --test-data ${testData}`,
+    again: agent(settings.timeoutS),
+    againWithTimeout: agent,
+    byHand: `fix ${evalFile}, then run: ${asTheyAre}`,
+    useAsTheyAre: asTheyAre,
+  };
+}
+
+/** The eval and the test data the agent writes, absolute; the owner's --test-data is read, never written. */
+function agentWrites(target: AgentEvalTarget): string[] {
+  const paths = [resolve(target.root, target.evalFile)];
+  if (!target.testDataGiven) paths.push(resolve(target.root, target.testData));
+  return paths;
+}
+
+/** Without --force nothing already there is overwritten: init's artifacts and the agent's files are named together. */
+function refuseExisting(
+  inspection: InitInspection,
+  existing: string[],
+  planned: InitPlan,
+  commandsFor: (force: boolean) => NextCommands,
+): void {
+  if (existing.length === 0) return;
+  const names = [...new Set(existing)].map((path) => `"${displayPath(path, inspection.cwd)}"`).join(", ");
+  const one = existing.length === 1;
+  // An experiment already there can be continued; an eval and test data alone can be used as they are.
+  const otherwise = planned.replaced.length > 0
+    ? `continue with: ${planned.nextCommand}`
+    : `use ${one ? "it" : "them"} as ${one ? "it is" : "they are"}: ${commandsFor(false).useAsTheyAre}`;
+  throw usage(
+    `Not overwriting existing ${one ? "artifact" : "artifacts"} ${names}. Pass --force to replace ${
+      one ? "it" : "them"
+    } (a backup goes to ${STATE_DIR}/backups/), or ${otherwise}`,
+    "E_EXISTS",
+  );
+}
+
+/** Why `path` cannot be frozen or read as test data (a folder, a link out of the repository); null when it can. */
+function notAFileInRepository(path: string, repoRoot: string): string | null {
+  if (!statSync(path).isFile()) return "is not a file";
+  const fromRoot = relative(repoRoot, realpathSync(path));
+  return fromRoot.startsWith("..") || isAbsolute(fromRoot) ? `is outside the git repository at ${repoRoot}` : null;
+}
+
+/**
+ * The inspection init plans with once the agent's eval passed its check: the one it had, with
+ * what the eval changes (the eval command, the test data, the eval frozen after the owner's
+ * --frozen files) and nothing read again. It equals inspectInit with those options.
+ */
+export function inspectionWithAgentEval(inspection: InitInspection, result: AgentEvalResult): InitInspection {
+  const ownFrozen = (inspection.options.frozen ?? []).length;
+  const { frozenPaths } = inspection;
+  return {
+    ...inspection,
+    options: { ...inspection.options, ...result.options },
+    testData: result.target.testData,
+    frozenPaths: [...frozenPaths.slice(0, ownFrozen), result.target.evalFile, ...frozenPaths.slice(ownFrozen)],
   };
 }
 

@@ -323,7 +323,7 @@ describe("progress chart", () => {
     expect(rendered.svg).toMatch(/viewBox="0 0 800 \d+"/);
     expect(rendered.svg).toContain('font-family="sans-serif"');
     expect(rendered.svg).not.toMatch(/<script|href=|@import|url\(/);
-    expect(rendered.svg).toContain('class="band"'); // baseline ± MDE
+    expect(rendered.svg).toContain('class="band"'); // the incumbent's noise band
     expect(rendered.svg).toContain('class="best"');
     expect(existsSync(join(folder, "autoresearch_progress.svg"))).toBe(true);
   });

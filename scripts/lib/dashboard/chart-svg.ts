@@ -676,9 +676,10 @@ function finiteRuns(runs: (number | null)[] | undefined): number[] {
 export function meanInterval(runs: number[]): Interval | null {
   if (runs.length < 2) return null;
   const sd = sampleStandardDeviation(runs);
+  if (sd === null || !(sd > 0)) return null; // before the t quantile: a deterministic eval never loads it
   const t = studentTQuantile(INTERVAL_LEVEL, runs.length - 1);
   const centre = mean(runs);
-  if (sd === null || !(sd > 0) || t === null || centre === null) return null;
+  if (t === null || centre === null) return null;
   const half = (t * sd) / Math.sqrt(runs.length);
   return { low: centre - half, high: centre + half };
 }

@@ -143,17 +143,24 @@ export async function main(argv: string[]): Promise<number> {
     const answers = canPrompt({ yes: Boolean(values.yes) })
       ? await (await import("./lib/init/questions.ts")).askInitAnswers(inspection, ask, note)
       : {};
+    // The eval and test data --force let the agent replace: backed up before it ran, listed with the rest.
+    let agentBackup: { replaced: string[]; backupDir: string | null } = { replaced: [], backupDir: null };
     if (values.agent !== undefined) {
       // The agent writes the eval; once it passes its check, init goes on as if given --eval-cmd and --test-data.
-      const { describeAgentEvalCheck, writeEvalWithAgent } = await import("./lib/init/agent-eval.ts");
-      const timeoutS = values["agent-timeout"] ?? AGENT_TIMEOUT_S;
+      const { describeAgentEvalCheck, inspectionWithAgentEval, writeEvalWithAgent } = await import(
+        "./lib/init/agent-eval.ts"
+      );
+      const timeoutS = values["agent-timeout"];
       const written = await writeEvalWithAgent(inspection, answers, { agent: values.agent, timeoutS, note });
       note(describeAgentEvalCheck(written));
       for (const message of written.check.warnings) warn(message);
-      inspection = await inspectInit({ ...inspection.options, ...written.options });
+      inspection = inspectionWithAgentEval(inspection, written);
+      agentBackup = { replaced: written.replaced, backupDir: written.backupDir };
     }
     const plan = planInit(inspection, answers);
     const result = applyInitPlan(plan);
+    result.plan.replaced.unshift(...agentBackup.replaced);
+    result.backupDir ??= agentBackup.backupDir;
     if (plan.bootstrapCommand) {
       note(`Filling expected outputs from the current code: ${plan.bootstrapCommand}`);
       result.bootstrap = runBootstrap(plan);

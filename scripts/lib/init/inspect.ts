@@ -72,7 +72,7 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
   if (entryFile && !inputs.frozenPaths.includes(entryFile)) inputs.frozenPaths.push(entryFile);
   const warnings = [
     ...analysis.warnings,
-    ...(options.evalCmd ? [] : project.notes), // how a generated eval would run: none is generated
+    ...(generatesEval ? project.notes : []), // how a generated eval would run: none is generated otherwise
     ...setupWarnings(options, inputs, { project, analysis, entry }),
     ...(generatesEval && project.evalFlavor === "shell" && !project.caseCommand
       ? readersWarning(options, located)
@@ -86,7 +86,7 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
   const caseInputs = casesText === null
     ? null
     : readCaseInputs(casesText, options, { project, analysis, entry, parameters, constrained: inputs.constrained });
-  const scaffoldFilledByHand = !options.evalCmd && !inputs.testData && !caseInputs;
+  const scaffoldFilledByHand = generatesEval && !inputs.testData && !caseInputs;
   return {
     options,
     cwd,
@@ -99,6 +99,7 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
     caseInputs,
     sourceText,
     existingTests: testFilesAmong(tracked, repoRoot, root),
+    tracked,
     dataFiles: scaffoldFilledByHand
       ? tracked.filter((path) => DATA_FILE.test(path) && !SETTINGS_FILE.test(path)).slice(0, MAX_DATA_FILES_LISTED).map(
         (path) => displayPath(join(repoRoot, path), cwd),
@@ -120,7 +121,8 @@ function setupWarnings(options: InitOptions, inputs: Omit<CheckedInputs, "casesT
       `No levers (named constants, weights, thresholds, prompts) found in "${constrained}"; the harness is generated anyway, and the agent will work on the logic itself.`,
     );
   }
-  const bringsOwnEval = Boolean(options.evalCmd);
+  // An eval of the owner's, or one --agent writes, reads the test data as it is.
+  const bringsOwnEval = Boolean(options.evalCmd || options.agent);
   if (testData && !bringsOwnEval) {
     const report = inspectTestDataFile(join(root, testData));
     if (report.format !== "kit-json" && report.format !== "kit-tsv") {

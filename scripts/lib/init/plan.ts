@@ -87,6 +87,8 @@ export type InitInspection = {
   parameters: string[];
   caseInputs: CaseInput[] | null;
   existingTests: string[];
+  /** The repository's tracked files (relative to its root), listed once here for everything init reads after. */
+  tracked: string[];
   /** Tracked data files that may help fill the test data scaffold (shown to the person). */
   dataFiles: string[];
   excludePath: string;

@@ -340,6 +340,8 @@ describe("init --agent", () => {
     const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
     await waitFor("the agent to start", () => existsSync(join(root, "agent.pid")) && read(root, "agent.pid") !== "");
     const agentPid = Number(readFileSync(join(root, "agent.pid"), "utf8").trim());
+    // The record is written (durably) just after the spawn, so the agent can start first.
+    await waitFor("the agent's record", () => exists(root, `.autoresearch/processes/${agentPid}.json`));
     child.kill("SIGKILL");
     await exited;
     expect(processAlive(agentPid)).toBe(true);

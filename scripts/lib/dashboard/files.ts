@@ -4,9 +4,8 @@
 // iterate.ts makes after every iteration. It never writes the journal.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, relative } from "node:path";
-import { type ChartInput, renderProgressChart } from "./chart-svg.ts";
+import { chartInputFromSummary, renderProgressChart } from "./chart-svg.ts";
 import { extractPreservedReport, renderMarkdown } from "./markdown.ts";
-import { printableSummary } from "./prose.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import type { Experiment } from "../experiment/schema.ts";
 import { siblingArtifact } from "../experiment/artifacts.ts";
@@ -14,8 +13,9 @@ import { displayPath, toPosix } from "../files/paths.ts";
 import { whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
 import { type Journal, parseJournal, readJournalText } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { formatCompact } from "../text/number-format.ts";
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
+
+export { chartInputFromSummary } from "./chart-svg.ts";
 
 export type DashboardFiles = {
   journalPath: string;
@@ -58,7 +58,7 @@ export function buildDashboard(files: DashboardFiles): RenderedDashboard {
   const report = reportPath !== null ? readTextIfFile(reportPath) : null;
   const previous = readTextIfFile(files.dashboardPath);
   const preservedReport = previous !== null ? extractPreservedReport(previous) : null;
-  const svg = renderProgressChart(chartInputFromSummary(summary));
+  const svg = renderProgressChart(chartInputFromSummary(summary, journal));
   const chartLink = toPosix(relative(dirname(files.dashboardPath), chartPath));
   const markdown = renderMarkdown(summary, { chartLink, report, preservedReport });
   return {
@@ -93,42 +93,6 @@ export function writeDashboard(files: DashboardFiles): RenderedDashboard {
   writeFileAtomic(rendered.chartPath, rendered.svg);
   writeFileAtomic(rendered.dashboardPath, rendered.markdown);
   return rendered;
-}
-
-/** What the chart draws, taken from a summary; the noise band is the baseline ± its MDE (else ± sd). */
-export function chartInputFromSummary(journalSummary: Summary): ChartInput {
-  const summary = printableSummary(journalSummary);
-  return {
-    metric: summary.metric.name,
-    direction: summary.metric.direction,
-    points: summary.rows.map((row) => ({
-      iteration: row.iteration,
-      score: row.score,
-      status: row.status,
-      incumbent: row.incumbent,
-      guardScore: row.guardScore,
-    })),
-    baseline: summary.start,
-    noiseBand: noiseBand(summary),
-    guard: summary.guard
-      ? { metric: summary.guard.metric, op: summary.guard.op, threshold: summary.guard.threshold }
-      : null,
-  };
-}
-
-function noiseBand(summary: Summary): ChartInput["noiseBand"] {
-  const noise = summary.noise;
-  const centre = summary.start ?? noise.mean;
-  if (centre === null) return null;
-  const [halfWidth, label] = noise.minDetectableEffect !== null && noise.minDetectableEffect > 0
-    ? [noise.minDetectableEffect, `baseline ± MDE ${formatCompact(noise.minDetectableEffect)}`]
-    : noise.sd !== null && noise.sd > 0
-    ? [noise.sd, `baseline ± sd ${formatCompact(noise.sd)}`]
-    : noise.minDelta !== null && noise.minDelta > 0
-    ? [noise.minDelta, `baseline ± min delta ${formatCompact(noise.minDelta)}`]
-    : [null, ""];
-  if (halfWidth === null) return null;
-  return { low: centre - halfWidth, high: centre + halfWidth, label };
 }
 
 /** A file's text, or null when there is no file there (a folder in its place is reported when writing). */

@@ -10,6 +10,21 @@ import { BUN, KIT_ROOT, removeAfterTest, temporaryFolder } from "./helpers.ts";
 
 const DEMO_LIMIT_MS = 60_000;
 
+/** The lever directions ("`k1` ↑") or functions listed under a lessons section titled `title`. */
+function lessonKeys(text: string, title: string): string[] {
+  const lines = text.split("\n");
+  const start = lines.findIndex((line) => line.includes(title));
+  if (start < 0) return [];
+  const keys: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (line.trim() === "" && keys.length === 0) continue;
+    const item = /^\s*- (`[^`]*` (?:\(function\)|\S+))/.exec(line);
+    if (!item) break;
+    keys.push(item[1].replace(/[,:]$/, ""));
+  }
+  return keys;
+}
+
 test("npm run demo runs the whole pipeline in under a minute and prints paths that exist", () => {
   const started = performance.now();
   const demo = spawnSync("npm", ["run", "--silent", "demo"], {
@@ -44,6 +59,21 @@ test("npm run demo runs the whole pipeline in under a minute and prints paths th
     expect(printedPaths).toContain(join(repository!, name));
   }
   for (const path of printedPaths) expect(existsSync(path)).toBe(true);
+
+  // The lessons read correctly after the tuner's iterations: a lever direction with a keep is
+  // never listed as a dead end, in the dashboard or in next round's instructions.
+  for (const name of ["autoresearch_dashboard.md", "instructions_2.md"]) {
+    const text = readFileSync(join(repository!, name), "utf8");
+    const kept = lessonKeys(text, "Kept directions");
+    const deadEnds = lessonKeys(text, "Dead ends (do not retry)");
+    expect(deadEnds.filter((key) => kept.includes(key))).toEqual([]);
+  }
+  const journalLines = readFileSync(join(repository!, "autoresearch.jsonl"), "utf8").split("\n").filter(Boolean);
+  if (journalLines.some((line) => JSON.parse(line).attribution)) {
+    // With recorded diffs the tuner's keeps are named by lever and direction.
+    expect(lessonKeys(readFileSync(join(repository!, "autoresearch_dashboard.md"), "utf8"), "Kept directions").length)
+      .toBeGreaterThan(0);
+  }
 
   const summary = /^precision@3: (\d\.\d{4}) -> (\d\.\d{4}) .*; (\d+) kept, .* in (\d+) iterations$/m.exec(demo.stdout);
   expect(summary).not.toBeNull();

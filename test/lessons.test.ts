@@ -116,8 +116,8 @@ describe("lessons per lever and direction", () => {
       ["up", "kept"],
       ["down", "dead end"],
     ]);
-    expect(lessons.deadEnds.map((finding) => finding.key)).toEqual(["`k1` ↓"]);
-    expect(lessons.kept.map((finding) => finding.key)).toEqual(["`k1` ↑"]);
+    expect(lessons.deadEnds.map((finding) => finding.key)).toEqual(["k1 ↓"]);
+    expect(lessons.kept.map((finding) => finding.key)).toEqual(["k1 ↑"]);
     expect(lessons.deadEnds[0].text).toBe(
       "`k1` ↓, 2 lost, none kept: 1.5 → 1.2 discarded (-0.0050, #2); 1.5 → 0.9 discarded (-0.0120, #3)",
     );
@@ -260,7 +260,7 @@ describe("lessons per lever and direction", () => {
       { iteration: 1, status: "discard", levers: [["b", "1", "2", "up"]], mode: "deterministic", ci: [0.01, 0.01] },
       { iteration: 2, status: "discard", levers: [["b", "1", "3", "up"]], mode: "deterministic", ci: [-0.01, -0.01] },
     ], 0.05);
-    expect(lessons.deadEnds.map((finding) => finding.key)).toEqual(["`b` ↑"]);
+    expect(lessons.deadEnds.map((finding) => finding.key)).toEqual(["b ↑"]);
   });
 
   test("the description never decides: a line saying BODY_WEIGHT whose diff moved TITLE_WEIGHT is TITLE_WEIGHT's", () => {
@@ -278,7 +278,7 @@ describe("lessons per lever and direction", () => {
         description: "Raised BODY_WEIGHT",
       },
     ]);
-    expect(lessons.deadEnds.map((finding) => finding.key)).toEqual(["`TITLE_WEIGHT` ↓"]);
+    expect(lessons.deadEnds.map((finding) => finding.key)).toEqual(["TITLE_WEIGHT ↓"]);
     expect(JSON.stringify(lessonSections(lessons))).not.toContain("BODY_WEIGHT");
   });
 
@@ -293,7 +293,7 @@ describe("lessons per lever and direction", () => {
     expect(lessons.deadEnds.map((finding) => finding.text)).toEqual([
       "`BM25.score` (function), 1 lost, 1 crashed, none kept: crashed (#1); discarded (-0.0050, #2)",
     ]);
-    expect(lessons.kept.map((finding) => finding.key)).toEqual(["`tokenize` (function)"]);
+    expect(lessons.kept.map((finding) => finding.key)).toEqual(["tokenize (function)"]);
     expect(lessonSections(lessons).find((section) => section.key === "tried")!.lines).toEqual([
       "`BM25.score` (function, dead end): crashed (#1); discarded (-0.0050, #2)",
       "`tokenize` (function, kept): kept (+0.0100, #3); discarded (-0.0050, #4)",
@@ -377,9 +377,9 @@ rounds:
   const findings = [...summary.lessons.deadEnds, ...summary.lessons.inconclusive, ...summary.lessons.kept];
 
   test("the findings are what the journal shows", () => {
-    expect(summary.lessons.deadEnds.map((finding) => finding.key)).toEqual(["`k1` ↓"]);
-    expect(summary.lessons.inconclusive.map((finding) => finding.key)).toEqual(["`b` ↑"]);
-    expect(summary.lessons.kept.map((finding) => finding.key)).toEqual(["`k1` ↑"]);
+    expect(summary.lessons.deadEnds.map((finding) => finding.key)).toEqual(["k1 ↓"]);
+    expect(summary.lessons.inconclusive.map((finding) => finding.key)).toEqual(["b ↑"]);
+    expect(summary.lessons.kept.map((finding) => finding.key)).toEqual(["k1 ↑"]);
     expect(summary.lessons.unscored.map((note) => note.iteration)).toEqual([5]);
   });
 

@@ -52,7 +52,7 @@ export type UnscoredNote = { iteration: number; reason: string; description: str
 
 /** A lesson that matters on its own: a kept direction, a dead end, an inconclusive discard. */
 export type Finding = {
-  /** "`k1` ↓" or "`score_doc` (function)": what not to retry, or what paid off. */
+  /** "k1 ↓" or "score_doc (function)": what not to retry, or what paid off (plain text, for JSON). */
   key: string;
   iterations: number[];
   /** The line every renderer shows, names in backticks. */
@@ -182,37 +182,43 @@ export function buildLessons(input: LessonsInput): Lessons {
 
   for (const lever of lessons.levers) {
     for (const direction of lever.directions) {
+      const mark = MOVE_MARKS[direction.direction];
       const finding = {
-        key: `${code(lever.name)} ${MOVE_MARKS[direction.direction]}`,
+        key: `${plain(lever.name)} ${mark}`,
         iterations: direction.tries.map((attempt) => attempt.iteration),
-        text: "",
       };
-      addFinding(lessons, direction.verdict, finding, direction.tries);
+      addFinding(lessons, direction.verdict, finding, `${code(lever.name)} ${mark}`, direction.tries);
     }
   }
   for (const lesson of lessons.functions) {
     const finding = {
-      key: `${code(lesson.name)} (function)`,
+      key: `${plain(lesson.name)} (function)`,
       iterations: lesson.tries.map((attempt) => attempt.iteration),
-      text: "",
     };
-    addFinding(lessons, lesson.verdict, finding, lesson.tries);
+    addFinding(lessons, lesson.verdict, finding, `${code(lesson.name)} (function)`, lesson.tries);
   }
   return lessons;
 }
 
-function addFinding(lessons: Lessons, verdict: Verdict, finding: Finding, tries: Try[]): void {
+/** Files a lever direction's or function's finding under its verdict; `label` opens its line, names in backticks. */
+function addFinding(
+  lessons: Lessons,
+  verdict: Verdict,
+  finding: Omit<Finding, "text">,
+  label: string,
+  tries: Try[],
+): void {
   if (verdict === "kept") {
     const keeps = tries.filter((attempt) => attempt.status === "keep");
-    lessons.kept.push({ ...finding, text: `${finding.key}: ${tryList(keeps, TRIES_SHOWN_PER_FINDING)}` });
+    lessons.kept.push({ ...finding, text: `${label}: ${tryList(keeps, TRIES_SHOWN_PER_FINDING)}` });
   } else if (verdict === "dead end") {
     lessons.deadEnds.push({
       ...finding,
-      text: `${finding.key}, ${countOf(tries)}: ${tryList(tries, TRIES_SHOWN_PER_FINDING)}`,
+      text: `${label}, ${countOf(tries)}: ${tryList(tries, TRIES_SHOWN_PER_FINDING)}`,
     });
   } else if (verdict === "inconclusive") {
     const open = tries.filter((attempt) => attempt.inconclusive);
-    lessons.inconclusive.push({ ...finding, text: `${finding.key}: ${tryList(open, TRIES_SHOWN_PER_FINDING)}` });
+    lessons.inconclusive.push({ ...finding, text: `${label}: ${tryList(open, TRIES_SHOWN_PER_FINDING)}` });
   }
 }
 

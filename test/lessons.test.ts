@@ -20,6 +20,7 @@ import { renderText } from "../scripts/lib/dashboard/text.ts";
 import { renderHtml } from "../scripts/lib/dashboard/html.ts";
 import { buildStatePrompt } from "../scripts/lib/iterate/state-prompt.ts";
 import { renderEarlierRounds, renderTargets } from "../scripts/lib/next-round/round-summary.ts";
+import { draftReport } from "../scripts/lib/iterate/final-report.ts";
 import { KIT_ROOT } from "./helpers.ts";
 
 type Move = [name: string, from: string | null, to: string | null, direction: string];
@@ -383,7 +384,7 @@ rounds:
     expect(summary.lessons.unscored.map((note) => note.iteration)).toEqual([5]);
   });
 
-  test("dashboard (markdown, text, HTML), loop prompt, next-round and its targets carry the same lines", () => {
+  test("dashboard (markdown, text, HTML), loop prompt, next-round, its targets and the final report carry the same lines", () => {
     const markdown = renderMarkdown(summary, { chartLink: null });
     const prompt = buildStatePrompt({ path: "autoresearch.yaml", root: "/repo", experiment }, 1, 8, summary);
     const digest = {
@@ -396,7 +397,9 @@ rounds:
       report: null,
     };
     const nextRound = renderEarlierRounds([digest], "1. targets");
+    const report = draftReport(summary, "the budget is spent");
     for (const finding of findings) {
+      expect(report).toContain(`- ${finding.text}\n`);
       expect(markdown).toContain(`- ${finding.text}\n`);
       expect(prompt).toContain(`- ${finding.text}\n`);
       expect(nextRound).toContain(`  - ${finding.text}\n`);

@@ -135,7 +135,7 @@ function lessonLines(summary: Summary): string[] {
 }
 
 /** The seed's report sections, filled from the journal alone. */
-function draftReport(summary: Summary, stopReason: string): string {
+export function draftReport(summary: Summary, stopReason: string): string {
   const lines = [
     `## Round ${summary.round ?? 1} report (drafted from the journal)`,
     "",

@@ -1,8 +1,8 @@
 // Earlier rounds as the "Summary of earlier rounds" of round N+1's instructions: per round,
 // start vs best, kept changes with gains and commits, the lessons of the recorded diffs (kept
 // directions, dead ends marked "do not retry", inconclusive tries worth more runs, per-lever
-// history, unscored lines; the dashboard's lines), crashes with their causes, the plateau, levers never touched and the lessons of its final report;
-// then the targets of the new round. Pure: summaries, levers and texts in, markdown out. It
+// history, unscored lines; the dashboard's lines), crashes with their causes, the plateau,
+// levers never touched and the lessons of its final report; then the targets of the new round. Pure: summaries, levers and texts in, markdown out. It
 // reads no files and runs no git; next-round-plan.ts gathers the evidence.
 import { dashboardLessons, gainText, plateauSentence, singleLine } from "../dashboard/prose.ts";
 import type { Lever } from "../levers/lever.ts";

@@ -2,8 +2,9 @@
 // start vs best, kept changes with gains and commits, the lessons of the recorded diffs (kept
 // directions, dead ends marked "do not retry", inconclusive tries worth more runs, per-lever
 // history, unscored lines; the dashboard's lines), crashes with their causes, the plateau,
-// levers never touched and the lessons of its final report; then the targets of the new round. Pure: summaries, levers and texts in, markdown out. It
-// reads no files and runs no git; next-round-plan.ts gathers the evidence.
+// levers never touched and the lessons of its final report; then the targets of the new round.
+// Pure: summaries, levers and texts in, markdown out. It reads no files and runs no git;
+// next-round-plan.ts gathers the evidence.
 import { dashboardLessons, gainText, plateauSentence, singleLine } from "../dashboard/prose.ts";
 import type { Lever } from "../levers/lever.ts";
 import { formatPercent, formatScore } from "../text/number-format.ts";

@@ -441,7 +441,7 @@ describe("iterate final report", () => {
     const report = read(root, "autoresearch_report.md");
     expect(report).toContain("Start: 0.1563; final: 0.2812");
     expect(report).toContain("#1 raise weight to 2");
-    expect(report).toContain("negative bias");
+    expect(report).toContain("discarded (-0.2187, #2)"); // in the lessons, by the lever its diff moved
     expect(read(root, "autoresearch_dashboard.md")).toContain("Start: 0.1563; final: 0.2812");
   });
 });

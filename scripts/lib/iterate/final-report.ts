@@ -19,7 +19,7 @@ import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { scopeIgnores, takeSnapshot } from "../git/snapshot.ts";
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
 import { agentEnvironment } from "./agent-command.ts";
-import { dashboardLessons, singleLine } from "../dashboard/prose.ts";
+import { dashboardLessons, gainText, singleLine } from "../dashboard/prose.ts";
 
 /** Who writes the report (null: drafted from the journal), for which round, with the loop's agent time limit. */
 type ReportOptions = {
@@ -148,7 +148,7 @@ export function draftReport(summary: Summary, stopReason: string): string {
     "### Top changes",
     ...(summary.topChanges.length
       ? summary.topChanges.slice(0, 3).map((change) =>
-        `- #${change.iteration} ${change.description.split("\n")[0]} (gain ${change.gain ?? "n/a"}${
+        `- #${change.iteration} ${change.description.split("\n")[0]} (gain ${gainText(change.gain)}${
           change.commit ? `, ${change.commit}` : ""
         })`
       )

@@ -115,11 +115,6 @@ export function plateauSentence(summary: Summary): string {
   return `${sinceLastKeep} ${plural} since the last keep (#${lastKeepIteration}).${warning}`;
 }
 
-/** The iterations of a group, e.g. "#2, #5, #8". */
-export function iterationList(iterations: number[]): string {
-  return iterations.map((iteration) => `#${iteration}`).join(", ");
-}
-
 /**
  * The lessons as every format shows them: the same sections and lines (lessons.ts writes them),
  * with the dead-end section always there (empty: none yet), so a reader sees it was checked.

@@ -12,6 +12,7 @@ import type { ResultLine, Status } from "../experiment/journal.ts";
 import type { SealKey } from "../integrity/seal.ts";
 import type { Snapshot } from "../git/snapshot.ts";
 import type { StatusLine } from "../cli/status-line.ts";
+import type { Attribution } from "./attribution.ts";
 
 export type StepOptions = {
   description: string;
@@ -57,6 +58,8 @@ export type JournalState = {
   /** Measurement fields found changed and put back; any makes the step a discard. */
   measurementChanges: string[];
   replay: ReplayedState;
+  /** The round's iteration lines so far (a repeated change is found among them). */
+  results: ResultLine[];
 };
 
 /** HEAD, and the commits between the incumbent and it (in loop mode, the agent's). */
@@ -92,6 +95,10 @@ export type EvaluatedStep = HeadState & {
   scope: ScopeState;
   candidate: Candidate;
   outcome: Outcome;
+  /** What the candidate's diff changed (levers, functions, other lines); null when it could not be read. */
+  attribution: Attribution | null;
+  /** The fingerprint of the candidate's normalised diff; null when no constrained file changed. */
+  changeHash: string | null;
 };
 
 export type Outcome = {

@@ -18,6 +18,7 @@ import { journalTimestamp } from "../text/timestamp.ts";
 import { formatDelta } from "../text/number-format.ts";
 import { refreshDashboardQuietly } from "./dashboard-refresh.ts";
 import type { EvaluatedStep, Outcome, StepContext, StepResult } from "./step-context.ts";
+import type { Attribution } from "./attribution.ts";
 
 /**
  * Record the outcome: write the pending step ahead (it carries the journal line and the
@@ -72,6 +73,8 @@ function journalLineFor(context: StepContext, step: EvaluatedStep): { line: Resu
     durationS: (performance.now() - step.started) / 1000,
     extra: options.extra,
     agentCommits: step.agentCommits,
+    attribution: step.attribution,
+    changeHash: step.changeHash,
   });
   return { line, incumbentMean };
 }
@@ -161,6 +164,8 @@ type LineInput = {
   durationS: number;
   extra?: Record<string, unknown>;
   agentCommits: string[];
+  attribution: Attribution | null;
+  changeHash: string | null;
 };
 
 function buildLine(input: LineInput): ResultLine {
@@ -215,6 +220,8 @@ function buildLine(input: LineInput): ResultLine {
     changed_files: input.changedFiles,
     log: outcome.crash?.logPath ? relative(input.root, outcome.crash.logPath) : null,
     output_tail: outcome.crash ? outcome.crash.tail.split("\n").slice(-10).join("\n") : null,
+    attribution: input.attribution,
+    change_hash: input.changeHash,
     ...(input.agentCommits.length ? { agent_commits: input.agentCommits.map((commit) => commit.slice(0, 7)) } : {}),
     ...input.extra,
   };

@@ -1,6 +1,7 @@
 // One iteration, phase by phase: the round and budget checks, then evaluateCandidate's
 // phases in order (journal and seal, incumbent, HEAD, scope, something changed, the
-// candidate's bytes, its outcome, its record), every refusal before anything is recorded.
+// candidate's bytes, its change's fingerprint and attribution, its outcome, its record), every
+// refusal before anything is recorded. A change already measured is discarded without a run.
 // The larger phases live beside it: incumbent.ts, step-scope.ts, decision-runs.ts (the
 // eval runs) and step-record.ts (commit or restore, journal line). The agent only edits the file.
 import { existsSync, readFileSync } from "node:fs";
@@ -10,7 +11,7 @@ import { CliError, EXIT } from "../cli/errors.ts";
 import { experimentStateDir, findRound, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { sha256OfText } from "../files/atomic.ts";
-import { fileDiffersFromCommit, repositoryStatus } from "../git/git.ts";
+import { fileAtCommit, fileDiffersFromCommit, repositoryStatus } from "../git/git.ts";
 import { guardMeasurementFields, requireFrozenFilesIntact } from "../integrity/measurement-guard.ts";
 import {
   assertJournalWritable,
@@ -18,6 +19,7 @@ import {
   parseJournal,
   readJournal,
   readJournalText,
+  type ResultLine,
 } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { withExperimentLock } from "../files/lock.ts";
@@ -28,6 +30,13 @@ import { requireHeadOnIncumbent, resolveIncumbentHoldingFiles } from "./incumben
 import { checkScope, noteUserChangesTheEvalSees, scopeDiscardReason } from "./step-scope.ts";
 import { runDecision } from "./decision-runs.ts";
 import { patchPath, recordStep } from "./step-record.ts";
+import {
+  attributeCandidate,
+  changeHash as changeHashOf,
+  earlierSameChange,
+  type FileChange,
+  sameChangeReason,
+} from "./attribution.ts";
 import type {
   Candidate,
   IterableRound,
@@ -116,8 +125,32 @@ async function evaluateCandidate(context: StepContext): Promise<StepResult> {
   const scope = checkScope(context, { incumbent: incumbent.commit, status, iteration, ...head });
   const changedFiles = requireSomethingToEvaluate(context, { incumbent: incumbent.commit, scope, journal });
   const candidate = readCandidate(context, iteration, changedFiles);
-  const outcome = await decideOutcome(context, { journal, incumbent: incumbent.commit, scope, candidate });
-  return recordStep(context, { started, journal, incumbent, ...head, scope, candidate, outcome });
+  const change = candidateChange(context, incumbent.commit, candidate);
+  const changeHash = changeHashOf(change);
+  const repeated = earlierSameChange(journal.results, changeHash);
+  // Read while the eval runs (its python3 or Babel work overlaps the runs); a repeat reuses the
+  // attribution of the line it repeats, and a failure gives null, never a failed step.
+  const attribution = repeated
+    ? Promise.resolve(repeated.attribution ?? null)
+    : attributeCandidate(change, { nameFiles: context.round.constrained_files.length > 1 });
+  const outcome = await decideOutcome(context, {
+    journal,
+    incumbent: incumbent.commit,
+    scope,
+    candidate,
+    repeated,
+  });
+  const attributed = { attribution: await attribution, changeHash };
+  return recordStep(context, { started, journal, incumbent, ...head, scope, candidate, outcome, ...attributed });
+}
+
+/** The changed constrained files as the incumbent holds them and as the candidate has them. */
+function candidateChange(context: StepContext, incumbent: string, candidate: Candidate): FileChange[] {
+  return candidate.changedFiles.map((file) => ({
+    file,
+    before: fileAtCommit(context.loaded.root, incumbent, file),
+    after: candidate.bytes.get(file) ?? null,
+  }));
 }
 
 /** Read the journal (checking its seal), refuse edited frozen files in step mode, put back changed measurement fields. */
@@ -129,6 +162,7 @@ function readJournalAndGuard(context: StepContext): JournalState {
   for (const warning of journal.warnings) options.notes(`warning: ${warning}`);
   const seal = sealKey(loaded.root);
   if (seal) requireSealedJournal(seal, journalText, displayPath(journalPath));
+  const results = iterationResults(journal);
 
   // Loop mode: a frozen file the agent changed during its call is out of scope (restored,
   // discarded) like any other file it should not touch; step mode cannot tell, and refuses.
@@ -141,7 +175,7 @@ function readJournalAndGuard(context: StepContext): JournalState {
     options.agentScope?.experimentText ?? null,
     options.notes,
   );
-  return { journalPath, seal, measurementChanges, replay: replayDecisionState(journal, loaded.experiment) };
+  return { journalPath, seal, measurementChanges, replay: replayDecisionState(journal, loaded.experiment), results };
 }
 /**
  * The constrained files that differ from the incumbent. With none of them, nothing out of
@@ -183,10 +217,19 @@ function readCandidate(context: StepContext, iteration: number, changedFiles: st
   return { iteration, changedFiles, bytes, hashes, patchFile: patchPath(stateDir, round.round, iteration) };
 }
 
-/** A forced outcome or an out-of-scope discard needs no eval run; anything else goes to the decision engine. */
+/**
+ * A forced outcome, an out-of-scope discard or a change already measured needs no eval run;
+ * anything else goes to the decision engine.
+ */
 async function decideOutcome(
   context: StepContext,
-  input: { journal: JournalState; incumbent: string; scope: ScopeState; candidate: Candidate },
+  input: {
+    journal: JournalState;
+    incumbent: string;
+    scope: ScopeState;
+    candidate: Candidate;
+    repeated: ResultLine | null;
+  },
 ): Promise<Outcome> {
   const { round, options } = context;
   const { journal, scope, candidate } = input;
@@ -201,6 +244,10 @@ async function decideOutcome(
   }
   if (scopeReason) {
     return { status: "discard", reason: scopeReason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
+  }
+  if (input.repeated) {
+    const reason = sameChangeReason(input.repeated);
+    return { status: "discard", reason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
   }
   if (options.agentScope) noteUserChangesTheEvalSees(scope.snapshot, options);
   const key = {

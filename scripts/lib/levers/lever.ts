@@ -137,6 +137,8 @@ export type FileAnalysis = {
 };
 /** What an extractor reports about a function beyond what init shows; the entry choice uses it. */
 export type FunctionFacts = EntryFunction & {
+  /** The last line of its body (decorators and signature start at `line`): what an edit's attribution reads. */
+  endLine?: number;
   calls: string[];
   public: boolean;
   method: boolean;

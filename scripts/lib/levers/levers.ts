@@ -1,10 +1,11 @@
 // Levers (constants, weights, thresholds, prompts, lists, flags) and the entry function of the
 // file an experiment constrains, for init's instructions. Python is read by Python's own `ast`
 // (one python3 spawn), TypeScript/JavaScript by @babel/parser, anything else by a line-by-line
-// regex heuristic, which is also the fallback when a file does not parse. Which function is the
-// entry is entries.ts's choice. It only reads: it never imports or runs the analysed code, and
-// never rewrites it.
-import { spawnSync } from "node:child_process";
+// regex heuristic, which is also the fallback when a file does not parse; extractVersions reads
+// several sources without blocking (every Python one in the same python3 run), for an
+// iteration's attribution while its eval runs. Which function is the entry is entries.ts's
+// choice. It only reads: it never imports or runs the analysed code, and never rewrites it.
+import { spawn, spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -149,6 +150,81 @@ function publicView(
   if (owner) view.owner = owner;
   if (file) view.file = file;
   return view;
+}
+
+/** One version of a file to read for levers and functions: its text, language and name (for the heuristic's choice). */
+export type SourceVersion = { source: string; language: Language; fileName: string };
+
+/**
+ * The raw facts of several sources at once, without blocking: every Python source in one python3
+ * run (`--many`), TypeScript/JavaScript by Babel, anything else by the heuristic. A source its
+ * parser cannot read gets null (no heuristic fallback: two versions read by different readers
+ * would name their levers differently). What an iteration's attribution reads while its eval runs.
+ */
+export async function extractVersions(
+  versions: SourceVersion[],
+  pythonCommand = "python3",
+): Promise<(Extracted | null)[]> {
+  const python = versions.flatMap((version, index) => version.language === "python" ? [index] : []);
+  const pythonResults = python.length
+    ? await extractManyWithPython(python.map((index) => versions[index]!.source), pythonCommand)
+    : [];
+  return versions.map((version, index) => {
+    if (version.language === "python") return pythonResults[python.indexOf(index)] ?? null;
+    if (version.language === "typescript" || version.language === "javascript") {
+      const result = extractWithBabel(version.source, version.language, {
+        jsx: /x$/i.test(version.fileName) || undefined,
+      });
+      return result.ok
+        ? { levers: result.levers, functions: result.functions, classes: result.classes, imports: result.imports }
+        : null;
+    }
+    return extractWithHeuristic(version.source);
+  });
+}
+
+/** levers_python.py `--many` in one asynchronous python3 run; every entry null when it cannot run. */
+function extractManyWithPython(sources: string[], pythonCommand: string): Promise<(Extracted | null)[]> {
+  const none = sources.map(() => null);
+  return new Promise((resolveResults) => {
+    const script = fileURLToPath(new URL("./levers_python.py", import.meta.url));
+    let child;
+    try {
+      child = spawn(pythonCommand, ["-I", "-S", script, "--many"], { stdio: ["pipe", "pipe", "ignore"] });
+    } catch {
+      resolveResults(none);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => child.kill("SIGKILL"), PYTHON_TIMEOUT_MS);
+    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+    child.on("error", () => {
+      clearTimeout(timer);
+      resolveResults(none);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return resolveResults(none);
+      try {
+        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        if (!Array.isArray(parsed) || parsed.length !== sources.length) return resolveResults(none);
+        resolveResults(
+          parsed.map((output: Partial<Extracted> & { syntaxError?: unknown }) =>
+            output.syntaxError ? null : {
+              levers: output.levers ?? [],
+              functions: output.functions ?? [],
+              classes: output.classes ?? [],
+              imports: output.imports ?? [],
+            }
+          ),
+        );
+      } catch {
+        resolveResults(none);
+      }
+    });
+    child.stdin.on("error", () => {}); // a python3 that exits early closes the pipe: its exit code tells
+    child.stdin.end(JSON.stringify(sources));
+  });
 }
 
 // ---- Python ------------------------------------------------------------------------------------
@@ -389,6 +465,7 @@ function functionsFrom(
     const found: FunctionFacts = {
       name: definition.name,
       line: definition.index + 1,
+      endLine: lastTextLine(lines, definition.index, end),
       signature,
       params,
       returnsShape: returns ? shapeOfAnyType(returns) : "unknown",
@@ -399,6 +476,12 @@ function functionsFrom(
     if (returns) found.returns = returns;
     return found;
   });
+}
+
+/** The last non-blank line before `endIndex` (0-based exclusive), 1-based: where a function found by indentation ends. */
+function lastTextLine(lines: string[], startIndex: number, endIndex: number): number {
+  for (let index = endIndex - 1; index > startIndex; index--) if (lines[index]!.trim()) return index + 1;
+  return startIndex + 1;
 }
 
 /** The definition text up to its balanced `)` plus a `-> T` / `: T` return type, on one line. */

@@ -1,6 +1,7 @@
 """Print what a Python module holds for tuning, read from stdin, as one JSON object:
 {"levers": [...], "functions": [...], "classes": [...], "imports": [...]} in the shapes of
-lever.ts (RawLever, FunctionFacts, ClassFacts, ImportFacts), or {"syntaxError": {...}}.
+lever.ts (RawLever, FunctionFacts, ClassFacts, ImportFacts), or {"syntaxError": {...}}. With
+`--many`, stdin is a JSON list of sources and stdout the list of their results.
 
 Levers are module constants, class attributes, dataclass / pydantic / attrs / NamedTuple fields
 with defaults, keyword defaults of public functions and methods (`Okapi.__init__.k1`), entries of
@@ -660,6 +661,7 @@ def analyze(text):
         facts = {
             "name": name,
             "line": node.lineno,
+            "endLine": node.end_lineno,
             "signature": signature,
             "params": params,
             "required": required,
@@ -712,16 +714,25 @@ def comparison_levers(node, function_name, source):
     return found
 
 
-def main():
-    text = sys.stdin.buffer.read().decode("utf-8", "replace")
+def analyze_or_error(text):
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        result = analyze(text)
+        return analyze(text)
     except SyntaxError as error:
-        result = {"syntaxError": {"line": error.lineno, "message": error.msg}}
+        return {"syntaxError": {"line": error.lineno, "message": error.msg}}
     except (ValueError, RecursionError, MemoryError) as error:
-        result = {"syntaxError": {"line": None, "message": str(error) or type(error).__name__}}
+        return {"syntaxError": {"line": None, "message": str(error) or type(error).__name__}}
+
+
+def main():
+    text = sys.stdin.buffer.read().decode("utf-8", "replace")
+    # `--many`: stdin is a JSON list of sources, stdout the list of their results, so several
+    # versions of a file cost one interpreter start.
+    if "--many" in sys.argv[1:]:
+        result = [analyze_or_error(source) for source in json.loads(text)]
+    else:
+        result = analyze_or_error(text)
     sys.stdout.write(json.dumps(result))
     sys.stdout.write("\n")
 

@@ -250,6 +250,7 @@ export function extractWithBabel(
     return {
       name: entry.name,
       line: line(fn),
+      endLine: fn.loc?.end.line ?? line(fn),
       signature: signatureOf(entry.signatureStart, signatureEnd(fn, context), context),
       params: parametersOf(fn, context),
       required: requiredOf(fn, context),

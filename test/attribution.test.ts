@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { baselined, experimentYaml, pythonExperiment, RANKER } from "./experiment-fixture.ts";
-import { BUN, read, results, runScript, setLever, temporaryFolder, writeFiles } from "./helpers.ts";
+import { BUN, KIT_ROOT, read, results, runScript, setLever, temporaryFolder, writeFiles } from "./helpers.ts";
 import {
   attributeCandidate,
   changeHash,
@@ -16,6 +16,7 @@ import {
   sameChangeReason,
 } from "../scripts/lib/iterate/attribution.ts";
 import type { ResultLine } from "../scripts/lib/experiment/journal.ts";
+import { chooseMove, rejectedMoves } from "../examples/agents/tune-levers.ts";
 
 function iterate(root: string, args: string[]) {
   return runScript("iterate", args, { cwd: root });
@@ -331,5 +332,62 @@ describe("a change already measured is not measured again", () => {
     });
     expect(measured.status).toBe("discard");
     expect(measured.runs.length).toBeGreaterThan(0);
+  });
+});
+
+describe("the offline tuner never proposes a tried move", () => {
+  const line = (fields: Partial<ResultLine>): ResultLine => ({
+    type: "result",
+    iteration: 1,
+    status: "discard",
+    description: "",
+    ...fields,
+  } as ResultLine);
+  const moved = (name: string, from: string, to: string, direction: "up" | "down") => ({
+    levers: [{ name, from, to, direction }],
+    functions: [],
+    other: false,
+  });
+
+  test("rejected moves come from the attribution, not the description; descriptions only when there is none", () => {
+    const rejected = rejectedMoves([
+      line({ description: "tune BODY_WEIGHT: 1 -> 1.5 (up)", attribution: moved("TITLE_WEIGHT", "2.0", "3.0", "up") }),
+      line({ status: "keep", description: "anything", attribution: moved('W["title"]', "1.0", "1.5", "up") }),
+      line({ description: "tune BIAS: 0 -> 0.5 (up)" }),
+      line({
+        description: "two at once",
+        attribution: {
+          levers: [
+            { name: "A", from: "1", to: "2", direction: "up" },
+            { name: "B", from: "1", to: "2", direction: "up" },
+          ],
+          functions: [],
+          other: false,
+        },
+      }),
+    ]);
+    expect([...rejected].sort()).toEqual(["BIAS 0 0.5", "TITLE_WEIGHT 2 3", "W.title 1.5 1"]);
+  });
+
+  test("a move the journal attributes is not chosen again, whatever its line's description said", () => {
+    const targets = [{ name: "TITLE_WEIGHT", line: 2, value: 2, whole: false }];
+    const rejected = rejectedMoves([
+      line({ description: "raise BODY_WEIGHT", attribution: moved("TITLE_WEIGHT", "2.0", "3.0", "up") }),
+    ]);
+    for (let seed = 1; seed <= 4; seed++) {
+      const move = chooseMove(targets, rejected, seed);
+      expect(move).toMatchObject({ lever: "TITLE_WEIGHT", from: 2, direction: "down" });
+    }
+  });
+
+  test("a loop of 8 tuner iterations submits no change twice", () => {
+    const root = baselined();
+    const agent = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
+    const result = iterate(root, ["--loop", "--agent", agent, "--iterations", "8", "--no-report"]);
+    expect(result.code).toBe(0);
+    const lines = results(root);
+    expect(lines).toHaveLength(8);
+    for (const each of lines) expect(each.attribution?.levers).toHaveLength(1);
+    expect(lines.filter((each) => (each.reason ?? "").startsWith("same change as"))).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 #!/usr/bin/env bun
 // An offline agent for the loop: a real, if simple, coordinate-search parameter tuner.
 // Each call moves one numeric lever of the constrained file up or down (×1.5 or ÷1.5,
-// ±1 for whole numbers), learning from the journal which moves were discarded so it
-// does not retry them, and prints `DESCRIPTION: ...`. It is not an LLM: it cannot
+// ±1 for whole numbers), learning from the journal's attribution (what each iteration's
+// diff changed, not its description) which moves were discarded so it never retries one,
+// and prints `DESCRIPTION: ...`. It is not an LLM: it cannot
 // change code structure, prompts or anything non-numeric. Used by the demo and tests.
 //
 //   bun scripts/iterate.ts --loop --agent "bun examples/agents/tune-levers.ts"
@@ -70,18 +71,37 @@ export function stepValue(value: number, direction: "up" | "down", whole: boolea
 }
 
 /**
- * Moves the journal already rejected: "tune NAME: FROM -> TO" lines that were not kept, and the
- * undoing of a kept move (TO -> FROM), which the keep showed to be worse.
+ * Moves the journal already rejected, read from each line's attribution (what its diff changed):
+ * a lever moved alone and not kept (FROM -> TO), and the undoing of every move a keep made
+ * (TO -> FROM), which the keep showed to be worse. Lines without an attribution (written before
+ * it existed, or by hand) fall back to the tuner's own "tune NAME: FROM -> TO" descriptions.
  */
 export function rejectedMoves(results: ResultLine[]): Set<string> {
   const rejected = new Set<string>();
+  const note = (lever: string, from: number, to: number, kept: boolean) => {
+    if (Number.isFinite(from) && Number.isFinite(to)) {
+      rejected.add(kept ? moveKey(lever, to, from) : moveKey(lever, from, to));
+    }
+  };
   for (const line of results) {
+    const kept = line.status === "keep";
+    const attribution = line.attribution;
+    if (attribution) {
+      const moves = attribution.levers.filter((move) => move.from !== null && move.to !== null);
+      // A discard of several changes at once says nothing about each of them alone.
+      const alone = attribution.levers.length === 1 && attribution.functions.length === 0 && !attribution.other;
+      if (kept || alone) { for (const move of moves) note(move.name, Number(move.from), Number(move.to), kept); }
+      continue;
+    }
     const match = /^tune (\S+): (\S+) -> (\S+)/.exec(line.description);
-    if (!match) continue;
-    const [lever, from, to] = [match[1], Number(match[2]), Number(match[3])];
-    rejected.add(line.status === "keep" ? `${lever} ${to} ${from}` : `${lever} ${from} ${to}`);
+    if (match) note(match[1], Number(match[2]), Number(match[3]), kept);
   }
   return rejected;
+}
+
+/** A move as the rejected set holds it; `W["title"]` (an attribution's name) and `W.title` (a target's) are one lever. */
+function moveKey(lever: string, from: number, to: number): string {
+  return `${lever.replace(/\["([^"]*)"\]/g, ".$1")} ${from} ${to}`;
 }
 
 /** The next move: untried levers and directions first, in a seeded order. */
@@ -91,7 +111,7 @@ export function chooseMove(targets: Target[], rejected: Set<string>, seed: numbe
     for (const target of targets) {
       for (const direction of ["up", "down"] as const) {
         const to = stepValue(target.value, direction, target.whole, factor);
-        if (to === target.value || rejected.has(`${target.name} ${target.value} ${to}`)) continue;
+        if (to === target.value || rejected.has(moveKey(target.name, target.value, to))) continue;
         options.push({ lever: target.name, line: target.line, from: target.value, to, direction });
       }
     }

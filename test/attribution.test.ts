@@ -123,6 +123,10 @@ describe("attribution of both versions", () => {
     });
   });
 
+  test("no changed file: nothing to attribute", async () => {
+    expect(await attributeCandidate([], { nameFiles: false })).toBeNull();
+  });
+
   test("a version that does not parse leaves its lines to other lines, and nothing fails", async () => {
     const before = "A = 1\n\ndef f(x):\n    return A * x\n";
     const attribution = await attributeCandidate([change("ranker.py", before, before.replace("A = 1", "A = = 1"))], {
@@ -200,6 +204,17 @@ describe("iterate records what the diff changed", () => {
     });
     expect(kept.change_hash).toMatch(/^[0-9a-f]{16}$/);
     expect(discarded.change_hash).not.toBe(kept.change_hash);
+  });
+
+  test("under Deno too, the attribution is read while the eval runs", () => {
+    const root = baselined({ files: { "ranker.py": TWO_WEIGHTS } });
+    setLever(root, "TITLE_WEIGHT", "2.0");
+    expect(runScript("iterate", ["-m", "raise BODY_WEIGHT"], { cwd: root, runtime: "deno" }).code).toBe(0);
+    expect(results(root)[0].attribution).toEqual({
+      levers: [{ name: "TITLE_WEIGHT", from: "1.0", to: "2.0", direction: "up" }],
+      functions: [],
+      other: false,
+    });
   });
 
   test("a Python method-body edit is attributed to the method", () => {

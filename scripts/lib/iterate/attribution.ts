@@ -328,6 +328,7 @@ export async function attributeCandidate(
   files: FileChange[],
   options: { nameFiles: boolean; pythonCommand?: string },
 ): Promise<Attribution | null> {
+  if (files.length === 0) return null; // nothing changed in the constrained files: nothing to attribute
   try {
     // The extractors load after the eval has started (a step's own start-up stays as it was),
     // and their import is paid only when something is attributed.

@@ -8,7 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import YAML from "yaml";
 import { renameEvalReferences } from "../scripts/lib/next-round/plan.ts";
-import { coOptimizationWarning, leversNeverTouched, nextConstrainedFiles } from "../scripts/lib/next-round/evidence.ts";
+import {
+  coOptimizationWarning,
+  leversNeverTouched,
+  nextConstrainedFiles,
+  roundEvidence,
+} from "../scripts/lib/next-round/evidence.ts";
+import { parseJournal } from "../scripts/lib/experiment/journal.ts";
 import { changedLines, reportLessons, untouchedLevers } from "../scripts/lib/next-round/round-summary.ts";
 import { pythonExperiment } from "./experiment-fixture.ts";
 import {
@@ -654,4 +660,27 @@ describe("next-round helpers", () => {
     expect(nextConstrainedFiles(["a.py"], [], ["b.py", "a.py"])).toEqual(["a.py", "b.py"]);
     expect(nextConstrainedFiles(["a.py"], ["b.py"], ["c.py"])).toEqual(["b.py", "c.py"]);
   });
+});
+
+test("a lever counts as touched by what the diff changed, not by what the description says", async () => {
+  const lines = [
+    { type: "config", constrained_file: "ranker.py", eval_command: "python3 eval.py", metric: "score", baseline: 0.5 },
+    {
+      iteration: 1,
+      score: 0.4,
+      status: "discard",
+      description: "raise BODY_WEIGHT to 3",
+      attribution: {
+        levers: [{ name: "TITLE_WEIGHT", from: "2", to: "3", direction: "up" }],
+        functions: [],
+        other: false,
+      },
+    },
+    { iteration: 2, score: 0.4, status: "discard", description: "lower RECENCY_WEIGHT" }, // no recorded diff: words
+  ];
+  const journal = parseJournal(lines.map((line) => JSON.stringify(line)).join("\n"), "autoresearch.jsonl");
+  const evidence = await roundEvidence(tmpdir(), journal, ["ranker.py"]);
+  const lever = (name: string) => ({ kind: "weight" as const, name, line: 1, value: "1", scope: "module" });
+  const levers = [lever("TITLE_WEIGHT"), lever("BODY_WEIGHT"), lever("RECENCY_WEIGHT")];
+  expect(untouchedLevers(levers, evidence).map((found) => found.name)).toEqual(["BODY_WEIGHT"]);
 });

@@ -61,13 +61,16 @@ export async function leversOf(
 }
 
 /**
- * Everything that shows what a round changed: every description, the changed lines of each
+ * Everything that shows what a round changed: each line's recorded lever changes (its
+ * description when it has none), the changed lines of each
  * archived patch, and the changed lines of each kept commit (git show, when the commit exists).
  */
 export async function roundEvidence(root: string, journal: Journal, files: string[]): Promise<string> {
   const parts: string[] = [];
   for (const result of journal.results) {
-    parts.push(result.description);
+    // A recorded diff says which levers a line touched; only lines without one fall back to words.
+    if (result.attribution) parts.push(...result.attribution.levers.map((lever) => lever.name));
+    else parts.push(result.description);
     if (typeof result.patch === "string" && result.patch !== "") {
       const patch = resolveIn(root, result.patch);
       if (existsSync(patch)) parts.push(changedLines(readFileSync(patch, "utf8")));

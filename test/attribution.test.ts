@@ -123,6 +123,47 @@ describe("attribution of both versions", () => {
     });
   });
 
+  test("a table of weights too long to show whole still gives the weight that moved", async () => {
+    const keys = ["title", "subtitle", "summary", "body", "tags", "author", "venue", "abstract", "keywords"];
+    const before = `FIELD_WEIGHTS = {${keys.map((key, index) => `"${key}": ${index + 1}.0`).join(", ")}}\n`;
+    expect(before.length).toBeGreaterThan(120);
+    const after = before.replace('"keywords": 9.0', '"keywords": 4.5');
+    expect(await attributeCandidate([change("weights.py", before, after)], { nameFiles: true })).toEqual({
+      levers: [{ name: 'FIELD_WEIGHTS["keywords"]', from: "9.0", to: "4.5", direction: "down", file: "weights.py" }],
+      functions: [],
+      other: false,
+    });
+  });
+
+  test("a long prompt whose shown start is unchanged names the line that changed", async () => {
+    const before = [
+      'SYSTEM_PROMPT = """You are a careful assistant that ranks documents for a search query.',
+      "Read every document, weigh its title and body, and answer with the best ids first.",
+      'Never invent an id."""',
+      "",
+    ].join("\n");
+    const after = before.replace("Never invent an id.", "Never invent an id; say none when nothing fits.");
+    expect(await attributeCandidate([change("prompts.py", before, after)], { nameFiles: false })).toEqual({
+      levers: [{
+        name: "SYSTEM_PROMPT",
+        from: '…Never invent an id."""',
+        to: '…Never invent an id; say none when nothing fits."""',
+        direction: "changed",
+      }],
+      functions: [],
+      other: false,
+    });
+  });
+
+  test("in a round of several files, a function is named with its file", async () => {
+    const before = "def score(x):\n    return x\n";
+    const attribution = await attributeCandidate([
+      change("ranker.py", before, before.replace("return x", "return x + 1")),
+      change("notes.md", "a\n", "b\n"),
+    ], { nameFiles: true });
+    expect(attribution).toEqual({ levers: [], functions: ["ranker.py:score"], other: true });
+  });
+
   test("no changed file: nothing to attribute", async () => {
     expect(await attributeCandidate([], { nameFiles: false })).toBeNull();
   });

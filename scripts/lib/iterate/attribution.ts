@@ -232,8 +232,14 @@ function leverMoves(
     for (const position of [...new Set([...positions.before, ...positions.after])].sort((a, b) => a - b)) {
       const old = olds[position] ?? null;
       const next = news[position] ?? null;
-      if (old && next && old.value === next.value) continue; // the line changed around an unchanged value
-      moves.push(...moveOf(old, next, change.language));
+      // The line changed around an unchanged value (a comment, a neighbour on the same line);
+      // a value shown cut short is compared as written.
+      const oldVersion = { lever: old, lines: before.lines, changed: before.changed };
+      const nextVersion = { lever: next, lines: after.lines, changed: after.changed };
+      if (old && next && !valueChanged(oldVersion, nextVersion)) {
+        continue;
+      }
+      moves.push(...moveOf(oldVersion, nextVersion, change.language));
       if (old) claim(before, old, consumed[0]);
       if (next) claim(after, next, consumed[1]);
     }
@@ -254,16 +260,48 @@ function positionsByKey(levers: RawLever[]): Map<RawLever, number> {
   return positions;
 }
 
+/** A lever in one version of the file, with that version's lines and its changed line numbers. */
+type Version = { lever: RawLever | null; lines: string[]; changed: number[] };
+
+function valueChanged(old: Version, next: Version): boolean {
+  if (old.lever!.value !== next.lever!.value) return true;
+  if (!old.lever!.value.endsWith("\u2026")) return false;
+  return normalised(writtenText(old)) !== normalised(writtenText(next));
+}
+
 /** A lever's move; a table of weights whose keys stayed gives one move per changed weight. */
-function moveOf(old: RawLever | null, next: RawLever | null, language: Language): LeverMove[] {
-  const name = (old ?? next)!.name;
-  if (old === null) return [{ name, from: null, to: next!.value, direction: "added" }];
-  if (next === null) return [{ name, from: old.value, to: null, direction: "removed" }];
-  if (old.kind === "weights" && next.kind === "weights") {
-    const perKey = weightMoves(name, old.value, next.value, language);
+function moveOf(old: Version, next: Version, language: Language): LeverMove[] {
+  const name = (old.lever ?? next.lever)!.name;
+  if (old.lever === null) return [{ name, from: null, to: next.lever!.value, direction: "added" }];
+  if (next.lever === null) return [{ name, from: old.lever.value, to: null, direction: "removed" }];
+  if (old.lever.kind === "weights" && next.lever.kind === "weights") {
+    const perKey = weightMoves(name, old, next, language);
     if (perKey) return perKey;
   }
-  return [{ name, from: old.value, to: next.value, direction: directionOf(old.numeric, next.numeric) }];
+  if (old.lever.value === next.lever.value) {
+    // Shown cut short and the same: the first changed line on each side says what moved.
+    return [{ name, from: firstChangedLine(old), to: firstChangedLine(next), direction: "changed" }];
+  }
+  return [{
+    name,
+    from: old.lever.value,
+    to: next.lever.value,
+    direction: directionOf(old.lever.numeric, next.lever.numeric),
+  }];
+}
+
+const CHANGED_LINE_SHOWN = 60; // characters
+
+function firstChangedLine({ lever, lines, changed }: Version): string {
+  const line = changed.find((number) => covers(lever!, number) && lines[number - 1]!.trim() !== "");
+  if (line === undefined) return lever!.value;
+  const text = normalised(lines[line - 1]!);
+  return `…${text.length > CHANGED_LINE_SHOWN ? `${text.slice(0, CHANGED_LINE_SHOWN - 1)}…` : text}`;
+}
+
+/** The lever's lines as written: a table's every weight, even where its shown value is cut short. */
+function writtenText({ lever, lines }: Version): string {
+  return lines.slice(lever!.line - 1, lever!.endLine ?? lever!.line).join("\n");
 }
 
 function directionOf(from: number | undefined, to: number | undefined): LeverMove["direction"] {
@@ -274,18 +312,26 @@ function directionOf(from: number | undefined, to: number | undefined): LeverMov
 }
 
 const WEIGHT_ENTRY =
-  /(?:^|[{,]\s*)["']?([^"':,{}\s]+)["']?\s*:\s*([-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(?=[,}])/g;
+  /[{,]\s*["']?([^"':,{}\s]+)["']?\s*:\s*([-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)(?=\s*[,}])/g;
 
-/** `{title: 3.0, body: 1.0}` -> title 3.0, body 1.0; null when the rendering is cut or holds anything else. */
-function weightEntries(value: string): Map<string, string> | null {
-  if (!/^\{.*\}$/.test(value.trim())) return null;
-  const entries = new Map<string, string>();
-  for (const match of value.matchAll(WEIGHT_ENTRY)) entries.set(match[1]!, match[2]!);
-  return entries.size > 0 ? entries : null;
+/**
+ * `W = {"title": 3.0,\n "body": 1.0}` -> title 3.0, body 1.0: read from the lines as written (the
+ * shown value may be cut short), else from the shown value; null unless exactly the table's keys are found.
+ */
+function weightEntries(version: Version): Map<string, string> | null {
+  const expected = new Set(version.lever!.keys ?? []);
+  for (const text of [writtenText(version), version.lever!.value]) {
+    const entries = new Map<string, string>();
+    for (const match of text.matchAll(WEIGHT_ENTRY)) entries.set(match[1]!, match[2]!);
+    const complete = entries.size > 0 && (expected.size === 0 ||
+      (entries.size === expected.size && [...expected].every((key) => entries.has(key))));
+    if (complete) return entries;
+  }
+  return null;
 }
 
 /** One move per weight that changed when both tables have the same keys; null otherwise (the table as a whole moved). */
-function weightMoves(name: string, from: string, to: string, language: Language): LeverMove[] | null {
+function weightMoves(name: string, from: Version, to: Version, language: Language): LeverMove[] | null {
   const old = weightEntries(from);
   const next = weightEntries(to);
   if (!old || !next || old.size !== next.size || [...old.keys()].some((key) => !next.has(key))) return null;

@@ -3,7 +3,7 @@
 // not measured again. End to end on real temporary repositories (iterate.ts as a subprocess,
 // real Python and TypeScript evals), plus table tests of the pure diff, fingerprint and matching.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baselined, experimentYaml, pythonExperiment, RANKER } from "./experiment-fixture.ts";
 import { BUN, KIT_ROOT, read, results, runScript, setLever, temporaryFolder, writeFiles } from "./helpers.ts";
@@ -162,6 +162,23 @@ describe("attribution of both versions", () => {
       change("notes.md", "a\n", "b\n"),
     ], { nameFiles: true });
     expect(attribution).toEqual({ levers: [], functions: ["ranker.py:score"], other: true });
+  });
+
+  test("every Python version of every changed file is read by one python3 run", async () => {
+    const folder = temporaryFolder("ark-attribution-python-");
+    const calls = join(folder, "calls");
+    const wrapper = join(folder, "python3");
+    writeFileSync(wrapper, `#!/bin/sh\necho run >> "${calls}"\nexec python3 "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const attribution = await attributeCandidate([
+      change("a.py", "A = 1\n", "A = 2\n"),
+      change("b.py", "B = 1.5\n", "B = 0.5\n"),
+    ], { nameFiles: true, pythonCommand: wrapper });
+    expect(attribution?.levers).toEqual([
+      { name: "A", from: "1", to: "2", direction: "up", file: "a.py" },
+      { name: "B", from: "1.5", to: "0.5", direction: "down", file: "b.py" },
+    ]);
+    expect(readFileSync(calls, "utf8")).toBe("run\n");
   });
 
   test("no changed file: nothing to attribute", async () => {
@@ -364,6 +381,7 @@ describe("a change already measured is not measured again", () => {
     const result = iterate(root, ["-m", "try a smaller weight"]);
     expect(result.code).toBe(0);
     expect(runsSoFar()).toBe(before);
+    expect(result.stdout).toContain(`same change as #1`);
     const repeat = results(root)[2];
     expect(repeat).toMatchObject({ status: "discard", score: null, runs: [], change_hash: discarded.change_hash });
     expect(repeat.reason).toBe(`same change as #1 (discarded ${discarded.score.toFixed(4)})`);

@@ -89,7 +89,7 @@ describe("git module", () => {
     expect(readFileSync(join(root, "a.txt"), "utf8")).toBe("staged by the user\n");
   });
 
-  test("iterate starts at most 15 git processes for a keep and 10 for a discard", () => {
+  test("iterate starts at most 16 git processes for a keep and 10 for a discard", () => {
     const root = baselined();
     const bin = temporaryFolder("ark-git-count-");
     const log = join(bin, "calls.log");
@@ -110,6 +110,7 @@ describe("git module", () => {
     const discard = counted();
     expect(results(root).map((line) => line.status)).toEqual(["keep", "discard"]);
     // Enough that the wrapper saw the step's git (a keep's commit alone takes seven), no more than the budget.
-    expect([keep >= 10 && keep <= 15, discard >= 5 && discard <= 10]).toEqual([true, true]);
+    // A keep's 16th reads the incumbent's file before the eval, to recognise a change already measured.
+    expect([keep >= 10 && keep <= 16, discard >= 5 && discard <= 10]).toEqual([true, true]);
   });
 });

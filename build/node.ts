@@ -1,6 +1,8 @@
 // Builds the Node.js entry points: `bun build --target node` of each scripts/<verb>.ts into
 // dist/<verb>.js (Node >= 20 cannot run .ts), with scripts/lib/levers/levers_python.py copied beside
-// them. Run by `npm run build` and by npm's `prepare` on `npm install`; dist/ is git-ignored.
+// them. Run by `npm run build`, by npm's `prepare` on `npm install` in a checkout and by `prepack`
+// before `npm pack`/`npm publish`, so the package ships dist/ (git-ignored) for the bin/ launchers
+// to run under Node when Bun is not installed.
 // Bun and Deno run the .ts files directly and never need this. The bundles still read
 // templates/ from the kit's root and load yaml, zod, @babel/parser and the @stdlib packages
 // from node_modules on first use (required lazily, so a step that needs none of them loads none), so dist/ works

@@ -1,0 +1,155 @@
+// What a newcomer meets when installing and first running the kit. The npm package: `npm pack` of
+// this checkout, installed into a fresh project, runs every `autoresearch-<verb>` bin with Node
+// alone on PATH (the dist/ bundles) and with Bun (the .ts scripts), and a real baseline and
+// dashboard under Node. Deno: a first run with an empty package cache fetches nothing a
+// deterministic eval does not use. Needs node/npm and python3 on PATH; npm install prefers its
+// cache and uses the registry for what is not cached.
+import { afterAll, describe, expect, test } from "bun:test";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BUN, DENO, KIT_ROOT, removeFolder, runScript, shareAcrossTests, temporaryFolder } from "./helpers.ts";
+import { pythonExperiment } from "./experiment-fixture.ts";
+
+// npm's update check and advice would reach the network on every npx call.
+const QUIET_NPM = { npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
+const VERBS = ["init", "baseline", "iterate", "dashboard", "next-round"] as const;
+const NODE = spawnSync("node", ["-p", "process.execPath"], { encoding: "utf8" }).stdout.trim();
+/** Folders where node and npm live, without any folder holding a `bun`. */
+const PATH_WITHOUT_BUN = [...new Set([dirname(NODE), "/usr/bin", "/bin"])]
+  .filter((folder) => !existsSync(join(folder, "bun")))
+  .join(":");
+
+type Installed = { project: string; tarball: string; packMs: number; installMs: number };
+let installed: Installed | null = null;
+
+afterAll(() => {
+  if (installed !== null) removeFolder(installed.project);
+});
+
+function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const started = performance.now();
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    input: "",
+    timeout: 110_000,
+    env: { ...process.env, ...QUIET_NPM, NO_COLOR: "1", CI: "true", ...env },
+  });
+  return {
+    code: result.status,
+    stdout: result.stdout ?? "",
+    stderr: result.stderr ?? "",
+    milliseconds: Math.round(performance.now() - started),
+  };
+}
+
+/** `npx --no-install autoresearch-<verb> --help` for every verb at once (npx takes ~1 s to start). */
+function helpOfEveryVerb(project: string, path: string) {
+  return Promise.all(
+    VERBS.map((verb) =>
+      new Promise<{ verb: string; code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn("npx", ["--no-install", `autoresearch-${verb}`, "--help"], {
+          cwd: project,
+          env: { ...process.env, ...QUIET_NPM, NO_COLOR: "1", CI: "true", PATH: path },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk) => (stdout += chunk));
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        child.on("close", (code) => resolve({ verb, code, stdout, stderr }));
+      })
+    ),
+  );
+}
+
+/** `npm pack` of the checkout (its prepack builds dist/), installed into a new project; once per file. */
+function packAndInstall(): Installed {
+  if (installed !== null) return installed;
+  const project = shareAcrossTests(temporaryFolder("ark-npm-"));
+  const packed = run("npm", ["pack", "--silent", "--pack-destination", project], KIT_ROOT);
+  if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.stderr}${packed.stdout}`);
+  const tarball = join(project, packed.stdout.trim().split("\n").at(-1)!);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }));
+  // --ignore-scripts: what npm 11 does by default for a dependency's scripts; the tarball must
+  // work without them.
+  const install = run(
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball],
+    project,
+  );
+  if (install.code !== 0) throw new Error(`npm install failed:\n${install.stderr}${install.stdout}`);
+  installed = { project, tarball, packMs: packed.milliseconds, installMs: install.milliseconds };
+  return installed;
+}
+
+/** A folder holding only a `bun` that notes each call in `log` and runs the kit's own Bun. */
+function bunOnlyFolder(log: string): string {
+  const folder = temporaryFolder("ark-bun-path-");
+  const script = join(folder, "bun");
+  writeFileSync(script, `#!/bin/sh\necho "$@" >> '${log}'\nexec '${realpathSync(BUN)}' "$@"\n`, { mode: 0o755 });
+  return folder;
+}
+
+describe("the npm package's bin commands", () => {
+  test("the packed tarball holds the launchers, the .ts scripts and the built dist/ bundles", () => {
+    const { tarball, packMs, installMs } = packAndInstall();
+    const listing = run("tar", ["tzf", tarball], dirname(tarball)).stdout.split("\n");
+    for (const verb of VERBS) {
+      expect(listing).toContain(`package/bin/autoresearch-${verb}.mjs`);
+      expect(listing).toContain(`package/scripts/${verb}.ts`);
+      expect(listing).toContain(`package/dist/${verb}.js`);
+    }
+    expect(listing).toContain("package/bin/launch.mjs");
+    expect(listing).toContain("package/dist/levers_python.py");
+    console.error(`npm pack ${packMs} ms, npm install of the tarball ${installMs} ms`);
+  });
+
+  test("npx autoresearch-<verb> --help works with Node and no Bun on PATH", async () => {
+    const { project } = packAndInstall();
+    expect(PATH_WITHOUT_BUN.split(":").some((folder) => existsSync(join(folder, "bun")))).toBe(false);
+    for (const result of await helpOfEveryVerb(project, PATH_WITHOUT_BUN)) {
+      const { verb, code, stderr } = result;
+      expect({ verb, code, stderr }).toEqual({ verb, code: 0, stderr: "" });
+      expect(result.stdout).toContain(`${verb}.ts — `);
+      expect(result.stdout).toContain("Usage:");
+    }
+  });
+
+  test("npx autoresearch-<verb> --help runs the verb's .ts script with Bun when Bun is on PATH", async () => {
+    const { project } = packAndInstall();
+    const log = join(temporaryFolder("ark-bun-log-"), "calls.txt");
+    const path = `${bunOnlyFolder(log)}:${PATH_WITHOUT_BUN}`;
+    for (const result of await helpOfEveryVerb(project, path)) {
+      const { verb, code, stderr } = result;
+      expect({ verb, code, stderr }).toEqual({ verb, code: 0, stderr: "" });
+      expect(result.stdout).toContain(`${verb}.ts — `);
+    }
+    const calls = readFileSync(log, "utf8").trim().split("\n").sort();
+    expect(calls).toEqual(
+      [...VERBS].sort().map((verb) => `${join(project, "node_modules/autoresearch-kit/scripts", `${verb}.ts`)} --help`),
+    );
+  });
+
+  test("under Node alone the installed bins run a real baseline and dashboard, and pass the exit status on", () => {
+    const { project } = packAndInstall();
+    const bins = join(project, "node_modules/.bin");
+    const root = pythonExperiment();
+    const baseline = run(join(bins, "autoresearch-baseline"), [], root, { PATH: PATH_WITHOUT_BUN });
+    expect({ code: baseline.code, stderr: baseline.stderr.slice(-400) }).toMatchObject({ code: 0 });
+    expect(baseline.stdout + baseline.stderr).toContain("node ");
+    const dashboard = run(join(bins, "autoresearch-dashboard"), ["--format", "json"], root, { PATH: PATH_WITHOUT_BUN });
+    expect(dashboard.code).toBe(0);
+    expect(JSON.parse(dashboard.stdout)).toBeObject();
+    // A usage error keeps its exit status through the launcher.
+    const wrong = run(join(bins, "autoresearch-iterate"), ["--no-such-option"], root, { PATH: PATH_WITHOUT_BUN });
+    const direct = run(
+      NODE,
+      [join(project, "node_modules/autoresearch-kit/dist/iterate.js"), "--no-such-option"],
+      root,
+    );
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.code).toBe(direct.code);
+  });
+});

@@ -6,6 +6,7 @@ import { defineCommand, note, printData, printJson, runCommand, runIfMain } from
 import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
 import type { StepResult } from "./lib/iterate/step-context.ts";
+import { formatScore, isWholeNumberMetric, plural, roundMeasure } from "./lib/text/number-format.ts";
 
 export const spec = defineCommand({
   name: "iterate.ts",
@@ -174,10 +175,12 @@ export function stepLine(result: StepResult): string {
   const { line, verdict } = result;
   const parts = [`#${line.iteration} ${line.status}`];
   const scored = line.score !== null;
+  // The journal holds each figure rounded once; they are written here as the dashboard writes them.
+  const whole = isWholeNumberMetric([...(line.runs ?? []), ...(line.incumbent_runs ?? [])]);
   if (scored) {
     parts.push(
-      `score ${line.score}${line.delta ? ` (${line.delta})` : ""} over ${line.runs?.length ?? 0} run${
-        line.runs?.length === 1 ? "" : "s"
+      `score ${formatScore(line.score, { whole })}${line.delta ? ` (${line.delta})` : ""} over ${
+        plural(line.runs?.length ?? 0, "run")
       }`,
     );
   } else if (line.status === "crash") {
@@ -190,7 +193,10 @@ export function stepLine(result: StepResult): string {
   if (verdict?.statistic != null && verdict.threshold != null) {
     parts.push(`t ${verdict.statistic.toFixed(2)} vs ${verdict.threshold.toFixed(2)}`);
   }
-  if (line.guard_score !== null) parts.push(`guard ${line.guard_score} ${line.guard_pass ? "PASS" : "FAIL"}`);
+  if (line.guard_score !== null) {
+    const guardWhole = isWholeNumberMetric([...(line.guard_runs ?? []), ...(line.incumbent_guard_runs ?? [])]);
+    parts.push(`guard ${formatScore(line.guard_score, { whole: guardWhole })} ${line.guard_pass ? "PASS" : "FAIL"}`);
+  }
   const cases = caseChanges(line.cases ?? null);
   if (cases) parts.push(cases);
   if (line.commit) parts.push(`commit ${line.commit}`);
@@ -202,12 +208,13 @@ export function stepLine(result: StepResult): string {
 /** How many case ids a step line names before it says how many more. */
 const CASE_IDS_SHOWN = 3;
 
-/** "fixed case-03, case-07, case-09 (+2 more); broke case-11", or null when no case moved. */
+/** "fixed 5 cases (case-03, case-07, case-09 +2 more); broke 1 case (case-11)", or null when no case moved. */
 function caseChanges(cases: { fixed: string[]; broken: string[] } | null): string | null {
   if (!cases) return null;
   const named = (ids: string[]) => {
     const shown = ids.slice(0, CASE_IDS_SHOWN).join(", ");
-    return ids.length > CASE_IDS_SHOWN ? `${shown} (+${ids.length - CASE_IDS_SHOWN} more)` : shown;
+    const more = ids.length > CASE_IDS_SHOWN ? ` +${ids.length - CASE_IDS_SHOWN} more` : "";
+    return `${plural(ids.length, "case")} (${shown}${more})`;
   };
   const parts: string[] = [];
   if (cases.fixed.length) parts.push(`fixed ${named(cases.fixed)}`);

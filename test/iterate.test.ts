@@ -64,7 +64,7 @@ describe("iterate step mode", () => {
     const result = iterate(root, ["-m", "bias -5"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toStartWith("#1 discard | score 0.0375 (-0.1188) over 1 run");
-    expect(result.stdout).toContain("| broke c0, c1, c2 (+2 more) |"); // the CASE lines: cases 0-4 scored above 0 before
+    expect(result.stdout).toContain("| broke 5 cases (c0, c1, c2 +2 more) |"); // the CASE lines: cases 0-4 scored above 0 before
     expect(result.stdout).not.toContain("fixed");
     expect(read(root, "ranker.py")).toBe(RANKER);
     expect(sh(root, "git", ["rev-parse", "HEAD"])).toBe(head);
@@ -530,7 +530,7 @@ console.log(\`  MRR: \${Math.min(1, total / cases.length + 0.1).toFixed(4)}\`);
       fixed: ["c4", "c5", "c6", "c7", "c8", "c9", "c10", "c11", "c12", "c13", "c14", "c15"],
       broken: ["c0", "c1", "c2", "c3"],
     });
-    expect(result.stdout).toContain("| fixed c4, c5, c6 (+9 more); broke c0, c1, c2 (+1 more) |");
+    expect(result.stdout).toContain("| fixed 12 cases (c4, c5, c6 +9 more); broke 4 cases (c0, c1, c2 +1 more) |");
   });
 
   test("an unscored discard says it was not scored and why", () => {

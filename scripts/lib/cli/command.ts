@@ -2,9 +2,11 @@
 // from the declaration (defineCommand), range checks at parse time, --help with examples, the
 // colour and prompt policy, a cross-runtime "is this the entry module" check, and the one
 // top-level catch that turns errors into exit codes (and, with --json, a JSON error line).
-// It does no experiment work, and imports nothing heavy: --help loads only this and errors.ts.
+// It does no experiment work, and imports nothing heavy: --help loads only this, errors.ts and
+// number-format.ts (how a JSON line writes numbers).
 import { parseArgs } from "node:util";
 import { CliError, ERROR_CODES, EXIT, isCliError } from "./errors.ts";
+import { jsonLine } from "../text/number-format.ts";
 
 export type OptionSpec = {
   type: "string" | "boolean" | "number" | "integer";
@@ -310,8 +312,12 @@ export function printData(text: string): void {
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
+/**
+ * One JSON object as one line (JSON Lines): a loop's objects arrive one per line, so a program
+ * can read stdout line by line (`jq -c`, `for await (const line of ...)`) whatever the verb.
+ */
 export function printJson(value: unknown): void {
-  printData(JSON.stringify(value, null, 2));
+  printData(jsonLine(value));
 }
 
 /**
@@ -366,7 +372,7 @@ function reportError(
   const exitCode = known ? error.exitCode : ERROR_CODES.E_UNEXPECTED.exit;
   const message = known ? error.message : String((error as Error)?.message ?? error);
   write.note(`${spec.name}: ${known ? message : `unexpected error: ${(error as Error)?.stack ?? error}`}`);
-  if (json) write.data(JSON.stringify({ error: { code, exit_code: exitCode, message } }));
+  if (json) write.data(jsonLine({ error: { code, exit_code: exitCode, message } }));
   return exitCode;
 }
 

@@ -15,7 +15,14 @@ import { clearMeasuredRuns } from "./measured-runs.ts";
 import { diffSinceSnapshot, saveSnapshot, type Snapshot, takeSnapshot } from "../git/snapshot.ts";
 import { mean } from "../decision/stats.ts";
 import { journalTimestamp } from "../text/timestamp.ts";
-import { formatDelta } from "../text/number-format.ts";
+import {
+  cleanNumber,
+  deltaBetween,
+  formatMetric,
+  formatScore,
+  isWholeNumberMetric,
+  roundMeasure,
+} from "../text/number-format.ts";
 import { refreshDashboardQuietly } from "./dashboard-refresh.ts";
 import type { EvaluatedStep, Outcome, StepContext, StepResult } from "./step-context.ts";
 import type { Attribution } from "./attribution.ts";
@@ -136,18 +143,26 @@ function archivePatch(
   return path;
 }
 
-function round4(value: number | null): number | null {
-  return value === null || !Number.isFinite(value) ? null : Math.round(value * 1e4) / 1e4;
-}
-
 function averageMetrics(runs: EvalRun[]): Record<string, number> {
   const metrics: Record<string, number> = {};
   const names = new Set(runs.flatMap((run) => Object.keys(run.metrics)));
   for (const name of names) {
     const value = mean(runs.map((run) => run.metrics[name]).filter((v): v is number => v !== undefined));
-    if (value !== null) metrics[name] = round4(value)!;
+    const rounded = roundMeasure(value);
+    if (rounded !== null) metrics[name] = rounded;
   }
   return metrics;
+}
+
+/** A measured run's score without binary noise; a run always has a finite score, kept as is otherwise. */
+function cleanRun(score: number): number {
+  return cleanNumber(score) ?? score;
+}
+
+function cleanInterval(interval: [number, number] | null): [number, number] | null {
+  if (!interval) return null;
+  const [low, high] = [cleanNumber(interval[0]), cleanNumber(interval[1])];
+  return low === null || high === null ? null : [low, high];
 }
 
 type LineInput = {
@@ -171,7 +186,11 @@ type LineInput = {
 function buildLine(input: LineInput): ResultLine {
   const { outcome } = input;
   const scores = outcome.candidate.map((entry) => entry.run.score);
-  const score = outcome.status === "crash" ? null : round4(mean(scores));
+  // One rounding per quantity: the score and the guard are the rounded means, the delta the rounded
+  // difference of the unrounded means (as the decision's reason states it), raw runs lose only binary noise.
+  const candidateMean = outcome.status === "crash" ? null : mean(scores);
+  const score = roundMeasure(candidateMean);
+  const whole = isWholeNumberMetric([...scores, ...outcome.incumbentRuns.map((run) => run.score)]);
   const guardValues = outcome.candidate.map((entry) => entry.run.guard ?? null);
   const guardKnown = guardValues.filter((value): value is number => value !== null);
   const verdict = outcome.verdict;
@@ -181,8 +200,8 @@ function buildLine(input: LineInput): ResultLine {
     iteration: input.iteration,
     commit: null,
     score,
-    delta: score !== null && input.incumbentMean !== null ? formatDelta(score - input.incumbentMean) : null,
-    guard_score: input.experiment.guard && guardKnown.length ? round4(mean(guardKnown)) : null,
+    delta: deltaBetween(candidateMean, input.incumbentMean, { whole }),
+    guard_score: input.experiment.guard && guardKnown.length ? roundMeasure(mean(guardKnown)) : null,
     guard_pass: input.experiment.guard && outcome.status !== "crash" && guardKnown.length
       ? (verdict?.guardPass ?? null)
       : null,
@@ -190,11 +209,11 @@ function buildLine(input: LineInput): ResultLine {
     description: input.description,
     timestamp: journalTimestamp(),
     reason: outcome.reason,
-    runs: scores,
-    guard_runs: guardValues,
+    runs: scores.map(cleanRun),
+    guard_runs: guardValues.map(cleanNumber),
     ...(hasCases ? { case_runs: outcome.candidate.map((entry) => entry.run.cases ?? null) } : {}),
-    incumbent_runs: outcome.incumbentRuns.map((run) => run.score),
-    incumbent_guard_runs: outcome.incumbentRuns.map((run) => run.guard ?? null),
+    incumbent_runs: outcome.incumbentRuns.map((run) => cleanRun(run.score)),
+    incumbent_guard_runs: outcome.incumbentRuns.map((run) => cleanNumber(run.guard)),
     ...(outcome.incumbentRuns.some((run) => run.cases)
       ? { incumbent_case_runs: outcome.incumbentRuns.map((run) => run.cases ?? null) }
       : {}),
@@ -203,13 +222,13 @@ function buildLine(input: LineInput): ResultLine {
     verdict: verdict
       ? {
         mode: verdict.mode,
-        statistic: verdict.statistic,
-        threshold: verdict.threshold,
-        df: verdict.df,
-        sigma: verdict.sigma,
-        gain: verdict.estimatedGain,
-        ci: verdict.confidenceInterval,
-        min_detectable_effect: verdict.minDetectableEffect,
+        statistic: cleanNumber(verdict.statistic),
+        threshold: cleanNumber(verdict.threshold),
+        df: cleanNumber(verdict.df),
+        sigma: cleanNumber(verdict.sigma),
+        gain: cleanNumber(verdict.estimatedGain),
+        ci: cleanInterval(verdict.confidenceInterval),
+        min_detectable_effect: cleanNumber(verdict.minDetectableEffect),
       }
       : null,
     cases: verdict && (verdict.casesFixed || verdict.casesBroken)
@@ -234,14 +253,16 @@ function commitMessage(
   outcome: Outcome,
   guardMetric: string | null,
 ): string {
-  const from = incumbentMean === null ? "?" : incumbentMean.toFixed(4);
-  const candidateMean = mean(outcome.candidate.map((entry) => entry.run.score));
-  const to = candidateMean === null ? "?" : candidateMean.toFixed(4);
+  const candidateScores = outcome.candidate.map((entry) => entry.run.score);
+  const whole = isWholeNumberMetric([...candidateScores, ...outcome.incumbentRuns.map((run) => run.score)]);
+  const from = incumbentMean === null ? "?" : formatScore(incumbentMean, { whole });
+  const candidateMean = mean(candidateScores);
+  const to = candidateMean === null ? "?" : formatScore(candidateMean, { whole });
   const parts = [`autoresearch: ${description}`, `score: ${from} -> ${to}`];
   const metrics = averageMetrics(outcome.candidate.map((entry) => entry.eval));
   const keyMetrics = guardMetric && guardMetric.toLowerCase() in metrics
     ? [guardMetric.toLowerCase()]
     : Object.keys(metrics).filter((name) => name !== "score").slice(0, 2);
-  for (const name of keyMetrics) parts.push(`${name}: ${metrics[name].toFixed(4)}`);
+  for (const name of keyMetrics) parts.push(`${name}: ${formatMetric(metrics[name])}`);
   return parts.join(" | ");
 }

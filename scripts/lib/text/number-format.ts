@@ -1,24 +1,86 @@
-// How the kit spells numbers: scores with four decimals like the seed ("0.6930"),
-// guard values and thresholds compactly ("0.90", "0.9512"), signed deltas (the
-// journal's "delta" field and the dashboard's gains) and percentages. It parses nothing.
+// How the kit rounds and spells numbers, in one place: measured quantities (a score, a guard
+// value, a metric, a delta) are rounded once to four decimals like the seed ("0.6930"), and a
+// whole-number metric (counts, 12 ms) is written without ".0000"; a delta is the rounded
+// difference of the unrounded means, so every figure of one quantity reads the same; statistics
+// lose only binary noise (0.08174599999999999 -> 0.081746), also in a --json line; counted
+// nouns agree ("1 case").
+// It parses nothing and decides nothing.
 
-/** A score the seed's way: four decimals, "—" when there is none. formatScore(0.693) -> "0.6930" */
-export function formatScore(value: number | null): string {
-  return value === null ? "—" : value.toFixed(4);
+/** The decimals a measured quantity (score, guard, metric, delta) is rounded to. */
+export const MEASURE_DECIMALS = 4;
+
+/** Significant digits kept of a statistic: enough for any figure, short of binary noise. */
+const CLEAN_SIGNIFICANT_DIGITS = 12;
+
+/** A measured quantity rounded once for recording: 0.652349 -> 0.6523; null (or not finite) -> null. */
+export function roundMeasure(value: number | null | undefined): number | null {
+  if (value === null || value === undefined || !Number.isFinite(value)) return null;
+  const rounded = Math.round(value * 10 ** MEASURE_DECIMALS) / 10 ** MEASURE_DECIMALS;
+  return Object.is(rounded, -0) ? 0 : rounded;
+}
+
+/** A statistic without binary noise: 0.08174599999999999 -> 0.081746, 1e-9 stays 1e-9; null when not finite. */
+export function cleanNumber(value: number | null | undefined): number | null {
+  if (value === null || value === undefined || !Number.isFinite(value)) return null;
+  const cleaned = Number(value.toPrecision(CLEAN_SIGNIFICANT_DIGITS));
+  return Object.is(cleaned, -0) ? 0 : cleaned;
+}
+
+/**
+ * Whether a quantity is a whole-number metric, judged from its values: all whole and at least
+ * one beyond 1 (a count of 12, a latency of 3 ms), so an accuracy of exactly 1.0 or 0.0 keeps
+ * its decimals next to 0.9500.
+ */
+export function isWholeNumberMetric(values: readonly (number | null | undefined)[]): boolean {
+  const known = values.filter((value): value is number => typeof value === "number" && Number.isFinite(value));
+  return known.length > 0 && known.every(Number.isInteger) && known.some((value) => Math.abs(value) > 1);
+}
+
+/** How a quantity is written: `whole` for a whole-number metric (see isWholeNumberMetric). */
+export type MeasureStyle = { whole?: boolean };
+
+/**
+ * A measured quantity: four decimals ("0.6930"), or no decimals for a whole-number metric
+ * ("12"); "—" when there is none. formatScore(0.693) -> "0.6930"; formatScore(12, { whole: true }) -> "12"
+ */
+export function formatScore(value: number | null, style: MeasureStyle = {}): string {
+  const rounded = roundMeasure(value);
+  if (rounded === null) return "—";
+  return style.whole && Number.isInteger(rounded) ? String(rounded) : rounded.toFixed(MEASURE_DECIMALS);
+}
+
+/** A metric of the commit message and step output: whole numbers bare ("40"), others four decimals. */
+export function formatMetric(value: number | null): string {
+  return formatScore(value, { whole: value !== null && isWholeNumberMetric([value]) });
 }
 
 /** Two to four decimals, trailing zeros trimmed: 0.9 -> "0.90", 0.95125 -> "0.9513", 12 -> "12.00". */
 export function formatCompact(value: number | null): string {
-  if (value === null) return "—";
-  const text = value.toFixed(4).replace(/0{1,2}$/, "");
-  return text;
+  const rounded = roundMeasure(value);
+  if (rounded === null) return "—";
+  return rounded.toFixed(MEASURE_DECIMALS).replace(/0{1,2}$/, "");
 }
 
-/** A signed difference the seed's way, four decimals: 0.012 -> "+0.0120"; null when there is none. */
-export function formatDelta(delta: number | null): string | null {
-  if (delta === null || !Number.isFinite(delta)) return null;
-  const rounded = Math.abs(delta) < 5e-5 ? 0 : delta;
-  return `${rounded >= 0 ? "+" : "-"}${Math.abs(rounded).toFixed(4)}`;
+/**
+ * A signed difference, rounded once: 0.012 -> "+0.0120", a whole-number metric's 2 -> "+2";
+ * null when there is none. Pass the difference of the unrounded values (see deltaBetween).
+ */
+export function formatDelta(delta: number | null, style: MeasureStyle = {}): string | null {
+  const rounded = roundMeasure(delta);
+  if (rounded === null) return null;
+  return `${rounded >= 0 ? "+" : "-"}${formatScore(Math.abs(rounded), style)}`;
+}
+
+/**
+ * The delta of a candidate against an incumbent from their unrounded means, so the journal, the
+ * step line and the decision's reason (which subtracts the same means) show one figure.
+ */
+export function deltaBetween(
+  candidate: number | null,
+  incumbent: number | null,
+  style: MeasureStyle = {},
+): string | null {
+  return candidate === null || incumbent === null ? null : formatDelta(candidate - incumbent, style);
 }
 
 /** A signed percentage from a fraction: 0.039 -> "+3.9%". */
@@ -26,4 +88,17 @@ export function formatPercent(fraction: number | null): string {
   if (fraction === null) return "—";
   const percent = Math.round(fraction * 1000) / 10;
   return `${percent >= 0 ? "+" : ""}${percent.toFixed(1)}%`;
+}
+
+/**
+ * One JSON Lines record, the form of every --json output: no line breaks inside (JSON escapes
+ * those in strings), numbers without binary noise (cleanNumber), so a program reads stdout line by line.
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => typeof item === "number" ? cleanNumber(item) ?? item : item);
+}
+
+/** A counted noun: plural(1, "case") -> "1 case", plural(3, "case") -> "3 cases", plural(2, "run") -> "2 runs". */
+export function plural(count: number, noun: string, pluralForm = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : pluralForm}`;
 }

@@ -1,13 +1,15 @@
 // The baseline's first phase: everything that can refuse before an eval runs — a closed
 // round, unfinished or too few test cases, a frozen directory, a constrained file that is
 // missing, untracked or modified, a journal with results (without --force), the wrong branch
-// (or the switch to the experiment branch with --branch). It runs no eval and writes no file.
+// (or the switch to the experiment branch with --branch). It also settles what the integrity
+// lock covers: the frozen files and the repository files the eval command names. It runs no
+// eval and writes no file.
 import { existsSync, statSync } from "node:fs";
 import { CliError } from "../cli/errors.ts";
 import type { Experiment, Round } from "../experiment/schema.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, switchToBranch } from "../git/git.ts";
-import { frozenPaths } from "../integrity/frozen-files.ts";
+import { frozenPaths, lockedPaths } from "../integrity/frozen-files.ts";
 import { requireExperimentBranch } from "../git/preconditions.ts";
 import { iterationResults, readJournal } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
@@ -27,7 +29,16 @@ export async function preflight(context: Context): Promise<Preflight> {
     );
   }
   checkTestData(experiment, root, options, context.warn);
-  const frozen = frozenPaths(experiment, round);
+  // What the integrity lock covers: the frozen files and every repository file the eval command names.
+  const frozen = lockedPaths(root, experiment, round);
+  const named = frozen.filter((file) => !frozenPaths(experiment, round).includes(file));
+  if (named.length) {
+    options.notes(
+      `The eval command names ${
+        named.map((file) => `"${file}"`).join(", ")
+      }: locked with the frozen files (hashed now; a change stops iterate).`,
+    );
+  }
   checkFrozenPaths(root, frozen, path);
   await checkConstrainedFiles(root, round);
   const journal = readJournal(journalPath);

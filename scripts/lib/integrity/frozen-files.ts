@@ -1,13 +1,15 @@
 // The metric-gaming guard: sha256 of every frozen file (eval script, test data,
-// files the user froze) recorded at baseline and compared before any scoring.
+// files the user froze, and the repository files the eval command names — a brought eval
+// is locked like a generated one) recorded at baseline and compared before any scoring.
 // The experiment file's measurement fields are fingerprinted the same way (an agent that
 // rewrites eval.command games the metric as surely as one that edits the eval).
 // It reports mismatches; refusing to score or restoring is the caller's decision.
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, join, posix, relative, resolve } from "node:path";
 import type { Experiment, Round } from "../experiment/schema.ts";
-import { resolveIn } from "../files/paths.ts";
+import { resolveIn, toPosix } from "../files/paths.ts";
 import { sha256OfFile, sha256OfText, writeFileAtomic } from "../files/atomic.ts";
+import { repositoryRoot, runGit } from "../git/git.ts";
 
 /** Repository-relative paths that must not change during a round, without duplicates. */
 export function frozenPaths(experiment: Experiment, round: Round): string[] {
@@ -15,6 +17,128 @@ export function frozenPaths(experiment: Experiment, round: Round): string[] {
     Boolean(path)
   );
   return [...new Set(paths)].filter((path) => !round.constrained_files.includes(path));
+}
+
+/**
+ * Everything baseline hashes: the frozen paths and the repository files the eval command
+ * names. The command's files are checked when recorded; a file that appears later (an
+ * output the eval writes) is not "added to frozen", so they stay out of frozenPaths.
+ */
+export function lockedPaths(root: string, experiment: Experiment, round: Round): string[] {
+  const frozen = frozenPaths(experiment, round);
+  const named = evalCommandFiles(root, round.eval.command).filter((path) =>
+    !frozen.includes(path) && !round.constrained_files.includes(path)
+  );
+  return [...frozen, ...named];
+}
+
+/**
+ * The repository files an eval command names, relative to `root` (where it runs): every
+ * word after a command's interpreter that is a tracked file, or an existing file git does
+ * not ignore (an ignored one is the eval's output or cache, rewritten by every run). A
+ * command word is kept only when tracked (`./eval.sh`), so `.venv/bin/python` is not.
+ * evalCommandFiles(root, "python3 eval/x.py --cases data/cases.json") -> ["eval/x.py", "data/cases.json"]
+ */
+export function evalCommandFiles(root: string, command: string): string[] {
+  const top = repositoryRoot(root);
+  if (top === null) return [];
+  const found: string[] = [];
+  for (const word of commandPathWords(command)) {
+    const absolute = resolve(root, word.path);
+    const inRepository = relative(top, absolute);
+    if (inRepository === "" || inRepository.startsWith("..") || isAbsolute(inRepository)) continue;
+    const path = toPosix(relative(root, absolute));
+    if (found.includes(path)) continue;
+    const tracked = runGit(top, ["ls-files", "--error-unmatch", "--", inRepository]).ok;
+    if (
+      tracked ||
+      (!word.commandWord && isPlainFile(absolute) && !runGit(top, ["check-ignore", "-q", "--", inRepository]).ok)
+    ) {
+      found.push(path);
+    }
+  }
+  return found;
+}
+
+function isPlainFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export type CommandPathWord = { path: string; commandWord: boolean };
+
+/**
+ * The words of a command line that could name files, each joined to the folder a leading
+ * `cd DIR &&` moved to; options' values (`--data=x.json`) included, output redirections not.
+ * commandPathWords("cd app && python3 x.py > out.txt") -> [{ path: "app/x.py", commandWord: false }, ...]
+ */
+export function commandPathWords(command: string): CommandPathWord[] {
+  const words: CommandPathWord[] = [];
+  let folder = "";
+  for (const simple of splitCommandLine(command)) {
+    const assignments = simple.findIndex((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word));
+    const rest = assignments < 0 ? [] : simple.slice(assignments);
+    if (rest.length === 0) continue;
+    if (rest[0] === "cd") {
+      folder = rest[1] ? (isAbsolute(rest[1]) ? rest[1] : posix.join(folder, rest[1])) : "";
+      continue;
+    }
+    const at = (word: string) => (isAbsolute(word) || folder === "" ? word : posix.join(folder, word));
+    words.push({ path: at(rest[0]), commandWord: true });
+    for (let index = 1; index < rest.length; index++) {
+      const word = rest[index];
+      if (/^\d*>>?$/.test(word) || word === "&>") {
+        index++; // what follows is written, not read
+        continue;
+      }
+      if (word === "<") continue;
+      const value = word.startsWith("-") ? word.slice(word.indexOf("=") + 1) : word;
+      if (value === "" || value.startsWith("-") || word.startsWith("-") && !word.includes("=")) continue;
+      words.push({ path: at(value), commandWord: false });
+    }
+  }
+  return words;
+}
+
+/** Split a bash command line into simple commands of unquoted words: quotes and backslashes as bash reads them. */
+function splitCommandLine(command: string): string[][] {
+  const commands: string[][] = [[]];
+  let word: string | null = null;
+  const endWord = () => {
+    if (word !== null) commands[commands.length - 1].push(word);
+    word = null;
+  };
+  for (let index = 0; index < command.length; index++) {
+    const char = command[index];
+    if (char === "'" || char === '"') {
+      const close = command.indexOf(char, index + 1);
+      const end = close < 0 ? command.length : close;
+      const quoted = command.slice(index + 1, end);
+      word = (word ?? "") + (char === '"' ? quoted.replace(/\\(["\\$`])/g, "$1") : quoted);
+      index = end;
+    } else if (char === "\\" && index + 1 < command.length) {
+      word = (word ?? "") + command[++index];
+    } else if (/\s/.test(char)) {
+      endWord();
+    } else if (";&|()".includes(char) && !(char === "&" && command[index - 1] === ">")) {
+      endWord();
+      if (commands[commands.length - 1].length) commands.push([]);
+    } else if (char === ">" || char === "<") {
+      const descriptor: string = word !== null && /^\d$/.test(word) ? word : "";
+      if (descriptor) word = null;
+      endWord();
+      const doubled = char === ">" && command[index + 1] === ">";
+      if (doubled) index++;
+      commands[commands.length - 1].push(`${descriptor}${char}${doubled ? ">" : ""}`);
+    } else {
+      word = (word ?? "") + char;
+    }
+  }
+  endWord();
+  return commands.filter((words) => words.length > 0);
 }
 
 export function hashFrozenFiles(root: string, paths: string[]): Record<string, string> {

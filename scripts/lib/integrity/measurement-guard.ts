@@ -1,7 +1,8 @@
-// The guards on what a score means, as a step applies them: frozen files must hash as at
-// baseline, the experiment file's measurement fields must match their fingerprint (a change
-// is put back from the record), and in loop mode whatever the agent's call did to the
-// experiment file is undone. They read and restore files; deciding is step.ts's job.
+// The guards on what a score means, as a step applies them: frozen files (and the files the
+// eval command names) must hash as at baseline, the experiment file's measurement fields
+// must match their fingerprint (a change is put back from the record), and in loop mode
+// whatever the agent's call did to the experiment file is undone. They read and restore
+// files; deciding is step.ts's job.
 import { existsSync, readFileSync } from "node:fs";
 import { CliError, EXIT } from "../cli/errors.ts";
 import {
@@ -28,7 +29,8 @@ import { kitCommand } from "../cli/kit.ts";
 /** The metric-gaming guard: refuse to score while a frozen file differs from its baseline hash. */
 export function requireFrozenFilesIntact(loaded: LoadedExperiment, round: Round, beingRestored: string[] = []): void {
   const { root, experiment } = loaded;
-  const problems = checkIntegrity(root, round.integrity, frozenPaths(experiment, round)).filter((problem) =>
+  const frozen = frozenPaths(experiment, round);
+  const problems = checkIntegrity(root, round.integrity, frozen).filter((problem) =>
     !beingRestored.includes(problem.path)
   );
   if (problems.length === 0) return;
@@ -43,8 +45,10 @@ export function requireFrozenFilesIntact(loaded: LoadedExperiment, round: Round,
     );
   }
   const what = first.problem === "missing" ? "was deleted" : "changed";
+  // A file the eval command names is locked without being listed in frozen:; say why it is locked.
+  const which = frozen.includes(first.path) ? "Frozen file" : "The eval command's file";
   throw new CliError(
-    `Frozen file "${first.path}" ${what} since the baseline, so scores would not be comparable (metric gaming guard). Put it back (git checkout -- "${first.path}"), or if the change is intended, re-baseline: ${
+    `${which} "${first.path}" ${what} since the baseline, so scores would not be comparable (metric gaming guard). Put it back (git checkout -- "${first.path}"), or if the change is intended, re-baseline: ${
       kitCommand("baseline")
     } --force`,
     "E_INTEGRITY",

@@ -39,7 +39,11 @@ export const spec = defineCommand({
       type: "boolean",
       description: "re-baseline a round that already has results (the old journal is kept as a backup)",
     },
-    experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: EXPERIMENT_FILE },
+    experiment: {
+      type: "string",
+      description: `the experiment file (default: the nearest ${EXPERIMENT_FILE} from here up to the repository root)`,
+      valueName: "PATH",
+    },
     json: { type: "boolean", description: "print one JSON object on stdout" },
   },
   examples: [
@@ -58,21 +62,23 @@ export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values }) => {
     // Loaded only after argv parsed: --help and usage errors never pay for the library.
     const [
-      { findRound, loadExperiment, locateExperiment, preloadExperimentParsers },
+      { findRound, loadLocatedExperiment, preloadExperimentParsers },
       { requireRepositoryRoot },
       { runBaseline },
       { createStatusLine },
       { kitCommand },
+      { displayPath, resolveIn },
     ] = await Promise.all([
       import("./lib/experiment/experiment-file.ts"),
       import("./lib/git/git.ts"),
       import("./lib/baseline/baseline.ts"),
       import("./lib/cli/status-line.ts"),
       import("./lib/cli/kit.ts"),
+      import("./lib/files/paths.ts"),
     ]);
     await preloadExperimentParsers(); // baseline validates and saves the experiment file either way
     const root = requireRepositoryRoot(process.cwd(), kitCommand("baseline"));
-    const loaded = loadExperiment(locateExperiment(values.experiment, process.cwd(), root));
+    const loaded = loadLocatedExperiment(values.experiment, process.cwd(), root);
     const report = await runBaseline(loaded, {
       runs: values.runs ?? loaded.experiment.decision.baseline_runs,
       expectedGain: values["expected-gain"] ?? null,
@@ -85,7 +91,13 @@ export function main(argv: string[]): Promise<number> {
     });
     if (values.json) printJson(report);
     else printData(formatReport(report));
-    note(reviewAdvice(findRound(loaded.experiment, report.round), kitCommand("iterate")));
+    note(
+      reviewAdvice(
+        findRound(loaded.experiment, report.round),
+        kitCommand("iterate"),
+        (path) => displayPath(resolveIn(loaded.root, path)),
+      ),
+    );
     return EXIT.OK;
   });
 }
@@ -124,13 +136,17 @@ function formatReport(report: BaselineReport): string {
   return lines.join("\n");
 }
 
-/** The seed's last step before launch: a person reviews the harness. `iterate` runs iterate.ts here. */
-function reviewAdvice(round: Round, iterate: string): string {
-  const { instructions, launch_prompt: launchPrompt } = round.artifacts;
+/**
+ * The seed's last step before launch: a person reviews the harness. `iterate` runs iterate.ts
+ * here; `shown` spells a path of the experiment as seen from here (baseline may run in a subfolder).
+ */
+function reviewAdvice(round: Round, iterate: string, shown: (path: string) => string): string {
+  const instructions = shown(round.artifacts.instructions);
+  const launchPrompt = shown(round.artifacts.launch_prompt);
   return [
     "",
     `Stop and review before launching: ${instructions} (levers, rules, strategy), the eval script${
-      round.eval.script ? ` ${round.eval.script}` : ""
+      round.eval.script ? ` ${shown(round.eval.script)}` : ""
     }`,
     "(does SCORE measure what you care about?), the test data (bad labels steer the agent wrong)",
     `and ${launchPrompt}. Then start the loop: ${iterate} --loop --agent "CMD"`,

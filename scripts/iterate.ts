@@ -17,7 +17,9 @@ export const spec = defineCommand({
 the incumbent as the statistics need), then commits the constrained file(s) or restores them and
 archives the diff under .autoresearch/patches/. Loop mode runs CMD with a short state prompt on stdin
 (also in $AUTORESEARCH_PROMPT_FILE), takes the description from a "DESCRIPTION: ..." output line, and
-steps, until the budget, a plateau, 3 crashes in a row or the time limit ends it. Only what changes
+steps, until the budget, a plateau, 3 crashes in a row, the time limit or --iterations ends it. The final
+report is asked for when the round ends (budget, plateau, budget.max_hours), not after a batch that
+leaves budget (--final-report asks for it anyway); an earlier report is kept, the new one appended. Only what changes
 during the agent's call is the agent's: a commit or an edit of the constrained file made outside it
 stops the loop (exit 1), other edits are left alone. A run killed at any point is finished by the next.`,
   options: {
@@ -48,14 +50,22 @@ stops the loop (exit 1), other edits are left alone. A run killed at any point i
       valueName: "S",
       default: 1800,
     },
+    plateau: {
+      type: "integer",
+      min: 1,
+      description: "loop mode: non-keeps in a row that stop this run (default: budget.plateau)",
+      valueName: "N",
+    },
     report: {
       type: "boolean",
-      description: "loop mode: ask for the final report when the loop ends (--no-report skips it)",
+      description:
+        "loop mode: ask for the final report when the round ends (budget, plateau, budget.max_hours); --no-report skips it",
       default: true,
     },
     "final-report": {
       type: "boolean",
-      description: "write the round's final report now: from --agent if given, else drafted from the journal",
+      description:
+        "write the round's final report now (from --agent if given, else drafted from the journal); with --loop, when this batch ends",
     },
     "ignore-budget": { type: "boolean", description: "step mode: evaluate even when the iteration budget is spent" },
     round: {
@@ -64,12 +74,17 @@ stops the loop (exit 1), other edits are left alone. A run killed at any point i
       description: "the round (default: the current one; closed rounds refuse)",
       valueName: "N",
     },
-    experiment: { type: "string", description: "the experiment file", valueName: "PATH", default: EXPERIMENT_FILE },
+    experiment: {
+      type: "string",
+      description: `the experiment file (default: the nearest ${EXPERIMENT_FILE} from here up to the repository root)`,
+      valueName: "PATH",
+    },
     json: { type: "boolean", description: "print one JSON object on stdout (loop: one per iteration, JSON lines)" },
   },
   examples: [
     'bun scripts/iterate.ts -m "raise title weight from 2 to 5"',
     'bun scripts/iterate.ts --loop --agent "claude -p --permission-mode acceptEdits" --iterations 30',
+    'bun scripts/iterate.ts --loop --agent "bun examples/agents/tune-levers.ts" --plateau 20',
     'bun scripts/iterate.ts --loop --agent "bun examples/agents/tune-levers.ts" --iterations 10 --json | jq -c .status',
     "bun scripts/iterate.ts --final-report",
   ],
@@ -86,7 +101,7 @@ export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values }) => {
     // Loaded only after argv parsed: --help and usage errors never pay for the library.
     const [
-      { loadExperiment, locateExperiment },
+      { loadLocatedExperiment },
       { requireRepositoryRoot },
       { kitCommand },
       { runStep },
@@ -103,9 +118,15 @@ export function main(argv: string[]): Promise<number> {
       import("./lib/cli/status-line.ts"),
     ]);
     const root = requireRepositoryRoot(process.cwd(), kitCommand("iterate"));
-    const loaded = loadExperiment(locateExperiment(values.experiment, process.cwd(), root));
+    const loaded = loadLocatedExperiment(values.experiment, process.cwd(), root);
     const round = values.round;
-    if (values["final-report"]) {
+    if (values.plateau !== undefined && !values.loop) {
+      throw new CliError(
+        `--plateau applies to the loop: ${kitCommand("iterate")} --loop --agent "CMD" --plateau ${values.plateau}`,
+        "E_USAGE",
+      );
+    }
+    if (values["final-report"] && !values.loop) {
       const path = await writeFinalReport(loaded.path, {
         agent: values.agent ?? null,
         round,
@@ -130,6 +151,8 @@ export function main(argv: string[]): Promise<number> {
         maxHours: values["max-hours"],
         agentTimeoutS: values["agent-timeout"],
         report: values.report,
+        finalReport: Boolean(values["final-report"]),
+        plateau: values.plateau,
         round,
         onResult: (line) => (values.json ? printJson(line) : printData(loopResultLine(line))),
         notes: note,

@@ -379,7 +379,7 @@ describe("iterate loop mode", () => {
   test("a loop of 10 iterations with the offline agent ends with a coherent journal, a commit per keep and a dashboard", () => {
     const root = baselined();
     const agent = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
-    const result = iterate(root, ["--loop", "--agent", agent, "--iterations", "10"]);
+    const result = iterate(root, ["--loop", "--agent", agent, "--iterations", "10", "--final-report"]);
     expect(result.code).toBe(0);
     const lines = results(root);
     expect(lines).toHaveLength(10);

@@ -220,7 +220,7 @@ describe("next-round on an experiment", () => {
     const baseline = ok(run(root, "baseline", ["--json"]), "baseline round 2");
     expect(JSON.parse(baseline.stdout)).toMatchObject({ round: 2, score: 0.2812 });
     const agent = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
-    ok(run(root, "iterate", ["--loop", "--agent", agent, "--iterations", "5"]), "loop round 2");
+    ok(run(root, "iterate", ["--loop", "--agent", agent, "--iterations", "5", "--final-report"]), "loop round 2");
     expect(read(root, "autoresearch_report_2.md")).toContain("Tuner report, round 2");
     const roundTwoResults = read(root, "autoresearch_2.jsonl").trim().split("\n").map((line) => JSON.parse(line))
       .filter((line) => line.type === "result" && line.status !== "baseline");

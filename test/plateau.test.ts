@@ -47,7 +47,9 @@ describe("budget.plateau", () => {
     // The seventh non-keep: the loop stops on the same number the dashboard flags.
     const second = runScript("iterate", ["--loop", "--agent", idleAgent(prompts), "--no-report"], { cwd: root });
     expect(second.code).toBe(4);
-    expect(second.stderr).toContain("plateau: 7 iterations without a keep (budget.plateau: 7;");
+    expect(second.stderr).toContain(
+      "plateau: 7 iterations without a keep since the baseline (#1-#7; 6 recorded before this run, 1 in it), budget.plateau 7;",
+    );
     expect(results(root)).toHaveLength(7);
     expect(read(prompts, "prompt-7.md")).toContain("Since the last keep: 6 of 7 iterations");
     expect(plateauOf(root)).toMatchObject({ sinceLastKeep: 7, threshold: 7, reached: true });

@@ -43,7 +43,11 @@ export function kitCommand(verb: Verb, options: { cwd?: string; runtime?: Runtim
   return `${runtimePrefix(runtime)} ${shown}`;
 }
 
-/** Scripts find ./autoresearch.yaml or <repository root>/autoresearch.yaml by themselves; any other experiment file is named. */
+/**
+ * A command for `cwd` that reaches the experiment: scripts find the nearest autoresearch.yaml
+ * from their folder up to the repository root by themselves (experiment-file.ts), so one in
+ * `cwd` or at the root goes unnamed; any other experiment file is named with --experiment.
+ */
 export function withExperimentFlag(command: string, experimentPath: string, cwd: string, repoRoot: string): string {
   const folder = dirname(experimentPath);
   const found = basename(experimentPath) === EXPERIMENT_FILE && (folder === realpathOrSelf(cwd) || folder === repoRoot);

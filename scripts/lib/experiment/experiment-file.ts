@@ -1,4 +1,5 @@
 // The experiment file (`autoresearch.yaml`): its schema checked (schema.ts),
+// finding it from any folder of the repository (one search every script shares),
 // loading with errors that name the field and the fix, and atomic saving that keeps the
 // user's comments on untouched sections. yaml and zod load on first use: a load that the
 // parsed-experiment cache answers (experiment-cache.ts) never needs them. It does not run
@@ -10,7 +11,8 @@ import type * as Yaml from "yaml";
 import type { z } from "zod";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
-import { displayPath } from "../files/paths.ts";
+import { displayPath, realpathOrSelf } from "../files/paths.ts";
+import { kitCommand } from "../cli/kit.ts";
 import { EXPERIMENT_FILE, STATE_DIR } from "./artifacts.ts";
 import { stripControlCharacters } from "./journal.ts";
 import { type Experiment, experimentSchemas, preloadZod, type Round } from "./schema.ts";
@@ -40,18 +42,84 @@ export async function preloadExperimentParsers(): Promise<void> {
 /** An experiment together with where it lives; every relative path in it is relative to `root`. */
 export type LoadedExperiment = { path: string; root: string; experiment: Experiment };
 
-/** Find the experiment file: --experiment wins, else ./autoresearch.yaml, else at the repository root. */
+/**
+ * The experiment file a script uses when --experiment is not given: the nearest
+ * autoresearch.yaml from `cwd` upward, up to and including the repository root (agents change
+ * directory, and every script must find the same experiment from anywhere in the repository).
+ * Null when there is none. Without `repoRoot` the root is the nearest folder holding `.git`,
+ * found without spawning git (the dashboard runs after every iteration); outside a repository
+ * only `cwd` itself is looked at.
+ */
+export function findExperimentFile(cwd: string, repoRoot?: string | null): string | null {
+  const start = resolve(cwd);
+  const root = repoRoot ?? repositoryRootOf(start);
+  if (!root) return fileIn(start);
+  const realRoot = realpathOrSelf(root);
+  for (let folder = start;;) {
+    const found = fileIn(folder);
+    if (found) return found;
+    if (folder === root || realpathOrSelf(folder) === realRoot) return null;
+    const parent = dirname(folder);
+    if (parent === folder) break;
+    folder = parent;
+  }
+  // cwd is not below the root as spelled (a symlinked path git resolved): the root's own file.
+  return fileIn(root);
+}
+
+function fileIn(folder: string): string | null {
+  const candidate = join(folder, EXPERIMENT_FILE);
+  return existsSync(candidate) ? candidate : null;
+}
+
+/** The nearest folder holding `.git` (a folder, or a file in worktrees), or null. */
+function repositoryRootOf(start: string): string | null {
+  for (let folder = start;;) {
+    if (existsSync(join(folder, ".git"))) return folder;
+    const parent = dirname(folder);
+    if (parent === folder) return null;
+    folder = parent;
+  }
+}
+
+/**
+ * Where the experiment file is: --experiment wins (resolved against `cwd`), else the nearest
+ * one from `cwd` up to the repository root (findExperimentFile), else where init would put it
+ * at the root (which does not exist: loading it says how to set one up).
+ */
 export function locateExperiment(explicit: string | undefined, cwd: string, repoRoot?: string): string {
   if (explicit !== undefined && explicit.trim() === "") {
     throw new CliError(
-      `--experiment was given an empty path. Name the experiment file (--experiment autoresearch.yaml), or drop the flag to use ./${EXPERIMENT_FILE}`,
+      `--experiment was given an empty path. Name the experiment file (--experiment autoresearch.yaml), or drop the flag to use the nearest ${EXPERIMENT_FILE} from here up to the repository root`,
       "E_USAGE",
     );
   }
   if (explicit) return resolve(cwd, explicit);
-  const here = join(cwd, EXPERIMENT_FILE);
-  if (existsSync(here) || !repoRoot) return here;
-  return join(repoRoot, EXPERIMENT_FILE);
+  return findExperimentFile(cwd, repoRoot) ?? join(repoRoot ?? resolve(cwd), EXPERIMENT_FILE);
+}
+
+/**
+ * Locate and load the experiment a script works on (iterate, baseline): --experiment when
+ * given, else the nearest autoresearch.yaml from `cwd` up to the repository root. A missing
+ * file is reported for what it is: a wrong --experiment path, or no experiment set up yet.
+ */
+export function loadLocatedExperiment(explicit: string | undefined, cwd: string, repoRoot: string): LoadedExperiment {
+  const path = locateExperiment(explicit, cwd, repoRoot);
+  if (!existsSync(path)) {
+    const message = explicit
+      ? `No experiment file at "${
+        displayPath(path, cwd)
+      }" (from --experiment ${explicit}). Check the path, or drop --experiment to use the nearest ${EXPERIMENT_FILE} from here up to the repository root; to set one up: ${
+        kitCommand("init", { cwd })
+      } path/to/file`
+      : `No experiment file at "${
+        displayPath(path, cwd)
+      }": no ${EXPERIMENT_FILE} in "${cwd}" or any folder above it up to the repository root "${repoRoot}". Set one up first: ${
+        kitCommand("init", { cwd })
+      } path/to/file (or pass --experiment PATH)`;
+    throw new CliError(message, "E_NO_EXPERIMENT", EXIT.USAGE);
+  }
+  return loadExperiment(path);
 }
 
 /**
@@ -71,7 +139,9 @@ export function parseExperiment(text: string, label: string, options: { cacheIn?
 function parseExperimentText(text: string, label: string): Experiment {
   if (text.includes("\0")) {
     throw new CliError(
-      `Cannot use "${label}": it is a binary file, not a YAML experiment file. Pass the autoresearch.yaml that init wrote, or create one: bun scripts/init.ts path/to/file`,
+      `Cannot use "${label}": it is a binary file, not a YAML experiment file. Pass the autoresearch.yaml that init wrote, or create one: ${
+        kitCommand("init")
+      } path/to/file`,
       "E_EXPERIMENT_YAML",
     );
   }
@@ -85,7 +155,9 @@ function parseExperimentText(text: string, label: string): Experiment {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     const found = raw === null || raw === undefined ? "nothing" : Array.isArray(raw) ? "a list" : `a ${typeof raw}`;
     throw new CliError(
-      `Cannot use "${label}": it holds ${found}, not the experiment's fields (version, name, metric, rounds, ...). Check the path, or create one: bun scripts/init.ts path/to/file`,
+      `Cannot use "${label}": it holds ${found}, not the experiment's fields (version, name, metric, rounds, ...). Check the path, or create one: ${
+        kitCommand("init")
+      } path/to/file`,
       "E_EXPERIMENT_INVALID",
     );
   }
@@ -128,7 +200,9 @@ function describeSchemaError(error: z.ZodError, label: string): string {
 export function loadExperiment(path: string): LoadedExperiment {
   if (!existsSync(path)) {
     throw new CliError(
-      `No experiment file at "${path}". Create one first: bun scripts/init.ts path/to/file`,
+      `No experiment file at "${displayPath(path)}". Check the path, or set one up first: ${
+        kitCommand("init")
+      } path/to/file`,
       "E_NO_EXPERIMENT",
       EXIT.USAGE,
     );

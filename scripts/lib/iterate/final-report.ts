@@ -1,13 +1,15 @@
 // The round's final report in loop mode (or on its own with --final-report): ask the agent
 // for the seed's report on stdout, or draft it from the journal when there is no agent or its
-// answer is unusable; write it and refresh the dashboard. The report is text only: whatever
-// the report agent changes in the repository is put back.
+// answer is unusable; write it and refresh the dashboard. A report already written (an earlier
+// --final-report, or a round that ended before and went on) is never overwritten: the new one is
+// appended below it. The report is text only: whatever the report agent changes in the
+// repository is put back. When to ask for it is the loop's decision (loop.ts).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runProcess } from "../process/evaluator.ts";
 import { experimentStateDir, findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
 import type { Round } from "../experiment/schema.ts";
-import { displayPath, resolveIn } from "../files/paths.ts";
+import { displayPath, readOptional, resolveIn } from "../files/paths.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { headCommit } from "../git/git.ts";
 import { storeBlobs } from "./pending-step.ts";
@@ -60,12 +62,30 @@ async function draftOrAskReport(
     ? await askAgentForReport(loaded, round, { ...options, agent: options.agent }, stopReason)
     : null;
   const report = fromAgent ?? draftReport(summary, stopReason);
-  writeFileAtomic(reportPath, report.endsWith("\n") ? report : `${report}\n`);
+  const earlier = readOptional(reportPath);
+  const appended = earlier !== null && earlier.trim() !== "";
+  writeFileAtomic(
+    reportPath,
+    appended ? appendReport(earlier, report, summary.iterations.done, stopReason) : withNewline(report),
+  );
   options.notes(
-    `Final report ${fromAgent ? "from the agent" : "drafted from the journal"}: ${displayPath(reportPath)}`,
+    `Final report ${fromAgent ? "from the agent" : "drafted from the journal"}: ${displayPath(reportPath)}${
+      appended ? " (appended; the earlier report above it is kept)" : ""
+    }`,
   );
   refreshDashboard(loaded, round);
   return reportPath;
+}
+
+function withNewline(text: string): string {
+  return text.endsWith("\n") ? text : `${text}\n`;
+}
+
+/** An earlier report, then a rule and the new one, saying when it was written and why. */
+export function appendReport(earlier: string, report: string, iterationsDone: number, stopReason: string): string {
+  return `${earlier.trimEnd()}\n\n---\n\n_Report after iteration ${iterationsDone} (${singleLine(stopReason)}):_\n\n${
+    withNewline(report.trimStart())
+  }`;
 }
 
 /**

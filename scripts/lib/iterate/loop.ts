@@ -1,15 +1,17 @@
 // Loop mode: for each iteration call the agent with a compact state prompt (a fresh
 // context every time, so nothing is lost to context windows), take its DESCRIPTION line or
-// summarise the diff, and step. Stops on the budget, a plateau, a crash streak or the time
-// limit; then asks for the final report. The prompt, the agent call, the checks around it and
+// summarise the diff, and step. Stops on the budget, a plateau, a crash streak, the time
+// limit or the batch's --iterations; asks for the final report only when the round ends
+// (budget, plateau, budget.max_hours) or --final-report says so, and defers it otherwise. The prompt, the agent call, the checks around it and
 // the report live in their own modules. It prints nothing: results go to onResult, progress to notes.
 import { experimentStateDir, findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
-import type { Round } from "../experiment/schema.ts";
+import type { Experiment, Round } from "../experiment/schema.ts";
 import { EXIT } from "../cli/errors.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { workTreePatch } from "../git/git.ts";
 import { assertJournalWritable, iterationResults, readJournal, type ResultLine } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
+import { shellQuote } from "../text/shell-quote.ts";
 import { withExperimentLock } from "../files/lock.ts";
 import { createStatusLine, type StatusLine } from "../cli/status-line.ts";
 import { requireIterableRound, runStep } from "./step.ts";
@@ -27,7 +29,12 @@ export type LoopOptions = {
   iterations?: number;
   maxHours?: number;
   agentTimeoutS: number;
+  /** Ask for the final report when the loop ends the round (--no-report: never). */
   report: boolean;
+  /** --final-report with --loop: write the final report when this batch ends, round over or not. */
+  finalReport?: boolean;
+  /** --plateau: non-keeps in a row that stop this run, instead of budget.plateau. */
+  plateau?: number;
   round?: number;
   /** Each iteration's journal line as it is recorded: the entry prints it (stdout is data). */
   onResult: (line: ResultLine) => void;
@@ -35,6 +42,9 @@ export type LoopOptions = {
 };
 
 export type LoopOutcome = { exitCode: number; reason: string; lines: ResultLine[] };
+
+/** Why the loop stopped; `endsRound` when the round's own budget, plateau or time limit did it. */
+type Stop = { exitCode: number; reason: string; endsRound: boolean };
 
 export async function runLoop(initial: LoadedExperiment, options: LoopOptions): Promise<LoopOutcome> {
   const stateDir = experimentStateDir(initial);
@@ -66,7 +76,7 @@ async function loopUntilStopped(
     0,
     Math.min(options.iterations ?? Infinity, initial.experiment.budget.iterations - iterationsDone),
   );
-  let stop: { exitCode: number; reason: string } | null = null;
+  let stop: Stop | null = null;
   while (!stop) {
     const loaded = loadExperiment(initial.path);
     const round = findRound(loaded.experiment, options.round);
@@ -74,7 +84,11 @@ async function loopUntilStopped(
     const recovery = await recoverInterruptedWork(loaded, stateDir, options.notes);
     if (recovery.finished) refreshDashboard(loaded, round);
     const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
-    const summary = summarizeJournal(journal, { experiment: loaded.experiment, round: round.round });
+    // With --plateau the summary counts against it, so the agent's prompt and the stop agree.
+    const summary = summarizeJournal(journal, {
+      experiment: withPlateau(loaded.experiment, options.plateau),
+      round: round.round,
+    });
     const iteration = Math.max(0, ...journal.results.map((line) => line.iteration)) + 1;
     const unfinished = await unfinishedAgentCall(loaded, round, stateDir, iteration, options.notes);
     stop = stopReason(
@@ -121,8 +135,30 @@ async function loopUntilStopped(
     }
   }
   options.notes(`Loop stopped: ${stop.reason}`);
-  if (options.report && lines.length > 0) await writeFinalReport(initial.path, options, stop.reason);
-  return { ...stop, lines };
+  if (options.finalReport || (options.report && stop.endsRound && lines.length > 0)) {
+    await writeFinalReport(initial.path, options, stop.reason);
+  } else if (options.report && lines.length > 0) {
+    options.notes(deferredReportNote(initial, stop, options.round));
+  }
+  return { exitCode: stop.exitCode, reason: stop.reason, lines };
+}
+
+/** The experiment as this run sees it: --plateau replaces budget.plateau. */
+function withPlateau(experiment: Experiment, plateau: number | undefined): Experiment {
+  return plateau === undefined ? experiment : { ...experiment, budget: { ...experiment.budget, plateau } };
+}
+
+/** A batch that did not end the round leaves the final report for the round's end. */
+function deferredReportNote(initial: LoadedExperiment, stop: Stop, roundNumber: number | undefined): string {
+  const loaded = loadExperiment(initial.path);
+  const round = findRound(loaded.experiment, roundNumber);
+  const done = iterationResults(readJournal(resolveIn(loaded.root, round.artifacts.journal))).length;
+  const left = Math.max(0, loaded.experiment.budget.iterations - done);
+  return `Final report deferred: the round goes on (${left} of ${loaded.experiment.budget.iterations} iterations left${
+    stop.exitCode === EXIT.CRASH_STREAK ? "; fix the crashes first" : ""
+  }). It is written when the round ends (its budget, plateau or time limit), or now: ${
+    kitCommand("iterate")
+  } --final-report`;
 }
 
 /** One loop iteration's line for stdout: number, status, score, delta, description, and why it was not kept. */
@@ -166,14 +202,23 @@ function stopReason(
   ranNow: number,
   options: LoopOptions,
   hours: number,
-): { exitCode: number; reason: string } | null {
+): Stop | null {
   const budget = loaded.experiment.budget;
   if (results.length >= budget.iterations) {
-    return { exitCode: EXIT.BUDGET_EXHAUSTED, reason: `the budget of ${budget.iterations} iterations is spent` };
+    return {
+      exitCode: EXIT.BUDGET_EXHAUSTED,
+      reason: `the budget of ${budget.iterations} iterations is spent`,
+      endsRound: true,
+    };
   }
+  // --max-hours bounds this batch; budget.max_hours is the round's own limit.
   const maxHours = options.maxHours ?? budget.max_hours;
   if (maxHours !== null && maxHours !== undefined && hours >= maxHours) {
-    return { exitCode: EXIT.BUDGET_EXHAUSTED, reason: `the time budget of ${maxHours} h is spent` };
+    return {
+      exitCode: EXIT.BUDGET_EXHAUSTED,
+      reason: `the time budget of ${maxHours} h is spent${options.maxHours !== undefined ? " (--max-hours)" : ""}`,
+      endsRound: options.maxHours === undefined,
+    };
   }
   const trailing = (predicate: (line: ResultLine) => boolean) => {
     let count = 0;
@@ -185,22 +230,62 @@ function stopReason(
     return {
       exitCode: EXIT.CRASH_STREAK,
       reason: `${crashes} crashes in a row; read the last logs in .autoresearch/logs/`,
+      endsRound: false,
     };
   }
   // The summary's plateau: the dashboard and the agent's prompt count the same iterations against budget.plateau.
   if (plateau.reached) {
     return {
       exitCode: EXIT.PLATEAU,
-      reason:
-        `plateau: ${plateau.sinceLastKeep} iterations without a keep (budget.plateau: ${plateau.threshold}; the seed: an architectural ceiling is likely); consider ${
-          kitCommand("next-round")
-        }`,
+      reason: plateauReason(results, plateau, ranNow, options),
+      endsRound: true,
     };
   }
   if (options.iterations !== undefined && ranNow >= options.iterations) {
-    return { exitCode: EXIT.OK, reason: `ran the ${options.iterations} iterations asked for` };
+    return { exitCode: EXIT.OK, reason: `ran the ${options.iterations} iterations asked for`, endsRound: false };
   }
   return null;
+}
+
+/**
+ * The plateau explained: which iterations count, how many of them were recorded before this run
+ * (hand-made `iterate -m` steps or an earlier batch count too), and, when the loop stops before
+ * calling the agent at all, how to go on.
+ */
+export function plateauReason(
+  results: ResultLine[],
+  plateau: Summary["plateau"],
+  ranNow: number,
+  options: Pick<LoopOptions, "agent" | "plateau">,
+): string {
+  const count = plateau.sinceLastKeep;
+  const counted = results.slice(results.length - count);
+  const span = counted.length === 0
+    ? ""
+    : counted.length === 1
+    ? `#${counted[0].iteration}`
+    : `#${counted[0].iteration}-#${counted[counted.length - 1].iteration}`;
+  const inRun = Math.min(count, ranNow);
+  const before = count - inRun;
+  const since = plateau.lastKeepIteration === null ? "the baseline" : `keep #${plateau.lastKeepIteration}`;
+  const limit = options.plateau !== undefined
+    ? `--plateau ${plateau.threshold}`
+    : `budget.plateau ${plateau.threshold}`;
+  const origin = before === 0
+    ? "all in this run"
+    : inRun === 0
+    ? "all recorded before this run"
+    : `${before} recorded before this run, ${inRun} in it`;
+  const head = `plateau: ${count} iteration${
+    count === 1 ? "" : "s"
+  } without a keep since ${since} (${span}; ${origin}), ${limit}`;
+  const nextRound = kitCommand("next-round");
+  if (ranNow > 0) return `${head}; an architectural ceiling is likely: consider ${nextRound}`;
+  const more = `${kitCommand("iterate")} --loop --agent ${shellQuote(options.agent)} --plateau ${
+    count + plateau.threshold
+  }`;
+  return `${head}. The loop stopped before calling the agent: earlier steps already made the plateau. ` +
+    `To go on: ${more} (allows ${plateau.threshold} more non-keeps this run), or raise budget.plateau in the experiment file, or start the next round: ${nextRound}`;
 }
 
 function elapsedText(started: number): string {

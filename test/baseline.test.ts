@@ -312,7 +312,7 @@ describe("baseline on a sound eval", () => {
     expect(report.min_detectable_effect).toBeCloseTo(0.0863, 4);
     expect(report.min_delta).toBe(0.0719);
     expect(report.noise_warning).toStartWith(
-      "NOISY EVAL: run-to-run sd 0.0225 (minimum detectable effect 0.0863) against an expected gain of 0.001.",
+      "NOISY EVAL: run-to-run sd 0.0225 (minimum detectable effect 0.0863 at 2 degrees of freedom) against an expected gain of 0.001.",
     );
     expect(result.stderr).toContain("warning: NOISY EVAL");
     expect(report.estimate.runs_per_iteration).toBe(3);
@@ -353,7 +353,7 @@ describe("baseline on a sound eval", () => {
     const root = pythonExperiment({ guardThreshold: 0.9 });
     const result = baseline(root, ["--json"]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).guard).toEqual({
+    expect(JSON.parse(result.stdout).guard).toMatchObject({
       metric: "mrr",
       op: ">=",
       threshold: 0.9,

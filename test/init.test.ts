@@ -451,7 +451,7 @@ describe("init on other project kinds", () => {
       // Node here is older than 22.6: the eval runs under Bun, and init says why.
       expect(command).toBe("bun autoresearch_eval.ts");
       expect(result.stderr).toContain(
-        "cannot run TypeScript (that needs Node 22.6 or tsx), so the eval runs under Bun",
+        "The eval runs under Bun, which is installed here",
       );
     }
     const labels = ["urgent", "normal", "other"];

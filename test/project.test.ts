@@ -138,7 +138,7 @@ describe("TypeScript in a Node project without tsx runs where it can", () => {
       "Node 20 with Bun on PATH: Bun",
       { typescriptRunners: runners(false, [{ runtime: "bun", command: "bun" }]) },
       "bun autoresearch_eval.ts",
-      "Node v20.20.2 here cannot run TypeScript (that needs Node 22.6 or tsx), so the eval runs under Bun",
+      "The eval runs under Bun, which is installed here (this project's Node v20.20.2 does not run TypeScript itself)",
     ],
     [
       "Node 20 under Deno with Bun and Deno on PATH: the runtime running init",
@@ -147,7 +147,7 @@ describe("TypeScript in a Node project without tsx runs where it can", () => {
         typescriptRunners: runners(false, [{ runtime: "bun", command: "bun" }, { runtime: "deno", command: "deno" }]),
       },
       "deno run -A autoresearch_eval.ts",
-      "so the eval runs under Deno",
+      "The eval runs under Deno",
     ],
     [
       "Node 20 alone: tsx, which the user has to add",

@@ -1,8 +1,10 @@
 // The baseline's measuring phase: run the eval on the unchanged code, each run logged, and
-// read from the runs the noise (calibration, expected gain, a noisy-eval warning), the guard,
-// whether a cache warms up, and how long the round's budget will take. It does not probe the
+// read from the runs the noise (calibration, expected gain, a noisy-eval warning), the guard
+// and its own noise, whether a cache the eval wrote warms up (faster later runs with nothing
+// written are start-up warm-up), and how long the round's budget will take. It does not probe the
 // eval's sensitivity (baseline.ts, sensitivity.ts) nor write the baseline (record.ts).
-import { join } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import { calibrate, type Calibration as EngineCalibration } from "../decision/calibrate.ts";
 import type { Run } from "../decision/options.ts";
 import { decisionOptionsFor } from "../decision/state.ts";
@@ -10,9 +12,10 @@ import { CliError, EXIT } from "../cli/errors.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
 import type { Experiment } from "../experiment/schema.ts";
 import { displayPath } from "../files/paths.ts";
+import { STATE_DIR } from "../experiment/artifacts.ts";
 import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { median } from "../decision/stats.ts";
+import { mean, median, sampleStandardDeviation } from "../decision/stats.ts";
 import { passesGuard } from "../experiment/guard.ts";
 import type { BaselineReport, Calibration, Context, Measured } from "./report.ts";
 
@@ -29,6 +32,7 @@ const RUNS_PER_ITERATION = { deterministic: 1.1, noisy: 3.0 };
 export async function measure(context: Context): Promise<Measured> {
   const { loaded: { experiment }, options, warn } = context;
   const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
+  const startedMs = Date.now();
   const { evalRuns, logs } = await runBaselineEvals(context, formula);
   const scores = evalRuns.map((run) => run.score!);
   const decisionOptions = decisionOptionsFor(experiment);
@@ -41,9 +45,13 @@ export async function measure(context: Context): Promise<Measured> {
   const noiseWarning = describeNoise(calibration, expectedGain);
   if (noiseWarning) warn(`${noiseWarning}`);
   for (const message of calibration.warnings) warn(message);
+  const detectableNote = describeDetectableEffect(calibration);
+  if (detectableNote) options.notes(detectableNote);
   for (const wild of calibration.wildRuns) warn(`run ${wild + 1}'s log: ${displayPath(logs[wild])}`);
-  const guard = checkGuard(experiment, evalRuns, warn);
-  const cache = checkCache(evalRuns);
+  const checked = checkGuard(experiment, evalRuns, warn);
+  const guard = checked && withoutNote(checked);
+  if (checked?.note) options.notes(checked.note);
+  const cache = checkCache(evalRuns, filesWrittenSince(context.loaded.root, startedMs, context.stateDir));
   options.notes(cache.note);
   return { evalRuns, logs, formula, calibration, expectedGain, noiseWarning, guard, cache };
 }
@@ -82,42 +90,152 @@ async function runBaselineEvals(
   return { evalRuns, logs };
 }
 
+/** A figure as the baseline report prints it: four significant digits, no trailing zeros. */
+function shown(value: number): string {
+  return Number(value.toPrecision(4)).toString();
+}
+
+/**
+ * The guard's runs read like the score's: median (the guard's baseline), mean, sd and spread. A
+ * guard whose mean (what iterate judges a candidate's guard on) sits within its own spread of the
+ * threshold can fail on noise alone, so it is warned about before any iteration is lost to it.
+ */
 function checkGuard(
   experiment: Experiment,
   evalRuns: EvalRun[],
   warn: (message: string) => void,
-): BaselineReport["guard"] {
+): BaselineReport["guard"] & { note: string | null } | null {
   if (!experiment.guard) return null;
+  const { metric, op, threshold } = experiment.guard;
   const guardValues = evalRuns.map((run) => run.guard).filter((value): value is number => value !== null);
-  const guardScore = guardValues.length ? median(guardValues) : null;
+  const guardScore = median(guardValues);
+  const guardMean = mean(guardValues);
+  const spread = guardValues.length ? Math.max(...guardValues) - Math.min(...guardValues) : null;
+  const sd = sampleStandardDeviation(guardValues);
   if (guardScore === null) {
     warn(
-      `the eval printed no "${experiment.guard.metric}" line, so the guard cannot be checked. Print "${experiment.guard.metric.toUpperCase()}: <value>" from the eval.`,
+      `the eval printed no "${metric}" line, so the guard cannot be checked. Print "${metric.toUpperCase()}: <value>" from the eval.`,
     );
   }
-  const pass = guardScore === null ? null : passesGuard(guardScore, experiment.guard.op, experiment.guard.threshold);
+  const pass = guardScore === null ? null : passesGuard(guardScore, op, threshold);
   if (pass === false) {
     warn(
-      `the baseline already fails the guard (${experiment.guard.metric} ${guardScore} ${experiment.guard.op} ${experiment.guard.threshold} is false); every iteration will be a guard_fail until that changes.`,
+      `the baseline already fails the guard (${metric} ${guardScore} ${op} ${threshold} is false); every iteration will be a guard_fail until that changes.`,
     );
   }
-  return { ...experiment.guard, score: guardScore, pass };
+  const nearThreshold = guardMean !== null && spread !== null && spread > 0 &&
+    Math.abs(guardMean - threshold) <= spread;
+  if (nearThreshold && pass !== false) {
+    warn(
+      `the guard's baseline is within its noise of the threshold: ${metric} mean ${
+        shown(guardMean)
+      } over ${guardValues.length} runs (${guardValues.map(shown).join(", ")}) varies by ${
+        shown(spread)
+      } between runs, and ${op} ${threshold} is only ${
+        shown(Math.abs(guardMean - threshold))
+      } away. An unchanged version can fail the guard by noise alone: loosen the threshold, or steady the guard (more cases, a warm-up before timing).`,
+    );
+  }
+  const note = guardValues.length < 2
+    ? null
+    : `Guard noise: ${metric} ${guardValues.map(shown).join(", ")}: median ${shown(guardScore!)}, mean ${
+      shown(guardMean!)
+    }, sd ${shown(sd ?? 0)}, spread ${shown(spread!)} (iterate judges a candidate's guard on the mean of its runs).`;
+  return {
+    metric,
+    op,
+    threshold,
+    score: guardScore,
+    pass,
+    runs: guardValues,
+    mean: guardMean,
+    sd,
+    spread,
+    near_threshold: nearThreshold,
+    note,
+  };
 }
 
-function checkCache(runs: EvalRun[]): BaselineReport["cache"] {
+/**
+ * Later runs faster than the first is a warm cache only when the eval wrote files a later run
+ * can read; without any, the speed-up is start-up warm-up (bytecode, the disk cache, a JIT).
+ */
+function checkCache(runs: EvalRun[], written: string[]): BaselineReport["cache"] {
   const first = runs[0].durationMs / 1000;
   const later = runs.length > 1 ? median(runs.slice(1).map((run) => run.durationMs / 1000)) : null;
   const faster = later !== null && later < first * CACHE_SPEEDUP_RATIO && first - later >= CACHE_MIN_SAVING_S;
+  const warm = faster && written.length > 0;
+  const shownFiles = written.slice(0, WRITTEN_FILES_SHOWN).join(", ") +
+    (written.length > WRITTEN_FILES_SHOWN ? `, … (${written.length} files)` : "");
   const note = later === null
     ? "Cache check: one run only, nothing to compare."
+    : warm
+    ? `Cache check: later runs took ${later.toFixed(2)} s against ${
+      first.toFixed(2)
+    } s for the first, and the eval wrote ${shownFiles}: a cache is warm. Good for speed — the probe below checks that edits to the file still reach the score.`
     : faster
     ? `Cache check: later runs took ${later.toFixed(2)} s against ${
       first.toFixed(2)
-    } s for the first: a cache is warm. Good for speed — the probe below checks that edits to the file still reach the score.`
+    } s for the first, but the eval wrote no file a later run could read: start-up warm-up, not a cache.`
     : `Cache check: no speed-up after the first run (${first.toFixed(2)} s, then ${
       later.toFixed(2)
     } s): no cache is in play, or it was already warm.`;
-  return { first_s: round3(first), later_median_s: later === null ? null : round3(later), faster, note };
+  return {
+    first_s: round3(first),
+    later_median_s: later === null ? null : round3(later),
+    faster,
+    warm,
+    written: written.slice(0, WRITTEN_FILES_SHOWN),
+    note,
+  };
+}
+
+/** Folders no eval cache lives in: version control, installed packages, bytecode. */
+const NOT_A_CACHE = new Set([
+  ".git",
+  STATE_DIR, // the harness's own logs, wherever the experiment sits
+  "node_modules",
+  "__pycache__",
+  ".venv",
+  "venv",
+  ".mypy_cache",
+  ".pytest_cache",
+]);
+/** The walk looks at this many entries at most: a huge repository is not searched to the end for a cache. */
+const WALK_LIMIT = 20_000;
+const WRITTEN_FILES_SHOWN = 3;
+
+/**
+ * Files under the repository written since `sinceMs`, bytecode and the harness's own state
+ * (logs) left out: what the eval left behind for its next run.
+ */
+function filesWrittenSince(root: string, sinceMs: number, stateDir: string): string[] {
+  const written: string[] = [];
+  const pending = [root];
+  let visited = 0;
+  while (pending.length > 0 && visited < WALK_LIMIT) {
+    const dir = pending.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      visited += 1;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!NOT_A_CACHE.has(entry.name) && path !== stateDir) pending.push(path);
+      } else if (entry.isFile() && !entry.name.endsWith(".pyc")) {
+        try {
+          if (statSync(path).mtimeMs >= sinceMs) written.push(relative(root, path));
+        } catch {
+          // removed while walking: not a cache a later run reads
+        }
+      }
+    }
+  }
+  return written.sort();
 }
 
 /** How long the round's budget will take at this eval's speed, with a note when one eval is too slow. */
@@ -141,6 +259,10 @@ export function estimateRound(
     total_minutes: round3(totalMinutes),
     note,
   };
+}
+
+function withoutNote({ note: _note, ...guard }: NonNullable<BaselineReport["guard"]> & { note: string | null }) {
+  return guard;
 }
 
 function toEngineRun(run: EvalRun): Run {
@@ -180,7 +302,22 @@ function describeNoise(calibration: Calibration, expectedGain: number): string |
   const mde = calibration.minDetectableEffect ?? Infinity;
   if (calibration.sd < expectedGain && mde <= expectedGain * 2) return null;
   return `NOISY EVAL: run-to-run sd ${calibration.sd.toPrecision(3)} (minimum detectable effect ${
-    Number.isFinite(mde) ? mde.toPrecision(3) : "unknown"
+    Number.isFinite(mde) ? `${mde.toPrecision(3)} at ${calibration.runs.length - 1} degrees of freedom` : "unknown"
   }) against an expected gain of ${expectedGain}. ` +
     "Real improvements will be hard to tell from noise: set temperature 0 for model calls, fix random seeds, cache expensive calls keyed on their input, or average more cases.";
+}
+
+/**
+ * The baseline's minimum detectable effect and the one iterate's verdicts show are one quantity
+ * (the same formula), estimated from different numbers of runs: said with its degrees of freedom,
+ * so a smaller figure later reads as a better estimate, not a different measure.
+ */
+function describeDetectableEffect(calibration: Calibration): string | null {
+  if (calibration.deterministic || calibration.minDetectableEffect === null || calibration.runs.length < 2) return null;
+  const df = calibration.runs.length - 1;
+  return `Min detectable effect ${
+    shown(calibration.minDetectableEffect)
+  } is estimated from ${calibration.runs.length} runs (${df} degree${
+    df === 1 ? "" : "s"
+  } of freedom); iterate's verdicts re-estimate the same figure from every run they pool, so it shrinks as runs accumulate.`;
 }

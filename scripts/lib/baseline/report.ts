@@ -31,13 +31,36 @@ export type BaselineReport = {
   cv: number | null;
   deterministic: boolean;
   min_detectable_effect: number | null;
+  /** Degrees of freedom behind min_detectable_effect (runs - 1); iterate's verdicts record theirs as verdict.df. */
+  min_detectable_effect_df: number | null;
   min_delta: number;
   wild_runs: number[];
   runs: number[];
-  guard: { metric: string; op: string; threshold: number; score: number | null; pass: boolean | null } | null;
+  /** score is the median of the guard's runs (as the score's); mean, sd and spread read its noise. */
+  guard: {
+    metric: string;
+    op: string;
+    threshold: number;
+    score: number | null;
+    pass: boolean | null;
+    runs: number[];
+    mean: number | null;
+    sd: number | null;
+    spread: number | null;
+    /** The guard's mean is within its spread of the threshold: it can fail on noise alone. */
+    near_threshold: boolean;
+  } | null;
   expected_gain: number;
   noise_warning: string | null;
-  cache: { first_s: number; later_median_s: number | null; faster: boolean; note: string };
+  /** faster: later runs were faster; warm: and the eval wrote files (a cache), so it is not start-up warm-up. */
+  cache: {
+    first_s: number;
+    later_median_s: number | null;
+    faster: boolean;
+    warm: boolean;
+    written: string[];
+    note: string;
+  };
   revert: { ok: boolean; note: string };
   probe: { method: string; sensitive: boolean; score: number | null; crashed: boolean; note: string };
   hashes: Record<string, string>;
@@ -120,6 +143,9 @@ export function toReport(
     cv: calibration.cv,
     deterministic: calibration.deterministic,
     min_detectable_effect: calibration.minDetectableEffect,
+    min_detectable_effect_df: calibration.minDetectableEffect === null || calibration.deterministic
+      ? null
+      : calibration.runs.length - 1,
     min_delta: calibration.recommendedMinDelta,
     wild_runs: calibration.wildRuns ?? [],
     runs: calibration.runs,

@@ -1,4 +1,5 @@
-// What a round's journal says, as one plain object: start vs current best, iterations
+// What a round's journal says, as one plain object: start vs current best (both means of
+// eval runs, with their run counts, as iterate compares them), iterations
 // against the budget, kept changes ranked by gain, the lessons of the recorded diffs
 // (lessons.ts: kept directions, dead ends, inconclusive tries, unscored lines), crashes, plateau,
 // noise and guard status, plus one row per iteration. Pure: journal data in, data out.
@@ -52,9 +53,12 @@ export type KeptChange = {
   score: number | null;
   /** The score on the runs that selected it (can be inflated by the winner's curse). */
   selectedScore: number | null;
-  /** The incumbent it replaced. */
+  /** The incumbent it replaced, as iterate measured it when it decided: the mean of the incumbent's runs. */
   previous: number | null;
-  /** Improvement over `previous` in the metric's direction: positive is better. */
+  /**
+   * `selectedScore` over `previous` in the metric's direction (positive is better): the figure
+   * iterate decided on, so the same as the table's delta and the keep's commit message.
+   */
   gain: number | null;
   guardScore: number | null;
 };
@@ -84,8 +88,13 @@ export type Summary = {
   metric: { name: string; direction: "max" | "min"; formula: string | null };
   constrainedFiles: string[];
   round: number | null;
-  /** The baseline score the round started from. */
+  /**
+   * The baseline the round started from, as iterate compares with it: the mean of the baseline's
+   * runs and of its re-runs before the first keep (not the median baseline.ts reports as its score).
+   */
   start: number | null;
+  /** Eval runs behind `start`. */
+  startRuns: number;
   best: {
     /** The incumbent: the last kept result (re-measured when fresh runs exist), or the baseline. */
     score: number | null;
@@ -96,7 +105,13 @@ export type Summary = {
     runs: number;
     remeasured: boolean;
   };
-  improvement: { absolute: number | null; relative: number | null; text: string | null };
+  /**
+   * best.score - start: means against means. `basis` names the runs behind each side ("mean of 6
+   * re-measured runs vs the baseline's mean of 3 runs"), because once a keep is re-measured this
+   * is a different figure from the keep's own gain (table, commit message), which was measured on
+   * the runs that selected it.
+   */
+  improvement: { absolute: number | null; relative: number | null; text: string | null; basis: string | null };
   iterations: { done: number; budget: number | null; remaining: number | null; lastTimestamp: string | null };
   counts: { keep: number; discard: number; crash: number; guard_fail: number };
   /** Kept changes in journal order. */
@@ -121,27 +136,29 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
   const sources = resolveSources(journal, context);
   const results = iterationResults(journal);
   const replay = replayIterations(results, sources);
-  const kept = settleGains(replay.kept, replay.keptFreshRuns, sources);
-  const best = bestOf(results, kept, replay.keptFreshRuns, sources);
+  const kept = settleGains(replay.kept, replay.keptFreshRuns);
+  const start = replay.baselinePool.length > 0 ? average(replay.baselinePool) : sources.start;
+  const best = bestOf(results, kept, replay.keptFreshRuns, sources, start);
   const noise = resolveNoise(journal.config, sources.round?.baseline ?? null);
   const lessons = buildLessons({
     results,
     minEffect: context.experiment?.decision.min_effect ?? journal.config?.decision?.min_effect ?? null,
     baselineMinDetectableEffect: noise.minDetectableEffect,
   });
-  const absolute = best.score !== null && sources.start !== null ? best.score - sources.start : null;
+  const startRuns = replay.baselinePool.length > 0 ? replay.baselinePool.length : start === null ? 0 : 1;
+  const absolute = best.score !== null && start !== null ? best.score - start : null;
   return {
     metric: sources.metric,
     constrainedFiles: sources.constrainedFiles,
     round: sources.roundNumber,
-    start: sources.start,
+    start,
+    startRuns,
     best,
     improvement: {
       absolute,
-      relative: absolute !== null && sources.start !== null && sources.start !== 0
-        ? absolute / Math.abs(sources.start)
-        : null,
+      relative: absolute !== null && start !== null && start !== 0 ? absolute / Math.abs(start) : null,
       text: formatDelta(absolute),
+      basis: absolute === null ? null : improvementBasis(best, startRuns),
     },
     iterations: {
       done: results.length,
@@ -235,15 +252,21 @@ type Replay = {
   keptFreshRuns: number[][];
   /** The guard score of the incumbent after the last line. */
   incumbentGuard: number | null;
+  /** The baseline's runs and its re-runs before the first keep: what iterate compared the first candidates with. */
+  baselinePool: number[];
 };
 
 /** Walk the iterations in order, following the incumbent: one row per line, the keeps, their fresh runs. */
 function replayIterations(results: ResultLine[], sources: Sources): Replay {
   const { guard } = sources;
-  const replay: Replay = { rows: [], kept: [], keptFreshRuns: [], incumbentGuard: sources.startGuard };
+  const orient = sources.metric.direction === "min" ? -1 : 1;
+  // Like iterate, the baseline's re-runs join its own runs; a kept incumbent starts afresh.
+  const baselinePool = finiteRuns(sources.baselineLine?.runs);
+  const replay: Replay = { rows: [], kept: [], keptFreshRuns: [], incumbentGuard: sources.startGuard, baselinePool };
   let incumbentCommit: string | null = sources.baselineLine?.commit ?? null;
   let incumbentSelected: number | null = sources.start;
-  let freshRuns: number[] | null = null; // runs of the current kept incumbent made after it was kept
+  // Runs of the current incumbent made after it was selected (for the baseline: all of its runs).
+  let freshRuns: number[] | null = baselinePool.length > 0 ? baselinePool : null;
 
   for (const result of results) {
     if (freshRuns && result.incumbent_runs) {
@@ -256,14 +279,18 @@ function replayIterations(results: ResultLine[], sources: Sources): Replay {
     const score = lineScore(result);
     const guardScore = lineGuardScore(result);
     if (result.status === "keep" && score !== null) {
+      // The delta iterate recorded is the figure the table and the commit message show; the
+      // incumbent it implies is the one the keep was decided against.
+      const recorded = recordedDelta(result);
+      const previous = recorded === null ? incumbentBefore : score - recorded;
       replay.kept.push({
         iteration: result.iteration,
         commit: result.commit,
         description: result.description,
         score,
         selectedScore: score,
-        previous: incumbentBefore,
-        gain: null,
+        previous,
+        gain: previous === null ? null : orient * (score - previous),
         guardScore,
       });
       incumbentCommit = result.commit;
@@ -293,15 +320,34 @@ function replayIterations(results: ResultLine[], sources: Sources): Replay {
   return replay;
 }
 
-/** Re-measured scores are known only once the whole journal is read; each gain is over the previous keep's. */
-function settleGains(kept: KeptChange[], keptFreshRuns: number[][], sources: Sources): KeptChange[] {
-  const orient = sources.metric.direction === "min" ? -1 : 1;
+/**
+ * Re-measured scores are known only once the whole journal is read. Each gain stays the one
+ * iterate decided on (selected score over the incumbent it was compared with), so top changes,
+ * the table and the commit message give one figure for one keep.
+ */
+function settleGains(kept: KeptChange[], keptFreshRuns: number[][]): KeptChange[] {
   kept.forEach((change, index) => {
     change.score = incumbentValue(change.selectedScore, keptFreshRuns[index]);
-    change.previous = index === 0 ? sources.start : kept[index - 1].score;
-    change.gain = change.score !== null && change.previous !== null ? orient * (change.score - change.previous) : null;
   });
   return kept;
+}
+
+/** The delta a line recorded ("+0.0419"), as a number; null when it has none or it does not read as one. */
+function recordedDelta(result: ResultLine): number | null {
+  if (typeof result.delta !== "string") return null;
+  const value = Number(result.delta.trim());
+  return result.delta.trim() !== "" && Number.isFinite(value) ? value : null;
+}
+
+/** "mean of 6 re-measured runs of #3 vs the baseline's mean of 3 runs". */
+function improvementBasis(best: Summary["best"], startRuns: number): string {
+  const runs = (count: number) => `${count} run${count === 1 ? "" : "s"}`;
+  const baseline = `the baseline's mean of ${runs(startRuns)}`;
+  if (best.iteration === null) return baseline;
+  const measured = best.remeasured
+    ? `mean of ${runs(best.runs)} re-measured after #${best.iteration} was kept`
+    : `mean of #${best.iteration}'s ${runs(best.runs)}`;
+  return `${measured} vs ${baseline}`;
 }
 
 /** The incumbent: the last keep (re-measured when fresh runs exist), or the baseline. */
@@ -310,11 +356,12 @@ function bestOf(
   kept: KeptChange[],
   keptFreshRuns: number[][],
   sources: Sources,
+  start: number | null,
 ): Summary["best"] {
   const lastKept = kept.at(-1);
   if (!lastKept) {
     return {
-      score: sources.start,
+      score: start,
       iteration: null,
       commit: sources.baselineLine?.commit ?? null,
       description: null,
@@ -396,6 +443,7 @@ function resolveNoise(config: ConfigLine | null, baseline: Baseline | null): Noi
   return { sd: null, mean: null, runs: 0, minDetectableEffect: null, deterministic: null, minDelta, source: "none" };
 }
 
+/** A line's score as iterate compares it: the mean of its runs (a baseline line's `score` is their median). */
 function lineScore(result: ResultLine): number | null {
   const runs = finiteRuns(result.runs);
   if (runs.length > 1) return average(runs);

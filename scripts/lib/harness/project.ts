@@ -279,8 +279,9 @@ function typescriptUnderNode(
   const other = runners.others.find((each) => each.runtime === facts.currentRuntime) ?? runners.others[0];
   if (other) {
     const name = other.runtime === "bun" ? "Bun" : "Deno";
+    // The eval does not use Node, so Node's version requirement is not this eval's concern.
     notes.push(
-      `${node} here cannot run TypeScript (that needs Node 22.6 or tsx), so the eval runs under ${name}, which is installed here. To run it under Node instead: npm install -D tsx, then set eval.command to \`npx tsx ...\`.`,
+      `The eval runs under ${name}, which is installed here (this project's ${node} does not run TypeScript itself). To run it under Node instead: npm install -D tsx, then set eval.command to \`npx tsx ...\`.`,
     );
     return { runtime: other.runtime, command: other.runtime === "deno" ? `${other.command} run -A` : other.command };
   }

@@ -23,7 +23,8 @@ export function buildStatePrompt(loaded: LoadedExperiment, round: number, iterat
     `Goal: ${goal} ${
       experiment.metric.formula ?? experiment.metric.name
     } by editing only ${files}. Rules, levers and strategy: \`${roundRecord.artifacts.instructions}\`.`,
-    `Do not edit other files, do not commit, do not run the eval: the harness measures, decides and commits.`,
+    // The instructions let an agent run the eval to read a result; only iterate records, and here the loop runs it.
+    `Do not edit other files, do not commit, do not run iterate: after you stop, the harness measures, decides and commits. You may run the eval to understand a result; it records nothing.`,
     `Best: ${summary.best.score ?? "n/a"} (baseline ${summary.start ?? "n/a"})${
       summary.noise.sd !== null ? `, noise sd ${summary.noise.sd}` : ""
     }${

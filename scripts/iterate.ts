@@ -6,7 +6,7 @@ import { defineCommand, note, printData, printJson, runCommand, runIfMain } from
 import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
 import type { StepResult } from "./lib/iterate/step-context.ts";
-import { formatScore, isWholeNumberMetric, plural, roundMeasure } from "./lib/text/number-format.ts";
+import { formatCompact, formatScore, isWholeNumberMetric, plural, roundMeasure } from "./lib/text/number-format.ts";
 
 export const spec = defineCommand({
   name: "iterate.ts",
@@ -184,7 +184,7 @@ export function main(argv: string[]): Promise<number> {
 export function stepJson(result: StepResult): Record<string, unknown> {
   return {
     ...result.line,
-    incumbent_mean: result.incumbentMean,
+    incumbent_mean: roundMeasure(result.incumbentMean), // rounded like the line's score it is compared with
     verdict_reason: result.verdict?.reason ?? null,
     dashboard: result.dashboard,
   };
@@ -218,7 +218,7 @@ export function stepLine(result: StepResult): string {
   }
   if (line.guard_score !== null) {
     const guardWhole = isWholeNumberMetric([...(line.guard_runs ?? []), ...(line.incumbent_guard_runs ?? [])]);
-    parts.push(`guard ${formatScore(line.guard_score, { whole: guardWhole })} ${line.guard_pass ? "PASS" : "FAIL"}`);
+    parts.push(`guard ${formatCompact(line.guard_score, { whole: guardWhole })} ${line.guard_pass ? "PASS" : "FAIL"}`);
   }
   const cases = caseChanges(line.cases ?? null);
   if (cases) parts.push(cases);

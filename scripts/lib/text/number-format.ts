@@ -54,10 +54,14 @@ export function formatMetric(value: number | null): string {
   return formatScore(value, { whole: value !== null && isWholeNumberMetric([value]) });
 }
 
-/** Two to four decimals, trailing zeros trimmed: 0.9 -> "0.90", 0.95125 -> "0.9513", 12 -> "12.00". */
-export function formatCompact(value: number | null): string {
+/**
+ * A guard value or threshold, rounded like a score with trailing zeros trimmed to two decimals:
+ * 0.9 -> "0.90", 0.95125 -> "0.9513", 12 -> "12.00", a whole-number metric's 12 -> "12".
+ */
+export function formatCompact(value: number | null, style: MeasureStyle = {}): string {
   const rounded = roundMeasure(value);
   if (rounded === null) return "—";
+  if (style.whole && Number.isInteger(rounded)) return String(rounded);
   return rounded.toFixed(MEASURE_DECIMALS).replace(/0{1,2}$/, "");
 }
 

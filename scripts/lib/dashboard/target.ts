@@ -3,9 +3,13 @@
 // (journal-only mode, for journals written by the seed's prose-driven loop).
 // It reads the experiment file but renders and writes nothing.
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { findRound, loadExperiment } from "../experiment/experiment-file.ts";
+import {
+  findExperimentFile as findNearestExperimentFile,
+  findRound,
+  loadExperiment,
+} from "../experiment/experiment-file.ts";
 import type { Experiment } from "../experiment/schema.ts";
 import {
   artifactsBesideJournal,
@@ -91,7 +95,7 @@ function targetFromJournal(options: TargetOptions): DashboardTarget {
   };
 }
 
-/** --experiment wins (and must exist); else ./autoresearch.yaml; else one at the repository root. */
+/** --experiment wins (and must exist); else the nearest autoresearch.yaml from cwd up to the repository root. */
 function findExperimentFile(options: TargetOptions): string | null {
   if (options.experiment) {
     const path = resolve(options.cwd, options.experiment);
@@ -104,20 +108,5 @@ function findExperimentFile(options: TargetOptions): string | null {
     }
     return path;
   }
-  const here = join(options.cwd, EXPERIMENT_FILE);
-  if (existsSync(here)) return here;
-  const root = repositoryRootOf(options.cwd);
-  const atRoot = root ? join(root, EXPERIMENT_FILE) : null;
-  return atRoot && existsSync(atRoot) ? atRoot : null;
-}
-
-/** The nearest folder holding `.git`, found without spawning git (this runs on every iteration). */
-function repositoryRootOf(start: string): string | null {
-  let folder = resolve(start);
-  for (;;) {
-    if (existsSync(join(folder, ".git"))) return folder; // a folder, or a file in worktrees
-    const parent = dirname(folder);
-    if (parent === folder) return null;
-    folder = parent;
-  }
+  return findNearestExperimentFile(options.cwd);
 }

@@ -73,3 +73,91 @@ describe("a brought eval is locked by integrity", () => {
     ]);
   });
 });
+
+/** A small search module shaped like a library's scoring file: numeric levers and one entry. */
+const SEARCH_PY = `"""Score documents for a query."""
+TITLE_WEIGHT = 2.0
+MIN_SCORE = 0.1
+
+
+def search(query, limit=3):
+    docs = {"a": "reset password", "b": "billing invoice", "c": "password policy"}
+    scored = [(doc_id, sum(TITLE_WEIGHT for word in query.split() if word in text)) for doc_id, text in docs.items()]
+    return [doc_id for doc_id, score in sorted(scored, key=lambda pair: -pair[1]) if score >= MIN_SCORE][:limit]
+`;
+
+describe("init --force cleans up after itself", () => {
+  test("switching from the generated eval to --eval-cmd moves the generated eval and test data into the backup and lists them", () => {
+    const root = makeRepo({ "search/ranker.py": SEARCH_PY, "data/vocab.txt": "password\nbilling\n" });
+    const first = runScript("init", ["search/ranker.py", "--metric", "mrr", "--frozen", "data/vocab.txt"], {
+      cwd: root,
+    });
+    expect(first.code).toBe(0);
+    for (const path of ["autoresearch_eval.py", "autoresearch_test_data.json"]) {
+      expect(existsSync(join(root, path))).toBe(true);
+    }
+    const generatedEval = read(root, "autoresearch_eval.py");
+    writeFiles(root, { "eval/x.py": evalScript(), "cases.json": casesJson(), "autoresearch_progress.svg": "<svg/>" });
+
+    const again = runScript(
+      "init",
+      [
+        "search/ranker.py",
+        "--metric",
+        "mrr",
+        "--eval-cmd",
+        "python3 eval/x.py",
+        "--test-data",
+        "cases.json",
+        "--force",
+      ],
+      { cwd: root },
+    );
+    expect(again.code).toBe(0);
+    for (const path of ["autoresearch_eval.py", "autoresearch_test_data.json"]) {
+      expect(existsSync(join(root, path))).toBe(false);
+    }
+    const backups = readdirSync(join(root, ".autoresearch/backups"));
+    expect(backups).toHaveLength(1);
+    const backup = join(root, ".autoresearch/backups", backups[0]);
+    expect(readFileSync(join(backup, "autoresearch_eval.py"), "utf8")).toBe(generatedEval);
+    expect(readFileSync(join(backup, "autoresearch_test_data.json"), "utf8")).toContain("TODO:");
+    expect(again.stderr).toMatch(
+      /Moved "autoresearch_eval\.py", "autoresearch_test_data\.json", "autoresearch_progress\.svg" into \.autoresearch\/backups\/init-[^:]+: this experiment no longer uses them/,
+    );
+    expect(again.stderr).toContain('Replaced "autoresearch.yaml"');
+    // The earlier run's progress chart would describe the wrong run: it moves too.
+    expect(existsSync(join(root, "autoresearch_progress.svg"))).toBe(false);
+    expect(readFileSync(join(backup, "autoresearch_progress.svg"), "utf8")).toBe("<svg/>");
+    expect(JSON.stringify(readdirSync(backup))).not.toContain(".moved");
+    // Files of the person's that the earlier experiment named (frozen, brought) are never moved.
+    expect(read(root, "data/vocab.txt")).toBe("password\nbilling\n");
+    for (const path of ["eval/x.py", "cases.json", "search/ranker.py"]) expect(existsSync(join(root, path))).toBe(true);
+  });
+
+  test("a file the earlier experiment names but init did not write stays; a re-run that still uses its files moves nothing", () => {
+    const root = makeRepo({ "search/ranker.py": SEARCH_PY, "eval/x.py": evalScript(), "cases.json": casesJson() });
+    const brought = [
+      "search/ranker.py",
+      "--metric",
+      "mrr",
+      "--eval-cmd",
+      "python3 eval/x.py",
+      "--test-data",
+      "cases.json",
+    ];
+    expect(runScript("init", brought, { cwd: root }).code).toBe(0);
+    // The brought eval and test data are the person's: switching to the generated eval leaves them in place.
+    const generated = runScript("init", ["search/ranker.py", "--metric", "mrr", "--force", "--json"], { cwd: root });
+    expect(generated.code).toBe(0);
+    expect(JSON.parse(generated.stdout).moved_to_backup).toEqual([]);
+    expect(read(root, "eval/x.py")).toBe(evalScript());
+    expect(read(root, "cases.json")).toBe(casesJson());
+
+    const same = runScript("init", ["search/ranker.py", "--metric", "mrr", "--force", "--json"], { cwd: root });
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.stdout).moved_to_backup).toEqual([]);
+    expect(existsSync(join(root, "autoresearch_eval.py"))).toBe(true);
+    expect(same.stderr).not.toContain("Moved ");
+  });
+});

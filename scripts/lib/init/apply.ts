@@ -1,5 +1,6 @@
 // init's second half: write what plan.ts planned through planned-writes.ts (replaced
-// artifacts backed up first), append the git exclude rules, run the generated eval's --bootstrap for
+// artifacts backed up first, files an earlier init wrote and this one no longer uses moved
+// into that backup), append the git exclude rules, run the generated eval's --bootstrap for
 // --cases-from, and describe the result for stdout (a file list, or one JSON object) and
 // for the person (the next steps). It validates nothing: a plan is already valid.
 import { spawnSync } from "node:child_process";
@@ -33,6 +34,8 @@ export type InitResult = {
   written: string[];
   excludeAdded: string[];
   backupDir: string | null;
+  /** Files an earlier init wrote that this experiment no longer uses, moved into backupDir. */
+  moved: string[];
   bootstrap: { ok: boolean; message: string } | null;
 };
 
@@ -47,16 +50,19 @@ export function applyInitPlan(plan: InitPlan): InitResult {
     stateDir: join(plan.root, STATE_DIR),
     label: "init",
     home: plan.root,
-    replaced: plan.replaced,
+    // Copied like the replaced files, then taken out of the work tree: together, a move.
+    replaced: [...plan.replaced, ...plan.obsolete],
     stale,
   });
+  const moved = backupDir ? plan.obsolete.filter((path) => existsSync(path)) : [];
+  for (const path of moved) unlinkSync(path);
   const written = writePlanned(plan.files);
   writeJournalHeader(resolve(plan.root, artifacts.journal), plan.journalHeader);
   written.push(resolve(plan.root, artifacts.journal));
   saveExperimentFresh(plan.experimentPath, plan.experiment, plan.replaced.includes(plan.experimentPath));
   written.push(plan.experimentPath);
   const excludeAdded = appendExcludeRules(plan.excludePath);
-  return { plan, written, excludeAdded, backupDir, bootstrap: null };
+  return { plan, written, excludeAdded, backupDir, moved, bootstrap: null };
 }
 
 /** A replaced experiment file starts over: no comments or fields from the old one survive (the backup has it). */
@@ -120,6 +126,7 @@ export function initResultJson(result: InitResult, cwd: string): Record<string, 
     written: result.written.map(shown),
     replaced: plan.replaced.map(shown),
     backup: result.backupDir ? shown(result.backupDir) : null,
+    moved_to_backup: result.moved.map(shown),
     git_exclude_added: result.excludeAdded,
     language: plan.experiment.language,
     project: plan.project.kind,
@@ -141,9 +148,10 @@ export function initResultJson(result: InitResult, cwd: string): Record<string, 
 export function describeNextSteps(result: InitResult, cwd: string): string {
   const { plan } = result;
   const fromRoot = (path: string) => displayPath(resolve(plan.root, path), cwd);
+  const backup = describeBackup(result, cwd);
   if (result.bootstrap && !result.bootstrap.ok) {
     const where = plan.root === cwd ? "" : `cd ${shellQuote(displayPath(plan.root, cwd))} && `;
-    return `Could not fill expected outputs from the current code: ${result.bootstrap.message}\nFix that, then run: ${where}${plan.bootstrapCommand}`;
+    return `${backup}Could not fill expected outputs from the current code: ${result.bootstrap.message}\nFix that, then run: ${where}${plan.bootstrapCommand}`;
   }
   const steps: string[] = [];
   const testData = plan.experiment.test_data;
@@ -164,5 +172,24 @@ export function describeNextSteps(result: InitResult, cwd: string): string {
     } (levers, frozen files, strategy) and the eval.`,
   );
   steps.push(`Commit the constrained file if it has uncommitted changes, then run: ${plan.nextCommand}`);
-  return ["Next:", ...steps.map((step, index) => `  ${index + 1}. ${step}`)].join("\n");
+  return `${backup}${["Next:", ...steps.map((step, index) => `  ${index + 1}. ${step}`)].join("\n")}`;
+}
+
+/** Where --force put what it replaced, and the earlier files it moved there: a line each, or "" when nothing. */
+function describeBackup(result: InitResult, cwd: string): string {
+  if (!result.backupDir) return "";
+  const folder = displayPath(result.backupDir, cwd);
+  const shown = (paths: string[]) => paths.map((path) => `"${displayPath(path, cwd)}"`).join(", ");
+  const { replaced } = result.plan;
+  const lines: string[] = [];
+  if (replaced.length) lines.push(`Replaced ${shown(replaced)}; the earlier versions are in ${folder}.`);
+  if (result.moved.length) {
+    const them = result.moved.length === 1 ? "it" : "them";
+    lines.push(
+      `Moved ${
+        shown(result.moved)
+      } into ${folder}: this experiment no longer uses ${them} (if you had committed ${them}, commit the removal).`,
+    );
+  }
+  return lines.length ? `${lines.join("\n")}\n` : "";
 }

@@ -3,14 +3,15 @@
 // instructions, launch prompt, eval script, test data scaffold and journal header — and refuse
 // what cannot be written before anything is. It asks nothing, runs no git and writes nothing
 // (apply.ts writes); it measures nothing (baseline does). Also the checks of one flag's value.
-import { existsSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, isAbsolute, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
-import { validateExperiment } from "../experiment/experiment-file.ts";
+import { parseExperiment, validateExperiment } from "../experiment/experiment-file.ts";
 import type { Experiment, Guard } from "../experiment/schema.ts";
 import { DEFAULTS } from "../experiment/defaults.ts";
-import { CACHE_DIR, defaultArtifacts, STATE_DIR } from "../experiment/artifacts.ts";
-import { displayPath } from "../files/paths.ts";
+import { artifactsBesideJournal, CACHE_DIR, defaultArtifacts, STATE_DIR } from "../experiment/artifacts.ts";
+import { displayPath, readOptional } from "../files/paths.ts";
+import { commandPathWords } from "../integrity/frozen-files.ts";
 import { whyNotWritable } from "../files/atomic.ts";
 import type { PlannedWrite } from "../files/planned-writes.ts";
 import { parseMetricFormula } from "../process/eval-output.ts";
@@ -113,6 +114,8 @@ export type InitPlan = {
   files: PlannedFile[];
   /** Existing artifacts that --force replaces (backed up first). */
   replaced: string[];
+  /** Files an earlier init wrote that this experiment no longer uses: moved into the backup with --force. */
+  obsolete: string[];
   excludePath: string;
   analysis: FileAnalysis;
   project: Project;
@@ -163,6 +166,7 @@ export function planInit(inspection: InitInspection, answers: InitAnswers = {}):
   const files = renderInitFiles(inspection, settings, layout, experiment.budget.plateau);
   validateExperiment(experiment, displayPath(experimentPath, cwd));
   const replaced = refuseUnwritable(inspection, files, layout.artifacts, nextCommand);
+  const obsolete = inspection.options.force ? noLongerUsed(inspection, experiment, files) : [];
   const { caseInputs } = inspection;
   return {
     repoRoot,
@@ -172,6 +176,7 @@ export function planInit(inspection: InitInspection, answers: InitAnswers = {}):
     journalHeader: journalHeaderFor(experiment, experiment.rounds[0]),
     files,
     replaced,
+    obsolete,
     excludePath: inspection.excludePath,
     analysis: inspection.analysis,
     project: inspection.project,
@@ -469,6 +474,69 @@ function refuseUnwritable(
     );
   }
   return existing;
+}
+
+/** The names init gives the test data it scaffolds (or its agent writes), in the experiment folder. */
+const SCAFFOLD_TEST_DATA = /^autoresearch_test_data\.(json|tsv)$/;
+/** The names of an eval the kit wrote: autoresearch_eval.py, autoresearch_eval_2.ts, ... in the experiment folder. */
+const KIT_EVAL = /^autoresearch_eval(_\d+)?\.[A-Za-z]+$/;
+
+/**
+ * The files the experiment being replaced records as written by the kit, that exist and that
+ * the new experiment does not use: --force moves them into its backup instead of leaving them
+ * behind. Only what the earlier experiment file proves the kit wrote qualifies: each round's
+ * generated eval (eval.script) and artifacts, an eval or test data under init's own names;
+ * never a file of the person's, and nothing when the earlier file cannot be read.
+ */
+function noLongerUsed(inspection: InitInspection, experiment: Experiment, files: PlannedFile[]): string[] {
+  const { root, repoRoot, experimentPath } = inspection;
+  const earlier = readEarlierExperiment(experimentPath);
+  if (!earlier) return [];
+  const at = (path: string) => resolve(root, path);
+  const round = experiment.rounds[0];
+  const needed = new Set([
+    experimentPath,
+    ...files.map((planned) => planned.path),
+    // Not the progress chart: the new experiment draws its own, so an earlier one is stale.
+    ...Object.values(round.artifacts).map(at),
+    ...[experiment.test_data, ...experiment.frozen, ...round.constrained_files].filter((path): path is string =>
+      path !== null
+    ).map(at),
+    ...commandPathWords(round.eval.command).map((word) => at(word.path)),
+  ]);
+  const kitEvals = earlier.rounds.flatMap((each) => [
+    ...(each.eval.script ? [each.eval.script] : []),
+    ...commandPathWords(each.eval.command).map((word) => word.path).filter((path) => KIT_EVAL.test(path)),
+  ]);
+  const kitTestData = earlier.test_data !== null && SCAFFOLD_TEST_DATA.test(earlier.test_data) && kitEvals.length > 0
+    ? [earlier.test_data]
+    : [];
+  const written = [...kitEvals, ...kitTestData, ...earlier.rounds.flatMap(roundArtifactPaths)].map(at);
+  return [...new Set(written)].filter((path) =>
+    !needed.has(path) && isInside(repoRoot, path) && existsSync(path) && statSync(path).isFile()
+  );
+}
+
+/** A round's artifacts and the progress chart beside its journal, relative to the experiment folder. */
+function roundArtifactPaths(round: Experiment["rounds"][number]): string[] {
+  const { journal, dashboard, instructions, launch_prompt, report } = round.artifacts;
+  return [journal, dashboard, instructions, launch_prompt, report, artifactsBesideJournal(journal).chartPath];
+}
+
+/** The experiment file --force replaces, or null when there is none or it cannot be read as one. */
+function readEarlierExperiment(path: string): Experiment | null {
+  const text = readOptional(path);
+  if (text === null) return null;
+  try {
+    return parseExperiment(text, path);
+  } catch {
+    return null;
+  }
+}
+
+function isInside(folder: string, path: string): boolean {
+  const inside = relative(folder, path);
+  return inside !== "" && !inside.startsWith("..") && !isAbsolute(inside);
 }
 
 export function usage(message: string, code = "E_BAD_INPUT"): CliError {

@@ -9,7 +9,7 @@ import { isAbsolute, join, posix, relative, resolve } from "node:path";
 import type { Experiment, Round } from "../experiment/schema.ts";
 import { resolveIn, toPosix } from "../files/paths.ts";
 import { sha256OfFile, sha256OfText, writeFileAtomic } from "../files/atomic.ts";
-import { repositoryRoot, runGit } from "../git/git.ts";
+import { isTracked, repositoryRoot, repositoryStatus } from "../git/git.ts";
 
 /** Repository-relative paths that must not change during a round, without duplicates. */
 export function frozenPaths(experiment: Experiment, round: Round): string[] {
@@ -43,18 +43,17 @@ export function evalCommandFiles(root: string, command: string): string[] {
   const top = repositoryRoot(root);
   if (top === null) return [];
   const found: string[] = [];
+  let untracked: string[] | null = null; // git's untracked files that it does not ignore, asked once when needed
   for (const word of commandPathWords(command)) {
     const absolute = resolve(root, word.path);
     const inRepository = relative(top, absolute);
     if (inRepository === "" || inRepository.startsWith("..") || isAbsolute(inRepository)) continue;
     const path = toPosix(relative(root, absolute));
     if (found.includes(path)) continue;
-    const tracked = runGit(top, ["ls-files", "--error-unmatch", "--", inRepository]).ok;
-    if (
-      tracked ||
-      (!word.commandWord && isPlainFile(absolute) && !runGit(top, ["check-ignore", "-q", "--", inRepository]).ok)
-    ) {
-      found.push(path);
+    if (isTracked(top, inRepository)) found.push(path);
+    else if (!word.commandWord && isPlainFile(absolute)) {
+      untracked ??= repositoryStatus(root).untracked.map(toPosix);
+      if (untracked.includes(path)) found.push(path);
     }
   }
   return found;

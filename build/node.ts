@@ -25,8 +25,8 @@ import { parseArgs } from "node:util";
 export const KIT_ROOT = resolve(import.meta.dir, "..");
 export const DIST_DIR = join(KIT_ROOT, "dist");
 const VERBS = ["init", "baseline", "iterate", "dashboard", "next-round"] as const;
-// Left as runtime imports: the @stdlib packages are loaded lazily with createRequire (and named
-// by dynamic imports that never run, for Deno's sake); bundling them would only add dead weight.
+// Left as runtime imports: the @stdlib packages are loaded lazily with createRequire, so a run
+// that needs no statistics loads none; bundling them would only add dead weight.
 const EXTERNAL = ["@stdlib/*"];
 const RESOURCES = ["scripts/lib/levers/levers_python.py"]; // located next to the bundle via import.meta.url
 

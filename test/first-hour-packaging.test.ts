@@ -6,9 +6,9 @@
 // cache and uses the registry for what is not cached.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { BUN, DENO, KIT_ROOT, removeFolder, runScript, shareAcrossTests, temporaryFolder } from "./helpers.ts";
+import { BUN, DENO, KIT_ROOT, removeFolder, sh, shareAcrossTests, temporaryFolder } from "./helpers.ts";
 import { pythonExperiment } from "./experiment-fixture.ts";
 
 // npm's update check and advice would reach the network on every npx call.
@@ -151,5 +151,88 @@ describe("the npm package's bin commands", () => {
     );
     expect(wrong.code).not.toBe(0);
     expect(wrong.code).toBe(direct.code);
+  });
+});
+
+/** The experiment with the kit vendored into tools/kit/ (no node_modules anywhere up the tree). */
+function vendoredExperiment(options: { noise?: number } = {}): string {
+  const root = pythonExperiment(options);
+  for (const item of ["scripts", "templates", "package.json", "deno.json"]) {
+    cpSync(join(KIT_ROOT, item), join(root, "tools/kit", item), { recursive: true });
+  }
+  sh(root, "git", ["add", "tools"]);
+  sh(root, "git", ["commit", "-q", "-m", "vendor the kit"]);
+  return root;
+}
+
+/** `deno run -A` as a user types it (no -q), with its own package cache. */
+function denoRun(root: string, script: string, denoDir: string) {
+  return run(DENO, ["run", "-A", script], root, { DENO_DIR: denoDir });
+}
+
+const downloadLines = (stderr: string) => stderr.split("\n").filter((line) => /\bDownload\b/.test(line));
+const STATISTICS_SUMMARY = /^Deno fetched the statistics packages/;
+
+describe("Deno's first run fetches only what the run uses", () => {
+  test("a deterministic eval's baseline fetches none of the statistics packages", () => {
+    const root = vendoredExperiment();
+    const denoDir = temporaryFolder("ark-deno-dir-");
+    const baseline = denoRun(root, "tools/kit/scripts/baseline.ts", denoDir);
+    expect({ code: baseline.code, stderr: baseline.code === 0 ? "" : baseline.stderr }).toEqual({
+      code: 0,
+      stderr: "",
+    });
+    const downloads = downloadLines(baseline.stderr);
+    expect(downloads.filter((line) => line.includes("@stdlib"))).toEqual([]);
+    expect(existsSync(join(denoDir, "npm/registry.npmjs.org/@stdlib"))).toBe(false);
+    expect(baseline.stderr.split("\n").filter((line) => STATISTICS_SUMMARY.test(line))).toEqual([]);
+    console.error(
+      `deterministic baseline, empty Deno cache: ${downloads.length} Download lines, ${baseline.milliseconds} ms`,
+    );
+  });
+
+  test("the statistics are fetched quietly on first use, summarised in one line, and a noisy baseline uses them", () => {
+    const root = vendoredExperiment({ noise: 0.02 });
+    const denoDir = temporaryFolder("ark-deno-dir-");
+    writeFileSync(
+      join(root, "probe.ts"),
+      `import { fUpperTail, onStatisticsPackagesFetched, studentTQuantile } from "./tools/kit/scripts/lib/decision/stats.ts";
+onStatisticsPackagesFetched((summary) => console.error(summary));
+console.log(JSON.stringify([studentTQuantile(0.975, 5), fUpperTail(3, 2, 10)]));
+`,
+    );
+    const probe = (label: string) => {
+      const result = run(DENO, ["run", "-A", "--config", "tools/kit/deno.json", "probe.ts"], root, {
+        DENO_DIR: denoDir,
+      });
+      expect({ label, code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({
+        label,
+        code: 0,
+        stderr: "",
+      });
+      const [quantile, tail] = JSON.parse(result.stdout) as [number, number];
+      expect(quantile).toBeCloseTo(2.5706, 4);
+      expect(tail).toBeCloseTo(1.6 ** -5, 9); // F(2, 10) upper tail: (1 + 2x/10)^-5
+      expect(downloadLines(result.stderr)).toEqual([]);
+      return result;
+    };
+    const first = probe("first use");
+    const summary = first.stderr.split("\n").filter((line) => STATISTICS_SUMMARY.test(line));
+    expect(summary).toHaveLength(1);
+    expect(summary[0]).toMatch(
+      /@stdlib\/stats-base-dists-t-quantile, @stdlib\/stats-base-dists-f-cdf with their dependencies \(\d+ packages, [\d.]+ s\)\.$/,
+    );
+    expect(first.stderr.trim().split("\n")).toEqual(summary);
+    const second = probe("cached");
+    expect(second.stderr).toBe("");
+
+    const baseline = denoRun(root, "tools/kit/scripts/baseline.ts", denoDir);
+    expect({ code: baseline.code, stderr: baseline.code === 0 ? "" : baseline.stderr }).toEqual({
+      code: 0,
+      stderr: "",
+    });
+    expect(downloadLines(baseline.stderr).filter((line) => line.includes("@stdlib"))).toEqual([]);
+    expect(baseline.stderr).toMatch(/minimum detectable effect \d/);
+    console.error(`statistics on first use: probe ${first.milliseconds} ms, cached ${second.milliseconds} ms`);
   });
 });

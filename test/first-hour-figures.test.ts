@@ -186,6 +186,7 @@ describe("the loop prompt, the instructions and the dashboard tell one story", (
     expect(prompt).not.toContain("do not run the eval");
     expect(prompt).toContain("You may run the eval to understand a result; it records nothing.");
     expect(prompt).toContain("do not run iterate");
+    expect(prompt).toContain("Best: 0.1563 (baseline 0.1563; the baseline's mean of 3 runs)");
     expect(instructions).toContain("Running the eval yourself never records anything; only iterate does.");
     expect(instructions).toContain("the loop runs\n   this step after you stop");
 

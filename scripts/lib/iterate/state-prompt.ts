@@ -5,6 +5,7 @@
 import { findRound, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import type { Summary } from "../experiment/summary.ts";
 import { SECTION_TITLES } from "../experiment/lessons.ts";
+import { formatScore } from "../text/number-format.ts";
 
 /** The state prompt stays small: a fresh agent reads it every iteration (bytes). */
 const PROMPT_LIMIT_BYTES = 2048;
@@ -25,9 +26,10 @@ export function buildStatePrompt(loaded: LoadedExperiment, round: number, iterat
     } by editing only ${files}. Rules, levers and strategy: \`${roundRecord.artifacts.instructions}\`.`,
     // The instructions let an agent run the eval to read a result; only iterate records, and here the loop runs it.
     `Do not edit other files, do not commit, do not run iterate: after you stop, the harness measures, decides and commits. You may run the eval to understand a result; it records nothing.`,
-    `Best: ${summary.best.score ?? "n/a"} (baseline ${summary.start ?? "n/a"})${
-      summary.noise.sd !== null ? `, noise sd ${summary.noise.sd}` : ""
-    }${
+    // The same means, with their run counts, that the dashboard's progress compares.
+    `Best: ${shownScore(summary.best.score)} (baseline ${shownScore(summary.start)}${
+      summary.improvement.basis ? `; ${summary.improvement.basis}` : ""
+    })${summary.noise.sd !== null ? `, noise sd ${summary.noise.sd}` : ""}${
       experiment.guard ? `; guard ${experiment.guard.metric} ${experiment.guard.op} ${experiment.guard.threshold}` : ""
     }.`,
     `Since the last keep: ${summary.plateau.sinceLastKeep} of ${summary.plateau.threshold} iterations; after ${summary.plateau.threshold} without a keep the loop stops (the ceiling is then likely architectural).`,
@@ -62,6 +64,11 @@ export function buildStatePrompt(loaded: LoadedExperiment, round: number, iterat
     }
   }
   return prompt;
+}
+
+/** A mean as the dashboard shows it (four decimals), not its binary expansion. */
+function shownScore(value: number | null): string {
+  return value === null ? "n/a" : formatScore(value);
 }
 
 function section(title: string, lines: string[]): PromptSection {

@@ -170,7 +170,9 @@ function denoRun(root: string, script: string, denoDir: string) {
   return run(DENO, ["run", "-A", script], root, { DENO_DIR: denoDir });
 }
 
-const downloadLines = (stderr: string) => stderr.split("\n").filter((line) => /\bDownload\b/.test(line));
+/** Deno's "Download <url>" lines, colour codes removed. */
+const downloadLines = (stderr: string) =>
+  stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((line) => /Download\s+https?:/.test(line));
 const STATISTICS_SUMMARY = /^Deno fetched the statistics packages/;
 
 describe("Deno's first run fetches only what the run uses", () => {

@@ -80,8 +80,9 @@ function fetchForDenoOnce(): void {
   const fetched = spawnSync(deno, ["eval", ...(existsSync(kitConfig) ? ["--config", kitConfig] : []), code], {
     encoding: "utf8",
     stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, NO_COLOR: "1" }, // plain "Download <url>" lines, to count
   });
-  const downloads = (fetched.stderr ?? "").split("\n").filter((line) => /\bDownload\b.*\.tgz\s*$/.test(line));
+  const downloads = (fetched.stderr ?? "").split("\n").filter((line) => /Download\s+\S+\.tgz\b/.test(line));
   if (fetched.status !== 0) return; // the worker's import then fails, or downloads, and says why
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const count = `${downloads.length} package${downloads.length === 1 ? "" : "s"}`;

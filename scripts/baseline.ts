@@ -110,17 +110,33 @@ function formatReport(report: BaselineReport): string {
       figure(report.spread)
     }, CV ${report.cv === null ? "n/a" : (report.cv * 100).toFixed(2) + "%"}, ${
       report.deterministic ? "deterministic" : report.runs.length < 2 ? "noise unknown (one run)" : "noisy"
-    }; min detectable effect ${figure(report.min_detectable_effect)}; min_delta ${figure(report.min_delta)}`,
+    }; min detectable effect ${figure(report.min_detectable_effect)}${
+      report.min_detectable_effect_df === null ? "" : ` (${report.min_detectable_effect_df} df)`
+    }; min_delta ${figure(report.min_delta)}`,
   ];
   if (report.guard) {
     lines.push(
       `guard    ${report.guard.metric} ${figure(report.guard.score)} ${report.guard.op} ${report.guard.threshold}: ${
         report.guard.pass === null ? "unknown" : report.guard.pass ? "PASS" : "FAIL"
+      }${
+        report.guard.runs.length > 1
+          ? ` (median of ${report.guard.runs.length}: ${report.guard.runs.join(", ")}; mean ${
+            figure(report.guard.mean)
+          }, sd ${figure(report.guard.sd)}, spread ${figure(report.guard.spread)}${
+            report.guard.near_threshold ? "; within its noise of the threshold" : ""
+          })`
+          : ""
       }`,
     );
   }
   lines.push(
-    `cache    ${report.cache.faster ? "later runs faster (cache warm)" : "no speed-up"}`,
+    `cache    ${
+      report.cache.warm
+        ? "later runs faster (cache warm)"
+        : report.cache.faster
+        ? "later runs faster (start-up warm-up; the eval wrote no cache)"
+        : "no speed-up"
+    }`,
     `revert   ${report.revert.ok ? "ok" : "FAILED"}; probe ${
       report.probe.sensitive ? "sensitive" : "INSENSITIVE"
     } (${report.probe.method})`,

@@ -14,6 +14,7 @@ import { writeFileAtomic } from "../files/atomic.ts";
 import { headCommit } from "../git/git.ts";
 import { storeBlobs } from "./pending-step.ts";
 import { readJournal } from "../experiment/journal.ts";
+import { formatScore } from "../text/number-format.ts";
 import { withExperimentLock } from "../files/lock.ts";
 import { refreshDashboard } from "./dashboard-refresh.ts";
 import { undoAgentCall } from "./agent-call.ts";
@@ -159,7 +160,7 @@ export function draftReport(summary: Summary, stopReason: string): string {
   const lines = [
     `## Round ${summary.round ?? 1} report (drafted from the journal)`,
     "",
-    `- Start: ${summary.start ?? "n/a"}; final: ${summary.best.score ?? "n/a"}${
+    `- Start: ${formatScore(summary.start)}; final: ${formatScore(summary.best.score)}${
       summary.improvement.text ? ` (${summary.improvement.text})` : ""
     }.`,
     `- Iterations: ${summary.iterations.done}; kept ${summary.counts.keep}, discarded ${summary.counts.discard}, crashed ${summary.counts.crash}, guard failures ${summary.counts.guard_fail}.`,

@@ -133,7 +133,8 @@ export function main(argv: string[]): Promise<number> {
         notes: note,
         agentTimeoutS: values["agent-timeout"],
       }, "asked for with --final-report");
-      printData(path);
+      if (values.json) printJson({ final_report: path });
+      else printData(path);
       return EXIT.OK;
     }
     if (values.loop) {

@@ -8,6 +8,7 @@ import { renderMarkdown } from "./markdown.ts";
 import { visibleRows } from "./prose.ts";
 import { renderText } from "./text.ts";
 import type { Format } from "./formats.ts";
+import { jsonLine } from "../text/number-format.ts";
 
 export const DASHBOARD_JSON_VERSION = 1;
 /** A terminal shows the latest rows; the dashboard file and other formats show all. */
@@ -31,7 +32,7 @@ export function stdoutWantsColor(format: Format, stdout: { isTTY?: boolean } = p
 
 export function renderForStdout(rendered: RenderedDashboard, options: OutputOptions): string {
   const { summary } = rendered;
-  if (options.format === "json") return JSON.stringify(dashboardJson(rendered, options), null, 2) + "\n";
+  if (options.format === "json") return jsonLine(dashboardJson(rendered, options)) + "\n";
   if (options.format === "html") {
     return renderHtml(summary, {
       svg: rendered.svg,

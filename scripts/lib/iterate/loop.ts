@@ -23,6 +23,7 @@ import { keepBranchOnTrack, requireNothingChangedBetweenSteps, unfinishedAgentCa
 import { writeFinalReport } from "./final-report.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
+import { formatScore } from "../text/number-format.ts";
 
 export type LoopOptions = {
   agent: string;
@@ -164,7 +165,7 @@ function deferredReportNote(initial: LoadedExperiment, stop: Stop, roundNumber: 
 /** One loop iteration's line for stdout: number, status, score, delta, description, and why it was not kept. */
 export function loopResultLine(line: ResultLine): string {
   const reason = line.reason && line.status !== "keep" ? ` — ${line.reason}` : "";
-  return `#${line.iteration} ${line.status} ${line.score ?? "—"} ${line.delta ?? ""} ${
+  return `#${line.iteration} ${line.status} ${formatScore(line.score)} ${line.delta ?? ""} ${
     line.description.split("\n")[0]
   }${reason}`;
 }

@@ -10,14 +10,17 @@ import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 export const spec = defineCommand({
   name: "next-round.ts",
   summary: "start round N+1 from what round N's journal learned",
-  usage: "next-round.ts [--file PATH ...] [--add-file PATH ...] [--focus TEXT] [--force] [--json]",
+  usage: "next-round.ts [--file PATH ...] [--add-file PATH ...] [--focus TEXT] [--force] [--dry-run] [--json]",
   details: `Summarises every earlier round (start vs best, kept changes with gains and commits, dead ends
 marked "do not retry", crashes, plateau, levers never touched, the final report) into
 instructions_N+1.md, and writes launch_prompt_N+1.md, a copy of the eval as the round's own
 (same test data, metric and guard), autoresearch_N+1.jsonl (baseline pending) and its dashboard.
 ${EXPERIMENT_FILE} then points every script at round N+1; --round N still reaches old rounds.
 Without ${EXPERIMENT_FILE} it works from the journal alone (./autoresearch.jsonl or --journal).
-Nothing is overwritten without --force, and nothing is written when round N cannot be continued.`,
+Nothing is overwritten without --force, and nothing is written when round N cannot be continued
+(a constrained file holding an uncommitted candidate among the reasons). With the experiment file
+committed, the new round's files are committed on the experiment branch ("autoresearch: start
+round N+1"), so git status stays clean; --dry-run lists the files and writes nothing.`,
   options: {
     file: {
       type: "string",
@@ -40,6 +43,10 @@ Nothing is overwritten without --force, and nothing is written when round N cann
       type: "boolean",
       description: "replace round N+1's existing artifacts (backed up under .autoresearch/backups/)",
     },
+    "dry-run": {
+      type: "boolean",
+      description: "print the files it would write (and the round's figures with --json); write nothing",
+    },
     json: {
       type: "boolean",
       description: "print one JSON object (round, files, summary figures, warnings) instead of the file list",
@@ -61,6 +68,7 @@ Nothing is overwritten without --force, and nothing is written when round N cann
     'bun scripts/next-round.ts --focus "structural changes: the weights have plateaued"',
     "bun scripts/next-round.ts --file src/search/tokenizer.py",
     "bun scripts/next-round.ts --add-file src/search/tokenizer.py --json | jq .summary",
+    "bun scripts/next-round.ts --dry-run",
     "bun scripts/next-round.ts --journal autoresearch.jsonl   # no experiment file: the seed's prose-driven loop",
   ],
   exitCodes: {
@@ -84,10 +92,18 @@ export function main(argv: string[]): Promise<number> {
       force: Boolean(values.force),
       experiment: values.experiment,
       journal: values.journal,
+      dryRun: Boolean(values["dry-run"]),
     }, note);
     const { plan } = result;
     if (values.json) printJson(nextRoundJson(result, cwd));
     else printData(describeWrittenFiles(result, cwd));
+    if (result.dryRun) {
+      note(
+        `Dry run: nothing was written. Without --dry-run, next-round writes the files above${
+          plan.experimentPath ? " and commits them on the experiment branch" : ""
+        }.`,
+      );
+    }
     if (plan.coOptimization) warn(plan.coOptimization);
     for (const message of plan.warnings) warn(message);
     note(describeNextSteps(plan));

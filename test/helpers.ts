@@ -94,10 +94,15 @@ export function commitHarness(root: string, files: string[]): void {
   sh(root, "git", ["commit", "-q", "-m", "autoresearch harness"]);
 }
 
-/** The commits the harness made (subject "autoresearch: ..."), newest first: full hashes, or git's abbreviations. */
+/**
+ * The keeps the harness committed (subject "autoresearch: ..."), newest first: full hashes, or
+ * git's abbreviations. The commits of its own files by baseline and next-round are not keeps.
+ */
 export function harnessCommits(root: string, options: { abbreviated?: boolean } = {}): string[] {
   const log = sh(root, "git", ["log", `--format=${options.abbreviated ? "%h" : "%H"} %s`]);
-  return log.split("\n").filter((line) => line.includes(" autoresearch: ")).map((line) => line.split(" ")[0]);
+  return log.split("\n").filter((line) => line.includes(" autoresearch: "))
+    .filter((line) => !/ autoresearch: (baseline of round|start round) \d+ \| /.test(line))
+    .map((line) => line.split(" ")[0]);
 }
 
 /** HEAD's full hash; the journal keeps abbreviations of it. */

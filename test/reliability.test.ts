@@ -172,7 +172,8 @@ describe("whose change is it (loop mode)", () => {
     expect(head(root)).toBe(before);
     expect(read(root, "notes.txt")).toBe("the user's own file\n");
     expect(read(root, "ranker.py")).toBe(RANKER);
-    expect(sh(root, "git", ["status", "--porcelain", "--untracked-files=no"]).trim()).toBe("M autoresearch.yaml");
+    // baseline committed the experiment file: nothing of the harness's is left modified.
+    expect(sh(root, "git", ["status", "--porcelain", "--untracked-files=no"]).trim()).toBe("");
     const archived = sh(root, "git", ["for-each-ref", "--format=%(objectname)", "refs/autoresearch/"]).trim();
     expect(sh(root, "git", ["show", `${archived}:notes.txt`])).toContain("the agent wrote here");
   });
@@ -294,6 +295,7 @@ describe("whose change is it (step mode)", () => {
 
   test("step mode refuses a user's commit of the experiment file and leaves it on the branch", () => {
     const root = baselined();
+    appendFileSync(join(root, "autoresearch.yaml"), "# the user's note\n");
     sh(root, "git", ["commit", "-qm", "record the baselined experiment file", "autoresearch.yaml"]);
     const commit = head(root);
     writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
@@ -651,7 +653,8 @@ describe("preconditions before any side effect", () => {
     const root = baselined();
     writeFileSync(join(root, "ranker.py"), RANKER.replace("WEIGHT = 1.0", "WEIGHT = 2.0"));
     expect(runScript("iterate", ["-m", "weight 2"], { cwd: root }).code).toBe(0);
-    sh(root, "git", ["checkout", "--", "autoresearch.yaml"]);
+    // baseline committed the record, so only a checkout of a commit before it loses it.
+    sh(root, "git", ["checkout", "HEAD~2", "--", "autoresearch.yaml"]);
     const result = runScript("iterate", ["-m", "again"], { cwd: root });
     expect(result.code).toBe(1);
     expectOneLine(result.stderr);

@@ -1,22 +1,32 @@
 // The baseline's last phase: hash the frozen files and write the baseline — the journal's
 // header and baseline line, sealed (the old journal backed up), the experiment file, the
-// min-delta in the instructions, and the snapshot the first iteration's scope check compares
-// against — then return the report. It runs no eval; every figure comes from the phases before.
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+// min-delta in the instructions, the commit of those two files (commitHarnessState, shared with
+// next-round) and the snapshot the first iteration's scope check compares against — then
+// return the report. It runs no eval; every figure comes from the phases before.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { harnessOrConstrained, saveSnapshot, snapshotPath, takeSnapshot } from "../git/snapshot.ts";
 import type { EvalRun } from "../process/evaluator.ts";
 import { replaceRound, saveExperiment } from "../experiment/experiment-file.ts";
 import type { Baseline, Experiment, Round } from "../experiment/schema.ts";
 import { resolveIn } from "../files/paths.ts";
-import { shortCommit } from "../git/git.ts";
+import { CliError } from "../cli/errors.ts";
+import {
+  commitWorkTreeFilesOn,
+  fileDiffersFromCommit,
+  headCommit,
+  isInCommit,
+  shortCommit,
+  updateRef,
+} from "../git/git.ts";
+import { syncIndexWithHead } from "../iterate/pending-step.ts";
 import { hashFrozenFiles, measurementFields, saveMeasurementRecord } from "../integrity/frozen-files.ts";
 import { sealed, sealKey } from "../integrity/seal.ts";
 import { type ConfigLine, journalHeaderFor, type ResultLine, writeJournalHeader } from "../experiment/journal.ts";
 import { median } from "../decision/stats.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { fileNameTimestamp, journalTimestamp } from "../text/timestamp.ts";
-import { formatDelta } from "../text/number-format.ts";
+import { formatDelta, formatMetric } from "../text/number-format.ts";
 import { estimateRound, round3 } from "./measure.ts";
 import {
   type BaselineReport,
@@ -76,11 +86,98 @@ export async function record(
   const key = await sealKey(root, { create: true });
   writeJournalHeader(journalPath, sealed(key, config), [sealed(key, baselineLine)]);
   saveExperiment(loaded.path, updated);
-  fillMinDeltaInInstructions(resolveIn(root, round.artifacts.instructions), calibration);
+  const instructionsPath = resolveIn(root, round.artifacts.instructions);
+  fillMinDeltaInInstructions(instructionsPath, calibration);
+  // The harness's files, committed on the branch so `git status` stays clean and a checkout
+  // cannot lose the baseline. The baseline line names that commit: it is the incumbent the
+  // first iteration builds on (its code is the measured commit's, byte for byte).
+  const harness = commitHarnessState(root, stateDir, {
+    parent: ready.commit,
+    experimentFile: relative(root, loaded.path),
+    paths: [relative(root, loaded.path), relative(root, instructionsPath)],
+    message: `autoresearch: baseline of round ${round.round} | score: ${formatMetric(calibration.median)}`,
+  });
+  const recordedHead = harness.commit === ready.commit ? shortHead : shortCommit(root, harness.commit);
+  if (recordedHead !== shortHead) {
+    writeJournalHeader(journalPath, sealed(key, config), [sealed(key, { ...baselineLine, commit: recordedHead })]);
+  }
+  options.notes(describeHarnessCommit(harness, recordedHead));
   // The scope check of the first iteration compares against the work tree as it is now.
   const ignore = harnessOrConstrained(updated, updatedRound, relative(root, loaded.path));
   saveSnapshot(snapshotPath(stateDir, round.round), await takeSnapshot(root, ignore));
-  return toReport(context, { ready, measured, probed }, { hashes, estimate, shortHead, backup });
+  return toReport(context, { ready, measured, probed }, { hashes, estimate, shortHead: recordedHead, backup });
+}
+
+/** What committing the harness's files did: a commit, nothing to commit, or why they stay uncommitted. */
+export type HarnessCommit =
+  | { committed: true; commit: string; paths: string[]; indexNote?: string }
+  | { committed: false; commit: string; paths: string[]; reason: string | null };
+
+/**
+ * Commit the harness's own files (relative to root) on HEAD's branch as one commit, built
+ * from their work-tree bytes in a temporary index; the branch moves only if still at
+ * `parent`, then those files' index entries match it. The user's other files, staged or not,
+ * are never read or committed. Nothing is committed when the experiment file is not in
+ * `parent` (the harness is kept out of git), HEAD moved meanwhile, or git cannot commit.
+ * Killed before the branch moves, the files are merely left uncommitted (the new commit
+ * unreferenced). Killed after it moves but before baseline's journal names the commit, iterate
+ * refuses the commit as foreign and says to re-baseline, which starts over cleanly.
+ */
+export function commitHarnessState(
+  root: string,
+  stateDir: string,
+  request: { parent: string; experimentFile: string; paths: string[]; message: string },
+): HarnessCommit {
+  const { parent, experimentFile, message } = request;
+  const paths = [...new Set(request.paths)];
+  const changed = paths.filter((path) =>
+    isInCommit(root, parent, path) ? fileDiffersFromCommit(root, parent, path) : existsSync(join(root, path))
+  );
+  if (changed.length === 0) return { committed: false, commit: parent, paths: [], reason: null };
+  if (!isInCommit(root, parent, experimentFile)) {
+    return {
+      committed: false,
+      commit: parent,
+      paths: changed,
+      reason: `"${experimentFile}" is not committed, so the harness does not commit its files either`,
+    };
+  }
+  if (headCommit(root) !== parent) {
+    return { committed: false, commit: parent, paths: changed, reason: "HEAD moved while the harness was writing" };
+  }
+  mkdirSync(stateDir, { recursive: true });
+  const temporaryIndex = join(stateDir, `harness-index-${process.pid}`);
+  let commit: string;
+  try {
+    // A git that cannot commit here (no user.name, a lock, HEAD moved) leaves the files
+    // uncommitted, as before: what the script recorded stands, the person is told.
+    commit = commitWorkTreeFilesOn(root, parent, changed, message, temporaryIndex);
+    updateRef(root, "HEAD", commit, { from: parent, message: message.split(" | ")[0] });
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    return { committed: false, commit: parent, paths: changed, reason: `git could not commit them (${error.message})` };
+  } finally {
+    rmSync(temporaryIndex, { force: true });
+  }
+  try {
+    syncIndexWithHead(root, stateDir, changed);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    // The commit stands; only git's index still holds the old entries of these files.
+    return { committed: true, commit, paths: changed, indexNote: `git reset -q -- ${changed.join(" ")}` };
+  }
+  return { committed: true, commit, paths: changed };
+}
+
+/** One line for the person: which files were committed, or why they were not. */
+export function describeHarnessCommit(harness: HarnessCommit, short: string): string {
+  const names = harness.paths.map((path) => `"${path}"`).join(", ");
+  if (harness.committed && harness.indexNote) {
+    return `Committed ${names} as ${short}; git's index could not be updated for them, so run: ${harness.indexNote}`;
+  }
+  if (harness.committed) return `Committed ${names} as ${short}, so the work tree stays clean.`;
+  if (harness.reason === null) return `The harness's files were already committed; nothing to commit.`;
+  return `Left ${names} uncommitted: ${harness.reason}. Commit them yourself to keep the work tree clean.`;
 }
 
 function backupJournal(stateDir: string, journalPath: string): string {

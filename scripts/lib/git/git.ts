@@ -5,7 +5,7 @@
 // shell, arguments need no quoting): `git rev-parse HEAD` took 2.1 ms a call here against
 // 5.2 ms through zx's $, which also costs 26-68 ms to import (bench figures in the README).
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
@@ -385,6 +385,34 @@ export function treeWithEdits(root: string, commit: string, edits: TreeEdit[], i
 /** A new commit of `tree` on `parent` (no ref moves); returns its id. */
 export function commitTree(root: string, tree: string, parent: string, message: string): string {
   return git(root, ["-c", "commit.gpgsign=false", "commit-tree", tree, "-p", parent, "-F", "-"], message).trim();
+}
+
+/**
+ * A commit on `parent` of the work-tree files `paths` (relative to root) as they are now (a
+ * missing one is removed), built through the temporary index `indexFile`: no ref moves, and
+ * git's own index and the rest of the work tree are neither read nor written. Returns its id.
+ */
+export function commitWorkTreeFilesOn(
+  root: string,
+  parent: string,
+  paths: string[],
+  message: string,
+  indexFile: string,
+): string {
+  const present = paths.filter((path) => existsSync(join(root, path)));
+  const blobs = storeFileBlobs(root, present);
+  const prefix = repositoryPrefix(root);
+  const edits: TreeEdit[] = paths.map((path) => {
+    const at = present.indexOf(path);
+    const executable = at >= 0 && (statSync(join(root, path)).mode & 0o111) !== 0;
+    return { path: `${prefix}${path}`, blob: at >= 0 ? blobs[at] : "deleted", mode: executable ? "100755" : "100644" };
+  });
+  return commitTree(root, treeWithEdits(root, parent, edits, indexFile), parent, message);
+}
+
+/** True when `path` (relative to root) is in `commit`'s tree. */
+export function isInCommit(root: string, commit: string, path: string): boolean {
+  return runGit(root, ["cat-file", "-e", `${commit}:./${path}`]).ok;
 }
 
 /**

@@ -20,11 +20,12 @@ import { shellQuote } from "../text/shell-quote.ts";
 /** How long --cases-from may spend running the current code to fill expected outputs. */
 const BOOTSTRAP_TIMEOUT_MS = 15 * 60 * 1000;
 const EXCLUDE_HEADER = "# autoresearch-kit: harness state and caches, never committed (added by init)";
-/** Journals, dashboards, the progress chart, harness state and the eval cache. */
+/** Journals, dashboards, the progress chart, the final reports, harness state and the eval cache. */
 export const EXCLUDE_PATTERNS = [
   "autoresearch*.jsonl",
   "autoresearch_dashboard*.md",
   "autoresearch_progress*.svg",
+  "autoresearch_report*.md",
   `${STATE_DIR}/`,
   `${CACHE_DIR}/`,
 ];

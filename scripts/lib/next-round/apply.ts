@@ -1,18 +1,24 @@
 // next-round's second half: take the experiment lock around planning and writing, write what
 // plan.ts planned (backing up any round N+1 artifact --force replaces), then save the
-// experiment file last, so an interrupted run never points the scripts at a half-written round;
-// and describe the result for stdout (a file list or one JSON object) and for the person
-// (warnings, the next steps). It validates nothing and prints nothing.
-import { dirname } from "node:path";
-import { experimentStateDir, saveExperiment } from "../experiment/experiment-file.ts";
-import { displayPath } from "../files/paths.ts";
+// experiment file last, so an interrupted run never points the scripts at a half-written round,
+// and commit the round's harness files on the experiment branch (a clean `git status`); and
+// describe the result for stdout (a file list or one JSON object) and for the person
+// (warnings, the next steps). A dry run plans only. It validates nothing and prints nothing.
+import { existsSync } from "node:fs";
+import { dirname, relative } from "node:path";
+import { experimentStateDir, type LoadedExperiment, saveExperiment } from "../experiment/experiment-file.ts";
+import { displayPath, resolveIn } from "../files/paths.ts";
 import { backUpReplaced, describeWritten, writePlanned } from "../files/planned-writes.ts";
+import { currentBranch, headCommit, shortCommit } from "../git/git.ts";
+import { commitHarnessState, describeHarnessCommit } from "../baseline/record.ts";
+import { formatMetric } from "../text/number-format.ts";
 import { locateRoundN, type NextRoundOptions, type NextRoundPlan, planFromExperiment } from "./plan.ts";
 import { planFromJournal } from "./from-journal.ts";
 import { withExperimentLock } from "../files/lock.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 
-export type NextRoundResult = { plan: NextRoundPlan; written: string[]; backupDir: string | null };
+/** `written`: the files written, or on a dry run the files that would be; nothing else is touched then. */
+export type NextRoundResult = { plan: NextRoundPlan; written: string[]; backupDir: string | null; dryRun: boolean };
 
 /**
  * Plan and write round N+1. With an experiment file both happen under the experiment lock,
@@ -24,12 +30,60 @@ export async function startNextRound(
   notes: (message: string) => void,
 ): Promise<NextRoundResult> {
   const source = await locateRoundN(options);
+  if (options.dryRun) {
+    // No lock and no recovery: both write. A step an earlier run left pending is finished by the real run.
+    const plan = source.mode === "journal"
+      ? await planFromJournal(source.repoRoot, options)
+      : await planFromExperiment(source.loaded, source.repoRoot, options);
+    return { plan, written: plannedPaths(plan), backupDir: null, dryRun: true };
+  }
   if (source.mode === "journal") return applyNextRoundPlan(await planFromJournal(source.repoRoot, options));
-  const stateDir = experimentStateDir(source.loaded);
+  const { loaded } = source;
+  const stateDir = experimentStateDir(loaded);
   return withExperimentLock({ stateDir, command: "next-round.ts", notes }, async () => {
-    await recoverInterruptedWork(source.loaded, stateDir, notes, { requireBranch: false });
-    return applyNextRoundPlan(await planFromExperiment(source.loaded, source.repoRoot, options));
+    await recoverInterruptedWork(loaded, stateDir, notes, { requireBranch: false });
+    const parent = headCommit(loaded.root);
+    const result = applyNextRoundPlan(await planFromExperiment(loaded, source.repoRoot, options));
+    if (parent) notes(commitRoundFiles(loaded, stateDir, result.plan, parent));
+    return result;
   });
+}
+
+/** The files a run would write, in order: what `writePlanned` writes, then the experiment file. */
+function plannedPaths(plan: NextRoundPlan): string[] {
+  const files = plan.files.filter((file) => !(file.onlyIfMissing && existsSync(file.path))).map((file) => file.path);
+  return plan.experimentPath && plan.experiment ? [...files, plan.experimentPath] : files;
+}
+
+/**
+ * Commit the experiment file and round N+1's instructions, launch prompt and eval copy (the
+ * journal and dashboard are excluded from git) on the experiment's branch; on another branch
+ * they are left uncommitted. Returns the line for the person.
+ */
+function commitRoundFiles(loaded: LoadedExperiment, stateDir: string, plan: NextRoundPlan, parent: string): string {
+  const round = plan.experiment?.rounds.find((candidate) => candidate.round === plan.round);
+  if (!plan.experiment || !round) return "";
+  const branch = currentBranch(loaded.root);
+  const experimentFile = relative(loaded.root, loaded.path);
+  const paths = [
+    experimentFile,
+    ...[round.artifacts.instructions, round.artifacts.launch_prompt, round.eval.script]
+      .filter((path): path is string => Boolean(path))
+      .map((path) => relative(loaded.root, resolveIn(loaded.root, path))),
+  ];
+  if (plan.experiment.branch && branch !== plan.experiment.branch) {
+    return `Left round ${plan.round}'s files uncommitted: HEAD is on ${
+      branch ? `branch "${branch}"` : "no branch"
+    }, not the experiment's branch "${plan.experiment.branch}". Commit them there to keep the work tree clean.`;
+  }
+  const best = plan.digests[plan.digests.length - 1]?.summary.best.score ?? null;
+  const harness = commitHarnessState(loaded.root, stateDir, {
+    parent,
+    experimentFile,
+    paths,
+    message: `autoresearch: start round ${plan.round} | best of round ${plan.fromRound}: ${formatMetric(best)}`,
+  });
+  return describeHarnessCommit(harness, harness.committed ? shortCommit(loaded.root, harness.commit) : "");
 }
 
 export function applyNextRoundPlan(plan: NextRoundPlan): NextRoundResult {
@@ -46,7 +100,7 @@ export function applyNextRoundPlan(plan: NextRoundPlan): NextRoundResult {
     saveExperiment(plan.experimentPath, plan.experiment);
     written.push(plan.experimentPath);
   }
-  return { plan, written, backupDir };
+  return { plan, written, backupDir, dryRun: false };
 }
 
 /** stdout's file list: one written path per line (relative to `cwd` when shorter), with its role. */
@@ -67,6 +121,7 @@ export function nextRoundJson(result: NextRoundResult, cwd: string): Record<stri
   const previous = plan.digests[plan.digests.length - 1];
   const summary = previous.summary;
   return {
+    ...(result.dryRun ? { dry_run: true } : {}),
     round: plan.round,
     previous_round: plan.fromRound,
     mode: plan.mode,

@@ -17,7 +17,7 @@ import {
 import type { Experiment, Round } from "../experiment/schema.ts";
 import { CACHE_DIR, nextArtifacts, roundArtifactPath } from "../experiment/artifacts.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
-import { requireRepositoryRoot } from "../git/git.ts";
+import { fileDiffersFromCommit, requireRepositoryRoot } from "../git/git.ts";
 import {
   agentCommands,
   FROZEN_BY_OWNER,
@@ -52,6 +52,8 @@ export type NextRoundOptions = {
   force?: boolean;
   experiment?: string;
   journal?: string;
+  /** Plan and report what would be written, and write nothing (no lock, no recovery, no commit). */
+  dryRun?: boolean;
 };
 
 export type NextRoundFile = PlannedWrite;
@@ -172,7 +174,28 @@ function readRoundN(loaded: LoadedExperiment, repoRoot: string, cwd: string): Ro
       "E_NO_RESULTS",
     );
   }
+  refuseUncommittedCandidate(loaded, previous, repoRoot, cwd);
   return { loaded, repoRoot, cwd, previous, journal, warnings: [...journal.warnings] };
+}
+
+/**
+ * A constrained file that differs from HEAD holds a candidate round N never measured: the new
+ * round would start from code its summary does not describe, and the new round's baseline would
+ * refuse it anyway. Say how to finish it (iterate measures it, then keeps or discards it) or
+ * set it aside.
+ */
+function refuseUncommittedCandidate(loaded: LoadedExperiment, previous: Round, repoRoot: string, cwd: string): void {
+  const edited = previous.constrained_files.filter((file) => fileDiffersFromCommit(loaded.root, "HEAD", file));
+  if (edited.length === 0) return;
+  const names = edited.map((file) => `"${displayPath(resolveIn(loaded.root, file), cwd)}"`).join(", ");
+  const shown = edited.map((file) => displayPath(resolveIn(loaded.root, file), cwd)).join(" ");
+  const iterateCommand = withExperimentFlag(kitCommand("iterate", { cwd }), loaded.path, cwd, repoRoot);
+  throw new CliError(
+    `The constrained file${edited.length > 1 ? "s" : ""} ${names} ${
+      edited.length > 1 ? "hold" : "holds"
+    } an uncommitted candidate that round ${previous.round}'s journal has not measured; nothing was written. Finish it: ${iterateCommand} -m "what you changed" (it is measured, then kept or discarded), or discard it: git restore ${shown} (or keep it aside: git stash push -- ${shown}); then re-run next-round.`,
+    "E_MODIFIED",
+  );
 }
 
 /** Round N's files, switched (--file) or joined (--add-file) by tracked files checked here. */

@@ -1,15 +1,15 @@
 // What a newcomer meets when installing and first running the kit. The npm package: `npm pack` of
 // this checkout, installed into a fresh project, runs every `autoresearch-<verb>` bin with Node
 // alone on PATH (the dist/ bundles) and with Bun (the .ts scripts), and a real baseline and
-// dashboard under Node. Deno: a first run with an empty package cache fetches nothing a
-// deterministic eval does not use. Needs node/npm and python3 on PATH; npm install prefers its
-// cache and uses the registry for what is not cached.
+// dashboard under Node. Deno: a first run with an empty package cache fetches nothing the run
+// does not use, prints no Download line, and sums up what it fetched in one line. Needs node/npm
+// and python3 on PATH; npm install prefers its cache and uses the registry for what is not cached.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { BUN, DENO, KIT_ROOT, removeFolder, sh, shareAcrossTests, temporaryFolder } from "./helpers.ts";
-import { pythonExperiment } from "./experiment-fixture.ts";
+import { BUN, DENO, KIT_ROOT, makeRepo, removeFolder, sh, shareAcrossTests, temporaryFolder } from "./helpers.ts";
+import { PRICE_MODEL_PY, priceCasesJson, pythonExperiment } from "./experiment-fixture.ts";
 
 // npm's update check and advice would reach the network on every npx call.
 const QUIET_NPM = { npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
@@ -156,7 +156,11 @@ describe("the npm package's bin commands", () => {
 
 /** The experiment with the kit vendored into tools/kit/ (no node_modules anywhere up the tree). */
 function vendoredExperiment(options: { noise?: number } = {}): string {
-  const root = pythonExperiment(options);
+  return vendorKit(pythonExperiment(options));
+}
+
+/** Copy the kit into `root`/tools/kit/ and commit it, as a user vendoring it does. */
+function vendorKit(root: string): string {
   for (const item of ["scripts", "templates", "package.json", "deno.json"]) {
     cpSync(join(KIT_ROOT, item), join(root, "tools/kit", item), { recursive: true });
   }
@@ -166,14 +170,15 @@ function vendoredExperiment(options: { noise?: number } = {}): string {
 }
 
 /** `deno run -A` as a user types it (no -q), with its own package cache. */
-function denoRun(root: string, script: string, denoDir: string) {
-  return run(DENO, ["run", "-A", script], root, { DENO_DIR: denoDir });
+function denoRun(root: string, script: string, denoDir: string, args: string[] = []) {
+  return run(DENO, ["run", "-A", script, ...args], root, { DENO_DIR: denoDir });
 }
 
 /** Deno's "Download <url>" lines, colour codes removed. */
 const downloadLines = (stderr: string) =>
   stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((line) => /Download\s+https?:/.test(line));
 const STATISTICS_SUMMARY = /^Deno fetched the statistics packages/;
+const ANY_SUMMARY = /^Deno fetched .* into its cache, once: /;
 
 describe("Deno's first run fetches only what the run uses", () => {
   test("a deterministic eval's baseline fetches none of the statistics packages", () => {
@@ -198,8 +203,9 @@ describe("Deno's first run fetches only what the run uses", () => {
     const denoDir = temporaryFolder("ark-deno-dir-");
     writeFileSync(
       join(root, "probe.ts"),
-      `import { fUpperTail, onStatisticsPackagesFetched, studentTQuantile } from "./tools/kit/scripts/lib/decision/stats.ts";
-onStatisticsPackagesFetched((summary) => console.error(summary));
+      `import { onPackagesFetched } from "./tools/kit/scripts/lib/cli/packages.ts";
+import { fUpperTail, studentTQuantile } from "./tools/kit/scripts/lib/decision/stats.ts";
+onPackagesFetched((summary) => console.error(summary));
 console.log(JSON.stringify([studentTQuantile(0.975, 5), fUpperTail(3, 2, 10)]));
 `,
     );
@@ -236,5 +242,70 @@ console.log(JSON.stringify([studentTQuantile(0.975, 5), fUpperTail(3, 2, 10)]));
     expect(downloadLines(baseline.stderr).filter((line) => line.includes("@stdlib"))).toEqual([]);
     expect(baseline.stderr).toMatch(/minimum detectable effect \d/);
     console.error(`statistics on first use: probe ${first.milliseconds} ms, cached ${second.milliseconds} ms`);
+  });
+  test("a first init and baseline of a Python experiment print no Download line and one summary line at most", () => {
+    const root = vendorKit(makeRepo({ "src/predict.py": PRICE_MODEL_PY, "data/cases.json": priceCasesJson() }));
+    const denoDir = temporaryFolder("ark-deno-dir-");
+    const init = denoRun(root, "tools/kit/scripts/init.ts", denoDir, [
+      "src/predict.py",
+      "--test-data",
+      "data/cases.json",
+      "--metric",
+      "mae",
+      "--iterations",
+      "10",
+      "--yes",
+    ]);
+    expect({ code: init.code, stderr: init.code === 0 ? "" : init.stderr }).toEqual({ code: 0, stderr: "" });
+    sh(root, "git", ["add", "-A"]);
+    sh(root, "git", ["commit", "-q", "-m", "autoresearch harness"]);
+    const baseline = denoRun(root, "tools/kit/scripts/baseline.ts", denoDir);
+    expect({ code: baseline.code, stderr: baseline.code === 0 ? "" : baseline.stderr }).toEqual({
+      code: 0,
+      stderr: "",
+    });
+    const stderr = init.stderr + baseline.stderr;
+    expect(downloadLines(stderr)).toEqual([]);
+    const summaries = stderr.split("\n").filter((line) => ANY_SUMMARY.test(line));
+    expect(summaries.length).toBeLessThanOrEqual(1);
+    // What the run used was fetched (the experiment file's parsers), and nothing else of the kit's.
+    expect(summaries.join("\n")).not.toMatch(/@babel|@stdlib/);
+    const fetched = join(denoDir, "npm/registry.npmjs.org");
+    expect({ yaml: existsSync(join(fetched, "yaml")), zod: existsSync(join(fetched, "zod")) }).toEqual({
+      yaml: true,
+      zod: true,
+    });
+    expect({ babel: existsSync(join(fetched, "@babel")), stdlib: existsSync(join(fetched, "@stdlib")) }).toEqual({
+      babel: false,
+      stdlib: false,
+    });
+    console.error(`Python init + baseline, empty Deno cache: ${init.milliseconds} + ${baseline.milliseconds} ms`);
+  });
+
+  test("a TypeScript file's init fetches the parser quietly, with its own summary line", () => {
+    const root = vendorKit(makeRepo({
+      "src/score.ts":
+        "export const WEIGHT = 1.0;\n\nexport function predict(size: number): number {\n  return WEIGHT * size;\n}\n",
+      "data/cases.json": priceCasesJson().replace(
+        "def predict(size: float) -> float",
+        "function predict(size: number): number",
+      ),
+    }));
+    const denoDir = temporaryFolder("ark-deno-dir-");
+    const init = denoRun(root, "tools/kit/scripts/init.ts", denoDir, [
+      "src/score.ts",
+      "--test-data",
+      "data/cases.json",
+      "--metric",
+      "mae",
+      "--yes",
+    ]);
+    expect({ code: init.code, stderr: init.code === 0 ? "" : init.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(downloadLines(init.stderr)).toEqual([]);
+    expect(init.stderr.split("\n").filter((line) => /^Deno fetched the TypeScript parser/.test(line))).toEqual([
+      expect.stringMatching(/: @babel\/parser with its dependencies \(\d+ packages?, [\d.]+ s\)\.$/),
+    ]);
+    // The levers came from the parsed file, so the parser really loaded.
+    expect(readFileSync(join(root, "instructions.md"), "utf8")).toContain("`WEIGHT`");
   });
 });

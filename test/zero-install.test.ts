@@ -74,10 +74,10 @@ function importedPackages(): Set<string> {
         const text = readFileSync(path, "utf8");
         for (
           const match of text.matchAll(
-            /^import (?!type )[^;]*?from "([^".][^"]*)"|\b(?:import|requireModule)\("([^".][^"]*)"\)/gm,
+            /^import (?!type )[^;]*?from "([^".][^"]*)"|\b(?:import|requireModule)\("([^".][^"]*)"\)|\b(?:requirePackage|importPackage)\("\w+", "([^".][^"]*)"\)/gm,
           )
         ) {
-          const specifier = match[1] ?? match[2];
+          const specifier = match[1] ?? match[2] ?? match[3];
           if (specifier.startsWith("node:")) continue;
           names.add(specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]);
         }

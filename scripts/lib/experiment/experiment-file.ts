@@ -5,7 +5,6 @@
 // parsed-experiment cache answers (experiment-cache.ts) never needs them. It does not run
 // anything; file names live in artifacts.ts, path helpers in files/paths.ts.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import type * as Yaml from "yaml";
 import type { z } from "zod";
@@ -13,30 +12,30 @@ import { CliError, EXIT } from "../cli/errors.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { displayPath, realpathOrSelf } from "../files/paths.ts";
 import { kitCommand } from "../cli/kit.ts";
+import { importPackage, requirePackage } from "../cli/packages.ts";
 import { EXPERIMENT_FILE, STATE_DIR } from "./artifacts.ts";
 import { stripControlCharacters } from "./journal.ts";
 import { type Experiment, experimentSchemas, preloadZod, type Round } from "./schema.ts";
 import { cachedExperiment, rememberExperiment } from "./experiment-cache.ts";
 
 // yaml costs ~22 ms of start-up; it loads on the first parse or save (zod, in schema.ts, likewise).
-// createRequire keeps loading synchronous (every caller of loadExperiment is).
-const requireModule = createRequire(import.meta.url);
+// `require` keeps loading synchronous (every caller of loadExperiment is).
 let yamlModule: typeof Yaml | null = null;
 
 function yaml(): typeof Yaml {
-  yamlModule ??= requireModule("yaml") as typeof Yaml;
+  yamlModule ??= requirePackage("experimentFile", "yaml") as typeof Yaml;
   return yamlModule;
 }
 
 /**
  * Load yaml and zod ahead, for a command that parses or saves the experiment file anyway
  * (baseline, init, next-round): imports take ~15 ms less than the `require` fallbacks, which
- * load the packages' CommonJS builds. The literal imports also put both packages in Deno's
- * module graph, without which Deno's `require` cannot find them (deno.json uses Deno's cache).
+ * load the packages' CommonJS builds. Under Deno both are fetched on the first run, with one
+ * summary line (cli/packages.ts).
  */
 export async function preloadExperimentParsers(): Promise<void> {
-  const [yamlImported] = await Promise.all([import("yaml"), preloadZod()]);
-  yamlModule ??= yamlImported;
+  const [yamlImported] = await Promise.all([importPackage("experimentFile", "yaml"), preloadZod()]);
+  yamlModule ??= yamlImported as typeof Yaml;
 }
 
 /** An experiment together with where it lives; every relative path in it is relative to `root`. */

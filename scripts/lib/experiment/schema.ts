@@ -3,18 +3,18 @@
 // when a schema is first asked for (or is preloaded by a command that will need it): a load the
 // parsed-experiment cache answers never needs it.
 // It reads and writes no file; experiment-file.ts does.
-import { createRequire } from "node:module";
 import type { z } from "zod";
+import { importPackage, requirePackage } from "../cli/packages.ts";
 import { metricFormulaProblem } from "../process/eval-output.ts";
 import { DEFAULTS, DIRECTIONS, GUARD_OPS, SCHEMA_VERSION } from "./defaults.ts";
 
-const requireModule = createRequire(import.meta.url);
-let zodModule: typeof z | null = null;
+type ZodNamespace = typeof z;
+let zodModule: ZodNamespace | null = null;
 let schemas: Schemas | null = null;
 
 /** The experiment file's zod schemas, built on first use. */
 export function experimentSchemas(): Schemas {
-  zodModule ??= (requireModule("zod") as { z: typeof z }).z;
+  zodModule ??= (requirePackage("experimentFile", "zod") as { z: ZodNamespace }).z;
   schemas ??= buildSchemas(zodModule);
   return schemas;
 }
@@ -22,16 +22,15 @@ export function experimentSchemas(): Schemas {
 /**
  * Load zod ahead, for a command that will validate anyway (baseline, init, next-round): an
  * import takes ~15 ms less than the `require` experimentSchemas falls back to, which loads
- * zod's CommonJS build. The literal import also puts zod in Deno's module graph, without
- * which Deno's `require` cannot find it (deno.json uses Deno's own cache).
+ * zod's CommonJS build.
  */
 export async function preloadZod(): Promise<void> {
-  zodModule ??= (await import("zod")).z;
+  zodModule ??= ((await importPackage("experimentFile", "zod")) as { z: ZodNamespace }).z;
 }
 
 type Schemas = ReturnType<typeof buildSchemas>;
 
-function buildSchemas(z: typeof import("zod").z) {
+function buildSchemas(z: ZodNamespace) {
   const { decision, budget } = DEFAULTS;
   const GuardSchema = z.strictObject({
     metric: z.string().min(1),

@@ -5,25 +5,17 @@
 // naming rules that the regex heuristic in levers.ts shares (levers_python.py keeps a copy). It
 // never evaluates the analysed code, does not name lever kinds (kinds.ts does) and does not
 // choose the entry (levers.ts and entries.ts do, for every language alike).
-import { createRequire } from "node:module";
 import type * as BabelParser from "@babel/parser";
 import type { Comment, Node } from "@babel/types";
+import { requirePackage } from "../cli/packages.ts";
 import type { ClassFacts, FunctionFacts, ImportFacts, RawLever, ReturnsShape } from "./lever.ts";
 
 // @babel/parser (~19 ms to load) is loaded on the first TypeScript/JavaScript file: init and
-// next-round on a Python file, and every step, never need it.
-const requireModule = createRequire(import.meta.url);
+// next-round on a Python file, and every step, never need it (and Deno never fetches it for them).
 let babelParser: typeof BabelParser | null = null;
 function babel(): typeof BabelParser {
-  babelParser ??= requireModule("@babel/parser") as typeof BabelParser;
+  babelParser ??= requirePackage("typescriptParser", "@babel/parser") as typeof BabelParser;
   return babelParser;
-}
-
-// Never called. Deno's `require` finds an npm package without a node_modules folder (deno.json
-// uses Deno's own cache) only when the package is in the module graph; this literal import puts
-// it there. Bun and Node ignore it.
-function babelModuleForDeno() {
-  return import("@babel/parser");
 }
 
 // ---- rules shared with the heuristic (and mirrored in levers_python.py) ------------------------

@@ -95,7 +95,8 @@ async function runPipeline(repository: string): Promise<{ dashboard: DashboardJs
   );
   await runStep(
     `iterate --loop: ${ITERATIONS} iterations with the offline tuner`,
-    () => show`${BUN} ${kitScript("iterate")} --loop --agent ${agent} --iterations ${ITERATIONS}`,
+    // The demo ends the round here (next-round follows), so it asks for the final report now.
+    () => show`${BUN} ${kitScript("iterate")} --loop --agent ${agent} --iterations ${ITERATIONS} --final-report`,
     LOOP_ENDINGS,
   );
   const dashboard = await runStep("dashboard: render the journal", () => run`${BUN} ${kitScript("dashboard")} --json`);

@@ -11,15 +11,8 @@ import { replaceRound, saveExperiment } from "../experiment/experiment-file.ts";
 import type { Baseline, Experiment, Round } from "../experiment/schema.ts";
 import { resolveIn } from "../files/paths.ts";
 import { CliError } from "../cli/errors.ts";
-import {
-  commitWorkTreeFilesOn,
-  fileDiffersFromCommit,
-  headCommit,
-  isInCommit,
-  shortCommit,
-  updateRef,
-} from "../git/git.ts";
-import { syncIndexWithHead } from "../iterate/pending-step.ts";
+import { commitWorkTreeFilesOn, fileDiffersFromCommit, headCommit, isInCommit, shortCommit } from "../git/git.ts";
+import { moveRef, syncIndexWithHead } from "../iterate/pending-step.ts";
 import { hashFrozenFiles, measurementFields, saveMeasurementRecord } from "../integrity/frozen-files.ts";
 import { sealed, sealKey } from "../integrity/seal.ts";
 import { type ConfigLine, journalHeaderFor, type ResultLine, writeJournalHeader } from "../experiment/journal.ts";
@@ -152,7 +145,7 @@ export function commitHarnessState(
     // A git that cannot commit here (no user.name, a lock, HEAD moved) leaves the files
     // uncommitted, as before: what the script recorded stands, the person is told.
     commit = commitWorkTreeFilesOn(root, parent, changed, message, temporaryIndex);
-    updateRef(root, "HEAD", commit, { from: parent, message: message.split(" | ")[0] });
+    moveRef(root, stateDir, "HEAD", commit, { from: parent, message: message.split(" | ")[0] });
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     return { committed: false, commit: parent, paths: changed, reason: `git could not commit them (${error.message})` };

@@ -176,7 +176,7 @@ export function syncIndexWithHead(root: string, stateDir: string, paths: string[
 }
 
 /** updateRef, with the marker that lets a restart remove the locks a kill left. */
-function moveRef(
+export function moveRef(
   root: string,
   stateDir: string,
   ref: string,

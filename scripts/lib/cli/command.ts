@@ -354,8 +354,8 @@ export async function runCommand<Options extends OptionSpecs>(
   json = values.json === true;
   try {
     configureColor({ machineOutput: json });
-    // Deno fetches the statistics packages on first use: say so in one line, not hundreds.
-    if ("Deno" in globalThis) (await import("../decision/stats.ts")).onStatisticsPackagesFetched(note);
+    // Under Deno a first use of a package group fetches it: say so in one line, not hundreds.
+    if ("Deno" in globalThis) (await import("./packages.ts")).onPackagesFetched(note);
     return await handler(args);
   } catch (error) {
     return reportError(spec, error, json, { data: printData, note });

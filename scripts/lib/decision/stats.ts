@@ -5,18 +5,12 @@
 // The one side effect is loading the two @stdlib distributions on first use (cli/packages.ts,
 // also under Deno without node_modules); it never prints.
 
-import { onPackagesFetched, requirePackage } from "../cli/packages.ts";
+import { requirePackage } from "../cli/packages.ts";
 
 // The @stdlib distributions are loaded on first use (cli/packages.ts): together they cost ~100 ms
 // of start-up (dozens of tiny modules), and a deterministic eval never needs them.
 let tQuantileFunction: ((probability: number, degreesOfFreedom: number) => number) | null = null;
 let fCumulativeFunction: ((x: number, d1: number, d2: number) => number) | null = null;
-
-/**
- * Receive the one-line summary of each package group Deno fetched into its cache (the statistics
- * and every other group of cli/packages.ts: one listener for all).
- */
-export const onStatisticsPackagesFetched: (listener: (summary: string) => void) => void = onPackagesFetched;
 
 function studentTQuantileRaw(probability: number, degreesOfFreedom: number): number {
   tQuantileFunction ??= requirePackage("statistics", "@stdlib/stats-base-dists-t-quantile") as typeof tQuantileFunction;

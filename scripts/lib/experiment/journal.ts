@@ -4,9 +4,9 @@
 // else happens, and the one function that makes journal text safe to print. It never
 // rewrites a journal except `writeJournalHeader` on a journal with no results.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import type * as ZodMini from "zod/mini";
 import { CliError, EXIT } from "../cli/errors.ts";
+import { requirePackage } from "../cli/packages.ts";
 import { appendLineDurably, whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
 import type { Experiment, Round } from "./schema.ts";
 import { FIRST_JOURNAL } from "./artifacts.ts";
@@ -274,27 +274,19 @@ export type ResultLine = Omit<ZodMini.output<ObjectSchema<typeof RESULT_FIELDS>>
 
 // Fields no schema names (a seed's "notes", an agent's timing) ride along unchecked, so a
 // rewritten header or a copied line keeps them; the types name only what the kit reads.
-const requireModule = createRequire(import.meta.url);
 let lineReaders: { config: ObjectSchema<typeof CONFIG_FIELDS>; result: ObjectSchema<typeof RESULT_FIELDS> } | null =
   null;
 
 /** The zod readers of the two line kinds, built on first use. */
 function zodLineReaders() {
   if (!lineReaders) {
-    const z = requireModule("zod/mini") as Zod;
+    const z = requirePackage("experimentFile", "zod/mini") as Zod;
     lineReaders = {
       config: objectSchema(z, CONFIG_FIELDS, { loose: true }),
       result: objectSchema(z, RESULT_FIELDS, { loose: true }),
     };
   }
   return lineReaders;
-}
-
-// Never called. Deno's `require` finds an npm package without a node_modules folder (deno.json
-// uses Deno's own cache) only when the package is in the module graph; this literal import puts
-// it there. Bun and Node ignore it.
-function zodModuleForDeno() {
-  return import("zod/mini");
 }
 
 function readConfigLine(record: Record<string, unknown>): ConfigLine {

@@ -80,7 +80,11 @@ export const ERROR_CODES = {
   E_TEST_DATA: { exit: EXIT.USAGE, meaning: "baseline: the test data cannot be read as cases" },
   E_PLACEHOLDERS: { exit: EXIT.USAGE, meaning: "baseline: the test data still has the scaffold's placeholders" },
   E_FEW_CASES: { exit: EXIT.USAGE, meaning: "baseline: fewer than 15 test cases; --allow-few accepts them" },
-  E_MODIFIED: { exit: EXIT.USAGE, meaning: "baseline: the constrained file has uncommitted changes" },
+  E_MODIFIED: {
+    exit: EXIT.USAGE,
+    meaning:
+      "baseline: the constrained file has uncommitted changes; next-round: a constrained file holds an uncommitted candidate",
+  },
   E_EVAL_FAILED: { exit: EXIT.FAILED, meaning: "baseline: an eval run failed or timed out" },
   E_AGENT_FAILED: {
     exit: EXIT.FAILED,

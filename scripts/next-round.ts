@@ -106,7 +106,8 @@ export function main(argv: string[]): Promise<number> {
     }
     if (plan.coOptimization) warn(plan.coOptimization);
     for (const message of plan.warnings) warn(message);
-    note(describeNextSteps(plan));
+    // After a dry run the next step is the real run, not the review of files that do not exist.
+    if (!result.dryRun) note(describeNextSteps(plan));
     return EXIT.OK;
   });
 }

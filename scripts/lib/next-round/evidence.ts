@@ -51,7 +51,8 @@ export async function leversOf(
     // Levers do not depend on the entry: any analysis of the file already made will do.
     const made = [...cache.entries()].find(([key]) => key.startsWith(`${path}\0`))?.[1];
     // (One that failed on its entry is tried again without it.)
-    const analysis = (made ? await made : null) ?? await analyseOnce(cache, path, warnings);
+    const analysis = (made ? await made : null) ??
+      await analyseOnce(cache, path, warnings, undefined, { skipEntry: true });
     if (!analysis) return null;
     for (const lever of analysis.levers) {
       levers.push(files.length > 1 ? { ...lever, name: `${file}:${lever.name}` } : lever);

@@ -8,8 +8,19 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { BUN, DENO, KIT_ROOT, makeRepo, removeFolder, sh, shareAcrossTests, temporaryFolder } from "./helpers.ts";
-import { PRICE_MODEL_PY, priceCasesJson, pythonExperiment } from "./experiment-fixture.ts";
+import {
+  BUN,
+  DENO,
+  KIT_ROOT,
+  makeRepo,
+  removeFolder,
+  runScript,
+  setLever,
+  sh,
+  shareAcrossTests,
+  temporaryFolder,
+} from "./helpers.ts";
+import { baselined, PRICE_MODEL_PY, priceCasesJson, pythonExperiment } from "./experiment-fixture.ts";
 
 // npm's update check and advice would reach the network on every npx call.
 const QUIET_NPM = { npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
@@ -307,5 +318,72 @@ console.log(JSON.stringify([studentTQuantile(0.975, 5), fUpperTail(3, 2, 10)]));
     ]);
     // The levers came from the parsed file, so the parser really loaded.
     expect(readFileSync(join(root, "instructions.md"), "utf8")).toContain("`WEIGHT`");
+  });
+});
+
+const TERMINAL_SUMMARY = /^Deno fetched the terminal table and colours/;
+
+/** The summary lines of `stderr`, by the package group they name (its purpose). */
+function summariesByGroup(stderr: string): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const line of stderr.split("\n").filter((line) => ANY_SUMMARY.test(line))) {
+    const purpose = line.replace(/^Deno fetched (.*) into its cache, once: .*$/, "$1");
+    groups.set(purpose, [...(groups.get(purpose) ?? []), line]);
+  }
+  return groups;
+}
+
+describe("Deno's first dashboard fetches the terminal table and colours only for the text format", () => {
+  /** A baselined experiment with one kept iteration (a table row to draw), the kit vendored. */
+  function iteratedExperiment(): string {
+    const root = baselined();
+    setLever(root, "WEIGHT", "2.0");
+    const step = runScript("iterate", ["-m", "raise weight to 2"], { cwd: root });
+    expect({ code: step.code, stderr: step.code === 0 ? "" : step.stderr }).toEqual({ code: 0, stderr: "" });
+    return vendorKit(root);
+  }
+
+  test("a first text dashboard prints no Download line, one summary line per group at most, and the table", () => {
+    const root = iteratedExperiment();
+    const denoDir = temporaryFolder("ark-deno-dir-");
+    const first = denoRun(root, "tools/kit/scripts/dashboard.ts", denoDir, ["--format", "text"]);
+    expect({ code: first.code, stderr: first.code === 0 ? "" : first.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(downloadLines(first.stderr)).toEqual([]);
+    const groups = summariesByGroup(first.stderr);
+    for (const [purpose, lines] of groups) expect({ purpose, lines: lines.length }).toEqual({ purpose, lines: 1 });
+    expect(first.stderr.split("\n").filter((line) => TERMINAL_SUMMARY.test(line))).toEqual([
+      expect.stringMatching(/: cli-table3, chalk with their dependencies \(\d+ packages, [\d.]+ s\)\.$/),
+    ]);
+    // The packages really loaded: cli-table3 drew the row of the kept iteration.
+    expect(first.stdout).toMatch(/│\s*1\s*│.*│\s*keep\s*│\s*raise weight to 2/);
+    expect(first.stdout).toContain("Autoresearch Dashboard");
+
+    const cached = denoRun(root, "tools/kit/scripts/dashboard.ts", denoDir, ["--format", "text", "--no-write"]);
+    expect({ code: cached.code, stderr: cached.code === 0 ? "" : cached.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(cached.stderr.split("\n").filter((line) => ANY_SUMMARY.test(line) || /Download/.test(line))).toEqual([]);
+    expect(cached.stdout).toBe(first.stdout);
+    console.error(`first Deno text dashboard, empty cache: ${first.milliseconds} ms, cached ${cached.milliseconds} ms`);
+  });
+
+  test("the md, json and html dashboards fetch neither cli-table3 nor chalk", () => {
+    const root = iteratedExperiment();
+    const denoDir = temporaryFolder("ark-deno-dir-");
+    for (const format of ["md", "json", "html"]) {
+      const result = denoRun(root, "tools/kit/scripts/dashboard.ts", denoDir, ["--format", format]);
+      expect({ format, code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({
+        format,
+        code: 0,
+        stderr: "",
+      });
+      expect({ format, downloads: downloadLines(result.stderr) }).toEqual({ format, downloads: [] });
+      expect({ format, summaries: result.stderr.split("\n").filter((line) => TERMINAL_SUMMARY.test(line)) })
+        .toEqual({ format, summaries: [] });
+      expect(result.stdout).toContain("raise weight to 2");
+    }
+    const fetched = join(denoDir, "npm/registry.npmjs.org");
+    expect({ chalk: existsSync(join(fetched, "chalk")), table: existsSync(join(fetched, "cli-table3")) }).toEqual({
+      chalk: false,
+      table: false,
+    });
   });
 });

@@ -1,7 +1,8 @@
 // The kit's npm packages that load on first use (yaml and zod, @babel/parser, the @stdlib
-// statistics), under Bun, Node and Deno alike. Under Deno without a node_modules folder (deno.json
-// uses Deno's own cache) a package a run needs is fetched by a child Deno whose "Download" lines
-// are counted, not shown, and one summary line goes to the listener the command registered.
+// statistics, cli-table3 and chalk), under Bun, Node and Deno alike. Under Deno without a
+// node_modules folder (deno.json uses Deno's own cache) a package a run needs is fetched by a
+// child Deno whose "Download" lines are counted, not shown, and one summary line goes to the
+// listener the command registered.
 // It never prints and decides nothing about which package a run needs: its callers do.
 
 import { spawnSync } from "node:child_process";
@@ -21,6 +22,8 @@ export const PACKAGE_GROUPS = {
     purpose: "the statistics packages",
     names: ["@stdlib/stats-base-dists-t-quantile", "@stdlib/stats-base-dists-f-cdf"],
   },
+  // Only the dashboard's text format draws a table in colour; md, json and html need neither.
+  terminalTable: { purpose: "the terminal table and colours", names: ["cli-table3", "chalk"] },
 } as const;
 
 export type PackageGroup = keyof typeof PACKAGE_GROUPS;
@@ -39,8 +42,8 @@ export function onPackagesFetched(listener: (summary: string) => void): void {
 
 /**
  * `require` of a package of `group`, synchronously (every caller of the experiment file, the
- * parser and the statistics is synchronous). Under Deno a package missing from its cache is
- * fetched quietly first, with the rest of its group.
+ * parser, the statistics and the text dashboard is synchronous). Under Deno a package missing from
+ * its cache is fetched quietly first, with the rest of its group.
  */
 export function requirePackage(group: PackageGroup, name: string): unknown {
   try {

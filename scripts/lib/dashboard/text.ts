@@ -2,8 +2,9 @@
 // table of the latest iterations, then progress, noise, plateau, top changes, the lessons
 // (kept directions, dead ends, inconclusive tries, per-lever history, unscored lines) and crashes. Colour only when the caller says so: cli-table3 colours its borders
 // even into a pipe unless its style is emptied, so both paths set the style explicitly.
-import Table from "cli-table3";
-import { Chalk, type ChalkInstance } from "chalk";
+import type Table from "cli-table3";
+import type { Chalk, ChalkInstance } from "chalk";
+import { importPackage, requirePackage } from "../cli/packages.ts";
 import { formatScore } from "../text/number-format.ts";
 import {
   bestNote,
@@ -45,8 +46,40 @@ const FIXED_COLUMNS_WIDTH = 56; // #, score, delta, guard, status, padding and b
 const NO_ROW_SEPARATORS = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 const MIN_DESCRIPTION_WIDTH = 20;
 
+// cli-table3 and chalk load for a text render only, not when this module loads: the md, json and
+// html formats (output.ts imports every renderer) never need them, and under Deno a literal import
+// would fetch them, a Download line per file, before any run starts.
+type TerminalPackages = { Table: typeof Table; Chalk: typeof Chalk };
+let terminalPackages: TerminalPackages | null = null;
+
+/**
+ * Load cli-table3 and chalk ahead of a text render, as imports: chalk is an ES module only, which
+ * Node's `require` loads only from 20.19 and 22.12 on. Without it, renderText `require`s them
+ * (Bun, Deno and those Node versions can). Under Deno a first use fetches them quietly, with one
+ * summary line (cli/packages.ts).
+ */
+export async function loadTerminalPackages(): Promise<void> {
+  const [table, chalk] = await Promise.all([
+    importPackage("terminalTable", "cli-table3"),
+    importPackage("terminalTable", "chalk"),
+  ]);
+  terminalPackages ??= {
+    Table: (table as { default: typeof Table }).default,
+    Chalk: (chalk as { Chalk: typeof Chalk }).Chalk,
+  };
+}
+
+function terminalTableAndColours(): TerminalPackages {
+  terminalPackages ??= {
+    Table: requirePackage("terminalTable", "cli-table3") as typeof Table,
+    Chalk: (requirePackage("terminalTable", "chalk") as { Chalk: typeof Chalk }).Chalk,
+  };
+  return terminalPackages;
+}
+
 export function renderText(journalSummary: Summary, options: TextOptions): string {
   const summary = printableSummary(journalSummary);
+  const { Table, Chalk } = terminalTableAndColours();
   const paint = new Chalk({ level: options.color ? 1 : 0 });
   const width = options.width ?? DEFAULT_TERMINAL_WIDTH;
   const better = summary.metric.direction === "min" ? "lower is better" : "higher is better";

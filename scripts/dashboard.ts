@@ -94,6 +94,8 @@ async function run(args: ParsedArgs<typeof SPEC.options>): Promise<number> {
   const cwd = process.cwd();
   const values = args.values;
   const format = values.json ? "json" : values.format ?? defaultFormat();
+  // chalk is an ES module: loaded as one here, so a Node without require(ESM) (before 20.19) draws the table too.
+  if (format === "text") await (await import("./lib/dashboard/text.ts")).loadTerminalPackages();
   const last = typeof values.last === "number" ? Math.max(0, values.last) : null;
   const write = values.write;
   const target = resolveDashboardTarget({

@@ -10,6 +10,7 @@ import { Readable } from "node:stream";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { casesJson, PRICE_MODEL_PY, priceCasesJson } from "./experiment-fixture.ts";
+import { decideCandidate, initialDecisionState } from "../scripts/lib/decision/decide.ts";
 import {
   BUN,
   KIT_ROOT,
@@ -166,6 +167,12 @@ describe("--json is JSON Lines for every verb", () => {
   });
 });
 
+/** Errors per case, lower is better: a case is fixed when its error drops from 1 to 0; the score is a count (12 - FIXED). */
+const COUNTING_EVAL_PY = NUMBERS_EVAL_PY.replace(
+  'print(f"SCORE: {0.1 + 0.2 + levers.SCORE - 0.3}")',
+  'print(f"SCORE: {12 - levers.FIXED}")',
+).replace("{1.0 if index < 8 + levers.FIXED else 0.0}", "{0.0 if index < 8 + levers.FIXED else 1.0}");
+
 describe("numbers read as numbers", () => {
   test("one rounding per quantity, a whole-number guard without decimals, no noise, and 'fixed 1 case'", async () => {
     const root = numbersExperiment({ metric: "score", direction: "max", eval: NUMBERS_EVAL_PY });
@@ -203,18 +210,83 @@ describe("numbers read as numbers", () => {
   });
 
   test("a whole-number score is written without decimals in the step line, its delta and the commit message", () => {
-    // Errors per case, lower is better: a case is fixed when its error drops from 1 to 0.
-    const countingEval = NUMBERS_EVAL_PY.replace(
-      'print(f"SCORE: {0.1 + 0.2 + levers.SCORE - 0.3}")',
-      'print(f"SCORE: {12 - levers.FIXED}")',
-    ).replace("{1.0 if index < 8 + levers.FIXED else 0.0}", "{0.0 if index < 8 + levers.FIXED else 1.0}");
-    const root = numbersExperiment({ metric: "errors", direction: "min", eval: countingEval });
+    const root = numbersExperiment({ metric: "errors", direction: "min", eval: COUNTING_EVAL_PY });
     setLever(root, "FIXED", "2", { file: "levers.py" });
     const keep = ok(runScript("iterate", ["-m", "fix two cases"], { cwd: root }), "iterate keep");
     expect(keep.stdout).toStartWith("#1 keep | score 10 (-2) over 2 runs |");
     expect(keep.stdout).toContain("| guard 6 PASS | fixed 2 cases (c8, c9) |");
     expect(sh(root, "git", ["log", "-1", "--format=%s"]).trim()).toBe(
       "autoresearch: fix two cases | score: 12 -> 10 | failures: 6",
+    );
+  });
+
+  test("a count: the decision's reason, the step line, and the dashboard's header and table all write 10 and -2", () => {
+    const root = numbersExperiment({ metric: "errors", direction: "min", eval: COUNTING_EVAL_PY });
+    setLever(root, "FIXED", "2", { file: "levers.py" });
+    const keep = ok(runScript("iterate", ["-m", "fix two cases"], { cwd: root }), "iterate keep");
+    expect(keep.stdout).toStartWith("#1 keep | score 10 (-2) over 2 runs |");
+    // A worse try: the discard's reason compares counts as counts too.
+    setLever(root, "FIXED", "1", { file: "levers.py" });
+    const discard = ok(runScript("iterate", ["-m", "undo one fix"], { cwd: root }), "iterate discard");
+    expect(discard.stdout).toStartWith("#2 discard | score 11 (+1) over 1 run |");
+
+    const [kept, discarded] = iterationLines(root);
+    expect(kept.delta).toBe("-2");
+    expect(kept.reason).toBe("Kept: the candidate scored 10 twice against 12 (-2; deterministic eval).");
+    expect(discarded.reason).toStartWith(
+      "Discarded: the candidate scored 11 against 10 (+1), not better by more than ",
+    );
+    for (const entry of [kept, discarded]) expect(String(entry.reason)).not.toMatch(/\d\.0000/);
+
+    // The dashboard file (markdown): header, table, progress and top changes.
+    ok(runScript("dashboard", ["--round", "1", "--format", "md"], { cwd: root }), "dashboard");
+    const markdown = read(root, "autoresearch_dashboard.md");
+    expect(markdown).toContain("**Baseline:** 12 | **Current best:** 10 | **Iterations:** 2/30");
+    expect(markdown).toContain("**Guard:** failures <= 10 (current: 6)");
+    expect(markdown).toContain("| 1 | 10 | -2 | 6 PASS | keep | fix two cases |");
+    expect(markdown).toContain("| 2 | 11 | +1 | 7 PASS | discard | undo one fix |");
+    expect(markdown).toContain("**Progress:** 12 → 10 (-2, -16.7%) in 1 kept change; errors, lower is better.");
+    expect(markdown).toMatch(/\| 1 \| 1 \| \+2 \| 10 \| `[0-9a-f]{7}` \| fix two cases \|/);
+    expect(markdown).not.toMatch(/\b(10|11|12|2|1)\.0000/);
+
+    // The terminal and HTML renderings agree with the file.
+    const text = ok(runScript("dashboard", ["--round", "1", "--format", "text", "--no-write"], { cwd: root }), "text")
+      .stdout;
+    expect(text).toContain("Baseline 12 | Current best 10 | Iterations 2/30");
+    expect(text).toMatch(/│\s+1 │\s+10 │\s+-2 │\s+6 PASS │ keep/);
+    expect(text).not.toContain(".0000");
+    const html = ok(runScript("dashboard", ["--round", "1", "--format", "html", "--no-write"], { cwd: root }), "html")
+      .stdout;
+    expect(html).toContain('<div class="figure">Baseline<b>12</b></div>');
+    expect(html).toContain('<div class="figure">Current best<b>10</b></div>');
+    expect(html).toContain(
+      '<td class="num">1</td><td class="num">10</td><td class="num">-2</td><td class="num">6 PASS</td>',
+    );
+    // The page around the chart (the chart's own labels are chart-svg.ts's).
+    expect(html.replace(/<div class="chart">[\s\S]*?<\/svg>/, "")).not.toContain(".0000");
+  });
+
+  test("a guard failure's reason rounds the guard mean like the guard column: 0.3812, a count as 11", () => {
+    const guard = { metric: "recall", op: ">=" as const, threshold: 0.4 };
+    const lowRecall = { score: 0.8, guard: 0.3812 };
+    const state = {
+      ...initialDecisionState([{ score: 0.7 }, { score: 0.7 }], guard),
+      candidateRuns: [lowRecall, lowRecall],
+    };
+    const verdict = decideCandidate(state, { direction: "max" });
+    expect(verdict.action).toBe("guard_fail");
+    expect(verdict.reason).toBe(
+      "Guard failed: the candidate improved the score but its mean recall 0.3812 is not >= 0.40.",
+    );
+
+    const failures = { metric: "failures", op: "<=" as const, threshold: 10 };
+    const counted = {
+      ...initialDecisionState([{ score: 12, guard: 8 }, { score: 12, guard: 8 }], failures),
+      candidateRuns: [{ score: 10, guard: 11 }, { score: 10, guard: 11 }],
+    };
+    const countVerdict = decideCandidate(counted, { direction: "min" });
+    expect(countVerdict.reason).toBe(
+      "Guard failed: the candidate improved the score but its mean failures 11 is not <= 10.",
     );
   });
 });

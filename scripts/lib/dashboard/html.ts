@@ -15,6 +15,7 @@ import {
   iterationsText,
   noDeadEndsNote,
   noiseSentence,
+  numberStyles,
   plateauSentence,
   printableSummary,
   progressSentence,
@@ -64,6 +65,7 @@ const PAGE_STYLE = PAGE_RULES.map(([selectors, declarations]) => {
 
 export function renderHtml(journalSummary: Summary, options: HtmlOptions): string {
   const summary = printableSummary(journalSummary);
+  const styles = numberStyles(summary);
   const html: string[] = [];
   html.push("<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">');
   html.push(
@@ -81,17 +83,17 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
     }</p>`,
   );
   html.push('<div class="figures">');
-  html.push(figure("Baseline", formatScore(summary.start)));
-  html.push(figure("Current best", formatScore(summary.best.score)));
+  html.push(figure("Baseline", formatScore(summary.start, styles.score)));
+  html.push(figure("Current best", formatScore(summary.best.score, styles.score)));
   html.push(figure("Iterations", iterationsText(summary)));
   const counts = summary.counts;
   html.push(figure("Kept / discarded", `${counts.keep} / ${counts.discard}`));
   html.push(figure("Crashed / guard fails", `${counts.crash} / ${counts.guard_fail}`));
   html.push("</div>");
-  const guard = guardText(summary);
+  const guard = guardText(summary, styles.guard);
   if (guard) html.push(`<p><b>Guard:</b> ${text(guard)}</p>`);
   html.push(`<div class="chart">${options.svg.replace(/^<\?xml[^>]*>\s*/, "")}</div>`);
-  html.push(`<p><b>Progress:</b> ${text(progressSentence(summary))}</p>`);
+  html.push(`<p><b>Progress:</b> ${text(progressSentence(summary, styles.score))}</p>`);
   const note = bestNote(summary);
   if (note) html.push(`<p class="note"><i>${text(note)}</i></p>`);
   html.push(`<p><b>Noise:</b> ${text(noiseSentence(summary))}</p>`);
@@ -108,8 +110,8 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
     summary.topChanges.slice(0, TOP_CHANGES_SHOWN).forEach((change, index) => {
       html.push(
         `<tr><td class="num">${index + 1}</td><td class="num">${change.iteration}</td><td class="num">${
-          text(gainText(change.gain))
-        }</td><td class="num">${formatScore(change.score)}</td><td><code>${
+          text(gainText(change.gain, styles.score))
+        }</td><td class="num">${formatScore(change.score, styles.score)}</td><td><code>${
           text(change.commit?.slice(0, 7) ?? "—")
         }</code></td><td>${text(singleLine(change.description))}</td></tr>`,
       );
@@ -145,9 +147,9 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
   for (const row of rows) {
     html.push(
       `<tr class="${row.status}"><td class="num">${row.iteration}</td><td class="num">${
-        scoreCell(row)
-      }</td><td class="num">${text(deltaCell(row))}</td><td class="num">${
-        text(guardCell(row))
+        scoreCell(row, styles.score)
+      }</td><td class="num">${text(deltaCell(row, styles.score))}</td><td class="num">${
+        text(guardCell(row, styles.guard))
       }</td><td class="status">${row.status}</td><td>${text(descriptionCell(row))}</td></tr>`,
     );
   }

@@ -18,6 +18,7 @@ import {
   iterationsText,
   noDeadEndsNote,
   noiseSentence,
+  numberStyles,
   plateauSentence,
   printableSummary,
   progressSentence,
@@ -44,6 +45,7 @@ export type MarkdownOptions = {
 
 export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions): string {
   const summary = printableSummary(journalSummary);
+  const styles = numberStyles(summary);
   const lines: string[] = [`# ${DASHBOARD_TITLE}`, ""];
   const files = summary.constrainedFiles.map((file) => `\`${file}\``);
   lines.push(
@@ -51,12 +53,12 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
     "",
   );
   lines.push(
-    `**Baseline:** ${formatScore(summary.start)} | **Current best:** ${
-      formatScore(summary.best.score)
+    `**Baseline:** ${formatScore(summary.start, styles.score)} | **Current best:** ${
+      formatScore(summary.best.score, styles.score)
     } | **Iterations:** ${iterationsText(summary)}`,
     "",
   );
-  const guard = guardText(summary);
+  const guard = guardText(summary, styles.guard);
   if (guard) lines.push(`**Guard:** ${guard}`, "");
 
   const rows = visibleRows(summary, options.last);
@@ -69,9 +71,9 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
   );
   for (const row of rows) {
     lines.push(
-      `| ${row.iteration} | ${scoreCell(row)} | ${deltaCell(row)} | ${guardCell(row)} | ${row.status} | ${
-        tableCell(descriptionCell(row))
-      } |`,
+      `| ${row.iteration} | ${scoreCell(row, styles.score)} | ${deltaCell(row, styles.score)} | ${
+        guardCell(row, styles.guard)
+      } | ${row.status} | ${tableCell(descriptionCell(row))} |`,
     );
   }
   lines.push("");
@@ -85,7 +87,7 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
 
   lines.push("## Progress", "");
   if (options.chartLink) lines.push(`![${summary.metric.name} per iteration](${encodeLink(options.chartLink)})`, "");
-  lines.push(`**Progress:** ${progressSentence(summary)}`, "");
+  lines.push(`**Progress:** ${progressSentence(summary, styles.score)}`, "");
   const note = bestNote(summary);
   if (note) lines.push(`_${note}_`, "");
   lines.push(`**Noise:** ${noiseSentence(summary)}`, "");
@@ -103,9 +105,9 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
     summary.topChanges.slice(0, TOP_CHANGES_SHOWN).forEach((change, index) => {
       const commit = change.commit ? `\`${change.commit.slice(0, 7)}\`` : "—";
       lines.push(
-        `| ${index + 1} | ${change.iteration} | ${gainText(change.gain)} | ${formatScore(change.score)} | ${commit} | ${
-          tableCell(change.description)
-        } |`,
+        `| ${index + 1} | ${change.iteration} | ${gainText(change.gain, styles.score)} | ${
+          formatScore(change.score, styles.score)
+        } | ${commit} | ${tableCell(change.description)} |`,
       );
     });
     lines.push("");

@@ -1,8 +1,16 @@
 // The sentences every dashboard format shares (markdown, terminal, HTML), as plain
 // text built from a Summary: the header figures, guard, progress, noise, plateau,
-// the lessons (kept directions, dead ends, inconclusive and unscored tries) and crashes. Pure; no markup, no colour — each renderer adds its own.
+// the lessons (kept directions, dead ends, inconclusive and unscored tries) and crashes, with the
+// journal's numbers written one way throughout (numberStyles). Pure; no markup, no colour — each renderer adds its own.
 import { stripControlCharacters } from "../experiment/journal.ts";
-import { formatCompact, formatDelta, formatPercent, formatScore } from "../text/number-format.ts";
+import {
+  formatCompact,
+  formatDelta,
+  formatPercent,
+  formatScore,
+  isWholeNumberMetric,
+  type MeasureStyle,
+} from "../text/number-format.ts";
 import type { IterationRow, Summary } from "../experiment/summary.ts";
 import { type LessonSection, lessonSections, SECTION_TITLES } from "../experiment/lessons.ts";
 
@@ -27,6 +35,26 @@ function printable<T>(value: T): T {
   return value;
 }
 
+/** How a journal's scores and guard values are written (see numberStyles). */
+export type NumberStyles = { score: MeasureStyle; guard: MeasureStyle };
+
+/**
+ * How one journal's figures are written, decided once from all of them so the header, the table
+ * and the sentences agree: a whole-number score (a count of failures) as "10" and "-2", a
+ * whole-number guard as "6". The score's style is judged from every score the dashboard shows
+ * (iterations, baseline, best, kept changes), the guard's from every guard value.
+ */
+export function numberStyles(summary: Summary): NumberStyles {
+  const scores = [
+    summary.start,
+    summary.best.score,
+    ...summary.rows.map((row) => row.score),
+    ...summary.kept.flatMap((change) => [change.score, change.selectedScore, change.previous]),
+  ];
+  const guards = [summary.guard?.current, ...summary.rows.map((row) => row.guardScore)];
+  return { score: { whole: isWholeNumberMetric(scores) }, guard: { whole: isWholeNumberMetric(guards) } };
+}
+
 /** "14/30", or "14" when the budget is unknown. */
 export function iterationsText(summary: Summary): string {
   const { done, budget } = summary.iterations;
@@ -34,37 +62,51 @@ export function iterationsText(summary: Summary): string {
 }
 
 /** "mrr >= 0.90 (current: 0.95)" — the seed's guard line without its label. */
-export function guardText(summary: Summary): string | null {
+export function guardText(summary: Summary, style: MeasureStyle = {}): string | null {
   const guard = summary.guard;
   if (!guard) return null;
-  return `${guard.metric} ${guard.op} ${formatCompact(guard.threshold)} (current: ${formatCompact(guard.current)})`;
+  return `${guard.metric} ${guard.op} ${formatCompact(guard.threshold, style)} (current: ${
+    formatCompact(guard.current, style)
+  })`;
 }
 
 /** The seed's guard column: "0.95 PASS", "0.88 FAIL", "0.95" or "—". */
-export function guardCell(row: IterationRow): string {
+export function guardCell(row: IterationRow, style: MeasureStyle = {}): string {
   if (row.guardScore === null) return "—";
   const verdict = row.guardPass === null ? "" : row.guardPass ? " PASS" : " FAIL";
-  return `${formatCompact(row.guardScore)}${verdict}`;
+  return `${formatCompact(row.guardScore, style)}${verdict}`;
 }
 
-export function scoreCell(row: IterationRow): string {
-  return row.score === null ? "—" : formatScore(row.score);
+export function scoreCell(row: IterationRow, style: MeasureStyle = {}): string {
+  return row.score === null ? "—" : formatScore(row.score, style);
 }
 
-export function deltaCell(row: IterationRow): string {
-  return row.delta ?? "—";
+/**
+ * The delta as the journal recorded it. For a whole-number score a recorded "-2.0000" (a journal
+ * written before counts lost their decimals, or computed without the style) is written "-2";
+ * any other recorded text is shown as it is.
+ */
+export function deltaCell(row: IterationRow, style: MeasureStyle = {}): string {
+  if (row.delta === null) return "—";
+  const recorded = Number(row.delta);
+  if (style.whole && /^[+-]?\d+(\.0+)?$/.test(row.delta) && Number.isInteger(recorded)) {
+    return formatDelta(recorded, style) ?? row.delta;
+  }
+  return row.delta;
 }
 
 /** "0.6930 → 0.7200 (+0.0270, +3.9%) in 3 kept changes; precision@12, higher is better." */
-export function progressSentence(summary: Summary): string {
+export function progressSentence(summary: Summary, style: MeasureStyle = {}): string {
   const better = summary.metric.direction === "min" ? "lower is better" : "higher is better";
   const metric = `${summary.metric.name}, ${better}`;
   if (summary.counts.keep === 0 || summary.best.iteration === null) {
-    return `no kept change yet: the current best is the baseline (${formatScore(summary.start)}); ${metric}.`;
+    return `no kept change yet: the current best is the baseline (${formatScore(summary.start, style)}); ${metric}.`;
   }
-  const { text, relative } = summary.improvement;
+  const { absolute, relative } = summary.improvement;
+  // The summary's text is written without the journal's style; the figure is the same difference.
+  const text = style.whole ? formatDelta(absolute, style) : summary.improvement.text;
   const changes = summary.kept.length === 1 ? "1 kept change" : `${summary.kept.length} kept changes`;
-  return `${formatScore(summary.start)} → ${formatScore(summary.best.score)} (${text ?? "—"}, ${
+  return `${formatScore(summary.start, style)} → ${formatScore(summary.best.score, style)} (${text ?? "—"}, ${
     formatPercent(relative)
   }) in ${changes}; ${metric}.`;
 }
@@ -149,8 +191,8 @@ export function discardCount(summary: Summary): string {
   return unscored > 0 ? `${summary.counts.discard} (${unscored} not scored)` : String(summary.counts.discard);
 }
 
-export function gainText(gain: number | null): string {
-  return formatDelta(gain) ?? "—";
+export function gainText(gain: number | null, style: MeasureStyle = {}): string {
+  return formatDelta(gain, style) ?? "—";
 }
 
 /** The rows to show: all, or the last `last` of them. */

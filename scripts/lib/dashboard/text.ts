@@ -18,6 +18,7 @@ import {
   guardText,
   iterationsText,
   noiseSentence,
+  numberStyles,
   plateauSentence,
   printableSummary,
   progressSentence,
@@ -79,6 +80,7 @@ function terminalTableAndColours(): TerminalPackages {
 
 export function renderText(journalSummary: Summary, options: TextOptions): string {
   const summary = printableSummary(journalSummary);
+  const styles = numberStyles(summary);
   const { Table, Chalk } = terminalTableAndColours();
   const paint = new Chalk({ level: options.color ? 1 : 0 });
   const width = options.width ?? DEFAULT_TERMINAL_WIDTH;
@@ -87,11 +89,11 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
   const lines: string[] = [
     `${paint.bold(DASHBOARD_TITLE)}  ${summary.metric.name} (${better})${round}`,
     `Constrained file${summary.constrainedFiles.length > 1 ? "s" : ""}: ${summary.constrainedFiles.join(", ") || "—"}`,
-    `Baseline ${formatScore(summary.start)} | Current best ${
-      paint.bold(formatScore(summary.best.score))
+    `Baseline ${formatScore(summary.start, styles.score)} | Current best ${
+      paint.bold(formatScore(summary.best.score, styles.score))
     } | Iterations ${iterationsText(summary)}`,
   ];
-  const guard = guardText(summary);
+  const guard = guardText(summary, styles.guard);
   if (guard) lines.push(`Guard: ${guard}`);
   const spark = sparkline(summary.rows.map((row) => row.score), SPARK_MAX_POINTS);
   if (spark) lines.push(`Scores ${paint.cyan(spark)}`);
@@ -108,9 +110,9 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
   for (const row of rows) {
     table.push([
       row.iteration,
-      scoreCell(row),
-      deltaCell(row),
-      guardCell(row),
+      scoreCell(row, styles.score),
+      deltaCell(row, styles.score),
+      guardCell(row, styles.guard),
       colorStatus(paint, row.status),
       descriptionCell(row),
     ]);
@@ -125,7 +127,7 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
       paint.red(String(counts.crash))
     } | Guard failures ${paint.yellow(String(counts.guard_fail))}`,
   );
-  lines.push("", `Progress: ${progressSentence(summary)}`);
+  lines.push("", `Progress: ${progressSentence(summary, styles.score)}`);
   const note = bestNote(summary);
   if (note) lines.push(paint.dim(note));
   lines.push(`Noise: ${noiseSentence(summary)}`);
@@ -137,8 +139,8 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
     summary.topChanges.slice(0, TOP_CHANGES_SHOWN).forEach((change, index) => {
       const commit = change.commit ? change.commit.slice(0, 7) : "—";
       lines.push(
-        `  ${index + 1}. #${change.iteration}  ${paint.green(gainText(change.gain))}  ${
-          formatScore(change.score)
+        `  ${index + 1}. #${change.iteration}  ${paint.green(gainText(change.gain, styles.score))}  ${
+          formatScore(change.score, styles.score)
         }  ${commit}  ${singleLine(change.description)}`,
       );
     });

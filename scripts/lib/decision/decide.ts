@@ -8,6 +8,7 @@
 
 import { mean, studentTQuantile } from "./stats.ts";
 import { passesGuard } from "../experiment/guard.ts";
+import { formatCompact, isWholeNumberMetric } from "../text/number-format.ts";
 import {
   type DecisionOptions,
   finiteOrNull,
@@ -207,6 +208,20 @@ function buildVerdict(
  * Called when the primary test says keep. Guard failure is only declared here, so a candidate
  * that loses on the score is reported as a plain discard (the more useful reason).
  */
+/**
+ * How the reason writes this comparison's scores: a whole-number metric (a count of failures)
+ * without decimals, judged from every run on both sides, as the step line beside it does.
+ */
+function reasonFormat(summary: Summary) {
+  const scores = [...scoresOf(summary.candidateRuns), ...scoresOf(summary.incumbentRuns)];
+  return formatter(summary.options, { whole: isWholeNumberMetric(scores) });
+}
+
+/** The guard values of both sides' runs, to judge whether the guard is a whole-number metric. */
+function guardValuesOf(runs: readonly Run[]): number[] {
+  return runs.map((run) => run.guard).filter((value): value is number => typeof value === "number");
+}
+
 function keepUnlessGuardFails(
   summary: Summary,
   state: DecisionState,
@@ -214,11 +229,14 @@ function keepUnlessGuardFails(
 ): Verdict {
   const guard = state.guard;
   if (guard && summary.guardPass !== true) {
+    const style = {
+      whole: isWholeNumberMetric([...guardValuesOf(summary.candidateRuns), ...guardValuesOf(summary.incumbentRuns)]),
+    };
     const reason = summary.guardMean === null
       ? `Guard failed: the candidate improved the score but its runs printed no "${guard.metric}" value to check.`
       : `Guard failed: the candidate improved the score but its mean ${guard.metric} ${
-        summary.guardMean.toPrecision(6)
-      } is not ${guard.op} ${guard.threshold}.`;
+        formatCompact(summary.guardMean, style)
+      } is not ${guard.op} ${formatCompact(guard.threshold, style)}.`;
     return { ...buildVerdict(summary, { ...fields, action: "guard_fail", reason }), guardPass: false };
   }
   return buildVerdict(summary, { ...fields, action: "keep" });
@@ -226,7 +244,7 @@ function keepUnlessGuardFails(
 
 function decideDeterministic(state: DecisionState, summary: Summary): Verdict {
   const { options, candidateRuns, incumbentMean, gain } = summary;
-  const format = formatter(options);
+  const format = reasonFormat(summary);
   const requiredGain = Math.max(options.minEffect, options.resolution / 2);
   const common = { mode: "deterministic" as const, requiredGain, minDetectableEffect: requiredGain, df: null };
   if (incumbentMean === null) {
@@ -275,7 +293,7 @@ function decideDeterministic(state: DecisionState, summary: Summary): Verdict {
 
 function decideSequential(state: DecisionState, summary: Summary, switchNote: string): Verdict {
   const { options, incumbentRuns, candidateRuns, incumbentMean, candidateMean, gain } = summary;
-  const format = formatter(options);
+  const format = reasonFormat(summary);
   const nCandidate = candidateRuns.length;
   const nIncumbent = incumbentRuns.length;
   const incumbentMayRunAgain = nIncumbent < options.maxIncumbentRuns;
@@ -393,7 +411,7 @@ export function decideCandidate(state: DecisionState, options: Partial<DecisionO
   if (isDeterministicSoFar(state, resolved.resolution)) {
     const candidateScores = scoresOf(summary.candidateRuns);
     if (spreadOf(candidateScores) <= resolved.resolution / 2) return decideDeterministic(state, summary);
-    const format = formatter(resolved);
+    const format = reasonFormat(summary);
     const switchNote = `The candidate's runs differ (${
       candidateScores.map(format.score).join(", ")
     }), so the eval is not deterministic: switching to sequential tests. `;

@@ -7,6 +7,7 @@
 
 import { CliError } from "../cli/errors.ts";
 import { DEFAULTS } from "../experiment/defaults.ts";
+import type { MeasureStyle } from "../text/number-format.ts";
 
 export type Direction = "max" | "min";
 export type GuardOperator = ">=" | "<=" | ">" | "<";
@@ -130,12 +131,22 @@ function decimalsFor(resolution: number): number {
   return Math.min(Math.max(Math.ceil(-Math.log10(resolution) - 1e-9), 0), 12);
 }
 
-/** Prints scores to the resolution's decimals, signed deltas, and t statistics to two decimals. */
-export function formatter(options: DecisionOptions) {
+/**
+ * Prints scores to the resolution's decimals, signed deltas, and t statistics to two decimals.
+ * With `whole` (a whole-number metric, see isWholeNumberMetric) a score or delta that rounds to
+ * an integer is written without decimals, like the step line beside it: "10 against 12 (-2)".
+ */
+export function formatter(options: DecisionOptions, style: MeasureStyle = {}) {
   const decimals = decimalsFor(options.resolution);
+  const score = (value: number) => {
+    const fixed = value.toFixed(decimals);
+    const rounded = Number(fixed);
+    if (!style.whole || !Number.isInteger(rounded)) return fixed;
+    return String(Object.is(rounded, -0) ? 0 : rounded);
+  };
   return {
-    score: (value: number) => value.toFixed(decimals),
-    signed: (value: number) => (value >= 0 ? "+" : "") + value.toFixed(decimals),
+    score,
+    signed: (value: number) => (value >= 0 ? "+" : "") + score(value),
     t: (value: number) => value.toFixed(2),
   };
 }

@@ -262,8 +262,12 @@ describe("numbers read as numbers", () => {
     expect(html).toContain(
       '<td class="num">1</td><td class="num">10</td><td class="num">-2</td><td class="num">6 PASS</td>',
     );
-    // The page around the chart (the chart's own labels are chart-svg.ts's).
+    // The page around the chart, and the chart's own labels, alike.
     expect(html.replace(/<div class="chart">[\s\S]*?<\/svg>/, "")).not.toContain(".0000");
+    const chart = html.match(/<div class="chart">[\s\S]*?<\/svg>/)?.[0] ?? "";
+    expect(chart).toContain("#1 keep 10");
+    expect(chart).toContain("failures &lt;= 10");
+    expect(chart).not.toContain("10.0000");
   });
 
   test("a guard failure's reason rounds the guard mean like the guard column: 0.3812, a count as 11", () => {

@@ -10,7 +10,7 @@ import type { Status } from "../experiment/journal.ts";
 import { iterationResults, type Journal, type ResultLine, stripControlCharacters } from "../experiment/journal.ts";
 import type { Summary } from "../experiment/summary.ts";
 import { mean, sampleStandardDeviation, studentTQuantile, sumOfSquaredDeviations } from "../decision/stats.ts";
-import { formatCompact, formatScore } from "../text/number-format.ts";
+import { formatCompact, formatScore, isWholeNumberMetric } from "../text/number-format.ts";
 import { passesGuard } from "../experiment/guard.ts";
 
 export type Interval = { low: number; high: number };
@@ -41,6 +41,8 @@ export type ChartInput = {
   /** The incumbent's noise as it stood over the round: one step per iteration (the first before iteration 1). */
   noiseBand: { label: string; detail: string; steps: NoiseBandStep[] } | null;
   guard: { metric: string; op: string; threshold: number } | null;
+  /** Whole-number metrics (a count of failures) are written without decimals, as everywhere else. */
+  whole?: { score: boolean; guard: boolean };
 };
 
 export const CHART_WIDTH = 800; // viewBox units (px at 100%)
@@ -150,9 +152,9 @@ export function renderProgressChart(input: ChartInput): string {
   if (input.guard && !guardOwnPanel) parts.push(renderGuardPoints(input.points, input.guard, layout.x, main));
   parts.push(renderIntervals(scored, layout, main));
   // Keeps go on top of the best line, everything else under it, so neither hides the other.
-  parts.push(renderPoints(scored.filter((point) => point.status !== "keep"), layout, main));
+  parts.push(renderPoints(scored.filter((point) => point.status !== "keep"), layout, main, input.whole?.score));
   parts.push(renderBestLine(input.points, layout.x, main));
-  parts.push(renderPoints(scored.filter((point) => point.status === "keep"), layout, main));
+  parts.push(renderPoints(scored.filter((point) => point.status === "keep"), layout, main, input.whole?.score));
   parts.push(`<rect class="frame" x="${MARGIN_LEFT}" y="${main.top}" width="${plotWidth}" height="${main.height}"/>`);
   parts.push(
     `<text class="axis-title" transform="translate(14 ${
@@ -176,7 +178,7 @@ export function renderProgressChart(input: ChartInput): string {
     );
     parts.push(
       `<text class="axis-title" x="${MARGIN_LEFT + 6}" y="${guardTop - 6}">${
-        escapeXml(`guard: ${input.guard.metric} ${input.guard.op} ${formatCompact(input.guard.threshold)}`)
+        escapeXml(`guard: ${input.guard.metric} ${input.guard.op} ${guardThreshold(input)}`)
       }</text>`,
     );
   }
@@ -418,7 +420,7 @@ function markerRadius(point: ChartPoint, total: number): number {
   return round((base + 0.6 * doublings) * scale);
 }
 
-function renderPoints(points: ChartPoint[], layout: Layout, panel: Panel): string {
+function renderPoints(points: ChartPoint[], layout: Layout, panel: Panel, whole = false): string {
   const withTitles = layout.total <= TITLES_UP_TO_POINTS;
   const withRunLabels = layout.total <= RUN_LABELS_UP_TO_POINTS;
   const markers: string[] = [];
@@ -433,7 +435,7 @@ function renderPoints(points: ChartPoint[], layout: Layout, panel: Panel): strin
       above ? panel.top + CLIP_INSET : below ? panel.top + panel.height - CLIP_INSET : panel.y.toPixel(point.score),
     );
     const className = `point ${point.status}${clipped ? " clipped" : ""}`;
-    const title = withTitles ? `<title>${escapeXml(pointTitle(point, clipped))}</title>` : "";
+    const title = withTitles ? `<title>${escapeXml(pointTitle(point, clipped, { whole }))}</title>` : "";
     markers.push(
       title === ""
         ? `<circle class="${className}" cx="${cx}" cy="${cy}" r="${radius}"/>`
@@ -457,12 +459,20 @@ function renderPoints(points: ChartPoint[], layout: Layout, panel: Panel): strin
   return markers.join("\n");
 }
 
-function pointTitle(point: ChartPoint, clipped: boolean): string {
+/** The guard's threshold as the dashboard writes it: a count bare, anything else compact. */
+function guardThreshold(input: ChartInput): string {
+  const threshold = input.guard!.threshold;
+  return input.whole?.guard && Number.isInteger(threshold) ? String(threshold) : formatCompact(threshold);
+}
+
+function pointTitle(point: ChartPoint, clipped: boolean, style: { whole?: boolean }): string {
   let title = `#${point.iteration} ${point.status}`;
-  if (point.score !== null) title += ` ${formatScore(point.score)}`;
+  if (point.score !== null) title += ` ${formatScore(point.score, style)}`;
   if (point.runs > 1) {
     title += ` (mean of ${point.runs} runs${
-      point.interval ? `; 95% interval ${formatScore(point.interval.low)}–${formatScore(point.interval.high)}` : ""
+      point.interval
+        ? `; 95% interval ${formatScore(point.interval.low, style)}–${formatScore(point.interval.high, style)}`
+        : ""
     })`;
   }
   if (clipped) title += " — off the axis";
@@ -571,7 +581,7 @@ function renderLegend(input: ChartInput, guardOwnPanel: boolean, range: AxisRang
   if (input.guard && !guardOwnPanel) {
     items.push({
       swatch: `<line class="threshold" x1="0" y1="-4" x2="14" y2="-4"/>`,
-      label: `${input.guard.metric} ${input.guard.op} ${formatCompact(input.guard.threshold)}`,
+      label: `${input.guard.metric} ${input.guard.op} ${guardThreshold(input)}`,
     });
   }
   let offset = MARGIN_LEFT;
@@ -657,6 +667,13 @@ export function chartInputFromSummary(journalSummary: Summary, journal: Journal 
         threshold: journalSummary.guard.threshold,
       }
       : null,
+    whole: {
+      score: isWholeNumberMetric([journalSummary.start, ...journalSummary.rows.map((row) => row.score)]),
+      guard: isWholeNumberMetric([
+        journalSummary.guard?.threshold ?? null,
+        ...journalSummary.rows.map((row) => row.guardScore),
+      ]),
+    },
   };
 }
 

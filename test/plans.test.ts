@@ -217,7 +217,7 @@ describe("the loop's stdout line", () => {
       delta: "+0.0100",
       description: "raise weight\nmore",
       reason: "better",
-    }, "#3 keep 0.7 +0.0100 raise weight"],
+    }, "#3 keep 0.7000 +0.0100 raise weight"],
     ["a discard with its reason", {
       iteration: 4,
       status: "discard",
@@ -225,7 +225,7 @@ describe("the loop's stdout line", () => {
       delta: "-0.1000",
       description: "lower weight",
       reason: "worse",
-    }, "#4 discard 0.6 -0.1000 lower weight — worse"],
+    }, "#4 discard 0.6000 -0.1000 lower weight — worse"],
     ["a crash without a score", {
       iteration: 5,
       status: "crash",

@@ -25,6 +25,7 @@ export const PARSING_MODULES = [
   "./defaults.ts",
   "../process/eval-output.ts",
   "./experiment-cache.ts",
+  "../cli/packages.ts", // how yaml and zod are loaded
 ];
 const PARSING_PACKAGES = ["yaml", "zod"];
 const requireModule = createRequire(import.meta.url);

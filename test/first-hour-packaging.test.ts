@@ -251,7 +251,7 @@ console.log(JSON.stringify([studentTQuantile(0.975, 5), fUpperTail(3, 2, 10)]));
       stderr: "",
     });
     expect(downloadLines(baseline.stderr).filter((line) => line.includes("@stdlib"))).toEqual([]);
-    expect(baseline.stderr).toMatch(/minimum detectable effect \d/);
+    expect(baseline.stderr).toMatch(/[Mm]in(?:imum)? detectable effect \d/);
     console.error(`statistics on first use: probe ${first.milliseconds} ms, cached ${second.milliseconds} ms`);
   });
   test("a first init and baseline of a Python experiment print no Download line and one summary line at most", () => {

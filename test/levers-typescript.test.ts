@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeFile, analyzeSource } from "../scripts/lib/levers/levers.ts";
 import type { FileAnalysis, FunctionFacts, Lever } from "../scripts/lib/levers/lever.ts";
-import { extractWithBabel, shapeOfTypeText, splitTopLevel } from "../scripts/lib/levers/typescript.ts";
+import { extractWithBabel, shapeOfTypeText } from "../scripts/lib/levers/typescript.ts";
+import { splitTopLevel } from "../scripts/lib/text/split-top-level.ts";
 import Fuzzy from "./fixtures/corpus/ts/fuzzy/src/search.ts";
 import { DENO, KIT_ROOT } from "./helpers.ts";
 

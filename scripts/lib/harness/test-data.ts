@@ -6,7 +6,7 @@ import { readFileSync, statSync } from "node:fs";
 import { extname } from "node:path";
 import type { EntryOwner } from "../levers/lever.ts";
 import type { OutputAdapter, ReturnShape } from "./metric-catalog.ts";
-import { splitTopLevel } from "../levers/levers.ts";
+import { splitTopLevel } from "../text/split-top-level.ts";
 
 /** Marks the files this module writes; other formats are inspected leniently. */
 export const TEST_DATA_FORMAT = "autoresearch-kit/test-data@1";

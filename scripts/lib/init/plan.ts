@@ -26,7 +26,7 @@ import {
 } from "../harness/instructions.ts";
 import { assertJournalWritable, type ConfigLine, journalHeaderFor } from "../experiment/journal.ts";
 import { kitCommand, withExperimentFlag } from "../cli/kit.ts";
-import { splitTopLevel } from "../levers/levers.ts";
+import { splitTopLevel } from "../text/split-top-level.ts";
 import type { FileAnalysis } from "../levers/lever.ts";
 import {
   chooseAdapter,

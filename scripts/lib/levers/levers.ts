@@ -10,18 +10,8 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CliError, EXIT } from "../cli/errors.ts";
-import {
-  clip,
-  extractWithBabel,
-  isBoundary,
-  isPrompt,
-  promptLever,
-  shapeOfTypeText,
-  splitTopLevel,
-} from "./typescript.ts";
-
-/** Kept here for the callers that split signatures (init's plan); it lives with the TypeScript reader. */
-export { splitTopLevel };
+import { clip, extractWithBabel, isBoundary, isPrompt, promptLever, shapeOfTypeText } from "./typescript.ts";
+import { splitTopLevel } from "../text/split-top-level.ts";
 import { classifyLevers } from "./kinds.ts";
 import { chooseEntry, type EntryProject, type FileFacts } from "./entries.ts";
 import {

@@ -9,6 +9,7 @@ import type * as BabelParser from "@babel/parser";
 import type { Comment, Node } from "@babel/types";
 import { requirePackage } from "../cli/packages.ts";
 import type { ClassFacts, FunctionFacts, ImportFacts, RawLever, ReturnsShape } from "./lever.ts";
+import { splitTopLevel } from "../text/split-top-level.ts";
 
 // @babel/parser (~19 ms to load) is loaded on the first TypeScript/JavaScript file: init and
 // next-round on a Python file, and every step, never need it (and Deno never fetches it for them).
@@ -979,33 +980,6 @@ export function shapeOfTypeText(typeText: string, objectTypes: ReadonlySet<strin
   const named = type.replace(/^(?:Readonly|Partial|Required)<(.*)>$/, "$1").replace(/<.*>$/, "");
   if (/^Record</.test(type) || /^\{.*\}$/.test(type) || objectTypes.has(named)) return "object";
   return "unknown";
-}
-
-/**
- * Split on the top-level `separator` (a comma by default), outside brackets and quotes:
- * "a: Map<K, V>, b = () => 1" -> ["a: Map<K, V>", "b = () => 1"]; with "|",
- * `string[] | Map<K, A | B>` -> ["string[]", "Map<K, A | B>"]. Empty parts are dropped.
- */
-export function splitTopLevel(text: string, separator = ","): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  let quote: string | null = null;
-  for (let index = 0; index < text.length; index++) {
-    const character = text[index]!;
-    if (quote !== null) {
-      if (character === "\\") index++;
-      else if (character === quote) quote = null;
-    } else if (character === '"' || character === "'" || character === "`") quote = character;
-    else if ("([{<".includes(character)) depth++;
-    else if (")]}>".includes(character) && !(character === ">" && text[index - 1] === "=")) depth--; // `=>` closes nothing
-    else if (character === separator && depth === 0) {
-      parts.push(text.slice(start, index).trim());
-      start = index + 1;
-    }
-  }
-  parts.push(text.slice(start).trim());
-  return parts.filter((part) => part !== "");
 }
 
 /** What shapes need beyond a function's own scope: the file's object types, and callbacks' scopes. */

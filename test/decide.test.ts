@@ -529,6 +529,8 @@ describe("options and detectable effects", () => {
       baselineRuns: 3,
       minEffect: 0,
       resolution: 1e-4,
+      simplifyMargin: null,
+      maxTieRuns: 20,
     });
   });
 

@@ -13,10 +13,13 @@ import {
   type DecisionOptions,
   finiteOrNull,
   formatter,
+  type Direction,
   type GuardConfig,
   orient,
   resolveDecisionOptions,
   type Run,
+  type TiebreakConfig,
+  tieLevelFor,
 } from "./options.ts";
 import {
   addGroupToPool,
@@ -32,6 +35,14 @@ import {
 
 export type VerdictAction = "keep" | "discard" | "guard_fail" | "run_candidate" | "run_incumbent" | "run_both";
 export type DecisionMode = "deterministic" | "sequential";
+/** Which test made a keep: a real gain, a tie won on a tiebreak, or a simplification that is not worse. */
+export type KeepRule = "gain" | "tiebreak" | "simplification";
+
+/** Pooled noise of the metrics judged beside the score: the guard's and each tiebreak's. */
+export interface SideNoise {
+  guard: NoiseHistory;
+  tiebreaks: Record<string, NoiseHistory>;
+}
 
 export interface DecisionState {
   /** Runs of the incumbent since it became incumbent (fresh ones only). */
@@ -39,6 +50,30 @@ export interface DecisionState {
   candidateRuns: Run[];
   noise: NoiseHistory;
   guard: GuardConfig | null;
+  /** Secondary objectives in order (none: only the main metric decides). */
+  tiebreaks?: TiebreakConfig[];
+  sideNoise?: SideNoise;
+}
+
+/** Size of the constrained files before (the incumbent) and after (the candidate). */
+export interface SizeChange {
+  lines: [number, number];
+  tokens: [number, number];
+}
+
+/** What the candidate asks for: a simplification keep (iterate --simplify, or the loop's SIMPLIFY: line). */
+export interface CandidateRequest {
+  simplification?: SizeChange | null;
+}
+
+/** How a tiebreak compared, for the journal. */
+export interface TiebreakResult {
+  metric: string;
+  direction: Direction;
+  /** Oriented gain (positive = better), metric units. */
+  gain: number | null;
+  statistic: number | null;
+  threshold: number | null;
 }
 
 export interface Verdict {
@@ -73,11 +108,36 @@ export interface Verdict {
   /** Case ids the candidate fixed / broke (null without case lines in both versions). */
   casesFixed: string[] | null;
   casesBroken: string[] | null;
+  /** Which test made a keep (null unless the action is keep). */
+  rule: KeepRule | null;
+  /** Non-inferiority margin of a tie route (metric units), and the t of (gain + margin) against it. */
+  tieMargin: number | null;
+  tieStatistic: number | null;
+  tiebreak: TiebreakResult | null;
+  /** The absolute threshold the guard was judged against, and the t of its distance beyond it. */
+  guardThreshold: number | null;
+  guardStatistic: number | null;
+  sizeChange: SizeChange | null;
 }
 
 /** Starting state: the baseline runs are the first incumbent's runs, nothing pooled yet. */
-export function initialDecisionState(baselineRuns: Run[], guard: GuardConfig | null = null): DecisionState {
-  return { incumbentRuns: finiteRuns(baselineRuns), candidateRuns: [], noise: emptyNoiseHistory(), guard };
+export function initialDecisionState(
+  baselineRuns: Run[],
+  guard: GuardConfig | null = null,
+  tiebreaks: TiebreakConfig[] = [],
+): DecisionState {
+  return {
+    incumbentRuns: finiteRuns(baselineRuns),
+    candidateRuns: [],
+    noise: emptyNoiseHistory(),
+    guard,
+    tiebreaks,
+    sideNoise: emptySideNoise(),
+  };
+}
+
+function emptySideNoise(): SideNoise {
+  return { guard: emptyNoiseHistory(), tiebreaks: {} };
 }
 
 function isDeterministicSoFar(state: DecisionState, resolution: number): boolean {
@@ -150,10 +210,12 @@ interface Summary {
   gain: number | null;
   guardMean: number | null;
   guardPass: boolean | null;
+  guardThreshold: number | null;
   cases: { fixed: string[]; broken: string[] } | null;
+  sizeChange: SizeChange | null;
 }
 
-function summarize(state: DecisionState, options: DecisionOptions): Summary {
+function summarize(state: DecisionState, options: DecisionOptions, request: CandidateRequest): Summary {
   const incumbentRuns = finiteRuns(state.incumbentRuns);
   const candidateRuns = finiteRuns(state.candidateRuns);
   const incumbentMean = mean(scoresOf(incumbentRuns));
@@ -169,7 +231,19 @@ function summarize(state: DecisionState, options: DecisionOptions): Summary {
     ? passesGuard(guardMean, state.guard.op, state.guard.threshold)
     : null;
   const cases = candidateRuns.length > 0 ? compareCases(incumbentRuns, candidateRuns, options) : null;
-  return { options, incumbentRuns, candidateRuns, incumbentMean, candidateMean, gain, guardMean, guardPass, cases };
+  return {
+    options,
+    incumbentRuns,
+    candidateRuns,
+    incumbentMean,
+    candidateMean,
+    gain,
+    guardMean,
+    guardPass,
+    guardThreshold: state.guard?.threshold ?? null,
+    cases,
+    sizeChange: request.simplification ?? null,
+  };
 }
 
 function buildVerdict(
@@ -201,13 +275,16 @@ function buildVerdict(
     guardPass: summary.guardPass,
     casesFixed: summary.cases?.fixed ?? null,
     casesBroken: summary.cases?.broken ?? null,
+    rule: fields.action === "keep" ? fields.rule ?? "gain" : null,
+    tieMargin: finiteOrNull(fields.tieMargin),
+    tieStatistic: finiteOrNull(fields.tieStatistic),
+    tiebreak: fields.tiebreak ?? null,
+    guardThreshold: summary.guardThreshold,
+    guardStatistic: finiteOrNull(fields.guardStatistic),
+    sizeChange: summary.sizeChange,
   };
 }
 
-/**
- * Called when the primary test says keep. Guard failure is only declared here, so a candidate
- * that loses on the score is reported as a plain discard (the more useful reason).
- */
 /**
  * How the reason writes this comparison's scores: a whole-number metric (a count of failures)
  * without decimals, judged from every run on both sides, as the step line beside it does.
@@ -217,29 +294,139 @@ function reasonFormat(summary: Summary) {
   return formatter(summary.options, { whole: isWholeNumberMetric(scores) });
 }
 
+/** A side metric's values (the guard's, a tiebreak's) as runs of their own, for pooling and estimating noise. */
+function sideRuns(runs: readonly Run[], pick: (run: Run) => number | null | undefined): Run[] {
+  const values: Run[] = [];
+  for (const run of runs) {
+    const value = pick(run);
+    if (typeof value === "number" && Number.isFinite(value)) values.push({ score: value });
+  }
+  return values;
+}
+
+/** A side metric compared between the incumbent's and the candidate's runs, with its own pooled noise. */
+interface SideComparison {
+  incumbentMean: number | null;
+  candidateMean: number | null;
+  /** Oriented: positive = the candidate is better. */
+  gain: number | null;
+  /** Every version's values so far agree within resolution / 2: compare exactly. */
+  deterministic: boolean;
+  sigma: number | null;
+  df: number;
+  candidateCount: number;
+  incumbentCount: number;
+}
+
+function compareSide(
+  history: NoiseHistory,
+  incumbent: readonly Run[],
+  candidate: readonly Run[],
+  direction: Direction,
+  resolution: number,
+): SideComparison {
+  const incumbentValues = scoresOf(incumbent);
+  const candidateValues = scoresOf(candidate);
+  const incumbentMean = mean(incumbentValues);
+  const candidateMean = mean(candidateValues);
+  const hasEvidence = history.degreesOfFreedom > 0 || incumbentValues.length >= 2;
+  const deterministic = history.deterministic && hasEvidence && spreadOf(incumbentValues) <= resolution / 2 &&
+    spreadOf(candidateValues) <= resolution / 2;
+  const noise = estimateNoise(history, [incumbent, candidate], { resolution });
+  return {
+    incumbentMean,
+    candidateMean,
+    gain: incumbentMean !== null && candidateMean !== null ? orient(candidateMean - incumbentMean, direction) : null,
+    deterministic,
+    sigma: noise.sigma,
+    df: noise.df,
+    candidateCount: candidateValues.length,
+    incumbentCount: incumbentValues.length,
+  };
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * Called when a test says keep. The guard is judged on the candidate's runs against its threshold:
+ * exactly when every version's guard values agree (a deterministic guard), else by a one-sided
+ * t-test of the distance beyond the threshold with the guard's pooled noise, at the per-look
+ * level. A borderline guard asks for another candidate run; at the run cap the mean decides.
+ * Guard failure is only declared here, so a candidate that loses on the score is reported as a
+ * plain discard (the more useful reason).
+ */
+function judgeGuard(keep: Verdict, summary: Summary, state: DecisionState, runCap: number): Verdict {
+  const guard = state.guard;
+  if (!guard) return keep;
+  const { options, candidateRuns, incumbentRuns } = summary;
+  const format = formatter(options, {
+    whole: isWholeNumberMetric([...guardValuesOf(candidateRuns), ...guardValuesOf(incumbentRuns)]),
+  });
+  const what = keep.rule === "tiebreak"
+    ? "the candidate won on the tiebreak"
+    : keep.rule === "simplification"
+    ? "the candidate is a simplification that scores no worse"
+    : "the candidate improved the score";
+  const fail = (reason: string, guardStatistic: number | null = null): Verdict => ({
+    ...keep,
+    action: "guard_fail",
+    rule: null,
+    guardPass: false,
+    guardStatistic: finiteOrNull(guardStatistic),
+    reason,
+  });
+  const guardMean = summary.guardMean;
+  if (guardMean === null) {
+    return fail(`Guard failed: ${what} but its runs printed no "${guard.metric}" value to check.`);
+  }
+  const side = compareSide(
+    state.sideNoise?.guard ?? emptyNoiseHistory(),
+    sideRuns(incumbentRuns, (run) => run.guard),
+    sideRuns(candidateRuns, (run) => run.guard),
+    "max",
+    options.resolution,
+  );
+  const count = side.candidateCount;
+  const bound = `${guard.op} ${format.score(guard.threshold)}`;
+  const observed = `its mean ${guard.metric} ${format.score(guardMean)} over ${plural(count, "run")}`;
+  const passes = passesGuard(guardMean, guard.op, guard.threshold);
+  if (side.deterministic) {
+    return passes ? { ...keep, guardPass: true } : fail(`Guard failed: ${what} but ${observed} is not ${bound}.`);
+  }
+  // Positive when the mean is on the failing side of the threshold.
+  const beyond = guard.op === "<=" || guard.op === "<" ? guardMean - guard.threshold : guard.threshold - guardMean;
+  const statistic = side.sigma === null ? null : beyond / (side.sigma / Math.sqrt(count));
+  const critical = side.sigma === null ? null : studentTQuantile(1 - options.perLookLevel, side.df);
+  const test = statistic !== null && critical !== null
+    ? `t = ${format.t(statistic)}, decided at ±${format.t(critical)} with ${side.df} df`
+    : "its noise is not measured yet";
+  if (statistic !== null && critical !== null && statistic >= critical) {
+    return fail(`Guard failed: ${what} but ${observed} is beyond ${bound} (${test}).`, statistic);
+  }
+  if (statistic !== null && critical !== null && -statistic >= critical) {
+    return { ...keep, guardPass: true, guardStatistic: statistic, reason: `${keep.reason} The guard holds (${test}).` };
+  }
+  if (count < runCap) {
+    return {
+      ...keep,
+      action: "run_candidate",
+      rule: null,
+      guardPass: null,
+      guardStatistic: finiteOrNull(statistic),
+      reason: `The guard is borderline: ${observed} against ${bound} (${test}); ${what}: run the candidate again.`,
+    };
+  }
+  const atCap = `borderline after ${plural(count, "run")} (${test}), so the mean decides`;
+  return passes
+    ? { ...keep, guardPass: true, guardStatistic: statistic, reason: `${keep.reason} The guard holds: ${atCap}.` }
+    : fail(`Guard failed: ${what} but ${observed} is not ${bound}; ${atCap}.`, statistic);
+}
+
 /** The guard values of both sides' runs, to judge whether the guard is a whole-number metric. */
 function guardValuesOf(runs: readonly Run[]): number[] {
   return runs.map((run) => run.guard).filter((value): value is number => typeof value === "number");
-}
-
-function keepUnlessGuardFails(
-  summary: Summary,
-  state: DecisionState,
-  fields: Partial<Verdict> & Pick<Verdict, "reason" | "mode">,
-): Verdict {
-  const guard = state.guard;
-  if (guard && summary.guardPass !== true) {
-    const style = {
-      whole: isWholeNumberMetric([...guardValuesOf(summary.candidateRuns), ...guardValuesOf(summary.incumbentRuns)]),
-    };
-    const reason = summary.guardMean === null
-      ? `Guard failed: the candidate improved the score but its runs printed no "${guard.metric}" value to check.`
-      : `Guard failed: the candidate improved the score but its mean ${guard.metric} ${
-        formatCompact(summary.guardMean, style)
-      } is not ${guard.op} ${formatCompact(guard.threshold, style)}.`;
-    return { ...buildVerdict(summary, { ...fields, action: "guard_fail", reason }), guardPass: false };
-  }
-  return buildVerdict(summary, { ...fields, action: "keep" });
 }
 
 function decideDeterministic(state: DecisionState, summary: Summary): Verdict {
@@ -283,8 +470,9 @@ function decideDeterministic(state: DecisionState, summary: Summary): Verdict {
       }: run it once more to confirm the eval is deterministic.`,
     });
   }
-  return keepUnlessGuardFails(summary, state, {
+  return buildVerdict(summary, {
     ...exact,
+    action: "keep",
     reason: `Kept: the candidate scored ${format.score(candidateRuns[0].score)} twice against ${
       format.score(incumbentMean)
     } (${format.signed(candidateRuns[0].score - incumbentMean)}; deterministic eval).`,
@@ -368,9 +556,12 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   const test = `t = ${format.t(statistic)}, needs ${format.t(threshold)} with ${df} df`;
   const effectNote = options.minEffect > 0 ? ` beyond the minimum effect ${format.score(options.minEffect)}` : "";
 
-  if (statistic >= threshold) {
-    return keepUnlessGuardFails(summary, state, {
+  // Past its own run cap (a tie route or a borderline guard asked for more runs) the main test no
+  // longer keeps: its false-keep rate is tuned for maxCandidateRuns looks.
+  if (statistic >= threshold && nCandidate <= options.maxCandidateRuns) {
+    return buildVerdict(summary, {
       ...fields,
+      action: "keep",
       reason: `${switchNote}Kept: ${means} is a real gain${effectNote} (${test}).`,
     });
   }
@@ -399,18 +590,11 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   });
 }
 
-/**
- * The keep/discard rule of DECISION.md. Deterministic eval: one run, confirmed by an identical
- * second run when it beats the incumbent by more than max(minEffect, resolution/2). Noisy eval:
- * sequential t-tests of (gain - minEffect) against pooled noise at perLookLevel per look.
- * Returns "run_*" until it can decide; the caller adds the runs and asks again.
- */
-export function decideCandidate(state: DecisionState, options: Partial<DecisionOptions> = {}): Verdict {
-  const resolved = resolveDecisionOptions(options);
-  const summary = summarize(state, resolved);
-  if (isDeterministicSoFar(state, resolved.resolution)) {
+function decideMain(state: DecisionState, summary: Summary): Verdict {
+  const { options } = summary;
+  if (isDeterministicSoFar(state, options.resolution)) {
     const candidateScores = scoresOf(summary.candidateRuns);
-    if (spreadOf(candidateScores) <= resolved.resolution / 2) return decideDeterministic(state, summary);
+    if (spreadOf(candidateScores) <= options.resolution / 2) return decideDeterministic(state, summary);
     const format = reasonFormat(summary);
     const switchNote = `The candidate's runs differ (${
       candidateScores.map(format.score).join(", ")
@@ -418,6 +602,252 @@ export function decideCandidate(state: DecisionState, options: Partial<DecisionO
     return decideSequential(state, summary, switchNote);
   }
   return decideSequential(state, summary, "");
+}
+
+// ------------------------------------------------------------------ tie routes
+
+/** Where a tie route stands: it keeps, needs more runs, or cannot keep this candidate any more. */
+type RouteStatus = "keep" | "alive" | "dead";
+
+interface TieTest {
+  status: "pass" | "alive" | "dead";
+  margin: number | null;
+  statistic: number | null;
+  /** One clause for the reason: "the score is not worse by more than 0.0100 (t = ...)". */
+  text: string;
+}
+
+/** True when the constrained files got smaller: fewer tokens and no more lines, or fewer lines and no more tokens. */
+export function isSmaller(size: SizeChange): boolean {
+  const [linesBefore, linesAfter] = size.lines;
+  const [tokensBefore, tokensAfter] = size.tokens;
+  return (tokensAfter < tokensBefore && linesAfter <= linesBefore) ||
+    (linesAfter < linesBefore && tokensAfter <= tokensBefore);
+}
+
+/** "120 → 104 lines, 900 → 820 tokens" */
+export function describeSizeChange(size: SizeChange): string {
+  return `${size.lines[0]} → ${size.lines[1]} lines, ${size.tokens[0]} → ${size.tokens[1]} tokens`;
+}
+
+/**
+ * Non-inferiority of the main metric: is the candidate not worse than the incumbent by more than
+ * the margin? Deterministic eval: its confirmed score is at most the margin below (default
+ * max(minEffect, resolution / 2): no loss). Noisy eval: a one-sided t-test of (gain + margin) at
+ * the tie level, the margin defaulting to the minimum detectable effect of a tie test that runs
+ * to maxTieRuns. It gives up when the estimate sits below -margin after maxCandidateRuns runs.
+ */
+function mainTieTest(state: DecisionState, summary: Summary, deterministic: boolean): TieTest {
+  const { options, candidateRuns, incumbentRuns, incumbentMean, gain } = summary;
+  const format = reasonFormat(summary);
+  const count = candidateRuns.length;
+  if (count === 0 || gain === null || incumbentMean === null) {
+    return { status: "alive", margin: null, statistic: null, text: "the candidate has no run yet" };
+  }
+  if (deterministic) {
+    const margin = options.simplifyMargin ?? Math.max(options.minEffect, options.resolution / 2);
+    const firstGain = orient(candidateRuns[0].score - incumbentMean, options.direction);
+    const scored = `it scored ${format.score(candidateRuns[0].score)} against ${format.score(incumbentMean)}`;
+    if (firstGain < -margin) {
+      return { status: "dead", margin, statistic: null, text: `${scored}, worse by more than ${format.score(margin)}` };
+    }
+    if (count < 2) {
+      return { status: "alive", margin, statistic: null, text: `${scored}: run it once more to confirm` };
+    }
+    return {
+      status: "pass",
+      margin,
+      statistic: null,
+      text: `${scored} twice, not worse by more than ${format.score(margin)} (deterministic eval)`,
+    };
+  }
+  const noise = estimateNoise(state.noise, [incumbentRuns, candidateRuns], options);
+  const tieLevel = tieLevelFor(options.falseKeepRate);
+  if (noise.sigma === null) {
+    const status = count >= options.maxTieRuns ? "dead" : "alive";
+    return { status, margin: null, statistic: null, text: "the noise is not measured yet" };
+  }
+  const margin = options.simplifyMargin ??
+    minDetectableEffect(noise.sigma, noise.df, options.maxTieRuns, options.maxTieRuns, {
+      ...options,
+      perLookLevel: tieLevel,
+      minEffect: 0,
+    }) ?? noise.sigma;
+  const standardError = noise.sigma * Math.sqrt(1 / count + 1 / incumbentRuns.length);
+  const statistic = (gain + margin) / standardError;
+  const critical = studentTQuantile(1 - tieLevel, noise.df) as number;
+  const text = `the score is ${summary.candidateMean !== null ? format.score(summary.candidateMean) : "?"} over ${
+    plural(count, "run")
+  } against ${format.score(incumbentMean)} over ${incumbentRuns.length}, not worse by more than ${
+    format.score(margin)
+  }? (t = ${format.t(statistic)}, needs ${format.t(critical)} with ${noise.df} df)`;
+  if (statistic >= critical) return { status: "pass", margin, statistic, text: text.replace("? (", " (") };
+  const hopeless = count >= options.maxTieRuns || (statistic <= 0 && count >= options.maxCandidateRuns);
+  return { status: hopeless ? "dead" : "alive", margin, statistic, text };
+}
+
+/** One tiebreak compared: better, worse or equal (exact or tested), or still undecided. */
+function tiebreakTest(
+  state: DecisionState,
+  summary: Summary,
+  tiebreak: TiebreakConfig,
+): { status: "better" | "equal" | "worse" | "alive" | "dead"; result: TiebreakResult; text: string } {
+  const { options, candidateRuns, incumbentRuns } = summary;
+  const pick = (run: Run) => run.tiebreaks?.[tiebreak.metric];
+  const side = compareSide(
+    state.sideNoise?.tiebreaks[tiebreak.metric] ?? emptyNoiseHistory(),
+    sideRuns(incumbentRuns, pick),
+    sideRuns(candidateRuns, pick),
+    tiebreak.direction,
+    options.resolution,
+  );
+  const format = formatter(options);
+  const result: TiebreakResult = {
+    metric: tiebreak.metric,
+    direction: tiebreak.direction,
+    gain: finiteOrNull(side.gain),
+    statistic: null,
+    threshold: null,
+  };
+  if (side.gain === null || side.candidateMean === null || side.incumbentMean === null) {
+    const who = side.candidateMean === null ? "the candidate's" : "the incumbent's";
+    return { status: "dead", result, text: `${who} runs printed no "${tiebreak.metric}" value` };
+  }
+  const moved = `${tiebreak.metric} ${format.score(side.incumbentMean)} → ${format.score(side.candidateMean)}`;
+  if (side.deterministic) {
+    const resolution = options.resolution / 2;
+    if (side.gain > resolution) {
+      return side.candidateCount >= 2
+        ? { status: "better", result, text: `${moved} (exact)` }
+        : { status: "alive", result, text: `${moved}: run it once more to confirm` };
+    }
+    if (side.gain < -resolution) return { status: "worse", result, text: `${moved} is worse` };
+    return { status: "equal", result, text: `${moved} is equal` };
+  }
+  const tieLevel = tieLevelFor(options.falseKeepRate);
+  if (side.sigma === null) {
+    const status = side.candidateCount >= options.maxTieRuns ? "dead" : "alive";
+    return { status, result, text: `${moved}, its noise not measured yet` };
+  }
+  const statistic = side.gain / (side.sigma * Math.sqrt(1 / side.candidateCount + 1 / side.incumbentCount));
+  const critical = studentTQuantile(1 - tieLevel, side.df) as number;
+  const tested = { ...result, statistic, threshold: critical };
+  const text = `${moved} (t = ${format.t(statistic)}, needs ${format.t(critical)} with ${side.df} df)`;
+  if (statistic >= critical) return { status: "better", result: tested, text };
+  if (-statistic >= critical) return { status: "worse", result: tested, text: `${text} is worse` };
+  const count = side.candidateCount;
+  const hopeless = count >= options.maxTieRuns || (statistic <= 0 && count >= options.maxCandidateRuns);
+  return { status: hopeless ? "dead" : "alive", result: tested, text };
+}
+
+interface RouteResult {
+  status: RouteStatus;
+  rule: Exclude<KeepRule, "gain">;
+  reason: string;
+  fields: Pick<Verdict, "tieMargin" | "tieStatistic" | "tiebreak">;
+}
+
+/**
+ * The routes to a keep besides a real gain, asked for by the candidate (a simplification) or the
+ * objective (tiebreaks): null when neither applies. Both need the main metric's tie test.
+ */
+function tieRoutes(
+  state: DecisionState,
+  summary: Summary,
+  request: CandidateRequest,
+  deterministic: boolean,
+): RouteResult[] {
+  const routes: RouteResult[] = [];
+  const size = request.simplification ?? null;
+  const tiebreaks = state.tiebreaks ?? [];
+  if (!(size && isSmaller(size)) && tiebreaks.length === 0) return routes;
+  const tie = mainTieTest(state, summary, deterministic);
+  const tieFields = { tieMargin: tie.margin, tieStatistic: tie.statistic, tiebreak: null };
+  if (size && isSmaller(size)) {
+    const status: RouteStatus = tie.status === "pass" ? "keep" : tie.status;
+    const reason = status === "keep"
+      ? `Kept as a simplification (${describeSizeChange(size)}): ${tie.text}.`
+      : `As a simplification (${describeSizeChange(size)}): ${tie.text}.`;
+    routes.push({ status, rule: "simplification", reason, fields: tieFields });
+  }
+  for (const tiebreak of tiebreaks) {
+    const compared = tiebreakTest(state, summary, tiebreak);
+    if (compared.status === "equal") continue;
+    const fields = { ...tieFields, tiebreak: compared.result };
+    const both = `tie on the main metric: ${tie.text}; tiebreak ${compared.text}`;
+    let status: RouteStatus;
+    if (compared.status === "worse" || compared.status === "dead" || tie.status === "dead") status = "dead";
+    else if (compared.status === "better" && tie.status === "pass") status = "keep";
+    else status = "alive";
+    const reason = status === "keep" ? `Kept on the tiebreak: ${both}.` : `On the tiebreak: ${both}.`;
+    routes.push({ status, rule: "tiebreak", reason, fields });
+    return routes; // the first tiebreak that is not exactly equal decides the order
+  }
+  if (tiebreaks.length > 0) {
+    routes.push({
+      status: "dead",
+      rule: "tiebreak",
+      reason: "On the tiebreak: every tiebreak metric is equal.",
+      fields: tieFields,
+    });
+  }
+  return routes;
+}
+
+/**
+ * The keep/discard rule of DECISION.md. Deterministic eval: one run, confirmed by an identical
+ * second run when it beats the incumbent by more than max(minEffect, resolution/2). Noisy eval:
+ * sequential t-tests of (gain - minEffect) against pooled noise at perLookLevel per look.
+ * Besides a real gain, a candidate is kept on a tie route: a simplification (asked for, and the
+ * files got smaller) that is not worse than the incumbent by more than the tie margin, or a tie on
+ * the main metric with a significantly better tiebreak. A keep then passes the guard's test.
+ * Returns "run_*" until it can decide; the caller adds the runs and asks again.
+ */
+export function decideCandidate(
+  state: DecisionState,
+  options: Partial<DecisionOptions> = {},
+  request: CandidateRequest = {},
+): Verdict {
+  const resolved = resolveDecisionOptions(options);
+  const summary = summarize(state, resolved, request);
+  const main = decideMain(state, summary);
+  if (main.action === "keep") return judgeGuard(main, summary, state, resolved.maxCandidateRuns);
+  const routes = tieRoutes(state, summary, request, main.mode === "deterministic");
+  const keeping = routes.find((route) => route.status === "keep");
+  if (keeping) {
+    const keep: Verdict = { ...main, ...keeping.fields, action: "keep", rule: keeping.rule, reason: keeping.reason };
+    return judgeGuard(keep, summary, state, resolved.maxTieRuns);
+  }
+  const route = routes.find((candidate) => candidate.status === "alive") ?? routes[0];
+  if (!route) return main;
+  if (main.action !== "discard") return { ...main, ...route.fields };
+  if (route.status === "dead") return { ...main, ...route.fields, reason: `${main.reason} ${route.reason}` };
+  const incumbentAlsoRuns = summary.incumbentRuns.length < resolved.maxTieRuns &&
+    !(main.mode === "deterministic" && route.fields.tiebreak?.statistic === null);
+  return {
+    ...main,
+    ...route.fields,
+    action: incumbentAlsoRuns ? "run_both" : "run_candidate",
+    reason: `Tied so far. ${route.reason} Run the candidate${incumbentAlsoRuns ? " and the incumbent" : ""} again.`,
+  };
+}
+
+/** The guard's and tiebreaks' pooled noise with more versions' runs folded in. */
+function poolSides(state: DecisionState, groups: readonly (readonly Run[])[], resolution: number): SideNoise {
+  const sides = state.sideNoise ?? emptySideNoise();
+  let guard = sides.guard;
+  const tiebreaks = { ...sides.tiebreaks };
+  for (const group of groups) {
+    if (state.guard) guard = poolGroup(guard, sideRuns(group, (run) => run.guard), resolution);
+    for (const { metric } of state.tiebreaks ?? []) {
+      tiebreaks[metric] = poolGroup(
+        tiebreaks[metric] ?? emptyNoiseHistory(),
+        sideRuns(group, (run) => run.tiebreaks?.[metric]),
+        resolution,
+      );
+    }
+  }
+  return { guard, tiebreaks };
 }
 
 /**
@@ -433,17 +863,30 @@ export function promoteCandidate(state: DecisionState, options: Partial<Decision
     spreadOf(scoresOf(candidateRuns)) <= resolved.resolution / 2;
   const withIncumbent = poolGroup(state.noise, state.incumbentRuns, resolved.resolution);
   if (deterministic) {
-    return { ...state, incumbentRuns: candidateRuns, candidateRuns: [], noise: withIncumbent };
+    return {
+      ...state,
+      incumbentRuns: candidateRuns,
+      candidateRuns: [],
+      noise: withIncumbent,
+      sideNoise: poolSides(state, [state.incumbentRuns], resolved.resolution),
+    };
   }
   return {
     ...state,
     incumbentRuns: [],
     candidateRuns: [],
     noise: poolGroup(withIncumbent, candidateRuns, resolved.resolution),
+    sideNoise: poolSides(state, [state.incumbentRuns, candidateRuns], resolved.resolution),
   };
 }
 
 /** After a discard or guard_fail: the candidate's runs join the noise pool; the incumbent keeps its runs. */
 export function discardCandidate(state: DecisionState, options: Partial<DecisionOptions> = {}): DecisionState {
-  return { ...state, candidateRuns: [], noise: addGroupToPool(state.noise, state.candidateRuns, options) };
+  const resolved = resolveDecisionOptions(options);
+  return {
+    ...state,
+    candidateRuns: [],
+    noise: addGroupToPool(state.noise, state.candidateRuns, options),
+    sideNoise: poolSides(state, [state.candidateRuns], resolved.resolution),
+  };
 }

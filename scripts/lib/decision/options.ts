@@ -27,15 +27,32 @@ export interface DecisionOptions {
   minEffect: number;
   /** Print resolution of the score, in metric units. */
   resolution: number;
+  /**
+   * How much worse than the incumbent a simplification (or a tiebreak's tie on the main metric)
+   * may score and still count as "not worse" (metric units); null: the tie test's minimum
+   * detectable effect (deterministic eval: max(minEffect, resolution / 2)).
+   */
+  simplifyMargin: number | null;
+  /** Run cap of a candidate on a tie route (a simplification or a tiebreak), and of its incumbent. */
+  maxTieRuns: number;
 }
 
-/** One eval run: its SCORE, the guard metric if any, and its `CASE <id> <value>` lines. */
+/** One eval run: its SCORE, the guard metric if any, its `CASE <id> <value>` lines, its tiebreak metrics. */
 export interface Run {
   score: number;
   guard?: number | null;
   cases?: Record<string, number>;
+  /** Values this run printed for the tiebreak metrics, by metric name as configured (a missing one has no key). */
+  tiebreaks?: Record<string, number>;
 }
 
+/** A secondary objective, judged only when the main metric is tied. */
+export interface TiebreakConfig {
+  metric: string;
+  direction: Direction;
+}
+
+/** A guard as the engine judges it: its threshold is absolute (a relative guard is resolved before). */
 export interface GuardConfig {
   metric: string;
   op: GuardOperator;
@@ -63,7 +80,19 @@ export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionOptions> = Object.freeze
   baselineRuns: SCHEMA_DEFAULTS.baseline_runs,
   minEffect: SCHEMA_DEFAULTS.min_effect,
   resolution: SCHEMA_DEFAULTS.resolution,
+  simplifyMargin: null,
+  maxTieRuns: SCHEMA_DEFAULTS.max_tie_runs,
 });
+
+// A tie route (a simplification's "not worse", a tiebreak's "better") runs longer than the main
+// test (up to maxTieRuns looks) and adds its own false keeps to the main test's, so each of its
+// looks gets a smaller share. Tuned with bench/decision.ts scenarios S and T (see README).
+const TIE_SHARE_OF_ALPHA = 0.2;
+
+/** Per-look level of a tie route's tests: tieLevelFor(0.05) -> 0.01 (see TIE_SHARE_OF_ALPHA). */
+export function tieLevelFor(falseKeepRate: number): number {
+  return falseKeepRate * TIE_SHARE_OF_ALPHA;
+}
 
 /** Per-look level for a false-keep rate: perLookLevelFor(0.05) -> 0.017 (see PER_LOOK_SHARE_OF_ALPHA). */
 export function perLookLevelFor(falseKeepRate: number): number {
@@ -94,7 +123,9 @@ export function resolveDecisionOptions(overrides: Partial<DecisionOptions> = {})
       );
     }
   }
-  for (const name of ["maxCandidateRuns", "maxIncumbentRuns", "freshIncumbentRuns", "baselineRuns"] as const) {
+  for (
+    const name of ["maxCandidateRuns", "maxIncumbentRuns", "freshIncumbentRuns", "baselineRuns", "maxTieRuns"] as const
+  ) {
     if (!(Number.isInteger(options[name]) && options[name] >= 1)) {
       throw new CliError(
         `Cannot use decision option ${name} "${options[name]}": it must be a whole number >= 1`,
@@ -105,6 +136,12 @@ export function resolveDecisionOptions(overrides: Partial<DecisionOptions> = {})
   if (!(options.minEffect >= 0)) {
     throw new CliError(
       `Cannot use decision option minEffect "${options.minEffect}": it must be >= 0 (metric units)`,
+      "E_DECISION_OPTION",
+    );
+  }
+  if (options.simplifyMargin !== null && !(options.simplifyMargin >= 0)) {
+    throw new CliError(
+      `Cannot use decision option simplifyMargin "${options.simplifyMargin}": it must be >= 0 (metric units)`,
       "E_DECISION_OPTION",
     );
   }

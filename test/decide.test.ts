@@ -132,6 +132,8 @@ interface Row {
 
 const CLEAR_NOISE = noisyHistory(0.01, 40);
 const LATENCY_GUARD: GuardConfig = { metric: "latency_ms", op: "<=", threshold: 100 };
+/** The guard's own pooled noise: latency runs vary by 2 ms (40 df). */
+const GUARD_NOISE = { guard: noisyHistory(2, 40), tiebreaks: {} };
 
 const ROWS: Row[] = [
   // deterministic eval: baseline runs identical to the print resolution
@@ -235,12 +237,20 @@ const ROWS: Row[] = [
   // guard metric
   {
     sentence: "a clear win whose guard crosses its threshold is a guard failure",
-    state: state(runs(0.7, 0.71, 0.69), guarded(120, 0.75), { noise: CLEAR_NOISE, guard: LATENCY_GUARD }),
+    state: state(runs(0.7, 0.71, 0.69), guarded(120, 0.75), {
+      noise: CLEAR_NOISE,
+      guard: LATENCY_GUARD,
+      sideNoise: GUARD_NOISE,
+    }),
     expected: { action: "guard_fail", guardMean: 120, guardPass: false },
   },
   {
     sentence: "a clear win within its guard is kept",
-    state: state(runs(0.7, 0.71, 0.69), guarded(80, 0.75), { noise: CLEAR_NOISE, guard: LATENCY_GUARD }),
+    state: state(runs(0.7, 0.71, 0.69), guarded(80, 0.75), {
+      noise: CLEAR_NOISE,
+      guard: LATENCY_GUARD,
+      sideNoise: GUARD_NOISE,
+    }),
     expected: { action: "keep", guardMean: 80, guardPass: true },
   },
   {
@@ -298,7 +308,11 @@ describe("decideCandidate", () => {
 
   test("a kept verdict carries everything the journal needs", () => {
     const verdict = decideCandidate(
-      state(runs(0.7, 0.71, 0.69), guarded(80, 0.75), { noise: CLEAR_NOISE, guard: LATENCY_GUARD }),
+      state(runs(0.7, 0.71, 0.69), guarded(80, 0.75), {
+        noise: CLEAR_NOISE,
+        guard: LATENCY_GUARD,
+        sideNoise: GUARD_NOISE,
+      }),
     );
     expect(verdict).toMatchObject({
       action: "keep",
@@ -648,5 +662,196 @@ describe("calibrate", () => {
 
   test("a minimized metric is calibrated in its own units", () => {
     expect(calibrate(runs(0.3, 0.31, 0.29), { direction: "min" })).toMatchObject({ mean: 0.3, median: 0.3 });
+  });
+});
+
+describe("objectives: guards under noise, simplifications, tiebreaks", () => {
+  const guardedRuns = (guards: number[], score: number): Run[] => guards.map((guard) => ({ score, guard }));
+  const tiebroken = (metric: string, pairs: [number, number][]): Run[] =>
+    pairs.map(([score, value]) => ({ score, tiebreaks: { [metric]: value } }));
+  const SMALLER = { lines: [40, 31] as [number, number], tokens: [300, 240] as [number, number] };
+  const BIGGER = { lines: [40, 44] as [number, number], tokens: [300, 330] as [number, number] };
+  const PRECISION = [{ metric: "precision@3", direction: "max" as const }];
+
+  const rows: {
+    sentence: string;
+    state: DecisionState;
+    request?: Parameters<typeof decideCandidate>[2];
+    expected: Partial<Verdict>;
+  }[] = [
+    {
+      sentence: "a noisy guard one run short of its threshold is borderline: the candidate runs again",
+      state: state(runs(0.7, 0.71, 0.69), guardedRuns([99], 0.75), {
+        noise: CLEAR_NOISE,
+        guard: LATENCY_GUARD,
+        sideNoise: GUARD_NOISE,
+      }),
+      expected: { action: "run_candidate", guardPass: null },
+    },
+    {
+      sentence: "a borderline guard at the run cap is judged on its mean: within the threshold, kept",
+      state: state(runs(0.7, 0.71, 0.69), guardedRuns([101, 97, 99, 100, 98], 0.75), {
+        noise: CLEAR_NOISE,
+        guard: LATENCY_GUARD,
+        sideNoise: GUARD_NOISE,
+      }),
+      expected: { action: "keep", guardMean: 99, guardPass: true },
+    },
+    {
+      sentence: "a borderline guard at the run cap is judged on its mean: beyond the threshold, a guard failure",
+      state: state(runs(0.7, 0.71, 0.69), guardedRuns([103, 99, 101, 100, 102], 0.75), {
+        noise: CLEAR_NOISE,
+        guard: LATENCY_GUARD,
+        sideNoise: GUARD_NOISE,
+      }),
+      expected: { action: "guard_fail", guardMean: 101, guardPass: false },
+    },
+    {
+      sentence: "a guard clearly beyond its threshold fails after one run, with its t statistic",
+      state: state(runs(0.7, 0.71, 0.69), guardedRuns([112], 0.75), {
+        noise: CLEAR_NOISE,
+        guard: LATENCY_GUARD,
+        sideNoise: GUARD_NOISE,
+      }),
+      expected: { action: "guard_fail", guardStatistic: 6, guardThreshold: 100 },
+    },
+    {
+      sentence: "a deterministic simplification that scores the same twice is kept as a simplification",
+      state: state(runs(0.7, 0.7, 0.7), runs(0.7, 0.7)),
+      request: { simplification: SMALLER },
+      expected: { action: "keep", rule: "simplification", sizeChange: SMALLER, tieMargin: 0.00005 },
+    },
+    {
+      sentence: "a deterministic simplification is confirmed by a second run first",
+      state: state(runs(0.7, 0.7, 0.7), runs(0.7)),
+      request: { simplification: SMALLER },
+      expected: { action: "run_candidate", rule: null },
+    },
+    {
+      sentence: "a deterministic simplification that loses score is discarded",
+      state: state(runs(0.7, 0.7, 0.7), runs(0.69)),
+      request: { simplification: SMALLER },
+      expected: { action: "discard", rule: null },
+    },
+    {
+      sentence: "a simplification margin lets a small loss through",
+      state: state(runs(0.7, 0.7, 0.7), runs(0.695, 0.695)),
+      request: { simplification: SMALLER },
+      expected: { action: "keep", rule: "simplification", tieMargin: 0.01 },
+    },
+    {
+      sentence: "a 'simplification' that makes the file bigger is judged by the gain rule alone",
+      state: state(runs(0.7, 0.7, 0.7), runs(0.7)),
+      request: { simplification: BIGGER },
+      expected: { action: "discard", rule: null, tieMargin: null },
+    },
+    {
+      sentence: "without a request, an equal score is discarded as before",
+      state: state(runs(0.7, 0.7, 0.7), runs(0.7)),
+      expected: { action: "discard", rule: null },
+    },
+    {
+      sentence: "a noisy simplification with as many runs as the tie test needs and no loss is kept",
+      state: state(
+        runs(0.70, 0.71, 0.69, 0.70, 0.71, 0.69, 0.70, 0.70, 0.71, 0.69, 0.70, 0.70),
+        runs(0.70, 0.71, 0.69, 0.70, 0.71, 0.69, 0.70, 0.70, 0.71, 0.69, 0.70, 0.70),
+        { noise: CLEAR_NOISE },
+      ),
+      request: { simplification: SMALLER },
+      expected: { action: "keep", rule: "simplification" },
+    },
+    {
+      sentence: "a noisy simplification after one even run is not decided yet: both run again",
+      state: state(runs(0.70, 0.71, 0.69), runs(0.70), { noise: CLEAR_NOISE }),
+      request: { simplification: SMALLER },
+      expected: { action: "run_both" },
+    },
+    {
+      sentence: "a deterministic tie with a better deterministic tiebreak, confirmed, is kept on the tiebreak",
+      state: state(
+        tiebroken("precision@3", [[0.8, 0.875], [0.8, 0.875], [0.8, 0.875]]),
+        tiebroken("precision@3", [[0.8, 0.911], [0.8, 0.911]]),
+        {
+          tiebreaks: PRECISION,
+        },
+      ),
+      expected: { action: "keep", rule: "tiebreak" },
+    },
+    {
+      sentence: "a deterministic tie with a worse tiebreak is discarded",
+      state: state(
+        tiebroken("precision@3", [[0.8, 0.875], [0.8, 0.875], [0.8, 0.875]]),
+        tiebroken("precision@3", [[0.8, 0.85]]),
+        {
+          tiebreaks: PRECISION,
+        },
+      ),
+      expected: { action: "discard", rule: null },
+    },
+    {
+      sentence: "a tiebreak better but the main metric lower is discarded",
+      state: state(
+        tiebroken("precision@3", [[0.8, 0.875], [0.8, 0.875], [0.8, 0.875]]),
+        tiebroken("precision@3", [[0.79, 0.95]]),
+        {
+          tiebreaks: PRECISION,
+        },
+      ),
+      expected: { action: "discard", rule: null },
+    },
+    {
+      sentence: "a tiebreak minimized counts a lower value as better",
+      state: state(
+        tiebroken("tokens", [[0.8, 120], [0.8, 120], [0.8, 120]]),
+        tiebroken("tokens", [[0.8, 100], [0.8, 100]]),
+        {
+          tiebreaks: [{ metric: "tokens", direction: "min" }],
+        },
+      ),
+      expected: { action: "keep", rule: "tiebreak" },
+    },
+  ];
+  for (const row of rows) {
+    test(row.sentence, () => {
+      const verdict = decideCandidate(
+        row.state,
+        row.sentence.includes("margin lets") ? { simplifyMargin: 0.01 } : {},
+        row.request,
+      );
+      for (const [key, value] of Object.entries(row.expected)) {
+        const actual = verdict[key as keyof Verdict];
+        if (typeof value === "number") expect(actual as number).toBeCloseTo(value, 6);
+        else expect(actual).toEqual(value as never);
+      }
+    });
+  }
+
+  test("the guard's and tiebreaks' noise is pooled by discards and keeps", () => {
+    let current = initialDecisionState(
+      [{ score: 0.7, guard: 10, tiebreaks: { p: 0.5 } }, { score: 0.71, guard: 12, tiebreaks: { p: 0.52 } }],
+      LATENCY_GUARD,
+      [{ metric: "p", direction: "max" }],
+    );
+    current = {
+      ...current,
+      candidateRuns: [{ score: 0.7, guard: 11, tiebreaks: { p: 0.5 } }, {
+        score: 0.7,
+        guard: 13,
+        tiebreaks: { p: 0.5 },
+      }],
+    };
+    current = discardCandidate(current);
+    expect(current.sideNoise?.guard.degreesOfFreedom).toBe(1);
+    expect(current.sideNoise?.guard.sumOfSquares).toBeCloseTo(2, 9);
+    current = promoteCandidate({
+      ...current,
+      candidateRuns: [{ score: 0.8, guard: 9, tiebreaks: { p: 0.6 } }, {
+        score: 0.81,
+        guard: 9,
+        tiebreaks: { p: 0.6 },
+      }],
+    });
+    expect(current.sideNoise?.guard.degreesOfFreedom).toBe(3); // + the incumbent's 2 runs and the candidate's 2
+    expect(current.sideNoise?.tiebreaks.p.degreesOfFreedom).toBe(3);
   });
 });

@@ -11,9 +11,9 @@ import { passesGuard } from "../experiment/guard.ts";
 import { formatCompact, isWholeNumberMetric } from "../text/number-format.ts";
 import {
   type DecisionOptions,
+  type Direction,
   finiteOrNull,
   formatter,
-  type Direction,
   type GuardConfig,
   orient,
   resolveDecisionOptions,
@@ -823,7 +823,7 @@ export function decideCandidate(
   if (main.action !== "discard") return { ...main, ...route.fields };
   if (route.status === "dead") return { ...main, ...route.fields, reason: `${main.reason} ${route.reason}` };
   const incumbentAlsoRuns = summary.incumbentRuns.length < resolved.maxTieRuns &&
-    !(main.mode === "deterministic" && route.fields.tiebreak?.statistic === null);
+    !(main.mode === "deterministic" && (route.fields.tiebreak === null || route.fields.tiebreak.statistic === null));
   return {
     ...main,
     ...route.fields,

@@ -19,6 +19,8 @@ export const DEFAULTS = Object.freeze({
     fresh_incumbent_runs: 2,
     max_incumbent_runs: 6,
     resolution: 1e-4, // metric units
+    max_tie_runs: 20, // runs a tie route (simplification, tiebreak) may take: see bench/decision.ts scenarios S and T
+    simplify_margin: null as number | null, // metric units; null: the tie test's minimum detectable effect
   }),
   budget: Object.freeze({
     iterations: 30,

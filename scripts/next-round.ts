@@ -10,7 +10,8 @@ import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 export const spec = defineCommand({
   name: "next-round.ts",
   summary: "start round N+1 from what round N's journal learned",
-  usage: "next-round.ts [--file PATH ...] [--add-file PATH ...] [--focus TEXT] [--force] [--dry-run] [--json]",
+  usage:
+    "next-round.ts [--file PATH ...] [--add-file PATH ...] [--focus TEXT] [--metric NAME] [--direction max|min] [--guard SPEC | --no-guard] [--tiebreak METRIC[:max|min] ... | --no-tiebreak] [--force] [--dry-run] [--json]",
   details: `Summarises every earlier round (start vs best, kept changes with gains and commits, dead ends
 marked "do not retry", crashes, plateau, levers never touched, the final report) into
 instructions_N+1.md, and writes launch_prompt_N+1.md, a copy of the eval as the round's own
@@ -20,7 +21,10 @@ Without ${EXPERIMENT_FILE} it works from the journal alone (./autoresearch.jsonl
 Nothing is overwritten without --force, and nothing is written when round N cannot be continued
 (a constrained file holding an uncommitted candidate among the reasons). With the experiment file
 committed, the new round's files are committed on the experiment branch ("autoresearch: start
-round N+1"), so git status stays clean; --dry-run lists the files and writes nothing.`,
+round N+1"), so git status stays clean; --dry-run lists the files and writes nothing.
+--metric, --direction, --guard and --tiebreak change the objective from round N+1 on (round N
+keeps its own, as its journal records it); the new round is re-baselined under it. A new metric,
+guard or tiebreak must be one round N's eval printed: the eval stays round N's copy.`,
   options: {
     file: {
       type: "string",
@@ -39,6 +43,30 @@ round N+1"), so git status stays clean; --dry-run lists the files and writes not
       valueName: "TEXT",
       description: "what this round should target, written at the top of the instructions",
     },
+    metric: {
+      type: "string",
+      valueName: "NAME",
+      description: "optimise NAME from round N+1 on: a metric round N's eval printed (METRIC NAME=x or NAME: x)",
+    },
+    direction: {
+      type: "string",
+      valueName: "max|min",
+      choices: ["max", "min"],
+      description: "better is higher (max) or lower (min); default: the new metric's usual direction",
+    },
+    guard: {
+      type: "string",
+      valueName: "SPEC",
+      description: 'the guard from round N+1 on, e.g. "mrr>=0.8" or "mrr>=baseline-0.02"',
+    },
+    "no-guard": { type: "boolean", description: "drop the guard from round N+1 on" },
+    tiebreak: {
+      type: "string",
+      multiple: true,
+      valueName: "METRIC[:max|min]",
+      description: "the tiebreaks from round N+1 on, replacing round N's (repeatable, first decides first)",
+    },
+    "no-tiebreak": { type: "boolean", description: "drop the tiebreaks from round N+1 on" },
     force: {
       type: "boolean",
       description: "replace round N+1's existing artifacts (backed up under .autoresearch/backups/)",
@@ -69,16 +97,32 @@ round N+1"), so git status stays clean; --dry-run lists the files and writes not
     "bun scripts/next-round.ts --file src/search/tokenizer.py",
     "bun scripts/next-round.ts --add-file src/search/tokenizer.py --json | jq .summary",
     "bun scripts/next-round.ts --dry-run",
+    'bun scripts/next-round.ts --metric precision@3 --guard "mrr>=baseline-0.02" --tiebreak ndcg@10 --dry-run',
     "bun scripts/next-round.ts --journal autoresearch.jsonl   # no experiment file: the seed's prose-driven loop",
   ],
   exitCodes: {
-    2: "bad usage or bad input: round N has no baseline or no results, a --file is missing, untracked or outside the repository, or round N+1's artifacts exist (without --force); nothing written",
+    2: "bad usage or bad input: round N has no baseline or no results, a --file is missing, untracked or outside the repository, a --metric, --guard or --tiebreak names a metric round N's eval did not print, or round N+1's artifacts exist (without --force); nothing written",
     75: "another harness process holds the experiment lock",
   },
 });
 
+/**
+ * `--no-guard` and `--no-tiebreak` taken out of argv before parsing: the parser reads any
+ * `--no-NAME` as the negation of a boolean NAME, and --guard and --tiebreak take values.
+ */
+function takeDropFlags(argv: string[]): { rest: string[]; noGuard: boolean; noTiebreak: boolean } {
+  const end = argv.indexOf("--");
+  const flags = end === -1 ? argv : argv.slice(0, end);
+  const rest = [
+    ...flags.filter((arg) => arg !== "--no-guard" && arg !== "--no-tiebreak"),
+    ...(end === -1 ? [] : argv.slice(end)),
+  ];
+  return { rest, noGuard: flags.includes("--no-guard"), noTiebreak: flags.includes("--no-tiebreak") };
+}
+
 export function main(argv: string[]): Promise<number> {
-  return runCommand(spec, argv, async ({ values }) => {
+  const drops = takeDropFlags(argv);
+  return runCommand(spec, drops.rest, async ({ values }) => {
     // Loaded only after argv parsed: --help and usage errors never pay for the library.
     const [{ describeNextSteps, describeWrittenFiles, nextRoundJson, startNextRound }, { preloadExperimentParsers }] =
       await Promise.all([import("./lib/next-round/apply.ts"), import("./lib/experiment/experiment-file.ts")]);
@@ -93,6 +137,14 @@ export function main(argv: string[]): Promise<number> {
       experiment: values.experiment,
       journal: values.journal,
       dryRun: Boolean(values["dry-run"]),
+      objective: {
+        metric: values.metric,
+        direction: values.direction,
+        guard: values.guard,
+        tiebreaks: values.tiebreak ?? [],
+        noGuard: drops.noGuard,
+        noTiebreak: drops.noTiebreak,
+      },
     }, note);
     const { plan } = result;
     if (values.json) printJson(nextRoundJson(result, cwd));
@@ -103,6 +155,9 @@ export function main(argv: string[]): Promise<number> {
           plan.experimentPath ? " and commits them on the experiment branch" : ""
         }.`,
       );
+    }
+    if (plan.objective?.changed) {
+      note(`Objective: round ${plan.fromRound} ${plan.objective.from} -> round ${plan.round} ${plan.objective.to}`);
     }
     if (plan.coOptimization) warn(plan.coOptimization);
     for (const message of plan.warnings) warn(message);

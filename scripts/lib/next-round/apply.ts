@@ -130,6 +130,7 @@ export function nextRoundJson(result: NextRoundResult, cwd: string): Record<stri
     replaced: plan.replaced.map((path) => displayPath(path, cwd)),
     backup: result.backupDir ? displayPath(result.backupDir, cwd) : null,
     constrained_files: plan.constrainedFiles,
+    ...(plan.objective ? { objective: plan.objective } : {}),
     summary: {
       start: summary.start,
       best: summary.best.score,

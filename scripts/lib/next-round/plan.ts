@@ -43,6 +43,8 @@ import {
 import { describeProject, detectProjectOnDisk, findExistingTests } from "../harness/project.ts";
 import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-summary.ts";
 import { summarizeJournal } from "../experiment/summary.ts";
+import { describeObjective, nextObjective, type Objective, type ObjectiveFlags } from "../experiment/objective.ts";
+import { baselineGuardFigure, describeGuard, guardSpecProblem, parseGuardSpec } from "../experiment/guard.ts";
 
 export type NextRoundOptions = {
   cwd: string;
@@ -54,6 +56,8 @@ export type NextRoundOptions = {
   journal?: string;
   /** Plan and report what would be written, and write nothing (no lock, no recovery, no commit). */
   dryRun?: boolean;
+  /** --metric, --direction, --guard, --tiebreak, --no-guard, --no-tiebreak: round N+1's objective. */
+  objective?: ObjectiveFlags;
 };
 
 export type NextRoundFile = PlannedWrite;
@@ -80,6 +84,8 @@ export type NextRoundPlan = {
   cannotDo: string[];
   /** The next steps for the person, in order. */
   next: string[];
+  /** Round N's and round N+1's objectives in words, and whether the flags changed it (experiment mode). */
+  objective?: { from: string; to: string; changed: boolean } | null;
 };
 
 /** Where round N is recorded: an experiment file, or (the seed's prose-driven loop) a journal alone. */
@@ -93,7 +99,18 @@ export async function locateRoundN(options: NextRoundOptions): Promise<RoundNSou
     requireRepositoryRoot(options.cwd, kitCommand("next-round", { cwd: options.cwd })),
   );
   const experimentPath = locateExperiment(options.experiment, options.cwd, repoRoot);
-  if (options.experiment === undefined && !existsSync(experimentPath)) return { mode: "journal", repoRoot };
+  if (options.experiment === undefined && !existsSync(experimentPath)) {
+    const flags = options.objective ?? {};
+    const given = flags.metric !== undefined || flags.direction !== undefined || flags.guard !== undefined ||
+      Boolean(flags.tiebreaks?.length) || Boolean(flags.noGuard) || Boolean(flags.noTiebreak);
+    if (given) {
+      throw new CliError(
+        "--metric, --direction, --guard and --tiebreak change the objective recorded in the experiment file, and there is none here (journal-only use keeps round N's objective); drop them, or run init to create one.",
+        "E_USAGE",
+      );
+    }
+    return { mode: "journal", repoRoot };
+  }
   if (options.journal !== undefined) {
     throw new CliError(
       `--journal is for journal-only use, but "${
@@ -116,7 +133,14 @@ type RoundN = {
 };
 
 /** Round N+1's record in the experiment file, its eval copy, and the existing artifacts it replaces. */
-type RoundRecord = { nextRound: Round; updated: Experiment; evalPlan: EvalCopy; replaced: string[]; stale: string[] };
+type RoundRecord = {
+  nextRound: Round;
+  updated: Experiment;
+  evalPlan: EvalCopy;
+  replaced: string[];
+  stale: string[];
+  objective: NonNullable<NextRoundPlan["objective"]>;
+};
 
 /**
  * Plan round N+1 from the experiment file. It reads and refuses; it writes nothing and takes
@@ -150,6 +174,7 @@ export async function planFromExperiment(
     warnings,
     cannotDo: [],
     next: nextSteps(roundN, record),
+    objective: record.objective,
   };
 }
 
@@ -220,6 +245,7 @@ function planRoundRecord(roundN: RoundN, constrainedFiles: string[], options: Ne
   const fromRound = previous.round;
   const round = fromRound + 1;
   const artifacts = nextArtifacts(previous.artifacts, round);
+  const objective = planObjective(roundN, options.objective ?? {});
   const evalPlan = planEvalCopy(root, previous, round, cwd);
   if (evalPlan.warning) roundN.warnings.push(evalPlan.warning);
   const nextRound: Round = {
@@ -235,6 +261,7 @@ function planRoundRecord(roundN: RoundN, constrainedFiles: string[], options: Ne
   const { existing, stale, laterRounds } = refuseOverwrite(roundN, nextRound, options.force === true);
   const updated: Experiment = {
     ...experiment,
+    ...objective.fields,
     current_round: round,
     rounds: [
       ...experiment.rounds.filter((candidate) => candidate.round <= fromRound).map((
@@ -245,7 +272,62 @@ function planRoundRecord(roundN: RoundN, constrainedFiles: string[], options: Ne
   };
   // Dropping later rounds' records rewrites the experiment file: back it up with the rest.
   const replaced = laterRounds.length > 0 ? [...existing, roundN.loaded.path] : existing;
-  return { nextRound, updated, evalPlan, replaced, stale };
+  return { nextRound, updated, evalPlan, replaced, stale, objective: objective.words };
+}
+
+/**
+ * Round N+1's objective: round N's, changed by the flags. A metric, guard or tiebreak must be one
+ * round N's eval printed (the journal's `metrics` fields), so round N+1's copy of the eval prints
+ * it too; refused otherwise, before anything is written.
+ */
+function planObjective(
+  roundN: RoundN,
+  flags: ObjectiveFlags,
+): { fields: Objective; words: NonNullable<NextRoundPlan["objective"]> } {
+  const { loaded: { experiment }, previous, journal } = roundN;
+  const current: Objective = { metric: experiment.metric, guard: experiment.guard, tiebreaks: experiment.tiebreaks };
+  const printed = new Set(
+    journal.results.flatMap((line) => Object.keys(line.metrics ?? {})).map((name) => name.toLowerCase()),
+  );
+  const read = nextObjective(
+    current,
+    flags,
+    { printed, scoreMeans: scoreMeaning(roundN), round: previous.round },
+    (spec) => {
+      const guard = parseGuardSpec(spec);
+      return guard ? { guard } : { problem: guardSpecProblem(spec) ?? "is not a guard" };
+    },
+  );
+  if ("problem" in read) {
+    const code = read.flag === "--metric" ? "E_BAD_METRIC" : read.flag === "--guard" ? "E_BAD_GUARD" : "E_USAGE";
+    throw new CliError(read.problem, code, EXIT.USAGE);
+  }
+  roundN.warnings.push(...read.notes);
+  const describe = (objective: Objective, baseline: Round["baseline"]) =>
+    describeObjective({
+      metric: objective.metric.name,
+      direction: objective.metric.direction,
+      guard: objective.guard ? describeGuard(objective.guard, baselineGuardFigure(baseline)) : null,
+      tiebreaks: objective.tiebreaks,
+    });
+  return {
+    fields: read.objective,
+    words: { from: describe(current, previous.baseline), to: describe(read.objective, null), changed: read.changed },
+  };
+}
+
+/**
+ * What round N's SCORE line means: its metric, unless the score was already read from a named
+ * metric (an earlier next-round --metric); then the metric the eval was written for, as round
+ * 1's journal header names it (every round's eval is a copy of round 1's).
+ */
+function scoreMeaning(roundN: RoundN): string | null {
+  const { loaded: { experiment, root }, cwd } = roundN;
+  if (!experiment.metric.score_from) return experiment.metric.formula ?? experiment.metric.name;
+  const first = [...experiment.rounds].sort((a, b) => a.round - b.round)[0];
+  const journalPath = resolveIn(root, first.artifacts.journal);
+  if (!existsSync(journalPath)) return null;
+  return readJournal(journalPath, displayPath(journalPath, cwd)).config?.metric ?? null;
 }
 
 /** Round N+1's existing artifacts and later rounds: refused, naming every one, unless --force replaces them. */
@@ -363,7 +445,9 @@ async function renderRoundFiles(
   if (evalPlan.script && evalPlan.content !== null) {
     files.push({
       path: at(evalPlan.script),
-      role: `eval script (round ${previous.round}'s, same test data and metric)`,
+      role: `eval script (round ${previous.round}'s, same test data${
+        record.objective.changed ? "; the new objective is read from what it prints" : " and metric"
+      })`,
       content: evalPlan.content,
       mode: evalPlan.mode,
     });
@@ -435,8 +519,10 @@ async function renderRoundInstructions(
     levers,
     functions: analysis?.functions ?? [],
     entry,
-    metric: { name: experiment.metric.name, direction: experiment.metric.direction },
-    guard: experiment.guard,
+    metric: { name: record.updated.metric.name, direction: record.updated.metric.direction },
+    guard: record.updated.guard,
+    tiebreaks: record.updated.tiebreaks,
+    scoreFrom: record.updated.metric.score_from ?? null,
     evalCommand: evalPlan.command,
     evalScript: evalPlan.script,
     testData: experiment.test_data,

@@ -3,7 +3,8 @@
 // (keep if one run beats the best; min delta = 2 sd of 3 baseline runs, with/without a confirm run).
 // Seeded port of the scenarios of the reference model decision_sim.py (DECISION.md's figures);
 // it measures decision quality, not harness speed. Exit code 1 when a target line fails.
-// Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDE]
+// Scenarios G, S and T (a noisy guard, simplifications, tiebreaks) live in decision-objectives.ts.
+// Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDEGST]
 
 import {
   decideCandidate,
@@ -14,7 +15,8 @@ import {
 import type { DecisionState } from "../scripts/lib/decision/decide.ts";
 import { orient } from "../scripts/lib/decision/options.ts";
 import type { DecisionOptions, Direction, Run } from "../scripts/lib/decision/options.ts";
-import { seededRandom } from "./seeded-random.ts";
+import { createRandom, type Random } from "./seeded-random.ts";
+import { OBJECTIVE_SCENARIOS, runObjectiveScenario } from "./decision-objectives.ts";
 
 const RESOLUTION = 1e-4; // print resolution of SCORE (metric units), as `SCORE: 0.7120`
 const CANDIDATES_PER_SESSION = 30;
@@ -72,41 +74,6 @@ function unitOf(scenario: Scenario): number {
 }
 
 // ------------------------------------------------------------------ seeded randomness
-
-/** Mixes integer keys into one 32-bit seed (murmur3 finalizer), so streams are independent. */
-function seedFrom(keys: readonly number[]): number {
-  let hash = 0x9e3779b9;
-  for (const key of keys) {
-    hash = Math.imul(hash ^ (key >>> 0), 0x85ebca6b);
-    hash ^= hash >>> 13;
-    hash = Math.imul(hash, 0xc2b2ae35);
-    hash ^= hash >>> 16;
-  }
-  return hash >>> 0;
-}
-
-interface Random {
-  uniform(): number;
-  normal(): number;
-}
-
-/** mulberry32 for uniforms, Box-Muller (both outputs used) for standard normals. */
-function createRandom(...keys: number[]): Random {
-  const uniform = seededRandom(seedFrom(keys));
-  let spareNormal: number | null = null;
-  function normal(): number {
-    if (spareNormal !== null) {
-      const value = spareNormal;
-      spareNormal = null;
-      return value;
-    }
-    const radius = Math.sqrt(-2 * Math.log(1 - uniform())); // 1 - u avoids log(0)
-    const angle = 2 * Math.PI * uniform();
-    spareNormal = radius * Math.sin(angle);
-    return radius * Math.cos(angle);
-  }
-  return { uniform, normal };
-}
 
 // ------------------------------------------------------------------ synthetic eval
 
@@ -475,22 +442,25 @@ function targetsFor(key: string, rows: Row[]): Target[] {
   return targets;
 }
 
-const USAGE = "Usage: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDE]";
+const ALL_SCENARIOS = "ZABCDEGST";
+const USAGE = `Usage: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ${ALL_SCENARIOS}]`;
 
 /** Null for --help. */
 function parseArguments(argv: readonly string[]): { sessions: number; seed: number; scenarios: string } | null {
-  const parsed = { sessions: 1000, seed: 7, scenarios: "ZABCDE" };
+  const parsed = { sessions: 1000, seed: 7, scenarios: ALL_SCENARIOS };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
     if (flag === "--help" || flag === "-h") return null;
     if (flag === "--sessions" && Number.isInteger(Number(value)) && Number(value) > 0) parsed.sessions = Number(value);
     else if (flag === "--seed" && Number.isInteger(Number(value))) parsed.seed = Number(value);
-    else if (flag === "--scenarios" && value && [...value].every((key) => key in SCENARIOS)) parsed.scenarios = value;
+    else if (
+      flag === "--scenarios" && value && [...value].every((key) => key in SCENARIOS || key in OBJECTIVE_SCENARIOS)
+    ) parsed.scenarios = value;
     else {throw new Error(
         `Cannot parse argument "${flag}${
           value === undefined ? "" : " " + value
-        }": expected --sessions N, --seed N or --scenarios from ZABCDE`,
+        }": expected --sessions N, --seed N or --scenarios from ${ALL_SCENARIOS}`,
       );}
     i++;
   }
@@ -517,6 +487,12 @@ function main(): void {
     `# Keep/discard rules, ${sessions} sessions x ${CANDIDATES_PER_SESSION} candidates, seed ${seed}, alpha ${FALSE_KEEP_RATE}`,
   );
   for (const key of scenarios) {
+    if (key in OBJECTIVE_SCENARIOS) {
+      const { table, targets: objectiveTargets } = runObjectiveScenario(key, sessions, seed);
+      console.log(table);
+      targets.push(...objectiveTargets);
+      continue;
+    }
     const scenario = SCENARIOS[key];
     const rows = simulate(scenario, sessions, seed);
     console.log(formatTable(scenario, rows));

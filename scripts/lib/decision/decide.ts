@@ -19,6 +19,7 @@ import {
   resolveDecisionOptions,
   type Run,
   type TiebreakConfig,
+  tiebreakLevelFor,
   tieLevelFor,
 } from "./options.ts";
 import {
@@ -532,7 +533,10 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
 
   const sigma = noise.sigma;
   const df = noise.df;
-  const standardError = sigma * Math.sqrt(1 / nCandidate + 1 / nIncumbent);
+  // Past maxIncumbentRuns (a tie route ran the incumbent longer) the standard error counts only that
+  // many: conservative, so the main test keeps the false-keep rate it was tuned for with at most
+  // maxIncumbentRuns (bench/decision.ts scenario T), while the mean still uses every run.
+  const standardError = sigma * Math.sqrt(1 / nCandidate + 1 / Math.min(nIncumbent, options.maxIncumbentRuns));
   const statistic = (gain - options.minEffect) / standardError;
   const threshold = studentTQuantile(1 - options.perLookLevel, df) as number;
   const halfWidth = threshold * standardError;
@@ -590,6 +594,12 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   });
 }
 
+/** Whether the main test judges this candidate exactly (a deterministic eval whose runs agree). */
+function isDeterministicMode(state: DecisionState, summary: Summary): boolean {
+  const { resolution } = summary.options;
+  return isDeterministicSoFar(state, resolution) && spreadOf(scoresOf(summary.candidateRuns)) <= resolution / 2;
+}
+
 function decideMain(state: DecisionState, summary: Summary): Verdict {
   const { options } = summary;
   if (isDeterministicSoFar(state, options.resolution)) {
@@ -605,6 +615,11 @@ function decideMain(state: DecisionState, summary: Summary): Verdict {
 }
 
 // ------------------------------------------------------------------ tie routes
+
+// A tie test gives up after maxCandidateRuns runs once its t falls to this: half a standard error
+// below the margin. At 0 (the estimate at the margin) a no-op simplification was given up too
+// often to be kept 80% of the time (bench/decision.ts scenario S).
+const TIE_FUTILITY_STATISTIC = -0.5;
 
 /** Where a tie route stands: it keeps, needs more runs, or cannot keep this candidate any more. */
 type RouteStatus = "keep" | "alive" | "dead";
@@ -634,10 +649,17 @@ export function describeSizeChange(size: SizeChange): string {
  * Non-inferiority of the main metric: is the candidate not worse than the incumbent by more than
  * the margin? Deterministic eval: its confirmed score is at most the margin below (default
  * max(minEffect, resolution / 2): no loss). Noisy eval: a one-sided t-test of (gain + margin) at
- * the tie level, the margin defaulting to the minimum detectable effect of a tie test that runs
- * to maxTieRuns. It gives up when the estimate sits below -margin after maxCandidateRuns runs.
+ * the tie level. A simplification's margin is decision.simplify_margin, by default the minimum
+ * detectable effect of this test run to maxTieRuns (a loss it could see); a tiebreak's is the main
+ * test's minimum detectable effect (a difference the main test could not have seen: a tie). It
+ * gives up when the estimate sits below -margin after maxCandidateRuns runs.
  */
-function mainTieTest(state: DecisionState, summary: Summary, deterministic: boolean): TieTest {
+function mainTieTest(
+  state: DecisionState,
+  summary: Summary,
+  deterministic: boolean,
+  purpose: Exclude<KeepRule, "gain">,
+): TieTest {
   const { options, candidateRuns, incumbentRuns, incumbentMean, gain } = summary;
   const format = reasonFormat(summary);
   const count = candidateRuns.length;
@@ -645,7 +667,8 @@ function mainTieTest(state: DecisionState, summary: Summary, deterministic: bool
     return { status: "alive", margin: null, statistic: null, text: "the candidate has no run yet" };
   }
   if (deterministic) {
-    const margin = options.simplifyMargin ?? Math.max(options.minEffect, options.resolution / 2);
+    const exact = Math.max(options.minEffect, options.resolution / 2);
+    const margin = purpose === "simplification" ? options.simplifyMargin ?? exact : exact;
     const firstGain = orient(candidateRuns[0].score - incumbentMean, options.direction);
     const scored = `it scored ${format.score(candidateRuns[0].score)} against ${format.score(incumbentMean)}`;
     if (firstGain < -margin) {
@@ -667,10 +690,15 @@ function mainTieTest(state: DecisionState, summary: Summary, deterministic: bool
     const status = count >= options.maxTieRuns ? "dead" : "alive";
     return { status, margin: null, statistic: null, text: "the noise is not measured yet" };
   }
-  const margin = options.simplifyMargin ??
-    minDetectableEffect(noise.sigma, noise.df, options.maxTieRuns, options.maxTieRuns, {
+  const margin = purpose === "simplification"
+    ? options.simplifyMargin ??
+      minDetectableEffect(noise.sigma, noise.df, options.maxTieRuns, options.maxTieRuns, {
+        ...options,
+        perLookLevel: tieLevel,
+        minEffect: 0,
+      }) ?? noise.sigma
+    : minDetectableEffect(noise.sigma, noise.df, options.maxCandidateRuns, options.maxIncumbentRuns, {
       ...options,
-      perLookLevel: tieLevel,
       minEffect: 0,
     }) ?? noise.sigma;
   const standardError = noise.sigma * Math.sqrt(1 / count + 1 / incumbentRuns.length);
@@ -682,7 +710,8 @@ function mainTieTest(state: DecisionState, summary: Summary, deterministic: bool
     format.score(margin)
   }? (t = ${format.t(statistic)}, needs ${format.t(critical)} with ${noise.df} df)`;
   if (statistic >= critical) return { status: "pass", margin, statistic, text: text.replace("? (", " (") };
-  const hopeless = count >= options.maxTieRuns || (statistic <= 0 && count >= options.maxCandidateRuns);
+  const hopeless = count >= options.maxTieRuns ||
+    (statistic <= TIE_FUTILITY_STATISTIC && count >= options.maxCandidateRuns);
   return { status: hopeless ? "dead" : "alive", margin, statistic, text };
 }
 
@@ -724,7 +753,7 @@ function tiebreakTest(
     if (side.gain < -resolution) return { status: "worse", result, text: `${moved} is worse` };
     return { status: "equal", result, text: `${moved} is equal` };
   }
-  const tieLevel = tieLevelFor(options.falseKeepRate);
+  const tieLevel = tiebreakLevelFor(options.falseKeepRate);
   if (side.sigma === null) {
     const status = side.candidateCount >= options.maxTieRuns ? "dead" : "alive";
     return { status, result, text: `${moved}, its noise not measured yet` };
@@ -761,15 +790,18 @@ function tieRoutes(
   const size = request.simplification ?? null;
   const tiebreaks = state.tiebreaks ?? [];
   if (!(size && isSmaller(size)) && tiebreaks.length === 0) return routes;
-  const tie = mainTieTest(state, summary, deterministic);
-  const tieFields = { tieMargin: tie.margin, tieStatistic: tie.statistic, tiebreak: null };
   if (size && isSmaller(size)) {
+    const tie = mainTieTest(state, summary, deterministic, "simplification");
+    const tieFields = { tieMargin: tie.margin, tieStatistic: tie.statistic, tiebreak: null };
     const status: RouteStatus = tie.status === "pass" ? "keep" : tie.status;
     const reason = status === "keep"
       ? `Kept as a simplification (${describeSizeChange(size)}): ${tie.text}.`
       : `As a simplification (${describeSizeChange(size)}): ${tie.text}.`;
     routes.push({ status, rule: "simplification", reason, fields: tieFields });
   }
+  if (tiebreaks.length === 0) return routes;
+  const tie = mainTieTest(state, summary, deterministic, "tiebreak");
+  const tieFields = { tieMargin: tie.margin, tieStatistic: tie.statistic, tiebreak: null };
   for (const tiebreak of tiebreaks) {
     const compared = tiebreakTest(state, summary, tiebreak);
     if (compared.status === "equal") continue;
@@ -783,14 +815,12 @@ function tieRoutes(
     routes.push({ status, rule: "tiebreak", reason, fields });
     return routes; // the first tiebreak that is not exactly equal decides the order
   }
-  if (tiebreaks.length > 0) {
-    routes.push({
-      status: "dead",
-      rule: "tiebreak",
-      reason: "On the tiebreak: every tiebreak metric is equal.",
-      fields: tieFields,
-    });
-  }
+  routes.push({
+    status: "dead",
+    rule: "tiebreak",
+    reason: "On the tiebreak: every tiebreak metric is equal.",
+    fields: tieFields,
+  });
   return routes;
 }
 
@@ -810,9 +840,9 @@ export function decideCandidate(
 ): Verdict {
   const resolved = resolveDecisionOptions(options);
   const summary = summarize(state, resolved, request);
+  const routes = tieRoutes(state, summary, request, isDeterministicMode(state, summary));
   const main = decideMain(state, summary);
   if (main.action === "keep") return judgeGuard(main, summary, state, resolved.maxCandidateRuns);
-  const routes = tieRoutes(state, summary, request, main.mode === "deterministic");
   const keeping = routes.find((route) => route.status === "keep");
   if (keeping) {
     const keep: Verdict = { ...main, ...keeping.fields, action: "keep", rule: keeping.rule, reason: keeping.reason };

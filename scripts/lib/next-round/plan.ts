@@ -286,8 +286,10 @@ function planObjective(
 ): { fields: Objective; words: NonNullable<NextRoundPlan["objective"]> } {
   const { loaded: { experiment }, previous, journal } = roundN;
   const current: Objective = { metric: experiment.metric, guard: experiment.guard, tiebreaks: experiment.tiebreaks };
+  // `guard` (the GUARD line) and `cases` (the generated eval's case count) are not metrics of their own.
   const printed = new Set(
-    journal.results.flatMap((line) => Object.keys(line.metrics ?? {})).map((name) => name.toLowerCase()),
+    journal.results.flatMap((line) => Object.keys(line.metrics ?? {})).map((name) => name.toLowerCase())
+      .filter((name) => name !== "guard" && name !== "cases"),
   );
   const read = nextObjective(
     current,

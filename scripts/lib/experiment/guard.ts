@@ -31,7 +31,8 @@ export function guardSpecProblem(text: string): string | null {
   return "problem" in read ? read.problem : null;
 }
 
-function readGuardSpec(text: string): { guard: Guard } | { problem: string } {
+/** The guard a spec names, or why it names none (the rest of a sentence: "it <problem>"). */
+export function readGuardSpec(text: string): { guard: Guard } | { problem: string } {
   const match = SPEC_PATTERN.exec(text);
   if (!match || match[3] === "") {
     return { problem: `is not METRIC OP VALUE (OP one of >= <= > <), ${FORMS}` };

@@ -315,6 +315,28 @@ describe("next-round changes the objective", () => {
     expect(read(root, "autoresearch_dashboard_2.md")).toContain("**Round 2 objective:** precision@3 (max)");
   });
 
+  test("journal-only use (no experiment file) refuses an objective change and writes nothing", () => {
+    const root = makeRepo({ "ranker.py": RANKER });
+    writeFileSync(
+      join(root, "autoresearch.jsonl"),
+      [
+        {
+          type: "config",
+          constrained_file: "ranker.py",
+          eval_command: "python3 eval.py",
+          metric: "mrr",
+          baseline: 0.6,
+        },
+        { type: "result", iteration: 1, score: 0.7, status: "keep", description: "raise WEIGHT" },
+      ].map((line) => JSON.stringify(line)).join("\n") + "\n",
+    );
+    const before = fileHashes(root);
+    const result = runScript("next-round", ["--metric", "precision@3"], { cwd: root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("change the objective recorded in the experiment file, and there is none here");
+    expect(fileHashes(root)).toEqual(before);
+  });
+
   test("under Deno: --metric re-baselines and --no-guard drops the guard", () => {
     const root = roundOne("deno");
     const run = (script: "baseline" | "next-round", args: string[] = []) =>

@@ -2,6 +2,7 @@
 // before the call, written before the agent starts and removed once its iteration is
 // in the journal. It is what makes "only what changed during the call is the agent's"
 // survive a kill: the next run evaluates that call's edits instead of calling again.
+// Also what the agent's log says besides its edits: its DESCRIPTION and SIMPLIFY lines.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
@@ -20,7 +21,7 @@ export type AgentCall = {
   snapshot: Snapshot;
   /** The experiment file's text right before the call, to put back if the agent breaks it. */
   experiment_text: string;
-  /** The agent's log, where a DESCRIPTION line may be found after a kill. */
+  /** The agent's log, where its DESCRIPTION and SIMPLIFY lines may be found after a kill. */
   log: string;
   started_at: string;
 };
@@ -78,6 +79,23 @@ export function descriptionFromLog(log: string): string | null {
   if (!existsSync(log)) return null;
   const matches = [...readFileSync(log, "utf8").matchAll(/^\s*DESCRIPTION:\s*(.+)$/gm)];
   return matches.length ? matches[matches.length - 1][1].trim() : null;
+}
+
+/**
+ * Whether the agent asked for its change to be judged as a simplification: its last
+ * `SIMPLIFY: ...` line (`SIMPLIFY: inline the helper`, `SIMPLIFY: yes`, or a bare `SIMPLIFY:`)
+ * asks, unless it says no (`SIMPLIFY: no`, `false`, `0`, `off`, `none`). No such line: no.
+ */
+export function simplifyRequested(output: string): boolean {
+  const matches = [...output.matchAll(/^\s*SIMPLIFY:[ \t]*(.*)$/gm)];
+  if (matches.length === 0) return false;
+  const said = matches[matches.length - 1][1].trim().toLowerCase().replace(/[.!]+$/, "");
+  return !["no", "false", "0", "off", "none"].includes(said);
+}
+
+/** simplifyRequested for the agent's log (an interrupted call's too); a missing log asks for nothing. */
+export function simplifyRequestedInLog(log: string): boolean {
+  return existsSync(log) ? simplifyRequested(readFileSync(log, "utf8")) : false;
 }
 
 /**

@@ -1,6 +1,8 @@
 // Running the incumbent and the candidate as the decision engine asks, until it keeps or
 // discards: runs measured before an interruption are resumed, each new run is saved as it
 // lands, and the incumbent runs from its own files while the candidate waits in a backup.
+// A simplification request (iterate --simplify, the loop's SIMPLIFY: line) has the constrained
+// files measured before (the incumbent) and after (the candidate) and handed to the engine.
 // It returns the outcome; writing it to the journal and git is the record phase's job.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,13 +11,15 @@ import type { Run } from "../decision/options.ts";
 import { decisionOptionsFor, type ReplayedState } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
+import { type FormulaTerm, parseMetricFormula, tiebreakValues } from "../process/eval-output.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
+import { scoreSourceTerms } from "../experiment/objective.ts";
 import { displayPath } from "../files/paths.ts";
 import { restoreBackupReport, saveBackup } from "../files/backup.ts";
 import { sha256OrDeleted } from "../files/atomic.ts";
 import { fileAtCommit } from "../git/git.ts";
 import type { SealKey } from "../integrity/seal.ts";
+import { measureFiles, type SizeChange, sizeChange } from "./file-size.ts";
 import { type MeasuredRuns, saveMeasuredRuns, takeMeasuredRuns } from "./measured-runs.ts";
 import type { Outcome, StepContext } from "./step-context.ts";
 
@@ -39,17 +43,27 @@ export async function runDecision(context: StepContext, input: DecisionInput): P
   const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
   const measured = resumeMeasuredRuns(context, input);
   const evaluate = evaluatorFor(context, input.key.iteration, formula, measured);
+  const tiebreakMetrics = (experiment.tiebreaks ?? []).map((tiebreak) => tiebreak.metric);
+  // Measured once, before any run: the work tree holds the candidate's bytes (checked after every run).
+  const simplification = context.options.simplify
+    ? measureSimplification(context.loaded.root, context.round.constrained_files, input.key.incumbent)
+    : null;
+  const request = simplification ? { simplification } : undefined;
   for (let evals = 0; evals < MAX_EVALS_PER_STEP; evals++) {
-    const verdict = decideCandidate({
-      ...input.state,
-      incumbentRuns: [...input.state.incumbentRuns, ...measured.incumbentRuns],
-      candidateRuns: measured.candidate.map((entry) => entry.run),
-    }, decisionOptions);
+    const verdict = decideCandidate(
+      {
+        ...input.state,
+        incumbentRuns: [...input.state.incumbentRuns, ...measured.incumbentRuns],
+        candidateRuns: measured.candidate.map((entry) => entry.run),
+      },
+      decisionOptions,
+      request,
+    );
     if (verdict.action === "keep" || verdict.action === "discard" || verdict.action === "guard_fail") {
-      return { status: verdict.action, reason: verdict.reason, ...measured, verdict, crash: null };
+      return { status: verdict.action, reason: verdict.reason, ...measured, verdict, crash: null, simplification };
     }
-    const crash = await runWhatTheEngineAsks(context, { ...input, verdict, measured, evaluate });
-    if (crash) return crash;
+    const crash = await runWhatTheEngineAsks(context, { ...input, verdict, measured, evaluate, tiebreakMetrics });
+    if (crash) return { ...crash, simplification };
   }
   return {
     status: "discard",
@@ -57,7 +71,19 @@ export async function runDecision(context: StepContext, input: DecisionInput): P
     ...measured,
     verdict: null,
     crash: null,
+    simplification,
   };
+}
+
+/** The constrained files' size at the incumbent commit and in the work tree (the candidate). */
+export function measureSimplification(root: string, files: string[], incumbent: string): SizeChange {
+  const textOf = (bytes: Buffer | null) => (bytes === null ? null : bytes.toString("utf8"));
+  const before = measureFiles(files.map((file) => ({ name: file, text: textOf(fileAtCommit(root, incumbent, file)) })));
+  const after = measureFiles(files.map((file) => {
+    const path = join(root, file);
+    return { name: file, text: existsSync(path) ? readFileSync(path, "utf8") : null };
+  }));
+  return sizeChange(before, after);
 }
 
 /** Runs measured for exactly this candidate before an interruption are reused; otherwise none. */
@@ -94,6 +120,7 @@ function evaluatorFor(
       logPath,
       guardMetric: loaded.experiment.guard?.metric ?? null,
       formula,
+      scoreFrom: scoreSourceTerms(loaded.experiment.metric),
     });
     options.status.clear();
     if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
@@ -107,10 +134,10 @@ function evaluatorFor(
  */
 async function runWhatTheEngineAsks(
   context: StepContext,
-  input: DecisionInput & { verdict: Verdict; measured: MeasuredSoFar; evaluate: Evaluate },
+  input: DecisionInput & { verdict: Verdict; measured: MeasuredSoFar; evaluate: Evaluate; tiebreakMetrics: string[] },
 ): Promise<Outcome | null> {
   const { loaded, round, stateDir } = context;
-  const { key, seal, verdict, measured, evaluate } = input;
+  const { key, seal, verdict, measured, evaluate, tiebreakMetrics } = input;
   const remember = () => saveMeasuredRuns(stateDir, { ...key, ...measured }, seal);
   if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
     const run = await runIncumbent(
@@ -122,14 +149,14 @@ async function runWhatTheEngineAsks(
     );
     if (!run.ok) return crashedOutcome(run, "the incumbent's re-run crashed (a flaky eval?): ", verdict, measured);
     requireCandidateUnchanged(loaded.root, key.candidateHashes);
-    measured.incumbentRuns.push(toRun(run));
+    measured.incumbentRuns.push(toRun(run, tiebreakMetrics));
     remember();
   }
   if (verdict.action === "run_candidate" || verdict.action === "run_both") {
     const run = await evaluate("candidate");
     if (!run.ok) return crashedOutcome(run, "", verdict, measured);
     requireCandidateUnchanged(loaded.root, key.candidateHashes);
-    measured.candidate.push({ run: toRun(run), eval: run });
+    measured.candidate.push({ run: toRun(run, tiebreakMetrics), eval: run });
     remember();
   }
   return null;
@@ -140,8 +167,14 @@ function crashedOutcome(run: EvalRun, who: string, verdict: Verdict | null, meas
   return { status: "crash", reason: `${who}${run.crashReason}`, ...measured, verdict, crash: run };
 }
 
-function toRun(run: EvalRun): Run {
-  return { score: run.score!, guard: run.guard, ...(run.cases ? { cases: run.cases } : {}) };
+/** An eval run as the engine reads it; `tiebreaks` only when the experiment names tiebreak metrics. */
+export function toRun(run: EvalRun, tiebreakMetrics: string[] = []): Run {
+  return {
+    score: run.score!,
+    guard: run.guard,
+    ...(run.cases ? { cases: run.cases } : {}),
+    ...(tiebreakMetrics.length ? { tiebreaks: tiebreakValues(run.metrics, tiebreakMetrics) } : {}),
+  };
 }
 
 /**

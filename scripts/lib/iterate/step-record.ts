@@ -5,6 +5,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { EvalRun } from "../process/evaluator.ts";
+import type { Verdict } from "../decision/decide.ts";
+import type { Run } from "../decision/options.ts";
 import type { Round } from "../experiment/schema.ts";
 import type { LoadedExperiment } from "../experiment/experiment-file.ts";
 import { sha256OrDeleted } from "../files/atomic.ts";
@@ -26,6 +28,7 @@ import {
 import { refreshDashboardQuietly } from "./dashboard-refresh.ts";
 import type { EvaluatedStep, Outcome, StepContext, StepResult } from "./step-context.ts";
 import type { Attribution } from "./attribution.ts";
+import { simplificationNote } from "./file-size.ts";
 
 /**
  * Record the outcome: write the pending step ahead (it carries the journal line and the
@@ -42,7 +45,9 @@ export function recordStep(context: StepContext, step: EvaluatedStep): StepResul
   for (const message of completion.notes) options.notes(message);
   saveSnapshot(step.scope.snapshotFile, takeSnapshot(loaded.root, step.scope.ignore));
   const dashboard = refreshDashboardQuietly(loaded, round, options);
-  return { line: completion.line, verdict: step.outcome.verdict, incumbentMean, dashboard };
+  const { simplification } = step.outcome;
+  const sizeNote = simplification ? simplificationNote(simplification, step.outcome.verdict?.rule ?? null) : null;
+  return { line: completion.line, verdict: step.outcome.verdict, incumbentMean, dashboard, sizeNote };
 }
 
 /** Archive a rejected candidate's patch, then build the step's journal line. */
@@ -195,6 +200,7 @@ function buildLine(input: LineInput): ResultLine {
   const guardKnown = guardValues.filter((value): value is number => value !== null);
   const verdict = outcome.verdict;
   const hasCases = outcome.candidate.some((entry) => entry.run.cases);
+  const candidateRuns = outcome.candidate.map((entry) => entry.run);
   return {
     type: "result",
     iteration: input.iteration,
@@ -217,6 +223,7 @@ function buildLine(input: LineInput): ResultLine {
     ...(outcome.incumbentRuns.some((run) => run.cases)
       ? { incumbent_case_runs: outcome.incumbentRuns.map((run) => run.cases ?? null) }
       : {}),
+    ...tiebreakRunFields(candidateRuns, outcome.incumbentRuns),
     incumbent_commit: input.incumbent,
     metrics: averageMetrics(outcome.candidate.map((entry) => entry.eval)),
     verdict: verdict
@@ -229,6 +236,7 @@ function buildLine(input: LineInput): ResultLine {
         gain: cleanNumber(verdict.estimatedGain),
         ci: cleanInterval(verdict.confidenceInterval),
         min_detectable_effect: cleanNumber(verdict.minDetectableEffect),
+        ...ruleFields(verdict),
       }
       : null,
     cases: verdict && (verdict.casesFixed || verdict.casesBroken)
@@ -241,8 +249,45 @@ function buildLine(input: LineInput): ResultLine {
     output_tail: outcome.crash ? outcome.crash.tail.split("\n").slice(-10).join("\n") : null,
     attribution: input.attribution,
     change_hash: input.changeHash,
+    ...(outcome.simplification ? { simplification: outcome.simplification } : {}),
     ...(input.agentCommits.length ? { agent_commits: input.agentCommits.map((commit) => commit.slice(0, 7)) } : {}),
     ...input.extra,
+  };
+}
+
+/**
+ * Each run's tiebreak values, aligned with `runs` and `incumbent_runs`; left out when no run
+ * carries any (the experiment names no tiebreak metric).
+ */
+function tiebreakRunFields(candidate: Run[], incumbent: Run[]): Record<string, unknown> {
+  if (![...candidate, ...incumbent].some((run) => run.tiebreaks)) return {};
+  const values = (run: Run) => (run.tiebreaks ? cleanValues(run.tiebreaks) : null);
+  return { tiebreak_runs: candidate.map(values), incumbent_tiebreak_runs: incumbent.map(values) };
+}
+
+function cleanValues(values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, cleanNumber(value) ?? value]));
+}
+
+/**
+ * Which test made a keep and the figures of the tie, tiebreak and guard tests, for the line's
+ * `verdict` (lines written before them have none, and read the same).
+ */
+function ruleFields(verdict: Verdict): Record<string, unknown> {
+  const { tiebreak } = verdict;
+  return {
+    rule: verdict.rule,
+    tie_margin: cleanNumber(verdict.tieMargin),
+    tie_statistic: cleanNumber(verdict.tieStatistic),
+    tiebreak: tiebreak && {
+      metric: tiebreak.metric,
+      direction: tiebreak.direction,
+      gain: cleanNumber(tiebreak.gain),
+      statistic: cleanNumber(tiebreak.statistic),
+      threshold: cleanNumber(tiebreak.threshold),
+    },
+    guard_threshold: cleanNumber(verdict.guardThreshold),
+    guard_statistic: cleanNumber(verdict.guardStatistic),
   };
 }
 

@@ -802,13 +802,15 @@ function tieRoutes(
   if (tiebreaks.length === 0) return routes;
   const tie = mainTieTest(state, summary, deterministic, "tiebreak");
   const tieFields = { tieMargin: tie.margin, tieStatistic: tie.statistic, tiebreak: null };
+  // A clear loss on the main metric is no tie: the main test's reason says all there is to say.
+  if (tie.status === "dead") return [...routes, { status: "dead", rule: "tiebreak", reason: "", fields: tieFields }];
   for (const tiebreak of tiebreaks) {
     const compared = tiebreakTest(state, summary, tiebreak);
     if (compared.status === "equal") continue;
     const fields = { ...tieFields, tiebreak: compared.result };
     const both = `tie on the main metric: ${tie.text}; tiebreak ${compared.text}`;
     let status: RouteStatus;
-    if (compared.status === "worse" || compared.status === "dead" || tie.status === "dead") status = "dead";
+    if (compared.status === "worse" || compared.status === "dead") status = "dead";
     else if (compared.status === "better" && tie.status === "pass") status = "keep";
     else status = "alive";
     const reason = status === "keep" ? `Kept on the tiebreak: ${both}.` : `On the tiebreak: ${both}.`;
@@ -851,7 +853,9 @@ export function decideCandidate(
   const route = routes.find((candidate) => candidate.status === "alive") ?? routes[0];
   if (!route) return main;
   if (main.action !== "discard") return { ...main, ...route.fields };
-  if (route.status === "dead") return { ...main, ...route.fields, reason: `${main.reason} ${route.reason}` };
+  if (route.status === "dead") {
+    return { ...main, ...route.fields, reason: route.reason ? `${main.reason} ${route.reason}` : main.reason };
+  }
   const incumbentAlsoRuns = summary.incumbentRuns.length < resolved.maxTieRuns &&
     !(main.mode === "deterministic" && (route.fields.tiebreak === null || route.fields.tiebreak.statistic === null));
   return {

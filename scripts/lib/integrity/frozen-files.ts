@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, posix, relative, resolve } from "node:path";
 import type { Experiment, Round } from "../experiment/schema.ts";
+import { DEFAULTS } from "../experiment/defaults.ts";
 import { resolveIn, toPosix } from "../files/paths.ts";
 import { sha256OfFile, sha256OfText, writeFileAtomic } from "../files/atomic.ts";
 import { isTracked, repositoryRoot, repositoryStatus } from "../git/git.ts";
@@ -182,18 +183,36 @@ export type MeasurementFields = {
   constrained_files: Round["constrained_files"];
   eval: Round["eval"];
   baseline_commit: string | null;
+  /** Only when there are any, so experiments baselined before tiebreaks existed keep their fingerprint. */
+  tiebreaks?: Experiment["tiebreaks"];
 };
+
+/**
+ * Settings added after experiments were baselined, with the value that means "not used": left out
+ * of the record while they hold it, so an upgrade of the kit does not read as a changed measurement.
+ */
+const LATER_DEFAULTS = {
+  metric: { score_from: null },
+  decision: { simplify_margin: null, max_tie_runs: DEFAULTS.decision.max_tie_runs },
+} as const;
+
+function withoutLaterDefaults<T extends object>(value: T, defaults: Record<string, unknown>): T {
+  return Object.fromEntries(
+    Object.entries(value).filter(([key, inner]) => !(key in defaults && defaults[key] === inner)),
+  ) as T; // a key left out reads back as its default
+}
 
 export function measurementFields(experiment: Experiment, round: Round): MeasurementFields {
   return {
-    metric: experiment.metric,
+    metric: withoutLaterDefaults(experiment.metric, LATER_DEFAULTS.metric),
     guard: experiment.guard,
-    decision: experiment.decision,
+    decision: withoutLaterDefaults(experiment.decision, LATER_DEFAULTS.decision),
     test_data: experiment.test_data,
     frozen: experiment.frozen,
     constrained_files: round.constrained_files,
     eval: round.eval,
     baseline_commit: round.baseline?.commit ?? null,
+    ...(experiment.tiebreaks.length ? { tiebreaks: experiment.tiebreaks } : {}),
   };
 }
 
@@ -204,8 +223,8 @@ export function measurementFingerprint(fields: MeasurementFields): string {
 
 /** Names of the measurement fields that differ, e.g. ["eval", "metric"]. */
 export function changedMeasurementFields(recorded: MeasurementFields, current: MeasurementFields): string[] {
-  return (Object.keys(recorded) as (keyof MeasurementFields)[])
-    .filter((key) => canonicalJson(recorded[key]) !== canonicalJson(current[key]));
+  const keys = new Set([...Object.keys(recorded), ...Object.keys(current)] as (keyof MeasurementFields)[]);
+  return [...keys].filter((key) => canonicalJson(recorded[key]) !== canonicalJson(current[key]));
 }
 
 /** Put the recorded measurement fields back into an experiment, keeping everything else. */
@@ -213,11 +232,12 @@ export function withMeasurementFields(experiment: Experiment, round: Round, fiel
   const restoredRound: Round = { ...round, constrained_files: fields.constrained_files, eval: fields.eval };
   return {
     ...experiment,
-    metric: fields.metric,
+    metric: { ...LATER_DEFAULTS.metric, ...fields.metric },
     guard: fields.guard,
-    decision: fields.decision,
+    decision: { ...LATER_DEFAULTS.decision, ...fields.decision },
     test_data: fields.test_data,
     frozen: fields.frozen,
+    tiebreaks: fields.tiebreaks ?? [],
     rounds: experiment.rounds.map((each) => (each.round === round.round ? restoredRound : each)),
   };
 }

@@ -116,7 +116,9 @@ function formatReport(report: BaselineReport): string {
   ];
   if (report.guard) {
     lines.push(
-      `guard    ${report.guard.metric} ${figure(report.guard.score)} ${report.guard.op} ${report.guard.threshold}: ${
+      `guard    ${report.guard.metric} ${
+        figure(report.guard.score)
+      } ${report.guard.op} ${report.guard.threshold_text}: ${
         report.guard.pass === null ? "unknown" : report.guard.pass ? "PASS" : "FAIL"
       }${
         report.guard.runs.length > 1

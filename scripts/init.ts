@@ -38,7 +38,17 @@ existing artifacts are only replaced with --force. Questions are asked only on a
       choices: ["max", "min"],
       description: "better is higher (max) or lower (min); default from the metric",
     },
-    guard: { type: "string", valueName: "EXPR", description: 'metric that must not regress, e.g. "mrr>=0.9"' },
+    guard: {
+      type: "string",
+      valueName: "EXPR",
+      description: 'metric that must not regress, e.g. "mrr>=0.9", "mrr>=baseline-0.02", "latency_ms<=baseline*1.10"',
+    },
+    tiebreak: {
+      type: "string",
+      multiple: true,
+      valueName: "METRIC[:max|min]",
+      description: "keep a change tied on the metric that improves METRIC (repeatable, first decides first)",
+    },
     "eval-cmd": {
       type: "string",
       valueName: "CMD",
@@ -99,6 +109,7 @@ existing artifacts are only replaced with --force. Questions are asked only on a
   },
   examples: [
     'bun scripts/init.ts src/search/ranker.py --metric precision@12 --guard "mrr>=0.9"',
+    "bun scripts/init.ts src/search/ranker.py --metric mrr --tiebreak precision@3 --tiebreak latency_ms:min",
     'bun scripts/init.ts src/ranker.ts --metric "0.8*precision@12+0.2*mrr" --iterations 40',
     "bun scripts/init.ts app/classify.py --cases-from inputs.jsonl --yes",
     'bun scripts/init.ts lib/score.rb --eval-cmd "make eval" --test-data data/cases.csv --frozen lib/tokenizer.rb',
@@ -127,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
       metric: values.metric,
       direction: values.direction,
       guard: values.guard,
+      tiebreak: values.tiebreak ?? [],
       evalCmd: values["eval-cmd"],
       testData: values["test-data"],
       frozen: values.frozen ?? [],

@@ -16,8 +16,9 @@ export const spec = defineCommand({
   details: `Step mode evaluates the work tree's candidate with the keep/discard rule (it re-runs the eval and
 the incumbent as the statistics need), then commits the constrained file(s) or restores them and
 archives the diff under .autoresearch/patches/. Loop mode runs CMD with a short state prompt on stdin
-(also in $AUTORESEARCH_PROMPT_FILE), takes the description from a "DESCRIPTION: ..." output line, and
-steps, until the budget, a plateau, 3 crashes in a row, the time limit or --iterations ends it. The final
+(also in $AUTORESEARCH_PROMPT_FILE), takes the description from a "DESCRIPTION: ..." output line (and a
+"SIMPLIFY: ..." line as --simplify), and steps, until the budget, a plateau, 3 crashes in a row, the time
+limit or --iterations ends it. The final
 report is asked for when the round ends (budget, plateau, budget.max_hours), not after a batch that
 leaves budget (--final-report asks for it anyway); an earlier report is kept, the new one appended. Only what changes
 during the agent's call is the agent's: a commit or an edit of the constrained file made outside it
@@ -28,6 +29,11 @@ stops the loop (exit 1), other edits are left alone. A run killed at any point i
       short: "m",
       description: "what the agent changed (stored and committed literally)",
       valueName: "TEXT",
+    },
+    simplify: {
+      type: "boolean",
+      description:
+        "step mode: the change only simplifies the file: keep it if it is smaller (lines and tokens) and scores no worse",
     },
     loop: { type: "boolean", description: "run the agent and step repeatedly" },
     agent: { type: "string", description: "loop mode: the agent command, run with bash -c", valueName: "CMD" },
@@ -83,6 +89,7 @@ stops the loop (exit 1), other edits are left alone. A run killed at any point i
   },
   examples: [
     'bun scripts/iterate.ts -m "raise title weight from 2 to 5"',
+    'bun scripts/iterate.ts -m "inline the scoring helper" --simplify',
     'bun scripts/iterate.ts --loop --agent "claude -p --permission-mode acceptEdits" --iterations 30',
     'bun scripts/iterate.ts --loop --agent "bun examples/agents/tune-levers.ts" --plateau 20',
     'bun scripts/iterate.ts --loop --agent "bun examples/agents/tune-levers.ts" --iterations 10 --json | jq -c .status',
@@ -123,6 +130,12 @@ export function main(argv: string[]): Promise<number> {
     if (values.plateau !== undefined && !values.loop) {
       throw new CliError(
         `--plateau applies to the loop: ${kitCommand("iterate")} --loop --agent "CMD" --plateau ${values.plateau}`,
+        "E_USAGE",
+      );
+    }
+    if (values.simplify && values.loop) {
+      throw new CliError(
+        `--simplify applies to one step (iterate -m "..." --simplify); in the loop the agent asks for it by printing a line "SIMPLIFY: <what got simpler>"`,
         "E_USAGE",
       );
     }
@@ -175,6 +188,7 @@ export function main(argv: string[]): Promise<number> {
       status: createStatusLine(),
       notes: note,
       ignoreBudget: Boolean(values["ignore-budget"]),
+      simplify: Boolean(values.simplify),
     });
     if (values.json) printJson(stepJson(result));
     else printData(stepLine(result));
@@ -223,6 +237,7 @@ export function stepLine(result: StepResult): string {
   }
   const cases = caseChanges(line.cases ?? null);
   if (cases) parts.push(cases);
+  if (result.sizeNote) parts.push(result.sizeNote);
   if (line.commit) parts.push(`commit ${line.commit}`);
   if (line.patch) parts.push(`patch ${line.patch}`);
   if (scored && line.reason) parts.push(`— ${line.reason}`);

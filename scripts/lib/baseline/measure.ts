@@ -10,13 +10,14 @@ import type { Run } from "../decision/options.ts";
 import { decisionOptionsFor } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
+import { scoreSourceTerms } from "../experiment/objective.ts";
 import type { Experiment } from "../experiment/schema.ts";
 import { displayPath } from "../files/paths.ts";
 import { STATE_DIR } from "../experiment/artifacts.ts";
 import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { mean, median, sampleStandardDeviation } from "../decision/stats.ts";
-import { passesGuard } from "../experiment/guard.ts";
+import { describeGuard, describeThreshold, isRelativeGuard, passesGuard, resolveGuard } from "../experiment/guard.ts";
 import type { BaselineReport, Calibration, Context, Measured } from "./report.ts";
 
 /** The seed: an eval should take under 60 s, ideally under 10 s. */
@@ -50,7 +51,7 @@ export async function measure(context: Context): Promise<Measured> {
   for (const wild of calibration.wildRuns) warn(`run ${wild + 1}'s log: ${displayPath(logs[wild])}`);
   const checked = checkGuard(experiment, evalRuns, warn);
   const guard = checked && withoutNote(checked);
-  if (checked?.note) options.notes(checked.note);
+  for (const note of checked?.notes ?? []) options.notes(note);
   const cache = checkCache(evalRuns, filesWrittenSince(context.loaded.root, startedMs, context.stateDir));
   options.notes(cache.note);
   return { evalRuns, logs, formula, calibration, expectedGain, noiseWarning, guard, cache };
@@ -74,6 +75,7 @@ async function runBaselineEvals(
       logPath,
       guardMetric: experiment.guard?.metric ?? null,
       formula,
+      scoreFrom: scoreSourceTerms(experiment.metric),
     });
     options.status.clear();
     if (!run.ok) {
@@ -104,12 +106,17 @@ function checkGuard(
   experiment: Experiment,
   evalRuns: EvalRun[],
   warn: (message: string) => void,
-): BaselineReport["guard"] & { note: string | null } | null {
+): BaselineReport["guard"] & { notes: string[] } | null {
   if (!experiment.guard) return null;
-  const { metric, op, threshold } = experiment.guard;
+  const { metric, op } = experiment.guard;
   const guardValues = evalRuns.map((run) => run.guard).filter((value): value is number => value !== null);
   const guardScore = median(guardValues);
   const guardMean = mean(guardValues);
+  // A relative guard is resolved here, against the mean of these runs (baselineGuardFigure).
+  const relative = isRelativeGuard(experiment.guard);
+  const description = describeGuard(experiment.guard, guardMean);
+  const thresholdText = describeThreshold(experiment.guard, guardMean);
+  const threshold = resolveGuard(experiment.guard, guardMean)?.threshold ?? null;
   const spread = guardValues.length ? Math.max(...guardValues) - Math.min(...guardValues) : null;
   const sd = sampleStandardDeviation(guardValues);
   if (guardScore === null) {
@@ -117,13 +124,17 @@ function checkGuard(
       `the eval printed no "${metric}" line, so the guard cannot be checked. Print "${metric.toUpperCase()}: <value>" from the eval.`,
     );
   }
-  const pass = guardScore === null ? null : passesGuard(guardScore, op, threshold);
+  // A relative guard is judged on the mean it was resolved from, as iterate judges a candidate's.
+  const judged = relative ? guardMean : guardScore;
+  const pass = judged === null || threshold === null ? null : passesGuard(judged, op, threshold);
   if (pass === false) {
     warn(
-      `the baseline already fails the guard (${metric} ${guardScore} ${op} ${threshold} is false); every iteration will be a guard_fail until that changes.`,
+      `the baseline already fails the guard (${metric} ${
+        relative ? shown(judged!) : judged
+      } ${op} ${thresholdText} is false); every iteration will be a guard_fail until that changes.`,
     );
   }
-  const nearThreshold = guardMean !== null && spread !== null && spread > 0 &&
+  const nearThreshold = guardMean !== null && threshold !== null && spread !== null && spread > 0 &&
     Math.abs(guardMean - threshold) <= spread;
   if (nearThreshold && pass !== false) {
     warn(
@@ -136,7 +147,12 @@ function checkGuard(
       } away. An unchanged version can fail the guard by noise alone: loosen the threshold, or steady the guard (more cases, a warm-up before timing).`,
     );
   }
-  const note = guardValues.length < 2
+  const resolvedNote = relative && threshold !== null
+    ? `Guard: ${description}, resolved from the mean of the baseline's ${guardValues.length} guard run${
+      guardValues.length === 1 ? "" : "s"
+    }; iterate judges candidates against it this round.`
+    : null;
+  const noiseNote = guardValues.length < 2
     ? null
     : `Guard noise: ${metric} ${guardValues.map(shown).join(", ")}: median ${shown(guardScore!)}, mean ${
       shown(guardMean!)
@@ -145,6 +161,8 @@ function checkGuard(
     metric,
     op,
     threshold,
+    description,
+    threshold_text: thresholdText,
     score: guardScore,
     pass,
     runs: guardValues,
@@ -152,7 +170,7 @@ function checkGuard(
     sd,
     spread,
     near_threshold: nearThreshold,
-    note,
+    notes: [resolvedNote, noiseNote].filter((line): line is string => line !== null),
   };
 }
 
@@ -261,7 +279,7 @@ export function estimateRound(
   };
 }
 
-function withoutNote({ note: _note, ...guard }: NonNullable<BaselineReport["guard"]> & { note: string | null }) {
+function withoutNote({ notes: _notes, ...guard }: NonNullable<BaselineReport["guard"]> & { notes: string[] }) {
   return guard;
 }
 

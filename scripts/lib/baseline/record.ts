@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:
 import { join, relative } from "node:path";
 import { harnessOrConstrained, saveSnapshot, snapshotPath, takeSnapshot } from "../git/snapshot.ts";
 import type { EvalRun } from "../process/evaluator.ts";
+import { tiebreakValues } from "../process/eval-output.ts";
 import { replaceRound, saveExperiment } from "../experiment/experiment-file.ts";
 import type { Baseline, Experiment, Round } from "../experiment/schema.ts";
 import { resolveIn } from "../files/paths.ts";
@@ -20,6 +21,7 @@ import { median } from "../decision/stats.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { fileNameTimestamp, journalTimestamp } from "../text/timestamp.ts";
 import { formatDelta, formatMetric } from "../text/number-format.ts";
+import { isRelativeGuard } from "../experiment/guard.ts";
 import { estimateRound, round3 } from "./measure.ts";
 import {
   type BaselineReport,
@@ -59,6 +61,7 @@ export async function record(
     sd: calibration.sd,
     runs: calibration.runs,
     guard_score: guard?.score ?? null,
+    ...(guard ? { guard_mean: guard.mean } : {}), // a relative guard resolves against it (baselineGuardFigure)
     deterministic: calibration.deterministic,
     min_detectable_effect: calibration.minDetectableEffect,
     min_delta: calibration.recommendedMinDelta,
@@ -75,12 +78,14 @@ export async function record(
   const backup = ready.done > 0 || ready.journal.results.length > 0 ? backupJournal(stateDir, journalPath) : null;
   const measurement = saveMeasurementRecord(stateDir, round.round, measurementFields(updated, updatedRound));
   const config = { ...buildConfigLine(updated, updatedRound, ready.journal.config, calibration, hashes), measurement };
-  const baselineLine = buildBaselineLine(evalRuns, calibration, guard, shortHead, options.runs);
+  const tiebreakMetrics = experiment.tiebreaks.map((tiebreak) => tiebreak.metric);
+  const baselineLine = buildBaselineLine(evalRuns, calibration, guard, shortHead, options.runs, tiebreakMetrics);
   const key = await sealKey(root, { create: true });
   writeJournalHeader(journalPath, sealed(key, config), [sealed(key, baselineLine)]);
   saveExperiment(loaded.path, updated);
   const instructionsPath = resolveIn(root, round.artifacts.instructions);
   fillMinDeltaInInstructions(instructionsPath, calibration);
+  if (guard && experiment.guard && isRelativeGuard(experiment.guard)) fillGuardInInstructions(instructionsPath, guard);
   // The harness's files, committed on the branch so `git status` stays clean and a checkout
   // cannot lose the baseline. The baseline line names that commit: it is the incumbent the
   // first iteration builds on (its code is the measured commit's, byte for byte).
@@ -214,6 +219,7 @@ function buildBaselineLine(
   guard: BaselineReport["guard"],
   commit: string,
   count: number,
+  tiebreakMetrics: string[],
 ): ResultLine {
   const metricNames = new Set(runs.flatMap((run) => Object.keys(run.metrics)));
   const metrics: Record<string, number> = {};
@@ -236,8 +242,24 @@ function buildBaselineLine(
     guard_runs: runs.map((run) => run.guard),
     metrics,
     case_runs: runs.some((run) => run.cases) ? runs.map((run) => run.cases) : undefined,
+    // Each run's tiebreak values, so the engine pools their noise from the start.
+    ...(tiebreakMetrics.length
+      ? { tiebreak_runs: runs.map((run) => tiebreakValues(run.metrics, tiebreakMetrics)) }
+      : {}),
     duration_s: round3(runs.reduce((total, run) => total + run.durationMs, 0) / 1000),
   };
+}
+
+/** Replace the relative guard's placeholder block init wrote into instructions.md with the resolved threshold. */
+function fillGuardInInstructions(path: string, guard: NonNullable<BaselineReport["guard"]>): void {
+  if (!existsSync(path)) return;
+  const text = readFileSync(path, "utf8");
+  const pattern = /(<!-- guard:start -->)[\s\S]*?(<!-- guard:end -->)/;
+  if (!pattern.test(text)) return;
+  const body = guard.threshold === null
+    ? `Not resolved: the baseline's eval runs printed no ${guard.metric}, so the guard cannot be checked this round.`
+    : `Resolved against this round's baseline: \`${guard.description}\`. iterate judges every candidate of this round against that threshold.`;
+  writeFileAtomic(path, text.replace(pattern, `$1\n${body}\n$2`));
 }
 
 /** Replace the min-delta placeholder block init wrote into instructions.md. */

@@ -40,7 +40,12 @@ export type BaselineReport = {
   guard: {
     metric: string;
     op: string;
-    threshold: number;
+    /** Absolute: a relative guard resolved against the runs' mean; null when it printed no guard to resolve against. */
+    threshold: number | null;
+    /** The guard as shown, resolved: "latency_ms<=8.80 (baseline 8.00 ×1.10)", or "mrr>=0.9". */
+    description: string;
+    /** Its part after the operator: "0.9", "8.80 (baseline 8.00 ×1.10)". */
+    threshold_text: string;
     score: number | null;
     pass: boolean | null;
     runs: number[];

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { FormulaTerm } from "../process/eval-output.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
+import { scoreSourceTerms } from "../experiment/objective.ts";
 import { experimentStateDir, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import type { Round } from "../experiment/schema.ts";
 import { resolveIn } from "../files/paths.ts";
@@ -190,6 +191,7 @@ export async function probeSensitivity(
       logPath,
       guardMetric,
       formula: options.formula,
+      scoreFrom: scoreSourceTerms(experiment.metric),
     });
     options.status.clear();
   } finally {

@@ -16,6 +16,7 @@ import {
   noDeadEndsNote,
   noiseSentence,
   numberStyles,
+  objectiveLine,
   plateauSentence,
   printableSummary,
   progressSentence,
@@ -82,6 +83,14 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
       summary.round === null ? "" : ` · round ${summary.round}`
     }</p>`,
   );
+  const objective = objectiveLine(summary, styles.guard);
+  if (objective) {
+    html.push(
+      `<p><b>${text(objective.slice(0, objective.indexOf(": ") + 1))}</b>${
+        text(objective.slice(objective.indexOf(": ") + 1))
+      }</p>`,
+    );
+  }
   html.push('<div class="figures">');
   html.push(figure("Baseline", formatScore(summary.start, styles.score)));
   html.push(figure("Current best", formatScore(summary.best.score, styles.score)));

@@ -19,6 +19,7 @@ import {
   noDeadEndsNote,
   noiseSentence,
   numberStyles,
+  objectiveLine,
   plateauSentence,
   printableSummary,
   progressSentence,
@@ -52,6 +53,8 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
     files.length > 1 ? `**Constrained files:** ${files.join(", ")}` : `**Constrained file:** ${files[0] ?? "—"}`,
     "",
   );
+  const objective = objectiveLine(summary, styles.guard);
+  if (objective) lines.push(`**${objective.replace(/: /, ":** ")}`, "");
   lines.push(
     `**Baseline:** ${formatScore(summary.start, styles.score)} | **Current best:** ${
       formatScore(summary.best.score, styles.score)

@@ -12,7 +12,9 @@ import {
   type MeasureStyle,
 } from "../text/number-format.ts";
 import type { IterationRow, Summary } from "../experiment/summary.ts";
+import { isSmaller, sizeChangeText } from "../iterate/file-size.ts";
 import { type LessonSection, lessonSections, SECTION_TITLES } from "../experiment/lessons.ts";
+import { describeObjective } from "../experiment/objective.ts";
 
 export const DASHBOARD_TITLE = "Autoresearch Dashboard";
 export const TOP_CHANGES_SHOWN = 10;
@@ -61,13 +63,39 @@ export function iterationsText(summary: Summary): string {
   return budget === null ? String(done) : `${done}/${budget}`;
 }
 
-/** "mrr >= 0.90 (current: 0.95)" — the seed's guard line without its label. */
+/** "mrr >= 0.90 (current: 0.95)" — the seed's guard line without its label; a relative guard resolved, "(baseline 0.80 -0.02; current: 0.81)". */
 export function guardText(summary: Summary, style: MeasureStyle = {}): string | null {
   const guard = summary.guard;
   if (!guard) return null;
-  return `${guard.metric} ${guard.op} ${formatCompact(guard.threshold, style)} (current: ${
-    formatCompact(guard.current, style)
-  })`;
+  return `${guard.metric} ${guard.op} ${formatCompact(guard.threshold, style)} (${
+    guard.basis ? `${guard.basis}; ` : ""
+  }current: ${formatCompact(guard.current, style)})`;
+}
+
+/**
+ * "Round 2 objective: precision@3 (max), guard mrr>=0.8, tiebreak ndcg@10 (max)": each round's
+ * objective, which next-round may change. Shown from round 2 on, for a round 1 that later rounds
+ * followed, and with tiebreaks; null otherwise (a lone round's header already names its metric).
+ */
+export function objectiveLine(summary: Summary, style: MeasureStyle = {}): string | null {
+  const tiebreaks = summary.tiebreaks ?? [];
+  const round = summary.round;
+  if (round === null) return tiebreaks.length > 0 ? `Objective: ${objectiveOf(summary, style)}` : null;
+  const followed = summary.currentRound !== null && summary.currentRound !== undefined && summary.currentRound > round;
+  if (round === 1 && !followed && tiebreaks.length === 0) return null;
+  return `Round ${round} objective: ${objectiveOf(summary, style)}`;
+}
+
+function objectiveOf(summary: Summary, style: MeasureStyle): string {
+  const guard = summary.guard;
+  return describeObjective({
+    metric: summary.metric.name,
+    direction: summary.metric.direction,
+    guard: guard
+      ? `${guard.metric}${guard.op}${formatCompact(guard.threshold, style)}${guard.basis ? ` (${guard.basis})` : ""}`
+      : null,
+    tiebreaks: summary.tiebreaks ?? [],
+  });
 }
 
 /** The seed's guard column: "0.95 PASS", "0.88 FAIL", "0.95" or "—". */
@@ -178,9 +206,27 @@ export function noDeadEndsNote(summary: Summary): string {
   return "None yet: no lever direction or function lost twice, conclusively, without a keep.";
 }
 
+/**
+ * What a tiebreak or a simplification adds to the description: " (-12 lines, -40 tokens;
+ * simplification)", " (kept on tiebreak precision@3)"; nothing for a plain row.
+ */
+function keepRuleNote(row: IterationRow): string {
+  const parts: string[] = [];
+  if (row.simplification) {
+    const judged = row.keptBy === "simplification"
+      ? "simplification"
+      : isSmaller(row.simplification)
+      ? "simplification asked"
+      : "simplification asked, not smaller";
+    parts.push(`${sizeChangeText(row.simplification)}; ${judged}`);
+  }
+  if (row.keptBy?.startsWith("tiebreak")) parts.push(`kept on ${row.keptBy}`);
+  return parts.length ? ` (${parts.join("; ")})` : "";
+}
+
 /** The table's description: an unscored line says why first, so it is not read as a measured loss. */
 export function descriptionCell(row: IterationRow): string {
-  const description = singleLine(row.description);
+  const description = singleLine(row.description) + keepRuleNote(row);
   if (row.unscored === null) return description;
   return `not scored: ${row.unscored}${description ? ` — ${description}` : ""}`;
 }

@@ -19,6 +19,7 @@ import {
   iterationsText,
   noiseSentence,
   numberStyles,
+  objectiveLine,
   plateauSentence,
   printableSummary,
   progressSentence,
@@ -93,6 +94,8 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
       paint.bold(formatScore(summary.best.score, styles.score))
     } | Iterations ${iterationsText(summary)}`,
   ];
+  const objective = objectiveLine(summary, styles.guard);
+  if (objective) lines.splice(2, 0, objective);
   const guard = guardText(summary, styles.guard);
   if (guard) lines.push(`Guard: ${guard}`);
   const spark = sparkline(summary.rows.map((row) => row.score), SPARK_MAX_POINTS);

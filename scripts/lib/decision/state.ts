@@ -4,6 +4,7 @@
 import { type DecisionState, discardCandidate, initialDecisionState, promoteCandidate } from "./decide.ts";
 import { type DecisionOptions, resolveDecisionOptions, type Run } from "./options.ts";
 import type { Experiment } from "../experiment/schema.ts";
+import { roundGuard } from "../experiment/guard.ts";
 import type { Journal, ResultLine } from "../experiment/journal.ts";
 
 export function decisionOptionsFor(experiment: Experiment): DecisionOptions {
@@ -17,23 +18,30 @@ export function decisionOptionsFor(experiment: Experiment): DecisionOptions {
     baselineRuns: settings.baseline_runs,
     minEffect: settings.min_effect,
     resolution: settings.resolution,
+    simplifyMargin: settings.simplify_margin,
+    maxTieRuns: settings.max_tie_runs,
   });
 }
 
 /** Zip a line's parallel run arrays back into engine runs. */
-export function runsFromLine(scores: unknown, guards: unknown, cases: unknown): Run[] {
+export function runsFromLine(scores: unknown, guards: unknown, cases: unknown, tiebreaks?: unknown): Run[] {
   if (!Array.isArray(scores)) return [];
   const guardList = Array.isArray(guards) ? guards : [];
   const caseList = Array.isArray(cases) ? cases : [];
+  const tiebreakList = Array.isArray(tiebreaks) ? tiebreaks : [];
   const runs: Run[] = [];
   scores.forEach((score, index) => {
     if (typeof score !== "number" || !Number.isFinite(score)) return;
     const guard = guardList[index];
     const caseScores = caseList[index];
+    const tiebreakValues = tiebreakList[index];
     runs.push({
       score,
       guard: typeof guard === "number" ? guard : null,
       ...(caseScores && typeof caseScores === "object" ? { cases: caseScores as Record<string, number> } : {}),
+      ...(tiebreakValues && typeof tiebreakValues === "object"
+        ? { tiebreaks: tiebreakValues as Record<string, number> }
+        : {}),
     });
   });
   return runs;
@@ -53,22 +61,27 @@ export type ReplayedState = {
  */
 export function replayDecisionState(journal: Journal, experiment: Experiment): ReplayedState {
   const options = decisionOptionsFor(experiment);
-  const guard = experiment.guard;
+  const guard = roundGuard(experiment, journal.config?.round); // a relative guard resolved against that round's baseline
   const baselineLine = journal.results.find((line) => line.status === "baseline") ?? null;
   const baselineRuns = baselineLine
-    ? runsFromLine(baselineLine.runs, baselineLine.guard_runs, baselineLine.case_runs)
+    ? runsFromLine(baselineLine.runs, baselineLine.guard_runs, baselineLine.case_runs, baselineLine.tiebreak_runs)
     : [];
-  let state = initialDecisionState(baselineRuns, guard);
+  let state = initialDecisionState(baselineRuns, guard, experiment.tiebreaks);
   let incumbentLine = baselineLine;
   let lastIteration = 0;
   for (const line of journal.results) {
     if (line.status === "baseline") continue;
     lastIteration = Math.max(lastIteration, line.iteration);
-    const incumbentRuns = runsFromLine(line.incumbent_runs, line.incumbent_guard_runs, line.incumbent_case_runs);
+    const incumbentRuns = runsFromLine(
+      line.incumbent_runs,
+      line.incumbent_guard_runs,
+      line.incumbent_case_runs,
+      line.incumbent_tiebreak_runs,
+    );
     state = {
       ...state,
       incumbentRuns: [...state.incumbentRuns, ...incumbentRuns],
-      candidateRuns: runsFromLine(line.runs, line.guard_runs, line.case_runs),
+      candidateRuns: runsFromLine(line.runs, line.guard_runs, line.case_runs, line.tiebreak_runs),
     };
     if (line.status === "keep") {
       state = promoteCandidate(state, options);

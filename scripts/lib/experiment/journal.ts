@@ -11,6 +11,7 @@ import { appendLineDurably, whyNotWritable, writeFileAtomic } from "../files/ato
 import type { Experiment, Round } from "./schema.ts";
 import { FIRST_JOURNAL } from "./artifacts.ts";
 import { formatDelta } from "../text/number-format.ts";
+import { baselineGuardFigure, guardSpecText, isRelativeGuard, resolveGuard } from "./guard.ts";
 import { journalTimestamp } from "../text/timestamp.ts";
 
 export const STATUSES = ["baseline", "keep", "discard", "crash", "guard_fail"] as const;
@@ -83,6 +84,9 @@ const isRecordOf = (isItem: (value: unknown) => boolean) => (value: unknown) =>
   isPlainObject(value) && Object.values(value).every(isItem);
 const isCaseScores = (value: unknown) => value === null || isRecordOf(isNumber)(value);
 const isScoreList = isArrayOf(isNumberOrNull);
+const isCount = (value: unknown) => Number.isInteger(value) && (value as number) >= 0;
+const isCountPair = (value: unknown) => Array.isArray(value) && value.length === 2 && value.every(isCount);
+const isSizeChange = (value: unknown) => isPlainObject(value) && isCountPair(value.lines) && isCountPair(value.tokens);
 /** How a lever moved in one iteration: a number `up` or `down`, any other value `changed`. */
 export const LEVER_MOVES = ["up", "down", "changed", "added", "removed"] as const;
 const isLeverChange = (value: unknown) =>
@@ -188,6 +192,7 @@ const CONFIG_FIELDS = {
     (value) => value === "max" || value === "min",
   ),
   guard_op: ours((z) => z.nullable(z.string()), isStringOrNull),
+  guard_spec: ours((z) => z.string(), isString), // a relative guard as written; guard_threshold holds it resolved
   formula: ours((z) => z.nullable(z.string()), isStringOrNull),
   round: optionalWholeNumber,
   name: ours((z) => z.string(), isString),
@@ -196,12 +201,19 @@ const CONFIG_FIELDS = {
   plateau: optionalWholeNumber, // budget.plateau, so a journal read alone keeps it
   noise: oursObject(NOISE_FIELDS),
   hashes: ours((z) => z.record(z.string(), z.string()), isRecordOf(isString)),
-  decision: ours((z) => z.record(z.string(), z.number()), isRecordOf(isNumber)),
+  decision: ours((z) => z.record(z.string(), z.nullable(z.number())), isRecordOf(isNumberOrNull)), // null: a default (simplify_margin)
   measurement: ours((z) => z.string(), isString), // fingerprint of the measurement fields baseline recorded
   created_at: ours((z) => z.string(), isString),
   baselined_at: ours((z) => z.string(), isString),
   previous_round: ours((z) => z.number(), isNumber), // next-round from a journal alone: the round this one follows
   previous_best: ours((z) => z.nullable(z.number()), isNumberOrNull),
+  // The round's secondary objectives, in order (the metric, direction and guard fields hold the rest of its objective).
+  tiebreaks: ours(
+    (z) => z.array(z.object({ metric: z.string(), direction: z.enum(["max", "min"]) })),
+    isArrayOf((value) =>
+      isPlainObject(value) && isString(value.metric) && (value.direction === "max" || value.direction === "min")
+    ),
+  ),
 };
 
 /** One iteration's outcome (or the baseline). Optional fields are ours. */
@@ -234,6 +246,9 @@ const RESULT_FIELDS = {
   incumbent_runs: ours(scoreList, isScoreList), // incumbent re-runs made while deciding this candidate
   incumbent_guard_runs: ours(scoreList, isScoreList),
   incumbent_case_runs: ours((z) => z.array(caseScores(z)), isArrayOf(isCaseScores)),
+  // Each run's values of the tiebreak metrics ({metric: value}, null for none), aligned with runs / incumbent_runs.
+  tiebreak_runs: ours((z) => z.array(caseScores(z)), isArrayOf(isCaseScores)),
+  incumbent_tiebreak_runs: ours((z) => z.array(caseScores(z)), isArrayOf(isCaseScores)),
   incumbent_commit: ours((z) => z.nullable(z.string()), isStringOrNull),
   metrics: ours((z) => z.record(z.string(), z.number()), isRecordOf(isNumber)),
   verdict: ours(
@@ -267,6 +282,14 @@ const RESULT_FIELDS = {
   // A fingerprint of the candidate's normalised diff against its incumbent: the same change
   // submitted again is recognised without measuring it.
   change_hash: ours((z) => z.nullable(z.string()), isStringOrNull),
+  // A simplification request's measured size of the constrained files, [before, after] each.
+  simplification: ours(
+    (z) => {
+      const pair = z.tuple([z.int().check(z.nonnegative()), z.int().check(z.nonnegative())]);
+      return z.object({ lines: pair, tokens: pair });
+    },
+    isSizeChange,
+  ),
 };
 
 export type ConfigLine = ZodMini.output<ObjectSchema<typeof CONFIG_FIELDS>>;
@@ -434,22 +457,27 @@ export function iterationResults(journal: Journal): ResultLine[] {
 /** A round's journal config header before its baseline (baseline.ts fills baseline, min_delta and noise). */
 export function journalHeaderFor(experiment: Experiment, round: Round): ConfigLine {
   const guard = experiment.guard;
+  const resolved = resolveGuard(guard, baselineGuardFigure(round.baseline)); // null for a relative guard before baseline
   return {
     type: "config",
     constrained_file: round.constrained_files[0],
     eval_command: round.eval.command,
     metric: experiment.metric.formula ?? experiment.metric.name,
     guard_metric: guard?.metric ?? null,
-    guard_threshold: guard?.threshold ?? null,
+    guard_threshold: resolved?.threshold ?? null,
     baseline: null,
     min_delta: null,
     direction: experiment.metric.direction,
     guard_op: guard?.op ?? null,
+    ...(guard && isRelativeGuard(guard) ? { guard_spec: guardSpecText(guard) } : {}),
     round: round.round,
     name: experiment.name,
     constrained_files: round.constrained_files,
     iterations: experiment.budget.iterations,
     plateau: experiment.budget.plateau,
+    ...(experiment.tiebreaks.length > 0
+      ? { tiebreaks: experiment.tiebreaks.map((tiebreak) => ({ ...tiebreak })) }
+      : {}),
     created_at: journalTimestamp(),
   };
 }

@@ -32,10 +32,28 @@ type Schemas = ReturnType<typeof buildSchemas>;
 
 function buildSchemas(z: ZodNamespace) {
   const { decision, budget } = DEFAULTS;
+  // Absolute (`threshold`) or relative to the round's baseline (`baseline_offset`, `baseline_factor`,
+  // resolved by guard.ts's resolveGuard): exactly one of the three.
   const GuardSchema = z.strictObject({
     metric: z.string().min(1),
     op: z.enum(GUARD_OPS, { message: `must be one of ${GUARD_OPS.join(" ")}` }),
-    threshold: z.number({ message: "must be a number" }),
+    threshold: z.number({ message: "must be a number" }).optional(),
+    baseline_offset: z.number({ message: "must be a number (metric units added to the baseline)" }).optional(),
+    baseline_factor: z.number({ message: "must be a number" }).gt(0, "must be above 0 (1.10 is 10% above the baseline)")
+      .optional(),
+  }).superRefine((guard, context) => {
+    const given = [guard.threshold, guard.baseline_offset, guard.baseline_factor].filter((value) =>
+      value !== undefined
+    );
+    if (given.length !== 1) {
+      context.addIssue({
+        code: "custom",
+        message:
+          `needs exactly one of threshold (mrr>=0.9), baseline_offset (mrr>=baseline-0.02) or baseline_factor (latency_ms<=baseline*1.10), not ${
+            given.length === 0 ? "none" : given.length
+          }`,
+      });
+    }
   });
 
   const DecisionSchema = z.strictObject({
@@ -49,6 +67,11 @@ function buildSchemas(z: ZodNamespace) {
     fresh_incumbent_runs: z.number().int().min(1).max(20).default(decision.fresh_incumbent_runs),
     max_incumbent_runs: z.number().int().min(1).max(100).default(decision.max_incumbent_runs),
     resolution: z.number().positive("must be above 0").default(decision.resolution),
+    // Runs a candidate on a tie route (a simplification, a tiebreak) and its incumbent may take.
+    max_tie_runs: z.number().int().min(1).max(100).default(decision.max_tie_runs),
+    // A simplification's non-inferiority margin (metric units); null: the engine's default, the MDE.
+    simplify_margin: z.number().min(0, "must be 0 or more (metric units), or null for the default").nullable()
+      .default(decision.simplify_margin),
   });
 
   const BudgetSchema = z.strictObject({
@@ -63,7 +86,8 @@ function buildSchemas(z: ZodNamespace) {
     mean: z.number(),
     sd: z.number(),
     runs: z.array(z.number()),
-    guard_score: z.number().nullable(),
+    guard_score: z.number().nullable(), // the median of the guard's runs
+    guard_mean: z.number().nullable().optional(), // their mean: what a relative guard is resolved against
     deterministic: z.boolean(),
     min_detectable_effect: z.number().nullable(),
     min_delta: z.number(),
@@ -115,8 +139,20 @@ function buildSchemas(z: ZodNamespace) {
         const problem = formula === null ? null : metricFormulaProblem(formula);
         if (problem) context.addIssue({ code: "custom", message: `"${formula}" ${problem}` });
       }),
+      // null: the eval's SCORE line is the score. A name (or formula): the score is read from the
+      // eval's named metric lines instead; next-round --metric sets it when SCORE still means an
+      // earlier round's metric.
+      score_from: z.string().nullable().optional().superRefine((source, context) => {
+        const problem = source === null || source === undefined ? null : metricFormulaProblem(source);
+        if (problem) context.addIssue({ code: "custom", message: `"${source}" ${problem}` });
+      }),
     }),
     guard: GuardSchema.nullable().default(null),
+    // Secondary objectives in order: a change tied on the main metric that improves one is kept.
+    tiebreaks: z.array(z.strictObject({
+      metric: z.string().min(1),
+      direction: z.enum(DIRECTIONS, { message: 'must be "max" or "min"' }),
+    })).default(() => []),
     expected_gain: z.number().positive().nullable().default(null),
     test_data: z.string().nullable().default(null),
     frozen: z.array(z.string()).default([]),
@@ -132,3 +168,4 @@ export type Experiment = z.infer<Schemas["ExperimentSchema"]>;
 export type Round = z.infer<Schemas["RoundSchema"]>;
 export type Baseline = z.infer<Schemas["BaselineSchema"]>;
 export type Guard = z.infer<Schemas["GuardSchema"]>;
+export type Tiebreak = Experiment["tiebreaks"][number];

@@ -9,7 +9,13 @@ import type { Baseline, Experiment, Round } from "./schema.ts";
 import { DEFAULTS, GUARD_OPS } from "./defaults.ts";
 import { type ConfigLine, iterationResults, type Journal, type ResultLine, type Status } from "./journal.ts";
 import { formatDelta } from "../text/number-format.ts";
-import { passesGuard } from "./guard.ts";
+import {
+  baselineGuardFigure,
+  guardBasis,
+  parseGuardSpec,
+  passesGuard,
+  resolveGuard as resolveGuardThreshold,
+} from "./guard.ts";
 import { buildLessons, type Finding, type Lessons, triedChangeLine, unscoredReason } from "./lessons.ts";
 
 /** budget.plateau when neither the experiment file nor the journal's config line says. */
@@ -43,6 +49,10 @@ export type IterationRow = {
   timestamp: string;
   /** The incumbent after this iteration: the running best, re-measured when fresh runs exist. */
   incumbent: number | null;
+  /** A simplification request's measured size, [before, after] lines and tokens; null when none was asked. */
+  simplification: { lines: [number, number]; tokens: [number, number] } | null;
+  /** What kept it when not a plain gain: "simplification", or "tiebreak <metric>"; else null. */
+  keptBy: string | null;
 };
 
 export type KeptChange = {
@@ -79,6 +89,8 @@ export type GuardStatus = {
   metric: string;
   op: string;
   threshold: number;
+  /** A relative guard's origin, "baseline 8.00 ×1.10" (guard.ts guardBasis); null for an absolute guard. */
+  basis?: string | null;
   /** The incumbent's guard score (the baseline's before any keep). */
   current: number | null;
   pass: boolean | null;
@@ -86,6 +98,10 @@ export type GuardStatus = {
 
 export type Summary = {
   metric: { name: string; direction: "max" | "min"; formula: string | null };
+  /** The round's secondary objectives, in order (none: absent or empty). */
+  tiebreaks?: { metric: string; direction: "max" | "min" }[];
+  /** The experiment's current round, when there is an experiment file: a later round means the objective may have changed since. */
+  currentRound?: number | null;
   constrainedFiles: string[];
   round: number | null;
   /**
@@ -149,6 +165,8 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
   const absolute = best.score !== null && start !== null ? best.score - start : null;
   return {
     metric: sources.metric,
+    tiebreaks: sources.tiebreaks,
+    currentRound: context.experiment?.current_round ?? null,
     constrainedFiles: sources.constrainedFiles,
     round: sources.roundNumber,
     start,
@@ -201,7 +219,8 @@ type Sources = {
   baselineLine: ResultLine | null;
   start: number | null;
   startGuard: number | null;
-  guard: { metric: string; op: string; threshold: number } | null;
+  guard: { metric: string; op: string; threshold: number; basis?: string | null } | null;
+  tiebreaks: { metric: string; direction: "max" | "min" }[];
   budget: number | null;
   plateau: number;
   limitations: string[];
@@ -213,6 +232,10 @@ function resolveSources(journal: Journal, context: SummaryContext): Sources {
   const limitations: string[] = [];
   const roundNumber = context.round ?? config?.round ?? experiment?.current_round ?? null;
   const round = experiment?.rounds.find((candidate) => candidate.round === roundNumber) ?? null;
+  // The experiment file holds the current round's objective (next-round may change it); an earlier
+  // round's is the one its journal header recorded.
+  const earlier = Boolean(config && experiment && roundNumber !== null && roundNumber < experiment.current_round);
+  const objective = earlier ? null : experiment;
   const baselineLine = journal.results.find((result) => result.status === "baseline") ?? null;
   const start = config?.baseline ?? (baselineLine ? lineScore(baselineLine) : null) ?? round?.baseline?.score ?? null;
   if (start === null) {
@@ -228,15 +251,16 @@ function resolveSources(journal: Journal, context: SummaryContext): Sources {
     roundNumber,
     round,
     metric: {
-      name: experiment?.metric.name ?? config?.metric ?? "score",
-      direction: experiment?.metric.direction ?? config?.direction ?? "max",
-      formula: experiment?.metric.formula ?? config?.formula ?? null,
+      name: objective?.metric.name ?? config?.metric ?? "score",
+      direction: objective?.metric.direction ?? config?.direction ?? "max",
+      formula: objective?.metric.formula ?? config?.formula ?? null,
     },
     constrainedFiles: round?.constrained_files ?? constrainedFilesFromConfig(config),
     baselineLine,
     start,
     startGuard: baselineLine?.guard_score ?? round?.baseline?.guard_score ?? null,
-    guard: resolveGuard(config, experiment),
+    guard: resolveGuard(config, objective, round),
+    tiebreaks: objective?.tiebreaks ?? config?.tiebreaks ?? [],
     budget,
     // The loop stops on the same number, so the dashboard never calls a plateau the loop does not.
     plateau: experiment?.budget.plateau ?? config?.plateau ?? DEFAULT_PLATEAU,
@@ -315,9 +339,21 @@ function replayIterations(results: ResultLine[], sources: Sources): Replay {
       change: triedChangeLine(result),
       timestamp: result.timestamp,
       incumbent: incumbentValue(incumbentSelected, freshRuns),
+      simplification: result.simplification ?? null,
+      keptBy: result.status === "keep" ? keptByRule(result.verdict) : null,
     });
   }
   return replay;
+}
+
+/** The verdict's rule when a tiebreak or a simplification made the keep: "tiebreak precision@3", "simplification". */
+function keptByRule(verdict: ResultLine["verdict"]): string | null {
+  if (!verdict) return null;
+  if (verdict.rule === "simplification") return "simplification";
+  if (verdict.rule !== "tiebreak") return null;
+  const tiebreak = verdict.tiebreak;
+  const metric = tiebreak && typeof tiebreak === "object" && "metric" in tiebreak ? tiebreak.metric : null;
+  return typeof metric === "string" ? `tiebreak ${metric}` : "tiebreak";
 }
 
 /**
@@ -408,11 +444,21 @@ function crashReason(result: ResultLine): string {
   return lines.length > 0 ? lines[lines.length - 1] : "no reason recorded";
 }
 
-function resolveGuard(config: ConfigLine | null, experiment: Experiment | null): Sources["guard"] {
-  if (experiment?.guard) return { ...experiment.guard };
-  if (!config?.guard_metric || config.guard_threshold === null) return null;
+/**
+ * The guard with its threshold resolved (guard.ts): the experiment file's against the round's
+ * baseline, else the journal's, whose header baseline wrote resolved (and `guard_spec` as written).
+ */
+function resolveGuard(config: ConfigLine | null, experiment: Experiment | null, round: Round | null): Sources["guard"] {
+  if (experiment?.guard) {
+    const figure = baselineGuardFigure(round?.baseline);
+    const resolved = resolveGuardThreshold(experiment.guard, figure);
+    if (resolved) return { ...resolved, basis: guardBasis(experiment.guard, figure) };
+  }
+  if (!config?.guard_metric || config.guard_threshold === null) return null; // a relative guard before its baseline
   const op = config.guard_op && (GUARD_OPS as readonly string[]).includes(config.guard_op) ? config.guard_op : ">=";
-  return { metric: config.guard_metric, op, threshold: config.guard_threshold };
+  const spec = experiment?.guard ?? (config.guard_spec ? parseGuardSpec(config.guard_spec) : null);
+  const basis = spec ? guardBasis(spec, null) : null;
+  return { metric: config.guard_metric, op, threshold: config.guard_threshold, ...(basis ? { basis } : {}) };
 }
 
 function resolveNoise(config: ConfigLine | null, baseline: Baseline | null): NoiseFigures {

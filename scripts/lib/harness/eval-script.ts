@@ -83,6 +83,8 @@ export type EvalRenderContext = {
   metric: string; // a name or a formula such as 0.8*precision@12+0.2*mrr
   direction: Direction;
   guardMetric: string | null;
+  /** Further metrics the eval prints beside SCORE (the tiebreaks), besides those it prints anyway. */
+  extraMetrics?: string[];
   /** --output-field: the dot path of the returned record that holds the answer. */
   outputField?: string | null;
   /** Whether a path (relative to the experiment root) exists: finds a Python entry file's packages. Default: none do. */
@@ -128,7 +130,8 @@ export function renderEval(context: EvalRenderContext): string {
   const { location, project } = context;
   const { terms, names } = metricComponents(context.metric);
   const shape: ReturnShape = context.entry?.returnsShape ?? "unknown";
-  const extras = extraMetricsFor(shape, names, location.flavor);
+  const extras = [...new Set([...(context.extraMetrics ?? []), ...extraMetricsFor(shape, names, location.flavor)])]
+    .filter((name) => !names.includes(name));
   const adapter = chooseAdapter(shape, context.metric, context.outputField ?? null);
   const owner = context.entry?.owner ?? null;
   const entryFile = context.entry?.file && context.entry.file !== context.constrainedFile ? context.entry.file : null;

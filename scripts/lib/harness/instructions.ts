@@ -3,6 +3,7 @@
 // eval and frozen files, and for later rounds a summary of earlier rounds, a focus and the
 // co-optimisation warning. Pure apart from reading templates; it writes nothing.
 import type { Guard, Round } from "../experiment/schema.ts";
+import { describeGuard, isRelativeGuard } from "../experiment/guard.ts";
 import type { EntryFunction, Lever } from "../levers/lever.ts";
 import { describeScore, type Direction, metricComponents } from "./metric-catalog.ts";
 import { readTemplate, renderTemplate } from "../text/render-template.ts";
@@ -28,6 +29,10 @@ export type InstructionsContext = {
   entry: EntryFunction | null;
   metric: { name: string; direction: Direction };
   guard: Guard | null;
+  /** Secondary objectives, in order: a change tied on the metric that improves one is kept. */
+  tiebreaks?: { metric: string; direction: Direction }[];
+  /** The named metric (or formula of them) the score is read from instead of SCORE (next-round --metric), or null. */
+  scoreFrom?: string | null;
   evalCommand: string;
   /** The generated eval script, or null when the user brought their own eval. */
   evalScript: string | null;
@@ -73,7 +78,9 @@ export function renderInstructions(context: InstructionsContext): string {
     co_optimization_section: context.coOptimizationWarning ? CO_OPTIMIZATION_WARNING : "",
     goal: `${direction[0].toUpperCase()}${
       direction.slice(1)
-    } **${context.metric.name}** of ${files}, as measured by the eval below, within ${context.iterations} iterations.`,
+    } **${context.metric.name}** of ${files}, as measured by the eval below, within ${context.iterations} iterations.${
+      objectiveSentences(context)
+    }`,
     files_inline: files,
     dashboard: context.artifacts.dashboard,
     journal: context.artifacts.journal,
@@ -93,6 +100,27 @@ export function renderInstructions(context: InstructionsContext): string {
     strategy: strategy(context),
     entry_rule: entryRule(context),
   }, { label: "templates/instructions.md", collapseBlankLines: true });
+}
+
+/**
+ * What else decides a keep, after the goal sentence: where the score is read from when it is not
+ * SCORE, and the tiebreaks: " A change that ties on mrr and improves precision@3 (higher is better) is kept."
+ */
+function objectiveSentences(context: InstructionsContext): string {
+  const sentences: string[] = [];
+  if (context.scoreFrom) {
+    sentences.push(
+      `The score is the eval's \`${context.scoreFrom}\` line, not its SCORE line (SCORE still prints the metric the eval was written for).`,
+    );
+  }
+  const tiebreaks = context.tiebreaks ?? [];
+  if (tiebreaks.length > 0) {
+    const named = tiebreaks.map((tiebreak) =>
+      `${tiebreak.metric} (${tiebreak.direction === "max" ? "higher" : "lower"} is better)`
+    ).join(", then ");
+    sentences.push(`A change that ties on ${context.metric.name} and improves ${named} is kept.`);
+  }
+  return sentences.length > 0 ? ` ${sentences.join(" ")}` : "";
 }
 
 /** The "Do not" line about the file's interface: what the eval or the rest of the program relies on. */
@@ -342,6 +370,19 @@ function guardSection(context: InstructionsContext): string {
     return "None set. Watch the named metrics the eval prints beside SCORE anyway: a large drop in one of them is a sign of metric gaming, worth mentioning in the report.";
   }
   const { metric, op, threshold } = context.guard;
+  if (isRelativeGuard(context.guard)) {
+    // Stated relative until baseline measures the guard, which fills the block with the threshold (record.ts).
+    const relative = describeGuard(context.guard, null);
+    return [
+      `\`${relative}\`: a secondary metric that must hold while SCORE improves, against this round's baseline.`,
+      "",
+      "<!-- guard:start -->",
+      `Not measured yet: \`${context.commands.baseline}\` resolves it against the baseline's ${metric} and writes the threshold here.`,
+      "<!-- guard:end -->",
+      "",
+      `A change that improves SCORE but leaves ${metric} failing that threshold is discarded with status **guard_fail**. The eval prints ${metric} in its results block (and as \`GUARD:\`). Do not trade the guard away for SCORE.`,
+    ].join("\n");
+  }
   return [
     `\`${metric} ${op} ${threshold}\`: a secondary metric that must hold while SCORE improves.`,
     "",
@@ -487,7 +528,7 @@ function strategy(context: InstructionsContext): string {
     "",
     "**Iterations 6-20: structural changes inside the file.** Combine or reorder steps, add a signal computed from data the function already has, handle the failure patterns you see in the per-case results, remove steps that do not pay. Revisit near-misses from the dashboard only with a new idea.",
     "",
-    `**Iterations 21-30: refine and simplify.** Fine-tune around the best values, combine kept changes that did not interact, and delete code that does not earn its place (equal score with simpler code is a keep). If ${context.plateau} iterations in a row failed, the ceiling is probably architectural: note it for the report rather than forcing tiny changes.`,
+    `**Iterations 21-30: refine and simplify.** Fine-tune around the best values, combine kept changes that did not interact, and delete code that does not earn its place. Equal score with simpler code is a keep when you say the change only simplifies (same behaviour, fewer lines or tokens): add \`--simplify\` to \`${context.commands.iterate} -m "..."\`, or, in the loop, print a line \`SIMPLIFY: <what got simpler>\`; the harness measures the file's size and keeps it if it is smaller and scores no worse. If ${context.plateau} iterations in a row failed, the ceiling is probably architectural: note it for the report rather than forcing tiny changes.`,
   ].join("\n");
 }
 

@@ -15,6 +15,7 @@ import { kitCommand } from "../cli/kit.ts";
 import { CACHE_DIR, STATE_DIR } from "../experiment/artifacts.ts";
 import { AGENT_TIMEOUT_S, DEFAULTS } from "../experiment/defaults.ts";
 import type { Guard } from "../experiment/schema.ts";
+import { describeGuard } from "../experiment/guard.ts";
 import { displayPath, toPosix } from "../files/paths.ts";
 import { backUpReplaced } from "../files/planned-writes.ts";
 import { planEvalLocation } from "../harness/eval-script.ts";
@@ -307,7 +308,9 @@ function metricSection(facts: AgentBriefFacts): string[] {
   if (guard) {
     lines.push(
       "",
-      `A guard is set: \`${guard.metric} ${guard.op} ${guard.threshold}\` must hold while SCORE improves. Print it as \`GUARD: <value>\` and as \`  ${guard.metric}: <value>\`.`,
+      `A guard is set: \`${
+        describeGuard(guard, null)
+      }\` must hold while SCORE improves. Print it as \`GUARD: <value>\` and as \`  ${guard.metric}: <value>\`.`,
     );
   }
   return lines;

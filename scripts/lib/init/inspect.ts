@@ -33,6 +33,7 @@ import {
   requiredParameters,
   usage,
 } from "./plan.ts";
+import { parseTiebreakSpecs } from "../experiment/objective.ts";
 
 /** Bytes read to decide whether a file is binary (as git does: a NUL byte in the first 8000). */
 const BINARY_SNIFF_BYTES = 8000;
@@ -363,6 +364,9 @@ function checkInputs(options: InitOptions, repoRoot: string): CheckedInputs {
   }
   const guard = options.guard !== undefined ? parseGuard(options.guard) : null;
   if (options.metric !== undefined) checkMetric(options.metric);
+  // Read before anything runs (--agent writes files); the metric may still come from a question, checked again then.
+  const tiebreaks = parseTiebreakSpecs(options.tiebreak ?? [], options.metric?.replace(/\s+/g, "") ?? "");
+  if ("problem" in tiebreaks) throw usage(tiebreaks.problem, "E_USAGE");
   if (options.name !== undefined) checkName(options.name);
   if (options.iterations !== undefined && options.iterations < 1) {
     throw usage(`--iterations must be at least 1, not "${options.iterations}".`);
@@ -396,7 +400,7 @@ function checkNotEmpty(options: InitOptions): void {
   const hints: Record<string, string> = {
     "--eval-cmd": 'the command that prints "SCORE: <number>", e.g. --eval-cmd "make eval"',
     "--experiment": `the experiment file to create, e.g. --experiment ${EXPERIMENT_FILE}`,
-    "--guard": 'a guard such as --guard "mrr>=0.9"',
+    "--guard": 'a guard such as --guard "mrr>=0.9" or --guard "mrr>=baseline-0.02"',
   };
   for (const [flag, value] of given) {
     if (value !== undefined && value.trim() === "") {

@@ -16,7 +16,8 @@ import { whyNotWritable } from "../files/atomic.ts";
 import type { PlannedWrite } from "../files/planned-writes.ts";
 import { parseMetricFormula } from "../process/eval-output.ts";
 import { type EvalLocation, planEvalLocation, renderEval } from "../harness/eval-script.ts";
-import { parseGuardSpec } from "../experiment/guard.ts";
+import { describeGuard, guardSpecProblem, parseGuardSpec } from "../experiment/guard.ts";
+import { describeObjective, parseTiebreakSpecs, type Tiebreak } from "../experiment/objective.ts";
 import {
   agentCommands,
   FROZEN_BY_OWNER,
@@ -48,6 +49,8 @@ export type InitOptions = {
   metric?: string;
   direction?: Direction;
   guard?: string;
+  /** --tiebreak METRIC[:max|min], in order (read by objective.ts's parseTiebreakSpecs). */
+  tiebreak?: string[];
   evalCmd?: string;
   entry?: string;
   iterations?: number;
@@ -136,6 +139,7 @@ type Settings = {
   formula: string | null;
   direction: Direction;
   guard: Guard | null;
+  tiebreaks: Tiebreak[];
   iterations: number;
   name: string;
 };
@@ -161,6 +165,18 @@ export function planInit(inspection: InitInspection, answers: InitAnswers = {}):
   const layout = layOut(inspection);
   const warnings = [...inspection.warnings, ...metricWarnings(inspection, settings, layout)];
   const notes = entryNotes(inspection, settings, layout);
+  if (settings.tiebreaks.length > 0) {
+    notes.push(
+      `Objective: ${
+        describeObjective({
+          metric: settings.metricName,
+          direction: settings.direction,
+          guard: settings.guard ? describeGuard(settings.guard, null) : null,
+          tiebreaks: settings.tiebreaks,
+        })
+      }. A change tied on ${settings.metricName} that improves a tiebreak is kept; the eval must print each tiebreak as a named metric.`,
+    );
+  }
   const experiment = buildExperiment(inspection, settings, layout);
   const nextCommand = withExperimentFlag(kitCommand("baseline", { cwd }), experimentPath, cwd, repoRoot);
   const files = renderInitFiles(inspection, settings, layout, experiment.budget.plateau);
@@ -196,11 +212,15 @@ function settle(inspection: InitInspection, answers: InitAnswers): Settings {
   const { options } = inspection;
   const metric = options.metric ?? answers.metric ?? defaultMetric(inspection);
   const formula = parseMetricFormula(metric) ? metric.replace(/\s+/g, "") : null;
+  const metricName = formula ?? metric.trim();
+  const read = parseTiebreakSpecs(options.tiebreak ?? [], metricName);
+  if ("problem" in read) throw usage(read.problem, "E_USAGE");
   return {
-    metricName: formula ?? metric.trim(),
+    metricName,
     formula,
     direction: options.direction ?? answers.direction ?? defaultDirectionFor(metric),
     guard: answers.guard !== undefined ? answers.guard : inspection.guard,
+    tiebreaks: read.tiebreaks,
     iterations: options.iterations ?? answers.iterations ?? DEFAULTS.budget.iterations,
     name: options.name ?? nameFromFile(inspection.file),
   };
@@ -225,7 +245,11 @@ function layOut(inspection: InitInspection): Layout {
 function metricWarnings(inspection: InitInspection, settings: Settings, layout: Layout): string[] {
   const { evalLocation } = layout;
   if (!evalLocation) return [];
-  const names = [...metricComponents(settings.metricName).names, ...(settings.guard ? [settings.guard.metric] : [])];
+  const names = [
+    ...metricComponents(settings.metricName).names,
+    ...(settings.guard ? [settings.guard.metric] : []),
+    ...settings.tiebreaks.map((tiebreak) => tiebreak.metric),
+  ];
   const missingRules = names.filter((name) => !evalComputes(name, inspection.project.evalFlavor))
     .map((name) =>
       `The generated eval has no rule for "${name}"; add one (metric_for_case / metricForCase / metric_kind) in "${evalLocation.path}" before running baseline.`
@@ -298,6 +322,7 @@ function buildExperiment(inspection: InitInspection, settings: Settings, layout:
       : null,
     metric: { name: settings.metricName, direction: settings.direction, formula: settings.formula },
     guard: settings.guard,
+    tiebreaks: settings.tiebreaks,
     expected_gain: null,
     test_data: layout.testDataPath,
     frozen: inspection.frozenPaths,
@@ -361,6 +386,7 @@ function renderInitFiles(
         metric: metricName,
         direction,
         guardMetric: guard?.metric ?? null,
+        extraMetrics: settings.tiebreaks.map((tiebreak) => tiebreak.metric),
         outputField: inspection.options.outputField ?? null,
         fileExists: (path) => existsSync(resolve(root, path)),
       }),
@@ -394,6 +420,7 @@ function instructionsFor(
     entry: inspection.entry,
     metric: { name: settings.metricName, direction: settings.direction },
     guard: settings.guard,
+    tiebreaks: settings.tiebreaks,
     evalCommand: layout.evalCommand,
     evalScript: layout.evalLocation?.path ?? null,
     testData: layout.testDataPath,
@@ -543,15 +570,13 @@ export function usage(message: string, code = "E_BAD_INPUT"): CliError {
   return new CliError(message, code, EXIT.USAGE);
 }
 
-/** `mrr>=0.9` -> { metric: "mrr", op: ">=", threshold: 0.9 }; anything else is bad input. */
-export function parseGuard(text: string): Guard {
+/**
+ * `mrr>=0.9` -> { metric: "mrr", op: ">=", threshold: 0.9 }, `mrr>=baseline-0.02` ->
+ * { metric: "mrr", op: ">=", baseline_offset: -0.02 } (guard.ts); anything else is bad input.
+ */
+export function parseGuard(text: string, flag = "--guard"): Guard {
   const guard = parseGuardSpec(text);
-  if (!guard) {
-    throw usage(
-      `Cannot read --guard "${text}": write it as METRIC OP NUMBER, e.g. --guard "mrr>=0.9" (OP is one of >= <= > <).`,
-      "E_BAD_GUARD",
-    );
-  }
+  if (!guard) throw usage(`Cannot read ${flag} "${text}": it ${guardSpecProblem(text)}.`, "E_BAD_GUARD");
   return guard;
 }
 

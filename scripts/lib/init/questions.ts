@@ -45,7 +45,7 @@ export async function askInitAnswers(
   }
   if (options.guard === undefined) {
     answers.guard = await until(
-      "Guard metric that must not regress, e.g. mrr>=0.9 (none for no guard)",
+      "Guard metric that must not regress, e.g. mrr>=0.9 or mrr>=baseline-0.02 (none for no guard)",
       "none",
       (answer) => (answer === "none" || answer === "" ? null : parseGuard(answer)),
     );

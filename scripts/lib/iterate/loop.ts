@@ -17,13 +17,14 @@ import { createStatusLine, type StatusLine } from "../cli/status-line.ts";
 import { requireIterableRound, runStep } from "./step.ts";
 import type { StepResult } from "./step-context.ts";
 import { refreshDashboard } from "./dashboard-refresh.ts";
-import { clearAgentCall, descriptionFromLog } from "./agent-call.ts";
+import { clearAgentCall, descriptionFromLog, simplifyRequestedInLog } from "./agent-call.ts";
 import { type AgentOutcome, callAgent, describeDiff } from "./agent-command.ts";
 import { keepBranchOnTrack, requireNothingChangedBetweenSteps, unfinishedAgentCall } from "./agent-call-guards.ts";
 import { writeFinalReport } from "./final-report.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
 import { formatScore } from "../text/number-format.ts";
+import { sizeChangeText } from "./file-size.ts";
 
 export type LoopOptions = {
   agent: string;
@@ -162,12 +163,13 @@ function deferredReportNote(initial: LoadedExperiment, stop: Stop, roundNumber: 
   } --final-report`;
 }
 
-/** One loop iteration's line for stdout: number, status, score, delta, description, and why it was not kept. */
+/** One loop iteration's line for stdout: number, status, score, delta, description, size change, and why it was not kept. */
 export function loopResultLine(line: ResultLine): string {
   const reason = line.reason && line.status !== "keep" ? ` — ${line.reason}` : "";
+  const size = line.simplification ? ` (${sizeChangeText(line.simplification)}; simplification asked)` : "";
   return `#${line.iteration} ${line.status} ${formatScore(line.score)} ${line.delta ?? ""} ${
     line.description.split("\n")[0]
-  }${reason}`;
+  }${size}${reason}`;
 }
 
 /** Evaluate what the agent changed with one step; a failed call is a crash, an unchanged file a discard. */
@@ -191,6 +193,7 @@ async function stepAgentChange(
     status: context.status,
     notes: context.notes,
     forced,
+    simplify: simplifyRequestedInLog(call.log), // the agent's SIMPLIFY: line
     extra: agent.extra,
     agentScope: { snapshot: call.snapshot, head: call.head, experimentText: call.experiment_text },
   });

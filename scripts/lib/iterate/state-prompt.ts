@@ -6,6 +6,7 @@ import { findRound, type LoadedExperiment } from "../experiment/experiment-file.
 import type { Summary } from "../experiment/summary.ts";
 import { SECTION_TITLES } from "../experiment/lessons.ts";
 import { formatScore } from "../text/number-format.ts";
+import { baselineGuardFigure, describeGuard } from "../experiment/guard.ts";
 
 /** The state prompt stays small: a fresh agent reads it every iteration (bytes). */
 const PROMPT_LIMIT_BYTES = 2048;
@@ -30,7 +31,7 @@ export function buildStatePrompt(loaded: LoadedExperiment, round: number, iterat
     `Best: ${shownScore(summary.best.score)} (baseline ${shownScore(summary.start)}${
       summary.improvement.basis ? `; ${summary.improvement.basis}` : ""
     })${summary.noise.sd !== null ? `, noise sd ${summary.noise.sd}` : ""}${
-      experiment.guard ? `; guard ${experiment.guard.metric} ${experiment.guard.op} ${experiment.guard.threshold}` : ""
+      experiment.guard ? `; guard ${describeGuard(experiment.guard, baselineGuardFigure(roundRecord.baseline))}` : ""
     }.`,
     `Since the last keep: ${summary.plateau.sinceLastKeep} of ${summary.plateau.threshold} iterations; after ${summary.plateau.threshold} without a keep the loop stops (the ceiling is then likely architectural).`,
   ];
@@ -46,7 +47,8 @@ export function buildStatePrompt(loaded: LoadedExperiment, round: number, iterat
     "Recently tried (do not resubmit the same change):",
     summary.rows.slice(-RECENT_RESULTS_SHOWN).map((row) => row.change),
   );
-  const closing = "Make one focused change, then print one line: DESCRIPTION: <what you changed>";
+  const closing = "Make one focused change, then print one line: DESCRIPTION: <what you changed>\n" +
+    "When the change only simplifies the file (fewer lines or tokens, same behaviour), also print: SIMPLIFY: <what got simpler>";
   const render = () =>
     [...parts, ...[deadEnds, inconclusive, kept, recent].flatMap(sectionLines), closing].join("\n") + "\n";
   let prompt = render();

@@ -13,6 +13,7 @@ import type { SealKey } from "../integrity/seal.ts";
 import type { Snapshot } from "../git/snapshot.ts";
 import type { StatusLine } from "../cli/status-line.ts";
 import type { Attribution } from "./attribution.ts";
+import type { SizeChange } from "./file-size.ts";
 
 export type StepOptions = {
   description: string;
@@ -25,6 +26,8 @@ export type StepOptions = {
   forced?: { status: "crash" | "discard"; reason: string };
   /** Evaluate even when the round's iteration budget is spent. */
   ignoreBudget?: boolean;
+  /** The change asks to be kept as a simplification (iterate --simplify, the loop's SIMPLIFY: line). */
+  simplify?: boolean;
   /**
    * Loop mode: the work tree and HEAD right before the agent's call. Only what changed
    * since is the agent's (restored when out of scope, its commits rewritten); step mode
@@ -38,6 +41,8 @@ export type StepResult = {
   verdict: Verdict | null;
   incumbentMean: number | null;
   dashboard: string | null;
+  /** A simplification request's size change and how it was judged, for the step line; else null. */
+  sizeNote?: string | null;
 };
 
 /** A round iterate may write to: open, with a baseline to measure against. */
@@ -108,4 +113,6 @@ export type Outcome = {
   incumbentRuns: Run[];
   verdict: Verdict | null;
   crash: EvalRun | null;
+  /** The constrained files' size before and after, measured when a simplification was asked for. */
+  simplification?: SizeChange | null;
 };

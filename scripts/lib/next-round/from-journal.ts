@@ -299,7 +299,11 @@ async function describeSeedRound(
     evalCommand: config.eval_command,
     metric: summary.metric.name,
     direction: summary.metric.direction,
-    guard: summary.guard ? `${summary.guard.metric} ${summary.guard.op} ${summary.guard.threshold}` : null,
+    guard: summary.guard
+      ? `${summary.guard.metric} ${summary.guard.op} ${summary.guard.threshold}${
+        summary.guard.basis ? ` (${summary.guard.basis})` : ""
+      }`
+      : null,
     minDelta: config.min_delta ?? null,
     iterations: config.iterations ?? null,
     plateau: summary.plateau.threshold,

@@ -78,6 +78,19 @@ export function findMetric(output: EvalOutput, name: string | null | undefined):
   return null;
 }
 
+/**
+ * The values a run printed for the tiebreak metrics, keyed by each name as configured (looked up
+ * case-insensitively, never answered by a GUARD line); a metric the run did not print has no key.
+ */
+export function tiebreakValues(metrics: Record<string, number>, names: string[]): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const name of names) {
+    const value = metrics[name.toLowerCase()];
+    if (value !== undefined) values[name] = value;
+  }
+  return values;
+}
+
 export type FormulaTerm = { weight: number; metric: string };
 
 /**

@@ -50,6 +50,12 @@ export type EvalOptions = {
   logPath?: string | null;
   guardMetric?: string | null;
   formula?: FormulaTerm[] | null;
+  /**
+   * Read the score from these named metrics (one name, or a formula's terms) instead of the SCORE
+   * line: the objective changed after the eval was written (next-round --metric). CASE lines are
+   * then left out, since they split SCORE, not this score.
+   */
+  scoreFrom?: FormulaTerm[] | null;
   env?: Record<string, string>;
   onLine?: (line: string) => void;
   /** Where the run is recorded while it lasts; default: the lock holder's state dir; null: nowhere. */
@@ -304,6 +310,7 @@ export async function runEval(command: string, options: EvalOptions): Promise<Ev
       timeoutS: options.timeoutS,
       guardMetric: options.guardMetric ?? null,
       formula: options.formula ?? null,
+      scoreFrom: options.scoreFrom ?? null,
       tail: run.tail,
       cwd: options.cwd,
     }),
@@ -322,13 +329,23 @@ type Outcome = {
   timeoutS: number;
   guardMetric: string | null;
   formula: FormulaTerm[] | null;
+  scoreFrom: FormulaTerm[] | null;
   tail: string;
   cwd: string;
 };
 
 function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" | "logPath"> {
   let score = output.score;
-  if (score === null && outcome.formula) score = evaluateFormula(outcome.formula, output.metrics);
+  let scoreProblem = output.scoreProblem;
+  let cases = output.cases;
+  if (outcome.scoreFrom) {
+    score = evaluateFormula(outcome.scoreFrom, output.metrics);
+    const missing = outcome.scoreFrom.filter((term) => !(term.metric.toLowerCase() in output.metrics));
+    scoreProblem = score === null
+      ? `the eval printed no ${missing.map((term) => term.metric).join(", ")} line, which is the score this round`
+      : null;
+    cases = null;
+  } else if (score === null && outcome.formula) score = evaluateFormula(outcome.formula, output.metrics);
   let crashReason: string | null = null;
   let errorLine: string | null = null;
   if (outcome.spawnError) crashReason = `could not start the eval: ${outcome.spawnError.message}`;
@@ -339,13 +356,13 @@ function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" |
     // The exit code alone says nothing a person can act on; the error the eval printed does.
     errorLine = lastErrorLine(outcome.tail, outcome.cwd);
     crashReason = `the eval exited with code ${outcome.exitCode}${errorLine === null ? "" : ` ("${errorLine}")`}`;
-  } else if (score === null) crashReason = output.scoreProblem ?? "the eval printed no SCORE line";
+  } else if (score === null) crashReason = scoreProblem ?? "the eval printed no SCORE line";
   return {
     ok: crashReason === null,
     score: crashReason === null ? score : null,
     guard: findMetric(output, outcome.guardMetric),
     metrics: output.metrics,
-    cases: output.cases,
+    cases,
     exitCode: outcome.exitCode,
     signal: outcome.signal,
     durationMs: outcome.durationMs,

@@ -826,6 +826,11 @@ describe("objectives: guards under noise, simplifications, tiebreaks", () => {
     });
   }
 
+  test("a 'simplification' that is not smaller says so in the reason", () => {
+    const verdict = decideCandidate(state(runs(0.7, 0.7, 0.7), runs(0.7)), {}, { simplification: BIGGER });
+    expect(verdict.reason).toContain("Not judged as a simplification: the files did not get smaller (40 → 44 lines");
+  });
+
   test("the guard's and tiebreaks' noise is pooled by discards and keeps", () => {
     let current = initialDecisionState(
       [{ score: 0.7, guard: 10, tiebreaks: { p: 0.5 } }, { score: 0.71, guard: 12, tiebreaks: { p: 0.52 } }],

@@ -789,6 +789,14 @@ function tieRoutes(
   const routes: RouteResult[] = [];
   const size = request.simplification ?? null;
   const tiebreaks = state.tiebreaks ?? [];
+  if (size && !isSmaller(size)) {
+    routes.push({
+      status: "dead",
+      rule: "simplification",
+      reason: `Not judged as a simplification: the files did not get smaller (${describeSizeChange(size)}).`,
+      fields: { tieMargin: null, tieStatistic: null, tiebreak: null },
+    });
+  }
   if (!(size && isSmaller(size)) && tiebreaks.length === 0) return routes;
   if (size && isSmaller(size)) {
     const tie = mainTieTest(state, summary, deterministic, "simplification");

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decideCandidate, type Verdict } from "../decision/decide.ts";
-import type { Run } from "../decision/options.ts";
+import type { DecisionOptions, Run } from "../decision/options.ts";
 import { decisionOptionsFor, type ReplayedState } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { kitCommand } from "../cli/kit.ts";
@@ -23,8 +23,14 @@ import { measureFiles, type SizeChange, sizeChange } from "./file-size.ts";
 import { type MeasuredRuns, saveMeasuredRuns, takeMeasuredRuns } from "./measured-runs.ts";
 import type { Outcome, StepContext } from "./step-context.ts";
 
-/** Safety cap on eval runs in one step, whatever the engine asks (runs). */
-const MAX_EVALS_PER_STEP = 40;
+/**
+ * Safety cap on the engine's requests in one step, whatever it asks: room for a tie route's
+ * longest run of both versions (decision.max_tie_runs each) after the fresh incumbent runs.
+ */
+function maxRequestsPerStep(options: DecisionOptions): number {
+  const longest = Math.max(options.maxTieRuns, options.maxCandidateRuns, options.maxIncumbentRuns);
+  return 2 * longest + options.freshIncumbentRuns + options.maxCandidateRuns;
+}
 type MeasuredSoFar = Pick<MeasuredRuns, "candidate" | "incumbentRuns">;
 
 /** What the engine decides on: the candidate's identity (which earlier runs must match), the replayed state, the seal. */
@@ -49,7 +55,8 @@ export async function runDecision(context: StepContext, input: DecisionInput): P
     ? measureSimplification(context.loaded.root, context.round.constrained_files, input.key.incumbent)
     : null;
   const request = simplification ? { simplification } : undefined;
-  for (let evals = 0; evals < MAX_EVALS_PER_STEP; evals++) {
+  const maxRequests = maxRequestsPerStep(decisionOptions);
+  for (let requests = 0; requests < maxRequests; requests++) {
     const verdict = decideCandidate(
       {
         ...input.state,
@@ -67,7 +74,7 @@ export async function runDecision(context: StepContext, input: DecisionInput): P
   }
   return {
     status: "discard",
-    reason: `no verdict after ${MAX_EVALS_PER_STEP} eval runs`,
+    reason: `no verdict after ${maxRequests} requests for eval runs`,
     ...measured,
     verdict: null,
     crash: null,

@@ -30,8 +30,16 @@ export const ERROR_CODES = {
   E_USAGE: { exit: EXIT.USAGE, meaning: "unknown flag, bad option value, missing or extra argument" },
   E_EMPTY_OPTION: { exit: EXIT.USAGE, meaning: "init: an option was given an empty value" },
   E_BAD_INPUT: { exit: EXIT.USAGE, meaning: "init: an input that fits no other code" },
-  E_BAD_METRIC: { exit: EXIT.USAGE, meaning: "init: --metric is empty or not a metric formula" },
-  E_BAD_GUARD: { exit: EXIT.USAGE, meaning: 'init: --guard is not of the form "mrr>=0.9"' },
+  E_BAD_METRIC: {
+    exit: EXIT.USAGE,
+    meaning:
+      "init: --metric is empty or not a metric formula; next-round: --metric names a metric round N's eval did not print",
+  },
+  E_BAD_GUARD: {
+    exit: EXIT.USAGE,
+    meaning:
+      'init or next-round: --guard is not of the form "mrr>=0.9" or "mrr>=baseline-0.02"; next-round: its metric is not one round N\'s eval printed',
+  },
   E_BAD_NAME: { exit: EXIT.USAGE, meaning: "init: --name has characters other than letters, digits, . _ -" },
   E_CASES_FROM: { exit: EXIT.USAGE, meaning: "init: --cases-from cannot be read as JSON or JSON lines" },
   E_ENTRY_NOT_FOUND: { exit: EXIT.USAGE, meaning: "init: the --entry function is not in the file" },

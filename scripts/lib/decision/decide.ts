@@ -330,7 +330,7 @@ function compareSide(
   const candidateValues = scoresOf(candidate);
   const incumbentMean = mean(incumbentValues);
   const candidateMean = mean(candidateValues);
-  const hasEvidence = history.degreesOfFreedom > 0 || incumbentValues.length >= 2;
+  const hasEvidence = history.degreesOfFreedom > 0 || incumbentValues.length >= 2 || candidateValues.length >= 2;
   const deterministic = history.deterministic && hasEvidence && spreadOf(incumbentValues) <= resolution / 2 &&
     spreadOf(candidateValues) <= resolution / 2;
   const noise = estimateNoise(history, [incumbent, candidate], { resolution });
@@ -362,9 +362,9 @@ function judgeGuard(keep: Verdict, summary: Summary, state: DecisionState, runCa
   const guard = state.guard;
   if (!guard) return keep;
   const { options, candidateRuns, incumbentRuns } = summary;
-  const format = formatter(options, {
-    whole: isWholeNumberMetric([...guardValuesOf(candidateRuns), ...guardValuesOf(incumbentRuns)]),
-  });
+  // Guard figures are written like the guard column (compact), t statistics like the score's test.
+  const style = { whole: isWholeNumberMetric([...guardValuesOf(candidateRuns), ...guardValuesOf(incumbentRuns)]) };
+  const format = { score: (value: number) => formatCompact(value, style), t: formatter(options).t };
   const what = keep.rule === "tiebreak"
     ? "the candidate won on the tiebreak"
     : keep.rule === "simplification"
@@ -394,7 +394,8 @@ function judgeGuard(keep: Verdict, summary: Summary, state: DecisionState, runCa
   const observed = `its mean ${guard.metric} ${format.score(guardMean)} over ${plural(count, "run")}`;
   const passes = passesGuard(guardMean, guard.op, guard.threshold);
   if (side.deterministic) {
-    return passes ? { ...keep, guardPass: true } : fail(`Guard failed: ${what} but ${observed} is not ${bound}.`);
+    const exact = `its mean ${guard.metric} ${format.score(guardMean)}`;
+    return passes ? { ...keep, guardPass: true } : fail(`Guard failed: ${what} but ${exact} is not ${bound}.`);
   }
   // Positive when the mean is on the failing side of the threshold.
   const beyond = guard.op === "<=" || guard.op === "<" ? guardMean - guard.threshold : guard.threshold - guardMean;

@@ -831,6 +831,20 @@ describe("objectives: guards under noise, simplifications, tiebreaks", () => {
     expect(verdict.reason).toContain("Not judged as a simplification: the files did not get smaller (40 → 44 lines");
   });
 
+  test("a simplification that makes a tiebreak worse is not kept as one", () => {
+    const verdict = decideCandidate(
+      state(
+        tiebroken("precision@3", [[0.8, 0.9], [0.8, 0.9], [0.8, 0.9]]),
+        tiebroken("precision@3", [[0.8, 0.85], [0.8, 0.85]]),
+        { tiebreaks: PRECISION },
+      ),
+      {},
+      { simplification: SMALLER },
+    );
+    expect(verdict).toMatchObject({ action: "discard", rule: null });
+    expect(verdict.reason).toContain("As a simplification (40 → 31 lines, 300 → 240 tokens): tiebreak precision@3");
+  });
+
   test("the guard's and tiebreaks' noise is pooled by discards and keeps", () => {
     let current = initialDecisionState(
       [{ score: 0.7, guard: 10, tiebreaks: { p: 0.5 } }, { score: 0.71, guard: 12, tiebreaks: { p: 0.52 } }],

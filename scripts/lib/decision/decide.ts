@@ -801,11 +801,14 @@ function tieRoutes(
   if (!(size && isSmaller(size)) && tiebreaks.length === 0) return routes;
   if (size && isSmaller(size)) {
     const tie = mainTieTest(state, summary, deterministic, "simplification");
-    const tieFields = { tieMargin: tie.margin, tieStatistic: tie.statistic, tiebreak: null };
-    const status: RouteStatus = tie.status === "pass" ? "keep" : tie.status;
+    // A simplification must not undo a tiebreak's gain either: one shown worse ends the route.
+    const worse = tiebreaks.map((tiebreak) => tiebreakTest(state, summary, tiebreak))
+      .find((compared) => compared.status === "worse");
+    const tieFields = { tieMargin: tie.margin, tieStatistic: tie.statistic, tiebreak: worse?.result ?? null };
+    const status: RouteStatus = worse ? "dead" : tie.status === "pass" ? "keep" : tie.status;
     const reason = status === "keep"
       ? `Kept as a simplification (${describeSizeChange(size)}): ${tie.text}.`
-      : `As a simplification (${describeSizeChange(size)}): ${tie.text}.`;
+      : `As a simplification (${describeSizeChange(size)}): ${worse ? `tiebreak ${worse.text}` : tie.text}.`;
     routes.push({ status, rule: "simplification", reason, fields: tieFields });
   }
   if (tiebreaks.length === 0) return routes;

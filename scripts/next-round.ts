@@ -106,23 +106,8 @@ guard or tiebreak must be one round N's eval printed: the eval stays round N's c
   },
 });
 
-/**
- * `--no-guard` and `--no-tiebreak` taken out of argv before parsing: the parser reads any
- * `--no-NAME` as the negation of a boolean NAME, and --guard and --tiebreak take values.
- */
-function takeDropFlags(argv: string[]): { rest: string[]; noGuard: boolean; noTiebreak: boolean } {
-  const end = argv.indexOf("--");
-  const flags = end === -1 ? argv : argv.slice(0, end);
-  const rest = [
-    ...flags.filter((arg) => arg !== "--no-guard" && arg !== "--no-tiebreak"),
-    ...(end === -1 ? [] : argv.slice(end)),
-  ];
-  return { rest, noGuard: flags.includes("--no-guard"), noTiebreak: flags.includes("--no-tiebreak") };
-}
-
 export function main(argv: string[]): Promise<number> {
-  const drops = takeDropFlags(argv);
-  return runCommand(spec, drops.rest, async ({ values }) => {
+  return runCommand(spec, argv, async ({ values }) => {
     // Loaded only after argv parsed: --help and usage errors never pay for the library.
     const [{ describeNextSteps, describeWrittenFiles, nextRoundJson, startNextRound }, { preloadExperimentParsers }] =
       await Promise.all([import("./lib/next-round/apply.ts"), import("./lib/experiment/experiment-file.ts")]);
@@ -142,8 +127,8 @@ export function main(argv: string[]): Promise<number> {
         direction: values.direction,
         guard: values.guard,
         tiebreaks: values.tiebreak ?? [],
-        noGuard: drops.noGuard,
-        noTiebreak: drops.noTiebreak,
+        noGuard: values["no-guard"],
+        noTiebreak: values["no-tiebreak"],
       },
     }, note);
     const { plan } = result;

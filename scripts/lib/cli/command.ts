@@ -82,7 +82,7 @@ export function parseCommandLine<Options extends OptionSpecs>(
   const declared: OptionSpecs = { help: HELP_OPTION, ...spec.options };
   const nodeOptions: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const [name, option] of Object.entries(declared)) {
-    nodeOptions[name] = {
+    nodeOptions[parserKey(name, declared)] = {
       type: option.type === "boolean" ? "boolean" : "string",
       ...(option.short ? { short: option.short } : {}),
       ...(option.multiple ? { multiple: true } : {}),
@@ -93,7 +93,7 @@ export function parseCommandLine<Options extends OptionSpecs>(
     // allowNegative lets `--no-branch` style flags be declared as plain booleans
     parsed = parseArgs(
       {
-        args: joinNegativeNumbers(declared, argv),
+        args: renameLiteralNegations(declared, joinNegativeNumbers(declared, argv)),
         options: nodeOptions,
         allowPositionals: true,
         strict: true,
@@ -108,7 +108,7 @@ export function parseCommandLine<Options extends OptionSpecs>(
   }
   const values: Record<string, unknown> = {};
   for (const [name, option] of Object.entries(declared)) {
-    const raw = parsed.values[name];
+    const raw = parsed.values[parserKey(name, declared)];
     if (raw === undefined) {
       values[name] = option.default;
       continue;
@@ -169,6 +169,28 @@ function outOfRange(option: OptionSpec, value: number): string | null {
 }
 
 const NEGATIVE_NUMBER = /^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+// A declared boolean `--no-NAME` beside a value option `--NAME` (next-round's --no-guard beside
+// --guard): node's parseArgs would read it as negating NAME, so it is parsed under its own key.
+const LITERAL_PREFIX = "literal-";
+
+function isLiteralNegation(name: string, declared: OptionSpecs): boolean {
+  const positive = name.startsWith("no-") ? declared[name.slice(3)] : undefined;
+  return declared[name]?.type === "boolean" && positive !== undefined && positive.type !== "boolean";
+}
+
+function parserKey(name: string, declared: OptionSpecs): string {
+  return isLiteralNegation(name, declared) ? LITERAL_PREFIX + name : name;
+}
+
+function renameLiteralNegations(declared: OptionSpecs, argv: string[]): string[] {
+  const end = argv.indexOf("--");
+  return argv.map((arg, index) =>
+    (end === -1 || index < end) && arg.startsWith("--") && isLiteralNegation(arg.slice(2), declared)
+      ? `--${LITERAL_PREFIX}${arg.slice(2)}`
+      : arg
+  );
+}
 
 /**
  * `--min-effect -0.5` -> `--min-effect=-0.5`: node's parseArgs refuses an option value that

@@ -290,38 +290,26 @@ export function runObjectiveScenario(
       );
     });
     const [wanted, unwanted] = tallies;
-    const share = (tally: Tally) => tally.kept / tally.candidates;
-    if (key === "S") {
-      targets.push(
-        {
-          label: "S: simplifications with no true score change kept >= 80%",
-          pass: share(wanted) >= 0.8,
-          detail: `${percent(wanted.kept, wanted.candidates)} (naive ${percent(wanted.naiveKept, wanted.candidates)})`,
-        },
-        {
-          label: "S: simplifications with a true −1σ regression kept <= 5%",
-          pass: share(unwanted) <= 0.05,
-          detail: `${percent(unwanted.kept, unwanted.candidates)} (naive ${
-            percent(unwanted.naiveKept, unwanted.candidates)
-          })`,
-        },
-      );
-    } else {
-      targets.push(
-        {
-          label: "T: main tied, tiebreak +1σ kept >= 70%",
-          pass: share(wanted) >= 0.7,
-          detail: `${percent(wanted.kept, wanted.candidates)} (naive ${percent(wanted.naiveKept, wanted.candidates)})`,
-        },
-        {
-          label: "T: no-op (main and tiebreak unchanged) kept <= 5%",
-          pass: share(unwanted) <= 0.05,
-          detail: `${percent(unwanted.kept, unwanted.candidates)} (naive ${
-            percent(unwanted.naiveKept, unwanted.candidates)
-          })`,
-        },
-      );
-    }
+    // Each scenario's bounds: the share of wanted candidates kept (at least), of unwanted ones (at most).
+    type Bound = { label: string; share: number; atLeast: boolean };
+    const [wantedBound, unwantedBound]: Bound[] = key === "S"
+      ? [
+        { label: "S: simplifications with no true score change kept >= 80%", share: 0.8, atLeast: true },
+        { label: "S: simplifications with a true −1σ regression kept <= 5%", share: 0.05, atLeast: false },
+      ]
+      : [
+        { label: "T: main tied, tiebreak +1σ kept >= 70%", share: 0.7, atLeast: true },
+        { label: "T: no-op (main and tiebreak unchanged) kept <= 5%", share: 0.05, atLeast: false },
+      ];
+    const target = (tally: Tally, bound: Bound): ObjectiveTarget => {
+      const share = tally.kept / tally.candidates;
+      return {
+        label: bound.label,
+        pass: bound.atLeast ? share >= bound.share : share <= bound.share,
+        detail: `${percent(tally.kept, tally.candidates)} (naive ${percent(tally.naiveKept, tally.candidates)})`,
+      };
+    };
+    targets.push(target(wanted, wantedBound), target(unwanted, unwantedBound));
   }
   return { table: lines.join("\n"), targets };
 }

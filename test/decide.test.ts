@@ -845,6 +845,40 @@ describe("objectives: guards under noise, simplifications, tiebreaks", () => {
     expect(verdict.reason).toContain("As a simplification (40 → 31 lines, 300 → 240 tokens): tiebreak precision@3");
   });
 
+  test("a reformat that only joins lines (same tokens) is not a simplification", () => {
+    const joined = { lines: [40, 31] as [number, number], tokens: [300, 300] as [number, number] };
+    const verdict = decideCandidate(state(runs(0.7, 0.7, 0.7), runs(0.7, 0.7)), {}, { simplification: joined });
+    expect(verdict).toMatchObject({ action: "discard", rule: null });
+    expect(verdict.reason).toContain("Not judged as a simplification");
+  });
+
+  test("a tiebreak is judged at its own print resolution, not the main metric's", () => {
+    // A count of failures (resolution 1) ties at 3; precision@3 moves 0.875 -> 0.911.
+    const verdict = decideCandidate(
+      state(
+        tiebroken("precision@3", [[3, 0.875], [3, 0.875], [3, 0.875]]),
+        tiebroken("precision@3", [[3, 0.911], [3, 0.911]]),
+        { tiebreaks: PRECISION },
+      ),
+      { direction: "min", resolution: 1 },
+    );
+    expect(verdict).toMatchObject({ action: "keep", rule: "tiebreak" });
+    expect(verdict.reason).toContain("precision@3 0.875 → 0.911 (exact)");
+  });
+
+  test("a tie route stops at max_tie_runs even when the tiebreak is missing from some runs", () => {
+    const incumbent: Run[] = Array.from({ length: 20 }, (_, index) => ({
+      score: 0.7 + (index % 2 ? 0.01 : -0.01),
+      ...(index % 2 ? { tiebreaks: { "precision@3": 0.6 + (index % 4 ? 0.01 : -0.01) } } : {}),
+    }));
+    const candidate: Run[] = incumbent.map((run) => ({ ...run }));
+    const verdict = decideCandidate(
+      state(incumbent, candidate, { noise: CLEAR_NOISE, tiebreaks: PRECISION }),
+      { maxTieRuns: 20 },
+    );
+    expect(["discard", "keep"]).toContain(verdict.action);
+  });
+
   test("the guard's and tiebreaks' noise is pooled by discards and keeps", () => {
     let current = initialDecisionState(
       [{ score: 0.7, guard: 10, tiebreaks: { p: 0.5 } }, { score: 0.71, guard: 12, tiebreaks: { p: 0.52 } }],

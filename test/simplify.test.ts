@@ -215,7 +215,7 @@ describe("the loop's SIMPLIFY: line", () => {
       simplification: { lines: [4, 3], tokens: [18, 13] },
     });
     expect(line.verdict.rule).toBe("simplification");
-    expect(result.stdout).toContain("drop the zero bias (-1 line, -5 tokens; simplification asked)");
+    expect(result.stdout).toContain("drop the zero bias (-1 line, -5 tokens; kept as a simplification)");
     const prompt = readFileSync(join(root, line.prompt), "utf8");
     expect(prompt).toContain("SIMPLIFY:");
   });

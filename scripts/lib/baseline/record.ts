@@ -194,8 +194,11 @@ function buildConfigLine(
   hashes: Record<string, string>,
 ): ConfigLine {
   const header = journalHeaderFor(experiment, round);
+  // Fields the header writes only when they apply: an earlier header's are dropped, not kept
+  // (a relative guard made absolute, tiebreaks removed since).
+  const { guard_spec: _spec, tiebreaks: _tiebreaks, ...earlier } = previous ?? {};
   return {
-    ...(previous ?? {}),
+    ...earlier,
     ...header,
     baseline: calibration.median,
     min_delta: calibration.recommendedMinDelta,

@@ -7,6 +7,7 @@
 //   -> { action: "run_candidate", ... }
 
 import { mean, studentTQuantile } from "./stats.ts";
+import { isSmaller, type SizeChange } from "../iterate/file-size.ts";
 import { passesGuard } from "../experiment/guard.ts";
 import { formatCompact, isWholeNumberMetric } from "../text/number-format.ts";
 import {
@@ -37,6 +38,7 @@ import {
 export type VerdictAction = "keep" | "discard" | "guard_fail" | "run_candidate" | "run_incumbent" | "run_both";
 export type DecisionMode = "deterministic" | "sequential";
 /** Which test made a keep: a real gain, a tie won on a tiebreak, or a simplification that is not worse. */
+export type { SizeChange };
 export type KeepRule = "gain" | "tiebreak" | "simplification";
 
 /** Pooled noise of the metrics judged beside the score: the guard's and each tiebreak's. */
@@ -54,12 +56,6 @@ export interface DecisionState {
   /** Secondary objectives in order (none: only the main metric decides). */
   tiebreaks?: TiebreakConfig[];
   sideNoise?: SideNoise;
-}
-
-/** Size of the constrained files before (the incumbent) and after (the candidate). */
-export interface SizeChange {
-  lines: [number, number];
-  tokens: [number, number];
 }
 
 /** What the candidate asks for: a simplification keep (iterate --simplify, or the loop's SIMPLIFY: line). */
@@ -305,6 +301,23 @@ function sideRuns(runs: readonly Run[], pick: (run: Run) => number | null | unde
   return values;
 }
 
+/**
+ * A side metric's print resolution, read from the decimals its values were printed with
+ * (0.8917 -> 1e-4, 12 -> 1): the main score's `resolution` says nothing about a guard in ms or a
+ * tiebreak printed with six decimals.
+ */
+export function printResolution(values: readonly number[]): number {
+  let decimals = 0;
+  for (const value of values) {
+    const text = String(value);
+    const exponent = text.indexOf("e-");
+    const dot = text.indexOf(".");
+    const fraction = dot === -1 ? 0 : (exponent === -1 ? text.length : exponent) - dot - 1;
+    decimals = Math.max(decimals, fraction + (exponent === -1 ? 0 : Number(text.slice(exponent + 2))));
+  }
+  return 10 ** -Math.min(decimals, 12);
+}
+
 /** A side metric compared between the incumbent's and the candidate's runs, with its own pooled noise. */
 interface SideComparison {
   incumbentMean: number | null;
@@ -317,6 +330,8 @@ interface SideComparison {
   df: number;
   candidateCount: number;
   incumbentCount: number;
+  /** The metric's print resolution (printResolution of both sides' values). */
+  resolution: number;
 }
 
 function compareSide(
@@ -324,10 +339,10 @@ function compareSide(
   incumbent: readonly Run[],
   candidate: readonly Run[],
   direction: Direction,
-  resolution: number,
 ): SideComparison {
   const incumbentValues = scoresOf(incumbent);
   const candidateValues = scoresOf(candidate);
+  const resolution = printResolution([...incumbentValues, ...candidateValues]);
   const incumbentMean = mean(incumbentValues);
   const candidateMean = mean(candidateValues);
   const hasEvidence = history.degreesOfFreedom > 0 || incumbentValues.length >= 2 || candidateValues.length >= 2;
@@ -343,6 +358,7 @@ function compareSide(
     df: noise.df,
     candidateCount: candidateValues.length,
     incumbentCount: incumbentValues.length,
+    resolution,
   };
 }
 
@@ -387,7 +403,6 @@ function judgeGuard(keep: Verdict, summary: Summary, state: DecisionState, runCa
     sideRuns(incumbentRuns, (run) => run.guard),
     sideRuns(candidateRuns, (run) => run.guard),
     "max",
-    options.resolution,
   );
   const count = side.candidateCount;
   const bound = `${guard.op} ${format.score(guard.threshold)}`;
@@ -410,7 +425,7 @@ function judgeGuard(keep: Verdict, summary: Summary, state: DecisionState, runCa
   if (statistic !== null && critical !== null && -statistic >= critical) {
     return { ...keep, guardPass: true, guardStatistic: statistic, reason: `${keep.reason} The guard holds (${test}).` };
   }
-  if (count < runCap) {
+  if (candidateRuns.length < runCap) {
     return {
       ...keep,
       action: "run_candidate",
@@ -633,14 +648,6 @@ interface TieTest {
   text: string;
 }
 
-/** True when the constrained files got smaller: fewer tokens and no more lines, or fewer lines and no more tokens. */
-export function isSmaller(size: SizeChange): boolean {
-  const [linesBefore, linesAfter] = size.lines;
-  const [tokensBefore, tokensAfter] = size.tokens;
-  return (tokensAfter < tokensBefore && linesAfter <= linesBefore) ||
-    (linesAfter < linesBefore && tokensAfter <= tokensBefore);
-}
-
 /** "120 → 104 lines, 900 → 820 tokens" */
 export function describeSizeChange(size: SizeChange): string {
   return `${size.lines[0]} → ${size.lines[1]} lines, ${size.tokens[0]} → ${size.tokens[1]} tokens`;
@@ -668,8 +675,11 @@ function mainTieTest(
     return { status: "alive", margin: null, statistic: null, text: "the candidate has no run yet" };
   }
   if (deterministic) {
-    const exact = Math.max(options.minEffect, options.resolution / 2);
-    const margin = purpose === "simplification" ? options.simplifyMargin ?? exact : exact;
+    // A simplification may not lose anything by default (minEffect is the smallest gain worth a
+    // keep, not a loss worth accepting); a tie is whatever the main test could not tell apart.
+    const margin = purpose === "simplification"
+      ? options.simplifyMargin ?? options.resolution / 2
+      : Math.max(options.minEffect, options.resolution / 2);
     const firstGain = orient(candidateRuns[0].score - incumbentMean, options.direction);
     const scored = `it scored ${format.score(candidateRuns[0].score)} against ${format.score(incumbentMean)}`;
     if (firstGain < -margin) {
@@ -729,9 +739,10 @@ function tiebreakTest(
     sideRuns(incumbentRuns, pick),
     sideRuns(candidateRuns, pick),
     tiebreak.direction,
-    options.resolution,
   );
-  const format = formatter(options);
+  // Its values as printed (compact), its t statistics like the score's.
+  const format = { score: (value: number) => formatCompact(value), t: formatter(options).t };
+  const count = candidateRuns.length; // runs asked for, whether or not each printed the tiebreak
   const result: TiebreakResult = {
     metric: tiebreak.metric,
     direction: tiebreak.direction,
@@ -745,7 +756,7 @@ function tiebreakTest(
   }
   const moved = `${tiebreak.metric} ${format.score(side.incumbentMean)} → ${format.score(side.candidateMean)}`;
   if (side.deterministic) {
-    const resolution = options.resolution / 2;
+    const resolution = side.resolution / 2;
     if (side.gain > resolution) {
       return side.candidateCount >= 2
         ? { status: "better", result, text: `${moved} (exact)` }
@@ -756,7 +767,7 @@ function tiebreakTest(
   }
   const tieLevel = tiebreakLevelFor(options.falseKeepRate);
   if (side.sigma === null) {
-    const status = side.candidateCount >= options.maxTieRuns ? "dead" : "alive";
+    const status = count >= options.maxTieRuns ? "dead" : "alive";
     return { status, result, text: `${moved}, its noise not measured yet` };
   }
   const statistic = side.gain / (side.sigma * Math.sqrt(1 / side.candidateCount + 1 / side.incumbentCount));
@@ -765,7 +776,6 @@ function tiebreakTest(
   const text = `${moved} (t = ${format.t(statistic)}, needs ${format.t(critical)} with ${side.df} df)`;
   if (statistic >= critical) return { status: "better", result: tested, text };
   if (-statistic >= critical) return { status: "worse", result: tested, text: `${text} is worse` };
-  const count = side.candidateCount;
   const hopeless = count >= options.maxTieRuns || (statistic <= 0 && count >= options.maxCandidateRuns);
   return { status: hopeless ? "dead" : "alive", result: tested, text };
 }
@@ -825,7 +835,11 @@ function tieRoutes(
     if (compared.status === "worse" || compared.status === "dead") status = "dead";
     else if (compared.status === "better" && tie.status === "pass") status = "keep";
     else status = "alive";
-    const reason = status === "keep" ? `Kept on the tiebreak: ${both}.` : `On the tiebreak: ${both}.`;
+    const reason = status === "keep"
+      ? `Kept on the tiebreak: ${both}.`
+      : status === "dead"
+      ? `On the tiebreak: ${compared.text}.`
+      : `On the tiebreak: ${both}.`;
     routes.push({ status, rule: "tiebreak", reason, fields });
     return routes; // the first tiebreak that is not exactly equal decides the order
   }
@@ -862,11 +876,16 @@ export function decideCandidate(
     const keep: Verdict = { ...main, ...keeping.fields, action: "keep", rule: keeping.rule, reason: keeping.reason };
     return judgeGuard(keep, summary, state, resolved.maxTieRuns);
   }
-  const route = routes.find((candidate) => candidate.status === "alive") ?? routes[0];
+  // A route is never run past its cap, whatever its tests say (a run without the tiebreak's value
+  // counts too).
+  const capped = summary.candidateRuns.length >= resolved.maxTieRuns;
+  const route = (capped ? undefined : routes.find((candidate) => candidate.status === "alive")) ??
+    routes.find((candidate) => candidate.rule === "tiebreak") ?? routes[0];
   if (!route) return main;
   if (main.action !== "discard") return { ...main, ...route.fields };
-  if (route.status === "dead") {
-    return { ...main, ...route.fields, reason: route.reason ? `${main.reason} ${route.reason}` : main.reason };
+  if (route.status !== "alive" || capped) {
+    const notes = routes.map((each) => each.reason).filter((reason) => reason !== "");
+    return { ...main, ...route.fields, reason: [main.reason, ...notes].join(" ") };
   }
   const incumbentAlsoRuns = summary.incumbentRuns.length < resolved.maxTieRuns &&
     !(main.mode === "deterministic" && (route.fields.tiebreak === null || route.fields.tiebreak.statistic === null));
@@ -879,17 +898,18 @@ export function decideCandidate(
 }
 
 /** The guard's and tiebreaks' pooled noise with more versions' runs folded in. */
-function poolSides(state: DecisionState, groups: readonly (readonly Run[])[], resolution: number): SideNoise {
+function poolSides(state: DecisionState, groups: readonly (readonly Run[])[]): SideNoise {
   const sides = state.sideNoise ?? emptySideNoise();
   let guard = sides.guard;
   const tiebreaks = { ...sides.tiebreaks };
   for (const group of groups) {
-    if (state.guard) guard = poolGroup(guard, sideRuns(group, (run) => run.guard), resolution);
+    const pool = (history: NoiseHistory, values: Run[]) =>
+      poolGroup(history, values, printResolution(scoresOf(values)));
+    if (state.guard) guard = pool(guard, sideRuns(group, (run) => run.guard));
     for (const { metric } of state.tiebreaks ?? []) {
-      tiebreaks[metric] = poolGroup(
+      tiebreaks[metric] = pool(
         tiebreaks[metric] ?? emptyNoiseHistory(),
         sideRuns(group, (run) => run.tiebreaks?.[metric]),
-        resolution,
       );
     }
   }
@@ -914,7 +934,7 @@ export function promoteCandidate(state: DecisionState, options: Partial<Decision
       incumbentRuns: candidateRuns,
       candidateRuns: [],
       noise: withIncumbent,
-      sideNoise: poolSides(state, [state.incumbentRuns], resolved.resolution),
+      sideNoise: poolSides(state, [state.incumbentRuns]),
     };
   }
   return {
@@ -922,7 +942,7 @@ export function promoteCandidate(state: DecisionState, options: Partial<Decision
     incumbentRuns: [],
     candidateRuns: [],
     noise: poolGroup(withIncumbent, candidateRuns, resolved.resolution),
-    sideNoise: poolSides(state, [state.incumbentRuns, candidateRuns], resolved.resolution),
+    sideNoise: poolSides(state, [state.incumbentRuns, candidateRuns]),
   };
 }
 
@@ -933,6 +953,6 @@ export function discardCandidate(state: DecisionState, options: Partial<Decision
     ...state,
     candidateRuns: [],
     noise: addGroupToPool(state.noise, state.candidateRuns, options),
-    sideNoise: poolSides(state, [state.candidateRuns], resolved.resolution),
+    sideNoise: poolSides(state, [state.candidateRuns]),
   };
 }

@@ -28,9 +28,9 @@ export interface DecisionOptions {
   /** Print resolution of the score, in metric units. */
   resolution: number;
   /**
-   * How much worse than the incumbent a simplification (or a tiebreak's tie on the main metric)
-   * may score and still count as "not worse" (metric units); null: the tie test's minimum
-   * detectable effect (deterministic eval: max(minEffect, resolution / 2)).
+   * How much worse than the incumbent a simplification may score and still count as "not worse"
+   * (metric units); null: the tie test's minimum detectable effect (deterministic eval:
+   * resolution / 2, no loss). A tiebreak's tie uses the main test's minimum detectable effect.
    */
   simplifyMargin: number | null;
   /** Run cap of a candidate on a tie route (a simplification or a tiebreak), and of its incumbent. */

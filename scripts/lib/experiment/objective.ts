@@ -221,7 +221,12 @@ export function nextObjective(
       return { flag: "--guard", problem: `Cannot read --guard "${flags.guard}": it ${read.problem}.` };
     }
     const known = current.guard !== null && sameMetric(read.guard.metric, current.guard.metric);
-    const problem = known ? null : unprintedMetricProblem(read.guard.metric, { role: "--guard", ...evidence });
+    // Named, not SCORE: a guard is read from the eval's named metric lines only.
+    const problem = known ? null : unprintedMetricProblem(read.guard.metric, {
+      role: "--guard",
+      ...evidence,
+      scoreMeans: null,
+    });
     if (problem) return { flag: "--guard", problem };
     guard = read.guard;
   }

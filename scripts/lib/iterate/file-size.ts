@@ -14,13 +14,17 @@
 // - a line counts when a token lies on it (a multi-line string counts every line it spans), so
 //   blank lines and comment-only lines are not counted.
 // Example: `x = 1  # one` and `x=1` both measure 1 line and 3 tokens.
-import type { SizeChange } from "../decision/decide.ts";
 
 /** Lines and tokens of one text, as defined above. */
 export type FileSize = { lines: number; tokens: number };
 
+/** Size of the constrained files before (the incumbent) and after (the candidate). */
+export interface SizeChange {
+  lines: [number, number];
+  tokens: [number, number];
+}
+
 // Before (incumbent) and after (candidate), summed over the constrained files: the engine's type.
-export type { SizeChange };
 
 type CommentStyle = { hash: boolean; slash: boolean };
 
@@ -242,12 +246,14 @@ export function sizeChange(before: FileSize, after: FileSize): SizeChange {
   return { lines: [before.lines, after.lines], tokens: [before.tokens, after.tokens] };
 }
 
-/** The file got smaller: fewer tokens, and no more lines (or fewer lines, and no more tokens). */
+/**
+ * The file got smaller: fewer tokens and no more lines. Fewer lines alone is a reformat (a dict
+ * joined onto one line), not less code, so it does not count.
+ */
 export function isSmaller(change: SizeChange): boolean {
   const [linesBefore, linesAfter] = change.lines;
   const [tokensBefore, tokensAfter] = change.tokens;
-  return (tokensAfter < tokensBefore && linesAfter <= linesBefore) ||
-    (linesAfter < linesBefore && tokensAfter <= tokensBefore);
+  return tokensAfter < tokensBefore && linesAfter <= linesBefore;
 }
 
 /** "-12 lines, -40 tokens" (a signed difference each, "±0" when unchanged). */

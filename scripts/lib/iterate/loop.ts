@@ -166,7 +166,8 @@ function deferredReportNote(initial: LoadedExperiment, stop: Stop, roundNumber: 
 /** One loop iteration's line for stdout: number, status, score, delta, description, size change, and why it was not kept. */
 export function loopResultLine(line: ResultLine): string {
   const reason = line.reason && line.status !== "keep" ? ` — ${line.reason}` : "";
-  const size = line.simplification ? ` (${sizeChangeText(line.simplification)}; simplification asked)` : "";
+  const judged = line.verdict?.rule === "simplification" ? "kept as a simplification" : "simplification asked";
+  const size = line.simplification ? ` (${sizeChangeText(line.simplification)}; ${judged})` : "";
   return `#${line.iteration} ${line.status} ${formatScore(line.score)} ${line.delta ?? ""} ${
     line.description.split("\n")[0]
   }${size}${reason}`;

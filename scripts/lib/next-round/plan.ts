@@ -105,7 +105,7 @@ export async function locateRoundN(options: NextRoundOptions): Promise<RoundNSou
       Boolean(flags.tiebreaks?.length) || Boolean(flags.noGuard) || Boolean(flags.noTiebreak);
     if (given) {
       throw new CliError(
-        "--metric, --direction, --guard and --tiebreak change the objective recorded in the experiment file, and there is none here (journal-only use keeps round N's objective); drop them, or run init to create one.",
+        "--metric, --direction, --guard, --tiebreak, --no-guard and --no-tiebreak change the objective recorded in the experiment file, and there is none here (journal-only use keeps round N's objective); drop them, or run init to create one.",
         "E_USAGE",
       );
     }

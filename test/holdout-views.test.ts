@@ -24,6 +24,7 @@ import {
   exists,
   KIT_ROOT,
   type Line,
+  makeRepo,
   read,
   removeFolder,
   runScript,
@@ -518,6 +519,21 @@ describe("the loop's state prompt", () => {
 });
 
 describe("next-round --from-best-holdout", () => {
+  test("journal-only use (no experiment file) is refused in one line, nothing written", () => {
+    const root = makeRepo({ "ranker.py": "WEIGHT = 1\n", "autoresearch.jsonl": handMadeJournal(OVERFITTED) });
+    try {
+      const result = runScript("next-round", ["--from-best-holdout"], { cwd: root });
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr).toContain(
+        "--from-best-holdout reads the held-out scores of a round the experiment file records",
+      );
+      expect(exists(root, "instructions_2.md")).toBe(false);
+    } finally {
+      removeFolder(root);
+    }
+  });
+
   test("starts round 2 from the keep with the best held-out score: dry run says which and why, the run restores and commits it", () => {
     const root = roundCopy();
     try {

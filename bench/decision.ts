@@ -3,8 +3,10 @@
 // (keep if one run beats the best; min delta = 2 sd of 3 baseline runs, with/without a confirm run).
 // Seeded port of the scenarios of the reference model decision_sim.py (DECISION.md's figures);
 // it measures decision quality, not harness speed. Exit code 1 when a target line fails.
-// Scenarios G, S and T (a noisy guard, simplifications, tiebreaks) live in decision-objectives.ts.
-// Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDEGST]
+// Scenarios G, S and T (a noisy guard, simplifications, tiebreaks) live in decision-objectives.ts,
+// O (overfitting to the eval set, caught by the held-out set) in decision-holdout.ts, R (drift:
+// the machine changes speed mid-session) in decision-drift.ts.
+// Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDEGSTOR]
 
 import {
   decideCandidate,
@@ -17,6 +19,8 @@ import { orient } from "../scripts/lib/decision/options.ts";
 import type { DecisionOptions, Direction, Run } from "../scripts/lib/decision/options.ts";
 import { createRandom, type Random } from "./seeded-random.ts";
 import { OBJECTIVE_SCENARIOS, runObjectiveScenario } from "./decision-objectives.ts";
+import { runHoldoutScenario } from "./decision-holdout.ts";
+import { runDriftScenario } from "./decision-drift.ts";
 
 const RESOLUTION = 1e-4; // print resolution of SCORE (metric units), as `SCORE: 0.7120`
 const CANDIDATES_PER_SESSION = 30;
@@ -442,12 +446,15 @@ function targetsFor(key: string, rows: Row[]): Target[] {
   return targets;
 }
 
-const ALL_SCENARIOS = "ZABCDEGST";
+// R (drift) is run on request: today's rule keeps one false candidate per speed-up, the open item of
+// the drift check (see README, "The keep rule").
+const DEFAULT_SCENARIOS = "ZABCDEGSTO";
+const ALL_SCENARIOS = "ZABCDEGSTOR";
 const USAGE = `Usage: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ${ALL_SCENARIOS}]`;
 
 /** Null for --help. */
 function parseArguments(argv: readonly string[]): { sessions: number; seed: number; scenarios: string } | null {
-  const parsed = { sessions: 1000, seed: 7, scenarios: ALL_SCENARIOS };
+  const parsed = { sessions: 1000, seed: 7, scenarios: DEFAULT_SCENARIOS };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -455,7 +462,8 @@ function parseArguments(argv: readonly string[]): { sessions: number; seed: numb
     if (flag === "--sessions" && Number.isInteger(Number(value)) && Number(value) > 0) parsed.sessions = Number(value);
     else if (flag === "--seed" && Number.isInteger(Number(value))) parsed.seed = Number(value);
     else if (
-      flag === "--scenarios" && value && [...value].every((key) => key in SCENARIOS || key in OBJECTIVE_SCENARIOS)
+      flag === "--scenarios" && value &&
+      [...value].every((key) => key in SCENARIOS || key in OBJECTIVE_SCENARIOS || key === "O" || key === "R")
     ) parsed.scenarios = value;
     else {throw new Error(
         `Cannot parse argument "${flag}${
@@ -487,6 +495,18 @@ function main(): void {
     `# Keep/discard rules, ${sessions} sessions x ${CANDIDATES_PER_SESSION} candidates, seed ${seed}, alpha ${FALSE_KEEP_RATE}`,
   );
   for (const key of scenarios) {
+    if (key === "R") {
+      const { table, targets: driftTargets } = runDriftScenario(sessions, seed);
+      console.log(table);
+      targets.push(...driftTargets);
+      continue;
+    }
+    if (key === "O") {
+      const { table, targets: holdoutTargets } = runHoldoutScenario(sessions, seed);
+      console.log(table);
+      targets.push(...holdoutTargets);
+      continue;
+    }
     if (key in OBJECTIVE_SCENARIOS) {
       const { table, targets: objectiveTargets } = runObjectiveScenario(key, sessions, seed);
       console.log(table);

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import YAML from "yaml";
+import { studentTQuantile } from "../scripts/lib/decision/stats.ts";
 import { type HoldoutLine, overfitting, OVERFITTING_WARNING } from "../scripts/lib/experiment/holdout.ts";
 import { parseJournal, readJournal } from "../scripts/lib/experiment/journal.ts";
 import { summarizeJournal } from "../scripts/lib/experiment/summary.ts";
@@ -153,8 +154,8 @@ describe("overfitting(): the held-out gain against the eval-set gain", () => {
     expect(signal.behind).toBe(signal.evalGain! - signal.holdoutGain! > signal.combinedNoise!);
   });
 
-  test("the combined noise is 2·√(se_eval² + se_holdout²), each from its set's runs", () => {
-    // sd 0.005 pooled over 3 + 3 runs: se of a gain = 0.005·√(2/3); both sets alike.
+  test("the combined noise is t(0.99, df)·√(se_eval² + se_holdout²), each se from its set's runs", () => {
+    // sd 0.005 pooled over 3 + 3 runs: se of a gain = 0.005·√(2/3); both sets alike; df = 4 per set.
     const signal = overfitting(
       lines([
         { status: "baseline", eval: around(0.6, 0.005), holdout: around(0.58, 0.005) },
@@ -163,14 +164,14 @@ describe("overfitting(): the held-out gain against the eval-set gain", () => {
       "max",
     );
     const se = 0.005 * Math.sqrt(2 / 3);
-    expect(signal.combinedNoise).toBeCloseTo(2 * Math.sqrt(2 * se * se), 9);
+    expect(signal.combinedNoise).toBeCloseTo(studentTQuantile(0.99, 8)! * Math.sqrt(2 * se * se), 9);
     // A deterministic eval: each se floored at the resolution.
     const exact = overfitting(
       lines([{ status: "baseline", eval: [0.6], holdout: [0.58] }, { status: "keep", eval: [0.7], holdout: [0.68] }]),
       "max",
       { resolution: 0.001 },
     );
-    expect(exact.combinedNoise).toBeCloseTo(2 * Math.sqrt(2) * 0.001, 9);
+    expect(exact.combinedNoise).toBeCloseTo(studentTQuantile(0.99, 1)! * Math.sqrt(2) * 0.001, 9);
     expect(exact.behind).toBe(false);
   });
 
@@ -222,7 +223,7 @@ describe("overfitting(): the held-out gain against the eval-set gain", () => {
       holdouts: [0.58, 0.65, 0.7, 0.66],
       best: 2,
     },
-    { name: "ties: the earliest", direction: "max" as const, holdouts: [0.58, 0.7, 0.7, 0.66], best: 1 },
+    { name: "ties: the latest", direction: "max" as const, holdouts: [0.58, 0.7, 0.7, 0.66], best: 2 },
     { name: "minimize: the lowest", direction: "min" as const, holdouts: [0.4, 0.35, 0.38, 0.31], best: 3 },
     { name: "the baseline when every keep is worse", direction: "max" as const, holdouts: [0.7, 0.6, 0.65], best: 0 },
   ])("best held-out line: $name", ({ direction, holdouts, best }) => {

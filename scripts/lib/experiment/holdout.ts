@@ -5,8 +5,11 @@
 // held-out score was best; and the one sentence an agent is told when the signal fires. Pure:
 // journal lines in, figures out. It reads no files, formats no figures and never names the
 // held-out file (the dashboard, the loop prompt and next-round decide what each reader may see).
-import { mean, sumOfSquaredDeviations } from "../decision/stats.ts";
+import { mean, studentTQuantile, sumOfSquaredDeviations } from "../decision/stats.ts";
 import { DEFAULTS } from "./defaults.ts";
+
+/** One-sided level of the overfitting test (see `overfitting`). */
+const OVERFITTING_TEST_LEVEL = 0.01;
 
 /** What an agent (loop prompt, next round's instructions) is told when `behind`: no figures, no file. */
 export const OVERFITTING_WARNING =
@@ -54,11 +57,11 @@ export type OverfittingSignal<L extends HoldoutLine = HoldoutLine> = {
   evalGain: number | null;
   /** The same on the held-out set. */
   holdoutGain: number | null;
-  /** 2·√(se_eval² + se_holdout²): each se the standard error of that gain from its set's run-to-run sd. */
+  /** t(0.99, df)·√(se_eval² + se_holdout²): each se the standard error of that gain from its set's run-to-run sd. */
   combinedNoise: number | null;
   /** evalGain - holdoutGain > combinedNoise: the eval-set gain is not carrying over to unseen cases. */
   behind: boolean;
-  /** The baseline or keep line with the best held-out score (ties: the earliest); null with none. */
+  /** The baseline or keep line with the best held-out score (ties: the latest); null with none. */
   bestHoldoutLine: L | null;
   best: HoldoutPoint | null;
 };
@@ -93,7 +96,10 @@ export function overfitting<L extends HoldoutLine>(
   const latestEntry = measured.findLast((entry) => entry.point.status === "keep") ?? baselineEntry;
   let bestEntry: (typeof measured)[number] | null = null;
   for (const entry of measured) {
-    if (bestEntry === null || orient * (entry.point.holdoutScore - bestEntry.point.holdoutScore) > 0) bestEntry = entry;
+    // Ties go to the later keep: the same held-out score with more of the round's work kept.
+    if (bestEntry === null || orient * (entry.point.holdoutScore - bestEntry.point.holdoutScore) >= 0) {
+      bestEntry = entry;
+    }
   }
   const signal: OverfittingSignal<L> = {
     points: measured.map((entry) => entry.point),
@@ -119,7 +125,15 @@ export function overfitting<L extends HoldoutLine>(
   const holdoutSd = pooledSd(holdoutRuns) ?? evalSd;
   const seEval = Math.max(resolution, gainStandardError(evalSd, evalRuns));
   const seHoldout = Math.max(resolution, gainStandardError(holdoutSd, holdoutRuns));
-  signal.combinedNoise = 2 * Math.sqrt(seEval ** 2 + seHoldout ** 2);
+  // A one-sided test at 1% of "the eval-set gain exceeds the held-out gain", with the degrees of
+  // freedom the two spreads were measured from: 2 standard errors warned in 6-8% of honest
+  // sessions (bench/decision.ts scenario O), where the spreads come from 2-6 runs.
+  const degreesOfFreedom = [...evalRuns, ...holdoutRuns].reduce(
+    (total, runs) => total + Math.max(0, runs.length - 1),
+    0,
+  );
+  const critical = studentTQuantile(1 - OVERFITTING_TEST_LEVEL, Math.max(1, degreesOfFreedom)) ?? 2;
+  signal.combinedNoise = critical * Math.sqrt(seEval ** 2 + seHoldout ** 2);
   signal.behind = signal.evalGain - signal.holdoutGain > signal.combinedNoise;
   return signal;
 }

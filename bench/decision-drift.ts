@@ -1,0 +1,95 @@
+// The drift scenario of bench/decision.ts (R): a latency eval (minimized, run sd σ) whose machine
+// changes speed by 20% halfway through a session of 30 no-op candidates, decided by the real engine.
+// Runs measured before the change and after it differ by far more than the noise, so an incumbent
+// whose runs were taken before the change looks slower (or faster) than an unchanged candidate
+// measured after it. Every keep here is a false keep; the table shows how many each direction costs.
+
+import {
+  decideCandidate,
+  discardCandidate,
+  initialDecisionState,
+  promoteCandidate,
+} from "../scripts/lib/decision/decide.ts";
+import type { DecisionState } from "../scripts/lib/decision/decide.ts";
+import type { DecisionOptions, Run } from "../scripts/lib/decision/options.ts";
+import { createRandom } from "./seeded-random.ts";
+
+const CANDIDATES = 30;
+const BASELINE_RUNS = 3;
+const LATENCY_MS = 100;
+const SIGMA_MS = 2; // run sd: 2% of the latency, so a 20% change is 10σ
+const RESOLUTION = 0.01;
+
+export const DRIFT_VARIANTS = [
+  { label: "the machine slows 20% after candidate 15", factor: 1.2 },
+  { label: "the machine speeds up 20% after candidate 15", factor: 1 / 1.2 },
+  { label: "no drift (reference)", factor: 1 },
+];
+
+function session(factor: number, seed: number, index: number): { keeps: number; evals: number } {
+  const random = createRandom(seed, index, 91);
+  const options: Partial<DecisionOptions> = { direction: "min", resolution: RESOLUTION, falseKeepRate: 0.05 };
+  let speed = 1;
+  let evals = 0;
+  const run = (): Run => {
+    evals++;
+    return { score: Math.round((LATENCY_MS * speed + SIGMA_MS * random.normal()) / RESOLUTION) * RESOLUTION };
+  };
+  let state: DecisionState = initialDecisionState(Array.from({ length: BASELINE_RUNS }, run));
+  let keeps = 0;
+  for (let candidate = 0; candidate < CANDIDATES; candidate++) {
+    if (candidate === CANDIDATES / 2) speed = factor;
+    for (let step = 0; step < 100; step++) {
+      const verdict = decideCandidate(state, options);
+      if (verdict.action === "keep") {
+        keeps++;
+        state = promoteCandidate(state, options);
+        break;
+      }
+      if (verdict.action === "discard" || verdict.action === "guard_fail") {
+        state = discardCandidate(state, options);
+        break;
+      }
+      if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
+        state = { ...state, incumbentRuns: [...state.incumbentRuns, run()] };
+      }
+      if (verdict.action === "run_candidate" || verdict.action === "run_both") {
+        state = { ...state, candidateRuns: [...state.candidateRuns, run()] };
+      }
+    }
+  }
+  return { keeps, evals: evals - BASELINE_RUNS };
+}
+
+export interface DriftTarget {
+  label: string;
+  pass: boolean;
+  detail: string;
+}
+
+/** Every variant's no-op keep rate: the Markdown table and the targets. */
+export function runDriftScenario(sessions: number, seed: number): { table: string; targets: DriftTarget[] } {
+  const rows = DRIFT_VARIANTS.map((variant) => {
+    let keeps = 0;
+    let evals = 0;
+    for (let index = 0; index < sessions; index++) {
+      const result = session(variant.factor, seed, index);
+      keeps += result.keeps;
+      evals += result.evals;
+    }
+    return { variant, rate: keeps / (sessions * CANDIDATES), evalsPerCandidate: evals / (sessions * CANDIDATES) };
+  });
+  const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
+  const table = [
+    "\n**R: drift, a latency eval (run sd 2%) whose machine changes speed by 20% mid-session; every candidate a no-op**\n",
+    "| session | no-op candidates kept | evals/candidate |",
+    "|---|---|---|",
+    ...rows.map((row) => `| ${row.variant.label} | ${percent(row.rate)} | ${row.evalsPerCandidate.toFixed(2)} |`),
+  ].join("\n");
+  const targets = rows.slice(0, 2).map((row) => ({
+    label: `R: no-op keeps when ${row.variant.label.replace("the machine ", "")} <= 5%`,
+    pass: row.rate <= 0.05,
+    detail: percent(row.rate),
+  }));
+  return { table, targets };
+}

@@ -1,0 +1,458 @@
+// The held-out set from creation to measurement: init's --holdout / --holdout-split settled
+// into the experiment file's `holdout` field (and the split planned when the test data is
+// already filled), the split baseline makes once when init could not (a scaffold still had
+// placeholders), and a measurement of it — the same eval command with AUTORESEARCH_TEST_DATA
+// naming the held-out file, logged under .autoresearch/logs/roundN/holdout-*.log — whose
+// figures go on the baseline and keep lines. Nothing here decides a keep, and no text it
+// returns for the agent's eyes names the file. What the held-out figures say (overfitting) is
+// experiment/holdout.ts's business.
+import { randomInt } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, extname, join, relative, resolve } from "node:path";
+import { CliError, EXIT } from "../cli/errors.ts";
+import { DEFAULTS, HOLDOUT_LIMITS } from "../experiment/defaults.ts";
+import type { Experiment, Holdout, Round } from "../experiment/schema.ts";
+import { STATE_DIR } from "../experiment/artifacts.ts";
+import { scoreSourceTerms } from "../experiment/objective.ts";
+import { writeFileAtomic } from "../files/atomic.ts";
+import { displayPath, resolveIn, toPosix } from "../files/paths.ts";
+import type { PlannedWrite } from "../files/planned-writes.ts";
+import { parseMetricFormula } from "../process/eval-output.ts";
+import { type EvalRun, runEval } from "../process/evaluator.ts";
+import { mean } from "../decision/stats.ts";
+import { cleanNumber, roundMeasure } from "../text/number-format.ts";
+import { inspectTestData, inspectTestDataFile } from "./test-data.ts";
+
+/** The variable a generated eval reads its test data path from when it is set. */
+export const HOLDOUT_ENV = "AUTORESEARCH_TEST_DATA";
+/** Where init puts a held-out set it makes: under the harness's state folder, which git and the instructions leave out. */
+export const HOLDOUT_DIR = `${STATE_DIR}/holdout`;
+
+/** `.autoresearch/holdout/<name>.<the test data's extension>`, relative to the experiment folder. */
+export function defaultHoldoutPath(name: string, testDataPath: string | null): string {
+  const extension = testDataPath ? extname(testDataPath) || ".json" : ".json";
+  return `${HOLDOUT_DIR}/${name}${extension}`;
+}
+
+/** Why `share` cannot be a --holdout-split value, or null when it can. */
+export function holdoutSplitProblem(share: number): string | null {
+  if (!Number.isFinite(share) || share <= 0 || share > HOLDOUT_LIMITS.max_split) {
+    return `--holdout-split must be a share above 0 and at most ${HOLDOUT_LIMITS.max_split} (0.3 holds out 30% of the labelled cases), not ${share}`;
+  }
+  return null;
+}
+
+// ---- the split (pure) ---------------------------------------------------------------------------
+
+/** 0..count-1 in an order fixed by `seed` (mulberry32 drives a Fisher-Yates shuffle). */
+export function seededOrder(count: number, seed: number): number[] {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+  const order = Array.from({ length: count }, (_, index) => index);
+  for (let index = count - 1; index > 0; index--) {
+    const other = Math.floor(next() * (index + 1));
+    [order[index], order[other]] = [order[other], order[index]];
+  }
+  return order;
+}
+
+export type SplitText = { kept: string; heldOut: string; keptCases: number; heldCases: number };
+
+/**
+ * Take `share` of the cases out of test data text into a held-out text of the same format: the
+ * first round(share × cases) of the seeded order, each side keeping the file's order, its other
+ * fields (a shared "setup") and its comment and header lines. JSON ({"cases": [...]} or an
+ * array), JSON lines and TSV/CSV tables. A problem is returned in words, never thrown.
+ * splitTestDataText('{"cases":[...20 cases]}', "t.json", 0.3, 7) -> { keptCases: 14, heldCases: 6, ... }
+ */
+export function splitTestDataText(text: string, path: string, share: number, seed: number): SplitText | {
+  problem: string;
+} {
+  const extension = extname(path).toLowerCase();
+  const lines = extension === ".jsonl" || extension === ".ndjson" || extension === ".tsv" || extension === ".csv";
+  if (lines) {
+    const all = text.split("\n");
+    const isTable = extension === ".tsv" || extension === ".csv";
+    const caseLines: number[] = [];
+    let headerSeen = !isTable;
+    all.forEach((line, index) => {
+      if (line.trim() === "" || line.startsWith("#")) return;
+      if (!headerSeen) headerSeen = true; // a table's first row names its columns: it goes to both sides
+      else caseLines.push(index);
+    });
+    const chosen = chooseHeldOut(caseLines.length, share, seed);
+    if ("problem" in chosen) return chosen;
+    const heldLines = new Set(chosen.held.map((position) => caseLines[position]));
+    const isCase = new Set(caseLines);
+    const side = (held: boolean) =>
+      all.filter((line, index) => !isCase.has(index) || heldLines.has(index) === held).join("\n");
+    return {
+      kept: side(false),
+      heldOut: side(true),
+      keptCases: caseLines.length - heldLines.size,
+      heldCases: heldLines.size,
+    };
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    return { problem: `it is not valid JSON (${(error as Error).message})` };
+  }
+  const key = Array.isArray(document) ? null : caseArrayKey(document);
+  const cases = Array.isArray(document) ? document : key === null ? null : (document as Record<string, unknown[]>)[key];
+  if (!cases) return { problem: 'it has no list of cases (a "cases" array, or an array at the top)' };
+  const chosen = chooseHeldOut(cases.length, share, seed);
+  if ("problem" in chosen) return chosen;
+  const held = new Set(chosen.held);
+  const pick = (wantHeld: boolean) => cases.filter((_, index) => held.has(index) === wantHeld);
+  const rebuilt = (picked: unknown[]) =>
+    JSON.stringify(key === null ? picked : { ...(document as object), [key]: picked }, null, 2) + "\n";
+  return {
+    kept: rebuilt(pick(false)),
+    heldOut: rebuilt(pick(true)),
+    keptCases: cases.length - held.size,
+    heldCases: held.size,
+  };
+}
+
+function caseArrayKey(document: unknown): string | null {
+  if (!document || typeof document !== "object") return null;
+  for (const key of ["cases", "queries", "examples", "tests", "data", "items"]) {
+    if (Array.isArray((document as Record<string, unknown>)[key])) return key;
+  }
+  return null;
+}
+
+/** The positions held out, or why a split of `count` cases leaves too few on a side. */
+function chooseHeldOut(count: number, share: number, seed: number): { held: number[] } | { problem: string } {
+  const heldCount = Math.round(count * share);
+  const minimum = HOLDOUT_LIMITS.min_cases;
+  if (heldCount < minimum || count - heldCount < minimum) {
+    return {
+      problem: `holding out ${share} of its ${count} cases leaves ${heldCount} held out and ${
+        count - heldCount
+      } to tune on; each side needs at least ${minimum} (add cases, or change the share)`,
+    };
+  }
+  return { held: seededOrder(count, seed).slice(0, heldCount) };
+}
+
+// ---- init ---------------------------------------------------------------------------------------
+
+export type HoldoutRequest = {
+  /** --holdout PATH as given (relative to cwd). */
+  path?: string;
+  /** --holdout-split F. */
+  split?: number;
+  /** --holdout-seed N: the split's shuffle seed (default: a random one, recorded). */
+  seed?: number;
+};
+
+export type HoldoutPlan = {
+  holdout: Holdout | null;
+  /** The split made now: the held-out file and the test data without its cases (replacing the user's file). */
+  writes: PlannedWrite[];
+  /** Files those writes replace: backed up first, like --force's. */
+  replaced: string[];
+  notes: string[];
+  warnings: string[];
+};
+
+/**
+ * What init records for --holdout PATH or --holdout-split F, and the split when the test data is
+ * already filled (given with --test-data); a scaffold still to fill is split by baseline, once.
+ * Refuses bad values with one line (E_BAD_HOLDOUT or E_NO_FILE, exit 2) before anything is written.
+ */
+export function planHoldout(request: HoldoutRequest, context: {
+  cwd: string;
+  root: string;
+  repoRoot: string;
+  tracked: string[];
+  name: string;
+  testData: string | null;
+  scaffoldTestData: boolean;
+  bringsOwnEval: boolean;
+}): HoldoutPlan {
+  const none: HoldoutPlan = { holdout: null, writes: [], replaced: [], notes: [], warnings: [] };
+  const { cwd, root } = context;
+  if (request.path === undefined && request.split === undefined) {
+    if (request.seed !== undefined) throw refusal("--holdout-seed goes with --holdout-split F");
+    return none;
+  }
+  if (request.path !== undefined && request.split !== undefined) {
+    throw refusal(
+      "pass --holdout PATH (a file of held-out cases you have) or --holdout-split F (init makes one), not both",
+    );
+  }
+  const ownEvalNote = context.bringsOwnEval
+    ? [
+      `Your eval must read its test data from the ${HOLDOUT_ENV} variable when it is set: the harness scores the held-out set by running it with ${HOLDOUT_ENV}=<the held-out file>.`,
+    ]
+    : [];
+  if (request.path !== undefined) {
+    const absolute = resolve(cwd, request.path);
+    const inspected = inspectTestDataFile(absolute);
+    if (!existsSync(absolute)) {
+      throw refusal(
+        `the held-out set "${request.path}" does not exist; pass a file of labelled cases in the test data's format`,
+        "E_NO_FILE",
+      );
+    }
+    if (inspected.problems.length) {
+      throw refusal(`the held-out set "${request.path}" cannot be used: ${inspected.problems[0]}`);
+    }
+    const path = toPosix(relative(root, absolute));
+    if (context.testData !== null && resolve(root, context.testData) === absolute) {
+      throw refusal(
+        `the held-out set "${request.path}" is the test data itself; pass a separate file of cases the agent never sees, or --holdout-split 0.3`,
+      );
+    }
+    const warnings = [];
+    const inRepository = toPosix(relative(context.repoRoot, absolute));
+    if (context.tracked.includes(inRepository)) {
+      warnings.push(
+        `The held-out set "${
+          displayPath(absolute, cwd)
+        }" is a tracked file of the repository, where the agent can read it. Move it out of git into ${HOLDOUT_DIR}/ (git rm --cached, then mv), which init keeps out of git and out of the instructions, and re-run init with --holdout there.`,
+      );
+    }
+    if (inspected.cases < HOLDOUT_LIMITS.min_cases) {
+      throw refusal(
+        `the held-out set "${request.path}" has ${inspected.cases} cases; at least ${HOLDOUT_LIMITS.min_cases} are needed for a held-out score worth reading`,
+      );
+    }
+    const holdout: Holdout = { path, split: null, seed: null, runs: DEFAULTS.holdout.runs };
+    return { ...none, holdout, warnings, notes: [...ownEvalNote, heldOutNote(holdout)] };
+  }
+  const share = request.split!;
+  const problem = holdoutSplitProblem(share);
+  if (problem) throw refusal(problem);
+  if (context.testData === null) {
+    throw refusal(
+      "--holdout-split needs test data to split: pass --test-data PATH with --eval-cmd, or let init write the eval",
+    );
+  }
+  const seed = request.seed ?? randomInt(1, 2 ** 31 - 1);
+  const holdout: Holdout = {
+    path: defaultHoldoutPath(context.name, context.testData),
+    split: share,
+    seed,
+    runs: DEFAULTS.holdout.runs,
+  };
+  const heldOutFile = resolve(root, holdout.path);
+  if (existsSync(heldOutFile)) {
+    throw refusal(
+      `the held-out set "${holdout.path}" exists already: its cases were split off before, and a second split would take more. Use it as it is (--holdout ${holdout.path}), or delete it first`,
+    );
+  }
+  const testDataFile = resolve(root, context.testData);
+  const text = context.scaffoldTestData || !existsSync(testDataFile) ? null : readFileSync(testDataFile, "utf8");
+  const finished = text !== null && (() => {
+    const report = inspectTestData(text, testDataFile);
+    return report.problems.length === 0 && report.placeholders.length === 0;
+  })();
+  if (!finished) {
+    return {
+      ...none,
+      holdout,
+      notes: [
+        ...ownEvalNote,
+        `${share} of the labelled cases will be held out (seed ${seed}) when baseline first runs on the filled-in test data: the agent never sees them, and the harness scores them at baseline and at each keep.`,
+      ],
+    };
+  }
+  const split = splitTestDataText(text!, testDataFile, share, seed);
+  if ("problem" in split) throw refusal(`cannot split "${context.testData}": ${split.problem}`);
+  return {
+    holdout,
+    writes: [
+      { path: heldOutFile, role: "held-out set", content: split.heldOut },
+      { path: testDataFile, role: "test data (held-out cases taken out)", content: split.kept },
+      {
+        path: splitRecordPath(join(root, STATE_DIR)),
+        role: "record of the split (never made twice)",
+        content: splitRecord(holdout, split),
+      },
+    ],
+    replaced: [testDataFile],
+    notes: [
+      ...ownEvalNote,
+      `Held out ${split.heldCases} of ${
+        split.heldCases + split.keptCases
+      } cases (seed ${seed}) into ${holdout.path}; ${split.keptCases} stay in ${context.testData}. The agent never sees them; the harness scores them at baseline and at each keep.`,
+    ],
+    warnings: [],
+  };
+}
+
+function heldOutNote(holdout: Holdout): string {
+  return `The held-out set ${holdout.path} is scored with the same eval at baseline and at each keep, never shown to the agent.`;
+}
+
+function refusal(message: string, code = "E_BAD_HOLDOUT"): CliError {
+  return new CliError(`${message[0].toUpperCase()}${message.slice(1)}.`, code, EXIT.USAGE);
+}
+
+// ---- baseline: the split init could not make ----------------------------------------------------
+
+/** The record of a split made, in the harness's state folder: baseline never splits twice. */
+export function splitRecordPath(stateDir: string): string {
+  return join(stateDir, "holdout-split.json");
+}
+
+export type HoldoutReady = { split: { heldCases: number; keptCases: number } | null; cases: number };
+
+/**
+ * Before baseline measures: make the split init deferred (once: the record beside it refuses a
+ * second), then check the held-out file is there and usable. Returns what was done; throws one
+ * line when the held-out set cannot be used. Called only once the test data has no placeholders.
+ */
+export function prepareHoldout(root: string, stateDir: string, experiment: Experiment): HoldoutReady | null {
+  const { holdout } = experiment;
+  if (!holdout) return null;
+  const file = resolveIn(root, holdout.path);
+  const record = splitRecordPath(stateDir);
+  let split: HoldoutReady["split"] = null;
+  if (!existsSync(file)) {
+    if (holdout.split === null) {
+      throw new CliError(
+        `The held-out set "${holdout.path}" does not exist. Put the file back, or set holdout: null in the experiment file to run without one.`,
+        "E_HOLDOUT",
+        EXIT.FAILED,
+      );
+    }
+    if (existsSync(record)) {
+      throw new CliError(
+        `The held-out set "${holdout.path}" was split off the test data already and is now missing; splitting again would take more cases. Put it back (see ${STATE_DIR}/backups/), or set holdout: null in the experiment file.`,
+        "E_HOLDOUT",
+        EXIT.FAILED,
+      );
+    }
+    if (!experiment.test_data) throw new CliError("holdout.split needs test_data to split.", "E_HOLDOUT", EXIT.FAILED);
+    const testDataFile = resolveIn(root, experiment.test_data);
+    const text = readFileSync(testDataFile, "utf8");
+    const made = splitTestDataText(text, testDataFile, holdout.split, holdout.seed ?? 1);
+    if ("problem" in made) {
+      throw new CliError(
+        `Cannot hold out cases of "${experiment.test_data}": ${made.problem}.`,
+        "E_HOLDOUT",
+        EXIT.FAILED,
+      );
+    }
+    // In this order, a kill at any point never leaves held-out cases in the test data the agent
+    // is pointed at: the original first (to put back by hand), the record that forbids a second
+    // split, the test data without the held-out cases, and only then the held-out file.
+    mkdirSync(join(stateDir, "backups"), { recursive: true });
+    writeFileAtomic(join(stateDir, "backups", `test-data-before-split${extname(testDataFile)}`), text);
+    writeFileAtomic(record, splitRecord(holdout, made));
+    writeFileAtomic(testDataFile, made.kept);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileAtomic(file, made.heldOut);
+    split = { heldCases: made.heldCases, keptCases: made.keptCases };
+  }
+  const report = inspectTestDataFile(file);
+  const problem = report.problems[0] ??
+    (report.placeholders.length ? `it still has placeholders (first: case "${report.placeholders[0].caseId}")` : null);
+  if (problem) {
+    throw new CliError(`The held-out set "${holdout.path}" cannot be used: ${problem}.`, "E_HOLDOUT", EXIT.FAILED);
+  }
+  return { split, cases: report.cases };
+}
+
+function splitRecord(holdout: Holdout, split: SplitText): string {
+  const { path, seed } = holdout;
+  const summary = {
+    held_out: path,
+    seed,
+    split: holdout.split,
+    held_cases: split.heldCases,
+    kept_cases: split.keptCases,
+  };
+  return JSON.stringify(summary, null, 2) + "\n";
+}
+
+// ---- measuring ----------------------------------------------------------------------------------
+
+export type HoldoutMeasure = {
+  /** The mean of the runs, rounded like a score; null when a run crashed. */
+  score: number | null;
+  runs: number[];
+  /** Why there is no score (the crash, in words, and its log), or null. */
+  note: string | null;
+};
+
+/**
+ * Run the eval `runs` times on the work tree as it is, with the held-out file as its test data.
+ * A crash stops the runs and comes back as a note: the held-out set never decides anything.
+ * Logs: <stateDir>/logs/round<N>/holdout-<label>-run<i>.log.
+ */
+export async function measureHoldout(input: {
+  root: string;
+  stateDir: string;
+  experiment: Experiment;
+  round: Round;
+  label: string;
+  runs: number;
+  status?: { update(text: string): void; clear(): void };
+}): Promise<HoldoutMeasure> {
+  const { root, stateDir, experiment, round } = input;
+  const holdout = experiment.holdout!;
+  const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
+  const scores: number[] = [];
+  for (let index = 1; index <= input.runs; index++) {
+    const logPath = join(stateDir, "logs", `round${round.round}`, `holdout-${input.label}-run${index}.log`);
+    input.status?.update(`held-out run ${index}/${input.runs}`);
+    let run: EvalRun;
+    try {
+      run = await runEval(round.eval.command, {
+        cwd: root,
+        timeoutS: round.eval.timeout_s,
+        logPath,
+        guardMetric: experiment.guard?.metric ?? null,
+        formula,
+        scoreFrom: scoreSourceTerms(experiment.metric),
+        env: { [HOLDOUT_ENV]: resolveIn(root, holdout.path) },
+      });
+    } finally {
+      input.status?.clear();
+    }
+    if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+    if (!run.ok || run.score === null) {
+      return {
+        score: null,
+        runs: scores,
+        note: `held-out run ${index} crashed: ${run.crashReason ?? "no score"} (log ${
+          toPosix(relative(root, logPath))
+        })`,
+      };
+    }
+    scores.push(cleanNumber(run.score) ?? run.score);
+  }
+  return { score: roundMeasure(mean(scores)), runs: scores, note: null };
+}
+
+/** The line fields a measurement gives: holdout_score and holdout_runs, and holdout_note when it failed. */
+export function holdoutLineFields(measure: HoldoutMeasure): {
+  holdout_score: number | null;
+  holdout_runs: number[];
+  holdout_note?: string;
+} {
+  return {
+    holdout_score: measure.score,
+    holdout_runs: measure.runs,
+    ...(measure.note ? { holdout_note: measure.note } : {}),
+  };
+}
+
+/** Held-out runs per measurement: the recorded count, raised to the baseline's runs when the eval is noisy. */
+export function holdoutRuns(holdout: Holdout, deterministic: boolean, baselineRuns: number): number {
+  if (holdout.runs > DEFAULTS.holdout.runs || deterministic) return holdout.runs;
+  return Math.max(holdout.runs, baselineRuns);
+}

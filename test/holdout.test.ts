@@ -1,0 +1,369 @@
+// The held-out set from creation to measurement, on real repositories through the real scripts:
+// init --holdout-split on filled test data and on a scaffold (split then at baseline, once),
+// init --holdout PATH, refused inputs, the path kept out of everything the agent reads, the
+// integrity lock on the held-out file, holdout_score / holdout_runs on the baseline and keep
+// lines, a held-out crash that leaves a keep a keep, and one run under Deno.
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  BUN,
+  commitHarness,
+  exists,
+  journal,
+  KIT_ROOT,
+  makeRepo,
+  read,
+  results,
+  runScript,
+  setLever,
+  sh,
+} from "./helpers.ts";
+import { PRICE_MODEL_PY, pythonExperiment } from "./experiment-fixture.ts";
+import { seededOrder, splitTestDataText } from "../scripts/lib/harness/holdout-set.ts";
+
+const HELD_OUT = ".autoresearch/holdout/predict.json";
+const CASE_COUNT = 24;
+
+/** 24 filled price cases in the kit's format: the truth is 3 * size + 1. */
+function priceCases(count = CASE_COUNT): string {
+  const cases = Array.from(
+    { length: count },
+    (_, index) => ({ id: `case-${index + 1}`, input: { size: index + 1 }, expected: 3 * (index + 1) + 1 }),
+  );
+  return JSON.stringify({ format: "autoresearch-kit/test-data@1", shape: "number", cases }, null, 1) + "\n";
+}
+
+function caseIds(text: string): string[] {
+  return (JSON.parse(text).cases as { id: string }[]).map((item) => item.id);
+}
+
+function priceRepo(files: Record<string, string> = {}): string {
+  return makeRepo({ "src/predict.py": PRICE_MODEL_PY, "data/cases.json": priceCases(), ...files });
+}
+
+function initArgs(...extra: string[]): string[] {
+  return [
+    "src/predict.py",
+    "--test-data",
+    "data/cases.json",
+    "--metric",
+    "mae",
+    "--iterations",
+    "10",
+    "--yes",
+    ...extra,
+  ];
+}
+
+/** The files the agent is pointed at: instructions, launch prompt, the eval it may run. */
+function agentFacingTexts(root: string): string {
+  return ["instructions.md", "launch_prompt.md", "autoresearch_eval.py"].map((path) => read(root, path)).join("\n");
+}
+
+function yamlOf(root: string): string {
+  return read(root, "autoresearch.yaml");
+}
+
+describe("init --holdout-split on filled test data", () => {
+  test("holds out 30% of the cases by a recorded seed, and the same seed gives the same split", () => {
+    const root = priceRepo();
+    const result = runScript("init", initArgs("--holdout-split", "0.3", "--holdout-seed", "42", "--json"), {
+      cwd: root,
+    });
+    expect(result.code).toBe(0);
+    const kept = caseIds(read(root, "data/cases.json"));
+    const held = caseIds(read(root, HELD_OUT));
+    expect(held.length).toBe(7); // round(24 * 0.3)
+    expect(kept.length).toBe(17);
+    expect([...kept, ...held].sort()).toEqual(caseIds(priceCases()).sort());
+    expect(yamlOf(root)).toMatch(
+      /holdout:\n\s+path: \.autoresearch\/holdout\/predict\.json\n\s+split: 0\.3\n\s+seed: 42\n\s+runs: 1/,
+    );
+    expect(JSON.parse(result.stdout).holdout).toEqual({ path: HELD_OUT, split: 0.3, seed: 42, runs: 1 });
+    // The original test data is backed up, and the held-out file is outside git.
+    expect(result.stderr).toContain("Held out 7 of 24 cases (seed 42)");
+    expect(sh(root, "git", ["status", "--porcelain", "--", ".autoresearch"])).toBe("");
+    expect(JSON.parse(read(root, ".autoresearch/holdout-split.json"))).toMatchObject({ seed: 42, held_cases: 7 });
+
+    // A second split would take more cases out of what is left: refused, even with --force.
+    const twice = runScript("init", initArgs("--holdout-split", "0.3", "--force"), { cwd: root });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain("exists already");
+    expect(caseIds(read(root, "data/cases.json")).length).toBe(17);
+
+    const again = priceRepo();
+    expect(runScript("init", initArgs("--holdout-split", "0.3", "--holdout-seed", "42"), { cwd: again }).code).toBe(0);
+    expect(caseIds(read(again, HELD_OUT))).toEqual(held);
+    const other = priceRepo();
+    expect(runScript("init", initArgs("--holdout-split", "0.3", "--holdout-seed", "7"), { cwd: other }).code).toBe(0);
+    expect(caseIds(read(other, HELD_OUT))).not.toEqual(held);
+  });
+
+  test("the held-out path is in no instruction, launch prompt or eval text", () => {
+    const root = priceRepo();
+    expect(runScript("init", initArgs("--holdout-split", "0.3"), { cwd: root }).code).toBe(0);
+    const texts = agentFacingTexts(root);
+    expect(texts).not.toContain("holdout/");
+    expect(texts).not.toContain("predict.json");
+    expect(read(root, "autoresearch.jsonl")).not.toContain("holdout/");
+  });
+});
+
+describe("init --holdout-split on a scaffold: baseline splits once", () => {
+  test("the split waits for the filled test data, happens at the first baseline, and never again", () => {
+    const root = makeRepo({ "src/predict.py": PRICE_MODEL_PY });
+    const init = runScript("init", ["src/predict.py", "--metric", "mae", "--yes", "--holdout-split", "0.25"], {
+      cwd: root,
+    });
+    expect(init.code).toBe(0);
+    expect(init.stderr).toContain("will be held out");
+    expect(exists(root, HELD_OUT)).toBe(false);
+    const seed = Number(/seed: (\d+)/.exec(yamlOf(root))![1]);
+    expect(seed).toBeGreaterThan(0);
+
+    const filled = priceCases(CASE_COUNT).replace(/"shape": "number"/, `"entry": "def predict(size: float) -> float"`);
+    writeFileSync(join(root, "autoresearch_test_data.json"), filled);
+    commitHarness(root, [
+      "autoresearch_test_data.json",
+      "autoresearch_eval.py",
+      "instructions.md",
+      "launch_prompt.md",
+      "autoresearch.yaml",
+    ]);
+    const baseline = runScript("baseline", [], { cwd: root });
+    expect(baseline.code).toBe(0);
+    expect(baseline.stderr).toContain(`Held out 6 of 24 cases (seed ${seed})`);
+    const held = caseIds(read(root, HELD_OUT));
+    expect(held).toEqual(seededOrder(CASE_COUNT, seed).slice(0, 6).sort((a, b) => a - b).map((i) => `case-${i + 1}`));
+    expect(caseIds(read(root, "autoresearch_test_data.json")).length).toBe(18);
+    // The test data without its held-out cases is committed with the baseline: the work tree stays clean.
+    expect(sh(root, "git", ["status", "--porcelain"])).toBe("");
+
+    const [config, line] = journal(root);
+    expect(line.holdout_score).toEqual(expect.any(Number));
+    expect(line.holdout_runs.length).toBe(1);
+    expect(line.holdout_score).toBeCloseTo(line.holdout_runs[0], 4);
+    expect(config.holdout).toEqual({ path_hash: expect.any(String), runs: 1, split: 0.25 });
+    expect(JSON.stringify(config)).not.toContain("holdout/");
+    expect(yamlOf(root)).toContain(`${HELD_OUT}: `); // hashed with the frozen files
+    expect(yamlOf(root)).toMatch(/holdout_score: /);
+
+    // Re-baselining measures the same sets: no second split.
+    const again = runScript("baseline", ["--force"], { cwd: root });
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toContain("Held out");
+    expect(caseIds(read(root, HELD_OUT))).toEqual(held);
+    // With the held-out file gone, baseline refuses rather than split the rest again.
+    rmSync(join(root, HELD_OUT));
+    const refused = runScript("baseline", ["--force"], { cwd: root });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("split off the test data already");
+    expect(caseIds(read(root, "autoresearch_test_data.json")).length).toBe(18);
+  });
+});
+
+describe("init --holdout PATH and refused inputs", () => {
+  test("a held-out file of the user's is recorded; a tracked one is named as visible to the agent", () => {
+    const root = priceRepo({ "data/held.json": priceCases(6) });
+    const result = runScript("init", initArgs("--holdout", "data/held.json", "--json"), { cwd: root });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).holdout).toEqual({ path: "data/held.json", split: null, seed: null, runs: 1 });
+    expect(result.stderr).toContain("is a tracked file of the repository, where the agent can read it");
+    expect(result.stderr).toContain(".autoresearch/holdout/");
+    expect(caseIds(read(root, "data/cases.json")).length).toBe(CASE_COUNT); // the test data is left alone
+  });
+
+  test("bad values get one line, exit 2, and nothing is written", () => {
+    const cases: [string[], RegExp, string][] = [
+      [["--holdout-split", "0"], /above 0 and at most 0\.9/, "E_BAD_HOLDOUT"],
+      [["--holdout-split", "0.95"], /above 0 and at most 0\.9/, "E_BAD_HOLDOUT"],
+      [["--holdout-split", "0.1"], /leaves 2 held out and 22 to tune on; each side needs at least 5/, "E_BAD_HOLDOUT"],
+      [["--holdout", "missing.json"], /"missing.json" does not exist/, "E_NO_FILE"],
+      [["--holdout", "data/cases.json"], /is the test data itself/, "E_BAD_HOLDOUT"],
+      [["--holdout", "x.json", "--holdout-split", "0.3"], /not both/, "E_BAD_HOLDOUT"],
+      [["--holdout-seed", "3"], /goes with --holdout-split/, "E_BAD_HOLDOUT"],
+    ];
+    for (const [flags, message, code] of cases) {
+      const root = priceRepo();
+      const result = runScript("init", [...initArgs(...flags), "--json"], { cwd: root });
+      expect({ flags, code: result.code }).toEqual({ flags, code: 2 });
+      expect(result.stderr).toMatch(message);
+      expect(JSON.parse(result.stdout).error.code).toBe(code);
+      expect(exists(root, "autoresearch.yaml")).toBe(false);
+      expect(read(root, "data/cases.json")).toBe(priceCases());
+    }
+  });
+
+  test("the split keeps each format's header, comments and shared fields on both sides", () => {
+    const rows = Array.from({ length: 10 }, (_, index) => `c${index}\tinput ${index}\t${index}`);
+    const tsv = ["# a comment", "id\tinput\texpected", ...rows].join("\n") + "\n";
+    const split = splitTestDataText(tsv, "t.tsv", 0.5, 3);
+    if ("problem" in split) throw new Error(split.problem);
+    expect(split.heldCases).toBe(5);
+    for (const side of [split.kept, split.heldOut]) {
+      expect(side.startsWith("# a comment\nid\tinput\texpected\n")).toBe(true);
+    }
+    const json = JSON.stringify({ setup: { k: 1 }, cases: rows.map((_, index) => ({ id: index })) });
+    const jsonSplit = splitTestDataText(json, "t.json", 0.5, 3);
+    if ("problem" in jsonSplit) throw new Error(jsonSplit.problem);
+    expect(JSON.parse(jsonSplit.heldOut).setup).toEqual({ k: 1 });
+    expect(JSON.parse(jsonSplit.kept).cases.length).toBe(5);
+  });
+});
+
+describe("measuring the held-out set", () => {
+  test("a keep carries holdout_score and holdout_runs; the agent's outputs and prompts never show the set", () => {
+    const root = priceRepo();
+    expect(runScript("init", initArgs("--holdout-split", "0.3", "--holdout-seed", "5"), { cwd: root }).code).toBe(0);
+    commitHarness(root, ["data/cases.json", "autoresearch_eval.py", "instructions.md", "launch_prompt.md"]);
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    const baselineHoldout = journal(root)[1].holdout_score;
+    expect(baselineHoldout).toEqual(expect.any(Number));
+    expect(baselineHoldout).not.toBe(journal(root)[1].score); // scored on other cases than the test data's
+
+    setLever(root, "WEIGHT", "2.5", { file: "src/predict.py" });
+    const step = runScript("iterate", ["-m", "weight 2.5", "--json"], { cwd: root });
+    expect(step.code).toBe(0);
+    const shown = JSON.parse(step.stdout);
+    expect(shown.status).toBe("keep");
+    expect(shown.holdout).toBe("measured");
+    expect(shown.holdout_score).toBeUndefined();
+    const keep = results(root).at(-1)!;
+    expect(keep.status).toBe("keep");
+    expect(keep.holdout_runs.length).toBe(1);
+    expect(keep.holdout_score).toBeCloseTo(keep.holdout_runs[0], 4); // the mean, rounded like a score
+    expect(keep.holdout_score).toBeLessThan(baselineHoldout); // mae: the better weight is better on unseen cases too
+    expect(readdirSync(join(root, ".autoresearch/logs/round1")).filter((name) => name.startsWith("holdout-")).sort())
+      .toEqual(["holdout-baseline-run1.log", "holdout-iteration1-run1.log"]);
+    const visible = [step.stdout, step.stderr, keep.output_tail ?? "", agentFacingTexts(root)].join("\n");
+    expect(visible).not.toContain("holdout/");
+    expect(visible).not.toContain(String(keep.holdout_score));
+
+    // A discard is not measured on the held-out set.
+    setLever(root, "WEIGHT", "9", { file: "src/predict.py" });
+    expect(runScript("iterate", ["-m", "weight 9"], { cwd: root }).code).toBe(0);
+    expect(results(root).at(-1)!.status).toBe("discard");
+    expect("holdout_score" in results(root).at(-1)!).toBe(false);
+
+    // The loop's prompts name neither the file nor its scores.
+    const agent = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
+    const loop = runScript("iterate", ["--loop", "--agent", agent, "--iterations", "4", "--no-report"], { cwd: root });
+    expect([0, 3, 4]).toContain(loop.code ?? -1);
+    const prompts = readdirSync(join(root, ".autoresearch/prompts")).map((name) =>
+      readFileSync(join(root, ".autoresearch/prompts", name), "utf8")
+    ).join("\n");
+    expect(prompts.length).toBeGreaterThan(0);
+    expect(prompts).not.toContain("holdout/");
+    for (const line of results(root).filter((each) => typeof each.holdout_score === "number")) {
+      expect(prompts).not.toContain(`${line.holdout_score}`);
+    }
+  });
+
+  test("tampering with the held-out set is refused at the next iterate, naming it only as the held-out set", () => {
+    const root = heldOutFixture();
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    writeFileSync(join(root, ".autoresearch/holdout/held.json"), heldCases(3));
+    setLever(root, "WEIGHT", "3");
+    const result = runScript("iterate", ["-m", "weight 3"], { cwd: root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("The held-out set changed since the baseline");
+    expect(result.stderr).not.toContain("held.json");
+    expect(results(root).length).toBe(0);
+  });
+
+  test("a held-out run that crashes leaves the keep a keep, with a null score and a note", () => {
+    // The candidate breaks only on inputs above 100, which only the held-out cases have.
+    const root = heldOutFixture();
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    writeFileSync(
+      join(root, "ranker.py"),
+      read(root, "ranker.py").replace("WEIGHT = 1.0", "WEIGHT = 3.0").replace(
+        "    return WEIGHT * x + BIAS",
+        '    if x > 100:\n        raise ValueError("too big")\n    return WEIGHT * x + BIAS',
+      ),
+    );
+    const result = runScript("iterate", ["-m", "weight 3, and a limit"], { cwd: root });
+    expect(result.code).toBe(0);
+    const keep = results(root).at(-1)!;
+    expect(keep.status).toBe("keep");
+    expect(keep.holdout_score).toBeNull();
+    expect(keep.holdout_note).toMatch(
+      /^held-out run 1 crashed: .*\(log \.autoresearch\/logs\/round1\/holdout-iteration1-run1\.log\)$/,
+    );
+    expect(keep.output_tail).toBeNull();
+    expect(result.stdout).not.toContain("too big");
+  });
+});
+
+describe("next-round", () => {
+  test("round 2 keeps the same held-out set, hashed again at its baseline and measured at its keeps", () => {
+    const root = heldOutFixture();
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    setLever(root, "WEIGHT", "2");
+    expect(runScript("iterate", ["-m", "weight 2"], { cwd: root }).code).toBe(0);
+    expect(runScript("next-round", [], { cwd: root }).code).toBe(0);
+    expect(yamlOf(root)).toContain("holdout:");
+    expect([read(root, "instructions_2.md"), read(root, "launch_prompt_2.md")].join("\n")).not.toContain("held.json");
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    const [, baseline] = journal(root, "autoresearch_2.jsonl");
+    const [, , roundOneKeep] = journal(root);
+    expect(baseline.holdout_score).toBe(roundOneKeep.holdout_score); // the same code on the same held-out cases
+    const integrity = /round: 2[\s\S]*integrity:([\s\S]*)$/.exec(yamlOf(root))![1];
+    expect(integrity).toContain(".autoresearch/holdout/held.json");
+    setLever(root, "WEIGHT", "3");
+    expect(runScript("iterate", ["-m", "weight 3"], { cwd: root }).code).toBe(0);
+    const keep = results(root, "autoresearch_2.jsonl").at(-1)!;
+    expect(keep.status).toBe("keep");
+    expect(keep.holdout_score).toBeGreaterThan(baseline.holdout_score);
+  });
+});
+
+describe("under Deno", () => {
+  test("init --holdout-split, baseline and a keep measure the held-out set", () => {
+    const root = priceRepo();
+    const deno = { cwd: root, runtime: "deno" as const };
+    expect(runScript("init", initArgs("--holdout-split", "0.3", "--holdout-seed", "11"), deno).code).toBe(0);
+    commitHarness(root, ["data/cases.json", "autoresearch_eval.py", "instructions.md", "launch_prompt.md"]);
+    expect(runScript("baseline", [], deno).code).toBe(0);
+    setLever(root, "WEIGHT", "2.5", { file: "src/predict.py" });
+    expect(runScript("iterate", ["-m", "weight 2.5"], deno).code).toBe(0);
+    const [, baseline, keep] = journal(root);
+    expect(baseline.holdout_score).toEqual(expect.any(Number));
+    expect(keep.status).toBe("keep");
+    expect(keep.holdout_score).toBeLessThan(baseline.holdout_score);
+  });
+});
+
+/** Held-out cases for the fixture's eval: inputs above 100, truth 3x + 1. */
+function heldCases(count = 6): string {
+  const cases = Array.from({ length: count }, (_, index) => ({
+    id: `h${index}`,
+    input: { x: 101 + index },
+    expected: 3 * (101 + index) + 1,
+  }));
+  return JSON.stringify({ cases }, null, 1);
+}
+
+/** The fixture experiment with a held-out file of its own and an eval that reads AUTORESEARCH_TEST_DATA. */
+function heldOutFixture(): string {
+  const root = pythonExperiment();
+  writeFileSync(
+    join(root, "eval.py"),
+    read(root, "eval.py").replace(
+      'open("cases.json")',
+      'open(os.environ.get("AUTORESEARCH_TEST_DATA") or "cases.json")',
+    ).replace("value = max(0.0, 1 - error / 10)", "value = max(0.0, 1 - error / 1000)"),
+  );
+  writeFileSync(
+    join(root, "autoresearch.yaml"),
+    yamlOf(root).replace(
+      "test_data: cases.json",
+      "test_data: cases.json\nholdout: { path: .autoresearch/holdout/held.json }",
+    ),
+  );
+  sh(root, "mkdir", ["-p", ".autoresearch/holdout"]);
+  writeFileSync(join(root, ".autoresearch/holdout/held.json"), heldCases());
+  commitHarness(root, ["eval.py", "autoresearch.yaml"]);
+  return root;
+}

@@ -172,6 +172,15 @@ describe("init --holdout PATH and refused inputs", () => {
     expect(result.stderr).toContain("is a tracked file of the repository, where the agent can read it");
     expect(result.stderr).toContain(".autoresearch/holdout/");
     expect(caseIds(read(root, "data/cases.json")).length).toBe(CASE_COUNT); // the test data is left alone
+
+    // Under .autoresearch/holdout/ (out of git, out of the instructions) it is taken without a warning.
+    const quiet = priceRepo();
+    sh(quiet, "mkdir", ["-p", ".autoresearch/holdout"]);
+    writeFileSync(join(quiet, ".autoresearch/holdout/mine.json"), priceCases(6));
+    const taken = runScript("init", initArgs("--holdout", ".autoresearch/holdout/mine.json"), { cwd: quiet });
+    expect(taken.code).toBe(0);
+    expect(taken.stderr).not.toContain("where the agent can read it");
+    expect(yamlOf(quiet)).toContain("path: .autoresearch/holdout/mine.json");
   });
 
   test("bad values get one line, exit 2, and nothing is written", () => {

@@ -8,7 +8,7 @@
 // experiment/holdout.ts's business.
 import { randomInt } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, extname, join, relative, resolve } from "node:path";
+import { dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { DEFAULTS, HOLDOUT_LIMITS } from "../experiment/defaults.ts";
 import type { Experiment, Holdout, Round } from "../experiment/schema.ts";
@@ -216,11 +216,13 @@ export function planHoldout(request: HoldoutRequest, context: {
     }
     const warnings = [];
     const inRepository = toPosix(relative(context.repoRoot, absolute));
-    if (context.tracked.includes(inRepository)) {
+    const inWorkTree = !inRepository.startsWith("..") && !isAbsolute(inRepository);
+    if (context.tracked.includes(inRepository) || (inWorkTree && !path.startsWith(`${STATE_DIR}/`))) {
+      const where = context.tracked.includes(inRepository) ? "a tracked file of the repository" : "in the work tree";
       warnings.push(
         `The held-out set "${
           displayPath(absolute, cwd)
-        }" is a tracked file of the repository, where the agent can read it. Move it out of git into ${HOLDOUT_DIR}/ (git rm --cached, then mv), which init keeps out of git and out of the instructions, and re-run init with --holdout there.`,
+        }" is ${where}, where the agent can read it. Move it into ${HOLDOUT_DIR}/ (out of git: git rm --cached first if git tracks it), which init keeps out of git and out of the instructions, and re-run init with --holdout there.`,
       );
     }
     if (inspected.cases < HOLDOUT_LIMITS.min_cases) {

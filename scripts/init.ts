@@ -14,7 +14,10 @@ import {
   runIfMain,
   warn,
 } from "./lib/cli/command.ts";
-import { AGENT_TIMEOUT_S, DEFAULTS } from "./lib/experiment/defaults.ts";
+import { AGENT_TIMEOUT_S, DEFAULTS, HOLDOUT_LIMITS } from "./lib/experiment/defaults.ts";
+
+/** Where --holdout-split puts the held-out cases (holdout-set.ts's HOLDOUT_DIR, spelled here so --help loads no library). */
+const HOLDOUT_DIR_TEXT = ".autoresearch/holdout";
 import { EXIT } from "./lib/cli/errors.ts";
 
 export const spec = defineCommand({
@@ -98,6 +101,22 @@ existing artifacts are only replaced with --force. Questions are asked only on a
       valueName: "FILE",
       description: "JSON/JSONL inputs: fill test data and expected outputs from the current code",
     },
+    holdout: {
+      type: "string",
+      valueName: "PATH",
+      description: "held-out cases (the test data's format) the agent never sees, scored at baseline and each keep",
+    },
+    "holdout-split": {
+      type: "number",
+      valueName: "F",
+      description:
+        `hold out this share of the labelled cases (0 < F <= ${HOLDOUT_LIMITS.max_split}) into ${HOLDOUT_DIR_TEXT}/`,
+    },
+    "holdout-seed": {
+      type: "integer",
+      valueName: "N",
+      description: "the --holdout-split shuffle's seed (default: a random one; recorded either way)",
+    },
     experiment: {
       type: "string",
       valueName: "PATH",
@@ -150,6 +169,7 @@ export async function main(argv: string[]): Promise<number> {
       agent: values.agent,
       experiment: values.experiment,
       force: Boolean(values.force),
+      holdout: { path: values.holdout, split: values["holdout-split"], seed: values["holdout-seed"] },
     });
     // Questions only on a terminal; their answers are data for the plan.
     const answers = canPrompt({ yes: Boolean(values.yes) })

@@ -197,8 +197,11 @@ export function main(argv: string[]): Promise<number> {
 }
 
 export function stepJson(result: StepResult): Record<string, unknown> {
+  // The agent reads this: a keep says its held-out set was measured, never the figure (the journal and dashboard hold it).
+  const { holdout_score: holdout, holdout_runs: _runs, holdout_note: _note, ...line } = result.line;
   return {
-    ...result.line,
+    ...line,
+    ...(holdout === undefined ? {} : { holdout: holdout === null ? "not measured" : "measured" }),
     incumbent_mean: roundMeasure(result.incumbentMean), // rounded like the line's score it is compared with
     verdict_reason: result.verdict?.reason ?? null,
     dashboard: result.dashboard,

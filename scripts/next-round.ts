@@ -11,7 +11,7 @@ export const spec = defineCommand({
   name: "next-round.ts",
   summary: "start round N+1 from what round N's journal learned",
   usage:
-    "next-round.ts [--file PATH ...] [--add-file PATH ...] [--focus TEXT] [--metric NAME] [--direction max|min] [--guard SPEC | --no-guard] [--tiebreak METRIC[:max|min] ... | --no-tiebreak] [--force] [--dry-run] [--json]",
+    "next-round.ts [--file PATH ...] [--add-file PATH ...] [--focus TEXT] [--metric NAME] [--direction max|min] [--guard SPEC | --no-guard] [--tiebreak METRIC[:max|min] ... | --no-tiebreak] [--from-best-holdout] [--force] [--dry-run] [--json]",
   details: `Summarises every earlier round (start vs best, kept changes with gains and commits, dead ends
 marked "do not retry", crashes, plateau, levers never touched, the final report) into
 instructions_N+1.md, and writes launch_prompt_N+1.md, a copy of the eval as the round's own
@@ -67,6 +67,11 @@ guard or tiebreak must be one round N's eval printed: the eval stays round N's c
       description: "the tiebreaks from round N+1 on, replacing round N's (repeatable, first decides first)",
     },
     "no-tiebreak": { type: "boolean", description: "drop the tiebreaks from round N+1 on" },
+    "from-best-holdout": {
+      type: "boolean",
+      description:
+        "start round N+1 from round N's keep (or baseline) with the best held-out score instead of its last keep",
+    },
     force: {
       type: "boolean",
       description: "replace round N+1's existing artifacts (backed up under .autoresearch/backups/)",
@@ -122,6 +127,7 @@ export function main(argv: string[]): Promise<number> {
       experiment: values.experiment,
       journal: values.journal,
       dryRun: Boolean(values["dry-run"]),
+      fromBestHoldout: Boolean(values["from-best-holdout"]),
       objective: {
         metric: values.metric,
         direction: values.direction,
@@ -134,6 +140,7 @@ export function main(argv: string[]): Promise<number> {
     const { plan } = result;
     if (values.json) printJson(nextRoundJson(result, cwd));
     else printData(describeWrittenFiles(result, cwd));
+    if (plan.startingPoint) note(plan.startingPoint.why);
     if (result.dryRun) {
       note(
         `Dry run: nothing was written. Without --dry-run, next-round writes the files above${

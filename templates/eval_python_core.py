@@ -1,4 +1,5 @@
-TEST_DATA = ROOT / {{test_data}}
+# AUTORESEARCH_TEST_DATA, when set, names another file of the same format to score instead (the harness sets it).
+TEST_DATA = Path(os.environ["AUTORESEARCH_TEST_DATA"]) if os.environ.get("AUTORESEARCH_TEST_DATA") else ROOT / {{test_data}}
 CACHE_DIR = ROOT / ".autoresearch_cache"  # input-keyed cache of expensive calls; never committed
 MODULE = {{module}}  # the module holding the entry, as Python imports it
 ENTRY = {{entry}}  # the function (or Class.method) the eval calls; its signature is frozen

@@ -25,7 +25,8 @@ set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/{{root_from_eval}}" && pwd)"  # the folder holding autoresearch.yaml
-TEST_DATA="$ROOT/{{test_data}}"
+# AUTORESEARCH_TEST_DATA, when set, names another file of the same format to score instead (the harness sets it).
+TEST_DATA="${AUTORESEARCH_TEST_DATA:-$ROOT/{{test_data}}}"
 export AUTORESEARCH_CACHE_DIR="$ROOT/.autoresearch_cache"
 SCORE_TERMS={{score_terms}}  # "weight:metric ..." — SCORE is their weighted sum
 GUARD_METRIC={{guard_metric}}

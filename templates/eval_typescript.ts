@@ -25,7 +25,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, {{root_from_eval}}); // the folder holding autoresearch.yaml
-const TEST_DATA = join(ROOT, {{test_data}});
+// AUTORESEARCH_TEST_DATA, when set, names another file of the same format to score instead (the harness sets it).
+const TEST_DATA = process.env.AUTORESEARCH_TEST_DATA || join(ROOT, {{test_data}});
 const CACHE_DIR = join(ROOT, ".autoresearch_cache"); // input-keyed cache of expensive calls; never committed
 const MODULE_PATH = join(ROOT, {{module_path}}); // the file holding the entry
 const ENTRY = {{entry}}; // the function (or Class.method) the eval calls; its signature is frozen

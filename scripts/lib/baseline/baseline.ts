@@ -14,6 +14,8 @@ import { preflight } from "./preflight.ts";
 import { measure } from "./measure.ts";
 import { record } from "./record.ts";
 import type { BaselineOptions, BaselineReport, Context, Measured, Probed } from "./report.ts";
+import { HOLDOUT_ENV, holdoutRuns, measureHoldout } from "../harness/holdout-set.ts";
+import { kitCommand } from "../cli/kit.ts";
 
 export async function runBaseline(loaded: LoadedExperiment, options: BaselineOptions): Promise<BaselineReport> {
   const round = findRound(loaded.experiment);
@@ -39,7 +41,8 @@ export async function runBaseline(loaded: LoadedExperiment, options: BaselineOpt
     const ready = await preflight(context);
     const measured = await measure(context);
     const probed = await probe(context, measured);
-    return await record(context, ready, measured, probed);
+    const holdout = await measureHeldOut(context, measured);
+    return await record(context, ready, { ...measured, holdout }, probed);
   });
 }
 
@@ -68,4 +71,40 @@ async function probe(context: Context, measured: Measured): Promise<Probed> {
     } byte-identical`,
   };
   return { probe: result, revert };
+}
+
+/**
+ * The held-out set on the unchanged code, after the main runs: as many runs as each later
+ * measurement takes (one for a deterministic eval, else the baseline's). Its crash stops the
+ * baseline: every later held-out figure is compared with this one.
+ */
+async function measureHeldOut(context: Context, measured: Measured): Promise<Measured["holdout"]> {
+  const { loaded, round, stateDir, options } = context;
+  const { holdout } = loaded.experiment;
+  if (!holdout) return null;
+  const runsPerMeasure = holdoutRuns(holdout, measured.calibration.deterministic, options.runs);
+  const measure = await measureHoldout({
+    root: loaded.root,
+    stateDir,
+    experiment: loaded.experiment,
+    round,
+    label: "baseline",
+    runs: runsPerMeasure,
+    status: options.status,
+  });
+  if (measure.score === null) {
+    throw new CliError(
+      `The eval could not score the held-out set: ${measure.note}. A generated eval reads it from ${HOLDOUT_ENV}; an eval you brought must too. Fix that, then re-run ${
+        kitCommand("baseline")
+      }`,
+      "E_HOLDOUT",
+      EXIT.FAILED,
+    );
+  }
+  options.notes(
+    `Held-out set: ${measure.score} over ${runsPerMeasure} run${
+      runsPerMeasure === 1 ? "" : "s"
+    } (never shown to the agent).`,
+  );
+  return { measure, runsPerMeasure };
 }

@@ -14,6 +14,7 @@ import { requireExperimentBranch } from "../git/preconditions.ts";
 import { iterationResults, readJournal } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { inspectTestDataFile } from "../harness/test-data.ts";
+import { type HoldoutReady, prepareHoldout } from "../harness/holdout-set.ts";
 import type { BaselineOptions, Context, Preflight } from "./report.ts";
 
 /** Fewer cases than this make a metric too coarse to steer by (the seed: at least 15). */
@@ -28,7 +29,17 @@ export async function preflight(context: Context): Promise<Preflight> {
       "E_ROUND_CLOSED",
     );
   }
-  checkTestData(experiment, root, options, context.warn);
+  const heldOut = checkTestData(experiment, root, options, context.warn, () => {
+    const ready = prepareHoldout(root, context.stateDir, experiment);
+    if (ready?.split) {
+      options.notes(
+        `Held out ${ready.split.heldCases} of ${
+          ready.split.heldCases + ready.split.keptCases
+        } cases (seed ${experiment.holdout?.seed}) as the held-out set; ${ready.split.keptCases} stay in the test data.`,
+      );
+    }
+    return ready;
+  });
   // What the integrity lock covers: the frozen files and every repository file the eval command names.
   const frozen = lockedPaths(root, experiment, round);
   const named = frozen.filter((file) => !frozenPaths(experiment, round).includes(file));
@@ -66,7 +77,7 @@ export async function preflight(context: Context): Promise<Preflight> {
     }
     branch = wanted;
   }
-  return { frozen, journal, done, branch, commit: headCommit(root)! };
+  return { frozen, journal, done, branch, commit: headCommit(root)!, heldOut };
 }
 
 function checkTestData(
@@ -74,8 +85,10 @@ function checkTestData(
   root: string,
   options: BaselineOptions,
   warn: (message: string) => void,
-): void {
-  if (!experiment.test_data) return;
+  prepareHeldOut: () => HoldoutReady | null,
+): HoldoutReady | null {
+  // The held-out set is split off (once) only from finished test data, before its cases are counted.
+  if (!experiment.test_data) return prepareHeldOut();
   const path = resolveIn(root, experiment.test_data);
   if (!existsSync(path)) {
     throw new CliError(
@@ -98,6 +111,8 @@ function checkTestData(
       "E_PLACEHOLDERS",
     );
   }
+  const heldOut = prepareHeldOut();
+  if (heldOut?.split) report.cases = heldOut.split.keptCases;
   if (report.cases < MIN_TEST_CASES) {
     const message = `The test data "${
       displayPath(path)
@@ -105,6 +120,7 @@ function checkTestData(
     if (!options.allowFew) throw new CliError(`${message} Add cases, or pass --allow-few.`, "E_FEW_CASES");
     warn(message);
   }
+  return heldOut;
 }
 
 /** Integrity hashes are per file; say so before the evals run rather than fail after them. */

@@ -22,6 +22,7 @@ import { writeFileAtomic } from "../files/atomic.ts";
 import { fileNameTimestamp, journalTimestamp } from "../text/timestamp.ts";
 import { formatDelta, formatMetric } from "../text/number-format.ts";
 import { isRelativeGuard } from "../experiment/guard.ts";
+import { holdoutLineFields } from "../harness/holdout-set.ts";
 import { estimateRound, round3 } from "./measure.ts";
 import {
   type BaselineReport,
@@ -68,18 +69,34 @@ export async function record(
     eval_seconds: estimate.eval_seconds,
     commit: ready.commit,
     measured_at: new Date().toISOString(),
+    ...(measured.holdout
+      ? { holdout_score: measured.holdout.measure.score, holdout_runs: measured.holdout.measure.runs }
+      : {}),
   };
   const updatedRound: Round = { ...round, baseline, integrity: hashes };
   const updated: Experiment = {
     ...replaceRound(experiment, updatedRound),
     branch: options.branch ? ready.branch : experiment.branch,
+    holdout: experiment.holdout && measured.holdout
+      ? { ...experiment.holdout, runs: measured.holdout.runsPerMeasure }
+      : experiment.holdout,
   };
 
   const backup = ready.done > 0 || ready.journal.results.length > 0 ? backupJournal(stateDir, journalPath) : null;
   const measurement = saveMeasurementRecord(stateDir, round.round, measurementFields(updated, updatedRound));
-  const config = { ...buildConfigLine(updated, updatedRound, ready.journal.config, calibration, hashes), measurement };
+  // The journal is the agent's to read: the held-out file's hash stays in the experiment file, its path out of the journal.
+  const journalHashes = Object.fromEntries(
+    Object.entries(hashes).filter(([path]) => path !== experiment.holdout?.path),
+  );
+  const config = {
+    ...buildConfigLine(updated, updatedRound, ready.journal.config, calibration, journalHashes),
+    measurement,
+  };
   const tiebreakMetrics = experiment.tiebreaks.map((tiebreak) => tiebreak.metric);
-  const baselineLine = buildBaselineLine(evalRuns, calibration, guard, shortHead, options.runs, tiebreakMetrics);
+  const baselineLine = {
+    ...buildBaselineLine(evalRuns, calibration, guard, shortHead, options.runs, tiebreakMetrics),
+    ...(measured.holdout ? holdoutLineFields(measured.holdout.measure) : {}),
+  };
   const key = await sealKey(root, { create: true });
   writeJournalHeader(journalPath, sealed(key, config), [sealed(key, baselineLine)]);
   saveExperiment(loaded.path, updated);
@@ -92,7 +109,15 @@ export async function record(
   const harness = commitHarnessState(root, stateDir, {
     parent: ready.commit,
     experimentFile: relative(root, loaded.path),
-    paths: [relative(root, loaded.path), relative(root, instructionsPath)],
+    paths: [
+      relative(root, loaded.path),
+      relative(root, instructionsPath),
+      // Test data this baseline split the held-out cases off: committed with the baseline it was measured for.
+      ...(ready.heldOut?.split && experiment.test_data &&
+          isInCommit(root, ready.commit, relative(root, resolveIn(root, experiment.test_data)))
+        ? [relative(root, resolveIn(root, experiment.test_data))]
+        : []),
+    ],
     message: `autoresearch: baseline of round ${round.round} | score: ${formatMetric(calibration.median)}`,
   });
   const recordedHead = harness.commit === ready.commit ? shortHead : shortCommit(root, harness.commit);
@@ -196,7 +221,7 @@ function buildConfigLine(
   const header = journalHeaderFor(experiment, round);
   // Fields the header writes only when they apply: an earlier header's are dropped, not kept
   // (a relative guard made absolute, tiebreaks removed since).
-  const { guard_spec: _spec, tiebreaks: _tiebreaks, ...earlier } = previous ?? {};
+  const { guard_spec: _spec, tiebreaks: _tiebreaks, holdout: _holdout, ...earlier } = previous ?? {};
   return {
     ...earlier,
     ...header,

@@ -9,6 +9,7 @@ import type { Round } from "../experiment/schema.ts";
 import { displayPath } from "../files/paths.ts";
 import type { FormulaTerm } from "../process/eval-output.ts";
 import type { EvalRun } from "../process/evaluator.ts";
+import type { HoldoutMeasure, HoldoutReady } from "../harness/holdout-set.ts";
 
 export type BaselineOptions = {
   runs: number;
@@ -82,6 +83,8 @@ export type BaselineReport = {
   backup: string | null;
   logs: string[];
   warnings: string[];
+  /** The held-out set's score on the unchanged code (the person's figure; the agent's outputs never carry it). */
+  holdout?: { score: number | null; runs: number[]; runs_per_measure: number; split: HoldoutReady["split"] } | null;
 };
 
 /** What every phase of one baseline run shares. */
@@ -95,7 +98,15 @@ export type Context = {
   warn: (message: string) => void;
 };
 
-export type Preflight = { frozen: string[]; journal: Journal; done: number; branch: string | null; commit: string };
+export type Preflight = {
+  frozen: string[];
+  journal: Journal;
+  done: number;
+  branch: string | null;
+  commit: string;
+  /** The held-out set checked (and split off the test data, when this baseline made the split); null without one. */
+  heldOut?: HoldoutReady | null;
+};
 
 export type Measured = {
   evalRuns: EvalRun[];
@@ -106,6 +117,8 @@ export type Measured = {
   noiseWarning: string | null;
   guard: BaselineReport["guard"];
   cache: BaselineReport["cache"];
+  /** The held-out set's runs on the unchanged code, and how many each later measurement takes; null without one. */
+  holdout?: { measure: HoldoutMeasure; runsPerMeasure: number } | null;
 };
 
 export type Probed = { probe: BaselineReport["probe"]; revert: BaselineReport["revert"] };
@@ -167,5 +180,15 @@ export function toReport(
     backup: recorded.backup ? displayPath(recorded.backup) : null,
     logs: phases.measured.logs.map((log) => displayPath(log)),
     warnings: context.warnings,
+    ...(phases.measured.holdout
+      ? {
+        holdout: {
+          score: phases.measured.holdout.measure.score,
+          runs: phases.measured.holdout.measure.runs,
+          runs_per_measure: phases.measured.holdout.runsPerMeasure,
+          split: phases.ready.heldOut?.split ?? null,
+        },
+      }
+      : {}),
   };
 }

@@ -87,6 +87,15 @@ export const ERROR_CODES = {
   E_NO_TEST_DATA: { exit: EXIT.USAGE, meaning: "baseline: the test data file is missing" },
   E_TEST_DATA: { exit: EXIT.USAGE, meaning: "baseline: the test data cannot be read as cases" },
   E_PLACEHOLDERS: { exit: EXIT.USAGE, meaning: "baseline: the test data still has the scaffold's placeholders" },
+  E_BAD_HOLDOUT: {
+    exit: EXIT.USAGE,
+    meaning:
+      "init: --holdout or --holdout-split cannot make a held-out set (out of range, too few cases, the test data itself)",
+  },
+  E_HOLDOUT: {
+    exit: EXIT.FAILED,
+    meaning: "baseline: the held-out set is missing, unusable, already split off, or the eval cannot score it",
+  },
   E_FEW_CASES: { exit: EXIT.USAGE, meaning: "baseline: fewer than 15 test cases; --allow-few accepts them" },
   E_MODIFIED: {
     exit: EXIT.USAGE,

@@ -43,6 +43,11 @@ export type ChartInput = {
   guard: { metric: string; op: string; threshold: number } | null;
   /** Whole-number metrics (a count of failures) are written without decimals, as everywhere else. */
   whole?: { score: boolean; guard: boolean };
+  /**
+   * The held-out set's scores: the baseline's and each measured keep's. Drawn as a second step
+   * line beside the current best's; absent (the chart as before) when the round has no held-out set.
+   */
+  holdout?: { baseline: number | null; kept: { iteration: number; score: number }[] } | null;
 };
 
 export const CHART_WIDTH = 800; // viewBox units (px at 100%)
@@ -99,12 +104,20 @@ const STYLE_RULES: [selectors: string, declarations: string][] = [
   [".guard-point", "fill:#6a1b9a;fill-opacity:.6"],
   [".guard-point.fail", "fill:#ef6c00"],
 ];
-const STYLE = STYLE_RULES.map(([selectors, declarations]) => {
-  const scoped = selectors.split(",").map((selector) =>
-    selector.startsWith("&") ? `.${CHART_CLASS}${selector.slice(1)}` : `.${CHART_CLASS} ${selector}`
-  );
-  return `${scoped.join(",")}{${declarations}}`;
-}).join("");
+// Added only to a chart that draws held-out scores, so a chart without them stays byte for byte as it was.
+const HOLDOUT_STYLE_RULES: [selectors: string, declarations: string][] = [
+  [".holdout", "fill:none;stroke:#ad1457;stroke-width:2;stroke-dasharray:7 3"],
+  [".holdout-point", "fill:#ad1457;stroke:#fff;stroke-width:.8"],
+];
+const scopedStyle = (rules: [selectors: string, declarations: string][]) =>
+  rules.map(([selectors, declarations]) => {
+    const scoped = selectors.split(",").map((selector) =>
+      selector.startsWith("&") ? `.${CHART_CLASS}${selector.slice(1)}` : `.${CHART_CLASS} ${selector}`
+    );
+    return `${scoped.join(",")}{${declarations}}`;
+  }).join("");
+const STYLE = scopedStyle(STYLE_RULES);
+const HOLDOUT_STYLE = scopedStyle(HOLDOUT_STYLE_RULES);
 
 type Scale = { toPixel: (value: number) => number; min: number; max: number };
 type Panel = { top: number; height: number; y: Scale };
@@ -139,7 +152,7 @@ export function renderProgressChart(input: ChartInput): string {
     `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" font-family="sans-serif" class="${rootClass}">`,
   );
   parts.push(`<title>${escapeXml(chartTitle(input))}</title>`);
-  parts.push(`<style>${STYLE}</style>`);
+  parts.push(`<style>${STYLE}${input.holdout ? HOLDOUT_STYLE : ""}</style>`);
   parts.push(`<rect x="0" y="0" width="${CHART_WIDTH}" height="${height}" fill="#fff"/>`);
   parts.push(`<text class="title" x="${MARGIN_LEFT}" y="22">${escapeXml(chartTitle(input))}</text>`);
   parts.push(legend.svg);
@@ -154,6 +167,7 @@ export function renderProgressChart(input: ChartInput): string {
   // Keeps go on top of the best line, everything else under it, so neither hides the other.
   parts.push(renderPoints(scored.filter((point) => point.status !== "keep"), layout, main, input.whole?.score));
   parts.push(renderBestLine(input.points, layout.x, main));
+  if (input.holdout) parts.push(renderHoldoutLine(input, layout.x, main));
   parts.push(renderPoints(scored.filter((point) => point.status === "keep"), layout, main, input.whole?.score));
   parts.push(`<rect class="frame" x="${MARGIN_LEFT}" y="${main.top}" width="${plotWidth}" height="${main.height}"/>`);
   parts.push(
@@ -268,6 +282,14 @@ function mainValues(input: ChartInput, includeGuard: boolean, range: AxisRange):
     for (const value of [step.low, step.high]) if (onAxis(value, range)) values.push(value);
   }
   if (includeGuard) values.push(...guardValues(input));
+  values.push(...holdoutValues(input));
+  return values;
+}
+
+function holdoutValues(input: ChartInput): number[] {
+  if (!input.holdout) return [];
+  const values = input.holdout.kept.map((kept) => kept.score);
+  if (input.holdout.baseline !== null) values.push(input.holdout.baseline);
   return values;
 }
 
@@ -393,6 +415,39 @@ function renderBestLine(points: ChartPoint[], x: (iteration: number) => number, 
     previousY = py;
   }
   return path === "" ? "" : `<path class="best" d="${path}"/>`;
+}
+
+/**
+ * The held-out score of the current best as a step line (from the baseline's, changing at each
+ * measured keep, held to the last iteration), with a marker at each keep's measurement.
+ */
+function renderHoldoutLine(input: ChartInput, x: (iteration: number) => number, panel: Panel): string {
+  const holdout = input.holdout;
+  if (!holdout || input.points.length === 0) return "";
+  const first = input.points[0].iteration;
+  const last = input.points[input.points.length - 1].iteration;
+  const steps = [
+    ...(holdout.baseline !== null ? [{ iteration: first, score: holdout.baseline }] : []),
+    ...holdout.kept,
+  ];
+  if (steps.length === 0) return "";
+  let path = "";
+  let previousY: number | null = null;
+  for (const step of steps) {
+    const px = round(x(step.iteration));
+    const py = round(insidePanel(panel, step.score));
+    if (previousY === null) path += `M${px} ${py}`;
+    else path += `H${px}` + (py !== previousY ? `V${py}` : "");
+    previousY = py;
+  }
+  path += `H${round(x(Math.max(last, steps[steps.length - 1].iteration)))}`;
+  const style = { whole: input.whole?.score };
+  const markers = holdout.kept.map((kept) =>
+    `<circle class="holdout-point" cx="${round(x(kept.iteration))}" cy="${
+      round(insidePanel(panel, kept.score))
+    }" r="3"><title>${escapeXml(`#${kept.iteration} held-out ${formatScore(kept.score, style)}`)}</title></circle>`
+  );
+  return [`<path class="holdout" d="${path}"/>`, ...markers].join("\n");
 }
 
 /** Each mean's 95% interval as a capped vertical line, cut at the panel. */
@@ -572,6 +627,12 @@ function renderLegend(input: ChartInput, guardOwnPanel: boolean, range: AxisRang
     items.push({ swatch: `<path class="clip-mark" d="M1 0L5 -8L9 0Z"/>`, label: "off the axis (value on hover)" });
   }
   items.push({ swatch: `<line class="best" x1="0" y1="-4" x2="14" y2="-4"/>`, label: "current best" });
+  if (input.holdout) {
+    items.push({
+      swatch: `<line class="holdout" x1="0" y1="-4" x2="14" y2="-4"/>`,
+      label: "current best on the held-out set",
+    });
+  }
   if (input.baseline !== null) {
     items.push({ swatch: `<line class="baseline" x1="0" y1="-4" x2="14" y2="-4"/>`, label: "baseline" });
   }
@@ -667,6 +728,17 @@ export function chartInputFromSummary(journalSummary: Summary, journal: Journal 
         threshold: journalSummary.guard.threshold,
       }
       : null,
+    ...(journalSummary.holdout
+      ? {
+        holdout: {
+          baseline: journalSummary.holdout.baseline?.holdoutScore ?? null,
+          kept: journalSummary.holdout.points.filter((point) => point.status === "keep").map((point) => ({
+            iteration: point.iteration,
+            score: point.holdoutScore,
+          })),
+        },
+      }
+      : {}),
     whole: {
       score: isWholeNumberMetric([journalSummary.start, ...journalSummary.rows.map((row) => row.score)]),
       guard: isWholeNumberMetric([

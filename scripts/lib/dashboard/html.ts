@@ -12,11 +12,14 @@ import {
   gainText,
   guardCell,
   guardText,
+  holdoutCell,
+  holdoutSentence,
   iterationsText,
   noDeadEndsNote,
   noiseSentence,
   numberStyles,
   objectiveLine,
+  overfittingWarning,
   plateauSentence,
   printableSummary,
   progressSentence,
@@ -99,6 +102,10 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
   html.push(figure("Kept / discarded", `${counts.keep} / ${counts.discard}`));
   html.push(figure("Crashed / guard fails", `${counts.crash} / ${counts.guard_fail}`));
   html.push("</div>");
+  const holdout = holdoutSentence(summary, styles.score);
+  if (holdout) html.push(`<p><b>Held-out:</b> ${text(holdout)}</p>`);
+  const warning = overfittingWarning(summary, styles.score);
+  if (warning) html.push(`<p class="warn"><b>Overfitting?</b>${withCode(warning.slice("Overfitting?".length))}</p>`);
   const guard = guardText(summary, styles.guard);
   if (guard) html.push(`<p><b>Guard:</b> ${text(guard)}</p>`);
   html.push(`<div class="chart">${options.svg.replace(/^<\?xml[^>]*>\s*/, "")}</div>`);
@@ -150,16 +157,22 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
   if (rows.length < summary.rows.length) {
     html.push(`<p class="note">Showing the last ${rows.length} of ${summary.rows.length} iterations.</p>`);
   }
+  // The held-out column only when the round has a held-out set: the seed's table stays as it was.
+  const heldOut = holdout !== null;
   html.push(
-    "<table><thead><tr><th>#</th><th>Score</th><th>Delta</th><th>Guard</th><th>Status</th><th>Description</th></tr></thead><tbody>",
+    `<table><thead><tr><th>#</th><th>Score</th>${
+      heldOut ? "<th>Held-out</th>" : ""
+    }<th>Delta</th><th>Guard</th><th>Status</th><th>Description</th></tr></thead><tbody>`,
   );
   for (const row of rows) {
     html.push(
       `<tr class="${row.status}"><td class="num">${row.iteration}</td><td class="num">${
         scoreCell(row, styles.score)
-      }</td><td class="num">${text(deltaCell(row, styles.score))}</td><td class="num">${
-        text(guardCell(row, styles.guard))
-      }</td><td class="status">${row.status}</td><td>${text(descriptionCell(row))}</td></tr>`,
+      }</td>${heldOut ? `<td class="num">${holdoutCell(row, summary, styles.score)}</td>` : ""}<td class="num">${
+        text(deltaCell(row, styles.score))
+      }</td><td class="num">${text(guardCell(row, styles.guard))}</td><td class="status">${row.status}</td><td>${
+        text(descriptionCell(row))
+      }</td></tr>`,
     );
   }
   html.push("</tbody></table>");

@@ -15,11 +15,14 @@ import {
   gainText,
   guardCell,
   guardText,
+  holdoutCell,
+  holdoutSentence,
   iterationsText,
   noDeadEndsNote,
   noiseSentence,
   numberStyles,
   objectiveLine,
+  overfittingWarning,
   plateauSentence,
   printableSummary,
   progressSentence,
@@ -61,6 +64,10 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
     } | **Iterations:** ${iterationsText(summary)}`,
     "",
   );
+  const holdout = holdoutSentence(summary, styles.score);
+  if (holdout) lines.push(`**Held-out:** ${holdout}`, "");
+  const warning = overfittingWarning(summary, styles.score);
+  if (warning) lines.push(`**${warning.replace(/\? /, "?** ")}`, "");
   const guard = guardText(summary, styles.guard);
   if (guard) lines.push(`**Guard:** ${guard}`, "");
 
@@ -68,13 +75,20 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
   if (rows.length < summary.rows.length) {
     lines.push(`_Showing the last ${rows.length} of ${summary.rows.length} iterations._`, "");
   }
+  // The held-out column only when the round has a held-out set: the seed's table stays as it was.
+  const heldOut = holdout !== null;
   lines.push(
-    "| # | Score | Delta | Guard | Status | Description |",
-    "|---|-------|-------|-------|--------|-------------|",
+    heldOut
+      ? "| # | Score | Held-out | Delta | Guard | Status | Description |"
+      : "| # | Score | Delta | Guard | Status | Description |",
+    heldOut
+      ? "|---|-------|----------|-------|-------|--------|-------------|"
+      : "|---|-------|-------|-------|--------|-------------|",
   );
   for (const row of rows) {
+    const held = heldOut ? ` ${holdoutCell(row, summary, styles.score)} |` : "";
     lines.push(
-      `| ${row.iteration} | ${scoreCell(row, styles.score)} | ${deltaCell(row, styles.score)} | ${
+      `| ${row.iteration} | ${scoreCell(row, styles.score)} |${held} ${deltaCell(row, styles.score)} | ${
         guardCell(row, styles.guard)
       } | ${row.status} | ${tableCell(descriptionCell(row))} |`,
     );

@@ -52,6 +52,7 @@ export function numberStyles(summary: Summary): NumberStyles {
     summary.best.score,
     ...summary.rows.map((row) => row.score),
     ...summary.kept.flatMap((change) => [change.score, change.selectedScore, change.previous]),
+    ...(summary.holdout?.points.map((point) => point.holdoutScore) ?? []),
   ];
   const guards = [summary.guard?.current, ...summary.rows.map((row) => row.guardScore)];
   return { score: { whole: isWholeNumberMetric(scores) }, guard: { whole: isWholeNumberMetric(guards) } };
@@ -121,6 +122,53 @@ export function deltaCell(row: IterationRow, style: MeasureStyle = {}): string {
     return formatDelta(recorded, style) ?? row.delta;
   }
   return row.delta;
+}
+
+/**
+ * "baseline 0.5800 → now 0.6000 (eval set 0.6000 → 0.7200)": the held-out score of the baseline and
+ * of the latest keep measured on it, beside their eval-set scores; null without held-out scores.
+ */
+export function holdoutSentence(summary: Summary, style: MeasureStyle = {}): string | null {
+  const holdout = summary.holdout;
+  if (!holdout?.latest) return null;
+  const start = holdout.baseline;
+  const now = holdout.latest;
+  const where = now.status === "keep" ? ` at #${now.iteration}` : "";
+  return `baseline ${start ? formatScore(start.holdoutScore, style) : "—"} → now ${
+    formatScore(now.holdoutScore, style)
+  }${where} (eval set ${start ? formatScore(start.evalScore, style) : "—"} → ${formatScore(now.evalScore, style)})`;
+}
+
+/**
+ * The overfitting warning, with the command that acts on it (in backticks); null unless the
+ * held-out gain fell behind the eval-set gain by more than their combined noise.
+ */
+export function overfittingWarning(summary: Summary, style: MeasureStyle = {}): string | null {
+  const holdout = summary.holdout;
+  if (!holdout?.behind || holdout.combinedNoise === null) return null;
+  const best = holdout.best;
+  const commit = best?.commit ? `, ${best.commit.slice(0, 7)}` : "";
+  const from = !best
+    ? ""
+    : best.status === "baseline"
+    ? ` starts the next round from the baseline${commit}, whose held-out score is still the best`
+    : ` starts the next round from #${best.iteration}${commit}, the keep with the best held-out score (${
+      formatScore(best.holdoutScore, style)
+    })`;
+  return `Overfitting? The eval-set gain (${formatDelta(holdout.evalGain, style)}) is ahead of the held-out gain (${
+    formatDelta(holdout.holdoutGain, style)
+  }) by more than their combined noise (${
+    formatScore(holdout.combinedNoise)
+  }): the kept changes may be fitted to the eval's cases rather than to unseen ones. \`next-round.ts --from-best-holdout\`${from}.`;
+}
+
+/** A keep's held-out score for the table; "—" for a line not measured on the held-out set. */
+export function holdoutCell(row: IterationRow, summary: Summary, style: MeasureStyle = {}): string {
+  if (row.status !== "keep") return "—";
+  const point = summary.holdout?.points.find((candidate) =>
+    candidate.status === "keep" && candidate.iteration === row.iteration
+  );
+  return point ? formatScore(point.holdoutScore, style) : "—";
 }
 
 /** "0.6930 → 0.7200 (+0.0270, +3.9%) in 3 kept changes; precision@12, higher is better." */

@@ -16,10 +16,13 @@ import {
   gainText,
   guardCell,
   guardText,
+  holdoutCell,
+  holdoutSentence,
   iterationsText,
   noiseSentence,
   numberStyles,
   objectiveLine,
+  overfittingWarning,
   plateauSentence,
   printableSummary,
   progressSentence,
@@ -47,6 +50,7 @@ const SPARK_MAX_POINTS = 60;
 const FIXED_COLUMNS_WIDTH = 56; // #, score, delta, guard, status, padding and borders
 const NO_ROW_SEPARATORS = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
 const MIN_DESCRIPTION_WIDTH = 20;
+const HOLDOUT_COLUMN_WIDTH = 11; // "Held-out" and its padding and border
 
 // cli-table3 and chalk load for a text render only, not when this module loads: the md, json and
 // html formats (output.ts imports every renderer) never need them, and under Deno a literal import
@@ -96,16 +100,26 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
   ];
   const objective = objectiveLine(summary, styles.guard);
   if (objective) lines.splice(2, 0, objective);
+  const holdout = holdoutSentence(summary, styles.score);
+  if (holdout) lines.push(`Held-out: ${holdout}`);
+  const warning = overfittingWarning(summary, styles.score);
+  if (warning) lines.push(paint.yellow(withoutBackticks(warning)));
   const guard = guardText(summary, styles.guard);
   if (guard) lines.push(`Guard: ${guard}`);
   const spark = sparkline(summary.rows.map((row) => row.score), SPARK_MAX_POINTS);
   if (spark) lines.push(`Scores ${paint.cyan(spark)}`);
 
   const rows = visibleRows(summary, options.last);
+  // The held-out column only when the round has a held-out set: the seed's table stays as it was.
+  const heldOut = holdout !== null;
+  const descriptionWidth = Math.max(
+    MIN_DESCRIPTION_WIDTH,
+    width - FIXED_COLUMNS_WIDTH - (heldOut ? HOLDOUT_COLUMN_WIDTH : 0),
+  );
   const table = new Table({
-    head: ["#", "Score", "Delta", "Guard", "Status", "Description"],
-    colWidths: [null, null, null, null, null, Math.max(MIN_DESCRIPTION_WIDTH, width - FIXED_COLUMNS_WIDTH)],
-    colAligns: ["right", "right", "right", "right", "left", "left"],
+    head: ["#", "Score", ...(heldOut ? ["Held-out"] : []), "Delta", "Guard", "Status", "Description"],
+    colWidths: [null, null, ...(heldOut ? [null] : []), null, null, null, descriptionWidth],
+    colAligns: ["right", "right", ...(heldOut ? ["right" as const] : []), "right", "right", "left", "left"],
     wordWrap: false,
     chars: NO_ROW_SEPARATORS,
     style: options.color ? { head: ["cyan"], border: ["grey"] } : { head: [], border: [] },
@@ -114,6 +128,7 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
     table.push([
       row.iteration,
       scoreCell(row, styles.score),
+      ...(heldOut ? [holdoutCell(row, summary, styles.score)] : []),
       deltaCell(row, styles.score),
       guardCell(row, styles.guard),
       colorStatus(paint, row.status),

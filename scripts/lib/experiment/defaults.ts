@@ -31,7 +31,13 @@ export const DEFAULTS = Object.freeze({
   eval: Object.freeze({
     timeout_s: 900, // seconds
   }),
+  holdout: Object.freeze({
+    runs: 1, // eval runs per held-out measurement; baseline raises it to decision.baseline_runs for a noisy eval
+  }),
 });
+
+/** The bounds of init --holdout-split: the share of cases held out, and the cases each side must keep. */
+export const HOLDOUT_LIMITS = Object.freeze({ max_split: 0.9, min_cases: 5 });
 
 /** Seconds one call of the owner's coding agent may take: init --agent writing the eval (iterate has --agent-timeout). */
 export const AGENT_TIMEOUT_S = 1800;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import type * as ZodMini from "zod/mini";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { requirePackage } from "../cli/packages.ts";
-import { appendLineDurably, whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
+import { appendLineDurably, sha256OfText, whyNotWritable, writeFileAtomic } from "../files/atomic.ts";
 import type { Experiment, Round } from "./schema.ts";
 import { FIRST_JOURNAL } from "./artifacts.ts";
 import { formatDelta } from "../text/number-format.ts";
@@ -207,6 +207,11 @@ const CONFIG_FIELDS = {
   baselined_at: ours((z) => z.string(), isString),
   previous_round: ours((z) => z.number(), isNumber), // next-round from a journal alone: the round this one follows
   previous_best: ours((z) => z.nullable(z.number()), isNumberOrNull),
+  // The round's held-out set, without its path (the journal is read by the agent): sha256 of the path, runs, split share.
+  holdout: ours(
+    (z) => z.object({ path_hash: z.string(), runs: z.number(), split: z.nullable(z.number()) }),
+    (value) => isPlainObject(value) && isString(value.path_hash) && isNumber(value.runs) && isNumberOrNull(value.split),
+  ),
   // The round's secondary objectives, in order (the metric, direction and guard fields hold the rest of its objective).
   tiebreaks: ours(
     (z) => z.array(z.object({ metric: z.string(), direction: z.enum(["max", "min"]) })),
@@ -283,6 +288,11 @@ const RESULT_FIELDS = {
   // submitted again is recognised without measuring it.
   change_hash: ours((z) => z.nullable(z.string()), isStringOrNull),
   // A simplification request's measured size of the constrained files, [before, after] each.
+  // The held-out set's figures on the baseline line and on keep lines: the mean of its runs (null when
+  // they crashed), the runs, and why there is no figure. Never its path.
+  holdout_score: ours((z) => z.nullable(z.number()), isNumberOrNull),
+  holdout_runs: ours(scoreList, isScoreList),
+  holdout_note: ours((z) => z.string(), isString),
   simplification: ours(
     (z) => {
       const pair = z.tuple([z.int().check(z.nonnegative()), z.int().check(z.nonnegative())]);
@@ -477,6 +487,15 @@ export function journalHeaderFor(experiment: Experiment, round: Round): ConfigLi
     plateau: experiment.budget.plateau,
     ...(experiment.tiebreaks.length > 0
       ? { tiebreaks: experiment.tiebreaks.map((tiebreak) => ({ ...tiebreak })) }
+      : {}),
+    ...(experiment.holdout
+      ? {
+        holdout: {
+          path_hash: sha256OfText(experiment.holdout.path),
+          runs: experiment.holdout.runs,
+          split: experiment.holdout.split,
+        },
+      }
       : {}),
     created_at: journalTimestamp(),
   };

@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import { importPackage, requirePackage } from "../cli/packages.ts";
 import { metricFormulaProblem } from "../process/eval-output.ts";
-import { DEFAULTS, DIRECTIONS, GUARD_OPS, SCHEMA_VERSION } from "./defaults.ts";
+import { DEFAULTS, DIRECTIONS, GUARD_OPS, HOLDOUT_LIMITS, SCHEMA_VERSION } from "./defaults.ts";
 
 type ZodNamespace = typeof z;
 let zodModule: ZodNamespace | null = null;
@@ -94,6 +94,8 @@ function buildSchemas(z: ZodNamespace) {
     eval_seconds: z.number(),
     commit: z.string(),
     measured_at: z.string(),
+    holdout_score: z.number().nullable().optional(), // the held-out set's mean on the unchanged code
+    holdout_runs: z.array(z.number()).optional(),
   });
 
   const EvalSchema = z.strictObject({
@@ -155,6 +157,19 @@ function buildSchemas(z: ZodNamespace) {
     })).default(() => []),
     expected_gain: z.number().positive().nullable().default(null),
     test_data: z.string().nullable().default(null),
+    // Labelled cases the agent is never pointed at, scored with the same eval at baseline and at each keep.
+    holdout: z.strictObject({
+      path: z.string().min(1, "must not be empty"), // relative to the experiment folder
+      split: z.number().gt(0, "must be above 0").max(
+        HOLDOUT_LIMITS.max_split,
+        `must be at most ${HOLDOUT_LIMITS.max_split}`,
+      )
+        .nullable().default(null), // the share --holdout-split took out of the test data, or null
+      seed: z.number().int("must be a whole number").nullable().default(null), // the split's shuffle seed
+      runs: z.number().int("must be a whole number").min(1, "must be at least 1").max(100).default(
+        DEFAULTS.holdout.runs,
+      ),
+    }).nullable().default(null),
     frozen: z.array(z.string()).default([]),
     branch: z.string().nullable().default(null),
     decision: DecisionSchema.default(() => ({ ...decision })),
@@ -169,3 +184,4 @@ export type Round = z.infer<Schemas["RoundSchema"]>;
 export type Baseline = z.infer<Schemas["BaselineSchema"]>;
 export type Guard = z.infer<Schemas["GuardSchema"]>;
 export type Tiebreak = Experiment["tiebreaks"][number];
+export type Holdout = NonNullable<Experiment["holdout"]>;

@@ -17,6 +17,7 @@ import {
   resolveGuard as resolveGuardThreshold,
 } from "./guard.ts";
 import { buildLessons, type Finding, type Lessons, triedChangeLine, unscoredReason } from "./lessons.ts";
+import { hasHoldoutScores, type HoldoutSummary, holdoutSummary, overfitting } from "./holdout.ts";
 
 /** budget.plateau when neither the experiment file nor the journal's config line says. */
 const DEFAULT_PLATEAU = DEFAULTS.budget.plateau;
@@ -143,6 +144,12 @@ export type Summary = {
   noise: NoiseFigures;
   guard: GuardStatus | null;
   rows: IterationRow[];
+  /**
+   * The held-out scores of the baseline and the keeps and the overfitting signal (holdout.ts);
+   * absent when no line has a held-out score. The dashboard shows it; the loop's prompt only says
+   * when `behind`, without its figures.
+   */
+  holdout?: HoldoutSummary;
   /** What could not be worked out, and why; for stderr, never for the dashboard body. */
   limitations: string[];
 };
@@ -163,6 +170,12 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
   });
   const startRuns = replay.baselinePool.length > 0 ? replay.baselinePool.length : start === null ? 0 : 1;
   const absolute = best.score !== null && start !== null ? best.score - start : null;
+  const holdout = hasHoldoutScores(journal.results)
+    ? holdoutSummary(overfitting(journal.results, sources.metric.direction, {
+      resolution: context.experiment?.decision.resolution ?? journal.config?.decision?.resolution ?? undefined,
+      evalSd: noise.sd,
+    }))
+    : null;
   return {
     metric: sources.metric,
     tiebreaks: sources.tiebreaks,
@@ -206,6 +219,7 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
       }
       : null,
     rows: replay.rows,
+    ...(holdout ? { holdout } : {}),
     limitations: sources.limitations,
   };
 }

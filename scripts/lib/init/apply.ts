@@ -57,7 +57,7 @@ export function applyInitPlan(plan: InitPlan): InitResult {
   });
   const moved = backupDir ? plan.obsolete.filter((path) => existsSync(path)) : [];
   for (const path of moved) unlinkSync(path);
-  const written = writePlanned(plan.files);
+  const written = [...writePlanned(plan.files), ...writePlanned(plan.holdoutWrites)];
   writeJournalHeader(resolve(plan.root, artifacts.journal), plan.journalHeader);
   written.push(resolve(plan.root, artifacts.journal));
   saveExperimentFresh(plan.experimentPath, plan.experiment, plan.replaced.includes(plan.experimentPath));
@@ -111,6 +111,7 @@ export function runBootstrap(plan: InitPlan): { ok: boolean; message: string } {
 /** stdout's file list: one written path per line (relative to `cwd` when shorter), with its role. */
 export function describeWrittenFiles(result: InitResult, cwd: string): string {
   const roles = new Map(result.plan.files.map((file) => [file.path, file.role]));
+  for (const file of result.plan.holdoutWrites) roles.set(file.path, file.role);
   roles.set(result.plan.experimentPath, "experiment file");
   roles.set(resolve(result.plan.root, result.plan.experiment.rounds[0].artifacts.journal), "journal header");
   return describeWritten(result.written, roles, cwd);
@@ -138,6 +139,7 @@ export function initResultJson(result: InitResult, cwd: string): Record<string, 
     eval_command: round.eval.command,
     eval_script: round.eval.script,
     test_data: plan.experiment.test_data,
+    holdout: plan.experiment.holdout,
     bootstrap: result.bootstrap,
     notes: plan.notes,
     warnings: plan.warnings,

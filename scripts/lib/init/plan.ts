@@ -42,6 +42,7 @@ import {
 } from "../harness/metric-catalog.ts";
 import { describeProject, type Project } from "../harness/project.ts";
 import { buildJsonTestData, buildTsvTestData, type CaseInput, setupPlaceholders } from "../harness/test-data.ts";
+import { type HoldoutRequest, planHoldout } from "../harness/holdout-set.ts";
 
 export type InitOptions = {
   cwd: string;
@@ -64,6 +65,8 @@ export type InitOptions = {
   frozen?: string[];
   experiment?: string;
   force?: boolean;
+  /** --holdout PATH, --holdout-split F, --holdout-seed N (holdout-set.ts checks them). */
+  holdout?: HoldoutRequest;
 };
 
 /** What inspect.ts read: checked flags, the constrained file's analysis and the repository's facts. */
@@ -131,6 +134,8 @@ export type InitPlan = {
   /** What init inferred and chose that the person should know: the entry's shape, the output adapter, the setup. */
   notes: string[];
   warnings: string[];
+  /** --holdout-split on filled test data: the held-out file and the test data without its cases, written last. */
+  holdoutWrites: PlannedFile[];
 };
 
 /** The metric, direction, guard, budget and name the experiment gets: flag, else answer, else default. */
@@ -177,11 +182,23 @@ export function planInit(inspection: InitInspection, answers: InitAnswers = {}):
       }. A change tied on ${settings.metricName} that improves a tiebreak is kept; the eval must print each tiebreak as a named metric.`,
     );
   }
-  const experiment = buildExperiment(inspection, settings, layout);
+  const heldOut = planHoldout(inspection.options.holdout ?? {}, {
+    cwd,
+    root,
+    repoRoot,
+    tracked: inspection.tracked,
+    name: settings.name,
+    testData: layout.testDataPath,
+    scaffoldTestData: layout.scaffoldTestData,
+    bringsOwnEval: Boolean(inspection.options.evalCmd),
+  });
+  notes.push(...heldOut.notes);
+  warnings.push(...heldOut.warnings);
+  const experiment = { ...buildExperiment(inspection, settings, layout), holdout: heldOut.holdout };
   const nextCommand = withExperimentFlag(kitCommand("baseline", { cwd }), experimentPath, cwd, repoRoot);
   const files = renderInitFiles(inspection, settings, layout, experiment.budget.plateau);
   validateExperiment(experiment, displayPath(experimentPath, cwd));
-  const replaced = refuseUnwritable(inspection, files, layout.artifacts, nextCommand);
+  const replaced = [...refuseUnwritable(inspection, files, layout.artifacts, nextCommand), ...heldOut.replaced];
   const obsolete = inspection.options.force ? noLongerUsed(inspection, experiment, files) : [];
   const { caseInputs } = inspection;
   return {
@@ -205,6 +222,7 @@ export function planInit(inspection: InitInspection, answers: InitAnswers = {}):
     dataFiles: inspection.dataFiles,
     notes,
     warnings,
+    holdoutWrites: heldOut.writes,
   };
 }
 
@@ -325,6 +343,7 @@ function buildExperiment(inspection: InitInspection, settings: Settings, layout:
     tiebreaks: settings.tiebreaks,
     expected_gain: null,
     test_data: layout.testDataPath,
+    holdout: null,
     frozen: inspection.frozenPaths,
     branch: null,
     decision: { ...DEFAULTS.decision },

@@ -14,9 +14,10 @@ import { isTracked, repositoryRoot, repositoryStatus } from "../git/git.ts";
 
 /** Repository-relative paths that must not change during a round, without duplicates. */
 export function frozenPaths(experiment: Experiment, round: Round): string[] {
-  const paths = [round.eval.script, experiment.test_data, ...experiment.frozen].filter((path): path is string =>
-    Boolean(path)
-  );
+  // The held-out set is locked like the test data: the agent must not reshape what it is judged on later.
+  const paths = [round.eval.script, experiment.test_data, experiment.holdout?.path, ...experiment.frozen].filter((
+    path,
+  ): path is string => Boolean(path));
   return [...new Set(paths)].filter((path) => !round.constrained_files.includes(path));
 }
 
@@ -185,6 +186,8 @@ export type MeasurementFields = {
   baseline_commit: string | null;
   /** Only when there are any, so experiments baselined before tiebreaks existed keep their fingerprint. */
   tiebreaks?: Experiment["tiebreaks"];
+  /** Only with a held-out set, for the same reason. */
+  holdout?: Experiment["holdout"];
 };
 
 /**
@@ -213,6 +216,7 @@ export function measurementFields(experiment: Experiment, round: Round): Measure
     eval: round.eval,
     baseline_commit: round.baseline?.commit ?? null,
     ...(experiment.tiebreaks.length ? { tiebreaks: experiment.tiebreaks } : {}),
+    ...(experiment.holdout ? { holdout: experiment.holdout } : {}),
   };
 }
 
@@ -238,6 +242,7 @@ export function withMeasurementFields(experiment: Experiment, round: Round, fiel
     test_data: fields.test_data,
     frozen: fields.frozen,
     tiebreaks: fields.tiebreaks ?? [],
+    holdout: fields.holdout ?? null,
     rounds: experiment.rounds.map((each) => (each.round === round.round ? restoredRound : each)),
   };
 }

@@ -19,6 +19,7 @@ import {
   changedMeasurementFields,
   checkIntegrity,
   frozenPaths,
+  type IntegrityProblem,
   measurementFields,
   measurementFingerprint,
   readMeasurementRecord,
@@ -34,7 +35,8 @@ export function requireFrozenFilesIntact(loaded: LoadedExperiment, round: Round,
     !beingRestored.includes(problem.path)
   );
   if (problems.length === 0) return;
-  const first = problems[0];
+  const first = problems.find((problem) => problem.path === experiment.holdout?.path) ?? problems[0];
+  if (first.path === experiment.holdout?.path) throw heldOutChanged(first.problem);
   if (first.problem === "added") {
     throw new CliError(
       `"${first.path}" was added to frozen: after the baseline, so it has no baseline hash to compare with. Take it out of frozen: in "${
@@ -49,6 +51,34 @@ export function requireFrozenFilesIntact(loaded: LoadedExperiment, round: Round,
   const which = frozen.includes(first.path) ? "Frozen file" : "The eval command's file";
   throw new CliError(
     `${which} "${first.path}" ${what} since the baseline, so scores would not be comparable (metric gaming guard). Put it back (git checkout -- "${first.path}"), or if the change is intended, re-baseline: ${
+      kitCommand("baseline")
+    } --force`,
+    "E_INTEGRITY",
+    EXIT.FAILED,
+  );
+}
+
+/**
+ * Loop mode's check of the held-out set alone: it lies outside what the scope check sees
+ * (under .autoresearch/, which git ignores), so a change to it is refused, never restored.
+ */
+export function requireHeldOutIntact(loaded: LoadedExperiment, round: Round): void {
+  const path = loaded.experiment.holdout?.path;
+  if (!path) return;
+  const recorded = path in round.integrity ? { [path]: round.integrity[path] } : {};
+  const problem = checkIntegrity(loaded.root, recorded, [path])[0];
+  if (problem) throw heldOutChanged(problem.problem);
+}
+
+/** Named only as "the held-out set": the agent reads error messages too. */
+function heldOutChanged(problem: IntegrityProblem["problem"]): CliError {
+  const what = problem === "added"
+    ? "has no baseline hash (it was set after the baseline)"
+    : problem === "missing"
+    ? "was deleted since the baseline"
+    : "changed since the baseline";
+  return new CliError(
+    `The held-out set ${what}, so its scores would not be comparable (metric gaming guard). Put it back as it was, or if the change is intended, re-baseline: ${
       kitCommand("baseline")
     } --force`,
     "E_INTEGRITY",

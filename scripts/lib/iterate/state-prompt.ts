@@ -1,12 +1,14 @@
 // The state prompt a fresh agent reads each iteration in loop mode: goal, rules, best and
-// baseline, plateau count, the lessons of the recorded diffs (dead ends, inconclusive tries,
-// kept directions, the same lines the dashboard shows) and the recently tried changes, within
-// 2 KB (the oldest recent change dropped first, the dead ends last). Pure: writing it to a file and running the agent are agent-command.ts's job.
+// baseline, the overfitting warning (never the held-out figures), plateau count, the lessons
+// of the recorded diffs (dead ends, inconclusive tries, kept directions, the same lines the
+// dashboard shows) and the recently tried changes, within 2 KB (the oldest recent change dropped
+// first, the dead ends last). Pure: writing it to a file and running the agent are agent-command.ts's job.
 import { findRound, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import type { Summary } from "../experiment/summary.ts";
 import { SECTION_TITLES } from "../experiment/lessons.ts";
 import { formatScore } from "../text/number-format.ts";
 import { baselineGuardFigure, describeGuard } from "../experiment/guard.ts";
+import { OVERFITTING_WARNING } from "../experiment/holdout.ts";
 
 /** The state prompt stays small: a fresh agent reads it every iteration (bytes). */
 const PROMPT_LIMIT_BYTES = 2048;
@@ -33,6 +35,8 @@ export function buildStatePrompt(loaded: LoadedExperiment, round: number, iterat
     })${summary.noise.sd !== null ? `, noise sd ${summary.noise.sd}` : ""}${
       experiment.guard ? `; guard ${describeGuard(experiment.guard, baselineGuardFigure(roundRecord.baseline))}` : ""
     }.`,
+    // The held-out set is never named nor scored here: the warning alone, so the agent cannot fit to it.
+    ...(summary.holdout?.behind ? [OVERFITTING_WARNING] : []),
     `Since the last keep: ${summary.plateau.sinceLastKeep} of ${summary.plateau.threshold} iterations; after ${summary.plateau.threshold} without a keep the loop stops (the ceiling is then likely architectural).`,
   ];
   // The lessons agents must not lose are dropped last: dead ends, then inconclusive tries, then

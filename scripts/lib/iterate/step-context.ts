@@ -12,6 +12,7 @@ import type { ResultLine, Status } from "../experiment/journal.ts";
 import type { SealKey } from "../integrity/seal.ts";
 import type { Snapshot } from "../git/snapshot.ts";
 import type { StatusLine } from "../cli/status-line.ts";
+import type { HoldoutMeasure } from "../harness/holdout-set.ts";
 import type { Attribution } from "./attribution.ts";
 import type { SizeChange } from "./file-size.ts";
 
@@ -115,4 +116,6 @@ export type Outcome = {
   crash: EvalRun | null;
   /** The constrained files' size before and after, measured when a simplification was asked for. */
   simplification?: SizeChange | null;
+  /** A keep's held-out measurement (recorded on its line; it decides nothing). */
+  holdout?: HoldoutMeasure;
 };

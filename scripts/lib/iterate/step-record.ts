@@ -29,6 +29,7 @@ import { refreshDashboardQuietly } from "./dashboard-refresh.ts";
 import type { EvaluatedStep, Outcome, StepContext, StepResult } from "./step-context.ts";
 import type { Attribution } from "./attribution.ts";
 import { simplificationNote } from "./file-size.ts";
+import { holdoutLineFields } from "../harness/holdout-set.ts";
 
 /**
  * Record the outcome: write the pending step ahead (it carries the journal line and the
@@ -250,6 +251,7 @@ function buildLine(input: LineInput): ResultLine {
     attribution: input.attribution,
     change_hash: input.changeHash,
     ...(outcome.simplification ? { simplification: outcome.simplification } : {}),
+    ...(outcome.holdout ? holdoutLineFields(outcome.holdout) : {}),
     ...(input.agentCommits.length ? { agent_commits: input.agentCommits.map((commit) => commit.slice(0, 7)) } : {}),
     ...input.extra,
   };

@@ -12,7 +12,11 @@ import { experimentStateDir, findRound, type LoadedExperiment } from "../experim
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { sha256OfText } from "../files/atomic.ts";
 import { fileAtCommit, fileDiffersFromCommit, repositoryStatus } from "../git/git.ts";
-import { guardMeasurementFields, requireFrozenFilesIntact } from "../integrity/measurement-guard.ts";
+import {
+  guardMeasurementFields,
+  requireFrozenFilesIntact,
+  requireHeldOutIntact,
+} from "../integrity/measurement-guard.ts";
 import {
   assertJournalWritable,
   iterationResults,
@@ -29,6 +33,7 @@ import { refreshDashboardQuietly } from "./dashboard-refresh.ts";
 import { requireHeadOnIncumbent, resolveIncumbentHoldingFiles } from "./incumbent.ts";
 import { checkScope, noteUserChangesTheEvalSees, scopeDiscardReason } from "./step-scope.ts";
 import { runDecision } from "./decision-runs.ts";
+import { measureHoldout } from "../harness/holdout-set.ts";
 import { patchPath, recordStep } from "./step-record.ts";
 import {
   attributeCandidate,
@@ -140,8 +145,39 @@ async function evaluateCandidate(context: StepContext): Promise<StepResult> {
     candidate,
     repeated,
   });
+  const measured = await withHeldOutMeasure(context, candidate.iteration, outcome);
   const attributed = { attribution: await attribution, changeHash };
-  return recordStep(context, { started, journal, incumbent, ...head, scope, candidate, outcome, ...attributed });
+  return recordStep(context, {
+    started,
+    journal,
+    incumbent,
+    ...head,
+    scope,
+    candidate,
+    outcome: measured,
+    ...attributed,
+  });
+}
+
+/**
+ * A keep's held-out measurement: the same eval on the candidate's files as they are in the work
+ * tree, with the held-out set as its test data, before anything is committed. Its figures go on
+ * the keep line; a crash there leaves a null and a note, and the keep stands.
+ */
+async function withHeldOutMeasure(context: StepContext, iteration: number, outcome: Outcome): Promise<Outcome> {
+  const { loaded, round, stateDir, options } = context;
+  const { holdout } = loaded.experiment;
+  if (!holdout || outcome.status !== "keep") return outcome;
+  const measure = await measureHoldout({
+    root: loaded.root,
+    stateDir,
+    experiment: loaded.experiment,
+    round,
+    label: `iteration${iteration}`,
+    runs: holdout.runs,
+    status: options.status,
+  });
+  return { ...outcome, holdout: measure };
 }
 
 /** The changed constrained files as the incumbent holds them and as the candidate has them. */
@@ -167,6 +203,7 @@ function readJournalAndGuard(context: StepContext): JournalState {
   // Loop mode: a frozen file the agent changed during its call is out of scope (restored,
   // discarded) like any other file it should not touch; step mode cannot tell, and refuses.
   if (!options.agentScope) requireFrozenFilesIntact(loaded, round);
+  else requireHeldOutIntact(loaded, round);
   const measurementChanges = guardMeasurementFields(
     loaded,
     round,

@@ -67,7 +67,7 @@ function commitRoundFiles(loaded: LoadedExperiment, stateDir: string, plan: Next
   const experimentFile = relative(loaded.root, loaded.path);
   const paths = [
     experimentFile,
-    ...[round.artifacts.instructions, round.artifacts.launch_prompt, round.eval.script]
+    ...[round.artifacts.instructions, round.artifacts.launch_prompt, round.eval.script, ...restoredFiles(plan)]
       .filter((path): path is string => Boolean(path))
       .map((path) => relative(loaded.root, resolveIn(loaded.root, path))),
   ];
@@ -77,13 +77,23 @@ function commitRoundFiles(loaded: LoadedExperiment, stateDir: string, plan: Next
     }, not the experiment's branch "${plan.experiment.branch}". Commit them there to keep the work tree clean.`;
   }
   const best = plan.digests[plan.digests.length - 1]?.summary.best.score ?? null;
+  const start = plan.startingPoint;
   const harness = commitHarnessState(loaded.root, stateDir, {
     parent,
     experimentFile,
     paths,
-    message: `autoresearch: start round ${plan.round} | best of round ${plan.fromRound}: ${formatMetric(best)}`,
+    message: start && start.restored.length > 0
+      ? `autoresearch: start round ${plan.round} from #${start.iteration} of round ${plan.fromRound} (best held-out score) | score: ${
+        formatMetric(start.score)
+      }`
+      : `autoresearch: start round ${plan.round} | best of round ${plan.fromRound}: ${formatMetric(best)}`,
   });
   return describeHarnessCommit(harness, harness.committed ? shortCommit(loaded.root, harness.commit) : "");
+}
+
+/** Round N's constrained files --from-best-holdout wrote back: committed with the round's files, so baseline measures them. */
+function restoredFiles(plan: NextRoundPlan): string[] {
+  return plan.startingPoint?.restored ?? [];
 }
 
 export function applyNextRoundPlan(plan: NextRoundPlan): NextRoundResult {
@@ -131,6 +141,17 @@ export function nextRoundJson(result: NextRoundResult, cwd: string): Record<stri
     backup: result.backupDir ? displayPath(result.backupDir, cwd) : null,
     constrained_files: plan.constrainedFiles,
     ...(plan.objective ? { objective: plan.objective } : {}),
+    ...(plan.startingPoint
+      ? {
+        starting_point: {
+          iteration: plan.startingPoint.iteration,
+          status: plan.startingPoint.status,
+          commit: plan.startingPoint.commit,
+          restored: plan.startingPoint.restored,
+          why: plan.startingPoint.why,
+        },
+      }
+      : {}),
     summary: {
       start: summary.start,
       best: summary.best.score,

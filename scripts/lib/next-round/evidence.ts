@@ -8,7 +8,7 @@ import { CliError, EXIT } from "../cli/errors.ts";
 import { displayPath, resolveIn, toPosix } from "../files/paths.ts";
 import { commitPatch, isTracked } from "../git/git.ts";
 import type { Journal } from "../experiment/journal.ts";
-import { analyzeFile } from "../levers/levers.ts";
+import { analyzeFile, analyzeSource, detectLanguage } from "../levers/levers.ts";
 import type { FileAnalysis, Lever } from "../levers/lever.ts";
 import { changedLines, reportLessons, type RoundDigest, untouchedLevers } from "./round-summary.ts";
 import type { Summary } from "../experiment/summary.ts";
@@ -16,19 +16,31 @@ import type { Summary } from "../experiment/summary.ts";
 /** Analyses of constrained files, shared by every round that names the same file. */
 export type LeverCache = Map<string, Promise<FileAnalysis | null>>;
 
-/** Analyse a file once (null when it does not exist); parser warnings go to `warnings`. */
+/**
+ * Analyse a file once (null when it does not exist); parser warnings go to `warnings`. `source`:
+ * the text the file will hold (next-round --from-best-holdout writes an earlier commit's back),
+ * read instead of the file on disk; a cache holds one or the other, never both.
+ */
 export function analyseOnce(
   cache: LeverCache,
   path: string,
   warnings: string[],
   entry?: string,
-  where: { repoRoot?: string; root?: string; skipEntry?: boolean } = {},
+  where: { repoRoot?: string; root?: string; skipEntry?: boolean; source?: string } = {},
 ): Promise<FileAnalysis | null> {
   const key = `${path}\0${entry ?? ""}\0${where.skipEntry ? "skip" : ""}`;
   let analysis = cache.get(key);
   if (!analysis) {
-    analysis = existsSync(path)
-      ? analyzeFile(path, { entry, ...where }).then((found) => {
+    const { source, ...options } = where;
+    const analysed = source !== undefined
+      ? Promise.resolve().then(() =>
+        analyzeSource(source, detectLanguage(path, source), { entry, ...options, fileName: path, path: resolve(path) })
+      )
+      : existsSync(path)
+      ? analyzeFile(path, { entry, ...options })
+      : null;
+    analysis = analysed
+      ? analysed.then((found) => {
         for (const message of found.warnings) if (!warnings.includes(message)) warnings.push(message);
         return found;
       }, () => null) // an unreadable file or an unknown entry: the summary goes without its levers
@@ -44,6 +56,7 @@ export async function leversOf(
   files: string[],
   cache: LeverCache,
   warnings: string[],
+  sources: Readonly<Record<string, string>> = {},
 ): Promise<Lever[] | null> {
   const levers: Lever[] = [];
   for (const file of files) {
@@ -52,7 +65,7 @@ export async function leversOf(
     const made = [...cache.entries()].find(([key]) => key.startsWith(`${path}\0`))?.[1];
     // (One that failed on its entry is tried again without it.)
     const analysis = (made ? await made : null) ??
-      await analyseOnce(cache, path, warnings, undefined, { skipEntry: true });
+      await analyseOnce(cache, path, warnings, undefined, { skipEntry: true, source: sources[file] });
     if (!analysis) return null;
     for (const lever of analysis.levers) {
       levers.push(files.length > 1 ? { ...lever, name: `${file}:${lever.name}` } : lever);

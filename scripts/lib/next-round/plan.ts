@@ -17,7 +17,7 @@ import {
 import type { Experiment, Round } from "../experiment/schema.ts";
 import { CACHE_DIR, nextArtifacts, roundArtifactPath } from "../experiment/artifacts.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
-import { fileDiffersFromCommit, requireRepositoryRoot } from "../git/git.ts";
+import { fileAtCommit, fileDiffersFromCommit, requireRepositoryRoot, resolveCommit } from "../git/git.ts";
 import {
   agentCommands,
   FROZEN_BY_OWNER,
@@ -42,9 +42,11 @@ import {
 } from "./evidence.ts";
 import { describeProject, detectProjectOnDisk, findExistingTests } from "../harness/project.ts";
 import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-summary.ts";
-import { summarizeJournal } from "../experiment/summary.ts";
+import { summarizeJournal, type Summary } from "../experiment/summary.ts";
 import { describeObjective, nextObjective, type Objective, type ObjectiveFlags } from "../experiment/objective.ts";
 import { baselineGuardFigure, describeGuard, guardSpecProblem, parseGuardSpec } from "../experiment/guard.ts";
+import { overfitting } from "../experiment/holdout.ts";
+import { formatDelta, formatScore } from "../text/number-format.ts";
 
 export type NextRoundOptions = {
   cwd: string;
@@ -58,6 +60,24 @@ export type NextRoundOptions = {
   dryRun?: boolean;
   /** --metric, --direction, --guard, --tiebreak, --no-guard, --no-tiebreak: round N+1's objective. */
   objective?: ObjectiveFlags;
+  /** --from-best-holdout: start round N+1 from the baseline or keep whose held-out score was best. */
+  fromBestHoldout?: boolean;
+};
+
+/** Where round N+1 starts (--from-best-holdout), and why: the code of its constrained files. */
+export type StartingPoint = {
+  status: "baseline" | "keep";
+  iteration: number;
+  /** The commit whose constrained files round N+1 starts from. */
+  commit: string;
+  /** Its eval-set score in round N. */
+  score: number | null;
+  /** For the person: which commit and why (held-out figures included; never shown to the agent). */
+  why: string;
+  /** Round N's constrained files written back as that commit holds them; empty when it is round N's last keep. */
+  restored: string[];
+  /** Their text, by file: the instructions list the levers the files will hold, not the ones on disk now. */
+  sources: Record<string, string>;
 };
 
 export type NextRoundFile = PlannedWrite;
@@ -86,6 +106,8 @@ export type NextRoundPlan = {
   next: string[];
   /** Round N's and round N+1's objectives in words, and whether the flags changed it (experiment mode). */
   objective?: { from: string; to: string; changed: boolean } | null;
+  /** --from-best-holdout's choice; absent without the flag. */
+  startingPoint?: StartingPoint;
 };
 
 /** Where round N is recorded: an experiment file, or (the seed's prose-driven loop) a journal alone. */
@@ -100,6 +122,12 @@ export async function locateRoundN(options: NextRoundOptions): Promise<RoundNSou
   );
   const experimentPath = locateExperiment(options.experiment, options.cwd, repoRoot);
   if (options.experiment === undefined && !existsSync(experimentPath)) {
+    if (options.fromBestHoldout) {
+      throw new CliError(
+        "--from-best-holdout reads the held-out scores of a round the experiment file records, and there is none here (journal-only use); drop it, or run init with --holdout to create one.",
+        "E_USAGE",
+      );
+    }
     const flags = options.objective ?? {};
     const given = flags.metric !== undefined || flags.direction !== undefined || flags.guard !== undefined ||
       Boolean(flags.tiebreaks?.length) || Boolean(flags.noGuard) || Boolean(flags.noTiebreak);
@@ -156,8 +184,31 @@ export async function planFromExperiment(
   const record = planRoundRecord(roundN, constrainedFiles, options);
   const cache: LeverCache = new Map();
   const digests = await digestEarlierRounds(roundN, cache);
-  const files = await renderRoundFiles(roundN, record, { digests, cache, coOptimization: coOptimization !== null });
+  const summaryN = digests[digests.length - 1].summary;
+  const startingPoint = options.fromBestHoldout ? chooseBestHoldoutStart(roundN, summaryN) : undefined;
+  const restored = startingPoint ? restoredFiles(roundN, startingPoint) : [];
+  const files = [
+    ...restored,
+    ...await renderRoundFiles(roundN, record, {
+      digests,
+      cache,
+      coOptimization: coOptimization !== null,
+      startingPoint,
+    }),
+  ];
   const { previous, warnings } = roundN;
+  const holdout = summaryN.holdout;
+  if (holdout?.behind) {
+    // For the person: the figures. Round N+1's instructions say it without them (round-summary.ts).
+    warnings.push(
+      `Overfitting? In round ${previous.round} the eval-set gain (${
+        formatDelta(holdout.evalGain)
+      }) is ahead of the held-out gain (${formatDelta(holdout.holdoutGain)}) by more than their combined noise (${
+        formatScore(holdout.combinedNoise)
+      })${startingPoint ? "" : ": --from-best-holdout starts round N+1 from the keep with the best held-out score"}.`
+        .replace("round N+1", `round ${record.nextRound.round}`),
+    );
+  }
   return {
     mode: "experiment",
     fromRound: previous.round,
@@ -175,7 +226,96 @@ export async function planFromExperiment(
     cannotDo: [],
     next: nextSteps(roundN, record),
     objective: record.objective,
+    ...(startingPoint ? { startingPoint } : {}),
   };
+}
+
+/**
+ * --from-best-holdout: the baseline or keep of round N with the best held-out score (ties: the
+ * earliest). Refused in one line when round N has no held-out scores.
+ */
+function chooseBestHoldoutStart(roundN: RoundN, summary: Summary): StartingPoint {
+  const { loaded: { experiment, root }, previous, journal } = roundN;
+  const signal = overfitting(journal.results, summary.metric.direction, { resolution: experiment.decision.resolution });
+  const line = signal.bestHoldoutLine;
+  const best = signal.best;
+  if (!line || !best) {
+    throw new CliError(
+      `--from-best-holdout needs held-out scores, and round ${previous.round}'s journal has none (the experiment has no held-out set, or it was added after round ${previous.round}'s baseline); drop the flag to start from round ${previous.round}'s last keep.`,
+      "E_USAGE",
+      EXIT.USAGE,
+    );
+  }
+  const reference = line.commit ?? (best.status === "baseline" ? previous.baseline?.commit ?? null : null);
+  const commit = reference ? resolveCommit(root, reference) : null;
+  if (!commit) {
+    throw new CliError(
+      `--from-best-holdout chose #${best.iteration} of round ${previous.round}, but its commit ${
+        reference ?? "(none recorded)"
+      } is not in this repository; nothing was written.`,
+      "E_USAGE",
+      EXIT.USAGE,
+    );
+  }
+  const name = best.status === "baseline" ? `round ${previous.round}'s baseline` : `#${best.iteration}`;
+  const tied = signal.points.filter((point) => point !== best && point.holdoutScore === best.holdoutScore);
+  const ties = tied.length === 0
+    ? ""
+    : `; tied with ${
+      tied.map((point) => (point.status === "baseline" ? "the baseline" : `#${point.iteration}`)).join(", ")
+    }, and a tie goes to the earliest: the fewest changes`;
+  const held = `held-out ${formatScore(best.holdoutScore)}, eval set ${formatScore(best.evalScore)}${ties}`;
+  const last = summary.best; // the incumbent round N ended on: its last keep, or the baseline
+  const isLast = last.commit !== null && sameCommitId(last.commit, commit);
+  const lastPoint = last.iteration === null
+    ? null
+    : signal.points.find((point) => point.status === "keep" && point.iteration === last.iteration);
+  const lastText = lastPoint
+    ? `; the last keep #${lastPoint.iteration} has held-out ${formatScore(lastPoint.holdoutScore)}, eval set ${
+      formatScore(lastPoint.evalScore)
+    }`
+    : "";
+  const why = isLast
+    ? `Round ${roundN.previous.round + 1} starts from ${name} (${
+      commit.slice(0, 7)
+    }), where round ${previous.round} ended: it also has the best held-out score (${held}).`
+    : `Round ${roundN.previous.round + 1} starts from ${name} (${
+      commit.slice(0, 7)
+    }), the best held-out score of round ${previous.round} (${held}${lastText}): its constrained files are written back and committed with the round's files.`;
+  return {
+    status: best.status,
+    iteration: best.iteration,
+    commit,
+    score: best.evalScore,
+    why,
+    restored: [],
+    sources: {},
+  };
+}
+
+/** Round N's constrained files as the starting point's commit holds them, where they differ from HEAD's. */
+function restoredFiles(roundN: RoundN, start: StartingPoint): NextRoundFile[] {
+  const { loaded: { root }, previous } = roundN;
+  const files: NextRoundFile[] = [];
+  for (const file of previous.constrained_files) {
+    if (!fileDiffersFromCommit(root, start.commit, file)) continue;
+    const content = fileAtCommit(root, start.commit, file);
+    if (content === null) continue; // not in that commit: the file stays as round N left it
+    const text = content.toString("utf8");
+    files.push({
+      path: resolveIn(root, file),
+      role: `constrained file as of #${start.iteration} (${start.commit.slice(0, 7)}), the best held-out score`,
+      content: text,
+    });
+    start.restored.push(file);
+    start.sources[file] = text;
+  }
+  return files;
+}
+
+/** Short and full ids of one commit compare equal. */
+function sameCommitId(a: string, b: string): boolean {
+  return a.startsWith(b) || b.startsWith(a);
 }
 
 /** Round N with its journal; refused when it has no baseline or no results to learn from. */
@@ -407,7 +547,7 @@ async function digestEarlierRounds(roundN: RoundN, cache: LeverCache): Promise<R
 async function renderRoundFiles(
   roundN: RoundN,
   record: RoundRecord,
-  evidence: { digests: RoundDigest[]; cache: LeverCache; coOptimization: boolean },
+  evidence: { digests: RoundDigest[]; cache: LeverCache; coOptimization: boolean; startingPoint?: StartingPoint },
 ): Promise<NextRoundFile[]> {
   const { loaded: { root }, previous } = roundN;
   const { nextRound, updated, evalPlan } = record;
@@ -426,7 +566,9 @@ async function renderRoundFiles(
     commands,
   });
 
-  const previousBest = evidence.digests[evidence.digests.length - 1].summary.best.score;
+  // From the best held-out keep, round N+1 follows that keep's score, not round N's last one.
+  const previousBest = evidence.startingPoint?.score ??
+    evidence.digests[evidence.digests.length - 1].summary.best.score;
   const journalText = `${
     JSON.stringify({
       ...journalHeaderFor(updated, nextRound),
@@ -471,6 +613,7 @@ async function renderRoundInstructions(
     cache: LeverCache;
     coOptimization: boolean;
     commands: ReturnType<typeof agentCommands>;
+    startingPoint?: StartingPoint;
   },
 ): Promise<string> {
   const { loaded, repoRoot, previous, warnings } = roundN;
@@ -484,22 +627,26 @@ async function renderRoundInstructions(
   // An entry in another file (the constrained file is a config it reads) is read from that file.
   const entryElsewhere = experiment.entry?.file;
   const where = { repoRoot, root };
+  // Files --from-best-holdout writes back are read as they will be, in a cache of their own.
+  const sources = context.startingPoint?.sources ?? {};
+  const restored = Object.keys(sources).length > 0;
+  const cache: LeverCache = restored ? new Map() : context.cache;
   const analysis = await analyseOnce(
-    context.cache,
+    cache,
     at(primary),
     warnings,
     primary === entryFile && !entryElsewhere ? experiment.entry?.name : undefined,
-    { ...where, skipEntry: Boolean(entryElsewhere) },
+    { ...where, skipEntry: Boolean(entryElsewhere), source: sources[primary] },
   );
   const elsewhere = entryElsewhere
-    ? (await analyseOnce(context.cache, at(entryElsewhere), warnings, experiment.entry!.name, where))?.entry
+    ? (await analyseOnce(cache, at(entryElsewhere), warnings, experiment.entry!.name, where))?.entry
     : null;
   const entry = elsewhere
     ? { ...elsewhere, file: entryElsewhere }
     : primary === entryFile && experiment.entry
     ? analysis?.entry ?? null
     : null;
-  const levers = (await leversOf(root, constrainedFiles, context.cache, warnings)) ?? [];
+  const levers = (await leversOf(root, constrainedFiles, cache, warnings, sources)) ?? [];
   const newFiles = constrainedFiles.filter((file) => !previous.constrained_files.includes(file));
   const targets = renderTargets({
     previous: previousDigest,
@@ -508,6 +655,7 @@ async function renderRoundInstructions(
     untouchedLevers: leversNeverTouched(previousDigest, levers, constrainedFiles, newFiles),
     remeasure:
       `\`${context.commands.baseline}\` re-measures it as round ${round}'s baseline before the first iteration; gains are counted from there.`,
+    ...(context.startingPoint ? { start: startingPointForAgent(context.startingPoint, previous.round) } : {}),
   });
   const project = detectProjectOnDisk(repoRoot, at(primary), root);
   return renderInstructions({
@@ -515,8 +663,8 @@ async function renderRoundInstructions(
     round,
     constrainedFiles,
     projectDescription: describeProject(project, primary),
-    fileSummary: existsSync(at(primary))
-      ? readFileSummary(readFileSync(at(primary), "utf8"), analysis?.language ?? "other")
+    fileSummary: sources[primary] !== undefined || existsSync(at(primary))
+      ? readFileSummary(sources[primary] ?? readFileSync(at(primary), "utf8"), analysis?.language ?? "other")
       : null,
     levers,
     functions: analysis?.functions ?? [],
@@ -539,6 +687,16 @@ async function renderRoundInstructions(
     focus: nextRound.focus,
     coOptimizationWarning: context.coOptimization,
   });
+}
+
+/** The starting point as the agent reads it: which code, never the held-out figures. */
+function startingPointForAgent(start: StartingPoint, fromRound: number): string {
+  const which = start.status === "baseline"
+    ? `round ${fromRound}'s baseline`
+    : `round ${fromRound}'s #${start.iteration}`;
+  return `${which} (\`${start.commit.slice(0, 7)}\`${
+    start.score === null ? "" : `, ${formatScore(start.score)}`
+  }), which the experiment's owner chose as this round's starting point`;
 }
 
 /** The owner's frozen files, and round N's files this round no longer tunes: a change to them is restored. */

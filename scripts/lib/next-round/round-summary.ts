@@ -9,6 +9,7 @@ import { dashboardLessons, gainText, plateauSentence, singleLine } from "../dash
 import type { Lever } from "../levers/lever.ts";
 import { formatPercent, formatScore } from "../text/number-format.ts";
 import type { Summary } from "../experiment/summary.ts";
+import { OVERFITTING_WARNING } from "../experiment/holdout.ts";
 
 /** Lines quoted from a final report's "what did not work" and "next steps" sections. */
 const REPORT_LINES_QUOTED = 12;
@@ -128,6 +129,10 @@ function renderRound(digest: RoundDigest): string {
       lines.push(`  - #${crash.iteration} "${singleLine(crash.description)}": ${singleLine(crash.reason)}`);
     }
   }
+  if (summary.holdout?.behind) {
+    // The warning only: the held-out scores and the held-out file are never shown to the agent.
+    lines.push(`- **Unseen cases:** ${OVERFITTING_WARNING}`);
+  }
   lines.push(`- **Plateau:** ${plateauSentence(summary)}`);
   if (digest.untouchedLevers !== null) {
     lines.push(
@@ -167,6 +172,8 @@ export type TargetsInput = {
   untouchedLevers: string[];
   /** How the new round's starting point is measured, as an instruction. */
   remeasure: string;
+  /** The starting point when the owner chose one (next-round --from-best-holdout), else round N's best. */
+  start?: string;
 };
 
 /** The new round's targets as a numbered list, most important first. */
@@ -180,7 +187,7 @@ export function renderTargets(input: TargetsInput): string {
     : `round ${round}'s best (${formatScore(summary.best.score)}, #${summary.best.iteration}${
       summary.best.commit ? `, \`${summary.best.commit.slice(0, 7)}\`` : ""
     })`;
-  targets.push(`Start from ${best}. ${input.remeasure}`);
+  targets.push(`Start from ${input.start ?? best}. ${input.remeasure}`);
   if (newFiles.length > 0) {
     targets.push(
       `New in this round: ${

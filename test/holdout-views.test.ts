@@ -223,7 +223,7 @@ describe("overfitting(): the held-out gain against the eval-set gain", () => {
       holdouts: [0.58, 0.65, 0.7, 0.66],
       best: 2,
     },
-    { name: "ties: the latest", direction: "max" as const, holdouts: [0.58, 0.7, 0.7, 0.66], best: 2 },
+    { name: "ties: the earliest", direction: "max" as const, holdouts: [0.58, 0.7, 0.7, 0.66], best: 1 },
     { name: "minimize: the lowest", direction: "min" as const, holdouts: [0.4, 0.35, 0.38, 0.31], best: 3 },
     { name: "the baseline when every keep is worse", direction: "max" as const, holdouts: [0.7, 0.6, 0.65], best: 0 },
   ])("best held-out line: $name", ({ direction, holdouts, best }) => {

@@ -61,7 +61,7 @@ export type OverfittingSignal<L extends HoldoutLine = HoldoutLine> = {
   combinedNoise: number | null;
   /** evalGain - holdoutGain > combinedNoise: the eval-set gain is not carrying over to unseen cases. */
   behind: boolean;
-  /** The baseline or keep line with the best held-out score (ties: the latest); null with none. */
+  /** The baseline or keep line with the best held-out score (ties: the earliest); null with none. */
   bestHoldoutLine: L | null;
   best: HoldoutPoint | null;
 };
@@ -96,8 +96,9 @@ export function overfitting<L extends HoldoutLine>(
   const latestEntry = measured.findLast((entry) => entry.point.status === "keep") ?? baselineEntry;
   let bestEntry: (typeof measured)[number] | null = null;
   for (const entry of measured) {
-    // Ties go to the later keep: the same held-out score with more of the round's work kept.
-    if (bestEntry === null || orient * (entry.point.holdoutScore - bestEntry.point.holdoutScore) >= 0) {
+    // Ties go to the earlier keep: a later keep that gained on the eval set but not on unseen cases
+    // is exactly the change --from-best-holdout is there to leave out.
+    if (bestEntry === null || orient * (entry.point.holdoutScore - bestEntry.point.holdoutScore) > 0) {
       bestEntry = entry;
     }
   }

@@ -1,5 +1,5 @@
 // A hand-made overfitting run, end to end on a real repository: init --holdout-split, baseline,
-// an honest keep (a better weight, better on unseen cases too), then a keep that special-cases the
+// an honest keep (a better bias, better by as much on unseen cases), then a keep that special-cases the
 // eval set's inputs (perfect on them, nothing on the held-out cases). The held-out scores are
 // measured by the harness, the dashboard warns, the loop's prompt carries the figure-free warning,
 // and next-round --from-best-holdout starts round 2 from the honest keep.
@@ -26,7 +26,9 @@ function step(root: string, message: string) {
 
 describe("a change fitted to the eval set's cases", () => {
   test("is kept on the eval set, caught by the held-out set, and left out by --from-best-holdout", () => {
-    const root = makeRepo({ "src/predict.py": PRICE_MODEL_PY, "data/cases.json": priceCases() });
+    // Off by exactly 1 on every case (3x against the truth 3x + 1): every change's per-case gains are even.
+    const start = PRICE_MODEL_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0");
+    const root = makeRepo({ "src/predict.py": start, "data/cases.json": priceCases() });
     const init = runScript("init", [
       "src/predict.py",
       "--test-data",
@@ -44,11 +46,13 @@ describe("a change fitted to the eval set's cases", () => {
     sh(root, "git", ["commit", "-qm", "experiment"]);
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
 
-    // An honest change: a better weight helps every case, seen or not.
-    const honest = PRICE_MODEL_PY.replace("WEIGHT = 1.0", "WEIGHT = 2.0");
+    // An honest change: a better bias helps every case by the same amount, seen or not.
+    const honest = start.replace("BIAS = 0.0", "BIAS = 0.5");
     writeFileSync(join(root, "src/predict.py"), honest);
-    const first = step(root, "weight 2");
+    const first = step(root, "bias 0.5");
     expect(first.status).toBe("keep");
+    expect(first.holdout_score).toBe(0.5);
+    expect(read(root, "autoresearch_dashboard.md")).not.toContain("**Overfitting?**");
 
     // A fitted change: exact answers for the sizes the eval set holds, nothing else changes.
     const evalSizes = (JSON.parse(read(root, "data/cases.json")).cases as { input: { size: number } }[])

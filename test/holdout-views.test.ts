@@ -629,3 +629,40 @@ describe("next-round --from-best-holdout", () => {
     }
   });
 });
+
+describe("case-sampling noise in the overfitting signal", () => {
+  // One deterministic run per version; 17 eval cases. The held-out set holds other cases, so an
+  // honest change with uneven per-case gains gains a different amount there.
+  const ids = Array.from({ length: 17 }, (_, index) => `c${index}`);
+  const line = (iteration: number, status: string, caseValues: number[], holdout: number) => ({
+    iteration,
+    status,
+    commit: `c${iteration}`,
+    score: caseValues.reduce((sum, value) => sum + value, 0) / caseValues.length,
+    runs: [caseValues.reduce((sum, value) => sum + value, 0) / caseValues.length],
+    case_runs: [Object.fromEntries(ids.map((id, index) => [id, caseValues[index]]))],
+    holdout_score: holdout,
+    holdout_runs: [holdout],
+  });
+  const before = ids.map(() => 0.5);
+
+  test("an honest change with uneven per-case gains does not fire it", () => {
+    const uneven = ids.map((_, index) => 0.5 + 0.01 * index); // gains 0 .. 0.16, mean 0.08
+    const signal = overfitting([line(0, "baseline", before, 0.5), line(1, "keep", uneven, 0.55)], "max", {
+      resolution: 1e-4,
+      holdoutShare: 0.3,
+    });
+    expect(signal.evalGain).toBeCloseTo(0.08, 9);
+    expect(signal.holdoutGain).toBeCloseTo(0.05, 9);
+    expect(signal.behind).toBe(false);
+  });
+
+  test("an even gain on the eval set that the held-out set does not share fires it", () => {
+    const even = ids.map(() => 0.6);
+    const signal = overfitting([line(0, "baseline", before, 0.5), line(1, "keep", even, 0.5)], "max", {
+      resolution: 1e-4,
+      holdoutShare: 0.3,
+    });
+    expect(signal.behind).toBe(true);
+  });
+});

@@ -30,7 +30,9 @@ export async function preflight(context: Context): Promise<Preflight> {
     );
   }
   const heldOut = checkTestData(experiment, root, options, context.warn, () => {
-    const ready = prepareHoldout(root, context.stateDir, experiment);
+    const ready = prepareHoldout(root, context.stateDir, experiment, {
+      minKeptCases: options.allowFew ? 0 : MIN_TEST_CASES,
+    });
     if (ready?.split) {
       options.notes(
         `Held out ${ready.split.heldCases} of ${

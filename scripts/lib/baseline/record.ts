@@ -22,7 +22,7 @@ import { writeFileAtomic } from "../files/atomic.ts";
 import { fileNameTimestamp, journalTimestamp } from "../text/timestamp.ts";
 import { formatDelta, formatMetric } from "../text/number-format.ts";
 import { isRelativeGuard } from "../experiment/guard.ts";
-import { holdoutLineFields } from "../harness/holdout-set.ts";
+import { holdoutLineFields, splitRecordPath } from "../harness/holdout-set.ts";
 import { estimateRound, round3 } from "./measure.ts";
 import {
   type BaselineReport,
@@ -112,8 +112,9 @@ export async function record(
     paths: [
       relative(root, loaded.path),
       relative(root, instructionsPath),
-      // Test data this baseline split the held-out cases off: committed with the baseline it was measured for.
-      ...(ready.heldOut?.split && experiment.test_data &&
+      // Test data a baseline split the held-out cases off (this one, or an earlier one that stopped
+      // before its commit): committed with the baseline it was measured for.
+      ...(experiment.holdout?.split != null && existsSync(splitRecordPath(stateDir)) && experiment.test_data &&
           isInCommit(root, ready.commit, relative(root, resolveIn(root, experiment.test_data)))
         ? [relative(root, resolveIn(root, experiment.test_data))]
         : []),

@@ -28,6 +28,8 @@ export type HoldoutLine = {
   /** The mean of the held-out runs (absent before a held-out set existed, or when its measurement failed). */
   holdout_score?: unknown;
   holdout_runs?: unknown;
+  /** Each run's `CASE` scores: the eval set's per-case gains give the case-sampling noise. */
+  case_runs?: unknown;
 };
 
 /** The baseline or a keep, with both of its scores. */
@@ -71,6 +73,8 @@ export type OverfittingOptions = {
   resolution?: number;
   /** The eval's run-to-run sd from the baseline's noise measurement, used when the lines' runs cannot give one. */
   evalSd?: number | null;
+  /** The held-out share of the labelled cases (holdout.split), for the held-out set's case count; else as many as the eval set's. */
+  holdoutShare?: number | null;
 };
 
 /**
@@ -126,15 +130,30 @@ export function overfitting<L extends HoldoutLine>(
   const holdoutSd = pooledSd(holdoutRuns) ?? evalSd;
   const seEval = Math.max(resolution, gainStandardError(evalSd, evalRuns));
   const seHoldout = Math.max(resolution, gainStandardError(holdoutSd, holdoutRuns));
+  // The two sets hold different cases: even a change that helps every case alike in kind gains
+  // different amounts on each, by the spread of its per-case gains (read from the eval set's CASE
+  // lines) over both sets' case counts. Without it a deterministic eval warned on honest changes.
+  const gains = perCaseGains(startLine, endLine, orient);
+  let seCases = 0;
+  let caseDegrees = 0;
+  if (gains.length >= 2) {
+    const evalCases = gains.length;
+    const share = options.holdoutShare;
+    const heldCases = share && share > 0 && share < 1
+      ? Math.max(1, Math.round((evalCases * share) / (1 - share)))
+      : evalCases;
+    seCases = Math.sqrt(sumOfSquaredDeviations(gains) / (evalCases - 1)) * Math.sqrt(1 / evalCases + 1 / heldCases);
+    caseDegrees = evalCases - 1;
+  }
   // A one-sided test at 1% of "the eval-set gain exceeds the held-out gain", with the degrees of
   // freedom the two spreads were measured from: 2 standard errors warned in 6-8% of honest
   // sessions (bench/decision.ts scenario O), where the spreads come from 2-6 runs.
-  const degreesOfFreedom = [...evalRuns, ...holdoutRuns].reduce(
+  const degreesOfFreedom = caseDegrees + [...evalRuns, ...holdoutRuns].reduce(
     (total, runs) => total + Math.max(0, runs.length - 1),
     0,
   );
   const critical = studentTQuantile(1 - OVERFITTING_TEST_LEVEL, Math.max(1, degreesOfFreedom)) ?? 2;
-  signal.combinedNoise = critical * Math.sqrt(seEval ** 2 + seHoldout ** 2);
+  signal.combinedNoise = critical * Math.sqrt(seEval ** 2 + seHoldout ** 2 + seCases ** 2);
   signal.behind = signal.evalGain - signal.holdoutGain > signal.combinedNoise;
   return signal;
 }
@@ -190,6 +209,34 @@ function holdoutPoint(line: HoldoutLine, evalRuns: number[]): HoldoutPoint | nul
     holdoutScore,
     holdoutRuns: Math.max(1, finite(line.holdout_runs).length),
   };
+}
+
+/** Each case's mean over a line's runs, from its `case_runs`. */
+function caseMeans(line: HoldoutLine): Map<string, number> {
+  const totals = new Map<string, { sum: number; count: number }>();
+  if (Array.isArray(line.case_runs)) {
+    for (const run of line.case_runs) {
+      if (typeof run !== "object" || run === null) continue;
+      for (const [id, value] of Object.entries(run as Record<string, unknown>)) {
+        if (typeof value !== "number" || !Number.isFinite(value)) continue;
+        const total = totals.get(id) ?? { sum: 0, count: 0 };
+        totals.set(id, { sum: total.sum + value, count: total.count + 1 });
+      }
+    }
+  }
+  return new Map([...totals].map(([id, total]) => [id, total.sum / total.count]));
+}
+
+/** Oriented per-case gains from one line to another, over the cases both have. */
+function perCaseGains(start: HoldoutLine, end: HoldoutLine, orient: number): number[] {
+  const before = caseMeans(start);
+  const after = caseMeans(end);
+  const gains: number[] = [];
+  for (const [id, value] of after) {
+    const earlier = before.get(id);
+    if (earlier !== undefined) gains.push(orient * (value - earlier));
+  }
+  return gains;
 }
 
 /** The sd within the two measurements, pooled; null when neither has two runs. */

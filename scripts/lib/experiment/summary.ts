@@ -174,6 +174,7 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
     ? holdoutSummary(overfitting(journal.results, sources.metric.direction, {
       resolution: context.experiment?.decision.resolution ?? journal.config?.decision?.resolution ?? undefined,
       evalSd: noise.sd,
+      holdoutShare: context.experiment?.holdout?.split ?? null,
     }))
     : null;
   return {

@@ -254,6 +254,13 @@ export function planHoldout(request: HoldoutRequest, context: {
       `the held-out set "${holdout.path}" exists already: its cases were split off before, and a second split would take more. Use it as it is (--holdout ${holdout.path}), or delete it first`,
     );
   }
+  // A split made here before (under another --name, or its held-out file since deleted) left the
+  // test data without those cases: splitting it again would hold out a share of what remains.
+  if (existsSync(splitRecordPath(join(root, STATE_DIR)))) {
+    throw refusal(
+      `a held-out set was split off this folder's test data before (${STATE_DIR}/holdout-split.json records it), so it already lacks those cases. Use that set (--holdout PATH), or put the test data back from ${STATE_DIR}/backups/ and delete the record first`,
+    );
+  }
   const testDataFile = resolve(root, context.testData);
   const text = context.scaffoldTestData || !existsSync(testDataFile) ? null : readFileSync(testDataFile, "utf8");
   const finished = text !== null && (() => {
@@ -290,7 +297,11 @@ export function planHoldout(request: HoldoutRequest, context: {
         split.heldCases + split.keptCases
       } cases (seed ${seed}) into ${holdout.path}; ${split.keptCases} stay in ${context.testData}. The agent never sees them; the harness scores them at baseline and at each keep.`,
     ],
-    warnings: [],
+    warnings: context.tracked.includes(toPosix(relative(context.repoRoot, testDataFile)))
+      ? [
+        `git tracks "${context.testData}": its committed versions still hold the held-out cases, where an agent with git can read them. Commit the shortened file (the experiment branch does at baseline); for a strict held-out set, use --holdout with cases that were never committed.`,
+      ]
+      : [],
   };
 }
 
@@ -316,7 +327,12 @@ export type HoldoutReady = { split: { heldCases: number; keptCases: number } | n
  * second), then check the held-out file is there and usable. Returns what was done; throws one
  * line when the held-out set cannot be used. Called only once the test data has no placeholders.
  */
-export function prepareHoldout(root: string, stateDir: string, experiment: Experiment): HoldoutReady | null {
+export function prepareHoldout(
+  root: string,
+  stateDir: string,
+  experiment: Experiment,
+  options: { minKeptCases: number } = { minKeptCases: 0 },
+): HoldoutReady | null {
   const { holdout } = experiment;
   if (!holdout) return null;
   const file = resolveIn(root, holdout.path);
@@ -346,6 +362,16 @@ export function prepareHoldout(root: string, stateDir: string, experiment: Exper
         `Cannot hold out cases of "${experiment.test_data}": ${made.problem}.`,
         "E_HOLDOUT",
         EXIT.FAILED,
+      );
+    }
+    // Checked before anything is written: a split is made once, so one that would leave too few
+    // cases to steer by must be refused while the share can still be changed.
+    if (made.keptCases < options.minKeptCases) {
+      throw new CliError(
+        `Holding out ${made.heldCases} of ${
+          made.heldCases + made.keptCases
+        } cases (holdout.split ${holdout.split}) would leave ${made.keptCases} in "${experiment.test_data}"; at least ${options.minKeptCases} are needed. Add cases, lower holdout.split in the experiment file, or pass --allow-few; nothing was split.`,
+        "E_FEW_CASES",
       );
     }
     // In this order, a kill at any point never leaves held-out cases in the test data the agent
@@ -409,7 +435,8 @@ export async function measureHoldout(input: {
   const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
   const scores: number[] = [];
   for (let index = 1; index <= input.runs; index++) {
-    const logPath = join(stateDir, "logs", `round${round.round}`, `holdout-${input.label}-run${index}.log`);
+    // Apart from the iteration logs the loop points at: these hold the held-out cases' ids and errors.
+    const logPath = join(stateDir, "holdout", "logs", `round${round.round}`, `${input.label}-run${index}.log`);
     input.status?.update(`held-out run ${index}/${input.runs}`);
     let run: EvalRun;
     try {
@@ -430,9 +457,9 @@ export async function measureHoldout(input: {
       return {
         score: null,
         runs: scores,
-        note: `held-out run ${index} crashed: ${run.crashReason ?? "no score"} (log ${
-          toPosix(relative(root, logPath))
-        })`,
+        // The journal is the agent's to read: the note says what happened, not the eval's error
+        // text (it may quote a held-out case) nor where the log is.
+        note: `held-out run ${index} crashed; the held-out set's logs are for the person running the experiment`,
       };
     }
     scores.push(cleanNumber(run.score) ?? run.score);

@@ -4,6 +4,7 @@
 // and commit the round's harness files on the experiment branch (a clean `git status`); and
 // describe the result for stdout (a file list or one JSON object) and for the person
 // (warnings, the next steps). A dry run plans only. It validates nothing and prints nothing.
+import { kitCommand } from "../cli/kit.ts";
 import { existsSync } from "node:fs";
 import { dirname, relative } from "node:path";
 import { experimentStateDir, type LoadedExperiment, saveExperiment } from "../experiment/experiment-file.ts";
@@ -74,7 +75,9 @@ function commitRoundFiles(loaded: LoadedExperiment, stateDir: string, plan: Next
   if (plan.experiment.branch && branch !== plan.experiment.branch) {
     return `Left round ${plan.round}'s files uncommitted: HEAD is on ${
       branch ? `branch "${branch}"` : "no branch"
-    }, not the experiment's branch "${plan.experiment.branch}". Commit them there to keep the work tree clean.`;
+    }, not the experiment's branch "${plan.experiment.branch}". Commit them there to keep the work tree clean.${
+      restoredNote(plan)
+    }`;
   }
   const best = plan.digests[plan.digests.length - 1]?.summary.best.score ?? null;
   const start = plan.startingPoint;
@@ -88,7 +91,22 @@ function commitRoundFiles(loaded: LoadedExperiment, stateDir: string, plan: Next
       }`
       : `autoresearch: start round ${plan.round} | best of round ${plan.fromRound}: ${formatMetric(best)}`,
   });
-  return describeHarnessCommit(harness, harness.committed ? shortCommit(loaded.root, harness.commit) : "");
+  const line = describeHarnessCommit(harness, harness.committed ? shortCommit(loaded.root, harness.commit) : "");
+  return harness.committed ? line : `${line}${restoredNote(plan)}`;
+}
+
+/**
+ * When the files --from-best-holdout wrote back could not be committed: say so, and how to keep
+ * them. Setting them aside (git stash) would bring back round N's last keep, the very code the
+ * held-out set argued against.
+ */
+function restoredNote(plan: NextRoundPlan): string {
+  const restored = restoredFiles(plan);
+  if (restored.length === 0) return "";
+  const files = restored.join(" ");
+  return ` The files written back from #${plan.startingPoint?.iteration} (${files}) are not committed either: commit them (git add ${files} && git commit -m "start round ${plan.round}") before ${
+    kitCommand("baseline")
+  }, and do not stash them: that would bring back round ${plan.fromRound}'s last keep.`;
 }
 
 /** Round N's constrained files --from-best-holdout wrote back: committed with the round's files, so baseline measures them. */

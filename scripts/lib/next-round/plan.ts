@@ -236,7 +236,10 @@ export async function planFromExperiment(
  */
 function chooseBestHoldoutStart(roundN: RoundN, summary: Summary): StartingPoint {
   const { loaded: { experiment, root }, previous, journal } = roundN;
-  const signal = overfitting(journal.results, summary.metric.direction, { resolution: experiment.decision.resolution });
+  const signal = overfitting(journal.results, summary.metric.direction, {
+    resolution: experiment.decision.resolution,
+    holdoutShare: experiment.holdout?.split ?? null,
+  });
   const line = signal.bestHoldoutLine;
   const best = signal.best;
   if (!line || !best) {
@@ -281,7 +284,7 @@ function chooseBestHoldoutStart(roundN: RoundN, summary: Summary): StartingPoint
     }), where round ${previous.round} ended: it also has the best held-out score (${held}).`
     : `Round ${roundN.previous.round + 1} starts from ${name} (${
       commit.slice(0, 7)
-    }), the best held-out score of round ${previous.round} (${held}${lastText}): its constrained files are written back and committed with the round's files.`;
+    }), the best held-out score of round ${previous.round} (${held}${lastText}): its constrained files are written back, and committed with the round's files when those can be (the line below says).`;
   return {
     status: best.status,
     iteration: best.iteration,

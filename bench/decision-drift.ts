@@ -4,15 +4,11 @@
 // whose runs were taken before the change looks slower (or faster) than an unchanged candidate
 // measured after it. Every keep here is a false keep; the table shows how many each direction costs.
 
-import {
-  decideCandidate,
-  discardCandidate,
-  initialDecisionState,
-  promoteCandidate,
-} from "../scripts/lib/decision/decide.ts";
+import { discardCandidate, initialDecisionState, promoteCandidate } from "../scripts/lib/decision/decide.ts";
 import type { DecisionState } from "../scripts/lib/decision/decide.ts";
 import type { DecisionOptions, Run } from "../scripts/lib/decision/options.ts";
 import { createRandom } from "./seeded-random.ts";
+import { settleCandidate } from "./engine-driver.ts";
 
 const CANDIDATES = 30;
 const BASELINE_RUNS = 3;
@@ -39,23 +35,12 @@ function session(factor: number, seed: number, index: number): { keeps: number; 
   let keeps = 0;
   for (let candidate = 0; candidate < CANDIDATES; candidate++) {
     if (candidate === CANDIDATES / 2) speed = factor;
-    for (let step = 0; step < 100; step++) {
-      const verdict = decideCandidate(state, options);
-      if (verdict.action === "keep") {
-        keeps++;
-        state = promoteCandidate(state, options);
-        break;
-      }
-      if (verdict.action === "discard" || verdict.action === "guard_fail") {
-        state = discardCandidate(state, options);
-        break;
-      }
-      if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
-        state = { ...state, incumbentRuns: [...state.incumbentRuns, run()] };
-      }
-      if (verdict.action === "run_candidate" || verdict.action === "run_both") {
-        state = { ...state, candidateRuns: [...state.candidateRuns, run()] };
-      }
+    const settled = settleCandidate(state, options, { incumbent: run, candidate: run });
+    if (settled.verdict.action === "keep") {
+      keeps++;
+      state = promoteCandidate(settled.state, options);
+    } else {
+      state = discardCandidate(settled.state, options);
     }
   }
   return { keeps, evals: evals - BASELINE_RUNS };

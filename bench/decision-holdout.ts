@@ -5,17 +5,13 @@
 // gains are partly fitted to the eval's cases (a share of each reaches the held-out set). The
 // warning must fire in most overfitting sessions and almost no honest one.
 
-import {
-  decideCandidate,
-  discardCandidate,
-  initialDecisionState,
-  promoteCandidate,
-} from "../scripts/lib/decision/decide.ts";
+import { discardCandidate, initialDecisionState, promoteCandidate } from "../scripts/lib/decision/decide.ts";
 import type { DecisionState } from "../scripts/lib/decision/decide.ts";
 import type { DecisionOptions } from "../scripts/lib/decision/options.ts";
 import { overfitting } from "../scripts/lib/experiment/holdout.ts";
 import type { ResultLine } from "../scripts/lib/experiment/journal.ts";
 import { createRandom, type Random } from "./seeded-random.ts";
+import { settleCandidate } from "./engine-driver.ts";
 
 const CANDIDATES = 30;
 const BASELINE_RUNS = 3;
@@ -73,38 +69,27 @@ export function holdoutSession(variant: Variant, seed: number, index: number): R
       evalSet: truth.evalSet + effect,
       holdout: truth.holdout + (effect > 0 ? variant.carriedOver * effect : effect),
     };
-    const incumbentRuns: number[] = [];
-    for (let step = 0; step < 100; step++) {
-      const verdict = decideCandidate(state, options);
-      if (verdict.action === "keep" || verdict.action === "discard") {
-        const runs = state.candidateRuns.map((run) => run.score);
-        const kept = verdict.action === "keep";
-        const heldOut = kept ? holdoutRuns(candidate.holdout) : null;
-        lines.push({
-          status: verdict.action,
-          iteration,
-          commit: null,
-          score: mean(runs),
-          runs,
-          incumbent_runs: incumbentRuns,
-          ...(heldOut ? { holdout_score: mean(heldOut), holdout_runs: heldOut } : {}),
-        });
-        if (kept) {
-          state = promoteCandidate(state, options);
-          truth = candidate;
-        } else {
-          state = discardCandidate(state, options);
-        }
-        break;
-      }
-      if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
-        const run = evalRun(truth.evalSet);
-        incumbentRuns.push(run.score);
-        state = { ...state, incumbentRuns: [...state.incumbentRuns, run] };
-      }
-      if (verdict.action === "run_candidate" || verdict.action === "run_both") {
-        state = { ...state, candidateRuns: [...state.candidateRuns, evalRun(candidate.evalSet)] };
-      }
+    const settled = settleCandidate(state, options, {
+      incumbent: () => evalRun(truth.evalSet),
+      candidate: () => evalRun(candidate.evalSet),
+    });
+    const runs = settled.state.candidateRuns.map((run) => run.score);
+    const kept = settled.verdict.action === "keep";
+    const heldOut = kept ? holdoutRuns(candidate.holdout) : null;
+    lines.push({
+      status: kept ? "keep" : "discard",
+      iteration,
+      commit: null,
+      score: mean(runs),
+      runs,
+      incumbent_runs: settled.incumbentRuns.map((run) => run.score),
+      ...(heldOut ? { holdout_score: mean(heldOut), holdout_runs: heldOut } : {}),
+    });
+    if (kept) {
+      state = promoteCandidate(settled.state, options);
+      truth = candidate;
+    } else {
+      state = discardCandidate(settled.state, options);
     }
   }
   return lines as ResultLine[];

@@ -6,15 +6,14 @@
 
 import {
   type CandidateRequest,
-  decideCandidate,
   discardCandidate,
   initialDecisionState,
   promoteCandidate,
-  type Verdict,
 } from "../scripts/lib/decision/decide.ts";
 import type { DecisionState } from "../scripts/lib/decision/decide.ts";
 import type { DecisionOptions, GuardConfig, Run, TiebreakConfig } from "../scripts/lib/decision/options.ts";
 import { createRandom, type Random } from "./seeded-random.ts";
+import { settleCandidate } from "./engine-driver.ts";
 
 const CANDIDATES = 30;
 const BASELINE_RUNS = 3;
@@ -168,20 +167,12 @@ function session(variant: Variant, seed: number, index: number, tally: Tally): v
       guard: variant.guardValue ? variant.guardValue(incumbent.guard) : incumbent.guard,
       tiebreak: incumbent.tiebreak + (variant.tiebreakEffect ?? 0),
     };
-    let verdict: Verdict | null = null;
-    for (let step = 0; step < 200; step++) {
-      verdict = decideCandidate(state, options, request);
-      if (verdict.action === "keep" || verdict.action === "discard" || verdict.action === "guard_fail") break;
-      if (verdict.action === "run_incumbent" || verdict.action === "run_both") {
-        state = { ...state, incumbentRuns: [...state.incumbentRuns, run(incumbent, random, evals)] };
-      }
-      if (verdict.action === "run_candidate" || verdict.action === "run_both") {
-        state = { ...state, candidateRuns: [...state.candidateRuns, run(candidate, random, evals)] };
-      }
-    }
-    if (!verdict || !["keep", "discard", "guard_fail"].includes(verdict.action)) {
-      throw new Error(`The decision did not settle: ${verdict?.reason}`);
-    }
+    const settled = settleCandidate(state, options, {
+      incumbent: () => run(incumbent, random, evals),
+      candidate: () => run(candidate, random, evals),
+    }, request);
+    const verdict = settled.verdict;
+    state = settled.state;
     tally.candidates++;
     const first = state.candidateRuns[0];
     const incumbentMean = state.incumbentRuns.reduce((sum, one) => sum + one.score, 0) /

@@ -104,7 +104,7 @@ async function measureHeldOut(context: Context, measured: Measured): Promise<Mea
   options.notes(
     `Held-out set: ${measure.score} over ${runsPerMeasure} run${
       runsPerMeasure === 1 ? "" : "s"
-    } (never shown to the agent).`,
+    } (in no instruction or prompt of the agent's).`,
   );
   return { measure, runsPerMeasure };
 }

@@ -306,7 +306,7 @@ export function planHoldout(request: HoldoutRequest, context: {
 }
 
 function heldOutNote(holdout: Holdout): string {
-  return `The held-out set ${holdout.path} is scored with the same eval at baseline and at each keep, never shown to the agent.`;
+  return `The held-out set ${holdout.path} is scored with the same eval at baseline and at each keep; the agent's instructions and prompts never name it.`;
 }
 
 function refusal(message: string, code = "E_BAD_HOLDOUT"): CliError {

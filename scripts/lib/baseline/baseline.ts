@@ -52,7 +52,6 @@ async function probe(context: Context, measured: Measured): Promise<Probed> {
   const result = await probeSensitivity(loaded, round, {
     baselineRuns: measured.evalRuns,
     resolution: measured.calibration.resolution,
-    formula: measured.formula,
     status: options.status,
     notes: options.notes,
   });

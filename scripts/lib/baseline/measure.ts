@@ -10,11 +10,10 @@ import type { Run } from "../decision/options.ts";
 import { decisionOptionsFor } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
-import { scoreSourceTerms } from "../experiment/objective.ts";
+import { evalReading } from "../experiment/objective.ts";
 import type { Experiment } from "../experiment/schema.ts";
 import { displayPath } from "../files/paths.ts";
 import { STATE_DIR } from "../experiment/artifacts.ts";
-import { type FormulaTerm, parseMetricFormula } from "../process/eval-output.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { mean, median, sampleStandardDeviation } from "../decision/stats.ts";
 import { describeGuard, describeThreshold, isRelativeGuard, passesGuard, resolveGuard } from "../experiment/guard.ts";
@@ -32,9 +31,8 @@ const RUNS_PER_ITERATION = { deterministic: 1.1, noisy: 3.0 };
 /** Run the eval on the unchanged code and read its noise, guard and cache from the runs. */
 export async function measure(context: Context): Promise<Measured> {
   const { loaded: { experiment }, options, warn } = context;
-  const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
   const startedMs = Date.now();
-  const { evalRuns, logs } = await runBaselineEvals(context, formula);
+  const { evalRuns, logs } = await runBaselineEvals(context);
   const scores = evalRuns.map((run) => run.score!);
   const decisionOptions = decisionOptionsFor(experiment);
   const calibration = toFigures(
@@ -54,13 +52,12 @@ export async function measure(context: Context): Promise<Measured> {
   for (const note of checked?.notes ?? []) options.notes(note);
   const cache = checkCache(evalRuns, filesWrittenSince(context.loaded.root, startedMs, context.stateDir));
   options.notes(cache.note);
-  return { evalRuns, logs, formula, calibration, expectedGain, noiseWarning, guard, cache };
+  return { evalRuns, logs, calibration, expectedGain, noiseWarning, guard, cache };
 }
 
 /** The baseline's eval runs, each logged; the first failure stops the baseline. */
 async function runBaselineEvals(
   context: Context,
-  formula: FormulaTerm[] | null,
 ): Promise<{ evalRuns: EvalRun[]; logs: string[] }> {
   const { loaded: { experiment, root }, round, stateDir, options } = context;
   const evalRuns: EvalRun[] = [];
@@ -73,9 +70,7 @@ async function runBaselineEvals(
       cwd: root,
       timeoutS: round.eval.timeout_s,
       logPath,
-      guardMetric: experiment.guard?.metric ?? null,
-      formula,
-      scoreFrom: scoreSourceTerms(experiment.metric),
+      ...evalReading(experiment),
     });
     options.status.clear();
     if (!run.ok) {

@@ -7,7 +7,6 @@ import type { LoadedExperiment } from "../experiment/experiment-file.ts";
 import type { Journal } from "../experiment/journal.ts";
 import type { Round } from "../experiment/schema.ts";
 import { displayPath } from "../files/paths.ts";
-import type { FormulaTerm } from "../process/eval-output.ts";
 import type { EvalRun } from "../process/evaluator.ts";
 import type { HoldoutMeasure, HoldoutReady } from "../harness/holdout-set.ts";
 
@@ -111,7 +110,6 @@ export type Preflight = {
 export type Measured = {
   evalRuns: EvalRun[];
   logs: string[];
-  formula: FormulaTerm[] | null;
   calibration: Calibration;
   expectedGain: number;
   noiseWarning: string | null;

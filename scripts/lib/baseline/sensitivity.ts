@@ -5,10 +5,9 @@
 // whether an insensitive eval is refused (baseline.ts does), nor how the file is broken (probe.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FormulaTerm } from "../process/eval-output.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
-import { scoreSourceTerms } from "../experiment/objective.ts";
+import { evalReading } from "../experiment/objective.ts";
 import { experimentStateDir, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import type { Round } from "../experiment/schema.ts";
 import { resolveIn } from "../files/paths.ts";
@@ -155,7 +154,6 @@ export type ProbeOptions = {
   /** The baseline's runs of the unchanged file, every one successful. */
   baselineRuns: readonly EvalRun[];
   resolution: number;
-  formula: FormulaTerm[] | null;
   status: StatusLine;
   notes: (message: string) => void;
 };
@@ -189,9 +187,7 @@ export async function probeSensitivity(
       cwd: root,
       timeoutS: round.eval.timeout_s,
       logPath,
-      guardMetric,
-      formula: options.formula,
-      scoreFrom: scoreSourceTerms(experiment.metric),
+      ...evalReading(experiment),
     });
     options.status.clear();
   } finally {

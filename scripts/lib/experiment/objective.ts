@@ -97,6 +97,22 @@ export function describeObjective(objective: {
 }
 
 /**
+ * How every eval run of the experiment is read, whatever runs it (baseline, its probe, a step, the
+ * held-out set): the guard's metric name, the score formula (for an eval without a SCORE line) and
+ * where the score comes from when it is not SCORE. The one home of those three options of runEval.
+ */
+export function evalReading(experiment: {
+  metric: { formula?: string | null; score_from?: string | null };
+  guard: { metric: string } | null;
+}): { guardMetric: string | null; formula: FormulaTerm[] | null; scoreFrom: FormulaTerm[] | null } {
+  return {
+    guardMetric: experiment.guard?.metric ?? null,
+    formula: experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null,
+    scoreFrom: scoreSourceTerms(experiment.metric),
+  };
+}
+
+/**
  * Where the score comes from when it is not the eval's SCORE line: the terms of `score_from`
  * (one metric name, or a formula of them) read from the eval's named metric lines. null: the
  * SCORE line is the score, as the eval was written.

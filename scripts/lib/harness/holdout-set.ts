@@ -13,11 +13,10 @@ import { CliError, EXIT } from "../cli/errors.ts";
 import { DEFAULTS, HOLDOUT_LIMITS } from "../experiment/defaults.ts";
 import type { Experiment, Holdout, Round } from "../experiment/schema.ts";
 import { STATE_DIR } from "../experiment/artifacts.ts";
-import { scoreSourceTerms } from "../experiment/objective.ts";
+import { evalReading } from "../experiment/objective.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { displayPath, resolveIn, toPosix } from "../files/paths.ts";
 import type { PlannedWrite } from "../files/planned-writes.ts";
-import { parseMetricFormula } from "../process/eval-output.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
 import { mean } from "../decision/stats.ts";
 import { cleanNumber, roundMeasure } from "../text/number-format.ts";
@@ -432,7 +431,6 @@ export async function measureHoldout(input: {
 }): Promise<HoldoutMeasure> {
   const { root, stateDir, experiment, round } = input;
   const holdout = experiment.holdout!;
-  const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
   const scores: number[] = [];
   for (let index = 1; index <= input.runs; index++) {
     // Apart from the iteration logs the loop points at: these hold the held-out cases' ids and errors.
@@ -444,9 +442,7 @@ export async function measureHoldout(input: {
         cwd: root,
         timeoutS: round.eval.timeout_s,
         logPath,
-        guardMetric: experiment.guard?.metric ?? null,
-        formula,
-        scoreFrom: scoreSourceTerms(experiment.metric),
+        ...evalReading(experiment),
         env: { [HOLDOUT_ENV]: resolveIn(root, holdout.path) },
       });
     } finally {

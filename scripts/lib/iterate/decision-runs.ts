@@ -11,9 +11,9 @@ import type { DecisionOptions, Run } from "../decision/options.ts";
 import { decisionOptionsFor, type ReplayedState } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { kitCommand } from "../cli/kit.ts";
-import { type FormulaTerm, parseMetricFormula, tiebreakValues } from "../process/eval-output.ts";
+import { tiebreakValues } from "../process/eval-output.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
-import { scoreSourceTerms } from "../experiment/objective.ts";
+import { evalReading } from "../experiment/objective.ts";
 import { displayPath } from "../files/paths.ts";
 import { restoreBackupReport, saveBackup } from "../files/backup.ts";
 import { sha256OrDeleted } from "../files/atomic.ts";
@@ -46,9 +46,8 @@ type Evaluate = (label: "candidate" | "incumbent") => Promise<EvalRun>;
 export async function runDecision(context: StepContext, input: DecisionInput): Promise<Outcome> {
   const { experiment } = context.loaded;
   const decisionOptions = decisionOptionsFor(experiment);
-  const formula = experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null;
   const measured = resumeMeasuredRuns(context, input);
-  const evaluate = evaluatorFor(context, input.key.iteration, formula, measured);
+  const evaluate = evaluatorFor(context, input.key.iteration, measured);
   const tiebreakMetrics = (experiment.tiebreaks ?? []).map((tiebreak) => tiebreak.metric);
   // Measured once, before any run: the work tree holds the candidate's bytes (checked after every run).
   const simplification = context.options.simplify
@@ -112,7 +111,6 @@ function resumeMeasuredRuns(context: StepContext, input: DecisionInput): Measure
 function evaluatorFor(
   context: StepContext,
   iteration: number,
-  formula: FormulaTerm[] | null,
   measured: MeasuredSoFar,
 ): Evaluate {
   const { loaded, round, stateDir, options } = context;
@@ -125,9 +123,7 @@ function evaluatorFor(
       cwd: loaded.root,
       timeoutS: round.eval.timeout_s,
       logPath,
-      guardMetric: loaded.experiment.guard?.metric ?? null,
-      formula,
-      scoreFrom: scoreSourceTerms(loaded.experiment.metric),
+      ...evalReading(loaded.experiment),
     });
     options.status.clear();
     if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);

@@ -38,7 +38,7 @@ function session(factor: number, seed: number, index: number): { keeps: number; 
     const settled = settleCandidate(state, options, { incumbent: run, candidate: run });
     if (settled.verdict.action === "keep") {
       keeps++;
-      state = promoteCandidate(settled.state, options);
+      state = promoteCandidate(settled.state, options, settled.verdict.rule);
     } else {
       state = discardCandidate(settled.state, options);
     }

@@ -86,7 +86,7 @@ export function holdoutSession(variant: Variant, seed: number, index: number): R
       ...(heldOut ? { holdout_score: mean(heldOut), holdout_runs: heldOut } : {}),
     });
     if (kept) {
-      state = promoteCandidate(settled.state, options);
+      state = promoteCandidate(settled.state, options, settled.verdict.rule);
       truth = candidate;
     } else {
       state = discardCandidate(settled.state, options);

@@ -191,7 +191,7 @@ function session(variant: Variant, seed: number, index: number, tally: Tally): v
       tally.kept++;
       const rule = verdict.rule ?? "gain";
       tally.keptBy[rule] = (tally.keptBy[rule] ?? 0) + 1;
-      state = promoteCandidate(state, options);
+      state = promoteCandidate(state, options, rule);
       incumbent = candidate;
     } else {
       if (verdict.action === "guard_fail") tally.guardFailed++;

@@ -10,7 +10,12 @@ import {
   promoteCandidate,
 } from "../scripts/lib/decision/decide.ts";
 import type { DecisionState, Verdict } from "../scripts/lib/decision/decide.ts";
-import { DEFAULT_DECISION_OPTIONS, perLookLevelFor, resolveDecisionOptions } from "../scripts/lib/decision/options.ts";
+import {
+  candidateRunCap,
+  DEFAULT_DECISION_OPTIONS,
+  lookLevelsFor,
+  resolveDecisionOptions,
+} from "../scripts/lib/decision/options.ts";
 import type { DecisionOptions, GuardConfig, Run } from "../scripts/lib/decision/options.ts";
 import {
   addGroupToPool,
@@ -21,6 +26,7 @@ import {
 } from "../scripts/lib/decision/noise.ts";
 import type { NoiseHistory } from "../scripts/lib/decision/noise.ts";
 import { calibrate } from "../scripts/lib/decision/calibrate.ts";
+import { studentTQuantile } from "../scripts/lib/decision/stats.ts";
 
 const RESOLUTION = 1e-4;
 
@@ -43,8 +49,12 @@ function noisyHistory(sigma: number, df: number): NoiseHistory {
   };
 }
 
+/** The rule before shared incumbent runs, still chosen by decision.fresh_incumbent_runs >= 1. */
+const EARLIER_RULE: Partial<DecisionOptions> = { freshIncumbentRuns: 2, maxIncumbentRuns: 6 };
+
+/** A hand-built state: the incumbent's runs count as made beside this candidate (drift-checked, paired). */
 function state(incumbentRuns: Run[], candidateRuns: Run[], extra: Partial<DecisionState> = {}): DecisionState {
-  return { ...initialDecisionState(incumbentRuns), candidateRuns, ...extra };
+  return { ...initialDecisionState(incumbentRuns), incumbentRunsBeforeCandidate: 0, candidateRuns, ...extra };
 }
 
 /** Drives decideCandidate like the harness does, feeding queued scores when it asks for runs. */
@@ -325,7 +335,7 @@ describe("decideCandidate", () => {
     const [low, high] = verdict.confidenceInterval as [number, number];
     expect(low).toBeGreaterThan(0);
     expect(high).toBeGreaterThan(0.05);
-    expect(verdict.confidenceLevel).toBeCloseTo(0.966, 12); // two-sided at the 0.017 per-look level
+    expect(verdict.confidenceLevel).toBeCloseTo(0.956, 12); // two-sided at the first look's 0.022 level
     expect(verdict.minDetectableEffect as number).toBeGreaterThan(0);
     expect(verdict.reason).toMatch(/^Kept: /);
   });
@@ -354,36 +364,41 @@ describe("decideCandidate", () => {
   });
 });
 
-describe("sequential looks and the winner's curse", () => {
+describe("sequential looks and the winner's curse (the earlier rule: fresh incumbent runs after a keep)", () => {
   // The incumbent (true 0.70) was lucky in its two fresh runs (mean 0.72); the candidate is truly 0.72.
   const luckyIncumbent = () => state(runs(0.725, 0.715), [], { noise: CLEAR_NOISE });
   const incumbentReruns = [0.7, 0.699, 0.701, 0.7];
   const candidateRuns = [0.722, 0.719, 0.721, 0.72, 0.718];
 
   test("a lucky incumbent is re-run while the candidate is undecided, and the fresh runs let a real gain through", () => {
-    const { actions, verdict } = play(luckyIncumbent(), {}, [...incumbentReruns], [...candidateRuns]);
+    const { actions, verdict } = play(luckyIncumbent(), EARLIER_RULE, [...incumbentReruns], [...candidateRuns]);
     expect(actions).toEqual(["run_candidate", "run_both", "run_both", "run_both", "run_both", "keep"]);
     expect(verdict.incumbentRunCount).toBe(6);
     expect(verdict.incumbentMean as number).toBeLessThan(0.71);
   });
 
   test("the same candidate judged against the lucky runs alone is discarded", () => {
-    const { actions, verdict } = play(luckyIncumbent(), { maxIncumbentRuns: 2 }, [], [...candidateRuns]);
+    const { actions, verdict } = play(luckyIncumbent(), { ...EARLIER_RULE, maxIncumbentRuns: 2 }, [], [
+      ...candidateRuns,
+    ]);
     expect(actions.filter((action) => action === "run_both")).toEqual([]);
     expect(verdict.action).toBe("discard");
   });
 
   test("after a keep the new incumbent starts without runs, and fresh runs are requested before the next candidate", () => {
     const kept = state(runs(0.7, 0.71, 0.69), runs(0.75, 0.76), { noise: CLEAR_NOISE });
-    const next = promoteCandidate(kept);
+    const next = promoteCandidate(kept, EARLIER_RULE);
     expect(next.incumbentRuns).toEqual([]);
     expect(next.candidateRuns).toEqual([]);
     expect(next.noise.degreesOfFreedom).toBe(40 + 2 + 1);
-    expect(decideCandidate(next).action).toBe("run_incumbent");
+    expect(decideCandidate(next, EARLIER_RULE).action).toBe("run_incumbent");
     const oneFreshRun = { ...next, incumbentRuns: runs(0.74) };
-    expect(decideCandidate(oneFreshRun).action).toBe("run_incumbent");
+    expect(decideCandidate(oneFreshRun, EARLIER_RULE).action).toBe("run_incumbent");
     const twoFreshRuns = { ...next, incumbentRuns: runs(0.74, 0.745) };
-    expect(decideCandidate(twoFreshRuns)).toMatchObject({ action: "run_candidate", incumbentRunCount: 2 });
+    expect(decideCandidate(twoFreshRuns, EARLIER_RULE)).toMatchObject({
+      action: "run_candidate",
+      incumbentRunCount: 2,
+    });
   });
 
   test("after a deterministic keep the identical confirmation runs stay as the incumbent's reference", () => {
@@ -394,10 +409,13 @@ describe("sequential looks and the winner's curse", () => {
   });
 
   test("once a confirmation run differed, the eval stays in sequential mode after the keep", () => {
-    const next = promoteCandidate(state(runs(0.7, 0.7, 0.7), runs(0.71, 0.7102)));
+    const next = promoteCandidate(state(runs(0.7, 0.7, 0.7), runs(0.71, 0.7102)), EARLIER_RULE);
     expect(next.noise.deterministic).toBe(false);
     const withIdenticalFreshRuns = { ...next, incumbentRuns: runs(0.71, 0.71) };
-    expect(decideCandidate(withIdenticalFreshRuns)).toMatchObject({ action: "run_candidate", mode: "sequential" });
+    expect(decideCandidate(withIdenticalFreshRuns, EARLIER_RULE)).toMatchObject({
+      action: "run_candidate",
+      mode: "sequential",
+    });
   });
 
   test("a discard pools the candidate's runs and keeps the incumbent's runs", () => {
@@ -407,6 +425,102 @@ describe("sequential looks and the winner's curse", () => {
     expect(after.candidateRuns).toEqual([]);
     expect(after.noise.degreesOfFreedom).toBe(41);
     expect(after.noise.sumOfSquares).toBeCloseTo(CLEAR_NOISE.sumOfSquares + 2 * 0.0025 ** 2, 12);
+  });
+});
+
+describe("shared incumbent runs (the default): reuse, a run beside each keep, drift, futility, extension", () => {
+  // An incumbent at 0.70 measured before this candidate (its runs are "earlier" runs).
+  const measuredBefore = (incumbent: Run[], candidate: Run[]): DecisionState => ({
+    ...initialDecisionState(incumbent),
+    candidateRuns: candidate,
+    noise: CLEAR_NOISE,
+  });
+
+  test("a clear win needs one incumbent run beside it before the keep", () => {
+    const start = measuredBefore(runs(0.7, 0.71, 0.69), runs(0.75));
+    expect(decideCandidate(start)).toMatchObject({
+      action: "run_incumbent",
+      reason: expect.stringMatching(/^Promising: /),
+    });
+    const paired = { ...start, incumbentRuns: [...start.incumbentRuns, ...runs(0.705)] };
+    expect(decideCandidate(paired)).toMatchObject({ action: "keep", incumbentRunCount: 4 });
+  });
+
+  test("after a keep the runs that selected the new incumbent are its reference; later runs add to them", () => {
+    const kept = state(runs(0.7, 0.71, 0.69), runs(0.75, 0.76), { noise: CLEAR_NOISE });
+    const next = promoteCandidate(kept);
+    expect(next.incumbentRuns).toEqual(runs(0.75, 0.76));
+    expect(next).toMatchObject({ inheritedRunCount: 2, incumbentRunsBeforeCandidate: 2, candidateRuns: [] });
+    expect(next.noise.degreesOfFreedom).toBe(40 + 2); // the old incumbent's runs; the candidate's go on
+    // The next candidate is compared at once, and the incumbent runs beside it while undecided.
+    const undecided = decideCandidate({ ...next, candidateRuns: runs(0.765) });
+    expect(undecided).toMatchObject({ action: "run_both", incumbentRunCount: 2 });
+  });
+
+  test("a keep on a tie route starts the new incumbent without runs, as the earlier rule does", () => {
+    const kept = state(runs(0.7, 0.71, 0.69), runs(0.7, 0.701), { noise: CLEAR_NOISE });
+    const next = promoteCandidate(kept, {}, "simplification");
+    expect(next.incumbentRuns).toEqual([]);
+    expect(decideCandidate({ ...next, incumbentRuns: runs(0.7) }).action).toBe("run_incumbent");
+    expect(decideCandidate({ ...next, incumbentRuns: runs(0.7, 0.702) }).action).toBe("run_candidate");
+  });
+
+  test("a drift: runs beside the candidate far from the earlier ones set the earlier ones aside", () => {
+    // The machine got 20% faster: every run now scores about 0.84 instead of 0.70.
+    const drifted = measuredBefore(runs(0.7, 0.71, 0.69), runs(0.84));
+    const withBeside = { ...drifted, incumbentRuns: [...drifted.incumbentRuns, ...runs(0.842)] };
+    const verdict = decideCandidate(withBeside);
+    expect(verdict.action).not.toBe("keep");
+    expect(verdict.incumbentRunCount).toBe(1);
+    expect(verdict.reason).toMatch(/drifted, so the earlier runs are set aside/);
+    // The discard (or keep) carries the setting-aside into the next candidate's state.
+    const after = discardCandidate(withBeside);
+    expect(after.incumbentRuns).toEqual(runs(0.842));
+    expect(after).toMatchObject({ inheritedRunCount: 0, incumbentRunsBeforeCandidate: 1 });
+    expect(after.noise.degreesOfFreedom).toBe(40 + 2); // the earlier runs pooled as a group of their own
+  });
+
+  test("runs beside the candidate within the noise keep every earlier run", () => {
+    const steady = measuredBefore(runs(0.7, 0.71, 0.69), runs(0.75));
+    const withBeside = { ...steady, incumbentRuns: [...steady.incumbentRuns, ...runs(0.712)] };
+    expect(decideCandidate(withBeside).incumbentRunCount).toBe(4);
+    expect(discardCandidate(withBeside).incumbentRuns).toHaveLength(4);
+  });
+
+  const futilityRows: [string, number[], Verdict["action"]][] = [
+    ["at the first look t <= 0 gives up", [0.699], "discard"],
+    ["at the first look a small positive t runs both again", [0.702], "run_both"],
+    ["at the second look t <= 0.5 gives up", [0.702, 0.701], "discard"],
+    ["at the second look t above 0.5 runs both again", [0.71, 0.708], "run_both"],
+  ];
+  for (const [sentence, candidate, action] of futilityRows) {
+    test(sentence, () => {
+      const verdict = decideCandidate(state(runs(0.7, 0.7, 0.7, 0.7), runs(...candidate), { noise: CLEAR_NOISE }));
+      expect(verdict.action).toBe(action);
+    });
+  }
+
+  test("past max_runs a candidate goes on only while t >= 1.5, up to three times max_runs", () => {
+    const incumbent = runs(0.7, 0.7, 0.7, 0.7, 0.7);
+    const options = { maxIncumbentRuns: 5 };
+    const promising = decideCandidate(
+      state(incumbent, runs(0.712, 0.71, 0.708, 0.71, 0.71), { noise: CLEAR_NOISE }),
+      options,
+    );
+    expect(promising.statistic as number).toBeGreaterThanOrEqual(1.5);
+    expect(promising.statistic as number).toBeLessThan(promising.threshold as number);
+    expect(promising.action).toBe("run_candidate");
+    const faded = decideCandidate(
+      state(incumbent, runs(0.705, 0.705, 0.704, 0.705, 0.705), { noise: CLEAR_NOISE }),
+      options,
+    );
+    expect(faded.action).toBe("discard");
+    expect(faded.reason).toMatch(/not close enough for more runs/);
+    const atCap = decideCandidate(
+      state(incumbent, runs(...Array.from({ length: 15 }, () => 0.707)), { noise: CLEAR_NOISE }),
+      options,
+    );
+    expect(atCap).toMatchObject({ action: "discard", candidateRunCount: 15 });
   });
 });
 
@@ -532,14 +646,16 @@ describe("noise pool", () => {
 });
 
 describe("options and detectable effects", () => {
-  test("the defaults are those of DECISION.md, with the per-look level measured down to 0.017", () => {
-    expect(DEFAULT_DECISION_OPTIONS).toEqual({
+  test("the defaults share incumbent runs, with the look levels measured in bench/decision.ts", () => {
+    const { perLookLevel, firstLookLevel, ...rest } = DEFAULT_DECISION_OPTIONS;
+    expect(perLookLevel).toBeCloseTo(0.036, 12);
+    expect(firstLookLevel).toBeCloseTo(0.022, 12);
+    expect(rest).toEqual({
       direction: "max",
       falseKeepRate: 0.05,
-      perLookLevel: 0.017,
       maxCandidateRuns: 5,
-      maxIncumbentRuns: 6,
-      freshIncumbentRuns: 2,
+      maxIncumbentRuns: 5,
+      freshIncumbentRuns: 0,
       baselineRuns: 3,
       minEffect: 0,
       resolution: 1e-4,
@@ -548,20 +664,39 @@ describe("options and detectable effects", () => {
     });
   });
 
-  const levelRows: [string, Partial<DecisionOptions>, number][] = [
-    ["alpha 0.05 gives 0.017 per look", { falseKeepRate: 0.05 }, 0.017],
-    ["alpha 0.10 gives 0.034 per look", { falseKeepRate: 0.1 }, 0.034],
-    ["an explicit per-look level wins over alpha", { falseKeepRate: 0.1, perLookLevel: 0.01 }, 0.01],
-    ["undefined overrides keep the defaults", { falseKeepRate: undefined }, 0.017],
+  const levelRows: [string, Partial<DecisionOptions>, number, number][] = [
+    ["alpha 0.05 gives 0.022 at the first look, 0.036 later", { falseKeepRate: 0.05 }, 0.022, 0.036],
+    ["alpha 0.10 gives 0.044 and 0.072", { falseKeepRate: 0.1 }, 0.044, 0.072],
+    ["the earlier rule (fresh runs) gives 0.017 at every look", { freshIncumbentRuns: 2 }, 0.017, 0.017],
+    ["the earlier rule at alpha 0.10 gives 0.034", { freshIncumbentRuns: 2, falseKeepRate: 0.1 }, 0.034, 0.034],
+    [
+      "an explicit per-look level wins over alpha, at every look",
+      { falseKeepRate: 0.1, perLookLevel: 0.01 },
+      0.01,
+      0.01,
+    ],
+    ["undefined overrides keep the defaults", { falseKeepRate: undefined }, 0.022, 0.036],
   ];
-  for (const [sentence, overrides, level] of levelRows) {
-    test(sentence, () => expect(resolveDecisionOptions(overrides).perLookLevel).toBeCloseTo(level, 12));
+  for (const [sentence, overrides, first, later] of levelRows) {
+    test(sentence, () => {
+      const resolved = resolveDecisionOptions(overrides);
+      expect(resolved.firstLookLevel).toBeCloseTo(first, 12);
+      expect(resolved.perLookLevel).toBeCloseTo(later, 12);
+    });
   }
-  test("perLookLevelFor scales with alpha", () => expect(perLookLevelFor(0.05)).toBeCloseTo(0.017, 12));
+  test("lookLevelsFor scales with alpha", () => {
+    expect(lookLevelsFor(0.05, 0).first).toBeCloseTo(0.022, 12);
+    expect(lookLevelsFor(0.05, 2).later).toBeCloseTo(0.017, 12);
+  });
+  test("a promising candidate may run three times max_runs under shared incumbent runs, else max_runs", () => {
+    expect(candidateRunCap(resolveDecisionOptions({}))).toBe(15);
+    expect(candidateRunCap(resolveDecisionOptions({ freshIncumbentRuns: 2 }))).toBe(5);
+  });
 
   const invalidRows: [string, Partial<DecisionOptions>, RegExp][] = [
     ["a per-look level above 0.5 is refused", { perLookLevel: 0.7 }, /perLookLevel "0.7"/],
     ["zero candidate runs are refused", { maxCandidateRuns: 0 }, /maxCandidateRuns "0"/],
+    ["negative fresh incumbent runs are refused", { freshIncumbentRuns: -1 }, /freshIncumbentRuns "-1"/],
     ["a negative minimum effect is refused", { minEffect: -1 }, /minEffect "-1"/],
     ["an unknown direction is refused", { direction: "up" as never }, /direction "up"/],
   ];
@@ -612,7 +747,7 @@ describe("calibrate", () => {
     expect(calibrate(runs(0.7, 0.70004, 0.7)).deterministic).toBe(true);
   });
 
-  test("three noisy runs give their mean, sd, cv and the effect 5 + 6 runs can detect", () => {
+  test("three noisy runs give their mean, sd, cv and the effect 5 + 5 runs can detect", () => {
     const calibration = calibrate(runs(0.7, 0.71, 0.72), { perLookLevel: 0.02 });
     expect(calibration).toMatchObject({ runs: 3, deterministic: false, wildRuns: [] });
     expect(calibration.mean as number).toBeCloseTo(0.71, 12);
@@ -620,14 +755,15 @@ describe("calibrate", () => {
     expect(calibration.sd as number).toBeCloseTo(0.01, 12);
     expect(calibration.spread as number).toBeCloseTo(0.02, 12);
     expect(calibration.cv as number).toBeCloseTo(0.01 / 0.71, 12);
-    const standardError = 0.01 * Math.sqrt(1 / 5 + 1 / 6);
+    const standardError = 0.01 * Math.sqrt(1 / 5 + 1 / 5);
+    const critical = studentTQuantile(1 - 0.02, 2) as number; // the per-look level given, 2 df
     expect(calibration.minDetectableEffect as number).toBeCloseTo(
-      (4.848732214442601 + 1.0606601717798212) * standardError,
+      (critical + 1.0606601717798212) * standardError,
       6,
     );
-    // smallest observed gain that can be kept after 5 + 6 runs, rounded up to the resolution
+    // smallest observed gain that can be kept after 5 + 5 runs, rounded up to the resolution
     expect(calibration.recommendedMinDelta as number).toBeCloseTo(
-      Math.ceil((4.848732214442601 * standardError) / RESOLUTION) * RESOLUTION,
+      Math.ceil((critical * standardError) / RESOLUTION) * RESOLUTION,
       9,
     );
   });
@@ -904,7 +1040,10 @@ describe("objectives: guards under noise, simplifications, tiebreaks", () => {
         tiebreaks: { p: 0.6 },
       }],
     });
-    expect(current.sideNoise?.guard.degreesOfFreedom).toBe(3); // + the incumbent's 2 runs and the candidate's 2
-    expect(current.sideNoise?.tiebreaks.p.degreesOfFreedom).toBe(3);
+    // + the incumbent's 2 runs; the candidate's go on as the new incumbent's (shared incumbent runs)
+    expect(current.sideNoise?.guard.degreesOfFreedom).toBe(2);
+    expect(current.sideNoise?.tiebreaks.p.degreesOfFreedom).toBe(2);
+    const earlier = promoteCandidate({ ...current, candidateRuns: runs(0.9, 0.91) }, EARLIER_RULE);
+    expect(earlier.noise.degreesOfFreedom).toBe(current.noise.degreesOfFreedom + 1 + 1);
   });
 });

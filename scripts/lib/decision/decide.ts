@@ -11,6 +11,7 @@ import { isSmaller, type SizeChange } from "../iterate/file-size.ts";
 import { passesGuard } from "../experiment/guard.ts";
 import { formatCompact, isWholeNumberMetric } from "../text/number-format.ts";
 import {
+  candidateRunCap,
   type DecisionOptions,
   type Direction,
   finiteOrNull,
@@ -19,6 +20,7 @@ import {
   orient,
   resolveDecisionOptions,
   type Run,
+  sharesIncumbentRuns,
   type TiebreakConfig,
   tiebreakLevelFor,
   tieLevelFor,
@@ -48,8 +50,15 @@ export interface SideNoise {
 }
 
 export interface DecisionState {
-  /** Runs of the incumbent since it became incumbent (fresh ones only). */
+  /**
+   * The incumbent's reference runs: under shared incumbent runs the runs that selected it first,
+   * then the runs measured while it is incumbent; under the earlier rule fresh runs only.
+   */
   incumbentRuns: Run[];
+  /** How many of incumbentRuns, from the start, are the runs that selected it (0: none). */
+  inheritedRunCount?: number;
+  /** How many of incumbentRuns were measured before the current candidate (the rest ran beside it; absent: 0). */
+  incumbentRunsBeforeCandidate?: number;
   candidateRuns: Run[];
   noise: NoiseHistory;
   guard: GuardConfig | null;
@@ -123,8 +132,11 @@ export function initialDecisionState(
   guard: GuardConfig | null = null,
   tiebreaks: TiebreakConfig[] = [],
 ): DecisionState {
+  const incumbentRuns = finiteRuns(baselineRuns);
   return {
-    incumbentRuns: finiteRuns(baselineRuns),
+    incumbentRuns,
+    inheritedRunCount: 0,
+    incumbentRunsBeforeCandidate: incumbentRuns.length,
     candidateRuns: [],
     noise: emptyNoiseHistory(),
     guard,
@@ -197,8 +209,63 @@ function compareCases(
   return { fixed, broken };
 }
 
+// The incumbent's runs beside a candidate are compared with its earlier runs at this two-sided
+// level: a shift the noise cannot explain (the machine changed speed, a service got slower) means
+// the earlier runs no longer describe it (bench/decision.ts scenario R).
+const DRIFT_LEVEL = 0.001;
+
+/** The incumbent's runs a candidate is compared with, after the drift check. */
+interface Reference {
+  runs: Run[];
+  /** How many of runs are the runs that selected the incumbent. */
+  inherited: number;
+  /** How many of runs were measured beside the current candidate. */
+  besideCandidate: number;
+  /** Earlier runs set aside because the runs beside the candidate moved away from them. */
+  dropped: Run[];
+  drift: { shift: number; statistic: number; critical: number; df: number } | null;
+}
+
+/**
+ * Under shared incumbent runs, the incumbent's runs beside the current candidate are checked
+ * against its earlier runs (the selecting runs and those beside earlier candidates): when they
+ * differ by more than the noise explains at DRIFT_LEVEL, the earlier runs are set aside and only
+ * the runs beside this candidate describe the incumbent from now on.
+ */
+function incumbentReference(state: DecisionState, options: DecisionOptions): Reference {
+  const split = Math.min(state.incumbentRunsBeforeCandidate ?? 0, state.incumbentRuns.length);
+  const earlier = finiteRuns(state.incumbentRuns.slice(0, split));
+  const beside = finiteRuns(state.incumbentRuns.slice(split));
+  const inheritedRaw = Math.min(state.inheritedRunCount ?? 0, split);
+  const inherited = finiteRuns(state.incumbentRuns.slice(0, inheritedRaw)).length;
+  const whole: Reference = {
+    runs: [...earlier, ...beside],
+    inherited,
+    besideCandidate: beside.length,
+    dropped: [],
+    drift: null,
+  };
+  if (!sharesIncumbentRuns(options) || earlier.length === 0 || beside.length === 0) return whole;
+  const noise = estimateNoise(state.noise, [earlier, beside, finiteRuns(state.candidateRuns)], options);
+  const earlierMean = mean(scoresOf(earlier));
+  const besideMean = mean(scoresOf(beside));
+  if (noise.sigma === null || earlierMean === null || besideMean === null) return whole;
+  const shift = besideMean - earlierMean;
+  const statistic = shift / (noise.sigma * Math.sqrt(1 / earlier.length + 1 / beside.length));
+  const critical = studentTQuantile(1 - DRIFT_LEVEL / 2, noise.df) as number;
+  if (Math.abs(statistic) < critical) return whole;
+  return {
+    runs: beside,
+    inherited: 0,
+    besideCandidate: beside.length,
+    dropped: earlier,
+    drift: { shift, statistic, critical, df: noise.df },
+  };
+}
+
 interface Summary {
   options: DecisionOptions;
+  reference: Reference;
   incumbentRuns: Run[];
   candidateRuns: Run[];
   incumbentMean: number | null;
@@ -213,7 +280,8 @@ interface Summary {
 }
 
 function summarize(state: DecisionState, options: DecisionOptions, request: CandidateRequest): Summary {
-  const incumbentRuns = finiteRuns(state.incumbentRuns);
+  const reference = incumbentReference(state, options);
+  const incumbentRuns = reference.runs;
   const candidateRuns = finiteRuns(state.candidateRuns);
   const incumbentMean = mean(scoresOf(incumbentRuns));
   const candidateMean = mean(scoresOf(candidateRuns));
@@ -230,6 +298,7 @@ function summarize(state: DecisionState, options: DecisionOptions, request: Cand
   const cases = candidateRuns.length > 0 ? compareCases(incumbentRuns, candidateRuns, options) : null;
   return {
     options,
+    reference,
     incumbentRuns,
     candidateRuns,
     incumbentMean,
@@ -496,23 +565,57 @@ function decideDeterministic(state: DecisionState, summary: Summary): Verdict {
   });
 }
 
+// Under shared incumbent runs a candidate is given up once its t falls to the bound of its look
+// (the last one repeats); from maxCandidateRuns on it goes on, up to three times as many runs, only while
+// its t stays at EXTEND_STATISTIC or above: its interval still straddles the threshold. Tuned with
+// the look levels (options.ts) on bench/decision.ts scenario A: rising bounds spend fewer runs on
+// no-ops, the extension finds more of the real gains the regular cap stopped short of.
+const FUTILITY_BOUNDS = [0, 0.5, 0.5, 1.25];
+const EXTEND_STATISTIC = 1.5;
+
+/** The t at or below which a candidate is given up at this look. */
+function futilityBound(options: DecisionOptions, look: number): number {
+  if (!sharesIncumbentRuns(options)) return 0;
+  if (look >= options.maxCandidateRuns) return EXTEND_STATISTIC;
+  return FUTILITY_BOUNDS[Math.min(look, FUTILITY_BOUNDS.length) - 1];
+}
+
+function driftNote(reference: Reference, format: ReturnType<typeof reasonFormat>): string {
+  const { drift, dropped, besideCandidate } = reference;
+  if (!drift) return "";
+  return `The incumbent's ${plural(besideCandidate, "run")} beside this candidate moved ${
+    format.signed(drift.shift)
+  } from its ${plural(dropped.length, "earlier run")} (t = ${format.t(drift.statistic)}, beyond ±${
+    format.t(drift.critical)
+  }): the measurements drifted, so the earlier runs are set aside. `;
+}
+
 function decideSequential(state: DecisionState, summary: Summary, switchNote: string): Verdict {
-  const { options, incumbentRuns, candidateRuns, incumbentMean, candidateMean, gain } = summary;
+  const { options, incumbentRuns, candidateRuns, incumbentMean, candidateMean, gain, reference } = summary;
   const format = reasonFormat(summary);
   const nCandidate = candidateRuns.length;
   const nIncumbent = incumbentRuns.length;
-  const incumbentMayRunAgain = nIncumbent < options.maxIncumbentRuns;
+  const cap = candidateRunCap(options);
+  const shared = sharesIncumbentRuns(options);
+  // The selecting runs do not count against the incumbent's own runs.
+  const incumbentMayRunAgain = nIncumbent - reference.inherited < options.maxIncumbentRuns;
   const runMore = (): Verdict["action"] =>
-    nCandidate >= options.maxCandidateRuns ? "run_incumbent" : incumbentMayRunAgain ? "run_both" : "run_candidate";
+    nCandidate >= cap ? "run_incumbent" : incumbentMayRunAgain ? "run_both" : "run_candidate";
   const mode = "sequential" as const;
+  switchNote = driftNote(reference, format) + switchNote;
 
-  if (nIncumbent < Math.min(options.freshIncumbentRuns, options.maxIncumbentRuns)) {
+  // Without the runs that selected it (after a tie-route keep, or a drift check) an incumbent under
+  // shared runs needs two runs of its own, as the earlier rule's fresh runs.
+  const needed = shared
+    ? (reference.inherited > 0 ? 1 : 2)
+    : Math.min(options.freshIncumbentRuns, options.maxIncumbentRuns);
+  if (nIncumbent < needed) {
     return buildVerdict(summary, {
       mode,
       action: "run_incumbent",
       reason: `${switchNote}The incumbent has ${nIncumbent} fresh run${
         nIncumbent === 1 ? "" : "s"
-      }; it needs ${options.freshIncumbentRuns} before candidates can be compared with it.`,
+      }; it needs ${needed} before candidates can be compared with it.`,
     });
   }
   if (nCandidate === 0 || gain === null || incumbentMean === null || candidateMean === null) {
@@ -552,9 +655,11 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   // Past maxIncumbentRuns (a tie route ran the incumbent longer) the standard error counts only that
   // many: conservative, so the main test keeps the false-keep rate it was tuned for with at most
   // maxIncumbentRuns (bench/decision.ts scenario T), while the mean still uses every run.
-  const standardError = sigma * Math.sqrt(1 / nCandidate + 1 / Math.min(nIncumbent, options.maxIncumbentRuns));
+  const standardError = sigma *
+    Math.sqrt(1 / nCandidate + 1 / Math.min(nIncumbent, options.maxIncumbentRuns + reference.inherited));
   const statistic = (gain - options.minEffect) / standardError;
-  const threshold = studentTQuantile(1 - options.perLookLevel, df) as number;
+  const level = nCandidate === 1 ? options.firstLookLevel : options.perLookLevel;
+  const threshold = studentTQuantile(1 - level, df) as number;
   const halfWidth = threshold * standardError;
   const fields = {
     mode,
@@ -565,7 +670,7 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
     sigmaSource: noise.source,
     requiredGain: options.minEffect + halfWidth,
     confidenceInterval: [gain - halfWidth, gain + halfWidth] as [number, number],
-    confidenceLevel: 1 - 2 * options.perLookLevel,
+    confidenceLevel: 1 - 2 * level,
     minDetectableEffect: minDetectableEffect(sigma, df, options.maxCandidateRuns, finalIncumbentRuns, options),
   };
   const means = `the candidate's mean ${format.score(candidateMean)} over ${nCandidate} run${
@@ -577,8 +682,17 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   const effectNote = options.minEffect > 0 ? ` beyond the minimum effect ${format.score(options.minEffect)}` : "";
 
   // Past its own run cap (a tie route or a borderline guard asked for more runs) the main test no
-  // longer keeps: its false-keep rate is tuned for maxCandidateRuns looks.
-  if (statistic >= threshold && nCandidate <= options.maxCandidateRuns) {
+  // longer keeps: its false-keep rate is tuned for that many looks.
+  if (statistic >= threshold && nCandidate <= cap) {
+    // Under shared incumbent runs a keep needs an incumbent run beside the candidate's: it is what
+    // the drift check compares with the incumbent's earlier runs.
+    if (shared && reference.besideCandidate === 0) {
+      return buildVerdict(summary, {
+        ...fields,
+        action: "run_incumbent",
+        reason: `${switchNote}Promising: ${means} (${test}); run the incumbent once beside it before a keep.`,
+      });
+    }
     return buildVerdict(summary, {
       ...fields,
       action: "keep",
@@ -592,13 +706,20 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
       reason: `${switchNote}Discarded: ${means} shows no gain${effectNote} (${test}).`,
     });
   }
-  if (nCandidate >= options.maxCandidateRuns) {
-    return buildVerdict(summary, {
-      ...fields,
-      action: "discard",
-      reason:
-        `${switchNote}Discarded after ${nCandidate} runs: ${means} is not a significant gain${effectNote} (${test}).`,
-    });
+  const bound = futilityBound(options, nCandidate);
+  if (nCandidate >= cap || statistic <= bound) {
+    const why = nCandidate >= cap
+      ? `${nCandidate} runs: ${means} is not a significant gain${effectNote} (${test})`
+      : nCandidate >= options.maxCandidateRuns
+      ? `${nCandidate} runs: ${means} is not a significant gain${effectNote}, and not close enough for more runs (${test}; more runs need t above ${
+        format.t(bound)
+      })`
+      : `${
+        plural(nCandidate, "run")
+      }: ${means} is too small a gain${effectNote} to be worth more runs (${test}; more runs need t above ${
+        format.t(bound)
+      })`;
+    return buildVerdict(summary, { ...fields, action: "discard", reason: `${switchNote}Discarded after ${why}.` });
   }
   const action = runMore();
   return buildVerdict(summary, {
@@ -917,42 +1038,73 @@ function poolSides(state: DecisionState, groups: readonly (readonly Run[])[]): S
 }
 
 /**
- * After a keep: the candidate becomes the incumbent. Under noise it starts with no runs, so the
- * next decideCandidate asks for freshIncumbentRuns fresh runs (the runs that selected it are
- * biased upward: winner's curse) and both old versions join the noise pool. A deterministic eval
- * has no noise to select on, so its identical confirmation runs stay as the reference.
+ * After a keep: the candidate becomes the incumbent. Under shared incumbent runs its reference
+ * starts from the runs that selected it: they overstate it (winner's curse), which can only make
+ * later keeps harder, and runs beside later candidates join them; the old incumbent's runs join
+ * the noise pool. A keep on a tie route (a simplification, a tiebreak) was selected for "not
+ * worse" over many runs, which biases them too much to carry on (bench/decision.ts scenario S):
+ * as under the earlier rule, the incumbent starts with no runs, the next decideCandidate asks for
+ * fresh runs, and both old versions join the noise pool. A deterministic eval has no noise to
+ * select on, so its identical confirmation runs stay as the reference.
  */
-export function promoteCandidate(state: DecisionState, options: Partial<DecisionOptions> = {}): DecisionState {
+export function promoteCandidate(
+  state: DecisionState,
+  options: Partial<DecisionOptions> = {},
+  rule: KeepRule | null = "gain",
+): DecisionState {
   const resolved = resolveDecisionOptions(options);
   const candidateRuns = finiteRuns(state.candidateRuns);
   const deterministic = isDeterministicSoFar(state, resolved.resolution) &&
     spreadOf(scoresOf(candidateRuns)) <= resolved.resolution / 2;
-  const withIncumbent = poolGroup(state.noise, state.incumbentRuns, resolved.resolution);
-  if (deterministic) {
+  const reference = incumbentReference(state, resolved);
+  const oldGroups = reference.dropped.length > 0 ? [reference.dropped, reference.runs] : [state.incumbentRuns];
+  const withIncumbent = oldGroups.reduce(
+    (history, group) => poolGroup(history, group, resolved.resolution),
+    state.noise,
+  );
+  const startedFrom = { inheritedRunCount: candidateRuns.length, incumbentRunsBeforeCandidate: candidateRuns.length };
+  if (deterministic || (sharesIncumbentRuns(resolved) && (rule ?? "gain") === "gain")) {
+    // The candidate's runs go on as the incumbent's and are pooled when it is replaced.
     return {
       ...state,
       incumbentRuns: candidateRuns,
+      ...startedFrom,
       candidateRuns: [],
       noise: withIncumbent,
-      sideNoise: poolSides(state, [state.incumbentRuns]),
+      sideNoise: poolSides(state, oldGroups),
     };
   }
   return {
     ...state,
     incumbentRuns: [],
+    inheritedRunCount: 0,
+    incumbentRunsBeforeCandidate: 0,
     candidateRuns: [],
     noise: poolGroup(withIncumbent, candidateRuns, resolved.resolution),
-    sideNoise: poolSides(state, [state.incumbentRuns, candidateRuns]),
+    sideNoise: poolSides(state, [...oldGroups, candidateRuns]),
   };
 }
 
-/** After a discard or guard_fail: the candidate's runs join the noise pool; the incumbent keeps its runs. */
+/**
+ * After a discard or guard_fail: the candidate's runs join the noise pool; the incumbent keeps its
+ * runs, less the earlier ones a drift check set aside (they join the pool as a group of their own).
+ */
 export function discardCandidate(state: DecisionState, options: Partial<DecisionOptions> = {}): DecisionState {
   const resolved = resolveDecisionOptions(options);
+  const reference = incumbentReference(state, resolved);
+  const drifted = reference.dropped.length > 0;
+  const incumbentRuns = drifted ? reference.runs : state.incumbentRuns;
+  const setAside = drifted ? [reference.dropped] : [];
   return {
     ...state,
+    incumbentRuns,
+    inheritedRunCount: drifted ? reference.inherited : state.inheritedRunCount ?? 0,
+    incumbentRunsBeforeCandidate: incumbentRuns.length,
     candidateRuns: [],
-    noise: addGroupToPool(state.noise, state.candidateRuns, options),
-    sideNoise: poolSides(state, [state.candidateRuns]),
+    noise: [...setAside, state.candidateRuns].reduce(
+      (history, group) => poolGroup(history, group, resolved.resolution),
+      state.noise,
+    ),
+    sideNoise: poolSides(state, [...setAside, state.candidateRuns]),
   };
 }

@@ -1,7 +1,13 @@
 // Bridges the experiment file and the journal to the pure decision engine: the
 // engine's options from the `decision:` block, and its state rebuilt by replaying
 // the round's journal, so a restarted process continues the same decision.
-import { type DecisionState, discardCandidate, initialDecisionState, promoteCandidate } from "./decide.ts";
+import {
+  type DecisionState,
+  discardCandidate,
+  initialDecisionState,
+  type KeepRule,
+  promoteCandidate,
+} from "./decide.ts";
 import { type DecisionOptions, resolveDecisionOptions, type Run } from "./options.ts";
 import type { Experiment } from "../experiment/schema.ts";
 import { roundGuard } from "../experiment/guard.ts";
@@ -47,6 +53,12 @@ export function runsFromLine(scores: unknown, guards: unknown, cases: unknown, t
   return runs;
 }
 
+/** Which test made a keep, as its line records it (lines written before tie routes: a gain). */
+function keepRuleOf(line: ResultLine): KeepRule {
+  const rule = line.verdict?.rule;
+  return rule === "simplification" || rule === "tiebreak" ? rule : "gain";
+}
+
 export type ReplayedState = {
   state: DecisionState;
   /** The line that made the current incumbent (the last keep, else the baseline). */
@@ -84,7 +96,7 @@ export function replayDecisionState(journal: Journal, experiment: Experiment): R
       candidateRuns: runsFromLine(line.runs, line.guard_runs, line.case_runs, line.tiebreak_runs),
     };
     if (line.status === "keep") {
-      state = promoteCandidate(state, options);
+      state = promoteCandidate(state, options, keepRuleOf(line));
       incumbentLine = line;
     } else {
       state = discardCandidate(state, options);

@@ -16,8 +16,8 @@ export const DEFAULTS = Object.freeze({
     max_runs: 5,
     min_effect: 0, // metric units
     baseline_runs: 3,
-    fresh_incumbent_runs: 2,
-    max_incumbent_runs: 6,
+    fresh_incumbent_runs: 0, // 0: a new incumbent starts from the runs that selected it (shared incumbent runs)
+    max_incumbent_runs: 5,
     resolution: 1e-4, // metric units
     max_tie_runs: 20, // runs a tie route (simplification, tiebreak) may take: see bench/decision.ts scenarios S and T
     simplify_margin: null as number | null, // metric units; null: the tie test's minimum detectable effect

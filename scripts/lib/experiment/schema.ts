@@ -64,7 +64,7 @@ function buildSchemas(z: ZodNamespace) {
       ),
     min_effect: z.number().min(0, "must be 0 or more (metric units)").default(decision.min_effect),
     baseline_runs: z.number().int().min(1).max(100).default(decision.baseline_runs),
-    fresh_incumbent_runs: z.number().int().min(1).max(20).default(decision.fresh_incumbent_runs),
+    fresh_incumbent_runs: z.number().int().min(0).max(20).default(decision.fresh_incumbent_runs),
     max_incumbent_runs: z.number().int().min(1).max(100).default(decision.max_incumbent_runs),
     resolution: z.number().positive("must be above 0").default(decision.resolution),
     // Runs a candidate on a tie route (a simplification, a tiebreak) and its incumbent may take.

@@ -280,7 +280,7 @@ const RULES: { name: string; rule: Rule }[] = [
   { name: "keep if beats best (Karpathy)", rule: keepIfBeatsBest },
   { name: "min delta 2 sd of 3 runs (seed)", rule: minDeltaTwoSd(false) },
   { name: "min delta 2 sd + confirm run (seed)", rule: minDeltaTwoSd(true) },
-  { name: "ours: sequential vs fresh incumbent", rule: decisionModule(false) },
+  { name: "ours: sequential, shared incumbent runs", rule: decisionModule(false) },
   { name: "ours + per-case sigma", rule: decisionModule(true) },
 ];
 const NAIVE = 0;

@@ -18,6 +18,8 @@ export type FixtureOptions = {
   /** Extra or replacement files. */
   files?: Record<string, string>;
   baselineRuns?: number;
+  /** Fresh incumbent runs after a keep: 0 (default, as init writes) shares incumbent runs; 2 is the earlier rule. */
+  freshIncumbentRuns?: number;
   budget?: number;
   plateau?: number;
   /** Commit everything (default) — baseline needs the constrained file committed. */
@@ -73,7 +75,9 @@ metric: { name: score, direction: ${options.direction ?? "max"} }
 guard: { metric: mrr, op: "${options.guardOp ?? ">="}", threshold: ${options.guardThreshold ?? 0.1} }
 test_data: cases.json
 frozen: []
-decision: { baseline_runs: ${options.baselineRuns ?? 3} }
+decision: { baseline_runs: ${options.baselineRuns ?? 3}, fresh_incumbent_runs: ${
+    options.freshIncumbentRuns ?? 0
+  }, max_incumbent_runs: ${(options.freshIncumbentRuns ?? 0) === 0 ? 5 : 6} }
 budget: { iterations: ${options.budget ?? 30}, plateau: ${options.plateau ?? 10} }
 rounds:
   - round: 1

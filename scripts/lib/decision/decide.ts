@@ -573,6 +573,10 @@ function decideDeterministic(state: DecisionState, summary: Summary): Verdict {
 const FUTILITY_BOUNDS = [0, 0.5, 0.5, 1.25];
 const EXTEND_STATISTIC = 1.5;
 
+// With tiebreaks the false-keep budget is shared: a no-op can also be kept on a tiebreak, so the
+// main test's looks take this share of their level (bench/decision.ts scenario T: no-op keeps <= 5%).
+const MAIN_SHARE_BESIDE_TIEBREAKS = 0.8;
+
 /** The t at or below which a candidate is given up at this look. */
 function futilityBound(options: DecisionOptions, look: number): number {
   if (!sharesIncumbentRuns(options)) return 0;
@@ -658,7 +662,8 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   const standardError = sigma *
     Math.sqrt(1 / nCandidate + 1 / Math.min(nIncumbent, options.maxIncumbentRuns + reference.inherited));
   const statistic = (gain - options.minEffect) / standardError;
-  const level = nCandidate === 1 ? options.firstLookLevel : options.perLookLevel;
+  const level = (nCandidate === 1 ? options.firstLookLevel : options.perLookLevel) *
+    (state.tiebreaks?.length ? MAIN_SHARE_BESIDE_TIEBREAKS : 1);
   const threshold = studentTQuantile(1 - level, df) as number;
   const halfWidth = threshold * standardError;
   const fields = {

@@ -36,6 +36,14 @@ export const DEFAULTS = Object.freeze({
   }),
 });
 
+/**
+ * What an experiment file that leaves these decision keys out gets: the rule before shared
+ * incumbent runs (2 fresh runs after every keep), which such a file was baselined with, so an
+ * upgrade changes neither its rule nor its measurement fingerprint. init writes DEFAULTS.decision's
+ * values (shared incumbent runs) into every new file.
+ */
+export const UNSTATED_DECISION_DEFAULTS = Object.freeze({ fresh_incumbent_runs: 2, max_incumbent_runs: 6 });
+
 /** The bounds of init --holdout-split: the share of cases held out, and the cases each side must keep. */
 export const HOLDOUT_LIMITS = Object.freeze({ max_split: 0.9, min_cases: 5 });
 

@@ -6,7 +6,14 @@
 import type { z } from "zod";
 import { importPackage, requirePackage } from "../cli/packages.ts";
 import { metricFormulaProblem } from "../process/eval-output.ts";
-import { DEFAULTS, DIRECTIONS, GUARD_OPS, HOLDOUT_LIMITS, SCHEMA_VERSION } from "./defaults.ts";
+import {
+  DEFAULTS,
+  DIRECTIONS,
+  GUARD_OPS,
+  HOLDOUT_LIMITS,
+  SCHEMA_VERSION,
+  UNSTATED_DECISION_DEFAULTS,
+} from "./defaults.ts";
 
 type ZodNamespace = typeof z;
 let zodModule: ZodNamespace | null = null;
@@ -64,8 +71,9 @@ function buildSchemas(z: ZodNamespace) {
       ),
     min_effect: z.number().min(0, "must be 0 or more (metric units)").default(decision.min_effect),
     baseline_runs: z.number().int().min(1).max(100).default(decision.baseline_runs),
-    fresh_incumbent_runs: z.number().int().min(0).max(20).default(decision.fresh_incumbent_runs),
-    max_incumbent_runs: z.number().int().min(1).max(100).default(decision.max_incumbent_runs),
+    // A file that leaves these out keeps the rule it was baselined with (UNSTATED_DECISION_DEFAULTS).
+    fresh_incumbent_runs: z.number().int().min(0).max(20).default(UNSTATED_DECISION_DEFAULTS.fresh_incumbent_runs),
+    max_incumbent_runs: z.number().int().min(1).max(100).default(UNSTATED_DECISION_DEFAULTS.max_incumbent_runs),
     resolution: z.number().positive("must be above 0").default(decision.resolution),
     // Runs a candidate on a tie route (a simplification, a tiebreak) and its incumbent may take.
     max_tie_runs: z.number().int().min(1).max(100).default(decision.max_tie_runs),
@@ -172,7 +180,7 @@ function buildSchemas(z: ZodNamespace) {
     }).nullable().default(null),
     frozen: z.array(z.string()).default([]),
     branch: z.string().nullable().default(null),
-    decision: DecisionSchema.default(() => ({ ...decision })),
+    decision: DecisionSchema.default(() => ({ ...decision, ...UNSTATED_DECISION_DEFAULTS })),
     budget: BudgetSchema.default(() => ({ ...budget })),
     rounds: z.array(RoundSchema).min(1),
   });

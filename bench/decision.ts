@@ -6,7 +6,7 @@
 // Scenarios G, S and T (a noisy guard, simplifications, tiebreaks) live in decision-objectives.ts,
 // O (overfitting to the eval set, caught by the held-out set) in decision-holdout.ts, R (drift:
 // the machine changes speed mid-session) in decision-drift.ts.
-// Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDEGSTOR]
+// Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDEPGSTOR]
 
 import {
   decideCandidate,
@@ -63,6 +63,7 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   A: { ...BASE_SCENARIO, key: "A", title: "A: noise ≈ effect, independent per-case noise, good U(0.5,3)σ" },
   B: { ...BASE_SCENARIO, key: "B", title: "B: small effects, good U(0.25,1.25)σ", good: [0.25, 1.25] },
+  P: { ...BASE_SCENARIO, key: "P", title: "P: small gains only, good U(0.5,1)σ", good: [0.5, 1] },
   C: {
     ...BASE_SCENARIO,
     key: "C",
@@ -234,14 +235,18 @@ function minDeltaTwoSd(confirm: boolean): Rule {
   };
 }
 
-/** Ours: the real decision module, asked what to run until it keeps or discards each candidate. */
-function decisionModule(withCases: boolean): Rule {
+/**
+ * Ours: the real decision module, asked what to run until it keeps or discards each candidate;
+ * `settings` adds decision options in the scenario's unit (its sigma).
+ */
+function decisionModule(withCases: boolean, settings: (unit: number) => Partial<DecisionOptions> = () => ({})): Rule {
   return (evaluator) => {
     const options: Partial<DecisionOptions> = {
       direction: directionOf(evaluator.scenario),
       resolution: RESOLUTION,
       falseKeepRate: FALSE_KEEP_RATE,
       baselineRuns: BASELINE_RUNS,
+      ...settings(unitOf(evaluator.scenario)),
     };
     const baseline = Array.from({ length: BASELINE_RUNS }, () => runEval(evaluator, evaluator.current, withCases));
     let state: DecisionState = initialDecisionState(baseline);
@@ -282,10 +287,17 @@ const RULES: { name: string; rule: Rule }[] = [
   { name: "min delta 2 sd + confirm run (seed)", rule: minDeltaTwoSd(true) },
   { name: "ours: sequential, shared incumbent runs", rule: decisionModule(false) },
   { name: "ours + per-case sigma", rule: decisionModule(true) },
+  {
+    name: "the earlier rule: 2 fresh incumbent runs per keep",
+    rule: decisionModule(false, () => ({ freshIncumbentRuns: 2, maxIncumbentRuns: 6 })),
+  },
+  { name: "ours, decision.target_gain 0.75σ", rule: decisionModule(false, (unit) => ({ targetGain: 0.75 * unit })) },
 ];
 const NAIVE = 0;
 const OURS = 3;
 const OURS_WITH_CASES = 4;
+const EARLIER_RULE = 5;
+const OURS_WITH_TARGET = 6;
 
 // ------------------------------------------------------------------ simulation and report
 
@@ -425,6 +437,15 @@ function targetsFor(key: string, rows: Row[]): Target[] {
         },
       );
     }
+    if (key === "A" && index === OURS) {
+      targets.push({
+        label: "A ours: evals <= 2.2x naive's",
+        pass: ours.evals <= 2.2 * naive.evals,
+        detail: `${ours.evals.toFixed(1)} vs 2.2 x ${naive.evals.toFixed(1)} = ${
+          (2.2 * naive.evals).toFixed(1)
+        } (the earlier rule: ${rows[EARLIER_RULE].evals.toFixed(1)})`,
+      });
+    }
     if (key === "Z") {
       targets.push({
         label: `Z ${who}: keep rate <= alpha (${FALSE_KEEP_RATE})`,
@@ -443,13 +464,35 @@ function targetsFor(key: string, rows: Row[]): Target[] {
       });
     }
   }
+  if (key === "P") {
+    const target = rows[OURS_WITH_TARGET];
+    const earlier = rows[EARLIER_RULE];
+    targets.push(
+      {
+        label: "P ours with target_gain: power >= 1.5x the earlier rule's",
+        pass: (target.power ?? 0) >= 1.5 * (earlier.power ?? 0),
+        detail: `${percent(target.power)} vs 1.5 x ${percent(earlier.power)} (ours by default ${
+          percent(rows[OURS].power)
+        }, keep-if-beats-best ${percent(rows[NAIVE].power)}, the seed ${percent(rows[1].power)}; evals ${
+          target.evals.toFixed(1)
+        } vs ${earlier.evals.toFixed(1)})`,
+      },
+      {
+        label: "P ours with target_gain: no-op (Δ=0) keep rate <= 4%",
+        pass: target.noOpKeepRate <= 0.04,
+        detail: percent(target.noOpKeepRate, 2),
+      },
+    );
+  }
   return targets;
 }
 
-// R (drift) is run on request: today's rule keeps one false candidate per speed-up, the open item of
-// the drift check (see README, "The keep rule").
-const DEFAULT_SCENARIOS = "ZABCDEGSTOR";
-const ALL_SCENARIOS = "ZABCDEGSTOR";
+function percent(rate: number | null, digits = 1): string {
+  return rate === null ? "—" : `${(rate * 100).toFixed(digits)}%`;
+}
+
+const DEFAULT_SCENARIOS = "ZABCDEPGSTOR";
+const ALL_SCENARIOS = DEFAULT_SCENARIOS;
 const USAGE = `Usage: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ${ALL_SCENARIOS}]`;
 
 /** Null for --help. */

@@ -7,6 +7,7 @@ import {
   decideCandidate,
   discardCandidate,
   initialDecisionState,
+  plannedRuns,
   promoteCandidate,
 } from "../scripts/lib/decision/decide.ts";
 import type { DecisionState, Verdict } from "../scripts/lib/decision/decide.ts";
@@ -524,6 +525,55 @@ describe("shared incumbent runs (the default): reuse, a run beside each keep, dr
   });
 });
 
+describe("decision.target_gain: the runs it takes to find a gain of that size", () => {
+  const withTarget = { targetGain: 0.005 };
+
+  test("the planned runs find the target with 80% power, within max_runs and six times as many", () => {
+    const options = resolveDecisionOptions(withTarget);
+    const critical = studentTQuantile(1 - options.perLookLevel, 40) as number;
+    const power = studentTQuantile(0.8, 40) as number;
+    expect(plannedRuns(0.005, 40, options, 0.005)).toBe(Math.ceil(2 * (critical + power) ** 2));
+    expect(plannedRuns(0.0001, 40, options, 0.005)).toBe(5); // a quiet eval: max_runs
+    expect(plannedRuns(0.05, 40, options, 0.005)).toBe(30); // a very noisy one: six times max_runs
+  });
+
+  test("a first run that shows nothing is not given up while a small target is still possible", () => {
+    // A target of 0.4 sigma: one run cannot tell it from nothing.
+    const verdict = decideCandidate(
+      state(runs(0.7, 0.7, 0.7, 0.7), runs(0.6995), { noise: noisyHistory(0.005, 40) }),
+      { targetGain: 0.002 },
+    );
+    expect(verdict.action).toBe("run_both");
+    expect(verdict.reason).toMatch(/a gain of the target 0\.0020 is still possible/);
+    // Without a target the same run is given up at once.
+    expect(decideCandidate(state(runs(0.7, 0.7, 0.7, 0.7), runs(0.6995), { noise: noisyHistory(0.005, 40) })).action)
+      .toBe("discard");
+  });
+
+  test("a gain clearly below the target is given up, and the reason names the target", () => {
+    const verdict = decideCandidate(
+      state(runs(0.7, 0.7, 0.7, 0.7, 0.7, 0.7), runs(0.694, 0.695, 0.696, 0.695), { noise: noisyHistory(0.005, 40) }),
+      withTarget,
+    );
+    expect(verdict.action).toBe("discard");
+    expect(verdict.reason).toMatch(/clearly below the target 0\.0050/);
+  });
+
+  test("the target changes nothing under the earlier rule", () => {
+    const options = { ...EARLIER_RULE, ...withTarget };
+    expect(candidateRunCap(resolveDecisionOptions(options))).toBe(5);
+    const verdict = decideCandidate(
+      state(runs(0.7, 0.7, 0.7), runs(0.6995), { noise: noisyHistory(0.005, 40) }),
+      options,
+    );
+    expect(verdict.action).toBe("discard");
+  });
+
+  test("a target of 0 or below is refused", () => {
+    expect(() => resolveDecisionOptions({ targetGain: 0 })).toThrow(/targetGain "0"/);
+  });
+});
+
 describe("per-case noise", () => {
   test("independent per-case noise gives a sharper sigma with many more degrees of freedom", () => {
     const normal = seededNormal(1);
@@ -661,6 +711,7 @@ describe("options and detectable effects", () => {
       resolution: 1e-4,
       simplifyMargin: null,
       maxTieRuns: 20,
+      targetGain: null,
     });
   });
 
@@ -690,6 +741,7 @@ describe("options and detectable effects", () => {
   });
   test("a promising candidate may run three times max_runs under shared incumbent runs, else max_runs", () => {
     expect(candidateRunCap(resolveDecisionOptions({}))).toBe(15);
+    expect(candidateRunCap(resolveDecisionOptions({ targetGain: 0.01 }))).toBe(30);
     expect(candidateRunCap(resolveDecisionOptions({ freshIncumbentRuns: 2 }))).toBe(5);
   });
 

@@ -279,7 +279,19 @@ describe("iterate step mode", () => {
     setLever(root, "BIAS", "0.0001");
     iterate(root, ["-m", "a no-op under noise"]);
     const second = results(root)[1];
-    expect(second.incumbent_runs.length).toBeGreaterThanOrEqual(2); // fresh runs of the new incumbent
+    // Shared incumbent runs: the new incumbent is judged on the runs that selected it plus any run beside this one.
+    expect(second.reason).toContain(`against the incumbent's`);
+    expect(second.reason).toContain(` over ${line.runs.length + second.incumbent_runs.length} (`);
+  });
+
+  test("under the earlier rule (fresh_incumbent_runs: 2) a new incumbent gets two fresh runs first", () => {
+    const root = baselined({ noise: 0.01, freshIncumbentRuns: 2 });
+    setLever(root, "WEIGHT", "2.0");
+    iterate(root, ["-m", "big gain under noise"]);
+    expect(results(root)[0].status).toBe("keep");
+    setLever(root, "BIAS", "0.0001");
+    iterate(root, ["-m", "a no-op under noise"]);
+    expect(results(root)[1].incumbent_runs.length).toBeGreaterThanOrEqual(2); // fresh runs of the new incumbent
   });
 });
 

@@ -75,7 +75,10 @@ export function calibrate(
     const critical = studentTQuantile(1 - resolved.perLookLevel, df) as number;
     const smallestKept = resolved.minEffect + critical * Math.max(sd, noiseFloor(resolved.resolution)) *
         Math.sqrt(1 / resolved.maxCandidateRuns + 1 / resolved.maxIncumbentRuns);
-    recommendedMinDelta = Math.ceil(smallestKept / resolved.resolution - 1e-9) * resolved.resolution;
+    // toPrecision: a multiple of the resolution as printed (0.0501, not 0.050100000000000006).
+    recommendedMinDelta = Number(
+      (Math.ceil(smallestKept / resolved.resolution - 1e-9) * resolved.resolution).toPrecision(12),
+    );
   }
 
   const warnings: string[] = [];

@@ -21,6 +21,7 @@ import {
   resolveDecisionOptions,
   type Run,
   sharesIncumbentRuns,
+  TARGET_RUN_FACTOR,
   type TiebreakConfig,
   tiebreakLevelFor,
   tieLevelFor,
@@ -577,6 +578,22 @@ const EXTEND_STATISTIC = 1.5;
 // main test's looks take this share of their level (bench/decision.ts scenario T: no-op keeps <= 5%).
 const MAIN_SHARE_BESIDE_TIEBREAKS = 0.8;
 
+// With decision.target_gain a candidate is given up once its gain is this many standard errors
+// below the target, and runs at most the runs that find the target with 80% power (between
+// maxCandidateRuns and TARGET_RUN_FACTOR times as many; bench/decision.ts scenario P).
+const TARGET_FUTILITY_STATISTIC = 0.9;
+
+/**
+ * Runs per version that find a true gain of `target` with 80% power at the later looks' level
+ * (plus minEffect): 2((t_level + t_0.80) sigma / target)^2, within [maxCandidateRuns, 6x that].
+ */
+export function plannedRuns(sigma: number, df: number, options: DecisionOptions, target: number): number {
+  const critical = studentTQuantile(1 - options.perLookLevel, df) as number;
+  const power = studentTQuantile(0.8, df) as number;
+  const runs = Math.ceil(2 * ((critical + power) * sigma / target) ** 2);
+  return Math.min(Math.max(runs, options.maxCandidateRuns), TARGET_RUN_FACTOR * options.maxCandidateRuns);
+}
+
 /** The t at or below which a candidate is given up at this look. */
 function futilityBound(options: DecisionOptions, look: number): number {
   if (!sharesIncumbentRuns(options)) return 0;
@@ -599,12 +616,15 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   const format = reasonFormat(summary);
   const nCandidate = candidateRuns.length;
   const nIncumbent = incumbentRuns.length;
-  const cap = candidateRunCap(options);
   const shared = sharesIncumbentRuns(options);
+  const target = shared ? options.targetGain : null;
+  // Run caps: the default ones until the noise is known; with a target gain, the runs it takes.
+  let cap = candidateRunCap(options);
+  let incumbentCap = options.maxIncumbentRuns;
   // The selecting runs do not count against the incumbent's own runs.
-  const incumbentMayRunAgain = nIncumbent - reference.inherited < options.maxIncumbentRuns;
+  const incumbentMayRunAgain = () => nIncumbent - reference.inherited < incumbentCap;
   const runMore = (): Verdict["action"] =>
-    nCandidate >= cap ? "run_incumbent" : incumbentMayRunAgain ? "run_both" : "run_candidate";
+    nCandidate >= cap ? "run_incumbent" : incumbentMayRunAgain() ? "run_both" : "run_candidate";
   const mode = "sequential" as const;
   switchNote = driftNote(reference, format) + switchNote;
 
@@ -633,7 +653,7 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   );
   if (noise.sigma === null) {
     const action = runMore();
-    if (action === "run_incumbent" && !incumbentMayRunAgain) {
+    if (action === "run_incumbent" && !incumbentMayRunAgain()) {
       return buildVerdict(summary, {
         mode,
         action: "discard",
@@ -656,11 +676,16 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
 
   const sigma = noise.sigma;
   const df = noise.df;
+  const planned = target === null ? null : plannedRuns(sigma, df, options, target);
+  if (planned !== null) {
+    cap = planned;
+    incumbentCap = planned;
+  }
   // Past maxIncumbentRuns (a tie route ran the incumbent longer) the standard error counts only that
   // many: conservative, so the main test keeps the false-keep rate it was tuned for with at most
   // maxIncumbentRuns (bench/decision.ts scenario T), while the mean still uses every run.
   const standardError = sigma *
-    Math.sqrt(1 / nCandidate + 1 / Math.min(nIncumbent, options.maxIncumbentRuns + reference.inherited));
+    Math.sqrt(1 / nCandidate + 1 / Math.min(nIncumbent, incumbentCap + reference.inherited));
   const statistic = (gain - options.minEffect) / standardError;
   const level = (nCandidate === 1 ? options.firstLookLevel : options.perLookLevel) *
     (state.tiebreaks?.length ? MAIN_SHARE_BESIDE_TIEBREAKS : 1);
@@ -702,6 +727,31 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
       ...fields,
       action: "keep",
       reason: `${switchNote}Kept: ${means} is a real gain${effectNote} (${test}).`,
+    });
+  }
+  if (target !== null) {
+    // Given up once the gain is clearly below the target (or at the planned runs), not at t <= 0:
+    // a gain of the target's size often looks like nothing after one or two runs.
+    const belowTarget = (gain - options.minEffect - target) / standardError;
+    if (nCandidate < cap && belowTarget > -TARGET_FUTILITY_STATISTIC) {
+      const action = runMore();
+      return buildVerdict(summary, {
+        ...fields,
+        action,
+        reason: `${switchNote}Undecided: ${means} (${test}); a gain of the target ${
+          format.score(target)
+        } is still possible: run the candidate${action === "run_both" ? " and the incumbent" : ""} again.`,
+      });
+    }
+    const why = nCandidate >= cap
+      ? `the ${plural(nCandidate, "run")} planned for the target gain ${format.score(target)}`
+      : `${plural(nCandidate, "run")}: the gain is clearly below the target ${format.score(target)} (t against it ${
+        format.t(belowTarget)
+      }, at most -${format.t(TARGET_FUTILITY_STATISTIC)})`;
+    return buildVerdict(summary, {
+      ...fields,
+      action: "discard",
+      reason: `${switchNote}Discarded after ${why}: ${means} is not a significant gain${effectNote} (${test}).`,
     });
   }
   if (statistic <= 0) {

@@ -43,6 +43,12 @@ export interface DecisionOptions {
   simplifyMargin: number | null;
   /** Run cap of a candidate on a tie route (a simplification or a tiebreak), and of its incumbent. */
   maxTieRuns: number;
+  /**
+   * The smallest true gain worth finding (metric units), or null. Under shared incumbent runs a
+   * candidate then gets the runs it takes to find such a gain with 80% power, and is given up only
+   * once its gain is clearly below it: more runs per candidate, more small gains found.
+   */
+  targetGain: number | null;
 }
 
 /** One eval run: its SCORE, the guard metric if any, its `CASE <id> <value>` lines, its tiebreak metrics. */
@@ -99,6 +105,7 @@ export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionOptions> = Object.freeze
   resolution: SCHEMA_DEFAULTS.resolution,
   simplifyMargin: null,
   maxTieRuns: SCHEMA_DEFAULTS.max_tie_runs,
+  targetGain: SCHEMA_DEFAULTS.target_gain,
 });
 
 // A tie route (a simplification's "not worse", a tiebreak's "better") runs longer than the main
@@ -138,9 +145,18 @@ export function sharesIncumbentRuns(options: Pick<DecisionOptions, "freshIncumbe
   return options.freshIncumbentRuns === 0;
 }
 
-/** Runs a candidate may get at most: three times maxCandidateRuns for a promising one under shared incumbent runs. */
+// Under shared incumbent runs a promising candidate may go on to 3x maxCandidateRuns; with a target
+// gain, to the runs that find it (decide.ts plannedRuns), at most 6x.
+const EXTENDED_RUN_FACTOR = 3;
+export const TARGET_RUN_FACTOR = 6;
+
+/**
+ * Runs a candidate may get at most: maxCandidateRuns under the earlier rule; under shared incumbent
+ * runs three times as many for a promising one, six times with a target gain.
+ */
 export function candidateRunCap(options: DecisionOptions): number {
-  return sharesIncumbentRuns(options) ? 3 * options.maxCandidateRuns : options.maxCandidateRuns;
+  if (!sharesIncumbentRuns(options)) return options.maxCandidateRuns;
+  return (options.targetGain === null ? EXTENDED_RUN_FACTOR : TARGET_RUN_FACTOR) * options.maxCandidateRuns;
 }
 
 /**
@@ -193,6 +209,12 @@ export function resolveDecisionOptions(overrides: Partial<DecisionOptions> = {})
   if (options.simplifyMargin !== null && !(options.simplifyMargin >= 0)) {
     throw new CliError(
       `Cannot use decision option simplifyMargin "${options.simplifyMargin}": it must be >= 0 (metric units)`,
+      "E_DECISION_OPTION",
+    );
+  }
+  if (options.targetGain !== null && !(options.targetGain > 0)) {
+    throw new CliError(
+      `Cannot use decision option targetGain "${options.targetGain}": it must be above 0 (metric units), or null`,
       "E_DECISION_OPTION",
     );
   }

@@ -26,6 +26,7 @@ export function decisionOptionsFor(experiment: Experiment): DecisionOptions {
     resolution: settings.resolution,
     simplifyMargin: settings.simplify_margin,
     maxTieRuns: settings.max_tie_runs,
+    targetGain: settings.target_gain,
   });
 }
 

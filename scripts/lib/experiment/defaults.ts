@@ -21,6 +21,7 @@ export const DEFAULTS = Object.freeze({
     resolution: 1e-4, // metric units
     max_tie_runs: 20, // runs a tie route (simplification, tiebreak) may take: see bench/decision.ts scenarios S and T
     simplify_margin: null as number | null, // metric units; null: the tie test's minimum detectable effect
+    target_gain: null as number | null, // metric units; null: the regular run caps and futility bounds
   }),
   budget: Object.freeze({
     iterations: 30,

@@ -80,6 +80,8 @@ function buildSchemas(z: ZodNamespace) {
     // A simplification's non-inferiority margin (metric units); null: the engine's default, the MDE.
     simplify_margin: z.number().min(0, "must be 0 or more (metric units), or null for the default").nullable()
       .default(decision.simplify_margin),
+    // The smallest true gain worth finding (metric units): candidates get the runs it takes.
+    target_gain: z.number().gt(0, "must be above 0 (metric units), or null").nullable().default(decision.target_gain),
   });
 
   const BudgetSchema = z.strictObject({

@@ -196,7 +196,7 @@ export type MeasurementFields = {
  */
 const LATER_DEFAULTS = {
   metric: { score_from: null },
-  decision: { simplify_margin: null, max_tie_runs: DEFAULTS.decision.max_tie_runs },
+  decision: { simplify_margin: null, max_tie_runs: DEFAULTS.decision.max_tie_runs, target_gain: null },
 } as const;
 
 function withoutLaterDefaults<T extends object>(value: T, defaults: Record<string, unknown>): T {

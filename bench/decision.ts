@@ -446,6 +446,14 @@ function targetsFor(key: string, rows: Row[]): Target[] {
         } (the earlier rule: ${rows[EARLIER_RULE].evals.toFixed(1)})`,
       });
     }
+    if (key === "A" && index === OURS) {
+      targets.push({
+        label:
+          `A ours with target_gain 0.75σ (not the regime it is for): no-op (Δ=0) keep rate <= alpha (${FALSE_KEEP_RATE})`,
+        pass: rows[OURS_WITH_TARGET].noOpKeepRate <= FALSE_KEEP_RATE,
+        detail: percent(rows[OURS_WITH_TARGET].noOpKeepRate, 2),
+      });
+    }
     if (key === "Z") {
       targets.push({
         label: `Z ${who}: keep rate <= alpha (${FALSE_KEEP_RATE})`,

@@ -274,7 +274,9 @@ function decisionModule(withCases: boolean, settings: (unit: number) => Partial<
         if (step === 99) throw new Error(`Decision loop did not settle on candidate ${t}: ${verdict.reason}`);
       }
     }
-    // A keep on the last candidate still owes the new incumbent its fresh runs (its recorded score).
+    // Under the earlier rule a keep on the last candidate still owes the new incumbent its fresh runs
+    // (its recorded score); under shared runs its reference is the runs that selected it, plus any
+    // made beside later candidates, so "best inflation" shows their winner's curse.
     while (decideCandidate(state, options).action === "run_incumbent") runIncumbent();
     const scores = state.incumbentRuns.map((run) => orient(run.score, directionOf(evaluator.scenario)));
     return scores.reduce((a, b) => a + b, 0) / scores.length;

@@ -481,6 +481,29 @@ describe("shared incumbent runs (the default): reuse, a run beside each keep, dr
     expect(after.noise.degreesOfFreedom).toBe(40 + 2); // the earlier runs pooled as a group of their own
   });
 
+  test("a tie route does not keep before the incumbent ran beside the candidate either", () => {
+    const start = measuredBefore(runs(0.5, 0.502, 0.498), runs(0.53));
+    const smaller = { lines: [40, 30] as [number, number], tokens: [300, 250] as [number, number] };
+    const verdict = decideCandidate(start, {}, { simplification: smaller });
+    expect(verdict).toMatchObject({ action: "run_incumbent", rule: null });
+    const paired = { ...start, incumbentRuns: [...start.incumbentRuns, ...runs(0.501)] };
+    expect(decideCandidate(paired, {}, { simplification: smaller }).action).toBe("keep");
+  });
+
+  test("the earlier rule's thresholds do not change beside tiebreaks", () => {
+    const tied = state(runs(0.5, 0.51, 0.49, 0.5), runs(0.52, 0.525), {
+      noise: CLEAR_NOISE,
+      tiebreaks: [{ metric: "p", direction: "max" }],
+    });
+    const alone = state(runs(0.5, 0.51, 0.49, 0.5), runs(0.52, 0.525), { noise: CLEAR_NOISE });
+    expect(decideCandidate(tied, EARLIER_RULE).threshold).toBeCloseTo(
+      decideCandidate(alone, EARLIER_RULE).threshold as number,
+      12,
+    );
+    // Under shared runs the main test takes 0.8 of its level beside tiebreaks.
+    expect(decideCandidate(tied).threshold as number).toBeGreaterThan(decideCandidate(alone).threshold as number);
+  });
+
   test("runs beside the candidate within the noise keep every earlier run", () => {
     const steady = measuredBefore(runs(0.7, 0.71, 0.69), runs(0.75));
     const withBeside = { ...steady, incumbentRuns: [...steady.incumbentRuns, ...runs(0.712)] };
@@ -559,14 +582,13 @@ describe("decision.target_gain: the runs it takes to find a gain of that size", 
     expect(verdict.reason).toMatch(/clearly below the target 0\.0050/);
   });
 
-  test("the target changes nothing under the earlier rule", () => {
-    const options = { ...EARLIER_RULE, ...withTarget };
-    expect(candidateRunCap(resolveDecisionOptions(options))).toBe(5);
-    const verdict = decideCandidate(
-      state(runs(0.7, 0.7, 0.7), runs(0.6995), { noise: noisyHistory(0.005, 40) }),
-      options,
-    );
-    expect(verdict.action).toBe("discard");
+  test("a target under the earlier rule is refused: it needs shared incumbent runs", () => {
+    expect(() => resolveDecisionOptions({ ...EARLIER_RULE, ...withTarget })).toThrow(/needs shared incumbent runs/);
+  });
+
+  test("the planned runs count the level the target's looks are tested at", () => {
+    const options = resolveDecisionOptions(withTarget);
+    expect(plannedRuns(0.005, 40, options, 0.005, 0.5)).toBeGreaterThan(plannedRuns(0.005, 40, options, 0.005));
   });
 
   test("a target of 0 or below is refused", () => {
@@ -865,6 +887,7 @@ describe("objectives: guards under noise, simplifications, tiebreaks", () => {
     sentence: string;
     state: DecisionState;
     request?: Parameters<typeof decideCandidate>[2];
+    options?: Partial<DecisionOptions>;
     expected: Partial<Verdict>;
   }[] = [
     {
@@ -883,7 +906,17 @@ describe("objectives: guards under noise, simplifications, tiebreaks", () => {
         guard: LATENCY_GUARD,
         sideNoise: GUARD_NOISE,
       }),
+      options: EARLIER_RULE,
       expected: { action: "keep", guardMean: 99, guardPass: true },
+    },
+    {
+      sentence: "under shared incumbent runs a borderline guard runs on past max_runs, to the extended cap",
+      state: state(runs(0.7, 0.71, 0.69), guardedRuns([101, 97, 99, 100, 98], 0.75), {
+        noise: CLEAR_NOISE,
+        guard: LATENCY_GUARD,
+        sideNoise: GUARD_NOISE,
+      }),
+      expected: { action: "run_candidate", guardPass: null },
     },
     {
       sentence: "a borderline guard at the run cap is judged on its mean: beyond the threshold, a guard failure",
@@ -892,6 +925,7 @@ describe("objectives: guards under noise, simplifications, tiebreaks", () => {
         guard: LATENCY_GUARD,
         sideNoise: GUARD_NOISE,
       }),
+      options: EARLIER_RULE,
       expected: { action: "guard_fail", guardMean: 101, guardPass: false },
     },
     {
@@ -1003,7 +1037,7 @@ describe("objectives: guards under noise, simplifications, tiebreaks", () => {
     test(row.sentence, () => {
       const verdict = decideCandidate(
         row.state,
-        row.sentence.includes("margin lets") ? { simplifyMargin: 0.01 } : {},
+        { ...row.options, ...(row.sentence.includes("margin lets") ? { simplifyMargin: 0.01 } : {}) },
         row.request,
       );
       for (const [key, value] of Object.entries(row.expected)) {

@@ -1,8 +1,8 @@
 // Shared incumbent runs through the real scripts (scripts/lib/decision/decide.ts behind iterate.ts):
 // a machine that gets faster mid-session is caught by the drift check instead of handing the next
-// no-op a keep, the journal's replay gives a restarted step the same reference, and
-// decision.target_gain gives a small gain the runs it takes. Real temporary git repositories, a
-// real Python eval whose noise is seeded per run.
+// no-op a keep, each step (a new process replaying the journal) compares with the keep's own runs,
+// and decision.target_gain reaches the decision from the experiment file. Real temporary git
+// repositories, a real Python eval whose noise is seeded per run.
 import { describe, expect, test } from "bun:test";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -105,6 +105,21 @@ describe("decision.target_gain", () => {
     expect(result.stderr).toMatch(/above 0/);
     expect(readFileSync(yaml, "utf8")).toBe(before);
   });
+});
+
+test("a target with the earlier rule in the file is refused, naming the setting to change", () => {
+  const root = pythonExperiment({ noise: 0.004, freshIncumbentRuns: 2 });
+  const yaml = join(root, "autoresearch.yaml");
+  writeFileSync(
+    yaml,
+    readFileSync(yaml, "utf8").replace(/max_incumbent_runs: 6 }/, "max_incumbent_runs: 6, target_gain: 0.004 }"),
+  );
+  const before = readFileSync(yaml, "utf8");
+  const result = runScript("baseline", [], { cwd: root });
+  expect(result.code).not.toBe(0);
+  expect(result.stderr).toMatch(/target_gain/);
+  expect(result.stderr).toMatch(/fresh_incumbent_runs to 0/);
+  expect(readFileSync(yaml, "utf8")).toBe(before);
 });
 
 function runScriptOk(root: string, name: "baseline" | "iterate", args: string[]): void {

@@ -21,7 +21,6 @@ import {
   resolveDecisionOptions,
   type Run,
   sharesIncumbentRuns,
-  TARGET_RUN_FACTOR,
   type TiebreakConfig,
   tiebreakLevelFor,
   tieLevelFor,
@@ -568,7 +567,7 @@ function decideDeterministic(state: DecisionState, summary: Summary): Verdict {
 
 // Under shared incumbent runs a candidate is given up once its t falls to the bound of its look
 // (the last one repeats); from maxCandidateRuns on it goes on, up to three times as many runs, only while
-// its t stays at EXTEND_STATISTIC or above: its interval still straddles the threshold. Tuned with
+// its t stays above EXTEND_STATISTIC: its interval still straddles the threshold. Tuned with
 // the look levels (options.ts) on bench/decision.ts scenario A: rising bounds spend fewer runs on
 // no-ops, the extension finds more of the real gains the regular cap stopped short of.
 const FUTILITY_BOUNDS = [0, 0.5, 0.5, 1.25];
@@ -580,7 +579,7 @@ const MAIN_SHARE_BESIDE_TIEBREAKS = 0.8;
 
 // With decision.target_gain a candidate is given up once its gain is this many standard errors
 // below the target, and runs at most the runs that find the target with 80% power (between
-// maxCandidateRuns and TARGET_RUN_FACTOR times as many; bench/decision.ts scenario P).
+// maxCandidateRuns and candidateRunCap, six times as many; bench/decision.ts scenario P).
 const TARGET_FUTILITY_STATISTIC = 0.9;
 // ...and its looks, many more of them, take this share of the level: at 0.7 scenario A with a
 // target kept 5.0% of no-ops, at 0.5 3.8-3.9% (scenario P 2.0%, its power still 1.8x the
@@ -589,13 +588,25 @@ const TARGET_LEVEL_SHARE = 0.5;
 
 /**
  * Runs per version that find a true gain of `target` with 80% power at the later looks' level
- * (plus minEffect): 2((t_level + t_0.80) sigma / target)^2, within [maxCandidateRuns, 6x that].
+ * times `share` (the level they are tested at): 2((t_level + t_0.80) sigma / target)^2, within
+ * maxCandidateRuns and candidateRunCap.
  */
-export function plannedRuns(sigma: number, df: number, options: DecisionOptions, target: number): number {
-  const critical = studentTQuantile(1 - options.perLookLevel, df) as number;
+export function plannedRuns(sigma: number, df: number, options: DecisionOptions, target: number, share = 1): number {
+  const critical = studentTQuantile(1 - options.perLookLevel * share, df) as number;
   const power = studentTQuantile(0.8, df) as number;
   const runs = Math.ceil(2 * ((critical + power) * sigma / target) ** 2);
-  return Math.min(Math.max(runs, options.maxCandidateRuns), TARGET_RUN_FACTOR * options.maxCandidateRuns);
+  return Math.min(Math.max(runs, options.maxCandidateRuns), candidateRunCap(options));
+}
+
+/**
+ * The share of its level the main test's looks take under shared incumbent runs: less beside
+ * tiebreaks (they can keep a no-op too) and with a target gain (many more looks). 1 under the
+ * earlier rule, which was tuned without them.
+ */
+function levelShare(state: DecisionState, options: DecisionOptions): number {
+  if (!sharesIncumbentRuns(options)) return 1;
+  return (state.tiebreaks?.length ? MAIN_SHARE_BESIDE_TIEBREAKS : 1) *
+    (options.targetGain === null ? 1 : TARGET_LEVEL_SHARE);
 }
 
 /** The t at or below which a candidate is given up at this look. */
@@ -680,7 +691,7 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
 
   const sigma = noise.sigma;
   const df = noise.df;
-  const planned = target === null ? null : plannedRuns(sigma, df, options, target);
+  const planned = target === null ? null : plannedRuns(sigma, df, options, target, levelShare(state, options));
   if (planned !== null) {
     cap = planned;
     incumbentCap = planned;
@@ -691,8 +702,7 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   const standardError = sigma *
     Math.sqrt(1 / nCandidate + 1 / Math.min(nIncumbent, incumbentCap + reference.inherited));
   const statistic = (gain - options.minEffect) / standardError;
-  const level = (nCandidate === 1 ? options.firstLookLevel : options.perLookLevel) *
-    (state.tiebreaks?.length ? MAIN_SHARE_BESIDE_TIEBREAKS : 1) * (target === null ? 1 : TARGET_LEVEL_SHARE);
+  const level = (nCandidate === 1 ? options.firstLookLevel : options.perLookLevel) * levelShare(state, options);
   const threshold = studentTQuantile(1 - level, df) as number;
   const halfWidth = threshold * standardError;
   const fields = {
@@ -748,7 +758,7 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
       });
     }
     const why = nCandidate >= cap
-      ? `the ${plural(nCandidate, "run")} planned for the target gain ${format.score(target)}`
+      ? `${plural(nCandidate, "run")}, the most the target gain ${format.score(target)} plans for`
       : `${plural(nCandidate, "run")}: the gain is clearly below the target ${format.score(target)} (t against it ${
         format.t(belowTarget)
       }, at most -${format.t(TARGET_FUTILITY_STATISTIC)})`;
@@ -876,7 +886,7 @@ function mainTieTest(
     };
   }
   const noise = estimateNoise(state.noise, [incumbentRuns, candidateRuns], options);
-  const tieLevel = tieLevelFor(options.falseKeepRate);
+  const tieLevel = tieLevelFor(options);
   if (noise.sigma === null) {
     const status = count >= options.maxTieRuns ? "dead" : "alive";
     return { status, margin: null, statistic: null, text: "the noise is not measured yet" };
@@ -945,7 +955,7 @@ function tiebreakTest(
     if (side.gain < -resolution) return { status: "worse", result, text: `${moved} is worse` };
     return { status: "equal", result, text: `${moved} is equal` };
   }
-  const tieLevel = tiebreakLevelFor(options.falseKeepRate);
+  const tieLevel = tiebreakLevelFor(options);
   if (side.sigma === null) {
     const status = count >= options.maxTieRuns ? "dead" : "alive";
     return { status, result, text: `${moved}, its noise not measured yet` };
@@ -1050,8 +1060,21 @@ export function decideCandidate(
   const summary = summarize(state, resolved, request);
   const routes = tieRoutes(state, summary, request, isDeterministicMode(state, summary));
   const main = decideMain(state, summary);
-  if (main.action === "keep") return judgeGuard(main, summary, state, resolved.maxCandidateRuns);
+  if (main.action === "keep") return judgeGuard(main, summary, state, candidateRunCap(resolved));
   const keeping = routes.find((route) => route.status === "keep");
+  // Under shared incumbent runs a noisy eval's route keeps, as the main test does, only after the
+  // incumbent ran beside the candidate: the drift check comes first.
+  if (
+    keeping && main.mode === "sequential" && sharesIncumbentRuns(resolved) && summary.reference.besideCandidate === 0
+  ) {
+    return {
+      ...main,
+      ...keeping.fields,
+      action: "run_incumbent",
+      rule: null,
+      reason: `${keeping.reason.replace(/^Kept /, "Keepable ")} Run the incumbent once beside it before a keep.`,
+    };
+  }
   if (keeping) {
     const keep: Verdict = { ...main, ...keeping.fields, action: "keep", rule: keeping.rule, reason: keeping.reason };
     return judgeGuard(keep, summary, state, resolved.maxTieRuns);
@@ -1121,7 +1144,11 @@ export function promoteCandidate(
     (history, group) => poolGroup(history, group, resolved.resolution),
     state.noise,
   );
-  const startedFrom = { inheritedRunCount: candidateRuns.length, incumbentRunsBeforeCandidate: candidateRuns.length };
+  // Under the earlier rule a deterministic keep's runs are its reference but not "selecting runs".
+  const startedFrom = {
+    inheritedRunCount: sharesIncumbentRuns(resolved) ? candidateRuns.length : 0,
+    incumbentRunsBeforeCandidate: candidateRuns.length,
+  };
   if (deterministic || (sharesIncumbentRuns(resolved) && (rule ?? "gain") === "gain")) {
     // The candidate's runs go on as the incumbent's and are pooled when it is replaced.
     return {

@@ -112,20 +112,25 @@ export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionOptions> = Object.freeze
 // test (up to maxTieRuns looks) and adds its own false keeps to the main test's, so each of its
 // looks gets a smaller share. Tuned with bench/decision.ts scenarios S and T (see README): the
 // tiebreak's "better" adds to the main test's false keeps on a no-op, so it gets the smaller share.
-// Under shared incumbent runs the main test keeps a few more no-ops, so the tiebreak's share went
-// down from 0.135 to 0.1 (T: no-op keeps back to about 5%, +1σ tiebreaks still found over 70%)
-// and the tie test's up from 0.2 to 0.3 (S: no-change simplifications kept 80%).
-const TIE_SHARE_OF_ALPHA = 0.3;
-const TIEBREAK_SHARE_OF_ALPHA = 0.11;
+// The earlier rule: the tie test 0.2, the tiebreak 0.135 (at 0.2 it kept 6% of no-ops, at 0.12 it
+// found under 73% of +1σ tiebreaks). Under shared incumbent runs the main test keeps a few more
+// no-ops, so the tiebreak's share is 0.11 (T: no-op keeps 4.2-4.5%, +1σ tiebreaks found 71.6-72.7%,
+// with the main test at 0.8 of its level beside tiebreaks) and the tie test's 0.3 (S: no-change
+// simplifications kept 80.2-81.3%).
+const TIE_SHARES = { shared: { tie: 0.3, tiebreak: 0.11 }, earlier: { tie: 0.2, tiebreak: 0.135 } };
 
-/** Per-look level of the main metric's tie test: tieLevelFor(0.05) -> 0.01 (see TIE_SHARE_OF_ALPHA). */
-export function tieLevelFor(falseKeepRate: number): number {
-  return falseKeepRate * TIE_SHARE_OF_ALPHA;
+function tieShares(options: Pick<DecisionOptions, "freshIncumbentRuns">) {
+  return sharesIncumbentRuns(options) ? TIE_SHARES.shared : TIE_SHARES.earlier;
 }
 
-/** Per-look level of a tiebreak's "better" test: tiebreakLevelFor(0.05) -> 0.00675. */
-export function tiebreakLevelFor(falseKeepRate: number): number {
-  return falseKeepRate * TIEBREAK_SHARE_OF_ALPHA;
+/** Per-look level of the main metric's tie test: 0.015 at alpha 0.05 (0.01 under the earlier rule). */
+export function tieLevelFor(options: Pick<DecisionOptions, "falseKeepRate" | "freshIncumbentRuns">): number {
+  return options.falseKeepRate * tieShares(options).tie;
+}
+
+/** Per-look level of a tiebreak's "better" test: 0.0055 at alpha 0.05 (0.00675 under the earlier rule). */
+export function tiebreakLevelFor(options: Pick<DecisionOptions, "falseKeepRate" | "freshIncumbentRuns">): number {
+  return options.falseKeepRate * tieShares(options).tiebreak;
 }
 
 /**
@@ -148,7 +153,7 @@ export function sharesIncumbentRuns(options: Pick<DecisionOptions, "freshIncumbe
 // Under shared incumbent runs a promising candidate may go on to 3x maxCandidateRuns; with a target
 // gain, to the runs that find it (decide.ts plannedRuns), at most 6x.
 const EXTENDED_RUN_FACTOR = 3;
-export const TARGET_RUN_FACTOR = 6;
+const TARGET_RUN_FACTOR = 6;
 
 /**
  * Runs a candidate may get at most: maxCandidateRuns under the earlier rule; under shared incumbent
@@ -215,6 +220,12 @@ export function resolveDecisionOptions(overrides: Partial<DecisionOptions> = {})
   if (options.targetGain !== null && !(options.targetGain > 0)) {
     throw new CliError(
       `Cannot use decision option targetGain "${options.targetGain}": it must be above 0 (metric units), or null`,
+      "E_DECISION_OPTION",
+    );
+  }
+  if (options.targetGain !== null && !sharesIncumbentRuns(options)) {
+    throw new CliError(
+      `Cannot use decision option targetGain "${options.targetGain}" with freshIncumbentRuns ${options.freshIncumbentRuns}: a target gain needs shared incumbent runs (freshIncumbentRuns 0)`,
       "E_DECISION_OPTION",
     );
   }

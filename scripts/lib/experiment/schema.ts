@@ -82,6 +82,14 @@ function buildSchemas(z: ZodNamespace) {
       .default(decision.simplify_margin),
     // The smallest true gain worth finding (metric units): candidates get the runs it takes.
     target_gain: z.number().gt(0, "must be above 0 (metric units), or null").nullable().default(decision.target_gain),
+  }).superRefine((value, context) => {
+    if (value.target_gain !== null && value.fresh_incumbent_runs >= 1) {
+      context.addIssue({
+        code: "custom",
+        path: ["target_gain"],
+        message: "needs shared incumbent runs: set decision.fresh_incumbent_runs to 0 (and max_incumbent_runs to 5)",
+      });
+    }
   });
 
   const BudgetSchema = z.strictObject({

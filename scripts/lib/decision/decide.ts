@@ -21,6 +21,7 @@ import {
   resolveDecisionOptions,
   type Run,
   sharesIncumbentRuns,
+  simplifyMarginLevelFor,
   type TiebreakConfig,
   tiebreakLevelFor,
   tieLevelFor,
@@ -895,7 +896,7 @@ function mainTieTest(
     ? options.simplifyMargin ??
       minDetectableEffect(noise.sigma, noise.df, options.maxTieRuns, options.maxTieRuns, {
         ...options,
-        perLookLevel: tieLevel,
+        perLookLevel: simplifyMarginLevelFor(options),
         minEffect: 0,
       }) ?? noise.sigma
     : minDetectableEffect(noise.sigma, noise.df, options.maxCandidateRuns, options.maxIncumbentRuns, {

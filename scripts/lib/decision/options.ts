@@ -128,6 +128,16 @@ export function tieLevelFor(options: Pick<DecisionOptions, "falseKeepRate" | "fr
   return options.falseKeepRate * tieShares(options).tie;
 }
 
+/**
+ * The level a simplification's default margin is sized at: the loss a tie test at the earlier
+ * rule's 0.2 alpha could see. Sized at the shared rule's 0.3 alpha the margin shrank and a no-change
+ * simplification was kept 80.0-80.9% of the time; at 0.2 alpha 84.7-84.8%, a true -1σ regression
+ * 3.9-4.2% (bench/decision.ts scenario S, seeds 3 and 8).
+ */
+export function simplifyMarginLevelFor(options: Pick<DecisionOptions, "falseKeepRate">): number {
+  return options.falseKeepRate * TIE_SHARES.earlier.tie;
+}
+
 /** Per-look level of a tiebreak's "better" test: 0.0055 at alpha 0.05 (0.00675 under the earlier rule). */
 export function tiebreakLevelFor(options: Pick<DecisionOptions, "falseKeepRate" | "freshIncumbentRuns">): number {
   return options.falseKeepRate * tieShares(options).tiebreak;

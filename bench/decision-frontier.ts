@@ -7,7 +7,7 @@
 // Run: bun bench/decision-frontier.ts [--settings 2000] [--sessions 500]
 
 import { parseArgs } from "node:util";
-import { studentTQuantile } from "../scripts/lib/decision/stats.ts";
+import { mean as statsMean, studentTQuantile, sumOfSquaredDeviations } from "../scripts/lib/decision/stats.ts";
 import { createRandom, type Random } from "./seeded-random.ts";
 
 const CANDIDATES = 30;
@@ -49,13 +49,9 @@ function at<T>(values: T[], look: number): T {
   return values[Math.min(look, values.length) - 1];
 }
 
+/** Mean of a group that always has runs (stats.ts's mean returns null for none). */
 function mean(values: number[]): number {
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
-function squares(values: number[]): number {
-  const centre = mean(values);
-  return values.reduce((sum, value) => sum + (value - centre) ** 2, 0);
+  return statsMean(values) as number;
 }
 
 /** One session of scenario A: 30% of candidates better by U(0.5,3)σ, the rest half no-ops, half worse. */
@@ -70,7 +66,7 @@ function session(settings: Settings, random: Random) {
   let pooledDf = 0;
   const pool = (values: number[]) => {
     if (values.length < 2) return;
-    pooledSquares += squares(values);
+    pooledSquares += sumOfSquaredDeviations(values);
     pooledDf += values.length - 1;
   };
   let inherited: number[] = [];
@@ -90,7 +86,7 @@ function session(settings: Settings, random: Random) {
       let df = pooledDf;
       for (const group of [reference, candidate]) {
         if (group.length < 2) continue;
-        sumSquares += squares(group);
+        sumSquares += sumOfSquaredDeviations(group);
         df += group.length - 1;
       }
       if (df === 0) {

@@ -7,7 +7,6 @@ import {
   decideCandidate,
   discardCandidate,
   initialDecisionState,
-  plannedRuns,
   promoteCandidate,
 } from "../scripts/lib/decision/decide.ts";
 import type { DecisionState, Verdict } from "../scripts/lib/decision/decide.ts";
@@ -24,6 +23,7 @@ import {
   estimateNoise,
   minDetectableEffect,
   noiseFloor,
+  plannedRuns,
 } from "../scripts/lib/decision/noise.ts";
 import type { NoiseHistory } from "../scripts/lib/decision/noise.ts";
 import { calibrate } from "../scripts/lib/decision/calibrate.ts";

@@ -34,6 +34,20 @@ function priceCases(count = CASE_COUNT): string {
   return JSON.stringify({ format: "autoresearch-kit/test-data@1", shape: "number", cases }, null, 1) + "\n";
 }
 
+/** Fill the scaffold's test data with `count` price cases and commit the harness init wrote; returns the data. */
+function fillAndCommitHarness(root: string, count: number): string {
+  const filled = priceCases(count).replace(/"shape": "number"/, `"entry": "def predict(size: float) -> float"`);
+  writeFileSync(join(root, "autoresearch_test_data.json"), filled);
+  commitHarness(root, [
+    "autoresearch_test_data.json",
+    "autoresearch_eval.py",
+    "instructions.md",
+    "launch_prompt.md",
+    "autoresearch.yaml",
+  ]);
+  return filled;
+}
+
 function caseIds(text: string): string[] {
   return (JSON.parse(text).cases as { id: string }[]).map((item) => item.id);
 }
@@ -122,15 +136,7 @@ describe("init --holdout-split on a scaffold: baseline splits once", () => {
     const seed = Number(/seed: (\d+)/.exec(yamlOf(root))![1]);
     expect(seed).toBeGreaterThan(0);
 
-    const filled = priceCases(CASE_COUNT).replace(/"shape": "number"/, `"entry": "def predict(size: float) -> float"`);
-    writeFileSync(join(root, "autoresearch_test_data.json"), filled);
-    commitHarness(root, [
-      "autoresearch_test_data.json",
-      "autoresearch_eval.py",
-      "instructions.md",
-      "launch_prompt.md",
-      "autoresearch.yaml",
-    ]);
+    fillAndCommitHarness(root, CASE_COUNT);
     const baseline = runScript("baseline", [], { cwd: root });
     expect(baseline.code).toBe(0);
     expect(baseline.stderr).toContain(`Held out 6 of 24 cases (seed ${seed})`);
@@ -170,15 +176,7 @@ describe("a split that would leave too few cases", () => {
       runScript("init", ["src/predict.py", "--metric", "mae", "--yes", "--holdout-split", "0.3"], { cwd: root }).code,
     )
       .toBe(0);
-    const filled = priceCases(20).replace(/"shape": "number"/, `"entry": "def predict(size: float) -> float"`);
-    writeFileSync(join(root, "autoresearch_test_data.json"), filled);
-    commitHarness(root, [
-      "autoresearch_test_data.json",
-      "autoresearch_eval.py",
-      "instructions.md",
-      "launch_prompt.md",
-      "autoresearch.yaml",
-    ]);
+    const filled = fillAndCommitHarness(root, 20);
     const refused = runScript("baseline", [], { cwd: root });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("would leave 14");

@@ -33,6 +33,7 @@ import {
   finiteRuns,
   minDetectableEffect,
   type NoiseHistory,
+  plannedRuns,
   poolGroup,
   scoresOf,
   spreadOf,
@@ -586,18 +587,6 @@ const TARGET_FUTILITY_STATISTIC = 0.9;
 // target kept 5.0% of no-ops, at 0.5 3.8-3.9% (scenario P 2.0%, its power still 1.8x the
 // earlier rule's).
 const TARGET_LEVEL_SHARE = 0.5;
-
-/**
- * Runs per version that find a true gain of `target` with 80% power at the later looks' level
- * times `share` (the level they are tested at): 2((t_level + t_0.80) sigma / target)^2, within
- * maxCandidateRuns and candidateRunCap.
- */
-export function plannedRuns(sigma: number, df: number, options: DecisionOptions, target: number, share = 1): number {
-  const critical = studentTQuantile(1 - options.perLookLevel * share, df) as number;
-  const power = studentTQuantile(0.8, df) as number;
-  const runs = Math.ceil(2 * ((critical + power) * sigma / target) ** 2);
-  return Math.min(Math.max(runs, options.maxCandidateRuns), candidateRunCap(options));
-}
 
 /**
  * The share of its level the main test's looks take under shared incumbent runs: less beside

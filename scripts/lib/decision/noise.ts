@@ -1,11 +1,11 @@
 // The eval's within-version noise, pooled over versions into plain sums a restarted process rebuilds
 // from the journal; the sd used for tests (per run or per case, floored at the print resolution), the
-// smallest detectable gain, and the run helpers (finite runs, scores, spread) the engine shares.
+// smallest detectable gain and the runs a target gain needs, and the run helpers (finite runs, scores, spread) the engine shares.
 // Pure: it does not read the journal (decision-state.ts), decide (decide.ts) or calibrate (calibrate.ts).
 // Example: estimateNoise(emptyNoiseHistory(), [[{ score: 0.70 }, { score: 0.72 }]]).sigma -> 0.0141...
 
 import { fUpperTail, studentTQuantile, sumOfSquaredDeviations } from "./stats.ts";
-import { type DecisionOptions, resolveDecisionOptions, type Run } from "./options.ts";
+import { candidateRunCap, type DecisionOptions, resolveDecisionOptions, type Run } from "./options.ts";
 
 /**
  * Within-version noise pooled over finished versions (the current incumbent and candidate are
@@ -230,4 +230,16 @@ export function minDetectableEffect(
   if (critical === null || powerQuantile === null || !(nCandidate >= 1 && nIncumbent >= 1)) return null;
   const standardError = Math.max(sigma, noiseFloor(resolved.resolution)) * Math.sqrt(1 / nCandidate + 1 / nIncumbent);
   return resolved.minEffect + (critical + powerQuantile) * standardError;
+}
+
+/**
+ * Runs per version that find a true gain of `target` with 80% power at the later looks' level
+ * times `share` (the level they are tested at): 2((t_level + t_0.80) sigma / target)^2, within
+ * maxCandidateRuns and candidateRunCap: the inverse of minDetectableEffect for a target gain.
+ */
+export function plannedRuns(sigma: number, df: number, options: DecisionOptions, target: number, share = 1): number {
+  const critical = studentTQuantile(1 - options.perLookLevel * share, df) as number;
+  const power = studentTQuantile(DETECTION_POWER, df) as number;
+  const runs = Math.ceil(2 * ((critical + power) * sigma / target) ** 2);
+  return Math.min(Math.max(runs, options.maxCandidateRuns), candidateRunCap(options));
 }

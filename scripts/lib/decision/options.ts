@@ -161,7 +161,7 @@ export function sharesIncumbentRuns(options: Pick<DecisionOptions, "freshIncumbe
 }
 
 // Under shared incumbent runs a promising candidate may go on to 3x maxCandidateRuns; with a target
-// gain, to the runs that find it (decide.ts plannedRuns), at most 6x.
+// gain, to the runs that find it (noise.ts plannedRuns), at most 6x.
 const EXTENDED_RUN_FACTOR = 3;
 const TARGET_RUN_FACTOR = 6;
 

@@ -1,6 +1,7 @@
 // The eval's within-version noise, pooled over versions into plain sums a restarted process rebuilds
 // from the journal; the sd used for tests (per run or per case, floored at the print resolution), the
-// smallest detectable gain and the runs a target gain needs, and the run helpers (finite runs, scores, spread) the engine shares.
+// smallest detectable gain and the runs a target gain needs, and the run helpers (finite runs,
+// scores, spread) the engine shares.
 // Pure: it does not read the journal (decision-state.ts), decide (decide.ts) or calibrate (calibrate.ts).
 // Example: estimateNoise(emptyNoiseHistory(), [[{ score: 0.70 }, { score: 0.72 }]]).sigma -> 0.0141...
 

@@ -4,14 +4,15 @@
 // the eval reads the constrained file, hash the frozen files, record the baseline.
 import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
 import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
-import { EXIT } from "./lib/cli/errors.ts";
+import { CliError, EXIT } from "./lib/cli/errors.ts";
 import type { Round } from "./lib/experiment/schema.ts";
+import type { LoadedExperiment } from "./lib/experiment/experiment-file.ts";
 import type { BaselineReport } from "./lib/baseline/report.ts";
 
 export const spec = defineCommand({
   name: "baseline.ts",
   summary: "measure the unchanged code and prove the harness is sound",
-  usage: "baseline.ts [--runs 3] [--experiment PATH] [--json]",
+  usage: "baseline.ts [--runs 3] [--worktree [--worktree-path PATH] [--share PATH]...] [--experiment PATH] [--json]",
   options: {
     runs: {
       type: "integer",
@@ -35,6 +36,23 @@ export const spec = defineCommand({
       description: "create or switch to autoresearch/<name> (--no-branch to stay on the current branch)",
       default: true,
     },
+    worktree: {
+      type: "boolean",
+      description:
+        "run the experiment in its own git worktree on autoresearch/<name>, leaving this checkout, branch and index alone",
+    },
+    "worktree-path": {
+      type: "string",
+      description: "with --worktree: where the worktree goes (default .autoresearch/worktrees/<name>)",
+      valueName: "PATH",
+    },
+    share: {
+      type: "string",
+      multiple: true,
+      description:
+        "with --worktree: an ignored folder of this checkout to link into the worktree (data, a build); node_modules, .venv and venv are linked when present",
+      valueName: "PATH",
+    },
     force: {
       type: "boolean",
       description: "re-baseline a round that already has results (the old journal is kept as a backup)",
@@ -49,6 +67,7 @@ export const spec = defineCommand({
   examples: [
     "bun scripts/baseline.ts",
     "bun scripts/baseline.ts --runs 5 --expected-gain 0.005",
+    "bun scripts/baseline.ts --worktree --share data",
     "deno run -A scripts/baseline.ts --json | jq .sd",
   ],
   exitCodes: {
@@ -78,7 +97,16 @@ export function main(argv: string[]): Promise<number> {
     ]);
     await preloadExperimentParsers(); // baseline validates and saves the experiment file either way
     const root = requireRepositoryRoot(process.cwd(), kitCommand("baseline"));
-    const loaded = loadLocatedExperiment(values.experiment, process.cwd(), root);
+    const located = loadLocatedExperiment(values.experiment, process.cwd(), root);
+    if (!values.worktree && (values["worktree-path"] !== undefined || values.share !== undefined)) {
+      throw new CliError(
+        `--worktree-path and --share apply to a new worktree: ${kitCommand("baseline")} --worktree${
+          values["worktree-path"] ? ` --worktree-path ${values["worktree-path"]}` : ""
+        }`,
+        "E_USAGE",
+      );
+    }
+    const loaded = await inOwnWorktree(located, values, note);
     const report = await runBaseline(loaded, {
       runs: values.runs ?? loaded.experiment.decision.baseline_runs,
       expectedGain: values["expected-gain"] ?? null,
@@ -100,6 +128,31 @@ export function main(argv: string[]): Promise<number> {
     );
     return EXIT.OK;
   });
+}
+
+/** With --worktree, the experiment as it is in its own worktree (created now unless it already runs in one). */
+async function inOwnWorktree(
+  located: LoadedExperiment,
+  values: { worktree?: boolean; "worktree-path"?: string; share?: string[] },
+  notes: (message: string) => void,
+): Promise<LoadedExperiment> {
+  if (!values.worktree) return located;
+  const { isInOwnWorktree, isolateExperiment } = await import("./lib/baseline/isolate.ts");
+  if (isInOwnWorktree(located)) {
+    if (values["worktree-path"] !== undefined || values.share !== undefined) {
+      notes(
+        `The experiment already runs in its own worktree "${located.root}"; --worktree-path and --share apply only when it is created.`,
+      );
+    }
+    return located;
+  }
+  const isolated = await isolateExperiment(located, {
+    path: values["worktree-path"] ?? null,
+    share: values.share ?? [],
+    cwd: process.cwd(),
+    notes,
+  });
+  return isolated.loaded;
 }
 
 function formatReport(report: BaselineReport): string {

@@ -140,7 +140,7 @@ function checkFrozenPaths(root: string, paths: string[], experimentPath: string)
   }
 }
 
-async function checkConstrainedFiles(root: string, round: Round): Promise<void> {
+export async function checkConstrainedFiles(root: string, round: Round): Promise<void> {
   const committed = headCommit(root) !== null;
   for (const file of round.constrained_files) {
     const absolute = resolveIn(root, file);

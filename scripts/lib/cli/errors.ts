@@ -144,6 +144,14 @@ export const ERROR_CODES = {
   },
   E_GIT_BUSY: { exit: EXIT.FAILED, meaning: "a merge, rebase, cherry-pick or bisect is in progress" },
   E_BRANCH: { exit: EXIT.FAILED, meaning: "baseline: cannot create or switch to autoresearch/<name>" },
+  E_WORKTREE: {
+    exit: EXIT.FAILED,
+    meaning: "baseline --worktree: the experiment's worktree cannot be created (folder in the way, branch checked out elsewhere)",
+  },
+  E_WORKTREE_MISSING: {
+    exit: EXIT.FAILED,
+    meaning: "the worktree recorded in .autoresearch/worktree.json is gone; re-create it or remove the record",
+  },
   E_DETACHED: { exit: EXIT.FAILED, meaning: "HEAD is detached, so a keep would be committed off any branch" },
   E_WRONG_BRANCH: { exit: EXIT.FAILED, meaning: "the work tree is on another branch than the experiment's" },
   // not a CliError

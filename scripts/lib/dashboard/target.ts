@@ -11,6 +11,7 @@ import {
   loadExperiment,
 } from "../experiment/experiment-file.ts";
 import type { Experiment } from "../experiment/schema.ts";
+import { followWorktreePointer } from "../experiment/worktree-pointer.ts";
 import {
   artifactsBesideJournal,
   EXPERIMENT_FILE,
@@ -106,7 +107,7 @@ function findExperimentFile(options: TargetOptions): string | null {
         EXIT.USAGE,
       );
     }
-    return path;
+    return followWorktreePointer(path);
   }
   return findNearestExperimentFile(options.cwd);
 }

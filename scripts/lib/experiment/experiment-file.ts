@@ -17,6 +17,7 @@ import { EXPERIMENT_FILE, STATE_DIR } from "./artifacts.ts";
 import { stripControlCharacters } from "./journal.ts";
 import { type Experiment, experimentSchemas, preloadZod, type Round } from "./schema.ts";
 import { cachedExperiment, rememberExperiment } from "./experiment-cache.ts";
+import { followWorktreePointer, hasPointerFor } from "./worktree-pointer.ts";
 
 // yaml costs ~22 ms of start-up; it loads on the first parse or save (zod, in schema.ts, likewise).
 // `require` keeps loading synchronous (every caller of loadExperiment is).
@@ -66,8 +67,10 @@ export function findExperimentFile(cwd: string, repoRoot?: string | null): strin
   return fileIn(root);
 }
 
+/** The experiment file of `folder`: the worktree's copy when the experiment moved into its own worktree. */
 function fileIn(folder: string): string | null {
   const candidate = join(folder, EXPERIMENT_FILE);
+  if (hasPointerFor(folder, EXPERIMENT_FILE)) return followWorktreePointer(candidate);
   return existsSync(candidate) ? candidate : null;
 }
 
@@ -93,7 +96,7 @@ export function locateExperiment(explicit: string | undefined, cwd: string, repo
       "E_USAGE",
     );
   }
-  if (explicit) return resolve(cwd, explicit);
+  if (explicit) return followWorktreePointer(resolve(cwd, explicit));
   return findExperimentFile(cwd, repoRoot) ?? join(repoRoot ?? resolve(cwd), EXPERIMENT_FILE);
 }
 

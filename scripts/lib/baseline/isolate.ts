@@ -1,0 +1,202 @@
+// baseline --worktree: move an experiment into its own git worktree before it is measured, so
+// agents and evals never touch the user's checkout. The worktree gets the experiment branch
+// (created at HEAD), the harness files init wrote that HEAD does not have (copied, never moved),
+// and links to the ignored folders an eval needs (node_modules, .venv, --share); a record in the
+// user's checkout (worktree-pointer.ts) sends every later script there. Everything is checked
+// before anything is created; nothing in the user's checkout is changed except that record.
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { CliError, EXIT } from "../cli/errors.ts";
+import { kitCommand } from "../cli/kit.ts";
+import { STATE_DIR } from "../experiment/artifacts.ts";
+import { findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
+import { writePointer } from "../experiment/worktree-pointer.ts";
+import { displayPath, toPosix } from "../files/paths.ts";
+import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, repositoryTop, runGit } from "../git/git.ts";
+import { addWorktree, worktreeOfBranch } from "../git/worktree.ts";
+import { lockedPaths } from "../integrity/frozen-files.ts";
+import { checkConstrainedFiles } from "./preflight.ts";
+
+/** Ignored folders an eval commonly needs and git worktrees do not carry: linked when present. */
+const DEFAULT_SHARED = ["node_modules", ".venv", "venv"];
+
+export type IsolateOptions = {
+  /** --worktree-path: where the worktree goes (default `.autoresearch/worktrees/<name>` beside the experiment file). */
+  path: string | null;
+  /** --share: more ignored paths of the user's checkout to link into the worktree, relative to `cwd`. */
+  share: string[];
+  cwd: string;
+  notes: (message: string) => void;
+};
+
+export type Isolated = { loaded: LoadedExperiment; worktree: string; branch: string };
+
+/** Whether `loaded` already is an experiment's own worktree (a linked worktree on its branch). */
+export function isInOwnWorktree(loaded: LoadedExperiment): boolean {
+  const [own, common] = runGit(loaded.root, ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"])
+    .stdout.trim().split("\n");
+  return own !== common && currentBranch(loaded.root) === experimentBranch(loaded);
+}
+
+export function experimentBranch(loaded: LoadedExperiment): string {
+  return loaded.experiment.branch ?? `autoresearch/${loaded.experiment.name}`;
+}
+
+/** Create the experiment's worktree from the user's checkout and return the experiment as it is there. */
+export async function isolateExperiment(loaded: LoadedExperiment, options: IsolateOptions): Promise<Isolated> {
+  const { experiment, root } = loaded;
+  const top = repositoryTop(root);
+  const folderInTop = relative(top, root);
+  const branch = experimentBranch(loaded);
+  const start = headCommit(root);
+  if (start === null) {
+    throw new CliError(
+      `The repository has no commit yet, so there is nothing to start a worktree from. Commit your code first: git add -A && git commit -m "initial"`,
+      "E_WORKTREE",
+      EXIT.FAILED,
+    );
+  }
+  await checkConstrainedFiles(root, findRound(experiment));
+  const checkedOut = worktreeOfBranch(top, branch);
+  if (checkedOut !== null) {
+    const here = resolve(checkedOut) === resolve(top);
+    throw new CliError(
+      here
+        ? `Branch "${branch}" is checked out in this checkout, so it cannot also be the worktree's. Switch this checkout back to your own branch (git switch -), then run ${
+          kitCommand("baseline")
+        } --worktree; or drop --worktree to run the experiment here`
+        : `Branch "${branch}" is already checked out in the worktree "${
+          displayPath(checkedOut)
+        }". Run the kit from there (cd "${displayPath(checkedOut)}"), or remove it first: git worktree remove "${
+          displayPath(checkedOut)
+        }"`,
+      "E_WORKTREE",
+      EXIT.FAILED,
+    );
+  }
+  const worktree = options.path
+    ? resolve(options.cwd, options.path)
+    : join(root, STATE_DIR, "worktrees", experiment.name);
+  if (existsSync(worktree) && readdirSync(worktree).length > 0) {
+    throw new CliError(
+      `The worktree folder "${
+        displayPath(worktree)
+      }" exists and is not empty. Remove what is left there (git worktree prune, then delete the folder), or pass --worktree-path PATH`,
+      "E_WORKTREE",
+      EXIT.FAILED,
+    );
+  }
+  const shared = sharedPaths(top, root, options);
+  const copies = harnessCopies(loaded, top);
+
+  const how = addWorktree(top, worktree, branch, start);
+  const experimentFolder = join(worktree, folderInTop);
+  for (const path of copies) {
+    const target = join(experimentFolder, path);
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(join(root, path), target);
+  }
+  for (const path of shared) {
+    const target = join(worktree, path);
+    if (existsSync(target)) continue;
+    mkdirSync(dirname(target), { recursive: true });
+    symlinkSync(join(top, path), target);
+  }
+  writePointer(root, {
+    worktree,
+    experiment: toPosix(relative(worktree, join(experimentFolder, relative(root, loaded.path)))),
+    source: relative(root, loaded.path),
+    branch,
+    shared,
+    created_at: new Date().toISOString(),
+  });
+  options.notes(
+    `The experiment runs in its own worktree "${displayPath(worktree)}" on ${
+      how === "created" ? "the new" : "its"
+    } branch "${branch}"; this checkout, its branch and index are not touched. Every script finds it from here or from there.${
+      copies.length ? ` Copied the harness files ${copies.map((path) => `"${path}"`).join(", ")} into it.` : ""
+    }${shared.length ? ` Linked ${shared.map((path) => `"${path}"`).join(", ")} from this checkout.` : ""}`,
+  );
+  const uncommitted = runGit(top, ["status", "--porcelain", "--untracked-files=no"]).stdout.split("\n").filter(Boolean)
+    .length;
+  if (uncommitted > 0) {
+    options.notes(
+      `The worktree starts at HEAD (${start.slice(0, 7)}): uncommitted changes to ${uncommitted} tracked file${
+        uncommitted === 1 ? "" : "s"
+      } of this checkout are not in it.`,
+    );
+  }
+  return { loaded: loadExperiment(join(experimentFolder, relative(root, loaded.path))), worktree, branch };
+}
+
+/**
+ * The experiment's own files the worktree would miss, relative to the experiment's folder: the
+ * experiment file, each round's instructions, launch prompt and journal, and the locked files
+ * (eval, test data, held-out set, frozen files) — those that exist here and that HEAD lacks or
+ * has with other content. Files outside the repository are reached from the worktree as they are.
+ */
+function harnessCopies(loaded: LoadedExperiment, top: string): string[] {
+  const { experiment, root } = loaded;
+  const named = [
+    relative(root, loaded.path),
+    ...experiment.rounds.flatMap((
+      round,
+    ) => [round.artifacts.instructions, round.artifacts.launch_prompt, round.artifacts.journal]),
+    ...lockedPaths(root, experiment, findRound(experiment)),
+  ];
+  const copies: string[] = [];
+  for (const path of new Set(named)) {
+    if (isAbsolute(path)) continue;
+    const absolute = join(root, path);
+    const inTop = relative(top, absolute);
+    if (inTop.startsWith("..") || !existsSync(absolute) || !lstatSync(absolute).isFile()) continue;
+    if (isTracked(root, path) && !fileDiffersFromCommit(root, "HEAD", path)) continue;
+    copies.push(toPosix(path));
+  }
+  return copies;
+}
+
+/**
+ * The ignored paths to link, relative to the repository's top: node_modules, .venv and venv
+ * where present (at the top and beside the experiment file), and every --share path, which
+ * must exist and must not be tracked (a tracked one is in the worktree already).
+ */
+function sharedPaths(top: string, experimentRoot: string, options: IsolateOptions): string[] {
+  const paths = new Set<string>();
+  for (const given of options.share) {
+    const absolute = resolve(options.cwd, given);
+    const inTop = relative(top, absolute);
+    if (inTop === "" || inTop.startsWith("..") || isAbsolute(inTop)) {
+      throw new CliError(
+        `--share "${given}" is not inside the repository "${top}"; name a folder of this checkout (paths outside it are reached from the worktree as they are)`,
+        "E_USAGE",
+      );
+    }
+    if (!existsSync(absolute)) {
+      throw new CliError(`--share "${given}" does not exist here; name an existing file or folder`, "E_NO_FILE");
+    }
+    if (isTracked(top, inTop) || trackedBelow(top, inTop)) {
+      throw new CliError(
+        `--share "${given}" is tracked by git, so the worktree has its own copy; drop it from --share`,
+        "E_USAGE",
+      );
+    }
+    paths.add(toPosix(inTop));
+  }
+  const experimentFolder = relative(top, experimentRoot);
+  for (const folder of new Set(["", experimentFolder])) {
+    for (const name of DEFAULT_SHARED) {
+      const path = folder ? join(folder, name) : name;
+      if (existsSync(join(top, path)) && isIgnored(top, path)) paths.add(toPosix(path));
+    }
+  }
+  return [...paths];
+}
+
+function isIgnored(top: string, path: string): boolean {
+  return runGit(top, ["check-ignore", "-q", path]).ok;
+}
+
+function trackedBelow(top: string, path: string): boolean {
+  return runGit(top, ["ls-files", "--", path]).stdout.trim() !== "";
+}

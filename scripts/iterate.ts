@@ -6,6 +6,7 @@ import { defineCommand, note, printData, printJson, runCommand, runIfMain } from
 import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
 import type { StepResult } from "./lib/iterate/step-context.ts";
+import type { ResultLine } from "./lib/experiment/journal.ts";
 import { formatCompact, formatScore, isWholeNumberMetric, plural, roundMeasure } from "./lib/text/number-format.ts";
 
 export const spec = defineCommand({
@@ -41,6 +42,13 @@ stops the loop (exit 1), other edits are left alone. A run killed at any point i
       type: "integer",
       min: 1,
       description: "loop mode: iterations to run now (default: what is left of the budget)",
+      valueName: "N",
+    },
+    parallel: {
+      type: "integer",
+      min: 1,
+      description:
+        "loop mode: N agents propose candidates at once, each in its own worker tree; decisions are applied one at a time",
       valueName: "N",
     },
     "max-hours": {
@@ -108,7 +116,7 @@ export function main(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ values }) => {
     // Loaded only after argv parsed: --help and usage errors never pay for the library.
     const [
-      { loadLocatedExperiment },
+      { findRound, loadLocatedExperiment },
       { requireRepositoryRoot },
       { kitCommand },
       { runStep },
@@ -130,6 +138,12 @@ export function main(argv: string[]): Promise<number> {
     if (values.plateau !== undefined && !values.loop) {
       throw new CliError(
         `--plateau applies to the loop: ${kitCommand("iterate")} --loop --agent "CMD" --plateau ${values.plateau}`,
+        "E_USAGE",
+      );
+    }
+    if (values.parallel !== undefined && !values.loop) {
+      throw new CliError(
+        `--parallel applies to the loop: ${kitCommand("iterate")} --loop --agent "CMD" --parallel ${values.parallel}`,
         "E_USAGE",
       );
     }
@@ -159,7 +173,7 @@ export function main(argv: string[]): Promise<number> {
           "E_USAGE",
         );
       }
-      const outcome = await runLoop(loaded, {
+      const loopOptions = {
         agent: values.agent,
         iterations: values.iterations,
         maxHours: values["max-hours"],
@@ -168,10 +182,15 @@ export function main(argv: string[]): Promise<number> {
         finalReport: Boolean(values["final-report"]),
         plateau: values.plateau,
         round,
-        onResult: (line) => (values.json ? printJson(line) : printData(loopResultLine(line))),
+        onResult: (line: ResultLine) => (values.json ? printJson(line) : printData(loopResultLine(line))),
         notes: note,
-      });
-      return outcome.exitCode;
+      };
+      if (values.parallel !== undefined) {
+        const { runParallelLoop } = await import("./lib/iterate/parallel.ts");
+        const evalConcurrency = findRound(loaded.experiment, round).eval.concurrency ?? values.parallel;
+        return (await runParallelLoop(loaded, { ...loopOptions, parallel: values.parallel, evalConcurrency })).exitCode;
+      }
+      return (await runLoop(loaded, loopOptions)).exitCode;
     }
     const description = values.message;
     if (description === undefined || description.trim() === "") {

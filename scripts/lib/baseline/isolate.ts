@@ -4,21 +4,18 @@
 // and links to the ignored folders an eval needs (node_modules, .venv, --share); a record in the
 // user's checkout (worktree-pointer.ts) sends every later script there. Everything is checked
 // before anything is created; nothing in the user's checkout is changed except that record.
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { STATE_DIR } from "../experiment/artifacts.ts";
 import { findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
 import { writePointer } from "../experiment/worktree-pointer.ts";
 import { displayPath, toPosix } from "../files/paths.ts";
-import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, repositoryTop, runGit } from "../git/git.ts";
+import { currentBranch, headCommit, isTracked, repositoryTop, runGit } from "../git/git.ts";
 import { addWorktree, worktreeOfBranch } from "../git/worktree.ts";
-import { lockedPaths } from "../integrity/frozen-files.ts";
+import { copyInto, defaultSharedPaths, harnessFilesMissingAt, linkShared } from "../harness/worktree-files.ts";
 import { checkConstrainedFiles } from "./preflight.ts";
-
-/** Ignored folders an eval commonly needs and git worktrees do not carry: linked when present. */
-const DEFAULT_SHARED = ["node_modules", ".venv", "venv"];
 
 export type IsolateOptions = {
   /** --worktree-path: where the worktree goes (default `.autoresearch/worktrees/<name>` beside the experiment file). */
@@ -87,21 +84,12 @@ export async function isolateExperiment(loaded: LoadedExperiment, options: Isola
     );
   }
   const shared = sharedPaths(top, root, options);
-  const copies = harnessCopies(loaded, top);
+  const copies = harnessFilesMissingAt(loaded, top, "HEAD");
 
   const how = addWorktree(top, worktree, branch, start);
   const experimentFolder = join(worktree, folderInTop);
-  for (const path of copies) {
-    const target = join(experimentFolder, path);
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(join(root, path), target);
-  }
-  for (const path of shared) {
-    const target = join(worktree, path);
-    if (existsSync(target)) continue;
-    mkdirSync(dirname(target), { recursive: true });
-    symlinkSync(join(top, path), target);
-  }
+  copyInto(root, experimentFolder, copies);
+  linkShared(top, worktree, shared);
   writePointer(root, {
     worktree,
     experiment: toPosix(relative(worktree, join(experimentFolder, relative(root, loaded.path)))),
@@ -127,33 +115,6 @@ export async function isolateExperiment(loaded: LoadedExperiment, options: Isola
     );
   }
   return { loaded: loadExperiment(join(experimentFolder, relative(root, loaded.path))), worktree, branch };
-}
-
-/**
- * The experiment's own files the worktree would miss, relative to the experiment's folder: the
- * experiment file, each round's instructions, launch prompt and journal, and the locked files
- * (eval, test data, held-out set, frozen files) — those that exist here and that HEAD lacks or
- * has with other content. Files outside the repository are reached from the worktree as they are.
- */
-function harnessCopies(loaded: LoadedExperiment, top: string): string[] {
-  const { experiment, root } = loaded;
-  const named = [
-    relative(root, loaded.path),
-    ...experiment.rounds.flatMap((
-      round,
-    ) => [round.artifacts.instructions, round.artifacts.launch_prompt, round.artifacts.journal]),
-    ...lockedPaths(root, experiment, findRound(experiment)),
-  ];
-  const copies: string[] = [];
-  for (const path of new Set(named)) {
-    if (isAbsolute(path)) continue;
-    const absolute = join(root, path);
-    const inTop = relative(top, absolute);
-    if (inTop.startsWith("..") || !existsSync(absolute) || !lstatSync(absolute).isFile()) continue;
-    if (isTracked(root, path) && !fileDiffersFromCommit(root, "HEAD", path)) continue;
-    copies.push(toPosix(path));
-  }
-  return copies;
 }
 
 /**
@@ -183,18 +144,8 @@ function sharedPaths(top: string, experimentRoot: string, options: IsolateOption
     }
     paths.add(toPosix(inTop));
   }
-  const experimentFolder = relative(top, experimentRoot);
-  for (const folder of new Set(["", experimentFolder])) {
-    for (const name of DEFAULT_SHARED) {
-      const path = folder ? join(folder, name) : name;
-      if (existsSync(join(top, path)) && isIgnored(top, path)) paths.add(toPosix(path));
-    }
-  }
+  for (const path of defaultSharedPaths(top, experimentRoot)) paths.add(path);
   return [...paths];
-}
-
-function isIgnored(top: string, path: string): boolean {
-  return runGit(top, ["check-ignore", "-q", path]).ok;
 }
 
 function trackedBelow(top: string, path: string): boolean {

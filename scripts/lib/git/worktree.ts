@@ -59,6 +59,20 @@ export function addWorktree(root: string, path: string, branch: string, start: s
   return exists ? "existing" : "created";
 }
 
+/** Add a worktree at `path` with a detached HEAD at `commit` (a parallel worker's tree: no branch of its own). */
+export function addDetachedWorktree(root: string, path: string, commit: string): void {
+  const result = runGit(root, ["worktree", "add", "--quiet", "--detach", path, commit]);
+  if (!result.ok) {
+    throw new CliError(
+      `Cannot create the worker tree "${path}": ${
+        result.stderr.trim().split("\n").slice(-1)[0]
+      }. Run git worktree prune, remove the folder, and re-run.`,
+      "E_WORKTREE",
+      EXIT.FAILED,
+    );
+  }
+}
+
 /** Remove a clean worktree (git refuses one with changes: nothing is lost); false when git refused. */
 export function removeWorktree(root: string, path: string): boolean {
   return runGit(root, ["worktree", "remove", path]).ok;

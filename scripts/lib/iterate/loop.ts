@@ -46,7 +46,7 @@ export type LoopOptions = {
 export type LoopOutcome = { exitCode: number; reason: string; lines: ResultLine[] };
 
 /** Why the loop stopped; `endsRound` when the round's own budget, plateau or time limit did it. */
-type Stop = { exitCode: number; reason: string; endsRound: boolean };
+export type Stop = { exitCode: number; reason: string; endsRound: boolean };
 
 export async function runLoop(initial: LoadedExperiment, options: LoopOptions): Promise<LoopOutcome> {
   const stateDir = experimentStateDir(initial);
@@ -136,6 +136,16 @@ async function loopUntilStopped(
       );
     }
   }
+  return await loopEnding(initial, stop, lines, options);
+}
+
+/** Say why the loop stopped, write the final report when the round ended (or --final-report), and return the outcome. */
+export async function loopEnding(
+  initial: LoadedExperiment,
+  stop: Stop,
+  lines: ResultLine[],
+  options: LoopOptions,
+): Promise<LoopOutcome> {
   options.notes(`Loop stopped: ${stop.reason}`);
   if (options.finalReport || (options.report && stop.endsRound && lines.length > 0)) {
     await writeFinalReport(initial.path, options, stop.reason);
@@ -146,7 +156,7 @@ async function loopUntilStopped(
 }
 
 /** The experiment as this run sees it: --plateau replaces budget.plateau. */
-function withPlateau(experiment: Experiment, plateau: number | undefined): Experiment {
+export function withPlateau(experiment: Experiment, plateau: number | undefined): Experiment {
   return plateau === undefined ? experiment : { ...experiment, budget: { ...experiment.budget, plateau } };
 }
 
@@ -200,7 +210,7 @@ async function stepAgentChange(
   });
 }
 
-function stopReason(
+export function stopReason(
   loaded: LoadedExperiment,
   results: ResultLine[],
   plateau: Summary["plateau"],

@@ -35,6 +35,13 @@ export type StepOptions = {
    * judges against the previous step's end and never rewrites commits beyond the file.
    */
   agentScope?: { snapshot: Snapshot; head: string; experimentText: string };
+  /**
+   * Parallel loop: the outcome was measured in a worker's worktree against this same incumbent
+   * (parallel.ts); the step records it instead of running the eval again.
+   */
+  measured?: Outcome;
+  /** Waits for a free eval slot (eval.concurrency across parallel workers); resolves to its release. */
+  evalSlot?: () => Promise<() => void>;
 };
 
 export type StepResult = {

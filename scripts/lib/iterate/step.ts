@@ -286,6 +286,7 @@ async function decideOutcome(
     const reason = sameChangeReason(input.repeated);
     return { status: "discard", reason, candidate: [], incumbentRuns: [], verdict: null, crash: null };
   }
+  if (options.measured) return options.measured;
   if (options.agentScope) noteUserChangesTheEvalSees(scope.snapshot, options);
   const key = {
     round: round.round,

@@ -32,6 +32,8 @@ export async function callAgent(
     iteration: number;
     summary: Summary;
     options: { agent: string; agentTimeoutS: number };
+    /** A parallel worker's id ("w2"), in $AUTORESEARCH_WORKER: agents may split the search by it. */
+    worker?: string;
   },
 ): Promise<AgentOutcome> {
   const { stateDir, iteration, options } = context;
@@ -57,7 +59,10 @@ export async function callAgent(
     timeoutS: options.agentTimeoutS,
     logPath: call.log,
     input: prompt,
-    env: agentEnvironment(loaded, promptFile, iteration, "iterate"),
+    env: {
+      ...agentEnvironment(loaded, promptFile, iteration, "iterate"),
+      ...(context.worker ? { AUTORESEARCH_WORKER: context.worker } : {}),
+    },
     onLine: (line) => {
       const match = /^\s*DESCRIPTION:\s*(.+)$/.exec(line);
       if (match) description = match[1].trim();

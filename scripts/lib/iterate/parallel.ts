@@ -179,6 +179,7 @@ async function propose(
     iteration: call,
     summary,
     options,
+    worker: worker.id,
   });
   clearAgentCall(worker.stateDir);
   const files = round.constrained_files;

@@ -1,0 +1,173 @@
+// iterate --loop --parallel N on real repositories with the real Python eval: the journal stays
+// coherent (iterations numbered in decision order, each with its worker and the incumbent it was
+// made on), keeps are exactly the branch's commits, no measured candidate is judged against an
+// incumbent other than the one it was made on, a stale keep that conflicts is reported as such
+// and one that does not is carried over and measured again; kill -9 of the coordinator, then a
+// resume, loses and duplicates nothing. One run under Deno.
+import { describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  BUN,
+  journal,
+  KIT_ROOT,
+  type Line,
+  PATH_WITH_KIT_RUNTIMES,
+  results,
+  runScript,
+  sh,
+  waitFor,
+} from "./helpers.ts";
+import { baselined } from "./experiment-fixture.ts";
+
+const TUNER = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
+const env = { PATH: PATH_WITH_KIT_RUNTIMES };
+
+function git(cwd: string, ...args: string[]): string {
+  return sh(cwd, "git", args).trim();
+}
+
+/** The commits on the experiment branch after the baseline's, oldest first, abbreviated to 7. */
+function keptCommits(root: string): string[] {
+  const baseline = journal(root).find((line) => line.status === "baseline")!.commit;
+  return git(root, "rev-list", "--reverse", `${baseline}..HEAD`).split("\n").filter(Boolean).map((commit) =>
+    commit.slice(0, 7)
+  );
+}
+
+/**
+ * The journal's promises under parallel workers: iterations 1..n once each, every line with its
+ * worker and base; keeps are the branch's commits; a line measured with runs was measured against
+ * the incumbent of its time (the keep before it, else the baseline), and every other line says why not.
+ */
+function expectCoherent(root: string, lines: Line[] = results(root)): void {
+  expect(lines.map((line) => line.iteration)).toEqual(lines.map((_, index) => index + 1));
+  const keeps = lines.filter((line) => line.status === "keep");
+  expect(keptCommits(root)).toEqual(keeps.map((line) => line.commit.slice(0, 7)));
+  let incumbent = journal(root).find((line) => line.status === "baseline")!.commit.slice(0, 7);
+  for (const line of lines) {
+    expect(line.worker).toMatch(/^w\d+$/);
+    expect(typeof line.base_commit).toBe("string");
+    if (line.runs?.length) expect(line.base_commit.slice(0, 7)).toBe(incumbent);
+    else if (line.base_commit.slice(0, 7) !== incumbent && line.status !== "crash") {
+      expect(line.reason).toMatch(
+        /its own incumbent|conflicts with the keeps since|already holds its change|same change/,
+      );
+    }
+    if (line.status === "keep") incumbent = line.commit.slice(0, 7);
+  }
+  expect(git(root, "status", "--porcelain")).toBe("");
+}
+
+describe("iterate --loop --parallel", () => {
+  test("3 workers with the offline agent: a coherent journal, keeps are the branch's commits", () => {
+    const root = baselined({ noise: 0.01 });
+    const result = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "3", "--iterations", "12"], {
+      cwd: root,
+      env,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("3 workers, each in its own tree");
+    const lines = results(root);
+    expect(lines.length).toBe(12);
+    expect(new Set(lines.map((line) => line.worker))).toEqual(new Set(["w1", "w2", "w3"]));
+    expect(lines.some((line) => line.status === "keep")).toBe(true);
+    expectCoherent(root, lines);
+    // The workers' trees are the kit's own, under .autoresearch/workers, invisible to git status.
+    expect(existsSync(join(root, ".autoresearch/workers/w3/ranker.py"))).toBe(true);
+    // The dashboard counts each worker's candidates.
+    const dashboard = runScript("dashboard", ["--format", "json"], { cwd: root });
+    expect(JSON.parse(dashboard.stdout).summary.iterations.done).toBe(12);
+  }, 120_000);
+
+  test("a stale keep: carried onto the new incumbent and measured again, or discarded as a conflict", () => {
+    // WEIGHT and BIAS far apart, so a change to one applies onto a keep of the other.
+    const ranker = "WEIGHT = 1.0\n\n\n\n\n\nBIAS = 0.0\n\n\ndef score(x):\n    return WEIGHT * x + BIAS\n";
+    const root = baselined({ noise: 0.01, files: { "ranker.py": ranker } });
+    // w1 fixes WEIGHT at once; w2 and w3 take longer, so theirs are made on the baseline and finish after w1's keep.
+    const agent = join(root, "..", `${root.split("/").pop()}-agent.sh`);
+    writeFileSync(
+      agent,
+      `set -e
+case "$AUTORESEARCH_WORKER" in
+  w1) sed -i 's/^WEIGHT = .*/WEIGHT = 3.0/' ranker.py; echo "DESCRIPTION: weight 3" ;;
+  w2) sleep 2; sed -i 's/^BIAS = .*/BIAS = 1.0/' ranker.py; echo "DESCRIPTION: bias 1" ;;
+  w3) sleep 2; sed -i 's/^WEIGHT = .*/WEIGHT = 2.9/' ranker.py; echo "DESCRIPTION: weight 2.9" ;;
+esac
+`,
+    );
+    const result = runScript(
+      "iterate",
+      ["--loop", "--agent", `bash ${agent}`, "--parallel", "3", "--iterations", "3"],
+      {
+        cwd: root,
+        env,
+      },
+    );
+    sh(root, "rm", ["-f", agent]);
+    expect(result.code).toBe(0);
+    const lines = results(root);
+    const byDescription = Object.fromEntries(lines.map((line) => [line.description, line]));
+    expect(byDescription["weight 3"].status).toBe("keep");
+    expect(byDescription["weight 3"].iteration).toBe(1);
+    // The same line changed differently: a conflict, said so, never measured against the new incumbent.
+    expect(byDescription["weight 2.9"].status).toBe("discard");
+    expect(byDescription["weight 2.9"].reason).toContain("its change conflicts with the keeps since");
+    expect(byDescription["weight 2.9"].runs ?? []).toEqual([]);
+    // Another line: carried over and measured again on top of the keep, and kept there.
+    expect(byDescription["bias 1"].status).toBe("keep");
+    expect(byDescription["bias 1"].rebased_from).toBe(byDescription["weight 3"].base_commit);
+    expect(byDescription["bias 1"].base_commit.slice(0, 7)).toBe(byDescription["weight 3"].commit.slice(0, 7));
+    expect(result.stderr).toContain("is carried onto the new incumbent");
+    expectCoherent(root, lines);
+    expect(git(root, "show", "HEAD:ranker.py")).toContain("WEIGHT = 3.0");
+    expect(git(root, "show", "HEAD:ranker.py")).toContain("BIAS = 1.0");
+  }, 90_000);
+
+  test("kill -9 of the coordinator mid-round, then resume: nothing lost or duplicated", async () => {
+    const root = baselined({ noise: 0.01 });
+    const slowTuner = `sleep 0.3; ${TUNER}`;
+    const first = spawn(
+      BUN,
+      [join(KIT_ROOT, "scripts/iterate.ts"), "--loop", "--agent", slowTuner, "--parallel", "3", "--iterations", "20"],
+      { cwd: root, env: { ...process.env, ...env, NO_COLOR: "1", CI: "true" }, stdio: "ignore" },
+    );
+    await waitFor("three recorded iterations", () => {
+      try {
+        return results(root).length >= 3;
+      } catch {
+        return false;
+      }
+    }, 60_000);
+    first.kill("SIGKILL");
+    await new Promise((resolve) => first.on("close", resolve));
+    const before = results(root);
+    expect(before.length).toBeLessThan(20);
+
+    const resumed = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "3", "--iterations", "6"], {
+      cwd: root,
+      env,
+    });
+    expect(resumed.code).toBe(0);
+    const after = results(root);
+    // What was recorded before the kill is still there, unchanged; the resume added exactly 6.
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.length).toBe(before.length + 6);
+    expectCoherent(root, after);
+  }, 120_000);
+
+  test("under Deno, and --parallel outside the loop is refused", () => {
+    const root = baselined({ noise: 0.01 });
+    const deno = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "2", "--iterations", "4"], {
+      cwd: root,
+      env,
+      runtime: "deno",
+    });
+    expect(deno.code).toBe(0);
+    expectCoherent(root);
+    const refused = runScript("iterate", ["-m", "x", "--parallel", "2"], { cwd: root });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("--parallel applies to the loop");
+  }, 90_000);
+});

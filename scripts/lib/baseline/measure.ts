@@ -9,6 +9,7 @@ import { calibrate, type Calibration as EngineCalibration } from "../decision/ca
 import type { Run } from "../decision/options.ts";
 import { decisionOptionsFor } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
+import { evalRunner } from "../process/eval-runner.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
 import { evalReading } from "../experiment/objective.ts";
 import type { Experiment } from "../experiment/schema.ts";
@@ -71,6 +72,7 @@ async function runBaselineEvals(
       timeoutS: round.eval.timeout_s,
       logPath,
       ...evalReading(experiment),
+      runner: evalRunner(experiment.name, round, { iteration: "baseline", run: `run${index}`, notes: options.notes }),
     });
     options.status.clear();
     if (!run.ok) {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
+import { evalRunner } from "../process/eval-runner.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
 import { evalReading } from "../experiment/objective.ts";
 import { experimentStateDir, type LoadedExperiment } from "../experiment/experiment-file.ts";
@@ -188,6 +189,7 @@ export async function probeSensitivity(
       timeoutS: round.eval.timeout_s,
       logPath,
       ...evalReading(experiment),
+      runner: evalRunner(experiment.name, round, { iteration: "baseline", run: "probe", notes: options.notes }),
     });
     options.status.clear();
   } finally {

@@ -45,6 +45,17 @@ export const DEFAULTS = Object.freeze({
  */
 export const UNSTATED_DECISION_DEFAULTS = Object.freeze({ fresh_incumbent_runs: 2, max_incumbent_runs: 6 });
 
+/**
+ * What a round's eval gets when it leaves eval.runner, eval.runner_retries or eval.cpus out: no
+ * runner (the eval runs here, as before runners existed), so those keys stay out of the files init
+ * writes and out of the measurement fingerprint of files that do not use them.
+ */
+export const EVAL_RUNNER_DEFAULTS = Object.freeze({
+  runner: null as string | null,
+  runner_retries: 2, // new attempts after the runner failed (job cancelled, node lost, queue refused)
+  cpus: 1, // the {cpus} a runner template asks the scheduler for
+});
+
 /** The bounds of init --holdout-split: the share of cases held out, and the cases each side must keep. */
 export const HOLDOUT_LIMITS = Object.freeze({ max_split: 0.9, min_cases: 5 });
 

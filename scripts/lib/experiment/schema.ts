@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { importPackage, requirePackage } from "../cli/packages.ts";
 import { metricFormulaProblem } from "../process/eval-output.ts";
+import { runnerTemplateProblem } from "../process/eval-runner.ts";
 import {
   DEFAULTS,
   DIRECTIONS,
@@ -120,6 +121,19 @@ function buildSchemas(z: ZodNamespace) {
     command: z.string().min(1, "must not be empty"),
     script: z.string().nullable().default(null), // generated eval, frozen; null when the user brought one
     timeout_s: z.number().positive("must be above 0 seconds").default(DEFAULTS.eval.timeout_s),
+    // Left out when unused (EVAL_RUNNER_DEFAULTS), so files without them keep their measurement fingerprint.
+    // A template wrapping the eval, e.g. `srun --ntasks=1 --cpus-per-task={cpus} {command}`; null: run it here.
+    runner: z.string().min(1, "must not be empty (null runs the eval here)").nullable().optional().superRefine(
+      (template, context) => {
+        const problem = typeof template === "string" ? runnerTemplateProblem(template) : null;
+        if (problem) context.addIssue({ code: "custom", message: `"${template}" ${problem}` });
+      },
+    ),
+    runner_retries: z.number().int("must be a whole number").min(0, "must be 0 or more").max(
+      20,
+      "must be at most 20",
+    ).optional(),
+    cpus: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
   });
 
   const RoundSchema = z.strictObject({

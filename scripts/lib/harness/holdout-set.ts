@@ -17,6 +17,7 @@ import { evalReading } from "../experiment/objective.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { displayPath, resolveIn, toPosix } from "../files/paths.ts";
 import type { PlannedWrite } from "../files/planned-writes.ts";
+import { evalRunner } from "../process/eval-runner.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
 import { mean } from "../decision/stats.ts";
 import { cleanNumber, roundMeasure } from "../text/number-format.ts";
@@ -444,6 +445,11 @@ export async function measureHoldout(input: {
         logPath,
         ...evalReading(experiment),
         env: { [HOLDOUT_ENV]: resolveIn(root, holdout.path) },
+        // Its label is "baseline" or "iteration<N>"; the job is named after the same iteration.
+        runner: evalRunner(experiment.name, round, {
+          iteration: input.label === "baseline" ? "baseline" : Number(input.label.replace(/^iteration/, "")),
+          run: `holdout${index}`,
+        }),
       });
     } finally {
       input.status?.clear();

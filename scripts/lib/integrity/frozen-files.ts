@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, posix, relative, resolve } from "node:path";
 import type { Experiment, Round } from "../experiment/schema.ts";
-import { DEFAULTS } from "../experiment/defaults.ts";
+import { DEFAULTS, EVAL_RUNNER_DEFAULTS } from "../experiment/defaults.ts";
 import { resolveIn, toPosix } from "../files/paths.ts";
 import { sha256OfFile, sha256OfText, writeFileAtomic } from "../files/atomic.ts";
 import { isTracked, repositoryRoot, repositoryStatus } from "../git/git.ts";
@@ -196,6 +196,7 @@ export type MeasurementFields = {
  */
 const LATER_DEFAULTS = {
   metric: { score_from: null },
+  eval: { runner: EVAL_RUNNER_DEFAULTS.runner, cpus: EVAL_RUNNER_DEFAULTS.cpus },
   decision: { simplify_margin: null, max_tie_runs: DEFAULTS.decision.max_tie_runs, target_gain: null },
 } as const;
 
@@ -213,11 +214,17 @@ export function measurementFields(experiment: Experiment, round: Round): Measure
     test_data: experiment.test_data,
     frozen: experiment.frozen,
     constrained_files: round.constrained_files,
-    eval: round.eval,
+    eval: withoutLaterDefaults(measuringEval(round.eval), LATER_DEFAULTS.eval),
     baseline_commit: round.baseline?.commit ?? null,
     ...(experiment.tiebreaks.length ? { tiebreaks: experiment.tiebreaks } : {}),
     ...(experiment.holdout ? { holdout: experiment.holdout } : {}),
   };
+}
+
+/** A round's eval without eval.runner_retries and eval.concurrency: how often a failed job is retried, or how many run at once, defines no score. */
+function measuringEval(roundEval: Round["eval"]): Round["eval"] {
+  const { runner_retries: _retries, concurrency: _concurrency, ...measuring } = roundEval;
+  return measuring;
 }
 
 /** sha256 of the fields in a fixed key order, so the YAML's layout and comments do not matter. */
@@ -233,7 +240,15 @@ export function changedMeasurementFields(recorded: MeasurementFields, current: M
 
 /** Put the recorded measurement fields back into an experiment, keeping everything else. */
 export function withMeasurementFields(experiment: Experiment, round: Round, fields: MeasurementFields): Experiment {
-  const restoredRound: Round = { ...round, constrained_files: fields.constrained_files, eval: fields.eval };
+  const retries = {
+    ...(round.eval.runner_retries === undefined ? {} : { runner_retries: round.eval.runner_retries }),
+    ...(round.eval.concurrency === undefined ? {} : { concurrency: round.eval.concurrency }),
+  };
+  const restoredRound: Round = {
+    ...round,
+    constrained_files: fields.constrained_files,
+    eval: { ...fields.eval, ...retries },
+  };
   return {
     ...experiment,
     metric: { ...LATER_DEFAULTS.metric, ...fields.metric },

@@ -12,6 +12,7 @@ import { decisionOptionsFor, type ReplayedState } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { tiebreakValues } from "../process/eval-output.ts";
+import { evalRunner } from "../process/eval-runner.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
 import { evalReading } from "../experiment/objective.ts";
 import { displayPath } from "../files/paths.ts";
@@ -124,6 +125,7 @@ function evaluatorFor(
       timeoutS: round.eval.timeout_s,
       logPath,
       ...evalReading(loaded.experiment),
+      runner: evalRunner(loaded.experiment.name, round, { iteration, run: `${label}${index}`, notes: options.notes }),
     });
     options.status.clear();
     if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);

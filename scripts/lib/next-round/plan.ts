@@ -46,6 +46,7 @@ import { summarizeJournal, type Summary } from "../experiment/summary.ts";
 import { describeObjective, nextObjective, type Objective, type ObjectiveFlags } from "../experiment/objective.ts";
 import { baselineGuardFigure, describeGuard, guardSpecProblem, parseGuardSpec } from "../experiment/guard.ts";
 import { overfitting } from "../experiment/holdout.ts";
+import { runnerSettings } from "../process/eval-runner.ts";
 import { formatDelta, formatScore } from "../text/number-format.ts";
 
 export type NextRoundOptions = {
@@ -395,7 +396,12 @@ function planRoundRecord(roundN: RoundN, constrainedFiles: string[], options: Ne
     round,
     status: "open",
     constrained_files: constrainedFiles,
-    eval: { command: evalPlan.command, script: evalPlan.script, timeout_s: previous.eval.timeout_s },
+    eval: {
+      command: evalPlan.command,
+      script: evalPlan.script,
+      timeout_s: previous.eval.timeout_s,
+      ...runnerSettings(previous.eval), // the next round's evals run where this round's did
+    },
     artifacts,
     focus: options.focus?.trim() ? options.focus.trim() : null,
     baseline: null,

@@ -6,7 +6,7 @@
 // whatever the eval prints: only the first MAX_LINE_CHARS of a line are parsed. Not zx's
 // $: it keeps all output in memory and costs 26-68 ms to import (measured, see the README).
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import {
@@ -16,6 +16,17 @@ import {
   findMetric,
   type FormulaTerm,
 } from "./eval-output.ts";
+import {
+  createRunnerTracker,
+  type EvalRunner,
+  type LineRole,
+  newRunnerMarker,
+  RUNNER_RETRY_BACKOFF_S,
+  runnerCommand,
+  runnerFailure,
+  runnerNotFound,
+  runnerWrapper,
+} from "./eval-runner.ts";
 import { forgetProcess, KILL_GRACE_MS, type ProcessKind, processRegistry, recordProcess } from "./registry.ts";
 
 /** Lines of output kept for the journal and error messages. */
@@ -60,6 +71,8 @@ export type EvalOptions = {
   onLine?: (line: string) => void;
   /** Where the run is recorded while it lasts; default: the lock holder's state dir; null: nowhere. */
   stateDir?: string | null;
+  /** Run the eval as a job through this runner (eval.runner); null or absent: run it here. */
+  runner?: EvalRunner | null;
 };
 
 const running = new Set<ChildProcess>();
@@ -122,6 +135,12 @@ export type ProcessOptions = {
   stateDir?: string | null;
   /** What the process is, for the note if a later run has to stop it. */
   kind?: ProcessKind;
+  /** The log's first line; default: `$ command`. */
+  logHeader?: string;
+  /** Add to the log instead of replacing it (a new attempt of the same run). */
+  appendLog?: boolean;
+  /** Whose a line is; only "eval" lines reach the tail and onLine (the log has every line). */
+  lineRole?: (stream: "stdout" | "stderr", line: string) => LineRole;
 };
 
 export type LineEnd = { frame: boolean; droppedChars: number };
@@ -201,8 +220,8 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
   let logFd: number | null = null;
   if (options.logPath) {
     mkdirSync(dirname(options.logPath), { recursive: true });
-    logFd = openSync(options.logPath, "w");
-    writeSync(logFd, `$ ${command}\n`);
+    logFd = openSync(options.logPath, options.appendLog ? "a" : "w");
+    writeSync(logFd, `${options.logHeader ?? `$ ${command}`}\n`);
   }
   const child = spawn("bash", ["-c", command], {
     cwd: options.cwd,
@@ -231,6 +250,7 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
   let pushed = 0;
   const acceptLine = (stream: "stdout" | "stderr", line: string, end: LineEnd) => {
     if (line.trim() === "") return;
+    if (options.lineRole && options.lineRole(stream, line) !== "eval") return;
     const shown = tailLine(line, end.droppedChars);
     const frame = frameAt[stream];
     let sequence: number;
@@ -290,6 +310,7 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
 
 /** Run the eval once and read the eval contract from its output. */
 export async function runEval(command: string, options: EvalOptions): Promise<EvalRun> {
+  if (options.runner) return await runEvalThroughRunner(command, options.runner, options);
   const parser = createEvalOutputParser();
   const run = await runProcess(command, {
     ...options,
@@ -299,9 +320,13 @@ export async function runEval(command: string, options: EvalOptions): Promise<Ev
       options.onLine?.(line);
     },
   });
+  return evalRunOf(parser.finish(), run, run.exitCode, options);
+}
+
+function evalRunOf(output: EvalOutput, run: ProcessRun, exitCode: number | null, options: EvalOptions): EvalRun {
   return {
-    ...summarize(parser.finish(), {
-      exitCode: run.exitCode,
+    ...summarize(output, {
+      exitCode,
       signal: run.signal,
       timedOut: run.timedOut,
       interrupted: run.interrupted,
@@ -317,6 +342,73 @@ export async function runEval(command: string, options: EvalOptions): Promise<Ev
     tail: run.tail,
     logPath: run.logPath,
   };
+}
+
+/**
+ * The eval as a job: the runner's command runs a wrapper that reports the eval's start and exit
+ * status in marker lines. An end marker means the eval ran to its end: its own status decides, as
+ * without a runner. No end marker (job cancelled, node lost, queue refused) is the runner's
+ * failure: tried again up to `runner.retries` times, each attempt appended to the same log, and a
+ * crash that says so only when none is left. A timeout or an interruption ends it as without a runner.
+ */
+async function runEvalThroughRunner(command: string, runner: EvalRunner, options: EvalOptions): Promise<EvalRun> {
+  for (let attempt = 1;; attempt++) {
+    const marker = newRunnerMarker();
+    const tracker = createRunnerTracker(marker);
+    const script = runnerWrapper(command, marker, { PYTHONUNBUFFERED: "1", ...options.env });
+    const parser = createEvalOutputParser();
+    const run = await runProcess(runnerCommand(runner.template, script, runner.job), {
+      ...options,
+      // The wrapper is the same every time but for its marker: the log shows the eval and the job.
+      logHeader: `$ ${command}\n# attempt ${attempt}, through eval.runner: ${
+        runnerCommand(runner.template, "<the eval above, wrapped to report its exit status>", runner.job)
+      }`,
+      kind: "eval",
+      appendLog: attempt > 1,
+      lineRole: tracker.role,
+      onLine: (line) => {
+        parser.line(line);
+        options.onLine?.(line);
+      },
+    });
+    const report = tracker.finish();
+    if (report.evalStatus !== null || run.timedOut || run.interrupted || run.spawnError) {
+      return evalRunOf(parser.finish(), run, report.evalStatus ?? run.exitCode, options);
+    }
+    const failure = runnerFailure(report, run.exitCode, run.signal);
+    const left = runner.retries - (attempt - 1);
+    if (left <= 0 || runnerNotFound(report, run.exitCode)) {
+      const reason = runnerNotFound(report, run.exitCode)
+        ? `the runner's command was not found: ${failure}`
+        : `the runner failed ${attempt === 1 ? "once" : `${attempt} times`} without the eval finishing (${
+          attempt === 1 ? "" : "last: "
+        }${failure})`;
+      appendToLog(run.logPath, `[runner failure: ${failure}; no retry left]\n`);
+      return {
+        ...evalRunOf(parser.finish(), run, run.exitCode, options),
+        ok: false,
+        score: null,
+        crashReason: reason,
+        errorLine: report.runnerLines.at(-1) ?? null,
+      };
+    }
+    const waitS = RUNNER_RETRY_BACKOFF_S * attempt;
+    appendToLog(run.logPath, `[runner failure: ${failure}; retry ${attempt} of ${runner.retries} in ${waitS} s]\n`);
+    const { job } = runner;
+    runner.notes?.(
+      `The runner failed before the eval finished (${
+        job.iteration === "baseline" ? "baseline" : `iteration ${job.iteration}`
+      } ${job.run}): ${failure}; retry ${attempt} of ${runner.retries} in ${waitS} s, not counted as a crash.`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, waitS * 1000));
+  }
+}
+
+function appendToLog(logPath: string | null, text: string): void {
+  if (logPath === null) return;
+  try {
+    appendFileSync(logPath, text);
+  } catch { /* the log is for people; a failed note must not fail the run */ }
 }
 
 type Outcome = {

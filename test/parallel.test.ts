@@ -6,7 +6,7 @@
 // resume, loses and duplicates nothing. One run under Deno.
 import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   BUN,
@@ -78,7 +78,13 @@ describe("iterate --loop --parallel", () => {
     expect(existsSync(join(root, ".autoresearch/workers/w3/ranker.py"))).toBe(true);
     // The dashboard counts each worker's candidates.
     const dashboard = runScript("dashboard", ["--format", "json"], { cwd: root });
-    expect(JSON.parse(dashboard.stdout).summary.iterations.done).toBe(12);
+    const summary = JSON.parse(dashboard.stdout).summary;
+    expect(summary.iterations.done).toBe(12);
+    expect(summary.workers.map((activity: Line) => activity.worker)).toEqual(["w1", "w2", "w3"]);
+    expect(summary.workers.reduce((sum: number, activity: Line) => sum + activity.candidates, 0)).toBe(12);
+    expect(readFileSync(join(root, "autoresearch_dashboard.md"), "utf8")).toMatch(
+      /\*\*Workers:\*\* w1 \d+ candidates? \(/,
+    );
   }, 120_000);
 
   test("a stale keep: carried onto the new incumbent and measured again, or discarded as a conflict", () => {

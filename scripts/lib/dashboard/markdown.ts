@@ -101,6 +101,7 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
     } | **Crashed:** ${counts.crash} | **Guard failures:** ${counts.guard_fail}`,
     "",
   );
+  if (summary.workers) lines.push(`**Workers:** ${workersSentence(summary.workers)}`, "");
 
   lines.push("## Progress", "");
   if (options.chartLink) lines.push(`![${summary.metric.name} per iteration](${encodeLink(options.chartLink)})`, "");
@@ -180,4 +181,17 @@ function inline(text: string): string {
 
 function encodeLink(link: string): string {
   return link.replace(/ /g, "%20").replace(/\(/g, "%28").replace(/\)/g, "%29");
+}
+
+/** "w1 5 candidates (2 kept, 1 carried over) · w2 4 candidates (1 kept, 1 conflict)": each parallel worker's share. */
+function workersSentence(workers: NonNullable<Summary["workers"]>): string {
+  return workers.map((activity) => {
+    const parts = [`${activity.keep} kept`];
+    if (activity.carriedOver) parts.push(`${activity.carriedOver} carried over`);
+    if (activity.conflicts) parts.push(`${activity.conflicts} conflict${activity.conflicts === 1 ? "" : "s"}`);
+    if (activity.crash) parts.push(`${activity.crash} crashed`);
+    return `${activity.worker} ${activity.candidates} candidate${activity.candidates === 1 ? "" : "s"} (${
+      parts.join(", ")
+    })`;
+  }).join(" · ");
 }

@@ -150,8 +150,20 @@ export type Summary = {
    * when `behind`, without its figures.
    */
   holdout?: HoldoutSummary;
+  /** Each parallel worker's candidates and what became of them (iterate --parallel); absent for a serial round. */
+  workers?: WorkerActivity[];
   /** What could not be worked out, and why; for stderr, never for the dashboard body. */
   limitations: string[];
+};
+
+/** One parallel worker's share of the round: its candidates by status, and how many were carried onto a newer incumbent. */
+export type WorkerActivity = Summary["counts"] & {
+  worker: string;
+  candidates: number;
+  /** Kept or measured again after being carried onto a newer incumbent. */
+  carriedOver: number;
+  /** Made on an incumbent a keep replaced, and its change conflicted with that keep. */
+  conflicts: number;
 };
 
 /** Summarize one round's journal; `context.experiment` fills in what the journal lacks. */
@@ -199,6 +211,7 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
       lastTimestamp: results.length > 0 ? results[results.length - 1].timestamp || null : null,
     },
     counts: countStatuses(results),
+    ...workerActivity(results),
     kept,
     topChanges: [...kept].sort((a, b) => (b.gain ?? -Infinity) - (a.gain ?? -Infinity) || a.iteration - b.iteration),
     lessons,
@@ -444,6 +457,26 @@ function plateauOf(results: ResultLine[], kept: KeptChange[], threshold: number)
     threshold,
     reached: sinceLastKeep >= threshold,
   };
+}
+
+/** The `workers` field: present when any line names the worker that made it. */
+function workerActivity(results: ResultLine[]): { workers?: WorkerActivity[] } {
+  const byWorker = new Map<string, WorkerActivity>();
+  for (const result of results) {
+    const worker = (result as { worker?: unknown }).worker;
+    if (typeof worker !== "string" || result.status === "baseline") continue;
+    let activity = byWorker.get(worker);
+    if (!activity) {
+      activity = { worker, candidates: 0, keep: 0, discard: 0, crash: 0, guard_fail: 0, carriedOver: 0, conflicts: 0 };
+      byWorker.set(worker, activity);
+    }
+    activity.candidates++;
+    activity[result.status]++;
+    if ((result as { rebased_from?: unknown }).rebased_from) activity.carriedOver++;
+    if (result.reason?.includes("conflicts with the keeps since")) activity.conflicts++;
+  }
+  if (byWorker.size === 0) return {};
+  return { workers: [...byWorker.values()].sort((a, b) => a.worker.localeCompare(b.worker, "en", { numeric: true })) };
 }
 
 function countStatuses(results: ResultLine[]): Summary["counts"] {

@@ -56,7 +56,7 @@ describe("a runner template", () => {
   });
 
   test("a round without a runner runs its eval here; one with a runner gets the defaults it leaves out", () => {
-    const round = { round: 1, eval: { command: "python3 eval.py" } };
+    const round = { round: 1, eval: { command: "python3 eval.py", runner: undefined } };
     expect(evalRunner("demo", round, { iteration: "baseline", run: "run1" })).toBeNull();
     expect(evalRunner("demo", { round: 1, eval: { runner: null } }, { iteration: 1, run: "candidate1" })).toBeNull();
     const runner = evalRunner("demo", { round: 3, eval: { runner: "srun {command}" } }, {

@@ -124,6 +124,7 @@ export function main(argv: string[]): Promise<number> {
         findRound(loaded.experiment, report.round),
         kitCommand("iterate"),
         (path) => displayPath(resolveIn(loaded.root, path)),
+        loaded.root === located.root ? null : displayPath(loaded.root),
       ),
     );
     return EXIT.OK;
@@ -211,7 +212,12 @@ function formatReport(report: BaselineReport): string {
  * The seed's last step before launch: a person reviews the harness. `iterate` runs iterate.ts
  * here; `shown` spells a path of the experiment as seen from here (baseline may run in a subfolder).
  */
-function reviewAdvice(round: Round, iterate: string, shown: (path: string) => string): string {
+function reviewAdvice(
+  round: Round,
+  iterate: string,
+  shown: (path: string) => string,
+  workFolder: string | null,
+): string {
   const instructions = shown(round.artifacts.instructions);
   const launchPrompt = shown(round.artifacts.launch_prompt);
   return [
@@ -221,7 +227,11 @@ function reviewAdvice(round: Round, iterate: string, shown: (path: string) => st
     }`,
     "(does SCORE measure what you care about?), the test data (bad labels steer the agent wrong)",
     `and ${launchPrompt}. Then start the loop: ${iterate} --loop --agent "CMD"`,
-    `or hand ${launchPrompt} to your agent, which runs ${iterate} -m "..." after each edit.`,
+    `or hand ${launchPrompt} to your agent, which runs ${iterate} -m "..." after each edit${
+      workFolder
+        ? `; start that agent in ${workFolder}, the experiment's worktree, where it edits and runs everything`
+        : ""
+    }.`,
   ].join("\n");
 }
 

@@ -19,7 +19,7 @@ import {
   sh,
   waitFor,
 } from "./helpers.ts";
-import { baselined } from "./experiment-fixture.ts";
+import { baselined, pythonExperiment } from "./experiment-fixture.ts";
 
 const TUNER = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
 const env = { PATH: PATH_WITH_KIT_RUNTIMES };
@@ -162,6 +162,27 @@ esac
     expect(after.length).toBe(before.length + 6);
     expectCoherent(root, after);
   }, 120_000);
+
+  test(
+    "inside an experiment's own worktree, run from the user's checkout: workers nest under it, the checkout is untouched",
+    () => {
+      const root = pythonExperiment({ noise: 0.01 });
+      expect(runScript("baseline", ["--worktree"], { cwd: root }).code).toBe(0);
+      const status = git(root, "status", "--porcelain", "--untracked-files=all");
+      const result = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "2", "--iterations", "6"], {
+        cwd: root,
+        env,
+      });
+      expect(result.code).toBe(0);
+      const worktree = join(root, ".autoresearch/worktrees/fixture");
+      expect(existsSync(join(worktree, ".autoresearch/workers/w2/ranker.py"))).toBe(true);
+      expect(results(worktree).length).toBe(6);
+      expectCoherent(worktree);
+      expect(git(root, "status", "--porcelain", "--untracked-files=all")).toBe(status);
+      expect(git(root, "branch", "--show-current")).toBe("main");
+    },
+    90_000,
+  );
 
   test("under Deno, and --parallel outside the loop is refused", () => {
     const root = baselined({ noise: 0.01 });

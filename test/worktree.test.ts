@@ -180,6 +180,10 @@ describe("baseline --worktree", () => {
     expect(JSON.parse(fromCheckout.stdout).iteration).toBe(2);
     expect(read(root, "ranker.py")).toContain("BIAS = -50.0");
     expect(git(root, "branch", "--show-current")).toBe("main");
+    // An edit made in the user's checkout is not the experiment's: iterate says where to edit.
+    const wrongPlace = runScript("iterate", ["-m", "edited my checkout"], { cwd: root });
+    expect(wrongPlace.code).toBe(2);
+    expect(wrongPlace.stderr).toContain(`the experiment runs in its own worktree "${WORKTREE}": edit the file there`);
     // --experiment naming the user's copy goes to the worktree too.
     const named = runScript("dashboard", ["--format", "json", "--experiment", "autoresearch.yaml"], { cwd: root });
     expect(JSON.parse(named.stdout).summary.iterations.done).toBe(2);

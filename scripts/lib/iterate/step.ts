@@ -5,13 +5,13 @@
 // The larger phases live beside it: incumbent.ts, step-scope.ts, decision-runs.ts (the
 // eval runs) and step-record.ts (commit or restore, journal line). The agent only edits the file.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { replayDecisionState } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { experimentStateDir, findRound, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { sha256OfText } from "../files/atomic.ts";
-import { fileAtCommit, fileDiffersFromCommit, repositoryStatus } from "../git/git.ts";
+import { fileAtCommit, fileDiffersFromCommit, repositoryStatus, runGit } from "../git/git.ts";
 import {
   guardMeasurementFields,
   requireFrozenFilesIntact,
@@ -235,7 +235,7 @@ function requireSomethingToEvaluate(
         round.constrained_files.length > 1 ? "are" : "is"
       } the same as the incumbent ${input.incumbent.slice(0, 7)}. Edit the file first, then run: ${
         kitCommand("iterate")
-      } -m "what you changed"`,
+      } -m "what you changed"${elsewhereHint(loaded.root)}`,
       "E_NOTHING_TO_EVALUATE",
     );
   }
@@ -295,4 +295,24 @@ async function decideOutcome(
     candidateHashes: candidate.hashes,
   };
   return await runDecision(context, { key, state: journal.replay.state, seal: journal.seal });
+}
+
+/**
+ * When the experiment runs in its own worktree and iterate was started outside it, an edit made
+ * here is not the experiment's: say where the file to edit is.
+ */
+function elsewhereHint(experimentFolder: string): string {
+  const here = relative(experimentFolder, process.cwd());
+  if (here === "" || (!here.startsWith("..") && !isAbsolute(here))) return "";
+  const [own, common] = runGit(experimentFolder, [
+    "rev-parse",
+    "--path-format=absolute",
+    "--git-dir",
+    "--git-common-dir",
+  ])
+    .stdout.trim().split("\n");
+  if (own === common) return "";
+  return ` (the experiment runs in its own worktree "${displayPath(experimentFolder)}": edit the file there, e.g. cd "${
+    displayPath(experimentFolder)
+  }")`;
 }

@@ -134,6 +134,8 @@ function buildSchemas(z: ZodNamespace) {
       "must be at most 20",
     ).optional(),
     cpus: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
+    // iterate --parallel: eval runs at once across workers (default: one per worker); left out when unused.
+    concurrency: z.number().int("must be a whole number").min(1, "must be at least 1").optional(),
   });
 
   const RoundSchema = z.strictObject({

@@ -120,13 +120,19 @@ function evaluatorFor(
     const index = label === "candidate" ? measured.candidate.length + 1 : measured.incumbentRuns.length + 1;
     const logPath = join(logDir, `iteration${iteration}-${label}${index}.log`);
     options.status.update(`iteration ${iteration}: ${label} run ${index} (tail -f ${displayPath(logPath)})`);
-    const run = await runEval(round.eval.command, {
-      cwd: loaded.root,
-      timeoutS: round.eval.timeout_s,
-      logPath,
-      ...evalReading(loaded.experiment),
-      runner: evalRunner(loaded.experiment.name, round, { iteration, run: `${label}${index}`, notes: options.notes }),
-    });
+    const release = await options.evalSlot?.();
+    let run: EvalRun;
+    try {
+      run = await runEval(round.eval.command, {
+        cwd: loaded.root,
+        timeoutS: round.eval.timeout_s,
+        logPath,
+        ...evalReading(loaded.experiment),
+        runner: evalRunner(loaded.experiment.name, round, { iteration, run: `${label}${index}`, notes: options.notes }),
+      });
+    } finally {
+      release?.();
+    }
     options.status.clear();
     if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
     return run;

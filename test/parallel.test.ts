@@ -131,6 +131,49 @@ esac
     expect(git(root, "show", "HEAD:ranker.py")).toContain("BIAS = 1.0");
   }, 90_000);
 
+  test(
+    "an agent gaming the metric in its worker tree: an edited eval and a commit are discarded unmeasured",
+    () => {
+      const root = baselined({ noise: 0.01 });
+      const agent = join(root, "..", `${root.split("/").pop()}-gaming.sh`);
+      writeFileSync(
+        agent,
+        `set -e
+sed -i 's/^WEIGHT = .*/WEIGHT = 3.0/' ranker.py
+case "$AUTORESEARCH_WORKER" in
+  w1) echo 'print("SCORE: 1.0")' >> eval.py; echo "DESCRIPTION: weight 3 and a kinder eval" ;;
+  w2) git -c user.name=a -c user.email=a@b commit -qam "my own commit"; echo "DESCRIPTION: weight 3, committed" ;;
+esac
+`,
+      );
+      const result = runScript("iterate", [
+        "--loop",
+        "--agent",
+        `bash ${agent}`,
+        "--parallel",
+        "2",
+        "--iterations",
+        "2",
+      ], {
+        cwd: root,
+        env,
+      });
+      sh(root, "rm", ["-f", agent]);
+      expect(result.code).toBe(0);
+      const lines = results(root);
+      const byWorker = Object.fromEntries(lines.map((line) => [line.worker, line]));
+      expect(byWorker.w1.status).toBe("discard");
+      expect(byWorker.w1.reason).toContain('the agent changed files outside the constrained file: "eval.py"');
+      expect(byWorker.w2.status).toBe("discard");
+      expect(byWorker.w2.reason).toContain("the agent committed in its worker tree");
+      for (const line of lines) expect(line.runs ?? []).toEqual([]);
+      expect(keptCommits(root)).toEqual([]);
+      expect(git(root, "status", "--porcelain")).toBe("");
+      expect(git(root, "show", "HEAD:eval.py")).not.toContain('print("SCORE: 1.0")');
+    },
+    90_000,
+  );
+
   test("kill -9 of the coordinator mid-round, then resume: nothing lost or duplicated", async () => {
     const root = baselined({ noise: 0.01 });
     const slowTuner = `sleep 0.3; ${TUNER}`;

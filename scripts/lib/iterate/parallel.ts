@@ -18,6 +18,7 @@ import { displayPath, resolveIn } from "../files/paths.ts";
 import { fileAtCommit, headCommit, shortCommit, workTreePatch } from "../git/git.ts";
 import { compareWithSnapshot, scopeIgnores } from "../git/snapshot.ts";
 import { sealKey } from "../integrity/seal.ts";
+import { checkIntegrity } from "../integrity/frozen-files.ts";
 import type { StatusLine } from "../cli/status-line.ts";
 import { clearAgentCall, simplifyRequestedInLog } from "./agent-call.ts";
 import { callAgent, describeDiff } from "./agent-command.ts";
@@ -185,8 +186,18 @@ async function propose(
   const files = round.constrained_files;
   const diff = workTreePatch(worker.loaded.root, base, files);
   const scope = compareWithSnapshot(worker.loaded.root, agent.call.snapshot, scopeIgnores(workerLoaded, round));
-  const outside = [...scope.changed, ...scope.newUntracked];
-  const forced = agent.failed ? { status: "crash" as const, reason: agent.failed } : outside.length
+  // The locked files (eval, test data, frozen, held-out) checked by hash too: in a worker's tree
+  // they may be untracked copies, which the scope check sees only by name.
+  const locked = checkIntegrity(worker.loaded.root, round.integrity, Object.keys(round.integrity))
+    .map((problem) => problem.path);
+  const outside = [...new Set([...scope.changed, ...scope.newUntracked, ...locked])];
+  const forced = agent.failed ? { status: "crash" as const, reason: agent.failed } : headCommit(worker.top) !== base
+    ? {
+      status: "discard" as const,
+      reason:
+        "the agent committed in its worker tree; only the constrained files' content counts there, commits are not allowed",
+    }
+    : outside.length
     ? {
       status: "discard" as const,
       reason: `the agent changed files outside the constrained file${files.length > 1 ? "s" : ""}: ${

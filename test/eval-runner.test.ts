@@ -350,5 +350,11 @@ describe("baseline and the loop through a runner", () => {
     expect(new Set(jobs.flat()).size).toBe(logs.length);
     expect(logs.length).toBe(fake.attempts() - 2);
     expect(journal(root).find((line) => line.type === "config")).toBeDefined();
+    // The next round runs its eval the same way.
+    const next = runScript("next-round", [], { cwd: root });
+    expect(next.code).toBe(0);
+    const experiment = read(root, "autoresearch.yaml");
+    expect(experiment).toContain("round: 2");
+    expect(experiment.split(fake.template).length - 1).toBe(2);
   });
 });

@@ -97,6 +97,34 @@ describe.skipIf(!available)("eval.runner on the local Slurm cluster", () => {
     }
   });
 
+  test("a --parallel 2 loop with srun: each worker's evals are Slurm jobs run in that worker's tree", () => {
+    const { root } = slurmExperiment(SRUN);
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    const loop = runScript("iterate", [
+      "--loop",
+      "--agent",
+      TUNER,
+      "--iterations",
+      "4",
+      "--parallel",
+      "2",
+      "--no-report",
+    ], { cwd: root });
+    expect(loop.code).toBe(0);
+    expect(results(root)).toHaveLength(4);
+    expect(results(root).filter((line) => line.status === "crash")).toEqual([]);
+    const logs = evalLogs(root).filter((log) => /iteration\d+-/.test(log));
+    expect(logs.length).toBeGreaterThanOrEqual(3); // an iteration may be skipped as a repeat, not measured
+    const ids = logs.map((log) => jobIds(root, log));
+    for (const each of ids) expect(each).toEqual([expect.stringMatching(/^\d+$/)]);
+    expect(new Set(ids.flat()).size).toBe(logs.length);
+    for (const [index, log] of logs.entries()) {
+      const tree = log.slice(0, log.indexOf("/.autoresearch/logs/", 1)); // the worker's tree holds its logs
+      const shown = spawnSync("scontrol", ["show", "job", ids[index][0]], { encoding: "utf8" }).stdout;
+      expect([log, /WorkDir=(\S+)/.exec(shown)?.[1]]).toEqual([log, join(root, tree)]);
+    }
+  });
+
   test("a job cancelled with scancel mid-eval is retried, and the iteration is not a crash", async () => {
     const { root, name } = slurmExperiment(SRUN, {
       evalPrelude: `import time\ntime.sleep(float(os.environ.get("SLOW_EVAL_S", "0")))`,

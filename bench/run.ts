@@ -1,8 +1,8 @@
 // `npm run bench`: every benchmark in turn, each printing its own figures and targets —
-// decision quality by simulation (and the gain its evals can buy), then init, levers, baseline, iterate, the floor of a keep, dashboard and example
+// decision quality by simulation (and the gain its evals can buy), parallel workers, then init, levers, baseline, iterate, the floor of a keep, dashboard and example
 // speed, one huge output line, then the kill -9 soak of the loop (a few minutes). A bench that misses a target or fails
 // exits non-zero, and so does this runner.
-//   bun bench/run.ts [decision decision-frontier aa-check init levers baseline iterate floor dashboard examples
+//   bun bench/run.ts [decision decision-frontier aa-check parallel init levers baseline iterate floor dashboard examples
 //                     long-lines kill-soak]
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
@@ -13,6 +13,7 @@ const ALL = [
   "decision",
   "decision-frontier",
   "aa-check",
+  "parallel",
   "init",
   "levers",
   "baseline",

@@ -72,7 +72,12 @@ async function runBaselineEvals(
       timeoutS: round.eval.timeout_s,
       logPath,
       ...evalReading(experiment),
-      runner: evalRunner(experiment.name, round, { iteration: "baseline", run: `run${index}`, notes: options.notes }),
+      runner: evalRunner(experiment.name, round, {
+        iteration: "baseline",
+        run: `run${index}`,
+        notes: options.notes,
+        status: options.status,
+      }),
     });
     options.status.clear();
     if (!run.ok) {

@@ -189,7 +189,12 @@ export async function probeSensitivity(
       timeoutS: round.eval.timeout_s,
       logPath,
       ...evalReading(experiment),
-      runner: evalRunner(experiment.name, round, { iteration: "baseline", run: "probe", notes: options.notes }),
+      runner: evalRunner(experiment.name, round, {
+        iteration: "baseline",
+        run: "probe",
+        notes: options.notes,
+        status: options.status,
+      }),
     });
     options.status.clear();
   } finally {

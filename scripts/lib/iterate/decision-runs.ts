@@ -128,7 +128,12 @@ function evaluatorFor(
         timeoutS: round.eval.timeout_s,
         logPath,
         ...evalReading(loaded.experiment),
-        runner: evalRunner(loaded.experiment.name, round, { iteration, run: `${label}${index}`, notes: options.notes }),
+        runner: evalRunner(loaded.experiment.name, round, {
+          iteration,
+          run: `${label}${index}`,
+          notes: options.notes,
+          status: options.status,
+        }),
       });
     } finally {
       release?.();

@@ -64,6 +64,8 @@ export type EvalRunner = {
   job: RunnerJob;
   /** Told about each retry; the per-run log says it too. */
   notes?: (message: string) => void;
+  /** The caller's status line, cleared before a note so the two do not share a line. */
+  status?: { clear(): void };
 };
 
 type RunnerSettings = { runner?: string | null; runner_retries?: number; cpus?: number };
@@ -72,7 +74,12 @@ type RunnerSettings = { runner?: string | null; runner_retries?: number; cpus?: 
 export function evalRunner(
   name: string,
   round: { round: number; eval: RunnerSettings },
-  job: { iteration: number | "baseline"; run: string; notes?: (message: string) => void },
+  job: {
+    iteration: number | "baseline";
+    run: string;
+    notes?: (message: string) => void;
+    status?: { clear(): void };
+  },
 ): EvalRunner | null {
   const template = round.eval.runner ?? EVAL_RUNNER_DEFAULTS.runner;
   if (template === null) return null;
@@ -87,6 +94,7 @@ export function evalRunner(
       cpus: round.eval.cpus ?? EVAL_RUNNER_DEFAULTS.cpus,
     },
     notes: job.notes,
+    status: job.status,
   };
 }
 

@@ -395,6 +395,7 @@ async function runEvalThroughRunner(command: string, runner: EvalRunner, options
     const waitS = RUNNER_RETRY_BACKOFF_S * attempt;
     appendToLog(run.logPath, `[runner failure: ${failure}; retry ${attempt} of ${runner.retries} in ${waitS} s]\n`);
     const { job } = runner;
+    runner.status?.clear();
     runner.notes?.(
       `The runner failed before the eval finished (${
         job.iteration === "baseline" ? "baseline" : `iteration ${job.iteration}`

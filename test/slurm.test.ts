@@ -218,6 +218,28 @@ describe.skipIf(!available)("eval.runner on the local Slurm cluster", () => {
     );
   });
 
+  test("a job the queue refuses is retried, then a crash that quotes srun's error", async () => {
+    const folder = temporaryFolder();
+    const notes: string[] = [];
+    const run = await runEval(`echo SCORE: 1`, {
+      cwd: folder,
+      timeoutS: 30,
+      logPath: join(folder, "run.log"),
+      stateDir: null,
+      runner: {
+        template: SRUN.replace("srun ", "srun --partition=no-such-partition "),
+        retries: 1,
+        job: { name: "refused", round: 1, iteration: 1, run: "candidate1", cpus: 1 },
+        notes: (message) => notes.push(message),
+      },
+    });
+    expect(run.ok).toBe(false);
+    expect(notes).toHaveLength(1);
+    expect(run.crashReason).toBe(
+      'the runner failed 2 times without the eval finishing (last: the job did not start (exit 1: "srun: error: Unable to allocate resources: Invalid partition name specified"))',
+    );
+  });
+
   test("the harness's timeout cancels an srun job", async () => {
     const folder = temporaryFolder();
     const name = `timeout-${Math.random().toString(36).slice(2, 8)}`;

@@ -2,9 +2,11 @@
 // stops the whole tree), streaming every byte to a per-run log a person can
 // `tail -f`, parsing the eval contract line by line as it goes, and recording the
 // process in the lock holder's registry so a harness that dies leaves no orphan
-// behind (registry.ts). It does not decide anything. Memory stays bounded
-// whatever the eval prints: only the first MAX_LINE_CHARS of a line are parsed. Not zx's
-// $: it keeps all output in memory and costs 26-68 ms to import (measured, see the README).
+// behind (registry.ts). With eval.runner it runs the eval as a scheduler's job instead,
+// retrying the runner's own failures (eval-runner.ts tells them from the eval's). It does
+// not decide anything. Memory stays bounded whatever the eval prints: only the first
+// MAX_LINE_CHARS of a line are parsed. Not zx's $: it keeps all output in memory and
+// costs 26-68 ms to import (measured, see the README).
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";

@@ -206,6 +206,22 @@ esac
     expectCoherent(root, after);
   }, 120_000);
 
+  test("a killed writer's temporary file is removed by the next run; a live writer's is left alone", () => {
+    const root = baselined({ noise: 0.01 });
+    const stale = ".autoresearch_dashboard.md.999999999.1796059082276.tmp";
+    const live = `.autoresearch_dashboard.md.${process.pid}.1796059082276.tmp`;
+    writeFileSync(join(root, stale), "half a dashboard");
+    writeFileSync(join(root, live), "being written");
+    const result = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "2", "--iterations", "1"], {
+      cwd: root,
+      env,
+    });
+    expect(result.code).toBe(0);
+    expect(existsSync(join(root, stale))).toBe(false);
+    expect(existsSync(join(root, live))).toBe(true);
+    sh(root, "rm", ["-f", live]);
+  }, 60_000);
+
   test(
     "inside an experiment's own worktree, run from the user's checkout: workers nest under it, the checkout is untouched",
     () => {

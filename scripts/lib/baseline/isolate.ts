@@ -12,8 +12,17 @@ import { STATE_DIR } from "../experiment/artifacts.ts";
 import { findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
 import { writePointer } from "../experiment/worktree-pointer.ts";
 import { displayPath, toPosix } from "../files/paths.ts";
-import { currentBranch, headCommit, isTracked, repositoryTop, runGit } from "../git/git.ts";
-import { addWorktree, worktreeOfBranch } from "../git/worktree.ts";
+import {
+  addWorktree,
+  currentBranch,
+  hasTrackedFilesUnder,
+  headCommit,
+  isLinkedWorktree,
+  isTracked,
+  repositoryTop,
+  uncommittedTrackedCount,
+  worktreeOfBranch,
+} from "../git/git.ts";
 import { copyInto, defaultSharedPaths, harnessFilesMissingAt, linkShared } from "../harness/worktree-files.ts";
 import { checkConstrainedFiles } from "./preflight.ts";
 
@@ -30,9 +39,7 @@ export type Isolated = { loaded: LoadedExperiment; worktree: string; branch: str
 
 /** Whether `loaded` already is an experiment's own worktree (a linked worktree on its branch). */
 export function isInOwnWorktree(loaded: LoadedExperiment): boolean {
-  const [own, common] = runGit(loaded.root, ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"])
-    .stdout.trim().split("\n");
-  return own !== common && currentBranch(loaded.root) === experimentBranch(loaded);
+  return isLinkedWorktree(loaded.root) && currentBranch(loaded.root) === experimentBranch(loaded);
 }
 
 export function experimentBranch(loaded: LoadedExperiment): string {
@@ -105,8 +112,7 @@ export async function isolateExperiment(loaded: LoadedExperiment, options: Isola
       copies.length ? ` Copied the harness files ${copies.map((path) => `"${path}"`).join(", ")} into it.` : ""
     }${shared.length ? ` Linked ${shared.map((path) => `"${path}"`).join(", ")} from this checkout.` : ""}`,
   );
-  const uncommitted = runGit(top, ["status", "--porcelain", "--untracked-files=no"]).stdout.split("\n").filter(Boolean)
-    .length;
+  const uncommitted = uncommittedTrackedCount(top);
   if (uncommitted > 0) {
     options.notes(
       `The worktree starts at HEAD (${start.slice(0, 7)}): uncommitted changes to ${uncommitted} tracked file${
@@ -136,7 +142,7 @@ function sharedPaths(top: string, experimentRoot: string, options: IsolateOption
     if (!existsSync(absolute)) {
       throw new CliError(`--share "${given}" does not exist here; name an existing file or folder`, "E_NO_FILE");
     }
-    if (isTracked(top, inTop) || trackedBelow(top, inTop)) {
+    if (isTracked(top, inTop) || hasTrackedFilesUnder(top, inTop)) {
       throw new CliError(
         `--share "${given}" is tracked by git, so the worktree has its own copy; drop it from --share`,
         "E_USAGE",
@@ -146,8 +152,4 @@ function sharedPaths(top: string, experimentRoot: string, options: IsolateOption
   }
   for (const path of defaultSharedPaths(top, experimentRoot)) paths.add(path);
   return [...paths];
-}
-
-function trackedBelow(top: string, path: string): boolean {
-  return runGit(top, ["ls-files", "--", path]).stdout.trim() !== "";
 }

@@ -4,6 +4,7 @@
 // the harness may write to. Callers hold the experiment lock.
 import type { LoadedExperiment } from "./experiment-file.ts";
 import { restoreBackup } from "../files/backup.ts";
+import { removeStaleTemporaries } from "../files/atomic.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { clearStaleGitLocks, completePending, readPending } from "../iterate/pending-step.ts";
 import { requireExperimentBranch, requireNoGitOperation } from "../git/preconditions.ts";
@@ -25,6 +26,8 @@ export async function recoverInterruptedWork(
   if (pending || options.requireBranch !== false) await requireExperimentBranch(root, experiment);
   const restored = restoreBackup(stateDir);
   if (restored) notes(restored);
+  // A kill during an atomic write (the dashboard, the chart, the experiment file) leaves its temporary file beside it.
+  removeStaleTemporaries(root);
   if (!pending) return { finished: null };
   const completion = await completePending(root, stateDir, pending);
   notes(

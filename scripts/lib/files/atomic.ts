@@ -10,6 +10,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   renameSync,
   statSync,
@@ -46,6 +47,41 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
       unlinkSync(temporary);
     } catch { /* already gone */ }
     throw error;
+  }
+}
+
+/** The temporary file writeFileAtomic writes beside `path`: `.<name>.<pid>.<ms>.tmp`. */
+const TEMPORARY = /^\.(.+)\.(\d+)\.\d+\.tmp$/;
+
+/**
+ * Remove the temporary files a killed writer left in `folder` (writeFileAtomic's, of a process
+ * that no longer runs); returns their names. A live process's are left alone: it may still rename them.
+ */
+export function removeStaleTemporaries(folder: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const match = TEMPORARY.exec(name);
+    if (!match || processAlive(Number(match[2]))) continue;
+    try {
+      unlinkSync(join(folder, name));
+      removed.push(name);
+    } catch { /* gone already */ }
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
+import { realpathOrSelf } from "../files/paths.ts";
 
 export type GitResult = { ok: boolean; stdout: string; stderr: string; exitCode: number | null; bytes: Buffer };
 
@@ -513,4 +514,118 @@ export function operationInProgress(root: string): string | null {
   if (found) return found[1];
   const unmerged = git(root, ["ls-files", "--unmerged"]);
   return unmerged.trim() ? "a conflict resolution (unmerged files in the index)" : null;
+}
+
+// Worktrees: an experiment (baseline --worktree) and each parallel worker run in their own, so the
+// user's checkout, branch and index are never touched. Removal never forces: git refuses a
+// worktree with changes, so nothing is lost.
+
+export type Worktree = { path: string; head: string | null; branch: string | null };
+
+/** Every worktree of the repository (the main one first), from `git worktree list --porcelain`. */
+export function listWorktrees(root: string): Worktree[] {
+  const result = runGit(root, ["worktree", "list", "--porcelain"]);
+  if (!result.ok) return [];
+  const worktrees: Worktree[] = [];
+  let current: Worktree | null = null;
+  for (const line of result.stdout.split("\n")) {
+    if (line.startsWith("worktree ")) {
+      current = { path: line.slice("worktree ".length), head: null, branch: null };
+      worktrees.push(current);
+    } else if (current && line.startsWith("HEAD ")) current.head = line.slice("HEAD ".length);
+    else if (current && line.startsWith("branch ")) current.branch = line.slice("branch refs/heads/".length);
+  }
+  return worktrees;
+}
+
+/** Where `branch` is checked out (a worktree's path), or null. */
+export function worktreeOfBranch(root: string, branch: string): string | null {
+  return listWorktrees(root).find((worktree) => worktree.branch === branch)?.path ?? null;
+}
+
+/** Whether `path` is one of the repository's worktrees (paths compared after resolving links). */
+export function isWorktreeOf(root: string, path: string): boolean {
+  const wanted = realpathOrSelf(path);
+  return listWorktrees(root).some((worktree) => realpathOrSelf(worktree.path) === wanted);
+}
+
+/**
+ * Add a worktree at `path` on `branch`: created at `start` when the branch does not exist yet,
+ * else checked out as it is. Git refuses a branch checked out elsewhere and a non-empty folder;
+ * both come back as one line saying what to do.
+ */
+export function addWorktree(root: string, path: string, branch: string, start: string): "created" | "existing" {
+  const exists = runGit(root, ["rev-parse", "--verify", "-q", `refs/heads/${branch}`]).ok;
+  const args = exists
+    ? ["worktree", "add", "--quiet", path, branch]
+    : ["worktree", "add", "--quiet", "-b", branch, path, start];
+  const result = runGit(root, args);
+  if (!result.ok) {
+    const reason = result.stderr.trim().split("\n").filter((line) => !line.startsWith("Preparing")).slice(-1)[0] ??
+      `exit ${result.exitCode}`;
+    throw new CliError(
+      `Cannot create the worktree "${path}" on branch "${branch}": ${reason}. If the folder is left from an earlier run, run git worktree prune and remove it; if the branch is checked out elsewhere, switch that checkout to another branch.`,
+      "E_WORKTREE",
+      EXIT.FAILED,
+    );
+  }
+  return exists ? "existing" : "created";
+}
+
+/** Add a worktree at `path` with a detached HEAD at `commit` (a parallel worker's tree: no branch of its own). */
+export function addDetachedWorktree(root: string, path: string, commit: string): void {
+  const result = runGit(root, ["worktree", "add", "--quiet", "--detach", path, commit]);
+  if (!result.ok) {
+    throw new CliError(
+      `Cannot create the worker tree "${path}": ${
+        result.stderr.trim().split("\n").slice(-1)[0]
+      }. Run git worktree prune, remove the folder, and re-run.`,
+      "E_WORKTREE",
+      EXIT.FAILED,
+    );
+  }
+}
+
+/** Remove a clean worktree (git refuses one with changes: nothing is lost); false when git refused. */
+export function removeWorktree(root: string, path: string): boolean {
+  return runGit(root, ["worktree", "remove", path]).ok;
+}
+
+/** The repository's own git folder and its common one, absolute: they differ in a linked worktree. */
+export function isLinkedWorktree(root: string): boolean {
+  const [own, common] = git(root, ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir"]).split("\n");
+  return own.trim() !== common.trim();
+}
+
+/** Forget worktrees whose folders are gone. */
+export function pruneWorktrees(root: string): void {
+  runGit(root, ["worktree", "prune"]);
+}
+
+/** Whether git ignores `path` (relative to `root`). */
+export function isIgnoredPath(root: string, path: string): boolean {
+  return runGit(root, ["check-ignore", "-q", path]).ok;
+}
+
+/** Whether any tracked file lies at or below `path`. */
+export function hasTrackedFilesUnder(root: string, path: string): boolean {
+  return runGit(root, ["ls-files", "--", path]).stdout.trim() !== "";
+}
+
+/** How many tracked files differ from HEAD (staged or not). */
+export function uncommittedTrackedCount(root: string): number {
+  return runGit(root, ["status", "--porcelain", "--untracked-files=no"]).stdout.split("\n").filter(Boolean).length;
+}
+
+/** Staged changes against HEAD under a given index (GIT_INDEX_FILE in `env`), as a binary patch. */
+export function stagedPatch(root: string, env: Record<string, string>): string {
+  return runGit(root, ["diff", "--cached", "--binary", "HEAD"], undefined, env).stdout;
+}
+
+/** Apply a patch file with a three-way merge: null when it applied, else git's line for why not. */
+export function applyThreeWay(root: string, patchFile: string): string | null {
+  const applied = runGit(root, ["apply", "--3way", "--whitespace=nowarn", patchFile]);
+  if (applied.ok) return null;
+  const lines = applied.stderr.trim().split("\n");
+  return lines.find((line) => /error|conflict/i.test(line)) ?? lines[lines.length - 1] ?? `exit ${applied.exitCode}`;
 }

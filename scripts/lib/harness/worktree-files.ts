@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, symlinkSync } from "nod
 import { dirname, isAbsolute, join, relative } from "node:path";
 import { findRound, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import { toPosix } from "../files/paths.ts";
-import { fileDiffersFromCommit, isTracked, runGit } from "../git/git.ts";
+import { fileDiffersFromCommit, isIgnoredPath, isTracked } from "../git/git.ts";
 import { lockedPaths } from "../integrity/frozen-files.ts";
 
 /** Ignored folders an eval commonly needs and git worktrees do not carry: linked when present. */
@@ -58,7 +58,7 @@ export function defaultSharedPaths(top: string, experimentFolder: string): strin
   for (const folder of new Set(["", toPosix(relative(top, experimentFolder))])) {
     for (const name of DEFAULT_SHARED) {
       const path = folder ? `${folder}/${name}` : name;
-      if (existsSync(join(top, path)) && isIgnored(top, path)) found.push(path);
+      if (existsSync(join(top, path)) && isIgnoredPath(top, path)) found.push(path);
     }
   }
   return found;
@@ -72,10 +72,6 @@ export function linkShared(top: string, worktree: string, paths: string[]): void
     mkdirSync(dirname(target), { recursive: true });
     symlinkSync(join(top, path), target);
   }
-}
-
-export function isIgnored(top: string, path: string): boolean {
-  return runGit(top, ["check-ignore", "-q", path]).ok;
 }
 
 function isSymlink(path: string): boolean {

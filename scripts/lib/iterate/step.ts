@@ -11,7 +11,7 @@ import { CliError, EXIT } from "../cli/errors.ts";
 import { experimentStateDir, findRound, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import { displayPath, resolveIn } from "../files/paths.ts";
 import { sha256OfText } from "../files/atomic.ts";
-import { fileAtCommit, fileDiffersFromCommit, repositoryStatus, runGit } from "../git/git.ts";
+import { fileAtCommit, fileDiffersFromCommit, isLinkedWorktree, repositoryStatus } from "../git/git.ts";
 import {
   guardMeasurementFields,
   requireFrozenFilesIntact,
@@ -304,14 +304,7 @@ async function decideOutcome(
 function elsewhereHint(experimentFolder: string): string {
   const here = relative(experimentFolder, process.cwd());
   if (here === "" || (!here.startsWith("..") && !isAbsolute(here))) return "";
-  const [own, common] = runGit(experimentFolder, [
-    "rev-parse",
-    "--path-format=absolute",
-    "--git-dir",
-    "--git-common-dir",
-  ])
-    .stdout.trim().split("\n");
-  if (own === common) return "";
+  if (!isLinkedWorktree(experimentFolder)) return "";
   return ` (the experiment runs in its own worktree "${displayPath(experimentFolder)}": edit the file there, e.g. cd "${
     displayPath(experimentFolder)
   }")`;

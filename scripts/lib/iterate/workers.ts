@@ -7,8 +7,17 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFile
 import { basename, join, relative } from "node:path";
 import { STATE_DIR } from "../experiment/artifacts.ts";
 import { experimentStateDir, type LoadedExperiment } from "../experiment/experiment-file.ts";
-import { binaryDiff, git, repositoryStatus, repositoryTop, runGit } from "../git/git.ts";
-import { addDetachedWorktree, isWorktreeOf } from "../git/worktree.ts";
+import {
+  addDetachedWorktree,
+  applyThreeWay,
+  binaryDiff,
+  git,
+  isWorktreeOf,
+  pruneWorktrees,
+  repositoryStatus,
+  repositoryTop,
+  stagedPatch,
+} from "../git/git.ts";
 import { copyInto, defaultSharedPaths, harnessFilesMissingAt, linkShared } from "../harness/worktree-files.ts";
 import { fileNameTimestamp } from "../text/timestamp.ts";
 
@@ -39,7 +48,7 @@ export function prepareWorkers(home: LoadedExperiment, count: number, incumbent:
     };
     if (isWorktreeOf(homeTop, top)) setWorkerTo(home, worker, incumbent);
     else {
-      if (existsSync(top) && readdirSync(top).length > 0) runGit(homeTop, ["worktree", "prune"]);
+      if (existsSync(top) && readdirSync(top).length > 0) pruneWorktrees(homeTop);
       addDetachedWorktree(homeTop, top, incumbent);
       refreshWorkerFiles(home, worker, incumbent);
     }
@@ -92,7 +101,7 @@ function archiveLeftovers(worker: Worker): void {
     const env = { GIT_INDEX_FILE: temporaryIndex };
     git(worker.top, ["read-tree", "HEAD"], undefined, env);
     if (untracked.length) git(worker.top, ["add", "--", ...untracked], undefined, env);
-    const patch = runGit(worker.top, ["diff", "--cached", "--binary", "HEAD"], undefined, env).stdout;
+    const patch = stagedPatch(worker.top, env);
     if (patch.trim()) {
       const folder = join(worker.stateDir, "leftovers");
       mkdirSync(folder, { recursive: true });
@@ -122,17 +131,14 @@ export function rebaseCandidate(
   const patchFile = join(worker.stateDir, `rebase-${process.pid}.patch`);
   writeFileSync(patchFile, patch.endsWith("\n") ? patch : `${patch}\n`);
   try {
-    const applied = runGit(worker.loaded.root, ["apply", "--3way", "--whitespace=nowarn", patchFile]);
-    if (applied.ok) {
+    const why = applyThreeWay(worker.loaded.root, patchFile);
+    if (why === null) {
       // --3way stages what it applied; the candidate is judged from the work tree, the index goes back to HEAD.
       git(worker.top, ["reset", "--quiet"]);
       return { applied: true, why: null };
     }
     setWorkerTo(home, worker, incumbent);
-    return {
-      applied: false,
-      why: applied.stderr.trim().split("\n").find((line) => /error|conflict/i.test(line)) ?? null,
-    };
+    return { applied: false, why };
   } finally {
     if (existsSync(patchFile)) unlinkSync(patchFile);
   }

@@ -116,6 +116,9 @@ export function main(argv: string[]): Promise<number> {
       force: Boolean(values.force),
       status: createStatusLine(),
       notes: note,
+    }).catch(async (error) => {
+      const { isInOwnWorktree } = await import("./lib/baseline/isolate.ts");
+      throw isInOwnWorktree(loaded) ? withWorktreeHint(error, displayPath(loaded.root), kitCommand("baseline")) : error;
     });
     if (values.json) printJson(report);
     else printData(formatReport(report));
@@ -131,6 +134,18 @@ export function main(argv: string[]): Promise<number> {
   });
 }
 
+/**
+ * An eval that fails in a new worktree most often misses an ignored file of the user's checkout
+ * (a dataset, a build, a virtualenv): say so, and how to link it, on the message's first line.
+ */
+function withWorktreeHint(error: unknown, worktree: string, baseline: string): unknown {
+  if (!(error instanceof CliError) || error.code !== "E_EVAL_FAILED") return error;
+  const [first, ...rest] = error.message.split("\n");
+  const hint =
+    ` It ran in the experiment's worktree "${worktree}", which holds your tracked files and the harness's only: if the eval needs ignored files of your checkout (a dataset, a build), link them and re-run: ${baseline} --worktree --share PATH`;
+  return new CliError([first + hint, ...rest].join("\n"), error.code, error.exitCode);
+}
+
 /** With --worktree, the experiment as it is in its own worktree (created now unless it already runs in one). */
 async function inOwnWorktree(
   located: LoadedExperiment,
@@ -138,11 +153,17 @@ async function inOwnWorktree(
   notes: (message: string) => void,
 ): Promise<LoadedExperiment> {
   if (!values.worktree) return located;
-  const { isInOwnWorktree, isolateExperiment } = await import("./lib/baseline/isolate.ts");
+  const { isInOwnWorktree, isolateExperiment, shareIntoWorktree } = await import("./lib/baseline/isolate.ts");
   if (isInOwnWorktree(located)) {
-    if (values["worktree-path"] !== undefined || values.share !== undefined) {
+    if (values["worktree-path"] !== undefined) {
       notes(
-        `The experiment already runs in its own worktree "${located.root}"; --worktree-path and --share apply only when it is created.`,
+        `The experiment already runs in its own worktree "${located.root}"; --worktree-path applies when it is created.`,
+      );
+    }
+    if (values.share?.length) {
+      const linked = shareIntoWorktree(located, values.share, process.cwd());
+      notes(
+        `Linked ${linked.map((path) => `"${path}"`).join(", ")} from your checkout into the experiment's worktree.`,
       );
     }
     return located;

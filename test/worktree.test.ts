@@ -233,6 +233,36 @@ describe("baseline --worktree", () => {
     },
     90_000,
   );
+
+  test(
+    "an eval that reads an ignored dataset: the failed baseline says to link it, --share links it, the loop runs",
+    () => {
+      // The shape of many ML repositories: the labels live in an ignored data/ folder, never committed.
+      const root = pythonExperiment({
+        noise: 0.01,
+        evalPrelude: 'open("data/extra_labels.csv").read()',
+        files: { ".gitignore": "data/\n" },
+      });
+      mkdirSync(join(root, "data"));
+      writeFileSync(join(root, "data/extra_labels.csv"), "id,label\n1,3\n");
+      const failed = runScript("baseline", ["--worktree"], { cwd: root });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain(
+        `It ran in the experiment's worktree "${WORKTREE}", which holds your tracked files and the harness's only`,
+      );
+      expect(failed.stderr).toContain("--worktree --share PATH");
+      const linked = runScript("baseline", ["--worktree", "--share", "data"], { cwd: root });
+      expect(linked.code).toBe(0);
+      expect(linked.stderr).toContain('Linked "data" from your checkout');
+      expect(lstatSync(join(root, WORKTREE, "data")).isSymbolicLink()).toBe(true);
+      expect(JSON.parse(read(root, ".autoresearch/worktree.json")).shared).toEqual(["data"]);
+      const loop = runScript("iterate", ["--loop", "--agent", AGENT, "--iterations", "3"], { cwd: root });
+      expect(loop.code).toBe(0);
+      expect(results(join(root, WORKTREE)).length).toBe(3);
+      expect(git(root, "status", "--porcelain")).toBe("");
+    },
+    60_000,
+  );
 });
 
 describe("baseline --worktree refuses, leaving everything as it was", () => {

@@ -10,7 +10,7 @@ import { CliError, EXIT } from "../cli/errors.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { STATE_DIR } from "../experiment/artifacts.ts";
 import { findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
-import { writePointer } from "../experiment/worktree-pointer.ts";
+import { readPointer, worktreeFolder, writePointer } from "../experiment/worktree-pointer.ts";
 import { displayPath, toPosix } from "../files/paths.ts";
 import {
   addWorktree,
@@ -19,6 +19,7 @@ import {
   headCommit,
   isLinkedWorktree,
   isTracked,
+  mainWorktreeTop,
   repositoryTop,
   uncommittedTrackedCount,
   worktreeOfBranch,
@@ -125,13 +126,16 @@ export async function isolateExperiment(loaded: LoadedExperiment, options: Isola
 
 /**
  * The ignored paths to link, relative to the repository's top: node_modules, .venv and venv
- * where present (at the top and beside the experiment file), and every --share path, which
- * must exist and must not be tracked (a tracked one is in the worktree already).
+ * where present (at the top and beside the experiment file), and every --share path.
  */
 function sharedPaths(top: string, experimentRoot: string, options: IsolateOptions): string[] {
-  const paths = new Set<string>();
-  for (const given of options.share) {
-    const absolute = resolve(options.cwd, given);
+  return [...new Set([...givenShares(top, options.share, options.cwd), ...defaultSharedPaths(top, experimentRoot)])];
+}
+
+/** --share paths relative to the repository's top; each must exist and must not be tracked (a tracked one is in the worktree already). */
+function givenShares(top: string, share: string[], cwd: string): string[] {
+  return share.map((given) => {
+    const absolute = resolve(cwd, given);
     const inTop = relative(top, absolute);
     if (inTop === "" || inTop.startsWith("..") || isAbsolute(inTop)) {
       throw new CliError(
@@ -148,8 +152,28 @@ function sharedPaths(top: string, experimentRoot: string, options: IsolateOption
         "E_USAGE",
       );
     }
-    paths.add(toPosix(inTop));
+    return toPosix(inTop);
+  });
+}
+
+/**
+ * --share on an experiment that already runs in its own worktree (an eval that failed there for a
+ * missing dataset, say): link more ignored paths of the user's checkout into it and add them to
+ * the record. Paths are taken from `cwd`, which must be in the user's checkout (the main worktree).
+ */
+export function shareIntoWorktree(loaded: LoadedExperiment, share: string[], cwd: string): string[] {
+  const worktreeTop = repositoryTop(loaded.root);
+  const userTop = mainWorktreeTop(loaded.root);
+  const paths = givenShares(userTop, share, cwd);
+  linkShared(userTop, worktreeTop, paths);
+  const userFolder = join(userTop, relative(worktreeTop, loaded.root));
+  const pointer = readPointer(userFolder);
+  if (pointer) {
+    writePointer(userFolder, {
+      ...pointer,
+      worktree: worktreeFolder(userFolder, pointer),
+      shared: [...new Set([...pointer.shared, ...paths])],
+    });
   }
-  for (const path of defaultSharedPaths(top, experimentRoot)) paths.add(path);
-  return [...paths];
+  return paths;
 }

@@ -597,6 +597,11 @@ export function isLinkedWorktree(root: string): boolean {
   return own.trim() !== common.trim();
 }
 
+/** The repository's main worktree (the first git lists): the user's own checkout. */
+export function mainWorktreeTop(root: string): string {
+  return listWorktrees(root)[0]?.path ?? repositoryTop(root);
+}
+
 /** Forget worktrees whose folders are gone. */
 export function pruneWorktrees(root: string): void {
   runGit(root, ["worktree", "prune"]);

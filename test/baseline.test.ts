@@ -844,7 +844,9 @@ describe("baseline on bad input changes nothing and says what to do", () => {
   test("baseline --help shows the usage, an example and the exit codes", () => {
     const result = runScript("baseline", ["--help"], { cwd: tmpdir() });
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("Usage: baseline.ts [--runs 3] [--experiment PATH] [--json]");
+    expect(result.stdout).toContain(
+      "Usage: baseline.ts [--runs 3] [--worktree [--worktree-path PATH] [--share PATH]...] [--experiment PATH] [--json]",
+    );
     expect(result.stdout).toContain("bun scripts/baseline.ts --runs 5 --expected-gain 0.005");
     expect(result.stdout).toContain("130 interrupted (the constrained file was restored)");
   });

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createRunnerTracker,
+  evalEnd,
   type EvalRunner,
   evalRunner,
   newRunnerMarker,
@@ -98,6 +99,18 @@ describe("the marker lines", () => {
         "srun: error: node1: task 0: Exited with exit code 1",
       ],
     });
+  });
+
+  test.each([
+    [0, "exit 0"],
+    [3, "exit 3"],
+    [137, "SIGKILL"],
+    [143, "SIGTERM"],
+    [255, "exit 255"],
+  ])("the wrapper's status %p ends the eval as %p, as if it ran here", (status, shown) => {
+    const end = evalEnd(status);
+    expect(end.signal ?? `exit ${end.exitCode}`).toBe(shown);
+    expect(end.signal === null || end.exitCode === null).toBe(true);
   });
 
   test("the wrapper reports the eval's exit status, passes the environment on and keeps the eval's exit to itself", () => {
@@ -220,6 +233,19 @@ describe("runEval through a runner", () => {
     expect(run).toMatchObject({ ok: false, exitCode: 1 });
     expect(run.crashReason).toStartWith('the eval exited with code 1 ("json.decoder.JSONDecodeError: Expecting');
     expect(run.tail).not.toContain("autoresearch-runner");
+  });
+
+  test("an eval killed inside the job (the OOM killer, say) is a crash, since the wrapper reports its status", async () => {
+    const fake = fakeRunner(0);
+    const run = await runEval(`python3 -c 'import os, signal; os.kill(os.getpid(), signal.SIGKILL)'`, {
+      cwd: fake.folder,
+      timeoutS: 30,
+      logPath: fake.log,
+      stateDir: null,
+      runner: throughRunner(fake.template),
+    });
+    expect(fake.attempts()).toBe(1);
+    expect(run).toMatchObject({ ok: false, signal: "SIGKILL", crashReason: "the eval was stopped by SIGKILL" });
   });
 
   test("a runner command that is not installed is not retried", async () => {

@@ -5,6 +5,7 @@
 // It runs nothing (evaluator.ts does) and knows no scheduler: the job id is read from whichever
 // scheduler's variable is set inside the job.
 import { randomBytes } from "node:crypto";
+import { constants } from "node:os";
 import { EVAL_RUNNER_DEFAULTS } from "../experiment/defaults.ts";
 import { shellQuote } from "../text/shell-quote.ts";
 
@@ -203,6 +204,17 @@ export function createRunnerTracker(marker: string) {
       return { ...report, runnerLines: [...runnerLines.stdout, ...runnerLines.stderr] };
     },
   };
+}
+
+/**
+ * How the eval ended, from the status its wrapper reported: above 128 is bash's way of saying a
+ * signal stopped it, told as the signal, as when the eval runs here. evalEnd(137) -> SIGKILL.
+ */
+export function evalEnd(status: number): { exitCode: number | null; signal: string | null } {
+  const signal = status > 128
+    ? Object.entries(constants.signals).find(([, number]) => number === status - 128)?.[0]
+    : undefined;
+  return signal === undefined ? { exitCode: status, signal: null } : { exitCode: null, signal };
 }
 
 /** What went wrong with the runner in one attempt, in words: "job 12 ended before the eval did (exit 143: "...")". */

@@ -20,6 +20,7 @@ import {
 } from "./eval-output.ts";
 import {
   createRunnerTracker,
+  evalEnd,
   type EvalRunner,
   type LineRole,
   newRunnerMarker,
@@ -322,14 +323,19 @@ export async function runEval(command: string, options: EvalOptions): Promise<Ev
       options.onLine?.(line);
     },
   });
-  return evalRunOf(parser.finish(), run, run.exitCode, options);
+  return evalRunOf(parser.finish(), run, run, options);
 }
 
-function evalRunOf(output: EvalOutput, run: ProcessRun, exitCode: number | null, options: EvalOptions): EvalRun {
+function evalRunOf(
+  output: EvalOutput,
+  run: ProcessRun,
+  ended: { exitCode: number | null; signal: string | null },
+  options: EvalOptions,
+): EvalRun {
   return {
     ...summarize(output, {
-      exitCode,
-      signal: run.signal,
+      exitCode: ended.exitCode,
+      signal: ended.signal,
       timedOut: run.timedOut,
       interrupted: run.interrupted,
       spawnError: run.spawnError ?? undefined,
@@ -375,7 +381,7 @@ async function runEvalThroughRunner(command: string, runner: EvalRunner, options
     });
     const report = tracker.finish();
     if (report.evalStatus !== null || run.timedOut || run.interrupted || run.spawnError) {
-      return evalRunOf(parser.finish(), run, report.evalStatus ?? run.exitCode, options);
+      return evalRunOf(parser.finish(), run, report.evalStatus === null ? run : evalEnd(report.evalStatus), options);
     }
     const failure = runnerFailure(report, run.exitCode, run.signal);
     const left = runner.retries - (attempt - 1);
@@ -387,7 +393,7 @@ async function runEvalThroughRunner(command: string, runner: EvalRunner, options
         }${failure})`;
       appendToLog(run.logPath, `[runner failure: ${failure}; no retry left]\n`);
       return {
-        ...evalRunOf(parser.finish(), run, run.exitCode, options),
+        ...evalRunOf(parser.finish(), run, run, options),
         ok: false,
         score: null,
         crashReason: reason,

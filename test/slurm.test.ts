@@ -169,6 +169,41 @@ describe.skipIf(!available)("eval.runner on the local Slurm cluster", () => {
     expect(read(root, log)).toMatch(/: end status=0 job=\d+$/m);
   });
 
+  test("in a --parallel 2 loop, a worker's job cancelled mid-eval is retried and no iteration is a crash", async () => {
+    const { root, name } = slurmExperiment(SRUN, {
+      evalPrelude: `import time\ntime.sleep(float(os.environ.get("SLOW_EVAL_S", "0")))`,
+    });
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    const args = ["--loop", "--agent", TUNER, "--iterations", "4", "--parallel", "2", "--no-report"];
+    const loop = spawn(BUN, [join(KIT_ROOT, "scripts/iterate.ts"), ...args], {
+      cwd: root,
+      env: { ...process.env, SLOW_EVAL_S: "3" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    loop.stderr!.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => loop.on("close", resolve));
+    let cancelled: { id: string; job: string } | null = null;
+    await waitFor(`a running candidate job of ${name}`, () => {
+      const running = spawnSync("squeue", ["--noheader", "--states=RUNNING", "--format=%i %j"], { encoding: "utf8" })
+        .stdout.trim().split("\n").map((line) => line.split(" ")).filter(([, job]) =>
+          job?.startsWith(`ar-${name}-`) && !job.includes("-baseline-")
+        );
+      if (running.length > 0) cancelled = { id: running[0][0], job: running[0][1] };
+      return cancelled !== null;
+    }, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const { id, job } = cancelled!;
+    expect(spawnSync("scancel", [id]).status).toBe(0);
+    expect(await exited).toBe(0);
+    expect(results(root)).toHaveLength(4);
+    expect(results(root).filter((line) => line.status === "crash")).toEqual([]);
+    expect(stderr).toContain(`job ${id} ended before the eval did`);
+    const [, iteration, run] = /^ar-.+-(\d+)-(\w+)$/.exec(job)!;
+    const log = evalLogs(root).find((path) => path.endsWith(`/iteration${iteration}-${run}.log`))!;
+    expect(jobIds(root, log)).toEqual([id, expect.stringMatching(/^\d+$/)]);
+  });
+
   test("an eval that really crashes under srun is a crash, tried once", () => {
     const { root } = slurmExperiment(SRUN);
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);

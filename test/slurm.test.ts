@@ -97,6 +97,23 @@ describe.skipIf(!available)("eval.runner on the local Slurm cluster", () => {
     }
   });
 
+  test("an experiment in its own worktree runs its evals as Slurm jobs in that worktree", () => {
+    const { root } = slurmExperiment(SRUN);
+    spawnSync("git", ["commit", "-qam", "the eval runs on the cluster"], { cwd: root });
+    expect(runScript("baseline", ["--worktree"], { cwd: root }).code).toBe(0);
+    const loop = runScript("iterate", ["--loop", "--agent", TUNER, "--iterations", "3", "--no-report"], { cwd: root });
+    expect(loop.code).toBe(0);
+    const logs = evalLogs(root);
+    expect(logs.length).toBeGreaterThanOrEqual(2 + 1 + 3);
+    for (const log of logs) {
+      const [id] = jobIds(root, log);
+      const shown = spawnSync("scontrol", ["show", "job", id], { encoding: "utf8" }).stdout;
+      const tree = log.slice(0, log.indexOf("/.autoresearch/logs/", 1));
+      expect([log, /WorkDir=(\S+)/.exec(shown)?.[1]]).toEqual([log, join(root, tree)]);
+      expect(tree).toStartWith(".autoresearch/worktrees/");
+    }
+  });
+
   test("a --parallel 2 loop with srun: each worker's evals are Slurm jobs run in that worker's tree", () => {
     const { root } = slurmExperiment(SRUN);
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);

@@ -87,6 +87,7 @@ export function main(argv: string[]): Promise<number> {
       { createStatusLine },
       { kitCommand },
       { displayPath, resolveIn },
+      { isInOwnWorktree },
     ] = await Promise.all([
       import("./lib/experiment/experiment-file.ts"),
       import("./lib/git/git.ts"),
@@ -94,6 +95,7 @@ export function main(argv: string[]): Promise<number> {
       import("./lib/cli/status-line.ts"),
       import("./lib/cli/kit.ts"),
       import("./lib/files/paths.ts"),
+      import("./lib/baseline/isolate.ts"),
     ]);
     await preloadExperimentParsers(); // baseline validates and saves the experiment file either way
     const root = requireRepositoryRoot(process.cwd(), kitCommand("baseline"));
@@ -116,9 +118,9 @@ export function main(argv: string[]): Promise<number> {
       force: Boolean(values.force),
       status: createStatusLine(),
       notes: note,
-    }).catch(async (error) => {
-      const { isInOwnWorktree } = await import("./lib/baseline/isolate.ts");
-      throw isInOwnWorktree(loaded) ? withWorktreeHint(error, displayPath(loaded.root), kitCommand("baseline")) : error;
+      evalFailureHint: isInOwnWorktree(loaded)
+        ? worktreeHint(displayPath(loaded.root), kitCommand("baseline"))
+        : undefined,
     });
     if (values.json) printJson(report);
     else printData(formatReport(report));
@@ -136,14 +138,10 @@ export function main(argv: string[]): Promise<number> {
 
 /**
  * An eval that fails in a new worktree most often misses an ignored file of the user's checkout
- * (a dataset, a build, a virtualenv): say so, and how to link it, on the message's first line.
+ * (a dataset, a build, a virtualenv): the failure says so, and how to link it.
  */
-function withWorktreeHint(error: unknown, worktree: string, baseline: string): unknown {
-  if (!(error instanceof CliError) || error.code !== "E_EVAL_FAILED") return error;
-  const [first, ...rest] = error.message.split("\n");
-  const hint =
-    ` It ran in the experiment's worktree "${worktree}", which holds your tracked files and the harness's only: if the eval needs ignored files of your checkout (a dataset, a build), link them and re-run: ${baseline} --worktree --share PATH`;
-  return new CliError([first + hint, ...rest].join("\n"), error.code, error.exitCode);
+function worktreeHint(worktree: string, baseline: string): string {
+  return ` It ran in the experiment's worktree "${worktree}", which holds your tracked files and the harness's only: if the eval needs ignored files of your checkout (a dataset, a build), link them and re-run: ${baseline} --worktree --share PATH`;
 }
 
 /** With --worktree, the experiment as it is in its own worktree (created now unless it already runs in one). */

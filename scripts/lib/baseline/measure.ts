@@ -84,7 +84,7 @@ async function runBaselineEvals(
       throw new CliError(
         `Baseline run ${index} of "${round.eval.command}" failed: ${run.crashReason}. Fix the eval, then re-run ${
           kitCommand("baseline")
-        }. Log: ${displayPath(logPath)}\n--- last lines ---\n${run.tail}`,
+        }. Log: ${displayPath(logPath)}${options.evalFailureHint ?? ""}\n--- last lines ---\n${run.tail}`,
         "E_EVAL_FAILED",
         EXIT.FAILED,
       );

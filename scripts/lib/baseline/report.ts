@@ -19,6 +19,8 @@ export type BaselineOptions = {
   force: boolean;
   status: StatusLine;
   notes: (message: string) => void;
+  /** Said after a failed baseline run's first line (an experiment in its own worktree: how to link ignored files). */
+  evalFailureHint?: string;
 };
 
 export type BaselineReport = {

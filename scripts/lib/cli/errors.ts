@@ -146,7 +146,8 @@ export const ERROR_CODES = {
   E_BRANCH: { exit: EXIT.FAILED, meaning: "baseline: cannot create or switch to autoresearch/<name>" },
   E_WORKTREE: {
     exit: EXIT.FAILED,
-    meaning: "baseline --worktree: the experiment's worktree cannot be created (folder in the way, branch checked out elsewhere)",
+    meaning:
+      "baseline --worktree: the experiment's worktree cannot be created (folder in the way, branch checked out elsewhere)",
   },
   E_WORKTREE_MISSING: {
     exit: EXIT.FAILED,

@@ -24,6 +24,7 @@ import { clearAgentCall, simplifyRequestedInLog } from "./agent-call.ts";
 import { callAgent, describeDiff } from "./agent-command.ts";
 import { requireNothingChangedBetweenSteps } from "./agent-call-guards.ts";
 import { runDecision } from "./decision-runs.ts";
+import { attributeCandidate, type Attribution } from "./attribution.ts";
 import { resolveIncumbent } from "./incumbent.ts";
 import { loopEnding, type LoopOptions, type LoopOutcome, type Stop, stopReason, withPlateau } from "./loop.ts";
 import { requireIterableRound, runStep } from "./step.ts";
@@ -54,6 +55,8 @@ type Proposal = {
   bytes: Map<string, Buffer | null>;
   /** The candidate's change against `base` (constrained files), to carry it onto a newer incumbent. */
   patch: string;
+  /** What its diff against `base` changed, worked out while it is measured (the record then need not wait). */
+  attribution: Promise<Attribution | null> | null;
 };
 
 /** A status line nobody sees: workers run side by side, the coordinator speaks for them. */
@@ -220,6 +223,7 @@ async function propose(
     outcome: null,
     bytes: workerFiles(worker, files),
     patch: forced ? "" : candidatePatch(worker, base, files),
+    attribution: forced ? null : attributionAgainst(worker, base, files),
   };
   return forced ? proposal : await measure(home, proposal, options, slots);
 }
@@ -323,6 +327,7 @@ async function settle(
       outcome: null,
       bytes: workerFiles(proposal.worker, round.constrained_files),
       patch: candidatePatch(proposal.worker, incumbent, round.constrained_files),
+      attribution: attributionAgainst(proposal.worker, incumbent, round.constrained_files),
       extra: { ...proposal.extra, rebased_from: short(proposal.base) },
     },
   };
@@ -363,10 +368,23 @@ async function recordProposal(
     notes: options.notes,
     simplify: proposal.simplify,
     extra,
-    ...(input.forced ? { forced: input.forced } : { measured: input.outcome }),
+    ...(input.forced
+      ? { forced: input.forced }
+      : { measured: input.outcome, attribution: proposal.attribution ?? undefined }),
   });
   clearApplying(stateDir);
   return result;
+}
+
+/** The attribution of the worker's candidate against `base` (never rejects: a failure is null). */
+function attributionAgainst(worker: Worker, base: string, files: string[]): Promise<Attribution | null> {
+  const bytes = workerFiles(worker, files);
+  const change = files.filter((file) => {
+    const before = fileAtCommit(worker.loaded.root, base, file);
+    const after = bytes.get(file) ?? null;
+    return before === null || after === null ? before !== after : !before.equals(after);
+  }).map((file) => ({ file, before: fileAtCommit(worker.loaded.root, base, file), after: bytes.get(file) ?? null }));
+  return attributeCandidate(change, { nameFiles: files.length > 1 });
 }
 
 /** Put the candidate's bytes into the home's constrained files, noting them first. */

@@ -40,6 +40,8 @@ export type StepOptions = {
    * (parallel.ts); the step records it instead of running the eval again.
    */
   measured?: Outcome;
+  /** The candidate's attribution, worked out beside its measurement (a parallel worker), so the record need not wait for it. */
+  attribution?: Promise<Attribution | null>;
   /** Waits for a free eval slot (eval.concurrency across parallel workers); resolves to its release. */
   evalSlot?: () => Promise<() => void>;
 };

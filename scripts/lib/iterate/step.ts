@@ -135,9 +135,8 @@ async function evaluateCandidate(context: StepContext): Promise<StepResult> {
   const repeated = earlierSameChange(journal.results, changeHash);
   // Read while the eval runs (its python3 or Babel work overlaps the runs); a repeat reuses the
   // attribution of the line it repeats, and a failure gives null, never a failed step.
-  const attribution = repeated
-    ? Promise.resolve(repeated.attribution ?? null)
-    : attributeCandidate(change, { nameFiles: context.round.constrained_files.length > 1 });
+  const attribution = repeated ? Promise.resolve(repeated.attribution ?? null) : context.options.attribution ??
+    attributeCandidate(change, { nameFiles: context.round.constrained_files.length > 1 });
   const outcome = await decideOutcome(context, {
     journal,
     incumbent: incumbent.commit,

@@ -4,7 +4,9 @@
 // it. Then it checks journal, git, work tree and leftover processes and prints PASS or FAIL.
 // It measures robustness, not speed or decision quality; each restart's stderr is kept in the
 // soak folder's restarts/, which stays on FAIL or with --keep.
-//   bun bench/kill-soak.ts [--iterations 50] [--seed S] [--keep]
+// With --parallel N it soaks the parallel loop (its two checks of which call made which line are
+// the serial loop's only).
+//   bun bench/kill-soak.ts [--iterations 50] [--seed S] [--keep] [--parallel N]
 import { spawn, spawnSync } from "node:child_process";
 import {
   appendFileSync,
@@ -27,6 +29,8 @@ const AGENT = join(KIT, "bench/kill-soak-agent.ts");
 const TARGET = Number(flag("--iterations")) || 50;
 const SEED = Number(flag("--seed")) || Math.floor(Math.random() * 2 ** 31);
 const KEEP = process.argv.includes("--keep");
+/** --parallel N: soak the parallel loop (N workers) instead of the serial one. */
+const PARALLEL = Number(flag("--parallel")) || 0;
 const KILL_AFTER_MS = [100, 3500]; // a restart is killed this long after its start, uniformly (milliseconds)
 const STALL_BACKOFF = 1.5; // each killed restart that recorded nothing stretches the next kill delay by this factor
 const KILL_AFTER_LIMIT_MS = 30_000; // the stretched delay's ceiling (milliseconds)
@@ -294,7 +298,15 @@ async function main(): Promise<number> {
     );
     const run = await restart(
       root,
-      ["--loop", "--agent", `${BUN} ${AGENT}`, "--iterations", String(asked), "--no-report"],
+      [
+        "--loop",
+        "--agent",
+        `${BUN} ${AGENT}`,
+        "--iterations",
+        String(asked),
+        "--no-report",
+        ...(PARALLEL ? ["--parallel", String(PARALLEL)] : []),
+      ],
       killAfter,
       restarts.length + 1,
     );
@@ -392,8 +404,12 @@ async function main(): Promise<number> {
       JSON.parse(line)
     )
     : [];
-  const notTheAgentsEdit = results.filter((line) => evaluatedAgentEdit(root, line) === false);
-  const misreadAgentCommits = results.filter((line) => String(line.reason ?? "").includes("changed nothing")).length;
+  // Under --parallel an agent call's number is not its line's iteration, and an agent that commits in its worker
+  // tree is discarded by design: these two checks are the serial loop's.
+  const notTheAgentsEdit = PARALLEL ? [] : results.filter((line) => evaluatedAgentEdit(root, line) === false);
+  const misreadAgentCommits = PARALLEL
+    ? 0
+    : results.filter((line) => String(line.reason ?? "").includes("changed nothing")).length;
   const markers = Object.fromEntries(
     Object.entries(STDERR_MARKERS).map(([name, text]) => [
       name,
@@ -466,9 +482,9 @@ async function main(): Promise<number> {
   ];
 
   console.log(
-    `kill -9 soak of \`iterate.ts --loop\`: seed ${SEED}, ${restarts.length} restarts, ${
-      restarts.filter((run) => run.killed).length
-    } killed\n`,
+    `kill -9 soak of \`iterate.ts --loop${
+      PARALLEL ? ` --parallel ${PARALLEL}` : ""
+    }\`: seed ${SEED}, ${restarts.length} restarts, ${restarts.filter((run) => run.killed).length} killed\n`,
   );
   console.log("| check | observed | result |\n|---|---|---|");
   for (const [name, observed, ok] of checks) console.log(`| ${name} | ${observed} | ${ok ? "PASS" : "FAIL"} |`);

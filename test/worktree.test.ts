@@ -16,6 +16,7 @@ import {
   read,
   results,
   runScript,
+  type Runtime,
   setLever,
   sh,
 } from "./helpers.ts";
@@ -39,9 +40,9 @@ function checkoutState(root: string) {
   };
 }
 
-function isolated(options: Parameters<typeof pythonExperiment>[0] = {}): string {
+function isolated(options: Parameters<typeof pythonExperiment>[0] = {}, runtime: Runtime = "bun"): string {
   const root = pythonExperiment({ noise: 0.01, ...options });
-  const baseline = runScript("baseline", ["--worktree"], { cwd: root });
+  const baseline = runScript("baseline", ["--worktree"], { cwd: root, runtime });
   if (baseline.code !== 0) throw new Error(`baseline --worktree failed: ${baseline.stderr}`);
   return root;
 }
@@ -154,40 +155,44 @@ describe("baseline --worktree", () => {
     120_000,
   );
 
-  test("step mode works from inside the worktree, and every script finds the experiment from either place", () => {
-    const root = isolated();
-    const worktree = join(root, WORKTREE);
-    setLever(worktree, "WEIGHT", "3.0");
-    const step = runScript("iterate", ["-m", "weight 3", "--json"], { cwd: worktree });
-    expect(step.code).toBe(0);
-    expect(JSON.parse(step.stdout).status).toBe("keep");
+  test(
+    "step mode works from inside the worktree, and every script finds the experiment from either place (baseline under Deno)",
+    () => {
+      const root = isolated({}, "deno");
+      const worktree = join(root, WORKTREE);
+      setLever(worktree, "WEIGHT", "3.0");
+      const step = runScript("iterate", ["-m", "weight 3", "--json"], { cwd: worktree });
+      expect(step.code).toBe(0);
+      expect(JSON.parse(step.stdout).status).toBe("keep");
 
-    // From the user's checkout (and a folder below it), the same experiment: the worktree's journal.
-    mkdirSync(join(root, "docs"));
-    for (const cwd of [root, join(root, "docs")]) {
-      const dashboard = runScript("dashboard", ["--format", "json"], { cwd });
-      expect(dashboard.code).toBe(0);
-      expect(JSON.parse(dashboard.stdout).summary.iterations.done).toBe(1);
-    }
-    const deno = runScript("dashboard", ["--format", "json"], { cwd: root, runtime: "deno" });
-    expect(deno.code).toBe(0);
-    expect(JSON.parse(deno.stdout).summary.iterations.done).toBe(1);
-    // A step started from the user's checkout judges the worktree's file, not the user's.
-    setLever(worktree, "BIAS", "1.0");
-    setLever(root, "BIAS", "-50.0"); // the user's own edit, which the step must neither read nor touch
-    const fromCheckout = runScript("iterate", ["-m", "bias 1", "--json"], { cwd: root });
-    expect(fromCheckout.code).toBe(0);
-    expect(JSON.parse(fromCheckout.stdout).iteration).toBe(2);
-    expect(read(root, "ranker.py")).toContain("BIAS = -50.0");
-    expect(git(root, "branch", "--show-current")).toBe("main");
-    // An edit made in the user's checkout is not the experiment's: iterate says where to edit.
-    const wrongPlace = runScript("iterate", ["-m", "edited my checkout"], { cwd: root });
-    expect(wrongPlace.code).toBe(2);
-    expect(wrongPlace.stderr).toContain(`the experiment runs in its own worktree "${WORKTREE}": edit the file there`);
-    // --experiment naming the user's copy goes to the worktree too.
-    const named = runScript("dashboard", ["--format", "json", "--experiment", "autoresearch.yaml"], { cwd: root });
-    expect(JSON.parse(named.stdout).summary.iterations.done).toBe(2);
-  }, 60_000);
+      // From the user's checkout (and a folder below it), the same experiment: the worktree's journal.
+      mkdirSync(join(root, "docs"));
+      for (const cwd of [root, join(root, "docs")]) {
+        const dashboard = runScript("dashboard", ["--format", "json"], { cwd });
+        expect(dashboard.code).toBe(0);
+        expect(JSON.parse(dashboard.stdout).summary.iterations.done).toBe(1);
+      }
+      const deno = runScript("dashboard", ["--format", "json"], { cwd: root, runtime: "deno" });
+      expect(deno.code).toBe(0);
+      expect(JSON.parse(deno.stdout).summary.iterations.done).toBe(1);
+      // A step started from the user's checkout judges the worktree's file, not the user's.
+      setLever(worktree, "BIAS", "1.0");
+      setLever(root, "BIAS", "-50.0"); // the user's own edit, which the step must neither read nor touch
+      const fromCheckout = runScript("iterate", ["-m", "bias 1", "--json"], { cwd: root });
+      expect(fromCheckout.code).toBe(0);
+      expect(JSON.parse(fromCheckout.stdout).iteration).toBe(2);
+      expect(read(root, "ranker.py")).toContain("BIAS = -50.0");
+      expect(git(root, "branch", "--show-current")).toBe("main");
+      // An edit made in the user's checkout is not the experiment's: iterate says where to edit.
+      const wrongPlace = runScript("iterate", ["-m", "edited my checkout"], { cwd: root });
+      expect(wrongPlace.code).toBe(2);
+      expect(wrongPlace.stderr).toContain(`the experiment runs in its own worktree "${WORKTREE}": edit the file there`);
+      // --experiment naming the user's copy goes to the worktree too.
+      const named = runScript("dashboard", ["--format", "json", "--experiment", "autoresearch.yaml"], { cwd: root });
+      expect(JSON.parse(named.stdout).summary.iterations.done).toBe(2);
+    },
+    60_000,
+  );
 
   test(
     "a newcomer's experiment from init (harness files not committed) runs in a worktree: files copied, checkout untouched",

@@ -40,12 +40,14 @@ function headContent(root: string): string {
 
 function main(): number {
   const root = process.cwd();
-  const pidFile = join(root, "..", "pids", `agent-${process.pid}`);
+  // The soak's folder: the repository's parent, or (a parallel worker's tree is deeper) as the soak says.
+  const soak = process.env.KILL_SOAK_DIR ?? join(root, "..");
+  const pidFile = join(soak, "pids", `agent-${process.pid}`);
   writeFileSync(pidFile, String(process.ppid));
   process.on("exit", () => rmSync(pidFile, { force: true }));
   const iteration = Number(process.env.AUTORESEARCH_ITERATION ?? 0);
   // A retried iteration (its first try was killed) makes another choice, as a new agent context would.
-  const log = join(root, "..", "agent.jsonl");
+  const log = join(soak, "agent.jsonl");
   const tries = existsSync(log)
     ? readFileSync(log, "utf8").split("\n").filter((line) => line.startsWith(`{"iteration":${iteration},`)).length
     : 0;

@@ -19,7 +19,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { seededRandom } from "./seeded-random.ts";
 import { commitEverything } from "./shell-experiment.ts";
 
@@ -219,7 +219,7 @@ function restart(root: string, args: string[], killAfterMs: number | null, index
     cwd: root,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1", CI: "true" },
+    env: { ...process.env, NO_COLOR: "1", CI: "true", KILL_SOAK_DIR: dirname(root) },
   });
   current = child.pid!;
   let stderr = "";
@@ -407,6 +407,8 @@ async function main(): Promise<number> {
   // Under --parallel an agent call's number is not its line's iteration, and an agent that commits in its worker
   // tree is discarded by design: these two checks are the serial loop's.
   const notTheAgentsEdit = PARALLEL ? [] : results.filter((line) => evaluatedAgentEdit(root, line) === false);
+  // The soak's agent never fails by itself: a failed call means it could not run where the loop ran it.
+  const agentFailures = results.filter((line) => String(line.reason ?? "").includes("the agent command exited")).length;
   const misreadAgentCommits = PARALLEL
     ? 0
     : results.filter((line) => String(line.reason ?? "").includes("changed nothing")).length;
@@ -467,6 +469,7 @@ async function main(): Promise<number> {
       notTheAgentsEdit.length === 0,
     ],
     ["agent commits evaluated", `${misreadAgentCommits} read as "changed nothing"`, misreadAgentCommits === 0],
+    ["the agent never failed", `${agentFailures} lines of a failed agent call`, agentFailures === 0],
     ["no orphan eval survives a finished restart", `${survivors.size} survived`, survivors.size === 0],
     ["no orphan eval after the final restart", `${orphanEvalsAtEnd.length} alive`, orphanEvalsAtEnd.length === 0],
     [

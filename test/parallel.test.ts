@@ -206,6 +206,42 @@ esac
     expectCoherent(root, after);
   }, 120_000);
 
+  test(
+    "Python's bytecode cache never serves a stale constrained file: same-size edits within a second score as written",
+    () => {
+      // BIAS = d.0 for a digit d: every edit keeps the file's size, and the loop rewrites it within the second.
+      const expected = (bias: number) => {
+        let total = 0;
+        for (let x = 0; x < 16; x++) total += Math.max(0, 1 - Math.abs(bias - 1 - 2 * x) / 10);
+        return Number((total / 16).toFixed(4));
+      };
+      for (const parallel of [[], ["--parallel", "2"]]) {
+        const root = baselined({ noise: 0 });
+        const agent = join(root, "..", `${root.split("/").pop()}-digits.sh`);
+        writeFileSync(
+          agent,
+          `digit=$(( (AUTORESEARCH_ITERATION * 7) % 10 ))
+sed -i "s/^BIAS = .*/BIAS = $digit.0/" ranker.py
+echo "DESCRIPTION: bias $digit"
+`,
+        );
+        const result = runScript("iterate", ["--loop", "--agent", `bash ${agent}`, "--iterations", "8", ...parallel], {
+          cwd: root,
+          env: { ...env, PYTHONDONTWRITEBYTECODE: "" }, // as on a machine that writes bytecode
+        });
+        sh(root, "rm", ["-f", agent]);
+        expect(result.code).toBe(0);
+        const measured = results(root).filter((line) => line.runs?.length);
+        expect(measured.length).toBeGreaterThan(0);
+        for (const line of measured) {
+          const bias = Number(/bias (\d)/.exec(line.description)![1]);
+          expect([line.description, line.runs[0]]).toEqual([line.description, expected(bias)]);
+        }
+      }
+    },
+    90_000,
+  );
+
   test("a killed writer's temporary file is removed by the next run; a live writer's is left alone", () => {
     const root = baselined({ noise: 0.01 });
     const stale = ".autoresearch_dashboard.md.999999999.1796059082276.tmp";

@@ -311,12 +311,21 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
   });
 }
 
+/**
+ * What every eval run finds in its environment besides the kit's own variables. No bytecode cache:
+ * Python's .pyc check reads a file's mtime in whole seconds and its size, so a constrained file
+ * rewritten within the second at the same size (BIAS = 5.0 -> 7.0, an incumbent swapped in and
+ * out) would be run as its stale cached code.
+ */
+const EVAL_ENVIRONMENT = { PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
+
 /** Run the eval once and read the eval contract from its output. */
 export async function runEval(command: string, options: EvalOptions): Promise<EvalRun> {
   if (options.runner) return await runEvalThroughRunner(command, options.runner, options);
   const parser = createEvalOutputParser();
   const run = await runProcess(command, {
     ...options,
+    env: { ...EVAL_ENVIRONMENT, ...options.env },
     kind: "eval",
     onLine: (line) => {
       parser.line(line);
@@ -363,7 +372,7 @@ async function runEvalThroughRunner(command: string, runner: EvalRunner, options
   for (let attempt = 1;; attempt++) {
     const marker = newRunnerMarker();
     const tracker = createRunnerTracker(marker);
-    const script = runnerWrapper(command, marker, { PYTHONUNBUFFERED: "1", ...options.env });
+    const script = runnerWrapper(command, marker, { ...EVAL_ENVIRONMENT, ...options.env });
     const parser = createEvalOutputParser();
     const run = await runProcess(runnerCommand(runner.template, script, runner.job), {
       ...options,

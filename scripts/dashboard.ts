@@ -1,25 +1,43 @@
 #!/usr/bin/env bun
 // dashboard.ts: render a round's journal for people and programs. Writes
-// autoresearch_dashboard.md and its chart, prints text / md / json / html on stdout,
-// and with --watch re-renders on every journal change until Ctrl-C (exit 130).
-// It never writes the journal; the work happens in scripts/lib/dashboard/.
-import { defineCommand, note, type ParsedArgs, printData, runCommand, runIfMain, warn } from "./lib/cli/command.ts";
-import { EXIT } from "./lib/cli/errors.ts";
+// autoresearch_dashboard.md and its chart, prints text / md / json / html or the tsv / csv
+// exports on stdout; --watch re-renders on every journal change, and --serve keeps a live
+// page on 127.0.0.1, until Ctrl-C (exit 130). It never writes the journal; the work happens
+// in scripts/lib/dashboard/.
+import {
+  defineCommand,
+  note,
+  type ParsedArgs,
+  printData,
+  printJson,
+  runCommand,
+  runIfMain,
+  warn,
+} from "./lib/cli/command.ts";
+import { CliError, EXIT } from "./lib/cli/errors.ts";
 import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
-import { FORMATS } from "./lib/dashboard/formats.ts";
+import { EXPORT_FORMATS, FORMATS } from "./lib/dashboard/formats.ts";
 import type { RenderedDashboard } from "./lib/dashboard/files.ts";
 import type { DashboardTarget } from "./lib/dashboard/target.ts";
 
 export const SPEC = defineCommand({
   name: "dashboard.ts",
   summary: "render the journal for people and programs",
-  usage: "dashboard.ts [--round N] [--format text|md|json|html] [--watch] [--last N] [options]",
+  usage: "dashboard.ts [--round N] [--format text|md|json|html|tsv|csv] [--watch | --serve [--port P]] [options]",
   details: `
 Writes the round's autoresearch_dashboard.md (the seed's layout plus chart, noise,
 plateau, top changes, dead ends and crashes) and its chart autoresearch_progress.svg,
 then prints the dashboard on stdout. Text written between <!-- report:start --> and
 <!-- report:end --> in the dashboard, and the round's autoresearch_report.md, survive
-every re-render. Without ${EXPERIMENT_FILE} it works from the journal alone.`,
+every re-render. Without ${EXPERIMENT_FILE} it works from the journal alone.
+
+--format tsv prints Karpathy's results.tsv (commit, val_bpb, memory_gb, status,
+description: his header, our metric in val_bpb's column) and --format csv every column
+for spreadsheets; redirect stdout to keep them (> results.tsv).
+
+--serve shows the dashboard as a page on http://127.0.0.1:PORT/ (this machine only) that
+updates within a second of each new journal line, and prints its URL on stdout. It writes
+no file and waits for a journal that does not exist yet; Ctrl-C stops it.`,
   options: {
     round: {
       type: "integer",
@@ -31,9 +49,10 @@ every re-render. Without ${EXPERIMENT_FILE} it works from the journal alone.`,
       type: "string",
       valueName: "FORMAT",
       choices: FORMATS,
-      description: "stdout format: text, md, json or html (default: text on a terminal, md otherwise)",
+      description:
+        "stdout format: text, md, json, html, or the exports tsv and csv (default: text on a terminal, md otherwise)",
     },
-    json: { type: "boolean", description: "same as --format json" },
+    json: { type: "boolean", description: "same as --format json; with --serve, the URL as a JSON line" },
     last: {
       type: "integer",
       min: 0,
@@ -41,6 +60,17 @@ every re-render. Without ${EXPERIMENT_FILE} it works from the journal alone.`,
       description: "show only the last N iterations on stdout (text shows 30 unless told; 0: all)",
     },
     watch: { type: "boolean", description: "re-render whenever the journal changes, until Ctrl-C" },
+    serve: {
+      type: "boolean",
+      description: "serve a live page on 127.0.0.1 that updates as the journal grows, until Ctrl-C",
+    },
+    port: {
+      type: "integer",
+      min: 0,
+      max: 65535,
+      valueName: "P",
+      description: "--serve's port (default: 8765; 0: any free port, printed)",
+    },
     experiment: {
       type: "string",
       valueName: "PATH",
@@ -68,8 +98,10 @@ every re-render. Without ${EXPERIMENT_FILE} it works from the journal alone.`,
     "bun scripts/dashboard.ts --json | jq .summary.best",
     "bun scripts/dashboard.ts --journal autoresearch.jsonl --format html > dashboard.html",
     "bun scripts/dashboard.ts --watch --last 20",
+    "bun scripts/dashboard.ts --format tsv > results.tsv",
+    "bun scripts/dashboard.ts --serve --port 0",
   ],
-  exitCodes: { 130: "--watch ended by Ctrl-C or SIGTERM" },
+  exitCodes: { 130: "--watch or --serve ended by Ctrl-C or SIGTERM" },
 });
 
 export function main(argv: string[]): Promise<number> {
@@ -77,6 +109,8 @@ export function main(argv: string[]): Promise<number> {
 }
 
 async function run(args: ParsedArgs<typeof SPEC.options>): Promise<number> {
+  checkCombinations(args.values);
+  if (args.values.serve) return await serve(args.values);
   // Loaded only after argv parsed: --help and usage errors never pay for the renderers.
   const [
     { buildDashboard, writeDashboard },
@@ -138,6 +172,64 @@ async function run(args: ParsedArgs<typeof SPEC.options>): Promise<number> {
   });
   await waitForInterrupt();
   stop();
+  return EXIT.INTERRUPTED;
+}
+
+/** Flags that contradict each other get one line naming the command that works. */
+function checkCombinations(values: ParsedArgs<typeof SPEC.options>["values"]): void {
+  const refuse = (message: string) => {
+    throw new CliError(`${message} See: dashboard.ts --help`, "E_USAGE");
+  };
+  if (values.port !== undefined && !values.serve) refuse("--port goes with --serve: dashboard.ts --serve --port P.");
+  if (values.serve) {
+    if (values.format !== undefined) {
+      refuse(`--serve shows the page in a browser; --format ${values.format} is for stdout. Drop one of them.`);
+    }
+    if (values.watch) refuse("--serve already updates the page live; drop --watch.");
+    if (values.output !== undefined) refuse("--serve writes no file; drop --output.");
+  }
+  const format = values.json ? "json" : values.format;
+  if (format && EXPORT_FORMATS.includes(format) && values.output !== undefined) {
+    refuse(
+      `--output names the markdown dashboard, not the ${format} export; redirect stdout instead: dashboard.ts --format ${format} > results.${format}.`,
+    );
+  }
+}
+
+/** --serve: the live page until Ctrl-C or SIGTERM. */
+async function serve(values: ParsedArgs<typeof SPEC.options>["values"]): Promise<number> {
+  const [
+    { DEFAULT_SERVE_PORT, startDashboardServer },
+    { resolveDashboardTarget },
+    { displayPath },
+    { waitForInterrupt },
+  ] = await Promise.all([
+    import("./lib/dashboard/serve.ts"),
+    import("./lib/dashboard/target.ts"),
+    import("./lib/files/paths.ts"),
+    import("./lib/files/watch.ts"),
+  ]);
+  const cwd = process.cwd();
+  const target = resolveDashboardTarget({
+    cwd,
+    experiment: values.experiment,
+    journal: values.journal,
+    round: values.round,
+    requireJournal: false,
+  });
+  const server = await startDashboardServer({
+    target,
+    port: values.port ?? DEFAULT_SERVE_PORT,
+    last: typeof values.last === "number" && values.last > 0 ? values.last : null,
+    cwd,
+    onProblem: warn,
+  });
+  const journal = displayPath(target.journalPath, cwd);
+  if (values.json) printJson({ url: server.url, port: server.port, journal });
+  else printData(server.url);
+  note(`Serving the dashboard of ${journal} at ${server.url} (this machine only); Ctrl-C to stop.`);
+  await waitForInterrupt();
+  await server.close();
   return EXIT.INTERRUPTED;
 }
 

@@ -80,6 +80,10 @@ export const ERROR_CODES = {
   E_JOURNAL_UNREADABLE: { exit: EXIT.USAGE, meaning: "the journal cannot be read" },
   E_UNREADABLE: { exit: EXIT.USAGE, meaning: "dashboard: the journal or report cannot be read" },
   E_DASHBOARD_NOT_WRITABLE: { exit: EXIT.USAGE, meaning: "dashboard: the dashboard or chart cannot be written" },
+  E_PORT_IN_USE: {
+    exit: EXIT.USAGE,
+    meaning: "dashboard --serve: the port is taken or not allowed; --port 0 picks a free one",
+  },
   E_NO_BASELINE: { exit: EXIT.USAGE, meaning: "iterate or next-round: the round has no baseline yet" },
   E_NO_RESULTS: { exit: EXIT.USAGE, meaning: "next-round: round N has no iteration results" },
   E_HAS_RESULTS: { exit: EXIT.USAGE, meaning: "baseline: the round already has results; --force re-baselines" },

@@ -1,6 +1,7 @@
 // The dashboard as one self-contained HTML page (inline SVG chart, inline CSS, no
-// scripts or external resources) for a browser or IPython.display.HTML. Reports are
-// shown as preformatted text: this module does not render markdown.
+// scripts or external resources) for a browser or IPython.display.HTML, and its parts
+// (title, body, page) for the live page of serve.ts. Reports are shown as preformatted
+// text: this module does not render markdown.
 import { escapeXml } from "./chart-svg.ts";
 import { formatScore } from "../text/number-format.ts";
 import {
@@ -68,17 +69,35 @@ const PAGE_STYLE = PAGE_RULES.map(([selectors, declarations]) => {
 }).join("\n");
 
 export function renderHtml(journalSummary: Summary, options: HtmlOptions): string {
+  return htmlPage({ title: htmlTitle(journalSummary), body: renderHtmlBody(journalSummary, options) });
+}
+
+/** The page's title: "Autoresearch Dashboard: score". */
+export function htmlTitle(journalSummary: Summary): string {
+  return `${DASHBOARD_TITLE}: ${printableSummary(journalSummary).metric.name}`;
+}
+
+/** A whole page around a body from renderHtmlBody (or any element of PAGE_CLASS); `script` goes last in it, as it is. */
+export function htmlPage(page: { title: string; body: string; script?: string }): string {
+  const html = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">'];
+  html.push(`<title>${text(page.title)}</title>`, `<style>${PAGE_STYLE}</style>`, "</head>", "<body>", page.body);
+  if (page.script) html.push(page.script);
+  html.push("</body>", "</html>");
+  return html.join("\n") + "\n";
+}
+
+/** A page element with the dashboard's styles and `content` (escaped text or markup made here). */
+export function htmlSection(content: { heading: string; note: string }): string {
+  return `<div class="${PAGE_CLASS}">\n<h1>${text(content.heading)}</h1>\n<p class="note">${
+    text(content.note)
+  }</p>\n</div>`;
+}
+
+/** The dashboard itself: one <div class="ark-dashboard"> (figures, chart, tables, reports), no page around it. */
+export function renderHtmlBody(journalSummary: Summary, options: HtmlOptions): string {
   const summary = printableSummary(journalSummary);
   const styles = numberStyles(summary);
-  const html: string[] = [];
-  html.push("<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">');
-  html.push(
-    `<title>${text(`${DASHBOARD_TITLE}: ${summary.metric.name}`)}</title>`,
-    `<style>${PAGE_STYLE}</style>`,
-    "</head>",
-    "<body>",
-    `<div class="${PAGE_CLASS}">`,
-  );
+  const html: string[] = [`<div class="${PAGE_CLASS}">`];
   html.push(`<h1>${text(DASHBOARD_TITLE)}</h1>`);
   const files = summary.constrainedFiles.map((file) => `<code>${text(file)}</code>`).join(", ") || "—";
   html.push(
@@ -183,8 +202,8 @@ export function renderHtml(journalSummary: Summary, options: HtmlOptions): strin
   if (options.preservedReport && options.preservedReport.trim() !== "") {
     html.push("<h2>Notes kept in the dashboard</h2>", `<pre>${text(options.preservedReport.trim())}</pre>`);
   }
-  html.push("</div>", "</body>", "</html>");
-  return html.join("\n") + "\n";
+  html.push("</div>");
+  return html.join("\n");
 }
 
 function figure(label: string, value: string): string {

@@ -1,8 +1,9 @@
-// What dashboard.ts prints on stdout for each --format (text, md, json, html), and
-// when colour and the terminal layout apply. The JSON object is the summary plus its
-// rows, for jq and notebooks. Pure apart from reading the stdout stream's properties.
+// What dashboard.ts prints on stdout for each --format (text, md, json, html, and the tsv
+// and csv exports), and when colour and the terminal layout apply. The JSON object is the
+// summary plus its rows, for jq and notebooks. Pure apart from reading the stdout stream's properties.
 import { displayPath } from "../files/paths.ts";
 import type { RenderedDashboard } from "./files.ts";
+import { renderResultsCsv, renderResultsTsv } from "./exports.ts";
 import { renderHtml } from "./html.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { visibleRows } from "./prose.ts";
@@ -33,6 +34,8 @@ export function stdoutWantsColor(format: Format, stdout: { isTTY?: boolean } = p
 export function renderForStdout(rendered: RenderedDashboard, options: OutputOptions): string {
   const { summary } = rendered;
   if (options.format === "json") return jsonLine(dashboardJson(rendered, options)) + "\n";
+  if (options.format === "tsv") return renderResultsTsv(summary, rendered.journal, { last: options.last });
+  if (options.format === "csv") return renderResultsCsv(summary, rendered.journal, { last: options.last });
   if (options.format === "html") {
     return renderHtml(summary, {
       svg: rendered.svg,

@@ -38,13 +38,15 @@ export type TargetOptions = {
   journal?: string;
   round?: number;
   output?: string;
+  /** false: a journal that does not exist yet is fine (the live page waits for it). Default true. */
+  requireJournal?: boolean;
 };
 
 /** Resolve the files to read and write; throws a one-line CliError when the journal is missing. */
 export function resolveDashboardTarget(options: TargetOptions): DashboardTarget {
   const experimentPath = findExperimentFile(options);
   const target = experimentPath ? targetFromExperiment(experimentPath, options) : targetFromJournal(options);
-  if (!existsSync(target.journalPath)) {
+  if (options.requireJournal !== false && !existsSync(target.journalPath)) {
     const where = displayPath(target.journalPath, options.cwd);
     const next = experimentPath
       ? `Run the baseline first: ${kitCommand("baseline", { cwd: options.cwd })}`

@@ -11,16 +11,18 @@ import { kitCommand } from "../cli/kit.ts";
 import { STATE_DIR } from "../experiment/artifacts.ts";
 import { findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
 import { readPointer, worktreeFolder, writePointer } from "../experiment/worktree-pointer.ts";
-import { displayPath, toPosix } from "../files/paths.ts";
+import { displayPath, realpathOrSelf, toPosix } from "../files/paths.ts";
 import {
   addWorktree,
   currentBranch,
   hasTrackedFilesUnder,
   headCommit,
+  isAncestor,
   isLinkedWorktree,
   isTracked,
   mainWorktreeTop,
   repositoryTop,
+  resolveCommit,
   uncommittedTrackedCount,
   worktreeOfBranch,
 } from "../git/git.ts";
@@ -62,8 +64,13 @@ export async function isolateExperiment(loaded: LoadedExperiment, options: Isola
     );
   }
   await checkConstrainedFiles(root, findRound(experiment));
+  const worktree = options.path
+    ? resolve(options.cwd, options.path)
+    : join(root, STATE_DIR, "worktrees", experiment.name);
   const checkedOut = worktreeOfBranch(top, branch);
-  if (checkedOut !== null) {
+  // A run killed between creating the worktree and writing the record left it where this one puts it: adopt it.
+  const adopted = checkedOut !== null && realpathOrSelf(checkedOut) === realpathOrSelf(worktree);
+  if (checkedOut !== null && !adopted) {
     const here = resolve(checkedOut) === resolve(top);
     throw new CliError(
       here
@@ -79,10 +86,20 @@ export async function isolateExperiment(loaded: LoadedExperiment, options: Isola
       EXIT.FAILED,
     );
   }
-  const worktree = options.path
-    ? resolve(options.cwd, options.path)
-    : join(root, STATE_DIR, "worktrees", experiment.name);
-  if (existsSync(worktree) && readdirSync(worktree).length > 0) {
+  // An existing branch (an earlier run's) is where the worktree starts: it must hold what is measured now.
+  const existing = resolveCommit(top, `refs/heads/${branch}`);
+  if (existing !== null && !isAncestor(top, start, existing)) {
+    throw new CliError(
+      `Branch "${branch}" exists from an earlier run and does not contain your HEAD (${
+        start.slice(0, 7)
+      }), so the worktree would measure older code. Keep it under another name (git branch -m ${branch} ${branch}-old), then run ${
+        kitCommand("baseline")
+      } --worktree again`,
+      "E_WORKTREE",
+      EXIT.FAILED,
+    );
+  }
+  if (!adopted && existsSync(worktree) && readdirSync(worktree).length > 0) {
     throw new CliError(
       `The worktree folder "${
         displayPath(worktree)
@@ -92,9 +109,10 @@ export async function isolateExperiment(loaded: LoadedExperiment, options: Isola
     );
   }
   const shared = sharedPaths(top, root, options);
-  const copies = harnessFilesMissingAt(loaded, top, "HEAD");
+  // Copied: what the commit the worktree starts at (the branch's, when it exists) does not hold as it is here.
+  const copies = harnessFilesMissingAt(loaded, top, existing ?? start);
 
-  const how = addWorktree(top, worktree, branch, start);
+  const how = adopted ? "existing" : addWorktree(top, worktree, branch, start);
   const experimentFolder = join(worktree, folderInTop);
   copyInto(root, experimentFolder, copies);
   linkShared(top, worktree, shared);

@@ -68,15 +68,14 @@ export function worktreeExperimentPath(folder: string, pointer: WorktreePointer)
 /**
  * The experiment file a script works on for `path`: the worktree's copy when a record beside
  * `path` says the experiment moved there, else `path`. A record whose worktree is gone stops the
- * script (working on the user's checkout instead would be exactly what the worktree prevents),
- * unless `allowMissing` (baseline --worktree re-creates it).
+ * script: working on the user's checkout instead would be exactly what the worktree prevents.
  */
-export function followWorktreePointer(path: string, options: { allowMissing?: boolean } = {}): string {
+export function followWorktreePointer(path: string): string {
   const folder = dirname(path);
   const pointer = readPointer(folder);
   if (!pointer || pointer.source !== basename(path)) return path;
   const target = worktreeExperimentPath(folder, pointer);
-  if (existsSync(target) || options.allowMissing) return target;
+  if (existsSync(target)) return target;
   const record = displayPath(pointerPath(folder));
   throw new CliError(
     `The experiment lives in the worktree "${

@@ -623,8 +623,25 @@ export function uncommittedTrackedCount(root: string): number {
 }
 
 /** Staged changes against HEAD under a given index (GIT_INDEX_FILE in `env`), as a binary patch. */
-export function stagedPatch(root: string, env: Record<string, string>): string {
-  return runGit(root, ["diff", "--cached", "--binary", "HEAD"], undefined, env).stdout;
+export function stagedPatch(root: string, env: Record<string, string>, against = "HEAD"): string {
+  return runGit(root, ["diff", "--cached", "--binary", against], undefined, env).stdout;
+}
+
+/** The work tree's change to `paths` against `commit` with no context lines (for applyZeroContext). */
+export function zeroContextPatch(root: string, commit: string, paths: string[]): string {
+  return runGit(root, ["diff", "--binary", "-U0", commit, "--", ...paths]).stdout;
+}
+
+/**
+ * Apply a zero-context patch: each hunk still needs its removed lines where it expects them, but
+ * not the lines around them, so a change next to another change applies. Null when it applied,
+ * else git's line for why not.
+ */
+export function applyZeroContext(root: string, patchFile: string): string | null {
+  const applied = runGit(root, ["apply", "--unidiff-zero", "--whitespace=nowarn", patchFile]);
+  if (applied.ok) return null;
+  const lines = applied.stderr.trim().split("\n");
+  return lines.find((line) => /error/i.test(line)) ?? lines[lines.length - 1] ?? `exit ${applied.exitCode}`;
 }
 
 /** Apply a patch file with a three-way merge: null when it applied, else git's line for why not. */

@@ -5,28 +5,38 @@
 // the restore, kill-safe as ever). A candidate whose incumbent was replaced meanwhile is never
 // judged by runs of another incumbent: a discard stands (it did not beat its own), a keep is
 // carried onto the new incumbent and measured again, or discarded when it conflicts.
-import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { replayDecisionState } from "../decision/state.ts";
 import { experimentStateDir, findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
 import { iterationResults, readJournal, type ResultLine } from "../experiment/journal.ts";
 import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { summarizeJournal } from "../experiment/summary.ts";
-import { sha256OfText, sha256OrDeleted, writeFileAtomic } from "../files/atomic.ts";
+import { sha256OrDeleted, writeFileAtomic } from "../files/atomic.ts";
 import { withExperimentLock } from "../files/lock.ts";
-import { displayPath, resolveIn } from "../files/paths.ts";
+import { displayPath, readOptional, resolveIn, toPosix } from "../files/paths.ts";
 import { fileAtCommit, headCommit, shortCommit, workTreePatch } from "../git/git.ts";
-import { compareWithSnapshot, scopeIgnores } from "../git/snapshot.ts";
+import { compareWithSnapshot, scopeIgnores, takeSnapshot } from "../git/snapshot.ts";
 import { sealKey } from "../integrity/seal.ts";
 import { checkIntegrity } from "../integrity/frozen-files.ts";
+import { CliError } from "../cli/errors.ts";
 import type { StatusLine } from "../cli/status-line.ts";
+import { stopRunningEvals } from "../process/evaluator.ts";
 import { clearAgentCall, simplifyRequestedInLog } from "./agent-call.ts";
 import { callAgent, describeDiff } from "./agent-command.ts";
 import { requireNothingChangedBetweenSteps } from "./agent-call-guards.ts";
 import { runDecision } from "./decision-runs.ts";
-import { attributeCandidate, type Attribution } from "./attribution.ts";
+import {
+  attributeCandidate,
+  type Attribution,
+  changeHash,
+  earlierSameChange,
+  type FileChange,
+  sameChangeReason,
+} from "./attribution.ts";
 import { resolveIncumbent } from "./incumbent.ts";
 import { loopEnding, type LoopOptions, type LoopOutcome, type Stop, stopReason, withPlateau } from "./loop.ts";
+import { clearApplying, undoUnrecordedApply, writeCandidate } from "./parallel-apply.ts";
 import { requireIterableRound, runStep } from "./step.ts";
 import type { Outcome, StepResult } from "./step-context.ts";
 import { candidatePatch, prepareWorkers, rebaseCandidate, setWorkerTo, type Worker, workerFiles } from "./workers.ts";
@@ -38,6 +48,8 @@ export type ParallelOptions = LoopOptions & {
   evalConcurrency: number;
 };
 
+type Forced = { status: "crash" | "discard"; reason: string };
+
 /** A candidate a worker made, with what was measured of it and on which incumbent. */
 type Proposal = {
   worker: Worker;
@@ -48,8 +60,8 @@ type Proposal = {
   description: string;
   simplify: boolean;
   extra: Record<string, unknown>;
-  /** Recorded without measuring: the agent failed, changed nothing, or changed files outside its scope. */
-  forced: { status: "crash" | "discard"; reason: string } | null;
+  /** Recorded without measuring: the agent failed, changed nothing or changed files outside its scope, a duplicate. */
+  forced: Forced | null;
   /** The verdict against `base`, or null when `base` was replaced before measuring began. */
   outcome: Outcome | null;
   bytes: Map<string, Buffer | null>;
@@ -59,11 +71,19 @@ type Proposal = {
   attribution: Promise<Attribution | null> | null;
 };
 
+/** What the workers share while a run lasts: eval slots, the changes being measured, the call counter. */
+type Shared = {
+  slots: Slots;
+  /** Change fingerprints being measured now, by worker: a second worker's identical change is not measured twice. */
+  measuring: Map<string, string>;
+  options: ParallelOptions;
+};
+
 /** A status line nobody sees: workers run side by side, the coordinator speaks for them. */
 const SILENT: StatusLine = { update: () => {}, clear: () => {}, active: false };
 
-/** Where the coordinator notes the candidate bytes it is about to hand to the step (kill-safety). */
-const APPLYING_FILE = "parallel-applying.json";
+/** The last agent call's number, kept across runs so a restart never reuses a call's logs or prompt. */
+const CALLS_FILE = "parallel-calls";
 
 export async function runParallelLoop(initial: LoadedExperiment, options: ParallelOptions): Promise<LoopOutcome> {
   const stateDir = experimentStateDir(initial);
@@ -77,7 +97,6 @@ export async function runParallelLoop(initial: LoadedExperiment, options: Parall
 async function coordinate(initial: LoadedExperiment, stateDir: string, options: ParallelOptions): Promise<LoopOutcome> {
   const started = performance.now();
   await recoverInterruptedWork(initial, stateDir, options.notes);
-  undoUnrecordedApply(initial, stateDir, options.notes);
   const round = findRound(initial.experiment, options.round);
   const journalPath = resolveIn(initial.root, round.artifacts.journal);
   const done = iterationResults(readJournal(journalPath)).length;
@@ -88,49 +107,53 @@ async function coordinate(initial: LoadedExperiment, stateDir: string, options: 
       displayPath(join(stateDir, "workers"))
     }; evals run ${options.evalConcurrency} at a time.`,
   );
-  const slots = createSlots(options.evalConcurrency);
+  const shared: Shared = { slots: createSlots(options.evalConcurrency), measuring: new Map(), options };
   const lines: ResultLine[] = [];
   const running = new Map<Worker, Promise<Proposal>>();
   let launched = 0;
-  let calls = done; // agent calls are numbered on from the journal's iterations: their logs and seeds never repeat
-  let stop: Stop | null = initialStop(initial, options, lines, started);
+  let calls = Math.max(done, Number(readOptional(join(stateDir, CALLS_FILE)) ?? 0) || 0);
+  let stop: Stop | null = stopFor(initial, options, lines, started);
   const launch = (worker: Worker) => {
     launched++;
     calls++;
-    running.set(worker, propose(initial, worker, calls, options, slots));
+    writeFileAtomic(join(stateDir, CALLS_FILE), String(calls));
+    running.set(worker, propose(initial, worker, calls, shared));
   };
-  while (true) {
-    if (!stop) {
-      for (const worker of workers) {
-        if (!running.has(worker) && launched < planned) launch(worker);
+  try {
+    while (true) {
+      if (!stop) {
+        for (const worker of workers) {
+          if (!running.has(worker) && launched < planned) launch(worker);
+        }
       }
+      if (running.size === 0) break;
+      const proposal = await Promise.race(running.values());
+      running.delete(proposal.worker);
+      const next = await settle(initial, stateDir, proposal, options);
+      if (next.kind === "measure-again") {
+        running.set(proposal.worker, measure(initial, next.proposal, shared));
+        continue;
+      }
+      lines.push(next.result.line);
+      options.onResult(next.result.line);
+      options.notes(
+        `[${lines.length}/${planned}] ${next.result.line.status} from ${proposal.worker.id} (${
+          Math.round((performance.now() - started) / 1000)
+        }s elapsed)`,
+      );
+      stop ??= stopFor(initial, options, lines, started);
     }
-    if (running.size === 0) break;
-    const proposal = await Promise.race(running.values());
-    running.delete(proposal.worker);
-    const next = await settle(initial, stateDir, proposal, options);
-    if (next.kind === "measure-again") {
-      running.set(proposal.worker, measureAgain(initial, next.proposal, options, slots));
-      continue;
+  } catch (error) {
+    // Nothing outlives the lock: the other workers' agents and evals are stopped and awaited first.
+    if (running.size) {
+      stopRunningEvals("SIGTERM");
+      await Promise.allSettled(running.values());
     }
-    lines.push(next.result.line);
-    options.onResult(next.result.line);
-    options.notes(
-      `[${lines.length}/${planned}] ${next.result.line.status} from ${proposal.worker.id} (${
-        Math.round((performance.now() - started) / 1000)
-      }s elapsed)`,
-    );
-    stop ??= stopFor(initial, options, lines, started);
-    if (!stop && launched >= planned && running.size === 0) break;
+    throw error;
   }
   stop ??= stopFor(initial, options, lines, started) ??
     { exitCode: 0, reason: `ran the ${lines.length} iterations asked for`, endsRound: false };
   return await loopEnding(initial, stop, lines, options);
-}
-
-/** The stop that holds before anything runs (budget spent, a plateau reached earlier), or null. */
-function initialStop(initial: LoadedExperiment, options: ParallelOptions, lines: ResultLine[], started: number) {
-  return stopFor(initial, options, lines, started);
 }
 
 function stopFor(initial: LoadedExperiment, options: ParallelOptions, lines: ResultLine[], started: number) {
@@ -160,80 +183,118 @@ function currentIncumbent(loaded: LoadedExperiment, roundNumber: number | undefi
   return resolveIncumbent(loaded.root, replay.incumbentLine?.commit ?? null, round.baseline.commit);
 }
 
+/**
+ * A worker's failure is its candidate's crash, not the run's end: the harness's own refusals in
+ * its tree (a file changed while it was measured, git failing there) are recorded as that
+ * candidate's crash. An interruption, and anything that is not a CliError (a bug), end the run.
+ */
+function asCrash(proposal: Proposal, error: unknown): Proposal {
+  if (!(error instanceof CliError) || error.code === "E_INTERRUPTED") throw error;
+  return { ...proposal, forced: { status: "crash", reason: `in ${proposal.worker.id}'s tree: ${error.message}` } };
+}
+
 /** One worker's candidate: its tree set to the incumbent, the agent called there, the change measured there. */
-async function propose(
-  home: LoadedExperiment,
-  worker: Worker,
-  call: number,
-  options: ParallelOptions,
-  slots: Slots,
-): Promise<Proposal> {
+async function propose(home: LoadedExperiment, worker: Worker, call: number, shared: Shared): Promise<Proposal> {
+  const { options } = shared;
   const loaded = loadExperiment(home.path);
   const round = requireIterableRound(loaded, options.round);
   const base = currentIncumbent(loaded, options.round);
-  setWorkerTo(loaded, worker, base);
-  const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
-  const summary = summarizeJournal(journal, {
-    experiment: withPlateau(loaded.experiment, options.plateau),
-    round: round.round,
-  });
-  const workerLoaded = { ...worker.loaded, experiment: loaded.experiment };
-  const agent = await callAgent(workerLoaded, round, {
-    stateDir: worker.stateDir,
-    iteration: call,
-    summary,
-    options,
-    worker: worker.id,
-  });
-  clearAgentCall(worker.stateDir);
-  const files = round.constrained_files;
-  const diff = workTreePatch(worker.loaded.root, base, files);
-  const scope = compareWithSnapshot(worker.loaded.root, agent.call.snapshot, scopeIgnores(workerLoaded, round));
-  // The locked files (eval, test data, frozen, held-out) checked by hash too: in a worker's tree
-  // they may be untracked copies, which the scope check sees only by name.
-  const locked = checkIntegrity(worker.loaded.root, round.integrity, Object.keys(round.integrity))
-    .map((problem) => problem.path);
-  const outside = [...new Set([...scope.changed, ...scope.newUntracked, ...locked])];
-  const forced = agent.failed ? { status: "crash" as const, reason: agent.failed } : headCommit(worker.top) !== base
-    ? {
-      status: "discard" as const,
-      reason:
-        "the agent committed in its worker tree; only the constrained files' content counts there, commits are not allowed",
-    }
-    : outside.length
-    ? {
-      status: "discard" as const,
-      reason: `the agent changed files outside the constrained file${files.length > 1 ? "s" : ""}: ${
-        outside.slice(0, 5).map((path) => `"${path}"`).join(", ")
-      }${
-        outside.length > 5 ? ` and ${outside.length - 5} more` : ""
-      } (left in its worker tree, archived when it is reused)`,
-    }
-    : diff.trim() === ""
-    ? { status: "discard" as const, reason: "the agent changed nothing in the constrained file" }
-    : null;
-  const proposal: Proposal = {
+  const blank: Proposal = {
     worker,
     base,
     call,
-    description: agent.description ?? describeDiff(diff) ?? "(no description)",
-    simplify: simplifyRequestedInLog(agent.call.log),
-    extra: { ...agent.extra, worker: worker.id },
-    forced,
+    description: "(no description)",
+    simplify: false,
+    extra: { worker: worker.id },
+    forced: null,
     outcome: null,
-    bytes: workerFiles(worker, files),
-    patch: forced ? "" : candidatePatch(worker, base, files),
-    attribution: forced ? null : attributionAgainst(worker, base, files),
+    bytes: new Map(),
+    patch: "",
+    attribution: null,
   };
-  return forced ? proposal : await measure(home, proposal, options, slots);
+  try {
+    setWorkerTo(loaded, worker, base);
+    const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
+    const summary = summarizeJournal(journal, {
+      experiment: withPlateau(loaded.experiment, options.plateau),
+      round: round.round,
+    });
+    const workerLoaded = { ...worker.loaded, experiment: loaded.experiment };
+    const agent = await callAgent(workerLoaded, round, {
+      stateDir: worker.stateDir,
+      iteration: call,
+      summary,
+      options,
+      worker: worker.id,
+    });
+    clearAgentCall(worker.stateDir);
+    const files = round.constrained_files;
+    const diff = workTreePatch(worker.loaded.root, base, files);
+    const outside = outsideTheFiles(workerLoaded, round, agent.call.snapshot);
+    const forced: Forced | null = agent.failed
+      ? { status: "crash", reason: agent.failed }
+      : headCommit(worker.top) !== base
+      ? {
+        status: "discard",
+        reason:
+          "the agent committed in its worker tree; only the constrained files' content counts there, commits are not allowed",
+      }
+      : outside.length
+      ? {
+        status: "discard",
+        reason: `the agent changed files outside the constrained file${files.length > 1 ? "s" : ""}: ${
+          outside.slice(0, 5).map((path) => `"${path}"`).join(", ")
+        }${outside.length > 5 ? ` and ${outside.length - 5} more` : ""} (archived in its worker tree's leftovers)`,
+      }
+      : diff.trim() === ""
+      ? { status: "discard", reason: "the agent changed nothing in the constrained file" }
+      : null;
+    const prompt = typeof agent.extra.prompt === "string"
+      ? { prompt: toPosix(relative(home.root, join(worker.loaded.root, agent.extra.prompt))) }
+      : {};
+    const proposal: Proposal = {
+      ...blank,
+      description: agent.description ?? describeDiff(diff) ?? "(no description)",
+      simplify: simplifyRequestedInLog(agent.call.log),
+      extra: { ...agent.extra, ...prompt, worker: worker.id },
+      forced,
+      bytes: workerFiles(worker, files),
+      patch: forced ? "" : candidatePatch(worker, base, files),
+      attribution: forced ? null : attributionAgainst(worker, base, files),
+    };
+    return forced ? proposal : await measure(home, proposal, shared);
+  } catch (error) {
+    return asCrash(blank, error);
+  }
+}
+
+/**
+ * Files the agent changed besides the constrained ones: the scope check against the snapshot
+ * taken before its call, and the locked files (eval, test data, frozen, held-out) by hash, since
+ * in a worker's tree they may be untracked copies, which the scope check sees only by name.
+ */
+function outsideTheFiles(
+  loaded: LoadedExperiment,
+  round: ReturnType<typeof requireIterableRound>,
+  snapshot: Parameters<typeof compareWithSnapshot>[1],
+): string[] {
+  const scope = compareWithSnapshot(loaded.root, snapshot, scopeIgnores(loaded, round));
+  return [...new Set([...scope.changed, ...scope.newUntracked, ...lockedFilesChanged(loaded, round)])];
+}
+
+function lockedFilesChanged(loaded: LoadedExperiment, round: ReturnType<typeof requireIterableRound>): string[] {
+  return checkIntegrity(loaded.root, round.integrity, Object.keys(round.integrity)).map((problem) => problem.path);
 }
 
 /**
  * Measure the candidate in its worker's tree against `proposal.base`, with the decision state the
- * journal holds now; when the incumbent has already moved on, nothing is measured (settle carries
- * the candidate over).
+ * journal holds now. Not measured: when the incumbent has already moved on (settle carries the
+ * candidate over), when the journal already measured the same change, or when another worker is
+ * measuring it now. After the runs the locked files are checked again: another agent may have
+ * reached into this tree while the eval ran.
  */
-async function measure(home: LoadedExperiment, proposal: Proposal, options: ParallelOptions, slots: Slots) {
+async function measure(home: LoadedExperiment, proposal: Proposal, shared: Shared): Promise<Proposal> {
+  const { options, measuring } = shared;
   const loaded = loadExperiment(home.path);
   const round = requireIterableRound(loaded, options.round);
   const journal = readJournal(resolveIn(loaded.root, round.artifacts.journal));
@@ -241,33 +302,58 @@ async function measure(home: LoadedExperiment, proposal: Proposal, options: Para
   const incumbent = resolveIncumbent(loaded.root, replay.incumbentLine?.commit ?? null, round.baseline.commit);
   if (incumbent !== proposal.base) return { ...proposal, outcome: null };
   const { worker } = proposal;
-  const hashes: Record<string, string> = {};
-  for (const file of round.constrained_files) hashes[file] = sha256OrDeleted(join(worker.loaded.root, file));
-  const outcome = await runDecision(
-    {
-      loaded: { ...worker.loaded, experiment: loaded.experiment },
-      round,
-      stateDir: worker.stateDir,
-      options: {
-        description: proposal.description,
-        round: round.round,
-        status: SILENT,
-        notes: options.notes,
-        simplify: proposal.simplify,
-        evalSlot: slots.acquire,
+  const fingerprint = changeHash(fileChanges(worker, proposal.base, round.constrained_files));
+  const repeated = fingerprint === null ? null : earlierSameChange(iterationResults(journal), fingerprint);
+  if (repeated) return { ...proposal, forced: { status: "discard", reason: sameChangeReason(repeated) } };
+  const other = fingerprint === null ? undefined : measuring.get(fingerprint);
+  if (other !== undefined) {
+    return {
+      ...proposal,
+      forced: { status: "discard", reason: `the same change as the one ${other} is measuring now; measured once` },
+    };
+  }
+  if (fingerprint !== null) measuring.set(fingerprint, worker.id);
+  try {
+    const hashes: Record<string, string> = {};
+    for (const file of round.constrained_files) hashes[file] = sha256OrDeleted(join(worker.loaded.root, file));
+    const outcome = await runDecision(
+      {
+        loaded: { ...worker.loaded, experiment: loaded.experiment },
+        round,
+        stateDir: worker.stateDir,
+        options: {
+          description: proposal.description,
+          round: round.round,
+          status: SILENT,
+          notes: options.notes,
+          simplify: proposal.simplify,
+          evalSlot: shared.slots.acquire,
+        },
       },
-    },
-    {
-      key: { round: round.round, iteration: proposal.call, incumbent: proposal.base, candidateHashes: hashes },
-      state: replay.state,
-      seal: sealKey(loaded.root),
-    },
-  );
-  return { ...proposal, outcome };
-}
-
-async function measureAgain(home: LoadedExperiment, proposal: Proposal, options: ParallelOptions, slots: Slots) {
-  return await measure(home, proposal, options, slots);
+      {
+        key: { round: round.round, iteration: proposal.call, incumbent: proposal.base, candidateHashes: hashes },
+        state: replay.state,
+        seal: sealKey(loaded.root),
+      },
+    );
+    const tampered = lockedFilesChanged({ ...worker.loaded, experiment: loaded.experiment }, round);
+    if (tampered.length) {
+      return {
+        ...proposal,
+        forced: {
+          status: "discard",
+          reason: `${
+            tampered.map((path) => `"${path}"`).join(", ")
+          } changed in ${worker.id}'s tree while the candidate was measured (another agent?); its runs are not trusted`,
+        },
+      };
+    }
+    return { ...proposal, outcome };
+  } catch (error) {
+    return asCrash(proposal, error);
+  } finally {
+    if (fingerprint !== null && measuring.get(fingerprint) === worker.id) measuring.delete(fingerprint);
+  }
 }
 
 type Settled = { kind: "recorded"; result: StepResult } | { kind: "measure-again"; proposal: Proposal };
@@ -287,7 +373,7 @@ async function settle(
   const incumbent = currentIncumbent(loaded, options.round);
   const short = (commit: string) => shortCommit(loaded.root, commit);
   const extra = { ...proposal.extra, base_commit: short(proposal.base) };
-  const record = (forced: { status: "crash" | "discard"; reason: string } | null, outcome?: Outcome) =>
+  const record = (forced: Forced | null, outcome?: Outcome) =>
     recordProposal(loaded, stateDir, proposal, { forced, outcome, extra }, options);
   if (proposal.forced) return { kind: "recorded", result: await record(proposal.forced) };
   const { outcome } = proposal;
@@ -302,14 +388,24 @@ async function settle(
     };
   }
   // A keep on an older incumbent, or a candidate whose incumbent moved before it was measured: carry it over.
-  const rebased = rebaseCandidate(loaded, proposal.worker, proposal.patch, incumbent);
+  const round = requireIterableRound(loaded, options.round);
+  let rebased: ReturnType<typeof rebaseCandidate>;
+  try {
+    rebased = rebaseCandidate(
+      loaded,
+      proposal.worker,
+      { base: proposal.base, patch: proposal.patch, files: round.constrained_files },
+      incumbent,
+    );
+  } catch (error) {
+    return { kind: "recorded", result: await record(asCrash(proposal, error).forced) };
+  }
   if (!rebased.applied) {
     const reason = `made on ${short(proposal.base)}, its change conflicts with the keeps since (the incumbent is now ${
       short(incumbent)
     }${rebased.why ? `; git: ${rebased.why}` : ""}); not measured again`;
     return { kind: "recorded", result: await record({ status: "discard", reason }) };
   }
-  const round = requireIterableRound(loaded, options.round);
   if (workTreePatch(proposal.worker.loaded.root, incumbent, round.constrained_files).trim() === "") {
     const reason = `made on ${short(proposal.base)}; the incumbent ${short(incumbent)} already holds its change`;
     return { kind: "recorded", result: await record({ status: "discard", reason }) };
@@ -334,20 +430,18 @@ async function settle(
 }
 
 /**
- * Record through the ordinary step in the home tree. A measured candidate's bytes are put into
- * the home's constrained files first (noted in APPLYING_FILE, so a kill before the step records
- * it is undone by the next run); a forced outcome leaves the home's files as they are and
- * points at the worker's patch.
+ * Record through the ordinary step in the home tree. The agent's scope was judged in its worker's
+ * tree, so the step judges only the constrained files here: its scope snapshot is taken right
+ * before the candidate's bytes are written (whatever else the user changes in this tree is theirs
+ * and left alone). The bytes are noted first (parallel-apply.ts), so a kill or an error before the
+ * step records them is undone. A forced outcome leaves the files as they are and points at the
+ * worker's patch.
  */
 async function recordProposal(
   loaded: LoadedExperiment,
   stateDir: string,
   proposal: Proposal,
-  input: {
-    forced: { status: "crash" | "discard"; reason: string } | null;
-    outcome?: Outcome;
-    extra: Record<string, unknown>;
-  },
+  input: { forced: Forced | null; outcome?: Outcome; extra: Record<string, unknown> },
   options: ParallelOptions,
 ): Promise<StepResult> {
   const round = requireIterableRound(loaded, options.round);
@@ -358,84 +452,53 @@ async function recordProposal(
     mkdirSync(folder, { recursive: true });
     const file = join(folder, `${proposal.worker.id}-call${proposal.call}.patch`);
     writeFileSync(file, proposal.patch);
-    extra.worker_patch = displayPath(file, loaded.root);
+    extra.worker_patch = toPosix(relative(loaded.root, file));
   }
-  if (input.outcome) writeCandidate(loaded, stateDir, proposal.bytes);
-  const result = await runStep(loaded, {
-    description: proposal.description,
-    round: round.round,
-    status: SILENT,
-    notes: options.notes,
-    simplify: proposal.simplify,
-    extra,
-    ...(input.forced
-      ? { forced: input.forced }
-      : { measured: input.outcome, attribution: proposal.attribution ?? undefined }),
+  const head = headCommit(loaded.root)!;
+  const agentScope = {
+    snapshot: takeSnapshot(loaded.root, scopeIgnores(loaded, round)),
+    head,
+    experimentText: readFileSync(loaded.path, "utf8"),
+  };
+  if (input.outcome) writeCandidate(loaded.root, stateDir, proposal.bytes);
+  try {
+    const result = await runStep(loaded, {
+      description: proposal.description,
+      round: round.round,
+      status: SILENT,
+      notes: options.notes,
+      simplify: proposal.simplify,
+      extra,
+      agentScope,
+      ...(input.forced
+        ? { forced: input.forced }
+        : { measured: input.outcome, attribution: proposal.attribution ?? undefined }),
+    });
+    clearApplying(stateDir);
+    return result;
+  } catch (error) {
+    // Recovery finishes a pending step the failed step left; then the unrecorded bytes come back
+    // out. If even that fails, the note stays for the next run's recovery.
+    await recoverInterruptedWork(loaded, stateDir, options.notes).catch(() => undefined);
+    undoUnrecordedApply(loaded.root, stateDir, { ownFailure: true });
+    throw error;
+  }
+}
+
+/** The changed constrained files of the worker's candidate against `base`. */
+function fileChanges(worker: Worker, base: string, files: string[]): FileChange[] {
+  const bytes = workerFiles(worker, files);
+  return files.flatMap((file) => {
+    const before = fileAtCommit(worker.loaded.root, base, file);
+    const after = bytes.get(file) ?? null;
+    const same = before === null || after === null ? before === after : before.equals(after);
+    return same ? [] : [{ file, before, after }];
   });
-  clearApplying(stateDir);
-  return result;
 }
 
 /** The attribution of the worker's candidate against `base` (never rejects: a failure is null). */
 function attributionAgainst(worker: Worker, base: string, files: string[]): Promise<Attribution | null> {
-  const bytes = workerFiles(worker, files);
-  const change = files.filter((file) => {
-    const before = fileAtCommit(worker.loaded.root, base, file);
-    const after = bytes.get(file) ?? null;
-    return before === null || after === null ? before !== after : !before.equals(after);
-  }).map((file) => ({ file, before: fileAtCommit(worker.loaded.root, base, file), after: bytes.get(file) ?? null }));
-  return attributeCandidate(change, { nameFiles: files.length > 1 });
-}
-
-/** Put the candidate's bytes into the home's constrained files, noting them first. */
-function writeCandidate(loaded: LoadedExperiment, stateDir: string, bytes: Map<string, Buffer | null>): void {
-  const hashes: Record<string, string> = {};
-  for (const [file, content] of bytes) {
-    hashes[file] = content === null ? "deleted" : sha256OfText(content);
-  }
-  writeFileAtomic(join(stateDir, APPLYING_FILE), JSON.stringify({ head: headCommit(loaded.root), hashes }));
-  for (const [file, content] of bytes) {
-    const path = join(loaded.root, file);
-    if (content === null) {
-      if (existsSync(path)) unlinkSync(path);
-    } else writeFileAtomic(path, content);
-  }
-}
-
-function clearApplying(stateDir: string): void {
-  const path = join(stateDir, APPLYING_FILE);
-  if (existsSync(path)) unlinkSync(path);
-}
-
-/**
- * A kill between putting a candidate's bytes into the home's files and the step's record leaves
- * them there unrecorded: put back the incumbent's version of each file that still holds exactly
- * the bytes written (anything else is left alone), then forget the note.
- */
-function undoUnrecordedApply(loaded: LoadedExperiment, stateDir: string, notes: (message: string) => void): void {
-  const path = join(stateDir, APPLYING_FILE);
-  if (!existsSync(path)) return;
-  const noted = JSON.parse(readFileSync(path, "utf8")) as { head: string | null; hashes: Record<string, string> };
-  const head = headCommit(loaded.root);
-  const restored: string[] = [];
-  for (const [file, hash] of Object.entries(noted.hashes)) {
-    const absolute = join(loaded.root, file);
-    if (sha256OrDeleted(absolute) !== hash || head === null) continue;
-    const original = fileAtCommit(loaded.root, head, file);
-    if (original === null) {
-      if (existsSync(absolute)) unlinkSync(absolute);
-    } else if (!readFileSync(absolute).equals(original)) writeFileAtomic(absolute, original);
-    else continue;
-    restored.push(file);
-  }
-  if (restored.length) {
-    notes(
-      `A parallel run was stopped before recording a candidate; put back the incumbent's ${
-        restored.map((file) => `"${file}"`).join(", ")
-      }.`,
-    );
-  }
-  unlinkSync(path);
+  return attributeCandidate(fileChanges(worker, base, files), { nameFiles: files.length > 1 });
 }
 
 type Slots = { acquire: () => Promise<() => void> };

@@ -2,21 +2,28 @@
 // .autoresearch/workers/, set to the incumbent before each candidate, with the harness files
 // and shared folders the eval needs. What an agent left in a tree is archived as a patch before
 // the tree is set back, so nothing an agent made is lost unseen; a candidate made on an older
-// incumbent is carried onto the new one with git's three-way apply. No tree here is a user's.
-import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+// incumbent is carried onto the new one with git's three-way apply (or a zero-context one where
+// the merge's conflict is only a neighbouring change). No tree here is a user's.
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { STATE_DIR } from "../experiment/artifacts.ts";
 import { experimentStateDir, type LoadedExperiment } from "../experiment/experiment-file.ts";
+import { readPointer } from "../experiment/worktree-pointer.ts";
+import { readOptional } from "../files/paths.ts";
 import {
   addDetachedWorktree,
   applyThreeWay,
+  applyZeroContext,
   binaryDiff,
   git,
   isWorktreeOf,
+  mainWorktreeTop,
   pruneWorktrees,
   repositoryStatus,
   repositoryTop,
+  resolveCommit,
   stagedPatch,
+  zeroContextPatch,
 } from "../git/git.ts";
 import { copyInto, defaultSharedPaths, harnessFilesMissingAt, linkShared } from "../harness/worktree-files.ts";
 import { fileNameTimestamp } from "../text/timestamp.ts";
@@ -46,10 +53,11 @@ export function prepareWorkers(home: LoadedExperiment, count: number, incumbent:
       loaded: { path: join(root, basename(home.path)), root, experiment: home.experiment },
       stateDir: join(root, STATE_DIR),
     };
-    if (isWorktreeOf(homeTop, top)) setWorkerTo(home, worker, incumbent);
+    if (existsSync(top) && isWorktreeOf(homeTop, top)) setWorkerTo(home, worker, incumbent);
     else {
-      if (existsSync(top) && readdirSync(top).length > 0) pruneWorktrees(homeTop);
+      pruneWorktrees(homeTop); // a worker folder someone deleted is still registered until pruned
       addDetachedWorktree(homeTop, top, incumbent);
+      writeFileSync(join(mkdirState(worker), BASE_FILE), incumbent);
       refreshWorkerFiles(home, worker, incumbent);
     }
     workers.push(worker);
@@ -57,19 +65,26 @@ export function prepareWorkers(home: LoadedExperiment, count: number, incumbent:
   return workers;
 }
 
+/** The commit the worker's tree was last set to: what an agent's leftovers, commits included, are archived against. */
+const BASE_FILE = "worker-base";
+
+function mkdirState(worker: Worker): string {
+  mkdirSync(worker.stateDir, { recursive: true });
+  return worker.stateDir;
+}
+
 /**
  * Put the worker's tree at `commit` with nothing else in it: whatever an agent left (tracked
- * edits, new files) is archived first as a patch in the worker's state folder, then the tree is
- * checked out and the new files removed; then the harness files are copied in afresh.
+ * edits, new files, its own commits) is archived first as a patch in the worker's state folder
+ * (unless `archive` is false: the caller holds it), then the tree is checked out and the new
+ * files and folders removed; then the harness files are copied in afresh.
  */
-export function setWorkerTo(home: LoadedExperiment, worker: Worker, commit: string): void {
-  archiveLeftovers(worker);
+export function setWorkerTo(home: LoadedExperiment, worker: Worker, commit: string, archive = true): void {
+  if (archive) archiveLeftovers(worker);
   git(worker.top, ["checkout", "--quiet", "--force", "--detach", commit]);
   const status = repositoryStatus(worker.top);
-  for (const path of status.untracked) {
-    const absolute = join(worker.top, path);
-    if (existsSync(absolute)) unlinkSync(absolute);
-  }
+  for (const path of status.untracked) rmSync(join(worker.top, path), { recursive: true, force: true });
+  writeFileSync(join(mkdirState(worker), BASE_FILE), commit);
   refreshWorkerFiles(home, worker, commit);
 }
 
@@ -77,31 +92,25 @@ export function setWorkerTo(home: LoadedExperiment, worker: Worker, commit: stri
 function refreshWorkerFiles(home: LoadedExperiment, worker: Worker, commit: string): void {
   const homeTop = repositoryTop(home.root);
   copyInto(home.root, worker.loaded.root, harnessFilesMissingAt(home, homeTop, commit));
-  const shared = [...defaultSharedPaths(homeTop, home.root), ...sharedLinksOf(homeTop)];
-  linkShared(homeTop, worker.top, [...new Set(shared)]);
-}
-
-/** Links at the home's top that point outside it (an experiment worktree's --share links): workers get them too. */
-function sharedLinksOf(top: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync(top, { withFileTypes: true })) {
-    if (entry.isSymbolicLink()) found.push(entry.name);
+  linkShared(homeTop, worker.top, defaultSharedPaths(homeTop, home.root));
+  // An experiment in its own worktree: the folders its record shares from the user's checkout (--share).
+  const userTop = mainWorktreeTop(homeTop);
+  if (userTop !== homeTop) {
+    const shared = readPointer(join(userTop, relative(homeTop, home.root)))?.shared ?? [];
+    linkShared(userTop, worker.top, shared);
   }
-  return found;
 }
 
-/** The tree's changes against its HEAD (new files included), saved as a patch when there are any. */
+/** The tree's changes against the commit it was set to (new files and its own commits included), saved as a patch. */
 function archiveLeftovers(worker: Worker): void {
-  const status = repositoryStatus(worker.top);
-  const untracked = status.untracked;
-  const temporaryIndex = join(worker.stateDir, `leftovers-index-${process.pid}`);
-  mkdirSync(worker.stateDir, { recursive: true });
+  const temporaryIndex = join(mkdirState(worker), `leftovers-index-${process.pid}`);
+  const base = readOptional(join(worker.stateDir, BASE_FILE))?.trim() || "HEAD";
   try {
-    // A temporary index with the new files added: the patch holds them without touching the tree's own index.
+    // A temporary index with every change added: the patch holds them without touching the tree's own index.
     const env = { GIT_INDEX_FILE: temporaryIndex };
     git(worker.top, ["read-tree", "HEAD"], undefined, env);
-    if (untracked.length) git(worker.top, ["add", "--", ...untracked], undefined, env);
-    const patch = stagedPatch(worker.top, env);
+    git(worker.top, ["add", "-A"], undefined, env);
+    const patch = stagedPatch(worker.top, env, resolveCommit(worker.top, base) ?? "HEAD");
     if (patch.trim()) {
       const folder = join(worker.stateDir, "leftovers");
       mkdirSync(folder, { recursive: true });
@@ -118,26 +127,34 @@ export function candidatePatch(worker: Worker, base: string, files: string[]): s
 }
 
 /**
- * Carry a candidate onto a newer incumbent: set the tree to `incumbent` and apply the patch with
- * a three-way merge: applied, or not (a conflict; the tree is set back) with git's own line for why.
+ * Carry a candidate (the worker's tree, made on `base`) onto a newer incumbent: set the tree to
+ * `incumbent` and apply its patch with a three-way merge, or, where git's merge sees a conflict
+ * only because another change sits next to it, with no context lines (the removed lines must
+ * still be where they were). Applied, or not (the tree is set back) with git's own line for why.
  */
 export function rebaseCandidate(
   home: LoadedExperiment,
   worker: Worker,
-  patch: string,
+  change: { base: string; patch: string; files: string[] },
   incumbent: string,
 ): { applied: boolean; why: string | null } {
-  setWorkerTo(home, worker, incumbent);
-  const patchFile = join(worker.stateDir, `rebase-${process.pid}.patch`);
-  writeFileSync(patchFile, patch.endsWith("\n") ? patch : `${patch}\n`);
+  const zero = zeroContextPatch(worker.loaded.root, change.base, change.files);
+  archiveLeftovers(worker);
+  const patchFile = join(mkdirState(worker), `rebase-${process.pid}.patch`);
+  const attempt = (text: string, apply: (root: string, file: string) => string | null) => {
+    setWorkerTo(home, worker, incumbent, false);
+    writeFileSync(patchFile, text.endsWith("\n") ? text : `${text}\n`);
+    return apply(worker.loaded.root, patchFile);
+  };
   try {
-    const why = applyThreeWay(worker.loaded.root, patchFile);
+    const why = attempt(change.patch, applyThreeWay);
     if (why === null) {
       // --3way stages what it applied; the candidate is judged from the work tree, the index goes back to HEAD.
       git(worker.top, ["reset", "--quiet"]);
       return { applied: true, why: null };
     }
-    setWorkerTo(home, worker, incumbent);
+    if (attempt(zero, applyZeroContext) === null) return { applied: true, why: null };
+    setWorkerTo(home, worker, incumbent, false);
     return { applied: false, why };
   } finally {
     if (existsSync(patchFile)) unlinkSync(patchFile);

@@ -69,7 +69,7 @@ export type EvalRunner = {
   status?: { clear(): void };
 };
 
-type RunnerSettings = { runner?: string | null; runner_retries?: number; cpus?: number };
+type RunnerSettings = { runner?: string | null; runner_retries?: number; cpus?: number; concurrency?: number };
 
 /** The runner one run of a round's eval goes through, or null when the round has none (the eval runs here). */
 export function evalRunner(
@@ -102,7 +102,7 @@ export function evalRunner(
 /** The runner keys a round's eval sets, for a new round that should run its eval the same way. */
 export function runnerSettings(roundEval: RunnerSettings): RunnerSettings {
   return Object.fromEntries(
-    (["runner", "runner_retries", "cpus"] as const).filter((key) => roundEval[key] !== undefined).map((
+    (["runner", "runner_retries", "cpus", "concurrency"] as const).filter((key) => roundEval[key] !== undefined).map((
       key,
     ) => [key, roundEval[key]]),
   );

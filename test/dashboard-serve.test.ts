@@ -165,6 +165,15 @@ async function openInChromium(url: string) {
   return { evaluate, close };
 }
 
+/** Wait until `expression` is true in the page. */
+async function waitForPage(page: { evaluate: <T>(expression: string) => Promise<T> }, expression: string) {
+  const deadline = Date.now() + 30_000;
+  while (!(await page.evaluate<boolean>(expression))) {
+    if (Date.now() > deadline) throw new Error(`the page never had ${expression}`);
+    await Bun.sleep(50);
+  }
+}
+
 /** The time a line with `text` is in the journal, polled every 5 ms. */
 async function whenJournalHas(path: string, text: string, timeoutMs = 60_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
@@ -189,10 +198,7 @@ describe("dashboard --serve", () => {
       const served = await serve(root);
       expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       const page = await openInChromium(served.url);
-      for (let attempt = 0; attempt < 200; attempt++) {
-        if (await page.evaluate<boolean>("document.querySelector('.ark-dashboard h2') !== null")) break;
-        await Bun.sleep(50);
-      }
+      await waitForPage(page, "document.querySelector('.ark-dashboard h2') !== null");
       expect(await page.evaluate<string>("document.title")).toBe("Autoresearch Dashboard: score");
       // A mark on the window: a reload would lose it, a patched page keeps it.
       await page.evaluate("window.arkTestMark = 'same page'");
@@ -229,6 +235,63 @@ describe("dashboard --serve", () => {
       expect(Number(await page.evaluate<string>("document.documentElement.dataset.arkVersion"))).toBeGreaterThan(1);
       expect(await served.stop()).toBe(130);
       expect(served.stderr()).not.toContain("warning");
+    },
+    120_000,
+  );
+
+  test.skipIf(!BROWSER && !REQUIRE_BROWSER)(
+    "the same page shows each iteration of a running loop within 2 s of its journal line",
+    async () => {
+      if (!BROWSER) throw new Error(`No Chromium (tried ${BROWSERS.join(", ")}): apt-get install -y chromium`);
+      const root = baselined();
+      const served = await serve(root);
+      const page = await openInChromium(served.url);
+      await waitForPage(page, "document.querySelector('.ark-dashboard h2') !== null");
+      await page.evaluate("window.arkTestMark = 'same page'");
+      const iterations = 3;
+      const loop = spawn(BUN, [
+        join(KIT_ROOT, "scripts/iterate.ts"),
+        "--loop",
+        "--agent",
+        `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`,
+        "--iterations",
+        String(iterations),
+      ], { cwd: root, env: { ...process.env, NO_COLOR: "1", CI: "true" }, stdio: "ignore" });
+      const loopExit = new Promise<number | null>((resolve) => loop.on("exit", resolve));
+      const lineTimes = new Map<number, number>();
+      const pageTimes = new Map<number, number>();
+      const journalPath = join(root, "autoresearch.jsonl");
+      const deadline = performance.now() + 90_000;
+      let finished = false;
+      void loopExit.then(() => (finished = true));
+      // Journal polled every 5 ms, the page every 20 ms, until every line is on the page.
+      const watchJournal = (async () => {
+        while (pageTimes.size < iterations && performance.now() < deadline) {
+          for (const line of readFileSync(journalPath, "utf8").split("\n")) {
+            if (!line.includes('"result"') || line.includes('"baseline"')) continue;
+            const iteration = JSON.parse(line).iteration as number;
+            if (!lineTimes.has(iteration)) lineTimes.set(iteration, performance.now());
+          }
+          await Bun.sleep(5);
+        }
+      })();
+      while (pageTimes.size < iterations && performance.now() < deadline && !(finished && lineTimes.size === 0)) {
+        const shown = await page.evaluate<number[]>(
+          "Array.from(document.querySelectorAll('.ark-dashboard tr.keep, .ark-dashboard tr.discard, .ark-dashboard tr.crash, .ark-dashboard tr.guard_fail')).map((row) => Number(row.cells[0].textContent))",
+        );
+        for (const iteration of shown) if (!pageTimes.has(iteration)) pageTimes.set(iteration, performance.now());
+        await Bun.sleep(20);
+      }
+      await watchJournal;
+      expect(await loopExit).toBe(0); // --iterations 3 done
+      const latencies = [...lineTimes].map(([iteration, at]) =>
+        Math.round((pageTimes.get(iteration) ?? Infinity) - at)
+      );
+      console.error(`live page during a loop: iterations showed ${latencies.join(", ")} ms after their journal lines`);
+      expect(latencies).toHaveLength(iterations);
+      for (const latency of latencies) expect(latency).toBeLessThan(LIVE_DEADLINE_MS);
+      expect(await page.evaluate<string>("window.arkTestMark")).toBe("same page");
+      expect(await served.stop()).toBe(130);
     },
     120_000,
   );

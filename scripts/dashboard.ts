@@ -14,6 +14,7 @@ import {
   runIfMain,
   warn,
 } from "./lib/cli/command.ts";
+import { existsSync } from "node:fs";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
 import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
 import { EXPORT_FORMATS, FORMATS } from "./lib/dashboard/formats.ts";
@@ -228,6 +229,7 @@ async function serve(values: ParsedArgs<typeof SPEC.options>["values"]): Promise
   if (values.json) printJson({ url: server.url, port: server.port, journal });
   else printData(server.url);
   note(`Serving the dashboard of ${journal} at ${server.url} (this machine only); Ctrl-C to stop.`);
+  if (!existsSync(target.journalPath)) note(`No journal at ${journal} yet: the page fills in once it is written.`);
   await waitForInterrupt();
   await server.close();
   return EXIT.INTERRUPTED;

@@ -330,6 +330,7 @@ describe("dashboard --serve", () => {
     const journalPath = join(folder, "later.jsonl");
     const served = await serve(folder, ["--journal", "later.jsonl", "--json"], "deno");
     expect(await (await fetch(served.url)).text()).toContain("Waiting for the journal");
+    await waitFor("the note on stderr", () => served.stderr().includes("No journal at later.jsonl yet"));
     const events = openEvents(served.url);
     await events.waitFor("the waiting page", (event) => event.body.includes("Waiting for the journal"));
 

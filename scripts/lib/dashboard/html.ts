@@ -86,7 +86,7 @@ export function htmlPage(page: { title: string; body: string; script?: string })
   return html.join("\n") + "\n";
 }
 
-/** A page element with the dashboard's styles and `content` (escaped text or markup made here). */
+/** A body with the dashboard's styles holding only a heading and a note (both escaped): a page with nothing to show yet. */
 export function htmlSection(content: { heading: string; note: string }): string {
   return `<div class="${PAGE_CLASS}">\n<h1>${text(content.heading)}</h1>\n<p class="note">${
     text(content.note)

@@ -6,7 +6,7 @@
 // resume, loses and duplicates nothing. One run under Deno.
 import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   BUN,
@@ -14,9 +14,12 @@ import {
   KIT_ROOT,
   type Line,
   PATH_WITH_KIT_RUNTIMES,
+  read,
   results,
   runScript,
   sh,
+  sha256,
+  temporaryFolder,
   waitFor,
 } from "./helpers.ts";
 import { baselined, pythonExperiment } from "./experiment-fixture.ts";
@@ -170,9 +173,164 @@ esac
       expect(keptCommits(root)).toEqual([]);
       expect(git(root, "status", "--porcelain")).toBe("");
       expect(git(root, "show", "HEAD:eval.py")).not.toContain('print("SCORE: 1.0")');
+      // The next run sets the trees back, archiving what the agents left there, tracked edits and commits included.
+      const next = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "2", "--iterations", "1"], {
+        cwd: root,
+        env,
+      });
+      expect(next.code).toBe(0);
+      const leftovers = (worker: string) => {
+        const folder = join(root, ".autoresearch/workers", worker, ".autoresearch/leftovers");
+        return readdirSync(folder).map((name) => readFileSync(join(folder, name), "utf8")).join("\n");
+      };
+      expect(leftovers("w1")).toContain('+print("SCORE: 1.0")');
+      expect(leftovers("w2")).toContain("+WEIGHT = 3.0");
     },
     90_000,
   );
+
+  test(
+    "in place, the user's edit to another file during a parallel run stays theirs and blames no candidate",
+    async () => {
+      const root = baselined({ noise: 0.01 });
+      const loop = spawn(
+        BUN,
+        [
+          join(KIT_ROOT, "scripts/iterate.ts"),
+          "--loop",
+          "--agent",
+          `sleep 0.2; ${TUNER}`,
+          "--parallel",
+          "2",
+          "--iterations",
+          "6",
+        ],
+        { cwd: root, env: { ...process.env, ...env, NO_COLOR: "1", CI: "true" }, stdio: "ignore" },
+      );
+      const exit = new Promise<number | null>((resolve) => loop.on("close", resolve));
+      let finished = false;
+      void exit.then(() => (finished = true));
+      let notes = read(root, "notes.txt");
+      for (let edit = 1; !finished; edit++) {
+        notes += `the user's line ${edit}\n`;
+        writeFileSync(join(root, "notes.txt"), notes);
+        await Bun.sleep(100);
+      }
+      expect(await exit).toBe(0);
+      expect(read(root, "notes.txt")).toBe(notes);
+      const lines = results(root);
+      expect(lines.length).toBe(6);
+      for (const line of lines) expect(String(line.reason ?? "")).not.toContain("notes.txt");
+    },
+    90_000,
+  );
+
+  test(
+    "an agent reaching into another worker's tree while it is measured: that candidate's runs are not trusted",
+    () => {
+      // w2's candidate is measured slowly; w1's agent waits for it to start, then rewrites w2's eval.
+      const root = baselined({
+        noise: 0.01,
+        evalPrelude: 'import time\nif "/workers/w2" in os.getcwd(): time.sleep(1.5)',
+      });
+      const agent = join(root, "..", `${root.split("/").pop()}-reach.sh`);
+      writeFileSync(
+        agent,
+        `set -e
+case "$AUTORESEARCH_WORKER" in
+  w2) sed -i 's/^BIAS = .*/BIAS = -3.0/' ranker.py; echo "DESCRIPTION: bias -3" ;;
+  w1) for i in $(seq 1 100); do ls ../w2/.autoresearch/logs/round1/*candidate1.log >/dev/null 2>&1 && break; sleep 0.1; done
+      echo 'print("SCORE: 0.99")' >> ../w2/eval.py
+      sed -i 's/^WEIGHT = .*/WEIGHT = 1.1/' ranker.py; echo "DESCRIPTION: weight 1.1" ;;
+esac
+`,
+      );
+      const result = runScript("iterate", [
+        "--loop",
+        "--agent",
+        `bash ${agent}`,
+        "--parallel",
+        "2",
+        "--iterations",
+        "2",
+      ], {
+        cwd: root,
+        env,
+      });
+      sh(root, "rm", ["-f", agent]);
+      expect(result.code).toBe(0);
+      const reached = results(root).find((line) => line.description === "bias -3")!;
+      expect(reached.status).toBe("discard");
+      expect(reached.reason).toContain(`"eval.py" changed in w2's tree while the candidate was measured`);
+    },
+    90_000,
+  );
+
+  test("a fatal error in one worker's record stops the other workers before the run ends", async () => {
+    // w1's agent commits in the experiment's own tree (not its worker's): the loop must stop (foreign
+    // commits); w2's slow eval must not outlive it.
+    const markers = join(temporaryFolder(), "evals");
+    mkdirSync(markers);
+    const root = baselined({
+      noise: 0.01,
+      evalPrelude: `import time\nif "/workers/w2" in os.getcwd():\n    time.sleep(3)\n    open(os.path.join(${
+        JSON.stringify(markers)
+      }, str(time.time())), "w").close()`,
+    });
+    const agent = join(root, "..", `${root.split("/").pop()}-foreign.sh`);
+    writeFileSync(
+      agent,
+      `set -e
+sed -i 's/^WEIGHT = .*/WEIGHT = 1.2/' ranker.py
+if [ "$AUTORESEARCH_WORKER" = w1 ]; then
+  echo more >> ../../../notes.txt; git -C ../../.. -c user.name=a -c user.email=a@b commit -qam "behind the loop's back"
+fi
+echo "DESCRIPTION: weight 1.2 by $AUTORESEARCH_WORKER"
+`,
+    );
+    const result = runScript(
+      "iterate",
+      ["--loop", "--agent", `bash ${agent}`, "--parallel", "2", "--iterations", "2"],
+      {
+        cwd: root,
+        env,
+      },
+    );
+    sh(root, "rm", ["-f", agent]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("HEAD moved past the incumbent");
+    await Bun.sleep(4000); // w2's eval, had it survived, would have finished and left its marker by now
+    expect(readdirSync(markers)).toEqual([]);
+  }, 90_000);
+
+  test("a worker's candidate a killed parallel run left in the experiment's files is taken back out by the next step", () => {
+    const root = baselined({ noise: 0.01 });
+    const candidate = read(root, "ranker.py").replace("WEIGHT = 1.0", "WEIGHT = 9.0");
+    writeFileSync(join(root, "ranker.py"), candidate);
+    writeFileSync(
+      join(root, ".autoresearch/parallel-applying.json"),
+      JSON.stringify({ pid: 999_999_999, head: null, hashes: { "ranker.py": sha256(candidate) } }),
+    );
+    const step = runScript("iterate", ["-m", "my own edit"], { cwd: root });
+    expect(step.code).toBe(2);
+    expect(step.stderr).toContain(
+      `A parallel run stopped before recording a worker's candidate; put back the incumbent's "ranker.py"`,
+    );
+    expect(step.stderr).toContain("Nothing to evaluate");
+    expect(read(root, "ranker.py")).toContain("WEIGHT = 1.0");
+    expect(results(root)).toEqual([]);
+  });
+
+  test("workers' folders deleted between runs are made again", () => {
+    const root = baselined({ noise: 0.01 });
+    const args = ["--loop", "--agent", TUNER, "--parallel", "2", "--iterations", "2"];
+    expect(runScript("iterate", args, { cwd: root, env }).code).toBe(0);
+    rmSync(join(root, ".autoresearch/workers"), { recursive: true, force: true });
+    const again = runScript("iterate", args, { cwd: root, env });
+    expect(again.code).toBe(0);
+    expect(results(root).length).toBe(4);
+    expectCoherent(root);
+  }, 90_000);
 
   test("kill -9 of the coordinator mid-round, then resume: nothing lost or duplicated", async () => {
     const root = baselined({ noise: 0.01 });

@@ -16,10 +16,10 @@ import { sha256OrDeleted, writeFileAtomic } from "../files/atomic.ts";
 import { withExperimentLock } from "../files/lock.ts";
 import { displayPath, readOptional, resolveIn, toPosix } from "../files/paths.ts";
 import { fileAtCommit, headCommit, shortCommit, workTreePatch } from "../git/git.ts";
-import { compareWithSnapshot, scopeIgnores, takeSnapshot } from "../git/snapshot.ts";
+import { compareWithSnapshot, scopeIgnores } from "../git/snapshot.ts";
 import { sealKey } from "../integrity/seal.ts";
 import { checkIntegrity } from "../integrity/frozen-files.ts";
-import { CliError } from "../cli/errors.ts";
+import { CliError, EXIT } from "../cli/errors.ts";
 import type { StatusLine } from "../cli/status-line.ts";
 import { stopRunningEvals } from "../process/evaluator.ts";
 import { clearAgentCall, simplifyRequestedInLog } from "./agent-call.ts";
@@ -189,7 +189,7 @@ function currentIncumbent(loaded: LoadedExperiment, roundNumber: number | undefi
  * candidate's crash. An interruption, and anything that is not a CliError (a bug), end the run.
  */
 function asCrash(proposal: Proposal, error: unknown): Proposal {
-  if (!(error instanceof CliError) || error.code === "E_INTERRUPTED") throw error;
+  if (!(error instanceof CliError) || error.exitCode === EXIT.INTERRUPTED) throw error;
   return { ...proposal, forced: { status: "crash", reason: `in ${proposal.worker.id}'s tree: ${error.message}` } };
 }
 
@@ -431,9 +431,8 @@ async function settle(
 
 /**
  * Record through the ordinary step in the home tree. The agent's scope was judged in its worker's
- * tree, so the step judges only the constrained files here: its scope snapshot is taken right
- * before the candidate's bytes are written (whatever else the user changes in this tree is theirs
- * and left alone). The bytes are noted first (parallel-apply.ts), so a kill or an error before the
+ * tree, so the step judges only the constrained files here (whatever else changes in this tree is
+ * the user's and left alone). The bytes are noted first (parallel-apply.ts), so a kill or an error before the
  * step records them is undone. A forced outcome leaves the files as they are and points at the
  * worker's patch.
  */
@@ -454,12 +453,6 @@ async function recordProposal(
     writeFileSync(file, proposal.patch);
     extra.worker_patch = toPosix(relative(loaded.root, file));
   }
-  const head = headCommit(loaded.root)!;
-  const agentScope = {
-    snapshot: takeSnapshot(loaded.root, scopeIgnores(loaded, round)),
-    head,
-    experimentText: readFileSync(loaded.path, "utf8"),
-  };
   if (input.outcome) writeCandidate(loaded.root, stateDir, proposal.bytes);
   try {
     const result = await runStep(loaded, {
@@ -469,7 +462,7 @@ async function recordProposal(
       notes: options.notes,
       simplify: proposal.simplify,
       extra,
-      agentScope,
+      constrainedOnly: true,
       ...(input.forced
         ? { forced: input.forced }
         : { measured: input.outcome, attribution: proposal.attribution ?? undefined }),

@@ -40,6 +40,11 @@ export type StepOptions = {
    * (parallel.ts); the step records it instead of running the eval again.
    */
   measured?: Outcome;
+  /**
+   * Parallel loop: the agent's scope was judged in its worker's tree; here only the constrained
+   * files are the candidate, and every other file is the user's, neither judged nor restored.
+   */
+  constrainedOnly?: boolean;
   /** The candidate's attribution, worked out beside its measurement (a parallel worker), so the record need not wait for it. */
   attribution?: Promise<Attribution | null>;
   /** Waits for a free eval slot (eval.concurrency across parallel workers); resolves to its release. */

@@ -58,6 +58,9 @@ export function checkScope(
   // Loop mode: the commits are the agent's. Harness files it swept in are not judged, and
   // an agent's `git commit -a` of the user's uncommitted work as it was before the call is
   // not the agent's change either (it stays uncommitted in the work tree, out of the keep).
+  if (options.constrainedOnly) {
+    return { ignore, snapshotFile, snapshot: takeSnapshot(root, ignore, status), experimentRelative, outOfScope: [] };
+  }
   const committedOutOfScope = differAtCommit(root, snapshot, head, committedBeyondFile.filter((path) => !ignore(path)));
   const scope = compareWithSnapshot(root, snapshot, ignore, status);
   const outOfScope = [...new Set([...scope.changed, ...committedOutOfScope])];

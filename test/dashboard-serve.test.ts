@@ -6,7 +6,16 @@
 // port get one line and exit 2. With AUTORESEARCH_REQUIRE_CHROMIUM=1 (CI) no Chromium is a failure.
 import { describe, expect, onTestFinished, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -121,14 +130,21 @@ async function openInChromium(url: string) {
     "--remote-debugging-port=0",
     `--user-data-dir=${profile}`,
     url,
-  ], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, TMPDIR: profile } });
+  ], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, TMPDIR: profile }, detached: true });
   let stderr = "";
   browser.stderr!.on("data", (chunk) => (stderr += chunk));
   const closed = new Promise<void>((resolve) => browser.on("exit", () => resolve()));
+  // Chromium's helper processes (renderer, zygote, utilities) share its process group: all of them go,
+  // and the profile is removed once none can write into it any more.
   const close = async () => {
-    browser.kill("SIGKILL");
+    try {
+      process.kill(-browser.pid!, "SIGKILL");
+    } catch { /* gone */ }
     await closed;
-    removeFolder(profile);
+    for (let attempt = 0; attempt < 50 && existsSync(profile); attempt++) {
+      removeFolder(profile);
+      if (existsSync(profile)) await Bun.sleep(100);
+    }
   };
   onTestFinished(close);
   await waitFor("Chromium's DevTools endpoint", () => /DevTools listening on ws:\/\/[^\s]+/.test(stderr), 30_000);

@@ -24,6 +24,7 @@ export const PARSING_MODULES = [
   "./schema.ts",
   "./defaults.ts",
   "../process/eval-output.ts",
+  "../process/eval-runner.ts", // eval.runner templates are checked on load
   "./experiment-cache.ts",
   "../cli/packages.ts", // how yaml and zod are loaded
 ];

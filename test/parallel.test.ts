@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import {
   BUN,
   journal,
@@ -15,6 +15,7 @@ import {
   type Line,
   PATH_WITH_KIT_RUNTIMES,
   read,
+  removeAfterTest,
   results,
   runScript,
   sh,
@@ -29,6 +30,29 @@ const env = { PATH: PATH_WITH_KIT_RUNTIMES };
 
 function git(cwd: string, ...args: string[]): string {
   return sh(cwd, "git", args).trim();
+}
+
+/** A bash agent beside the repository (removed after the test), as the command `--agent` takes. */
+function bashAgent(root: string, name: string, script: string): string {
+  const path = removeAfterTest(join(dirname(root), `${basename(root)}-${name}.sh`));
+  writeFileSync(path, script);
+  return `bash ${path}`;
+}
+
+/** iterate --loop with `workers` parallel workers for `iterations` iterations, in `root`. */
+function parallelLoop(root: string, agent: string, workers: number, iterations: number) {
+  return runScript("iterate", [
+    "--loop",
+    "--agent",
+    agent,
+    "--parallel",
+    String(workers),
+    "--iterations",
+    String(iterations),
+  ], {
+    cwd: root,
+    env,
+  });
 }
 
 /** The commits on the experiment branch after the baseline's, oldest first, abbreviated to 7. */
@@ -66,10 +90,7 @@ function expectCoherent(root: string, lines: Line[] = results(root)): void {
 describe("iterate --loop --parallel", () => {
   test("3 workers with the offline agent: a coherent journal, keeps are the branch's commits", () => {
     const root = baselined({ noise: 0.01 });
-    const result = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "3", "--iterations", "12"], {
-      cwd: root,
-      env,
-    });
+    const result = parallelLoop(root, TUNER, 3, 12);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("3 workers, each in its own tree");
     const lines = results(root);
@@ -95,9 +116,9 @@ describe("iterate --loop --parallel", () => {
     const ranker = "WEIGHT = 1.0\n\n\n\n\n\nBIAS = 0.0\n\n\ndef score(x):\n    return WEIGHT * x + BIAS\n";
     const root = baselined({ noise: 0.01, files: { "ranker.py": ranker } });
     // w1 fixes WEIGHT at once; w2 and w3 take longer, so theirs are made on the baseline and finish after w1's keep.
-    const agent = join(root, "..", `${root.split("/").pop()}-agent.sh`);
-    writeFileSync(
-      agent,
+    const agent = bashAgent(
+      root,
+      "agent",
       `set -e
 case "$AUTORESEARCH_WORKER" in
   w1) sed -i 's/^WEIGHT = .*/WEIGHT = 3.0/' ranker.py; echo "DESCRIPTION: weight 3" ;;
@@ -108,13 +129,12 @@ esac
     );
     const result = runScript(
       "iterate",
-      ["--loop", "--agent", `bash ${agent}`, "--parallel", "3", "--iterations", "3"],
+      ["--loop", "--agent", agent, "--parallel", "3", "--iterations", "3"],
       {
         cwd: root,
         env,
       },
     );
-    sh(root, "rm", ["-f", agent]);
     expect(result.code).toBe(0);
     const lines = results(root);
     const byDescription = Object.fromEntries(lines.map((line) => [line.description, line]));
@@ -138,9 +158,9 @@ esac
     "an agent gaming the metric in its worker tree: an edited eval and a commit are discarded unmeasured",
     () => {
       const root = baselined({ noise: 0.01 });
-      const agent = join(root, "..", `${root.split("/").pop()}-gaming.sh`);
-      writeFileSync(
-        agent,
+      const agent = bashAgent(
+        root,
+        "gaming",
         `set -e
 sed -i 's/^WEIGHT = .*/WEIGHT = 3.0/' ranker.py
 case "$AUTORESEARCH_WORKER" in
@@ -149,19 +169,7 @@ case "$AUTORESEARCH_WORKER" in
 esac
 `,
       );
-      const result = runScript("iterate", [
-        "--loop",
-        "--agent",
-        `bash ${agent}`,
-        "--parallel",
-        "2",
-        "--iterations",
-        "2",
-      ], {
-        cwd: root,
-        env,
-      });
-      sh(root, "rm", ["-f", agent]);
+      const result = parallelLoop(root, agent, 2, 2);
       expect(result.code).toBe(0);
       const lines = results(root);
       const byWorker = Object.fromEntries(lines.map((line) => [line.worker, line]));
@@ -174,10 +182,7 @@ esac
       expect(git(root, "status", "--porcelain")).toBe("");
       expect(git(root, "show", "HEAD:eval.py")).not.toContain('print("SCORE: 1.0")');
       // The next run sets the trees back, archiving what the agents left there, tracked edits and commits included.
-      const next = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "2", "--iterations", "1"], {
-        cwd: root,
-        env,
-      });
+      const next = parallelLoop(root, TUNER, 2, 1);
       expect(next.code).toBe(0);
       const leftovers = (worker: string) => {
         const folder = join(root, ".autoresearch/workers", worker, ".autoresearch/leftovers");
@@ -233,9 +238,9 @@ esac
         noise: 0.01,
         evalPrelude: 'import time\nif "/workers/w2" in os.getcwd(): time.sleep(1.5)',
       });
-      const agent = join(root, "..", `${root.split("/").pop()}-reach.sh`);
-      writeFileSync(
-        agent,
+      const agent = bashAgent(
+        root,
+        "reach",
         `set -e
 case "$AUTORESEARCH_WORKER" in
   w2) sed -i 's/^BIAS = .*/BIAS = -3.0/' ranker.py; echo "DESCRIPTION: bias -3" ;;
@@ -245,19 +250,7 @@ case "$AUTORESEARCH_WORKER" in
 esac
 `,
       );
-      const result = runScript("iterate", [
-        "--loop",
-        "--agent",
-        `bash ${agent}`,
-        "--parallel",
-        "2",
-        "--iterations",
-        "2",
-      ], {
-        cwd: root,
-        env,
-      });
-      sh(root, "rm", ["-f", agent]);
+      const result = parallelLoop(root, agent, 2, 2);
       expect(result.code).toBe(0);
       const reached = results(root).find((line) => line.description === "bias -3")!;
       expect(reached.status).toBe("discard");
@@ -277,9 +270,9 @@ esac
         JSON.stringify(markers)
       }, str(time.time())), "w").close()`,
     });
-    const agent = join(root, "..", `${root.split("/").pop()}-foreign.sh`);
-    writeFileSync(
-      agent,
+    const agent = bashAgent(
+      root,
+      "foreign",
       `set -e
 sed -i 's/^WEIGHT = .*/WEIGHT = 1.2/' ranker.py
 if [ "$AUTORESEARCH_WORKER" = w1 ]; then
@@ -290,13 +283,12 @@ echo "DESCRIPTION: weight 1.2 by $AUTORESEARCH_WORKER"
     );
     const result = runScript(
       "iterate",
-      ["--loop", "--agent", `bash ${agent}`, "--parallel", "2", "--iterations", "2"],
+      ["--loop", "--agent", agent, "--parallel", "2", "--iterations", "2"],
       {
         cwd: root,
         env,
       },
     );
-    sh(root, "rm", ["-f", agent]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("HEAD moved past the incumbent");
     await Bun.sleep(4000); // w2's eval, had it survived, would have finished and left its marker by now
@@ -352,10 +344,7 @@ echo "DESCRIPTION: weight 1.2 by $AUTORESEARCH_WORKER"
     const before = results(root);
     expect(before.length).toBeLessThan(20);
 
-    const resumed = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "3", "--iterations", "6"], {
-      cwd: root,
-      env,
-    });
+    const resumed = parallelLoop(root, TUNER, 3, 6);
     expect(resumed.code).toBe(0);
     const after = results(root);
     // What was recorded before the kill is still there, unchanged; the resume added exactly 6.
@@ -375,19 +364,18 @@ echo "DESCRIPTION: weight 1.2 by $AUTORESEARCH_WORKER"
       };
       for (const parallel of [[], ["--parallel", "2"]]) {
         const root = baselined({ noise: 0 });
-        const agent = join(root, "..", `${root.split("/").pop()}-digits.sh`);
-        writeFileSync(
-          agent,
+        const agent = bashAgent(
+          root,
+          "digits",
           `digit=$(( (AUTORESEARCH_ITERATION * 7) % 10 ))
 sed -i "s/^BIAS = .*/BIAS = $digit.0/" ranker.py
 echo "DESCRIPTION: bias $digit"
 `,
         );
-        const result = runScript("iterate", ["--loop", "--agent", `bash ${agent}`, "--iterations", "8", ...parallel], {
+        const result = runScript("iterate", ["--loop", "--agent", agent, "--iterations", "8", ...parallel], {
           cwd: root,
           env: { ...env, PYTHONDONTWRITEBYTECODE: "" }, // as on a machine that writes bytecode
         });
-        sh(root, "rm", ["-f", agent]);
         expect(result.code).toBe(0);
         const measured = results(root).filter((line) => line.runs?.length);
         expect(measured.length).toBeGreaterThan(0);
@@ -406,10 +394,7 @@ echo "DESCRIPTION: bias $digit"
     const live = `.autoresearch_dashboard.md.${process.pid}.1796059082276.tmp`;
     writeFileSync(join(root, stale), "half a dashboard");
     writeFileSync(join(root, live), "being written");
-    const result = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "2", "--iterations", "1"], {
-      cwd: root,
-      env,
-    });
+    const result = parallelLoop(root, TUNER, 2, 1);
     expect(result.code).toBe(0);
     expect(existsSync(join(root, stale))).toBe(false);
     expect(existsSync(join(root, live))).toBe(true);
@@ -422,10 +407,7 @@ echo "DESCRIPTION: bias $digit"
       const root = pythonExperiment({ noise: 0.01 });
       expect(runScript("baseline", ["--worktree"], { cwd: root }).code).toBe(0);
       const status = git(root, "status", "--porcelain", "--untracked-files=all");
-      const result = runScript("iterate", ["--loop", "--agent", TUNER, "--parallel", "2", "--iterations", "6"], {
-        cwd: root,
-        env,
-      });
+      const result = parallelLoop(root, TUNER, 2, 6);
       expect(result.code).toBe(0);
       const worktree = join(root, ".autoresearch/worktrees/fixture");
       expect(existsSync(join(worktree, ".autoresearch/workers/w2/ranker.py"))).toBe(true);

@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 
 export const KIT_ROOT = resolve(import.meta.dir, "..");
 export const DIST_DIR = join(KIT_ROOT, "dist");
-const VERBS = ["init", "baseline", "iterate", "dashboard", "next-round"] as const;
+const VERBS = ["init", "baseline", "iterate", "dashboard", "next-round", "finalize"] as const;
 // Left as runtime imports: the @stdlib packages are loaded lazily with createRequire, so a run
 // that needs no statistics loads none; bundling them would only add dead weight.
 const EXTERNAL = ["@stdlib/*"];

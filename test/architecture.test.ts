@@ -114,7 +114,7 @@ describe("the layout", () => {
 
   test("entry scripts take option values as declared, with no casts", () => {
     const entries = SOURCES.filter((path) => dirname(path) === SCRIPTS_DIR);
-    expect(entries.length).toBe(5);
+    expect(entries.length).toBe(6);
     const casts = entries.flatMap((path) =>
       TEXT.get(path)!.split("\n").map((line, index) => ({ line, at: `${shown(path)}:${index + 1}` }))
         .filter(({ line }) => /\bvalues\.[\w$]+\s+as\s+/.test(line) || /\bas\s+(string|number|boolean)\b/.test(line))

@@ -12,7 +12,7 @@ import { defineCommand, parseCommandLine, renderHelp } from "../scripts/lib/cli/
 import { CliError, ERROR_CODES, type ErrorCode, EXIT } from "../scripts/lib/cli/errors.ts";
 import { buildNodeBundles } from "../build/node.ts";
 
-const SCRIPTS: ScriptName[] = ["init", "baseline", "iterate", "dashboard", "next-round"];
+const SCRIPTS: ScriptName[] = ["init", "baseline", "iterate", "dashboard", "next-round", "finalize"];
 
 const DEMO = defineCommand({
   name: "demo.ts",

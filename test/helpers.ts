@@ -24,7 +24,7 @@ export const DENO = join(KIT_ROOT, "node_modules/.bin/deno");
 /** PATH with the kit's own bun and deno first, for commands that name the runtime (`bun eval.ts`). */
 export const PATH_WITH_KIT_RUNTIMES = `${join(KIT_ROOT, "node_modules/.bin")}:${process.env.PATH}`;
 export type Runtime = "bun" | "deno";
-export type ScriptName = "init" | "baseline" | "iterate" | "dashboard" | "next-round";
+export type ScriptName = "init" | "baseline" | "iterate" | "dashboard" | "next-round" | "finalize";
 export type Line = Record<string, any>;
 /** AUTORESEARCH_KEEP_TEST_FOLDERS=1 keeps every folder a test made, to look inside after a failure. */
 export const KEEP_TEST_FOLDERS = process.env.AUTORESEARCH_KEEP_TEST_FOLDERS === "1";

@@ -157,6 +157,21 @@ export const ERROR_CODES = {
     exit: EXIT.FAILED,
     meaning: "the worktree recorded in .autoresearch/worktree.json is gone; re-create it or remove the record",
   },
+  E_NO_BASE: {
+    exit: EXIT.USAGE,
+    meaning: "finalize: no branch or several equally fit as the base the experiment started from; --base names it",
+  },
+  E_NO_KEEPS: { exit: EXIT.USAGE, meaning: "finalize: the round kept no change to the constrained files" },
+  E_KEEP_MISSING: { exit: EXIT.USAGE, meaning: "finalize: a kept change's commit is not in the repository" },
+  E_KEEP_CONFLICT: {
+    exit: EXIT.FAILED,
+    meaning: "finalize: a kept change no longer applies on the base; nothing was changed",
+  },
+  E_FINAL_BRANCH: {
+    exit: EXIT.USAGE,
+    meaning:
+      "finalize: the final branch exists with other commits (--force moves it), is checked out, or is the experiment branch or the base",
+  },
   E_DETACHED: { exit: EXIT.FAILED, meaning: "HEAD is detached, so a keep would be committed off any branch" },
   E_WRONG_BRANCH: { exit: EXIT.FAILED, meaning: "the work tree is on another branch than the experiment's" },
   // not a CliError

@@ -8,7 +8,7 @@ import { EXPERIMENT_FILE } from "../experiment/artifacts.ts";
 import { realpathOrSelf, toPosix } from "../files/paths.ts";
 import { shellQuote } from "../text/shell-quote.ts";
 
-export type Verb = "init" | "baseline" | "iterate" | "dashboard" | "next-round";
+export type Verb = "init" | "baseline" | "iterate" | "dashboard" | "next-round" | "finalize";
 
 // This module is scripts/lib/cli/kit.ts, two folders below the kit's root, or inlined into a
 // Node bundle dist/<verb>.js, one folder below it (build/node.ts).

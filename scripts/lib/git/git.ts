@@ -651,3 +651,85 @@ export function applyThreeWay(root: string, patchFile: string): string | null {
   const lines = applied.stderr.trim().split("\n");
   return lines.find((line) => /error|conflict/i.test(line)) ?? lines[lines.length - 1] ?? `exit ${applied.exitCode}`;
 }
+
+/** Local branches with the commit each points at. */
+export function localBranches(root: string): { name: string; commit: string }[] {
+  return git(root, ["for-each-ref", "--format=%(objectname) %(refname:short)", "refs/heads"]).split("\n")
+    .filter(Boolean).map((line) => ({
+      commit: line.slice(0, line.indexOf(" ")),
+      name: line.slice(line.indexOf(" ") + 1),
+    }));
+}
+
+/** The best common ancestor of two commits, or null when they share none. */
+export function mergeBase(root: string, first: string, second: string): string | null {
+  const result = runGit(root, ["merge-base", first, second]);
+  return result.ok ? result.stdout.trim() : null;
+}
+
+/** The branches HEAD's reflog says were left for `branch` ("checkout: moving from main to ..."), newest first. */
+export function branchesLeftFor(root: string, branch: string): string[] {
+  const result = runGit(root, ["reflog", "show", "--format=%gs", "HEAD"]);
+  if (!result.ok) return [];
+  const suffix = ` to ${branch}`;
+  return result.stdout.split("\n").filter((line) => line.startsWith("checkout: moving from ") && line.endsWith(suffix))
+    .map((line) => line.slice("checkout: moving from ".length, -suffix.length));
+}
+
+/** A commit's first parent, or null for a root commit. */
+export function firstParent(root: string, commit: string): string | null {
+  const result = runGit(root, ["rev-parse", "--verify", "-q", `${commit}^1`]);
+  return result.ok ? result.stdout.trim() : null;
+}
+
+/** A commit's tree id. */
+export function treeOf(root: string, commit: string): string {
+  return git(root, ["rev-parse", `${commit}^{tree}`]);
+}
+
+/** Who wrote a commit and when (ISO dates), to build another commit with the same identity and dates. */
+export function commitIdentity(root: string, commit: string): Record<string, string> {
+  const [name, email, authored, committed] = git(root, ["log", "-1", "--format=%an%x00%ae%x00%aI%x00%cI", commit])
+    .split("\0");
+  return { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: authored, GIT_COMMITTER_DATE: committed };
+}
+
+/** `git diff --binary` of `paths` (relative to root) between two commits, with repository paths in the headers. */
+export function commitsDiff(root: string, from: string, to: string, paths: string[]): string {
+  const diff = runGit(root, ["diff", "--binary", "--no-color", "--no-ext-diff", from, to, "--", ...paths]).stdout;
+  return diff;
+}
+
+/**
+ * Apply a patch file to the temporary index `indexFile` only (`git apply --cached`): the work
+ * tree and git's own index are not touched. Null when it applied, else git's line for why not.
+ */
+export function applyToIndex(root: string, patchFile: string, indexFile: string): string | null {
+  const applied = runGit(repositoryTop(root), ["apply", "--cached", "--whitespace=nowarn", patchFile], undefined, {
+    GIT_INDEX_FILE: indexFile,
+  });
+  if (applied.ok) return null;
+  const lines = applied.stderr.trim().split("\n");
+  return lines.find((line) => /error/i.test(line)) ?? lines[lines.length - 1] ?? `exit ${applied.exitCode}`;
+}
+
+/** Write the temporary index `indexFile` as a tree; returns its id. */
+export function writeIndexTree(root: string, indexFile: string): string {
+  return git(repositoryTop(root), ["write-tree"], undefined, { GIT_INDEX_FILE: indexFile }).trim();
+}
+
+/** A commit of `tree` on `parent` with the identity and dates in `env` (commitIdentity): the same input, the same id. */
+export function commitTreeWith(
+  root: string,
+  tree: string,
+  parent: string,
+  message: string,
+  env: Record<string, string>,
+): string {
+  return git(root, ["-c", "commit.gpgsign=false", "commit-tree", tree, "-p", parent, "-F", "-"], message, env).trim();
+}
+
+/** The first-parent chain from `to` back to (not including) `from`, oldest first. */
+export function firstParentChain(root: string, from: string, to: string): string[] {
+  return git(root, ["rev-list", "--first-parent", "--reverse", `${from}..${to}`]).split("\n").filter(Boolean);
+}

@@ -9,7 +9,7 @@ import { basename, join, relative } from "node:path";
 import { STATE_DIR } from "../experiment/artifacts.ts";
 import { experimentStateDir, type LoadedExperiment } from "../experiment/experiment-file.ts";
 import { readPointer } from "../experiment/worktree-pointer.ts";
-import { readOptional } from "../files/paths.ts";
+import { readOptional, toPosix } from "../files/paths.ts";
 import {
   addDetachedWorktree,
   applyThreeWay,
@@ -19,6 +19,7 @@ import {
   isWorktreeOf,
   mainWorktreeTop,
   pruneWorktrees,
+  type RepositoryStatus,
   repositoryStatus,
   repositoryTop,
   resolveCommit,
@@ -36,12 +37,30 @@ export type Worker = {
   /** The experiment as the worker's tree holds it: its folder is the worker's, the settings the home's. */
   loaded: LoadedExperiment;
   stateDir: string;
+  /** What every reset copies and links in, worked out once per run (keeps change only the constrained files). */
+  needs: WorkerNeeds;
 };
+
+/** The harness files a worker's tree lacks (relative to the experiment's folder) and the folders linked into it. */
+type WorkerNeeds = { harness: string[]; links: { from: string; paths: string[] }[] };
+
+/** What a worker tree at `commit` needs from the home: the harness files its commit lacks, the shared folders. */
+function workerNeeds(home: LoadedExperiment, commit: string): WorkerNeeds {
+  const homeTop = repositoryTop(home.root);
+  const links = [{ from: homeTop, paths: defaultSharedPaths(homeTop, home.root) }];
+  // An experiment in its own worktree: the folders its record shares from the user's checkout (--share).
+  const userTop = mainWorktreeTop(homeTop);
+  if (userTop !== homeTop) {
+    links.push({ from: userTop, paths: readPointer(join(userTop, relative(homeTop, home.root)))?.shared ?? [] });
+  }
+  return { harness: harnessFilesMissingAt(home, homeTop, commit), links };
+}
 
 /** The workers' trees of an experiment, created or set back to `incumbent`, with what its eval needs. */
 export function prepareWorkers(home: LoadedExperiment, count: number, incumbent: string): Worker[] {
   const homeTop = repositoryTop(home.root);
   const folderInTop = relative(homeTop, home.root);
+  const needs = workerNeeds(home, incumbent);
   const workers: Worker[] = [];
   for (let index = 1; index <= count; index++) {
     const id = `w${index}`;
@@ -52,13 +71,14 @@ export function prepareWorkers(home: LoadedExperiment, count: number, incumbent:
       top,
       loaded: { path: join(root, basename(home.path)), root, experiment: home.experiment },
       stateDir: join(root, STATE_DIR),
+      needs,
     };
     if (existsSync(top) && isWorktreeOf(homeTop, top)) setWorkerTo(home, worker, incumbent);
     else {
       pruneWorktrees(homeTop); // a worker folder someone deleted is still registered until pruned
       addDetachedWorktree(homeTop, top, incumbent);
       writeFileSync(join(mkdirState(worker), BASE_FILE), incumbent);
-      refreshWorkerFiles(home, worker, incumbent);
+      refreshWorkerFiles(home, worker);
     }
     workers.push(worker);
   }
@@ -80,37 +100,43 @@ function mkdirState(worker: Worker): string {
  * files and folders removed; then the harness files are copied in afresh.
  */
 export function setWorkerTo(home: LoadedExperiment, worker: Worker, commit: string, archive = true): void {
-  if (archive) archiveLeftovers(worker);
-  git(worker.top, ["checkout", "--quiet", "--force", "--detach", commit]);
+  // One status serves the archive and the clean-up: checking out leaves untracked files as they are.
   const status = repositoryStatus(worker.top);
-  for (const path of status.untracked) rmSync(join(worker.top, path), { recursive: true, force: true });
+  const harness = new Set(
+    worker.needs.harness.map((path) => toPosix(join(relative(worker.top, worker.loaded.root), path))),
+  );
+  const added = status.untracked.filter((path) => !harness.has(path));
+  if (archive) archiveLeftovers(worker, status, added);
+  git(worker.top, ["checkout", "--quiet", "--force", "--detach", commit]);
+  for (const path of added) rmSync(join(worker.top, path), { recursive: true, force: true });
   writeFileSync(join(mkdirState(worker), BASE_FILE), commit);
-  refreshWorkerFiles(home, worker, commit);
+  refreshWorkerFiles(home, worker);
 }
 
-/** The harness files the worker's commit lacks (the journal as it is now among them), and the shared folders. */
-function refreshWorkerFiles(home: LoadedExperiment, worker: Worker, commit: string): void {
-  const homeTop = repositoryTop(home.root);
-  copyInto(home.root, worker.loaded.root, harnessFilesMissingAt(home, homeTop, commit));
-  linkShared(homeTop, worker.top, defaultSharedPaths(homeTop, home.root));
-  // An experiment in its own worktree: the folders its record shares from the user's checkout (--share).
-  const userTop = mainWorktreeTop(homeTop);
-  if (userTop !== homeTop) {
-    const shared = readPointer(join(userTop, relative(homeTop, home.root)))?.shared ?? [];
-    linkShared(userTop, worker.top, shared);
-  }
+/** The harness files (the journal as it is now among them) and the shared folders. */
+function refreshWorkerFiles(home: LoadedExperiment, worker: Worker): void {
+  copyInto(home.root, worker.loaded.root, worker.needs.harness);
+  for (const link of worker.needs.links) linkShared(link.from, worker.top, link.paths);
 }
 
-/** The tree's changes against the commit it was set to (new files and its own commits included), saved as a patch. */
-function archiveLeftovers(worker: Worker): void {
+/**
+ * The tree's changes against the commit it was set to (its own commits, tracked edits and new
+ * files), saved as a patch; nothing to do for a tree that holds none.
+ */
+function archiveLeftovers(worker: Worker, status: RepositoryStatus, added: string[]): void {
+  const base = resolveCommit(worker.top, readOptional(join(worker.stateDir, BASE_FILE))?.trim() || "HEAD") ?? "HEAD";
+  if (status.head === base && status.tracked.length === 0 && added.length === 0) return;
   const temporaryIndex = join(mkdirState(worker), `leftovers-index-${process.pid}`);
-  const base = readOptional(join(worker.stateDir, BASE_FILE))?.trim() || "HEAD";
   try {
-    // A temporary index with every change added: the patch holds them without touching the tree's own index.
-    const env = { GIT_INDEX_FILE: temporaryIndex };
-    git(worker.top, ["read-tree", "HEAD"], undefined, env);
-    git(worker.top, ["add", "-A"], undefined, env);
-    const patch = stagedPatch(worker.top, env, resolveCommit(worker.top, base) ?? "HEAD");
+    let patch: string;
+    if (added.length === 0) patch = binaryDiff(worker.top, base, []);
+    else {
+      // A temporary index with the new files added: the patch holds them without touching the tree's own index.
+      const env = { GIT_INDEX_FILE: temporaryIndex };
+      git(worker.top, ["read-tree", "HEAD"], undefined, env);
+      git(worker.top, ["add", "-A"], undefined, env);
+      patch = stagedPatch(worker.top, env, base);
+    }
     if (patch.trim()) {
       const folder = join(worker.stateDir, "leftovers");
       mkdirSync(folder, { recursive: true });
@@ -139,7 +165,6 @@ export function rebaseCandidate(
   incumbent: string,
 ): { applied: boolean; why: string | null } {
   const zero = zeroContextPatch(worker.loaded.root, change.base, change.files);
-  archiveLeftovers(worker);
   const patchFile = join(mkdirState(worker), `rebase-${process.pid}.patch`);
   const attempt = (text: string, apply: (root: string, file: string) => string | null) => {
     setWorkerTo(home, worker, incumbent, false);

@@ -218,7 +218,13 @@ describe("finalize.ts builds a reviewable branch from a real round", () => {
 
     const forced = runScript("finalize", ["--squash", "--force", "--json"], { cwd: root });
     expect(forced.code).toBe(0);
-    expect(JSON.parse(forced.stdout)).toMatchObject({ outcome: "moved", previous_tip: perKeep.tip, tip: squashed.tip });
+    expect(JSON.parse(forced.stdout)).toMatchObject({
+      outcome: "moved",
+      previous_tip: perKeep.tip,
+      tip: squashed.tip,
+      // ranker-tuning forks where main does, but finalize made it: it is never taken for the base.
+      base: { ref: "main", how: "the branch the experiment branch forked from" },
+    });
     expect(forced.stderr).toContain(`git branch ${FINAL_BRANCH}-previous ${perKeep.tip}`);
     expect(git(root, "reflog", "show", "--format=%H", FINAL_BRANCH)).toContain(perKeep.tip);
   }, 60_000);

@@ -3,11 +3,21 @@
 // round's baseline commit is the nearest, ties broken by HEAD's reflog and the usual names.
 // It does not guess when two branches fit equally: --base names one.
 import { CliError } from "../cli/errors.ts";
-import { branchesLeftFor, currentBranch, isAncestor, localBranches, mergeBase, resolveCommit } from "../git/git.ts";
+import {
+  branchesLeftFor,
+  branchReflogMessages,
+  currentBranch,
+  isAncestor,
+  localBranches,
+  mergeBase,
+  resolveCommit,
+} from "../git/git.ts";
 
 export type Base = { ref: string; commit: string; forkPoint: string | null; how: string };
 
 const USUAL_BASES = ["main", "master", "trunk", "develop"];
+/** How build.ts marks the branches it creates in their reflog. */
+export const FINALIZE_REFLOG = "finalize: created";
 
 /**
  * The base for `anchor` (the round's baseline commit). `reference` (--base) wins when given;
@@ -30,6 +40,8 @@ export function findBase(
   }
   const candidates = localBranches(root)
     .filter(({ name }) => !name.startsWith("autoresearch/") && !options.exclude.includes(name))
+    // A final branch made earlier under another --branch name forks where the base does.
+    .filter(({ name }) => !branchReflogMessages(root, name)[0]?.startsWith(FINALIZE_REFLOG))
     .map((branch) => ({ ...branch, forkPoint: mergeBase(root, branch.commit, anchor) }))
     .filter((branch): branch is { name: string; commit: string; forkPoint: string } => branch.forkPoint !== null);
   // The nearest fork point: one no other candidate's fork point descends from.

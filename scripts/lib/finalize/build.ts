@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
+import { FINALIZE_REFLOG } from "./base.ts";
 import {
   applyToIndex,
   commitIdentity,
@@ -167,6 +168,6 @@ function moveBranch(
     updateRef(root, ref, tip, { from: existing, message: `finalize: moved from ${existing}` });
     return { outcome: "moved", previousTip: existing };
   }
-  updateRef(root, ref, tip, { from: NO_COMMIT, message: "finalize: created" });
+  updateRef(root, ref, tip, { from: NO_COMMIT, message: FINALIZE_REFLOG });
   return { outcome: "created", previousTip: null };
 }

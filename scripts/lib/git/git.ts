@@ -733,3 +733,9 @@ export function commitTreeWith(
 export function firstParentChain(root: string, from: string, to: string): string[] {
   return git(root, ["rev-list", "--first-parent", "--reverse", `${from}..${to}`]).split("\n").filter(Boolean);
 }
+
+/** The messages of a branch's reflog, oldest first (empty when it has none). */
+export function branchReflogMessages(root: string, branch: string): string[] {
+  const result = runGit(root, ["reflog", "show", "--format=%gs", `refs/heads/${branch}`]);
+  return result.ok ? result.stdout.split("\n").filter(Boolean).reverse() : [];
+}

@@ -259,7 +259,26 @@ describe("finalize.ts builds a reviewable branch from a real round", () => {
     // An older base still takes every change.
     const older = runScript("finalize", ["--base", "main~1", "--json"], { cwd: root });
     expect(older.code).toBe(0);
-    expect(JSON.parse(older.stdout).base.ref).toBe("main~1");
+    expect(JSON.parse(older.stdout).base).toMatchObject({ ref: "main~1", differs_from_start: false });
+    expect(older.stderr).not.toContain("differ from the round's starting point");
+  }, 60_000);
+
+  test("a moved base whose change does not touch the kept lines takes every change, with a note", () => {
+    const root = copyOfRound();
+    const colleague = join(temporaryFolder("ark-finalize-wt-"), "main");
+    git(root, "worktree", "add", "-q", colleague, "main");
+    writeFileSync(join(colleague, "ranker.py"), `${readFileSync(join(colleague, "ranker.py"), "utf8")}# reviewed\n`);
+    git(colleague, "commit", "-q", "-am", "mark the ranker reviewed");
+    git(root, "worktree", "remove", colleague);
+    const result = runScript("finalize", ["--json"], { cwd: root });
+    expect(result.code).toBe(0);
+    const json: FinalizeJson = JSON.parse(result.stdout);
+    expect(json.base).toMatchObject({ ref: "main", differs_from_start: true });
+    expect(json.commits.map((commit) => commit.iteration)).toEqual(keeps(root).map((keep) => keep.iteration));
+    expect(git(root, "show", `${FINAL_BRANCH}:ranker.py`)).toBe(
+      `${git(root, "show", `${EXPERIMENT_BRANCH}:ranker.py`)}# reviewed\n`,
+    );
+    expect(result.stderr).toContain("ranker.py on main differ from the round's starting point");
   }, 60_000);
 
   test("Deno builds the same commits as Bun", () => {

@@ -12,7 +12,7 @@ import { summarizeJournal } from "../experiment/summary.ts";
 import { findRound } from "../experiment/experiment-file.ts";
 import { writeFileAtomic } from "../files/atomic.ts";
 import { displayPath } from "../files/paths.ts";
-import { requireRepositoryRoot, resolveCommit } from "../git/git.ts";
+import { commitsDifferIn, requireRepositoryRoot, resolveCommit } from "../git/git.ts";
 import { type Base, findBase } from "./base.ts";
 import { buildFinalBranch, type BuiltBranch, type KeepToApply } from "./build.ts";
 import { keepCommitMessage, keepFigures, renderPullRequestBody, squashCommitMessage } from "./pr-body.ts";
@@ -36,6 +36,8 @@ export type FinalizeResult = {
   bodyPath: string;
   body: string;
   round: number | null;
+  /** The base's constrained files differ from the round's starting point: the keeps were carried onto other code. */
+  baseDiffers: { files: string[]; anchor: string } | null;
 };
 
 export function finalizeRound(options: FinalizeOptions): FinalizeResult {
@@ -69,7 +71,8 @@ export function finalizeRound(options: FinalizeOptions): FinalizeResult {
     `${experimentBranch ?? `autoresearch/${name}`}-final${
       roundNumber && roundNumber > 1 ? `-round${roundNumber}` : ""
     }`;
-  const base = findBase(root, baselineAnchor(root, target, lines, kept[0].commit!), {
+  const anchor = baselineAnchor(root, target, lines, kept[0].commit!);
+  const base = findBase(root, anchor, {
     reference: options.base,
     experimentBranch,
     exclude: [branch, ...(experimentBranch ? [experimentBranch] : [])],
@@ -107,7 +110,10 @@ export function finalizeRound(options: FinalizeOptions): FinalizeResult {
     journal: relative(root, target.journalPath) || basename(target.journalPath),
   });
   writeFileAtomic(bodyPath, body);
-  return { built, base, experimentBranch, bodyPath, body, round: roundNumber };
+  const baseDiffers = commitsDifferIn(root, anchor, base.commit, summary.constrainedFiles)
+    ? { files: summary.constrainedFiles, anchor }
+    : null;
+  return { built, base, experimentBranch, bodyPath, body, round: roundNumber, baseDiffers };
 }
 
 /**
@@ -139,7 +145,13 @@ export function finalizeJson(result: FinalizeResult, cwd: string): Record<string
     outcome: built.outcome,
     tip: built.tip,
     previous_tip: built.previousTip,
-    base: { ref: base.ref, commit: base.commit, fork_point: base.forkPoint, how: base.how },
+    base: {
+      ref: base.ref,
+      commit: base.commit,
+      fork_point: base.forkPoint,
+      how: base.how,
+      differs_from_start: result.baseDiffers !== null,
+    },
     experiment_branch: result.experimentBranch,
     round: result.round,
     commits: built.commits.map((commit) => ({
@@ -186,6 +198,15 @@ export function finalizeNotes(result: FinalizeResult): string[] {
   if (built.previousTip) {
     notes.push(
       `The old tip of ${built.branch} is ${built.previousTip}; to get it back: git branch ${built.branch}-previous ${built.previousTip}`,
+    );
+  }
+  if (result.baseDiffers) {
+    notes.push(
+      `${result.baseDiffers.files.join(", ")} on ${result.base.ref} differ from the round's starting point ` +
+        `(${
+          result.baseDiffers.anchor.slice(0, 7)
+        }): the kept changes applied, but on other code than they were measured ` +
+        `on (the base moved, or an earlier round is not merged); review them there.`,
     );
   }
   notes.push(`Review: git log -p ${result.base.ref}..${built.branch}`);

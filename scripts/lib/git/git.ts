@@ -739,3 +739,8 @@ export function branchReflogMessages(root: string, branch: string): string[] {
   const result = runGit(root, ["reflog", "show", "--format=%gs", `refs/heads/${branch}`]);
   return result.ok ? result.stdout.split("\n").filter(Boolean).reverse() : [];
 }
+
+/** Whether `paths` (relative to root) differ between two commits. */
+export function commitsDifferIn(root: string, first: string, second: string, paths: string[]): boolean {
+  return runGit(root, ["diff", "--quiet", first, second, "--", ...paths]).exitCode === 1;
+}

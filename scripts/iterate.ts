@@ -104,9 +104,11 @@ stops the loop (exit 1), other edits are left alone. A run killed at any point i
     "bun scripts/iterate.ts --final-report",
   ],
   exitCodes: {
-    3: "the iteration or time budget is spent",
+    3: "the iteration budget is spent",
     4: "plateau: too many non-keeps in a row (loop)",
     5: "too many crashes in a row (loop)",
+    6: "the time budget is spent: budget.max_hours or --max-hours (loop)",
+    7: "the cost budget is spent: budget.max_cost_usd, over the round's agent-reported cost_usd (loop)",
     75: "another harness process holds the experiment lock",
     130: "interrupted: the candidate is left in the work tree, nothing recorded",
   },

@@ -9,9 +9,11 @@ export const EXIT = {
   OK: 0,
   FAILED: 1, // harness or eval setup problem
   USAGE: 2, // bad usage or bad input; nothing was written
-  BUDGET_EXHAUSTED: 3, // iterate --loop: the iteration or time budget is spent
+  BUDGET_EXHAUSTED: 3, // iterate --loop: the iteration budget is spent
   PLATEAU: 4, // iterate --loop: too many non-keeps in a row
   CRASH_STREAK: 5, // iterate --loop: consecutive crashes
+  TIME_BUDGET: 6, // iterate --loop: budget.max_hours or --max-hours is spent
+  COST_BUDGET: 7, // iterate --loop: budget.max_cost_usd is spent
   LOCKED: 75, // another process holds the experiment lock (EX_TEMPFAIL)
   INTERRUPTED: 130, // Ctrl-C / SIGTERM
 } as const;

@@ -7,6 +7,7 @@
 import { formatScore } from "../text/number-format.ts";
 import {
   bestNote,
+  costSentence,
   DASHBOARD_TITLE,
   dashboardLessons,
   deltaCell,
@@ -110,6 +111,8 @@ export function renderMarkdown(journalSummary: Summary, options: MarkdownOptions
   if (note) lines.push(`_${note}_`, "");
   lines.push(`**Noise:** ${noiseSentence(summary)}`, "");
   lines.push(`**Plateau:** ${plateauSentence(summary)}`, "");
+  const cost = costSentence(summary);
+  if (cost) lines.push(`**Cost:** ${cost}`, "");
   if (summary.iterations.lastTimestamp) lines.push(`**Last result:** ${summary.iterations.lastTimestamp}`, "");
 
   lines.push("## Top changes by gain", "");

@@ -220,6 +220,49 @@ export function noiseSentence(summary: Summary): string {
   return parts.join("; ") + minDelta;
 }
 
+/**
+ * "$1.20 and 4,350 tokens (3,450 in, 900 out) over 3 iterations; agent 1m05s, eval 12s; per unit of
+ * kept gain (0.4123 in all): $2.91, 3m08s, 10,551 tokens". Null when the journal records no cost.
+ */
+export function costSentence(summary: Summary): string | null {
+  const cost = summary.cost;
+  if (!cost) return null;
+  const count = (value: number) => Math.round(value).toLocaleString("en-US");
+  const spent: string[] = [];
+  if (cost.cost_usd !== null) {
+    const partial = cost.priced_iterations < cost.iterations
+      ? ` (${cost.priced_iterations} of ${cost.iterations} iterations priced)`
+      : "";
+    spent.push(`${usdText(cost.cost_usd)}${partial}`);
+  }
+  if (cost.tokens_in !== null || cost.tokens_out !== null) {
+    const tokensIn = cost.tokens_in ?? 0;
+    const tokensOut = cost.tokens_out ?? 0;
+    spent.push(`${count(tokensIn + tokensOut)} tokens (${count(tokensIn)} in, ${count(tokensOut)} out)`);
+  }
+  const head = `${spent.length ? `${spent.join(" and ")} over ` : ""}${cost.iterations} iteration${
+    cost.iterations === 1 ? "" : "s"
+  }; agent ${secondsText(cost.agent_seconds)}, eval ${secondsText(cost.eval_seconds)}`;
+  if (cost.kept_gain === null) return `${head}; no kept gain yet.`;
+  const per = [
+    ...(cost.usd_per_gain !== null ? [usdText(cost.usd_per_gain)] : []),
+    ...(cost.seconds_per_gain !== null ? [secondsText(cost.seconds_per_gain)] : []),
+    ...(cost.tokens_per_gain !== null ? [`${count(cost.tokens_per_gain)} tokens`] : []),
+  ];
+  return `${head}; per unit of kept gain (${formatCompact(cost.kept_gain)} in all): ${per.join(", ")}.`;
+}
+
+function usdText(usd: number): string {
+  return usd >= 0.995 || usd === 0 ? `$${usd.toFixed(2)}` : `$${usd.toPrecision(2)}`;
+}
+
+function secondsText(seconds: number): string {
+  const whole = Math.round(seconds);
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, "0")}s`;
+  return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, "0")}m`;
+}
+
 /** Iterations since the last keep, with the seed's 5+ warning when it applies. */
 export function plateauSentence(summary: Summary): string {
   const { sinceLastKeep, lastKeepIteration, reached, threshold } = summary.plateau;

@@ -8,6 +8,7 @@ import { importPackage, requirePackage } from "../cli/packages.ts";
 import { formatScore } from "../text/number-format.ts";
 import {
   bestNote,
+  costSentence,
   DASHBOARD_TITLE,
   dashboardLessons,
   deltaCell,
@@ -151,6 +152,8 @@ export function renderText(journalSummary: Summary, options: TextOptions): strin
   lines.push(`Noise: ${noiseSentence(summary)}`);
   const plateau = `Plateau: ${plateauSentence(summary)}`;
   lines.push(summary.plateau.reached ? paint.yellow(plateau) : plateau);
+  const cost = costSentence(summary);
+  if (cost) lines.push(`Cost: ${cost}`);
 
   if (summary.topChanges.length > 0) {
     lines.push("", paint.bold("Top changes by gain"));

@@ -29,6 +29,21 @@ export const DEFAULTS = Object.freeze({
     plateau: 10, // non-keeps in a row that end a loop
     crash_streak: 3,
   }),
+  // How the loop keeps a long run alive: a transient agent failure (exit 75, or its output's last
+  // lines matching one of the patterns) is called again after 5, 10, 20 ... s (capped at 5 min),
+  // for at most retry_minutes in all. Not measurement fields: they change no score.
+  loop: Object.freeze({
+    retry_minutes: 30,
+    retry_base_seconds: 5,
+    rate_limit_patterns: Object.freeze([
+      "rate.?limit",
+      "\\b429\\b",
+      "too many requests",
+      "overloaded",
+      "quota (exceeded|exhausted)|exceeded (your|the)? ?(current )?quota|insufficient_quota",
+      "usage limit",
+    ]) as readonly string[],
+  }),
   eval: Object.freeze({
     timeout_s: 900, // seconds
   }),

@@ -262,6 +262,17 @@ const RESULT_FIELDS = {
   ),
   cases: oursObject(CASES_FIELDS),
   duration_s: ours((z) => z.number(), isNumber),
+  // What the iteration cost: the agent's wall time (every attempt), the candidate's eval runs' time,
+  // and the tokens and dollars the agent reported (absent when it reported none).
+  agent_seconds: ours((z) => z.number(), isNumber),
+  eval_seconds: ours((z) => z.number(), isNumber),
+  tokens_in: ours((z) => z.number(), isNumber),
+  tokens_out: ours((z) => z.number(), isNumber),
+  tokens_cached: ours((z) => z.number(), isNumber),
+  cost_usd: ours((z) => z.number(), isNumber),
+  // A call retried after transient failures: how many attempts it took, and why each failed one did.
+  agent_attempts: ours((z) => z.number(), isNumber),
+  agent_retries: ours((z) => z.array(z.string()), isArrayOf(isString)),
   patch: ours((z) => z.nullable(z.string()), isStringOrNull),
   changed_files: ours((z) => z.array(z.string()), isArrayOf(isString)),
   log: ours((z) => z.nullable(z.string()), isStringOrNull),

@@ -98,6 +98,25 @@ function buildSchemas(z: ZodNamespace) {
     max_hours: z.number().positive().nullable().default(budget.max_hours),
     plateau: z.number().int().min(1).default(budget.plateau), // non-keeps in a row that end a loop
     crash_streak: z.number().int().min(1).default(budget.crash_streak),
+    // The round's agent spend (cost_usd on its lines) that stops the loop. Optional, no default:
+    // files without it load as they did.
+    max_cost_usd: z.number().positive().nullable().optional(),
+  });
+
+  // Optional, no default (loopSettings fills it in): an older file's loaded form is unchanged.
+  const LoopSchema = z.strictObject({
+    retry_minutes: z.number().min(0).optional(),
+    retry_base_seconds: z.number().positive().optional(),
+    rate_limit_patterns: z.array(
+      z.string().min(1, "must not be empty").refine((source) => {
+        try {
+          new RegExp(source, "i");
+          return true;
+        } catch {
+          return false;
+        }
+      }, "must be a valid regular expression"),
+    ).optional(),
   });
 
   const BaselineSchema = z.strictObject({
@@ -208,6 +227,7 @@ function buildSchemas(z: ZodNamespace) {
     branch: z.string().nullable().default(null),
     decision: DecisionSchema.default(() => ({ ...decision, ...UNSTATED_DECISION_DEFAULTS })),
     budget: BudgetSchema.default(() => ({ ...budget })),
+    loop: LoopSchema.optional(),
     rounds: z.array(RoundSchema).min(1),
   });
   return { GuardSchema, DecisionSchema, BudgetSchema, BaselineSchema, EvalSchema, RoundSchema, ExperimentSchema };

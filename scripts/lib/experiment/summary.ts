@@ -152,8 +152,30 @@ export type Summary = {
   holdout?: HoldoutSummary;
   /** Each parallel worker's candidates and what became of them (iterate --parallel); absent for a serial round. */
   workers?: WorkerActivity[];
+  /** What the round's iterations cost (agent and eval time, tokens, dollars); absent when no line records any. */
+  cost?: CostSummary;
   /** What could not be worked out, and why; for stderr, never for the dashboard body. */
   limitations: string[];
+};
+
+/**
+ * The round's spend over its iteration lines: agent and eval seconds, tokens and dollars (null
+ * when no line reported them), and per unit of kept gain (the sum of the keeps' gains, in metric
+ * units; null without a positive one). Lines from before these fields count as zero.
+ */
+export type CostSummary = {
+  iterations: number;
+  agent_seconds: number;
+  eval_seconds: number;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  cost_usd: number | null;
+  /** Lines whose agent reported a cost_usd: fewer than `iterations` means the dollars are partial. */
+  priced_iterations: number;
+  kept_gain: number | null;
+  usd_per_gain: number | null;
+  seconds_per_gain: number | null;
+  tokens_per_gain: number | null;
 };
 
 /** One parallel worker's share of the round: its candidates by status, and how many were carried onto a newer incumbent. */
@@ -234,7 +256,48 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
       : null,
     rows: replay.rows,
     ...(holdout ? { holdout } : {}),
+    ...costOf(results, kept),
     limitations: sources.limitations,
+  };
+}
+
+/** The round's cost figures, or nothing when no line records any (a journal from before them). */
+function costOf(results: ResultLine[], kept: KeptChange[]): { cost?: CostSummary } {
+  const costed = results.filter((line) =>
+    [line.agent_seconds, line.eval_seconds, line.tokens_in, line.tokens_out, line.cost_usd].some((value) =>
+      typeof value === "number"
+    )
+  );
+  if (costed.length === 0) return {};
+  const total = (pick: (line: ResultLine) => number | undefined) => {
+    const values = results.map(pick).filter((value): value is number => typeof value === "number");
+    return values.length ? values.reduce((sum, value) => sum + value, 0) : null;
+  };
+  const rounded = (value: number | null, places: number) =>
+    value === null ? null : Math.round(value * 10 ** places) / 10 ** places;
+  const agentSeconds = total((line) => line.agent_seconds) ?? 0;
+  const evalSeconds = total((line) => line.eval_seconds) ?? 0;
+  const tokensIn = total((line) => line.tokens_in);
+  const tokensOut = total((line) => line.tokens_out);
+  const usd = total((line) => line.cost_usd);
+  const gains = kept.map((change) => change.gain).filter((gain): gain is number => gain !== null && gain > 0);
+  const keptGain = gains.length ? gains.reduce((sum, gain) => sum + gain, 0) : null;
+  const per = (value: number | null) => (value === null || keptGain === null ? null : value / keptGain);
+  const tokens = tokensIn === null && tokensOut === null ? null : (tokensIn ?? 0) + (tokensOut ?? 0);
+  return {
+    cost: {
+      iterations: results.length,
+      agent_seconds: rounded(agentSeconds, 3)!,
+      eval_seconds: rounded(evalSeconds, 3)!,
+      tokens_in: tokensIn,
+      tokens_out: tokensOut,
+      cost_usd: rounded(usd, 6),
+      priced_iterations: results.filter((line) => typeof line.cost_usd === "number").length,
+      kept_gain: keptGain,
+      usd_per_gain: per(usd),
+      seconds_per_gain: per(agentSeconds + evalSeconds),
+      tokens_per_gain: per(tokens),
+    },
   };
 }
 

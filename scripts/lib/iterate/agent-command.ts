@@ -1,8 +1,9 @@
 // One run of the --agent command in loop mode: write the state prompt, record the call
 // (agent-call.ts) so a kill is finished by the next run, run the command with the prompt on
-// stdin and its environment, and read its DESCRIPTION line (or describe its diff). It does
-// not judge the change (the step does) nor check what the agent touched (agent-call-guards.ts).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// stdin and its environment (again after a transient failure: agent-retry.ts), and read its
+// DESCRIPTION line and what it cost (agent-cost.ts). It does not judge the change (the step
+// does) nor check what the agent touched (agent-call-guards.ts).
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { runProcess } from "../process/evaluator.ts";
@@ -14,6 +15,18 @@ import { headCommit } from "../git/git.ts";
 import { scopeIgnores, takeSnapshot } from "../git/snapshot.ts";
 import { type AgentCall, writeAgentCall } from "./agent-call.ts";
 import { buildStatePrompt } from "./state-prompt.ts";
+import { addCosts, costFields, NO_COST, readAgentReport } from "./agent-cost.ts";
+import {
+  agentOutputInLog,
+  clockText,
+  loopSettings,
+  recordCallStart,
+  retryDelaySeconds,
+  sleep,
+  transientReason,
+  undoFailedAttempt,
+  withinRetryTime,
+} from "./agent-retry.ts";
 
 /** What one agent call left to evaluate: its record, its DESCRIPTION line, why it failed (if it did), extra journal fields. */
 export type AgentOutcome = {
@@ -32,6 +45,8 @@ export async function callAgent(
     iteration: number;
     summary: Summary;
     options: { agent: string; agentTimeoutS: number };
+    /** Where the retry notes go ("agent rate-limited (exit 1): retry 2 in 10 s, at 14:32:10"). */
+    notes?: (message: string) => void;
     /** A parallel worker's id ("w2"), in $AUTORESEARCH_WORKER: agents may split the search by it. */
     worker?: string;
   },
@@ -52,34 +67,100 @@ export async function callAgent(
     started_at: new Date().toISOString(),
   };
   writeAgentCall(stateDir, call);
-  let description: string | null = null;
-  const agentRun = await runProcess(options.agent, {
-    kind: "agent",
-    cwd: loaded.root,
-    timeoutS: options.agentTimeoutS,
-    logPath: call.log,
-    input: prompt,
-    env: {
-      ...agentEnvironment(loaded, promptFile, iteration, "iterate"),
-      ...(context.worker ? { AUTORESEARCH_WORKER: context.worker } : {}),
-    },
-    onLine: (line) => {
-      const match = /^\s*DESCRIPTION:\s*(.+)$/.exec(line);
-      if (match) description = match[1].trim();
-    },
-  });
-  if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
-  const failed = agentRun.timedOut
-    ? `the agent timed out after ${options.agentTimeoutS} s`
-    : agentRun.exitCode !== 0
-    ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}`
-    : null;
-  return {
-    call,
-    description,
-    failed: failed ? `${failed} (log: ${displayPath(call.log)})` : null,
-    extra: { agent_seconds: Math.round(agentRun.durationMs) / 1000, prompt: relative(loaded.root, promptFile) },
-  };
+  const start = recordCallStart(loaded.root, call.snapshot, round.constrained_files);
+  const settings = loopSettings(loaded.experiment);
+  const firstStart = Date.now();
+  const retries: string[] = [];
+  let cost = NO_COST;
+  let agentMs = 0;
+  for (let attempt = 1;; attempt++) {
+    let description: string | null = null;
+    const agentRun = await runProcess(options.agent, {
+      kind: "agent",
+      cwd: loaded.root,
+      timeoutS: options.agentTimeoutS,
+      logPath: call.log,
+      input: prompt,
+      env: {
+        ...agentEnvironment(loaded, promptFile, iteration, "iterate"),
+        ...(context.worker ? { AUTORESEARCH_WORKER: context.worker } : {}),
+        ...(attempt > 1 ? { AUTORESEARCH_ATTEMPT: String(attempt) } : {}),
+      },
+      onLine: (line) => {
+        const match = /^\s*DESCRIPTION:\s*(.+)$/.exec(line);
+        if (match) description = match[1].trim();
+      },
+    });
+    if (agentRun.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+    agentMs += agentRun.durationMs;
+    const output = agentOutputInLog(call.log, options.agent);
+    const report = readAgentReport(output);
+    cost = addCosts(cost, report.cost);
+    if (report.text !== null) {
+      // The agent's final text was JSON-escaped: written out plainly so its DESCRIPTION and SIMPLIFY
+      // lines are read from the log like any agent's (after a kill too).
+      appendFileSync(call.log, `\n[the agent's final text, from its JSON output]\n${report.text}\n`);
+      description = lastDescription(report.text) ?? description;
+    }
+    const failed = agentRun.timedOut
+      ? `the agent timed out after ${options.agentTimeoutS} s`
+      : agentRun.exitCode !== 0
+      ? `the agent command exited with code ${agentRun.exitCode ?? agentRun.signal}`
+      : null;
+    const transient = failed ? transientReason(agentRun, output, settings) : null;
+    const delayS = retryDelaySeconds(attempt + 1, settings);
+    if (transient && withinRetryTime(firstStart, delayS, settings)) {
+      const attemptLog = call.log.replace(/\.log$/, `-attempt${attempt}.log`);
+      renameSync(call.log, attemptLog);
+      if (
+        undoFailedAttempt(loaded.root, stateDir, start, {
+          round: round.round,
+          iteration,
+          attempt,
+          ignore,
+        })
+      ) {
+        retries.push(`attempt ${attempt}: ${transient} (log: ${relative(loaded.root, attemptLog)})`);
+        const at = new Date(Date.now() + delayS * 1000);
+        context.notes?.(
+          `${context.worker ? `${context.worker}: ` : ""}agent ${
+            /^exit \d+$/.test(transient) ? "failed transiently" : "rate-limited"
+          } (${transient.split(",")[0]}): retry ${attempt} in ${formatSeconds(delayS)}, at ${clockText(at)}`,
+        );
+        await sleep(delayS * 1000);
+        continue;
+      }
+      renameSync(attemptLog, call.log);
+    }
+    const spent = retries.length ? { agent_attempts: attempt, agent_retries: retries } : {};
+    return {
+      call,
+      description,
+      failed: failed
+        ? `${failed}${
+          transient
+            ? ` (transient: ${transient}; no retry left within loop.retry_minutes ${settings.retryMinutes})`
+            : ""
+        } (log: ${displayPath(call.log)})`
+        : null,
+      extra: {
+        agent_seconds: Math.round(agentMs) / 1000,
+        ...costFields(cost),
+        ...spent,
+        prompt: relative(loaded.root, promptFile),
+      },
+    };
+  }
+}
+
+/** The last DESCRIPTION line of a text, if any. */
+function lastDescription(text: string): string | null {
+  const matches = [...text.matchAll(/^\s*DESCRIPTION:\s*(.+)$/gm)];
+  return matches.length ? matches[matches.length - 1][1].trim() : null;
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds >= 1 ? `${Math.round(seconds)} s` : `${Math.round(seconds * 1000)} ms`;
 }
 
 /** What the agent command finds in its environment besides the prompt on stdin. */

@@ -1,8 +1,8 @@
 // Loop mode: for each iteration call the agent with a compact state prompt (a fresh
 // context every time, so nothing is lost to context windows), take its DESCRIPTION line or
 // summarise the diff, and step. Stops on the budget, a plateau, a crash streak, the time
-// limit or the batch's --iterations; asks for the final report only when the round ends
-// (budget, plateau, budget.max_hours) or --final-report says so, and defers it otherwise. The prompt, the agent call, the checks around it and
+// or cost limit or the batch's --iterations; asks for the final report only when the round ends
+// (budget, plateau, budget.max_hours or max_cost_usd) or --final-report says so, and defers it otherwise. The prompt, the agent call, the checks around it and
 // the report live in their own modules. It prints nothing: results go to onResult, progress to notes.
 import { experimentStateDir, findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
 import type { Experiment, Round } from "../experiment/schema.ts";
@@ -119,7 +119,7 @@ async function loopUntilStopped(
     } else {
       await requireNothingChangedBetweenSteps(loaded, round.round, stateDir, options.notes);
       progress("agent working");
-      agent = await callAgent(loaded, round, { stateDir, iteration, summary, options });
+      agent = await callAgent(loaded, round, { stateDir, iteration, summary, options, notes: options.notes });
       status.clear();
     }
     await keepBranchOnTrack(loaded, round, stateDir, agent.call, options.notes);
@@ -230,9 +230,23 @@ export function stopReason(
   const maxHours = options.maxHours ?? budget.max_hours;
   if (maxHours !== null && maxHours !== undefined && hours >= maxHours) {
     return {
-      exitCode: EXIT.BUDGET_EXHAUSTED,
-      reason: `the time budget of ${maxHours} h is spent${options.maxHours !== undefined ? " (--max-hours)" : ""}`,
+      exitCode: EXIT.TIME_BUDGET,
+      reason: `the time budget of ${maxHours} h is spent${
+        options.maxHours !== undefined ? " (--max-hours)" : ""
+      }: ran ${hoursText(hours)}${spentText(results)}`,
       endsRound: options.maxHours === undefined,
+    };
+  }
+  // The round's spend, over every line of its journal (earlier batches too): checked before each agent call.
+  const maxCost = budget.max_cost_usd;
+  const spent = costOf(results).usd;
+  if (maxCost !== null && maxCost !== undefined && spent >= maxCost) {
+    return {
+      exitCode: EXIT.COST_BUDGET,
+      reason: `the cost budget of $${maxCost} (budget.max_cost_usd) is spent: $${
+        spent.toFixed(4)
+      } over ${results.length} iteration${results.length === 1 ? "" : "s"}${spentText(results)}`,
+      endsRound: true,
     };
   }
   const trailing = (predicate: (line: ResultLine) => boolean) => {
@@ -301,6 +315,30 @@ export function plateauReason(
   }`;
   return `${head}. The loop stopped before calling the agent: earlier steps already made the plateau. ` +
     `To go on: ${more} (allows ${plateau.threshold} more non-keeps this run), or raise budget.plateau in the experiment file, or start the next round: ${nextRound}`;
+}
+
+/** The agent's reported spend over these lines: dollars (0 when none reported) and tokens. */
+function costOf(results: ResultLine[]): { usd: number; tokens: number } {
+  let usd = 0;
+  let tokens = 0;
+  for (const line of results) {
+    usd += line.cost_usd ?? 0;
+    tokens += (line.tokens_in ?? 0) + (line.tokens_out ?? 0);
+  }
+  return { usd, tokens };
+}
+
+/** "; agent 1.2 h, eval 0.4 h, 1,234,000 tokens" for a stop line: what the round's lines spent. */
+function spentText(results: ResultLine[]): string {
+  const sum = (key: "agent_seconds" | "eval_seconds") => results.reduce((total, line) => total + (line[key] ?? 0), 0);
+  const parts = [`agent ${hoursText(sum("agent_seconds") / 3600)}`, `eval ${hoursText(sum("eval_seconds") / 3600)}`];
+  const { tokens } = costOf(results);
+  if (tokens > 0) parts.push(`${tokens.toLocaleString("en-US")} tokens`);
+  return ` (round so far: ${parts.join(", ")})`;
+}
+
+function hoursText(hours: number): string {
+  return hours >= 1 ? `${hours.toFixed(2)} h` : `${Math.round(hours * 60)} min`;
 }
 
 function elapsedText(started: number): string {

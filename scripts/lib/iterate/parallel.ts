@@ -225,6 +225,7 @@ async function propose(home: LoadedExperiment, worker: Worker, call: number, sha
       iteration: call,
       summary,
       options,
+      notes: options.notes,
       worker: worker.id,
     });
     clearAgentCall(worker.stateDir);

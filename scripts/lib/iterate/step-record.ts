@@ -244,6 +244,7 @@ function buildLine(input: LineInput): ResultLine {
       ? { fixed: verdict.casesFixed ?? [], broken: verdict.casesBroken ?? [] }
       : null,
     duration_s: Math.round(input.durationS * 1000) / 1000,
+    eval_seconds: evalSeconds(outcome),
     patch: input.patch,
     changed_files: input.changedFiles,
     log: outcome.crash?.logPath ? relative(input.root, outcome.crash.logPath) : null,
@@ -255,6 +256,15 @@ function buildLine(input: LineInput): ResultLine {
     ...(input.agentCommits.length ? { agent_commits: input.agentCommits.map((commit) => commit.slice(0, 7)) } : {}),
     ...input.extra,
   };
+}
+
+/** The candidate's eval runs' time (a crash's run included); the incumbent's re-runs keep no duration. */
+function evalSeconds(outcome: Outcome): number {
+  const runs = outcome.candidate.map((entry) => entry.eval.durationMs);
+  if (outcome.crash && !outcome.candidate.some((entry) => entry.eval === outcome.crash)) {
+    runs.push(outcome.crash.durationMs);
+  }
+  return Math.round(runs.reduce((total, ms) => total + ms, 0)) / 1000;
 }
 
 /**

@@ -31,8 +31,8 @@ const FINAL_BRANCH = "autoresearch/ranker-final";
 
 let round = "";
 
-beforeAll(() => {
-  // Built once (about 5 s) and copied by each test: a copy of a git repository is a repository.
+/** The search-ranking example baselined and tuned for 8 iterations by the offline agent, as the demo does. */
+function tunedRound(initOptions: string[] = []): string {
   const root = makeRepo(exampleFiles("search-ranking"));
   const init = runScript("init", [
     "ranker.py",
@@ -45,6 +45,7 @@ beforeAll(() => {
     "--cases-from",
     "labelled_queries.json",
     "--yes",
+    ...initOptions,
   ], { cwd: root });
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
   sh(root, "python3", ["apply_labels.py", "autoresearch_test_data.json"]);
@@ -54,6 +55,12 @@ beforeAll(() => {
   const agent = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
   const loop = runScript("iterate", ["--loop", "--agent", agent, "--iterations", "8"], { cwd: root });
   if (![0, 3, 4].includes(loop.code ?? -1)) throw new Error(`iterate failed: ${loop.stderr}`);
+  return root;
+}
+
+beforeAll(() => {
+  // Built once (about 5 s) and copied by each test: a copy of a git repository is a repository.
+  const root = tunedRound();
   round = mkdtempSync(join(tmpdir(), "ark-finalize-round-"));
   cpSync(root, round, { recursive: true });
 }, 120_000);
@@ -280,6 +287,22 @@ describe("finalize.ts builds a reviewable branch from a real round", () => {
     );
     expect(result.stderr).toContain("ranker.py on main differ from the round's starting point");
   }, 60_000);
+
+  test("with a held-out set, the PR body shows its figures for the baseline and each keep", () => {
+    const root = tunedRound(["--holdout-split", "0.3", "--holdout-seed", "1"]);
+    const json: FinalizeJson = JSON.parse(runScript("finalize", ["--json"], { cwd: root }).stdout);
+    const scored = results(root).filter((line) => typeof line.holdout_score === "number");
+    expect(scored.map((line) => line.status)).toContain("keep");
+    expect(json.body).toContain("## Held-out results\n\n| | eval set | held-out set |\n|---|---|---|\n");
+    for (const line of scored) {
+      const label = line.status === "baseline" ? "baseline" : `#${line.iteration}`;
+      expect(json.body).toContain(`| ${label} | `);
+      expect(json.body).toMatch(new RegExp(`\\| ${label} \\| [0-9.]+ \\| ${line.holdout_score.toFixed(4)} \\|`));
+    }
+    expect(json.body).toMatch(
+      /Gain on the eval set [+-][0-9.]+, on the held-out set [+-][0-9.]+ \(baseline to #\d+\)\./,
+    );
+  }, 120_000);
 
   test("Deno builds the same commits as Bun", () => {
     const bunCopy = copyOfRound();

@@ -682,11 +682,6 @@ export function firstParent(root: string, commit: string): string | null {
   return result.ok ? result.stdout.trim() : null;
 }
 
-/** A commit's tree id. */
-export function treeOf(root: string, commit: string): string {
-  return git(root, ["rev-parse", `${commit}^{tree}`]);
-}
-
 /** Who wrote a commit and when (ISO dates), to build another commit with the same identity and dates. */
 export function commitIdentity(root: string, commit: string): Record<string, string> {
   const [name, email, authored, committed] = git(root, ["log", "-1", "--format=%an%x00%ae%x00%aI%x00%cI", commit])
@@ -696,8 +691,13 @@ export function commitIdentity(root: string, commit: string): Record<string, str
 
 /** `git diff --binary` of `paths` (relative to root) between two commits, with repository paths in the headers. */
 export function commitsDiff(root: string, from: string, to: string, paths: string[]): string {
-  const diff = runGit(root, ["diff", "--binary", "--no-color", "--no-ext-diff", from, to, "--", ...paths]).stdout;
-  return diff;
+  // Not git(): a patch file keeps its last newline, and a failure must not pass for "no change".
+  const result = runGit(root, ["diff", "--binary", "--no-color", "--no-ext-diff", from, to, "--", ...paths]);
+  if (!result.ok) {
+    const reason = result.stderr.trim().split("\n").slice(-1)[0] || `exit ${result.exitCode}`;
+    throw new CliError(`git diff ${from} ${to} failed in "${root}": ${reason}`, "E_GIT", EXIT.FAILED);
+  }
+  return result.stdout;
 }
 
 /**
@@ -727,11 +727,6 @@ export function commitTreeWith(
   env: Record<string, string>,
 ): string {
   return git(root, ["-c", "commit.gpgsign=false", "commit-tree", tree, "-p", parent, "-F", "-"], message, env).trim();
-}
-
-/** The first-parent chain from `to` back to (not including) `from`, oldest first. */
-export function firstParentChain(root: string, from: string, to: string): string[] {
-  return git(root, ["rev-list", "--first-parent", "--reverse", `${from}..${to}`]).split("\n").filter(Boolean);
 }
 
 /** The messages of a branch's reflog, oldest first (empty when it has none). */

@@ -24,7 +24,7 @@ import { baselined, PRICE_MODEL_PY, priceCasesJson, pythonExperiment } from "./e
 
 // npm's update check and advice would reach the network on every npx call.
 const QUIET_NPM = { npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
-const VERBS = ["init", "baseline", "iterate", "dashboard", "next-round"] as const;
+const VERBS = ["init", "baseline", "iterate", "dashboard", "next-round", "finalize"] as const;
 const NODE = spawnSync("node", ["-p", "process.execPath"], { encoding: "utf8" }).stdout.trim();
 /** Folders where node and npm live, without any folder holding a `bun`. */
 const PATH_WITHOUT_BUN = [...new Set([dirname(NODE), "/usr/bin", "/bin"])]

@@ -24,6 +24,7 @@ const VERBS: ScriptName[] = [
   "iterate",
   "dashboard",
   ...(HAS_NEXT_ROUND ? ["next-round" as const] : []),
+  "finalize",
 ];
 const timings: string[] = [];
 

@@ -18,6 +18,7 @@ import {
   sh,
   temporaryFolder,
 } from "./helpers.ts";
+import { baselined } from "./experiment-fixture.ts";
 
 const HARNESS = [
   "autoresearch.yaml",
@@ -303,6 +304,34 @@ describe("finalize.ts builds a reviewable branch from a real round", () => {
       /Gain on the eval set [+-][0-9.]+, on the held-out set [+-][0-9.]+ \(baseline to #\d+\)\./,
     );
   }, 120_000);
+
+  test("two branches forking at the same point, neither the one left for the experiment: it asks for --base", () => {
+    const root = copyOfRound();
+    git(root, "branch", "release", "main");
+    git(root, "branch", "staging", "main");
+    git(root, "branch", "-D", "main");
+    const before = userState(root);
+    const result = runScript("finalize", ["--json"], { cwd: root });
+    expect(result.code).toBe(2);
+    const error = JSON.parse(result.stdout).error;
+    expect(error.code).toBe("E_NO_BASE");
+    expect(error.message).toContain('"release", "staging" at the same point');
+    expect(error.message).toContain("Run: finalize.ts --base release");
+    expect(userState(root)).toEqual(before);
+    const chosen = runScript("finalize", ["--base", "staging", "--json"], { cwd: root });
+    expect(chosen.code).toBe(0);
+    expect(JSON.parse(chosen.stdout).base).toMatchObject({ ref: "staging", how: "--base" });
+  }, 60_000);
+
+  test("a round with no keep yet is refused with E_NO_KEEPS and creates nothing", () => {
+    const root = baselined();
+    const before = userState(root);
+    const result = runScript("finalize", ["--json"], { cwd: root });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout).error.code).toBe("E_NO_KEEPS");
+    expect(result.stderr).toContain("records no kept change with a commit: nothing to finalize. Run: ");
+    expect(userState(root)).toEqual(before);
+  }, 60_000);
 
   test("Deno builds the same commits as Bun", () => {
     const bunCopy = copyOfRound();

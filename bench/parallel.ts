@@ -8,11 +8,12 @@
 // the parallelism and not the sequential test's luck (a noisy eval's runs per candidate vary by ±30%).
 //   bun bench/parallel.ts [--candidates 24] [--aa 150] [--skip-cpu]
 import { cpus } from "node:os";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pythonExperiment } from "../test/experiment-fixture.ts";
 import { runScript } from "../test/helpers.ts";
+import { shellExperiment } from "./shell-experiment.ts";
 
 const { values } = parseArgs({
   options: {
@@ -27,26 +28,39 @@ const TARGETS: Record<number, number> = { 2: 0.55, 4: 0.32 }; // wall time ratio
 const AA_TARGET = 0.04;
 const CORES = cpus().length;
 
-/** A no-op candidate: one new comment line, named by worker and call so no two are the same change. */
-const NO_OP_AGENT = `echo "# candidate $AUTORESEARCH_WORKER-$AUTORESEARCH_ITERATION" >> ranker.py; ` +
-  `echo "DESCRIPTION: comment $AUTORESEARCH_WORKER-$AUTORESEARCH_ITERATION"`;
+/** A no-op candidate: one new comment line in `file`, named by worker and call so no two are the same change. */
+function noOpAgent(file: string): string {
+  return `echo "# candidate $AUTORESEARCH_WORKER-$AUTORESEARCH_ITERATION" >> ${file}; ` +
+    `echo "DESCRIPTION: comment $AUTORESEARCH_WORKER-$AUTORESEARCH_ITERATION"`;
+}
+/** An eval that only waits: 1 s, then the first line of the constrained file as its score (no interpreter to start). */
+const WAITING_EVAL = "sleep 1; echo SCORE: $(head -1 value.txt)";
 
 type Run = { workers: number; seconds: number; evalsPerCandidate: number; keeps: number; candidates: number };
 
-/** Baseline an experiment whose eval runs `prelude` first, then time a parallel loop of `candidates`. */
-function timeLoop(workers: number, candidates: number, prelude: string, noise: number): Run {
-  const root = pythonExperiment({ noise, evalPrelude: prelude, budget: candidates + 5, plateau: candidates + 5 });
+/** A Python experiment whose eval runs `prelude` first. */
+function pythonLoop(prelude: string, noise: number, candidates: number): { root: string; file: string } {
+  return {
+    root: pythonExperiment({ noise, evalPrelude: prelude, budget: candidates + 5, plateau: candidates + 5 }),
+    file: "ranker.py",
+  };
+}
+
+/** Baseline `experiment`, then time a parallel loop of `candidates` no-op candidates. */
+function timeLoop(workers: number, candidates: number, experiment: { root: string; file: string }): Run {
+  const { root, file } = experiment;
   const baseline = runScript("baseline", ["--allow-insensitive"], { cwd: root, timeoutMs: 600_000 });
   if (baseline.code !== 0) throw new Error(`baseline failed: ${baseline.stderr}`);
   const started = performance.now();
   const loop = runScript(
     "iterate",
-    ["--loop", "--agent", NO_OP_AGENT, "--parallel", String(workers), "--iterations", String(candidates)],
+    ["--loop", "--agent", noOpAgent(file), "--parallel", String(workers), "--iterations", String(candidates)],
     { cwd: root, timeoutMs: 1_800_000 },
   );
   const seconds = (performance.now() - started) / 1000;
   if (loop.code !== 0) throw new Error(`the loop with ${workers} workers exited ${loop.code}: ${loop.stderr}`);
   const lines = results(root);
+  if (!root.includes("ark-test-")) rmSync(root, { recursive: true, force: true }); // the shell experiment's folder
   const evals = lines.reduce((sum, line) => sum + (line.runs?.length ?? 0) + (line.incumbent_runs?.length ?? 0), 0);
   return {
     workers,
@@ -84,13 +98,17 @@ function table(title: string, runs: Run[], targets: Record<number, number>): boo
 
 let passed = true;
 console.log(`${CANDIDATES} no-op candidates per loop; ${CORES} cores.`);
-const sleepRuns = [1, 2, 4].map((workers) => timeLoop(workers, CANDIDATES, "import time; time.sleep(1)", 0));
-passed = table("An eval that waits (1 s sleep)", sleepRuns, TARGETS) && passed;
+const sleepRuns = [1, 2, 4].map((workers) =>
+  timeLoop(workers, CANDIDATES, { root: shellExperiment("parallel", CANDIDATES + 5, WAITING_EVAL), file: "value.txt" })
+);
+passed = table("An eval that waits (1 s sleep in the shell)", sleepRuns, TARGETS) && passed;
 
 if (!values["skip-cpu"]) {
   // About 0.5 s of pure Python arithmetic per run on this kind of machine.
   const burn = "sum(i * i for i in range(6_000_000))";
-  const cpuRuns = [1, 2, 4].map((workers) => timeLoop(workers, Math.min(CANDIDATES, 16), burn, 0));
+  const cpuRuns = [1, 2, 4].map((workers) =>
+    timeLoop(workers, Math.min(CANDIDATES, 16), pythonLoop(burn, 0, Math.min(CANDIDATES, 16)))
+  );
   const ideal = 1 / CORES;
   const atCores = cpuRuns.find((run) => run.workers === Math.min(CORES, 4)) ?? cpuRuns[cpuRuns.length - 1];
   const scales = atCores.seconds / cpuRuns[0].seconds <= ideal * 1.35;
@@ -105,7 +123,7 @@ if (!values["skip-cpu"]) {
   passed &&= scales;
 }
 
-const aa = timeLoop(3, AA_CANDIDATES, "", 0.01);
+const aa = timeLoop(3, AA_CANDIDATES, pythonLoop("", 0.01, AA_CANDIDATES));
 const rate = aa.keeps / aa.candidates;
 console.log(`\n### A/A under --parallel 3\n`);
 console.log("| no-op candidates | keeps | keep rate | target | eval runs per candidate | wall time (s) |");

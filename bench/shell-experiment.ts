@@ -43,8 +43,8 @@ export function commitEverything(root: string): void {
   }
 }
 
-/** A committed repository with value.txt as the constrained file and the shell eval. */
-export function shellExperiment(label: string, budget = 1000): string {
+/** A committed repository with value.txt as the constrained file and the shell eval (or `evalCommand`). */
+export function shellExperiment(label: string, budget = 1000, evalCommand = SHELL_EVAL): string {
   const root = mkdtempSync(join(tmpdir(), `ark-bench-${label}-`));
   writeFileSync(join(root, "value.txt"), "0.5000\n");
   writeFileSync(
@@ -61,7 +61,7 @@ rounds:
   - round: 1
     status: open
     constrained_files: [value.txt]
-    eval: { command: "${SHELL_EVAL}", timeout_s: 30 }
+    eval: { command: ${JSON.stringify(evalCommand)}, timeout_s: 30 }
     artifacts: { journal: autoresearch.jsonl, dashboard: autoresearch_dashboard.md, instructions: instructions.md, launch_prompt: launch_prompt.md, report: autoresearch_report.md }
 `,
   );

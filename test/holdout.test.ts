@@ -140,6 +140,10 @@ describe("init --holdout-split on a scaffold: baseline splits once", () => {
     const baseline = runScript("baseline", [], { cwd: root });
     expect(baseline.code).toBe(0);
     expect(baseline.stderr).toContain(`Held out 6 of 24 cases (seed ${seed})`);
+    // The test data was committed with every case before the split: the held-out ones stay in git's history.
+    expect(baseline.stderr).toContain(
+      'git tracks "autoresearch_test_data.json": its committed versions still hold the held-out cases',
+    );
     const held = caseIds(read(root, HELD_OUT));
     expect(held).toEqual(seededOrder(CASE_COUNT, seed).slice(0, 6).sort((a, b) => a - b).map((i) => `case-${i + 1}`));
     expect(caseIds(read(root, "autoresearch_test_data.json")).length).toBe(18);

@@ -7,14 +7,15 @@
 import { existsSync, statSync } from "node:fs";
 import { CliError } from "../cli/errors.ts";
 import type { Experiment, Round } from "../experiment/schema.ts";
-import { displayPath, resolveIn } from "../files/paths.ts";
-import { currentBranch, fileDiffersFromCommit, headCommit, isTracked, switchToBranch } from "../git/git.ts";
+import { relative } from "node:path";
+import { displayPath, resolveIn, toPosix } from "../files/paths.ts";
+import { currentBranch, fileDiffersFromCommit, headCommit, isInCommit, isTracked, switchToBranch } from "../git/git.ts";
 import { frozenPaths, lockedPaths } from "../integrity/frozen-files.ts";
 import { requireExperimentBranch } from "../git/preconditions.ts";
 import { iterationResults, readJournal } from "../experiment/journal.ts";
 import { kitCommand } from "../cli/kit.ts";
 import { inspectTestDataFile } from "../harness/test-data.ts";
-import { type HoldoutReady, prepareHoldout } from "../harness/holdout-set.ts";
+import { heldOutInHistoryWarning, type HoldoutReady, prepareHoldout } from "../harness/holdout-set.ts";
 import type { BaselineOptions, Context, Preflight } from "./report.ts";
 
 /** Fewer cases than this make a metric too coarse to steer by (the seed: at least 15). */
@@ -39,6 +40,10 @@ export async function preflight(context: Context): Promise<Preflight> {
           ready.split.heldCases + ready.split.keptCases
         } cases (seed ${experiment.holdout?.seed}) as the held-out set; ${ready.split.keptCases} stay in the test data.`,
       );
+      const testData = experiment.test_data!;
+      if (isInCommit(root, "HEAD", toPosix(relative(root, resolveIn(root, testData))))) {
+        context.warn(heldOutInHistoryWarning(testData));
+      }
     }
     return ready;
   });

@@ -298,9 +298,7 @@ export function planHoldout(request: HoldoutRequest, context: {
       } cases (seed ${seed}) into ${holdout.path}; ${split.keptCases} stay in ${context.testData}. The agent never sees them; the harness scores them at baseline and at each keep.`,
     ],
     warnings: context.tracked.includes(toPosix(relative(context.repoRoot, testDataFile)))
-      ? [
-        `git tracks "${context.testData}": its committed versions still hold the held-out cases, where an agent with git can read them. Commit the shortened file (the experiment branch does at baseline); for a strict held-out set, use --holdout with cases that were never committed.`,
-      ]
+      ? [heldOutInHistoryWarning(context.testData)]
       : [],
   };
 }
@@ -327,6 +325,11 @@ export type HoldoutReady = { split: { heldCases: number; keptCases: number } | n
  * second), then check the held-out file is there and usable. Returns what was done; throws one
  * line when the held-out set cannot be used. Called only once the test data has no placeholders.
  */
+/** Test data that git tracked with every case keeps the held-out ones in its history. */
+export function heldOutInHistoryWarning(testData: string): string {
+  return `git tracks "${testData}": its committed versions still hold the held-out cases, where an agent with git can read them. Commit the shortened file (the experiment branch does at baseline); for a strict held-out set, use --holdout with cases that were never committed.`;
+}
+
 export function prepareHoldout(
   root: string,
   stateDir: string,

@@ -19,8 +19,12 @@ the incumbent as the statistics need), then commits the constrained file(s) or r
 archives the diff under .autoresearch/patches/. Loop mode runs CMD with a short state prompt on stdin
 (also in $AUTORESEARCH_PROMPT_FILE), takes the description from a "DESCRIPTION: ..." output line (and a
 "SIMPLIFY: ..." line as --simplify), and steps, until the budget, a plateau, 3 crashes in a row, the time
-limit or --iterations ends it. The final
-report is asked for when the round ends (budget, plateau, budget.max_hours), not after a batch that
+or cost limit (budget.max_hours, budget.max_cost_usd) or --iterations ends it. Each line records the
+agent's and the eval's seconds, and the tokens and dollars the agent reports (Claude Code's
+--output-format json, Codex's exec --json, or a "COST: usd=... tokens_in=... tokens_out=..." line). An
+agent exiting 75 or printing a rate-limit message is called again after a backoff, within
+loop.retry_minutes, and is no crash. The final
+report is asked for when the round ends (budget, plateau, time or cost limit), not after a batch that
 leaves budget (--final-report asks for it anyway); an earlier report is kept, the new one appended. Only what changes
 during the agent's call is the agent's: a commit or an edit of the constrained file made outside it
 stops the loop (exit 1), other edits are left alone. A run killed at any point is finished by the next.`,

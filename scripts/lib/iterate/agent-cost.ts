@@ -26,7 +26,12 @@ export function readAgentReport(output: string): AgentReport {
   const claude = { cost: NONE, text: null as string | null, found: false };
   const codex = { cost: NONE, texts: [] as string[], found: false };
   let generic: AgentCost = NONE;
-  for (const line of output.split("\n")) {
+  // One object over several lines (a pretty-printed result) is read whole; JSONL line by line.
+  const whole = output.trim();
+  const lines = whole.startsWith("{") && whole.endsWith("}") && parseObject(whole)
+    ? [JSON.stringify(parseObject(whole))]
+    : output.split("\n");
+  for (const line of lines) {
     const trimmed = line.trim();
     if (trimmed.startsWith("{") && trimmed.endsWith("}")) {
       const record = parseObject(trimmed);

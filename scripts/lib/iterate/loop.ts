@@ -25,6 +25,8 @@ import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
 import { formatScore } from "../text/number-format.ts";
 import { sizeChangeText } from "./file-size.ts";
+import { costFields, readAgentReport } from "./agent-cost.ts";
+import { agentOutputInLog } from "./agent-retry.ts";
 
 export type LoopOptions = {
   agent: string;
@@ -115,7 +117,14 @@ async function loopUntilStopped(
       options.notes(
         `Evaluating iteration ${unfinished.iteration}: an earlier run called the agent (${unfinished.started_at}) but stopped before recording the result.`,
       );
-      agent = { call: unfinished, description: descriptionFromLog(unfinished.log), failed: null, extra: {} };
+      // What it cost, if it got as far as reporting it: its log holds the output.
+      const cost = readAgentReport(agentOutputInLog(unfinished.log, options.agent)).cost;
+      agent = {
+        call: unfinished,
+        description: descriptionFromLog(unfinished.log),
+        failed: null,
+        extra: costFields(cost),
+      };
     } else {
       await requireNothingChangedBetweenSteps(loaded, round.round, stateDir, options.notes);
       progress("agent working");

@@ -134,7 +134,7 @@ echo '{"type":"turn.completed","usage":{"input_tokens":500,"cached_input_tokens"
     const run = loop(root, agent, ["--max-hours", "0.0001", "--iterations", "5"]);
     expect(run.code).toBe(6);
     expect(run.stderr).toMatch(
-      /the time budget of 0\.0001 h is spent \(--max-hours\): ran 0 min \(round so far: agent/,
+      /the time budget of 0\.0001 h is spent \(--max-hours\): ran \d s \(round so far: agent \d s, eval \d s\)/,
     );
     expect(results(root).length).toBe(1);
   });

@@ -347,7 +347,8 @@ function spentText(results: ResultLine[]): string {
 }
 
 function hoursText(hours: number): string {
-  return hours >= 1 ? `${hours.toFixed(2)} h` : `${Math.round(hours * 60)} min`;
+  if (hours >= 1) return `${hours.toFixed(2)} h`;
+  return hours * 60 >= 1 ? `${Math.round(hours * 60)} min` : `${Math.round(hours * 3600)} s`;
 }
 
 function elapsedText(started: number): string {

@@ -1,7 +1,7 @@
 // Long loops through transient agent failures, on real repositories with the real Python eval and
 // scripted agents: a rate-limit message or exit 75 is retried with backoff (loop.retry_base_seconds
 // shortened here), noted on the line and not a crash; a failed attempt's edits and new files never
-// reach the candidate; a non-transient failure, or one past loop.retry_minutes, is still a crash.
+// reach the candidate (in a --parallel worker's tree too); a non-transient failure, or one past loop.retry_minutes, is a crash.
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -97,6 +97,38 @@ ${EDIT}
     expect(line.status).toBe("crash");
     expect(line.reason).toMatch(/transient: exit 1, output matched .*no retry left within loop\.retry_minutes 0\.02/);
     expect(run.stderr).toMatch(/retry 1 in 500 ms/);
+  });
+
+  test("--parallel 2: a worker's rate-limited call is retried in its own tree, its half-made edit kept out", () => {
+    const root = baselined();
+    setBudget(root, null, "{ retry_base_seconds: 0.2 }");
+    const agent = bashAgent(
+      root,
+      "parallel-limited",
+      `if [ "\${AUTORESEARCH_ATTEMPT:-1}" = 1 ] && [ "$AUTORESEARCH_ITERATION" = 1 ]; then
+  sed -i "s/^WEIGHT = .*/WEIGHT = 99.0/" ranker.py
+  echo "Error: 529 Overloaded" >&2
+  exit 1
+fi
+${EDIT}
+`,
+    );
+    const run = runScript("iterate", [
+      "--loop",
+      "--agent",
+      agent,
+      "--no-report",
+      "--parallel",
+      "2",
+      "--iterations",
+      "2",
+    ], { cwd: root, env });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/w\d: agent rate-limited \(exit 1\): retry 1 in 200 ms/);
+    const lines = results(root);
+    expect(lines.map((line) => line.status)).not.toContain("crash");
+    expect(lines.filter((line) => line.agent_attempts === 2)).toHaveLength(1);
+    expect(lines.map((line) => line.patch ? read(root, line.patch) : "").join("\n")).not.toContain("99.0");
   });
 
   test("bad rate_limit_patterns are refused with one line naming the key", () => {

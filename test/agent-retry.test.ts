@@ -1,7 +1,8 @@
 // Long loops through transient agent failures, on real repositories with the real Python eval and
 // scripted agents: a rate-limit message or exit 75 is retried with backoff (loop.retry_base_seconds
 // shortened here), noted on the line and not a crash; a failed attempt's edits and new files never
-// reach the candidate (in a --parallel worker's tree too); a non-transient failure, or one past loop.retry_minutes, is a crash.
+// reach the candidate (in a --parallel worker's tree too); a non-transient failure, or one past
+// loop.retry_minutes, is a crash.
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";

@@ -109,6 +109,7 @@ export async function callAgent(
       : null;
     const transient = failed ? transientReason(agentRun, output, settings) : null;
     const delayS = retryDelaySeconds(attempt + 1, settings);
+    let noRetry = `no retry left within loop.retry_minutes ${settings.retryMinutes}`;
     if (transient && withinRetryTime(firstStart, delayS, settings)) {
       const attemptLog = call.log.replace(/\.log$/, `-attempt${attempt}.log`);
       renameSync(call.log, attemptLog);
@@ -131,17 +132,14 @@ export async function callAgent(
         continue;
       }
       renameSync(attemptLog, call.log);
+      noRetry = "not retried: the agent moved HEAD, which only the step puts back";
     }
     const spent = retries.length ? { agent_attempts: attempt, agent_retries: retries } : {};
     return {
       call,
       description,
       failed: failed
-        ? `${failed}${
-          transient
-            ? ` (transient: ${transient}; no retry left within loop.retry_minutes ${settings.retryMinutes})`
-            : ""
-        } (log: ${displayPath(call.log)})`
+        ? `${failed}${transient ? ` (transient: ${transient}; ${noRetry})` : ""} (log: ${displayPath(call.log)})`
         : null,
       extra: {
         agent_seconds: Math.round(agentMs) / 1000,

@@ -4,7 +4,7 @@
 // --parallel 2), Codex-style JSONL events (tokens, no dollars), eval seconds on every line, the
 // time budget's own exit code, and the dashboard's cost figures.
 import { describe, expect, test } from "bun:test";
-import { PATH_WITH_KIT_RUNTIMES, results, runScript } from "./helpers.ts";
+import { PATH_WITH_KIT_RUNTIMES, read, results, runScript } from "./helpers.ts";
 import { baselined } from "./experiment-fixture.ts";
 import { bashAgent, EDIT, setBudget } from "./agent-fixture.ts";
 
@@ -15,6 +15,21 @@ function loop(root: string, agent: string, extra: string[] = [], runtime: "bun" 
 }
 
 describe("cost per iteration", () => {
+  test("a JSON-speaking agent's final report is the text of its result, not the JSON around it", () => {
+    const root = baselined();
+    const agent = bashAgent(
+      root,
+      "claude-report",
+      `printf '%s\\n' '{"type":"result","subtype":"success","is_error":false,"result":"## Final report\\nThe weight went from 1 to 3; the bias did nothing.","total_cost_usd":0.05,"usage":{"input_tokens":10,"output_tokens":20}}'
+`,
+    );
+    const run = runScript("iterate", ["--final-report", "--agent", agent], { cwd: root, env });
+    expect(run.code).toBe(0);
+    const report = read(root, "autoresearch_report.md");
+    expect(report).toContain("## Final report\nThe weight went from 1 to 3; the bias did nothing.");
+    expect(report).not.toContain('"total_cost_usd"');
+  });
+
   test("Claude-Code JSON results: tokens and dollars per line, the DESCRIPTION from the result text, stop at budget.max_cost_usd with exit 7", () => {
     const root = baselined();
     setBudget(root, 1.0);

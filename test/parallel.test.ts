@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import {
   BUN,
   journal,
@@ -15,7 +15,6 @@ import {
   type Line,
   PATH_WITH_KIT_RUNTIMES,
   read,
-  removeAfterTest,
   results,
   runScript,
   sh,
@@ -24,19 +23,13 @@ import {
   waitFor,
 } from "./helpers.ts";
 import { baselined, pythonExperiment } from "./experiment-fixture.ts";
+import { bashAgent } from "./agent-fixture.ts";
 
 const TUNER = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
 const env = { PATH: PATH_WITH_KIT_RUNTIMES };
 
 function git(cwd: string, ...args: string[]): string {
   return sh(cwd, "git", args).trim();
-}
-
-/** A bash agent beside the repository (removed after the test), as the command `--agent` takes. */
-function bashAgent(root: string, name: string, script: string): string {
-  const path = removeAfterTest(join(dirname(root), `${basename(root)}-${name}.sh`));
-  writeFileSync(path, script);
-  return `bash ${path}`;
 }
 
 /** iterate --loop with `workers` parallel workers for `iterations` iterations, in `root`. */

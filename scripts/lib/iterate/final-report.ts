@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runProcess } from "../process/evaluator.ts";
+import { readAgentReport } from "./agent-cost.ts";
 import { experimentStateDir, findRound, type LoadedExperiment, loadExperiment } from "../experiment/experiment-file.ts";
 import type { Round } from "../experiment/schema.ts";
 import { displayPath, readOptional, resolveIn } from "../files/paths.ts";
@@ -144,7 +145,9 @@ async function askAgentForReport(
       }; put back (the report is text only; files it created are in .autoresearch/agent-files/).`,
     );
   }
-  return run.exitCode === 0 && body.trim().length >= 40 ? body : null;
+  // An agent that answers in JSON (Claude Code's --output-format json, Codex's --json) has its report in the final text.
+  const report = readAgentReport(body).text ?? body;
+  return run.exitCode === 0 && report.trim().length >= 40 ? report : null;
 }
 
 /** The dashboard's lesson sections, as markdown lists under bold titles. */

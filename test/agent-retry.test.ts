@@ -20,6 +20,24 @@ function loop(root: string, agent: string, iterations = 1) {
 }
 
 describe("transient agent failures", () => {
+  test("a failed call whose JSON only names rate limits (Claude Code's rate_limit_event, a usage count of 429) is a crash, not retried", () => {
+    const root = baselined();
+    setBudget(root, null, "{ retry_base_seconds: 0.1 }");
+    const agent = bashAgent(
+      root,
+      "max-turns",
+      `${EDIT}
+printf '%s\\n' '[{"type":"system","subtype":"init"},{"type":"rate_limit_event","rate_limit_info":{"status":"allowed"}},{"type":"result","subtype":"error_max_turns","is_error":true,"result":"Reached the maximum number of turns.","total_cost_usd":0.3,"usage":{"input_tokens":429,"output_tokens":429}}]'
+exit 1
+`,
+    );
+    const run = loop(root, agent);
+    expect(run.stderr).not.toContain("agent rate-limited");
+    const [line] = results(root);
+    expect(line.status).toBe("crash");
+    expect(line.agent_attempts ?? 1).toBe(1);
+  });
+
   test("a rate-limited agent that fails twice, then succeeds: no crash, the attempts noted, the failed attempts' edits gone", () => {
     const root = baselined();
     setBudget(root, null, "{ retry_base_seconds: 0.2 }");

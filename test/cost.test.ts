@@ -15,6 +15,36 @@ function loop(root: string, agent: string, extra: string[] = [], runtime: "bun" 
 }
 
 describe("cost per iteration", () => {
+  test("Claude Code 2's JSON array (its messages, a rate_limit_event among them, the result last): cost and DESCRIPTION read from the result", () => {
+    const root = baselined();
+    const agent = bashAgent(
+      root,
+      "claude-array",
+      `${EDIT}
+printf '%s\\n' '[{"type":"system","subtype":"init","session_id":"s1"},{"type":"assistant","message":{"content":[{"type":"text","text":"Editing."}]}},{"type":"rate_limit_event","rate_limit_info":{"status":"allowed"}},{"type":"result","subtype":"success","is_error":false,"result":"Done.\\nDESCRIPTION: weight from the array","total_cost_usd":0.25,"usage":{"input_tokens":40,"output_tokens":60}}]'
+`,
+    );
+    const run = loop(root, agent, ["--iterations", "1"]);
+    expect(run.code).toBe(0);
+    const [line] = results(root);
+    expect(line.description).toBe("weight from the array");
+    expect(line.cost_usd).toBe(0.25);
+    expect(line.tokens_out).toBe(60);
+    expect(line.agent_attempts ?? 1).toBe(1);
+  });
+
+  test("a cost budget the agent's output cannot be held to (no dollars reported) is said, once", () => {
+    const root = baselined();
+    setBudget(root, 5);
+    const agent = bashAgent(root, "unpriced", `${EDIT}\necho "DESCRIPTION: weight, no cost said"\n`);
+    const run = loop(root, agent, ["--iterations", "2"]);
+    expect(run.code).toBe(0);
+    const warnings = run.stderr.split("\n").filter((text) =>
+      text.includes("budget.max_cost_usd ($5) cannot stop this loop")
+    );
+    expect(warnings.length).toBe(1);
+  });
+
   test("a JSON-speaking agent's final report is the text of its result, not the JSON around it", () => {
     const root = baselined();
     const agent = bashAgent(

@@ -333,6 +333,15 @@ describe("finalize.ts builds a reviewable branch from a real round", () => {
     expect(userState(root)).toEqual(before);
   }, 60_000);
 
+  test("the user's diff settings (diff.noprefix, diff.relative) do not turn a clean keep into a conflict", () => {
+    const root = copyOfRound();
+    git(root, "config", "diff.noprefix", "true");
+    git(root, "config", "diff.relative", "true");
+    const result = runScript("finalize", ["--json"], { cwd: root });
+    expect([result.code, result.stderr]).toEqual([0, expect.any(String)]);
+    expect(JSON.parse(result.stdout).commits.length).toBe(keeps(root).length);
+  }, 60_000);
+
   test("Deno builds the same commits as Bun", () => {
     const bunCopy = copyOfRound();
     const denoCopy = copyOfRound();

@@ -37,7 +37,7 @@ export const DEFAULTS = Object.freeze({
     retry_base_seconds: 5,
     rate_limit_patterns: Object.freeze([
       "rate.?limit",
-      "\\b429\\b",
+      "(http|status|error|code)\\W{0,3}429\\b|\\b429 too many",
       "too many requests",
       "overloaded",
       "quota (exceeded|exhausted)|exceeded (your|the)? ?(current )?quota|insufficient_quota",

@@ -15,7 +15,18 @@ export type GitResult = { ok: boolean; stdout: string; stderr: string; exitCode:
 
 // GIT_OPTIONAL_LOCKS=0: read-only queries (status) never take index.lock, so a kill
 // during one cannot leave a lock behind that blocks the user's next git command.
-const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
+// The user's diff settings never shape a patch the harness applies or parses (diff.noprefix drops
+// the a/ b/ prefixes git apply expects, diff.relative the paths outside the current folder).
+const NEUTRAL_DIFF = {
+  GIT_CONFIG_COUNT: "3",
+  GIT_CONFIG_KEY_0: "diff.noprefix",
+  GIT_CONFIG_VALUE_0: "false",
+  GIT_CONFIG_KEY_1: "diff.relative",
+  GIT_CONFIG_VALUE_1: "false",
+  GIT_CONFIG_KEY_2: "diff.mnemonicPrefix",
+  GIT_CONFIG_VALUE_2: "false",
+};
+const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0", ...NEUTRAL_DIFF };
 /** Big enough for a diff or a blob of a large constrained file (bytes). */
 const MAX_GIT_OUTPUT_BYTES = 256 * 1024 * 1024;
 

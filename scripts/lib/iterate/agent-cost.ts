@@ -26,16 +26,9 @@ export function readAgentReport(output: string): AgentReport {
   const claude = { cost: NONE, text: null as string | null, found: false };
   const codex = { cost: NONE, texts: [] as string[], found: false };
   let generic: AgentCost = NONE;
-  // One object over several lines (a pretty-printed result) is read whole; JSONL line by line.
-  const whole = output.trim();
-  const lines = whole.startsWith("{") && whole.endsWith("}") && parseObject(whole)
-    ? [JSON.stringify(parseObject(whole))]
-    : output.split("\n");
-  for (const line of lines) {
-    const trimmed = line.trim();
-    if (trimmed.startsWith("{") && trimmed.endsWith("}")) {
-      const record = parseObject(trimmed);
-      if (!record) continue;
+  for (const item of jsonRecordsAndLines(output)) {
+    if (typeof item !== "string") {
+      const record = item;
       if (record.type === "result" && ("total_cost_usd" in record || "usage" in record || "result" in record)) {
         claude.found = true;
         claude.cost = claudeCost(record);
@@ -54,12 +47,41 @@ export function readAgentReport(output: string): AgentReport {
       }
       continue;
     }
-    const costLine = /^\s*COST:\s*(.*)$/.exec(line);
+    const costLine = /^\s*COST:\s*(.*)$/.exec(item);
     if (costLine) generic = mergeCost(generic, genericCost(costLine[1]));
   }
   if (claude.found) return { cost: fillFrom(claude.cost, generic), text: claude.text };
   if (codex.found) return { cost: fillFrom(codex.cost, generic), text: codex.texts.join("\n") || null };
   return { cost: generic, text: null };
+}
+
+/**
+ * The output as JSON records and plain lines, in order: a whole output that is one JSON value (a
+ * pretty-printed result object, or Claude Code 2's array of messages with the result last) is read
+ * whole; otherwise each line is a record when it is a JSON object or array (JSONL, stream-json), else
+ * plain text. An array's elements are records in their own right.
+ */
+export function jsonRecordsAndLines(output: string): (Record<string, unknown> | string)[] {
+  const whole = output.trim();
+  const asRecords = (value: unknown): Record<string, unknown>[] | null =>
+    Array.isArray(value) ? value.filter(isObject) : isObject(value) ? [value] : null;
+  if (/^[[{]/.test(whole) && /[\]}]$/.test(whole)) {
+    const records = asRecords(parseJson(whole));
+    if (records) return records;
+  }
+  return output.split("\n").flatMap((line): (Record<string, unknown> | string)[] => {
+    const trimmed = line.trim();
+    const records = /^[[{]/.test(trimmed) && /[\]}]$/.test(trimmed) ? asRecords(parseJson(trimmed)) : null;
+    return records ?? [line];
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The sum of several calls' costs (a retried call's attempts): a field is null only when no attempt reported it. */
@@ -133,15 +155,6 @@ function mergeCost(earlier: AgentCost, later: AgentCost): AgentCost {
 /** A JSON result's fields, with a COST: line filling what it left out (Codex's dollars, when a wrapper prices them). */
 function fillFrom(main: AgentCost, extra: AgentCost): AgentCost {
   return mergeCost(extra, main);
-}
-
-function parseObject(text: string): Record<string, unknown> | null {
-  try {
-    const value = JSON.parse(text);
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

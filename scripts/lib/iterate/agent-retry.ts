@@ -11,6 +11,7 @@ import { headCommit, readBlob } from "../git/git.ts";
 import { compareWithSnapshot, restoreFromSnapshot, type Snapshot } from "../git/snapshot.ts";
 import { agentFilesFolder, moveAgentFilesAside } from "./agent-call.ts";
 import { storeBlobs } from "./pending-step.ts";
+import { jsonRecordsAndLines } from "./agent-cost.ts";
 
 /** The exit code an agent wrapper returns to say "try again later" (EX_TEMPFAIL). */
 export const TRANSIENT_EXIT = 75;
@@ -32,8 +33,11 @@ export function loopSettings(experiment: Experiment): LoopSettings {
 }
 
 /**
- * Why a failed call is worth another attempt, or null: exit 75, or a rate-limit pattern in the
- * last lines of its output. A timeout or any other failure is not transient.
+ * Why a failed call is worth another attempt, or null: exit 75, an API status of 429 or 529 in an
+ * agent's JSON result, or a rate-limit pattern in the last lines of its text. JSON output is never
+ * searched as text (Claude Code's transcript names a "rate_limit_event" type in every run, and a
+ * usage count may be 429): only an error result's own message is. A timeout or any other failure
+ * is not transient.
  */
 export function transientReason(
   run: { exitCode: number | null; timedOut: boolean },
@@ -42,9 +46,20 @@ export function transientReason(
 ): string | null {
   if (run.timedOut || run.exitCode === 0 || run.exitCode === null) return null;
   if (run.exitCode === TRANSIENT_EXIT) return `exit ${TRANSIENT_EXIT}`;
-  const tail = output.split("\n").filter((line) => line.trim() !== "").slice(-TAIL_LINES);
+  const text: string[] = [];
+  for (const item of jsonRecordsAndLines(output)) {
+    if (typeof item === "string") {
+      if (item.trim() !== "") text.push(item);
+      continue;
+    }
+    if (item.type !== "result" || item.is_error !== true) continue;
+    const status = Number(item.api_error_status ?? item.status ?? NaN);
+    if (status === 429 || status === 529) return `exit ${run.exitCode}, the agent's result has API status ${status}`;
+    if (typeof item.result === "string") text.push(...item.result.split("\n"));
+  }
+  const tail = text.slice(-TAIL_LINES);
   for (const pattern of settings.patterns) {
-    const line = tail.find((text) => pattern.test(text));
+    const line = tail.find((entry) => pattern.test(entry));
     if (line) return `exit ${run.exitCode}, output matched /${pattern.source}/: ${line.trim().slice(0, 120)}`;
   }
   return null;
@@ -112,6 +127,8 @@ export function undoFailedAttempt(
 export function agentOutputInLog(path: string, command: string): string {
   if (!existsSync(path)) return "";
   const lines = readFileSync(path, "utf8").split("\n");
-  if (lines[0] === `$ ${command}`) lines.shift();
+  // The header is the whole command, which may span lines (a heredoc): all of them go.
+  const header = `$ ${command}`.split("\n");
+  if (header.every((line, index) => lines[index] === line)) lines.splice(0, header.length);
   return lines.filter((line) => !/^\[exit [^\]]+\]$/.test(line)).join("\n");
 }

@@ -137,6 +137,10 @@ async function loopUntilStopped(
     clearAgentCall(stateDir);
     lines.push(result.line);
     options.onResult(result.line);
+    if (lines.length === 1) {
+      const unpriced = unpricedBudgetNote(loaded.experiment, result.line);
+      if (unpriced) options.notes(unpriced);
+    }
     if (!status.active) {
       options.notes(
         `[${lines.length}/${budgetLeft}] ${result.line.status} (${elapsedText(started)} elapsed${
@@ -327,6 +331,16 @@ export function plateauReason(
 }
 
 /** The agent's reported spend over these lines: dollars (0 when none reported) and tokens. */
+/**
+ * A cost budget the agent's lines cannot be held to: said once, after a run's first line, when
+ * budget.max_cost_usd is set and that line's agent call reported no dollars (a plain agent, Codex).
+ */
+export function unpricedBudgetNote(experiment: Experiment, line: ResultLine): string | null {
+  const maxCost = experiment.budget.max_cost_usd;
+  if (maxCost === null || maxCost === undefined || (line as { cost_usd?: unknown }).cost_usd !== undefined) return null;
+  return `warning: budget.max_cost_usd ($${maxCost}) cannot stop this loop: the agent reported no cost for #${line.iteration}. Have it print its cost (Claude Code: --output-format json; any agent: a line "COST: usd=0.12"), or use budget.max_hours.`;
+}
+
 function costOf(results: ResultLine[]): { usd: number; tokens: number } {
   let usd = 0;
   let tokens = 0;

@@ -35,7 +35,15 @@ import {
   sameChangeReason,
 } from "./attribution.ts";
 import { resolveIncumbent } from "./incumbent.ts";
-import { loopEnding, type LoopOptions, type LoopOutcome, type Stop, stopReason, withPlateau } from "./loop.ts";
+import {
+  loopEnding,
+  type LoopOptions,
+  type LoopOutcome,
+  type Stop,
+  stopReason,
+  unpricedBudgetNote,
+  withPlateau,
+} from "./loop.ts";
 import { clearApplying, undoUnrecordedApply, writeCandidate } from "./parallel-apply.ts";
 import { requireIterableRound, runStep } from "./step.ts";
 import type { Outcome, StepResult } from "./step-context.ts";
@@ -136,6 +144,10 @@ async function coordinate(initial: LoadedExperiment, stateDir: string, options: 
       }
       lines.push(next.result.line);
       options.onResult(next.result.line);
+      if (lines.length === 1) {
+        const unpriced = unpricedBudgetNote(initial.experiment, next.result.line);
+        if (unpriced) options.notes(unpriced);
+      }
       options.notes(
         `[${lines.length}/${planned}] ${next.result.line.status} from ${proposal.worker.id} (${
           Math.round((performance.now() - started) / 1000)

@@ -287,6 +287,10 @@ describe("finalize.ts builds a reviewable branch from a real round", () => {
       `${git(root, "show", `${EXPERIMENT_BRANCH}:ranker.py`)}# reviewed\n`,
     );
     expect(result.stderr).toContain("ranker.py on main differ from the round's starting point");
+    // The PR body says it too: its gains were measured on other code.
+    expect(json.body).toContain(
+      "**Measured on other code:** `ranker.py` on `main` differ from the round's starting point",
+    );
   }, 60_000);
 
   test("with a held-out set, the PR body shows its figures for the baseline and each keep", () => {

@@ -98,6 +98,9 @@ export function finalizeRound(options: FinalizeOptions): FinalizeResult {
     ? resolve(cwd, options.body)
     : join(dirname(target.journalPath), `autoresearch_pr_round${roundNumber ?? 1}.md`);
   const finalCommits = new Map(built.commits.map((commit) => [commit.iteration, commit.commit]));
+  const baseDiffers = commitsDifferIn(root, anchor, base.commit, summary.constrainedFiles)
+    ? { files: summary.constrainedFiles, anchor }
+    : null;
   const body = renderPullRequestBody({
     summary,
     name,
@@ -108,11 +111,9 @@ export function finalizeRound(options: FinalizeOptions): FinalizeResult {
     experimentBranch,
     chart: existsSync(target.chartPath) ? relative(dirname(bodyPath), target.chartPath) : null,
     journal: relative(root, target.journalPath) || basename(target.journalPath),
+    baseDiffers,
   });
   writeFileAtomic(bodyPath, body);
-  const baseDiffers = commitsDifferIn(root, anchor, base.commit, summary.constrainedFiles)
-    ? { files: summary.constrainedFiles, anchor }
-    : null;
   return { built, base, experimentBranch, bodyPath, body, round: roundNumber, baseDiffers };
 }
 

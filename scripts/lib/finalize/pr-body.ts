@@ -80,6 +80,8 @@ export type BodyInput = {
   /** The progress chart, as a link relative to the body file; null when the dashboard has not drawn it. */
   chart: string | null;
   journal: string;
+  /** The constrained files the base holds otherwise than where the keeps were measured, and that commit; null when the same. */
+  baseDiffers?: { files: string[]; anchor: string } | null;
 };
 
 export function renderPullRequestBody(input: BodyInput): string {
@@ -145,6 +147,16 @@ export function renderPullRequestBody(input: BodyInput): string {
     `constrained files only, from the journal \`${input.journal}\`${
       input.experimentBranch ? ` and the experiment branch \`${input.experimentBranch}\` (left as it is)` : ""
     }. The harness's own commits (baseline records, journal, eval changes) are not part of it.`,
+    ...(input.baseDiffers
+      ? [
+        "",
+        `**Measured on other code:** ${
+          input.baseDiffers.files.map((file) => `\`${file}\``).join(", ")
+        } on \`${input.base.ref}\` differ from the round's starting point (${
+          input.baseDiffers.anchor.slice(0, 7)
+        }). The kept changes applied, but the gains above were measured on the code at the starting point; measure them again on this branch before relying on them.`,
+      ]
+      : []),
     "",
   ];
   return lines.join("\n");

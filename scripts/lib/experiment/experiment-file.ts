@@ -17,7 +17,7 @@ import { EXPERIMENT_FILE, STATE_DIR } from "./artifacts.ts";
 import { stripControlCharacters } from "./journal.ts";
 import { type Experiment, experimentSchemas, preloadZod, type Round } from "./schema.ts";
 import { cachedExperiment, rememberExperiment } from "./experiment-cache.ts";
-import { followWorktreePointer, hasPointerFor } from "./worktree-pointer.ts";
+import { followWorktreePointer } from "./worktree-pointer.ts";
 
 // yaml costs ~22 ms of start-up; it loads on the first parse or save (zod, in schema.ts, likewise).
 // `require` keeps loading synchronous (every caller of loadExperiment is).
@@ -70,7 +70,8 @@ export function findExperimentFile(cwd: string, repoRoot?: string | null): strin
 /** The experiment file of `folder`: the worktree's copy when the experiment moved into its own worktree. */
 function fileIn(folder: string): string | null {
   const candidate = join(folder, EXPERIMENT_FILE);
-  if (hasPointerFor(folder, EXPERIMENT_FILE)) return followWorktreePointer(candidate);
+  const followed = followWorktreePointer(candidate); // the same path when no record sends it elsewhere
+  if (followed !== candidate) return followed;
   return existsSync(candidate) ? candidate : null;
 }
 

@@ -87,8 +87,3 @@ export function followWorktreePointer(path: string): string {
     EXIT.FAILED,
   );
 }
-
-/** Whether `folder` has a record for an experiment file named `name` (the file itself may be gone). */
-export function hasPointerFor(folder: string, name: string): boolean {
-  return readPointer(folder)?.source === name;
-}

@@ -5,8 +5,9 @@
 // it measures decision quality, not harness speed. Exit code 1 when a target line fails.
 // Scenarios G, S and T (a noisy guard, simplifications, tiebreaks) live in decision-objectives.ts,
 // O (overfitting to the eval set, caught by the held-out set) in decision-holdout.ts, R (drift:
-// the machine changes speed mid-session) in decision-drift.ts.
-// Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDEPGSTOR]
+// the machine changes speed mid-session) in decision-drift.ts, H (a timing eval whose noise is a
+// share of its score) in decision-scale.ts.
+// Run: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ZABCDEPGSTORH]
 
 import {
   decideCandidate,
@@ -21,6 +22,7 @@ import { createRandom, type Random } from "./seeded-random.ts";
 import { OBJECTIVE_SCENARIOS, runObjectiveScenario } from "./decision-objectives.ts";
 import { runHoldoutScenario } from "./decision-holdout.ts";
 import { runDriftScenario } from "./decision-drift.ts";
+import { runScaleScenario } from "./decision-scale.ts";
 
 const RESOLUTION = 1e-4; // print resolution of SCORE (metric units), as `SCORE: 0.7120`
 const CANDIDATES_PER_SESSION = 30;
@@ -501,7 +503,7 @@ function percent(rate: number | null, digits = 1): string {
   return rate === null ? "—" : `${(rate * 100).toFixed(digits)}%`;
 }
 
-const DEFAULT_SCENARIOS = "ZABCDEPGSTOR";
+const DEFAULT_SCENARIOS = "ZABCDEPGSTORH";
 const ALL_SCENARIOS = DEFAULT_SCENARIOS;
 const USAGE = `Usage: bun bench/decision.ts [--sessions 1000] [--seed 7] [--scenarios ${ALL_SCENARIOS}]`;
 
@@ -516,7 +518,7 @@ function parseArguments(argv: readonly string[]): { sessions: number; seed: numb
     else if (flag === "--seed" && Number.isInteger(Number(value))) parsed.seed = Number(value);
     else if (
       flag === "--scenarios" && value &&
-      [...value].every((key) => key in SCENARIOS || key in OBJECTIVE_SCENARIOS || key === "O" || key === "R")
+      [...value].every((key) => ALL_SCENARIOS.includes(key))
     ) parsed.scenarios = value;
     else {throw new Error(
         `Cannot parse argument "${flag}${
@@ -552,6 +554,12 @@ function main(): void {
       const { table, targets: driftTargets } = runDriftScenario(sessions, seed);
       console.log(table);
       targets.push(...driftTargets);
+      continue;
+    }
+    if (key === "H") {
+      const { table, targets: scaleTargets } = runScaleScenario(sessions, seed);
+      console.log(table);
+      targets.push(...scaleTargets);
       continue;
     }
     if (key === "O") {

@@ -734,6 +734,7 @@ describe("options and detectable effects", () => {
       simplifyMargin: null,
       maxTieRuns: 20,
       targetGain: null,
+      noiseModel: "auto",
     });
   });
 

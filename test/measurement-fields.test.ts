@@ -1,5 +1,5 @@
 // The measurement fields behind the fingerprint baseline records (scripts/lib/integrity/frozen-files.ts):
-// settings added later (tiebreaks, metric.score_from, decision.simplify_margin and max_tie_runs) must
+// settings added later (tiebreaks, metric.score_from, decision.simplify_margin, max_tie_runs and noise_model) must
 // not change the fingerprint of an experiment that does not use them, or every experiment baselined
 // before an upgrade would read as tampered with; using one must change it.
 import { describe, expect, test } from "bun:test";
@@ -72,6 +72,8 @@ describe("measurement fields across an upgrade", () => {
     ["tiebreaks", { tiebreaks: [{ metric: "precision@3", direction: "max" }] }, "tiebreaks"],
     ["a simplification margin", { decision: { simplify_margin: 0.01 } }, "decision"],
     ["a longer tie cap", { decision: { max_tie_runs: 30 } }, "decision"],
+    ["a proportional noise model", { decision: { noise_model: "proportional" } }, "decision"],
+    ["a constant noise model", { decision: { noise_model: "constant" } }, "decision"],
     ["a score read from a named metric", { metric: { name: "mrr", direction: "max", score_from: "mrr" } }, "metric"],
     ["a relative guard", { guard: { metric: "latency_ms", op: "<=", baseline_factor: 1.1 } }, "guard"],
   ];

@@ -28,6 +28,7 @@ import {
 } from "./options.ts";
 import {
   addGroupToPool,
+  comparisonScale,
   emptyNoiseHistory,
   estimateNoise,
   finiteRuns,
@@ -248,7 +249,13 @@ function incumbentReference(state: DecisionState, options: DecisionOptions): Ref
     drift: null,
   };
   if (!sharesIncumbentRuns(options) || earlier.length === 0 || beside.length === 0) return whole;
-  const noise = estimateNoise(state.noise, [earlier, beside, finiteRuns(state.candidateRuns)], options);
+  // Under the relative noise model the check is scaled to the incumbent's level, not the candidate's.
+  const noise = estimateNoise(
+    state.noise,
+    [earlier, beside, finiteRuns(state.candidateRuns)],
+    options,
+    mean(scoresOf([...earlier, ...beside])),
+  );
   const earlierMean = mean(scoresOf(earlier));
   const besideMean = mean(scoresOf(beside));
   if (noise.sigma === null || earlierMean === null || besideMean === null) return whole;
@@ -651,7 +658,12 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
     return buildVerdict(summary, { mode, action: "run_candidate", reason: `${switchNote}Run the candidate once.` });
   }
 
-  const noise = estimateNoise(state.noise, [incumbentRuns, candidateRuns], options);
+  const noise = estimateNoise(
+    state.noise,
+    [incumbentRuns, candidateRuns],
+    options,
+    comparisonScale(incumbentRuns, candidateRuns),
+  );
   const finalIncumbentRuns = Math.max(
     nIncumbent,
     Math.min(options.maxIncumbentRuns, nIncumbent + options.maxCandidateRuns - nCandidate),
@@ -712,7 +724,11 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   } against the incumbent's ${format.score(incumbentMean)} over ${nIncumbent} (${
     format.signed(candidateMean - incumbentMean)
   })`;
-  const test = `t = ${format.t(statistic)}, needs ${format.t(threshold)} with ${df} df`;
+  // Under the proportional noise model the sd is the pooled share of the score, at this score.
+  const scaled = noise.model === "relative" && noise.relativeSigma !== null
+    ? `; noise ${(noise.relativeSigma * 100).toPrecision(2)}% of the score`
+    : "";
+  const test = `t = ${format.t(statistic)}, needs ${format.t(threshold)} with ${df} df${scaled}`;
   const effectNote = options.minEffect > 0 ? ` beyond the minimum effect ${format.score(options.minEffect)}` : "";
 
   // Past its own run cap (a tie route or a borderline guard asked for more runs) the main test no
@@ -875,7 +891,12 @@ function mainTieTest(
       text: `${scored} twice, not worse by more than ${format.score(margin)} (deterministic eval)`,
     };
   }
-  const noise = estimateNoise(state.noise, [incumbentRuns, candidateRuns], options);
+  const noise = estimateNoise(
+    state.noise,
+    [incumbentRuns, candidateRuns],
+    options,
+    comparisonScale(incumbentRuns, candidateRuns),
+  );
   const tieLevel = tieLevelFor(options);
   if (noise.sigma === null) {
     const status = count >= options.maxTieRuns ? "dead" : "alive";

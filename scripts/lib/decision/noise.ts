@@ -5,8 +5,8 @@
 // Pure: it does not read the journal (decision-state.ts), decide (decide.ts) or calibrate (calibrate.ts).
 // Example: estimateNoise(emptyNoiseHistory(), [[{ score: 0.70 }, { score: 0.72 }]]).sigma -> 0.0141...
 
-import { fUpperTail, studentTQuantile, sumOfSquaredDeviations } from "./stats.ts";
-import { candidateRunCap, type DecisionOptions, resolveDecisionOptions, type Run } from "./options.ts";
+import { fUpperTail, mean, studentTQuantile, sumOfSquaredDeviations } from "./stats.ts";
+import { candidateRunCap, type DecisionOptions, type NoiseModel, resolveDecisionOptions, type Run } from "./options.ts";
 
 /**
  * Within-version noise pooled over finished versions (the current incumbent and candidate are
@@ -27,6 +27,16 @@ export interface NoiseHistory {
   /** False once any version's runs differed by more than resolution / 2 (then never true again). */
   deterministic: boolean;
   versionsPooled: number;
+  /**
+   * The same sums with each version's squares divided by its mean squared (the noise as a share
+   * of the score), and sum over versions of (runs - 1) * ln|mean|: what the relative noise model
+   * needs (relativeNoiseFits). Absent in a history built before they existed: the absolute model.
+   */
+  relativeSumOfSquares?: number;
+  relativeCaseSumOfSquares?: number;
+  logScaleSum?: number;
+  /** The sign every pooled version's mean had (0: none yet); null once one was 0 or of the other sign. */
+  scaleSign?: 1 | -1 | 0 | null;
 }
 
 export interface NoiseEstimate {
@@ -42,6 +52,13 @@ export interface NoiseEstimate {
   /** F-test p-value for "run-level variance exceeds the per-case estimate" (cases share noise). */
   sharedNoisePValue: number | null;
   floored: boolean;
+  /**
+   * "relative" when the versions' noise grew and shrank with their scores (timings): sigma is then
+   * relativeSigma times the scale it was asked for; "absolute" otherwise.
+   */
+  model: "absolute" | "relative";
+  /** The run sd as a share of the score under the relative model; null under the absolute one. */
+  relativeSigma: number | null;
 }
 
 // Power used to express the minimum detectable effect (a conventional 80%).
@@ -52,6 +69,12 @@ const DETECTION_POWER = 0.8;
 // 4.3-4.4% of no-ops with case lines. At 0.5 the per-case estimate is used only when the runs vary
 // no more than it predicts: C 3.6-3.8%, A unchanged in no-op keeps (seeds 3, 6).
 const SHARED_NOISE_P_VALUE = 0.5;
+// The relative noise model (sd a fixed share of the score) replaces the absolute one only when it
+// explains the versions' spreads this much better (log likelihood ratio; e^2, about 7 to 1), so a
+// run of versions at one score level, where both fit alike, keeps the absolute model. Timing evals
+// whose score moves by multiples within a session (bench/decision.ts scenario H) pass it within a
+// few keeps; under the absolute model a throughput eval kept 12.5% of no-ops there.
+const RELATIVE_MODEL_EVIDENCE = 2;
 
 /** A rounded score is uniform within +-resolution/2, so its sd is at least resolution/sqrt(12). */
 export function noiseFloor(resolution: number): number {
@@ -68,6 +91,10 @@ export function emptyNoiseHistory(): NoiseHistory {
     casesConsistent: true,
     deterministic: true,
     versionsPooled: 0,
+    relativeSumOfSquares: 0,
+    relativeCaseSumOfSquares: 0,
+    logScaleSum: 0,
+    scaleSign: 0,
   };
 }
 
@@ -151,6 +178,15 @@ export function poolGroup(history: NoiseHistory, runs: readonly Run[], resolutio
   const cases = caseGroupStats(group, resolution);
   const caseCountAgrees = history.caseCount === null || cases.caseCount === history.caseCount;
   const casesConsistent = history.casesConsistent && cases.usable && caseCountAgrees;
+  const squares = sumOfSquaredDeviations(scores);
+  // A version with one run says nothing of its noise, so nothing of how the noise scales either.
+  const centre = group.length > 1 ? mean(scores) as number : null;
+  const sign = centre === null ? (history.scaleSign ?? 0) : centre > 0 ? 1 : centre < 0 ? -1 : null;
+  const scaleSign = history.scaleSign === null || sign === null ||
+      (history.scaleSign !== 0 && history.scaleSign !== undefined && sign !== history.scaleSign)
+    ? null
+    : sign;
+  const scaleSquared = centre !== null && scaleSign !== null ? centre * centre : null;
   return {
     sumOfSquares: history.sumOfSquares + sumOfSquaredDeviations(scores),
     degreesOfFreedom: history.degreesOfFreedom + group.length - 1,
@@ -160,31 +196,85 @@ export function poolGroup(history: NoiseHistory, runs: readonly Run[], resolutio
     casesConsistent,
     deterministic: history.deterministic && spreadOf(scores) <= resolution / 2,
     versionsPooled: history.versionsPooled + 1,
+    relativeSumOfSquares: (history.relativeSumOfSquares ?? 0) + (scaleSquared ? squares / scaleSquared : 0),
+    relativeCaseSumOfSquares: casesConsistent
+      ? (history.relativeCaseSumOfSquares ?? 0) + (scaleSquared ? cases.squares / scaleSquared : 0)
+      : 0,
+    logScaleSum: (history.logScaleSum ?? 0) + (scaleSquared ? (group.length - 1) * Math.log(scaleSquared) / 2 : 0),
+    scaleSign,
   };
+}
+
+/**
+ * Whether the pooled versions' spreads are better explained by a noise that is a fixed share of
+ * the score than by one noise for all: the profile log likelihoods of the two one-parameter
+ * models, -(df/2) ln(SS/df) against -(df/2) ln(SS_rel/df) - sum (n_v - 1) ln|mean_v|, must differ by
+ * RELATIVE_MODEL_EVIDENCE. Needs every version's mean of one sign (a score around 0 has no scale).
+ */
+export function relativeNoiseFits(history: NoiseHistory): boolean {
+  const df = history.degreesOfFreedom;
+  const relative = history.relativeSumOfSquares ?? 0;
+  if (!history.scaleSign || df < 2 || !(history.sumOfSquares > 0) || !(relative > 0)) return false;
+  const absoluteFit = -(df / 2) * Math.log(history.sumOfSquares / df);
+  const relativeFit = -(df / 2) * Math.log(relative / df) - (history.logScaleSum ?? 0);
+  return relativeFit - absoluteFit >= RELATIVE_MODEL_EVIDENCE;
+}
+
+/**
+ * The score level a noise estimate is scaled to under the relative model when the caller names
+ * none: the mean of the current groups' runs.
+ */
+function currentScale(groups: readonly (readonly Run[])[]): number | null {
+  return mean(groups.flatMap((group) => scoresOf(finiteRuns(group))));
+}
+
+/**
+ * The scale that makes sigma * sqrt(1/nA + 1/nB) the exact standard error of meanA - meanB when
+ * each version's sd is the same share of its own mean: sqrt((mA^2/nA + mB^2/nB) / (1/nA + 1/nB)).
+ */
+export function comparisonScale(a: readonly Run[], b: readonly Run[]): number | null {
+  const left = mean(scoresOf(finiteRuns(a)));
+  const right = mean(scoresOf(finiteRuns(b)));
+  if (left === null || right === null) return left ?? right;
+  const weightA = 1 / finiteRuns(a).length;
+  const weightB = 1 / finiteRuns(b).length;
+  return Math.sqrt((left * left * weightA + right * right * weightB) / (weightA + weightB));
 }
 
 /**
  * Noise sd for tests: pooled within-version variance over the history plus the current groups,
  * floored at resolution/sqrt(12). With consistent case lines the per-case estimate / cases is
  * used unless an F-test (p < 0.5: the runs vary more than it predicts) says cases share noise.
+ * When the versions' noise scales with their scores (relativeNoiseFits) the pooled share of the
+ * score is used, times `scale` (by default the current runs' mean): a timing eval's noise shrinks
+ * as it gets faster, and one pooled sd would judge a fast version by a slow one's noise.
  */
 export function estimateNoise(
   history: NoiseHistory,
   currentGroups: readonly (readonly Run[])[],
   options: Partial<DecisionOptions> = {},
+  scale: number | null = currentScale(currentGroups),
 ): NoiseEstimate {
-  const { resolution } = resolveDecisionOptions(options);
+  const { resolution, noiseModel } = resolveDecisionOptions(options);
   let pooled = history;
   for (const group of currentGroups) pooled = poolGroup(pooled, group, resolution);
   const floor = noiseFloor(resolution);
   const runDf = pooled.degreesOfFreedom;
-  const runSigma = runDf > 0 ? Math.sqrt(pooled.sumOfSquares / runDf) : null;
+  // The proportional estimate is taken only where it is the larger: it exists to stop a version
+  // being judged by quieter versions' noise, never to make a test bolder than the constant model.
+  const relative = scale !== null && scale !== 0 && Boolean(pooled.scaleSign) &&
+    (noiseModel === "proportional" || (noiseModel === "auto" && relativeNoiseFits(pooled))) &&
+    (pooled.relativeSumOfSquares ?? 0) * scale * scale > pooled.sumOfSquares;
+  const level = relative ? Math.abs(scale as number) : 1;
+  const runSquares = relative ? pooled.relativeSumOfSquares ?? 0 : pooled.sumOfSquares;
+  const caseSquares = relative ? pooled.relativeCaseSumOfSquares ?? 0 : pooled.caseSumOfSquares;
+  const runSigma = runDf > 0 ? Math.sqrt(runSquares / runDf) * level : null;
   // The incumbent's and candidate's cases must be the same cases to share one per-case variance.
   const sameCases = currentGroups.every((group) => sameCaseIds(currentGroups[0], group));
   const caseDf = pooled.casesConsistent && sameCases ? pooled.caseDegreesOfFreedom : 0;
-  const caseSigma = caseDf > 0 && pooled.caseCount
-    ? Math.sqrt(pooled.caseSumOfSquares / caseDf / pooled.caseCount)
-    : null;
+  const caseSigma = caseDf > 0 && pooled.caseCount ? Math.sqrt(caseSquares / caseDf / pooled.caseCount) * level : null;
+  const model = relative ? "relative" as const : "absolute" as const;
+  const relativeSigma = relative && runDf > 0 ? Math.sqrt(runSquares / runDf) : null;
   let sharedNoisePValue: number | null = null;
   let useCases = false;
   if (runSigma !== null && caseSigma !== null) {
@@ -199,7 +289,19 @@ export function estimateNoise(
   const rawSigma = useCases ? caseSigma : runSigma;
   const df = useCases ? caseDf : runDf;
   if (rawSigma === null) {
-    return { sigma: null, df: 0, source: null, runSigma, runDf, caseSigma, caseDf, sharedNoisePValue, floored: false };
+    return {
+      sigma: null,
+      df: 0,
+      source: null,
+      runSigma,
+      runDf,
+      caseSigma,
+      caseDf,
+      sharedNoisePValue,
+      floored: false,
+      model,
+      relativeSigma,
+    };
   }
   return {
     sigma: Math.max(rawSigma, floor),
@@ -211,6 +313,8 @@ export function estimateNoise(
     caseDf,
     sharedNoisePValue,
     floored: rawSigma < floor,
+    model,
+    relativeSigma: useCases && relativeSigma !== null ? (rawSigma as number) / level : relativeSigma,
   };
 }
 
@@ -243,4 +347,38 @@ export function plannedRuns(sigma: number, df: number, options: DecisionOptions,
   const power = studentTQuantile(DETECTION_POWER, df) as number;
   const runs = Math.ceil(2 * ((critical + power) * sigma / target) ** 2);
   return Math.min(Math.max(runs, options.maxCandidateRuns), candidateRunCap(options));
+}
+
+// Metric names whose noise is a share of the score: timings and rates (latency_ms, p99_seconds,
+// train_time, throughput, qps, tokens_per_sec). Matched per word of the name.
+const PROPORTIONAL_NOISE_WORDS = new Set([
+  "latency",
+  "time",
+  "duration",
+  "elapsed",
+  "runtime",
+  "wall",
+  "seconds",
+  "second",
+  "secs",
+  "sec",
+  "s",
+  "ms",
+  "us",
+  "ns",
+  "throughput",
+  "qps",
+  "rps",
+  "tps",
+  "ops",
+  "speed",
+]);
+
+/**
+ * The noise model init writes for a metric: proportional for a timing or a rate, whose run-to-run
+ * noise grows and shrinks with it, auto otherwise. suggestedNoiseModel("latency_ms") -> "proportional".
+ */
+export function suggestedNoiseModel(metricName: string): NoiseModel {
+  const words = metricName.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase().split(/[^a-z0-9]+/);
+  return words.some((word) => PROPORTIONAL_NOISE_WORDS.has(word)) ? "proportional" : "auto";
 }

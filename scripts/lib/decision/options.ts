@@ -6,7 +6,7 @@
 // Example: resolveDecisionOptions({ falseKeepRate: 0.1 }).perLookLevel -> 0.072
 
 import { CliError } from "../cli/errors.ts";
-import { DEFAULTS } from "../experiment/defaults.ts";
+import { DEFAULTS, NOISE_MODELS } from "../experiment/defaults.ts";
 import type { MeasureStyle } from "../text/number-format.ts";
 
 export type Direction = "max" | "min";
@@ -49,7 +49,15 @@ export interface DecisionOptions {
    * once its gain is clearly below it: more runs per candidate, more small gains found.
    */
   targetGain: number | null;
+  /**
+   * How a version's noise relates to its score (noise.ts): "constant" pools one sd for every
+   * version; "proportional" also pools the sd as a share of each version's score and takes the
+   * larger at the score being judged; "auto" does that once the versions' runs show it.
+   */
+  noiseModel: NoiseModel;
 }
+
+export type NoiseModel = (typeof NOISE_MODELS)[number];
 
 /** One eval run: its SCORE, the guard metric if any, its `CASE <id> <value>` lines, its tiebreak metrics. */
 export interface Run {
@@ -106,6 +114,7 @@ export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionOptions> = Object.freeze
   simplifyMargin: null,
   maxTieRuns: SCHEMA_DEFAULTS.max_tie_runs,
   targetGain: SCHEMA_DEFAULTS.target_gain,
+  noiseModel: SCHEMA_DEFAULTS.noise_model,
 });
 
 // A tie route (a simplification's "not worse", a tiebreak's "better") runs longer than the main
@@ -236,6 +245,12 @@ export function resolveDecisionOptions(overrides: Partial<DecisionOptions> = {})
   if (options.targetGain !== null && !sharesIncumbentRuns(options)) {
     throw new CliError(
       `Cannot use decision option targetGain "${options.targetGain}" with freshIncumbentRuns ${options.freshIncumbentRuns}: a target gain needs shared incumbent runs (freshIncumbentRuns 0)`,
+      "E_DECISION_OPTION",
+    );
+  }
+  if (!(NOISE_MODELS as readonly string[]).includes(options.noiseModel)) {
+    throw new CliError(
+      `Cannot use decision option noiseModel "${options.noiseModel}": it must be one of ${NOISE_MODELS.join(", ")}`,
       "E_DECISION_OPTION",
     );
   }

@@ -27,6 +27,7 @@ export function decisionOptionsFor(experiment: Experiment): DecisionOptions {
     simplifyMargin: settings.simplify_margin,
     maxTieRuns: settings.max_tie_runs,
     targetGain: settings.target_gain,
+    noiseModel: settings.noise_model,
   });
 }
 

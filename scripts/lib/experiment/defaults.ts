@@ -7,6 +7,11 @@
 export const SCHEMA_VERSION = 1;
 
 export const DIRECTIONS = ["max", "min"] as const;
+/**
+ * How a version's run-to-run noise relates to its score: the same for every version (constant),
+ * a share of the score (proportional: timings, throughput), or whichever the runs show (auto).
+ */
+export const NOISE_MODELS = ["auto", "constant", "proportional"] as const;
 export const GUARD_OPS = [">=", "<=", ">", "<"] as const;
 
 /** Every default of the experiment file, in the schema's field order. */
@@ -22,6 +27,7 @@ export const DEFAULTS = Object.freeze({
     max_tie_runs: 20, // runs a tie route (simplification, tiebreak) may take: see bench/decision.ts scenarios S and T
     simplify_margin: null as number | null, // metric units; null: the tie test's minimum detectable effect
     target_gain: null as number | null, // metric units; null: the regular run caps and futility bounds
+    noise_model: "auto" as (typeof NOISE_MODELS)[number], // init writes proportional for a timing metric
   }),
   budget: Object.freeze({
     iterations: 30,

@@ -201,7 +201,11 @@ const CONFIG_FIELDS = {
   plateau: optionalWholeNumber, // budget.plateau, so a journal read alone keeps it
   noise: oursObject(NOISE_FIELDS),
   hashes: ours((z) => z.record(z.string(), z.string()), isRecordOf(isString)),
-  decision: ours((z) => z.record(z.string(), z.nullable(z.number())), isRecordOf(isNumberOrNull)), // null: a default (simplify_margin)
+  // null: a default (simplify_margin); a word for a choice (noise_model)
+  decision: ours(
+    (z) => z.record(z.string(), z.nullable(z.union([z.number(), z.string()]))),
+    isRecordOf((value) => isNumberOrNull(value) || isString(value)),
+  ),
   measurement: ours((z) => z.string(), isString), // fingerprint of the measurement fields baseline recorded
   created_at: ours((z) => z.string(), isString),
   baselined_at: ours((z) => z.string(), isString),

@@ -12,6 +12,7 @@ import {
   DIRECTIONS,
   GUARD_OPS,
   HOLDOUT_LIMITS,
+  NOISE_MODELS,
   SCHEMA_VERSION,
   UNSTATED_DECISION_DEFAULTS,
 } from "./defaults.ts";
@@ -83,6 +84,8 @@ function buildSchemas(z: ZodNamespace) {
       .default(decision.simplify_margin),
     // The smallest true gain worth finding (metric units): candidates get the runs it takes.
     target_gain: z.number().gt(0, "must be above 0 (metric units), or null").nullable().default(decision.target_gain),
+    // How the noise relates to the score (decision/noise.ts): auto, constant or proportional.
+    noise_model: z.enum(NOISE_MODELS).default(decision.noise_model),
   }).superRefine((value, context) => {
     if (value.target_gain !== null && value.fresh_incumbent_runs >= 1) {
       context.addIssue({

@@ -199,14 +199,15 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
   const noise = resolveNoise(journal.config, sources.round?.baseline ?? null);
   const lessons = buildLessons({
     results,
-    minEffect: context.experiment?.decision.min_effect ?? journal.config?.decision?.min_effect ?? null,
+    minEffect: context.experiment?.decision.min_effect ?? numberOrNull(journal.config?.decision?.min_effect),
     baselineMinDetectableEffect: noise.minDetectableEffect,
   });
   const startRuns = replay.baselinePool.length > 0 ? replay.baselinePool.length : start === null ? 0 : 1;
   const absolute = best.score !== null && start !== null ? best.score - start : null;
   const holdout = hasHoldoutScores(journal.results)
     ? holdoutSummary(overfitting(journal.results, sources.metric.direction, {
-      resolution: context.experiment?.decision.resolution ?? journal.config?.decision?.resolution ?? undefined,
+      resolution: context.experiment?.decision.resolution ?? numberOrNull(journal.config?.decision?.resolution) ??
+        undefined,
       evalSd: noise.sd,
       holdoutShare: context.experiment?.holdout?.split ?? null,
     }))
@@ -642,4 +643,9 @@ function average(values: number[]): number {
   let total = 0;
   for (const value of values) total += value;
   return total / values.length;
+}
+
+/** A journal header's decision setting when it is a number (a hand-edited one may not be). */
+function numberOrNull(value: unknown): number | null {
+  return typeof value === "number" ? value : null;
 }

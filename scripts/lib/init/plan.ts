@@ -42,6 +42,7 @@ import {
 } from "../harness/metric-catalog.ts";
 import { describeProject, type Project } from "../harness/project.ts";
 import { buildJsonTestData, buildTsvTestData, type CaseInput, setupPlaceholders } from "../harness/test-data.ts";
+import { suggestedNoiseModel } from "../decision/noise.ts";
 import { type HoldoutRequest, planHoldout } from "../harness/holdout-set.ts";
 
 export type InitOptions = {
@@ -346,7 +347,7 @@ function buildExperiment(inspection: InitInspection, settings: Settings, layout:
     holdout: null,
     frozen: inspection.frozenPaths,
     branch: null,
-    decision: { ...DEFAULTS.decision },
+    decision: { ...DEFAULTS.decision, noise_model: suggestedNoiseModel(settings.metricName) },
     budget: { ...DEFAULTS.budget, iterations: settings.iterations },
     rounds: [{
       round: 1,

@@ -197,7 +197,12 @@ export type MeasurementFields = {
 const LATER_DEFAULTS = {
   metric: { score_from: null },
   eval: { runner: EVAL_RUNNER_DEFAULTS.runner, cpus: EVAL_RUNNER_DEFAULTS.cpus },
-  decision: { simplify_margin: null, max_tie_runs: DEFAULTS.decision.max_tie_runs, target_gain: null },
+  decision: {
+    simplify_margin: null,
+    max_tie_runs: DEFAULTS.decision.max_tie_runs,
+    target_gain: null,
+    noise_model: DEFAULTS.decision.noise_model,
+  },
 } as const;
 
 function withoutLaterDefaults<T extends object>(value: T, defaults: Record<string, unknown>): T {

@@ -3,7 +3,8 @@
 // see where "gain >= keep-if-beats-best" and "no-op keeps <= 4%" meet the fewest evals. It is not
 // the engine (bench/decision.ts drives the real one); it is how the engine's defaults were chosen
 // and why twice keep-if-beats-best's evals was not reached. The model's figures for the engine's
-// defaults stand beside bench/decision.ts's, which tells how far the model is off.
+// defaults stand beside bench/decision.ts's, which tells how far the model is off. One row hands
+// the test the incumbent's true mean: what is left of the gap is the price of measuring it.
 // Run: bun bench/decision-frontier.ts [--settings 2000] [--sessions 500]
 
 import { parseArgs } from "node:util";
@@ -29,6 +30,17 @@ interface Settings {
   reuse: boolean;
   /** A keep needs an incumbent run beside the candidate (the drift check's cost). */
   besideRun: boolean;
+  /**
+   * The incumbent's true mean is handed to the test: no incumbent runs, no beside runs, no
+   * reference error. No rule can have this; it bounds what measuring the incumbent costs.
+   */
+  knownIncumbent?: boolean;
+  /** The selecting runs count against maxIncumbentRuns (the engine counts only the runs beside candidates). */
+  capCountsSelecting?: boolean;
+  /** Before a candidate's first look the incumbent runs until its reference has this many runs. */
+  minReference?: number;
+  /** The incumbent runs beside a continuing candidate only while its t is at least this. */
+  topUpAt?: number;
 }
 
 interface Outcome {
@@ -77,6 +89,9 @@ function session(settings: Settings, random: Random) {
       : random.uniform() < 0.5
       ? 0
       : -(0.5 + 2.5 * random.uniform());
+    while (!settings.knownIncumbent && inherited.length + own.length < (settings.minReference ?? 0)) {
+      own.push(run(truth));
+    }
     const candidate = [run(truth + effect)];
     let beside = false;
     let kept = false;
@@ -94,10 +109,11 @@ function session(settings: Settings, random: Random) {
         continue;
       }
       const look = candidate.length;
-      const t = (mean(candidate) - mean(reference)) /
-        (Math.sqrt(sumSquares / df) * Math.sqrt(1 / look + 1 / reference.length));
+      const known = settings.knownIncumbent === true;
+      const t = (mean(candidate) - (known ? truth : mean(reference))) /
+        (Math.sqrt(sumSquares / df) * Math.sqrt(1 / look + (known ? 0 : 1 / reference.length)));
       if (t >= critical(at(settings.levels, look), df) && look <= settings.maxRuns + settings.extension) {
-        if (settings.besideRun && !beside) {
+        if (settings.besideRun && !beside && !known) {
           own.push(run(truth));
           beside = true;
           continue;
@@ -107,7 +123,8 @@ function session(settings: Settings, random: Random) {
       }
       if (t <= at(settings.futility, look)) break;
       if (look >= settings.maxRuns && !(look < settings.maxRuns + settings.extension && t >= settings.extendAt)) break;
-      if (own.length < settings.maxIncumbentRuns) {
+      const counted = own.length + (settings.capCountsSelecting ? inherited.length : 0);
+      if (!known && counted < settings.maxIncumbentRuns && t >= (settings.topUpAt ?? -Infinity)) {
         own.push(run(truth));
         beside = true;
       }
@@ -125,6 +142,12 @@ function session(settings: Settings, random: Random) {
     pool(inherited);
     gain += effect;
     truth += effect;
+    if (settings.knownIncumbent) {
+      pool(candidate);
+      inherited = [];
+      own = [];
+      continue;
+    }
     inherited = settings.reuse ? candidate : [];
     if (!settings.reuse) pool(candidate);
     own = settings.reuse ? [] : [run(truth), run(truth)];
@@ -159,6 +182,19 @@ const NAMED: Record<string, Settings> = {
     reuse: true,
     besideRun: true,
   },
+  // Levels tightened and futility raised until no-op keeps are back under 4%: with the incumbent
+  // known, a look has only the candidate's noise, and the defaults' levels keep 9.5% of no-ops.
+  "a bound, not a rule: the incumbent's true mean handed to the test (no incumbent runs)": {
+    levels: [0.007, 0.01],
+    futility: [0.25, 0.75, 1, 1.25],
+    maxRuns: 5,
+    extension: 10,
+    extendAt: 1.5,
+    maxIncumbentRuns: 5,
+    reuse: true,
+    besideRun: true,
+    knownIncumbent: true,
+  },
   "the earlier rule (2 fresh runs per keep)": {
     levels: [0.017],
     futility: [0],
@@ -182,6 +218,9 @@ function randomSettings(random: Random): Settings {
     maxIncumbentRuns: pick([3, 4, 5, 6, 8]),
     reuse: pick([true, true, false]),
     besideRun: pick([true, false]),
+    capCountsSelecting: pick([true, false]),
+    minReference: pick([0, 0, 2, 3]),
+    topUpAt: pick([-Infinity, -Infinity, 0, 0.5, 1]),
   };
 }
 

@@ -8,6 +8,7 @@ import { appendFileSync, copyFileSync, existsSync, readFileSync } from "node:fs"
 import { join } from "node:path";
 import { KIT_ROOT, runScript, type Runtime, setLever, temporaryFolder } from "./helpers.ts";
 import { baselined } from "./experiment-fixture.ts";
+import { inertText } from "../scripts/lib/dashboard/exports.ts";
 
 const KARPATHY_HEADER = ["commit", "val_bpb", "memory_gb", "status", "description"];
 const AWKWARD = 'raise "weight"\tto 2, then\nsay so';
@@ -89,6 +90,31 @@ describe("dashboard exports", () => {
     // No cost fields in this journal: no cost columns.
     expect(Object.keys(rows[0])).not.toContain("cost_usd");
   });
+
+  test("--format csv makes a description that starts like a formula inert for spreadsheets; the TSV keeps it as written", () => {
+    const root = baselined();
+    const formula = '=HYPERLINK("http://example.invalid","open me")';
+    setLever(root, "WEIGHT", "2.0");
+    expect(runScript("iterate", ["-m", formula], { cwd: root }).code).toBe(0);
+    const csv = pythonCsv(exportOf(root, "csv").stdout, { delimiter: ",", dict: true }) as Record<string, string>[];
+    expect(csv[1].description).toBe(`'${formula}`);
+    const tsv = pythonCsv(exportOf(root, "tsv").stdout, { delimiter: "\t" }) as string[][];
+    expect(tsv[2][4]).toBe(formula);
+  });
+
+  const inertRows: [string, string][] = [
+    ["=1+1", "'=1+1"],
+    ["+cmd", "'+cmd"],
+    ["-2+3", "'-2+3"],
+    ["@SUM(A1)", "'@SUM(A1)"],
+    ["\t=1", "'\t=1"],
+    ["raise weight to 2", "raise weight to 2"],
+    ["a = b", "a = b"],
+    ["", ""],
+  ];
+  for (const [text, shown] of inertRows) {
+    test(`inertText(${JSON.stringify(text)}) is ${JSON.stringify(shown)}`, () => expect(inertText(text)).toBe(shown));
+  }
 
   test("a hand-written journal: guard failures export as discard, crashes as zeros, and cost fields get columns when lines carry them", () => {
     const folder = temporaryFolder();

@@ -87,7 +87,8 @@ export function renderResultsTsv(summary: Summary, journal: Journal, options: Ex
 /**
  * A CSV (RFC 4180: comma-separated, CRLF rows, fields with a comma, quote or line break quoted
  * and inner quotes doubled) of every line with the kit's own statuses, and the cost fields when
- * the journal has them. Descriptions keep their line breaks inside the quotes.
+ * the journal has them. Descriptions keep their line breaks inside the quotes. The agent writes
+ * the descriptions, so a text that a spreadsheet would run as a formula is made inert (inertText).
  */
 export function renderResultsCsv(summary: Summary, journal: Journal, options: ExportOptions = {}): string {
   const rows = exportRows(summary, journal, options);
@@ -104,8 +105,8 @@ export function renderResultsCsv(summary: Summary, journal: Journal, options: Ex
       measureText(row.guardScore),
       row.guardPass === null ? "" : String(row.guardPass),
       row.memoryGb === null ? "" : String(cleanNumber(row.memoryGb)),
-      row.description,
-      row.reason ?? "",
+      inertText(row.description),
+      inertText(row.reason ?? ""),
       row.timestamp,
       ...costColumns.map((name) => numberText(costValue(row.line, name))),
     ];
@@ -191,6 +192,15 @@ function numberText(value: number | null): string {
 function tsvField(value: string): string {
   const flat = stripControlCharacters(value.replace(/[\t\r\n]+/g, " ")).trim();
   return flat.includes('"') ? `"${flat.replace(/"/g, '""')}"` : flat;
+}
+
+/**
+ * A text that starts like a spreadsheet formula (=, +, -, @, or a tab or carriage return before
+ * one) gets a leading apostrophe, which spreadsheets show as text and do not evaluate: an agent's
+ * description "=HYPERLINK(...)" must not run when the user opens the CSV.
+ */
+export function inertText(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
 function csvField(value: string): string {

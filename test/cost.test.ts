@@ -101,6 +101,8 @@ printf '%s\\n' '{"type":"result","subtype":"success","is_error":false,"duration_
     expect(markdown.stdout).toMatch(/Cost:.*\$1\.20.*4,350 tokens/);
     const text = runScript("dashboard", ["--format", "text"], { cwd: root, env });
     expect(text.stdout).toMatch(/Cost: .*\$1\.20/);
+    const html = runScript("dashboard", ["--format", "html", "--no-write"], { cwd: root, env });
+    expect(html.stdout).toMatch(/<b>Cost:<\/b> .*\$1\.20.*4,350 tokens/);
 
     // Spent before any call: the next run stops at once, with the same code.
     const again = loop(root, agent, ["--iterations", "2"]);

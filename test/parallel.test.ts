@@ -102,6 +102,8 @@ describe("iterate --loop --parallel", () => {
     expect(readFileSync(join(root, "autoresearch_dashboard.md"), "utf8")).toMatch(
       /\*\*Workers:\*\* w1 \d+ candidates? \(/,
     );
+    const html = runScript("dashboard", ["--format", "html", "--no-write"], { cwd: root });
+    expect(html.stdout).toMatch(/<b>Workers:<\/b> w1 \d+ candidates? \(/);
   }, 120_000);
 
   test("a stale keep: carried onto the new incumbent and measured again, or discarded as a conflict", () => {

@@ -6,6 +6,7 @@ import { escapeXml } from "./chart-svg.ts";
 import { formatScore } from "../text/number-format.ts";
 import {
   bestNote,
+  costSentence,
   DASHBOARD_TITLE,
   dashboardLessons,
   deltaCell,
@@ -28,6 +29,7 @@ import {
   singleLine,
   TOP_CHANGES_SHOWN,
   visibleRows,
+  workersSentence,
 } from "./prose.ts";
 import type { Summary } from "../experiment/summary.ts";
 
@@ -121,6 +123,7 @@ export function renderHtmlBody(journalSummary: Summary, options: HtmlOptions): s
   html.push(figure("Kept / discarded", `${counts.keep} / ${counts.discard}`));
   html.push(figure("Crashed / guard fails", `${counts.crash} / ${counts.guard_fail}`));
   html.push("</div>");
+  if (summary.workers) html.push(`<p><b>Workers:</b> ${text(workersSentence(summary.workers))}</p>`);
   const holdout = holdoutSentence(summary, styles.score);
   if (holdout) html.push(`<p><b>Held-out:</b> ${text(holdout)}</p>`);
   const warning = overfittingWarning(summary, styles.score);
@@ -135,6 +138,8 @@ export function renderHtmlBody(journalSummary: Summary, options: HtmlOptions): s
   html.push(
     `<p class="${summary.plateau.reached ? "warn" : ""}"><b>Plateau:</b> ${text(plateauSentence(summary))}</p>`,
   );
+  const cost = costSentence(summary);
+  if (cost) html.push(`<p><b>Cost:</b> ${text(cost)}</p>`);
 
   html.push("<h2>Top changes by gain</h2>");
   if (summary.topChanges.length === 0) html.push('<p class="note">No kept changes yet.</p>');

@@ -31,6 +31,7 @@ import {
   singleLine,
   TOP_CHANGES_SHOWN,
   visibleRows,
+  workersSentence,
 } from "./prose.ts";
 import type { Summary } from "../experiment/summary.ts";
 
@@ -184,17 +185,4 @@ function inline(text: string): string {
 
 function encodeLink(link: string): string {
   return link.replace(/ /g, "%20").replace(/\(/g, "%28").replace(/\)/g, "%29");
-}
-
-/** "w1 5 candidates (2 kept, 1 carried over) · w2 4 candidates (1 kept, 1 conflict)": each parallel worker's share. */
-function workersSentence(workers: NonNullable<Summary["workers"]>): string {
-  return workers.map((activity) => {
-    const parts = [`${activity.keep} kept`];
-    if (activity.carriedOver) parts.push(`${activity.carriedOver} carried over`);
-    if (activity.conflicts) parts.push(`${activity.conflicts} conflict${activity.conflicts === 1 ? "" : "s"}`);
-    if (activity.crash) parts.push(`${activity.crash} crashed`);
-    return `${activity.worker} ${activity.candidates} candidate${activity.candidates === 1 ? "" : "s"} (${
-      parts.join(", ")
-    })`;
-  }).join(" · ");
 }

@@ -342,3 +342,16 @@ export function visibleRows(summary: Summary, last?: number | null): IterationRo
 export function singleLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ").trim();
 }
+
+/** "w1 5 candidates (2 kept, 1 carried over) · w2 4 candidates (1 kept, 1 conflict)": each parallel worker's share. */
+export function workersSentence(workers: NonNullable<Summary["workers"]>): string {
+  return workers.map((activity) => {
+    const parts = [`${activity.keep} kept`];
+    if (activity.carriedOver) parts.push(`${activity.carriedOver} carried over`);
+    if (activity.conflicts) parts.push(`${activity.conflicts} conflict${activity.conflicts === 1 ? "" : "s"}`);
+    if (activity.crash) parts.push(`${activity.crash} crashed`);
+    return `${activity.worker} ${activity.candidates} candidate${activity.candidates === 1 ? "" : "s"} (${
+      parts.join(", ")
+    })`;
+  }).join(" · ");
+}

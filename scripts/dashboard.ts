@@ -37,8 +37,9 @@ description: his header, our metric in val_bpb's column) and --format csv every 
 for spreadsheets; redirect stdout to keep them (> results.tsv).
 
 --serve shows the dashboard as a page on http://127.0.0.1:PORT/ (this machine only) that
-updates within a second of each new journal line, and prints its URL on stdout. It writes
-no file and waits for a journal that does not exist yet; Ctrl-C stops it.`,
+updates within a second of each new journal line, and prints its URL on stdout. It follows
+the experiment to its next round unless --round or --journal pins one, writes no file and
+waits for a journal that does not exist yet; Ctrl-C stops it.`,
   options: {
     round: {
       type: "integer",
@@ -218,8 +219,13 @@ async function serve(values: ParsedArgs<typeof SPEC.options>["values"]): Promise
     round: values.round,
     requireJournal: false,
   });
+  // Unless a round or a journal was named, the page follows the experiment to its next round.
+  const pinned = values.round !== undefined || values.journal !== undefined;
   const server = await startDashboardServer({
     target,
+    retarget: pinned || !target.experimentPath
+      ? undefined
+      : () => resolveDashboardTarget({ cwd, experiment: values.experiment, requireJournal: false }),
     port: values.port ?? DEFAULT_SERVE_PORT,
     last: typeof values.last === "number" && values.last > 0 ? values.last : null,
     cwd,

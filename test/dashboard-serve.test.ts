@@ -312,6 +312,33 @@ describe("dashboard --serve", () => {
     120_000,
   );
 
+  test("the page follows the experiment to its next round; one pinned with --round stays", async () => {
+    const root = baselined({ noise: 0.002 });
+    setLever(root, "WEIGHT", "2.0");
+    expect(runScript("iterate", ["-m", "round one's keep"], { cwd: root }).code).toBe(0);
+    const following = await serve(root);
+    const pinned = await serve(root, ["--round", "1"]);
+    const events = openEvents(following.url);
+    await events.waitFor(
+      "round 1's page",
+      (event) => /round one(&apos;|')s keep/.test(event.body),
+    );
+    expect(runScript("next-round", [], { cwd: root }).code).toBe(0);
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    setLever(root, "WEIGHT", "2.5");
+    expect(runScript("iterate", ["-m", "round two's first step"], { cwd: root }).code).toBe(0);
+    await events.waitFor("round 2's page", (event) => /round two(&apos;|')s first step/.test(event.body));
+    const page = await (await fetch(following.url)).text();
+    expect(page).toMatch(/round two(&apos;|')s first step/);
+    const stayed = await (await fetch(pinned.url)).text();
+    expect(stayed).toMatch(/round one(&apos;|')s keep/);
+    expect(stayed).not.toMatch(/round two(&apos;|')s first step/);
+    events.abort();
+    expect(await following.stop()).toBe(130);
+    expect(await pinned.stop()).toBe(130);
+    expect(following.stderr()).not.toContain("could not read the experiment again");
+  }, 60_000);
+
   test("many event streams get every update, and one that disconnects takes nothing down", async () => {
     const folder = temporaryFolder();
     const journalPath = join(folder, "autoresearch.jsonl");

@@ -28,6 +28,11 @@ export type LivePage = { title: string; body: string };
 
 export type ServeOptions = {
   target: DashboardTarget;
+  /**
+   * The target as it stands now, asked again at every change: when the experiment moves to
+   * another round (next-round), the page follows it. Absent: the page stays on `target`.
+   */
+  retarget?: () => DashboardTarget;
   /** 0: any free port. */
   port: number;
   /** Only the last N iterations in the table (null: all). */
@@ -47,7 +52,8 @@ export type DashboardServer = {
 
 /** Listen on 127.0.0.1:port and keep the page current until close(); throws E_PORT_IN_USE when it cannot listen. */
 export async function startDashboardServer(options: ServeOptions): Promise<DashboardServer> {
-  const render = () => livePage(options.target, { last: options.last, cwd: options.cwd });
+  let target = options.target;
+  const render = () => livePage(target, { last: options.last, cwd: options.cwd });
   let page = render();
   let version = 1;
   const clients = new Set<ServerResponse>();
@@ -63,6 +69,7 @@ export async function startDashboardServer(options: ServeOptions): Promise<Dashb
   const renderEvent = () => `event: render\ndata: ${JSON.stringify({ version, ...page })}\n\n`;
 
   const refresh = () => {
+    followRound();
     let next: LivePage;
     try {
       next = render();
@@ -117,12 +124,30 @@ export async function startDashboardServer(options: ServeOptions): Promise<Dashb
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
 
-  const watched = [
-    options.target.journalPath,
-    options.target.reportPath,
-    ...(options.target.experimentPath ? [options.target.experimentPath] : []),
-  ];
-  const stopWatching = watchFiles(watched, refresh, { pollMs: SERVE_POLL_MS, debounceMs: SERVE_DEBOUNCE_MS });
+  const watch = () =>
+    watchFiles(
+      [target.journalPath, target.reportPath, ...(target.experimentPath ? [target.experimentPath] : [])],
+      refresh,
+      { pollMs: SERVE_POLL_MS, debounceMs: SERVE_DEBOUNCE_MS },
+    );
+  let stopWatching = watch();
+  // Another round's files are watched from the change that moved the experiment to it.
+  function followRound(): void {
+    if (!options.retarget) return;
+    let now: DashboardTarget;
+    try {
+      now = options.retarget();
+    } catch (error) {
+      options.onProblem?.(
+        `could not read the experiment again, still serving round ${target.round}: ${(error as Error).message}`,
+      );
+      return;
+    }
+    if (now.journalPath === target.journalPath && now.round === target.round) return;
+    target = now;
+    stopWatching();
+    stopWatching = watch();
+  }
   const heartbeat = setInterval(() => {
     for (const client of clients) send(client, ": keep-alive\n\n");
   }, HEARTBEAT_MS);

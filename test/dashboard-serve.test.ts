@@ -2,7 +2,8 @@
 // chromium, driven over the DevTools protocol) shows an iteration that a real iterate step
 // appends within 2 s of its journal line, without reloading; many event streams, one dropped,
 // all still get updates; a journal that does not exist yet and a torn last line are waited out
-// (under Deno); the experiment is found through the worktree pointer; wrong flags and a taken
+// (under Deno); the page follows the experiment to its next round unless --round pins it; the
+// experiment is found through the worktree pointer; wrong flags and a taken
 // port get one line and exit 2. With AUTORESEARCH_REQUIRE_CHROMIUM=1 (CI) no Chromium is a failure.
 import { describe, expect, onTestFinished, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";

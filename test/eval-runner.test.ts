@@ -26,7 +26,7 @@ import {
   withMeasurementFields,
 } from "../scripts/lib/integrity/frozen-files.ts";
 import { pythonExperiment } from "./experiment-fixture.ts";
-import { BUN, journal, KIT_ROOT, read, results, runScript, temporaryFolder } from "./helpers.ts";
+import { BUN, journal, KIT_ROOT, read, results, runScript, setLever, temporaryFolder } from "./helpers.ts";
 
 const JOB = { name: "demo", round: 2, iteration: 7, run: "candidate1", cpus: 3 } as const;
 
@@ -347,6 +347,27 @@ describe("eval.runner in the experiment file", () => {
 });
 
 describe("baseline and the loop through a runner", () => {
+  test("an iteration's runner retries are on its journal line; a step without any has no such field", () => {
+    const fake = fakeRunner(2); // two lost jobs, counted from the counter file
+    const root = pythonExperiment({ baselineRuns: 2 });
+    const text = read(root, "autoresearch.yaml").replace(
+      "timeout_s: 60 }",
+      `timeout_s: 60, runner: ${JSON.stringify(fake.template)}, runner_retries: 2 }`,
+    );
+    writeFileSync(join(root, "autoresearch.yaml"), text);
+    writeFileSync(join(fake.folder, "attempts"), "2"); // baseline's jobs all start
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    writeFileSync(join(fake.folder, "attempts"), "0"); // the next two jobs are lost
+    setLever(root, "WEIGHT", "2.0");
+    expect(runScript("iterate", ["-m", "weight 2"], { cwd: root }).code).toBe(0);
+    const [first] = results(root);
+    expect(first.status).not.toBe("crash");
+    expect(first.runner_retries).toBe(2);
+    setLever(root, "WEIGHT", "2.5");
+    expect(runScript("iterate", ["-m", "weight 2.5"], { cwd: root }).code).toBe(0);
+    expect(results(root)[1]).not.toHaveProperty("runner_retries");
+  });
+
   test("every eval runs through the runner, lost jobs are retried and none is logged as a crash", () => {
     const fake = fakeRunner(2); // the first two jobs are lost: baseline's first run is retried twice
     const root = pythonExperiment({ baselineRuns: 2 });

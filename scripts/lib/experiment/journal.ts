@@ -270,6 +270,7 @@ const RESULT_FIELDS = {
   // and the tokens and dollars the agent reported (absent when it reported none).
   agent_seconds: ours((z) => z.number(), isNumber),
   eval_seconds: ours((z) => z.number(), isNumber),
+  runner_retries: ours((z) => z.number(), isNumber), // eval.runner's attempts again after its own failures, this step
   tokens_in: ours((z) => z.number(), isNumber),
   tokens_out: ours((z) => z.number(), isNumber),
   tokens_cached: ours((z) => z.number(), isNumber),

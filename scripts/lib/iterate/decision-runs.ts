@@ -32,7 +32,7 @@ function maxRequestsPerStep(options: DecisionOptions): number {
   const longest = Math.max(options.maxTieRuns, candidateRunCap(options), options.maxIncumbentRuns);
   return 2 * longest + options.freshIncumbentRuns + options.maxCandidateRuns;
 }
-type MeasuredSoFar = Pick<MeasuredRuns, "candidate" | "incumbentRuns">;
+type MeasuredSoFar = Pick<MeasuredRuns, "candidate" | "incumbentRuns" | "runnerRetries">;
 
 /** What the engine decides on: the candidate's identity (which earlier runs must match), the replayed state, the seal. */
 type DecisionInput = {
@@ -105,7 +105,7 @@ function resumeMeasuredRuns(context: StepContext, input: DecisionInput): Measure
       } of iteration ${input.key.iteration} measured before an interruption.`,
     );
   }
-  return { candidate, incumbentRuns };
+  return { candidate, incumbentRuns, ...(earlier?.runnerRetries ? { runnerRetries: earlier.runnerRetries } : {}) };
 }
 
 /** One eval run of the work tree as it is, logged and shown on the status line; Ctrl-C ends the step. */
@@ -138,6 +138,8 @@ function evaluatorFor(
     } finally {
       release?.();
     }
+    // Counted as they happen (a crashed run's too) and saved with the runs, so a resumed step keeps them.
+    if (run.runnerRetries) measured.runnerRetries = (measured.runnerRetries ?? 0) + run.runnerRetries;
     options.status.clear();
     if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
     return run;

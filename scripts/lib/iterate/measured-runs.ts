@@ -17,6 +17,8 @@ export type MeasuredRuns = {
   candidateHashes: Record<string, string>;
   candidate: { run: Run; eval: EvalRun }[];
   incumbentRuns: Run[];
+  /** Attempts eval.runner made again for this candidate's and its incumbent's runs (absent: none). */
+  runnerRetries?: number;
 };
 
 function measuredRunsPath(stateDir: string): string {

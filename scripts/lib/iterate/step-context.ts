@@ -126,6 +126,8 @@ export type Outcome = {
   reason: string | null;
   candidate: { run: Run; eval: EvalRun }[];
   incumbentRuns: Run[];
+  /** Attempts eval.runner made again after its own failures during the step (absent: none). */
+  runnerRetries?: number;
   verdict: Verdict | null;
   crash: EvalRun | null;
   /** The constrained files' size before and after, measured when a simplification was asked for. */

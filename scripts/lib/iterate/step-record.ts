@@ -245,6 +245,7 @@ function buildLine(input: LineInput): ResultLine {
       : null,
     duration_s: Math.round(input.durationS * 1000) / 1000,
     eval_seconds: evalSeconds(outcome),
+    ...(outcome.runnerRetries ? { runner_retries: outcome.runnerRetries } : {}),
     patch: input.patch,
     changed_files: input.changedFiles,
     log: outcome.crash?.logPath ? relative(input.root, outcome.crash.logPath) : null,

@@ -56,6 +56,8 @@ export type EvalRun = {
   interrupted: boolean;
   tail: string;
   logPath: string | null;
+  /** Attempts eval.runner made again after its own failures (absent: none, or no runner). */
+  runnerRetries?: number;
 };
 
 export type EvalOptions = {
@@ -389,8 +391,12 @@ async function runEvalThroughRunner(command: string, runner: EvalRunner, options
       },
     });
     const report = tracker.finish();
+    const retried = attempt > 1 ? { runnerRetries: attempt - 1 } : {};
     if (report.evalStatus !== null || run.timedOut || run.interrupted || run.spawnError) {
-      return evalRunOf(parser.finish(), run, report.evalStatus === null ? run : evalEnd(report.evalStatus), options);
+      return {
+        ...evalRunOf(parser.finish(), run, report.evalStatus === null ? run : evalEnd(report.evalStatus), options),
+        ...retried,
+      };
     }
     const failure = runnerFailure(report, run.exitCode, run.signal);
     const left = runner.retries - (attempt - 1);
@@ -403,6 +409,7 @@ async function runEvalThroughRunner(command: string, runner: EvalRunner, options
       appendToLog(run.logPath, `[runner failure: ${failure}; no retry left]\n`);
       return {
         ...evalRunOf(parser.finish(), run, run, options),
+        ...retried,
         ok: false,
         score: null,
         crashReason: reason,

@@ -253,6 +253,37 @@ describe("the experiment lock", () => {
   });
 });
 
+describe("what a command leaves in the background", () => {
+  test("an eval that starts a server with & ends when its script does, with its score, and the server is stopped", async () => {
+    const dir = temporaryFolder("ark-safety-");
+    const pidFile = join(dir, "server.pid");
+    const started = performance.now();
+    const run = await runEval(`sleep 60 & echo $! > ${pidFile}; echo "SCORE: 0.5"`, {
+      cwd: dir,
+      timeoutS: 30,
+      stateDir: null,
+    });
+    expect(performance.now() - started).toBeLessThan(10_000); // not the 60 s of the server, nor the timeout
+    expect(run).toMatchObject({ ok: true, score: 0.5, timedOut: false });
+    const server = Number(readFileSync(pidFile, "utf8"));
+    waitForSync("the background server to be stopped", () => !processRunning(server), 5_000);
+  });
+
+  test("an agent call that leaves a watcher running returns when the agent does", async () => {
+    const dir = temporaryFolder("ark-safety-");
+    const started = performance.now();
+    const run = await runProcess("(while true; do sleep 1; done) & echo 'DESCRIPTION: done'", {
+      cwd: dir,
+      timeoutS: 30,
+      stateDir: null,
+      kind: "agent",
+    });
+    expect(run.timedOut).toBe(false);
+    expect(run.exitCode).toBe(0);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+});
+
 describe("eval output", () => {
   test("a 40 MB eval output line without a newline is read with bounded memory and the SCORE after it still counts", async () => {
     const dir = temporaryFolder("ark-safety-");

@@ -309,6 +309,13 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
       });
     };
     child.on("error", (error) => finish(null, null, error));
+    // What the command left running in its group (a server started with &, a watcher) would hold
+    // its output pipes open, so the call would not end until that process did (or the timeout
+    // hit), and it would go on using the machine under the next eval: it ends with the command.
+    child.on("exit", () => {
+      killGroup(child, "SIGTERM");
+      setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS).unref?.();
+    });
     child.on("close", (code, signal) => finish(code, signal, null));
   });
 }

@@ -357,6 +357,7 @@ describe("baseline and the loop through a runner", () => {
     writeFileSync(join(root, "autoresearch.yaml"), text);
     writeFileSync(join(fake.folder, "attempts"), "2"); // baseline's jobs all start
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    expect(journal(root).find((line) => line.status === "baseline")).not.toHaveProperty("runner_retries");
     writeFileSync(join(fake.folder, "attempts"), "0"); // the next two jobs are lost
     setLever(root, "WEIGHT", "2.0");
     expect(runScript("iterate", ["-m", "weight 2"], { cwd: root }).code).toBe(0);
@@ -380,6 +381,7 @@ describe("baseline and the loop through a runner", () => {
     expect(baseline.code).toBe(0);
     expect(baseline.stderr).toContain("(baseline run1): the job did not start");
     expect(baseline.stderr).toContain("retry 2 of 2 in 4 s, not counted as a crash.");
+    expect(journal(root).find((line) => line.status === "baseline")?.runner_retries).toBe(2);
     const agent = `${BUN} ${join(KIT_ROOT, "examples/agents/tune-levers.ts")}`;
     const loop = runScript("iterate", ["--loop", "--agent", agent, "--iterations", "3", "--no-report"], { cwd: root });
     expect(loop.code).toBe(0);

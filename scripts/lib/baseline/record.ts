@@ -276,7 +276,14 @@ function buildBaselineLine(
       ? { tiebreak_runs: runs.map((run) => tiebreakValues(run.metrics, tiebreakMetrics)) }
       : {}),
     duration_s: round3(runs.reduce((total, run) => total + run.durationMs, 0) / 1000),
+    ...runnerRetriesField(runs),
   };
+}
+
+/** `runner_retries`: the attempts eval.runner made again over these runs; left out when none. */
+function runnerRetriesField(runs: EvalRun[]): { runner_retries?: number } {
+  const retries = runs.reduce((total, run) => total + (run.runnerRetries ?? 0), 0);
+  return retries > 0 ? { runner_retries: retries } : {};
 }
 
 /** Replace the relative guard's placeholder block init wrote into instructions.md with the resolved threshold. */

@@ -254,7 +254,7 @@ describe("the experiment lock", () => {
 });
 
 describe("what a command leaves in the background", () => {
-  test("an eval that starts a server with & ends when its script does, with its score, and the server is stopped", async () => {
+  test("an eval that starts a server with & holding its output ends soon after its script, with its score, and the server is stopped", async () => {
     const dir = temporaryFolder("ark-safety-");
     const pidFile = join(dir, "server.pid");
     const started = performance.now();
@@ -267,6 +267,37 @@ describe("what a command leaves in the background", () => {
     expect(run).toMatchObject({ ok: true, score: 0.5, timedOut: false });
     const server = Number(readFileSync(pidFile, "utf8"));
     waitForSync("the background server to be stopped", () => !processRunning(server), 5_000);
+  });
+
+  test("output through a logging filter (exec > >(...)) that finishes after the script still counts", async () => {
+    const dir = temporaryFolder("ark-safety-");
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const run = await runEval(`exec > >(sleep 0.3; cat); echo "SCORE: 0.5"`, {
+        cwd: dir,
+        timeoutS: 30,
+        stateDir: null,
+      });
+      expect(run).toMatchObject({ ok: true, score: 0.5 });
+    }
+  });
+
+  test("a server that let go of the output (nohup ... >/dev/null &) is left running, as a warm cache", async () => {
+    const dir = temporaryFolder("ark-safety-");
+    const pidFile = join(dir, "server.pid");
+    const run = await runEval(`nohup sleep 60 >/dev/null 2>&1 & echo $! > ${pidFile}; echo "SCORE: 1"`, {
+      cwd: dir,
+      timeoutS: 30,
+      stateDir: null,
+    });
+    const server = Number(readFileSync(pidFile, "utf8"));
+    onTestFinished(() => {
+      try {
+        process.kill(server, "SIGKILL");
+      } catch { /* gone */ }
+    });
+    expect(run).toMatchObject({ ok: true, score: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 3_500)); // past the grace and the SIGKILL after it
+    expect(processRunning(server)).toBe(true);
   });
 
   test("an agent call that leaves a watcher running returns when the agent does", async () => {

@@ -32,6 +32,12 @@ import {
 } from "./eval-runner.ts";
 import { forgetProcess, KILL_GRACE_MS, type ProcessKind, processRegistry, recordProcess } from "./registry.ts";
 
+/**
+ * How long a command's leftovers may keep its output pipes open after it exits before they are
+ * stopped: time for a logging filter (exec > >(tee log)) to write its last lines.
+ */
+const LEFTOVER_GRACE_MS = 1_000;
+
 /** Lines of output kept for the journal and error messages. */
 const TAIL_LINES = 20;
 /** Longest line kept in the tail, in characters; the log has the rest. */
@@ -103,6 +109,17 @@ export function stopRunningEvals(signal: NodeJS.Signals = "SIGTERM"): void {
     stoppedByRequest.add(child);
     killGroup(child, signal);
     setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS).unref?.();
+  }
+}
+
+/** Whether the child's process group still has a member (signal 0 reaches the group, sends nothing). */
+function groupAlive(child: ChildProcess): boolean {
+  if (child.pid === undefined) return false;
+  try {
+    process.kill(-child.pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -309,14 +326,24 @@ export function runProcess(command: string, options: ProcessOptions): Promise<Pr
       });
     };
     child.on("error", (error) => finish(null, null, error));
-    // What the command left running in its group (a server started with &, a watcher) would hold
-    // its output pipes open, so the call would not end until that process did (or the timeout
-    // hit), and it would go on using the machine under the next eval: it ends with the command.
+    // A process the command left in its group that still holds the output pipes (a server started
+    // with &, a watcher) would keep the call from ending until it did, or the timeout hit. Given
+    // LEFTOVER_GRACE_MS to let go (a `exec > >(tee log)` filter finishing the last lines), it is
+    // stopped. One that let go of the pipes (nohup server >/dev/null &) is not the call's business.
+    let leftovers: ReturnType<typeof setTimeout> | null = null;
     child.on("exit", () => {
-      killGroup(child, "SIGTERM");
-      setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS).unref?.();
+      leftovers = setTimeout(() => {
+        if (settled || !groupAlive(child)) return;
+        killGroup(child, "SIGTERM");
+        setTimeout(() => {
+          if (groupAlive(child)) killGroup(child, "SIGKILL");
+        }, KILL_GRACE_MS).unref?.();
+      }, LEFTOVER_GRACE_MS);
     });
-    child.on("close", (code, signal) => finish(code, signal, null));
+    child.on("close", (code, signal) => {
+      if (leftovers) clearTimeout(leftovers);
+      finish(code, signal, null);
+    });
   });
 }
 

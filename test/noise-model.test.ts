@@ -14,6 +14,8 @@ import {
 } from "../scripts/lib/decision/noise.ts";
 import { decideCandidate, initialDecisionState } from "../scripts/lib/decision/decide.ts";
 import { type NoiseModel, resolveDecisionOptions, type Run } from "../scripts/lib/decision/options.ts";
+import { studentTQuantile } from "../scripts/lib/decision/stats.ts";
+import { createRandom } from "../bench/seeded-random.ts";
 
 /** Runs at `level` whose sd is `share` of it (deviations -1, 0, +1 sd, repeated). */
 function version(level: number, count = 3, share = 0.03): Run[] {
@@ -101,6 +103,50 @@ describe("the sd a test uses at a score", () => {
       const proportional = estimateNoise(history, [version(level)], { noiseModel: "proportional", resolution: 0.01 });
       expect(proportional.sigma as number).toBeGreaterThanOrEqual(constant.sigma as number);
     }
+  });
+
+  test("with CASE lines too, over 3000 random histories, proportional never makes a test bolder than constant", () => {
+    // Versions at random levels, with per-case and shared per-run noise, so either model may pick
+    // runs or cases: the proportional estimate is taken only where its sd x t quantile is larger.
+    const random = createRandom(17, 1);
+    const version = (level: number, caseSd: number, runSd: number, runs: number, cases: number): Run[] =>
+      Array.from({ length: runs }, () => {
+        const shared = random.normal() * runSd;
+        const values: Record<string, number> = {};
+        let total = 0;
+        for (let index = 0; index < cases; index++) {
+          total += values[`c${index}`] = Math.round((level + shared + random.normal() * caseSd) * 1e4) / 1e4;
+        }
+        return { score: Math.round(total / cases * 1e4) / 1e4, cases: values };
+      });
+    const width = (sigma: number | null, df: number) =>
+      (sigma ?? 0) * (df >= 1 ? studentTQuantile(0.975, df) as number : 0);
+    let compared = 0;
+    for (let trial = 0; trial < 3000; trial++) {
+      const cases = 2 + Math.floor(random.uniform() * 4);
+      let history = emptyNoiseHistory();
+      for (let index = 0; index < 2 + Math.floor(random.uniform() * 4); index++) {
+        const runs = 2 + Math.floor(random.uniform() * 3);
+        history = addGroupToPool(
+          history,
+          version(1 + random.uniform() * 9, random.uniform() * 3, random.uniform() * 0.5, runs, cases),
+          { resolution: 1e-4 },
+        );
+      }
+      const level = 1 + random.uniform() * 9;
+      const groups = [
+        version(level, random.uniform() * 3, 0.2, 2, cases),
+        version(level, random.uniform() * 3, 0.2, 2, cases),
+      ];
+      const constant = estimateNoise(history, groups, { noiseModel: "constant", resolution: 1e-4 });
+      const proportional = estimateNoise(history, groups, { noiseModel: "proportional", resolution: 1e-4 });
+      if (constant.sigma === null) continue;
+      compared++;
+      expect(width(proportional.sigma, proportional.df)).toBeGreaterThanOrEqual(
+        width(constant.sigma, constant.df) * 0.999999,
+      );
+    }
+    expect(compared).toBeGreaterThan(2500);
   });
 
   test("a lucky no-op at 900 is judged with 3% of 900, not the quieter versions' pooled sd: a smaller t, and the reason says so", () => {

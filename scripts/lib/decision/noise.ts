@@ -258,14 +258,37 @@ export function estimateNoise(
   const { resolution, noiseModel } = resolveDecisionOptions(options);
   let pooled = history;
   for (const group of currentGroups) pooled = poolGroup(pooled, group, resolution);
+  const constant = estimateUnder(pooled, currentGroups, resolution, null);
+  const proportionalApplies = scale !== null && scale !== 0 && Boolean(pooled.scaleSign) &&
+    (noiseModel === "proportional" || (noiseModel === "auto" && relativeNoiseFits(pooled)));
+  if (!proportionalApplies) return constant;
+  // Each model's whole estimate (its choice of runs or cases included), and the proportional one
+  // only where it makes the test more careful: it exists to stop a version being judged by quieter
+  // versions' noise, never to make a test bolder than the constant model.
+  const proportional = estimateUnder(pooled, currentGroups, resolution, Math.abs(scale as number));
+  return caution(proportional) > caution(constant) ? proportional : constant;
+}
+
+/** How wide an estimate makes a test: its sd times a two-sided 95% t quantile at its df (0 without one). */
+function caution(estimate: NoiseEstimate): number {
+  if (estimate.sigma === null || estimate.df < 1) return 0;
+  return estimate.sigma * (studentTQuantile(0.975, estimate.df) as number);
+}
+
+/**
+ * The estimate under one model: the constant one (relativeScale null), or the proportional one
+ * at `relativeScale` (the pooled shares of the score times it).
+ */
+function estimateUnder(
+  pooled: NoiseHistory,
+  currentGroups: readonly (readonly Run[])[],
+  resolution: number,
+  relativeScale: number | null,
+): NoiseEstimate {
   const floor = noiseFloor(resolution);
   const runDf = pooled.degreesOfFreedom;
-  // The proportional estimate is taken only where it is the larger: it exists to stop a version
-  // being judged by quieter versions' noise, never to make a test bolder than the constant model.
-  const relative = scale !== null && scale !== 0 && Boolean(pooled.scaleSign) &&
-    (noiseModel === "proportional" || (noiseModel === "auto" && relativeNoiseFits(pooled))) &&
-    (pooled.relativeSumOfSquares ?? 0) * scale * scale > pooled.sumOfSquares;
-  const level = relative ? Math.abs(scale as number) : 1;
+  const relative = relativeScale !== null;
+  const level = relativeScale ?? 1;
   const runSquares = relative ? pooled.relativeSumOfSquares ?? 0 : pooled.sumOfSquares;
   const caseSquares = relative ? pooled.relativeCaseSumOfSquares ?? 0 : pooled.caseSumOfSquares;
   const runSigma = runDf > 0 ? Math.sqrt(runSquares / runDf) * level : null;
@@ -274,7 +297,6 @@ export function estimateNoise(
   const caseDf = pooled.casesConsistent && sameCases ? pooled.caseDegreesOfFreedom : 0;
   const caseSigma = caseDf > 0 && pooled.caseCount ? Math.sqrt(caseSquares / caseDf / pooled.caseCount) * level : null;
   const model = relative ? "relative" as const : "absolute" as const;
-  const relativeSigma = relative && runDf > 0 ? Math.sqrt(runSquares / runDf) : null;
   let sharedNoisePValue: number | null = null;
   let useCases = false;
   if (runSigma !== null && caseSigma !== null) {
@@ -288,6 +310,7 @@ export function estimateNoise(
   }
   const rawSigma = useCases ? caseSigma : runSigma;
   const df = useCases ? caseDf : runDf;
+  const relativeSigma = relative && rawSigma !== null ? rawSigma / level : null;
   if (rawSigma === null) {
     return {
       sigma: null,
@@ -314,7 +337,7 @@ export function estimateNoise(
     sharedNoisePValue,
     floored: rawSigma < floor,
     model,
-    relativeSigma: useCases && relativeSigma !== null ? (rawSigma as number) / level : relativeSigma,
+    relativeSigma,
   };
 }
 

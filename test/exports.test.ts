@@ -102,6 +102,32 @@ describe("dashboard exports", () => {
     expect(tsv[2][4]).toBe(formula);
   });
 
+  test("a control character or escape sequence in front of a formula does not hide it from the guard", () => {
+    const folder = temporaryFolder();
+    const journalPath = join(folder, "autoresearch.jsonl");
+    copyFileSync(join(KIT_ROOT, "test/fixtures/journals/round1.jsonl"), journalPath);
+    const hidden = ['\u0001=HYPERLINK("http://example.invalid","open")', "\u001b[0m@SUM(1+1)"];
+    hidden.forEach((description, index) =>
+      appendFileSync(
+        journalPath,
+        JSON.stringify({
+          type: "result",
+          iteration: 16 + index,
+          commit: `feed00${index}`,
+          score: 0.7,
+          status: "discard",
+          description,
+        }) +
+          "\n",
+      )
+    );
+    const csv = runScript("dashboard", ["--journal", journalPath, "--format", "csv", "--no-write"], { cwd: folder });
+    expect(csv.code).toBe(0);
+    const rows = pythonCsv(csv.stdout, { delimiter: ",", dict: true }) as Record<string, string>[];
+    const shown = rows.filter((row) => row.commit.startsWith("feed00")).map((row) => row.description);
+    expect(shown).toEqual(['\'=HYPERLINK("http://example.invalid","open")', "'@SUM(1+1)"]);
+  });
+
   const inertRows: [string, string][] = [
     ["=1+1", "'=1+1"],
     ["+cmd", "'+cmd"],

@@ -105,8 +105,8 @@ export function renderResultsCsv(summary: Summary, journal: Journal, options: Ex
       measureText(row.guardScore),
       row.guardPass === null ? "" : String(row.guardPass),
       row.memoryGb === null ? "" : String(cleanNumber(row.memoryGb)),
-      inertText(row.description),
-      inertText(row.reason ?? ""),
+      inertText(csvText(row.description)),
+      inertText(csvText(row.reason ?? "")),
       row.timestamp,
       ...costColumns.map((name) => numberText(costValue(row.line, name))),
     ];
@@ -197,13 +197,19 @@ function tsvField(value: string): string {
 /**
  * A text that starts like a spreadsheet formula (=, +, -, @, or a tab or carriage return before
  * one) gets a leading apostrophe, which spreadsheets show as text and do not evaluate: an agent's
- * description "=HYPERLINK(...)" must not run when the user opens the CSV.
+ * description "=HYPERLINK(...)" must not run when the user opens the CSV. Given the text as the
+ * field will hold it (csvText), so a control character in front cannot hide the formula.
  */
 export function inertText(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
+/** What a CSV field holds of a text: line breaks as \n, no other control characters. */
+function csvText(value: string): string {
+  return stripControlCharacters(value.replace(/\r\n?/g, "\n"));
+}
+
 function csvField(value: string): string {
-  const clean = stripControlCharacters(value.replace(/\r\n?/g, "\n"));
+  const clean = csvText(value);
   return /[",\r\n]/.test(clean) ? `"${clean.replace(/"/g, '""')}"` : clean;
 }

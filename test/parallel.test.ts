@@ -254,6 +254,45 @@ esac
     90_000,
   );
 
+  test("a worker's runner retries stay on its line when its keep is carried onto a newer incumbent", () => {
+    const ranker = "WEIGHT = 1.0\n\n\n\n\n\nBIAS = 0.0\n\n\ndef score(x):\n    return WEIGHT * x + BIAS\n";
+    const root = pythonExperiment({ noise: 0.01, baselineRuns: 2, files: { "ranker.py": ranker } });
+    // A runner that loses w2's first job, once: its eval is tried again on the incumbent it was made on.
+    const folder = temporaryFolder();
+    const runner = join(folder, "runner.sh");
+    writeFileSync(
+      runner,
+      `#!/bin/bash\ncase "$PWD" in\n  */w2*) if [ ! -e ${folder}/lost ]; then touch ${folder}/lost; echo "node lost" >&2; exit 1; fi ;;\nesac\nexec "$@"\n`,
+    );
+    const yaml = read(root, "autoresearch.yaml").replace(
+      "timeout_s: 60 }",
+      `timeout_s: 60, runner: "bash ${runner} {command}", runner_retries: 2 }`,
+    );
+    writeFileSync(join(root, "autoresearch.yaml"), yaml);
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    const agent = bashAgent(
+      root,
+      "agent",
+      `set -e
+case "$AUTORESEARCH_WORKER" in
+  w1) sed -i 's/^WEIGHT = .*/WEIGHT = 3.0/' ranker.py; echo "DESCRIPTION: weight 3" ;;
+  w2) sed -i 's/^BIAS = .*/BIAS = 1.0/' ranker.py; echo "DESCRIPTION: bias 1" ;;
+esac
+`,
+    );
+    const result = runScript("iterate", ["--loop", "--agent", agent, "--parallel", "2", "--iterations", "2"], {
+      cwd: root,
+      env,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("node lost");
+    const bias = results(root).find((line) => line.description === "bias 1") as Line;
+    expect(bias.status).toBe("keep");
+    expect(bias.rebased_from).toBeDefined();
+    expect(bias.runner_retries).toBe(1);
+    expect(results(root).find((line) => line.description === "weight 3")).not.toHaveProperty("runner_retries");
+  }, 90_000);
+
   test("a fatal error in one worker's record stops the other workers before the run ends", async () => {
     // w1's agent commits in the experiment's own tree (not its worker's): the loop must stop (foreign
     // commits); w2's slow eval must not outlive it.

@@ -77,6 +77,8 @@ type Proposal = {
   patch: string;
   /** What its diff against `base` changed, worked out while it is measured (the record then need not wait). */
   attribution: Promise<Attribution | null> | null;
+  /** eval.runner's retries while it was measured on an earlier incumbent (carried over since). */
+  runnerRetries?: number;
 };
 
 /** What the workers share while a run lasts: eval slots, the changes being measured, the call counter. */
@@ -385,9 +387,15 @@ async function settle(
   const loaded = loadExperiment(home.path);
   const incumbent = currentIncumbent(loaded, options.round);
   const short = (commit: string) => shortCommit(loaded.root, commit);
+  // The runner's retries belong on the line whatever it records: every measurement of the candidate.
+  const retries = (proposal.runnerRetries ?? 0) + (proposal.outcome?.runnerRetries ?? 0);
   const extra = { ...proposal.extra, base_commit: short(proposal.base) };
   const record = (forced: Forced | null, outcome?: Outcome) =>
-    recordProposal(loaded, stateDir, proposal, { forced, outcome, extra }, options);
+    recordProposal(loaded, stateDir, proposal, {
+      forced,
+      outcome: outcome && retries ? { ...outcome, runnerRetries: retries } : outcome,
+      extra: forced && retries ? { ...extra, runner_retries: retries } : extra,
+    }, options);
   if (proposal.forced) return { kind: "recorded", result: await record(proposal.forced) };
   const { outcome } = proposal;
   if (outcome && proposal.base === incumbent) return { kind: "recorded", result: await record(null, outcome) };
@@ -438,6 +446,7 @@ async function settle(
       patch: candidatePatch(proposal.worker, incumbent, round.constrained_files),
       attribution: attributionAgainst(proposal.worker, incumbent, round.constrained_files),
       extra: { ...proposal.extra, rebased_from: short(proposal.base) },
+      ...(retries ? { runnerRetries: retries } : {}),
     },
   };
 }

@@ -165,6 +165,38 @@ describe("the sd a test uses at a score", () => {
   });
 });
 
+describe("a guard's noise", () => {
+  // Guard values (a latency) 3% noisy at 100 and 300 in earlier versions, now near 900: the score
+  // itself is exact and clearly better, so the guard decides.
+  const guardVersion = (level: number): Run[] => version(level).map((run) => ({ score: 0.5, guard: run.score }));
+  const history = [100, 300].reduce(
+    (pooled, level) => addGroupToPool(pooled, guardVersion(level).map((run) => ({ score: run.guard as number }))),
+    emptyNoiseHistory(),
+  );
+  const judged = (noiseModel: NoiseModel) => {
+    const incumbent = guardVersion(900);
+    const candidate = [{ score: 0.9, guard: 925 }, { score: 0.9, guard: 930 }];
+    const state = {
+      ...initialDecisionState(incumbent, { metric: "latency_ms", op: "<=" as const, threshold: 950 }),
+      sideNoise: { guard: history, tiebreaks: {} },
+      candidateRuns: candidate,
+      incumbentRunsBeforeCandidate: 0,
+    };
+    return decideCandidate(state, { noiseModel, resolution: 0.01 });
+  };
+
+  test("follows noise_model constant (one pooled sd, as before) and is more careful under auto once its runs scale", () => {
+    const constant = judged("constant");
+    const auto = judged("auto");
+    expect(constant.guardStatistic).not.toBeNull();
+    expect(auto.guardStatistic).not.toBeNull();
+    // Under auto the guard's sd is about 3% of 900 instead of the slower versions' pooled one:
+    // the candidate's distance from the threshold is fewer standard errors.
+    expect(Math.abs(auto.guardStatistic as number)).toBeLessThan(Math.abs(constant.guardStatistic as number));
+    expect(judged("proportional").guardStatistic).toBeCloseTo(auto.guardStatistic as number, 10);
+  });
+});
+
 describe("the noise model init writes for a metric", () => {
   const rows: [string, NoiseModel][] = [
     ["latency_ms", "proportional"],

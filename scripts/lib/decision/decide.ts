@@ -412,11 +412,17 @@ interface SideComparison {
   resolution: number;
 }
 
+/**
+ * A guard's or a tiebreak's values compared. Their noise follows decision.noise_model as far as it
+ * can without knowing the metric: constant stays constant; otherwise auto, on the metric's own
+ * versions (a guard on latency_ms beside an mrr score).
+ */
 function compareSide(
   history: NoiseHistory,
   incumbent: readonly Run[],
   candidate: readonly Run[],
   direction: Direction,
+  noiseModel: DecisionOptions["noiseModel"],
 ): SideComparison {
   const incumbentValues = scoresOf(incumbent);
   const candidateValues = scoresOf(candidate);
@@ -426,7 +432,12 @@ function compareSide(
   const hasEvidence = history.degreesOfFreedom > 0 || incumbentValues.length >= 2 || candidateValues.length >= 2;
   const deterministic = history.deterministic && hasEvidence && spreadOf(incumbentValues) <= resolution / 2 &&
     spreadOf(candidateValues) <= resolution / 2;
-  const noise = estimateNoise(history, [incumbent, candidate], { resolution });
+  const noise = estimateNoise(
+    history,
+    [incumbent, candidate],
+    { resolution, noiseModel: noiseModel === "constant" ? "constant" : "auto" },
+    comparisonScale(incumbent, candidate),
+  );
   return {
     incumbentMean,
     candidateMean,
@@ -481,6 +492,7 @@ function judgeGuard(keep: Verdict, summary: Summary, state: DecisionState, runCa
     sideRuns(incumbentRuns, (run) => run.guard),
     sideRuns(candidateRuns, (run) => run.guard),
     "max",
+    summary.options.noiseModel,
   );
   const count = side.candidateCount;
   const bound = `${guard.op} ${format.score(guard.threshold)}`;
@@ -940,6 +952,7 @@ function tiebreakTest(
     sideRuns(incumbentRuns, pick),
     sideRuns(candidateRuns, pick),
     tiebreak.direction,
+    options.noiseModel,
   );
   // Its values as printed (compact), its t statistics like the score's.
   const format = { score: (value: number) => formatCompact(value), t: formatter(options).t };

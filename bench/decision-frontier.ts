@@ -170,29 +170,27 @@ function evaluate(settings: Settings, sessions: number, seed: number): Outcome {
   return { evals: evals / sessions, gain: gain / sessions, noOpKeepRate: noOpKeeps / Math.max(noOps, 1) };
 }
 
-/** The engine's defaults in this model (options.ts, decide.ts), and the earlier rule. */
+/** The engine's defaults in this model (options.ts, decide.ts). */
+const DEFAULT_SETTINGS: Settings = {
+  levels: [0.022, 0.036],
+  futility: [0, 0.5, 0.5, 1.25],
+  maxRuns: 5,
+  extension: 10,
+  extendAt: 1.5,
+  maxIncumbentRuns: 5,
+  reuse: true,
+  besideRun: true,
+};
+
+/** The defaults, the bound with the incumbent known, and the earlier rule. */
 const NAMED: Record<string, Settings> = {
-  "shared incumbent runs (the default)": {
-    levels: [0.022, 0.036],
-    futility: [0, 0.5, 0.5, 1.25],
-    maxRuns: 5,
-    extension: 10,
-    extendAt: 1.5,
-    maxIncumbentRuns: 5,
-    reuse: true,
-    besideRun: true,
-  },
+  "shared incumbent runs (the default)": DEFAULT_SETTINGS,
   // Levels tightened and futility raised until no-op keeps are back under 4%: with the incumbent
   // known, a look has only the candidate's noise, and the defaults' levels keep 9.5% of no-ops.
   "a bound, not a rule: the incumbent's true mean handed to the test (no incumbent runs)": {
+    ...DEFAULT_SETTINGS,
     levels: [0.007, 0.01],
     futility: [0.25, 0.75, 1, 1.25],
-    maxRuns: 5,
-    extension: 10,
-    extendAt: 1.5,
-    maxIncumbentRuns: 5,
-    reuse: true,
-    besideRun: true,
     knownIncumbent: true,
   },
   "the earlier rule (2 fresh runs per keep)": {

@@ -80,6 +80,19 @@ function expectCoherent(root: string, lines: Line[] = results(root)): void {
   expect(git(root, "status", "--porcelain")).toBe("");
 }
 
+/** WEIGHT and BIAS far apart, so a change to one applies onto a keep of the other. */
+const FAR_APART_LEVERS = "WEIGHT = 1.0\n\n\n\n\n\nBIAS = 0.0\n\n\ndef score(x):\n    return WEIGHT * x + BIAS\n";
+
+/** An agent whose worker sets one lever each: [lever, value, description, seconds to wait first]. */
+function leverAgent(root: string, moves: Record<string, [string, string, string, number?]>): string {
+  const cases = Object.entries(moves).map(([worker, [lever, value, description, wait]]) =>
+    `  ${worker}) ${
+      wait ? `sleep ${wait}; ` : ""
+    }sed -i 's/^${lever} = .*/${lever} = ${value}/' ranker.py; echo "DESCRIPTION: ${description}" ;;`
+  );
+  return bashAgent(root, "agent", `set -e\ncase "$AUTORESEARCH_WORKER" in\n${cases.join("\n")}\nesac\n`);
+}
+
 describe("iterate --loop --parallel", () => {
   test("3 workers with the offline agent: a coherent journal, keeps are the branch's commits", () => {
     const root = baselined({ noise: 0.01 });
@@ -107,21 +120,13 @@ describe("iterate --loop --parallel", () => {
   }, 120_000);
 
   test("a stale keep: carried onto the new incumbent and measured again, or discarded as a conflict", () => {
-    // WEIGHT and BIAS far apart, so a change to one applies onto a keep of the other.
-    const ranker = "WEIGHT = 1.0\n\n\n\n\n\nBIAS = 0.0\n\n\ndef score(x):\n    return WEIGHT * x + BIAS\n";
-    const root = baselined({ noise: 0.01, files: { "ranker.py": ranker } });
+    const root = baselined({ noise: 0.01, files: { "ranker.py": FAR_APART_LEVERS } });
     // w1 fixes WEIGHT at once; w2 and w3 take longer, so theirs are made on the baseline and finish after w1's keep.
-    const agent = bashAgent(
-      root,
-      "agent",
-      `set -e
-case "$AUTORESEARCH_WORKER" in
-  w1) sed -i 's/^WEIGHT = .*/WEIGHT = 3.0/' ranker.py; echo "DESCRIPTION: weight 3" ;;
-  w2) sleep 2; sed -i 's/^BIAS = .*/BIAS = 1.0/' ranker.py; echo "DESCRIPTION: bias 1" ;;
-  w3) sleep 2; sed -i 's/^WEIGHT = .*/WEIGHT = 2.9/' ranker.py; echo "DESCRIPTION: weight 2.9" ;;
-esac
-`,
-    );
+    const agent = leverAgent(root, {
+      w1: ["WEIGHT", "3.0", "weight 3"],
+      w2: ["BIAS", "1.0", "bias 1", 2],
+      w3: ["WEIGHT", "2.9", "weight 2.9", 2],
+    });
     const result = runScript(
       "iterate",
       ["--loop", "--agent", agent, "--parallel", "3", "--iterations", "3"],
@@ -255,8 +260,7 @@ esac
   );
 
   test("a worker's runner retries stay on its line when its keep is carried onto a newer incumbent", () => {
-    const ranker = "WEIGHT = 1.0\n\n\n\n\n\nBIAS = 0.0\n\n\ndef score(x):\n    return WEIGHT * x + BIAS\n";
-    const root = pythonExperiment({ noise: 0.01, baselineRuns: 2, files: { "ranker.py": ranker } });
+    const root = pythonExperiment({ noise: 0.01, baselineRuns: 2, files: { "ranker.py": FAR_APART_LEVERS } });
     // A runner that loses w2's first job, once: its eval is tried again on the incumbent it was made on.
     const folder = temporaryFolder();
     const runner = join(folder, "runner.sh");
@@ -270,16 +274,7 @@ esac
     );
     writeFileSync(join(root, "autoresearch.yaml"), yaml);
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
-    const agent = bashAgent(
-      root,
-      "agent",
-      `set -e
-case "$AUTORESEARCH_WORKER" in
-  w1) sed -i 's/^WEIGHT = .*/WEIGHT = 3.0/' ranker.py; echo "DESCRIPTION: weight 3" ;;
-  w2) sed -i 's/^BIAS = .*/BIAS = 1.0/' ranker.py; echo "DESCRIPTION: bias 1" ;;
-esac
-`,
-    );
+    const agent = leverAgent(root, { w1: ["WEIGHT", "3.0", "weight 3"], w2: ["BIAS", "1.0", "bias 1"] });
     const result = runScript("iterate", ["--loop", "--agent", agent, "--parallel", "2", "--iterations", "2"], {
       cwd: root,
       env,

@@ -188,7 +188,7 @@ export function poolGroup(history: NoiseHistory, runs: readonly Run[], resolutio
     : sign;
   const scaleSquared = centre !== null && scaleSign !== null ? centre * centre : null;
   return {
-    sumOfSquares: history.sumOfSquares + sumOfSquaredDeviations(scores),
+    sumOfSquares: history.sumOfSquares + squares,
     degreesOfFreedom: history.degreesOfFreedom + group.length - 1,
     caseSumOfSquares: casesConsistent ? history.caseSumOfSquares + cases.squares : 0,
     caseDegreesOfFreedom: casesConsistent ? history.caseDegreesOfFreedom + cases.df : 0,
@@ -245,9 +245,10 @@ export function comparisonScale(a: readonly Run[], b: readonly Run[]): number | 
  * Noise sd for tests: pooled within-version variance over the history plus the current groups,
  * floored at resolution/sqrt(12). With consistent case lines the per-case estimate / cases is
  * used unless an F-test (p < 0.5: the runs vary more than it predicts) says cases share noise.
- * When the versions' noise scales with their scores (relativeNoiseFits) the pooled share of the
- * score is used, times `scale` (by default the current runs' mean): a timing eval's noise shrinks
- * as it gets faster, and one pooled sd would judge a fast version by a slow one's noise.
+ * Under decision.noise_model proportional (or auto, once relativeNoiseFits) the pooled share of the
+ * score times `scale` (by default the current runs' mean) is used where it is the more careful of
+ * the two: a throughput's noise grows as it gets faster, and one sd pooled over its slower
+ * versions would judge a fast version by their quieter noise.
  */
 export function estimateNoise(
   history: NoiseHistory,

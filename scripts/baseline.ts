@@ -3,7 +3,7 @@
 // test data, measure the eval's noise, check the cache and the revert, probe that
 // the eval reads the constrained file, hash the frozen files, record the baseline.
 import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
-import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
+import { EXPERIMENT_OPTION } from "./lib/experiment/artifacts.ts";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
 import type { Round } from "./lib/experiment/schema.ts";
 import type { LoadedExperiment } from "./lib/experiment/experiment-file.ts";
@@ -57,11 +57,7 @@ export const spec = defineCommand({
       type: "boolean",
       description: "re-baseline a round that already has results (the old journal is kept as a backup)",
     },
-    experiment: {
-      type: "string",
-      description: `the experiment file (default: the nearest ${EXPERIMENT_FILE} from here up to the repository root)`,
-      valueName: "PATH",
-    },
+    experiment: EXPERIMENT_OPTION,
     json: { type: "boolean", description: "print one JSON object on stdout" },
   },
   examples: [

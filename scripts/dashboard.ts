@@ -16,7 +16,7 @@ import {
 } from "./lib/cli/command.ts";
 import { existsSync } from "node:fs";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
-import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
+import { EXPERIMENT_FILE, EXPERIMENT_OPTION } from "./lib/experiment/artifacts.ts";
 import { EXPORT_FORMATS, FORMATS } from "./lib/dashboard/formats.ts";
 import type { RenderedDashboard } from "./lib/dashboard/files.ts";
 import type { DashboardTarget } from "./lib/dashboard/target.ts";
@@ -73,11 +73,7 @@ waits for a journal that does not exist yet; Ctrl-C stops it.`,
       valueName: "P",
       description: "--serve's port (default: 8765; 0: any free port, printed)",
     },
-    experiment: {
-      type: "string",
-      valueName: "PATH",
-      description: `experiment file (default: ./${EXPERIMENT_FILE}, else at the repository root)`,
-    },
+    experiment: EXPERIMENT_OPTION,
     journal: {
       type: "string",
       valueName: "PATH",

@@ -5,7 +5,7 @@
 // the work tree, the index, HEAD or the experiment branch.
 import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
 import { EXIT } from "./lib/cli/errors.ts";
-import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
+import { EXPERIMENT_OPTION } from "./lib/experiment/artifacts.ts";
 
 export const spec = defineCommand({
   name: "finalize.ts",
@@ -50,11 +50,7 @@ to autoresearch_pr_round<N>.md beside the journal, or --body PATH.`,
       type: "boolean",
       description: "print one JSON object (branch, base, commits, body path and text)",
     },
-    experiment: {
-      type: "string",
-      valueName: "PATH",
-      description: `experiment file (default: ./${EXPERIMENT_FILE}, else at the repository root)`,
-    },
+    experiment: EXPERIMENT_OPTION,
     journal: {
       type: "string",
       valueName: "PATH",

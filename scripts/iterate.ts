@@ -3,7 +3,7 @@
 // decides, commits or reverts, logs and renders), or the whole loop with any agent
 // command (--loop --agent CMD), a fresh agent context every iteration.
 import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
-import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
+import { EXPERIMENT_OPTION } from "./lib/experiment/artifacts.ts";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
 import type { StepResult } from "./lib/iterate/step-context.ts";
 import type { ResultLine } from "./lib/experiment/journal.ts";
@@ -92,11 +92,7 @@ stops the loop (exit 1), other edits are left alone. A run killed at any point i
       description: "the round (default: the current one; closed rounds refuse)",
       valueName: "N",
     },
-    experiment: {
-      type: "string",
-      description: `the experiment file (default: the nearest ${EXPERIMENT_FILE} from here up to the repository root)`,
-      valueName: "PATH",
-    },
+    experiment: EXPERIMENT_OPTION,
     json: { type: "boolean", description: "print one JSON object on stdout (loop: one per iteration, JSON lines)" },
   },
   examples: [

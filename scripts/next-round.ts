@@ -5,7 +5,7 @@
 // It measures nothing: baseline.ts re-measures round N's best as the new round's start.
 import { defineCommand, note, printData, printJson, runCommand, runIfMain, warn } from "./lib/cli/command.ts";
 import { EXIT } from "./lib/cli/errors.ts";
-import { EXPERIMENT_FILE } from "./lib/experiment/artifacts.ts";
+import { EXPERIMENT_FILE, EXPERIMENT_OPTION } from "./lib/experiment/artifacts.ts";
 
 export const spec = defineCommand({
   name: "next-round.ts",
@@ -84,11 +84,7 @@ guard or tiebreak must be one round N's eval printed: the eval stays round N's c
       type: "boolean",
       description: "print one JSON object (round, files, summary figures, warnings) instead of the file list",
     },
-    experiment: {
-      type: "string",
-      valueName: "PATH",
-      description: `experiment file (default: ./${EXPERIMENT_FILE}, else at the repository root)`,
-    },
+    experiment: EXPERIMENT_OPTION,
     journal: {
       type: "string",
       valueName: "PATH",

@@ -1,11 +1,17 @@
 // The names of the files the kit writes: the experiment file, the harness's state and
 // cache folders, and each round's artifacts (instructions_2.md, autoresearch_2.jsonl,
 // autoresearch_dashboard_2.md, autoresearch_progress_2.svg, eval_2.py, ...). Pure name
-// arithmetic: it reads, writes and checks no file.
+// arithmetic (and the --experiment option that names the file): it reads, writes and checks no file.
 import { basename, dirname, extname, join } from "node:path";
 import type { Round } from "./schema.ts";
 
 export const EXPERIMENT_FILE = "autoresearch.yaml";
+/** Every script's --experiment option, as its declaration reads it (found as locate.ts finds it). */
+export const EXPERIMENT_OPTION = {
+  type: "string",
+  valueName: "PATH",
+  description: `the experiment file (default: the nearest ${EXPERIMENT_FILE} from here up to the repository root)`,
+} as const;
 /** Harness state that is never committed: logs, patches, locks, backups. */
 export const STATE_DIR = ".autoresearch";
 /** The eval's cache folder, beside the experiment file; excluded from git. */

@@ -3,6 +3,7 @@
 // test data, measure the eval's noise, check the cache and the revert, probe that
 // the eval reads the constrained file, hash the frozen files, record the baseline.
 import { defineCommand, note, printData, printJson, runCommand, runIfMain } from "./lib/cli/command.ts";
+import { formatScore, measureStyle } from "./lib/text/number-format.ts";
 import { EXPERIMENT_OPTION } from "./lib/experiment/artifacts.ts";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
 import type { Round } from "./lib/experiment/schema.ts";
@@ -173,9 +174,13 @@ async function inOwnWorktree(
 
 function formatReport(report: BaselineReport): string {
   const figure = (value: number | null) => (value === null ? "n/a" : Number(value.toPrecision(4)).toString());
+  // The score's own figures are written as the dashboard writes them: four significant digits
+  // would show val_bpb 1.216075 as 1.216, hiding differences its noise (sd 0.0004) can see.
+  const scoreStyle = measureStyle(report.runs);
+  const score = (value: number | null) => (value === null ? "n/a" : formatScore(value, scoreStyle));
   const lines = [
-    `baseline ${figure(report.score)} (median of ${report.runs.length}: ${report.runs.join(", ")})`,
-    `noise    mean ${figure(report.mean)}, median ${figure(report.median)}, sd ${figure(report.sd)}, spread ${
+    `baseline ${score(report.score)} (median of ${report.runs.length}: ${report.runs.join(", ")})`,
+    `noise    mean ${score(report.mean)}, median ${score(report.median)}, sd ${figure(report.sd)}, spread ${
       figure(report.spread)
     }, CV ${report.cv === null ? "n/a" : (report.cv * 100).toFixed(2) + "%"}, ${
       report.deterministic ? "deterministic" : report.runs.length < 2 ? "noise unknown (one run)" : "noisy"

@@ -7,7 +7,7 @@ import { EXPERIMENT_OPTION } from "./lib/experiment/artifacts.ts";
 import { CliError, EXIT } from "./lib/cli/errors.ts";
 import type { StepResult } from "./lib/iterate/step-context.ts";
 import type { ResultLine } from "./lib/experiment/journal.ts";
-import { formatCompact, formatScore, isWholeNumberMetric, plural, roundMeasure } from "./lib/text/number-format.ts";
+import { formatCompact, formatScore, measureStyle, plural, roundMeasure } from "./lib/text/number-format.ts";
 
 export const spec = defineCommand({
   name: "iterate.ts",
@@ -238,10 +238,10 @@ export function stepLine(result: StepResult): string {
   const parts = [`#${line.iteration} ${line.status}`];
   const scored = line.score !== null;
   // The journal holds each figure rounded once; they are written here as the dashboard writes them.
-  const whole = isWholeNumberMetric([...(line.runs ?? []), ...(line.incumbent_runs ?? [])]);
+  const style = measureStyle([...(line.runs ?? []), ...(line.incumbent_runs ?? [])]);
   if (scored) {
     parts.push(
-      `score ${formatScore(line.score, { whole })}${line.delta ? ` (${line.delta})` : ""} over ${
+      `score ${formatScore(line.score, style)}${line.delta ? ` (${line.delta})` : ""} over ${
         plural(line.runs?.length ?? 0, "run")
       }`,
     );
@@ -256,8 +256,8 @@ export function stepLine(result: StepResult): string {
     parts.push(`t ${verdict.statistic.toFixed(2)} vs ${verdict.threshold.toFixed(2)}`);
   }
   if (line.guard_score !== null) {
-    const guardWhole = isWholeNumberMetric([...(line.guard_runs ?? []), ...(line.incumbent_guard_runs ?? [])]);
-    parts.push(`guard ${formatCompact(line.guard_score, { whole: guardWhole })} ${line.guard_pass ? "PASS" : "FAIL"}`);
+    const guardStyle = measureStyle([...(line.guard_runs ?? []), ...(line.incumbent_guard_runs ?? [])]);
+    parts.push(`guard ${formatCompact(line.guard_score, guardStyle)} ${line.guard_pass ? "PASS" : "FAIL"}`);
   }
   const cases = caseChanges(line.cases ?? null);
   if (cases) parts.push(cases);

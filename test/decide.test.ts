@@ -14,6 +14,7 @@ import {
   candidateRunCap,
   DEFAULT_DECISION_OPTIONS,
   lookLevelsFor,
+  printedResolution,
   resolveDecisionOptions,
 } from "../scripts/lib/decision/options.ts";
 import type { DecisionOptions, GuardConfig, Run } from "../scripts/lib/decision/options.ts";
@@ -171,6 +172,7 @@ const ROWS: Row[] = [
   {
     sentence: "a deterministic eval discards a gain within half the print resolution",
     state: state(runs(0.7, 0.7, 0.7), runs(0.70004)),
+    options: { resolution: 1e-4 },
     expected: { action: "discard", mode: "deterministic" },
   },
   {
@@ -676,7 +678,7 @@ describe("per-case noise", () => {
         Object.values(cases).reduce((a, b) => a + b, 0) / Object.keys(cases).length;
       const before = { score: average(row.before), cases: row.before };
       const after = { score: average(row.after), cases: row.after };
-      const verdict = decideCandidate(state([before, before], [after]), { direction: row.direction });
+      const verdict = decideCandidate(state([before, before], [after]), { direction: row.direction, resolution: 1e-4 });
       expect(verdict.casesFixed).toEqual(row.fixed);
       expect(verdict.casesBroken).toEqual(row.broken);
     });
@@ -701,10 +703,11 @@ describe("noise pool", () => {
   });
 
   test("identical runs keep the eval deterministic; one differing version ends it for good", () => {
-    let history = addGroupToPool(emptyNoiseHistory(), runs(0.7, 0.7, 0.70004));
+    const resolution = { resolution: 1e-4 };
+    let history = addGroupToPool(emptyNoiseHistory(), runs(0.7, 0.7, 0.70004), resolution);
     expect(history.deterministic).toBe(true);
-    history = addGroupToPool(history, runs(0.7, 0.7002));
-    history = addGroupToPool(history, runs(0.6, 0.6));
+    history = addGroupToPool(history, runs(0.7, 0.7002), resolution);
+    history = addGroupToPool(history, runs(0.6, 0.6), resolution);
     expect(history.deterministic).toBe(false);
   });
 
@@ -730,7 +733,7 @@ describe("options and detectable effects", () => {
       freshIncumbentRuns: 0,
       baselineRuns: 3,
       minEffect: 0,
-      resolution: 1e-4,
+      resolution: null,
       simplifyMargin: null,
       maxTieRuns: 20,
       targetGain: null,
@@ -801,6 +804,81 @@ describe("options and detectable effects", () => {
   });
 });
 
+describe("the score's print resolution, read from the scores (decision.resolution null, the default)", () => {
+  const rows: { sentence: string; scores: number[]; expected: number }[] = [
+    { sentence: "no scores: 0.0001", scores: [], expected: 1e-4 },
+    { sentence: "four decimals: 0.0001", scores: [0.7124, 0.712], expected: 1e-4 },
+    { sentence: "fewer decimals are still compared to four (0.75, 12)", scores: [0.75, 12], expected: 1e-4 },
+    { sentence: "an MSE printed to eight decimals: 1e-8", scores: [0.0000102, 0.00000983], expected: 1e-8 },
+    { sentence: "exponent notation counts its decimals (1.5e-7)", scores: [1.5e-7], expected: 1e-8 },
+    {
+      sentence: "a float's repr: ten significant digits, not its binary noise",
+      scores: [0.7133333333333334],
+      expected: 1e-10,
+    },
+    { sentence: "a large float's repr: ten significant digits", scores: [123456.789012345], expected: 1e-4 },
+    { sentence: "zero alone: 0.0001", scores: [0], expected: 1e-4 },
+    { sentence: "crashed runs (NaN) are left out", scores: [Number.NaN, 0.000012], expected: 1e-6 },
+  ];
+  for (const row of rows) {
+    test(row.sentence, () => {
+      expect(printedResolution(row.scores)).toBeCloseTo(row.expected, 20);
+      expect(resolveDecisionOptions({ resolution: null }, row.scores).resolution).toBeCloseTo(row.expected, 20);
+    });
+  }
+
+  test("a setting overrides the scores", () => {
+    expect(resolveDecisionOptions({ resolution: 0.01 }, [0.0000102]).resolution).toBe(0.01);
+  });
+
+  test("a deterministic MSE of 1e-5 keeps a 0.4% gain, which 0.0001 called a tie", () => {
+    const mse = state(runs(0.00001019, 0.00001019, 0.00001019), runs(0.00001015));
+    const options = { direction: "min" as const };
+    expect(decideCandidate(mse, options)).toMatchObject({ action: "run_candidate", mode: "deterministic" });
+    const confirmed = { ...mse, candidateRuns: runs(0.00001015, 0.00001015) };
+    expect(decideCandidate(confirmed, options)).toMatchObject({ action: "keep", mode: "deterministic" });
+    expect(decideCandidate(confirmed, { ...options, resolution: 1e-4 })).toMatchObject({ action: "discard" });
+  });
+
+  test("a noisy MSE of 1e-5 is measured as noisy, with its own sd, and a no-op is not kept", () => {
+    const calibration = calibrate(runs(0.0000102, 0.00000983, 0.00001019), { direction: "min" });
+    expect(calibration).toMatchObject({ deterministic: false, resolution: 1e-8 });
+    expect(calibration.sd as number).toBeCloseTo(2.108e-7, 9);
+    expect(calibration.minDetectableEffect as number).toBeLessThan(0.000002);
+    expect(calibrate(runs(0.0000102, 0.00000983, 0.00001019), { resolution: 1e-4 }).deterministic).toBe(true);
+    const verdict = decideCandidate(
+      state(runs(0.0000102, 0.00000983, 0.00001019), runs(0.00001001)),
+      { direction: "min" },
+    );
+    expect(verdict.mode).toBe("sequential");
+    expect(verdict.action).not.toBe("keep");
+    expect(verdict.reason).toContain("0.00001001");
+  });
+
+  test("a resolution set coarser than the scores is named at the baseline, with the setting that fixes it", () => {
+    const hidden = calibrate(runs(0.0000102, 0.00000983, 0.00001019), { resolution: 1e-4 });
+    expect(hidden.warnings.join("\n")).toContain(
+      "decision.resolution 0.0001 is coarser than the scores the eval prints (0.0000102, 0.00000983, 0.00001019): their differences count as none. Set decision.resolution to null",
+    );
+    const small = calibrate(runs(0.00523, 0.00523, 0.00523), { resolution: 1e-4 });
+    expect(small.warnings.join("\n")).toContain("a change of a few percent counts as none");
+    for (
+      const fits of [
+        calibrate(runs(0.0000102, 0.00000983), {}), // read from the scores
+        calibrate(runs(0.7124, 0.7131), { resolution: 1e-4 }), // fits
+        calibrate(runs(0.0052, 0.0052), { resolution: 1e-4 }), // printed to four decimals: nothing finer to read
+      ]
+    ) {
+      expect(fits.warnings.join("\n")).not.toContain("decision.resolution");
+    }
+  });
+
+  test("a deterministic eval printing a float's repr ties on a change of its last bits", () => {
+    const repr = state(runs(0.7133333333333334, 0.7133333333333334), runs(0.7133333333333335));
+    expect(decideCandidate(repr)).toMatchObject({ action: "discard", mode: "deterministic" });
+  });
+});
+
 describe("calibrate", () => {
   test("identical baseline runs are a deterministic eval that can detect one print step", () => {
     expect(calibrate(runs(0.7, 0.7, 0.7))).toMatchObject({
@@ -819,7 +897,7 @@ describe("calibrate", () => {
   });
 
   test("runs within half the print resolution still count as deterministic", () => {
-    expect(calibrate(runs(0.7, 0.70004, 0.7)).deterministic).toBe(true);
+    expect(calibrate(runs(0.7, 0.70004, 0.7), { resolution: 1e-4 }).deterministic).toBe(true);
   });
 
   test("three noisy runs give their mean, sd, cv and the effect 5 + 5 runs can detect", () => {

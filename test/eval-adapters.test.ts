@@ -991,3 +991,22 @@ describe("init on a Class.method entry", () => {
     expect(parseEvalOutput(run.stdout).score).toBeCloseTo(0.75, 6);
   });
 });
+
+describe("an eval that prints its metric under its own name and no SCORE line", () => {
+  test.each([
+    [
+      "val_bpb: 0.997912\nepochs: 14\n",
+      "the eval printed no SCORE line (it printed val_bpb: 0.997912, epochs: 14): print SCORE: <value> too, or set metric.score_from: val_bpb in the experiment file to read the score from that line",
+    ],
+    [
+      "val_mse: 0.000000993\n",
+      "the eval printed no SCORE line (it printed val_mse: 0.0000009930): print SCORE: <value> too, or set metric.score_from: val_mse in the experiment file to read the score from that line",
+    ],
+    ["a: 1\nb: 2\nc: 3\nd: 4\n", "(it printed a: 1, b: 2, c: 3 and 1 more)"],
+    ["training done\n", "the eval printed no SCORE line"],
+  ])("%p: the message names the lines and the fix", (stdout, expected) => {
+    const output = parseEvalOutput(stdout);
+    expect(output.score).toBeNull();
+    expect(output.scoreProblem as string).toContain(expected);
+  });
+});

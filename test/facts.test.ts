@@ -10,7 +10,14 @@ import {
   roundInName,
 } from "../scripts/lib/experiment/artifacts.ts";
 import { parseJournal } from "../scripts/lib/experiment/journal.ts";
-import { formatDelta } from "../scripts/lib/text/number-format.ts";
+import {
+  formatCompact,
+  formatDelta,
+  formatScore,
+  measureDecimals,
+  measureStyle,
+  roundMeasure,
+} from "../scripts/lib/text/number-format.ts";
 import { fileNameTimestamp, journalTimestamp } from "../scripts/lib/text/timestamp.ts";
 
 describe("round artifact names", () => {
@@ -58,6 +65,45 @@ describe("one spelling per number and time", () => {
     [Number.NaN, null],
   ])("formatDelta(%p) is %p", (value, expected) => {
     expect(formatDelta(value)).toBe(expected);
+  });
+
+  test.each([
+    [0.693, "0.6930", "0.693", 0.693],
+    [0.0523, "0.0523", "0.0523", 0.0523],
+    [12, "12.0000", "12.00", 12],
+    [0, "0.0000", "0.00", 0],
+    [0.00523, "0.0052", "0.0052", 0.0052],
+    [0.000523, "0.0005230", "0.000523", 0.000523],
+    [0.0000101934, "0.00001019", "0.00001019", 0.00001019],
+    [-0.000000412, "-0.0000004120", "-0.000000412", -4.12e-7],
+    [1e-15, "0.000000000000", "0.0000000000", 0],
+  ])("a score %p is written %p (compact %p) and recorded as %p: four decimals, four significant digits below 0.001", (
+    value,
+    score,
+    compact,
+    recorded,
+  ) => {
+    expect(formatScore(value)).toBe(score);
+    expect(formatCompact(value)).toBe(compact);
+    expect(roundMeasure(value)).toBe(recorded);
+  });
+
+  test.each([
+    [[0.7124, 0.05], 4],
+    [[0.0000102, 0.00000983], 9],
+    [[0.05, 0.004], 4],
+    [[0.05, 0.0004], 7],
+    [[0, null, Number.NaN, 0.7], 4],
+    [[], 4],
+  ])("a quantity of %p is written with %p decimals", (values, decimals) => {
+    expect(measureDecimals(values)).toBe(decimals);
+  });
+
+  test("a delta takes its scores' decimals, not its own: +0.0000 beside 0.7, -0.000001230 beside 0.0000042", () => {
+    expect(formatDelta(0.00004, measureStyle([0.7124, 0.71244]))).toBe("+0.0000");
+    expect(formatDelta(0.0052, measureStyle([0.7124]))).toBe("+0.0052");
+    expect(formatDelta(-0.00000123, measureStyle([0.0000042, 0.00000297]))).toBe("-0.000001230");
+    expect(formatDelta(2, measureStyle([10, 12]))).toBe("+2");
   });
 
   test("the journal's timestamp is to the second; a file name's keeps milliseconds without colons", () => {

@@ -11,7 +11,7 @@ import { renderTemplate } from "../scripts/lib/text/render-template.ts";
 import type { Lever } from "../scripts/lib/levers/lever.ts";
 import { defaultArtifacts } from "../scripts/lib/experiment/artifacts.ts";
 import { parseGuard, requiredParameters } from "../scripts/lib/init/plan.ts";
-import { defaultDirectionFor, describeScore } from "../scripts/lib/harness/metric-catalog.ts";
+import { defaultDirectionFor, describeScore, isDirectionGuessed } from "../scripts/lib/harness/metric-catalog.ts";
 
 function context(overrides: Partial<InstructionsContext> = {}): InstructionsContext {
   return {
@@ -336,5 +336,26 @@ describe("helpers", () => {
     expect(defaultDirectionFor("precision@12")).toBe("max");
     expect(defaultDirectionFor("0.8*precision@12+0.2*mrr")).toBe("max");
     expect(describeScore("mrr", "max", "rank")).toContain("mean reciprocal rank");
+  });
+
+  test.each([
+    ["val_bpb", "min", false],
+    ["val_loss", "min", false],
+    ["perplexity", "min", false],
+    ["wer", "min", false],
+    ["test_nll", "min", false],
+    ["kl_divergence", "min", false],
+    ["val_mse", "min", false],
+    ["power", "max", true], // "wer" is a word, not a substring
+    ["answers", "max", true],
+    ["hits@10", "max", false],
+    ["f1", "max", false],
+    ["requests_per_sec", "max", false],
+    ["accuracy", "max", false],
+    ["quality", "max", true],
+    ["mean_abs_error", "min", false],
+  ])("%p: %p is better (a guess: %p)", (name, direction, guessed) => {
+    expect(defaultDirectionFor(name)).toBe(direction as "max" | "min");
+    expect(isDirectionGuessed(name)).toBe(guessed);
   });
 });

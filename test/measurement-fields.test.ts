@@ -74,6 +74,7 @@ describe("measurement fields across an upgrade", () => {
     ["a longer tie cap", { decision: { max_tie_runs: 30 } }, "decision"],
     ["a proportional noise model", { decision: { noise_model: "proportional" } }, "decision"],
     ["a constant noise model", { decision: { noise_model: "constant" } }, "decision"],
+    ["a resolution read from the scores", { decision: { resolution: null } }, "decision"],
     ["a score read from a named metric", { metric: { name: "mrr", direction: "max", score_from: "mrr" } }, "metric"],
     ["a relative guard", { guard: { metric: "latency_ms", op: "<=", baseline_factor: 1.1 } }, "guard"],
   ];

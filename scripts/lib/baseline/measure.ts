@@ -36,11 +36,8 @@ export async function measure(context: Context): Promise<Measured> {
   const { evalRuns, logs } = await runBaselineEvals(context);
   const scores = evalRuns.map((run) => run.score!);
   const decisionOptions = decisionOptionsFor(experiment);
-  const calibration = toFigures(
-    calibrate(evalRuns.map(toEngineRun), decisionOptions),
-    decisionOptions.resolution,
-    scores,
-  );
+  const engineCalibration = calibrate(evalRuns.map(toEngineRun), decisionOptions);
+  const calibration = toFigures(engineCalibration, engineCalibration.resolution, scores);
   const expectedGain = options.expectedGain ?? experiment.expected_gain ?? defaultExpectedGain(calibration.mean);
   const noiseWarning = describeNoise(calibration, expectedGain);
   if (noiseWarning) warn(`${noiseWarning}`);

@@ -8,8 +8,8 @@ import {
   formatDelta,
   formatPercent,
   formatScore,
-  isWholeNumberMetric,
   type MeasureStyle,
+  measureStyle,
 } from "../text/number-format.ts";
 import type { IterationRow, Summary } from "../experiment/summary.ts";
 import { isSmaller, sizeChangeText } from "../iterate/file-size.ts";
@@ -55,7 +55,7 @@ export function numberStyles(summary: Summary): NumberStyles {
     ...(summary.holdout?.points.map((point) => point.holdoutScore) ?? []),
   ];
   const guards = [summary.guard?.current, ...summary.rows.map((row) => row.guardScore)];
-  return { score: { whole: isWholeNumberMetric(scores) }, guard: { whole: isWholeNumberMetric(guards) } };
+  return { score: measureStyle(scores), guard: measureStyle(guards) };
 }
 
 /** "14/30", or "14" when the budget is unknown. */
@@ -180,7 +180,7 @@ export function progressSentence(summary: Summary, style: MeasureStyle = {}): st
   }
   const { absolute, relative } = summary.improvement;
   // The summary's text is written without the journal's style; the figure is the same difference.
-  const text = style.whole ? formatDelta(absolute, style) : summary.improvement.text;
+  const text = style.whole || style.decimals !== undefined ? formatDelta(absolute, style) : summary.improvement.text;
   const changes = summary.kept.length === 1 ? "1 kept change" : `${summary.kept.length} kept changes`;
   return `${formatScore(summary.start, style)} → ${formatScore(summary.best.score, style)} (${text ?? "—"}, ${
     formatPercent(relative)

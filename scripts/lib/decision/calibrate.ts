@@ -11,7 +11,14 @@ import {
   sampleStandardDeviation,
   studentTQuantile,
 } from "./stats.ts";
-import { type DecisionOptions, finiteOrNull, formatter, resolveDecisionOptions, type Run } from "./options.ts";
+import {
+  type DecisionSettings,
+  finiteOrNull,
+  formatter,
+  printedResolution,
+  resolveDecisionOptions,
+  type Run,
+} from "./options.ts";
 import { minDetectableEffect, noiseFloor, spreadOf } from "./noise.ts";
 
 export interface Calibration {
@@ -31,7 +38,31 @@ export interface Calibration {
   minDetectableEffect: number | null;
   /** Smallest observed gain that can be kept after the most runs (for the journal's min_delta). */
   recommendedMinDelta: number | null;
+  /** The score's print resolution the figures were taken with (decision.resolution, or read from the scores). */
+  resolution: number;
   warnings: string[];
+}
+
+// A set resolution this close to the scores' size leaves them under three significant digits.
+const COARSE_RESOLUTION_SHARE = 0.01;
+
+/**
+ * A warning when decision.resolution is set coarser than the scores the eval prints and so hides
+ * them: an MSE printed as 0.00001019 under 0.0001 reads as a deterministic eval whose every
+ * change is a tie. Null when the resolution is read from the scores or fits them.
+ */
+function coarseResolutionWarning(configured: number | null | undefined, scores: readonly number[]): string | null {
+  if (configured === null || configured === undefined || scores.length === 0) return null;
+  const printed = printedResolution(scores);
+  const largest = Math.max(...scores.map(Math.abs));
+  const spread = spreadOf(scores) ?? 0;
+  const hidden = spread > 0 && spread <= configured / 2;
+  if (!(printed < configured) || !(hidden || largest * COARSE_RESOLUTION_SHARE < configured)) return null;
+  return `decision.resolution ${configured} is coarser than the scores the eval prints (${
+    scores.map(String).join(", ")
+  }): ${
+    hidden ? "their differences count as none" : "a change of a few percent counts as none"
+  }. Set decision.resolution to null in the experiment file (read from the scores), then re-run baseline.`;
 }
 
 // hyperfine's rule of thumb for a run that is not measuring the same thing (robust sd units).
@@ -45,13 +76,13 @@ const HIGH_NOISE_CV = 0.05;
  */
 export function calibrate(
   runs: readonly Run[],
-  options: Partial<DecisionOptions> & { expectedGain?: number } = {},
+  options: DecisionSettings & { expectedGain?: number } = {},
 ): Calibration {
   const { expectedGain, ...decisionOptions } = options;
-  const resolved = resolveDecisionOptions(decisionOptions);
-  const format = formatter(resolved);
   const indexed = runs.map((run, index) => ({ score: run.score, index })).filter((run) => Number.isFinite(run.score));
   const scores = indexed.map((run) => run.score);
+  const resolved = resolveDecisionOptions(decisionOptions, scores);
+  const format = formatter(resolved);
   const n = scores.length;
   const centre = mean(scores);
   const middle = median(scores);
@@ -98,6 +129,8 @@ export function calibrate(
       }: check the eval for crashes, caching or a cold start.`,
     );
   }
+  const coarse = coarseResolutionWarning(decisionOptions.resolution, scores);
+  if (coarse) warnings.push(coarse);
   const cv = sd !== null && centre !== null && centre !== 0 ? sd / Math.abs(centre) : null;
   if (expectedGain !== undefined && detectable !== null && detectable > expectedGain) {
     warnings.push(
@@ -126,6 +159,7 @@ export function calibrate(
     wildRuns,
     minDetectableEffect: finiteOrNull(detectable),
     recommendedMinDelta: finiteOrNull(recommendedMinDelta),
+    resolution: resolved.resolution,
     warnings,
   };
 }

@@ -13,11 +13,13 @@ import { formatCompact, isWholeNumberMetric } from "../text/number-format.ts";
 import {
   candidateRunCap,
   type DecisionOptions,
+  type DecisionSettings,
   type Direction,
   finiteOrNull,
   formatter,
   type GuardConfig,
   orient,
+  printResolution,
   resolveDecisionOptions,
   type Run,
   sharesIncumbentRuns,
@@ -377,23 +379,6 @@ function sideRuns(runs: readonly Run[], pick: (run: Run) => number | null | unde
     if (typeof value === "number" && Number.isFinite(value)) values.push({ score: value });
   }
   return values;
-}
-
-/**
- * A side metric's print resolution, read from the decimals its values were printed with
- * (0.8917 -> 1e-4, 12 -> 1): the main score's `resolution` says nothing about a guard in ms or a
- * tiebreak printed with six decimals.
- */
-export function printResolution(values: readonly number[]): number {
-  let decimals = 0;
-  for (const value of values) {
-    const text = String(value);
-    const exponent = text.indexOf("e-");
-    const dot = text.indexOf(".");
-    const fraction = dot === -1 ? 0 : (exponent === -1 ? text.length : exponent) - dot - 1;
-    decimals = Math.max(decimals, fraction + (exponent === -1 ? 0 : Number(text.slice(exponent + 2))));
-  }
-  return 10 ** -Math.min(decimals, 12);
 }
 
 /** A side metric compared between the incumbent's and the candidate's runs, with its own pooled noise. */
@@ -1077,10 +1062,10 @@ function tieRoutes(
  */
 export function decideCandidate(
   state: DecisionState,
-  options: Partial<DecisionOptions> = {},
+  options: DecisionSettings = {},
   request: CandidateRequest = {},
 ): Verdict {
-  const resolved = resolveDecisionOptions(options);
+  const resolved = resolveForState(state, options);
   const summary = summarize(state, resolved, request);
   const routes = tieRoutes(state, summary, request, isDeterministicMode(state, summary));
   const main = decideMain(state, summary);
@@ -1124,6 +1109,11 @@ export function decideCandidate(
   };
 }
 
+/** The options for this state: a null resolution is read from the incumbent's and the candidate's scores. */
+function resolveForState(state: DecisionState, options: DecisionSettings): DecisionOptions {
+  return resolveDecisionOptions(options, scoresOf(finiteRuns([...state.incumbentRuns, ...state.candidateRuns])));
+}
+
 /** The guard's and tiebreaks' pooled noise with more versions' runs folded in. */
 function poolSides(state: DecisionState, groups: readonly (readonly Run[])[]): SideNoise {
   const sides = state.sideNoise ?? emptySideNoise();
@@ -1155,10 +1145,10 @@ function poolSides(state: DecisionState, groups: readonly (readonly Run[])[]): S
  */
 export function promoteCandidate(
   state: DecisionState,
-  options: Partial<DecisionOptions> = {},
+  options: DecisionSettings = {},
   rule: KeepRule | null = "gain",
 ): DecisionState {
-  const resolved = resolveDecisionOptions(options);
+  const resolved = resolveForState(state, options);
   const candidateRuns = finiteRuns(state.candidateRuns);
   const deterministic = isDeterministicSoFar(state, resolved.resolution) &&
     spreadOf(scoresOf(candidateRuns)) <= resolved.resolution / 2;
@@ -1199,8 +1189,8 @@ export function promoteCandidate(
  * After a discard or guard_fail: the candidate's runs join the noise pool; the incumbent keeps its
  * runs, less the earlier ones a drift check set aside (they join the pool as a group of their own).
  */
-export function discardCandidate(state: DecisionState, options: Partial<DecisionOptions> = {}): DecisionState {
-  const resolved = resolveDecisionOptions(options);
+export function discardCandidate(state: DecisionState, options: DecisionSettings = {}): DecisionState {
+  const resolved = resolveForState(state, options);
   const reference = incumbentReference(state, resolved);
   const drifted = reference.dropped.length > 0;
   const incumbentRuns = drifted ? reference.runs : state.incumbentRuns;

@@ -6,7 +6,14 @@
 // Example: estimateNoise(emptyNoiseHistory(), [[{ score: 0.70 }, { score: 0.72 }]]).sigma -> 0.0141...
 
 import { fUpperTail, mean, studentTQuantile, sumOfSquaredDeviations } from "./stats.ts";
-import { candidateRunCap, type DecisionOptions, type NoiseModel, resolveDecisionOptions, type Run } from "./options.ts";
+import {
+  candidateRunCap,
+  type DecisionOptions,
+  type DecisionSettings,
+  type NoiseModel,
+  resolveDecisionOptions,
+  type Run,
+} from "./options.ts";
 
 /**
  * Within-version noise pooled over finished versions (the current incumbent and candidate are
@@ -165,9 +172,9 @@ function sameCaseIds(a: readonly Run[], b: readonly Run[]): boolean {
 export function addGroupToPool(
   history: NoiseHistory,
   runs: readonly Run[],
-  options: Partial<DecisionOptions> = {},
+  options: DecisionSettings = {},
 ): NoiseHistory {
-  return poolGroup(history, runs, resolveDecisionOptions(options).resolution);
+  return poolGroup(history, runs, resolveDecisionOptions(options, scoresOf(finiteRuns(runs))).resolution);
 }
 
 /** addGroupToPool with the print resolution already resolved. */
@@ -253,10 +260,10 @@ export function comparisonScale(a: readonly Run[], b: readonly Run[]): number | 
 export function estimateNoise(
   history: NoiseHistory,
   currentGroups: readonly (readonly Run[])[],
-  options: Partial<DecisionOptions> = {},
+  options: DecisionSettings = {},
   scale: number | null = currentScale(currentGroups),
 ): NoiseEstimate {
-  const { resolution, noiseModel } = resolveDecisionOptions(options);
+  const { resolution, noiseModel } = resolveDecisionOptions(options, scoresOf(finiteRuns(currentGroups.flat())));
   let pooled = history;
   for (const group of currentGroups) pooled = poolGroup(pooled, group, resolution);
   const constant = estimateUnder(pooled, currentGroups, resolution, null);
@@ -351,7 +358,7 @@ export function minDetectableEffect(
   df: number,
   nCandidate: number,
   nIncumbent: number,
-  options: Partial<DecisionOptions> = {},
+  options: DecisionSettings = {},
 ): number | null {
   const resolved = resolveDecisionOptions(options);
   const critical = studentTQuantile(1 - resolved.perLookLevel, df);

@@ -33,7 +33,11 @@ export interface DecisionOptions {
   baselineRuns: number;
   /** Smallest gain worth keeping, in metric units (>= 0, whatever the direction). */
   minEffect: number;
-  /** Print resolution of the score, in metric units. */
+  /**
+   * Print resolution of the score, in metric units: differences below half of it are ties and its
+   * rounding error floors the noise. As a setting, null reads it from the scores the eval printed
+   * (printedResolution); resolveDecisionOptions always returns a number.
+   */
   resolution: number;
   /**
    * How much worse than the incumbent a simplification may score and still count as "not worse"
@@ -58,6 +62,12 @@ export interface DecisionOptions {
 }
 
 export type NoiseModel = (typeof NOISE_MODELS)[number];
+
+/** Every option set, the resolution perhaps still null: read from the scores once they are known. */
+export type DecisionSetup = Omit<DecisionOptions, "resolution"> & { resolution: number | null };
+
+/** The options as callers give them: any may be left out, and the resolution may be null (read from the scores). */
+export type DecisionSettings = Partial<DecisionSetup>;
 
 /** One eval run: its SCORE, the guard metric if any, its `CASE <id> <value>` lines, its tiebreak metrics. */
 export interface Run {
@@ -100,7 +110,7 @@ const SHARED_LOOK_SHARES = { first: 0.44, later: 0.72 };
 // The experiment file's `decision:` defaults (their one home), in the engine's names.
 const SCHEMA_DEFAULTS = DEFAULTS.decision;
 
-export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionOptions> = Object.freeze({
+export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionSetup> = Object.freeze({
   direction: "max",
   falseKeepRate: SCHEMA_DEFAULTS.false_keep_rate,
   perLookLevel: lookLevelsFor(SCHEMA_DEFAULTS.false_keep_rate, SCHEMA_DEFAULTS.fresh_incumbent_runs).later,
@@ -178,18 +188,70 @@ const TARGET_RUN_FACTOR = 6;
  * Runs a candidate may get at most: maxCandidateRuns under the earlier rule; under shared incumbent
  * runs three times as many for a promising one, six times with a target gain.
  */
-export function candidateRunCap(options: DecisionOptions): number {
+export function candidateRunCap(
+  options: Pick<DecisionOptions, "freshIncumbentRuns" | "maxCandidateRuns" | "targetGain">,
+): number {
   if (!sharesIncumbentRuns(options)) return options.maxCandidateRuns;
   return (options.targetGain === null ? EXTENDED_RUN_FACTOR : TARGET_RUN_FACTOR) * options.maxCandidateRuns;
 }
 
+// The finest print resolution read from scores: a score printed with Python's repr (0.7133333333333334)
+// carries binary noise in its last digits, which a change that only reorders a sum can move.
+const MAX_PRINTED_DECIMALS = 12;
+const PRINTED_SIGNIFICANT_DIGITS = 10;
+// The coarsest: a score printed with fewer decimals (0.75, 12) is still compared to 4 decimals, as
+// the resolution 0.0001 every experiment file had before it could be read from the scores.
+const COARSEST_PRINTED_RESOLUTION = 1e-4;
+
 /**
- * Defaults < overrides. When only falseKeepRate is given, perLookLevel follows it.
+ * The decimals of a number as JavaScript prints it: 0.8917 -> 4, 12 -> 0, 1.5e-7 -> 8. Parsed
+ * scores lose trailing zeros ("0.7120" -> 0.712), so over several values the most decimals count.
+ */
+function decimalsOf(value: number): number {
+  const text = String(Math.abs(value));
+  const exponent = text.indexOf("e");
+  const mantissa = exponent === -1 ? text : text.slice(0, exponent);
+  const dot = mantissa.indexOf(".");
+  const fraction = dot === -1 ? 0 : mantissa.length - dot - 1;
+  return Math.max(0, fraction - (exponent === -1 ? 0 : Number(text.slice(exponent + 1))));
+}
+
+/**
+ * A side metric's print resolution, read from the decimals its values were printed with
+ * (0.8917 -> 1e-4, 12 -> 1, at most 12 decimals): the main score's resolution says nothing about
+ * a guard in ms or a tiebreak printed with six decimals.
+ */
+export function printResolution(values: readonly number[]): number {
+  let decimals = 0;
+  for (const value of values) if (Number.isFinite(value)) decimals = Math.max(decimals, decimalsOf(value));
+  return 10 ** -Math.min(decimals, MAX_PRINTED_DECIMALS);
+}
+
+/**
+ * The score's resolution when decision.resolution is null: what the eval printed (printResolution),
+ * no finer than 10 significant digits of the largest score, no coarser than 0.0001. An MSE printed
+ * as 0.00001019 -> 1e-8; an accuracy printed as 0.7120 or 0.75 -> 1e-4; no scores -> 1e-4.
+ */
+export function printedResolution(scores: readonly number[]): number {
+  const finite = scores.filter(Number.isFinite);
+  if (finite.length === 0) return COARSEST_PRINTED_RESOLUTION;
+  const largest = Math.max(...finite.map(Math.abs));
+  const significant = largest > 0 ? 10 ** (Math.floor(Math.log10(largest)) - (PRINTED_SIGNIFICANT_DIGITS - 1)) : 0;
+  return Math.min(COARSEST_PRINTED_RESOLUTION, Math.max(printResolution(finite), significant));
+}
+
+/**
+ * Defaults < overrides. When only falseKeepRate is given, perLookLevel follows it. A null
+ * resolution is read from `scores`, the scores being compared (printedResolution).
  * Throws on values the procedure cannot work with, naming the option and value.
  */
-export function resolveDecisionOptions(overrides: Partial<DecisionOptions> = {}): DecisionOptions {
+export function resolveDecisionOptions(
+  overrides: DecisionSettings = {},
+  scores: readonly number[] = [],
+): DecisionOptions {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
-  const options: DecisionOptions = { ...DEFAULT_DECISION_OPTIONS, ...defined };
+  const merged = { ...DEFAULT_DECISION_OPTIONS, ...defined };
+  const options: DecisionOptions = { ...merged, resolution: merged.resolution ?? printedResolution(scores) };
   // Look levels follow the false-keep rate and the rule unless given.
   const levels = lookLevelsFor(options.falseKeepRate, options.freshIncumbentRuns);
   if (overrides.perLookLevel === undefined) options.perLookLevel = levels.later;

@@ -8,14 +8,15 @@ import {
   type KeepRule,
   promoteCandidate,
 } from "./decide.ts";
-import { type DecisionOptions, resolveDecisionOptions, type Run } from "./options.ts";
+import { type DecisionSetup, resolveDecisionOptions, type Run } from "./options.ts";
 import type { Experiment } from "../experiment/schema.ts";
 import { roundGuard } from "../experiment/guard.ts";
 import type { Journal, ResultLine } from "../experiment/journal.ts";
 
-export function decisionOptionsFor(experiment: Experiment): DecisionOptions {
+/** The engine's options for an experiment; a null resolution stays null, read from the scores when deciding. */
+export function decisionOptionsFor(experiment: Experiment): DecisionSetup {
   const settings = experiment.decision;
-  return resolveDecisionOptions({
+  const options = resolveDecisionOptions({
     direction: experiment.metric.direction,
     falseKeepRate: settings.false_keep_rate,
     maxCandidateRuns: settings.max_runs,
@@ -29,6 +30,7 @@ export function decisionOptionsFor(experiment: Experiment): DecisionOptions {
     targetGain: settings.target_gain,
     noiseModel: settings.noise_model,
   });
+  return { ...options, resolution: settings.resolution };
 }
 
 /** Zip a line's parallel run arrays back into engine runs. */

@@ -23,7 +23,7 @@ export const DEFAULTS = Object.freeze({
     baseline_runs: 3,
     fresh_incumbent_runs: 0, // 0: a new incumbent starts from the runs that selected it (shared incumbent runs)
     max_incumbent_runs: 5,
-    resolution: 1e-4, // metric units
+    resolution: null as number | null, // metric units; null: read from the scores the eval prints (at most 0.0001)
     max_tie_runs: 20, // runs a tie route (simplification, tiebreak) may take: see bench/decision.ts scenarios S and T
     simplify_margin: null as number | null, // metric units; null: the tie test's minimum detectable effect
     target_gain: null as number | null, // metric units; null: the regular run caps and futility bounds
@@ -60,11 +60,16 @@ export const DEFAULTS = Object.freeze({
 
 /**
  * What an experiment file that leaves these decision keys out gets: the rule before shared
- * incumbent runs (2 fresh runs after every keep), which such a file was baselined with, so an
- * upgrade changes neither its rule nor its measurement fingerprint. init writes DEFAULTS.decision's
- * values (shared incumbent runs) into every new file.
+ * incumbent runs (2 fresh runs after every keep) and the fixed resolution 0.0001, which such a
+ * file was baselined with, so an upgrade changes neither its rule nor its measurement fingerprint.
+ * init writes DEFAULTS.decision's values (shared incumbent runs, the resolution read from the
+ * scores) into every new file.
  */
-export const UNSTATED_DECISION_DEFAULTS = Object.freeze({ fresh_incumbent_runs: 2, max_incumbent_runs: 6 });
+export const UNSTATED_DECISION_DEFAULTS = Object.freeze({
+  fresh_incumbent_runs: 2,
+  max_incumbent_runs: 6,
+  resolution: 1e-4 as number | null,
+});
 
 /**
  * What a round's eval gets when it leaves eval.runner, eval.runner_retries or eval.cpus out: no

@@ -6,7 +6,7 @@
 // journal lines in, figures out. It reads no files, formats no figures and never names the
 // held-out file (the dashboard, the loop prompt and next-round decide what each reader may see).
 import { mean, studentTQuantile, sumOfSquaredDeviations } from "../decision/stats.ts";
-import { DEFAULTS } from "./defaults.ts";
+import { printedResolution } from "../decision/options.ts";
 
 /** One-sided level of the overfitting test (see `overfitting`). */
 const OVERFITTING_TEST_LEVEL = 0.01;
@@ -69,8 +69,11 @@ export type OverfittingSignal<L extends HoldoutLine = HoldoutLine> = {
 };
 
 export type OverfittingOptions = {
-  /** The smallest difference the eval prints (decision.resolution): no standard error is taken below it. */
-  resolution?: number;
+  /**
+   * The smallest difference the eval prints (decision.resolution): no standard error is taken below
+   * it; null or left out: read from the scores (printedResolution).
+   */
+  resolution?: number | null;
   /** The eval's run-to-run sd from the baseline's noise measurement, used when the lines' runs cannot give one. */
   evalSd?: number | null;
   /** The held-out share of the labelled cases (holdout.split), for the held-out set's case count; else as many as the eval set's. */
@@ -87,7 +90,6 @@ export function overfitting<L extends HoldoutLine>(
   direction: "max" | "min",
   options: OverfittingOptions = {},
 ): OverfittingSignal<L> {
-  const resolution = options.resolution ?? DEFAULTS.decision.resolution;
   const orient = direction === "min" ? -1 : 1;
   const measured: { line: L; point: HoldoutPoint; evalRuns: number[] }[] = [];
   for (const [index, line] of lines.entries()) {
@@ -128,6 +130,8 @@ export function overfitting<L extends HoldoutLine>(
   const evalSd = pooledSd(evalRuns) ?? options.evalSd ?? 0;
   // One held-out run per measurement (a deterministic eval) gives no spread: the same eval's own noise stands in.
   const holdoutSd = pooledSd(holdoutRuns) ?? evalSd;
+  const resolution = options.resolution ??
+    printedResolution([...evalRuns.flat(), ...holdoutRuns.flat(), start.holdoutScore, end.holdoutScore]);
   const seEval = Math.max(resolution, gainStandardError(evalSd, evalRuns));
   const seHoldout = Math.max(resolution, gainStandardError(holdoutSd, holdoutRuns));
   // The two sets hold different cases: even a change that helps every case alike in kind gains

@@ -8,6 +8,7 @@
 // and the final report all render the lines this module writes, so they say the same thing.
 // Pure: journal lines in, data and text out; it reads no files and prints nothing.
 import { LEVER_MOVES, type ResultLine } from "./journal.ts";
+import { formatDelta, MEASURE_DECIMALS } from "../text/number-format.ts";
 
 export type LeverMove = (typeof LEVER_MOVES)[number];
 
@@ -380,8 +381,10 @@ function tryText(attempt: Try & { direction?: LeverMove }): string {
   const move = attempt.direction ? `${valueMove(attempt.from, attempt.to)} ` : "";
   const inconclusive = attempt.inconclusive ? ", inconclusive" : "";
   const figures = [attempt.status === "crash" ? null : attempt.delta, `#${attempt.iteration}`].filter(Boolean);
+  // The interval is written to the decimals of the line's delta (four, more for a score below 0.001).
+  const scale = { decimals: attempt.delta?.split(".")[1]?.length ?? MEASURE_DECIMALS };
   const interval = attempt.inconclusive && attempt.interval
-    ? `, gain interval ${signed(attempt.interval[0])} … ${signed(attempt.interval[1])}`
+    ? `, gain interval ${formatDelta(attempt.interval[0], scale)} … ${formatDelta(attempt.interval[1], scale)}`
     : "";
   const alongside = attempt.alongside.length > 0 ? ` with ${attempt.alongside.join(", ")}` : "";
   const description = attempt.description === null || attempt.description.trim() === ""
@@ -454,9 +457,4 @@ function oneLine(text: string): string {
 
 function clip(text: string, characters: number): string {
   return text.length > characters ? `${text.slice(0, characters - 1)}…` : text;
-}
-
-function signed(number: number): string {
-  const rounded = Math.abs(number) < 5e-5 ? 0 : number;
-  return `${rounded >= 0 ? "+" : "-"}${Math.abs(rounded).toFixed(4)}`;
 }

@@ -76,7 +76,9 @@ function buildSchemas(z: ZodNamespace) {
     // A file that leaves these out keeps the rule it was baselined with (UNSTATED_DECISION_DEFAULTS).
     fresh_incumbent_runs: z.number().int().min(0).max(20).default(UNSTATED_DECISION_DEFAULTS.fresh_incumbent_runs),
     max_incumbent_runs: z.number().int().min(1).max(100).default(UNSTATED_DECISION_DEFAULTS.max_incumbent_runs),
-    resolution: z.number().positive("must be above 0").default(decision.resolution),
+    // The score's print resolution (metric units); null: read from the scores the eval prints.
+    resolution: z.number().positive("must be above 0, or null to read it from the scores").nullable()
+      .default(UNSTATED_DECISION_DEFAULTS.resolution),
     // Runs a candidate on a tie route (a simplification, a tiebreak) and its incumbent may take.
     max_tie_runs: z.number().int().min(1).max(100).default(decision.max_tie_runs),
     // A simplification's non-inferiority margin (metric units); null: the engine's default, the MDE.

@@ -8,7 +8,7 @@
 import type { Baseline, Experiment, Round } from "./schema.ts";
 import { DEFAULTS, GUARD_OPS } from "./defaults.ts";
 import { type ConfigLine, iterationResults, type Journal, type ResultLine, type Status } from "./journal.ts";
-import { formatDelta } from "../text/number-format.ts";
+import { formatDelta, measureDecimals } from "../text/number-format.ts";
 import {
   baselineGuardFigure,
   guardBasis,
@@ -224,7 +224,7 @@ export function summarizeJournal(journal: Journal, context: SummaryContext = {})
     improvement: {
       absolute,
       relative: absolute !== null && start !== null && start !== 0 ? absolute / Math.abs(start) : null,
-      text: formatDelta(absolute),
+      text: formatDelta(absolute, { decimals: measureDecimals([start, best.score]) }),
       basis: absolute === null ? null : improvementBasis(best, startRuns),
     },
     iterations: {
@@ -421,7 +421,10 @@ function replayIterations(results: ResultLine[], sources: Sources): Replay {
       status: result.status,
       score,
       runs: runCount(result),
-      delta: result.delta ?? (score !== null && incumbentBefore !== null ? formatDelta(score - incumbentBefore) : null),
+      delta: result.delta ??
+        (score !== null && incumbentBefore !== null
+          ? formatDelta(score - incumbentBefore, { decimals: measureDecimals([score, incumbentBefore]) })
+          : null),
       guardScore,
       guardPass: result.guard_pass ??
         (guard && guardScore !== null ? passesGuard(guardScore, guard.op, guard.threshold) : null),

@@ -5,7 +5,7 @@
 import { lessonSections } from "../experiment/lessons.ts";
 import type { ResultLine } from "../experiment/journal.ts";
 import type { KeptChange, Summary } from "../experiment/summary.ts";
-import { formatDelta, formatScore } from "../text/number-format.ts";
+import { formatDelta, formatScore, measureDecimals } from "../text/number-format.ts";
 
 /** A keep's gain as iterate decided on it, and the interval its verdict gave (null without one). */
 export type KeepFigures = { gain: string; interval: string | null; mode: string | null };
@@ -16,9 +16,10 @@ export function keepFigures(keep: KeptChange, line: ResultLine | undefined): Kee
       verdict.ci.every((value) => typeof value === "number")
     ? verdict.ci as [number, number]
     : null;
+  const scale = { decimals: measureDecimals([keep.selectedScore, keep.previous]) };
   return {
-    gain: formatDelta(keep.gain) ?? line?.delta ?? "n/a",
-    interval: ci ? `${formatDelta(ci[0])} to ${formatDelta(ci[1])}` : null,
+    gain: formatDelta(keep.gain, scale) ?? line?.delta ?? "n/a",
+    interval: ci ? `${formatDelta(ci[0], scale)} to ${formatDelta(ci[1], scale)}` : null,
     mode: typeof verdict?.mode === "string" ? verdict.mode : null,
   };
 }
@@ -214,6 +215,7 @@ function holdoutLines(summary: Summary): string[] {
   const holdout = summary.holdout;
   if (!holdout || !holdout.baseline) return [];
   const latest = holdout.latest;
+  const scale = { decimals: measureDecimals(holdout.points.flatMap((point) => [point.evalScore, point.holdoutScore])) };
   const lines = [
     "",
     "## Held-out results",
@@ -226,8 +228,8 @@ function holdoutLines(summary: Summary): string[] {
       } |`
     ),
     "",
-    `Gain on the eval set ${formatDelta(holdout.evalGain) ?? "n/a"}, on the held-out set ${
-      formatDelta(holdout.holdoutGain) ?? "n/a"
+    `Gain on the eval set ${formatDelta(holdout.evalGain, scale) ?? "n/a"}, on the held-out set ${
+      formatDelta(holdout.holdoutGain, scale) ?? "n/a"
     }${latest ? ` (baseline to #${latest.iteration})` : ""}.`,
   ];
   if (holdout.behind) {

@@ -17,6 +17,35 @@ const TIMING_MS = /^(latency|latency_ms|time_ms|duration_ms)$/i;
 const TIMING_S = /^(latency_s|time_s|duration_s|seconds)$/i;
 /** Names that are better when lower, for the default direction. */
 const LOWER_IS_BETTER = /latency|time|duration|seconds|error|loss|mae|rmse|mse|cost|size|bytes|memory|ms$/i;
+/**
+ * Whole words of a name that are better when lower: a language model's bits per byte or character
+ * (val_bpb, as autoresearch's train.py prints it), perplexity, negative log-likelihood, word and
+ * character error rates, regret, FID, KL divergence. Words, so "power" is not "wer".
+ */
+const LOWER_IS_BETTER_WORDS = new Set([
+  "bpb",
+  "bpc",
+  "bits",
+  "perplexity",
+  "ppl",
+  "nll",
+  "wer",
+  "cer",
+  "regret",
+  "mape",
+  "smape",
+  "fid",
+  "kl",
+  "divergence",
+  "distance",
+  "failures",
+  "failed",
+  "violations",
+  "penalty",
+]);
+/** Names that are better when higher beyond the eval's own metrics: init says nothing about their direction. */
+const HIGHER_IS_BETTER =
+  /score|accuracy|acc$|precision|recall|f1|auc|map@|ndcg|mrr|hit|pass|bleu|rouge|reward|throughput|per_sec|per_s$|ops|qps|rps|tps|speedup|coverage|win|success|correct/i;
 
 export function isTimingMetric(name: string): boolean {
   return TIMING_MS.test(name) || TIMING_S.test(name);
@@ -47,10 +76,25 @@ export function isRankingMetric(name: string): boolean {
 /** Shapes whose output is a ranking of items: ids best first, or a score per item the eval sorts. */
 const RANKED_SHAPES: ReturnShape[] = ["ranked_list", "scores"];
 
-/** min for latency, error, loss, cost and size; max otherwise. A formula follows its first term. */
+/**
+ * min for latency, error, loss, bits per byte, perplexity, cost and size; max otherwise. A formula
+ * follows its first term.
+ */
 export function defaultDirectionFor(metric: string): Direction {
   const first = metricComponents(metric).names[0] ?? metric;
-  return LOWER_IS_BETTER.test(first) && !MATCHING.test(first) && !RANKING.test(first) ? "min" : "max";
+  if (MATCHING.test(first) || RANKING.test(first)) return "max";
+  const words = first.toLowerCase().split(/[^a-z0-9]+/);
+  return LOWER_IS_BETTER.test(first) || words.some((word) => LOWER_IS_BETTER_WORDS.has(word)) ? "min" : "max";
+}
+
+/**
+ * Whether defaultDirectionFor only guessed: the name says neither lower nor higher is better
+ * (a made-up score such as "quality"), so init names the direction it took and the flag to change it.
+ */
+export function isDirectionGuessed(metric: string): boolean {
+  const first = metricComponents(metric).names[0] ?? metric;
+  return defaultDirectionFor(metric) === "max" && !HIGHER_IS_BETTER.test(first) && !MATCHING.test(first) &&
+    !RANKING.test(first) && !ERROR.test(first);
 }
 
 /** Metrics printed beside SCORE for context (and as guard candidates), besides the SCORE terms. */

@@ -35,6 +35,7 @@ import {
   defaultMetricFor,
   type Direction,
   evalComputes,
+  isDirectionGuessed,
   isTimingMetric,
   metricComponents,
   type ReturnShape,
@@ -171,6 +172,10 @@ export function planInit(inspection: InitInspection, answers: InitAnswers = {}):
   const layout = layOut(inspection);
   const warnings = [...inspection.warnings, ...metricWarnings(inspection, settings, layout)];
   const notes = entryNotes(inspection, settings, layout);
+  if (inspection.options.direction === undefined && answers.direction === undefined) {
+    const guessed = directionGuessWarning(settings.metricName);
+    if (guessed) warnings.push(guessed);
+  }
   if (settings.tiebreaks.length > 0) {
     notes.push(
       `Objective: ${
@@ -319,6 +324,12 @@ function entryNotes(inspection: InitInspection, settings: Settings, layout: Layo
     );
   }
   return notes;
+}
+
+/** A warning when the metric's name says neither way and init took higher is better. */
+function directionGuessWarning(metric: string): string | null {
+  if (!isDirectionGuessed(metric)) return null;
+  return `The metric "${metric}" does not say whether higher or lower is better; init took higher (metric.direction: max). If lower is better, set metric.direction: min in the experiment file before baseline (or re-run init with --direction min --force).`;
 }
 
 /** An instance entry whose constructor needs arguments the scaffold leaves as placeholders. */

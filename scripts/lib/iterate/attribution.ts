@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { SourceVersion } from "../levers/levers.ts";
 import type { Extracted, FunctionFacts, Language, RawLever } from "../levers/lever.ts";
 import type { ResultLine } from "../experiment/journal.ts";
+import { formatScore } from "../text/number-format.ts";
 
 export type Attribution = NonNullable<ResultLine["attribution"]>;
 export type LeverMove = Attribution["levers"][number];
@@ -438,7 +439,7 @@ export function sameChangeReason(earlier: ResultLine): string {
   const outcome = earlier.status === "crash"
     ? "crashed"
     : `${earlier.status === "discard" ? "discarded" : "failed the guard"}${
-      earlier.score === null || earlier.score === undefined ? "" : ` ${earlier.score.toFixed(4)}`
+      earlier.score === null || earlier.score === undefined ? "" : ` ${formatScore(earlier.score)}`
     }`;
   return `same change as #${earlier.iteration} (${outcome})`;
 }

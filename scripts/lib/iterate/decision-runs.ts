@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decideCandidate, type Verdict } from "../decision/decide.ts";
-import { candidateRunCap, type DecisionOptions, type Run } from "../decision/options.ts";
+import { candidateRunCap, type DecisionSetup, type Run } from "../decision/options.ts";
 import { decisionOptionsFor, type ReplayedState } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { kitCommand } from "../cli/kit.ts";
@@ -28,7 +28,7 @@ import type { Outcome, StepContext } from "./step-context.ts";
  * Safety cap on the engine's requests in one step, whatever it asks: room for a tie route's or an
  * extended candidate's longest run of both versions after the fresh incumbent runs.
  */
-function maxRequestsPerStep(options: DecisionOptions): number {
+function maxRequestsPerStep(options: DecisionSetup): number {
   const longest = Math.max(options.maxTieRuns, candidateRunCap(options), options.maxIncumbentRuns);
   return 2 * longest + options.freshIncumbentRuns + options.maxCandidateRuns;
 }

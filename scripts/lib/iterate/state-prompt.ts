@@ -72,7 +72,7 @@ export function buildStatePrompt(loaded: LoadedExperiment, round: number, iterat
   return prompt;
 }
 
-/** A mean as the dashboard shows it (four decimals), not its binary expansion. */
+/** A mean as the dashboard shows it (four decimals, four significant digits below 0.001), not its binary expansion. */
 function shownScore(value: number | null): string {
   return value === null ? "n/a" : formatScore(value);
 }

@@ -22,7 +22,7 @@ import {
   deltaBetween,
   formatMetric,
   formatScore,
-  isWholeNumberMetric,
+  measureStyle,
   roundMeasure,
 } from "../text/number-format.ts";
 import { refreshDashboardQuietly } from "./dashboard-refresh.ts";
@@ -196,7 +196,7 @@ function buildLine(input: LineInput): ResultLine {
   // difference of the unrounded means (as the decision's reason states it), raw runs lose only binary noise.
   const candidateMean = outcome.status === "crash" ? null : mean(scores);
   const score = roundMeasure(candidateMean);
-  const whole = isWholeNumberMetric([...scores, ...outcome.incumbentRuns.map((run) => run.score)]);
+  const style = measureStyle([...scores, ...outcome.incumbentRuns.map((run) => run.score)]);
   const guardValues = outcome.candidate.map((entry) => entry.run.guard ?? null);
   const guardKnown = guardValues.filter((value): value is number => value !== null);
   const verdict = outcome.verdict;
@@ -207,7 +207,7 @@ function buildLine(input: LineInput): ResultLine {
     iteration: input.iteration,
     commit: null,
     score,
-    delta: deltaBetween(candidateMean, input.incumbentMean, { whole }),
+    delta: deltaBetween(candidateMean, input.incumbentMean, style),
     guard_score: input.experiment.guard && guardKnown.length ? roundMeasure(mean(guardKnown)) : null,
     guard_pass: input.experiment.guard && outcome.status !== "crash" && guardKnown.length
       ? (verdict?.guardPass ?? null)
@@ -312,10 +312,10 @@ function commitMessage(
   guardMetric: string | null,
 ): string {
   const candidateScores = outcome.candidate.map((entry) => entry.run.score);
-  const whole = isWholeNumberMetric([...candidateScores, ...outcome.incumbentRuns.map((run) => run.score)]);
-  const from = incumbentMean === null ? "?" : formatScore(incumbentMean, { whole });
+  const style = measureStyle([...candidateScores, ...outcome.incumbentRuns.map((run) => run.score)]);
+  const from = incumbentMean === null ? "?" : formatScore(incumbentMean, style);
   const candidateMean = mean(candidateScores);
-  const to = candidateMean === null ? "?" : formatScore(candidateMean, { whole });
+  const to = candidateMean === null ? "?" : formatScore(candidateMean, style);
   const parts = [`autoresearch: ${description}`, `score: ${from} -> ${to}`];
   const metrics = averageMetrics(outcome.candidate.map((entry) => entry.eval));
   const keyMetrics = guardMetric && guardMetric.toLowerCase() in metrics

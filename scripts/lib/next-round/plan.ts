@@ -47,7 +47,7 @@ import { describeObjective, nextObjective, type Objective, type ObjectiveFlags }
 import { baselineGuardFigure, describeGuard, guardSpecProblem, parseGuardSpec } from "../experiment/guard.ts";
 import { overfitting } from "../experiment/holdout.ts";
 import { runnerSettings } from "../process/eval-runner.ts";
-import { formatDelta, formatScore } from "../text/number-format.ts";
+import { formatDelta, formatScore, measureDecimals } from "../text/number-format.ts";
 
 export type NextRoundOptions = {
   cwd: string;
@@ -200,13 +200,18 @@ export async function planFromExperiment(
   const { previous, warnings } = roundN;
   const holdout = summaryN.holdout;
   if (holdout?.behind) {
+    const scale = {
+      decimals: measureDecimals(holdout.points.flatMap((point) => [point.evalScore, point.holdoutScore])),
+    };
     // For the person: the figures. Round N+1's instructions say it without them (round-summary.ts).
     warnings.push(
       `Overfitting? In round ${previous.round} the eval-set gain (${
-        formatDelta(holdout.evalGain)
-      }) is ahead of the held-out gain (${formatDelta(holdout.holdoutGain)}) by more than their combined noise (${
-        formatScore(holdout.combinedNoise)
-      })${startingPoint ? "" : ": --from-best-holdout starts round N+1 from the keep with the best held-out score"}.`
+        formatDelta(holdout.evalGain, scale)
+      }) is ahead of the held-out gain (${
+        formatDelta(holdout.holdoutGain, scale)
+      }) by more than their combined noise (${formatScore(holdout.combinedNoise)})${
+        startingPoint ? "" : ": --from-best-holdout starts round N+1 from the keep with the best held-out score"
+      }.`
         .replace("round N+1", `round ${record.nextRound.round}`),
     );
   }

@@ -2,6 +2,8 @@
 // (`NAME: x`, `METRIC name=value`, `GUARD: x`) and per-case `CASE id x` lines, plus
 // composite formulas like `0.8*precision@12+0.2*mrr`. Pure: text in, data out.
 
+import { formatMetric } from "../text/number-format.ts";
+
 export type EvalOutput = {
   score: number | null;
   /** Why there is no usable score (missing, NaN, Infinity), else null. */
@@ -49,7 +51,7 @@ export function createEvalOutputParser() {
     },
     finish(): EvalOutput {
       let scoreProblem: string | null = null;
-      if (rawScore === null) scoreProblem = "the eval printed no SCORE line";
+      if (rawScore === null) scoreProblem = `the eval printed no SCORE line${namedMetricsHint(metrics)}`;
       else if (!Number.isFinite(score)) {
         scoreProblem = `the eval printed SCORE: ${rawScore}, which is not a finite number`;
       }
@@ -61,6 +63,31 @@ export function createEvalOutputParser() {
       };
     },
   };
+}
+
+/** A value as the eval printed it, less trailing zeros (300.1, 0.9979); a tiny one without exponent notation. */
+function printed(value: number): string {
+  const text = String(value);
+  return text.includes("e") ? formatMetric(value) : text;
+}
+
+// Named metric lines a missing-SCORE message lists, so it can name the one to read the score from.
+const NAMED_METRICS_LISTED = 3;
+
+/**
+ * The fix for an eval that prints its metric under its own name (`val_bpb: 0.9979`, as many
+ * training scripts do) and no SCORE line: print one, or read the score from that metric.
+ */
+function namedMetricsHint(metrics: Record<string, number>): string {
+  const names = Object.keys(metrics);
+  if (names.length === 0) return "";
+  const listed = names.slice(0, NAMED_METRICS_LISTED).map((name) => `${name}: ${printed(metrics[name])}`).join(
+    ", ",
+  );
+  const more = names.length > NAMED_METRICS_LISTED ? ` and ${names.length - NAMED_METRICS_LISTED} more` : "";
+  return ` (it printed ${listed}${more}): print SCORE: <value> too, or set metric.score_from: ${
+    names[0]
+  } in the experiment file to read the score from that line`;
 }
 
 export function parseEvalOutput(text: string): EvalOutput {

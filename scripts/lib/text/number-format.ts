@@ -1,6 +1,7 @@
 // How the kit rounds and spells numbers, in one place: measured quantities (a score, a guard
-// value, a metric, a delta) are rounded once to four decimals like the seed ("0.6930"), and a
-// whole-number metric (counts, 12 ms) is written without ".0000"; a delta is the rounded
+// value, a metric, a delta) are rounded once to four decimals like the seed ("0.6930"), or to
+// four significant digits when the quantity is below 0.001 (an MSE of "0.00001019", not "0.0000"),
+// and a whole-number metric (counts, 12 ms) is written without ".0000"; a delta is the rounded
 // difference of the unrounded means, so every figure of one quantity reads the same; statistics
 // lose only binary noise (0.08174599999999999 -> 0.081746), also in a --json line; counted
 // nouns agree ("1 case").
@@ -8,15 +9,44 @@
 
 /** The decimals a measured quantity (score, guard, metric, delta) is rounded to. */
 export const MEASURE_DECIMALS = 4;
+/** Below this size four decimals keep less than one significant digit of a figure... */
+const SMALL_MEASURE = 0.001;
+/** ...so it keeps this many, to at most MAX_MEASURE_DECIMALS decimals. */
+const SMALL_MEASURE_SIGNIFICANT_DIGITS = 4;
+const MAX_MEASURE_DECIMALS = 12;
+
+/**
+ * The decimals a quantity is written with, read from its values: four, unless its smallest
+ * nonzero value is below 0.001, then enough for four significant digits of that value.
+ * measureDecimals([0.7124, 0.005]) -> 4; measureDecimals([0.00001019, 0.0000102]) -> 8.
+ */
+export function measureDecimals(values: readonly (number | null | undefined)[]): number {
+  let smallest = Infinity;
+  for (const value of values) {
+    if (typeof value === "number" && Number.isFinite(value) && value !== 0) {
+      smallest = Math.min(smallest, Math.abs(value));
+    }
+  }
+  if (!(smallest < SMALL_MEASURE)) return MEASURE_DECIMALS;
+  const decimals = SMALL_MEASURE_SIGNIFICANT_DIGITS - 1 - Math.floor(Math.log10(smallest));
+  return Math.min(MAX_MEASURE_DECIMALS, Math.max(MEASURE_DECIMALS, decimals));
+}
+
+function roundTo(value: number, decimals: number): number {
+  const rounded = Math.round(value * 10 ** decimals) / 10 ** decimals;
+  return Object.is(rounded, -0) ? 0 : rounded;
+}
 
 /** Significant digits kept of a statistic: enough for any figure, short of binary noise. */
 const CLEAN_SIGNIFICANT_DIGITS = 12;
 
-/** A measured quantity rounded once for recording: 0.652349 -> 0.6523; null (or not finite) -> null. */
-export function roundMeasure(value: number | null | undefined): number | null {
+/**
+ * A measured quantity rounded once for recording, to the style's decimals or else its own
+ * (measureDecimals): 0.652349 -> 0.6523, 0.0000101934 -> 0.00001019; null (or not finite) -> null.
+ */
+export function roundMeasure(value: number | null | undefined, style: MeasureStyle = {}): number | null {
   if (value === null || value === undefined || !Number.isFinite(value)) return null;
-  const rounded = Math.round(value * 10 ** MEASURE_DECIMALS) / 10 ** MEASURE_DECIMALS;
-  return Object.is(rounded, -0) ? 0 : rounded;
+  return roundTo(value, style.decimals ?? measureDecimals([value]));
 }
 
 /** A statistic without binary noise: 0.08174599999999999 -> 0.081746, 1e-9 stays 1e-9; null when not finite. */
@@ -36,17 +66,27 @@ export function isWholeNumberMetric(values: readonly (number | null | undefined)
   return known.length > 0 && known.every(Number.isInteger) && known.some((value) => Math.abs(value) > 1);
 }
 
-/** How a quantity is written: `whole` for a whole-number metric (see isWholeNumberMetric). */
-export type MeasureStyle = { whole?: boolean };
+/**
+ * How a quantity is written: `whole` for a whole-number metric (see isWholeNumberMetric), and its
+ * `decimals` (measureDecimals) so every figure of it reads alike; measureStyle reads both.
+ */
+export type MeasureStyle = { whole?: boolean; decimals?: number };
+
+/** The style of a quantity from its values: measureStyle([0.00001019, 0.0000098]) -> { whole: false, decimals: 8 }. */
+export function measureStyle(values: readonly (number | null | undefined)[]): MeasureStyle {
+  return { whole: isWholeNumberMetric(values), decimals: measureDecimals(values) };
+}
 
 /**
- * A measured quantity: four decimals ("0.6930"), or no decimals for a whole-number metric
- * ("12"); "—" when there is none. formatScore(0.693) -> "0.6930"; formatScore(12, { whole: true }) -> "12"
+ * A measured quantity: four decimals ("0.6930"), the style's decimals, or its own below 0.001
+ * ("0.00001019"), or no decimals for a whole-number metric ("12"); "—" when there is none.
+ * formatScore(0.693) -> "0.6930"; formatScore(12, { whole: true }) -> "12"
  */
 export function formatScore(value: number | null, style: MeasureStyle = {}): string {
-  const rounded = roundMeasure(value);
-  if (rounded === null) return "—";
-  return style.whole && Number.isInteger(rounded) ? String(rounded) : rounded.toFixed(MEASURE_DECIMALS);
+  if (value === null || !Number.isFinite(value)) return "—";
+  const decimals = style.decimals ?? measureDecimals([value]);
+  const rounded = roundTo(value, decimals);
+  return style.whole && Number.isInteger(rounded) ? String(rounded) : rounded.toFixed(decimals);
 }
 
 /** A metric of the commit message and step output: whole numbers bare ("40"), others four decimals. */
@@ -59,20 +99,20 @@ export function formatMetric(value: number | null): string {
  * 0.9 -> "0.90", 0.95125 -> "0.9513", 12 -> "12.00", a whole-number metric's 12 -> "12".
  */
 export function formatCompact(value: number | null, style: MeasureStyle = {}): string {
-  const rounded = roundMeasure(value);
-  if (rounded === null) return "—";
-  if (style.whole && Number.isInteger(rounded)) return String(rounded);
-  return rounded.toFixed(MEASURE_DECIMALS).replace(/0{1,2}$/, "");
+  const text = formatScore(value, style);
+  return /\.\d{3,}$/.test(text) ? text.replace(/0{1,2}$/, "") : text;
 }
 
 /**
  * A signed difference, rounded once: 0.012 -> "+0.0120", a whole-number metric's 2 -> "+2";
- * null when there is none. Pass the difference of the unrounded values (see deltaBetween).
+ * null when there is none. Pass the difference of the unrounded values (see deltaBetween), and
+ * the style of the scores (measureStyle): a delta has their decimals, not its own.
  */
 export function formatDelta(delta: number | null, style: MeasureStyle = {}): string | null {
-  const rounded = roundMeasure(delta);
+  const decimals = style.decimals ?? MEASURE_DECIMALS;
+  const rounded = roundMeasure(delta, { decimals });
   if (rounded === null) return null;
-  return `${rounded >= 0 ? "+" : "-"}${formatScore(Math.abs(rounded), style)}`;
+  return `${rounded >= 0 ? "+" : "-"}${formatScore(Math.abs(rounded), { ...style, decimals })}`;
 }
 
 /**

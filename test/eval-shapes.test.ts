@@ -78,6 +78,13 @@ describe("a score far below 1 (an MSE of about 4e-6)", () => {
     const dashboard = readFileSync(join(root, "autoresearch_dashboard.md"), "utf8");
     expect(dashboard).toMatch(/\*\*Progress:\*\* 0\.00000\d{4} → 0\.00000\d{4} \(-0\.00000\d{4}, -\d+\.\d%\)/);
     expect(dashboard).not.toMatch(/[+-]0\.0000[ ,|)]/);
+
+    expect(runScript("iterate", ["--final-report"], { cwd: root }).code).toBe(0);
+    expect(readFileSync(join(root, "autoresearch_report.md"), "utf8")).toMatch(/\(gain \+0\.00000\d{4}, /);
+    expect(runScript("next-round", [], { cwd: root }).code).toBe(0);
+    const instructions = readFileSync(join(root, "instructions_2.md"), "utf8");
+    expect(instructions).toMatch(/- #1 more epochs: \+0\.00000\d{4}, `/);
+    expect(instructions).not.toMatch(/[+-]0\.0000[ ,|)]/);
   });
 
   test("an experiment file that sets resolution 0.0001 is told at its baseline which setting fixes it", () => {

@@ -23,7 +23,7 @@ import { recoverInterruptedWork } from "../experiment/recovery.ts";
 import { scopeIgnores, takeSnapshot } from "../git/snapshot.ts";
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
 import { agentEnvironment } from "./agent-command.ts";
-import { dashboardLessons, gainText, singleLine } from "../dashboard/prose.ts";
+import { dashboardLessons, gainText, numberStyles, singleLine } from "../dashboard/prose.ts";
 
 /** Who writes the report (null: drafted from the journal), for which round, with the loop's agent time limit. */
 type ReportOptions = {
@@ -160,10 +160,11 @@ function lessonLines(summary: Summary): string[] {
 
 /** The seed's report sections, filled from the journal alone. */
 export function draftReport(summary: Summary, stopReason: string): string {
+  const style = numberStyles(summary).score;
   const lines = [
     `## Round ${summary.round ?? 1} report (drafted from the journal)`,
     "",
-    `- Start: ${formatScore(summary.start)}; final: ${formatScore(summary.best.score)}${
+    `- Start: ${formatScore(summary.start, style)}; final: ${formatScore(summary.best.score, style)}${
       summary.improvement.text ? ` (${summary.improvement.text})` : ""
     }.`,
     `- Iterations: ${summary.iterations.done}; kept ${summary.counts.keep}, discarded ${summary.counts.discard}, crashed ${summary.counts.crash}, guard failures ${summary.counts.guard_fail}.`,
@@ -172,7 +173,7 @@ export function draftReport(summary: Summary, stopReason: string): string {
     "### Top changes",
     ...(summary.topChanges.length
       ? summary.topChanges.slice(0, 3).map((change) =>
-        `- #${change.iteration} ${change.description.split("\n")[0]} (gain ${gainText(change.gain)}${
+        `- #${change.iteration} ${change.description.split("\n")[0]} (gain ${gainText(change.gain, style)}${
           change.commit ? `, ${change.commit}` : ""
         })`
       )

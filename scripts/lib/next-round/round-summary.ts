@@ -5,7 +5,7 @@
 // levers never touched and the lessons of its final report; then the targets of the new round.
 // Pure: summaries, levers and texts in, markdown out. It reads no files and runs no git;
 // next-round-plan.ts gathers the evidence.
-import { dashboardLessons, gainText, plateauSentence, singleLine } from "../dashboard/prose.ts";
+import { dashboardLessons, gainText, numberStyles, plateauSentence, singleLine } from "../dashboard/prose.ts";
 import type { Lever } from "../levers/lever.ts";
 import { formatPercent, formatScore } from "../text/number-format.ts";
 import type { Summary } from "../experiment/summary.ts";
@@ -108,9 +108,12 @@ function renderRound(digest: RoundDigest): string {
   );
   if (summary.kept.length > 0) {
     lines.push("- **Kept changes** (gain over the best before it, commit):");
+    const style = numberStyles(summary).score;
     for (const change of summary.kept) {
       const commit = change.commit ? `, \`${change.commit.slice(0, 7)}\`` : "";
-      lines.push(`  - #${change.iteration} ${singleLine(change.description)}: ${gainText(change.gain)}${commit}`);
+      lines.push(
+        `  - #${change.iteration} ${singleLine(change.description)}: ${gainText(change.gain, style)}${commit}`,
+      );
     }
   } else {
     lines.push("- **Kept changes:** none; the best is still the baseline.");

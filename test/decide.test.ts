@@ -812,11 +812,16 @@ describe("the score's print resolution, read from the scores (decision.resolutio
     { sentence: "an MSE printed to eight decimals: 1e-8", scores: [0.0000102, 0.00000983], expected: 1e-8 },
     { sentence: "exponent notation counts its decimals (1.5e-7)", scores: [1.5e-7], expected: 1e-8 },
     {
-      sentence: "a float's repr: ten significant digits, not its binary noise",
+      sentence: "a float's repr: six significant digits, not its rounding noise",
       scores: [0.7133333333333334],
-      expected: 1e-10,
+      expected: 1e-6,
     },
-    { sentence: "a large float's repr: ten significant digits", scores: [123456.789012345], expected: 1e-4 },
+    { sentence: "a large float's repr: at most 0.0001", scores: [123456.789012345], expected: 1e-4 },
+    {
+      sentence: "val_bpb printed to six decimals: six significant digits",
+      scores: [1.216075, 1.215287],
+      expected: 1e-5,
+    },
     { sentence: "zero alone: 0.0001", scores: [0], expected: 1e-4 },
     { sentence: "crashed runs (NaN) are left out", scores: [Number.NaN, 0.000012], expected: 1e-6 },
   ];
@@ -873,9 +878,14 @@ describe("the score's print resolution, read from the scores (decision.resolutio
     }
   });
 
-  test("a deterministic eval printing a float's repr ties on a change of its last bits", () => {
+  test("a deterministic eval printing a float's repr ties on a change of its last bits, or of float32 rounding", () => {
     const repr = state(runs(0.7133333333333334, 0.7133333333333334), runs(0.7133333333333335));
     expect(decideCandidate(repr)).toMatchObject({ action: "discard", mode: "deterministic" });
+    // A float32 log loss whose sum was split into chunks: 1.8e-7 lower, the same loss.
+    const float32 = state(runs(0.8887031078338623, 0.8887031078338623), runs(0.8887029290199280, 0.888702929019928));
+    expect(decideCandidate(float32, { direction: "min" })).toMatchObject({ action: "discard", mode: "deterministic" });
+    const real = state(runs(0.8887031078338623, 0.8887031078338623), runs(0.8886, 0.8886));
+    expect(decideCandidate(real, { direction: "min" })).toMatchObject({ action: "keep", mode: "deterministic" });
   });
 });
 

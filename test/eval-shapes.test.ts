@@ -182,16 +182,16 @@ describe("a training script in autoresearch's shape (val_bpb after ---, no SCORE
 
   test("a metric whose name says neither way: init says which direction it took and how to change it", () => {
     const root = makeRepo({ "train.py": TRAIN, "prepare.py": PREPARE });
-    const init = runScript("init", ["train.py", "--eval-cmd", "python3 train.py", "--metric", "quality", "-y"], {
+    const init = runScript("init", ["train.py", "--eval-cmd", "python3 train.py", "--metric", "objective", "-y"], {
       cwd: root,
     });
     expect(init.code).toBe(0);
     expect(init.stderr).toContain(
-      'The metric "quality" does not say whether higher or lower is better; init took higher (metric.direction: max). If lower is better, set metric.direction: min in the experiment file before baseline',
+      'The metric "objective" does not say whether higher or lower is better; init took higher (metric.direction: max). If lower is better, set metric.direction: min in the experiment file before baseline',
     );
     const chosen = runScript(
       "init",
-      ["train.py", "--eval-cmd", "python3 train.py", "--metric", "quality", "--direction", "max", "-y", "--force"],
+      ["train.py", "--eval-cmd", "python3 train.py", "--metric", "objective", "--direction", "max", "-y", "--force"],
       { cwd: root },
     );
     expect(chosen.code).toBe(0);

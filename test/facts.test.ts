@@ -59,8 +59,10 @@ describe("one spelling per number and time", () => {
   test.each([
     [0.012, "+0.0120"],
     [-0.02, "-0.0200"],
-    [0.00004, "+0.0000"],
-    [-0.00004, "+0.0000"],
+    [0.00004, "+0.000040"], // a difference is never written as none...
+    [-0.00004, "-0.000040"],
+    [1e-12, "+0.0000"], // ...unless it is the means' rounding noise
+    [-1e-12, "+0.0000"],
     [null, null],
     [Number.NaN, null],
   ])("formatDelta(%p) is %p", (value, expected) => {
@@ -92,15 +94,16 @@ describe("one spelling per number and time", () => {
     [[0.7124, 0.05], 4],
     [[0.0000102, 0.00000983], 9],
     [[0.05, 0.004], 4],
-    [[0.05, 0.0004], 7],
+    [[0.05, 0.0004], 7], // the lower median
+    [[0.7124, 0.7131, 0.0005], 4], // one broken candidate among accuracies
     [[0, null, Number.NaN, 0.7], 4],
     [[], 4],
   ])("a quantity of %p is written with %p decimals", (values, decimals) => {
     expect(measureDecimals(values)).toBe(decimals);
   });
 
-  test("a delta takes its scores' decimals, not its own: +0.0000 beside 0.7, -0.000001230 beside 0.0000042", () => {
-    expect(formatDelta(0.00004, measureStyle([0.7124, 0.71244]))).toBe("+0.0000");
+  test("a delta takes its scores' decimals, not its own: +0.0052 beside 0.7, -0.000001230 beside 0.0000042", () => {
+    expect(formatDelta(0.00004, measureStyle([0.7124, 0.71244]))).toBe("+0.000040");
     expect(formatDelta(0.0052, measureStyle([0.7124]))).toBe("+0.0052");
     expect(formatDelta(-0.00000123, measureStyle([0.0000042, 0.00000297]))).toBe("-0.000001230");
     expect(formatDelta(2, measureStyle([10, 12]))).toBe("+2");

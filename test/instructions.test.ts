@@ -346,13 +346,28 @@ describe("helpers", () => {
     ["test_nll", "min", false],
     ["kl_divergence", "min", false],
     ["val_mse", "min", false],
+    ["cross_entropy", "min", false],
+    ["neg_log_likelihood", "min", false],
+    ["bits_per_byte", "min", false],
+    ["brier_score", "min", false],
+    ["num_incorrect", "min", false],
+    ["false_positives", "min", false],
+    ["drops", "min", false],
+    ["bpd", "min", false],
+    ["errors_per_hour", "min", false],
+    ["bits_per_second", "max", false], // a rate, not bits per byte
+    ["tokens_per_sec", "max", false],
+    ["requests_per_sec", "max", false],
+    ["log_likelihood", "max", false],
+    ["relevant_items", "max", true], // "items" ends in "ms" but is not milliseconds
+    ["p99_ms", "min", false],
+    ["margin_distance", "max", true],
     ["power", "max", true], // "wer" is a word, not a substring
     ["answers", "max", true],
     ["hits@10", "max", false],
     ["f1", "max", false],
-    ["requests_per_sec", "max", false],
     ["accuracy", "max", false],
-    ["quality", "max", true],
+    ["objective", "max", true],
     ["mean_abs_error", "min", false],
   ])("%p: %p is better (a guess: %p)", (name, direction, guessed) => {
     expect(defaultDirectionFor(name)).toBe(direction as "max" | "min");

@@ -196,9 +196,10 @@ export function candidateRunCap(
 }
 
 // The finest print resolution read from scores: a score printed with Python's repr (0.7133333333333334)
-// carries binary noise in its last digits, which a change that only reorders a sum can move.
+// carries rounding noise in its last digits, which a change that only reorders a sum can move; a
+// float32 computation (numpy, a GPU) keeps about seven significant digits, so six are read.
 const MAX_PRINTED_DECIMALS = 12;
-const PRINTED_SIGNIFICANT_DIGITS = 10;
+const PRINTED_SIGNIFICANT_DIGITS = 6;
 // The coarsest: a score printed with fewer decimals (0.75, 12) is still compared to 4 decimals, as
 // the resolution 0.0001 every experiment file had before it could be read from the scores.
 const COARSEST_PRINTED_RESOLUTION = 1e-4;
@@ -229,7 +230,7 @@ export function printResolution(values: readonly number[]): number {
 
 /**
  * The score's resolution when decision.resolution is null: what the eval printed (printResolution),
- * no finer than 10 significant digits of the largest score, no coarser than 0.0001. An MSE printed
+ * no finer than 6 significant digits of the largest score, no coarser than 0.0001. An MSE printed
  * as 0.00001019 -> 1e-8; an accuracy printed as 0.7120 or 0.75 -> 1e-4; no scores -> 1e-4.
  */
 export function printedResolution(scores: readonly number[]): number {

@@ -102,11 +102,17 @@ export function describeObjective(objective: {
  * where the score comes from when it is not SCORE. The one home of those three options of runEval.
  */
 export function evalReading(experiment: {
-  metric: { formula?: string | null; score_from?: string | null };
+  metric: { name: string; formula?: string | null; score_from?: string | null };
   guard: { metric: string } | null;
-}): { guardMetric: string | null; formula: FormulaTerm[] | null; scoreFrom: FormulaTerm[] | null } {
+}): {
+  guardMetric: string | null;
+  metric: string;
+  formula: FormulaTerm[] | null;
+  scoreFrom: FormulaTerm[] | null;
+} {
   return {
     guardMetric: experiment.guard?.metric ?? null,
+    metric: experiment.metric.name,
     formula: experiment.metric.formula ? parseMetricFormula(experiment.metric.formula) : null,
     scoreFrom: scoreSourceTerms(experiment.metric),
   };

@@ -15,37 +15,95 @@ const MATCHING = /^(accuracy|pass_rate|exact_match|pass)$/i;
 const ERROR = /^(abs_error|mean_abs_error|mae)$/i;
 const TIMING_MS = /^(latency|latency_ms|time_ms|duration_ms)$/i;
 const TIMING_S = /^(latency_s|time_s|duration_s|seconds)$/i;
-/** Names that are better when lower, for the default direction. */
-const LOWER_IS_BETTER = /latency|time|duration|seconds|error|loss|mae|rmse|mse|cost|size|bytes|memory|ms$/i;
+/** Names that are better when lower, for the default direction (read inside words: "val_loss", "latencyms"). */
+const LOWER_IS_BETTER = /latency|time|duration|seconds|error|loss|mae|rmse|mse|cost|size|bytes|memory|(^|[^a-z])ms$/i;
 /**
- * Whole words of a name that are better when lower: a language model's bits per byte or character
- * (val_bpb, as autoresearch's train.py prints it), perplexity, negative log-likelihood, word and
- * character error rates, regret, FID, KL divergence. Words, so "power" is not "wer".
+ * Whole words of a name that are better when lower: a language model's bits per byte, character or
+ * dimension (val_bpb, as autoresearch's train.py prints it), perplexity, negative log-likelihood,
+ * cross-entropy, word, character and equal error rates, calibration error, Brier score, regret,
+ * FID, KL divergence, false positives, counts of failures. Words, so "power" is not "wer".
  */
 const LOWER_IS_BETTER_WORDS = new Set([
   "bpb",
   "bpc",
-  "bits",
+  "bpd",
   "perplexity",
   "ppl",
   "nll",
+  "xent",
   "wer",
   "cer",
+  "eer",
+  "ece",
+  "brier",
   "regret",
   "mape",
   "smape",
   "fid",
   "kl",
   "divergence",
-  "distance",
+  "fpr",
+  "fnr",
+  "false",
+  "incorrect",
+  "wrong",
+  "mistakes",
   "failures",
   "failed",
+  "fails",
+  "crashes",
   "violations",
   "penalty",
+  "drops",
 ]);
-/** Names that are better when higher beyond the eval's own metrics: init says nothing about their direction. */
-const HIGHER_IS_BETTER =
-  /score|accuracy|acc$|precision|recall|f1|auc|map@|ndcg|mrr|hit|pass|bleu|rouge|reward|throughput|per_sec|per_s$|ops|qps|rps|tps|speedup|coverage|win|success|correct/i;
+/** Phrases better when lower whose words are not: "bits_per_byte", "cross_entropy", "neg_log_likelihood". */
+const LOWER_IS_BETTER_PHRASES =
+  /bits_?per_?(byte|char|character|dim|token)|cross_?entropy|neg(ative)?_?log_?likelihood/i;
+/** A rate per unit of time (tokens_per_second, qps): better when higher unless it counts failures. */
+const THROUGHPUT = /(^|_)(qps|rps|tps|ops|throughput|speedup)($|_)|per_?(sec|second|s|minute|min|hour)$/i;
+const FAILURE_WORDS = /error|fail|loss|incorrect|wrong|crash|violation|drop/i;
+/** Whole words better when higher: init takes these as meant, with no warning about the direction. */
+const HIGHER_IS_BETTER_WORDS = new Set([
+  "score",
+  "accuracy",
+  "acc",
+  "precision",
+  "recall",
+  "f1",
+  "auc",
+  "auroc",
+  "auprc",
+  "ndcg",
+  "map",
+  "mrr",
+  "hit",
+  "hits",
+  "pass",
+  "passed",
+  "bleu",
+  "rouge",
+  "chrf",
+  "reward",
+  "rewards",
+  "return",
+  "returns",
+  "coverage",
+  "win",
+  "wins",
+  "success",
+  "correct",
+  "r2",
+  "iou",
+  "dice",
+  "sharpe",
+  "profit",
+  "likelihood",
+  "elo",
+]);
+
+function wordsOf(name: string): string[] {
+  return name.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+}
 
 export function isTimingMetric(name: string): boolean {
   return TIMING_MS.test(name) || TIMING_S.test(name);
@@ -77,24 +135,26 @@ export function isRankingMetric(name: string): boolean {
 const RANKED_SHAPES: ReturnShape[] = ["ranked_list", "scores"];
 
 /**
- * min for latency, error, loss, bits per byte, perplexity, cost and size; max otherwise. A formula
- * follows its first term.
+ * min for latency, error, loss, bits per byte, perplexity, cost and size; max otherwise, and for a
+ * rate per unit of time (tokens_per_second). A formula follows its first term.
  */
 export function defaultDirectionFor(metric: string): Direction {
   const first = metricComponents(metric).names[0] ?? metric;
   if (MATCHING.test(first) || RANKING.test(first)) return "max";
-  const words = first.toLowerCase().split(/[^a-z0-9]+/);
-  return LOWER_IS_BETTER.test(first) || words.some((word) => LOWER_IS_BETTER_WORDS.has(word)) ? "min" : "max";
+  if (THROUGHPUT.test(first) && !FAILURE_WORDS.test(first)) return "max";
+  const lower = LOWER_IS_BETTER.test(first) || LOWER_IS_BETTER_PHRASES.test(first) ||
+    wordsOf(first).some((word) => LOWER_IS_BETTER_WORDS.has(word));
+  return lower ? "min" : "max";
 }
 
 /**
  * Whether defaultDirectionFor only guessed: the name says neither lower nor higher is better
- * (a made-up score such as "quality"), so init names the direction it took and the flag to change it.
+ * (a made-up "objective"), so init names the direction it took and how to change it.
  */
 export function isDirectionGuessed(metric: string): boolean {
   const first = metricComponents(metric).names[0] ?? metric;
-  return defaultDirectionFor(metric) === "max" && !HIGHER_IS_BETTER.test(first) && !MATCHING.test(first) &&
-    !RANKING.test(first) && !ERROR.test(first);
+  if (defaultDirectionFor(metric) === "min" || MATCHING.test(first) || RANKING.test(first)) return false;
+  return !THROUGHPUT.test(first) && !wordsOf(first).some((word) => HIGHER_IS_BETTER_WORDS.has(word));
 }
 
 /** Metrics printed beside SCORE for context (and as guard candidates), besides the SCORE terms. */

@@ -51,7 +51,7 @@ export function createEvalOutputParser() {
     },
     finish(): EvalOutput {
       let scoreProblem: string | null = null;
-      if (rawScore === null) scoreProblem = `the eval printed no SCORE line${namedMetricsHint(metrics)}`;
+      if (rawScore === null) scoreProblem = missingScoreProblem(metrics);
       else if (!Number.isFinite(score)) {
         scoreProblem = `the eval printed SCORE: ${rawScore}, which is not a finite number`;
       }
@@ -75,17 +75,28 @@ function printed(value: number): string {
 const NAMED_METRICS_LISTED = 3;
 
 /**
- * The fix for an eval that prints its metric under its own name (`val_bpb: 0.9979`, as many
- * training scripts do) and no SCORE line: print one, or read the score from that metric.
+ * Why a run has no score when it printed no SCORE line, with the fix for an eval that prints its
+ * metric under its own name (`val_bpb: 0.9979`, as many training scripts do): print SCORE, or read
+ * the score from that line. `metric` (the experiment's metric) is the line named when it was
+ * printed, listed first; else the first named line.
+ * missingScoreProblem({ epoch: 3, val_loss: 0.41 }, "val_loss")
+ *   -> "the eval printed no SCORE line (it printed val_loss: 0.41, epoch: 3): print SCORE: <value> too, or set metric.score_from: val_loss ..."
  */
-function namedMetricsHint(metrics: Record<string, number>): string {
-  const names = Object.keys(metrics);
-  if (names.length === 0) return "";
+/** How every missing-SCORE problem starts. */
+export const NO_SCORE_LINE = "the eval printed no SCORE line";
+
+export function missingScoreProblem(metrics: Record<string, number>, metric?: string | null): string {
+  const printedNames = Object.keys(metrics);
+  if (printedNames.length === 0) return NO_SCORE_LINE;
+  const preferred = metric?.toLowerCase();
+  const names = preferred && preferred in metrics
+    ? [preferred, ...printedNames.filter((name) => name !== preferred)]
+    : printedNames;
   const listed = names.slice(0, NAMED_METRICS_LISTED).map((name) => `${name}: ${printed(metrics[name])}`).join(
     ", ",
   );
   const more = names.length > NAMED_METRICS_LISTED ? ` and ${names.length - NAMED_METRICS_LISTED} more` : "";
-  return ` (it printed ${listed}${more}): print SCORE: <value> too, or set metric.score_from: ${
+  return `${NO_SCORE_LINE} (it printed ${listed}${more}): print SCORE: <value> too, or set metric.score_from: ${
     names[0]
   } in the experiment file to read the score from that line`;
 }

@@ -17,6 +17,8 @@ import {
   evaluateFormula,
   findMetric,
   type FormulaTerm,
+  missingScoreProblem,
+  NO_SCORE_LINE,
 } from "./eval-output.ts";
 import {
   createRunnerTracker,
@@ -71,6 +73,8 @@ export type EvalOptions = {
   timeoutS: number;
   logPath?: string | null;
   guardMetric?: string | null;
+  /** The experiment's metric: a run without a SCORE line that printed it is told to read the score from it. */
+  metric?: string | null;
   formula?: FormulaTerm[] | null;
   /**
    * Read the score from these named metrics (one name, or a formula's terms) instead of the SCORE
@@ -387,6 +391,7 @@ function evalRunOf(
       durationMs: run.durationMs,
       timeoutS: options.timeoutS,
       guardMetric: options.guardMetric ?? null,
+      metric: options.metric ?? null,
       formula: options.formula ?? null,
       scoreFrom: options.scoreFrom ?? null,
       tail: run.tail,
@@ -479,6 +484,7 @@ type Outcome = {
   durationMs: number;
   timeoutS: number;
   guardMetric: string | null;
+  metric: string | null;
   formula: FormulaTerm[] | null;
   scoreFrom: FormulaTerm[] | null;
   tail: string;
@@ -487,7 +493,9 @@ type Outcome = {
 
 function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" | "logPath"> {
   let score = output.score;
-  let scoreProblem = output.scoreProblem;
+  let scoreProblem = output.scoreProblem?.startsWith(NO_SCORE_LINE) && outcome.metric
+    ? missingScoreProblem(output.metrics, outcome.metric)
+    : output.scoreProblem;
   let cases = output.cases;
   if (outcome.scoreFrom) {
     score = evaluateFormula(outcome.scoreFrom, output.metrics);
@@ -507,7 +515,7 @@ function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" |
     // The exit code alone says nothing a person can act on; the error the eval printed does.
     errorLine = lastErrorLine(outcome.tail, outcome.cwd);
     crashReason = `the eval exited with code ${outcome.exitCode}${errorLine === null ? "" : ` ("${errorLine}")`}`;
-  } else if (score === null) crashReason = scoreProblem ?? "the eval printed no SCORE line";
+  } else if (score === null) crashReason = scoreProblem ?? NO_SCORE_LINE;
   return {
     ok: crashReason === null,
     score: crashReason === null ? score : null,

@@ -16,19 +16,20 @@ const SMALL_MEASURE_SIGNIFICANT_DIGITS = 4;
 const MAX_MEASURE_DECIMALS = 12;
 
 /**
- * The decimals a quantity is written with, read from its values: four, unless its smallest
- * nonzero value is below 0.001, then enough for four significant digits of that value.
+ * The decimals a quantity is written with, read from its values: four, unless its typical (median)
+ * nonzero size is below 0.001, then enough for four significant digits of that size; one stray
+ * value (a broken candidate's 0.0005 among accuracies) does not change how the others read.
  * measureDecimals([0.7124, 0.005]) -> 4; measureDecimals([0.00001019, 0.0000102]) -> 8.
  */
 export function measureDecimals(values: readonly (number | null | undefined)[]): number {
-  let smallest = Infinity;
-  for (const value of values) {
-    if (typeof value === "number" && Number.isFinite(value) && value !== 0) {
-      smallest = Math.min(smallest, Math.abs(value));
-    }
-  }
-  if (!(smallest < SMALL_MEASURE)) return MEASURE_DECIMALS;
-  const decimals = SMALL_MEASURE_SIGNIFICANT_DIGITS - 1 - Math.floor(Math.log10(smallest));
+  const sizes = values
+    .filter((value): value is number => typeof value === "number" && Number.isFinite(value) && value !== 0)
+    .map(Math.abs)
+    .sort((a, b) => a - b);
+  if (sizes.length === 0) return MEASURE_DECIMALS;
+  const typical = sizes[Math.floor((sizes.length - 1) / 2)];
+  if (!(typical < SMALL_MEASURE)) return MEASURE_DECIMALS;
+  const decimals = SMALL_MEASURE_SIGNIFICANT_DIGITS - 1 - Math.floor(Math.log10(typical));
   return Math.min(MAX_MEASURE_DECIMALS, Math.max(MEASURE_DECIMALS, decimals));
 }
 
@@ -109,10 +110,23 @@ export function formatCompact(value: number | null, style: MeasureStyle = {}): s
  * the style of the scores (measureStyle): a delta has their decimals, not its own.
  */
 export function formatDelta(delta: number | null, style: MeasureStyle = {}): string | null {
-  const decimals = style.decimals ?? MEASURE_DECIMALS;
+  const decimals = visibleDecimals(delta, style.decimals ?? MEASURE_DECIMALS);
   const rounded = roundMeasure(delta, { decimals });
   if (rounded === null) return null;
   return `${rounded >= 0 ? "+" : "-"}${formatScore(Math.abs(rounded), { ...style, decimals })}`;
+}
+
+/** Below this a difference is rounding noise of the means, written as none. */
+const NEGLIGIBLE_DELTA = 1e-9;
+
+/**
+ * A difference is never written as none when there is one: one that rounds to zero at `decimals`
+ * keeps two significant digits (a deterministic eval printing 0.0042130 kept -0.0000030, not "+0.0000").
+ */
+function visibleDecimals(delta: number | null, decimals: number): number {
+  if (delta === null || !Number.isFinite(delta) || Math.abs(delta) < NEGLIGIBLE_DELTA) return decimals;
+  if (Math.round(Math.abs(delta) * 10 ** decimals) !== 0) return decimals;
+  return Math.min(MAX_MEASURE_DECIMALS, 1 - Math.floor(Math.log10(Math.abs(delta))));
 }
 
 /**

@@ -7,6 +7,7 @@
 // held-out file (the dashboard, the loop prompt and next-round decide what each reader may see).
 import { mean, studentTQuantile, sumOfSquaredDeviations } from "../decision/stats.ts";
 import { printedResolution } from "../decision/options.ts";
+import { measureDecimals, type MeasureStyle } from "../text/number-format.ts";
 
 /** One-sided level of the overfitting test (see `overfitting`). */
 const OVERFITTING_TEST_LEVEL = 0.01;
@@ -33,6 +34,11 @@ export type HoldoutLine = {
 };
 
 /** The baseline or a keep, with both of its scores. */
+/** How the overfitting figures are written: to the decimals of the eval-set and held-out scores. */
+export function holdoutStyle(points: readonly HoldoutPoint[]): MeasureStyle {
+  return { decimals: measureDecimals(points.flatMap((point) => [point.evalScore, point.holdoutScore])) };
+}
+
 export type HoldoutPoint = {
   iteration: number;
   status: "baseline" | "keep";

@@ -5,6 +5,7 @@
 import { lessonSections } from "../experiment/lessons.ts";
 import type { ResultLine } from "../experiment/journal.ts";
 import type { KeptChange, Summary } from "../experiment/summary.ts";
+import { holdoutStyle } from "../experiment/holdout.ts";
 import { formatDelta, formatScore, measureDecimals } from "../text/number-format.ts";
 
 /** A keep's gain as iterate decided on it, and the interval its verdict gave (null without one). */
@@ -215,7 +216,7 @@ function holdoutLines(summary: Summary): string[] {
   const holdout = summary.holdout;
   if (!holdout || !holdout.baseline) return [];
   const latest = holdout.latest;
-  const scale = { decimals: measureDecimals(holdout.points.flatMap((point) => [point.evalScore, point.holdoutScore])) };
+  const scale = holdoutStyle(holdout.points);
   const lines = [
     "",
     "## Held-out results",

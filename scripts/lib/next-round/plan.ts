@@ -45,9 +45,9 @@ import { renderEarlierRounds, renderTargets, type RoundDigest } from "./round-su
 import { summarizeJournal, type Summary } from "../experiment/summary.ts";
 import { describeObjective, nextObjective, type Objective, type ObjectiveFlags } from "../experiment/objective.ts";
 import { baselineGuardFigure, describeGuard, guardSpecProblem, parseGuardSpec } from "../experiment/guard.ts";
-import { overfitting } from "../experiment/holdout.ts";
+import { holdoutStyle, overfitting } from "../experiment/holdout.ts";
 import { runnerSettings } from "../process/eval-runner.ts";
-import { formatDelta, formatScore, measureDecimals } from "../text/number-format.ts";
+import { formatDelta, formatScore } from "../text/number-format.ts";
 
 export type NextRoundOptions = {
   cwd: string;
@@ -200,9 +200,7 @@ export async function planFromExperiment(
   const { previous, warnings } = roundN;
   const holdout = summaryN.holdout;
   if (holdout?.behind) {
-    const scale = {
-      decimals: measureDecimals(holdout.points.flatMap((point) => [point.evalScore, point.holdoutScore])),
-    };
+    const scale = holdoutStyle(holdout.points);
     // For the person: the figures. Round N+1's instructions say it without them (round-summary.ts).
     warnings.push(
       `Overfitting? In round ${previous.round} the eval-set gain (${

@@ -1019,3 +1019,20 @@ test("with the experiment's metric known, the message names that line first (val
   expect(missingScoreProblem(printed.metrics, "accuracy")).toContain("set metric.score_from: epoch in");
   expect(missingScoreProblem({}, "val_loss")).toBe("the eval printed no SCORE line");
 });
+
+describe("a one-line JSON object's numbers are named metrics", () => {
+  test.each([
+    ['{"eval_accuracy": 0.9132, "eval_f1": 0.88}', { eval_accuracy: 0.9132, eval_f1: 0.88 }],
+    ['  {"Accuracy": 1, "ok": true, "name": "run-3", "config": {"lr": 0.1}, "exact match": 3}  ', { accuracy: 1 }],
+    ["[0.5, 0.7]", {}],
+    ['{"accuracy": 0.9', {}],
+    ['{"accuracy": NaN}', {}],
+  ])("%p -> %p", (line, expected) => {
+    expect(parseEvalOutput(`${line}\n`).metrics).toEqual(expected);
+  });
+
+  test("a JSON line longer than 64 KB is a log and is not parsed; SCORE still wins", () => {
+    const long = `{"accuracy": 0.5, "log": "${"x".repeat(70_000)}"}`;
+    expect(parseEvalOutput(`${long}\nSCORE: 0.7\n`)).toMatchObject({ score: 0.7, metrics: {} });
+  });
+});

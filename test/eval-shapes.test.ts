@@ -8,6 +8,8 @@
 // - A training script in autoresearch's own shape: train.py is the constrained file and the eval,
 //   prints `val_bpb:` after a `---` line and no SCORE. init takes lower as better, baseline names
 //   metric.score_from as the fix, and then a lower val_bpb is kept and a higher one discarded.
+// - An eval that prints its results as one JSON object (`{"eval_accuracy": 0.875, ...}`): the
+//   same fix names its fields, and the score is read from one of them.
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -196,5 +198,50 @@ describe("a training script in autoresearch's shape (val_bpb after ---, no SCORE
     );
     expect(chosen.code).toBe(0);
     expect(chosen.stderr).not.toMatch(/does not say whether higher or lower is better/);
+  });
+});
+
+/** A classifier scored by an eval that prints its results as one JSON object, as many eval scripts do. */
+const CLASSIFIER = `THRESHOLD = 0.5
+`;
+const JSON_EVAL = `import json
+import classifier
+
+labels = [(i / 16, i >= 10) for i in range(16)]
+correct = sum((x >= classifier.THRESHOLD) == y for x, y in labels)
+print("loading 16 examples")
+print(json.dumps({"eval_accuracy": correct / len(labels), "eval_samples": len(labels), "model": "threshold"}))
+`;
+
+describe("an eval that prints its results as one JSON object", () => {
+  test("baseline names the JSON fields and score_from; with it set, the score is read from the field and a gain is kept", () => {
+    const root = makeRepo({ "classifier.py": CLASSIFIER, "evaluate.py": JSON_EVAL });
+    const init = runScript(
+      "init",
+      ["classifier.py", "--eval-cmd", "python3 evaluate.py", "--metric", "eval_accuracy", "-y"],
+      { cwd: root },
+    );
+    expect(init.code).toBe(0);
+    commitHarness(root, ["autoresearch.yaml", "instructions.md", "launch_prompt.md"]);
+    const missing = runScript("baseline", [], { cwd: root });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      "the eval printed no SCORE line (it printed eval_accuracy: 0.875, eval_samples: 16): print SCORE: <value> too, or set metric.score_from: eval_accuracy",
+    );
+    const path = join(root, "autoresearch.yaml");
+    writeFileSync(
+      path,
+      readFileSync(path, "utf8").replace(
+        /^ {2}name: eval_accuracy$/m,
+        "  name: eval_accuracy\n  score_from: eval_accuracy",
+      ),
+    );
+    commitHarness(root, ["autoresearch.yaml"]);
+    const baseline = runScript("baseline", [], { cwd: root });
+    expect(baseline.code).toBe(0);
+    expect(baseline.stdout).toMatch(/^baseline 0\.8750 /m);
+    setLever(root, "THRESHOLD", "0.6", { file: "classifier.py" });
+    expect(runScript("iterate", ["-m", "a higher threshold"], { cwd: root }).code).toBe(0);
+    expect(results(root).at(-1)).toMatchObject({ status: "keep", score: 1, delta: "+0.1250" });
   });
 });

@@ -1,5 +1,5 @@
 // The eval contract, parsed: `SCORE: x` (last one wins), named metrics
-// (`NAME: x`, `METRIC name=value`, `GUARD: x`) and per-case `CASE id x` lines, plus
+// (`NAME: x`, `METRIC name=value`, `GUARD: x`, a one-line JSON object's numbers) and per-case `CASE id x` lines, plus
 // composite formulas like `0.8*precision@12+0.2*mrr`. Pure: text in, data out.
 
 import { formatMetric } from "../text/number-format.ts";
@@ -18,6 +18,27 @@ const NAMED_LINE =
   /^\s*([A-Za-z][\w@.\-/]*(?: [\w@.\-/]+)?)\s*:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|-inf|Infinity|-Infinity)\s*$/;
 const METRIC_LINE = /^\s*METRIC\s+([^\s=]+)\s*=\s*(\S+)\s*$/;
 const CASE_LINE = /^\s*CASE\s+(\S+)\s+(\S+)\s*$/;
+// A JSON object on one line (`{"accuracy": 0.91, "f1": 0.88}`, as many eval scripts print their
+// results): its top-level numbers are named metrics, under names a formula can use. A longer line
+// is a log, not a result, and is not parsed.
+const JSON_LINE = /^\s*\{.*\}\s*$/;
+const JSON_LINE_MAX_CHARACTERS = 65_536;
+const JSON_METRIC_NAME = /^[A-Za-z][\w@.\-/]*$/;
+
+/** The named metrics of a one-line JSON object; none for anything else. */
+function jsonLineMetrics(line: string): [string, number][] {
+  if (line.length > JSON_LINE_MAX_CHARACTERS || !JSON_LINE.test(line)) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return [];
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return [];
+  return Object.entries(parsed as Record<string, unknown>).filter((entry): entry is [string, number] =>
+    typeof entry[1] === "number" && Number.isFinite(entry[1]) && JSON_METRIC_NAME.test(entry[0])
+  );
+}
 
 /** Incremental parser so a long eval output never has to be held in memory. */
 export function createEvalOutputParser() {
@@ -47,7 +68,9 @@ export function createEvalOutputParser() {
       if (metricMatch) {
         const value = Number(metricMatch[2]);
         if (Number.isFinite(value)) metrics[metricMatch[1].toLowerCase()] = value;
+        return;
       }
+      for (const [name, value] of jsonLineMetrics(line)) metrics[name.toLowerCase()] = value;
     },
     finish(): EvalOutput {
       let scoreProblem: string | null = null;

@@ -31,7 +31,7 @@ import {
   objectPatternKeys,
   TEST_DATA_FORMAT,
 } from "../scripts/lib/harness/test-data.ts";
-import { missingScoreProblem, parseEvalOutput } from "../scripts/lib/process/eval-output.ts";
+import { parseEvalOutput } from "../scripts/lib/process/eval-output.ts";
 
 const FIXTURES = join(import.meta.dir, "fixtures/adapters");
 
@@ -1012,12 +1012,12 @@ describe("an eval that prints its metric under its own name and no SCORE line", 
 });
 
 test("with the experiment's metric known, the message names that line first (val_loss after epoch and train_loss)", () => {
-  const printed = parseEvalOutput("epoch: 10\ntrain_loss: 0.52\nval_loss: 0.61\n");
-  expect(missingScoreProblem(printed.metrics, "val_loss")).toBe(
+  const output = "epoch: 10\ntrain_loss: 0.52\nval_loss: 0.61\n";
+  expect(parseEvalOutput(output, "val_loss").scoreProblem).toBe(
     "the eval printed no SCORE line (it printed val_loss: 0.61, epoch: 10, train_loss: 0.52): print SCORE: <value> too, or set metric.score_from: val_loss in the experiment file to read the score from that line",
   );
-  expect(missingScoreProblem(printed.metrics, "accuracy")).toContain("set metric.score_from: epoch in");
-  expect(missingScoreProblem({}, "val_loss")).toBe("the eval printed no SCORE line");
+  expect(parseEvalOutput(output, "accuracy").scoreProblem).toContain("set metric.score_from: epoch in");
+  expect(parseEvalOutput("done\n", "val_loss").scoreProblem).toBe("the eval printed no SCORE line");
 });
 
 describe("a one-line JSON object's numbers are named metrics", () => {

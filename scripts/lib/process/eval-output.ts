@@ -40,8 +40,11 @@ function jsonLineMetrics(line: string): [string, number][] {
   );
 }
 
-/** Incremental parser so a long eval output never has to be held in memory. */
-export function createEvalOutputParser() {
+/**
+ * Incremental parser so a long eval output never has to be held in memory. `metric` (the
+ * experiment's metric) is the line a missing-SCORE message names first (missingScoreProblem).
+ */
+export function createEvalOutputParser(metric: string | null = null) {
   let score: number | null = null;
   let rawScore: string | null = null;
   const metrics: Record<string, number> = {};
@@ -74,7 +77,7 @@ export function createEvalOutputParser() {
     },
     finish(): EvalOutput {
       let scoreProblem: string | null = null;
-      if (rawScore === null) scoreProblem = missingScoreProblem(metrics);
+      if (rawScore === null) scoreProblem = missingScoreProblem(metrics, metric);
       else if (!Number.isFinite(score)) {
         scoreProblem = `the eval printed SCORE: ${rawScore}, which is not a finite number`;
       }
@@ -94,6 +97,9 @@ function printed(value: number): string {
   return text.includes("e") ? formatMetric(value) : text;
 }
 
+/** How every missing-SCORE problem starts. */
+export const NO_SCORE_LINE = "the eval printed no SCORE line";
+
 // Named metric lines a missing-SCORE message lists, so it can name the one to read the score from.
 const NAMED_METRICS_LISTED = 3;
 
@@ -105,10 +111,7 @@ const NAMED_METRICS_LISTED = 3;
  * missingScoreProblem({ epoch: 3, val_loss: 0.41 }, "val_loss")
  *   -> "the eval printed no SCORE line (it printed val_loss: 0.41, epoch: 3): print SCORE: <value> too, or set metric.score_from: val_loss ..."
  */
-/** How every missing-SCORE problem starts. */
-export const NO_SCORE_LINE = "the eval printed no SCORE line";
-
-export function missingScoreProblem(metrics: Record<string, number>, metric?: string | null): string {
+function missingScoreProblem(metrics: Record<string, number>, metric?: string | null): string {
   const printedNames = Object.keys(metrics);
   if (printedNames.length === 0) return NO_SCORE_LINE;
   const preferred = metric?.toLowerCase();
@@ -124,8 +127,8 @@ export function missingScoreProblem(metrics: Record<string, number>, metric?: st
   } in the experiment file to read the score from that line`;
 }
 
-export function parseEvalOutput(text: string): EvalOutput {
-  const parser = createEvalOutputParser();
+export function parseEvalOutput(text: string, metric: string | null = null): EvalOutput {
+  const parser = createEvalOutputParser(metric);
   for (const line of text.split(/\r?\n/)) parser.line(line);
   return parser.finish();
 }

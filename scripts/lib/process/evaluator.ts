@@ -17,7 +17,6 @@ import {
   evaluateFormula,
   findMetric,
   type FormulaTerm,
-  missingScoreProblem,
   NO_SCORE_LINE,
 } from "./eval-output.ts";
 import {
@@ -362,7 +361,7 @@ const EVAL_ENVIRONMENT = { PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" }
 /** Run the eval once and read the eval contract from its output. */
 export async function runEval(command: string, options: EvalOptions): Promise<EvalRun> {
   if (options.runner) return await runEvalThroughRunner(command, options.runner, options);
-  const parser = createEvalOutputParser();
+  const parser = createEvalOutputParser(options.metric ?? null);
   const run = await runProcess(command, {
     ...options,
     env: { ...EVAL_ENVIRONMENT, ...options.env },
@@ -391,7 +390,6 @@ function evalRunOf(
       durationMs: run.durationMs,
       timeoutS: options.timeoutS,
       guardMetric: options.guardMetric ?? null,
-      metric: options.metric ?? null,
       formula: options.formula ?? null,
       scoreFrom: options.scoreFrom ?? null,
       tail: run.tail,
@@ -414,7 +412,7 @@ async function runEvalThroughRunner(command: string, runner: EvalRunner, options
     const marker = newRunnerMarker();
     const tracker = createRunnerTracker(marker);
     const script = runnerWrapper(command, marker, { ...EVAL_ENVIRONMENT, ...options.env });
-    const parser = createEvalOutputParser();
+    const parser = createEvalOutputParser(options.metric ?? null);
     const run = await runProcess(runnerCommand(runner.template, script, runner.job), {
       ...options,
       // The wrapper is the same every time but for its marker: the log shows the eval and the job.
@@ -484,7 +482,6 @@ type Outcome = {
   durationMs: number;
   timeoutS: number;
   guardMetric: string | null;
-  metric: string | null;
   formula: FormulaTerm[] | null;
   scoreFrom: FormulaTerm[] | null;
   tail: string;
@@ -493,9 +490,7 @@ type Outcome = {
 
 function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" | "logPath"> {
   let score = output.score;
-  let scoreProblem = output.scoreProblem?.startsWith(NO_SCORE_LINE) && outcome.metric
-    ? missingScoreProblem(output.metrics, outcome.metric)
-    : output.scoreProblem;
+  let scoreProblem = output.scoreProblem;
   let cases = output.cases;
   if (outcome.scoreFrom) {
     score = evaluateFormula(outcome.scoreFrom, output.metrics);

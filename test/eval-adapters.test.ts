@@ -1011,13 +1011,21 @@ describe("an eval that prints its metric under its own name and no SCORE line", 
   });
 });
 
-test("with the experiment's metric known, the message names that line first (val_loss after epoch and train_loss)", () => {
-  const output = "epoch: 10\ntrain_loss: 0.52\nval_loss: 0.61\n";
-  expect(parseEvalOutput(output, "val_loss").scoreProblem).toBe(
-    "the eval printed no SCORE line (it printed val_loss: 0.61, epoch: 10, train_loss: 0.52): print SCORE: <value> too, or set metric.score_from: val_loss in the experiment file to read the score from that line",
+test("without a SCORE line, the line named as the experiment's metric is the score (val_loss after epoch and train_loss)", () => {
+  const output = "epoch: 10\ntrain_loss: 0.52\nval_loss: 0.7\nval_loss: 0.61\n";
+  const read = parseEvalOutput(output, "VAL_LOSS");
+  expect([read.score, read.scoreProblem, read.scoreLine]).toEqual([0.61, null, "val_loss"]);
+  // A SCORE line stays the score, wherever it is printed.
+  expect(parseEvalOutput(`SCORE: 0.5\n${output}`, "val_loss")).toMatchObject({ score: 0.5, scoreLine: null });
+  // Another metric: no score, and the message names the printed lines and both fixes.
+  const other = parseEvalOutput(output, "accuracy");
+  expect([other.score, other.scoreLine]).toEqual([null, null]);
+  expect(other.scoreProblem).toBe(
+    "the eval printed no SCORE line (it printed epoch: 10, train_loss: 0.52, val_loss: 0.61): print SCORE: <value> too, or set metric.score_from: epoch in the experiment file to read the score from that line",
   );
-  expect(parseEvalOutput(output, "accuracy").scoreProblem).toContain("set metric.score_from: epoch in");
-  expect(parseEvalOutput("done\n", "val_loss").scoreProblem).toBe("the eval printed no SCORE line");
+  expect(parseEvalOutput("done\n", "val_loss").scoreProblem).toBe("the eval printed no SCORE line nor a val_loss line");
+  // A formula names no line: its terms are read by the evaluator.
+  expect(parseEvalOutput("mrr: 0.5\n", "0.8*precision@12+0.2*mrr").score).toBeNull();
 });
 
 describe("a one-line JSON object's numbers are named metrics", () => {

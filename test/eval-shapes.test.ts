@@ -6,10 +6,15 @@
 //   dashboard carry four significant digits instead of "0.0000". An experiment file that sets the
 //   old fixed resolution 0.0001 is told at its baseline which setting fixes it.
 // - A training script in autoresearch's own shape: train.py is the constrained file and the eval,
-//   prints `val_bpb:` after a `---` line and no SCORE. init takes lower as better, baseline names
-//   metric.score_from as the fix, and then a lower val_bpb is kept and a higher one discarded.
-// - An eval that prints its results as one JSON object (`{"eval_accuracy": 0.875, ...}`): the
-//   same fix names its fields, and the score is read from one of them.
+//   prints `val_bpb:` after a `---` line and no SCORE. init takes lower as better, the val_bpb line
+//   is the score (baseline says so), and then a lower val_bpb is kept and a higher one discarded.
+// - An eval that prints its results as one JSON object (`{"eval_accuracy": 0.875, ...}`) under
+//   another name than the metric's: the missing-SCORE message names its fields and
+//   metric.score_from, and the score is read from one of them.
+// - A C++ kernel benchmarked by the project's `make bench`, printing `time_ms:`: init points at
+//   the make target, a folder the command names is not taken for a file, the Makefile is locked,
+//   and a faster kernel is kept. A settings module no generated eval can call gets the project's
+//   `make eval` in init's refusal.
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -136,7 +141,7 @@ print(f"num_steps:        1000")
 `;
 
 describe("a training script in autoresearch's shape (val_bpb after ---, no SCORE line)", () => {
-  test("init takes lower as better; baseline names score_from; then a lower val_bpb is kept and a higher one discarded", () => {
+  test("init takes lower as better; the val_bpb line is the score; a lower val_bpb is kept and a higher one discarded", () => {
     const root = makeRepo({ "train.py": TRAIN, "prepare.py": PREPARE, ".gitignore": ".run-counter\n" });
     const init = runScript(
       "init",
@@ -149,23 +154,15 @@ describe("a training script in autoresearch's shape (val_bpb after ---, no SCORE
     expect(readFileSync(path, "utf8")).toMatch(/^ {2}name: val_bpb\n {2}direction: min$/m);
     commitHarness(root, ["autoresearch.yaml", "instructions.md", "launch_prompt.md"]);
 
-    const missing = runScript("baseline", [], { cwd: root });
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(
-      "the eval printed no SCORE line (it printed val_bpb: ",
+    expect(readFileSync(join(root, "instructions.md"), "utf8")).toContain(
+      "Without a SCORE line, its `val_bpb: <number>` line is the score.",
     );
-    expect(missing.stderr).toContain(
-      "print SCORE: <value> too, or set metric.score_from: val_bpb in the experiment file to read the score from that line",
-    );
-    expect(journal(root).some((line) => line.status === "baseline")).toBe(false);
 
-    writeFileSync(
-      path,
-      readFileSync(path, "utf8").replace(/^ {2}name: val_bpb$/m, "  name: val_bpb\n  score_from: val_bpb"),
-    );
-    commitHarness(root, ["autoresearch.yaml"]);
     const baseline = runScript("baseline", [], { cwd: root });
     expect(baseline.code).toBe(0);
+    expect(baseline.stderr).toContain(
+      `The eval prints no SCORE line: its "val_bpb" line (the experiment's metric) is the score.`,
+    );
     // 0.75 + 0.3/4 + 40 * 0.02^2 = 0.841 nats per token: 1.2133 bits per byte.
     expect(baseline.stdout).toMatch(/^baseline 1\.21\d{2} \(median of 3: /m);
 
@@ -218,7 +215,7 @@ describe("an eval that prints its results as one JSON object", () => {
     const root = makeRepo({ "classifier.py": CLASSIFIER, "evaluate.py": JSON_EVAL });
     const init = runScript(
       "init",
-      ["classifier.py", "--eval-cmd", "python3 evaluate.py", "--metric", "eval_accuracy", "-y"],
+      ["classifier.py", "--eval-cmd", "python3 evaluate.py", "--metric", "accuracy", "-y"],
       { cwd: root },
     );
     expect(init.code).toBe(0);
@@ -232,8 +229,8 @@ describe("an eval that prints its results as one JSON object", () => {
     writeFileSync(
       path,
       readFileSync(path, "utf8").replace(
-        /^ {2}name: eval_accuracy$/m,
-        "  name: eval_accuracy\n  score_from: eval_accuracy",
+        /^ {2}name: accuracy$/m,
+        "  name: accuracy\n  score_from: eval_accuracy",
       ),
     );
     commitHarness(root, ["autoresearch.yaml"]);
@@ -244,4 +241,135 @@ describe("an eval that prints its results as one JSON object", () => {
     expect(runScript("iterate", ["-m", "a higher threshold"], { cwd: root }).code).toBe(0);
     expect(results(root).at(-1)).toMatchObject({ status: "keep", score: 1, delta: "+0.1250" });
   });
+});
+
+/** A matrix-multiply kernel in the naive loop order; the project's benchmark times it. */
+const KERNEL = `// Square matrix multiply, timed by bench/bench.cpp.
+#include <cstddef>
+#include <vector>
+
+void matmul(const std::vector<float>& a, const std::vector<float>& b, std::vector<float>& c, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      float sum = 0;
+      for (std::size_t k = 0; k < n; ++k) sum += a[i * n + k] * b[k * n + j];
+      c[i * n + j] = sum;
+    }
+}
+`;
+
+/** The same product with b's rows streamed (i-k-j): several times faster on any cache. */
+const STREAMED_KERNEL = `// Square matrix multiply, timed by bench/bench.cpp.
+#include <cstddef>
+#include <vector>
+
+void matmul(const std::vector<float>& a, const std::vector<float>& b, std::vector<float>& c, std::size_t n) {
+  for (std::size_t i = 0; i < n * n; ++i) c[i] = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t k = 0; k < n; ++k) {
+      const float aik = a[i * n + k];
+      for (std::size_t j = 0; j < n; ++j) c[i * n + j] += aik * b[k * n + j];
+    }
+}
+`;
+
+/** Checks the product against a double-precision one and prints the time and the error, no SCORE. */
+const BENCH = `#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+void matmul(const std::vector<float>&, const std::vector<float>&, std::vector<float>&, std::size_t);
+int main() {
+  const std::size_t n = 320;
+  std::vector<float> a(n * n), b(n * n), c(n * n);
+  for (std::size_t i = 0; i < n * n; ++i) { a[i] = (i % 7) * 0.5f; b[i] = (i % 5) * 0.25f; }
+  auto start = std::chrono::steady_clock::now();
+  matmul(a, b, c, n);
+  auto end = std::chrono::steady_clock::now();
+  double error = 0;
+  for (std::size_t i = 0; i < n; i += 7)
+    for (std::size_t j = 0; j < n; j += 5) {
+      double exact = 0;
+      for (std::size_t k = 0; k < n; ++k) exact += double(a[i * n + k]) * b[k * n + j];
+      error = std::fmax(error, std::fabs(c[i * n + j] - exact) / (1 + std::fabs(exact)));
+    }
+  std::printf("max_rel_err: %.6f\\n", error);
+  std::printf("time_ms: %.3f\\n", std::chrono::duration<double, std::milli>(end - start).count());
+  return error > 1e-3 ? 1 : 0;
+}
+`;
+
+const MAKEFILE = `CXX ?= g++
+CXXFLAGS ?= -O2 -std=c++17
+
+bench/run: src/matmul.cpp bench/bench.cpp
+\t$(CXX) $(CXXFLAGS) -o $@ $^
+
+bench: bench/run
+\t./bench/run
+
+bench-%: bench/run
+\t./bench/run $*
+
+.PHONY: bench
+`;
+
+describe("a C++ kernel benchmarked by the project's make bench (time_ms, no SCORE line)", () => {
+  test("init points at make bench; the bench folder is not locked, the Makefile is; the time_ms line is the score and a faster kernel is kept", () => {
+    const root = makeRepo({
+      "src/matmul.cpp": KERNEL,
+      "bench/bench.cpp": BENCH,
+      Makefile: MAKEFILE,
+      ".gitignore": "bench/run\n",
+    });
+    // Without an eval command, init cannot run a .cpp file on one input: it says so and offers the project's benchmark.
+    const plain = runScript("init", ["src/matmul.cpp", "-y", "--json"], { cwd: root });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain(
+      `The project measures itself with "make -s bench": to make it the eval, re-run init with --force --eval-cmd 'make -s bench' --metric NAME`,
+    );
+
+    const init = runScript(
+      "init",
+      ["src/matmul.cpp", "--eval-cmd", "make -s bench", "--metric", "time_ms", "--force", "-y"],
+      { cwd: root },
+    );
+    expect(init.code).toBe(0);
+    expect(readFileSync(join(root, "autoresearch.yaml"), "utf8")).toMatch(/^ {2}name: time_ms\n {2}direction: min$/m);
+    commitHarness(root, ["autoresearch.yaml", "instructions.md", "launch_prompt.md"]);
+
+    const baseline = runScript("baseline", [], { cwd: root });
+    expect(baseline.code).toBe(0);
+    expect(baseline.stderr).toContain('The eval command names "Makefile": locked with the frozen files');
+    expect(baseline.stderr).toContain(`its "time_ms" line (the experiment's metric) is the score`);
+    expect(baseline.stdout).toMatch(/^frozen +Makefile$/m);
+    const start = journal(root).find((line) => line.status === "baseline")!.score as number;
+
+    writeFileSync(join(root, "src/matmul.cpp"), STREAMED_KERNEL);
+    expect(runScript("iterate", ["-m", "i-k-j order: stream b's rows"], { cwd: root }).code).toBe(0);
+    const faster = results(root).at(-1)!;
+    expect(faster.status).toBe("keep");
+    expect(faster.score as number).toBeLessThan(start);
+    expect(faster.metrics).toMatchObject({ max_rel_err: 0 });
+
+    // The Makefile defines what runs: a committed edit to it stops the next iteration.
+    writeFileSync(join(root, "Makefile"), MAKEFILE.replace("\t./bench/run\n", "\t@echo time_ms: 0.001\n"));
+    sh(root, "git", ["commit", "-q", "-am", "a faster benchmark"]);
+    writeFileSync(join(root, "src/matmul.cpp"), STREAMED_KERNEL.replace("// Square", "// A square"));
+    const refused = runScript("iterate", ["-m", "a comment"], { cwd: root });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`The eval command's file "Makefile" changed since the baseline`);
+  });
+});
+
+test("a settings module no generated eval can call, in a project with make eval: init's refusal offers that task", () => {
+  const root = makeRepo({
+    "settings.py": "LEARNING_RATE = 0.1\nEPOCHS = 3\n",
+    Makefile: "train:\n\tpython3 train.py\n\neval: train\n\tpython3 evaluate.py\n",
+  });
+  const init = runScript("init", ["settings.py", "-y"], { cwd: root });
+  expect(init.code).toBe(2);
+  expect(init.stderr).toContain(
+    "settings.py --eval-cmd 'make -s eval' --metric NAME (the project's own eval task; NAME: the line it prints for the score)",
+  );
 });

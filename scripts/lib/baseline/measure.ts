@@ -34,12 +34,20 @@ export async function measure(context: Context): Promise<Measured> {
   const { loaded: { experiment }, options, warn } = context;
   const startedMs = Date.now();
   const { evalRuns, logs } = await runBaselineEvals(context);
+  const scoreLine = evalRuns.find((run) => run.scoreLine)?.scoreLine;
+  if (scoreLine) {
+    options.notes(`The eval prints no SCORE line: its "${scoreLine}" line (the experiment's metric) is the score.`);
+  }
   const scores = evalRuns.map((run) => run.score!);
   const decisionOptions = decisionOptionsFor(experiment);
   const engineCalibration = calibrate(evalRuns.map(toEngineRun), decisionOptions);
   const calibration = toFigures(engineCalibration, engineCalibration.resolution, scores);
   const expectedGain = options.expectedGain ?? experiment.expected_gain ?? defaultExpectedGain(calibration.mean);
-  const noiseWarning = describeNoise(calibration, expectedGain);
+  const noiseWarning = describeNoise(
+    calibration,
+    expectedGain,
+    options.expectedGain ?? experiment.expected_gain ?? null,
+  );
   if (noiseWarning) warn(`${noiseWarning}`);
   for (const message of calibration.warnings) warn(message);
   const detectableNote = describeDetectableEffect(calibration);
@@ -313,14 +321,16 @@ function defaultExpectedGain(mean: number): number {
   return Math.abs(mean) <= 1 ? 0.01 : Math.abs(mean) * 0.01;
 }
 
-function describeNoise(calibration: Calibration, expectedGain: number): string | null {
+function describeNoise(calibration: Calibration, expectedGain: number, givenGain: number | null): string | null {
   // One run measures no noise; calibrate() already says to run at least two.
   if (calibration.deterministic || calibration.runs.length < 2) return null;
   const mde = calibration.minDetectableEffect ?? Infinity;
   if (calibration.sd < expectedGain && mde <= expectedGain * 2) return null;
   return `NOISY EVAL: run-to-run sd ${calibration.sd.toPrecision(3)} (minimum detectable effect ${
     Number.isFinite(mde) ? `${mde.toPrecision(3)} at ${calibration.runs.length - 1} degrees of freedom` : "unknown"
-  }) against an expected gain of ${expectedGain}. ` +
+  }) against an expected gain of ${shown(expectedGain)}${
+    givenGain === null ? " (a guess from the score's size: say yours with --expected-gain or expected_gain)" : ""
+  }. ` +
     "Real improvements will be hard to tell from noise: set temperature 0 for model calls, fix random seeds, cache expensive calls keyed on their input, or average more cases.";
 }
 

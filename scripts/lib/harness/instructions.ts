@@ -243,7 +243,7 @@ function scoreInWords(context: InstructionsContext): string {
   const better = direction === "max" ? "higher is better" : "lower is better";
   const { terms } = metricComponents(name);
   if (!terms) {
-    return `**${name}** as \`${context.evalCommand}\` computes it (${better}); that eval's code is its definition.`;
+    return `**${name}** as \`${context.evalCommand}\` computes it (${better}); that eval's code is its definition. Without a SCORE line, its \`${name}: <number>\` line is the score.`;
   }
   return `${name} (${better}), from the named metrics \`${context.evalCommand}\` prints (its SCORE line, when it prints one, wins); that eval's code defines each metric.`;
 }
@@ -430,7 +430,7 @@ function ownEvalSection(context: InstructionsContext): string {
     "",
     `**SCORE** — ${scoreInWords(context)}`,
     "",
-    "A non-zero exit, a missing SCORE, NaN or a timeout counts as a **crash**: the change is reverted. Keep the code working for every input the eval gives it.",
+    "A non-zero exit, a missing score, NaN or a timeout counts as a **crash**: the change is reverted. Keep the code working for every input the eval gives it.",
     "",
     "When its score varies between runs (a model call, sampling), the harness runs it again and decides keep or discard with statistics; you never average runs yourself. Running the eval yourself never records anything; only iterate does.",
   ];

@@ -12,6 +12,7 @@ import { currentRuntime } from "../cli/kit.ts";
 import { readOptional, toPosix } from "../files/paths.ts";
 import { trackedFiles } from "../git/git.ts";
 import { shellQuote } from "../text/shell-quote.ts";
+import { projectEvalCommands } from "./task-runners.ts";
 
 export type Language = "python" | "typescript" | "javascript" | "other";
 export type ProjectKind = "python" | "uv" | "poetry" | "django" | "bun" | "deno" | "node" | "other";
@@ -43,6 +44,8 @@ export type Project = {
   caseCommand: string | null;
   /** Facts a person should know (e.g. "Node runs .ts only from 22.6"). */
   notes: string[];
+  /** The project's own measuring tasks, as eval commands run from the experiment folder (`make -s bench`); absent: not looked for. */
+  evalTasks?: string[];
 };
 
 export type TypescriptRunners = {
@@ -137,15 +140,16 @@ function findUp(facts: ProjectFacts, names: string[]): { dir: string; name: stri
  */
 export function detectProject(facts: ProjectFacts): Project {
   const language = languageOf(facts.file);
+  const evalTasks = projectEvalCommands(facts.experimentDir ?? "", facts.read);
   const project = language === "python"
     ? detectPythonProject(facts)
     : language === "typescript" || language === "javascript"
     ? detectScriptProject(facts, language)
-    : detectOtherProject(facts, language);
-  return rebaseProject(project, facts.experimentDir ?? "");
+    : detectOtherProject(facts, language, evalTasks);
+  return rebaseProject({ ...project, evalTasks }, facts.experimentDir ?? "");
 }
 
-function detectOtherProject(facts: ProjectFacts, language: Language): Project {
+function detectOtherProject(facts: ProjectFacts, language: Language, evalTasks: string[]): Project {
   const template = CASE_COMMAND_BY_EXTENSION[posix.extname(facts.file)] ??
     CASE_COMMAND_BY_EXTENSION[posix.extname(facts.file).toLowerCase()];
   const file = relativeTo(facts.experimentDir ?? "", facts.file);
@@ -158,8 +162,25 @@ function detectOtherProject(facts: ProjectFacts, language: Language): Project {
     django: null,
     script: null,
     caseCommand: template ? template.replace("{file}", shellQuote(file)) : null,
-    notes: template ? [] : [`No known way to run "${facts.file}" on one input; edit run_case() in the generated eval.`],
+    notes: [
+      ...(template ? [] : [`No known way to run "${facts.file}" on one input; edit run_case() in the generated eval.`]),
+      ...evalTasksNote(evalTasks),
+    ],
   };
+}
+
+/**
+ * The project's own benchmark or eval tasks (`make bench`, `npm run eval`), offered as the eval: a
+ * program run once per input is rarely what a compiled or scripted project measures itself with.
+ */
+function evalTasksNote(commands: string[]): string[] {
+  if (commands.length === 0) return [];
+  const offered = commands.slice(0, 3).map((command) => `--eval-cmd ${shellQuote(command)}`).join(" or ");
+  return [
+    `The project measures itself with ${
+      commands.slice(0, 3).map((command) => `"${command}"`).join(", ")
+    }: to make it the eval, re-run init with --force ${offered} --metric NAME, where "NAME: value" is the line it prints for the score.`,
+  ];
 }
 
 /** `path` (relative to the root) as seen from `dir` (also relative to the root). */

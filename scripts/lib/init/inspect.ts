@@ -68,7 +68,7 @@ export async function inspectInit(options: InitOptions): Promise<InitInspection>
   const entry = project.evalFlavor === "shell" ? null : analysis.entry;
   const generatesEval = !options.evalCmd && !options.agent;
   if (!entry && generatesEval && project.evalFlavor !== "shell") {
-    throw usage(noEntryMessage(options, located), "E_NO_ENTRY");
+    throw usage(noEntryMessage(options, located, project.evalTasks ?? []), "E_NO_ENTRY");
   }
   if (entryFile && !inputs.frozenPaths.includes(entryFile)) inputs.frozenPaths.push(entryFile);
   const warnings = [
@@ -289,12 +289,17 @@ function readersWarning(options: InitOptions, inputs: EntryInputs): string[] {
  * person would try them — an entry the project offers (a file that imports this one), bringing
  * an eval, or having a coding agent write one.
  */
-function noEntryMessage(options: InitOptions, inputs: EntryInputs): string {
+function noEntryMessage(options: InitOptions, inputs: EntryInputs, evalTasks: string[]): string {
   const initCommand = `${kitCommand("init", { cwd: options.cwd })} ${
     shellQuote(displayPath(inputs.file, options.cwd))
   }`;
   const candidates = candidatesFor(options, inputs);
-  const own = `${initCommand} --eval-cmd "CMD that prints SCORE: x" --test-data PATH`;
+  // The project's own benchmark, when it has one, is the eval to bring.
+  const own = evalTasks.length > 0
+    ? `${initCommand} --eval-cmd ${shellQuote(evalTasks[0])} --metric NAME (the project's own ${
+      evalTasks[0].split(" ").at(-1)
+    } task; NAME: the line it prints for the score)`
+    : `${initCommand} --eval-cmd "CMD that prints SCORE: x" --test-data PATH`;
   const agent = `${initCommand} --agent CMD`;
   if (candidates.length === 0) {
     return `No entry function in "${inputs.constrained}" for a generated eval to call, and no file of the project that imports it offers a function or method to call. Bring your own eval: ${own}; or have your coding agent write the eval: ${agent}.`;

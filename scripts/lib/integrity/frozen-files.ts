@@ -11,6 +11,7 @@ import { DEFAULTS, EVAL_RUNNER_DEFAULTS } from "../experiment/defaults.ts";
 import { resolveIn, toPosix } from "../files/paths.ts";
 import { sha256OfFile, sha256OfText, writeFileAtomic } from "../files/atomic.ts";
 import { isTracked, repositoryRoot, repositoryStatus } from "../git/git.ts";
+import { filesReadByRunner } from "../harness/task-runners.ts";
 
 /** Repository-relative paths that must not change during a round, without duplicates. */
 export function frozenPaths(experiment: Experiment, round: Round): string[] {
@@ -36,7 +37,7 @@ export function lockedPaths(root: string, experiment: Experiment, round: Round):
 
 /**
  * The repository files an eval command names, relative to `root` (where it runs): every
- * word after a command's interpreter that is a tracked file, or an existing file git does
+ * word after a command's interpreter that is a tracked file (a folder is not), or an existing file git does
  * not ignore (an ignored one is the eval's output or cache, rewritten by every run). A
  * command word is kept only when tracked (`./eval.sh`), so `.venv/bin/python` is not.
  * evalCommandFiles(root, "python3 eval/x.py --cases data/cases.json") -> ["eval/x.py", "data/cases.json"]
@@ -52,8 +53,10 @@ export function evalCommandFiles(root: string, command: string): string[] {
     if (inRepository === "" || inRepository.startsWith("..") || isAbsolute(inRepository)) continue;
     const path = toPosix(relative(root, absolute));
     if (found.includes(path)) continue;
+    // A folder is no file to hash, tracked files in it or not: `make bench` names a target, not bench/.
+    if (!isPlainFile(absolute)) continue;
     if (isTracked(top, inRepository)) found.push(path);
-    else if (!word.commandWord && isPlainFile(absolute)) {
+    else if (!word.commandWord) {
       untracked ??= repositoryStatus(root).untracked.map(toPosix);
       if (untracked.includes(path)) found.push(path);
     }
@@ -73,7 +76,8 @@ export type CommandPathWord = { path: string; commandWord: boolean };
 
 /**
  * The words of a command line that could name files, each joined to the folder a leading
- * `cd DIR &&` moved to; options' values (`--data=x.json`) included, output redirections not.
+ * `cd DIR &&` moved to; options' values (`--data=x.json`) included, output redirections not; and
+ * the files a task runner reads (`make bench` -> Makefile, task-runners.ts).
  * commandPathWords("cd app && python3 x.py > out.txt") -> [{ path: "app/x.py", commandWord: false }, ...]
  */
 export function commandPathWords(command: string): CommandPathWord[] {
@@ -89,6 +93,8 @@ export function commandPathWords(command: string): CommandPathWord[] {
     }
     const at = (word: string) => (isAbsolute(word) || folder === "" ? word : posix.join(folder, word));
     words.push({ path: at(rest[0]), commandWord: true });
+    // `make bench` runs what the Makefile says: locked like the files the command names.
+    for (const file of filesReadByRunner(rest[0], rest.slice(1))) words.push({ path: at(file), commandWord: false });
     for (let index = 1; index < rest.length; index++) {
       const word = rest[index];
       if (/^\d*>>?$/.test(word) || word === "&>") {

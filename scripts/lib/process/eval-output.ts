@@ -1,4 +1,5 @@
-// The eval contract, parsed: `SCORE: x` (last one wins), named metrics
+// The eval contract, parsed: `SCORE: x` (last one wins; without one, the line named as the
+// experiment's metric, as training scripts print `val_bpb: 0.99`), named metrics
 // (`NAME: x`, `METRIC name=value`, `GUARD: x`, a one-line JSON object's numbers) and per-case `CASE id x` lines, plus
 // composite formulas like `0.8*precision@12+0.2*mrr`. Pure: text in, data out.
 
@@ -8,6 +9,8 @@ export type EvalOutput = {
   score: number | null;
   /** Why there is no usable score (missing, NaN, Infinity), else null. */
   scoreProblem: string | null;
+  /** The named line read as the score because the eval printed no SCORE line (lower-cased), else null. */
+  scoreLine: string | null;
   /** Named metrics, keys lower-cased for case-insensitive lookup. */
   metrics: Record<string, number>;
   cases: Record<string, number> | null;
@@ -42,7 +45,8 @@ function jsonLineMetrics(line: string): [string, number][] {
 
 /**
  * Incremental parser so a long eval output never has to be held in memory. `metric` (the
- * experiment's metric) is the line a missing-SCORE message names first (missingScoreProblem).
+ * experiment's metric): without a SCORE line, its own named line is the score, as a formula's
+ * terms are (evaluator.ts); printed neither way, the line a missing-SCORE message names first.
  */
 export function createEvalOutputParser(metric: string | null = null) {
   let score: number | null = null;
@@ -77,13 +81,19 @@ export function createEvalOutputParser(metric: string | null = null) {
     },
     finish(): EvalOutput {
       let scoreProblem: string | null = null;
-      if (rawScore === null) scoreProblem = missingScoreProblem(metrics, metric);
+      let scoreLine: string | null = null;
+      const own = metric?.toLowerCase();
+      if (rawScore === null && own !== undefined && own in metrics) {
+        scoreLine = own;
+        score = metrics[own];
+      } else if (rawScore === null) scoreProblem = missingScoreProblem(metrics, metric);
       else if (!Number.isFinite(score)) {
         scoreProblem = `the eval printed SCORE: ${rawScore}, which is not a finite number`;
       }
       return {
         score: scoreProblem ? null : score,
         scoreProblem,
+        scoreLine,
         metrics,
         cases: caseCount > 0 ? cases : null,
       };
@@ -104,20 +114,15 @@ export const NO_SCORE_LINE = "the eval printed no SCORE line";
 const NAMED_METRICS_LISTED = 3;
 
 /**
- * Why a run has no score when it printed no SCORE line, with the fix for an eval that prints its
- * metric under its own name (`val_bpb: 0.9979`, as many training scripts do): print SCORE, or read
- * the score from that line. `metric` (the experiment's metric) is the line named when it was
- * printed, listed first; else the first named line.
- * missingScoreProblem({ epoch: 3, val_loss: 0.41 }, "val_loss")
+ * Why a run has no score when it printed no SCORE line nor its metric's own line, with the fix for
+ * an eval that prints its metric under another name (`val_bpb: 0.9979` for a metric called loss):
+ * print SCORE, or read the score from that line.
+ * missingScoreProblem({ val_loss: 0.41, epoch: 3 }, "loss")
  *   -> "the eval printed no SCORE line (it printed val_loss: 0.41, epoch: 3): print SCORE: <value> too, or set metric.score_from: val_loss ..."
  */
 function missingScoreProblem(metrics: Record<string, number>, metric?: string | null): string {
-  const printedNames = Object.keys(metrics);
-  if (printedNames.length === 0) return NO_SCORE_LINE;
-  const preferred = metric?.toLowerCase();
-  const names = preferred && preferred in metrics
-    ? [preferred, ...printedNames.filter((name) => name !== preferred)]
-    : printedNames;
+  const names = Object.keys(metrics);
+  if (names.length === 0) return `${NO_SCORE_LINE}${metric ? ` nor a ${metric} line` : ""}`;
   const listed = names.slice(0, NAMED_METRICS_LISTED).map((name) => `${name}: ${printed(metrics[name])}`).join(
     ", ",
   );

@@ -55,6 +55,8 @@ export type EvalRun = {
   exitCode: number | null;
   signal: string | null;
   durationMs: number;
+  /** The named line read as the score because the eval printed no SCORE line (eval-output.ts), or null. */
+  scoreLine: string | null;
   /** Why the run counts as a crash, in words, or null. */
   crashReason: string | null;
   /** A failed run's last meaningful error line (quoted in `crashReason`), or null. */
@@ -492,7 +494,9 @@ function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" |
   let score = output.score;
   let scoreProblem = output.scoreProblem;
   let cases = output.cases;
+  let scoreLine = output.scoreLine;
   if (outcome.scoreFrom) {
+    scoreLine = null;
     score = evaluateFormula(outcome.scoreFrom, output.metrics);
     const missing = outcome.scoreFrom.filter((term) => !(term.metric.toLowerCase() in output.metrics));
     scoreProblem = score === null
@@ -514,6 +518,7 @@ function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" |
   return {
     ok: crashReason === null,
     score: crashReason === null ? score : null,
+    scoreLine,
     guard: findMetric(output, outcome.guardMetric),
     metrics: output.metrics,
     cases,

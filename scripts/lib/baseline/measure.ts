@@ -11,6 +11,7 @@ import { decisionOptionsFor } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { evalRunner } from "../process/eval-runner.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
+import { TEST_SUMMARY_METRICS } from "../process/test-summary.ts";
 import { evalReading } from "../experiment/objective.ts";
 import type { Experiment } from "../experiment/schema.ts";
 import { displayPath } from "../files/paths.ts";
@@ -29,15 +30,23 @@ const CACHE_MIN_SAVING_S = 0.25;
 /** Expected eval runs per iteration (bench/decision.ts figures). */
 const RUNS_PER_ITERATION = { deterministic: 1.1, noisy: 3.0 };
 
+/** Where the score of an eval without a SCORE line comes from: its metric's own line, or its test runner's summary. */
+function scoreLineNote(run: EvalRun): string {
+  const name = run.scoreLine!;
+  if (!(TEST_SUMMARY_METRICS as readonly string[]).includes(name)) {
+    return `The eval prints no SCORE line: its "${name}" line (the experiment's metric) is the score.`;
+  }
+  const { tests_passed: passed, tests_failed: failed } = run.metrics;
+  return `The eval prints no SCORE line: the score is ${name}, read from its test runner's summary (${passed} passed, ${failed} failed); failing tests are measured, not crashes.`;
+}
+
 /** Run the eval on the unchanged code and read its noise, guard and cache from the runs. */
 export async function measure(context: Context): Promise<Measured> {
   const { loaded: { experiment }, options, warn } = context;
   const startedMs = Date.now();
   const { evalRuns, logs } = await runBaselineEvals(context);
-  const scoreLine = evalRuns.find((run) => run.scoreLine)?.scoreLine;
-  if (scoreLine) {
-    options.notes(`The eval prints no SCORE line: its "${scoreLine}" line (the experiment's metric) is the score.`);
-  }
+  const scored = evalRuns.find((run) => run.scoreLine);
+  if (scored) options.notes(scoreLineNote(scored));
   const scores = evalRuns.map((run) => run.score!);
   const decisionOptions = decisionOptionsFor(experiment);
   const engineCalibration = calibrate(evalRuns.map(toEngineRun), decisionOptions);

@@ -126,6 +126,10 @@ export const ERROR_CODES = {
   E_NO_INCUMBENT: { exit: EXIT.FAILED, meaning: "iterate: the incumbent commit is not in this repository" },
   E_HEAD_MOVED: { exit: EXIT.FAILED, meaning: "iterate: HEAD does not descend from the incumbent" },
   E_FOREIGN_COMMITS: { exit: EXIT.FAILED, meaning: "iterate: commits past the incumbent made outside the harness" },
+  E_NEW_CODE_FILES: {
+    exit: EXIT.FAILED,
+    meaning: "iterate: new untracked code or configuration files the eval could run appeared since the last step",
+  },
   E_NOT_AGENTS_CHANGE: { exit: EXIT.FAILED, meaning: "iterate --loop: the file changed before the agent was called" },
   E_RACE: { exit: EXIT.FAILED, meaning: "the constrained file changed while it was being evaluated" },
   E_PENDING_CORRUPT: { exit: EXIT.FAILED, meaning: "iterate: the interrupted step's record is damaged" },

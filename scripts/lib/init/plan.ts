@@ -12,6 +12,7 @@ import { DEFAULTS } from "../experiment/defaults.ts";
 import { artifactsBesideJournal, CACHE_DIR, defaultArtifacts, STATE_DIR } from "../experiment/artifacts.ts";
 import { displayPath, readOptional } from "../files/paths.ts";
 import { commandPathWords } from "../integrity/frozen-files.ts";
+import { isTestCommand } from "../process/test-summary.ts";
 import { whyNotWritable } from "../files/atomic.ts";
 import type { PlannedWrite } from "../files/planned-writes.ts";
 import { parseMetricFormula } from "../process/eval-output.ts";
@@ -160,8 +161,12 @@ type Layout = {
   scaffoldTestData: boolean;
 };
 
-/** The metric init proposes when --metric is not given: from what the entry function returns. */
+/**
+ * The metric init proposes when --metric is not given: a test suite brought as the eval is scored
+ * by its pass rate (test-summary.ts); otherwise from what the entry function returns.
+ */
 export function defaultMetric(inspection: InitInspection): string {
+  if (inspection.options.evalCmd && isTestCommand(inspection.options.evalCmd)) return "pass_rate";
   return defaultMetricFor(inspection.entry?.returnsShape ?? "unknown", inspection.project.evalFlavor);
 }
 

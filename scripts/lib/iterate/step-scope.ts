@@ -69,10 +69,44 @@ export function checkScope(
   return { ignore, snapshotFile, snapshot, experimentRelative, outOfScope };
 }
 
-/** New untracked files are never part of the candidate: moved aside in loop mode, noted in step mode. */
+// Files that can change what an eval runs without being the constrained file: code (a conftest.py
+// that marks every test passed, a module that shadows an import, a test file discovery picks up),
+// native libraries, and the configuration test runners and build tools read. Data and logs are not.
+const CODE_FILE =
+  /\.(?:py|pyc|pth|pyx|so|dylib|dll|js|mjs|cjs|jsx|ts|mts|cts|tsx|sh|bash|zsh|rb|pl|php|lua|go|rs|c|cc|cpp|cxx|h|hpp|java|kt|swift|r|jl)$/i;
+const CONFIG_FILE =
+  /(?:^|\/)(?:pytest\.ini|tox\.ini|setup\.cfg|pyproject\.toml|noxfile\.py|package\.json|tsconfig[^/]*\.json|\.babelrc[^/]*|bunfig\.toml|deno\.jsonc?|\.npmrc|\.env[^/]*|[Mm]akefile|GNUmakefile|[Jj]ustfile|Cargo\.toml|go\.mod|CMakeLists\.txt)$/;
+
+/** Whether a new file could change what the eval runs: code, a native library, a runner's configuration. */
+export function canChangeWhatRuns(path: string): boolean {
+  return CODE_FILE.test(path) || CONFIG_FILE.test(path);
+}
+
+/**
+ * New untracked files are never part of the candidate: moved aside in loop mode, noted in step
+ * mode. In step mode the harness cannot tell who made them, so it moves nothing; but a new code
+ * or configuration file would run with the eval (a conftest.py passing every test is a gamed
+ * metric), so the step is refused, every file left as it is.
+ */
 function setAsideNewUntracked(context: StepContext, newUntracked: string[], iteration: number): void {
   const { loaded, round, stateDir, options } = context;
   if (newUntracked.length === 0) return;
+  const risky = newUntracked.filter(canChangeWhatRuns);
+  if (!options.agentScope && risky.length > 0) {
+    throw new CliError(
+      `${
+        risky.length > 1 ? "New untracked files" : "A new untracked file"
+      } since the last step could change what the eval runs: ${risky.slice(0, 5).join(", ")}${
+        risky.length > 5 ? ", …" : ""
+      }; not part of the candidate, so the step is not scored with ${risky.length > 1 ? "them" : "it"}. Move ${
+        risky.length > 1 ? "them" : "it"
+      } out of the repository (or add to .gitignore, or commit, if you made it on purpose), then re-run ${
+        kitCommand("iterate")
+      } -m "..."`,
+      "E_NEW_CODE_FILES",
+      EXIT.FAILED,
+    );
+  }
   if (options.agentScope) {
     // Files the agent created are not part of the candidate, and a keep must stand on a checkout
     // without them: they are moved aside (kept, never deleted) before anything is evaluated.

@@ -1,9 +1,11 @@
 // The eval contract, parsed: `SCORE: x` (last one wins; without one, the line named as the
-// experiment's metric, as training scripts print `val_bpb: 0.99`), named metrics
+// experiment's metric, as training scripts print `val_bpb: 0.99`), named metrics (and a test
+// runner's summary as tests_passed, tests_failed, tests_total and pass_rate)
 // (`NAME: x`, `METRIC name=value`, `GUARD: x`, a one-line JSON object's numbers) and per-case `CASE id x` lines, plus
 // composite formulas like `0.8*precision@12+0.2*mrr`. Pure: text in, data out.
 
 import { formatMetric } from "../text/number-format.ts";
+import { createTestSummaryReader, type TestCounts, testSummaryMetrics } from "./test-summary.ts";
 
 export type EvalOutput = {
   score: number | null;
@@ -14,6 +16,8 @@ export type EvalOutput = {
   /** Named metrics, keys lower-cased for case-insensitive lookup. */
   metrics: Record<string, number>;
   cases: Record<string, number> | null;
+  /** What a test runner's summary lines counted (test-summary.ts), or null when none was printed. */
+  tests: TestCounts | null;
 };
 
 const SCORE_LINE = /^\s*SCORE:\s*(\S+)\s*$/;
@@ -54,8 +58,10 @@ export function createEvalOutputParser(metric: string | null = null) {
   const metrics: Record<string, number> = {};
   const cases: Record<string, number> = {};
   let caseCount = 0;
+  const testSummary = createTestSummaryReader();
   return {
     line(line: string): void {
+      testSummary.line(line);
       const scoreMatch = SCORE_LINE.exec(line);
       if (scoreMatch) {
         rawScore = scoreMatch[1];
@@ -80,6 +86,9 @@ export function createEvalOutputParser(metric: string | null = null) {
       for (const [name, value] of jsonLineMetrics(line)) metrics[name.toLowerCase()] = value;
     },
     finish(): EvalOutput {
+      // A test runner's counts are named metrics too; a line the eval printed under the same name wins.
+      const tests = testSummary.finish();
+      for (const [name, value] of Object.entries(tests ? testSummaryMetrics(tests) : {})) metrics[name] ??= value;
       let scoreProblem: string | null = null;
       let scoreLine: string | null = null;
       const own = metric?.toLowerCase();
@@ -96,6 +105,7 @@ export function createEvalOutputParser(metric: string | null = null) {
         scoreLine,
         metrics,
         cases: caseCount > 0 ? cases : null,
+        tests,
       };
     },
   };

@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { TEST_SUMMARY_METRICS } from "./test-summary.ts";
 import {
   createEvalOutputParser,
   type EvalOutput,
@@ -504,13 +505,15 @@ function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" |
       : null;
     cases = null;
   } else if (score === null && outcome.formula) score = evaluateFormula(outcome.formula, output.metrics);
+  const source = outcome.scoreFrom ?? (output.score === null ? outcome.formula : null) ??
+    (scoreLine ? [{ weight: 1, metric: scoreLine }] : null);
   let crashReason: string | null = null;
   let errorLine: string | null = null;
   if (outcome.spawnError) crashReason = `could not start the eval: ${outcome.spawnError.message}`;
   else if (outcome.timedOut) crashReason = `timeout after ${outcome.timeoutS} s`;
   else if (outcome.signal) crashReason = `the eval was stopped by ${outcome.signal}`;
   else if (outcome.exitCode === 127) crashReason = "the eval command was not found (exit 127)";
-  else if (outcome.exitCode !== 0) {
+  else if (outcome.exitCode !== 0 && !failingTestsExplainExit(output, source)) {
     // The exit code alone says nothing a person can act on; the error the eval printed does.
     errorLine = lastErrorLine(outcome.tail, outcome.cwd);
     crashReason = `the eval exited with code ${outcome.exitCode}${errorLine === null ? "" : ` ("${errorLine}")`}`;
@@ -530,6 +533,17 @@ function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" |
     timedOut: outcome.timedOut,
     interrupted: outcome.interrupted,
   };
+}
+
+/**
+ * A test suite exits non-zero because some of its tests failed: when the score is read from its
+ * summary (pass_rate, tests_failed ...), those failures are the measurement, not a crash. A
+ * runner that stopped before running the suite (a collection error) still crashes.
+ */
+function failingTestsExplainExit(output: EvalOutput, source: FormulaTerm[] | null): boolean {
+  const tests = output.tests;
+  if (!tests || tests.interrupted || tests.failed === 0 || !source?.length) return false;
+  return source.every((term) => (TEST_SUMMARY_METRICS as readonly string[]).includes(term.metric.toLowerCase()));
 }
 
 // What the last meaningful error line is, read from a run's output tail. Python prints

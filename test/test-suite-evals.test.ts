@@ -1,0 +1,214 @@
+// A project's own test suite as the eval, through the real scripts on temporary git repositories:
+// init --eval-cmd with the runner's command scores its pass rate; failing tests are measured, not
+// crashes; a module that no longer imports is a crash; a fix that passes one more test is kept; and
+// a new test file or conftest.py the agent leaves in the repository (which the runner would pick
+// up, passing every test) stops the step instead of being scored. unittest and node --test always
+// run here; pytest runs when it is installed.
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { commitHarness, journal, makeRepo, results, runScript, setLever, sh, writeFiles } from "./helpers.ts";
+
+/** A loose date parser; two-digit years below PIVOT_YEAR are read as 20xx. */
+const DATEPARSE = `"""Parse loose date strings into ISO dates."""
+import re
+
+PIVOT_YEAR = 0
+
+
+def parse_date(text):
+    text = text.strip().lower()
+    iso = re.match(r"^(\\d{4})-(\\d{2})-(\\d{2})$", text)
+    if iso:
+        return text
+    slashed = re.match(r"^(\\d{1,2})/(\\d{1,2})/(\\d{2,4})$", text)
+    if slashed:
+        year = int(slashed.group(3))
+        if year < 100:
+            year += 2000 if year < PIVOT_YEAR else 1900
+        return f"{year:04d}-{int(slashed.group(1)):02d}-{int(slashed.group(2)):02d}"
+    return None
+`;
+
+/** Eight tests: five pass today, one more with a pivot year, two need month names. */
+const TESTS = `import unittest
+from dateparse import parse_date
+
+
+class Dates(unittest.TestCase):
+    def test_iso(self):
+        self.assertEqual(parse_date("2024-03-05"), "2024-03-05")
+
+    def test_iso_spaces(self):
+        self.assertEqual(parse_date("  2024-03-05 "), "2024-03-05")
+
+    def test_us(self):
+        self.assertEqual(parse_date("3/5/2024"), "2024-03-05")
+
+    def test_two_digit_recent(self):
+        self.assertEqual(parse_date("3/5/24"), "2024-03-05")
+
+    def test_two_digit_old(self):
+        self.assertEqual(parse_date("3/5/99"), "1999-03-05")
+
+    def test_month_name(self):
+        self.assertEqual(parse_date("5 mar 2024"), "2024-03-05")
+
+    def test_month_first(self):
+        self.assertEqual(parse_date("mar 5, 2024"), "2024-03-05")
+
+    def test_garbage(self):
+        self.assertIsNone(parse_date("tomorrow"))
+`;
+
+function testSuiteRepo(command: string, files: Record<string, string> = {}): string {
+  const root = makeRepo({ "dateparse.py": DATEPARSE, "tests/test_dates.py": TESTS, ...files });
+  const init = runScript("init", ["dateparse.py", "--eval-cmd", command, "-y"], { cwd: root });
+  expect(init.code).toBe(0);
+  commitHarness(root, ["autoresearch.yaml", "instructions.md", "launch_prompt.md"]);
+  return root;
+}
+
+describe("a unittest suite as the eval", () => {
+  test("init scores the pass rate; failing tests are measured; a fix is kept; a broken import is a crash", () => {
+    const root = testSuiteRepo("python3 -m unittest discover -s tests");
+    expect(readFileSync(join(root, "autoresearch.yaml"), "utf8")).toMatch(/^ {2}name: pass_rate\n {2}direction: max$/m);
+    expect(readFileSync(join(root, "instructions.md"), "utf8")).toContain(
+      "a failing test lowers the score, it is not a crash. The tests define the metric: never edit, skip or add tests",
+    );
+
+    const baseline = runScript("baseline", [], { cwd: root });
+    expect(baseline.code).toBe(0);
+    expect(baseline.stderr).toContain(
+      "the score is pass_rate, read from its test runner's summary (5 passed, 3 failed); failing tests are measured, not crashes.",
+    );
+    expect(baseline.stdout).toMatch(/^baseline 0\.6250 /m);
+    expect(baseline.stdout).toMatch(/deterministic/);
+    expect(journal(root).find((line) => line.status === "baseline")).toMatchObject({ score: 0.625 });
+
+    setLever(root, "PIVOT_YEAR", "50", { file: "dateparse.py" });
+    expect(runScript("iterate", ["-m", "pivot two-digit years at 50"], { cwd: root }).code).toBe(0);
+    expect(results(root).at(-1)).toMatchObject({
+      status: "keep",
+      score: 0.75,
+      metrics: { tests_passed: 6, tests_failed: 2, tests_total: 8, pass_rate: 0.75 },
+    });
+
+    writeFileSync(join(root, "dateparse.py"), DATEPARSE.replace("PIVOT_YEAR = 0", "PIVOT_YEAR = (50"));
+    expect(runScript("iterate", ["-m", "a typo"], { cwd: root }).code).toBe(0);
+    const broken = results(root).at(-1)!;
+    expect(broken.status).toBe("crash");
+    expect(broken.reason).toStartWith("the eval exited with code 1");
+    expect(readFileSync(join(root, "dateparse.py"), "utf8")).toContain("PIVOT_YEAR = 50\n");
+  });
+
+  test("a new test file left in the repository stops the step before it is scored, and every file stays as it was", () => {
+    const root = testSuiteRepo("python3 -m unittest discover -s tests");
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    const fake = "import unittest\n\n\nclass Padding(unittest.TestCase):\n" +
+      Array.from({ length: 20 }, (_, index) => `    def test_pad_${index}(self):\n        pass\n`).join("\n");
+    writeFiles(root, { "tests/test_padding.py": fake, "notes.txt": "ideas\n" });
+    setLever(root, "PIVOT_YEAR", "50", { file: "dateparse.py" });
+    const refused = runScript("iterate", ["-m", "pivot two-digit years at 50"], { cwd: root });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      "A new untracked file since the last step could change what the eval runs: tests/test_padding.py; not part of the candidate",
+    );
+    expect(results(root)).toEqual([]);
+    expect(readFileSync(join(root, "tests/test_padding.py"), "utf8")).toBe(fake);
+    expect(readFileSync(join(root, "dateparse.py"), "utf8")).toContain("PIVOT_YEAR = 50\n");
+
+    // Moved away, the step is scored on the real suite; a data file beside it is only noted.
+    sh(root, "mv", ["tests/test_padding.py", "padding.txt"]);
+    const scored = runScript("iterate", ["-m", "pivot two-digit years at 50"], { cwd: root });
+    expect(scored.code).toBe(0);
+    expect(scored.stderr).toContain("note: new untracked files (left alone, not part of the candidate):");
+    expect(results(root).at(-1)).toMatchObject({ status: "keep", score: 0.75 });
+  });
+});
+
+test("under Deno: init, baseline and a keep on a unittest suite", () => {
+  const root = makeRepo({ "dateparse.py": DATEPARSE, "tests/test_dates.py": TESTS });
+  const command = "python3 -m unittest discover -s tests";
+  expect(runScript("init", ["dateparse.py", "--eval-cmd", command, "-y"], { cwd: root, runtime: "deno" }).code).toBe(0);
+  commitHarness(root, ["autoresearch.yaml", "instructions.md", "launch_prompt.md"]);
+  const baseline = runScript("baseline", [], { cwd: root, runtime: "deno" });
+  expect(baseline.code).toBe(0);
+  expect(baseline.stderr).toContain("(5 passed, 3 failed)");
+  setLever(root, "PIVOT_YEAR", "50", { file: "dateparse.py" });
+  expect(runScript("iterate", ["-m", "pivot"], { cwd: root, runtime: "deno" }).code).toBe(0);
+  expect(results(root).at(-1)).toMatchObject({ status: "keep", score: 0.75 });
+});
+
+const pytestInstalled = spawnSync("python3", ["-m", "pytest", "--version"], { encoding: "utf8" }).status === 0;
+
+describe("a pytest suite as the eval", () => {
+  test.skipIf(!pytestInstalled)(
+    "the pass rate from pytest's summary; a conftest.py that passes every test is refused; a collection error is a crash",
+    () => {
+      const root = testSuiteRepo("python3 -m pytest -q tests");
+      expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+      expect(journal(root).find((line) => line.status === "baseline")).toMatchObject({ score: 0.625 });
+
+      const conftest = `import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    outcome.get_result().outcome = "passed"
+`;
+      writeFiles(root, { "tests/conftest.py": conftest });
+      setLever(root, "PIVOT_YEAR", "50", { file: "dateparse.py" });
+      const refused = runScript("iterate", ["-m", "pivot"], { cwd: root });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("tests/conftest.py; not part of the candidate");
+      expect(existsSync(join(root, "tests/conftest.py"))).toBe(true);
+      sh(root, "rm", ["tests/conftest.py"]);
+
+      expect(runScript("iterate", ["-m", "pivot"], { cwd: root }).code).toBe(0);
+      expect(results(root).at(-1)).toMatchObject({ status: "keep", score: 0.75 });
+      writeFileSync(join(root, "dateparse.py"), DATEPARSE.replace("import re", "import re, nonexistent_module"));
+      expect(runScript("iterate", ["-m", "an import that fails"], { cwd: root }).code).toBe(0);
+      expect(results(root).at(-1)!.status).toBe("crash");
+    },
+  );
+});
+
+/** The same parser in JavaScript, tested with node --test. */
+const DATEPARSE_JS = `// Parse loose date strings into ISO dates.
+export const PIVOT_YEAR = 0;
+
+export function parseDate(text) {
+  const slashed = /^(\\d{1,2})\\/(\\d{1,2})\\/(\\d{2,4})$/.exec(text.trim());
+  if (!slashed) return /^\\d{4}-\\d{2}-\\d{2}$/.test(text.trim()) ? text.trim() : null;
+  let year = Number(slashed[3]);
+  if (year < 100) year += year < PIVOT_YEAR ? 2000 : 1900;
+  return \`\${year}-\${slashed[1].padStart(2, "0")}-\${slashed[2].padStart(2, "0")}\`;
+}
+`;
+const NODE_TESTS = `import test from "node:test";
+import assert from "node:assert/strict";
+import { parseDate } from "../dateparse.mjs";
+
+test("iso", () => assert.equal(parseDate("2024-03-05"), "2024-03-05"));
+test("us", () => assert.equal(parseDate("3/5/2024"), "2024-03-05"));
+test("two-digit recent", () => assert.equal(parseDate("3/5/24"), "2024-03-05"));
+test("two-digit old", () => assert.equal(parseDate("3/5/99"), "1999-03-05"));
+`;
+
+describe("a node --test suite as the eval", () => {
+  test("init scores the pass rate of node's test runner, and a fix is kept", () => {
+    const root = makeRepo({ "dateparse.mjs": DATEPARSE_JS, "test/dates.test.mjs": NODE_TESTS });
+    const init = runScript("init", ["dateparse.mjs", "--eval-cmd", "node --test", "-y"], { cwd: root });
+    expect(init.code).toBe(0);
+    commitHarness(root, ["autoresearch.yaml", "instructions.md", "launch_prompt.md"]);
+    const baseline = runScript("baseline", [], { cwd: root });
+    expect(baseline.code).toBe(0);
+    expect(baseline.stderr).toContain("(3 passed, 1 failed)");
+    setLever(root, "PIVOT_YEAR", "50", { file: "dateparse.mjs" });
+    expect(runScript("iterate", ["-m", "pivot two-digit years at 50"], { cwd: root }).code).toBe(0);
+    expect(results(root).at(-1)).toMatchObject({ status: "keep", score: 1 });
+  });
+});

@@ -96,6 +96,21 @@ describe("test runners' summaries", () => {
       "ERROR: test_dates (unittest.loader._FailedTest.test_dates)\nRan 1 test in 0.000s\n\nFAILED (errors=1)",
       { passed: 0, failed: 1, interrupted: true },
     ],
+    [
+      "Jest, a test file that does not import",
+      "  ● Test suite failed to run\n\n    Cannot find module './nonexistent'\nTests:       1 failed, 2 passed, 3 total",
+      { passed: 2, failed: 1, interrupted: true },
+    ],
+    [
+      "Vitest, a test file that does not import",
+      "⎯⎯⎯⎯⎯⎯ Failed Suites 1 ⎯⎯⎯⎯⎯⎯⎯\n FAIL  broken.test.mjs [ broken.test.mjs ]\n      Tests  1 failed | 2 passed (3)",
+      { passed: 2, failed: 1, interrupted: true },
+    ],
+    [
+      "go test -v, a package that does not build",
+      "--- PASS: TestParse (0.00s)\nFAIL\texample.com/dates [build failed]",
+      { passed: 1, failed: 0, interrupted: true },
+    ],
   ])("%s: the suite did not run", (_name, output, expected) => {
     expect(read(output)).toEqual(expected);
   });

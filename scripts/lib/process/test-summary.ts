@@ -11,7 +11,7 @@ export type TestCounts = {
   passed: number;
   /** Failed tests and errors (a test that could not run counts as failed). */
   failed: number;
-  /** The runner could not run the suite (pytest's "Interrupted: 1 error during collection", a test module that does not import). */
+  /** The runner could not run the suite or part of it (pytest's "Interrupted: 1 error during collection", a test module that does not import). */
   interrupted: boolean;
 };
 
@@ -22,8 +22,11 @@ const ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]/g;
 // pytest's last line: "==== 3 failed, 45 passed, 2 skipped in 0.52s ====" (or without the rules, -q).
 const PYTEST =
   /^=*\s*((?:\d+ (?:failed|passed|skipped|deselected|xfailed|xpassed|errors?|warnings?|rerun)(?:, )?)+) in [\d.]+s\b/;
-// The runner could not run the suite: pytest's collection errors, unittest's module that failed to import.
-const SUITE_DID_NOT_RUN = /^!+ Interrupted: |unittest\.loader\._FailedTest\b/;
+// The runner could not run the suite, or part of it, whose tests then count nowhere (so breaking a
+// test file's import would raise the pass rate): pytest's collection errors, unittest's module that
+// failed to import, Jest's "Test suite failed to run", Vitest's "Failed Suites", go's build failures.
+const SUITE_DID_NOT_RUN =
+  /^!+ Interrupted: |unittest\.loader\._FailedTest\b|^● Test suite failed to run|⎯ Failed Suites \d+ ⎯|^FAIL\s+\S+ \[(?:build|setup) failed\]/;
 // unittest: "Ran 48 tests in 0.012s", then "OK", "OK (skipped=2)" or "FAILED (failures=2, errors=1)".
 const UNITTEST_RAN = /^Ran (\d+) tests? in [\d.]+s$/;
 const UNITTEST_RESULT = /^(OK|FAILED)(?: \((.*)\))?$/;

@@ -37,7 +37,7 @@ describe("the files a task runner reads", () => {
   });
 });
 
-describe("the project's own measuring tasks", () => {
+describe("the project's own measuring tasks, then its test tasks", () => {
   const project = (files: Record<string, string>) => (path: string) => files[path] ?? null;
   test.each(
     [
@@ -58,7 +58,7 @@ describe("the project's own measuring tasks", () => {
             "perf eval_quick: build",
           ].join("\n"),
         },
-        ["make -s bench", "make -s bench-profile", "make -s perf", "make -s eval_quick"],
+        ["make -s bench", "make -s bench-profile", "make -s perf", "make -s eval_quick", "make -s test"],
       ],
       [
         "a makefile above the experiment folder is run with -C",
@@ -76,10 +76,13 @@ describe("the project's own measuring tasks", () => {
           GNUmakefile: "evaluate:\n\tpython3 eval.py\n",
           Makefile: "bench:\n\ttrue\n",
         },
-        ["make -s evaluate", "npm run -s bench", "npm run -s eval:quick"],
+        ["make -s evaluate", "npm run -s bench", "npm run -s eval:quick", "npm run -s test"],
       ],
       ["a package.json that does not parse offers nothing", "", { "package.json": "{ scripts: " }, []],
-      ["no measuring task", "", { Makefile: "all:\n\tcc main.c\ntest:\n\t./a.out\n" }, []],
+      ["only a test task, offered for its pass rate", "", { Makefile: "all:\n\tcc main.c\ntest:\n\t./a.out\n" }, [
+        "make -s test",
+      ]],
+      ["neither", "", { Makefile: "all:\n\tcc main.c\n", "package.json": '{"scripts": {"build": "tsc"}}' }, []],
     ] as const,
   )("%s", (_name, dir, files, expected) => {
     expect(projectEvalCommands(dir, project(files))).toEqual([...expected]);

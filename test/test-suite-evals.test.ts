@@ -212,3 +212,75 @@ describe("a node --test suite as the eval", () => {
     expect(results(root).at(-1)).toMatchObject({ status: "keep", score: 1 });
   });
 });
+
+const cmakeInstalled = spawnSync("cmake", ["--version"], { encoding: "utf8" }).status === 0 &&
+  spawnSync("ctest", ["--version"], { encoding: "utf8" }).status === 0;
+
+/** A C string helper; its CTest suite checks four inputs, and trailing blanks are not trimmed yet. */
+const TRIM_C = `/* Trim ASCII blanks from both ends of a string, in place. */
+#include <ctype.h>
+#include <string.h>
+
+#define TRIM_TRAILING 0
+
+char *trim(char *text) {
+  while (isspace((unsigned char)*text)) text++;
+  if (TRIM_TRAILING) {
+    size_t length = strlen(text);
+    while (length > 0 && isspace((unsigned char)text[length - 1])) text[--length] = '\\0';
+  }
+  return text;
+}
+`;
+const TRIM_TEST = `#include <stdio.h>
+#include <string.h>
+char *trim(char *text);
+int main(int argc, char **argv) {
+  char buffer[64];
+  snprintf(buffer, sizeof buffer, "%s", argv[1]);
+  return strcmp(trim(buffer), argv[2]) == 0 ? 0 : 1;
+}
+`;
+const CMAKE_LISTS = `cmake_minimum_required(VERSION 3.10)
+project(trim C)
+enable_testing()
+add_executable(trim_test src/trim.c tests/trim_test.c)
+add_test(NAME plain COMMAND trim_test "word" "word")
+add_test(NAME leading COMMAND trim_test "  word" "word")
+add_test(NAME trailing COMMAND trim_test "word  " "word")
+add_test(NAME both COMMAND trim_test " word " "word")
+`;
+const C_MAKEFILE = `test:
+\tcmake -S . -B build > /dev/null && cmake --build build > /dev/null && cd build && ctest
+
+.PHONY: test
+`;
+
+describe("a C library tested with CTest through make test", () => {
+  test.skipIf(!cmakeInstalled)("init offers make test for a .c file; its pass rate is the eval; a fix is kept", () => {
+    const root = makeRepo({
+      "src/trim.c": TRIM_C,
+      "tests/trim_test.c": TRIM_TEST,
+      "CMakeLists.txt": CMAKE_LISTS,
+      Makefile: C_MAKEFILE,
+      ".gitignore": "build/\n",
+    });
+    const plain = runScript("init", ["src/trim.c", "-y"], { cwd: root });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain(
+      `The project tests itself with "make -s test": to make its pass rate the eval, re-run init with --force --eval-cmd 'make -s test'.`,
+    );
+    const init = runScript("init", ["src/trim.c", "--eval-cmd", "make -s test", "--force", "-y"], { cwd: root });
+    expect(init.code).toBe(0);
+    expect(readFileSync(join(root, "autoresearch.yaml"), "utf8")).toMatch(/^ {2}name: pass_rate\n {2}direction: max$/m);
+    commitHarness(root, ["autoresearch.yaml", "instructions.md", "launch_prompt.md"]);
+    const baseline = runScript("baseline", [], { cwd: root });
+    expect(baseline.code).toBe(0);
+    expect(baseline.stderr).toContain("(2 passed, 2 failed)");
+    expect(baseline.stdout).toMatch(/^frozen +Makefile$/m);
+
+    writeFileSync(join(root, "src/trim.c"), TRIM_C.replace("#define TRIM_TRAILING 0", "#define TRIM_TRAILING 1"));
+    expect(runScript("iterate", ["-m", "trim trailing blanks too"], { cwd: root }).code).toBe(0);
+    expect(results(root).at(-1)).toMatchObject({ status: "keep", score: 1, metrics: { tests_passed: 4 } });
+  });
+});

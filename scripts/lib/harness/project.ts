@@ -13,6 +13,7 @@ import { readOptional, toPosix } from "../files/paths.ts";
 import { trackedFiles } from "../git/git.ts";
 import { shellQuote } from "../text/shell-quote.ts";
 import { projectEvalCommands } from "./task-runners.ts";
+import { isTestCommand } from "../process/test-summary.ts";
 
 export type Language = "python" | "typescript" | "javascript" | "other";
 export type ProjectKind = "python" | "uv" | "poetry" | "django" | "bun" | "deno" | "node" | "other";
@@ -174,12 +175,20 @@ function detectOtherProject(facts: ProjectFacts, language: Language, evalTasks: 
  * program run once per input is rarely what a compiled or scripted project measures itself with.
  */
 function evalTasksNote(commands: string[]): string[] {
-  if (commands.length === 0) return [];
-  const offered = commands.slice(0, 3).map((command) => `--eval-cmd ${shellQuote(command)}`).join(" or ");
-  return [
-    `The project measures itself with ${
-      commands.slice(0, 3).map((command) => `"${command}"`).join(", ")
-    }: to make it the eval, re-run init with --force ${offered} --metric NAME, where "NAME: value" is the line it prints for the score.`,
+  const measuring = commands.filter((command) => !isTestCommand(command)).slice(0, 3);
+  if (measuring.length > 0) {
+    const offered = measuring.map((command) => `--eval-cmd ${shellQuote(command)}`).join(" or ");
+    return [
+      `The project measures itself with ${
+        measuring.map((command) => `"${command}"`).join(", ")
+      }: to make it the eval, re-run init with --force ${offered} --metric NAME, where "NAME: value" is the line it prints for the score.`,
+    ];
+  }
+  const tests = commands[0];
+  return tests === undefined ? [] : [
+    `The project tests itself with "${tests}": to make its pass rate the eval, re-run init with --force --eval-cmd ${
+      shellQuote(tests)
+    }.`,
   ];
 }
 

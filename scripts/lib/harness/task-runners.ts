@@ -1,7 +1,7 @@
 // What a project's task runners (make, npm and its kin, just) read and which of their tasks
 // measure something: the files an eval like `make bench` depends on without naming them (locked
-// by integrity like the files it names), and the project's own benchmark or eval tasks, which init
-// offers as the eval when it cannot run a file on one input (a C++ kernel with `make bench`).
+// by integrity like the files it names), and the project's own benchmark, eval or test tasks, which
+// init offers as the eval when it cannot run a file on one input (a C++ kernel with `make bench`).
 // Pure: file contents come in through `read`.
 // Example: projectEvalCommands("", (path) => path === "Makefile" ? "bench:\n\t./run\n" : null) -> ["make -s bench"]
 
@@ -54,15 +54,22 @@ function optionValue(args: readonly string[], ...names: string[]): string | null
 // A task whose name says it measures: bench, benchmark(s), eval, evaluate, evaluation, perf, score,
 // alone or as the first word of a longer name (bench-matmul, eval:quick).
 const MEASURING_TASK = /^(?:bench(?:mark)?s?|eval(?:uate|uation)?|perf|score)(?:[-_:.].*)?$/i;
+// A task that runs the test suite, offered after the measuring ones: its pass rate is a metric too.
+const TEST_TASK = /^(?:test|tests|check)$/i;
 // A makefile rule's targets: `name other: prerequisites`, not a variable (`NAME := x`, `NAME ?= x`).
 const MAKE_RULE = /^([A-Za-z0-9][\w.\- ]*?)\s*::?(?![=])/;
 
 /**
- * The project's own measuring tasks, as commands run from `dir` (relative to the root, "" for it):
- * the nearest makefile's and package.json's, each folder from `dir` up to the root. `read` answers
- * a root-relative path with the file's text or null.
+ * The project's own measuring tasks, then its test tasks, as commands run from `dir` (relative to
+ * the root, "" for it): the nearest makefile's and package.json's, each folder from `dir` up to the
+ * root. `read` answers a root-relative path with the file's text or null.
  */
 export function projectEvalCommands(dir: string, read: (path: string) => string | null): string[] {
+  const measuring = projectTasks(dir, read, MEASURING_TASK);
+  return [...measuring, ...projectTasks(dir, read, TEST_TASK)];
+}
+
+function projectTasks(dir: string, read: (path: string) => string | null, pattern: RegExp): string[] {
   const commands: string[] = [];
   let makefileFound = false;
   let packageFound = false;
@@ -73,7 +80,7 @@ export function projectEvalCommands(dir: string, read: (path: string) => string 
       if (name) {
         makefileFound = true;
         const where = relativeFolder ? `-C ${shellQuote(relativeFolder)} ` : "";
-        for (const target of makeTargets(read(posix.join(folder, name)) ?? "")) {
+        for (const target of makeTargets(read(posix.join(folder, name)) ?? "", pattern)) {
           commands.push(`make -s ${where}${shellQuote(target)}`);
         }
       }
@@ -83,7 +90,7 @@ export function projectEvalCommands(dir: string, read: (path: string) => string 
       if (text !== null) {
         packageFound = true;
         const where = relativeFolder ? ` --prefix ${shellQuote(relativeFolder)}` : "";
-        for (const script of packageScripts(text)) commands.push(`npm run -s${where} ${shellQuote(script)}`);
+        for (const script of packageScripts(text, pattern)) commands.push(`npm run -s${where} ${shellQuote(script)}`);
       }
     }
   }
@@ -102,25 +109,25 @@ function foldersUp(dir: string): string[] {
   }
 }
 
-/** A makefile's measuring targets, in the order written. */
-function makeTargets(text: string): string[] {
+/** A makefile's targets whose name fits `pattern`, in the order written. */
+function makeTargets(text: string, pattern: RegExp): string[] {
   const targets: string[] = [];
   for (const line of text.split(/\r?\n/)) {
     const rule = MAKE_RULE.exec(line);
     if (!rule) continue;
     for (const target of rule[1].split(/\s+/)) {
-      if (MEASURING_TASK.test(target) && !targets.includes(target)) targets.push(target);
+      if (pattern.test(target) && !targets.includes(target)) targets.push(target);
     }
   }
   return targets;
 }
 
-/** A package.json's measuring scripts, in the order written; none when it does not parse. */
-function packageScripts(text: string): string[] {
+/** A package.json's scripts whose name fits `pattern`, in the order written; none when it does not parse. */
+function packageScripts(text: string, pattern: RegExp): string[] {
   try {
     const scripts = (JSON.parse(text) as { scripts?: unknown }).scripts;
     if (!scripts || typeof scripts !== "object") return [];
-    return Object.keys(scripts).filter((name) => MEASURING_TASK.test(name));
+    return Object.keys(scripts).filter((name) => pattern.test(name));
   } catch {
     return [];
   }

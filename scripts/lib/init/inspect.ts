@@ -22,6 +22,7 @@ import {
 } from "../levers/entries.ts";
 import type { FileAnalysis, Language } from "../levers/lever.ts";
 import { shellQuote } from "../text/shell-quote.ts";
+import { isTestCommand } from "../process/test-summary.ts";
 import { detectProjectOnDisk, type Project, testFilesAmong } from "../harness/project.ts";
 import { type CaseInput, inspectTestDataFile, parseCaseInputs } from "../harness/test-data.ts";
 import {
@@ -295,11 +296,14 @@ function noEntryMessage(options: InitOptions, inputs: EntryInputs, evalTasks: st
   }`;
   const candidates = candidatesFor(options, inputs);
   // The project's own benchmark, when it has one, is the eval to bring.
-  const own = evalTasks.length > 0
-    ? `${initCommand} --eval-cmd ${shellQuote(evalTasks[0])} --metric NAME (the project's own ${
-      evalTasks[0].split(" ").at(-1)
-    } task; NAME: the line it prints for the score)`
-    : `${initCommand} --eval-cmd "CMD that prints SCORE: x" --test-data PATH`;
+  const task = evalTasks[0];
+  const own = task === undefined
+    ? `${initCommand} --eval-cmd "CMD that prints SCORE: x" --test-data PATH`
+    : isTestCommand(task)
+    ? `${initCommand} --eval-cmd ${shellQuote(task)} (the project's test suite, scored by its pass rate)`
+    : `${initCommand} --eval-cmd ${shellQuote(task)} --metric NAME (the project's own ${
+      task.split(" ").at(-1)
+    } task; NAME: the line it prints for the score)`;
   const agent = `${initCommand} --agent CMD`;
   if (candidates.length === 0) {
     return `No entry function in "${inputs.constrained}" for a generated eval to call, and no file of the project that imports it offers a function or method to call. Bring your own eval: ${own}; or have your coding agent write the eval: ${agent}.`;

@@ -1,5 +1,5 @@
 // A test suite as the eval: the summary lines test runners print (pytest, unittest, Jest, Vitest,
-// Mocha, node --test, bun test, deno test, cargo test, go test -v) read as counts, which become the named
+// Mocha, node --test, bun test, deno test, cargo test, go test -v, CTest) read as counts, which become the named
 // metrics tests_passed, tests_failed, tests_total and pass_rate; and whether a command runs a test
 // suite (init then scores its pass rate). Pure: lines in, counts out.
 // Example: one line "==== 3 failed, 45 passed in 0.52s ====" -> { passed: 45, failed: 3 } -> pass_rate 0.9375
@@ -15,7 +15,7 @@ export type TestCounts = {
   interrupted: boolean;
 };
 
-type Runner = "pytest" | "unittest" | "jest" | "vitest" | "mocha" | "node" | "bun" | "deno" | "cargo" | "go";
+type Runner = "pytest" | "unittest" | "jest" | "vitest" | "mocha" | "node" | "bun" | "deno" | "cargo" | "go" | "ctest";
 
 const ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
@@ -44,6 +44,8 @@ const BUN = /^(\d+) (pass|fail)$/;
 const DENO = /^(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed\b/;
 // cargo test, once per test binary: "test result: FAILED. 45 passed; 3 failed; 0 ignored; ...".
 const CARGO = /^test result: (?:ok|FAILED)\. (\d+) passed; (\d+) failed;/;
+// CTest (CMake projects): "67% tests passed, 1 tests failed out of 3".
+const CTEST = /^\d+% tests passed, (\d+) tests? failed out of (\d+)$/;
 // go test -v, once per test and subtest: "--- PASS: TestParse (0.00s)".
 const GO = /^--- (PASS|FAIL): /;
 
@@ -94,6 +96,7 @@ export function createTestSummaryReader() {
       } else if ((match = BUN.exec(line))) update("bun", match[2] === "pass" ? "passed" : "failed", Number(match[1]));
       else if ((match = DENO.exec(line))) set("deno", Number(match[1]), Number(match[2]));
       else if ((match = CARGO.exec(line))) add("cargo", Number(match[1]), Number(match[2]));
+      else if ((match = CTEST.exec(line))) set("ctest", Number(match[2]) - Number(match[1]), Number(match[1]));
       else if ((match = GO.exec(line))) add("go", match[1] === "PASS" ? 1 : 0, match[1] === "FAIL" ? 1 : 0);
     },
     /** The counts over every runner seen, or null when no test summary was printed. */
@@ -131,14 +134,36 @@ export function testSummaryMetrics(counts: TestCounts): Record<string, number> {
   };
 }
 
-// Commands that run a test suite: a test runner, or a package manager's or make's test task.
-const TEST_COMMAND =
-  /(?:^|[\s;&|(/])(?:pytest|py\.test|jest|vitest|mocha|(?:python3?|uv run|poetry run python) -m (?:pytest|unittest)|(?:npm|pnpm|yarn|bun)(?: run)? test|(?:bun|deno|cargo|go) test|node (?:--\S+ )*--test|make (?:-\S+ )*(?:test|check))(?:$|[\s;&|)])/;
+// Test runners by their command word (a path's last part: node_modules/.bin/jest), and the
+// interpreters or launchers that run one as a module or a subcommand.
+const TEST_RUNNERS = new Set(["pytest", "py.test", "jest", "vitest", "mocha", "ava", "tap", "ctest"]);
+const TEST_MODULES = new Set(["pytest", "unittest"]);
+const TASK_RUNNERS = new Set(["npm", "pnpm", "yarn", "bun", "make", "gmake", "just", "deno", "cargo", "go"]);
+const TEST_TASK = /^(?:test|tests|check)$/;
+// Options of a task runner that take the next word as their value, so it is not a task name.
+const VALUED_OPTIONS = new Set(["-C", "--prefix", "--dir", "--cwd", "-f", "--file", "--directory", "-d"]);
 
 /**
- * Whether an eval command runs a test suite, so its natural score is the pass rate.
- * isTestCommand("python3 -m pytest -q tests/") -> true; isTestCommand("python3 eval.py") -> false
+ * Whether an eval command runs a test suite, so its natural score is the pass rate: a test runner
+ * (pytest, jest, `python -m unittest`, `node --test`) or a test task (`npm test`, `make -s -C lib
+ * check`, `cargo test`), anywhere in the command line.
+ * isTestCommand("python3 -m pytest -q tests/") -> true; isTestCommand("make -s bench") -> false
  */
 export function isTestCommand(command: string): boolean {
-  return TEST_COMMAND.test(command);
+  return command.split(/&&|\|\||[;&|()]/).some((simple) => {
+    const words = simple.trim().split(/\s+/).filter((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word));
+    const launchers = new Set(["npx", "uv", "poetry", "pipenv", "run", "exec", "pnpx", "bunx", "time", "nice"]);
+    while (words.length > 1 && launchers.has(words[0])) words.shift();
+    const command = words[0]?.split("/").at(-1) ?? "";
+    if (TEST_RUNNERS.has(command)) return true;
+    if (command === "-m") return TEST_MODULES.has(words[1]); // uv run -m pytest
+    if (/^python[\d.]*$/.test(command)) return words[1] === "-m" && TEST_MODULES.has(words[2]);
+    if (command === "node") return words.includes("--test");
+    if (!TASK_RUNNERS.has(command)) return false;
+    const tasks = words.slice(1).filter((word, index, all) =>
+      !word.startsWith("-") && !VALUED_OPTIONS.has(all[index - 1])
+    );
+    return TEST_TASK.test(tasks[0] === "run" || tasks[0] === "run-script" ? tasks[1] ?? "" : tasks[0] ?? "") ||
+      (command === "make" || command === "gmake" || command === "just") && tasks.some((task) => TEST_TASK.test(task));
+  });
 }

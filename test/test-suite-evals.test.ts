@@ -6,7 +6,7 @@
 // run here; pytest runs when it is installed.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commitHarness, journal, makeRepo, results, runScript, setLever, sh, writeFiles } from "./helpers.ts";
 
@@ -103,7 +103,25 @@ describe("a unittest suite as the eval", () => {
     expect(readFileSync(join(root, "dateparse.py"), "utf8")).toContain("PIVOT_YEAR = 50\n");
   });
 
-  test("a new test file left in the repository stops the step before it is scored, and every file stays as it was", () => {
+  test("skipping a test the code fails is no pass: the skip stays in the total and the pass rate does not rise", () => {
+    const root = testSuiteRepo("python3 -m unittest discover -s tests");
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    writeFileSync(
+      join(root, "dateparse.py"),
+      DATEPARSE.replace("import re", "import re\nimport unittest").replace(
+        "        if year < 100:",
+        '        if year < 50:\n            raise unittest.SkipTest("two-digit years are ambiguous")\n        if year < 100:',
+      ),
+    );
+    expect(runScript("iterate", ["-m", "skip ambiguous years"], { cwd: root }).code).toBe(0);
+    expect(results(root).at(-1)).toMatchObject({
+      status: "discard",
+      score: 0.625,
+      metrics: { tests_passed: 5, tests_failed: 2, tests_skipped: 1, tests_total: 8 },
+    });
+  });
+
+  test("a new test file left in the repository, ignored by git or not, stops the step before it is scored, and every file stays as it was", () => {
     const root = testSuiteRepo("python3 -m unittest discover -s tests");
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
     const fake = "import unittest\n\n\nclass Padding(unittest.TestCase):\n" +
@@ -113,14 +131,21 @@ describe("a unittest suite as the eval", () => {
     const refused = runScript("iterate", ["-m", "pivot two-digit years at 50"], { cwd: root });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(
-      "A new untracked file since the last step could change what the eval runs: tests/test_padding.py; not part of the candidate",
+      "A new file git does not track since the last step could change what the eval runs: tests/test_padding.py; not part of the candidate",
     );
     expect(results(root)).toEqual([]);
     expect(readFileSync(join(root, "tests/test_padding.py"), "utf8")).toBe(fake);
     expect(readFileSync(join(root, "dateparse.py"), "utf8")).toContain("PIVOT_YEAR = 50\n");
 
+    // Ignored by git, it would still run with the suite: the same refusal.
+    sh(root, "mv", ["tests/test_padding.py", "tests/test_hidden.py"]);
+    appendFileSync(join(root, ".git/info/exclude"), "tests/test_hidden.py\n");
+    const hidden = runScript("iterate", ["-m", "pivot two-digit years at 50"], { cwd: root });
+    expect(hidden.code).toBe(1);
+    expect(hidden.stderr).toContain("could change what the eval runs: tests/test_hidden.py;");
+
     // Moved away, the step is scored on the real suite; a data file beside it is only noted.
-    sh(root, "mv", ["tests/test_padding.py", "padding.txt"]);
+    sh(root, "mv", ["tests/test_hidden.py", "padding.txt"]);
     const scored = runScript("iterate", ["-m", "pivot two-digit years at 50"], { cwd: root });
     expect(scored.code).toBe(0);
     expect(scored.stderr).toContain("note: new untracked files (left alone, not part of the candidate):");
@@ -159,6 +184,11 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     outcome.get_result().outcome = "passed"
 `;
+      // A pass rate the code under test prints is not the runner's: the summary's counts are the score.
+      writeFileSync(join(root, "dateparse.py"), DATEPARSE.replace("import re", 'import re\nprint("pass_rate: 1")'));
+      expect(runScript("iterate", ["-m", "print a pass rate"], { cwd: root }).code).toBe(0);
+      expect(results(root).at(-1)).toMatchObject({ status: "discard", score: 0.625 });
+
       writeFiles(root, { "tests/conftest.py": conftest });
       setLever(root, "PIVOT_YEAR", "50", { file: "dateparse.py" });
       const refused = runScript("iterate", ["-m", "pivot"], { cwd: root });
@@ -210,6 +240,36 @@ describe("a node --test suite as the eval", () => {
     setLever(root, "PIVOT_YEAR", "50", { file: "dateparse.mjs" });
     expect(runScript("iterate", ["-m", "pivot two-digit years at 50"], { cwd: root }).code).toBe(0);
     expect(results(root).at(-1)).toMatchObject({ status: "keep", score: 1 });
+  });
+
+  test("a change that stops a test file from loading counts fewer tests than the baseline: a crash, not a higher pass rate", () => {
+    const pivotTests = `import test from "node:test";
+import assert from "node:assert/strict";
+import { PIVOT_YEAR, parseDate } from "../dateparse.mjs";
+
+test("pivot is a year", () => assert.ok(PIVOT_YEAR >= 0 && PIVOT_YEAR < 100));
+test("pivot 20xx", () => assert.equal(parseDate("3/5/10"), "2010-03-05"));
+test("pivot 19xx", () => assert.equal(parseDate("3/5/60"), "1960-03-05"));
+`;
+    const root = makeRepo({
+      "dateparse.mjs": DATEPARSE_JS,
+      "test/dates.test.mjs": NODE_TESTS,
+      "test/pivot.test.mjs": pivotTests,
+    });
+    expect(runScript("init", ["dateparse.mjs", "--eval-cmd", "node --test", "-y"], { cwd: root }).code).toBe(0);
+    commitHarness(root, ["autoresearch.yaml", "instructions.md", "launch_prompt.md"]);
+    const baseline = runScript("baseline", [], { cwd: root });
+    expect(baseline.code).toBe(0);
+    expect(baseline.stderr).toContain("(5 passed, 2 failed)");
+    writeFileSync(
+      join(root, "dateparse.mjs"),
+      DATEPARSE_JS.replace("export const PIVOT_YEAR = 0;", "const PIVOT_YEAR = 0;"),
+    );
+    expect(runScript("iterate", ["-m", "keep the pivot private"], { cwd: root }).code).toBe(0);
+    const line = results(root).at(-1)!;
+    expect(line.status).toBe("crash");
+    expect(line.reason).toStartWith("the test suite counted ");
+    expect(line.reason).toContain(" tests against 7 at baseline");
   });
 });
 

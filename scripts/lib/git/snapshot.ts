@@ -2,7 +2,7 @@
 // step can tell the agent's edits from the user's own uncommitted work. Dirty files'
 // contents are stored as git blobs (objects only: no ref, index or work-tree change),
 // which lets an out-of-scope edit be undone back to the user's version, not HEAD's.
-import { existsSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { type Dirent, existsSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { join, normalize, relative } from "node:path";
 import { writeFileAtomic } from "../files/atomic.ts";
 import type { LoadedExperiment } from "../experiment/experiment-file.ts";
@@ -13,11 +13,14 @@ import {
   blobAtCommit,
   hashFileBlobs,
   indexWithEdits,
+  pathsRelativeTo,
   readBlob,
   repositoryPrefix,
   type RepositoryStatus,
   repositoryStatus,
+  repositoryTop,
   restoreFileFromCommit,
+  runGit,
   storeFileBlobs,
 } from "./git.ts";
 
@@ -26,8 +29,83 @@ export type Snapshot = {
   /** Tracked paths that differed from HEAD: blob id of their content, or "deleted". */
   dirty: Record<string, string>;
   untracked: string[];
+  /**
+   * Files git ignores that could change what the eval runs (canChangeWhatRuns): an ignored
+   * conftest.py runs with the tests as surely as an untracked one. Absent in snapshots taken
+   * before it was recorded: then none is reported new.
+   */
+  ignored_code?: string[];
   taken_at: string;
 };
+
+// Files that can change what an eval runs without being the constrained file: code (a conftest.py
+// that marks every test passed, a module that shadows an import, a test file discovery picks up),
+// native libraries, and the configuration test runners and build tools read. Data and logs are not.
+const CODE_FILE =
+  /\.(?:py|pth|pyx|so|dylib|dll|js|mjs|cjs|jsx|ts|mts|cts|tsx|sh|bash|zsh|rb|pl|php|lua|go|rs|c|cc|cpp|cxx|h|hpp|java|kt|swift|r|jl)$/i;
+const CONFIG_FILE =
+  /(?:^|\/)(?:pytest\.ini|tox\.ini|setup\.cfg|pyproject\.toml|noxfile\.py|package\.json|tsconfig[^/]*\.json|\.babelrc[^/]*|bunfig\.toml|deno\.jsonc?|\.npmrc|\.env[^/]*|[Mm]akefile|GNUmakefile|[Jj]ustfile|Cargo\.toml|go\.mod|CMakeLists\.txt)$/;
+
+/** Whether a new file could change what the eval runs: code, a native library, a runner's configuration. */
+export function canChangeWhatRuns(path: string): boolean {
+  return CODE_FILE.test(path) || CONFIG_FILE.test(path);
+}
+
+// Folders git ignores as a whole are looked into for such files, up to this many entries each;
+// caches, and installed packages and build outputs too large to look through each step, are not.
+const IGNORED_FOLDER_ENTRIES = 500;
+const CACHE_FOLDER =
+  /(?:^|\/)(?:__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.cache|\.git|node_modules|\.venv|venv|\.tox|\.nox|site-packages|target)\/$/;
+
+/** The ignored files (in ignored folders too, a bounded look) that could change what the eval runs. */
+export function ignoredCodeFiles(root: string): string[] {
+  // From the top of the repository, like status: an experiment in a subfolder sees the whole work tree.
+  const top = repositoryTop(root);
+  const result = runGit(root, [
+    "ls-files",
+    "-z",
+    "--others",
+    "--ignored",
+    "--exclude-standard",
+    "--directory",
+    "--full-name",
+    "--",
+    ":/",
+  ]);
+  if (!result.ok) return [];
+  const found: string[] = [];
+  for (const entry of result.stdout.split("\0").filter(Boolean)) {
+    if (!entry.endsWith("/")) {
+      if (canChangeWhatRuns(entry)) found.push(entry);
+    } else if (!CACHE_FOLDER.test(entry)) {
+      found.push(...codeFilesUnder(top, entry));
+    }
+  }
+  return pathsRelativeTo(root, found);
+}
+
+function codeFilesUnder(top: string, folder: string): string[] {
+  const found: string[] = [];
+  let seen = 0;
+  const pending = [folder];
+  while (pending.length > 0 && seen < IGNORED_FOLDER_ENTRIES) {
+    const current = pending.pop()!;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(top, current), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (++seen > IGNORED_FOLDER_ENTRIES) break;
+      const path = `${current}${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!CACHE_FOLDER.test(`${path}/`)) pending.push(`${path}/`);
+      } else if (canChangeWhatRuns(path)) found.push(path);
+    }
+  }
+  return found;
+}
 
 export function snapshotPath(stateDir: string, round: number): string {
   return join(stateDir, `snapshot-round${round}.json`);
@@ -65,6 +143,7 @@ export function takeSnapshot(
     head: status.head!,
     dirty: hashFiles(root, tracked, true),
     untracked: status.untracked.filter((path) => !ignored(path)),
+    ignored_code: ignoredCodeFiles(root).filter((path) => !ignored(path)),
     taken_at: new Date().toISOString(),
   };
 }
@@ -75,7 +154,10 @@ export function saveSnapshot(path: string, snapshot: Snapshot): void {
 
 export type ScopeReport = { changed: string[]; newUntracked: string[] };
 
-/** Tracked files (outside `ignored`) whose content differs from the snapshot, and new untracked files. */
+/**
+ * Tracked files (outside `ignored`) whose content differs from the snapshot, and new untracked
+ * files, with the new files git ignores that could change what the eval runs.
+ */
 export function compareWithSnapshot(
   root: string,
   snapshot: Snapshot,
@@ -95,9 +177,13 @@ export function compareWithSnapshot(
     if (before === "deleted") added.push(path);
     else changed.push(path);
   }
+  const knownIgnored = new Set(snapshot.ignored_code ?? []);
+  const newIgnored = snapshot.ignored_code === undefined
+    ? []
+    : ignoredCodeFiles(root).filter((path) => !ignored(path) && !knownIgnored.has(path));
   return {
     changed,
-    newUntracked: [...added, ...status.untracked.filter((path) => !ignored(path) && !known.has(path))],
+    newUntracked: [...added, ...status.untracked.filter((path) => !ignored(path) && !known.has(path)), ...newIgnored],
   };
 }
 

@@ -15,6 +15,7 @@ import { tiebreakValues } from "../process/eval-output.ts";
 import { evalRunner } from "../process/eval-runner.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
 import { evalReading } from "../experiment/objective.ts";
+import type { ResultLine } from "../experiment/journal.ts";
 import { displayPath } from "../files/paths.ts";
 import { restoreBackupReport, saveBackup } from "../files/backup.ts";
 import { sha256OrDeleted } from "../files/atomic.ts";
@@ -39,7 +40,19 @@ type DecisionInput = {
   key: Omit<MeasuredRuns, "candidate" | "incumbentRuns">;
   state: ReplayedState["state"];
   seal: SealKey | null;
+  /** How many tests the baseline's test suite counted (baselineTestCount), or null. */
+  testsAtBaseline?: number | null;
 };
+
+/**
+ * How many tests the eval's test suite counted at baseline (the sealed baseline line's
+ * tests_total), or null when it is no test suite: a later run that counts another number is a
+ * crash, since a test that does not run counts nowhere (evaluator.ts).
+ */
+export function baselineTestCount(results: readonly ResultLine[]): number | null {
+  const total = results.find((line) => line.status === "baseline")?.metrics?.tests_total;
+  return typeof total === "number" ? total : null;
+}
 
 type Evaluate = (label: "candidate" | "incumbent") => Promise<EvalRun>;
 
@@ -48,7 +61,7 @@ export async function runDecision(context: StepContext, input: DecisionInput): P
   const { experiment } = context.loaded;
   const decisionOptions = decisionOptionsFor(experiment);
   const measured = resumeMeasuredRuns(context, input);
-  const evaluate = evaluatorFor(context, input.key.iteration, measured);
+  const evaluate = evaluatorFor(context, input.key.iteration, measured, input.testsAtBaseline ?? null);
   const tiebreakMetrics = (experiment.tiebreaks ?? []).map((tiebreak) => tiebreak.metric);
   // Measured once, before any run: the work tree holds the candidate's bytes (checked after every run).
   const simplification = context.options.simplify
@@ -113,6 +126,7 @@ function evaluatorFor(
   context: StepContext,
   iteration: number,
   measured: MeasuredSoFar,
+  testsAtBaseline: number | null,
 ): Evaluate {
   const { loaded, round, stateDir, options } = context;
   const logDir = join(stateDir, "logs", `round${round.round}`);
@@ -128,6 +142,7 @@ function evaluatorFor(
         timeoutS: round.eval.timeout_s,
         logPath,
         ...evalReading(loaded.experiment),
+        testsAtBaseline,
         runner: evalRunner(loaded.experiment.name, round, {
           iteration,
           run: `${label}${index}`,

@@ -25,7 +25,7 @@ import { stopRunningEvals } from "../process/evaluator.ts";
 import { clearAgentCall, simplifyRequestedInLog } from "./agent-call.ts";
 import { callAgent, describeDiff } from "./agent-command.ts";
 import { requireNothingChangedBetweenSteps } from "./agent-call-guards.ts";
-import { runDecision } from "./decision-runs.ts";
+import { baselineTestCount, runDecision } from "./decision-runs.ts";
 import {
   attributeCandidate,
   type Attribution,
@@ -349,6 +349,7 @@ async function measure(home: LoadedExperiment, proposal: Proposal, shared: Share
         key: { round: round.round, iteration: proposal.call, incumbent: proposal.base, candidateHashes: hashes },
         state: replay.state,
         seal: sealKey(loaded.root),
+        testsAtBaseline: baselineTestCount(journal.results),
       },
     );
     const tampered = lockedFilesChanged({ ...worker.loaded, experiment: loaded.experiment }, round);

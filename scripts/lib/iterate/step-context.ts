@@ -80,6 +80,8 @@ export type JournalState = {
   replay: ReplayedState;
   /** The round's iteration lines so far (a repeated change is found among them). */
   results: ResultLine[];
+  /** How many tests the eval's test suite counted at baseline, or null (decision-runs.ts baselineTestCount). */
+  testsAtBaseline: number | null;
 };
 
 /** HEAD, and the commits between the incumbent and it (in loop mode, the agent's). */

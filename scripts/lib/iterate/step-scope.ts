@@ -9,6 +9,7 @@ import { displayPath } from "../files/paths.ts";
 import { pathsChangedBetween, repositoryPrefix, type RepositoryStatus, repositoryTop } from "../git/git.ts";
 import { requireFrozenFilesIntact } from "../integrity/measurement-guard.ts";
 import {
+  canChangeWhatRuns,
   compareWithSnapshot,
   differAtCommit,
   harnessOrConstrained,
@@ -69,19 +70,6 @@ export function checkScope(
   return { ignore, snapshotFile, snapshot, experimentRelative, outOfScope };
 }
 
-// Files that can change what an eval runs without being the constrained file: code (a conftest.py
-// that marks every test passed, a module that shadows an import, a test file discovery picks up),
-// native libraries, and the configuration test runners and build tools read. Data and logs are not.
-const CODE_FILE =
-  /\.(?:py|pyc|pth|pyx|so|dylib|dll|js|mjs|cjs|jsx|ts|mts|cts|tsx|sh|bash|zsh|rb|pl|php|lua|go|rs|c|cc|cpp|cxx|h|hpp|java|kt|swift|r|jl)$/i;
-const CONFIG_FILE =
-  /(?:^|\/)(?:pytest\.ini|tox\.ini|setup\.cfg|pyproject\.toml|noxfile\.py|package\.json|tsconfig[^/]*\.json|\.babelrc[^/]*|bunfig\.toml|deno\.jsonc?|\.npmrc|\.env[^/]*|[Mm]akefile|GNUmakefile|[Jj]ustfile|Cargo\.toml|go\.mod|CMakeLists\.txt)$/;
-
-/** Whether a new file could change what the eval runs: code, a native library, a runner's configuration. */
-export function canChangeWhatRuns(path: string): boolean {
-  return CODE_FILE.test(path) || CONFIG_FILE.test(path);
-}
-
 /**
  * New untracked files are never part of the candidate: moved aside in loop mode, noted in step
  * mode. In step mode the harness cannot tell who made them, so it moves nothing; but a new code
@@ -95,14 +83,16 @@ function setAsideNewUntracked(context: StepContext, newUntracked: string[], iter
   if (!options.agentScope && risky.length > 0) {
     throw new CliError(
       `${
-        risky.length > 1 ? "New untracked files" : "A new untracked file"
+        risky.length > 1 ? "New files git does not track" : "A new file git does not track"
       } since the last step could change what the eval runs: ${risky.slice(0, 5).join(", ")}${
         risky.length > 5 ? ", …" : ""
       }; not part of the candidate, so the step is not scored with ${risky.length > 1 ? "them" : "it"}. Move ${
         risky.length > 1 ? "them" : "it"
-      } out of the repository (or add to .gitignore, or commit, if you made it on purpose), then re-run ${
+      } out of the repository (ignoring it in git does not count), then re-run ${
         kitCommand("iterate")
-      } -m "..."`,
+      } -m "..."; if you made ${risky.length > 1 ? "them" : "it"} on purpose, commit and re-baseline: ${
+        kitCommand("baseline")
+      } --force`,
       "E_NEW_CODE_FILES",
       EXIT.FAILED,
     );

@@ -32,7 +32,7 @@ import { requireSealedJournal, sealKey } from "../integrity/seal.ts";
 import { refreshDashboardQuietly } from "./dashboard-refresh.ts";
 import { requireHeadOnIncumbent, resolveIncumbentHoldingFiles } from "./incumbent.ts";
 import { checkScope, noteUserChangesTheEvalSees, scopeDiscardReason } from "./step-scope.ts";
-import { runDecision } from "./decision-runs.ts";
+import { baselineTestCount, runDecision } from "./decision-runs.ts";
 import { measureHoldout } from "../harness/holdout-set.ts";
 import { patchPath, recordStep } from "./step-record.ts";
 import {
@@ -211,7 +211,14 @@ function readJournalAndGuard(context: StepContext): JournalState {
     options.agentScope?.experimentText ?? null,
     options.notes,
   );
-  return { journalPath, seal, measurementChanges, replay: replayDecisionState(journal, loaded.experiment), results };
+  return {
+    journalPath,
+    seal,
+    measurementChanges,
+    replay: replayDecisionState(journal, loaded.experiment),
+    results,
+    testsAtBaseline: baselineTestCount(journal.results),
+  };
 }
 /**
  * The constrained files that differ from the incumbent. With none of them, nothing out of
@@ -293,7 +300,12 @@ async function decideOutcome(
     incumbent: input.incumbent,
     candidateHashes: candidate.hashes,
   };
-  return await runDecision(context, { key, state: journal.replay.state, seal: journal.seal });
+  return await runDecision(context, {
+    key,
+    state: journal.replay.state,
+    seal: journal.seal,
+    testsAtBaseline: journal.testsAtBaseline,
+  });
 }
 
 /**

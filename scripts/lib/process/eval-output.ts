@@ -1,11 +1,17 @@
 // The eval contract, parsed: `SCORE: x` (last one wins; without one, the line named as the
 // experiment's metric, as training scripts print `val_bpb: 0.99`), named metrics (and a test
-// runner's summary as tests_passed, tests_failed, tests_total and pass_rate)
+// runner's summary as tests_passed, tests_failed, tests_skipped, tests_total and pass_rate)
 // (`NAME: x`, `METRIC name=value`, `GUARD: x`, a one-line JSON object's numbers) and per-case `CASE id x` lines, plus
 // composite formulas like `0.8*precision@12+0.2*mrr`. Pure: text in, data out.
 
 import { formatMetric } from "../text/number-format.ts";
-import { createTestSummaryReader, type TestCounts, testSummaryMetrics } from "./test-summary.ts";
+import {
+  createTestSummaryReader,
+  type TestCounts,
+  type TestRunnerChoice,
+  testRunnerOf,
+  testSummaryMetrics,
+} from "./test-summary.ts";
 
 export type EvalOutput = {
   score: number | null;
@@ -18,6 +24,11 @@ export type EvalOutput = {
   cases: Record<string, number> | null;
   /** What a test runner's summary lines counted (test-summary.ts), or null when none was printed. */
   tests: TestCounts | null;
+  /**
+   * The runner the eval command runs (test-summary.ts), or null when it runs none it names: then
+   * its summaries only fill in names the eval did not print, and a non-zero exit stays a crash.
+   */
+  testRunner: TestRunnerChoice | null;
 };
 
 const SCORE_LINE = /^\s*SCORE:\s*(\S+)\s*$/;
@@ -52,13 +63,14 @@ function jsonLineMetrics(line: string): [string, number][] {
  * experiment's metric): without a SCORE line, its own named line is the score, as a formula's
  * terms are (evaluator.ts); printed neither way, the line a missing-SCORE message names first.
  */
-export function createEvalOutputParser(metric: string | null = null) {
+export function createEvalOutputParser(metric: string | null = null, command: string | null = null) {
   let score: number | null = null;
   let rawScore: string | null = null;
   const metrics: Record<string, number> = {};
   const cases: Record<string, number> = {};
   let caseCount = 0;
-  const testSummary = createTestSummaryReader();
+  const testRunner = command === null ? null : testRunnerOf(command);
+  const testSummary = createTestSummaryReader(testRunner ?? "any");
   return {
     line(line: string): void {
       testSummary.line(line);
@@ -86,9 +98,12 @@ export function createEvalOutputParser(metric: string | null = null) {
       for (const [name, value] of jsonLineMetrics(line)) metrics[name.toLowerCase()] = value;
     },
     finish(): EvalOutput {
-      // A test runner's counts are named metrics too; a line the eval printed under the same name wins.
+      // A test runner's counts are named metrics too. When the command runs that runner, its counts
+      // win over lines of the same name (what the code under test printed is not the runner's count).
       const tests = testSummary.finish();
-      for (const [name, value] of Object.entries(tests ? testSummaryMetrics(tests) : {})) metrics[name] ??= value;
+      for (const [name, value] of Object.entries(tests ? testSummaryMetrics(tests) : {})) {
+        if (testRunner !== null || !(name in metrics)) metrics[name] = value;
+      }
       let scoreProblem: string | null = null;
       let scoreLine: string | null = null;
       const own = metric?.toLowerCase();
@@ -106,6 +121,7 @@ export function createEvalOutputParser(metric: string | null = null) {
         metrics,
         cases: caseCount > 0 ? cases : null,
         tests,
+        testRunner,
       };
     },
   };
@@ -142,8 +158,8 @@ function missingScoreProblem(metrics: Record<string, number>, metric?: string | 
   } in the experiment file to read the score from that line`;
 }
 
-export function parseEvalOutput(text: string, metric: string | null = null): EvalOutput {
-  const parser = createEvalOutputParser(metric);
+export function parseEvalOutput(text: string, metric: string | null = null, command: string | null = null): EvalOutput {
+  const parser = createEvalOutputParser(metric, command);
   for (const line of text.split(/\r?\n/)) parser.line(line);
   return parser.finish();
 }

@@ -78,6 +78,8 @@ export type EvalOptions = {
   /** The experiment's metric: a run without a SCORE line that printed it is told to read the score from it. */
   metric?: string | null;
   formula?: FormulaTerm[] | null;
+  /** How many tests the suite counted at baseline: a run whose score is its pass rate must count as many. */
+  testsAtBaseline?: number | null;
   /**
    * Read the score from these named metrics (one name, or a formula's terms) instead of the SCORE
    * line: the objective changed after the eval was written (next-round --metric). CASE lines are
@@ -364,7 +366,7 @@ const EVAL_ENVIRONMENT = { PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" }
 /** Run the eval once and read the eval contract from its output. */
 export async function runEval(command: string, options: EvalOptions): Promise<EvalRun> {
   if (options.runner) return await runEvalThroughRunner(command, options.runner, options);
-  const parser = createEvalOutputParser(options.metric ?? null);
+  const parser = createEvalOutputParser(options.metric ?? null, command);
   const run = await runProcess(command, {
     ...options,
     env: { ...EVAL_ENVIRONMENT, ...options.env },
@@ -395,6 +397,7 @@ function evalRunOf(
       guardMetric: options.guardMetric ?? null,
       formula: options.formula ?? null,
       scoreFrom: options.scoreFrom ?? null,
+      testsAtBaseline: options.testsAtBaseline ?? null,
       tail: run.tail,
       cwd: options.cwd,
     }),
@@ -415,7 +418,7 @@ async function runEvalThroughRunner(command: string, runner: EvalRunner, options
     const marker = newRunnerMarker();
     const tracker = createRunnerTracker(marker);
     const script = runnerWrapper(command, marker, { ...EVAL_ENVIRONMENT, ...options.env });
-    const parser = createEvalOutputParser(options.metric ?? null);
+    const parser = createEvalOutputParser(options.metric ?? null, command);
     const run = await runProcess(runnerCommand(runner.template, script, runner.job), {
       ...options,
       // The wrapper is the same every time but for its marker: the log shows the eval and the job.
@@ -487,6 +490,7 @@ type Outcome = {
   guardMetric: string | null;
   formula: FormulaTerm[] | null;
   scoreFrom: FormulaTerm[] | null;
+  testsAtBaseline: number | null;
   tail: string;
   cwd: string;
 };
@@ -518,6 +522,7 @@ function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" |
     errorLine = lastErrorLine(outcome.tail, outcome.cwd);
     crashReason = `the eval exited with code ${outcome.exitCode}${errorLine === null ? "" : ` ("${errorLine}")`}`;
   } else if (score === null) crashReason = scoreProblem ?? NO_SCORE_LINE;
+  else crashReason = testCountProblem(output, source, outcome.testsAtBaseline);
   return {
     ok: crashReason === null,
     score: crashReason === null ? score : null,
@@ -536,14 +541,32 @@ function summarize(output: EvalOutput, outcome: Outcome): Omit<EvalRun, "tail" |
 }
 
 /**
- * A test suite exits non-zero because some of its tests failed: when the score is read from its
- * summary (pass_rate, tests_failed ...), those failures are the measurement, not a crash. A
- * runner that stopped before running the suite (a collection error) still crashes.
+ * A test suite exits non-zero because some of its tests failed: when the eval command runs a test
+ * runner and the score is read from its summary (pass_rate, tests_failed ...), those failures are
+ * the measurement, not a crash. A runner that could not run the suite (a collection error) still crashes.
  */
 function failingTestsExplainExit(output: EvalOutput, source: FormulaTerm[] | null): boolean {
   const tests = output.tests;
-  if (!tests || tests.interrupted || tests.failed === 0 || !source?.length) return false;
-  return source.every((term) => (TEST_SUMMARY_METRICS as readonly string[]).includes(term.metric.toLowerCase()));
+  if (!tests || output.testRunner === null || tests.interrupted || tests.failed === 0) return false;
+  return readsTestCounts(source);
+}
+
+/**
+ * Why a score read from a test summary does not compare with the baseline's: the suite counted
+ * another number of tests. Tests that stop running (an import a test file needs, a runner that
+ * stops at a failing binary) would otherwise raise the pass rate, and tests the code generates
+ * would add easy passes.
+ */
+function testCountProblem(output: EvalOutput, source: FormulaTerm[] | null, atBaseline: number | null): string | null {
+  if (atBaseline === null || !output.tests || !readsTestCounts(source)) return null;
+  const total = output.tests.passed + output.tests.failed + output.tests.skipped;
+  if (total === atBaseline) return null;
+  return `the test suite counted ${total} tests against ${atBaseline} at baseline (${output.tests.passed} passed, ${output.tests.failed} failed, ${output.tests.skipped} skipped): a pass rate compares only the same tests`;
+}
+
+function readsTestCounts(source: FormulaTerm[] | null): boolean {
+  return Boolean(source?.length) &&
+    source!.every((term) => (TEST_SUMMARY_METRICS as readonly string[]).includes(term.metric.toLowerCase()));
 }
 
 // What the last meaningful error line is, read from a run's output tail. Python prints

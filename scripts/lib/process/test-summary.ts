@@ -1,21 +1,50 @@
 // A test suite as the eval: the summary lines test runners print (pytest, unittest, Jest, Vitest,
-// Mocha, node --test, bun test, deno test, cargo test, go test -v, CTest) read as counts, which become the named
-// metrics tests_passed, tests_failed, tests_total and pass_rate; and whether a command runs a test
-// suite (init then scores its pass rate). Pure: lines in, counts out.
-// Example: one line "==== 3 failed, 45 passed in 0.52s ====" -> { passed: 45, failed: 3 } -> pass_rate 0.9375
+// Mocha, node --test, bun test, deno test, cargo test, go test -json, CTest) read as counts, which
+// become the named metrics tests_passed, tests_failed, tests_skipped, tests_total and pass_rate; and
+// which runner a command runs (init then scores its pass rate, and only that runner's summary is read).
+// Pure: lines in, counts out.
+// Example: "==== 3 failed, 45 passed in 0.52s ====" -> { passed: 45, failed: 3, skipped: 0 } -> pass_rate 0.9375
 
 /** The named metrics a test summary gives an eval's output. */
-export const TEST_SUMMARY_METRICS = ["tests_passed", "tests_failed", "tests_total", "pass_rate"] as const;
+export const TEST_SUMMARY_METRICS = [
+  "tests_passed",
+  "tests_failed",
+  "tests_skipped",
+  "tests_total",
+  "pass_rate",
+] as const;
 
 export type TestCounts = {
   passed: number;
   /** Failed tests and errors (a test that could not run counts as failed). */
   failed: number;
-  /** The runner could not run the suite or part of it (pytest's "Interrupted: 1 error during collection", a test module that does not import). */
+  /** Tests that ran and neither passed nor failed: skipped, pending, todo, expected failures, ignored. */
+  skipped: number;
+  /**
+   * The runner could not run the suite or part of it, whose tests then count nowhere (pytest's
+   * "Interrupted: 1 error during collection", a test module that does not import, bun's errors
+   * between tests, cargo stopping at its first failing test binary, a go package that fails without a failing test).
+   */
   interrupted: boolean;
 };
 
-type Runner = "pytest" | "unittest" | "jest" | "vitest" | "mocha" | "node" | "bun" | "deno" | "cargo" | "go" | "ctest";
+export type TestRunner =
+  | "pytest"
+  | "unittest"
+  | "jest"
+  | "vitest"
+  | "mocha"
+  | "node"
+  | "bun"
+  | "deno"
+  | "cargo"
+  | "go"
+  | "ctest";
+
+/** The runner an eval command runs, or "any" for a task (`npm test`, `make check`) whose runner is not named. */
+export type TestRunnerChoice = TestRunner | "any";
+
+type Tally = { passed: number; failed: number; skipped: number };
 
 const ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
@@ -24,9 +53,10 @@ const PYTEST =
   /^=*\s*((?:\d+ (?:failed|passed|skipped|deselected|xfailed|xpassed|errors?|warnings?|rerun)(?:, )?)+) in [\d.]+s\b/;
 // The runner could not run the suite, or part of it, whose tests then count nowhere (so breaking a
 // test file's import would raise the pass rate): pytest's collection errors, unittest's module that
-// failed to import, Jest's "Test suite failed to run", Vitest's "Failed Suites", go's build failures.
+// failed to import, Jest's "Test suite failed to run", Vitest's "Failed Suites", go's build failures,
+// cargo stopping at the first test binary that fails (without --no-fail-fast).
 const SUITE_DID_NOT_RUN =
-  /^!+ Interrupted: |unittest\.loader\._FailedTest\b|^● Test suite failed to run|⎯ Failed Suites \d+ ⎯|^FAIL\s+\S+ \[(?:build|setup) failed\]/;
+  /^!+ Interrupted: |unittest\.loader\._FailedTest\b|^● Test suite failed to run|⎯ Failed Suites \d+ ⎯|^FAIL\s+\S+ \[(?:build|setup) failed\]|^error: test failed, to rerun pass /;
 // unittest: "Ran 48 tests in 0.012s", then "OK", "OK (skipped=2)" or "FAILED (failures=2, errors=1)".
 const UNITTEST_RAN = /^Ran (\d+) tests? in [\d.]+s$/;
 const UNITTEST_RESULT = /^(OK|FAILED)(?: \((.*)\))?$/;
@@ -34,41 +64,89 @@ const UNITTEST_RESULT = /^(OK|FAILED)(?: \((.*)\))?$/;
 const JEST = /^Tests:\s+(.*\d+ total)$/;
 // Vitest: "Tests  3 failed | 45 passed (48)" (not its "Test Files" line).
 const VITEST = /^Tests\s+((?:\d+ \w+(?: \| )?)+)\s*\(\d+\)$/;
-// Mocha: "45 passing (12ms)", "3 failing".
-const MOCHA = /^(\d+) (passing|failing)(?: \(.*\))?$/;
-// node --test: "# pass 45" (TAP) or "ℹ pass 45" (spec reporter); also tests, fail, cancelled.
-const NODE = /^(?:#|ℹ) (pass|fail|cancelled) (\d+)$/;
-// bun test: " 45 pass", " 3 fail".
-const BUN = /^(\d+) (pass|fail)$/;
-// deno test: "FAILED | 2 passed (1 step) | 1 failed (5ms)" or "ok | 5 passed | 0 failed (12ms)".
-const DENO = /^(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed\b/;
-// cargo test, once per test binary: "test result: FAILED. 45 passed; 3 failed; 0 ignored; ...".
-const CARGO = /^test result: (?:ok|FAILED)\. (\d+) passed; (\d+) failed;/;
+// Mocha: "45 passing (12ms)", "2 pending", "3 failing".
+const MOCHA = /^(\d+) (passing|failing|pending)(?: \(.*\))?$/;
+// node --test: "# pass 45" (TAP) or "ℹ pass 45" (spec reporter); also fail, cancelled, skipped, todo.
+const NODE = /^(?:#|ℹ) (pass|fail|cancelled|skipped|todo) (\d+)$/;
+// bun test: " 45 pass", " 3 fail", " 1 skip", " 1 todo", " 1 error" (an error between tests: a file that did not load).
+const BUN = /^(\d+) (pass|fail|skip|todo|errors?)$/;
+// deno test: "FAILED | 2 passed (1 step) | 1 failed | 1 ignored (5ms)" or "ok | 5 passed | 0 failed (12ms)".
+const DENO =
+  /^(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed(?: \(\d+ steps?\))?(?: \| (\d+) ignored)?/;
+// cargo test, once per test binary: "test result: FAILED. 45 passed; 3 failed; 1 ignored; ...".
+const CARGO = /^test result: (?:ok|FAILED)\. (\d+) passed; (\d+) failed; (\d+) ignored;/;
+// cargo shows a failing test's captured output between "---- name stdout ----" and "failures:":
+// what the code under test printed there is not the runner's.
+const CARGO_CAPTURED = /^---- \S+ stdout ----$/;
 // CTest (CMake projects): "67% tests passed, 1 tests failed out of 3".
 const CTEST = /^\d+% tests passed, (\d+) tests? failed out of (\d+)$/;
-// go test -v, once per test and subtest: "--- PASS: TestParse (0.00s)".
-const GO = /^--- (PASS|FAIL): /;
+// go test -json, one event a line: a test's output is wrapped in "output" events, so the code under
+// test cannot print a pass; "pass", "fail" and "skip" events with a Test are the counts.
+const GO_EVENT = /^\{"Time":.*"Action":"(?:pass|fail|skip)".*\}$/;
 
-/** Collects the summaries of every runner in an output; a runner that prints one summary per binary or test adds up. */
-export function createTestSummaryReader() {
-  const counts = new Map<Runner, { passed: number; failed: number }>();
+/**
+ * Reads the summary of the runner an eval command runs (`runner`); with "any" (a `make test`
+ * that may run several), the summaries of every runner, added up. Each runner's last summary
+ * counts (a summary the code under test printed earlier is overwritten by the runner's own), except
+ * cargo's, one per test binary, and go's events, one per test, which add up.
+ */
+export function createTestSummaryReader(runner: TestRunnerChoice = "any") {
+  const counts = new Map<TestRunner, Tally>();
   let interrupted = false;
   let unittestRan: number | null = null;
-  const set = (runner: Runner, passed: number, failed: number) => counts.set(runner, { passed, failed });
-  const add = (runner: Runner, passed: number, failed: number) => {
-    const earlier = counts.get(runner) ?? { passed: 0, failed: 0 };
-    counts.set(runner, { passed: earlier.passed + passed, failed: earlier.failed + failed });
+  let inCargoCapture = false;
+  const failedGoPackages = new Set<string>();
+  const goPackagesWithFailingTests = new Set<string>();
+  const reads = (each: TestRunner) => runner === "any" || runner === each;
+  const set = (each: TestRunner, tally: Tally) => {
+    if (reads(each)) counts.set(each, tally);
   };
-  const update = (runner: Runner, key: "passed" | "failed", value: number) =>
-    counts.set(runner, { ...(counts.get(runner) ?? { passed: 0, failed: 0 }), [key]: value });
+  const add = (each: TestRunner, tally: Tally) => {
+    if (!reads(each)) return;
+    const earlier = counts.get(each) ?? { passed: 0, failed: 0, skipped: 0 };
+    counts.set(each, {
+      passed: earlier.passed + tally.passed,
+      failed: earlier.failed + tally.failed,
+      skipped: earlier.skipped + tally.skipped,
+    });
+  };
+  const update = (each: TestRunner, key: keyof Tally, value: number) => {
+    if (reads(each)) counts.set(each, { ...(counts.get(each) ?? { passed: 0, failed: 0, skipped: 0 }), [key]: value });
+  };
+  const goEvent = (line: string) => {
+    let event: { Action?: string; Package?: string; Test?: string };
+    try {
+      event = JSON.parse(line);
+    } catch {
+      return;
+    }
+    const where = event.Package ?? "";
+    if (event.Test) {
+      if (event.Action === "fail") goPackagesWithFailingTests.add(where);
+      add("go", {
+        passed: event.Action === "pass" ? 1 : 0,
+        failed: event.Action === "fail" ? 1 : 0,
+        skipped: event.Action === "skip" ? 1 : 0,
+      });
+    } else if (event.Action === "fail") failedGoPackages.add(where);
+  };
   return {
     line(raw: string): void {
       const line = raw.replace(ESCAPES, "").trim();
-      if (line === "" || line.length > 300) return;
+      if (line === "") return;
+      if (GO_EVENT.test(line)) return goEvent(line);
+      if (line.length > 300) return;
+      if (CARGO_CAPTURED.test(line)) inCargoCapture = true;
+      else if (inCargoCapture && line === "failures:") inCargoCapture = false;
+      if (inCargoCapture) return;
       let match: RegExpExecArray | null;
       if ((match = PYTEST.exec(line))) {
         const tally = tallies(match[1], /(\d+) (\w+)/g);
-        set("pytest", tally.passed ?? 0, (tally.failed ?? 0) + (tally.error ?? 0) + (tally.errors ?? 0));
+        set("pytest", {
+          passed: tally.passed ?? 0,
+          failed: (tally.failed ?? 0) + (tally.error ?? 0) + (tally.errors ?? 0),
+          skipped: (tally.skipped ?? 0) + (tally.xfailed ?? 0) + (tally.xpassed ?? 0),
+        });
       } else if (SUITE_DID_NOT_RUN.test(line)) interrupted = true;
       else if ((match = UNITTEST_RAN.exec(line))) unittestRan = Number(match[1]);
       else if (unittestRan !== null && (match = UNITTEST_RESULT.exec(line))) {
@@ -78,37 +156,69 @@ export function createTestSummaryReader() {
         );
         const tally = tallies(details, /(\w+)=(\d+)/g, true);
         const failed = (tally.failures ?? 0) + (tally.errors ?? 0) + (tally.unexpected_successes ?? 0);
-        const notRun = (tally.skipped ?? 0) + (tally.expected_failures ?? 0);
-        set("unittest", Math.max(0, unittestRan - failed - notRun), failed);
+        const skipped = (tally.skipped ?? 0) + (tally.expected_failures ?? 0);
+        set("unittest", { passed: Math.max(0, unittestRan - failed - skipped), failed, skipped });
         unittestRan = null;
       } else if ((match = JEST.exec(line))) {
         const tally = tallies(match[1], /(\d+) (\w+)/g);
-        set("jest", tally.passed ?? 0, tally.failed ?? 0);
+        set("jest", {
+          passed: tally.passed ?? 0,
+          failed: tally.failed ?? 0,
+          skipped: (tally.skipped ?? 0) + (tally.todo ?? 0),
+        });
       } else if ((match = VITEST.exec(line))) {
         const tally = tallies(match[1], /(\d+) (\w+)/g);
-        set("vitest", tally.passed ?? 0, tally.failed ?? 0);
+        set("vitest", {
+          passed: tally.passed ?? 0,
+          failed: tally.failed ?? 0,
+          skipped: (tally.skipped ?? 0) + (tally.todo ?? 0),
+        });
       } else if ((match = MOCHA.exec(line))) {
-        update("mocha", match[2] === "passing" ? "passed" : "failed", Number(match[1]));
+        update(
+          "mocha",
+          match[2] === "passing" ? "passed" : match[2] === "failing" ? "failed" : "skipped",
+          Number(match[1]),
+        );
       } else if ((match = NODE.exec(line))) {
-        if (match[1] === "pass") update("node", "passed", Number(match[2]));
-        else if (match[1] === "fail") update("node", "failed", Number(match[2]));
-        else add("node", 0, Number(match[2])); // cancelled tests did not pass
-      } else if ((match = BUN.exec(line))) update("bun", match[2] === "pass" ? "passed" : "failed", Number(match[1]));
-      else if ((match = DENO.exec(line))) set("deno", Number(match[1]), Number(match[2]));
-      else if ((match = CARGO.exec(line))) add("cargo", Number(match[1]), Number(match[2]));
-      else if ((match = CTEST.exec(line))) set("ctest", Number(match[2]) - Number(match[1]), Number(match[1]));
-      else if ((match = GO.exec(line))) add("go", match[1] === "PASS" ? 1 : 0, match[1] === "FAIL" ? 1 : 0);
-    },
-    /** The counts over every runner seen, or null when no test summary was printed. */
-    finish(): TestCounts | null {
-      if (counts.size === 0) return interrupted ? { passed: 0, failed: 0, interrupted } : null;
-      let passed = 0;
-      let failed = 0;
-      for (const each of counts.values()) {
-        passed += each.passed;
-        failed += each.failed;
+        const key = match[1] === "pass"
+          ? "passed"
+          : match[1] === "skipped" || match[1] === "todo"
+          ? "skipped"
+          : "failed";
+        // cancelled tests did not pass: they add to the failures
+        if (match[1] === "cancelled") add("node", { passed: 0, failed: Number(match[2]), skipped: 0 });
+        else if (match[1] === "todo") add("node", { passed: 0, failed: 0, skipped: Number(match[2]) });
+        else update("node", key, Number(match[2]));
+      } else if ((match = BUN.exec(line))) {
+        if (match[2].startsWith("error")) {
+          if (Number(match[1]) > 0 && reads("bun")) interrupted = true;
+        } else if (match[2] === "todo") add("bun", { passed: 0, failed: 0, skipped: Number(match[1]) });
+        else {update(
+            "bun",
+            match[2] === "pass" ? "passed" : match[2] === "fail" ? "failed" : "skipped",
+            Number(match[1]),
+          );}
+      } else if ((match = DENO.exec(line))) {
+        set("deno", { passed: Number(match[1]), failed: Number(match[2]), skipped: Number(match[3] ?? 0) });
+      } else if ((match = CARGO.exec(line))) {
+        add("cargo", { passed: Number(match[1]), failed: Number(match[2]), skipped: Number(match[3]) });
+      } else if ((match = CTEST.exec(line))) {
+        set("ctest", { passed: Number(match[2]) - Number(match[1]), failed: Number(match[1]), skipped: 0 });
       }
-      return { passed, failed, interrupted };
+    },
+    /** The counts over the runners read, or null when none printed a summary. */
+    finish(): TestCounts | null {
+      if (reads("go") && [...failedGoPackages].some((where) => !goPackagesWithFailingTests.has(where))) {
+        interrupted = true;
+      }
+      if (counts.size === 0) return interrupted ? { passed: 0, failed: 0, skipped: 0, interrupted } : null;
+      const total: Tally = { passed: 0, failed: 0, skipped: 0 };
+      for (const each of counts.values()) {
+        total.passed += each.passed;
+        total.failed += each.failed;
+        total.skipped += each.skipped;
+      }
+      return { ...total, interrupted };
     },
   };
 }
@@ -123,47 +233,87 @@ function tallies(text: string, pattern: RegExp, valueSecond = false): Record<str
   return found;
 }
 
-/** The named metrics of a test summary: pass_rate only when a test ran. */
+/** The named metrics of a test summary: every test that ran is in the total, so a skip is not a pass; pass_rate only when one ran. */
 export function testSummaryMetrics(counts: TestCounts): Record<string, number> {
-  const total = counts.passed + counts.failed;
+  const total = counts.passed + counts.failed + counts.skipped;
   return {
     tests_passed: counts.passed,
     tests_failed: counts.failed,
+    tests_skipped: counts.skipped,
     tests_total: total,
     ...(total > 0 ? { pass_rate: counts.passed / total } : {}),
   };
 }
 
-// Test runners by their command word (a path's last part: node_modules/.bin/jest), and the
-// interpreters or launchers that run one as a module or a subcommand.
-const TEST_RUNNERS = new Set(["pytest", "py.test", "jest", "vitest", "mocha", "ava", "tap", "ctest"]);
-const TEST_MODULES = new Set(["pytest", "unittest"]);
-const TASK_RUNNERS = new Set(["npm", "pnpm", "yarn", "bun", "make", "gmake", "just", "deno", "cargo", "go"]);
+// Test runners by their command word (a path's last part: node_modules/.bin/jest).
+const RUNNER_COMMANDS: Record<string, TestRunner> = {
+  pytest: "pytest",
+  "py.test": "pytest",
+  jest: "jest",
+  vitest: "vitest",
+  mocha: "mocha",
+  ctest: "ctest",
+};
+const PYTHON_MODULES: Record<string, TestRunner> = { pytest: "pytest", unittest: "unittest" };
+// Launchers that run the next word as the command.
+const LAUNCHERS = new Set(["npx", "uv", "poetry", "pipenv", "run", "exec", "pnpx", "bunx", "time", "nice"]);
+// Task runners whose test task runs a suite by a runner they do not name ("any"), or their own.
+const TASK_RUNNERS: Record<string, TestRunnerChoice> = {
+  npm: "any",
+  pnpm: "any",
+  yarn: "any",
+  make: "any",
+  gmake: "any",
+  just: "any",
+  bun: "bun",
+  deno: "deno",
+  cargo: "cargo",
+  go: "go",
+};
 const TEST_TASK = /^(?:test|tests|check)$/;
 // Options of a task runner that take the next word as their value, so it is not a task name.
 const VALUED_OPTIONS = new Set(["-C", "--prefix", "--dir", "--cwd", "-f", "--file", "--directory", "-d"]);
+// A benchmark run through a test runner measures time, not passes.
+const BENCHMARK_OPTION = /^(?:-bench(?:=.*)?|-test\.bench(?:=.*)?|--benchmark-only|--bench)$/;
 
 /**
- * Whether an eval command runs a test suite, so its natural score is the pass rate: a test runner
- * (pytest, jest, `python -m unittest`, `node --test`) or a test task (`npm test`, `make -s -C lib
- * check`, `cargo test`), anywhere in the command line.
- * isTestCommand("python3 -m pytest -q tests/") -> true; isTestCommand("make -s bench") -> false
+ * The test runner an eval command runs, so its natural score is the pass rate: a test runner
+ * (pytest, jest, `python -m unittest`, `node --test`), or a test task (`npm test`, `make -s -C lib
+ * check`: "any"; `cargo test`), anywhere in the command line; null for anything else, a benchmark
+ * (`go test -bench=.`) and `go test` without -json (it prints no counts otherwise).
+ * testRunnerOf("python3 -m pytest -q tests/") -> "pytest"; testRunnerOf("make -s check") -> "any"
  */
-export function isTestCommand(command: string): boolean {
-  return command.split(/&&|\|\||[;&|()]/).some((simple) => {
+export function testRunnerOf(command: string): TestRunnerChoice | null {
+  for (const simple of command.split(/&&|\|\||[;&|()]/)) {
     const words = simple.trim().split(/\s+/).filter((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word));
-    const launchers = new Set(["npx", "uv", "poetry", "pipenv", "run", "exec", "pnpx", "bunx", "time", "nice"]);
-    while (words.length > 1 && launchers.has(words[0])) words.shift();
-    const command = words[0]?.split("/").at(-1) ?? "";
-    if (TEST_RUNNERS.has(command)) return true;
-    if (command === "-m") return TEST_MODULES.has(words[1]); // uv run -m pytest
-    if (/^python[\d.]*$/.test(command)) return words[1] === "-m" && TEST_MODULES.has(words[2]);
-    if (command === "node") return words.includes("--test");
-    if (!TASK_RUNNERS.has(command)) return false;
-    const tasks = words.slice(1).filter((word, index, all) =>
-      !word.startsWith("-") && !VALUED_OPTIONS.has(all[index - 1])
-    );
-    return TEST_TASK.test(tasks[0] === "run" || tasks[0] === "run-script" ? tasks[1] ?? "" : tasks[0] ?? "") ||
-      (command === "make" || command === "gmake" || command === "just") && tasks.some((task) => TEST_TASK.test(task));
-  });
+    while (words.length > 1 && LAUNCHERS.has(words[0])) words.shift();
+    const found = runnerOfWords(words);
+    if (found && !words.some((word) => BENCHMARK_OPTION.test(word))) return found;
+  }
+  return null;
+}
+
+function runnerOfWords(words: string[]): TestRunnerChoice | null {
+  const command = words[0]?.split("/").at(-1) ?? "";
+  if (command in RUNNER_COMMANDS) return RUNNER_COMMANDS[command];
+  if (command === "-m") return PYTHON_MODULES[words[1]] ?? null; // uv run -m pytest
+  if (/^python[\d.]*$/.test(command)) return words[1] === "-m" ? PYTHON_MODULES[words[2]] ?? null : null;
+  if (command === "node") return words.includes("--test") ? "node" : null;
+  if (!(command in TASK_RUNNERS)) return null;
+  const tasks = words.slice(1).filter((word, index, all) =>
+    !word.startsWith("-") && !VALUED_OPTIONS.has(all[index - 1])
+  );
+  const task = tasks[0] === "run" || tasks[0] === "run-script" ? tasks[1] ?? "" : tasks[0] ?? "";
+  const runsTests = TEST_TASK.test(task) ||
+    (command === "make" || command === "gmake" || command === "just") && tasks.some((each) => TEST_TASK.test(each));
+  if (!runsTests) return null;
+  // `bun run test` and `deno task test` run the package's script: its runner is not named.
+  const runner = tasks[0] === "run" || tasks[0] === "run-script" ? "any" : TASK_RUNNERS[command];
+  if (runner === "go" && !words.includes("-json")) return null;
+  return runner;
+}
+
+/** Whether an eval command runs a test suite (testRunnerOf). */
+export function isTestCommand(command: string): boolean {
+  return testRunnerOf(command) !== null;
 }

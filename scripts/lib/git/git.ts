@@ -217,6 +217,26 @@ export function repositoryPrefix(cwd: string): string {
 export type RepositoryStatus = { head: string | null; branch: string | null; tracked: string[]; untracked: string[] };
 
 /** One `git status` answers what a step asks of the work tree and of HEAD. */
+/**
+ * What git ignores in the work tree, from its top like status (an experiment in a subfolder sees
+ * the whole tree), as top-relative paths; a wholly ignored folder is one entry ending in "/". Null
+ * when git cannot say.
+ */
+export function ignoredEntries(root: string): string[] | null {
+  const result = runGit(root, [
+    "ls-files",
+    "-z",
+    "--others",
+    "--ignored",
+    "--exclude-standard",
+    "--directory",
+    "--full-name",
+    "--",
+    ":/",
+  ]);
+  return result.ok ? result.stdout.split("\0").filter(Boolean) : null;
+}
+
 export function repositoryStatus(root: string): RepositoryStatus {
   const output = git(root, [
     "status",

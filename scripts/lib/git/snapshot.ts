@@ -12,6 +12,7 @@ import {
   binaryDiff,
   blobAtCommit,
   hashFileBlobs,
+  ignoredEntries,
   indexWithEdits,
   pathsRelativeTo,
   readBlob,
@@ -20,7 +21,6 @@ import {
   repositoryStatus,
   repositoryTop,
   restoreFileFromCommit,
-  runGit,
   storeFileBlobs,
 } from "./git.ts";
 
@@ -59,22 +59,11 @@ const CACHE_FOLDER =
 
 /** The ignored files (in ignored folders too, a bounded look) that could change what the eval runs. */
 export function ignoredCodeFiles(root: string): string[] {
-  // From the top of the repository, like status: an experiment in a subfolder sees the whole work tree.
   const top = repositoryTop(root);
-  const result = runGit(root, [
-    "ls-files",
-    "-z",
-    "--others",
-    "--ignored",
-    "--exclude-standard",
-    "--directory",
-    "--full-name",
-    "--",
-    ":/",
-  ]);
-  if (!result.ok) return [];
+  const entries = ignoredEntries(root);
+  if (entries === null) return [];
   const found: string[] = [];
-  for (const entry of result.stdout.split("\0").filter(Boolean)) {
+  for (const entry of entries) {
     if (!entry.endsWith("/")) {
       if (canChangeWhatRuns(entry)) found.push(entry);
     } else if (!CACHE_FOLDER.test(entry)) {

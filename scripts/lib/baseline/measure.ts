@@ -11,7 +11,7 @@ import { decisionOptionsFor } from "../decision/state.ts";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { evalRunner } from "../process/eval-runner.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
-import { TEST_SUMMARY_METRICS } from "../process/test-summary.ts";
+import { isTestSummaryMetric } from "../process/test-summary.ts";
 import { evalReading } from "../experiment/objective.ts";
 import type { Experiment } from "../experiment/schema.ts";
 import { displayPath } from "../files/paths.ts";
@@ -33,7 +33,7 @@ const RUNS_PER_ITERATION = { deterministic: 1.1, noisy: 3.0 };
 /** Where the score of an eval without a SCORE line comes from: its metric's own line, or its test runner's summary. */
 function scoreLineNote(run: EvalRun): string {
   const name = run.scoreLine!;
-  if (!(TEST_SUMMARY_METRICS as readonly string[]).includes(name)) {
+  if (!isTestSummaryMetric(name)) {
     return `The eval prints no SCORE line: its "${name}" line (the experiment's metric) is the score.`;
   }
   const { tests_passed: passed, tests_failed: failed } = run.metrics;

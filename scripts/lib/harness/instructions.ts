@@ -2,7 +2,7 @@
 // data: the levers and entry function found in the constrained file, the metric, guard,
 // eval and frozen files, and for later rounds a summary of earlier rounds, a focus and the
 // co-optimisation warning. Pure apart from reading templates; it writes nothing.
-import { TEST_SUMMARY_METRICS } from "../process/test-summary.ts";
+import { isTestSummaryMetric } from "../process/test-summary.ts";
 import type { Guard, Round } from "../experiment/schema.ts";
 import { describeGuard, isRelativeGuard } from "../experiment/guard.ts";
 import type { EntryFunction, Lever } from "../levers/lever.ts";
@@ -243,7 +243,7 @@ function scoreInWords(context: InstructionsContext): string {
   if (!ownEval(context)) return describeScore(name, direction, context.entry?.name ?? null);
   const better = direction === "max" ? "higher is better" : "lower is better";
   const { terms } = metricComponents(name);
-  if ((TEST_SUMMARY_METRICS as readonly string[]).includes(name.toLowerCase())) {
+  if (isTestSummaryMetric(name)) {
     return `**${name}** of the tests \`${context.evalCommand}\` runs, read from its test runner's summary (${better}; pass_rate is the share that pass): a failing test lowers the score, it is not a crash. The tests define the metric: never edit, skip or add tests, and never add a file the runner would pick up (a conftest.py, a plugin, a config).`;
   }
   if (!terms) {

@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { TEST_SUMMARY_METRICS } from "./test-summary.ts";
+import { isTestSummaryMetric } from "./test-summary.ts";
 import {
   createEvalOutputParser,
   type EvalOutput,
@@ -566,7 +566,7 @@ function testCountProblem(output: EvalOutput, source: FormulaTerm[] | null, atBa
 
 function readsTestCounts(source: FormulaTerm[] | null): boolean {
   return Boolean(source?.length) &&
-    source!.every((term) => (TEST_SUMMARY_METRICS as readonly string[]).includes(term.metric.toLowerCase()));
+    source!.every((term) => isTestSummaryMetric(term.metric));
 }
 
 // What the last meaningful error line is, read from a run's output tail. Python prints

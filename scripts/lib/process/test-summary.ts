@@ -14,6 +14,11 @@ export const TEST_SUMMARY_METRICS = [
   "pass_rate",
 ] as const;
 
+/** Whether a metric name (any case) is one a test summary gives. */
+export function isTestSummaryMetric(name: string): boolean {
+  return (TEST_SUMMARY_METRICS as readonly string[]).includes(name.toLowerCase());
+}
+
 export type TestCounts = {
   passed: number;
   /** Failed tests and errors (a test that could not run counts as failed). */
@@ -159,36 +164,23 @@ export function createTestSummaryReader(runner: TestRunnerChoice = "any") {
         const skipped = (tally.skipped ?? 0) + (tally.expected_failures ?? 0);
         set("unittest", { passed: Math.max(0, unittestRan - failed - skipped), failed, skipped });
         unittestRan = null;
-      } else if ((match = JEST.exec(line))) {
-        const tally = tallies(match[1], /(\d+) (\w+)/g);
-        set("jest", {
-          passed: tally.passed ?? 0,
-          failed: tally.failed ?? 0,
-          skipped: (tally.skipped ?? 0) + (tally.todo ?? 0),
-        });
-      } else if ((match = VITEST.exec(line))) {
-        const tally = tallies(match[1], /(\d+) (\w+)/g);
-        set("vitest", {
-          passed: tally.passed ?? 0,
-          failed: tally.failed ?? 0,
-          skipped: (tally.skipped ?? 0) + (tally.todo ?? 0),
-        });
-      } else if ((match = MOCHA.exec(line))) {
+      } else if ((match = JEST.exec(line))) set("jest", jsTally(match[1]));
+      else if ((match = VITEST.exec(line))) set("vitest", jsTally(match[1]));
+      else if ((match = MOCHA.exec(line))) {
         update(
           "mocha",
           match[2] === "passing" ? "passed" : match[2] === "failing" ? "failed" : "skipped",
           Number(match[1]),
         );
       } else if ((match = NODE.exec(line))) {
-        const key = match[1] === "pass"
-          ? "passed"
-          : match[1] === "skipped" || match[1] === "todo"
-          ? "skipped"
-          : "failed";
-        // cancelled tests did not pass: they add to the failures
+        // cancelled tests did not pass: they add to the failures; todo ones to the skipped
         if (match[1] === "cancelled") add("node", { passed: 0, failed: Number(match[2]), skipped: 0 });
         else if (match[1] === "todo") add("node", { passed: 0, failed: 0, skipped: Number(match[2]) });
-        else update("node", key, Number(match[2]));
+        else {update(
+            "node",
+            match[1] === "pass" ? "passed" : match[1] === "fail" ? "failed" : "skipped",
+            Number(match[2]),
+          );}
       } else if ((match = BUN.exec(line))) {
         if (match[2].startsWith("error")) {
           if (Number(match[1]) > 0 && reads("bun")) interrupted = true;
@@ -221,6 +213,12 @@ export function createTestSummaryReader(runner: TestRunnerChoice = "any") {
       return { ...total, interrupted };
     },
   };
+}
+
+/** Jest's and Vitest's "3 failed, 2 skipped, 1 todo, 45 passed": a todo is not run, like a skip. */
+function jsTally(text: string): Tally {
+  const tally = tallies(text, /(\d+) (\w+)/g);
+  return { passed: tally.passed ?? 0, failed: tally.failed ?? 0, skipped: (tally.skipped ?? 0) + (tally.todo ?? 0) };
 }
 
 /** "3 failed, 45 passed" -> { failed: 3, passed: 45 }; with `valueSecond`, "failures=2" -> { failures: 2 }. */

@@ -213,30 +213,20 @@ export function repositoryPrefix(cwd: string): string {
   return fixedAnswer(cwd, PREFIX_QUESTION);
 }
 
-/** HEAD, the branch, and the paths (relative to root) that differ from HEAD in index or work tree, or are untracked. */
-export type RepositoryStatus = { head: string | null; branch: string | null; tracked: string[]; untracked: string[] };
+/**
+ * HEAD, the branch, and the paths (relative to root) that differ from HEAD in index or work tree, or are
+ * untracked; and what git ignores, from the top of the work tree (an experiment in a subfolder sees the
+ * whole tree), a wholly ignored folder as one entry ending in "/".
+ */
+export type RepositoryStatus = {
+  head: string | null;
+  branch: string | null;
+  tracked: string[];
+  untracked: string[];
+  ignoredFromTop: string[];
+};
 
 /** One `git status` answers what a step asks of the work tree and of HEAD. */
-/**
- * What git ignores in the work tree, from its top like status (an experiment in a subfolder sees
- * the whole tree), as top-relative paths; a wholly ignored folder is one entry ending in "/". Null
- * when git cannot say.
- */
-export function ignoredEntries(root: string): string[] | null {
-  const result = runGit(root, [
-    "ls-files",
-    "-z",
-    "--others",
-    "--ignored",
-    "--exclude-standard",
-    "--directory",
-    "--full-name",
-    "--",
-    ":/",
-  ]);
-  return result.ok ? result.stdout.split("\0").filter(Boolean) : null;
-}
-
 export function repositoryStatus(root: string): RepositoryStatus {
   const output = git(root, [
     "status",
@@ -245,17 +235,20 @@ export function repositoryStatus(root: string): RepositoryStatus {
     "--no-ahead-behind",
     "-z",
     "--untracked-files=all",
+    "--ignored=matching",
   ]);
   let head: string | null = null;
   let branch: string | null = null;
   const tracked: string[] = [];
   const untracked: string[] = [];
+  const ignoredFromTop: string[] = [];
   const entries = output.split("\0").filter(Boolean);
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index];
     if (entry.startsWith("# branch.oid ")) head = /^[0-9a-f]+$/.test(entry.slice(13)) ? entry.slice(13) : null;
     else if (entry.startsWith("# branch.head ")) branch = entry.slice(14) === "(detached)" ? null : entry.slice(14);
     else if (entry.startsWith("? ")) untracked.push(entry.slice(2));
+    else if (entry.startsWith("! ")) ignoredFromTop.push(entry.slice(2));
     else if (entry.startsWith("1 ")) tracked.push(fieldsAfter(entry, 8));
     else if (entry.startsWith("u ")) tracked.push(fieldsAfter(entry, 10));
     else if (entry.startsWith("2 ")) {
@@ -265,7 +258,13 @@ export function repositoryStatus(root: string): RepositoryStatus {
       if (entry.split(" ")[8].startsWith("R")) tracked.push(source);
     }
   }
-  return { head, branch, tracked: pathsRelativeTo(root, tracked), untracked: pathsRelativeTo(root, untracked) };
+  return {
+    head,
+    branch,
+    tracked: pathsRelativeTo(root, tracked),
+    untracked: pathsRelativeTo(root, untracked),
+    ignoredFromTop,
+  };
 }
 
 /** The path in a status v2 entry: everything after its first `count` space-separated fields. */

@@ -12,7 +12,6 @@ import {
   binaryDiff,
   blobAtCommit,
   hashFileBlobs,
-  ignoredEntries,
   indexWithEdits,
   pathsRelativeTo,
   readBlob,
@@ -58,12 +57,10 @@ const CACHE_FOLDER =
   /(?:^|\/)(?:__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.cache|\.git|node_modules|\.venv|venv|\.tox|\.nox|site-packages|target)\/$/;
 
 /** The ignored files (in ignored folders too, a bounded look) that could change what the eval runs. */
-export function ignoredCodeFiles(root: string): string[] {
+export function ignoredCodeFiles(root: string, status: RepositoryStatus = repositoryStatus(root)): string[] {
   const top = repositoryTop(root);
-  const entries = ignoredEntries(root);
-  if (entries === null) return [];
   const found: string[] = [];
-  for (const entry of entries) {
+  for (const entry of status.ignoredFromTop) {
     if (!entry.endsWith("/")) {
       if (canChangeWhatRuns(entry)) found.push(entry);
     } else if (!CACHE_FOLDER.test(entry)) {
@@ -132,7 +129,7 @@ export function takeSnapshot(
     head: status.head!,
     dirty: hashFiles(root, tracked, true),
     untracked: status.untracked.filter((path) => !ignored(path)),
-    ignored_code: ignoredCodeFiles(root).filter((path) => !ignored(path)),
+    ignored_code: ignoredCodeFiles(root, status).filter((path) => !ignored(path)),
     taken_at: new Date().toISOString(),
   };
 }
@@ -169,7 +166,7 @@ export function compareWithSnapshot(
   const knownIgnored = new Set(snapshot.ignored_code ?? []);
   const newIgnored = snapshot.ignored_code === undefined
     ? []
-    : ignoredCodeFiles(root).filter((path) => !ignored(path) && !knownIgnored.has(path));
+    : ignoredCodeFiles(root, status).filter((path) => !ignored(path) && !knownIgnored.has(path));
   return {
     changed,
     newUntracked: [...added, ...status.untracked.filter((path) => !ignored(path) && !known.has(path)), ...newIgnored],

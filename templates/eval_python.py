@@ -19,6 +19,7 @@ Usage:
 """
 import argparse
 import asyncio
+import atexit
 import hashlib
 import importlib
 import inspect

@@ -379,6 +379,60 @@ def setup_problem(entry, document, cases):
     return None
 
 
+# ---- The result ------------------------------------------------------------------------------
+# The harness reads the last SCORE line on stdout, and the code under test runs in this process. So
+# the result goes to a copy of stdout taken before that code is imported, and is written by the last
+# exit handler to run (registered first, before that code could register any), which then ends the
+# process at once: the code replacing sys.stdout or print, or its own exit handlers, threads and
+# worker processes, run before the result; its finalizers do not run at all. So nothing the code
+# under test does can rewrite the result or print a SCORE after it.
+RESULT_FD = os.dup(1)
+_write_fd = os.write
+_exit_now = os._exit
+# Run with %run in a notebook or at an interactive prompt, the eval writes at once and never ends the session.
+IN_SESSION = bool(sys.flags.interactive) or hasattr(sys, "ps1") or "__IPYTHON__" in dir(__import__("builtins"))
+PENDING_RESULT = []  # the lines the last exit handler writes
+
+
+def flush(*streams):
+    for stream in streams:
+        try:
+            stream.flush()
+        except Exception:  # a stream the code under test closed or replaced
+            pass
+
+
+def write_now(lines):
+    flush(sys.stdout, sys.__stdout__)  # what the code under test printed so far comes first
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    while data:
+        data = data[_write_fd(RESULT_FD, data):]
+
+
+def write_result(lines, at_exit=True):
+    """Write the result when the process exits (at once in a notebook or when called from code)."""
+    if IN_SESSION or not at_exit:
+        write_now(lines)
+    else:
+        PENDING_RESULT[:] = lines
+
+
+def write_pending_result_and_exit():
+    if not PENDING_RESULT:
+        return  # no result (a failure): the exit goes on as it would
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None:  # workers left by a Pool hold stdout open: stopped as a normal exit would
+        import multiprocessing.util
+
+        getattr(multiprocessing.util, "_exit_function", lambda: None)()
+    flush(sys.stderr, sys.__stderr__)
+    write_now(PENDING_RESULT)
+    _exit_now(0)
+
+
+atexit.register(write_pending_result_and_exit)
+
+
 # ---- The run ---------------------------------------------------------------------------------
 
 def time_call(entry, arguments, repeats):
@@ -390,7 +444,7 @@ def time_call(entry, arguments, repeats):
     return output, statistics.median(timings)
 
 
-def evaluate(verbose=False):
+def evaluate(verbose=False, at_exit=True):
     document, cases = load_test_data()
     unfinished = unfinished_test_data(document, cases)
     if unfinished:
@@ -429,18 +483,17 @@ def evaluate(verbose=False):
     if missing:
         print('No case has an expected value to compute "%s"; fill "expected" in %s.' % (missing[0], TEST_DATA.name), file=sys.stderr)
         return 1
+    lines = []
     for case_id, values in per_case:
         if all(values.get(metric) is not None for _, metric in score_terms()):
-            print("CASE %s %.6f" % (case_id.replace(" ", "_"), sum(weight * values[metric] for weight, metric in score_terms())))
+            lines.append("CASE %s %.6f" % (case_id.replace(" ", "_"), sum(weight * values[metric] for weight, metric in score_terms())))
     score = sum(weight * totals[metric] for weight, metric in score_terms())
-    print("---")
-    print("SCORE: %.6f" % score)
-    for name in names:
-        if totals[name] is not None:
-            print("  %s: %.6f" % (name, totals[name]))
-    print("  cases: %d" % len(per_case))
+    lines += ["---", "SCORE: %.6f" % score]
+    lines += ["  %s: %.6f" % (name, totals[name]) for name in names if totals[name] is not None]
+    lines.append("  cases: %d" % len(per_case))
     if GUARD_METRIC and totals.get(GUARD_METRIC) is not None:
-        print("GUARD: %.6f" % totals[GUARD_METRIC])
+        lines.append("GUARD: %.6f" % totals[GUARD_METRIC])
+    write_result(lines, at_exit)
     return 0
 
 
@@ -472,7 +525,7 @@ def bootstrap():
     return 0
 
 
-def run(verbose=False, bootstrap_only=False):
+def run(verbose=False, bootstrap_only=False, at_exit=True):
     with ExitStack() as stack:
         intercept_expensive_calls(stack)
-        return bootstrap() if bootstrap_only else evaluate(verbose)
+        return bootstrap() if bootstrap_only else evaluate(verbose, at_exit)

@@ -84,6 +84,7 @@ class BaseCommand:
     def add_arguments(self, parser):
         pass
     def run_from_argv(self, argv):
+        self._called_from_command_line = True
         parser = argparse.ArgumentParser(prog=argv[1])
         self.add_arguments(parser)
         try:
@@ -400,6 +401,13 @@ describe("init on other project kinds", () => {
     const run = runEvalCommand(root, experiment.rounds[0].eval.command);
     expect(run.stderr).toBe("");
     expect(parseEvalOutput(run.stdout).score!).toBeGreaterThan(0);
+    // Run from manage.py the command leaves once its result is out: an atexit SCORE never follows it.
+    writeFileSync(
+      join(root, "search/ranking.py"),
+      `${RANKER_PY}\nimport atexit\natexit.register(lambda: print("SCORE: 9.000000"))\n`,
+    );
+    const forged = runEvalCommand(root, experiment.rounds[0].eval.command);
+    expect(parseEvalOutput(forged.stdout).score).toBe(parseEvalOutput(run.stdout).score);
   });
 
   test("a Django project managed by uv runs the command with uv run", () => {

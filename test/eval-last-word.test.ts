@@ -1,0 +1,179 @@
+// The generated evals have the last word on stdout. The code under test runs inside the eval's
+// process, so it could print a SCORE after the eval's (an atexit handler, a finalizer, a late
+// thread, a timer, an exit or unload listener) or wrap stdout to rewrite it; the harness reads the
+// last SCORE line. Each trick, written into the constrained file as an agent would, leaves the
+// generated Python eval (python3) and TypeScript eval (Bun and Deno) printing the true score last,
+// and an iterate step on a real repository records the true score.
+import { afterAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUN, DENO, makeRepo, removeFolder, results, runScript, sh, shareAcrossTests } from "./helpers.ts";
+import { PRICE_MODEL_PY, priceCasesJson } from "./experiment-fixture.ts";
+
+const FORGED = "SCORE: 0.000000";
+/** Off by exactly 1 on every case (3x against the truth 3x + 1): the true mae is 1. */
+const TRUE_SCORE = "SCORE: 1.000000";
+
+const PYTHON_TRICKS: [string, string][] = [
+  ["prints a SCORE while it is imported", `print("${FORGED}")`],
+  ["prints a SCORE from an atexit handler", `import atexit\natexit.register(lambda: print("${FORGED}"))`],
+  [
+    "prints a SCORE from a finalizer run at shutdown",
+    `class _Late:\n    def __del__(self):\n        print("${FORGED}")\n\n\n_late = _Late()`,
+  ],
+  [
+    "prints a SCORE from a thread that outlives the eval's work",
+    `import threading, time\nthreading.Thread(target=lambda: (time.sleep(0.3), print("${FORGED}", flush=True))).start()`,
+  ],
+  [
+    "replaces sys.stdout with a writer that rewrites SCORE lines",
+    [
+      "import re, sys",
+      "class _Rewrite:",
+      "    def __init__(self, inner):",
+      "        self.inner = inner",
+      "    def write(self, text):",
+      `        return self.inner.write(re.sub(r"SCORE: [0-9.]+", "${FORGED}", text))`,
+      "    def flush(self):",
+      "        self.inner.flush()",
+      "sys.stdout = _Rewrite(sys.stdout)",
+    ].join("\n"),
+  ],
+  ["leaves a SCORE in stdout's buffer, unflushed", `import sys\nsys.stdout.write("${FORGED}\\n")`],
+];
+
+const TYPESCRIPT_MODEL = `// Predict a price from a size: the file the agent tunes.
+export const WEIGHT = 3.0;
+export const BIAS = 0.0;
+
+export function predict(size: number): number {
+  return WEIGHT * size + BIAS;
+}
+`;
+
+const TYPESCRIPT_TRICKS: [string, string][] = [
+  ["prints a SCORE from a timer", `setTimeout(() => console.log("${FORGED}"), 0);`],
+  ["prints a SCORE from an exit listener", `process.on("exit", () => console.log("${FORGED}"));`],
+  ["prints a SCORE when the event loop empties", `process.on("beforeExit", () => console.log("${FORGED}"));`],
+  [
+    "prints a SCORE from an unload listener (Deno runs them on exit)",
+    `globalThis.addEventListener?.("unload", () => console.log("${FORGED}"), { capture: true });`,
+  ],
+  [
+    "patches process.stdout.write to rewrite SCORE lines",
+    [
+      "const realWrite = process.stdout.write.bind(process.stdout);",
+      `process.stdout.write = ((chunk: string) => realWrite(String(chunk).replace(/SCORE: [0-9.]+/, "${FORGED}"))) as typeof process.stdout.write;`,
+    ].join("\n"),
+  ],
+  [
+    "patches process.exit to do nothing",
+    `process.exit = (() => undefined) as typeof process.exit;\nsetTimeout(() => console.log("${FORGED}"), 50);`,
+  ],
+];
+
+/** A repository with an experiment on `file` (mae over 16 price cases), committed, before baseline. */
+function experimentRepo(file: string, source: string): string {
+  const root = makeRepo({ [file]: source, "data/cases.json": priceCasesJson() });
+  const init = runScript("init", [file, "--test-data", "data/cases.json", "--metric", "mae", "--yes"], { cwd: root });
+  expect(init.code).toBe(0);
+  sh(root, "git", ["add", "-A"]);
+  sh(root, "git", ["commit", "-qm", "experiment"]);
+  return root;
+}
+
+/** The SCORE lines the eval printed, in order, and its exit code. */
+function scoreLines(root: string, command: string[]): { lines: string[]; code: number | null } {
+  const run = spawnSync(command[0], command.slice(1), {
+    cwd: root,
+    timeout: 30_000, // worker processes left holding stdout would keep it from ending
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { lines: run.stdout.split("\n").filter((line) => line.startsWith("SCORE:")), code: run.status };
+}
+
+describe("the generated Python eval has the last word", () => {
+  const start = PRICE_MODEL_PY.replace("WEIGHT = 1.0", "WEIGHT = 3.0");
+  let shared: string | undefined;
+  const sharedRepo = () => shared ??= shareAcrossTests(experimentRepo("src/predict.py", start));
+  afterAll(() => shared && removeFolder(shared));
+
+  for (const [trick, code] of PYTHON_TRICKS) {
+    test(`code under test that ${trick} does not change the score`, () => {
+      const root = sharedRepo();
+      writeFileSync(join(root, "src/predict.py"), `${start}\n\n${code}\n`);
+      const { lines, code: exitCode } = scoreLines(root, ["python3", "autoresearch_eval.py"]);
+      expect(exitCode).toBe(0);
+      expect(lines.at(-1)).toBe(TRUE_SCORE);
+    });
+  }
+
+  test("code under test that leaves a multiprocessing Pool and a ProcessPoolExecutor running still ends, scored", () => {
+    const root = sharedRepo();
+    const workers = [
+      "from concurrent.futures import ProcessPoolExecutor",
+      "from multiprocessing import Pool",
+      "",
+      "",
+      "def _scaled(size):",
+      "    return WEIGHT * size",
+      "",
+      "",
+      "_pool = Pool(2)",
+      "_executor = ProcessPoolExecutor(2)",
+      "",
+      "",
+      "def predict(size: float) -> float:",
+      "    return _pool.apply(_scaled, (size,)) + _executor.submit(_scaled, 0).result() + BIAS",
+    ].join("\n");
+    writeFileSync(join(root, "src/predict.py"), `${start}\n\n${workers}\n`);
+    const { lines, code: exitCode } = scoreLines(root, ["python3", "autoresearch_eval.py"]);
+    expect(exitCode).toBe(0);
+    expect(lines.at(-1)).toBe(TRUE_SCORE);
+  });
+
+  test("an iterate step on a file with every trick records the true score, and discards it", () => {
+    const root = experimentRepo("src/predict.py", start);
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    const tricks = PYTHON_TRICKS.map(([, code]) => code).join("\n\n\n");
+    writeFileSync(join(root, "src/predict.py"), `${start}\n\n${tricks}\n`);
+    const step = runScript("iterate", ["-m", "print a better score"], { cwd: root });
+    expect(step.code).toBe(0);
+    expect(results(root).at(-1)).toMatchObject({ status: "discard", score: 1 });
+  });
+});
+
+describe("the generated TypeScript eval has the last word, under Bun and Deno", () => {
+  let shared: string | undefined;
+  const sharedRepo = () => shared ??= shareAcrossTests(experimentRepo("src/predict.ts", TYPESCRIPT_MODEL));
+  afterAll(() => shared && removeFolder(shared));
+  const withBun = { PATH: `${join(BUN, "..")}:${process.env.PATH}` };
+  const runtimes: [string, string[]][] = [
+    ["Bun", [BUN, "autoresearch_eval.ts"]],
+    ["Deno", [DENO, "run", "-A", "-q", "autoresearch_eval.ts"]],
+  ];
+
+  for (const [trick, code] of TYPESCRIPT_TRICKS) {
+    for (const [runtime, command] of runtimes) {
+      test(`code under test that ${trick} does not change the score (${runtime})`, () => {
+        const root = sharedRepo();
+        writeFileSync(join(root, "src/predict.ts"), `${TYPESCRIPT_MODEL}\n${code}\n`);
+        const { lines, code: exitCode } = scoreLines(root, command);
+        expect(exitCode).toBe(0);
+        expect(lines.at(-1)).toBe(TRUE_SCORE);
+      });
+    }
+  }
+
+  test("an iterate step on a file with every trick records the true score, and discards it", () => {
+    const root = experimentRepo("src/predict.ts", TYPESCRIPT_MODEL);
+    expect(runScript("baseline", [], { cwd: root, env: withBun }).code).toBe(0);
+    const tricks = TYPESCRIPT_TRICKS.map(([, code]) => code).join("\n");
+    writeFileSync(join(root, "src/predict.ts"), `${TYPESCRIPT_MODEL}\n${tricks}\n`);
+    const step = runScript("iterate", ["-m", "print a better score"], { cwd: root, env: withBun });
+    expect(step.code).toBe(0);
+    expect(results(root).at(-1)).toMatchObject({ status: "discard", score: 1 });
+  });
+});

@@ -208,9 +208,10 @@ describe("the latency example", () => {
     setLever(root, "MAX_EDITS", "0", { file: "spelling.ts" });
     expect(runScript("iterate", ["-m", "correct nothing"], { cwd: root, env: WITH_BUN }).code).toBe(0);
     const changedAnswers = results(root)[1];
-    // After a keep the next candidate meets the new incumbent, with fresh runs of it; else the baseline's commit.
+    // After a keep the next candidate meets the new incumbent, else the baseline's commit. The runs that
+    // selected the new incumbent are its reference: its own runs are made only when a look needs them, and a
+    // candidate whose first run already fails the guard (timing clearly better, answers changed) needs none.
     expect(changedAnswers.incumbent_commit).toBe(kept ? speedUp.commit : speedUp.incumbent_commit);
-    if (kept) expect(changedAnswers.incumbent_runs.length).toBeGreaterThanOrEqual(1);
     expect(changedAnswers.guard_score).toBeLessThan(1);
     expect(changedAnswers.guard_pass).toBe(false);
     expect(["discard", "guard_fail"]).toContain(changedAnswers.status);

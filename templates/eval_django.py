@@ -18,7 +18,6 @@ from the current code). Django's own caches are not cleared here: if the code un
 reads through django.core.cache, point CACHES at a dummy backend for the eval.
 """
 import asyncio
-import atexit
 import hashlib
 import importlib
 import inspect
@@ -51,9 +50,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         sys.stdout.flush()
-        # From manage.py the result is written as the process exits; from call_command() at once.
-        at_exit = getattr(self, "_called_from_command_line", False)
-        code = run(verbose=options.get("verbose", False), bootstrap_only=options.get("bootstrap", False), at_exit=at_exit)
+        # Run by manage.py the command owns the process (see "The result"); by call_command() it prints as usual.
+        owns_process = getattr(self, "_called_from_command_line", False) and sys.gettrace() is None
+        code = run(verbose=options.get("verbose", False), bootstrap_only=options.get("bootstrap", False), owns_process=owns_process)
         sys.stdout.flush()
         if code:
             raise CommandError("The eval failed (exit %d); see the messages above." % code)

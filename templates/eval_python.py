@@ -19,7 +19,6 @@ Usage:
 """
 import argparse
 import asyncio
-import atexit
 import hashlib
 import importlib
 import inspect

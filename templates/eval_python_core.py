@@ -380,18 +380,31 @@ def setup_problem(entry, document, cases):
 
 
 # ---- The result ------------------------------------------------------------------------------
-# The harness reads the last SCORE line on stdout, and the code under test runs in this process. So
-# the result goes to a copy of stdout taken before that code is imported, and is written by the last
-# exit handler to run (registered first, before that code could register any), which then ends the
-# process at once: the code replacing sys.stdout or print, or its own exit handlers, threads and
-# worker processes, run before the result; its finalizers do not run at all. So nothing the code
-# under test does can rewrite the result or print a SCORE after it.
-RESULT_FD = os.dup(1)
-_write_fd = os.write
-_exit_now = os._exit
-# Run with %run in a notebook or at an interactive prompt, the eval writes at once and never ends the session.
-IN_SESSION = bool(sys.flags.interactive) or hasattr(sys, "ps1") or "__IPYTHON__" in dir(__import__("builtins"))
-PENDING_RESULT = []  # the lines the last exit handler writes
+# The harness reads the last SCORE line the eval prints, and the code under test runs in this
+# process. So the result goes to a copy of stdout taken before that code is imported, and then,
+# when the eval is the process's own program, stdout and stderr are pointed at /dev/null: what the
+# code prints afterwards (an atexit handler, a finalizer, a thread) goes nowhere, and a replaced
+# sys.stdout or print never sees the result. The exit itself goes on as usual. Run any other way
+# (%run in a notebook, python -i, pdb, runpy, coverage), the eval prints as any script does.
+try:
+    RESULT_FD = os.dup(1)
+except OSError:  # no stdout to copy (closed)
+    RESULT_FD = None
+_write_fd, _open_fd, _redirect_fd, _close_fd = os.write, os.open, os.dup2, os.close
+IN_SESSION = bool(sys.flags.interactive or sys.flags.inspect) or hasattr(sys, "ps1") or "__IPYTHON__" in dir(__import__("builtins"))
+
+
+def started_as_this_script():
+    """True when the command line ran this file (python3 autoresearch_eval.py), not pdb, runpy or -m."""
+    original = getattr(sys, "orig_argv", None)  # Python 3.10+; runpy rewrites sys.argv[0], not this
+    if original is None:
+        script = None if "runpy" in sys.modules else sys.argv[0]
+    else:
+        script = next((word for word in original[1:] if not word.startswith("-")), None)
+    return bool(script) and os.path.realpath(script) == os.path.realpath(__file__)
+
+
+OWNS_PROCESS = __name__ == "__main__" and not IN_SESSION and sys.gettrace() is None and started_as_this_script()
 
 
 def flush(*streams):
@@ -402,35 +415,20 @@ def flush(*streams):
             pass
 
 
-def write_now(lines):
-    flush(sys.stdout, sys.__stdout__)  # what the code under test printed so far comes first
-    data = ("\n".join(lines) + "\n").encode("utf-8")
+def write_result(lines, owns_process=OWNS_PROCESS):
+    text = "\n".join(lines) + "\n"
+    if not owns_process or RESULT_FD is None:
+        print(text, end="", flush=True)  # as any script prints (nothing when stdout is closed)
+        return
+    flush(sys.stdout, sys.__stdout__, sys.stderr, sys.__stderr__)  # what the code printed so far comes first
+    data = text.encode("utf-8")
     while data:
         data = data[_write_fd(RESULT_FD, data):]
-
-
-def write_result(lines, at_exit=True):
-    """Write the result when the process exits (at once in a notebook or when called from code)."""
-    if IN_SESSION or not at_exit:
-        write_now(lines)
-    else:
-        PENDING_RESULT[:] = lines
-
-
-def write_pending_result_and_exit():
-    if not PENDING_RESULT:
-        return  # no result (a failure): the exit goes on as it would
-    multiprocessing = sys.modules.get("multiprocessing")
-    if multiprocessing is not None:  # workers left by a Pool hold stdout open: stopped as a normal exit would
-        import multiprocessing.util
-
-        getattr(multiprocessing.util, "_exit_function", lambda: None)()
-    flush(sys.stderr, sys.__stderr__)
-    write_now(PENDING_RESULT)
-    _exit_now(0)
-
-
-atexit.register(write_pending_result_and_exit)
+    nowhere = _open_fd(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        _redirect_fd(nowhere, fd)
+    _close_fd(nowhere)
+    _close_fd(RESULT_FD)
 
 
 # ---- The run ---------------------------------------------------------------------------------
@@ -444,7 +442,7 @@ def time_call(entry, arguments, repeats):
     return output, statistics.median(timings)
 
 
-def evaluate(verbose=False, at_exit=True):
+def evaluate(verbose=False, owns_process=OWNS_PROCESS):
     document, cases = load_test_data()
     unfinished = unfinished_test_data(document, cases)
     if unfinished:
@@ -493,7 +491,7 @@ def evaluate(verbose=False, at_exit=True):
     lines.append("  cases: %d" % len(per_case))
     if GUARD_METRIC and totals.get(GUARD_METRIC) is not None:
         lines.append("GUARD: %.6f" % totals[GUARD_METRIC])
-    write_result(lines, at_exit)
+    write_result(lines, owns_process)
     return 0
 
 
@@ -525,7 +523,7 @@ def bootstrap():
     return 0
 
 
-def run(verbose=False, bootstrap_only=False, at_exit=True):
+def run(verbose=False, bootstrap_only=False, owns_process=OWNS_PROCESS):
     with ExitStack() as stack:
         intercept_expensive_calls(stack)
-        return bootstrap() if bootstrap_only else evaluate(verbose, at_exit)
+        return bootstrap() if bootstrap_only else evaluate(verbose, owns_process)

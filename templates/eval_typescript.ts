@@ -18,37 +18,38 @@
 // Written without type annotations on purpose: the same text runs under Bun, Deno, tsx,
 // and Node (as .mjs), whatever the project's TypeScript settings.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 // ---- The result ------------------------------------------------------------------------------
 // The harness reads the last SCORE line on stdout, and the code under test runs in this process. So
-// the result goes straight to file descriptor 1 through functions held before that code loads, and
-// the eval leaves as soon as it is written (leave()): the code patching process.stdout, or a timer,
-// an exit or unload listener it leaves behind, can neither rewrite the result nor print a SCORE after it.
-const writeToFd = writeSync;
-const exitProcess = process.exit.bind(process);
-const removeListeners = process.removeAllListeners.bind(process);
-// Deno runs "unload" listeners on exit: this one, added first, stops any the code under test adds.
+// the result is written with process.stdout's own write, held before that code loads (after all the
+// code wrote, never inside it); from then on printing does nothing, and once the result is out the
+// process ends without its exit events. The code patching process.stdout, process.exit or
+// process.emit, or a timer, an exit or unload listener it leaves behind, can neither rewrite the
+// result nor print a SCORE after it. A failing eval exits as usual, its messages all out.
+const stdoutStream = process.stdout;
+const writeStdout = stdoutStream.write.bind(stdoutStream);
+const exitNow = globalThis.Deno?.exit ?? process.reallyExit?.bind(process) ?? process.exit.bind(process);
+// Deno.exit runs "unload" listeners: this one, added first, stops any the code under test adds.
 globalThis.addEventListener?.("unload", (event) => event.stopImmediatePropagation(), { capture: true });
 
-function writeResult(lines) {
-  const data = new TextEncoder().encode(`${lines.join("\n")}\n`);
-  for (let written = 0; written < data.length;) {
-    try {
-      written += writeToFd(1, data, written);
-    } catch (error) {
-      if (error?.code !== "EAGAIN") throw error; // a full pipe the runtime made non-blocking: try again
+/** Write the result, silence every other printing, and end the process once the result is out. */
+function writeResultAndExit(lines) {
+  return new Promise(() => {
+    writeStdout(`${lines.join("\n")}\n`, () => exitNow(0));
+    const nothing = (...args) => {
+      args.find((argument) => typeof argument === "function")?.();
+      return true;
+    };
+    process.stdout.write = nothing;
+    process.stderr.write = nothing;
+    for (const name of ["log", "info", "warn", "error", "debug", "trace", "dir", "dirxml", "table"]) {
+      console[name] = () => {};
     }
-  }
-}
-
-/** Exit with `code` now, running nothing the code under test registered to run at exit. */
-function leave(code) {
-  removeListeners("exit");
-  exitProcess(code);
+  });
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -436,8 +437,7 @@ async function evaluate(verbose) {
   for (const name of names) if (totals[name] !== null) lines.push(`  ${name}: ${totals[name].toFixed(6)}`);
   lines.push(`  cases: ${perCase.length}`);
   if (GUARD_METRIC && totals[GUARD_METRIC] !== null && totals[GUARD_METRIC] !== undefined) lines.push(`GUARD: ${totals[GUARD_METRIC].toFixed(6)}`);
-  writeResult(lines);
-  return 0;
+  return writeResultAndExit(lines);
 }
 
 /** Fill each placeholder (or null) "expected" with what the current code returns, for review. */
@@ -479,4 +479,4 @@ async function main(argv) {
   return argv.includes("--bootstrap") ? bootstrap() : evaluate(argv.includes("--verbose"));
 }
 
-leave(await main(process.argv.slice(2)));
+process.exitCode = await main(process.argv.slice(2));

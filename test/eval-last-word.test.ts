@@ -6,7 +6,7 @@
 // and an iterate step on a real repository records the true score.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, DENO, makeRepo, removeFolder, results, runScript, sh, shareAcrossTests } from "./helpers.ts";
 import { PRICE_MODEL_PY, priceCasesJson } from "./experiment-fixture.ts";
@@ -84,14 +84,24 @@ function experimentRepo(file: string, source: string): string {
 }
 
 /** The SCORE lines the eval printed, in order, and its exit code. */
-function scoreLines(root: string, command: string[]): { lines: string[]; code: number | null } {
+function scoreLines(root: string, command: string[]): { lines: string[]; code: number | null; stdout: string } {
   const run = spawnSync(command[0], command.slice(1), {
     cwd: root,
     timeout: 30_000, // worker processes left holding stdout would keep it from ending
+    maxBuffer: 64 * 1024 * 1024,
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1" },
   });
-  return { lines: run.stdout.split("\n").filter((line) => line.startsWith("SCORE:")), code: run.status };
+  return {
+    lines: run.stdout.split("\n").filter((line) => line.startsWith("SCORE:")),
+    code: run.status,
+    stdout: run.stdout,
+  };
+}
+
+/** The eval's CASE lines, each whole on its own line. */
+function caseLines(stdout: string): string[] {
+  return stdout.split("\n").filter((line) => /^CASE case-\d+ \d+\.\d+$/.test(line));
 }
 
 describe("the generated Python eval has the last word", () => {
@@ -134,6 +144,47 @@ describe("the generated Python eval has the last word", () => {
     expect(lines.at(-1)).toBe(TRUE_SCORE);
   });
 
+  test("what the code prints and writes is all kept: 200 KB on stdout, a file it never closes", () => {
+    const root = sharedRepo();
+    const log = join(root, "predict.log");
+    const chatty = [
+      `_log = open(${JSON.stringify(log)}, "w")`,
+      '_log.write("written by the code\\n")',
+      'print("y" * 200000)',
+      'print("END OF CODE OUTPUT")',
+    ].join("\n");
+    writeFileSync(join(root, "src/predict.py"), `${start}\n\n${chatty}\n`);
+    const { lines, code: exitCode, stdout } = scoreLines(root, ["python3", "autoresearch_eval.py"]);
+    expect(exitCode).toBe(0);
+    expect(stdout).toContain("y".repeat(200000) + "\nEND OF CODE OUTPUT\n");
+    expect(caseLines(stdout)).toHaveLength(16);
+    expect(lines.at(-1)).toBe(TRUE_SCORE);
+    expect(readFileSync(log, "utf8")).toBe("written by the code\n");
+  });
+
+  test("run inside another program (runpy, then its own exit status) or with stdout closed, it prints as a script does", () => {
+    const root = sharedRepo();
+    writeFileSync(join(root, "src/predict.py"), start);
+    writeFileSync(
+      join(root, "wrapper.py"),
+      [
+        "import runpy, sys",
+        "try:",
+        '    runpy.run_path("autoresearch_eval.py", run_name="__main__")',
+        "except SystemExit:",
+        "    pass",
+        'print("the wrapper goes on")',
+        "sys.exit(3)",
+      ].join("\n") + "\n",
+    );
+    const wrapped = scoreLines(root, ["python3", "wrapper.py"]);
+    expect(wrapped.code).toBe(3);
+    expect(wrapped.lines).toEqual([TRUE_SCORE]);
+    expect(wrapped.stdout).toEndWith("the wrapper goes on\n");
+    const closed = spawnSync("sh", ["-c", "python3 autoresearch_eval.py >&-"], { cwd: root, encoding: "utf8" });
+    expect([closed.status, closed.stderr]).toEqual([0, ""]);
+  });
+
   test("an iterate step on a file with every trick records the true score, and discards it", () => {
     const root = experimentRepo("src/predict.py", start);
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
@@ -145,7 +196,7 @@ describe("the generated Python eval has the last word", () => {
   });
 });
 
-describe("the generated TypeScript eval has the last word, under Bun and Deno", () => {
+describe("the generated TypeScript eval has the last word, under Bun, Deno and Node", () => {
   let shared: string | undefined;
   const sharedRepo = () => shared ??= shareAcrossTests(experimentRepo("src/predict.ts", TYPESCRIPT_MODEL));
   afterAll(() => shared && removeFolder(shared));
@@ -166,6 +217,42 @@ describe("the generated TypeScript eval has the last word, under Bun and Deno", 
       });
     }
   }
+
+  for (const [runtime, command] of runtimes) {
+    test(`what the code prints is all kept, before whole CASE lines: 2 MB on process.stdout, console.log (${runtime})`, () => {
+      const root = sharedRepo();
+      const chatty = [
+        'process.stdout.write("#".repeat(2_000_000) + "\\nEND OF CODE OUTPUT\\n");',
+        'console.log("logged by the code");',
+      ].join("\n");
+      writeFileSync(join(root, "src/predict.ts"), `${TYPESCRIPT_MODEL}\n${chatty}\n`);
+      const { lines, code: exitCode, stdout } = scoreLines(root, command);
+      expect(exitCode).toBe(0);
+      // Every byte the code printed (Bun may put a console.log line amid an unfinished process.stdout write).
+      expect(stdout.split("#").length - 1).toBe(2_000_000);
+      expect(stdout).toContain("END OF CODE OUTPUT\n");
+      expect(stdout).toContain("logged by the code\n");
+      expect(caseLines(stdout)).toHaveLength(16);
+      expect(lines.at(-1)).toBe(TRUE_SCORE);
+    });
+  }
+
+  test("under Node, the same eval as .mjs beside a .mjs module, every trick at once", () => {
+    const root = sharedRepo();
+    const tricks = TYPESCRIPT_TRICKS.map(([, code]) => code).join("\n");
+    // The same code without its type annotations.
+    const javascript = (source: string) =>
+      source.replace(/: (?:number|string|unknown\[\])/g, "").replace(/ as typeof process\.[a-z.]+/g, "");
+    writeFileSync(join(root, "src/predict.mjs"), javascript(`${TYPESCRIPT_MODEL}\n${tricks}\n`));
+    writeFileSync(
+      join(root, "eval_node.mjs"),
+      readFileSync(join(root, "autoresearch_eval.ts"), "utf8").replace('"src/predict.ts"', '"src/predict.mjs"'),
+    );
+    const { lines, code: exitCode, stdout } = scoreLines(root, ["node", "eval_node.mjs"]);
+    expect(exitCode).toBe(0);
+    expect(caseLines(stdout)).toHaveLength(16);
+    expect(lines.at(-1)).toBe(TRUE_SCORE);
+  });
 
   test("an iterate step on a file with every trick records the true score, and discards it", () => {
     const root = experimentRepo("src/predict.ts", TYPESCRIPT_MODEL);

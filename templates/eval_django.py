@@ -51,7 +51,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         sys.stdout.flush()
         # Run by manage.py the command owns the process (see "The result"); by call_command() it prints as usual.
-        owns_process = getattr(self, "_called_from_command_line", False) and sys.gettrace() is None
+        owns_process = getattr(self, "_called_from_command_line", False) and sys.gettrace() is None and not IN_SESSION
         code = run(verbose=options.get("verbose", False), bootstrap_only=options.get("bootstrap", False), owns_process=owns_process)
         sys.stdout.flush()
         if code:

@@ -400,7 +400,15 @@ def started_as_this_script():
     if original is None:
         script = None if "runpy" in sys.modules else sys.argv[0]
     else:
-        script = next((word for word in original[1:] if not word.startswith("-")), None)
+        words, script = iter(original[1:]), None
+        for word in words:
+            if word in ("-c", "-m"):
+                return False
+            if word in ("-W", "-X"):  # an option whose value is the next word
+                next(words, None)
+            elif not word.startswith("-"):
+                script = word
+                break
     return bool(script) and os.path.realpath(script) == os.path.realpath(__file__)
 
 
@@ -421,13 +429,14 @@ def write_result(lines, owns_process=OWNS_PROCESS):
         print(text, end="", flush=True)  # as any script prints (nothing when stdout is closed)
         return
     flush(sys.stdout, sys.__stdout__, sys.stderr, sys.__stderr__)  # what the code printed so far comes first
-    data = text.encode("utf-8")
-    while data:
-        data = data[_write_fd(RESULT_FD, data):]
+    # Silenced before the result is written, so a thread of the code printing meanwhile goes nowhere too.
     nowhere = _open_fd(os.devnull, os.O_WRONLY)
     for fd in (1, 2):
         _redirect_fd(nowhere, fd)
     _close_fd(nowhere)
+    data = text.encode("utf-8")
+    while data:
+        data = data[_write_fd(RESULT_FD, data):]
     _close_fd(RESULT_FD)
 
 

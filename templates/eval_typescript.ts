@@ -32,6 +32,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 // result nor print a SCORE after it. A failing eval exits as usual, its messages all out.
 const stdoutStream = process.stdout;
 const writeStdout = stdoutStream.write.bind(stdoutStream);
+const stderrStream = process.stderr;
+const writeStderr = stderrStream.write.bind(stderrStream);
 const exitNow = globalThis.Deno?.exit ?? process.reallyExit?.bind(process) ?? process.exit.bind(process);
 // Deno.exit runs "unload" listeners: this one, added first, stops any the code under test adds.
 globalThis.addEventListener?.("unload", (event) => event.stopImmediatePropagation(), { capture: true });
@@ -39,7 +41,11 @@ globalThis.addEventListener?.("unload", (event) => event.stopImmediatePropagatio
 /** Write the result, silence every other printing, and end the process once the result is out. */
 function writeResultAndExit(lines) {
   return new Promise(() => {
-    writeStdout(`${lines.join("\n")}\n`, () => exitNow(0));
+    const written = (error) =>
+      error ? writeStderr(`The result could not be written: ${error.message}\n`, () => exitNow(1)) : exitNow(0);
+    // Bun may still hold what the code wrote to stderr: a write's callback waits for it, an empty write's does not.
+    const stderrOut = globalThis.Bun ? (next) => writeStderr("\n", next) : (next) => next();
+    stderrOut(() => writeStdout(`${lines.join("\n")}\n`, written));
     const nothing = (...args) => {
       args.find((argument) => typeof argument === "function")?.();
       return true;

@@ -84,7 +84,10 @@ function experimentRepo(file: string, source: string): string {
 }
 
 /** The SCORE lines the eval printed, in order, and its exit code. */
-function scoreLines(root: string, command: string[]): { lines: string[]; code: number | null; stdout: string } {
+function scoreLines(
+  root: string,
+  command: string[],
+): { lines: string[]; code: number | null; stdout: string; stderr: string } {
   const run = spawnSync(command[0], command.slice(1), {
     cwd: root,
     timeout: 30_000, // worker processes left holding stdout would keep it from ending
@@ -96,6 +99,7 @@ function scoreLines(root: string, command: string[]): { lines: string[]; code: n
     lines: run.stdout.split("\n").filter((line) => line.startsWith("SCORE:")),
     code: run.status,
     stdout: run.stdout,
+    stderr: run.stderr,
   };
 }
 
@@ -181,6 +185,14 @@ describe("the generated Python eval has the last word", () => {
     expect(wrapped.code).toBe(3);
     expect(wrapped.lines).toEqual([TRUE_SCORE]);
     expect(wrapped.stdout).toEndWith("the wrapper goes on\n");
+    // Interpreter options before the script, with their values, still leave the eval its last word.
+    writeFileSync(
+      join(root, "src/predict.py"),
+      `${start}\n\nimport atexit\natexit.register(lambda: print("${FORGED}"))\n`,
+    );
+    const optioned = scoreLines(root, ["python3", "-u", "-W", "ignore", "-X", "utf8", "autoresearch_eval.py"]);
+    expect([optioned.code, optioned.lines.at(-1)]).toEqual([0, TRUE_SCORE]);
+    writeFileSync(join(root, "src/predict.py"), start);
     const closed = spawnSync("sh", ["-c", "python3 autoresearch_eval.py >&-"], { cwd: root, encoding: "utf8" });
     expect([closed.status, closed.stderr]).toEqual([0, ""]);
   });
@@ -219,19 +231,22 @@ describe("the generated TypeScript eval has the last word, under Bun, Deno and N
   }
 
   for (const [runtime, command] of runtimes) {
-    test(`what the code prints is all kept, before whole CASE lines: 2 MB on process.stdout, console.log (${runtime})`, () => {
+    test(`what the code prints is all kept, before whole CASE lines: 2 MB on process.stdout, 3 MB on stderr, console.log (${runtime})`, () => {
       const root = sharedRepo();
       const chatty = [
         'process.stdout.write("#".repeat(2_000_000) + "\\nEND OF CODE OUTPUT\\n");',
+        'process.stderr.write("%".repeat(3_000_000) + "\\nEND OF CODE ERRORS\\n");',
         'console.log("logged by the code");',
       ].join("\n");
       writeFileSync(join(root, "src/predict.ts"), `${TYPESCRIPT_MODEL}\n${chatty}\n`);
-      const { lines, code: exitCode, stdout } = scoreLines(root, command);
+      const { lines, code: exitCode, stdout, stderr } = scoreLines(root, command);
       expect(exitCode).toBe(0);
       // Every byte the code printed (Bun may put a console.log line amid an unfinished process.stdout write).
       expect(stdout.split("#").length - 1).toBe(2_000_000);
       expect(stdout).toContain("END OF CODE OUTPUT\n");
       expect(stdout).toContain("logged by the code\n");
+      expect(stderr.split("%").length - 1).toBe(3_000_000);
+      expect(stderr).toContain("END OF CODE ERRORS\n");
       expect(caseLines(stdout)).toHaveLength(16);
       expect(lines.at(-1)).toBe(TRUE_SCORE);
     });

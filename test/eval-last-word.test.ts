@@ -103,6 +103,15 @@ function scoreLines(
   };
 }
 
+/** Write `source` as the constrained file and run the eval: it must exit 0 with the true score last. */
+function scoredTruly(root: string, file: string, source: string, command: string[]) {
+  writeFileSync(join(root, file), source);
+  const run = scoreLines(root, command);
+  expect(run.code).toBe(0);
+  expect(run.lines.at(-1)).toBe(TRUE_SCORE);
+  return run;
+}
+
 /** The eval's CASE lines, each whole on its own line. */
 function caseLines(stdout: string): string[] {
   return stdout.split("\n").filter((line) => /^CASE case-\d+ \d+\.\d+$/.test(line));
@@ -116,11 +125,7 @@ describe("the generated Python eval has the last word", () => {
 
   for (const [trick, code] of PYTHON_TRICKS) {
     test(`code under test that ${trick} does not change the score`, () => {
-      const root = sharedRepo();
-      writeFileSync(join(root, "src/predict.py"), `${start}\n\n${code}\n`);
-      const { lines, code: exitCode } = scoreLines(root, ["python3", "autoresearch_eval.py"]);
-      expect(exitCode).toBe(0);
-      expect(lines.at(-1)).toBe(TRUE_SCORE);
+      scoredTruly(sharedRepo(), "src/predict.py", `${start}\n\n${code}\n`, ["python3", "autoresearch_eval.py"]);
     });
   }
 
@@ -142,10 +147,7 @@ describe("the generated Python eval has the last word", () => {
       "def predict(size: float) -> float:",
       "    return _pool.apply(_scaled, (size,)) + _executor.submit(_scaled, 0).result() + BIAS",
     ].join("\n");
-    writeFileSync(join(root, "src/predict.py"), `${start}\n\n${workers}\n`);
-    const { lines, code: exitCode } = scoreLines(root, ["python3", "autoresearch_eval.py"]);
-    expect(exitCode).toBe(0);
-    expect(lines.at(-1)).toBe(TRUE_SCORE);
+    scoredTruly(root, "src/predict.py", `${start}\n\n${workers}\n`, ["python3", "autoresearch_eval.py"]);
   });
 
   test("what the code prints and writes is all kept: 200 KB on stdout, a file it never closes", () => {
@@ -157,12 +159,12 @@ describe("the generated Python eval has the last word", () => {
       'print("y" * 200000)',
       'print("END OF CODE OUTPUT")',
     ].join("\n");
-    writeFileSync(join(root, "src/predict.py"), `${start}\n\n${chatty}\n`);
-    const { lines, code: exitCode, stdout } = scoreLines(root, ["python3", "autoresearch_eval.py"]);
-    expect(exitCode).toBe(0);
+    const { stdout } = scoredTruly(root, "src/predict.py", `${start}\n\n${chatty}\n`, [
+      "python3",
+      "autoresearch_eval.py",
+    ]);
     expect(stdout).toContain("y".repeat(200000) + "\nEND OF CODE OUTPUT\n");
     expect(caseLines(stdout)).toHaveLength(16);
-    expect(lines.at(-1)).toBe(TRUE_SCORE);
     expect(readFileSync(log, "utf8")).toBe("written by the code\n");
   });
 
@@ -221,11 +223,7 @@ describe("the generated TypeScript eval has the last word, under Bun, Deno and N
   for (const [trick, code] of TYPESCRIPT_TRICKS) {
     for (const [runtime, command] of runtimes) {
       test(`code under test that ${trick} does not change the score (${runtime})`, () => {
-        const root = sharedRepo();
-        writeFileSync(join(root, "src/predict.ts"), `${TYPESCRIPT_MODEL}\n${code}\n`);
-        const { lines, code: exitCode } = scoreLines(root, command);
-        expect(exitCode).toBe(0);
-        expect(lines.at(-1)).toBe(TRUE_SCORE);
+        scoredTruly(sharedRepo(), "src/predict.ts", `${TYPESCRIPT_MODEL}\n${code}\n`, command);
       });
     }
   }
@@ -238,9 +236,7 @@ describe("the generated TypeScript eval has the last word, under Bun, Deno and N
         'process.stderr.write("%".repeat(3_000_000) + "\\nEND OF CODE ERRORS\\n");',
         'console.log("logged by the code");',
       ].join("\n");
-      writeFileSync(join(root, "src/predict.ts"), `${TYPESCRIPT_MODEL}\n${chatty}\n`);
-      const { lines, code: exitCode, stdout, stderr } = scoreLines(root, command);
-      expect(exitCode).toBe(0);
+      const { stdout, stderr } = scoredTruly(root, "src/predict.ts", `${TYPESCRIPT_MODEL}\n${chatty}\n`, command);
       // Every byte the code printed (Bun may put a console.log line amid an unfinished process.stdout write).
       expect(stdout.split("#").length - 1).toBe(2_000_000);
       expect(stdout).toContain("END OF CODE OUTPUT\n");
@@ -248,7 +244,6 @@ describe("the generated TypeScript eval has the last word, under Bun, Deno and N
       expect(stderr.split("%").length - 1).toBe(3_000_000);
       expect(stderr).toContain("END OF CODE ERRORS\n");
       expect(caseLines(stdout)).toHaveLength(16);
-      expect(lines.at(-1)).toBe(TRUE_SCORE);
     });
   }
 
@@ -258,15 +253,13 @@ describe("the generated TypeScript eval has the last word, under Bun, Deno and N
     // The same code without its type annotations.
     const javascript = (source: string) =>
       source.replace(/: (?:number|string|unknown\[\])/g, "").replace(/ as typeof process\.[a-z.]+/g, "");
-    writeFileSync(join(root, "src/predict.mjs"), javascript(`${TYPESCRIPT_MODEL}\n${tricks}\n`));
     writeFileSync(
       join(root, "eval_node.mjs"),
       readFileSync(join(root, "autoresearch_eval.ts"), "utf8").replace('"src/predict.ts"', '"src/predict.mjs"'),
     );
-    const { lines, code: exitCode, stdout } = scoreLines(root, ["node", "eval_node.mjs"]);
-    expect(exitCode).toBe(0);
+    const source = javascript(`${TYPESCRIPT_MODEL}\n${tricks}\n`);
+    const { stdout } = scoredTruly(root, "src/predict.mjs", source, ["node", "eval_node.mjs"]);
     expect(caseLines(stdout)).toHaveLength(16);
-    expect(lines.at(-1)).toBe(TRUE_SCORE);
   });
 
   test("an iterate step on a file with every trick records the true score, and discards it", () => {

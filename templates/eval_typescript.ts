@@ -30,10 +30,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 // process ends without its exit events. The code patching process.stdout, process.exit or
 // process.emit, or a timer, an exit or unload listener it leaves behind, can neither rewrite the
 // result nor print a SCORE after it. A failing eval exits as usual, its messages all out.
-const stdoutStream = process.stdout;
-const writeStdout = stdoutStream.write.bind(stdoutStream);
-const stderrStream = process.stderr;
-const writeStderr = stderrStream.write.bind(stderrStream);
+const writeStdout = process.stdout.write.bind(process.stdout);
+const writeStderr = process.stderr.write.bind(process.stderr);
 const exitNow = globalThis.Deno?.exit ?? process.reallyExit?.bind(process) ?? process.exit.bind(process);
 // Deno.exit runs "unload" listeners: this one, added first, stops any the code under test adds.
 globalThis.addEventListener?.("unload", (event) => event.stopImmediatePropagation(), { capture: true });

@@ -32,6 +32,15 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 // result nor print a SCORE after it. A failing eval exits as usual, its messages all out.
 const writeStdout = process.stdout.write.bind(process.stdout);
 const writeStderr = process.stderr.write.bind(process.stderr);
+// Bun may still hold what was written with process.stderr.write when the result is out: a write's callback
+// waits for it (an empty write's does not), so under Bun one newline follows such output.
+let stderrWritten = false;
+if (globalThis.Bun) {
+  process.stderr.write = (...args) => {
+    stderrWritten = true;
+    return writeStderr(...args);
+  };
+}
 const exitNow = globalThis.Deno?.exit ?? process.reallyExit?.bind(process) ?? process.exit.bind(process);
 // Deno.exit runs "unload" listeners: this one, added first, stops any the code under test adds.
 globalThis.addEventListener?.("unload", (event) => event.stopImmediatePropagation(), { capture: true });
@@ -41,8 +50,7 @@ function writeResultAndExit(lines) {
   return new Promise(() => {
     const written = (error) =>
       error ? writeStderr(`The result could not be written: ${error.message}\n`, () => exitNow(1)) : exitNow(0);
-    // Bun may still hold what the code wrote to stderr: a write's callback waits for it, an empty write's does not.
-    const stderrOut = globalThis.Bun ? (next) => writeStderr("\n", next) : (next) => next();
+    const stderrOut = stderrWritten ? (next) => writeStderr("\n", next) : (next) => next();
     stderrOut(() => writeStdout(`${lines.join("\n")}\n`, written));
     const nothing = (...args) => {
       args.find((argument) => typeof argument === "function")?.();

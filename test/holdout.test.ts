@@ -20,7 +20,7 @@ import {
   sh,
 } from "./helpers.ts";
 import { PRICE_MODEL_PY, pythonExperiment } from "./experiment-fixture.ts";
-import { seededOrder, splitTestDataText } from "../scripts/lib/harness/holdout-set.ts";
+import { classifyHoldoutReach, seededOrder, splitTestDataText } from "../scripts/lib/harness/holdout-set.ts";
 
 const HELD_OUT = ".autoresearch/holdout/predict.json";
 const CASE_COUNT = 24;
@@ -280,7 +280,9 @@ describe("measuring the held-out set", () => {
     expect(keep.holdout_score).toBeLessThan(baselineHoldout); // mae: the better weight is better on unseen cases too
     // Apart from the iteration logs the loop points at.
     expect(readdirSync(join(root, ".autoresearch/holdout/logs/round1")).sort())
-      .toEqual(["baseline-run1.log", "iteration1-run1.log"]);
+      .toEqual(["baseline-reach.log", "baseline-run1.log", "iteration1-run1.log"]);
+    // The run on a missing test data file failed, as a generated eval must: it reads the variable.
+    expect(read(root, ".autoresearch/holdout/logs/round1/baseline-reach.log")).toContain("absent-");
     expect(readdirSync(join(root, ".autoresearch/logs/round1")).filter((name) => name.includes("holdout"))).toEqual([]);
     const visible = [step.stdout, step.stderr, keep.output_tail ?? "", agentFacingTexts(root)].join("\n");
     expect(visible).not.toContain("holdout/");
@@ -344,6 +346,89 @@ describe("measuring the held-out set", () => {
   });
 });
 
+describe("classifyHoldoutReach(): the run on a missing test data file", () => {
+  const deterministic = { mean: 0.875, sd: 0, resolution: 1e-4 };
+  const noisy = { mean: 0.8, sd: 0.01, resolution: 1e-4 };
+  const table: [string, { ok: boolean; score: number | null }, typeof noisy, string][] = [
+    ["a crash: it read the variable", { ok: false, score: null }, deterministic, "reads"],
+    ["no score, exit 0: it read the variable", { ok: true, score: null }, deterministic, "reads"],
+    ["the same score, deterministic", { ok: true, score: 0.875 }, deterministic, "ignores"],
+    ["one print step off, deterministic", { ok: true, score: 0.8751 }, deterministic, "scores_missing_file"],
+    ["0 for no cases, deterministic", { ok: true, score: 0 }, deterministic, "scores_missing_file"],
+    ["another draw of a noisy score, 3.9 sd off", { ok: true, score: 0.839 }, noisy, "ignores"],
+    ["a noisy score 4.1 sd off", { ok: true, score: 0.759 }, noisy, "scores_missing_file"],
+    [
+      "no mean to compare with",
+      { ok: true, score: 0.5 },
+      { mean: null, sd: null, resolution: 1e-4 },
+      "scores_missing_file",
+    ],
+  ];
+  for (const [name, run, testData, kind] of table) {
+    test(name, () => expect(classifyHoldoutReach(run, testData).kind).toBe(kind));
+  }
+});
+
+describe("an eval that does not read AUTORESEARCH_TEST_DATA", () => {
+  test("is refused at baseline in one line, before any held-out run, and nothing is recorded", () => {
+    // The shape of a brought eval with its data path written in: the held-out set would score as the test data.
+    const root = heldOutFixture('open("cases.json")');
+    const before = yamlOf(root);
+    const result = runScript("baseline", [], { cwd: root });
+    expect(result.code).toBe(1);
+    const refusal = result.stderr.trim().split("\n").at(-1)!;
+    expect(refusal).toMatch(
+      /^baseline\.ts: The eval does not read its test data from AUTORESEARCH_TEST_DATA: run with it naming a file that does not exist, it still scored [\d.]+, as on its own test data \(mean [\d.]+\), so the held-out set would never be scored\. Make the eval load the file AUTORESEARCH_TEST_DATA names when it is set \(and fail when that file is missing\), then re-run .*baseline\.ts$/,
+    );
+    expect(refusal).not.toContain("held.json");
+    expect(exists(root, "autoresearch.jsonl")).toBe(false);
+    expect(yamlOf(root)).toBe(before);
+    expect(readdirSync(join(root, ".autoresearch/holdout/logs/round1"))).toEqual(["baseline-reach.log"]);
+    expect(readdirSync(join(root, ".autoresearch/holdout")).filter((name) => name.startsWith("absent-"))).toEqual([]);
+
+    // The eval fixed to read the variable: the same baseline goes through and scores the held-out cases.
+    writeFileSync(
+      join(root, "eval.py"),
+      read(root, "eval.py").replace(
+        'open("cases.json")',
+        'open(os.environ.get("AUTORESEARCH_TEST_DATA") or "cases.json")',
+      ),
+    );
+    commitHarness(root, ["eval.py"]);
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    const [, baseline] = journal(root);
+    expect(baseline.holdout_score).not.toBe(baseline.score);
+  });
+
+  test("a data path that falls back to the test data when the named file is missing is refused too", () => {
+    const root = heldOutFixture(
+      'open(os.environ["AUTORESEARCH_TEST_DATA"] if os.path.exists(os.environ.get("AUTORESEARCH_TEST_DATA", "")) else "cases.json")',
+    );
+    const result = runScript("baseline", [], { cwd: root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("The eval does not read its test data from AUTORESEARCH_TEST_DATA");
+  });
+
+  test("one that scores a missing file instead of failing gets a warning, and the held-out set is scored", () => {
+    // Reads the variable, but prints a score of 0 for a missing file rather than failing.
+    const root = heldOutFixture();
+    writeFileSync(
+      join(root, "eval.py"),
+      read(root, "eval.py").replace(
+        "cases = json.load(",
+        'if not os.path.exists(os.environ.get("AUTORESEARCH_TEST_DATA") or "cases.json"):\n    print("SCORE: 0")\n    raise SystemExit(0)\ncases = json.load(',
+      ),
+    );
+    commitHarness(root, ["eval.py"]);
+    const result = runScript("baseline", [], { cwd: root });
+    expect(result.stderr).toContain(
+      "warning: The eval scored a test data file that does not exist as 0 instead of failing",
+    );
+    expect(result.code).toBe(0);
+    expect(journal(root)[1].holdout_score).toEqual(expect.any(Number));
+  });
+});
+
 describe("next-round", () => {
   test("round 2 keeps the same held-out set, hashed again at its baseline and measured at its keeps", () => {
     const root = heldOutFixture();
@@ -394,14 +479,12 @@ function heldCases(count = 6): string {
 }
 
 /** The fixture experiment with a held-out file of its own and an eval that reads AUTORESEARCH_TEST_DATA. */
-function heldOutFixture(): string {
+function heldOutFixture(opening = 'open(os.environ.get("AUTORESEARCH_TEST_DATA") or "cases.json")'): string {
   const root = pythonExperiment();
   writeFileSync(
     join(root, "eval.py"),
-    read(root, "eval.py").replace(
-      'open("cases.json")',
-      'open(os.environ.get("AUTORESEARCH_TEST_DATA") or "cases.json")',
-    ).replace("value = max(0.0, 1 - error / 10)", "value = max(0.0, 1 - error / 1000)"),
+    read(root, "eval.py").replace('open("cases.json")', opening)
+      .replace("value = max(0.0, 1 - error / 10)", "value = max(0.0, 1 - error / 1000)"),
   );
   writeFileSync(
     join(root, "autoresearch.yaml"),

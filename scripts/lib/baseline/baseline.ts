@@ -14,7 +14,8 @@ import { preflight } from "./preflight.ts";
 import { measure } from "./measure.ts";
 import { record } from "./record.ts";
 import type { BaselineOptions, BaselineReport, Context, Measured, Probed } from "./report.ts";
-import { HOLDOUT_ENV, holdoutRuns, measureHoldout } from "../harness/holdout-set.ts";
+import { HOLDOUT_ENV, holdoutRuns, measureHoldout, probeHoldoutReach } from "../harness/holdout-set.ts";
+import { roundMeasure } from "../text/number-format.ts";
 import { kitCommand } from "../cli/kit.ts";
 
 export async function runBaseline(loaded: LoadedExperiment, options: BaselineOptions): Promise<BaselineReport> {
@@ -73,14 +74,41 @@ async function probe(context: Context, measured: Measured): Promise<Probed> {
 }
 
 /**
- * The held-out set on the unchanged code, after the main runs: as many runs as each later
- * measurement takes (one for a deterministic eval, else the baseline's). Its crash stops the
- * baseline: every later held-out figure is compared with this one.
+ * The held-out set on the unchanged code, after the main runs: first one run on a test data file
+ * that does not exist, to refuse an eval that never reads AUTORESEARCH_TEST_DATA (it would score
+ * its own test data as the held-out set); then as many runs as each later measurement takes (one
+ * for a deterministic eval, else the baseline's). A crash stops the baseline: every later
+ * held-out figure is compared with this one.
  */
 async function measureHeldOut(context: Context, measured: Measured): Promise<Measured["holdout"]> {
   const { loaded, round, stateDir, options } = context;
   const { holdout } = loaded.experiment;
   if (!holdout) return null;
+  const { mean, sd, resolution } = measured.calibration;
+  const reach = await probeHoldoutReach({
+    root: loaded.root,
+    stateDir,
+    experiment: loaded.experiment,
+    round,
+    testData: { mean, sd, resolution },
+    status: options.status,
+  });
+  if (reach.kind === "ignores") {
+    throw new CliError(
+      `The eval does not read its test data from ${HOLDOUT_ENV}: run with it naming a file that does not exist, it still scored ${reach.score}, as on its own test data (mean ${
+        roundMeasure(mean ?? reach.score)
+      }), so the held-out set would never be scored. Make the eval load the file ${HOLDOUT_ENV} names when it is set (and fail when that file is missing), then re-run ${
+        kitCommand("baseline")
+      }`,
+      "E_HOLDOUT",
+      EXIT.FAILED,
+    );
+  }
+  if (reach.kind === "scores_missing_file") {
+    context.warn(
+      `The eval scored a test data file that does not exist as ${reach.score} instead of failing: should the held-out file go missing, its score would look like a collapse. Make the eval fail when the file ${HOLDOUT_ENV} names is missing.`,
+    );
+  }
   const runsPerMeasure = holdoutRuns(holdout, measured.calibration.deterministic, options.runs);
   const measure = await measureHoldout({
     root: loaded.root,

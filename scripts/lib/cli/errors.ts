@@ -100,7 +100,8 @@ export const ERROR_CODES = {
   },
   E_HOLDOUT: {
     exit: EXIT.FAILED,
-    meaning: "baseline: the held-out set is missing, unusable, already split off, or the eval cannot score it",
+    meaning:
+      "baseline: the held-out set is missing, unusable, already split off, or the eval cannot score it or does not read `AUTORESEARCH_TEST_DATA`",
   },
   E_FEW_CASES: { exit: EXIT.USAGE, meaning: "baseline: fewer than 15 test cases; --allow-few accepts them" },
   E_MODIFIED: {

@@ -193,7 +193,7 @@ export function planHoldout(request: HoldoutRequest, context: {
   }
   const ownEvalNote = context.bringsOwnEval
     ? [
-      `Your eval must read its test data from the ${HOLDOUT_ENV} variable when it is set: the harness scores the held-out set by running it with ${HOLDOUT_ENV}=<the held-out file>.`,
+      `Your eval must read its test data from the ${HOLDOUT_ENV} variable when it is set: the harness scores the held-out set by running it with ${HOLDOUT_ENV}=<the held-out file>, and baseline refuses an eval that still scores when that names a file that does not exist.`,
     ]
     : [];
   if (request.path !== undefined) {
@@ -419,10 +419,38 @@ export type HoldoutMeasure = {
   note: string | null;
 };
 
+/** One run of the eval with AUTORESEARCH_TEST_DATA set to `dataPath`, logged at `logPath`. */
+async function runWithTestData(input: {
+  root: string;
+  experiment: Experiment;
+  round: Round;
+  dataPath: string;
+  logPath: string;
+  iteration: "baseline" | number;
+  run: string;
+}): Promise<EvalRun> {
+  const { root, experiment, round } = input;
+  const run = await runEval(round.eval.command, {
+    cwd: root,
+    timeoutS: round.eval.timeout_s,
+    logPath: input.logPath,
+    ...evalReading(experiment),
+    env: { [HOLDOUT_ENV]: input.dataPath },
+    runner: evalRunner(experiment.name, round, { iteration: input.iteration, run: input.run }),
+  });
+  if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+  return run;
+}
+
+/** <stateDir>/holdout/logs/round<N>/<label>.log: apart from the iteration logs the loop points at. */
+function holdoutLogPath(stateDir: string, round: Round, label: string): string {
+  return join(stateDir, "holdout", "logs", `round${round.round}`, `${label}.log`);
+}
+
 /**
  * Run the eval `runs` times on the work tree as it is, with the held-out file as its test data.
  * A crash stops the runs and comes back as a note: the held-out set never decides anything.
- * Logs: <stateDir>/logs/round<N>/holdout-<label>-run<i>.log.
+ * Logs: <stateDir>/holdout/logs/round<N>/<label>-run<i>.log (they hold the held-out cases' ids and errors).
  */
 export async function measureHoldout(input: {
   root: string;
@@ -437,27 +465,22 @@ export async function measureHoldout(input: {
   const holdout = experiment.holdout!;
   const scores: number[] = [];
   for (let index = 1; index <= input.runs; index++) {
-    // Apart from the iteration logs the loop points at: these hold the held-out cases' ids and errors.
-    const logPath = join(stateDir, "holdout", "logs", `round${round.round}`, `${input.label}-run${index}.log`);
     input.status?.update(`held-out run ${index}/${input.runs}`);
     let run: EvalRun;
     try {
-      run = await runEval(round.eval.command, {
-        cwd: root,
-        timeoutS: round.eval.timeout_s,
-        logPath,
-        ...evalReading(experiment),
-        env: { [HOLDOUT_ENV]: resolveIn(root, holdout.path) },
+      run = await runWithTestData({
+        root,
+        experiment,
+        round,
+        dataPath: resolveIn(root, holdout.path),
+        logPath: holdoutLogPath(stateDir, round, `${input.label}-run${index}`),
         // Its label is "baseline" or "iteration<N>"; the job is named after the same iteration.
-        runner: evalRunner(experiment.name, round, {
-          iteration: input.label === "baseline" ? "baseline" : Number(input.label.replace(/^iteration/, "")),
-          run: `holdout${index}`,
-        }),
+        iteration: input.label === "baseline" ? "baseline" : Number(input.label.replace(/^iteration/, "")),
+        run: `holdout${index}`,
       });
     } finally {
       input.status?.clear();
     }
-    if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
     if (!run.ok || run.score === null) {
       return {
         score: null,
@@ -470,6 +493,71 @@ export async function measureHoldout(input: {
     scores.push(cleanNumber(run.score) ?? run.score);
   }
   return { score: roundMeasure(mean(scores)), runs: scores, note: null };
+}
+
+/** What the eval did with AUTORESEARCH_TEST_DATA naming a file that does not exist. */
+export type HoldoutReach =
+  | { kind: "reads" }
+  | { kind: "ignores"; score: number }
+  | { kind: "scores_missing_file"; score: number };
+
+// A run on a missing file scoring within this many run sd of the test data's mean scored the same
+// cases: an eval that ignores the variable gives another draw of its usual score. Four sd leaves an
+// eval that honours it (and scores a missing file as 0, say) almost no chance of looking the same.
+const SAME_SCORE_SDS = 4;
+
+/**
+ * Classify the run on a missing test data file (pure). A failed run read the variable and found
+ * nothing; a score the test data's runs would give (within SAME_SCORE_SDS run sd, or half the print
+ * resolution for a deterministic eval) means the eval scored its usual cases; any other score means
+ * it read the variable but scores a missing file instead of failing.
+ * classifyHoldoutReach({ ok: true, score: 0.875 }, { mean: 0.875, sd: 0, resolution: 1e-4 }) -> ignores
+ */
+export function classifyHoldoutReach(
+  run: { ok: boolean; score: number | null },
+  testData: { mean: number | null; sd: number | null; resolution: number },
+): HoldoutReach {
+  if (!run.ok || run.score === null) return { kind: "reads" };
+  const tolerance = Math.max(testData.resolution / 2, SAME_SCORE_SDS * (testData.sd ?? 0));
+  if (testData.mean !== null && Math.abs(run.score - testData.mean) <= tolerance) {
+    return { kind: "ignores", score: run.score };
+  }
+  return { kind: "scores_missing_file", score: run.score };
+}
+
+/**
+ * Run the eval once with AUTORESEARCH_TEST_DATA naming a file that does not exist, to learn whether
+ * it reads the variable at all: an eval that does not would score its own test data as the
+ * held-out set, and no held-out figure would ever mean anything. Log: <label>-reach.log.
+ */
+export async function probeHoldoutReach(input: {
+  root: string;
+  stateDir: string;
+  experiment: Experiment;
+  round: Round;
+  testData: { mean: number | null; sd: number | null; resolution: number };
+  status?: { update(text: string): void; clear(): void };
+}): Promise<HoldoutReach> {
+  const { root, stateDir, experiment, round } = input;
+  const holdout = experiment.holdout!;
+  // Beside the held-out file's name, in the harness's own folder, so that an eval which maps the
+  // variable to a format by its extension still meets a plain "no such file".
+  const missing = join(stateDir, "holdout", `absent-${process.pid}-${Date.now()}${extname(holdout.path)}`);
+  input.status?.update("held-out check: the eval on a missing test data file");
+  try {
+    const run = await runWithTestData({
+      root,
+      experiment,
+      round,
+      dataPath: missing,
+      logPath: holdoutLogPath(stateDir, round, "baseline-reach"),
+      iteration: "baseline",
+      run: "holdout-reach",
+    });
+    return classifyHoldoutReach(run, input.testData);
+  } finally {
+    input.status?.clear();
+  }
 }
 
 /** The line fields a measurement gives: holdout_score and holdout_runs, and holdout_note when it failed. */

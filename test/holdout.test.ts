@@ -20,7 +20,12 @@ import {
   sh,
 } from "./helpers.ts";
 import { PRICE_MODEL_PY, pythonExperiment } from "./experiment-fixture.ts";
-import { classifyHoldoutReach, seededOrder, splitTestDataText } from "../scripts/lib/harness/holdout-set.ts";
+import {
+  classifyHoldoutReach,
+  type HoldoutReach,
+  seededOrder,
+  splitTestDataText,
+} from "../scripts/lib/harness/holdout-set.ts";
 
 const HELD_OUT = ".autoresearch/holdout/predict.json";
 const CASE_COUNT = 24;
@@ -348,8 +353,12 @@ describe("measuring the held-out set", () => {
 
 describe("classifyHoldoutReach(): the run on a missing test data file", () => {
   const deterministic = { mean: 0.875, sd: 0, resolution: 1e-4 };
-  const noisy = { mean: 0.8, sd: 0.01, resolution: 1e-4 };
-  const table: [string, { ok: boolean; score: number | null }, typeof noisy, string][] = [
+  const noisy: { mean: number | null; sd: number | null; resolution: number } = {
+    mean: 0.8,
+    sd: 0.01,
+    resolution: 1e-4,
+  };
+  const table: [string, { ok: boolean; score: number | null }, typeof noisy, HoldoutReach["kind"]][] = [
     ["a crash: it read the variable", { ok: false, score: null }, deterministic, "reads"],
     ["no score, exit 0: it read the variable", { ok: true, score: null }, deterministic, "reads"],
     ["the same score, deterministic", { ok: true, score: 0.875 }, deterministic, "ignores"],

@@ -22,6 +22,7 @@ import {
 import { PRICE_MODEL_PY, pythonExperiment } from "./experiment-fixture.ts";
 import {
   classifyHoldoutReach,
+  commandReadingHoldout,
   type HoldoutReach,
   seededOrder,
   splitTestDataText,
@@ -378,6 +379,95 @@ describe("classifyHoldoutReach(): the run on a missing test data file", () => {
   }
 });
 
+describe("commandReadingHoldout(): a brought eval command that names its test data", () => {
+  const reads = (path: string) => `"\${AUTORESEARCH_TEST_DATA:-${path}}"`;
+  const table: [string, string, string, string | null][] = [
+    [
+      "an argument",
+      "python3 eval.py --data data/dev.jsonl",
+      "data/dev.jsonl",
+      `python3 eval.py --data ${reads("data/dev.jsonl")}`,
+    ],
+    [
+      "after =",
+      "python3 eval.py --data=data/dev.jsonl -v",
+      "data/dev.jsonl",
+      `python3 eval.py --data=${reads("data/dev.jsonl")} -v`,
+    ],
+    ["in double quotes", 'node eval.mjs "cases.json"', "cases.json", `node eval.mjs ${reads("cases.json")}`],
+    [
+      "in single quotes",
+      "node eval.mjs 'cases.json' && echo done",
+      "cases.json",
+      `node eval.mjs ${reads("cases.json")} && echo done`,
+    ],
+    [
+      "written with ./",
+      "./run_eval.sh ./data/cases.tsv",
+      "data/cases.tsv",
+      `./run_eval.sh ${reads("./data/cases.tsv")}`,
+    ],
+    ["twice", "eval a.json; eval a.json", "a.json", `eval ${reads("a.json")}; eval ${reads("a.json")}`],
+    ["a longer path that only starts with it", "eval data/dev.jsonl.bak", "data/dev.jsonl", null],
+    ["a path that only ends with it", "eval old/data/dev.jsonl", "data/dev.jsonl", null],
+    ["not named", "make eval", "data/dev.jsonl", null],
+    ["already reads the variable", 'eval "${AUTORESEARCH_TEST_DATA:-a.json}"', "a.json", null],
+    ["a path that needs quoting of its own", "eval 'my data.json'", "my data.json", null],
+    ["a dot in the path is a dot", "eval dataXjson", "data.json", null],
+  ];
+  for (const [name, command, path, expected] of table) {
+    test(name, () => expect(commandReadingHoldout(command, path)).toBe(expected));
+  }
+
+  test("init records the rewritten command, and baseline scores the held-out cases with it", () => {
+    const root = makeRepo({
+      "sentiment.py":
+        'POSITIVE = {"good", "great"}\n\n\ndef classify(text):\n    return "pos" if set(text.split()) & POSITIVE else "neg"\n',
+      "eval.py": [
+        "import json, sys",
+        "from sentiment import classify",
+        "rows = [json.loads(line) for line in open(sys.argv[sys.argv.index('--data') + 1])]",
+        "print(f\"SCORE: {sum(classify(row['text']) == row['label'] for row in rows) / len(rows):.4f}\")",
+        "",
+      ].join("\n"),
+      "data/dev.jsonl": Array.from({ length: 30 }, (_, index) =>
+        JSON.stringify({
+          text: index % 3 === 0 ? "a great film" : index % 3 === 1 ? "a dull film" : "fine acting",
+          label: index % 3 === 0 ? "pos" : index % 3 === 1 ? "neg" : "pos",
+        })).join("\n") + "\n",
+    });
+    const init = runScript("init", [
+      "sentiment.py",
+      "--eval-cmd",
+      "python3 eval.py --data data/dev.jsonl",
+      "--test-data",
+      "data/dev.jsonl",
+      "--holdout-split",
+      "0.3",
+      "--holdout-seed",
+      "2",
+      "--yes",
+    ], { cwd: root });
+    expect(init.code).toBe(0);
+    expect(init.stderr).toContain('The eval command names the test data "data/dev.jsonl": it is recorded as');
+    expect(yamlOf(root)).toContain('command: python3 eval.py --data "${AUTORESEARCH_TEST_DATA:-data/dev.jsonl}"');
+    commitHarness(root, ["data/dev.jsonl", "instructions.md", "launch_prompt.md", "autoresearch.yaml"]);
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    const [, baseline] = journal(root);
+    expect(baseline.holdout_score).toEqual(expect.any(Number));
+    // The held-out cases (9 of 30, seeded) scored on their own: the classifier misses only "fine acting".
+    const accuracy = (text: string) => {
+      const rows = text.trim().split("\n").map((line) => JSON.parse(line));
+      return rows.filter((row) => row.text !== "fine acting").length / rows.length;
+    };
+    const heldOut = read(root, ".autoresearch/holdout/sentiment.jsonl");
+    expect(heldOut.trim().split("\n").length).toBe(9);
+    expect(baseline.holdout_score).toBeCloseTo(accuracy(heldOut), 4);
+    expect(baseline.score).toBeCloseTo(accuracy(read(root, "data/dev.jsonl")), 4);
+    expect(read(root, ".autoresearch/holdout/logs/round1/baseline-reach.log")).toContain("absent-");
+  });
+});
+
 describe("an eval that does not read AUTORESEARCH_TEST_DATA", () => {
   test("is refused at baseline in one line, before any held-out run, and nothing is recorded", () => {
     // The shape of a brought eval with its data path written in: the held-out set would score as the test data.
@@ -407,6 +497,31 @@ describe("an eval that does not read AUTORESEARCH_TEST_DATA", () => {
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
     const [, baseline] = journal(root);
     expect(baseline.holdout_score).not.toBe(baseline.score);
+  });
+
+  test("when the command names the test data, the refusal gives the command that reads the variable", () => {
+    const root = heldOutFixture("open(sys.argv[1])");
+    writeFileSync(
+      join(root, "autoresearch.yaml"),
+      yamlOf(root).replace("command: python3 eval.py,", "command: python3 eval.py cases.json,"),
+    );
+    commitHarness(root, ["autoresearch.yaml"]);
+    const result = runScript("baseline", [], { cwd: root });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'Its command names the test data: make it python3 eval.py "${AUTORESEARCH_TEST_DATA:-cases.json}" in "autoresearch.yaml" (eval.command), then re-run',
+    );
+    // Done as it says, the baseline goes through.
+    writeFileSync(
+      join(root, "autoresearch.yaml"),
+      yamlOf(root).replace(
+        "command: python3 eval.py cases.json,",
+        "command: 'python3 eval.py \"${AUTORESEARCH_TEST_DATA:-cases.json}\"',",
+      ),
+    );
+    commitHarness(root, ["autoresearch.yaml"]);
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
+    expect(journal(root)[1].holdout_score).not.toBe(journal(root)[1].score);
   });
 
   test("a data path that falls back to the test data when the named file is missing is refused too", () => {

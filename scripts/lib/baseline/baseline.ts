@@ -14,7 +14,13 @@ import { preflight } from "./preflight.ts";
 import { measure } from "./measure.ts";
 import { record } from "./record.ts";
 import type { BaselineOptions, BaselineReport, Context, Measured, Probed } from "./report.ts";
-import { HOLDOUT_ENV, holdoutRuns, measureHoldout, probeHoldoutReach } from "../harness/holdout-set.ts";
+import {
+  commandReadingHoldout,
+  HOLDOUT_ENV,
+  holdoutRuns,
+  measureHoldout,
+  probeHoldoutReach,
+} from "../harness/holdout-set.ts";
 import { roundMeasure } from "../text/number-format.ts";
 import { kitCommand } from "../cli/kit.ts";
 
@@ -94,12 +100,17 @@ async function measureHeldOut(context: Context, measured: Measured): Promise<Mea
     status: options.status,
   });
   if (reach.kind === "ignores") {
+    // A command that names its test data can read the variable itself: say exactly how.
+    const reading = loaded.experiment.test_data === null
+      ? null
+      : commandReadingHoldout(round.eval.command, loaded.experiment.test_data);
+    const fix = reading === null
+      ? `Make the eval load the file ${HOLDOUT_ENV} names when it is set (and fail when that file is missing)`
+      : `Its command names the test data: make it ${reading} in "${displayPath(loaded.path)}" (eval.command)`;
     throw new CliError(
       `The eval does not read its test data from ${HOLDOUT_ENV}: run with it naming a file that does not exist, it still scored ${reach.score}, as on its own test data (mean ${
         roundMeasure(mean ?? reach.score)
-      }), so the held-out set would never be scored. Make the eval load the file ${HOLDOUT_ENV} names when it is set (and fail when that file is missing), then re-run ${
-        kitCommand("baseline")
-      }`,
+      }), so the held-out set would never be scored. ${fix}, then re-run ${kitCommand("baseline")}`,
       "E_HOLDOUT",
       EXIT.FAILED,
     );

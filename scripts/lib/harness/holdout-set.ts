@@ -144,6 +144,37 @@ function chooseHeldOut(count: number, share: number, seed: number): { held: numb
   return { held: seededOrder(count, seed).slice(0, heldCount) };
 }
 
+// ---- a brought eval's command -------------------------------------------------------------------
+
+// A path the rewrite can put inside double quotes as it is: no quote, $, backquote, backslash, brace or space.
+const PLAIN_PATH = /^[\w@%+,.:\/-]+$/;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * A brought eval command that names its test data, rewritten to take AUTORESEARCH_TEST_DATA first
+ * (`python3 eval.py --data data/dev.jsonl` -> `python3 eval.py --data "${AUTORESEARCH_TEST_DATA:-data/dev.jsonl}"`):
+ * the same run as before wherever the variable is unset, the held-out file where the harness sets it.
+ * The path counts as a whole argument (also after `=` or in quotes, and written with a leading ./).
+ * Null when the command does not name it that way, already reads the variable, or the path needs
+ * quoting of its own.
+ */
+export function commandReadingHoldout(command: string, testDataPath: string): string | null {
+  const path = toPosix(testDataPath).replace(/^\.\//, "");
+  if (command.includes(HOLDOUT_ENV) || !PLAIN_PATH.test(path)) return null;
+  const written = `(?:\\./)?${escapeRegExp(path)}`;
+  const argument = new RegExp(`(^|[\\s=])(?:"(${written})"|'(${written})'|(${written}))(?=$|[\\s;|&)])`, "g");
+  let found = false;
+  const rewritten = command.replace(argument, (_whole, before: string, ...paths: (string | undefined)[]) => {
+    found = true;
+    const named = paths.slice(0, 3).find((each) => each !== undefined)!;
+    return `${before}"\${${HOLDOUT_ENV}:-${named}}"`;
+  });
+  return found ? rewritten : null;
+}
+
 // ---- init ---------------------------------------------------------------------------------------
 
 export type HoldoutRequest = {
@@ -163,6 +194,8 @@ export type HoldoutPlan = {
   replaced: string[];
   notes: string[];
   warnings: string[];
+  /** The brought eval's command rewritten to read AUTORESEARCH_TEST_DATA (commandReadingHoldout), or null. */
+  evalCommand: string | null;
 };
 
 /**
@@ -178,9 +211,10 @@ export function planHoldout(request: HoldoutRequest, context: {
   name: string;
   testData: string | null;
   scaffoldTestData: boolean;
-  bringsOwnEval: boolean;
+  /** The eval command the user brought (--eval-cmd), or null for a generated eval. */
+  ownEvalCommand: string | null;
 }): HoldoutPlan {
-  const none: HoldoutPlan = { holdout: null, writes: [], replaced: [], notes: [], warnings: [] };
+  const none: HoldoutPlan = { holdout: null, writes: [], replaced: [], notes: [], warnings: [], evalCommand: null };
   const { cwd, root } = context;
   if (request.path === undefined && request.split === undefined) {
     if (request.seed !== undefined) throw refusal("--holdout-seed goes with --holdout-split F");
@@ -191,11 +225,19 @@ export function planHoldout(request: HoldoutRequest, context: {
       "pass --holdout PATH (a file of held-out cases you have) or --holdout-split F (init makes one), not both",
     );
   }
-  const ownEvalNote = context.bringsOwnEval
+  // A brought eval must read the held-out file from the variable; when its command names the test
+  // data, the command itself can.
+  const { ownEvalCommand } = context;
+  const evalCommand = ownEvalCommand !== null && context.testData !== null
+    ? commandReadingHoldout(ownEvalCommand, context.testData)
+    : null;
+  const ownEvalNote = ownEvalCommand === null ? [] : evalCommand !== null
     ? [
-      `Your eval must read its test data from the ${HOLDOUT_ENV} variable when it is set: the harness scores the held-out set by running it with ${HOLDOUT_ENV}=<the held-out file>, and baseline refuses an eval that still scores when that names a file that does not exist.`,
+      `The eval command names the test data "${context.testData}": it is recorded as ${evalCommand}, so the harness's held-out runs (${HOLDOUT_ENV}=<the held-out file>) score the held-out set and every other run the test data as before.`,
     ]
-    : [];
+    : [
+      `Your eval must read its test data from the ${HOLDOUT_ENV} variable when it is set: the harness scores the held-out set by running it with ${HOLDOUT_ENV}=<the held-out file>, and baseline refuses an eval that still scores when that names a file that does not exist.`,
+    ];
   if (request.path !== undefined) {
     const absolute = resolve(cwd, request.path);
     const inspected = inspectTestDataFile(absolute);
@@ -231,7 +273,7 @@ export function planHoldout(request: HoldoutRequest, context: {
       );
     }
     const holdout: Holdout = { path, split: null, seed: null, runs: DEFAULTS.holdout.runs };
-    return { ...none, holdout, warnings, notes: [...ownEvalNote, heldOutNote(holdout)] };
+    return { ...none, holdout, warnings, notes: [...ownEvalNote, heldOutNote(holdout)], evalCommand };
   }
   const share = request.split!;
   const problem = holdoutSplitProblem(share);
@@ -271,6 +313,7 @@ export function planHoldout(request: HoldoutRequest, context: {
     return {
       ...none,
       holdout,
+      evalCommand,
       notes: [
         ...ownEvalNote,
         `${share} of the labelled cases will be held out (seed ${seed}) when baseline first runs on the filled-in test data: the agent never sees them, and the harness scores them at baseline and at each keep.`,
@@ -281,6 +324,7 @@ export function planHoldout(request: HoldoutRequest, context: {
   if ("problem" in split) throw refusal(`cannot split "${context.testData}": ${split.problem}`);
   return {
     holdout,
+    evalCommand,
     writes: [
       { path: heldOutFile, role: "held-out set", content: split.heldOut },
       { path: testDataFile, role: "test data (held-out cases taken out)", content: split.kept },

@@ -174,7 +174,7 @@ export function defaultMetric(inspection: InitInspection): string {
 export function planInit(inspection: InitInspection, answers: InitAnswers = {}): InitPlan {
   const { cwd, repoRoot, root, experimentPath } = inspection;
   const settings = settle(inspection, answers);
-  const layout = layOut(inspection);
+  let layout = layOut(inspection); // a held-out set may rewrite a brought eval command (below)
   const warnings = [...inspection.warnings, ...metricWarnings(inspection, settings, layout)];
   const notes = entryNotes(inspection, settings, layout);
   if (inspection.options.direction === undefined && answers.direction === undefined) {
@@ -201,10 +201,11 @@ export function planInit(inspection: InitInspection, answers: InitAnswers = {}):
     name: settings.name,
     testData: layout.testDataPath,
     scaffoldTestData: layout.scaffoldTestData,
-    bringsOwnEval: Boolean(inspection.options.evalCmd),
+    ownEvalCommand: inspection.options.evalCmd ?? null,
   });
   notes.push(...heldOut.notes);
   warnings.push(...heldOut.warnings);
+  if (heldOut.evalCommand !== null) layout = { ...layout, evalCommand: heldOut.evalCommand };
   const experiment = { ...buildExperiment(inspection, settings, layout), holdout: heldOut.holdout };
   const nextCommand = withExperimentFlag(kitCommand("baseline", { cwd }), experimentPath, cwd, repoRoot);
   const files = renderInitFiles(inspection, settings, layout, experiment.budget.plateau);

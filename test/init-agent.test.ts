@@ -126,6 +126,7 @@ describe("init --agent", () => {
         "SCORE is **hit_rate@1** (higher is better)",
         "| `TITLE_WEIGHT` | weight | `2.0` | 2 |",
         "- `def rank(query)` in `search.py`",
+        "The eval opens the test data at the path in the `AUTORESEARCH_TEST_DATA` environment variable when it is set",
       ]
     ) expect(brief).toContain(part);
     expect(read(root, ".autoresearch/logs/init-agent.log")).toContain("writing works");
@@ -143,6 +144,41 @@ describe("init --agent", () => {
     const baseline = runScript("baseline", ["--json"], { cwd: root });
     expect(baseline.code).toBe(0);
     expect(JSON.parse(baseline.stdout).score).toBe(score);
+  });
+
+  test("with a held-out set, an eval that reads AUTORESEARCH_TEST_DATA passes and baseline scores the held-out cases", () => {
+    const root = searchRepo("py");
+    const args = ["search_config.py", "--metric", "hit_rate@1", "--holdout-split", "0.35", "--holdout-seed", "3"];
+    const result = runScript("init", [...args, "--agent", agent("works")], { cwd: root });
+    expect(result.code).toBe(0);
+    expect(read(root, ".autoresearch/logs/init-eval-missing-test-data.log")).toContain("absent-test-data.json");
+    sh(root, "git", ["add", "-A"]);
+    sh(root, "git", ["commit", "-qm", "harness written by the agent"]);
+    // 10 cases stay to tune on (6 held out): below baseline's 15, so --allow-few.
+    expect(runScript("baseline", ["--allow-few"], { cwd: root }).code).toBe(0);
+    const baseline =
+      readFileSync(join(root, "autoresearch.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line))[1];
+    expect(baseline.holdout_score).toEqual(expect.any(Number));
+  });
+
+  test("with a held-out set, an eval that ignores AUTORESEARCH_TEST_DATA fails the check in one line", () => {
+    const root = searchRepo("py");
+    const result = runScript("init", [
+      "search_config.py",
+      "--metric",
+      "hit_rate@1",
+      "--holdout-split",
+      "0.25",
+      "--agent",
+      agent("hardcoded"),
+    ], { cwd: root });
+    expect(result.code).toBe(1);
+    const errors = errorLines(result.stderr);
+    expect(errors.length).toBe(1);
+    expect(errors[0]).toMatch(
+      /^init\.ts: The eval `python3 autoresearch_eval\.py` does not read its test data from AUTORESEARCH_TEST_DATA: with it naming a file that does not exist, it still scored [\d.]+, so the held-out set could never be scored; log: \.autoresearch\/logs\/init-eval-missing-test-data\.log\. Next: fix autoresearch_eval\.py, then run: /,
+    );
+    for (const artifact of INIT_ARTIFACTS) expect(exists(root, artifact)).toBe(false);
   });
 
   const failures: { mode: string; message: RegExp; next: RegExp }[] = [

@@ -8,7 +8,7 @@
 // and overwrites no eval or test data already there: without --force it refuses them, with it
 // they are backed up before the agent runs.
 import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { onInterrupt } from "../cli/interrupt.ts";
 import { kitCommand } from "../cli/kit.ts";
@@ -19,6 +19,7 @@ import { describeGuard } from "../experiment/guard.ts";
 import { displayPath, toPosix } from "../files/paths.ts";
 import { backUpReplaced } from "../files/planned-writes.ts";
 import { planEvalLocation } from "../harness/eval-script.ts";
+import { HOLDOUT_ENV } from "../harness/holdout-set.ts";
 import { readFileSummary, renderLeverTable } from "../harness/instructions.ts";
 import { describeMetric, type Direction, metricComponents } from "../harness/metric-catalog.ts";
 import { describeProject, detectProjectOnDisk, type Project } from "../harness/project.ts";
@@ -403,12 +404,19 @@ function callSection(facts: AgentBriefFacts): string[] {
 
 function testDataSection(facts: AgentBriefFacts): string[] {
   const { target } = facts;
+  // The harness scores a held-out set (and the user may add one later) by naming another file here.
+  const fromVariable =
+    `The eval opens the test data at the path in the \`${HOLDOUT_ENV}\` environment variable when it is set (another file of the same format), else \`${target.testData}\`; when the file it names does not exist, the eval fails (exits non-zero) rather than scoring anything else.`;
   if (target.testDataGiven) {
     return [
       `The owner's test data is \`${target.testData}\` (frozen). Read its format as it is; the eval adapts to it, not the other way round.`,
+      "",
+      fromVariable,
     ];
   }
   return [
+    fromVariable,
+    "",
     `\`${target.testData}\`: JSON, at least ${MIN_CASES} cases (20-30 is better). Each case is a realistic input with the output that counts as right, taken from the project where it can be (its docs, tests, fixtures, examples); never tuned to what the current code happens to return. Cover the easy cases and the hard ones. No "TODO:" placeholders: the baseline refuses them.`,
     "",
     "```json",
@@ -456,8 +464,10 @@ export async function writeEvalWithAgent(
   const commandsFor = (force: boolean) => nextCommands(inspection, target, { force, timeoutS: options.timeoutS });
   // The plan init will write with this eval: refusals (unwritable folders, existing artifacts) come now.
   // It is planned as if forced, so that one refusal names init's artifacts and the agent's files together.
+  // The test data is the agent's to write: a --holdout-split is planned on it (split once it is there).
   const planned = planInit({
     ...inspection,
+    testData: target.testData,
     options: { ...inspection.options, evalCmd: target.evalCommand, force: true },
   }, answers);
   const agentFiles = agentWrites(target).filter((path) => existsSync(path));
@@ -599,6 +609,26 @@ async function checkAgentEval(
   if (run.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
   if (!run.ok || run.score === null) {
     throw fail(`The eval \`${target.evalCommand}\` failed its check: ${failure(run)}`, target.evalLog, next.byHand);
+  }
+  if (inspection.options.holdout?.path !== undefined || inspection.options.holdout?.split !== undefined) {
+    // The held-out set is scored through the variable: check now what baseline would refuse.
+    const missing = join(target.stateDir, `absent-test-data${extname(target.testData)}`);
+    const probeLog = join(dirname(target.evalLog), "init-eval-missing-test-data.log");
+    const probe = await runEval(target.evalCommand, {
+      cwd: target.root,
+      timeoutS: DEFAULTS.eval.timeout_s,
+      logPath: probeLog,
+      stateDir: target.stateDir,
+      env: { [HOLDOUT_ENV]: missing },
+    });
+    if (probe.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
+    if (probe.ok && probe.score !== null) {
+      throw fail(
+        `The eval \`${target.evalCommand}\` does not read its test data from ${HOLDOUT_ENV}: with it naming a file that does not exist, it still scored ${probe.score}, so the held-out set could never be scored`,
+        probeLog,
+        next.byHand,
+      );
+    }
   }
   const warnings: string[] = [];
   if (report.cases < MIN_CASES) {

@@ -477,7 +477,7 @@ describe("an eval that does not read AUTORESEARCH_TEST_DATA", () => {
     expect(result.code).toBe(1);
     const refusal = result.stderr.trim().split("\n").at(-1)!;
     expect(refusal).toMatch(
-      /^baseline\.ts: The eval does not read its test data from AUTORESEARCH_TEST_DATA: run with it naming a file that does not exist, it still scored [\d.]+, as on its own test data \(mean [\d.]+\), so the held-out set would never be scored\. Make the eval load the file AUTORESEARCH_TEST_DATA names when it is set \(and fail when that file is missing\), then re-run .*baseline\.ts$/,
+      /^baseline\.ts: The eval does not read its test data from AUTORESEARCH_TEST_DATA: run with it naming a file that does not exist, it still scored [\d.]+, as on its own test data \(mean [\d.]+\), so the held-out set would never be scored\. Make the eval load the file AUTORESEARCH_TEST_DATA names when it is set \(and fail when that file is missing\), or, if it takes its data path as an argument, pass "\$\{AUTORESEARCH_TEST_DATA:-cases\.json\}" to it in eval\.command of "autoresearch\.yaml", then re-run .*baseline\.ts$/,
     );
     expect(refusal).not.toContain("held.json");
     expect(exists(root, "autoresearch.jsonl")).toBe(false);

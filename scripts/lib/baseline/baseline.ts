@@ -104,8 +104,14 @@ async function measureHeldOut(context: Context, measured: Measured): Promise<Mea
     const reading = loaded.experiment.test_data === null
       ? null
       : commandReadingHoldout(round.eval.command, loaded.experiment.test_data);
+    const testData = loaded.experiment.test_data;
+    const byArgument = testData === null
+      ? ""
+      : `, or, if it takes its data path as an argument, pass "\${${HOLDOUT_ENV}:-${testData}}" to it in eval.command of "${
+        displayPath(loaded.path)
+      }"`;
     const fix = reading === null
-      ? `Make the eval load the file ${HOLDOUT_ENV} names when it is set (and fail when that file is missing)`
+      ? `Make the eval load the file ${HOLDOUT_ENV} names when it is set (and fail when that file is missing)${byArgument}`
       : `Its command names the test data: make it ${reading} in "${displayPath(loaded.path)}" (eval.command)`;
     throw new CliError(
       `The eval does not read its test data from ${HOLDOUT_ENV}: run with it naming a file that does not exist, it still scored ${reach.score}, as on its own test data (mean ${

@@ -41,6 +41,11 @@ interface Settings {
   minReference?: number;
   /** The incumbent runs beside a continuing candidate only while its t is at least this. */
   topUpAt?: number;
+  /**
+   * A kept candidate's runs go on as the new incumbent's reference shifted down by this many of its
+   * standard errors: a correction for the winner's curse (selected runs overstate the version).
+   */
+  selectionShift?: number;
 }
 
 interface Outcome {
@@ -148,7 +153,9 @@ function session(settings: Settings, random: Random) {
       own = [];
       continue;
     }
-    inherited = settings.reuse ? candidate : [];
+    const shift = (settings.selectionShift ?? 0) * Math.sqrt(pooledSquares / Math.max(pooledDf, 1)) /
+      Math.sqrt(candidate.length);
+    inherited = settings.reuse ? candidate.map((value) => value - shift) : [];
     if (!settings.reuse) pool(candidate);
     own = settings.reuse ? [] : [run(truth), run(truth)];
   }
@@ -208,7 +215,11 @@ const NAMED: Record<string, Settings> = {
 function randomSettings(random: Random): Settings {
   const pick = <T>(values: T[]) => values[Math.floor(random.uniform() * values.length)];
   return {
-    levels: [pick([0.01, 0.02, 0.03, 0.04]), pick([0.02, 0.03, 0.04, 0.05]), pick([0.02, 0.03, 0.04])],
+    levels: [
+      pick([0.005, 0.01, 0.02, 0.03, 0.04]),
+      pick([0.01, 0.02, 0.03, 0.04, 0.05]),
+      pick([0.015, 0.02, 0.03, 0.04]),
+    ],
     futility: [pick([-0.25, 0, 0.25, 0.5]), pick([0, 0.25, 0.5, 0.75]), pick([0.25, 0.5, 1, 1.25])],
     maxRuns: pick([3, 4, 5, 6]),
     extension: pick([0, 4, 8]),
@@ -219,6 +230,7 @@ function randomSettings(random: Random): Settings {
     capCountsSelecting: pick([true, false]),
     minReference: pick([0, 0, 2, 3]),
     topUpAt: pick([-Infinity, -Infinity, 0, 0.5, 1]),
+    selectionShift: pick([0, 0, 0.25, 0.5, 1]),
   };
 }
 

@@ -26,6 +26,7 @@ import {
   type HoldoutReach,
   seededOrder,
   splitTestDataText,
+  type TestDataRuns,
 } from "../scripts/lib/harness/holdout-set.ts";
 
 const HELD_OUT = ".autoresearch/holdout/predict.json";
@@ -353,29 +354,31 @@ describe("measuring the held-out set", () => {
 });
 
 describe("classifyHoldoutReach(): the run on a missing test data file", () => {
-  const deterministic = { mean: 0.875, sd: 0, resolution: 1e-4 };
-  const noisy: { mean: number | null; sd: number | null; resolution: number } = {
-    mean: 0.8,
-    sd: 0.01,
+  const deterministic: TestDataRuns = {
+    scores: [0.875, 0.875, 0.875],
+    deterministic: true,
     resolution: 1e-4,
+    caseIds: null,
   };
-  const table: [string, { ok: boolean; score: number | null }, typeof noisy, HoldoutReach["kind"]][] = [
-    ["a crash: it read the variable", { ok: false, score: null }, deterministic, "reads"],
-    ["no score, exit 0: it read the variable", { ok: true, score: null }, deterministic, "reads"],
-    ["the same score, deterministic", { ok: true, score: 0.875 }, deterministic, "ignores"],
-    ["one print step off, deterministic", { ok: true, score: 0.8751 }, deterministic, "scores_missing_file"],
-    ["0 for no cases, deterministic", { ok: true, score: 0 }, deterministic, "scores_missing_file"],
-    ["another draw of a noisy score, 3.9 sd off", { ok: true, score: 0.839 }, noisy, "ignores"],
-    ["a noisy score 4.1 sd off", { ok: true, score: 0.759 }, noisy, "scores_missing_file"],
-    [
-      "no mean to compare with",
-      { ok: true, score: 0.5 },
-      { mean: null, sd: null, resolution: 1e-4 },
-      "scores_missing_file",
-    ],
+  const noisy: TestDataRuns = { scores: [0.79, 0.8, 0.81], deterministic: false, resolution: 1e-4, caseIds: null }; // sd 0.01
+  const withCases: TestDataRuns = { ...noisy, caseIds: ["a", "b", "c"] };
+  const run = (score: number | null, caseIds: string[] | null = null, ok = true) => ({ ok, score, caseIds });
+  const table: [string, ReturnType<typeof run>, TestDataRuns, HoldoutReach["kind"]][] = [
+    ["a crash: it read the variable", run(null, null, false), deterministic, "reads"],
+    ["no score, exit 0: it read the variable", run(null), deterministic, "reads"],
+    ["the same score, deterministic", run(0.875), deterministic, "ignores"],
+    ["one print step off, deterministic", run(0.8751), deterministic, "scores_missing_file"],
+    ["0 for no cases, deterministic", run(0), deterministic, "scores_missing_file"],
+    ["a noisy score 3.9 sd off: could be another draw", run(0.839), noisy, "unclear"],
+    ["a noisy score 4.1 sd off", run(0.759), noisy, "scores_missing_file"],
+    ["the test data's own CASE ids, in another order", run(0.3, ["c", "a", "b"]), withCases, "ignores"],
+    ["other CASE ids", run(0.8, ["a", "b", "x"]), withCases, "scores_missing_file"],
+    ["no CASE lines where the test data had them", run(0.8), withCases, "scores_missing_file"],
+    ["one baseline run of a noisy eval: cannot tell", run(0.5), { ...noisy, scores: [0.8] }, "unclear"],
+    ["no baseline score at all", run(0.5), { ...noisy, scores: [] }, "unclear"],
   ];
-  for (const [name, run, testData, kind] of table) {
-    test(name, () => expect(classifyHoldoutReach(run, testData).kind).toBe(kind));
+  for (const [name, probe, testData, kind] of table) {
+    test(name, () => expect(classifyHoldoutReach(probe, testData).kind).toBe(kind));
   }
 });
 
@@ -414,6 +417,27 @@ describe("commandReadingHoldout(): a brought eval command that names its test da
     ["already reads the variable", 'eval "${AUTORESEARCH_TEST_DATA:-a.json}"', "a.json", null],
     ["a path that needs quoting of its own", "eval 'my data.json'", "my data.json", null],
     ["a dot in the path is a dot", "eval dataXjson", "data.json", null],
+    ["read from stdin", "python3 ev.py < data.json", "data.json", `python3 ev.py < ${reads("data.json")}`],
+    ["an assignment's value", "DATA=data.json python3 ev.py", "data.json", `DATA=${reads("data.json")} python3 ev.py`],
+    [
+      "in a pipeline after cd",
+      "cd app && ev data.json | tail -1",
+      "data.json",
+      `cd app && ev ${reads("data.json")} | tail -1`,
+    ],
+    ["in a command substitution", "ev $(cat data.json)", "data.json", `ev $(cat ${reads("data.json")})`],
+    ["inside a -c string", `python3 -c "import ev; ev.main( 'data.json' )"`, "data.json", null],
+    ["inside a bash -c string", 'bash -c "python3 ev.py data.json && echo ok"', "data.json", null],
+    ["inside quoted text", 'echo "scoring data.json now" && ev', "data.json", null],
+    ["a file written to", "python3 ev.py > data.json", "data.json", null],
+    [
+      "a file stderr is written to",
+      "python3 ev.py data.json 2> data.json",
+      "data.json",
+      `python3 ev.py ${reads("data.json")} 2> data.json`,
+    ],
+    ["a heredoc", "python3 ev.py <<EOF\ndata.json\nEOF", "data.json", null],
+    ["an unclosed quote", 'ev "data.json', "data.json", null],
   ];
   for (const [name, command, path, expected] of table) {
     test(name, () => expect(commandReadingHoldout(command, path)).toBe(expected));
@@ -477,7 +501,7 @@ describe("an eval that does not read AUTORESEARCH_TEST_DATA", () => {
     expect(result.code).toBe(1);
     const refusal = result.stderr.trim().split("\n").at(-1)!;
     expect(refusal).toMatch(
-      /^baseline\.ts: The eval does not read its test data from AUTORESEARCH_TEST_DATA: run with it naming a file that does not exist, it still scored [\d.]+, as on its own test data \(mean [\d.]+\), so the held-out set would never be scored\. Make the eval load the file AUTORESEARCH_TEST_DATA names when it is set \(and fail when that file is missing\), or, if it takes its data path as an argument, pass "\$\{AUTORESEARCH_TEST_DATA:-cases\.json\}" to it in eval\.command of "autoresearch\.yaml", then re-run .*baseline\.ts$/,
+      /^baseline\.ts: The eval does not read its test data from AUTORESEARCH_TEST_DATA: run with it naming a file that does not exist, it still scored [\d.]+, on the same 16 cases as its own test data, so the held-out set would never be scored\. Make the eval load the file AUTORESEARCH_TEST_DATA names when it is set \(and fail when that file is missing\), or, if it takes its data path as an argument, pass "\$\{AUTORESEARCH_TEST_DATA:-cases\.json\}" to it in eval\.command of "autoresearch\.yaml", then re-run .*baseline\.ts$/,
     );
     expect(refusal).not.toContain("held.json");
     expect(exists(root, "autoresearch.jsonl")).toBe(false);
@@ -522,6 +546,32 @@ describe("an eval that does not read AUTORESEARCH_TEST_DATA", () => {
     commitHarness(root, ["autoresearch.yaml"]);
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
     expect(journal(root)[1].holdout_score).not.toBe(journal(root)[1].score);
+  });
+
+  test("a noisy eval without CASE lines that scores within its noise gets a warning, not a refusal", () => {
+    // It ignores the variable, but a noisy score without case ids cannot prove that: baseline says so and goes on.
+    const root = heldOutFixture('open("cases.json")');
+    const tick = [
+      "def _tick():",
+      '    path = os.path.join(".autoresearch", "tick")',
+      "    count = int(open(path).read()) if os.path.exists(path) else 0",
+      '    open(path, "w").write(str(count + 1))',
+      "    return [0.0, 0.01, -0.01, 0.005][count % 4]",
+      "",
+    ].join("\n");
+    writeFileSync(
+      join(root, "eval.py"),
+      read(root, "eval.py")
+        .replace("import ranker\n", `import ranker\n${tick}`)
+        .replace(/^    print\(f"CASE .*\n/m, "")
+        .replace("random.gauss(0, 0)", "_tick()"),
+    );
+    commitHarness(root, ["eval.py"]);
+    const result = runScript("baseline", [], { cwd: root });
+    expect(result.stderr).toContain(
+      "within the noise of its own test data's score: it may not read AUTORESEARCH_TEST_DATA",
+    );
+    expect(result.code).toBe(0);
   });
 
   test("a data path that falls back to the test data when the named file is missing is refused too", () => {

@@ -178,7 +178,12 @@ describe("init --agent", () => {
     expect(errors[0]).toMatch(
       /^init\.ts: The eval `python3 autoresearch_eval\.py` does not read its test data from AUTORESEARCH_TEST_DATA: with it naming a file that does not exist, it still scored [\d.]+, so the held-out set could never be scored; log: \.autoresearch\/logs\/init-eval-missing-test-data\.log\. Next: fix autoresearch_eval\.py, then run: /,
     );
+    // The command to run by hand keeps the held-out set (and every other flag given).
+    expect(errors[0]).toMatch(
+      /init\.ts search_config\.py --metric hit_rate@1 --holdout-split 0\.25 --eval-cmd 'python3 autoresearch_eval\.py' --test-data autoresearch_test_data\.json --frozen autoresearch_eval\.py$/,
+    );
     for (const artifact of INIT_ARTIFACTS) expect(exists(root, artifact)).toBe(false);
+    expect(readdirSync(join(root, ".autoresearch")).filter((name) => name.startsWith("absent-"))).toEqual([]);
   });
 
   const failures: { mode: string; message: RegExp; next: RegExp }[] = [

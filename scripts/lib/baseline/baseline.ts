@@ -22,6 +22,7 @@ import {
   probeHoldoutReach,
 } from "../harness/holdout-set.ts";
 import { roundMeasure } from "../text/number-format.ts";
+import { mean } from "../decision/stats.ts";
 import { kitCommand } from "../cli/kit.ts";
 
 export async function runBaseline(loaded: LoadedExperiment, options: BaselineOptions): Promise<BaselineReport> {
@@ -90,13 +91,20 @@ async function measureHeldOut(context: Context, measured: Measured): Promise<Mea
   const { loaded, round, stateDir, options } = context;
   const { holdout } = loaded.experiment;
   if (!holdout) return null;
-  const { mean, sd, resolution } = measured.calibration;
+  const { calibration, evalRuns } = measured;
+  const scores = evalRuns.map((run) => run.score!);
+  const withCases = evalRuns.find((run) => run.cases);
   const reach = await probeHoldoutReach({
     root: loaded.root,
     stateDir,
     experiment: loaded.experiment,
     round,
-    testData: { mean, sd, resolution },
+    testData: {
+      scores,
+      deterministic: calibration.deterministic && scores.length >= 2,
+      resolution: calibration.resolution,
+      caseIds: withCases?.cases ? Object.keys(withCases.cases) : null,
+    },
     status: options.status,
   });
   if (reach.kind === "ignores") {
@@ -114,11 +122,18 @@ async function measureHeldOut(context: Context, measured: Measured): Promise<Mea
       ? `Make the eval load the file ${HOLDOUT_ENV} names when it is set (and fail when that file is missing)${byArgument}`
       : `Its command names the test data: make it ${reading} in "${displayPath(loaded.path)}" (eval.command)`;
     throw new CliError(
-      `The eval does not read its test data from ${HOLDOUT_ENV}: run with it naming a file that does not exist, it still scored ${reach.score}, as on its own test data (mean ${
-        roundMeasure(mean ?? reach.score)
-      }), so the held-out set would never be scored. ${fix}, then re-run ${kitCommand("baseline")}`,
+      `The eval does not read its test data from ${HOLDOUT_ENV}: run with it naming a file that does not exist, it still scored ${reach.score}, ${
+        reach.sameCases === null
+          ? `as on its own test data (mean ${roundMeasure(mean(scores))})`
+          : `on the same ${reach.sameCases} cases as its own test data`
+      }, so the held-out set would never be scored. ${fix}, then re-run ${kitCommand("baseline")}`,
       "E_HOLDOUT",
       EXIT.FAILED,
+    );
+  }
+  if (reach.kind === "unclear") {
+    context.warn(
+      `The eval scored a test data file that does not exist as ${reach.score}, within the noise of its own test data's score: it may not read ${HOLDOUT_ENV} at all, and then every held-out score is its eval-set score again. Make it load the file ${HOLDOUT_ENV} names when set and fail when that file is missing (CASE lines let baseline tell for sure).`,
     );
   }
   if (reach.kind === "scores_missing_file") {

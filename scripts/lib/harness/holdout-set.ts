@@ -7,7 +7,7 @@
 // returns for the agent's eyes names the file. What the held-out figures say (overfitting) is
 // experiment/holdout.ts's business.
 import { randomInt } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { DEFAULTS, HOLDOUT_LIMITS } from "../experiment/defaults.ts";
@@ -153,26 +153,81 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+type ShellToken = { kind: "word" | "separator" | "input" | "output"; start: number; end: number };
+
+/**
+ * A bash command line's top-level tokens with their places in it: words (quotes kept in them),
+ * control operators, and < / > redirections. Null for what it does not read safely: an unclosed
+ * quote, a heredoc or here-string, a backquote.
+ */
+function shellTokens(command: string): ShellToken[] | null {
+  const tokens: ShellToken[] = [];
+  let start = -1;
+  const endWord = (at: number) => {
+    if (start >= 0) tokens.push({ kind: "word", start, end: at });
+    start = -1;
+  };
+  for (let index = 0; index < command.length; index++) {
+    const char = command[index];
+    if (char === "'" || char === '"') {
+      if (start < 0) start = index;
+      let close = index + 1;
+      while (close < command.length && command[close] !== char) {
+        close += char === '"' && command[close] === "\\" ? 2 : 1;
+      }
+      if (close >= command.length) return null;
+      index = close;
+    } else if (char === "`") return null;
+    else if (char === "\\") {
+      if (start < 0) start = index;
+      index++;
+    } else if (/\s/.test(char)) endWord(index);
+    else if (";&|()".includes(char)) {
+      endWord(index);
+      tokens.push({ kind: "separator", start: index, end: index + 1 });
+    } else if (char === ">" || char === "<") {
+      if (char === "<" && command[index + 1] === "<") return null;
+      // A descriptor written against it (2>) is part of the redirection, not a word.
+      if (start >= 0 && /^\d+$/.test(command.slice(start, index))) start = -1;
+      endWord(index);
+      const from = index;
+      if (command[index + 1] === ">" || command[index + 1] === "&" || command[index + 1] === "|") index++;
+      tokens.push({ kind: char === ">" ? "output" : "input", start: from, end: index + 1 });
+    } else if (start < 0) start = index;
+  }
+  endWord(command.length);
+  return tokens;
+}
+
 /**
  * A brought eval command that names its test data, rewritten to take AUTORESEARCH_TEST_DATA first
  * (`python3 eval.py --data data/dev.jsonl` -> `python3 eval.py --data "${AUTORESEARCH_TEST_DATA:-data/dev.jsonl}"`):
  * the same run as before wherever the variable is unset, the held-out file where the harness sets it.
- * The path counts as a whole argument (also after `=` or in quotes, and written with a leading ./).
- * Null when the command does not name it that way, already reads the variable, or the path needs
- * quoting of its own.
+ * Only a whole top-level word is rewritten: the path (or ./path), quoted or not, or an option's or
+ * assignment's value (--data=path); never text inside a quoted string (a `python3 -c "..."`), a
+ * file written to (> path), a heredoc. Null when the command does not name it that way, already
+ * reads the variable, or the path needs quoting of its own.
  */
 export function commandReadingHoldout(command: string, testDataPath: string): string | null {
   const path = toPosix(testDataPath).replace(/^\.\//, "");
   if (command.includes(HOLDOUT_ENV) || !PLAIN_PATH.test(path)) return null;
+  const tokens = shellTokens(command);
+  if (tokens === null) return null;
   const written = `(?:\\./)?${escapeRegExp(path)}`;
-  const argument = new RegExp(`(^|[\\s=])(?:"(${written})"|'(${written})'|(${written}))(?=$|[\\s;|&)])`, "g");
-  let found = false;
-  const rewritten = command.replace(argument, (_whole, before: string, ...paths: (string | undefined)[]) => {
-    found = true;
-    const named = paths.slice(0, 3).find((each) => each !== undefined)!;
-    return `${before}"\${${HOLDOUT_ENV}:-${named}}"`;
-  });
-  return found ? rewritten : null;
+  const word = new RegExp(`^((?:--?|[A-Za-z_])[\\w-]*=)?(?:"(${written})"|'(${written})'|(${written}))$`);
+  let rewritten = command;
+  // From the last word back, so that earlier places stay where they were.
+  for (let index = tokens.length - 1; index >= 0; index--) {
+    const token = tokens[index];
+    if (token.kind !== "word" || tokens[index - 1]?.kind === "output") continue;
+    const match = word.exec(command.slice(token.start, token.end));
+    if (!match) continue;
+    const named = match[2] ?? match[3] ?? match[4];
+    rewritten = `${rewritten.slice(0, token.start)}${match[1] ?? ""}"\${${HOLDOUT_ENV}:-${named}}"${
+      rewritten.slice(token.end)
+    }`;
+  }
+  return rewritten === command ? null : rewritten;
 }
 
 // ---- init ---------------------------------------------------------------------------------------
@@ -541,52 +596,80 @@ export async function measureHoldout(input: {
 
 /** What the eval did with AUTORESEARCH_TEST_DATA naming a file that does not exist. */
 export type HoldoutReach =
+  /** It failed or printed no score: it reads the variable. */
   | { kind: "reads" }
-  | { kind: "ignores"; score: number }
+  /** It scored its own test data: the same cases, or (deterministic) the same score. */
+  | { kind: "ignores"; score: number; sameCases: number | null }
+  /** A score within the noise of the test data's: it may ignore the variable, or score a missing file as that. */
+  | { kind: "unclear"; score: number }
+  /** A score its own test data would not give: it reads the variable but scores a missing file. */
   | { kind: "scores_missing_file"; score: number };
 
-// A run on a missing file scoring within this many run sd of the test data's mean scored the same
-// cases: an eval that ignores the variable gives another draw of its usual score. Four sd leaves an
-// eval that honours it (and scores a missing file as 0, say) almost no chance of looking the same.
+/** The test data's runs at baseline, as the probe compares with them. */
+export type TestDataRuns = {
+  scores: number[];
+  /** The eval gave the same score every time (and ran at least twice). */
+  deterministic: boolean;
+  resolution: number;
+  /** The CASE ids its runs printed, or null without CASE lines. */
+  caseIds: string[] | null;
+};
+
+// A noisy eval's run on a missing file within this many run sd of the test data's mean cannot be
+// told from another run on the test data (so the probe says "unclear", a warning, not a refusal).
 const SAME_SCORE_SDS = 4;
 
 /**
  * Classify the run on a missing test data file (pure). A failed run read the variable and found
- * nothing; a score the test data's runs would give (within SAME_SCORE_SDS run sd, or half the print
- * resolution for a deterministic eval) means the eval scored its usual cases; any other score means
- * it read the variable but scores a missing file instead of failing.
- * classifyHoldoutReach({ ok: true, score: 0.875 }, { mean: 0.875, sd: 0, resolution: 1e-4 }) -> ignores
+ * nothing. With CASE lines the ids decide: the test data's own ids mean it scored the test data.
+ * Without them a deterministic eval's same score does; a noisy eval's score within SAME_SCORE_SDS
+ * run sd of the mean (or a lone baseline run's score) could be either, and is unclear.
+ * classifyHoldoutReach({ ok: true, score: 0.875, caseIds: null }, { scores: [0.875, 0.875], deterministic: true, ... }) -> ignores
  */
 export function classifyHoldoutReach(
-  run: { ok: boolean; score: number | null },
-  testData: { mean: number | null; sd: number | null; resolution: number },
+  run: { ok: boolean; score: number | null; caseIds: string[] | null },
+  testData: TestDataRuns,
 ): HoldoutReach {
   if (!run.ok || run.score === null) return { kind: "reads" };
-  const tolerance = Math.max(testData.resolution / 2, SAME_SCORE_SDS * (testData.sd ?? 0));
-  if (testData.mean !== null && Math.abs(run.score - testData.mean) <= tolerance) {
-    return { kind: "ignores", score: run.score };
+  const { score } = run;
+  if (testData.caseIds !== null) {
+    const own = new Set(testData.caseIds);
+    const same = run.caseIds !== null && run.caseIds.length === own.size && run.caseIds.every((id) => own.has(id));
+    return same ? { kind: "ignores", score, sameCases: own.size } : { kind: "scores_missing_file", score };
   }
-  return { kind: "scores_missing_file", score: run.score };
+  const { scores, resolution } = testData;
+  const average = mean(scores);
+  if (average === null) return { kind: "unclear", score };
+  const sameScore = Math.abs(score - average) <= resolution / 2;
+  if (testData.deterministic) {
+    return sameScore ? { kind: "ignores", score, sameCases: null } : { kind: "scores_missing_file", score };
+  }
+  if (scores.length < 2) return { kind: "unclear", score };
+  const sd = Math.sqrt(scores.reduce((sum, each) => sum + (each - average) ** 2, 0) / (scores.length - 1));
+  return Math.abs(score - average) <= Math.max(resolution / 2, SAME_SCORE_SDS * sd)
+    ? { kind: "unclear", score }
+    : { kind: "scores_missing_file", score };
 }
 
 /**
  * Run the eval once with AUTORESEARCH_TEST_DATA naming a file that does not exist, to learn whether
  * it reads the variable at all: an eval that does not would score its own test data as the
- * held-out set, and no held-out figure would ever mean anything. Log: <label>-reach.log.
+ * held-out set, and no held-out figure would ever mean anything. Log: baseline-reach.log. The
+ * made-up file is removed should the eval have created it.
  */
 export async function probeHoldoutReach(input: {
   root: string;
   stateDir: string;
   experiment: Experiment;
   round: Round;
-  testData: { mean: number | null; sd: number | null; resolution: number };
+  testData: TestDataRuns;
   status?: { update(text: string): void; clear(): void };
 }): Promise<HoldoutReach> {
   const { root, stateDir, experiment, round } = input;
   const holdout = experiment.holdout!;
   // Beside the held-out file's name, in the harness's own folder, so that an eval which maps the
   // variable to a format by its extension still meets a plain "no such file".
-  const missing = join(stateDir, "holdout", `absent-${process.pid}-${Date.now()}${extname(holdout.path)}`);
+  const missing = unusedPath(join(stateDir, "holdout"), `absent-${process.pid}`, extname(holdout.path));
   input.status?.update("held-out check: the eval on a missing test data file");
   try {
     const run = await runWithTestData({
@@ -598,9 +681,18 @@ export async function probeHoldoutReach(input: {
       iteration: "baseline",
       run: "holdout-reach",
     });
-    return classifyHoldoutReach(run, input.testData);
+    return classifyHoldoutReach({ ...run, caseIds: run.cases ? Object.keys(run.cases) : null }, input.testData);
   } finally {
+    rmSync(missing, { force: true, recursive: true });
     input.status?.clear();
+  }
+}
+
+/** `<folder>/<stem><extension>`, or `<stem>-2<extension>`, ... : a path nothing is at yet. */
+export function unusedPath(folder: string, stem: string, extension: string): string {
+  for (let attempt = 1;; attempt++) {
+    const path = join(folder, `${stem}${attempt === 1 ? "" : `-${attempt}`}${extension}`);
+    if (!existsSync(path)) return path;
   }
 }
 

@@ -7,7 +7,7 @@
 // the experiment again as if given --eval-cmd and --test-data. It deletes nothing the agent wrote,
 // and overwrites no eval or test data already there: without --force it refuses them, with it
 // they are backed up before the agent runs.
-import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { CliError, EXIT } from "../cli/errors.ts";
 import { onInterrupt } from "../cli/interrupt.ts";
@@ -19,7 +19,7 @@ import { describeGuard } from "../experiment/guard.ts";
 import { displayPath, toPosix } from "../files/paths.ts";
 import { backUpReplaced } from "../files/planned-writes.ts";
 import { planEvalLocation } from "../harness/eval-script.ts";
-import { HOLDOUT_ENV } from "../harness/holdout-set.ts";
+import { HOLDOUT_ENV, unusedPath } from "../harness/holdout-set.ts";
 import { readFileSummary, renderLeverTable } from "../harness/instructions.ts";
 import { describeMetric, type Direction, metricComponents } from "../harness/metric-catalog.ts";
 import { describeProject, detectProjectOnDisk, type Project } from "../harness/project.ts";
@@ -612,15 +612,22 @@ async function checkAgentEval(
   }
   if (inspection.options.holdout?.path !== undefined || inspection.options.holdout?.split !== undefined) {
     // The held-out set is scored through the variable: check now what baseline would refuse.
-    const missing = join(target.stateDir, `absent-test-data${extname(target.testData)}`);
+    const missing = unusedPath(target.stateDir, "absent-test-data", extname(target.testData));
     const probeLog = join(dirname(target.evalLog), "init-eval-missing-test-data.log");
-    const probe = await runEval(target.evalCommand, {
-      cwd: target.root,
-      timeoutS: DEFAULTS.eval.timeout_s,
-      logPath: probeLog,
-      stateDir: target.stateDir,
-      env: { [HOLDOUT_ENV]: missing },
-    });
+    let probe: EvalRun;
+    try {
+      probe = await runEval(target.evalCommand, {
+        cwd: target.root,
+        timeoutS: DEFAULTS.eval.timeout_s,
+        logPath: probeLog,
+        stateDir: target.stateDir,
+        guardMetric: guard,
+        formula: formula ? parseMetricFormula(formula) : null,
+        env: { [HOLDOUT_ENV]: missing },
+      });
+    } finally {
+      rmSync(missing, { force: true, recursive: true }); // should the eval have created it
+    }
     if (probe.interrupted) throw new CliError("Interrupted.", "E_INTERRUPTED", EXIT.INTERRUPTED);
     if (probe.ok && probe.score !== null) {
       throw fail(
@@ -700,6 +707,10 @@ function nextCommands(
   add("--name", options.name);
   add("--output-field", options.outputField);
   add("--experiment", options.experiment);
+  for (const tiebreak of options.tiebreak ?? []) add("--tiebreak", tiebreak);
+  add("--holdout", options.holdout?.path);
+  add("--holdout-split", options.holdout?.split);
+  add("--holdout-seed", options.holdout?.seed);
   for (const frozen of options.frozen ?? []) add("--frozen", frozen);
   const init = [kitCommand("init", { cwd }), file, ...flags].join(" ");
   const force = (on: boolean) => on ? " --force" : "";

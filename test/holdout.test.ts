@@ -82,6 +82,12 @@ function agentFacingTexts(root: string): string {
   return ["instructions.md", "launch_prompt.md", "autoresearch_eval.py"].map((path) => read(root, path)).join("\n");
 }
 
+/** Change the fixture's eval.py and commit it, as the experiment's owner would. */
+function editEval(root: string, edit: (text: string) => string): void {
+  writeFileSync(join(root, "eval.py"), edit(read(root, "eval.py")));
+  commitHarness(root, ["eval.py"]);
+}
+
 function yamlOf(root: string): string {
   return read(root, "autoresearch.yaml");
 }
@@ -510,14 +516,11 @@ describe("an eval that does not read AUTORESEARCH_TEST_DATA", () => {
     expect(readdirSync(join(root, ".autoresearch/holdout")).filter((name) => name.startsWith("absent-"))).toEqual([]);
 
     // The eval fixed to read the variable: the same baseline goes through and scores the held-out cases.
-    writeFileSync(
-      join(root, "eval.py"),
-      read(root, "eval.py").replace(
+    editEval(root, (text) =>
+      text.replace(
         'open("cases.json")',
         'open(os.environ.get("AUTORESEARCH_TEST_DATA") or "cases.json")',
-      ),
-    );
-    commitHarness(root, ["eval.py"]);
+      ));
     expect(runScript("baseline", [], { cwd: root }).code).toBe(0);
     const [, baseline] = journal(root);
     expect(baseline.holdout_score).not.toBe(baseline.score);
@@ -559,14 +562,11 @@ describe("an eval that does not read AUTORESEARCH_TEST_DATA", () => {
       "    return [0.0, 0.01, -0.01, 0.005][count % 4]",
       "",
     ].join("\n");
-    writeFileSync(
-      join(root, "eval.py"),
-      read(root, "eval.py")
+    editEval(root, (text) =>
+      text
         .replace("import ranker\n", `import ranker\n${tick}`)
         .replace(/^    print\(f"CASE .*\n/m, "")
-        .replace("random.gauss(0, 0)", "_tick()"),
-    );
-    commitHarness(root, ["eval.py"]);
+        .replace("random.gauss(0, 0)", "_tick()"));
     const result = runScript("baseline", [], { cwd: root });
     expect(result.stderr).toContain(
       "within the noise of its own test data's score: it may not read AUTORESEARCH_TEST_DATA",
@@ -586,14 +586,11 @@ describe("an eval that does not read AUTORESEARCH_TEST_DATA", () => {
   test("one that scores a missing file instead of failing gets a warning, and the held-out set is scored", () => {
     // Reads the variable, but prints a score of 0 for a missing file rather than failing.
     const root = heldOutFixture();
-    writeFileSync(
-      join(root, "eval.py"),
-      read(root, "eval.py").replace(
+    editEval(root, (text) =>
+      text.replace(
         "cases = json.load(",
         'if not os.path.exists(os.environ.get("AUTORESEARCH_TEST_DATA") or "cases.json"):\n    print("SCORE: 0")\n    raise SystemExit(0)\ncases = json.load(',
-      ),
-    );
-    commitHarness(root, ["eval.py"]);
+      ));
     const result = runScript("baseline", [], { cwd: root });
     expect(result.stderr).toContain(
       "warning: The eval scored a test data file that does not exist as 0 instead of failing",

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, exists, KIT_ROOT, makeRepo, read, runScript, sh, waitFor, writeFiles } from "./helpers.ts";
+import { BUN, exists, journal, KIT_ROOT, makeRepo, read, runScript, sh, waitFor, writeFiles } from "./helpers.ts";
 import { parseExperiment } from "../scripts/lib/experiment/experiment-file.ts";
 import {
   type AgentBriefFacts,
@@ -156,9 +156,7 @@ describe("init --agent", () => {
     sh(root, "git", ["commit", "-qm", "harness written by the agent"]);
     // 10 cases stay to tune on (6 held out): below baseline's 15, so --allow-few.
     expect(runScript("baseline", ["--allow-few"], { cwd: root }).code).toBe(0);
-    const baseline =
-      readFileSync(join(root, "autoresearch.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line))[1];
-    expect(baseline.holdout_score).toEqual(expect.any(Number));
+    expect(journal(root)[1].holdout_score).toEqual(expect.any(Number));
   });
 
   test("with a held-out set, an eval that ignores AUTORESEARCH_TEST_DATA fails the check in one line", () => {

@@ -636,25 +636,31 @@ describe("dashboard.ts on a real repository", () => {
       child.stdout.on("data", (chunk) => (stdout += chunk));
       child.stderr.on("data", (chunk) => (stderr += chunk));
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-      await waitFor("the watch to start", () => stderr.includes("Watching"), 20_000);
-      appendFileSync(
-        join(repo, "autoresearch_2.jsonl"),
-        JSON.stringify({
-          type: "result",
-          iteration: 15,
-          commit: "9999999",
-          score: 0.73,
-          delta: "+0.0125",
-          status: "keep",
-          description: "Watched change",
-          timestamp: "2025-03-15T03:10:00Z",
-        }) + "\n",
-      );
-      await waitFor(
-        "the re-rendered dashboard",
-        () => read(repo, "autoresearch_dashboard_2.md").includes("Watched change") && stdout.includes("Watched change"),
-        30_000, // a guard against a hang, not a speed target: on a loaded machine Deno's re-render took over 10 s
-      );
+      try {
+        await waitFor("the watch to start", () => stderr.includes("Watching"), 20_000);
+        appendFileSync(
+          join(repo, "autoresearch_2.jsonl"),
+          JSON.stringify({
+            type: "result",
+            iteration: 15,
+            commit: "9999999",
+            score: 0.73,
+            delta: "+0.0125",
+            status: "keep",
+            description: "Watched change",
+            timestamp: "2025-03-15T03:10:00Z",
+          }) + "\n",
+        );
+        await waitFor(
+          "the re-rendered dashboard",
+          () =>
+            read(repo, "autoresearch_dashboard_2.md").includes("Watched change") && stdout.includes("Watched change"),
+          30_000, // a guard against a hang, not a speed target: on a loaded machine Deno's re-render took over 10 s
+        );
+      } catch (error) {
+        child.kill("SIGKILL"); // a failed wait must not leave the watcher running after the test
+        throw error;
+      }
       child.kill("SIGINT");
       expect(await exited).toBe(130);
       expect(stdout.split("# Autoresearch Dashboard").length - 1).toBe(2);

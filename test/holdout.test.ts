@@ -574,6 +574,18 @@ describe("an eval that does not read AUTORESEARCH_TEST_DATA", () => {
     expect(result.code).toBe(0);
   });
 
+  test("a file the eval creates at the made-up path is removed after the check", () => {
+    const root = heldOutFixture();
+    editEval(root, (text) =>
+      text.replace(
+        "cases = json.load(",
+        '_path = os.environ.get("AUTORESEARCH_TEST_DATA") or "cases.json"\nopen(_path, "a").close()\ncases = json.load(',
+      ));
+    expect(runScript("baseline", [], { cwd: root }).code).toBe(0); // the empty file it made is no JSON: it failed
+    expect(read(root, ".autoresearch/holdout/logs/round1/baseline-reach.log")).toContain("JSONDecodeError");
+    expect(readdirSync(join(root, ".autoresearch/holdout")).filter((name) => name.startsWith("absent-"))).toEqual([]);
+  });
+
   test("a data path that falls back to the test data when the named file is missing is refused too", () => {
     const root = heldOutFixture(
       'open(os.environ["AUTORESEARCH_TEST_DATA"] if os.path.exists(os.environ.get("AUTORESEARCH_TEST_DATA", "")) else "cases.json")',

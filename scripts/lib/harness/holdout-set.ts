@@ -19,7 +19,7 @@ import { displayPath, resolveIn, toPosix } from "../files/paths.ts";
 import type { PlannedWrite } from "../files/planned-writes.ts";
 import { evalRunner } from "../process/eval-runner.ts";
 import { type EvalRun, runEval } from "../process/evaluator.ts";
-import { mean } from "../decision/stats.ts";
+import { mean, sampleStandardDeviation } from "../decision/stats.ts";
 import { cleanNumber, roundMeasure } from "../text/number-format.ts";
 import { inspectTestData, inspectTestDataFile } from "./test-data.ts";
 
@@ -644,8 +644,8 @@ export function classifyHoldoutReach(
   if (testData.deterministic) {
     return sameScore ? { kind: "ignores", score, sameCases: null } : { kind: "scores_missing_file", score };
   }
-  if (scores.length < 2) return { kind: "unclear", score };
-  const sd = Math.sqrt(scores.reduce((sum, each) => sum + (each - average) ** 2, 0) / (scores.length - 1));
+  const sd = sampleStandardDeviation(scores);
+  if (sd === null) return { kind: "unclear", score };
   return Math.abs(score - average) <= Math.max(resolution / 2, SAME_SCORE_SDS * sd)
     ? { kind: "unclear", score }
     : { kind: "scores_missing_file", score };

@@ -274,6 +274,22 @@ function incumbentReference(state: DecisionState, options: DecisionOptions): Ref
   };
 }
 
+/**
+ * Under shared incumbent runs, whether a keep waits for an incumbent run beside the candidate's:
+ * the run the drift check compares with the incumbent's earlier runs. Only a gain as large as a
+ * drift that one run would show (beyond the check's critical shift) waits. A smaller gain, were it
+ * all drift, would pass the check more often than not, so the run would cost an eval and protect
+ * nothing; it also gave the test another look at the same candidate (bench/decision.ts scenario A:
+ * about 2 evals a session fewer, the same gain; scenario R still catches a 20% speed change).
+ */
+function keepWaitsForBesideRun(reference: Reference, gain: number, sigma: number, df: number): boolean {
+  if (reference.besideCandidate > 0) return false;
+  const earlier = reference.runs.length;
+  if (earlier === 0) return true;
+  const critical = studentTQuantile(1 - DRIFT_LEVEL / 2, df) as number;
+  return gain >= critical * sigma * Math.sqrt(1 / earlier + 1);
+}
+
 interface Summary {
   options: DecisionOptions;
   reference: Reference;
@@ -571,12 +587,17 @@ function decideDeterministic(state: DecisionState, summary: Summary): Verdict {
   });
 }
 
+// Incumbent runs a candidate is compared with at least, under shared incumbent runs.
+const MIN_REFERENCE_RUNS = 2;
+
 // Under shared incumbent runs a candidate is given up once its t falls to the bound of its look
 // (the last one repeats); from maxCandidateRuns on it goes on, up to three times as many runs, only while
 // its t stays above EXTEND_STATISTIC: its interval still straddles the threshold. Tuned with
-// the look levels (options.ts) on bench/decision.ts scenario A: rising bounds spend fewer runs on
-// no-ops, the extension finds more of the real gains the regular cap stopped short of.
-const FUTILITY_BOUNDS = [0, 0.5, 0.5, 1.25];
+// the look levels (options.ts) and max_incumbent_runs on bench/decision.ts scenario A: rising
+// bounds spend fewer runs on no-ops, the extension finds more of the real gains the regular cap
+// stopped short of. Bounds of 0.75 (not 0.5) at the second and third looks saved 2.6 evals a
+// session for 0.27 σ of gain, which the two-run reference (MIN_REFERENCE_RUNS) more than pays.
+const FUTILITY_BOUNDS = [0, 0.75, 0.75, 1.25];
 const EXTEND_STATISTIC = 1.5;
 
 // With tiebreaks the false-keep budget is shared: a no-op can also be kept on a tiebreak, so the
@@ -637,18 +658,24 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   const mode = "sequential" as const;
   switchNote = driftNote(reference, format) + switchNote;
 
-  // Without the runs that selected it (after a tie-route keep, or a drift check) an incumbent under
-  // shared runs needs two runs of its own, as the earlier rule's fresh runs.
-  const needed = shared
-    ? (reference.inherited > 0 ? 1 : 2)
-    : Math.min(options.freshIncumbentRuns, options.maxIncumbentRuns);
+  // Under shared runs a candidate is compared with at least two incumbent runs. An incumbent kept
+  // on one run gets one of its own first: that one selecting run is both the noisiest reference
+  // and the most overstated (winner's curse), and a real gain tested against it was often given
+  // up at the first look (bench/decision.ts scenario A: 0.8 σ more true gain a session for 3.7
+  // evals, the best trade found). Without the runs that selected it (after a tie-route keep, or a
+  // drift check) both are its own, as the earlier rule's fresh runs.
+  const needed = shared ? MIN_REFERENCE_RUNS : Math.min(options.freshIncumbentRuns, options.maxIncumbentRuns);
   if (nIncumbent < needed) {
     return buildVerdict(summary, {
       mode,
       action: "run_incumbent",
-      reason: `${switchNote}The incumbent has ${nIncumbent} fresh run${
-        nIncumbent === 1 ? "" : "s"
-      }; it needs ${needed} before candidates can be compared with it.`,
+      reason: reference.inherited > 0
+        ? `${switchNote}The incumbent has only the ${
+          plural(nIncumbent, "run")
+        } that selected it; a candidate is compared with at least ${needed}: run the incumbent again.`
+        : `${switchNote}The incumbent has ${nIncumbent} fresh run${
+          nIncumbent === 1 ? "" : "s"
+        }; it needs ${needed} before candidates can be compared with it.`,
     });
   }
   if (nCandidate === 0 || gain === null || incumbentMean === null || candidateMean === null) {
@@ -731,13 +758,12 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   // Past its own run cap (a tie route or a borderline guard asked for more runs) the main test no
   // longer keeps: its false-keep rate is tuned for that many looks.
   if (statistic >= threshold && nCandidate <= cap) {
-    // Under shared incumbent runs a keep needs an incumbent run beside the candidate's: it is what
-    // the drift check compares with the incumbent's earlier runs.
-    if (shared && reference.besideCandidate === 0) {
+    if (shared && keepWaitsForBesideRun(reference, gain - options.minEffect, sigma, df)) {
       return buildVerdict(summary, {
         ...fields,
         action: "run_incumbent",
-        reason: `${switchNote}Promising: ${means} (${test}); run the incumbent once beside it before a keep.`,
+        reason:
+          `${switchNote}Promising: ${means} (${test}); a gain this large could also be the measurements drifting: run the incumbent once beside it before a keep.`,
       });
     }
     return buildVerdict(summary, {

@@ -100,12 +100,13 @@ export interface GuardConfig {
 const PER_LOOK_SHARE_OF_ALPHA = 0.34;
 
 // Shared incumbent runs (freshIncumbentRuns 0): a new incumbent's reference starts from the runs
-// that selected it, which overstate it (winner's curse) and so only make later keeps harder; a
-// keep needs an incumbent run beside the candidate's (the drift check); futility bounds rise with
-// the looks (FUTILITY_BOUNDS in decide.ts). Tuned with bench/decision.ts over seeds 1-8 (scenario
-// A: evals, true gain against keep-if-beats-best, no-op keeps <= 4%; Z; R): the first look, taken
-// against the fewest runs, gets 0.44 alpha; later looks 0.72 alpha.
-const SHARED_LOOK_SHARES = { first: 0.44, later: 0.72 };
+// that selected it, which overstate it (winner's curse) and so only make later keeps harder, and
+// has at least two runs before a look; a keep with a gain as large as a drift waits for an
+// incumbent run beside the candidate (the drift check); futility bounds rise with the looks
+// (decide.ts). Tuned with bench/decision.ts over seeds 1-8 (scenario A: evals, true gain against
+// keep-if-beats-best, no-op keeps <= 4%, with and without case lines; Z; R): the first look, taken
+// against the fewest runs, gets 0.4 alpha; later looks 0.72 alpha.
+const SHARED_LOOK_SHARES = { first: 0.4, later: 0.72 };
 
 // The experiment file's `decision:` defaults (their one home), in the engine's names.
 const SCHEMA_DEFAULTS = DEFAULTS.decision;
@@ -163,7 +164,7 @@ export function tiebreakLevelFor(options: Pick<DecisionOptions, "falseKeepRate" 
 }
 
 /**
- * Per-look levels for a false-keep rate: lookLevelsFor(0.05, 0) -> { first: 0.022, later: 0.036 }
+ * Per-look levels for a false-keep rate: lookLevelsFor(0.05, 0) -> { first: 0.02, later: 0.036 }
  * (shared incumbent runs); lookLevelsFor(0.05, 2) -> 0.017 for every look (the earlier rule).
  */
 export function lookLevelsFor(falseKeepRate: number, freshIncumbentRuns: number): { first: number; later: number } {

@@ -1,14 +1,14 @@
 // The keep rule's false-keep rate per no-op candidate, one candidate at a time: each no-op is
 // tested against a fresh, unbiased incumbent reference of N runs (the noise already well known),
 // so nothing that happened earlier in a session (a reference the winner's curse left too high, one
-// shared by many candidates) lowers it. Sessions measure less (bench/decision.ts: Z 2.0%, A
-// 3.3-3.9%); this is the rate when those effects are absent, as after keeps of large real gains
+// shared by many candidates) lowers it. Sessions measure less (bench/decision.ts: Z 1.9-2.1%, A
+// 3.6-3.9%); this is the rate when those effects are absent, as after keeps of large real gains
 // (scenario H's constant-sd reference row).
 // Run: bun bench/decision-alpha.ts [--candidates 20000] [--seed 5]
 
 import { parseArgs } from "node:util";
 import { discardCandidate, initialDecisionState } from "../scripts/lib/decision/decide.ts";
-import type { DecisionOptions, Run } from "../scripts/lib/decision/options.ts";
+import { type DecisionOptions, DEFAULT_DECISION_OPTIONS, type Run } from "../scripts/lib/decision/options.ts";
 import { createRandom } from "./seeded-random.ts";
 import { settleCandidate } from "./engine-driver.ts";
 
@@ -53,8 +53,9 @@ function main(): void {
   console.log("|---|---|---|");
   for (const size of REFERENCE_SIZES) {
     const { rate, evalsPerCandidate } = falseKeepRate(size, candidates, seed);
+    const cap = DEFAULT_DECISION_OPTIONS.maxIncumbentRuns;
     console.log(
-      `| ${size}${size < 5 ? " (more run beside the candidate, up to 5)" : ""} | ${(rate * 100).toFixed(2)}% | ${
+      `| ${size}${size < cap ? ` (more run beside the candidate, up to ${cap})` : ""} | ${(rate * 100).toFixed(2)}% | ${
         evalsPerCandidate.toFixed(2)
       } |`,
     );

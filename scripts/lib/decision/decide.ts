@@ -661,7 +661,7 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   // Under shared runs a candidate is compared with at least two incumbent runs. An incumbent kept
   // on one run gets one of its own first: that one selecting run is both the noisiest reference
   // and the most overstated (winner's curse), and a real gain tested against it was often given
-  // up at the first look (bench/decision.ts scenario A: 0.8 σ more true gain a session for 3.7
+  // up at the first look (bench/decision.ts scenario A: 0.55 σ more true gain a session for 3.7
   // evals, the best trade found). Without the runs that selected it (after a tie-route keep, or a
   // drift check) both are its own, as the earlier rule's fresh runs.
   const needed = shared ? MIN_REFERENCE_RUNS : Math.min(options.freshIncumbentRuns, options.maxIncumbentRuns);

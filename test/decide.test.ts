@@ -503,7 +503,7 @@ describe("shared incumbent runs (the default): reuse, a run beside each keep, dr
 
   test("a keep whose gain no drift check could tell from a drift keeps without a run beside it", () => {
     // +0.03 against three runs at 0.01 sd passes the first look, yet a drift of that size would
-    // pass the check (critical shift t(0.9995, 43) x 0.01 x sqrt(1/3 + 1), about 0.041).
+    // pass the check (critical shift 3.29 x 0.01 x sqrt(1/3 + 1), about 0.038, the noise known).
     const start = measuredBefore(runs(0.5, 0.502, 0.498), runs(0.53));
     expect(decideCandidate(start)).toMatchObject({ action: "keep", rule: "gain", incumbentRunCount: 3 });
     // +0.05 is beyond it: the keep waits for the run beside the candidate.

@@ -277,17 +277,25 @@ function incumbentReference(state: DecisionState, options: DecisionOptions): Ref
 /**
  * Under shared incumbent runs, whether a keep waits for an incumbent run beside the candidate's:
  * the run the drift check compares with the incumbent's earlier runs. Only a gain as large as a
- * drift that one run would show (beyond the check's critical shift) waits. A smaller gain, were it
- * all drift, would pass the check more often than not, so the run would cost an eval and protect
- * nothing; it also gave the test another look at the same candidate (bench/decision.ts scenario A:
- * about 2 evals a session fewer, the same gain; scenario R still catches a 20% speed change).
+ * drift that one run would show waits: a shift beyond the check's critical value with the noise
+ * known (the normal quantile, not Student's: early in a round, with few degrees of freedom, the
+ * t quantile would excuse every keep, yet the run beside it also moves the reference and later
+ * runs show the drift). A smaller gain, were it all drift, would pass the check more often than
+ * not, so the run would cost an eval and protect nothing; it also gave the test another look at
+ * the same candidate (bench/decision.ts scenario A: 2-3 evals a session fewer, about the same
+ * gain; scenario R still catches a 20% speed change).
  */
-function keepWaitsForBesideRun(reference: Reference, gain: number, sigma: number, df: number): boolean {
+function keepWaitsForBesideRun(reference: Reference, gain: number, sigma: number): boolean {
   if (reference.besideCandidate > 0) return false;
   const earlier = reference.runs.length;
   if (earlier === 0) return true;
-  const critical = studentTQuantile(1 - DRIFT_LEVEL / 2, df) as number;
-  return gain >= critical * sigma * Math.sqrt(1 / earlier + 1);
+  return gain >= driftShiftQuantile() * sigma * Math.sqrt(1 / earlier + 1);
+}
+
+let driftQuantile: number | null = null;
+/** The normal quantile at 1 - DRIFT_LEVEL / 2 (3.29): Student's t at a billion degrees of freedom. */
+function driftShiftQuantile(): number {
+  return driftQuantile ??= studentTQuantile(1 - DRIFT_LEVEL / 2, 1e9) as number;
 }
 
 interface Summary {
@@ -758,7 +766,7 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   // Past its own run cap (a tie route or a borderline guard asked for more runs) the main test no
   // longer keeps: its false-keep rate is tuned for that many looks.
   if (statistic >= threshold && nCandidate <= cap) {
-    if (shared && keepWaitsForBesideRun(reference, gain - options.minEffect, sigma, df)) {
+    if (shared && keepWaitsForBesideRun(reference, gain - options.minEffect, sigma)) {
       return buildVerdict(summary, {
         ...fields,
         action: "run_incumbent",

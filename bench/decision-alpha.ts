@@ -1,5 +1,6 @@
 // The keep rule's false-keep rate per no-op candidate, one candidate at a time: each no-op is
-// tested against a fresh, unbiased incumbent reference of N runs (the noise already well known),
+// tested against a fresh, unbiased incumbent reference of N runs (the noise already well known; a
+// reference of 1 gets its second run before the first look, as the engine asks),
 // so nothing that happened earlier in a session (a reference the winner's curse left too high, one
 // shared by many candidates) lowers it. Sessions measure less (bench/decision.ts: Z 1.9-2.1%, A
 // 3.6-3.9%); this is the rate when those effects are absent, as after keeps of large real gains

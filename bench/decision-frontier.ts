@@ -38,7 +38,7 @@ interface Settings {
   besideRun: boolean;
   /**
    * ...only when the gain is as large as a drift that one run would show (the engine's rule): at
-   * least t(0.9995, df) standard deviations times sqrt(1/reference runs + 1).
+   * least 3.29 (the normal quantile at 0.9995) standard deviations times sqrt(1/reference runs + 1).
    */
   driftGate?: boolean;
   /**
@@ -147,7 +147,7 @@ function session(settings: Settings, random: Random) {
       const extends_ = settings.posterior ? chance >= settings.posterior.extendAt : t >= settings.extendAt;
       if (passes && look <= settings.maxRuns + settings.extension) {
         const driftSized = !settings.driftGate ||
-          gain >= critical(0.0005, df) * sd * Math.sqrt(1 / reference.length + 1);
+          gain >= critical(0.0005, 1e9) * sd * Math.sqrt(1 / reference.length + 1);
         if (settings.besideRun && !beside && !known && driftSized) {
           own.push(run(truth));
           beside = true;

@@ -278,8 +278,10 @@ function decisionModule(withCases: boolean, settings: (unit: number) => Partial<
     }
     // Under the earlier rule a keep on the last candidate still owes the new incumbent its fresh runs
     // (its recorded score); under shared runs its reference is the runs that selected it, plus any
-    // made beside later candidates, so "best inflation" shows their winner's curse.
-    while (decideCandidate(state, options).action === "run_incumbent") runIncumbent();
+    // made beside later candidates, so "best inflation" shows their winner's curse (the run an
+    // incumbent kept on one run gets before the next candidate is not made: there is none).
+    const earlierRule = (options.freshIncumbentRuns ?? 0) > 0;
+    while (earlierRule && decideCandidate(state, options).action === "run_incumbent") runIncumbent();
     const scores = state.incumbentRuns.map((run) => orient(run.score, directionOf(evaluator.scenario)));
     return scores.reduce((a, b) => a + b, 0) / scores.length;
   };

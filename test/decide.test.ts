@@ -431,7 +431,7 @@ describe("sequential looks and the winner's curse (the earlier rule: fresh incum
   });
 });
 
-describe("shared incumbent runs (the default): reuse, a run beside each keep, drift, futility, extension", () => {
+describe("shared incumbent runs (the default): reuse, a two-run reference, the drift check's run, futility, extension", () => {
   // An incumbent at 0.70 measured before this candidate (its runs are "earlier" runs).
   const measuredBefore = (incumbent: Run[], candidate: Run[]): DecisionState => ({
     ...initialDecisionState(incumbent),
@@ -514,15 +514,35 @@ describe("shared incumbent runs (the default): reuse, a run beside each keep, dr
     });
   });
 
+  test("right after the baseline (2 degrees of freedom) a drift-sized gain still waits for the run beside it", () => {
+    // Student's t at 2 df (31.6) would excuse +0.05 against runs 0.002 apart; with the noise known
+    // the check's critical shift is 3.29 x 0.002 x sqrt(1/3 + 1), about 0.0076.
+    const early = { ...initialDecisionState(runs(0.5, 0.502, 0.498)), candidateRuns: runs(0.55) };
+    expect(decideCandidate(early)).toMatchObject({ action: "run_incumbent", df: 2 });
+  });
+
+  test("the drift check's run is judged on the whole gain, not the gain beyond the minimum effect", () => {
+    // +0.05 passes the test of (gain - 0.02); the whole +0.05 is beyond the critical shift 0.038.
+    const start = measuredBefore(runs(0.5, 0.502, 0.498), runs(0.55));
+    expect(decideCandidate(start, { minEffect: 0.02 })).toMatchObject({
+      action: "run_incumbent",
+      reason: expect.stringMatching(/could also be the measurements drifting/),
+    });
+  });
+
   test("an incumbent kept on one run gets a run of its own before a candidate is compared with it", () => {
     const next = promoteCandidate(state(runs(0.7, 0.71, 0.69), runs(0.76), { noise: CLEAR_NOISE }));
     expect(next).toMatchObject({ incumbentRuns: runs(0.76), inheritedRunCount: 1 });
-    const first = decideCandidate({ ...next, candidateRuns: runs(0.77) });
-    expect(first).toMatchObject({ action: "run_incumbent", candidateRunCount: 1, incumbentRunCount: 1 });
+    // The harness asks before the candidate's first run, and runs the incumbent first.
+    const first = decideCandidate(next);
+    expect(first).toMatchObject({ action: "run_incumbent", candidateRunCount: 0, incumbentRunCount: 1 });
     expect(first.reason).toMatch(/only the 1 run that selected it; a candidate is compared with at least 2/);
-    const compared = decideCandidate({ ...next, incumbentRuns: runs(0.76, 0.75), candidateRuns: runs(0.77) });
-    expect(compared).toMatchObject({ incumbentRunCount: 2 });
-    expect(compared.statistic).not.toBeNull();
+    const topped = { ...next, incumbentRuns: runs(0.76, 0.75) };
+    expect(decideCandidate(topped)).toMatchObject({ action: "run_candidate", incumbentRunCount: 2 });
+    // +0.015 against 2 runs: t about 1.2, undecided; the incumbent's own run counts as beside it.
+    const compared = decideCandidate({ ...topped, candidateRuns: runs(0.77) });
+    expect(compared).toMatchObject({ action: "run_both", incumbentRunCount: 2 });
+    expect(compared.statistic as number).toBeGreaterThan(1);
   });
 
   test("the earlier rule's thresholds do not change beside tiebreaks", () => {

@@ -27,8 +27,8 @@ const SLOW_EVAL_S = 60;
 const CACHE_SPEEDUP_RATIO = 0.7;
 /** ...if they also save this much: a fast eval's start-up jitter (bytecode, disk cache) is not a cache. */
 const CACHE_MIN_SAVING_S = 0.25;
-/** Expected eval runs per iteration (bench/decision.ts figures). */
-const RUNS_PER_ITERATION = { deterministic: 1.1, noisy: 3.0 };
+/** Expected eval runs per iteration (bench/decision.ts: scenarios D and A, 2.0-2.1 per candidate). */
+const RUNS_PER_ITERATION = { deterministic: 1.1, noisy: 2.1 };
 
 /** Where the score of an eval without a SCORE line comes from: its metric's own line, or its test runner's summary. */
 function scoreLineNote(run: EvalRun): string {

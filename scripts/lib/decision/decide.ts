@@ -766,7 +766,7 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   // Past its own run cap (a tie route or a borderline guard asked for more runs) the main test no
   // longer keeps: its false-keep rate is tuned for that many looks.
   if (statistic >= threshold && nCandidate <= cap) {
-    if (shared && keepWaitsForBesideRun(reference, gain - options.minEffect, sigma)) {
+    if (shared && keepWaitsForBesideRun(reference, gain, sigma)) {
       return buildVerdict(summary, {
         ...fields,
         action: "run_incumbent",
@@ -1105,8 +1105,9 @@ export function decideCandidate(
   const main = decideMain(state, summary);
   if (main.action === "keep") return judgeGuard(main, summary, state, candidateRunCap(resolved));
   const keeping = routes.find((route) => route.status === "keep");
-  // Under shared incumbent runs a noisy eval's route keeps, as the main test does, only after the
-  // incumbent ran beside the candidate: the drift check comes first.
+  // Under shared incumbent runs a noisy eval's route keeps only after the incumbent ran beside the
+  // candidate, whatever the size of the gain: the drift check comes first (a main-test keep waits
+  // for it only with a drift-sized gain).
   if (
     keeping && main.mode === "sequential" && sharesIncumbentRuns(resolved) && summary.reference.besideCandidate === 0
   ) {

@@ -18,7 +18,7 @@ export interface DecisionOptions {
   falseKeepRate: number;
   /** One-sided significance level of each sequential look (the first look's: firstLookLevel). */
   perLookLevel: number;
-  /** The first look's level: lower than later looks' under shared incumbent runs (see LOOK_SHARES). */
+  /** The first look's level: lower than later looks' under shared incumbent runs (see SHARED_LOOK_SHARES). */
   firstLookLevel: number;
   /** Runs a candidate gets; under shared incumbent runs a promising one may go on to three times as many. */
   maxCandidateRuns: number;

@@ -282,7 +282,7 @@ function incumbentReference(state: DecisionState, options: DecisionOptions): Ref
  * t quantile would excuse every keep, yet the run beside it also moves the reference and later
  * runs show the drift). A smaller gain, were it all drift, would pass the check more often than
  * not, so the run would cost an eval and protect nothing; it also gave the test another look at
- * the same candidate (bench/decision.ts scenario A: 2-3 evals a session fewer, about the same
+ * the same candidate (bench/decision.ts scenario A: about 2 evals a session fewer, the same
  * gain; scenario R still catches a 20% speed change).
  */
 function keepWaitsForBesideRun(reference: Reference, gain: number, sigma: number): boolean {

@@ -681,8 +681,8 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
         ? `${switchNote}The incumbent has only the ${
           plural(nIncumbent, "run")
         } that selected it; a candidate is compared with at least ${needed}: run the incumbent again.`
-        : `${switchNote}The incumbent has ${nIncumbent} fresh run${
-          nIncumbent === 1 ? "" : "s"
+        : `${switchNote}The incumbent has ${
+          plural(nIncumbent, "fresh run")
         }; it needs ${needed} before candidates can be compared with it.`,
     });
   }

@@ -1,8 +1,9 @@
 // How much gain a session's evals can buy: a fast model of the keep rule's family (scenario A of
 // bench/decision.ts in σ units, known noise pooling, no case lines) searched over its settings, to
 // see where "gain >= keep-if-beats-best" and "no-op keeps <= 4%" meet the fewest evals. It is not
-// the engine (bench/decision.ts drives the real one); it is how the engine's defaults were chosen
-// and why twice keep-if-beats-best's evals was not reached. The model's figures for the engine's
+// the engine (bench/decision.ts drives the real one); it is how the engine's defaults were chosen,
+// and where the incumbent's runs beside every look showed as the cost that kept them above twice
+// keep-if-beats-best's evals. The model's figures for the engine's
 // defaults stand beside bench/decision.ts's, which tells how far the model is off. Two rows are
 // bounds, not rules: one hands the test the incumbent's true mean (what is left of the gap is the
 // price of measuring it), one hands a posterior rule the scenario's true distribution of effects.
@@ -59,6 +60,11 @@ interface Settings {
   minReference?: number;
   /** The incumbent runs beside a continuing candidate only while its t is at least this. */
   topUpAt?: number;
+  /**
+   * ...and only while its reference is at most this many runs ahead of the candidate's, unless it
+   * has run beside this candidate already (the engine's INCUMBENT_LEAD; absent: no limit).
+   */
+  incumbentLead?: number;
   /**
    * A kept candidate's runs go on as the new incumbent's reference shifted down by this many of its
    * standard errors: a correction for the winner's curse (selected runs overstate the version).
@@ -159,7 +165,8 @@ function session(settings: Settings, random: Random) {
       if (futile) break;
       if (look >= settings.maxRuns && !(look < settings.maxRuns + settings.extension && extends_)) break;
       const counted = own.length + (settings.capCountsSelecting ? inherited.length : 0);
-      if (!known && counted < settings.maxIncumbentRuns && t >= (settings.topUpAt ?? -Infinity)) {
+      const within = beside || candidate.length + (settings.incumbentLead ?? Infinity) >= reference.length;
+      if (!known && counted < settings.maxIncumbentRuns && t >= (settings.topUpAt ?? -Infinity) && within) {
         own.push(run(truth));
         beside = true;
       }
@@ -228,16 +235,17 @@ function evaluate(settings: Settings, sessions: number, seed: number): Outcome {
 
 /** The engine's defaults in this model (options.ts, decide.ts). */
 const DEFAULT_SETTINGS: Settings = {
-  levels: [0.02, 0.036],
-  futility: [0, 0.75, 0.75, 1.25],
+  levels: [0.01, 0.04],
+  futility: [0, 0.7, 0.75, 1.1],
   maxRuns: 5,
   extension: 10,
   extendAt: 1.5,
-  maxIncumbentRuns: 4,
+  maxIncumbentRuns: 5,
   reuse: true,
   besideRun: true,
   driftGate: true,
   minReference: 2,
+  incumbentLead: 1,
 };
 
 /** The defaults, the two bounds, and the earlier rule. */
@@ -289,6 +297,7 @@ function randomSettings(random: Random): Settings {
     minReference: pick([0, 0, 2, 3]),
     topUpAt: pick([-Infinity, -Infinity, 0, 0.5, 1]),
     selectionShift: pick([0, 0, 0.25, 0.5, 1]),
+    incumbentLead: pick([Infinity, 0, 1, 2]),
   };
 }
 

@@ -445,10 +445,10 @@ function targetsFor(key: string, rows: Row[]): Target[] {
     }
     if (key === "A" && index === OURS) {
       targets.push({
-        label: "A ours: evals <= 2.2x naive's",
-        pass: ours.evals <= 2.2 * naive.evals,
-        detail: `${ours.evals.toFixed(1)} vs 2.2 x ${naive.evals.toFixed(1)} = ${
-          (2.2 * naive.evals).toFixed(1)
+        label: "A ours: evals <= 2x naive's",
+        pass: ours.evals <= 2 * naive.evals,
+        detail: `${ours.evals.toFixed(2)} vs 2 x ${naive.evals.toFixed(2)} = ${
+          (2 * naive.evals).toFixed(2)
         } (the earlier rule: ${rows[EARLIER_RULE].evals.toFixed(1)})`,
       });
     }

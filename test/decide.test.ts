@@ -216,8 +216,13 @@ const ROWS: Row[] = [
   },
   {
     sentence: "a borderline gain asks for another candidate run and another incumbent run",
-    state: state(runs(0.7, 0.71, 0.69), runs(0.715), { noise: CLEAR_NOISE }),
+    state: state(runs(0.7, 0.71), runs(0.715), { noise: CLEAR_NOISE, incumbentRunsBeforeCandidate: 2 }),
     expected: { action: "run_both", mode: "sequential" },
+  },
+  {
+    sentence: "a borderline gain against an incumbent two runs ahead asks for a candidate run alone",
+    state: state(runs(0.7, 0.71, 0.69), runs(0.715), { noise: CLEAR_NOISE, incumbentRunsBeforeCandidate: 3 }),
+    expected: { action: "run_candidate", mode: "sequential" },
   },
   {
     sentence: "a borderline gain asks only for a candidate run once the incumbent has its 6 runs",
@@ -231,9 +236,9 @@ const ROWS: Row[] = [
   },
   {
     sentence: "a noisy gain smaller than the minimum effect is not kept",
-    state: state(runs(0.7, 0.71, 0.69), runs(0.75), { noise: CLEAR_NOISE }),
+    state: state(runs(0.7, 0.71, 0.69), runs(0.75), { noise: CLEAR_NOISE, incumbentRunsBeforeCandidate: 3 }),
     options: { minEffect: 0.04 },
-    expected: { action: "run_both", estimatedGain: 0.05 },
+    expected: { action: "run_candidate", estimatedGain: 0.05 },
   },
   {
     sentence: "a noisy eval that minimizes keeps a clearly lower score",
@@ -338,7 +343,7 @@ describe("decideCandidate", () => {
     const [low, high] = verdict.confidenceInterval as [number, number];
     expect(low).toBeGreaterThan(0);
     expect(high).toBeGreaterThan(0.05);
-    expect(verdict.confidenceLevel).toBeCloseTo(0.96, 12); // two-sided at the first look's 0.02 level
+    expect(verdict.confidenceLevel).toBeCloseTo(0.98, 12); // two-sided at the first look's 0.01 level
     expect(verdict.minDetectableEffect as number).toBeGreaterThan(0);
     expect(verdict.reason).toMatch(/^Kept: /);
   });
@@ -566,19 +571,46 @@ describe("shared incumbent runs (the default): reuse, a two-run reference, the d
     expect(discardCandidate(withBeside).incumbentRuns).toHaveLength(4);
   });
 
-  // Three incumbent runs: it may run beside the candidate (max_incumbent_runs 4).
+  // Three incumbent runs measured before the candidate (it may run again: max_incumbent_runs 5),
+  // so it runs beside a candidate of two runs or more; beside one of a single run it is two runs
+  // ahead and waits.
   const futilityRows: [string, number[], Verdict["action"]][] = [
     ["at the first look t <= 0 gives up", [0.699], "discard"],
-    ["at the first look a small positive t runs both again", [0.702], "run_both"],
-    ["at the second look t <= 0.75 gives up", [0.705, 0.705], "discard"],
-    ["at the second look t above 0.75 runs both again", [0.71, 0.708], "run_both"],
+    ["at the first look a small positive t runs the candidate alone again", [0.702], "run_candidate"],
+    ["at the second look t <= 0.7 gives up", [0.705, 0.705], "discard"],
+    ["at the second look t above 0.7 runs both again", [0.71, 0.708], "run_both"],
   ];
   for (const [sentence, candidate, action] of futilityRows) {
     test(sentence, () => {
-      const verdict = decideCandidate(state(runs(0.7, 0.7, 0.7), runs(...candidate), { noise: CLEAR_NOISE }));
+      const verdict = decideCandidate(
+        state(runs(0.7, 0.7, 0.7), runs(...candidate), { noise: CLEAR_NOISE, incumbentRunsBeforeCandidate: 3 }),
+      );
       expect(verdict.action).toBe(action);
     });
   }
+
+  test("the incumbent runs beside a candidate only while it is at most one run ahead, or has run beside it", () => {
+    const reference = (count: number) => runs(...Array.from({ length: count }, (_, i) => (i % 2 ? 0.699 : 0.701)));
+    const candidate = runs(0.708, 0.706, 0.707);
+    // Every incumbent run measured before this candidate.
+    const before = (count: number, candidateRuns: number) =>
+      state(reference(count), candidate.slice(0, candidateRuns), {
+        noise: CLEAR_NOISE,
+        incumbentRunsBeforeCandidate: count,
+      });
+    expect([2, 3, 4].map((count) => decideCandidate(before(count, count - 1)).action))
+      .toEqual(["run_both", "run_both", "run_both"]);
+    const ahead = decideCandidate(before(4, 2));
+    expect(ahead.action).toBe("run_candidate");
+    expect(ahead.reason).toMatch(/run the candidate again\.$/);
+    // Once it has run beside this candidate (the drift check's run), it goes on running beside it.
+    const besideOnce = decideCandidate({ ...before(4, 2), incumbentRunsBeforeCandidate: 3 });
+    expect(besideOnce.action).toBe("run_both");
+    // A target gain plans the runs of both versions: the incumbent runs beside every look.
+    expect(decideCandidate(before(4, 1), { targetGain: 0.002 }).action).toBe("run_both");
+    // The earlier rule's fresh incumbent runs still run beside every look.
+    expect(decideCandidate(before(4, 1), { freshIncumbentRuns: 2, maxIncumbentRuns: 6 }).action).toBe("run_both");
+  });
 
   test("past max_runs a candidate goes on only while t >= 1.5, up to three times max_runs", () => {
     const incumbent = runs(0.7, 0.7, 0.7, 0.7, 0.7);
@@ -777,13 +809,13 @@ describe("noise pool", () => {
 describe("options and detectable effects", () => {
   test("the defaults share incumbent runs, with the look levels measured in bench/decision.ts", () => {
     const { perLookLevel, firstLookLevel, ...rest } = DEFAULT_DECISION_OPTIONS;
-    expect(perLookLevel).toBeCloseTo(0.036, 12);
-    expect(firstLookLevel).toBeCloseTo(0.02, 12);
+    expect(perLookLevel).toBeCloseTo(0.04, 12);
+    expect(firstLookLevel).toBeCloseTo(0.01, 12);
     expect(rest).toEqual({
       direction: "max",
       falseKeepRate: 0.05,
       maxCandidateRuns: 5,
-      maxIncumbentRuns: 4,
+      maxIncumbentRuns: 5,
       freshIncumbentRuns: 0,
       baselineRuns: 3,
       minEffect: 0,
@@ -796,8 +828,8 @@ describe("options and detectable effects", () => {
   });
 
   const levelRows: [string, Partial<DecisionOptions>, number, number][] = [
-    ["alpha 0.05 gives 0.02 at the first look, 0.036 later", { falseKeepRate: 0.05 }, 0.02, 0.036],
-    ["alpha 0.10 gives 0.04 and 0.072", { falseKeepRate: 0.1 }, 0.04, 0.072],
+    ["alpha 0.05 gives 0.01 at the first look, 0.04 later", { falseKeepRate: 0.05 }, 0.01, 0.04],
+    ["alpha 0.10 gives 0.02 and 0.08", { falseKeepRate: 0.1 }, 0.02, 0.08],
     ["the earlier rule (fresh runs) gives 0.017 at every look", { freshIncumbentRuns: 2 }, 0.017, 0.017],
     ["the earlier rule at alpha 0.10 gives 0.034", { freshIncumbentRuns: 2, falseKeepRate: 0.1 }, 0.034, 0.034],
     [
@@ -806,7 +838,7 @@ describe("options and detectable effects", () => {
       0.01,
       0.01,
     ],
-    ["undefined overrides keep the defaults", { falseKeepRate: undefined }, 0.02, 0.036],
+    ["undefined overrides keep the defaults", { falseKeepRate: undefined }, 0.01, 0.04],
   ];
   for (const [sentence, overrides, first, later] of levelRows) {
     test(sentence, () => {
@@ -816,7 +848,7 @@ describe("options and detectable effects", () => {
     });
   }
   test("lookLevelsFor scales with alpha", () => {
-    expect(lookLevelsFor(0.05, 0).first).toBeCloseTo(0.02, 12);
+    expect(lookLevelsFor(0.05, 0).first).toBeCloseTo(0.01, 12);
     expect(lookLevelsFor(0.05, 2).later).toBeCloseTo(0.017, 12);
   });
   test("a promising candidate may run three times max_runs under shared incumbent runs, else max_runs", () => {
@@ -964,7 +996,7 @@ describe("calibrate", () => {
     expect(calibrate(runs(0.7, 0.70004, 0.7), { resolution: 1e-4 }).deterministic).toBe(true);
   });
 
-  test("three noisy runs give their mean, sd, cv and the effect 5 + 4 runs can detect", () => {
+  test("three noisy runs give their mean, sd, cv and the effect 5 + 5 runs can detect", () => {
     const calibration = calibrate(runs(0.7, 0.71, 0.72), { perLookLevel: 0.02 });
     expect(calibration).toMatchObject({ runs: 3, deterministic: false, wildRuns: [] });
     expect(calibration.mean as number).toBeCloseTo(0.71, 12);
@@ -972,13 +1004,13 @@ describe("calibrate", () => {
     expect(calibration.sd as number).toBeCloseTo(0.01, 12);
     expect(calibration.spread as number).toBeCloseTo(0.02, 12);
     expect(calibration.cv as number).toBeCloseTo(0.01 / 0.71, 12);
-    const standardError = 0.01 * Math.sqrt(1 / 5 + 1 / 4);
+    const standardError = 0.01 * Math.sqrt(1 / 5 + 1 / 5);
     const critical = studentTQuantile(1 - 0.02, 2) as number; // the per-look level given, 2 df
     expect(calibration.minDetectableEffect as number).toBeCloseTo(
       (critical + 1.0606601717798212) * standardError,
       6,
     );
-    // smallest observed gain that can be kept after 5 + 4 runs, rounded up to the resolution
+    // smallest observed gain that can be kept after 5 + 5 runs, rounded up to the resolution
     expect(calibration.recommendedMinDelta as number).toBeCloseTo(
       Math.ceil((critical * standardError) / RESOLUTION) * RESOLUTION,
       9,

@@ -77,7 +77,7 @@ test_data: cases.json
 frozen: []
 decision: { baseline_runs: ${options.baselineRuns ?? 3}, fresh_incumbent_runs: ${
     options.freshIncumbentRuns ?? 0
-  }, max_incumbent_runs: ${(options.freshIncumbentRuns ?? 0) === 0 ? 4 : 6} }
+  }, max_incumbent_runs: ${(options.freshIncumbentRuns ?? 0) === 0 ? 5 : 6} }
 budget: { iterations: ${options.budget ?? 30}, plateau: ${options.plateau ?? 10} }
 rounds:
   - round: 1

@@ -83,7 +83,7 @@ describe("decision.target_gain", () => {
       yaml,
       readFileSync(yaml, "utf8").replace(
         /^decision: .*$/m,
-        "decision: { baseline_runs: 3, fresh_incumbent_runs: 0, max_incumbent_runs: 4, target_gain: 0.004 }",
+        "decision: { baseline_runs: 3, fresh_incumbent_runs: 0, max_incumbent_runs: 5, target_gain: 0.004 }",
       ),
     );
     runScriptOk(root, "baseline", []);

@@ -22,7 +22,7 @@ export const DEFAULTS = Object.freeze({
     min_effect: 0, // metric units
     baseline_runs: 3,
     fresh_incumbent_runs: 0, // 0: a new incumbent starts from the runs that selected it (shared incumbent runs)
-    max_incumbent_runs: 4,
+    max_incumbent_runs: 5,
     resolution: null as number | null, // metric units; null: read from the scores the eval prints (at most 0.0001)
     max_tie_runs: 20, // runs a tie route (simplification, tiebreak) may take: see bench/decision.ts scenarios S and T
     simplify_margin: null as number | null, // metric units; null: the tie test's minimum detectable effect

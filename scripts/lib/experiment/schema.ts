@@ -93,7 +93,7 @@ function buildSchemas(z: ZodNamespace) {
       context.addIssue({
         code: "custom",
         path: ["target_gain"],
-        message: "needs shared incumbent runs: set decision.fresh_incumbent_runs to 0 (and max_incumbent_runs to 4)",
+        message: "needs shared incumbent runs: set decision.fresh_incumbent_runs to 0 (and max_incumbent_runs to 5)",
       });
     }
   });

@@ -2,8 +2,8 @@
 // tested against a fresh, unbiased incumbent reference of N runs (the noise already well known; a
 // reference of 1 gets its second run before the first look, as the engine asks),
 // so nothing that happened earlier in a session (a reference the winner's curse left too high, one
-// shared by many candidates) lowers it. Sessions measure less (bench/decision.ts: Z 1.9-2.0%, A
-// 3.6-4.0%); this is the rate when those effects are absent, as after keeps of large real gains
+// shared by many candidates) lowers it. Sessions measure less (bench/decision.ts: Z 1.8-1.9%, A
+// 3.5-3.9%); this is the rate when those effects are absent, as after keeps of large real gains
 // (scenario H's constant-sd reference row).
 // Run: bun bench/decision-alpha.ts [--candidates 20000] [--seed 5]
 

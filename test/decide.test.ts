@@ -225,7 +225,7 @@ const ROWS: Row[] = [
     expected: { action: "run_candidate", mode: "sequential" },
   },
   {
-    sentence: "a borderline gain asks only for a candidate run once the incumbent has its 6 runs",
+    sentence: "a borderline gain asks only for a candidate run once the incumbent has its 5 runs (here 6)",
     state: state(runs(0.7, 0.71, 0.69, 0.7, 0.7, 0.7), runs(0.712), { noise: CLEAR_NOISE }),
     expected: { action: "run_candidate" },
   },
@@ -460,7 +460,7 @@ describe("shared incumbent runs (the default): reuse, a two-run reference, the d
     expect(next.incumbentRuns).toEqual(runs(0.75, 0.76));
     expect(next).toMatchObject({ inheritedRunCount: 2, incumbentRunsBeforeCandidate: 2, candidateRuns: [] });
     expect(next.noise.degreesOfFreedom).toBe(40 + 2); // the old incumbent's runs; the candidate's go on
-    // The next candidate is compared at once, and the incumbent runs beside it while undecided.
+    // The next candidate is compared at once, and the incumbent (one run ahead) runs beside it while undecided.
     const undecided = decideCandidate({ ...next, candidateRuns: runs(0.765) });
     expect(undecided).toMatchObject({ action: "run_both", incumbentRunCount: 2 });
   });
@@ -577,8 +577,8 @@ describe("shared incumbent runs (the default): reuse, a two-run reference, the d
   const futilityRows: [string, number[], Verdict["action"]][] = [
     ["at the first look t <= 0 gives up", [0.699], "discard"],
     ["at the first look a small positive t runs the candidate alone again", [0.702], "run_candidate"],
-    ["at the second look t <= 0.7 gives up", [0.705, 0.705], "discard"],
-    ["at the second look t above 0.7 runs both again", [0.71, 0.708], "run_both"],
+    ["at the second look t <= 0.7 gives up", [0.706, 0.706], "discard"],
+    ["at the second look t just above 0.7 runs both", [0.7065, 0.7065], "run_both"],
   ];
   for (const [sentence, candidate, action] of futilityRows) {
     test(sentence, () => {
@@ -586,8 +586,37 @@ describe("shared incumbent runs (the default): reuse, a two-run reference, the d
         state(runs(0.7, 0.7, 0.7), runs(...candidate), { noise: CLEAR_NOISE, incumbentRunsBeforeCandidate: 3 }),
       );
       expect(verdict.action).toBe(action);
+      // Each row sits within 0.05 of its bound (0, then 0.7), so a bound moved by that much fails it.
+      const bound = candidate.length === 1 ? 0 : 0.7;
+      expect(Math.abs((verdict.statistic as number) - bound)).toBeLessThan(candidate.length === 1 ? 0.5 : 0.05);
     });
   }
+
+  test("at the fourth look t <= 1.1 gives up; above it the candidate runs again", () => {
+    const reference = runs(0.7, 0.7, 0.7, 0.7, 0.7);
+    const look = (score: number) =>
+      decideCandidate(
+        state(reference, runs(score, score, score, score), { noise: CLEAR_NOISE, incumbentRunsBeforeCandidate: 5 }),
+      );
+    const below = look(0.7067);
+    expect(below.statistic as number).toBeGreaterThan(1);
+    expect(below.statistic as number).toBeLessThanOrEqual(1.1);
+    expect(below.action).toBe("discard");
+    const above = look(0.7074);
+    expect(above.statistic as number).toBeGreaterThan(1.1);
+    expect(above.statistic as number).toBeLessThan(1.25);
+    expect(above.action).toBe("run_candidate");
+  });
+
+  test("an incumbent kept on three runs waits beside the next candidate's first run", () => {
+    const kept = state(runs(0.7, 0.71, 0.69), runs(0.75, 0.76, 0.755), { noise: CLEAR_NOISE });
+    const next = promoteCandidate(kept);
+    expect(next.inheritedRunCount).toBe(3);
+    const first = decideCandidate({ ...next, candidateRuns: runs(0.765) });
+    expect(first).toMatchObject({ action: "run_candidate", incumbentRunCount: 3 });
+    const second = decideCandidate({ ...next, candidateRuns: runs(0.765, 0.764) });
+    expect(second).toMatchObject({ action: "run_both", incumbentRunCount: 3 });
+  });
 
   test("the incumbent runs beside a candidate only while it is at most one run ahead, or has run beside it", () => {
     const reference = (count: number) => runs(...Array.from({ length: count }, (_, i) => (i % 2 ? 0.699 : 0.701)));
@@ -705,6 +734,28 @@ describe("per-case noise", () => {
     expect(noise.df).toBe(5);
     expect(noise.sharedNoisePValue as number).toBeLessThan(0.1);
     expect(noise.sigma as number).toBeGreaterThan(noise.caseSigma as number);
+  });
+
+  test("with 15 run degrees of freedom the F-test trusts the cases up to p 0.1, with fewer only from p 0.5", () => {
+    // The same independent case noise; only how many runs the F-test has differs.
+    const many = seededNormal(1);
+    const manyRuns = estimateNoise(emptyNoiseHistory(), [
+      runsWithCases(9, 0.7, 0.1, 0, many),
+      runsWithCases(8, 0.7, 0.1, 0, many),
+    ]);
+    expect(manyRuns.runDf).toBe(15);
+    expect(manyRuns.sharedNoisePValue as number).toBeGreaterThanOrEqual(0.1);
+    expect(manyRuns.sharedNoisePValue as number).toBeLessThan(0.5);
+    expect(manyRuns.source).toBe("cases");
+    const few = seededNormal(2);
+    const fewRuns = estimateNoise(emptyNoiseHistory(), [
+      runsWithCases(4, 0.7, 0.1, 0, few),
+      runsWithCases(3, 0.7, 0.1, 0, few),
+    ]);
+    expect(fewRuns.runDf).toBe(5);
+    expect(fewRuns.sharedNoisePValue as number).toBeGreaterThanOrEqual(0.1);
+    expect(fewRuns.sharedNoisePValue as number).toBeLessThan(0.5);
+    expect(fewRuns.source).toBe("runs");
   });
 
   test("cases that do not average to the score (another scale) are not used for sigma", () => {

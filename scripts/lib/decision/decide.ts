@@ -611,7 +611,7 @@ const INCUMBENT_LEAD = 1;
 // its t stays above EXTEND_STATISTIC: its interval still straddles the threshold. Tuned with
 // the look levels (options.ts), max_incumbent_runs and INCUMBENT_LEAD on bench/decision.ts
 // scenario A: rising bounds spend fewer runs on no-ops, the extension finds more of the real
-// gains the regular cap stopped short of. Bounds of 0.75 (not 0.5) at the second and third looks
+// gains the regular cap stopped short of. Bounds of 0.75 (then 0.5) at the second and third looks
 // saved 2.6 evals a session for 0.27 σ of gain, which the two-run reference (MIN_REFERENCE_RUNS)
 // more than pays; once the incumbent stopped running beside every look, 0.7 at the second look
 // and 1.1 (not 1.25) at the fourth spent some of the evals saved where they found the most gain.
@@ -627,8 +627,8 @@ const MAIN_SHARE_BESIDE_TIEBREAKS = 0.8;
 // maxCandidateRuns and candidateRunCap, six times as many; bench/decision.ts scenario P).
 const TARGET_FUTILITY_STATISTIC = 0.9;
 // ...and its looks, many more of them, take this share of the level: at 0.7 scenario A with a
-// target kept 5.0% of no-ops, at 0.5 3.8-3.9% (scenario P 2.0%, its power still 1.8x the
-// earlier rule's).
+// target kept 5.0% of no-ops, at 0.5 3.8-4.2% (within alpha; scenario P 2.1-2.5%, its power
+// still 1.8x the earlier rule's).
 const TARGET_LEVEL_SHARE = 0.5;
 
 /**
@@ -673,8 +673,8 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   const incumbentMayRunAgain = () => nIncumbent - reference.inherited < incumbentCap;
   // Under shared runs the incumbent runs beside a candidate only while its reference is at most
   // INCUMBENT_LEAD runs ahead of the candidate's (see INCUMBENT_LEAD), or once it has run beside
-  // this candidate: the drift check's run (or the runs after the candidate's cap) then goes on
-  // growing, so a drift one run beside could not show is seen at the next look. A target gain
+  // this candidate: the drift check's run then goes on growing, so a drift one run beside could
+  // not show is seen at the next look. A target gain
   // plans the runs both versions need to find it, so the incumbent runs beside every look.
   const incumbentRunsBeside = () =>
     incumbentMayRunAgain() &&

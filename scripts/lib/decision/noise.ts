@@ -261,7 +261,8 @@ export function comparisonScale(a: readonly Run[], b: readonly Run[]): number | 
 /**
  * Noise sd for tests: pooled within-version variance over the history plus the current groups,
  * floored at resolution/sqrt(12). With consistent case lines the per-case estimate / cases is
- * used unless an F-test (p < 0.5: the runs vary more than it predicts) says cases share noise.
+ * used unless an F-test (the runs vary more than it predicts: p < 0.5 below SHARED_NOISE_TEST_DF
+ * run degrees of freedom, p < 0.1 from there) says cases share noise.
  * Under decision.noise_model proportional (or auto, once relativeNoiseFits) the pooled share of the
  * score times `scale` (by default the current runs' mean) is used where it is the more careful of
  * the two: a throughput's noise grows as it gets faster, and one sd pooled over its slower

@@ -137,9 +137,9 @@ export const DEFAULT_DECISION_OPTIONS: Readonly<DecisionSetup> = Object.freeze({
 // tiebreak's "better" adds to the main test's false keeps on a no-op, so it gets the smaller share.
 // The earlier rule: the tie test 0.2, the tiebreak 0.135 (at 0.2 it kept 6% of no-ops, at 0.12 it
 // found under 73% of +1σ tiebreaks). Under shared incumbent runs the main test keeps a few more
-// no-ops, so the tiebreak's share is 0.11 (T: no-op keeps 4.2-4.5%, +1σ tiebreaks found 71.6-72.7%,
+// no-ops, so the tiebreak's share is 0.11 (T: no-op keeps 4.1-4.4%, +1σ tiebreaks found 71.2-72.0%,
 // with the main test at 0.8 of its level beside tiebreaks) and the tie test's 0.3 (S: no-change
-// simplifications kept 80.2-81.3%).
+// simplifications kept 84.7-85.6%).
 const TIE_SHARES = { shared: { tie: 0.3, tiebreak: 0.11 }, earlier: { tie: 0.2, tiebreak: 0.135 } };
 
 function tieShares(options: Pick<DecisionOptions, "freshIncumbentRuns">) {

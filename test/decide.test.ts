@@ -592,6 +592,23 @@ describe("shared incumbent runs (the default): reuse, a two-run reference, the d
     });
   }
 
+  test("a loss twice a drift's size waits for an incumbent run beside it: after a slowdown the drift is seen", () => {
+    // σ 0.01 over 40 df; the incumbent's 3 runs were measured before this candidate.
+    const start = state(runs(0.7, 0.7, 0.7), [], { noise: CLEAR_NOISE, incumbentRunsBeforeCandidate: 3 });
+    // One run 0.04 behind (about 3.5 standard errors): a bad change, given up at once.
+    expect(decideCandidate({ ...start, candidateRuns: runs(0.66) }).action).toBe("discard");
+    // One run 0.1 behind (the machine slowed down): the incumbent runs beside it first.
+    const farBehind = decideCandidate({ ...start, candidateRuns: runs(0.6) });
+    expect(farBehind.action).toBe("run_incumbent");
+    expect(farBehind.reason).toMatch(/a loss this large could also be the measurements drifting/);
+    // The run beside it is as slow: the earlier runs are set aside and the candidate, no worse than
+    // the incumbent now, is judged against the runs since the change.
+    const { actions, verdict } = play(start, {}, [0.601, 0.598, 0.6, 0.602, 0.599, 0.6], [0.6, 0.603, 0.6, 0.601]);
+    expect(actions.slice(0, 2)).toEqual(["run_candidate", "run_incumbent"]);
+    expect(verdict.reason).toMatch(/the measurements drifted, so the earlier runs are set aside/);
+    expect(verdict.incumbentMean as number).toBeLessThan(0.61);
+  });
+
   test("at the fourth look t <= 1.1 gives up; above it the candidate runs again", () => {
     const reference = runs(0.7, 0.7, 0.7, 0.7, 0.7);
     const look = (score: number) =>

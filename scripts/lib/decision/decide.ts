@@ -294,12 +294,13 @@ function keepWaitsForBesideRun(reference: Reference, gain: number, sigma: number
 
 // After the machine slows down, every candidate looks worse by the change and is given up at its
 // first look, so the incumbent never runs beside one and the drift check never sees it: scenario
-// R with scenario A's changes found 0.20 σ of true gain in the 15 candidates after a 20% (10 σ)
-// slowdown, against 5.90 σ without it. A candidate that looks worse by this many times the shift
-// the drift check would see with one run (3.29·σ·√(1/n + 1)) waits for an incumbent run beside it
-// before a discard: 6.17 σ after the slowdown. At 1 (the keep side's size) bad changes' first runs
-// reached it and scenario A spent 1.4 evals a session more; at 2 it spends 0.05 more. A smaller
-// drift leaves candidates a chance to look promising, and the incumbent runs beside those.
+// R with scenario A's changes (seed 1) found 0.20 σ of true gain in the 15 candidates after a 20%
+// (10 σ) slowdown, against 5.90 σ without it. A candidate that looks worse by this many times the
+// shift the drift check would see with one run (3.29·σ·√(1/n + 1)) waits for an incumbent run
+// beside it before a discard: 6.17 σ after the slowdown (5.96-6.28 on seeds 1-8). At 1 (the keep
+// side's size) bad changes' first runs reached it and scenario A spent 1.4 evals a session more;
+// at 2 it spends 0.05 more. A smaller drift leaves candidates a chance to look promising, and the
+// incumbent runs beside those.
 const LOSS_DRIFT_FACTOR = 2;
 
 let driftQuantile: number | null = null;

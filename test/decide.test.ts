@@ -753,27 +753,25 @@ describe("per-case noise", () => {
     expect(noise.sigma as number).toBeGreaterThan(noise.caseSigma as number);
   });
 
-  test("with 15 run degrees of freedom the F-test trusts the cases up to p 0.1, with fewer only from p 0.5", () => {
-    // The same independent case noise; only how many runs the F-test has differs.
-    const many = seededNormal(1);
-    const manyRuns = estimateNoise(emptyNoiseHistory(), [
-      runsWithCases(9, 0.7, 0.1, 0, many),
-      runsWithCases(8, 0.7, 0.1, 0, many),
-    ]);
-    expect(manyRuns.runDf).toBe(15);
-    expect(manyRuns.sharedNoisePValue as number).toBeGreaterThanOrEqual(0.1);
-    expect(manyRuns.sharedNoisePValue as number).toBeLessThan(0.5);
-    expect(manyRuns.source).toBe("cases");
-    const few = seededNormal(2);
-    const fewRuns = estimateNoise(emptyNoiseHistory(), [
-      runsWithCases(4, 0.7, 0.1, 0, few),
-      runsWithCases(3, 0.7, 0.1, 0, few),
-    ]);
-    expect(fewRuns.runDf).toBe(5);
-    expect(fewRuns.sharedNoisePValue as number).toBeGreaterThanOrEqual(0.1);
-    expect(fewRuns.sharedNoisePValue as number).toBeLessThan(0.5);
-    expect(fewRuns.source).toBe("runs");
-  });
+  // The same independent case noise, a p-value between 0.1 and 0.5: only how many runs the F-test
+  // has differs. [sentence, seed, incumbent runs, candidate runs, run df, source]
+  const sharedNoiseRows: [string, number, number, number, number, string][] = [
+    ["with 15 run degrees of freedom the F-test trusts the cases from p 0.1", 1, 9, 8, 15, "cases"],
+    ["with fewer it trusts them only from p 0.5", 2, 4, 3, 5, "runs"],
+  ];
+  for (const [sentence, seed, incumbentCount, candidateCount, runDf, source] of sharedNoiseRows) {
+    test(sentence, () => {
+      const normal = seededNormal(seed);
+      const noise = estimateNoise(emptyNoiseHistory(), [
+        runsWithCases(incumbentCount, 0.7, 0.1, 0, normal),
+        runsWithCases(candidateCount, 0.7, 0.1, 0, normal),
+      ]);
+      expect(noise.runDf).toBe(runDf);
+      expect(noise.sharedNoisePValue as number).toBeGreaterThanOrEqual(0.1);
+      expect(noise.sharedNoisePValue as number).toBeLessThan(0.5);
+      expect(noise.source).toBe(source);
+    });
+  }
 
   test("cases that do not average to the score (another scale) are not used for sigma", () => {
     const normal = seededNormal(3);

@@ -755,7 +755,7 @@ describe("per-case noise", () => {
 
   // The same independent case noise, a p-value between 0.1 and 0.5: only how many runs the F-test
   // has differs. [sentence, seed, incumbent runs, candidate runs, run df, source]
-  const sharedNoiseRows: [string, number, number, number, number, string][] = [
+  const sharedNoiseRows: [string, number, number, number, number, "cases" | "runs"][] = [
     ["with 15 run degrees of freedom the F-test trusts the cases from p 0.1", 1, 9, 8, 15, "cases"],
     ["with fewer it trusts them only from p 0.5", 2, 4, 3, 5, "runs"],
   ];

@@ -275,8 +275,9 @@ function incumbentReference(state: DecisionState, options: DecisionOptions): Ref
 }
 
 /**
- * Under shared incumbent runs, whether a keep waits for an incumbent run beside the candidate's:
- * the run the drift check compares with the incumbent's earlier runs. Only a gain as large as a
+ * Under shared incumbent runs, whether a keep with this gain (or a discard with this share of its
+ * loss: LOSS_DRIFT_FACTOR) waits for an incumbent run beside the candidate's: the run the drift
+ * check compares with the incumbent's earlier runs. Only a gain as large as a
  * drift that one run would show waits: a shift beyond the check's critical value with the noise
  * known (the normal quantile, not Student's: early in a round, with few degrees of freedom, the
  * t quantile would excuse every keep, yet the run beside it also moves the reference and later
@@ -285,11 +286,11 @@ function incumbentReference(state: DecisionState, options: DecisionOptions): Ref
  * the same candidate (bench/decision.ts scenario A: about 2 evals a session fewer, the same
  * gain; scenario R still catches a 20% speed change).
  */
-function keepWaitsForBesideRun(reference: Reference, gain: number, sigma: number): boolean {
+function shiftWaitsForBesideRun(reference: Reference, shift: number, sigma: number): boolean {
   if (reference.besideCandidate > 0) return false;
   const earlier = reference.runs.length;
   if (earlier === 0) return true;
-  return gain >= driftShiftQuantile() * sigma * Math.sqrt(1 / earlier + 1);
+  return shift >= driftShiftQuantile() * sigma * Math.sqrt(1 / earlier + 1);
 }
 
 // After the machine slows down, every candidate looks worse by the change and is given up at its
@@ -685,8 +686,8 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   // Under shared runs the incumbent runs beside a candidate only while its reference is at most
   // INCUMBENT_LEAD runs ahead of the candidate's (see INCUMBENT_LEAD), or once it has run beside
   // this candidate: the drift check's run then goes on growing, so a drift one run beside could
-  // not show is seen at the next look. A target gain
-  // plans the runs both versions need to find it, so the incumbent runs beside every look.
+  // not show is seen at the next look. A target gain plans the runs both versions need to find
+  // it, so the incumbent runs beside every look.
   const incumbentRunsBeside = () =>
     incumbentMayRunAgain() &&
     (!shared || target !== null || reference.besideCandidate > 0 || nCandidate + INCUMBENT_LEAD >= nIncumbent);
@@ -795,7 +796,7 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   // Past its own run cap (a tie route or a borderline guard asked for more runs) the main test no
   // longer keeps: its false-keep rate is tuned for that many looks.
   if (statistic >= threshold && nCandidate <= cap) {
-    if (shared && keepWaitsForBesideRun(reference, gain, sigma)) {
+    if (shared && shiftWaitsForBesideRun(reference, gain, sigma)) {
       return buildVerdict(summary, {
         ...fields,
         action: "run_incumbent",
@@ -811,7 +812,7 @@ function decideSequential(state: DecisionState, summary: Summary, switchNote: st
   }
   // A loss far beyond a drift's size waits for an incumbent run beside the candidate: see
   // LOSS_DRIFT_FACTOR.
-  if (shared && keepWaitsForBesideRun(reference, -gain / LOSS_DRIFT_FACTOR, sigma)) {
+  if (shared && shiftWaitsForBesideRun(reference, -gain / LOSS_DRIFT_FACTOR, sigma)) {
     return buildVerdict(summary, {
       ...fields,
       action: "run_incumbent",

@@ -93,7 +93,8 @@ function buildSchemas(z: ZodNamespace) {
       context.addIssue({
         code: "custom",
         path: ["target_gain"],
-        message: "needs shared incumbent runs: set decision.fresh_incumbent_runs to 0 (and max_incumbent_runs to 5)",
+        message:
+          `needs shared incumbent runs: set decision.fresh_incumbent_runs to 0 (and max_incumbent_runs to ${decision.max_incumbent_runs})`,
       });
     }
   });
